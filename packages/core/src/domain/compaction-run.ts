@@ -1,0 +1,35 @@
+import { z } from 'zod';
+import { IdSchema, ReceiptIdSchema } from './ids.js';
+import type { Transitions } from './state-machine.js';
+
+export const CollectionStateSchema = z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED']);
+export type CollectionState = z.infer<typeof CollectionStateSchema>;
+
+/** FAILED → PROCESSING lets a retried message try again; COMPLETED is terminal. */
+export const COLLECTION_TRANSITIONS: Transitions<CollectionState> = {
+  PENDING: ['PROCESSING', 'FAILED'],
+  PROCESSING: ['PROCESSING', 'COMPLETED', 'FAILED'],
+  COMPLETED: [],
+  FAILED: ['PROCESSING'],
+};
+
+export const CollectionProgressSchema = z.object({
+  state: CollectionStateSchema,
+  delta_key: z.string().min(1),
+  vector_count: z.number().int().nonnegative(),
+  merged_count: z.number().int().nonnegative().nullable(),
+  error: z.string().nullable(),
+  updated_at: z.string().datetime(),
+});
+export type CollectionProgress = z.infer<typeof CollectionProgressSchema>;
+
+/** One receipt's pending merge, tracked per collection so lines and words finish independently. */
+export const CompactionRunSchema = z.object({
+  run_id: IdSchema,
+  image_id: IdSchema,
+  receipt_id: ReceiptIdSchema,
+  created_at: z.string().datetime(),
+  lines: CollectionProgressSchema,
+  words: CollectionProgressSchema,
+});
+export type CompactionRun = z.infer<typeof CompactionRunSchema>;

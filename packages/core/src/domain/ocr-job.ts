@@ -1,0 +1,32 @@
+import { z } from 'zod';
+import { IdSchema } from './ids.js';
+import type { Transitions } from './state-machine.js';
+
+export const JobStatusSchema = z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED']);
+export type JobStatus = z.infer<typeof JobStatusSchema>;
+
+/**
+ * PROCESSING → PROCESSING is a re-claim: a redelivered message after a worker crash.
+ * FAILED → PENDING is an explicit retry. COMPLETED is terminal.
+ */
+export const JOB_TRANSITIONS: Transitions<JobStatus> = {
+  PENDING: ['PROCESSING', 'FAILED'],
+  PROCESSING: ['PROCESSING', 'COMPLETED', 'FAILED'],
+  COMPLETED: [],
+  FAILED: ['PENDING'],
+};
+
+export const OcrJobSchema = z.object({
+  job_id: IdSchema,
+  image_id: IdSchema,
+  status: JobStatusSchema,
+  s3_bucket: z.string().min(1),
+  s3_key: z.string().min(1),
+  created_at: z.string().datetime(),
+  updated_at: z.string().datetime(),
+  attempts: z.number().int().nonnegative(),
+  /** Set when the results message was sent, so a redelivery never sends it twice. */
+  results_sent_at: z.string().datetime().nullable(),
+  failure_reason: z.string().nullable(),
+});
+export type OcrJob = z.infer<typeof OcrJobSchema>;

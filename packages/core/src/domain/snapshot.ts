@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { CollectionSchema } from './ids.js';
+
+/**
+ * What the live index of a collection is. Compaction swaps it conditionally: only from the
+ * version it read, and only with a fencing token no older than the stored one.
+ */
+export const SnapshotPointerSchema = z.object({
+  collection: CollectionSchema,
+  version: z.number().int().nonnegative(),
+  fencing_token: z.number().int().nonnegative(),
+  vector_count: z.number().int().nonnegative(),
+  run_ids: z.array(z.string()),
+  promoted_at: z.string().datetime(),
+});
+export type SnapshotPointer = z.infer<typeof SnapshotPointerSchema>;
+
+/** A held lock. `fencing_token` grows with every acquisition of the same lock. */
+export interface LockLease {
+  name: string;
+  owner: string;
+  fencing_token: number;
+  /** Epoch milliseconds. */
+  expires_at: number;
+}

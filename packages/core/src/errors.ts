@@ -1,0 +1,136 @@
+/**
+ * Every error that core raises is a {@link ReceiptflowError} with a stable `code`, so that
+ * handlers can map errors to responses and retries without matching on messages.
+ *
+ * `retryable` tells a message handler whether redelivery could ever succeed: a message that
+ * fails with a non-retryable error is settled (job FAILED, message dropped or sent to a DLQ).
+ */
+export abstract class ReceiptflowError extends Error {
+  abstract readonly code: string;
+  readonly retryable: boolean = false;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** Input failed validation; `issues` names each offending field. */
+export class ValidationError extends ReceiptflowError {
+  readonly code = 'VALIDATION_FAILED';
+  constructor(
+    message: string,
+    readonly issues: readonly string[] = [],
+    options?: { cause?: unknown },
+  ) {
+    super(issues.length > 0 ? `${message}: ${issues.join('; ')}` : message, options);
+  }
+}
+
+/** A record or object that was expected does not exist. */
+export class NotFoundError extends ReceiptflowError {
+  readonly code = 'NOT_FOUND';
+  constructor(
+    readonly entity: string,
+    readonly key: string,
+  ) {
+    super(`${entity} not found: ${key}`);
+  }
+}
+
+/** A conditional write lost: the record exists already, or is not in the expected state. */
+export class ConditionFailedError extends ReceiptflowError {
+  readonly code = 'CONDITION_FAILED';
+}
+
+/** A state machine was asked for a transition it does not allow. */
+export class IllegalTransitionError extends ReceiptflowError {
+  readonly code = 'ILLEGAL_TRANSITION';
+  constructor(
+    readonly entity: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
+    super(`${entity}: illegal transition ${from} -> ${to}`);
+  }
+}
+
+/** The compaction lock is held by someone else. Retrying later can succeed. */
+export class LockBusyError extends ReceiptflowError {
+  readonly code = 'LOCK_BUSY';
+  override readonly retryable = true;
+}
+
+/** The lease expired or was taken over; whatever the holder did must not be promoted. */
+export class LeaseLostError extends ReceiptflowError {
+  readonly code = 'LEASE_LOST';
+  override readonly retryable = true;
+}
+
+/** A write carried a fencing token older than one already seen. */
+export class StaleFencingTokenError extends ReceiptflowError {
+  readonly code = 'STALE_FENCING_TOKEN';
+  override readonly retryable = true;
+}
+
+/** A message can never succeed (malformed, or its job/image is gone): settle it, don't retry. */
+export class PoisonMessageError extends ReceiptflowError {
+  readonly code = 'POISON_MESSAGE';
+}
+
+/** A vector delta failed validation (truncated, wrong count or checksum). */
+export class CorruptDeltaError extends ReceiptflowError {
+  readonly code = 'CORRUPT_DELTA';
+}
+
+/** A write was not fully applied: read-back counted fewer records than were written. */
+export class IncompleteWriteError extends ReceiptflowError {
+  readonly code = 'INCOMPLETE_WRITE';
+  override readonly retryable = true;
+  constructor(
+    readonly expected: number,
+    readonly actual: number,
+    what: string,
+  ) {
+    super(`${what}: wrote ${expected} records, read back ${actual}`);
+  }
+}
+
+/** Work did not finish before its deadline. */
+export class DeadlineExceededError extends ReceiptflowError {
+  readonly code = 'DEADLINE_EXCEEDED';
+  override readonly retryable = true;
+}
+
+/** A dependency (AWS, Chroma, OpenAI, Places) failed in a way that may pass on retry. */
+export class TransientDependencyError extends ReceiptflowError {
+  readonly code = 'TRANSIENT_DEPENDENCY';
+  override readonly retryable = true;
+  constructor(
+    readonly dependency: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${dependency}: ${message}`, options);
+  }
+}
+
+/** A dependency refused the request for good (bad key, bad request). */
+export class DependencyError extends ReceiptflowError {
+  readonly code = 'DEPENDENCY_FAILED';
+  constructor(
+    readonly dependency: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${dependency}: ${message}`, options);
+  }
+}
+
+/** Configuration is missing or invalid; raised at cold start, naming the variable. */
+export class ConfigError extends ReceiptflowError {
+  readonly code = 'CONFIG_INVALID';
+}
+
+export function isRetryable(error: unknown): boolean {
+  return error instanceof ReceiptflowError ? error.retryable : true;
+}

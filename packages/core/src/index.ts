@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './domain/index.js';
+export * from './ports/index.js';
+export * from './use-cases/index.js';
+export * from './merchant/index.js';

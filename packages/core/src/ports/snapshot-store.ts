@@ -1,0 +1,12 @@
+import type { Collection, SnapshotPointer } from '../domain/index.js';
+
+/** The pointer to each collection's promoted snapshot, swapped atomically. */
+export interface SnapshotStore {
+  current(collection: Collection): Promise<SnapshotPointer | null>;
+  /**
+   * Replaces the pointer only if the stored version is `expectedVersion` (0 = none yet) and the
+   * stored fencing token is not newer than `next.fencing_token`. Otherwise throws
+   * ConditionFailedError or StaleFencingTokenError and stores nothing.
+   */
+  promote(next: SnapshotPointer, expectedVersion: number): Promise<void>;
+}

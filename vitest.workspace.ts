@@ -1,0 +1,9 @@
+/** The test projects; the root vitest.config.ts passes this list to `test.projects`. */
+export default [
+  'packages/core',
+  'packages/adapters-local',
+  'packages/adapters-aws',
+  'packages/handlers',
+  'packages/ocr-mac',
+  'packages/infra',
+];
