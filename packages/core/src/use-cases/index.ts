@@ -1,1 +1,5 @@
-export {};
+export * from './submit-job.js';
+export * from './run-ocr-job.js';
+export * from './process-ocr-results.js';
+export * from './route-change.js';
+export * from './compact.js';
