@@ -12,3 +12,4 @@ export * from './vector.js';
 export * from './compaction-run.js';
 export * from './change-record.js';
 export * from './snapshot.js';
+export * from './image-inspection.js';

@@ -65,6 +65,8 @@ export interface JobStore {
 
   createCompactionRun(run: CompactionRun): Promise<void>;
   getCompactionRun(imageId: string, receiptId: number, runId: string): Promise<CompactionRun | null>;
+  /** Every run of one receipt, oldest first. */
+  listCompactionRuns(imageId: string, receiptId: number): Promise<CompactionRun[]>;
   /**
    * Moves one collection of a run from `from` to `to`, touching only that collection's
    * attributes, so lines and words completing concurrently never overwrite each other.

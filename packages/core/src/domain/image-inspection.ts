@@ -1,0 +1,125 @@
+import { ValidationError } from '../errors.js';
+import type { ImageContentType } from './image.js';
+
+export interface ImageInfo {
+  contentType: ImageContentType;
+  width: number;
+  height: number;
+}
+
+export interface InspectImageOptions {
+  /** Refuse images above this many pixels (decompression bombs), default 50 MP. */
+  maxPixels?: number;
+}
+
+export const DEFAULT_MAX_PIXELS = 50_000_000;
+
+/**
+ * Reads format and dimensions from the image header without decoding pixels, so that a
+ * non-image, a truncated file or a 100-megapixel bomb is refused before any expensive work.
+ * Throws ValidationError naming what is wrong.
+ */
+export function inspectImage(bytes: Uint8Array, options: InspectImageOptions = {}): ImageInfo {
+  const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
+  if (bytes.length < 16) throw new ValidationError('image is empty or too short to be an image');
+  const info = readHeader(bytes);
+  if (info.width <= 0 || info.height <= 0) {
+    throw new ValidationError(`image has invalid dimensions ${info.width}x${info.height}`);
+  }
+  if (info.width * info.height > maxPixels) {
+    throw new ValidationError(
+      `image is ${info.width}x${info.height} (${((info.width * info.height) / 1e6).toFixed(1)} MP), above the ${(maxPixels / 1e6).toFixed(0)} MP limit`,
+    );
+  }
+  return info;
+}
+
+function readHeader(b: Uint8Array): ImageInfo {
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return readJpeg(b);
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return readPng(b);
+  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return readWebp(b);
+  if ((b[0] === 0x49 && b[1] === 0x49) || (b[0] === 0x4d && b[1] === 0x4d)) return readTiff(b);
+  throw new ValidationError('body is not a JPEG, PNG, WebP or TIFF image');
+}
+
+function ascii(b: Uint8Array, start: number, length: number): string {
+  return String.fromCharCode(...b.subarray(start, start + length));
+}
+
+const u16be = (b: Uint8Array, i: number) => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
+const u32be = (b: Uint8Array, i: number) => u16be(b, i) * 65536 + u16be(b, i + 2);
+const u16le = (b: Uint8Array, i: number) => (b[i] ?? 0) | ((b[i + 1] ?? 0) << 8);
+const u32le = (b: Uint8Array, i: number) => u16le(b, i) + u16le(b, i + 2) * 65536;
+
+function readJpeg(b: Uint8Array): ImageInfo {
+  // A JPEG that lost its tail (no End Of Image marker) decodes to a grey half-receipt.
+  const tail = b.subarray(Math.max(0, b.length - 64));
+  let hasEoi = false;
+  for (let i = tail.length - 2; i >= 0; i--) {
+    if (tail[i] === 0xff && tail[i + 1] === 0xd9) {
+      hasEoi = true;
+      break;
+    }
+  }
+  if (!hasEoi) throw new ValidationError('JPEG is truncated (no end-of-image marker)');
+  let i = 2;
+  while (i + 9 < b.length) {
+    if (b[i] !== 0xff) throw new ValidationError(`JPEG is corrupt (bad marker at byte ${i})`);
+    const marker = b[i + 1] ?? 0;
+    if (marker === 0xff) {
+      i += 1;
+      continue;
+    }
+    const isSof = marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc;
+    if (isSof) return { contentType: 'image/jpeg', height: u16be(b, i + 5), width: u16be(b, i + 7) };
+    i += 2 + u16be(b, i + 2);
+  }
+  throw new ValidationError('JPEG is corrupt (no frame header)');
+}
+
+function readPng(b: Uint8Array): ImageInfo {
+  if (ascii(b, 12, 4) !== 'IHDR') throw new ValidationError('PNG is corrupt (no IHDR chunk)');
+  if (ascii(b, b.length - 8, 4) !== 'IEND') throw new ValidationError('PNG is truncated (no IEND chunk)');
+  return { contentType: 'image/png', width: u32be(b, 16), height: u32be(b, 20) };
+}
+
+function readWebp(b: Uint8Array): ImageInfo {
+  const declared = u32le(b, 4) + 8;
+  if (declared > b.length) throw new ValidationError('WebP is truncated');
+  const chunk = ascii(b, 12, 4);
+  if (chunk === 'VP8X') {
+    const width = 1 + ((b[24] ?? 0) | ((b[25] ?? 0) << 8) | ((b[26] ?? 0) << 16));
+    const height = 1 + ((b[27] ?? 0) | ((b[28] ?? 0) << 8) | ((b[29] ?? 0) << 16));
+    return { contentType: 'image/webp', width, height };
+  }
+  if (chunk === 'VP8 ') {
+    return { contentType: 'image/webp', width: u16le(b, 26) & 0x3fff, height: u16le(b, 28) & 0x3fff };
+  }
+  if (chunk === 'VP8L') {
+    const bits = u32le(b, 21);
+    return { contentType: 'image/webp', width: (bits & 0x3fff) + 1, height: ((bits >> 14) & 0x3fff) + 1 };
+  }
+  throw new ValidationError(`WebP has an unknown chunk "${chunk}"`);
+}
+
+function readTiff(b: Uint8Array): ImageInfo {
+  const le = b[0] === 0x49;
+  const u16 = le ? u16le : u16be;
+  const u32 = le ? u32le : u32be;
+  if (u16(b, 2) !== 42) throw new ValidationError('body is not a JPEG, PNG, WebP or TIFF image');
+  const ifd = u32(b, 4);
+  if (ifd + 2 > b.length) throw new ValidationError('TIFF is truncated');
+  const entries = u16(b, ifd);
+  let width = 0;
+  let height = 0;
+  for (let n = 0; n < entries; n++) {
+    const at = ifd + 2 + n * 12;
+    if (at + 12 > b.length) throw new ValidationError('TIFF is truncated');
+    const tag = u16(b, at);
+    const type = u16(b, at + 2);
+    const value = type === 3 ? u16(b, at + 8) : u32(b, at + 8);
+    if (tag === 256) width = value;
+    if (tag === 257) height = value;
+  }
+  return { contentType: 'image/tiff', width, height };
+}

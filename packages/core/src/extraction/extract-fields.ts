@@ -1,0 +1,71 @@
+/** Key fields of a receipt, as SROIE task 3 scores them. */
+export interface ReceiptFields {
+  company: string | null;
+  date: string | null;
+  address: string | null;
+  total: string | null;
+}
+
+const DATE_PATTERNS: RegExp[] = [
+  /\b(\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2}))\b/,
+  /\b(\d{4}[/.-]\d{1,2}[/.-]\d{1,2})\b/,
+  /\b(\d{1,2}[ -](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[ -]\d{2,4})\b/i,
+];
+
+const AMOUNT = /(?:RM|\$|USD|MYR)?\s*(\d{1,3}(?:,\d{3})*\.\d{2}|\d+\.\d{2})\b/gi;
+const TOTAL_KEYWORD = /\b(?:GRAND\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT|DUE|SALES|RM|\(RM\))?|AMOUNT\s*DUE|NETT?\s*(?:TOTAL|AMOUNT)|ROUNDED\s*TOTAL|TOTAL\s*INCL)/i;
+const NOT_TOTAL = /\b(?:SUB\s*-?\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEMS?|DISCOUNT|SAVINGS|GST|TAX|EXCL)|GST|TAX|CHANGE|CASH|TENDER|ROUNDING|QTY)\b/i;
+
+/**
+ * Date and total from the receipt's lines (top to bottom); company and address from the
+ * resolved merchant when there is one, because the place's record is cleaner than OCR text.
+ */
+export function extractReceiptFields(
+  lines: readonly string[],
+  merchant?: { name: string | null; address: string | null },
+): ReceiptFields {
+  return {
+    company: merchant?.name ?? guessCompany(lines),
+    date: findDate(lines),
+    address: merchant?.address ?? null,
+    total: findTotal(lines),
+  };
+}
+
+export function findDate(lines: readonly string[]): string | null {
+  for (const pattern of DATE_PATTERNS) {
+    for (const line of lines) {
+      const match = pattern.exec(line);
+      if (match?.[1]) return match[1];
+    }
+  }
+  return null;
+}
+
+export function findTotal(lines: readonly string[]): string | null {
+  // The amount on (or right after) the last total-like line wins: receipts print subtotal,
+  // tax, then total, and often repeat the total after rounding.
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i] ?? '';
+    if (!TOTAL_KEYWORD.test(line) || NOT_TOTAL.test(line)) continue;
+    const here = amounts(line);
+    if (here.length > 0) return here[here.length - 1] ?? null;
+    const next = amounts(lines[i + 1] ?? '');
+    if (next.length > 0) return next[0] ?? null;
+  }
+  const all = lines.flatMap(amounts).map(Number).filter(Number.isFinite);
+  if (all.length === 0) return null;
+  return Math.max(...all).toFixed(2);
+}
+
+function amounts(line: string): string[] {
+  return [...line.matchAll(AMOUNT)].map((m) => (m[1] ?? '').replace(/,/g, ''));
+}
+
+function guessCompany(lines: readonly string[]): string | null {
+  const candidate = lines
+    .slice(0, 6)
+    .map((l) => l.trim())
+    .find((l) => /[A-Za-z]{3,}/.test(l) && !/\d{3,}/.test(l));
+  return candidate ?? null;
+}

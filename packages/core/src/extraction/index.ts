@@ -1,0 +1,2 @@
+export * from './extract-fields.js';
+export * from './score-fields.js';

@@ -1,0 +1,61 @@
+import { COLLECTIONS } from '../domain/index.js';
+import type { JobStore } from '../ports/index.js';
+
+/** The furthest stage an upload has reached, in pipeline order. */
+export const UPLOAD_STAGES = ['awaiting_upload', 'uploaded', 'ocr_done', 'receipts', 'merchant', 'compacted'] as const;
+export type UploadStage = (typeof UPLOAD_STAGES)[number];
+
+export interface UploadStatus {
+  image_id: string;
+  stage: UploadStage;
+  job_status: string | null;
+  failure_reason: string | null;
+  receipts: {
+    receipt_id: number;
+    merchant_name: string | null;
+    place_id: string | null;
+    source: string | null;
+    compacted: boolean;
+  }[];
+}
+
+/** Reads what the job table knows about an upload; null when the image is unknown. */
+export async function getUploadStatus(jobs: JobStore, imageId: string): Promise<UploadStatus | null> {
+  const image = await jobs.getImage(imageId);
+  if (!image) return null;
+  const [job] = await jobs.listJobsForImage(imageId);
+  const details = await jobs.listReceipts(imageId);
+  const receipts = await Promise.all(
+    details.map(async ({ receipt }) => {
+      const place = await jobs.getReceiptPlace(imageId, receipt.receipt_id);
+      return { receipt_id: receipt.receipt_id, place, compacted: await isCompacted(jobs, imageId, receipt.receipt_id) };
+    }),
+  );
+
+  let stage: UploadStage = image.upload_state === 'UPLOADED' ? 'uploaded' : 'awaiting_upload';
+  if (job?.status === 'COMPLETED') stage = 'ocr_done';
+  if (receipts.length > 0) stage = 'receipts';
+  if (receipts.length > 0 && receipts.every((r) => r.place)) stage = 'merchant';
+  if (receipts.length > 0 && receipts.every((r) => r.place && r.compacted)) stage = 'compacted';
+
+  return {
+    image_id: imageId,
+    stage,
+    job_status: job?.status ?? null,
+    failure_reason: job?.failure_reason ?? null,
+    receipts: receipts.map((r) => ({
+      receipt_id: r.receipt_id,
+      merchant_name: r.place?.merchant_name ?? null,
+      place_id: r.place?.place_id ?? null,
+      source: r.place?.source ?? null,
+      compacted: r.compacted,
+    })),
+  };
+}
+
+async function isCompacted(jobs: JobStore, imageId: string, receiptId: number): Promise<boolean> {
+  // Runs are found through the unfinished-runs listing's inverse: a receipt counts as compacted
+  // when it has no unfinished run and at least one run exists.
+  const runs = await jobs.listCompactionRuns(imageId, receiptId);
+  return runs.length > 0 && runs.every((run) => COLLECTIONS.every((c) => run[c].state === 'COMPLETED'));
+}
