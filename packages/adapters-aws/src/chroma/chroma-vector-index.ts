@@ -1,0 +1,424 @@
+import {
+  ChromaNotFoundError,
+  ChromaUniqueError,
+  type ChromaClient,
+  type Collection as ChromaCollection,
+  type Metadata,
+} from 'chromadb';
+import {
+  ConfigError,
+  DependencyError,
+  IncompleteWriteError,
+  ValidationError,
+  type Collection,
+  type MetadataFilter,
+  type VectorIndex,
+  type VectorMatch,
+  type VectorMetadata,
+  type VectorQuery,
+  type VectorRecord,
+} from '@receiptflow/core';
+import {
+  EMPTY_METADATA_MARKER,
+  fromChromaMetadata,
+  sameMetadata,
+  toChromaMetadata,
+  withoutNulls,
+} from './chroma-metadata.js';
+import { toChromaWhere } from './chroma-where.js';
+import { toReceiptflowError, withTimeout } from './chroma-errors.js';
+
+export interface ChromaVectorIndexConfig {
+  /** Prepended to `lines` / `words` to name the Chroma collections. Default `''`. */
+  collectionPrefix?: string;
+  /**
+   * Most records sent in one request. Default 300 (Chroma Cloud's per-request limit), and never
+   * more than the server's own `max_batch_size`.
+   */
+  maxBatchSize?: number;
+  /** If set, every vector written or queried must have this length. */
+  dimensions?: number;
+  /** Per Chroma request; a server that does not answer fails instead of hanging. Default 30 s. */
+  requestTimeoutMs?: number;
+}
+
+/** Chroma's rule for collection names. */
+const COLLECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$/;
+const DEFAULT_MAX_BATCH_SIZE = 300;
+const MAX_K = 100;
+
+interface StoredRecord {
+  id: string;
+  vector: number[];
+  document: string;
+  metadata: VectorMetadata;
+}
+
+/**
+ * {@link VectorIndex} over a Chroma server (chromadb JS client), one cosine-space collection per
+ * port collection, created lazily. Writes are batched under the server's limits and every write
+ * is read back and counted, so a server that silently drops records raises
+ * {@link IncompleteWriteError} instead of losing data.
+ *
+ * Replace semantics: Chroma merges metadata on upsert/update and the JS client strips `null`
+ * values, so it can never remove a key in place. Records that must lose keys are deleted and
+ * re-added with their full content (briefly absent from queries; see docs/adapters.md).
+ */
+export class ChromaVectorIndex implements VectorIndex {
+  private readonly prefix: string;
+  private readonly configuredBatchSize: number;
+  private readonly requestTimeoutMs: number;
+  private readonly dimensions: number | undefined;
+  private readonly collections = new Map<Collection, Promise<ChromaCollection>>();
+  private batchSizePromise: Promise<number> | undefined;
+
+  constructor(
+    private readonly client: ChromaClient,
+    config: ChromaVectorIndexConfig = {},
+  ) {
+    this.prefix = config.collectionPrefix ?? '';
+    for (const collection of ['lines', 'words'] as const) {
+      if (!COLLECTION_NAME.test(this.prefix + collection)) {
+        throw new ConfigError(
+          `collectionPrefix "${this.prefix}" makes an invalid Chroma collection name ` +
+            `"${this.prefix}${collection}" (3-512 of [A-Za-z0-9._-], starting with a letter or digit)`,
+        );
+      }
+    }
+    this.configuredBatchSize = positiveInteger(
+      config.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
+      'maxBatchSize',
+    );
+    this.requestTimeoutMs = positiveInteger(config.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
+    this.dimensions =
+      config.dimensions === undefined ? undefined : positiveInteger(config.dimensions, 'dimensions');
+  }
+
+  async upsert(collection: Collection, records: VectorRecord[]): Promise<void> {
+    // Chroma rejects duplicate ids in one request; the last record for an id wins.
+    const byId = new Map<string, VectorRecord>();
+    for (const record of records) {
+      this.checkRecord(record);
+      byId.delete(record.id);
+      byId.set(record.id, record);
+    }
+    const unique = [...byId.values()];
+    if (unique.length === 0) return;
+    const target = await this.collection(collection);
+    const action = `upsert into ${target.name}`;
+    for (const batch of chunk(unique, await this.batchSize())) {
+      const ids = batch.map((r) => r.id);
+      const existing = await this.call(action, collection, () =>
+        target.get({ ids, include: ['metadatas'] }),
+      );
+      // Upsert merges into existing metadata; a record that must lose keys is re-added instead.
+      const mustLoseKeys = new Set<string>();
+      existing.ids.forEach((id, i) => {
+        const kept = withoutNulls(byId.get(id)!.metadata);
+        const stored = fromChromaMetadata(existing.metadatas[i]);
+        if (Object.keys(stored).some((key) => !(key in kept))) mustLoseKeys.add(id);
+      });
+      if (mustLoseKeys.size > 0) {
+        await this.call(action, collection, () => target.delete({ ids: [...mustLoseKeys] }));
+      }
+      await this.call(action, collection, () =>
+        target.upsert({
+          ids,
+          embeddings: batch.map((r) => r.vector),
+          documents: batch.map((r) => r.document),
+          metadatas: batch.map((r) => toChromaMetadata(r.metadata)),
+        }),
+      );
+    }
+    // Lesson 2: count what is really there, with the metadata that was meant.
+    const stored = await this.read(collection, target, [...byId.keys()], ['metadatas']);
+    const correct = stored.filter((r) => sameMetadata(r.metadata, withoutNulls(byId.get(r.id)!.metadata)));
+    if (correct.length < unique.length) {
+      throw new IncompleteWriteError(unique.length, correct.length, `chroma ${action}`);
+    }
+  }
+
+  async delete(collection: Collection, ids: string[]): Promise<void> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return;
+    const target = await this.collection(collection);
+    const action = `delete from ${target.name}`;
+    for (const batch of chunk(unique, await this.batchSize())) {
+      await this.call(action, collection, () => target.delete({ ids: batch }));
+    }
+    const left = await this.read(collection, target, unique, []);
+    if (left.length > 0) {
+      throw new IncompleteWriteError(
+        unique.length,
+        unique.length - left.length,
+        `chroma ${action} (${left.length} records still present)`,
+      );
+    }
+  }
+
+  async deleteWhere(collection: Collection, where: MetadataFilter): Promise<number> {
+    // Chroma's delete-by-where reports `deleted: 0` whatever it removed, so find the ids first:
+    // that gives the count, and the delete is verified by id like any other.
+    const ids = await this.findIds(collection, where);
+    await this.delete(collection, ids);
+    return ids.length;
+  }
+
+  async get(collection: Collection, ids: string[]): Promise<VectorRecord[]> {
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return [];
+    const target = await this.collection(collection);
+    const found = await this.read(collection, target, unique, [
+      'embeddings',
+      'documents',
+      'metadatas',
+    ]);
+    const byId = new Map(found.map((r) => [r.id, r]));
+    return unique.flatMap((id) => {
+      const record = byId.get(id);
+      return record ? [record] : [];
+    });
+  }
+
+  async findIds(collection: Collection, where: MetadataFilter): Promise<string[]> {
+    const target = await this.collection(collection);
+    const pageSize = await this.batchSize();
+    const chromaWhere = toChromaWhere(where);
+    const ids: string[] = [];
+    // Paged, so that no single answer exceeds what the server allows per request.
+    for (let offset = 0; ; offset += pageSize) {
+      const page = await this.call(`find ids in ${target.name}`, collection, () =>
+        target.get({ where: chromaWhere, include: [], limit: pageSize, offset }),
+      );
+      ids.push(...page.ids);
+      if (page.ids.length < pageSize) return ids;
+    }
+  }
+
+  async updateMetadata(
+    collection: Collection,
+    ids: string[],
+    patch: VectorMetadata,
+  ): Promise<number> {
+    if (EMPTY_METADATA_MARKER in patch) {
+      throw new ValidationError(`metadata key ${EMPTY_METADATA_MARKER} is reserved`);
+    }
+    const unique = [...new Set(ids)];
+    if (unique.length === 0) return 0;
+    const target = await this.collection(collection);
+    const action = `update metadata in ${target.name}`;
+    const current = await this.read(collection, target, unique, [
+      'embeddings',
+      'documents',
+      'metadatas',
+    ]);
+    const additions = withoutNulls(patch);
+    const removals = Object.keys(patch).filter((key) => patch[key] === null);
+    const expected = new Map<string, VectorMetadata>();
+    const merged: StoredRecord[] = [];
+    const lose: StoredRecord[] = [];
+    for (const record of current) {
+      const next = { ...record.metadata, ...additions };
+      for (const key of removals) delete next[key];
+      expected.set(record.id, next);
+      const entry = { ...record, metadata: next };
+      (removals.some((key) => key in record.metadata) ? lose : merged).push(entry);
+    }
+    const batchSize = await this.batchSize();
+    if (Object.keys(additions).length > 0) {
+      // Chroma's update merges, which is exactly the port's semantics for keys that are set.
+      for (const batch of chunk(merged, batchSize)) {
+        await this.call(action, collection, () =>
+          target.update({
+            ids: batch.map((r) => r.id),
+            metadatas: batch.map(() => toChromaMetadata(additions)),
+          }),
+        );
+      }
+    }
+    // Removing a key is only possible by replacing the whole record (see the class comment).
+    for (const batch of chunk(lose, batchSize)) {
+      await this.call(action, collection, () => target.delete({ ids: batch.map((r) => r.id) }));
+      await this.call(action, collection, () =>
+        target.upsert({
+          ids: batch.map((r) => r.id),
+          embeddings: batch.map((r) => r.vector),
+          documents: batch.map((r) => r.document),
+          metadatas: batch.map((r) => toChromaMetadata(r.metadata)),
+        }),
+      );
+    }
+    const after = await this.read(collection, target, [...expected.keys()], ['metadatas']);
+    const correct = after.filter((r) => sameMetadata(r.metadata, expected.get(r.id)!));
+    if (correct.length < expected.size) {
+      throw new IncompleteWriteError(expected.size, correct.length, `chroma ${action}`);
+    }
+    return expected.size;
+  }
+
+  async query(collection: Collection, query: VectorQuery): Promise<VectorMatch[]> {
+    if (!Number.isInteger(query.k) || query.k < 1 || query.k > MAX_K) {
+      throw new ValidationError(`query k must be an integer from 1 to ${MAX_K}, got ${query.k}`);
+    }
+    this.checkVector(query.vector, 'query vector');
+    const target = await this.collection(collection);
+    const result = await this.call(`query ${target.name}`, collection, () =>
+      target.query({
+        queryEmbeddings: [query.vector],
+        nResults: query.k,
+        where: query.where ? toChromaWhere(query.where) : undefined,
+        include: ['distances', 'documents', 'metadatas'],
+      }),
+    );
+    const ids = result.ids[0] ?? [];
+    return ids.map((id, i) => ({
+      id,
+      // Chroma's cosine distance is 1 - cosine similarity.
+      score: 1 - (result.distances[0]?.[i] ?? 1),
+      document: result.documents[0]?.[i] ?? '',
+      metadata: fromChromaMetadata(result.metadatas[0]?.[i]),
+    }));
+  }
+
+  async count(collection: Collection): Promise<number> {
+    const target = await this.collection(collection);
+    return this.call(`count ${target.name}`, collection, () => target.count());
+  }
+
+  /** The Chroma collection for a port collection, created on first use and cached. */
+  private collection(collection: Collection): Promise<ChromaCollection> {
+    let pending = this.collections.get(collection);
+    if (!pending) {
+      pending = this.openCollection(collection);
+      // A failed open is not cached, so the next call tries again.
+      pending.catch(() => this.collections.delete(collection));
+      this.collections.set(collection, pending);
+    }
+    return pending;
+  }
+
+  private async openCollection(collection: Collection): Promise<ChromaCollection> {
+    const name = this.prefix + collection;
+    const action = `open collection ${name}`;
+    const open = () =>
+      this.client.getOrCreateCollection({
+        name,
+        embeddingFunction: null,
+        configuration: { hnsw: { space: 'cosine' } },
+      });
+    let opened: ChromaCollection;
+    try {
+      opened = await withTimeout(open(), this.requestTimeoutMs, action);
+    } catch (error) {
+      // Lesson 11: a concurrent creator may win the race on servers where get-or-create is not
+      // atomic; the collection then exists, which is all we wanted.
+      if (!(error instanceof ChromaUniqueError)) throw toReceiptflowError(error, action);
+      opened = await withTimeout(
+        this.client.getCollection({ name }),
+        this.requestTimeoutMs,
+        action,
+      ).catch((e: unknown) => {
+        throw toReceiptflowError(e, action);
+      });
+    }
+    const space = opened.configuration?.hnsw?.space ?? opened.configuration?.spann?.space;
+    if (space !== undefined && space !== null && space !== 'cosine') {
+      throw new DependencyError(
+        'chroma',
+        `collection ${name} uses the ${space} distance, expected cosine; recreate it`,
+      );
+    }
+    return opened;
+  }
+
+  /** The records that exist among `ids`, read in batches. */
+  private async read(
+    collection: Collection,
+    target: ChromaCollection,
+    ids: string[],
+    include: ('embeddings' | 'documents' | 'metadatas')[],
+  ): Promise<StoredRecord[]> {
+    const records: StoredRecord[] = [];
+    for (const batch of chunk(ids, await this.batchSize())) {
+      const result = await this.call(`read from ${target.name}`, collection, () =>
+        target.get({ ids: batch, include }),
+      );
+      result.ids.forEach((id, i) =>
+        records.push({
+          id,
+          vector: result.embeddings[i] ?? [],
+          document: result.documents[i] ?? '',
+          metadata: fromChromaMetadata(result.metadatas[i] as Metadata | null | undefined),
+        }),
+      );
+    }
+    return records;
+  }
+
+  /** Runs one Chroma request with a timeout, mapping its errors to core's. */
+  private async call<T>(
+    action: string,
+    collection: Collection,
+    request: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await withTimeout(request(), this.requestTimeoutMs, action);
+    } catch (error) {
+      // The collection was deleted behind our back: forget the handle so a retry recreates it.
+      if (error instanceof ChromaNotFoundError) this.collections.delete(collection);
+      throw toReceiptflowError(error, action);
+    }
+  }
+
+  /** Records per request: the configured size, capped by the server's own limit. */
+  private batchSize(): Promise<number> {
+    if (!this.batchSizePromise) {
+      const action = 'read the server limits';
+      this.batchSizePromise = withTimeout(
+        this.client.getMaxBatchSize(),
+        this.requestTimeoutMs,
+        action,
+      ).then(
+        (serverMax) =>
+          serverMax > 0 ? Math.min(this.configuredBatchSize, serverMax) : this.configuredBatchSize,
+        (error: unknown) => {
+          this.batchSizePromise = undefined;
+          throw toReceiptflowError(error, action);
+        },
+      );
+    }
+    return this.batchSizePromise;
+  }
+
+  private checkRecord(record: VectorRecord): void {
+    if (record.id.length === 0) throw new ValidationError('vector record id must not be empty');
+    if (EMPTY_METADATA_MARKER in record.metadata) {
+      throw new ValidationError(`record ${record.id}: metadata key ${EMPTY_METADATA_MARKER} is reserved`);
+    }
+    this.checkVector(record.vector, `record ${record.id}`);
+  }
+
+  private checkVector(vector: number[], what: string): void {
+    if (vector.length === 0 || !vector.every(Number.isFinite)) {
+      throw new ValidationError(`${what}: vector must be a non-empty list of finite numbers`);
+    }
+    if (this.dimensions !== undefined && vector.length !== this.dimensions) {
+      throw new ValidationError(
+        `${what}: vector has ${vector.length} dimensions, expected ${this.dimensions}`,
+      );
+    }
+  }
+}
+
+function chunk<T>(items: T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1) {
+    throw new ConfigError(`${name} must be a positive integer, got ${value}`);
+  }
+  return value;
+}

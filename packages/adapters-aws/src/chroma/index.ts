@@ -1,0 +1,1 @@
+export { ChromaVectorIndex, type ChromaVectorIndexConfig } from './chroma-vector-index.js';

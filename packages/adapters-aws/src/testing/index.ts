@@ -1,0 +1,11 @@
+export { startChromaServer, type ChromaServer, type StartChromaServerOptions } from './chroma-server.js';
+export { startDynalite, startFauxqs, type RunningEmulator } from './emulators.js';
+export {
+  createTable,
+  createTestDocumentClient,
+  createTestDynamoDbClient,
+  createTestS3Client,
+  createTestSqsClient,
+  uniqueResourceName,
+  type TestClientOptions,
+} from './aws-test-clients.js';
