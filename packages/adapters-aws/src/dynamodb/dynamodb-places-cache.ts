@@ -1,0 +1,49 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { PlacesCacheEntrySchema, ValidationError, type PlacesCache, type PlacesCacheEntry } from '@receiptflow/core';
+import { DynamoDbTable } from './dynamodb-table.js';
+import { placesCacheKey } from './keys.js';
+
+export interface DynamoDbPlacesCacheConfig {
+  tableName: string;
+  /**
+   * How long DynamoDB keeps a row after its `expires_at`, in days (default 30). Expired rows
+   * must stay readable for a while: the caller sees them as expired and overwrites them.
+   */
+  retainAfterExpiryDays?: number;
+}
+
+const SECONDS_PER_DAY = 86_400;
+
+/** Places answers in the job table under `PLACES_CACHE#<key>`, removed later by DynamoDB TTL. */
+export class DynamoDbPlacesCache implements PlacesCache {
+  private readonly table: DynamoDbTable;
+  private readonly retainSeconds: number;
+
+  constructor(doc: DynamoDBDocumentClient, config: DynamoDbPlacesCacheConfig) {
+    this.table = new DynamoDbTable(doc, config);
+    this.retainSeconds = (config.retainAfterExpiryDays ?? 30) * SECONDS_PER_DAY;
+  }
+
+  async get(key: string): Promise<PlacesCacheEntry | null> {
+    const item = await this.table.get(placesCacheKey(key));
+    if (!item) return null;
+    const parsed = PlacesCacheEntrySchema.safeParse(item);
+    if (!parsed.success) {
+      throw new ValidationError(
+        `stored places cache row ${key} is malformed`,
+        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
+      );
+    }
+    return parsed.data;
+  }
+
+  async put(entry: PlacesCacheEntry): Promise<void> {
+    const expiresAtSeconds = Math.floor(Date.parse(entry.expires_at) / 1000);
+    await this.table.put({
+      ...placesCacheKey(entry.key),
+      entity: 'PLACES_CACHE',
+      ttl: expiresAtSeconds + this.retainSeconds,
+      ...entry,
+    });
+  }
+}

@@ -1,0 +1,210 @@
+import {
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+  type DynamoDBDocumentClient,
+  type QueryCommandInput,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { ConditionFailedError, TransientDependencyError } from '@receiptflow/core';
+import { awsErrorName, mapAwsError } from '../errors.js';
+import type { Item } from './item-codec.js';
+import type { TableKey } from './keys.js';
+
+/** How BatchWriteItem's UnprocessedItems are retried before giving up. */
+export interface BatchRetryOptions {
+  /** Total BatchWriteItem calls per chunk, including the first. Default 8. */
+  maxAttempts?: number;
+  /** First backoff; doubles each retry, with jitter. Default 50 ms. */
+  baseDelayMs?: number;
+  /** Backoff cap. Default 2 s. */
+  maxDelayMs?: number;
+}
+
+export interface DynamoDbTableConfig {
+  tableName: string;
+  batchRetry?: BatchRetryOptions;
+}
+
+export type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: TableKey } };
+
+/** BatchWriteItem's limit per call. */
+export const BATCH_WRITE_LIMIT = 25;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The job table's operations with core's error mapping: a failed condition becomes
+ * ConditionFailedError, throttling/5xx/unreachable become TransientDependencyError('dynamodb').
+ * Shared by the DynamoDB adapters; not exported from the package.
+ */
+export class DynamoDbTable {
+  readonly tableName: string;
+  private readonly retry: Required<BatchRetryOptions>;
+
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    config: DynamoDbTableConfig,
+  ) {
+    this.tableName = config.tableName;
+    this.retry = {
+      maxAttempts: config.batchRetry?.maxAttempts ?? 8,
+      baseDelayMs: config.batchRetry?.baseDelayMs ?? 50,
+      maxDelayMs: config.batchRetry?.maxDelayMs ?? 2_000,
+    };
+  }
+
+  async get(key: TableKey): Promise<Item | null> {
+    const out = await this.call('GetItem', () =>
+      this.doc.send(new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true })),
+    );
+    return (out.Item as Item | undefined) ?? null;
+  }
+
+  /** Puts the item; with a condition, a failed one throws ConditionFailedError. */
+  async put(
+    item: Item,
+    condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.call('PutItem', () =>
+      this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ...(condition
+            ? {
+                ConditionExpression: condition.expression,
+                ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+                ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+              }
+            : {}),
+        }),
+      ),
+    );
+  }
+
+  /** Put if no row has this key; false (and nothing written) if one does. */
+  async putIfAbsent(item: Item): Promise<boolean> {
+    try {
+      await this.put(item, { expression: 'attribute_not_exists(PK)' });
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionFailedError) return false;
+      throw error;
+    }
+  }
+
+  /** UpdateItem returning the whole new item. */
+  async update(input: Omit<UpdateCommandInput, 'TableName' | 'ReturnValues'>): Promise<Item> {
+    const out = await this.call('UpdateItem', () =>
+      this.doc.send(new UpdateCommand({ ...input, TableName: this.tableName, ReturnValues: 'ALL_NEW' })),
+    );
+    return (out.Attributes as Item | undefined) ?? {};
+  }
+
+  async delete(
+    key: TableKey,
+    condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
+  ): Promise<void> {
+    await this.call('DeleteItem', () =>
+      this.doc.send(
+        new DeleteCommand({
+          TableName: this.tableName,
+          Key: key,
+          ...(condition
+            ? {
+                ConditionExpression: condition.expression,
+                ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+                ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+              }
+            : {}),
+        }),
+      ),
+    );
+  }
+
+  /** Every page of a query, stopping once `limit` items are collected. */
+  async query(input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey'>, limit = Infinity): Promise<Item[]> {
+    const items: Item[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.call('Query', () =>
+        this.doc.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.tableName,
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        ),
+      );
+      items.push(...((out.Items as Item[] | undefined) ?? []));
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined && items.length < limit);
+    return items.slice(0, limit);
+  }
+
+  /** Rows whose SK starts with `prefix` under one PK, in SK order, strongly consistent. */
+  queryPrefix(pk: string, prefix: string, projection?: string[]): Promise<Item[]> {
+    return this.query({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: {
+        '#pk': 'PK',
+        '#sk': 'SK',
+        ...(projection ? Object.fromEntries(projection.map((p, i) => [`#p${i}`, p])) : {}),
+      },
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+      ConsistentRead: true,
+      ...(projection ? { ProjectionExpression: projection.map((_, i) => `#p${i}`).join(', ') } : {}),
+    });
+  }
+
+  /**
+   * Writes every request, 25 per BatchWriteItem, retrying UnprocessedItems with backoff. Never
+   * drops a request silently: if some stay unprocessed after the last attempt it throws
+   * TransientDependencyError saying how many.
+   */
+  async batchWrite(requests: WriteRequest[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
+      await this.batchWriteChunk(requests.slice(i, i + BATCH_WRITE_LIMIT));
+    }
+  }
+
+  private async batchWriteChunk(chunk: WriteRequest[]): Promise<void> {
+    let pending = chunk;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > this.retry.maxAttempts) {
+        throw new TransientDependencyError(
+          'dynamodb',
+          `BatchWriteItem on table ${this.tableName}: ${pending.length} of ${chunk.length} writes still unprocessed after ${this.retry.maxAttempts} attempts`,
+        );
+      }
+      if (attempt > 1) await sleep(this.backoff(attempt - 1));
+      const out = await this.call('BatchWriteItem', () =>
+        this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } })),
+      );
+      pending = (out.UnprocessedItems?.[this.tableName] as WriteRequest[] | undefined) ?? [];
+    }
+  }
+
+  private backoff(retry: number): number {
+    const ceiling = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** (retry - 1));
+    // Full jitter: concurrent writers that were throttled together do not retry together.
+    return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+  }
+
+  private async call<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      if (awsErrorName(error) === 'ConditionalCheckFailedException') {
+        throw new ConditionFailedError(`${operation} on table ${this.tableName}: condition failed`, {
+          cause: error,
+        });
+      }
+      throw mapAwsError('dynamodb', `${operation} on table ${this.tableName}`, error);
+    }
+  }
+}

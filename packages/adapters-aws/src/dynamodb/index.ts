@@ -1,0 +1,18 @@
+export {
+  JOB_TABLE,
+  JOB_TABLE_ATTRIBUTE_DEFINITIONS,
+  JOB_TABLE_GLOBAL_SECONDARY_INDEXES,
+  JOB_TABLE_KEY_SCHEMA,
+  jobTableCreateInput,
+} from './table-definition.js';
+export { DynamoDbJobStore, type DynamoDbJobStoreConfig } from './dynamodb-job-store.js';
+export { DynamoDbPlacesCache, type DynamoDbPlacesCacheConfig } from './dynamodb-places-cache.js';
+export { DynamoDbCompactionLock, type DynamoDbCompactionLockConfig } from './dynamodb-compaction-lock.js';
+export { DynamoDbSnapshotStore, type DynamoDbSnapshotStoreConfig } from './dynamodb-snapshot-store.js';
+export type { BatchRetryOptions } from './dynamodb-table.js';
+export {
+  changeRecordFromStreamRecord,
+  unmarshallImage,
+  type DynamoDbStreamRecord,
+  type StreamAttributeValue,
+} from './stream-record.js';

@@ -1,0 +1,49 @@
+import type { Collection, JobStatus } from '@receiptflow/core';
+
+/** Row keys of the job table, per the deployment contract. All key text is built here. */
+
+const pad = (n: number): string => String(n).padStart(5, '0');
+
+export interface TableKey {
+  PK: string;
+  SK: string;
+}
+
+export const imagePk = (imageId: string): string => `IMAGE#${imageId}`;
+export const IMAGE_SK = 'IMAGE';
+export const JOB_SK_PREFIX = 'OCR_JOB#';
+export const jobSk = (jobId: string): string => `${JOB_SK_PREFIX}${jobId}`;
+export const routingSk = (jobId: string): string => `ROUTING#${jobId}`;
+export const RECEIPT_SK_PREFIX = 'RECEIPT#';
+export const receiptSk = (receiptId: number): string => `${RECEIPT_SK_PREFIX}${pad(receiptId)}`;
+export const lineSk = (receiptId: number, lineId: number): string =>
+  `${receiptSk(receiptId)}#LINE#${pad(lineId)}`;
+export const wordSk = (receiptId: number, lineId: number, wordId: number): string =>
+  `${lineSk(receiptId, lineId)}#WORD#${pad(wordId)}`;
+export const placeSk = (receiptId: number): string => `${receiptSk(receiptId)}#PLACE`;
+export const compactionRunSk = (receiptId: number, runId: string): string =>
+  `${receiptSk(receiptId)}#COMPACTION_RUN#${runId}`;
+
+/** Finds a job's image by job id alone, with a strongly consistent GetItem (a GSI can lag). */
+export const jobPointerKey = (jobId: string): TableKey => ({ PK: `OCR_JOB#${jobId}`, SK: 'OCR_JOB' });
+export const placesCacheKey = (key: string): TableKey => ({
+  PK: `PLACES_CACHE#${key}`,
+  SK: 'PLACES_CACHE',
+});
+export const lockKey = (name: string): TableKey => ({ PK: `LOCK#${name}`, SK: 'LOCK' });
+export const snapshotKey = (collection: Collection): TableKey => ({
+  PK: `SNAPSHOT#${collection}`,
+  SK: 'SNAPSHOT',
+});
+
+/** GSI1: jobs by status, oldest first. */
+export const jobStatusGsi1Pk = (status: JobStatus): string => `OCR_JOB_STATUS#${status}`;
+export const jobGsi1Sk = (createdAt: string, jobId: string): string => `${createdAt}#${jobId}`;
+/** GSI1: a sparse partition of runs with a collection not COMPLETED, for the sweep. */
+export const UNFINISHED_RUNS_GSI1PK = 'COMPACTION_RUN#UNFINISHED';
+export const runGsi1Sk = (createdAt: string, imageId: string, receiptId: number, runId: string) =>
+  `${createdAt}#${imageId}#${pad(receiptId)}#${runId}`;
+/** GSI2: receipt places by place_id. */
+export const placeGsi2Pk = (placeId: string): string => `PLACE#${placeId}`;
+export const placeGsi2Sk = (imageId: string, receiptId: number): string =>
+  `IMAGE#${imageId}#${receiptSk(receiptId)}`;
