@@ -1,3 +1,3 @@
 export {};
-export * from './ocr-engine-contract.js';
-export * from './places-resolver-contract.js';
+export * from './vector-index-contract.js';
+export * from './embedder-contract.js';
