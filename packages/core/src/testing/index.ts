@@ -1,3 +1,11 @@
-export {};
+export * from './fixtures.js';
+export * from './job-store-contract.js';
+export * from './image-store-contract.js';
+export * from './queue-contract.js';
+export * from './compaction-lock-contract.js';
+export * from './snapshot-store-contract.js';
+export * from './places-cache-contract.js';
 export * from './vector-index-contract.js';
 export * from './embedder-contract.js';
+export * from './ocr-engine-contract.js';
+export * from './places-resolver-contract.js';

@@ -1,0 +1,228 @@
+import { axisAlignedGeometry } from '../domain/geometry.js';
+import type {
+  CollectionProgress,
+  CompactionRun,
+  ImageRecord,
+  OcrJob,
+  PlacesCacheEntry,
+  Receipt,
+  ReceiptDetails,
+  ReceiptLine,
+  ReceiptPlace,
+  ReceiptWord,
+  RoutingDecision,
+  SnapshotPointer,
+} from '../domain/index.js';
+
+/**
+ * Builders for valid domain records with sensible defaults. Every builder takes partial
+ * overrides; ids default to fresh unique values so tests sharing one store never collide.
+ */
+
+/** The timestamp every fixture uses unless overridden (fixed, so records compare equal). */
+export const FIXTURE_TIME = '2024-01-01T00:00:00.000Z';
+
+/** A fresh id matching IdSchema, e.g. `img-3f2c…`. */
+export function uniqueId(prefix = 'id'): string {
+  return `${prefix}-${globalThis.crypto.randomUUID()}`;
+}
+
+export function makeImage(overrides: Partial<ImageRecord> = {}): ImageRecord {
+  const image_id = overrides.image_id ?? uniqueId('img');
+  return {
+    image_id,
+    filename: 'receipt.jpg',
+    content_type: 'image/jpeg',
+    s3_bucket: 'raw-bucket',
+    s3_key: `raw/${image_id}/receipt.jpg`,
+    upload_state: 'AWAITING_UPLOAD',
+    size_bytes: null,
+    created_at: FIXTURE_TIME,
+    ...overrides,
+  };
+}
+
+export function makeJob(overrides: Partial<OcrJob> = {}): OcrJob {
+  const image_id = overrides.image_id ?? uniqueId('img');
+  return {
+    job_id: uniqueId('job'),
+    image_id,
+    status: 'PENDING',
+    s3_bucket: 'raw-bucket',
+    s3_key: `raw/${image_id}/receipt.jpg`,
+    created_at: FIXTURE_TIME,
+    updated_at: FIXTURE_TIME,
+    attempts: 0,
+    results_sent_at: null,
+    failure_reason: null,
+    ...overrides,
+  };
+}
+
+export function makeRoutingDecision(overrides: Partial<RoutingDecision> = {}): RoutingDecision {
+  const image_id = overrides.image_id ?? uniqueId('img');
+  const job_id = overrides.job_id ?? uniqueId('job');
+  return {
+    job_id,
+    image_id,
+    image_type: 'PHOTO',
+    receipt_count: 1,
+    ocr_s3_bucket: 'artifacts-bucket',
+    ocr_s3_key: `ocr/${image_id}/${job_id}.json`,
+    engine: 'tesseract',
+    reason: 'camera photo with perspective',
+    created_at: FIXTURE_TIME,
+    ...overrides,
+  };
+}
+
+/** How many lines and words {@link makeReceiptDetails} generates. */
+export interface ReceiptDetailsShape {
+  /** Default 3. */
+  lineCount?: number;
+  /** Default 3. */
+  wordsPerLine?: number;
+}
+
+/**
+ * A receipt with `lineCount` lines of `wordsPerLine` words each, with valid, non-overlapping
+ * normalised geometry (lines top to bottom, words left to right). Word ids restart at 1 on
+ * every line, as the job-table keys (`…#LINE#00002#WORD#00001`) expect. `line_count` and
+ * `word_count` match the generated children unless overridden.
+ */
+export function makeReceiptDetails(
+  overrides: Partial<Receipt> = {},
+  shape: ReceiptDetailsShape = {},
+): ReceiptDetails {
+  const lineCount = shape.lineCount ?? 3;
+  const wordsPerLine = shape.wordsPerLine ?? 3;
+  const image_id = overrides.image_id ?? uniqueId('img');
+  const receipt_id = overrides.receipt_id ?? 1;
+  const lineHeight = 0.8 / Math.max(lineCount, 1);
+  const lines: ReceiptLine[] = [];
+  const words: ReceiptWord[] = [];
+  for (let l = 1; l <= lineCount; l++) {
+    // Origin bottom-left: line 1 is at the top.
+    const y = 0.9 - l * lineHeight;
+    const wordTexts: string[] = [];
+    const wordWidth = 0.8 / Math.max(wordsPerLine, 1);
+    for (let w = 1; w <= wordsPerLine; w++) {
+      const text = `L${l}W${w}`;
+      wordTexts.push(text);
+      words.push({
+        image_id,
+        receipt_id,
+        line_id: l,
+        word_id: w,
+        text,
+        confidence: 0.95,
+        ...axisAlignedGeometry({
+          x: 0.1 + (w - 1) * wordWidth,
+          y,
+          width: wordWidth * 0.9,
+          height: lineHeight * 0.8,
+        }),
+      });
+    }
+    lines.push({
+      image_id,
+      receipt_id,
+      line_id: l,
+      text: wordTexts.join(' '),
+      confidence: 0.95,
+      ...axisAlignedGeometry({ x: 0.1, y, width: 0.8, height: lineHeight * 0.8 }),
+    });
+  }
+  return {
+    receipt: {
+      image_id,
+      receipt_id,
+      line_count: lines.length,
+      word_count: words.length,
+      created_at: FIXTURE_TIME,
+      ...overrides,
+    },
+    lines,
+    words,
+  };
+}
+
+export function makeReceiptPlace(overrides: Partial<ReceiptPlace> = {}): ReceiptPlace {
+  return {
+    image_id: uniqueId('img'),
+    receipt_id: 1,
+    merchant_name: "Trader Joe's",
+    place_id: 'ChIJ-trader-joes-123',
+    address: '123 Main St, Springfield, CA 90000, USA',
+    phone: '+1 555-010-0123',
+    confidence: 0.93,
+    source: 'places',
+    evidence: ['phone', 'address'],
+    created_at: FIXTURE_TIME,
+    ...overrides,
+  };
+}
+
+function makeProgress(deltaKey: string, overrides: Partial<CollectionProgress> = {}): CollectionProgress {
+  return {
+    state: 'PENDING',
+    delta_key: deltaKey,
+    vector_count: 3,
+    merged_count: null,
+    error: null,
+    updated_at: FIXTURE_TIME,
+    ...overrides,
+  };
+}
+
+/** Overrides of `lines` / `words` are merged into the default progress of that collection. */
+export type CompactionRunOverrides = Partial<Omit<CompactionRun, 'lines' | 'words'>> & {
+  lines?: Partial<CollectionProgress>;
+  words?: Partial<CollectionProgress>;
+};
+
+export function makeCompactionRun(overrides: CompactionRunOverrides = {}): CompactionRun {
+  const run_id = overrides.run_id ?? uniqueId('run');
+  const { lines, words, ...rest } = overrides;
+  return {
+    run_id,
+    image_id: uniqueId('img'),
+    receipt_id: 1,
+    created_at: FIXTURE_TIME,
+    ...rest,
+    lines: makeProgress(`deltas/lines/${run_id}.json`, lines),
+    words: makeProgress(`deltas/words/${run_id}.json`, words),
+  };
+}
+
+export function makePlacesCacheEntry(overrides: Partial<PlacesCacheEntry> = {}): PlacesCacheEntry {
+  return {
+    key: `phone:+1555${Math.floor(Math.random() * 1e7)
+      .toString()
+      .padStart(7, '0')}`,
+    status: 'OK',
+    candidates: [
+      {
+        place_id: 'ChIJ-trader-joes-123',
+        name: "Trader Joe's",
+        formatted_address: '123 Main St, Springfield, CA 90000, USA',
+        phone: '+1 555-010-0123',
+      },
+    ],
+    fetched_at: FIXTURE_TIME,
+    expires_at: '2024-01-31T00:00:00.000Z',
+    ...overrides,
+  };
+}
+
+export function makeSnapshotPointer(overrides: Partial<SnapshotPointer> = {}): SnapshotPointer {
+  return {
+    collection: 'lines',
+    version: 1,
+    fencing_token: 1,
+    vector_count: 0,
+    run_ids: [],
+    promoted_at: FIXTURE_TIME,
+    ...overrides,
+  };
+}
