@@ -5,12 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { OcrDocumentSchema, ValidationError } from '@receiptflow/core';
 import { VisionOcrEngine } from '../src/vision/vision-ocr-engine.js';
+import { SAMPLE_PNG } from './support/sample-png.js';
 
 const helper = (name: string) => fileURLToPath(new URL(`./fixtures/vision-helper/${name}.mjs`, import.meta.url));
 const recorded = JSON.parse(
   readFileSync(new URL('./fixtures/vision-document.json', import.meta.url), 'utf8'),
 ) as unknown;
-const image = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
+const image = SAMPLE_PNG;
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   const error: unknown = await promise.then(
