@@ -1,0 +1,3 @@
+export * from './tesseract-ocr-engine.js';
+export * from './tesseract-page-to-ocr-document.js';
+export * from './tesseract-worker-pool.js';
