@@ -1,0 +1,160 @@
+import { z } from 'zod';
+import { PlaceCandidateSchema, ValidationError } from '@receiptflow/core';
+import type { PlaceCandidate, PlacesResolver } from '@receiptflow/core';
+
+/** Fewer digits than this identify nobody: "0142" would match every number ending that way. */
+const MIN_PHONE_DIGITS = 8;
+const MAX_TEXT_RESULTS = 5;
+/** Below this score a text match is noise: nonsense queries must return nothing. */
+const MIN_TEXT_SCORE = 0.35;
+/** Two tokens count as the same word when their trigrams agree this much (OCR slips). */
+const FUZZY_TOKEN_SIMILARITY = 0.6;
+
+/** How often each lookup was made; tests use it to prove caching saves calls. */
+export interface PlacesCallCounts {
+  phone: number;
+  text: number;
+  total: number;
+}
+
+interface IndexedPlace {
+  place: PlaceCandidate;
+  phoneDigits: string;
+  tokens: string[];
+  /** Each token's trigrams, precomputed for the fuzzy word match. */
+  tokenTrigrams: Array<Set<string>>;
+  trigrams: Set<string>;
+}
+
+/**
+ * PlacesResolver over a fixed catalog (the synthetic merchants, or SROIE's places) that behaves
+ * like Places enough for merchant resolution: phones match whatever their formatting, and text
+ * search ranks by fuzzy overlap with name plus address, so a chain's other branch ranks below
+ * the branch whose address was printed.
+ */
+export class CatalogPlacesResolver implements PlacesResolver {
+  /** Lookups answered so far (blank or too-short queries are answered free and not counted). */
+  readonly calls: PlacesCallCounts = { phone: 0, text: 0, total: 0 };
+  private readonly places: IndexedPlace[];
+
+  constructor(catalog: readonly PlaceCandidate[]) {
+    this.places = catalog.map((place) => {
+      const text = `${place.name} ${place.formatted_address ?? ''}`;
+      const tokens = tokenize(text);
+      return {
+        place: { ...place },
+        phoneDigits: digits(place.phone ?? ''),
+        tokens,
+        tokenTrigrams: tokens.map((token) => trigrams(token)),
+        trigrams: trigrams(text),
+      };
+    });
+  }
+
+  /** Parses a JSON array of PlaceCandidate; ValidationError names each bad entry. */
+  static fromJson(text: string): CatalogPlacesResolver {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new ValidationError('places catalog is not valid JSON', [(error as Error).message], { cause: error });
+    }
+    const parsed = z.array(PlaceCandidateSchema).safeParse(raw);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => {
+        const [index, ...field] = issue.path;
+        const entry = typeof index === 'number' ? describeEntry(raw, index) : 'catalog';
+        return `${entry}${field.length > 0 ? `.${field.join('.')}` : ''}: ${issue.message}`;
+      });
+      throw new ValidationError('places catalog has invalid entries', issues);
+    }
+    return new CatalogPlacesResolver(parsed.data);
+  }
+
+  async findByPhone(phone: string): Promise<PlaceCandidate[]> {
+    const wanted = digits(phone);
+    if (wanted.length < MIN_PHONE_DIGITS) return [];
+    this.count('phone');
+    return this.places
+      .filter((p) => p.phoneDigits.length >= MIN_PHONE_DIGITS && samePhone(p.phoneDigits, wanted))
+      .map((p) => ({ ...p.place }));
+  }
+
+  async searchText(query: string): Promise<PlaceCandidate[]> {
+    const queryTokens = tokenize(query);
+    if (queryTokens.length === 0) return [];
+    this.count('text');
+    const queryTrigrams = trigrams(query);
+    return this.places
+      .map((p) => ({ p, score: score(queryTokens, queryTrigrams, p) }))
+      .filter(({ score }) => score >= MIN_TEXT_SCORE)
+      .sort((a, b) => b.score - a.score || a.p.place.name.localeCompare(b.p.place.name))
+      .slice(0, MAX_TEXT_RESULTS)
+      .map(({ p }) => ({ ...p.place }));
+  }
+
+  private count(kind: 'phone' | 'text'): void {
+    this.calls[kind]++;
+    this.calls.total++;
+  }
+}
+
+function describeEntry(raw: unknown, index: number): string {
+  const entry = Array.isArray(raw) ? (raw[index] as { place_id?: unknown } | undefined) : undefined;
+  const id = entry && typeof entry.place_id === 'string' ? ` (${entry.place_id})` : '';
+  return `entry ${index}${id}`;
+}
+
+function digits(text: string): string {
+  return text.replace(/\D/g, '');
+}
+
+/** Compares the shorter number as a suffix of the longer, so +1 / 001 prefixes do not matter. */
+function samePhone(a: string, b: string): boolean {
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return long.endsWith(short);
+}
+
+function tokenize(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/['’]/g, '')
+    .split(/[^a-z0-9]+/)
+    .filter((token) => token.length > 0);
+}
+
+function trigrams(text: string): Set<string> {
+  const grams = new Set<string>();
+  for (const token of tokenize(text)) {
+    const padded = `  ${token} `;
+    for (let i = 0; i + 3 <= padded.length; i++) grams.add(padded.slice(i, i + 3));
+  }
+  return grams;
+}
+
+function dice(a: Set<string>, b: Set<string>): number {
+  if (a.size === 0 || b.size === 0) return 0;
+  let shared = 0;
+  for (const gram of a) if (b.has(gram)) shared++;
+  return (2 * shared) / (a.size + b.size);
+}
+
+/**
+ * 70% how many query words the place has (exactly, or nearly for words of 4+ letters, to absorb
+ * OCR slips), 30% trigram similarity of the whole texts (rewards places that have little else).
+ */
+function nearlyHas(place: IndexedPlace, tokenGrams: Set<string>): boolean {
+  return place.tokens.some(
+    (token, i) => token.length >= 4 && dice(place.tokenTrigrams[i]!, tokenGrams) >= FUZZY_TOKEN_SIMILARITY,
+  );
+}
+
+function score(queryTokens: string[], queryTrigrams: Set<string>, place: IndexedPlace): number {
+  const placeTokens = new Set(place.tokens);
+  let found = 0;
+  for (const token of queryTokens) {
+    if (placeTokens.has(token)) found++;
+    else if (token.length >= 4 && nearlyHas(place, trigrams(token))) found += 0.8;
+  }
+  return 0.7 * (found / queryTokens.length) + 0.3 * dice(queryTrigrams, place.trigrams);
+}
