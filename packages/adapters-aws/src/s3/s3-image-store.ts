@@ -1,0 +1,180 @@
+import {
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import {
+  NotFoundError,
+  ValidationError,
+  type ImageStore,
+  type ObjectInfo,
+  type PutObjectOptions,
+  type StoredObject,
+} from '@receiptflow/core';
+import { awsErrorName, mapAwsError } from '../errors.js';
+import { assertSafeKey, assertSafePrefix } from './object-key.js';
+import { decodeMetadata, encodeMetadata } from './object-metadata.js';
+
+export interface S3ImageStoreConfig {
+  bucket: string;
+  /** Longest presigned URL lifetime allowed, in seconds (default 3600; SigV4 caps it at 7 days). */
+  presignExpiresMax?: number;
+}
+
+const NOT_FOUND_NAMES = new Set(['NoSuchKey', 'NotFound']);
+const SIGV4_MAX_EXPIRY_SECONDS = 7 * 24 * 3600;
+
+/** ImageStore over one S3 bucket. Keys are validated before any request is made. */
+export class S3ImageStore implements ImageStore {
+  readonly bucket: string;
+  private readonly presignExpiresMax: number;
+
+  constructor(
+    private readonly client: S3Client,
+    config: S3ImageStoreConfig,
+  ) {
+    this.bucket = config.bucket;
+    this.presignExpiresMax = Math.min(config.presignExpiresMax ?? 3600, SIGV4_MAX_EXPIRY_SECONDS);
+  }
+
+  async put(key: string, body: Uint8Array, options: PutObjectOptions = {}): Promise<void> {
+    assertSafeKey(key);
+    await this.call('PutObject', key, () =>
+      this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentLength: body.length,
+          ...(options.contentType ? { ContentType: options.contentType } : {}),
+          Metadata: encodeMetadata(options.metadata),
+        }),
+      ),
+    );
+  }
+
+  async get(key: string): Promise<StoredObject> {
+    assertSafeKey(key);
+    const out = await this.call('GetObject', key, () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+    const body = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+    return {
+      body,
+      contentType: out.ContentType ?? null,
+      metadata: decodeMetadata(out.Metadata),
+      size: body.length,
+    };
+  }
+
+  async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    assertSafeKey(key);
+    if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end < start) {
+      throw new ValidationError(`invalid byte range ${start}-${end} of ${key}`, [
+        'start and end must be integers with 0 <= start <= end',
+      ]);
+    }
+    let out;
+    try {
+      out = await this.call('GetObject', key, () =>
+        this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}` })),
+      );
+    } catch (error) {
+      if (awsErrorName((error as { cause?: unknown }).cause) === 'InvalidRange') {
+        throw new ValidationError(`byte range ${start}-${end} is outside ${key}`, [], { cause: error });
+      }
+      throw error;
+    }
+    const bytes = out.Body ? await out.Body.transformToByteArray() : new Uint8Array(0);
+    // S3 shortens a range that runs past the end; the port says that is out of range.
+    const total = totalSizeFromContentRange(out.ContentRange);
+    if (total !== null && end >= total) {
+      throw new ValidationError(`byte range ${start}-${end} is outside ${key} (${total} bytes)`);
+    }
+    return bytes;
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    assertSafeKey(key);
+    try {
+      const out = await this.call('HeadObject', key, () =>
+        this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })),
+      );
+      return {
+        key,
+        size: out.ContentLength ?? 0,
+        contentType: out.ContentType ?? null,
+        metadata: decodeMetadata(out.Metadata),
+      };
+    } catch (error) {
+      if (error instanceof NotFoundError) return null;
+      throw error;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    assertSafeKey(key);
+    await this.call('DeleteObject', key, () =>
+      this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    assertSafePrefix(prefix);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const out = await this.call('ListObjectsV2', prefix, () =>
+        this.client.send(
+          new ListObjectsV2Command({
+            Bucket: this.bucket,
+            ...(prefix ? { Prefix: prefix } : {}),
+            ...(token ? { ContinuationToken: token } : {}),
+          }),
+        ),
+      );
+      for (const object of out.Contents ?? []) if (object.Key !== undefined) keys.push(object.Key);
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token !== undefined);
+    // S3 lists in UTF-8 byte order; sort by code unit like every other adapter.
+    return keys.sort();
+  }
+
+  async presignPut(key: string, options: { contentType: string; expiresInSeconds: number }): Promise<string> {
+    assertSafeKey(key);
+    const { contentType, expiresInSeconds } = options;
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > this.presignExpiresMax) {
+      throw new ValidationError(`presigned URL lifetime ${expiresInSeconds}s for ${key} is invalid`, [
+        `expiresInSeconds must be an integer in 1..${this.presignExpiresMax}`,
+      ]);
+    }
+    if (contentType.trim() === '') throw new ValidationError(`presigned PUT of ${key} needs a content type`);
+    return getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }), {
+      expiresIn: expiresInSeconds,
+      // Signed, so the upload must carry exactly this content type.
+      signableHeaders: new Set(['content-type']),
+    });
+  }
+
+  private async call<T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      const name = awsErrorName(error);
+      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      if ((name !== undefined && NOT_FOUND_NAMES.has(name)) || (status === 404 && name !== 'NoSuchBucket')) {
+        throw new NotFoundError('object', key);
+      }
+      throw mapAwsError('s3', `${operation} s3://${this.bucket}/${key}`, error);
+    }
+  }
+}
+
+function totalSizeFromContentRange(contentRange: string | undefined): number | null {
+  const match = contentRange ? /\/(\d+)$/.exec(contentRange) : null;
+  return match ? Number(match[1]) : null;
+}
