@@ -1,5 +1,21 @@
-import type { Clock, ImageStore, JobStore, Logger, OcrEngine, Queue } from '../ports/index.js';
-import type { RoutingDecision } from '../domain/index.js';
+import type { ZodType } from 'zod';
+import {
+  OcrJobMessageSchema,
+  type OcrDocument,
+  type OcrJob,
+  type OcrJobMessage,
+  type OcrResultsMessage,
+  type RoutingDecision,
+} from '../domain/index.js';
+import {
+  ConditionFailedError,
+  NotFoundError,
+  PoisonMessageError,
+  TransientDependencyError,
+  ValidationError,
+} from '../errors.js';
+import { isoNow, silentLogger, type Clock, type ImageStore, type JobStore, type Logger, type OcrEngine, type Queue } from '../ports/index.js';
+import { classifyImage } from './classify-image.js';
 
 export interface RunOcrJobDeps {
   jobs: JobStore;
@@ -18,6 +34,29 @@ export type RunOcrJobOutcome =
   /** Already COMPLETED (redelivery): nothing was done again, nothing was sent. */
   | { status: 'duplicate'; job_id: string };
 
+/** Where the OCR JSON of a job is stored in the artifacts bucket. */
+export function ocrDocumentKey(imageId: string, jobId: string): string {
+  return `ocr/${imageId}/${jobId}.json`;
+}
+
+/** Parses a queue body (JSON string or already-parsed object); PoisonMessageError if malformed. */
+export function parseMessageBody<T>(body: unknown, schema: ZodType<T>, what: string): T {
+  let value = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      throw new PoisonMessageError(`${what} is not JSON: ${body.slice(0, 80)}`);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
+    throw new PoisonMessageError(`${what} is malformed: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}
+
 /**
  * The OCR worker's step for one `ocr-queue` message body (unparsed JSON string or object):
  * PENDING/PROCESSING → PROCESSING, download, OCR, classify (NATIVE/PHOTO/SCAN), store the OCR
@@ -27,6 +66,126 @@ export type RunOcrJobOutcome =
  * Throws PoisonMessageError (not retryable) for a malformed message, a deleted job or a missing
  * image, after marking the job FAILED when it exists. Other errors are retryable.
  */
-export async function runOcrJob(_deps: RunOcrJobDeps, _message: unknown): Promise<RunOcrJobOutcome> {
-  throw new Error('not implemented');
+export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<RunOcrJobOutcome> {
+  const logger = deps.logger ?? silentLogger;
+  const msg = parseMessageBody<OcrJobMessage>(message, OcrJobMessageSchema, 'OCR job message');
+  const existing = await deps.jobs.getJob(msg.job_id);
+  if (!existing) throw new PoisonMessageError(`OCR job ${msg.job_id} no longer exists (deleted)`);
+  if (existing.image_id !== msg.image_id) {
+    throw new PoisonMessageError(`OCR job ${msg.job_id} belongs to image ${existing.image_id}, not ${msg.image_id}`);
+  }
+  if (existing.status === 'COMPLETED') return { status: 'duplicate', job_id: existing.job_id };
+  if (existing.status === 'FAILED') {
+    throw new PoisonMessageError(`OCR job ${existing.job_id} is FAILED (${existing.failure_reason ?? 'no reason'}); retry it explicitly`);
+  }
+
+  const job = await claim(deps.jobs, existing);
+  if (job.status === 'COMPLETED') return { status: 'duplicate', job_id: job.job_id };
+
+  const image = await loadImage(deps, job);
+  const started = deps.clock.now();
+  let doc: OcrDocument;
+  try {
+    doc = await deps.ocr.recognize(image);
+  } catch (error) {
+    if (error instanceof ValidationError) {
+      await fail(deps.jobs, job, `image is not decodable: ${error.message}`);
+      throw new PoisonMessageError(`OCR job ${job.job_id}: image ${job.s3_key} is not decodable: ${error.message}`, { cause: error });
+    }
+    throw error;
+  }
+  const ocr_ms = deps.clock.now() - started;
+
+  const ocrKey = ocrDocumentKey(job.image_id, job.job_id);
+  await deps.artifacts.put(ocrKey, new TextEncoder().encode(JSON.stringify(doc)), {
+    contentType: 'application/json',
+    metadata: { job_id: job.job_id, image_id: job.image_id, engine: doc.engine },
+  });
+  const routing = await ensureRouting(deps, job, doc, ocrKey);
+
+  if (job.results_sent_at === null) {
+    const results: OcrResultsMessage = {
+      job_id: job.job_id,
+      image_id: job.image_id,
+      s3_bucket: deps.artifacts.bucket,
+      s3_key: ocrKey,
+      receipt_count: routing.receipt_count,
+    };
+    await deps.resultsQueue.send(JSON.stringify(results));
+  }
+  await deps.jobs.transitionJob(job.job_id, 'PROCESSING', 'COMPLETED', {
+    results_sent_at: job.results_sent_at ?? isoNow(deps.clock),
+  });
+  logger.info('ocr job completed', { job_id: job.job_id, image_type: routing.image_type, ocr_ms });
+  return { status: 'completed', job_id: job.job_id, routing, ocr_ms };
+}
+
+/**
+ * PENDING → PROCESSING, or PROCESSING → PROCESSING for a redelivery after a crash, counting the
+ * attempt. Losing the conditional write means another worker moved the job: if it finished, this
+ * is a duplicate; otherwise the message is retried later.
+ */
+async function claim(jobs: JobStore, job: OcrJob): Promise<OcrJob> {
+  try {
+    return await jobs.transitionJob(job.job_id, job.status, 'PROCESSING', { attempts: job.attempts + 1 });
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new PoisonMessageError(`OCR job ${job.job_id} was deleted while claiming it`);
+    if (!(error instanceof ConditionFailedError)) throw error;
+    const now = await jobs.getJob(job.job_id);
+    if (!now) throw new PoisonMessageError(`OCR job ${job.job_id} was deleted while claiming it`);
+    if (now.status === 'COMPLETED') return now;
+    throw new TransientDependencyError('job-store', `OCR job ${job.job_id} was claimed concurrently (now ${now.status})`, { cause: error });
+  }
+}
+
+async function loadImage(deps: RunOcrJobDeps, job: OcrJob): Promise<Uint8Array> {
+  if (job.s3_bucket !== deps.images.bucket) {
+    await fail(deps.jobs, job, `image bucket ${job.s3_bucket} is not the raw bucket ${deps.images.bucket}`);
+    throw new PoisonMessageError(`OCR job ${job.job_id}: image is in bucket ${job.s3_bucket}, worker reads ${deps.images.bucket}`);
+  }
+  try {
+    const object = await deps.images.get(job.s3_key);
+    if (object.body.length === 0) throw new NotFoundError('image bytes', job.s3_key);
+    return object.body;
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    await fail(deps.jobs, job, `image ${job.s3_key} is missing`);
+    throw new PoisonMessageError(`OCR job ${job.job_id}: image ${job.s3_key} is missing`, { cause: error });
+  }
+}
+
+async function fail(jobs: JobStore, job: OcrJob, reason: string): Promise<void> {
+  try {
+    await jobs.transitionJob(job.job_id, 'PROCESSING', 'FAILED', { failure_reason: reason });
+  } catch (error) {
+    // The job was deleted or moved meanwhile; the message is poison either way.
+    if (!(error instanceof ConditionFailedError) && !(error instanceof NotFoundError)) throw error;
+  }
+}
+
+async function ensureRouting(deps: RunOcrJobDeps, job: OcrJob, doc: OcrDocument, ocrKey: string): Promise<RoutingDecision> {
+  const stored = await deps.jobs.getRoutingDecision(job.job_id);
+  if (stored) return stored;
+  const { image_type, reason } = classifyImage(doc);
+  const decision: RoutingDecision = {
+    job_id: job.job_id,
+    image_id: job.image_id,
+    image_type,
+    receipt_count: doc.lines.some((l) => l.text.trim() !== '') ? 1 : 0,
+    ocr_s3_bucket: deps.artifacts.bucket,
+    ocr_s3_key: ocrKey,
+    engine: doc.engine,
+    reason,
+    created_at: isoNow(deps.clock),
+  };
+  try {
+    await deps.jobs.createRoutingDecision(decision);
+    return decision;
+  } catch (error) {
+    if (!(error instanceof ConditionFailedError)) throw error;
+    // A concurrent redelivery wrote it first: use theirs, so both send the same message.
+    const theirs = await deps.jobs.getRoutingDecision(job.job_id);
+    if (!theirs) throw error;
+    return theirs;
+  }
 }

@@ -1,4 +1,6 @@
-import type { Clock, IdGenerator, ImageStore, JobStore, Queue } from '../ports/index.js';
+import { ACCEPTED_CONTENT_TYPES, type ImageContentType, type ImageRecord, type OcrJob } from '../domain/index.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { isoNow, type Clock, type IdGenerator, type ImageStore, type JobStore, type Queue } from '../ports/index.js';
 
 export interface SubmitJobDeps {
   jobs: JobStore;
@@ -25,22 +27,131 @@ export interface SubmitJobResult {
   upload_url: string | null;
 }
 
+const DEFAULT_UPLOAD_URL_EXPIRY_SECONDS = 900;
+const MAX_SAFE_FILENAME_LENGTH = 100;
+
+/**
+ * A filename reduced to one safe key segment: no directories, only `[A-Za-z0-9._-]`, no leading
+ * dots, at most 100 characters. Uniqueness comes from the image id in the key, never from this.
+ */
+export function safeFilename(filename: string): string {
+  const base = filename.split(/[/\\]/).pop() ?? '';
+  const cleaned = base
+    .normalize('NFKD')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/_+/g, '_')
+    .replace(/^[._]+/, '');
+  if (cleaned.length <= MAX_SAFE_FILENAME_LENGTH) return cleaned || 'upload';
+  // Keep the extension when shortening: content sniffing is not everyone's habit.
+  const dot = cleaned.lastIndexOf('.');
+  const ext = dot > 0 && cleaned.length - dot <= 10 ? cleaned.slice(dot) : '';
+  return cleaned.slice(0, MAX_SAFE_FILENAME_LENGTH - ext.length) + ext;
+}
+
+/** The raw-image key of one upload: `raw/<image_id>/<safe filename>`. */
+export function rawImageKey(imageId: string, filename: string): string {
+  return `raw/${imageId}/${safeFilename(filename)}`;
+}
+
+function validateInput(input: SubmitJobInput): ImageContentType {
+  const issues: string[] = [];
+  if (typeof input.filename !== 'string' || input.filename.trim() === '') issues.push('filename is empty');
+  else if (input.filename.length > 255) issues.push(`filename is ${input.filename.length} characters, at most 255`);
+  if (!(ACCEPTED_CONTENT_TYPES as readonly string[]).includes(input.contentType)) {
+    issues.push(`contentType "${input.contentType}" is not one of ${ACCEPTED_CONTENT_TYPES.join(', ')}`);
+  }
+  if (input.body !== undefined && input.body.length === 0) issues.push('body is empty');
+  if (issues.length > 0) throw new ValidationError('invalid upload', issues);
+  return input.contentType as ImageContentType;
+}
+
 /**
  * Stores the image under a key unique to this upload (never the filename alone), writes the
  * image and a PENDING OCR job, and (for direct uploads) sends `{job_id, image_id}` to ocr-queue.
  * Throws ValidationError naming the bad field (content type, empty body, filename).
  */
-export async function submitJob(_deps: SubmitJobDeps, _input: SubmitJobInput): Promise<SubmitJobResult> {
-  throw new Error('not implemented');
+export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Promise<SubmitJobResult> {
+  const contentType = validateInput(input);
+  const image_id = deps.ids.newId();
+  const job_id = deps.ids.newId();
+  const s3_key = rawImageKey(image_id, input.filename);
+  const now = isoNow(deps.clock);
+  const direct = input.body !== undefined;
+
+  if (input.body !== undefined) {
+    // Metadata values of any type: the adapter stringifies them (S3 metadata is strings only).
+    await deps.images.put(s3_key, input.body, {
+      contentType,
+      metadata: { image_id, job_id, original_filename: input.filename, size_bytes: input.body.length },
+    });
+  }
+  const image: ImageRecord = {
+    image_id,
+    filename: input.filename,
+    content_type: contentType,
+    s3_bucket: deps.images.bucket,
+    s3_key,
+    upload_state: direct ? 'UPLOADED' : 'AWAITING_UPLOAD',
+    size_bytes: input.body?.length ?? null,
+    created_at: now,
+  };
+  await deps.jobs.createImage(image);
+  await deps.jobs.createJob(newJob(job_id, image, now));
+
+  if (direct) {
+    await deps.ocrQueue.send(JSON.stringify({ job_id, image_id }));
+    return { job_id, image_id, s3_key, upload_url: null };
+  }
+  const upload_url = await deps.images.presignPut(s3_key, {
+    contentType,
+    expiresInSeconds: input.uploadUrlExpiresInSeconds ?? DEFAULT_UPLOAD_URL_EXPIRY_SECONDS,
+  });
+  return { job_id, image_id, s3_key, upload_url };
+}
+
+function newJob(job_id: string, image: ImageRecord, now: string): OcrJob {
+  return {
+    job_id,
+    image_id: image.image_id,
+    status: 'PENDING',
+    s3_bucket: image.s3_bucket,
+    s3_key: image.s3_key,
+    created_at: now,
+    updated_at: now,
+    attempts: 0,
+    results_sent_at: null,
+    failure_reason: null,
+  };
 }
 
 /**
  * Completes a presigned upload: checks the object landed, marks the image UPLOADED and sends the
  * OCR job message. Idempotent: a second call sends nothing.
+ *
+ * The message is sent before the image is marked UPLOADED: a crash in between makes the next
+ * call send again (a duplicate OCR message is harmless), never leaves a job that nobody sends.
  */
 export async function confirmUpload(
-  _deps: SubmitJobDeps,
-  _input: { image_id: string },
+  deps: SubmitJobDeps,
+  input: { image_id: string },
 ): Promise<{ job_id: string; image_id: string; enqueued: boolean }> {
-  throw new Error('not implemented');
+  const image = await deps.jobs.getImage(input.image_id);
+  if (!image) throw new NotFoundError('image', input.image_id);
+  const jobs = await deps.jobs.listJobsForImage(image.image_id);
+  const job = [...jobs].sort((a, b) => a.created_at.localeCompare(b.created_at))[0];
+  if (!job) throw new NotFoundError('OCR job for image', image.image_id);
+  if (image.upload_state === 'UPLOADED') return { job_id: job.job_id, image_id: image.image_id, enqueued: false };
+
+  const landed = await deps.images.head(image.s3_key);
+  if (!landed) throw new NotFoundError('uploaded object', image.s3_key);
+  if (landed.size === 0) throw new ValidationError('uploaded object is empty', [`${image.s3_key} has 0 bytes`]);
+  const landedType = landed.contentType?.split(';')[0]?.trim().toLowerCase() ?? null;
+  if (landedType !== null && !(ACCEPTED_CONTENT_TYPES as readonly string[]).includes(landedType)) {
+    throw new ValidationError('uploaded object has the wrong type', [
+      `content type "${landedType}" is not one of ${ACCEPTED_CONTENT_TYPES.join(', ')}`,
+    ]);
+  }
+  await deps.ocrQueue.send(JSON.stringify({ job_id: job.job_id, image_id: image.image_id }));
+  await deps.jobs.markImageUploaded(image.image_id, landed.size);
+  return { job_id: job.job_id, image_id: image.image_id, enqueued: true };
 }
