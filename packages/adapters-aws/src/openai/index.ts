@@ -1,0 +1,1 @@
+export { OpenAiEmbedder, type OpenAiEmbedderConfig } from './openai-embedder.js';

@@ -1,0 +1,22 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll } from 'vitest';
+import { describeEmbedderContract } from '@receiptflow/core/testing';
+import { OpenAiEmbedder } from '../../src/openai/index.js';
+import { startFakeOpenAiServer, type FakeOpenAiServer } from '../../src/testing/index.js';
+
+let server: FakeOpenAiServer;
+
+beforeAll(async () => {
+  server = await startFakeOpenAiServer({ apiKey: 'sk-test' });
+});
+
+afterAll(async () => {
+  await server?.close();
+});
+
+describeEmbedderContract('OpenAiEmbedder (fake OpenAI server)', async () => ({
+  // batchSize 64, so the 300-text case spans several concurrent requests.
+  subject: new OpenAiEmbedder(new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL }), {
+    batchSize: 64,
+  }),
+}));
