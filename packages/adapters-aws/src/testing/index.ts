@@ -9,3 +9,9 @@ export {
   uniqueResourceName,
   type TestClientOptions,
 } from './aws-test-clients.js';
+export {
+  startFakeOpenAiServer,
+  type FakeOpenAiRequest,
+  type FakeOpenAiServer,
+  type FakeOpenAiServerOptions,
+} from './fake-openai-server.js';
