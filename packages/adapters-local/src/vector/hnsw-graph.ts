@@ -1,0 +1,369 @@
+import type { ScoredSlot } from './exact-search.js';
+import type { RecordTable } from './record-table.js';
+import { ScoredHeap } from './scored-heap.js';
+import { dotAt } from './vector-math.js';
+
+export interface HnswParams {
+  /** Links per node on upper layers; layer 0 allows 2M. */
+  M: number;
+  /** Beam width while inserting; higher builds slower and better. */
+  efConstruction: number;
+  /** Seed for level assignment, so that builds are reproducible. */
+  seed: number;
+}
+
+/** The graph's arrays, for snapshots. */
+export interface HnswGraphState {
+  /** The M the graph was built with; it fixes the link layout. */
+  M: number;
+  size: number;
+  entry: number;
+  maxLevel: number;
+  levels: Uint8Array;
+  links0: Int32Array;
+  counts0: Uint16Array;
+  /** Upper-layer blocks of every node with level > 0, in slot order: per level [count, ...M ids]. */
+  upper: Int32Array;
+}
+
+const MAX_LEVEL = 16;
+
+/**
+ * A Hierarchical Navigable Small World graph (Malkov & Yashunin) over the unit vectors of a
+ * {@link RecordTable}; similarity is the dot product. Layer-0 links live in one flat Int32Array
+ * so that a search touches contiguous memory; the few upper-layer nodes keep small blocks. Dead
+ * (tombstoned) slots stay in the graph as stepping stones and are filtered out of results.
+ */
+export class HnswGraph {
+  readonly M: number;
+  readonly M0: number;
+  entry = -1;
+  maxLevel = -1;
+  /** Slots inserted so far (the graph covers slots 0..size-1). */
+  size = 0;
+  private levels: Uint8Array;
+  private links0: Int32Array;
+  private counts0: Uint16Array;
+  private upper: (Int32Array | undefined)[] = [];
+  private visited: Uint32Array;
+  private visitTag = 0;
+  private readonly candidates = new ScoredHeap(256);
+  private readonly results = new ScoredHeap(256);
+  private readonly levelFactor: number;
+  private randomState: number;
+
+  constructor(
+    private readonly table: RecordTable,
+    readonly params: HnswParams,
+  ) {
+    this.M = params.M;
+    this.M0 = params.M * 2;
+    this.levelFactor = 1 / Math.log(params.M);
+    this.randomState = params.seed >>> 0 || 1;
+    const capacity = 1024;
+    this.levels = new Uint8Array(capacity);
+    this.links0 = new Int32Array(capacity * this.M0);
+    this.counts0 = new Uint16Array(capacity);
+    this.visited = new Uint32Array(capacity);
+  }
+
+  /** A graph read back from a snapshot of the same table. */
+  static restore(table: RecordTable, params: HnswParams, state: HnswGraphState): HnswGraph {
+    const graph = new HnswGraph(table, { ...params, M: state.M });
+    graph.ensureCapacity(state.size);
+    graph.size = state.size;
+    graph.entry = state.entry;
+    graph.maxLevel = state.maxLevel;
+    graph.levels.set(state.levels.subarray(0, state.size));
+    graph.links0.set(state.links0.subarray(0, state.size * graph.M0));
+    graph.counts0.set(state.counts0.subarray(0, state.size));
+    const block = graph.M + 1;
+    let offset = 0;
+    for (let slot = 0; slot < state.size; slot++) {
+      const level = graph.levels[slot]!;
+      if (level === 0) continue;
+      graph.upper[slot] = state.upper.slice(offset, offset + level * block);
+      offset += level * block;
+    }
+    return graph;
+  }
+
+  state(): HnswGraphState {
+    const block = this.M + 1;
+    let total = 0;
+    for (let slot = 0; slot < this.size; slot++) total += this.levels[slot]! * block;
+    const upper = new Int32Array(total);
+    let offset = 0;
+    for (let slot = 0; slot < this.size; slot++) {
+      const links = this.upper[slot];
+      if (!links) continue;
+      upper.set(links, offset);
+      offset += links.length;
+    }
+    return {
+      M: this.M,
+      size: this.size,
+      entry: this.entry,
+      maxLevel: this.maxLevel,
+      levels: this.levels.subarray(0, this.size),
+      links0: this.links0.subarray(0, this.size * this.M0),
+      counts0: this.counts0.subarray(0, this.size),
+      upper,
+    };
+  }
+
+  /** Links `slot` (the next slot of the table) into the graph. */
+  insert(slot: number): void {
+    if (slot !== this.size) throw new Error(`HNSW insert out of order: slot ${slot}, expected ${this.size}`);
+    this.ensureCapacity(slot + 1);
+    this.size++;
+    const level = this.randomLevel();
+    this.levels[slot] = level;
+    if (level > 0) this.upper[slot] = new Int32Array(level * (this.M + 1));
+    if (this.entry < 0) {
+      this.entry = slot;
+      this.maxLevel = level;
+      return;
+    }
+    const vectors = this.table.vectors;
+    const qOffset = slot * this.table.dimensions;
+    let entry = this.greedy(vectors, qOffset, this.entry, this.maxLevel, level);
+    for (let layer = Math.min(level, this.maxLevel); layer >= 0; layer--) {
+      const found = this.searchLayer(vectors, qOffset, entry, this.params.efConstruction, layer, null);
+      const neighbours = this.selectNeighbours(found, this.M);
+      this.setLinks(slot, layer, neighbours);
+      for (const neighbour of neighbours) this.addLink(neighbour, slot, layer);
+      entry = found[0]!.slot;
+    }
+    if (level > this.maxLevel) {
+      this.entry = slot;
+      this.maxLevel = level;
+    }
+  }
+
+  /**
+   * Up to `k` accepted slots nearest to the unit vector `query`, best first. The beam keeps
+   * `ef` accepted results, so a filter makes the search walk further rather than return fewer.
+   */
+  search(query: Float32Array, k: number, ef: number, accept: (slot: number) => boolean): ScoredSlot[] {
+    if (this.entry < 0) return [];
+    const entry = this.greedy(query, 0, this.entry, this.maxLevel, 0);
+    const found = this.searchLayer(query, 0, entry, Math.max(ef, k), 0, accept);
+    return found.length > k ? found.slice(0, k) : found;
+  }
+
+  /** Greedy descent from `from` on layers `top`..`stop`+1; returns the closest slot found. */
+  private greedy(q: Float32Array, qOffset: number, from: number, top: number, stop: number): number {
+    const vectors = this.table.vectors;
+    const dims = this.table.dimensions;
+    let current = from;
+    let best = dotAt(q, qOffset, vectors, current * dims, dims);
+    const block = this.M + 1;
+    for (let layer = top; layer > stop; layer--) {
+      let improved = true;
+      while (improved) {
+        improved = false;
+        const links = this.upper[current]!;
+        const base = (layer - 1) * block;
+        const count = links[base]!;
+        for (let i = 1; i <= count; i++) {
+          const next = links[base + i]!;
+          const score = dotAt(q, qOffset, vectors, next * dims, dims);
+          if (score > best) {
+            best = score;
+            current = next;
+            improved = true;
+          }
+        }
+      }
+    }
+    return current;
+  }
+
+  /**
+   * Beam search on one layer (HNSW algorithm 2). With `accept`, only accepted slots enter the
+   * result beam while every slot is still walked through. Returns results best first.
+   */
+  private searchLayer(
+    q: Float32Array,
+    qOffset: number,
+    entry: number,
+    ef: number,
+    layer: number,
+    accept: ((slot: number) => boolean) | null,
+  ): ScoredSlot[] {
+    const vectors = this.table.vectors;
+    const dims = this.table.dimensions;
+    const visited = this.visited;
+    const tag = this.nextVisitTag();
+    const candidates = this.candidates; // max-heap by similarity (scores negated)
+    const results = this.results; // min-heap by similarity: the top is the worst kept
+    candidates.clear();
+    results.clear();
+    const links0 = this.links0;
+    const counts0 = this.counts0;
+    const M0 = this.M0;
+    const block = this.M + 1;
+
+    const entryScore = dotAt(q, qOffset, vectors, entry * dims, dims);
+    visited[entry] = tag;
+    candidates.push(-entryScore, entry);
+    if (!accept || accept(entry)) results.push(entryScore, entry);
+
+    while (candidates.size > 0) {
+      const score = -candidates.topScore();
+      if (results.size >= ef && score < results.topScore()) break;
+      const current = candidates.pop();
+      let links: Int32Array;
+      let base: number;
+      let count: number;
+      if (layer === 0) {
+        links = links0;
+        base = current * M0;
+        count = counts0[current]!;
+      } else {
+        links = this.upper[current]!;
+        base = (layer - 1) * block + 1;
+        count = links[base - 1]!;
+      }
+      for (let i = 0; i < count; i++) {
+        const next = links[base + i]!;
+        if (visited[next] === tag) continue;
+        visited[next] = tag;
+        const nextScore = dotAt(q, qOffset, vectors, next * dims, dims);
+        if (results.size < ef || nextScore > results.topScore()) {
+          candidates.push(-nextScore, next);
+          if (!accept || accept(next)) {
+            results.push(nextScore, next);
+            if (results.size > ef) results.pop();
+          }
+        }
+      }
+    }
+    const out = new Array<ScoredSlot>(results.size);
+    for (let i = results.size - 1; i >= 0; i--) {
+      const s = results.topScore();
+      out[i] = { slot: results.pop(), score: s };
+    }
+    return out;
+  }
+
+  /**
+   * HNSW's neighbour heuristic (algorithm 4): take candidates best first, keeping one only if it
+   * is closer to the new node than to every neighbour kept so far, so that links spread in
+   * different directions (what keeps clustered data navigable).
+   */
+  private selectNeighbours(candidates: ScoredSlot[], max: number): number[] {
+    if (candidates.length <= max) return candidates.map((c) => c.slot);
+    const vectors = this.table.vectors;
+    const dims = this.table.dimensions;
+    const kept: number[] = [];
+    for (const candidate of candidates) {
+      if (kept.length >= max) break;
+      let diverse = true;
+      for (const other of kept) {
+        if (dotAt(vectors, candidate.slot * dims, vectors, other * dims, dims) > candidate.score) {
+          diverse = false;
+          break;
+        }
+      }
+      if (diverse) kept.push(candidate.slot);
+    }
+    return kept;
+  }
+
+  private setLinks(slot: number, layer: number, neighbours: readonly number[]): void {
+    if (layer === 0) {
+      const base = slot * this.M0;
+      for (let i = 0; i < neighbours.length; i++) this.links0[base + i] = neighbours[i]!;
+      this.counts0[slot] = neighbours.length;
+    } else {
+      const links = this.upper[slot]!;
+      const base = (layer - 1) * (this.M + 1);
+      links[base] = neighbours.length;
+      for (let i = 0; i < neighbours.length; i++) links[base + 1 + i] = neighbours[i]!;
+    }
+  }
+
+  private linksOf(slot: number, layer: number): number[] {
+    const out: number[] = [];
+    if (layer === 0) {
+      const base = slot * this.M0;
+      const count = this.counts0[slot]!;
+      for (let i = 0; i < count; i++) out.push(this.links0[base + i]!);
+    } else {
+      const links = this.upper[slot]!;
+      const base = (layer - 1) * (this.M + 1);
+      const count = links[base]!;
+      for (let i = 1; i <= count; i++) out.push(links[base + i]!);
+    }
+    return out;
+  }
+
+  /** Adds a back link, pruning the neighbour's list with the heuristic when it is full. */
+  private addLink(from: number, to: number, layer: number): void {
+    const max = layer === 0 ? this.M0 : this.M;
+    if (layer === 0) {
+      const count = this.counts0[from]!;
+      if (count < max) {
+        this.links0[from * this.M0 + count] = to;
+        this.counts0[from] = count + 1;
+        return;
+      }
+    } else {
+      const links = this.upper[from]!;
+      const base = (layer - 1) * (this.M + 1);
+      const count = links[base]!;
+      if (count < max) {
+        links[base + 1 + count] = to;
+        links[base] = count + 1;
+        return;
+      }
+    }
+    const vectors = this.table.vectors;
+    const dims = this.table.dimensions;
+    const pool = [...this.linksOf(from, layer), to].map((slot) => ({
+      slot,
+      score: dotAt(vectors, from * dims, vectors, slot * dims, dims),
+    }));
+    pool.sort((a, b) => b.score - a.score);
+    this.setLinks(from, layer, this.selectNeighbours(pool, max));
+  }
+
+  private randomLevel(): number {
+    // xorshift32: cheap, seeded, good enough for geometric level draws.
+    let x = this.randomState;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    this.randomState = x >>> 0;
+    const uniform = (this.randomState + 1) / 4294967297;
+    return Math.min(MAX_LEVEL, Math.floor(-Math.log(uniform) * this.levelFactor));
+  }
+
+  private nextVisitTag(): number {
+    this.visitTag++;
+    if (this.visitTag === 0xffffffff) {
+      this.visited.fill(0);
+      this.visitTag = 1;
+    }
+    return this.visitTag;
+  }
+
+  private ensureCapacity(slots: number): void {
+    const capacity = this.levels.length;
+    if (slots <= capacity) return;
+    const next = Math.max(slots, capacity * 2);
+    const levels = new Uint8Array(next);
+    levels.set(this.levels);
+    this.levels = levels;
+    const links0 = new Int32Array(next * this.M0);
+    links0.set(this.links0);
+    this.links0 = links0;
+    const counts0 = new Uint16Array(next);
+    counts0.set(this.counts0);
+    this.counts0 = counts0;
+    this.visited = new Uint32Array(next);
+    this.visitTag = 0;
+  }
+}

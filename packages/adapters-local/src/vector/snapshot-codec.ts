@@ -1,0 +1,111 @@
+import { CorruptDeltaError, type VectorMetadata } from '@receiptflow/core';
+import type { HnswGraphState } from './hnsw-graph.js';
+import { RecordTable } from './record-table.js';
+
+const MAGIC = 'RFVS';
+const VERSION = 1;
+
+interface SnapshotHeader {
+  dimensions: number;
+  size: number;
+  M: number;
+  entry: number;
+  maxLevel: number;
+  upperLength: number;
+  ids: string[];
+  documents: string[];
+  metadata: VectorMetadata[];
+}
+
+type Typed = Float32Array | Int32Array | Uint8Array | Uint16Array;
+
+/** Pads to 4 bytes so every typed section starts aligned. */
+function padded(bytes: number): number {
+  return (bytes + 3) & ~3;
+}
+
+function bytesOf(array: Typed): Buffer {
+  return Buffer.from(array.buffer, array.byteOffset, array.byteLength);
+}
+
+/**
+ * A collection's table and graph as buffers, to be written in order: [magic][u32 version]
+ * [u32 header length][JSON header, padded] then the typed sections, each padded to 4 bytes.
+ * Dead slots are kept (the graph routes through them); their id is ''.
+ */
+export function encodeSnapshot(table: RecordTable, graph: HnswGraphState): Buffer[] {
+  const size = table.size;
+  const header: SnapshotHeader = {
+    dimensions: table.dimensions,
+    size,
+    M: graph.M,
+    entry: graph.entry,
+    maxLevel: graph.maxLevel,
+    upperLength: graph.upper.length,
+    ids: Array.from({ length: size }, (_, slot) => (table.alive[slot] === 1 ? table.ids[slot]! : '')),
+    documents: table.documents.slice(0, size),
+    metadata: table.metadata.slice(0, size),
+  };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const head = Buffer.alloc(12);
+  head.write(MAGIC, 0, 'latin1');
+  head.writeUInt32LE(VERSION, 4);
+  head.writeUInt32LE(json.length, 8);
+  const sections: Typed[] = [
+    table.vectors.subarray(0, size * table.dimensions),
+    table.norms.subarray(0, size),
+    table.alive.subarray(0, size),
+    graph.levels,
+    graph.links0,
+    graph.counts0,
+    graph.upper,
+  ];
+  const out: Buffer[] = [head, json, Buffer.alloc(padded(json.length) - json.length)];
+  for (const section of sections) {
+    out.push(bytesOf(section));
+    out.push(Buffer.alloc(padded(section.byteLength) - section.byteLength));
+  }
+  return out;
+}
+
+/** Reads a snapshot back into a fresh table and the graph state to restore over it. */
+export function decodeSnapshot(bytes: Buffer, dimensions: number): { table: RecordTable; graph: HnswGraphState } {
+  if (bytes.toString('latin1', 0, 4) !== MAGIC || bytes.readUInt32LE(4) !== VERSION)
+    throw new CorruptDeltaError('vector snapshot: bad magic or version');
+  const jsonLength = bytes.readUInt32LE(8);
+  const header = JSON.parse(bytes.toString('utf8', 12, 12 + jsonLength)) as SnapshotHeader;
+  if (header.dimensions !== dimensions)
+    throw new CorruptDeltaError(`vector snapshot: has ${header.dimensions} dimensions, expected ${dimensions}`);
+  let offset = 12 + padded(jsonLength);
+  const take = <T extends Typed>(make: (buffer: ArrayBuffer) => T, byteLength: number): T => {
+    if (offset + byteLength > bytes.length) throw new CorruptDeltaError('vector snapshot: truncated');
+    const copy = new Uint8Array(byteLength);
+    copy.set(bytes.subarray(offset, offset + byteLength));
+    offset += padded(byteLength);
+    return make(copy.buffer);
+  };
+  const { size, M } = header;
+  const vectors = take((b) => new Float32Array(b), size * dimensions * 4);
+  const norms = take((b) => new Float32Array(b), size * 4);
+  const alive = take((b) => new Uint8Array(b), size);
+  const levels = take((b) => new Uint8Array(b), size);
+  const links0 = take((b) => new Int32Array(b), size * 2 * M * 4);
+  const counts0 = take((b) => new Uint16Array(b), size * 2);
+  const upper = take((b) => new Int32Array(b), header.upperLength * 4);
+
+  const table = new RecordTable(dimensions, Math.max(1024, size));
+  for (let slot = 0; slot < size; slot++) {
+    table.restore(
+      header.ids[slot]!,
+      vectors.subarray(slot * dimensions, (slot + 1) * dimensions),
+      norms[slot]!,
+      header.documents[slot]!,
+      header.metadata[slot]!,
+      alive[slot] === 1,
+    );
+  }
+  return {
+    table,
+    graph: { M, size, entry: header.entry, maxLevel: header.maxLevel, levels, links0, counts0, upper },
+  };
+}

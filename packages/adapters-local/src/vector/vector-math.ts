@@ -1,0 +1,50 @@
+/**
+ * Copies `source` into `target` at `offset`, scaled to unit length, and returns the original
+ * norm. Stored vectors are unit length so that cosine similarity is a plain dot product.
+ * A zero vector is stored as zeros (it is similar to nothing).
+ */
+export function normalizeInto(source: ArrayLike<number>, target: Float32Array, offset: number): number {
+  const dims = source.length;
+  let sum = 0;
+  for (let i = 0; i < dims; i++) {
+    const x = source[i]!;
+    sum += x * x;
+  }
+  const norm = Math.sqrt(sum);
+  const scale = norm > 0 ? 1 / norm : 0;
+  for (let i = 0; i < dims; i++) target[offset + i] = source[i]! * scale;
+  return norm;
+}
+
+/** A unit-length float32 copy of `vector`. */
+export function normalized(vector: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(vector.length);
+  normalizeInto(vector, out, 0);
+  return out;
+}
+
+/**
+ * Dot product of `dims` floats of `a` at `aOffset` and `b` at `bOffset`. The hot loop of every
+ * search: unrolled by four, no allocation.
+ */
+export function dotAt(a: Float32Array, aOffset: number, b: Float32Array, bOffset: number, dims: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  const end4 = dims - (dims % 4);
+  for (; i < end4; i += 4) {
+    s0 += a[aOffset + i]! * b[bOffset + i]!;
+    s1 += a[aOffset + i + 1]! * b[bOffset + i + 1]!;
+    s2 += a[aOffset + i + 2]! * b[bOffset + i + 2]!;
+    s3 += a[aOffset + i + 3]! * b[bOffset + i + 3]!;
+  }
+  for (; i < dims; i++) s0 += a[aOffset + i]! * b[bOffset + i]!;
+  return s0 + s1 + s2 + s3;
+}
+
+/** Cosine similarity clamped to [-1, 1] (float error can push a self-match past 1). */
+export function clampScore(score: number): number {
+  return score > 1 ? 1 : score < -1 ? -1 : score;
+}
