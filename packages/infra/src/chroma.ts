@@ -1,0 +1,172 @@
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { StackContext } from './context.js';
+import { assumeRolePolicy } from './iam-policies.js';
+import type { Network } from './network.js';
+import type { FileSystem } from './storage.js';
+
+/** Chroma's HTTP port in the official image. */
+export const CHROMA_PORT = 8000;
+
+/**
+ * The security group of self-hosted Chroma tasks: the Lambdas may reach CHROMA_PORT, and the
+ * tasks may reach HTTPS (image pull through the NAT, the Logs endpoint). Created before the
+ * file system so that EFS can admit it.
+ */
+export function createChromaSecurityGroup(ctx: StackContext, net: Network): aws.ec2.SecurityGroup {
+  const sg = new aws.ec2.SecurityGroup('chroma-sg', {
+    vpcId: net.vpc.id,
+    description: `Chroma on Fargate: ${CHROMA_PORT} from the Lambdas`,
+    tags: { ...ctx.tags, Name: `${ctx.prefix}-chroma-sg` },
+  });
+  new aws.vpc.SecurityGroupIngressRule(`chroma-in-${CHROMA_PORT}-lambda`, {
+    securityGroupId: sg.id,
+    ipProtocol: 'tcp',
+    fromPort: CHROMA_PORT,
+    toPort: CHROMA_PORT,
+    referencedSecurityGroupId: net.lambdaSecurityGroup.id,
+    description: 'Chroma API from the VPC Lambdas',
+  });
+  new aws.vpc.SecurityGroupEgressRule(`lambda-out-${CHROMA_PORT}-chroma`, {
+    securityGroupId: net.lambdaSecurityGroup.id,
+    ipProtocol: 'tcp',
+    fromPort: CHROMA_PORT,
+    toPort: CHROMA_PORT,
+    referencedSecurityGroupId: sg.id,
+    description: 'Chroma API',
+  });
+  new aws.vpc.SecurityGroupEgressRule('chroma-out-443', {
+    securityGroupId: sg.id,
+    ipProtocol: 'tcp',
+    fromPort: 443,
+    toPort: 443,
+    cidrIpv4: '0.0.0.0/0',
+    description: 'Image pull through the NAT, CloudWatch Logs endpoint',
+  });
+  new aws.vpc.SecurityGroupIngressRule('endpoint-in-443-chroma', {
+    securityGroupId: net.endpointSecurityGroup.id,
+    ipProtocol: 'tcp',
+    fromPort: 443,
+    toPort: 443,
+    referencedSecurityGroupId: sg.id,
+    description: 'HTTPS from the Chroma tasks (logs)',
+  });
+  return sg;
+}
+
+/**
+ * One Chroma task on Fargate (arm64) in the private subnets, persisting to the EFS access
+ * point at /data, discoverable as `chroma.<prefix>.internal`. One task only: two servers on
+ * one persist directory would corrupt it, so deployments stop the old task first.
+ */
+export function createChromaService(
+  ctx: StackContext,
+  net: Network,
+  sg: aws.ec2.SecurityGroup,
+  fs: FileSystem,
+): { url: pulumi.Output<string>; service: aws.ecs.Service } {
+  const { cfg } = ctx;
+  const namespace = new aws.servicediscovery.PrivateDnsNamespace('chroma-ns', {
+    name: `${ctx.prefix}.internal`,
+    vpc: net.vpc.id,
+    tags: ctx.tags,
+  });
+  const discovery = new aws.servicediscovery.Service('chroma-discovery', {
+    name: 'chroma',
+    dnsConfig: { namespaceId: namespace.id, dnsRecords: [{ type: 'A', ttl: 10 }], routingPolicy: 'MULTIVALUE' },
+    tags: ctx.tags,
+  });
+  const logGroup = new aws.cloudwatch.LogGroup('chroma-logs', {
+    name: `/ecs/${ctx.prefix}-chroma`,
+    retentionInDays: cfg.logRetentionDays,
+    tags: ctx.tags,
+  });
+  const executionRole = new aws.iam.Role('chroma-execution-role', {
+    name: `${ctx.prefix}-chroma-exec`,
+    assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'),
+    tags: ctx.tags,
+  });
+  new aws.iam.RolePolicy('chroma-execution-policy', {
+    role: executionRole.id,
+    policy: logGroup.arn.apply((arn) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [{ Sid: 'WriteTaskLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${arn}:*` }],
+      }),
+    ),
+  });
+  const taskRole = new aws.iam.Role('chroma-task-role', {
+    name: `${ctx.prefix}-chroma-task`,
+    assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'),
+    tags: ctx.tags,
+  });
+  new aws.iam.RolePolicy('chroma-task-policy', {
+    role: taskRole.id,
+    policy: pulumi.all([fs.fileSystem.arn, fs.accessPoint.arn]).apply(([fsArn, apArn]) =>
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'MountChromaAccessPoint',
+            Effect: 'Allow',
+            Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+            Resource: fsArn,
+            Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': apArn } },
+          },
+        ],
+      }),
+    ),
+  });
+  const cluster = new aws.ecs.Cluster('chroma-cluster', { name: `${ctx.prefix}-chroma`, tags: ctx.tags });
+  const taskDefinition = new aws.ecs.TaskDefinition('chroma-task', {
+    family: `${ctx.prefix}-chroma`,
+    requiresCompatibilities: ['FARGATE'],
+    networkMode: 'awsvpc',
+    cpu: String(cfg.chromaCpu),
+    memory: String(cfg.chromaMemoryMb),
+    runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+    executionRoleArn: executionRole.arn,
+    taskRoleArn: taskRole.arn,
+    volumes: [
+      {
+        name: 'chroma-data',
+        efsVolumeConfiguration: {
+          fileSystemId: fs.fileSystem.id,
+          transitEncryption: 'ENABLED',
+          authorizationConfig: { accessPointId: fs.accessPoint.id, iam: 'ENABLED' },
+        },
+      },
+    ],
+    containerDefinitions: pulumi.jsonStringify([
+      {
+        name: 'chroma',
+        image: cfg.chromaImage,
+        essential: true,
+        portMappings: [{ containerPort: CHROMA_PORT, protocol: 'tcp' }],
+        mountPoints: [{ sourceVolume: 'chroma-data', containerPath: '/data' }],
+        logConfiguration: {
+          logDriver: 'awslogs',
+          options: { 'awslogs-group': logGroup.name, 'awslogs-region': net.region, 'awslogs-stream-prefix': 'chroma' },
+        },
+      },
+    ]),
+    tags: ctx.tags,
+  });
+  const service = new aws.ecs.Service(
+    'chroma-service',
+    {
+      name: 'chroma',
+      cluster: cluster.arn,
+      taskDefinition: taskDefinition.arn,
+      desiredCount: 1,
+      launchType: 'FARGATE',
+      deploymentMinimumHealthyPercent: 0,
+      deploymentMaximumPercent: 100,
+      networkConfiguration: { subnets: net.privateSubnets.map((s) => s.id), securityGroups: [sg.id], assignPublicIp: false },
+      serviceRegistries: { registryArn: discovery.arn },
+      tags: ctx.tags,
+    },
+    { dependsOn: fs.mountTargets },
+  );
+  return { url: pulumi.interpolate`http://chroma.${namespace.name}:${CHROMA_PORT}`, service };
+}

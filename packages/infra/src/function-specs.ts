@@ -1,0 +1,86 @@
+/**
+ * The four Lambdas of the deployment contract, as plain data: where each runs, what triggers
+ * it, and which network paths it needs. `lambdas.ts` turns these into resources; the network
+ * doctor checks the paths; the cost model reads timeouts and memory.
+ */
+
+/** Bundle names: `packages/handlers/dist/<name>/index.mjs`. */
+export const FUNCTION_NAMES = ['upload', 'process-ocr-results', 'stream-processor', 'compaction'] as const;
+export type FunctionName = (typeof FUNCTION_NAMES)[number];
+
+/**
+ * A network path a function needs from inside the VPC. Functions outside the VPC reach AWS
+ * APIs and the internet through Lambda's own network and need none of these checked.
+ * - `sqs`, `logs`: interface endpoints; `s3`, `dynamodb`: gateway endpoints;
+ * - `internet`: OpenAI and Google Places through the NAT instance;
+ * - `efs`: NFS (2049) to a mount target; `chroma`: the vector store's HTTP port.
+ */
+export const NETWORK_PATHS = ['sqs', 'logs', 's3', 'dynamodb', 'internet', 'efs', 'chroma'] as const;
+export type NetworkPath = (typeof NETWORK_PATHS)[number];
+
+/** What invokes a function. */
+export type Trigger =
+  | { kind: 'http' }
+  | { kind: 'sqs'; queue: 'ocr-results' | 'compaction'; batchSize: number; maxConcurrency: number }
+  | { kind: 'dynamodb-stream'; batchSize: number };
+
+/** Defaults for one function; `receiptflow:functions` overrides timeout, memory and concurrency. */
+export interface FunctionSpec {
+  name: FunctionName;
+  /** In the private subnets (true) or on Lambda's own network (false). */
+  inVpc: boolean;
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Reserved concurrency; for queue consumers it must be ≥ the mapping's maximum concurrency. */
+  reservedConcurrency: number | undefined;
+  trigger: Trigger;
+  /** Paths needed when in the VPC, before `efs`/`chroma` are added by config. */
+  paths: readonly NetworkPath[];
+  /** Secrets from stack config that this function receives as env vars. */
+  secrets: readonly ('OPENAI_API_KEY' | 'GOOGLE_PLACES_API_KEY' | 'API_KEY_SHA256')[];
+}
+
+export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
+  upload: {
+    name: 'upload',
+    inVpc: false,
+    // An HTTP API integration times out at 30 s; stay under it.
+    timeoutSeconds: 29,
+    memoryMb: 512,
+    reservedConcurrency: undefined,
+    trigger: { kind: 'http' },
+    paths: [],
+    secrets: ['API_KEY_SHA256'],
+  },
+  'process-ocr-results': {
+    name: 'process-ocr-results',
+    inVpc: true,
+    timeoutSeconds: 300,
+    memoryMb: 1024,
+    reservedConcurrency: 5,
+    trigger: { kind: 'sqs', queue: 'ocr-results', batchSize: 5, maxConcurrency: 5 },
+    paths: ['sqs', 'logs', 's3', 'dynamodb', 'internet', 'chroma'],
+    secrets: ['OPENAI_API_KEY', 'GOOGLE_PLACES_API_KEY'],
+  },
+  'stream-processor': {
+    name: 'stream-processor',
+    inVpc: false,
+    timeoutSeconds: 60,
+    memoryMb: 256,
+    reservedConcurrency: 4,
+    trigger: { kind: 'dynamodb-stream', batchSize: 100 },
+    paths: [],
+    secrets: [],
+  },
+  compaction: {
+    name: 'compaction',
+    inVpc: true,
+    timeoutSeconds: 600,
+    memoryMb: 2048,
+    // Merges are serialised by the compaction lock; 2 is the smallest SQS maximum concurrency.
+    reservedConcurrency: 2,
+    trigger: { kind: 'sqs', queue: 'compaction', batchSize: 10, maxConcurrency: 2 },
+    paths: ['sqs', 'logs', 's3', 'dynamodb', 'chroma'],
+    secrets: [],
+  },
+};

@@ -1,0 +1,159 @@
+import type { FunctionName } from './function-specs.js';
+
+/** An IAM policy statement as written in JSON. */
+export interface Statement {
+  Sid: string;
+  Effect: 'Allow' | 'Deny';
+  Action: string[];
+  Resource: string | string[];
+  Condition?: Record<string, Record<string, string | string[]>>;
+}
+
+/**
+ * Actions that IAM cannot scope to a narrower resource than `*`: Lambda's ENI management
+ * (Describe* has no resource type; Lambda validates Create/Delete against `*` when a VPC
+ * function is created) and DynamoDB's ListStreams. Any statement with `Resource: "*"` may
+ * only contain these; a test enforces it.
+ */
+export const WILDCARD_ONLY_ACTIONS: ReadonlySet<string> = new Set([
+  'ec2:CreateNetworkInterface',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeSubnets',
+  'ec2:DeleteNetworkInterface',
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
+  'dynamodb:ListStreams',
+]);
+
+/** The resolved ARNs a function's policy refers to. */
+export interface PolicyArns {
+  logGroupArn: string;
+  tableArn: string;
+  tableStreamArn: string;
+  rawBucketArn: string;
+  artifactsBucketArn: string;
+  vectorsBucketArn: string;
+  ocrQueueArn: string;
+  ocrResultsQueueArn: string;
+  compactionQueueArn: string;
+  streamDlqArn: string;
+  /** Set when the function mounts EFS. */
+  fileSystemArn?: string;
+  accessPointArn?: string;
+}
+
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
+const SQS_CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'];
+
+const tableAndIndexes = (a: PolicyArns) => [a.tableArn, `${a.tableArn}/index/*`];
+
+/**
+ * The least-privilege statements of one function's role. Pure, so tests can read them without
+ * Pulumi; `iam.ts` feeds it the resources' ARNs.
+ */
+export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc: boolean }): Statement[] {
+  const s: Statement[] = [
+    // The log group is declared by the stack, so the function never needs CreateLogGroup.
+    { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${a.logGroupArn}:*` },
+  ];
+  if (opts.inVpc) {
+    s.push({
+      Sid: 'ManageVpcNetworkInterfaces',
+      Effect: 'Allow',
+      Action: [
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DescribeSubnets',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+      ],
+      Resource: '*',
+    });
+  }
+  switch (fn) {
+    case 'upload':
+      s.push(
+        { Sid: 'PutRawImages', Effect: 'Allow', Action: ['s3:PutObject'], Resource: `${a.rawBucketArn}/raw/*` },
+        { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], Resource: tableAndIndexes(a) },
+        { Sid: 'EnqueueOcrJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: a.ocrQueueArn },
+      );
+      break;
+    case 'process-ocr-results':
+      s.push(
+        { Sid: 'ConsumeOcrResults', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.ocrResultsQueueArn },
+        { Sid: 'ReadOcrArtifacts', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${a.artifactsBucketArn}/ocr/*` },
+        { Sid: 'WriteVectorDeltas', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `${a.vectorsBucketArn}/deltas/*` },
+        { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
+      );
+      break;
+    case 'stream-processor':
+      s.push(
+        {
+          Sid: 'ReadTableStream',
+          Effect: 'Allow',
+          Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+          Resource: a.tableStreamArn,
+        },
+        { Sid: 'ListTableStreams', Effect: 'Allow', Action: ['dynamodb:ListStreams'], Resource: '*' },
+        { Sid: 'ReadJobTable', Effect: 'Allow', Action: TABLE_READ, Resource: tableAndIndexes(a) },
+        { Sid: 'EnqueueCompaction', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.compactionQueueArn },
+        // The stream mapping's on-failure destination is written with the function's role.
+        { Sid: 'StreamFailureDestination', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.streamDlqArn },
+      );
+      break;
+    case 'compaction':
+      s.push(
+        { Sid: 'ConsumeCompaction', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.compactionQueueArn },
+        {
+          Sid: 'VectorObjects',
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:PutObjectTagging'],
+          Resource: [`${a.vectorsBucketArn}/deltas/*`, `${a.vectorsBucketArn}/snapshots/*`],
+        },
+        {
+          Sid: 'ListSnapshots',
+          Effect: 'Allow',
+          Action: ['s3:ListBucket'],
+          Resource: a.vectorsBucketArn,
+          Condition: { StringLike: { 's3:prefix': ['snapshots/*', 'deltas/*'] } },
+        },
+        { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
+      );
+      break;
+  }
+  if (a.fileSystemArn && a.accessPointArn) {
+    s.push({
+      Sid: 'MountChromaAccessPoint',
+      Effect: 'Allow',
+      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      Resource: a.fileSystemArn,
+      Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': a.accessPointArn } },
+    });
+  }
+  return s;
+}
+
+/** The trust policy of a role that `service` (e.g. lambda.amazonaws.com) assumes. */
+export function assumeRolePolicy(service: string): string {
+  return JSON.stringify({
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: service }, Action: 'sts:AssumeRole' }],
+  });
+}
+
+/**
+ * What the off-AWS OCR worker (`receipt-ocr`) may do: consume `ocr-queue`, read raw images,
+ * write OCR JSON, update its job rows and announce results. Published as a managed policy for
+ * the operator to attach to the worker's IAM user or role.
+ */
+export function ocrWorkerStatements(a: PolicyArns): Statement[] {
+  return [
+    { Sid: 'ConsumeOcrJobs', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.ocrQueueArn },
+    { Sid: 'AnnounceOcrResults', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: a.ocrResultsQueueArn },
+    { Sid: 'ReadRawImages', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${a.rawBucketArn}/raw/*` },
+    { Sid: 'WriteOcrArtifacts', Effect: 'Allow', Action: ['s3:PutObject'], Resource: `${a.artifactsBucketArn}/ocr/*` },
+    { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
+  ];
+}

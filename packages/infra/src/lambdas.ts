@@ -1,0 +1,192 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import type { StackConfig } from './config.js';
+import type { StackContext } from './context.js';
+import { MissingBundleError } from './errors.js';
+import { FUNCTION_NAMES, type FunctionName } from './function-specs.js';
+import { createFunctionRole, type PolicyArnInputs } from './iam.js';
+import type { Network } from './network.js';
+import type { FunctionPlan } from './plan.js';
+import type { Queues } from './queues.js';
+import type { Buckets, FileSystem } from './storage.js';
+
+/** Where a VPC function mounts the EFS access point. */
+export const EFS_MOUNT_PATH = '/mnt/chroma';
+/** Tag on each function listing the network paths it needs; the doctor reads it. */
+export const PATHS_TAG = 'receiptflow:paths';
+/** The entities whose stream records the stream processor acts on. */
+export const STREAM_ENTITIES = ['COMPACTION_RUN', 'RECEIPT_PLACE', 'RECEIPT'] as const;
+
+/** Default location of the handlers' bundles: packages/handlers/dist. */
+export const DEFAULT_DIST_DIR = fileURLToPath(new URL('../../handlers/dist', import.meta.url));
+
+const PLACEHOLDER_SOURCE =
+  'export const handler = async () => { throw new Error("placeholder code: build the handlers and deploy again"); };\n';
+
+/**
+ * The deployment package of one function: `<dist>/<name>/` as a zip, or a placeholder when
+ * `placeholderCode` is set (unit tests, the doctor). A missing bundle fails with the command
+ * that builds it.
+ */
+export function functionCode(cfg: Pick<StackConfig, 'placeholderCode' | 'handlersDistDir'>, fn: FunctionName): pulumi.asset.Archive {
+  if (cfg.placeholderCode) {
+    return new pulumi.asset.AssetArchive({ 'index.mjs': new pulumi.asset.StringAsset(PLACEHOLDER_SOURCE) });
+  }
+  const dir = join(cfg.handlersDistDir ?? DEFAULT_DIST_DIR, fn);
+  const entry = join(dir, 'index.mjs');
+  if (!existsSync(entry)) throw new MissingBundleError(fn, entry);
+  return new pulumi.asset.FileArchive(dir);
+}
+
+/**
+ * Event filter patterns for the stream mapping: a record passes when its new image (INSERT,
+ * MODIFY) or its old image (REMOVE) has one of `STREAM_ENTITIES` as `entity`.
+ */
+export function streamFilterPatterns(): string[] {
+  const entity = { entity: { S: [...STREAM_ENTITIES] } };
+  return [JSON.stringify({ dynamodb: { NewImage: entity } }), JSON.stringify({ dynamodb: { OldImage: entity } })];
+}
+
+/** What the functions are wired to. */
+export interface LambdaDeps {
+  net: Network;
+  table: aws.dynamodb.Table;
+  buckets: Buckets;
+  queues: Queues;
+  fileSystem: FileSystem | undefined;
+  chromaUrl: pulumi.Input<string>;
+}
+
+export interface Lambdas {
+  functions: Record<FunctionName, aws.lambda.Function>;
+  roles: Record<FunctionName, aws.iam.Role>;
+  mappings: aws.lambda.EventSourceMapping[];
+  policyArns: PolicyArnInputs;
+}
+
+/** The deployment contract's environment variables for one function. */
+function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulumi.Input<Record<string, pulumi.Input<string>>> {
+  const { cfg } = ctx;
+  const vars: Record<string, pulumi.Input<string>> = {
+    TABLE_NAME: d.table.name,
+    RAW_BUCKET: d.buckets.raw.bucket,
+    ARTIFACTS_BUCKET: d.buckets.artifacts.bucket,
+    VECTORS_BUCKET: d.buckets.vectors.bucket,
+    OCR_QUEUE_URL: d.queues.byKey.ocr.queue.url,
+    OCR_RESULTS_QUEUE_URL: d.queues.byKey['ocr-results'].queue.url,
+    COMPACTION_QUEUE_URL: d.queues.byKey.compaction.queue.url,
+    CHROMA_URL: d.chromaUrl,
+    EMBEDDING_MODEL: cfg.embeddingModel,
+    EMBEDDING_DIMENSIONS: String(cfg.embeddingDimensions),
+    LOG_LEVEL: cfg.logLevel,
+  };
+  // Secrets go only to the functions that use them, and stay encrypted in the state.
+  const secretValues = { OPENAI_API_KEY: cfg.openaiApiKey, GOOGLE_PLACES_API_KEY: cfg.googlePlacesApiKey, API_KEY_SHA256: cfg.apiKeySha256 };
+  for (const name of plan.secrets) vars[name] = pulumi.secret(secretValues[name as keyof typeof secretValues]);
+  return vars;
+}
+
+/**
+ * The four functions (nodejs22.x, arm64), each with its own log group and role, and their event
+ * source mappings, all reporting batch item failures:
+ * ocr-results-queue → process-ocr-results, compaction-queue → compaction, and the table stream
+ * → stream-processor (filtered, bisect on error, failures to the stream DLQ).
+ */
+export function createLambdas(ctx: StackContext, plans: Record<FunctionName, FunctionPlan>, d: LambdaDeps): Lambdas {
+  const { cfg } = ctx;
+  const policyArns: PolicyArnInputs = {
+    logGroupArn: '',
+    tableArn: d.table.arn,
+    tableStreamArn: d.table.streamArn,
+    rawBucketArn: d.buckets.raw.arn,
+    artifactsBucketArn: d.buckets.artifacts.arn,
+    vectorsBucketArn: d.buckets.vectors.arn,
+    ocrQueueArn: d.queues.byKey.ocr.queue.arn,
+    ocrResultsQueueArn: d.queues.byKey['ocr-results'].queue.arn,
+    compactionQueueArn: d.queues.byKey.compaction.queue.arn,
+    streamDlqArn: d.queues.streamDlq.arn,
+  };
+  const functions = {} as Record<FunctionName, aws.lambda.Function>;
+  const roles = {} as Record<FunctionName, aws.iam.Role>;
+  for (const fn of FUNCTION_NAMES) {
+    const plan = plans[fn];
+    const name = `${ctx.prefix}-${fn}`;
+    const logGroup = new aws.cloudwatch.LogGroup(`${fn}-logs`, {
+      name: `/aws/lambda/${name}`,
+      retentionInDays: cfg.logRetentionDays,
+      tags: ctx.tags,
+    });
+    const efs = plan.efs && d.fileSystem ? d.fileSystem : undefined;
+    const { role, policy } = createFunctionRole(
+      ctx,
+      fn,
+      {
+        ...policyArns,
+        logGroupArn: logGroup.arn,
+        ...(efs ? { fileSystemArn: efs.fileSystem.arn, accessPointArn: efs.accessPoint.arn } : {}),
+      },
+      { inVpc: plan.inVpc },
+    );
+    roles[fn] = role;
+    functions[fn] = new aws.lambda.Function(
+      fn,
+      {
+        name,
+        role: role.arn,
+        runtime: 'nodejs22.x',
+        handler: 'index.handler',
+        architectures: ['arm64'],
+        code: functionCode(cfg, fn),
+        timeout: plan.timeoutSeconds,
+        memorySize: plan.memoryMb,
+        ...(plan.reservedConcurrency !== undefined ? { reservedConcurrentExecutions: plan.reservedConcurrency } : {}),
+        environment: { variables: environment(ctx, plan, d) },
+        loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+        ...(plan.inVpc
+          ? { vpcConfig: { subnetIds: d.net.privateSubnets.map((s) => s.id), securityGroupIds: [d.net.lambdaSecurityGroup.id] } }
+          : {}),
+        ...(efs ? { fileSystemConfig: { arn: efs.accessPoint.arn, localMountPath: EFS_MOUNT_PATH } } : {}),
+        tags: { ...ctx.tags, [PATHS_TAG]: plan.inVpc ? plan.paths.join(' ') : 'none' },
+      },
+      // The role's policy (ENI rights) and the mount targets must exist before the function.
+      { dependsOn: [policy, logGroup, ...(efs ? efs.mountTargets : [])] },
+    );
+  }
+
+  const mappings: aws.lambda.EventSourceMapping[] = [];
+  for (const fn of FUNCTION_NAMES) {
+    const trigger = plans[fn].trigger;
+    if (trigger.kind === 'sqs') {
+      mappings.push(
+        new aws.lambda.EventSourceMapping(`${fn}-sqs-mapping`, {
+          eventSourceArn: d.queues.byKey[trigger.queue].queue.arn,
+          functionName: functions[fn].arn,
+          batchSize: trigger.batchSize,
+          functionResponseTypes: ['ReportBatchItemFailures'],
+          scalingConfig: { maximumConcurrency: trigger.maxConcurrency },
+        }),
+      );
+    } else if (trigger.kind === 'dynamodb-stream') {
+      mappings.push(
+        new aws.lambda.EventSourceMapping(`${fn}-stream-mapping`, {
+          eventSourceArn: d.table.streamArn,
+          functionName: functions[fn].arn,
+          startingPosition: 'TRIM_HORIZON',
+          batchSize: trigger.batchSize,
+          maximumBatchingWindowInSeconds: 1,
+          parallelizationFactor: cfg.streamParallelizationFactor,
+          functionResponseTypes: ['ReportBatchItemFailures'],
+          bisectBatchOnFunctionError: true,
+          maximumRetryAttempts: 5,
+          maximumRecordAgeInSeconds: 86_400,
+          destinationConfig: { onFailure: { destinationArn: d.queues.streamDlq.arn } },
+          filterCriteria: { filters: streamFilterPatterns().map((pattern) => ({ pattern })) },
+        }),
+      );
+    }
+  }
+  return { functions, roles, mappings, policyArns };
+}
