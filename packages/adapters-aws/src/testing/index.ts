@@ -15,3 +15,4 @@ export {
   type FakeOpenAiServer,
   type FakeOpenAiServerOptions,
 } from './fake-openai-server.js';
+export * from './fake-places-server.js';

@@ -1,0 +1,188 @@
+import { DependencyError, TransientDependencyError } from '@receiptflow/core';
+import type { PlaceCandidate, PlacesResolver } from '@receiptflow/core';
+import {
+  PLACES_FIELD_MASK,
+  PlacesApiErrorSchema,
+  SearchTextResponseSchema,
+  toPlaceCandidate,
+} from './places-api.js';
+import type { PlacesApiPlace } from './places-api.js';
+
+export interface GooglePlacesResolverConfig {
+  apiKey: string;
+  /** Default https://places.googleapis.com; tests point it at the fake server. */
+  baseUrl?: string;
+  /** Default the global fetch (Node 20). */
+  fetch?: typeof fetch;
+  /** Per attempt. Default 10 s. */
+  timeoutMs?: number;
+  /** Retries after the first attempt for 429, 5xx, timeouts and network errors. Default 3. */
+  maxRetries?: number;
+  /** First backoff step, doubled per retry. Default 250 ms. */
+  baseDelayMs?: number;
+  /** A Retry-After longer than this is not waited for: the error is raised (retryable) instead. Default 20 s. */
+  maxRetryDelayMs?: number;
+  /** Injectable for tests, so backoff can be observed without waiting. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** How often each lookup reached Google (retries of one lookup count once). */
+export interface PlacesCallCounts {
+  phone: number;
+  text: number;
+  total: number;
+}
+
+const DEPENDENCY = 'places';
+const MIN_PHONE_DIGITS = 8;
+const MAX_RESULTS = 5;
+
+/**
+ * PlacesResolver on Google Places API (New) `places:searchText`. A phone lookup is a text search
+ * on the number, keeping only results whose own number matches, since Google also returns
+ * places that merely mention similar digits. 429/5xx are retried with backoff honouring
+ * Retry-After, then raised as TransientDependencyError; other 4xx become DependencyError.
+ */
+export class GooglePlacesResolver implements PlacesResolver {
+  readonly calls: PlacesCallCounts = { phone: 0, text: 0, total: 0 };
+  private readonly endpoint: string;
+  private readonly fetchFn: typeof fetch;
+  private readonly sleep: (ms: number) => Promise<void>;
+
+  constructor(private readonly config: GooglePlacesResolverConfig) {
+    if (!config.apiKey) throw new DependencyError(DEPENDENCY, 'no API key configured');
+    const base = (config.baseUrl ?? 'https://places.googleapis.com').replace(/\/+$/, '');
+    this.endpoint = `${base}/v1/places:searchText`;
+    this.fetchFn = config.fetch ?? globalThis.fetch;
+    this.sleep = config.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  async findByPhone(phone: string): Promise<PlaceCandidate[]> {
+    const wanted = digits(phone);
+    if (wanted.length < MIN_PHONE_DIGITS) return [];
+    this.count('phone');
+    const places = await this.search(phone.trim());
+    return places
+      .filter((place) =>
+        [place.nationalPhoneNumber, place.internationalPhoneNumber].some((number) => samePhone(digits(number ?? ''), wanted)),
+      )
+      .map(toPlaceCandidate);
+  }
+
+  async searchText(query: string): Promise<PlaceCandidate[]> {
+    const text = query.trim();
+    if (text === '') return [];
+    this.count('text');
+    return (await this.search(text)).map(toPlaceCandidate);
+  }
+
+  private count(kind: 'phone' | 'text'): void {
+    this.calls[kind]++;
+    this.calls.total++;
+  }
+
+  private async search(textQuery: string): Promise<PlacesApiPlace[]> {
+    const maxRetries = this.config.maxRetries ?? 3;
+    for (let attempt = 0; ; attempt++) {
+      const outcome = await this.attempt(textQuery);
+      if ('places' in outcome) return outcome.places;
+      const delay = Math.max(
+        (this.config.baseDelayMs ?? 250) * 2 ** attempt,
+        outcome.retryAfterMs ?? 0,
+      );
+      if (attempt >= maxRetries || delay > (this.config.maxRetryDelayMs ?? 20_000)) {
+        throw new TransientDependencyError(
+          DEPENDENCY,
+          `searchText failed after ${attempt + 1} attempt(s): ${outcome.reason}`,
+          { cause: outcome.cause },
+        );
+      }
+      await this.sleep(delay);
+    }
+  }
+
+  /** One HTTP call: the places, or why it may be worth retrying. Permanent failures throw. */
+  private async attempt(
+    textQuery: string,
+  ): Promise<{ places: PlacesApiPlace[] } | { reason: string; retryAfterMs?: number; cause?: unknown }> {
+    let response: Response;
+    try {
+      response = await this.fetchFn(this.endpoint, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/json',
+          'X-Goog-Api-Key': this.config.apiKey,
+          'X-Goog-FieldMask': PLACES_FIELD_MASK,
+        },
+        body: JSON.stringify({ textQuery, maxResultCount: MAX_RESULTS }),
+        signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000),
+      });
+    } catch (error) {
+      return { reason: `request did not complete: ${describe(error)}`, cause: error };
+    }
+    const body = await response.text().catch(() => '');
+    if (response.status === 429 || response.status >= 500) {
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      return {
+        reason: `HTTP ${response.status}${googleMessage(body)}`,
+        ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+      };
+    }
+    if (!response.ok) {
+      throw new DependencyError(DEPENDENCY, `searchText refused with HTTP ${response.status}${googleMessage(body)}`);
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(body);
+    } catch (error) {
+      throw new DependencyError(DEPENDENCY, `searchText answered HTTP ${response.status} with a body that is not JSON`, { cause: error });
+    }
+    const parsed = SearchTextResponseSchema.safeParse(json);
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      throw new DependencyError(DEPENDENCY, `searchText answered in an unexpected shape: ${issues}`);
+    }
+    return { places: parsed.data.places ?? [] };
+  }
+}
+
+/** ` PERMISSION_DENIED: API key not valid…` from Google's error envelope, or the raw body. */
+function googleMessage(body: string): string {
+  try {
+    const parsed = PlacesApiErrorSchema.safeParse(JSON.parse(body));
+    if (parsed.success) {
+      const { status, message } = parsed.data.error;
+      return ` ${[status, message].filter(Boolean).join(': ')}`;
+    }
+  } catch {
+    // Not JSON: fall through to the raw text.
+  }
+  const text = body.trim().slice(0, 200);
+  return text ? ` ${text}` : '';
+}
+
+/** Retry-After in seconds or as an HTTP date. */
+function parseRetryAfter(value: string | null): number | undefined {
+  if (!value) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  // An HTTP date can only be resolved against the wall clock.
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error) return error.name === 'TimeoutError' ? 'timed out' : `${error.name}: ${error.message}`;
+  return String(error);
+}
+
+function digits(text: string): string {
+  return text.replace(/\D/g, '');
+}
+
+/** The shorter number must be a suffix of the longer, so +1 / 001 prefixes do not matter. */
+function samePhone(a: string, b: string): boolean {
+  if (a.length < MIN_PHONE_DIGITS || b.length < MIN_PHONE_DIGITS) return false;
+  const [short, long] = a.length <= b.length ? [a, b] : [b, a];
+  return long.endsWith(short);
+}

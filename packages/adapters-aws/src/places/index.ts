@@ -1,0 +1,2 @@
+export * from './google-places-resolver.js';
+export * from './places-api.js';

@@ -1,0 +1,193 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CatalogPlacesResolver } from '@receiptflow/adapters-local';
+import type { PlaceCandidate } from '@receiptflow/core';
+
+/** A scripted failure, served instead of the next real answer. */
+export interface FakePlacesFault {
+  /** e.g. 429, 500, 503, 403. */
+  status: number;
+  /** Sent as the Retry-After header, in seconds. */
+  retryAfterSeconds?: number;
+  /** Google's error.message; a sensible default per status otherwise. */
+  message?: string;
+}
+
+export interface FakePlacesServerOptions {
+  catalog: readonly PlaceCandidate[];
+  /** Served in order to the first requests, one fault per request. */
+  faults?: readonly FakePlacesFault[];
+  /** When set, any other key gets 403 PERMISSION_DENIED, as Google answers a bad key. */
+  apiKey?: string;
+}
+
+/** One request as the server saw it, for assertions on headers and body. */
+export interface FakePlacesRequest {
+  method: string;
+  path: string;
+  apiKey: string | undefined;
+  fieldMask: string | undefined;
+  body: unknown;
+  status: number;
+}
+
+export interface FakePlacesServer {
+  /** Base URL to pass as GooglePlacesResolver's `baseUrl`. */
+  url: string;
+  /** Every request, faults included, in arrival order. */
+  readonly requests: readonly FakePlacesRequest[];
+  readonly requestCount: number;
+  /** Queues more faults for the next requests. */
+  injectFaults(...faults: FakePlacesFault[]): void;
+  close(): Promise<void>;
+}
+
+const STATUS_NAMES: Record<number, string> = {
+  400: 'INVALID_ARGUMENT',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  429: 'RESOURCE_EXHAUSTED',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+};
+
+/**
+ * A stand-in for Places API (New) `POST /v1/places:searchText` on 127.0.0.1, answering in the
+ * documented shape (places[].id, displayName.text, formattedAddress, nationalPhoneNumber,
+ * internationalPhoneNumber). Like Google it requires X-Goog-FieldMask (400 without it) and
+ * returns ONLY the masked fields, so a resolver that reads an unmasked field sees it missing.
+ * Matching is the local catalog's: phone-looking queries by phone, others by fuzzy text.
+ */
+export async function startFakePlacesServer(options: FakePlacesServerOptions): Promise<FakePlacesServer> {
+  const catalog = new CatalogPlacesResolver(options.catalog);
+  const faults = [...(options.faults ?? [])];
+  const requests: FakePlacesRequest[] = [];
+
+  const server = createServer((req, res) => {
+    void handle(req, res).catch((error: unknown) => sendError(res, 500, String(error)));
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const raw = await readBody(req);
+    const record: FakePlacesRequest = {
+      method: req.method ?? '',
+      path: req.url ?? '',
+      apiKey: header(req, 'x-goog-api-key'),
+      fieldMask: header(req, 'x-goog-fieldmask'),
+      body: parseJson(raw),
+      status: 200,
+    };
+    requests.push(record);
+    const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      record.status = status;
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify(body));
+    };
+    const fail = (status: number, message: string, headers: Record<string, string> = {}) =>
+      reply(status, { error: { code: status, message, status: STATUS_NAMES[status] ?? 'UNKNOWN' } }, headers);
+
+    const fault = faults.shift();
+    if (fault) {
+      const headers: Record<string, string> =
+        fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+      return fail(fault.status, fault.message ?? `injected fault ${fault.status}`, headers);
+    }
+    if (req.method !== 'POST' || record.path !== '/v1/places:searchText') {
+      return fail(404, `no such method: ${req.method} ${record.path}`);
+    }
+    if (options.apiKey !== undefined && record.apiKey !== options.apiKey) {
+      return fail(403, 'API key not valid. Please pass a valid API key.');
+    }
+    if (!record.fieldMask) {
+      return fail(400, 'FieldMask is a required parameter. See https://cloud.google.com/apis/docs/system-parameters on how to provide it.');
+    }
+    const body = record.body as { textQuery?: unknown; maxResultCount?: unknown } | undefined;
+    if (typeof body?.textQuery !== 'string' || body.textQuery.trim() === '') {
+      return fail(400, 'Invalid request: textQuery is required.');
+    }
+    const limit = typeof body.maxResultCount === 'number' ? Math.min(20, Math.max(1, body.maxResultCount)) : 20;
+    const found = looksLikePhone(body.textQuery)
+      ? await catalog.findByPhone(body.textQuery)
+      : await catalog.searchText(body.textQuery);
+    const places = found.slice(0, limit).map((place) => masked(toApiPlace(place), record.fieldMask!));
+    // Google answers an empty result as {}, not { places: [] }.
+    return reply(200, places.length === 0 ? {} : { places });
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    get requestCount() {
+      return requests.length;
+    },
+    injectFaults: (...more) => faults.push(...more),
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.closeAllConnections();
+        server.close((error) => (error ? reject(error) : resolve()));
+      }),
+  };
+}
+
+function toApiPlace(place: PlaceCandidate): Record<string, unknown> {
+  const national = place.phone ?? undefined;
+  const digits = (national ?? '').replace(/\D/g, '');
+  return {
+    id: place.place_id,
+    displayName: { text: place.name, languageCode: 'en' },
+    ...(place.formatted_address === null ? {} : { formattedAddress: place.formatted_address }),
+    ...(national === undefined ? {} : { nationalPhoneNumber: national }),
+    ...(digits.length === 10
+      ? { internationalPhoneNumber: `+1 ${digits.slice(0, 3)}-${digits.slice(3, 6)}-${digits.slice(6)}` }
+      : {}),
+  };
+}
+
+/** Keeps only the fields named `places.<field>` in the mask; `*` or `places.*` keeps all. */
+function masked(place: Record<string, unknown>, fieldMask: string): Record<string, unknown> {
+  const paths = fieldMask.split(',').map((path) => path.trim());
+  if (paths.includes('*') || paths.includes('places.*') || paths.includes('places')) return place;
+  const fields = new Set(paths.filter((p) => p.startsWith('places.')).map((p) => p.slice('places.'.length)));
+  return Object.fromEntries(Object.entries(place).filter(([key]) => fields.has(key)));
+}
+
+/** A query of digits and phone punctuation (optionally "TEL"): Google finds the number's owner. */
+function looksLikePhone(query: string): boolean {
+  const digitCount = query.replace(/\D/g, '').length;
+  const letters = query.replace(/^\s*(tel|phone)\s*:?/i, '').replace(/[^a-z]/gi, '').length;
+  return digitCount >= 7 && letters === 0;
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(',') : value;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function sendError(res: ServerResponse, status: number, message: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify({ error: { code: status, message, status: STATUS_NAMES[status] ?? 'UNKNOWN' } }));
+}
