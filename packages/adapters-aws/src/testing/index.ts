@@ -10,6 +10,14 @@ export {
   type TestClientOptions,
 } from './aws-test-clients.js';
 export {
+  countCommand,
+  failCommand,
+  interceptCommand,
+  serviceError,
+  type ClientWithMiddleware,
+  type InjectedFault,
+} from './fault-injection.js';
+export {
   startFakeOpenAiServer,
   type FakeOpenAiRequest,
   type FakeOpenAiServer,

@@ -1,0 +1,216 @@
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionFailedError,
+  LeaseLostError,
+  StaleFencingTokenError,
+  TransientDependencyError,
+} from '@receiptflow/core';
+import { makeJob, makeReceiptDetails, makeSnapshotPointer } from '@receiptflow/core/testing';
+import { describe, expect, it } from 'vitest';
+import {
+  DynamoDbCompactionLock,
+  DynamoDbJobStore,
+  DynamoDbSnapshotStore,
+} from '../../src/dynamodb/index.js';
+import {
+  createTestDocumentClient,
+  failCommand,
+  interceptCommand,
+  serviceError,
+  startDynalite,
+} from '../../src/testing/index.js';
+import { ManualClock, useDynalite } from './dynalite-fixture.js';
+
+const dynalite = useDynalite();
+
+async function rowsOf(doc: ReturnType<typeof createTestDocumentClient>, tableName: string, imageId: string) {
+  const out = await doc.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'PK = :pk',
+      ExpressionAttributeValues: { ':pk': `IMAGE#${imageId}` },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items ?? [];
+}
+
+describe('DynamoDbJobStore under throttling', () => {
+  it('throttled BatchWriteItem: TransientDependencyError after the SDK retries, and no partial receipt', async () => {
+    const { tableName, client, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName });
+    const details = makeReceiptDetails({}, { lineCount: 4, wordsPerLine: 3 });
+    const throttle = failCommand(client, 'BatchWriteItemCommand', () =>
+      serviceError('ProvisionedThroughputExceededException'),
+    );
+
+    const error = await store.createReceipt(details).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientDependencyError);
+    expect((error as TransientDependencyError).dependency).toBe('dynamodb');
+    expect((error as Error).message).toContain('ProvisionedThroughputExceededException');
+    expect(throttle.calls).toBeGreaterThanOrEqual(2); // the SDK retried before giving up
+
+    // Nothing half-written is visible, and the receipt row itself was rolled back.
+    expect(await store.getReceipt(details.receipt.image_id, 1)).toBeNull();
+    expect(await store.listReceipts(details.receipt.image_id)).toEqual([]);
+    expect(await rowsOf(doc, tableName, details.receipt.image_id)).toEqual([]);
+
+    throttle.remove();
+    expect(await store.createReceipt(details)).toEqual({ created: true, details });
+    expect(await store.getReceipt(details.receipt.image_id, 1)).toEqual(details);
+  });
+
+  it('a throttled read maps ThrottlingException to TransientDependencyError naming the operation', async () => {
+    const { tableName, client, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName });
+    failCommand(client, 'GetItemCommand', () => serviceError('ThrottlingException'));
+    const error = await store.getJob('job-1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientDependencyError);
+    expect((error as Error).message).toMatch(/GetItem on table jobs-.*ThrottlingException/);
+  });
+
+  it('a rejected write leaves the earlier state untouched (transition under throttling)', async () => {
+    const { tableName, client, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName });
+    const job = makeJob();
+    await store.createJob(job);
+    const fault = failCommand(client, 'UpdateItemCommand', () => serviceError('InternalServerError', 500));
+    await expect(store.transitionJob(job.job_id, 'PENDING', 'PROCESSING')).rejects.toBeInstanceOf(
+      TransientDependencyError,
+    );
+    fault.remove();
+    expect(await store.getJob(job.job_id)).toEqual(job);
+  });
+});
+
+describe('DynamoDbJobStore and BatchWriteItem UnprocessedItems', () => {
+  it('retries unprocessed items until every row is written', async () => {
+    const { tableName, client, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName, batchRetry: { baseDelayMs: 1 } });
+    // First two calls: the service "processes" only part of the batch and hands back the rest.
+    const partial = interceptCommand(client, 'BatchWriteItemCommand', async (input, send, call) => {
+      if (call > 2) return send(input);
+      const requestItems = input.RequestItems as Record<string, unknown[]>;
+      const [table, requests] = Object.entries(requestItems)[0]!;
+      const kept = requests.slice(0, Math.ceil(requests.length / 2));
+      const dropped = requests.slice(kept.length);
+      const output = await send({ ...input, RequestItems: { [table]: kept } });
+      return { ...output, UnprocessedItems: dropped.length > 0 ? { [table]: dropped } : {} };
+    });
+    const details = makeReceiptDetails({}, { lineCount: 10, wordsPerLine: 5 }); // 60 rows: 3 chunks
+    expect((await store.createReceipt(details)).created).toBe(true);
+    expect(partial.calls).toBeGreaterThan(3);
+    const read = await store.getReceipt(details.receipt.image_id, 1);
+    expect(read?.lines).toHaveLength(10);
+    expect(read?.words).toHaveLength(50);
+    expect(read).toEqual(details);
+  });
+
+  it('items that stay unprocessed: bounded retries, then TransientDependencyError and no receipt', async () => {
+    const { tableName, client, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName, batchRetry: { maxAttempts: 3, baseDelayMs: 1 } });
+    // Puts are never processed (deletes are, so the rollback can run).
+    const stuck = interceptCommand(client, 'BatchWriteItemCommand', async (input, send) => {
+      const [table, requests] = Object.entries(input.RequestItems as Record<string, { PutRequest?: unknown }[]>)[0]!;
+      const puts = requests.filter((r) => r.PutRequest);
+      const others = requests.filter((r) => !r.PutRequest);
+      const output = others.length > 0 ? await send({ ...input, RequestItems: { [table]: others } }) : {};
+      return { ...output, UnprocessedItems: puts.length > 0 ? { [table]: puts } : {} };
+    });
+    const details = makeReceiptDetails();
+    const error = await store.createReceipt(details).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientDependencyError);
+    expect((error as Error).message).toMatch(/12 of 12 writes still unprocessed after 3 attempts/);
+    expect(await store.getReceipt(details.receipt.image_id, 1)).toBeNull();
+    expect(await rowsOf(doc, tableName, details.receipt.image_id)).toEqual([]);
+    stuck.remove();
+    expect((await store.createReceipt(details)).created).toBe(true);
+  });
+
+  it('a receipt row left WRITING by a crashed attempt is invisible and taken over by the next', async () => {
+    const { tableName, client, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName, batchRetry: { maxAttempts: 1, baseDelayMs: 1 } });
+    const details = makeReceiptDetails({}, { lineCount: 5, wordsPerLine: 1 });
+    // The crash: children fail and so does the rollback's DeleteItem of the receipt row.
+    const batch = failCommand(client, 'BatchWriteItemCommand', () => serviceError('InternalServerError', 500));
+    const del = failCommand(client, 'DeleteItemCommand', () => serviceError('InternalServerError', 500));
+    await expect(store.createReceipt(details)).rejects.toBeInstanceOf(TransientDependencyError);
+    batch.remove();
+    del.remove();
+    const rows = await rowsOf(doc, tableName, details.receipt.image_id);
+    expect(rows.map((r) => [r.entity, r.write_state])).toEqual([['RECEIPT', 'WRITING']]);
+    expect(await store.getReceipt(details.receipt.image_id, 1)).toBeNull();
+
+    const smaller = makeReceiptDetails({ image_id: details.receipt.image_id }, { lineCount: 2, wordsPerLine: 1 });
+    expect(await store.createReceipt(smaller)).toEqual({ created: true, details: smaller });
+    expect(await store.getReceipt(details.receipt.image_id, 1)).toEqual(smaller);
+  });
+});
+
+describe('DynamoDbJobStore conditional-check failures', () => {
+  it('a lost transition names the state the job is really in', async () => {
+    const { tableName, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName });
+    const job = makeJob({ status: 'PROCESSING' });
+    await store.createJob(job);
+    await expect(store.transitionJob(job.job_id, 'PENDING', 'PROCESSING')).rejects.toThrow(
+      new ConditionFailedError(`job ${job.job_id} is PROCESSING, expected PENDING for PENDING -> PROCESSING`),
+    );
+  });
+
+  it('a job id reused for another image is refused', async () => {
+    const { tableName, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName });
+    const job = makeJob();
+    await store.createJob(job);
+    await expect(store.createJob({ ...job, image_id: 'img-other' })).rejects.toBeInstanceOf(ConditionFailedError);
+    expect(await store.getJob(job.job_id)).toEqual(job);
+  });
+});
+
+describe('lease lost between upload and pointer swap (lesson 20)', () => {
+  it('the compactor whose lease expired is refused at renew and at promote; the newer one wins', async () => {
+    const { tableName, doc } = await dynalite.freshTable();
+    const clock = new ManualClock();
+    const lock = new DynamoDbCompactionLock(doc, { tableName, clock });
+    const snapshots = new DynamoDbSnapshotStore(doc, { tableName });
+
+    const a = (await lock.acquire('compaction-lines', 'compactor-a', 180_000))!;
+    clock.advance(181_000); // A stalls past its lease while uploading
+    const b = (await lock.acquire('compaction-lines', 'compactor-b', 180_000))!;
+    expect(b.fencing_token).toBeGreaterThan(a.fencing_token);
+    await snapshots.promote(makeSnapshotPointer({ version: 1, fencing_token: b.fencing_token, run_ids: ['b'] }), 0);
+
+    await expect(lock.renew(a, 180_000)).rejects.toBeInstanceOf(LeaseLostError);
+    await expect(
+      snapshots.promote(makeSnapshotPointer({ version: 2, fencing_token: a.fencing_token, run_ids: ['a'] }), 1),
+    ).rejects.toBeInstanceOf(StaleFencingTokenError);
+    expect((await snapshots.current('lines'))?.run_ids).toEqual(['b']);
+  });
+
+  it('with a heartbeat renewing the lease, a 10-minute merge keeps it and nobody takes over (lesson 1)', async () => {
+    const { tableName, doc } = await dynalite.freshTable();
+    const clock = new ManualClock();
+    const lock = new DynamoDbCompactionLock(doc, { tableName, clock });
+    let lease = (await lock.acquire('compaction-words', 'compactor-a', 180_000))!;
+    for (let minute = 1; minute <= 10; minute++) {
+      clock.advance(60_000);
+      lease = await lock.renew(lease, 180_000);
+      expect(await lock.acquire('compaction-words', 'compactor-b', 180_000)).toBeNull();
+    }
+    expect(await lock.isHeld(lease)).toBe(true);
+  });
+});
+
+describe('DynamoDB server down', () => {
+  it('fails fast with a TransientDependencyError naming dynamodb, the operation and the refusal', async () => {
+    const emulator = await startDynalite();
+    await emulator.stop(); // the port is now closed
+    const doc = createTestDocumentClient(emulator.endpoint);
+    const store = new DynamoDbJobStore(doc, { tableName: 'jobs' });
+    const error = await store.getJob('job-1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientDependencyError);
+    expect((error as Error).message).toMatch(/^dynamodb: GetItem on table jobs: .*ECONNREFUSED/);
+    doc.destroy();
+  });
+});
