@@ -1,0 +1,52 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Clock, ImageStore, JobStore, Queue } from '@receiptflow/core';
+import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
+import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
+import type { CliConfig } from './args.js';
+
+/** The AWS-backed ports of the worker, and how to close their clients. */
+export interface AwsRuntime {
+  ocrQueue: Queue;
+  resultsQueue: Queue;
+  deadLetterQueue: Queue | undefined;
+  jobs: JobStore;
+  images: ImageStore;
+  artifacts: ImageStore;
+  close(): void;
+}
+
+/**
+ * SDK clients from the flags: one region, and one `--endpoint-url` for all three services (the
+ * emulators and LocalStack serve them on one port). Credentials come from the SDK's default
+ * chain (env, profile, SSO, instance role).
+ */
+export function createAwsRuntime(config: CliConfig, clock: Clock): AwsRuntime {
+  const common = {
+    region: config.region,
+    ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
+  };
+  const sqs = new SQSClient(common);
+  // Emulators serve buckets by path, not by subdomain.
+  const s3 = new S3Client({ ...common, forcePathStyle: config.endpointUrl !== null });
+  const dynamo = new DynamoDBClient(common);
+  const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
+
+  const images = new S3ImageStore(s3, { bucket: config.rawBucket });
+  return {
+    ocrQueue: new SqsQueue(sqs, { queueUrl: config.ocrJobQueueUrl }),
+    resultsQueue: new SqsQueue(sqs, { queueUrl: config.ocrResultsQueueUrl }),
+    deadLetterQueue: config.deadLetterQueueUrl ? new SqsQueue(sqs, { queueUrl: config.deadLetterQueueUrl }) : undefined,
+    jobs: new DynamoDbJobStore(doc, { tableName: config.dynamoTableName, clock }),
+    images,
+    artifacts: config.artifactsBucket === config.rawBucket ? images : new S3ImageStore(s3, { bucket: config.artifactsBucket }),
+    close() {
+      sqs.destroy();
+      s3.destroy();
+      dynamo.destroy();
+    },
+  };
+}

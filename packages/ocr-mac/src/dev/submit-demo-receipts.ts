@@ -1,0 +1,33 @@
+import { submitJob, type SubmitJobResult } from '@receiptflow/core';
+import { SystemClock, UuidIdGenerator } from '@receiptflow/adapters-local';
+import { demoReceipts, renderReceipt, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
+import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
+import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
+import type { EmulatorStack } from './emulator-stack.js';
+
+export interface SubmittedReceipt {
+  receipt: DemoReceipt;
+  job: SubmitJobResult;
+}
+
+/**
+ * Renders the first `count` synthetic demo receipts and submits each as an upload would, through
+ * core's submitJob: image in the raw bucket, image + PENDING job rows, a message on ocr-queue.
+ */
+export async function submitDemoReceipts(stack: EmulatorStack, count: number, seed = 1): Promise<SubmittedReceipt[]> {
+  const deps = {
+    jobs: new DynamoDbJobStore(stack.clients.doc, { tableName: stack.tableName }),
+    images: new S3ImageStore(stack.clients.s3, { bucket: stack.rawBucket }),
+    ocrQueue: new SqsQueue(stack.clients.sqs, { queueUrl: stack.ocrQueueUrl }),
+    clock: new SystemClock(),
+    ids: new UuidIdGenerator(),
+  };
+  const submitted: SubmittedReceipt[] = [];
+  for (const receipt of demoReceipts(seed).slice(0, count)) {
+    const { png } = await renderReceipt(receipt.spec);
+    const job = await submitJob(deps, { filename: `${receipt.id}.png`, contentType: 'image/png', body: png });
+    submitted.push({ receipt, job });
+  }
+  return submitted;
+}
