@@ -1,0 +1,77 @@
+import type { PlaceCandidate, PlacesCacheEntry } from '../domain/index.js';
+import type { Clock, PlacesCache, PlacesResolver } from '../ports/index.js';
+import { normalizePhone, normalizeQuery } from './normalize.js';
+
+export interface CachingPlacesResolverConfig {
+  /** How long an answer with places is served from cache; default 30 days. */
+  okTtlMs?: number;
+  /** How long "no such place" is remembered; default 1 day (new businesses open). */
+  noResultsTtlMs?: number;
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+export const DEFAULT_OK_TTL_MS = 30 * DAY_MS;
+export const DEFAULT_NO_RESULTS_TTL_MS = DAY_MS;
+/** Longer free-text queries are cut here, both for the call and the cache key. */
+const MAX_QUERY_LENGTH = 200;
+
+/** The cache key of a phone lookup: `phone:<digits>`. */
+export function phoneCacheKey(phone: string): string {
+  return `phone:${normalizePhone(phone)}`;
+}
+
+/** The cache key of a text search: `text:<normalised query>`. */
+export function textCacheKey(query: string): string {
+  return `text:${normalizeQuery(query).slice(0, MAX_QUERY_LENGTH)}`;
+}
+
+/**
+ * A PlacesResolver that asks the wrapped one only when the cache has no fresh answer. An expired
+ * row is refetched (one call) and overwritten; a fresh NO_RESULTS row answers `[]` without a
+ * call, and is never served as a match (lesson 21). Blank lookups make no call at all.
+ */
+export class CachingPlacesResolver implements PlacesResolver {
+  private readonly okTtlMs: number;
+  private readonly noResultsTtlMs: number;
+
+  constructor(
+    private readonly inner: PlacesResolver,
+    private readonly cache: PlacesCache,
+    private readonly clock: Clock,
+    config: CachingPlacesResolverConfig = {},
+  ) {
+    this.okTtlMs = config.okTtlMs ?? DEFAULT_OK_TTL_MS;
+    this.noResultsTtlMs = config.noResultsTtlMs ?? DEFAULT_NO_RESULTS_TTL_MS;
+  }
+
+  async findByPhone(phone: string): Promise<PlaceCandidate[]> {
+    const digits = normalizePhone(phone);
+    if (digits.length === 0) return [];
+    return this.lookup(phoneCacheKey(phone), () => this.inner.findByPhone(digits));
+  }
+
+  async searchText(query: string): Promise<PlaceCandidate[]> {
+    const normalized = normalizeQuery(query).slice(0, MAX_QUERY_LENGTH);
+    if (normalized.length === 0) return [];
+    return this.lookup(textCacheKey(query), () => this.inner.searchText(query.trim().slice(0, MAX_QUERY_LENGTH)));
+  }
+
+  private async lookup(key: string, fetch: () => Promise<PlaceCandidate[]>): Promise<PlaceCandidate[]> {
+    const now = this.clock.now();
+    const cached = await this.cache.get(key);
+    if (cached && Date.parse(cached.expires_at) > now) {
+      return cached.status === 'OK' ? cached.candidates.map((c) => ({ ...c })) : [];
+    }
+    const candidates = await fetch();
+    const status = candidates.length > 0 ? 'OK' : 'NO_RESULTS';
+    const entry: PlacesCacheEntry = {
+      key,
+      status,
+      candidates: status === 'OK' ? candidates : [],
+      fetched_at: new Date(now).toISOString(),
+      expires_at: new Date(now + (status === 'OK' ? this.okTtlMs : this.noResultsTtlMs)).toISOString(),
+    };
+    await this.cache.put(entry);
+    return candidates;
+  }
+}

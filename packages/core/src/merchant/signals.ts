@@ -1,0 +1,168 @@
+import { MIN_PHONE_DIGITS, normalizePhone } from './normalize.js';
+
+/** What a receipt's own text says about its merchant. */
+export interface MerchantSignals {
+  /** Phone numbers found, normalised digits, best first (lines labelled TEL/PHONE first). */
+  phones: string[];
+  /** Index of the line each phone came from, aligned with `phones`. */
+  phoneLineIndexes: number[];
+  /** Address-like lines, top to bottom. */
+  addressLines: string[];
+  addressLineIndexes: number[];
+  /** Likely merchant names, best first (at most 5). */
+  nameCandidates: string[];
+  nameLineIndexes: number[];
+  /** Postcodes / ZIP codes seen in address lines. */
+  postcodes: string[];
+}
+
+/** Only this many lines from the top are searched for the merchant's name. */
+const NAME_SEARCH_LINES = 8;
+const MAX_NAME_CANDIDATES = 5;
+/** Address and phone sit in the header or footer; item lines in between are not searched. */
+const HEADER_LINES = 15;
+const FOOTER_LINES = 6;
+
+// Digits with the separators phone numbers use; no "/" (dates) and no ":" (times).
+const PHONE_RUN = /(?:\+\s?)?\(?\d[\d\s().-]{5,22}\d/g;
+const PHONE_LABEL = /\b(?:TEL|TELEPHONE|PHONE|PH|HP|MOBILE|MOB|CALL|T)\b\.?\s*[:.]?/i;
+const NOT_PHONE_LINE = /\b(?:GST|SST|REG|ROC|CO\.?\s*NO|COMPANY\s*NO|INVOICE|INV|RECEIPT\s*NO|BILL\s*NO|DOC|CARD|ACC(?:OUNT)?|APPROVAL|AUTH|TERMINAL|TID|MID|BATCH|REF|TRANS|SERIAL|BARCODE|MEMBER)\b/i;
+const FAX = /\bFAX\b/i;
+const DATE = /\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b|\b\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b|\b\d{1,2}[ -](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[ -]\d{2,4}\b/i;
+const TIME = /\b\d{1,2}:\d{2}(?::\d{2})?\b/;
+const AMOUNT = /\d+[.,]\d{2}\b/;
+const TOTAL_WORDS = /\b(?:TOTAL|SUBTOTAL|SUB-TOTAL|AMOUNT|CHANGE|CASH|TENDER|ROUNDING|BALANCE|QTY|DISCOUNT|VISA|MASTERCARD|DEBIT|CREDIT)\b/i;
+const STREET_WORDS =
+  /\b(?:JALAN|JLN|JL|LORONG|LRG|TAMAN|TMN|PERSIARAN|LEBUH|LEBUHRAYA|BANDAR|KAMPUNG|KG|BATU|KM|LOT|NO\.?|BLOCK|BLK|LEVEL|FLOOR|SUITE|STE|UNIT|ST|STREET|AVE|AVENUE|ROAD|RD|BLVD|BOULEVARD|DRIVE|DR|LANE|LN|WAY|HWY|HIGHWAY|ROUTE|PLAZA|SQUARE|SQ|COURT|CT|PLACE|PL|PARKWAY|PKWY|CIRCLE|TERRACE|CRESCENT|MALL|CENTRE|CENTER|INDUSTRIAL|PERINDUSTRIAN|SEKSYEN|SECTION)\b/i;
+const REGION_WORDS =
+  /\b(?:KUALA\s+LUMPUR|SELANGOR|JOHOR|PERAK|PENANG|PULAU\s+PINANG|KEDAH|MELAKA|MALACCA|PAHANG|SABAH|SARAWAK|NEGERI\s+SEMBILAN|KELANTAN|TERENGGANU|PERLIS|PUTRAJAYA|LABUAN|PETALING\s+JAYA|SHAH\s+ALAM|SUBANG|PUCHONG|KLANG|CHERAS|AMPANG|KAJANG|SERI\s+KEMBANGAN|SETAPAK|W\.?\s*P\.?|MALAYSIA|USA)\b/i;
+const US_STATE_ZIP = /\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b/;
+const POSTCODE = /\b\d{5}\b/;
+const NOT_ADDRESS = /\b(?:GST|SST|TEL|PHONE|FAX|EMAIL|E-MAIL|WWW|HTTP|INVOICE|RECEIPT|CASHIER|TABLE|ORDER|DATE|TIME|MEMBER|THANK|BILL|DOC|CHECK|COUNTER|SLIP|POS|TERMINAL|SERVER|GUEST|PAX)\b|@/i;
+const GENERIC_HEADER =
+  /^(?:\W*)(?:TAX\s+INVOICE|SIMPLIFIED\s+TAX\s+INVOICE|INVOICE|RECEIPT|OFFICIAL\s+RECEIPT|CASH\s+(?:SALE|BILL|RECEIPT)|SALES\s+RECEIPT|WELCOME|THANK\s+YOU.*|COPY|ORIGINAL|CUSTOMER\s+COPY|MERCHANT\s+COPY|BILL|CHECK|ORDER|DUPLICATE|REPRINT)(?:\W*)$/i;
+const COMPANY_HINT =
+  /\b(?:SDN\.?\s*BHD|BHD|BERHAD|LLC|INC|LTD|CORP|CO\.|COMPANY|ENTERPRISES?|TRADING|RESTAURANT|RESTORAN|CAFE|STORE|MART|MARKET|SUPERMARKET|BAKERY|PHARMACY|HARDWARE|GROCERY|KEDAI|SYARIKAT|PERNIAGAAN|HOLDINGS)\b/i;
+/** A company registration number printed under the name, e.g. "(81109-A)". */
+const REGISTRATION = /^\W*(?:CO\.?\s*(?:REG\.?\s*)?NO\.?\s*:?)?\s*\(?\d{3,}[- ]?[A-Z]?\)?\W*$/i;
+
+/** Phone numbers (normalised digits) on one line, or none. */
+export function phonesInLine(line: string): string[] {
+  if (NOT_PHONE_LINE.test(line) && !PHONE_LABEL.test(line)) return [];
+  const labelled = PHONE_LABEL.test(line) || FAX.test(line);
+  const found: string[] = [];
+  for (const match of line.matchAll(PHONE_RUN)) {
+    const text = match[0];
+    const digits = text.replace(/\D/g, '');
+    // An amount like "1,234.50" or "12.50" is not a phone; neither is a bare serial number.
+    if (/^\d+[.,]\d{2}$/.test(text.trim())) continue;
+    const minDigits = labelled ? MIN_PHONE_DIGITS : 9;
+    if (digits.length < minDigits || digits.length > 15) continue;
+    if (!labelled && !/[\s().+-]/.test(text)) continue;
+    found.push(normalizePhone(text));
+  }
+  return found;
+}
+
+export function isAddressLike(line: string): boolean {
+  if (NOT_ADDRESS.test(line) || DATE.test(line) || TIME.test(line) || TOTAL_WORDS.test(line)) return false;
+  if (AMOUNT.test(line) && !POSTCODE.test(line)) return false;
+  if (!/[A-Za-z]{2}/.test(line)) return false;
+  return US_STATE_ZIP.test(line) || STREET_WORDS.test(line) || REGION_WORDS.test(line) || (POSTCODE.test(line) && /,/.test(line));
+}
+
+function letterRatio(line: string): number {
+  const visible = line.replace(/\s/g, '');
+  if (visible.length === 0) return 0;
+  return (visible.match(/[A-Za-z]/g)?.length ?? 0) / visible.length;
+}
+
+function upperRatio(line: string): number {
+  const letters = line.match(/[A-Za-z]/g) ?? [];
+  if (letters.length === 0) return 0;
+  return letters.filter((c) => c === c.toUpperCase()).length / letters.length;
+}
+
+/**
+ * Reads merchant signals from receipt lines (top to bottom):
+ * - phones: digit runs with phone separators, 9–15 digits, or 7+ digits on a line labelled
+ *   TEL/PHONE; lines about GST/registration/invoice/card numbers are skipped; a TEL line's
+ *   number ranks before a FAX line's.
+ * - address lines: street words (JALAN, JLN, ST, AVE, ROAD, NO., …), US "ST 12345", a postcode
+ *   with commas, or a Malaysian state/city; never lines with phone, date, time or totals. A short
+ *   line between two address lines (e.g. a district name) joins the block.
+ * - name candidates: in the top 8 lines, lines that are mostly letters and not phone, address,
+ *   date, total, registration or generic headers ("TAX INVOICE"), scored for upper case,
+ *   company hints (SDN BHD, LLC, INC, …) and closeness to the top; best 5.
+ */
+export function extractMerchantSignals(lines: readonly string[]): MerchantSignals {
+  const n = lines.length;
+  const inZone = (i: number) => i < HEADER_LINES || i >= n - FOOTER_LINES;
+  const phoneHits: { digits: string; index: number; rank: number }[] = [];
+  const phoneLines = new Set<number>();
+  lines.forEach((line, index) => {
+    if (!inZone(index)) return;
+    for (const digits of phonesInLine(line)) {
+      const rank = FAX.test(line) ? 2 : PHONE_LABEL.test(line) ? 0 : 1;
+      if (!phoneHits.some((h) => h.digits === digits)) phoneHits.push({ digits, index, rank });
+      phoneLines.add(index);
+    }
+  });
+  phoneHits.sort((a, b) => a.rank - b.rank || a.index - b.index);
+
+  const address = new Set<number>();
+  lines.forEach((line, index) => {
+    if (inZone(index) && !phoneLines.has(index) && isAddressLike(line)) address.add(index);
+  });
+  // A district or town on its own line sits between street and postcode lines.
+  for (let i = 1; i < n - 1; i++) {
+    const line = lines[i] ?? '';
+    if (address.has(i) || phoneLines.has(i) || !address.has(i - 1) || !address.has(i + 1)) continue;
+    if (line.trim().length <= 40 && letterRatio(line) > 0.6 && !NOT_ADDRESS.test(line)) address.add(i);
+  }
+  const addressLineIndexes = [...address].sort((a, b) => a - b);
+
+  const names: { index: number; score: number }[] = [];
+  for (let index = 0; index < Math.min(n, NAME_SEARCH_LINES); index++) {
+    const line = (lines[index] ?? '').trim();
+    if (line.replace(/[^A-Za-z]/g, '').length < 3) continue;
+    if (phoneLines.has(index) || address.has(index)) continue;
+    if (GENERIC_HEADER.test(line) || REGISTRATION.test(line)) continue;
+    if (DATE.test(line) || TIME.test(line) || TOTAL_WORDS.test(line) || AMOUNT.test(line)) continue;
+    if (NOT_ADDRESS.test(line) && !COMPANY_HINT.test(line)) continue;
+    if (letterRatio(line) < 0.5) continue;
+    let score = 1 - 0.15 * index;
+    if (upperRatio(line) >= 0.8) score += 1;
+    if (COMPANY_HINT.test(line)) score += 1.5;
+    names.push({ index, score });
+  }
+  names.sort((a, b) => b.score - a.score || a.index - b.index);
+  const topNames = names.slice(0, MAX_NAME_CANDIDATES);
+
+  const postcodes = new Set<string>();
+  for (const i of addressLineIndexes) for (const m of (lines[i] ?? '').matchAll(/\b\d{5}\b/g)) postcodes.add(m[0]);
+
+  return {
+    phones: phoneHits.map((h) => h.digits),
+    phoneLineIndexes: phoneHits.map((h) => h.index),
+    addressLines: addressLineIndexes.map((i) => (lines[i] ?? '').trim()),
+    addressLineIndexes,
+    nameCandidates: topNames.map((c) => (lines[c.index] ?? '').trim()),
+    nameLineIndexes: topNames.map((c) => c.index),
+    postcodes: [...postcodes],
+  };
+}
+
+/** The best phone of the receipt (digits), or null. */
+export function primaryPhone(signals: MerchantSignals): string | null {
+  return signals.phones[0] ?? null;
+}
+
+/** Which kinds of merchant signal one line carries, for vector metadata. */
+export function lineSignalFlags(signals: MerchantSignals, lineIndex: number): { has_phone: boolean; has_address: boolean; is_name: boolean } {
+  return {
+    has_phone: signals.phoneLineIndexes.includes(lineIndex),
+    has_address: signals.addressLineIndexes.includes(lineIndex),
+    is_name: signals.nameLineIndexes.includes(lineIndex),
+  };
+}
