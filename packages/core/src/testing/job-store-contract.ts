@@ -333,6 +333,7 @@ export function describeJobStoreContract(
         expect(await store.getReceipt(imageId, 1)).toBeNull();
         expect(await store.getReceiptPlace(imageId, 1)).toBeNull();
         expect(await store.getCompactionRun(imageId, 1, doomedRun.run_id)).toBeNull();
+        expect(await store.listCompactionRuns(imageId, 1)).toEqual([]);
         expect(await store.listPlacesByPlaceId(placeId)).toEqual([siblingPlace]);
         const unfinished = await store.listUnfinishedCompactionRuns('2999-01-01T00:00:00.000Z');
         expect(unfinished.map((r) => r.run_id)).toEqual([siblingRun.run_id]);
@@ -392,6 +393,16 @@ export function describeJobStoreContract(
           store.createCompactionRun({ ...run, lines: { ...run.lines, vector_count: 99 } }),
         ).rejects.toBeInstanceOf(ConditionFailedError);
         expect(await store.getCompactionRun(run.image_id, run.receipt_id, uniqueId('run'))).toBeNull();
+      });
+
+      it('listCompactionRuns returns one receipt’s runs, oldest first', async () => {
+        const imageId = uniqueId('img');
+        const newer = makeCompactionRun({ image_id: imageId, created_at: '2024-01-03T00:00:00.000Z' });
+        const older = makeCompactionRun({ image_id: imageId, created_at: '2024-01-02T00:00:00.000Z' });
+        const otherReceipt = makeCompactionRun({ image_id: imageId, receipt_id: 2 });
+        for (const r of [newer, older, otherReceipt]) await store.createCompactionRun(r);
+        expect(await store.listCompactionRuns(imageId, 1)).toEqual([older, newer]);
+        expect(await store.listCompactionRuns(imageId, 3)).toEqual([]);
       });
 
       it('transitionCollection moves one collection and applies its patch, leaving the other alone', async () => {
