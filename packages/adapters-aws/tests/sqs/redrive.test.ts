@@ -1,0 +1,79 @@
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError } from '@receiptflow/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SqsQueue, createQueueWithDlq, validateRedriveSettings } from '../../src/sqs/index.js';
+import { createTestSqsClient, startFauxqs, uniqueResourceName, type RunningEmulator } from '../../src/testing/index.js';
+
+const FOUR_DAYS = 345_600;
+
+describe('validateRedriveSettings (lesson 4)', () => {
+  it('refuses a maxReceiveCount that retention / visibility can never reach (1000 at 900 s in 4 days)', () => {
+    expect(() =>
+      validateRedriveSettings({ maxReceiveCount: 1000, visibilityTimeoutSeconds: 900, retentionSeconds: FOUR_DAYS }),
+    ).toThrow(/allows at most 384 receives/);
+  });
+
+  it('needs the ratio strictly greater than maxReceiveCount', () => {
+    expect(() =>
+      validateRedriveSettings({ maxReceiveCount: 384, visibilityTimeoutSeconds: 900, retentionSeconds: FOUR_DAYS }),
+    ).toThrow(ConfigError);
+    expect(() =>
+      validateRedriveSettings({ maxReceiveCount: 383, visibilityTimeoutSeconds: 900, retentionSeconds: FOUR_DAYS }),
+    ).not.toThrow();
+  });
+
+  it('refuses maxReceiveCount below 5 unless a test explicitly allows it', () => {
+    const low = { maxReceiveCount: 2, visibilityTimeoutSeconds: 30, retentionSeconds: FOUR_DAYS };
+    expect(() => validateRedriveSettings(low)).toThrow(/below 5: throttled polls count as receives/);
+    expect(() => validateRedriveSettings({ ...low, allowLowMaxReceiveCount: true })).not.toThrow();
+    expect(() => validateRedriveSettings({ ...low, maxReceiveCount: 5 })).not.toThrow();
+  });
+});
+
+describe('createQueueWithDlq on fauxqs', () => {
+  let emulator: RunningEmulator;
+  let client: SQSClient;
+  beforeAll(async () => {
+    emulator = await startFauxqs();
+    client = createTestSqsClient(emulator.endpoint);
+  });
+  afterAll(async () => {
+    client?.destroy();
+    await emulator?.stop();
+  });
+
+  it('validates before creating anything', async () => {
+    const name = uniqueResourceName('bad');
+    await expect(
+      createQueueWithDlq(client, name, { maxReceiveCount: 1000, visibilityTimeoutSeconds: 900, retentionSeconds: FOUR_DAYS }),
+    ).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('a message that always fails reaches the DLQ after maxReceiveCount (5) receives', async () => {
+    const name = uniqueResourceName('ocr-queue');
+    const created = await createQueueWithDlq(client, name, {
+      maxReceiveCount: 5,
+      visibilityTimeoutSeconds: 30,
+      retentionSeconds: FOUR_DAYS,
+    });
+    const attributes = await client.send(
+      new GetQueueAttributesCommand({ QueueUrl: created.queueUrl, AttributeNames: ['RedrivePolicy'] }),
+    );
+    expect(JSON.parse(attributes.Attributes!.RedrivePolicy!)).toMatchObject({
+      deadLetterTargetArn: created.dlqArn,
+      maxReceiveCount: 5,
+    });
+    const queue = new SqsQueue(client, { queueUrl: created.queueUrl });
+    const dlq = new SqsQueue(client, { queueUrl: created.dlqUrl });
+    expect(dlq.name).toBe(`${name}-dlq`);
+    const { id } = await queue.send('{"job_id":"poison"}');
+    for (let n = 1; n <= 5; n++) {
+      const [message] = await queue.receive();
+      expect(message).toMatchObject({ id, receiveCount: n });
+      await queue.changeVisibility(message!.receiptHandle, 0); // the handler failed
+    }
+    expect(await queue.receive()).toEqual([]);
+    const dead = await dlq.receive({ waitSeconds: 1 });
+    expect(dead.map((m) => m.body)).toEqual(['{"job_id":"poison"}']);
+  });
+});
