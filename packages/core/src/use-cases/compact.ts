@@ -1,12 +1,40 @@
-import type {
-  Clock,
-  CompactionLock,
-  ImageStore,
-  JobStore,
-  Logger,
-  SnapshotStore,
-  VectorIndex,
+import {
+  COLLECTIONS,
+  CompactionMessageSchema,
+  type Collection,
+  type CollectionState,
+  type CompactionMessage,
+  type LockLease,
+  type VectorMetadata,
+  type VectorRecord,
+} from '../domain/index.js';
+import {
+  ConditionFailedError,
+  CorruptDeltaError,
+  DeadlineExceededError,
+  IncompleteWriteError,
+  LeaseLostError,
+  LockBusyError,
+  NotFoundError,
+  TransientDependencyError,
+  isRetryable,
+} from '../errors.js';
+import {
+  isoNow,
+  silentLogger,
+  type Clock,
+  type CompactionLock,
+  type CompactionRunRef,
+  type ImageStore,
+  type JobStore,
+  type Logger,
+  type SnapshotStore,
+  type VectorIndex,
 } from '../ports/index.js';
+import { MERCHANT_METADATA_KEYS, placeMetadata } from './route-change.js';
+import { parseMessageBody } from './run-ocr-job.js';
+import { decodeVectorDelta } from './vector-delta.js';
+import { withDeadline } from './with-deadline.js';
 
 export interface CompactDeps {
   jobs: JobStore;
@@ -27,6 +55,11 @@ export interface CompactOptions {
   heartbeat?: boolean;
   /** Epoch ms by which the call must return; work left undone is reported as failed. */
   deadline?: number;
+  /**
+   * No new message is started within this many ms of `deadline` (default 10_000); storage calls
+   * are abandoned at `deadline - margin / 2`, leaving the rest to record failures and release.
+   */
+  deadlineMarginMs?: number;
 }
 
 /** One message in: its queue id and its body (unparsed). */
@@ -45,17 +78,330 @@ export interface CompactOutcome {
   promoted: boolean;
 }
 
+export const DEFAULT_LEASE_MS = 180_000;
+export const DEFAULT_DEADLINE_MARGIN_MS = 10_000;
+
+/** The lock that serialises compaction of one collection. */
+export function compactionLockName(collection: Collection): string {
+  return `compaction:${collection}`;
+}
+
+interface Item {
+  id: string;
+  message: CompactionMessage;
+}
+
+/** A message whose index work is done and now waits for the promotion to count as done. */
+type Pending =
+  | { id: string; kind: 'merge'; ref: CompactionRunRef; merged: number }
+  | { id: string; kind: 'index-only' };
+
 /**
  * Merges compaction messages into the vector index under the per-collection lock: validates each
  * delta, upserts, reads back and counts, then promotes the snapshot pointer only while the lease
  * is still held (fencing token), and marks each run's collection COMPLETED with its merged count
  * or FAILED with its error. A failed merge is never marked COMPLETED. Every input id appears in
  * exactly one of `succeeded` / `failed`.
+ *
+ * Per collection: acquire `compaction:<collection>` (busy → every message of it fails,
+ * retryable), renew the lease every third of its length while working (a failed renewal is
+ * remembered as a lost lease), process messages in order, then refuse to promote if the lease
+ * was lost or is no longer held. Runs are marked COMPLETED only after the pointer swap.
  */
-export async function compact(
-  _deps: CompactDeps,
-  _messages: CompactInput[],
-  _options: CompactOptions,
-): Promise<CompactOutcome> {
-  throw new Error('not implemented');
+export async function compact(deps: CompactDeps, messages: CompactInput[], options: CompactOptions): Promise<CompactOutcome> {
+  const outcome: CompactOutcome = { succeeded: [], failed: [], merged: { lines: 0, words: 0 }, promoted: false };
+  const groups = new Map<Collection, Item[]>();
+  for (const input of messages) {
+    try {
+      const message = parseMessageBody<CompactionMessage>(input.body, CompactionMessageSchema, 'compaction message');
+      groups.set(message.collection, [...(groups.get(message.collection) ?? []), { id: input.id, message }]);
+    } catch (error) {
+      outcome.failed.push(failure(input.id, error));
+    }
+  }
+  for (const collection of COLLECTIONS) {
+    const items = groups.get(collection);
+    if (items && items.length > 0) await new CollectionCompaction(deps, options, collection, items, outcome).run();
+  }
+  return outcome;
+}
+
+function failure(id: string, error: unknown): CompactOutcome['failed'][number] {
+  return { id, error: error instanceof Error ? error.message : String(error), retryable: isRetryable(error) };
+}
+
+class CollectionCompaction {
+  private readonly logger: Logger;
+  private readonly leaseMs: number;
+  /** Past this, no message is started. */
+  private readonly workDeadline: number | undefined;
+  /** Past this, storage calls of the work are abandoned. */
+  private readonly callDeadline: number | undefined;
+  private lease: LockLease | null = null;
+  private leaseLost: string | null = null;
+  private readonly heartbeatStop = new AbortController();
+  private heartbeatLoop: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly deps: CompactDeps,
+    private readonly options: CompactOptions,
+    private readonly collection: Collection,
+    private readonly items: Item[],
+    private readonly outcome: CompactOutcome,
+  ) {
+    this.logger = deps.logger ?? silentLogger;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    const margin = options.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS;
+    this.workDeadline = options.deadline === undefined ? undefined : options.deadline - margin;
+    this.callDeadline = options.deadline === undefined ? undefined : options.deadline - Math.floor(margin / 2);
+  }
+
+  async run(): Promise<void> {
+    if (this.pastWorkDeadline()) return this.failAll(this.items, new DeadlineExceededError('compaction deadline reached before the lock was taken'));
+    const name = compactionLockName(this.collection);
+    let lease: LockLease | null;
+    try {
+      lease = await this.call(`acquire ${name}`, this.deps.lock.acquire(name, this.options.owner, this.leaseMs));
+    } catch (error) {
+      return this.failAll(this.items, error);
+    }
+    if (!lease) return this.failAll(this.items, new LockBusyError(`lock ${name} is held by another compactor`));
+    this.lease = lease;
+    if (this.options.heartbeat !== false) this.startHeartbeat();
+    try {
+      const pending: Pending[] = [];
+      for (const item of this.items) {
+        if (this.pastWorkDeadline()) {
+          this.fail(item, new DeadlineExceededError(`compaction deadline reached before ${describe(item.message)} started`));
+          continue;
+        }
+        if (this.leaseLost !== null) {
+          this.fail(item, new LeaseLostError(`lease on ${name} lost before ${describe(item.message)}: ${this.leaseLost}`));
+          continue;
+        }
+        try {
+          const done = await this.process(item);
+          if (done) pending.push(done);
+          else this.outcome.succeeded.push(item.id);
+        } catch (error) {
+          if (item.message.kind === 'merge') await this.markFailed(refOf(item.message), error);
+          this.fail(item, error);
+        }
+      }
+      await this.stopHeartbeat();
+      if (pending.length > 0) await this.promote(pending);
+    } finally {
+      await this.stopHeartbeat();
+      await this.release();
+    }
+  }
+
+  /** Returns what still needs the promotion, or null when the message was done already. */
+  private async process(item: Item): Promise<Pending | null> {
+    const m = item.message;
+    const where = { image_id: m.image_id, receipt_id: m.receipt_id };
+    switch (m.kind) {
+      case 'merge':
+        return this.merge(item.id, m);
+      case 'update_metadata': {
+        // The job table is the truth: apply the place as it is now, so that reordered place
+        // changes cannot leave an older merchant on the vectors.
+        const place = await this.call('getReceiptPlace', this.deps.jobs.getReceiptPlace(m.image_id, m.receipt_id));
+        const patch: VectorMetadata = { ...m.metadata, ...placeMetadata(place) };
+        const ids = await this.call('findIds', this.deps.vectors.findIds(this.collection, where));
+        if (ids.length > 0) await this.call('updateMetadata', this.deps.vectors.updateMetadata(this.collection, ids, patch));
+        return { id: item.id, kind: 'index-only' };
+      }
+      case 'delete_receipt':
+        await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
+        return { id: item.id, kind: 'index-only' };
+    }
+  }
+
+  private async merge(id: string, m: Extract<CompactionMessage, { kind: 'merge' }>): Promise<Pending | null> {
+    const ref = refOf(m);
+    const where = { image_id: m.image_id, receipt_id: m.receipt_id };
+    const run = await this.call('getCompactionRun', this.deps.jobs.getCompactionRun(m.image_id, m.receipt_id, m.run_id));
+    if (!run) {
+      const receipt = await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id));
+      if (receipt) throw new NotFoundError('compaction run', `${m.image_id}/${m.receipt_id}/${m.run_id}`);
+      // The receipt was deleted (with its runs), perhaps before this merge arrived (lesson 15):
+      // make sure none of its vectors survive, and count the message as done.
+      await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
+      return { id, kind: 'index-only' };
+    }
+    const state = run[this.collection].state;
+    if (state === 'COMPLETED') return null;
+    await this.transition(ref, state, 'PROCESSING');
+
+    const object = await this.call('get delta', this.deps.deltas.get(run[this.collection].delta_key)).catch((error: unknown) => {
+      if (error instanceof NotFoundError) throw new CorruptDeltaError(`delta ${run[this.collection].delta_key} is missing`, { cause: error });
+      throw error;
+    });
+    const delta = decodeVectorDelta(object.body, { run_id: m.run_id, image_id: m.image_id, receipt_id: m.receipt_id, collection: this.collection });
+
+    if (!(await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id)))) {
+      await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
+      return { id, kind: 'index-only' };
+    }
+    // The place may have changed since the delta was written; the job table is the truth.
+    const place = await this.call('getReceiptPlace', this.deps.jobs.getReceiptPlace(m.image_id, m.receipt_id));
+    const records = delta.records.map((r) => withPlace(r, placeMetadata(place)));
+    const ids = records.map((r) => r.id);
+    if (records.length > 0) await this.call('upsert', this.deps.vectors.upsert(this.collection, records));
+    // Read back and count: a store that silently drops records must not pass (lesson 2).
+    const stored = records.length > 0 ? await this.call('read back', this.deps.vectors.get(this.collection, ids)) : [];
+    if (stored.length !== records.length) {
+      throw new IncompleteWriteError(records.length, stored.length, `merge of run ${m.run_id} into ${this.collection}`);
+    }
+    // Deleted while merging: remove what was just written rather than resurrect the receipt.
+    if (!(await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id)))) {
+      await this.call('delete', this.deps.vectors.delete(this.collection, ids));
+      await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
+      return { id, kind: 'index-only' };
+    }
+    return { id, kind: 'merge', ref, merged: stored.length };
+  }
+
+  private async transition(ref: CompactionRunRef, from: CollectionState, to: CollectionState, patch?: { merged_count?: number | null; error?: string | null }): Promise<void> {
+    try {
+      await this.call(`run ${from}->${to}`, this.deps.jobs.transitionCollection(ref, this.collection, from, to, patch));
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      throw new TransientDependencyError('job-store', `run ${ref.run_id} ${this.collection} changed state concurrently (${error.message})`, { cause: error });
+    }
+  }
+
+  private async promote(pending: Pending[]): Promise<void> {
+    const lease = this.lease;
+    if (!lease) return;
+    const name = compactionLockName(this.collection);
+    try {
+      if (this.leaseLost !== null) throw new LeaseLostError(`lease on ${name} lost during the merge: ${this.leaseLost}`);
+      const held = await this.call('isHeld', this.deps.lock.isHeld(lease));
+      if (!held) throw new LeaseLostError(`lease on ${name} (fencing token ${lease.fencing_token}) expired or was taken over before promotion`);
+      const current = await this.call('current snapshot', this.deps.snapshots.current(this.collection));
+      const vector_count = await this.call('count', this.deps.vectors.count(this.collection));
+      const run_ids = pending.flatMap((p) => (p.kind === 'merge' ? [p.ref.run_id] : []));
+      await this.call(
+        'promote',
+        this.deps.snapshots.promote(
+          {
+            collection: this.collection,
+            version: (current?.version ?? 0) + 1,
+            fencing_token: lease.fencing_token,
+            vector_count,
+            run_ids,
+            promoted_at: isoNow(this.deps.clock),
+          },
+          current?.version ?? 0,
+        ),
+      );
+    } catch (error) {
+      this.logger.warn('compaction not promoted', { collection: this.collection, error: String(error) });
+      for (const p of pending) {
+        if (p.kind === 'merge') await this.markFailed(p.ref, error);
+        this.outcome.failed.push(failure(p.id, error));
+      }
+      return;
+    }
+    this.outcome.promoted = true;
+    for (const p of pending) {
+      if (p.kind === 'index-only') {
+        this.outcome.succeeded.push(p.id);
+        continue;
+      }
+      try {
+        await this.transition(p.ref, 'PROCESSING', 'COMPLETED', { merged_count: p.merged, error: null });
+        this.outcome.succeeded.push(p.id);
+        this.outcome.merged[this.collection] += p.merged;
+      } catch (error) {
+        // The vectors are in and promoted; a retry re-merges idempotently and completes the run.
+        this.outcome.failed.push(failure(p.id, error));
+      }
+    }
+  }
+
+  /** Best effort: records why, so the run is retried (FAILED → PROCESSING) or found by the sweep. */
+  private async markFailed(ref: CompactionRunRef, error: unknown): Promise<void> {
+    const message = error instanceof Error ? error.message : String(error);
+    try {
+      const run = await withDeadline(this.deps.clock, this.options.deadline, 'getCompactionRun', this.deps.jobs.getCompactionRun(ref.image_id, ref.receipt_id, ref.run_id));
+      const state = run?.[this.collection].state;
+      if (state !== 'PROCESSING' && state !== 'PENDING') return;
+      await withDeadline(this.deps.clock, this.options.deadline, 'mark run FAILED', this.deps.jobs.transitionCollection(ref, this.collection, state, 'FAILED', { error: message }));
+    } catch (markError) {
+      this.logger.warn('could not mark compaction run FAILED', { run_id: ref.run_id, collection: this.collection, error: String(markError) });
+    }
+  }
+
+  private startHeartbeat(): void {
+    const signal = this.heartbeatStop.signal;
+    this.heartbeatLoop = (async () => {
+      while (!signal.aborted && this.leaseLost === null && this.lease) {
+        try {
+          await this.deps.clock.sleep(Math.max(1, Math.floor(this.leaseMs / 3)), signal);
+        } catch {
+          return;
+        }
+        if (signal.aborted) return;
+        try {
+          this.lease = await this.deps.lock.renew(this.lease, this.leaseMs);
+        } catch (error) {
+          this.leaseLost = error instanceof Error ? error.message : String(error);
+          this.logger.warn('compaction lease lost', { collection: this.collection, error: this.leaseLost });
+          return;
+        }
+      }
+    })();
+  }
+
+  private async stopHeartbeat(): Promise<void> {
+    this.heartbeatStop.abort();
+    // A renewal stuck in a stalled store must not hold the whole call past its deadline.
+    await withDeadline(this.deps.clock, this.options.deadline, 'heartbeat stop', this.heartbeatLoop).catch(() => undefined);
+  }
+
+  private async release(): Promise<void> {
+    if (!this.lease) return;
+    try {
+      await withDeadline(this.deps.clock, this.options.deadline, 'release lock', this.deps.lock.release(this.lease));
+    } catch (error) {
+      this.logger.warn('could not release compaction lock', { collection: this.collection, error: String(error) });
+    }
+  }
+
+  private call<T>(what: string, work: Promise<T>): Promise<T> {
+    return withDeadline(this.deps.clock, this.callDeadline, `${this.collection} ${what}`, work);
+  }
+
+  private pastWorkDeadline(): boolean {
+    return this.workDeadline !== undefined && this.deps.clock.now() > this.workDeadline;
+  }
+
+  private fail(item: Item, error: unknown): void {
+    this.outcome.failed.push(failure(item.id, error));
+  }
+
+  private failAll(items: Item[], error: unknown): void {
+    for (const item of items) this.fail(item, error);
+  }
+}
+
+function refOf(m: { image_id: string; receipt_id: number; run_id?: string }): CompactionRunRef {
+  return { image_id: m.image_id, receipt_id: m.receipt_id, run_id: m.run_id ?? '' };
+}
+
+function describe(m: CompactionMessage): string {
+  return m.kind === 'merge' ? `merge of run ${m.run_id}` : `${m.kind} of ${m.image_id}/${m.receipt_id}`;
+}
+
+/** The record with its merchant keys replaced by the place's (null values removed). */
+function withPlace(record: VectorRecord, patch: VectorMetadata): VectorRecord {
+  const metadata: VectorMetadata = {};
+  for (const [key, value] of Object.entries(record.metadata)) {
+    if (!(MERCHANT_METADATA_KEYS as readonly string[]).includes(key)) metadata[key] = value;
+  }
+  for (const [key, value] of Object.entries(patch)) if (value !== null) metadata[key] = value;
+  return { ...record, metadata };
 }

@@ -1,13 +1,35 @@
-import type {
-  Clock,
-  Embedder,
-  ImageStore,
-  JobStore,
-  Logger,
-  PlacesResolver,
-  VectorIndex,
+import {
+  OcrResultsMessageSchema,
+  lineVectorId,
+  wordVectorId,
+  type Collection,
+  type CompactionRun,
+  type OcrResultsMessage,
+  type ReceiptDetails,
+  type ReceiptPlace,
+  type VectorMetadata,
+  type VectorRecord,
+} from '../domain/index.js';
+import { ConditionFailedError, DependencyError, NotFoundError, PoisonMessageError } from '../errors.js';
+import { extractMerchantSignals, lineSignalFlags, type MerchantSignals } from '../merchant/signals.js';
+import { lineEmbeddingText, wordEmbeddingText } from '../merchant/embedding-text.js';
+import { resolveMerchant } from '../merchant/resolve-merchant.js';
+import {
+  isoNow,
+  silentLogger,
+  type Clock,
+  type Embedder,
+  type ImageStore,
+  type JobStore,
+  type Logger,
+  type PlacesResolver,
+  type VectorIndex,
 } from '../ports/index.js';
-import type { ReceiptPlace } from '../domain/index.js';
+import { buildReceiptFromDocument } from './build-receipt.js';
+import { deterministicRunId } from './checksum.js';
+import { placeMetadata } from './route-change.js';
+import { parseMessageBody } from './run-ocr-job.js';
+import { buildVectorDelta, decodeVectorDelta, deltaKey, encodeVectorDelta } from './vector-delta.js';
 
 export interface ProcessOcrResultsDeps {
   jobs: JobStore;
@@ -42,15 +64,250 @@ export interface ProcessOcrResultsOutcome {
   skipped: { what: string; reason: string }[];
 }
 
+/** The OCR pipeline finds one receipt per image today; ids leave room for more. */
+const RECEIPT_ID = 1;
+
 /**
  * process-OCR-results for one `ocr-results-queue` message: builds receipt lines and words,
  * embeds them with context, resolves the merchant (vector memory first, then Places), writes
  * validated vector deltas and creates the CompactionRun. Idempotent: the same message twice
  * yields the same rows, deltas and run (deterministic ids), never duplicates.
+ *
+ * Stored rows win over the document (lesson 6): a redelivery reuses the receipt and place it
+ * finds. An image or job deleted meanwhile settles the message with no receipts and no writes.
+ * Malformed messages and documents throw PoisonMessageError.
  */
-export async function processOcrResults(
-  _deps: ProcessOcrResultsDeps,
-  _message: unknown,
-): Promise<ProcessOcrResultsOutcome> {
-  throw new Error('not implemented');
+export async function processOcrResults(deps: ProcessOcrResultsDeps, message: unknown): Promise<ProcessOcrResultsOutcome> {
+  const logger = deps.logger ?? silentLogger;
+  const msg = parseMessageBody<OcrResultsMessage>(message, OcrResultsMessageSchema, 'OCR results message');
+  const outcome: ProcessOcrResultsOutcome = { job_id: msg.job_id, image_id: msg.image_id, receipts: [], skipped: [] };
+  if (msg.s3_bucket !== deps.artifacts.bucket) {
+    throw new PoisonMessageError(`OCR results are in bucket ${msg.s3_bucket}, this step reads ${deps.artifacts.bucket}`);
+  }
+  if (!(await stillWanted(deps.jobs, msg))) {
+    logger.info('ocr results for a deleted image or job; nothing to do', { job_id: msg.job_id, image_id: msg.image_id });
+    return outcome;
+  }
+
+  const document = await loadDocument(deps, msg);
+  const built = buildReceiptFromDocument(
+    document,
+    { image_id: msg.image_id, receipt_id: RECEIPT_ID, created_at: isoNow(deps.clock) },
+    outcome.skipped,
+  );
+  for (const s of outcome.skipped) logger.warn('ocr row skipped', { job_id: msg.job_id, ...s });
+  if (!built) return outcome;
+
+  const { created, details } = await deps.jobs.createReceipt(built);
+  const processed = await processReceipt(deps, msg, sortDetails(details), logger);
+  if (!processed) {
+    // Deleted while we worked: do not leave the rows we just wrote behind.
+    if (created) await deps.jobs.deleteReceipt(msg.image_id, RECEIPT_ID);
+    return outcome;
+  }
+  outcome.receipts.push(processed);
+  return outcome;
+}
+
+async function stillWanted(jobs: JobStore, msg: OcrResultsMessage): Promise<boolean> {
+  const [job, image] = await Promise.all([jobs.getJob(msg.job_id), jobs.getImage(msg.image_id)]);
+  return job !== null && image !== null && job.image_id === msg.image_id;
+}
+
+async function loadDocument(deps: ProcessOcrResultsDeps, msg: OcrResultsMessage): Promise<unknown> {
+  let bytes: Uint8Array;
+  try {
+    bytes = (await deps.artifacts.get(msg.s3_key)).body;
+  } catch (error) {
+    if (error instanceof NotFoundError) throw new PoisonMessageError(`OCR document ${msg.s3_key} does not exist`, { cause: error });
+    throw error;
+  }
+  try {
+    return JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    throw new PoisonMessageError(`OCR document ${msg.s3_key} is not JSON (${bytes.length} bytes)`, { cause: error });
+  }
+}
+
+function sortDetails(d: ReceiptDetails): ReceiptDetails {
+  return {
+    receipt: d.receipt,
+    lines: [...d.lines].sort((a, b) => a.line_id - b.line_id),
+    words: [...d.words].sort((a, b) => a.line_id - b.line_id || a.word_id - b.word_id),
+  };
+}
+
+async function processReceipt(
+  deps: ProcessOcrResultsDeps,
+  msg: OcrResultsMessage,
+  details: ReceiptDetails,
+  logger: Logger,
+): Promise<ProcessedReceipt | null> {
+  const { image_id, receipt_id } = details.receipt;
+  const run_id = deterministicRunId(image_id, receipt_id, msg.job_id);
+  const [existingRun, existingPlace] = await Promise.all([
+    deps.jobs.getCompactionRun(image_id, receipt_id, run_id),
+    deps.jobs.getReceiptPlace(image_id, receipt_id),
+  ]);
+  const summary = (place: ReceiptPlace, embedding_tokens: number): ProcessedReceipt => ({
+    receipt_id,
+    line_count: details.lines.length,
+    word_count: details.words.length,
+    place,
+    run_id,
+    embedding_tokens,
+  });
+  if (existingRun && existingPlace) return summary(existingPlace, 0);
+
+  const lineTexts = details.lines.map((l) => l.text);
+  const texts = embeddingTexts(details);
+  const embedded = await deps.embedder.embed(texts);
+  if (embedded.vectors.length !== texts.length || embedded.vectors.some((v) => v.length !== deps.embedder.dimensions)) {
+    throw new DependencyError(
+      'embedder',
+      `returned ${embedded.vectors.length} vectors for ${texts.length} texts (expected ${deps.embedder.dimensions} dimensions each)`,
+    );
+  }
+  const lineVectors = embedded.vectors.slice(0, details.lines.length);
+  const wordVectors = embedded.vectors.slice(details.lines.length);
+
+  let place = existingPlace;
+  if (!place) {
+    const resolution = await resolveMerchant(deps, lineTexts, { lineVectors, excludeImageId: image_id });
+    logger.info('merchant resolved', { image_id, source: resolution.source, reason: resolution.reason, places_calls: resolution.places_calls });
+    place = {
+      image_id,
+      receipt_id,
+      merchant_name: resolution.merchant_name,
+      place_id: resolution.place_id,
+      address: resolution.address,
+      phone: resolution.phone,
+      confidence: resolution.confidence,
+      source: resolution.source,
+      evidence: resolution.evidence,
+      created_at: isoNow(deps.clock),
+    };
+  }
+
+  const signals = extractMerchantSignals(lineTexts);
+  const records = {
+    lines: lineRecords(details, lineVectors, place, signals),
+    words: wordRecords(details, wordVectors, place, signals),
+  };
+  const deltaKeys = {} as Record<Collection, string>;
+  for (const collection of ['lines', 'words'] as const) {
+    deltaKeys[collection] = await writeDelta(deps, { run_id, image_id, receipt_id, collection }, records[collection]);
+  }
+
+  if (!(await stillWanted(deps.jobs, msg))) {
+    for (const key of Object.values(deltaKeys)) await deps.deltas.delete(key);
+    logger.info('image or job deleted during processing; settled without writing', { image_id, job_id: msg.job_id });
+    return null;
+  }
+  if (!existingPlace) await deps.jobs.putReceiptPlace(place);
+  if (!existingRun) await createRun(deps, runFor(run_id, image_id, receipt_id, deltaKeys, records, isoNow(deps.clock)));
+  return summary(place, embedded.tokens);
+}
+
+function embeddingTexts(details: ReceiptDetails): string[] {
+  const lineTexts = details.lines.map((l) => l.text);
+  const texts = details.lines.map((_, i) => lineEmbeddingText(lineTexts, i));
+  for (const line of details.lines) {
+    const words = details.words.filter((w) => w.line_id === line.line_id);
+    const wordTexts = words.map((w) => w.text);
+    words.forEach((_, j) => texts.push(wordEmbeddingText(wordTexts, j, line.text)));
+  }
+  return texts;
+}
+
+/** Metadata without nulls: vector stores reject or mishandle null values; absent means unknown. */
+function compactMetadata(m: VectorMetadata): VectorMetadata {
+  return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null));
+}
+
+function lineRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace, signals: MerchantSignals): VectorRecord[] {
+  return d.lines.map((line, i) => ({
+    id: lineVectorId(line.image_id, line.receipt_id, line.line_id),
+    vector: vectors[i] ?? [],
+    document: line.text,
+    metadata: compactMetadata({
+      image_id: line.image_id,
+      receipt_id: line.receipt_id,
+      line_id: line.line_id,
+      text: line.text,
+      receipt_phone: signals.phones[0] ?? null,
+      ...lineSignalFlags(signals, i),
+      ...placeMetadata(place),
+    }),
+  }));
+}
+
+function wordRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace, signals: MerchantSignals): VectorRecord[] {
+  const lineIndex = new Map(d.lines.map((l, i) => [l.line_id, i]));
+  return d.words.map((word, i) => ({
+    id: wordVectorId(word.image_id, word.receipt_id, word.line_id, word.word_id),
+    vector: vectors[i] ?? [],
+    document: word.text,
+    metadata: compactMetadata({
+      image_id: word.image_id,
+      receipt_id: word.receipt_id,
+      line_id: word.line_id,
+      word_id: word.word_id,
+      text: word.text,
+      receipt_phone: signals.phones[0] ?? null,
+      ...lineSignalFlags(signals, lineIndex.get(word.line_id) ?? -1),
+      ...placeMetadata(place),
+    }),
+  }));
+}
+
+/**
+ * Writes a delta, then reads it back and validates it before anything points at it (lesson 12):
+ * a run is only created for deltas that parse, count and checksum correctly where they are stored.
+ */
+async function writeDelta(
+  deps: ProcessOcrResultsDeps,
+  header: { run_id: string; image_id: string; receipt_id: number; collection: Collection },
+  records: VectorRecord[],
+): Promise<string> {
+  const key = deltaKey(header.collection, header.run_id);
+  const bytes = encodeVectorDelta(buildVectorDelta(header, deps.embedder.dimensions, records));
+  decodeVectorDelta(bytes, header);
+  await deps.deltas.put(key, bytes, {
+    contentType: 'application/json',
+    metadata: { run_id: header.run_id, collection: header.collection, count: records.length },
+  });
+  const stored = await deps.deltas.get(key);
+  decodeVectorDelta(stored.body, header);
+  return key;
+}
+
+function runFor(
+  run_id: string,
+  image_id: string,
+  receipt_id: number,
+  keys: Record<Collection, string>,
+  records: Record<Collection, VectorRecord[]>,
+  now: string,
+): CompactionRun {
+  const progress = (c: Collection) => ({
+    state: 'PENDING' as const,
+    delta_key: keys[c],
+    vector_count: records[c].length,
+    merged_count: null,
+    error: null,
+    updated_at: now,
+  });
+  return { run_id, image_id, receipt_id, created_at: now, lines: progress('lines'), words: progress('words') };
+}
+
+async function createRun(deps: ProcessOcrResultsDeps, run: CompactionRun): Promise<void> {
+  try {
+    await deps.jobs.createCompactionRun(run);
+  } catch (error) {
+    // A concurrent redelivery created it (with its own timestamps): same run, same deltas.
+    if (!(error instanceof ConditionFailedError)) throw error;
+    const stored = await deps.jobs.getCompactionRun(run.image_id, run.receipt_id, run.run_id);
+    if (!stored) throw error;
+  }
 }

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import {
+  GeometrySchema,
+  OcrWordSchema,
+  type Geometry,
+  type ReceiptDetails,
+  type ReceiptLine,
+  type ReceiptWord,
+} from '../domain/index.js';
+import { PoisonMessageError } from '../errors.js';
+
+/** A row that could not be used, reported instead of failing the receipt (lesson 10). */
+export interface SkippedRow {
+  what: string;
+  reason: string;
+}
+
+const LooseDocumentSchema = z.object({
+  engine: z.string().min(1),
+  image_width: z.number().int().positive(),
+  image_height: z.number().int().positive(),
+  lines: z.array(z.unknown()),
+});
+
+const LooseLineSchema = GeometrySchema.extend({
+  text: z.string(),
+  confidence: z.number().min(0).max(1),
+  words: z.array(z.unknown()).default([]),
+});
+
+/** Text with nothing printable in it, or with control characters / U+FFFD from a broken decode. */
+export function isGarbageText(text: string): boolean {
+  const trimmed = text.trim();
+  if (trimmed === '') return true;
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f\ufffd]/u.test(trimmed)) return true;
+  return !/[\p{L}\p{N}\p{P}\p{S}]/u.test(trimmed);
+}
+
+function geometryOf(g: Geometry): Geometry {
+  const { bounding_box, top_left, top_right, bottom_left, bottom_right, angle_degrees, angle_radians } = g;
+  return { bounding_box, top_left, top_right, bottom_left, bottom_right, angle_degrees, angle_radians };
+}
+
+interface KeptLine {
+  text: string;
+  confidence: number;
+  geometry: Geometry;
+  words: { text: string; confidence: number; geometry: Geometry }[];
+}
+
+const top = (g: Geometry) => Math.max(g.top_left.y, g.top_right.y);
+const bottom = (g: Geometry) => Math.min(g.bottom_left.y, g.bottom_right.y);
+
+/**
+ * Reading order, origin bottom-left: top to bottom, and left to right for boxes on the same row
+ * (vertically overlapping by at least half the shorter height).
+ */
+function readingOrder(a: Geometry, b: Geometry): number {
+  const overlap = Math.min(top(a), top(b)) - Math.max(bottom(a), bottom(b));
+  const shorter = Math.min(top(a) - bottom(a), top(b) - bottom(b));
+  if (shorter > 0 && overlap >= shorter / 2) return a.bounding_box.x - b.bounding_box.x;
+  return top(b) - top(a) || a.bounding_box.x - b.bounding_box.x;
+}
+
+/**
+ * Receipt 1 of an image from its OCR document: lines top to bottom with 1-based ids, words left
+ * to right with ids restarting at 1 on each line. Lines and words that fail validation or hold no
+ * usable text are skipped and reported. Returns null when no line is left (no receipt). Throws
+ * PoisonMessageError when the document itself is not an OCR document.
+ */
+export function buildReceiptFromDocument(
+  raw: unknown,
+  ref: { image_id: string; receipt_id: number; created_at: string },
+  skipped: SkippedRow[],
+): ReceiptDetails | null {
+  const doc = LooseDocumentSchema.safeParse(raw);
+  if (!doc.success) {
+    const issues = doc.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
+    throw new PoisonMessageError(`OCR document is malformed: ${issues.slice(0, 5).join('; ')}`);
+  }
+  const kept: KeptLine[] = [];
+  doc.data.lines.forEach((rawLine, li) => {
+    const line = LooseLineSchema.safeParse(rawLine);
+    if (!line.success) {
+      skipped.push({ what: `ocr line ${li}`, reason: line.error.issues[0]?.message ?? 'invalid line' });
+      return;
+    }
+    const words: KeptLine['words'] = [];
+    line.data.words.forEach((rawWord, wi) => {
+      const word = OcrWordSchema.safeParse(rawWord);
+      if (!word.success) {
+        skipped.push({ what: `ocr line ${li} word ${wi}`, reason: word.error.issues[0]?.message ?? 'invalid word' });
+      } else if (isGarbageText(word.data.text)) {
+        skipped.push({ what: `ocr line ${li} word ${wi}`, reason: `no usable text (${JSON.stringify(word.data.text)})` });
+      } else {
+        words.push({ text: word.data.text.trim(), confidence: word.data.confidence, geometry: geometryOf(word.data) });
+      }
+    });
+    words.sort((a, b) => a.geometry.bounding_box.x - b.geometry.bounding_box.x);
+    // Line text from its kept words, so line and words always agree; the OCR text when wordless.
+    const text = words.length > 0 ? words.map((w) => w.text).join(' ') : line.data.text.trim();
+    if (isGarbageText(text)) {
+      skipped.push({ what: `ocr line ${li}`, reason: `no usable text (${JSON.stringify(line.data.text)})` });
+      return;
+    }
+    kept.push({ text, confidence: line.data.confidence, geometry: geometryOf(line.data), words });
+  });
+  if (kept.length === 0) return null;
+  kept.sort((a, b) => readingOrder(a.geometry, b.geometry));
+
+  const { image_id, receipt_id, created_at } = ref;
+  const lines: ReceiptLine[] = [];
+  const words: ReceiptWord[] = [];
+  kept.forEach((line, i) => {
+    const line_id = i + 1;
+    lines.push({ image_id, receipt_id, line_id, text: line.text, confidence: line.confidence, ...line.geometry });
+    line.words.forEach((w, j) => {
+      words.push({ image_id, receipt_id, line_id, word_id: j + 1, text: w.text, confidence: w.confidence, ...w.geometry });
+    });
+  });
+  return {
+    receipt: { image_id, receipt_id, line_count: lines.length, word_count: words.length, created_at },
+    lines,
+    words,
+  };
+}

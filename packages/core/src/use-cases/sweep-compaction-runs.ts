@@ -1,0 +1,36 @@
+import { COLLECTIONS, type CompactionMessage } from '../domain/index.js';
+import type { JobStore } from '../ports/index.js';
+
+export interface SweepCompactionRunsOptions {
+  /** Only runs created at least this long before `now` (younger ones are likely in flight). */
+  olderThanMs: number;
+  /** Epoch milliseconds. */
+  now: number;
+  /** At most this many runs per sweep, default 100. */
+  limit?: number;
+}
+
+/**
+ * Finds compaction runs that never finished (lesson 3: runs left PENDING forever) and returns the
+ * `merge` messages that would finish them, one per collection not COMPLETED. Re-sending them is
+ * safe: compaction is idempotent and skips collections already COMPLETED.
+ */
+export async function sweepCompactionRuns(
+  deps: { jobs: JobStore },
+  options: SweepCompactionRunsOptions,
+): Promise<CompactionMessage[]> {
+  const olderThan = new Date(options.now - options.olderThanMs).toISOString();
+  const runs = await deps.jobs.listUnfinishedCompactionRuns(olderThan, options.limit ?? 100);
+  return runs.flatMap((run) =>
+    COLLECTIONS.filter((c) => run[c].state !== 'COMPLETED').map(
+      (collection): CompactionMessage => ({
+        kind: 'merge',
+        collection,
+        run_id: run.run_id,
+        image_id: run.image_id,
+        receipt_id: run.receipt_id,
+        delta_key: run[collection].delta_key,
+      }),
+    ),
+  );
+}
