@@ -102,3 +102,11 @@ describe('parseCommandLine', () => {
     expect(usageError([...required, 'stray']).message).toMatch(/stray/);
   });
 });
+
+describe('parseCommandLine: queue URLs', () => {
+  it('accepts emulator queue URLs that WHATWG URL parsing would reject, refuses non-URLs', () => {
+    const emulator = 'http://sqs.us-east-1.127.0.0.1:4566/000000000000/ocr-queue';
+    expect(config([...required, '--ocr-job-queue-url', emulator]).ocrJobQueueUrl).toBe(emulator);
+    expect(usageError([...required, '--ocr-job-queue-url', 'ocr-queue']).message).toMatch(/--ocr-job-queue-url must be an http\(s\) queue URL/);
+  });
+});

@@ -61,12 +61,15 @@ Exit status: 0 done (drained, --max-jobs reached, or stopped by a signal), 1 fai
 
 const trimmed = z.string().trim().min(1, 'must not be empty');
 const url = trimmed.pipe(z.url('must be a URL'));
+// Not z.url(): emulators hand out queue URLs such as http://sqs.us-east-1.127.0.0.1:4566/0/q,
+// which WHATWG URL parsing rejects; the SDK only passes the string along.
+const queueUrl = trimmed.regex(/^https?:\/\/\S+\/\S+$/, 'must be an http(s) queue URL');
 const int = (min: number, max: number) =>
   trimmed.regex(/^\d+$/, 'must be a whole number').transform(Number).pipe(z.number().int().min(min).max(max));
 
 const FlagsSchema = z.object({
-  'ocr-job-queue-url': url,
-  'ocr-results-queue-url': url,
+  'ocr-job-queue-url': queueUrl,
+  'ocr-results-queue-url': queueUrl,
   'dynamo-table-name': trimmed.pipe(z.string().min(3, 'must be 3..255 characters').max(255, 'must be 3..255 characters')),
   region: trimmed.optional(),
   continuous: z.boolean().default(false),
@@ -77,7 +80,7 @@ const FlagsSchema = z.object({
   'log-format': z.enum(['json', 'pretty'], 'must be json or pretty').optional(),
   'raw-bucket': trimmed,
   'artifacts-bucket': trimmed.optional(),
-  'dead-letter-queue-url': url.optional(),
+  'dead-letter-queue-url': queueUrl.optional(),
   'visibility-timeout': int(5, 43_200).default(120),
   'wait-seconds': int(0, 20).optional(),
   'vision-helper': trimmed.optional(),
