@@ -1,1 +1,13 @@
 export * from './catalog-places-resolver.js';
+export * from './system-clock.js';
+export * from './fake-clock.js';
+export * from './uuid-id-generator.js';
+export * from './in-memory-job-store.js';
+export * from './fs-job-store.js';
+export * from './in-memory-image-store.js';
+export * from './fs-image-store.js';
+export { defaultLocalPresign, type LocalPresign } from './local-presigned-url.js';
+export * from './in-memory-queue.js';
+export * from './in-memory-compaction-lock.js';
+export * from './in-memory-snapshot-store.js';
+export * from './in-memory-places-cache.js';
