@@ -7,19 +7,21 @@
 const ENCODED_WORD = /^=\?UTF-8\?B\?([A-Za-z0-9+/=]*)\?=$/i;
 const HEADER_SAFE = /^[\x20-\x7e]*$/;
 
-/** The string a metadata value is stored as: strings as-is, everything else as JSON. */
+/** The string a metadata value is stored as: strings as-is, numbers and booleans `String(v)`, the rest JSON. */
 export function stringifyMetadataValue(value: unknown): string {
   if (typeof value === 'string') return value;
-  if (value === undefined) return '';
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
   return JSON.stringify(value) ?? String(value);
 }
 
-/** Stringified, header-safe metadata for PutObject; keys lowercased as S3 returns them. */
+/**
+ * Stringified, header-safe metadata for PutObject; keys lowercased as S3 returns them; null and
+ * undefined values dropped (as the local stores do).
+ */
 export function encodeMetadata(metadata: Record<string, unknown> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata ?? {})) {
-    if (value === undefined) continue;
+    if (value === null || value === undefined) continue;
     const text = stringifyMetadataValue(value);
     out[key.toLowerCase()] =
       HEADER_SAFE.test(text) && !ENCODED_WORD.test(text)
