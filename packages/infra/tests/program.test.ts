@@ -1,0 +1,371 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { collectStack, ofType, type Collected, type DeclaredResource } from '../src/doctor/collect.js';
+import { WILDCARD_ONLY_ACTIONS, type Statement } from '../src/iam-policies.js';
+import { checkLimits, VISIBILITY_FACTOR } from '../src/plan.js';
+import { testConfig } from './helpers.js';
+
+// Two runs of the program under mocks: the defaults, and self-hosted Chroma + a custom domain.
+let base: Collected;
+let fargate: Collected;
+beforeAll(async () => {
+  base = await collectStack(testConfig());
+  fargate = await collectStack(
+    testConfig({ chromaMode: 'fargate', chromaUrl: undefined, apiDomainName: 'api.example.com', apiHostedZoneId: 'Z0EXAMPLE' }),
+  );
+});
+
+const named = (c: Collected, name: string): DeclaredResource => {
+  const r = c.resources.find((x) => x.name === name);
+  if (!r) throw new Error(`no resource named ${name}`);
+  return r;
+};
+const rulesOf = (c: Collected, sg: string, dir: 'Ingress' | 'Egress') =>
+  ofType(c.resources, `aws:vpc/securityGroup${dir}Rule:SecurityGroup${dir}Rule`)
+    .filter((r) => r.inputs.securityGroupId === sg)
+    .map((r) => ({ port: r.inputs.fromPort, to: r.inputs.toPort, proto: r.inputs.ipProtocol, cidr: r.inputs.cidrIpv4, sg: r.inputs.referencedSecurityGroupId }));
+const policyOf = (c: Collected, name: string): Statement[] => JSON.parse(named(c, name).inputs.policy).Statement;
+
+describe('VPC and routing', () => {
+  it('has public and private subnets in two AZs', () => {
+    const subnets = ofType(base.resources, 'aws:ec2/subnet:Subnet').map((s) => [s.name, s.inputs.cidrBlock, s.inputs.availabilityZone]);
+    expect(subnets).toEqual(
+      expect.arrayContaining([
+        ['public-0', '10.20.0.0/24', 'us-east-1a'],
+        ['public-1', '10.20.1.0/24', 'us-east-1b'],
+        ['private-0', '10.20.100.0/24', 'us-east-1a'],
+        ['private-1', '10.20.101.0/24', 'us-east-1b'],
+      ]),
+    );
+    expect(subnets).toHaveLength(4);
+    expect(named(base, 'vpc').inputs).toMatchObject({ enableDnsSupport: true, enableDnsHostnames: true });
+  });
+
+  it('routes public traffic to the internet gateway and private traffic through the NAT instance', () => {
+    const routes = ofType(base.resources, 'aws:ec2/route:Route').map((r) => r.inputs);
+    expect(routes).toEqual(
+      expect.arrayContaining([
+        { routeTableId: 'public-rt', destinationCidrBlock: '0.0.0.0/0', gatewayId: 'igw' },
+        { routeTableId: 'private-rt', destinationCidrBlock: '0.0.0.0/0', networkInterfaceId: 'nat-instance-eni' },
+      ]),
+    );
+    const assoc = ofType(base.resources, 'aws:ec2/routeTableAssociation:RouteTableAssociation').map((a) => [a.inputs.subnetId, a.inputs.routeTableId]);
+    expect(assoc.sort()).toEqual([
+      ['private-0', 'private-rt'],
+      ['private-1', 'private-rt'],
+      ['public-0', 'public-rt'],
+      ['public-1', 'public-rt'],
+    ]);
+  });
+
+  it('runs a t4g.nano NAT instance with source/dest check off and a MASQUERADE in user data', () => {
+    const nat = named(base, 'nat-instance').inputs;
+    expect(nat).toMatchObject({ instanceType: 't4g.nano', sourceDestCheck: false, associatePublicIpAddress: true, subnetId: 'public-0' });
+    expect(nat.userData).toContain('net.ipv4.ip_forward=1');
+    expect(nat.userData).toMatch(/iptables -t nat -A POSTROUTING -o "\$IFACE" -s 10\.20\.0\.0\/16 -j MASQUERADE/);
+    expect(nat.ami).toBe('ami-0123456789abcdef0'); // from the arm64 AL2023 SSM parameter
+  });
+
+  it('puts S3 and DynamoDB gateway endpoints on both route tables', () => {
+    const gw = ofType(base.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Gateway');
+    expect(gw.map((e) => [e.inputs.serviceName, e.inputs.routeTableIds])).toEqual([
+      ['com.amazonaws.us-east-1.s3', ['public-rt', 'private-rt']],
+      ['com.amazonaws.us-east-1.dynamodb', ['public-rt', 'private-rt']],
+    ]);
+  });
+
+  it('places SQS and Logs interface endpoints, with private DNS, in every Lambda subnet', () => {
+    const lambdaSubnets = named(base, 'process-ocr-results').inputs.vpcConfig.subnetIds;
+    expect(named(base, 'compaction').inputs.vpcConfig.subnetIds).toEqual(lambdaSubnets);
+    const ifaces = ofType(base.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface');
+    expect(ifaces.map((e) => e.inputs.serviceName).sort()).toEqual(['com.amazonaws.us-east-1.logs', 'com.amazonaws.us-east-1.sqs']);
+    for (const e of ifaces) {
+      expect(e.inputs).toMatchObject({ privateDnsEnabled: true, subnetIds: lambdaSubnets, securityGroupIds: ['endpoint-sg'] });
+    }
+  });
+
+  it('lets only the Lambda security group reach the endpoints on 443 (never 0.0.0.0/0)', () => {
+    expect(rulesOf(base, 'endpoint-sg', 'Ingress')).toEqual([{ port: 443, to: 443, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' }]);
+    expect(rulesOf(base, 'endpoint-sg', 'Egress')).toEqual([]);
+  });
+
+  it('gives the NAT 443 from the private subnets only, and the Lambdas 443 and NFS out', () => {
+    expect(rulesOf(base, 'nat-sg', 'Ingress').map((r) => [r.port, r.cidr])).toEqual([
+      [443, '10.20.100.0/24'],
+      [443, '10.20.101.0/24'],
+    ]);
+    expect(rulesOf(base, 'nat-sg', 'Egress').map((r) => [r.port, r.cidr])).toEqual([[443, '0.0.0.0/0']]);
+    expect(rulesOf(base, 'lambda-sg', 'Ingress')).toEqual([]);
+    expect(rulesOf(base, 'lambda-sg', 'Egress').map((r) => [r.port, r.cidr ?? r.sg]).sort()).toEqual([
+      [2049, 'efs-sg'],
+      [443, '0.0.0.0/0'],
+    ]);
+  });
+});
+
+describe('storage', () => {
+  it('has an encrypted, elastic EFS with mount targets in the Lambda subnets and a /chroma access point', () => {
+    expect(named(base, 'chroma-efs').inputs).toMatchObject({ encrypted: true, throughputMode: 'elastic' });
+    expect(ofType(base.resources, 'aws:efs/mountTarget:MountTarget').map((m) => [m.inputs.subnetId, m.inputs.securityGroups])).toEqual([
+      ['private-0', ['efs-sg']],
+      ['private-1', ['efs-sg']],
+    ]);
+    expect(named(base, 'chroma-ap').inputs).toMatchObject({
+      posixUser: { uid: 1000, gid: 1000 },
+      rootDirectory: { path: '/chroma', creationInfo: { ownerUid: 1000, ownerGid: 1000 } },
+    });
+    expect(rulesOf(base, 'efs-sg', 'Ingress')).toEqual([{ port: 2049, to: 2049, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' }]);
+  });
+
+  it('makes every bucket private, encrypted and TLS-only', () => {
+    for (const key of ['raw', 'artifacts', 'vectors']) {
+      expect(named(base, `${key}-bucket-pab`).inputs).toMatchObject({
+        blockPublicAcls: true,
+        blockPublicPolicy: true,
+        ignorePublicAcls: true,
+        restrictPublicBuckets: true,
+      });
+      expect(named(base, `${key}-bucket-sse`).inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe('AES256');
+      const policy = JSON.parse(named(base, `${key}-bucket-policy`).inputs.policy);
+      const arn = `arn:aws:s3:::${key}-bucket-0000000`;
+      expect(policy.Statement).toEqual([
+        {
+          Sid: 'DenyInsecureTransport',
+          Effect: 'Deny',
+          Principal: '*',
+          Action: 's3:*',
+          Resource: [arn, `${arn}/*`],
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        },
+      ]);
+    }
+  });
+
+  it('expires old snapshots and merged deltas in the versioned vectors bucket', () => {
+    expect(named(base, 'vectors-bucket-versioning').inputs.versioningConfiguration.status).toBe('Enabled');
+    const rules = named(base, 'vectors-bucket-lifecycle').inputs.rules as Record<string, any>[];
+    const byId = Object.fromEntries(rules.map((r) => [r.id, r]));
+    expect(byId['expire-old-snapshot-versions']).toMatchObject({ filter: { prefix: 'snapshots/' }, noncurrentVersionExpiration: { noncurrentDays: 30 } });
+    expect(byId['expire-superseded-snapshots']).toMatchObject({
+      filter: { and: { prefix: 'snapshots/', tags: { 'receiptflow-superseded': 'true' } } },
+      expiration: { days: 30 },
+    });
+    expect(byId['expire-merged-deltas']).toMatchObject({ filter: { prefix: 'deltas/' }, expiration: { days: 30 } });
+  });
+});
+
+describe('queues and table', () => {
+  const queues = () => ofType(base.resources, 'aws:sqs/queue:Queue');
+
+  it('has the three work queues, each redriving to its own DLQ, plus the stream DLQ', () => {
+    const names = queues().map((q) => q.inputs.name).sort();
+    expect(names).toEqual([
+      'receiptflow-dev-compaction-queue',
+      'receiptflow-dev-compaction-queue-dlq',
+      'receiptflow-dev-ocr-queue',
+      'receiptflow-dev-ocr-queue-dlq',
+      'receiptflow-dev-ocr-results-queue',
+      'receiptflow-dev-ocr-results-queue-dlq',
+      'receiptflow-dev-stream-processor-dlq',
+    ]);
+    for (const base_ of ['ocr-queue', 'ocr-results-queue', 'compaction-queue']) {
+      const redrive = JSON.parse(named(base, base_).inputs.redrivePolicy);
+      expect(redrive.deadLetterTargetArn).toBe(`arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-${base_}-dlq`);
+      const allow = JSON.parse(named(base, `${base_}-dlq-redrive-allow`).inputs.redriveAllowPolicy);
+      expect(allow).toEqual({ redrivePermission: 'byQueue', sourceQueueArns: [`arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-${base_}`] });
+    }
+  });
+
+  it('gives every queue a TLS-only queue policy', () => {
+    const policies = ofType(base.resources, 'aws:sqs/queuePolicy:QueuePolicy');
+    expect(policies).toHaveLength(7);
+    for (const p of policies) {
+      const [s] = JSON.parse(p.inputs.policy).Statement;
+      expect(s).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      expect(p.inputs.queueUrl).toContain(s.Resource.split(':').pop());
+    }
+  });
+
+  it('lesson 4/17: retention / visibility > maxReceiveCount ≥ 5, visibility ≥ 6 × timeout, reserved ≥ max concurrency', () => {
+    const mappings = ofType(base.resources, 'aws:lambda/eventSourceMapping:EventSourceMapping').filter((m) => m.inputs.scalingConfig);
+    const fnByArn = new Map(ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.state.arn, f]));
+    const consumerTimeout = (queueArn: string) => {
+      const m = mappings.find((x) => x.inputs.eventSourceArn === queueArn);
+      return m ? Number(fnByArn.get(m.inputs.functionName)!.inputs.timeout) : 120; // ocr-queue: the worker's default
+    };
+    const limits = {
+      queues: ['ocr-queue', 'ocr-results-queue', 'compaction-queue'].map((n) => {
+        const q = named(base, n);
+        return {
+          name: n,
+          visibilityTimeoutSeconds: q.inputs.visibilityTimeoutSeconds,
+          messageRetentionSeconds: q.inputs.messageRetentionSeconds,
+          maxReceiveCount: JSON.parse(q.inputs.redrivePolicy).maxReceiveCount,
+          consumerTimeoutSeconds: consumerTimeout(q.state.arn),
+        };
+      }),
+      mappings: mappings.map((m) => ({
+        functionName: fnByArn.get(m.inputs.functionName)!.name,
+        maxConcurrency: m.inputs.scalingConfig.maximumConcurrency,
+        reservedConcurrency: fnByArn.get(m.inputs.functionName)!.inputs.reservedConcurrentExecutions,
+      })),
+    };
+    expect(checkLimits(limits)).toEqual([]);
+    for (const q of limits.queues) {
+      expect(q.maxReceiveCount).toBeGreaterThanOrEqual(5);
+      expect(q.messageRetentionSeconds / q.visibilityTimeoutSeconds).toBeGreaterThan(q.maxReceiveCount);
+      expect(q.visibilityTimeoutSeconds).toBeGreaterThanOrEqual(VISIBILITY_FACTOR * q.consumerTimeoutSeconds);
+    }
+    expect(limits.mappings.map((m) => [m.functionName, m.maxConcurrency, m.reservedConcurrency]).sort()).toEqual([
+      ['compaction', 2, 2],
+      ['process-ocr-results', 5, 5],
+    ]);
+    // The DLQs keep messages longer than the sources, since a message's age carries over.
+    expect(named(base, 'ocr-results-queue-dlq').inputs.messageRetentionSeconds).toBeGreaterThan(named(base, 'ocr-results-queue').inputs.messageRetentionSeconds);
+  });
+
+  it('has one table with PK/SK, GSI1 and GSI2, a NEW_AND_OLD_IMAGES stream, TTL and PITR', () => {
+    const t = named(base, 'jobs-table').inputs;
+    expect(t).toMatchObject({
+      hashKey: 'PK',
+      rangeKey: 'SK',
+      billingMode: 'PAY_PER_REQUEST',
+      streamEnabled: true,
+      streamViewType: 'NEW_AND_OLD_IMAGES',
+      ttl: { attributeName: 'ttl', enabled: true },
+      pointInTimeRecovery: { enabled: true },
+    });
+    expect(t.globalSecondaryIndexes.map((g: any) => [g.name, g.keySchemas.map((k: any) => k.attributeName)])).toEqual([
+      ['GSI1', ['GSI1PK', 'GSI1SK']],
+      ['GSI2', ['GSI2PK', 'GSI2SK']],
+    ]);
+  });
+});
+
+describe('compute and API', () => {
+  it('deploys four nodejs22.x functions; upload and stream-processor outside the VPC', () => {
+    const fns = Object.fromEntries(ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.name, f.inputs]));
+    expect(Object.keys(fns).sort()).toEqual(['compaction', 'process-ocr-results', 'stream-processor', 'upload']);
+    for (const f of Object.values(fns)) expect(f).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler' });
+    expect(fns.upload!.vpcConfig).toBeUndefined();
+    expect(fns['stream-processor']!.vpcConfig).toBeUndefined();
+    expect(fns['process-ocr-results']!.vpcConfig).toEqual({ subnetIds: ['private-0', 'private-1'], securityGroupIds: ['lambda-sg'] });
+    expect(fns.compaction!.fileSystemConfig).toEqual({ arn: expect.stringContaining('access-point/chroma-ap'), localMountPath: '/mnt/chroma' });
+    expect(fns['process-ocr-results']!.fileSystemConfig).toBeUndefined(); // not in efsFunctions by default
+  });
+
+  it('sets the deployment contract env vars, and each secret only where it is used', () => {
+    const env = (n: string) => named(base, n).inputs.environment.variables as Record<string, string>;
+    const contract = ['TABLE_NAME', 'RAW_BUCKET', 'ARTIFACTS_BUCKET', 'VECTORS_BUCKET', 'OCR_QUEUE_URL', 'OCR_RESULTS_QUEUE_URL', 'COMPACTION_QUEUE_URL', 'CHROMA_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'LOG_LEVEL'];
+    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction']) expect(Object.keys(env(fn))).toEqual(expect.arrayContaining(contract));
+    expect(env('process-ocr-results')).toMatchObject({ OPENAI_API_KEY: 'sk-test', GOOGLE_PLACES_API_KEY: 'places-test', EMBEDDING_DIMENSIONS: '512', TABLE_NAME: 'receiptflow-dev-jobs' });
+    expect(env('upload').API_KEY_SHA256).toBe('a'.repeat(64));
+    expect(env('upload').OPENAI_API_KEY).toBeUndefined();
+    expect(env('compaction').OPENAI_API_KEY).toBeUndefined();
+  });
+
+  it('maps the queues and the filtered stream with ReportBatchItemFailures', () => {
+    const m = Object.fromEntries(ofType(base.resources, 'aws:lambda/eventSourceMapping:EventSourceMapping').map((x) => [x.name, x.inputs]));
+    expect(m['process-ocr-results-sqs-mapping']).toMatchObject({
+      eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-ocr-results-queue',
+      functionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    expect(m['compaction-sqs-mapping']).toMatchObject({
+      eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-compaction-queue',
+      functionResponseTypes: ['ReportBatchItemFailures'],
+    });
+    const stream = m['stream-processor-stream-mapping']!;
+    expect(stream).toMatchObject({
+      eventSourceArn: expect.stringContaining('table/receiptflow-dev-jobs/stream/'),
+      functionResponseTypes: ['ReportBatchItemFailures'],
+      bisectBatchOnFunctionError: true,
+      destinationConfig: { onFailure: { destinationArn: 'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-stream-processor-dlq' } },
+    });
+    const patterns = stream.filterCriteria.filters.map((f: { pattern: string }) => JSON.parse(f.pattern));
+    expect(patterns).toEqual([
+      { dynamodb: { NewImage: { entity: { S: ['COMPACTION_RUN', 'RECEIPT_PLACE', 'RECEIPT'] } } } },
+      { dynamodb: { OldImage: { entity: { S: ['COMPACTION_RUN', 'RECEIPT_PLACE', 'RECEIPT'] } } } },
+    ]);
+  });
+
+  it('gives each function its own role, with `*` only for actions that cannot be scoped', () => {
+    const roles = ofType(base.resources, 'aws:iam/role:Role').map((r) => r.inputs.name).sort();
+    expect(roles).toEqual(['receiptflow-dev-compaction', 'receiptflow-dev-process-ocr-results', 'receiptflow-dev-stream-processor', 'receiptflow-dev-upload']);
+    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction']) {
+      expect(named(base, fn).inputs.role).toBe(`arn:aws:iam::123456789012:role/receiptflow-dev-${fn}`);
+      for (const s of policyOf(base, `${fn}-policy`)) {
+        const resources = ([] as string[]).concat(s.Resource);
+        if (resources.includes('*')) {
+          for (const a of s.Action) expect(WILDCARD_ONLY_ACTIONS.has(a), `${fn}: ${a} on *`).toBe(true);
+        }
+        for (const a of s.Action) expect(a.endsWith(':*'), `${fn}: ${a}`).toBe(false);
+      }
+    }
+    const actionsOn = (fn: string, arnPart: string) =>
+      policyOf(base, `${fn}-policy`)
+        .filter((s) => ([] as string[]).concat(s.Resource).some((r) => r.includes(arnPart)))
+        .flatMap((s) => s.Action);
+    expect(actionsOn('upload', 'raw-bucket-0000000/raw/*')).toEqual(['s3:PutObject']);
+    expect(actionsOn('upload', 'receiptflow-dev-ocr-queue')).toEqual(['sqs:SendMessage', 'sqs:GetQueueAttributes']);
+    expect(actionsOn('upload', 'vectors-bucket')).toEqual([]);
+    expect(actionsOn('stream-processor', 'stream-processor-dlq')).toEqual(['sqs:SendMessage']);
+    expect(actionsOn('compaction', 'file-system/chroma-efs')).toEqual(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
+    expect(actionsOn('process-ocr-results', 'file-system/')).toEqual([]);
+    // Only VPC functions may manage ENIs.
+    expect(actionsOn('upload', '*')).not.toContain('ec2:CreateNetworkInterface');
+    expect(policyOf(base, 'upload-policy').some((s) => s.Resource === '*')).toBe(false);
+  });
+
+  it('serves POST /upload-receipt and GET /upload-status from the upload function', () => {
+    const routes = ofType(base.resources, 'aws:apigatewayv2/route:Route').map((r) => r.inputs.routeKey).sort();
+    expect(routes).toEqual(['GET /upload-status', 'POST /upload-receipt']);
+    expect(named(base, 'upload-integration').inputs).toMatchObject({ integrationType: 'AWS_PROXY', payloadFormatVersion: '2.0', integrationUri: expect.stringContaining('function:receiptflow-dev-upload') });
+    expect(named(base, 'upload-invoke-from-api').inputs.sourceArn).toBe('arn:aws:execute-api:us-east-1:123456789012:http-api/*/*');
+    expect(base.resources.some((r) => r.type === 'aws:apigatewayv2/domainName:DomainName')).toBe(false);
+    expect(base.outputs.apiUrl).toBe('https://http-api.execute-api.us-east-1.amazonaws.com');
+  });
+
+  it('adds a custom domain with a DNS-validated certificate when configured', () => {
+    expect(named(fargate, 'api-cert').inputs).toMatchObject({ domainName: 'api.example.com', validationMethod: 'DNS' });
+    expect(named(fargate, 'api-domain').inputs.domainNameConfiguration).toMatchObject({
+      certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/api-cert',
+      endpointType: 'REGIONAL',
+    });
+    expect(named(fargate, 'api-alias').inputs).toMatchObject({ zoneId: 'Z0EXAMPLE', name: 'api.example.com', type: 'A' });
+    expect(fargate.outputs.apiUrl).toBe('https://api.example.com');
+  });
+});
+
+describe('alarms and Chroma', () => {
+  it('alarms on every DLQ depth and on the oldest message age of each work queue', () => {
+    const alarms = ofType(base.resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => [a.inputs.dimensions.QueueName, a.inputs.metricName, a.inputs.threshold]);
+    expect(alarms.sort()).toEqual(
+      [
+        ['receiptflow-dev-compaction-queue', 'ApproximateAgeOfOldestMessage', 3600],
+        ['receiptflow-dev-compaction-queue-dlq', 'ApproximateNumberOfMessagesVisible', 0],
+        ['receiptflow-dev-ocr-queue', 'ApproximateAgeOfOldestMessage', 3600],
+        ['receiptflow-dev-ocr-queue-dlq', 'ApproximateNumberOfMessagesVisible', 0],
+        ['receiptflow-dev-ocr-results-queue', 'ApproximateAgeOfOldestMessage', 3600],
+        ['receiptflow-dev-ocr-results-queue-dlq', 'ApproximateNumberOfMessagesVisible', 0],
+        ['receiptflow-dev-stream-processor-dlq', 'ApproximateNumberOfMessagesVisible', 0],
+      ].sort(),
+    );
+  });
+
+  it('uses the configured Chroma URL, or self-hosts Chroma on Fargate with the EFS volume', () => {
+    expect(base.outputs.chromaUrl).toBe('https://chroma.example.com');
+    expect(base.resources.some((r) => r.type === 'aws:ecs/service:Service')).toBe(false);
+
+    expect(fargate.outputs.chromaUrl).toBe('http://chroma.receiptflow-dev.internal:8000');
+    expect(named(fargate, 'compaction').inputs.environment.variables.CHROMA_URL).toBe('http://chroma.receiptflow-dev.internal:8000');
+    const task = named(fargate, 'chroma-task').inputs;
+    expect(task.volumes[0].efsVolumeConfiguration).toMatchObject({
+      fileSystemId: 'chroma-efs',
+      transitEncryption: 'ENABLED',
+      authorizationConfig: { accessPointId: 'chroma-ap', iam: 'ENABLED' },
+    });
+    expect(JSON.parse(task.containerDefinitions)[0].mountPoints).toEqual([{ sourceVolume: 'chroma-data', containerPath: '/data' }]);
+    expect(named(fargate, 'chroma-service').inputs.networkConfiguration).toEqual({ subnets: ['private-0', 'private-1'], securityGroups: ['chroma-sg'], assignPublicIp: false });
+    expect(rulesOf(fargate, 'chroma-sg', 'Ingress')).toEqual([{ port: 8000, to: 8000, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' }]);
+    expect(rulesOf(fargate, 'efs-sg', 'Ingress').map((r) => r.sg).sort()).toEqual(['chroma-sg', 'lambda-sg']);
+  });
+});
