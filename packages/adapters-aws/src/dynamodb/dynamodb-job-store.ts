@@ -370,17 +370,18 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async listUnfinishedCompactionRuns(olderThan: string, limit = this.defaultListLimit): Promise<CompactionRun[]> {
-    const items = await this.table.query({
-      IndexName: 'GSI1',
-      KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :older',
-      ExpressionAttributeValues: { ':pk': UNFINISHED_RUNS_GSI1PK, ':older': olderThan },
-    });
     // The index entry is dropped after both collections complete; a failed drop leaves a
-    // finished run in the index, so filter on the run's own state.
-    return items
-      .map(compactionRunFromItem)
-      .filter((run) => !isFinishedRun(run) && run.created_at < olderThan)
-      .slice(0, limit);
+    // finished run in the index, so finished runs are also filtered out here.
+    const items = await this.table.query(
+      {
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :older',
+        FilterExpression: 'NOT (lines_state = :done AND words_state = :done)',
+        ExpressionAttributeValues: { ':pk': UNFINISHED_RUNS_GSI1PK, ':older': olderThan, ':done': 'COMPLETED' },
+      },
+      limit,
+    );
+    return items.map(compactionRunFromItem).filter((run) => run.created_at < olderThan);
   }
 
   // ---- helpers ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import {
   StaleFencingTokenError,
   TransientDependencyError,
 } from '@receiptflow/core';
-import { makeJob, makeReceiptDetails, makeSnapshotPointer } from '@receiptflow/core/testing';
+import { makeCompactionRun, makeJob, makeReceiptDetails, makeSnapshotPointer } from '@receiptflow/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   DynamoDbCompactionLock,
@@ -165,6 +165,25 @@ describe('DynamoDbJobStore conditional-check failures', () => {
     await store.createJob(job);
     await expect(store.createJob({ ...job, image_id: 'img-other' })).rejects.toBeInstanceOf(ConditionFailedError);
     expect(await store.getJob(job.job_id)).toEqual(job);
+  });
+});
+
+describe('compaction run sweep index', () => {
+  it('a run whose index entry could not be dropped is still not listed once both collections are COMPLETED', async () => {
+    const { tableName, client, doc } = await dynalite.freshTable();
+    const store = new DynamoDbJobStore(doc, { tableName });
+    const run = makeCompactionRun({ lines: { state: 'COMPLETED' }, words: { state: 'PROCESSING' } });
+    await store.createCompactionRun(run);
+    const drop = interceptCommand(client, 'UpdateItemCommand', async (input, send) => {
+      if (String(input.UpdateExpression).startsWith('REMOVE')) throw serviceError('InternalServerError', 500);
+      return send(input);
+    });
+    const ref = { image_id: run.image_id, receipt_id: run.receipt_id, run_id: run.run_id };
+    const done = await store.transitionCollection(ref, 'words', 'PROCESSING', 'COMPLETED', { merged_count: 3 });
+    drop.remove();
+    expect(drop.calls).toBe(2); // the transition, then the refused index drop
+    expect(done.words.state).toBe('COMPLETED');
+    expect(await store.listUnfinishedCompactionRuns('2999-01-01T00:00:00.000Z')).toEqual([]);
   });
 });
 
