@@ -34,6 +34,7 @@ const AMOUNT = /\d+[.,]\d{2}\b/;
 const TOTAL_WORDS = /\b(?:TOTAL|SUBTOTAL|SUB-TOTAL|AMOUNT|CHANGE|CASH|TENDER|ROUNDING|BALANCE|QTY|DISCOUNT|VISA|MASTERCARD|DEBIT|CREDIT)\b/i;
 const STREET_WORDS =
   /\b(?:JALAN|JLN|JL|LORONG|LRG|TAMAN|TMN|PERSIARAN|LEBUH|LEBUHRAYA|BANDAR|KAMPUNG|KG|BATU|KM|LOT|NO\.?|BLOCK|BLK|LEVEL|FLOOR|SUITE|STE|UNIT|ST|STREET|AVE|AVENUE|ROAD|RD|BLVD|BOULEVARD|DRIVE|DR|LANE|LN|WAY|HWY|HIGHWAY|ROUTE|PLAZA|SQUARE|SQ|COURT|CT|PLACE|PL|PARKWAY|PKWY|CIRCLE|TERRACE|CRESCENT|MALL|CENTRE|CENTER|INDUSTRIAL|PERINDUSTRIAN|SEKSYEN|SECTION)\b/i;
+const MALAY_STREET_WORDS = /\b(?:JALAN|JLN|LORONG|LRG|TAMAN|TMN|PERSIARAN|LEBUH|LEBUHRAYA|KAMPUNG)\b/i;
 const REGION_WORDS =
   /\b(?:KUALA\s+LUMPUR|SELANGOR|JOHOR|PERAK|PENANG|PULAU\s+PINANG|KEDAH|MELAKA|MALACCA|PAHANG|SABAH|SARAWAK|NEGERI\s+SEMBILAN|KELANTAN|TERENGGANU|PERLIS|PUTRAJAYA|LABUAN|PETALING\s+JAYA|SHAH\s+ALAM|SUBANG|PUCHONG|KLANG|CHERAS|AMPANG|KAJANG|SERI\s+KEMBANGAN|SETAPAK|W\.?\s*P\.?|MALAYSIA|USA)\b/i;
 const US_STATE_ZIP = /\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b/;
@@ -68,7 +69,14 @@ export function isAddressLike(line: string): boolean {
   if (NOT_ADDRESS.test(line) || DATE.test(line) || TIME.test(line) || TOTAL_WORDS.test(line)) return false;
   if (AMOUNT.test(line) && !POSTCODE.test(line)) return false;
   if (!/[A-Za-z]{2}/.test(line)) return false;
-  return US_STATE_ZIP.test(line) || STREET_WORDS.test(line) || REGION_WORDS.test(line) || (POSTCODE.test(line) && /,/.test(line));
+  // Street words alone also occur in names ("HARBOR LANE GROCERY"): they need a number with them.
+  return (
+    US_STATE_ZIP.test(line) ||
+    REGION_WORDS.test(line) ||
+    MALAY_STREET_WORDS.test(line) ||
+    (STREET_WORDS.test(line) && /\d/.test(line)) ||
+    (POSTCODE.test(line) && /,/.test(line))
+  );
 }
 
 function letterRatio(line: string): number {
@@ -88,8 +96,8 @@ function upperRatio(line: string): number {
  * - phones: digit runs with phone separators, 9–15 digits, or 7+ digits on a line labelled
  *   TEL/PHONE; lines about GST/registration/invoice/card numbers are skipped; a TEL line's
  *   number ranks before a FAX line's.
- * - address lines: street words (JALAN, JLN, ST, AVE, ROAD, NO., …), US "ST 12345", a postcode
- *   with commas, or a Malaysian state/city; never lines with phone, date, time or totals. A short
+ * - address lines: street words (ST, AVE, ROAD, NO., …) with a number, Malay street words
+ *   (JALAN, JLN, TAMAN, …), US "ST 12345", a postcode with commas, or a Malaysian state/city; never lines with phone, date, time or totals. A short
  *   line between two address lines (e.g. a district name) joins the block.
  * - name candidates: in the top 8 lines, lines that are mostly letters and not phone, address,
  *   date, total, registration or generic headers ("TAX INVOICE"), scored for upper case,

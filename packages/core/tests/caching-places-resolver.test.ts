@@ -1,0 +1,134 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CachingPlacesResolver,
+  phoneCacheKey,
+  textCacheKey,
+  type Clock,
+  type PlaceCandidate,
+  type PlacesCache,
+  type PlacesCacheEntry,
+  type PlacesResolver,
+} from '../src/index.js';
+
+const DAY = 86_400_000;
+const PLACE: PlaceCandidate = { place_id: 'p1', name: 'HARBOR LANE GROCERY', formatted_address: '1452 HARBOR LANE, OAKLAND, CA 94607', phone: '(510) 555-0142' };
+
+class TestClock implements Clock {
+  constructor(public t = Date.UTC(2024, 0, 1)) {}
+  now() {
+    return this.t;
+  }
+  async sleep() {}
+}
+
+class MapCache implements PlacesCache {
+  readonly rows = new Map<string, PlacesCacheEntry>();
+  puts = 0;
+  async get(key: string) {
+    return this.rows.get(key) ?? null;
+  }
+  async put(entry: PlacesCacheEntry) {
+    this.puts++;
+    this.rows.set(entry.key, structuredClone(entry));
+  }
+}
+
+class CountingPlaces implements PlacesResolver {
+  calls: string[] = [];
+  constructor(private answer: PlaceCandidate[]) {}
+  async findByPhone(phone: string) {
+    this.calls.push(`phone:${phone}`);
+    return this.answer;
+  }
+  async searchText(query: string) {
+    this.calls.push(`text:${query}`);
+    return this.answer;
+  }
+}
+
+function setup(answer: PlaceCandidate[] = [PLACE]) {
+  const clock = new TestClock();
+  const cache = new MapCache();
+  const inner = new CountingPlaces(answer);
+  return { clock, cache, inner, resolver: new CachingPlacesResolver(inner, cache, clock) };
+}
+
+describe('CachingPlacesResolver (lesson 21)', () => {
+  it('keys phone lookups by digits, so formatting shares one row', async () => {
+    const { resolver, inner, cache } = setup();
+    expect(await resolver.findByPhone('(510) 555-0142')).toEqual([PLACE]);
+    expect(await resolver.findByPhone('+1 510.555.0142')).toEqual([PLACE]);
+    expect(inner.calls).toHaveLength(1);
+    expect([...cache.rows.keys()]).toEqual(['phone:5105550142']);
+    expect(phoneCacheKey('510-555-0142')).toBe('phone:5105550142');
+  });
+
+  it('keys text searches by the normalised query', async () => {
+    const { resolver, inner } = setup();
+    await resolver.searchText('Harbor  Lane, Grocery');
+    await resolver.searchText('HARBOR LANE GROCERY');
+    expect(inner.calls).toHaveLength(1);
+    expect(textCacheKey('Harbor  Lane, Grocery')).toBe('text:HARBOR LANE GROCERY');
+  });
+
+  it('serves an OK row for 30 days, then refetches exactly once and overwrites it', async () => {
+    const { resolver, inner, cache, clock } = setup();
+    await resolver.findByPhone('5105550142');
+    clock.t += 29 * DAY;
+    await resolver.findByPhone('5105550142');
+    expect(inner.calls).toHaveLength(1);
+    clock.t += 2 * DAY;
+    await resolver.findByPhone('5105550142');
+    await resolver.findByPhone('5105550142');
+    expect(inner.calls).toHaveLength(2);
+    const row = cache.rows.get('phone:5105550142')!;
+    expect(row.fetched_at).toBe(new Date(clock.t).toISOString());
+    expect(Date.parse(row.expires_at)).toBe(clock.t + 30 * DAY);
+  });
+
+  it('an expired pre-existing row triggers one call and is overwritten', async () => {
+    const { resolver, inner, cache, clock } = setup();
+    await cache.put({
+      key: 'phone:5105550142',
+      status: 'OK',
+      candidates: [{ ...PLACE, name: 'STALE NAME' }],
+      fetched_at: new Date(clock.t - 40 * DAY).toISOString(),
+      expires_at: new Date(clock.t - 10 * DAY).toISOString(),
+    });
+    expect(await resolver.findByPhone('5105550142')).toEqual([PLACE]);
+    expect(inner.calls).toHaveLength(1);
+    expect(cache.rows.get('phone:5105550142')!.candidates[0]!.name).toBe('HARBOR LANE GROCERY');
+  });
+
+  it('remembers NO_RESULTS for a day: [] without a call, never a match', async () => {
+    const { resolver, inner, cache, clock } = setup([]);
+    expect(await resolver.searchText('NOWHERE CAFE')).toEqual([]);
+    expect(cache.rows.get('text:NOWHERE CAFE')).toMatchObject({ status: 'NO_RESULTS', candidates: [] });
+    expect(await resolver.searchText('NOWHERE CAFE')).toEqual([]);
+    expect(inner.calls).toHaveLength(1);
+    clock.t += DAY + 1;
+    await resolver.searchText('NOWHERE CAFE');
+    expect(inner.calls).toHaveLength(2);
+  });
+
+  it('a NO_RESULTS row that somehow carries candidates is still not served as a hit', async () => {
+    const { resolver, inner, cache, clock } = setup();
+    await cache.put({
+      key: 'phone:5105550142',
+      status: 'NO_RESULTS',
+      candidates: [PLACE],
+      fetched_at: new Date(clock.t).toISOString(),
+      expires_at: new Date(clock.t + DAY).toISOString(),
+    });
+    expect(await resolver.findByPhone('5105550142')).toEqual([]);
+    expect(inner.calls).toHaveLength(0);
+  });
+
+  it('blank lookups make no call and write no row', async () => {
+    const { resolver, inner, cache } = setup();
+    expect(await resolver.findByPhone('n/a')).toEqual([]);
+    expect(await resolver.searchText('  ,, ')).toEqual([]);
+    expect(inner.calls).toHaveLength(0);
+    expect(cache.puts).toBe(0);
+  });
+});
