@@ -104,6 +104,15 @@ export class ChromaVectorIndex implements VectorIndex {
     }
     const unique = [...byId.values()];
     if (unique.length === 0) return;
+    // Without configured dimensions, at least refuse a call that mixes lengths before anything
+    // is written (the server would reject only the batch holding the odd record).
+    const length = unique[0]!.vector.length;
+    const odd = unique.find((r) => r.vector.length !== length);
+    if (odd) {
+      throw new ValidationError(
+        `record ${odd.id}: vector has ${odd.vector.length} dimensions, others in the call have ${length}`,
+      );
+    }
     const target = await this.collection(collection);
     const action = `upsert into ${target.name}`;
     for (const batch of chunk(unique, await this.batchSize())) {

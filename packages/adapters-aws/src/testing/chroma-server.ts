@@ -45,10 +45,14 @@ export async function startChromaServer(
     stderr = (stderr + chunk).slice(-4_000);
   });
 
+  // If the test process exits without calling stop(), the server must not outlive it.
+  const killOnExit = () => signalGroup(child, 'SIGKILL');
+  process.once('exit', killOnExit);
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
+    process.off('exit', killOnExit);
     await killGroup(child);
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -129,15 +133,18 @@ async function waitForHeartbeat(
 async function killGroup(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const signalGroup = (signal: NodeJS.Signals) => {
-    try {
-      process.kill(-child.pid!, signal);
-    } catch {
-      // the group is already gone
-    }
-  };
-  signalGroup('SIGTERM');
-  const forced = setTimeout(() => signalGroup('SIGKILL'), 3_000);
+  signalGroup(child, 'SIGTERM');
+  const forced = setTimeout(() => signalGroup(child, 'SIGKILL'), 3_000);
   await exited;
   clearTimeout(forced);
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    // Negative pid: the whole process group the detached child leads.
+    process.kill(-child.pid, signal);
+  } catch {
+    // the group is already gone
+  }
 }

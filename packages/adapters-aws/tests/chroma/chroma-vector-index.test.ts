@@ -7,6 +7,7 @@ import {
   DependencyError,
   IncompleteWriteError,
   TransientDependencyError,
+  ValidationError,
   type VectorRecord,
 } from '@receiptflow/core';
 import { ChromaVectorIndex } from '../../src/chroma/index.js';
@@ -122,6 +123,15 @@ describe('ChromaVectorIndex against a real Chroma server', () => {
     const raw = await (await direct().getCollection({ name: `${prefix}lines` })).get({ include: ['metadatas'] });
     expect(Object.keys(raw.metadatas[0] ?? {})).toHaveLength(1);
     expect((await index.get('lines', ['e-0']))[0]!.metadata).toEqual({});
+  });
+
+  it('refuses a call that mixes vector lengths before writing anything, without configured dimensions', async () => {
+    const index = new ChromaVectorIndex(direct(), { collectionPrefix: freshPrefix(), maxBatchSize: 2 });
+    const mixed = [...records(3, 'mix'), { ...records(1, 'odd')[0]!, vector: [1, 2, 3] }];
+    const error = await index.upsert('lines', mixed).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toContain('odd-0');
+    expect(await index.count('lines')).toBe(0);
   });
 
   describe('batch limits (lessons 2 and 14)', () => {
