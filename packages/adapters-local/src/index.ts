@@ -11,3 +11,6 @@ export * from './in-memory-queue.js';
 export * from './in-memory-compaction-lock.js';
 export * from './in-memory-snapshot-store.js';
 export * from './in-memory-places-cache.js';
+export * from './hashing-embedder.js';
+export * from './vector/hnsw-vector-index.js';
+export * from './vector/exact-vector-index.js';
