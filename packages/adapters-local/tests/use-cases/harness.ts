@@ -1,0 +1,192 @@
+import {
+  CachingPlacesResolver,
+  compact,
+  processOcrResults,
+  routeChange,
+  runOcrJob,
+  submitJob,
+  type ChangeRecord,
+  type CompactDeps,
+  type CompactInput,
+  type CompactOptions,
+  type Geometry,
+  type OcrDocument,
+  type OcrEngine,
+  type OcrLine,
+  type PlacesResolver,
+  type ProcessOcrResultsDeps,
+  type RunOcrJobDeps,
+  type SubmitJobDeps,
+  type VectorIndex,
+} from '@receiptflow/core';
+import { CatalogPlacesResolver } from '../../src/catalog-places-resolver.js';
+import { FakeClock } from '../../src/fake-clock.js';
+import { HashingEmbedder } from '../../src/hashing-embedder.js';
+import { InMemoryCompactionLock } from '../../src/in-memory-compaction-lock.js';
+import { InMemoryImageStore } from '../../src/in-memory-image-store.js';
+import { InMemoryJobStore } from '../../src/in-memory-job-store.js';
+import { InMemoryPlacesCache } from '../../src/in-memory-places-cache.js';
+import { InMemoryQueue } from '../../src/in-memory-queue.js';
+import { InMemorySnapshotStore } from '../../src/in-memory-snapshot-store.js';
+import { UuidIdGenerator } from '../../src/uuid-id-generator.js';
+import { ExactVectorIndex } from '../../src/vector/exact-vector-index.js';
+import { demoReceipts } from '../../src/synthetic/demo-receipts.js';
+import { syntheticCatalog } from '../../src/synthetic/synthetic-merchants.js';
+import type { ReceiptSpec } from '../../src/synthetic/receipt-spec.js';
+
+/** A tiny valid PNG header + IEND, enough for stores (the fake OCR never decodes it). */
+export const PNG_BYTES = new Uint8Array([
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+]);
+
+function box(x: number, y: number, width: number, height: number): Geometry {
+  return {
+    bounding_box: { x, y, width, height },
+    top_left: { x, y: y + height },
+    top_right: { x: x + width, y: y + height },
+    bottom_left: { x, y },
+    bottom_right: { x: x + width, y },
+    angle_degrees: 0,
+    angle_radians: 0,
+  };
+}
+
+/** An axis-aligned OCR document: one line per text, top to bottom, words split on spaces. */
+export function ocrDocument(texts: readonly string[]): OcrDocument {
+  const h = 0.9 / Math.max(texts.length, 1);
+  const lines: OcrLine[] = texts.map((text, i) => {
+    const y = 0.95 - (i + 1) * h;
+    const tokens = text.split(' ').filter((t) => t.length > 0);
+    const w = 0.9 / Math.max(tokens.length, 1);
+    return {
+      text,
+      confidence: 0.97,
+      words: tokens.map((t, j) => ({ text: t, confidence: 0.97, letters: [], ...box(0.05 + j * w, y, w * 0.9, h * 0.7) })),
+      ...box(0.05, y, 0.9, h * 0.7),
+    };
+  });
+  return { engine: 'fake', image_width: 800, image_height: 1600, lines };
+}
+
+/** The lines a synthetic receipt prints, as the renderer lays them out. */
+export function specLines(spec: ReceiptSpec): string[] {
+  return [
+    spec.merchant_name,
+    ...spec.address_lines,
+    `TEL ${spec.phone}`,
+    `DATE ${spec.date}`,
+    ...spec.items.map((item) => `${item.name} ${item.price.toFixed(2)}`),
+    `TOTAL ${spec.total.toFixed(2)}`,
+    'THANK YOU',
+  ];
+}
+
+export { demoReceipts };
+
+/** An OcrEngine that returns whatever document the test queued for the next image. */
+export class ScriptedOcr implements OcrEngine {
+  readonly name = 'scripted';
+  next: OcrDocument = ocrDocument(['NOTHING']);
+  calls = 0;
+  async recognize(): Promise<OcrDocument> {
+    this.calls++;
+    return structuredClone(this.next);
+  }
+}
+
+/** Counts calls to a PlacesResolver (through the cache: only misses reach it). */
+export class CountingPlaces implements PlacesResolver {
+  calls = 0;
+  constructor(private readonly inner: PlacesResolver) {}
+  findByPhone(phone: string) {
+    this.calls++;
+    return this.inner.findByPhone(phone);
+  }
+  searchText(query: string) {
+    this.calls++;
+    return this.inner.searchText(query);
+  }
+}
+
+export interface PipelineOptions {
+  vectors?: (base: ExactVectorIndex) => VectorIndex;
+}
+
+/** Every local adapter, wired the way the handlers wire them, on a fake clock. */
+export function pipeline(options: PipelineOptions = {}) {
+  const clock = new FakeClock();
+  const jobs = new InMemoryJobStore({ clock });
+  const raw = new InMemoryImageStore({ bucket: 'raw-bucket', clock });
+  const artifacts = new InMemoryImageStore({ bucket: 'artifacts-bucket', clock });
+  const deltas = new InMemoryImageStore({ bucket: 'vectors-bucket', clock });
+  const ocrQueue = new InMemoryQueue({ name: 'ocr-queue', clock });
+  const resultsQueue = new InMemoryQueue({ name: 'ocr-results-queue', clock });
+  const baseIndex = new ExactVectorIndex({ dimensions: 512 });
+  const vectors = options.vectors ? options.vectors(baseIndex) : baseIndex;
+  const embedder = new HashingEmbedder({ dimensions: 512 });
+  const catalogPlaces = new CountingPlaces(new CatalogPlacesResolver(syntheticCatalog()));
+  const placesCache = new InMemoryPlacesCache();
+  const places = new CachingPlacesResolver(catalogPlaces, placesCache, clock);
+  const lock = new InMemoryCompactionLock({ clock });
+  const snapshots = new InMemorySnapshotStore();
+  const ocr = new ScriptedOcr();
+  const changes: ChangeRecord[] = [];
+  jobs.subscribe((c) => changes.push(c));
+
+  const submitDeps: SubmitJobDeps = { jobs, images: raw, ocrQueue, clock, ids: new UuidIdGenerator() };
+  const ocrDeps: RunOcrJobDeps = { jobs, images: raw, artifacts, ocr, resultsQueue, clock };
+  const processDeps: ProcessOcrResultsDeps = { jobs, artifacts, deltas, embedder, vectors, places, clock };
+  const compactDeps: CompactDeps = { jobs, deltas, vectors, lock, snapshots, clock };
+
+  /** Uploads, OCRs (scripted) and processes one receipt; returns ids and outcomes. */
+  async function ingest(lines: readonly string[], filename = 'receipt.png') {
+    const submitted = await submitJob(submitDeps, { filename, contentType: 'image/png', body: PNG_BYTES });
+    ocr.next = ocrDocument(lines);
+    const ocrOutcome = await runOcrJob(ocrDeps, { job_id: submitted.job_id, image_id: submitted.image_id });
+    const [results] = await resultsQueue.receive({ maxMessages: 1 });
+    if (!results) throw new Error('no results message');
+    await resultsQueue.delete(results.receiptHandle);
+    const processed = await processOcrResults(processDeps, results.body);
+    return { ...submitted, ocrOutcome, processed, resultsBody: results.body };
+  }
+
+  /** Routes every change recorded since the last call into compaction inputs. */
+  function drainRouted(): CompactInput[] {
+    const routed = changes.splice(0).flatMap((c) => routeChange(c));
+    return routed.map((m, i) => ({ id: `msg-${clock.now()}-${i}-${m.kind}-${m.collection}`, body: JSON.stringify(m) }));
+  }
+
+  async function compactAll(opts: Partial<CompactOptions> = {}) {
+    return compact(compactDeps, drainRouted(), { owner: 'test', ...opts });
+  }
+
+  return {
+    clock,
+    jobs,
+    raw,
+    artifacts,
+    deltas,
+    ocrQueue,
+    resultsQueue,
+    baseIndex,
+    vectors,
+    embedder,
+    catalogPlaces,
+    placesCache,
+    places,
+    lock,
+    snapshots,
+    ocr,
+    changes,
+    submitDeps,
+    ocrDeps,
+    processDeps,
+    compactDeps,
+    ingest,
+    drainRouted,
+    compactAll,
+  };
+}
+
+export type Pipeline = ReturnType<typeof pipeline>;

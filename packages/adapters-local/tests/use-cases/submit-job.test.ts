@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { NotFoundError, ValidationError, confirmUpload, submitJob } from '@receiptflow/core';
+import { PNG_BYTES, pipeline } from './harness.js';
+
+describe('submitJob / confirmUpload with local adapters', () => {
+  it('two uploads with the same filename produce two objects and two jobs (lesson 22)', async () => {
+    const p = pipeline();
+    const a = await submitJob(p.submitDeps, { filename: 'receipt.png', contentType: 'image/png', body: PNG_BYTES });
+    const b = await submitJob(p.submitDeps, { filename: 'receipt.png', contentType: 'image/png', body: PNG_BYTES });
+    expect(a.s3_key).not.toBe(b.s3_key);
+    expect(a.s3_key).toBe(`raw/${a.image_id}/receipt.png`);
+    expect(await p.raw.list('raw/')).toEqual([a.s3_key, b.s3_key].sort());
+    expect(await p.jobs.getJob(a.job_id)).toMatchObject({ status: 'PENDING', s3_key: a.s3_key });
+    expect(await p.jobs.getJob(b.job_id)).toMatchObject({ status: 'PENDING', s3_key: b.s3_key });
+    expect((await p.ocrQueue.depth()).visible).toBe(2);
+  });
+
+  it('makes unsafe filenames safe key segments', async () => {
+    const p = pipeline();
+    const r = await submitJob(p.submitDeps, { filename: '../../etc/päss wd?.png', contentType: 'image/png', body: PNG_BYTES });
+    expect(r.s3_key).toMatch(new RegExp(`^raw/${r.image_id}/[A-Za-z0-9._-]+$`));
+    expect(r.s3_key.endsWith('.png')).toBe(true);
+    expect((await p.jobs.getImage(r.image_id))?.filename).toBe('../../etc/päss wd?.png');
+  });
+
+  it('stores non-string metadata stringified (lesson 19)', async () => {
+    const p = pipeline();
+    const r = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: PNG_BYTES });
+    const head = await p.raw.head(r.s3_key);
+    expect(head?.metadata.size_bytes).toBe(String(PNG_BYTES.length));
+    expect(Object.values(head?.metadata ?? {}).every((v) => typeof v === 'string')).toBe(true);
+  });
+
+  it('refuses a wrong content type or an empty body, naming the field', async () => {
+    const p = pipeline();
+    await expect(submitJob(p.submitDeps, { filename: 'a.gif', contentType: 'image/gif', body: PNG_BYTES })).rejects.toThrow(/contentType "image\/gif"/);
+    await expect(submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: new Uint8Array() })).rejects.toThrow(ValidationError);
+    await expect(submitJob(p.submitDeps, { filename: ' ', contentType: 'image/png', body: PNG_BYTES })).rejects.toThrow(/filename/);
+    expect(await p.raw.list('raw/')).toEqual([]);
+  });
+
+  it('presigned flow: URL first, nothing enqueued until confirm, confirm is idempotent', async () => {
+    const p = pipeline();
+    const r = await submitJob(p.submitDeps, { filename: 'big.png', contentType: 'image/png' });
+    expect(r.upload_url).toEqual(expect.any(String));
+    expect((await p.ocrQueue.depth()).visible).toBe(0);
+    await expect(confirmUpload(p.submitDeps, { image_id: r.image_id })).rejects.toThrow(NotFoundError);
+    await p.raw.put(r.s3_key, PNG_BYTES, { contentType: 'image/png' });
+    expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toEqual({ job_id: r.job_id, image_id: r.image_id, enqueued: true });
+    expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toMatchObject({ enqueued: false });
+    expect((await p.ocrQueue.depth()).visible).toBe(1);
+    expect(await p.jobs.getImage(r.image_id)).toMatchObject({ upload_state: 'UPLOADED', size_bytes: PNG_BYTES.length });
+  });
+
+  it('confirm of an unknown image is NotFound', async () => {
+    const p = pipeline();
+    await expect(confirmUpload(p.submitDeps, { image_id: 'nope' })).rejects.toThrow(NotFoundError);
+  });
+});
