@@ -1,13 +1,11 @@
 import {
   ChromaNotFoundError,
-  ChromaUniqueError,
   type ChromaClient,
   type Collection as ChromaCollection,
   type Metadata,
 } from 'chromadb';
 import {
   ConfigError,
-  DependencyError,
   IncompleteWriteError,
   ValidationError,
   type Collection,
@@ -27,6 +25,7 @@ import {
 } from './chroma-metadata.js';
 import { toChromaWhere } from './chroma-where.js';
 import { toReceiptflowError, withTimeout } from './chroma-errors.js';
+import { openCosineCollection } from './open-cosine-collection.js';
 
 export interface ChromaVectorIndexConfig {
   /** Prepended to `lines` / `words` to name the Chroma collections. Default `''`. */
@@ -298,46 +297,12 @@ export class ChromaVectorIndex implements VectorIndex {
   private collection(collection: Collection): Promise<ChromaCollection> {
     let pending = this.collections.get(collection);
     if (!pending) {
-      pending = this.openCollection(collection);
+      pending = openCosineCollection(this.client, this.prefix + collection, this.requestTimeoutMs);
       // A failed open is not cached, so the next call tries again.
       pending.catch(() => this.collections.delete(collection));
       this.collections.set(collection, pending);
     }
     return pending;
-  }
-
-  private async openCollection(collection: Collection): Promise<ChromaCollection> {
-    const name = this.prefix + collection;
-    const action = `open collection ${name}`;
-    const open = () =>
-      this.client.getOrCreateCollection({
-        name,
-        embeddingFunction: null,
-        configuration: { hnsw: { space: 'cosine' } },
-      });
-    let opened: ChromaCollection;
-    try {
-      opened = await withTimeout(open(), this.requestTimeoutMs, action);
-    } catch (error) {
-      // Lesson 11: a concurrent creator may win the race on servers where get-or-create is not
-      // atomic; the collection then exists, which is all we wanted.
-      if (!(error instanceof ChromaUniqueError)) throw toReceiptflowError(error, action);
-      opened = await withTimeout(
-        this.client.getCollection({ name }),
-        this.requestTimeoutMs,
-        action,
-      ).catch((e: unknown) => {
-        throw toReceiptflowError(e, action);
-      });
-    }
-    const space = opened.configuration?.hnsw?.space ?? opened.configuration?.spann?.space;
-    if (space !== undefined && space !== null && space !== 'cosine') {
-      throw new DependencyError(
-        'chroma',
-        `collection ${name} uses the ${space} distance, expected cosine; recreate it`,
-      );
-    }
-    return opened;
   }
 
   /** The records that exist among `ids`, read in batches. */
