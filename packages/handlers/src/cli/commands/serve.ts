@@ -1,0 +1,101 @@
+import type { AddressInfo } from 'node:net';
+import { confirmUpload } from '@receiptflow/core';
+import { ApiKeyAuth } from '../../http/api-key-auth.js';
+import { createLocalHttpServer, type LocalHttpRoutes } from '../../local/http-server.js';
+import { LocalRuntime } from '../../local/local-runtime.js';
+import { createLogger } from '../../logging.js';
+import { parseFlags, positiveInt, UsageError } from '../args.js';
+import { loadCatalog } from '../catalog.js';
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export interface ServeHandle {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `receipts serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--token T] [--places CATALOG]`:
+ * the upload API plus in-process OCR, results, stream and compaction workers on local adapters
+ * persisted to --data. Without --token it only binds loopback.
+ */
+export async function startServe(argv: string[], log: (line: string) => void): Promise<ServeHandle> {
+  const { values } = parseFlags(argv, {
+    port: { type: 'string', default: '8787' },
+    host: { type: 'string', default: '127.0.0.1' },
+    data: { type: 'string', default: '.data' },
+    token: { type: 'string' },
+    places: { type: 'string' },
+    'ocr-workers': { type: 'string' },
+    'log-format': { type: 'string', default: 'pretty' },
+  });
+  const host = values.host;
+  if (!LOOPBACK.has(host) && !values.token) {
+    throw new UsageError(`--token is required when binding ${host}; without it serve only binds 127.0.0.1`);
+  }
+  const port = values.port === '0' ? 0 : positiveInt(values.port, '--port', 8787);
+  if (values['log-format'] !== 'pretty' && values['log-format'] !== 'json') {
+    throw new UsageError('--log-format must be json or pretty');
+  }
+  const logger = createLogger({ format: values['log-format'], level: 'info' });
+  const catalog = values.places ? await loadCatalog(values.places) : [];
+
+  let runtime: LocalRuntime | undefined;
+  const routes = (): LocalHttpRoutes => {
+    if (!runtime) throw new Error('server is starting');
+    const r = runtime;
+    return {
+      api: (event) => r.upload(event),
+      presignedPut: async (url, body, contentType) => {
+        await r.adapters.rawImages.acceptPresignedPut(url, body, contentType);
+        // Stands in for the S3 event notification that follows a presigned PUT in AWS.
+        const imageId = /\/uploads\/raw\/raw\/([^/]+)\//.exec(new URL(url).pathname)?.[1];
+        if (imageId) await confirmUpload(submitDeps(r), { image_id: decodeURIComponent(imageId) });
+      },
+    };
+  };
+  const server = createLocalHttpServer(routes);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  const base = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+
+  runtime = await LocalRuntime.open({
+    logger,
+    dataDir: values.data,
+    catalog,
+    ocrWorkers: positiveInt(values['ocr-workers'], '--ocr-workers', 1),
+    apiKeySha256: values.token ? [ApiKeyAuth.hash(values.token)] : [],
+    presign: (bucket, key, contentType, expires) =>
+      `${base}/uploads/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}?content-type=${encodeURIComponent(contentType)}&expires-in=${expires}`,
+  });
+  runtime.start();
+  log(`receipts serve listening on ${base} (data: ${values.data}${values.token ? ', token required' : ''})`);
+
+  return {
+    url: base,
+    async stop() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await runtime?.stop();
+    },
+  };
+}
+
+function submitDeps(r: LocalRuntime) {
+  const a = r.adapters;
+  return { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids };
+}
+
+export async function serveCommand(argv: string[], log: (line: string) => void): Promise<number> {
+  const handle = await startServe(argv, log);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  log('stopping: finishing work in flight');
+  await handle.stop();
+  return 0;
+}

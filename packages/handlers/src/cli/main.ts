@@ -1,0 +1,60 @@
+import { ReceiptflowError } from '@receiptflow/core';
+import { UsageError } from './args.js';
+import { demoCommand } from './commands/demo.js';
+import { evalCommand } from './commands/eval.js';
+import { serveCommand } from './commands/serve.js';
+import { statusCommand } from './commands/status.js';
+import { submitCommand } from './commands/submit.js';
+
+export const USAGE = `usage: receipts <command> [options]
+
+  serve   [--port 8787] [--host 127.0.0.1] [--data DIR] [--token T] [--places CATALOG]
+          upload API + in-process OCR, results, stream and compaction workers (local adapters)
+  submit  FILE... [--url URL] [--token T] [--no-wait] [--timeout SECONDS]
+          upload receipts to a running server and wait until they are compacted
+  status  IMAGE_ID [--url URL] [--token T]
+  demo    [--images DIR] [--places CATALOG] [--json] [--verbose]
+          synthetic receipts (or a folder of images) through the whole local pipeline
+  eval    --dataset DIR --places CATALOG [--json] [--limit N]
+          accuracy, Places calls and throughput on a SROIE-layout dataset`;
+
+/** Runs one CLI invocation; returns the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  const args = argv[0] === '--' ? argv.slice(1) : argv;
+  const [command, ...rest] = args;
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const err = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    switch (command) {
+      case 'serve':
+        return await serveCommand(rest, err);
+      case 'submit':
+        return await submitCommand(rest, out, err);
+      case 'status':
+        return await statusCommand(rest, out);
+      case 'demo':
+        return await demoCommand(rest, out);
+      case 'eval':
+        return await evalCommand(rest, out, err);
+      case undefined:
+      case 'help':
+      case '--help':
+        out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      err(`receipts: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    const code = error instanceof ReceiptflowError ? ` [${error.code}]` : '';
+    err(`receipts: ${error instanceof Error ? error.message : String(error)}${code}`);
+    return 1;
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/receipts.js') || process.argv[1]?.endsWith('cli/main.ts')) {
+  process.exitCode = await run(process.argv.slice(2));
+}

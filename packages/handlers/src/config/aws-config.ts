@@ -1,0 +1,61 @@
+import { ConfigError } from '@receiptflow/core';
+import { z } from 'zod';
+
+const csv = z
+  .string()
+  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+
+const sha256List = csv.pipe(z.array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'each entry must be a hex SHA-256')));
+
+const Common = z.object({
+  TABLE_NAME: z.string().min(3),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  /** Emulators / LocalStack only; unset in AWS. */
+  AWS_ENDPOINT_URL: z.string().url().optional(),
+});
+
+/** Each Lambda reads only the variables its function needs. */
+export const UploadConfigSchema = Common.extend({
+  RAW_BUCKET: z.string().min(3),
+  OCR_QUEUE_URL: z.string().url(),
+  API_KEY_SHA256: sha256List,
+});
+
+export const ProcessOcrResultsConfigSchema = Common.extend({
+  ARTIFACTS_BUCKET: z.string().min(3),
+  VECTORS_BUCKET: z.string().min(3),
+  CHROMA_URL: z.string().url(),
+  OPENAI_API_KEY: z.string().min(1),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  GOOGLE_PLACES_API_KEY: z.string().min(1),
+  GOOGLE_PLACES_BASE_URL: z.string().url().optional(),
+  EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
+  EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
+});
+
+export const StreamProcessorConfigSchema = Common.extend({
+  COMPACTION_QUEUE_URL: z.string().url(),
+});
+
+export const CompactionConfigSchema = Common.extend({
+  VECTORS_BUCKET: z.string().min(3),
+  CHROMA_URL: z.string().url(),
+  LEASE_MS: z.coerce.number().int().positive().default(180_000),
+});
+
+export type UploadConfig = z.infer<typeof UploadConfigSchema>;
+export type ProcessOcrResultsConfig = z.infer<typeof ProcessOcrResultsConfigSchema>;
+export type StreamProcessorConfig = z.infer<typeof StreamProcessorConfigSchema>;
+export type CompactionConfig = z.infer<typeof CompactionConfigSchema>;
+
+/**
+ * Parses environment variables once, at cold start. A missing or bad variable fails here with a
+ * ConfigError that names every offending variable, instead of failing later mid-request.
+ */
+export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, fn: string): z.infer<S> {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  throw new ConfigError(`${fn}: invalid environment: ${problems.join('; ')}`);
+}

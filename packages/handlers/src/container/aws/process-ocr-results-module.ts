@@ -1,0 +1,54 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
+import { DynamoDbPlacesCache } from '@receiptflow/adapters-aws/dynamodb';
+import { OpenAiEmbedder } from '@receiptflow/adapters-aws/openai';
+import { GooglePlacesResolver } from '@receiptflow/adapters-aws/places';
+import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
+import { CachingPlacesResolver } from '@receiptflow/core';
+import { ContainerModule } from 'inversify';
+import OpenAI from 'openai';
+import type { ProcessOcrResultsConfig } from '../../config/aws-config.js';
+import { TOKENS } from '../tokens.js';
+import { chromaClient } from './chroma-client.js';
+import { clientConfig, settingsFrom } from './clients.js';
+import { bindCommon } from './common-bindings.js';
+
+/** process-OCR-results: table, artifacts + vectors buckets, OpenAI, Chroma (query), Places. */
+export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): ContainerModule {
+  const settings = settingsFrom(config);
+  return new ContainerModule((options) => {
+    const doc = bindCommon(options, settings, config, 'process-ocr-results');
+    let s3: S3Client | undefined;
+    const s3Client = () => (s3 ??= new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }));
+    options.bind(TOKENS.Artifacts).toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.ARTIFACTS_BUCKET })).inSingletonScope();
+    options.bind(TOKENS.Deltas).toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.VECTORS_BUCKET })).inSingletonScope();
+    options
+      .bind(TOKENS.Embedder)
+      .toDynamicValue(
+        () =>
+          new OpenAiEmbedder(
+            new OpenAI({ apiKey: config.OPENAI_API_KEY, maxRetries: 0, ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}) }),
+            { model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS },
+          ),
+      )
+      .inSingletonScope();
+    options
+      .bind(TOKENS.VectorIndex)
+      .toDynamicValue(() => new ChromaVectorIndex(chromaClient(config.CHROMA_URL), { dimensions: config.EMBEDDING_DIMENSIONS }))
+      .inSingletonScope();
+    options
+      .bind(TOKENS.Places)
+      .toDynamicValue(
+        (ctx) =>
+          new CachingPlacesResolver(
+            new GooglePlacesResolver({
+              apiKey: config.GOOGLE_PLACES_API_KEY,
+              ...(config.GOOGLE_PLACES_BASE_URL ? { baseUrl: config.GOOGLE_PLACES_BASE_URL } : {}),
+            }),
+            new DynamoDbPlacesCache(doc(), { tableName: config.TABLE_NAME }),
+            ctx.get(TOKENS.Clock),
+          ),
+      )
+      .inSingletonScope();
+  });
+}

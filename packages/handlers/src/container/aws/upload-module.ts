@@ -1,0 +1,27 @@
+import { S3Client } from '@aws-sdk/client-s3';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
+import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
+import { randomUUID } from 'node:crypto';
+import { ContainerModule } from 'inversify';
+import type { UploadConfig } from '../../config/aws-config.js';
+import { TOKENS } from '../tokens.js';
+import { clientConfig, settingsFrom } from './clients.js';
+import { bindCommon } from './common-bindings.js';
+
+/** The upload function: job table, raw bucket (presign + put), ocr-queue. */
+export function awsUploadModule(config: UploadConfig): ContainerModule {
+  const settings = settingsFrom(config);
+  return new ContainerModule((options) => {
+    bindCommon(options, settings, config, 'upload');
+    options.bind(TOKENS.Ids).toConstantValue({ newId: () => randomUUID() });
+    options
+      .bind(TOKENS.RawImages)
+      .toDynamicValue(() => new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), { bucket: config.RAW_BUCKET }))
+      .inSingletonScope();
+    options
+      .bind(TOKENS.OcrQueue)
+      .toDynamicValue(() => new SqsQueue(new SQSClient(clientConfig(settings)), { queueUrl: config.OCR_QUEUE_URL }))
+      .inSingletonScope();
+  });
+}

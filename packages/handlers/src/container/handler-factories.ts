@@ -1,0 +1,62 @@
+import type { Container } from 'inversify';
+import type { ApiKeyAuth } from '../http/api-key-auth.js';
+import { createCompactionHandler, type CompactionHandlerOptions } from '../handlers/compaction-handler.js';
+import { createProcessOcrResultsHandler } from '../handlers/process-ocr-results-handler.js';
+import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
+import { createUploadHandler } from '../handlers/upload-handler.js';
+import { resolve, TOKENS } from './tokens.js';
+
+type Get = Pick<Container, 'get'>;
+
+/**
+ * Each handler is built from the tokens it needs and nothing else, so that an AWS container for
+ * one function binds (and its bundle loads) only that function's adapters.
+ */
+export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
+  return createUploadHandler({
+    submit: {
+      jobs: resolve(c, TOKENS.JobStore),
+      images: resolve(c, TOKENS.RawImages),
+      ocrQueue: resolve(c, TOKENS.OcrQueue),
+      clock: resolve(c, TOKENS.Clock),
+      ids: resolve(c, TOKENS.Ids),
+    },
+    auth,
+    logger: resolve(c, TOKENS.Logger),
+  });
+}
+
+export function processOcrResultsHandlerFrom(c: Get) {
+  return createProcessOcrResultsHandler({
+    jobs: resolve(c, TOKENS.JobStore),
+    artifacts: resolve(c, TOKENS.Artifacts),
+    deltas: resolve(c, TOKENS.Deltas),
+    embedder: resolve(c, TOKENS.Embedder),
+    vectors: resolve(c, TOKENS.VectorIndex),
+    places: resolve(c, TOKENS.Places),
+    clock: resolve(c, TOKENS.Clock),
+    logger: resolve(c, TOKENS.Logger),
+  });
+}
+
+export function streamProcessorFrom(c: Get) {
+  return createStreamProcessor({
+    compactionQueue: resolve(c, TOKENS.CompactionQueue),
+    logger: resolve(c, TOKENS.Logger),
+  });
+}
+
+export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions = {}) {
+  return createCompactionHandler(
+    {
+      jobs: resolve(c, TOKENS.JobStore),
+      deltas: resolve(c, TOKENS.Deltas),
+      vectors: resolve(c, TOKENS.VectorIndex),
+      lock: resolve(c, TOKENS.CompactionLock),
+      snapshots: resolve(c, TOKENS.Snapshots),
+      clock: resolve(c, TOKENS.Clock),
+      logger: resolve(c, TOKENS.Logger),
+    },
+    options,
+  );
+}

@@ -1,0 +1,31 @@
+import type { Logger } from '@receiptflow/core';
+import { Container, ContainerModule } from 'inversify';
+import type { LocalAdapters } from '../local/local-adapters.js';
+import { TOKENS } from './tokens.js';
+
+/** The `local` environment: every token bound to an already-open local adapter. */
+export function localModule(adapters: LocalAdapters, logger: Logger): ContainerModule {
+  return new ContainerModule(({ bind }) => {
+    bind(TOKENS.Logger).toConstantValue(logger);
+    bind(TOKENS.Clock).toConstantValue(adapters.clock);
+    bind(TOKENS.Ids).toConstantValue(adapters.ids);
+    bind(TOKENS.JobStore).toConstantValue(adapters.jobs);
+    bind(TOKENS.RawImages).toConstantValue(adapters.rawImages);
+    bind(TOKENS.Artifacts).toConstantValue(adapters.artifacts);
+    bind(TOKENS.Deltas).toConstantValue(adapters.deltas);
+    bind(TOKENS.OcrQueue).toConstantValue(adapters.ocrQueue);
+    bind(TOKENS.ResultsQueue).toConstantValue(adapters.resultsQueue);
+    bind(TOKENS.CompactionQueue).toConstantValue(adapters.compactionQueue);
+    bind(TOKENS.VectorIndex).toConstantValue(adapters.vectors);
+    bind(TOKENS.Embedder).toConstantValue(adapters.embedder);
+    bind(TOKENS.Places).toConstantValue(adapters.places);
+    bind(TOKENS.CompactionLock).toConstantValue(adapters.lock);
+    bind(TOKENS.Snapshots).toConstantValue(adapters.snapshots);
+  });
+}
+
+export function createLocalContainer(adapters: LocalAdapters, logger: Logger): Container {
+  const container = new Container();
+  container.load(localModule(adapters, logger));
+  return container;
+}

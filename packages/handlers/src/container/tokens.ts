@@ -1,0 +1,41 @@
+import type {
+  Clock,
+  CompactionLock,
+  Embedder,
+  IdGenerator,
+  ImageStore,
+  JobStore,
+  Logger,
+  PlacesResolver,
+  Queue,
+  SnapshotStore,
+  VectorIndex,
+} from '@receiptflow/core';
+import type { Container } from 'inversify';
+
+/** A Symbol.for token that remembers the type bound to it. */
+export type Token<T> = symbol & { readonly __type?: T };
+const token = <T>(name: string): Token<T> => Symbol.for(`receiptflow.${name}`) as Token<T>;
+
+export const TOKENS = {
+  Logger: token<Logger>('Logger'),
+  Clock: token<Clock>('Clock'),
+  Ids: token<IdGenerator>('IdGenerator'),
+  JobStore: token<JobStore>('JobStore'),
+  RawImages: token<ImageStore>('RawImages'),
+  Artifacts: token<ImageStore>('Artifacts'),
+  Deltas: token<ImageStore>('Deltas'),
+  OcrQueue: token<Queue>('OcrQueue'),
+  ResultsQueue: token<Queue>('ResultsQueue'),
+  CompactionQueue: token<Queue>('CompactionQueue'),
+  VectorIndex: token<VectorIndex>('VectorIndex'),
+  Embedder: token<Embedder>('Embedder'),
+  Places: token<PlacesResolver>('PlacesResolver'),
+  CompactionLock: token<CompactionLock>('CompactionLock'),
+  Snapshots: token<SnapshotStore>('SnapshotStore'),
+} as const;
+
+/** Typed lookup: the token carries the type, so callers need no casts. */
+export function resolve<T>(container: Pick<Container, 'get'>, t: Token<T>): T {
+  return container.get<T>(t);
+}

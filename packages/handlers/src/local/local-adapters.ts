@@ -1,0 +1,124 @@
+import { join } from 'node:path';
+import {
+  CachingPlacesResolver,
+  type Clock,
+  type Embedder,
+  type IdGenerator,
+  type ImageStore,
+  type OcrEngine,
+  type PlaceCandidate,
+  type PlacesResolver,
+  type VectorIndex,
+} from '@receiptflow/core';
+import {
+  CatalogPlacesResolver,
+  FsImageStore,
+  FsJobStore,
+  HashingEmbedder,
+  HnswVectorIndex,
+  InMemoryCompactionLock,
+  InMemoryImageStore,
+  InMemoryJobStore,
+  InMemoryPlacesCache,
+  InMemoryQueue,
+  InMemorySnapshotStore,
+  SystemClock,
+  UuidIdGenerator,
+  type LocalPresign,
+} from '@receiptflow/adapters-local';
+import { TesseractOcrEngine } from '@receiptflow/adapters-local/ocr';
+import { CountingEmbedder } from './counting-embedder.js';
+
+/** Every port the local pipeline needs, built from local adapters. */
+export interface LocalAdapters {
+  clock: Clock;
+  ids: IdGenerator;
+  jobs: InMemoryJobStore;
+  rawImages: ImageStore & { acceptPresignedPut(url: string, bytes: Uint8Array, contentType: string): Promise<void> };
+  artifacts: ImageStore;
+  deltas: ImageStore;
+  ocrQueue: InMemoryQueue;
+  ocrDlq: InMemoryQueue;
+  resultsQueue: InMemoryQueue;
+  resultsDlq: InMemoryQueue;
+  compactionQueue: InMemoryQueue;
+  compactionDlq: InMemoryQueue;
+  vectors: VectorIndex;
+  embedder: CountingEmbedder;
+  /** The Places stand-in, counted; `places` is the cached resolver the pipeline calls. */
+  catalog: CatalogPlacesResolver;
+  places: PlacesResolver;
+  lock: InMemoryCompactionLock;
+  snapshots: InMemorySnapshotStore;
+  /** Tesseract unless replaced; its workers start on the first image. */
+  ocr: OcrEngine;
+  close(): Promise<void>;
+}
+
+export interface LocalAdapterOptions {
+  /** Persist jobs, objects and the vector index under this directory; in memory when absent. */
+  dataDir?: string;
+  /** The places catalog standing in for the Places service. */
+  catalog?: readonly PlaceCandidate[];
+  /** Builds presigned PUT URLs (the local server's upload route). */
+  presign?: LocalPresign;
+  /** Replaces tesseract (tests use a fake engine). */
+  ocr?: OcrEngine;
+  /** Tesseract workers, default 1. */
+  ocrWorkers?: number;
+  clock?: Clock;
+  /** Vector index override (bench compares the exact reference). */
+  vectors?: VectorIndex;
+  embedder?: Embedder;
+}
+
+const MAX_RECEIVES = 5;
+
+export async function openLocalAdapters(options: LocalAdapterOptions = {}): Promise<LocalAdapters> {
+  const clock = options.clock ?? new SystemClock();
+  const dir = options.dataDir;
+  const presign = options.presign ? { presign: options.presign } : {};
+  const store = (bucket: string) =>
+    dir ? new FsImageStore({ bucket, dir: join(dir, 'objects', bucket), clock, ...presign }) : new InMemoryImageStore({ bucket, clock, ...presign });
+  const jobs = dir ? await FsJobStore.open(join(dir, 'jobs'), { clock }) : new InMemoryJobStore({ clock });
+  const embedder = new CountingEmbedder(options.embedder ?? new HashingEmbedder());
+  const vectors =
+    options.vectors ??
+    (dir ? await HnswVectorIndex.open(join(dir, 'vectors'), { dimensions: embedder.dimensions, fsync: false }) : new HnswVectorIndex({ dimensions: embedder.dimensions }));
+  const queuePair = (name: string) => {
+    const dlq = new InMemoryQueue({ name: `${name}-dlq`, clock });
+    const queue = new InMemoryQueue({ name, clock, visibilityTimeoutSeconds: 120, deadLetter: { queue: dlq, maxReceiveCount: MAX_RECEIVES } });
+    return [queue, dlq] as const;
+  };
+  const [ocrQueue, ocrDlq] = queuePair('ocr-queue');
+  const [resultsQueue, resultsDlq] = queuePair('ocr-results-queue');
+  const [compactionQueue, compactionDlq] = queuePair('compaction-queue');
+  const catalog = new CatalogPlacesResolver(options.catalog ?? []);
+
+  const tesseract = options.ocr ? undefined : new TesseractOcrEngine({ concurrency: options.ocrWorkers ?? 1 });
+
+  return {
+    clock,
+    ids: new UuidIdGenerator(),
+    jobs,
+    rawImages: store('raw') as LocalAdapters['rawImages'],
+    artifacts: store('artifacts'),
+    deltas: store('vectors'),
+    ocrQueue,
+    ocrDlq,
+    resultsQueue,
+    resultsDlq,
+    compactionQueue,
+    compactionDlq,
+    vectors,
+    embedder,
+    catalog,
+    places: new CachingPlacesResolver(catalog, new InMemoryPlacesCache(), clock),
+    lock: new InMemoryCompactionLock({ clock }),
+    snapshots: new InMemorySnapshotStore(),
+    ocr: options.ocr ?? (tesseract as OcrEngine),
+    async close() {
+      await tesseract?.terminate();
+    },
+  };
+}

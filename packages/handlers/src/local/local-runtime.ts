@@ -1,0 +1,200 @@
+import {
+  runOcrJob,
+  submitJob,
+  sweepCompactionRuns,
+  type ChangeRecord,
+  type Logger,
+  type SubmitJobResult,
+} from '@receiptflow/core';
+import { Worker } from '@receiptflow/ocr-mac';
+import type { Container } from 'inversify';
+import {
+  compactionHandlerFrom,
+  processOcrResultsHandlerFrom,
+  streamProcessorFrom,
+  uploadHandlerFrom,
+} from '../container/handler-factories.js';
+import { createLocalContainer } from '../container/local-module.js';
+import { ApiKeyAuth } from '../http/api-key-auth.js';
+import { openLocalAdapters, type LocalAdapterOptions, type LocalAdapters } from './local-adapters.js';
+import { pumpQueue } from './queue-pump.js';
+
+export interface LocalRuntimeOptions extends LocalAdapterOptions {
+  logger: Logger;
+  /** SHA-256 hashes of accepted bearer tokens; none = open (loopback only). */
+  apiKeySha256?: string[];
+  /** Tesseract jobs at once. */
+  ocrConcurrency?: number;
+}
+
+/**
+ * The whole pipeline in one process on local adapters: the same handlers as in AWS, fed by
+ * in-process queues, with the job store's change feed standing in for the DynamoDB stream.
+ * `drain()` runs every stage until nothing is left (demo, eval, tests); `start()` runs them in
+ * the background (serve).
+ */
+export class LocalRuntime {
+  readonly upload: ReturnType<typeof uploadHandlerFrom>;
+  private readonly results: ReturnType<typeof processOcrResultsHandlerFrom>;
+  private readonly stream: ReturnType<typeof streamProcessorFrom>;
+  private readonly compaction: ReturnType<typeof compactionHandlerFrom>;
+  private readonly changes: ChangeRecord[] = [];
+  private changeSeq = 0;
+  private readonly unsubscribe: () => void;
+  private background: Promise<void>[] = [];
+  private ocrWorker: Worker | null = null;
+  private stopped = false;
+
+  private constructor(
+    readonly adapters: LocalAdapters,
+    readonly container: Container,
+    private readonly options: LocalRuntimeOptions,
+  ) {
+    this.upload = uploadHandlerFrom(container, new ApiKeyAuth(options.apiKeySha256 ?? []));
+    this.results = processOcrResultsHandlerFrom(container);
+    this.stream = streamProcessorFrom(container);
+    this.compaction = compactionHandlerFrom(container, { fallbackBudgetMs: 600_000 });
+    this.unsubscribe = adapters.jobs.subscribe((change) => this.changes.push(change));
+  }
+
+  static async open(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+    const adapters = await openLocalAdapters(options);
+    const runtime = new LocalRuntime(adapters, createLocalContainer(adapters, options.logger), options);
+    await runtime.recover();
+    return runtime;
+  }
+
+  get logger(): Logger {
+    return this.options.logger;
+  }
+
+  /** Direct upload, as the upload API does it. */
+  async submit(filename: string, contentType: string, body: Uint8Array): Promise<SubmitJobResult> {
+    const a = this.adapters;
+    return submitJob({ jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids }, { filename, contentType, body });
+  }
+
+  /** Runs every stage until all queues and the change feed are empty. */
+  async drain(): Promise<void> {
+    for (;;) {
+      let work = await this.runOcr(false);
+      work += await pumpQueue(this.adapters.resultsQueue, this.results);
+      work += await this.pumpStream();
+      work += await pumpQueue(this.adapters.compactionQueue, this.compaction);
+      if (work > 0) continue;
+      if (!(await this.hasMessagesInFlight())) return;
+      await this.adapters.clock.sleep(250);
+    }
+  }
+
+  /** Runs the stages in the background until `stop()`. */
+  start(): void {
+    this.ocrWorker = this.newOcrWorker(true);
+    this.background = [
+      this.ocrWorker.run().then(() => undefined),
+      this.loop(() => pumpQueue(this.adapters.resultsQueue, this.results, { waitSeconds: 1 })),
+      this.loop(() => this.pumpStream()),
+      this.loop(() => pumpQueue(this.adapters.compactionQueue, this.compaction, { waitSeconds: 1 })),
+    ];
+  }
+
+  /** Stops the background stages after the work in flight, then releases resources. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.ocrWorker?.stop();
+    await Promise.allSettled(this.background);
+    this.unsubscribe();
+    await this.adapters.close();
+  }
+
+  private async loop(step: () => Promise<number>): Promise<void> {
+    while (!this.stopped) {
+      try {
+        if ((await step()) === 0) await this.adapters.clock.sleep(100);
+      } catch (error) {
+        this.logger.error('local stage failed', { error: error instanceof Error ? error.message : String(error) });
+        await this.adapters.clock.sleep(1000);
+      }
+    }
+  }
+
+  private newOcrWorker(continuous: boolean): Worker {
+    const a = this.adapters;
+    return new Worker(
+      {
+        jobs: a.jobs,
+        images: a.rawImages,
+        artifacts: a.artifacts,
+        ocr: a.ocr,
+        resultsQueue: a.resultsQueue,
+        clock: a.clock,
+        ocrQueue: a.ocrQueue,
+        logger: this.logger,
+        runJob: runOcrJob,
+      },
+      { continuous, waitSeconds: continuous ? 1 : 0, concurrency: this.options.ocrConcurrency ?? 1, metricsIntervalMs: 600_000 },
+    );
+  }
+
+  private async runOcr(continuous: boolean): Promise<number> {
+    const summary = await this.newOcrWorker(continuous).run();
+    return summary.jobs_done + summary.jobs_failed + summary.jobs_retried;
+  }
+
+  private async pumpStream(): Promise<number> {
+    if (this.changes.length === 0) return 0;
+    const batch = this.changes.splice(0, 100);
+    const items = batch.map((change) => ({ id: String(++this.changeSeq), change }));
+    const { batchItemFailures } = await this.stream(items);
+    const failedAt = batchItemFailures[0] ? items.findIndex((i) => i.id === batchItemFailures[0]?.itemIdentifier) : -1;
+    // Stream semantics: the failed record and everything after it are delivered again.
+    if (failedAt >= 0) this.changes.unshift(...batch.slice(failedAt));
+    return batch.length;
+  }
+
+  private async hasMessagesInFlight(): Promise<boolean> {
+    const a = this.adapters;
+    for (const queue of [a.ocrQueue, a.resultsQueue, a.compactionQueue]) {
+      const depth = await queue.depth();
+      if (depth.visible + depth.inFlight > 0) return true;
+    }
+    return this.changes.length > 0;
+  }
+
+  /**
+   * After a restart the in-process queues are empty: re-send what the job table says is
+   * unfinished, so a stopped `serve` loses no job. Every handler is idempotent, so re-sending
+   * work that had in fact finished is harmless.
+   */
+  private async recover(): Promise<void> {
+    const a = this.adapters;
+    let resent = 0;
+    for (const status of ['PENDING', 'PROCESSING'] as const) {
+      for (const job of await a.jobs.listJobsByStatus(status, 10_000)) {
+        const image = await a.jobs.getImage(job.image_id);
+        if (image?.upload_state !== 'UPLOADED') continue;
+        await a.ocrQueue.send(JSON.stringify({ job_id: job.job_id, image_id: job.image_id }));
+        resent++;
+      }
+    }
+    for (const job of await a.jobs.listJobsByStatus('COMPLETED', 10_000)) {
+      if ((await a.jobs.listReceipts(job.image_id)).length > 0) continue;
+      const routing = await a.jobs.getRoutingDecision(job.job_id);
+      if (!routing || routing.receipt_count === 0) continue;
+      await a.resultsQueue.send(
+        JSON.stringify({
+          job_id: job.job_id,
+          image_id: job.image_id,
+          s3_bucket: routing.ocr_s3_bucket,
+          s3_key: routing.ocr_s3_key,
+          receipt_count: routing.receipt_count,
+        }),
+      );
+      resent++;
+    }
+    const merges = await sweepCompactionRuns({ jobs: a.jobs }, { olderThanMs: 0, now: a.clock.now() });
+    if (merges.length > 0) await a.compactionQueue.sendBatch(merges.map((m) => JSON.stringify(m)));
+    resent += merges.length;
+    if (resent > 0) this.logger.info('recovered unfinished work after restart', { messages: resent });
+  }
+}
