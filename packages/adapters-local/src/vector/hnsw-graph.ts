@@ -22,6 +22,8 @@ export interface HnswGraphState {
   levels: Uint8Array;
   links0: Int32Array;
   counts0: Uint16Array;
+  /** Similarity of each layer-0 link (parallel to links0). */
+  scores0: Float32Array;
   /** Upper-layer blocks of every node with level > 0, in slot order: per level [count, ...M ids]. */
   upper: Int32Array;
 }
@@ -44,6 +46,8 @@ export class HnswGraph {
   private levels: Uint8Array;
   private links0: Int32Array;
   private counts0: Uint16Array;
+  /** Similarity of each layer-0 link, so a full list can drop its farthest without recomputing. */
+  private scores0: Float32Array;
   private upper: (Int32Array | undefined)[] = [];
   private visited: Uint32Array;
   private visitTag = 0;
@@ -64,6 +68,7 @@ export class HnswGraph {
     this.levels = new Uint8Array(capacity);
     this.links0 = new Int32Array(capacity * this.M0);
     this.counts0 = new Uint16Array(capacity);
+    this.scores0 = new Float32Array(capacity * this.M0);
     this.visited = new Uint32Array(capacity);
   }
 
@@ -77,6 +82,7 @@ export class HnswGraph {
     graph.levels.set(state.levels.subarray(0, state.size));
     graph.links0.set(state.links0.subarray(0, state.size * graph.M0));
     graph.counts0.set(state.counts0.subarray(0, state.size));
+    graph.scores0.set(state.scores0.subarray(0, state.size * graph.M0));
     const block = graph.M + 1;
     let offset = 0;
     for (let slot = 0; slot < state.size; slot++) {
@@ -108,6 +114,7 @@ export class HnswGraph {
       levels: this.levels.subarray(0, this.size),
       links0: this.links0.subarray(0, this.size * this.M0),
       counts0: this.counts0.subarray(0, this.size),
+      scores0: this.scores0.subarray(0, this.size * this.M0),
       upper,
     };
   }
@@ -132,7 +139,7 @@ export class HnswGraph {
       const found = this.searchLayer(vectors, qOffset, entry, this.params.efConstruction, layer, null);
       const neighbours = this.selectNeighbours(found, this.M);
       this.setLinks(slot, layer, neighbours);
-      for (const neighbour of neighbours) this.addLink(neighbour, slot, layer);
+      for (const neighbour of neighbours) this.addLink(neighbour.slot, slot, layer, neighbour.score);
       entry = found[0]!.slot;
     }
     if (level > this.maxLevel) {
@@ -253,35 +260,38 @@ export class HnswGraph {
    * is closer to the new node than to every neighbour kept so far, so that links spread in
    * different directions (what keeps clustered data navigable).
    */
-  private selectNeighbours(candidates: ScoredSlot[], max: number): number[] {
-    if (candidates.length <= max) return candidates.map((c) => c.slot);
+  private selectNeighbours(candidates: ScoredSlot[], max: number): ScoredSlot[] {
+    if (candidates.length <= max) return candidates;
     const vectors = this.table.vectors;
     const dims = this.table.dimensions;
-    const kept: number[] = [];
+    const kept: ScoredSlot[] = [];
     for (const candidate of candidates) {
       if (kept.length >= max) break;
       let diverse = true;
       for (const other of kept) {
-        if (dotAt(vectors, candidate.slot * dims, vectors, other * dims, dims) > candidate.score) {
+        if (dotAt(vectors, candidate.slot * dims, vectors, other.slot * dims, dims) > candidate.score) {
           diverse = false;
           break;
         }
       }
-      if (diverse) kept.push(candidate.slot);
+      if (diverse) kept.push(candidate);
     }
     return kept;
   }
 
-  private setLinks(slot: number, layer: number, neighbours: readonly number[]): void {
+  private setLinks(slot: number, layer: number, neighbours: readonly ScoredSlot[]): void {
     if (layer === 0) {
       const base = slot * this.M0;
-      for (let i = 0; i < neighbours.length; i++) this.links0[base + i] = neighbours[i]!;
+      for (let i = 0; i < neighbours.length; i++) {
+        this.links0[base + i] = neighbours[i]!.slot;
+        this.scores0[base + i] = neighbours[i]!.score;
+      }
       this.counts0[slot] = neighbours.length;
     } else {
       const links = this.upper[slot]!;
       const base = (layer - 1) * (this.M + 1);
       links[base] = neighbours.length;
-      for (let i = 0; i < neighbours.length; i++) links[base + 1 + i] = neighbours[i]!;
+      for (let i = 0; i < neighbours.length; i++) links[base + 1 + i] = neighbours[i]!.slot;
     }
   }
 
@@ -300,25 +310,37 @@ export class HnswGraph {
     return out;
   }
 
-  /** Adds a back link, pruning the neighbour's list with the heuristic when it is full. */
-  private addLink(from: number, to: number, layer: number): void {
-    const max = layer === 0 ? this.M0 : this.M;
+  /**
+   * Adds a back link. A full layer-0 list (2M links) swaps out its farthest link when the new
+   * one is nearer: the node's own links were chosen by the diversity heuristic when it was
+   * inserted, so this keeps most of that spread while costing no dot products at all (running
+   * the heuristic here dominated build time). Upper layers are small and keep the heuristic.
+   */
+  private addLink(from: number, to: number, layer: number, score: number): void {
     if (layer === 0) {
+      const base = from * this.M0;
       const count = this.counts0[from]!;
-      if (count < max) {
-        this.links0[from * this.M0 + count] = to;
+      if (count < this.M0) {
+        this.links0[base + count] = to;
+        this.scores0[base + count] = score;
         this.counts0[from] = count + 1;
         return;
       }
-    } else {
-      const links = this.upper[from]!;
-      const base = (layer - 1) * (this.M + 1);
-      const count = links[base]!;
-      if (count < max) {
-        links[base + 1 + count] = to;
-        links[base] = count + 1;
-        return;
+      let worst = 0;
+      for (let i = 1; i < count; i++) if (this.scores0[base + i]! < this.scores0[base + worst]!) worst = i;
+      if (score > this.scores0[base + worst]!) {
+        this.links0[base + worst] = to;
+        this.scores0[base + worst] = score;
       }
+      return;
+    }
+    const links = this.upper[from]!;
+    const base = (layer - 1) * (this.M + 1);
+    const count = links[base]!;
+    if (count < this.M) {
+      links[base + 1 + count] = to;
+      links[base] = count + 1;
+      return;
     }
     const vectors = this.table.vectors;
     const dims = this.table.dimensions;
@@ -327,7 +349,7 @@ export class HnswGraph {
       score: dotAt(vectors, from * dims, vectors, slot * dims, dims),
     }));
     pool.sort((a, b) => b.score - a.score);
-    this.setLinks(from, layer, this.selectNeighbours(pool, max));
+    this.setLinks(from, layer, this.selectNeighbours(pool, this.M));
   }
 
   private randomLevel(): number {
@@ -363,6 +385,9 @@ export class HnswGraph {
     const counts0 = new Uint16Array(next);
     counts0.set(this.counts0);
     this.counts0 = counts0;
+    const scores0 = new Float32Array(next * this.M0);
+    scores0.set(this.scores0);
+    this.scores0 = scores0;
     this.visited = new Uint32Array(next);
     this.visitTag = 0;
   }

@@ -58,6 +58,7 @@ export function encodeSnapshot(table: RecordTable, graph: HnswGraphState): Buffe
     graph.levels,
     graph.links0,
     graph.counts0,
+    graph.scores0,
     graph.upper,
   ];
   const out: Buffer[] = [head, json, Buffer.alloc(padded(json.length) - json.length)];
@@ -91,6 +92,7 @@ export function decodeSnapshot(bytes: Buffer, dimensions: number): { table: Reco
   const levels = take((b) => new Uint8Array(b), size);
   const links0 = take((b) => new Int32Array(b), size * 2 * M * 4);
   const counts0 = take((b) => new Uint16Array(b), size * 2);
+  const scores0 = take((b) => new Float32Array(b), size * 2 * M * 4);
   const upper = take((b) => new Int32Array(b), header.upperLength * 4);
 
   const table = new RecordTable(dimensions, Math.max(1024, size));
@@ -106,6 +108,6 @@ export function decodeSnapshot(bytes: Buffer, dimensions: number): { table: Reco
   }
   return {
     table,
-    graph: { M, size, entry: header.entry, maxLevel: header.maxLevel, levels, links0, counts0, upper },
+    graph: { M, size, entry: header.entry, maxLevel: header.maxLevel, levels, links0, counts0, scores0, upper },
   };
 }
