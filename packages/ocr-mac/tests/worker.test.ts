@@ -20,7 +20,7 @@ describe('Worker: heartbeat', () => {
         worker.stop();
         return completed('slow');
       },
-      { continuous: true, concurrency: 2, waitSeconds: 20, visibilityTimeoutSeconds: 30 },
+      { continuous: true, concurrency: 2, waitSeconds: 20, visibilityTimeoutSeconds: 30, jobTimeoutMs: 60 * MINUTE },
     );
     const summary = await h.clock.runUntil(worker.run());
 
@@ -170,6 +170,28 @@ describe('Worker: settling messages', () => {
     );
     expect(summary.jobs_done).toBe(2);
     expect(h.logger.entries.filter((e) => e.message.startsWith('delete failed'))).toHaveLength(2);
+  });
+});
+
+describe('Worker: job deadline (lesson 18)', () => {
+  it('abandons a job stuck past its deadline: the heartbeat stops and the message comes back', async () => {
+    const h = harness();
+    await h.queue.send(jobBody('stalled'));
+    await h.queue.send(jobBody('fine'));
+    const worker = h.worker(
+      async (body) => {
+        if (body.includes('stalled')) return new Promise<RunOcrJobOutcome>(() => {}); // a download that never ends
+        return completed('fine');
+      },
+      { concurrency: 1, jobTimeoutMs: 5 * MINUTE, visibilityTimeoutSeconds: 30 },
+    );
+    const summary = await h.clock.runUntil(worker.run());
+    expect(summary).toMatchObject({ stop_reason: 'drained', jobs_done: 1, jobs_retried: 1 });
+    expect(h.logger.entries.some((e) => e.message.startsWith('job exceeded its deadline') && e.fields.job_id === 'stalled')).toBe(true);
+    expect(h.callsOf('delete')).toHaveLength(1);
+    // No beats after the deadline: the message is visible again once its timeout lapses.
+    await h.clock.advance(31_000);
+    expect(await h.queue.depth()).toEqual({ visible: 1, inFlight: 0 });
   });
 });
 

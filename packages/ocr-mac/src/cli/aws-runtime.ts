@@ -29,10 +29,14 @@ export function createAwsRuntime(config: CliConfig, clock: Clock): AwsRuntime {
     region: config.region,
     ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
   };
-  const sqs = new SQSClient(common);
+  // Every call gets a socket timeout, so that a stalled connection fails (and is retried) instead
+  // of hanging a job while its heartbeat keeps the message invisible (lesson 18). SQS long polls
+  // hold the request open for --wait-seconds, so its timeout is longer than that.
+  const timeouts = (requestTimeout: number) => ({ requestHandler: { connectionTimeout: 5_000, requestTimeout } });
+  const sqs = new SQSClient({ ...common, ...timeouts((config.waitSeconds + 15) * 1000) });
   // Emulators serve buckets by path, not by subdomain.
-  const s3 = new S3Client({ ...common, forcePathStyle: config.endpointUrl !== null });
-  const dynamo = new DynamoDBClient(common);
+  const s3 = new S3Client({ ...common, ...timeouts(60_000), forcePathStyle: config.endpointUrl !== null });
+  const dynamo = new DynamoDBClient({ ...common, ...timeouts(30_000) });
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
 
   const images = new S3ImageStore(s3, { bucket: config.rawBucket });

@@ -39,6 +39,12 @@ export interface WorkerOptions {
   /** Visibility set on receive and renewed by the heartbeat every third of it (default 120 s). */
   visibilityTimeoutSeconds?: number;
   backoff?: BackoffPolicy;
+  /**
+   * A job still running after this long is abandoned (default 10 minutes): its heartbeat stops so
+   * the message reappears for another attempt, and its slot is freed. Without it, a download
+   * that stalls forever would keep its message invisible forever (lesson 18).
+   */
+  jobTimeoutMs?: number;
   /** Interval of the periodic metrics line in continuous mode (default 60 s). */
   metricsIntervalMs?: number;
   /** Jitter source, injectable for tests (default Math.random). */
@@ -84,6 +90,7 @@ export class Worker {
       waitSeconds: options.waitSeconds ?? 20,
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 120,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
+      jobTimeoutMs: options.jobTimeoutMs ?? 10 * 60_000,
       metricsIntervalMs: options.metricsIntervalMs ?? 60_000,
       random: options.random ?? Math.random,
     };
@@ -219,21 +226,26 @@ export class Worker {
       logger,
       fields,
     });
-    let outcome: RunOcrJobOutcome;
-    try {
-      const runJob = this.deps.runJob ?? runOcrJob;
-      outcome = await runJob(this.deps, message.body);
-    } catch (error) {
-      await heartbeat.stop();
-      if (isPoison(error)) {
-        await this.settlePoison(message, error, fields);
+    const settled = await this.runWithDeadline(message.body);
+    await heartbeat.stop();
+    if (settled.kind === 'timeout') {
+      this.metrics.retried += 1;
+      logger.error('job exceeded its deadline; abandoned, the message will be redelivered', {
+        ...fields,
+        job_timeout_ms: this.opts.jobTimeoutMs,
+      });
+      return;
+    }
+    if (settled.kind === 'error') {
+      if (isPoison(settled.error)) {
+        await this.settlePoison(message, settled.error, fields);
       } else {
         this.metrics.retried += 1;
-        logger.warn('job failed; leaving the message for redelivery', { ...fields, error });
+        logger.warn('job failed; leaving the message for redelivery', { ...fields, error: settled.error });
       }
       return;
     }
-    await heartbeat.stop();
+    const outcome = settled.outcome;
 
     if (outcome.status === 'completed') {
       this.metrics.recordOcrMs(outcome.ocr_ms);
@@ -250,6 +262,25 @@ export class Worker {
     }
     this.metrics.done += 1;
     await this.deleteMessage(message, fields);
+  }
+
+  private async runWithDeadline(
+    body: string,
+  ): Promise<{ kind: 'done'; outcome: RunOcrJobOutcome } | { kind: 'error'; error: unknown } | { kind: 'timeout' }> {
+    const runJob = this.deps.runJob ?? runOcrJob;
+    const timer = new AbortController();
+    const job = runJob(this.deps, body).then(
+      (outcome) => ({ kind: 'done' as const, outcome }),
+      (error: unknown) => ({ kind: 'error' as const, error }),
+    );
+    const deadline = sleepUnlessAborted((ms, s) => this.deps.clock.sleep(ms, s), this.opts.jobTimeoutMs, timer.signal).then(
+      () => ({ kind: 'timeout' as const }),
+    );
+    try {
+      return await Promise.race([job, deadline]);
+    } finally {
+      timer.abort();
+    }
   }
 
   private async settlePoison(message: QueueMessage, error: unknown, fields: Record<string, unknown>): Promise<void> {
