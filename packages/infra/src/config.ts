@@ -132,7 +132,14 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
     const [head, ...rest] = issue.path.map(String);
     const key = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(', ') : `${CONFIG_NAMESPACE}:${head ?? '?'}`;
     const suffix = rest.length > 0 ? ` (at ${rest.join('.')})` : '';
-    const message = issue.code === 'unrecognized_keys' ? 'unknown config key (typo?)' : issue.message;
+    const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined') && rest.length === 0;
+    const isSecret = (SECRET_KEYS as readonly string[]).includes(head ?? '');
+    const message =
+      issue.code === 'unrecognized_keys'
+        ? 'unknown config key (typo?)'
+        : missing
+          ? `required; set it with \`pulumi config set ${isSecret ? '--secret ' : ''}${head} ...\``
+          : issue.message;
     return `${key}${suffix}: ${message}`;
   });
   throw new InfraConfigError(`Invalid stack config:\n  ${lines.join('\n  ')}`);

@@ -1,5 +1,7 @@
+import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { collectStack, ofType, type Collected, type DeclaredResource } from '../src/doctor/collect.js';
+import { collectStack, ofType, recordingMocks, type Collected, type DeclaredResource } from '../src/doctor/collect.js';
+import { estimateCost } from '../src/cost/estimate.js';
 import { WILDCARD_ONLY_ACTIONS, type Statement } from '../src/iam-policies.js';
 import { checkLimits, VISIBILITY_FACTOR } from '../src/plan.js';
 import { testConfig } from './helpers.js';
@@ -367,5 +369,50 @@ describe('alarms and Chroma', () => {
     expect(named(fargate, 'chroma-service').inputs.networkConfiguration).toEqual({ subnets: ['private-0', 'private-1'], securityGroups: ['chroma-sg'], assignPublicIp: false });
     expect(rulesOf(fargate, 'chroma-sg', 'Ingress')).toEqual([{ port: 8000, to: 8000, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' }]);
     expect(rulesOf(fargate, 'efs-sg', 'Ingress').map((r) => r.sg).sort()).toEqual(['chroma-sg', 'lambda-sg']);
+  });
+});
+
+describe('cost of the declared stack', () => {
+  it('prices the default stack and the Fargate option from the declared resources', () => {
+    const e = estimateCost(base.resources, { efsStorageGb: 1 });
+    expect(e.fixed.map((l) => [l.item, Number(l.usd.toFixed(2))])).toEqual([
+      ['NAT instance t4g.nano', 3.07],
+      ['NAT root volume (gp3)', 0.64],
+      ['NAT public IPv4 address', 3.65],
+      ['sqs interface endpoint', 14.6],
+      ['logs interface endpoint', 14.6],
+      ['S3 + DynamoDB gateway endpoints', 0],
+      ['EFS storage (elastic throughput: no fixed throughput charge)', 0.3],
+      ['CloudWatch alarms', 0.7],
+    ]);
+    expect(e.fixedMonthlyUsd).toBeCloseTo(37.56, 2);
+    expect(e.unpriced).toEqual([]);
+    const f = estimateCost(fargate.resources, { efsStorageGb: 1 });
+    expect(f.fixedMonthlyUsd - e.fixedMonthlyUsd).toBeCloseTo(14.42, 2);
+  });
+});
+
+describe('entry point', () => {
+  it('index.ts reads the stack config from Pulumi, validates it, and exports the outputs', async () => {
+    const declared: DeclaredResource[] = [];
+    await pulumi.runtime.setMocks(recordingMocks(declared), 'receiptflow', 'staging', false);
+    const secrets = ['receiptflow:openaiApiKey', 'receiptflow:googlePlacesApiKey', 'receiptflow:apiKeySha256'];
+    pulumi.runtime.setAllConfig(
+      {
+        'aws:region': 'us-east-1',
+        'receiptflow:placeholderCode': 'true',
+        'receiptflow:chromaUrl': 'https://chroma.example.com',
+        'receiptflow:natInstanceType': 't4g.micro',
+        'receiptflow:openaiApiKey': 'sk-live',
+        'receiptflow:googlePlacesApiKey': 'places-live',
+        'receiptflow:apiKeySha256': 'c'.repeat(64),
+      },
+      secrets,
+    );
+    const program = await import('../src/index.js');
+    const tableName = await new Promise((resolve) => program.tableName.apply(resolve));
+    expect(tableName).toBe('receiptflow-staging-jobs');
+    await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    expect(declared.find((r) => r.name === 'nat-instance')?.inputs.instanceType).toBe('t4g.micro');
   });
 });

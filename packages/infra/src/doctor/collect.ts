@@ -99,6 +99,22 @@ function invokeResult(token: string): Record<string, unknown> {
   }
 }
 
+/**
+ * Mocks that answer like AWS would (ids are logical names, ARNs and URLs are derived) and push
+ * every declared resource onto `sink`.
+ */
+export function recordingMocks(sink: DeclaredResource[]): pulumi.runtime.Mocks {
+  return {
+    newResource: (args) => {
+      const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
+      const state = { ...inputs, ...computedState(args.type, args.name, inputs) };
+      sink.push({ type: args.type, name: args.name, inputs, state });
+      return { id: args.name, state };
+    },
+    call: (args) => invokeResult(args.token),
+  };
+}
+
 /** What one mocked run of the program declared. */
 export interface Collected {
   resources: DeclaredResource[];
@@ -112,20 +128,7 @@ export interface Collected {
  */
 export async function collectStack(cfg: StackConfig, stackName = 'dev'): Promise<Collected> {
   const resources: DeclaredResource[] = [];
-  await pulumi.runtime.setMocks(
-    {
-      newResource: (args) => {
-        const inputs = unwrapSecrets(args.inputs) as Record<string, any>;
-        const state = { ...inputs, ...computedState(args.type, args.name, inputs) };
-        resources.push({ type: args.type, name: args.name, inputs, state });
-        return { id: args.name, state };
-      },
-      call: (args) => invokeResult(args.token),
-    },
-    'receiptflow',
-    stackName,
-    false,
-  );
+  await pulumi.runtime.setMocks(recordingMocks(resources), 'receiptflow', stackName, false);
   const outputs = createStack(cfg, stackName);
   const resolved = await new Promise<Record<string, unknown>>((resolve) => {
     const keys = Object.keys(outputs) as (keyof typeof outputs)[];

@@ -24,6 +24,9 @@ const LABEL: Record<Finding['path'], string> = {
   placement: 'placement',
 };
 
+/** "an SQS", "a DynamoDB": the article goes by how the name is read out. */
+const withArticle = (label: string) => `${/^(S3|SQS|EFS)/.test(label) ? 'an' : 'a'} ${label}`;
+
 /** The finding as one line of text. */
 export function formatFinding(f: Finding): string {
   return `${f.function} → ${LABEL[f.path]}: missing ${f.missing} in ${f.where}`;
@@ -115,11 +118,11 @@ export function diagnose(model: NetworkModel): Finding[] {
       const label = LABEL[path];
       const ep = model.interfaceEndpoints.find((e) => e.service === path);
       if (!ep) {
-        add({ function: f.name, path, missing: `an ${label} interface endpoint`, where: `VPC ${model.vpc?.id ?? '?'}` });
+        add({ function: f.name, path, missing: `${withArticle(label)} interface endpoint`, where: `VPC ${model.vpc?.id ?? '?'}` });
         return;
       }
       if (!ep.subnetIds.includes(subnet.id)) {
-        add({ function: f.name, path, missing: `an ${label} interface endpoint ENI`, where: `subnet ${subnet.id} (${subnet.az})` });
+        add({ function: f.name, path, missing: `${withArticle(label)} interface endpoint ENI`, where: `subnet ${subnet.id} (${subnet.az})` });
       }
       if (!ep.privateDns) add({ function: f.name, path, missing: `private DNS on the ${label} interface endpoint`, where: `endpoint ${ep.id}` });
       if (model.vpc && (!model.vpc.dnsSupport || !model.vpc.dnsHostnames)) {
@@ -136,7 +139,7 @@ export function diagnose(model: NetworkModel): Finding[] {
     function checkGatewayEndpoint(f: ModelFunction, subnet: ModelSubnet, path: 's3' | 'dynamodb') {
       const label = LABEL[path];
       if (subnet.routeTableId && !model.gatewayEndpoints.some((e) => e.service === path && e.routeTableIds.includes(subnet.routeTableId!))) {
-        add({ function: f.name, path, missing: `an ${label} gateway endpoint on the route table`, where: `route table ${subnet.routeTableId}` });
+        add({ function: f.name, path, missing: `${withArticle(label)} gateway endpoint on the route table`, where: `route table ${subnet.routeTableId}` });
       }
       if (!egressAllows(f.securityGroupIds, 443, { cidr: ANYWHERE, prefixList: true })) {
         add({ function: f.name, path, missing: `outbound tcp 443 to the ${label} prefix list`, where: lambdaSgWhere });

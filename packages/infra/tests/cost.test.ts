@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { estimateCost, formatEstimate } from '../src/cost/estimate.js';
+import { PRICES, RECEIPT_USAGE } from '../src/cost/prices.js';
+import type { DeclaredResource } from '../src/doctor/collect.js';
+
+const res = (type: string, name: string, inputs: Record<string, unknown>): DeclaredResource => ({ type, name, inputs, state: inputs });
+const endpoint = (service: string, subnets: number) =>
+  res('aws:ec2/vpcEndpoint:VpcEndpoint', `${service}-interface`, {
+    serviceName: `com.amazonaws.us-east-1.${service}`,
+    vpcEndpointType: 'Interface',
+    subnetIds: Array.from({ length: subnets }, (_, i) => `private-${i}`),
+  });
+const nat = (instanceType: string) =>
+  res('aws:ec2/instance:Instance', 'nat-instance', { instanceType, associatePublicIpAddress: true, rootBlockDevice: { volumeSize: 8 } });
+
+describe('cost model', () => {
+  it('prices the seed-like minimum: one t4g.nano NAT, one endpoint in one AZ', () => {
+    const e = estimateCost([nat('t4g.nano'), endpoint('logs', 1)], { efsStorageGb: 0 });
+    expect(e.fixed.map((l) => [l.item, Number(l.usd.toFixed(2))])).toEqual([
+      ['NAT instance t4g.nano', 3.07],
+      ['NAT root volume (gp3)', 0.64],
+      ['NAT public IPv4 address', 3.65],
+      ['logs interface endpoint', 7.3],
+    ]);
+    expect(e.fixedMonthlyUsd).toBeCloseTo(14.66, 2);
+  });
+
+  it('charges interface endpoints per AZ, and EFS, Fargate and alarms when declared', () => {
+    const two = estimateCost([endpoint('sqs', 2), endpoint('logs', 2)], { efsStorageGb: 0 });
+    const three = estimateCost([endpoint('sqs', 3), endpoint('logs', 3)], { efsStorageGb: 0 });
+    expect(two.fixedMonthlyUsd).toBeCloseTo(29.2, 2);
+    expect(three.fixedMonthlyUsd).toBeCloseTo(43.8, 2);
+    const extras = estimateCost(
+      [
+        res('aws:efs/fileSystem:FileSystem', 'chroma-efs', {}),
+        res('aws:ecs/taskDefinition:TaskDefinition', 'chroma-task', { cpu: '512', memory: '1024' }),
+        ...Array.from({ length: 7 }, (_, i) => res('aws:cloudwatch/metricAlarm:MetricAlarm', `a${i}`, {})),
+      ],
+      { efsStorageGb: 2 },
+    );
+    expect(extras.fixed.map((l) => Number(l.usd.toFixed(2)))).toEqual([0.6, 14.42, 0.7]);
+  });
+
+  it('reports an instance type missing from the price table instead of guessing', () => {
+    const e = estimateCost([nat('m7g.large')], { efsStorageGb: 0 });
+    expect(e.unpriced).toEqual(['EC2 m7g.large (nat-instance)']);
+    expect(e.fixed.some((l) => l.item.startsWith('NAT instance'))).toBe(false);
+  });
+
+  it('computes the per-receipt cost from the functions’ memory and the usage table', () => {
+    const fn = (name: string, memorySize: number) => res('aws:lambda/function:Function', name, { memorySize });
+    const resources = [fn('upload', 512), fn('process-ocr-results', 1024), fn('stream-processor', 256), fn('compaction', 2048)];
+    const e = estimateCost(resources, { efsStorageGb: 0 });
+    const lambda = e.perReceipt.find((l) => l.item === 'Lambda compute (arm64)')!;
+    const gbs = 0.5 * 0.3 + 1 * 6 + 0.25 * 0.2 + 2 * 3;
+    expect(lambda.usd).toBeCloseTo(gbs * PRICES.lambdaArmGbSecond, 10);
+    const places = e.perReceipt.find((l) => l.item === 'Google Places lookups')!;
+    expect(places.usd).toBeCloseTo((RECEIPT_USAGE.placesMissRate * PRICES.placesTextSearchThousand) / 1000, 10);
+    // Places misses dominate: more than half of the variable cost.
+    expect(places.usd / e.perReceiptUsd).toBeGreaterThan(0.5);
+    // Doubling compaction's memory raises the compute line.
+    const bigger = estimateCost([...resources.slice(0, 3), fn('compaction', 4096)], { efsStorageGb: 0 });
+    expect(bigger.perReceiptUsd).toBeGreaterThan(e.perReceiptUsd);
+  });
+
+  it('formats a report with totals and the monthly figure', () => {
+    const e = estimateCost([nat('t4g.nano'), endpoint('logs', 1)], { efsStorageGb: 0 });
+    const text = formatEstimate(e, 1000);
+    expect(text).toContain('TOTAL fixed');
+    expect(text).toMatch(/\$14\.66/);
+    expect(text).toContain(`At 1000 receipts/month: $${(e.fixedMonthlyUsd + 1000 * e.perReceiptUsd).toFixed(2)} per month`);
+  });
+});
