@@ -1,4 +1,13 @@
+import { makeCompactionRun, makeReceiptDetails, uniqueId } from '@receiptflow/core/testing';
 import {
+  buildVectorDelta,
+  deltaKey,
+  encodeVectorDelta,
+  type Collection,
+  type MetadataFilter,
+  type VectorMetadata,
+  type VectorQuery,
+  type VectorRecord,
   CachingPlacesResolver,
   compact,
   processOcrResults,
@@ -140,9 +149,9 @@ export function pipeline(options: PipelineOptions = {}) {
   const compactDeps: CompactDeps = { jobs, deltas, vectors, lock, snapshots, clock };
 
   /** Uploads, OCRs (scripted) and processes one receipt; returns ids and outcomes. */
-  async function ingest(lines: readonly string[], filename = 'receipt.png') {
+  async function ingest(input: readonly string[] | OcrDocument, filename = 'receipt.png') {
     const submitted = await submitJob(submitDeps, { filename, contentType: 'image/png', body: PNG_BYTES });
-    ocr.next = ocrDocument(lines);
+    ocr.next = Array.isArray(input) ? ocrDocument(input as readonly string[]) : (input as OcrDocument);
     const ocrOutcome = await runOcrJob(ocrDeps, { job_id: submitted.job_id, image_id: submitted.image_id });
     const [results] = await resultsQueue.receive({ maxMessages: 1 });
     if (!results) throw new Error('no results message');
@@ -190,3 +199,84 @@ export function pipeline(options: PipelineOptions = {}) {
 }
 
 export type Pipeline = ReturnType<typeof pipeline>;
+
+/**
+ * A VectorIndex wrapper the tests script: a hook before each upsert (sleep on the fake clock,
+ * stall forever, throw), and a store that silently keeps only the first N records of a call.
+ */
+export class ScriptedIndex implements VectorIndex {
+  beforeUpsert: ((records: VectorRecord[]) => Promise<void>) | null = null;
+  /** Keep only this many records per upsert call, silently dropping the rest (lesson 2). */
+  dropBeyond: number | null = null;
+  upserts = 0;
+  constructor(private readonly inner: VectorIndex) {}
+  async upsert(collection: Collection, records: VectorRecord[]): Promise<void> {
+    this.upserts++;
+    if (this.beforeUpsert) await this.beforeUpsert(records);
+    await this.inner.upsert(collection, this.dropBeyond === null ? records : records.slice(0, this.dropBeyond));
+  }
+  delete(collection: Collection, ids: string[]) {
+    return this.inner.delete(collection, ids);
+  }
+  deleteWhere(collection: Collection, where: MetadataFilter) {
+    return this.inner.deleteWhere(collection, where);
+  }
+  get(collection: Collection, ids: string[]) {
+    return this.inner.get(collection, ids);
+  }
+  findIds(collection: Collection, where: MetadataFilter) {
+    return this.inner.findIds(collection, where);
+  }
+  updateMetadata(collection: Collection, ids: string[], patch: VectorMetadata) {
+    return this.inner.updateMetadata(collection, ids, patch);
+  }
+  query(collection: Collection, query: VectorQuery) {
+    return this.inner.query(collection, query);
+  }
+  count(collection: Collection) {
+    return this.inner.count(collection);
+  }
+}
+
+/** A deterministic unit vector for record `i`. */
+function unitVector(i: number, dimensions = 512): number[] {
+  const v = Array.from({ length: dimensions }, (_, d) => Math.sin((i + 1) * (d + 1) * 0.37));
+  const norm = Math.hypot(...v);
+  return v.map((x) => x / norm);
+}
+
+/**
+ * A receipt with a PENDING run whose deltas hold `count` vectors per collection, written straight
+ * to the stores (no embedding), for compaction tests that need many vectors. Returns the run and
+ * the merge messages routeChange would send for it.
+ */
+export async function seedRun(p: Pipeline, count: number, options: { imageId?: string } = {}) {
+  const details = makeReceiptDetails(options.imageId ? { image_id: options.imageId } : {});
+  const { image_id, receipt_id } = details.receipt;
+  await p.jobs.createReceipt(details);
+  const run_id = uniqueId('run');
+  const keys = {} as Record<Collection, string>;
+  for (const collection of ['lines', 'words'] as const) {
+    const records: VectorRecord[] = Array.from({ length: count }, (_, i) => ({
+      id: `${collection}-${image_id}-${i}`,
+      vector: unitVector(i),
+      document: `text ${i}`,
+      metadata: { image_id, receipt_id, line_id: i + 1, text: `text ${i}` },
+    }));
+    keys[collection] = deltaKey(collection, run_id);
+    await p.deltas.put(keys[collection], encodeVectorDelta(buildVectorDelta({ run_id, image_id, receipt_id, collection }, 512, records)));
+  }
+  const run = makeCompactionRun({
+    run_id,
+    image_id,
+    receipt_id,
+    lines: { delta_key: keys.lines, vector_count: count },
+    words: { delta_key: keys.words, vector_count: count },
+  });
+  await p.jobs.createCompactionRun(run);
+  const messages = ['lines', 'words'].map((collection) => ({
+    id: `merge-${collection}-${run_id}`,
+    body: JSON.stringify({ kind: 'merge', collection, run_id, image_id, receipt_id, delta_key: keys[collection as Collection] }),
+  }));
+  return { run, image_id, receipt_id, messages, lines: messages[0]!, words: messages[1]! };
+}

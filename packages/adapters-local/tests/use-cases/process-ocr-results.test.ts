@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { PoisonMessageError, decodeVectorDelta, processOcrResults } from '@receiptflow/core';
+import { demoReceipts, ocrDocument, pipeline, specLines } from './harness.js';
+
+const [first] = demoReceipts(1);
+const LINES = specLines(first!.spec);
+
+describe('processOcrResults with local adapters', () => {
+  it('builds the receipt, resolves the merchant via Places, writes validated deltas and a run', async () => {
+    const p = pipeline();
+    const r = await p.ingest(LINES);
+    const [receipt] = r.processed.receipts;
+    expect(receipt).toMatchObject({ receipt_id: 1, line_count: LINES.length });
+    expect(receipt!.place).toMatchObject({ place_id: first!.truth.place_id, source: 'places' });
+    expect(receipt!.embedding_tokens).toBeGreaterThan(0);
+
+    const stored = await p.jobs.getReceipt(r.image_id, 1);
+    expect(stored!.lines.map((l) => l.text)).toEqual(LINES);
+    expect(stored!.lines.map((l) => l.line_id)).toEqual(LINES.map((_, i) => i + 1));
+    expect(stored!.words.filter((w) => w.line_id === 1).map((w) => w.word_id)).toEqual([1, 2, 3]);
+
+    const run = await p.jobs.getCompactionRun(r.image_id, 1, receipt!.run_id);
+    expect(run).toMatchObject({ lines: { state: 'PENDING', vector_count: LINES.length }, words: { state: 'PENDING' } });
+    const delta = decodeVectorDelta((await p.deltas.get(`deltas/lines/${receipt!.run_id}.json`)).body);
+    expect(delta.records[0]!.metadata).toMatchObject({
+      image_id: r.image_id,
+      receipt_id: 1,
+      line_id: 1,
+      text: LINES[0],
+      merchant_name: first!.truth.merchant_name,
+      place_id: first!.truth.place_id,
+      has_place: true,
+      is_name: true,
+    });
+    const phoneLine = delta.records.find((rec) => rec.metadata.has_phone === true);
+    expect(phoneLine?.document).toMatch(/^TEL/);
+    expect(await p.jobs.getReceiptPlace(r.image_id, 1)).toMatchObject({ place_id: first!.truth.place_id });
+  });
+
+  it('the same message twice yields the same rows, deltas and run, and no second embedding (lesson 6)', async () => {
+    const p = pipeline();
+    const r = await p.ingest(LINES);
+    const rowsBefore = await p.jobs.getReceipt(r.image_id, 1);
+    const deltaBefore = (await p.deltas.get(`deltas/words/${r.processed.receipts[0]!.run_id}.json`)).body;
+    // Enrich a row as a later step would; the redelivery must not overwrite it.
+    await p.jobs.putReceiptPlace({ ...(await p.jobs.getReceiptPlace(r.image_id, 1))!, merchant_name: 'CORRECTED BY HAND' });
+    const again = await processOcrResults(p.processDeps, r.resultsBody);
+    expect(again.receipts[0]!.run_id).toBe(r.processed.receipts[0]!.run_id);
+    expect(again.receipts[0]!.embedding_tokens).toBe(0);
+    expect(await p.jobs.getReceipt(r.image_id, 1)).toEqual(rowsBefore);
+    expect((await p.jobs.getReceiptPlace(r.image_id, 1))?.merchant_name).toBe('CORRECTED BY HAND');
+    expect((await p.deltas.get(`deltas/words/${r.processed.receipts[0]!.run_id}.json`)).body).toEqual(deltaBefore);
+    expect(await p.jobs.listCompactionRuns(r.image_id, 1)).toHaveLength(1);
+  });
+
+  it('1 bad word among 100: 99 ingested, 1 reported (lessons 8/10)', async () => {
+    const p = pipeline();
+    const lines = Array.from({ length: 25 }, (_, i) => `ITEM${i} A${i} B${i} ${i}.99`);
+    const doc = ocrDocument(lines);
+    expect(doc.lines.flatMap((l) => l.words)).toHaveLength(100);
+    doc.lines[7]!.words[2]!.text = '   ';
+    const r = await p.ingest(doc);
+    expect(r.processed.receipts[0]!.word_count).toBe(99);
+    expect(r.processed.skipped).toEqual([{ what: 'ocr line 7 word 2', reason: expect.stringMatching(/no usable text/) }]);
+    const stored = await p.jobs.getReceipt(r.image_id, 1);
+    expect(stored!.words).toHaveLength(99);
+    expect(stored!.lines[7]!.text).toBe('ITEM7 A7 7.99');
+    const run = await p.jobs.getCompactionRun(r.image_id, 1, r.processed.receipts[0]!.run_id);
+    expect(run?.words.vector_count).toBe(99);
+  });
+
+  it('an invalid word (confidence out of range) is skipped too, not fatal', async () => {
+    const p = pipeline();
+    const doc = ocrDocument(LINES);
+    (doc.lines[0]!.words[0] as { confidence: number }).confidence = 7;
+    const r = await p.ingest(doc);
+    expect(r.processed.skipped).toHaveLength(1);
+    expect(r.processed.receipts).toHaveLength(1);
+  });
+
+  it('an image with no text yields no receipt and no run', async () => {
+    const p = pipeline();
+    const r = await p.ingest([]);
+    expect(r.processed.receipts).toEqual([]);
+    expect(await p.jobs.listReceipts(r.image_id)).toEqual([]);
+  });
+
+  it('an image deleted meanwhile settles with no receipts and writes nothing', async () => {
+    const p = pipeline();
+    const r = await p.ingest(LINES);
+    const p2 = pipeline();
+    // Same message against a store that never had this image: the image/job is gone.
+    await p2.artifacts.put(JSON.parse(r.resultsBody).s3_key, (await p.artifacts.get(JSON.parse(r.resultsBody).s3_key)).body);
+    const out = await processOcrResults(p2.processDeps, r.resultsBody);
+    expect(out.receipts).toEqual([]);
+    expect(await p2.jobs.listReceipts(r.image_id)).toEqual([]);
+    expect(await p2.deltas.list('deltas/')).toEqual([]);
+  });
+
+  it('a malformed message or missing document is poison', async () => {
+    const p = pipeline();
+    await expect(processOcrResults(p.processDeps, '{')).rejects.toThrow(PoisonMessageError);
+    const r = await p.ingest(LINES);
+    const body = JSON.parse(r.resultsBody);
+    await expect(processOcrResults(p.processDeps, { ...body, s3_key: 'ocr/none.json' })).rejects.toThrow(/does not exist/);
+  });
+});
