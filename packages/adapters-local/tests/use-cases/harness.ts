@@ -16,7 +16,6 @@ import {
   submitJob,
   type ChangeRecord,
   type CompactDeps,
-  type CompactInput,
   type CompactOptions,
   type Geometry,
   type OcrDocument,
@@ -161,7 +160,7 @@ export function pipeline(options: PipelineOptions = {}) {
   }
 
   /** Routes every change recorded since the last call into compaction inputs. */
-  function drainRouted(): CompactInput[] {
+  function drainRouted(): { id: string; body: string }[] {
     const routed = changes.splice(0).flatMap((c) => routeChange(c));
     return routed.map((m, i) => ({ id: `msg-${clock.now()}-${i}-${m.kind}-${m.collection}`, body: JSON.stringify(m) }));
   }
