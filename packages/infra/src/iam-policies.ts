@@ -49,6 +49,18 @@ const SQS_CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessa
 const tableAndIndexes = (a: PolicyArns) => [a.tableArn, `${a.tableArn}/index/*`];
 
 /**
+ * ListBucket under a prefix: without it, HEAD/GET of a missing object answers 403 instead of
+ * 404, and an adapter's `head()` cannot tell "not there yet" from "forbidden".
+ */
+const listUnder = (sid: string, bucketArn: string, prefixes: string[]): Statement => ({
+  Sid: sid,
+  Effect: 'Allow',
+  Action: ['s3:ListBucket'],
+  Resource: bucketArn,
+  Condition: { StringLike: { 's3:prefix': prefixes } },
+});
+
+/**
  * The least-privilege statements of one function's role. Pure, so tests can read them without
  * Pulumi; `iam.ts` feeds it the resources' ARNs.
  */
@@ -75,7 +87,9 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
   switch (fn) {
     case 'upload':
       s.push(
-        { Sid: 'PutRawImages', Effect: 'Allow', Action: ['s3:PutObject'], Resource: `${a.rawBucketArn}/raw/*` },
+        // PutObject signs the presigned upload URL; GetObject is HEAD when confirming the upload.
+        { Sid: 'RawImages', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `${a.rawBucketArn}/raw/*` },
+        listUnder('ListRawImages', a.rawBucketArn, ['raw/*']),
         { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], Resource: tableAndIndexes(a) },
         { Sid: 'EnqueueOcrJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: a.ocrQueueArn },
       );
@@ -85,6 +99,8 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
         { Sid: 'ConsumeOcrResults', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.ocrResultsQueueArn },
         { Sid: 'ReadOcrArtifacts', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${a.artifactsBucketArn}/ocr/*` },
         { Sid: 'WriteVectorDeltas', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `${a.vectorsBucketArn}/deltas/*` },
+        listUnder('ListOcrArtifacts', a.artifactsBucketArn, ['ocr/*']),
+        listUnder('ListVectorDeltas', a.vectorsBucketArn, ['deltas/*']),
         { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
       );
       break;
@@ -112,13 +128,7 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
           Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:PutObjectTagging'],
           Resource: [`${a.vectorsBucketArn}/deltas/*`, `${a.vectorsBucketArn}/snapshots/*`],
         },
-        {
-          Sid: 'ListSnapshots',
-          Effect: 'Allow',
-          Action: ['s3:ListBucket'],
-          Resource: a.vectorsBucketArn,
-          Condition: { StringLike: { 's3:prefix': ['snapshots/*', 'deltas/*'] } },
-        },
+        listUnder('ListVectorObjects', a.vectorsBucketArn, ['snapshots/*', 'deltas/*']),
         { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
       );
       break;
@@ -153,6 +163,7 @@ export function ocrWorkerStatements(a: PolicyArns): Statement[] {
     { Sid: 'ConsumeOcrJobs', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.ocrQueueArn },
     { Sid: 'AnnounceOcrResults', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: a.ocrResultsQueueArn },
     { Sid: 'ReadRawImages', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${a.rawBucketArn}/raw/*` },
+    listUnder('ListRawImages', a.rawBucketArn, ['raw/*']),
     { Sid: 'WriteOcrArtifacts', Effect: 'Allow', Action: ['s3:PutObject'], Resource: `${a.artifactsBucketArn}/ocr/*` },
     { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
   ];

@@ -306,7 +306,9 @@ describe('compute and API', () => {
       policyOf(base, `${fn}-policy`)
         .filter((s) => ([] as string[]).concat(s.Resource).some((r) => r.includes(arnPart)))
         .flatMap((s) => s.Action);
-    expect(actionsOn('upload', 'raw-bucket-0000000/raw/*')).toEqual(['s3:PutObject']);
+    expect(actionsOn('upload', 'raw-bucket-0000000/raw/*')).toEqual(['s3:PutObject', 's3:GetObject']);
+    const list = policyOf(base, 'upload-policy').find((s) => s.Action.includes('s3:ListBucket'))!;
+    expect(list).toMatchObject({ Resource: 'arn:aws:s3:::raw-bucket-0000000', Condition: { StringLike: { 's3:prefix': ['raw/*'] } } });
     expect(actionsOn('upload', 'receiptflow-dev-ocr-queue')).toEqual(['sqs:SendMessage', 'sqs:GetQueueAttributes']);
     expect(actionsOn('upload', 'vectors-bucket')).toEqual([]);
     expect(actionsOn('stream-processor', 'stream-processor-dlq')).toEqual(['sqs:SendMessage']);
