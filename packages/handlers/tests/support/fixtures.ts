@@ -1,0 +1,179 @@
+import type { Geometry, Logger, OcrDocument, OcrEngine, OcrLine } from '@receiptflow/core';
+import { ValidationError } from '@receiptflow/core';
+import type { ReceiptSpec } from '@receiptflow/adapters-local/synthetic';
+import type { SqsEvent } from '../../src/handlers/sqs-event.js';
+import type { HttpApiEvent } from '../../src/http/api-gateway.js';
+
+// ---- images ------------------------------------------------------------------------------
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function u32(n: number): number[] {
+  return [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
+}
+
+function chunk(type: string, data: number[]): number[] {
+  // CRCs are zero: only headers are inspected, nothing here decodes pixels.
+  return [...u32(data.length), ...Buffer.from(type, 'latin1'), ...data, 0, 0, 0, 0];
+}
+
+/**
+ * A PNG that is only headers: IHDR claiming `width` x `height`, an optional tEXt chunk carrying
+ * `tag` (so a fake OCR engine can tell uploads apart), and IEND. No pixels are allocated, so a
+ * 10000x10000 "image" costs a few dozen bytes.
+ */
+export function pngHeader(width = 1, height = 1, tag?: string): Uint8Array {
+  const ihdr = chunk('IHDR', [...u32(width), ...u32(height), 8, 2, 0, 0, 0]);
+  const text = tag === undefined ? [] : chunk('tEXt', [...Buffer.from(`receiptflow-tag\0${tag}`, 'latin1')]);
+  return new Uint8Array([...PNG_SIGNATURE, ...ihdr, ...text, ...chunk('IEND', [])]);
+}
+
+/** The tag written by {@link pngHeader}, or null. */
+export function pngTag(bytes: Uint8Array): string | null {
+  const text = Buffer.from(bytes).toString('latin1');
+  const at = text.indexOf('receiptflow-tag\0');
+  if (at < 0) return null;
+  const start = at + 'receiptflow-tag\0'.length;
+  // The chunk's CRC (zeros here) ends the text.
+  return text.slice(start, text.indexOf('\0', start));
+}
+
+/** A baseline JPEG header (SOI, APP0, SOF0 with the dimensions, EOI unless truncated). */
+export function jpegHeader(width: number, height: number, options: { truncated?: boolean } = {}): Uint8Array {
+  const app0 = [0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00];
+  const sof0 = [0xff, 0xc0, 0x00, 0x11, 0x08, (height >> 8) & 0xff, height & 0xff, (width >> 8) & 0xff, width & 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+  // Some scan data so that the tail is not the header itself.
+  const scan = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00, ...new Array<number>(64).fill(0x55)];
+  const eoi = options.truncated ? [] : [0xff, 0xd9];
+  return new Uint8Array([0xff, 0xd8, ...app0, ...sof0, ...scan, ...eoi]);
+}
+
+// ---- events ------------------------------------------------------------------------------
+
+export interface HttpEventInput {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  /** Bytes are sent base64 (as API Gateway does for binary media); strings as they are. */
+  body?: Uint8Array | string;
+  bearer?: string;
+}
+
+/** An API Gateway HTTP API (payload v2) event. */
+export function httpEvent(input: HttpEventInput = {}): HttpApiEvent {
+  const method = input.method ?? 'POST';
+  const path = input.path ?? '/upload-receipt';
+  const headers: Record<string, string> = { ...input.headers };
+  if (input.bearer !== undefined) headers.authorization = `Bearer ${input.bearer}`;
+  const binary = input.body instanceof Uint8Array;
+  return {
+    rawPath: path,
+    rawQueryString: new URLSearchParams(input.query ?? {}).toString(),
+    headers,
+    ...(input.query ? { queryStringParameters: input.query } : {}),
+    ...(input.body === undefined ? {} : { body: binary ? Buffer.from(input.body as Uint8Array).toString('base64') : (input.body as string) }),
+    isBase64Encoded: binary,
+    requestContext: { http: { method, path }, requestId: 'req-1' },
+  };
+}
+
+/** Parses a handler result body. */
+export function bodyOf<T = Record<string, unknown>>(result: { body: string }): T {
+  return JSON.parse(result.body) as T;
+}
+
+/** An SQS event of the given bodies; message ids are `m1`, `m2`, … unless given. */
+export function sqsEvent(bodies: (string | { id: string; body: string })[]): SqsEvent {
+  return {
+    Records: bodies.map((b, i) =>
+      typeof b === 'string'
+        ? { messageId: `m${i + 1}`, receiptHandle: `rh-${i + 1}`, body: b }
+        : { messageId: b.id, receiptHandle: `rh-${b.id}`, body: b.body },
+    ),
+  };
+}
+
+// ---- OCR ---------------------------------------------------------------------------------
+
+function box(x: number, y: number, width: number, height: number): Geometry {
+  return {
+    bounding_box: { x, y, width, height },
+    top_left: { x, y: y + height },
+    top_right: { x: x + width, y: y + height },
+    bottom_left: { x, y },
+    bottom_right: { x: x + width, y },
+    angle_degrees: 0,
+    angle_radians: 0,
+  };
+}
+
+/** An axis-aligned OCR document: one line per text, top to bottom, words split on spaces. */
+export function ocrDocument(texts: readonly string[]): OcrDocument {
+  const h = 0.9 / Math.max(texts.length, 1);
+  const lines: OcrLine[] = texts.map((text, i) => {
+    const y = 0.95 - (i + 1) * h;
+    const tokens = text.split(' ').filter((t) => t.length > 0);
+    const w = 0.9 / Math.max(tokens.length, 1);
+    return {
+      text,
+      confidence: 0.97,
+      words: tokens.map((t, j) => ({ text: t, confidence: 0.97, letters: [], ...box(0.05 + j * w, y, w * 0.9, h * 0.7) })),
+      ...box(0.05, y, 0.9, h * 0.7),
+    };
+  });
+  return { engine: 'fake', image_width: 800, image_height: 1600, lines };
+}
+
+/** The lines a synthetic receipt prints, as the renderer lays them out. */
+export function specLines(spec: ReceiptSpec): string[] {
+  return [
+    spec.merchant_name,
+    ...spec.address_lines,
+    `TEL ${spec.phone}`,
+    `DATE ${spec.date}`,
+    ...spec.items.map((item) => `${item.name} ${item.price.toFixed(2)}`),
+    `TOTAL ${spec.total.toFixed(2)}`,
+    'THANK YOU',
+  ];
+}
+
+/**
+ * An OCR engine that reads the tag of a {@link pngHeader} image and returns the lines the test
+ * registered for it; an untagged image gives `fallback`.
+ */
+export class TaggedOcr implements OcrEngine {
+  readonly name = 'tagged-fake';
+  private readonly texts = new Map<string, readonly string[]>();
+  calls = 0;
+  constructor(private readonly fallback: readonly string[] = ['NOTHING TO SEE']) {}
+
+  register(tag: string, lines: readonly string[]): Uint8Array {
+    this.texts.set(tag, lines);
+    return pngHeader(600, 800, tag);
+  }
+
+  async recognize(image: Uint8Array): Promise<OcrDocument> {
+    this.calls++;
+    if (image.length < 16) throw new ValidationError('not an image');
+    const tag = pngTag(image);
+    return ocrDocument((tag !== null ? this.texts.get(tag) : undefined) ?? this.fallback);
+  }
+}
+
+// ---- logging -----------------------------------------------------------------------------
+
+export interface LogEntry {
+  level: 'debug' | 'info' | 'warn' | 'error';
+  message: string;
+  fields: Record<string, unknown>;
+}
+
+/** A logger that keeps what it is told, for assertions. */
+export function collectingLogger(): Logger & { entries: LogEntry[] } {
+  const entries: LogEntry[] = [];
+  const log = (level: LogEntry['level']) => (message: string, fields: Record<string, unknown> = {}) => {
+    entries.push({ level, message, fields });
+  };
+  return { entries, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
+}

@@ -1,0 +1,78 @@
+import { runOcrJob, type ChangeRecord, type Clock } from '@receiptflow/core';
+import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import {
+  compactionHandlerFrom,
+  processOcrResultsHandlerFrom,
+  streamProcessorFrom,
+  uploadHandlerFrom,
+} from '../../src/container/handler-factories.js';
+import { createLocalContainer } from '../../src/container/local-module.js';
+import { ApiKeyAuth } from '../../src/http/api-key-auth.js';
+import { openLocalAdapters, type LocalAdapters } from '../../src/local/local-adapters.js';
+import { pumpQueue } from '../../src/local/queue-pump.js';
+import { collectingLogger, TaggedOcr } from './fixtures.js';
+
+export interface LocalPipelineOptions {
+  apiKeys?: string[];
+  clock?: Clock;
+}
+
+/**
+ * The four handlers built from the local container (as the local runtime and the Lambdas build
+ * them), with each stage driven by hand so that tests can stop between stages. OCR is a fake
+ * engine keyed by a tag in the uploaded PNG; the places catalog is the synthetic one.
+ */
+export async function localPipeline(options: LocalPipelineOptions = {}) {
+  const ocr = new TaggedOcr();
+  const logger = collectingLogger();
+  const adapters: LocalAdapters = await openLocalAdapters({
+    ocr,
+    catalog: syntheticCatalog(),
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
+  const container = createLocalContainer(adapters, logger);
+  const auth = new ApiKeyAuth((options.apiKeys ?? []).map((k) => ApiKeyAuth.hash(k)));
+  const upload = uploadHandlerFrom(container, auth);
+  const results = processOcrResultsHandlerFrom(container);
+  const stream = streamProcessorFrom(container);
+  const compaction = compactionHandlerFrom(container, { fallbackBudgetMs: 60_000 });
+  const changes: ChangeRecord[] = [];
+  adapters.jobs.subscribe((c) => changes.push(c));
+  let seq = 0;
+
+  /** Runs the OCR step for every message on ocr-queue; returns how many were handled. */
+  async function runOcr(): Promise<number> {
+    const a = adapters;
+    const messages = await a.ocrQueue.receive({ maxMessages: 10 });
+    for (const m of messages) {
+      await runOcrJob({ jobs: a.jobs, images: a.rawImages, artifacts: a.artifacts, ocr, resultsQueue: a.resultsQueue, clock: a.clock }, m.body);
+      await a.ocrQueue.delete(m.receiptHandle);
+    }
+    return messages.length;
+  }
+
+  /** Feeds the change feed recorded so far to the stream processor. */
+  async function pumpStream() {
+    const batch = changes.splice(0);
+    return stream(batch.map((change) => ({ id: String(++seq), change })));
+  }
+
+  /** Every stage until nothing moves. */
+  async function drain(): Promise<void> {
+    for (let round = 0; round < 20; round++) {
+      let work = await runOcr();
+      work += await pumpQueue(adapters.resultsQueue, results);
+      if (changes.length > 0) {
+        work += changes.length;
+        await pumpStream();
+      }
+      work += await pumpQueue(adapters.compactionQueue, compaction);
+      if (work === 0) return;
+    }
+    throw new Error('local pipeline did not settle in 20 rounds');
+  }
+
+  return { adapters, container, logger, ocr, upload, results, stream, compaction, changes, runOcr, pumpStream, drain };
+}
+
+export type LocalPipeline = Awaited<ReturnType<typeof localPipeline>>;
