@@ -50,6 +50,8 @@ describe('phone numbers', () => {
   it('normalises country codes and compares any formatting', () => {
     expect(normalizePhone('+60 3-4021 0276')).toBe('0340210276');
     expect(normalizePhone('+1 (510) 555-0142')).toBe('5105550142');
+    expect(normalizePhone('(608) 555-0163')).toBe('6085550163');
+    expect(normalizePhone('+60 12-345 6789')).toBe('0123456789');
     expect(phonesMatch('03-40210276', '+603 4021 0276')).toBe(true);
     expect(phonesMatch('(510) 555-0142', '510-555-0199')).toBe(false);
     expect(phonesMatch('555', '555')).toBe(false);

@@ -8,7 +8,8 @@ export function normalizePhone(text: string): string {
   let digits = text.replace(/\D/g, '');
   if (digits.startsWith('00')) digits = digits.slice(2);
   if (digits.length === 11 && digits.startsWith('1')) return digits.slice(1);
-  if (digits.startsWith('60') && digits.length >= 10) return `0${digits.slice(2)}`;
+  // 11+ digits: a 10-digit US number may start with 60 too (area code 608).
+  if (digits.startsWith('60') && digits.length >= 11) return `0${digits.slice(2)}`;
   return digits;
 }
 
