@@ -5,7 +5,12 @@ const csv = z
   .string()
   .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
 
-const sha256List = csv.pipe(z.array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'each entry must be a hex SHA-256')));
+// At least one: with no key hashes ApiKeyAuth lets every request in (the loopback-only local mode).
+const sha256List = csv.pipe(
+  z
+    .array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'each entry must be a hex SHA-256'))
+    .min(1, 'at least one key hash is required; without one the upload API would be open to anyone'),
+);
 
 const Common = z.object({
   TABLE_NAME: z.string().min(3),
@@ -41,6 +46,7 @@ export const StreamProcessorConfigSchema = Common.extend({
 export const CompactionConfigSchema = Common.extend({
   VECTORS_BUCKET: z.string().min(3),
   CHROMA_URL: z.string().url(),
+  EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
   LEASE_MS: z.coerce.number().int().positive().default(180_000),
 });
 
