@@ -1,0 +1,145 @@
+import { ConfigError } from '@receiptflow/core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  CompactionConfigSchema,
+  parseConfig,
+  ProcessOcrResultsConfigSchema,
+  StreamProcessorConfigSchema,
+  UploadConfigSchema,
+} from '../src/config/aws-config.js';
+
+const HASH = 'ab'.repeat(32);
+
+const ENVS = {
+  upload: { TABLE_NAME: 'jobs', RAW_BUCKET: 'raw-bucket', OCR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-queue', API_KEY_SHA256: HASH },
+  'process-ocr-results': {
+    TABLE_NAME: 'jobs',
+    ARTIFACTS_BUCKET: 'artifacts',
+    VECTORS_BUCKET: 'vectors',
+    CHROMA_URL: 'http://chroma.internal:8000',
+    OPENAI_API_KEY: 'sk-test',
+    GOOGLE_PLACES_API_KEY: 'places-key',
+  },
+  'stream-processor': { TABLE_NAME: 'jobs', COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue' },
+  compaction: { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors', CHROMA_URL: 'http://chroma.internal:8000' },
+} as const;
+
+const SCHEMAS = {
+  upload: UploadConfigSchema,
+  'process-ocr-results': ProcessOcrResultsConfigSchema,
+  'stream-processor': StreamProcessorConfigSchema,
+  compaction: CompactionConfigSchema,
+} as const;
+
+type Fn = keyof typeof ENVS;
+const FUNCTIONS = Object.keys(ENVS) as Fn[];
+
+function configError(fn: Fn, env: Record<string, string | undefined>): ConfigError {
+  try {
+    parseConfig(SCHEMAS[fn], env, fn);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`${fn}: expected a ConfigError`);
+}
+
+describe('parseConfig', () => {
+  for (const fn of FUNCTIONS) {
+    describe(fn, () => {
+      it('applies the defaults to a minimal environment', () => {
+        const config = parseConfig(SCHEMAS[fn], { ...ENVS[fn] }, fn) as Record<string, unknown>;
+        expect(config).toMatchObject({ ...(fn === 'upload' ? {} : ENVS[fn]), LOG_LEVEL: 'info', AWS_REGION: 'us-east-1' });
+        expect(config.AWS_ENDPOINT_URL).toBeUndefined();
+      });
+
+      for (const name of Object.keys(ENVS[fn])) {
+        it(`names ${name} when it is missing`, () => {
+          const env: Record<string, string | undefined> = { ...ENVS[fn] };
+          delete env[name];
+          const error = configError(fn, env);
+          expect(error.code).toBe('CONFIG_INVALID');
+          expect(error.message).toMatch(new RegExp(`^${fn}: invalid environment: .*${name}`));
+        });
+      }
+
+      it('names every bad variable at once', () => {
+        const error = configError(fn, { ...ENVS[fn], TABLE_NAME: 'x', LOG_LEVEL: 'loud', AWS_ENDPOINT_URL: 'not a url' });
+        expect(error.message).toContain('TABLE_NAME');
+        expect(error.message).toContain('LOG_LEVEL');
+        expect(error.message).toContain('AWS_ENDPOINT_URL');
+      });
+    });
+  }
+
+  it('upload: parses API_KEY_SHA256 as a comma list and names a bad entry', () => {
+    const other = 'CD'.repeat(32);
+    expect(parseConfig(UploadConfigSchema, { ...ENVS.upload, API_KEY_SHA256: ` ${HASH} ,${other},` }, 'upload').API_KEY_SHA256).toEqual([HASH, other]);
+    expect(configError('upload', { ...ENVS.upload, API_KEY_SHA256: `${HASH},plaintext-key` }).message).toMatch(/API_KEY_SHA256.*hex SHA-256/);
+    expect(configError('upload', { ...ENVS.upload, OCR_QUEUE_URL: 'ocr-queue' }).message).toContain('OCR_QUEUE_URL');
+  });
+
+  it('upload: an empty API_KEY_SHA256 is refused, since the upload API would be open to anyone', () => {
+    for (const value of ['', ' , ']) {
+      expect(configError('upload', { ...ENVS.upload, API_KEY_SHA256: value }).message).toContain('API_KEY_SHA256');
+    }
+  });
+
+  it('process-ocr-results: embedding model and dimensions default, and dimensions are checked', () => {
+    const config = parseConfig(ProcessOcrResultsConfigSchema, { ...ENVS['process-ocr-results'] }, 'process-ocr-results');
+    expect(config.EMBEDDING_MODEL).toBe('text-embedding-3-small');
+    expect(config.EMBEDDING_DIMENSIONS).toBe(512);
+    expect(parseConfig(ProcessOcrResultsConfigSchema, { ...ENVS['process-ocr-results'], EMBEDDING_DIMENSIONS: '1536' }, 'p').EMBEDDING_DIMENSIONS).toBe(1536);
+    for (const bad of ['0', '-5', '12.5', 'many', '4096']) {
+      expect(configError('process-ocr-results', { ...ENVS['process-ocr-results'], EMBEDDING_DIMENSIONS: bad }).message).toContain('EMBEDDING_DIMENSIONS');
+    }
+    expect(configError('process-ocr-results', { ...ENVS['process-ocr-results'], CHROMA_URL: 'not a url' }).message).toContain('CHROMA_URL');
+  });
+
+  it('compaction: LEASE_MS defaults to 3 minutes and must be a positive integer', () => {
+    expect(parseConfig(CompactionConfigSchema, { ...ENVS.compaction }, 'compaction').LEASE_MS).toBe(180_000);
+    expect(parseConfig(CompactionConfigSchema, { ...ENVS.compaction, LEASE_MS: '60000' }, 'compaction').LEASE_MS).toBe(60_000);
+    expect(configError('compaction', { ...ENVS.compaction, LEASE_MS: '0' }).message).toContain('LEASE_MS');
+  });
+});
+
+describe('Lambda entry modules', () => {
+  afterEach(() => {
+    vi.unstubAllEnvs();
+    vi.resetModules();
+  });
+
+  /** Stubs every variable any function reads to "unset", then sets `env`. */
+  function stubEnv(env: Record<string, string>) {
+    for (const fn of FUNCTIONS) for (const name of Object.keys(ENVS[fn])) vi.stubEnv(name, undefined);
+    for (const [name, value] of Object.entries(env)) vi.stubEnv(name, value);
+  }
+
+  const entries: Record<Fn, () => Promise<{ handler: unknown }>> = {
+    upload: () => import('../src/lambda/upload.js'),
+    'process-ocr-results': () => import('../src/lambda/process-ocr-results.js'),
+    'stream-processor': () => import('../src/lambda/stream-processor.js'),
+    compaction: () => import('../src/lambda/compaction.js'),
+  };
+
+  for (const fn of FUNCTIONS) {
+    it(`${fn}: fails at import with a ConfigError naming the missing variable`, async () => {
+      const env: Record<string, string> = { ...ENVS[fn] };
+      delete env.TABLE_NAME;
+      stubEnv(env);
+      const error = await entries[fn]().then(
+        () => null,
+        (e: unknown) => e,
+      );
+      // resetModules gives a fresh core too, so compare by name and code rather than class.
+      expect(error).toMatchObject({ name: 'ConfigError', code: 'CONFIG_INVALID' });
+      expect((error as Error).message).toMatch(new RegExp(`^${fn}: invalid environment: TABLE_NAME`));
+    });
+
+    it(`${fn}: imports and exports a handler when the environment is complete`, async () => {
+      stubEnv({ ...ENVS[fn] });
+      const module = await entries[fn]();
+      expect(typeof module.handler).toBe('function');
+    });
+  }
+});
