@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PoisonMessageError, runOcrJob, submitJob, type RunOcrJobOutcome } from '@receiptflow/core';
+import { makeRoutingDecision } from '@receiptflow/core/testing';
 import { PNG_BYTES, ocrDocument, pipeline } from './harness.js';
 
 const LINES = ['HARBOR LANE GROCERY', '1452 HARBOR LANE', 'OAKLAND, CA 94607', 'TEL (510) 555-0142', 'TOTAL 4.49'];
@@ -40,6 +41,18 @@ describe('runOcrJob with local adapters', () => {
     expect(p.ocr.calls).toBe(1);
     expect((await p.resultsQueue.depth()).visible).toBe(1);
     expect(await p.jobs.getRoutingDecision(s.job_id)).toEqual(routing);
+  });
+
+  it('a PROCESSING job whose results were already sent completes without OCR or a second message', async () => {
+    const p = pipeline();
+    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+    await p.jobs.transitionJob(s.job_id, 'PENDING', 'PROCESSING', { attempts: 1, results_sent_at: '2024-01-01T00:00:00.000Z' });
+    await p.jobs.createRoutingDecision(makeRoutingDecision({ job_id: s.job_id, image_id: s.image_id }));
+    const again = await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id });
+    expect(again).toMatchObject({ status: 'completed', ocr_ms: 0 });
+    expect(p.ocr.calls).toBe(0);
+    expect((await p.resultsQueue.depth()).visible).toBe(0);
+    expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'COMPLETED', results_sent_at: '2024-01-01T00:00:00.000Z' });
   });
 
   it('a re-claim of a PROCESSING job (worker crashed) counts the attempt and completes once', async () => {

@@ -188,7 +188,7 @@ class CollectionCompaction {
           this.fail(item, error);
         }
       }
-      await this.stopHeartbeat();
+      // The heartbeat keeps running through the promotion: it is part of the work the lease covers.
       if (pending.length > 0) await this.promote(pending);
     } finally {
       await this.stopHeartbeat();

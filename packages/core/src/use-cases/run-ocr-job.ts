@@ -82,6 +82,14 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
   const job = await claim(deps.jobs, existing);
   if (job.status === 'COMPLETED') return { status: 'duplicate', job_id: job.job_id };
 
+  if (job.results_sent_at !== null) {
+    // Crashed after sending the results but before COMPLETED: finish without OCR or a resend.
+    const routing = await deps.jobs.getRoutingDecision(job.job_id);
+    if (routing) {
+      await deps.jobs.transitionJob(job.job_id, 'PROCESSING', 'COMPLETED');
+      return { status: 'completed', job_id: job.job_id, routing, ocr_ms: 0 };
+    }
+  }
   const image = await loadImage(deps, job);
   const started = deps.clock.now();
   let doc: OcrDocument;
