@@ -1,0 +1,156 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoReceipts, renderReceipt, syntheticCatalog, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UsageError } from '../src/cli/args.js';
+import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
+
+// Real tesseract OCR (~1 s per receipt): this file submits four receipts in all.
+
+interface Status {
+  image_id: string;
+  stage: string;
+  job_status: string | null;
+  failure_reason: string | null;
+  receipts: { place_id: string | null; source: string | null; compacted: boolean }[];
+}
+
+const RECEIPTS = demoReceipts();
+let work: string;
+let catalogPath: string;
+const quiet = () => undefined;
+
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'receipts-serve-'));
+  catalogPath = join(work, 'catalog.json');
+  await writeFile(catalogPath, JSON.stringify(syntheticCatalog()));
+});
+afterAll(async () => {
+  await rm(work, { recursive: true, force: true });
+});
+
+function serveArgs(data: string, ...extra: string[]): string[] {
+  return ['--port', '0', '--data', join(work, data), '--places', catalogPath, '--log-format', 'json', ...extra];
+}
+
+async function api(base: string, method: string, path: string, options: { body?: Uint8Array | string; contentType?: string; token?: string } = {}) {
+  const headers: Record<string, string> = {};
+  if (options.contentType) headers['content-type'] = options.contentType;
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const res = await fetch(new URL(path, base), { method, headers, ...(options.body === undefined ? {} : { body: options.body }) });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> };
+}
+
+async function submitDirect(base: string, receipt: DemoReceipt, token?: string): Promise<string> {
+  const { png } = await renderReceipt(receipt.spec);
+  const res = await api(base, 'POST', `/upload-receipt?filename=${receipt.id}.png`, { body: png, contentType: 'image/png', ...(token ? { token } : {}) });
+  expect(res.status).toBe(201);
+  return String(res.body.image_id);
+}
+
+/** Polls GET /upload-status until the upload is compacted or failed (or 60 s pass). */
+async function waitUntilDone(base: string, imageId: string, token?: string): Promise<Status> {
+  const until = Date.now() + 60_000;
+  for (;;) {
+    const res = await api(base, 'GET', `/upload-status?image_id=${imageId}`, token ? { token } : {});
+    expect(res.status).toBe(200);
+    const status = res.body as unknown as Status;
+    if (status.stage === 'compacted' || status.job_status === 'FAILED' || Date.now() > until) return status;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('receipts serve (local adapters, real tesseract)', () => {
+  let serve: ServeHandle;
+  beforeAll(async () => {
+    serve = await startServe(serveArgs('main'), quiet);
+  });
+  afterAll(async () => {
+    await serve?.stop();
+  });
+
+  it('two receipts submitted over HTTP are resolved and compacted', { timeout: 90_000 }, async () => {
+    expect(serve.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const ids = [await submitDirect(serve.url, RECEIPTS[0]!), await submitDirect(serve.url, RECEIPTS[1]!)];
+    const statuses = await Promise.all(ids.map((id) => waitUntilDone(serve.url, id)));
+    for (const [i, status] of statuses.entries()) {
+      expect(status, JSON.stringify(status)).toMatchObject({ stage: 'compacted', job_status: 'COMPLETED' });
+      expect(status.receipts).toEqual([expect.objectContaining({ place_id: RECEIPTS[i]!.truth.place_id, compacted: true })]);
+    }
+  });
+
+  it('the presigned flow: POST JSON, PUT to upload_url, and the upload is compacted', { timeout: 90_000 }, async () => {
+    const receipt = RECEIPTS[4]!; // the same merchant as receipt 0, visited again
+    const { png } = await renderReceipt(receipt.spec);
+    const created = await api(serve.url, 'POST', '/upload-receipt', {
+      body: JSON.stringify({ filename: 'big scan.png', content_type: 'image/png' }),
+      contentType: 'application/json',
+    });
+    expect(created.status).toBe(201);
+    const uploadUrl = String(created.body.upload_url);
+    expect(uploadUrl.startsWith(`${serve.url}/uploads/`)).toBe(true);
+    const imageId = String(created.body.image_id);
+    expect((await api(serve.url, 'GET', `/upload-status?image_id=${imageId}`)).body.stage).toBe('awaiting_upload');
+
+    const wrongType = await fetch(uploadUrl, { method: 'PUT', body: png, headers: { 'content-type': 'image/jpeg' } });
+    expect(wrongType.status).toBe(403);
+    const put = await fetch(uploadUrl, { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } });
+    expect(put.status).toBe(200);
+    const status = await waitUntilDone(serve.url, imageId);
+    expect(status).toMatchObject({ stage: 'compacted', receipts: [{ place_id: receipt.truth.place_id, compacted: true }] });
+  });
+
+  it('answers unknown routes with 404 and oversized direct uploads with 413', async () => {
+    expect((await api(serve.url, 'GET', '/nope')).status).toBe(404);
+    const big = new Uint8Array(6 * 1024 * 1024);
+    const res = await api(serve.url, 'POST', '/upload-receipt', { body: big, contentType: 'image/png' });
+    expect(res.status).toBe(413);
+    expect((res.body.error as { message: string }).message).toContain('presigned');
+  });
+});
+
+describe('receipts serve: tokens', () => {
+  it('refuses to bind a non-loopback host without --token (UsageError, nothing bound)', async () => {
+    const attempt = startServe(['--host', '0.0.0.0', ...serveArgs('open')], quiet);
+    await expect(attempt).rejects.toBeInstanceOf(UsageError);
+    await expect(attempt).rejects.toThrow(/--token is required when binding 0\.0\.0\.0/);
+  });
+
+  it('enforces --token when given', { timeout: 30_000 }, async () => {
+    const serve = await startServe(serveArgs('token', '--token', 'tok-123'), quiet);
+    try {
+      const presign = { body: JSON.stringify({ filename: 'a.png', content_type: 'image/png' }), contentType: 'application/json' };
+      expect((await api(serve.url, 'POST', '/upload-receipt', presign)).status).toBe(401);
+      expect((await api(serve.url, 'POST', '/upload-receipt', { ...presign, token: 'tok-1234' })).status).toBe(401);
+      const ok = await api(serve.url, 'POST', '/upload-receipt', { ...presign, token: 'tok-123' });
+      expect(ok.status).toBe(201);
+      expect((await api(serve.url, 'GET', `/upload-status?image_id=${String(ok.body.image_id)}`)).status).toBe(401);
+      expect((await api(serve.url, 'GET', `/upload-status?image_id=${String(ok.body.image_id)}`, { token: 'tok-123' })).body.stage).toBe('awaiting_upload');
+    } finally {
+      await serve.stop();
+    }
+  });
+});
+
+describe('receipts serve: restart', () => {
+  it('a serve stopped before OCR finishes loses no job: the restarted serve completes it', { timeout: 90_000 }, async () => {
+    const first = await startServe(serveArgs('restart'), quiet);
+    let imageId: string;
+    try {
+      imageId = await submitDirect(first.url, RECEIPTS[2]!);
+      // Work is left: the stop below comes before the pipeline finished this upload.
+      expect((await api(first.url, 'GET', `/upload-status?image_id=${imageId}`)).body.stage).toBe('uploaded');
+    } finally {
+      await first.stop();
+    }
+    const second = await startServe(serveArgs('restart'), quiet);
+    try {
+      const status = await waitUntilDone(second.url, imageId);
+      expect(status).toMatchObject({ stage: 'compacted', job_status: 'COMPLETED', receipts: [{ place_id: RECEIPTS[2]!.truth.place_id }] });
+    } finally {
+      await second.stop();
+    }
+  });
+});
