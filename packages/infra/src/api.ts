@@ -3,7 +3,7 @@ import * as pulumi from '@pulumi/pulumi';
 import type { StackContext } from './context.js';
 
 /** The routes of the HTTP API, all served by the upload function. */
-export const API_ROUTES = ['POST /upload-receipt', 'GET /upload-status'] as const;
+export const API_ROUTES = ['POST /upload-receipt', 'POST /upload-complete', 'GET /upload-status'] as const;
 
 export interface Api {
   api: aws.apigatewayv2.Api;

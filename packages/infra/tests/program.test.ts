@@ -319,9 +319,9 @@ describe('compute and API', () => {
     expect(policyOf(base, 'upload-policy').some((s) => s.Resource === '*')).toBe(false);
   });
 
-  it('serves POST /upload-receipt and GET /upload-status from the upload function', () => {
+  it('serves POST /upload-receipt, POST /upload-complete and GET /upload-status from the upload function', () => {
     const routes = ofType(base.resources, 'aws:apigatewayv2/route:Route').map((r) => r.inputs.routeKey).sort();
-    expect(routes).toEqual(['GET /upload-status', 'POST /upload-receipt']);
+    expect(routes).toEqual(['GET /upload-status', 'POST /upload-complete', 'POST /upload-receipt']);
     expect(named(base, 'upload-integration').inputs).toMatchObject({ integrationType: 'AWS_PROXY', payloadFormatVersion: '2.0', integrationUri: expect.stringContaining('function:receiptflow-dev-upload') });
     expect(named(base, 'upload-invoke-from-api').inputs.sourceArn).toBe('arn:aws:execute-api:us-east-1:123456789012:http-api/*/*');
     expect(base.resources.some((r) => r.type === 'aws:apigatewayv2/domainName:DomainName')).toBe(false);

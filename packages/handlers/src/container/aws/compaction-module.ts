@@ -18,7 +18,7 @@ export function awsCompactionModule(config: CompactionConfig): ContainerModule {
       .bind(TOKENS.Deltas)
       .toDynamicValue(() => new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), { bucket: config.VECTORS_BUCKET }))
       .inSingletonScope();
-    options.bind(TOKENS.VectorIndex).toDynamicValue(() => new ChromaVectorIndex(chromaClient(config.CHROMA_URL))).inSingletonScope();
+    options.bind(TOKENS.VectorIndex).toDynamicValue(() => new ChromaVectorIndex(chromaClient(config.CHROMA_URL), { dimensions: config.EMBEDDING_DIMENSIONS })).inSingletonScope();
     options
       .bind(TOKENS.CompactionLock)
       .toDynamicValue((ctx) => new DynamoDbCompactionLock(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
