@@ -295,28 +295,12 @@ export class HnswGraph {
     }
   }
 
-  private linksOf(slot: number, layer: number): number[] {
-    const out: number[] = [];
-    if (layer === 0) {
-      const base = slot * this.M0;
-      const count = this.counts0[slot]!;
-      for (let i = 0; i < count; i++) out.push(this.links0[base + i]!);
-    } else {
-      const links = this.upper[slot]!;
-      const base = (layer - 1) * (this.M + 1);
-      const count = links[base]!;
-      for (let i = 1; i <= count; i++) out.push(links[base + i]!);
-    }
-    return out;
-  }
-
   /**
-   * Adds a back link. A full layer-0 list (2M links) swaps out its farthest link when the new
-   * one is nearer: the node's own links were chosen by the diversity heuristic when it was
-   * inserted, so this keeps most of that spread while costing no dot products at all (running
-   * the heuristic here dominated build time). Upper layers are small and keep the heuristic.
+   * Adds a back link; a full list is pruned with the same diversity heuristic. Layer 0 keeps
+   * each link's similarity, so pruning there computes only the pairwise checks.
    */
   private addLink(from: number, to: number, layer: number, score: number): void {
+    const pool: ScoredSlot[] = [{ slot: to, score }];
     if (layer === 0) {
       const base = from * this.M0;
       const count = this.counts0[from]!;
@@ -326,30 +310,25 @@ export class HnswGraph {
         this.counts0[from] = count + 1;
         return;
       }
-      let worst = 0;
-      for (let i = 1; i < count; i++) if (this.scores0[base + i]! < this.scores0[base + worst]!) worst = i;
-      if (score > this.scores0[base + worst]!) {
-        this.links0[base + worst] = to;
-        this.scores0[base + worst] = score;
+      for (let i = 0; i < count; i++) pool.push({ slot: this.links0[base + i]!, score: this.scores0[base + i]! });
+    } else {
+      const links = this.upper[from]!;
+      const base = (layer - 1) * (this.M + 1);
+      const count = links[base]!;
+      if (count < this.M) {
+        links[base + 1 + count] = to;
+        links[base] = count + 1;
+        return;
       }
-      return;
+      const vectors = this.table.vectors;
+      const dims = this.table.dimensions;
+      for (let i = 1; i <= count; i++) {
+        const slot = links[base + i]!;
+        pool.push({ slot, score: dotAt(vectors, from * dims, vectors, slot * dims, dims) });
+      }
     }
-    const links = this.upper[from]!;
-    const base = (layer - 1) * (this.M + 1);
-    const count = links[base]!;
-    if (count < this.M) {
-      links[base + 1 + count] = to;
-      links[base] = count + 1;
-      return;
-    }
-    const vectors = this.table.vectors;
-    const dims = this.table.dimensions;
-    const pool = [...this.linksOf(from, layer), to].map((slot) => ({
-      slot,
-      score: dotAt(vectors, from * dims, vectors, slot * dims, dims),
-    }));
     pool.sort((a, b) => b.score - a.score);
-    this.setLinks(from, layer, this.selectNeighbours(pool, this.M));
+    this.setLinks(from, layer, this.selectNeighbours(pool, layer === 0 ? this.M0 : this.M));
   }
 
   private randomLevel(): number {

@@ -15,7 +15,7 @@ export interface HnswVectorIndexOptions {
   M?: number;
   /** Beam width while inserting. Default 100. */
   efConstruction?: number;
-  /** Beam width while querying (at least k). Default 96. */
+  /** Beam width while querying (at least k). Default 128. */
   efSearch?: number;
   /** Filtered candidate sets at most this large are searched exactly. Default 2000. */
   exactFilterLimit?: number;
@@ -54,7 +54,7 @@ export class HnswVectorIndex extends TableVectorIndex {
   constructor(options: HnswVectorIndexOptions = {}) {
     super(options.dimensions ?? 512);
     this.params = { M: options.M ?? 16, efConstruction: options.efConstruction ?? 100, seed: options.seed ?? 42 };
-    this.efSearch = options.efSearch ?? 96;
+    this.efSearch = options.efSearch ?? 128;
     this.exactFilterLimit = options.exactFilterLimit ?? 2000;
     this.store = options.dir
       ? new VectorIndexStore(options.dir, { dimensions: this.dimensions, fsync: options.fsync ?? true })
