@@ -1,0 +1,288 @@
+/// <reference path="../../adapters-aws/src/testing/dynalite.d.ts" />
+import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DynamoDbCompactionLock,
+  DynamoDbJobStore,
+  DynamoDbPlacesCache,
+  DynamoDbSnapshotStore,
+  type DynamoDbStreamRecord,
+  type StreamAttributeValue,
+} from '@receiptflow/adapters-aws/dynamodb';
+import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
+import { createQueueWithDlq, SqsQueue } from '@receiptflow/adapters-aws/sqs';
+import {
+  createTable,
+  createTestDocumentClient,
+  createTestDynamoDbClient,
+  createTestS3Client,
+  createTestSqsClient,
+  startDynalite,
+  uniqueResourceName,
+  type RunningEmulator,
+} from '@receiptflow/adapters-aws/testing';
+import { CatalogPlacesResolver, HashingEmbedder, HnswVectorIndex, SystemClock, UuidIdGenerator } from '@receiptflow/adapters-local';
+import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import { CachingPlacesResolver, CompactionMessageSchema, runOcrJob, type Queue, type QueueMessage } from '@receiptflow/core';
+import { startFauxqs } from 'fauxqs';
+import { Container } from 'inversify';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  compactionHandlerFrom,
+  processOcrResultsHandlerFrom,
+  uploadHandlerFrom,
+} from '../src/container/handler-factories.js';
+import { TOKENS } from '../src/container/tokens.js';
+import type { SqsEvent } from '../src/handlers/sqs-event.js';
+import { ApiKeyAuth } from '../src/http/api-key-auth.js';
+import { bodyOf, collectingLogger, httpEvent, specLines, TaggedOcr } from './support/fixtures.js';
+
+// dynalite has no Streams API: the stream records are built here from the rows the handlers
+// wrote, read raw (AttributeValue maps), which is what DynamoDB Streams would carry.
+
+const KEY = 'rf_test_emulator_key';
+const REDRIVE = { maxReceiveCount: 5, visibilityTimeoutSeconds: 30, retentionSeconds: 4 * 24 * 3600 };
+
+let dynamo: RunningEmulator;
+let fauxqs: RunningEmulator;
+let ddb: DynamoDBClient;
+let doc: DynamoDBDocumentClient;
+let s3: S3Client;
+let sqs: SQSClient;
+let tableName: string;
+
+const env = {
+  clock: new SystemClock(),
+  logger: collectingLogger(),
+  ocr: new TaggedOcr(),
+  vectors: new HnswVectorIndex({ dimensions: 512 }),
+};
+let stores: {
+  jobs: DynamoDbJobStore;
+  raw: S3ImageStore;
+  artifacts: S3ImageStore;
+  deltas: S3ImageStore;
+  ocrQueue: SqsQueue;
+  resultsQueue: SqsQueue;
+  compactionQueue: SqsQueue;
+  snapshots: DynamoDbSnapshotStore;
+};
+let handlers: {
+  upload: ReturnType<typeof uploadHandlerFrom>;
+  results: ReturnType<typeof processOcrResultsHandlerFrom>;
+  compaction: ReturnType<typeof compactionHandlerFrom>;
+  /** The real stream-processor Lambda entry module, configured through its environment. */
+  stream: (event: { Records: DynamoDbStreamRecord[] }) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
+};
+
+beforeAll(async () => {
+  // fauxqs started without `host` names queues after the request's Host (http://127.0.0.1:PORT/…);
+  // with a host it answers http://sqs.<region>.127.0.0.1:PORT/…, which is no valid WHATWG URL (a
+  // host ending in a number must be IPv4), so the Lambda's config would refuse it.
+  const sqsServer = await startFauxqs({ port: 0, logger: false });
+  fauxqs = { endpoint: `http://127.0.0.1:${sqsServer.port}`, stop: () => sqsServer.stop() };
+  dynamo = await startDynalite();
+  ddb = createTestDynamoDbClient(dynamo.endpoint);
+  doc = createTestDocumentClient(ddb);
+  s3 = createTestS3Client(fauxqs.endpoint);
+  sqs = createTestSqsClient(fauxqs.endpoint);
+  tableName = uniqueResourceName('jobs');
+  await createTable(ddb, tableName);
+  const bucket = async (prefix: string) => {
+    const name = uniqueResourceName(prefix);
+    await s3.send(new CreateBucketCommand({ Bucket: name }));
+    return new S3ImageStore(s3, { bucket: name });
+  };
+  const queue = async (name: string) => new SqsQueue(sqs, { queueUrl: (await createQueueWithDlq(sqs, uniqueResourceName(name), REDRIVE)).queueUrl });
+  stores = {
+    jobs: new DynamoDbJobStore(doc, { tableName, clock: env.clock }),
+    raw: await bucket('raw'),
+    artifacts: await bucket('artifacts'),
+    deltas: await bucket('vectors'),
+    ocrQueue: await queue('ocr-queue'),
+    resultsQueue: await queue('ocr-results-queue'),
+    compactionQueue: await queue('compaction-queue'),
+    snapshots: new DynamoDbSnapshotStore(doc, { tableName }),
+  };
+
+  const container = new Container();
+  container.bind(TOKENS.Logger).toConstantValue(env.logger);
+  container.bind(TOKENS.Clock).toConstantValue(env.clock);
+  container.bind(TOKENS.Ids).toConstantValue(new UuidIdGenerator());
+  container.bind(TOKENS.JobStore).toConstantValue(stores.jobs);
+  container.bind(TOKENS.RawImages).toConstantValue(stores.raw);
+  container.bind(TOKENS.Artifacts).toConstantValue(stores.artifacts);
+  container.bind(TOKENS.Deltas).toConstantValue(stores.deltas);
+  container.bind(TOKENS.OcrQueue).toConstantValue(stores.ocrQueue);
+  container.bind(TOKENS.ResultsQueue).toConstantValue(stores.resultsQueue);
+  container.bind(TOKENS.CompactionQueue).toConstantValue(stores.compactionQueue);
+  container.bind(TOKENS.VectorIndex).toConstantValue(env.vectors);
+  container.bind(TOKENS.Embedder).toConstantValue(new HashingEmbedder({ dimensions: 512 }));
+  container
+    .bind(TOKENS.Places)
+    .toConstantValue(new CachingPlacesResolver(new CatalogPlacesResolver(syntheticCatalog()), new DynamoDbPlacesCache(doc, { tableName }), env.clock));
+  container.bind(TOKENS.CompactionLock).toConstantValue(new DynamoDbCompactionLock(doc, { tableName, clock: env.clock }));
+  container.bind(TOKENS.Snapshots).toConstantValue(stores.snapshots);
+
+  vi.stubEnv('TABLE_NAME', tableName);
+  vi.stubEnv('COMPACTION_QUEUE_URL', stores.compactionQueue.queueUrl);
+  vi.stubEnv('AWS_ENDPOINT_URL', fauxqs.endpoint);
+  vi.stubEnv('AWS_REGION', 'us-east-1');
+  vi.stubEnv('AWS_ACCESS_KEY_ID', 'x');
+  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'y');
+  vi.stubEnv('LOG_LEVEL', 'error');
+  const entry = await import('../src/lambda/stream-processor.js');
+  handlers = {
+    upload: uploadHandlerFrom(container, new ApiKeyAuth([ApiKeyAuth.hash(KEY)])),
+    results: processOcrResultsHandlerFrom(container),
+    compaction: compactionHandlerFrom(container, { leaseMs: 60_000 }),
+    stream: entry.handler as never,
+  };
+}, 60_000);
+
+afterAll(async () => {
+  vi.unstubAllEnvs();
+  for (const client of [ddb, s3, sqs]) client?.destroy();
+  await Promise.all([dynamo?.stop(), fauxqs?.stop()]);
+});
+
+type RawItem = Record<string, StreamAttributeValue>;
+
+/** Every row of the table, as AttributeValue maps keyed by `PK|SK`. */
+async function scanTable(): Promise<Map<string, RawItem>> {
+  const rows = new Map<string, RawItem>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out = await ddb.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start as never } : {}) }));
+    for (const item of out.Items ?? []) rows.set(`${item.PK?.S}|${item.SK?.S}`, item as RawItem);
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return rows;
+}
+
+async function rawRow(pk: string, sk: string): Promise<RawItem> {
+  const out = await ddb.send(new GetItemCommand({ TableName: tableName, Key: { PK: { S: pk }, SK: { S: sk } }, ConsistentRead: true }));
+  return out.Item as RawItem;
+}
+
+let sequence = 100;
+function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', images: { old?: RawItem; new?: RawItem }): DynamoDbStreamRecord & { eventID: string } {
+  const seq = String(++sequence).padStart(21, '0');
+  return {
+    eventID: `e${seq}`,
+    eventName,
+    dynamodb: { ...(images.old ? { OldImage: images.old } : {}), ...(images.new ? { NewImage: images.new } : {}), SequenceNumber: seq },
+  };
+}
+
+/** Receives until `count` messages arrived (SQS may return fewer than are there). */
+async function receiveAll(queue: Queue, count: number): Promise<QueueMessage[]> {
+  const out: QueueMessage[] = [];
+  for (let i = 0; i < 20 && out.length < count; i++) out.push(...(await queue.receive({ maxMessages: 10, waitSeconds: 1 })));
+  return out;
+}
+
+const asSqsEvent = (messages: QueueMessage[]): SqsEvent => ({
+  Records: messages.map((m) => ({ messageId: m.id, receiptHandle: m.receiptHandle, body: m.body, attributes: { ApproximateReceiveCount: String(m.receiveCount) } })),
+});
+
+async function settle(queue: Queue, messages: QueueMessage[], failures: { itemIdentifier: string }[]) {
+  const failed = new Set(failures.map((f) => f.itemIdentifier));
+  await queue.deleteBatch(messages.filter((m) => !failed.has(m.id)).map((m) => m.receiptHandle));
+}
+
+async function rawObjectCount(): Promise<number> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: stores.raw.bucket }));
+  return out.KeyCount ?? 0;
+}
+
+describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
+  it('refuses an unauthenticated upload without writing to the table, the bucket or the queue', async () => {
+    const rowsBefore = (await scanTable()).size;
+    const res = await handlers.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: env.ocr.register('anon', ['X']), bearer: 'wrong' }));
+    expect(res.statusCode).toBe(401);
+    expect((await scanTable()).size).toBe(rowsBefore);
+    expect(await rawObjectCount()).toBe(0);
+    expect(await stores.ocrQueue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('upload → OCR → results → stream → compaction: the run is COMPLETED and the vectors are in', { timeout: 60_000 }, async () => {
+    const receipt = demoReceipts()[0]!;
+    const bytes = env.ocr.register('aws-1', specLines(receipt.spec));
+
+    // 1. Upload API (direct upload).
+    const uploaded = await handlers.upload(httpEvent({ headers: { 'content-type': 'image/png' }, query: { filename: 'receipt.png' }, body: bytes, bearer: KEY }));
+    expect(uploaded.statusCode).toBe(201);
+    const { image_id, job_id, s3_key } = bodyOf<{ image_id: string; job_id: string; s3_key: string }>(uploaded);
+    expect((await stores.raw.head(s3_key))?.metadata).toMatchObject({ image_id, job_id, size_bytes: String(bytes.length) });
+
+    // 2. OCR worker step (core runOcrJob, fake engine).
+    const [ocrMessage] = await receiveAll(stores.ocrQueue, 1);
+    expect(JSON.parse(ocrMessage!.body)).toEqual({ job_id, image_id });
+    const ocr = await runOcrJob(
+      { jobs: stores.jobs, images: stores.raw, artifacts: stores.artifacts, ocr: env.ocr, resultsQueue: stores.resultsQueue, clock: env.clock },
+      ocrMessage!.body,
+    );
+    expect(ocr.status).toBe('completed');
+    await stores.ocrQueue.delete(ocrMessage!.receiptHandle);
+
+    // 3. process-OCR-results handler, then a redelivery of the same message (idempotent).
+    const resultsMessages = await receiveAll(stores.resultsQueue, 1);
+    expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
+    const rowsAfterResults = await scanTable();
+    expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
+    expect([...(await scanTable()).keys()].sort()).toEqual([...rowsAfterResults.keys()].sort());
+    await settle(stores.resultsQueue, resultsMessages, []);
+    const place = await stores.jobs.getReceiptPlace(image_id, 1);
+    expect(place).toMatchObject({ place_id: receipt.truth.place_id, source: 'places' });
+
+    // 4. Stream processor (the Lambda entry), fed an INSERT for every row written.
+    const inserts = [...rowsAfterResults.values()].map((item) => streamRecord('INSERT', { new: item }));
+    expect(await handlers.stream({ Records: inserts })).toEqual({ batchItemFailures: [] });
+
+    // 5. Compaction handler.
+    const compactionMessages = await receiveAll(stores.compactionQueue, 2);
+    const merges = compactionMessages.map((m) => CompactionMessageSchema.parse(JSON.parse(m.body)));
+    expect(merges.map((m) => `${m.kind}:${m.collection}`).sort()).toEqual(['merge:lines', 'merge:words']);
+    const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 };
+    const compacted = await handlers.compaction(asSqsEvent(compactionMessages), context);
+    expect(compacted).toEqual({ batchItemFailures: [] });
+    await settle(stores.compactionQueue, compactionMessages, compacted.batchItemFailures);
+
+    const [run] = await stores.jobs.listCompactionRuns(image_id, 1);
+    expect(run?.lines).toMatchObject({ state: 'COMPLETED', merged_count: run?.lines.vector_count });
+    expect(run?.words).toMatchObject({ state: 'COMPLETED', merged_count: run?.words.vector_count });
+    expect(await env.vectors.count('lines')).toBe(run!.lines.vector_count);
+    expect(await env.vectors.count('words')).toBe(run!.words.vector_count);
+    expect(await stores.snapshots.current('lines')).toMatchObject({ version: 1, run_ids: [run!.run_id], vector_count: run!.lines.vector_count });
+    expect(await stores.jobs.listUnfinishedCompactionRuns(new Date(Date.now() + 60_000).toISOString())).toEqual([]);
+
+    const status = await handlers.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id }, bearer: KEY }));
+    expect(bodyOf(status)).toMatchObject({ stage: 'compacted', receipts: [{ place_id: receipt.truth.place_id, compacted: true }] });
+
+    // 6. The run's own MODIFYs (PENDING → PROCESSING → COMPLETED) produce no work (lesson 16).
+    const runKey = [...rowsAfterResults.keys()].find((k) => k.includes('#COMPACTION_RUN#'))!;
+    const [pk, sk] = runKey.split('|') as [string, string];
+    const runModify = streamRecord('MODIFY', { old: rowsAfterResults.get(runKey)!, new: await rawRow(pk, sk) });
+    expect(await handlers.stream({ Records: [runModify] })).toEqual({ batchItemFailures: [] });
+    expect(await stores.compactionQueue.receive({ maxMessages: 10, waitSeconds: 1 })).toEqual([]);
+
+    // 7. A merchant correction: the place MODIFY re-labels the receipt's vectors.
+    const placeKey = `IMAGE#${image_id}|RECEIPT#00001#PLACE`;
+    const corrected = { ...place!, merchant_name: 'Corrected Merchant', place_id: 'ChIJ-corrected' };
+    await stores.jobs.putReceiptPlace(corrected);
+    const placeModify = streamRecord('MODIFY', { old: rowsAfterResults.get(placeKey)!, new: await rawRow(`IMAGE#${image_id}`, 'RECEIPT#00001#PLACE') });
+    expect(await handlers.stream({ Records: [placeModify] })).toEqual({ batchItemFailures: [] });
+    const updates = await receiveAll(stores.compactionQueue, 2);
+    expect(updates.map((m) => (JSON.parse(m.body) as { kind: string }).kind)).toEqual(['update_metadata', 'update_metadata']);
+    const relabelled = await handlers.compaction(asSqsEvent(updates), { awsRequestId: 'req-2', getRemainingTimeInMillis: () => 60_000 });
+    expect(relabelled).toEqual({ batchItemFailures: [] });
+    await settle(stores.compactionQueue, updates, relabelled.batchItemFailures);
+    const ids = await env.vectors.findIds('lines', { image_id, receipt_id: 1 });
+    expect(ids).toHaveLength(run!.lines.vector_count);
+    const [first] = await env.vectors.get('lines', ids.slice(0, 1));
+    expect(first?.metadata).toMatchObject({ merchant_name: 'Corrected Merchant', place_id: 'ChIJ-corrected' });
+  });
+});
