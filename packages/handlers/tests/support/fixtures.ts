@@ -144,7 +144,7 @@ export function specLines(spec: ReceiptSpec): string[] {
  */
 export class TaggedOcr implements OcrEngine {
   readonly name = 'tagged-fake';
-  private readonly texts = new Map<string, readonly string[]>();
+  private readonly texts = new Map<string, readonly string[] | OcrDocument>();
   calls = 0;
   constructor(private readonly fallback: readonly string[] = ['NOTHING TO SEE']) {}
 
@@ -153,11 +153,18 @@ export class TaggedOcr implements OcrEngine {
     return pngHeader(600, 800, tag);
   }
 
+  /** Like {@link register}, with the whole document given (to script odd OCR output). */
+  registerDocument(tag: string, document: OcrDocument): Uint8Array {
+    this.texts.set(tag, document);
+    return pngHeader(600, 800, tag);
+  }
+
   async recognize(image: Uint8Array): Promise<OcrDocument> {
     this.calls++;
     if (image.length < 16) throw new ValidationError('not an image');
     const tag = pngTag(image);
-    return ocrDocument((tag !== null ? this.texts.get(tag) : undefined) ?? this.fallback);
+    const scripted = (tag !== null ? this.texts.get(tag) : undefined) ?? this.fallback;
+    return Array.isArray(scripted) ? ocrDocument(scripted) : structuredClone(scripted as OcrDocument);
   }
 }
 
