@@ -1,6 +1,6 @@
 import type { Collection } from '@receiptflow/core';
 import { exactTopK, type ScoredSlot } from './exact-search.js';
-import type { RecordTable } from './record-table.js';
+import { RecordTable } from './record-table.js';
 import { ScoredHeap } from './scored-heap.js';
 import { TableVectorIndex } from './table-vector-index.js';
 
@@ -19,6 +19,20 @@ export class ExactVectorIndex extends TableVectorIndex {
 
   constructor(options: ExactVectorIndexOptions = {}) {
     super(options.dimensions ?? 512);
+  }
+
+  /** Drops tombstones once they outnumber live records, so churn does not grow memory forever. */
+  protected override afterApply(collection: Collection): void {
+    const table = this.tables.get(collection);
+    if (!table || table.deadCount <= Math.max(1000, table.liveCount)) return;
+    const fresh = new RecordTable(this.dimensions, Math.max(1024, table.liveCount));
+    const dims = this.dimensions;
+    for (let slot = 0; slot < table.size; slot++) {
+      if (table.alive[slot] !== 1) continue;
+      const unit = table.vectors.subarray(slot * dims, (slot + 1) * dims);
+      fresh.restore(table.ids[slot]!, unit, table.norms[slot]!, table.documents[slot]!, table.metadata[slot]!, true);
+    }
+    this.tables.set(collection, fresh);
   }
 
   protected search(

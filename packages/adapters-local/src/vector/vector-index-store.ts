@@ -1,6 +1,6 @@
-import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { join } from 'node:path';
-import { COLLECTIONS, ConfigError, type Collection } from '@receiptflow/core';
+import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { COLLECTIONS, ConfigError, LockBusyError, type Collection } from '@receiptflow/core';
 import type { HnswGraph, HnswGraphState } from './hnsw-graph.js';
 import { frame, readFrames } from './log-frames.js';
 import { decodeOp, encodeOp } from './op-codec.js';
@@ -9,6 +9,9 @@ import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import type { VectorIndexOp } from './table-vector-index.js';
 
 const MANIFEST = 'manifest.json';
+const OWNER = 'OWNER';
+/** Directories opened by this process: a second owner would interleave log appends. */
+const openDirs = new Set<string>();
 
 interface Manifest {
   format_version: 1;
@@ -46,6 +49,16 @@ export class VectorIndexStore {
   /** Loads snapshots, replays logs (cutting off a torn tail), and opens the logs for appending. */
   async open(handlers: StoreLoadHandlers): Promise<void> {
     await mkdir(this.dir, { recursive: true });
+    await this.claim();
+    try {
+      await this.load(handlers);
+    } catch (error) {
+      await this.release();
+      throw error;
+    }
+  }
+
+  private async load(handlers: StoreLoadHandlers): Promise<void> {
     let manifest = await this.readManifest();
     if (!manifest) {
       manifest = {
@@ -126,6 +139,33 @@ export class VectorIndexStore {
   async close(): Promise<void> {
     for (const log of this.logs.values()) await log.handle.close();
     this.logs.clear();
+    await this.release();
+  }
+
+  /**
+   * Takes ownership of the directory: an OWNER file holding our pid, created exclusively. A file
+   * left by a process that no longer runs is taken over; a live owner makes this throw.
+   */
+  private async claim(): Promise<void> {
+    const key = resolve(this.dir);
+    if (openDirs.has(key)) throw new LockBusyError(`vector index ${this.dir} is already open in this process`);
+    const path = join(this.dir, OWNER);
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(await readFile(path, 'utf8').catch(() => ''));
+      if (owner !== process.pid && isRunning(owner))
+        throw new LockBusyError(`vector index ${this.dir} is open in process ${owner}`);
+      await writeFile(path, String(process.pid));
+    }
+    openDirs.add(key);
+  }
+
+  private async release(): Promise<void> {
+    const key = resolve(this.dir);
+    if (!openDirs.delete(key)) return;
+    await unlink(join(this.dir, OWNER)).catch(() => undefined);
   }
 
   private async readManifest(): Promise<Manifest | undefined> {
@@ -172,7 +212,7 @@ export class VectorIndexStore {
 
   /** Removes files of older generations and temp files that a crashed checkpoint left behind. */
   private async removeUnreferenced(manifest: Manifest): Promise<void> {
-    const keep = new Set<string>([MANIFEST]);
+    const keep = new Set<string>([MANIFEST, OWNER]);
     for (const collection of COLLECTIONS) {
       const files = manifest.collections[collection];
       keep.add(files.log);
@@ -182,5 +222,15 @@ export class VectorIndexStore {
     for (const name of await readdir(this.dir)) {
       if (ours.test(name) && !keep.has(name)) await unlink(join(this.dir, name)).catch(() => undefined);
     }
+  }
+}
+
+function isRunning(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0); // signal 0 only checks that the process exists
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm, stat, truncate, appendFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readdir, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigError, type VectorRecord } from '@receiptflow/core';
+import { ConfigError, LockBusyError, type VectorRecord } from '@receiptflow/core';
 import { HnswVectorIndex } from '../../src/vector/hnsw-vector-index.js';
 
 const DIMS = 64;
@@ -134,6 +134,17 @@ describe('HnswVectorIndex persistence', () => {
     await first.upsert('lines', records(1, 'x'));
     await first.close();
     await expect(HnswVectorIndex.open(dir, { dimensions: DIMS * 2 })).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('lets one open index own a directory at a time, and takes over from a dead owner', async () => {
+    const first = await open();
+    await expect(open()).rejects.toBeInstanceOf(LockBusyError);
+    await first.upsert('lines', records(2, 'o'));
+    await first.close();
+    await writeFile(join(dir, 'OWNER'), '2147483646'); // a pid that is not running
+    const second = await open();
+    expect(await second.count('lines')).toBe(2);
+    await second.close();
   });
 
   it('works through the constructor too: the first call waits for loading', async () => {

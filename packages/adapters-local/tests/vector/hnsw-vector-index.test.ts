@@ -18,8 +18,13 @@ describeVectorIndexContract('HnswVectorIndex (persisted, reopened after every wr
   return { subject, cleanup: async () => (await subject.close(), rm(dir, { recursive: true, force: true })) };
 });
 
-/** Every read goes to a freshly opened index, so the contract runs against replayed state. */
+/**
+ * Every call goes to a freshly opened index, so the contract runs against replayed state. Calls
+ * are serialised: one process (one open index) owns a directory at a time.
+ */
 class ReopeningIndex {
+  private chain: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly dir: string,
     private current: HnswVectorIndex,
@@ -29,19 +34,23 @@ class ReopeningIndex {
     return new ReopeningIndex(dir, await HnswVectorIndex.open(dir, { fsync: false }));
   }
 
-  private async reopened(): Promise<HnswVectorIndex> {
-    await this.current.close();
-    this.current = await HnswVectorIndex.open(this.dir, { fsync: false });
-    return this.current;
+  private run<T>(call: (index: HnswVectorIndex) => Promise<T>): Promise<T> {
+    const next = this.chain.then(async () => {
+      await this.current.close();
+      this.current = await HnswVectorIndex.open(this.dir, { fsync: false });
+      return call(this.current);
+    });
+    this.chain = next.catch(() => undefined);
+    return next;
   }
 
-  close = () => this.current.close();
-  upsert: HnswVectorIndex['upsert'] = async (...a) => (await this.reopened()).upsert(...a);
-  delete: HnswVectorIndex['delete'] = async (...a) => (await this.reopened()).delete(...a);
-  deleteWhere: HnswVectorIndex['deleteWhere'] = async (...a) => (await this.reopened()).deleteWhere(...a);
-  updateMetadata: HnswVectorIndex['updateMetadata'] = async (...a) => (await this.reopened()).updateMetadata(...a);
-  get: HnswVectorIndex['get'] = async (...a) => (await this.reopened()).get(...a);
-  findIds: HnswVectorIndex['findIds'] = async (...a) => (await this.reopened()).findIds(...a);
-  query: HnswVectorIndex['query'] = async (...a) => (await this.reopened()).query(...a);
-  count: HnswVectorIndex['count'] = async (...a) => (await this.reopened()).count(...a);
+  close = () => this.run(async () => undefined).then(() => this.current.close());
+  upsert: HnswVectorIndex['upsert'] = (...a) => this.run((i) => i.upsert(...a));
+  delete: HnswVectorIndex['delete'] = (...a) => this.run((i) => i.delete(...a));
+  deleteWhere: HnswVectorIndex['deleteWhere'] = (...a) => this.run((i) => i.deleteWhere(...a));
+  updateMetadata: HnswVectorIndex['updateMetadata'] = (...a) => this.run((i) => i.updateMetadata(...a));
+  get: HnswVectorIndex['get'] = (...a) => this.run((i) => i.get(...a));
+  findIds: HnswVectorIndex['findIds'] = (...a) => this.run((i) => i.findIds(...a));
+  query: HnswVectorIndex['query'] = (...a) => this.run((i) => i.query(...a));
+  count: HnswVectorIndex['count'] = (...a) => this.run((i) => i.count(...a));
 }

@@ -436,6 +436,24 @@ export function describeVectorIndexContract(
       });
     });
 
+    describe('concurrency (lesson 11)', () => {
+      it('lets concurrent first writes to a fresh collection all succeed', async () => {
+        const a = many(5, 'ca');
+        const b = many(5, 'cb');
+        await Promise.all([index.upsert('words', a), index.upsert('words', b), index.upsert('words', a)]);
+        expect(await index.count('words')).toBe(10);
+      });
+
+      it('treats a repeated identical write as a success, not a conflict', async () => {
+        const records = many(10, 'same');
+        await Promise.all([index.upsert('lines', records), index.upsert('lines', records)]);
+        await index.upsert('lines', records);
+        expect(await index.count('lines')).toBe(10);
+        expect(await index.updateMetadata('lines', ['same-00001'], { x: 1 })).toBe(1);
+        expect(await index.updateMetadata('lines', ['same-00001'], { x: 1 })).toBe(1);
+      });
+    });
+
     describe('collections', () => {
       it('keeps lines and words independent, even for the same id', async () => {
         const line = record('shared-id', { kind: 'line' });
