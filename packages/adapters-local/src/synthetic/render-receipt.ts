@@ -64,6 +64,13 @@ function layout(spec: ReceiptSpec): Row[] {
   ];
 }
 
+/** The text lines a receipt prints, top to bottom, as OCR should read them back. */
+export function printedLines(spec: ReceiptSpec): string[] {
+  return layout(spec)
+    .filter((row): row is Exclude<Row, 'gap'> => row !== 'gap')
+    .map((row) => (row.right === undefined ? row.left : `${row.left} ${row.right}`));
+}
+
 function money(dollars: number): string {
   return dollars.toFixed(2);
 }

@@ -17,10 +17,8 @@ import {
   type ChangeRecord,
   type CompactDeps,
   type CompactOptions,
-  type Geometry,
   type OcrDocument,
   type OcrEngine,
-  type OcrLine,
   type PlacesResolver,
   type ProcessOcrResultsDeps,
   type RunOcrJobDeps,
@@ -48,47 +46,11 @@ export const PNG_BYTES = new Uint8Array([
   0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ]);
 
-function box(x: number, y: number, width: number, height: number): Geometry {
-  return {
-    bounding_box: { x, y, width, height },
-    top_left: { x, y: y + height },
-    top_right: { x: x + width, y: y + height },
-    bottom_left: { x, y },
-    bottom_right: { x: x + width, y },
-    angle_degrees: 0,
-    angle_radians: 0,
-  };
-}
-
 /** An axis-aligned OCR document: one line per text, top to bottom, words split on spaces. */
-export function ocrDocument(texts: readonly string[]): OcrDocument {
-  const h = 0.9 / Math.max(texts.length, 1);
-  const lines: OcrLine[] = texts.map((text, i) => {
-    const y = 0.95 - (i + 1) * h;
-    const tokens = text.split(' ').filter((t) => t.length > 0);
-    const w = 0.9 / Math.max(tokens.length, 1);
-    return {
-      text,
-      confidence: 0.97,
-      words: tokens.map((t, j) => ({ text: t, confidence: 0.97, letters: [], ...box(0.05 + j * w, y, w * 0.9, h * 0.7) })),
-      ...box(0.05, y, 0.9, h * 0.7),
-    };
-  });
-  return { engine: 'fake', image_width: 800, image_height: 1600, lines };
-}
-
+import { makeOcrDocument as ocrDocument } from '@receiptflow/core/testing';
+export { ocrDocument };
 /** The lines a synthetic receipt prints, as the renderer lays them out. */
-export function specLines(spec: ReceiptSpec): string[] {
-  return [
-    spec.merchant_name,
-    ...spec.address_lines,
-    `TEL ${spec.phone}`,
-    `DATE ${spec.date}`,
-    ...spec.items.map((item) => `${item.name} ${item.price.toFixed(2)}`),
-    `TOTAL ${spec.total.toFixed(2)}`,
-    'THANK YOU',
-  ];
-}
+export { printedLines as specLines } from '../../src/synthetic/render-receipt.js';
 
 export { demoReceipts };
 

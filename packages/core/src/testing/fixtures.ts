@@ -1,5 +1,7 @@
 import { axisAlignedGeometry } from '../domain/geometry.js';
 import type {
+  OcrDocument,
+  OcrLine,
   CollectionProgress,
   CompactionRun,
   ImageRecord,
@@ -225,4 +227,29 @@ export function makeSnapshotPointer(overrides: Partial<SnapshotPointer> = {}): S
     promoted_at: FIXTURE_TIME,
     ...overrides,
   };
+}
+
+/**
+ * An axis-aligned OCR document: one line per text, top to bottom, words split on spaces, as an
+ * engine would return a clean scan. For use-case tests that feed a fake OcrEngine.
+ */
+export function makeOcrDocument(texts: readonly string[], overrides: Partial<Omit<OcrDocument, 'lines'>> = {}): OcrDocument {
+  const lineHeight = 0.9 / Math.max(texts.length, 1);
+  const lines: OcrLine[] = texts.map((text, i) => {
+    const y = 0.95 - (i + 1) * lineHeight;
+    const tokens = text.split(' ').filter((t) => t.length > 0);
+    const w = 0.9 / Math.max(tokens.length, 1);
+    return {
+      text,
+      confidence: 0.97,
+      words: tokens.map((t, j) => ({
+        text: t,
+        confidence: 0.97,
+        letters: [],
+        ...axisAlignedGeometry({ x: 0.05 + j * w, y, width: w * 0.9, height: lineHeight * 0.7 }),
+      })),
+      ...axisAlignedGeometry({ x: 0.05, y, width: 0.9, height: lineHeight * 0.7 }),
+    };
+  });
+  return { engine: 'fake', image_width: 800, image_height: 1600, ...overrides, lines };
 }

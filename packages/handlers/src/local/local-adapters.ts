@@ -119,6 +119,9 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
     ocr: options.ocr ?? (tesseract as OcrEngine),
     async close() {
       await tesseract?.terminate();
+      // Persisted stores hold file handles (and the index a per-directory lock) until closed.
+      if (!options.vectors && vectors instanceof HnswVectorIndex) await vectors.close();
+      if (jobs instanceof FsJobStore) await jobs.close();
     },
   };
 }
