@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { costPer1000, PRICES } from '../../bench/cost-model.js';
+import { externalImports } from '../../bench/cold-start.js';
+import { judge } from '../../bench/goals.js';
+import { recallAtK } from '../../bench/recall.js';
+import { fillerMerchants, receiptLines, seededRandom } from '../../bench/receipt-lines.js';
+import { median, percentile, ratio, round } from '../../bench/stats.js';
+
+describe('stats', () => {
+  it('takes the middle value, or the mean of the two middle values', () => {
+    expect(median([5, 1, 3])).toBe(3);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(percentile([10, 20, 30, 40, 50], 0.9)).toBeCloseTo(46);
+  });
+
+  it('refuses an empty list and a p outside 0..1', () => {
+    expect(() => median([])).toThrow(RangeError);
+    expect(() => percentile([1], 1.5)).toThrow(RangeError);
+  });
+
+  it('gives NaN for a ratio over zero instead of Infinity', () => {
+    expect(ratio(3, 2)).toBe(1.5);
+    expect(ratio(3, 0)).toBeNaN();
+    expect(round(1.23456, 2)).toBe(1.23);
+  });
+});
+
+describe('recallAtK', () => {
+  it('pools hits over queries', () => {
+    const exact = [['a', 'b'], ['c', 'd']];
+    expect(recallAtK([['a', 'x'], ['d', 'c']], exact, 2)).toBe(0.75);
+  });
+
+  it('counts only the first k of each answer and duplicates once', () => {
+    expect(recallAtK([['a', 'a', 'b']], [['a', 'b', 'c']], 2)).toBe(0.5);
+  });
+
+  it('needs one exact answer per query', () => {
+    expect(() => recallAtK([['a']], [], 1)).toThrow(RangeError);
+  });
+});
+
+describe('costPer1000', () => {
+  it('prices Places calls and embedding tokens at the documented rates', () => {
+    const cost = costPer1000({ receipts: 100, placesCalls: 50, embeddingTokens: 1_000_000, lambdas: [] });
+    // 500 calls per 1,000 receipts at $32 per 1,000; 10M tokens at $0.02 per 1M.
+    expect(cost.places_usd).toBeCloseTo(16);
+    expect(cost.embeddings_usd).toBeCloseTo(0.2);
+    expect(cost.total_usd).toBeCloseTo(16.2);
+  });
+
+  it('adds Lambda GB-seconds (billed per whole ms) and requests', () => {
+    const cost = costPer1000({
+      receipts: 1,
+      placesCalls: 0,
+      embeddingTokens: 0,
+      lambdas: [{ name: 'f', memoryMb: 2048, msPerReceipt: 499.2, invocationsPerReceipt: 0.5 }],
+    });
+    expect(cost.lambda_gb_seconds).toBeCloseTo(1000 * 2 * 0.5);
+    expect(cost.lambda_usd).toBeCloseTo(1000 * PRICES.lambdaGbSecond + 500 * (PRICES.lambdaRequestsPerMillion / 1e6));
+  });
+
+  it('refuses zero receipts', () => {
+    expect(() => costPer1000({ receipts: 0, placesCalls: 0, embeddingTokens: 0, lambdas: [] })).toThrow(RangeError);
+  });
+});
+
+describe('judge', () => {
+  it('says by how much a goal was missed', () => {
+    expect(judge(1.2, { bound: 1.5, direction: 'max' })).toEqual({ met: true, miss: null });
+    expect(judge(1.65, { bound: 1.5, direction: 'max' }).miss).toBe('10% over');
+    expect(judge(4.5, { bound: 1.5, direction: 'max' }).miss).toBe('3.0x the bound');
+    expect(judge(1.36, { bound: 1.7, direction: 'min' }).miss).toBe('20% under');
+    expect(judge(Number.NaN, { bound: 1, direction: 'max' }).met).toBe(false);
+  });
+});
+
+describe('bench inputs', () => {
+  it('generates the same receipts for the same seed', () => {
+    const [merchant] = fillerMerchants(1);
+    expect(receiptLines(merchant!, seededRandom(3))).toEqual(receiptLines(merchant!, seededRandom(3)));
+    expect(receiptLines(merchant!, seededRandom(3))[0]).toBe(merchant!.name);
+  });
+
+  it('finds the runtime-provided packages a bundle imports', () => {
+    const bundle = 'import{a as b}from"@aws-sdk/client-s3";import "@smithy/types";from"./local.js";import("@chroma-core/x")';
+    expect(externalImports(bundle)).toEqual(['@aws-sdk/client-s3', '@smithy/types']);
+  });
+});
