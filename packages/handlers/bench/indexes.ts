@@ -51,25 +51,33 @@ export async function buildIndexes(smallSize: number, largeSize: number, progres
   let hnswMs = 0;
   let done = 0;
   let nextReport = 0;
+  // Chroma may fall behind the graph build by a few batches (bounded, to bound memory); waiting
+  // for it batch by batch would add up the slower side of every batch.
+  const chromaBacklog: Promise<unknown>[] = [];
   for await (const batch of fillerRecords(largeSize, { collection: 'lines' })) {
     const inSmall = batch.slice(0, Math.max(0, smallSize - done));
-    const chromaWork = chroma
-      ? Promise.all([chroma.large.upsert('lines', batch), inSmall.length > 0 ? chroma.small.upsert('lines', inSmall) : undefined])
-      : Promise.resolve();
-    // Keep the promise handled while the graph is built; it is awaited below.
-    chromaWork.catch(() => undefined);
+    if (chroma) {
+      const previous = chromaBacklog.at(-1) ?? Promise.resolve();
+      const work = previous.then(() =>
+        Promise.all([chroma.large.upsert('lines', batch), inSmall.length > 0 ? chroma.small.upsert('lines', inSmall) : undefined]),
+      );
+      // Handled here so a failure does not go unobserved while the graph is built; awaited below.
+      work.catch(() => undefined);
+      chromaBacklog.push(work);
+      if (chromaBacklog.length > 3) await chromaBacklog.shift();
+    }
     const t = performance.now();
     await local.large.upsert('lines', batch);
     hnswMs += performance.now() - t;
     if (inSmall.length > 0) await local.small.upsert('lines', inSmall);
     await exactLarge.upsert('lines', batch);
-    await chromaWork;
     done += batch.length;
     if (done >= nextReport) {
       progress(`indexes: ${done}/${largeSize} vectors, ${((performance.now() - started) / 1000).toFixed(0)} s`);
       nextReport += Math.max(10_000, largeSize / 10);
     }
   }
+  await Promise.all(chromaBacklog);
   const counts: [string, VectorIndex, number][] = [
     ['local small', local.small, Math.min(smallSize, largeSize)],
     ['local large', local.large, largeSize],

@@ -46,7 +46,7 @@ interface Plan {
 
 const PLANS: Record<'quick' | 'full', Plan> = {
   quick: { mode: 'quick', smallSize: 2_000, largeSize: 20_000, hotPathReceipts: 6, hotPathRounds: 3, knnQueries: 100, coldStartRuns: 5, passImages: Number.MAX_SAFE_INTEGER, overheadImages: 12, scalingImages: 8, scalingPairs: 2 },
-  full: { mode: 'full', smallSize: 2_000, largeSize: 200_000, hotPathReceipts: 10, hotPathRounds: 5, knnQueries: 200, coldStartRuns: 15, passImages: Number.MAX_SAFE_INTEGER, overheadImages: Number.MAX_SAFE_INTEGER, scalingImages: 16, scalingPairs: 3 },
+  full: { mode: 'full', smallSize: 2_000, largeSize: 200_000, hotPathReceipts: 10, hotPathRounds: 3, knnQueries: 200, coldStartRuns: 10, passImages: Number.MAX_SAFE_INTEGER, overheadImages: Number.MAX_SAFE_INTEGER, scalingImages: 16, scalingPairs: 2 },
 };
 
 export const GOALS = {
