@@ -28,11 +28,18 @@ export function phonesMatch(a: string | null | undefined, b: string | null | und
   return x.slice(-n) === y.slice(-n);
 }
 
-/** Upper-case alphanumeric tokens; apostrophes vanish ("JOE'S" → "JOES"). */
+/** Dotted initials such as "D.I.Y." or "P. T." (two or more single letters, each with a dot). */
+const DOTTED_INITIALS = /\b(?:[A-Z]\.\s?){2,}/gi;
+
+/**
+ * Upper-case alphanumeric tokens; apostrophes vanish ("JOE'S" → "JOES") and dotted initials
+ * join ("D.I.Y." → "DIY"), so an abbreviated name is one distinctive token, not three letters.
+ */
 export function tokenize(text: string): string[] {
   return text
     .toUpperCase()
     .replace(/['’`]/g, '')
+    .replace(DOTTED_INITIALS, (m) => `${m.replace(/[.\s]/g, '')} `)
     .split(/[^A-Z0-9]+/)
     .filter((t) => t.length > 0);
 }
@@ -126,10 +133,35 @@ export function editDistance(a: string, b: string, cap = 2): number {
   return prev[b.length] ?? cap + 1;
 }
 
-/** Same token, or one OCR slip apart for tokens of five or more letters. */
+/**
+ * Characters OCR confuses on printed receipts, folded to one representative each: 0/O/D/Q, 1/I/L,
+ * 5/S, 8/B, 2/Z, 6/G. Only for comparisons: a folded token is never shown.
+ */
+const OCR_CONFUSABLE: Readonly<Record<string, string>> = {
+  '0': 'O', D: 'O', Q: 'O', '1': 'I', L: 'I', '|': 'I', '5': 'S', '8': 'B', '2': 'Z', '6': 'G',
+};
+
+/** A token with OCR-confusable characters folded (see {@link OCR_CONFUSABLE}). */
+export function foldOcr(token: string): string {
+  let out = '';
+  for (const c of token.toUpperCase()) out += OCR_CONFUSABLE[c] ?? c;
+  return out;
+}
+
+/**
+ * Same token once OCR-confusable characters are folded, or a few slips apart: one for tokens of
+ * five or more characters, two for tokens of eight or more (long words survive two misreads and
+ * still say which word they were; short ones do not).
+ */
 export function tokensAgree(a: string, b: string): boolean {
   if (a === b) return true;
-  return Math.min(a.length, b.length) >= 5 && editDistance(a, b, 1) <= 1;
+  const x = foldOcr(a);
+  const y = foldOcr(b);
+  if (x === y) return Math.min(a.length, b.length) >= 3;
+  const shorter = Math.min(x.length, y.length);
+  if (shorter < 5) return false;
+  const allowed = shorter >= 8 ? 2 : 1;
+  return editDistance(x, y, allowed) <= allowed;
 }
 
 /** The Places-cache spelling of a text query: upper-case tokens joined by single spaces. */

@@ -33,7 +33,9 @@ const TIME = /\b\d{1,2}:\d{2}(?::\d{2})?\b/;
 const AMOUNT = /\d+[.,]\d{2}\b/;
 const TOTAL_WORDS = /\b(?:TOTAL|SUBTOTAL|SUB-TOTAL|AMOUNT|CHANGE|CASH|TENDER|ROUNDING|BALANCE|QTY|DISCOUNT|VISA|MASTERCARD|DEBIT|CREDIT)\b/i;
 const STREET_WORDS =
-  /\b(?:JALAN|JLN|JL|LORONG|LRG|TAMAN|TMN|PERSIARAN|LEBUH|LEBUHRAYA|BANDAR|KAMPUNG|KG|BATU|KM|LOT|NO\.?|BLOCK|BLK|LEVEL|FLOOR|SUITE|STE|UNIT|ST|STREET|AVE|AVENUE|ROAD|RD|BLVD|BOULEVARD|DRIVE|DR|LANE|LN|WAY|HWY|HIGHWAY|ROUTE|PLAZA|SQUARE|SQ|COURT|CT|PLACE|PL|PARKWAY|PKWY|CIRCLE|TERRACE|CRESCENT|MALL|CENTRE|CENTER|INDUSTRIAL|PERINDUSTRIAN|SEKSYEN|SECTION)\b/i;
+  /\b(?:JALAN|JLN|JL|LORONG|LRG|TAMAN|TMN|PERSIARAN|LEBUH|LEBUHRAYA|BANDAR|KAMPUNG|KG|BATU|KM|LOT|BLOCK|BLK|LEVEL|FLOOR|SUITE|STE|UNIT|ST|STREET|AVE|AVENUE|ROAD|RD|BLVD|BOULEVARD|DRIVE|DR|LANE|LN|WAY|HWY|HIGHWAY|ROUTE|PLAZA|SQUARE|SQ|COURT|CT|PLACE|PL|PARKWAY|PKWY|CIRCLE|TERRACE|CRESCENT|MALL|CENTRE|CENTER|INDUSTRIAL|PERINDUSTRIAN|SEKSYEN|SECTION)\b/i;
+/** "NO. 12", "NO 7": a house number; "No : DPC11" (an invoice number) is not. */
+const HOUSE_NUMBER = /\bNO\.?\s?\d/i;
 const MALAY_STREET_WORDS = /\b(?:JALAN|JLN|LORONG|LRG|TAMAN|TMN|PERSIARAN|LEBUH|LEBUHRAYA|KAMPUNG)\b/i;
 const REGION_WORDS =
   /\b(?:KUALA\s+LUMPUR|SELANGOR|JOHOR|PERAK|PENANG|PULAU\s+PINANG|KEDAH|MELAKA|MALACCA|PAHANG|SABAH|SARAWAK|NEGERI\s+SEMBILAN|KELANTAN|TERENGGANU|PERLIS|PUTRAJAYA|LABUAN|PETALING\s+JAYA|SHAH\s+ALAM|SUBANG|PUCHONG|KLANG|CHERAS|AMPANG|KAJANG|SERI\s+KEMBANGAN|SETAPAK|W\.?\s*P\.?|MALAYSIA|USA)\b/i;
@@ -47,22 +49,52 @@ const COMPANY_HINT =
 /** A company registration number printed under the name, e.g. "(81109-A)". */
 const REGISTRATION = /^\W*(?:CO\.?\s*(?:REG\.?\s*)?NO\.?\s*:?)?\s*\(?\d{3,}[- ]?[A-Z]?\)?\W*$/i;
 
-/** Phone numbers (normalised digits) on one line, or none. */
-export function phonesInLine(line: string): string[] {
+/** Most digits an unlabelled number may have: 11 covers Malaysian mobiles and US numbers. */
+const MAX_UNLABELLED_PHONE_DIGITS = 11;
+/** A company registration number's check letter right after the digits: "001451637-M". */
+const REGISTRATION_SUFFIX = /^\s?-\s?[A-Z]\b/i;
+/** A price inside a digit run ("5 1.32 000 6.60"): item lines, not phones. */
+const PRICE_INSIDE = /\d\.\d{2}(?!\d)/;
+const LABEL_ANYWHERE = /\b(?:TEL|TELEPHONE|PHONE|PH|HP|MOBILE|MOB|CALL|T|FAX)\b/gi;
+
+/** One phone number found on a line, with how it ranks: 0 labelled TEL/PHONE, 1 unlabelled, 2 FAX. */
+export interface PhoneHit {
+  digits: string;
+  rank: number;
+}
+
+/**
+ * Phone numbers on one line with their rank. Each number takes the label printed closest before
+ * it, so "TEL: 03-1111 2222 FAX: 03-1111 3333" ranks the first as a phone and the second as a fax.
+ * Unlabelled runs must look like a phone: 9–11 digits with separators, no price inside, not a
+ * registration number ("(001451637-M)").
+ */
+export function phoneHitsInLine(line: string): PhoneHit[] {
   if (NOT_PHONE_LINE.test(line) && !PHONE_LABEL.test(line)) return [];
-  const labelled = PHONE_LABEL.test(line) || FAX.test(line);
-  const found: string[] = [];
+  const labels = [...line.matchAll(LABEL_ANYWHERE)].map((m) => ({ at: m.index ?? 0, fax: /FAX/i.test(m[0]) }));
+  const found: PhoneHit[] = [];
   for (const match of line.matchAll(PHONE_RUN)) {
     const text = match[0];
+    const start = match.index ?? 0;
     const digits = text.replace(/\D/g, '');
     // An amount like "1,234.50" or "12.50" is not a phone; neither is a bare serial number.
     if (/^\d+[.,]\d{2}$/.test(text.trim())) continue;
-    const minDigits = labelled ? MIN_PHONE_DIGITS : 9;
-    if (digits.length < minDigits || digits.length > 15) continue;
-    if (!labelled && !/[\s().+-]/.test(text)) continue;
-    found.push(normalizePhone(text));
+    const label = labels.filter((l) => l.at < start).pop();
+    const labelled = label !== undefined;
+    if (digits.length < (labelled ? MIN_PHONE_DIGITS : 9) || digits.length > 15) continue;
+    if (!labelled) {
+      if (!/[\s().+-]/.test(text) || PRICE_INSIDE.test(text)) continue;
+      if (REGISTRATION_SUFFIX.test(line.slice(start + text.length))) continue;
+      if (normalizePhone(text).length > MAX_UNLABELLED_PHONE_DIGITS) continue;
+    }
+    found.push({ digits: normalizePhone(text), rank: label ? (label.fax ? 2 : 0) : 1 });
   }
   return found;
+}
+
+/** Phone numbers (normalised digits) on one line, or none. */
+export function phonesInLine(line: string): string[] {
+  return phoneHitsInLine(line).map((h) => h.digits);
 }
 
 export function isAddressLike(line: string): boolean {
@@ -74,9 +106,17 @@ export function isAddressLike(line: string): boolean {
     US_STATE_ZIP.test(line) ||
     REGION_WORDS.test(line) ||
     MALAY_STREET_WORDS.test(line) ||
-    (STREET_WORDS.test(line) && /\d/.test(line)) ||
+    ((STREET_WORDS.test(line) || HOUSE_NUMBER.test(line)) && /\d/.test(line)) ||
     (POSTCODE.test(line) && /,/.test(line))
   );
+}
+
+const BRANCH_LINE = /^\W*\d{1,5}\s*[-,]?\s*[A-Za-z]{3,}/;
+
+function isBranchLine(line: string): boolean {
+  const t = line.trim();
+  if (t.length > 40 || !BRANCH_LINE.test(t)) return false;
+  return !(NOT_ADDRESS.test(t) || DATE.test(t) || TIME.test(t) || TOTAL_WORDS.test(t) || AMOUNT.test(t) || GENERIC_HEADER.test(t));
 }
 
 function letterRatio(line: string): number {
@@ -110,8 +150,7 @@ export function extractMerchantSignals(lines: readonly string[]): MerchantSignal
   const phoneLines = new Set<number>();
   lines.forEach((line, index) => {
     if (!inZone(index)) return;
-    for (const digits of phonesInLine(line)) {
-      const rank = FAX.test(line) ? 2 : PHONE_LABEL.test(line) ? 0 : 1;
+    for (const { digits, rank } of phoneHitsInLine(line)) {
       if (!phoneHits.some((h) => h.digits === digits)) phoneHits.push({ digits, index, rank });
       phoneLines.add(index);
     }
@@ -128,6 +167,11 @@ export function extractMerchantSignals(lines: readonly string[]): MerchantSignal
     if (address.has(i) || phoneLines.has(i) || !address.has(i - 1) || !address.has(i + 1)) continue;
     if (line.trim().length <= 40 && letterRatio(line) > 0.6 && !NOT_ADDRESS.test(line)) address.add(i);
   }
+  // A branch or outlet line right under the address block ("1214-TMN MELATI", "88 MAIN HALL"):
+  // a leading number and a word, nothing that is a phone, a tax id, a date or an amount.
+  const lastHeaderAddress = Math.max(-1, ...[...address].filter((i) => i < HEADER_LINES));
+  const next = lastHeaderAddress >= 0 ? lastHeaderAddress + 1 : -1;
+  if (next > 0 && next < n && !phoneLines.has(next) && isBranchLine(lines[next] ?? '')) address.add(next);
   const addressLineIndexes = [...address].sort((a, b) => a - b);
 
   const names: { index: number; score: number }[] = [];
@@ -159,6 +203,12 @@ export function extractMerchantSignals(lines: readonly string[]): MerchantSignal
     nameLineIndexes: topNames.map((c) => c.index),
     postcodes: [...postcodes],
   };
+}
+
+/** The header and footer lines, where a merchant prints its name, address and phone. */
+export function merchantZoneLines(lines: readonly string[]): string[] {
+  const n = lines.length;
+  return lines.filter((_, i) => i < HEADER_LINES || i >= n - FOOTER_LINES);
 }
 
 /** The best phone of the receipt (digits), or null. */

@@ -1,6 +1,6 @@
 import type { PlaceCandidate } from '../domain/index.js';
-import { addressTokens, dice, nameTokens, phonesMatch, tokenize, tokensAgree, trigrams } from './normalize.js';
-import type { MerchantSignals } from './signals.js';
+import { addressTokens, dice, editDistance, nameTokens, phonesMatch, tokenize, tokensAgree, trigrams } from './normalize.js';
+import { merchantZoneLines, type MerchantSignals } from './signals.js';
 
 /** Address token overlap (numbers weigh double) at or above this is an address match. */
 export const ADDRESS_MATCH_THRESHOLD = 0.5;
@@ -38,38 +38,99 @@ export interface CandidateAssessment {
   reason: string;
 }
 
+const numberWeight = (t: string) => (/\d/.test(t) ? 2 : 1);
+const weightOf = (tokens: Iterable<string>) => [...tokens].reduce((sum, t) => sum + numberWeight(t), 0);
+
+/**
+ * One address token found among the receipt's: exactly, or (words only) within an OCR slip.
+ * Numbers must match exactly here; near-miss numbers are judged by {@link numbersConflict}.
+ */
+function hasAddressToken(ours: ReadonlySet<string>, token: string): boolean {
+  return ours.has(token) || (!/\d/.test(token) && [...ours].some((o) => !/\d/.test(o) && tokensAgree(o, token)));
+}
+
 /**
  * Address agreement: weighted overlap of the two token sets (numbers weigh 2, they are the
  * distinctive part), relative to the smaller side. Receipts often print a partial address.
  */
-export function addressSimilarity(receiptAddress: readonly string[], candidateAddress: string | null): { score: number; conflict: boolean } {
-  if (!candidateAddress || receiptAddress.length === 0) return { score: 0, conflict: false };
+export function addressSimilarity(
+  receiptAddress: readonly string[],
+  candidateAddress: string | null,
+): { score: number; conflict: boolean; nearConflict: boolean } {
+  const nothing = { score: 0, conflict: false, nearConflict: false };
+  if (!candidateAddress || receiptAddress.length === 0) return nothing;
   const ours = new Set(addressTokens(receiptAddress.join(' ')));
   const theirs = new Set(addressTokens(candidateAddress));
-  if (ours.size === 0 || theirs.size === 0) return { score: 0, conflict: false };
-  const weight = (t: string) => (/\d/.test(t) ? 2 : 1);
-  const total = (s: Set<string>) => [...s].reduce((sum, t) => sum + weight(t), 0);
+  if (ours.size === 0 || theirs.size === 0) return nothing;
   let shared = 0;
   let sharedCount = 0;
   for (const t of theirs) {
-    if (ours.has(t) || (!/\d/.test(t) && [...ours].some((o) => tokensAgree(o, t)))) {
-      shared += weight(t);
+    if (hasAddressToken(ours, t)) {
+      shared += numberWeight(t);
       sharedCount++;
     }
   }
-  const score = sharedCount >= 2 ? shared / Math.min(total(ours), total(theirs)) : 0;
-  return { score: Math.min(1, score), conflict: numbersConflict(ours, theirs) };
+  const score = sharedCount >= 2 ? shared / Math.min(weightOf(ours), weightOf(theirs)) : 0;
+  const conflict = numbersConflict(ours, theirs);
+  // A near miss still rules the address out on its own; only a phone may overrule it.
+  return { score: Math.min(1, score), conflict: conflict !== 'none', nearConflict: conflict === 'near' };
+}
+
+/** Fewer shared tokens than this never make a coverage match (a town and a state agree often). */
+const MIN_COVERAGE_TOKENS = 3;
+
+/**
+ * How much of the candidate's address (weighted as in {@link addressSimilarity}) is printed
+ * anywhere in the given receipt lines (its header and footer). Catches addresses whose lines the
+ * signal extractor did not recognise ("109, SS21/1A" has no street word). Needs at least
+ * {@link MIN_COVERAGE_TOKENS} shared tokens, one of them a number, else 0.
+ */
+export function addressCoverage(receiptLines: readonly string[], candidateAddress: string | null): number {
+  return addressCoverageDetail(receiptLines, candidateAddress).score;
+}
+
+/** {@link addressCoverage} with the weight of the shared tokens (how specific the match is). */
+function addressCoverageDetail(receiptLines: readonly string[], candidateAddress: string | null): { score: number; sharedWeight: number } {
+  if (!candidateAddress || receiptLines.length === 0) return { score: 0, sharedWeight: 0 };
+  const ours = new Set(addressTokens(receiptLines.join(' ')));
+  const theirs = new Set(addressTokens(candidateAddress));
+  if (theirs.size === 0) return { score: 0, sharedWeight: 0 };
+  let shared = 0;
+  let sharedCount = 0;
+  let sharedNumber = false;
+  for (const t of theirs) {
+    if (!hasAddressToken(ours, t)) continue;
+    shared += numberWeight(t);
+    sharedCount++;
+    if (/\d/.test(t)) sharedNumber = true;
+  }
+  const score = sharedCount >= MIN_COVERAGE_TOKENS && sharedNumber ? shared / weightOf(theirs) : 0;
+  return { score, sharedWeight: score > 0 ? shared : 0 };
+}
+
+/** Two numbers that differ by one substituted character: an OCR misread as likely as another place. */
+function nearNumber(a: string, b: string): boolean {
+  return a.length === b.length && editDistance(a, b, 1) <= 1;
 }
 
 /**
  * Another branch of a chain shares city, state and street words, but not the postcode or the
- * street number. Disagreeing on either, with both sides printing one, rules the address out.
+ * street number. 'hard' when both sides print one and none agree or nearly agree; 'near' when they
+ * disagree only by one misread character each (e.g. 45400 for 45600), which other evidence such
+ * as a phone may overrule; 'none' otherwise.
  */
-function numbersConflict(ours: Set<string>, theirs: Set<string>): boolean {
-  const postcode = (s: Set<string>) => [...s].filter((t) => /^\d{5}$/.test(t));
-  const street = (s: Set<string>) => [...s].filter((t) => /^\d{1,4}[A-Z]?$/.test(t));
-  const disagree = (a: string[], b: string[]) => a.length > 0 && b.length > 0 && !a.some((x) => b.includes(x));
-  return disagree(postcode(ours), postcode(theirs)) || disagree(street(ours), street(theirs));
+export function numbersConflict(ours: ReadonlySet<string>, theirs: ReadonlySet<string>): 'none' | 'near' | 'hard' {
+  const postcode = (s: ReadonlySet<string>) => [...s].filter((t) => /^\d{5}$/.test(t));
+  const street = (s: ReadonlySet<string>) => [...s].filter((t) => /^\d{1,4}[A-Z]?$/.test(t));
+  let result: 'none' | 'near' | 'hard' = 'none';
+  for (const pick of [postcode, street]) {
+    const a = pick(ours);
+    const b = pick(theirs);
+    if (a.length === 0 || b.length === 0 || a.some((x) => b.includes(x))) continue;
+    if (!a.some((x) => b.some((y) => nearNumber(x, y)))) return 'hard';
+    result = 'near';
+  }
+  return result;
 }
 
 /** Best similarity of the candidate's name to any name candidate of the receipt (0..1). */
@@ -95,12 +156,23 @@ export function nameSharesToken(candidateName: string, lines: readonly string[])
   return theirs.some((t) => ours.has(t) || [...ours].some((o) => tokensAgree(o, t)));
 }
 
+/** The candidate's name printed verbatim (case and spacing aside): breaks ties between near-duplicates. */
+function nameVerbatim(candidateName: string, lines: readonly string[]): boolean {
+  const squash = (t: string) => t.toUpperCase().replace(/\s+/g, '');
+  const name = squash(candidateName);
+  return name.length > 0 && lines.some((l) => squash(l).includes(name));
+}
+
 /**
  * Decides whether a Places candidate is this receipt's merchant. Accepted when:
  * 1. phone and address agree (0.97);
  * 2. phone agrees and the name shares a distinctive token with the receipt (0.93);
- * 3. address agrees (overlap ≥ {@link ADDRESS_MATCH_THRESHOLD}) and the name shares a token (0.85);
- * 4. the name is very similar (≥ {@link NAME_HIGH_THRESHOLD}) and the address partly agrees
+ * 3. phone agrees and the address agrees but for one misread postcode or street-number
+ *    character (0.9): the phone vouches for the place, the near miss is OCR;
+ * 4. address agrees (overlap ≥ {@link ADDRESS_MATCH_THRESHOLD}, from the address lines or as
+ *    coverage of the candidate's address by the receipt's header and footer) and the name shares
+ *    a token (0.85);
+ * 5. the name is very similar (≥ {@link NAME_HIGH_THRESHOLD}) and the address partly agrees
  *    (≥ {@link ADDRESS_PARTIAL_THRESHOLD}) (0.8).
  * A postcode or street number that disagrees rules the address out (chain branches). A name
  * alone, however similar, is never enough; neither is a phone whose name shares nothing.
@@ -108,9 +180,15 @@ export function nameSharesToken(candidateName: string, lines: readonly string[])
 export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvidence): CandidateAssessment {
   const { signals, lines } = receipt;
   const phoneMatch = signals.phones.some((p) => phonesMatch(p, candidate.phone));
-  const { score: addressScore, conflict: addressConflict } = addressSimilarity(signals.addressLines, candidate.formatted_address);
+  const byLines = addressSimilarity(signals.addressLines, candidate.formatted_address);
+  const zone = merchantZoneLines(lines);
+  const { score: coverage, sharedWeight } = addressCoverageDetail(zone, candidate.formatted_address);
+  const zonePostcodeConflict = postcodesConflict(zone, candidate.formatted_address);
+  const addressConflict = byLines.conflict || zonePostcodeConflict;
+  const addressScore = Math.max(byLines.score, coverage);
   const addressOk = !addressConflict && addressScore >= ADDRESS_MATCH_THRESHOLD;
   const addressPartial = !addressConflict && addressScore >= ADDRESS_PARTIAL_THRESHOLD;
+  const addressNearlyOk = byLines.nearConflict && !zonePostcodeConflict && byLines.score >= ADDRESS_MATCH_THRESHOLD;
   const nameScore = nameSimilarity(candidate.name, signals.nameCandidates);
   const nameShared = nameSharesToken(candidate.name, lines);
 
@@ -122,6 +200,9 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   } else if (phoneMatch && nameShared) {
     confidence = 0.93;
     reason = 'phone agrees and the name appears on the receipt';
+  } else if (phoneMatch && addressNearlyOk) {
+    confidence = 0.9;
+    reason = 'phone agrees and the address agrees but for one misread number';
   } else if (addressOk && nameShared) {
     confidence = 0.85;
     reason = 'address agrees and the name appears on the receipt';
@@ -137,13 +218,17 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   }
   const evidence: string[] = [];
   if (phoneMatch) evidence.push('phone');
-  if (addressOk || (confidence === 0.8 && addressPartial)) evidence.push('address');
+  if (addressOk || confidence === 0.9 || (confidence === 0.8 && addressPartial)) evidence.push('address');
   if (nameShared || nameScore >= NAME_HIGH_THRESHOLD) evidence.push('name');
+  // Tie-breakers between near-duplicates (a chain's HQ address and the same address plus a branch
+  // line): the name printed verbatim, then the address that explains more of the receipt.
+  const verbatim = nameVerbatim(candidate.name, lines) ? 0.05 : 0;
+  const specificity = addressConflict ? 0 : 0.01 * sharedWeight;
   return {
     candidate,
     accepted: confidence > 0,
     confidence,
-    rank: (addressConflict ? 0 : addressScore) * 2 + (phoneMatch ? 1.5 : 0) + nameScore,
+    rank: (addressConflict ? 0 : addressScore) * 2 + (phoneMatch ? 1.5 : 0) + nameScore + verbatim + specificity,
     evidence: confidence > 0 ? evidence : [],
     phoneMatch,
     addressScore,
@@ -152,6 +237,21 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
     nameShared,
     reason,
   };
+}
+
+/**
+ * Postcodes printed in the lines as postcodes are printed: five digits before a place name
+ * ("47100 PUCHONG") or after a state code ("CA 94607"); bare five-digit numbers are often item
+ * codes or bill numbers.
+ */
+const PRINTED_POSTCODE = /(?:\b(\d{5})\s*,?\s+[A-Za-z]{3,})|(?:\b[A-Z]{2}\s+(\d{5})\b)/g;
+
+/** Postcodes printed in the receipt's lines, none of which is (or nearly is) the candidate's. */
+function postcodesConflict(lines: readonly string[], candidateAddress: string | null): boolean {
+  if (!candidateAddress) return false;
+  const printed = new Set(lines.flatMap((l) => [...l.matchAll(PRINTED_POSTCODE)].map((m) => m[1] ?? m[2] ?? '')).filter((p) => p !== ''));
+  const theirs = new Set(addressTokens(candidateAddress).filter((t) => /^\d{5}$/.test(t)));
+  return numbersConflict(printed, theirs) === 'hard';
 }
 
 /** The accepted candidate that fits best (the branch whose address matches, for chains), or null. */
