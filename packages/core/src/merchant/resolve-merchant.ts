@@ -3,7 +3,14 @@ import type { Clock, Embedder, PlacesResolver, VectorIndex } from '../ports/inde
 import { lineEmbeddingText } from './embedding-text.js';
 import { phonesMatch } from './normalize.js';
 import { extractMerchantSignals, type MerchantSignals } from './signals.js';
-import { assessCandidate, pickCandidate, type CandidateAssessment, type ReceiptEvidence } from './validate-candidate.js';
+import {
+  addressNumbersAgree,
+  assessCandidate,
+  nameLineMatches,
+  pickCandidate,
+  type CandidateAssessment,
+  type ReceiptEvidence,
+} from './validate-candidate.js';
 
 export interface ResolveMerchantDeps {
   vectors: VectorIndex;
@@ -201,6 +208,12 @@ async function fromMemory(
   const a = best.assessment;
   const phoneConflict = receipt.signals.phones.length > 0 && best.candidate.phone !== null && !a.phoneMatch;
   if (!a.nameShared || a.addressConflict || phoneConflict) return null;
+  // Without a phone, memory only answers for the exact place: the whole name printed and every
+  // address number agreeing. Near-duplicates ("ACME (M) SDN BHD" vs "ACME SDN BHD") and branches
+  // sharing a head-office address are left to Places, which sees all of them.
+  if (!nameLineMatches(best.candidate.name, receipt.signals.nameCandidates) || !addressNumbersAgree(receipt, best.candidate.formatted_address)) {
+    return null;
+  }
   const confidence = Math.min(0.95, 0.6 + 0.35 * best.mean);
   return {
     assessment: { ...a, accepted: true, confidence, evidence: [...new Set(['name', ...a.evidence])] },

@@ -254,6 +254,40 @@ function postcodesConflict(lines: readonly string[], candidateAddress: string | 
   return numbersConflict(printed, theirs) === 'hard';
 }
 
+/** A company registration number in brackets after a name: "(519537-X)", "{169603-A)". */
+const REGISTRATION_IN_NAME = /[({[]\s*\d[\d\s-]*[A-Z]?\s*[)}\]]/gi;
+
+/**
+ * True when one of the receipt's name lines is the candidate's whole name: every token of each
+ * (single letters too, so "(M)" counts) agrees with one of the other's, allowing OCR slips;
+ * a bracketed registration number is ignored. Separates "ACME (M) SDN BHD" from "ACME SDN BHD".
+ */
+export function nameLineMatches(candidateName: string, receiptNames: readonly string[]): boolean {
+  const theirs = tokenize(candidateName);
+  if (theirs.length === 0) return false;
+  return receiptNames.some((line) => {
+    const ours = tokenize(line.replace(REGISTRATION_IN_NAME, ' '));
+    const covered = (a: string[], b: string[]) => a.every((t) => b.some((o) => tokensAgree(o, t)));
+    return ours.length > 0 && covered(theirs, ours) && covered(ours, theirs);
+  });
+}
+
+/**
+ * Every number of the candidate's address is printed in the receipt's header or footer, and
+ * every number of the receipt's address lines is in the candidate's address (a misread digit
+ * aside). Stricter than {@link numbersConflict}: a chain's branches often share a head-office
+ * address and differ only in a branch number.
+ */
+export function addressNumbersAgree(receipt: ReceiptEvidence, candidateAddress: string | null): boolean {
+  if (!candidateAddress) return false;
+  const numbers = (text: string) => addressTokens(text).filter((t) => /\d/.test(t));
+  const theirs = numbers(candidateAddress);
+  const zone = numbers(merchantZoneLines(receipt.lines).join(' '));
+  const ours = numbers(receipt.signals.addressLines.join(' '));
+  const near = (a: string, b: string) => a === b || nearNumber(a, b);
+  return theirs.every((t) => zone.some((z) => near(z, t))) && ours.every((o) => theirs.some((t) => near(o, t)));
+}
+
 /** The accepted candidate that fits best (the branch whose address matches, for chains), or null. */
 export function pickCandidate(candidates: readonly PlaceCandidate[], receipt: ReceiptEvidence): CandidateAssessment | null {
   const accepted = candidates.map((c) => assessCandidate(c, receipt)).filter((a) => a.accepted);
