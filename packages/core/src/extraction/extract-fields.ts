@@ -14,6 +14,10 @@ const DATE_PATTERNS: RegExp[] = [
 
 const AMOUNT = /(?:RM|\$|USD|MYR)?\s*(\d{1,3}(?:,\d{3})*\.\d{2}|\d+\.\d{2})\b/gi;
 const TOTAL_KEYWORD = /\b(?:GRAND\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT|DUE|SALES|RM|\(RM\))?|AMOUNT\s*DUE|NETT?\s*(?:TOTAL|AMOUNT)|ROUNDED\s*TOTAL|TOTAL\s*INCL)/i;
+/** "Total Sales (Inclusive GST)", "Total Incl. GST": the total, not the tax line. */
+const INCLUSIVE_TAX = /\(?\s*INCL(?:USIVE|\.|UDING)?\s*(?:OF\s*)?(?:GST|SST|TAX)\s*\)?/gi;
+/** Money handed over or back: never the total itself. */
+const TENDERED = /\b(?:CASH|CHANGE|TENDER(?:ED)?|PAID|PAYMENT|BALANCE)\b/i;
 const NOT_TOTAL = /\b(?:SUB\s*-?\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEMS?|DISCOUNT|SAVINGS|GST|TAX|EXCL)|GST|TAX|CHANGE|CASH|TENDER|ROUNDING|QTY)\b/i;
 
 /**
@@ -47,13 +51,19 @@ export function findTotal(lines: readonly string[]): string | null {
   // tax, then total, and often repeat the total after rounding.
   for (let i = lines.length - 1; i >= 0; i--) {
     const line = lines[i] ?? '';
-    if (!TOTAL_KEYWORD.test(line) || NOT_TOTAL.test(line)) continue;
+    const plain = line.replace(INCLUSIVE_TAX, ' ');
+    if (!TOTAL_KEYWORD.test(plain) || NOT_TOTAL.test(plain)) continue;
     const here = amounts(line);
     if (here.length > 0) return here[here.length - 1] ?? null;
     const next = amounts(lines[i + 1] ?? '');
     if (next.length > 0) return next[0] ?? null;
   }
-  const all = lines.flatMap(amounts).map(Number).filter(Number.isFinite);
+  // No total line: the largest amount, leaving out cash handed over and change given back.
+  const all = lines
+    .filter((l) => !TENDERED.test(l))
+    .flatMap(amounts)
+    .map(Number)
+    .filter(Number.isFinite);
   if (all.length === 0) return null;
   return Math.max(...all).toFixed(2);
 }
