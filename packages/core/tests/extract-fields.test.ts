@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findTotal } from '../src/index.js';
+import { findDate, findTotal } from '../src/index.js';
 
 describe('total extraction', () => {
   it('takes a total line that says it includes tax', () => {
@@ -13,5 +13,16 @@ describe('total extraction', () => {
 
   it('without a total line, ignores cash handed over and change', () => {
     expect(findTotal(['NOODLES 4.50', 'TEA 2.10', 'CASH 50.00', 'CHANGE 43.40'])).toBe('4.50');
+  });
+});
+
+describe('date extraction', () => {
+  it('skips a date whose day or month cannot be real (an OCR slip) for a later plausible one', () => {
+    expect(findDate(['INV 96/08/2017', 'DATE: 06/08/2017 10:15'])).toBe('06/08/2017');
+    expect(findDate(['12/31/2024'])).toBe('12/31/2024');
+  });
+
+  it('keeps the first date-shaped text when none is plausible', () => {
+    expect(findDate(['25/29/2017'])).toBe('25/29/2017');
   });
 });

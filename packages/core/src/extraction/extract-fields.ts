@@ -36,14 +36,30 @@ export function extractReceiptFields(
   };
 }
 
+/**
+ * The first date on the receipt whose day and month could be real (OCR turns "06/08" into
+ * "96/08"); the first date-shaped text when none could.
+ */
 export function findDate(lines: readonly string[]): string | null {
+  let fallback: string | null = null;
   for (const pattern of DATE_PATTERNS) {
     for (const line of lines) {
       const match = pattern.exec(line);
-      if (match?.[1]) return match[1];
+      if (!match?.[1]) continue;
+      if (plausibleDate(match[1])) return match[1];
+      fallback ??= match[1];
     }
   }
-  return null;
+  return fallback;
+}
+
+/** Day 1–31 and month 1–12, read d/m/y or m/d/y (or y/m/d); month-name dates are taken as printed. */
+function plausibleDate(text: string): boolean {
+  const parts = text.split(/[/.\- ]/);
+  if (parts.length !== 3 || !parts.every((p) => /^\d+$/.test(p))) return true;
+  const [a, b, c] = parts.map(Number) as [number, number, number];
+  const ok = (day: number, month: number) => day >= 1 && day <= 31 && month >= 1 && month <= 12;
+  return (parts[0] ?? '').length === 4 ? ok(c, b) : ok(a, b) || ok(b, a);
 }
 
 export function findTotal(lines: readonly string[]): string | null {
