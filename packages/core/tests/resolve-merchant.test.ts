@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MEMORY_QUERY_K,
   resolveMerchant,
   type Clock,
   type Collection,
@@ -67,12 +68,26 @@ describe('resolveMerchant', () => {
     expect(r).toMatchObject({ source: 'vector', place_id: REAL.place_id, places_calls: 0 });
     expect(r.evidence).toEqual(expect.arrayContaining(['memory', 'phone']));
     expect(p.calls).toEqual([]);
-    expect(queries.every((q) => q.collection === 'lines' && q.query.where?.has_place === true && q.query.k === 10)).toBe(true);
+    // No metadata filter: a filter true for nearly every record is what makes Chroma slow.
+    expect(queries.every((q) => q.collection === 'lines' && q.query.where === undefined && q.query.k === MEMORY_QUERY_K)).toBe(true);
+  });
+
+  it('skips neighbours of receipts without a place, however close they are', async () => {
+    const unplaced = (score: number): VectorMatch => ({
+      id: `u-${score}`,
+      score,
+      document: 'x',
+      metadata: { image_id: 'img-unresolved', receipt_id: 1, has_place: false, place_id: 'stale', merchant_name: REAL.name, merchant_phone: REAL.phone!, receipt_phone: '6085550163' },
+    });
+    const { index } = memory([unplaced(0.99), unplaced(0.98)]);
+    const p = places([REAL], []);
+    const r = await resolveMerchant({ vectors: index, embedder, places: p.resolver, clock }, LINES);
+    expect(r.source).toBe('places');
   });
 
   it('ignores neighbours from the same image', async () => {
     const { index } = memory([
-      { ...neighbour(0.99, { place_id: REAL.place_id, merchant_name: REAL.name, merchant_phone: REAL.phone!, receipt_phone: '6085550163' }), metadata: { image_id: 'me', place_id: REAL.place_id, merchant_name: REAL.name, merchant_phone: REAL.phone! } },
+      { ...neighbour(0.99, { place_id: REAL.place_id, merchant_name: REAL.name, merchant_phone: REAL.phone!, receipt_phone: '6085550163' }), metadata: { image_id: 'me', has_place: true, place_id: REAL.place_id, merchant_name: REAL.name, merchant_phone: REAL.phone! } },
     ]);
     const p = places([REAL], []);
     const r = await resolveMerchant({ vectors: index, embedder, places: p.resolver, clock }, LINES, { excludeImageId: 'me' });

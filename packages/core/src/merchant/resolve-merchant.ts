@@ -53,6 +53,13 @@ export interface MerchantResolution {
 
 /** Neighbours per signature line. */
 export const MEMORY_K = 10;
+/**
+ * Neighbours fetched per signature line. Memory queries carry no metadata filter: a filter that
+ * matches nearly every record (`has_place: true`) makes Chroma build an allow-list as large as
+ * the collection before searching, so each query would cost time proportional to the index.
+ * Instead twice {@link MEMORY_K} neighbours are fetched and those without a place are dropped.
+ */
+export const MEMORY_QUERY_K = 2 * MEMORY_K;
 /** A signature line this similar to a stored line of a merchant counts as a strong vote. */
 export const MEMORY_STRONG_SIMILARITY = 0.9;
 /** A neighbour must be at least this similar for its phone to be considered. */
@@ -64,8 +71,8 @@ const MAX_SIGNATURE_LINES = 8;
 /**
  * Resolves the merchant of a receipt from its lines (top to bottom):
  * (a) vector memory: the merchant signature (name candidates, phone and address lines, embedded
- *     with context) is looked up in the `lines` collection among receipts with a place
- *     (`has_place: true`); votes are aggregated by place_id. A place is accepted when its
+ *     with context) is looked up in the `lines` collection, keeping neighbours from receipts
+ *     with a place (`has_place: true`); votes are aggregated by place_id. A place is accepted when its
  *     phone agrees with the receipt's and its name or address does too, or when at least
  *     {@link MEMORY_MIN_STRONG_LINES} signature lines match its receipts at
  *     {@link MEMORY_STRONG_SIMILARITY} or more, its name appears on the receipt and neither
@@ -168,12 +175,12 @@ async function fromMemory(
   if (signature.length === 0) return null;
   const vectors = await signatureVectors(deps.embedder, lines, signature, options.lineVectors);
   const results = await Promise.all(
-    vectors.map((vector) => deps.vectors.query('lines', { vector, k: MEMORY_K, where: { has_place: true } })),
+    vectors.map((vector) => deps.vectors.query('lines', { vector, k: MEMORY_QUERY_K })),
   );
 
   const votes = new Map<string, Votes>();
   results.forEach((matches: VectorMatch[], s) => {
-    for (const m of matches) {
+    for (const m of placedNeighbours(matches)) {
       const candidate = candidateFromMetadata(m);
       if (!candidate || m.metadata.image_id === options.excludeImageId) continue;
       const v = votes.get(candidate.place_id) ?? { candidate, best: new Map(), phoneAgrees: false };
@@ -230,6 +237,11 @@ async function signatureVectors(
   if (lineVectors && lineVectors.length === lines.length) return signature.map((i) => [...(lineVectors[i] ?? [])]);
   const { vectors } = await embedder.embed(signature.map((i) => lineEmbeddingText(lines, i)));
   return vectors;
+}
+
+/** The {@link MEMORY_K} best neighbours that belong to a receipt with a resolved place. */
+function placedNeighbours(matches: readonly VectorMatch[]): VectorMatch[] {
+  return matches.filter((m) => m.metadata.has_place === true).slice(0, MEMORY_K);
 }
 
 function candidateFromMetadata(m: VectorMatch): PlaceCandidate | null {
