@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { costPer1000, PRICES } from '../../bench/cost-model.js';
 import { externalImports } from '../../bench/cold-start.js';
 import { judge } from '../../bench/goals.js';
-import { recallAtK } from '../../bench/recall.js';
+import { recallAtK, tieAwareRecallAtK } from '../../bench/recall.js';
 import { fillerMerchants, receiptLines, seededRandom } from '../../bench/receipt-lines.js';
 import { median, percentile, ratio, round } from '../../bench/stats.js';
 
@@ -37,6 +37,27 @@ describe('recallAtK', () => {
 
   it('needs one exact answer per query', () => {
     expect(() => recallAtK([['a']], [], 1)).toThrow(RangeError);
+  });
+});
+
+describe('tieAwareRecallAtK', () => {
+  it('counts a different neighbour as a hit when it ties with the exact k-th', () => {
+    // Exact top-2 similarities 0.9, 0.8; the index returned 0.9 and another 0.8 (a tie).
+    expect(tieAwareRecallAtK([[0.9, 0.8]], [[0.9, 0.8]], 2)).toBe(1);
+  });
+
+  it('counts a neighbour less similar than the exact k-th as a miss, pooled over queries', () => {
+    expect(tieAwareRecallAtK([[0.9, 0.7], [0.5, 0.4]], [[0.9, 0.8], [0.5, 0.4]], 2)).toBe(0.75);
+  });
+
+  it('allows only float rounding as slack', () => {
+    expect(tieAwareRecallAtK([[0.8 - 5e-5]], [[0.8]], 1)).toBe(1);
+    expect(tieAwareRecallAtK([[0.8 - 5e-3]], [[0.8]], 1)).toBe(0);
+  });
+
+  it('needs one exact answer per query and a positive k', () => {
+    expect(() => tieAwareRecallAtK([[1]], [], 1)).toThrow(RangeError);
+    expect(() => tieAwareRecallAtK([[1]], [[1]], 0)).toThrow(RangeError);
   });
 });
 
