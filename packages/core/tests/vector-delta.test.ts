@@ -24,6 +24,17 @@ describe('checksums', () => {
   it('FNV-1a 64 has its published test values', () => {
     expect(fnv1a64('')).toBe('cbf29ce484222325');
     expect(fnv1a64('a')).toBe('af63dc4c8601ec8c');
+    expect(fnv1a64('foobar')).toBe('85944171f73967e8');
+  });
+
+  it('FNV-1a 64 agrees with a BigInt reference on long and multi-byte text', () => {
+    const reference = (text: string) => {
+      let h = 0xcbf29ce484222325n;
+      for (const byte of new TextEncoder().encode(text)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      return h.toString(16).padStart(16, '0');
+    };
+    const texts = ['ÿ'.repeat(300), 'Kedai Runcit Ah Hock — TOTAL RM 12.50 ✓', JSON.stringify(records.slice(0, 3))];
+    for (const text of texts) expect(fnv1a64(text)).toBe(reference(text));
   });
 
   it('canonical JSON does not depend on key order', () => {
