@@ -272,7 +272,6 @@ async function writeDelta(
 ): Promise<string> {
   const key = deltaKey(header.collection, header.run_id);
   const bytes = encodeVectorDelta(buildVectorDelta(header, deps.embedder.dimensions, records));
-  decodeVectorDelta(bytes, header);
   await deps.deltas.put(key, bytes, {
     contentType: 'application/json',
     metadata: { run_id: header.run_id, collection: header.collection, count: records.length },
