@@ -15,7 +15,10 @@ export interface HnswVectorIndexOptions {
   M?: number;
   /** Beam width while inserting. Default 100. */
   efConstruction?: number;
-  /** Beam width while querying (at least k). Default 128. */
+  /**
+   * Beam width while querying (at least k). Default 192: on 200k receipt-line vectors,
+   * tie-aware recall@10 is 0.983 at 128 and levels off at 0.991 from 160 up (`pnpm bench`).
+   */
   efSearch?: number;
   /** Filtered candidate sets at most this large are searched exactly. Default 2000. */
   exactFilterLimit?: number;
@@ -54,7 +57,7 @@ export class HnswVectorIndex extends TableVectorIndex {
   constructor(options: HnswVectorIndexOptions = {}) {
     super(options.dimensions ?? 512);
     this.params = { M: options.M ?? 16, efConstruction: options.efConstruction ?? 100, seed: options.seed ?? 42 };
-    this.efSearch = options.efSearch ?? 128;
+    this.efSearch = options.efSearch ?? 192;
     this.exactFilterLimit = options.exactFilterLimit ?? 2000;
     this.store = options.dir
       ? new VectorIndexStore(options.dir, { dimensions: this.dimensions, fsync: options.fsync ?? true })
