@@ -24,6 +24,7 @@ import {
   type CompactionRunRef,
   type Entity,
   type ImageRecord,
+  type JobCreatedRange,
   type JobPatch,
   type JobStatus,
   type JobStore,
@@ -146,9 +147,12 @@ export class InMemoryJobStore implements JobStore {
     return clone(next);
   }
 
-  async listJobsByStatus(status: JobStatus, limit?: number): Promise<OcrJob[]> {
+  async listJobsByStatus(status: JobStatus, limit?: number, range: JobCreatedRange = {}): Promise<OcrJob[]> {
+    const after = range.createdAfter === undefined ? -Infinity : isoMillis(range.createdAfter, 'createdAfter');
+    const before = range.createdBefore === undefined ? Infinity : isoMillis(range.createdBefore, 'createdBefore');
     const jobs = this.scan<OcrJob>('OCR_JOB')
       .filter((j) => j.status === status)
+      .filter((j) => Date.parse(j.created_at) >= after && Date.parse(j.created_at) < before)
       .sort((a, b) => compare(a.created_at, b.created_at) || compare(a.job_id, b.job_id));
     return limited(jobs, limit);
   }
@@ -463,6 +467,12 @@ function pick<T extends object, K extends keyof T>(patch: T, keys: K[]): Partial
 
 function clone<T>(value: T): T {
   return structuredClone(value);
+}
+
+function isoMillis(value: string, what: string): number {
+  const ms = Date.parse(value);
+  if (Number.isNaN(ms)) throw new ValidationError(`${what} "${value}" is not an ISO date`);
+  return ms;
 }
 
 function compare(a: string, b: string): number {

@@ -15,6 +15,7 @@ import {
   type CompactionRun,
   type CompactionRunRef,
   type ImageRecord,
+  type JobCreatedRange,
   type JobPatch,
   type JobStatus,
   type JobStore,
@@ -174,12 +175,23 @@ export class DynamoDbJobStore implements JobStore {
     }
   }
 
-  async listJobsByStatus(status: JobStatus, limit = this.defaultListLimit): Promise<OcrJob[]> {
+  async listJobsByStatus(status: JobStatus, limit = this.defaultListLimit, range: JobCreatedRange = {}): Promise<OcrJob[]> {
+    // GSI1SK is `<created_at>#<job_id>`: a job created at `createdAfter` sorts after that bare
+    // timestamp (inclusive), one created at `createdBefore` sorts after it too (exclusive).
+    const { createdAfter: after, createdBefore: before } = range;
+    const sortKey =
+      after !== undefined && before !== undefined
+        ? { condition: ' AND GSI1SK BETWEEN :after AND :before', values: { ':after': after, ':before': before } }
+        : after !== undefined
+          ? { condition: ' AND GSI1SK >= :after', values: { ':after': after } }
+          : before !== undefined
+            ? { condition: ' AND GSI1SK < :before', values: { ':before': before } }
+            : { condition: '', values: {} };
     const items = await this.table.query(
       {
         IndexName: 'GSI1',
-        KeyConditionExpression: 'GSI1PK = :pk',
-        ExpressionAttributeValues: { ':pk': jobStatusGsi1Pk(status) },
+        KeyConditionExpression: `GSI1PK = :pk${sortKey.condition}`,
+        ExpressionAttributeValues: { ':pk': jobStatusGsi1Pk(status), ...sortKey.values },
         Limit: Math.min(limit, 1000),
       },
       limit,

@@ -39,7 +39,12 @@ export interface JobStore {
   getJob(jobId: string): Promise<OcrJob | null>;
   /** Moves a job from `from` to `to` atomically; returns the updated job. */
   transitionJob(jobId: string, from: JobStatus, to: JobStatus, patch?: JobPatch): Promise<OcrJob>;
-  listJobsByStatus(status: JobStatus, limit?: number): Promise<OcrJob[]>;
+  /**
+   * Jobs in one status, oldest first. `range` narrows them by `created_at` (after: inclusive,
+   * before: exclusive), so the sweep reads a window of a status that only grows (COMPLETED)
+   * instead of all of it.
+   */
+  listJobsByStatus(status: JobStatus, limit?: number, range?: JobCreatedRange): Promise<OcrJob[]>;
   listJobsForImage(imageId: string): Promise<OcrJob[]>;
 
   createRoutingDecision(decision: RoutingDecision): Promise<void>;
@@ -80,6 +85,14 @@ export interface JobStore {
   ): Promise<CompactionRun>;
   /** Runs with a collection not COMPLETED, created before `olderThan` (ISO): for the sweep. */
   listUnfinishedCompactionRuns(olderThan: string, limit?: number): Promise<CompactionRun[]>;
+}
+
+/** A window of job creation times, ISO strings; either bound may be left open. */
+export interface JobCreatedRange {
+  /** Inclusive. */
+  createdAfter?: string;
+  /** Exclusive. */
+  createdBefore?: string;
 }
 
 export interface CompactionRunRef {

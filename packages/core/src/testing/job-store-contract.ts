@@ -216,6 +216,19 @@ export function describeJobStoreContract(
         expect(await store.listJobsByStatus('PENDING', 1)).toHaveLength(1);
       });
 
+      it('listJobsByStatus narrows by creation time: after is inclusive, before exclusive, oldest first', async () => {
+        const at = (minute: number) => `2026-01-01T00:${String(minute).padStart(2, '0')}:00.000Z`;
+        const jobs = [10, 20, 30, 40].map((m) => makeJob({ created_at: at(m), updated_at: at(m) }));
+        for (const job of shuffled(jobs)) await store.createJob(job);
+        const ids = (listed: { job_id: string }[]) => listed.map((j) => j.job_id);
+        const [j10, j20, j30, j40] = jobs.map((j) => j.job_id);
+        expect(ids(await store.listJobsByStatus('PENDING', 10, { createdAfter: at(20), createdBefore: at(40) }))).toEqual([j20, j30]);
+        expect(ids(await store.listJobsByStatus('PENDING', 10, { createdAfter: at(30) }))).toEqual([j30, j40]);
+        expect(ids(await store.listJobsByStatus('PENDING', 10, { createdBefore: at(20) }))).toEqual([j10]);
+        expect(ids(await store.listJobsByStatus('PENDING', 1, { createdAfter: at(15) }))).toEqual([j20]);
+        expect(await store.listJobsByStatus('COMPLETED', 10, { createdAfter: at(0) })).toEqual([]);
+      });
+
       it('listJobsForImage returns the image’s jobs only', async () => {
         const imageId = uniqueId('img');
         const mine = [makeJob({ image_id: imageId }), makeJob({ image_id: imageId })];

@@ -6,6 +6,7 @@ export * from './process-ocr-results.js';
 export * from './route-change.js';
 export * from './compact.js';
 export * from './sweep-compaction-runs.js';
+export * from './recover-unfinished-work.js';
 export * from './with-deadline.js';
 export * from './vector-delta.js';
 export * from './checksum.js';

@@ -27,7 +27,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     switch (command) {
       case 'serve':
-        return await serveCommand(rest, err);
+        return await serveCommand(rest, err, process.env);
       case 'submit':
         return await submitCommand(rest, out, err);
       case 'status':

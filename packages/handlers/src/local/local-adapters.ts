@@ -28,6 +28,8 @@ import {
 } from '@receiptflow/adapters-local';
 import { TesseractOcrEngine } from '@receiptflow/adapters-local/ocr';
 import { CountingEmbedder } from './counting-embedder.js';
+import type { FaultInjector } from './fault/fault-injector.js';
+import { withFaults } from './fault/inject-faults.js';
 
 /** Every port the local pipeline needs, built from local adapters. */
 export interface LocalAdapters {
@@ -70,6 +72,8 @@ export interface LocalAdapterOptions {
   /** Vector index override (bench compares the exact reference). */
   vectors?: VectorIndex;
   embedder?: Embedder;
+  /** Test-only: kills the process after a chosen pipeline event (`RECEIPTFLOW_FAULT`). */
+  fault?: FaultInjector;
 }
 
 const MAX_RECEIVES = 5;
@@ -97,7 +101,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
 
   const tesseract = options.ocr ? undefined : new TesseractOcrEngine({ concurrency: options.ocrWorkers ?? 1 });
 
-  return {
+  const adapters: LocalAdapters = {
     clock,
     ids: new UuidIdGenerator(),
     jobs,
@@ -124,4 +128,5 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
       if (jobs instanceof FsJobStore) await jobs.close();
     },
   };
+  return options.fault ? withFaults(adapters, options.fault) : adapters;
 }

@@ -1,7 +1,7 @@
 import {
+  recoverUnfinishedWork,
   runOcrJob,
   submitJob,
-  sweepCompactionRuns,
   type ChangeRecord,
   type Logger,
   type SubmitJobResult,
@@ -162,39 +162,15 @@ export class LocalRuntime {
   }
 
   /**
-   * After a restart the in-process queues are empty: re-send what the job table says is
-   * unfinished, so a stopped `serve` loses no job. Every handler is idempotent, so re-sending
-   * work that had in fact finished is harmless.
+   * After a restart the in-process queues and the change feed are empty: every image resumes
+   * at its first unfinished step (OCR, results, or a merge), as the job table tells. Every
+   * handler is idempotent, so re-sending work that had in fact finished is harmless.
    */
   private async recover(): Promise<void> {
     const a = this.adapters;
-    let resent = 0;
-    for (const status of ['PENDING', 'PROCESSING'] as const) {
-      for (const job of await a.jobs.listJobsByStatus(status, 10_000)) {
-        const image = await a.jobs.getImage(job.image_id);
-        if (image?.upload_state !== 'UPLOADED') continue;
-        await a.ocrQueue.send(JSON.stringify({ job_id: job.job_id, image_id: job.image_id }));
-        resent++;
-      }
-    }
-    for (const job of await a.jobs.listJobsByStatus('COMPLETED', 10_000)) {
-      if ((await a.jobs.listReceipts(job.image_id)).length > 0) continue;
-      const routing = await a.jobs.getRoutingDecision(job.job_id);
-      if (!routing || routing.receipt_count === 0) continue;
-      await a.resultsQueue.send(
-        JSON.stringify({
-          job_id: job.job_id,
-          image_id: job.image_id,
-          s3_bucket: routing.ocr_s3_bucket,
-          s3_key: routing.ocr_s3_key,
-          receipt_count: routing.receipt_count,
-        }),
-      );
-      resent++;
-    }
-    const merges = await sweepCompactionRuns({ jobs: a.jobs }, { olderThanMs: 0, now: a.clock.now() });
-    if (merges.length > 0) await a.compactionQueue.sendBatch(merges.map((m) => JSON.stringify(m)));
-    resent += merges.length;
-    if (resent > 0) this.logger.info('recovered unfinished work after restart', { messages: resent });
+    await recoverUnfinishedWork(
+      { jobs: a.jobs, ocrQueue: a.ocrQueue, resultsQueue: a.resultsQueue, compactionQueue: a.compactionQueue, logger: this.logger },
+      { now: a.clock.now(), olderThanMs: 0, limit: 100_000 },
+    );
   }
 }

@@ -2,12 +2,19 @@ import type { AddressInfo } from 'node:net';
 import { confirmUpload } from '@receiptflow/core';
 import { ApiKeyAuth } from '../../http/api-key-auth.js';
 import { createLocalHttpServer, type LocalHttpRoutes } from '../../local/http-server.js';
+import { FaultInjector } from '../../local/fault/fault-injector.js';
+import { FAULT_ENV, parseFaultPlan, type FaultPlan } from '../../local/fault/fault-plan.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { createLogger } from '../../logging.js';
 import { parseFlags, positiveInt, UsageError } from '../args.js';
 import { loadCatalog } from '../catalog.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
+
+export interface ServeOptions {
+  /** Test-only: SIGKILL this process after a pipeline event (from `RECEIPTFLOW_FAULT`). */
+  fault?: FaultPlan | null;
+}
 
 export interface ServeHandle {
   url: string;
@@ -19,7 +26,7 @@ export interface ServeHandle {
  * the upload API plus in-process OCR, results, stream and compaction workers on local adapters
  * persisted to --data. Without --token it only binds loopback.
  */
-export async function startServe(argv: string[], log: (line: string) => void): Promise<ServeHandle> {
+export async function startServe(argv: string[], log: (line: string) => void, options: ServeOptions = {}): Promise<ServeHandle> {
   const { values } = parseFlags(argv, {
     port: { type: 'string', default: '8787' },
     host: { type: 'string', default: '127.0.0.1' },
@@ -62,8 +69,10 @@ export async function startServe(argv: string[], log: (line: string) => void): P
   const actualPort = (server.address() as AddressInfo).port;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
 
+  if (options.fault) logger.warn('fault injection armed: this process will SIGKILL itself', { fault: options.fault });
   runtime = await LocalRuntime.open({
     logger,
+    ...(options.fault ? { fault: new FaultInjector(options.fault) } : {}),
     dataDir: values.data,
     catalog,
     ocrWorkers: positiveInt(values['ocr-workers'], '--ocr-workers', 1),
@@ -88,8 +97,8 @@ function submitDeps(r: LocalRuntime) {
   return { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids };
 }
 
-export async function serveCommand(argv: string[], log: (line: string) => void): Promise<number> {
-  const handle = await startServe(argv, log);
+export async function serveCommand(argv: string[], log: (line: string) => void, env: Record<string, string | undefined>): Promise<number> {
+  const handle = await startServe(argv, log, { fault: parseFaultPlan(env[FAULT_ENV]) });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -1,0 +1,183 @@
+import { describe, expect, it } from 'vitest';
+import {
+  buildReceiptFromDocument,
+  compact,
+  processOcrResults,
+  recoverUnfinishedWork,
+  runOcrJob,
+  submitJob,
+  type JobStore,
+  type RecoverUnfinishedWorkDeps,
+} from '@receiptflow/core';
+import { InMemoryQueue } from '../../src/in-memory-queue.js';
+import { PNG_BYTES, demoReceipts, ocrDocument, pipeline, specLines, type Pipeline } from './harness.js';
+
+const MIN = 60_000;
+const [first] = demoReceipts(1);
+const LINES = specLines(first!.spec);
+
+/** The pipeline plus a compaction queue, and the deps the recovery use case needs. */
+function setup() {
+  const p = pipeline();
+  const compactionQueue = new InMemoryQueue({ name: 'compaction-queue', clock: p.clock });
+  const deps: RecoverUnfinishedWorkDeps = { jobs: p.jobs, ocrQueue: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue };
+  return { p, compactionQueue, deps };
+}
+
+async function bodies(queue: InMemoryQueue): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for (;;) {
+    const batch = await queue.receive({ maxMessages: 10 });
+    if (batch.length === 0) return out;
+    for (const m of batch) {
+      out.push(JSON.parse(m.body) as Record<string, unknown>);
+      await queue.delete(m.receiptHandle);
+    }
+  }
+}
+
+/** Uploads and OCRs one receipt, then loses the results message (a kill before it was handled). */
+async function ocrDoneMessageLost(p: Pipeline) {
+  const submitted = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+  p.ocr.next = ocrDocument(LINES);
+  await runOcrJob(p.ocrDeps, { job_id: submitted.job_id, image_id: submitted.image_id });
+  await bodies(p.ocrQueue);
+  await bodies(p.resultsQueue);
+  return submitted;
+}
+
+/** The receipt rows as the results step writes them first. */
+async function writeRows(p: Pipeline, imageId: string) {
+  const built = buildReceiptFromDocument(ocrDocument(LINES), { image_id: imageId, receipt_id: 1, created_at: new Date(p.clock.now()).toISOString() }, []);
+  await p.jobs.createReceipt(built!);
+}
+
+/** Every job store write after `method` throws, as if the process died there. */
+function crashingAfter(jobs: JobStore, method: keyof JobStore): JobStore {
+  let crashed = false;
+  return new Proxy(jobs, {
+    get(target, property) {
+      const value = Reflect.get(target, property, target) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        if (crashed && /^(create|put|transition)/.test(String(property))) throw new Error(`killed after ${method}`);
+        const result: unknown = await (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (property === method) crashed = true;
+        return result;
+      };
+    },
+  });
+}
+
+describe('recoverUnfinishedWork', () => {
+  it('a receipt whose rows were written but nothing after them gets its place, deltas and one run', async () => {
+    const { p, deps, compactionQueue } = setup();
+    const { image_id, job_id } = await ocrDoneMessageLost(p);
+    await writeRows(p, image_id);
+
+    const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
+    expect(report).toMatchObject({ ocr: [], results: [job_id], merges: 0 });
+    const [message] = await bodies(p.resultsQueue);
+    expect(message).toMatchObject({ job_id, image_id, receipt_count: 1 });
+
+    const outcome = await processOcrResults(p.processDeps, message);
+    expect(outcome.receipts[0]!.place.place_id).toBe(first!.truth.place_id);
+    expect(await p.jobs.listCompactionRuns(image_id, 1)).toHaveLength(1);
+    expect(p.catalogPlaces.calls).toBeGreaterThan(0);
+    // Finished now: a second sweep re-sends nothing for it.
+    await compact(p.compactDeps, p.drainRouted(), { owner: 't' });
+    expect(await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 })).toMatchObject({ ocr: [], results: [], merges: 0 });
+    expect(await bodies(compactionQueue)).toEqual([]);
+  });
+
+  it('re-sends each image to its first unfinished step, and leaves finished and waiting ones alone', async () => {
+    const { p, deps, compactionQueue } = setup();
+    const pending = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: PNG_BYTES });
+    const awaiting = await submitJob(p.submitDeps, { filename: 'b.png', contentType: 'image/png' });
+    await bodies(p.ocrQueue);
+    const noReceipt = await ocrDoneMessageLost(p);
+    const runNotMerged = await p.ingest(LINES);
+    const finished = await p.ingest(LINES);
+    await compact(p.compactDeps, p.drainRouted().filter((m) => m.body.includes(finished.image_id)), { owner: 't' });
+    await bodies(p.ocrQueue); // ingest left its own OCR messages there
+
+    const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0 });
+    expect(report.ocr).toEqual([pending.job_id]);
+    expect(report.results).toEqual([noReceipt.job_id]);
+    expect(report.merges).toBe(2);
+    expect(await bodies(p.ocrQueue)).toEqual([{ job_id: pending.job_id, image_id: pending.image_id }]);
+    expect(awaiting.upload_url).not.toBeNull();
+    const merges = await bodies(compactionQueue);
+    expect(merges.map((m) => [m.image_id, m.collection])).toEqual([
+      [runNotMerged.image_id, 'lines'],
+      [runNotMerged.image_id, 'words'],
+    ]);
+  });
+
+  it('leaves work younger than olderThanMs and jobs created before the look-back window alone', async () => {
+    const { p, deps } = setup();
+    const old = await ocrDoneMessageLost(p);
+    await p.clock.advance(60 * MIN);
+    const young = await ocrDoneMessageLost(p);
+    const now = p.clock.now() + 5 * MIN;
+
+    expect((await recoverUnfinishedWork(deps, { now, olderThanMs: 15 * MIN })).results).toEqual([old.job_id]);
+    expect((await recoverUnfinishedWork(deps, { now, olderThanMs: MIN })).results).toEqual([old.job_id, young.job_id]);
+    expect((await recoverUnfinishedWork(deps, { now, olderThanMs: MIN, lookbackMs: 30 * MIN })).results).toEqual([young.job_id]);
+  });
+
+  it('ocrOnlyWhenQueueIdle: a busy ocr-queue means the worker has work, so OCR is not re-sent, and that is reported', async () => {
+    const { p, deps } = setup();
+    const stuck = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: PNG_BYTES });
+    await bodies(p.ocrQueue);
+    await submitJob(p.submitDeps, { filename: 'b.png', contentType: 'image/png', body: PNG_BYTES }); // still queued
+    const busy = await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0, ocrOnlyWhenQueueIdle: true });
+    expect(busy.ocr).toEqual([]);
+    expect(busy.skipped).toEqual([expect.stringContaining('ocr-queue holds 1 messages')]);
+    await bodies(p.ocrQueue);
+    const idle = await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0, ocrOnlyWhenQueueIdle: true });
+    expect(idle.ocr).toContain(stuck.job_id);
+  });
+
+  it('a job that found no text has no results step to finish', async () => {
+    const { p, deps } = setup();
+    await submitJob(p.submitDeps, { filename: 'blank.png', contentType: 'image/png', body: PNG_BYTES });
+    p.ocr.next = ocrDocument([]);
+    await runOcrJob(p.ocrDeps, (await p.ocrQueue.receive())[0]!.body);
+    await bodies(p.resultsQueue);
+    expect((await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0 })).results).toEqual([]);
+  });
+});
+
+describe('processOcrResults resumes after a crash at any write, without duplicating anything', () => {
+  const crashPoints: (keyof JobStore)[] = ['createReceipt', 'putReceiptPlace'];
+
+  it.each(crashPoints)('crash after %s, then the re-sent message finishes the receipt as an uninterrupted run would', async (method) => {
+    const { p, deps } = setup();
+    const { image_id, job_id } = await ocrDoneMessageLost(p);
+    const routing = (await p.jobs.getRoutingDecision(job_id))!;
+    const message = { job_id, image_id, s3_bucket: routing.ocr_s3_bucket, s3_key: routing.ocr_s3_key, receipt_count: 1 };
+    await expect(processOcrResults({ ...p.processDeps, jobs: crashingAfter(p.jobs, method) }, message)).rejects.toThrow(`killed after ${method}`);
+    const callsBeforeResume = p.catalogPlaces.calls;
+    expect(await p.jobs.listCompactionRuns(image_id, 1)).toEqual([]);
+
+    const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
+    expect(report.results).toEqual([job_id]);
+    const resumed = await processOcrResults(p.processDeps, (await bodies(p.resultsQueue))[0]);
+    // A place stored before the crash is kept: Places is not asked again.
+    if (method === 'putReceiptPlace') expect(p.catalogPlaces.calls).toBe(callsBeforeResume);
+    expect(resumed.receipts[0]!.place.place_id).toBe(first!.truth.place_id);
+
+    const runs = await p.jobs.listCompactionRuns(image_id, 1);
+    expect(runs).toHaveLength(1);
+    const details = (await p.jobs.getReceipt(image_id, 1))!;
+    expect(runs[0]).toMatchObject({ lines: { vector_count: details.lines.length }, words: { vector_count: details.words.length } });
+    const out = await compact(p.compactDeps, p.drainRouted(), { owner: 't' });
+    expect(out.failed).toEqual([]);
+    expect(await p.vectors.count('lines')).toBe(details.lines.length);
+    expect(await p.vectors.count('words')).toBe(details.words.length);
+    // Resuming a finished receipt once more changes nothing.
+    await processOcrResults(p.processDeps, message);
+    expect(await p.jobs.listCompactionRuns(image_id, 1)).toHaveLength(1);
+  });
+});
