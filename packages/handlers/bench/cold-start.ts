@@ -26,7 +26,7 @@ export const DUMMY_LAMBDA_ENV: Readonly<Record<string, string>> = {
   RAW_BUCKET: 'bench-raw',
   ARTIFACTS_BUCKET: 'bench-artifacts',
   VECTORS_BUCKET: 'bench-vectors',
-  OCR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ocr-queue',
+  OCR_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ocr-queue',
   OCR_RESULTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ocr-results-queue',
   COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/compaction-queue',
   CHROMA_URL: 'http://127.0.0.1:9',

@@ -11,7 +11,13 @@ import {
 const HASH = 'ab'.repeat(32);
 
 const ENVS = {
-  upload: { TABLE_NAME: 'jobs', RAW_BUCKET: 'raw-bucket', OCR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-queue', API_KEY_SHA256: HASH },
+  upload: {
+    TABLE_NAME: 'jobs',
+    RAW_BUCKET: 'raw-bucket',
+    ARTIFACTS_BUCKET: 'artifacts-bucket',
+    OCR_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-queue',
+    API_KEY_SHA256: HASH,
+  },
   'process-ocr-results': {
     TABLE_NAME: 'jobs',
     ARTIFACTS_BUCKET: 'artifacts',
@@ -76,7 +82,15 @@ describe('parseConfig', () => {
     const other = 'CD'.repeat(32);
     expect(parseConfig(UploadConfigSchema, { ...ENVS.upload, API_KEY_SHA256: ` ${HASH} ,${other},` }, 'upload').API_KEY_SHA256).toEqual([HASH, other]);
     expect(configError('upload', { ...ENVS.upload, API_KEY_SHA256: `${HASH},plaintext-key` }).message).toMatch(/API_KEY_SHA256.*hex SHA-256/);
-    expect(configError('upload', { ...ENVS.upload, OCR_QUEUE_URL: 'ocr-queue' }).message).toContain('OCR_QUEUE_URL');
+    expect(configError('upload', { ...ENVS.upload, OCR_JOB_QUEUE_URL: 'ocr-queue' }).message).toContain('OCR_JOB_QUEUE_URL');
+  });
+
+  it('upload: reads the deprecated OCR_QUEUE_URL when OCR_JOB_QUEUE_URL is unset; the new name wins when both are', () => {
+    const { OCR_JOB_QUEUE_URL: _, ...old } = ENVS.upload;
+    const legacy = 'https://sqs.us-east-1.amazonaws.com/1/legacy-ocr-queue';
+    expect(parseConfig(UploadConfigSchema, { ...old, OCR_QUEUE_URL: legacy }, 'upload').OCR_JOB_QUEUE_URL).toBe(legacy);
+    expect(parseConfig(UploadConfigSchema, { ...ENVS.upload, OCR_QUEUE_URL: legacy }, 'upload').OCR_JOB_QUEUE_URL).toBe(ENVS.upload.OCR_JOB_QUEUE_URL);
+    expect(configError('upload', old).message).toContain('OCR_JOB_QUEUE_URL');
   });
 
   it('upload: an empty API_KEY_SHA256 is refused, since the upload API would be open to anyone', () => {

@@ -116,6 +116,7 @@ beforeAll(async () => {
   container.bind(TOKENS.Artifacts).toConstantValue(stores.artifacts);
   container.bind(TOKENS.Deltas).toConstantValue(stores.deltas);
   container.bind(TOKENS.OcrQueue).toConstantValue(stores.ocrQueue);
+  container.bind(TOKENS.OcrOutputBucket).toConstantValue(stores.artifacts.bucket);
   container.bind(TOKENS.ResultsQueue).toConstantValue(stores.resultsQueue);
   container.bind(TOKENS.CompactionQueue).toConstantValue(stores.compactionQueue);
   container.bind(TOKENS.VectorIndex).toConstantValue(env.vectors);
@@ -220,7 +221,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
 
     // 2. OCR worker step (core runOcrJob, fake engine).
     const [ocrMessage] = await receiveAll(stores.ocrQueue, 1);
-    expect(JSON.parse(ocrMessage!.body)).toEqual({ job_id, image_id });
+    expect(JSON.parse(ocrMessage!.body)).toEqual({ job_id, image_id, s3_bucket: stores.raw.bucket, s3_key, ocr_s3_bucket: stores.artifacts.bucket });
     const ocr = await runOcrJob(
       { jobs: stores.jobs, images: stores.raw, artifacts: stores.artifacts, ocr: env.ocr, resultsQueue: stores.resultsQueue, clock: env.clock },
       ocrMessage!.body,

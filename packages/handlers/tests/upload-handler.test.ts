@@ -91,7 +91,14 @@ describe('upload handler: presigned and direct uploads', () => {
     expect(Buffer.from(stored.body).equals(Buffer.from(bytes))).toBe(true);
     expect(stored.contentType).toBe('image/png');
     const [message] = await p.adapters.ocrQueue.receive({ maxMessages: 10 });
-    expect(OcrJobMessageSchema.parse(JSON.parse(message!.body))).toEqual({ job_id: body.job_id, image_id: body.image_id });
+    // The seed's shape, plus where the OCR JSON belongs.
+    expect(OcrJobMessageSchema.parse(JSON.parse(message!.body))).toEqual({
+      job_id: body.job_id,
+      image_id: body.image_id,
+      s3_bucket: p.adapters.rawImages.bucket,
+      s3_key: body.s3_key,
+      ocr_s3_bucket: p.adapters.artifacts.bucket,
+    });
   });
 
   it('accepts a JPEG whatever the header case, and names it from x-filename', async () => {

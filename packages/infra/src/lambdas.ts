@@ -75,7 +75,7 @@ function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulu
     RAW_BUCKET: d.buckets.raw.bucket,
     ARTIFACTS_BUCKET: d.buckets.artifacts.bucket,
     VECTORS_BUCKET: d.buckets.vectors.bucket,
-    OCR_QUEUE_URL: d.queues.byKey.ocr.queue.url,
+    OCR_JOB_QUEUE_URL: d.queues.byKey.ocr.queue.url,
     OCR_RESULTS_QUEUE_URL: d.queues.byKey['ocr-results'].queue.url,
     COMPACTION_QUEUE_URL: d.queues.byKey.compaction.queue.url,
     CHROMA_URL: d.chromaUrl,

@@ -257,7 +257,7 @@ describe('compute and API', () => {
 
   it('sets the deployment contract env vars, and each secret only where it is used', () => {
     const env = (n: string) => named(base, n).inputs.environment.variables as Record<string, string>;
-    const contract = ['TABLE_NAME', 'RAW_BUCKET', 'ARTIFACTS_BUCKET', 'VECTORS_BUCKET', 'OCR_QUEUE_URL', 'OCR_RESULTS_QUEUE_URL', 'COMPACTION_QUEUE_URL', 'CHROMA_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'LOG_LEVEL'];
+    const contract = ['TABLE_NAME', 'RAW_BUCKET', 'ARTIFACTS_BUCKET', 'VECTORS_BUCKET', 'OCR_JOB_QUEUE_URL', 'OCR_RESULTS_QUEUE_URL', 'COMPACTION_QUEUE_URL', 'CHROMA_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'LOG_LEVEL'];
     for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction']) expect(Object.keys(env(fn))).toEqual(expect.arrayContaining(contract));
     expect(env('process-ocr-results')).toMatchObject({ OPENAI_API_KEY: 'sk-test', GOOGLE_PLACES_API_KEY: 'places-test', EMBEDDING_DIMENSIONS: '512', TABLE_NAME: 'receiptflow-dev-jobs' });
     expect(env('upload').API_KEY_SHA256).toBe('a'.repeat(64));

@@ -4,7 +4,7 @@
  *   pnpm exec tsx packages/ocr-mac/scripts/dev-emulators.ts [--port 4566] [--receipts 3]
  *
  * Starts dynalite + fauxqs behind one endpoint, creates the table, queues (with DLQs) and buckets,
- * submits synthetic receipts, prints the `receipt-ocr` command to run against them, and then
+ * submits synthetic receipts, prints the seed's `receipt-ocr` command to run against them, and then
  * prints a status line whenever job states or queue depths change. Ctrl-C stops everything.
  */
 import { parseArgs } from 'node:util';
@@ -23,14 +23,16 @@ const stack = await startEmulatorStack({ port: Number(values.port) });
 const submitted = await submitDemoReceipts(stack, Number(values.receipts));
 
 const quote = (s: string) => (/^[\w:/.@-]+$/.test(s) ? s : `'${s}'`);
+const seed = stack.seedCommand();
+const env = Object.entries({ AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y', ...seed.env })
+  .map(([k, v]) => `${k}=${quote(v)}`)
+  .join(' ');
 process.stdout.write(
   `Emulators ready at ${stack.endpoint}; submitted ${submitted.length} receipts ` +
     `(jobs ${submitted.map((s) => s.job.job_id.slice(0, 8)).join(', ')}).\n\n` +
-    'Run the worker in another terminal (from the repository root):\n\n' +
-    `  AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y node packages/ocr-mac/bin/receipt-ocr.js \\\n    ${stack
-      .workerFlags()
-      .map(quote)
-      .join(' ')} \\\n    --engine tesseract --log-format pretty\n\n`,
+    "Run the worker in another terminal (from the repository root), with the seed's flags:\n\n" +
+    `  ${env} \\\n  node packages/ocr-mac/bin/receipt-ocr.js ${seed.args.map(quote).join(' ')}\n\n` +
+    'Buckets come from each message; Ctrl-C stops the worker after its jobs in flight.\n\n',
 );
 
 const jobs = new DynamoDbJobStore(stack.clients.doc, { tableName: stack.tableName });

@@ -41,7 +41,8 @@ describe('parseCommandLine', () => {
       endpointUrl: null,
       logFormat: 'json',
       rawBucket: 'raw-images',
-      artifactsBucket: 'raw-images',
+      // No --artifacts-bucket: the message's ocr_s3_bucket, else the image's (here: raw) bucket.
+      artifactsBucket: null,
       deadLetterQueueUrl: null,
       visibilityTimeoutSeconds: 120,
       waitSeconds: 2,
@@ -108,5 +109,72 @@ describe('parseCommandLine: queue URLs', () => {
     const emulator = 'http://sqs.us-east-1.127.0.0.1:4566/000000000000/ocr-queue';
     expect(config([...required, '--ocr-job-queue-url', emulator]).ocrJobQueueUrl).toBe(emulator);
     expect(usageError([...required, '--ocr-job-queue-url', 'ocr-queue']).message).toMatch(/--ocr-job-queue-url must be an http\(s\) queue URL/);
+  });
+});
+
+describe("parseCommandLine: the seed's command", () => {
+  const seed = [
+    '--ocr-job-queue-url', 'https://sqs.us-east-1.amazonaws.com/681647709217/upload-images-dev-ocr-queue',
+    '--ocr-results-queue-url', 'https://sqs.us-east-1.amazonaws.com/681647709217/upload-images-dev-ocr-results-queue',
+    '--dynamo-table-name', 'ReceiptsTable-dc5be22',
+    '--region', 'us-east-1',
+    '--continuous',
+  ];
+
+  it('parses without any bucket: images and OCR JSON follow each message', () => {
+    expect(config(seed)).toMatchObject({
+      ocrJobQueueUrl: seed[1],
+      ocrResultsQueueUrl: seed[3],
+      dynamoTableName: 'ReceiptsTable-dc5be22',
+      region: 'us-east-1',
+      continuous: true,
+      rawBucket: null,
+      artifactsBucket: null,
+    });
+  });
+});
+
+describe('parseCommandLine: environment variables', () => {
+  const env = (vars: Record<string, string>): CliEnvironment => ({ ...linux, env: vars });
+  const deployment = {
+    OCR_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/p-ocr-queue',
+    OCR_RESULTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/p-ocr-results-queue',
+    TABLE_NAME: 'p-table',
+    AWS_REGION: 'us-east-1',
+  };
+
+  it('fills the queues and table from the deployment contract names', () => {
+    expect(config([], env(deployment))).toMatchObject({
+      ocrJobQueueUrl: deployment.OCR_JOB_QUEUE_URL,
+      ocrResultsQueueUrl: deployment.OCR_RESULTS_QUEUE_URL,
+      dynamoTableName: 'p-table',
+      rawBucket: null,
+    });
+  });
+
+  it('a flag wins over its variable; DYNAMO_TABLE_NAME (the seed) wins over TABLE_NAME', () => {
+    const c = config(['--dynamo-table-name', 'from-flag'], env({ ...deployment, DYNAMO_TABLE_NAME: 'seed-table' }));
+    expect(c.dynamoTableName).toBe('from-flag');
+    expect(config([], env({ ...deployment, DYNAMO_TABLE_NAME: 'seed-table' })).dynamoTableName).toBe('seed-table');
+  });
+
+  it('still reads the deprecated OCR_QUEUE_URL when OCR_JOB_QUEUE_URL is unset', () => {
+    const { OCR_JOB_QUEUE_URL: _, ...old } = deployment;
+    expect(config([], env({ ...old, OCR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/old-ocr-queue' })).ocrJobQueueUrl).toBe(
+      'https://sqs.us-east-1.amazonaws.com/1/old-ocr-queue',
+    );
+  });
+
+  it('reads the buckets and AWS_ENDPOINT_URL', () => {
+    const c = config([], env({ ...deployment, RAW_BUCKET: 'raw', ARTIFACTS_BUCKET: 'art', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }));
+    expect(c).toMatchObject({ rawBucket: 'raw', artifactsBucket: 'art', endpointUrl: 'http://127.0.0.1:4566' });
+  });
+
+  it('a bad value names the variable it came from; a missing one names the variable to set', () => {
+    expect(usageError([], env({ ...deployment, OCR_JOB_QUEUE_URL: 'ocr-queue' })).message).toMatch(
+      /OCR_JOB_QUEUE_URL \(for --ocr-job-queue-url\) must be an http\(s\) queue URL/,
+    );
+    const { TABLE_NAME: _, ...noTable } = deployment;
+    expect(usageError([], env(noTable)).message).toMatch(/--dynamo-table-name is required \(or set DYNAMO_TABLE_NAME\)/);
   });
 });

@@ -1,42 +1,13 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { startEmulatorStack, type EmulatorStack } from '../src/dev/emulator-stack.js';
 import { submitDemoReceipts } from '../src/dev/submit-demo-receipts.js';
-import { captureSink, jobStatus, jobStore, jsonLines, queue, resultsMessages, waitFor } from './support/e2e.js';
+import { captureSink, jobStatus, jobStore, jsonLines, queue, resultsMessages } from './support/e2e.js';
+import { BIN, logged, spawnWorker, type RunningWorker } from './support/spawn-worker.js';
 
-const BIN = fileURLToPath(new URL('../bin/receipt-ocr.js', import.meta.url));
 const SLOW_WORKER = fileURLToPath(new URL('./fixtures/slow-worker.mjs', import.meta.url));
-const CREDENTIALS = { AWS_ACCESS_KEY_ID: 'x', AWS_SECRET_ACCESS_KEY: 'y' };
-
-interface RunningWorker {
-  child: ChildProcess;
-  logs(): Array<Record<string, unknown>>;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-function spawnWorker(script: string, args: string[], env: Record<string, string> = {}): RunningWorker {
-  const child = spawn(process.execPath, [script, ...args], {
-    env: { ...process.env, ...CREDENTIALS, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  void exited.then(({ code }) => {
-    if (code !== 0 && code !== null) process.stderr.write(`worker stderr:\n${stderr}\n`);
-  });
-  return { child, logs: () => jsonLines(stdout), exited };
-}
-
-const logged = (worker: RunningWorker, msg: string) =>
-  waitFor(`log line "${msg}"`, async () => worker.logs().find((l) => l.msg === msg), 30_000);
 
 describe('receipt-ocr on emulators: signals and crashes', () => {
   let stack: EmulatorStack;

@@ -20,7 +20,7 @@ const LINES = specLines(first!.spec);
 function setup() {
   const p = pipeline();
   const compactionQueue = new InMemoryQueue({ name: 'compaction-queue', clock: p.clock });
-  const deps: RecoverUnfinishedWorkDeps = { jobs: p.jobs, ocrQueue: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue };
+  const deps: RecoverUnfinishedWorkDeps = { jobs: p.jobs, ocrQueue: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue, ocrBucket: p.artifacts.bucket };
   return { p, compactionQueue, deps };
 }
 
@@ -105,7 +105,10 @@ describe('recoverUnfinishedWork', () => {
     expect(report.ocr).toEqual([pending.job_id]);
     expect(report.results).toEqual([noReceipt.job_id]);
     expect(report.merges).toBe(2);
-    expect(await bodies(p.ocrQueue)).toEqual([{ job_id: pending.job_id, image_id: pending.image_id }]);
+    // The seed-shaped message submitJob would have sent: image location and OCR bucket.
+    expect(await bodies(p.ocrQueue)).toEqual([
+      { job_id: pending.job_id, image_id: pending.image_id, s3_bucket: p.raw.bucket, s3_key: pending.s3_key, ocr_s3_bucket: p.artifacts.bucket },
+    ]);
     expect(awaiting.upload_url).not.toBeNull();
     const merges = await bodies(compactionQueue);
     expect(merges.map((m) => [m.image_id, m.collection])).toEqual([

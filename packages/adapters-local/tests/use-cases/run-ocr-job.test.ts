@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { PoisonMessageError, runOcrJob, submitJob, type RunOcrJobOutcome } from '@receiptflow/core';
+import {
+  OcrJobMessageSchema,
+  PoisonMessageError,
+  runOcrJob,
+  submitJob,
+  type ImageStoreProvider,
+  type RunOcrJobDeps,
+  type RunOcrJobOutcome,
+} from '@receiptflow/core';
+import { InMemoryImageStore } from '../../src/in-memory-image-store.js';
 import { makeRoutingDecision } from '@receiptflow/core/testing';
 import { PNG_BYTES, ocrDocument, pipeline } from './harness.js';
 
@@ -101,5 +110,98 @@ describe('runOcrJob with local adapters', () => {
     await expect(runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id })).rejects.toThrow('engine crashed');
     expect((await p.jobs.getJob(s.job_id))?.status).toBe('PROCESSING');
     expect((await p.resultsQueue.depth()).visible).toBe(0);
+  });
+
+  describe("the seed's message shape {image_id, job_id, s3_bucket, s3_key}", () => {
+    /** A provider over a fixed set of buckets, recording which ones were opened. */
+    function provider(stores: InMemoryImageStore[]): ImageStoreProvider & { opened: string[] } {
+      const opened: string[] = [];
+      return {
+        opened,
+        forBucket(bucket) {
+          opened.push(bucket);
+          const store = stores.find((x) => x.bucket === bucket);
+          if (!store) throw new Error(`no bucket ${bucket}`);
+          return store;
+        },
+      };
+    }
+
+    it('submitJob sends the image location, and ocr_s3_bucket when it knows the artifacts bucket', async () => {
+      const p = pipeline();
+      const s = await submitJob({ ...p.submitDeps, ocrBucket: 'artifacts-bucket' }, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const [m] = await p.ocrQueue.receive();
+      expect(JSON.parse(m!.body)).toEqual({
+        job_id: s.job_id,
+        image_id: s.image_id,
+        s3_bucket: 'raw-bucket',
+        s3_key: s.s3_key,
+        ocr_s3_bucket: 'artifacts-bucket',
+      });
+      const plain = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const [m2] = await p.ocrQueue.receive();
+      expect(JSON.parse(m2!.body)).toEqual({ job_id: plain.job_id, image_id: plain.image_id, s3_bucket: 'raw-bucket', s3_key: plain.s3_key });
+    });
+
+    it('without a fixed raw bucket: reads the bucket the message names and writes OCR JSON to its ocr_s3_bucket', async () => {
+      const p = pipeline();
+      const s = await submitJob({ ...p.submitDeps, ocrBucket: 'artifacts-bucket' }, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const [m] = await p.ocrQueue.receive();
+      const stores = provider([p.raw, p.artifacts]);
+      p.ocr.next = ocrDocument(LINES);
+      const deps: RunOcrJobDeps = { ...p.ocrDeps, images: stores, artifacts: stores };
+      await runOcrJob(deps, m!.body);
+      expect(stores.opened).toEqual(['raw-bucket', 'artifacts-bucket']);
+      const key = `ocr/${s.image_id}/${s.job_id}.json`;
+      expect(await p.artifacts.head(key)).not.toBeNull();
+      const [results] = await p.resultsQueue.receive();
+      expect(JSON.parse(results!.body)).toMatchObject({ s3_bucket: 'artifacts-bucket', s3_key: key });
+      expect(await p.jobs.getRoutingDecision(s.job_id)).toMatchObject({ ocr_s3_bucket: 'artifacts-bucket', ocr_s3_key: key });
+    });
+
+    it('a seed message without ocr_s3_bucket writes the OCR JSON next to the image (one-bucket layout)', async () => {
+      const p = pipeline();
+      const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const stores = provider([p.raw, p.artifacts]);
+      p.ocr.next = ocrDocument(LINES);
+      await runOcrJob({ ...p.ocrDeps, images: stores, artifacts: stores }, { image_id: s.image_id, job_id: s.job_id, s3_bucket: 'raw-bucket', s3_key: s.s3_key });
+      expect(await p.raw.head(`ocr/${s.image_id}/${s.job_id}.json`)).not.toBeNull();
+      expect(await p.artifacts.list('ocr/')).toEqual([]);
+    });
+
+    it('a message queued before the location existed ({job_id, image_id}) takes it from the job record', async () => {
+      const p = pipeline();
+      const elsewhere = new InMemoryImageStore({ bucket: 'uploads-2023', clock: p.clock });
+      const s = await submitJob({ ...p.submitDeps, images: elsewhere }, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const stores = provider([elsewhere, p.artifacts]);
+      p.ocr.next = ocrDocument(LINES);
+      await runOcrJob({ ...p.ocrDeps, images: stores }, { job_id: s.job_id, image_id: s.image_id });
+      expect(stores.opened).toEqual(['uploads-2023']);
+      expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'COMPLETED' });
+    });
+
+    it('a message whose location disagrees with the job record is poison, and the job is left to a correct message', async () => {
+      const p = pipeline();
+      const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const forged = { job_id: s.job_id, image_id: s.image_id, s3_bucket: 'raw-bucket', s3_key: 'raw/someone-else/x.png' };
+      await expect(runOcrJob(p.ocrDeps, forged)).rejects.toThrow(/message names s3:\/\/raw-bucket\/raw\/someone-else\/x.png, the job record/);
+      expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'PENDING', attempts: 0 });
+      expect(p.ocr.calls).toBe(0);
+    });
+
+    it('half a location (s3_bucket without s3_key) is malformed', () => {
+      const parsed = OcrJobMessageSchema.safeParse({ job_id: 'job-1', image_id: 'img-1', s3_bucket: 'raw-bucket' });
+      expect(parsed.success).toBe(false);
+      expect(parsed.error?.issues[0]?.message).toMatch(/s3_bucket and s3_key come together/);
+    });
+
+    it('with a fixed raw bucket, an image in another bucket is still poison and fails the job', async () => {
+      const p = pipeline();
+      const elsewhere = new InMemoryImageStore({ bucket: 'uploads-2023', clock: p.clock });
+      const s = await submitJob({ ...p.submitDeps, images: elsewhere }, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const [m] = await p.ocrQueue.receive();
+      await expect(runOcrJob(p.ocrDeps, m!.body)).rejects.toThrow(/image is in bucket uploads-2023, worker reads raw-bucket/);
+      expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'FAILED' });
+    });
   });
 });

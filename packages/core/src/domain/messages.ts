@@ -1,9 +1,49 @@
 import { z } from 'zod';
 import { CollectionSchema, IdSchema, ReceiptIdSchema } from './ids.js';
 
-/** `ocr-queue`: one image to OCR. */
-export const OcrJobMessageSchema = z.object({ job_id: IdSchema, image_id: IdSchema });
+/**
+ * `ocr-queue`: one image to OCR, in the seed's shape `{image_id, job_id, s3_bucket, s3_key}`.
+ * - `s3_bucket`/`s3_key` name the raw image. Messages queued before they existed carry neither
+ *   (both or neither: half a location is malformed); the worker then reads the job record's.
+ * - `ocr_s3_bucket` (optional, ours): where the worker writes the OCR JSON. The producer knows
+ *   the deployment's artifacts bucket, so a worker started without `--artifacts-bucket` still
+ *   writes where process-OCR-results reads. Without it, the image's own bucket is used.
+ * Unknown keys are ignored, so other producers' extra fields do not make a message poison.
+ */
+export const OcrJobMessageSchema = z
+  .object({
+    job_id: IdSchema,
+    image_id: IdSchema,
+    s3_bucket: z.string().min(1).optional(),
+    s3_key: z.string().min(1).optional(),
+    ocr_s3_bucket: z.string().min(1).optional(),
+  })
+  .refine((m) => (m.s3_bucket === undefined) === (m.s3_key === undefined), {
+    message: 's3_bucket and s3_key come together (or neither)',
+    path: ['s3_key'],
+  });
 export type OcrJobMessage = z.infer<typeof OcrJobMessageSchema>;
+
+/**
+ * The `ocr-queue` message for a job: the seed's four fields, plus `ocr_s3_bucket` when the
+ * producer knows where OCR JSON belongs.
+ *
+ * @example
+ * ocrJobMessage(job, 'receiptflow-artifacts')
+ * // { job_id, image_id, s3_bucket: 'receiptflow-raw', s3_key: 'raw/<image_id>/r.png', ocr_s3_bucket: 'receiptflow-artifacts' }
+ */
+export function ocrJobMessage(
+  job: { job_id: string; image_id: string; s3_bucket: string; s3_key: string },
+  ocrBucket?: string,
+): OcrJobMessage {
+  return {
+    job_id: job.job_id,
+    image_id: job.image_id,
+    s3_bucket: job.s3_bucket,
+    s3_key: job.s3_key,
+    ...(ocrBucket ? { ocr_s3_bucket: ocrBucket } : {}),
+  };
+}
 
 /** `ocr-results-queue`: where the OCR document of a finished job is stored. */
 export const OcrResultsMessageSchema = z.object({

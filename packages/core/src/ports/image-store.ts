@@ -37,3 +37,19 @@ export interface ImageStore {
   /** A URL that accepts one HTTP PUT of the object with this content type. */
   presignPut(key: string, options: { contentType: string; expiresInSeconds: number }): Promise<string>;
 }
+
+/**
+ * Opens the store of a named bucket, for a step whose messages name their bucket: the OCR worker
+ * started without `--raw-bucket` reads each image from the bucket its message or job names.
+ *
+ * @example
+ * const images: ImageStoreProvider = { forBucket: (bucket) => new S3ImageStore(s3, { bucket }) };
+ */
+export interface ImageStoreProvider {
+  forBucket(bucket: string): ImageStore;
+}
+
+/** True for a provider, false for a store bound to one bucket. */
+export function isImageStoreProvider(x: ImageStore | ImageStoreProvider): x is ImageStoreProvider {
+  return typeof (x as Partial<ImageStoreProvider>).forBucket === 'function';
+}

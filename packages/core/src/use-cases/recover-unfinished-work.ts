@@ -1,4 +1,4 @@
-import type { OcrJob, OcrJobMessage, OcrResultsMessage } from '../domain/index.js';
+import { ocrJobMessage, type OcrJob, type OcrResultsMessage } from '../domain/index.js';
 import { silentLogger, type JobCreatedRange, type JobStore, type Logger, type Queue } from '../ports/index.js';
 import { deterministicRunId } from './checksum.js';
 import { sweepCompactionRuns } from './sweep-compaction-runs.js';
@@ -9,6 +9,8 @@ export interface RecoverUnfinishedWorkDeps {
   resultsQueue: Queue;
   compactionQueue: Queue;
   logger?: Logger;
+  /** The artifacts bucket, sent as each re-sent OCR message's `ocr_s3_bucket` (as submitJob does). */
+  ocrBucket?: string;
 }
 
 export interface RecoverUnfinishedWorkOptions {
@@ -108,8 +110,7 @@ async function resendOcr(deps: RecoverUnfinishedWorkDeps, options: RecoverUnfini
       const image = await deps.jobs.getImage(job.image_id);
       // A presigned upload whose PUT has not landed is waiting for its client, not stuck.
       if (image?.upload_state !== 'UPLOADED') continue;
-      const message: OcrJobMessage = { job_id: job.job_id, image_id: job.image_id };
-      await deps.ocrQueue.send(JSON.stringify(message));
+      await deps.ocrQueue.send(JSON.stringify(ocrJobMessage(job, deps.ocrBucket)));
       report.ocr.push(job.job_id);
     }
   }

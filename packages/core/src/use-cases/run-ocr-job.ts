@@ -14,15 +14,32 @@ import {
   TransientDependencyError,
   ValidationError,
 } from '../errors.js';
-import { isoNow, silentLogger, type Clock, type ImageStore, type JobStore, type Logger, type OcrEngine, type Queue } from '../ports/index.js';
+import {
+  isImageStoreProvider,
+  isoNow,
+  silentLogger,
+  type Clock,
+  type ImageStore,
+  type ImageStoreProvider,
+  type JobStore,
+  type Logger,
+  type OcrEngine,
+  type Queue,
+} from '../ports/index.js';
 import { classifyImage } from './classify-image.js';
 
 export interface RunOcrJobDeps {
   jobs: JobStore;
-  /** Where raw images are read from (the job's s3_bucket). */
-  images: ImageStore;
-  /** Where OCR JSON documents are written. */
-  artifacts: ImageStore;
+  /**
+   * Where raw images are read from: a store bound to one bucket (an image in any other bucket is
+   * poison), or a provider that opens the bucket the message (else the job record) names.
+   */
+  images: ImageStore | ImageStoreProvider;
+  /**
+   * Where OCR JSON documents are written: a store bound to one bucket, or a provider that opens
+   * the message's `ocr_s3_bucket`, else the image's own bucket (the seed's one-bucket layout).
+   */
+  artifacts: ImageStore | ImageStoreProvider;
   ocr: OcrEngine;
   resultsQueue: Queue;
   clock: Clock;
@@ -79,6 +96,7 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
     throw new PoisonMessageError(`OCR job ${existing.job_id} is FAILED (${existing.failure_reason ?? 'no reason'}); retry it explicitly`);
   }
 
+  const location = imageLocation(msg, existing);
   const job = await claim(deps.jobs, existing);
   if (job.status === 'COMPLETED') return { status: 'duplicate', job_id: job.job_id };
 
@@ -90,7 +108,7 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
       return { status: 'completed', job_id: job.job_id, routing, ocr_ms: 0 };
     }
   }
-  const image = await loadImage(deps, job);
+  const image = await loadImage(deps, job, location);
   const started = deps.clock.now();
   let doc: OcrDocument;
   try {
@@ -105,18 +123,21 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
   const ocr_ms = deps.clock.now() - started;
 
   const ocrKey = ocrDocumentKey(job.image_id, job.job_id);
-  await deps.artifacts.put(ocrKey, new TextEncoder().encode(JSON.stringify(doc)), {
+  const artifacts = isImageStoreProvider(deps.artifacts)
+    ? deps.artifacts.forBucket(msg.ocr_s3_bucket ?? location.bucket)
+    : deps.artifacts;
+  await artifacts.put(ocrKey, new TextEncoder().encode(JSON.stringify(doc)), {
     contentType: 'application/json',
     metadata: { job_id: job.job_id, image_id: job.image_id, engine: doc.engine },
   });
-  const routing = await ensureRouting(deps, job, doc, ocrKey);
+  const routing = await ensureRouting(deps, job, doc, { bucket: artifacts.bucket, key: ocrKey });
 
   if (job.results_sent_at === null) {
     const results: OcrResultsMessage = {
       job_id: job.job_id,
       image_id: job.image_id,
-      s3_bucket: deps.artifacts.bucket,
-      s3_key: ocrKey,
+      s3_bucket: routing.ocr_s3_bucket,
+      s3_key: routing.ocr_s3_key,
       receipt_count: routing.receipt_count,
     };
     await deps.resultsQueue.send(JSON.stringify(results));
@@ -146,19 +167,38 @@ async function claim(jobs: JobStore, job: OcrJob): Promise<OcrJob> {
   }
 }
 
-async function loadImage(deps: RunOcrJobDeps, job: OcrJob): Promise<Uint8Array> {
-  if (job.s3_bucket !== deps.images.bucket) {
-    await fail(deps.jobs, job, `image bucket ${job.s3_bucket} is not the raw bucket ${deps.images.bucket}`);
-    throw new PoisonMessageError(`OCR job ${job.job_id}: image is in bucket ${job.s3_bucket}, worker reads ${deps.images.bucket}`);
+/** Where the raw image is: the message's seed-shaped fields, else the job record's. */
+function imageLocation(msg: OcrJobMessage, job: OcrJob): { bucket: string; key: string } {
+  if (msg.s3_bucket === undefined || msg.s3_key === undefined) return { bucket: job.s3_bucket, key: job.s3_key };
+  if (msg.s3_bucket !== job.s3_bucket || msg.s3_key !== job.s3_key) {
+    // The job record is the truth; a message that disagrees was built wrong (or tampered with).
+    // The job itself is fine, so it is not marked FAILED: a correct message can still run it.
+    throw new PoisonMessageError(
+      `OCR job ${job.job_id}: message names s3://${msg.s3_bucket}/${msg.s3_key}, the job record s3://${job.s3_bucket}/${job.s3_key}`,
+    );
+  }
+  return { bucket: msg.s3_bucket, key: msg.s3_key };
+}
+
+async function loadImage(deps: RunOcrJobDeps, job: OcrJob, at: { bucket: string; key: string }): Promise<Uint8Array> {
+  let images: ImageStore;
+  if (isImageStoreProvider(deps.images)) {
+    images = deps.images.forBucket(at.bucket);
+  } else {
+    images = deps.images;
+    if (at.bucket !== images.bucket) {
+      await fail(deps.jobs, job, `image bucket ${at.bucket} is not the raw bucket ${images.bucket}`);
+      throw new PoisonMessageError(`OCR job ${job.job_id}: image is in bucket ${at.bucket}, worker reads ${images.bucket}`);
+    }
   }
   try {
-    const object = await deps.images.get(job.s3_key);
-    if (object.body.length === 0) throw new NotFoundError('image bytes', job.s3_key);
+    const object = await images.get(at.key);
+    if (object.body.length === 0) throw new NotFoundError('image bytes', at.key);
     return object.body;
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
-    await fail(deps.jobs, job, `image ${job.s3_key} is missing`);
-    throw new PoisonMessageError(`OCR job ${job.job_id}: image ${job.s3_key} is missing`, { cause: error });
+    await fail(deps.jobs, job, `image ${at.key} is missing`);
+    throw new PoisonMessageError(`OCR job ${job.job_id}: image s3://${at.bucket}/${at.key} is missing`, { cause: error });
   }
 }
 
@@ -171,7 +211,12 @@ async function fail(jobs: JobStore, job: OcrJob, reason: string): Promise<void> 
   }
 }
 
-async function ensureRouting(deps: RunOcrJobDeps, job: OcrJob, doc: OcrDocument, ocrKey: string): Promise<RoutingDecision> {
+async function ensureRouting(
+  deps: RunOcrJobDeps,
+  job: OcrJob,
+  doc: OcrDocument,
+  ocr: { bucket: string; key: string },
+): Promise<RoutingDecision> {
   const stored = await deps.jobs.getRoutingDecision(job.job_id);
   if (stored) return stored;
   const { image_type, reason } = classifyImage(doc);
@@ -180,8 +225,8 @@ async function ensureRouting(deps: RunOcrJobDeps, job: OcrJob, doc: OcrDocument,
     image_id: job.image_id,
     image_type,
     receipt_count: doc.lines.some((l) => l.text.trim() !== '') ? 1 : 0,
-    ocr_s3_bucket: deps.artifacts.bucket,
-    ocr_s3_key: ocrKey,
+    ocr_s3_bucket: ocr.bucket,
+    ocr_s3_key: ocr.key,
     engine: doc.engine,
     reason,
     created_at: isoNow(deps.clock),

@@ -1,4 +1,4 @@
-import { ACCEPTED_CONTENT_TYPES, type ImageContentType, type ImageRecord, type OcrJob } from '../domain/index.js';
+import { ACCEPTED_CONTENT_TYPES, ocrJobMessage, type ImageContentType, type ImageRecord, type OcrJob } from '../domain/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
 import { isoNow, type Clock, type IdGenerator, type ImageStore, type JobStore, type Queue } from '../ports/index.js';
 
@@ -8,6 +8,11 @@ export interface SubmitJobDeps {
   ocrQueue: Queue;
   clock: Clock;
   ids: IdGenerator;
+  /**
+   * Where the OCR worker should write the OCR JSON (the artifacts bucket), sent as
+   * `ocr_s3_bucket`. Omit it when OCR JSON goes to the image's own bucket.
+   */
+  ocrBucket?: string;
 }
 
 export interface SubmitJobInput {
@@ -67,7 +72,8 @@ function validateInput(input: SubmitJobInput): ImageContentType {
 
 /**
  * Stores the image under a key unique to this upload (never the filename alone), writes the
- * image and a PENDING OCR job, and (for direct uploads) sends `{job_id, image_id}` to ocr-queue.
+ * image and a PENDING OCR job, and (for direct uploads) sends the seed-shaped
+ * `{job_id, image_id, s3_bucket, s3_key}` (plus `ocr_s3_bucket`) to ocr-queue.
  * Throws ValidationError naming the bad field (content type, empty body, filename).
  */
 export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Promise<SubmitJobResult> {
@@ -96,10 +102,11 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
     created_at: now,
   };
   await deps.jobs.createImage(image);
-  await deps.jobs.createJob(newJob(job_id, image, now));
+  const job = newJob(job_id, image, now);
+  await deps.jobs.createJob(job);
 
   if (direct) {
-    await deps.ocrQueue.send(JSON.stringify({ job_id, image_id }));
+    await deps.ocrQueue.send(JSON.stringify(ocrJobMessage(job, deps.ocrBucket)));
     return { job_id, image_id, s3_key, upload_url: null };
   }
   const upload_url = await deps.images.presignPut(s3_key, {
@@ -151,7 +158,7 @@ export async function confirmUpload(
       `content type "${landedType}" is not one of ${ACCEPTED_CONTENT_TYPES.join(', ')}`,
     ]);
   }
-  await deps.ocrQueue.send(JSON.stringify({ job_id: job.job_id, image_id: image.image_id }));
+  await deps.ocrQueue.send(JSON.stringify(ocrJobMessage(job, deps.ocrBucket)));
   await deps.jobs.markImageUploaded(image.image_id, landed.size);
   return { job_id: job.job_id, image_id: image.image_id, enqueued: true };
 }

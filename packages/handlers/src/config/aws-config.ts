@@ -23,7 +23,10 @@ const Common = z.object({
 /** Each Lambda reads only the variables its function needs. */
 export const UploadConfigSchema = Common.extend({
   RAW_BUCKET: z.string().min(3),
-  OCR_QUEUE_URL: z.string().url(),
+  /** Sent to the OCR worker as each message's `ocr_s3_bucket`: where the OCR JSON belongs. */
+  ARTIFACTS_BUCKET: z.string().min(3),
+  /** The seed's name (was OCR_QUEUE_URL, still read as a deprecated alias). */
+  OCR_JOB_QUEUE_URL: z.string().url(),
   API_KEY_SHA256: sha256List,
 });
 
@@ -56,11 +59,25 @@ export type StreamProcessorConfig = z.infer<typeof StreamProcessorConfigSchema>;
 export type CompactionConfig = z.infer<typeof CompactionConfigSchema>;
 
 /**
+ * Renamed variables, read under their old name when the new one is unset, so that a stack
+ * deployed before the rename keeps working until its next deploy. Deprecated: docs/deploy.md.
+ */
+export const DEPRECATED_ALIASES: Readonly<Record<string, string>> = { OCR_JOB_QUEUE_URL: 'OCR_QUEUE_URL' };
+
+function withDeprecatedAliases(env: Record<string, string | undefined>): Record<string, string | undefined> {
+  const out = { ...env };
+  for (const [name, old] of Object.entries(DEPRECATED_ALIASES)) {
+    if (out[name] === undefined && out[old] !== undefined) out[name] = out[old];
+  }
+  return out;
+}
+
+/**
  * Parses environment variables once, at cold start. A missing or bad variable fails here with a
  * ConfigError that names every offending variable, instead of failing later mid-request.
  */
 export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, fn: string): z.infer<S> {
-  const parsed = schema.safeParse(env);
+  const parsed = schema.safeParse(withDeprecatedAliases(env));
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
   throw new ConfigError(`${fn}: invalid environment: ${problems.join('; ')}`);

@@ -20,6 +20,7 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
       ocrQueue: resolve(c, TOKENS.OcrQueue),
       clock: resolve(c, TOKENS.Clock),
       ids: resolve(c, TOKENS.Ids),
+      ocrBucket: resolve(c, TOKENS.OcrOutputBucket),
     },
     auth,
     logger: resolve(c, TOKENS.Logger),

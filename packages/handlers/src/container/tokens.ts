@@ -26,6 +26,8 @@ export const TOKENS = {
   Artifacts: token<ImageStore>('Artifacts'),
   Deltas: token<ImageStore>('Deltas'),
   OcrQueue: token<Queue>('OcrQueue'),
+  /** Name of the bucket the OCR worker writes OCR JSON to (each ocr-queue message's ocr_s3_bucket). */
+  OcrOutputBucket: token<string>('OcrOutputBucket'),
   ResultsQueue: token<Queue>('ResultsQueue'),
   CompactionQueue: token<Queue>('CompactionQueue'),
   VectorIndex: token<VectorIndex>('VectorIndex'),

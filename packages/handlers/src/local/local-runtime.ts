@@ -71,7 +71,10 @@ export class LocalRuntime {
   /** Direct upload, as the upload API does it. */
   async submit(filename: string, contentType: string, body: Uint8Array): Promise<SubmitJobResult> {
     const a = this.adapters;
-    return submitJob({ jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids }, { filename, contentType, body });
+    return submitJob(
+      { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids, ocrBucket: a.artifacts.bucket },
+      { filename, contentType, body },
+    );
   }
 
   /** Runs every stage until all queues and the change feed are empty. */
@@ -169,7 +172,7 @@ export class LocalRuntime {
   private async recover(): Promise<void> {
     const a = this.adapters;
     await recoverUnfinishedWork(
-      { jobs: a.jobs, ocrQueue: a.ocrQueue, resultsQueue: a.resultsQueue, compactionQueue: a.compactionQueue, logger: this.logger },
+      { jobs: a.jobs, ocrQueue: a.ocrQueue, resultsQueue: a.resultsQueue, compactionQueue: a.compactionQueue, logger: this.logger, ocrBucket: a.artifacts.bucket },
       { now: a.clock.now(), olderThanMs: 0, limit: 100_000 },
     );
   }

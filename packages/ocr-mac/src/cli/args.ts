@@ -32,17 +32,23 @@ export const USAGE = `Usage: receipt-ocr [options]
 
 Drains the OCR job queue (or, with --continuous, polls it until SIGINT/SIGTERM): OCR each image,
 store the OCR JSON and routing decision, send the results message, mark the job COMPLETED.
+The seed's command runs as printed:
+  receipt-ocr --ocr-job-queue-url URL --ocr-results-queue-url URL --dynamo-table-name NAME \\
+              --region REGION --continuous
 
-Required:
-  --ocr-job-queue-url URL        ocr-queue (OCR_QUEUE_URL)
-  --ocr-results-queue-url URL    ocr-results-queue (OCR_RESULTS_QUEUE_URL)
-  --dynamo-table-name NAME       the job table (TABLE_NAME)
-  --raw-bucket NAME              bucket of the uploaded images (RAW_BUCKET)
+Required (a flag, or the environment variable in brackets):
+  --ocr-job-queue-url URL        ocr-queue [OCR_JOB_QUEUE_URL; OCR_QUEUE_URL is deprecated]
+  --ocr-results-queue-url URL    ocr-results-queue [OCR_RESULTS_QUEUE_URL]
+  --dynamo-table-name NAME       the job table [DYNAMO_TABLE_NAME, then TABLE_NAME]
 
 Options:
-  --artifacts-bucket NAME        bucket for OCR JSON (ARTIFACTS_BUCKET); default: --raw-bucket
+  --raw-bucket NAME              read images only from this bucket [RAW_BUCKET]; default: the
+                                 bucket each message (or its job record) names
+  --artifacts-bucket NAME        write OCR JSON here [ARTIFACTS_BUCKET]; default: the message's
+                                 ocr_s3_bucket, else the image's own bucket
   --region REGION                default: $AWS_REGION, then $AWS_DEFAULT_REGION
   --endpoint-url URL             one endpoint for SQS, S3 and DynamoDB (emulators, LocalStack)
+                                 [AWS_ENDPOINT_URL]
   --continuous                   keep polling when the queue is empty
   --engine vision|tesseract      default: vision on macOS, tesseract elsewhere
   --concurrency N                jobs at once, 1..32 (default 1)
@@ -56,8 +62,23 @@ Options:
   --vision-timeout SECONDS       kill the helper after this long (default 60)
   -h, --help                     show this help
 
+A flag always wins over its environment variable.
 Exit status: 0 done (drained, --max-jobs reached, or stopped by a signal), 1 failure, 2 usage error.
 `;
+
+/**
+ * Flags that fall back to environment variables, first set wins: the deployment contract's
+ * names (the Lambdas read the same ones) and the seed's. OCR_QUEUE_URL is the pre-seed name of
+ * OCR_JOB_QUEUE_URL, still read so that existing shells keep working (deprecated).
+ */
+export const ENV_FALLBACKS: Readonly<Partial<Record<keyof typeof OPTIONS, readonly string[]>>> = {
+  'ocr-job-queue-url': ['OCR_JOB_QUEUE_URL', 'OCR_QUEUE_URL'],
+  'ocr-results-queue-url': ['OCR_RESULTS_QUEUE_URL'],
+  'dynamo-table-name': ['DYNAMO_TABLE_NAME', 'TABLE_NAME'],
+  'raw-bucket': ['RAW_BUCKET'],
+  'artifacts-bucket': ['ARTIFACTS_BUCKET'],
+  'endpoint-url': ['AWS_ENDPOINT_URL'],
+};
 
 const trimmed = z.string().trim().min(1, 'must not be empty');
 const url = trimmed.pipe(z.url('must be a URL'));
@@ -78,7 +99,7 @@ const FlagsSchema = z.object({
   'max-jobs': int(1, 1_000_000).optional(),
   'endpoint-url': url.optional(),
   'log-format': z.enum(['json', 'pretty'], 'must be json or pretty').optional(),
-  'raw-bucket': trimmed,
+  'raw-bucket': trimmed.optional(),
   'artifacts-bucket': trimmed.optional(),
   'dead-letter-queue-url': queueUrl.optional(),
   'visibility-timeout': int(5, 43_200).default(120),
@@ -99,8 +120,10 @@ export interface CliConfig {
   maxJobs: number | null;
   endpointUrl: string | null;
   logFormat: 'json' | 'pretty';
-  rawBucket: string;
-  artifactsBucket: string;
+  /** Null: read each image from the bucket its message (or job record) names. */
+  rawBucket: string | null;
+  /** Null: write OCR JSON to the message's ocr_s3_bucket, else next to the image. */
+  artifactsBucket: string | null;
   deadLetterQueueUrl: string | null;
   visibilityTimeoutSeconds: number;
   waitSeconds: number;
@@ -132,12 +155,27 @@ export function parseCommandLine(argv: readonly string[], environment: CliEnviro
   }
   if (values.help) return { help: true };
 
+  // Flags first, then their environment variables; remember which variable filled a flag so an
+  // error names what the user actually set.
+  const fromEnv = new Map<string, string>();
+  for (const [flag, names] of Object.entries(ENV_FALLBACKS)) {
+    if (values[flag] !== undefined || !names) continue;
+    const name = names.find((n) => environment.env[n] !== undefined && environment.env[n] !== '');
+    if (name === undefined) continue;
+    values[flag] = environment.env[name];
+    fromEnv.set(flag, name);
+  }
+
   const parsed = FlagsSchema.safeParse(values);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
-      const flag = issue.path[0];
-      const message = issue.code === 'invalid_type' && values[String(flag)] === undefined ? 'is required' : issue.message;
-      return `--${String(flag)} ${message}`;
+      const flag = String(issue.path[0]);
+      if (issue.code === 'invalid_type' && values[flag] === undefined) {
+        const names = ENV_FALLBACKS[flag as keyof typeof OPTIONS];
+        return `--${flag} is required${names ? ` (or set ${names[0]})` : ''}`;
+      }
+      const env = fromEnv.get(flag);
+      return env ? `${env} (for --${flag}) ${issue.message}` : `--${flag} ${issue.message}`;
     });
     throw new UsageError(problems.join('; '));
   }
@@ -157,9 +195,10 @@ export function parseCommandLine(argv: readonly string[], environment: CliEnviro
       maxJobs: f['max-jobs'] ?? null,
       endpointUrl: f['endpoint-url'] ?? null,
       logFormat: f['log-format'] ?? (environment.stdoutIsTty ? 'pretty' : 'json'),
-      rawBucket: f['raw-bucket'],
-      // OCR JSON lives under ocr/, raw images under raw/: one bucket can hold both.
-      artifactsBucket: f['artifacts-bucket'] ?? f['raw-bucket'],
+      rawBucket: f['raw-bucket'] ?? null,
+      // OCR JSON lives under ocr/, raw images under raw/: one bucket can hold both, so without a
+      // flag the worker follows the message (ocr_s3_bucket, else the image's bucket).
+      artifactsBucket: f['artifacts-bucket'] ?? null,
       deadLetterQueueUrl: f['dead-letter-queue-url'] ?? null,
       visibilityTimeoutSeconds: f['visibility-timeout'],
       // Draining ends at the first empty receive; a short long-poll still asks every SQS host.

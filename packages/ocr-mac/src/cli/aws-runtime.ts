@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Clock, ImageStore, JobStore, Queue } from '@receiptflow/core';
+import type { Clock, ImageStore, ImageStoreProvider, JobStore, Queue } from '@receiptflow/core';
 import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
@@ -14,8 +14,10 @@ export interface AwsRuntime {
   resultsQueue: Queue;
   deadLetterQueue: Queue | undefined;
   jobs: JobStore;
-  images: ImageStore;
-  artifacts: ImageStore;
+  /** One bucket's store with --raw-bucket, else a store per bucket the messages name. */
+  images: ImageStore | ImageStoreProvider;
+  /** One bucket's store with --artifacts-bucket, else a store per bucket the messages name. */
+  artifacts: ImageStore | ImageStoreProvider;
   close(): void;
 }
 
@@ -39,14 +41,22 @@ export function createAwsRuntime(config: CliConfig, clock: Clock): AwsRuntime {
   const dynamo = new DynamoDBClient({ ...common, ...timeouts(30_000) });
   const doc = DynamoDBDocumentClient.from(dynamo, { marshallOptions: { removeUndefinedValues: true } });
 
-  const images = new S3ImageStore(s3, { bucket: config.rawBucket });
+  // One S3ImageStore per bucket, shared by images and artifacts: a message names its buckets.
+  const stores = new Map<string, S3ImageStore>();
+  const buckets: ImageStoreProvider = {
+    forBucket(bucket) {
+      let store = stores.get(bucket);
+      if (!store) stores.set(bucket, (store = new S3ImageStore(s3, { bucket })));
+      return store;
+    },
+  };
   return {
     ocrQueue: new SqsQueue(sqs, { queueUrl: config.ocrJobQueueUrl }),
     resultsQueue: new SqsQueue(sqs, { queueUrl: config.ocrResultsQueueUrl }),
     deadLetterQueue: config.deadLetterQueueUrl ? new SqsQueue(sqs, { queueUrl: config.deadLetterQueueUrl }) : undefined,
     jobs: new DynamoDbJobStore(doc, { tableName: config.dynamoTableName, clock }),
-    images,
-    artifacts: config.artifactsBucket === config.rawBucket ? images : new S3ImageStore(s3, { bucket: config.artifactsBucket }),
+    images: config.rawBucket === null ? buckets : buckets.forBucket(config.rawBucket),
+    artifacts: config.artifactsBucket === null ? buckets : buckets.forBucket(config.artifactsBucket),
     close() {
       sqs.destroy();
       s3.destroy();

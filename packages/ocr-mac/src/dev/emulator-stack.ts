@@ -35,8 +35,13 @@ export interface EmulatorStack {
   resultsQueueUrl: string;
   resultsDlqUrl: string;
   clients: { sqs: SQSClient; s3: S3Client; dynamo: DynamoDBClient; doc: DynamoDBDocumentClient };
-  /** `receipt-ocr` flags for this stack (without --engine and the run-mode flags). */
+  /** `receipt-ocr` flags for this stack, buckets included (without --engine and the run-mode flags). */
   workerFlags(): string[];
+  /**
+   * The seed's command line for this stack, flag for flag: `--ocr-job-queue-url --ocr-results-queue-url
+   * --dynamo-table-name --region --continuous`, no buckets. The endpoint goes in `env`.
+   */
+  seedCommand(): { args: string[]; env: Record<string, string> };
   stop(): Promise<void>;
 }
 
@@ -93,6 +98,16 @@ export async function startEmulatorStack(options: EmulatorStackOptions = {}): Pr
       '--region', 'us-east-1',
       '--endpoint-url', endpoint,
     ],
+    seedCommand: () => ({
+      args: [
+        '--ocr-job-queue-url', ocr.queueUrl,
+        '--ocr-results-queue-url', results.queueUrl,
+        '--dynamo-table-name', tableName,
+        '--region', 'us-east-1',
+        '--continuous',
+      ],
+      env: { AWS_ENDPOINT_URL: endpoint },
+    }),
     async stop() {
       sqs.destroy();
       s3.destroy();

@@ -13,7 +13,8 @@ export interface SubmittedReceipt {
 
 /**
  * Renders the first `count` synthetic demo receipts and submits each as an upload would, through
- * core's submitJob: image in the raw bucket, image + PENDING job rows, a message on ocr-queue.
+ * core's submitJob: image in the raw bucket, image + PENDING job rows, and the seed-shaped message
+ * `{image_id, job_id, s3_bucket, s3_key}` (plus `ocr_s3_bucket`) on ocr-queue.
  */
 export async function submitDemoReceipts(stack: EmulatorStack, count: number, seed = 1): Promise<SubmittedReceipt[]> {
   const deps = {
@@ -22,6 +23,8 @@ export async function submitDemoReceipts(stack: EmulatorStack, count: number, se
     ocrQueue: new SqsQueue(stack.clients.sqs, { queueUrl: stack.ocrQueueUrl }),
     clock: new SystemClock(),
     ids: new UuidIdGenerator(),
+    // As the upload Lambda does: the message says where the OCR JSON belongs.
+    ocrBucket: stack.artifactsBucket,
   };
   const submitted: SubmittedReceipt[] = [];
   for (const receipt of demoReceipts(seed).slice(0, count)) {

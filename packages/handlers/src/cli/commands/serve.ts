@@ -94,7 +94,7 @@ export async function startServe(argv: string[], log: (line: string) => void, op
 
 function submitDeps(r: LocalRuntime) {
   const a = r.adapters;
-  return { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids };
+  return { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids, ocrBucket: a.artifacts.bucket };
 }
 
 export async function serveCommand(argv: string[], log: (line: string) => void, env: Record<string, string | undefined>): Promise<number> {

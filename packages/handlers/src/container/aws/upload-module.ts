@@ -9,7 +9,7 @@ import { TOKENS } from '../tokens.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 
-/** The upload function: job table, raw bucket (presign + put), ocr-queue. */
+/** The upload function: job table, raw bucket (presign + put), ocr-queue, and the artifacts bucket's name for its messages. */
 export function awsUploadModule(config: UploadConfig): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
@@ -19,9 +19,10 @@ export function awsUploadModule(config: UploadConfig): ContainerModule {
       .bind(TOKENS.RawImages)
       .toDynamicValue(() => new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), { bucket: config.RAW_BUCKET }))
       .inSingletonScope();
+    options.bind(TOKENS.OcrOutputBucket).toConstantValue(config.ARTIFACTS_BUCKET);
     options
       .bind(TOKENS.OcrQueue)
-      .toDynamicValue(() => new SqsQueue(new SQSClient(clientConfig(settings)), { queueUrl: config.OCR_QUEUE_URL }))
+      .toDynamicValue(() => new SqsQueue(new SQSClient(clientConfig(settings)), { queueUrl: config.OCR_JOB_QUEUE_URL }))
       .inSingletonScope();
   });
 }
