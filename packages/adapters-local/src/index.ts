@@ -14,3 +14,4 @@ export * from './in-memory-places-cache.js';
 export * from './hashing-embedder.js';
 export * from './vector/hnsw-vector-index.js';
 export * from './vector/exact-vector-index.js';
+export * from './errors.js';

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
-import { confirmUpload } from '@receiptflow/core';
+import { confirmUpload, ValidationError } from '@receiptflow/core';
+import { PresignedUrlInvalidError } from '@receiptflow/adapters-local';
 import { ApiKeyAuth } from '../../http/api-key-auth.js';
-import { createLocalHttpServer, type LocalHttpRoutes } from '../../local/http-server.js';
+import { ServeStartupError } from '../../errors.js';
+import { createLocalHttpServer, MAX_BODY_BYTES, type LocalHttpRoutes } from '../../local/http-server.js';
 import { FaultInjector } from '../../local/fault/fault-injector.js';
 import { FAULT_ENV, parseFaultPlan, type FaultPlan } from '../../local/fault/fault-plan.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
@@ -48,19 +50,32 @@ export async function startServe(argv: string[], log: (line: string) => void, op
   const catalog = values.places ? await loadCatalog(values.places) : [];
 
   let runtime: LocalRuntime | undefined;
-  const routes = (): LocalHttpRoutes => {
-    if (!runtime) throw new Error('server is starting');
+  const auth = new ApiKeyAuth(values.token ? [ApiKeyAuth.hash(values.token)] : []);
+  // Null until the runtime is open: the server answers 503 + Retry-After meanwhile.
+  const routes = (): LocalHttpRoutes | null => {
     const r = runtime;
+    if (!r) return null;
     return {
+      authorize: (authorization) => auth.verify(authorization),
       api: (event) => r.upload(event),
-      presignedPut: async (url, body, contentType) => {
-        await r.adapters.rawImages.acceptPresignedPut(url, body, contentType);
-        // Stands in for the S3 event notification that follows a presigned PUT in AWS.
-        const imageId = /\/uploads\/raw\/raw\/([^/]+)\//.exec(new URL(url).pathname)?.[1];
-        if (imageId) await confirmUpload(submitDeps(r), { image_id: decodeURIComponent(imageId) });
-      },
+      admitUpload: async (url, contentType) => ({
+        maxBytes: MAX_BODY_BYTES,
+        commit: async (body) => {
+          try {
+            await r.adapters.rawImages.acceptPresignedPut(url, body, contentType);
+          } catch (error) {
+            if (error instanceof ValidationError) throw new PresignedUrlInvalidError(error.message, { cause: error });
+            throw error;
+          }
+          // Stands in for the S3 event notification that follows a presigned PUT in AWS.
+          const imageId = /\/uploads\/raw\/raw\/([^/]+)\//.exec(new URL(url).pathname)?.[1];
+          if (imageId) await confirmUpload(submitDeps(r), { image_id: decodeURIComponent(imageId) });
+        },
+      }),
     };
   };
+  // Listening before the runtime opens: a client arriving during a slow start gets a 503, not
+  // "connection refused", and the port is known (and reserved) before the slow part begins.
   const server = createLocalHttpServer(routes);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -68,18 +83,26 @@ export async function startServe(argv: string[], log: (line: string) => void, op
   });
   const actualPort = (server.address() as AddressInfo).port;
   const base = `http://${host.includes(':') ? `[${host}]` : host}:${actualPort}`;
+  log(`receipts serve starting on ${base} (data: ${values.data}); requests get 503 until ready`);
 
   if (options.fault) logger.warn('fault injection armed: this process will SIGKILL itself', { fault: options.fault });
-  runtime = await LocalRuntime.open({
-    logger,
-    ...(options.fault ? { fault: new FaultInjector(options.fault) } : {}),
-    dataDir: values.data,
-    catalog,
-    ocrWorkers: positiveInt(values['ocr-workers'], '--ocr-workers', 1),
-    apiKeySha256: values.token ? [ApiKeyAuth.hash(values.token)] : [],
-    presign: (bucket, key, contentType, expires) =>
-      `${base}/uploads/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}?content-type=${encodeURIComponent(contentType)}&expires-in=${expires}`,
-  });
+  try {
+    runtime = await LocalRuntime.open({
+      logger,
+      ...(options.fault ? { fault: new FaultInjector(options.fault) } : {}),
+      dataDir: values.data,
+      catalog,
+      ocrWorkers: positiveInt(values['ocr-workers'], '--ocr-workers', 1),
+      apiKeySha256: values.token ? [ApiKeyAuth.hash(values.token)] : [],
+      presign: (bucket, key, contentType, expires) =>
+        `${base}/uploads/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}?content-type=${encodeURIComponent(contentType)}&expires-in=${expires}`,
+    });
+  } catch (error) {
+    // A fatal start must not leave a live port behind that answers 503 forever.
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    throw new ServeStartupError(values.data, { cause: error });
+  }
   runtime.start();
   log(`receipts serve listening on ${base} (data: ${values.data}${values.token ? ', token required' : ''})`);
 
