@@ -17,6 +17,39 @@ type Row = { left: string; right?: string } | 'gap';
  * No separators or logos: dashes and art only give OCR noise to trip over.
  */
 export async function renderReceipt(spec: ReceiptSpec): Promise<RenderedReceipt> {
+  const canvas = draw(spec);
+  const png = canvas.toBuffer('image/png');
+  return { png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width: canvas.width, height: canvas.height };
+}
+
+/**
+ * The same receipt as a JPEG, for flows that must see a camera-style file (`receipt1.jpg`).
+ *
+ * @example
+ * const jpeg = await renderReceiptJpeg(demoReceipts()[0].spec);
+ */
+export async function renderReceiptJpeg(spec: ReceiptSpec, quality = 92): Promise<Uint8Array> {
+  const jpeg = draw(spec).toBuffer('image/jpeg', quality);
+  return new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
+}
+
+/**
+ * A white page with nothing printed on it: what a photo of the back of a receipt, or a scan
+ * of an empty page, gives OCR. The pipeline must end it as FAILED ("no text found").
+ *
+ * @example
+ * const png = renderBlankPage(640, 900);
+ */
+export function renderBlankPage(width: number, height: number): Uint8Array {
+  const canvas = createCanvas(width, height);
+  const g = canvas.getContext('2d');
+  g.fillStyle = 'white';
+  g.fillRect(0, 0, width, height);
+  const png = canvas.toBuffer('image/png');
+  return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
+}
+
+function draw(spec: ReceiptSpec) {
   const rows = layout(spec);
   const height = Math.ceil(
     MARGIN * 2 + rows.reduce((h, row) => h + (row === 'gap' ? GAP : LINE_HEIGHT), 0),
@@ -44,8 +77,7 @@ export async function renderReceipt(spec: ReceiptSpec): Promise<RenderedReceipt>
     }
     y += LINE_HEIGHT;
   }
-  const png = canvas.toBuffer('image/png');
-  return { png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width: WIDTH, height };
+  return canvas;
 }
 
 function layout(spec: ReceiptSpec): Row[] {

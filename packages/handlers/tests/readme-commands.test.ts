@@ -1,0 +1,127 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { demoReceipts, renderReceipt, renderReceiptJpeg, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// The README's `pnpm exec receipts …` lines, run as printed from inside the repository (pnpm
+// exec finds only root-level bins, so this fails unless the root links @receiptflow/handlers).
+// Real tesseract on two receipts, plus three pnpm start-ups: ~10 s.
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const README_PORT = 8787; // the documented default of serve, submit and status
+
+let readmeLines: string[];
+let cwd: string;
+
+beforeAll(async () => {
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
+  readmeLines = blocks.flatMap((b) => b.split('\n')).filter((l) => l.startsWith('pnpm exec receipts'));
+  // Inside the repository (so pnpm finds the workspace), in a git-ignored scratch folder.
+  await mkdir(join(ROOT, '.tmp'), { recursive: true });
+  cwd = await mkdtemp(join(ROOT, '.tmp', 'readme-'));
+});
+afterAll(async () => {
+  await rm(cwd, { recursive: true, force: true });
+});
+
+function commandLine(prefix: string): string {
+  const line = readmeLines.find((l) => l.startsWith(prefix));
+  if (!line) throw new Error(`README has no line starting with "${prefix}"; it shows: ${readmeLines.join(' | ')}`);
+  // Drop a trailing "# comment", as the shell does.
+  return line.replace(/\s+#.*$/, '');
+}
+
+function sh(line: string) {
+  return spawnSync('sh', ['-c', line], { cwd, encoding: 'utf8', timeout: 120_000 });
+}
+
+/**
+ * Port 8787 is shared by every checkout on this machine: take a lock file for it, so two test
+ * runs take turns instead of colliding. A lock whose owner died is taken over.
+ */
+async function lockPort(port: number): Promise<() => Promise<void>> {
+  const path = join(tmpdir(), `receiptflow-port-${port}.lock`);
+  const until = Date.now() + 120_000;
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx');
+      await handle.writeFile(String(process.pid));
+      await handle.close();
+      return () => rm(path, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const owner = Number(await readFile(path, 'utf8').catch(() => '0'));
+      if (!alive(owner)) await rm(path, { force: true });
+      else if (Date.now() > until) throw new Error(`port ${port} is held by process ${owner} (lock ${path})`);
+      else await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+}
+
+function alive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe("the README's receipts commands, run as printed", () => {
+  it('shows the serve, submit and status lines', () => {
+    expect(readmeLines.map((l) => l.split(' ').slice(0, 4).join(' '))).toEqual(
+      expect.arrayContaining(['pnpm exec receipts serve', 'pnpm exec receipts submit', 'pnpm exec receipts status']),
+    );
+  });
+
+  it('`pnpm exec receipts --help` finds the bin from inside the repository', () => {
+    const result = sh(commandLine('pnpm exec receipts --help'));
+    expect(result.status, result.stderr).toBe(0);
+    expect(result.stdout).toContain('usage: receipts <command>');
+  });
+
+  it('serve, then submit two receipts, then status', { timeout: 180_000 }, async () => {
+    const [first, second] = demoReceipts();
+    await writeFile(join(cwd, 'my-places.json'), JSON.stringify(syntheticCatalog()));
+    await writeFile(join(cwd, 'receipt1.jpg'), await renderReceiptJpeg(first!.spec));
+    await writeFile(join(cwd, 'receipt2.png'), (await renderReceipt(second!.spec)).png);
+
+    const unlock = await lockPort(README_PORT);
+    // Its own process group, so the test can stop pnpm and the serve under it together.
+    const serve = spawn('sh', ['-c', commandLine('pnpm exec receipts serve')], { cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    let serveLog = '';
+    try {
+      await new Promise<void>((resolve, reject) => {
+        serve.stderr.on('data', (chunk: Buffer) => {
+          serveLog += chunk.toString();
+          if (serveLog.includes('receipts serve listening on http://127.0.0.1:8787')) resolve();
+        });
+        serve.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${serveLog}`)));
+      });
+
+      const submitted = sh(commandLine('pnpm exec receipts submit'));
+      expect(submitted.status, submitted.stderr).toBe(0);
+      const results = submitted.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+      expect(results).toEqual([
+        expect.objectContaining({ file: 'receipt1.jpg', stage: 'compacted', place_id: first!.truth.place_id }),
+        expect.objectContaining({ file: 'receipt2.png', stage: 'compacted', place_id: second!.truth.place_id }),
+      ]);
+
+      const status = sh(commandLine('pnpm exec receipts status').replace('<image_id>', results[0]!.image_id!));
+      expect(status.status, status.stderr).toBe(0);
+      expect(JSON.parse(status.stdout)).toMatchObject({ image_id: results[0]!.image_id, stage: 'compacted' });
+    } finally {
+      if (serve.exitCode === null && serve.pid) {
+        const exited = new Promise((r) => serve.once('exit', r));
+        process.kill(-serve.pid, 'SIGTERM');
+        await exited;
+      }
+      await unlock();
+    }
+  });
+});
