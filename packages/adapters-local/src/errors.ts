@@ -13,3 +13,40 @@ export class PresignedUrlInvalidError extends ReceiptflowError {
 export class PresignedUrlUsedError extends ReceiptflowError {
   readonly code = 'PRESIGNED_URL_USED';
 }
+
+/**
+ * A persisted file under the local data directory failed its checksum or does not parse.
+ * It names the file and the byte offset of the damaged record, so that `receipts fsck` and a
+ * person with a hex editor can find it. Nothing is truncated or skipped when this is thrown:
+ * the store refuses to open until the file is repaired (`receipts fsck --data DIR --repair`).
+ *
+ * @example
+ * try { await FsJobStore.open(dir); }
+ * catch (e) { if (e instanceof CorruptDataFileError) console.error(e.file, e.offset); }
+ */
+export class CorruptDataFileError extends ReceiptflowError {
+  readonly code = 'CORRUPT_DATA_FILE';
+  constructor(
+    readonly file: string,
+    readonly offset: number,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file} is corrupt at byte ${offset}: ${reason} (run \`receipts fsck --data DIR\` to inspect and repair)`, options);
+  }
+}
+
+/**
+ * A write to a persisted store failed part-way (disk full, I/O error). Memory and disk may now
+ * disagree, so the store refuses further writes; reopening it reloads what is on disk.
+ */
+export class DataStoreWriteError extends ReceiptflowError {
+  readonly code = 'DATA_STORE_WRITE_FAILED';
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${message}`, options);
+  }
+}

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   NotFoundError,
@@ -9,6 +9,8 @@ import {
   type PutObjectOptions,
   type StoredObject,
 } from '@receiptflow/core';
+import { syncDir } from './durable/sync-dir.js';
+import { checkObjectBody, encodeObjectFile, readObjectHeader, type ObjectHeader } from './object-file.js';
 import { assertByteRange, assertSafeObjectKey, compareKeys } from './object-keys.js';
 import { stringifyMetadata } from './object-metadata.js';
 import { defaultLocalPresign, PresignedPutGrants, type LocalPresign } from './local-presigned-url.js';
@@ -22,33 +24,35 @@ export interface FsImageStoreConfig {
   presign?: LocalPresign;
   /** For presigned URL expiry; default the system clock. */
   clock?: Clock;
+  /** fsync each object (and its directory) before `put` resolves. Default true. */
+  fsync?: boolean;
 }
 
-interface Header {
-  key: string;
-  contentType: string | null;
-  metadata: Record<string, string>;
-  size: number;
-}
+type Header = ObjectHeader;
 
-const OBJECT_SUFFIX = '.obj';
+/** Object files end with this; everything else in the directory is not an object. */
+export const OBJECT_SUFFIX = '.obj';
 
 /**
  * One bucket of objects on disk, with S3's semantics (see the ImageStore contract).
  *
  * Each object is ONE file named by the SHA-256 of its key (so `a` and `a/b` can coexist, as in
- * S3, and long keys fit any file system): a 4-byte big-endian header length, a JSON header
- * (key, content type, metadata, size), then the body. It is written to a temp file and renamed
- * into place, so a reader sees the old object or the new one, never a torn one.
+ * S3, and long keys fit any file system): a checksummed JSON header (key, content type,
+ * metadata, size, the body's CRC-32), then the body (see object-file.ts). It is written to a
+ * temp file, fsync'd and renamed into place, so a reader sees the old object or the new one,
+ * never a torn one. Every read checks the header, and `get` checks the body: a damaged file
+ * throws a CorruptDataFileError naming it, never returns wrong bytes.
  */
 export class FsImageStore implements ImageStore {
   readonly bucket: string;
   private readonly dir: string;
   private readonly grants: PresignedPutGrants;
   private readonly clock: Clock;
+  private readonly fsync: boolean;
 
   constructor(config: FsImageStoreConfig) {
     this.bucket = config.bucket;
+    this.fsync = config.fsync ?? true;
     this.dir = config.dir;
     this.clock = config.clock ?? new SystemClock();
     this.grants = new PresignedPutGrants(config.bucket, config.presign ?? defaultLocalPresign);
@@ -56,20 +60,22 @@ export class FsImageStore implements ImageStore {
 
   async put(key: string, body: Uint8Array, options: PutObjectOptions = {}): Promise<void> {
     assertSafeObjectKey(key);
-    const header: Header = {
-      key,
-      contentType: options.contentType ?? null,
-      metadata: stringifyMetadata(options.metadata),
-      size: body.length,
-    };
-    const headerBytes = Buffer.from(JSON.stringify(header), 'utf8');
-    const length = Buffer.alloc(4);
-    length.writeUInt32BE(headerBytes.length);
+    const bytes = encodeObjectFile(
+      { key, contentType: options.contentType ?? null, metadata: stringifyMetadata(options.metadata), size: body.length },
+      body,
+    );
     await mkdir(this.dir, { recursive: true });
     const temp = join(this.dir, `.tmp-${randomUUID()}`);
     try {
-      await writeFile(temp, Buffer.concat([length, headerBytes, body]));
+      const handle = await open(temp, 'w');
+      try {
+        await handle.writeFile(bytes);
+        if (this.fsync) await handle.datasync();
+      } finally {
+        await handle.close();
+      }
       await rename(temp, this.pathOf(key));
+      if (this.fsync) await syncDir(this.dir);
     } catch (error) {
       await rm(temp, { force: true });
       throw error;
@@ -80,6 +86,7 @@ export class FsImageStore implements ImageStore {
     assertSafeObjectKey(key);
     const found = await this.read(key, (header) => ({ start: 0, end: header.size - 1 }));
     if (!found) throw new NotFoundError('object', `${this.bucket}/${key}`);
+    checkObjectBody(found.header, found.bytes, this.pathOf(key), found.bodyOffset);
     return {
       body: found.bytes,
       contentType: found.header.contentType,
@@ -154,18 +161,19 @@ export class FsImageStore implements ImageStore {
   private async read(
     key: string,
     range: (header: Header) => { start: number; end: number } | null,
-  ): Promise<{ header: Header; bytes: Uint8Array } | null> {
+  ): Promise<{ header: Header; bytes: Uint8Array; bodyOffset: number } | null> {
+    const path = this.pathOf(key);
     let handle;
     try {
-      handle = await open(this.pathOf(key), 'r');
+      handle = await open(path, 'r');
     } catch (error) {
       if (isMissing(error)) return null;
       throw error;
     }
     try {
-      const { header, bodyOffset } = await readHeader(handle);
+      const { header, bodyOffset } = await readObjectHeader(handle, path);
       const wanted = range(header);
-      if (!wanted || wanted.end < wanted.start) return { header, bytes: new Uint8Array(0) };
+      if (!wanted || wanted.end < wanted.start) return { header, bytes: new Uint8Array(0), bodyOffset };
       const length = wanted.end - wanted.start + 1;
       const bytes = new Uint8Array(length);
       let read = 0;
@@ -174,7 +182,7 @@ export class FsImageStore implements ImageStore {
         if (bytesRead === 0) break;
         read += bytesRead;
       }
-      return { header, bytes: bytes.subarray(0, read) };
+      return { header, bytes: bytes.subarray(0, read), bodyOffset };
     } finally {
       await handle.close();
     }
@@ -190,22 +198,11 @@ export class FsImageStore implements ImageStore {
       throw error;
     }
     try {
-      return (await readHeader(handle)).header;
+      return (await readObjectHeader(handle, path)).header;
     } finally {
       await handle.close();
     }
   }
-}
-
-async function readHeader(
-  handle: Awaited<ReturnType<typeof open>>,
-): Promise<{ header: Header; bodyOffset: number }> {
-  const length = Buffer.alloc(4);
-  await handle.read(length, 0, 4, 0);
-  const headerLength = length.readUInt32BE(0);
-  const headerBytes = Buffer.alloc(headerLength);
-  await handle.read(headerBytes, 0, headerLength, 4);
-  return { header: JSON.parse(headerBytes.toString('utf8')) as Header, bodyOffset: 4 + headerLength };
 }
 
 function isMissing(error: unknown): boolean {

@@ -15,3 +15,5 @@ export * from './hashing-embedder.js';
 export * from './vector/hnsw-vector-index.js';
 export * from './vector/exact-vector-index.js';
 export * from './errors.js';
+export { JOB_JOURNAL, readJournal, encodeJournalRecord } from './job-journal.js';
+export { type LogScan, type LogRecord, type LogDamage } from './durable/line-log.js';

@@ -110,6 +110,6 @@ describe('FsJobStore persistence', () => {
   it('refuses a journal corrupted in the middle rather than silently losing records', async () => {
     const dir = await tempDir();
     await appendFile(join(dir, 'job-table.jsonl'), 'garbage\n{"v":1,"changes":[]}\n');
-    await expect(FsJobStore.open(dir)).rejects.toThrow(/corrupt at line 1/);
+    await expect(FsJobStore.open(dir)).rejects.toThrow(/job-table\.jsonl is corrupt at byte 0: record on line 1/);
   });
 });

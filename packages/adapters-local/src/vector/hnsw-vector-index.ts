@@ -1,4 +1,4 @@
-import type { Collection } from '@receiptflow/core';
+import type { Collection, Logger } from '@receiptflow/core';
 import { exactTopK, type ScoredSlot } from './exact-search.js';
 import { HnswGraph, type HnswParams } from './hnsw-graph.js';
 import { RecordTable } from './record-table.js';
@@ -26,6 +26,8 @@ export interface HnswVectorIndexOptions {
   fsync?: boolean;
   /** Seed for the graph's level draws. Default 42. */
   seed?: number;
+  /** Where a dropped torn log tail is reported; silent by default. */
+  logger?: Logger;
 }
 
 interface CollectionGraph {
@@ -60,7 +62,11 @@ export class HnswVectorIndex extends TableVectorIndex {
     this.efSearch = options.efSearch ?? 192;
     this.exactFilterLimit = options.exactFilterLimit ?? 2000;
     this.store = options.dir
-      ? new VectorIndexStore(options.dir, { dimensions: this.dimensions, fsync: options.fsync ?? true })
+      ? new VectorIndexStore(options.dir, {
+          dimensions: this.dimensions,
+          fsync: options.fsync ?? true,
+          ...(options.logger ? { logger: options.logger } : {}),
+        })
       : undefined;
     this.loaded = this.store ? this.load(this.store) : Promise.resolve();
     // An unawaited failed load must not crash the process; every operation awaits it again.
@@ -83,6 +89,14 @@ export class HnswVectorIndex extends TableVectorIndex {
     const store = this.store;
     if (!store) return;
     await this.exclusive(() => store.checkpoint(this.graphs));
+  }
+
+  /**
+   * Log operations a reopen would replay on top of the snapshots: reopen time grows with this,
+   * so a long-running owner checkpoints when it gets large. 0 for an in-memory index.
+   */
+  get opsSinceCheckpoint(): number {
+    return this.store?.opsSinceCheckpoint ?? 0;
   }
 
   /** Closes log files; the index must not be used afterwards. */

@@ -1,9 +1,15 @@
-import { CorruptDeltaError, type VectorMetadata } from '@receiptflow/core';
+import { crc32 } from 'node:zlib';
+import type { VectorMetadata } from '@receiptflow/core';
+import { CorruptDataFileError } from '../errors.js';
 import type { HnswGraphState } from './hnsw-graph.js';
 import { RecordTable } from './record-table.js';
 
 const MAGIC = 'RFVS';
-const VERSION = 1;
+/** Version 2 adds the trailer; version 1 snapshots (no checksum) are still read. */
+const VERSION = 2;
+const TRAILER_MAGIC = 'RFVE';
+/** [u32 CRC-32 of every byte before the trailer]['RFVE']. */
+const TRAILER = 8;
 
 interface SnapshotHeader {
   dimensions: number;
@@ -30,7 +36,9 @@ function bytesOf(array: Typed): Buffer {
 
 /**
  * A collection's table and graph as buffers, to be written in order: [magic][u32 version]
- * [u32 header length][JSON header, padded] then the typed sections, each padded to 4 bytes.
+ * [u32 header length][JSON header, padded] then the typed sections, each padded to 4 bytes,
+ * then the trailer: the CRC-32 of everything before it and 'RFVE'. A snapshot is read whole at
+ * startup anyway, so one checksum over the file costs one pass; a mismatch refuses the file.
  * Dead slots are kept (the graph routes through them); their id is ''.
  */
 export function encodeSnapshot(table: RecordTable, graph: HnswGraphState): Buffer[] {
@@ -66,20 +74,50 @@ export function encodeSnapshot(table: RecordTable, graph: HnswGraphState): Buffe
     out.push(bytesOf(section));
     out.push(Buffer.alloc(padded(section.byteLength) - section.byteLength));
   }
+  let crc = 0;
+  for (const part of out) crc = crc32(part, crc);
+  const trailer = Buffer.alloc(TRAILER);
+  trailer.writeUInt32LE(crc, 0);
+  trailer.write(TRAILER_MAGIC, 4, 'latin1');
+  out.push(trailer);
   return out;
 }
 
+/**
+ * Checks a snapshot's trailer; returns the length of the checked body, or throws naming `file`.
+ * Version 1 files have no trailer: the whole file is the body, unchecked.
+ */
+export function checkSnapshot(bytes: Buffer, file: string): number {
+  if (bytes.length < 12 || bytes.toString('latin1', 0, 4) !== MAGIC)
+    throw new CorruptDataFileError(file, 0, 'not a vector snapshot (bad magic)');
+  const version = bytes.readUInt32LE(4);
+  if (version === 1) return bytes.length;
+  if (version !== VERSION) throw new CorruptDataFileError(file, 4, `unknown snapshot version ${version}`);
+  const body = bytes.length - TRAILER;
+  if (body < 12 || bytes.toString('latin1', body + 4, body + 8) !== TRAILER_MAGIC)
+    throw new CorruptDataFileError(file, Math.max(0, body), 'snapshot trailer missing (truncated file)');
+  const stored = bytes.readUInt32LE(body);
+  const actual = crc32(bytes.subarray(0, body));
+  if (stored !== actual)
+    throw new CorruptDataFileError(file, 0, `checksum mismatch over bytes 0-${body} (stored ${stored.toString(16)}, computed ${actual.toString(16)})`);
+  return body;
+}
+
 /** Reads a snapshot back into a fresh table and the graph state to restore over it. */
-export function decodeSnapshot(bytes: Buffer, dimensions: number): { table: RecordTable; graph: HnswGraphState } {
-  if (bytes.toString('latin1', 0, 4) !== MAGIC || bytes.readUInt32LE(4) !== VERSION)
-    throw new CorruptDeltaError('vector snapshot: bad magic or version');
+export function decodeSnapshot(whole: Buffer, dimensions: number, file: string): { table: RecordTable; graph: HnswGraphState } {
+  const bytes = whole.subarray(0, checkSnapshot(whole, file));
   const jsonLength = bytes.readUInt32LE(8);
-  const header = JSON.parse(bytes.toString('utf8', 12, 12 + jsonLength)) as SnapshotHeader;
+  let header: SnapshotHeader;
+  try {
+    header = JSON.parse(bytes.toString('utf8', 12, 12 + jsonLength)) as SnapshotHeader;
+  } catch (error) {
+    throw new CorruptDataFileError(file, 12, 'snapshot header is not JSON', { cause: error });
+  }
   if (header.dimensions !== dimensions)
-    throw new CorruptDeltaError(`vector snapshot: has ${header.dimensions} dimensions, expected ${dimensions}`);
+    throw new CorruptDataFileError(file, 12, `snapshot has ${header.dimensions} dimensions, expected ${dimensions}`);
   let offset = 12 + padded(jsonLength);
   const take = <T extends Typed>(make: (buffer: ArrayBuffer) => T, byteLength: number): T => {
-    if (offset + byteLength > bytes.length) throw new CorruptDeltaError('vector snapshot: truncated');
+    if (offset + byteLength > bytes.length) throw new CorruptDataFileError(file, bytes.length, 'snapshot is truncated');
     const copy = new Uint8Array(byteLength);
     copy.set(bytes.subarray(offset, offset + byteLength));
     offset += padded(byteLength);

@@ -1,24 +1,19 @@
-import { mkdir, open, readdir, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { COLLECTIONS, ConfigError, LockBusyError, type Collection } from '@receiptflow/core';
+import { COLLECTIONS, ConfigError, LockBusyError, silentLogger, type Collection, type Logger } from '@receiptflow/core';
+import { syncDir } from '../durable/sync-dir.js';
+import { CorruptDataFileError } from '../errors.js';
 import type { HnswGraph, HnswGraphState } from './hnsw-graph.js';
-import { frame, readFrames } from './log-frames.js';
+import { frame, scanFrames } from './log-frames.js';
+import { decodeManifest, encodeManifest, MANIFEST, type Manifest } from './manifest.js';
 import { decodeOp, encodeOp } from './op-codec.js';
 import type { RecordTable } from './record-table.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import type { VectorIndexOp } from './table-vector-index.js';
 
-const MANIFEST = 'manifest.json';
 const OWNER = 'OWNER';
 /** Directories opened by this process: a second owner would interleave log appends. */
 const openDirs = new Set<string>();
-
-interface Manifest {
-  format_version: 1;
-  dimensions: number;
-  generation: number;
-  collections: Record<Collection, { snapshot: string | null; log: string }>;
-}
 
 interface OpenLog {
   handle: FileHandle;
@@ -43,10 +38,17 @@ export class VectorIndexStore {
 
   constructor(
     readonly dir: string,
-    private readonly options: { dimensions: number; fsync: boolean },
+    private readonly options: { dimensions: number; fsync: boolean; logger?: Logger },
   ) {}
 
-  /** Loads snapshots, replays logs (cutting off a torn tail), and opens the logs for appending. */
+  /** Operations appended to the logs since the last checkpoint (what a reopen must replay). */
+  opsSinceCheckpoint = 0;
+
+  /**
+   * Loads snapshots, replays logs, and opens the logs for appending. A torn log tail (an
+   * incomplete last frame) is cut off and reported; any other damage throws a
+   * {@link CorruptDataFileError} naming the file and offset, and nothing is changed on disk.
+   */
   async open(handlers: StoreLoadHandlers): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     await this.claim();
@@ -75,18 +77,50 @@ export class VectorIndexStore {
         `vector index at ${this.dir} has ${manifest.dimensions} dimensions, configured ${this.options.dimensions}`,
       );
     this.manifest = manifest;
+    const logger = this.options.logger ?? silentLogger;
+    // Check every file before changing any, so that a refusal leaves the directory as it was.
+    const scans = new Map<Collection, { path: string; scan: ReturnType<typeof scanFrames> }>();
+    for (const collection of COLLECTIONS) {
+      const path = join(this.dir, manifest.collections[collection].log);
+      const scan = scanFrames(await readFileNamed(path));
+      const first = scan.damaged[0];
+      if (first) {
+        const more = scan.damaged.length > 1 ? ` (${scan.damaged.length} damaged stretches in all)` : '';
+        throw new CorruptDataFileError(path, first.offset, `${first.reason}${more}`);
+      }
+      scans.set(collection, { path, scan });
+    }
+    this.opsSinceCheckpoint = 0;
     for (const collection of COLLECTIONS) {
       const files = manifest.collections[collection];
       if (files.snapshot) {
-        const { table, graph } = decodeSnapshot(await readFile(join(this.dir, files.snapshot)), manifest.dimensions);
+        const path = join(this.dir, files.snapshot);
+        const { table, graph } = decodeSnapshot(await readFileNamed(path), manifest.dimensions, path);
         handlers.restore(collection, table, graph);
       }
-      const path = join(this.dir, files.log);
-      const { payloads, validLength } = readFrames(await readFile(path));
-      for (const payload of payloads) handlers.replay(collection, decodeOp(payload, manifest.dimensions));
+      const { path, scan } = scans.get(collection)!;
+      for (const { offset, payload } of scan.frames) {
+        let op: VectorIndexOp;
+        try {
+          op = decodeOp(payload, manifest.dimensions);
+        } catch (error) {
+          throw new CorruptDataFileError(path, offset, `undecodable operation: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        }
+        handlers.replay(collection, op);
+      }
+      this.opsSinceCheckpoint += scan.frames.length;
       const handle = await open(path, 'r+');
-      await handle.truncate(validLength); // drop a torn tail so that new frames follow good ones
-      this.logs.set(collection, { handle, length: validLength });
+      if (scan.tornTail) {
+        // New frames must follow good ones; reported, since those bytes never became durable.
+        await handle.truncate(scan.goodLength);
+        logger.warn('vector log: dropped a torn tail left by a crash mid-append', {
+          file: path,
+          offset: scan.tornTail.offset,
+          bytes: scan.tornTail.length,
+          records: 1,
+        });
+      }
+      this.logs.set(collection, { handle, length: scan.goodLength });
     }
     await this.removeUnreferenced(manifest);
   }
@@ -104,6 +138,7 @@ export class VectorIndexStore {
       throw error;
     }
     log.length += bytes.length;
+    this.opsSinceCheckpoint++;
   }
 
   /**
@@ -133,6 +168,7 @@ export class VectorIndexStore {
       const handle = await open(join(this.dir, next.collections[collection].log), 'r+');
       this.logs.set(collection, { handle, length: 0 });
     }
+    this.opsSinceCheckpoint = 0;
     await this.removeUnreferenced(next);
   }
 
@@ -169,16 +205,28 @@ export class VectorIndexStore {
   }
 
   private async readManifest(): Promise<Manifest | undefined> {
+    const path = join(this.dir, MANIFEST);
+    let bytes: Buffer;
     try {
-      return JSON.parse(await readFile(join(this.dir, MANIFEST), 'utf8')) as Manifest;
+      bytes = await readFile(path);
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+        // No manifest but logs or snapshots: a lost manifest, not a new index.
+        // (Empty logs alone are a first open that crashed before writing its manifest.)
+        const orphans: string[] = [];
+        for (const name of await readdir(this.dir)) {
+          if (/^(lines|words)\.\d+\.(log|snapshot)$/.test(name) && (await stat(join(this.dir, name))).size > 0) orphans.push(name);
+        }
+        if (orphans.length > 0) throw new CorruptDataFileError(path, 0, `missing, but the directory holds ${orphans.join(', ')}`);
+        return undefined;
+      }
       throw error;
     }
+    return decodeManifest(bytes, path);
   }
 
   private async writeManifest(manifest: Manifest): Promise<void> {
-    await this.writeAtomically(MANIFEST, [Buffer.from(JSON.stringify(manifest, null, 2))]);
+    await this.writeAtomically(MANIFEST, [encodeManifest(manifest)]);
   }
 
   /** Writes `name` via a temp file, fsync and rename, then fsyncs the directory. */
@@ -192,22 +240,13 @@ export class VectorIndexStore {
       await handle.close();
     }
     await rename(temp, join(this.dir, name));
-    await this.syncDir();
+    await syncDir(this.dir);
   }
 
   private async createEmpty(name: string): Promise<void> {
     const handle = await open(join(this.dir, name), 'w');
     await handle.sync();
     await handle.close();
-  }
-
-  private async syncDir(): Promise<void> {
-    const handle = await open(this.dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
   }
 
   /** Removes files of older generations and temp files that a crashed checkpoint left behind. */
@@ -225,7 +264,18 @@ export class VectorIndexStore {
   }
 }
 
-function isRunning(pid: number): boolean {
+/** Reads a file the manifest names; a missing one is damage to the index, named as such. */
+async function readFileNamed(path: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CorruptDataFileError(path, 0, 'named by the manifest but missing', { cause: error });
+    throw error;
+  }
+}
+
+export function isRunning(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0); // signal 0 only checks that the process exists

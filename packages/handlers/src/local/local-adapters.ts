@@ -5,6 +5,7 @@ import {
   type Embedder,
   type IdGenerator,
   type ImageStore,
+  type Logger,
   type OcrEngine,
   type PlaceCandidate,
   type PlacesResolver,
@@ -74,6 +75,8 @@ export interface LocalAdapterOptions {
   embedder?: Embedder;
   /** Test-only: kills the process after a chosen pipeline event (`RECEIPTFLOW_FAULT`). */
   fault?: FaultInjector;
+  /** Where the persisted stores report a dropped torn tail or old-format records. */
+  logger?: Logger;
 }
 
 const MAX_RECEIVES = 5;
@@ -84,11 +87,18 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
   const presign = options.presign ? { presign: options.presign } : {};
   const store = (bucket: string) =>
     dir ? new FsImageStore({ bucket, dir: join(dir, 'objects', bucket), clock, ...presign }) : new InMemoryImageStore({ bucket, clock, ...presign });
-  const jobs = dir ? await FsJobStore.open(join(dir, 'jobs'), { clock }) : new InMemoryJobStore({ clock });
+  const logger = options.logger ? { logger: options.logger } : {};
+  // The journal is synced before an operation resolves: an upload is acknowledged only once its
+  // job would survive a power loss (docs/operations.md has the cost).
+  const jobs = dir ? await FsJobStore.open(join(dir, 'jobs'), { clock, fsync: true, ...logger }) : new InMemoryJobStore({ clock });
   const embedder = new CountingEmbedder(options.embedder ?? new HashingEmbedder());
+  // Compaction marks a run COMPLETED in the (synced) journal only after its vectors are
+  // appended, so the vector log is synced too (two syncs a receipt, next to ~1 s of OCR).
   const vectors =
     options.vectors ??
-    (dir ? await HnswVectorIndex.open(join(dir, 'vectors'), { dimensions: embedder.dimensions, fsync: false }) : new HnswVectorIndex({ dimensions: embedder.dimensions }));
+    (dir
+      ? await HnswVectorIndex.open(join(dir, 'vectors'), { dimensions: embedder.dimensions, fsync: true, ...logger })
+      : new HnswVectorIndex({ dimensions: embedder.dimensions }));
   const queuePair = (name: string) => {
     const dlq = new InMemoryQueue({ name: `${name}-dlq`, clock });
     const queue = new InMemoryQueue({ name, clock, visibilityTimeoutSeconds: 120, deadLetter: { queue: dlq, maxReceiveCount: MAX_RECEIVES } });

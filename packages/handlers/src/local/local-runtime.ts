@@ -6,6 +6,7 @@ import {
   type Logger,
   type SubmitJobResult,
 } from '@receiptflow/core';
+import { HnswVectorIndex } from '@receiptflow/adapters-local';
 import { Worker } from '@receiptflow/ocr-mac';
 import type { Container } from 'inversify';
 import {
@@ -25,7 +26,18 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
   apiKeySha256?: string[];
   /** Tesseract jobs at once. */
   ocrConcurrency?: number;
+  /**
+   * Checkpoint the vector index once its log holds this many operations (about two per
+   * receipt), so that a restart replays a short log tail instead of rebuilding the index.
+   * Default 200.
+   */
+  checkpointEveryOps?: number;
+  /** ...or once this long has passed with any operations logged. Default 5 minutes. */
+  checkpointIntervalMs?: number;
 }
+
+const DEFAULT_CHECKPOINT_EVERY_OPS = 200;
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 
 /**
  * The whole pipeline in one process on local adapters: the same handlers as in AWS, fed by
@@ -44,6 +56,7 @@ export class LocalRuntime {
   private background: Promise<void>[] = [];
   private ocrWorker: Worker | null = null;
   private stopped = false;
+  private lastCheckpointAt = 0;
 
   private constructor(
     readonly adapters: LocalAdapters,
@@ -98,16 +111,49 @@ export class LocalRuntime {
       this.loop(() => pumpQueue(this.adapters.resultsQueue, this.results, { waitSeconds: 1 })),
       this.loop(() => this.pumpStream()),
       this.loop(() => pumpQueue(this.adapters.compactionQueue, this.compaction, { waitSeconds: 1 })),
+      this.loop(() => this.checkpointIfDue()),
     ];
   }
 
-  /** Stops the background stages after the work in flight, then releases resources. */
+  /**
+   * Stops the background stages after the work in flight, checkpoints the vector index (so the
+   * next start loads snapshots instead of replaying the log), then releases resources.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     this.ocrWorker?.stop();
     await Promise.allSettled(this.background);
     this.unsubscribe();
-    await this.adapters.close();
+    try {
+      await this.checkpoint('stop');
+    } finally {
+      await this.adapters.close();
+    }
+  }
+
+  /** Checkpoints the persisted vector index if its log has grown enough, or old enough. */
+  async checkpointIfDue(): Promise<number> {
+    const vectors = this.adapters.vectors;
+    if (!(vectors instanceof HnswVectorIndex)) return 0;
+    const ops = vectors.opsSinceCheckpoint;
+    if (ops === 0) return 0;
+    const now = this.adapters.clock.now();
+    if (this.lastCheckpointAt === 0) this.lastCheckpointAt = now;
+    const every = this.options.checkpointEveryOps ?? DEFAULT_CHECKPOINT_EVERY_OPS;
+    const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    if (ops < every && now - this.lastCheckpointAt < interval) return 0;
+    await this.checkpoint(ops >= every ? 'ops' : 'interval');
+    return 1;
+  }
+
+  private async checkpoint(reason: 'ops' | 'interval' | 'stop'): Promise<void> {
+    const vectors = this.adapters.vectors;
+    if (!(vectors instanceof HnswVectorIndex) || vectors.opsSinceCheckpoint === 0) return;
+    const ops = vectors.opsSinceCheckpoint;
+    const started = performance.now();
+    await vectors.checkpoint();
+    this.lastCheckpointAt = this.adapters.clock.now();
+    this.logger.info('vector index checkpointed', { reason, ops_folded: ops, ms: Math.round(performance.now() - started) });
   }
 
   private async loop(step: () => Promise<number>): Promise<void> {
