@@ -5,6 +5,7 @@ import {
   parseConfig,
   ProcessOcrResultsConfigSchema,
   StreamProcessorConfigSchema,
+  SweepConfigSchema,
   UploadConfigSchema,
 } from '../src/config/aws-config.js';
 
@@ -28,6 +29,12 @@ const ENVS = {
   },
   'stream-processor': { TABLE_NAME: 'jobs', COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue' },
   compaction: { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors', CHROMA_URL: 'http://chroma.internal:8000' },
+  sweep: {
+    TABLE_NAME: 'jobs',
+    OCR_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-queue',
+    OCR_RESULTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-results-queue',
+    COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue',
+  },
 } as const;
 
 const SCHEMAS = {
@@ -35,6 +42,7 @@ const SCHEMAS = {
   'process-ocr-results': ProcessOcrResultsConfigSchema,
   'stream-processor': StreamProcessorConfigSchema,
   compaction: CompactionConfigSchema,
+  sweep: SweepConfigSchema,
 } as const;
 
 type Fn = keyof typeof ENVS;
@@ -110,6 +118,12 @@ describe('parseConfig', () => {
     expect(configError('process-ocr-results', { ...ENVS['process-ocr-results'], CHROMA_URL: 'not a url' }).message).toContain('CHROMA_URL');
   });
 
+  it('sweep: leaves 15 minutes alone, looks back 2 hours, and refuses an empty window', () => {
+    expect(parseConfig(SweepConfigSchema, { ...ENVS.sweep }, 'sweep')).toMatchObject({ SWEEP_MIN_AGE_SECONDS: 900, SWEEP_LOOKBACK_SECONDS: 7200, SWEEP_LIMIT: 1000 });
+    expect(configError('sweep', { ...ENVS.sweep, SWEEP_MIN_AGE_SECONDS: '7200' }).message).toMatch(/SWEEP_LOOKBACK_SECONDS: must be longer than SWEEP_MIN_AGE_SECONDS/);
+    expect(configError('sweep', { ...ENVS.sweep, SWEEP_LIMIT: '0' }).message).toContain('SWEEP_LIMIT');
+  });
+
   it('compaction: LEASE_MS defaults to 3 minutes and must be a positive integer', () => {
     expect(parseConfig(CompactionConfigSchema, { ...ENVS.compaction }, 'compaction').LEASE_MS).toBe(180_000);
     expect(parseConfig(CompactionConfigSchema, { ...ENVS.compaction, LEASE_MS: '60000' }, 'compaction').LEASE_MS).toBe(60_000);
@@ -134,6 +148,7 @@ describe('Lambda entry modules', () => {
     'process-ocr-results': () => import('../src/lambda/process-ocr-results.js'),
     'stream-processor': () => import('../src/lambda/stream-processor.js'),
     compaction: () => import('../src/lambda/compaction.js'),
+    sweep: () => import('../src/lambda/sweep.js'),
   };
 
   for (const fn of FUNCTIONS) {

@@ -1,11 +1,11 @@
 /**
- * The four Lambdas of the deployment contract, as plain data: where each runs, what triggers
+ * The Lambdas of the deployment contract, as plain data: where each runs, what triggers
  * it, and which network paths it needs. `lambdas.ts` turns these into resources; the network
  * doctor checks the paths; the cost model reads timeouts and memory.
  */
 
 /** Bundle names: `packages/handlers/dist/<name>/index.mjs`. */
-export const FUNCTION_NAMES = ['upload', 'process-ocr-results', 'stream-processor', 'compaction'] as const;
+export const FUNCTION_NAMES = ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
@@ -22,7 +22,9 @@ export type NetworkPath = (typeof NETWORK_PATHS)[number];
 export type Trigger =
   | { kind: 'http' }
   | { kind: 'sqs'; queue: 'ocr-results' | 'compaction'; batchSize: number; maxConcurrency: number }
-  | { kind: 'dynamodb-stream'; batchSize: number };
+  | { kind: 'dynamodb-stream'; batchSize: number }
+  /** An EventBridge rule, `rate(<n> minutes)`. */
+  | { kind: 'schedule'; rateMinutes: number };
 
 /** Defaults for one function; `receiptflow:functions` overrides timeout, memory and concurrency. */
 export interface FunctionSpec {
@@ -81,6 +83,20 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     reservedConcurrency: 2,
     trigger: { kind: 'sqs', queue: 'compaction', batchSize: 10, maxConcurrency: 2 },
     paths: ['sqs', 'logs', 's3', 'dynamodb', 'chroma'],
+    secrets: [],
+  },
+  sweep: {
+    name: 'sweep',
+    // Only AWS APIs (DynamoDB, SQS): Lambda's own network reaches them, no ENI, no NAT.
+    inVpc: false,
+    timeoutSeconds: 120,
+    memoryMb: 256,
+    // One sweep at a time: two overlapping sweeps would re-send the same work twice.
+    reservedConcurrency: 1,
+    // Finds images stopped short of `compacted` (lost messages, runs left PENDING) and
+    // re-sends them to their first unfinished step; see docs/operations.md, Recovery.
+    trigger: { kind: 'schedule', rateMinutes: 5 },
+    paths: [],
     secrets: [],
   },
 };

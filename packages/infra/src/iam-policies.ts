@@ -132,6 +132,16 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
         { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
       );
       break;
+    case 'sweep':
+      s.push(
+        // The sweep only reads the table; the steps it re-sends to do the writing.
+        { Sid: 'ReadJobTable', Effect: 'Allow', Action: TABLE_READ, Resource: tableAndIndexes(a) },
+        // GetQueueAttributes: OCR is re-sent only while ocr-queue is empty.
+        { Sid: 'ResendOcrJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: a.ocrQueueArn },
+        { Sid: 'ResendOcrResults', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.ocrResultsQueueArn },
+        { Sid: 'ResendMerges', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.compactionQueueArn },
+      );
+      break;
   }
   if (a.fileSystemArn && a.accessPointArn) {
     s.push({

@@ -64,6 +64,7 @@ export interface Lambdas {
   functions: Record<FunctionName, aws.lambda.Function>;
   roles: Record<FunctionName, aws.iam.Role>;
   mappings: aws.lambda.EventSourceMapping[];
+  schedules: aws.cloudwatch.EventRule[];
   policyArns: PolicyArnInputs;
 }
 
@@ -90,10 +91,11 @@ function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulu
 }
 
 /**
- * The four functions (nodejs22.x, arm64), each with its own log group and role, and their event
+ * The functions (nodejs22.x, arm64), each with its own log group and role, and their event
  * source mappings, all reporting batch item failures:
  * ocr-results-queue → process-ocr-results, compaction-queue → compaction, and the table stream
- * → stream-processor (filtered, bisect on error, failures to the stream DLQ).
+ * → stream-processor (filtered, bisect on error, failures to the stream DLQ); plus the
+ * EventBridge schedule that runs the sweep.
  */
 export function createLambdas(ctx: StackContext, plans: Record<FunctionName, FunctionPlan>, d: LambdaDeps): Lambdas {
   const { cfg } = ctx;
@@ -188,5 +190,38 @@ export function createLambdas(ctx: StackContext, plans: Record<FunctionName, Fun
       );
     }
   }
-  return { functions, roles, mappings, policyArns };
+  const schedules: aws.cloudwatch.EventRule[] = [];
+  for (const fn of FUNCTION_NAMES) {
+    const trigger = plans[fn].trigger;
+    if (trigger.kind === 'schedule') schedules.push(createSchedule(ctx, fn, functions[fn], trigger.rateMinutes));
+  }
+  return { functions, roles, mappings, schedules, policyArns };
+}
+
+/** `rate(5 minutes)`; EventBridge wants the singular for 1. */
+export function rateExpression(minutes: number): string {
+  return `rate(${minutes} ${minutes === 1 ? 'minute' : 'minutes'})`;
+}
+
+/**
+ * An EventBridge rule that invokes `fn` every `rateMinutes`, with the one permission it needs
+ * (this rule, this function). A failed run is not retried by Lambda's async retries: the next
+ * tick is a retry already, and an overlap would only re-send work twice.
+ */
+function createSchedule(ctx: StackContext, fn: FunctionName, target: aws.lambda.Function, rateMinutes: number): aws.cloudwatch.EventRule {
+  const rule = new aws.cloudwatch.EventRule(`${fn}-schedule`, {
+    name: `${ctx.prefix}-${fn}`,
+    description: `receiptflow ${fn}, ${rateExpression(rateMinutes)}`,
+    scheduleExpression: rateExpression(rateMinutes),
+    tags: ctx.tags,
+  });
+  new aws.lambda.Permission(`${fn}-schedule-permission`, {
+    action: 'lambda:InvokeFunction',
+    function: target.name,
+    principal: 'events.amazonaws.com',
+    sourceArn: rule.arn,
+  });
+  new aws.cloudwatch.EventTarget(`${fn}-schedule-target`, { rule: rule.name, arn: target.arn });
+  new aws.lambda.FunctionEventInvokeConfig(`${fn}-invoke-config`, { functionName: target.name, maximumRetryAttempts: 0 });
+  return rule;
 }

@@ -30,6 +30,7 @@ describe('network doctor on the declared stack', () => {
       ['compaction', ['private-0', 'private-1'], ['sqs', 'logs', 's3', 'dynamodb', 'chroma', 'efs', 'internet']],
       ['process-ocr-results', ['private-0', 'private-1'], ['sqs', 'logs', 's3', 'dynamodb', 'internet', 'chroma']],
       ['stream-processor', [], []],
+      ['sweep', [], []],
       ['upload', [], []],
     ]);
     expect(healthy.natInstances).toEqual([

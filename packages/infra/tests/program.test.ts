@@ -244,9 +244,10 @@ describe('queues and table', () => {
 });
 
 describe('compute and API', () => {
-  it('deploys four nodejs22.x functions; upload and stream-processor outside the VPC', () => {
+  it('deploys five nodejs22.x functions; upload, stream-processor and sweep outside the VPC', () => {
     const fns = Object.fromEntries(ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.name, f.inputs]));
-    expect(Object.keys(fns).sort()).toEqual(['compaction', 'process-ocr-results', 'stream-processor', 'upload']);
+    expect(Object.keys(fns).sort()).toEqual(['compaction', 'process-ocr-results', 'stream-processor', 'sweep', 'upload']);
+    expect(fns.sweep!.vpcConfig).toBeUndefined();
     for (const f of Object.values(fns)) expect(f).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler' });
     expect(fns.upload!.vpcConfig).toBeUndefined();
     expect(fns['stream-processor']!.vpcConfig).toBeUndefined();
@@ -258,7 +259,8 @@ describe('compute and API', () => {
   it('sets the deployment contract env vars, and each secret only where it is used', () => {
     const env = (n: string) => named(base, n).inputs.environment.variables as Record<string, string>;
     const contract = ['TABLE_NAME', 'RAW_BUCKET', 'ARTIFACTS_BUCKET', 'VECTORS_BUCKET', 'OCR_JOB_QUEUE_URL', 'OCR_RESULTS_QUEUE_URL', 'COMPACTION_QUEUE_URL', 'CHROMA_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'LOG_LEVEL'];
-    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction']) expect(Object.keys(env(fn))).toEqual(expect.arrayContaining(contract));
+    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep']) expect(Object.keys(env(fn))).toEqual(expect.arrayContaining(contract));
+    expect(env('sweep').OPENAI_API_KEY).toBeUndefined();
     expect(env('process-ocr-results')).toMatchObject({ OPENAI_API_KEY: 'sk-test', GOOGLE_PLACES_API_KEY: 'places-test', EMBEDDING_DIMENSIONS: '512', TABLE_NAME: 'receiptflow-dev-jobs' });
     expect(env('upload').API_KEY_SHA256).toBe('a'.repeat(64));
     expect(env('upload').OPENAI_API_KEY).toBeUndefined();
@@ -291,8 +293,14 @@ describe('compute and API', () => {
 
   it('gives each function its own role, with `*` only for actions that cannot be scoped', () => {
     const roles = ofType(base.resources, 'aws:iam/role:Role').map((r) => r.inputs.name).sort();
-    expect(roles).toEqual(['receiptflow-dev-compaction', 'receiptflow-dev-process-ocr-results', 'receiptflow-dev-stream-processor', 'receiptflow-dev-upload']);
-    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction']) {
+    expect(roles).toEqual([
+      'receiptflow-dev-compaction',
+      'receiptflow-dev-process-ocr-results',
+      'receiptflow-dev-stream-processor',
+      'receiptflow-dev-sweep',
+      'receiptflow-dev-upload',
+    ]);
+    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep']) {
       expect(named(base, fn).inputs.role).toBe(`arn:aws:iam::123456789012:role/receiptflow-dev-${fn}`);
       for (const s of policyOf(base, `${fn}-policy`)) {
         const resources = ([] as string[]).concat(s.Resource);
@@ -317,6 +325,40 @@ describe('compute and API', () => {
     // Only VPC functions may manage ENIs.
     expect(actionsOn('upload', '*')).not.toContain('ec2:CreateNetworkInterface');
     expect(policyOf(base, 'upload-policy').some((s) => s.Resource === '*')).toBe(false);
+  });
+
+  it('runs the sweep every 5 minutes from an EventBridge rule, with a read-only table role that can only re-send', () => {
+    const rule = named(base, 'sweep-schedule').inputs;
+    expect(rule).toMatchObject({ name: 'receiptflow-dev-sweep', scheduleExpression: 'rate(5 minutes)' });
+    expect(named(base, 'sweep-schedule-target').inputs).toMatchObject({ rule: 'receiptflow-dev-sweep', arn: 'arn:aws:lambda:us-east-1:123456789012:function:receiptflow-dev-sweep' });
+    // Only this rule may invoke the sweep, and only the sweep.
+    expect(named(base, 'sweep-schedule-permission').inputs).toMatchObject({
+      action: 'lambda:InvokeFunction',
+      function: 'receiptflow-dev-sweep',
+      principal: 'events.amazonaws.com',
+      sourceArn: 'arn:aws:events:us-east-1:123456789012:rule/receiptflow-dev-sweep',
+    });
+    // The next tick is the retry; async retries would only overlap it.
+    expect(named(base, 'sweep-invoke-config').inputs).toMatchObject({ functionName: 'receiptflow-dev-sweep', maximumRetryAttempts: 0 });
+    expect(named(base, 'sweep').inputs).toMatchObject({ reservedConcurrentExecutions: 1, timeout: 120 });
+    expect(ofType(base.resources, 'aws:cloudwatch/eventRule:EventRule')).toHaveLength(1);
+
+    const statements = policyOf(base, 'sweep-policy');
+    const actions = statements.flatMap((s) => s.Action);
+    for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
+      expect(actions, write).not.toContain(write);
+    }
+    expect(actions.some((a) => a.startsWith('s3:'))).toBe(false);
+    const sendsTo = statements.filter((s) => s.Action.includes('sqs:SendMessage')).flatMap((s) => ([] as string[]).concat(s.Resource)).sort();
+    expect(sendsTo).toEqual([
+      'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-compaction-queue',
+      'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-ocr-queue',
+      'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-ocr-results-queue',
+    ]);
+    expect(statements.find((s) => s.Sid === 'ReadJobTable')).toMatchObject({
+      Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+      Resource: ['arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs', 'arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs/index/*'],
+    });
   });
 
   it('serves POST /upload-receipt, POST /upload-complete and GET /upload-status from the upload function', () => {

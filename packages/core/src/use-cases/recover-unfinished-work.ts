@@ -121,7 +121,7 @@ async function resendResults(deps: RecoverUnfinishedWorkDeps, w: Window, report:
     const routing = await deps.jobs.getRoutingDecision(job.job_id);
     // No routing or no text: there is no results step to finish.
     if (!routing || routing.receipt_count === 0) continue;
-    if (!(await resultsUnfinished(deps.jobs, job))) continue;
+    if (!(await resultsUnfinished(deps.jobs, job, routing.receipt_count))) continue;
     const message: OcrResultsMessage = {
       job_id: job.job_id,
       image_id: job.image_id,
@@ -140,15 +140,16 @@ async function settled(jobs: JobStore, status: OcrJob['status'], w: Window): Pro
   return listed.filter((job) => job.updated_at < w.cutoff);
 }
 
-/** The results step is done when every receipt of the image has its place and this job's run. */
-async function resultsUnfinished(jobs: JobStore, job: OcrJob): Promise<boolean> {
+/**
+ * The results step is done when each receipt it makes (ids 1..receipt_count) has its place and
+ * this job's compaction run: two keyed reads per receipt, never a read of its lines and words.
+ */
+async function resultsUnfinished(jobs: JobStore, job: OcrJob, receiptCount: number): Promise<boolean> {
   if (!(await jobs.getImage(job.image_id))) return false; // deleted: nothing to finish
-  const receipts = await jobs.listReceipts(job.image_id);
-  if (receipts.length === 0) return true;
-  for (const { receipt } of receipts) {
+  for (let receipt_id = 1; receipt_id <= receiptCount; receipt_id++) {
     const [place, run] = await Promise.all([
-      jobs.getReceiptPlace(job.image_id, receipt.receipt_id),
-      jobs.getCompactionRun(job.image_id, receipt.receipt_id, deterministicRunId(job.image_id, receipt.receipt_id, job.job_id)),
+      jobs.getReceiptPlace(job.image_id, receipt_id),
+      jobs.getCompactionRun(job.image_id, receipt_id, deterministicRunId(job.image_id, receipt_id, job.job_id)),
     ]);
     if (!place || !run) return true;
   }

@@ -53,10 +53,27 @@ export const CompactionConfigSchema = Common.extend({
   LEASE_MS: z.coerce.number().int().positive().default(180_000),
 });
 
+/** The scheduled sweep: reads the table, re-sends to the three queues. */
+export const SweepConfigSchema = Common.extend({
+  OCR_JOB_QUEUE_URL: z.string().url(),
+  OCR_RESULTS_QUEUE_URL: z.string().url(),
+  COMPACTION_QUEUE_URL: z.string().url(),
+  /** Work touched more recently than this is presumed in flight and left alone. */
+  SWEEP_MIN_AGE_SECONDS: z.coerce.number().int().nonnegative().default(900),
+  /** Jobs created longer ago than this are not examined (bounds each sweep's reads). */
+  SWEEP_LOOKBACK_SECONDS: z.coerce.number().int().positive().default(7200),
+  /** Jobs (or runs) examined per stage per sweep. */
+  SWEEP_LIMIT: z.coerce.number().int().positive().max(10_000).default(1000),
+}).refine((c) => c.SWEEP_LOOKBACK_SECONDS > c.SWEEP_MIN_AGE_SECONDS, {
+  path: ['SWEEP_LOOKBACK_SECONDS'],
+  message: 'must be longer than SWEEP_MIN_AGE_SECONDS, or the window is empty',
+});
+
 export type UploadConfig = z.infer<typeof UploadConfigSchema>;
 export type ProcessOcrResultsConfig = z.infer<typeof ProcessOcrResultsConfigSchema>;
 export type StreamProcessorConfig = z.infer<typeof StreamProcessorConfigSchema>;
 export type CompactionConfig = z.infer<typeof CompactionConfigSchema>;
+export type SweepConfig = z.infer<typeof SweepConfigSchema>;
 
 /**
  * Renamed variables, read under their old name when the new one is unset, so that a stack

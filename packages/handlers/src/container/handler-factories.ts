@@ -3,6 +3,7 @@ import type { ApiKeyAuth } from '../http/api-key-auth.js';
 import { createCompactionHandler, type CompactionHandlerOptions } from '../handlers/compaction-handler.js';
 import { createProcessOcrResultsHandler } from '../handlers/process-ocr-results-handler.js';
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
+import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
 import { createUploadHandler } from '../handlers/upload-handler.js';
 import { resolve, TOKENS } from './tokens.js';
 
@@ -55,6 +56,20 @@ export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions 
       vectors: resolve(c, TOKENS.VectorIndex),
       lock: resolve(c, TOKENS.CompactionLock),
       snapshots: resolve(c, TOKENS.Snapshots),
+      clock: resolve(c, TOKENS.Clock),
+      logger: resolve(c, TOKENS.Logger),
+    },
+    options,
+  );
+}
+
+export function sweepHandlerFrom(c: Get, options: SweepHandlerOptions) {
+  return createSweepHandler(
+    {
+      jobs: resolve(c, TOKENS.JobStore),
+      ocrQueue: resolve(c, TOKENS.OcrQueue),
+      resultsQueue: resolve(c, TOKENS.ResultsQueue),
+      compactionQueue: resolve(c, TOKENS.CompactionQueue),
       clock: resolve(c, TOKENS.Clock),
       logger: resolve(c, TOKENS.Logger),
     },

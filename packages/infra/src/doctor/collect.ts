@@ -56,6 +56,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     }
     case 'aws:iam/role:Role':
       return { arn: `arn:aws:iam::${A}:role/${inputs.name ?? name}` };
+    case 'aws:cloudwatch/eventRule:EventRule':
+      return { arn: `arn:aws:events:${R}:${A}:rule/${inputs.name ?? name}` };
     case 'aws:iam/policy:Policy':
       return { arn: `arn:aws:iam::${A}:policy/${inputs.name ?? name}` };
     case 'aws:efs/fileSystem:FileSystem':

@@ -1,0 +1,20 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
+import { ContainerModule } from 'inversify';
+import type { SweepConfig } from '../../config/aws-config.js';
+import { TOKENS } from '../tokens.js';
+import { clientConfig, settingsFrom } from './clients.js';
+import { bindCommon } from './common-bindings.js';
+
+/** The sweep: reads the job table, sends to ocr-queue, ocr-results-queue and compaction-queue. */
+export function awsSweepModule(config: SweepConfig): ContainerModule {
+  const settings = settingsFrom(config);
+  return new ContainerModule((options) => {
+    bindCommon(options, settings, config, 'sweep');
+    let sqs: SQSClient | undefined;
+    const client = () => (sqs ??= new SQSClient(clientConfig(settings)));
+    options.bind(TOKENS.OcrQueue).toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.OCR_JOB_QUEUE_URL })).inSingletonScope();
+    options.bind(TOKENS.ResultsQueue).toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.OCR_RESULTS_QUEUE_URL })).inSingletonScope();
+    options.bind(TOKENS.CompactionQueue).toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.COMPACTION_QUEUE_URL })).inSingletonScope();
+  });
+}

@@ -1,0 +1,53 @@
+import { recoverUnfinishedWork, ReceiptflowError, type Clock, type Logger, type RecoverUnfinishedWorkDeps } from '@receiptflow/core';
+import { z } from 'zod';
+
+export interface SweepHandlerOptions {
+  /** Work touched more recently than this is presumed in flight. */
+  minAgeMs: number;
+  /** Only jobs created within this long are examined. */
+  lookbackMs: number;
+  /** Jobs (or runs) examined per stage. */
+  limit: number;
+}
+
+/** What one sweep re-sent (the Lambda's return value, visible in test invokes). */
+export interface SweepSummary {
+  ocr: number;
+  results: number;
+  merges: number;
+  skipped: string[];
+}
+
+/** An EventBridge scheduled event, or `{}` from a manual invoke; nothing else is expected. */
+const SweepEventSchema = z.object({ 'detail-type': z.string().optional(), time: z.string().optional() }).passthrough();
+
+/**
+ * The scheduled sweep: re-sends every image stopped short of `compacted` to its first
+ * unfinished step (`recoverUnfinishedWork`). The OCR worker can be offline for hours with a
+ * legitimate backlog, so OCR is re-sent only while ocr-queue is empty. A failure is logged with
+ * its code and rethrown, so the invocation counts as an error; the next sweep tries again.
+ */
+export function createSweepHandler(deps: RecoverUnfinishedWorkDeps & { clock: Clock; logger: Logger }, options: SweepHandlerOptions) {
+  return async function sweep(event: unknown): Promise<SweepSummary> {
+    const parsed = SweepEventSchema.safeParse(event ?? {});
+    if (!parsed.success) deps.logger.warn('sweep invoked with an unexpected event; sweeping anyway', { event_type: typeof event });
+    try {
+      const report = await recoverUnfinishedWork(deps, {
+        now: deps.clock.now(),
+        olderThanMs: options.minAgeMs,
+        lookbackMs: options.lookbackMs,
+        limit: options.limit,
+        ocrOnlyWhenQueueIdle: true,
+      });
+      const summary = { ocr: report.ocr.length, results: report.results.length, merges: report.merges, skipped: report.skipped };
+      deps.logger.info('sweep done', { ...summary, scheduled_at: parsed.success ? parsed.data.time : undefined });
+      return summary;
+    } catch (error) {
+      deps.logger.error('sweep failed', {
+        error: error instanceof Error ? error.message : String(error),
+        code: error instanceof ReceiptflowError ? error.code : undefined,
+      });
+      throw error;
+    }
+  };
+}
