@@ -68,6 +68,7 @@ beforeAll(async () => {
   for (const [name, value] of Object.entries({
     TABLE_NAME: tableName,
     OCR_JOB_QUEUE_URL: queues.ocr.queueUrl,
+    ARTIFACTS_BUCKET: 'artifacts-bucket',
     OCR_RESULTS_QUEUE_URL: queues.results.queueUrl,
     COMPACTION_QUEUE_URL: queues.compaction.queueUrl,
     AWS_ENDPOINT_URL: fauxqs.endpoint,
@@ -136,7 +137,9 @@ describe('the sweep Lambda on dynalite + fauxqs', () => {
 
     const summary = await sweep({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString() });
     expect(summary).toEqual({ ocr: 1, results: 1, merges: 2, skipped: [] });
-    expect(await drain(queues.ocr)).toEqual([{ job_id: lostOcr.job_id, image_id: lostOcr.image_id }]);
+    expect(await drain(queues.ocr)).toEqual([
+      { job_id: lostOcr.job_id, image_id: lostOcr.image_id, s3_bucket: 'raw-bucket', s3_key: lostOcr.s3_key, ocr_s3_bucket: 'artifacts-bucket' },
+    ]);
     expect(await drain(queues.results)).toEqual([expect.objectContaining({ job_id: lostResults.job_id, image_id: lostResults.image_id, receipt_count: 1 })]);
     const merges = await drain(queues.compaction);
     expect(merges.map((m) => [m.kind, m.run_id, m.collection]).sort()).toEqual([

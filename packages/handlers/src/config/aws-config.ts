@@ -56,6 +56,8 @@ export const CompactionConfigSchema = Common.extend({
 /** The scheduled sweep: reads the table, re-sends to the three queues. */
 export const SweepConfigSchema = Common.extend({
   OCR_JOB_QUEUE_URL: z.string().url(),
+  /** Re-sent OCR messages name it as `ocr_s3_bucket`, as the upload function's do. */
+  ARTIFACTS_BUCKET: z.string().min(3),
   OCR_RESULTS_QUEUE_URL: z.string().url(),
   COMPACTION_QUEUE_URL: z.string().url(),
   /** Work touched more recently than this is presumed in flight and left alone. */

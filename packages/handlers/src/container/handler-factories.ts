@@ -70,6 +70,7 @@ export function sweepHandlerFrom(c: Get, options: SweepHandlerOptions) {
       ocrQueue: resolve(c, TOKENS.OcrQueue),
       resultsQueue: resolve(c, TOKENS.ResultsQueue),
       compactionQueue: resolve(c, TOKENS.CompactionQueue),
+      ocrBucket: resolve(c, TOKENS.OcrOutputBucket),
       clock: resolve(c, TOKENS.Clock),
       logger: resolve(c, TOKENS.Logger),
     },

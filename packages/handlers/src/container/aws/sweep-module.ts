@@ -11,6 +11,7 @@ export function awsSweepModule(config: SweepConfig): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
     bindCommon(options, settings, config, 'sweep');
+    options.bind(TOKENS.OcrOutputBucket).toConstantValue(config.ARTIFACTS_BUCKET);
     let sqs: SQSClient | undefined;
     const client = () => (sqs ??= new SQSClient(clientConfig(settings)));
     options.bind(TOKENS.OcrQueue).toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.OCR_JOB_QUEUE_URL })).inSingletonScope();
