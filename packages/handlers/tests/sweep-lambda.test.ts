@@ -133,7 +133,7 @@ describe('the sweep Lambda on dynalite + fauxqs', () => {
     const stuckRun = makeCompactionRun({ created_at: ago(30 * MIN) });
     await jobs.createCompactionRun(stuckRun);
     await seedJob('PENDING', 2 * MIN); // younger than SWEEP_MIN_AGE_SECONDS: presumed in flight
-    await seedJob('COMPLETED', 3 * 60 * MIN); // before the 2-hour look-back
+    const old = await seedJob('COMPLETED', 3 * 60 * MIN); // before the 2-hour look-back
 
     const summary = await sweep({ 'detail-type': 'Scheduled Event', source: 'aws.events', time: new Date().toISOString() });
     expect(summary).toEqual({ ocr: 1, results: 1, merges: 2, skipped: [] });
@@ -153,6 +153,14 @@ describe('the sweep Lambda on dynalite + fauxqs', () => {
     expect(busy.ocr).toBe(0);
     expect(busy.skipped).toEqual([expect.stringMatching(/ocr-queue.* holds 1 messages/)]);
     expect(busy.results).toBe(1);
+    await drain(queues.ocr);
+    await drain(queues.results);
+
+    // After an outage, an operator widens the window once: the 3-hour-old job is found too.
+    const deep = await sweep({ lookback_seconds: 86_400 });
+    expect(deep.results).toBe(2);
+    expect((await drain(queues.results)).map((m) => m.job_id).sort()).toEqual([lostResults.job_id, old.job_id].sort());
+    await expect(sweep({ lookback_seconds: -5 })).rejects.toThrow(/sweep event.*lookback_seconds/);
   });
 });
 

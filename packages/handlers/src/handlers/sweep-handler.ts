@@ -1,4 +1,4 @@
-import { recoverUnfinishedWork, ReceiptflowError, type Clock, type Logger, type RecoverUnfinishedWorkDeps } from '@receiptflow/core';
+import { recoverUnfinishedWork, ReceiptflowError, ValidationError, type Clock, type Logger, type RecoverUnfinishedWorkDeps } from '@receiptflow/core';
 import { z } from 'zod';
 
 export interface SweepHandlerOptions {
@@ -18,8 +18,17 @@ export interface SweepSummary {
   skipped: string[];
 }
 
-/** An EventBridge scheduled event, or `{}` from a manual invoke; nothing else is expected. */
-const SweepEventSchema = z.object({ 'detail-type': z.string().optional(), time: z.string().optional() }).passthrough();
+/**
+ * An EventBridge scheduled event, or a manual invoke: `{}`, or `{"lookback_seconds": N}` to look
+ * further back once (at most 35 days, DynamoDB's point-in-time window) after an outage.
+ */
+const SweepEventSchema = z
+  .object({
+    'detail-type': z.string().optional(),
+    time: z.string().optional(),
+    lookback_seconds: z.number().int().positive().max(35 * 86_400).optional(),
+  })
+  .passthrough();
 
 /**
  * The scheduled sweep: re-sends every image stopped short of `compacted` to its first
@@ -30,17 +39,21 @@ const SweepEventSchema = z.object({ 'detail-type': z.string().optional(), time: 
 export function createSweepHandler(deps: RecoverUnfinishedWorkDeps & { clock: Clock; logger: Logger }, options: SweepHandlerOptions) {
   return async function sweep(event: unknown): Promise<SweepSummary> {
     const parsed = SweepEventSchema.safeParse(event ?? {});
-    if (!parsed.success) deps.logger.warn('sweep invoked with an unexpected event; sweeping anyway', { event_type: typeof event });
+    if (!parsed.success) {
+      // A bad override must not silently sweep with the default window instead.
+      throw new ValidationError('sweep event', parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`));
+    }
+    const lookbackMs = parsed.data.lookback_seconds !== undefined ? parsed.data.lookback_seconds * 1000 : options.lookbackMs;
     try {
       const report = await recoverUnfinishedWork(deps, {
         now: deps.clock.now(),
         olderThanMs: options.minAgeMs,
-        lookbackMs: options.lookbackMs,
+        lookbackMs,
         limit: options.limit,
         ocrOnlyWhenQueueIdle: true,
       });
       const summary = { ocr: report.ocr.length, results: report.results.length, merges: report.merges, skipped: report.skipped };
-      deps.logger.info('sweep done', { ...summary, scheduled_at: parsed.success ? parsed.data.time : undefined });
+      deps.logger.info('sweep done', { ...summary, lookback_seconds: lookbackMs / 1000, scheduled_at: parsed.data.time });
       return summary;
     } catch (error) {
       deps.logger.error('sweep failed', {
