@@ -10,14 +10,14 @@ export const FAULT_EVENTS = [
   'job-created', // IMAGE and the PENDING OCR_JOB are written (no ocr-queue message yet)
   'ocr-stored', // the OCR JSON is in the artifacts bucket (job still PROCESSING)
   'receipt-rows', // the RECEIPT, LINE and WORD rows are written (no place, deltas or run)
-  'place-stored', // the RECEIPT#PLACE row is written
-  'delta-lines', // the lines delta is written
+  'delta-lines', // the lines delta is written (the merchant is resolved, not yet stored)
   'delta-words', // the words delta is written
+  'place-stored', // the RECEIPT#PLACE row is written (no run yet)
   'run-created', // the CompactionRun is written (its merges not yet routed)
   'merge-lines', // the lines vectors are upserted into the index (not read back, not promoted)
-  'merge-words', // the same for words
-  'promoted-lines', // the lines snapshot pointer is swapped (run not yet COMPLETED)
-  'promoted-words', // the same for words
+  'promoted-lines', // the lines snapshot pointer is swapped (lines not yet COMPLETED)
+  'merge-words', // the same for words, which compaction handles after lines
+  'promoted-words',
 ] as const;
 export type FaultEvent = (typeof FAULT_EVENTS)[number];
 
