@@ -4,4 +4,5 @@ export * from './ports/index.js';
 export * from './use-cases/index.js';
 export * from './merchant/index.js';
 export * from './extraction/index.js';
+export * from './layout/index.js';
 export * from './queries/index.js';

@@ -1,4 +1,5 @@
 export * from './receipt-spec.js';
 export * from './render-receipt.js';
+export * from './render-receipt-page.js';
 export * from './synthetic-merchants.js';
 export * from './demo-receipts.js';

@@ -1,4 +1,4 @@
-import { createCanvas } from '@napi-rs/canvas';
+import { createCanvas, type Canvas } from '@napi-rs/canvas';
 import { receiptFontFamily } from './receipt-font.js';
 import type { ReceiptSpec, RenderedReceipt } from './receipt-spec.js';
 
@@ -17,7 +17,7 @@ type Row = { left: string; right?: string } | 'gap';
  * No separators or logos: dashes and art only give OCR noise to trip over.
  */
 export async function renderReceipt(spec: ReceiptSpec): Promise<RenderedReceipt> {
-  const canvas = draw(spec);
+  const canvas = drawReceipt(spec);
   const png = canvas.toBuffer('image/png');
   return { png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width: canvas.width, height: canvas.height };
 }
@@ -29,7 +29,7 @@ export async function renderReceipt(spec: ReceiptSpec): Promise<RenderedReceipt>
  * const jpeg = await renderReceiptJpeg(demoReceipts()[0].spec);
  */
 export async function renderReceiptJpeg(spec: ReceiptSpec, quality = 92): Promise<Uint8Array> {
-  const jpeg = draw(spec).toBuffer('image/jpeg', quality);
+  const jpeg = drawReceipt(spec).toBuffer('image/jpeg', quality);
   return new Uint8Array(jpeg.buffer, jpeg.byteOffset, jpeg.byteLength);
 }
 
@@ -49,7 +49,8 @@ export function renderBlankPage(width: number, height: number): Uint8Array {
   return new Uint8Array(png.buffer, png.byteOffset, png.byteLength);
 }
 
-function draw(spec: ReceiptSpec) {
+/** The receipt drawn on its own canvas (white paper, black text), for composing pages. */
+export function drawReceipt(spec: ReceiptSpec): Canvas {
   const rows = layout(spec);
   const height = Math.ceil(
     MARGIN * 2 + rows.reduce((h, row) => h + (row === 'gap' ? GAP : LINE_HEIGHT), 0),

@@ -2,11 +2,29 @@ import { z } from 'zod';
 import { GeometrySchema } from './geometry.js';
 import { IdSchema, ReceiptIdSchema } from './ids.js';
 
+/**
+ * Where a receipt lies in its image, and the frame its lines' and words' geometry is stored in.
+ *
+ * The corners, bounding box and angle are in the IMAGE's frame (normalised 0..1, origin
+ * bottom-left); `angle_degrees` is how far the receipt is turned counter-clockwise. `width` and
+ * `height` are the region's size in image pixels. Every ReceiptLine/ReceiptWord geometry of the
+ * receipt is in the RECEIPT's frame: this region cropped and turned upright, normalised 0..1
+ * with the origin at its bottom-left. For a NATIVE image holding one receipt the region is the
+ * whole image (angle 0), so both frames coincide.
+ */
+export const ReceiptRegionSchema = GeometrySchema.extend({
+  width: z.number().finite().nonnegative(),
+  height: z.number().finite().nonnegative(),
+});
+export type ReceiptRegion = z.infer<typeof ReceiptRegionSchema>;
+
 export const ReceiptSchema = z.object({
   image_id: IdSchema,
   receipt_id: ReceiptIdSchema,
   line_count: z.number().int().nonnegative(),
   word_count: z.number().int().nonnegative(),
+  /** Absent on receipts stored before regions were recorded (their geometry is in the image frame). */
+  region: ReceiptRegionSchema.optional(),
   created_at: z.string().datetime(),
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;

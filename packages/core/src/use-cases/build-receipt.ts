@@ -3,10 +3,12 @@ import {
   GeometrySchema,
   OcrWordSchema,
   type Geometry,
+  type ImageType,
   type ReceiptDetails,
   type ReceiptLine,
   type ReceiptWord,
 } from '../domain/index.js';
+import { frameRegion, partGeometry, planReceipts, toReceiptFrame, type ReceiptPlan } from '../layout/index.js';
 import { PoisonMessageError } from '../errors.js';
 
 /** A row that could not be used, reported instead of failing the receipt (lesson 10). */
@@ -42,11 +44,23 @@ function geometryOf(g: Geometry): Geometry {
   return { bounding_box, top_left, top_right, bottom_left, bottom_right, angle_degrees, angle_radians };
 }
 
+interface KeptWord {
+  text: string;
+  confidence: number;
+  geometry: Geometry;
+}
+
 interface KeptLine {
   text: string;
   confidence: number;
   geometry: Geometry;
-  words: { text: string; confidence: number; geometry: Geometry }[];
+  words: KeptWord[];
+}
+
+/** The usable lines of an OCR document, and the image size they are measured against. */
+export interface UsableText {
+  image: { width: number; height: number };
+  lines: KeptLine[];
 }
 
 const top = (g: Geometry) => Math.max(g.top_left.y, g.top_right.y);
@@ -64,16 +78,11 @@ function readingOrder(a: Geometry, b: Geometry): number {
 }
 
 /**
- * Receipt 1 of an image from its OCR document: lines top to bottom with 1-based ids, words left
- * to right with ids restarting at 1 on each line. Lines and words that fail validation or hold no
- * usable text are skipped and reported. Returns null when no line is left (no receipt). Throws
+ * The usable text of an OCR document: lines and words that pass validation and hold printable
+ * text, words left to right. What is dropped is reported in `skipped` (lesson 10). Throws
  * PoisonMessageError when the document itself is not an OCR document.
  */
-export function buildReceiptFromDocument(
-  raw: unknown,
-  ref: { image_id: string; receipt_id: number; created_at: string },
-  skipped: SkippedRow[],
-): ReceiptDetails | null {
+export function usableText(raw: unknown, skipped: SkippedRow[]): UsableText {
   const doc = LooseDocumentSchema.safeParse(raw);
   if (!doc.success) {
     const issues = doc.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
@@ -86,7 +95,7 @@ export function buildReceiptFromDocument(
       skipped.push({ what: `ocr line ${li}`, reason: line.error.issues[0]?.message ?? 'invalid line' });
       return;
     }
-    const words: KeptLine['words'] = [];
+    const words: KeptWord[] = [];
     line.data.words.forEach((rawWord, wi) => {
       const word = OcrWordSchema.safeParse(rawWord);
       if (!word.success) {
@@ -106,7 +115,58 @@ export function buildReceiptFromDocument(
     }
     kept.push({ text, confidence: line.data.confidence, geometry: geometryOf(line.data), words });
   });
-  if (kept.length === 0) return null;
+  return { image: { width: doc.data.image_width, height: doc.data.image_height }, lines: kept };
+}
+
+/**
+ * How many receipts the OCR document holds, as {@link buildReceiptsFromDocument} will build them:
+ * the routing decision's `receipt_count`.
+ */
+export function countReceipts(raw: unknown, imageType: ImageType): number {
+  const text = usableText(raw, []);
+  return planReceipts(text.lines, text.image, imageType).length;
+}
+
+/**
+ * The receipts of an image from its OCR document, one per receipt the layout finds
+ * ({@link planReceipts}: several for a scan of receipts side by side), numbered 1..n in reading
+ * order. Each has its lines top to bottom with 1-based ids, and words left to right with ids
+ * restarting at 1 on each line; their geometry is in the receipt's own frame (see
+ * `ReceiptRegionSchema`), and the receipt records its region of the image. Unusable lines and
+ * words are skipped and reported. Returns [] when no text is left.
+ *
+ * @example
+ * const receipts = buildReceiptsFromDocument(doc, { image_id, created_at, image_type: 'SCAN' }, skipped);
+ */
+export function buildReceiptsFromDocument(
+  raw: unknown,
+  ref: { image_id: string; created_at: string; image_type: ImageType },
+  skipped: SkippedRow[],
+): ReceiptDetails[] {
+  const text = usableText(raw, skipped);
+  if (text.lines.length === 0) return [];
+  return planReceipts(text.lines, text.image, ref.image_type).map((plan, i) =>
+    receiptFromPlan(text, plan, { image_id: ref.image_id, receipt_id: i + 1, created_at: ref.created_at }),
+  );
+}
+
+function receiptFromPlan(
+  text: UsableText,
+  plan: ReceiptPlan,
+  ref: { image_id: string; receipt_id: number; created_at: string },
+): ReceiptDetails {
+  const kept: KeptLine[] = plan.parts.map((part) => {
+    const line = text.lines[part.line]!;
+    const whole = part.words.length === 0 || part.words.length === line.words.length;
+    const words = whole ? line.words : part.words.map((w) => line.words[w]!);
+    return {
+      text: whole ? line.text : words.map((w) => w.text).join(' '),
+      // A line split between receipts is as sure as its own words are.
+      confidence: whole ? line.confidence : words.reduce((sum, w) => sum + w.confidence, 0) / words.length,
+      geometry: toReceiptFrame(partGeometry(line, part, text.image), plan.frame),
+      words: words.map((w) => ({ ...w, geometry: toReceiptFrame(w.geometry, plan.frame) })),
+    };
+  });
   kept.sort((a, b) => readingOrder(a.geometry, b.geometry));
 
   const { image_id, receipt_id, created_at } = ref;
@@ -120,7 +180,14 @@ export function buildReceiptFromDocument(
     });
   });
   return {
-    receipt: { image_id, receipt_id, line_count: lines.length, word_count: words.length, created_at },
+    receipt: {
+      image_id,
+      receipt_id,
+      line_count: lines.length,
+      word_count: words.length,
+      region: frameRegion(plan.frame),
+      created_at,
+    },
     lines,
     words,
   };

@@ -1,9 +1,11 @@
 import {
+  OcrDocumentSchema,
   OcrResultsMessageSchema,
   lineVectorId,
   wordVectorId,
   type Collection,
   type CompactionRun,
+  type ImageType,
   type OcrResultsMessage,
   type ReceiptDetails,
   type ReceiptPlace,
@@ -25,7 +27,8 @@ import {
   type PlacesResolver,
   type VectorIndex,
 } from '../ports/index.js';
-import { buildReceiptFromDocument } from './build-receipt.js';
+import { buildReceiptsFromDocument } from './build-receipt.js';
+import { classifyImage } from './classify-image.js';
 import { deterministicRunId } from './checksum.js';
 import { placeMetadata } from './route-change.js';
 import { parseMessageBody } from './run-ocr-job.js';
@@ -64,12 +67,10 @@ export interface ProcessOcrResultsOutcome {
   skipped: { what: string; reason: string }[];
 }
 
-/** The OCR pipeline finds one receipt per image today; ids leave room for more. */
-const RECEIPT_ID = 1;
-
 /**
- * process-OCR-results for one `ocr-results-queue` message: builds receipt lines and words,
- * embeds them with context, resolves the merchant (vector memory first, then Places), writes
+ * process-OCR-results for one `ocr-results-queue` message: builds the image's receipts (one
+ * per receipt the layout finds, so a scan of three receipts gives receipts 1..3, each with its
+ * lines and words in its own upright frame) and, for each one, embeds them with context, resolves the merchant (vector memory first, then Places), writes
  * validated vector deltas and creates the CompactionRun. Idempotent: the same message twice
  * yields the same rows, deltas and run (deterministic ids), never duplicates.
  *
@@ -90,23 +91,38 @@ export async function processOcrResults(deps: ProcessOcrResultsDeps, message: un
   }
 
   const document = await loadDocument(deps, msg);
-  const built = buildReceiptFromDocument(
+  const built = buildReceiptsFromDocument(
     document,
-    { image_id: msg.image_id, receipt_id: RECEIPT_ID, created_at: isoNow(deps.clock) },
+    { image_id: msg.image_id, created_at: isoNow(deps.clock), image_type: await imageTypeOf(deps.jobs, msg, document) },
     outcome.skipped,
   );
   for (const s of outcome.skipped) logger.warn('ocr row skipped', { job_id: msg.job_id, ...s });
-  if (!built) return outcome;
-
-  const { created, details } = await deps.jobs.createReceipt(built);
-  const processed = await processReceipt(deps, msg, sortDetails(details), logger);
-  if (!processed) {
-    // Deleted while we worked: do not leave the rows we just wrote behind.
-    if (created) await deps.jobs.deleteReceipt(msg.image_id, RECEIPT_ID);
-    return outcome;
+  if (built.length !== msg.receipt_count) {
+    // The worker counted with another build of the layout rules; the document decides.
+    logger.warn('receipt count differs from the routing decision', { job_id: msg.job_id, routed: msg.receipt_count, built: built.length });
   }
-  outcome.receipts.push(processed);
+
+  const createdHere: number[] = [];
+  for (const receipt of built) {
+    const { created, details } = await deps.jobs.createReceipt(receipt);
+    if (created) createdHere.push(receipt.receipt.receipt_id);
+    const processed = await processReceipt(deps, msg, sortDetails(details), logger);
+    if (!processed) {
+      // Deleted while we worked: do not leave the rows we just wrote behind.
+      for (const receipt_id of createdHere) await deps.jobs.deleteReceipt(msg.image_id, receipt_id);
+      return { ...outcome, receipts: [] };
+    }
+    outcome.receipts.push(processed);
+  }
   return outcome;
+}
+
+/** The image type the OCR step decided (its routing decision), or the document's own when absent. */
+async function imageTypeOf(jobs: JobStore, msg: OcrResultsMessage, document: unknown): Promise<ImageType> {
+  const routing = await jobs.getRoutingDecision(msg.job_id);
+  if (routing) return routing.image_type;
+  const parsed = OcrDocumentSchema.safeParse(document);
+  return parsed.success ? classifyImage(parsed.data).image_type : 'SCAN';
 }
 
 async function stillWanted(jobs: JobStore, msg: OcrResultsMessage): Promise<boolean> {

@@ -26,6 +26,7 @@ import {
   type OcrEngine,
   type Queue,
 } from '../ports/index.js';
+import { countReceipts } from './build-receipt.js';
 import { classifyImage } from './classify-image.js';
 
 export interface RunOcrJobDeps {
@@ -224,7 +225,7 @@ async function ensureRouting(
     job_id: job.job_id,
     image_id: job.image_id,
     image_type,
-    receipt_count: doc.lines.some((l) => l.text.trim() !== '') ? 1 : 0,
+    receipt_count: countReceipts(doc, image_type),
     ocr_s3_bucket: ocr.bucket,
     ocr_s3_key: ocr.key,
     engine: doc.engine,
