@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  buildReceiptFromDocument,
+  buildReceiptsFromDocument,
   compact,
   processOcrResults,
   recoverUnfinishedWork,
@@ -48,7 +48,7 @@ async function ocrDoneMessageLost(p: Pipeline) {
 
 /** The receipt rows as the results step writes them first. */
 async function writeRows(p: Pipeline, imageId: string) {
-  const built = buildReceiptFromDocument(ocrDocument(LINES), { image_id: imageId, receipt_id: 1, created_at: new Date(p.clock.now()).toISOString() }, []);
+  const [built] = buildReceiptsFromDocument(ocrDocument(LINES), { image_id: imageId, created_at: new Date(p.clock.now()).toISOString(), image_type: 'NATIVE' }, []);
   await p.jobs.createReceipt(built!);
 }
 

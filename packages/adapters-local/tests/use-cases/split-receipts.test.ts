@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { processOcrResults, type OcrDocument } from '@receiptflow/core';
+import { processOcrResults, recoverUnfinishedWork, type OcrDocument } from '@receiptflow/core';
+import { InMemoryQueue } from '../../src/in-memory-queue.js';
 import { demoReceipts, ocrDocument, pipeline, specLines } from './harness.js';
 
 const DEMO = demoReceipts(1);
@@ -42,6 +43,23 @@ describe('processOcrResults on a page of two receipts', () => {
     const again = await processOcrResults(p.processDeps, first.resultsBody);
     expect(again.receipts.map((r) => r.run_id)).toEqual(runs);
     expect(again.receipts.every((r) => r.embedding_tokens === 0)).toBe(true);
+    expect(await p.jobs.listReceipts(first.image_id)).toHaveLength(2);
+  });
+
+  it('a page that stopped between its receipts is re-sent by recovery until every receipt exists', async () => {
+    const p = pipeline();
+    const first = await p.ingest(twoUp(specLines(DEMO[0]!.spec), specLines(DEMO[1]!.spec)));
+    // As if the process died after receipt 1: receipt 2 was never written.
+    await p.jobs.deleteReceipt(first.image_id, 2);
+    const deps = { jobs: p.jobs, ocrQueue: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue: new InMemoryQueue({ name: 'compaction', clock: p.clock }) };
+    const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
+    expect(report.results).toEqual([first.job_id]);
+    const [resent] = await p.resultsQueue.receive({ maxMessages: 1 });
+    const outcome = await processOcrResults(p.processDeps, resent!.body);
+    expect(outcome.receipts.map((r) => [r.receipt_id, r.place.place_id])).toEqual([
+      [1, DEMO[0]!.truth.place_id],
+      [2, DEMO[1]!.truth.place_id],
+    ]);
     expect(await p.jobs.listReceipts(first.image_id)).toHaveLength(2);
   });
 });
