@@ -3,6 +3,7 @@ import { inspectImage } from '@receiptflow/core';
 import {
   demoReceipts,
   renderReceipt,
+  renderReceiptPage,
   SYNTHETIC_MERCHANTS,
   syntheticCatalog,
 } from '../src/synthetic/index.js';
@@ -23,6 +24,31 @@ describe('renderReceipt', () => {
     const full = await renderReceipt(demoReceipts(1)[0]!.spec);
     // PNG compresses a white page to almost nothing; printed text costs bytes.
     expect(full.png.byteLength).toBeGreaterThan(blank.png.byteLength * 2);
+  });
+});
+
+describe('renderReceiptPage', () => {
+  const [a, b] = demoReceipts(1).map((d) => d.spec);
+
+  it('lays receipts side by side with the gap between them, and reports where each landed', async () => {
+    const one = await renderReceipt(a!);
+    const page = await renderReceiptPage({ receipts: [{ spec: a! }, { spec: b!, drop: 30 }], gap: 50, margin: 20 });
+    expect(inspectImage(page.png)).toEqual({ contentType: 'image/png', width: page.width, height: page.height });
+    expect(page.width).toBe(20 * 2 + one.width * 2 + 50);
+    expect(page.receipts.map((r) => r.center.x)).toEqual([20 + one.width / 2, 20 + one.width + 50 + one.width / 2]);
+    expect(page.receipts[1]!.center.y - page.receipts[1]!.height / 2).toBe(20 + 30);
+  });
+
+  it('makes room for a turned receipt: its footprint grows with the angle', async () => {
+    const straight = await renderReceiptPage({ receipts: [{ spec: a! }] });
+    const turned = await renderReceiptPage({ receipts: [{ spec: a!, rotate_degrees: 10 }] });
+    expect(turned.width).toBeGreaterThan(straight.width);
+    expect(turned.height).toBeGreaterThan(straight.height);
+    expect(turned.receipts[0]!.rotate_degrees).toBe(10);
+  });
+
+  it('refuses an empty page', async () => {
+    await expect(renderReceiptPage({ receipts: [] })).rejects.toThrow(RangeError);
   });
 });
 
