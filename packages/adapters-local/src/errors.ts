@@ -50,3 +50,41 @@ export class DataStoreWriteError extends ReceiptflowError {
     super(`${file}: ${message}`, options);
   }
 }
+
+/**
+ * `receipts restore --snapshot ID` (or {@link HnswVectorIndex.restoreSnapshot}) named a snapshot
+ * the index directory does not hold. The message lists the ids that exist.
+ *
+ * @example
+ * try { await HnswVectorIndex.restoreSnapshot(dir, 7); }
+ * catch (e) { if (e instanceof UnknownSnapshotError) console.error(e.available); }
+ */
+export class UnknownSnapshotError extends ReceiptflowError {
+  readonly code = 'UNKNOWN_SNAPSHOT';
+  constructor(
+    readonly dir: string,
+    readonly snapshot: string,
+    readonly available: readonly number[],
+  ) {
+    super(
+      `vector index ${dir} has no snapshot "${snapshot}" (available: ${available.length > 0 ? available.join(', ') : 'none; a snapshot is written at each checkpoint'})`,
+    );
+  }
+}
+
+/**
+ * A write reached a read-only follower of a vector index. Only the compaction side (the single
+ * writer, under the compaction lock) writes the index files; followers only read them.
+ *
+ * @example
+ * await follower.upsert('lines', records); // throws ReadOnlyVectorIndexError
+ */
+export class ReadOnlyVectorIndexError extends ReceiptflowError {
+  readonly code = 'VECTOR_INDEX_READ_ONLY';
+  constructor(
+    readonly dir: string,
+    readonly operation: string,
+  ) {
+    super(`vector index ${dir} is open read-only here: ${operation} is refused (only compaction writes the index)`);
+  }
+}

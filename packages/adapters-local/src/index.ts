@@ -14,6 +14,7 @@ export * from './in-memory-places-cache.js';
 export * from './hashing-embedder.js';
 export * from './vector/hnsw-vector-index.js';
 export * from './vector/exact-vector-index.js';
+export { DEFAULT_KEEP_SNAPSHOTS, parseSnapshotId, type SnapshotDescriptor } from './vector/snapshot-catalog.js';
 export * from './errors.js';
 export { JOB_JOURNAL, readJournal, encodeJournalRecord } from './job-journal.js';
 export { type LogScan, type LogRecord, type LogDamage } from './durable/line-log.js';

@@ -212,7 +212,8 @@ describe('vector index files (HnswVectorIndex)', () => {
 
   it('a flipped byte or a cut in a snapshot refuses to open', async () => {
     const dir = await indexDir({ checkpoint: true });
-    const snapshot = join(dir, (await readdir(dir)).find((f) => f.startsWith('lines.') && f.endsWith('.snapshot'))!);
+    const [snapshotDir] = await readdir(join(dir, 'snapshots'));
+    const snapshot = join(dir, 'snapshots', snapshotDir!, 'lines.snapshot');
     const bytes = await readFile(snapshot);
     await flipByte(snapshot, Math.floor(bytes.length / 2));
     expect(await refusal(open(dir))).toMatchObject({ file: snapshot, offset: 0 });

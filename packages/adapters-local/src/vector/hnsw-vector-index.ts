@@ -4,7 +4,9 @@ import { HnswGraph, type HnswParams } from './hnsw-graph.js';
 import { RecordTable } from './record-table.js';
 import { ScoredHeap } from './scored-heap.js';
 import { TableVectorIndex, type VectorIndexOp } from './table-vector-index.js';
-import { VectorIndexStore } from './vector-index-store.js';
+import { UnknownSnapshotError } from '../errors.js';
+import { parseSnapshotId, type SnapshotDescriptor } from './snapshot-catalog.js';
+import { readSnapshots, VectorIndexStore } from './vector-index-store.js';
 
 export interface HnswVectorIndexOptions {
   /** Directory that makes the index durable (append-only logs + snapshots); in memory when absent. */
@@ -24,6 +26,11 @@ export interface HnswVectorIndexOptions {
   exactFilterLimit?: number;
   /** fsync every log append (durable against power loss, not just process crashes). Default true. */
   fsync?: boolean;
+  /**
+   * Snapshots kept in `dir/snapshots/` after each checkpoint, newest first (the live one is
+   * always kept too). Default 3: enough to step back over a bad compaction or two.
+   */
+  keepSnapshots?: number;
   /** Seed for the graph's level draws. Default 42. */
   seed?: number;
   /** Where a dropped torn log tail is reported; silent by default. */
@@ -65,6 +72,7 @@ export class HnswVectorIndex extends TableVectorIndex {
       ? new VectorIndexStore(options.dir, {
           dimensions: this.dimensions,
           fsync: options.fsync ?? true,
+          ...(options.keepSnapshots !== undefined ? { keepSnapshots: options.keepSnapshots } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
         })
       : undefined;
@@ -81,14 +89,57 @@ export class HnswVectorIndex extends TableVectorIndex {
   }
 
   /**
-   * Folds each collection's log into a fresh snapshot and starts an empty log, swapping the
-   * manifest atomically. Never needed for correctness; it bounds reopen time and disk use.
+   * Folds each collection's log into a fresh snapshot (`dir/snapshots/<id>/`) and starts an
+   * empty log, swapping the manifest atomically; older snapshots beyond `keepSnapshots` are
+   * removed. Never needed for correctness; it bounds reopen time and disk use, and each snapshot
+   * is a point {@link restoreSnapshot} can return to. Returns the snapshot written (none in memory).
    */
-  async checkpoint(): Promise<void> {
+  async checkpoint(): Promise<SnapshotDescriptor | undefined> {
     await this.loaded;
     const store = this.store;
-    if (!store) return;
-    await this.exclusive(() => store.checkpoint(this.graphs));
+    if (!store) return undefined;
+    return this.exclusive(() => store.checkpoint(this.graphs));
+  }
+
+  /**
+   * The snapshots a persisted index directory holds, oldest first. Takes no lock.
+   *
+   * @example
+   * for (const s of await HnswVectorIndex.listSnapshots(dir)) console.log(s.id, s.created_at);
+   */
+  static listSnapshots(dir: string): Promise<SnapshotDescriptor[]> {
+    return readSnapshots(dir);
+  }
+
+  /**
+   * Makes snapshot `id` the live state of the index in `dir`, which no other process may have
+   * open. Operations logged since the last checkpoint are first folded into a new snapshot, so
+   * nothing is thrown away: restoring that newer id undoes the restore. An id the directory does
+   * not hold throws {@link UnknownSnapshotError} before anything is changed.
+   *
+   * @example
+   * await HnswVectorIndex.restoreSnapshot('data/vectors', '7', { dimensions: 512 });
+   */
+  static async restoreSnapshot(
+    dir: string,
+    id: string | number,
+    options: Omit<HnswVectorIndexOptions, 'dir'> = {},
+  ): Promise<SnapshotDescriptor> {
+    const wanted = typeof id === 'number' ? id : parseSnapshotId(id);
+    const available = await readSnapshots(dir);
+    if (wanted === undefined || !available.some((s) => s.id === wanted))
+      throw new UnknownSnapshotError(dir, String(id), available.map((s) => s.id));
+    const dimensions = options.dimensions ?? available.find((s) => s.id === wanted)!.dimensions;
+    const index = await HnswVectorIndex.open(dir, { ...options, dimensions });
+    try {
+      const store = index.store!;
+      return await index.exclusive(async () => {
+        if (store.opsSinceCheckpoint > 0) await store.checkpoint(index.graphs, wanted);
+        return store.restore(wanted);
+      });
+    } finally {
+      await index.close();
+    }
   }
 
   /**

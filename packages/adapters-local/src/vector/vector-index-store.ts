@@ -1,13 +1,23 @@
-import { mkdir, open, readdir, readFile, rename, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { COLLECTIONS, ConfigError, LockBusyError, silentLogger, type Collection, type Logger } from '@receiptflow/core';
 import { syncDir } from '../durable/sync-dir.js';
-import { CorruptDataFileError } from '../errors.js';
+import { CorruptDataFileError, UnknownSnapshotError } from '../errors.js';
 import type { HnswGraph, HnswGraphState } from './hnsw-graph.js';
 import { frame, scanFrames } from './log-frames.js';
 import { decodeManifest, encodeManifest, MANIFEST, type Manifest } from './manifest.js';
 import { decodeOp, encodeOp } from './op-codec.js';
 import type { RecordTable } from './record-table.js';
+import {
+  decodeDescriptor,
+  DEFAULT_KEEP_SNAPSHOTS,
+  encodeDescriptor,
+  SNAPSHOT_DESCRIPTOR,
+  snapshotDirName,
+  snapshotIdOf,
+  SNAPSHOTS_DIR,
+  type SnapshotDescriptor,
+} from './snapshot-catalog.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import type { VectorIndexOp } from './table-vector-index.js';
 
@@ -38,7 +48,7 @@ export class VectorIndexStore {
 
   constructor(
     readonly dir: string,
-    private readonly options: { dimensions: number; fsync: boolean; logger?: Logger },
+    private readonly options: { dimensions: number; fsync: boolean; keepSnapshots?: number; logger?: Logger },
   ) {}
 
   /** Operations appended to the logs since the last checkpoint (what a reopen must replay). */
@@ -122,7 +132,7 @@ export class VectorIndexStore {
       }
       this.logs.set(collection, { handle, length: scan.goodLength });
     }
-    await this.removeUnreferenced(manifest);
+    await this.prune(manifest);
   }
 
   /** Appends one mutation to the collection's log (and fsyncs it, unless configured not to). */
@@ -143,24 +153,86 @@ export class VectorIndexStore {
 
   /**
    * Writes a snapshot of every collection as the next generation, with empty logs, then swaps
-   * the manifest. A crash before the rename leaves the previous generation intact.
+   * the manifest (the pointer). The snapshot is built in `snapshots/<id>.tmp/`, every file
+   * fsync'd, then renamed to `snapshots/<id>/` in one step, so a snapshot directory is either
+   * complete or absent; a crash before the manifest rename leaves the previous generation live.
+   * Afterwards only the newest `keepSnapshots` snapshots (plus the live one and `pin`) are kept.
    */
-  async checkpoint(graphs: ReadonlyMap<Collection, { table: RecordTable; graph: HnswGraph }>): Promise<void> {
+  async checkpoint(
+    graphs: ReadonlyMap<Collection, { table: RecordTable; graph: HnswGraph }>,
+    pin?: number,
+  ): Promise<SnapshotDescriptor> {
     const previous = this.manifest;
     if (!previous) throw new Error(`vector index store ${this.dir} is not open`);
-    const generation = previous.generation + 1;
+    const existing = await readSnapshots(this.dir);
+    const generation = Math.max(previous.generation, existing.at(-1)?.id ?? 0) + 1;
+    const name = snapshotDirName(generation);
+    const root = join(this.dir, SNAPSHOTS_DIR);
+    const temp = join(root, `${name}.tmp`);
+    await rm(temp, { recursive: true, force: true });
+    await mkdir(temp, { recursive: true });
+    const descriptor: SnapshotDescriptor = {
+      id: generation,
+      created_at: new Date().toISOString(),
+      after_generation: previous.generation,
+      dimensions: previous.dimensions,
+      collections: { lines: { file: null, count: 0 }, words: { file: null, count: 0 } },
+    };
     const next: Manifest = { ...previous, generation, collections: { ...previous.collections } };
     for (const collection of COLLECTIONS) {
       const entry = graphs.get(collection);
       let snapshot: string | null = null;
       if (entry && entry.table.size > 0) {
-        snapshot = `${collection}.${generation}.snapshot`;
-        await this.writeAtomically(snapshot, encodeSnapshot(entry.table, entry.graph.state()));
+        await writeSynced(join(temp, `${collection}.snapshot`), encodeSnapshot(entry.table, entry.graph.state()));
+        descriptor.collections[collection] = { file: `${collection}.snapshot`, count: entry.table.liveCount };
+        snapshot = `${SNAPSHOTS_DIR}/${name}/${collection}.snapshot`;
       }
       const log = `${collection}.${generation}.log`;
       await this.createEmpty(log);
       next.collections[collection] = { snapshot, log };
     }
+    await writeSynced(join(temp, SNAPSHOT_DESCRIPTOR), [encodeDescriptor(descriptor)]);
+    await syncDir(temp);
+    await rename(temp, join(root, name));
+    await syncDir(root);
+    await this.switchTo(next);
+    await this.prune(next, pin);
+    return descriptor;
+  }
+
+  /**
+   * Makes snapshot `id` the live state: a new generation whose manifest names that snapshot's
+   * files and fresh, empty logs. Newer snapshots stay on disk, so a restore can be undone by
+   * restoring a newer id. Throws {@link UnknownSnapshotError} for an id the directory lacks.
+   */
+  async restore(id: number): Promise<SnapshotDescriptor> {
+    const previous = this.manifest;
+    if (!previous) throw new Error(`vector index store ${this.dir} is not open`);
+    const snapshots = await readSnapshots(this.dir);
+    const descriptor = snapshots.find((s) => s.id === id);
+    if (!descriptor) throw new UnknownSnapshotError(this.dir, String(id), snapshots.map((s) => s.id));
+    // Check the files decode before pointing the manifest at them.
+    for (const collection of COLLECTIONS) {
+      const file = descriptor.collections[collection].file;
+      if (!file) continue;
+      const path = join(this.dir, SNAPSHOTS_DIR, snapshotDirName(id), file);
+      decodeSnapshot(await readFileNamed(path), previous.dimensions, path);
+    }
+    const generation = Math.max(previous.generation, snapshots.at(-1)?.id ?? 0) + 1;
+    const next: Manifest = { ...previous, generation, collections: { ...previous.collections } };
+    for (const collection of COLLECTIONS) {
+      const file = descriptor.collections[collection].file;
+      const log = `${collection}.${generation}.log`;
+      await this.createEmpty(log);
+      next.collections[collection] = { snapshot: file ? `${SNAPSHOTS_DIR}/${snapshotDirName(id)}/${file}` : null, log };
+    }
+    await this.switchTo(next);
+    await this.prune(next, id);
+    return descriptor;
+  }
+
+  /** Swaps the manifest to `next` and reopens its (empty) logs for appending. */
+  private async switchTo(next: Manifest): Promise<void> {
     await this.writeManifest(next);
     this.manifest = next;
     for (const collection of COLLECTIONS) {
@@ -169,7 +241,6 @@ export class VectorIndexStore {
       this.logs.set(collection, { handle, length: 0 });
     }
     this.opsSinceCheckpoint = 0;
-    await this.removeUnreferenced(next);
   }
 
   async close(): Promise<void> {
@@ -249,18 +320,71 @@ export class VectorIndexStore {
     await handle.close();
   }
 
-  /** Removes files of older generations and temp files that a crashed checkpoint left behind. */
-  private async removeUnreferenced(manifest: Manifest): Promise<void> {
+  /**
+   * Keeps the newest `keepSnapshots` snapshots, the live one and `pin`; keeps the logs a
+   * follower may still need (the live generation's, and the one each kept snapshot folded), and
+   * removes the rest, with temp files a crashed checkpoint left behind.
+   */
+  private async prune(manifest: Manifest, pin?: number): Promise<void> {
+    const keepCount = this.options.keepSnapshots ?? DEFAULT_KEEP_SNAPSHOTS;
+    const snapshots = await readSnapshots(this.dir);
+    const live = new Set<string>();
+    for (const collection of COLLECTIONS) {
+      const path = manifest.collections[collection].snapshot;
+      if (path?.startsWith(`${SNAPSHOTS_DIR}/`)) live.add(path.split('/')[1]!);
+    }
+    const kept = snapshots.filter(
+      (s, i) => i >= snapshots.length - keepCount || live.has(snapshotDirName(s.id)) || s.id === pin,
+    );
+    const keepDirs = new Set(kept.map((s) => snapshotDirName(s.id)));
+    const root = join(this.dir, SNAPSHOTS_DIR);
+    for (const name of await readdir(root).catch(() => [] as string[])) {
+      if (!keepDirs.has(name)) await rm(join(root, name), { recursive: true, force: true });
+    }
     const keep = new Set<string>([MANIFEST, OWNER]);
     for (const collection of COLLECTIONS) {
       const files = manifest.collections[collection];
       keep.add(files.log);
       if (files.snapshot) keep.add(files.snapshot);
+      for (const s of kept) keep.add(`${collection}.${s.after_generation}.log`);
     }
     const ours = /^(lines|words)\.\d+\.(log|snapshot)(\.tmp)?$|^manifest\.json\.tmp$/;
     for (const name of await readdir(this.dir)) {
       if (ours.test(name) && !keep.has(name)) await unlink(join(this.dir, name)).catch(() => undefined);
     }
+  }
+}
+
+/**
+ * The complete snapshots in a vector index directory, oldest first. Reads only descriptors;
+ * takes no lock (a snapshot directory appears in one rename, so a listing never sees half of one).
+ */
+export async function readSnapshots(dir: string): Promise<SnapshotDescriptor[]> {
+  const root = join(dir, SNAPSHOTS_DIR);
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const out: SnapshotDescriptor[] = [];
+  for (const name of names) {
+    if (snapshotIdOf(name) === undefined) continue;
+    const path = join(root, name, SNAPSHOT_DESCRIPTOR);
+    out.push(decodeDescriptor(await readFileNamed(path), path));
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
+/** Writes a whole file and fsyncs it before returning. */
+async function writeSynced(path: string, parts: Buffer[]): Promise<void> {
+  const handle = await open(path, 'w');
+  try {
+    for (const part of parts) if (part.length > 0) await handle.write(part);
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -72,9 +72,10 @@ describe('HnswVectorIndex persistence', () => {
     await first.upsert('lines', records(10, 'b', 3));
     await first.updateMetadata('lines', ['a-8'], { n: null });
     await first.close();
-    const files = await readdir(dir);
-    expect(files.some((f) => f.endsWith('.snapshot'))).toBe(true);
-    expect(files.filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    const [snapshotDir, ...others] = await readdir(join(dir, 'snapshots'));
+    expect(others).toEqual([]);
+    expect((await readdir(join(dir, 'snapshots', snapshotDir!))).sort()).toEqual(['lines.snapshot', 'snapshot.json']);
+    expect((await readdir(dir)).filter((f) => f.endsWith('.tmp'))).toEqual([]);
 
     const second = await open();
     expect(await second.count('lines')).toBe(309);
@@ -83,10 +84,10 @@ describe('HnswVectorIndex persistence', () => {
     const probe = records(300, 'a')[123]!;
     const [top] = await second.query('lines', { vector: probe.vector, k: 1 });
     expect(top).toMatchObject({ id: 'a-123', document: 'document a 123' });
-    // A second checkpoint of the reopened index replaces the first generation's files.
+    // A second checkpoint adds a snapshot; the first one is kept (default: the newest 3).
     await second.checkpoint();
     await second.close();
-    expect((await readdir(dir)).filter((f) => f.endsWith('.snapshot'))).toHaveLength(1);
+    expect(await readdir(join(dir, 'snapshots'))).toHaveLength(2);
     const third = await open();
     expect(await third.count('lines')).toBe(309);
     await third.close();

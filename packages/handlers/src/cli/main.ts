@@ -2,6 +2,7 @@ import { ReceiptflowError } from '@receiptflow/core';
 import { UsageError } from './args.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
 import { submitCommand } from './commands/submit.js';
@@ -16,7 +17,9 @@ export const USAGE = `usage: receipts <command> [options]
   demo    [--images DIR] [--places CATALOG] [--json] [--verbose]
           synthetic receipts (or a folder of images) through the whole local pipeline
   eval    --dataset DIR --places CATALOG [--json] [--limit N]
-          accuracy, Places calls and throughput on a SROIE-layout dataset`;
+          accuracy, Places calls and throughput on a SROIE-layout dataset
+  restore --data DIR (--list | --snapshot ID)
+          list the vector index's snapshots, or make one the live state (serve stopped)`;
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
@@ -36,6 +39,8 @@ export async function run(argv: string[]): Promise<number> {
         return await demoCommand(rest, out);
       case 'eval':
         return await evalCommand(rest, out, err);
+      case 'restore':
+        return await restoreCommand(rest, out);
       case undefined:
       case 'help':
       case '--help':
