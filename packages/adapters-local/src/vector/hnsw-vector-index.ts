@@ -1,6 +1,6 @@
 import type { Collection, Logger } from '@receiptflow/core';
 import { exactTopK, type ScoredSlot } from './exact-search.js';
-import { HnswGraph, type HnswParams } from './hnsw-graph.js';
+import { HnswGraph, type HnswGraphState, type HnswParams } from './hnsw-graph.js';
 import { RecordTable } from './record-table.js';
 import { ScoredHeap } from './scored-heap.js';
 import { TableVectorIndex, type VectorIndexOp } from './table-vector-index.js';
@@ -248,13 +248,22 @@ export class HnswVectorIndex extends TableVectorIndex {
     return entry;
   }
 
+  /** Replaces a collection's memory with a decoded snapshot (graph included, no rebuild). */
+  protected restoreCollection(collection: Collection, table: RecordTable, graphState: HnswGraphState): void {
+    const graph = HnswGraph.restore(table, this.params, graphState);
+    this.graphs.set(collection, { table, graph });
+    this.tables.set(collection, table);
+  }
+
+  /** Forgets every collection (a follower reloading from a snapshot starts here). */
+  protected clearCollections(): void {
+    this.graphs.clear();
+    this.tables.clear();
+  }
+
   private async load(store: VectorIndexStore): Promise<void> {
     await store.open({
-      restore: (collection, table, graphState) => {
-        const graph = HnswGraph.restore(table, this.params, graphState);
-        this.graphs.set(collection, { table, graph });
-        this.tables.set(collection, table);
-      },
+      restore: (collection, table, graphState) => this.restoreCollection(collection, table, graphState),
       replay: (collection, op) => this.apply(collection, op),
     });
   }
