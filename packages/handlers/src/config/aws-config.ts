@@ -30,17 +30,51 @@ export const UploadConfigSchema = Common.extend({
   API_KEY_SHA256: sha256List,
 });
 
+/**
+ * Where the vector index lives (docs/vector-storage.md). `server`: a Chroma server; its URL has
+ * no default, so a stack deployed without one fails at cold start naming CHROMA_URL. `efs`: the
+ * local HNSW index files in a directory on the EFS mount, one writer (compaction) and read-only
+ * followers. `s3` is reserved and refused until it is built. Unset means `server`, the mode of
+ * every stack deployed before the switch existed.
+ */
+export const VECTOR_STORAGE_MODES = ['server', 'efs', 's3'] as const;
+export const VectorStorageSchema = z.preprocess(
+  (env) => (env && typeof env === 'object' && !('VECTOR_STORAGE_MODE' in env && (env as Record<string, unknown>).VECTOR_STORAGE_MODE !== undefined) ? { ...env, VECTOR_STORAGE_MODE: 'server' } : env),
+  z.discriminatedUnion(
+    'VECTOR_STORAGE_MODE',
+    [
+      z.object({
+        VECTOR_STORAGE_MODE: z.literal('server'),
+        CHROMA_URL: z.string({ error: 'required when VECTOR_STORAGE_MODE is server (the Chroma server URL)' }).url(),
+        CHROMA_AUTH_TOKEN: z.string().min(1).optional(),
+        CHROMA_TENANT: z.string().min(1).optional(),
+        CHROMA_DATABASE: z.string().min(1).optional(),
+      }),
+      z.object({
+        VECTOR_STORAGE_MODE: z.literal('efs'),
+        VECTOR_INDEX_DIR: z
+          .string({ error: 'required when VECTOR_STORAGE_MODE is efs (a directory on the EFS mount)' })
+          .regex(/^\/mnt\/[^\0]+$/, 'an absolute path under /mnt (where Lambda mounts EFS)'),
+      }),
+      z.object({
+        VECTOR_STORAGE_MODE: z.literal('s3').refine(() => false, 's3 is not built yet: use server or efs (docs/vector-storage.md)'),
+      }),
+    ],
+    { error: `must be one of ${VECTOR_STORAGE_MODES.join(', ')}` },
+  ),
+);
+export type VectorStorageConfig = z.infer<typeof VectorStorageSchema>;
+
 export const ProcessOcrResultsConfigSchema = Common.extend({
   ARTIFACTS_BUCKET: z.string().min(3),
   VECTORS_BUCKET: z.string().min(3),
-  CHROMA_URL: z.string().url(),
   OPENAI_API_KEY: z.string().min(1),
   OPENAI_BASE_URL: z.string().url().optional(),
   GOOGLE_PLACES_API_KEY: z.string().min(1),
   GOOGLE_PLACES_BASE_URL: z.string().url().optional(),
   EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
   EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
-});
+}).and(VectorStorageSchema);
 
 export const StreamProcessorConfigSchema = Common.extend({
   COMPACTION_QUEUE_URL: z.string().url(),
@@ -48,10 +82,9 @@ export const StreamProcessorConfigSchema = Common.extend({
 
 export const CompactionConfigSchema = Common.extend({
   VECTORS_BUCKET: z.string().min(3),
-  CHROMA_URL: z.string().url(),
   EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
   LEASE_MS: z.coerce.number().int().positive().default(180_000),
-});
+}).and(VectorStorageSchema);
 
 /** The scheduled sweep: reads the table, re-sends to the three queues. */
 export const SweepConfigSchema = Common.extend({

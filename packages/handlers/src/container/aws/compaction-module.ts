@@ -1,11 +1,10 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { DynamoDbCompactionLock, DynamoDbSnapshotStore } from '@receiptflow/adapters-aws/dynamodb';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { ContainerModule } from 'inversify';
 import type { CompactionConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { chromaClient } from './chroma-client.js';
+import { vectorIndexFor } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 
@@ -18,7 +17,7 @@ export function awsCompactionModule(config: CompactionConfig): ContainerModule {
       .bind(TOKENS.Deltas)
       .toDynamicValue(() => new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), { bucket: config.VECTORS_BUCKET }))
       .inSingletonScope();
-    options.bind(TOKENS.VectorIndex).toDynamicValue(() => new ChromaVectorIndex(chromaClient(config.CHROMA_URL), { dimensions: config.EMBEDDING_DIMENSIONS })).inSingletonScope();
+    options.bind(TOKENS.VectorIndex).toDynamicValue(() => vectorIndexFor(config, 'writer')).inSingletonScope();
     options
       .bind(TOKENS.CompactionLock)
       .toDynamicValue((ctx) => new DynamoDbCompactionLock(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))

@@ -1,5 +1,4 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { DynamoDbPlacesCache } from '@receiptflow/adapters-aws/dynamodb';
 import { OpenAiEmbedder } from '@receiptflow/adapters-aws/openai';
 import { GooglePlacesResolver } from '@receiptflow/adapters-aws/places';
@@ -9,7 +8,7 @@ import { ContainerModule } from 'inversify';
 import OpenAI from 'openai';
 import type { ProcessOcrResultsConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { chromaClient } from './chroma-client.js';
+import { vectorIndexFor } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 
@@ -34,7 +33,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
       .inSingletonScope();
     options
       .bind(TOKENS.VectorIndex)
-      .toDynamicValue(() => new ChromaVectorIndex(chromaClient(config.CHROMA_URL), { dimensions: config.EMBEDDING_DIMENSIONS }))
+      .toDynamicValue(() => vectorIndexFor(config, 'reader'))
       .inSingletonScope();
     options
       .bind(TOKENS.Places)
