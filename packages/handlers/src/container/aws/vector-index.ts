@@ -1,4 +1,4 @@
-import { HnswFollowerVectorIndex, NodeIndexFiles } from '@receiptflow/adapters-local';
+import { HnswFollowerVectorIndex, NodeIndexFiles } from '@receiptflow/adapters-local/vector';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { ConfigError, type VectorIndex } from '@receiptflow/core';
 import type { VectorStorageConfig } from '../../config/aws-config.js';
