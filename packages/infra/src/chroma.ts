@@ -10,7 +10,7 @@ export const CHROMA_PORT = 8000;
 
 /**
  * The security group of self-hosted Chroma tasks: the Lambdas may reach CHROMA_PORT, and the
- * tasks may reach HTTPS (image pull through the NAT, the Logs endpoint). Created before the
+ * tasks may reach HTTPS (image pull and logs, through the NAT). Created before the
  * file system so that EFS can admit it.
  */
 export function createChromaSecurityGroup(ctx: StackContext, net: Network): aws.ec2.SecurityGroup {
@@ -41,16 +41,20 @@ export function createChromaSecurityGroup(ctx: StackContext, net: Network): aws.
     fromPort: 443,
     toPort: 443,
     cidrIpv4: '0.0.0.0/0',
-    description: 'Image pull through the NAT, CloudWatch Logs endpoint',
+    description: 'Image pull and CloudWatch Logs, through the NAT',
   });
-  new aws.vpc.SecurityGroupIngressRule('endpoint-in-443-chroma', {
-    securityGroupId: net.endpointSecurityGroup.id,
-    ipProtocol: 'tcp',
-    fromPort: 443,
-    toPort: 443,
-    referencedSecurityGroupId: sg.id,
-    description: 'HTTPS from the Chroma tasks (logs)',
-  });
+  // The awslogs driver ships from the task's own ENI: through the NAT, or through an interface
+  // endpoint for Logs when one exists for a function that calls it.
+  if (net.endpointSecurityGroup) {
+    new aws.vpc.SecurityGroupIngressRule('endpoint-in-443-chroma', {
+      securityGroupId: net.endpointSecurityGroup.id,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      referencedSecurityGroupId: sg.id,
+      description: 'HTTPS from the Chroma tasks',
+    });
+  }
   return sg;
 }
 

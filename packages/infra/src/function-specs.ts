@@ -11,12 +11,17 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
 /**
  * A network path a function needs from inside the VPC. Functions outside the VPC reach AWS
  * APIs and the internet through Lambda's own network and need none of these checked.
- * - `sqs`, `logs`: interface endpoints; `s3`, `dynamodb`: gateway endpoints;
+ * - `s3`, `dynamodb`: gateway endpoints (free);
+ * - `sqs`, `logs`, `monitoring`, `sns`, `secretsmanager`, `kms`, `ssm`: interface endpoints, one
+ *   per AWS API the function's code calls (derived from its IAM policy, see `endpoints.ts`);
  * - `internet`: OpenAI and Google Places through the NAT instance;
  * - `efs`: NFS (2049) to a mount target; `chroma`: the vector store's HTTP port.
  */
-export const NETWORK_PATHS = ['sqs', 'logs', 's3', 'dynamodb', 'internet', 'efs', 'chroma'] as const;
+export const NETWORK_PATHS = ['sqs', 'logs', 'monitoring', 'sns', 'secretsmanager', 'kms', 'ssm', 's3', 'dynamodb', 'internet', 'efs', 'chroma'] as const;
 export type NetworkPath = (typeof NETWORK_PATHS)[number];
+
+/** Destinations outside AWS's APIs that a function's code calls (AWS APIs come from its IAM policy). */
+export type ExternalPath = 'internet' | 'chroma';
 
 /** What invokes a function. */
 export type Trigger =
@@ -36,8 +41,11 @@ export interface FunctionSpec {
   /** Reserved concurrency; for queue consumers it must be ≥ the mapping's maximum concurrency. */
   reservedConcurrency: number | undefined;
   trigger: Trigger;
-  /** Paths needed when in the VPC, before `efs`/`chroma` are added by config. */
-  paths: readonly NetworkPath[];
+  /**
+   * Non-AWS destinations its code calls. The AWS APIs it calls are not listed here: they are
+   * read from its IAM policy (`servicesCalledByCode`), so that endpoints follow what it may call.
+   */
+  external: readonly ExternalPath[];
   /** Secrets from stack config that this function receives as env vars. */
   secrets: readonly ('OPENAI_API_KEY' | 'GOOGLE_PLACES_API_KEY' | 'API_KEY_SHA256')[];
 }
@@ -51,7 +59,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 512,
     reservedConcurrency: undefined,
     trigger: { kind: 'http' },
-    paths: [],
+    external: [],
     secrets: ['API_KEY_SHA256'],
   },
   'process-ocr-results': {
@@ -61,7 +69,8 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 1024,
     reservedConcurrency: 5,
     trigger: { kind: 'sqs', queue: 'ocr-results', batchSize: 5, maxConcurrency: 5 },
-    paths: ['sqs', 'logs', 's3', 'dynamodb', 'internet', 'chroma'],
+    // OpenAI embeddings and Google Places through the NAT; Chroma for vector memory.
+    external: ['internet', 'chroma'],
     secrets: ['OPENAI_API_KEY', 'GOOGLE_PLACES_API_KEY'],
   },
   'stream-processor': {
@@ -71,7 +80,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 256,
     reservedConcurrency: 4,
     trigger: { kind: 'dynamodb-stream', batchSize: 100 },
-    paths: [],
+    external: [],
     secrets: [],
   },
   compaction: {
@@ -82,7 +91,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Merges are serialised by the compaction lock; 2 is the smallest SQS maximum concurrency.
     reservedConcurrency: 2,
     trigger: { kind: 'sqs', queue: 'compaction', batchSize: 10, maxConcurrency: 2 },
-    paths: ['sqs', 'logs', 's3', 'dynamodb', 'chroma'],
+    external: ['chroma'],
     secrets: [],
   },
   sweep: {

@@ -155,6 +155,61 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
   return s;
 }
 
+/**
+ * Statements the Lambda service uses with the function's role, on the function's behalf and from
+ * its own network, never through the function's ENIs:
+ * - `WriteOwnLogs`: the runtime ships stdout/stderr to CloudWatch Logs;
+ * - `ManageVpcNetworkInterfaces`: Lambda creates the function's ENIs;
+ * - `Consume*`: the SQS event source mapping's pollers receive, delete and extend messages, and
+ *   invoke the function with the batch (ReportBatchItemFailures settles it);
+ * - `ReadTableStream`, `ListTableStreams`, `StreamFailureDestination`: the stream mapping;
+ * - `MountChromaAccessPoint`: IAM authorisation of the NFS mount (NFS itself is a network path
+ *   the doctor checks separately, not an API).
+ * Everything else in a function's policy is called by the function's code.
+ */
+export const LAMBDA_SERVICE_SIDS: ReadonlySet<string> = new Set([
+  'WriteOwnLogs',
+  'ManageVpcNetworkInterfaces',
+  'ConsumeOcrResults',
+  'ConsumeCompaction',
+  'ReadTableStream',
+  'ListTableStreams',
+  'StreamFailureDestination',
+  'MountChromaAccessPoint',
+]);
+
+/** Stand-in ARNs: which services a policy names does not depend on the real ones. */
+const SHAPE_ONLY_ARNS: PolicyArns = {
+  logGroupArn: 'arn:aws:logs:r:0:log-group:x',
+  tableArn: 'arn:aws:dynamodb:r:0:table/x',
+  tableStreamArn: 'arn:aws:dynamodb:r:0:table/x/stream/s',
+  rawBucketArn: 'arn:aws:s3:::raw',
+  artifactsBucketArn: 'arn:aws:s3:::artifacts',
+  vectorsBucketArn: 'arn:aws:s3:::vectors',
+  ocrQueueArn: 'arn:aws:sqs:r:0:ocr',
+  ocrResultsQueueArn: 'arn:aws:sqs:r:0:ocr-results',
+  compactionQueueArn: 'arn:aws:sqs:r:0:compaction',
+  streamDlqArn: 'arn:aws:sqs:r:0:stream-dlq',
+  fileSystemArn: 'arn:aws:elasticfilesystem:r:0:file-system/x',
+  accessPointArn: 'arn:aws:elasticfilesystem:r:0:access-point/x',
+};
+
+/**
+ * The AWS services (IAM prefixes: `s3`, `dynamodb`, `sqs`, ...) that a function's own code calls,
+ * read from its policy without the Lambda-service statements. What the code may call is what its
+ * role allows, so this is what the VPC must reach; a call outside it would be denied anyway.
+ *
+ * @example
+ * servicesCalledByCode('compaction', { inVpc: true }) // ['dynamodb', 's3']: the SQS mapping polls, not the code
+ */
+export function servicesCalledByCode(fn: FunctionName, opts: { inVpc: boolean; efs?: boolean }): string[] {
+  const arns = opts.efs ? SHAPE_ONLY_ARNS : { ...SHAPE_ONLY_ARNS, fileSystemArn: undefined, accessPointArn: undefined };
+  const services = policyStatements(fn, arns, { inVpc: opts.inVpc })
+    .filter((s) => !LAMBDA_SERVICE_SIDS.has(s.Sid))
+    .flatMap((s) => s.Action.map((a) => a.split(':')[0]!));
+  return [...new Set(services)].sort();
+}
+
 /** The trust policy of a role that `service` (e.g. lambda.amazonaws.com) assumes. */
 export function assumeRolePolicy(service: string): string {
   return JSON.stringify({

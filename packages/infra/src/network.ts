@@ -1,13 +1,16 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackContext } from './context.js';
+import type { NetworkPath } from './function-specs.js';
 import { isGraviton, subnetCidrs } from './net-math.js';
 
 /**
  * The VPC: public and private subnets in `azCount` zones, an internet gateway, one NAT
- * *instance* (cheaper than a NAT gateway at this traffic) for the private route table,
- * S3/DynamoDB gateway endpoints on both route tables, and SQS/CloudWatch Logs interface
- * endpoints in every private (= Lambda) subnet.
+ * *instance* (cheaper than a NAT gateway at this traffic) with an Elastic IP for the private
+ * route table, S3/DynamoDB gateway endpoints on both route tables, and an interface endpoint in
+ * every private (= Lambda) subnet only for each AWS API a VPC function's code calls
+ * (`interfaceEndpointServices`). With the default functions that is none: the SQS event source
+ * mappings poll from the Lambda service and the runtime ships logs itself (docs/deploy.md).
  *
  * Security groups carry no inline rules: each rule is its own resource, so a test or the
  * doctor can find it, and AWS's default allow-all egress is removed.
@@ -21,17 +24,22 @@ export interface Network {
   publicRouteTable: aws.ec2.RouteTable;
   privateRouteTable: aws.ec2.RouteTable;
   natInstance: aws.ec2.Instance;
+  /** The NAT's stable egress address: survives instance replacement (allow-list it for Places). */
+  natEip: aws.ec2.Eip;
   natSecurityGroup: aws.ec2.SecurityGroup;
   lambdaSecurityGroup: aws.ec2.SecurityGroup;
-  endpointSecurityGroup: aws.ec2.SecurityGroup;
-  interfaceEndpoints: { sqs: aws.ec2.VpcEndpoint; logs: aws.ec2.VpcEndpoint };
+  /** Present only with interface endpoints. */
+  endpointSecurityGroup: aws.ec2.SecurityGroup | undefined;
+  interfaceEndpoints: Partial<Record<NetworkPath, aws.ec2.VpcEndpoint>>;
   gatewayEndpoints: { s3: aws.ec2.VpcEndpoint; dynamodb: aws.ec2.VpcEndpoint };
   region: pulumi.Output<string>;
 }
 
-/** Ports, besides 443, that traffic from the private subnets may take through the NAT. */
 export interface NetworkOptions {
+  /** Ports, besides 443, that traffic from the private subnets may take through the NAT. */
   extraInternetPorts: number[];
+  /** Interface endpoints to create (`interfaceEndpointServices` of the function plans). */
+  interfaceServices: readonly NetworkPath[];
 }
 
 /** The NAT instance's user data: IP forwarding plus an iptables MASQUERADE for the VPC. */
@@ -136,6 +144,8 @@ export function createNetwork(ctx: StackContext, opts: NetworkOptions): Network 
     instanceType: cfg.natInstanceType,
     subnetId: publicSubnets[0]!.id,
     vpcSecurityGroupIds: [natSecurityGroup.id],
+    // A public IP at boot, so user data can install iptables; the Elastic IP below replaces it
+    // (AWS releases the automatic address when an EIP is associated, so only one is billed).
     associatePublicIpAddress: true,
     // A NAT forwards packets that are neither from nor to itself.
     sourceDestCheck: false,
@@ -145,6 +155,12 @@ export function createNetwork(ctx: StackContext, opts: NetworkOptions): Network 
     rootBlockDevice: { volumeType: 'gp3', volumeSize: 8, encrypted: true },
     tags: named('nat-instance'),
   });
+
+  // The automatic public IP changes whenever the instance is replaced (AMI, type or user data
+  // change); an API key restricted to the old IP would then stop working. The EIP and its
+  // association are separate resources, so a replaced instance gets the same address back.
+  const natEip = new aws.ec2.Eip('nat-eip', { domain: 'vpc', tags: named('nat-eip') });
+  new aws.ec2.EipAssociation('nat-eip-association', { allocationId: natEip.allocationId, instanceId: natInstance.id });
 
   const privateRouteTable = new aws.ec2.RouteTable('private-rt', { vpcId: vpc.id, tags: named('private-rt') });
   new aws.ec2.Route('private-default', {
@@ -181,32 +197,37 @@ export function createNetwork(ctx: StackContext, opts: NetworkOptions): Network 
       description: `tcp ${port}: AWS endpoints and, through the NAT, the internet`,
     });
   }
-  const endpointSecurityGroup = new aws.ec2.SecurityGroup('endpoint-sg', {
-    vpcId: vpc.id,
-    description: 'Interface endpoints: HTTPS from the Lambda security group only',
-    tags: named('endpoint-sg'),
-  });
-  new aws.vpc.SecurityGroupIngressRule('endpoint-in-443-lambda', {
-    securityGroupId: endpointSecurityGroup.id,
-    ipProtocol: 'tcp',
-    fromPort: 443,
-    toPort: 443,
-    referencedSecurityGroupId: lambdaSecurityGroup.id,
-    description: 'HTTPS from the VPC Lambdas',
-  });
-
-  const iface = (service: 'sqs' | 'logs') =>
-    new aws.ec2.VpcEndpoint(`${service}-interface`, {
+  // --- Interface endpoints: only for APIs that a VPC function's code calls ---------------
+  let endpointSecurityGroup: aws.ec2.SecurityGroup | undefined;
+  const interfaceEndpoints: Partial<Record<NetworkPath, aws.ec2.VpcEndpoint>> = {};
+  if (opts.interfaceServices.length > 0) {
+    const sg = new aws.ec2.SecurityGroup('endpoint-sg', {
       vpcId: vpc.id,
-      serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
-      vpcEndpointType: 'Interface',
-      privateDnsEnabled: true,
-      // One ENI per Lambda subnet, so every Lambda has the endpoint in its own subnet.
-      subnetIds: privateSubnets.map((s) => s.id),
-      securityGroupIds: [endpointSecurityGroup.id],
-      tags: named(`${service}-interface`),
+      description: 'Interface endpoints: HTTPS from the Lambda security group only',
+      tags: named('endpoint-sg'),
     });
-  const interfaceEndpoints = { sqs: iface('sqs'), logs: iface('logs') };
+    endpointSecurityGroup = sg;
+    new aws.vpc.SecurityGroupIngressRule('endpoint-in-443-lambda', {
+      securityGroupId: sg.id,
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      referencedSecurityGroupId: lambdaSecurityGroup.id,
+      description: 'HTTPS from the VPC Lambdas',
+    });
+    for (const service of opts.interfaceServices) {
+      interfaceEndpoints[service] = new aws.ec2.VpcEndpoint(`${service}-interface`, {
+        vpcId: vpc.id,
+        serviceName: pulumi.interpolate`com.amazonaws.${region}.${service}`,
+        vpcEndpointType: 'Interface',
+        privateDnsEnabled: true,
+        // One ENI per Lambda subnet, so every Lambda has the endpoint in its own subnet.
+        subnetIds: privateSubnets.map((s) => s.id),
+        securityGroupIds: [sg.id],
+        tags: named(`${service}-interface`),
+      });
+    }
+  }
 
   return {
     vpc,
@@ -216,6 +237,7 @@ export function createNetwork(ctx: StackContext, opts: NetworkOptions): Network 
     publicRouteTable,
     privateRouteTable,
     natInstance,
+    natEip,
     natSecurityGroup,
     lambdaSecurityGroup,
     endpointSecurityGroup,

@@ -1,5 +1,6 @@
 import type { StackConfig } from './config.js';
 import { overridesFor } from './config.js';
+import { awsPathsOf } from './endpoints.js';
 import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, type NetworkPath, type Trigger } from './function-specs.js';
 
 /**
@@ -17,6 +18,7 @@ export interface FunctionPlan {
   trigger: Trigger;
   /** Mounts the EFS access point at /mnt/chroma. */
   efs: boolean;
+  /** What it needs from the VPC: the AWS services its code calls (from IAM), then its external destinations. */
   paths: NetworkPath[];
   secrets: readonly string[];
 }
@@ -56,7 +58,8 @@ export function planFunctions(cfg: StackConfig): Record<FunctionName, FunctionPl
     const spec = FUNCTION_SPECS[name];
     const o = overridesFor(cfg, name);
     const efs = spec.inVpc && (cfg.efsFunctions as string[]).includes(name);
-    const paths = [...spec.paths];
+    // Only a function in the VPC needs paths; one outside uses Lambda's own network.
+    const paths: NetworkPath[] = spec.inVpc ? [...awsPathsOf(name, { inVpc: true, efs }), ...spec.external] : [];
     if (efs) paths.push('efs');
     // An external Chroma is reached over the internet, i.e. through the NAT instance.
     if (paths.includes('chroma') && cfg.chromaMode === 'external' && !paths.includes('internet')) paths.push('internet');

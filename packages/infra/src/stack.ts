@@ -7,6 +7,7 @@ import { makeContext } from './context.js';
 import { InfraConfigError } from './errors.js';
 import { createOcrWorkerPolicy } from './iam.js';
 import { createLambdas } from './lambdas.js';
+import { interfaceEndpointServices } from './endpoints.js';
 import { createNetwork } from './network.js';
 import { checkLimits, chromaPort, limitsOfPlan, planFunctions, planQueues } from './plan.js';
 import { createQueues } from './queues.js';
@@ -26,6 +27,8 @@ export interface StackOutputs {
   chromaUrl: pulumi.Output<string> | string;
   ocrWorkerPolicyArn: pulumi.Output<string>;
   natInstanceId: pulumi.Output<string>;
+  /** The NAT's Elastic IP: the one source address of OpenAI and Places calls. */
+  natPublicIp: pulumi.Output<string>;
 }
 
 /**
@@ -44,7 +47,10 @@ export function createStack(cfg: StackConfig, stackName: string): StackOutputs {
   }
 
   const port = chromaPort(cfg);
-  const net = createNetwork(ctx, { extraInternetPorts: cfg.chromaMode === 'external' ? [port] : [] });
+  const net = createNetwork(ctx, {
+    extraInternetPorts: cfg.chromaMode === 'external' ? [port] : [],
+    interfaceServices: interfaceEndpointServices(Object.values(fns)),
+  });
   const chromaSg = cfg.chromaMode === 'fargate' ? createChromaSecurityGroup(ctx, net) : undefined;
 
   const efsClients: EfsClient[] = [];
@@ -74,5 +80,6 @@ export function createStack(cfg: StackConfig, stackName: string): StackOutputs {
     chromaUrl,
     ocrWorkerPolicyArn: workerPolicy.arn,
     natInstanceId: net.natInstance.id,
+    natPublicIp: net.natEip.publicIp,
   };
 }

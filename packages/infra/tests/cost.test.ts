@@ -70,4 +70,14 @@ describe('cost model', () => {
     expect(text).toMatch(/\$14\.66/);
     expect(text).toContain(`At 1000 receipts/month: $${(e.fixedMonthlyUsd + 1000 * e.perReceiptUsd).toFixed(2)} per month`);
   });
+
+  it('bills the NAT one public address: the Elastic IP replaces the automatic one once associated', () => {
+    const eip = res('aws:ec2/eip:Eip', 'nat-eip', { domain: 'vpc' });
+    const assoc = res('aws:ec2/eipAssociation:EipAssociation', 'nat-eip-association', { allocationId: 'eipalloc-1', instanceId: 'nat-instance' });
+    const withEip = estimateCost([nat('t4g.nano'), eip, assoc], { efsStorageGb: 0 });
+    const without = estimateCost([nat('t4g.nano')], { efsStorageGb: 0 });
+    expect(withEip.fixed.map((l) => l.item)).toEqual(['NAT instance t4g.nano', 'NAT root volume (gp3)', 'Elastic IP (NAT egress)']);
+    expect(without.fixed.map((l) => l.item)).toContain('NAT public IPv4 address');
+    expect(withEip.fixedMonthlyUsd).toBeCloseTo(without.fixedMonthlyUsd, 6);
+  });
 });

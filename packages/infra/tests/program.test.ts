@@ -1,6 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { collectStack, ofType, recordingMocks, type Collected, type DeclaredResource } from '../src/doctor/collect.js';
+import { makeContext } from '../src/context.js';
+import { collectProgram, collectStack, ofType, recordingMocks, type Collected, type DeclaredResource } from '../src/doctor/collect.js';
+import { createNetwork } from '../src/network.js';
 import { estimateCost } from '../src/cost/estimate.js';
 import { WILDCARD_ONLY_ACTIONS, type Statement } from '../src/iam-policies.js';
 import { checkLimits, VISIBILITY_FACTOR } from '../src/plan.js';
@@ -75,19 +77,27 @@ describe('VPC and routing', () => {
     ]);
   });
 
-  it('places SQS and Logs interface endpoints, with private DNS, in every Lambda subnet', () => {
-    const lambdaSubnets = named(base, 'process-ocr-results').inputs.vpcConfig.subnetIds;
-    expect(named(base, 'compaction').inputs.vpcConfig.subnetIds).toEqual(lambdaSubnets);
+  it('creates no interface endpoint and no endpoint security group: no VPC function calls SQS or Logs', () => {
     const ifaces = ofType(base.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface');
-    expect(ifaces.map((e) => e.inputs.serviceName).sort()).toEqual(['com.amazonaws.us-east-1.logs', 'com.amazonaws.us-east-1.sqs']);
-    for (const e of ifaces) {
-      expect(e.inputs).toMatchObject({ privateDnsEnabled: true, subnetIds: lambdaSubnets, securityGroupIds: ['endpoint-sg'] });
-    }
+    expect(ifaces).toEqual([]);
+    expect(base.resources.find((r) => r.name === 'endpoint-sg')).toBeUndefined();
+    expect(ofType(fargate.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface')).toEqual([]);
   });
 
-  it('lets only the Lambda security group reach the endpoints on 443 (never 0.0.0.0/0)', () => {
-    expect(rulesOf(base, 'endpoint-sg', 'Ingress')).toEqual([{ port: 443, to: 443, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' }]);
-    expect(rulesOf(base, 'endpoint-sg', 'Egress')).toEqual([]);
+  it('creates an interface endpoint, with private DNS, in every Lambda subnet, for each service asked for', async () => {
+    const declared = await collectProgram(() => createNetwork(makeContext(testConfig(), 'dev'), { extraInternetPorts: [], interfaceServices: ['sqs'] }));
+    const ifaces = ofType(declared, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface');
+    expect(ifaces.map((e) => e.inputs.serviceName)).toEqual(['com.amazonaws.us-east-1.sqs']);
+    expect(ifaces[0]!.inputs).toMatchObject({ privateDnsEnabled: true, subnetIds: ['private-0', 'private-1'], securityGroupIds: ['endpoint-sg'] });
+    // Only the Lambda security group reaches it, on 443 (never 0.0.0.0/0).
+    const rules = ofType(declared, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter((r) => r.inputs.securityGroupId === 'endpoint-sg');
+    expect(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4])).toEqual([[443, 'lambda-sg', undefined]]);
+  });
+
+  it('gives the NAT instance an Elastic IP through a separate association, and exports it', () => {
+    expect(named(base, 'nat-eip').inputs).toMatchObject({ domain: 'vpc' });
+    expect(named(base, 'nat-eip-association').inputs).toEqual({ allocationId: 'eipalloc-nat-eip', instanceId: 'nat-instance' });
+    expect(base.outputs.natPublicIp).toBe('203.0.113.10');
   });
 
   it('gives the NAT 443 from the private subnets only, and the Lambdas 443 and NFS out', () => {
@@ -422,14 +432,14 @@ describe('cost of the declared stack', () => {
     expect(e.fixed.map((l) => [l.item, Number(l.usd.toFixed(2))])).toEqual([
       ['NAT instance t4g.nano', 3.07],
       ['NAT root volume (gp3)', 0.64],
-      ['NAT public IPv4 address', 3.65],
-      ['sqs interface endpoint', 14.6],
-      ['logs interface endpoint', 14.6],
+      ['Elastic IP (NAT egress)', 3.65],
       ['S3 + DynamoDB gateway endpoints', 0],
       ['EFS storage (elastic throughput: no fixed throughput charge)', 0.3],
       ['CloudWatch alarms', 0.7],
     ]);
-    expect(e.fixedMonthlyUsd).toBeCloseTo(37.56, 2);
+    // Issue 17: $37.56 before (SQS and Logs interface endpoints, 2 AZ each, $29.20), $8.36 now.
+    expect(e.fixedMonthlyUsd).toBeCloseTo(8.36, 2);
+    expect(e.fixedMonthlyUsd).toBeLessThan(37.56);
     expect(e.unpriced).toEqual([]);
     const f = estimateCost(fargate.resources, { efsStorageGb: 1 });
     expect(f.fixedMonthlyUsd - e.fixedMonthlyUsd).toBeCloseTo(14.42, 2);

@@ -31,11 +31,18 @@ export function rawConfigFromStackYaml(text: string): RawStackConfig {
   return raw;
 }
 
+/** The stack file's `aws:region`, if set. */
+export function regionFromStackYaml(text: string): string | undefined {
+  const doc = (load(text) ?? {}) as { config?: Record<string, unknown> };
+  const region = doc.config?.['aws:region'];
+  return typeof region === 'string' ? region : undefined;
+}
+
 /**
  * Reads `Pulumi.<stack>.yaml` (or `file`) for the offline tools. Code is always a placeholder:
  * the doctor and the cost model need no bundles.
  */
-export function loadStackFileConfig(opts: { stack: string; file?: string }): { config: StackConfig; file: string } {
+export function loadStackFileConfig(opts: { stack: string; file?: string }): { config: StackConfig; file: string; region: string | undefined } {
   const file = opts.file ?? join(PROJECT_DIR, `Pulumi.${opts.stack}.yaml`);
   let text: string;
   try {
@@ -43,7 +50,7 @@ export function loadStackFileConfig(opts: { stack: string; file?: string }): { c
   } catch {
     throw new InfraConfigError(`Stack config file not found: ${file} (pass --stack NAME or --config FILE)`);
   }
-  return { config: parseStackConfig({ ...rawConfigFromStackYaml(text), placeholderCode: true }), file };
+  return { config: parseStackConfig({ ...rawConfigFromStackYaml(text), placeholderCode: true }), file, region: regionFromStackYaml(text) };
 }
 
 /** `--stack`, `--config`, and the tool's own flags; a leading `--` from pnpm is ignored. */

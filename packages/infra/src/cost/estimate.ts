@@ -44,12 +44,17 @@ export function estimateCost(
     else fixed.push({ item: `NAT instance ${type}`, basis: `$${hourly}/h × ${H} h`, usd: hourly * H });
     const gb = Number(nat.inputs.rootBlockDevice?.volumeSize ?? 8);
     fixed.push({ item: 'NAT root volume (gp3)', basis: `${gb} GB × $${prices.ebsGp3GbMonth}/GB-month`, usd: gb * prices.ebsGp3GbMonth });
-    if (nat.inputs.associatePublicIpAddress === true) {
+    // An associated Elastic IP replaces the automatic address (AWS releases it), so the
+    // instance's own public IP is billed only without one.
+    const hasEip = ofType(resources, 'aws:ec2/eipAssociation:EipAssociation').some((a) => a.inputs.instanceId === nat.name);
+    if (nat.inputs.associatePublicIpAddress === true && !hasEip) {
       fixed.push({ item: 'NAT public IPv4 address', basis: `$${prices.publicIpv4Hourly}/h × ${H} h`, usd: prices.publicIpv4Hourly * H });
     }
   }
   const eips = ofType(resources, 'aws:ec2/eip:Eip').length;
-  if (eips > 0) fixed.push({ item: 'Elastic IPs', basis: `${eips} × $${prices.publicIpv4Hourly}/h × ${H} h`, usd: eips * prices.publicIpv4Hourly * H });
+  if (eips > 0) {
+    fixed.push({ item: 'Elastic IP (NAT egress)', basis: `${eips} × $${prices.publicIpv4Hourly}/h × ${H} h`, usd: eips * prices.publicIpv4Hourly * H });
+  }
 
   const interfaceEndpoints = ofType(resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface');
   for (const ep of interfaceEndpoints) {

@@ -66,6 +66,8 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
       return { arn: `arn:aws:elasticfilesystem:${R}:${A}:access-point/${name}` };
     case 'aws:ec2/instance:Instance':
       return { primaryNetworkInterfaceId: `${name}-eni`, arn: `arn:aws:ec2:${R}:${A}:instance/${name}` };
+    case 'aws:ec2/eip:Eip':
+      return { allocationId: `eipalloc-${name}`, publicIp: '203.0.113.10', arn: `arn:aws:ec2:${R}:${A}:elastic-ip/eipalloc-${name}` };
     case 'aws:apigatewayv2/api:Api':
       return { executionArn: `arn:aws:execute-api:${R}:${A}:${name}`, apiEndpoint: `https://${name}.execute-api.${R}.amazonaws.com` };
     case 'aws:acm/certificate:Certificate':
@@ -142,6 +144,19 @@ export async function collectStack(cfg: StackConfig, stackName = 'dev'): Promise
   const runtime = pulumi.runtime as typeof pulumi.runtime & { waitForRPCs?: () => Promise<void> };
   await runtime.waitForRPCs?.();
   return { resources, outputs: resolved };
+}
+
+/**
+ * Runs any program function under fresh recording mocks and returns what it declared: for
+ * testing one module (e.g. `createNetwork` with options the default stack never uses).
+ */
+export async function collectProgram(program: () => void, stackName = 'dev'): Promise<DeclaredResource[]> {
+  const resources: DeclaredResource[] = [];
+  await pulumi.runtime.setMocks(recordingMocks(resources), 'receiptflow', stackName, false);
+  program();
+  const runtime = pulumi.runtime as typeof pulumi.runtime & { waitForRPCs?: () => Promise<void> };
+  await runtime.waitForRPCs?.();
+  return resources;
 }
 
 /** The resources of one type. */

@@ -1,3 +1,4 @@
+import { isInterfacePath } from '../endpoints.js';
 import { cidrContains } from '../net-math.js';
 import type { NetworkPath } from '../function-specs.js';
 import type { ModelFunction, ModelRule, ModelSubnet, NetworkModel } from './model.js';
@@ -16,6 +17,11 @@ export interface Finding {
 const LABEL: Record<Finding['path'], string> = {
   sqs: 'SQS',
   logs: 'CloudWatch Logs',
+  monitoring: 'CloudWatch metrics',
+  sns: 'SNS',
+  secretsmanager: 'Secrets Manager',
+  kms: 'KMS',
+  ssm: 'SSM',
   s3: 'S3',
   dynamodb: 'DynamoDB',
   internet: 'internet (OpenAI, Google Places)',
@@ -25,7 +31,7 @@ const LABEL: Record<Finding['path'], string> = {
 };
 
 /** "an SQS", "a DynamoDB": the article goes by how the name is read out. */
-const withArticle = (label: string) => `${/^(S3|SQS|EFS)/.test(label) ? 'an' : 'a'} ${label}`;
+const withArticle = (label: string) => `${/^(S3|SQS|EFS|SNS|SSM)/.test(label) ? 'an' : 'a'} ${label}`;
 
 /** The finding as one line of text. */
 export function formatFinding(f: Finding): string {
@@ -92,11 +98,11 @@ export function diagnose(model: NetworkModel): Finding[] {
         add({ function: fn.name, path: 'placement', missing: 'a route table association', where: `subnet ${subnet.id}` });
       }
       for (const path of fn.needs) {
+        if (isInterfacePath(path)) {
+          checkInterfaceEndpoint(fn, subnet, path);
+          continue;
+        }
         switch (path) {
-          case 'sqs':
-          case 'logs':
-            checkInterfaceEndpoint(fn, subnet, path);
-            break;
           case 's3':
           case 'dynamodb':
             checkGatewayEndpoint(fn, subnet, path);
@@ -114,7 +120,7 @@ export function diagnose(model: NetworkModel): Finding[] {
       }
     }
 
-    function checkInterfaceEndpoint(f: ModelFunction, subnet: ModelSubnet, path: 'sqs' | 'logs') {
+    function checkInterfaceEndpoint(f: ModelFunction, subnet: ModelSubnet, path: NetworkPath) {
       const label = LABEL[path];
       const ep = model.interfaceEndpoints.find((e) => e.service === path);
       if (!ep) {
@@ -180,6 +186,9 @@ export function diagnose(model: NetworkModel): Finding[] {
       if (nat.sourceDestCheck) add({ function: f.name, path, missing: 'source/dest check disabled', where });
       if (!nat.masquerade) add({ function: f.name, path, missing: 'an iptables MASQUERADE rule in user data', where });
       if (!nat.publicIp) add({ function: f.name, path, missing: 'a public IP address', where });
+      else if (!nat.elasticIp) {
+        add({ function: f.name, path, missing: 'an Elastic IP (a replaced instance gets a new address, and an IP-restricted Places key stops working)', where });
+      }
       const natSubnet = model.subnets.find((s) => s.id === nat.subnetId);
       if (defaultRoute(natSubnet?.routeTableId)?.target.kind !== 'internet-gateway') {
         add({ function: f.name, path, missing: 'a 0.0.0.0/0 route to the internet gateway', where: `route table ${natSubnet?.routeTableId ?? '(none)'} of NAT subnet ${nat.subnetId}` });

@@ -46,6 +46,8 @@ export interface ModelNatInstance {
   /** User data configures an iptables MASQUERADE. */
   masquerade: boolean;
   publicIp: boolean;
+  /** An Elastic IP is associated: egress keeps its address across instance replacement. */
+  elasticIp: boolean;
   securityGroupIds: string[];
 }
 
@@ -167,10 +169,8 @@ export function extractModel(resources: DeclaredResource[]): NetworkModel {
       subnetId: i.inputs.subnetId,
       sourceDestCheck: i.inputs.sourceDestCheck !== false,
       masquerade: /MASQUERADE/.test(String(i.inputs.userData ?? '')),
-      publicIp:
-        i.inputs.associatePublicIpAddress === true ||
-        ofType(resources, 'aws:ec2/eip:Eip').some((e) => e.inputs.instance === i.name) ||
-        ofType(resources, 'aws:ec2/eipAssociation:EipAssociation').some((e) => e.inputs.instanceId === i.name),
+      publicIp: i.inputs.associatePublicIpAddress === true || hasEip(resources, i.name),
+      elasticIp: hasEip(resources, i.name),
       securityGroupIds: arr(i.inputs.vpcSecurityGroupIds),
     })),
     securityGroups,
@@ -207,6 +207,13 @@ export function extractModel(resources: DeclaredResource[]): NetworkModel {
     }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };
+}
+
+function hasEip(resources: DeclaredResource[], instance: string): boolean {
+  return (
+    ofType(resources, 'aws:ec2/eip:Eip').some((e) => e.inputs.instance === instance) ||
+    ofType(resources, 'aws:ec2/eipAssociation:EipAssociation').some((e) => e.inputs.instanceId === instance)
+  );
 }
 
 function routeOf(r: Record<string, any>, igws: Set<string>): ModelRoute {
