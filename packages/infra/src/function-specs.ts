@@ -105,7 +105,7 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // Finds images stopped short of `compacted` (lost messages, runs left PENDING) and
     // re-sends them to their first unfinished step; see docs/operations.md, Recovery.
     trigger: { kind: 'schedule', rateMinutes: 5 },
-    paths: [],
+    external: [],
     secrets: [],
   },
 };
