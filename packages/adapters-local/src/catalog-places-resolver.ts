@@ -5,6 +5,8 @@ import type { PlaceCandidate, PlacesResolver } from '@receiptflow/core';
 /** Fewer digits than this identify nobody: "0142" would match every number ending that way. */
 const MIN_PHONE_DIGITS = 8;
 const MAX_TEXT_RESULTS = 5;
+/** A phone number inside a text query: digits with the usual separators, 8+ digits in all. */
+const PHONE_IN_QUERY = /\+?\(?\d[\d\s().-]{6,18}\d/g;
 /** Below this score a text match is noise: nonsense queries must return nothing. */
 const MIN_TEXT_SCORE = 0.35;
 /** Two tokens count as the same word when their trigrams agree this much (OCR slips). */
@@ -84,9 +86,14 @@ export class CatalogPlacesResolver implements PlacesResolver {
     const queryTokens = tokenize(query);
     if (queryTokens.length === 0) return [];
     this.count('text');
+    // Like Maps, a phone number typed into the search finds its place: each phone-shaped run
+    // counts as found (all its tokens) for the places with that number.
+    const phones = [...query.matchAll(PHONE_IN_QUERY)]
+      .map((m) => ({ digits: digits(m[0]), tokens: tokenize(m[0]).length }))
+      .filter((p) => p.digits.length >= MIN_PHONE_DIGITS);
     const queryTrigrams = trigrams(query);
     return this.places
-      .map((p) => ({ p, score: score(queryTokens, queryTrigrams, p) }))
+      .map((p) => ({ p, score: score(queryTokens, queryTrigrams, p, phones) }))
       .filter(({ score }) => score >= MIN_TEXT_SCORE)
       .sort((a, b) => b.score - a.score || a.p.place.name.localeCompare(b.p.place.name))
       .slice(0, MAX_TEXT_RESULTS)
@@ -149,9 +156,12 @@ function nearlyHas(place: IndexedPlace, tokenGrams: Set<string>): boolean {
   );
 }
 
-function score(queryTokens: string[], queryTrigrams: Set<string>, place: IndexedPlace): number {
+function score(queryTokens: string[], queryTrigrams: Set<string>, place: IndexedPlace, phones: { digits: string; tokens: number }[] = []): number {
   const placeTokens = new Set(place.tokens);
   let found = 0;
+  for (const phone of phones) {
+    if (place.phoneDigits.length >= MIN_PHONE_DIGITS && samePhone(place.phoneDigits, phone.digits)) found += phone.tokens;
+  }
   for (const token of queryTokens) {
     if (placeTokens.has(token)) found++;
     else if (token.length >= 4 && nearlyHas(place, trigrams(token))) found += 0.8;

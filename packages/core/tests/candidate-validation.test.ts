@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { NAME_HIGH_THRESHOLD, assessCandidate, extractMerchantSignals, pickCandidate, type PlaceCandidate } from '../src/index.js';
+import { NAME_HIGH_THRESHOLD, assessCandidate, assessRemembered, branchConflict, extractMerchantSignals, pickCandidate, type PlaceCandidate } from '../src/index.js';
 
 const LINES = ['SUNRISE PHARMACY 214', '640 LAKEVIEW BLVD', 'MADISON, WI 53703', '(608) 555-0163', '02/02/2024', 'VITAMIN C 9.99', 'TOTAL 9.99'];
 const receipt = (lines: string[] = LINES) => ({ signals: extractMerchantSignals(lines), lines });
@@ -75,5 +75,53 @@ describe('candidate validation (lesson 21)', () => {
     const a = assessCandidate(c, receipt(lines));
     expect(a.accepted).toBe(true);
     expect(a.evidence).toEqual(['phone', 'name']);
+  });
+});
+
+describe('candidate validation: OCR misreads and chains', () => {
+  const jinSeng: PlaceCandidate = { place_id: 'jin-seng', name: 'PASAR MINI JIN SENG', formatted_address: '379, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 81750 PLENTONG, JOHOR.', phone: '073874904' };
+  const misread = ['PRGAR MINT JIN SCRE', '379, JALAN PERMAS SATU,', 'BANDAR BARU SERMAS JAYA', '41750 PLENTONG, JOHOR.', 'TEL + (7-3874304'];
+
+  it('one misread postcode digit with a similar name is the place', () => {
+    const a = assessCandidate(jinSeng, receipt(misread));
+    expect(a).toMatchObject({ accepted: true, confidence: 0.82 });
+  });
+
+  it('the same misread postcode with the street number of another shop is not', () => {
+    const neighbourShop = { ...jinSeng, place_id: 'other', formatted_address: '12, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 81750 PLENTONG, JOHOR.' };
+    expect(assessCandidate(neighbourShop, receipt(misread)).accepted).toBe(false);
+  });
+
+  it('a shop on the same street sharing no name word is not taken, however well the address agrees', () => {
+    const otherName = { ...jinSeng, place_id: 'other', name: 'KEDAI RUNCIT AH KOW' };
+    expect(assessCandidate(otherName, receipt(misread)).accepted).toBe(false);
+  });
+
+  const head = 'LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR';
+  const branch = (n: string, name: string): PlaceCandidate => ({ place_id: `sm-${n}`, name: '99 SPEED MART S/B', formatted_address: `${head} ${n}-${name}`, phone: null });
+  const speedMart = (line: string) => receipt(['99 SPEED MART S/B (519537-X)', 'LOT P.T. 2811, JALAN ANGSA,', 'TAMAN BERKELEY', '41150 KLANG, SELANGOR', line, 'GST ID. NO : 000181747712']);
+
+  it('a chain branch is told apart by its outlet line, never by the shared name and head-office address', () => {
+    const r = speedMart('1249-TMN PANDAN CAHAYA');
+    expect(branchConflict(r, branch('1214', 'JINJANG UTARA').formatted_address)).toBe(true);
+    expect(branchConflict(r, branch('1249', 'TMN PANDAN CAHAYA').formatted_address)).toBe(false);
+    expect(pickCandidate([branch('1214', 'JINJANG UTARA'), branch('1249', 'TMN PANDAN CAHAYA')], r)?.candidate.place_id).toBe('sm-1249');
+  });
+
+  it('the head office itself (no outlet line) is not a branch that printed one', () => {
+    const hq: PlaceCandidate = { place_id: 'sm-hq', name: '99 SPEED MART S/B', formatted_address: head, phone: null };
+    expect(assessCandidate(hq, speedMart('1249-TMN PANDAN CAHAYA')).accepted).toBe(false);
+  });
+
+  it('memory: shared tax id and registration decide the company, the outlet line the branch', () => {
+    const r = speedMart('1214-JINJANG UTARA');
+    expect(assessRemembered(branch('1214', 'JINJANG UTARA'), r, ['tax_id', 'registration'])).toMatchObject({ accepted: true });
+    expect(assessRemembered(branch('1558', 'TMN PUSAT KEPONG'), r, ['tax_id', 'registration'])).toMatchObject({ accepted: false, reason: expect.stringMatching(/branch/) });
+  });
+
+  it('memory: a key in common is not enough when the address numbers are another shop\'s', () => {
+    const elsewhere: PlaceCandidate = { place_id: 'sm-kapar', name: '99 SPEED MART S/B', formatted_address: 'LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR', phone: null };
+    expect(assessRemembered(elsewhere, receipt(['99 SPEED MART S/B', 'NO 12 JALAN MAJU', '47100 PUCHONG']), ['tax_id']).accepted).toBe(false);
+    expect(assessRemembered(branch('1214', 'JINJANG UTARA'), speedMart('1214-JINJANG UTARA'), []).accepted).toBe(false);
   });
 });

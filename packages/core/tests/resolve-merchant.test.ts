@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  MEMORY_QUERY_K,
+  MEMORY_KEY_FIELDS,
   resolveMerchant,
   type Clock,
   type Collection,
@@ -24,13 +24,14 @@ const embedder: Embedder = {
   },
 };
 
-/** Answers every query with the same scripted neighbours and records the queries. */
+/** Vector memory over scripted neighbours: an equality filter is honoured, as every adapter does. */
 function memory(matches: VectorMatch[]) {
   const queries: { collection: Collection; query: VectorQuery }[] = [];
   const index = {
     async query(collection: Collection, query: VectorQuery) {
       queries.push({ collection, query });
-      return matches;
+      const where = query.where ?? {};
+      return matches.filter((m) => Object.entries(where).every(([k, v]) => m.metadata[k] === v)).slice(0, query.k);
     },
   } as unknown as VectorIndex;
   return { index, queries };
@@ -51,72 +52,137 @@ function places(byPhone: PlaceCandidate[], byText: PlaceCandidate[]) {
   return { resolver, calls };
 }
 
+const placeMeta = (p: PlaceCandidate) => ({
+  place_id: p.place_id,
+  merchant_name: p.name,
+  ...(p.formatted_address ? { merchant_address: p.formatted_address } : {}),
+  ...(p.phone ? { merchant_phone: p.phone } : {}),
+});
+
+let nextId = 0;
 const neighbour = (score: number, meta: Record<string, string | number | boolean>): VectorMatch => ({
-  id: `n-${score}`,
+  id: `n-${nextId++}`,
   score,
   document: 'x',
   metadata: { image_id: 'img-old', receipt_id: 1, has_place: true, ...meta },
 });
 
-describe('resolveMerchant', () => {
-  it('memory first: a remembered receipt with the same phone decides, with no Places call', async () => {
-    const { index, queries } = memory([
-      neighbour(0.7, { place_id: REAL.place_id, merchant_name: REAL.name, merchant_address: REAL.formatted_address!, merchant_phone: REAL.phone!, receipt_phone: '6085550163' }),
-    ]);
+const deps = (index: VectorIndex, resolver: PlacesResolver) => ({ vectors: index, embedder, places: resolver, clock });
+
+describe('resolveMerchant: memory', () => {
+  it('a remembered receipt with the same phone decides, by an exact metadata key, with no Places call', async () => {
+    const { index, queries } = memory([neighbour(0.3, { ...placeMeta(REAL), receipt_phone: '6085550163' })]);
     const p = places([], []);
-    const r = await resolveMerchant({ vectors: index, embedder, places: p.resolver, clock }, LINES);
+    const r = await resolveMerchant(deps(index, p.resolver), LINES);
     expect(r).toMatchObject({ source: 'vector', place_id: REAL.place_id, places_calls: 0 });
     expect(r.evidence).toEqual(expect.arrayContaining(['memory', 'phone']));
     expect(p.calls).toEqual([]);
-    // No metadata filter: a filter true for nearly every record is what makes Chroma slow.
-    expect(queries.every((q) => q.collection === 'lines' && q.query.where === undefined && q.query.k === MEMORY_QUERY_K)).toBe(true);
+    expect(queries.some((q) => q.query.where?.[MEMORY_KEY_FIELDS.phone] === '6085550163')).toBe(true);
+    // Similarity queries carry no filter: one true for nearly every record is what makes Chroma slow.
+    expect(queries.filter((q) => q.query.where === undefined).length).toBeGreaterThan(0);
   });
 
   it('skips neighbours of receipts without a place, however close they are', async () => {
-    const unplaced = (score: number): VectorMatch => ({
-      id: `u-${score}`,
-      score,
-      document: 'x',
-      metadata: { image_id: 'img-unresolved', receipt_id: 1, has_place: false, place_id: 'stale', merchant_name: REAL.name, merchant_phone: REAL.phone!, receipt_phone: '6085550163' },
-    });
+    const unplaced = (score: number) => ({ ...neighbour(score, { ...placeMeta(REAL), receipt_phone: '6085550163' }), metadata: { image_id: 'img-x', has_place: false, place_id: 'stale', merchant_name: REAL.name, receipt_phone: '6085550163' } });
     const { index } = memory([unplaced(0.99), unplaced(0.98)]);
-    const p = places([REAL], []);
-    const r = await resolveMerchant({ vectors: index, embedder, places: p.resolver, clock }, LINES);
+    const p = places([], [REAL]);
+    const r = await resolveMerchant(deps(index, p.resolver), LINES);
     expect(r.source).toBe('places');
   });
 
   it('ignores neighbours from the same image', async () => {
-    const { index } = memory([
-      { ...neighbour(0.99, { place_id: REAL.place_id, merchant_name: REAL.name, merchant_phone: REAL.phone!, receipt_phone: '6085550163' }), metadata: { image_id: 'me', has_place: true, place_id: REAL.place_id, merchant_name: REAL.name, merchant_phone: REAL.phone! } },
-    ]);
-    const p = places([REAL], []);
-    const r = await resolveMerchant({ vectors: index, embedder, places: p.resolver, clock }, LINES, { excludeImageId: 'me' });
+    const { index } = memory([{ ...neighbour(0.99, { ...placeMeta(REAL), receipt_phone: '6085550163' }), metadata: { image_id: 'me', has_place: true, ...placeMeta(REAL), receipt_phone: '6085550163' } }]);
+    const p = places([], [REAL]);
+    const r = await resolveMerchant(deps(index, p.resolver), LINES, { excludeImageId: 'me' });
     expect(r.source).toBe('places');
   });
 
-  it('falls back to Places: phone lookup first, validated', async () => {
+  it('a remembered place whose phone and address contradict the receipt is not taken', async () => {
+    const other: PlaceCandidate = { place_id: 'sunrise-215', name: 'SUNRISE PHARMACY 215', formatted_address: '12 CAPITOL SQUARE, MADISON, WI 53703', phone: '(608) 555-0191' };
+    const { index } = memory([neighbour(0.99, { ...placeMeta(other), receipt_phone: '6085550191' }), neighbour(0.98, { ...placeMeta(other), receipt_phone: '6085550191' })]);
+    const p = places([], [REAL]);
+    const r = await resolveMerchant(deps(index, p.resolver), LINES);
+    expect(r).toMatchObject({ source: 'places', place_id: REAL.place_id });
+  });
+
+  it('finds a repeat by its printed tax id although name and phone were misread', async () => {
+    const shop: PlaceCandidate = { place_id: 'gardenia', name: 'GARDENIA BAKERIES (KL) SDN BHD', formatted_address: 'LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM, SELANGOR.', phone: '0355423228' };
+    const misread = ['GARDENLA BAKER1ES (KL) SDN BHD', 'Lot 3, Jalan Pelabur 23-1,', '40300 Shah Alam, Selangor.', 'Tel: 03 35423228', 'GST ID: 0060381 399040', 'TOTAL 29.59'];
+    const { index } = memory([neighbour(0.2, { ...placeMeta(shop), receipt_tax_id: '381399040' })]);
+    const p = places([], []);
+    const r = await resolveMerchant(deps(index, p.resolver), misread);
+    expect(r).toMatchObject({ source: 'vector', place_id: 'gardenia', places_calls: 0 });
+    expect(r.evidence).toContain('tax_id');
+  });
+
+  it('an OCR-garbled phone equal to another merchant\'s number does not answer for that merchant', async () => {
+    // Receipt of LAKESIDE DELI; its phone misread as 555-0163, which is SUNRISE PHARMACY's.
+    const deli = ['LAKESIDE DELI', '77 SHORE DRIVE', 'MADISON, WI 53704', 'TEL (608) 555-0163', 'SANDWICH 7.50', 'TOTAL 7.50'];
+    const { index } = memory([neighbour(0.4, { ...placeMeta(REAL), receipt_phone: '6085550163' })]);
+    const p = places([], []);
+    const r = await resolveMerchant(deps(index, p.resolver), deli);
+    expect(r.place_id).toBeNull();
+    expect(r.trace.memory.find((m) => m.place_id === REAL.place_id)).toMatchObject({ accepted: false, via: expect.arrayContaining(['phone']) });
+  });
+});
+
+describe('resolveMerchant: a chain with two branches (head-office address, branch line)', () => {
+  const head = 'LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR';
+  const pandan: PlaceCandidate = { place_id: 'speedmart-1249', name: '99 SPEED MART S/B', formatted_address: `${head} 1249-TMN PANDAN CAHAYA`, phone: null };
+  const jinjang: PlaceCandidate = { place_id: 'speedmart-1214', name: '99 SPEED MART S/B', formatted_address: `${head} 1214-JINJANG UTARA`, phone: null };
+  const receiptOf = (branch: string) => ['99 SPEED MART S/B (519537-X)', 'LOT P.T. 2811, JALAN ANGSA,', 'TAMAN BERKELEY', '41150 KLANG, SELANGOR', branch, 'GST ID. NO : 000181747712', 'TOTAL 15.90'];
+  const remembered = [
+    neighbour(0.99, { ...placeMeta(jinjang), receipt_tax_id: '181747712', receipt_reg_no: '519537' }),
+    neighbour(0.98, { ...placeMeta(jinjang), receipt_tax_id: '181747712', receipt_reg_no: '519537' }),
+  ];
+
+  it('memory answers for the branch it has seen', async () => {
+    const { index } = memory(remembered);
+    const p = places([], []);
+    const r = await resolveMerchant(deps(index, p.resolver), receiptOf('1214-JINJANG UTARA'));
+    expect(r).toMatchObject({ source: 'vector', place_id: jinjang.place_id, places_calls: 0 });
+  });
+
+  it('memory never answers for the other branch, though name, tax id and address are the same; Places picks the branch by its line', async () => {
+    const { index } = memory(remembered);
+    const p = places([], [jinjang, pandan]);
+    const r = await resolveMerchant(deps(index, p.resolver), receiptOf('1249-TMN PANDAN CAHAYA'));
+    expect(r.trace.memory.find((m) => m.place_id === jinjang.place_id)).toMatchObject({ accepted: false });
+    expect(r).toMatchObject({ source: 'places', place_id: pandan.place_id, places_calls: 1 });
+  });
+
+  it('with the branch line unreadable, neither branch is taken', async () => {
     const { index } = memory([]);
-    const p = places([REAL], []);
-    const r = await resolveMerchant({ vectors: index, embedder, places: p.resolver, clock }, LINES);
-    expect(r).toMatchObject({ source: 'places', place_id: REAL.place_id, places_calls: 1 });
-    expect(p.calls).toEqual(['phone:6085550163']);
+    const p = places([], [jinjang, pandan]);
+    const r = await resolveMerchant(deps(index, p.resolver), receiptOf('~~ ~ ~'));
+    expect(r.place_id).toBeNull();
+  });
+});
+
+describe('resolveMerchant: Places', () => {
+  it('one text search with name, address and phone together, validated', async () => {
+    const { index } = memory([]);
+    const p = places([], [REAL]);
+    const r = await resolveMerchant(deps(index, p.resolver), LINES);
+    expect(r).toMatchObject({ source: 'places', place_id: REAL.place_id, places_calls: 1, second_call: false });
+    expect(p.calls).toEqual(['text:SUNRISE PHARMACY 214 640 LAKEVIEW BLVD MADISON, WI 53703 6085550163']);
+  });
+
+  it('a second lookup, by phone, only when no candidate of the first passes validation', async () => {
+    const { index } = memory([]);
+    const elsewhere: PlaceCandidate = { place_id: 'far', name: 'SUNRISE PHARMACY 214', formatted_address: '1 OTHER RD, DENVER, CO 80216', phone: '(720) 555-0110' };
+    const p = places([REAL], [elsewhere]);
+    const r = await resolveMerchant(deps(index, p.resolver), LINES);
+    expect(r).toMatchObject({ source: 'places', place_id: REAL.place_id, places_calls: 2, second_call: true });
+    expect(p.calls[1]).toBe('phone:6085550163');
+    expect(r.trace.places[0]?.candidates[0]).toMatchObject({ place_id: 'far', accepted: false });
   });
 
   it('never accepts a name-only text match (lesson 21): source none', async () => {
     const { index } = memory([]);
     const lookalike: PlaceCandidate = { place_id: 'far', name: 'SUNRISE PHARMACY 214', formatted_address: '1 OTHER RD, DENVER, CO 80216', phone: '(720) 555-0110' };
     const p = places([], [lookalike]);
-    const r = await resolveMerchant({ vectors: index, embedder, places: p.resolver, clock }, LINES);
-    expect(r).toMatchObject({ source: 'none', place_id: null, merchant_name: 'SUNRISE PHARMACY 214', confidence: 0 });
-    expect(p.calls[0]).toBe('phone:6085550163');
-    expect(p.calls.some((c) => c.startsWith('text:SUNRISE PHARMACY 214'))).toBe(true);
-  });
-
-  it('a remembered place whose phone contradicts the receipt is not taken from memory', async () => {
-    const other = { place_id: 'sunrise-215', merchant_name: 'SUNRISE PHARMACY 215', merchant_address: '12 CAPITOL SQUARE, MADISON, WI 53703', merchant_phone: '(608) 555-0191', receipt_phone: '6085550191' };
-    const { index } = memory([neighbour(0.99, other), neighbour(0.98, other)]);
-    const p = places([REAL], []);
-    const r = await resolveMerchant({ vectors: index, embedder, places: p.resolver, clock }, LINES);
-    expect(r).toMatchObject({ source: 'places', place_id: REAL.place_id });
+    const r = await resolveMerchant(deps(index, p.resolver), LINES);
+    expect(r).toMatchObject({ source: 'none', place_id: null, merchant_name: 'SUNRISE PHARMACY 214', confidence: 0, places_calls: 2 });
   });
 });

@@ -13,3 +13,4 @@ export * from './compaction-run.js';
 export * from './change-record.js';
 export * from './snapshot.js';
 export * from './image-inspection.js';
+export * from './receipt-fields.js';

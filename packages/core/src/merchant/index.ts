@@ -4,3 +4,6 @@ export * from './validate-candidate.js';
 export * from './embedding-text.js';
 export * from './resolve-merchant.js';
 export * from './caching-places-resolver.js';
+export * from './thresholds.js';
+export * from './identifiers.js';
+export * from './places-query.js';

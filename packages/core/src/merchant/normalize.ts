@@ -1,3 +1,7 @@
+import { MIN_PHONE_DIGITS, PHONE_SUFFIX_DIGITS } from './thresholds.js';
+
+export { MIN_PHONE_DIGITS };
+
 /**
  * Normalisers shared by signal extraction, candidate validation and the Places cache: phone
  * numbers to digits, addresses and names to token sets, so that formatting never decides a match.
@@ -13,10 +17,6 @@ export function normalizePhone(text: string): string {
   return digits;
 }
 
-/** Fewer digits than this identify nobody. */
-export const MIN_PHONE_DIGITS = 7;
-/** Numbers are compared on this many trailing digits, so area-code prefixes and `0`/`+60` agree. */
-const PHONE_SUFFIX_DIGITS = 9;
 
 /** True when two phone numbers are the same line, whatever their formatting. */
 export function phonesMatch(a: string | null | undefined, b: string | null | undefined): boolean {

@@ -2,10 +2,13 @@ import type { PlaceCandidate, PlaceSource, VectorMatch } from '../domain/index.j
 import type { Clock, Embedder, PlacesResolver, VectorIndex } from '../ports/index.js';
 import { lineEmbeddingText } from './embedding-text.js';
 import { phonesMatch } from './normalize.js';
+import { buildPlacesQuery } from './places-query.js';
 import { extractMerchantSignals, type MerchantSignals } from './signals.js';
+import { memoryThresholdsFor, type MemoryThresholds } from './thresholds.js';
 import {
   addressNumbersAgree,
   assessCandidate,
+  assessRemembered,
   nameLineMatches,
   pickCandidate,
   type CandidateAssessment,
@@ -17,6 +20,8 @@ export interface ResolveMerchantDeps {
   embedder: Embedder;
   places: PlacesResolver;
   clock: Clock;
+  /** Memory thresholds; default: the documented values for `embedder.model` (thresholds.ts). */
+  memoryThresholds?: MemoryThresholds;
 }
 
 export interface ResolveMerchantOptions {
@@ -33,6 +38,39 @@ export interface ResolveMerchantOptions {
   usePlaces?: boolean;
 }
 
+/** One candidate place as it was judged, for `pnpm eval --explain`. */
+export interface CandidateVerdict {
+  place_id: string;
+  name: string;
+  address: string | null;
+  accepted: boolean;
+  confidence: number;
+  reason: string;
+}
+
+/** A remembered place found for this receipt, how it was found, and the verdict. */
+export interface MemoryNeighbour extends CandidateVerdict {
+  /** 'phone', 'tax_id', 'registration' (exact metadata keys) or 'vector' (similar lines). */
+  via: string[];
+  /** Best similarity of any signature line to this place's stored lines. */
+  best_similarity: number;
+  /** Signature lines matching at the strong threshold. */
+  strong_lines: number;
+}
+
+/** One Places call: what was asked and what came back. */
+export interface PlacesAttempt {
+  kind: 'text' | 'phone';
+  query: string;
+  candidates: CandidateVerdict[];
+}
+
+/** Everything the decision looked at, in the order it looked. */
+export interface ResolutionTrace {
+  memory: MemoryNeighbour[];
+  places: PlacesAttempt[];
+}
+
 /** The merchant of one receipt, which source decided, and why. */
 export interface MerchantResolution {
   merchant_name: string | null;
@@ -41,44 +79,39 @@ export interface MerchantResolution {
   phone: string | null;
   confidence: number;
   source: PlaceSource;
-  /** Which signals agreed: 'memory', 'phone', 'address', 'name'. */
+  /** Which signals agreed: 'memory', 'phone', 'address', 'name', 'tax_id', 'registration'. */
   evidence: string[];
   reason: string;
   signals: MerchantSignals;
   /** Places lookups made for this receipt (through the cache, if any). */
   places_calls: number;
+  /** True when the first Places answer failed validation and a second lookup was made. */
+  second_call: boolean;
+  trace: ResolutionTrace;
   /** Wall time spent, from the clock. */
   elapsed_ms: number;
 }
 
-/** Neighbours per signature line. */
-export const MEMORY_K = 10;
-/**
- * Neighbours fetched per signature line. Memory queries carry no metadata filter: a filter that
- * matches nearly every record (`has_place: true`) makes Chroma build an allow-list as large as
- * the collection before searching, so each query would cost time proportional to the index.
- * Instead twice {@link MEMORY_K} neighbours are fetched and those without a place are dropped.
- */
-export const MEMORY_QUERY_K = 2 * MEMORY_K;
-/** A signature line this similar to a stored line of a merchant counts as a strong vote. */
-export const MEMORY_STRONG_SIMILARITY = 0.9;
-/** A neighbour must be at least this similar for its phone to be considered. */
-export const MEMORY_PHONE_MIN_SIMILARITY = 0.5;
-/** Strong votes from this many different signature lines accept a merchant without a phone. */
-export const MEMORY_MIN_STRONG_LINES = 2;
+/** Metadata keys of line vectors that hold a receipt's exact identifiers, by signal. */
+export const MEMORY_KEY_FIELDS = { phone: 'receipt_phone', tax_id: 'receipt_tax_id', registration: 'receipt_reg_no' } as const;
+type KeyKind = keyof typeof MEMORY_KEY_FIELDS;
+
+/** Receipt lines that say who the merchant is, at most this many, are compared in memory. */
 const MAX_SIGNATURE_LINES = 8;
+/** Neighbours fetched per exact-key query: enough to see every branch that shares the key. */
+const KEY_QUERY_K = 50;
 
 /**
  * Resolves the merchant of a receipt from its lines (top to bottom):
- * (a) vector memory: the merchant signature (name candidates, phone and address lines, embedded
- *     with context) is looked up in the `lines` collection, keeping neighbours from receipts
- *     with a place (`has_place: true`); votes are aggregated by place_id. A place is accepted when its
- *     phone agrees with the receipt's and its name or address does too, or when at least
- *     {@link MEMORY_MIN_STRONG_LINES} signature lines match its receipts at
- *     {@link MEMORY_STRONG_SIMILARITY} or more, its name appears on the receipt and neither
- *     phone nor address contradicts it;
- * (b) otherwise Places: phone lookup first, then a text search of name plus address, each
- *     result validated by {@link assessCandidate} (never a name-only match);
+ * (a) vector memory, no Places call: remembered receipts that share an exact identifier (phone,
+ *     tax id, company registration number, held as metadata keys) or whose header lines embed
+ *     alike. A place found by key is taken when {@link assessRemembered} accepts it: its branch
+ *     and most address numbers agree, and its name or phone does; a place found only by similar
+ *     lines needs its whole name printed and every address number agreeing;
+ * (b) otherwise ONE Places text search built like a person types into Maps (name lines,
+ *     address, branch line, phone: {@link buildPlacesQuery}), every candidate validated by
+ *     {@link assessCandidate}, never a name-only match; only when no candidate passes, a second
+ *     lookup (by phone when one was read, else by the runner-up name with the address);
  * (c) otherwise source 'none', with the name, address and phone as printed and confidence 0.
  */
 export async function resolveMerchant(
@@ -90,50 +123,85 @@ export async function resolveMerchant(
   const lines = receiptLines.map((l) => l.trim());
   const signals = extractMerchantSignals(lines);
   const receipt: ReceiptEvidence = { signals, lines };
-  const done = (r: Omit<MerchantResolution, 'signals' | 'elapsed_ms'>): MerchantResolution => ({
+  const trace: ResolutionTrace = { memory: [], places: [] };
+  const thresholds = deps.memoryThresholds ?? memoryThresholdsFor(deps.embedder.model);
+  const done = (r: Omit<MerchantResolution, 'signals' | 'elapsed_ms' | 'trace' | 'second_call'>, secondCall = false): MerchantResolution => ({
     ...r,
+    second_call: secondCall,
     signals,
+    trace,
     elapsed_ms: deps.clock.now() - started,
   });
 
   if (options.useMemory !== false) {
-    const remembered = await fromMemory(deps, lines, receipt, options);
-    if (remembered) return done({ ...fromAssessment(remembered.assessment, 'vector', ['memory']), reason: remembered.reason, places_calls: 0 });
+    const remembered = await fromMemory(deps, lines, receipt, options, thresholds, trace);
+    if (remembered) {
+      return done({ ...fromAssessment(remembered.assessment, 'vector', ['memory']), reason: remembered.reason, places_calls: 0 });
+    }
   }
 
   let calls = 0;
   if (options.usePlaces !== false) {
-    for (const phone of signals.phones.slice(0, 2)) {
+    const attempts = placesAttempts(signals);
+    for (const [n, attempt] of attempts.entries()) {
       calls++;
-      const pick = pickCandidate(await deps.places.findByPhone(phone), receipt);
-      if (pick) return done({ ...fromAssessment(pick, 'places', []), reason: `places phone lookup: ${pick.reason}`, places_calls: calls });
-    }
-    for (const query of textQueries(signals)) {
-      calls++;
-      const pick = pickCandidate(await deps.places.searchText(query), receipt);
-      if (pick) return done({ ...fromAssessment(pick, 'places', []), reason: `places text search: ${pick.reason}`, places_calls: calls });
+      const candidates = attempt.kind === 'phone' ? await deps.places.findByPhone(attempt.query) : await deps.places.searchText(attempt.query);
+      const assessed = candidates.map((c) => assessCandidate(c, receipt));
+      trace.places.push({ ...attempt, candidates: assessed.map(verdict) });
+      const pick = pickCandidate(candidates, receipt);
+      if (pick) {
+        return done(
+          { ...fromAssessment(pick, 'places', []), reason: `places ${attempt.kind === 'phone' ? 'phone lookup' : 'text search'}: ${pick.reason}`, places_calls: calls },
+          n > 0,
+        );
+      }
     }
   }
 
-  return done({
-    merchant_name: signals.nameCandidates[0] ?? null,
-    place_id: null,
-    address: signals.addressLines.length > 0 ? signals.addressLines.join(', ') : null,
-    phone: signals.phones[0] ?? null,
-    confidence: 0,
-    source: 'none',
-    evidence: [],
-    reason: 'no remembered or Places merchant agreed with the receipt; name, address and phone are as printed',
-    places_calls: calls,
-  });
+  return done(
+    {
+      merchant_name: signals.nameCandidates[0] ?? null,
+      place_id: null,
+      address: signals.addressLines.length > 0 ? signals.addressLines.join(', ') : null,
+      phone: signals.phones[0] ?? null,
+      confidence: 0,
+      source: 'none',
+      evidence: [],
+      reason: 'no remembered or Places merchant agreed with the receipt; name, address and phone are as printed',
+      places_calls: calls,
+    },
+    calls > 1,
+  );
 }
 
-/** At most two searches: best name with the address, then the runner-up name with it. */
-function textQueries(signals: MerchantSignals): string[] {
-  const address = signals.addressLines.join(' ');
-  const queries = signals.nameCandidates.slice(0, 2).map((name) => `${name} ${address}`.trim());
-  if (queries.length === 0 && address) queries.push(address);
-  return [...new Set(queries)];
+/**
+ * The Places lookups for a new merchant, in order; the second is made only when the first
+ * returns nothing that passes validation. A phone lookup is the better second try (it does not
+ * depend on how the name was read); without a phone, the runner-up name with the address.
+ */
+function placesAttempts(signals: MerchantSignals): { kind: 'text' | 'phone'; query: string }[] {
+  const attempts: { kind: 'text' | 'phone'; query: string }[] = [];
+  const first = buildPlacesQuery(signals);
+  if (first) attempts.push({ kind: 'text', query: first });
+  const phone = signals.phones[0];
+  if (phone) {
+    attempts.push({ kind: 'phone', query: phone });
+  } else {
+    const second = buildPlacesQuery(signals, { nameIndex: 1 });
+    if (second && second !== first) attempts.push({ kind: 'text', query: second });
+  }
+  return attempts.slice(0, 2);
+}
+
+function verdict(a: CandidateAssessment): CandidateVerdict {
+  return {
+    place_id: a.candidate.place_id,
+    name: a.candidate.name,
+    address: a.candidate.formatted_address,
+    accepted: a.accepted,
+    confidence: a.confidence,
+    reason: a.reason,
+  };
 }
 
 function fromAssessment(a: CandidateAssessment, source: PlaceSource, extraEvidence: string[]) {
@@ -144,7 +212,7 @@ function fromAssessment(a: CandidateAssessment, source: PlaceSource, extraEviden
     phone: a.candidate.phone,
     confidence: a.confidence,
     source,
-    evidence: [...extraEvidence, ...a.evidence],
+    evidence: [...new Set([...extraEvidence, ...a.evidence])],
   };
 }
 
@@ -158,8 +226,20 @@ export function signatureLineIndexes(signals: MerchantSignals): number[] {
   return [...new Set(picked)].slice(0, MAX_SIGNATURE_LINES);
 }
 
-interface Votes {
+/** The exact identifiers of a receipt, as memory metadata keys. */
+export function memoryKeys(signals: MerchantSignals): { kind: KeyKind; value: string }[] {
+  const keys: { kind: KeyKind; value: string }[] = [];
+  for (const phone of signals.phones.slice(0, 2)) keys.push({ kind: 'phone', value: phone });
+  const tax = signals.taxIds[0];
+  if (tax) keys.push({ kind: 'tax_id', value: tax });
+  const registration = signals.registrationNos[0];
+  if (registration) keys.push({ kind: 'registration', value: registration });
+  return keys;
+}
+
+interface Remembered {
   candidate: PlaceCandidate;
+  via: Set<string>;
   /** Best similarity per signature line. */
   best: Map<number, number>;
   phoneAgrees: boolean;
@@ -170,55 +250,82 @@ async function fromMemory(
   lines: readonly string[],
   receipt: ReceiptEvidence,
   options: ResolveMerchantOptions,
+  t: MemoryThresholds,
+  trace: ResolutionTrace,
 ): Promise<{ assessment: CandidateAssessment; reason: string } | null> {
   const signature = signatureLineIndexes(receipt.signals);
   if (signature.length === 0) return null;
   const vectors = await signatureVectors(deps.embedder, lines, signature, options.lineVectors);
-  const results = await Promise.all(
-    vectors.map((vector) => deps.vectors.query('lines', { vector, k: MEMORY_QUERY_K })),
-  );
+  const keys = memoryKeys(receipt.signals);
+  const anchor = vectors[0] ?? [];
+  const [byLine, byKey] = await Promise.all([
+    Promise.all(vectors.map((vector) => deps.vectors.query('lines', { vector, k: 2 * t.k }))),
+    Promise.all(keys.map((key) => deps.vectors.query('lines', { vector: anchor, k: KEY_QUERY_K, where: { [MEMORY_KEY_FIELDS[key.kind]]: key.value } }))),
+  ]);
 
-  const votes = new Map<string, Votes>();
-  results.forEach((matches: VectorMatch[], s) => {
-    for (const m of placedNeighbours(matches)) {
-      const candidate = candidateFromMetadata(m);
-      if (!candidate || m.metadata.image_id === options.excludeImageId) continue;
-      const v = votes.get(candidate.place_id) ?? { candidate, best: new Map(), phoneAgrees: false };
-      v.best.set(s, Math.max(v.best.get(s) ?? -1, m.score));
+  const found = new Map<string, Remembered>();
+  const note = (m: VectorMatch): Remembered | null => {
+    if (m.metadata.has_place !== true || m.metadata.image_id === options.excludeImageId) return null;
+    const candidate = candidateFromMetadata(m);
+    if (!candidate) return null;
+    const r = found.get(candidate.place_id) ?? { candidate, via: new Set<string>(), best: new Map(), phoneAgrees: false };
+    found.set(candidate.place_id, r);
+    return r;
+  };
+  byKey.forEach((matches, i) => {
+    for (const m of matches) note(m)?.via.add(keys[i]!.kind);
+  });
+  byLine.forEach((matches, s) => {
+    for (const m of matches.filter((x) => x.metadata.has_place === true).slice(0, t.k)) {
+      const r = note(m);
+      if (!r) continue;
+      r.via.add('vector');
+      r.best.set(s, Math.max(r.best.get(s) ?? -1, m.score));
       const storedPhone = typeof m.metadata.receipt_phone === 'string' ? m.metadata.receipt_phone : null;
-      if (m.score >= MEMORY_PHONE_MIN_SIMILARITY && receipt.signals.phones.some((p) => phonesMatch(p, storedPhone) || phonesMatch(p, candidate.phone))) {
-        v.phoneAgrees = true;
+      if (m.score >= t.phoneMinSimilarity && receipt.signals.phones.some((p) => phonesMatch(p, storedPhone) || phonesMatch(p, r.candidate.phone))) {
+        r.phoneAgrees = true;
       }
-      votes.set(candidate.place_id, v);
     }
   });
 
-  const ranked = [...votes.values()]
-    .map((v) => {
-      const strong = [...v.best.values()].filter((s) => s >= MEMORY_STRONG_SIMILARITY);
-      const mean = strong.length > 0 ? strong.reduce((a, b) => a + b, 0) / strong.length : 0;
-      return { ...v, strong: strong.length, mean, assessment: assessCandidate(v.candidate, receipt) };
-    })
-    .sort((a, b) => Number(b.phoneAgrees) - Number(a.phoneAgrees) || b.strong - a.strong || b.mean - a.mean);
+  const judged = [...found.values()].map((r) => {
+    const strong = [...r.best.values()].filter((s) => s >= t.strongSimilarity);
+    const mean = strong.length > 0 ? strong.reduce((a, b) => a + b, 0) / strong.length : 0;
+    const keyKinds = [...r.via].filter((v) => v !== 'vector');
+    if (r.phoneAgrees && !keyKinds.includes('phone')) keyKinds.push('phone');
+    return { r, strong: strong.length, mean, keyKinds, best: Math.max(0, ...r.best.values()), assessment: assessRemembered(r.candidate, receipt, keyKinds) };
+  });
+  judged.sort((a, b) => b.keyKinds.length - a.keyKinds.length || b.strong - a.strong || b.mean - a.mean);
 
-  for (const v of ranked) {
-    const a = v.assessment;
-    if (v.phoneAgrees && a.accepted && a.phoneMatch) {
-      return { assessment: a, reason: `vector memory: a remembered receipt of this place has the same phone (${a.reason})` };
+  let answer: { assessment: CandidateAssessment; reason: string } | null = null;
+  for (const j of judged) {
+    const neighbour: MemoryNeighbour = {
+      ...verdict(j.assessment),
+      via: [...new Set([...j.r.via, ...(j.r.phoneAgrees ? ['phone'] : [])])],
+      best_similarity: round(j.best),
+      strong_lines: j.strong,
+    };
+    trace.memory.push(neighbour);
+    if (!answer && j.keyKinds.length > 0 && j.assessment.accepted) {
+      answer = { assessment: j.assessment, reason: `vector memory: a remembered receipt of this place shares its ${j.keyKinds.join(' and ')} (${j.assessment.reason})` };
     }
   }
-  const best = ranked[0];
-  const runnerUp = ranked[1];
-  if (!best || best.strong < MEMORY_MIN_STRONG_LINES) return null;
+  if (answer) return answer;
+
+  // No identifier in common: similar header lines alone, held to the strictest rule.
+  const byVotes = judged.filter((j) => j.strong > 0).sort((a, b) => b.strong - a.strong || b.mean - a.mean);
+  const best = byVotes[0];
+  const runnerUp = byVotes[1];
+  if (!best || best.strong < t.minStrongLines) return null;
   // Two places equally supported means the memory cannot tell them apart (a chain's branches).
   if (runnerUp && runnerUp.strong >= best.strong) return null;
-  const a = best.assessment;
-  const phoneConflict = receipt.signals.phones.length > 0 && best.candidate.phone !== null && !a.phoneMatch;
+  const a = assessCandidate(best.r.candidate, receipt);
+  const phoneConflict = receipt.signals.phones.length > 0 && best.r.candidate.phone !== null && !a.phoneMatch;
   if (!a.nameShared || a.addressConflict || phoneConflict) return null;
-  // Without a phone, memory only answers for the exact place: the whole name printed and every
+  // Without a key, memory only answers for the exact place: the whole name printed and every
   // address number agreeing. Near-duplicates ("ACME (M) SDN BHD" vs "ACME SDN BHD") and branches
   // sharing a head-office address are left to Places, which sees all of them.
-  if (!nameLineMatches(best.candidate.name, receipt.signals.nameCandidates) || !addressNumbersAgree(receipt, best.candidate.formatted_address)) {
+  if (!nameLineMatches(best.r.candidate.name, receipt.signals.nameCandidates) || !addressNumbersAgree(receipt, best.r.candidate.formatted_address)) {
     return null;
   }
   const confidence = Math.min(0.95, 0.6 + 0.35 * best.mean);
@@ -227,6 +334,8 @@ async function fromMemory(
     reason: `vector memory: ${best.strong} signature lines match remembered receipts of this place (mean ${best.mean.toFixed(3)})`,
   };
 }
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
 
 async function signatureVectors(
   embedder: Embedder,
@@ -237,11 +346,6 @@ async function signatureVectors(
   if (lineVectors && lineVectors.length === lines.length) return signature.map((i) => [...(lineVectors[i] ?? [])]);
   const { vectors } = await embedder.embed(signature.map((i) => lineEmbeddingText(lines, i)));
   return vectors;
-}
-
-/** The {@link MEMORY_K} best neighbours that belong to a receipt with a resolved place. */
-function placedNeighbours(matches: readonly VectorMatch[]): VectorMatch[] {
-  return matches.filter((m) => m.metadata.has_place === true).slice(0, MEMORY_K);
 }
 
 function candidateFromMetadata(m: VectorMatch): PlaceCandidate | null {

@@ -1,4 +1,6 @@
-import { MIN_PHONE_DIGITS, normalizePhone } from './normalize.js';
+import { extractIdentifiers } from './identifiers.js';
+import { normalizePhone } from './normalize.js';
+import { MIN_PHONE_DIGITS } from './thresholds.js';
 
 /** What a receipt's own text says about its merchant. */
 export interface MerchantSignals {
@@ -14,6 +16,18 @@ export interface MerchantSignals {
   nameLineIndexes: number[];
   /** Postcodes / ZIP codes seen in address lines. */
   postcodes: string[];
+  /** Tax ids (GST ID) printed by the merchant, digits only. */
+  taxIds: string[];
+  /** Company registration numbers, digits only without leading zeros. */
+  registrationNos: string[];
+  /** The outlet line under the address ("1214-JINJANG UTARA"), or null. */
+  branchLine: string | null;
+  /** The outlet number of the branch line ("1214"), or null. */
+  branchNumber: string | null;
+  /** Lines holding a tax id or registration number. */
+  identifierLineIndexes: number[];
+  /** The first lines of the receipt, where the merchant prints itself. */
+  headerLines: string[];
 }
 
 /** Only this many lines from the top are searched for the merchant's name. */
@@ -98,7 +112,7 @@ export function phonesInLine(line: string): string[] {
 }
 
 export function isAddressLike(line: string): boolean {
-  if (NOT_ADDRESS.test(line) || DATE.test(line) || TIME.test(line) || TOTAL_WORDS.test(line)) return false;
+  if (NOT_ADDRESS.test(line) || TAX_ID_LINE.test(line) || DATE.test(line) || TIME.test(line) || TOTAL_WORDS.test(line)) return false;
   if (AMOUNT.test(line) && !POSTCODE.test(line)) return false;
   if (!/[A-Za-z]{2}/.test(line)) return false;
   // Street words alone also occur in names ("HARBOR LANE GROCERY"): they need a number with them.
@@ -112,6 +126,13 @@ export function isAddressLike(line: string): boolean {
 }
 
 const BRANCH_LINE = /^\W*\d{1,5}\s*[-,]?\s*[A-Za-z]{3,}/;
+/**
+ * An outlet number and name, "1214-JINJANG UTARA" or "1317 TRILLIUM": three or four digits (a
+ * five-digit number is a postcode) then words, no comma (a comma means a street address).
+ */
+const OUTLET_LINE = /^[\s|([{]*(\d{3,4})\s*-\s*[A-Za-z]{2,}[^,]*$/;
+/** A tax-id line however OCR spelt its label ("G57 ID. NO"): never part of the address. */
+const TAX_ID_LINE = /(?:^|[^A-Z0-9])(?:[GB6C][S5][T7])(?![A-Z])/i;
 
 function isBranchLine(line: string): boolean {
   const t = line.trim();
@@ -172,6 +193,9 @@ export function extractMerchantSignals(lines: readonly string[]): MerchantSignal
   const lastHeaderAddress = Math.max(-1, ...[...address].filter((i) => i < HEADER_LINES));
   const next = lastHeaderAddress >= 0 ? lastHeaderAddress + 1 : -1;
   if (next > 0 && next < n && !phoneLines.has(next) && isBranchLine(lines[next] ?? '')) address.add(next);
+  // The outlet line of a chain shop ("1214-JINJANG UTARA"), within or right under the address.
+  const branchIndex = [...address].sort((a, b) => a - b).find((i) => i < HEADER_LINES && OUTLET_LINE.test((lines[i] ?? '').trim()) && !REGION_WORDS.test(lines[i] ?? ''));
+  const branchLine = branchIndex === undefined ? null : (lines[branchIndex] ?? '').trim();
   const addressLineIndexes = [...address].sort((a, b) => a - b);
 
   const names: { index: number; score: number }[] = [];
@@ -194,7 +218,14 @@ export function extractMerchantSignals(lines: readonly string[]): MerchantSignal
   const postcodes = new Set<string>();
   for (const i of addressLineIndexes) for (const m of (lines[i] ?? '').matchAll(/\b\d{5}\b/g)) postcodes.add(m[0]);
 
+  const identifiers = extractIdentifiers(lines, inZone);
   return {
+    taxIds: identifiers.taxIds,
+    registrationNos: identifiers.registrationNos,
+    identifierLineIndexes: [...new Set([...identifiers.taxIdLineIndexes, ...identifiers.registrationLineIndexes])],
+    headerLines: lines.slice(0, HEADER_LINES).map((l) => l.trim()),
+    branchLine,
+    branchNumber: branchLine ? (OUTLET_LINE.exec(branchLine)?.[1] ?? null) : null,
     phones: phoneHits.map((h) => h.digits),
     phoneLineIndexes: phoneHits.map((h) => h.index),
     addressLines: addressLineIndexes.map((i) => (lines[i] ?? '').trim()),

@@ -1,16 +1,15 @@
 import type { PlaceCandidate } from '../domain/index.js';
 import { addressTokens, dice, editDistance, nameTokens, phonesMatch, tokenize, tokensAgree, trigrams } from './normalize.js';
 import { merchantZoneLines, type MerchantSignals } from './signals.js';
+import {
+  ADDRESS_MATCH_THRESHOLD,
+  ADDRESS_PARTIAL_THRESHOLD,
+  MEMORY_KEY_ADDRESS_NUMBERS,
+  MIN_COVERAGE_TOKENS,
+  NAME_HIGH_THRESHOLD,
+  NAME_MISREAD_THRESHOLD,
+} from './thresholds.js';
 
-/** Address token overlap (numbers weigh double) at or above this is an address match. */
-export const ADDRESS_MATCH_THRESHOLD = 0.5;
-/** A weaker address agreement that only counts together with a very similar name. */
-export const ADDRESS_PARTIAL_THRESHOLD = 0.3;
-/**
- * Name similarity this high may stand in for a full address match, but never alone: a 0.79
- * name-only match once picked the wrong merchant (lesson 21), and so would a 0.99 one for a chain.
- */
-export const NAME_HIGH_THRESHOLD = 0.9;
 
 /** The receipt side of a comparison: its signals and its full text. */
 export interface ReceiptEvidence {
@@ -76,8 +75,6 @@ export function addressSimilarity(
   return { score: Math.min(1, score), conflict: conflict !== 'none', nearConflict: conflict === 'near' };
 }
 
-/** Fewer shared tokens than this never make a coverage match (a town and a state agree often). */
-const MIN_COVERAGE_TOKENS = 3;
 
 /**
  * How much of the candidate's address (weighted as in {@link addressSimilarity}) is printed
@@ -184,13 +181,15 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   const zone = merchantZoneLines(lines);
   const { score: coverage, sharedWeight } = addressCoverageDetail(zone, candidate.formatted_address);
   const zonePostcodeConflict = postcodesConflict(zone, candidate.formatted_address);
-  const addressConflict = byLines.conflict || zonePostcodeConflict;
+  const otherBranch = branchConflict(receipt, candidate.formatted_address);
+  const addressConflict = byLines.conflict || zonePostcodeConflict || otherBranch;
   const addressScore = Math.max(byLines.score, coverage);
   const addressOk = !addressConflict && addressScore >= ADDRESS_MATCH_THRESHOLD;
   const addressPartial = !addressConflict && addressScore >= ADDRESS_PARTIAL_THRESHOLD;
-  const addressNearlyOk = byLines.nearConflict && !zonePostcodeConflict && byLines.score >= ADDRESS_MATCH_THRESHOLD;
+  const addressNearlyOk = byLines.nearConflict && !zonePostcodeConflict && !otherBranch && byLines.score >= ADDRESS_MATCH_THRESHOLD;
   const nameScore = nameSimilarity(candidate.name, signals.nameCandidates);
   const nameShared = nameSharesToken(candidate.name, lines);
+  const misread = misreadPostcodeOnly(receipt, candidate.formatted_address);
 
   let confidence = 0;
   let reason: string;
@@ -206,9 +205,17 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   } else if (addressOk && nameShared) {
     confidence = 0.85;
     reason = 'address agrees and the name appears on the receipt';
+  } else if (!otherBranch && misread.distance === 1 && misread.addressScore >= ADDRESS_MATCH_THRESHOLD && nameScore >= NAME_MISREAD_THRESHOLD) {
+    confidence = 0.82;
+    reason = 'address agrees but for one misread postcode digit, and the name is similar';
+  } else if (!otherBranch && misread.distance === 2 && misread.addressScore >= ADDRESS_MATCH_THRESHOLD && nameScore >= NAME_HIGH_THRESHOLD) {
+    confidence = 0.8;
+    reason = 'address agrees but for two misread postcode digits, and the name is very similar';
   } else if (nameScore >= NAME_HIGH_THRESHOLD && addressPartial) {
     confidence = 0.8;
     reason = 'name very similar and address partly agrees';
+  } else if (otherBranch) {
+    reason = 'another branch: the outlet number printed on the receipt and the place\'s disagree';
   } else if (phoneMatch) {
     reason = 'phone agrees but neither name nor address does';
   } else if (addressConflict) {
@@ -218,7 +225,7 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   }
   const evidence: string[] = [];
   if (phoneMatch) evidence.push('phone');
-  if (addressOk || confidence === 0.9 || (confidence === 0.8 && addressPartial)) evidence.push('address');
+  if (addressOk || confidence === 0.9 || confidence === 0.82 || confidence === 0.8) evidence.push('address');
   if (nameShared || nameScore >= NAME_HIGH_THRESHOLD) evidence.push('name');
   // Tie-breakers between near-duplicates (a chain's HQ address and the same address plus a branch
   // line): the name printed verbatim, then the address that explains more of the receipt.
@@ -293,4 +300,98 @@ export function pickCandidate(candidates: readonly PlaceCandidate[], receipt: Re
   const accepted = candidates.map((c) => assessCandidate(c, receipt)).filter((a) => a.accepted);
   accepted.sort((a, b) => b.confidence - a.confidence || b.rank - a.rank);
   return accepted[0] ?? null;
+}
+
+/** The outlet line at the end of a chain shop's address, after its postcode: "41150 KLANG, SELANGOR 1214-JINJANG UTARA". */
+const CANDIDATE_BRANCH = /\b\d{5}\b.*?[\s,](\d{3,4})\s*-?\s*[A-Z]{2,}[^,\d]*$/i;
+
+/** The outlet number at the end of a place's address, or null. */
+export function candidateBranchNumber(address: string | null): string | null {
+  return address ? (CANDIDATE_BRANCH.exec(address)?.[1] ?? null) : null;
+}
+
+/**
+ * A chain's shops often print one head-office address and differ only by their outlet line.
+ * The branch is another one when the receipt prints an outlet number the place lacks, or the
+ * place has an outlet number the receipt does not print (a misread digit allowed either way).
+ */
+export function branchConflict(receipt: ReceiptEvidence, candidateAddress: string | null): boolean {
+  if (!candidateAddress) return false;
+  const near = (a: string, b: string) => a === b || nearNumber(a, b);
+  const theirs = addressTokens(candidateAddress).filter((t) => /^\d+$/.test(t));
+  const ours = receipt.signals.branchNumber;
+  if (ours && !theirs.some((t) => near(t, ours))) return true;
+  const theirBranch = candidateBranchNumber(candidateAddress);
+  if (!theirBranch) return false;
+  const zone = addressTokens(merchantZoneLines(receipt.lines).join(' '));
+  return !zone.some((z) => near(z, theirBranch));
+}
+
+/** Share of the place's address numbers printed in the receipt's header or footer (a misread digit allowed). */
+export function addressNumberShare(receipt: ReceiptEvidence, candidateAddress: string | null): { share: number; total: number } {
+  if (!candidateAddress) return { share: 0, total: 0 };
+  const numbers = (text: string) => addressTokens(text).filter((t) => /\d/.test(t));
+  const theirs = [...new Set(numbers(candidateAddress))];
+  if (theirs.length === 0) return { share: 0, total: 0 };
+  const zone = numbers(merchantZoneLines(receipt.lines).join(' '));
+  const found = theirs.filter((t) => zone.some((z) => z === t || nearNumber(z, t))).length;
+  return { share: found / theirs.length, total: theirs.length };
+}
+
+/**
+ * Decides whether a place remembered from an earlier receipt is this receipt's merchant, given
+ * the exact keys the two receipts share ('phone', 'tax_id', 'registration'). Keys name the
+ * company; the branch must still agree:
+ * - never when the outlet numbers disagree ({@link branchConflict}), whatever the keys;
+ * - at least {@link MEMORY_KEY_ADDRESS_NUMBERS} of the place's address numbers are printed,
+ *   so a company's shop elsewhere, which prints the same tax id, is not taken;
+ * - and the name shares a distinctive token with the receipt, or the phone agrees with the
+ *   place's own phone. A phone key alone needs the name too: an OCR-garbled phone can equal
+ *   another merchant's number.
+ */
+export function assessRemembered(candidate: PlaceCandidate, receipt: ReceiptEvidence, keyKinds: readonly string[]): CandidateAssessment {
+  const base = assessCandidate(candidate, receipt);
+  const refuse = (reason: string): CandidateAssessment => ({ ...base, accepted: false, confidence: 0, evidence: [], reason });
+  if (keyKinds.length === 0) return refuse('no identifier in common');
+  if (branchConflict(receipt, candidate.formatted_address)) return refuse('another branch: outlet numbers disagree');
+  const { share, total } = addressNumberShare(receipt, candidate.formatted_address);
+  const numbersOk = total === 0 ? base.addressScore >= ADDRESS_PARTIAL_THRESHOLD : share >= MEMORY_KEY_ADDRESS_NUMBERS;
+  if (!numbersOk) return refuse(`address numbers do not agree (${Math.round(share * 100)}% of ${total} printed)`);
+  const identity = keyKinds.includes('tax_id') || keyKinds.includes('registration');
+  if (!base.nameShared && !(identity && base.phoneMatch)) return refuse('the name does not appear on the receipt');
+  const confidence = identity && keyKinds.includes('phone') ? 0.97 : identity ? 0.94 : 0.9;
+  const evidence = [...new Set([...keyKinds, 'address', 'name', ...(base.phoneMatch ? ['phone'] : [])])];
+  return {
+    ...base,
+    accepted: true,
+    confidence,
+    evidence,
+    reason: `${keyKinds.join(', ')} in common, ${Math.round(share * 100)}% of address numbers printed, name on the receipt`,
+  };
+}
+
+/**
+ * When the only disagreement between the receipt's address and the place's is the postcode, how
+ * many digits apart the closest pair is (1 or 2: OCR misreads such as 41750 for 81750), and the
+ * address agreement with postcodes left out. Street numbers must not disagree at all.
+ */
+export function misreadPostcodeOnly(receipt: ReceiptEvidence, candidateAddress: string | null): { distance: number; addressScore: number } {
+  const none = { distance: Infinity, addressScore: 0 };
+  if (!candidateAddress) return none;
+  const isPostcode = (t: string) => /^\d{5}$/.test(t);
+  const zone = merchantZoneLines(receipt.lines);
+  const ours = new Set(addressTokens([...receipt.signals.addressLines, ...zone].join(' ')));
+  const theirs = new Set(addressTokens(candidateAddress));
+  const ourCodes = [...ours].filter(isPostcode);
+  const theirCodes = [...theirs].filter(isPostcode);
+  if (ourCodes.length === 0 || theirCodes.length === 0 || ourCodes.some((c) => theirs.has(c))) return none;
+  const withoutCodes = (s: ReadonlySet<string>) => new Set([...s].filter((t) => !isPostcode(t)));
+  if (numbersConflict(withoutCodes(ours), withoutCodes(theirs)) !== 'none') return none;
+  const distance = Math.min(...ourCodes.flatMap((a) => theirCodes.map((b) => editDistance(a, b, 2))));
+  if (distance > 2) return none;
+  const lines = receipt.signals.addressLines.length > 0 ? receipt.signals.addressLines : zone;
+  const strip = (text: string) => text.replace(/\b\d{5}\b/g, ' ');
+  const byLines = addressSimilarity(lines.map(strip), strip(candidateAddress)).score;
+  const coverage = addressCoverage(zone.map(strip), strip(candidateAddress));
+  return { distance, addressScore: Math.max(byLines, coverage) };
 }

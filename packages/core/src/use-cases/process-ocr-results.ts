@@ -15,7 +15,8 @@ import {
 import { ConditionFailedError, DependencyError, NotFoundError, PoisonMessageError } from '../errors.js';
 import { extractMerchantSignals, lineSignalFlags, type MerchantSignals } from '../merchant/signals.js';
 import { lineEmbeddingText, wordEmbeddingText } from '../merchant/embedding-text.js';
-import { resolveMerchant } from '../merchant/resolve-merchant.js';
+import { MEMORY_KEY_FIELDS, resolveMerchant } from '../merchant/resolve-merchant.js';
+import type { MemoryThresholds } from '../merchant/thresholds.js';
 import {
   isoNow,
   silentLogger,
@@ -47,6 +48,8 @@ export interface ProcessOcrResultsDeps {
   places: PlacesResolver;
   clock: Clock;
   logger?: Logger;
+  /** Vector-memory thresholds; default: the documented values for the embedder's model. */
+  memoryThresholds?: MemoryThresholds;
 }
 
 export interface ProcessedReceipt {
@@ -190,7 +193,15 @@ async function processReceipt(
   let place = existingPlace;
   if (!place) {
     const resolution = await resolveMerchant(deps, lineTexts, { lineVectors, excludeImageId: image_id });
-    logger.info('merchant resolved', { image_id, source: resolution.source, reason: resolution.reason, places_calls: resolution.places_calls });
+    logger.info('merchant resolved', {
+      image_id,
+      source: resolution.source,
+      reason: resolution.reason,
+      places_calls: resolution.places_calls,
+      second_call: resolution.second_call,
+    });
+    // Everything the decision looked at, for `pnpm eval --explain` and debugging a wrong answer.
+    logger.debug('merchant resolution trace', { image_id, signals: resolution.signals, trace: resolution.trace });
     place = {
       image_id,
       receipt_id,
@@ -241,6 +252,18 @@ function compactMetadata(m: VectorMetadata): VectorMetadata {
   return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null));
 }
 
+/**
+ * The receipt's exact identifiers, on every one of its vectors: memory finds a repeat visit by
+ * an equality filter on them (a small, selective filter), whatever its lines' similarity.
+ */
+function receiptKeys(signals: MerchantSignals): VectorMetadata {
+  return {
+    [MEMORY_KEY_FIELDS.phone]: signals.phones[0] ?? null,
+    [MEMORY_KEY_FIELDS.tax_id]: signals.taxIds[0] ?? null,
+    [MEMORY_KEY_FIELDS.registration]: signals.registrationNos[0] ?? null,
+  };
+}
+
 function lineRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace, signals: MerchantSignals): VectorRecord[] {
   return d.lines.map((line, i) => ({
     id: lineVectorId(line.image_id, line.receipt_id, line.line_id),
@@ -251,7 +274,7 @@ function lineRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace
       receipt_id: line.receipt_id,
       line_id: line.line_id,
       text: line.text,
-      receipt_phone: signals.phones[0] ?? null,
+      ...receiptKeys(signals),
       ...lineSignalFlags(signals, i),
       ...placeMetadata(place),
     }),
@@ -270,7 +293,7 @@ function wordRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace
       line_id: word.line_id,
       word_id: word.word_id,
       text: word.text,
-      receipt_phone: signals.phones[0] ?? null,
+      ...receiptKeys(signals),
       ...lineSignalFlags(signals, lineIndex.get(word.line_id) ?? -1),
       ...placeMetadata(place),
     }),
