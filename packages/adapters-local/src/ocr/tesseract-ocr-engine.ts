@@ -9,6 +9,7 @@ import { TransientDependencyError, ValidationError } from '@receiptflow/core';
 import type { OcrDocument, OcrEngine } from '@receiptflow/core';
 import { describePreprocess, isNoop, OcrPreprocessSchema, preprocessImage, type OcrPreprocess } from './preprocess-image.js';
 import { readImageSize } from './read-image-size.js';
+import { betterRead, DEFAULT_RETRY_POLICY, readIsPoor, type OcrRetryPolicy } from './retrying-ocr-engine.js';
 import { tesseractPageToOcrDocument } from './tesseract-page-to-ocr-document.js';
 import type { ImageSize, TesseractPage } from './tesseract-page-to-ocr-document.js';
 import { TesseractWorkerPool } from './tesseract-worker-pool.js';
@@ -40,20 +41,16 @@ export interface TesseractOcrEngineConfig {
 }
 
 /** When a read counts as poor, and how the image is prepared for the second read. */
-export interface OcrRetry {
-  /** Fewer lines than this: tesseract lost the text (faint print it binarised away). */
-  whenFewerLines: number;
-  /** Mean word confidence below this: the text was read, but badly. */
-  whenConfidenceBelow: number;
+export interface OcrRetry extends OcrRetryPolicy {
   preprocess: Partial<OcrPreprocess>;
 }
 
 /**
  * Faint or unevenly lit receipts defeat tesseract's global threshold; Sauvola's local one reads
  * them (SROIE 600: nothing, then "MEGAH RETAIL SDN BHD"). It costs a second read, so only reads
- * that look poor get one: about one receipt in six on SROIE (docs/benchmarks.md).
+ * that lost their text get one: 2 of 63 on SROIE dev (docs/benchmarks.md).
  */
-export const DEFAULT_RETRY: OcrRetry = { whenFewerLines: 10, whenConfidenceBelow: 0.6, preprocess: { grey: true, binarize: true } };
+export const DEFAULT_RETRY: OcrRetry = { ...DEFAULT_RETRY_POLICY, preprocess: { grey: true, binarize: true } };
 
 const ENGINE_NAME = 'tesseract.js';
 
@@ -86,7 +83,7 @@ export class TesseractOcrEngine implements OcrEngine {
     this.retry = config.retry === false ? null : (config.retry ?? DEFAULT_RETRY);
     this.retryPreprocess = this.retry ? OcrPreprocessSchema.parse(this.retry.preprocess) : null;
     const retry = this.retry
-      ? `:retry(<${this.retry.whenFewerLines}|<${this.retry.whenConfidenceBelow}:${describePreprocess(this.retryPreprocess!)})`
+      ? `:retry(<${this.retry.whenFewerLines}:${describePreprocess(this.retryPreprocess!)})`
       : '';
     this.settings = `${ENGINE_NAME}@7.0.0:lstm:psm${this.psm}:${describePreprocess(this.preprocess)}${this.deskew ? ':deskew' : ''}${retry}`;
     this.pool = new TesseractWorkerPool(config.concurrency ?? 1, () => this.startWorker());
@@ -96,9 +93,8 @@ export class TesseractOcrEngine implements OcrEngine {
   async recognize(image: Uint8Array): Promise<OcrDocument> {
     const size = await readImageSize(image, this.config.maxPixels);
     const first = await this.read(image, size, this.preprocess);
-    if (!this.retry || !this.retryPreprocess || !poor(first, this.retry)) return first;
-    const second = await this.read(image, size, this.retryPreprocess);
-    return meanConfidence(second) > meanConfidence(first) ? second : first;
+    if (!this.retry || !this.retryPreprocess || !readIsPoor(first, this.retry)) return first;
+    return betterRead(first, await this.read(image, size, this.retryPreprocess), this.retry);
   }
 
   private async read(image: Uint8Array, original: ImageSize, preprocess: OcrPreprocess): Promise<OcrDocument> {
@@ -177,16 +173,6 @@ function mapTesseractError(error: unknown): Error {
 
 function message(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function poor(document: OcrDocument, retry: OcrRetry): boolean {
-  return document.lines.length < retry.whenFewerLines || meanConfidence(document) < retry.whenConfidenceBelow;
-}
-
-/** Mean confidence of the document's words (0 without words). */
-export function meanConfidence(document: OcrDocument): number {
-  const words = document.lines.flatMap((l) => l.words);
-  return words.length === 0 ? 0 : words.reduce((sum, w) => sum + w.confidence, 0) / words.length;
 }
 
 /** tesseract.js's declared Page matches the structure we read; the cast only narrows it. */

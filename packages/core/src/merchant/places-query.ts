@@ -35,15 +35,26 @@ function addressPart(signals: MerchantSignals, nameIndex: number): string[] {
   return [line + 1, line + 2].filter((i) => !skip.has(i) && /\d/.test(signals.headerLines[i] ?? '')).map((i) => signals.headerLines[i]!);
 }
 
-/** The chosen name line, joined with the name candidate printed on the next line, if any. */
+/** The chosen name line with the name lines printed right above and below it (a name broken over lines). */
 function nameBlock(signals: MerchantSignals, nameIndex: number): string | null {
   const line = signals.nameLineIndexes[nameIndex];
-  const text = signals.nameCandidates[nameIndex];
-  if (line === undefined || text === undefined) return null;
-  const next = signals.nameLineIndexes.indexOf(line + 1);
-  const previous = signals.nameLineIndexes.indexOf(line - 1);
-  // A name broken over lines reads top to bottom: "AIK HUAT HARDWARE" / "ENTERPRISE (SETIA ALAM)".
-  if (next >= 0) return `${text} ${signals.nameCandidates[next]}`;
-  if (previous >= 0 && nameIndex === 0) return `${signals.nameCandidates[previous]} ${text}`;
-  return text;
+  if (line === undefined) return null;
+  return nameBlocks(signals).find((b) => b.lines.includes(line))?.text ?? null;
+}
+
+/**
+ * Runs of name candidates on consecutive lines, joined top to bottom, at most three lines each:
+ * "AIK HUAT HARDWARE" / "ENTERPRISE (SETIA" / "ALAM) SDN BHD" is one name.
+ */
+export function nameBlocks(signals: MerchantSignals): { text: string; lines: number[] }[] {
+  const byLine = new Map(signals.nameLineIndexes.map((l, i) => [l, signals.nameCandidates[i] ?? '']));
+  const sorted = [...byLine.keys()].sort((a, b) => a - b);
+  const blocks: { text: string; lines: number[] }[] = [];
+  for (const l of sorted) {
+    const last = blocks[blocks.length - 1];
+    if (last && last.lines[last.lines.length - 1] === l - 1 && last.lines.length < 3) last.lines.push(l);
+    else blocks.push({ text: '', lines: [l] });
+  }
+  for (const b of blocks) b.text = b.lines.map((l) => byLine.get(l)).join(' ');
+  return blocks;
 }

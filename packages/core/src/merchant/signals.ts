@@ -204,7 +204,8 @@ export function extractMerchantSignals(lines: readonly string[]): MerchantSignal
     if (line.replace(/[^A-Za-z]/g, '').length < 3) continue;
     if (phoneLines.has(index) || address.has(index)) continue;
     if (GENERIC_HEADER.test(line) || REGISTRATION.test(line)) continue;
-    if (DATE.test(line) || TIME.test(line) || TOTAL_WORDS.test(line) || AMOUNT.test(line)) continue;
+    // "SEGI CASH & CARRY": a total word on a line without a digit is part of a name.
+    if (DATE.test(line) || TIME.test(line) || (TOTAL_WORDS.test(line) && /\d/.test(line)) || AMOUNT.test(line)) continue;
     if (NOT_ADDRESS.test(line) && !COMPANY_HINT.test(line)) continue;
     if (letterRatio(line) < 0.5) continue;
     let score = 1 - 0.15 * index;

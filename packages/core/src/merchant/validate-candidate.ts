@@ -1,5 +1,6 @@
 import type { PlaceCandidate } from '../domain/index.js';
 import { addressTokens, dice, editDistance, nameTokens, phonesMatch, tokenize, tokensAgree, trigrams } from './normalize.js';
+import { nameBlocks } from './places-query.js';
 import { merchantZoneLines, type MerchantSignals } from './signals.js';
 import {
   ADDRESS_MATCH_THRESHOLD,
@@ -187,7 +188,7 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   const addressOk = !addressConflict && addressScore >= ADDRESS_MATCH_THRESHOLD;
   const addressPartial = !addressConflict && addressScore >= ADDRESS_PARTIAL_THRESHOLD;
   const addressNearlyOk = byLines.nearConflict && !zonePostcodeConflict && !otherBranch && byLines.score >= ADDRESS_MATCH_THRESHOLD;
-  const nameScore = nameSimilarity(candidate.name, signals.nameCandidates);
+  const nameScore = nameSimilarity(candidate.name, [...signals.nameCandidates, ...nameBlocks(signals).filter((b) => b.lines.length > 1).map((b) => b.text)]);
   const nameShared = nameSharesToken(candidate.name, lines);
   const misread = misreadPostcodeOnly(receipt, candidate.formatted_address);
 

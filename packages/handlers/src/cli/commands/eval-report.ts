@@ -92,7 +92,7 @@ export interface LoggedTrace {
 
 /** The explanation of one miss: signals read, memory neighbours, Places queries and verdicts. */
 export function explainMiss(r: EvalReceipt, logged: LoggedTrace | undefined, truthName: string | null): string[] {
-  const out = [`MISS ${r.id}: expected ${r.truth_place_id} (${truthName ?? '?'}), got ${r.place_id ?? 'none'} via ${r.source}: ${r.reason}`];
+  const out = [`${r.correct ? 'PLACES CALL FOR A REPEAT' : 'MISS'} ${r.id}: expected ${r.truth_place_id} (${truthName ?? '?'}), got ${r.place_id ?? 'none'} via ${r.source}: ${r.reason}`];
   const s = logged?.signals;
   if (!s) return [...out, '  (no resolution trace was logged)'];
   out.push(`  names:   ${JSON.stringify(s.nameCandidates ?? [])}`);

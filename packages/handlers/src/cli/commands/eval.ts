@@ -10,7 +10,7 @@ import {
   type Logger,
   type PlaceCandidate,
 } from '@receiptflow/core';
-import { FsCachingOcrEngine, TesseractOcrEngine, type OcrPreprocess } from '@receiptflow/adapters-local/ocr';
+import { DEFAULT_RETRY, FsCachingOcrEngine, RetryingOcrEngine, TesseractOcrEngine, type OcrPreprocess } from '@receiptflow/adapters-local/ocr';
 import { z } from 'zod';
 import { createLogger } from '../../logging.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
@@ -88,11 +88,14 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
 
   const catalog = await loadCatalog(values.places);
   const names = new Map(catalog.map((p: PlaceCandidate) => [p.place_id, p.name]));
-  const tesseract = new TesseractOcrEngine({
-    concurrency: positiveInt(values['ocr-workers'], '--ocr-workers', 1),
-    ...ocrOptions(values['ocr-preprocess'], values.psm, values.deskew),
-  });
-  const ocr = values['ocr-cache'] ? new FsCachingOcrEngine(tesseract, { dir: values['ocr-cache'], settings: tesseract.settings }) : tesseract;
+  // The first read and the retry of a poor read are cached apart, so a change to the retry
+  // policy reuses every first read.
+  const options = { concurrency: positiveInt(values['ocr-workers'], '--ocr-workers', 1), ...ocrOptions(values['ocr-preprocess'], values.psm, values.deskew) };
+  const settings = new TesseractOcrEngine(options).settings;
+  const first = new TesseractOcrEngine({ ...options, retry: false });
+  const second = new TesseractOcrEngine({ ...options, retry: false, preprocess: DEFAULT_RETRY.preprocess });
+  const cached = (engine: TesseractOcrEngine) => (values['ocr-cache'] ? new FsCachingOcrEngine(engine, { dir: values['ocr-cache'], settings: engine.settings }) : engine);
+  const ocr = new RetryingOcrEngine(cached(first), cached(second), DEFAULT_RETRY);
   const traces = new Map<string, LoggedTrace>();
   const calls = new Map<string, { places_calls: number; second_call: boolean }>();
   const runtime = await LocalRuntime.open({ logger: capturingLogger(traces, calls), catalog, ocr });
@@ -144,7 +147,7 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
     tokens = runtime.adapters.embedder.tokensUsed;
   } finally {
     await runtime.stop();
-    await tesseract.terminate();
+    await Promise.all([first.terminate(), second.terminate()]);
   }
 
   const seconds = (performance.now() - started) / 1000;
@@ -167,13 +170,20 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
     embedding_tokens: tokens,
     failed,
     seconds: round(seconds),
-    ocr: tesseract.settings,
+    ocr: settings,
   };
   const fields = fieldPrf(receipts, truths);
   const bands = confidenceBands(receipts);
 
   if (values.explain) {
-    for (const r of receipts.filter((x) => !x.correct)) {
+    // Misses, and repeat visits that cost a Places call (memory should have answered them).
+    const seen = new Set<string | null>();
+    const worth = receipts.filter((x) => {
+      const repeat = seen.has(x.truth_place_id);
+      seen.add(x.truth_place_id);
+      return !x.correct || (repeat && x.places_calls > 0);
+    });
+    for (const r of worth) {
       const logged = traces.get(imageIds.get(r.id) ?? '');
       for (const line of explainMiss(r, logged, r.truth_place_id ? (names.get(r.truth_place_id) ?? null) : null)) out(line);
     }
