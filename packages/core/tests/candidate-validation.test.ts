@@ -124,4 +124,11 @@ describe('candidate validation: OCR misreads and chains', () => {
     expect(assessRemembered(elsewhere, receipt(['99 SPEED MART S/B', 'NO 12 JALAN MAJU', '47100 PUCHONG']), ['tax_id']).accepted).toBe(false);
     expect(assessRemembered(branch('1214', 'JINJANG UTARA'), speedMart('1214-JINJANG UTARA'), []).accepted).toBe(false);
   });
+
+  it('memory: with tax id and registration both in common, two of four address numbers suffice (a lost address line)', () => {
+    const sanyu: PlaceCandidate = { place_id: 'sanyu', name: 'SANYU STATIONERY SHOP', formatted_address: 'NO. 31G&33G, JALAN SETIA INDAH X ,U13/X 40170 SETIA ALAM', phone: null };
+    const r = receipt(['SANYU STATIONERY SHOP', 'NO. 31G&33G, JALAN SETIA INDAH X =o', 'GST ID: 001531760640', 'SUPPLY SDN BHD (1135772-K)']);
+    expect(assessRemembered(sanyu, r, ['tax_id', 'registration']).accepted).toBe(true);
+    expect(assessRemembered(sanyu, r, ['tax_id']).accepted).toBe(false);
+  });
 });

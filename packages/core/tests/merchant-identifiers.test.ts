@@ -79,3 +79,10 @@ describe('the Places query for a new merchant', () => {
     expect(buildPlacesQuery(s)).not.toContain('001661886464');
   });
 });
+
+describe('merchant signals: names', () => {
+  it('a shop called CASH & CARRY, with SDN misread around it, is a name, not a total line', () => {
+    const s = extractMerchantSignals(['rep —— TIEN', 'y/ oni Cash & Carey Sdn, Bad,', 'FE17920 Sek U9, Shah Alan', 'CASH 50.00']);
+    expect(s.nameCandidates[0]).toBe('y/ oni Cash & Carey Sdn, Bad,');
+  });
+});

@@ -42,6 +42,12 @@ export const MIN_COVERAGE_TOKENS = 3;
  * company elsewhere, which shares the keys but not the street numbers, stays out.
  */
 export const MEMORY_KEY_ADDRESS_NUMBERS = 0.6;
+/**
+ * With both company identifiers in common (tax id and registration number), half of the address
+ * numbers, at least two of them, suffice: OCR often loses a whole address line, and two
+ * matching street numbers under the same company's ids leave no other shop.
+ */
+export const MEMORY_TWO_KEYS_ADDRESS_NUMBERS = 0.5;
 
 // ---- Phone and identifier reading --------------------------------------------------------
 

@@ -6,6 +6,7 @@ import {
   ADDRESS_MATCH_THRESHOLD,
   ADDRESS_PARTIAL_THRESHOLD,
   MEMORY_KEY_ADDRESS_NUMBERS,
+  MEMORY_TWO_KEYS_ADDRESS_NUMBERS,
   MIN_COVERAGE_TOKENS,
   NAME_HIGH_THRESHOLD,
   NAME_MISREAD_THRESHOLD,
@@ -356,7 +357,11 @@ export function assessRemembered(candidate: PlaceCandidate, receipt: ReceiptEvid
   if (keyKinds.length === 0) return refuse('no identifier in common');
   if (branchConflict(receipt, candidate.formatted_address)) return refuse('another branch: outlet numbers disagree');
   const { share, total } = addressNumberShare(receipt, candidate.formatted_address);
-  const numbersOk = total === 0 ? base.addressScore >= ADDRESS_PARTIAL_THRESHOLD : share >= MEMORY_KEY_ADDRESS_NUMBERS;
+  const bothIds = keyKinds.includes('tax_id') && keyKinds.includes('registration');
+  const numbersOk =
+    total === 0
+      ? base.addressScore >= ADDRESS_PARTIAL_THRESHOLD
+      : share >= MEMORY_KEY_ADDRESS_NUMBERS || (bothIds && share >= MEMORY_TWO_KEYS_ADDRESS_NUMBERS && share * total >= 2);
   if (!numbersOk) return refuse(`address numbers do not agree (${Math.round(share * 100)}% of ${total} printed)`);
   const identity = keyKinds.includes('tax_id') || keyKinds.includes('registration');
   if (!base.nameShared && !(identity && base.phoneMatch)) return refuse('the name does not appear on the receipt');
