@@ -21,3 +21,6 @@ export { DEFAULT_KEEP_SNAPSHOTS, parseSnapshotId, type SnapshotDescriptor } from
 export * from './errors.js';
 export { JOB_JOURNAL, readJournal, encodeJournalRecord } from './job-journal.js';
 export { type LogScan, type LogRecord, type LogDamage } from './durable/line-log.js';
+export { checkObjectFile, type ObjectHeader } from './object-file.js';
+export { inspectVectorIndex, type VectorFileFinding } from './vector/inspect-vector-index.js';
+export { vectorIndexOwner } from './vector/vector-index-store.js';

@@ -1,5 +1,5 @@
 import { crc32 } from 'node:zlib';
-import type { open } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { CorruptDataFileError } from './errors.js';
 
 type FileHandle = Awaited<ReturnType<typeof open>>;
@@ -62,4 +62,21 @@ export async function readObjectHeader(handle: FileHandle, path: string): Promis
 export function checkObjectBody(header: ObjectHeader, body: Uint8Array, path: string, bodyOffset: number): void {
   if (header.bodyCrc32 !== undefined && crc32(body) !== header.bodyCrc32)
     throw new CorruptDataFileError(path, bodyOffset, `object body (${body.length} bytes) fails its checksum`);
+}
+
+/**
+ * Reads and checks a whole object file (header and body); throws a CorruptDataFileError naming
+ * `path`. `receipts fsck` runs this over every object.
+ */
+export async function checkObjectFile(path: string): Promise<ObjectHeader> {
+  const handle = await open(path, 'r');
+  try {
+    const { header, bodyOffset } = await readObjectHeader(handle, path);
+    const body = Buffer.alloc(header.size);
+    if (header.size > 0) await handle.read(body, 0, header.size, bodyOffset);
+    checkObjectBody(header, body, path, bodyOffset);
+    return header;
+  } finally {
+    await handle.close();
+  }
 }

@@ -26,3 +26,8 @@ export class UploadClosedError extends ReceiptflowError {
     super(`image ${imageId} is already being processed; its upload can no longer be replaced`);
   }
 }
+
+/** A tool that rewrites the data directory (`receipts fsck --repair`) found it owned by a live serve. */
+export class DataDirInUseError extends ReceiptflowError {
+  readonly code = 'DATA_DIR_IN_USE';
+}

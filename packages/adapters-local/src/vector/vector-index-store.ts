@@ -399,7 +399,16 @@ async function readFileNamed(path: string): Promise<Buffer> {
   }
 }
 
-export function isRunning(pid: number): boolean {
+/**
+ * The pid of a live process that owns the vector index in `dir` (a running `receipts serve`),
+ * or null. Tools that rewrite the data directory must refuse to run beside an owner.
+ */
+export async function vectorIndexOwner(dir: string): Promise<number | null> {
+  const pid = Number(await readFile(join(dir, OWNER), 'utf8').catch(() => ''));
+  return pid !== process.pid && isRunning(pid) ? pid : null;
+}
+
+function isRunning(pid: number): boolean {
   if (!Number.isInteger(pid) || pid <= 0) return false;
   try {
     process.kill(pid, 0); // signal 0 only checks that the process exists

@@ -10,3 +10,4 @@ export * from './recover-unfinished-work.js';
 export * from './with-deadline.js';
 export * from './vector-delta.js';
 export * from './checksum.js';
+export * from './receipt-vectors.js';

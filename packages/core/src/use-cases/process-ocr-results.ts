@@ -1,21 +1,16 @@
 import {
   OcrDocumentSchema,
   OcrResultsMessageSchema,
-  lineVectorId,
-  wordVectorId,
   type Collection,
   type CompactionRun,
   type ImageType,
   type OcrResultsMessage,
   type ReceiptDetails,
   type ReceiptPlace,
-  type VectorMetadata,
   type VectorRecord,
 } from '../domain/index.js';
-import { ConditionFailedError, DependencyError, NotFoundError, PoisonMessageError } from '../errors.js';
-import { extractMerchantSignals, lineSignalFlags, type MerchantSignals } from '../merchant/signals.js';
-import { lineEmbeddingText, wordEmbeddingText } from '../merchant/embedding-text.js';
-import { MEMORY_KEY_FIELDS, resolveMerchant } from '../merchant/resolve-merchant.js';
+import { ConditionFailedError, NotFoundError, PoisonMessageError } from '../errors.js';
+import { resolveMerchant } from '../merchant/resolve-merchant.js';
 import type { MemoryThresholds } from '../merchant/thresholds.js';
 import {
   isoNow,
@@ -31,7 +26,7 @@ import {
 import { buildReceiptsFromDocument } from './build-receipt.js';
 import { classifyImage } from './classify-image.js';
 import { deterministicRunId } from './checksum.js';
-import { placeMetadata } from './route-change.js';
+import { embedReceipt, receiptVectorRecords } from './receipt-vectors.js';
 import { parseMessageBody } from './run-ocr-job.js';
 import { buildVectorDelta, decodeVectorDelta, deltaKey, encodeVectorDelta } from './vector-delta.js';
 
@@ -179,16 +174,7 @@ async function processReceipt(
   if (existingRun && existingPlace) return summary(existingPlace, 0);
 
   const lineTexts = details.lines.map((l) => l.text);
-  const texts = embeddingTexts(details);
-  const embedded = await deps.embedder.embed(texts);
-  if (embedded.vectors.length !== texts.length || embedded.vectors.some((v) => v.length !== deps.embedder.dimensions)) {
-    throw new DependencyError(
-      'embedder',
-      `returned ${embedded.vectors.length} vectors for ${texts.length} texts (expected ${deps.embedder.dimensions} dimensions each)`,
-    );
-  }
-  const lineVectors = embedded.vectors.slice(0, details.lines.length);
-  const wordVectors = embedded.vectors.slice(details.lines.length);
+  const { lineVectors, wordVectors, tokens } = await embedReceipt(deps.embedder, details);
 
   let place = existingPlace;
   if (!place) {
@@ -216,11 +202,7 @@ async function processReceipt(
     };
   }
 
-  const signals = extractMerchantSignals(lineTexts);
-  const records = {
-    lines: lineRecords(details, lineVectors, place, signals),
-    words: wordRecords(details, wordVectors, place, signals),
-  };
+  const records = receiptVectorRecords(details, { lineVectors, wordVectors }, place);
   const deltaKeys = {} as Record<Collection, string>;
   for (const collection of ['lines', 'words'] as const) {
     deltaKeys[collection] = await writeDelta(deps, { run_id, image_id, receipt_id, collection }, records[collection]);
@@ -233,71 +215,7 @@ async function processReceipt(
   }
   if (!existingPlace) await deps.jobs.putReceiptPlace(place);
   if (!existingRun) await createRun(deps, runFor(run_id, image_id, receipt_id, deltaKeys, records, isoNow(deps.clock)));
-  return summary(place, embedded.tokens);
-}
-
-function embeddingTexts(details: ReceiptDetails): string[] {
-  const lineTexts = details.lines.map((l) => l.text);
-  const texts = details.lines.map((_, i) => lineEmbeddingText(lineTexts, i));
-  for (const line of details.lines) {
-    const words = details.words.filter((w) => w.line_id === line.line_id);
-    const wordTexts = words.map((w) => w.text);
-    words.forEach((_, j) => texts.push(wordEmbeddingText(wordTexts, j, line.text)));
-  }
-  return texts;
-}
-
-/** Metadata without nulls: vector stores reject or mishandle null values; absent means unknown. */
-function compactMetadata(m: VectorMetadata): VectorMetadata {
-  return Object.fromEntries(Object.entries(m).filter(([, v]) => v !== null));
-}
-
-/**
- * The receipt's exact identifiers, on every one of its vectors: memory finds a repeat visit by
- * an equality filter on them (a small, selective filter), whatever its lines' similarity.
- */
-function receiptKeys(signals: MerchantSignals): VectorMetadata {
-  return {
-    [MEMORY_KEY_FIELDS.phone]: signals.phones[0] ?? null,
-    [MEMORY_KEY_FIELDS.tax_id]: signals.taxIds[0] ?? null,
-    [MEMORY_KEY_FIELDS.registration]: signals.registrationNos[0] ?? null,
-  };
-}
-
-function lineRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace, signals: MerchantSignals): VectorRecord[] {
-  return d.lines.map((line, i) => ({
-    id: lineVectorId(line.image_id, line.receipt_id, line.line_id),
-    vector: vectors[i] ?? [],
-    document: line.text,
-    metadata: compactMetadata({
-      image_id: line.image_id,
-      receipt_id: line.receipt_id,
-      line_id: line.line_id,
-      text: line.text,
-      ...receiptKeys(signals),
-      ...lineSignalFlags(signals, i),
-      ...placeMetadata(place),
-    }),
-  }));
-}
-
-function wordRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace, signals: MerchantSignals): VectorRecord[] {
-  const lineIndex = new Map(d.lines.map((l, i) => [l.line_id, i]));
-  return d.words.map((word, i) => ({
-    id: wordVectorId(word.image_id, word.receipt_id, word.line_id, word.word_id),
-    vector: vectors[i] ?? [],
-    document: word.text,
-    metadata: compactMetadata({
-      image_id: word.image_id,
-      receipt_id: word.receipt_id,
-      line_id: word.line_id,
-      word_id: word.word_id,
-      text: word.text,
-      ...receiptKeys(signals),
-      ...lineSignalFlags(signals, lineIndex.get(word.line_id) ?? -1),
-      ...placeMetadata(place),
-    }),
-  }));
+  return summary(place, tokens);
 }
 
 /**

@@ -2,6 +2,7 @@ import { ReceiptflowError } from '@receiptflow/core';
 import { UsageError } from './args.js';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { fsckCommand } from './commands/fsck.js';
 import { restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
 import { statusCommand } from './commands/status.js';
@@ -14,6 +15,9 @@ export const USAGE = `usage: receipts <command> [options]
   submit  FILE... [--url URL] [--token T] [--no-wait] [--timeout SECONDS]
           upload receipts to a running server and wait until they are compacted
   status  IMAGE_ID [--url URL] [--token T]
+  fsck    [--data DIR] [--repair] [--json]
+          check every data file; --repair salvages good records, rebuilds derived data,
+          prints what was lost (exit 0 clean, 3 damage found, 4 repaired; stop serve first)
   demo    [--images DIR] [--places CATALOG] [--json] [--verbose]
           synthetic receipts (or a folder of images) through the whole local pipeline
   eval    --dataset DIR --places CATALOG [--json] [--limit N]
@@ -37,6 +41,8 @@ export async function run(argv: string[]): Promise<number> {
         return await statusCommand(rest, out);
       case 'demo':
         return await demoCommand(rest, out);
+      case 'fsck':
+        return await fsckCommand(rest, out, err);
       case 'eval':
         return await evalCommand(rest, out, err);
       case 'restore':

@@ -81,23 +81,26 @@ export interface LocalAdapterOptions {
 
 const MAX_RECEIVES = 5;
 
+/** Where each store lives under `--data` (docs/operations.md, "Data files"). */
+export const DATA_LAYOUT = { jobs: 'jobs', objects: 'objects', vectors: 'vectors' } as const;
+
 export async function openLocalAdapters(options: LocalAdapterOptions = {}): Promise<LocalAdapters> {
   const clock = options.clock ?? new SystemClock();
   const dir = options.dataDir;
   const presign = options.presign ? { presign: options.presign } : {};
   const store = (bucket: string) =>
-    dir ? new FsImageStore({ bucket, dir: join(dir, 'objects', bucket), clock, ...presign }) : new InMemoryImageStore({ bucket, clock, ...presign });
+    dir ? new FsImageStore({ bucket, dir: join(dir, DATA_LAYOUT.objects, bucket), clock, ...presign }) : new InMemoryImageStore({ bucket, clock, ...presign });
   const logger = options.logger ? { logger: options.logger } : {};
   // The journal is synced before an operation resolves: an upload is acknowledged only once its
   // job would survive a power loss (docs/operations.md has the cost).
-  const jobs = dir ? await FsJobStore.open(join(dir, 'jobs'), { clock, fsync: true, ...logger }) : new InMemoryJobStore({ clock });
+  const jobs = dir ? await FsJobStore.open(join(dir, DATA_LAYOUT.jobs), { clock, fsync: true, ...logger }) : new InMemoryJobStore({ clock });
   const embedder = new CountingEmbedder(options.embedder ?? new HashingEmbedder());
   // Compaction marks a run COMPLETED in the (synced) journal only after its vectors are
   // appended, so the vector log is synced too (two syncs a receipt, next to ~1 s of OCR).
   const vectors =
     options.vectors ??
     (dir
-      ? await HnswVectorIndex.open(join(dir, 'vectors'), { dimensions: embedder.dimensions, fsync: true, ...logger })
+      ? await HnswVectorIndex.open(join(dir, DATA_LAYOUT.vectors), { dimensions: embedder.dimensions, fsync: true, ...logger })
       : new HnswVectorIndex({ dimensions: embedder.dimensions }));
   const queuePair = (name: string) => {
     const dlq = new InMemoryQueue({ name: `${name}-dlq`, clock });

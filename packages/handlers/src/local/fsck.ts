@@ -1,0 +1,364 @@
+import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import {
+  buildReceiptFromDocument,
+  ContentTypeSchema,
+  JobStatusSchema,
+  rebuildReceiptVectors,
+  silentLogger,
+  type ChangeRecord,
+  type Embedder,
+  type JobStore,
+  type Logger,
+} from '@receiptflow/core';
+import {
+  checkObjectFile,
+  CorruptDataFileError,
+  encodeJournalRecord,
+  FsImageStore,
+  FsJobStore,
+  HashingEmbedder,
+  HnswVectorIndex,
+  InMemoryJobStore,
+  inspectVectorIndex,
+  JOB_JOURNAL,
+  readJournal,
+  vectorIndexOwner,
+  type ObjectHeader,
+} from '@receiptflow/adapters-local';
+import { DataDirInUseError } from '../errors.js';
+import { DATA_LAYOUT } from './local-adapters.js';
+
+/** One thing fsck found wrong (or worth knowing) under the data directory. */
+export interface FsckFinding {
+  /** Path relative to the data directory. */
+  file: string;
+  kind:
+    | 'damaged' // a record or file failing its checksum or not parsing
+    | 'torn-tail' // an incomplete last record: a crash mid-append, never acknowledged
+    | 'unchecked' // records written before checksums (rewritten with checksums by --repair)
+    | 'temp-file' // left by a crash mid-write
+    | 'orphan-image' // an image is stored but its IMAGE/OCR_JOB records are gone
+    | 'missing-job' // an uploaded image has no OCR job
+    | 'rows-missing' // a receipt's place or run survived but its rows (lines, words) are gone
+    | 'vectors-missing'; // a compacted receipt has fewer vectors than lines and words
+  offset?: number;
+  bytes?: number;
+  detail: string;
+}
+
+export interface FsckReport {
+  dataDir: string;
+  findings: FsckFinding[];
+  /** With --repair: what could not be saved (damaged records and objects). */
+  lost: string[];
+  /** With --repair: what was derived again (records of stored images, the vector index). */
+  rebuilt: string[];
+  /** With --repair: where every replaced or removed original was moved. */
+  backupDir: string | null;
+}
+
+export interface FsckOptions {
+  repair?: boolean;
+  logger?: Logger;
+  /** Re-embeds receipts when the vector index is rebuilt; default the one serve uses. */
+  embedder?: Embedder;
+  now?: () => Date;
+}
+
+/**
+ * Checks every file under a `receipts serve --data` directory, and with `repair` salvages every
+ * good record and rebuilds what can be derived:
+ *
+ * - the job journal is rewritten with its good records (damaged ones and a torn tail are lost,
+ *   and listed); records without checksums are rewritten with them;
+ * - a damaged object file is moved aside and listed as lost;
+ * - an image whose records were lost gets its IMAGE and PENDING OCR_JOB again, from the object's
+ *   metadata (serve's recovery then runs it); an uploaded image without a job gets one;
+ * - the vector index, when damaged or short of a compacted receipt's vectors, is rebuilt from
+ *   the stored receipts by re-embedding their lines and words.
+ *
+ * Originals are moved into `fsck-backup-<time>/`, never deleted. Refuses to run while a serve
+ * owns the directory.
+ *
+ * @example
+ * const report = await fsckDataDir('.data', { repair: true, logger });
+ * if (report.lost.length > 0) console.log(report.lost.join('\n'));
+ */
+export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): Promise<FsckReport> {
+  const logger = options.logger ?? silentLogger;
+  const embedder = options.embedder ?? new HashingEmbedder();
+  const report: FsckReport = { dataDir, findings: [], lost: [], rebuilt: [], backupDir: null };
+  await stat(dataDir); // a missing directory is an error, not a clean bill of health
+  const paths = {
+    journal: join(dataDir, DATA_LAYOUT.jobs, JOB_JOURNAL),
+    objects: join(dataDir, DATA_LAYOUT.objects),
+    vectors: join(dataDir, DATA_LAYOUT.vectors),
+  };
+  const owner = await vectorIndexOwner(paths.vectors);
+  if (owner !== null) throw new DataDirInUseError(`${dataDir} is in use by process ${owner} (a running receipts serve); stop it first`);
+  const rel = (path: string) => relative(dataDir, path);
+  const find = (finding: FsckFinding) => report.findings.push(finding);
+
+  // 1. The job journal.
+  const journal = await readJournal(paths.journal);
+  const records: ChangeRecord[][] = journal?.scan.records.map((r) => r.value) ?? [];
+  if (journal) {
+    for (const d of journal.scan.damaged) find({ file: rel(paths.journal), kind: 'damaged', offset: d.offset, bytes: d.length, detail: d.reason });
+    const torn = journal.scan.tornTail;
+    if (torn) find({ file: rel(paths.journal), kind: 'torn-tail', offset: torn.offset, bytes: torn.length, detail: torn.reason });
+    const legacy = journal.scan.records.filter((r) => r.legacy).length;
+    if (legacy > 0) find({ file: rel(paths.journal), kind: 'unchecked', detail: `${legacy} records without checksums` });
+  }
+  const journalLost = journal !== null && (journal.scan.damaged.length > 0 || journal.scan.tornTail !== null);
+
+  // 2. Object files, every bucket.
+  const rawObjects: { path: string; header: ObjectHeader }[] = [];
+  const badObjects: string[] = [];
+  const tempFiles: string[] = [];
+  for (const bucket of await listDir(paths.objects)) {
+    const bucketDir = join(paths.objects, bucket);
+    for (const name of await listDir(bucketDir)) {
+      const path = join(bucketDir, name);
+      if (name.startsWith('.tmp-')) {
+        tempFiles.push(path);
+        find({ file: rel(path), kind: 'temp-file', detail: 'left by a crash mid-write' });
+      } else if (name.endsWith('.obj')) {
+        try {
+          const header = await checkObjectFile(path);
+          if (bucket === 'raw') rawObjects.push({ path, header });
+        } catch (error) {
+          if (!(error instanceof CorruptDataFileError)) throw error;
+          badObjects.push(path);
+          find({ file: rel(path), kind: 'damaged', offset: error.offset, detail: error.reason });
+        }
+      }
+    }
+  }
+
+  // 3. The vector index's files.
+  const vectorFindings = await inspectVectorIndex(paths.vectors, embedder.dimensions).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  });
+  for (const f of vectorFindings) find({ ...f, file: rel(f.file) });
+  const vectorsDamaged = vectorFindings.some((f) => f.kind === 'damaged');
+
+  // 4. Cross-checks over what the journal holds.
+  const state = ReplayedJobStore.of(records);
+  const lostImages: { path: string; header: ObjectHeader; imageId: string; jobId: string | null }[] = [];
+  for (const object of rawObjects) {
+    // Direct uploads carry their ids as metadata; a presigned PUT only has the key raw/<image_id>/….
+    const imageId = object.header.metadata.image_id ?? object.header.key.split('/')[1];
+    if (!imageId) continue;
+    const image = await state.getImage(imageId);
+    const jobs = image ? await state.listJobsForImage(imageId) : [];
+    if (image && jobs.length > 0) continue;
+    lostImages.push({ ...object, imageId, jobId: object.header.metadata.job_id ?? null });
+    find({
+      file: rel(object.path),
+      kind: image ? 'missing-job' : 'orphan-image',
+      detail: image ? `image ${imageId} is uploaded but has no OCR job` : `image ${imageId} (${object.header.key}) is stored but its records are gone`,
+    });
+  }
+  const rowless = await receiptsWithoutRows(state);
+  for (const imageId of rowless)
+    find({ file: rel(paths.journal), kind: 'rows-missing', detail: `image ${imageId}: receipt 1 has a place or run but no lines and words` });
+  if (!vectorsDamaged && !vectorFindings.some((f) => f.kind === 'torn-tail') && (await exists(join(paths.vectors, 'manifest.json')))) {
+    const short = await compactedReceiptsShortOfVectors(state, paths.vectors, embedder.dimensions);
+    if (short > 0) find({ file: rel(paths.vectors), kind: 'vectors-missing', detail: `${short} compacted receipts have fewer vectors than lines and words` });
+  }
+
+  if (!options.repair || report.findings.length === 0) return report;
+
+  // ---- repair ----
+  const backupDir = join(dataDir, `fsck-backup-${(options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-')}`);
+  report.backupDir = backupDir;
+  const moveAside = async (path: string) => {
+    const target = join(backupDir, rel(path));
+    await mkdir(dirname(target), { recursive: true });
+    await rename(path, target);
+  };
+
+  if (journal && (journalLost || journal.scan.records.some((r) => r.legacy))) {
+    for (const d of journal.scan.damaged) report.lost.push(`${rel(paths.journal)}: record at byte ${d.offset} (${d.length} bytes): ${d.reason}`);
+    const torn = journal.scan.tornTail;
+    if (torn) report.lost.push(`${rel(paths.journal)}: incomplete last record at byte ${torn.offset} (${torn.length} bytes, never acknowledged)`);
+    await moveAside(paths.journal);
+    await writeDurably(paths.journal, Buffer.concat(records.map((changes) => encodeJournalRecord(changes))));
+    logger.info('fsck: job journal rewritten', { records: records.length });
+  }
+  for (const path of badObjects) {
+    await moveAside(path);
+    report.lost.push(`${rel(path)}: damaged object, moved to ${rel(join(backupDir, rel(path)))}`);
+  }
+  for (const path of tempFiles) await moveAside(path);
+
+  const jobs = await FsJobStore.open(join(dataDir, DATA_LAYOUT.jobs), { logger });
+  try {
+    for (const lost of lostImages) {
+      await restoreImageRecords(jobs, lost.header, lost.imageId, lost.jobId, (options.now?.() ?? new Date()).toISOString());
+      report.rebuilt.push(`image ${lost.imageId}: IMAGE and a PENDING OCR job recreated from ${rel(lost.path)}`);
+    }
+    const artifacts = new FsImageStore({ bucket: 'artifacts', dir: join(paths.objects, 'artifacts') });
+    for (const imageId of rowless) {
+      const counts = await rebuildReceiptRows(jobs, artifacts, imageId, (options.now?.() ?? new Date()).toISOString());
+      if (counts) report.rebuilt.push(`image ${imageId}: receipt rows (${counts.lines} lines, ${counts.words} words) rebuilt from its OCR document`);
+      else report.lost.push(`image ${imageId}: receipt rows are gone and its OCR document or routing too`);
+    }
+    const rebuildVectors = vectorsDamaged || journalLost || rowless.length > 0 || report.findings.some((f) => f.kind === 'vectors-missing');
+    if (rebuildVectors) {
+      if (await exists(paths.vectors)) await moveAside(paths.vectors);
+      const vectors = await HnswVectorIndex.open(paths.vectors, { dimensions: embedder.dimensions, fsync: true, logger });
+      try {
+        const counts = await rebuildAllVectors(jobs, { embedder, vectors });
+        await vectors.checkpoint();
+        report.rebuilt.push(`vector index: ${counts.lines} line and ${counts.words} word vectors from ${counts.receipts} receipts`);
+      } finally {
+        await vectors.close();
+      }
+    } else if (vectorFindings.length > 0) {
+      // Only a torn tail: opening drops (and logs) it.
+      await (await HnswVectorIndex.open(paths.vectors, { dimensions: embedder.dimensions, logger })).close();
+    }
+  } finally {
+    await jobs.close();
+  }
+  return report;
+}
+
+/** The job table as a journal's good records describe it, in memory, for checking. */
+class ReplayedJobStore extends InMemoryJobStore {
+  static of(records: readonly ChangeRecord[][]): ReplayedJobStore {
+    const store = new ReplayedJobStore();
+    for (const changes of records) for (const change of changes) store.restore(change);
+    return store;
+  }
+}
+
+async function allImageIds(jobs: JobStore): Promise<string[]> {
+  const ids = new Set<string>();
+  for (const status of JobStatusSchema.options) for (const job of await jobs.listJobsByStatus(status, 1_000_000)) ids.add(job.image_id);
+  return [...ids].sort();
+}
+
+/** Receipts with a place and a run: the ones whose vectors compaction stores. */
+async function rebuildAllVectors(jobs: JobStore, deps: { embedder: Embedder; vectors: HnswVectorIndex }) {
+  const counts = { receipts: 0, lines: 0, words: 0 };
+  for (const imageId of await allImageIds(jobs)) {
+    for (const details of await jobs.listReceipts(imageId)) {
+      const { receipt_id } = details.receipt;
+      const place = await jobs.getReceiptPlace(imageId, receipt_id);
+      if (!place || (await jobs.listCompactionRuns(imageId, receipt_id)).length === 0) continue;
+      const n = await rebuildReceiptVectors(deps, details, place);
+      counts.receipts++;
+      counts.lines += n.lines;
+      counts.words += n.words;
+    }
+  }
+  return counts;
+}
+
+/** Images whose receipt 1 lost its rows while its place or compaction run survived. */
+async function receiptsWithoutRows(jobs: JobStore): Promise<string[]> {
+  const found: string[] = [];
+  for (const imageId of await allImageIds(jobs)) {
+    if ((await jobs.listReceipts(imageId)).length > 0) continue;
+    const downstream = (await jobs.getReceiptPlace(imageId, 1)) !== null || (await jobs.listCompactionRuns(imageId, 1)).length > 0;
+    // Without a place or run, serve's recovery re-runs the results step, which writes the rows.
+    if (downstream) found.push(imageId);
+  }
+  return found;
+}
+
+/**
+ * Rebuilds a receipt's rows from the OCR document its completed job stored, as the results step
+ * built them (the results step skips a receipt whose place and run exist, so it would not).
+ */
+async function rebuildReceiptRows(jobs: JobStore, artifacts: FsImageStore, imageId: string, now: string) {
+  for (const job of await jobs.listJobsForImage(imageId)) {
+    if (job.status !== 'COMPLETED') continue;
+    const routing = await jobs.getRoutingDecision(job.job_id);
+    if (!routing || routing.receipt_count === 0) continue;
+    const document: unknown = JSON.parse(Buffer.from((await artifacts.get(routing.ocr_s3_key)).body).toString('utf8'));
+    const built = buildReceiptFromDocument(document, { image_id: imageId, receipt_id: 1, created_at: now }, []);
+    if (!built) continue;
+    const { details } = await jobs.createReceipt(built);
+    return { lines: details.lines.length, words: details.words.length };
+  }
+  return null;
+}
+
+async function compactedReceiptsShortOfVectors(jobs: JobStore, dir: string, dimensions: number): Promise<number> {
+  const vectors = await HnswVectorIndex.open(dir, { dimensions, fsync: false });
+  let short = 0;
+  try {
+    for (const imageId of await allImageIds(jobs)) {
+      for (const details of await jobs.listReceipts(imageId)) {
+        const runs = await jobs.listCompactionRuns(imageId, details.receipt.receipt_id);
+        if (!runs.some((r) => r.lines.state === 'COMPLETED' && r.words.state === 'COMPLETED')) continue;
+        const where = { image_id: imageId, receipt_id: details.receipt.receipt_id };
+        const lines = (await vectors.findIds('lines', where)).length;
+        const words = (await vectors.findIds('words', where)).length;
+        if (lines < details.lines.length || words < details.words.length) short++;
+      }
+    }
+  } finally {
+    await vectors.close();
+  }
+  return short;
+}
+
+async function restoreImageRecords(jobs: JobStore, header: ObjectHeader, imageId: string, jobId: string | null, now: string): Promise<void> {
+  const image = (await jobs.getImage(imageId)) ?? {
+    image_id: imageId,
+    filename: header.metadata.original_filename || header.key.split('/').pop() || 'upload',
+    content_type: ContentTypeSchema.parse(header.contentType),
+    s3_bucket: 'raw',
+    s3_key: header.key,
+    upload_state: 'UPLOADED' as const,
+    size_bytes: header.size,
+    created_at: now,
+  };
+  await jobs.createImage(image);
+  if ((await jobs.listJobsForImage(imageId)).length > 0) return;
+  await jobs.createJob({
+    job_id: jobId ?? crypto.randomUUID(),
+    image_id: imageId,
+    status: 'PENDING',
+    s3_bucket: image.s3_bucket,
+    s3_key: image.s3_key,
+    created_at: now,
+    updated_at: now,
+    attempts: 0,
+    results_sent_at: null,
+    failure_reason: null,
+  });
+}
+
+async function writeDurably(path: string, bytes: Buffer): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, bytes);
+  const handle = await open(path, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  return stat(path).then(
+    () => true,
+    () => false,
+  );
+}
