@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import {
-  buildReceiptFromDocument,
+  buildReceiptsFromDocument,
   ContentTypeSchema,
   JobStatusSchema,
   rebuildReceiptVectors,
@@ -162,8 +162,8 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
     });
   }
   const rowless = await receiptsWithoutRows(state);
-  for (const imageId of rowless)
-    find({ file: rel(paths.journal), kind: 'rows-missing', detail: `image ${imageId}: receipt 1 has a place or run but no lines and words` });
+  for (const { imageId, receiptIds } of rowless)
+    find({ file: rel(paths.journal), kind: 'rows-missing', detail: `image ${imageId}: receipts ${receiptIds.join(', ')} have a place or run but no lines and words` });
   if (!vectorsDamaged && !vectorFindings.some((f) => f.kind === 'torn-tail') && (await exists(join(paths.vectors, 'manifest.json')))) {
     const short = await compactedReceiptsShortOfVectors(state, paths.vectors, embedder.dimensions);
     if (short > 0) find({ file: rel(paths.vectors), kind: 'vectors-missing', detail: `${short} compacted receipts have fewer vectors than lines and words` });
@@ -201,10 +201,10 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
       report.rebuilt.push(`image ${lost.imageId}: IMAGE and a PENDING OCR job recreated from ${rel(lost.path)}`);
     }
     const artifacts = new FsImageStore({ bucket: 'artifacts', dir: join(paths.objects, 'artifacts') });
-    for (const imageId of rowless) {
-      const counts = await rebuildReceiptRows(jobs, artifacts, imageId, (options.now?.() ?? new Date()).toISOString());
-      if (counts) report.rebuilt.push(`image ${imageId}: receipt rows (${counts.lines} lines, ${counts.words} words) rebuilt from its OCR document`);
-      else report.lost.push(`image ${imageId}: receipt rows are gone and its OCR document or routing too`);
+    for (const { imageId, receiptIds } of rowless) {
+      const counts = await rebuildReceiptRows(jobs, artifacts, imageId, receiptIds, (options.now?.() ?? new Date()).toISOString());
+      if (counts) report.rebuilt.push(`image ${imageId}: rows of ${counts.receipts} receipts (${counts.lines} lines, ${counts.words} words) rebuilt from its OCR document`);
+      else report.lost.push(`image ${imageId}: rows of receipts ${receiptIds.join(', ')} are gone, and its OCR document does not rebuild them`);
     }
     const rebuildVectors = vectorsDamaged || journalLost || rowless.length > 0 || report.findings.some((f) => f.kind === 'vectors-missing');
     if (rebuildVectors) {
@@ -259,34 +259,52 @@ async function rebuildAllVectors(jobs: JobStore, deps: { embedder: Embedder; vec
   return counts;
 }
 
-/** Images whose receipt 1 lost its rows while its place or compaction run survived. */
-async function receiptsWithoutRows(jobs: JobStore): Promise<string[]> {
-  const found: string[] = [];
+/** Receipts that lost their rows while their place or compaction run survived, by image. */
+async function receiptsWithoutRows(jobs: JobStore): Promise<{ imageId: string; receiptIds: number[] }[]> {
+  const found: { imageId: string; receiptIds: number[] }[] = [];
   for (const imageId of await allImageIds(jobs)) {
-    if ((await jobs.listReceipts(imageId)).length > 0) continue;
-    const downstream = (await jobs.getReceiptPlace(imageId, 1)) !== null || (await jobs.listCompactionRuns(imageId, 1)).length > 0;
-    // Without a place or run, serve's recovery re-runs the results step, which writes the rows.
-    if (downstream) found.push(imageId);
+    const routing = await completedRouting(jobs, imageId);
+    if (!routing) continue;
+    const stored = new Set((await jobs.listReceipts(imageId)).map((r) => r.receipt.receipt_id));
+    const receiptIds: number[] = [];
+    for (let id = 1; id <= routing.receipt_count; id++) {
+      if (stored.has(id)) continue;
+      // Without a place or run, serve's recovery re-runs the results step, which writes the rows.
+      const downstream = (await jobs.getReceiptPlace(imageId, id)) !== null || (await jobs.listCompactionRuns(imageId, id)).length > 0;
+      if (downstream) receiptIds.push(id);
+    }
+    if (receiptIds.length > 0) found.push({ imageId, receiptIds });
   }
   return found;
 }
 
-/**
- * Rebuilds a receipt's rows from the OCR document its completed job stored, as the results step
- * built them (the results step skips a receipt whose place and run exist, so it would not).
- */
-async function rebuildReceiptRows(jobs: JobStore, artifacts: FsImageStore, imageId: string, now: string) {
+async function completedRouting(jobs: JobStore, imageId: string) {
   for (const job of await jobs.listJobsForImage(imageId)) {
     if (job.status !== 'COMPLETED') continue;
     const routing = await jobs.getRoutingDecision(job.job_id);
-    if (!routing || routing.receipt_count === 0) continue;
-    const document: unknown = JSON.parse(Buffer.from((await artifacts.get(routing.ocr_s3_key)).body).toString('utf8'));
-    const built = buildReceiptFromDocument(document, { image_id: imageId, receipt_id: 1, created_at: now }, []);
-    if (!built) continue;
-    const { details } = await jobs.createReceipt(built);
-    return { lines: details.lines.length, words: details.words.length };
+    if (routing && routing.receipt_count > 0) return routing;
   }
   return null;
+}
+
+/**
+ * Rebuilds receipts' rows from the OCR document their completed job stored, as the results step
+ * built them (the results step skips a receipt whose place and run exist, so it would not).
+ */
+async function rebuildReceiptRows(jobs: JobStore, artifacts: FsImageStore, imageId: string, receiptIds: number[], now: string) {
+  const routing = await completedRouting(jobs, imageId);
+  if (!routing) return null;
+  const document: unknown = JSON.parse(Buffer.from((await artifacts.get(routing.ocr_s3_key)).body).toString('utf8'));
+  const built = buildReceiptsFromDocument(document, { image_id: imageId, created_at: now, image_type: routing.image_type }, []);
+  const counts = { receipts: 0, lines: 0, words: 0 };
+  for (const receipt of built) {
+    if (!receiptIds.includes(receipt.receipt.receipt_id)) continue;
+    const { details } = await jobs.createReceipt(receipt);
+    counts.receipts++;
+    counts.lines += details.lines.length;
+    counts.words += details.words.length;
+  }
+  return counts.receipts === receiptIds.length ? counts : null;
 }
 
 async function compactedReceiptsShortOfVectors(jobs: JobStore, dir: string, dimensions: number): Promise<number> {
