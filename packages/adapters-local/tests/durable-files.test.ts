@@ -9,6 +9,7 @@ import { FsImageStore } from '../src/fs-image-store.js';
 import { FsJobStore } from '../src/fs-job-store.js';
 import { flipByte, truncateToFraction } from '../src/testing/index.js';
 import { HnswVectorIndex } from '../src/vector/hnsw-vector-index.js';
+import { inspectVectorIndex } from '../src/vector/inspect-vector-index.js';
 
 // Every kind of file the local adapters persist, damaged the three ways that happen (a flipped
 // byte mid-file, a cut mid-record, a half-written file): each is refused with an error naming
@@ -223,6 +224,28 @@ describe('vector index files (HnswVectorIndex)', () => {
     const index = await open(dir);
     expect(await index.count('lines')).toBe(300);
     await index.close();
+  });
+
+  it('inspectVectorIndex lists damage in a kept (not live) snapshot and in the live log, changing nothing', async () => {
+    const dir = await indexDir({ checkpoint: true });
+    const index = await open(dir);
+    await index.upsert('lines', records(3, 'later'));
+    await index.checkpoint();
+    await index.upsert('lines', records(3, 'tail'));
+    await index.close();
+    const snapshots = (await readdir(join(dir, 'snapshots'))).sort();
+    expect(snapshots.length).toBeGreaterThanOrEqual(2);
+    const older = join(dir, 'snapshots', snapshots[0]!, 'lines.snapshot');
+    await flipByte(older, 100);
+    const generation = Math.max(...(await readdir(dir)).filter((f) => /^lines\.\d+\.log$/.test(f)).map((f) => Number(f.split('.')[1])));
+    const log = join(dir, `lines.${generation}.log`); // the live one
+    const size = (await stat(log)).size;
+    await flipByte(log, 20);
+    expect(await inspectVectorIndex(dir, DIMS)).toEqual([
+      expect.objectContaining({ file: log, kind: 'damaged', offset: 0 }),
+      expect.objectContaining({ file: older, kind: 'damaged' }),
+    ]);
+    expect((await stat(log)).size).toBe(size);
   });
 
   it('counts the log operations a reopen replays, and a checkpoint resets them', async () => {

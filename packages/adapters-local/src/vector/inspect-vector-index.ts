@@ -5,6 +5,7 @@ import { CorruptDataFileError } from '../errors.js';
 import { scanFrames } from './log-frames.js';
 import { decodeManifest, MANIFEST } from './manifest.js';
 import { decodeOp } from './op-codec.js';
+import { decodeDescriptor, SNAPSHOT_DESCRIPTOR, SNAPSHOTS_DIR, snapshotIdOf } from './snapshot-catalog.js';
 import { checkSnapshot } from './snapshot-codec.js';
 
 /** One problem with a file of a vector index directory. */
@@ -18,7 +19,8 @@ export interface VectorFileFinding {
 
 /**
  * Checks every file of a persisted vector index without changing anything (nor taking the
- * directory's ownership): the manifest, each live snapshot, and every frame of each live log,
+ * directory's ownership): the manifest, each live snapshot, every frame of each live log, and
+ * every kept snapshot's descriptor and files,
  * listing all damage rather than stopping at the first. `receipts fsck` reports these.
  *
  * @example
@@ -75,6 +77,29 @@ export async function inspectVectorIndex(dir: string, dimensions: number): Promi
         decodeOp(f.payload, manifest.dimensions);
       } catch (error) {
         findings.push({ file: path, kind: 'damaged', offset: f.offset, bytes: f.payload.length + 8, detail: `undecodable operation: ${String(error)}` });
+      }
+    }
+  }
+  // Kept snapshots (`receipts restore` can make any of them live): descriptor and files.
+  const live = new Set(COLLECTIONS.map((c) => manifest.collections[c].snapshot).filter((f): f is string => f !== null));
+  for (const name of (await readdir(join(dir, SNAPSHOTS_DIR)).catch(() => [] as string[])).sort()) {
+    if (snapshotIdOf(name) === undefined) continue;
+    const descriptorPath = join(dir, SNAPSHOTS_DIR, name, SNAPSHOT_DESCRIPTOR);
+    let descriptor;
+    try {
+      descriptor = decodeDescriptor(await readNamed(descriptorPath), descriptorPath);
+    } catch (error) {
+      damaged(error, descriptorPath);
+      continue;
+    }
+    for (const collection of COLLECTIONS) {
+      const file = descriptor.collections[collection].file;
+      if (!file || live.has(`${SNAPSHOTS_DIR}/${name}/${file}`)) continue; // live ones were checked above
+      const path = join(dir, SNAPSHOTS_DIR, name, file);
+      try {
+        checkSnapshot(await readNamed(path), path);
+      } catch (error) {
+        damaged(error, path);
       }
     }
   }
