@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoReceipts, renderReceipt, syntheticCatalog, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
+import { demoReceipts, renderBlankPage, renderReceipt, syntheticCatalog, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UsageError } from '../src/cli/args.js';
 import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
@@ -11,6 +11,7 @@ import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
 interface Status {
   image_id: string;
   stage: string;
+  failed_stage: string | null;
   job_status: string | null;
   failure_reason: string | null;
   receipts: { place_id: string | null; source: string | null; compacted: boolean }[];
@@ -100,6 +101,13 @@ describe('receipts serve (local adapters, real tesseract)', () => {
     expect(put.status).toBe(200);
     const status = await waitUntilDone(serve.url, imageId);
     expect(status).toMatchObject({ stage: 'compacted', receipts: [{ place_id: receipt.truth.place_id, compacted: true }] });
+  });
+
+  it('a blank page (OCR finds no text) ends FAILED with "no text found", at stage failed after ocr_done', { timeout: 60_000 }, async () => {
+    const res = await api(serve.url, 'POST', '/upload-receipt?filename=blank.png', { body: renderBlankPage(640, 900), contentType: 'image/png' });
+    expect(res.status).toBe(201);
+    const status = await waitUntilDone(serve.url, String(res.body.image_id));
+    expect(status).toMatchObject({ stage: 'failed', failed_stage: 'ocr_done', job_status: 'FAILED', failure_reason: 'no text found', receipts: [] });
   });
 
   it('answers unknown routes with 404 and oversized direct uploads with 413', async () => {

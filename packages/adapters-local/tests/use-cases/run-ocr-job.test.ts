@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  NO_TEXT_FOUND,
   OcrJobMessageSchema,
+  getUploadStatus,
   PoisonMessageError,
   runOcrJob,
   submitJob,
@@ -31,12 +33,26 @@ describe('runOcrJob with local adapters', () => {
     expect(JSON.parse(msg!.body)).toEqual({ job_id: s.job_id, image_id: s.image_id, s3_bucket: 'artifacts-bucket', s3_key: key, receipt_count: 1 });
   });
 
-  it('an image without text routes with receipt_count 0', async () => {
+  it('an image without text ends FAILED ("no text found"), sends nothing, and shows the stage it reached', async () => {
     const p = pipeline();
     const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
-    p.ocr.next = ocrDocument([]);
+    // No lines at all (a blank page), or only lines the results step could never keep.
+    p.ocr.next = ocrDocument(['   ', '\u0000\ufffd']);
     const out = await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id });
-    expect(out.status === 'completed' && out.routing.receipt_count).toBe(0);
+    expect(out).toMatchObject({ status: 'no_text', job_id: s.job_id, routing: { receipt_count: 0 } });
+    expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'FAILED', failure_reason: NO_TEXT_FOUND });
+    expect(NO_TEXT_FOUND).toBe('no text found');
+    expect((await p.resultsQueue.depth()).visible).toBe(0);
+    expect(await getUploadStatus(p.jobs, s.image_id)).toMatchObject({
+      stage: 'failed',
+      failed_stage: 'ocr_done',
+      job_status: 'FAILED',
+      failure_reason: 'no text found',
+      receipts: [],
+    });
+    // A redelivered message settles as a duplicate: no second OCR, no poison, no DLQ.
+    expect(await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id })).toEqual({ status: 'duplicate', job_id: s.job_id });
+    expect(p.ocr.calls).toBe(1);
   });
 
   it('a redelivery after the results were sent does nothing and sends nothing (lesson 6)', async () => {

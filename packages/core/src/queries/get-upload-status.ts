@@ -7,7 +7,10 @@ export type UploadStage = (typeof UPLOAD_STAGES)[number];
 
 export interface UploadStatus {
   image_id: string;
-  stage: UploadStage;
+  /** `failed` once the job failed for good; `failed_stage` then says how far it got. */
+  stage: UploadStage | 'failed';
+  /** The furthest stage reached before the job failed (e.g. `ocr_done` for "no text found"); null unless failed. */
+  failed_stage: UploadStage | null;
   job_status: string | null;
   failure_reason: string | null;
   receipts: {
@@ -33,14 +36,17 @@ export async function getUploadStatus(jobs: JobStore, imageId: string): Promise<
   );
 
   let stage: UploadStage = image.upload_state === 'UPLOADED' ? 'uploaded' : 'awaiting_upload';
-  if (job?.status === 'COMPLETED') stage = 'ocr_done';
+  // A routing decision is written once OCR ran, also when the job then failed (no text found).
+  if (job?.status === 'COMPLETED' || (job && (await jobs.getRoutingDecision(job.job_id)))) stage = 'ocr_done';
   if (receipts.length > 0) stage = 'receipts';
   if (receipts.length > 0 && receipts.every((r) => r.place)) stage = 'merchant';
   if (receipts.length > 0 && receipts.every((r) => r.place && r.compacted)) stage = 'compacted';
 
+  const failed = job?.status === 'FAILED';
   return {
     image_id: imageId,
-    stage,
+    stage: failed ? 'failed' : stage,
+    failed_stage: failed ? stage : null,
     job_status: job?.status ?? null,
     failure_reason: job?.failure_reason ?? null,
     receipts: receipts.map((r) => ({

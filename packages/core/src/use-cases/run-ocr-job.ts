@@ -47,8 +47,13 @@ export interface RunOcrJobDeps {
   logger?: Logger;
 }
 
+/** The failure_reason of a job whose image OCRs to no usable text (a blank page, a photo of the back). */
+export const NO_TEXT_FOUND = 'no text found';
+
 export type RunOcrJobOutcome =
   | { status: 'completed'; job_id: string; routing: RoutingDecision; ocr_ms: number }
+  /** OCR ran and found no usable line: the job is FAILED ("no text found"), nothing was sent. */
+  | { status: 'no_text'; job_id: string; routing: RoutingDecision; ocr_ms: number }
   /** Already COMPLETED (redelivery): nothing was done again, nothing was sent. */
   | { status: 'duplicate'; job_id: string };
 
@@ -79,7 +84,8 @@ export function parseMessageBody<T>(body: unknown, schema: ZodType<T>, what: str
  * The OCR worker's step for one `ocr-queue` message body (unparsed JSON string or object):
  * PENDING/PROCESSING → PROCESSING, download, OCR, classify (NATIVE/PHOTO/SCAN), store the OCR
  * JSON at a deterministic key, create the routing decision, send the results message, mark the
- * job COMPLETED with results_sent_at.
+ * job COMPLETED with results_sent_at. An image with no usable text ends the job as FAILED with
+ * failure_reason {@link NO_TEXT_FOUND} and sends nothing: no later step has anything to do.
  *
  * Throws PoisonMessageError (not retryable) for a malformed message, a deleted job or a missing
  * image, after marking the job FAILED when it exists. Other errors are retryable.
@@ -93,6 +99,10 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
     throw new PoisonMessageError(`OCR job ${msg.job_id} belongs to image ${existing.image_id}, not ${msg.image_id}`);
   }
   if (existing.status === 'COMPLETED') return { status: 'duplicate', job_id: existing.job_id };
+  if (existing.status === 'FAILED' && existing.failure_reason === NO_TEXT_FOUND) {
+    // Redelivered after the no-text outcome was recorded: already settled.
+    return { status: 'duplicate', job_id: existing.job_id };
+  }
   if (existing.status === 'FAILED') {
     throw new PoisonMessageError(`OCR job ${existing.job_id} is FAILED (${existing.failure_reason ?? 'no reason'}); retry it explicitly`);
   }
@@ -132,6 +142,12 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
     metadata: { job_id: job.job_id, image_id: job.image_id, engine: doc.engine },
   });
   const routing = await ensureRouting(deps, job, doc, { bucket: artifacts.bucket, key: ocrKey });
+  if (routing.receipt_count === 0) {
+    // Nothing to build a receipt from: a COMPLETED job here would sit at ocr_done forever.
+    await deps.jobs.transitionJob(job.job_id, 'PROCESSING', 'FAILED', { failure_reason: NO_TEXT_FOUND });
+    logger.warn('ocr found no text; job failed', { job_id: job.job_id, image_id: job.image_id, lines: doc.lines.length, ocr_ms });
+    return { status: 'no_text', job_id: job.job_id, routing, ocr_ms };
+  }
 
   if (job.results_sent_at === null) {
     const results: OcrResultsMessage = {

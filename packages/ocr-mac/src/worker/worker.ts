@@ -256,6 +256,9 @@ export class Worker {
         receipt_count: outcome.routing.receipt_count,
         ocr_ms: outcome.ocr_ms,
       });
+    } else if (outcome.status === 'no_text') {
+      this.metrics.recordOcrMs(outcome.ocr_ms);
+      logger.warn('job found no text; the job is FAILED (no text found)', { ...fields, job_id: outcome.job_id, ocr_ms: outcome.ocr_ms });
     } else {
       this.metrics.duplicates += 1;
       logger.info('job already completed; deleting the redelivered message', { ...fields, job_id: outcome.job_id });
