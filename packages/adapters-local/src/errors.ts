@@ -88,3 +88,18 @@ export class ReadOnlyVectorIndexError extends ReceiptflowError {
     super(`vector index ${dir} is open read-only here: ${operation} is refused (only compaction writes the index)`);
   }
 }
+
+/** A presigned upload carries more bytes than its URL allows (413). */
+export class UploadTooLargeError extends ReceiptflowError {
+  readonly code = 'PAYLOAD_TOO_LARGE';
+}
+
+/** The presign secret in the data folder is damaged; the message names the file. */
+export class PresignSecretError extends ReceiptflowError {
+  readonly code = 'PRESIGN_SECRET_INVALID';
+}
+
+/** The used-upload ledger has a damaged line (not a torn tail); the message names file and line. */
+export class UploadLedgerCorruptError extends ReceiptflowError {
+  readonly code = 'UPLOAD_LEDGER_CORRUPT';
+}

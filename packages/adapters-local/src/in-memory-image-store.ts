@@ -3,18 +3,20 @@ import {
   type Clock,
   type ImageStore,
   type ObjectInfo,
+  type PresignedUpload,
+  type PresignUploadOptions,
   type PutObjectOptions,
   type StoredObject,
 } from '@receiptflow/core';
 import { assertByteRange, assertSafeObjectKey, compareKeys } from './object-keys.js';
 import { stringifyMetadata } from './object-metadata.js';
-import { defaultLocalPresign, PresignedPutGrants, type LocalPresign } from './local-presigned-url.js';
+import { LocalPresignedUploads, type PresignedUploadGrant } from './local-presigned-url.js';
 import { SystemClock } from './system-clock.js';
 
 export interface InMemoryImageStoreConfig {
   bucket: string;
-  /** Builds presigned PUT URLs; default {@link defaultLocalPresign} (`local://<bucket>/<key>?…`). */
-  presign?: LocalPresign;
+  /** Signs and checks presigned upload URLs; default a random key and an in-memory ledger. */
+  uploads?: LocalPresignedUploads;
   /** For presigned URL expiry; default the system clock. */
   clock?: Clock;
 }
@@ -29,13 +31,13 @@ interface Entry {
 export class InMemoryImageStore implements ImageStore {
   readonly bucket: string;
   private readonly objects = new Map<string, Entry>();
-  private readonly grants: PresignedPutGrants;
+  private readonly uploads: LocalPresignedUploads;
   private readonly clock: Clock;
 
   constructor(config: InMemoryImageStoreConfig) {
     this.bucket = config.bucket;
     this.clock = config.clock ?? new SystemClock();
-    this.grants = new PresignedPutGrants(config.bucket, config.presign ?? defaultLocalPresign);
+    this.uploads = config.uploads ?? new LocalPresignedUploads();
   }
 
   async put(key: string, body: Uint8Array, options: PutObjectOptions = {}): Promise<void> {
@@ -79,20 +81,30 @@ export class InMemoryImageStore implements ImageStore {
     return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort(compareKeys);
   }
 
-  async presignPut(key: string, options: { contentType: string; expiresInSeconds: number }): Promise<string> {
+  async presignUpload(key: string, options: PresignUploadOptions): Promise<PresignedUpload> {
     assertSafeObjectKey(key);
-    return this.grants.issue(key, options.contentType, options.expiresInSeconds, this.clock.now());
+    return this.uploads.issue(this.bucket, key, options, this.clock.now());
   }
 
   /**
-   * What the local runtime does when a client PUTs to a URL from {@link presignPut}: stores the
-   * bytes under the URL's key. Throws ValidationError for a foreign or expired URL, or a content
-   * type other than the one presigned.
+   * The checks of a presigned PUT that need no body (signature, expiry, type, declared length,
+   * not used before): what the local server runs before reading the body. Throws
+   * PresignedUrlInvalidError, UploadTooLargeError or PresignedUrlUsedError.
    */
-  async acceptPresignedPut(url: string, bytes: Uint8Array, contentType: string): Promise<void> {
-    const key = this.grants.redeem(url, contentType, this.clock.now());
-    await this.put(key, bytes, { contentType });
+  admitPresignedUpload(url: string, contentType: string, declaredBytes: number | null): PresignedUploadGrant {
+    return this.uploads.admit(this.bucket, url, contentType, declaredBytes, this.clock.now());
   }
+
+  /** Stores the body of an admitted PUT, as the one use of its URL. */
+  async commitPresignedUpload(grant: PresignedUploadGrant, bytes: Uint8Array): Promise<void> {
+    await this.uploads.consume(grant, bytes, () => this.put(grant.key, bytes, { contentType: grant.contentType }));
+  }
+
+  /** Admit and commit in one step: a client's PUT of `bytes` to `url`. */
+  async acceptPresignedPut(url: string, bytes: Uint8Array, contentType: string): Promise<void> {
+    await this.commitPresignedUpload(this.admitPresignedUpload(url, contentType, bytes.length), bytes);
+  }
+
 
   private entry(key: string): Entry {
     assertSafeObjectKey(key);

@@ -1,82 +1,160 @@
-import { ValidationError } from '@receiptflow/core';
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ValidationError, type PresignedUpload, type PresignUploadOptions } from '@receiptflow/core';
+import { PresignedUrlInvalidError, PresignedUrlUsedError, UploadTooLargeError } from './errors.js';
+import { UploadNonceLedger } from './upload-nonce-ledger.js';
 
-/** Builds the URL a local image store hands out for a presigned PUT. */
-export type LocalPresign = (
-  bucket: string,
-  key: string,
-  contentType: string,
-  expiresInSeconds: number,
-) => string;
-
-/**
- * The default presigned-URL form of the local image stores:
- * `local://<bucket>/<key, each segment URI-encoded>?content-type=<type>&expires-in=<seconds>`.
- * It is not fetchable; the local runtime hands the URL and the bytes to
- * `acceptPresignedPut(url, bytes, contentType)` of the store that issued it.
- */
-export const defaultLocalPresign: LocalPresign = (bucket, key, contentType, expiresInSeconds) =>
-  `local://${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}` +
-  `?content-type=${encodeURIComponent(contentType)}&expires-in=${expiresInSeconds}`;
-
-/** What a store remembers about a URL it issued. */
-export interface PresignedPutGrant {
+/** What one signed URL allows: one PUT of `key` in `bucket`, of this type and size, until then. */
+export interface PresignedUploadGrant {
+  bucket: string;
   key: string;
   contentType: string;
+  maxBytes: number;
   /** Epoch ms. */
   expiresAt: number;
+  /** Random, per URL: what the ledger records when the URL is used. */
+  nonce: string;
 }
 
-/** Reads bucket and key back from a URL in the default form; null for any other URL. */
-export function parseDefaultLocalPresign(url: string): { bucket: string; key: string } | null {
-  const match = /^local:\/\/([^/?]+)\/([^?]+)(\?.*)?$/.exec(url);
-  if (!match) return null;
-  try {
-    return {
-      bucket: decodeURIComponent(match[1]!),
-      key: match[2]!.split('/').map(decodeURIComponent).join('/'),
-    };
-  } catch {
-    throw new ValidationError(`presigned URL "${url}" is malformed`);
-  }
+export interface LocalPresignedUploadsConfig {
+  /** The HMAC key; default random (URLs then die with the process). */
+  secret?: Buffer;
+  /** Where uses are recorded; default in memory. */
+  ledger?: UploadNonceLedger;
+  /** Where URLs point, e.g. `http://127.0.0.1:8787/uploads`; default `local://uploads` (not fetchable). */
+  baseUrl?: string;
 }
+
+const VERSION = 'receiptflow-upload-v1';
 
 /**
- * The presigned PUTs a local store issued: which key and content type each URL allows, until
- * when. A URL in the default form that this process did not issue (the store was reopened) is
- * still honoured for its own bucket, without an expiry check, since its issue time is unknown.
+ * Local presigned uploads, the stand-in for S3's: a URL
+ * `<base>/<bucket>/<key>?content-type=&max-bytes=&expires=&nonce=&signature=` whose signature is
+ * an HMAC-SHA256 over all of them with a secret that only the server knows (kept in the data
+ * folder, so URLs survive a restart). Nothing about an issued URL needs remembering until it is
+ * used; then its nonce goes into the ledger, and a replay is refused. The host is not signed:
+ * the same URL works after a restart on the same port, behind whatever address the client used.
+ *
+ * @example
+ * const uploads = new LocalPresignedUploads({ secret, ledger, baseUrl: 'http://127.0.0.1:8787/uploads' });
+ * const upload = uploads.issue('raw', 'raw/img/a.png', { contentType: 'image/png', maxBytes: 1e6, expiresInSeconds: 900 }, Date.now());
+ * const grant = uploads.admit('raw', upload.url, 'image/png', 5000, Date.now());
  */
-export class PresignedPutGrants {
-  private readonly grants = new Map<string, PresignedPutGrant>();
+export class LocalPresignedUploads {
+  private readonly secret: Buffer;
+  private readonly ledger: UploadNonceLedger;
+  private readonly baseUrl: string;
+  private readonly basePath: string;
 
-  constructor(
-    private readonly bucket: string,
-    private readonly presign: LocalPresign,
-  ) {}
-
-  issue(key: string, contentType: string, expiresInSeconds: number, now: number): string {
-    const url = this.presign(this.bucket, key, contentType, expiresInSeconds);
-    this.grants.set(url, { key, contentType, expiresAt: now + expiresInSeconds * 1000 });
-    return url;
+  constructor(config: LocalPresignedUploadsConfig = {}) {
+    this.secret = config.secret ?? randomBytes(32);
+    this.ledger = config.ledger ?? UploadNonceLedger.inMemory();
+    this.baseUrl = (config.baseUrl ?? 'local://uploads').replace(/\/+$/, '');
+    this.basePath = new URL(this.baseUrl).pathname.replace(/\/+$/, '');
   }
 
-  /** The key a PUT to `url` with `contentType` may write; throws ValidationError otherwise. */
-  redeem(url: string, contentType: string, now: number): string {
-    const grant = this.grants.get(url) ?? this.fromDefaultForm(url);
-    if (!grant) throw new ValidationError(`presigned URL "${url}" was not issued by bucket ${this.bucket}`);
-    if (now > grant.expiresAt) throw new ValidationError(`presigned URL for ${grant.key} has expired`);
-    if (contentType !== grant.contentType) {
-      throw new ValidationError(
-        `presigned URL for ${grant.key} allows content type ${grant.contentType}, not ${contentType}`,
-      );
+  issue(bucket: string, key: string, options: PresignUploadOptions, now: number): PresignedUpload {
+    const { contentType, maxBytes, expiresInSeconds } = options;
+    const issues: string[] = [];
+    if (contentType.trim() === '') issues.push('contentType is empty');
+    if (!Number.isInteger(maxBytes) || maxBytes < 1) issues.push(`maxBytes ${maxBytes} is not a positive integer`);
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1) issues.push(`expiresInSeconds ${expiresInSeconds} is not a positive integer`);
+    if (issues.length > 0) throw new ValidationError(`cannot presign an upload of ${key}`, issues);
+    const grant: PresignedUploadGrant = {
+      bucket,
+      key,
+      contentType,
+      maxBytes,
+      expiresAt: now + expiresInSeconds * 1000,
+      nonce: randomBytes(16).toString('hex'),
+    };
+    const query = new URLSearchParams({
+      'content-type': contentType,
+      'max-bytes': String(maxBytes),
+      expires: String(grant.expiresAt),
+      nonce: grant.nonce,
+      signature: this.sign(grant),
+    });
+    const path = [bucket, ...key.split('/')].map(encodeURIComponent).join('/');
+    return {
+      method: 'PUT',
+      url: `${this.baseUrl}/${path}?${query.toString()}`,
+      fields: {},
+      headers: { 'content-type': contentType },
+      max_bytes: maxBytes,
+      expires_at: new Date(grant.expiresAt).toISOString(),
+    };
+  }
+
+  /**
+   * Checks a PUT from its URL and headers alone, before its body is read: signature, bucket,
+   * expiry, content type, declared length, and that the URL was not used. Throws
+   * PresignedUrlInvalidError (403), UploadTooLargeError (413) or PresignedUrlUsedError (409).
+   */
+  admit(bucket: string, url: string, contentType: string, declaredBytes: number | null, now: number): PresignedUploadGrant {
+    const grant = this.parse(url);
+    const expected = Buffer.from(this.sign(grant), 'hex');
+    const presented = Buffer.from(new URL(url).searchParams.get('signature') ?? '', 'hex');
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      throw new PresignedUrlInvalidError('presigned upload URL has a bad signature (altered, or signed with another secret)');
     }
-    return grant.key;
+    if (grant.bucket !== bucket) throw new PresignedUrlInvalidError(`presigned upload URL is for bucket ${grant.bucket}, not ${bucket}`);
+    if (now > grant.expiresAt) {
+      throw new PresignedUrlInvalidError(`presigned upload URL for ${grant.key} expired at ${new Date(grant.expiresAt).toISOString()}`);
+    }
+    const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+    if (type !== grant.contentType) {
+      throw new PresignedUrlInvalidError(`presigned upload URL for ${grant.key} allows content type ${grant.contentType}, not ${type || '(none)'}`);
+    }
+    if (declaredBytes !== null) this.assertSize(grant, declaredBytes);
+    if (this.ledger.isUsed(grant.nonce)) {
+      throw new PresignedUrlUsedError(`presigned upload URL for ${grant.key} was already used; ask for a new one`);
+    }
+    return grant;
   }
 
-  private fromDefaultForm(url: string): PresignedPutGrant | null {
-    const parsed = parseDefaultLocalPresign(url);
-    if (!parsed || parsed.bucket !== this.bucket) return null;
-    const contentType = new URL(url.replace(/^local:/, 'http:')).searchParams.get('content-type');
-    if (!contentType) return null;
-    return { key: parsed.key, contentType, expiresAt: Number.POSITIVE_INFINITY };
+  /** Runs `write` as the one use of the grant's URL (refusing a replay), after a size check. */
+  async consume(grant: PresignedUploadGrant, bytes: Uint8Array, write: () => Promise<void>): Promise<void> {
+    this.assertSize(grant, bytes.length);
+    await this.ledger.consume(grant.nonce, grant.expiresAt, write);
+  }
+
+  async close(): Promise<void> {
+    await this.ledger.close();
+  }
+
+  private assertSize(grant: PresignedUploadGrant, bytes: number): void {
+    if (bytes > grant.maxBytes) throw new UploadTooLargeError(`upload of ${bytes} bytes exceeds the ${grant.maxBytes} bytes its URL allows`);
+    if (bytes < 1) throw new ValidationError(`upload of ${grant.key} is empty`);
+  }
+
+  private sign(g: PresignedUploadGrant): string {
+    const canonical = [VERSION, g.bucket, g.key, g.contentType, g.maxBytes, g.expiresAt, g.nonce].join('\n');
+    return createHmac('sha256', this.secret).update(canonical, 'utf8').digest('hex');
+  }
+
+  private parse(url: string): PresignedUploadGrant {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new PresignedUrlInvalidError(`presigned upload URL is malformed: ${url.slice(0, 120)}`);
+    }
+    const path = parsed.pathname.startsWith(`${this.basePath}/`) ? parsed.pathname.slice(this.basePath.length + 1) : null;
+    const q = parsed.searchParams;
+    const maxBytes = Number(q.get('max-bytes'));
+    const expiresAt = Number(q.get('expires'));
+    const nonce = q.get('nonce') ?? '';
+    const contentType = q.get('content-type') ?? '';
+    if (path === null || !Number.isInteger(maxBytes) || !Number.isInteger(expiresAt) || !/^[0-9a-f]{32}$/.test(nonce) || !contentType) {
+      throw new PresignedUrlInvalidError(`presigned upload URL is malformed: ${parsed.pathname.slice(0, 120)}`);
+    }
+    let segments: string[];
+    try {
+      segments = path.split('/').map(decodeURIComponent);
+    } catch {
+      throw new PresignedUrlInvalidError(`presigned upload URL path is malformed: ${path.slice(0, 120)}`);
+    }
+    const [bucket, ...key] = segments;
+    return { bucket: bucket ?? '', key: key.join('/'), contentType, maxBytes, expiresAt, nonce };
   }
 }

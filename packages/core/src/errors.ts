@@ -1,3 +1,5 @@
+import type { PresignedUpload } from './ports/image-store.js';
+
 /**
  * Every error that core raises is a {@link ReceiptflowError} with a stable `code`, so that
  * handlers can map errors to responses and retries without matching on messages.
@@ -40,6 +42,23 @@ export class NotFoundError extends ReceiptflowError {
 /** A conditional write lost: the record exists already, or is not in the expected state. */
 export class ConditionFailedError extends ReceiptflowError {
   readonly code = 'CONDITION_FAILED';
+}
+
+/**
+ * The bytes of a presigned upload are not an acceptable image (not an image, truncated, too
+ * many pixels, another type than declared). They were deleted, and `upload` is a fresh
+ * presigned upload for the same image, so the client can send good bytes; the job is untouched.
+ */
+export class InvalidUploadError extends ReceiptflowError {
+  readonly code = 'INVALID_UPLOAD';
+  constructor(
+    readonly imageId: string,
+    readonly reason: string,
+    readonly upload: PresignedUpload,
+    options?: { cause?: unknown },
+  ) {
+    super(`uploaded bytes of image ${imageId} were refused: ${reason}; send the image again to the new upload URL`, options);
+  }
 }
 
 /** A state machine was asked for a transition it does not allow. */

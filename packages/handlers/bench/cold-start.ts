@@ -99,7 +99,7 @@ export async function measureColdStart(handlersDir: string, runs: number): Promi
 /**
  * Links every `@aws-sdk/*` and `@smithy/*` package installed for handlers or adapters-aws into
  * `target`: the stand-in for what the nodejs22.x runtime provides. (handlers alone does not
- * declare @aws-sdk/s3-request-presigner, which the bundles import; adapters-aws does.)
+ * declare @aws-sdk/s3-presigned-post, which the bundles import; adapters-aws does.)
  */
 async function linkRuntimeProvided(handlersDir: string, target: string): Promise<void> {
   const roots = [join(handlersDir, 'node_modules'), join(handlersDir, '..', 'adapters-aws', 'node_modules')];

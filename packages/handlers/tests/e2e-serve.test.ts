@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoReceipts, renderBlankPage, renderReceipt, syntheticCatalog, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { PresignedUpload } from '@receiptflow/core';
 import { UsageError } from '../src/cli/args.js';
 import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
 
@@ -82,7 +83,7 @@ describe('receipts serve (local adapters, real tesseract)', () => {
     }
   });
 
-  it('the presigned flow: POST JSON, PUT to upload_url, and the upload is compacted', { timeout: 90_000 }, async () => {
+  it('the presigned flow: signed PUT, bytes checked at /upload-complete, bad bytes replaced, replays refused', { timeout: 90_000 }, async () => {
     const receipt = RECEIPTS[4]!; // the same merchant as receipt 0, visited again
     const { png } = await renderReceipt(receipt.spec);
     const created = await api(serve.url, 'POST', '/upload-receipt', {
@@ -90,17 +91,37 @@ describe('receipts serve (local adapters, real tesseract)', () => {
       contentType: 'application/json',
     });
     expect(created.status).toBe(201);
-    const uploadUrl = String(created.body.upload_url);
-    expect(uploadUrl.startsWith(`${serve.url}/uploads/`)).toBe(true);
+    const upload = created.body.upload as PresignedUpload;
+    expect(upload).toMatchObject({ method: 'PUT', headers: { 'content-type': 'image/png' } });
+    expect(upload.url.startsWith(`${serve.url}/uploads/`)).toBe(true);
     const imageId = String(created.body.image_id);
     expect((await api(serve.url, 'GET', `/upload-status?image_id=${imageId}`)).body.stage).toBe('awaiting_upload');
+    const put = (url: string, body: Uint8Array | string, type = 'image/png') => fetch(url, { method: 'PUT', body, headers: { 'content-type': type } });
+    const complete = () => api(serve.url, 'POST', '/upload-complete', { body: JSON.stringify({ image_id: imageId }), contentType: 'application/json' });
 
-    const wrongType = await fetch(uploadUrl, { method: 'PUT', body: png, headers: { 'content-type': 'image/jpeg' } });
+    const wrongType = await put(upload.url, png, 'image/jpeg');
     expect(wrongType.status).toBe(403);
-    const put = await fetch(uploadUrl, { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } });
-    expect(put.status).toBe(200);
+    expect(((await wrongType.json()) as { error: { code: string } }).error.code).toBe('PRESIGNED_URL_INVALID');
+    const forged = await put(upload.url.replace(/signature=[0-9a-f]{4}/, 'signature=0000'), png);
+    expect(forged.status).toBe(403);
+
+    // A non-image lands, but never reaches OCR: /upload-complete refuses it and hands out a new URL.
+    expect((await put(upload.url, 'this is a text file, not a receipt')).status).toBe(200);
+    const refused = await complete();
+    expect(refused.status).toBe(422);
+    expect(refused.body.error).toMatchObject({ code: 'INVALID_UPLOAD' });
+    expect((await api(serve.url, 'GET', `/upload-status?image_id=${imageId}`)).body).toMatchObject({ stage: 'awaiting_upload', job_status: 'PENDING' });
+    const replay = await put(upload.url, png);
+    expect(replay.status).toBe(409);
+    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('PRESIGNED_URL_USED');
+
+    const fresh = refused.body.upload as PresignedUpload;
+    expect((await put(fresh.url, png)).status).toBe(200);
+    expect((await complete()).status).toBe(200);
     const status = await waitUntilDone(serve.url, imageId);
     expect(status).toMatchObject({ stage: 'compacted', receipts: [{ place_id: receipt.truth.place_id, compacted: true }] });
+    // After processing: no PUT can replace the image its merchant was resolved from.
+    expect((await put(fresh.url, renderBlankPage(100, 100))).status).toBe(409);
   });
 
   it('a blank page (OCR finds no text) ends FAILED with "no text found", at stage failed after ocr_done', { timeout: 60_000 }, async () => {
@@ -143,6 +164,34 @@ describe('receipts serve: tokens', () => {
 });
 
 describe('receipts serve: restart', () => {
+  it('a presigned URL issued before a restart works after it, and one used before stays used', { timeout: 90_000 }, async () => {
+    const first = await startServe(serveArgs('restart-upload'), quiet);
+    const presign = () => api(first.url, 'POST', '/upload-receipt', { body: JSON.stringify({ filename: 'r.png', content_type: 'image/png' }), contentType: 'application/json' });
+    const waiting = await presign();
+    const used = await presign();
+    const { png } = await renderReceipt(RECEIPTS[3]!.spec);
+    const usedUrl = (used.body.upload as PresignedUpload).url;
+    try {
+      expect((await fetch(usedUrl, { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } })).status).toBe(200);
+    } finally {
+      await first.stop();
+    }
+    const second = await startServe(serveArgs('restart-upload'), quiet);
+    // Port 0 gives the restarted serve another port; the signature does not cover the host.
+    const moved = (url: string) => second.url + new URL(url).pathname + new URL(url).search;
+    try {
+      const put = await fetch(moved((waiting.body.upload as PresignedUpload).url), { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } });
+      expect(put.status).toBe(200);
+      const replay = await fetch(moved(usedUrl), { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } });
+      expect(replay.status).toBe(409);
+      const imageId = String(waiting.body.image_id);
+      expect((await api(second.url, 'POST', '/upload-complete', { body: JSON.stringify({ image_id: imageId }), contentType: 'application/json' })).status).toBe(200);
+      expect(await waitUntilDone(second.url, imageId)).toMatchObject({ stage: 'compacted', receipts: [{ place_id: RECEIPTS[3]!.truth.place_id }] });
+    } finally {
+      await second.stop();
+    }
+  });
+
   it('a serve stopped before OCR finishes loses no job: the restarted serve completes it', { timeout: 90_000 }, async () => {
     const first = await startServe(serveArgs('restart'), quiet);
     let imageId: string;

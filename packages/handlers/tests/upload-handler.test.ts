@@ -1,5 +1,5 @@
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
-import { OcrJobMessageSchema, silentLogger } from '@receiptflow/core';
+import { MAX_PRESIGNED_UPLOAD_BYTES, OcrJobMessageSchema, silentLogger, type PresignedUpload } from '@receiptflow/core';
 import { describe, expect, it } from 'vitest';
 import { createUploadHandler, MAX_DIRECT_UPLOAD_BYTES } from '../src/handlers/upload-handler.js';
 import { ApiKeyAuth } from '../src/http/api-key-auth.js';
@@ -14,7 +14,7 @@ interface SubmitBody {
   job_id: string;
   image_id: string;
   s3_key: string;
-  upload_url: string | null;
+  upload: PresignedUpload | null;
 }
 
 /** Everything the upload step could have written downstream. */
@@ -38,7 +38,8 @@ describe('upload handler: presigned and direct uploads', () => {
     );
     expect(res.statusCode).toBe(201);
     const body = bodyOf<SubmitBody>(res);
-    expect(body.upload_url).toMatch(/^local:\/\/raw\/raw\//);
+    expect(body.upload).toMatchObject({ method: 'PUT', fields: {}, headers: { 'content-type': 'image/jpeg' }, max_bytes: MAX_PRESIGNED_UPLOAD_BYTES });
+    expect(body.upload!.url).toMatch(/^local:\/\/uploads\/raw\/raw\//);
     expect(body.s3_key).toBe(`raw/${body.image_id}/r.jpg`);
     expect((await p.adapters.jobs.getJob(body.job_id))?.status).toBe('PENDING');
     expect((await p.adapters.jobs.getImage(body.image_id))?.upload_state).toBe('AWAITING_UPLOAD');
@@ -57,13 +58,45 @@ describe('upload handler: presigned and direct uploads', () => {
     expect(early.statusCode).toBe(404);
     expect(bodyOf<ErrorBody>(early).error.message).toContain(created.s3_key);
 
-    await p.adapters.rawImages.acceptPresignedPut(created.upload_url!, pngHeader(10, 10), 'image/png');
+    await p.adapters.rawImages.acceptPresignedPut(created.upload!.url, pngHeader(10, 10), 'image/png');
     const first = await confirm();
     expect(first.statusCode).toBe(200);
     expect(bodyOf(first)).toMatchObject({ job_id: created.job_id, enqueued: true });
     const second = await confirm();
     expect(bodyOf(second)).toMatchObject({ enqueued: false });
     expect((await p.adapters.ocrQueue.depth()).visible).toBe(1);
+  });
+
+  it('size_bytes binds the upload; /upload-complete refuses a non-image with 422 and a fresh upload, and a good PUT then goes through', async () => {
+    const p = await localPipeline();
+    const created = bodyOf<SubmitBody>(
+      await p.upload(httpEvent({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'r.png', content_type: 'image/png', size_bytes: 4096 }) })),
+    );
+    expect(created.upload!.max_bytes).toBe(4096);
+    await expect(p.adapters.rawImages.acceptPresignedPut(created.upload!.url, new Uint8Array(4097), 'image/png')).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await p.adapters.rawImages.acceptPresignedPut(created.upload!.url, new TextEncoder().encode('%PDF-1.7 not an image at all'), 'image/png');
+    const confirm = () =>
+      p.upload(httpEvent({ path: '/upload-complete', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_id: created.image_id }) }));
+    const refused = await confirm();
+    expect(refused.statusCode).toBe(422);
+    const body = bodyOf<ErrorBody & { upload: PresignedUpload }>(refused);
+    expect(body.error).toMatchObject({ code: 'INVALID_UPLOAD', message: expect.stringContaining('not a JPEG, PNG, WebP or TIFF') });
+    expect(body.upload.url).not.toBe(created.upload!.url);
+    expect(await downstream(p)).toMatchObject({ objects: 0, messages: 0 });
+    expect((await p.adapters.jobs.getJob(created.job_id))?.status).toBe('PENDING');
+
+    await p.adapters.rawImages.acceptPresignedPut(body.upload.url, pngHeader(10, 10), 'image/png');
+    expect((await confirm()).statusCode).toBe(200);
+    expect((await p.adapters.ocrQueue.depth()).visible).toBe(1);
+  });
+
+  it('refuses size_bytes above the presigned limit', async () => {
+    const p = await localPipeline();
+    const res = await p.upload(
+      httpEvent({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'r.png', content_type: 'image/png', size_bytes: MAX_PRESIGNED_UPLOAD_BYTES + 1 }) }),
+    );
+    expect(res.statusCode).toBe(400);
+    expect(bodyOf<ErrorBody>(res).error.message).toContain('size_bytes');
   });
 
   it('rejects a malformed presign request with 400 naming the fields', async () => {
@@ -85,7 +118,7 @@ describe('upload handler: presigned and direct uploads', () => {
     const res = await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, query: { filename: 'lunch.png' }, body: bytes }));
     expect(res.statusCode).toBe(201);
     const body = bodyOf<SubmitBody>(res);
-    expect(body.upload_url).toBeNull();
+    expect(body.upload).toBeNull();
     expect(body.s3_key).toBe(`raw/${body.image_id}/lunch.png`);
     const stored = await p.adapters.rawImages.get(body.s3_key);
     expect(Buffer.from(stored.body).equals(Buffer.from(bytes))).toBe(true);

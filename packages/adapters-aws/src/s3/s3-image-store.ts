@@ -6,12 +6,14 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import {
   NotFoundError,
   ValidationError,
   type ImageStore,
   type ObjectInfo,
+  type PresignedUpload,
+  type PresignUploadOptions,
   type PutObjectOptions,
   type StoredObject,
 } from '@receiptflow/core';
@@ -21,7 +23,7 @@ import { decodeMetadata, encodeMetadata } from './object-metadata.js';
 
 export interface S3ImageStoreConfig {
   bucket: string;
-  /** Longest presigned URL lifetime allowed, in seconds (default 3600; SigV4 caps it at 7 days). */
+  /** Longest presigned upload lifetime allowed, in seconds (default 3600; SigV4 caps it at 7 days). */
   presignExpiresMax?: number;
 }
 
@@ -140,20 +142,34 @@ export class S3ImageStore implements ImageStore {
     return keys.sort();
   }
 
-  async presignPut(key: string, options: { contentType: string; expiresInSeconds: number }): Promise<string> {
+  /**
+   * A presigned POST (an S3 browser-form upload), not a presigned PUT: only a POST policy can
+   * bound the size, with `content-length-range` [1, maxBytes]. The policy also pins the bucket,
+   * the exact key and the Content-Type; S3 refuses anything else with 403, and a body outside
+   * the range with 400 EntityTooLarge/EntityTooSmall, before storing a byte.
+   */
+  async presignUpload(key: string, options: PresignUploadOptions): Promise<PresignedUpload> {
     assertSafeKey(key);
-    const { contentType, expiresInSeconds } = options;
+    const { contentType, maxBytes, expiresInSeconds } = options;
+    const issues: string[] = [];
     if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > this.presignExpiresMax) {
-      throw new ValidationError(`presigned URL lifetime ${expiresInSeconds}s for ${key} is invalid`, [
-        `expiresInSeconds must be an integer in 1..${this.presignExpiresMax}`,
-      ]);
+      issues.push(`expiresInSeconds must be an integer in 1..${this.presignExpiresMax}`);
     }
-    if (contentType.trim() === '') throw new ValidationError(`presigned PUT of ${key} needs a content type`);
-    return getSignedUrl(this.client, new PutObjectCommand({ Bucket: this.bucket, Key: key, ContentType: contentType }), {
-      expiresIn: expiresInSeconds,
-      // Signed, so the upload must carry exactly this content type.
-      signableHeaders: new Set(['content-type']),
+    if (!Number.isInteger(maxBytes) || maxBytes < 1) issues.push(`maxBytes ${maxBytes} is not a positive integer`);
+    if (contentType.trim() === '') issues.push('contentType is empty');
+    if (issues.length > 0) throw new ValidationError(`cannot presign an upload of ${key}`, issues);
+    const expiresAt = Date.now() + expiresInSeconds * 1000;
+    const { url, fields } = await createPresignedPost(this.client, {
+      Bucket: this.bucket,
+      Key: key,
+      Fields: { 'Content-Type': contentType },
+      Conditions: [
+        ['content-length-range', 1, maxBytes],
+        ['eq', '$Content-Type', contentType],
+      ],
+      Expires: expiresInSeconds,
     });
+    return { method: 'POST', url, fields, headers: {}, max_bytes: maxBytes, expires_at: new Date(expiresAt).toISOString() };
   }
 
   private async call<T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> {

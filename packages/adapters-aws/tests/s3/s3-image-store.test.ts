@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { DependencyError, TransientDependencyError, ValidationError } from '@receiptflow/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,10 @@ import {
   uniqueResourceName,
   type RunningEmulator,
 } from '../../src/testing/index.js';
+
+/** The credentials createTestS3Client signs with. */
+const TEST_ACCESS_KEY = 'x';
+const TEST_SECRET_KEY = 'y';
 
 let emulator: RunningEmulator;
 let client: S3Client;
@@ -64,17 +69,48 @@ describe('S3ImageStore ranges and presigning', () => {
     await expect(store.getRange('r/abc.txt', 3, 3)).rejects.toBeInstanceOf(ValidationError);
   });
 
-  it('signs the content type into the URL and refuses lifetimes beyond the configured maximum', async () => {
+  // fauxqs has no S3 POST-object uploads (POST /bucket is DeleteObjects there), so the policy
+  // S3 would enforce is checked here instead: conditions, expiry, and the SigV4 signature.
+  it('presigns a POST whose signed policy pins bucket, key, content type, size range and expiry', async () => {
     const store = await freshStore({ presignExpiresMax: 600 });
-    const url = new URL(await store.presignPut('raw/i/a.png', { contentType: 'image/png', expiresInSeconds: 600 }));
-    expect(url.searchParams.get('X-Amz-SignedHeaders')?.split(';')).toContain('content-type');
-    expect(url.searchParams.get('X-Amz-Expires')).toBe('600');
-    await expect(
-      store.presignPut('raw/i/a.png', { contentType: 'image/png', expiresInSeconds: 601 }),
-    ).rejects.toBeInstanceOf(ValidationError);
-    await expect(
-      store.presignPut('raw/i/a.png', { contentType: 'image/png', expiresInSeconds: 0 }),
-    ).rejects.toBeInstanceOf(ValidationError);
+    const before = Date.now();
+    const upload = await store.presignUpload('raw/i/a.png', { contentType: 'image/png', maxBytes: 5000, expiresInSeconds: 600 });
+    expect(upload).toMatchObject({ method: 'POST', headers: {}, max_bytes: 5000 });
+    expect(upload.url).toBe(`${emulator.endpoint}/${store.bucket}`);
+    const { fields } = upload;
+    expect(fields).toMatchObject({ key: 'raw/i/a.png', 'Content-Type': 'image/png', bucket: store.bucket, 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' });
+    const policy = JSON.parse(Buffer.from(fields.Policy!, 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
+    const expiration = Date.parse(policy.expiration);
+    expect(expiration).toBeGreaterThanOrEqual(before + 599_000);
+    expect(expiration).toBeLessThanOrEqual(Date.now() + 601_000);
+    expect(Math.abs(Date.parse(upload.expires_at) - expiration)).toBeLessThan(2_000);
+    expect(policy.conditions).toEqual(
+      expect.arrayContaining([
+        ['content-length-range', 1, 5000],
+        ['eq', '$Content-Type', 'image/png'],
+        { bucket: store.bucket },
+        { key: 'raw/i/a.png' },
+        { 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' },
+        { 'X-Amz-Credential': fields['X-Amz-Credential'] },
+      ]),
+    );
+    // The signature S3 checks: HMAC of the base64 policy with the SigV4 signing key.
+    const [accessKey, date, region, service] = fields['X-Amz-Credential']!.split('/');
+    expect(accessKey).toBe(TEST_ACCESS_KEY);
+    const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+    const signingKey = hmac(hmac(hmac(hmac(`AWS4${TEST_SECRET_KEY}`, date!), region!), service!), 'aws4_request');
+    expect(fields['X-Amz-Signature']).toBe(createHmac('sha256', signingKey).update(fields.Policy!).digest('hex'));
+  });
+
+  it('refuses lifetimes beyond the configured maximum and size limits that are not positive integers', async () => {
+    const store = await freshStore({ presignExpiresMax: 600 });
+    for (const options of [
+      { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 601 },
+      { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 0 },
+      { contentType: 'image/png', maxBytes: 0, expiresInSeconds: 60 },
+    ]) {
+      await expect(store.presignUpload('raw/i/a.png', options), JSON.stringify(options)).rejects.toBeInstanceOf(ValidationError);
+    }
   });
 });
 

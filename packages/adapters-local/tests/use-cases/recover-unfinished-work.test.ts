@@ -109,7 +109,7 @@ describe('recoverUnfinishedWork', () => {
     expect(await bodies(p.ocrQueue)).toEqual([
       { job_id: pending.job_id, image_id: pending.image_id, s3_bucket: p.raw.bucket, s3_key: pending.s3_key, ocr_s3_bucket: p.artifacts.bucket },
     ]);
-    expect(awaiting.upload_url).not.toBeNull();
+    expect(awaiting.upload).not.toBeNull();
     const merges = await bodies(compactionQueue);
     expect(merges.map((m) => [m.image_id, m.collection])).toEqual([
       [runNotMerged.image_id, 'lines'],

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { NotFoundError, ValidationError, confirmUpload, submitJob } from '@receiptflow/core';
+import { InvalidUploadError, MAX_PRESIGNED_UPLOAD_BYTES, NotFoundError, ValidationError, confirmUpload, submitJob } from '@receiptflow/core';
 import { PNG_BYTES, pipeline } from './harness.js';
+
+/** SOI, a 1x1 baseline frame header, EOI: a JPEG as far as header inspection goes. */
+const JPEG_BYTES = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0, 1, 0, 1, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
 
 describe('submitJob / confirmUpload with local adapters', () => {
   it('two uploads with the same filename produce two objects and two jobs (lesson 22)', async () => {
@@ -42,7 +45,7 @@ describe('submitJob / confirmUpload with local adapters', () => {
   it('presigned flow: URL first, nothing enqueued until confirm, confirm is idempotent', async () => {
     const p = pipeline();
     const r = await submitJob(p.submitDeps, { filename: 'big.png', contentType: 'image/png' });
-    expect(r.upload_url).toEqual(expect.any(String));
+    expect(r.upload).toMatchObject({ method: 'PUT', max_bytes: MAX_PRESIGNED_UPLOAD_BYTES, headers: { 'content-type': 'image/png' } });
     expect((await p.ocrQueue.depth()).visible).toBe(0);
     await expect(confirmUpload(p.submitDeps, { image_id: r.image_id })).rejects.toThrow(NotFoundError);
     await p.raw.put(r.s3_key, PNG_BYTES, { contentType: 'image/png' });
@@ -50,6 +53,34 @@ describe('submitJob / confirmUpload with local adapters', () => {
     expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toMatchObject({ enqueued: false });
     expect((await p.ocrQueue.depth()).visible).toBe(1);
     expect(await p.jobs.getImage(r.image_id)).toMatchObject({ upload_state: 'UPLOADED', size_bytes: PNG_BYTES.length });
+  });
+
+  it('confirm refuses bad bytes before OCR, deletes them, and hands out a fresh upload; good bytes then go through', async () => {
+    const p = pipeline();
+    const r = await submitJob(p.submitDeps, { filename: 'scan.png', contentType: 'image/png', maxBytes: 4096 });
+    const bad: [Uint8Array, RegExp][] = [
+      [new TextEncoder().encode('<html>definitely not an image</html>'), /not a JPEG, PNG, WebP or TIFF/],
+      [JPEG_BYTES, /declared image\/png but the bytes are image\/jpeg/],
+    ];
+    let upload = r.upload!;
+    for (const [bytes, reason] of bad) {
+      await p.raw.acceptPresignedPut(upload.url, bytes, 'image/png');
+      const refused = await confirmUpload(p.submitDeps, { image_id: r.image_id }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(InvalidUploadError);
+      expect((refused as InvalidUploadError).message).toMatch(reason);
+      expect(await p.raw.head(r.s3_key)).toBeNull();
+      expect((await p.ocrQueue.depth()).visible).toBe(0);
+      expect(await p.jobs.getJob(r.job_id)).toMatchObject({ status: 'PENDING', failure_reason: null });
+      // The fresh upload is a new URL with the same bounds; the used one stays used.
+      const fresh = (refused as InvalidUploadError).upload;
+      expect(fresh).toMatchObject({ method: 'PUT', max_bytes: MAX_PRESIGNED_UPLOAD_BYTES });
+      expect(fresh.url).not.toBe(upload.url);
+      await expect(p.raw.acceptPresignedPut(upload.url, PNG_BYTES, 'image/png')).rejects.toMatchObject({ code: 'PRESIGNED_URL_USED' });
+      upload = fresh;
+    }
+    await p.raw.acceptPresignedPut(upload.url, PNG_BYTES, 'image/png');
+    expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toMatchObject({ enqueued: true });
+    expect((await p.ocrQueue.depth()).visible).toBe(1);
   });
 
   it('confirm of an unknown image is NotFound', async () => {

@@ -34,8 +34,36 @@ export interface ImageStore {
   delete(key: string): Promise<void>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
-  /** A URL that accepts one HTTP PUT of the object with this content type. */
-  presignPut(key: string, options: { contentType: string; expiresInSeconds: number }): Promise<string>;
+  /**
+   * A presigned upload of one object under `key`: only `contentType`, 1..`maxBytes` bytes,
+   * until it expires. Throws ValidationError for an unsafe key or bad options.
+   */
+  presignUpload(key: string, options: PresignUploadOptions): Promise<PresignedUpload>;
+}
+
+export interface PresignUploadOptions {
+  contentType: string;
+  /** The largest body the upload may carry (S3: the policy's content-length-range). */
+  maxBytes: number;
+  expiresInSeconds: number;
+}
+
+/**
+ * How a client sends the bytes of a presigned upload, the same shape for every store:
+ * - `PUT` (local stores): the bytes as the request body, with `headers`.
+ * - `POST` (S3): an HTML-form upload: `multipart/form-data` with every entry of `fields`, then
+ *   the bytes as the last field, named `file`.
+ */
+export interface PresignedUpload {
+  method: 'PUT' | 'POST';
+  url: string;
+  /** Form fields to send before the file (POST); empty for PUT. */
+  fields: Record<string, string>;
+  /** Headers the request must carry (PUT: the signed content type). */
+  headers: Record<string, string>;
+  max_bytes: number;
+  /** ISO-8601 time after which the upload is refused. */
+  expires_at: string;
 }
 
 /**

@@ -1,26 +1,43 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotFoundError, ValidationError } from '../errors.js';
-import type { ImageStore } from '../ports/index.js';
+import type { ImageStore, PresignedUpload } from '../ports/index.js';
+
+/** Sends bytes the way a presigned upload says; throws when the store refuses them. */
+export type SendPresignedUpload = (upload: PresignedUpload, bytes: Uint8Array) => Promise<void>;
 
 /**
  * What an ImageStore contract factory returns: a fresh, EMPTY bucket.
- * `putViaUrl` performs the one PUT a presigned URL allows; when omitted the suite does a real
- * HTTP PUT with `fetch` (right for S3 emulators, which listen on 127.0.0.1).
+ * `sendUpload` performs a presigned upload; when omitted the suite sends it over HTTP with
+ * {@link sendPresignedUpload} (right for S3 emulators, which listen on 127.0.0.1). `null` means
+ * the emulator cannot take this kind of upload (fauxqs has no S3 POST uploads): the suite then
+ * checks the upload's description only, and the adapter must test its policy itself.
  */
 export interface ImageStoreContractSubject {
   subject: ImageStore;
   cleanup?: () => Promise<void>;
-  putViaUrl?: (url: string, bytes: Uint8Array, contentType: string) => Promise<void>;
+  sendUpload?: SendPresignedUpload | null;
 }
 
-async function fetchPut(url: string, bytes: Uint8Array, contentType: string): Promise<void> {
-  const response = await fetch(url, {
-    method: 'PUT',
-    body: bytes,
-    headers: { 'content-type': contentType },
-  });
+/**
+ * Sends a presigned upload over HTTP as a client would: PUT with its headers, or an S3-style
+ * multipart form POST (the fields, then the file last).
+ *
+ * @example
+ * const upload = await store.presignUpload(key, { contentType: 'image/png', maxBytes: 1e6, expiresInSeconds: 60 });
+ * await sendPresignedUpload(upload, png);
+ */
+export async function sendPresignedUpload(upload: PresignedUpload, bytes: Uint8Array): Promise<void> {
+  let response: Response;
+  if (upload.method === 'PUT') {
+    response = await fetch(upload.url, { method: 'PUT', body: bytes, headers: upload.headers });
+  } else {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+    form.append('file', new Blob([bytes], { type: upload.fields['Content-Type'] ?? 'application/octet-stream' }));
+    response = await fetch(upload.url, { method: 'POST', body: form, headers: upload.headers });
+  }
   if (!response.ok) {
-    throw new Error(`PUT to presigned URL failed: ${response.status} ${await response.text()}`);
+    throw new Error(`presigned ${upload.method} failed: ${response.status} ${await response.text()}`);
   }
 }
 
@@ -37,13 +54,13 @@ export function describeImageStoreContract(
   describe(`ImageStore contract: ${name}`, () => {
     let store: ImageStore;
     let cleanup: (() => Promise<void>) | undefined;
-    let putViaUrl: (url: string, bytes: Uint8Array, contentType: string) => Promise<void>;
+    let sendUpload: SendPresignedUpload | null;
 
     beforeEach(async () => {
       const created = await factory();
       store = created.subject;
       cleanup = created.cleanup;
-      putViaUrl = created.putViaUrl ?? fetchPut;
+      sendUpload = created.sendUpload === undefined ? sendPresignedUpload : created.sendUpload;
     });
     afterEach(async () => {
       await cleanup?.();
@@ -169,24 +186,49 @@ export function describeImageStoreContract(
         await expect(store.head(key)).rejects.toBeInstanceOf(ValidationError);
         await expect(store.delete(key)).rejects.toBeInstanceOf(ValidationError);
         await expect(
-          store.presignPut(key, { contentType: 'image/jpeg', expiresInSeconds: 60 }),
+          store.presignUpload(key, { contentType: 'image/jpeg', maxBytes: 1024, expiresInSeconds: 60 }),
         ).rejects.toBeInstanceOf(ValidationError);
       },
     );
 
-    it('presignPut returns a URL that accepts a PUT of the object', async () => {
-      const url = await store.presignPut('raw/img-p/upload.png', {
-        contentType: 'image/png',
-        expiresInSeconds: 300,
-      });
-      expect(typeof url).toBe('string');
-      expect(url.length).toBeGreaterThan(0);
+    it('presignUpload describes an upload bound to its size limit and expiry', async () => {
+      const before = Date.now();
+      const upload = await store.presignUpload('raw/img-p/upload.png', { contentType: 'image/png', maxBytes: 4096, expiresInSeconds: 300 });
+      expect(['PUT', 'POST']).toContain(upload.method);
+      expect(upload.url.length).toBeGreaterThan(0);
+      expect(upload.max_bytes).toBe(4096);
+      const expires = Date.parse(upload.expires_at);
+      expect(expires).toBeGreaterThanOrEqual(before + 299_000);
+      expect(expires).toBeLessThanOrEqual(Date.now() + 301_000);
       expect(await store.head('raw/img-p/upload.png')).toBeNull();
+    });
+
+    it('presignUpload refuses a size limit or lifetime that is not a positive integer', async () => {
+      for (const options of [
+        { contentType: 'image/png', maxBytes: 0, expiresInSeconds: 60 },
+        { contentType: 'image/png', maxBytes: 1.5, expiresInSeconds: 60 },
+        { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 0 },
+        { contentType: '', maxBytes: 10, expiresInSeconds: 60 },
+      ]) {
+        await expect(store.presignUpload('raw/img-p/x.png', options), JSON.stringify(options)).rejects.toBeInstanceOf(ValidationError);
+      }
+    });
+
+    it('a presigned upload stores the object with its content type', async (ctx) => {
+      if (!sendUpload) return ctx.skip();
+      const upload = await store.presignUpload('raw/img-p/upload.png', { contentType: 'image/png', maxBytes: 4096, expiresInSeconds: 300 });
       const body = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
-      await putViaUrl(url, body, 'image/png');
+      await sendUpload(upload, body);
       const stored = await store.get('raw/img-p/upload.png');
       expect(Array.from(stored.body)).toEqual(Array.from(body));
       expect(stored.contentType).toBe('image/png');
+    });
+
+    it('a presigned upload over its size limit is refused and stores nothing', async (ctx) => {
+      if (!sendUpload) return ctx.skip();
+      const upload = await store.presignUpload('raw/img-p/big.png', { contentType: 'image/png', maxBytes: 16, expiresInSeconds: 300 });
+      await expect(sendUpload(upload, new Uint8Array(17))).rejects.toThrow();
+      expect(await store.head('raw/img-p/big.png')).toBeNull();
     });
   });
 }

@@ -1,6 +1,7 @@
 import { ACCEPTED_CONTENT_TYPES, ocrJobMessage, type ImageContentType, type ImageRecord, type OcrJob } from '../domain/index.js';
-import { NotFoundError, ValidationError } from '../errors.js';
-import { isoNow, type Clock, type IdGenerator, type ImageStore, type JobStore, type Queue } from '../ports/index.js';
+import { inspectImage } from '../domain/image-inspection.js';
+import { InvalidUploadError, NotFoundError, ValidationError } from '../errors.js';
+import { isoNow, type Clock, type IdGenerator, type ImageStore, type JobStore, type PresignedUpload, type Queue } from '../ports/index.js';
 
 export interface SubmitJobDeps {
   jobs: JobStore;
@@ -20,19 +21,23 @@ export interface SubmitJobInput {
   contentType: string;
   /** Direct upload: the image bytes. Omit for a presigned PUT URL. */
   body?: Uint8Array;
-  /** Presigned URL lifetime, default 900 s. */
+  /** Presigned upload lifetime, default 900 s. */
   uploadUrlExpiresInSeconds?: number;
+  /** Presigned uploads: the most bytes the client will send, default and at most {@link MAX_PRESIGNED_UPLOAD_BYTES}. */
+  maxBytes?: number;
 }
 
 export interface SubmitJobResult {
   job_id: string;
   image_id: string;
   s3_key: string;
-  /** Present for presigned uploads: PUT the bytes here, then call confirmUpload. */
-  upload_url: string | null;
+  /** Present for presigned uploads: send the bytes as it says, then call confirmUpload. */
+  upload: PresignedUpload | null;
 }
 
 const DEFAULT_UPLOAD_URL_EXPIRY_SECONDS = 900;
+/** The largest presigned upload: 25 MiB holds any receipt photo, far below a 50 MP bomb's size. */
+export const MAX_PRESIGNED_UPLOAD_BYTES = 25 * 1024 * 1024;
 const MAX_SAFE_FILENAME_LENGTH = 100;
 
 /**
@@ -66,6 +71,9 @@ function validateInput(input: SubmitJobInput): ImageContentType {
     issues.push(`contentType "${input.contentType}" is not one of ${ACCEPTED_CONTENT_TYPES.join(', ')}`);
   }
   if (input.body !== undefined && input.body.length === 0) issues.push('body is empty');
+  if (input.maxBytes !== undefined && (!Number.isInteger(input.maxBytes) || input.maxBytes < 1 || input.maxBytes > MAX_PRESIGNED_UPLOAD_BYTES)) {
+    issues.push(`maxBytes ${input.maxBytes} is not an integer in 1..${MAX_PRESIGNED_UPLOAD_BYTES}`);
+  }
   if (issues.length > 0) throw new ValidationError('invalid upload', issues);
   return input.contentType as ImageContentType;
 }
@@ -107,13 +115,23 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
 
   if (direct) {
     await deps.ocrQueue.send(JSON.stringify(ocrJobMessage(job, deps.ocrBucket)));
-    return { job_id, image_id, s3_key, upload_url: null };
+    return { job_id, image_id, s3_key, upload: null };
   }
-  const upload_url = await deps.images.presignPut(s3_key, {
+  const upload = await presign(deps, s3_key, contentType, input);
+  return { job_id, image_id, s3_key, upload };
+}
+
+function presign(
+  deps: SubmitJobDeps,
+  key: string,
+  contentType: string,
+  input: Pick<SubmitJobInput, 'maxBytes' | 'uploadUrlExpiresInSeconds'> = {},
+): Promise<PresignedUpload> {
+  return deps.images.presignUpload(key, {
     contentType,
+    maxBytes: input.maxBytes ?? MAX_PRESIGNED_UPLOAD_BYTES,
     expiresInSeconds: input.uploadUrlExpiresInSeconds ?? DEFAULT_UPLOAD_URL_EXPIRY_SECONDS,
   });
-  return { job_id, image_id, s3_key, upload_url };
 }
 
 function newJob(job_id: string, image: ImageRecord, now: string): OcrJob {
@@ -132,15 +150,19 @@ function newJob(job_id: string, image: ImageRecord, now: string): OcrJob {
 }
 
 /**
- * Completes a presigned upload: checks the object landed, marks the image UPLOADED and sends the
- * OCR job message. Idempotent: a second call sends nothing.
+ * Completes a presigned upload: checks the object landed and is an acceptable image of the
+ * declared type (the same inspection as a direct upload: not an image, truncated, over 50 MP),
+ * marks the image UPLOADED and sends the OCR job message. Idempotent: a second call sends nothing.
+ *
+ * Bad bytes never reach OCR and never fail the job: they are deleted and InvalidUploadError
+ * carries a fresh presigned upload for the same image, so the client can send a good one.
  *
  * The message is sent before the image is marked UPLOADED: a crash in between makes the next
  * call send again (a duplicate OCR message is harmless), never leaves a job that nobody sends.
  */
 export async function confirmUpload(
   deps: SubmitJobDeps,
-  input: { image_id: string },
+  input: { image_id: string; maxPixels?: number },
 ): Promise<{ job_id: string; image_id: string; enqueued: boolean }> {
   const image = await deps.jobs.getImage(input.image_id);
   if (!image) throw new NotFoundError('image', input.image_id);
@@ -151,14 +173,30 @@ export async function confirmUpload(
 
   const landed = await deps.images.head(image.s3_key);
   if (!landed) throw new NotFoundError('uploaded object', image.s3_key);
-  if (landed.size === 0) throw new ValidationError('uploaded object is empty', [`${image.s3_key} has 0 bytes`]);
-  const landedType = landed.contentType?.split(';')[0]?.trim().toLowerCase() ?? null;
-  if (landedType !== null && !(ACCEPTED_CONTENT_TYPES as readonly string[]).includes(landedType)) {
-    throw new ValidationError('uploaded object has the wrong type', [
-      `content type "${landedType}" is not one of ${ACCEPTED_CONTENT_TYPES.join(', ')}`,
-    ]);
+  const problem = await inspectLanded(deps.images, image, input.maxPixels);
+  if (problem) {
+    await deps.images.delete(image.s3_key);
+    const upload = await presign(deps, image.s3_key, image.content_type);
+    throw new InvalidUploadError(image.image_id, problem.reason, upload, { cause: problem.cause });
   }
   await deps.ocrQueue.send(JSON.stringify(ocrJobMessage(job, deps.ocrBucket)));
   await deps.jobs.markImageUploaded(image.image_id, landed.size);
   return { job_id: job.job_id, image_id: image.image_id, enqueued: true };
+}
+
+/** What is wrong with the landed bytes, or null when they are a good image of the declared type. */
+async function inspectLanded(
+  images: ImageStore,
+  image: ImageRecord,
+  maxPixels: number | undefined,
+): Promise<{ reason: string; cause?: unknown } | null> {
+  const { body } = await images.get(image.s3_key);
+  try {
+    const info = inspectImage(body, maxPixels === undefined ? {} : { maxPixels });
+    if (info.contentType !== image.content_type) return { reason: `declared ${image.content_type} but the bytes are ${info.contentType}` };
+    return null;
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    return { reason: error.message, cause: error };
+  }
 }

@@ -1,3 +1,22 @@
+import type { PresignedUpload } from '@receiptflow/core';
+
+/**
+ * Sends bytes as a presigned upload says: PUT with its headers (local serve), or an S3 form
+ * POST with its fields and the file last (AWS). Throws naming the status and S3's answer.
+ */
+export async function sendPresignedUpload(upload: PresignedUpload, bytes: Uint8Array, what: string): Promise<void> {
+  let response: Response;
+  if (upload.method === 'PUT') {
+    response = await fetch(upload.url, { method: 'PUT', body: bytes, headers: upload.headers });
+  } else {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+    form.append('file', new Blob([bytes], { type: upload.fields['Content-Type'] ?? 'application/octet-stream' }));
+    response = await fetch(upload.url, { method: 'POST', body: form, headers: upload.headers });
+  }
+  if (!response.ok) throw new Error(`upload of ${what} (${upload.method} to its presigned URL) failed with HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
+}
+
 /** A small client for the upload API (local serve or API Gateway). */
 export class UploadApiClient {
   constructor(

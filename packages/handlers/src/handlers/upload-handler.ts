@@ -1,5 +1,7 @@
 import {
   ACCEPTED_CONTENT_TYPES,
+  InvalidUploadError,
+  MAX_PRESIGNED_UPLOAD_BYTES,
   ReceiptflowError,
   confirmUpload,
   getUploadStatus,
@@ -26,14 +28,19 @@ export interface UploadHandlerDeps {
 const PresignRequest = z.object({
   filename: z.string().min(1).max(255),
   content_type: z.enum(ACCEPTED_CONTENT_TYPES),
+  /** Optional: the upload is then bound to at most this many bytes. */
+  size_bytes: z.number().int().min(1).max(MAX_PRESIGNED_UPLOAD_BYTES).optional(),
 });
 const ConfirmRequest = z.object({ image_id: z.string().min(1) });
 
 /**
  * The upload API (API Gateway HTTP API, payload v2):
- * - `POST /upload-receipt` with a JSON body `{filename, content_type}` → presigned PUT URL;
- *   with an image body (binary or base64) → direct upload, filename from `?filename=`.
- * - `POST /upload-complete` `{image_id}` → starts OCR once a presigned PUT has landed.
+ * - `POST /upload-receipt` with a JSON body `{filename, content_type, size_bytes?}` → a presigned
+ *   `upload` (`{method, url, fields, headers, max_bytes, expires_at}`: a PUT locally, an S3
+ *   form POST in AWS); with an image body (binary or base64) → direct upload, filename from
+ *   `?filename=`.
+ * - `POST /upload-complete` `{image_id}` → checks the uploaded bytes and starts OCR; bad bytes get
+ *   422 with a fresh `upload` for the same image.
  * - `GET /upload-status?image_id=` → the stage reached.
  */
 export function createUploadHandler(deps: UploadHandlerDeps) {
@@ -68,6 +75,7 @@ export function createUploadHandler(deps: UploadHandlerDeps) {
       const result = await submitJob(deps.submit, {
         filename: parsed.data.filename,
         contentType: parsed.data.content_type,
+        ...(parsed.data.size_bytes === undefined ? {} : { maxBytes: parsed.data.size_bytes }),
       });
       return json(201, result);
     }
@@ -94,7 +102,7 @@ export function createUploadHandler(deps: UploadHandlerDeps) {
   async function complete(event: HttpApiEvent): Promise<HttpApiResult> {
     const parsed = ConfirmRequest.safeParse(parseJson(event));
     if (!parsed.success) return invalid(parsed.error);
-    return json(200, await confirmUpload(deps.submit, parsed.data));
+    return json(200, await confirmUpload(deps.submit, { ...parsed.data, ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }) }));
   }
 
   async function status(event: HttpApiEvent): Promise<HttpApiResult> {
@@ -125,6 +133,10 @@ const STATUS_BY_CODE: Record<string, number> = {
 };
 
 function mapError(error: unknown, logger: Logger): HttpApiResult {
+  if (error instanceof InvalidUploadError) {
+    // The client needs the fresh upload to try again; the error body carries it.
+    return json(422, { error: { code: error.code, message: error.message }, image_id: error.imageId, upload: error.upload });
+  }
   if (error instanceof ReceiptflowError && STATUS_BY_CODE[error.code]) {
     return errorResult(STATUS_BY_CODE[error.code] ?? 400, error.code, error.message);
   }

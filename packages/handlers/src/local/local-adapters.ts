@@ -25,19 +25,29 @@ import {
   InMemorySnapshotStore,
   SystemClock,
   UuidIdGenerator,
-  type LocalPresign,
+  LocalPresignedUploads,
+  UploadNonceLedger,
+  loadOrCreatePresignSecret,
+  type PresignedUploadGrant,
 } from '@receiptflow/adapters-local';
 import { TesseractOcrEngine } from '@receiptflow/adapters-local/ocr';
 import { CountingEmbedder } from './counting-embedder.js';
 import type { FaultInjector } from './fault/fault-injector.js';
 import { withFaults } from './fault/inject-faults.js';
 
+/** What the local server's `PUT /uploads/...` route needs from the raw bucket. */
+export interface PresignedUploadTarget {
+  admitPresignedUpload(url: string, contentType: string, declaredBytes: number | null): PresignedUploadGrant;
+  commitPresignedUpload(grant: PresignedUploadGrant, bytes: Uint8Array): Promise<void>;
+  acceptPresignedPut(url: string, bytes: Uint8Array, contentType: string): Promise<void>;
+}
+
 /** Every port the local pipeline needs, built from local adapters. */
 export interface LocalAdapters {
   clock: Clock;
   ids: IdGenerator;
   jobs: InMemoryJobStore;
-  rawImages: ImageStore & { acceptPresignedPut(url: string, bytes: Uint8Array, contentType: string): Promise<void> };
+  rawImages: ImageStore & PresignedUploadTarget;
   artifacts: ImageStore;
   deltas: ImageStore;
   ocrQueue: InMemoryQueue;
@@ -63,8 +73,8 @@ export interface LocalAdapterOptions {
   dataDir?: string;
   /** The places catalog standing in for the Places service. */
   catalog?: readonly PlaceCandidate[];
-  /** Builds presigned PUT URLs (the local server's upload route). */
-  presign?: LocalPresign;
+  /** Where presigned upload URLs point (the local server's `/uploads` route); default `local://uploads`. */
+  uploadBaseUrl?: string;
   /** Replaces tesseract (tests use a fake engine). */
   ocr?: OcrEngine;
   /** Tesseract workers, default 1. */
@@ -82,14 +92,30 @@ export interface LocalAdapterOptions {
 const MAX_RECEIVES = 5;
 
 /** Where each store lives under `--data` (docs/operations.md, "Data files"). */
-export const DATA_LAYOUT = { jobs: 'jobs', objects: 'objects', vectors: 'vectors' } as const;
+export const DATA_LAYOUT = {
+  jobs: 'jobs',
+  objects: 'objects',
+  vectors: 'vectors',
+  presignSecret: 'presign.key',
+  uploadLedger: 'uploads-used.log',
+} as const;
 
 export async function openLocalAdapters(options: LocalAdapterOptions = {}): Promise<LocalAdapters> {
   const clock = options.clock ?? new SystemClock();
   const dir = options.dataDir;
-  const presign = options.presign ? { presign: options.presign } : {};
+  // Persisted: the signing secret and the used-URL ledger live in the data folder, so a URL
+  // issued before a restart still works after it, and a used one stays used.
+  const uploads = new LocalPresignedUploads({
+    ...(dir
+      ? {
+          secret: await loadOrCreatePresignSecret(join(dir, DATA_LAYOUT.presignSecret)),
+          ledger: await UploadNonceLedger.open(join(dir, DATA_LAYOUT.uploadLedger)),
+        }
+      : {}),
+    ...(options.uploadBaseUrl ? { baseUrl: options.uploadBaseUrl } : {}),
+  });
   const store = (bucket: string) =>
-    dir ? new FsImageStore({ bucket, dir: join(dir, DATA_LAYOUT.objects, bucket), clock, ...presign }) : new InMemoryImageStore({ bucket, clock, ...presign });
+    dir ? new FsImageStore({ bucket, dir: join(dir, DATA_LAYOUT.objects, bucket), clock, uploads }) : new InMemoryImageStore({ bucket, clock, uploads });
   const logger = options.logger ? { logger: options.logger } : {};
   // The journal is synced before an operation resolves: an upload is acknowledged only once its
   // job would survive a power loss (docs/operations.md has the cost).
@@ -136,6 +162,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
     ocr: options.ocr ?? (tesseract as OcrEngine),
     async close() {
       await tesseract?.terminate();
+      await uploads.close();
       // Persisted stores hold file handles (and the index a per-directory lock) until closed.
       if (!options.vectors && vectors instanceof HnswVectorIndex) await vectors.close();
       if (jobs instanceof FsJobStore) await jobs.close();

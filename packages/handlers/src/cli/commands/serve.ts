@@ -1,9 +1,8 @@
 import type { AddressInfo } from 'node:net';
-import { confirmUpload, ValidationError } from '@receiptflow/core';
-import { PresignedUrlInvalidError } from '@receiptflow/adapters-local';
 import { ApiKeyAuth } from '../../http/api-key-auth.js';
 import { ServeStartupError } from '../../errors.js';
-import { createLocalHttpServer, MAX_BODY_BYTES, type LocalHttpRoutes } from '../../local/http-server.js';
+import { createLocalHttpServer, type LocalHttpRoutes } from '../../local/http-server.js';
+import { presignedUploadRoute } from '../../local/presigned-upload-route.js';
 import { FaultInjector } from '../../local/fault/fault-injector.js';
 import { FAULT_ENV, parseFaultPlan, type FaultPlan } from '../../local/fault/fault-plan.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
@@ -58,20 +57,7 @@ export async function startServe(argv: string[], log: (line: string) => void, op
     return {
       authorize: (authorization) => auth.verify(authorization),
       api: (event) => r.upload(event),
-      admitUpload: async (url, contentType) => ({
-        maxBytes: MAX_BODY_BYTES,
-        commit: async (body) => {
-          try {
-            await r.adapters.rawImages.acceptPresignedPut(url, body, contentType);
-          } catch (error) {
-            if (error instanceof ValidationError) throw new PresignedUrlInvalidError(error.message, { cause: error });
-            throw error;
-          }
-          // Stands in for the S3 event notification that follows a presigned PUT in AWS.
-          const imageId = /\/uploads\/raw\/raw\/([^/]+)\//.exec(new URL(url).pathname)?.[1];
-          if (imageId) await confirmUpload(submitDeps(r), { image_id: decodeURIComponent(imageId) });
-        },
-      }),
+      admitUpload: presignedUploadRoute(r.adapters.rawImages, r.adapters.jobs),
     };
   };
   // Listening before the runtime opens: a client arriving during a slow start gets a 503, not
@@ -94,8 +80,8 @@ export async function startServe(argv: string[], log: (line: string) => void, op
       catalog,
       ocrWorkers: positiveInt(values['ocr-workers'], '--ocr-workers', 1),
       apiKeySha256: values.token ? [ApiKeyAuth.hash(values.token)] : [],
-      presign: (bucket, key, contentType, expires) =>
-        `${base}/uploads/${encodeURIComponent(bucket)}/${key.split('/').map(encodeURIComponent).join('/')}?content-type=${encodeURIComponent(contentType)}&expires-in=${expires}`,
+      // The host is not signed: restarted on the same port, the URLs issued before still work.
+      uploadBaseUrl: `${base}/uploads`,
     });
   } catch (error) {
     // A fatal start must not leave a live port behind that answers 503 forever.
@@ -113,11 +99,6 @@ export async function startServe(argv: string[], log: (line: string) => void, op
       await runtime?.stop();
     },
   };
-}
-
-function submitDeps(r: LocalRuntime) {
-  const a = r.adapters;
-  return { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids, ocrBucket: a.artifacts.bucket };
 }
 
 export async function serveCommand(argv: string[], log: (line: string) => void, env: Record<string, string | undefined>): Promise<number> {

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { inspectImage } from '@receiptflow/core';
+import { inspectImage, type PresignedUpload } from '@receiptflow/core';
 import { parseFlags, positiveInt, UsageError } from '../args.js';
-import { UploadApiClient } from '../http-client.js';
+import { sendPresignedUpload, UploadApiClient } from '../http-client.js';
 
 const DIRECT_LIMIT = 5 * 1024 * 1024;
 const DONE = new Set(['compacted']);
@@ -44,12 +44,11 @@ export async function submitCommand(argv: string[], out: (line: string) => void,
       const res = (await client.request('POST', `/upload-receipt?filename=${encodeURIComponent(filename)}`, bytes, contentType)) as { image_id: string };
       imageId = res.image_id;
     } else {
-      const res = (await client.request('POST', '/upload-receipt', JSON.stringify({ filename, content_type: contentType }), 'application/json')) as {
+      const res = (await client.request('POST', '/upload-receipt', JSON.stringify({ filename, content_type: contentType, size_bytes: bytes.length }), 'application/json')) as {
         image_id: string;
-        upload_url: string;
+        upload: PresignedUpload;
       };
-      const put = await fetch(res.upload_url, { method: 'PUT', body: bytes, headers: { 'content-type': contentType } });
-      if (!put.ok) throw new Error(`upload of ${file} to its presigned URL failed with HTTP ${put.status}`);
+      await sendPresignedUpload(res.upload, bytes, file);
       await client.request('POST', '/upload-complete', JSON.stringify({ image_id: res.image_id }), 'application/json');
       imageId = res.image_id;
     }
