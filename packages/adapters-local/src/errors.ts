@@ -98,8 +98,3 @@ export class UploadTooLargeError extends ReceiptflowError {
 export class PresignSecretError extends ReceiptflowError {
   readonly code = 'PRESIGN_SECRET_INVALID';
 }
-
-/** The used-upload ledger has a damaged line (not a torn tail); the message names file and line. */
-export class UploadLedgerCorruptError extends ReceiptflowError {
-  readonly code = 'UPLOAD_LEDGER_CORRUPT';
-}

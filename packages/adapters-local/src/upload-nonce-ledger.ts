@@ -1,6 +1,6 @@
 import { mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { PresignedUrlUsedError, UploadLedgerCorruptError } from './errors.js';
+import { CorruptDataFileError, PresignedUrlUsedError } from './errors.js';
 
 type FileHandle = Awaited<ReturnType<typeof open>>;
 
@@ -40,15 +40,13 @@ export class UploadNonceLedger {
     }
     const end = text.lastIndexOf('\n') + 1;
     const ledger = new UploadNonceLedger(null);
-    text
-      .slice(0, end)
-      .split('\n')
-      .slice(0, -1)
-      .forEach((line, i) => {
-        const match = LINE.exec(line);
-        if (!match) throw new UploadLedgerCorruptError(`upload ledger ${path} is corrupt at line ${i + 1}: ${JSON.stringify(line.slice(0, 60))}`);
-        if (Number(match[2]) >= now) ledger.used.add(match[1]!);
-      });
+    let offset = 0;
+    for (const [i, line] of text.slice(0, end).split('\n').slice(0, -1).entries()) {
+      const match = LINE.exec(line);
+      if (!match) throw new CorruptDataFileError(path, offset, `line ${i + 1} is not "<nonce> <expires-at-ms>": ${JSON.stringify(line.slice(0, 60))}`);
+      if (Number(match[2]) >= now) ledger.used.add(match[1]!);
+      offset += Buffer.byteLength(line, 'utf8') + 1;
+    }
     if (end < text.length) await truncate(path, Buffer.byteLength(text.slice(0, end), 'utf8'));
     ledger.handle = await open(path, 'a', 0o600);
     return ledger;

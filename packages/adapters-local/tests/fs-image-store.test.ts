@@ -95,8 +95,10 @@ describe('FsImageStore on disk', () => {
 
       await writeFile(path, `${nonce} ${later}\ngarbage\n${nonce} ${later}\n`);
       await expect(UploadNonceLedger.open(path)).rejects.toMatchObject({
-        code: 'UPLOAD_LEDGER_CORRUPT',
-        message: expect.stringContaining(`${path} is corrupt at line 2`),
+        code: 'CORRUPT_DATA_FILE',
+        file: path,
+        offset: Buffer.byteLength(`${nonce} ${later}\n`), // where the damaged line starts
+        message: expect.stringContaining('line 2 is not'),
       });
     } finally {
       await rm(dir, { recursive: true, force: true });
