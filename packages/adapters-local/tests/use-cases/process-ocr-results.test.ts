@@ -78,10 +78,17 @@ describe('processOcrResults with local adapters', () => {
     expect(r.processed.receipts).toHaveLength(1);
   });
 
-  it('an image with no text yields no receipt and no run', async () => {
+  it('a results message for an image with no text (sent before OCR failed such jobs) yields no receipt and no run', async () => {
     const p = pipeline();
-    const r = await p.ingest([]);
-    expect(r.processed.receipts).toEqual([]);
+    // The OCR step now ends a no-text job FAILED and sends nothing; a message from before that
+    // (or from an older worker) must still settle quietly.
+    const r = await p.ingest(LINES);
+    const message = JSON.parse(r.resultsBody) as { image_id: string; s3_key: string };
+    const emptyKey = message.s3_key.replace('.json', '-empty.json');
+    await p.artifacts.put(emptyKey, new TextEncoder().encode(JSON.stringify(ocrDocument([]))));
+    await p.jobs.deleteReceipt(r.image_id, 1);
+    const out = await processOcrResults(p.processDeps, JSON.stringify({ ...message, s3_key: emptyKey, receipt_count: 0 }));
+    expect(out.receipts).toEqual([]);
     expect(await p.jobs.listReceipts(r.image_id)).toEqual([]);
   });
 
