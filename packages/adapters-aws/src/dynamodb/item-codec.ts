@@ -170,6 +170,7 @@ export const compactionRunToItem = (run: CompactionRun): Item => ({
   run_id: run.run_id,
   image_id: run.image_id,
   receipt_id: run.receipt_id,
+  ...(run.job_id === undefined ? {} : { job_id: run.job_id }),
   created_at: run.created_at,
   ...flattenProgress('lines', run.lines),
   ...flattenProgress('words', run.words),

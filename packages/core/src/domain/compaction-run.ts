@@ -28,6 +28,8 @@ export const CompactionRunSchema = z.object({
   run_id: IdSchema,
   image_id: IdSchema,
   receipt_id: ReceiptIdSchema,
+  /** The OCR job whose results made this run; carried into compaction's log lines. Absent on older rows. */
+  job_id: IdSchema.optional(),
   created_at: z.string().datetime(),
   lines: CollectionProgressSchema,
   words: CollectionProgressSchema,

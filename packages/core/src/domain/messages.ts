@@ -70,6 +70,8 @@ export const CompactionMessageSchema = z.discriminatedUnion('kind', [
     run_id: IdSchema,
     image_id: IdSchema,
     receipt_id: ReceiptIdSchema,
+    /** The run's OCR job, for log lines; absent when the run row predates it. */
+    job_id: IdSchema.optional(),
     delta_key: z.string().min(1),
   }),
   z.object({

@@ -11,3 +11,4 @@ export * from './id-generator.js';
 export * from './compaction-lock.js';
 export * from './snapshot-store.js';
 export * from './logger.js';
+export * from './metrics.js';

@@ -22,6 +22,7 @@ import {
 import {
   isoNow,
   silentLogger,
+  withFields,
   type Clock,
   type CompactionLock,
   type CompactionRunRef,
@@ -71,8 +72,11 @@ export interface CompactInput {
 export interface CompactOutcome {
   /** Ids of messages fully done (safe to delete). */
   succeeded: string[];
-  /** Ids to retry (batchItemFailures), with why. */
-  failed: { id: string; error: string; retryable: boolean }[];
+  /**
+   * Ids to retry (batchItemFailures), with why, and the receipt the message was about when it
+   * could be parsed (the ids every log line of a receipt carries).
+   */
+  failed: ({ id: string; error: string; retryable: boolean } & Partial<ReceiptIds>)[];
   /** Vectors merged per collection. */
   merged: { lines: number; words: number };
   promoted: boolean;
@@ -93,8 +97,19 @@ interface Item {
 
 /** A message whose index work is done and now waits for the promotion to count as done. */
 type Pending =
-  | { id: string; kind: 'merge'; ref: CompactionRunRef; merged: number }
-  | { id: string; kind: 'index-only' };
+  | { id: string; kind: 'merge'; ref: CompactionRunRef; merged: number; message: CompactionMessage }
+  | { id: string; kind: 'index-only'; message: CompactionMessage };
+
+/** What ties a compaction message to one receipt in the logs; `job_id` is known for merges. */
+interface ReceiptIds {
+  image_id: string;
+  job_id: string;
+  receipt_id: number;
+}
+
+function receiptIds(m: CompactionMessage): Partial<ReceiptIds> {
+  return { image_id: m.image_id, ...(m.kind === 'merge' && m.job_id ? { job_id: m.job_id } : {}), receipt_id: m.receipt_id };
+}
 
 /**
  * Merges compaction messages into the vector index under the per-collection lock: validates each
@@ -126,8 +141,13 @@ export async function compact(deps: CompactDeps, messages: CompactInput[], optio
   return outcome;
 }
 
-function failure(id: string, error: unknown): CompactOutcome['failed'][number] {
-  return { id, error: error instanceof Error ? error.message : String(error), retryable: isRetryable(error) };
+function failure(id: string, error: unknown, message?: CompactionMessage): CompactOutcome['failed'][number] {
+  return {
+    id,
+    ...(message ? receiptIds(message) : {}),
+    error: error instanceof Error ? error.message : String(error),
+    retryable: isRetryable(error),
+  };
 }
 
 class CollectionCompaction {
@@ -184,7 +204,7 @@ class CollectionCompaction {
           if (done) pending.push(done);
           else this.outcome.succeeded.push(item.id);
         } catch (error) {
-          if (item.message.kind === 'merge') await this.markFailed(refOf(item.message), error);
+          if (item.message.kind === 'merge') await this.markFailed(item.message, error);
           this.fail(item, error);
         }
       }
@@ -210,11 +230,11 @@ class CollectionCompaction {
         const patch: VectorMetadata = { ...m.metadata, ...placeMetadata(place) };
         const ids = await this.call('findIds', this.deps.vectors.findIds(this.collection, where));
         if (ids.length > 0) await this.call('updateMetadata', this.deps.vectors.updateMetadata(this.collection, ids, patch));
-        return { id: item.id, kind: 'index-only' };
+        return { id: item.id, kind: 'index-only', message: m };
       }
       case 'delete_receipt':
         await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
-        return { id: item.id, kind: 'index-only' };
+        return { id: item.id, kind: 'index-only', message: m };
     }
   }
 
@@ -228,7 +248,7 @@ class CollectionCompaction {
       // The receipt was deleted (with its runs), perhaps before this merge arrived (lesson 15):
       // make sure none of its vectors survive, and count the message as done.
       await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
-      return { id, kind: 'index-only' };
+      return { id, kind: 'index-only', message: m };
     }
     const state = run[this.collection].state;
     if (state === 'COMPLETED') return null;
@@ -242,7 +262,7 @@ class CollectionCompaction {
 
     if (!(await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id)))) {
       await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
-      return { id, kind: 'index-only' };
+      return { id, kind: 'index-only', message: m };
     }
     // The place may have changed since the delta was written; the job table is the truth.
     const place = await this.call('getReceiptPlace', this.deps.jobs.getReceiptPlace(m.image_id, m.receipt_id));
@@ -258,9 +278,9 @@ class CollectionCompaction {
     if (!(await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id)))) {
       await this.call('delete', this.deps.vectors.delete(this.collection, ids));
       await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
-      return { id, kind: 'index-only' };
+      return { id, kind: 'index-only', message: m };
     }
-    return { id, kind: 'merge', ref, merged: stored.length };
+    return { id, kind: 'merge', ref, merged: stored.length, message: m };
   }
 
   private async transition(ref: CompactionRunRef, from: CollectionState, to: CollectionState, patch?: { merged_count?: number | null; error?: string | null }): Promise<void> {
@@ -300,8 +320,8 @@ class CollectionCompaction {
     } catch (error) {
       this.logger.warn('compaction not promoted', { collection: this.collection, error: String(error) });
       for (const p of pending) {
-        if (p.kind === 'merge') await this.markFailed(p.ref, error);
-        this.outcome.failed.push(failure(p.id, error));
+        if (p.kind === 'merge') await this.markFailed(p.message, error);
+        this.outcome.failed.push(failure(p.id, error, p.message));
       }
       return;
     }
@@ -315,15 +335,17 @@ class CollectionCompaction {
         await this.transition(p.ref, 'PROCESSING', 'COMPLETED', { merged_count: p.merged, error: null });
         this.outcome.succeeded.push(p.id);
         this.outcome.merged[this.collection] += p.merged;
+        this.receiptLogger(p.message).info('receipt compacted', { run_id: p.ref.run_id, merged_count: p.merged });
       } catch (error) {
         // The vectors are in and promoted; a retry re-merges idempotently and completes the run.
-        this.outcome.failed.push(failure(p.id, error));
+        this.outcome.failed.push(failure(p.id, error, p.message));
       }
     }
   }
 
   /** Best effort: records why, so the run is retried (FAILED → PROCESSING) or found by the sweep. */
-  private async markFailed(ref: CompactionRunRef, error: unknown): Promise<void> {
+  private async markFailed(m: CompactionMessage, error: unknown): Promise<void> {
+    const ref = refOf(m);
     const message = error instanceof Error ? error.message : String(error);
     try {
       const run = await withDeadline(this.deps.clock, this.options.deadline, 'getCompactionRun', this.deps.jobs.getCompactionRun(ref.image_id, ref.receipt_id, ref.run_id));
@@ -331,7 +353,7 @@ class CollectionCompaction {
       if (state !== 'PROCESSING' && state !== 'PENDING') return;
       await withDeadline(this.deps.clock, this.options.deadline, 'mark run FAILED', this.deps.jobs.transitionCollection(ref, this.collection, state, 'FAILED', { error: message }));
     } catch (markError) {
-      this.logger.warn('could not mark compaction run FAILED', { run_id: ref.run_id, collection: this.collection, error: String(markError) });
+      this.receiptLogger(m).warn('could not mark compaction run FAILED', { run_id: ref.run_id, error: String(markError) });
     }
   }
 
@@ -380,7 +402,12 @@ class CollectionCompaction {
   }
 
   private fail(item: Item, error: unknown): void {
-    this.outcome.failed.push(failure(item.id, error));
+    this.outcome.failed.push(failure(item.id, error, item.message));
+  }
+
+  /** Lines about one message's receipt carry its ids (and the collection). */
+  private receiptLogger(m: CompactionMessage): Logger {
+    return withFields(this.logger, { ...receiptIds(m), collection: this.collection });
   }
 
   private failAll(items: Item[], error: unknown): void {

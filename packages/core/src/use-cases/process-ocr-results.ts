@@ -15,6 +15,7 @@ import type { MemoryThresholds } from '../merchant/thresholds.js';
 import {
   isoNow,
   silentLogger,
+  withFields,
   type Clock,
   type Embedder,
   type ImageStore,
@@ -55,6 +56,11 @@ export interface ProcessedReceipt {
   run_id: string;
   /** Embedding tokens used (0 when the receipt already existed and nothing was embedded anew). */
   embedding_tokens: number;
+  /**
+   * How the merchant was decided by THIS call, with the Places lookups it made; null when the
+   * place was already stored (a redelivery), so that counts are not made twice.
+   */
+  resolved: { source: ReceiptPlace['source']; places_calls: number } | null;
 }
 
 export interface ProcessOcrResultsOutcome {
@@ -77,14 +83,15 @@ export interface ProcessOcrResultsOutcome {
  * Malformed messages and documents throw PoisonMessageError.
  */
 export async function processOcrResults(deps: ProcessOcrResultsDeps, message: unknown): Promise<ProcessOcrResultsOutcome> {
-  const logger = deps.logger ?? silentLogger;
   const msg = parseMessageBody<OcrResultsMessage>(message, OcrResultsMessageSchema, 'OCR results message');
+  // Every line about this receipt carries the ids that tie it to its upload and its compaction.
+  const logger = withFields(deps.logger ?? silentLogger, { image_id: msg.image_id, job_id: msg.job_id });
   const outcome: ProcessOcrResultsOutcome = { job_id: msg.job_id, image_id: msg.image_id, receipts: [], skipped: [] };
   if (msg.s3_bucket !== deps.artifacts.bucket) {
     throw new PoisonMessageError(`OCR results are in bucket ${msg.s3_bucket}, this step reads ${deps.artifacts.bucket}`);
   }
   if (!(await stillWanted(deps.jobs, msg))) {
-    logger.info('ocr results for a deleted image or job; nothing to do', { job_id: msg.job_id, image_id: msg.image_id });
+    logger.info('ocr results for a deleted image or job; nothing to do');
     return outcome;
   }
 
@@ -94,10 +101,10 @@ export async function processOcrResults(deps: ProcessOcrResultsDeps, message: un
     { image_id: msg.image_id, created_at: isoNow(deps.clock), image_type: await imageTypeOf(deps.jobs, msg, document) },
     outcome.skipped,
   );
-  for (const s of outcome.skipped) logger.warn('ocr row skipped', { job_id: msg.job_id, ...s });
+  for (const s of outcome.skipped) logger.warn('ocr row skipped', { ...s });
   if (built.length !== msg.receipt_count) {
     // The worker counted with another build of the layout rules; the document decides.
-    logger.warn('receipt count differs from the routing decision', { job_id: msg.job_id, routed: msg.receipt_count, built: built.length });
+    logger.warn('receipt count differs from the routing decision', { routed: msg.receipt_count, built: built.length });
   }
 
   const createdHere: number[] = [];
@@ -163,31 +170,34 @@ async function processReceipt(
     deps.jobs.getCompactionRun(image_id, receipt_id, run_id),
     deps.jobs.getReceiptPlace(image_id, receipt_id),
   ]);
-  const summary = (place: ReceiptPlace, embedding_tokens: number): ProcessedReceipt => ({
+  const summary = (place: ReceiptPlace, embedding_tokens: number, resolved: ProcessedReceipt['resolved']): ProcessedReceipt => ({
     receipt_id,
     line_count: details.lines.length,
     word_count: details.words.length,
     place,
     run_id,
     embedding_tokens,
+    resolved,
   });
-  if (existingRun && existingPlace) return summary(existingPlace, 0);
+  if (existingRun && existingPlace) return summary(existingPlace, 0, null);
 
   const lineTexts = details.lines.map((l) => l.text);
   const { lineVectors, wordVectors, tokens } = await embedReceipt(deps.embedder, details);
 
   let place = existingPlace;
+  let resolved: ProcessedReceipt['resolved'] = null;
   if (!place) {
     const resolution = await resolveMerchant(deps, lineTexts, { lineVectors, excludeImageId: image_id });
     logger.info('merchant resolved', {
-      image_id,
+      receipt_id,
       source: resolution.source,
       reason: resolution.reason,
       places_calls: resolution.places_calls,
       second_call: resolution.second_call,
     });
     // Everything the decision looked at, for `pnpm eval --explain` and debugging a wrong answer.
-    logger.debug('merchant resolution trace', { image_id, signals: resolution.signals, trace: resolution.trace });
+    logger.debug('merchant resolution trace', { receipt_id, signals: resolution.signals, trace: resolution.trace });
+    resolved = { source: resolution.source, places_calls: resolution.places_calls };
     place = {
       image_id,
       receipt_id,
@@ -210,12 +220,12 @@ async function processReceipt(
 
   if (!(await stillWanted(deps.jobs, msg))) {
     for (const key of Object.values(deltaKeys)) await deps.deltas.delete(key);
-    logger.info('image or job deleted during processing; settled without writing', { image_id, job_id: msg.job_id });
+    logger.info('image or job deleted during processing; settled without writing', { receipt_id });
     return null;
   }
   if (!existingPlace) await deps.jobs.putReceiptPlace(place);
-  if (!existingRun) await createRun(deps, runFor(run_id, image_id, receipt_id, deltaKeys, records, isoNow(deps.clock)));
-  return summary(place, tokens);
+  if (!existingRun) await createRun(deps, runFor({ run_id, image_id, receipt_id, job_id: msg.job_id }, deltaKeys, records, isoNow(deps.clock)));
+  return summary(place, tokens, resolved);
 }
 
 /**
@@ -239,9 +249,7 @@ async function writeDelta(
 }
 
 function runFor(
-  run_id: string,
-  image_id: string,
-  receipt_id: number,
+  ids: Pick<CompactionRun, 'run_id' | 'image_id' | 'receipt_id' | 'job_id'>,
   keys: Record<Collection, string>,
   records: Record<Collection, VectorRecord[]>,
   now: string,
@@ -254,7 +262,7 @@ function runFor(
     error: null,
     updated_at: now,
   });
-  return { run_id, image_id, receipt_id, created_at: now, lines: progress('lines'), words: progress('words') };
+  return { ...ids, created_at: now, lines: progress('lines'), words: progress('words') };
 }
 
 async function createRun(deps: ProcessOcrResultsDeps, run: CompactionRun): Promise<void> {

@@ -49,13 +49,14 @@ export function routeChange(change: ChangeRecord): CompactionMessage[] {
 function mergeMessages(image: Record<string, unknown> | null): CompactionMessage[] {
   const run = CompactionRunSchema.safeParse(image);
   if (!run.success) return [];
-  const { run_id, image_id, receipt_id } = run.data;
+  const { run_id, image_id, receipt_id, job_id } = run.data;
   return COLLECTIONS.filter((c) => run.data[c].state !== 'COMPLETED').map((collection) => ({
     kind: 'merge',
     collection,
     run_id,
     image_id,
     receipt_id,
+    ...(job_id === undefined ? {} : { job_id }),
     delta_key: run.data[collection].delta_key,
   }));
 }

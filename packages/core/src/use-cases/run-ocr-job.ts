@@ -18,6 +18,7 @@ import {
   isImageStoreProvider,
   isoNow,
   silentLogger,
+  withFields,
   type Clock,
   type ImageStore,
   type ImageStoreProvider,
@@ -91,8 +92,8 @@ export function parseMessageBody<T>(body: unknown, schema: ZodType<T>, what: str
  * image, after marking the job FAILED when it exists. Other errors are retryable.
  */
 export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<RunOcrJobOutcome> {
-  const logger = deps.logger ?? silentLogger;
   const msg = parseMessageBody<OcrJobMessage>(message, OcrJobMessageSchema, 'OCR job message');
+  const logger = withFields(deps.logger ?? silentLogger, { image_id: msg.image_id, job_id: msg.job_id });
   const existing = await deps.jobs.getJob(msg.job_id);
   if (!existing) throw new PoisonMessageError(`OCR job ${msg.job_id} no longer exists (deleted)`);
   if (existing.image_id !== msg.image_id) {
@@ -162,7 +163,7 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
   await deps.jobs.transitionJob(job.job_id, 'PROCESSING', 'COMPLETED', {
     results_sent_at: job.results_sent_at ?? isoNow(deps.clock),
   });
-  logger.info('ocr job completed', { job_id: job.job_id, image_type: routing.image_type, ocr_ms });
+  logger.info('ocr job completed', { image_type: routing.image_type, receipt_count: routing.receipt_count, ocr_ms });
   return { status: 'completed', job_id: job.job_id, routing, ocr_ms };
 }
 

@@ -29,6 +29,7 @@ export async function sweepCompactionRuns(
         run_id: run.run_id,
         image_id: run.image_id,
         receipt_id: run.receipt_id,
+        ...(run.job_id === undefined ? {} : { job_id: run.job_id }),
         delta_key: run[collection].delta_key,
       }),
     ),

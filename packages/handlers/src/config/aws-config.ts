@@ -18,6 +18,12 @@ const Common = z.object({
   AWS_REGION: z.string().min(1).default('us-east-1'),
   /** Emulators / LocalStack only; unset in AWS. */
   AWS_ENDPOINT_URL: z.string().url().optional(),
+  /** Set by Lambda itself; the `Function` dimension of the EMF metrics (the function's short name when unset). */
+  AWS_LAMBDA_FUNCTION_NAME: z.string().min(1).optional(),
+  /** The CloudWatch namespace of the EMF metrics; the alarms in infra read the same one. */
+  METRICS_NAMESPACE: z.string().min(1).max(255).default('receiptflow'),
+  /** The source queue's redrive maxReceiveCount (queue consumers): failures on that receive count as DLQ sends. */
+  MAX_RECEIVE_COUNT: z.coerce.number().int().min(1).optional(),
 });
 
 /** Each Lambda reads only the variables its function needs. */
@@ -76,6 +82,12 @@ export const ProcessOcrResultsConfigSchema = Common.extend({
   EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
 }).and(VectorStorageSchema);
 
+/** The API's Lambda authorizer reads only the key hashes; it touches no table, bucket or queue. */
+export const AuthorizerConfigSchema = z.object({
+  API_KEY_SHA256: sha256List,
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
 export const StreamProcessorConfigSchema = Common.extend({
   COMPACTION_QUEUE_URL: z.string().url(),
 });
@@ -105,6 +117,7 @@ export const SweepConfigSchema = Common.extend({
 });
 
 export type UploadConfig = z.infer<typeof UploadConfigSchema>;
+export type AuthorizerConfig = z.infer<typeof AuthorizerConfigSchema>;
 export type ProcessOcrResultsConfig = z.infer<typeof ProcessOcrResultsConfigSchema>;
 export type StreamProcessorConfig = z.infer<typeof StreamProcessorConfigSchema>;
 export type CompactionConfig = z.infer<typeof CompactionConfigSchema>;

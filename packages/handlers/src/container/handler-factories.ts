@@ -5,9 +5,15 @@ import { createProcessOcrResultsHandler } from '../handlers/process-ocr-results-
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
 import { createUploadHandler } from '../handlers/upload-handler.js';
-import { resolve, TOKENS } from './tokens.js';
+import { noopMetrics, type Metrics } from '@receiptflow/core';
+import { resolve, resolveOptional, TOKENS, type MetricsFunction } from './tokens.js';
 
 type Get = Pick<Container, 'get'>;
+
+/** The handler's metrics, or none when the container binds no Metrics (tests that do not count). */
+function metricsOf(c: Get, fn: MetricsFunction): Metrics {
+  return resolveOptional(c, TOKENS.Metrics)?.(fn) ?? noopMetrics;
+}
 
 /**
  * Each handler is built from the tokens it needs and nothing else, so that an AWS container for
@@ -25,10 +31,12 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
     },
     auth,
     logger: resolve(c, TOKENS.Logger),
+    metrics: metricsOf(c, 'upload'),
   });
 }
 
 export function processOcrResultsHandlerFrom(c: Get) {
+  const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
   return createProcessOcrResultsHandler({
     jobs: resolve(c, TOKENS.JobStore),
     artifacts: resolve(c, TOKENS.Artifacts),
@@ -38,17 +46,20 @@ export function processOcrResultsHandlerFrom(c: Get) {
     places: resolve(c, TOKENS.Places),
     clock: resolve(c, TOKENS.Clock),
     logger: resolve(c, TOKENS.Logger),
-  });
+    metrics: metricsOf(c, 'process-ocr-results'),
+  }, maxReceiveCount === undefined ? {} : { maxReceiveCount });
 }
 
 export function streamProcessorFrom(c: Get) {
   return createStreamProcessor({
     compactionQueue: resolve(c, TOKENS.CompactionQueue),
     logger: resolve(c, TOKENS.Logger),
+    metrics: metricsOf(c, 'stream-processor'),
   });
 }
 
 export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions = {}) {
+  const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
   return createCompactionHandler(
     {
       jobs: resolve(c, TOKENS.JobStore),
@@ -58,8 +69,9 @@ export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions 
       snapshots: resolve(c, TOKENS.Snapshots),
       clock: resolve(c, TOKENS.Clock),
       logger: resolve(c, TOKENS.Logger),
+      metrics: metricsOf(c, 'compaction'),
     },
-    options,
+    { ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }), ...options },
   );
 }
 

@@ -1,12 +1,19 @@
 import type { Logger } from '@receiptflow/core';
 import { Container, ContainerModule } from 'inversify';
 import type { LocalAdapters } from '../local/local-adapters.js';
-import { TOKENS } from './tokens.js';
+import { TOKENS, type MetricsFor } from './tokens.js';
+
+export interface LocalModuleOptions {
+  /** Metrics per handler; none by default (locally, counts are in `receipts status` and the logs). */
+  metricsFor?: MetricsFor;
+}
 
 /** The `local` environment: every token bound to an already-open local adapter. */
-export function localModule(adapters: LocalAdapters, logger: Logger): ContainerModule {
+export function localModule(adapters: LocalAdapters, logger: Logger, options: LocalModuleOptions = {}): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TOKENS.Logger).toConstantValue(logger);
+    if (options.metricsFor) bind(TOKENS.Metrics).toConstantValue(options.metricsFor);
+    bind(TOKENS.MaxReceiveCount).toConstantValue(adapters.maxReceiveCount);
     bind(TOKENS.Clock).toConstantValue(adapters.clock);
     bind(TOKENS.Ids).toConstantValue(adapters.ids);
     bind(TOKENS.JobStore).toConstantValue(adapters.jobs);
@@ -25,8 +32,8 @@ export function localModule(adapters: LocalAdapters, logger: Logger): ContainerM
   });
 }
 
-export function createLocalContainer(adapters: LocalAdapters, logger: Logger): Container {
+export function createLocalContainer(adapters: LocalAdapters, logger: Logger, options: LocalModuleOptions = {}): Container {
   const container = new Container();
-  container.load(localModule(adapters, logger));
+  container.load(localModule(adapters, logger, options));
   return container;
 }

@@ -6,6 +6,7 @@ import type {
   ImageStore,
   JobStore,
   Logger,
+  Metrics,
   PlacesResolver,
   Queue,
   SnapshotStore,
@@ -17,8 +18,16 @@ import type { Container } from 'inversify';
 export type Token<T> = symbol & { readonly __type?: T };
 const token = <T>(name: string): Token<T> => Symbol.for(`receiptflow.${name}`) as Token<T>;
 
+/** The handlers that count metrics, each under its own `Function` dimension. */
+export type MetricsFunction = 'upload' | 'process-ocr-results' | 'stream-processor' | 'compaction';
+/** Metrics for one handler: a Lambda container serves one function, the local runtime all four. */
+export type MetricsFor = (fn: MetricsFunction) => Metrics;
+
 export const TOKENS = {
   Logger: token<Logger>('Logger'),
+  Metrics: token<MetricsFor>('Metrics'),
+  /** The work queues' redrive maxReceiveCount, when known: failures on that receive are DLQ sends. */
+  MaxReceiveCount: token<number | undefined>('MaxReceiveCount'),
   Clock: token<Clock>('Clock'),
   Ids: token<IdGenerator>('IdGenerator'),
   JobStore: token<JobStore>('JobStore'),
@@ -36,6 +45,11 @@ export const TOKENS = {
   CompactionLock: token<CompactionLock>('CompactionLock'),
   Snapshots: token<SnapshotStore>('SnapshotStore'),
 } as const;
+
+/** Lookup of a token that may be unbound (metrics, the redrive limit): undefined when it is. */
+export function resolveOptional<T>(container: Pick<Container, 'get'>, t: Token<T>): T | undefined {
+  return container.get<T>(t, { optional: true });
+}
 
 /** Typed lookup: the token carries the type, so callers need no casts. */
 export function resolve<T>(container: Pick<Container, 'get'>, t: Token<T>): T {

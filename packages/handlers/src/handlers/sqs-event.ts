@@ -32,3 +32,28 @@ export function invocationDeadline(now: number, context: InvocationContext | und
   const remaining = context?.getRemainingTimeInMillis?.() ?? fallbackMs;
   return now + Math.max(0, remaining - DEADLINE_MARGIN_MS);
 }
+
+/**
+ * True when a failed record was on its last receive: with `maxReceiveCount` as on the queue's
+ * redrive policy, SQS moves it to the DLQ instead of delivering it again. Unknown counts
+ * (no attribute, no configured maximum) are never the last.
+ */
+export function isLastReceive(record: SqsRecord, maxReceiveCount: number | undefined): boolean {
+  const received = Number(record.attributes?.ApproximateReceiveCount);
+  return maxReceiveCount !== undefined && Number.isFinite(received) && received >= maxReceiveCount;
+}
+
+/**
+ * The image and job a queue body names, for log lines about a message that failed before (or
+ * while) it was parsed; each id absent when the body does not carry it.
+ */
+export function receiptIdsOf(body: string): { image_id?: string; job_id?: string } {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (!parsed || typeof parsed !== 'object') return {};
+    const { image_id, job_id } = parsed as Record<string, unknown>;
+    return { ...(typeof image_id === 'string' ? { image_id } : {}), ...(typeof job_id === 'string' ? { job_id } : {}) };
+  } catch {
+    return {};
+  }
+}

@@ -6,8 +6,10 @@ import {
   confirmUpload,
   getUploadStatus,
   inspectImage,
+  noopMetrics,
   submitJob,
   type Logger,
+  type Metrics,
   type SubmitJobDeps,
 } from '@receiptflow/core';
 import { z } from 'zod';
@@ -21,6 +23,8 @@ export interface UploadHandlerDeps {
   submit: SubmitJobDeps;
   auth: ApiKeyAuth;
   logger: Logger;
+  /** Counts `Failures`: requests answered 5xx. */
+  metrics?: Metrics;
   maxDirectUploadBytes?: number;
   maxPixels?: number;
 }
@@ -45,12 +49,14 @@ const ConfirmRequest = z.object({ image_id: z.string().min(1) });
  */
 export function createUploadHandler(deps: UploadHandlerDeps) {
   const maxBytes = deps.maxDirectUploadBytes ?? MAX_DIRECT_UPLOAD_BYTES;
+  const metrics = deps.metrics ?? noopMetrics;
 
   return async function uploadHandler(event: HttpApiEvent): Promise<HttpApiResult> {
     if (!deps.auth.verify(header(event, 'authorization'))) {
       return errorResult(401, 'UNAUTHORIZED', 'missing or invalid bearer token');
     }
     const route = `${event.requestContext.http.method.toUpperCase()} ${event.rawPath}`;
+    metrics.count('Failures', 0);
     try {
       switch (route) {
         case 'POST /upload-receipt':
@@ -63,7 +69,11 @@ export function createUploadHandler(deps: UploadHandlerDeps) {
           return errorResult(404, 'NOT_FOUND', `no route ${route}`);
       }
     } catch (error) {
-      return mapError(error, deps.logger);
+      const result = mapError(error, deps.logger);
+      if (result.statusCode >= 500) metrics.count('Failures');
+      return result;
+    } finally {
+      metrics.flush();
     }
   };
 
@@ -77,6 +87,7 @@ export function createUploadHandler(deps: UploadHandlerDeps) {
         contentType: parsed.data.content_type,
         ...(parsed.data.size_bytes === undefined ? {} : { maxBytes: parsed.data.size_bytes }),
       });
+      deps.logger.info('upload url issued', { image_id: result.image_id, job_id: result.job_id, s3_key: result.s3_key });
       return json(201, result);
     }
     if (!(ACCEPTED_CONTENT_TYPES as readonly string[]).includes(contentType)) {
@@ -96,13 +107,16 @@ export function createUploadHandler(deps: UploadHandlerDeps) {
     }
     const filename = event.queryStringParameters?.filename ?? header(event, 'x-filename') ?? `upload.${info.contentType.split('/')[1]}`;
     const result = await submitJob(deps.submit, { filename, contentType, body });
+    deps.logger.info('receipt uploaded', { image_id: result.image_id, job_id: result.job_id, s3_key: result.s3_key, bytes: body.length });
     return json(201, result);
   }
 
   async function complete(event: HttpApiEvent): Promise<HttpApiResult> {
     const parsed = ConfirmRequest.safeParse(parseJson(event));
     if (!parsed.success) return invalid(parsed.error);
-    return json(200, await confirmUpload(deps.submit, { ...parsed.data, ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }) }));
+    const result = await confirmUpload(deps.submit, { ...parsed.data, ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }) });
+    deps.logger.info('upload completed', { image_id: result.image_id, job_id: result.job_id, enqueued: result.enqueued });
+    return json(200, result);
   }
 
   async function status(event: HttpApiEvent): Promise<HttpApiResult> {

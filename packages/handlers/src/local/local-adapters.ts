@@ -56,6 +56,8 @@ export interface LocalAdapters {
   resultsDlq: InMemoryQueue;
   compactionQueue: InMemoryQueue;
   compactionDlq: InMemoryQueue;
+  /** The work queues' redrive threshold: a message failed on this receive goes to its DLQ. */
+  maxReceiveCount: number;
   vectors: VectorIndex;
   embedder: CountingEmbedder;
   /** The Places stand-in, counted; `places` is the cached resolver the pipeline calls. */
@@ -153,6 +155,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
     resultsDlq,
     compactionQueue,
     compactionDlq,
+    maxReceiveCount: MAX_RECEIVES,
     vectors,
     embedder,
     catalog,

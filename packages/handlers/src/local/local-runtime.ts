@@ -16,6 +16,7 @@ import {
   uploadHandlerFrom,
 } from '../container/handler-factories.js';
 import { createLocalContainer } from '../container/local-module.js';
+import type { MetricsFor } from '../container/tokens.js';
 import { ApiKeyAuth } from '../http/api-key-auth.js';
 import { openLocalAdapters, type LocalAdapterOptions, type LocalAdapters } from './local-adapters.js';
 import { pumpQueue } from './queue-pump.js';
@@ -34,6 +35,8 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
   checkpointEveryOps?: number;
   /** ...or once this long has passed with any operations logged. Default 5 minutes. */
   checkpointIntervalMs?: number;
+  /** Metrics per handler (tests capture EMF here); none by default. */
+  metricsFor?: MetricsFor;
 }
 
 const DEFAULT_CHECKPOINT_EVERY_OPS = 200;
@@ -72,7 +75,8 @@ export class LocalRuntime {
 
   static async open(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const adapters = await openLocalAdapters(options);
-    const runtime = new LocalRuntime(adapters, createLocalContainer(adapters, options.logger), options);
+    const container = createLocalContainer(adapters, options.logger, options.metricsFor ? { metricsFor: options.metricsFor } : {});
+    const runtime = new LocalRuntime(adapters, container, options);
     await runtime.recover();
     return runtime;
   }

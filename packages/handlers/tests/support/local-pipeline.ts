@@ -7,6 +7,7 @@ import {
   uploadHandlerFrom,
 } from '../../src/container/handler-factories.js';
 import { createLocalContainer } from '../../src/container/local-module.js';
+import type { MetricsFor } from '../../src/container/tokens.js';
 import { ApiKeyAuth } from '../../src/http/api-key-auth.js';
 import { openLocalAdapters, type LocalAdapters } from '../../src/local/local-adapters.js';
 import { pumpQueue } from '../../src/local/queue-pump.js';
@@ -15,6 +16,7 @@ import { collectingLogger, TaggedOcr } from './fixtures.js';
 export interface LocalPipelineOptions {
   apiKeys?: string[];
   clock?: Clock;
+  metricsFor?: MetricsFor;
 }
 
 /**
@@ -30,7 +32,7 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     catalog: syntheticCatalog(),
     ...(options.clock ? { clock: options.clock } : {}),
   });
-  const container = createLocalContainer(adapters, logger);
+  const container = createLocalContainer(adapters, logger, options.metricsFor ? { metricsFor: options.metricsFor } : {});
   const auth = new ApiKeyAuth((options.apiKeys ?? []).map((k) => ApiKeyAuth.hash(k)));
   const upload = uploadHandlerFrom(container, auth);
   const results = processOcrResultsHandlerFrom(container);
@@ -45,7 +47,7 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     const a = adapters;
     const messages = await a.ocrQueue.receive({ maxMessages: 10 });
     for (const m of messages) {
-      await runOcrJob({ jobs: a.jobs, images: a.rawImages, artifacts: a.artifacts, ocr, resultsQueue: a.resultsQueue, clock: a.clock }, m.body);
+      await runOcrJob({ jobs: a.jobs, images: a.rawImages, artifacts: a.artifacts, ocr, resultsQueue: a.resultsQueue, clock: a.clock, logger }, m.body);
       await a.ocrQueue.delete(m.receiptHandle);
     }
     return messages.length;

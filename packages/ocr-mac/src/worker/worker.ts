@@ -214,7 +214,8 @@ export class Worker {
   /** Runs and settles one message. Never rejects. */
   private async handle(message: QueueMessage): Promise<void> {
     const { logger, ocrQueue, clock } = this.deps;
-    const fields = { message_id: message.id, job_id: jobIdOf(message.body), receive_count: message.receiveCount };
+    // Every line about this message names its image and job, as the pipeline's other steps do.
+    const fields = { message_id: message.id, ...idsOf(message.body), receive_count: message.receiveCount };
     if (message.receiveCount > 1) this.metrics.redelivered += 1;
     logger.info('job started', fields);
 
@@ -344,14 +345,18 @@ function isPoison(error: unknown): boolean {
 }
 
 /** The job id of a message body for log lines, if the body is readable enough to have one. */
-function jobIdOf(body: string): string | null {
+/** The ids a job message names; null for whichever is missing or when the body is not JSON. */
+function idsOf(body: string): { image_id: string | null; job_id: string | null } {
+  const ids = { image_id: null as string | null, job_id: null as string | null };
   try {
     const parsed: unknown = JSON.parse(body);
-    if (parsed && typeof parsed === 'object' && 'job_id' in parsed && typeof parsed.job_id === 'string') {
-      return parsed.job_id;
+    if (parsed && typeof parsed === 'object') {
+      const { image_id, job_id } = parsed as Record<string, unknown>;
+      if (typeof image_id === 'string') ids.image_id = image_id;
+      if (typeof job_id === 'string') ids.job_id = job_id;
     }
   } catch {
     // malformed: logged as such by the caller
   }
-  return null;
+  return ids;
 }

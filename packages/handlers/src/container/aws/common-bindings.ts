@@ -3,23 +3,46 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
 import type { ContainerModuleLoadOptions } from 'inversify';
 import { createLogger, type LogLevel } from '../../logging.js';
+import { EmfMetrics } from '../../metrics/emf-metrics.js';
 import { TOKENS } from '../tokens.js';
 import { clientConfig, type AwsClientSettings } from './clients.js';
 import { SystemClock } from './system-clock.js';
 
-/** Bindings every function shares: logger, clock, and the job table. */
+/** The variables of the Common schema that the shared bindings read. */
+export interface CommonConfig {
+  LOG_LEVEL: LogLevel;
+  METRICS_NAMESPACE: string;
+  AWS_LAMBDA_FUNCTION_NAME?: string | undefined;
+  MAX_RECEIVE_COUNT?: number | undefined;
+}
+
+/** Logger, EMF metrics and the redrive limit: what every function binds, table or not. */
+export function bindTelemetry({ bind }: Pick<ContainerModuleLoadOptions, 'bind'>, config: CommonConfig, fn: string): void {
+  bind(TOKENS.Logger).toConstantValue(createLogger({ level: config.LOG_LEVEL, format: 'json', base: { fn }, write: (l) => console.log(l) }));
+  // EMF goes to stdout as it is: console.log under the JSON log format would wrap it.
+  const metrics = new EmfMetrics({
+    namespace: config.METRICS_NAMESPACE,
+    functionName: config.AWS_LAMBDA_FUNCTION_NAME ?? fn,
+    write: (line) => process.stdout.write(`${line}\n`),
+  });
+  bind(TOKENS.Metrics).toConstantValue(() => metrics);
+  if (config.MAX_RECEIVE_COUNT !== undefined) bind(TOKENS.MaxReceiveCount).toConstantValue(config.MAX_RECEIVE_COUNT);
+}
+
+/** Bindings every function with a table shares: telemetry, clock, and the job table. */
 export function bindCommon(
-  { bind }: Pick<ContainerModuleLoadOptions, 'bind'>,
+  options: Pick<ContainerModuleLoadOptions, 'bind'>,
   settings: AwsClientSettings,
-  config: { TABLE_NAME: string; LOG_LEVEL: LogLevel },
+  config: CommonConfig & { TABLE_NAME: string },
   fn: string,
 ): () => DynamoDBDocumentClient {
+  const { bind } = options;
   let doc: DynamoDBDocumentClient | undefined;
   const documentClient = () =>
     (doc ??= DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(settings)), {
       marshallOptions: { removeUndefinedValues: true },
     }));
-  bind(TOKENS.Logger).toConstantValue(createLogger({ level: config.LOG_LEVEL, format: 'json', base: { fn }, write: (l) => console.log(l) }));
+  bindTelemetry(options, config, fn);
   bind(TOKENS.Clock).toConstantValue(new SystemClock());
   bind(TOKENS.JobStore)
     .toDynamicValue((ctx) => new DynamoDbJobStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))

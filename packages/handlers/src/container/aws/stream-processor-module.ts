@@ -2,18 +2,16 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import { ContainerModule } from 'inversify';
 import type { StreamProcessorConfig } from '../../config/aws-config.js';
-import { createLogger } from '../../logging.js';
 import { TOKENS } from '../tokens.js';
 import { clientConfig, settingsFrom } from './clients.js';
+import { bindTelemetry } from './common-bindings.js';
 
 /** The stream processor only sends to the compaction queue; it never reads the table. */
 export function awsStreamProcessorModule(config: StreamProcessorConfig): ContainerModule {
   const settings = settingsFrom(config);
-  return new ContainerModule(({ bind }) => {
-    bind(TOKENS.Logger).toConstantValue(
-      createLogger({ level: config.LOG_LEVEL, format: 'json', base: { fn: 'stream-processor' }, write: (l) => console.log(l) }),
-    );
-    bind(TOKENS.CompactionQueue)
+  return new ContainerModule((options) => {
+    bindTelemetry(options, config, 'stream-processor');
+    options.bind(TOKENS.CompactionQueue)
       .toDynamicValue(() => new SqsQueue(new SQSClient(clientConfig(settings)), { queueUrl: config.COMPACTION_QUEUE_URL }))
       .inSingletonScope();
   });
