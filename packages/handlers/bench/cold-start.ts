@@ -10,7 +10,7 @@ import { median } from './stats.js';
 const run = promisify(execFile);
 
 /** The bundles of the deployment contract. */
-export const HANDLER_BUNDLES = ['upload', 'process-ocr-results', 'stream-processor', 'compaction'] as const;
+export const HANDLER_BUNDLES = ['upload', 'authorizer', 'process-ocr-results', 'stream-processor', 'compaction'] as const;
 
 /**
  * Stand-ins for every variable the functions' config schemas read (src/config/aws-config.ts),

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-export const HANDLERS = ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep'];
+export const HANDLERS = ['upload', 'authorizer', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep'];
 const LIMIT_BYTES = 1024 * 1024;
 
 // The nodejs22.x runtime ships AWS SDK v3; bundling it again would add ~500 KB per function.

@@ -1,14 +1,47 @@
 import * as aws from '@pulumi/aws';
 import type * as pulumi from '@pulumi/pulumi';
 import type { StackContext } from './context.js';
+import type { FunctionName } from './function-specs.js';
+import { METRICS_NAMESPACE } from './lambdas.js';
+import type { FunctionPlan } from './plan.js';
 import type { Queues } from './queues.js';
 
 /**
- * CloudWatch alarms: any message in a DLQ (including the stream processor's failure queue),
- * and a work queue whose oldest message is older than `oldestMessageAgeAlarmSeconds`. With
- * `alarmEmail`, alarms notify an SNS topic with that subscriber.
+ * The functions whose handlers count EMF `Failures`: the upload API, the queue consumers and
+ * the stream processor. The authorizer (a deny is not a failure) and the scheduled sweep write
+ * none; their crashes show in `Errors`.
  */
-export function createAlarms(ctx: StackContext, queues: Queues): aws.cloudwatch.MetricAlarm[] {
+const WRITES_FAILURES: readonly string[] = ['http', 'sqs', 'dynamodb-stream'];
+
+/** Every alarm looks at 5-minute periods, one period at a time. */
+const PERIOD_SECONDS = 300;
+
+interface AlarmSpec {
+  namespace: string;
+  metricName: string;
+  dimensions: Record<string, pulumi.Input<string>>;
+  statistic: 'Maximum' | 'Sum';
+  /** Alarms when the statistic is greater than this. */
+  threshold: number;
+  description: string;
+}
+
+/**
+ * CloudWatch alarms:
+ * - any message in a DLQ (each work queue's and the stream processor's failure queue);
+ * - a work queue whose oldest message is older than `oldestMessageAgeAlarmSeconds`;
+ * - per function that writes EMF `Failures` (the HTTP, queue and stream handlers: messages,
+ *   records or requests not finished), `failureAlarmThreshold` or more in 5 minutes;
+ * - per function, any invocation error (AWS/Lambda `Errors`: a crash or a timeout, which
+ *   flushes no EMF and so never shows in `Failures`).
+ * With `alarmEmail`, alarms notify an SNS topic with that subscriber.
+ */
+export function createAlarms(
+  ctx: StackContext,
+  queues: Queues,
+  functions: Partial<Record<FunctionName, aws.lambda.Function>>,
+  plans: Record<FunctionName, FunctionPlan>,
+): aws.cloudwatch.MetricAlarm[] {
   const { cfg } = ctx;
   let actions: pulumi.Input<string>[] = [];
   if (cfg.alarmEmail) {
@@ -16,30 +49,33 @@ export function createAlarms(ctx: StackContext, queues: Queues): aws.cloudwatch.
     new aws.sns.TopicSubscription('alarms-email', { topic: topic.arn, protocol: 'email', endpoint: cfg.alarmEmail });
     actions = [topic.arn];
   }
-  const alarm = (logical: string, queue: aws.sqs.Queue, metric: string, threshold: number, description: string) =>
+  const alarm = (logical: string, spec: AlarmSpec) =>
     new aws.cloudwatch.MetricAlarm(logical, {
       name: `${ctx.prefix}-${logical}`,
-      alarmDescription: description,
-      namespace: 'AWS/SQS',
-      metricName: metric,
-      dimensions: { QueueName: queue.name },
-      statistic: 'Maximum',
-      period: 300,
+      alarmDescription: spec.description,
+      namespace: spec.namespace,
+      metricName: spec.metricName,
+      dimensions: spec.dimensions,
+      statistic: spec.statistic,
+      period: PERIOD_SECONDS,
       evaluationPeriods: 1,
-      threshold,
+      threshold: spec.threshold,
       comparisonOperator: 'GreaterThanThreshold',
+      // No data is no traffic: a quiet queue or an idle function is healthy.
       treatMissingData: 'notBreaching',
       alarmActions: actions,
       okActions: actions,
       tags: ctx.tags,
     });
+  const queueAlarm = (logical: string, queue: aws.sqs.Queue, metricName: string, threshold: number, description: string) =>
+    alarm(logical, { namespace: 'AWS/SQS', metricName, dimensions: { QueueName: queue.name }, statistic: 'Maximum', threshold, description });
 
   const alarms: aws.cloudwatch.MetricAlarm[] = [];
   for (const pair of Object.values(queues.byKey)) {
     const base = pair.plan.baseName;
     alarms.push(
-      alarm(`${base}-dlq-depth`, pair.dlq, 'ApproximateNumberOfMessagesVisible', 0, `Messages reached the DLQ of ${base}`),
-      alarm(
+      queueAlarm(`${base}-dlq-depth`, pair.dlq, 'ApproximateNumberOfMessagesVisible', 0, `Messages reached the DLQ of ${base}`),
+      queueAlarm(
         `${base}-oldest-age`,
         pair.queue,
         'ApproximateAgeOfOldestMessage',
@@ -49,7 +85,33 @@ export function createAlarms(ctx: StackContext, queues: Queues): aws.cloudwatch.
     );
   }
   alarms.push(
-    alarm('stream-processor-dlq-depth', queues.streamDlq, 'ApproximateNumberOfMessagesVisible', 0, 'Stream records failed past their retries'),
+    queueAlarm('stream-processor-dlq-depth', queues.streamDlq, 'ApproximateNumberOfMessagesVisible', 0, 'Stream records failed past their retries'),
   );
+
+  for (const [fn, f] of Object.entries(functions) as [FunctionName, aws.lambda.Function][]) {
+    if (WRITES_FAILURES.includes(plans[fn].trigger.kind)) {
+      alarms.push(
+        alarm(`${fn}-failures`, {
+          namespace: METRICS_NAMESPACE,
+          metricName: 'Failures',
+          dimensions: { Function: f.name },
+          statistic: 'Sum',
+          // "At least N" as "more than N - 1": failures are whole numbers.
+          threshold: cfg.failureAlarmThreshold - 1,
+          description: `${fn}: ${cfg.failureAlarmThreshold} or more messages, records or requests failed in 5 minutes (EMF Failures)`,
+        }),
+      );
+    }
+    alarms.push(
+      alarm(`${fn}-errors`, {
+        namespace: 'AWS/Lambda',
+        metricName: 'Errors',
+        dimensions: { FunctionName: f.name },
+        statistic: 'Sum',
+        threshold: 0,
+        description: `${fn}: invocations crashed or timed out`,
+      }),
+    );
+  }
   return alarms;
 }

@@ -86,6 +86,7 @@ export const StackConfigSchema = z
     apiThrottleRateLimit: int(1, 10000).default(20),
     apiThrottleBurstLimit: int(1, 5000).default(40),
     oldestMessageAgeAlarmSeconds: int(60, 1_209_600).default(3600),
+    failureAlarmThreshold: int(1, 100_000).default(5),
     alarmEmail: z.email().optional(),
     placeholderCode: bool.default(false),
     handlersDistDir: z.string().min(1).optional(),

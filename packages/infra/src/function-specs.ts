@@ -5,7 +5,7 @@
  */
 
 /** Bundle names: `packages/handlers/dist/<name>/index.mjs`. */
-export const FUNCTION_NAMES = ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep'] as const;
+export const FUNCTION_NAMES = ['upload', 'authorizer', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep'] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
@@ -26,6 +26,8 @@ export type ExternalPath = 'internet' | 'chroma';
 /** What invokes a function. */
 export type Trigger =
   | { kind: 'http' }
+  /** The HTTP API's Lambda REQUEST authorizer, invoked before the routes' integration. */
+  | { kind: 'api-authorizer' }
   | { kind: 'sqs'; queue: 'ocr-results' | 'compaction'; batchSize: number; maxConcurrency: number }
   | { kind: 'dynamodb-stream'; batchSize: number }
   /** An EventBridge rule, `rate(<n> minutes)`. */
@@ -59,6 +61,17 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     memoryMb: 512,
     reservedConcurrency: undefined,
     trigger: { kind: 'http' },
+    external: [],
+    secrets: ['API_KEY_SHA256'],
+  },
+  authorizer: {
+    name: 'authorizer',
+    inVpc: false,
+    // A hash comparison: API Gateway waits at most 10 s for an authorizer.
+    timeoutSeconds: 5,
+    memoryMb: 128,
+    reservedConcurrency: undefined,
+    trigger: { kind: 'api-authorizer' },
     external: [],
     secrets: ['API_KEY_SHA256'],
   },

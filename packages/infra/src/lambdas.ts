@@ -68,9 +68,17 @@ export interface Lambdas {
   policyArns: PolicyArnInputs;
 }
 
+/** The CloudWatch namespace of the functions' EMF metrics (METRICS_NAMESPACE); the alarms read it. */
+export const METRICS_NAMESPACE = 'receiptflow';
+
 /** The deployment contract's environment variables for one function. */
 function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulumi.Input<Record<string, pulumi.Input<string>>> {
   const { cfg } = ctx;
+  // Secrets go only to the functions that use them, and stay encrypted in the state.
+  const secretValues = { OPENAI_API_KEY: cfg.openaiApiKey, GOOGLE_PLACES_API_KEY: cfg.googlePlacesApiKey, API_KEY_SHA256: cfg.apiKeySha256 };
+  const secrets = Object.fromEntries(plan.secrets.map((name) => [name, pulumi.secret(secretValues[name as keyof typeof secretValues])]));
+  // The authorizer touches no table, bucket or queue: it gets the key hashes and nothing else.
+  if (plan.trigger.kind === 'api-authorizer') return { LOG_LEVEL: cfg.logLevel, ...secrets };
   const vars: Record<string, pulumi.Input<string>> = {
     TABLE_NAME: d.table.name,
     RAW_BUCKET: d.buckets.raw.bucket,
@@ -83,11 +91,11 @@ function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulu
     EMBEDDING_MODEL: cfg.embeddingModel,
     EMBEDDING_DIMENSIONS: String(cfg.embeddingDimensions),
     LOG_LEVEL: cfg.logLevel,
+    METRICS_NAMESPACE,
   };
-  // Secrets go only to the functions that use them, and stay encrypted in the state.
-  const secretValues = { OPENAI_API_KEY: cfg.openaiApiKey, GOOGLE_PLACES_API_KEY: cfg.googlePlacesApiKey, API_KEY_SHA256: cfg.apiKeySha256 };
-  for (const name of plan.secrets) vars[name] = pulumi.secret(secretValues[name as keyof typeof secretValues]);
-  return vars;
+  // A queue consumer counts a failure on the last receive as a DLQ send (the DlqSends metric).
+  if (plan.trigger.kind === 'sqs') vars.MAX_RECEIVE_COUNT = String(d.queues.byKey[plan.trigger.queue].plan.maxReceiveCount);
+  return { ...vars, ...secrets };
 }
 
 /**

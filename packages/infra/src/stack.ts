@@ -64,8 +64,8 @@ export function createStack(cfg: StackConfig, stackName: string): StackOutputs {
   const table = createTable(ctx);
   const queues = createQueues(ctx, queuePlans);
   const lambdas = createLambdas(ctx, fns, { net, table, buckets, queues, fileSystem, chromaUrl });
-  const api = createApi(ctx, lambdas.functions.upload);
-  createAlarms(ctx, queues);
+  const api = createApi(ctx, lambdas.functions);
+  createAlarms(ctx, queues, lambdas.functions, fns);
   const workerPolicy = createOcrWorkerPolicy(ctx, lambdas.policyArns);
 
   return {

@@ -67,7 +67,7 @@ describe('doctor --live: reading the deployed stack', () => {
     ]);
     expect(live.natInstances[0]).toMatchObject({ state: 'running', elasticIp: '203.0.113.10' });
     expect(live.model.functions.map((f) => [f.name, f.subnetIds.length, f.mountsEfs])).toEqual([
-      ['compaction', 2, true], ['process-ocr-results', 2, false], ['stream-processor', 0, false], ['sweep', 0, false], ['upload', 0, false],
+      ['authorizer', 0, false], ['compaction', 2, true], ['process-ocr-results', 2, false], ['stream-processor', 0, false], ['sweep', 0, false], ['upload', 0, false],
     ]);
     expect(live.model.efsMountTargets.map((m) => m.securityGroupIds)).toEqual([['sg-000000000000000efs'], ['sg-000000000000000efs']]);
     expect(live.mappings.map((m) => [m.functionName, m.state])).toEqual([['process-ocr-results', 'Enabled'], ['stream-processor', 'Enabled'], ['compaction', 'Enabled']]);

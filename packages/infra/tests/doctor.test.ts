@@ -27,6 +27,7 @@ const both = (f: Omit<Finding, 'function'>): Finding[] => [
 describe('network doctor on the declared stack', () => {
   it('extracts what the program declares', () => {
     expect(healthy.functions.map((f) => [f.name, f.subnetIds, f.needs])).toEqual([
+      ['authorizer', [], []],
       // AWS paths from each role's code statements (no SQS, no Logs), then the external ones.
       ['compaction', ['private-0', 'private-1'], ['dynamodb', 's3', 'chroma', 'efs', 'internet']],
       ['process-ocr-results', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],

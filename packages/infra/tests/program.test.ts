@@ -254,10 +254,11 @@ describe('queues and table', () => {
 });
 
 describe('compute and API', () => {
-  it('deploys five nodejs22.x functions; upload, stream-processor and sweep outside the VPC', () => {
+  it('deploys six nodejs22.x functions; upload, the authorizer, stream-processor and sweep outside the VPC', () => {
     const fns = Object.fromEntries(ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.name, f.inputs]));
-    expect(Object.keys(fns).sort()).toEqual(['compaction', 'process-ocr-results', 'stream-processor', 'sweep', 'upload']);
+    expect(Object.keys(fns).sort()).toEqual(['authorizer', 'compaction', 'process-ocr-results', 'stream-processor', 'sweep', 'upload']);
     expect(fns.sweep!.vpcConfig).toBeUndefined();
+    expect(fns.authorizer!.vpcConfig).toBeUndefined();
     for (const f of Object.values(fns)) expect(f).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler' });
     expect(fns.upload!.vpcConfig).toBeUndefined();
     expect(fns['stream-processor']!.vpcConfig).toBeUndefined();
@@ -304,13 +305,16 @@ describe('compute and API', () => {
   it('gives each function its own role, with `*` only for actions that cannot be scoped', () => {
     const roles = ofType(base.resources, 'aws:iam/role:Role').map((r) => r.inputs.name).sort();
     expect(roles).toEqual([
+      'receiptflow-dev-authorizer',
       'receiptflow-dev-compaction',
       'receiptflow-dev-process-ocr-results',
       'receiptflow-dev-stream-processor',
       'receiptflow-dev-sweep',
       'receiptflow-dev-upload',
     ]);
-    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep']) {
+    // The authorizer may write its own logs and nothing else.
+    expect(policyOf(base, 'authorizer-policy').map((st) => st.Sid)).toEqual(['WriteOwnLogs']);
+    for (const fn of ['upload', 'authorizer', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep']) {
       expect(named(base, fn).inputs.role).toBe(`arn:aws:iam::123456789012:role/receiptflow-dev-${fn}`);
       for (const s of policyOf(base, `${fn}-policy`)) {
         const resources = ([] as string[]).concat(s.Resource);
@@ -393,7 +397,9 @@ describe('compute and API', () => {
 
 describe('alarms and Chroma', () => {
   it('alarms on every DLQ depth and on the oldest message age of each work queue', () => {
-    const alarms = ofType(base.resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').map((a) => [a.inputs.dimensions.QueueName, a.inputs.metricName, a.inputs.threshold]);
+    const alarms = ofType(base.resources, 'aws:cloudwatch/metricAlarm:MetricAlarm')
+      .filter((a) => a.inputs.namespace === 'AWS/SQS')
+      .map((a) => [a.inputs.dimensions.QueueName, a.inputs.metricName, a.inputs.threshold]);
     expect(alarms.sort()).toEqual(
       [
         ['receiptflow-dev-compaction-queue', 'ApproximateAgeOfOldestMessage', 3600],
@@ -435,10 +441,12 @@ describe('cost of the declared stack', () => {
       ['Elastic IP (NAT egress)', 3.65],
       ['S3 + DynamoDB gateway endpoints', 0],
       ['EFS storage (elastic throughput: no fixed throughput charge)', 0.3],
-      ['CloudWatch alarms', 0.7],
+      // 7 on queues, Lambda Errors for 6 functions, EMF Failures for the 4 handlers that write it.
+      ['CloudWatch alarms', 1.7],
     ]);
-    // Issue 17: $37.56 before (SQS and Logs interface endpoints, 2 AZ each, $29.20), $8.36 now.
-    expect(e.fixedMonthlyUsd).toBeCloseTo(8.36, 2);
+    // Issue 17: $37.56 before (SQS and Logs interface endpoints, 2 AZ each, $29.20), $8.36 after;
+    // issue 12's 10 more alarms (Errors per function, Failures per handler) add $1.00.
+    expect(e.fixedMonthlyUsd).toBeCloseTo(9.36, 2);
     expect(e.fixedMonthlyUsd).toBeLessThan(37.56);
     expect(e.unpriced).toEqual([]);
     const f = estimateCost(fargate.resources, { efsStorageGb: 1 });
