@@ -72,11 +72,8 @@ export interface CompactInput {
 export interface CompactOutcome {
   /** Ids of messages fully done (safe to delete). */
   succeeded: string[];
-  /**
-   * Ids to retry (batchItemFailures), with why, and the receipt the message was about when it
-   * could be parsed (the ids every log line of a receipt carries).
-   */
-  failed: ({ id: string; error: string; retryable: boolean } & Partial<ReceiptIds>)[];
+  /** Ids to retry (batchItemFailures), with why. */
+  failed: { id: string; error: string; retryable: boolean }[];
   /** Vectors merged per collection. */
   merged: { lines: number; words: number };
   promoted: boolean;
@@ -141,13 +138,8 @@ export async function compact(deps: CompactDeps, messages: CompactInput[], optio
   return outcome;
 }
 
-function failure(id: string, error: unknown, message?: CompactionMessage): CompactOutcome['failed'][number] {
-  return {
-    id,
-    ...(message ? receiptIds(message) : {}),
-    error: error instanceof Error ? error.message : String(error),
-    retryable: isRetryable(error),
-  };
+function failure(id: string, error: unknown): CompactOutcome['failed'][number] {
+  return { id, error: error instanceof Error ? error.message : String(error), retryable: isRetryable(error) };
 }
 
 class CollectionCompaction {
@@ -321,7 +313,7 @@ class CollectionCompaction {
       this.logger.warn('compaction not promoted', { collection: this.collection, error: String(error) });
       for (const p of pending) {
         if (p.kind === 'merge') await this.markFailed(p.message, error);
-        this.outcome.failed.push(failure(p.id, error, p.message));
+        this.outcome.failed.push(failure(p.id, error));
       }
       return;
     }
@@ -338,7 +330,7 @@ class CollectionCompaction {
         this.receiptLogger(p.message).info('receipt compacted', { run_id: p.ref.run_id, merged_count: p.merged });
       } catch (error) {
         // The vectors are in and promoted; a retry re-merges idempotently and completes the run.
-        this.outcome.failed.push(failure(p.id, error, p.message));
+        this.outcome.failed.push(failure(p.id, error));
       }
     }
   }
@@ -402,7 +394,7 @@ class CollectionCompaction {
   }
 
   private fail(item: Item, error: unknown): void {
-    this.outcome.failed.push(failure(item.id, error, item.message));
+    this.outcome.failed.push(failure(item.id, error));
   }
 
   /** Lines about one message's receipt carry its ids (and the collection). */

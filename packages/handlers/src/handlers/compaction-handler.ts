@@ -1,5 +1,5 @@
 import { compact, noopMetrics, type CompactDeps, type Logger, type Metrics } from '@receiptflow/core';
-import { invocationDeadline, isLastReceive, type BatchResponse, type InvocationContext, type SqsEvent } from './sqs-event.js';
+import { invocationDeadline, isLastReceive, receiptIdsOf, type BatchResponse, type InvocationContext, type SqsEvent } from './sqs-event.js';
 
 export interface CompactionHandlerOptions {
   leaseMs?: number;
@@ -41,7 +41,8 @@ export function createCompactionHandler(deps: CompactDeps & { logger: Logger; me
       for (const failure of outcome.failed) {
         const record = byId.get(failure.id);
         const toDlq = record !== undefined && isLastReceive(record, options.maxReceiveCount);
-        deps.logger.warn('compaction message failed', { ...failure, to_dlq: toDlq });
+        // A merge message names its image and job; the line about it carries both.
+        deps.logger.warn('compaction message failed', { ...(record ? receiptIdsOf(record.body) : {}), ...failure, to_dlq: toDlq });
         metrics.count('Failures');
         if (toDlq) metrics.count('DlqSends');
       }
