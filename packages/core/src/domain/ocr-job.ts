@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema } from './ids.js';
+import type { ImageRecord } from './image.js';
 import type { Transitions } from './state-machine.js';
 
 export const JobStatusSchema = z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED']);
@@ -30,3 +31,19 @@ export const OcrJobSchema = z.object({
   failure_reason: z.string().nullable(),
 });
 export type OcrJob = z.infer<typeof OcrJobSchema>;
+
+/** A new OCR job for a stored image, waiting for its first OCR attempt. */
+export function newPendingJob(job_id: string, image: ImageRecord, now: string): OcrJob {
+  return {
+    job_id,
+    image_id: image.image_id,
+    status: 'PENDING',
+    s3_bucket: image.s3_bucket,
+    s3_key: image.s3_key,
+    created_at: now,
+    updated_at: now,
+    attempts: 0,
+    results_sent_at: null,
+    failure_reason: null,
+  };
+}

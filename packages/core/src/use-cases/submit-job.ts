@@ -1,4 +1,4 @@
-import { ACCEPTED_CONTENT_TYPES, ocrJobMessage, type ImageContentType, type ImageRecord, type OcrJob } from '../domain/index.js';
+import { ACCEPTED_CONTENT_TYPES, newPendingJob, ocrJobMessage, type ImageContentType, type ImageRecord } from '../domain/index.js';
 import { inspectImage } from '../domain/image-inspection.js';
 import { InvalidUploadError, NotFoundError, ValidationError } from '../errors.js';
 import { isoNow, type Clock, type IdGenerator, type ImageStore, type JobStore, type PresignedUpload, type Queue } from '../ports/index.js';
@@ -110,7 +110,7 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
     created_at: now,
   };
   await deps.jobs.createImage(image);
-  const job = newJob(job_id, image, now);
+  const job = newPendingJob(job_id, image, now);
   await deps.jobs.createJob(job);
 
   if (direct) {
@@ -134,20 +134,6 @@ function presign(
   });
 }
 
-function newJob(job_id: string, image: ImageRecord, now: string): OcrJob {
-  return {
-    job_id,
-    image_id: image.image_id,
-    status: 'PENDING',
-    s3_bucket: image.s3_bucket,
-    s3_key: image.s3_key,
-    created_at: now,
-    updated_at: now,
-    attempts: 0,
-    results_sent_at: null,
-    failure_reason: null,
-  };
-}
 
 /**
  * Completes a presigned upload: checks the object landed and is an acceptable image of the

@@ -4,6 +4,7 @@ import {
   buildReceiptsFromDocument,
   ContentTypeSchema,
   JobStatusSchema,
+  newPendingJob,
   rebuildReceiptVectors,
   silentLogger,
   type ChangeRecord,
@@ -340,18 +341,7 @@ async function restoreImageRecords(jobs: JobStore, header: ObjectHeader, imageId
   };
   await jobs.createImage(image);
   if ((await jobs.listJobsForImage(imageId)).length > 0) return;
-  await jobs.createJob({
-    job_id: jobId ?? crypto.randomUUID(),
-    image_id: imageId,
-    status: 'PENDING',
-    s3_bucket: image.s3_bucket,
-    s3_key: image.s3_key,
-    created_at: now,
-    updated_at: now,
-    attempts: 0,
-    results_sent_at: null,
-    failure_reason: null,
-  });
+  await jobs.createJob(newPendingJob(jobId ?? crypto.randomUUID(), image, now));
 }
 
 async function writeDurably(path: string, bytes: Buffer): Promise<void> {
