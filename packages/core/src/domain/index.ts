@@ -14,3 +14,7 @@ export * from './change-record.js';
 export * from './snapshot.js';
 export * from './image-inspection.js';
 export * from './receipt-fields.js';
+export * from './checksum.js';
+export * from './vector-delta.js';
+export * from './classify-image.js';
+export * from './place-metadata.js';

@@ -1,4 +1,5 @@
-import { z } from 'zod';
+import { z, type ZodType } from 'zod';
+import { PoisonMessageError } from '../errors.js';
 import { CollectionSchema, IdSchema, ReceiptIdSchema } from './ids.js';
 
 /**
@@ -89,3 +90,21 @@ export const CompactionMessageSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 export type CompactionMessage = z.infer<typeof CompactionMessageSchema>;
+
+/** Parses a queue body (JSON string or already-parsed object); PoisonMessageError if malformed. */
+export function parseMessageBody<T>(body: unknown, schema: ZodType<T>, what: string): T {
+  let value = body;
+  if (typeof body === 'string') {
+    try {
+      value = JSON.parse(body);
+    } catch {
+      throw new PoisonMessageError(`${what} is not JSON: ${body.slice(0, 80)}`);
+    }
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
+    throw new PoisonMessageError(`${what} is malformed: ${issues.join('; ')}`);
+  }
+  return parsed.data;
+}

@@ -7,3 +7,4 @@ export * from './caching-places-resolver.js';
 export * from './thresholds.js';
 export * from './identifiers.js';
 export * from './places-query.js';
+export * from './receipt-vectors.js';

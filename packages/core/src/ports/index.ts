@@ -12,3 +12,4 @@ export * from './compaction-lock.js';
 export * from './snapshot-store.js';
 export * from './logger.js';
 export * from './metrics.js';
+export * from './with-deadline.js';

@@ -32,10 +32,8 @@ import {
   type SnapshotStore,
   type VectorIndex,
 } from '../ports/index.js';
-import { MERCHANT_METADATA_KEYS, placeMetadata } from './route-change.js';
-import { parseMessageBody } from './run-ocr-job.js';
-import { decodeVectorDelta } from './vector-delta.js';
-import { withDeadline } from './with-deadline.js';
+import { MERCHANT_METADATA_KEYS, decodeVectorDelta, parseMessageBody, placeMetadata } from '../domain/index.js';
+import { withDeadline } from '../ports/index.js';
 
 export interface CompactDeps {
   jobs: JobStore;

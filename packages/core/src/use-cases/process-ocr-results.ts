@@ -1,6 +1,13 @@
 import {
   OcrDocumentSchema,
   OcrResultsMessageSchema,
+  buildVectorDelta,
+  classifyImage,
+  decodeVectorDelta,
+  deltaKey,
+  deterministicRunId,
+  encodeVectorDelta,
+  parseMessageBody,
   type Collection,
   type CompactionRun,
   type ImageType,
@@ -24,12 +31,8 @@ import {
   type PlacesResolver,
   type VectorIndex,
 } from '../ports/index.js';
-import { buildReceiptsFromDocument } from './build-receipt.js';
-import { classifyImage } from './classify-image.js';
-import { deterministicRunId } from './checksum.js';
-import { embedReceipt, receiptVectorRecords } from './receipt-vectors.js';
-import { parseMessageBody } from './run-ocr-job.js';
-import { buildVectorDelta, decodeVectorDelta, deltaKey, encodeVectorDelta } from './vector-delta.js';
+import { buildReceiptsFromDocument } from '../layout/build-receipt.js';
+import { embedReceipt, receiptVectorRecords } from '../merchant/receipt-vectors.js';
 
 export interface ProcessOcrResultsDeps {
   jobs: JobStore;

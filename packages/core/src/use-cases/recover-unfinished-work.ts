@@ -1,6 +1,5 @@
-import { ocrJobMessage, type OcrJob, type OcrResultsMessage } from '../domain/index.js';
+import { deterministicRunId, ocrJobMessage, type OcrJob, type OcrResultsMessage } from '../domain/index.js';
 import { silentLogger, type JobCreatedRange, type JobStore, type Logger, type Queue } from '../ports/index.js';
-import { deterministicRunId } from './checksum.js';
 import { sweepCompactionRuns } from './sweep-compaction-runs.js';
 
 export interface RecoverUnfinishedWorkDeps {

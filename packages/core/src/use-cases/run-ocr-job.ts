@@ -1,6 +1,7 @@
-import type { ZodType } from 'zod';
 import {
   OcrJobMessageSchema,
+  classifyImage,
+  parseMessageBody,
   type OcrDocument,
   type OcrJob,
   type OcrJobMessage,
@@ -27,8 +28,7 @@ import {
   type OcrEngine,
   type Queue,
 } from '../ports/index.js';
-import { countReceipts } from './build-receipt.js';
-import { classifyImage } from './classify-image.js';
+import { countReceipts } from '../layout/build-receipt.js';
 
 export interface RunOcrJobDeps {
   jobs: JobStore;
@@ -61,24 +61,6 @@ export type RunOcrJobOutcome =
 /** Where the OCR JSON of a job is stored in the artifacts bucket. */
 export function ocrDocumentKey(imageId: string, jobId: string): string {
   return `ocr/${imageId}/${jobId}.json`;
-}
-
-/** Parses a queue body (JSON string or already-parsed object); PoisonMessageError if malformed. */
-export function parseMessageBody<T>(body: unknown, schema: ZodType<T>, what: string): T {
-  let value = body;
-  if (typeof body === 'string') {
-    try {
-      value = JSON.parse(body);
-    } catch {
-      throw new PoisonMessageError(`${what} is not JSON: ${body.slice(0, 80)}`);
-    }
-  }
-  const parsed = schema.safeParse(value);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.map(String).join('.') || '(body)'}: ${i.message}`);
-    throw new PoisonMessageError(`${what} is malformed: ${issues.join('; ')}`);
-  }
-  return parsed.data;
 }
 
 /**

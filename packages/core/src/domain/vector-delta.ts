@@ -1,4 +1,5 @@
-import { VectorDeltaSchema, type Collection, type VectorDelta, type VectorRecord } from '../domain/index.js';
+import type { Collection } from './ids.js';
+import { VectorDeltaSchema, type VectorDelta, type VectorRecord } from './vector.js';
 import { CorruptDeltaError } from '../errors.js';
 import { canonicalJson, fnv1a64 } from './checksum.js';
 

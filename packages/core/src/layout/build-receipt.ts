@@ -8,7 +8,8 @@ import {
   type ReceiptLine,
   type ReceiptWord,
 } from '../domain/index.js';
-import { frameRegion, partGeometry, planReceipts, toReceiptFrame, type ReceiptPlan } from '../layout/index.js';
+import { partGeometry, planReceipts, type ReceiptPlan } from './plan-receipts.js';
+import { frameRegion, toReceiptFrame } from './receipt-frame.js';
 import { PoisonMessageError } from '../errors.js';
 
 /** A row that could not be used, reported instead of failing the receipt (lesson 10). */

@@ -1,10 +1,9 @@
-import { lineVectorId, wordVectorId, type ReceiptDetails, type ReceiptPlace, type VectorMetadata, type VectorRecord } from '../domain/index.js';
+import { lineVectorId, wordVectorId, type ReceiptDetails, type ReceiptPlace, type VectorMetadata, type VectorRecord, placeMetadata } from '../domain/index.js';
 import { DependencyError } from '../errors.js';
-import { lineEmbeddingText, wordEmbeddingText } from '../merchant/embedding-text.js';
-import { MEMORY_KEY_FIELDS } from '../merchant/resolve-merchant.js';
-import { extractMerchantSignals, lineSignalFlags, type MerchantSignals } from '../merchant/signals.js';
+import { lineEmbeddingText, wordEmbeddingText } from './embedding-text.js';
+import { MEMORY_KEY_FIELDS } from './resolve-merchant.js';
+import { extractMerchantSignals, lineSignalFlags, type MerchantSignals } from './signals.js';
 import type { Embedder, VectorIndex } from '../ports/index.js';
-import { placeMetadata } from './route-change.js';
 
 /** A receipt's embeddings: one per line, then one per word (lines in order, words in line order). */
 export interface ReceiptEmbeddings {

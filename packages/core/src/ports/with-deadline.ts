@@ -1,5 +1,5 @@
 import { DeadlineExceededError } from '../errors.js';
-import type { Clock } from '../ports/index.js';
+import type { Clock } from './clock.js';
 
 /**
  * Races `work` against the clock: rejects with DeadlineExceededError once `clock.now()` reaches

@@ -1,4 +1,5 @@
-import type { ImageType, OcrDocument, OcrLine } from '../domain/index.js';
+import type { OcrDocument, OcrLine } from './ocr-document.js';
+import type { ImageType } from './routing.js';
 
 export interface ImageClassification {
   image_type: ImageType;
