@@ -5,5 +5,6 @@ export default [
   'packages/adapters-aws',
   'packages/handlers',
   'packages/ocr-mac',
+  'packages/worker',
   'packages/infra',
 ];

@@ -7,7 +7,7 @@ import {
   type SubmitJobResult,
 } from '@receiptflow/core';
 import { HnswVectorIndex } from '@receiptflow/adapters-local';
-import { Worker } from '@receiptflow/ocr-mac';
+import { Worker } from '@receiptflow/worker';
 import type { Container } from 'inversify';
 import {
   compactionHandlerFrom,

@@ -9,7 +9,7 @@ import type {
   RunOcrJobOutcome,
 } from '@receiptflow/core';
 import { FakeClock, InMemoryQueue } from '@receiptflow/adapters-local';
-import { Worker, type WorkerOptions } from '../../src/worker/worker.js';
+import { Worker, type WorkerOptions } from '../../src/worker.js';
 
 export interface LogEntry {
   level: string;

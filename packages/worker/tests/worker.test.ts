@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PoisonMessageError, TransientDependencyError, ValidationError, type RunOcrJobOutcome } from '@receiptflow/core';
 import { InMemoryQueue } from '@receiptflow/adapters-local';
-import { backoffDelayMs } from '../src/worker/backoff.js';
+import { backoffDelayMs } from '../src/backoff.js';
 import { completed, harness, jobBody, recordingQueue } from './support/worker-harness.js';
 
 const MINUTE = 60_000;
