@@ -50,6 +50,26 @@ describe('routeChange', () => {
     expect(routeChange(change({ entity: 'RECEIPT_PLACE', event_name: 'INSERT', old_image: place, new_image: corrected }))).toHaveLength(2);
   });
 
+  it('ReceiptPlace MODIFY of the address only → update_metadata carrying the new address', () => {
+    const moved = { ...place, address: '2 Other Street, Springfield' };
+    expect(moved.merchant_name).toBe(place.merchant_name);
+    expect(moved.place_id).toBe(place.place_id);
+    const out = routeChange(change({ entity: 'RECEIPT_PLACE', event_name: 'MODIFY', old_image: place, new_image: moved }));
+    expect(out.map((m) => [m.kind, m.collection])).toEqual([
+      ['update_metadata', 'lines'],
+      ['update_metadata', 'words'],
+    ]);
+    expect(out[0]).toMatchObject({ metadata: { merchant_address: '2 Other Street, Springfield', merchant_name: place.merchant_name } });
+  });
+
+  it('ReceiptPlace MODIFY of the phone only → update_metadata carrying the new phone', () => {
+    const out = routeChange(
+      change({ entity: 'RECEIPT_PLACE', event_name: 'MODIFY', old_image: place, new_image: { ...place, phone: '+1 555 0100' } }),
+    );
+    expect(out).toHaveLength(2);
+    expect(out[1]).toMatchObject({ collection: 'words', metadata: { merchant_phone: '+1 555 0100' } });
+  });
+
   it('ReceiptPlace MODIFY of other fields only (confidence) → nothing', () => {
     const touched = { ...place, confidence: 0.5, evidence: ['phone'] };
     expect(routeChange(change({ entity: 'RECEIPT_PLACE', event_name: 'MODIFY', old_image: place, new_image: touched }))).toEqual([]);

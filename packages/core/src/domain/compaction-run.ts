@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { IdSchema, ReceiptIdSchema } from './ids.js';
+import { IdSchema, ReceiptIdSchema, type Collection } from './ids.js';
 import type { Transitions } from './state-machine.js';
 
 export const CollectionStateSchema = z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED']);
@@ -35,3 +35,28 @@ export const CompactionRunSchema = z.object({
   words: CollectionProgressSchema,
 });
 export type CompactionRun = z.infer<typeof CompactionRunSchema>;
+
+/**
+ * A new run for one receipt: each collection PENDING, pointing at its delta, with the count of
+ * vectors it holds. The run id is deterministic (see `deterministicRunId`), so a redelivery
+ * builds the same run.
+ *
+ * @example
+ * const run = newCompactionRun({ run_id, image_id, receipt_id, job_id }, { lines: 'deltas/lines/r.json', words: 'deltas/words/r.json' }, { lines: 12, words: 40 }, now);
+ */
+export function newCompactionRun(
+  ids: Pick<CompactionRun, 'run_id' | 'image_id' | 'receipt_id' | 'job_id'>,
+  deltaKeys: Record<Collection, string>,
+  vectorCounts: Record<Collection, number>,
+  now: string,
+): CompactionRun {
+  const progress = (c: Collection): CollectionProgress => ({
+    state: 'PENDING',
+    delta_key: deltaKeys[c],
+    vector_count: vectorCounts[c],
+    merged_count: null,
+    error: null,
+    updated_at: now,
+  });
+  return { ...ids, created_at: now, lines: progress('lines'), words: progress('words') };
+}

@@ -49,3 +49,18 @@ export interface ReceiptDetails {
   lines: ReceiptLine[];
   words: ReceiptWord[];
 }
+
+/**
+ * The receipt with its lines in line order and its words in (line, word) order: the order in
+ * which they are embedded, so that a stored receipt read back in any order gives the same vectors.
+ *
+ * @example
+ * const ordered = inReadingOrder(await receipts.getReceiptDetails(imageId, receiptId));
+ */
+export function inReadingOrder(details: ReceiptDetails): ReceiptDetails {
+  return {
+    receipt: details.receipt,
+    lines: [...details.lines].sort((a, b) => a.line_id - b.line_id),
+    words: [...details.words].sort((a, b) => a.line_id - b.line_id || a.word_id - b.word_id),
+  };
+}

@@ -8,3 +8,4 @@ export * from './thresholds.js';
 export * from './identifiers.js';
 export * from './places-query.js';
 export * from './receipt-vectors.js';
+export * from './receipt-place.js';

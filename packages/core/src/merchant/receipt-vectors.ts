@@ -1,4 +1,4 @@
-import { lineVectorId, wordVectorId, type ReceiptDetails, type ReceiptPlace, type VectorMetadata, type VectorRecord, placeMetadata } from '../domain/index.js';
+import { inReadingOrder, lineVectorId, wordVectorId, type ReceiptDetails, type ReceiptPlace, type VectorMetadata, type VectorRecord, placeMetadata } from '../domain/index.js';
 import { DependencyError } from '../errors.js';
 import { lineEmbeddingText, wordEmbeddingText } from './embedding-text.js';
 import { MEMORY_KEY_FIELDS } from './resolve-merchant.js';
@@ -59,11 +59,7 @@ export async function rebuildReceiptVectors(
   details: ReceiptDetails,
   place: ReceiptPlace,
 ): Promise<{ lines: number; words: number }> {
-  const sorted: ReceiptDetails = {
-    receipt: details.receipt,
-    lines: [...details.lines].sort((a, b) => a.line_id - b.line_id),
-    words: [...details.words].sort((a, b) => a.line_id - b.line_id || a.word_id - b.word_id),
-  };
+  const sorted = inReadingOrder(details);
   const records = receiptVectorRecords(sorted, await embedReceipt(deps.embedder, sorted), place);
   await deps.vectors.upsert('lines', records.lines);
   await deps.vectors.upsert('words', records.words);

@@ -7,16 +7,20 @@ import {
   deltaKey,
   deterministicRunId,
   encodeVectorDelta,
+  inReadingOrder,
+  newCompactionRun,
   parseMessageBody,
   type Collection,
   type CompactionRun,
   type ImageType,
   type OcrResultsMessage,
   type ReceiptDetails,
+  type Receipt,
   type ReceiptPlace,
   type VectorRecord,
 } from '../domain/index.js';
 import { ConditionFailedError, NotFoundError, PoisonMessageError } from '../errors.js';
+import { receiptPlaceFrom } from '../merchant/receipt-place.js';
 import { resolveMerchant } from '../merchant/resolve-merchant.js';
 import type { MemoryThresholds } from '../merchant/thresholds.js';
 import {
@@ -32,7 +36,7 @@ import {
   type VectorIndex,
 } from '../ports/index.js';
 import { buildReceiptsFromDocument } from '../layout/build-receipt.js';
-import { embedReceipt, receiptVectorRecords } from '../merchant/receipt-vectors.js';
+import { embedReceipt, receiptVectorRecords, type ReceiptEmbeddings } from '../merchant/receipt-vectors.js';
 
 export interface ProcessOcrResultsDeps {
   jobs: JobStore;
@@ -77,44 +81,38 @@ export interface ProcessOcrResultsOutcome {
 /**
  * process-OCR-results for one `ocr-results-queue` message: builds the image's receipts (one
  * per receipt the layout finds, so a scan of three receipts gives receipts 1..3, each with its
- * lines and words in its own upright frame) and, for each one, embeds them with context, resolves the merchant (vector memory first, then Places), writes
- * validated vector deltas and creates the CompactionRun. Idempotent: the same message twice
- * yields the same rows, deltas and run (deterministic ids), never duplicates.
+ * lines and words in its own upright frame) and, for each one, embeds them with context,
+ * resolves the merchant (vector memory first, then Places), writes validated vector deltas and
+ * creates the CompactionRun. Idempotent: the same message twice yields the same rows, deltas and
+ * run (deterministic ids), never duplicates.
  *
- * Stored rows win over the document (lesson 6): a redelivery reuses the receipt and place it
- * finds. An image or job deleted meanwhile settles the message with no receipts and no writes.
+ * Stored rows win over the document (docs/lessons.md#lesson-6-a-redelivery-overwrote-enriched-rows):
+ * a redelivery reuses the receipt and place it finds. An image or job deleted meanwhile settles the message with no receipts and no writes.
  * Malformed messages and documents throw PoisonMessageError.
+ *
+ * @example
+ * const outcome = await processOcrResults(
+ *   { jobs, artifacts, deltas, embedder, vectors, places, clock, logger },
+ *   JSON.stringify({ image_id, job_id, s3_bucket: artifacts.bucket, s3_key: `ocr/${image_id}/${job_id}.json`, receipt_count: 1 }),
+ * );
+ * outcome.receipts[0]?.place.merchant_name; // e.g. 'Blue Bottle Coffee'
  */
 export async function processOcrResults(deps: ProcessOcrResultsDeps, message: unknown): Promise<ProcessOcrResultsOutcome> {
-  const msg = parseMessageBody<OcrResultsMessage>(message, OcrResultsMessageSchema, 'OCR results message');
+  const msg = parseResultsMessage(deps, message);
   // Every line about this receipt carries the ids that tie it to its upload and its compaction.
   const logger = withFields(deps.logger ?? silentLogger, { image_id: msg.image_id, job_id: msg.job_id });
   const outcome: ProcessOcrResultsOutcome = { job_id: msg.job_id, image_id: msg.image_id, receipts: [], skipped: [] };
-  if (msg.s3_bucket !== deps.artifacts.bucket) {
-    throw new PoisonMessageError(`OCR results are in bucket ${msg.s3_bucket}, this step reads ${deps.artifacts.bucket}`);
-  }
   if (!(await stillWanted(deps.jobs, msg))) {
     logger.info('ocr results for a deleted image or job; nothing to do');
     return outcome;
   }
 
-  const document = await loadDocument(deps, msg);
-  const built = buildReceiptsFromDocument(
-    document,
-    { image_id: msg.image_id, created_at: isoNow(deps.clock), image_type: await imageTypeOf(deps.jobs, msg, document) },
-    outcome.skipped,
-  );
-  for (const s of outcome.skipped) logger.warn('ocr row skipped', { ...s });
-  if (built.length !== msg.receipt_count) {
-    // The worker counted with another build of the layout rules; the document decides.
-    logger.warn('receipt count differs from the routing decision', { routed: msg.receipt_count, built: built.length });
-  }
-
+  const built = await buildReceipts(deps, msg, outcome.skipped, logger);
   const createdHere: number[] = [];
   for (const receipt of built) {
     const { created, details } = await deps.jobs.createReceipt(receipt);
     if (created) createdHere.push(receipt.receipt.receipt_id);
-    const processed = await processReceipt(deps, msg, sortDetails(details), logger);
+    const processed = await processReceipt(deps, msg, inReadingOrder(details), logger);
     if (!processed) {
       // Deleted while we worked: do not leave the rows we just wrote behind.
       for (const receipt_id of createdHere) await deps.jobs.deleteReceipt(msg.image_id, receipt_id);
@@ -125,17 +123,87 @@ export async function processOcrResults(deps: ProcessOcrResultsDeps, message: un
   return outcome;
 }
 
-/** The image type the OCR step decided (its routing decision), or the document's own when absent. */
-async function imageTypeOf(jobs: JobStore, msg: OcrResultsMessage, document: unknown): Promise<ImageType> {
-  const routing = await jobs.getRoutingDecision(msg.job_id);
-  if (routing) return routing.image_type;
-  const parsed = OcrDocumentSchema.safeParse(document);
-  return parsed.success ? classifyImage(parsed.data).image_type : 'SCAN';
+/**
+ * One receipt: skip it when a redelivery finds its run and place already stored; otherwise
+ * embed, resolve the merchant (unless a place is stored), write the deltas, and only then — if
+ * the image is still wanted — store the place and create the run that points at the deltas.
+ * Null when the image or job was deleted meanwhile (its deltas are removed again).
+ */
+async function processReceipt(
+  deps: ProcessOcrResultsDeps,
+  msg: OcrResultsMessage,
+  details: ReceiptDetails,
+  logger: Logger,
+): Promise<ProcessedReceipt | null> {
+  const { image_id, receipt_id } = details.receipt;
+  const run_id = deterministicRunId(image_id, receipt_id, msg.job_id);
+  const stored = await storedResults(deps.jobs, details.receipt, run_id);
+  const summary = (place: ReceiptPlace, embedding_tokens: number, resolved: ProcessedReceipt['resolved']): ProcessedReceipt => ({
+    receipt_id,
+    line_count: details.lines.length,
+    word_count: details.words.length,
+    place,
+    run_id,
+    embedding_tokens,
+    resolved,
+  });
+  if (stored.run && stored.place) return summary(stored.place, 0, null);
+
+  const embeddings = await embedReceipt(deps.embedder, details);
+  const { place, resolved } = stored.place
+    ? { place: stored.place, resolved: null }
+    : await resolvePlace(deps, details, embeddings, logger);
+  const records = receiptVectorRecords(details, embeddings, place);
+  const deltaKeys = {
+    lines: await writeDelta(deps, { run_id, image_id, receipt_id, collection: 'lines' }, records.lines),
+    words: await writeDelta(deps, { run_id, image_id, receipt_id, collection: 'words' }, records.words),
+  };
+
+  if (!(await stillWanted(deps.jobs, msg))) {
+    for (const key of Object.values(deltaKeys)) await deps.deltas.delete(key);
+    logger.info('image or job deleted during processing; settled without writing', { receipt_id });
+    return null;
+  }
+  if (!stored.place) await deps.jobs.putReceiptPlace(place);
+  if (!stored.run) {
+    const counts = { lines: records.lines.length, words: records.words.length };
+    await createRun(deps, newCompactionRun({ run_id, image_id, receipt_id, job_id: msg.job_id }, deltaKeys, counts, isoNow(deps.clock)));
+  }
+  return summary(place, embeddings.tokens, resolved);
+}
+
+/* ---- the steps, in the order the story above takes them ---- */
+
+/** The message, checked against the bucket this step reads (another bucket is poison). */
+function parseResultsMessage(deps: ProcessOcrResultsDeps, message: unknown): OcrResultsMessage {
+  const msg = parseMessageBody<OcrResultsMessage>(message, OcrResultsMessageSchema, 'OCR results message');
+  if (msg.s3_bucket !== deps.artifacts.bucket) {
+    throw new PoisonMessageError(`OCR results are in bucket ${msg.s3_bucket}, this step reads ${deps.artifacts.bucket}`);
+  }
+  return msg;
 }
 
 async function stillWanted(jobs: JobStore, msg: OcrResultsMessage): Promise<boolean> {
   const [job, image] = await Promise.all([jobs.getJob(msg.job_id), jobs.getImage(msg.image_id)]);
   return job !== null && image !== null && job.image_id === msg.image_id;
+}
+
+/** The receipts the OCR document holds, laid out; unusable rows are reported into `skipped`. */
+async function buildReceipts(
+  deps: ProcessOcrResultsDeps,
+  msg: OcrResultsMessage,
+  skipped: ProcessOcrResultsOutcome['skipped'],
+  logger: Logger,
+): Promise<ReceiptDetails[]> {
+  const document = await loadDocument(deps, msg);
+  const image_type = await imageTypeOf(deps.jobs, msg, document);
+  const built = buildReceiptsFromDocument(document, { image_id: msg.image_id, created_at: isoNow(deps.clock), image_type }, skipped);
+  for (const s of skipped) logger.warn('ocr row skipped', { ...s });
+  if (built.length !== msg.receipt_count) {
+    // The worker counted with another build of the layout rules; the document decides.
+    logger.warn('receipt count differs from the routing decision', { routed: msg.receipt_count, built: built.length });
+  }
+  return built;
 }
 
 async function loadDocument(deps: ProcessOcrResultsDeps, msg: OcrResultsMessage): Promise<unknown> {
@@ -153,87 +221,52 @@ async function loadDocument(deps: ProcessOcrResultsDeps, msg: OcrResultsMessage)
   }
 }
 
-function sortDetails(d: ReceiptDetails): ReceiptDetails {
+/** The image type the OCR step decided (its routing decision), or the document's own when absent. */
+async function imageTypeOf(jobs: JobStore, msg: OcrResultsMessage, document: unknown): Promise<ImageType> {
+  const routing = await jobs.getRoutingDecision(msg.job_id);
+  if (routing) return routing.image_type;
+  const parsed = OcrDocumentSchema.safeParse(document);
+  return parsed.success ? classifyImage(parsed.data).image_type : 'SCAN';
+}
+
+/** What an earlier delivery of this message already stored for the receipt. */
+async function storedResults(jobs: JobStore, receipt: Receipt, run_id: string) {
+  const [run, place] = await Promise.all([
+    jobs.getCompactionRun(receipt.image_id, receipt.receipt_id, run_id),
+    jobs.getReceiptPlace(receipt.image_id, receipt.receipt_id),
+  ]);
+  return { run, place };
+}
+
+/** Resolves the merchant (vector memory, then Places) and logs how it was decided. */
+async function resolvePlace(
+  deps: ProcessOcrResultsDeps,
+  details: ReceiptDetails,
+  embeddings: ReceiptEmbeddings,
+  logger: Logger,
+): Promise<{ place: ReceiptPlace; resolved: NonNullable<ProcessedReceipt['resolved']> }> {
+  const { image_id, receipt_id } = details.receipt;
+  const lineTexts = details.lines.map((l) => l.text);
+  const resolution = await resolveMerchant(deps, lineTexts, { lineVectors: embeddings.lineVectors, excludeImageId: image_id });
+  logger.info('merchant resolved', {
+    receipt_id,
+    source: resolution.source,
+    reason: resolution.reason,
+    places_calls: resolution.places_calls,
+    second_call: resolution.second_call,
+  });
+  // Everything the decision looked at, for `pnpm eval --explain` and debugging a wrong answer.
+  logger.debug('merchant resolution trace', { receipt_id, signals: resolution.signals, trace: resolution.trace });
   return {
-    receipt: d.receipt,
-    lines: [...d.lines].sort((a, b) => a.line_id - b.line_id),
-    words: [...d.words].sort((a, b) => a.line_id - b.line_id || a.word_id - b.word_id),
+    place: receiptPlaceFrom(resolution, details.receipt, isoNow(deps.clock)),
+    resolved: { source: resolution.source, places_calls: resolution.places_calls },
   };
 }
 
-async function processReceipt(
-  deps: ProcessOcrResultsDeps,
-  msg: OcrResultsMessage,
-  details: ReceiptDetails,
-  logger: Logger,
-): Promise<ProcessedReceipt | null> {
-  const { image_id, receipt_id } = details.receipt;
-  const run_id = deterministicRunId(image_id, receipt_id, msg.job_id);
-  const [existingRun, existingPlace] = await Promise.all([
-    deps.jobs.getCompactionRun(image_id, receipt_id, run_id),
-    deps.jobs.getReceiptPlace(image_id, receipt_id),
-  ]);
-  const summary = (place: ReceiptPlace, embedding_tokens: number, resolved: ProcessedReceipt['resolved']): ProcessedReceipt => ({
-    receipt_id,
-    line_count: details.lines.length,
-    word_count: details.words.length,
-    place,
-    run_id,
-    embedding_tokens,
-    resolved,
-  });
-  if (existingRun && existingPlace) return summary(existingPlace, 0, null);
-
-  const lineTexts = details.lines.map((l) => l.text);
-  const { lineVectors, wordVectors, tokens } = await embedReceipt(deps.embedder, details);
-
-  let place = existingPlace;
-  let resolved: ProcessedReceipt['resolved'] = null;
-  if (!place) {
-    const resolution = await resolveMerchant(deps, lineTexts, { lineVectors, excludeImageId: image_id });
-    logger.info('merchant resolved', {
-      receipt_id,
-      source: resolution.source,
-      reason: resolution.reason,
-      places_calls: resolution.places_calls,
-      second_call: resolution.second_call,
-    });
-    // Everything the decision looked at, for `pnpm eval --explain` and debugging a wrong answer.
-    logger.debug('merchant resolution trace', { receipt_id, signals: resolution.signals, trace: resolution.trace });
-    resolved = { source: resolution.source, places_calls: resolution.places_calls };
-    place = {
-      image_id,
-      receipt_id,
-      merchant_name: resolution.merchant_name,
-      place_id: resolution.place_id,
-      address: resolution.address,
-      phone: resolution.phone,
-      confidence: resolution.confidence,
-      source: resolution.source,
-      evidence: resolution.evidence,
-      created_at: isoNow(deps.clock),
-    };
-  }
-
-  const records = receiptVectorRecords(details, { lineVectors, wordVectors }, place);
-  const deltaKeys = {} as Record<Collection, string>;
-  for (const collection of ['lines', 'words'] as const) {
-    deltaKeys[collection] = await writeDelta(deps, { run_id, image_id, receipt_id, collection }, records[collection]);
-  }
-
-  if (!(await stillWanted(deps.jobs, msg))) {
-    for (const key of Object.values(deltaKeys)) await deps.deltas.delete(key);
-    logger.info('image or job deleted during processing; settled without writing', { receipt_id });
-    return null;
-  }
-  if (!existingPlace) await deps.jobs.putReceiptPlace(place);
-  if (!existingRun) await createRun(deps, runFor({ run_id, image_id, receipt_id, job_id: msg.job_id }, deltaKeys, records, isoNow(deps.clock)));
-  return summary(place, tokens, resolved);
-}
-
 /**
- * Writes a delta, then reads it back and validates it before anything points at it (lesson 12):
- * a run is only created for deltas that parse, count and checksum correctly where they are stored.
+ * Writes a delta, then reads it back and validates it before anything points at it
+ * (docs/lessons.md#lesson-12-corrupt-deltas-published-while-still-open): a run is only created
+ * for deltas that parse, count and checksum correctly where they are stored.
  */
 async function writeDelta(
   deps: ProcessOcrResultsDeps,
@@ -249,23 +282,6 @@ async function writeDelta(
   const stored = await deps.deltas.get(key);
   decodeVectorDelta(stored.body, header);
   return key;
-}
-
-function runFor(
-  ids: Pick<CompactionRun, 'run_id' | 'image_id' | 'receipt_id' | 'job_id'>,
-  keys: Record<Collection, string>,
-  records: Record<Collection, VectorRecord[]>,
-  now: string,
-): CompactionRun {
-  const progress = (c: Collection) => ({
-    state: 'PENDING' as const,
-    delta_key: keys[c],
-    vector_count: records[c].length,
-    merged_count: null,
-    error: null,
-    updated_at: now,
-  });
-  return { ...ids, created_at: now, lines: progress('lines'), words: progress('words') };
 }
 
 async function createRun(deps: ProcessOcrResultsDeps, run: CompactionRun): Promise<void> {

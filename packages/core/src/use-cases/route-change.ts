@@ -7,6 +7,7 @@ import {
   type CompactionMessage,
   type ReceiptPlace,
   type VectorMetadata,
+  merchantMetadataChanged,
   placeMetadata,
 } from '../domain/index.js';
 
@@ -59,7 +60,7 @@ function placeMessages(change: ChangeRecord): CompactionMessage[] {
   if (!newPlace.success || !oldPlace.success) return [];
   const before = oldPlace.data;
   const after = newPlace.data;
-  if (before.merchant_name === after.merchant_name && before.place_id === after.place_id) return [];
+  if (!merchantMetadataChanged(before, after)) return [];
   return metadataMessages(after, placeMetadata(after));
 }
 
