@@ -98,3 +98,43 @@ export class UploadTooLargeError extends ReceiptflowError {
 export class PresignSecretError extends ReceiptflowError {
   readonly code = 'PRESIGN_SECRET_INVALID';
 }
+
+/**
+ * A write reached a persisted store after it was closed (or before it was opened). The caller
+ * holds a store it already gave up; nothing was written.
+ *
+ * @example
+ * await store.close();
+ * await store.putImage(image); // rejects with StoreClosedError (code STORE_CLOSED)
+ */
+export class StoreClosedError extends ReceiptflowError {
+  readonly code = 'STORE_CLOSED';
+  constructor(readonly store: string) {
+    super(`${store} is not open (closed, or never opened)`);
+  }
+}
+
+/** A journal line passed its checksum but is not a change record of the version it claims. */
+export class JournalRecordError extends ReceiptflowError {
+  readonly code = 'JOURNAL_RECORD_INVALID';
+}
+
+/**
+ * The HNSW graph was asked to break one of its own invariants (a slot linked out of order):
+ * a bug in the index, not bad input. The index refuses rather than corrupting its graph.
+ */
+export class HnswInvariantError extends ReceiptflowError {
+  readonly code = 'HNSW_INVARIANT';
+}
+
+/**
+ * `FakeClock.runUntil` could not settle the promise: nothing sleeps on the clock (the promise
+ * waits on something else, such as real I/O or another clock), or it kept sleeping past the
+ * step limit. A test that hits this would otherwise hang.
+ *
+ * @example
+ * await clock.runUntil(new Promise(() => {})); // rejects with FakeClockStalledError
+ */
+export class FakeClockStalledError extends ReceiptflowError {
+  readonly code = 'FAKE_CLOCK_STALLED';
+}

@@ -1,4 +1,5 @@
 import type { Clock } from '@receiptflow/core';
+import { FakeClockStalledError } from './errors.js';
 
 interface Sleeper {
   wakeAt: number;
@@ -96,11 +97,11 @@ export class FakeClock implements Clock {
       if (settled) return tracked;
       const next = this.nextSleeper();
       if (!next) {
-        throw new Error('FakeClock.runUntil: the promise is pending but nothing sleeps on this clock');
+        throw new FakeClockStalledError('FakeClock.runUntil: the promise is pending but nothing sleeps on this clock');
       }
       await this.advanceTo(Math.max(this.current, next.wakeAt));
     }
-    throw new Error(`FakeClock.runUntil: not settled after ${maxSteps} wake-ups`);
+    throw new FakeClockStalledError(`FakeClock.runUntil: not settled after ${maxSteps} wake-ups`);
   }
 
   private nextSleeper(): Sleeper | undefined {

@@ -2,7 +2,7 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type ChangeRecord, type Logger } from '@receiptflow/core';
 import { syncDir } from './durable/sync-dir.js';
-import { CorruptDataFileError, DataStoreWriteError } from './errors.js';
+import { CorruptDataFileError, DataStoreWriteError, StoreClosedError } from './errors.js';
 import { InMemoryJobStore, type InMemoryJobStoreConfig } from './in-memory-job-store.js';
 import { encodeJournalRecord, JOB_JOURNAL, readJournal } from './job-journal.js';
 
@@ -109,7 +109,7 @@ export class FsJobStore extends InMemoryJobStore {
       const bytes = batch.length === 1 ? batch[0]!.bytes : Buffer.concat(batch.map((p) => p.bytes));
       try {
         if (this.failure) throw this.failure;
-        if (!this.handle) throw new Error('store is closed');
+        if (!this.handle) throw new StoreClosedError(`job store ${this.dir}`);
         let written = 0;
         while (written < bytes.length) {
           const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written, this.length + written);

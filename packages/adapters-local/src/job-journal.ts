@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ChangeRecordSchema, type ChangeRecord } from '@receiptflow/core';
 import { encodeCheckedLine } from './durable/checked-line.js';
 import { scanLineLog, type LogScan } from './durable/line-log.js';
+import { JournalRecordError } from './errors.js';
 
 /** The job table's journal file name inside the store's directory. */
 export const JOB_JOURNAL = 'job-table.jsonl';
@@ -19,7 +20,7 @@ export function parseJournalRecord(text: string, legacy: boolean): ChangeRecord[
   const parsed = JSON.parse(text) as { v?: unknown; changes?: unknown };
   const version = legacy ? 1 : 2;
   if (parsed === null || typeof parsed !== 'object' || parsed.v !== version || !Array.isArray(parsed.changes))
-    throw new Error(`not a version ${version} journal record`);
+    throw new JournalRecordError(`not a version ${version} journal record`);
   return parsed.changes.map((c) => ChangeRecordSchema.parse(c));
 }
 

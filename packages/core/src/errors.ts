@@ -145,6 +145,18 @@ export class DependencyError extends ReceiptflowError {
   }
 }
 
+/**
+ * A command line was wrong: an unknown flag, a missing or invalid value. Every CLI (`receipts`,
+ * `receipt-ocr`, the infra tools) prints the message, which names the flag, and exits with
+ * status 2. Defined once here so that every CLI and its tests share one class.
+ *
+ * @example
+ * if (!values.data) throw new UsageError('restore needs --data DIR');
+ */
+export class UsageError extends ReceiptflowError {
+  readonly code = 'USAGE';
+}
+
 /** Configuration is missing or invalid; raised at cold start, naming the variable. */
 export class ConfigError extends ReceiptflowError {
   readonly code = 'CONFIG_INVALID';

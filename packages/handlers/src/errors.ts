@@ -31,3 +31,41 @@ export class UploadClosedError extends ReceiptflowError {
 export class DataDirInUseError extends ReceiptflowError {
   readonly code = 'DATA_DIR_IN_USE';
 }
+
+/**
+ * The `receipts` CLI could not reach the upload API at all (connection refused, DNS): nothing
+ * was sent. The message names the URL and suggests starting `receipts serve`.
+ *
+ * @example
+ * await new UploadApiClient('http://127.0.0.1:1', undefined).request('GET', '/status/x'); // rejects, code SERVER_UNREACHABLE
+ */
+export class ServerUnreachableError extends ReceiptflowError {
+  readonly code = 'SERVER_UNREACHABLE';
+  override readonly retryable = true;
+  constructor(
+    readonly baseUrl: string,
+    options: { cause: unknown },
+  ) {
+    const reason = options.cause instanceof Error ? options.cause.message : String(options.cause);
+    super(`cannot reach ${baseUrl}: ${reason}; is "receipts serve" running?`, options);
+  }
+}
+
+/**
+ * The upload API, or the presigned upload URL it handed out, answered with an HTTP error. The
+ * message names the request, the status and the server's own explanation.
+ *
+ * @example
+ * try { await client.request('GET', '/status/missing'); }
+ * catch (e) { if (e instanceof HttpRequestFailedError && e.status === 404) console.error('no such image'); }
+ */
+export class HttpRequestFailedError extends ReceiptflowError {
+  readonly code = 'HTTP_REQUEST_FAILED';
+  constructor(
+    readonly request: string,
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(`${request} failed with HTTP ${status}: ${detail}`);
+  }
+}

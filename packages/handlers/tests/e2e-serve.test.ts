@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { demoReceipts, renderBlankPage, renderReceipt, syntheticCatalog, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresignedUpload } from '@receiptflow/core';
-import { UsageError } from '../src/cli/args.js';
+import { UsageError } from '@receiptflow/core';
 import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
 
 // Real tesseract OCR (~1 s per receipt): this file submits four receipts in all.

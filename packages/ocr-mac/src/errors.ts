@@ -1,13 +1,5 @@
 import { ReceiptflowError } from '@receiptflow/core';
 
-/**
- * The command line was wrong: an unknown flag, a missing or invalid value. The CLI prints the
- * message (which names the flag) and exits with status 2.
- */
-export class UsageError extends ReceiptflowError {
-  readonly code = 'USAGE';
-}
-
 /** The Apple Vision helper executable does not exist or cannot be executed. */
 export class VisionHelperMissingError extends ReceiptflowError {
   readonly code = 'VISION_HELPER_MISSING';

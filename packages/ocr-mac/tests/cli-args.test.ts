@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCommandLine, type CliEnvironment } from '../src/cli/args.js';
-import { UsageError } from '../src/errors.js';
+import { UsageError } from '@receiptflow/core';
 
 const linux: CliEnvironment = { env: {}, platform: 'linux', stdoutIsTty: false };
 const required = [

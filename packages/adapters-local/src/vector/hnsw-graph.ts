@@ -1,3 +1,4 @@
+import { HnswInvariantError } from '../errors.js';
 import type { ScoredSlot } from './exact-search.js';
 import type { RecordTable } from './record-table.js';
 import { ScoredHeap } from './scored-heap.js';
@@ -121,7 +122,7 @@ export class HnswGraph {
 
   /** Links `slot` (the next slot of the table) into the graph. */
   insert(slot: number): void {
-    if (slot !== this.size) throw new Error(`HNSW insert out of order: slot ${slot}, expected ${this.size}`);
+    if (slot !== this.size) throw new HnswInvariantError(`HNSW insert out of order: slot ${slot}, expected ${this.size}`);
     this.ensureCapacity(slot + 1);
     this.size++;
     const level = this.randomLevel();

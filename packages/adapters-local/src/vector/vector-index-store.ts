@@ -2,7 +2,7 @@ import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, ty
 import { join, resolve } from 'node:path';
 import { COLLECTIONS, ConfigError, LockBusyError, silentLogger, type Collection, type Logger } from '@receiptflow/core';
 import { syncDir } from '../durable/sync-dir.js';
-import { CorruptDataFileError, UnknownSnapshotError } from '../errors.js';
+import { CorruptDataFileError, StoreClosedError, UnknownSnapshotError } from '../errors.js';
 import type { HnswGraph, HnswGraphState } from './hnsw-graph.js';
 import { frame, scanFrames } from './log-frames.js';
 import { decodeManifest, encodeManifest, MANIFEST, type Manifest } from './manifest.js';
@@ -138,7 +138,7 @@ export class VectorIndexStore {
   /** Appends one mutation to the collection's log (and fsyncs it, unless configured not to). */
   async append(collection: Collection, op: VectorIndexOp): Promise<void> {
     const log = this.logs.get(collection);
-    if (!log) throw new Error(`vector index store ${this.dir} is not open`);
+    if (!log) throw new StoreClosedError(`vector index store ${this.dir}`);
     const bytes = frame(encodeOp(op, this.options.dimensions));
     try {
       await log.handle.write(bytes, 0, bytes.length, log.length);
@@ -163,7 +163,7 @@ export class VectorIndexStore {
     pin?: number,
   ): Promise<SnapshotDescriptor> {
     const previous = this.manifest;
-    if (!previous) throw new Error(`vector index store ${this.dir} is not open`);
+    if (!previous) throw new StoreClosedError(`vector index store ${this.dir}`);
     const existing = await readSnapshots(this.dir);
     const generation = Math.max(previous.generation, existing.at(-1)?.id ?? 0) + 1;
     const name = snapshotDirName(generation);
@@ -207,7 +207,7 @@ export class VectorIndexStore {
    */
   async restore(id: number): Promise<SnapshotDescriptor> {
     const previous = this.manifest;
-    if (!previous) throw new Error(`vector index store ${this.dir} is not open`);
+    if (!previous) throw new StoreClosedError(`vector index store ${this.dir}`);
     const snapshots = await readSnapshots(this.dir);
     const descriptor = snapshots.find((s) => s.id === id);
     if (!descriptor) throw new UnknownSnapshotError(this.dir, String(id), snapshots.map((s) => s.id));

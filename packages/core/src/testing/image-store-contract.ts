@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { NotFoundError, ValidationError } from '../errors.js';
+import { DependencyError, NotFoundError, ValidationError } from '../errors.js';
 import type { ImageStore, PresignedUpload } from '../ports/index.js';
 
 /** Sends bytes the way a presigned upload says; throws when the store refuses them. */
@@ -37,7 +37,7 @@ export async function sendPresignedUpload(upload: PresignedUpload, bytes: Uint8A
     response = await fetch(upload.url, { method: 'POST', body: form, headers: upload.headers });
   }
   if (!response.ok) {
-    throw new Error(`presigned ${upload.method} failed: ${response.status} ${await response.text()}`);
+    throw new DependencyError('presigned upload', `${upload.method} failed: ${response.status} ${await response.text()}`);
   }
 }
 

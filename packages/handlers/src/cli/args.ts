@@ -1,9 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-
-/** A usage mistake: printed with the command's usage, exit code 2. */
-export class UsageError extends Error {
-  readonly code = 'USAGE';
-}
+import { UsageError } from '@receiptflow/core';
 
 /**
  * Parses a command's flags strictly. pnpm 12 passes a literal `--` through to scripts

@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { PlaceCandidateSchema, type PlaceCandidate } from '@receiptflow/core';
+import { PlaceCandidateSchema, type PlaceCandidate, UsageError } from '@receiptflow/core';
 import { z } from 'zod';
-import { UsageError } from './args.js';
 
 /** Reads a places catalog JSON (`[{place_id, name, formatted_address, phone}]`), validated. */
 export async function loadCatalog(path: string): Promise<PlaceCandidate[]> {

@@ -1,4 +1,5 @@
 import type { PresignedUpload } from '@receiptflow/core';
+import { HttpRequestFailedError, ServerUnreachableError } from '../errors.js';
 
 /**
  * Sends bytes as a presigned upload says: PUT with its headers (local serve), or an S3 form
@@ -14,7 +15,9 @@ export async function sendPresignedUpload(upload: PresignedUpload, bytes: Uint8A
     form.append('file', new Blob([bytes], { type: upload.fields['Content-Type'] ?? 'application/octet-stream' }));
     response = await fetch(upload.url, { method: 'POST', body: form, headers: upload.headers });
   }
-  if (!response.ok) throw new Error(`upload of ${what} (${upload.method} to its presigned URL) failed with HTTP ${response.status}: ${(await response.text()).slice(0, 300)}`);
+  if (!response.ok) {
+    throw new HttpRequestFailedError(`upload of ${what} (${upload.method} to its presigned URL)`, response.status, (await response.text()).slice(0, 300));
+  }
 }
 
 /** A small client for the upload API (local serve or API Gateway). */
@@ -32,13 +35,13 @@ export class UploadApiClient {
     try {
       response = await fetch(new URL(path, this.baseUrl), { method, headers, ...(body === undefined ? {} : { body }) });
     } catch (error) {
-      throw new Error(`cannot reach ${this.baseUrl}: ${(error as Error).message}; is "receipts serve" running?`);
+      throw new ServerUnreachableError(this.baseUrl, { cause: error });
     }
     const text = await response.text();
     const parsed: unknown = text ? JSON.parse(text) : null;
     if (!response.ok) {
       const message = (parsed as { error?: { message?: string } } | null)?.error?.message ?? text;
-      throw new Error(`${method} ${path} failed with HTTP ${response.status}: ${message}`);
+      throw new HttpRequestFailedError(`${method} ${path}`, response.status, message);
     }
     return parsed;
   }

@@ -1,5 +1,4 @@
-import { ReceiptflowError } from '@receiptflow/core';
-import { UsageError } from './args.js';
+import { ReceiptflowError, UsageError } from '@receiptflow/core';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
 import { fsckCommand } from './commands/fsck.js';

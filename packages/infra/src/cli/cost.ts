@@ -4,7 +4,7 @@
  * Prices the stack's declared resources (collected under mocks with the stack's config) from
  * the documented price table, plus the variable cost of one receipt.
  */
-import { ReceiptflowError } from '@receiptflow/core';
+import { ReceiptflowError, UsageError } from '@receiptflow/core';
 import { estimateCost, formatEstimate } from '../cost/estimate.js';
 import { collectStack } from '../doctor/collect.js';
 import { argValue, loadStackFileConfig } from './stack-file.js';
@@ -12,7 +12,7 @@ import { argValue, loadStackFileConfig } from './stack-file.js';
 async function main(argv: string[]): Promise<number> {
   const stack = argValue(argv, '--stack') ?? 'dev';
   const receipts = Number(argValue(argv, '--receipts') ?? 1000);
-  if (!Number.isFinite(receipts) || receipts < 0) throw new Error(`--receipts must be a non-negative number, got ${argValue(argv, '--receipts')}`);
+  if (!Number.isFinite(receipts) || receipts < 0) throw new UsageError(`--receipts must be a non-negative number, got ${argValue(argv, '--receipts')}`);
   const { config, file } = loadStackFileConfig({ stack, file: argValue(argv, '--config') });
   const { resources } = await collectStack(config, stack);
   const estimate = estimateCost(resources, { efsStorageGb: config.efsStorageGbEstimate });

@@ -12,7 +12,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { EFSClient } from '@aws-sdk/client-efs';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { ReceiptflowError } from '@receiptflow/core';
+import { ReceiptflowError, UsageError } from '@receiptflow/core';
 import { makeContext } from '../context.js';
 import { explainEndpoints } from '../endpoints.js';
 import { FUNCTION_NAMES } from '../function-specs.js';
@@ -56,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 async function live(argv: string[], stack: string, config: StackConfig, region: string | undefined): Promise<number> {
-  if (!region) throw new Error('--live needs a region: --region, aws:region in the stack file, or AWS_REGION');
+  if (!region) throw new UsageError('--live needs a region: --region, aws:region in the stack file, or AWS_REGION');
   const clients = { ec2: new EC2Client({ region }), lambda: new LambdaClient({ region }), efs: new EFSClient({ region }), sqs: new SQSClient({ region }) };
   const fns = planFunctions(config);
   const queues = planQueues(config, fns);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { UsageError } from '../errors.js';
+import { UsageError } from '@receiptflow/core';
 
 /** Where swift/build.sh puts the Vision helper; `--vision-helper` overrides it. */
 export const DEFAULT_VISION_HELPER = fileURLToPath(new URL('../../swift/.build/receipt-ocr-vision', import.meta.url));

@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import type { OcrEngine } from '@receiptflow/core';
-import { UsageError } from '../errors.js';
+import { UsageError } from '@receiptflow/core';
 import { VisionOcrEngine } from '../vision/vision-ocr-engine.js';
 import type { CliConfig } from './args.js';
 

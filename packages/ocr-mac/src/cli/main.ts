@@ -1,7 +1,7 @@
 import type { OcrEngine } from '@receiptflow/core';
 import { SystemClock } from '@receiptflow/adapters-local';
 import { StreamLogger, Worker, type LogSink } from '@receiptflow/worker';
-import { UsageError } from '../errors.js';
+import { UsageError } from '@receiptflow/core';
 import { parseCommandLine, USAGE, type CliConfig } from './args.js';
 import { createAwsRuntime } from './aws-runtime.js';
 import { createEngine } from './create-engine.js';

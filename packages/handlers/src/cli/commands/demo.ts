@@ -4,7 +4,8 @@ import { demoReceipts, renderReceipt, syntheticCatalog } from '@receiptflow/adap
 import { createLogger } from '../../logging.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { processImage, type ProcessedImage } from '../../local/process-image.js';
-import { parseFlags, UsageError } from '../args.js';
+import { parseFlags } from '../args.js';
+import { UsageError } from '@receiptflow/core';
 import { loadCatalog } from '../catalog.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);

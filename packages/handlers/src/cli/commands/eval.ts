@@ -9,13 +9,14 @@ import {
   type FieldScore,
   type Logger,
   type PlaceCandidate,
+  UsageError,
 } from '@receiptflow/core';
 import { DEFAULT_RETRY, FsCachingOcrEngine, RetryingOcrEngine, TesseractOcrEngine, type OcrPreprocess } from '@receiptflow/adapters-local/ocr';
 import { z } from 'zod';
 import { createLogger } from '../../logging.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { processImage } from '../../local/process-image.js';
-import { parseFlags, positiveInt, UsageError } from '../args.js';
+import { parseFlags, positiveInt } from '../args.js';
 import { loadCatalog } from '../catalog.js';
 import { confidenceBands, explainMiss, fieldPrf, round, type ConfidenceBand, type EvalReceipt, type FieldPrf, type LoggedTrace } from './eval-report.js';
 

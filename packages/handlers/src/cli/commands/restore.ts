@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { HnswVectorIndex } from '@receiptflow/adapters-local';
-import { parseFlags, UsageError } from '../args.js';
+import { parseFlags } from '../args.js';
+import { UsageError } from '@receiptflow/core';
 
 /**
  * `receipts restore --data DIR (--list | --snapshot ID)`: lists the vector index's snapshots,

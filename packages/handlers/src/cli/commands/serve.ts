@@ -7,7 +7,8 @@ import { FaultInjector } from '../../local/fault/fault-injector.js';
 import { FAULT_ENV, parseFaultPlan, type FaultPlan } from '../../local/fault/fault-plan.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { createLogger } from '../../logging.js';
-import { parseFlags, positiveInt, UsageError } from '../args.js';
+import { parseFlags, positiveInt } from '../args.js';
+import { UsageError } from '@receiptflow/core';
 import { loadCatalog } from '../catalog.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);

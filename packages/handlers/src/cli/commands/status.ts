@@ -1,4 +1,5 @@
-import { parseFlags, UsageError } from '../args.js';
+import { parseFlags } from '../args.js';
+import { UsageError } from '@receiptflow/core';
 import { UploadApiClient } from '../http-client.js';
 
 /** `receipts status IMAGE_ID [--url URL] [--token T]`: the stage an upload reached, as JSON. */

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { inspectImage, type PresignedUpload } from '@receiptflow/core';
-import { parseFlags, positiveInt, UsageError } from '../args.js';
+import { inspectImage, type PresignedUpload, UsageError } from '@receiptflow/core';
+import { parseFlags, positiveInt } from '../args.js';
 import { sendPresignedUpload, UploadApiClient } from '../http-client.js';
 
 const DIRECT_LIMIT = 5 * 1024 * 1024;

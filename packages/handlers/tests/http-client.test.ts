@@ -1,0 +1,58 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { PresignedUpload } from '@receiptflow/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { sendPresignedUpload, UploadApiClient } from '../src/cli/http-client.js';
+import { HttpRequestFailedError, ServerUnreachableError } from '../src/errors.js';
+
+/** A loopback server that answers every request with `status` and `body`. */
+async function answering(status: number, body: string): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(status, { 'content-type': 'application/json' }).end(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('receipts CLI http client: named errors', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  it('a server that is not listening → ServerUnreachableError (SERVER_UNREACHABLE) naming the URL', async () => {
+    const { server, url } = await answering(200, '{}');
+    await new Promise((resolve) => server.close(resolve));
+    const error = await new UploadApiClient(url, undefined).request('GET', '/status/img-1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ServerUnreachableError);
+    expect(error).toMatchObject({ code: 'SERVER_UNREACHABLE', baseUrl: url });
+    expect((error as Error).message).toContain('receipts serve');
+  });
+
+  it("an HTTP error → HttpRequestFailedError (HTTP_REQUEST_FAILED) with the status and the API's own message", async () => {
+    const { server, url } = await answering(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'image not found: img-9' } }));
+    servers.push(server);
+    const error = await new UploadApiClient(url, 'token').request('GET', '/status/img-9').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRequestFailedError);
+    expect(error).toMatchObject({ code: 'HTTP_REQUEST_FAILED', status: 404, request: 'GET /status/img-9' });
+    expect((error as Error).message).toContain('image not found: img-9');
+  });
+
+  it('a refused presigned PUT → HttpRequestFailedError naming the upload and the status', async () => {
+    const { server, url } = await answering(403, '<Error><Code>SignatureDoesNotMatch</Code></Error>');
+    servers.push(server);
+    const upload: PresignedUpload = {
+      method: 'PUT',
+      url: `${url}/upload/img-1`,
+      fields: {},
+      headers: { 'content-type': 'image/png' },
+      max_bytes: 1024,
+      expires_at: '2030-01-01T00:00:00.000Z',
+    };
+    const error = await sendPresignedUpload(upload, new Uint8Array([1, 2, 3]), 'receipt.png').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRequestFailedError);
+    expect(error).toMatchObject({ status: 403 });
+    expect((error as Error).message).toMatch(/upload of receipt\.png \(PUT to its presigned URL\) failed with HTTP 403: .*SignatureDoesNotMatch/);
+  });
+});
