@@ -1,12 +1,12 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HnswFollowerVectorIndex, HnswVectorIndex } from '@receiptflow/adapters-local';
+import { InMemoryCompactionLock, PerCollectionVectorIndex, ReadOnlyVectorIndexError } from '@receiptflow/adapters-local';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { ConfigError } from '@receiptflow/core';
 import { describe, expect, it } from 'vitest';
 import { CompactionConfigSchema, parseConfig, ProcessOcrResultsConfigSchema } from '../src/config/aws-config.js';
-import { vectorIndexFor } from '../src/container/aws/vector-index.js';
+import { vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
 
 const COMPACTION = { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors' };
 const RESULTS = {
@@ -62,20 +62,43 @@ describe('VECTOR_STORAGE_MODE', () => {
     expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'disk' })).toMatch(/VECTOR_STORAGE_MODE: must be one of server, efs, s3/);
   });
 
-  it('builds Chroma in server mode, a read-only follower for readers in efs mode, and refuses the unbuilt efs writer', async () => {
+  it('efs: the writer defaults to a checkpoint every 2000 ops and 3 kept snapshots, both configurable', () => {
+    const env = { ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/v' };
+    expect(parseConfig(CompactionConfigSchema, env, 'c')).toMatchObject({ VECTOR_CHECKPOINT_EVERY: 2000, VECTOR_KEEP_SNAPSHOTS: 3 });
+    expect(parseConfig(CompactionConfigSchema, { ...env, VECTOR_CHECKPOINT_EVERY: '50', VECTOR_KEEP_SNAPSHOTS: '5' }, 'c')).toMatchObject({
+      VECTOR_CHECKPOINT_EVERY: 50,
+      VECTOR_KEEP_SNAPSHOTS: 5,
+    });
+    expect(refusal({ ...env, VECTOR_CHECKPOINT_EVERY: '0' })).toMatch(/VECTOR_CHECKPOINT_EVERY/);
+  });
+
+  it('builds Chroma in server mode; in efs mode fenced writers for compaction (per collection) and followers for readers', async () => {
     const server = parseConfig(CompactionConfigSchema, { ...COMPACTION, CHROMA_URL: 'http://127.0.0.1:1' }, 'c');
     expect(vectorIndexFor(server, 'writer')).toBeInstanceOf(ChromaVectorIndex);
+    const plain = new InMemoryCompactionLock();
+    expect(vectorStorageFor(server, 'writer').fencedLock(plain)).toBe(plain);
 
     const dir = await mkdtemp(join(tmpdir(), 'rf-efs-mode-'));
     try {
-      const writer = await HnswVectorIndex.open(dir, { dimensions: 8, fsync: false });
-      await writer.upsert('lines', [{ id: 'x', vector: [1, 0, 0, 0, 0, 0, 0, 0], document: 'x', metadata: {} }]);
-      const efs = { ...parseConfig(ProcessOcrResultsConfigSchema, { ...RESULTS, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/v' }, 'p'), VECTOR_INDEX_DIR: dir, EMBEDDING_DIMENSIONS: 8 };
-      const reader = vectorIndexFor(efs, 'reader');
-      expect(reader).toBeInstanceOf(HnswFollowerVectorIndex);
+      const env = { VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/v' };
+      const compaction = { ...parseConfig(CompactionConfigSchema, { ...COMPACTION, ...env }, 'c'), VECTOR_INDEX_DIR: dir, EMBEDDING_DIMENSIONS: 8 };
+      const results = { ...parseConfig(ProcessOcrResultsConfigSchema, { ...RESULTS, ...env }, 'p'), VECTOR_INDEX_DIR: dir, EMBEDDING_DIMENSIONS: 8 };
+      const writer = vectorStorageFor(compaction, 'writer');
+      const lock = writer.fencedLock(new InMemoryCompactionLock());
+      const record = { id: 'x', vector: [1, 0, 0, 0, 0, 0, 0, 0], document: 'x', metadata: {} };
+      // Without the lock, the writer only follows: compaction cannot write outside a lease.
+      await expect(writer.vectors.upsert('lines', [record])).rejects.toBeInstanceOf(ReadOnlyVectorIndexError);
+      const lease = (await lock.acquire('compaction:lines', 'req-1', 60_000))!;
+      await writer.vectors.upsert('lines', [record]);
+      await lock.release(lease);
+      const manifest = JSON.parse(await readFile(join(dir, 'lines', 'manifest.json'), 'utf8')).p;
+      expect(manifest.fencing_token).toBe(lease.fencing_token);
+
+      const reader = vectorIndexFor(results, 'reader');
+      expect(reader).toBeInstanceOf(PerCollectionVectorIndex);
       expect(await reader.count('lines')).toBe(1);
-      expect(() => vectorIndexFor(efs, 'writer')).toThrow(/compaction writer on EFS is not built yet/);
-      await writer.close();
+      expect(await reader.count('words')).toBe(0);
+      await expect(reader.upsert('lines', [record])).rejects.toBeInstanceOf(ReadOnlyVectorIndexError);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -5,7 +5,7 @@ import type { IndexFiles } from './index-files.js';
 import { scanFrames } from './log-frames.js';
 import { decodeManifest, MANIFEST, type Manifest } from './manifest.js';
 import { decodeOp } from './op-codec.js';
-import { decodeDescriptor, SNAPSHOT_DESCRIPTOR, snapshotDirName, SNAPSHOTS_DIR } from './snapshot-catalog.js';
+import { decodeDescriptor, SNAPSHOT_DESCRIPTOR, snapshotDirName, SNAPSHOTS_DIR, type SnapshotDescriptor } from './snapshot-catalog.js';
 import { decodeSnapshot } from './snapshot-codec.js';
 
 export interface HnswFollowerVectorIndexOptions extends Omit<HnswVectorIndexOptions, 'dir' | 'fsync' | 'keepSnapshots'> {
@@ -18,6 +18,13 @@ export interface HnswFollowerVectorIndexOptions extends Omit<HnswVectorIndexOpti
   refreshAfterMs?: number;
   /** Milliseconds clock for `refreshAfterMs`; `Date.now` by default. */
   now?: () => number;
+  /**
+   * What a missing manifest means. `throw` (default): damage, a `CorruptDataFileError`.
+   * `empty`: no writer has created the index yet (a new stack before its first compaction),
+   * so the follower answers as an empty index and looks again on the next read. A manifest
+   * lost beside existing logs is still reported, by the writer, which refuses to start over it.
+   */
+  whenMissing?: 'throw' | 'empty';
 }
 
 /** What one {@link HnswFollowerVectorIndex.catchUp} did. */
@@ -29,10 +36,13 @@ export interface CatchUpResult {
   ops: number;
 }
 
-interface Position {
+/** How far a follower has applied the files. */
+export interface FollowerPosition {
   generation: number;
   /** Bytes of each collection's live log already applied. */
   offsets: Record<Collection, number>;
+  /** Operations applied from the live generation's logs (what a reopen would replay). */
+  liveOps: number;
 }
 
 /** A file vanished under us (the writer pruned it): start over from the newest snapshot. */
@@ -56,16 +66,18 @@ class Moved extends Error {}
  * const matches = await vectors.query('lines', { vector, k: 20 }); // catches up first
  */
 export class HnswFollowerVectorIndex extends HnswVectorIndex {
-  private readonly files: IndexFiles;
+  protected readonly files: IndexFiles;
   private readonly refreshAfterMs: number;
   private readonly now: () => number;
-  private position: Position | undefined;
+  private readonly whenMissing: 'throw' | 'empty';
+  protected position: FollowerPosition | undefined;
   private lastCatchUp = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<CatchUpResult> | undefined;
 
   constructor(options: HnswFollowerVectorIndexOptions) {
-    const { files, refreshAfterMs, now, ...index } = options;
+    const { files, refreshAfterMs, now, whenMissing, ...index } = options;
     super(index);
+    this.whenMissing = whenMissing ?? 'throw';
     this.files = files;
     this.refreshAfterMs = refreshAfterMs ?? 1000;
     this.now = now ?? Date.now;
@@ -81,6 +93,8 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
 
   protected override async ready(): Promise<void> {
     await super.ready();
+    // A writer's memory is the truth while it holds the fence: nobody else appends.
+    if (this.writable()) return;
     if (this.inFlight) {
       await this.inFlight;
       return;
@@ -89,24 +103,41 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
     await this.catchUp();
   }
 
-  override upsert(_collection: Collection, _records: VectorRecord[]): Promise<void> {
-    return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'upsert'));
+  /** False for a follower; a fenced writer (a subclass) answers true while it holds the fence. */
+  protected writable(): boolean {
+    return false;
   }
-  override delete(_collection: Collection, _ids: string[]): Promise<void> {
-    return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'delete'));
+
+  override upsert(collection: Collection, records: VectorRecord[]): Promise<void> {
+    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'upsert'));
+    return super.upsert(collection, records);
   }
-  override deleteWhere(_collection: Collection, _where: MetadataFilter): Promise<number> {
-    return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'deleteWhere'));
+  override delete(collection: Collection, ids: string[]): Promise<void> {
+    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'delete'));
+    return super.delete(collection, ids);
   }
-  override updateMetadata(_collection: Collection, _ids: string[], _patch: VectorMetadata): Promise<number> {
-    return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'updateMetadata'));
+  override deleteWhere(collection: Collection, where: MetadataFilter): Promise<number> {
+    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'deleteWhere'));
+    return super.deleteWhere(collection, where);
   }
-  override checkpoint(): Promise<undefined> {
+  override updateMetadata(collection: Collection, ids: string[], patch: VectorMetadata): Promise<number> {
+    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'updateMetadata'));
+    return super.updateMetadata(collection, ids, patch);
+  }
+  override checkpoint(): Promise<SnapshotDescriptor | undefined> {
     return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'checkpoint'));
   }
 
   private async catchUpOnce(): Promise<CatchUpResult> {
-    const manifest = await this.readManifest();
+    const manifest = await this.readManifestIfAny();
+    if (!manifest) {
+      // Once read, a manifest that vanishes is damage in either mode.
+      if (this.whenMissing === 'throw' || this.position) throw this.missingManifest();
+      this.clearCollections();
+      this.position = undefined;
+      this.lastCatchUp = this.now();
+      return { kind: 'cold', generation: 0, ops: 0 };
+    }
     let result: CatchUpResult | undefined;
     if (this.position) result = await this.warm(this.position, manifest).catch(rethrowUnlessMoved);
     // A writer may prune what we are reading between two reads; the newest state is then a
@@ -122,14 +153,24 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
     return result;
   }
 
-  private async readManifest(): Promise<Manifest> {
+  protected async readManifest(): Promise<Manifest> {
+    const manifest = await this.readManifestIfAny();
+    if (!manifest) throw this.missingManifest();
+    return manifest;
+  }
+
+  private async readManifestIfAny(): Promise<Manifest | undefined> {
     const path = `${this.files.root}/${MANIFEST}`;
     const bytes = await this.files.read(MANIFEST);
-    if (!bytes) throw new CorruptDataFileError(path, 0, 'missing: no writer has created this vector index yet');
+    if (!bytes) return undefined;
     const manifest = decodeManifest(bytes, path);
     if (manifest.dimensions !== this.dimensions)
       throw new ConfigError(`vector index at ${this.files.root} has ${manifest.dimensions} dimensions, configured ${this.dimensions}`);
     return manifest;
+  }
+
+  private missingManifest(): CorruptDataFileError {
+    return new CorruptDataFileError(`${this.files.root}/${MANIFEST}`, 0, 'missing: no writer has created this vector index yet');
   }
 
   /** Loads the manifest's snapshots and replays its logs from the start. */
@@ -150,7 +191,7 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
       offsets[collection] = applied.end;
       ops += applied.ops;
     }
-    this.position = { generation: manifest.generation, offsets };
+    this.position = { generation: manifest.generation, offsets, liveOps: ops };
     return { kind: 'cold', generation: manifest.generation, ops };
   }
 
@@ -160,7 +201,7 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
    * between has a snapshot that folded its predecessor (a restore breaks the chain). Returns
    * undefined when only a cold load can get there.
    */
-  private async warm(from: Position, manifest: Manifest): Promise<CatchUpResult | undefined> {
+  private async warm(from: FollowerPosition, manifest: Manifest): Promise<CatchUpResult | undefined> {
     if (manifest.generation < from.generation) return undefined;
     const chain: number[] = [];
     for (let generation = from.generation + 1; generation <= manifest.generation; generation++) {
@@ -171,6 +212,7 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
       chain.push(generation);
     }
     let ops = 0;
+    let liveOps = chain.length > 0 ? 0 : from.liveOps;
     const offsets = { ...from.offsets };
     for (const collection of COLLECTIONS) {
       let generation = from.generation;
@@ -183,8 +225,9 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
       const applied = await this.replayFrom(collection, manifest.collections[collection].log, offset);
       offsets[collection] = applied.end;
       ops += applied.ops;
+      liveOps += applied.ops;
     }
-    this.position = { generation: manifest.generation, offsets };
+    this.position = { generation: manifest.generation, offsets, liveOps };
     return { kind: 'warm', generation: manifest.generation, ops };
   }
 

@@ -37,7 +37,7 @@ export interface HnswVectorIndexOptions {
   logger?: Logger;
 }
 
-interface CollectionGraph {
+export interface CollectionGraph {
   table: RecordTable;
   graph: HnswGraph;
 }
@@ -54,7 +54,7 @@ interface CollectionGraph {
  * included, so reopening does not rebuild it). One process owns a directory at a time.
  */
 export class HnswVectorIndex extends TableVectorIndex {
-  private readonly graphs = new Map<Collection, CollectionGraph>();
+  protected readonly graphs = new Map<Collection, CollectionGraph>();
   private readonly params: HnswParams;
   private readonly efSearch: number;
   private readonly exactFilterLimit: number;

@@ -4,3 +4,6 @@ export * from './hnsw-follower-vector-index.js';
 export * from './node-index-files.js';
 export type { IndexFiles } from './index-files.js';
 export { DEFAULT_KEEP_SNAPSHOTS, parseSnapshotId, type SnapshotDescriptor } from './snapshot-catalog.js';
+export * from './hnsw-fenced-writer-vector-index.js';
+export * from './per-collection-vector-index.js';
+export * from './fencing-compaction-lock.js';

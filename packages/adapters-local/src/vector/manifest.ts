@@ -11,6 +11,12 @@ const ManifestSchema = z.object({
   dimensions: z.number().int().positive(),
   generation: z.number().int().nonnegative(),
   collections: z.object({ lines: FilesSchema, words: FilesSchema }),
+  /**
+   * The compaction lock's fencing token of the writer that last took over a shared directory
+   * (efs mode): a writer holding a smaller one is refused before it appends. Absent for an
+   * index owned by one process (`receipts serve`).
+   */
+  fencing_token: z.number().int().nonnegative().optional(),
 });
 
 /** Which snapshot and log hold each collection's live generation. */

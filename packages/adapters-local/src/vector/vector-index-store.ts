@@ -48,7 +48,18 @@ export class VectorIndexStore {
 
   constructor(
     readonly dir: string,
-    private readonly options: { dimensions: number; fsync: boolean; keepSnapshots?: number; logger?: Logger },
+    private readonly options: {
+      dimensions: number;
+      fsync: boolean;
+      keepSnapshots?: number;
+      logger?: Logger;
+      /**
+       * Claim the directory with a pid OWNER file (default). A fenced writer on a shared mount
+       * (efs mode) passes false: pids repeat across Lambda containers, so exclusion there is the
+       * compaction lock's fencing token recorded in the manifest instead.
+       */
+      ownerFile?: boolean;
+    },
   ) {}
 
   /** Operations appended to the logs since the last checkpoint (what a reopen must replay). */
@@ -71,17 +82,7 @@ export class VectorIndexStore {
   }
 
   private async load(handlers: StoreLoadHandlers): Promise<void> {
-    let manifest = await this.readManifest();
-    if (!manifest) {
-      manifest = {
-        format_version: 1,
-        dimensions: this.options.dimensions,
-        generation: 0,
-        collections: { lines: { snapshot: null, log: 'lines.0.log' }, words: { snapshot: null, log: 'words.0.log' } },
-      };
-      for (const collection of COLLECTIONS) await this.createEmpty(manifest.collections[collection].log);
-      await this.writeManifest(manifest);
-    }
+    const manifest = await this.createIfMissing();
     if (manifest.dimensions !== this.options.dimensions)
       throw new ConfigError(
         `vector index at ${this.dir} has ${manifest.dimensions} dimensions, configured ${this.options.dimensions}`,
@@ -133,6 +134,62 @@ export class VectorIndexStore {
       this.logs.set(collection, { handle, length: scan.goodLength });
     }
     await this.prune(manifest);
+  }
+
+  /**
+   * The manifest, after creating an empty index (generation 0, empty logs) when the directory
+   * holds none. A lost manifest beside non-empty logs is damage and throws.
+   */
+  async createIfMissing(): Promise<Manifest> {
+    await mkdir(this.dir, { recursive: true });
+    const found = await this.readManifest();
+    if (found) return found;
+    const manifest: Manifest = {
+      format_version: 1,
+      dimensions: this.options.dimensions,
+      generation: 0,
+      collections: { lines: { snapshot: null, log: 'lines.0.log' }, words: { snapshot: null, log: 'words.0.log' } },
+    };
+    for (const collection of COLLECTIONS) await this.createEmpty(manifest.collections[collection].log);
+    await this.writeManifest(manifest);
+    return manifest;
+  }
+
+  /**
+   * Takes over the files as they are, for a writer that has already brought its memory up to
+   * `manifest` with `lengths` bytes of each live log applied (a fenced writer catching up like
+   * a follower): bytes past those lengths (a torn frame a crashed writer left) are cut off and
+   * reported, the logs are opened for appending, and `manifest` (carrying the new fencing token)
+   * is written in place of the old one.
+   */
+  async adopt(manifest: Manifest, lengths: Record<Collection, number>, opsSinceCheckpoint: number): Promise<void> {
+    const logger = this.options.logger ?? silentLogger;
+    for (const log of this.logs.values()) await log.handle.close();
+    this.logs.clear();
+    for (const collection of COLLECTIONS) {
+      const path = join(this.dir, manifest.collections[collection].log);
+      const handle = await open(path, 'r+');
+      const { size } = await handle.stat();
+      const length = lengths[collection];
+      if (size > length) {
+        await handle.truncate(length);
+        if (this.options.fsync) await handle.datasync();
+        logger.warn('vector log: dropped a torn tail left by a crash mid-append', { file: path, offset: length, bytes: size - length, records: 1 });
+      }
+      this.logs.set(collection, { handle, length });
+    }
+    await this.writeManifest(manifest);
+    this.manifest = manifest;
+    this.opsSinceCheckpoint = opsSinceCheckpoint;
+  }
+
+  /** The live generation and the bytes of each live log (what a follower's offsets match). */
+  position(): { generation: number; lengths: Record<Collection, number> } {
+    if (!this.manifest) throw new Error(`vector index store ${this.dir} is not open`);
+    return {
+      generation: this.manifest.generation,
+      lengths: { lines: this.logs.get('lines')?.length ?? 0, words: this.logs.get('words')?.length ?? 0 },
+    };
   }
 
   /** Appends one mutation to the collection's log (and fsyncs it, unless configured not to). */
@@ -254,6 +311,7 @@ export class VectorIndexStore {
    * left by a process that no longer runs is taken over; a live owner makes this throw.
    */
   private async claim(): Promise<void> {
+    if (this.options.ownerFile === false) return;
     const key = resolve(this.dir);
     if (openDirs.has(key)) throw new LockBusyError(`vector index ${this.dir} is already open in this process`);
     const path = join(this.dir, OWNER);
@@ -270,6 +328,7 @@ export class VectorIndexStore {
   }
 
   private async release(): Promise<void> {
+    if (this.options.ownerFile === false) return;
     const key = resolve(this.dir);
     if (!openDirs.delete(key)) return;
     await unlink(join(this.dir, OWNER)).catch(() => undefined);

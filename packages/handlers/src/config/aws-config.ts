@@ -39,8 +39,8 @@ export const UploadConfigSchema = Common.extend({
 /**
  * Where the vector index lives (docs/vector-storage.md). `server`: a Chroma server; its URL has
  * no default, so a stack deployed without one fails at cold start naming CHROMA_URL. `efs`: the
- * local HNSW index files in a directory on the EFS mount, one writer (compaction) and read-only
- * followers. `s3` is reserved and refused until it is built. Unset means `server`, the mode of
+ * local HNSW index files in a directory on the EFS mount, one writer (compaction, fenced by the
+ * compaction lock's token) and read-only followers. `s3` is reserved and refused until it is built. Unset means `server`, the mode of
  * every stack deployed before the switch existed.
  */
 export const VECTOR_STORAGE_MODES = ['server', 'efs', 's3'] as const;
@@ -61,6 +61,10 @@ export const VectorStorageSchema = z.preprocess(
         VECTOR_INDEX_DIR: z
           .string({ error: 'required when VECTOR_STORAGE_MODE is efs (a directory on the EFS mount)' })
           .regex(/^\/mnt\/[^\0]+$/, 'an absolute path under /mnt (where Lambda mounts EFS)'),
+        /** Compaction (the writer) snapshots once the live logs hold this many operations. */
+        VECTOR_CHECKPOINT_EVERY: z.coerce.number().int().positive().default(2000),
+        /** Snapshots the writer keeps (plus the live one). */
+        VECTOR_KEEP_SNAPSHOTS: z.coerce.number().int().positive().max(100).default(3),
       }),
       z.object({
         VECTOR_STORAGE_MODE: z.literal('s3').refine(() => false, 's3 is not built yet: use server or efs (docs/vector-storage.md)'),

@@ -1,4 +1,4 @@
-import { runOcrJob, type ChangeRecord, type Clock } from '@receiptflow/core';
+import { runOcrJob, type ChangeRecord, type Clock, type CompactionLock } from '@receiptflow/core';
 import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import {
   compactionHandlerFrom,
@@ -6,8 +6,11 @@ import {
   streamProcessorFrom,
   uploadHandlerFrom,
 } from '../../src/container/handler-factories.js';
+import { HashingEmbedder } from '@receiptflow/adapters-local';
+import { Container } from 'inversify';
+import { vectorStorageFor } from '../../src/container/aws/vector-index.js';
 import { createLocalContainer } from '../../src/container/local-module.js';
-import type { MetricsFor } from '../../src/container/tokens.js';
+import { TOKENS, type MetricsFor } from '../../src/container/tokens.js';
 import { ApiKeyAuth } from '../../src/http/api-key-auth.js';
 import { openLocalAdapters, type LocalAdapters } from '../../src/local/local-adapters.js';
 import { pumpQueue } from '../../src/local/queue-pump.js';
@@ -17,6 +20,17 @@ export interface LocalPipelineOptions {
   apiKeys?: string[];
   clock?: Clock;
   metricsFor?: MetricsFor;
+  /**
+   * Vector storage in `efs` mode, with this directory standing in for the EFS mount: the
+   * results step reads through followers and compaction writes through the fenced writers,
+   * both built by the Lambdas' own wiring (`vectorStorageFor`).
+   */
+  efs?: {
+    dir: string;
+    checkpointEvery?: number;
+    /** The lock every compaction container shares (one DynamoDB table in AWS); this pipeline's own by default. */
+    lock?: CompactionLock;
+  };
 }
 
 /**
@@ -27,17 +41,33 @@ export interface LocalPipelineOptions {
 export async function localPipeline(options: LocalPipelineOptions = {}) {
   const ocr = new TaggedOcr();
   const logger = collectingLogger();
+  const efs = options.efs && {
+    VECTOR_STORAGE_MODE: 'efs' as const,
+    VECTOR_INDEX_DIR: options.efs.dir,
+    VECTOR_CHECKPOINT_EVERY: options.efs.checkpointEvery ?? 2000,
+    VECTOR_KEEP_SNAPSHOTS: 3,
+    EMBEDDING_DIMENSIONS: new HashingEmbedder().dimensions,
+  };
+  const readers = efs && vectorStorageFor(efs, 'reader');
   const adapters: LocalAdapters = await openLocalAdapters({
     ocr,
     catalog: syntheticCatalog(),
     ...(options.clock ? { clock: options.clock } : {}),
+    ...(readers ? { vectors: readers.vectors } : {}),
   });
   const container = createLocalContainer(adapters, logger, options.metricsFor ? { metricsFor: options.metricsFor } : {});
+  // efs: compaction's own container (as its Lambda has), with the writers and the fencing lock.
+  const writers = efs && vectorStorageFor(efs, 'writer');
+  const compactionContainer = writers ? new Container({ parent: container }) : container;
+  if (writers) {
+    compactionContainer.bind(TOKENS.VectorIndex).toConstantValue(writers.vectors);
+    compactionContainer.bind(TOKENS.CompactionLock).toConstantValue(writers.fencedLock(options.efs?.lock ?? adapters.lock));
+  }
   const auth = new ApiKeyAuth((options.apiKeys ?? []).map((k) => ApiKeyAuth.hash(k)));
   const upload = uploadHandlerFrom(container, auth);
   const results = processOcrResultsHandlerFrom(container);
   const stream = streamProcessorFrom(container);
-  const compaction = compactionHandlerFrom(container, { fallbackBudgetMs: 60_000 });
+  const compaction = compactionHandlerFrom(compactionContainer, { fallbackBudgetMs: 60_000 });
   const changes: ChangeRecord[] = [];
   adapters.jobs.subscribe((c) => changes.push(c));
   let seq = 0;

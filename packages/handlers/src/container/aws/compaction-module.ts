@@ -4,11 +4,14 @@ import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { ContainerModule } from 'inversify';
 import type { CompactionConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { vectorIndexFor } from './vector-index.js';
+import { vectorStorageFor, type VectorStorage } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 
-/** Compaction: table (runs, lock, snapshot pointer), vectors bucket (deltas), Chroma (writes). */
+/**
+ * Compaction: table (runs, lock, snapshot pointer), vectors bucket (deltas), the vector index
+ * (writes): Chroma, or in efs mode the fenced writers, whose lock hands them each lease's token.
+ */
 export function awsCompactionModule(config: CompactionConfig): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
@@ -17,10 +20,14 @@ export function awsCompactionModule(config: CompactionConfig): ContainerModule {
       .bind(TOKENS.Deltas)
       .toDynamicValue(() => new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), { bucket: config.VECTORS_BUCKET }))
       .inSingletonScope();
-    options.bind(TOKENS.VectorIndex).toDynamicValue(() => vectorIndexFor(config, 'writer')).inSingletonScope();
+    let storage: VectorStorage | undefined;
+    const vectorStorage = () => (storage ??= vectorStorageFor(config, 'writer'));
+    options.bind(TOKENS.VectorIndex).toDynamicValue(() => vectorStorage().vectors).inSingletonScope();
     options
       .bind(TOKENS.CompactionLock)
-      .toDynamicValue((ctx) => new DynamoDbCompactionLock(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
+      .toDynamicValue((ctx) =>
+        vectorStorage().fencedLock(new DynamoDbCompactionLock(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) })),
+      )
       .inSingletonScope();
     options.bind(TOKENS.Snapshots).toDynamicValue(() => new DynamoDbSnapshotStore(doc(), { tableName: config.TABLE_NAME })).inSingletonScope();
   });

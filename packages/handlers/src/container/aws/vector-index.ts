@@ -1,32 +1,71 @@
-import { HnswFollowerVectorIndex, NodeIndexFiles } from '@receiptflow/adapters-local/vector';
+import { join } from 'node:path';
+import {
+  FencingCompactionLock,
+  HnswFencedWriterVectorIndex,
+  HnswFollowerVectorIndex,
+  NodeIndexFiles,
+  PerCollectionVectorIndex,
+} from '@receiptflow/adapters-local/vector';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
-import { ConfigError, type VectorIndex } from '@receiptflow/core';
+import { ConfigError, type CompactionLock, type VectorIndex } from '@receiptflow/core';
 import type { VectorStorageConfig } from '../../config/aws-config.js';
 import { chromaClient } from './chroma-client.js';
 
+/** The vector index a Lambda uses, and (for the efs writer) how its lock must fence it. */
+export interface VectorStorage {
+  vectors: VectorIndex;
+  /** Wraps the compaction lock so each lease fences the collection's writer; identity otherwise. */
+  fencedLock(lock: CompactionLock): CompactionLock;
+}
+
+type StorageConfig = VectorStorageConfig & { EMBEDDING_DIMENSIONS: number };
+
 /**
- * The vector index a Lambda uses, by `VECTOR_STORAGE_MODE`. `reader` functions (process-OCR
- * results) only query: in efs mode they follow the index files read-only. The writer side of
- * efs (compaction appending to the files on the mount) is not built yet, so compaction refuses
- * efs at cold start instead of silently writing nowhere.
+ * The vector storage a Lambda uses, by `VECTOR_STORAGE_MODE` (docs/vector-storage.md).
+ * `reader` functions (process-OCR results) only query: in efs mode they follow the index files
+ * read-only. In efs mode compaction is the single writer: one directory per collection
+ * (`<VECTOR_INDEX_DIR>/lines`, `/words`, because each collection has its own compaction lock),
+ * each writer fenced by its lock's token through {@link VectorStorage.fencedLock}.
  */
-export function vectorIndexFor(config: VectorStorageConfig & { EMBEDDING_DIMENSIONS: number }, role: 'reader' | 'writer'): VectorIndex {
+export function vectorStorageFor(config: StorageConfig, role: 'reader' | 'writer'): VectorStorage {
   const dimensions = config.EMBEDDING_DIMENSIONS;
+  const unfenced = (lock: CompactionLock) => lock;
   switch (config.VECTOR_STORAGE_MODE) {
     case 'server':
-      return new ChromaVectorIndex(
-        chromaClient(config.CHROMA_URL, {
-          ...(config.CHROMA_AUTH_TOKEN ? { authToken: config.CHROMA_AUTH_TOKEN } : {}),
-          ...(config.CHROMA_TENANT ? { tenant: config.CHROMA_TENANT } : {}),
-          ...(config.CHROMA_DATABASE ? { database: config.CHROMA_DATABASE } : {}),
-        }),
-        { dimensions },
-      );
-    case 'efs':
-      if (role === 'writer')
-        throw new ConfigError('VECTOR_STORAGE_MODE=efs: the compaction writer on EFS is not built yet (docs/vector-storage.md); use server');
-      return new HnswFollowerVectorIndex({ files: new NodeIndexFiles(config.VECTOR_INDEX_DIR), dimensions });
+      return {
+        vectors: new ChromaVectorIndex(
+          chromaClient(config.CHROMA_URL, {
+            ...(config.CHROMA_AUTH_TOKEN ? { authToken: config.CHROMA_AUTH_TOKEN } : {}),
+            ...(config.CHROMA_TENANT ? { tenant: config.CHROMA_TENANT } : {}),
+            ...(config.CHROMA_DATABASE ? { database: config.CHROMA_DATABASE } : {}),
+          }),
+          { dimensions },
+        ),
+        fencedLock: unfenced,
+      };
+    case 'efs': {
+      const dir = (collection: string) => join(config.VECTOR_INDEX_DIR, collection);
+      if (role === 'reader') {
+        const follow = (collection: string) =>
+          new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir(collection)), dimensions, whenMissing: 'empty' });
+        return { vectors: new PerCollectionVectorIndex({ lines: follow('lines'), words: follow('words') }), fencedLock: unfenced };
+      }
+      const write = (collection: string) =>
+        new HnswFencedWriterVectorIndex({
+          dir: dir(collection),
+          dimensions,
+          checkpointEvery: config.VECTOR_CHECKPOINT_EVERY,
+          keepSnapshots: config.VECTOR_KEEP_SNAPSHOTS,
+        });
+      const writers = { lines: write('lines'), words: write('words') };
+      return { vectors: new PerCollectionVectorIndex(writers), fencedLock: (lock) => new FencingCompactionLock(lock, writers) };
+    }
     case 's3':
       throw new ConfigError('VECTOR_STORAGE_MODE=s3 is not built yet (docs/vector-storage.md)');
   }
+}
+
+/** The vector index alone (readers, and callers that do not take the lock). */
+export function vectorIndexFor(config: StorageConfig, role: 'reader' | 'writer'): VectorIndex {
+  return vectorStorageFor(config, role).vectors;
 }
