@@ -7,4 +7,5 @@ export default [
   'packages/ocr-mac',
   'packages/worker',
   'packages/infra',
+  'packages/devkit',
 ];

@@ -7,7 +7,7 @@ import { makeImage, makeJob, makeReceiptDetails } from '@receiptflow/core/testin
 import { CorruptDataFileError } from '../src/errors.js';
 import { FsImageStore } from '../src/fs-image-store.js';
 import { FsJobStore } from '../src/fs-job-store.js';
-import { flipByte, truncateToFraction } from '../src/testing/index.js';
+import { flipByte, truncateToFraction } from '@receiptflow/devkit/faults';
 import { HnswVectorIndex } from '../src/vector/hnsw-vector-index.js';
 import { inspectVectorIndex } from '../src/vector/inspect-vector-index.js';
 

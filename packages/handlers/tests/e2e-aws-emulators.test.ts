@@ -1,4 +1,3 @@
-/// <reference path="../../adapters-aws/src/testing/dynalite.d.ts" />
 import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -22,7 +21,7 @@ import {
   startDynalite,
   uniqueResourceName,
   type RunningEmulator,
-} from '@receiptflow/adapters-aws/testing';
+} from '@receiptflow/devkit/emulators';
 import { CatalogPlacesResolver, HashingEmbedder, HnswVectorIndex, SystemClock, UuidIdGenerator } from '@receiptflow/adapters-local';
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { CachingPlacesResolver, CompactionMessageSchema, runOcrJob, type Queue, type QueueMessage } from '@receiptflow/core';

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { getUploadStatus } from '@receiptflow/core';
 import { CorruptDataFileError, HnswVectorIndex } from '@receiptflow/adapters-local';
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
-import { flipByte, truncateToFraction } from '@receiptflow/adapters-local/testing';
+import { flipByte, truncateToFraction } from '@receiptflow/devkit/faults';
 import { run } from '../src/cli/main.js';
 import { fsckDataDir } from '../src/local/fsck.js';
 import { LocalRuntime } from '../src/local/local-runtime.js';

@@ -1,4 +1,3 @@
-/// <reference path="../../adapters-aws/src/testing/dynalite.d.ts" />
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createServer, request } from 'node:http';
@@ -13,7 +12,7 @@ import {
   startDynalite,
   uniqueResourceName,
   type RunningEmulator,
-} from '@receiptflow/adapters-aws/testing';
+} from '@receiptflow/devkit/emulators';
 import { deterministicRunId, NotFoundError, type JobStore, type OcrJob, type Queue } from '@receiptflow/core';
 import { makeCompactionRun, makeImage, makeJob, makeReceiptPlace, makeRoutingDecision } from '@receiptflow/core/testing';
 import { startFauxqs } from 'fauxqs';

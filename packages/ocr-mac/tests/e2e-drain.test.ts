@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { OcrDocumentSchema } from '@receiptflow/core';
 import { main } from '../src/cli/main.js';
-import { startEmulatorStack, type EmulatorStack } from '../src/dev/emulator-stack.js';
-import { submitDemoReceipts, type SubmittedReceipt } from '../src/dev/submit-demo-receipts.js';
+import { startEmulatorStack, type EmulatorStack } from '@receiptflow/devkit/dev-stack';
+import { submitDemoReceipts, type SubmittedReceipt } from '@receiptflow/devkit/dev-stack';
 import {
   captureSink,
   deleteRawImage,

@@ -3,7 +3,7 @@ import { OcrDocumentSchema, OcrJobMessageSchema, submitJob, type SubmitJobResult
 import { SystemClock, UuidIdGenerator } from '@receiptflow/adapters-local';
 import { demoReceipts, renderReceipt } from '@receiptflow/adapters-local/synthetic';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
-import { startEmulatorStack, type EmulatorStack } from '../src/dev/emulator-stack.js';
+import { startEmulatorStack, type EmulatorStack } from '@receiptflow/devkit/dev-stack';
 import { drainBodies, jobStatus, jobStore, queue, readArtifact, resultsMessages, waitFor } from './support/e2e.js';
 import { BIN, logged, spawnWorker, type RunningWorker } from './support/spawn-worker.js';
 

@@ -2,8 +2,8 @@ import { EventEmitter } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { startEmulatorStack, type EmulatorStack } from '../src/dev/emulator-stack.js';
-import { submitDemoReceipts } from '../src/dev/submit-demo-receipts.js';
+import { startEmulatorStack, type EmulatorStack } from '@receiptflow/devkit/dev-stack';
+import { submitDemoReceipts } from '@receiptflow/devkit/dev-stack';
 import { captureSink, jobStatus, jobStore, jsonLines, queue, resultsMessages } from './support/e2e.js';
 import { BIN, logged, spawnWorker, type RunningWorker } from './support/spawn-worker.js';
 

@@ -2,7 +2,7 @@ import { ChromaClient } from 'chromadb';
 import { afterAll, beforeAll } from 'vitest';
 import { describeVectorIndexContract } from '@receiptflow/core/testing';
 import { ChromaVectorIndex } from '../../src/chroma/index.js';
-import { startChromaServer, type ChromaServer } from '../../src/testing/index.js';
+import { startChromaServer, type ChromaServer } from '@receiptflow/devkit/chroma';
 
 let server: ChromaServer;
 let fixtures = 0;

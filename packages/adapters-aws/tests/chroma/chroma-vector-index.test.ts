@@ -11,7 +11,7 @@ import {
   type VectorRecord,
 } from '@receiptflow/core';
 import { ChromaVectorIndex } from '../../src/chroma/index.js';
-import { startChromaServer, type ChromaServer } from '../../src/testing/index.js';
+import { startChromaServer, type ChromaServer } from '@receiptflow/devkit/chroma';
 import { startChromaProxy, type ChromaProxy } from './chroma-proxy.js';
 
 const DIMS = 8;

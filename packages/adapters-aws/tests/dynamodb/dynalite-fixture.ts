@@ -9,7 +9,7 @@ import {
   startDynalite,
   uniqueResourceName,
   type RunningEmulator,
-} from '../../src/testing/index.js';
+} from '@receiptflow/devkit/emulators';
 
 /**
  * One dynalite per test file (started before, stopped after); each `freshTable()` creates a new

@@ -12,13 +12,8 @@ import {
   DynamoDbJobStore,
   DynamoDbSnapshotStore,
 } from '../../src/dynamodb/index.js';
-import {
-  createTestDocumentClient,
-  failCommand,
-  interceptCommand,
-  serviceError,
-  startDynalite,
-} from '../../src/testing/index.js';
+import { createTestDocumentClient, startDynalite } from '@receiptflow/devkit/emulators';
+import { failCommand, interceptCommand, serviceError } from '@receiptflow/devkit/faults';
 import { ManualClock, useDynalite } from './dynalite-fixture.js';
 
 const dynalite = useDynalite();

@@ -2,7 +2,7 @@ import OpenAI from 'openai';
 import { afterAll, beforeAll } from 'vitest';
 import { describeEmbedderContract } from '@receiptflow/core/testing';
 import { OpenAiEmbedder } from '../../src/openai/index.js';
-import { startFakeOpenAiServer, type FakeOpenAiServer } from '../../src/testing/index.js';
+import { startFakeOpenAiServer, type FakeOpenAiServer } from '@receiptflow/devkit/fake-servers';
 
 let server: FakeOpenAiServer;
 

@@ -8,7 +8,7 @@ import {
   startFakeOpenAiServer,
   type FakeOpenAiServer,
   type FakeOpenAiServerOptions,
-} from '../../src/testing/index.js';
+} from '@receiptflow/devkit/fake-servers';
 import { RecordingClock } from './recording-clock.js';
 
 const servers: FakeOpenAiServer[] = [];

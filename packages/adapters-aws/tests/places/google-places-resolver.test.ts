@@ -3,8 +3,8 @@ import { DependencyError, TransientDependencyError } from '@receiptflow/core';
 import { describePlacesResolverContract } from '@receiptflow/core/testing';
 import { merchantPlace, SYNTHETIC_MERCHANTS, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { GooglePlacesResolver, PLACE_FIELDS, PLACES_FIELD_MASK } from '../../src/places/index.js';
-import { startFakePlacesServer } from '../../src/testing/index.js';
-import type { FakePlacesFault, FakePlacesServer } from '../../src/testing/index.js';
+import { startFakePlacesServer } from '@receiptflow/devkit/fake-servers';
+import type { FakePlacesFault, FakePlacesServer } from '@receiptflow/devkit/fake-servers';
 
 const API_KEY = 'test-key';
 const grocery = merchantPlace(SYNTHETIC_MERCHANTS[0]!);

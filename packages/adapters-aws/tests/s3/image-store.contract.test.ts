@@ -2,7 +2,12 @@ import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describeImageStoreContract } from '@receiptflow/core/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { S3ImageStore } from '../../src/s3/index.js';
-import { createTestS3Client, startFauxqs, uniqueResourceName, type RunningEmulator } from '../../src/testing/index.js';
+import {
+  createTestS3Client,
+  startFauxqs,
+  uniqueResourceName,
+  type RunningEmulator,
+} from '@receiptflow/devkit/emulators';
 
 let emulator: RunningEmulator;
 let client: S3Client;

@@ -5,12 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3ImageStore } from '../../src/s3/index.js';
 import {
   createTestS3Client,
-  failCommand,
-  serviceError,
   startFauxqs,
   uniqueResourceName,
   type RunningEmulator,
-} from '../../src/testing/index.js';
+} from '@receiptflow/devkit/emulators';
+import { failCommand, serviceError } from '@receiptflow/devkit/faults';
 
 /** The credentials createTestS3Client signs with. */
 const TEST_ACCESS_KEY = 'x';

@@ -2,7 +2,12 @@ import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { describeQueueContract } from '@receiptflow/core/testing';
 import { afterAll, beforeAll } from 'vitest';
 import { SqsQueue, createQueueWithDlq } from '../../src/sqs/index.js';
-import { createTestSqsClient, startFauxqs, uniqueResourceName, type RunningEmulator } from '../../src/testing/index.js';
+import {
+  createTestSqsClient,
+  startFauxqs,
+  uniqueResourceName,
+  type RunningEmulator,
+} from '@receiptflow/devkit/emulators';
 
 let emulator: RunningEmulator;
 let client: SQSClient;

@@ -2,7 +2,12 @@ import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigError } from '@receiptflow/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsQueue, createQueueWithDlq, validateRedriveSettings } from '../../src/sqs/index.js';
-import { createTestSqsClient, startFauxqs, uniqueResourceName, type RunningEmulator } from '../../src/testing/index.js';
+import {
+  createTestSqsClient,
+  startFauxqs,
+  uniqueResourceName,
+  type RunningEmulator,
+} from '@receiptflow/devkit/emulators';
 
 const FOUR_DAYS = 345_600;
 

@@ -2,16 +2,13 @@ import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { TransientDependencyError, ValidationError } from '@receiptflow/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqsQueue } from '../../src/sqs/index.js';
+import { countCommand, failCommand, interceptCommand, serviceError } from '@receiptflow/devkit/faults';
 import {
-  countCommand,
   createTestSqsClient,
-  failCommand,
-  interceptCommand,
-  serviceError,
   startFauxqs,
   uniqueResourceName,
   type RunningEmulator,
-} from '../../src/testing/index.js';
+} from '@receiptflow/devkit/emulators';
 
 let emulator: RunningEmulator;
 let client: SQSClient;

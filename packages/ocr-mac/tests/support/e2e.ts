@@ -2,7 +2,7 @@ import { GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { OcrResultsMessageSchema, type OcrJob, type OcrResultsMessage } from '@receiptflow/core';
 import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
 import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
-import type { EmulatorStack } from '../../src/dev/emulator-stack.js';
+import type { EmulatorStack } from '@receiptflow/devkit/dev-stack';
 
 /** Lines written by the worker's JSON logger, parsed. */
 export function jsonLines(text: string): Array<Record<string, unknown>> {

@@ -1,0 +1,89 @@
+import { inspectImage, runOcrJob, submitJob, type CompactionMessage, type Logger, type OcrDocument, type PlaceCandidate, type VectorIndex } from '@receiptflow/core';
+import {
+  compactionHandlerFrom,
+  createLocalContainer,
+  openLocalAdapters,
+  processOcrResultsHandlerFrom,
+  type LocalAdapters,
+} from '@receiptflow/handlers/local';
+import { ReplayOcrEngine } from './corpus.js';
+
+/** A receipt already OCR'd: its image (the job needs one) and its document. */
+export interface PreparedReceipt {
+  filename: string;
+  bytes: Uint8Array;
+  document: OcrDocument;
+}
+
+/**
+ * The local container wired to one vector index, with OCR replayed from recorded documents:
+ * process-OCR-results and compaction are the production handlers, nothing else differs.
+ */
+export class HotPathRig {
+  private constructor(
+    private readonly adapters: LocalAdapters,
+    private readonly results: ReturnType<typeof processOcrResultsHandlerFrom>,
+    private readonly compaction: ReturnType<typeof compactionHandlerFrom>,
+  ) {}
+
+  static async open(vectors: VectorIndex, receipts: readonly PreparedReceipt[], catalog: readonly PlaceCandidate[], logger: Logger): Promise<HotPathRig> {
+    const adapters = await openLocalAdapters({ vectors, catalog, ocr: new ReplayOcrEngine(receipts) });
+    const container = createLocalContainer(adapters, logger);
+    return new HotPathRig(adapters, processOcrResultsHandlerFrom(container), compactionHandlerFrom(container, { fallbackBudgetMs: 600_000 }));
+  }
+
+  /**
+   * Uploads and OCRs (replayed) one receipt, then times the process-OCR-results handler on its
+   * message. Returns the ms and the image id.
+   */
+  async processOne(receipt: PreparedReceipt): Promise<{ ms: number; imageId: string }> {
+    const a = this.adapters;
+    const { image_id } = await submitJob(
+      { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids },
+      { filename: receipt.filename, contentType: inspectImage(receipt.bytes).contentType, body: receipt.bytes },
+    );
+    const [job] = await a.ocrQueue.receive({ maxMessages: 1 });
+    if (!job) throw new Error('bench: the OCR job message was not queued');
+    await runOcrJob({ jobs: a.jobs, images: a.rawImages, artifacts: a.artifacts, ocr: a.ocr, resultsQueue: a.resultsQueue, clock: a.clock }, job.body);
+    await a.ocrQueue.delete(job.receiptHandle);
+
+    const [message] = await a.resultsQueue.receive({ maxMessages: 1 });
+    if (!message) throw new Error(`bench: no OCR results message for image ${image_id}`);
+    const started = performance.now();
+    const response = await this.results({ Records: [{ messageId: message.id, body: message.body }] });
+    const ms = performance.now() - started;
+    if (response.batchItemFailures.length > 0) throw new Error(`bench: process-OCR-results failed for image ${image_id}`);
+    await a.resultsQueue.delete(message.receiptHandle);
+    return { ms, imageId: image_id };
+  }
+
+  /**
+   * Times the compaction handler merging the receipt's `lines` delta (one merge message), then
+   * removes those vectors again, untimed, so the index stays at its size. Also returns the
+   * run's vector counts per collection.
+   */
+  async compactLines(imageId: string): Promise<{ ms: number; lines: number; words: number }> {
+    const a = this.adapters;
+    const [run] = await a.jobs.listCompactionRuns(imageId, 1);
+    if (!run) throw new Error(`bench: no compaction run for image ${imageId}`);
+    const message: CompactionMessage = {
+      kind: 'merge',
+      collection: 'lines',
+      run_id: run.run_id,
+      image_id: imageId,
+      receipt_id: run.receipt_id,
+      delta_key: run.lines.delta_key,
+    };
+    const started = performance.now();
+    const response = await this.compaction({ Records: [{ messageId: run.run_id, body: JSON.stringify(message) }] });
+    const ms = performance.now() - started;
+    if (response.batchItemFailures.length > 0) throw new Error(`bench: compaction failed for image ${imageId}`);
+    const merged = await a.vectors.deleteWhere('lines', { image_id: imageId });
+    if (merged !== run.lines.vector_count) throw new Error(`bench: compaction merged ${merged} vectors, the delta holds ${run.lines.vector_count}`);
+    return { ms, lines: run.lines.vector_count, words: run.words.vector_count };
+  }
+
+  async close(): Promise<void> {
+    await this.adapters.close();
+  }
+}

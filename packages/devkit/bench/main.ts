@@ -1,0 +1,55 @@
+/**
+ * `pnpm bench [--quick] [--json]`: the performance goals P1–P6 as ratios measured side by side in
+ * one run (docs/benchmarks.md has the method). Progress goes to stderr; the table, or with
+ * --json one object, to stdout. Each goal group is measured in its own file (p5-cold-start,
+ * p3-pipeline, p1-p2-p4-indexes, p6-cost); this one runs them in order and prints the report.
+ */
+import { loadavg } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { UsageError } from '@receiptflow/core';
+import { createLogger } from '@receiptflow/handlers/cli';
+import { loadCorpus } from './corpus.js';
+import { measureIndexGoals } from './p1-p2-p4-indexes.js';
+import { measureP3 } from './p3-pipeline.js';
+import { measureP5 } from './p5-cold-start.js';
+import { measureP6 } from './p6-cost.js';
+import { header, parseBenchArgs } from './plan.js';
+import { formatTable, verdicts } from './report.js';
+import { round } from './stats.js';
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** P5 builds and times the handlers package's Lambda bundles. */
+const handlersDir = join(repoRoot, 'packages', 'handlers');
+
+const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const args = parseBenchArgs(argv, repoRoot);
+  const { plan } = args;
+  const logger = createLogger({ level: 'error', format: 'pretty' });
+  const started = performance.now();
+  const out = header(plan);
+  // P5 first: fresh processes, before this one holds gigabytes of index.
+  progress('P5: building bundles and timing cold starts');
+  Object.assign(out, await measureP5(handlersDir, plan));
+  const corpus = await loadCorpus(args.dataset, args.places);
+  const p3 = await measureP3(corpus, plan, logger, progress);
+  Object.assign(out, p3.figures);
+  const indexGoals = await measureIndexGoals(corpus, p3.pass, plan, logger, progress);
+  Object.assign(out, indexGoals.figures);
+  Object.assign(out, await measureP6(args.evalJson, p3.pass, indexGoals.hot));
+  (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
+  out.seconds = round((performance.now() - started) / 1000, 1);
+  out.goals = verdicts(out);
+  process.stdout.write(`${args.json ? JSON.stringify(out) : formatTable(out)}\n`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(error instanceof UsageError ? 2 : 1);
+  },
+);

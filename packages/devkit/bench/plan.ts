@@ -1,0 +1,69 @@
+import { cpus, loadavg, totalmem } from 'node:os';
+import { resolve } from 'node:path';
+import { parseFlags, positiveInt } from '@receiptflow/handlers/cli';
+import { round } from './stats.js';
+
+/** How much of each measurement a mode does. */
+export interface Plan {
+  mode: 'quick' | 'full';
+  smallSize: number;
+  largeSize: number;
+  /** Receipts replayed through P1/P2, and timed rounds over them (after one warm-up round). */
+  hotPathReceipts: number;
+  hotPathRounds: number;
+  knnQueries: number;
+  coldStartRuns: number;
+  /** Corpus images in the eval pass (P6's counts, P3's pipeline times). */
+  passImages: number;
+  /** Images of the corpus whose raw OCR time is paired with their pipeline time (P3). */
+  overheadImages: number;
+  /** Images submitted at once for the throughput runs, and how many 1-vs-2 pairs are run. */
+  scalingImages: number;
+  scalingPairs: number;
+}
+
+const PLANS: Record<'quick' | 'full', Plan> = {
+  quick: { mode: 'quick', smallSize: 2_000, largeSize: 20_000, hotPathReceipts: 6, hotPathRounds: 3, knnQueries: 100, coldStartRuns: 5, passImages: Number.MAX_SAFE_INTEGER, overheadImages: 12, scalingImages: 8, scalingPairs: 2 },
+  full: { mode: 'full', smallSize: 2_000, largeSize: 200_000, hotPathReceipts: 10, hotPathRounds: 3, knnQueries: 200, coldStartRuns: 10, passImages: Number.MAX_SAFE_INTEGER, overheadImages: Number.MAX_SAFE_INTEGER, scalingImages: 16, scalingPairs: 2 },
+};
+
+/** What `pnpm bench` was asked to do. */
+export interface BenchArgs {
+  plan: Plan;
+  /** SROIE-style folder of images and truth JSON; the synthetic corpus when it is missing. */
+  dataset: string;
+  places: string;
+  json: boolean;
+  evalJson: string | undefined;
+}
+
+/** Parses `[--quick] [--json] [--dataset DIR] [--places FILE] [--eval-json FILE] [--large-size N]`. */
+export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
+  const { values } = parseFlags(argv, {
+    quick: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    dataset: { type: 'string' },
+    places: { type: 'string' },
+    'eval-json': { type: 'string' },
+    'large-size': { type: 'string' },
+  });
+  const plan: Plan = { ...PLANS[values.quick ? 'quick' : 'full'] };
+  plan.largeSize = positiveInt(values['large-size'], '--large-size', plan.largeSize);
+  return {
+    plan,
+    dataset: resolve(repoRoot, values.dataset ?? '../shared/datasets/sroie/dev'),
+    places: resolve(repoRoot, values.places ?? '../shared/datasets/places-catalog.json'),
+    json: values.json,
+    evalJson: values['eval-json'],
+  };
+}
+
+/** The run's first figures: the plan and the machine it ran on (load is read again at the end). */
+export function header(plan: Plan): Record<string, unknown> {
+  return {
+    mode: plan.mode,
+    small_size: plan.smallSize,
+    large_size: plan.largeSize,
+    machine: { load_average_1m_at_start: round(loadavg()[0]!, 2), cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: round(totalmem() / 2 ** 30, 1), node: process.version, platform: process.platform },
+  };
+}

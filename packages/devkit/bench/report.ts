@@ -1,0 +1,88 @@
+import { describeGoal, judge, type Goal } from './goals.js';
+
+/** The goals of docs/benchmarks.md: each figure is at most (`max`) or at least (`min`) its bound. */
+export const GOALS = {
+  p1_ratio: { bound: 1.5, direction: 'max' },
+  p1_ratio_chroma: { bound: 1.5, direction: 'max' },
+  p2_ratio: { bound: 1.5, direction: 'max' },
+  p3_overhead: { bound: 1.1, direction: 'max' },
+  p3_scaling: { bound: 1.7, direction: 'min' },
+  p4_ratio: { bound: 1, direction: 'max' },
+  p4_local_recall_at_10_ties: { bound: 0.99, direction: 'min' },
+  p5_bytes: { bound: 1024 * 1024, direction: 'max' },
+  p5_init_ms: { bound: 150, direction: 'max' },
+} as const satisfies Record<string, Goal>;
+
+/** Every goal judged: one entry per figure (per bundle for P5). */
+export function verdicts(out: Record<string, unknown>): Record<string, { value: number; goal: string; met: boolean; miss: string | null }> {
+  const result: Record<string, { value: number; goal: string; met: boolean; miss: string | null }> = {};
+  const add = (key: string, value: number, goal: Goal, unit = '') => (result[key] = { value, goal: describeGoal(goal, unit), ...judge(value, goal) });
+  for (const key of ['p1_ratio', 'p1_ratio_chroma', 'p2_ratio', 'p3_overhead', 'p3_scaling', 'p4_ratio', 'p4_local_recall_at_10_ties'] as const) {
+    add(key, out[key] as number, GOALS[key]);
+  }
+  for (const [name, bytes] of Object.entries(out.p5_bytes as Record<string, number>)) add(`p5_bytes.${name}`, bytes, GOALS.p5_bytes, ' B');
+  for (const [name, ms] of Object.entries(out.p5_init_ms as Record<string, number>)) add(`p5_init_ms.${name}`, ms, GOALS.p5_init_ms, ' ms');
+  return result;
+}
+
+/** The readable table: figure, value, goal, met?, then the detail behind each figure. */
+export function formatTable(out: Record<string, unknown>): string {
+  const goals = out.goals as ReturnType<typeof verdicts>;
+  const rows: [string, string, string, string][] = [['figure', 'value', 'goal', 'met?']];
+  const fmt = (v: unknown) => (typeof v === 'number' ? String(v) : v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const goalRow = (key: string) => {
+    const g = goals[key]!;
+    rows.push([key, fmt(g.value), g.goal, g.met ? 'yes' : `NO (${g.miss})`]);
+  };
+  const info = (key: string) => rows.push([key, fmt(out[key]), '', '']);
+  const m = out.machine as Record<string, unknown>;
+  const header = [
+    `receiptflow bench (${out.mode}): small index ${out.small_size} vectors, large ${out.large_size}; ${m.cpus} x ${m.cpu_model}, ${m.memory_gb} GB, node ${m.node}`,
+    `corpus: ${out.corpus}; eval pass over ${out.p6_receipts} of them`,
+    `load average (1 min) at start ${m.load_average_1m_at_start}, at end ${m.load_average_1m_at_end}: above ${m.cpus} means other processes shared the CPUs`,
+  ];
+  goalRow('p1_ratio');
+  info('p1_local_small_ms');
+  info('p1_local_large_ms');
+  goalRow('p1_ratio_chroma');
+  info('p1_chroma_small_ms');
+  info('p1_chroma_large_ms');
+  goalRow('p2_ratio');
+  info('p2_small_ms');
+  info('p2_large_ms');
+  info('p2_delta_vectors');
+  goalRow('p3_overhead');
+  info('p3_pipeline_ms');
+  info('p3_ocr_ms');
+  info('p3_images');
+  goalRow('p3_scaling');
+  info('p3_throughput_1_per_s');
+  info('p3_throughput_2_per_s');
+  goalRow('p4_ratio');
+  info('p4_local_p50_ms');
+  info('p4_chroma_p50_ms');
+  info('p4_exact_p50_ms');
+  goalRow('p4_local_recall_at_10_ties');
+  info('p4_chroma_recall_at_10_ties');
+  info('p4_local_recall_at_10');
+  info('p4_chroma_recall_at_10');
+  for (const key of Object.keys(goals).filter((k) => k.startsWith('p5_'))) goalRow(key);
+  for (const [name, ms] of Object.entries(out.p5_sdk_import_ms as Record<string, number>)) rows.push([`p5_sdk_import_ms.${name}`, String(ms), '', '']);
+  info('p6_usd_per_1000');
+  info('p6_baseline_usd_per_1000');
+  info('p6_receipts');
+  info('p6_places_calls');
+  info('p6_baseline_places_calls');
+  info('p6_embedding_tokens');
+  info('p6_merchant_accuracy');
+  info('p6_sources');
+  info('p6_source');
+  info('index_fill_s');
+  info('hnsw_large_build_s');
+  if (out.chroma_error) info('chroma_error');
+  info('seconds');
+  const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => `${r[0].padEnd(widths[0]!)}  ${r[1].padEnd(widths[1]!)}  ${r[2].padEnd(widths[2]!)}  ${r[3]}`.trimEnd());
+  lines.splice(1, 0, '-'.repeat(lines[0]!.length + 8));
+  return [...header, '', ...lines].join('\n');
+}
