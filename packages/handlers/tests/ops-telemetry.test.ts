@@ -3,7 +3,7 @@ import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synt
 import type { ImageStore } from '@receiptflow/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStreamProcessor } from '../src/handlers/stream-processor-handler.js';
-import { createUploadHandler } from '../src/handlers/upload-handler.js';
+import { createUploadApi } from '../src/handlers/upload-api.js';
 import { ApiKeyAuth } from '../src/http/api-key-auth.js';
 import { LocalRuntime } from '../src/local/local-runtime.js';
 import { pumpQueue } from '../src/local/queue-pump.js';
@@ -126,7 +126,7 @@ describe('metrics in CloudWatch EMF', () => {
       },
     } as unknown as ImageStore;
     const p = await localPipeline();
-    const upload = createUploadHandler({
+    const upload = createUploadApi({
       submit: { jobs: p.adapters.jobs, images: broken, ocrQueue: p.adapters.ocrQueue, clock: p.adapters.clock, ids: p.adapters.ids },
       auth: new ApiKeyAuth([]),
       logger: collectingLogger(),

@@ -4,7 +4,7 @@ import { createCompactionHandler, type CompactionHandlerOptions } from '../handl
 import { createProcessOcrResultsHandler } from '../handlers/process-ocr-results-handler.js';
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
-import { createUploadHandler } from '../handlers/upload-handler.js';
+import { createUploadApi } from '../handlers/upload-api.js';
 import { noopMetrics, type Metrics } from '@receiptflow/core';
 import { resolve, resolveOptional, TOKENS, type MetricsFunction } from './tokens.js';
 
@@ -20,7 +20,7 @@ function metricsOf(c: Get, fn: MetricsFunction): Metrics {
  * one function binds (and its bundle loads) only that function's adapters.
  */
 export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
-  return createUploadHandler({
+  return createUploadApi({
     submit: {
       jobs: resolve(c, TOKENS.JobStore),
       images: resolve(c, TOKENS.RawImages),

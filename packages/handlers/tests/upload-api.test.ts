@@ -1,7 +1,7 @@
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { MAX_PRESIGNED_UPLOAD_BYTES, OcrJobMessageSchema, silentLogger, type PresignedUpload } from '@receiptflow/core';
 import { describe, expect, it } from 'vitest';
-import { createUploadHandler, MAX_DIRECT_UPLOAD_BYTES } from '../src/handlers/upload-handler.js';
+import { createUploadApi, MAX_DIRECT_UPLOAD_BYTES } from '../src/handlers/upload-api.js';
 import { ApiKeyAuth } from '../src/http/api-key-auth.js';
 import { LocalRuntime } from '../src/local/local-runtime.js';
 import { bodyOf, httpEvent, jpegHeader, pngHeader, specLines, TaggedOcr } from './support/fixtures.js';
@@ -30,7 +30,7 @@ async function statusOf(p: LocalPipeline, imageId: string) {
   return bodyOf<{ stage: string; job_status: string | null; receipts: { place_id: string | null; compacted: boolean }[] }>(res);
 }
 
-describe('upload handler: presigned and direct uploads', () => {
+describe('upload API: presigned and direct uploads', () => {
   it('POST JSON returns a presigned URL and a PENDING job, and sends nothing to ocr-queue yet', async () => {
     const p = await localPipeline();
     const res = await p.upload(
@@ -157,7 +157,7 @@ describe('upload handler: presigned and direct uploads', () => {
   });
 });
 
-describe('upload handler: validation (nothing is written for a refused upload)', () => {
+describe('upload API: validation (nothing is written for a refused upload)', () => {
   const cases: { name: string; contentType: string; body: Uint8Array; status: number; code: string; message: RegExp }[] = [
     {
       name: 'a 100-megapixel PNG (decompression bomb)',
@@ -251,7 +251,7 @@ describe('upload handler: validation (nothing is written for a refused upload)',
 
   it('honours configured size and pixel limits', async () => {
     const p = await localPipeline();
-    const handler = createUploadHandler({ submit: submitDeps(p), auth: new ApiKeyAuth([]), logger: silentLogger, maxDirectUploadBytes: 64, maxPixels: 1_000 });
+    const handler = createUploadApi({ submit: submitDeps(p), auth: new ApiKeyAuth([]), logger: silentLogger, maxDirectUploadBytes: 64, maxPixels: 1_000 });
     const tooBig = await handler(httpEvent({ headers: { 'content-type': 'image/jpeg' }, body: jpegHeader(10, 10) }));
     expect(tooBig.statusCode).toBe(413);
     const tooManyPixels = await handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(40, 40) }));
@@ -264,7 +264,7 @@ describe('upload handler: validation (nothing is written for a refused upload)',
   it('maps a failing store to 503 without leaking the cause', async () => {
     const p = await localPipeline();
     const deps = submitDeps(p);
-    const handler = createUploadHandler({
+    const handler = createUploadApi({
       submit: { ...deps, images: Object.assign(Object.create(deps.images) as typeof deps.images, { put: () => Promise.reject(new Error('disk on fire at /secret/path')) }) },
       auth: new ApiKeyAuth([]),
       logger: p.logger,
@@ -281,7 +281,7 @@ function submitDeps(p: LocalPipeline) {
   return { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids };
 }
 
-describe('upload handler: routes and status', () => {
+describe('upload API: routes and status', () => {
   it('answers 404 for an unknown route or method, and for an unknown image', async () => {
     const p = await localPipeline();
     const unknown = await p.upload(httpEvent({ method: 'GET', path: '/nope' }));
@@ -336,7 +336,7 @@ describe('upload handler: routes and status', () => {
   });
 });
 
-describe('upload handler: bearer keys', () => {
+describe('upload API: bearer keys', () => {
   const KEY = 'rf_live_8c1d2e3f4a5b6c7d';
   let p: LocalPipeline;
 
