@@ -1,6 +1,7 @@
 import { mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { CorruptDataFileError, PresignedUrlUsedError } from './errors.js';
+import { SystemClock } from './system-clock.js';
 
 type FileHandle = Awaited<ReturnType<typeof open>>;
 
@@ -30,7 +31,7 @@ export class UploadNonceLedger {
   }
 
   /** Opens (creating if needed) the ledger file at `path`, replaying it. */
-  static async open(path: string, now = Date.now()): Promise<UploadNonceLedger> {
+  static async open(path: string, now = new SystemClock().now()): Promise<UploadNonceLedger> {
     await mkdir(dirname(path), { recursive: true });
     let text = '';
     try {

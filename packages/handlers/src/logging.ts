@@ -21,6 +21,7 @@ export function createLogger(options: ConsoleLoggerOptions = {}): Logger {
       const extra = fields && Object.keys(fields).length > 0 ? ` ${JSON.stringify(fields)}` : '';
       write(`${level.toUpperCase().padEnd(5)} ${message}${extra}`);
     } else {
+      // A log line's stamp is the wall time by definition (CloudWatch orders and queries by it).
       write(JSON.stringify({ time: new Date().toISOString(), level, message, ...options.base, ...fields }));
     }
   };

@@ -30,6 +30,7 @@ export class StreamLogger implements Logger {
 
   constructor(private readonly config: StreamLoggerConfig) {
     this.minLevel = LEVELS[config.level ?? 'info'];
+    // A log line's stamp is the wall time by definition, whatever clock the jobs run on.
     this.now = config.now ?? (() => Date.now());
   }
 

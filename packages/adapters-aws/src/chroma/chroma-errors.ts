@@ -68,6 +68,8 @@ export async function withTimeout<T>(
 ): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
+    // A deadline on a real network call, not a wait of ours: a fake clock cannot hold a socket
+    // open, so this stays a timer (cleared as soon as `work` settles).
     timer = setTimeout(
       () =>
         reject(

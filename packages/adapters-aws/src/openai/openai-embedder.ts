@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { APIConnectionError, APIError, type OpenAI } from 'openai';
 import {
   ConfigError,
@@ -30,8 +29,11 @@ export interface OpenAiEmbedderConfig {
   maxRetryAfterMs?: number;
   /** Per request. Default 60 s. */
   requestTimeoutMs?: number;
-  /** Used to sleep between retries (and to read HTTP-date Retry-After). Default: real time. */
-  clock?: Clock;
+  /**
+   * Sleeps between retries and reads HTTP-date Retry-After: the composition root passes
+   * SystemClock (`@receiptflow/adapters-local/clock`), tests a fake one.
+   */
+  clock: Clock;
   /** Jitter source, 0 ≤ x < 1. Default Math.random. */
   random?: () => number;
 }
@@ -39,11 +41,6 @@ export interface OpenAiEmbedderConfig {
 const DEPENDENCY = 'openai';
 /** The API accepts at most 2048 inputs per embeddings request. */
 const MAX_INPUTS_PER_REQUEST = 2048;
-
-const systemClock: Clock = {
-  now: () => Date.now(),
-  sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : {}),
-};
 
 /**
  * {@link Embedder} over the OpenAI embeddings API. The SDK client is passed in (its own retries
@@ -67,7 +64,7 @@ export class OpenAiEmbedder implements Embedder {
 
   constructor(
     private readonly client: OpenAI,
-    config: OpenAiEmbedderConfig = {},
+    config: OpenAiEmbedderConfig,
   ) {
     this.model = config.model ?? 'text-embedding-3-small';
     this.dimensions = positiveInteger(config.dimensions ?? 512, 'dimensions');
@@ -80,7 +77,7 @@ export class OpenAiEmbedder implements Embedder {
     this.maxDelayMs = positiveInteger(config.maxDelayMs ?? 20_000, 'maxDelayMs');
     this.maxRetryAfterMs = positiveInteger(config.maxRetryAfterMs ?? 60_000, 'maxRetryAfterMs');
     this.requestTimeoutMs = positiveInteger(config.requestTimeoutMs ?? 60_000, 'requestTimeoutMs');
-    this.clock = config.clock ?? systemClock;
+    this.clock = config.clock;
     this.random = config.random ?? Math.random;
     this.limiter = new AdaptiveConcurrencyLimiter(
       positiveInteger(config.maxConcurrency ?? 4, 'maxConcurrency'),

@@ -1,5 +1,5 @@
 import { DependencyError, TransientDependencyError } from '@receiptflow/core';
-import type { PlaceCandidate, PlacesResolver } from '@receiptflow/core';
+import type { Clock, PlaceCandidate, PlacesResolver } from '@receiptflow/core';
 import {
   PLACES_FIELD_MASK,
   PlacesApiErrorSchema,
@@ -22,8 +22,11 @@ export interface GooglePlacesResolverConfig {
   baseDelayMs?: number;
   /** A Retry-After longer than this is not waited for: the error is raised (retryable) instead. Default 20 s. */
   maxRetryDelayMs?: number;
-  /** Injectable for tests, so backoff can be observed without waiting. */
-  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Sleeps between retries and resolves an HTTP-date Retry-After: SystemClock in the composition
+   * root, a fake in tests (backoff observed without waiting).
+   */
+  clock: Clock;
 }
 
 /** How often each lookup reached Google (retries of one lookup count once). */
@@ -47,14 +50,12 @@ export class GooglePlacesResolver implements PlacesResolver {
   readonly calls: PlacesCallCounts = { phone: 0, text: 0, total: 0 };
   private readonly endpoint: string;
   private readonly fetchFn: typeof fetch;
-  private readonly sleep: (ms: number) => Promise<void>;
 
   constructor(private readonly config: GooglePlacesResolverConfig) {
     if (!config.apiKey) throw new DependencyError(DEPENDENCY, 'no API key configured');
     const base = (config.baseUrl ?? 'https://places.googleapis.com').replace(/\/+$/, '');
     this.endpoint = `${base}/v1/places:searchText`;
     this.fetchFn = config.fetch ?? globalThis.fetch;
-    this.sleep = config.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
   async findByPhone(phone: string): Promise<PlaceCandidate[]> {
@@ -97,7 +98,7 @@ export class GooglePlacesResolver implements PlacesResolver {
           { cause: outcome.cause },
         );
       }
-      await this.sleep(delay);
+      await this.config.clock.sleep(delay);
     }
   }
 
@@ -115,6 +116,8 @@ export class GooglePlacesResolver implements PlacesResolver {
           'X-Goog-FieldMask': PLACES_FIELD_MASK,
         },
         body: JSON.stringify({ textQuery, maxResultCount: MAX_RESULTS }),
+        // A per-request deadline on the socket, not a wait of ours: it is fetch's own timer, and
+        // a fake clock could not stop a real request anyway.
         signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000),
       });
     } catch (error) {
@@ -122,7 +125,7 @@ export class GooglePlacesResolver implements PlacesResolver {
     }
     const body = await response.text().catch(() => '');
     if (response.status === 429 || response.status >= 500) {
-      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+      const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.config.clock.now());
       return {
         reason: `HTTP ${response.status}${googleMessage(body)}`,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
@@ -162,13 +165,12 @@ function googleMessage(body: string): string {
 }
 
 /** Retry-After in seconds or as an HTTP date. */
-function parseRetryAfter(value: string | null): number | undefined {
+function parseRetryAfter(value: string | null, nowMs: number): number | undefined {
   if (!value) return undefined;
   const seconds = Number(value);
   if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
   const date = Date.parse(value);
-  // An HTTP date can only be resolved against the wall clock.
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+  return Number.isNaN(date) ? undefined : Math.max(0, date - nowMs);
 }
 
 function describe(error: unknown): string {

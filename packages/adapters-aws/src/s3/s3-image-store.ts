@@ -158,6 +158,8 @@ export class S3ImageStore implements ImageStore {
     if (!Number.isInteger(maxBytes) || maxBytes < 1) issues.push(`maxBytes ${maxBytes} is not a positive integer`);
     if (contentType.trim() === '') issues.push('contentType is empty');
     if (issues.length > 0) throw new ValidationError(`cannot presign an upload of ${key}`, issues);
+    // The SDK signs the policy's expiration against the wall clock (it takes no clock), so the
+    // expiry reported to the client is read from the same clock, or the two would disagree.
     const expiresAt = Date.now() + expiresInSeconds * 1000;
     const { url, fields } = await createPresignedPost(this.client, {
       Bucket: this.bucket,

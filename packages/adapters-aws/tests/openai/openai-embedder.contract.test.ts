@@ -3,6 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { describeEmbedderContract } from '@receiptflow/core/testing';
 import { OpenAiEmbedder } from '../../src/openai/index.js';
 import { startFakeOpenAiServer, type FakeOpenAiServer } from '@receiptflow/devkit/fake-servers';
+import { RecordingClock } from './recording-clock.js';
 
 let server: FakeOpenAiServer;
 
@@ -18,5 +19,6 @@ describeEmbedderContract('OpenAiEmbedder (fake OpenAI server)', async () => ({
   // batchSize 64, so the 300-text case spans several concurrent requests.
   subject: new OpenAiEmbedder(new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL }), {
     batchSize: 64,
+    clock: new RecordingClock(),
   }),
 }));

@@ -19,7 +19,7 @@ afterEach(async () => {
 
 async function setup(
   serverOptions: FakeOpenAiServerOptions = {},
-  config: OpenAiEmbedderConfig = {},
+  config: Partial<OpenAiEmbedderConfig> = {},
   clientOptions: { apiKey?: string; maxRetries?: number } = {},
 ) {
   const server = await startFakeOpenAiServer({ apiKey: 'sk-good', ...serverOptions });
@@ -175,7 +175,8 @@ describe('OpenAiEmbedder', () => {
 
   it('rejects invalid configuration', () => {
     const client = new OpenAI({ apiKey: 'sk', baseURL: 'http://127.0.0.1:1/v1' });
-    expect(() => new OpenAiEmbedder(client, { batchSize: 4096 })).toThrow(ConfigError);
-    expect(() => new OpenAiEmbedder(client, { maxConcurrency: 0 })).toThrow(ConfigError);
+    const clock = new RecordingClock();
+    expect(() => new OpenAiEmbedder(client, { clock, batchSize: 4096 })).toThrow(ConfigError);
+    expect(() => new OpenAiEmbedder(client, { clock, maxConcurrency: 0 })).toThrow(ConfigError);
   });
 });

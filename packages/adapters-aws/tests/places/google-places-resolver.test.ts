@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { DependencyError, TransientDependencyError } from '@receiptflow/core';
+import { DependencyError, TransientDependencyError, type Clock } from '@receiptflow/core';
 import { describePlacesResolverContract } from '@receiptflow/core/testing';
 import { merchantPlace, SYNTHETIC_MERCHANTS, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { GooglePlacesResolver, PLACE_FIELDS, PLACES_FIELD_MASK } from '../../src/places/index.js';
@@ -7,12 +7,14 @@ import { startFakePlacesServer } from '@receiptflow/devkit/fake-servers';
 import type { FakePlacesFault, FakePlacesServer } from '@receiptflow/devkit/fake-servers';
 
 const API_KEY = 'test-key';
+/** Backoff that takes no time: these tests are about what is sent and raised, not when. */
+const noWait: Clock = { now: () => Date.UTC(2024, 0, 1), sleep: async () => {} };
 const grocery = merchantPlace(SYNTHETIC_MERCHANTS[0]!);
 
 describePlacesResolverContract('GooglePlacesResolver against the fake Places server', async () => {
   const server = await startFakePlacesServer({ catalog: syntheticCatalog(), apiKey: API_KEY });
   return {
-    subject: new GooglePlacesResolver({ apiKey: API_KEY, baseUrl: server.url }),
+    subject: new GooglePlacesResolver({ apiKey: API_KEY, baseUrl: server.url, clock: noWait }),
     known: {
       place_id: grocery.place_id,
       name: grocery.name,
@@ -38,9 +40,7 @@ describe('GooglePlacesResolver', () => {
       baseUrl: server.url,
       maxRetries: 3,
       baseDelayMs: 100,
-      sleep: async (ms) => {
-        sleeps.push(ms);
-      },
+      clock: { now: () => Date.UTC(2024, 0, 1), sleep: async (ms) => void sleeps.push(ms) },
     });
     return { server, resolver, sleeps };
   }
@@ -105,6 +105,23 @@ describe('GooglePlacesResolver', () => {
     expect(server.requestCount).toBe(4);
   });
 
+  it('resolves an HTTP-date Retry-After against its clock, not the wall clock', async () => {
+    const now = Date.UTC(2024, 0, 1, 12, 0, 0);
+    const sleeps: number[] = [];
+    let calls = 0;
+    const resolver = new GooglePlacesResolver({
+      apiKey: API_KEY,
+      clock: { now: () => now, sleep: async (ms) => void sleeps.push(ms) },
+      fetch: async () =>
+        ++calls === 1
+          ? new Response('{}', { status: 429, headers: { 'retry-after': new Date(now + 3_000).toUTCString() } })
+          : new Response(JSON.stringify({ places: [] }), { status: 200 }),
+    });
+    await expect(resolver.searchText('BLUEBIRD BAKERY')).resolves.toEqual([]);
+    // 3 s after the clock's 2024 noon; against today's wall clock the date is long past (0 ms).
+    expect(sleeps).toEqual([3_000]);
+  });
+
   it('does not sit out a Retry-After longer than it may wait', async () => {
     const { server, resolver, sleeps } = await setUp([{ status: 429, retryAfterSeconds: 3600 }]);
     await expect(resolver.searchText('BLUEBIRD BAKERY')).rejects.toBeInstanceOf(TransientDependencyError);
@@ -114,7 +131,7 @@ describe('GooglePlacesResolver', () => {
 
   it('maps a 403 to a DependencyError naming the status and Google message, without retrying', async () => {
     server = await startFakePlacesServer({ catalog: syntheticCatalog(), apiKey: API_KEY });
-    const resolver = new GooglePlacesResolver({ apiKey: 'wrong-key', baseUrl: server.url, sleep: async () => {} });
+    const resolver = new GooglePlacesResolver({ apiKey: 'wrong-key', baseUrl: server.url, clock: noWait });
     const error = await resolver.searchText('BLUEBIRD BAKERY').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DependencyError);
     expect((error as DependencyError).dependency).toBe('places');
@@ -127,7 +144,7 @@ describe('GooglePlacesResolver', () => {
     const resolver = new GooglePlacesResolver({
       apiKey: API_KEY,
       maxRetries: 1,
-      sleep: async () => {},
+      clock: noWait,
       fetch: async () => {
         throw new DOMException('The operation was aborted due to timeout', 'TimeoutError');
       },
@@ -140,6 +157,7 @@ describe('GooglePlacesResolver', () => {
   it('refuses an answer in an unexpected shape with a DependencyError naming the field', async () => {
     const resolver = new GooglePlacesResolver({
       apiKey: API_KEY,
+      clock: noWait,
       fetch: async () => new Response(JSON.stringify({ places: [{ displayName: { text: 'X' } }] }), { status: 200 }),
     });
     const error = await resolver.searchText('anything').catch((e: unknown) => e);
@@ -150,6 +168,7 @@ describe('GooglePlacesResolver', () => {
   it('drops search results whose phone does not match the number asked for', async () => {
     const resolver = new GooglePlacesResolver({
       apiKey: API_KEY,
+      clock: noWait,
       fetch: async () =>
         new Response(
           JSON.stringify({

@@ -1,4 +1,4 @@
-import type { Collection, Logger } from '@receiptflow/core';
+import type { Clock, Collection, Logger } from '@receiptflow/core';
 import { exactTopK, type ScoredSlot } from './exact-search.js';
 import { HnswGraph, type HnswGraphState, type HnswParams } from './hnsw-graph.js';
 import { RecordTable } from './record-table.js';
@@ -33,6 +33,8 @@ export interface HnswVectorIndexOptions {
   keepSnapshots?: number;
   /** Seed for the graph's level draws. Default 42. */
   seed?: number;
+  /** Stamps snapshot descriptors (`created_at`). Default SystemClock. */
+  clock?: Clock;
   /** Where a dropped torn log tail is reported; silent by default. */
   logger?: Logger;
 }
@@ -74,6 +76,7 @@ export class HnswVectorIndex extends TableVectorIndex {
           fsync: options.fsync ?? true,
           ...(options.keepSnapshots !== undefined ? { keepSnapshots: options.keepSnapshots } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
+          ...(options.clock ? { clock: options.clock } : {}),
         })
       : undefined;
     this.loaded = this.store ? this.load(this.store) : Promise.resolve();

@@ -1,7 +1,8 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { COLLECTIONS, ConfigError, LockBusyError, silentLogger, type Collection, type Logger } from '@receiptflow/core';
+import { COLLECTIONS, ConfigError, isoNow, LockBusyError, silentLogger, type Clock, type Collection, type Logger } from '@receiptflow/core';
 import { syncDir } from '../durable/sync-dir.js';
+import { SystemClock } from '../system-clock.js';
 import { CorruptDataFileError, StoreClosedError, UnknownSnapshotError } from '../errors.js';
 import type { HnswGraph, HnswGraphState } from './hnsw-graph.js';
 import { frame, scanFrames } from './log-frames.js';
@@ -59,6 +60,8 @@ export class VectorIndexStore {
        * compaction lock's fencing token recorded in the manifest instead.
        */
       ownerFile?: boolean;
+      /** Stamps snapshot descriptors (`created_at`). Default SystemClock. */
+      clock?: Clock;
     },
   ) {}
 
@@ -230,7 +233,7 @@ export class VectorIndexStore {
     await mkdir(temp, { recursive: true });
     const descriptor: SnapshotDescriptor = {
       id: generation,
-      created_at: new Date().toISOString(),
+      created_at: isoNow(this.options.clock ?? new SystemClock()),
       after_generation: previous.generation,
       dimensions: previous.dimensions,
       collections: { lines: { file: null, count: 0 }, words: { file: null, count: 0 } },

@@ -15,6 +15,8 @@ export interface CompactionLockContractSubject {
   advance?: (ms: number) => Promise<void>;
 }
 
+// For suites without `advance`: a real adapter (SQS, DynamoDB) keeps its own time, so the only way
+// to let a visibility timeout or a lease lapse there is to wait for it.
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Long enough never to lapse inside a test that does not advance time. */

@@ -22,6 +22,8 @@ export interface QueueContractSubject {
   advance?: (ms: number) => Promise<void>;
 }
 
+// For suites without `advance`: a real adapter (SQS, DynamoDB) keeps its own time, so the only way
+// to let a visibility timeout or a lease lapse there is to wait for it.
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Receives until `count` messages arrived or a few polls came back short (SQS samples hosts). */

@@ -3,11 +3,13 @@ import { dirname, join, relative } from 'node:path';
 import {
   buildReceiptsFromDocument,
   ContentTypeSchema,
+  isoNow,
   JobStatusSchema,
   newPendingJob,
   rebuildReceiptVectors,
   silentLogger,
   type ChangeRecord,
+  type Clock,
   type Embedder,
   type JobStore,
   type Logger,
@@ -24,6 +26,7 @@ import {
   inspectVectorIndex,
   JOB_JOURNAL,
   readJournal,
+  SystemClock,
   vectorIndexOwner,
   type ObjectHeader,
 } from '@receiptflow/adapters-local';
@@ -64,7 +67,8 @@ export interface FsckOptions {
   logger?: Logger;
   /** Re-embeds receipts when the vector index is rebuilt; default the one serve uses. */
   embedder?: Embedder;
-  now?: () => Date;
+  /** Stamps the backup folder and rebuilt records; default SystemClock. */
+  clock?: Clock;
 }
 
 /**
@@ -89,6 +93,7 @@ export interface FsckOptions {
 export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): Promise<FsckReport> {
   const logger = options.logger ?? silentLogger;
   const embedder = options.embedder ?? new HashingEmbedder();
+  const clock = options.clock ?? new SystemClock();
   const report: FsckReport = { dataDir, findings: [], lost: [], rebuilt: [], backupDir: null };
   await stat(dataDir); // a missing directory is an error, not a clean bill of health
   const paths = {
@@ -173,7 +178,7 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
   if (!options.repair || report.findings.length === 0) return report;
 
   // ---- repair ----
-  const backupDir = join(dataDir, `fsck-backup-${(options.now?.() ?? new Date()).toISOString().replace(/[:.]/g, '-')}`);
+  const backupDir = join(dataDir, `fsck-backup-${isoNow(clock).replace(/[:.]/g, '-')}`);
   report.backupDir = backupDir;
   const moveAside = async (path: string) => {
     const target = join(backupDir, rel(path));
@@ -198,12 +203,12 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
   const jobs = await FsJobStore.open(join(dataDir, DATA_LAYOUT.jobs), { logger });
   try {
     for (const lost of lostImages) {
-      await restoreImageRecords(jobs, lost.header, lost.imageId, lost.jobId, (options.now?.() ?? new Date()).toISOString());
+      await restoreImageRecords(jobs, lost.header, lost.imageId, lost.jobId, isoNow(clock));
       report.rebuilt.push(`image ${lost.imageId}: IMAGE and a PENDING OCR job recreated from ${rel(lost.path)}`);
     }
     const artifacts = new FsImageStore({ bucket: 'artifacts', dir: join(paths.objects, 'artifacts') });
     for (const { imageId, receiptIds } of rowless) {
-      const counts = await rebuildReceiptRows(jobs, artifacts, imageId, receiptIds, (options.now?.() ?? new Date()).toISOString());
+      const counts = await rebuildReceiptRows(jobs, artifacts, imageId, receiptIds, isoNow(clock));
       if (counts) report.rebuilt.push(`image ${imageId}: rows of ${counts.receipts} receipts (${counts.lines} lines, ${counts.words} words) rebuilt from its OCR document`);
       else report.lost.push(`image ${imageId}: rows of receipts ${receiptIds.join(', ')} are gone, and its OCR document does not rebuild them`);
     }

@@ -159,6 +159,8 @@ function refuse(req: IncomingMessage, res: ServerResponse, result: HttpApiResult
     req.on('data', () => undefined);
     req.resume();
     res.once('finish', () => {
+      // A socket timer of the HTTP server (let the client read the answer, then cut the upload),
+      // not domain time: it runs on the event loop whatever clock the pipeline uses.
       setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
     });
   }

@@ -111,7 +111,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
     ...(dir
       ? {
           secret: await loadOrCreatePresignSecret(join(dir, DATA_LAYOUT.presignSecret)),
-          ledger: await UploadNonceLedger.open(join(dir, DATA_LAYOUT.uploadLedger)),
+          ledger: await UploadNonceLedger.open(join(dir, DATA_LAYOUT.uploadLedger), clock.now()),
         }
       : {}),
     ...(options.uploadBaseUrl ? { baseUrl: options.uploadBaseUrl } : {}),
@@ -128,7 +128,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
   const vectors =
     options.vectors ??
     (dir
-      ? await HnswVectorIndex.open(join(dir, DATA_LAYOUT.vectors), { dimensions: embedder.dimensions, fsync: true, ...logger })
+      ? await HnswVectorIndex.open(join(dir, DATA_LAYOUT.vectors), { dimensions: embedder.dimensions, fsync: true, clock, ...logger })
       : new HnswVectorIndex({ dimensions: embedder.dimensions }));
   const queuePair = (name: string) => {
     const dlq = new InMemoryQueue({ name: `${name}-dlq`, clock });

@@ -1,5 +1,5 @@
 import type { OcrEngine } from '@receiptflow/core';
-import { SystemClock } from '@receiptflow/adapters-local';
+import { SystemClock } from '@receiptflow/adapters-local/clock';
 import { StreamLogger, Worker, type LogSink } from '@receiptflow/worker';
 import { UsageError } from '@receiptflow/core';
 import { parseCommandLine, USAGE, type CliConfig } from './args.js';

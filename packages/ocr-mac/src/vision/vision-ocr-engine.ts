@@ -73,6 +73,8 @@ export class VisionOcrEngine implements OcrEngine {
       let err = '';
       let timedOut = false;
       let settled = false;
+      // Kills a hung Swift helper: a deadline on a real child process, which a fake clock could
+      // not stop either, so it is a timer rather than the injected clock.
       const timer = setTimeout(() => {
         timedOut = true;
         child.kill('SIGKILL');

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { inspectImage, type PresignedUpload, UsageError } from '@receiptflow/core';
+import { SystemClock } from '@receiptflow/adapters-local/clock';
 import { parseFlags, positiveInt } from '../args.js';
 import { sendPresignedUpload, UploadApiClient } from '../http-client.js';
 
@@ -60,16 +61,17 @@ export async function submitCommand(argv: string[], out: (line: string) => void,
     return 0;
   }
 
-  const deadline = Date.now() + positiveInt(values.timeout, '--timeout', 600) * 1000;
+  const clock = new SystemClock();
+  const deadline = clock.now() + positiveInt(values.timeout, '--timeout', 600) * 1000;
   const final = new Map<string, Status>();
-  while (final.size < submitted.length && Date.now() < deadline) {
+  while (final.size < submitted.length && clock.now() < deadline) {
     for (const s of submitted) {
       if (final.has(s.image_id)) continue;
       const status = (await client.request('GET', `/upload-status?image_id=${encodeURIComponent(s.image_id)}`)) as Status;
       if (DONE.has(status.stage) || status.job_status === 'FAILED') final.set(s.image_id, status);
     }
     err(progressBar(final.size, submitted.length));
-    if (final.size < submitted.length) await new Promise((r) => setTimeout(r, 500));
+    if (final.size < submitted.length) await clock.sleep(500);
   }
   let failures = 0;
   for (const s of submitted) {

@@ -6,7 +6,7 @@ import { createLogger, type LogLevel } from '../../logging.js';
 import { EmfMetrics } from '../../metrics/emf-metrics.js';
 import { TOKENS } from '../tokens.js';
 import { clientConfig, type AwsClientSettings } from './clients.js';
-import { SystemClock } from './system-clock.js';
+import { SystemClock } from '@receiptflow/adapters-local/clock';
 
 /** The variables of the Common schema that the shared bindings read. */
 export interface CommonConfig {

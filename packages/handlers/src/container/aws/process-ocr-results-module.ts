@@ -24,10 +24,10 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
     options
       .bind(TOKENS.Embedder)
       .toDynamicValue(
-        () =>
+        (ctx) =>
           new OpenAiEmbedder(
             new OpenAI({ apiKey: config.OPENAI_API_KEY, maxRetries: 0, ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}) }),
-            { model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS },
+            { model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS, clock: ctx.get(TOKENS.Clock) },
           ),
       )
       .inSingletonScope();
@@ -42,6 +42,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
           new CachingPlacesResolver(
             new GooglePlacesResolver({
               apiKey: config.GOOGLE_PLACES_API_KEY,
+              clock: ctx.get(TOKENS.Clock),
               ...(config.GOOGLE_PLACES_BASE_URL ? { baseUrl: config.GOOGLE_PLACES_BASE_URL } : {}),
             }),
             new DynamoDbPlacesCache(doc(), { tableName: config.TABLE_NAME }),
