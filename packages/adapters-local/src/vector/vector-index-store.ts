@@ -188,7 +188,7 @@ export class VectorIndexStore {
 
   /** The live generation and the bytes of each live log (what a follower's offsets match). */
   position(): { generation: number; lengths: Record<Collection, number> } {
-    if (!this.manifest) throw new Error(`vector index store ${this.dir} is not open`);
+    if (!this.manifest) throw new StoreClosedError(`vector index store ${this.dir}`);
     return {
       generation: this.manifest.generation,
       lengths: { lines: this.logs.get('lines')?.length ?? 0, words: this.logs.get('words')?.length ?? 0 },
