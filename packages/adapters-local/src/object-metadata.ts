@@ -1,6 +1,6 @@
 /**
  * S3 stores metadata as strings only; a number or object passed to the SDK crashed uploads in
- * the original system (lesson 19). Strings are kept, numbers and booleans become `String(v)`,
+ * the original system (docs/lessons.md#lesson-19-non-string-s3-metadata). Strings are kept, numbers and booleans become `String(v)`,
  * everything else JSON; null and undefined values are dropped.
  */
 export function stringifyMetadata(metadata: Record<string, unknown> | undefined): Record<string, string> {

@@ -8,7 +8,8 @@ describeCompactionLockContract('InMemoryCompactionLock', async () => {
   return { subject: new InMemoryCompactionLock({ clock }), advance: (ms) => clock.advance(ms) };
 });
 
-describe('InMemoryCompactionLock with a heartbeat (lesson 1)', () => {
+// docs/lessons.md#lesson-1-lease-lost-mid-merge
+describe('InMemoryCompactionLock with a heartbeat', () => {
   it('a heartbeat renewing every third of a 3-minute lease keeps it through a 10-minute merge', async () => {
     const clock = new FakeClock();
     const lock = new InMemoryCompactionLock({ clock });

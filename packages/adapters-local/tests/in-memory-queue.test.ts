@@ -39,7 +39,8 @@ describe('InMemoryQueue with a fake clock', () => {
     expect(clock.now()).toBe(new FakeClock().now() + 5_000);
   });
 
-  it('a message that always fails reaches the DLQ before retention ends (lesson 4 scenario)', async () => {
+  // docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached
+  it('a message that always fails reaches the DLQ before retention ends', async () => {
     const clock = new FakeClock();
     const dlq = new InMemoryQueue({ name: 'dlq', clock });
     const queue = new InMemoryQueue({ name: 'q', clock, visibilityTimeoutSeconds: 900, deadLetter: { queue: dlq, maxReceiveCount: 5 } });

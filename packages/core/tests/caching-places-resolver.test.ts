@@ -53,7 +53,8 @@ function setup(answer: PlaceCandidate[] = [PLACE]) {
   return { clock, cache, inner, resolver: new CachingPlacesResolver(inner, cache, clock) };
 }
 
-describe('CachingPlacesResolver (lesson 21)', () => {
+// docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
+describe('CachingPlacesResolver', () => {
   it('keys phone lookups by digits, so formatting shares one row', async () => {
     const { resolver, inner, cache } = setup();
     expect(await resolver.findByPhone('(510) 555-0142')).toEqual([PLACE]);

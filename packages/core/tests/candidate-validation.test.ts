@@ -17,7 +17,8 @@ const OTHER_BRANCH: PlaceCandidate = {
   phone: '(608) 555-0191',
 };
 
-describe('candidate validation (lesson 21)', () => {
+// docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
+describe('candidate validation', () => {
   it('phone and address agreeing → accepted with high confidence', () => {
     const a = assessCandidate(REAL, receipt());
     expect(a.accepted).toBe(true);

@@ -178,7 +178,8 @@ describe('resolveMerchant: Places', () => {
     expect(r.trace.places[0]?.candidates[0]).toMatchObject({ place_id: 'far', accepted: false });
   });
 
-  it('never accepts a name-only text match (lesson 21): source none', async () => {
+  // docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
+  it('never accepts a name-only text match: source none', async () => {
     const { index } = memory([]);
     const lookalike: PlaceCandidate = { place_id: 'far', name: 'SUNRISE PHARMACY 214', formatted_address: '1 OTHER RD, DENVER, CO 80216', phone: '(720) 555-0110' };
     const p = places([], [lookalike]);

@@ -22,7 +22,8 @@ describe('routeChange', () => {
     ]);
   });
 
-  it('CompactionRun MODIFY → nothing (lesson 16: completions must not trigger more work)', () => {
+  // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot
+  it('CompactionRun MODIFY → nothing (completions must not trigger more work)', () => {
     const done = { ...run, lines: { ...run.lines, state: 'COMPLETED', merged_count: 3 } };
     expect(routeChange(change({ entity: 'COMPACTION_RUN', event_name: 'MODIFY', old_image: run, new_image: done }))).toEqual([]);
   });

@@ -50,7 +50,8 @@ describe('checksums', () => {
   });
 });
 
-describe('vector deltas (lesson 12)', () => {
+// docs/lessons.md#lesson-12-corrupt-deltas-published-while-still-open
+describe('vector deltas', () => {
   const bytes = encodeVectorDelta(buildVectorDelta(header, 3, records));
 
   it('round-trips', () => {

@@ -88,7 +88,8 @@ describe('compaction handler', () => {
     expect(compactSpy).not.toHaveBeenCalled();
   });
 
-  it('gives the second of two invocations an hour apart in one warm instance its full time budget (lesson 17)', async () => {
+  // docs/lessons.md#lesson-17-timeouts-that-did-not-fit
+  it('gives the second of two invocations an hour apart in one warm instance its full time budget', async () => {
     const clock = new FakeClock();
     const p = await localPipeline({ clock });
     const first = await pendingRun(p, 0);
@@ -120,7 +121,8 @@ describe('compaction handler', () => {
     expect(compactSpy.mock.calls[0]![2].deadline).toBe(clock.now() + 60_000 - DEADLINE_MARGIN_MS);
   });
 
-  it('returns before its deadline with the batch as failures when the deltas store stalls (lesson 18)', async () => {
+  // docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s
+  it('returns before its deadline with the batch as failures when the deltas store stalls', async () => {
     const clock = new FakeClock();
     const p = await localPipeline({ clock });
     const { image_id, event } = await pendingRun(p, 0);
@@ -145,7 +147,8 @@ describe('compaction handler', () => {
     expect(await a.vectors.count('lines')).toBe(0);
   });
 
-  it('returns before its deadline when the lock store stalls too (lesson 18)', async () => {
+  // docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s
+  it('returns before its deadline when the lock store stalls too', async () => {
     const clock = new FakeClock();
     const p = await localPipeline({ clock });
     const { event } = await pendingRun(p, 0);

@@ -262,7 +262,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
     const status = await handlers.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id }, bearer: KEY }));
     expect(bodyOf(status)).toMatchObject({ stage: 'compacted', receipts: [{ place_id: receipt.truth.place_id, compacted: true }] });
 
-    // 6. The run's own MODIFYs (PENDING → PROCESSING → COMPLETED) produce no work (lesson 16).
+    // 6. The run's own MODIFYs (PENDING → PROCESSING → COMPLETED) produce no work (docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot).
     const runKey = [...rowsAfterResults.keys()].find((k) => k.includes('#COMPACTION_RUN#'))!;
     const [pk, sk] = runKey.split('|') as [string, string];
     const runModify = streamRecord('MODIFY', { old: rowsAfterResults.get(runKey)!, new: await rawRow(pk, sk) });

@@ -19,7 +19,8 @@ async function resultsBody(p: LocalPipeline): Promise<string> {
 }
 
 describe('lessons, through the handlers', () => {
-  it('lesson 4: a message that always fails reaches the DLQ within the local redrive limit', async () => {
+  // docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached
+  it('a message that always fails reaches the DLQ within the local redrive limit', async () => {
     const clock = new FakeClock();
     const p = await localPipeline({ clock });
     const a = p.adapters;
@@ -35,7 +36,8 @@ describe('lessons, through the handlers', () => {
     expect(await a.resultsQueue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 
-  it('lesson 10: one unusable word among many is reported, the rest are ingested and the run succeeds', async () => {
+  // docs/lessons.md#lesson-10-one-bad-record-failed-a-whole-run
+  it('one unusable word among many is reported, the rest are ingested and the run succeeds', async () => {
     const p = await localPipeline();
     const receipt = demoReceipts()[0]!;
     const doc = ocrDocument(specLines(receipt.spec));
@@ -52,7 +54,8 @@ describe('lessons, through the handlers', () => {
     expect(run?.words).toMatchObject({ state: 'COMPLETED', merged_count: total - 1 });
   });
 
-  it('lesson 15: a receipt deleted after processing leaves no vectors even when its REMOVE is compacted before its INSERT', async () => {
+  // docs/lessons.md#lesson-15-a-remove-before-its-insert-left-orphans
+  it('a receipt deleted after processing leaves no vectors even when its REMOVE is compacted before its INSERT', async () => {
     const p = await localPipeline();
     const receipt = demoReceipts()[1]!;
     const { image_id } = await upload(p, p.ocr.register('lesson15', specLines(receipt.spec)));
@@ -73,7 +76,8 @@ describe('lessons, through the handlers', () => {
     expect(await p.adapters.jobs.listReceipts(image_id)).toEqual([]);
   });
 
-  it('lesson 16: a compaction cycle creates no further compaction work', async () => {
+  // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot
+  it('a compaction cycle creates no further compaction work', async () => {
     const p = await localPipeline();
     await upload(p, p.ocr.register('lesson16', specLines(demoReceipts()[2]!.spec)));
     await p.drain();

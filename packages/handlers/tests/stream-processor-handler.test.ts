@@ -38,7 +38,8 @@ describe('stream processor (DynamoDB stream records through toStreamItems + chan
     }
   });
 
-  it('a CompactionRun MODIFY (state changes during compaction) sends nothing (lesson 16)', async () => {
+  // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot
+  it('a CompactionRun MODIFY (state changes during compaction) sends nothing', async () => {
     const queue = new InMemoryQueue({ name: 'compaction-queue' });
     const { handler } = lambda(queue);
     const before = makeCompactionRun();

@@ -128,7 +128,7 @@ describe('the sweep Lambda on dynalite + fauxqs', () => {
     await jobs.createCompactionRun(
       makeCompactionRun({ run_id: runId, image_id: finished.image_id, created_at: ago(20 * MIN), lines: { state: 'COMPLETED', merged_count: 3 }, words: { state: 'COMPLETED', merged_count: 9 } }),
     );
-    // Lesson 3: a run whose merges were never routed stays PENDING until something re-sends them.
+    // docs/lessons.md#lesson-3-runs-stuck-pending: a run whose merges were never routed stays PENDING until something re-sends them.
     const stuckRun = makeCompactionRun({ created_at: ago(30 * MIN) });
     await jobs.createCompactionRun(stuckRun);
     await seedJob('PENDING', 2 * MIN); // younger than SWEEP_MIN_AGE_SECONDS: presumed in flight

@@ -142,7 +142,8 @@ describe('upload API: presigned and direct uploads', () => {
     expect(bodyOf<SubmitBody>(res).s3_key).toMatch(/\/dinner\.jpg$/);
   });
 
-  it('two uploads of the same filename make two objects and two jobs (lesson 22)', async () => {
+  // docs/lessons.md#lesson-22-same-filename-overwritten-upload
+  it('two uploads of the same filename make two objects and two jobs', async () => {
     const p = await localPipeline();
     const send = (w: number) => p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, query: { filename: 'receipt.png' }, body: pngHeader(w, w) }));
     const a = bodyOf<SubmitBody>(await send(100));

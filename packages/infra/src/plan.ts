@@ -37,9 +37,9 @@ export interface QueuePlan {
   consumer: { kind: 'lambda'; fn: FunctionName; timeoutSeconds: number } | { kind: 'worker'; timeoutSeconds: number };
 }
 
-/** AWS's advice for SQS-triggered Lambdas (lesson 17): visibility ≥ 6 × the function timeout. */
+/** AWS's advice for SQS-triggered Lambdas (docs/lessons.md#lesson-17-timeouts-that-did-not-fit): visibility ≥ 6 × the function timeout. */
 export const VISIBILITY_FACTOR = 6;
-/** Lesson 4: a DLQ threshold below 5 sends messages there on a few throttled polls. */
+/** docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached: a DLQ threshold below 5 sends messages there on a few throttled polls. */
 export const MIN_MAX_RECEIVE_COUNT = 5;
 /** SQS caps the visibility timeout at 12 hours. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
@@ -117,7 +117,7 @@ export interface LimitsInput {
 }
 
 /**
- * Lessons 4 and 17 as checks. Returns one sentence per violation, naming the queue or function:
+ * docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached and docs/lessons.md#lesson-17-timeouts-that-did-not-fit as checks. Returns one sentence per violation, naming the queue or function:
  * - maxReceiveCount ≥ 5, and retention / visibility > maxReceiveCount (the DLQ is reachable);
  * - visibility ≥ 6 × the consumer's timeout;
  * - reserved concurrency ≥ the event source's maximum concurrency (throttled polls count as receives).

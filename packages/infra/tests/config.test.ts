@@ -80,7 +80,8 @@ describe('stack config', () => {
   });
 });
 
-describe('lessons 4 and 17 on the plan', () => {
+// docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached, docs/lessons.md#lesson-17-timeouts-that-did-not-fit
+describe('DLQ reachability and Lambda timeouts on the plan', () => {
   it('accepts the defaults', () => {
     const cfg = testConfig();
     const fns = planFunctions(cfg);

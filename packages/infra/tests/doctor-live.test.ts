@@ -222,7 +222,8 @@ describe('doctor --live: each failure, with its fix', () => {
     ]);
   });
 
-  it('a queue without a redrive policy, and one whose DLQ cannot be reached within retention (lesson 4)', async () => {
+  // docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached
+  it('a queue without a redrive policy, and one whose DLQ cannot be reached within retention', async () => {
     const failures = await check((r) => {
       const attrs = r.sqs.GetQueueAttributes;
       delete attrs['https://sqs.us-east-1.amazonaws.com/123456789012/receiptflow-dev-ocr-queue'].Attributes.RedrivePolicy;

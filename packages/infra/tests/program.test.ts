@@ -197,7 +197,8 @@ describe('queues and table', () => {
     }
   });
 
-  it('lesson 4/17: retention / visibility > maxReceiveCount ≥ 5, visibility ≥ 6 × timeout, reserved ≥ max concurrency', () => {
+  // docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached, docs/lessons.md#lesson-17-timeouts-that-did-not-fit
+  it('retention / visibility > maxReceiveCount ≥ 5, visibility ≥ 6 × timeout, reserved ≥ max concurrency', () => {
     const mappings = ofType(base.resources, 'aws:lambda/eventSourceMapping:EventSourceMapping').filter((m) => m.inputs.scalingConfig);
     const fnByArn = new Map(ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.state.arn, f]));
     const consumerTimeout = (queueArn: string) => {

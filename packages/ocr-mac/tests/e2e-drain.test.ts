@@ -29,7 +29,7 @@ describe('receipt-ocr on emulators: drain', () => {
     const submitted = await submitDemoReceipts(stack, 4);
     good = submitted.slice(0, 3);
     missingImage = submitted[3]!;
-    // Lesson 5's poison: a job whose image is gone, and a body that is not even JSON.
+    // The poison of docs/lessons.md#lesson-5-one-poison-message-stopped-the-ocr-drain: a job whose image is gone, and a body that is not even JSON.
     await deleteRawImage(stack, missingImage.job.s3_key);
     await queue(stack, stack.ocrQueueUrl).send('{"job_id": "truncated');
   });

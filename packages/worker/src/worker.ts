@@ -42,7 +42,7 @@ export interface WorkerOptions {
   /**
    * A job still running after this long is abandoned (default 10 minutes): its heartbeat stops so
    * the message reappears for another attempt, and its slot is freed. Without it, a download
-   * that stalls forever would keep its message invisible forever (lesson 18).
+   * that stalls forever would keep its message invisible forever (docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s).
    */
   jobTimeoutMs?: number;
   /** Interval of the periodic metrics line in continuous mode (default 60 s). */

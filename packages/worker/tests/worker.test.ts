@@ -56,7 +56,8 @@ describe('Worker: heartbeat', () => {
 });
 
 describe('Worker: settling messages', () => {
-  it('lesson 5: poison messages go down the DLQ path while the good jobs complete, with no empty delete', async () => {
+  // docs/lessons.md#lesson-5-one-poison-message-stopped-the-ocr-drain
+  it('poison messages go down the DLQ path while the good jobs complete, with no empty delete', async () => {
     const h = harness(2);
     for (const id of ['good-1', 'deleted-job', 'good-2', 'missing-image', 'good-3']) await h.queue.send(jobBody(id));
     const done: string[] = [];
@@ -173,7 +174,8 @@ describe('Worker: settling messages', () => {
   });
 });
 
-describe('Worker: job deadline (lesson 18)', () => {
+// docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s
+describe('Worker: job deadline', () => {
   it('abandons a job stuck past its deadline: the heartbeat stops and the message comes back', async () => {
     const h = harness();
     await h.queue.send(jobBody('stalled'));

@@ -138,7 +138,7 @@ export class ChromaVectorIndex implements VectorIndex {
         }),
       );
     }
-    // Lesson 2: count what is really there, with the metadata that was meant.
+    // docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done: count what is really there, with the metadata that was meant.
     const stored = await this.read(collection, target, [...byId.keys()], ['metadatas']);
     const correct = stored.filter((r) => sameMetadata(r.metadata, withoutNulls(byId.get(r.id)!.metadata)));
     if (correct.length < unique.length) {

@@ -25,7 +25,7 @@ export async function openCosineCollection(
       action,
     );
   } catch (error) {
-    // Lesson 11: a concurrent creator may win the race on servers where get-or-create is not
+    // docs/lessons.md#lesson-11-benign-races-counted-as-failures: a concurrent creator may win the race on servers where get-or-create is not
     // atomic; the collection then exists, which is all we wanted.
     if (!(error instanceof ChromaUniqueError)) throw toReceiptflowError(error, action);
     opened = await withTimeout(client.getCollection({ name }), timeoutMs, action).catch(

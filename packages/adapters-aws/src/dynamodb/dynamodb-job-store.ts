@@ -400,7 +400,7 @@ export class DynamoDbJobStore implements JobStore {
 
   /**
    * Conditional create; if the key is taken by an identical record, that is the benign race of
-   * a repeated write and succeeds (lesson 11); a different record is a ConditionFailedError.
+   * a repeated write and succeeds (docs/lessons.md#lesson-11-benign-races-counted-as-failures); a different record is a ConditionFailedError.
    */
   private async createOrMatch<T>(item: Item, record: T, decode: (item: Item) => T, what: string): Promise<void> {
     if (await this.table.putIfAbsent(item)) return;

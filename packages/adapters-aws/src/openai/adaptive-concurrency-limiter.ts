@@ -1,7 +1,7 @@
 /**
  * Runs tasks with at most `limit` in flight, where the limit adapts (AIMD): it halves whenever the
  * server throttles and grows by one after a full window of successes, up to the configured
- * maximum. Lesson 9: fixed high concurrency against a rate-limited API only turns into 429s, so
+ * maximum. docs/lessons.md#lesson-9-rate-limits-tripped-a-circuit-breaker: fixed high concurrency against a rate-limited API only turns into 429s, so
  * the client backs off in concurrency as well as in time.
  */
 export class AdaptiveConcurrencyLimiter {

@@ -4,7 +4,7 @@ import type { PlaceCandidate } from '@receiptflow/core';
 /**
  * Every Place field the resolver reads. The field mask is BUILT from this list and the response
  * schema is checked against it at compile time, so a field cannot be read without being asked
- * for: lesson 21, where an unmasked field silently came back empty.
+ * for: docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant, where an unmasked field silently came back empty.
  */
 export const PLACE_FIELDS = [
   'id',

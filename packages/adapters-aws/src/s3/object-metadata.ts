@@ -1,5 +1,5 @@
 /**
- * S3 user metadata travels as HTTP headers: strings only (lesson 19: a number crashed uploads),
+ * S3 user metadata travels as HTTP headers: strings only (docs/lessons.md#lesson-19-non-string-s3-metadata: a number crashed uploads),
  * and only printable ASCII survives. Values are stringified, and non-ASCII ones are sent as
  * RFC 2047 encoded words, the form S3 itself uses when it returns non-ASCII metadata.
  */

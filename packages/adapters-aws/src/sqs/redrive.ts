@@ -18,7 +18,7 @@ export const MIN_MAX_RECEIVE_COUNT = 5;
 export const DLQ_RETENTION_SECONDS = 1_209_600;
 
 /**
- * Lesson 4: a message can be received at most retention / visibility times before SQS drops it,
+ * docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached: a message can be received at most retention / visibility times before SQS drops it,
  * so maxReceiveCount must be below that or the DLQ is never reached; and it must be at least 5,
  * since throttled polls count as receives. Throws ConfigError naming the numbers.
  */

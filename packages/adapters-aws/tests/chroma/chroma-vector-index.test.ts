@@ -50,7 +50,8 @@ async function proxied(options: Parameters<typeof startChromaProxy>[1] = {}) {
 }
 
 describe('ChromaVectorIndex against a real Chroma server', () => {
-  it('lets two instances create the same collection concurrently (lesson 11)', async () => {
+  // docs/lessons.md#lesson-11-benign-races-counted-as-failures
+  it('lets two instances create the same collection concurrently', async () => {
     const prefix = freshPrefix();
     const a = new ChromaVectorIndex(direct(), { collectionPrefix: prefix });
     const b = new ChromaVectorIndex(direct(), { collectionPrefix: prefix });
@@ -81,7 +82,8 @@ describe('ChromaVectorIndex against a real Chroma server', () => {
     expect((error as Error).message).toMatch(/l2.*expected cosine/);
   });
 
-  it('clears a key on the server itself when updateMetadata sets it to null (lesson 13)', async () => {
+  // docs/lessons.md#lesson-13-metadata-updates-merged-stale-keys
+  it('clears a key on the server itself when updateMetadata sets it to null', async () => {
     const prefix = freshPrefix();
     const index = new ChromaVectorIndex(direct(), { collectionPrefix: prefix });
     await index.upsert('lines', [
@@ -134,7 +136,8 @@ describe('ChromaVectorIndex against a real Chroma server', () => {
     expect(await index.count('lines')).toBe(0);
   });
 
-  describe('batch limits (lessons 2 and 14)', () => {
+  // docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done, docs/lessons.md#lesson-14-vector-store-limits
+  describe('batch limits', () => {
     for (const n of [299, 300, 301]) {
       it(`sends ${n} records in requests of at most 300 when the server allows more`, async () => {
         const { proxy, client } = await proxied();

@@ -182,7 +182,8 @@ describe('compaction run sweep index', () => {
   });
 });
 
-describe('lease lost between upload and pointer swap (lesson 20)', () => {
+// docs/lessons.md#lesson-20-lost-update-on-the-snapshot-pointer
+describe('lease lost between upload and pointer swap', () => {
   it('the compactor whose lease expired is refused at renew and at promote; the newer one wins', async () => {
     const { tableName, doc } = await dynalite.freshTable();
     const clock = new ManualClock();
@@ -202,7 +203,8 @@ describe('lease lost between upload and pointer swap (lesson 20)', () => {
     expect((await snapshots.current('lines'))?.run_ids).toEqual(['b']);
   });
 
-  it('with a heartbeat renewing the lease, a 10-minute merge keeps it and nobody takes over (lesson 1)', async () => {
+  // docs/lessons.md#lesson-1-lease-lost-mid-merge
+  it('with a heartbeat renewing the lease, a 10-minute merge keeps it and nobody takes over', async () => {
     const { tableName, doc } = await dynalite.freshTable();
     const clock = new ManualClock();
     const lock = new DynamoDbCompactionLock(doc, { tableName, clock });

@@ -36,7 +36,8 @@ const dot = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]
 const statuses = (server: FakeOpenAiServer) => server.requests.map((r) => r.status);
 
 describe('OpenAiEmbedder', () => {
-  it('completes a 200-text run at concurrency 10 against a server that 429s above 5 (lesson 9)', async () => {
+  // docs/lessons.md#lesson-9-rate-limits-tripped-a-circuit-breaker
+  it('completes a 200-text run at concurrency 10 against a server that 429s above 5', async () => {
     const { server, clock, embedder } = await setup(
       // Answers are held 150 ms so that the first wave of 10 really overlaps at the server.
       { maxConcurrent: 5, retryAfterSeconds: 1, latencyMs: 150 },

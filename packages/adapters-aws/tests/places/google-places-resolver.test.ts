@@ -56,7 +56,8 @@ describe('GooglePlacesResolver', () => {
     expect(request?.body).toEqual({ textQuery: 'BLUEBIRD BAKERY 17 ORCHARD ROAD', maxResultCount: 5 });
   });
 
-  it('reads name, address and phone, all present because all are masked (lesson 21)', async () => {
+  // docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
+  it('reads name, address and phone, all present because all are masked', async () => {
     const { resolver } = await setUp();
     const [place] = await resolver.findByPhone(grocery.phone!);
     expect(place).toEqual(grocery);

@@ -34,7 +34,8 @@ async function freshStore(config: { presignExpiresMax?: number } = {}): Promise<
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
-describe('S3ImageStore metadata (lesson 19)', () => {
+// docs/lessons.md#lesson-19-non-string-s3-metadata
+describe('S3ImageStore metadata', () => {
   it('round-trips non-ASCII values through header-safe encoding', async () => {
     const store = await freshStore();
     const metadata = {

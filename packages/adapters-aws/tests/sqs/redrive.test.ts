@@ -11,7 +11,8 @@ import {
 
 const FOUR_DAYS = 345_600;
 
-describe('validateRedriveSettings (lesson 4)', () => {
+// docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached
+describe('validateRedriveSettings', () => {
   it('refuses a maxReceiveCount that retention / visibility can never reach (1000 at 900 s in 4 days)', () => {
     expect(() =>
       validateRedriveSettings({ maxReceiveCount: 1000, visibilityTimeoutSeconds: 900, retentionSeconds: FOUR_DAYS }),

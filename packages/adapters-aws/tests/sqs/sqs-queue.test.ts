@@ -47,7 +47,8 @@ function failEntries(commandName: string, failIds: string[], times: number) {
 }
 
 describe('SqsQueue batches', () => {
-  it('deleteBatch([]) makes no call at all (lesson 5)', async () => {
+  // docs/lessons.md#lesson-5-one-poison-message-stopped-the-ocr-drain
+  it('deleteBatch([]) makes no call at all', async () => {
     const queue = await freshQueue();
     const calls = countCommand(client, 'DeleteMessageBatchCommand');
     expect(await queue.deleteBatch([])).toEqual({ failed: [] });

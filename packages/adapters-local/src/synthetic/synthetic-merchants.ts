@@ -77,7 +77,7 @@ export const SYNTHETIC_MERCHANTS: readonly SyntheticMerchant[] = [
 /**
  * Look-alikes that a careless matcher would pick: the same chain's other branch, the same name
  * in another city, a similar name on a similar street, a neighbour on the same road. A resolver
- * must use address or phone to tell them apart from the real merchant (lesson 21).
+ * must use address or phone to tell them apart from the real merchant (docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant).
  */
 const DECOYS: readonly PlaceCandidate[] = [
   {

@@ -35,7 +35,8 @@ describe('compact with local adapters', () => {
     expect(again.succeeded).toHaveLength(2);
   });
 
-  it('lesson 1: a 10-minute merge under a 3-minute lease is kept alive by the heartbeat and promoted', async () => {
+  // docs/lessons.md#lesson-1-lease-lost-mid-merge
+  it('a 10-minute merge under a 3-minute lease is kept alive by the heartbeat and promoted', async () => {
     const { p, index } = scripted();
     const seeded = await seedRun(p, 10);
     index.beforeUpsert = () => p.clock.sleep(10 * MIN);
@@ -44,7 +45,8 @@ describe('compact with local adapters', () => {
     expect((await runStates(p, seeded.image_id, seeded.run.run_id)).lines).toBe('COMPLETED');
   });
 
-  it('lesson 1: with the heartbeat disabled the lease lapses, promotion is refused, messages fail retryable', async () => {
+  // docs/lessons.md#lesson-1-lease-lost-mid-merge
+  it('with the heartbeat disabled the lease lapses, promotion is refused, messages fail retryable', async () => {
     const { p, index } = scripted();
     const seeded = await seedRun(p, 10);
     index.beforeUpsert = () => p.clock.sleep(10 * MIN);
@@ -56,7 +58,8 @@ describe('compact with local adapters', () => {
     expect((await runStates(p, seeded.image_id, seeded.run.run_id)).lines).toBe('FAILED');
   });
 
-  it('lesson 2: a store that drops records past 300 per call fails the 600-vector run, retryable, not COMPLETED', async () => {
+  // docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done
+  it('a store that drops records past 300 per call fails the 600-vector run, retryable, not COMPLETED', async () => {
     const { p, index } = scripted();
     const seeded = await seedRun(p, 600);
     index.dropBeyond = 300;
@@ -71,7 +74,8 @@ describe('compact with local adapters', () => {
     expect(retry).toMatchObject({ succeeded: [seeded.lines.id], merged: { lines: 600 } });
   });
 
-  it('lesson 3: lines and words completing concurrently both read COMPLETED', async () => {
+  // docs/lessons.md#lesson-3-runs-stuck-pending
+  it('lines and words completing concurrently both read COMPLETED', async () => {
     const { p } = scripted();
     const seeded = await seedRun(p, 20);
     const [a, b] = await Promise.all([
@@ -83,7 +87,8 @@ describe('compact with local adapters', () => {
     expect(await runStates(p, seeded.image_id, seeded.run.run_id)).toMatchObject({ lines: 'COMPLETED', words: 'COMPLETED' });
   });
 
-  it('lesson 3: the sweep finds runs left unfinished, and not finished ones', async () => {
+  // docs/lessons.md#lesson-3-runs-stuck-pending
+  it('the sweep finds runs left unfinished, and not finished ones', async () => {
     const { p } = scripted();
     const stuck = await seedRun(p, 5);
     const done = await seedRun(p, 5);
@@ -100,7 +105,8 @@ describe('compact with local adapters', () => {
     expect(await sweepCompactionRuns(p, { olderThanMs: 0, now: Date.parse('2030-01-01T00:00:00Z') })).toEqual([]);
   });
 
-  it('lesson 7: every input id appears once; a merge that throws marks nothing COMPLETED', async () => {
+  // docs/lessons.md#lesson-7-success-reported-while-data-was-lost
+  it('every input id appears once; a merge that throws marks nothing COMPLETED', async () => {
     const { p, index } = scripted();
     const seeded = await seedRun(p, 5);
     index.beforeUpsert = async () => {
@@ -116,7 +122,8 @@ describe('compact with local adapters', () => {
     expect(await p.snapshots.current('lines')).toBeNull();
   });
 
-  it('lesson 12: a truncated delta fails its run, non-retryable, and nothing is COMPLETED', async () => {
+  // docs/lessons.md#lesson-12-corrupt-deltas-published-while-still-open
+  it('a truncated delta fails its run, non-retryable, and nothing is COMPLETED', async () => {
     const { p } = scripted();
     const seeded = await seedRun(p, 30);
     const body = (await p.deltas.get(seeded.run.lines.delta_key)).body;
@@ -137,7 +144,8 @@ describe('compact with local adapters', () => {
     expect(out.succeeded).toEqual([seeded.words.id]);
   });
 
-  it('lesson 18: a stalled store makes compact return before its deadline, reporting the batch as failed', async () => {
+  // docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s
+  it('a stalled store makes compact return before its deadline, reporting the batch as failed', async () => {
     const { p, index } = scripted();
     const first = await seedRun(p, 5);
     const second = await seedRun(p, 5);
@@ -154,7 +162,8 @@ describe('compact with local adapters', () => {
     expect(await p.lock.acquire('compaction:lines', 'next', 3 * MIN)).not.toBeNull();
   });
 
-  it('lesson 20: two compactors and a lease that expires mid-merge: one fails, the pointer stays consistent', async () => {
+  // docs/lessons.md#lesson-20-lost-update-on-the-snapshot-pointer
+  it('two compactors and a lease that expires mid-merge: one fails, the pointer stays consistent', async () => {
     const { p, index } = scripted();
     const slow = await seedRun(p, 10);
     const fast = await seedRun(p, 10);

@@ -167,7 +167,7 @@ export type Pipeline = ReturnType<typeof pipeline>;
  */
 export class ScriptedIndex implements VectorIndex {
   beforeUpsert: ((records: VectorRecord[]) => Promise<void>) | null = null;
-  /** Keep only this many records per upsert call, silently dropping the rest (lesson 2). */
+  /** Keep only this many records per upsert call, silently dropping the rest (docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done). */
   dropBeyond: number | null = null;
   upserts = 0;
   constructor(private readonly inner: VectorIndex) {}

@@ -60,7 +60,8 @@ describe('pipeline lifecycle with local adapters', () => {
     expect(r.processed.receipts[0]!.place).toMatchObject({ source: 'places', place_id: 'syn-harbor-lane-market-oakland' });
   });
 
-  it('a chain branch is not taken from memory: another branch needs Places (lesson 21)', async () => {
+  // docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
+  it('a chain branch is not taken from memory: another branch needs Places', async () => {
     const p = pipeline();
     await p.ingest(['SUNRISE PHARMACY 214', '640 LAKEVIEW BLVD', 'MADISON, WI 53703', 'TEL (608) 555-0163', 'DATE 01/02/2024', 'VITAMIN C 9.99', 'TOTAL 9.99', 'THANK YOU']);
     await p.compactAll();
@@ -74,7 +75,8 @@ describe('pipeline lifecycle with local adapters', () => {
     expect(r.processed.receipts[0]!.place).toMatchObject({ source: 'none', place_id: null, merchant_name: 'NOWHERE DINER', confidence: 0 });
   });
 
-  it('lesson 16: stream changes after a compaction (run MODIFY) produce no work', async () => {
+  // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot
+  it('stream changes after a compaction (run MODIFY) produce no work', async () => {
     const p = pipeline();
     await p.ingest(specLines(DEMO[1]!.spec));
     await p.compactAll();
@@ -82,7 +84,8 @@ describe('pipeline lifecycle with local adapters', () => {
     expect(afterwards).toEqual([]);
   });
 
-  it('lesson 16: deleting a receipt and compacting leaves no rows and no vectors behind', async () => {
+  // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot
+  it('deleting a receipt and compacting leaves no rows and no vectors behind', async () => {
     const p = pipeline();
     const r = await p.ingest(specLines(DEMO[2]!.spec));
     await p.compactAll();
@@ -100,7 +103,8 @@ describe('pipeline lifecycle with local adapters', () => {
     expect(p.drainRouted()).toEqual([]);
   });
 
-  it('lesson 15: [INSERT, REMOVE] delivered in reverse order leaves no vector', async () => {
+  // docs/lessons.md#lesson-15-a-remove-before-its-insert-left-orphans
+  it('[INSERT, REMOVE] delivered in reverse order leaves no vector', async () => {
     const p = pipeline();
     const r = await p.ingest(specLines(DEMO[3]!.spec));
     await p.jobs.deleteReceipt(r.image_id, 1);
@@ -115,7 +119,8 @@ describe('pipeline lifecycle with local adapters', () => {
     expect(await p.vectors.findIds('words', { image_id: r.image_id })).toEqual([]);
   });
 
-  it('lesson 8: a batch whose receipts were all deleted finishes in one run', async () => {
+  // docs/lessons.md#lesson-8-empty-batches-polled-forever
+  it('a batch whose receipts were all deleted finishes in one run', async () => {
     const p = pipeline();
     const a = await p.ingest(specLines(DEMO[0]!.spec));
     const b = await p.ingest(specLines(DEMO[1]!.spec));

@@ -14,7 +14,8 @@ function setup() {
   return { clock, catalog, cache, resolver: new CachingPlacesResolver(catalog, cache, clock) };
 }
 
-describe('CachingPlacesResolver over the local cache and catalog (lesson 21)', () => {
+// docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
+describe('CachingPlacesResolver over the local cache and catalog', () => {
   it('an expired row triggers exactly one call and is overwritten', async () => {
     const { clock, catalog, cache, resolver } = setup();
     await cache.put({

@@ -37,7 +37,8 @@ describe('processOcrResults with local adapters', () => {
     expect(await p.jobs.getReceiptPlace(r.image_id, 1)).toMatchObject({ place_id: first!.truth.place_id });
   });
 
-  it('the same message twice yields the same rows, deltas and run, and no second embedding (lesson 6)', async () => {
+  // docs/lessons.md#lesson-6-a-redelivery-overwrote-enriched-rows
+  it('the same message twice yields the same rows, deltas and run, and no second embedding', async () => {
     const p = pipeline();
     const r = await p.ingest(LINES);
     const rowsBefore = await p.jobs.getReceipt(r.image_id, 1);
@@ -53,7 +54,8 @@ describe('processOcrResults with local adapters', () => {
     expect(await p.jobs.listCompactionRuns(r.image_id, 1)).toHaveLength(1);
   });
 
-  it('1 bad word among 100: 99 ingested, 1 reported (lessons 8/10)', async () => {
+  // docs/lessons.md#lesson-8-empty-batches-polled-forever, docs/lessons.md#lesson-10-one-bad-record-failed-a-whole-run
+  it('1 bad word among 100: 99 ingested, 1 reported', async () => {
     const p = pipeline();
     const lines = Array.from({ length: 25 }, (_, i) => `ITEM${i} A${i} B${i} ${i}.99`);
     const doc = ocrDocument(lines);

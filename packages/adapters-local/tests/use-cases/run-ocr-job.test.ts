@@ -55,7 +55,8 @@ describe('runOcrJob with local adapters', () => {
     expect(p.ocr.calls).toBe(1);
   });
 
-  it('a redelivery after the results were sent does nothing and sends nothing (lesson 6)', async () => {
+  // docs/lessons.md#lesson-6-a-redelivery-overwrote-enriched-rows
+  it('a redelivery after the results were sent does nothing and sends nothing', async () => {
     const p = pipeline();
     const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
     p.ocr.next = ocrDocument(LINES);
@@ -89,7 +90,8 @@ describe('runOcrJob with local adapters', () => {
     expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'COMPLETED', attempts: 2 });
   });
 
-  it('a batch with a deleted job, a missing image and 3 good ones: 3 complete, 2 poison (lesson 5)', async () => {
+  // docs/lessons.md#lesson-5-one-poison-message-stopped-the-ocr-drain
+  it('a batch with a deleted job, a missing image and 3 good ones: 3 complete, 2 poison', async () => {
     const p = pipeline();
     const submitted = [];
     for (let i = 0; i < 5; i++) submitted.push(await submitJob(p.submitDeps, { filename: `r${i}.png`, contentType: 'image/png', body: PNG_BYTES }));

@@ -6,7 +6,8 @@ import { PNG_BYTES, pipeline } from './harness.js';
 const JPEG_BYTES = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0, 1, 0, 1, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
 
 describe('submitJob / confirmUpload with local adapters', () => {
-  it('two uploads with the same filename produce two objects and two jobs (lesson 22)', async () => {
+  // docs/lessons.md#lesson-22-same-filename-overwritten-upload
+  it('two uploads with the same filename produce two objects and two jobs', async () => {
     const p = pipeline();
     const a = await submitJob(p.submitDeps, { filename: 'receipt.png', contentType: 'image/png', body: PNG_BYTES });
     const b = await submitJob(p.submitDeps, { filename: 'receipt.png', contentType: 'image/png', body: PNG_BYTES });
@@ -26,7 +27,8 @@ describe('submitJob / confirmUpload with local adapters', () => {
     expect((await p.jobs.getImage(r.image_id))?.filename).toBe('../../etc/päss wd?.png');
   });
 
-  it('stores non-string metadata stringified (lesson 19)', async () => {
+  // docs/lessons.md#lesson-19-non-string-s3-metadata
+  it('stores non-string metadata stringified', async () => {
     const p = pipeline();
     const r = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: PNG_BYTES });
     const head = await p.raw.head(r.s3_key);

@@ -39,7 +39,7 @@ export function encodeVectorDelta(delta: VectorDelta): Uint8Array {
 /**
  * Parses and checks a stored delta: JSON, schema (count matches records, dimensions agree),
  * checksum, and — when given — that it is the delta the caller expects. Anything else throws
- * CorruptDeltaError naming what is wrong, so a truncated upload can never be merged (lesson 12).
+ * CorruptDeltaError naming what is wrong, so a truncated upload can never be merged (docs/lessons.md#lesson-12-corrupt-deltas-published-while-still-open).
  */
 export function decodeVectorDelta(bytes: Uint8Array, expected?: DeltaHeader): VectorDelta {
   let raw: unknown;

@@ -12,7 +12,7 @@ import { partGeometry, planReceipts, type ReceiptPlan } from './plan-receipts.js
 import { frameRegion, toReceiptFrame } from './receipt-frame.js';
 import { PoisonMessageError } from '../errors.js';
 
-/** A row that could not be used, reported instead of failing the receipt (lesson 10). */
+/** A row that could not be used, reported instead of failing the receipt (docs/lessons.md#lesson-10-one-bad-record-failed-a-whole-run). */
 export interface SkippedRow {
   what: string;
   reason: string;
@@ -80,7 +80,7 @@ function readingOrder(a: Geometry, b: Geometry): number {
 
 /**
  * The usable text of an OCR document: lines and words that pass validation and hold printable
- * text, words left to right. What is dropped is reported in `skipped` (lesson 10). Throws
+ * text, words left to right. What is dropped is reported in `skipped` (docs/lessons.md#lesson-10-one-bad-record-failed-a-whole-run). Throws
  * PoisonMessageError when the document itself is not an OCR document.
  */
 export function usableText(raw: unknown, skipped: SkippedRow[]): UsableText {

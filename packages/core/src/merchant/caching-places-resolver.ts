@@ -28,7 +28,7 @@ export function textCacheKey(query: string): string {
 /**
  * A PlacesResolver that asks the wrapped one only when the cache has no fresh answer. An expired
  * row is refetched (one call) and overwritten; a fresh NO_RESULTS row answers `[]` without a
- * call, and is never served as a match (lesson 21). Blank lookups make no call at all.
+ * call, and is never served as a match (docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant). Blank lookups make no call at all.
  */
 export class CachingPlacesResolver implements PlacesResolver {
   private readonly okTtlMs: number;

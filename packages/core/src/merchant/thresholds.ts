@@ -21,7 +21,7 @@ export const ADDRESS_MATCH_THRESHOLD = 0.5;
 export const ADDRESS_PARTIAL_THRESHOLD = 0.3;
 /**
  * Name similarity this high may stand in for a full address match, but never alone: a 0.79
- * name-only match once picked the wrong merchant (lesson 21), and so would a 0.99 one for a chain.
+ * name-only match once picked the wrong merchant (docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant), and so would a 0.99 one for a chain.
  */
 export const NAME_HIGH_THRESHOLD = 0.9;
 /**

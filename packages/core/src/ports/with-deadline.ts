@@ -3,7 +3,7 @@ import type { Clock } from './clock.js';
 
 /**
  * Races `work` against the clock: rejects with DeadlineExceededError once `clock.now()` reaches
- * `deadline`, even if `work` never settles (a stalled storage call, lesson 18). The abandoned
+ * `deadline`, even if `work` never settles (a stalled storage call, docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s). The abandoned
  * promise keeps running; its outcome is ignored. No deadline means no race.
  */
 export async function withDeadline<T>(clock: Clock, deadline: number | undefined, what: string, work: Promise<T>): Promise<T> {

@@ -97,7 +97,8 @@ export function describeImageStoreContract(
       expect(stored.size).toBe(8);
     });
 
-    it('stores metadata of any type as strings (lesson 19)', async () => {
+    // docs/lessons.md#lesson-19-non-string-s3-metadata
+    it('stores metadata of any type as strings', async () => {
       await store.put('meta/x.bin', bytesOf('x'), {
         contentType: 'application/octet-stream',
         metadata: { text: 'plain', count: 42, ratio: 0.5, flag: true, off: false, nested: { a: 1, b: ['x'] } },
@@ -171,7 +172,8 @@ export function describeImageStoreContract(
       expect(await store.list('many/')).toEqual(keys);
     });
 
-    it('keeps two uploads of the same filename under different keys (lesson 22)', async () => {
+    // docs/lessons.md#lesson-22-same-filename-overwritten-upload
+    it('keeps two uploads of the same filename under different keys', async () => {
       await store.put('raw/img-a/receipt.jpg', bytesOf('first'), { contentType: 'image/jpeg' });
       await store.put('raw/img-b/receipt.jpg', bytesOf('second'), { contentType: 'image/jpeg' });
       expect(new TextDecoder().decode((await store.get('raw/img-a/receipt.jpg')).body)).toBe('first');

@@ -289,7 +289,8 @@ export function describeJobStoreContract(
         expect(read).toEqual(details);
       });
 
-      it('never overwrites an existing receipt: returns created:false and the stored rows (lesson 6)', async () => {
+      // docs/lessons.md#lesson-6-a-redelivery-overwrote-enriched-rows
+      it('never overwrites an existing receipt: returns created:false and the stored rows', async () => {
         const original = makeReceiptDetails({}, { lineCount: 3, wordsPerLine: 2 });
         await store.createReceipt(original);
         const imageId = original.receipt.image_id;
@@ -325,7 +326,8 @@ export function describeJobStoreContract(
         expect(await store.listReceipts(uniqueId('img'))).toEqual([]);
       });
 
-      it('deleteReceipt removes the receipt and every child row, leaving siblings intact (lesson 16)', async () => {
+      // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot
+      it('deleteReceipt removes the receipt and every child row, leaving siblings intact', async () => {
         const imageId = uniqueId('img');
         const doomed = makeReceiptDetails({ image_id: imageId, receipt_id: 1 }, { lineCount: 30, wordsPerLine: 4 });
         const sibling = makeReceiptDetails({ image_id: imageId, receipt_id: 2 });
@@ -470,7 +472,8 @@ export function describeJobStoreContract(
         ).rejects.toBeInstanceOf(NotFoundError);
       });
 
-      it('lines and words completing concurrently both end COMPLETED (lesson 3)', async () => {
+      // docs/lessons.md#lesson-3-runs-stuck-pending
+      it('lines and words completing concurrently both end COMPLETED', async () => {
         const run = makeCompactionRun({ lines: { state: 'PROCESSING' }, words: { state: 'PROCESSING' } });
         await store.createCompactionRun(run);
         const ref = { image_id: run.image_id, receipt_id: run.receipt_id, run_id: run.run_id };

@@ -8,7 +8,7 @@ export interface PlacesCacheContractSubject {
   cleanup?: () => Promise<void>;
 }
 
-/** The PlacesCache contract: rows by key, returned expired or not, overwritten by put (lesson 21). */
+/** The PlacesCache contract: rows by key, returned expired or not, overwritten by put (docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant). */
 export function describePlacesCacheContract(
   name: string,
   factory: () => Promise<PlacesCacheContractSubject>,
@@ -52,7 +52,8 @@ export function describePlacesCacheContract(
       expect(await cache.get(entry.key)).toEqual(entry);
     });
 
-    it('put overwrites, including an expired row (lesson 21)', async () => {
+    // docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
+    it('put overwrites, including an expired row', async () => {
       const expired = makePlacesCacheEntry({
         status: 'NO_RESULTS',
         candidates: [],

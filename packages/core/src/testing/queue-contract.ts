@@ -161,7 +161,8 @@ export function describeQueueContract(
       expect(await subject.depth()).toEqual({ visible: 0, inFlight: 0 });
     });
 
-    it('after maxReceiveCount receives without delete, the message moves to the DLQ (lesson 4)', async () => {
+    // docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached
+    it('after maxReceiveCount receives without delete, the message moves to the DLQ', async () => {
       const { subject, dlq } = await make({ maxReceiveCount: 2 });
       expect(dlq).toBeDefined();
       const { id } = await subject.send('poison');

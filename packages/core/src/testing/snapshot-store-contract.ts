@@ -11,7 +11,7 @@ export interface SnapshotStoreContractSubject {
 
 /**
  * The SnapshotStore contract: the pointer swaps only from the expected version and never to
- * an older fencing token, and a refused swap stores nothing (lesson 20).
+ * an older fencing token, and a refused swap stores nothing (docs/lessons.md#lesson-20-lost-update-on-the-snapshot-pointer).
  */
 export function describeSnapshotStoreContract(
   name: string,
@@ -79,7 +79,8 @@ export function describeSnapshotStoreContract(
       expect(await store.current('lines')).toEqual(v1);
     });
 
-    it('two concurrent promotions from the same version: exactly one wins (lesson 20)', async () => {
+    // docs/lessons.md#lesson-20-lost-update-on-the-snapshot-pointer
+    it('two concurrent promotions from the same version: exactly one wins', async () => {
       const v1 = makeSnapshotPointer({ version: 1, fencing_token: 1 });
       await store.promote(v1, 0);
       const a = makeSnapshotPointer({ version: 2, fencing_token: 2, run_ids: ['run-a'] });

@@ -61,8 +61,8 @@ function expectVectorClose(actual: number[], expected: number[]): void {
 /**
  * The behaviour every {@link VectorIndex} promises. Runs against the local HNSW and exact
  * indexes and against Chroma. Batch-boundary cases (299/300/301, 1000) exist because a store
- * once dropped records past 300 per request (lessons 2 and 14); the metadata cases exist because
- * merging updates once kept stale keys (lesson 13).
+ * once dropped records past 300 per request (docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done and docs/lessons.md#lesson-14-vector-store-limits); the metadata cases exist because
+ * merging updates once kept stale keys (docs/lessons.md#lesson-13-metadata-updates-merged-stale-keys).
  */
 export function describeVectorIndexContract(
   name: string,
@@ -371,7 +371,8 @@ export function describeVectorIndexContract(
         expect(bystander!.metadata).toEqual({ merchant: 'STALE' });
       });
 
-      it('leaves no stale value behind for filters once a key is cleared (lesson 13)', async () => {
+      // docs/lessons.md#lesson-13-metadata-updates-merged-stale-keys
+      it('leaves no stale value behind for filters once a key is cleared', async () => {
         const r = record('c', { merchant: 'STALE', image: 'i1' });
         await index.upsert('lines', [r]);
         await index.updateMetadata('lines', ['c'], { merchant: null });
@@ -407,7 +408,8 @@ export function describeVectorIndexContract(
       });
     });
 
-    describe('batch boundaries (lessons 2 and 14)', () => {
+    // docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done, docs/lessons.md#lesson-14-vector-store-limits
+    describe('batch boundaries', () => {
       for (const n of [299, 300, 301]) {
         it(`writes, reads, updates and deletes exactly ${n} records in one call`, async () => {
           const records = many(n, `b${n}`, (i) => ({ batch: n, even: i % 2 === 0 }));
@@ -436,7 +438,8 @@ export function describeVectorIndexContract(
       });
     });
 
-    describe('concurrency (lesson 11)', () => {
+    // docs/lessons.md#lesson-11-benign-races-counted-as-failures
+    describe('concurrency', () => {
       it('lets concurrent first writes to a fresh collection all succeed', async () => {
         const a = many(5, 'ca');
         const b = many(5, 'cb');

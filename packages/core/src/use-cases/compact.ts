@@ -50,7 +50,7 @@ export interface CompactOptions {
   owner: string;
   /** Lease length, default 180_000 ms; the heartbeat renews every third of it. */
   leaseMs?: number;
-  /** Disables the heartbeat (tests of lesson 1 only). */
+  /** Disables the heartbeat (tests of docs/lessons.md#lesson-1-lease-lost-mid-merge only). */
   heartbeat?: boolean;
   /** Epoch ms by which the call must return; work left undone is reported as failed. */
   deadline?: number;
@@ -235,7 +235,7 @@ class CollectionCompaction {
     if (!run) {
       const receipt = await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id));
       if (receipt) throw new NotFoundError('compaction run', `${m.image_id}/${m.receipt_id}/${m.run_id}`);
-      // The receipt was deleted (with its runs), perhaps before this merge arrived (lesson 15):
+      // The receipt was deleted (with its runs), perhaps before this merge arrived (docs/lessons.md#lesson-15-a-remove-before-its-insert-left-orphans):
       // make sure none of its vectors survive, and count the message as done.
       await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
       return { id, kind: 'index-only', message: m };
@@ -259,7 +259,7 @@ class CollectionCompaction {
     const records = delta.records.map((r) => withPlace(r, placeMetadata(place)));
     const ids = records.map((r) => r.id);
     if (records.length > 0) await this.call('upsert', this.deps.vectors.upsert(this.collection, records));
-    // Read back and count: a store that silently drops records must not pass (lesson 2).
+    // Read back and count: a store that silently drops records must not pass (docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done).
     const stored = records.length > 0 ? await this.call('read back', this.deps.vectors.get(this.collection, ids)) : [];
     if (stored.length !== records.length) {
       throw new IncompleteWriteError(records.length, stored.length, `merge of run ${m.run_id} into ${this.collection}`);

@@ -11,7 +11,7 @@ export interface SweepCompactionRunsOptions {
 }
 
 /**
- * Finds compaction runs that never finished (lesson 3: runs left PENDING forever) and returns the
+ * Finds compaction runs that never finished (docs/lessons.md#lesson-3-runs-stuck-pending: runs left PENDING forever) and returns the
  * `merge` messages that would finish them, one per collection not COMPLETED. Re-sending them is
  * safe: compaction is idempotent and skips collections already COMPLETED.
  */

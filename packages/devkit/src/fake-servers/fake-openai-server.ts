@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 
 export interface FakeOpenAiServerOptions {
-  /** Requests arriving while this many are in flight get 429 with Retry-After (lesson 9). */
+  /** Requests arriving while this many are in flight get 429 with Retry-After (docs/lessons.md#lesson-9-rate-limits-tripped-a-circuit-breaker). */
   maxConcurrent?: number;
   /** `Retry-After` (seconds) on every 429. Default 1. */
   retryAfterSeconds?: number;

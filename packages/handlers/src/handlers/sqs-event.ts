@@ -26,7 +26,7 @@ export const DEADLINE_MARGIN_MS = 10_000;
 
 /**
  * The deadline of THIS invocation, read from its context every time: a deadline computed once
- * per container would leave a warm container's later invocations with no time (lesson 17).
+ * per container would leave a warm container's later invocations with no time (docs/lessons.md#lesson-17-timeouts-that-did-not-fit).
  */
 export function invocationDeadline(now: number, context: InvocationContext | undefined, fallbackMs: number): number {
   const remaining = context?.getRemainingTimeInMillis?.() ?? fallbackMs;

@@ -9,5 +9,5 @@ const container = new Container();
 container.load(awsCompactionModule(config));
 const compaction = compactionHandlerFrom(container, { leaseMs: config.LEASE_MS });
 
-// The deadline is read from each invocation's context, never cached per container (lesson 17).
+// The deadline is read from each invocation's context, never cached per container (docs/lessons.md#lesson-17-timeouts-that-did-not-fit).
 export const handler = (event: SqsEvent, context: InvocationContext) => compaction(event, context);

@@ -32,7 +32,7 @@ export function createAwsRuntime(config: CliConfig, clock: Clock): AwsRuntime {
     ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
   };
   // Every call gets a socket timeout, so that a stalled connection fails (and is retried) instead
-  // of hanging a job while its heartbeat keeps the message invisible (lesson 18). SQS long polls
+  // of hanging a job while its heartbeat keeps the message invisible (docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s). SQS long polls
   // hold the request open for --wait-seconds, so its timeout is longer than that.
   const timeouts = (requestTimeout: number) => ({ requestHandler: { connectionTimeout: 5_000, requestTimeout } });
   const sqs = new SQSClient({ ...common, ...timeouts((config.waitSeconds + 15) * 1000) });

@@ -157,7 +157,7 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
     }
   }
 
-  // --- queues: redrive to the DLQ, reachable within retention (lesson 4) ----------------------
+  // --- queues: redrive to the DLQ, reachable within retention (docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached) ----------------------
   for (const plan of expected.queues) {
     const q = live.queues.find((x) => x.name === plan.baseName);
     if (!q?.url) {
@@ -188,7 +188,7 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
       ],
       mappings: [],
     });
-    for (const p of problems) fail('redrive-policies', q.physicalName, p.replace(`${q.physicalName}: `, ''), '`pulumi up` with the stack config (it refuses limits that break lesson 4)');
+    for (const p of problems) fail('redrive-policies', q.physicalName, p.replace(`${q.physicalName}: `, ''), '`pulumi up` with the stack config (it refuses limits that break docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached)');
   }
 
   const order = LIVE_CHECKS.map((c) => c.id as LiveCheckId);
