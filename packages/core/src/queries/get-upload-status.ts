@@ -22,7 +22,15 @@ export interface UploadStatus {
   }[];
 }
 
-/** Reads what the job table knows about an upload; null when the image is unknown. */
+/**
+ * Reads what the job table knows about an upload: the furthest stage it reached, why it failed,
+ * and each receipt's merchant and whether its vectors are compacted. Null when the image is unknown.
+ *
+ * @example
+ * const status = await getUploadStatus(jobs, imageId);
+ * // { image_id, stage: 'compacted', failed_stage: null, job_status: 'COMPLETED', failure_reason: null,
+ * //   receipts: [{ receipt_id: 1, merchant_name: 'Blue Bottle Coffee', place_id: 'ChIJ…', source: 'places', compacted: true }] }
+ */
 export async function getUploadStatus(jobs: JobStore, imageId: string): Promise<UploadStatus | null> {
   const image = await jobs.getImage(imageId);
   if (!image) return null;

@@ -117,6 +117,14 @@ function receiptIds(m: CompactionMessage): Partial<ReceiptIds> {
  * retryable), renew the lease every third of its length while working (a failed renewal is
  * remembered as a lost lease), process messages in order, then refuse to promote if the lease
  * was lost or is no longer held. Runs are marked COMPLETED only after the pointer swap.
+ *
+ * @example
+ * // One SQS batch of the compaction queue, inside a Lambda invocation.
+ * const outcome = await compact(deps, records.map((r) => ({ id: r.messageId, body: r.body })), {
+ *   owner: context.awsRequestId,
+ *   deadline: Date.now() + context.getRemainingTimeInMillis(),
+ * });
+ * const batchItemFailures = outcome.failed.filter((f) => f.retryable).map((f) => ({ itemIdentifier: f.id }));
  */
 export async function compact(deps: CompactDeps, messages: CompactInput[], options: CompactOptions): Promise<CompactOutcome> {
   const outcome: CompactOutcome = { succeeded: [], failed: [], merged: { lines: 0, words: 0 }, promoted: false };

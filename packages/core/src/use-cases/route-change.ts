@@ -20,6 +20,12 @@ import {
  * A place INSERT with no previous image needs nothing: processOcrResults writes the place before
  * the run, so the run's deltas already carry it. A record whose image does not parse produces
  * nothing either, because no retry could ever make it parse.
+ *
+ * @example
+ * routeChange({ entity: 'RECEIPT_PLACE', event_name: 'MODIFY', old_image: place, new_image: { ...place, address: '2 Other St' }, sequence: '7' });
+ * // → [{ kind: 'update_metadata', collection: 'lines', image_id, receipt_id, metadata: { merchant_address: '2 Other St', … } },
+ * //    { kind: 'update_metadata', collection: 'words', … }]
+ * routeChange({ entity: 'COMPACTION_RUN', event_name: 'MODIFY', old_image: run, new_image: done, sequence: '8' }); // → []
  */
 export function routeChange(change: ChangeRecord): CompactionMessage[] {
   switch (change.entity) {

@@ -72,6 +72,10 @@ export function ocrDocumentKey(imageId: string, jobId: string): string {
  *
  * Throws PoisonMessageError (not retryable) for a malformed message, a deleted job or a missing
  * image, after marking the job FAILED when it exists. Other errors are retryable.
+ *
+ * @example
+ * const outcome = await runOcrJob(deps, message.body);
+ * if (outcome.status === 'completed') logger.info('ocr done', { image_type: outcome.routing.image_type, ocr_ms: outcome.ocr_ms });
  */
 export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<RunOcrJobOutcome> {
   const msg = parseMessageBody<OcrJobMessage>(message, OcrJobMessageSchema, 'OCR job message');

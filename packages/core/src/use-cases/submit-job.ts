@@ -83,6 +83,12 @@ function validateInput(input: SubmitJobInput): ImageContentType {
  * image and a PENDING OCR job, and (for direct uploads) sends the seed-shaped
  * `{job_id, image_id, s3_bucket, s3_key}` (plus `ocr_s3_bucket`) to ocr-queue.
  * Throws ValidationError naming the bad field (content type, empty body, filename).
+ *
+ * @example
+ * // Direct upload: stored and queued for OCR at once.
+ * const { image_id, job_id } = await submitJob(deps, { filename: 'lunch.jpg', contentType: 'image/jpeg', body: bytes });
+ * // Presigned upload: no bytes yet; the client sends them as `upload` says, then calls confirmUpload.
+ * const { upload } = await submitJob(deps, { filename: 'lunch.jpg', contentType: 'image/jpeg', maxBytes: 4_000_000 });
  */
 export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Promise<SubmitJobResult> {
   const contentType = validateInput(input);
@@ -145,6 +151,11 @@ function presign(
  *
  * The message is sent before the image is marked UPLOADED: a crash in between makes the next
  * call send again (a duplicate OCR message is harmless), never leaves a job that nobody sends.
+ *
+ * @example
+ * const { image_id, upload } = await submitJob(deps, { filename: 'r.png', contentType: 'image/png' });
+ * // … the client PUTs (locally) or form-POSTs (S3) the bytes to `upload` …
+ * const { enqueued } = await confirmUpload(deps, { image_id }); // true once; false when called again
  */
 export async function confirmUpload(
   deps: SubmitJobDeps,

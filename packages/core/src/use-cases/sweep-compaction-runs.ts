@@ -11,9 +11,15 @@ export interface SweepCompactionRunsOptions {
 }
 
 /**
- * Finds compaction runs that never finished (docs/lessons.md#lesson-3-runs-stuck-pending: runs left PENDING forever) and returns the
- * `merge` messages that would finish them, one per collection not COMPLETED. Re-sending them is
+ * Finds compaction runs that never finished (runs left PENDING forever:
+ * docs/lessons.md#lesson-3-runs-stuck-pending) and returns the `merge` messages that would
+ * finish them, one per collection not COMPLETED. Re-sending them is
  * safe: compaction is idempotent and skips collections already COMPLETED.
+ *
+ * @example
+ * // Runs untouched for 15 minutes get their merges sent again (recoverUnfinishedWork does this).
+ * const merges = await sweepCompactionRuns(deps, { now: clock.now(), olderThanMs: 900_000 });
+ * for (const m of merges) await compactionQueue.send(JSON.stringify(m));
  */
 export async function sweepCompactionRuns(
   deps: { jobs: JobStore },
