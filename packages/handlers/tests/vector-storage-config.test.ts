@@ -51,9 +51,9 @@ describe('VECTOR_STORAGE_MODE', () => {
   it('efs needs a directory under the /mnt mount', () => {
     expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'efs' })).toMatch(/VECTOR_INDEX_DIR: required when VECTOR_STORAGE_MODE is efs/);
     expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: 'vectors' })).toMatch(/VECTOR_INDEX_DIR: an absolute path under \/mnt/);
-    expect(parseConfig(CompactionConfigSchema, { ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/chroma/vectors' }, 'c')).toMatchObject({
+    expect(parseConfig(CompactionConfigSchema, { ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/vectors/index' }, 'c')).toMatchObject({
       VECTOR_STORAGE_MODE: 'efs',
-      VECTOR_INDEX_DIR: '/mnt/chroma/vectors',
+      VECTOR_INDEX_DIR: '/mnt/vectors/index',
     });
   });
 

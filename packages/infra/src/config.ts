@@ -56,7 +56,12 @@ export const StackConfigSchema = z
       .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as t4g.nano')
       .default('t4g.nano'),
     natAmiId: z.string().regex(/^ami-[0-9a-f]+$/).optional(),
-    efsFunctions: jsonOf(z.array(z.enum(['process-ocr-results', 'compaction']))).default(['compaction']),
+    /**
+     * Where the vector index lives (docs/vector-storage.md). `efs` (default): the index files on
+     * EFS, compaction the single writer, process-OCR-results following read-only; no server.
+     * `server`: a Chroma server (`chromaMode`). `s3` is not built yet and is refused.
+     */
+    vectorStorageMode: z.enum(['server', 'efs', 's3']).default('efs'),
     efsStorageGbEstimate: z.coerce.number().min(0).default(1),
     maxReceiveCount: int(5, 1000).default(5),
     messageRetentionSeconds: int(3600, 1_209_600).default(345_600),
@@ -96,11 +101,22 @@ export const StackConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.chromaMode === 'external' && !c.chromaUrl) {
-      ctx.addIssue({ code: 'custom', path: ['chromaUrl'], message: 'required when chromaMode is external' });
+    if (c.vectorStorageMode === 's3') {
+      ctx.addIssue({ code: 'custom', path: ['vectorStorageMode'], message: 's3 is not built yet: use efs (the default) or server (docs/vector-storage.md)' });
     }
-    if (c.chromaMode === 'fargate' && c.chromaUrl) {
-      ctx.addIssue({ code: 'custom', path: ['chromaUrl'], message: 'must be unset when chromaMode is fargate (the URL is derived)' });
+    if (c.vectorStorageMode === 'server') {
+      if (c.chromaMode === 'external' && !c.chromaUrl) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['chromaUrl'],
+          message: 'required when vectorStorageMode is server and chromaMode is external (there is no default URL): `pulumi config set chromaUrl https://...`, or chromaMode fargate, or vectorStorageMode efs',
+        });
+      }
+      if (c.chromaMode === 'fargate' && c.chromaUrl) {
+        ctx.addIssue({ code: 'custom', path: ['chromaUrl'], message: 'must be unset when chromaMode is fargate (the URL is derived)' });
+      }
+    } else if (c.chromaUrl) {
+      ctx.addIssue({ code: 'custom', path: ['chromaUrl'], message: `only used when vectorStorageMode is server (it is ${c.vectorStorageMode})` });
     }
     if (c.apiDomainName && !c.apiCertificateArn && !c.apiHostedZoneId) {
       ctx.addIssue({

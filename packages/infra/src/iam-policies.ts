@@ -147,7 +147,8 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
     s.push({
       Sid: 'MountChromaAccessPoint',
       Effect: 'Allow',
-      Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+      // Only compaction writes the index (the single writer); the results step mounts read-only.
+      Action: fn === 'compaction' ? ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'] : ['elasticfilesystem:ClientMount'],
       Resource: a.fileSystemArn,
       Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': a.accessPointArn } },
     });

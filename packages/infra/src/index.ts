@@ -20,5 +20,6 @@ export const ocrQueueUrl = outputs.ocrQueueUrl;
 export const ocrResultsQueueUrl = outputs.ocrResultsQueueUrl;
 export const compactionQueueUrl = outputs.compactionQueueUrl;
 export const chromaUrl = outputs.chromaUrl;
+export const vectorStorageMode = outputs.vectorStorageMode;
 export const ocrWorkerPolicyArn = outputs.ocrWorkerPolicyArn;
 export const natInstanceId = outputs.natInstanceId;

@@ -14,7 +14,9 @@ import type { Queues } from './queues.js';
 import type { Buckets, FileSystem } from './storage.js';
 
 /** Where a VPC function mounts the EFS access point. */
-export const EFS_MOUNT_PATH = '/mnt/chroma';
+export const EFS_MOUNT_PATH = '/mnt/vectors';
+/** VECTOR_INDEX_DIR in efs mode: the index files under the mount (docs/vector-storage.md). */
+export const VECTOR_INDEX_DIR = `${EFS_MOUNT_PATH}/index`;
 /** Tag on each function listing the network paths it needs; the doctor reads it. */
 export const PATHS_TAG = 'receiptflow:paths';
 /** The entities whose stream records the stream processor acts on. */
@@ -57,7 +59,8 @@ export interface LambdaDeps {
   buckets: Buckets;
   queues: Queues;
   fileSystem: FileSystem | undefined;
-  chromaUrl: pulumi.Input<string>;
+  /** vectorStorageMode server only. */
+  chromaUrl: pulumi.Input<string> | undefined;
 }
 
 export interface Lambdas {
@@ -87,7 +90,7 @@ function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulu
     OCR_JOB_QUEUE_URL: d.queues.byKey.ocr.queue.url,
     OCR_RESULTS_QUEUE_URL: d.queues.byKey['ocr-results'].queue.url,
     COMPACTION_QUEUE_URL: d.queues.byKey.compaction.queue.url,
-    CHROMA_URL: d.chromaUrl,
+    ...vectorStorageVars(cfg.vectorStorageMode, d.chromaUrl),
     EMBEDDING_MODEL: cfg.embeddingModel,
     EMBEDDING_DIMENSIONS: String(cfg.embeddingDimensions),
     LOG_LEVEL: cfg.logLevel,
@@ -96,6 +99,12 @@ function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulu
   // A queue consumer counts a failure on the last receive as a DLQ send (the DlqSends metric).
   if (plan.trigger.kind === 'sqs') vars.MAX_RECEIVE_COUNT = String(d.queues.byKey[plan.trigger.queue].plan.maxReceiveCount);
   return { ...vars, ...secrets };
+}
+
+/** VECTOR_STORAGE_MODE and what the mode needs (the handlers' config validates them at cold start). */
+function vectorStorageVars(mode: StackContext['cfg']['vectorStorageMode'], chromaUrl: pulumi.Input<string> | undefined): Record<string, pulumi.Input<string>> {
+  if (mode === 'server') return { VECTOR_STORAGE_MODE: 'server', CHROMA_URL: chromaUrl! };
+  return { VECTOR_STORAGE_MODE: mode, VECTOR_INDEX_DIR };
 }
 
 /**

@@ -16,7 +16,7 @@ export interface FunctionPlan {
   memoryMb: number;
   reservedConcurrency: number | undefined;
   trigger: Trigger;
-  /** Mounts the EFS access point at /mnt/chroma. */
+  /** Mounts the EFS access point at EFS_MOUNT_PATH (vectorStorageMode efs: the index files). */
   efs: boolean;
   /** What it needs from the VPC: the AWS services its code calls (from IAM), then its external destinations. */
   paths: NetworkPath[];
@@ -46,7 +46,7 @@ export const MAX_VISIBILITY_SECONDS = 43_200;
 
 /** The port the vector store listens on, from its URL (or 8000 for self-hosted Fargate). */
 export function chromaPort(cfg: StackConfig): number {
-  if (cfg.chromaMode === 'fargate' || !cfg.chromaUrl) return 8000;
+  if (cfg.vectorStorageMode !== 'server' || cfg.chromaMode === 'fargate' || !cfg.chromaUrl) return 8000;
   const url = new URL(cfg.chromaUrl);
   if (url.port) return Number(url.port);
   return url.protocol === 'http:' ? 80 : 443;
@@ -57,9 +57,13 @@ export function planFunctions(cfg: StackConfig): Record<FunctionName, FunctionPl
   for (const name of FUNCTION_NAMES) {
     const spec = FUNCTION_SPECS[name];
     const o = overridesFor(cfg, name);
-    const efs = spec.inVpc && (cfg.efsFunctions as string[]).includes(name);
+    // efs mode: every function that uses the vector index mounts it (compaction writes, the
+    // results step reads). Other modes mount nothing: no Lambda code reads EFS there.
+    const usesVectors = spec.external.includes('chroma');
+    const efs = spec.inVpc && usesVectors && cfg.vectorStorageMode === 'efs';
+    const external = cfg.vectorStorageMode === 'server' ? spec.external : spec.external.filter((p) => p !== 'chroma');
     // Only a function in the VPC needs paths; one outside uses Lambda's own network.
-    const paths: NetworkPath[] = spec.inVpc ? [...awsPathsOf(name, { inVpc: true, efs }), ...spec.external] : [];
+    const paths: NetworkPath[] = spec.inVpc ? [...awsPathsOf(name, { inVpc: true, efs }), ...external] : [];
     if (efs) paths.push('efs');
     // An external Chroma is reached over the internet, i.e. through the NAT instance.
     if (paths.includes('chroma') && cfg.chromaMode === 'external' && !paths.includes('internet')) paths.push('internet');

@@ -24,7 +24,9 @@ export interface StackOutputs {
   ocrQueueUrl: pulumi.Output<string>;
   ocrResultsQueueUrl: pulumi.Output<string>;
   compactionQueueUrl: pulumi.Output<string>;
-  chromaUrl: pulumi.Output<string> | string;
+  /** The Chroma server's URL (vectorStorageMode server only). */
+  chromaUrl: pulumi.Output<string> | string | undefined;
+  vectorStorageMode: StackConfig['vectorStorageMode'];
   ocrWorkerPolicyArn: pulumi.Output<string>;
   natInstanceId: pulumi.Output<string>;
   /** The NAT's Elastic IP: the one source address of OpenAI and Places calls. */
@@ -47,18 +49,19 @@ export function createStack(cfg: StackConfig, stackName: string): StackOutputs {
   }
 
   const port = chromaPort(cfg);
+  const server = cfg.vectorStorageMode === 'server';
   const net = createNetwork(ctx, {
-    extraInternetPorts: cfg.chromaMode === 'external' ? [port] : [],
+    extraInternetPorts: server && cfg.chromaMode === 'external' ? [port] : [],
     interfaceServices: interfaceEndpointServices(Object.values(fns)),
   });
-  const chromaSg = cfg.chromaMode === 'fargate' ? createChromaSecurityGroup(ctx, net) : undefined;
+  const chromaSg = server && cfg.chromaMode === 'fargate' ? createChromaSecurityGroup(ctx, net) : undefined;
 
   const efsClients: EfsClient[] = [];
   if (Object.values(fns).some((f) => f.efs)) efsClients.push({ name: 'lambda', securityGroup: net.lambdaSecurityGroup });
   if (chromaSg) efsClients.push({ name: 'chroma', securityGroup: chromaSg });
   const fileSystem = efsClients.length > 0 ? createFileSystem(ctx, net, efsClients) : undefined;
   const chroma = chromaSg && fileSystem ? createChromaService(ctx, net, chromaSg, fileSystem) : undefined;
-  const chromaUrl = chroma ? chroma.url : cfg.chromaUrl!;
+  const chromaUrl = chroma ? chroma.url : server ? cfg.chromaUrl! : undefined;
 
   const buckets = createBuckets(ctx);
   const table = createTable(ctx);
@@ -78,6 +81,7 @@ export function createStack(cfg: StackConfig, stackName: string): StackOutputs {
     ocrResultsQueueUrl: queues.byKey['ocr-results'].queue.url,
     compactionQueueUrl: queues.byKey.compaction.queue.url,
     chromaUrl,
+    vectorStorageMode: cfg.vectorStorageMode,
     ocrWorkerPolicyArn: workerPolicy.arn,
     natInstanceId: net.natInstance.id,
     natPublicIp: net.natEip.publicIp,

@@ -16,7 +16,19 @@ import { testConfig } from './helpers.js';
 describe('stack config', () => {
   it('applies defaults', () => {
     const cfg = testConfig();
-    expect(cfg).toMatchObject({ natInstanceType: 't4g.nano', azCount: 2, maxReceiveCount: 5, chromaMode: 'external', efsFunctions: ['compaction'] });
+    expect(cfg).toMatchObject({ natInstanceType: 't4g.nano', azCount: 2, maxReceiveCount: 5, vectorStorageMode: 'efs' });
+    expect(cfg.chromaUrl).toBeUndefined();
+  });
+
+  it('vectorStorageMode: server needs a Chroma URL (no placeholder), efs refuses one, s3 is refused as not built', () => {
+    expect(() => testConfig({ vectorStorageMode: 'server' })).toThrow(
+      /receiptflow:chromaUrl: required when vectorStorageMode is server and chromaMode is external \(there is no default URL\)/,
+    );
+    expect(testConfig({ vectorStorageMode: 'server', chromaUrl: 'https://chroma.internal:8443' })).toMatchObject({ vectorStorageMode: 'server' });
+    expect(testConfig({ vectorStorageMode: 'server', chromaMode: 'fargate' })).toMatchObject({ chromaMode: 'fargate' });
+    expect(() => testConfig({ chromaUrl: 'https://chroma.internal' })).toThrow(/receiptflow:chromaUrl: only used when vectorStorageMode is server \(it is efs\)/);
+    expect(() => testConfig({ vectorStorageMode: 's3' })).toThrow(/receiptflow:vectorStorageMode: s3 is not built yet/);
+    expect(() => testConfig({ vectorStorageMode: 'disk' })).toThrow(/receiptflow:vectorStorageMode/);
   });
 
   it('names every bad key in one error', () => {
@@ -34,7 +46,7 @@ describe('stack config', () => {
   });
 
   it('requires the secrets and a Chroma URL for an external Chroma', () => {
-    expect(() => parseStackConfig({ chromaUrl: 'https://c.example.com' })).toThrow(
+    expect(() => parseStackConfig({ vectorStorageMode: 'server', chromaUrl: 'https://c.example.com' })).toThrow(
       [
         'Invalid stack config:',
         '  receiptflow:openaiApiKey: required; set it with `pulumi config set --secret openaiApiKey ...`',
@@ -42,15 +54,15 @@ describe('stack config', () => {
         '  receiptflow:apiKeySha256: required; set it with `pulumi config set --secret apiKeySha256 ...`',
       ].join('\n'),
     );
-    expect(() => testConfig({ chromaUrl: undefined })).toThrow(/receiptflow:chromaUrl: required when chromaMode is external/);
-    expect(() => testConfig({ chromaMode: 'fargate' })).toThrow(/receiptflow:chromaUrl: must be unset when chromaMode is fargate/);
+    expect(() => testConfig({ vectorStorageMode: 'server', chromaMode: 'fargate', chromaUrl: 'https://c.example.com' })).toThrow(
+      /receiptflow:chromaUrl: must be unset when chromaMode is fargate/,
+    );
     expect(() => testConfig({ apiDomainName: 'api.example.com' })).toThrow(/receiptflow:apiDomainName: needs apiCertificateArn, or apiHostedZoneId/);
   });
 
   it('parses JSON-valued keys and reports the nested field', () => {
-    const cfg = testConfig({ functions: JSON.stringify({ compaction: { timeoutSeconds: 300 } }), efsFunctions: '["process-ocr-results","compaction"]' });
+    const cfg = testConfig({ functions: JSON.stringify({ compaction: { timeoutSeconds: 300 } }) });
     expect(cfg.functions.compaction).toEqual({ timeoutSeconds: 300 });
-    expect(cfg.efsFunctions).toEqual(['process-ocr-results', 'compaction']);
     expect(() => testConfig({ functions: JSON.stringify({ compaction: { timeoutSeconds: 1000 } }) })).toThrow(
       /receiptflow:functions \(at compaction\.timeoutSeconds\): Too big/,
     );
@@ -58,7 +70,6 @@ describe('stack config', () => {
 
   it('refuses secrets stored in plain text', () => {
     const all = {
-      'receiptflow:chromaUrl': 'https://c.example.com',
       'receiptflow:openaiApiKey': 'sk',
       'receiptflow:googlePlacesApiKey': 'g',
       'receiptflow:apiKeySha256': 'b'.repeat(64),
@@ -72,11 +83,12 @@ describe('stack config', () => {
 
   it('reads a stack file, standing in for encrypted values', () => {
     const raw = rawConfigFromStackYaml(
-      ['config:', '  aws:region: us-east-1', '  receiptflow:azCount: "3"', '  receiptflow:openaiApiKey:', '    secure: AAAB', '  receiptflow:efsFunctions:', '    - compaction'].join('\n'),
+      ['config:', '  aws:region: us-east-1', '  receiptflow:azCount: "3"', '  receiptflow:openaiApiKey:', '    secure: AAAB', '  receiptflow:availabilityZones:', '    - us-east-1a'].join('\n'),
     );
-    expect(raw).toEqual({ azCount: '3', openaiApiKey: 'doctor-stand-in', efsFunctions: '["compaction"]' });
+    expect(raw).toEqual({ azCount: '3', openaiApiKey: 'doctor-stand-in', availabilityZones: '["us-east-1a"]' });
     const { config } = loadStackFileConfig({ stack: 'dev' }); // the committed example
-    expect(config).toMatchObject({ placeholderCode: true, natInstanceType: 't4g.nano', apiKeySha256: '0'.repeat(64) });
+    expect(config).toMatchObject({ placeholderCode: true, natInstanceType: 't4g.nano', apiKeySha256: '0'.repeat(64), vectorStorageMode: 'efs' });
+    expect(config.chromaUrl).toBeUndefined();
   });
 });
 

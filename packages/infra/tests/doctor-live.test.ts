@@ -4,7 +4,7 @@ import { AwsLiveStackReader, type LiveStackClients } from '../src/doctor/live/aw
 import { LIVE_CHECKS, runLiveChecks, type LiveExpectations, type LiveFailure } from '../src/doctor/live/live-checks.js';
 import { FUNCTION_NAMES } from '../src/function-specs.js';
 import { planFunctions, planQueues } from '../src/plan.js';
-import { testConfig } from './helpers.js';
+import { serverConfig, testConfig } from './helpers.js';
 
 // `doctor --live` on recorded describe responses of a deployed default stack (fixtures shaped as
 // the SDK returns them), with one thing broken per case. No network: the clients are fakes.
@@ -40,7 +40,7 @@ function recordedClients(recorded: Recorded, calls: string[] = []): LiveStackCli
   return { ec2: client('ec2'), lambda: client('lambda'), efs: client('efs'), sqs: client('sqs') } as unknown as LiveStackClients;
 }
 
-const cfg = testConfig();
+const cfg = serverConfig();
 const fns = planFunctions(cfg);
 const expected: LiveExpectations = { functions: Object.values(fns), queues: planQueues(cfg, fns) };
 const QUERY = { prefix: 'receiptflow-dev', functions: FUNCTION_NAMES, queues: ['ocr-queue', 'ocr-results-queue', 'compaction-queue'] };
@@ -192,10 +192,16 @@ describe('doctor --live: each failure, with its fix', () => {
   });
 
   it('a mount target missing in one AZ, and one still creating', async () => {
-    const failures = await check((r) => {
-      r.efs.DescribeMountTargets.MountTargets = r.efs.DescribeMountTargets.MountTargets.filter((m: any) => m.AvailabilityZoneName === 'us-east-1a');
-      r.efs.DescribeMountTargets.MountTargets[0].LifeCycleState = 'creating';
-    });
+    // The recorded compaction function mounts EFS, as in efs mode.
+    const efs = testConfig();
+    const efsFns = planFunctions(efs);
+    const failures = await check(
+      (r) => {
+        r.efs.DescribeMountTargets.MountTargets = r.efs.DescribeMountTargets.MountTargets.filter((m: any) => m.AvailabilityZoneName === 'us-east-1a');
+        r.efs.DescribeMountTargets.MountTargets[0].LifeCycleState = 'creating';
+      },
+      { functions: [efsFns.compaction], queues: planQueues(efs, efsFns) },
+    );
     expect(failures.map((f) => [f.check, f.subject, f.problem])).toEqual([
       ['efs-mount-targets', 'compaction → EFS', 'missing an EFS mount target in us-east-1b (subnet subnet-0b0000000000priv1)'],
       ['efs-mount-targets', 'mount target fsmt-0000000000000000a (us-east-1a)', 'is creating, not available'],

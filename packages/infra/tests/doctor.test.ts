@@ -2,14 +2,17 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { collectStack } from '../src/doctor/collect.js';
 import { diagnose, formatFinding, type Finding } from '../src/doctor/diagnose.js';
 import { extractModel, type NetworkModel } from '../src/doctor/model.js';
-import { testConfig } from './helpers.js';
+import { serverConfig, testConfig } from './helpers.js';
 
 // The model of the default stack and of the self-hosted-Chroma stack, as the program declares them.
 let healthy: NetworkModel;
 let withFargate: NetworkModel;
+/** The default stack (vectorStorageMode efs): compaction and the results step mount EFS. */
+let efsStack: NetworkModel;
 beforeAll(async () => {
-  healthy = extractModel((await collectStack(testConfig())).resources);
-  withFargate = extractModel((await collectStack(testConfig({ chromaMode: 'fargate', chromaUrl: undefined }))).resources);
+  efsStack = extractModel((await collectStack(testConfig())).resources);
+  healthy = extractModel((await collectStack(serverConfig())).resources);
+  withFargate = extractModel((await collectStack(serverConfig({ chromaMode: 'fargate', chromaUrl: undefined }))).resources);
 });
 
 /** Diagnoses a copy of `model` with one thing broken. */
@@ -29,7 +32,8 @@ describe('network doctor on the declared stack', () => {
     expect(healthy.functions.map((f) => [f.name, f.subnetIds, f.needs])).toEqual([
       ['authorizer', [], []],
       // AWS paths from each role's code statements (no SQS, no Logs), then the external ones.
-      ['compaction', ['private-0', 'private-1'], ['dynamodb', 's3', 'chroma', 'efs', 'internet']],
+      // server mode: Chroma through the NAT, no EFS mount (no Lambda code would read it).
+      ['compaction', ['private-0', 'private-1'], ['dynamodb', 's3', 'chroma', 'internet']],
       ['process-ocr-results', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
       ['stream-processor', [], []],
       ['sweep', [], []],
@@ -228,28 +232,24 @@ describe('network doctor: each broken path, in turn', () => {
   });
 
   it('no EFS mount target in the second AZ', () => {
-    const findings = breakModel(healthy, (m) => {
+    const findings = breakModel(efsStack, (m) => {
       m.efsMountTargets = m.efsMountTargets.filter((t) => t.subnetId !== 'private-1');
     });
-    expect(findings).toEqual([{ function: 'compaction', path: 'efs', missing: 'an EFS mount target', where: 'us-east-1b (subnet private-1)' }]);
+    expect(findings).toEqual(both({ path: 'efs', missing: 'an EFS mount target', where: 'us-east-1b (subnet private-1)' }));
   });
 
   it('EFS security group without NFS from the Lambda security group', () => {
-    const findings = breakModel(healthy, (m) => {
+    const findings = breakModel(efsStack, (m) => {
       sg(m, 'efs-sg').ingress = [];
     });
-    expect(findings).toEqual([
-      { function: 'compaction', path: 'efs', missing: 'inbound tcp 2049 (NFS) from the Lambda security group', where: 'EFS security group efs-sg' },
-    ]);
+    expect(findings).toEqual(both({ path: 'efs', missing: 'inbound tcp 2049 (NFS) from the Lambda security group', where: 'EFS security group efs-sg' }));
   });
 
   it('Lambda security group without NFS out', () => {
-    const findings = breakModel(healthy, (m) => {
+    const findings = breakModel(efsStack, (m) => {
       sg(m, 'lambda-sg').egress = sg(m, 'lambda-sg').egress.filter((r) => r.fromPort !== 2049);
     });
-    expect(findings).toEqual([
-      { function: 'compaction', path: 'efs', missing: 'outbound tcp 2049 (NFS) to the EFS mount targets', where: 'Lambda security group lambda-sg' },
-    ]);
+    expect(findings).toEqual(both({ path: 'efs', missing: 'outbound tcp 2049 (NFS) to the EFS mount targets', where: 'Lambda security group lambda-sg' }));
   });
 
   it('an EFS mount on a function outside the VPC', () => {

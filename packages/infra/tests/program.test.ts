@@ -6,15 +6,18 @@ import { createNetwork } from '../src/network.js';
 import { estimateCost } from '../src/cost/estimate.js';
 import { WILDCARD_ONLY_ACTIONS, type Statement } from '../src/iam-policies.js';
 import { checkLimits, VISIBILITY_FACTOR } from '../src/plan.js';
-import { testConfig } from './helpers.js';
+import { serverConfig, testConfig } from './helpers.js';
 
-// Two runs of the program under mocks: the defaults, and self-hosted Chroma + a custom domain.
+// Runs of the program under mocks, one per vector storage mode: the defaults (efs), server with
+// an external Chroma, and server with self-hosted Chroma + a custom domain.
 let base: Collected;
+let server: Collected;
 let fargate: Collected;
 beforeAll(async () => {
   base = await collectStack(testConfig());
+  server = await collectStack(serverConfig());
   fargate = await collectStack(
-    testConfig({ chromaMode: 'fargate', chromaUrl: undefined, apiDomainName: 'api.example.com', apiHostedZoneId: 'Z0EXAMPLE' }),
+    serverConfig({ chromaMode: 'fargate', chromaUrl: undefined, apiDomainName: 'api.example.com', apiHostedZoneId: 'Z0EXAMPLE' }),
   );
 });
 
@@ -264,19 +267,42 @@ describe('compute and API', () => {
     expect(fns.upload!.vpcConfig).toBeUndefined();
     expect(fns['stream-processor']!.vpcConfig).toBeUndefined();
     expect(fns['process-ocr-results']!.vpcConfig).toEqual({ subnetIds: ['private-0', 'private-1'], securityGroupIds: ['lambda-sg'] });
-    expect(fns.compaction!.fileSystemConfig).toEqual({ arn: expect.stringContaining('access-point/chroma-ap'), localMountPath: '/mnt/chroma' });
-    expect(fns['process-ocr-results']!.fileSystemConfig).toBeUndefined(); // not in efsFunctions by default
+    // efs mode: compaction (the writer) and the results step (read-only followers) mount the index.
+    expect(fns.compaction!.fileSystemConfig).toEqual({ arn: expect.stringContaining('access-point/chroma-ap'), localMountPath: '/mnt/vectors' });
+    expect(fns['process-ocr-results']!.fileSystemConfig).toEqual(fns.compaction!.fileSystemConfig);
+    for (const fn of ['upload', 'authorizer', 'stream-processor', 'sweep']) expect(fns[fn]!.fileSystemConfig).toBeUndefined();
+  });
+
+  it('per mode: EFS, its mount targets and access point only in efs mode (or for a Fargate Chroma); no Lambda mounts it in server mode', () => {
+    const efsTypes = ['aws:efs/fileSystem:FileSystem', 'aws:efs/mountTarget:MountTarget', 'aws:efs/accessPoint:AccessPoint'];
+    const count = (c: Collected) => efsTypes.map((t) => ofType(c.resources, t).length);
+    expect(count(base)).toEqual([1, 2, 1]);
+    expect(count(server)).toEqual([0, 0, 0]);
+    expect(count(fargate)).toEqual([1, 2, 1]);
+    for (const c of [server, fargate]) {
+      for (const f of ofType(c.resources, 'aws:lambda/function:Function')) expect(f.inputs.fileSystemConfig, f.name).toBeUndefined();
+    }
+    // No NFS rule either when nothing mounts EFS.
+    expect(rulesOf(server, 'lambda-sg', 'Egress').map((r) => r.port)).not.toContain(2049);
   });
 
   it('sets the deployment contract env vars, and each secret only where it is used', () => {
     const env = (n: string) => named(base, n).inputs.environment.variables as Record<string, string>;
-    const contract = ['TABLE_NAME', 'RAW_BUCKET', 'ARTIFACTS_BUCKET', 'VECTORS_BUCKET', 'OCR_JOB_QUEUE_URL', 'OCR_RESULTS_QUEUE_URL', 'COMPACTION_QUEUE_URL', 'CHROMA_URL', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'LOG_LEVEL'];
+    const contract = ['TABLE_NAME', 'RAW_BUCKET', 'ARTIFACTS_BUCKET', 'VECTORS_BUCKET', 'OCR_JOB_QUEUE_URL', 'OCR_RESULTS_QUEUE_URL', 'COMPACTION_QUEUE_URL', 'VECTOR_STORAGE_MODE', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'LOG_LEVEL'];
     for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep']) expect(Object.keys(env(fn))).toEqual(expect.arrayContaining(contract));
     expect(env('sweep').OPENAI_API_KEY).toBeUndefined();
     expect(env('process-ocr-results')).toMatchObject({ OPENAI_API_KEY: 'sk-test', GOOGLE_PLACES_API_KEY: 'places-test', EMBEDDING_DIMENSIONS: '512', TABLE_NAME: 'receiptflow-dev-jobs' });
     expect(env('upload').API_KEY_SHA256).toBe('a'.repeat(64));
     expect(env('upload').OPENAI_API_KEY).toBeUndefined();
     expect(env('compaction').OPENAI_API_KEY).toBeUndefined();
+    // The storage mode's variables, as the handlers' config validates them at cold start.
+    for (const fn of ['process-ocr-results', 'compaction']) {
+      expect(env(fn)).toMatchObject({ VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/vectors/index' });
+      expect(env(fn).CHROMA_URL).toBeUndefined();
+      const serverEnv = named(server, fn).inputs.environment.variables as Record<string, string>;
+      expect(serverEnv).toMatchObject({ VECTOR_STORAGE_MODE: 'server', CHROMA_URL: 'https://chroma.internal.test' });
+      expect(serverEnv.VECTOR_INDEX_DIR).toBeUndefined();
+    }
   });
 
   it('maps the queues and the filtered stream with ReportBatchItemFailures', () => {
@@ -336,7 +362,8 @@ describe('compute and API', () => {
     expect(actionsOn('upload', 'vectors-bucket')).toEqual([]);
     expect(actionsOn('stream-processor', 'stream-processor-dlq')).toEqual(['sqs:SendMessage']);
     expect(actionsOn('compaction', 'file-system/chroma-efs')).toEqual(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
-    expect(actionsOn('process-ocr-results', 'file-system/')).toEqual([]);
+    // The results step follows the index read-only: it may mount, never write.
+    expect(actionsOn('process-ocr-results', 'file-system/chroma-efs')).toEqual(['elasticfilesystem:ClientMount']);
     // Only VPC functions may manage ENIs.
     expect(actionsOn('upload', '*')).not.toContain('ec2:CreateNetworkInterface');
     expect(policyOf(base, 'upload-policy').some((s) => s.Resource === '*')).toBe(false);
@@ -414,9 +441,11 @@ describe('alarms and Chroma', () => {
     );
   });
 
-  it('uses the configured Chroma URL, or self-hosts Chroma on Fargate with the EFS volume', () => {
-    expect(base.outputs.chromaUrl).toBe('https://chroma.example.com');
-    expect(base.resources.some((r) => r.type === 'aws:ecs/service:Service')).toBe(false);
+  it('server mode uses the configured Chroma URL, or self-hosts Chroma on Fargate with the EFS volume; efs mode has none', () => {
+    expect(base.outputs.chromaUrl).toBeUndefined();
+    expect(base.outputs.vectorStorageMode).toBe('efs');
+    expect(server.outputs.chromaUrl).toBe('https://chroma.internal.test');
+    for (const c of [base, server]) expect(c.resources.some((r) => r.type === 'aws:ecs/service:Service')).toBe(false);
 
     expect(fargate.outputs.chromaUrl).toBe('http://chroma.receiptflow-dev.internal:8000');
     expect(named(fargate, 'compaction').inputs.environment.variables.CHROMA_URL).toBe('http://chroma.receiptflow-dev.internal:8000');
@@ -429,7 +458,8 @@ describe('alarms and Chroma', () => {
     expect(JSON.parse(task.containerDefinitions)[0].mountPoints).toEqual([{ sourceVolume: 'chroma-data', containerPath: '/data' }]);
     expect(named(fargate, 'chroma-service').inputs.networkConfiguration).toEqual({ subnets: ['private-0', 'private-1'], securityGroups: ['chroma-sg'], assignPublicIp: false });
     expect(rulesOf(fargate, 'chroma-sg', 'Ingress')).toEqual([{ port: 8000, to: 8000, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' }]);
-    expect(rulesOf(fargate, 'efs-sg', 'Ingress').map((r) => r.sg).sort()).toEqual(['chroma-sg', 'lambda-sg']);
+    // The file system holds Chroma's data only: no Lambda mounts it in server mode.
+    expect(rulesOf(fargate, 'efs-sg', 'Ingress').map((r) => r.sg).sort()).toEqual(['chroma-sg']);
   });
 });
 
@@ -452,6 +482,10 @@ describe('cost of the declared stack', () => {
     expect(e.unpriced).toEqual([]);
     const f = estimateCost(fargate.resources, { efsStorageGb: 1 });
     expect(f.fixedMonthlyUsd - e.fixedMonthlyUsd).toBeCloseTo(14.42, 2);
+    // server with an external Chroma: no EFS here (the Chroma server's own cost is outside the model).
+    const s = estimateCost(server.resources, { efsStorageGb: 1 });
+    expect(e.fixedMonthlyUsd - s.fixedMonthlyUsd).toBeCloseTo(0.3, 2);
+    expect(s.fixed.map((l) => l.item)).not.toContain('EFS storage (elastic throughput: no fixed throughput charge)');
   });
 });
 
@@ -464,7 +498,6 @@ describe('entry point', () => {
       {
         'aws:region': 'us-east-1',
         'receiptflow:placeholderCode': 'true',
-        'receiptflow:chromaUrl': 'https://chroma.example.com',
         'receiptflow:natInstanceType': 't4g.micro',
         'receiptflow:openaiApiKey': 'sk-live',
         'receiptflow:googlePlacesApiKey': 'places-live',
