@@ -103,7 +103,7 @@ beforeAll(async () => {
     ocrQueue: await queue('ocr-queue'),
     resultsQueue: await queue('ocr-results-queue'),
     compactionQueue: await queue('compaction-queue'),
-    snapshots: new DynamoDbSnapshotStore(doc, { tableName }),
+    snapshots: new DynamoDbSnapshotStore(doc, { tableName, clock: env.clock }),
   };
 
   const container = new Container();
@@ -122,7 +122,7 @@ beforeAll(async () => {
   container.bind(TOKENS.Embedder).toConstantValue(new HashingEmbedder({ dimensions: 512 }));
   container
     .bind(TOKENS.Places)
-    .toConstantValue(new CachingPlacesResolver(new CatalogPlacesResolver(syntheticCatalog()), new DynamoDbPlacesCache(doc, { tableName }), env.clock));
+    .toConstantValue(new CachingPlacesResolver(new CatalogPlacesResolver(syntheticCatalog()), new DynamoDbPlacesCache(doc, { tableName, clock: env.clock }), env.clock));
   container.bind(TOKENS.CompactionLock).toConstantValue(new DynamoDbCompactionLock(doc, { tableName, clock: env.clock }));
   container.bind(TOKENS.Snapshots).toConstantValue(stores.snapshots);
 

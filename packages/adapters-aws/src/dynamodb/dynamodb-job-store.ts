@@ -91,8 +91,8 @@ export class DynamoDbJobStore implements JobStore {
   private readonly defaultListLimit: number;
 
   constructor(doc: DynamoDBDocumentClient, config: DynamoDbJobStoreConfig) {
-    this.table = new DynamoDbTable(doc, config);
     this.clock = config.clock ?? systemClock;
+    this.table = new DynamoDbTable(doc, { ...config, clock: this.clock });
     this.defaultListLimit = config.defaultListLimit ?? 100;
   }
 

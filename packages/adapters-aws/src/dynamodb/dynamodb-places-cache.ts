@@ -1,10 +1,12 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PlacesCacheEntrySchema, ValidationError, type PlacesCache, type PlacesCacheEntry } from '@receiptflow/core';
+import { PlacesCacheEntrySchema, ValidationError, type Clock, type PlacesCache, type PlacesCacheEntry } from '@receiptflow/core';
 import { DynamoDbTable } from './dynamodb-table.js';
 import { placesCacheKey } from './keys.js';
 
 export interface DynamoDbPlacesCacheConfig {
   tableName: string;
+  /** Any wait of the table's retries happens on it (SystemClock in production). */
+  clock: Clock;
   /**
    * How long DynamoDB keeps a row after its `expires_at`, in days (default 30). Expired rows
    * must stay readable for a while: the caller sees them as expired and overwrites them.

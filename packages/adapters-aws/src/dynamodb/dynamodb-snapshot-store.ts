@@ -4,6 +4,7 @@ import {
   SnapshotPointerSchema,
   StaleFencingTokenError,
   ValidationError,
+  type Clock,
   type Collection,
   type SnapshotPointer,
   type SnapshotStore,
@@ -14,6 +15,8 @@ import { snapshotKey } from './keys.js';
 
 export interface DynamoDbSnapshotStoreConfig {
   tableName: string;
+  /** Any wait of the table's retries happens on it (SystemClock in production). */
+  clock: Clock;
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   type QueryCommandInput,
   type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import { ConditionFailedError, TransientDependencyError } from '@receiptflow/core';
+import { ConditionFailedError, TransientDependencyError, type Clock } from '@receiptflow/core';
 import { awsErrorName, mapAwsError } from '../errors.js';
 import type { Item } from './item-codec.js';
 import type { TableKey } from './keys.js';
@@ -27,14 +27,17 @@ export interface BatchRetryOptions {
 export interface DynamoDbTableConfig {
   tableName: string;
   batchRetry?: BatchRetryOptions;
+  /**
+   * Sleeps the batch-retry backoff: the adapter's own clock (SystemClock from the composition
+   * root, a fake in tests), so no wait here happens around the injected clock.
+   */
+  clock: Pick<Clock, 'sleep'>;
 }
 
 export type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: TableKey } };
 
 /** BatchWriteItem's limit per call. */
 export const BATCH_WRITE_LIMIT = 25;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * The job table's operations with core's error mapping: a failed condition becomes
@@ -44,12 +47,14 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export class DynamoDbTable {
   readonly tableName: string;
   private readonly retry: Required<BatchRetryOptions>;
+  private readonly clock: Pick<Clock, 'sleep'>;
 
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     config: DynamoDbTableConfig,
   ) {
     this.tableName = config.tableName;
+    this.clock = config.clock;
     this.retry = {
       maxAttempts: config.batchRetry?.maxAttempts ?? 8,
       baseDelayMs: config.batchRetry?.baseDelayMs ?? 50,
@@ -181,7 +186,7 @@ export class DynamoDbTable {
           `BatchWriteItem on table ${this.tableName}: ${pending.length} of ${chunk.length} writes still unprocessed after ${this.retry.maxAttempts} attempts`,
         );
       }
-      if (attempt > 1) await sleep(this.backoff(attempt - 1));
+      if (attempt > 1) await this.clock.sleep(this.backoff(attempt - 1));
       const out = await this.call('BatchWriteItem', () =>
         this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } })),
       );

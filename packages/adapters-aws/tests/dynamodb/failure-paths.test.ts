@@ -188,7 +188,7 @@ describe('lease lost between upload and pointer swap', () => {
     const { tableName, doc } = await dynalite.freshTable();
     const clock = new ManualClock();
     const lock = new DynamoDbCompactionLock(doc, { tableName, clock });
-    const snapshots = new DynamoDbSnapshotStore(doc, { tableName });
+    const snapshots = new DynamoDbSnapshotStore(doc, { tableName, clock });
 
     const a = (await lock.acquire('compaction-lines', 'compactor-a', 180_000))!;
     clock.advance(181_000); // A stalls past its lease while uploading

@@ -2,19 +2,19 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { describePlacesCacheContract, makePlacesCacheEntry } from '@receiptflow/core/testing';
 import { describe, expect, it } from 'vitest';
 import { DynamoDbPlacesCache } from '../../src/dynamodb/index.js';
-import { useDynalite } from './dynalite-fixture.js';
+import { ManualClock, useDynalite } from './dynalite-fixture.js';
 
 const dynalite = useDynalite();
 
 describePlacesCacheContract('DynamoDbPlacesCache on dynalite', async () => {
   const { tableName, doc } = await dynalite.freshTable();
-  return { subject: new DynamoDbPlacesCache(doc, { tableName }) };
+  return { subject: new DynamoDbPlacesCache(doc, { tableName, clock: new ManualClock() }) };
 });
 
 describe('DynamoDbPlacesCache row layout', () => {
   it('stores PLACES_CACHE#<key> with entity and a ttl in epoch seconds 30 days after expiry', async () => {
     const { tableName, doc } = await dynalite.freshTable();
-    const cache = new DynamoDbPlacesCache(doc, { tableName });
+    const cache = new DynamoDbPlacesCache(doc, { tableName, clock: new ManualClock() });
     const entry = makePlacesCacheEntry({ expires_at: '2024-02-01T00:00:00.000Z' });
     await cache.put(entry);
     const out = await doc.send(

@@ -1,10 +1,10 @@
 import { describeSnapshotStoreContract } from '@receiptflow/core/testing';
 import { DynamoDbSnapshotStore } from '../../src/dynamodb/index.js';
-import { useDynalite } from './dynalite-fixture.js';
+import { ManualClock, useDynalite } from './dynalite-fixture.js';
 
 const dynalite = useDynalite();
 
 describeSnapshotStoreContract('DynamoDbSnapshotStore on dynalite', async () => {
   const { tableName, doc } = await dynalite.freshTable();
-  return { subject: new DynamoDbSnapshotStore(doc, { tableName }) };
+  return { subject: new DynamoDbSnapshotStore(doc, { tableName, clock: new ManualClock() }) };
 });

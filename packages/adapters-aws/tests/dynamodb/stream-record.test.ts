@@ -16,7 +16,7 @@ import {
   changeRecordFromStreamRecord,
   type DynamoDbStreamRecord,
 } from '../../src/dynamodb/index.js';
-import { useDynalite } from './dynalite-fixture.js';
+import { ManualClock, useDynalite } from './dynalite-fixture.js';
 
 // dynalite has no Streams API: these tests build stream records from the raw items (AttributeValue
 // maps) that the adapters actually wrote, which is what DynamoDB Streams would carry.
@@ -114,7 +114,7 @@ describe('changeRecordFromStreamRecord', () => {
   it('returns null for rows that are not domain records (cache, job pointer)', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
     const entry = makePlacesCacheEntry();
-    await new DynamoDbPlacesCache(doc, { tableName }).put(entry);
+    await new DynamoDbPlacesCache(doc, { tableName, clock: new ManualClock() }).put(entry);
     const cacheRow = await rawItem(client, tableName, `PLACES_CACHE#${entry.key}`, 'PLACES_CACHE');
     expect(changeRecordFromStreamRecord(record('INSERT', { new: cacheRow }))).toBeNull();
     const job = makeJob();

@@ -29,6 +29,6 @@ export function awsCompactionModule(config: CompactionConfig): ContainerModule {
         vectorStorage().fencedLock(new DynamoDbCompactionLock(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) })),
       )
       .inSingletonScope();
-    options.bind(TOKENS.Snapshots).toDynamicValue(() => new DynamoDbSnapshotStore(doc(), { tableName: config.TABLE_NAME })).inSingletonScope();
+    options.bind(TOKENS.Snapshots).toDynamicValue((ctx) => new DynamoDbSnapshotStore(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) })).inSingletonScope();
   });
 }

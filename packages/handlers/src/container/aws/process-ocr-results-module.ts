@@ -45,7 +45,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
               clock: ctx.get(TOKENS.Clock),
               ...(config.GOOGLE_PLACES_BASE_URL ? { baseUrl: config.GOOGLE_PLACES_BASE_URL } : {}),
             }),
-            new DynamoDbPlacesCache(doc(), { tableName: config.TABLE_NAME }),
+            new DynamoDbPlacesCache(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
             ctx.get(TOKENS.Clock),
           ),
       )
