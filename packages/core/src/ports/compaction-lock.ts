@@ -3,6 +3,16 @@ import type { LockLease } from '../domain/index.js';
 /**
  * A named lock with a lease. Every acquisition gets a fencing token larger than any before it,
  * so a holder whose lease lapsed cannot promote over a newer holder.
+ *
+ * @example
+ * const lease = await lock.acquire('compaction:lines', workerId, 60_000);
+ * if (lease === null) return; // another compactor holds it: try later
+ * try {
+ *   const renewed = await lock.renew(lease, 60_000); // heartbeat during a long merge
+ *   if (await lock.isHeld(renewed)) await snapshots.promote({ ...next, fencing_token: renewed.fencing_token }, version);
+ * } finally {
+ *   await lock.release(lease);
+ * }
  */
 export interface CompactionLock {
   /** Returns null when another owner holds an unexpired lease. */

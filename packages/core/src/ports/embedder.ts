@@ -5,6 +5,14 @@ export interface EmbeddingResult {
   tokens: number;
 }
 
+/**
+ * Turns texts (receipt lines, words) into unit vectors for the vector memory. `model` and
+ * `dimensions` are stored with each vector, so an index is never queried with another model's.
+ *
+ * @example
+ * const { vectors, tokens } = await embedder.embed(lines.map((l) => l.text));
+ * // vectors[i].length === embedder.dimensions, one per line, in line order
+ */
 export interface Embedder {
   readonly model: string;
   readonly dimensions: number;

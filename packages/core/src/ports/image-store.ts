@@ -21,6 +21,11 @@ export interface ObjectInfo {
 /**
  * One bucket of objects: raw images, OCR JSON artifacts, vector deltas. Keys are relative
  * paths of safe segments; `../`, absolute paths and empty segments throw ValidationError.
+ *
+ * @example
+ * await images.put(`raw/${image_id}.png`, bytes, { contentType: 'image/png', metadata: { job_id } });
+ * const { body, contentType } = await images.get(`raw/${image_id}.png`);
+ * const keys = await images.list('raw/'); // sorted
  */
 export interface ImageStore {
   readonly bucket: string;

@@ -1,4 +1,10 @@
-/** Structured logging; adapters print JSON or pretty lines, tests can collect. */
+/**
+ * Structured logging; adapters print JSON or pretty lines, tests can collect.
+ *
+ * @example
+ * logger.info('receipt processed', { image_id, receipt_id, lines: 42 });
+ * logger.error('ocr failed', { image_id, error: String(error) });
+ */
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
@@ -6,6 +12,12 @@ export interface Logger {
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
+/**
+ * A logger that drops every line, for tests and tools that have nothing to say.
+ *
+ * @example
+ * const deps = { ...ports, logger: silentLogger };
+ */
 export const silentLogger: Logger = {
   debug() {},
   info() {},

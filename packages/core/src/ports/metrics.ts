@@ -13,7 +13,14 @@
 export const METRIC_NAMES = ['ReceiptsProcessed', 'PlacesCalls', 'MemoryAnswers', 'Failures', 'DlqSends'] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
-/** Counters for one invocation, written out by `flush()`. */
+/**
+ * Counters for one invocation, written out by `flush()`.
+ *
+ * @example
+ * metrics.count('ReceiptsProcessed');
+ * metrics.count('PlacesCalls', calls);
+ * metrics.flush(); // once, at the end of the invocation
+ */
 export interface Metrics {
   /** Adds `value` (default 1) to the named count. */
   count(name: MetricName, value?: number): void;
@@ -21,6 +28,12 @@ export interface Metrics {
   flush(): void;
 }
 
+/**
+ * Metrics that count nothing, where no metrics are wanted (tests, local tools).
+ *
+ * @example
+ * await processOcrResults({ ...deps, metrics: noopMetrics }, message);
+ */
 export const noopMetrics: Metrics = {
   count() {},
   flush() {},

@@ -1,6 +1,13 @@
 import type { PlaceCandidate } from '../domain/index.js';
 
-/** The Places service, shaped by what merchant resolution asks of it. */
+/**
+ * The Places service, shaped by what merchant resolution asks of it.
+ *
+ * @example
+ * const byPhone = await places.findByPhone('(555) 123-4567');
+ * const [best] = byPhone.length > 0 ? byPhone : await places.searchText('Harbor Lane Grocery 12 Quay St');
+ * // best?.place_id, best?.name, best?.formatted_address
+ */
 export interface PlacesResolver {
   /** Places whose phone number matches (any formatting). */
   findByPhone(phone: string): Promise<PlaceCandidate[]>;

@@ -17,6 +17,11 @@ export interface VectorQuery {
  * Vector memory of earlier receipts, one collection each for lines and words. The hot path only
  * queries it; compaction is its only writer. Queries cost what one receipt needs, never a scan
  * or download that grows with the index (the exact scan adapter is a test reference only).
+ *
+ * @example
+ * await index.upsert('lines', [{ id: `${receipt_id}#1`, vector, document: 'HARBOR LANE GROCERY', metadata: { receipt_id } }]);
+ * const [nearest] = await index.query('lines', { vector, k: 5, where: { receipt_phone: '+15551234567' } });
+ * // nearest?.score is the cosine similarity, 1 = same direction
  */
 export interface VectorIndex {
   /** Inserts or replaces by id; idempotent. Any number of records (adapters batch). */
