@@ -39,6 +39,15 @@ export class CatalogPlacesResolver implements PlacesResolver {
   readonly calls: PlacesCallCounts = { phone: 0, text: 0, total: 0 };
   private readonly places: IndexedPlace[];
 
+  /**
+   * Indexes a fixed list of places (the local stand-in for Google Places), copied at construction.
+   *
+   * @example
+   * const places = new CatalogPlacesResolver([
+   *   { place_id: 'p1', name: 'Harbor Lane Grocery', formatted_address: '12 Quay St', phone: '+1 555 123 4567' },
+   * ]);
+   * const [best] = await places.findByPhone('(555) 123-4567');
+   */
   constructor(catalog: readonly PlaceCandidate[]) {
     this.places = catalog.map((place) => {
       const text = `${place.name} ${place.formatted_address ?? ''}`;

@@ -52,6 +52,13 @@ export class FsImageStore implements ImageStore {
   private readonly clock: Clock;
   private readonly fsync: boolean;
 
+  /**
+   * Opens the bucket stored in `config.dir`; the directory is created on the first write.
+   *
+   * @example
+   * const images = new FsImageStore({ bucket: 'raw', dir: join(dataDir, 'objects', 'raw'), clock });
+   * await images.put('raw/abc.png', bytes, { contentType: 'image/png' });
+   */
   constructor(config: FsImageStoreConfig) {
     this.bucket = config.bucket;
     this.fsync = config.fsync ?? true;

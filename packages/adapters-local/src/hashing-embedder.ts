@@ -24,6 +24,13 @@ export class HashingEmbedder implements Embedder {
   readonly model = 'hashing-ngram-v1';
   readonly dimensions: number;
 
+  /**
+   * A deterministic, offline embedder (hashed character n-grams): same text, same vector.
+   *
+   * @example
+   * const embedder = new HashingEmbedder({ dimensions: 512 });
+   * const { vectors } = await embedder.embed(['HARBOR LANE GROCERY']);
+   */
   constructor(options: HashingEmbedderOptions = {}) {
     this.dimensions = options.dimensions ?? 512;
   }

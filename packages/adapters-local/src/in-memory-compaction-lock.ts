@@ -16,6 +16,13 @@ export class InMemoryCompactionLock implements CompactionLock {
   private readonly rows = new Map<string, LockRow>();
   private readonly clock: Clock;
 
+  /**
+   * Locks in memory, for one process; `config.clock` (default the system clock) decides lease expiry.
+   *
+   * @example
+   * const lock = new InMemoryCompactionLock({ clock: new FakeClock() });
+   * const lease = await lock.acquire('compaction:lines', 'worker-1', 60_000);
+   */
   constructor(config: { clock?: Clock } = {}) {
     this.clock = config.clock ?? new SystemClock();
   }

@@ -34,6 +34,13 @@ export class InMemoryImageStore implements ImageStore {
   private readonly uploads: LocalPresignedUploads;
   private readonly clock: Clock;
 
+  /**
+   * An empty bucket that lives as long as this object.
+   *
+   * @example
+   * const images = new InMemoryImageStore({ bucket: 'raw', clock: new FakeClock() });
+   * await images.put('raw/abc.png', bytes, { contentType: 'image/png' });
+   */
   constructor(config: InMemoryImageStoreConfig) {
     this.bucket = config.bucket;
     this.clock = config.clock ?? new SystemClock();

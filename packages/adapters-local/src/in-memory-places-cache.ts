@@ -1,6 +1,11 @@
 import type { PlacesCache, PlacesCacheEntry } from '@receiptflow/core';
 
-/** Places answers in memory; rows are returned expired or not, and put always overwrites. */
+/**
+ * Places answers in memory; rows are returned expired or not, and put always overwrites.
+ *
+ * @example
+ * const places = new CachingPlacesResolver(new CatalogPlacesResolver(catalog), new InMemoryPlacesCache(), clock);
+ */
 export class InMemoryPlacesCache implements PlacesCache {
   private readonly entries = new Map<string, PlacesCacheEntry>();
 

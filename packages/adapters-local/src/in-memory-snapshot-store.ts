@@ -6,7 +6,13 @@ import {
   type SnapshotStore,
 } from '@receiptflow/core';
 
-/** Snapshot pointers in memory, swapped with the same conditions as the DynamoDB adapter. */
+/**
+ * Snapshot pointers in memory, swapped with the same conditions as the DynamoDB adapter.
+ *
+ * @example
+ * const snapshots = new InMemorySnapshotStore();
+ * await snapshots.promote({ collection: 'lines', version: 1, fencing_token: 1, vector_count: 0, run_ids: [], promoted_at }, 0);
+ */
 export class InMemorySnapshotStore implements SnapshotStore {
   private readonly pointers = new Map<Collection, SnapshotPointer>();
 

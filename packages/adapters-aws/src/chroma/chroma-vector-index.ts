@@ -71,6 +71,17 @@ export class ChromaVectorIndex implements VectorIndex {
   private readonly collections = new Map<Collection, Promise<ChromaCollection>>();
   private batchSizePromise: Promise<number> | undefined;
 
+  /**
+   * Checks the collection names `prefix + lines|words` now (throws ConfigError); the collections
+   * themselves are created on first use.
+   *
+   * @example
+   * const index = new ChromaVectorIndex(new ChromaClient({ path: 'http://127.0.0.1:8000' }), {
+   *   collectionPrefix: 'prod_',
+   *   dimensions: 512,
+   * });
+   * await index.upsert('lines', records);
+   */
   constructor(
     private readonly client: ChromaClient,
     config: ChromaVectorIndexConfig = {},

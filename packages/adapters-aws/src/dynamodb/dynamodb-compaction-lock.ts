@@ -28,6 +28,13 @@ export class DynamoDbCompactionLock implements CompactionLock {
   private readonly table: DynamoDbTable;
   private readonly clock: Clock;
 
+  /**
+   * Keeps the locks as items of the job table; `config.clock` decides lease expiry.
+   *
+   * @example
+   * const lock = new DynamoDbCompactionLock(DynamoDBDocumentClient.from(new DynamoDBClient({})), { tableName, clock });
+   * const lease = await lock.acquire('compaction:lines', owner, 60_000);
+   */
   constructor(doc: DynamoDBDocumentClient, config: DynamoDbCompactionLockConfig) {
     this.table = new DynamoDbTable(doc, config);
     this.clock = config.clock;

@@ -21,6 +21,14 @@ export class DynamoDbPlacesCache implements PlacesCache {
   private readonly table: DynamoDbTable;
   private readonly retainSeconds: number;
 
+  /**
+   * Keeps cache rows in the job table; DynamoDB's TTL removes a row `retainAfterExpiryDays` after it
+   * expires.
+   *
+   * @example
+   * const cache = new DynamoDbPlacesCache(DynamoDBDocumentClient.from(new DynamoDBClient({})), { tableName });
+   * const hit = await cache.get('phone:+15551234567');
+   */
   constructor(doc: DynamoDBDocumentClient, config: DynamoDbPlacesCacheConfig) {
     this.table = new DynamoDbTable(doc, config);
     this.retainSeconds = (config.retainAfterExpiryDays ?? 30) * SECONDS_PER_DAY;

@@ -26,6 +26,13 @@ export interface DynamoDbSnapshotStoreConfig {
 export class DynamoDbSnapshotStore implements SnapshotStore {
   private readonly table: DynamoDbTable;
 
+  /**
+   * Keeps one pointer item per collection in the job table; `promote` is a conditional write.
+   *
+   * @example
+   * const snapshots = new DynamoDbSnapshotStore(DynamoDBDocumentClient.from(new DynamoDBClient({})), { tableName });
+   * const current = await snapshots.current('lines');
+   */
   constructor(doc: DynamoDBDocumentClient, config: DynamoDbSnapshotStoreConfig) {
     this.table = new DynamoDbTable(doc, config);
   }

@@ -62,6 +62,13 @@ export class OpenAiEmbedder implements Embedder {
   private readonly random: () => number;
   private readonly limiter: AdaptiveConcurrencyLimiter;
 
+  /**
+   * Validates the limits now (throws ConfigError); the client brings the API key and base URL.
+   *
+   * @example
+   * const embedder = new OpenAiEmbedder(new OpenAI({ apiKey }), { dimensions: 512, clock });
+   * const { vectors } = await embedder.embed(['HARBOR LANE GROCERY', 'TOTAL 12.40']);
+   */
   constructor(
     private readonly client: OpenAI,
     config: OpenAiEmbedderConfig,

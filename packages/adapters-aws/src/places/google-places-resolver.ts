@@ -51,6 +51,13 @@ export class GooglePlacesResolver implements PlacesResolver {
   private readonly endpoint: string;
   private readonly fetchFn: typeof fetch;
 
+  /**
+   * Throws DependencyError without an API key; `baseUrl` points tests at a local fake server.
+   *
+   * @example
+   * const places = new GooglePlacesResolver({ apiKey, timeoutMs: 5_000 });
+   * const [best] = await places.searchText('Harbor Lane Grocery 12 Quay St');
+   */
   constructor(private readonly config: GooglePlacesResolverConfig) {
     if (!config.apiKey) throw new DependencyError(DEPENDENCY, 'no API key configured');
     const base = (config.baseUrl ?? 'https://places.googleapis.com').replace(/\/+$/, '');

@@ -35,6 +35,13 @@ export class S3ImageStore implements ImageStore {
   readonly bucket: string;
   private readonly presignExpiresMax: number;
 
+  /**
+   * Binds the store to one bucket; the client brings region, credentials and endpoint.
+   *
+   * @example
+   * const images = new S3ImageStore(new S3Client({ region: 'eu-west-1' }), { bucket: 'receipts-raw-123' });
+   * await images.put('raw/abc.png', bytes, { contentType: 'image/png' });
+   */
   constructor(
     private readonly client: S3Client,
     config: S3ImageStoreConfig,

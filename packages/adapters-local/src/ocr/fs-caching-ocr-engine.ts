@@ -29,6 +29,13 @@ export class FsCachingOcrEngine implements OcrEngine {
   /** Reads served from disk, reads that ran OCR, and cache files found corrupt. */
   readonly stats = { hits: 0, misses: 0, corrupt: 0 };
 
+  /**
+   * Caches `inner`'s documents in `config.dir`, keyed by the image bytes and `config.settings`.
+   *
+   * @example
+   * const ocr = new FsCachingOcrEngine(new TesseractOcrEngine(), { dir: '.tmp/ocr-cache', settings: 'tesseract psm6' });
+   * const doc = await ocr.recognize(bytes); // a second call with the same bytes reads the cache
+   */
   constructor(
     private readonly inner: OcrEngine,
     private readonly config: FsCachingOcrEngineConfig,

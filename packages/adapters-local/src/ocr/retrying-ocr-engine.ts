@@ -41,6 +41,13 @@ export function betterRead(first: OcrDocument, second: OcrDocument, policy: OcrR
 export class RetryingOcrEngine implements OcrEngine {
   readonly name: string;
 
+  /**
+   * Reads with `primary`; when the policy finds that read poor, reads again with `fallback` and keeps
+   * the better document.
+   *
+   * @example
+   * const ocr = new RetryingOcrEngine(new TesseractOcrEngine({ retry: false }), new TesseractOcrEngine({ preprocess: { binarize: true }, retry: false }));
+   */
   constructor(
     private readonly primary: OcrEngine,
     private readonly fallback: OcrEngine,

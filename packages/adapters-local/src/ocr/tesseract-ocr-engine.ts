@@ -73,6 +73,18 @@ export class TesseractOcrEngine implements OcrEngine {
   private cachePath: Promise<string> | undefined;
   private readonly ownsCachePath: boolean;
 
+  /**
+   * Workers start on the first `recognize`, from the bundled English model (no network); call
+   * `terminate()` when done.
+   *
+   * @example
+   * const ocr = new TesseractOcrEngine({ concurrency: 2, psm: 6 });
+   * try {
+   *   const doc = await ocr.recognize(pngBytes);
+   * } finally {
+   *   await ocr.terminate();
+   * }
+   */
   constructor(private readonly config: TesseractOcrEngineConfig = {}) {
     this.langPath = config.langPath ?? bundledEnglishLangPath();
     this.ownsCachePath = config.cachePath === undefined;

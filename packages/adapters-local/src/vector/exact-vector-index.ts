@@ -17,6 +17,14 @@ export interface ExactVectorIndexOptions {
 export class ExactVectorIndex extends TableVectorIndex {
   private readonly heap = new ScoredHeap(128);
 
+  /**
+   * An empty in-memory index that scans every record per query: the reference the contract and
+   * recall tests compare the HNSW index against, never a production index.
+   *
+   * @example
+   * const exact = new ExactVectorIndex({ dimensions: 512 });
+   * await exact.upsert('lines', records);
+   */
   constructor(options: ExactVectorIndexOptions = {}) {
     super(options.dimensions ?? 512);
   }

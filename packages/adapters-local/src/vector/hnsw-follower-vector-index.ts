@@ -74,6 +74,14 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
   private lastCatchUp = Number.NEGATIVE_INFINITY;
   private inFlight: Promise<CatchUpResult> | undefined;
 
+  /**
+   * A read-only index that follows the files another process (the compaction writer) writes,
+   * catching up before a read when the last catch-up is older than `refreshAfterMs`.
+   *
+   * @example
+   * const index = new HnswFollowerVectorIndex({ files: new NodeIndexFiles('/mnt/efs/vectors'), dimensions: 512 });
+   * const matches = await index.query('lines', { vector, k: 10 }); // catches up first
+   */
   constructor(options: HnswFollowerVectorIndexOptions) {
     const { files, refreshAfterMs, now, whenMissing, ...index } = options;
     super(index);

@@ -65,6 +65,16 @@ export class HnswVectorIndex extends TableVectorIndex {
   private readonly loaded: Promise<void>;
   private marks = new Uint8Array(1024);
 
+  /**
+   * In memory without `dir`. With `dir`, durable: loading the latest snapshot and replaying the log
+   * after it starts here, and every operation waits for it; {@link HnswVectorIndex.open} does the
+   * same and surfaces a load failure at once.
+   *
+   * @example
+   * const memory = new HnswVectorIndex({ dimensions: 512 });
+   * const durable = await HnswVectorIndex.open(join(dataDir, 'vectors'), { dimensions: 512 });
+   * const matches = await durable.query('lines', { vector, k: 10 });
+   */
   constructor(options: HnswVectorIndexOptions = {}) {
     super(options.dimensions ?? 512);
     this.params = { M: options.M ?? 16, efConstruction: options.efConstruction ?? 100, seed: options.seed ?? 42 };

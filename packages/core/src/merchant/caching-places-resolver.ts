@@ -34,6 +34,15 @@ export class CachingPlacesResolver implements PlacesResolver {
   private readonly okTtlMs: number;
   private readonly noResultsTtlMs: number;
 
+  /**
+   * Answers from `cache` while an entry is fresh, else asks `inner` and stores its answer (places
+   * for `okTtlMs`, "no such place" for `noResultsTtlMs`).
+   *
+   * @example
+   * const places = new CachingPlacesResolver(new GooglePlacesResolver({ apiKey }), placesCache, clock, {
+   *   noResultsTtlMs: 24 * 3600_000,
+   * });
+   */
   constructor(
     private readonly inner: PlacesResolver,
     private readonly cache: PlacesCache,

@@ -34,6 +34,13 @@ export class VisionOcrEngine implements OcrEngine {
   private readonly helperPath: string;
   private readonly timeoutMs: number;
 
+  /**
+   * Runs the compiled Swift helper once per image; nothing starts until `recognize`.
+   *
+   * @example
+   * const ocr = new VisionOcrEngine({ helperPath: 'packages/ocr-mac/swift/.build/receipt-ocr-vision', timeoutMs: 30_000 });
+   * const doc = await ocr.recognize(jpegBytes);
+   */
   constructor(config: VisionOcrEngineConfig) {
     this.helperPath = config.helperPath;
     this.timeoutMs = config.timeoutMs ?? 60_000;
