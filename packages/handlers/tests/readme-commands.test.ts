@@ -56,7 +56,7 @@ async function lockPort(port: number): Promise<() => Promise<void>> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(await readFile(path, 'utf8').catch(() => '0'));
       if (!alive(owner)) await rm(path, { force: true });
-      else if (Date.now() > until) throw new Error(`port ${port} is held by process ${owner} (lock ${path})`);
+      else if (Date.now() > until) throw new Error(`port ${port} is held by process ${owner} (lock ${path})`, { cause: error });
       else await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -38,7 +38,6 @@ import { UuidIdGenerator } from '../../src/uuid-id-generator.js';
 import { ExactVectorIndex } from '../../src/vector/exact-vector-index.js';
 import { demoReceipts } from '../../src/synthetic/demo-receipts.js';
 import { syntheticCatalog } from '../../src/synthetic/synthetic-merchants.js';
-import type { ReceiptSpec } from '../../src/synthetic/receipt-spec.js';
 
 /** A tiny valid PNG header + IEND, enough for stores (the fake OCR never decodes it). */
 export const PNG_BYTES = new Uint8Array([

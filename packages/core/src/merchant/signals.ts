@@ -41,7 +41,6 @@ const FOOTER_LINES = 6;
 const PHONE_RUN = /(?:\+\s?)?\(?\d[\d\s().-]{5,22}\d/g;
 const PHONE_LABEL = /\b(?:TEL|TELEPHONE|PHONE|PH|HP|MOBILE|MOB|CALL|T)\b\.?\s*[:.]?/i;
 const NOT_PHONE_LINE = /\b(?:GST|SST|REG|ROC|CO\.?\s*NO|COMPANY\s*NO|INVOICE|INV|RECEIPT\s*NO|BILL\s*NO|DOC|CARD|ACC(?:OUNT)?|APPROVAL|AUTH|TERMINAL|TID|MID|BATCH|REF|TRANS|SERIAL|BARCODE|MEMBER)\b/i;
-const FAX = /\bFAX\b/i;
 const DATE = /\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b|\b\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b|\b\d{1,2}[ -](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[ -]\d{2,4}\b/i;
 const TIME = /\b\d{1,2}:\d{2}(?::\d{2})?\b/;
 const AMOUNT = /\d+[.,]\d{2}\b/;

@@ -1,5 +1,4 @@
 import type { Logger } from '@receiptflow/core';
-import type { ReceiptSpec } from '@receiptflow/adapters-local/synthetic';
 import type { SqsEvent } from '../../src/handlers/sqs-event.js';
 import type { HttpApiEvent } from '../../src/http/api-gateway.js';
 

@@ -107,7 +107,7 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
   const truths: z.infer<typeof Truth>[] = [];
   const scores: FieldScore[] = [];
   let failed = 0;
-  let tokens = 0;
+  let tokens: number;
   try {
     for (const [n, file] of images.entries()) {
       const id = file.replace(/\.[^.]+$/, '');
