@@ -55,7 +55,7 @@ export class GooglePlacesResolver implements PlacesResolver {
    * Throws DependencyError without an API key; `baseUrl` points tests at a local fake server.
    *
    * @example
-   * const places = new GooglePlacesResolver({ apiKey, timeoutMs: 5_000 });
+   * const places = new GooglePlacesResolver({ apiKey, clock: new SystemClock(), timeoutMs: 5_000 });
    * const [best] = await places.searchText('Harbor Lane Grocery 12 Quay St');
    */
   constructor(private readonly config: GooglePlacesResolverConfig) {

@@ -39,7 +39,7 @@ export class CachingPlacesResolver implements PlacesResolver {
    * for `okTtlMs`, "no such place" for `noResultsTtlMs`).
    *
    * @example
-   * const places = new CachingPlacesResolver(new GooglePlacesResolver({ apiKey }), placesCache, clock, {
+   * const places = new CachingPlacesResolver(new GooglePlacesResolver({ apiKey, clock }), placesCache, clock, {
    *   noResultsTtlMs: 24 * 3600_000,
    * });
    */
