@@ -80,6 +80,8 @@ export function formatTable(out: Record<string, unknown>): string {
   info('index_fill_s');
   info('hnsw_large_build_s');
   if (out.chroma_error) info('chroma_error');
+  // Vector storage modes (docs/vector-storage.md): one row per figure of the efs follower.
+  for (const [key, value] of Object.entries((out.vector_storage as Record<string, unknown> | undefined) ?? {})) rows.push([`vector_storage.${key}`, fmt(value), '', '']);
   info('seconds');
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) => `${r[0].padEnd(widths[0]!)}  ${r[1].padEnd(widths[1]!)}  ${r[2].padEnd(widths[2]!)}  ${r[3]}`.trimEnd());
