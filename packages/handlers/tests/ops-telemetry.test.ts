@@ -1,6 +1,6 @@
 import { FakeClock } from '@receiptflow/adapters-local';
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
-import type { ImageStore } from '@receiptflow/core';
+import type { NamedImageStore } from '@receiptflow/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createStreamProcessor } from '../src/handlers/stream-processor-handler.js';
 import { createUploadApi } from '../src/handlers/upload-api.js';
@@ -119,12 +119,12 @@ describe('metrics in CloudWatch EMF', () => {
 
   it('counts a 5xx answer of the upload API as a failure, and a client error not', async () => {
     const { metricsFor, docs } = capturingMetrics();
-    const broken: ImageStore = {
+    const broken: NamedImageStore = {
       bucket: 'raw',
       put: async () => {
         throw new Error('disk on fire');
       },
-    } as unknown as ImageStore;
+    } as unknown as NamedImageStore;
     const p = await localPipeline();
     const upload = createUploadApi({
       submit: { jobs: p.adapters.jobs, images: broken, ocrQueue: p.adapters.ocrQueue, clock: p.adapters.clock, ids: p.adapters.ids },

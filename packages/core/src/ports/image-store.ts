@@ -28,7 +28,6 @@ export interface ObjectInfo {
  * const keys = await images.list('raw/'); // sorted
  */
 export interface ImageStore {
-  readonly bucket: string;
   put(key: string, body: Uint8Array, options?: PutObjectOptions): Promise<void>;
   /** Throws NotFoundError('object', key) when absent. */
   get(key: string): Promise<StoredObject>;
@@ -44,6 +43,20 @@ export interface ImageStore {
    * until it expires. Throws ValidationError for an unsafe key or bad options.
    */
   presignUpload(key: string, options: PresignUploadOptions): Promise<PresignedUpload>;
+}
+
+/**
+ * An image store together with the bucket name that job records and queue messages use for it
+ * (`s3_bucket`, `ocr_s3_bucket`). The ImageStore port itself knows nothing of buckets: only the
+ * use cases that write or check those names ask for this, and the composition roots pass the
+ * concrete adapters (S3ImageStore, FsImageStore, InMemoryImageStore), which carry their bucket.
+ *
+ * @example
+ * const raw: NamedImageStore = new S3ImageStore(s3, { bucket: config.rawBucket });
+ * await submitJob({ jobs, images: raw, ocrQueue, clock, ids }, upload); // job.s3_bucket = raw.bucket
+ */
+export interface NamedImageStore extends ImageStore {
+  readonly bucket: string;
 }
 
 export interface PresignUploadOptions {

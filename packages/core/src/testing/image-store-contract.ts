@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DependencyError, NotFoundError, ValidationError } from '../errors.js';
-import type { ImageStore, PresignedUpload } from '../ports/index.js';
+import type { NamedImageStore, PresignedUpload } from '../ports/index.js';
 
 /** Sends bytes the way a presigned upload says; throws when the store refuses them. */
 export type SendPresignedUpload = (upload: PresignedUpload, bytes: Uint8Array) => Promise<void>;
@@ -13,7 +13,8 @@ export type SendPresignedUpload = (upload: PresignedUpload, bytes: Uint8Array) =
  * checks the upload's description only, and the adapter must test its policy itself.
  */
 export interface ImageStoreContractSubject {
-  subject: ImageStore;
+  /** The adapter under test: the ImageStore port, plus the bucket name every adapter carries. */
+  subject: NamedImageStore;
   cleanup?: () => Promise<void>;
   sendUpload?: SendPresignedUpload | null;
 }
@@ -52,7 +53,7 @@ export function describeImageStoreContract(
   factory: () => Promise<ImageStoreContractSubject>,
 ): void {
   describe(`ImageStore contract: ${name}`, () => {
-    let store: ImageStore;
+    let store: NamedImageStore;
     let cleanup: (() => Promise<void>) | undefined;
     let sendUpload: SendPresignedUpload | null;
 

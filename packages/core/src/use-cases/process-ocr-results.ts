@@ -30,6 +30,7 @@ import {
   type Clock,
   type Embedder,
   type ImageStore,
+  type NamedImageStore,
   type JobStore,
   type Logger,
   type PlacesResolver,
@@ -41,7 +42,7 @@ import { embedReceipt, receiptVectorRecords, type ReceiptEmbeddings } from '../m
 export interface ProcessOcrResultsDeps {
   jobs: JobStore;
   /** Where the OCR JSON is read from (message's s3_bucket must equal artifacts.bucket). */
-  artifacts: ImageStore;
+  artifacts: NamedImageStore;
   /** Where vector deltas are written. */
   deltas: ImageStore;
   embedder: Embedder;

@@ -22,6 +22,7 @@ import {
   withFields,
   type Clock,
   type ImageStore,
+  type NamedImageStore,
   type ImageStoreProvider,
   type JobStore,
   type Logger,
@@ -36,12 +37,12 @@ export interface RunOcrJobDeps {
    * Where raw images are read from: a store bound to one bucket (an image in any other bucket is
    * poison), or a provider that opens the bucket the message (else the job record) names.
    */
-  images: ImageStore | ImageStoreProvider;
+  images: NamedImageStore | ImageStoreProvider;
   /**
    * Where OCR JSON documents are written: a store bound to one bucket, or a provider that opens
    * the message's `ocr_s3_bucket`, else the image's own bucket (the seed's one-bucket layout).
    */
-  artifacts: ImageStore | ImageStoreProvider;
+  artifacts: NamedImageStore | ImageStoreProvider;
   ocr: OcrEngine;
   resultsQueue: Queue;
   clock: Clock;
@@ -121,14 +122,13 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
   const ocr_ms = deps.clock.now() - started;
 
   const ocrKey = ocrDocumentKey(job.image_id, job.job_id);
-  const artifacts = isImageStoreProvider(deps.artifacts)
-    ? deps.artifacts.forBucket(msg.ocr_s3_bucket ?? location.bucket)
-    : deps.artifacts;
+  const ocrBucket = isImageStoreProvider(deps.artifacts) ? (msg.ocr_s3_bucket ?? location.bucket) : deps.artifacts.bucket;
+  const artifacts = isImageStoreProvider(deps.artifacts) ? deps.artifacts.forBucket(ocrBucket) : deps.artifacts;
   await artifacts.put(ocrKey, new TextEncoder().encode(JSON.stringify(doc)), {
     contentType: 'application/json',
     metadata: { job_id: job.job_id, image_id: job.image_id, engine: doc.engine },
   });
-  const routing = await ensureRouting(deps, job, doc, { bucket: artifacts.bucket, key: ocrKey });
+  const routing = await ensureRouting(deps, job, doc, { bucket: ocrBucket, key: ocrKey });
   if (routing.receipt_count === 0) {
     // Nothing to build a receipt from: a COMPLETED job here would sit at ocr_done forever.
     await deps.jobs.transitionJob(job.job_id, 'PROCESSING', 'FAILED', { failure_reason: NO_TEXT_FOUND });
@@ -189,10 +189,11 @@ async function loadImage(deps: RunOcrJobDeps, job: OcrJob, at: { bucket: string;
   if (isImageStoreProvider(deps.images)) {
     images = deps.images.forBucket(at.bucket);
   } else {
-    images = deps.images;
-    if (at.bucket !== images.bucket) {
-      await fail(deps.jobs, job, `image bucket ${at.bucket} is not the raw bucket ${images.bucket}`);
-      throw new PoisonMessageError(`OCR job ${job.job_id}: image is in bucket ${at.bucket}, worker reads ${images.bucket}`);
+    const raw = deps.images;
+    images = raw;
+    if (at.bucket !== raw.bucket) {
+      await fail(deps.jobs, job, `image bucket ${at.bucket} is not the raw bucket ${raw.bucket}`);
+      throw new PoisonMessageError(`OCR job ${job.job_id}: image is in bucket ${at.bucket}, worker reads ${raw.bucket}`);
     }
   }
   try {

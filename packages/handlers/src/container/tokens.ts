@@ -4,6 +4,7 @@ import type {
   Embedder,
   IdGenerator,
   ImageStore,
+  NamedImageStore,
   JobStore,
   Logger,
   Metrics,
@@ -31,8 +32,8 @@ export const TOKENS = {
   Clock: token<Clock>('Clock'),
   Ids: token<IdGenerator>('IdGenerator'),
   JobStore: token<JobStore>('JobStore'),
-  RawImages: token<ImageStore>('RawImages'),
-  Artifacts: token<ImageStore>('Artifacts'),
+  RawImages: token<NamedImageStore>('RawImages'),
+  Artifacts: token<NamedImageStore>('Artifacts'),
   Deltas: token<ImageStore>('Deltas'),
   OcrQueue: token<Queue>('OcrQueue'),
   /** Name of the bucket the OCR worker writes OCR JSON to (each ocr-queue message's ocr_s3_bucket). */

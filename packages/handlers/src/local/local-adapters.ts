@@ -5,6 +5,7 @@ import {
   type Embedder,
   type IdGenerator,
   type ImageStore,
+  type NamedImageStore,
   type Logger,
   type OcrEngine,
   type PlaceCandidate,
@@ -47,8 +48,8 @@ export interface LocalAdapters {
   clock: Clock;
   ids: IdGenerator;
   jobs: InMemoryJobStore;
-  rawImages: ImageStore & PresignedUploadTarget;
-  artifacts: ImageStore;
+  rawImages: NamedImageStore & PresignedUploadTarget;
+  artifacts: NamedImageStore;
   deltas: ImageStore;
   ocrQueue: InMemoryQueue;
   ocrDlq: InMemoryQueue;

@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Clock, ImageStore, ImageStoreProvider, JobStore, Queue } from '@receiptflow/core';
+import type { Clock, ImageStoreProvider, JobStore, NamedImageStore, Queue } from '@receiptflow/core';
 import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
@@ -15,9 +15,9 @@ export interface AwsRuntime {
   deadLetterQueue: Queue | undefined;
   jobs: JobStore;
   /** One bucket's store with --raw-bucket, else a store per bucket the messages name. */
-  images: ImageStore | ImageStoreProvider;
+  images: NamedImageStore | ImageStoreProvider;
   /** One bucket's store with --artifacts-bucket, else a store per bucket the messages name. */
-  artifacts: ImageStore | ImageStoreProvider;
+  artifacts: NamedImageStore | ImageStoreProvider;
   close(): void;
 }
 
@@ -43,20 +43,19 @@ export function createAwsRuntime(config: CliConfig, clock: Clock): AwsRuntime {
 
   // One S3ImageStore per bucket, shared by images and artifacts: a message names its buckets.
   const stores = new Map<string, S3ImageStore>();
-  const buckets: ImageStoreProvider = {
-    forBucket(bucket) {
-      let store = stores.get(bucket);
-      if (!store) stores.set(bucket, (store = new S3ImageStore(s3, { bucket })));
-      return store;
-    },
+  const storeFor = (bucket: string): S3ImageStore => {
+    let store = stores.get(bucket);
+    if (!store) stores.set(bucket, (store = new S3ImageStore(s3, { bucket })));
+    return store;
   };
+  const buckets: ImageStoreProvider = { forBucket: storeFor };
   return {
     ocrQueue: new SqsQueue(sqs, { queueUrl: config.ocrJobQueueUrl }),
     resultsQueue: new SqsQueue(sqs, { queueUrl: config.ocrResultsQueueUrl }),
     deadLetterQueue: config.deadLetterQueueUrl ? new SqsQueue(sqs, { queueUrl: config.deadLetterQueueUrl }) : undefined,
     jobs: new DynamoDbJobStore(doc, { tableName: config.dynamoTableName, clock }),
-    images: config.rawBucket === null ? buckets : buckets.forBucket(config.rawBucket),
-    artifacts: config.artifactsBucket === null ? buckets : buckets.forBucket(config.artifactsBucket),
+    images: config.rawBucket === null ? buckets : storeFor(config.rawBucket),
+    artifacts: config.artifactsBucket === null ? buckets : storeFor(config.artifactsBucket),
     close() {
       sqs.destroy();
       s3.destroy();

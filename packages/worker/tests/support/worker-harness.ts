@@ -1,5 +1,5 @@
 import type {
-  ImageStore,
+  NamedImageStore,
   JobStore,
   Logger,
   OcrEngine,
@@ -108,8 +108,8 @@ export function harness(maxReceiveCount = 3): Harness {
     worker(runJob, options = {}, extra = {}) {
       const deps: RunOcrJobDeps = {
         jobs: unused as JobStore,
-        images: unused as ImageStore,
-        artifacts: unused as ImageStore,
+        images: unused as NamedImageStore,
+        artifacts: unused as NamedImageStore,
         ocr: { name: 'scripted', recognize: () => Promise.reject(new Error('unused')) } satisfies OcrEngine,
         resultsQueue: unused as Queue,
         clock,
