@@ -6,7 +6,8 @@ import type { Logger, VectorRecord } from '@receiptflow/core';
 import { makeImage, makeJob, makeReceiptDetails } from '@receiptflow/core/testing';
 import { CorruptDataFileError } from '../src/errors.js';
 import { FsImageStore } from '../src/fs-image-store.js';
-import { FsJobStore } from '../src/fs-job-store.js';
+import { FsJobTable, type FsJobTableConfig } from '../src/job-table/fs-job-table.js';
+import { jobTableStores } from '../src/job-table/job-table-stores.js';
 import { flipByte, truncateToFraction } from '@receiptflow/devkit/faults';
 import { HnswVectorIndex } from '../src/vector/hnsw-vector-index.js';
 import { inspectVectorIndex } from '../src/vector/inspect-vector-index.js';
@@ -40,12 +41,18 @@ async function refusal(promise: Promise<unknown>): Promise<CorruptDataFileError>
   return error as CorruptDataFileError;
 }
 
-describe('job journal (FsJobStore)', () => {
+/** The job stores over a journaled table, closed through the table. */
+async function openStores(dir: string, config?: FsJobTableConfig) {
+  const table = await FsJobTable.open(dir, config);
+  return { table, ...jobTableStores(table), close: () => table.close() };
+}
+
+describe('job journal (FsJobTable)', () => {
   async function journalWithJobs(n: number): Promise<{ dir: string; path: string; jobs: ReturnType<typeof makeJob>[] }> {
     const dir = await tempDir();
-    const store = await FsJobStore.open(dir, { fsync: false });
+    const store = await openStores(dir, { fsync: false });
     const jobs = Array.from({ length: n }, () => makeJob());
-    for (const job of jobs) await store.createJob(job);
+    for (const job of jobs) await store.jobs.createJob(job);
     await store.close();
     return { dir, path: join(dir, 'job-table.jsonl'), jobs };
   }
@@ -54,7 +61,7 @@ describe('job journal (FsJobStore)', () => {
     const { dir, path } = await journalWithJobs(10);
     const before = await readFile(path);
     const at = await flipByte(path, Math.floor(before.length / 2));
-    const error = await refusal(FsJobStore.open(dir));
+    const error = await refusal(openStores(dir));
     expect(error.file).toBe(path);
     // The offset is the start of the damaged record: the line holding the flipped byte.
     const lineStart = before.lastIndexOf(0x0a, at - 1) + 1;
@@ -67,7 +74,7 @@ describe('job journal (FsJobStore)', () => {
     const { dir, path } = await journalWithJobs(3);
     const bytes = await readFile(path);
     await flipByte(path, bytes.indexOf(0x0a));
-    const error = await refusal(FsJobStore.open(dir));
+    const error = await refusal(openStores(dir));
     expect(error.offset).toBe(0);
   });
 
@@ -78,9 +85,9 @@ describe('job journal (FsJobStore)', () => {
     const cut = lastLine + 40;
     await writeFile(path, bytes.subarray(0, cut));
     const logger = recordingLogger();
-    const store = await FsJobStore.open(dir, { logger });
-    for (const job of jobs.slice(0, 9)) expect(await store.getJob(job.job_id)).toEqual(job);
-    expect(await store.getJob(jobs[9]!.job_id)).toBeNull();
+    const store = await openStores(dir, { logger });
+    for (const job of jobs.slice(0, 9)) expect(await store.jobs.getJob(job.job_id)).toEqual(job);
+    expect(await store.jobs.getJob(jobs[9]!.job_id)).toBeNull();
     expect(logger.lines).toEqual([
       expect.objectContaining({ level: 'warn', fields: { file: path, offset: lastLine, bytes: 40, records: 1 } }),
     ]);
@@ -90,11 +97,11 @@ describe('job journal (FsJobStore)', () => {
 
   it('an append that fails leaves the store refusing writes instead of diverging from disk', async () => {
     const { dir } = await journalWithJobs(1);
-    const store = await FsJobStore.open(dir);
+    const store = await openStores(dir);
     // Closing the handle under the store makes the next append fail like a dead disk would.
-    await (store as unknown as { handle: { close(): Promise<void> } }).handle.close();
-    await expect(store.createJob(makeJob())).rejects.toMatchObject({ code: 'DATA_STORE_WRITE_FAILED' });
-    await expect(store.createJob(makeJob())).rejects.toMatchObject({ code: 'DATA_STORE_WRITE_FAILED' });
+    await (store.table as unknown as { handle: { close(): Promise<void> } }).handle.close();
+    await expect(store.jobs.createJob(makeJob())).rejects.toMatchObject({ code: 'DATA_STORE_WRITE_FAILED' });
+    await expect(store.jobs.createJob(makeJob())).rejects.toMatchObject({ code: 'DATA_STORE_WRITE_FAILED' });
   });
 
   it('reads journals written before checksums (version 1 lines), and appends checked lines after them', async () => {
@@ -103,30 +110,30 @@ describe('job journal (FsJobStore)', () => {
     const v1 = JSON.stringify({ v: 1, changes: [{ event_name: 'INSERT', entity: 'OCR_JOB', old_image: null, new_image: old, sequence: '1'.padStart(21, '0') }] });
     await writeFile(join(dir, 'job-table.jsonl'), `${v1}\n`);
     const logger = recordingLogger();
-    const store = await FsJobStore.open(dir, { logger });
-    expect(await store.getJob(old.job_id)).toEqual(old);
+    const store = await openStores(dir, { logger });
+    expect(await store.jobs.getJob(old.job_id)).toEqual(old);
     expect(logger.lines[0]).toMatchObject({ level: 'info', fields: { records: 1 } });
     const next = makeJob();
-    await store.createJob(next);
+    await store.jobs.createJob(next);
     await store.close();
     const lines = (await readFile(join(dir, 'job-table.jsonl'), 'utf8')).trim().split('\n');
     expect(lines[1]).toMatch(/^\{"c":"[0-9a-f]{8}","p":\{"v":2,/);
-    const reopened = await FsJobStore.open(dir);
-    expect(await reopened.getJob(next.job_id)).toEqual(next);
+    const reopened = await openStores(dir);
+    expect(await reopened.jobs.getJob(next.job_id)).toEqual(next);
     await reopened.close();
   });
 
   it('concurrent operations share syncs (group commit) and all land in order', async () => {
     const dir = await tempDir();
-    const store = await FsJobStore.open(dir);
+    const store = await openStores(dir);
     const image = makeImage();
     const jobs = Array.from({ length: 50 }, () => makeJob({ image_id: image.image_id }));
-    await Promise.all([store.createImage(image), ...jobs.map((j) => store.createJob(j))]);
-    await store.createReceipt(makeReceiptDetails({ image_id: image.image_id, receipt_id: 1 }));
+    await Promise.all([store.jobs.createImage(image), ...jobs.map((j) => store.jobs.createJob(j))]);
+    await store.receipts.create(makeReceiptDetails({ image_id: image.image_id, receipt_id: 1 }));
     await store.close();
-    const reopened = await FsJobStore.open(dir);
-    expect(await reopened.listJobsForImage(image.image_id)).toHaveLength(50);
-    expect(await reopened.getReceipt(image.image_id, 1)).not.toBeNull();
+    const reopened = await openStores(dir);
+    expect(await reopened.jobs.listJobsForImage(image.image_id)).toHaveLength(50);
+    expect(await reopened.receipts.get(image.image_id, 1)).not.toBeNull();
     await reopened.close();
   });
 });

@@ -1,7 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConditionFailedError, LeaseLostError, type Clock, type CompactionLock, type LockLease } from '@receiptflow/core';
 import { DynamoDbTable } from './dynamodb-table.js';
-import { lockKey } from './keys.js';
+import { lockKey } from '@receiptflow/job-table';
 
 export interface DynamoDbCompactionLockConfig {
   tableName: string;

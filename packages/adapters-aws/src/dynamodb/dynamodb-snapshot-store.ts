@@ -11,7 +11,7 @@ import {
 } from '@receiptflow/core';
 import { DynamoDbTable } from './dynamodb-table.js';
 import { sameRecord } from './item-codec.js';
-import { snapshotKey } from './keys.js';
+import { snapshotKey } from '@receiptflow/job-table';
 
 export interface DynamoDbSnapshotStoreConfig {
   tableName: string;

@@ -12,7 +12,7 @@ import {
 import { ConditionFailedError, TransientDependencyError, type Clock } from '@receiptflow/core';
 import { awsErrorName, mapAwsError } from '../errors.js';
 import type { Item } from './item-codec.js';
-import type { TableKey } from './keys.js';
+import type { TableKey } from '@receiptflow/job-table';
 
 /** How BatchWriteItem's UnprocessedItems are retried before giving up. */
 export interface BatchRetryOptions {

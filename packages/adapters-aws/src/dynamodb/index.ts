@@ -6,6 +6,9 @@ export {
   jobTableCreateInput,
 } from './table-definition.js';
 export { DynamoDbJobStore, type DynamoDbJobStoreConfig } from './dynamodb-job-store.js';
+export { DynamoDbOcrJobStore, type DynamoDbStoreConfig } from './dynamodb-ocr-job-store.js';
+export { DynamoDbReceiptStore } from './dynamodb-receipt-store.js';
+export { DynamoDbCompactionRunStore } from './dynamodb-compaction-run-store.js';
 export { DynamoDbPlacesCache, type DynamoDbPlacesCacheConfig } from './dynamodb-places-cache.js';
 export { DynamoDbCompactionLock, type DynamoDbCompactionLockConfig } from './dynamodb-compaction-lock.js';
 export { DynamoDbSnapshotStore, type DynamoDbSnapshotStoreConfig } from './dynamodb-snapshot-store.js';

@@ -37,7 +37,7 @@ import {
   routingSk,
   runGsi1Sk,
   wordSk,
-} from './keys.js';
+} from '@receiptflow/job-table';
 
 /** A job-table item as the DocumentClient reads and writes it. */
 export type Item = Record<string, unknown>;

@@ -9,7 +9,9 @@ import { makeCompactionRun, makeJob, makeReceiptDetails, makeSnapshotPointer } f
 import { describe, expect, it } from 'vitest';
 import {
   DynamoDbCompactionLock,
-  DynamoDbJobStore,
+  DynamoDbCompactionRunStore,
+  DynamoDbOcrJobStore,
+  DynamoDbReceiptStore,
   DynamoDbSnapshotStore,
 } from '../../src/dynamodb/index.js';
 import { createTestDocumentClient, startDynalite } from '@receiptflow/devkit/emulators';
@@ -17,6 +19,8 @@ import { failCommand, interceptCommand, serviceError } from '@receiptflow/devkit
 import { ManualClock, useDynalite } from './dynalite-fixture.js';
 
 const dynalite = useDynalite();
+/** Stamps `updated_at` and times batch-retry backoff (instantly) for the stores under test. */
+const storeClock = new ManualClock();
 
 async function rowsOf(doc: ReturnType<typeof createTestDocumentClient>, tableName: string, imageId: string) {
   const out = await doc.send(
@@ -30,34 +34,34 @@ async function rowsOf(doc: ReturnType<typeof createTestDocumentClient>, tableNam
   return out.Items ?? [];
 }
 
-describe('DynamoDbJobStore under throttling', () => {
+describe('DynamoDbReceiptStore under throttling', () => {
   it('throttled BatchWriteItem: TransientDependencyError after the SDK retries, and no partial receipt', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = new DynamoDbReceiptStore(doc, { tableName, clock: storeClock });
     const details = makeReceiptDetails({}, { lineCount: 4, wordsPerLine: 3 });
     const throttle = failCommand(client, 'BatchWriteItemCommand', () =>
       serviceError('ProvisionedThroughputExceededException'),
     );
 
-    const error = await store.createReceipt(details).catch((e: unknown) => e);
+    const error = await store.create(details).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDependencyError);
     expect((error as TransientDependencyError).dependency).toBe('dynamodb');
     expect((error as Error).message).toContain('ProvisionedThroughputExceededException');
     expect(throttle.calls).toBeGreaterThanOrEqual(2); // the SDK retried before giving up
 
     // Nothing half-written is visible, and the receipt row itself was rolled back.
-    expect(await store.getReceipt(details.receipt.image_id, 1)).toBeNull();
-    expect(await store.listReceipts(details.receipt.image_id)).toEqual([]);
+    expect(await store.get(details.receipt.image_id, 1)).toBeNull();
+    expect(await store.list(details.receipt.image_id)).toEqual([]);
     expect(await rowsOf(doc, tableName, details.receipt.image_id)).toEqual([]);
 
     throttle.remove();
-    expect(await store.createReceipt(details)).toEqual({ created: true, details });
-    expect(await store.getReceipt(details.receipt.image_id, 1)).toEqual(details);
+    expect(await store.create(details)).toEqual({ created: true, details });
+    expect(await store.get(details.receipt.image_id, 1)).toEqual(details);
   });
 
   it('a throttled read maps ThrottlingException to TransientDependencyError naming the operation', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = new DynamoDbOcrJobStore(doc, { tableName, clock: storeClock });
     failCommand(client, 'GetItemCommand', () => serviceError('ThrottlingException'));
     const error = await store.getJob('job-1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDependencyError);
@@ -66,7 +70,7 @@ describe('DynamoDbJobStore under throttling', () => {
 
   it('a rejected write leaves the earlier state untouched (transition under throttling)', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = new DynamoDbOcrJobStore(doc, { tableName, clock: storeClock });
     const job = makeJob();
     await store.createJob(job);
     const fault = failCommand(client, 'UpdateItemCommand', () => serviceError('InternalServerError', 500));
@@ -78,10 +82,10 @@ describe('DynamoDbJobStore under throttling', () => {
   });
 });
 
-describe('DynamoDbJobStore and BatchWriteItem UnprocessedItems', () => {
+describe('DynamoDbReceiptStore and BatchWriteItem UnprocessedItems', () => {
   it('retries unprocessed items until every row is written', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName, batchRetry: { baseDelayMs: 1 } });
+    const store = new DynamoDbReceiptStore(doc, { tableName, clock: storeClock, batchRetry: { baseDelayMs: 1 } });
     // First two calls: the service "processes" only part of the batch and hands back the rest.
     const partial = interceptCommand(client, 'BatchWriteItemCommand', async (input, send, call) => {
       if (call > 2) return send(input);
@@ -93,9 +97,9 @@ describe('DynamoDbJobStore and BatchWriteItem UnprocessedItems', () => {
       return { ...output, UnprocessedItems: dropped.length > 0 ? { [table]: dropped } : {} };
     });
     const details = makeReceiptDetails({}, { lineCount: 10, wordsPerLine: 5 }); // 60 rows: 3 chunks
-    expect((await store.createReceipt(details)).created).toBe(true);
+    expect((await store.create(details)).created).toBe(true);
     expect(partial.calls).toBeGreaterThan(3);
-    const read = await store.getReceipt(details.receipt.image_id, 1);
+    const read = await store.get(details.receipt.image_id, 1);
     expect(read?.lines).toHaveLength(10);
     expect(read?.words).toHaveLength(50);
     expect(read).toEqual(details);
@@ -103,7 +107,7 @@ describe('DynamoDbJobStore and BatchWriteItem UnprocessedItems', () => {
 
   it('items that stay unprocessed: bounded retries, then TransientDependencyError and no receipt', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName, batchRetry: { maxAttempts: 3, baseDelayMs: 1 } });
+    const store = new DynamoDbReceiptStore(doc, { tableName, clock: storeClock, batchRetry: { maxAttempts: 3, baseDelayMs: 1 } });
     // Puts are never processed (deletes are, so the rollback can run).
     const stuck = interceptCommand(client, 'BatchWriteItemCommand', async (input, send) => {
       const [table, requests] = Object.entries(input.RequestItems as Record<string, { PutRequest?: unknown }[]>)[0]!;
@@ -113,39 +117,39 @@ describe('DynamoDbJobStore and BatchWriteItem UnprocessedItems', () => {
       return { ...output, UnprocessedItems: puts.length > 0 ? { [table]: puts } : {} };
     });
     const details = makeReceiptDetails();
-    const error = await store.createReceipt(details).catch((e: unknown) => e);
+    const error = await store.create(details).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDependencyError);
     expect((error as Error).message).toMatch(/12 of 12 writes still unprocessed after 3 attempts/);
-    expect(await store.getReceipt(details.receipt.image_id, 1)).toBeNull();
+    expect(await store.get(details.receipt.image_id, 1)).toBeNull();
     expect(await rowsOf(doc, tableName, details.receipt.image_id)).toEqual([]);
     stuck.remove();
-    expect((await store.createReceipt(details)).created).toBe(true);
+    expect((await store.create(details)).created).toBe(true);
   });
 
   it('a receipt row left WRITING by a crashed attempt is invisible and taken over by the next', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName, batchRetry: { maxAttempts: 1, baseDelayMs: 1 } });
+    const store = new DynamoDbReceiptStore(doc, { tableName, clock: storeClock, batchRetry: { maxAttempts: 1, baseDelayMs: 1 } });
     const details = makeReceiptDetails({}, { lineCount: 5, wordsPerLine: 1 });
     // The crash: children fail and so does the rollback's DeleteItem of the receipt row.
     const batch = failCommand(client, 'BatchWriteItemCommand', () => serviceError('InternalServerError', 500));
     const del = failCommand(client, 'DeleteItemCommand', () => serviceError('InternalServerError', 500));
-    await expect(store.createReceipt(details)).rejects.toBeInstanceOf(TransientDependencyError);
+    await expect(store.create(details)).rejects.toBeInstanceOf(TransientDependencyError);
     batch.remove();
     del.remove();
     const rows = await rowsOf(doc, tableName, details.receipt.image_id);
     expect(rows.map((r) => [r.entity, r.write_state])).toEqual([['RECEIPT', 'WRITING']]);
-    expect(await store.getReceipt(details.receipt.image_id, 1)).toBeNull();
+    expect(await store.get(details.receipt.image_id, 1)).toBeNull();
 
     const smaller = makeReceiptDetails({ image_id: details.receipt.image_id }, { lineCount: 2, wordsPerLine: 1 });
-    expect(await store.createReceipt(smaller)).toEqual({ created: true, details: smaller });
-    expect(await store.getReceipt(details.receipt.image_id, 1)).toEqual(smaller);
+    expect(await store.create(smaller)).toEqual({ created: true, details: smaller });
+    expect(await store.get(details.receipt.image_id, 1)).toEqual(smaller);
   });
 });
 
-describe('DynamoDbJobStore conditional-check failures', () => {
+describe('DynamoDbOcrJobStore conditional-check failures', () => {
   it('a lost transition names the state the job is really in', async () => {
     const { tableName, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = new DynamoDbOcrJobStore(doc, { tableName, clock: storeClock });
     const job = makeJob({ status: 'PROCESSING' });
     await store.createJob(job);
     await expect(store.transitionJob(job.job_id, 'PENDING', 'PROCESSING')).rejects.toThrow(
@@ -155,7 +159,7 @@ describe('DynamoDbJobStore conditional-check failures', () => {
 
   it('a job id reused for another image is refused', async () => {
     const { tableName, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = new DynamoDbOcrJobStore(doc, { tableName, clock: storeClock });
     const job = makeJob();
     await store.createJob(job);
     await expect(store.createJob({ ...job, image_id: 'img-other' })).rejects.toBeInstanceOf(ConditionFailedError);
@@ -166,9 +170,9 @@ describe('DynamoDbJobStore conditional-check failures', () => {
 describe('compaction run sweep index', () => {
   it('a run whose index entry could not be dropped is still not listed once both collections are COMPLETED', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = new DynamoDbCompactionRunStore(doc, { tableName, clock: storeClock });
     const run = makeCompactionRun({ lines: { state: 'COMPLETED' }, words: { state: 'PROCESSING' } });
-    await store.createCompactionRun(run);
+    await store.create(run);
     const drop = interceptCommand(client, 'UpdateItemCommand', async (input, send) => {
       if (String(input.UpdateExpression).startsWith('REMOVE')) throw serviceError('InternalServerError', 500);
       return send(input);
@@ -178,7 +182,7 @@ describe('compaction run sweep index', () => {
     drop.remove();
     expect(drop.calls).toBe(2); // the transition, then the refused index drop
     expect(done.words.state).toBe('COMPLETED');
-    expect(await store.listUnfinishedCompactionRuns('2999-01-01T00:00:00.000Z')).toEqual([]);
+    expect(await store.listUnfinished('2999-01-01T00:00:00.000Z')).toEqual([]);
   });
 });
 
@@ -223,7 +227,7 @@ describe('DynamoDB server down', () => {
     const emulator = await startDynalite();
     await emulator.stop(); // the port is now closed
     const doc = createTestDocumentClient(emulator.endpoint);
-    const store = new DynamoDbJobStore(doc, { tableName: 'jobs' });
+    const store = new DynamoDbOcrJobStore(doc, { tableName: 'jobs', clock: storeClock });
     const error = await store.getJob('job-1').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDependencyError);
     expect((error as Error).message).toMatch(/^dynamodb: GetItem on table jobs: .*ECONNREFUSED/);

@@ -11,16 +11,29 @@ import {
 } from '@receiptflow/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
-  DynamoDbJobStore,
+  DynamoDbCompactionRunStore,
+  DynamoDbOcrJobStore,
+  DynamoDbReceiptStore,
   DynamoDbPlacesCache,
   changeRecordFromStreamRecord,
   type DynamoDbStreamRecord,
 } from '../../src/dynamodb/index.js';
 import { ManualClock, useDynalite } from './dynalite-fixture.js';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 // dynalite has no Streams API: these tests build stream records from the raw items (AttributeValue
 // maps) that the adapters actually wrote, which is what DynamoDB Streams would carry.
 const dynalite = useDynalite();
+
+/** The three job-table stores over one table, as the handlers wire them. */
+function storesOn(doc: DynamoDBDocumentClient, tableName: string) {
+  const config = { tableName, clock: new ManualClock() };
+  return {
+    jobs: new DynamoDbOcrJobStore(doc, config),
+    receipts: new DynamoDbReceiptStore(doc, config),
+    runs: new DynamoDbCompactionRunStore(doc, config),
+  };
+}
 
 async function rawItem(client: DynamoDBClient, tableName: string, PK: string, SK: string) {
   const out = await client.send(
@@ -47,7 +60,7 @@ function record(
 describe('changeRecordFromStreamRecord', () => {
   it('maps INSERTs of every domain entity to the domain record, without storage attributes', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = storesOn(doc, tableName);
     const image = makeImage();
     const imageId = image.image_id;
     const job = makeJob({ image_id: imageId });
@@ -55,12 +68,12 @@ describe('changeRecordFromStreamRecord', () => {
     const details = makeReceiptDetails({ image_id: imageId }, { lineCount: 1, wordsPerLine: 1 });
     const place = makeReceiptPlace({ image_id: imageId });
     const run = makeCompactionRun({ image_id: imageId });
-    await store.createImage(image);
-    await store.createJob(job);
-    await store.createRoutingDecision(routing);
-    await store.createReceipt(details);
-    await store.putReceiptPlace(place);
-    await store.createCompactionRun(run);
+    await store.jobs.createImage(image);
+    await store.jobs.createJob(job);
+    await store.jobs.createRoutingDecision(routing);
+    await store.receipts.create(details);
+    await store.receipts.putPlace(place);
+    await store.runs.create(run);
 
     const pk = `IMAGE#${imageId}`;
     const cases = [
@@ -82,13 +95,13 @@ describe('changeRecordFromStreamRecord', () => {
 
   it('maps a CompactionRun MODIFY with both images, nesting the flat lines_/words_ attributes', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = storesOn(doc, tableName);
     const run = makeCompactionRun();
-    await store.createCompactionRun(run);
+    await store.runs.create(run);
     const key = [`IMAGE#${run.image_id}`, `RECEIPT#00001#COMPACTION_RUN#${run.run_id}`] as const;
     const before = await rawItem(client, tableName, ...key);
     const ref = { image_id: run.image_id, receipt_id: 1, run_id: run.run_id };
-    const after = await store.transitionCollection(ref, 'words', 'PENDING', 'PROCESSING');
+    const after = await store.runs.transitionCollection(ref, 'words', 'PENDING', 'PROCESSING');
     const change = changeRecordFromStreamRecord(
       record('MODIFY', { old: before, new: await rawItem(client, tableName, ...key) }, '200'),
     );
@@ -97,11 +110,11 @@ describe('changeRecordFromStreamRecord', () => {
 
   it('maps a receipt REMOVE from its old image', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbJobStore(doc, { tableName });
+    const store = storesOn(doc, tableName);
     const details = makeReceiptDetails({}, { lineCount: 1, wordsPerLine: 1 });
-    await store.createReceipt(details);
+    await store.receipts.create(details);
     const old = await rawItem(client, tableName, `IMAGE#${details.receipt.image_id}`, 'RECEIPT#00001');
-    await store.deleteReceipt(details.receipt.image_id, 1);
+    await store.receipts.delete(details.receipt.image_id, 1);
     expect(changeRecordFromStreamRecord(record('REMOVE', { old }))).toEqual({
       event_name: 'REMOVE',
       entity: 'RECEIPT',
@@ -118,7 +131,7 @@ describe('changeRecordFromStreamRecord', () => {
     const cacheRow = await rawItem(client, tableName, `PLACES_CACHE#${entry.key}`, 'PLACES_CACHE');
     expect(changeRecordFromStreamRecord(record('INSERT', { new: cacheRow }))).toBeNull();
     const job = makeJob();
-    await new DynamoDbJobStore(doc, { tableName }).createJob(job);
+    await storesOn(doc, tableName).jobs.createJob(job);
     const pointer = await rawItem(client, tableName, `OCR_JOB#${job.job_id}`, 'OCR_JOB');
     expect(changeRecordFromStreamRecord(record('INSERT', { new: pointer }))).toBeNull();
   });
@@ -126,7 +139,7 @@ describe('changeRecordFromStreamRecord', () => {
   it('reads Lambda-event JSON (numbers as strings, NULL, lists, maps)', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
     const place = makeReceiptPlace({ place_id: null, merchant_name: null, evidence: ['phone', 'name'] });
-    await new DynamoDbJobStore(doc, { tableName }).putReceiptPlace(place);
+    await storesOn(doc, tableName).receipts.putPlace(place);
     const raw = await rawItem(client, tableName, `IMAGE#${place.image_id}`, 'RECEIPT#00001#PLACE');
     // Through JSON, as Lambda delivers it.
     const lambdaRecord = JSON.parse(JSON.stringify(record('INSERT', { new: raw }))) as DynamoDbStreamRecord;

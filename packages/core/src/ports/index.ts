@@ -1,4 +1,7 @@
 export * from './job-store.js';
+export * from './ocr-job-store.js';
+export * from './receipt-store.js';
+export * from './compaction-run-store.js';
 export * from './image-store.js';
 export * from './queue.js';
 export * from './vector-index.js';

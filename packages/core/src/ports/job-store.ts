@@ -10,14 +10,13 @@ import type {
   ReceiptPlace,
   RoutingDecision,
 } from '../domain/index.js';
-
-/** Fields a job transition may set alongside its new status. */
-export type JobPatch = Partial<Pick<OcrJob, 'results_sent_at' | 'failure_reason' | 'attempts'>>;
-
-/** Fields a collection transition may set alongside its new state. */
-export type CollectionPatch = Partial<Pick<CollectionProgress, 'merged_count' | 'error'>>;
+import type { CollectionPatch, CompactionRunRef } from './compaction-run-store.js';
+import type { JobCreatedRange, JobPatch } from './ocr-job-store.js';
 
 /**
+ * @deprecated Use OcrJobStore, ReceiptStore and CompactionRunStore; this composite goes once
+ * every caller has moved.
+ *
  * The job table: images, OCR jobs, routing decisions, receipts with lines and words, places and
  * compaction runs. Every create is conditional (create-if-absent) and every state change is a
  * conditional write, as DynamoDB does them.
@@ -87,16 +86,3 @@ export interface JobStore {
   listUnfinishedCompactionRuns(olderThan: string, limit?: number): Promise<CompactionRun[]>;
 }
 
-/** A window of job creation times, ISO strings; either bound may be left open. */
-export interface JobCreatedRange {
-  /** Inclusive. */
-  createdAfter?: string;
-  /** Exclusive. */
-  createdBefore?: string;
-}
-
-export interface CompactionRunRef {
-  image_id: string;
-  receipt_id: number;
-  run_id: string;
-}

@@ -11,7 +11,9 @@ import {
   type ChangeRecord,
   type Clock,
   type Embedder,
-  type JobStore,
+  type CompactionRunStore,
+  type OcrJobStore,
+  type ReceiptStore,
   type Logger,
 } from '@receiptflow/core';
 import {
@@ -19,10 +21,11 @@ import {
   CorruptDataFileError,
   encodeJournalRecord,
   FsImageStore,
-  FsJobStore,
+  FsJobTable,
   HashingEmbedder,
   HnswVectorIndex,
-  InMemoryJobStore,
+  InMemoryJobTable,
+  jobTableStores,
   inspectVectorIndex,
   JOB_JOURNAL,
   readJournal,
@@ -151,14 +154,14 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
   const vectorsDamaged = vectorFindings.some((f) => f.kind === 'damaged');
 
   // 4. Cross-checks over what the journal holds.
-  const state = ReplayedJobStore.of(records);
+  const state = jobTableStores(InMemoryJobTable.fromChanges(records));
   const lostImages: { path: string; header: ObjectHeader; imageId: string; jobId: string | null }[] = [];
   for (const object of rawObjects) {
     // Direct uploads carry their ids as metadata; a presigned PUT only has the key raw/<image_id>/….
     const imageId = object.header.metadata.image_id ?? object.header.key.split('/')[1];
     if (!imageId) continue;
-    const image = await state.getImage(imageId);
-    const jobs = image ? await state.listJobsForImage(imageId) : [];
+    const image = await state.jobs.getImage(imageId);
+    const jobs = image ? await state.jobs.listJobsForImage(imageId) : [];
     if (image && jobs.length > 0) continue;
     lostImages.push({ ...object, imageId, jobId: object.header.metadata.job_id ?? null });
     find({
@@ -200,15 +203,16 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
   }
   for (const path of tempFiles) await moveAside(path);
 
-  const jobs = await FsJobStore.open(join(dataDir, DATA_LAYOUT.jobs), { logger });
+  const table = await FsJobTable.open(join(dataDir, DATA_LAYOUT.jobs), { logger });
+  const stores = jobTableStores(table, { clock });
   try {
     for (const lost of lostImages) {
-      await restoreImageRecords(jobs, lost.header, lost.imageId, lost.jobId, isoNow(clock));
+      await restoreImageRecords(stores.jobs, lost.header, lost.imageId, lost.jobId, isoNow(clock));
       report.rebuilt.push(`image ${lost.imageId}: IMAGE and a PENDING OCR job recreated from ${rel(lost.path)}`);
     }
     const artifacts = new FsImageStore({ bucket: 'artifacts', dir: join(paths.objects, 'artifacts') });
     for (const { imageId, receiptIds } of rowless) {
-      const counts = await rebuildReceiptRows(jobs, artifacts, imageId, receiptIds, isoNow(clock));
+      const counts = await rebuildReceiptRows(stores, artifacts, imageId, receiptIds, isoNow(clock));
       if (counts) report.rebuilt.push(`image ${imageId}: rows of ${counts.receipts} receipts (${counts.lines} lines, ${counts.words} words) rebuilt from its OCR document`);
       else report.lost.push(`image ${imageId}: rows of receipts ${receiptIds.join(', ')} are gone, and its OCR document does not rebuild them`);
     }
@@ -217,7 +221,7 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
       if (await exists(paths.vectors)) await moveAside(paths.vectors);
       const vectors = await HnswVectorIndex.open(paths.vectors, { dimensions: embedder.dimensions, fsync: true, logger });
       try {
-        const counts = await rebuildAllVectors(jobs, { embedder, vectors });
+        const counts = await rebuildAllVectors(stores, { embedder, vectors });
         await vectors.checkpoint();
         report.rebuilt.push(`vector index: ${counts.lines} line and ${counts.words} word vectors from ${counts.receipts} receipts`);
       } finally {
@@ -228,34 +232,32 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
       await (await HnswVectorIndex.open(paths.vectors, { dimensions: embedder.dimensions, logger })).close();
     }
   } finally {
-    await jobs.close();
+    await table.close();
   }
   return report;
 }
 
-/** The job table as a journal's good records describe it, in memory, for checking. */
-class ReplayedJobStore extends InMemoryJobStore {
-  static of(records: readonly ChangeRecord[][]): ReplayedJobStore {
-    const store = new ReplayedJobStore();
-    for (const changes of records) for (const change of changes) store.restore(change);
-    return store;
-  }
+/** The job-table stores fsck reads and repairs through. */
+interface Stores {
+  jobs: OcrJobStore;
+  receipts: ReceiptStore;
+  runs: CompactionRunStore;
 }
 
-async function allImageIds(jobs: JobStore): Promise<string[]> {
+async function allImageIds(jobs: OcrJobStore): Promise<string[]> {
   const ids = new Set<string>();
   for (const status of JobStatusSchema.options) for (const job of await jobs.listJobsByStatus(status, 1_000_000)) ids.add(job.image_id);
   return [...ids].sort();
 }
 
 /** Receipts with a place and a run: the ones whose vectors compaction stores. */
-async function rebuildAllVectors(jobs: JobStore, deps: { embedder: Embedder; vectors: HnswVectorIndex }) {
+async function rebuildAllVectors(stores: Stores, deps: { embedder: Embedder; vectors: HnswVectorIndex }) {
   const counts = { receipts: 0, lines: 0, words: 0 };
-  for (const imageId of await allImageIds(jobs)) {
-    for (const details of await jobs.listReceipts(imageId)) {
+  for (const imageId of await allImageIds(stores.jobs)) {
+    for (const details of await stores.receipts.list(imageId)) {
       const { receipt_id } = details.receipt;
-      const place = await jobs.getReceiptPlace(imageId, receipt_id);
-      if (!place || (await jobs.listCompactionRuns(imageId, receipt_id)).length === 0) continue;
+      const place = await stores.receipts.getPlace(imageId, receipt_id);
+      if (!place || (await stores.runs.list(imageId, receipt_id)).length === 0) continue;
       const n = await rebuildReceiptVectors(deps, details, place);
       counts.receipts++;
       counts.lines += n.lines;
@@ -266,17 +268,17 @@ async function rebuildAllVectors(jobs: JobStore, deps: { embedder: Embedder; vec
 }
 
 /** Receipts that lost their rows while their place or compaction run survived, by image. */
-async function receiptsWithoutRows(jobs: JobStore): Promise<{ imageId: string; receiptIds: number[] }[]> {
+async function receiptsWithoutRows(stores: Stores): Promise<{ imageId: string; receiptIds: number[] }[]> {
   const found: { imageId: string; receiptIds: number[] }[] = [];
-  for (const imageId of await allImageIds(jobs)) {
-    const routing = await completedRouting(jobs, imageId);
+  for (const imageId of await allImageIds(stores.jobs)) {
+    const routing = await completedRouting(stores.jobs, imageId);
     if (!routing) continue;
-    const stored = new Set((await jobs.listReceipts(imageId)).map((r) => r.receipt.receipt_id));
+    const stored = new Set((await stores.receipts.list(imageId)).map((r) => r.receipt.receipt_id));
     const receiptIds: number[] = [];
     for (let id = 1; id <= routing.receipt_count; id++) {
       if (stored.has(id)) continue;
       // Without a place or run, serve's recovery re-runs the results step, which writes the rows.
-      const downstream = (await jobs.getReceiptPlace(imageId, id)) !== null || (await jobs.listCompactionRuns(imageId, id)).length > 0;
+      const downstream = (await stores.receipts.getPlace(imageId, id)) !== null || (await stores.runs.list(imageId, id)).length > 0;
       if (downstream) receiptIds.push(id);
     }
     if (receiptIds.length > 0) found.push({ imageId, receiptIds });
@@ -284,7 +286,7 @@ async function receiptsWithoutRows(jobs: JobStore): Promise<{ imageId: string; r
   return found;
 }
 
-async function completedRouting(jobs: JobStore, imageId: string) {
+async function completedRouting(jobs: OcrJobStore, imageId: string) {
   for (const job of await jobs.listJobsForImage(imageId)) {
     if (job.status !== 'COMPLETED') continue;
     const routing = await jobs.getRoutingDecision(job.job_id);
@@ -297,15 +299,15 @@ async function completedRouting(jobs: JobStore, imageId: string) {
  * Rebuilds receipts' rows from the OCR document their completed job stored, as the results step
  * built them (the results step skips a receipt whose place and run exist, so it would not).
  */
-async function rebuildReceiptRows(jobs: JobStore, artifacts: FsImageStore, imageId: string, receiptIds: number[], now: string) {
-  const routing = await completedRouting(jobs, imageId);
+async function rebuildReceiptRows(stores: Stores, artifacts: FsImageStore, imageId: string, receiptIds: number[], now: string) {
+  const routing = await completedRouting(stores.jobs, imageId);
   if (!routing) return null;
   const document: unknown = JSON.parse(Buffer.from((await artifacts.get(routing.ocr_s3_key)).body).toString('utf8'));
   const built = buildReceiptsFromDocument(document, { image_id: imageId, created_at: now, image_type: routing.image_type }, []);
   const counts = { receipts: 0, lines: 0, words: 0 };
   for (const receipt of built) {
     if (!receiptIds.includes(receipt.receipt.receipt_id)) continue;
-    const { details } = await jobs.createReceipt(receipt);
+    const { details } = await stores.receipts.create(receipt);
     counts.receipts++;
     counts.lines += details.lines.length;
     counts.words += details.words.length;
@@ -313,13 +315,13 @@ async function rebuildReceiptRows(jobs: JobStore, artifacts: FsImageStore, image
   return counts.receipts === receiptIds.length ? counts : null;
 }
 
-async function compactedReceiptsShortOfVectors(jobs: JobStore, dir: string, dimensions: number): Promise<number> {
+async function compactedReceiptsShortOfVectors(stores: Stores, dir: string, dimensions: number): Promise<number> {
   const vectors = await HnswVectorIndex.open(dir, { dimensions, fsync: false });
   let short = 0;
   try {
-    for (const imageId of await allImageIds(jobs)) {
-      for (const details of await jobs.listReceipts(imageId)) {
-        const runs = await jobs.listCompactionRuns(imageId, details.receipt.receipt_id);
+    for (const imageId of await allImageIds(stores.jobs)) {
+      for (const details of await stores.receipts.list(imageId)) {
+        const runs = await stores.runs.list(imageId, details.receipt.receipt_id);
         if (!runs.some((r) => r.lines.state === 'COMPLETED' && r.words.state === 'COMPLETED')) continue;
         const where = { image_id: imageId, receipt_id: details.receipt.receipt_id };
         const lines = (await vectors.findIds('lines', where)).length;
@@ -333,7 +335,7 @@ async function compactedReceiptsShortOfVectors(jobs: JobStore, dir: string, dime
   return short;
 }
 
-async function restoreImageRecords(jobs: JobStore, header: ObjectHeader, imageId: string, jobId: string | null, now: string): Promise<void> {
+async function restoreImageRecords(jobs: OcrJobStore, header: ObjectHeader, imageId: string, jobId: string | null, now: string): Promise<void> {
   const image = (await jobs.getImage(imageId)) ?? {
     image_id: imageId,
     filename: header.metadata.original_filename || header.key.split('/').pop() || 'upload',

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { ChangeRecordSchema, type ChangeRecord } from '@receiptflow/core';
-import { encodeCheckedLine } from './durable/checked-line.js';
-import { scanLineLog, type LogScan } from './durable/line-log.js';
-import { JournalRecordError } from './errors.js';
+import { encodeCheckedLine } from '../durable/checked-line.js';
+import { scanLineLog, type LogScan } from '../durable/line-log.js';
+import { JournalRecordError } from '../errors.js';
 
 /** The job table's journal file name inside the store's directory. */
 export const JOB_JOURNAL = 'job-table.jsonl';

@@ -1,9 +1,22 @@
 import type { Collection, JobStatus } from '@receiptflow/core';
 
-/** Row keys of the job table, per the deployment contract. All key text is built here. */
+/**
+ * Row keys of the job table, per the deployment contract: the one place their text is built,
+ * for the DynamoDB adapters and for the local adapters that keep the same layout (so a local
+ * table sorts, lists and cascades exactly as the deployed one does).
+ *
+ * Ids are zero-padded to five digits so that string order of sort keys is numeric order:
+ * receipt 2 sorts before receipt 10, and a receipt's lines, words, place and compaction runs
+ * all sit under its `RECEIPT#nnnnn` prefix, which is what lets one prefix query read or delete
+ * a receipt with every child row.
+ */
 
-const pad = (n: number): string => String(n).padStart(5, '0');
+/** Digits ids are padded to; receipt, line and word ids stay below 10^5. */
+export const ID_DIGITS = 5;
 
+const pad = (n: number): string => String(n).padStart(ID_DIGITS, '0');
+
+/** A row's primary key (partition `PK`, sort `SK`). */
 export interface TableKey {
   PK: string;
   SK: string;
@@ -13,16 +26,20 @@ export const imagePk = (imageId: string): string => `IMAGE#${imageId}`;
 export const IMAGE_SK = 'IMAGE';
 export const JOB_SK_PREFIX = 'OCR_JOB#';
 export const jobSk = (jobId: string): string => `${JOB_SK_PREFIX}${jobId}`;
-export const routingSk = (jobId: string): string => `ROUTING#${jobId}`;
+export const ROUTING_SK_PREFIX = 'ROUTING#';
+export const routingSk = (jobId: string): string => `${ROUTING_SK_PREFIX}${jobId}`;
 export const RECEIPT_SK_PREFIX = 'RECEIPT#';
 export const receiptSk = (receiptId: number): string => `${RECEIPT_SK_PREFIX}${pad(receiptId)}`;
-export const lineSk = (receiptId: number, lineId: number): string =>
-  `${receiptSk(receiptId)}#LINE#${pad(lineId)}`;
+/** Prefix of every line (and so word) row of one receipt. */
+export const linesPrefix = (receiptId: number): string => `${receiptSk(receiptId)}#LINE#`;
+export const lineSk = (receiptId: number, lineId: number): string => `${linesPrefix(receiptId)}${pad(lineId)}`;
 export const wordSk = (receiptId: number, lineId: number, wordId: number): string =>
   `${lineSk(receiptId, lineId)}#WORD#${pad(wordId)}`;
 export const placeSk = (receiptId: number): string => `${receiptSk(receiptId)}#PLACE`;
+/** Prefix of every compaction run row of one receipt. */
+export const compactionRunsPrefix = (receiptId: number): string => `${receiptSk(receiptId)}#COMPACTION_RUN#`;
 export const compactionRunSk = (receiptId: number, runId: string): string =>
-  `${receiptSk(receiptId)}#COMPACTION_RUN#${runId}`;
+  `${compactionRunsPrefix(receiptId)}${runId}`;
 
 /** Finds a job's image by job id alone, with a strongly consistent GetItem (a GSI can lag). */
 export const jobPointerKey = (jobId: string): TableKey => ({ PK: `OCR_JOB#${jobId}`, SK: 'OCR_JOB' });
@@ -41,7 +58,7 @@ export const jobStatusGsi1Pk = (status: JobStatus): string => `OCR_JOB_STATUS#${
 export const jobGsi1Sk = (createdAt: string, jobId: string): string => `${createdAt}#${jobId}`;
 /** GSI1: a sparse partition of runs with a collection not COMPLETED, for the sweep. */
 export const UNFINISHED_RUNS_GSI1PK = 'COMPACTION_RUN#UNFINISHED';
-export const runGsi1Sk = (createdAt: string, imageId: string, receiptId: number, runId: string) =>
+export const runGsi1Sk = (createdAt: string, imageId: string, receiptId: number, runId: string): string =>
   `${createdAt}#${imageId}#${pad(receiptId)}#${runId}`;
 /** GSI2: receipt places by place_id. */
 export const placeGsi2Pk = (placeId: string): string => `PLACE#${placeId}`;

@@ -1,31 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangeRecord } from '@receiptflow/core';
 import {
-  describeJobStoreContract,
+  describeCompactionRunStoreContract,
+  describeOcrJobStoreContract,
+  describeReceiptStoreContract,
   makeCompactionRun,
   makeJob,
   makeReceiptDetails,
   makeReceiptPlace,
 } from '@receiptflow/core/testing';
-import { FakeClock } from '../src/fake-clock.js';
-import { InMemoryJobStore } from '../src/in-memory-job-store.js';
+import { FakeClock } from '../../src/fake-clock.js';
+import { InMemoryCompactionRunStore } from '../../src/job-table/in-memory-compaction-run-store.js';
+import { InMemoryJobTable } from '../../src/job-table/in-memory-job-table.js';
+import { InMemoryOcrJobStore } from '../../src/job-table/in-memory-ocr-job-store.js';
+import { InMemoryReceiptStore } from '../../src/job-table/in-memory-receipt-store.js';
+import { jobTableStores } from '../../src/job-table/job-table-stores.js';
 
-describeJobStoreContract('InMemoryJobStore', async () => ({ subject: new InMemoryJobStore() }));
+describeOcrJobStoreContract('InMemoryOcrJobStore', async () => ({ subject: new InMemoryOcrJobStore() }));
+describeReceiptStoreContract('InMemoryReceiptStore', async () => {
+  const table = new InMemoryJobTable();
+  return { subject: new InMemoryReceiptStore({ table }), runs: new InMemoryCompactionRunStore({ table }) };
+});
+describeCompactionRunStoreContract('InMemoryCompactionRunStore', async () => ({
+  subject: new InMemoryCompactionRunStore(),
+}));
 
 function recording() {
   const clock = new FakeClock(Date.UTC(2024, 5, 1));
-  const store = new InMemoryJobStore({ clock });
+  const table = new InMemoryJobTable();
+  const store = jobTableStores(table, { clock });
   const changes: ChangeRecord[] = [];
-  const unsubscribe = store.subscribe((c) => changes.push(c));
-  return { store, changes, unsubscribe, clock };
+  const unsubscribe = table.subscribe((c) => changes.push(c));
+  return { table, store, changes, unsubscribe, clock };
 }
 
-describe('InMemoryJobStore change feed', () => {
+describe('InMemoryJobTable change feed (one feed for all three stores)', () => {
   it('emits INSERT with the new image, MODIFY with old and new, in sequence order', async () => {
     const { store, changes } = recording();
     const job = makeJob();
-    await store.createJob(job);
-    await store.transitionJob(job.job_id, 'PENDING', 'PROCESSING', { attempts: 1 });
+    await store.jobs.createJob(job);
+    await store.jobs.transitionJob(job.job_id, 'PENDING', 'PROCESSING', { attempts: 1 });
     expect(changes).toHaveLength(2);
     expect(changes[0]).toMatchObject({ event_name: 'INSERT', entity: 'OCR_JOB', old_image: null, new_image: job });
     expect(changes[1]).toMatchObject({
@@ -40,17 +54,17 @@ describe('InMemoryJobStore change feed', () => {
   it('an identical repeated create and a refused transition emit nothing', async () => {
     const { store, changes } = recording();
     const job = makeJob({ status: 'COMPLETED' });
-    await store.createJob(job);
-    await store.createJob({ ...job });
-    await expect(store.transitionJob(job.job_id, 'PROCESSING', 'FAILED')).rejects.toThrow();
+    await store.jobs.createJob(job);
+    await store.jobs.createJob({ ...job });
+    await expect(store.jobs.transitionJob(job.job_id, 'PROCESSING', 'FAILED')).rejects.toThrow();
     expect(changes.map((c) => c.event_name)).toEqual(['INSERT']);
   });
 
-  it('createReceipt emits one INSERT per row; a repeat emits nothing', async () => {
+  it('receipts.create emits one INSERT per row; a repeat emits nothing', async () => {
     const { store, changes } = recording();
     const details = makeReceiptDetails({}, { lineCount: 2, wordsPerLine: 3 });
-    await store.createReceipt(details);
-    await store.createReceipt(details);
+    await store.receipts.create(details);
+    await store.receipts.create(details);
     expect(changes.map((c) => c.entity)).toEqual([
       'RECEIPT',
       'RECEIPT_LINE',
@@ -60,18 +74,18 @@ describe('InMemoryJobStore change feed', () => {
     expect(changes.every((c) => c.event_name === 'INSERT')).toBe(true);
   });
 
-  it('deleteReceipt emits a REMOVE with the old image for every child row, then the receipt', async () => {
+  it('receipts.delete emits a REMOVE with the old image for every child row, then the receipt', async () => {
     const { store, changes } = recording();
     const details = makeReceiptDetails({}, { lineCount: 1, wordsPerLine: 2 });
     const { image_id } = details.receipt;
-    await store.createReceipt(details);
+    await store.receipts.create(details);
     const place = makeReceiptPlace({ image_id });
-    await store.putReceiptPlace(place);
+    await store.receipts.putPlace(place);
     const run = makeCompactionRun({ image_id });
-    await store.createCompactionRun(run);
+    await store.runs.create(run);
     changes.length = 0;
 
-    await store.deleteReceipt(image_id, 1);
+    await store.receipts.delete(image_id, 1);
 
     expect(changes.every((c) => c.event_name === 'REMOVE' && c.new_image === null)).toBe(true);
     expect(changes.map((c) => c.entity).sort()).toEqual(
@@ -84,8 +98,8 @@ describe('InMemoryJobStore change feed', () => {
   it('a place replacement is a MODIFY carrying both merchants', async () => {
     const { store, changes } = recording();
     const place = makeReceiptPlace();
-    await store.putReceiptPlace(place);
-    await store.putReceiptPlace({ ...place, merchant_name: 'Whole Foods' });
+    await store.receipts.putPlace(place);
+    await store.receipts.putPlace({ ...place, merchant_name: 'Whole Foods' });
     expect(changes[1]).toMatchObject({
       event_name: 'MODIFY',
       entity: 'RECEIPT_PLACE',
@@ -95,28 +109,28 @@ describe('InMemoryJobStore change feed', () => {
   });
 
   it('listeners get copies, can unsubscribe, and a throwing listener does not fail the write', async () => {
-    const { store, changes, unsubscribe } = recording();
-    store.subscribe(() => {
+    const { table, store, changes, unsubscribe } = recording();
+    table.subscribe(() => {
       throw new Error('listener bug');
     });
     const job = makeJob();
-    await store.createJob(job);
+    await store.jobs.createJob(job);
     (changes[0]!.new_image as { status: string }).status = 'FAILED';
-    expect((await store.getJob(job.job_id))?.status).toBe('PENDING');
+    expect((await store.jobs.getJob(job.job_id))?.status).toBe('PENDING');
     unsubscribe();
-    await store.createJob(makeJob());
+    await store.jobs.createJob(makeJob());
     expect(changes).toHaveLength(1);
   });
 });
 
-describe('InMemoryJobStore validation', () => {
+describe('in-memory stores validation', () => {
   it('refuses an invalid record and a receipt whose words belong elsewhere', async () => {
-    const store = new InMemoryJobStore();
-    await expect(store.createJob({ ...makeJob(), job_id: 'bad id!' })).rejects.toMatchObject({
+    const store = jobTableStores(new InMemoryJobTable());
+    await expect(store.jobs.createJob({ ...makeJob(), job_id: 'bad id!' })).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
     const details = makeReceiptDetails();
     details.words[0]!.line_id = 99;
-    await expect(store.createReceipt(details)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    await expect(store.receipts.create(details)).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 });

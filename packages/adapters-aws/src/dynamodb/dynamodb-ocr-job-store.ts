@@ -1,0 +1,193 @@
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  ConditionFailedError,
+  JOB_TRANSITIONS,
+  NotFoundError,
+  assertTransition,
+  isoNow,
+  type Clock,
+  type ImageRecord,
+  type JobCreatedRange,
+  type JobPatch,
+  type JobStatus,
+  type OcrJob,
+  type OcrJobStore,
+  type RoutingDecision,
+} from '@receiptflow/core';
+import { IMAGE_SK, JOB_SK_PREFIX, imagePk, jobPointerKey, jobSk, jobStatusGsi1Pk, routingSk } from '@receiptflow/job-table';
+import { createOrMatch } from './conditional-create.js';
+import { DynamoDbTable, type DynamoDbTableConfig } from './dynamodb-table.js';
+import { imageFromItem, imageToItem, jobFromItem, jobToItem, routingFromItem, routingToItem } from './item-codec.js';
+
+/** What the DynamoDB job-table stores need: the table, a clock, and list paging. */
+export interface DynamoDbStoreConfig extends DynamoDbTableConfig {
+  /** Stamps `updated_at` on transitions (and times batch-retry backoff). */
+  clock: Clock;
+  /** Default page size of list queries without a limit. Default 100. */
+  defaultListLimit?: number;
+}
+
+/**
+ * OcrJobStore over the DynamoDB job table (keys from `@receiptflow/job-table`). Creates are
+ * conditional puts that accept an identical existing row; transitions are conditional UpdateItems
+ * on the expected status. A job's image is found by job id through an `OCR_JOB#<job>`/`OCR_JOB`
+ * pointer row read strongly consistently (a GSI would lag right after the create); jobs by status
+ * come from GSI1.
+ *
+ * @example
+ * const jobs = new DynamoDbOcrJobStore(doc, { tableName: 'receiptflow-jobs', clock: new SystemClock() });
+ * await jobs.createJob(job);
+ * const claimed = await jobs.transitionJob(job.job_id, 'PENDING', 'PROCESSING', { attempts: 1 });
+ */
+export class DynamoDbOcrJobStore implements OcrJobStore {
+  private readonly table: DynamoDbTable;
+  private readonly clock: Clock;
+  private readonly defaultListLimit: number;
+
+  constructor(doc: DynamoDBDocumentClient, config: DynamoDbStoreConfig) {
+    this.table = new DynamoDbTable(doc, config);
+    this.clock = config.clock;
+    this.defaultListLimit = config.defaultListLimit ?? 100;
+  }
+
+  async createImage(image: ImageRecord): Promise<void> {
+    await createOrMatch(this.table, imageToItem(image), image, imageFromItem, `image ${image.image_id}`);
+  }
+
+  async getImage(imageId: string): Promise<ImageRecord | null> {
+    const item = await this.table.get({ PK: imagePk(imageId), SK: IMAGE_SK });
+    return item ? imageFromItem(item) : null;
+  }
+
+  async markImageUploaded(imageId: string, sizeBytes: number): Promise<ImageRecord> {
+    try {
+      const item = await this.table.update({
+        Key: { PK: imagePk(imageId), SK: IMAGE_SK },
+        UpdateExpression: 'SET upload_state = :uploaded, size_bytes = :size',
+        ConditionExpression: 'attribute_exists(PK)',
+        ExpressionAttributeValues: { ':uploaded': 'UPLOADED', ':size': sizeBytes },
+      });
+      return imageFromItem(item);
+    } catch (error) {
+      if (error instanceof ConditionFailedError) throw new NotFoundError('image', imageId);
+      throw error;
+    }
+  }
+
+  async createJob(job: OcrJob): Promise<void> {
+    // Pointer first: a job row is never unfindable by id. A pointer left by a failed job put
+    // points at the same image and is harmless.
+    await this.ensureJobPointer(job.job_id, job.image_id);
+    await createOrMatch(this.table, jobToItem(job), job, jobFromItem, `OCR job ${job.job_id}`);
+  }
+
+  async getJob(jobId: string): Promise<OcrJob | null> {
+    const imageId = await this.imageIdOfJob(jobId);
+    if (imageId === null) return null;
+    const item = await this.table.get({ PK: imagePk(imageId), SK: jobSk(jobId) });
+    return item ? jobFromItem(item) : null;
+  }
+
+  async transitionJob(jobId: string, from: JobStatus, to: JobStatus, patch: JobPatch = {}): Promise<OcrJob> {
+    assertTransition('OcrJob', JOB_TRANSITIONS, from, to);
+    const imageId = await this.imageIdOfJob(jobId);
+    if (imageId === null) throw new NotFoundError('job', jobId);
+    const sets = ['#status = :to', 'updated_at = :now', 'GSI1PK = :gsi1pk'];
+    const values: Record<string, unknown> = {
+      ':to': to,
+      ':from': from,
+      ':now': isoNow(this.clock),
+      ':gsi1pk': jobStatusGsi1Pk(to),
+    };
+    for (const field of ['results_sent_at', 'failure_reason', 'attempts'] as const) {
+      if (patch[field] !== undefined) {
+        sets.push(`${field} = :${field}`);
+        values[`:${field}`] = patch[field];
+      }
+    }
+    try {
+      const item = await this.table.update({
+        Key: { PK: imagePk(imageId), SK: jobSk(jobId) },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ConditionExpression: 'attribute_exists(PK) AND #status = :from',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: values,
+      });
+      return jobFromItem(item);
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      const current = await this.getJob(jobId);
+      if (current === null) throw new NotFoundError('job', jobId);
+      throw new ConditionFailedError(`job ${jobId} is ${current.status}, expected ${from} for ${from} -> ${to}`, {
+        cause: error,
+      });
+    }
+  }
+
+  async listJobsByStatus(status: JobStatus, limit = this.defaultListLimit, range: JobCreatedRange = {}): Promise<OcrJob[]> {
+    // GSI1SK is `<created_at>#<job_id>`: a job created at `createdAfter` sorts after that bare
+    // timestamp (inclusive), one created at `createdBefore` sorts after it too (exclusive).
+    const { createdAfter: after, createdBefore: before } = range;
+    const sortKey =
+      after !== undefined && before !== undefined
+        ? { condition: ' AND GSI1SK BETWEEN :after AND :before', values: { ':after': after, ':before': before } }
+        : after !== undefined
+          ? { condition: ' AND GSI1SK >= :after', values: { ':after': after } }
+          : before !== undefined
+            ? { condition: ' AND GSI1SK < :before', values: { ':before': before } }
+            : { condition: '', values: {} };
+    const items = await this.table.query(
+      {
+        IndexName: 'GSI1',
+        KeyConditionExpression: `GSI1PK = :pk${sortKey.condition}`,
+        ExpressionAttributeValues: { ':pk': jobStatusGsi1Pk(status), ...sortKey.values },
+        Limit: Math.min(limit, 1000),
+      },
+      limit,
+    );
+    return items.map(jobFromItem);
+  }
+
+  async listJobsForImage(imageId: string): Promise<OcrJob[]> {
+    const items = await this.table.queryPrefix(imagePk(imageId), JOB_SK_PREFIX);
+    return items.map(jobFromItem).sort(byCreatedThenId);
+  }
+
+  async createRoutingDecision(decision: RoutingDecision): Promise<void> {
+    // Routing is found by job id alone, through the same pointer as the job.
+    await this.ensureJobPointer(decision.job_id, decision.image_id);
+    const what = `routing decision of job ${decision.job_id}`;
+    await createOrMatch(this.table, routingToItem(decision), decision, routingFromItem, what);
+  }
+
+  async getRoutingDecision(jobId: string): Promise<RoutingDecision | null> {
+    const imageId = await this.imageIdOfJob(jobId);
+    if (imageId === null) return null;
+    const item = await this.table.get({ PK: imagePk(imageId), SK: routingSk(jobId) });
+    return item ? routingFromItem(item) : null;
+  }
+
+  private async ensureJobPointer(jobId: string, imageId: string): Promise<void> {
+    try {
+      await this.table.put(
+        { ...jobPointerKey(jobId), entity: 'OCR_JOB_POINTER', job_id: jobId, image_id: imageId },
+        { expression: 'attribute_not_exists(PK) OR image_id = :image', values: { ':image': imageId } },
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionFailedError)) throw error;
+      throw new ConditionFailedError(`job ${jobId} already belongs to another image than ${imageId}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private async imageIdOfJob(jobId: string): Promise<string | null> {
+    const pointer = await this.table.get(jobPointerKey(jobId));
+    return typeof pointer?.image_id === 'string' ? pointer.image_id : null;
+  }
+}
+
+function byCreatedThenId(a: OcrJob, b: OcrJob): number {
+  if (a.created_at !== b.created_at) return a.created_at < b.created_at ? -1 : 1;
+  return a.job_id < b.job_id ? -1 : a.job_id > b.job_id ? 1 : 0;
+}

@@ -1,0 +1,41 @@
+import type { ReceiptDetails, ReceiptPlace } from '../domain/index.js';
+
+/**
+ * Receipts with their lines and words, and the place each receipt was resolved to.
+ *
+ * Promises every adapter keeps (proved by `describeReceiptStoreContract`):
+ * - a receipt is written once: `create` never overwrites rows that later steps enriched;
+ * - reads return lines by `line_id` and words by `(line_id, word_id)`, receipts by `receipt_id`;
+ * - `delete` leaves no child row behind: lines, words, the place, and the receipt's compaction
+ *   runs go with it. The runs belong to {@link CompactionRunStore}, but they live under the
+ *   receipt's key in the one job table, so the cascade is one prefix delete in the adapter, not a
+ *   second port the store would have to know (and a run of a deleted receipt has nothing left to
+ *   compact).
+ *
+ * @example
+ * const { created, details } = await receipts.create({ receipt, lines, words });
+ * if (!created) log.info('receipt existed; kept the stored rows', { receipt_id: receipt.receipt_id });
+ * await receipts.putPlace(place);
+ * const sameShop = await receipts.listByPlaceId(place.place_id!, 20);
+ */
+export interface ReceiptStore {
+  /**
+   * Writes a receipt with its lines and words, only if the receipt does not exist yet, so a
+   * redelivered job never overwrites rows that later steps enriched. Returns what is stored
+   * afterwards (the existing rows when they were there already) and whether it wrote.
+   */
+  create(details: ReceiptDetails): Promise<{ created: boolean; details: ReceiptDetails }>;
+  get(imageId: string, receiptId: number): Promise<ReceiptDetails | null>;
+  /** Every receipt of one image, by receipt id. */
+  list(imageId: string): Promise<ReceiptDetails[]>;
+  /** Deletes the receipt and every child row (lines, words, place, compaction runs). Absent: no-op. */
+  delete(imageId: string, receiptId: number): Promise<void>;
+
+  /** Creates or replaces the place of a receipt (merchant corrections replace it). */
+  putPlace(place: ReceiptPlace): Promise<void>;
+  getPlace(imageId: string, receiptId: number): Promise<ReceiptPlace | null>;
+  /** Absent: no-op. */
+  deletePlace(imageId: string, receiptId: number): Promise<void>;
+  /** Receipts resolved to this place (a GSI in DynamoDB). */
+  listByPlaceId(placeId: string, limit?: number): Promise<ReceiptPlace[]>;
+}

@@ -1,0 +1,189 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CompactionRunStore, ReceiptStore } from '../ports/index.js';
+import { shuffled, sorted } from './contract-helpers.js';
+import {
+  makeCompactionRun,
+  makeReceiptDetails,
+  makeReceiptPlace,
+  uniqueId,
+} from './fixtures.js';
+
+/** What a ReceiptStore contract factory returns: a fresh, EMPTY store (listings are asserted exactly). */
+export interface ReceiptStoreContractSubject {
+  subject: ReceiptStore;
+  /**
+   * A CompactionRunStore over the same storage, to prove `delete` takes the receipt's runs with
+   * it (the promise ReceiptStore.delete documents).
+   */
+  runs: CompactionRunStore;
+  cleanup?: () => Promise<void>;
+}
+
+/**
+ * The ReceiptStore contract: receipts that are never overwritten once written, read back in id
+ * order, deletes that leave no child row (lines, words, place, compaction runs), and places.
+ * The factory must return a fresh, empty store each call.
+ */
+export function describeReceiptStoreContract(
+  name: string,
+  factory: () => Promise<ReceiptStoreContractSubject>,
+): void {
+  describe(`ReceiptStore contract: ${name}`, () => {
+    let store: ReceiptStore;
+    let runs: CompactionRunStore;
+    let cleanup: (() => Promise<void>) | undefined;
+
+    beforeEach(async () => {
+      const created = await factory();
+      store = created.subject;
+      runs = created.runs;
+      cleanup = created.cleanup;
+    });
+    afterEach(async () => {
+      await cleanup?.();
+    });
+
+    describe('receipts', () => {
+      it('creates a receipt with lines and words and reads it back', async () => {
+        const details = makeReceiptDetails();
+        const result = await store.create(details);
+        expect(result.created).toBe(true);
+        expect(result.details).toEqual(details);
+        expect(await store.get(details.receipt.image_id, 1)).toEqual(details);
+        expect(await store.get(details.receipt.image_id, 2)).toBeNull();
+      });
+
+      it('returns lines ordered by line_id and words by (line_id, word_id) whatever the write order', async () => {
+        const details = makeReceiptDetails({}, { lineCount: 12, wordsPerLine: 11 });
+        await store.create({
+          receipt: details.receipt,
+          lines: shuffled(details.lines),
+          words: shuffled(details.words),
+        });
+        const read = await store.get(details.receipt.image_id, details.receipt.receipt_id);
+        expect(read?.lines.map((l) => l.line_id)).toEqual(details.lines.map((l) => l.line_id));
+        expect(read?.words.map((w) => [w.line_id, w.word_id])).toEqual(
+          details.words.map((w) => [w.line_id, w.word_id]),
+        );
+        expect(read).toEqual(details);
+      });
+
+      it('round-trips a receipt larger than DynamoDB batch limits (30 lines, 240 words)', async () => {
+        const details = makeReceiptDetails({ receipt_id: 7 }, { lineCount: 30, wordsPerLine: 8 });
+        const result = await store.create(details);
+        expect(result.created).toBe(true);
+        const read = await store.get(details.receipt.image_id, 7);
+        expect(read?.lines).toHaveLength(30);
+        expect(read?.words).toHaveLength(240);
+        expect(read).toEqual(details);
+      });
+
+      // docs/lessons.md#lesson-6-a-redelivery-overwrote-enriched-rows
+      it('never overwrites an existing receipt: returns created:false and the stored rows', async () => {
+        const original = makeReceiptDetails({}, { lineCount: 3, wordsPerLine: 2 });
+        await store.create(original);
+        const imageId = original.receipt.image_id;
+        const place = makeReceiptPlace({ image_id: imageId, receipt_id: 1 });
+        await store.putPlace(place);
+        const redelivered = makeReceiptDetails(
+          { image_id: imageId, receipt_id: 1, created_at: '2024-02-02T00:00:00.000Z' },
+          { lineCount: 5, wordsPerLine: 1 },
+        );
+        for (const line of redelivered.lines) line.text = `CHANGED ${line.line_id}`;
+        const result = await store.create(redelivered);
+        expect(result.created).toBe(false);
+        expect(result.details).toEqual(original);
+        expect(await store.get(imageId, 1)).toEqual(original);
+        expect(await store.getPlace(imageId, 1)).toEqual(place);
+      });
+
+      it('an identical repeated create is not an error', async () => {
+        const details = makeReceiptDetails();
+        await store.create(details);
+        const again = await store.create(structuredClone(details));
+        expect(again).toEqual({ created: false, details });
+      });
+
+      it('list returns the image’s receipts ordered by receipt_id, with children', async () => {
+        const imageId = uniqueId('img');
+        const r2 = makeReceiptDetails({ image_id: imageId, receipt_id: 2 }, { lineCount: 2 });
+        const r1 = makeReceiptDetails({ image_id: imageId, receipt_id: 1 }, { lineCount: 4 });
+        const r10 = makeReceiptDetails({ image_id: imageId, receipt_id: 10 }, { lineCount: 1 });
+        const elsewhere = makeReceiptDetails();
+        for (const d of [r2, r10, r1, elsewhere]) await store.create(d);
+        expect(await store.list(imageId)).toEqual([r1, r2, r10]);
+        expect(await store.list(uniqueId('img'))).toEqual([]);
+      });
+
+      // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot
+      it('delete removes the receipt and every child row, leaving siblings intact', async () => {
+        const imageId = uniqueId('img');
+        const doomed = makeReceiptDetails({ image_id: imageId, receipt_id: 1 }, { lineCount: 30, wordsPerLine: 4 });
+        const sibling = makeReceiptDetails({ image_id: imageId, receipt_id: 2 });
+        await store.create(doomed);
+        await store.create(sibling);
+        const placeId = uniqueId('place');
+        const doomedPlace = makeReceiptPlace({ image_id: imageId, receipt_id: 1, place_id: placeId });
+        const siblingPlace = makeReceiptPlace({ image_id: imageId, receipt_id: 2, place_id: placeId });
+        await store.putPlace(doomedPlace);
+        await store.putPlace(siblingPlace);
+        const doomedRun = makeCompactionRun({ image_id: imageId, receipt_id: 1 });
+        const siblingRun = makeCompactionRun({ image_id: imageId, receipt_id: 2 });
+        await runs.create(doomedRun);
+        await runs.create(siblingRun);
+
+        await store.delete(imageId, 1);
+
+        expect(await store.get(imageId, 1)).toBeNull();
+        expect(await store.getPlace(imageId, 1)).toBeNull();
+        expect(await runs.get({ image_id: imageId, receipt_id: 1, run_id: doomedRun.run_id })).toBeNull();
+        expect(await runs.list(imageId, 1)).toEqual([]);
+        expect(await store.listByPlaceId(placeId)).toEqual([siblingPlace]);
+        const unfinished = await runs.listUnfinished('2999-01-01T00:00:00.000Z');
+        expect(unfinished.map((r) => r.run_id)).toEqual([siblingRun.run_id]);
+        expect(await store.list(imageId)).toEqual([sibling]);
+        expect(await store.getPlace(imageId, 2)).toEqual(siblingPlace);
+
+        // No orphaned line/word rows: re-creating the receipt with fewer children reads back
+        // exactly those children, and a fresh create is reported as created.
+        const smaller = makeReceiptDetails({ image_id: imageId, receipt_id: 1 }, { lineCount: 1, wordsPerLine: 1 });
+        const recreated = await store.create(smaller);
+        expect(recreated.created).toBe(true);
+        expect(await store.get(imageId, 1)).toEqual(smaller);
+      });
+
+      it('deleting an absent receipt succeeds', async () => {
+        await expect(store.delete(uniqueId('img'), 3)).resolves.toBeUndefined();
+      });
+    });
+    describe('receipt places', () => {
+      it('puts, replaces, reads and deletes the place of a receipt', async () => {
+        const place = makeReceiptPlace();
+        await store.putPlace(place);
+        expect(await store.getPlace(place.image_id, place.receipt_id)).toEqual(place);
+        const corrected = { ...place, merchant_name: 'Whole Foods', place_id: 'ChIJ-wf', evidence: ['name'] };
+        await store.putPlace(corrected);
+        expect(await store.getPlace(place.image_id, place.receipt_id)).toEqual(corrected);
+        await store.deletePlace(place.image_id, place.receipt_id);
+        expect(await store.getPlace(place.image_id, place.receipt_id)).toBeNull();
+        await expect(store.deletePlace(place.image_id, place.receipt_id)).resolves.toBeUndefined();
+      });
+
+      it('listByPlaceId finds receipts resolved to a place, follows replacements, honours limit', async () => {
+        const placeId = uniqueId('place');
+        const a = makeReceiptPlace({ place_id: placeId });
+        const b = makeReceiptPlace({ place_id: placeId, receipt_id: 2 });
+        const unresolved = makeReceiptPlace({ place_id: null, merchant_name: null, source: 'none' });
+        const elsewhere = makeReceiptPlace();
+        for (const p of [a, b, unresolved, elsewhere]) await store.putPlace(p);
+        const key = (p: { image_id: string; receipt_id: number }) => `${p.image_id}/${p.receipt_id}`;
+        expect(sorted(await store.listByPlaceId(placeId), key)).toEqual(sorted([a, b], key));
+        expect(await store.listByPlaceId(placeId, 1)).toHaveLength(1);
+
+        await store.putPlace({ ...b, place_id: 'ChIJ-moved' });
+        expect(await store.listByPlaceId(placeId)).toEqual([a]);
+        expect(await store.listByPlaceId(uniqueId('place'))).toEqual([]);
+      });
+    });
+  });
+}
