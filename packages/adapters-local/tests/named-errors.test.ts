@@ -2,7 +2,7 @@ import { ReceiptflowError } from '@receiptflow/core';
 import { describe, expect, it } from 'vitest';
 import { FakeClockStalledError, JournalRecordError } from '../src/errors.js';
 import { FakeClock } from '../src/fake-clock.js';
-import { parseJournalRecord } from '../src/job-journal.js';
+import { parseJournalRecord } from '../src/job-table/job-journal.js';
 
 describe('adapters-local named errors', () => {
   it('FakeClock.runUntil on a promise nothing sleeps on → FakeClockStalledError (FAKE_CLOCK_STALLED)', async () => {
