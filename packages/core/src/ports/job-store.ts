@@ -1,6 +1,5 @@
 import type {
   Collection,
-  CollectionProgress,
   CollectionState,
   CompactionRun,
   ImageRecord,
