@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import {
   ConditionFailedError,
+  ConfigError,
   ValidationError,
   type Clock,
+  type DeadLetterNote,
+  type LeasedMessage,
   type Queue,
-  type QueueMessage,
+  type QueueBacklog,
   type ReceiveOptions,
 } from '@receiptflow/core';
 import { SystemClock } from './system-clock.js';
@@ -13,8 +16,12 @@ export interface InMemoryQueueConfig {
   name: string;
   /** Default visibility timeout, seconds (SQS default 30). */
   visibilityTimeoutSeconds?: number;
-  /** Messages received more than `maxReceiveCount` times move to `queue` on the next receive. */
-  deadLetter?: { queue: InMemoryQueue; maxReceiveCount: number };
+  /**
+   * The dead-letter queue: `deadLetter(reason)` moves a message there, and with
+   * `maxReceiveCount`, a message received that many times moves there on the next receive
+   * (SQS redrive).
+   */
+  deadLetter?: { queue: InMemoryQueue; maxReceiveCount?: number };
   /** Default the system clock; a FakeClock makes timeouts and delays test-controlled. */
   clock?: Clock;
 }
@@ -29,6 +36,8 @@ interface StoredMessage {
   handle: string | null;
   /** Arrival order, so that visible messages come out roughly first-in first-out. */
   seq: number;
+  /** Set on a message that `deadLetter(reason)` put here. */
+  note?: DeadLetterNote;
 }
 
 const MAX_BODY_BYTES = 262_144;
@@ -36,13 +45,23 @@ const MAX_VISIBILITY_SECONDS = 43_200;
 const MAX_DELAY_SECONDS = 900;
 
 /**
- * A queue with SQS standard-queue semantics, in memory: at-least-once delivery, a visibility
- * timeout per receive (overridable), ApproximateReceiveCount, delays, changeVisibility, long
- * polls that wake on send, and a dead-letter queue: a message already received
- * `maxReceiveCount` times is moved on the receive that would exceed it, as SQS does.
- * A stale receipt handle deletes nothing (SQS: "succeeds, but the message might not be deleted").
+ * A queue with SQS standard-queue semantics, in memory: at-least-once delivery of leased
+ * messages, a lease (visibility timeout) per receive, receive counts, delays, long polls that
+ * wake on send, and a dead-letter queue: `deadLetter(reason)` moves a message there with its
+ * reason, and with `maxReceiveCount` a message already received that many times is moved on the
+ * receive that would exceed it, as SQS redrive does. A stale lease (the message was delivered
+ * again since) acks nothing and cannot extend, retry or dead-letter the new delivery.
+ *
+ * @example
+ * const clock = new FakeClock();
+ * const dlq = new InMemoryQueue({ name: 'ocr-queue-dlq', clock });
+ * const queue = new InMemoryQueue({ name: 'ocr-queue', clock, visibilityTimeoutSeconds: 30, deadLetter: { queue: dlq, maxReceiveCount: 5 } });
+ * await queue.send('{"job_id":"j1"}');
+ * const [message] = await queue.receive();
+ * await message!.deadLetter('job j1 no longer exists');
+ * (await dlq.receive())[0]!.deadLettered!.reason; // 'job j1 no longer exists'
  */
-export class InMemoryQueue implements Queue {
+export class InMemoryQueue implements Queue, QueueBacklog {
   readonly name: string;
   private readonly clock: Clock;
   private readonly visibilityTimeoutSeconds: number;
@@ -58,7 +77,8 @@ export class InMemoryQueue implements Queue {
     this.visibilityTimeoutSeconds = config.visibilityTimeoutSeconds ?? 30;
     this.deadLetter = config.deadLetter;
     assertSeconds('visibilityTimeoutSeconds', this.visibilityTimeoutSeconds, MAX_VISIBILITY_SECONDS);
-    if (this.deadLetter && !(Number.isInteger(this.deadLetter.maxReceiveCount) && this.deadLetter.maxReceiveCount >= 1)) {
+    const maxReceiveCount = this.deadLetter?.maxReceiveCount;
+    if (maxReceiveCount !== undefined && !(Number.isInteger(maxReceiveCount) && maxReceiveCount >= 1)) {
       throw new ValidationError(`queue ${this.name}: maxReceiveCount must be a positive integer`);
     }
   }
@@ -79,10 +99,10 @@ export class InMemoryQueue implements Queue {
     return ids;
   }
 
-  async receive(options: ReceiveOptions = {}): Promise<QueueMessage[]> {
+  async receive(options: ReceiveOptions = {}): Promise<LeasedMessage[]> {
     const maxMessages = options.maxMessages ?? 1;
     const waitSeconds = options.waitSeconds ?? 0;
-    const visibility = options.visibilityTimeoutSeconds ?? this.visibilityTimeoutSeconds;
+    const visibility = options.leaseSeconds ?? this.visibilityTimeoutSeconds;
     if (!Number.isInteger(maxMessages) || maxMessages < 1 || maxMessages > 10) {
       throw new ValidationError(`queue ${this.name}: maxMessages must be 1..10, got ${maxMessages}`);
     }
@@ -96,30 +116,49 @@ export class InMemoryQueue implements Queue {
     }
   }
 
-  async delete(receiptHandle: string): Promise<void> {
-    const message = this.current(receiptHandle);
+  /** Acks: removes the message if `handle` is its current lease; a stale lease removes nothing. */
+  private async ack(handle: string): Promise<void> {
+    const message = this.current(handle);
     if (!message) return;
     this.messages.delete(message.id);
-    this.byHandle.delete(receiptHandle);
+    this.byHandle.delete(handle);
   }
 
-  async deleteBatch(receiptHandles: string[]): Promise<{ failed: string[] }> {
-    for (const handle of receiptHandles) await this.delete(handle);
-    return { failed: [] };
+  /** retryLater and extendLease: the message becomes visible `seconds` from now. */
+  private async setVisibility(handle: string, seconds: number): Promise<void> {
+    assertSeconds('seconds', seconds, MAX_VISIBILITY_SECONDS);
+    const message = this.inFlight(handle);
+    message.visibleAt = this.clock.now() + seconds * 1000;
+    if (seconds === 0) this.wakeWaiters();
   }
 
-  async changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<void> {
-    assertSeconds('visibilityTimeoutSeconds', visibilityTimeoutSeconds, MAX_VISIBILITY_SECONDS);
-    const message = this.current(receiptHandle);
-    const now = this.clock.now();
-    if (!message || message.visibleAt <= now) {
+  private async moveToDeadLetter(handle: string, reason: string): Promise<void> {
+    if (!this.deadLetter) throw new ConfigError(`queue ${this.name} has no dead-letter queue; cannot dead-letter a message`);
+    const message = this.inFlight(handle);
+    this.deadLetter.queue.acceptDeadLetter(randomUUID(), message.body, 0, {
+      reason,
+      sourceQueue: this.name,
+      sourceMessageId: message.id,
+      receiveCount: message.receiveCount,
+    });
+    this.messages.delete(message.id);
+    this.byHandle.delete(handle);
+  }
+
+  /** The message `handle` currently leases; ConditionFailedError when the lease is stale or lapsed. */
+  private inFlight(handle: string): StoredMessage {
+    const message = this.current(handle);
+    if (!message || message.visibleAt <= this.clock.now()) {
       // SQS: MessageNotInflight / ReceiptHandleIsInvalid.
-      throw new ConditionFailedError(
-        `queue ${this.name}: receipt handle ${receiptHandle} is stale or its message is not in flight`,
-      );
+      throw new ConditionFailedError(`queue ${this.name}: the lease is stale or its message is not in flight`);
     }
-    message.visibleAt = now + visibilityTimeoutSeconds * 1000;
-    if (visibilityTimeoutSeconds === 0) this.wakeWaiters();
+    return message;
+  }
+
+  /** Messages waiting or leased, for operations (recovery, bench). */
+  async backlog(): Promise<number> {
+    const { visible, inFlight } = await this.depth();
+    return visible + inFlight;
   }
 
   async depth(): Promise<{ visible: number; inFlight: number }> {
@@ -134,26 +173,27 @@ export class InMemoryQueue implements Queue {
     return { visible, inFlight };
   }
 
-  /** Called by the source queue when it moves a message here; keeps id, body and count. */
-  acceptDeadLetter(id: string, body: string, receiveCount: number): void {
-    this.enqueue(id, body, receiveCount, this.clock.now());
+  /** Called by the source queue when it moves a message here (redrive keeps id, body and count). */
+  acceptDeadLetter(id: string, body: string, receiveCount: number, note?: DeadLetterNote): void {
+    this.enqueue(id, body, receiveCount, this.clock.now(), note);
   }
 
-  private enqueue(id: string, body: string, receiveCount: number, visibleAt: number): void {
-    this.messages.set(id, { id, body, receiveCount, visibleAt, handle: null, seq: this.seq++ });
+  private enqueue(id: string, body: string, receiveCount: number, visibleAt: number, note?: DeadLetterNote): void {
+    this.messages.set(id, { id, body, receiveCount, visibleAt, handle: null, seq: this.seq++, ...(note ? { note } : {}) });
     this.wakeWaiters();
   }
 
-  private take(maxMessages: number, visibilitySeconds: number): QueueMessage[] {
+  private take(maxMessages: number, visibilitySeconds: number): LeasedMessage[] {
     const now = this.clock.now();
     const ready = [...this.messages.values()]
       .filter((m) => m.visibleAt <= now)
       .sort((a, b) => a.seq - b.seq);
-    const out: QueueMessage[] = [];
+    const out: LeasedMessage[] = [];
     for (const message of ready) {
       if (out.length >= maxMessages) break;
       if (message.handle) this.byHandle.delete(message.handle);
-      if (this.deadLetter && message.receiveCount >= this.deadLetter.maxReceiveCount) {
+      const maxReceiveCount = this.deadLetter?.maxReceiveCount;
+      if (this.deadLetter && maxReceiveCount !== undefined && message.receiveCount >= maxReceiveCount) {
         this.messages.delete(message.id);
         this.deadLetter.queue.acceptDeadLetter(message.id, message.body, message.receiveCount);
         continue;
@@ -162,9 +202,22 @@ export class InMemoryQueue implements Queue {
       message.handle = randomUUID();
       message.visibleAt = now + visibilitySeconds * 1000;
       this.byHandle.set(message.handle, message.id);
-      out.push({ id: message.id, body: message.body, receiptHandle: message.handle, receiveCount: message.receiveCount });
+      out.push(this.lease(message, message.handle));
     }
     return out;
+  }
+
+  private lease(message: StoredMessage, handle: string): LeasedMessage {
+    return {
+      id: message.id,
+      body: message.body,
+      receiveCount: message.receiveCount,
+      ...(message.note ? { deadLettered: { ...message.note } } : {}),
+      ack: () => this.ack(handle),
+      retryLater: (delaySeconds) => this.setVisibility(handle, delaySeconds),
+      deadLetter: (reason) => this.moveToDeadLetter(handle, reason),
+      extendLease: (seconds) => this.setVisibility(handle, seconds),
+    };
   }
 
   /** The message whose LATEST handle this is; undefined for unknown or superseded handles. */

@@ -5,12 +5,13 @@ import { InMemoryQueue } from '../src/in-memory-queue.js';
 
 describeQueueContract('InMemoryQueue', async (options = {}) => {
   const clock = new FakeClock();
-  const dlq = options.maxReceiveCount ? new InMemoryQueue({ name: 'test-dlq', clock }) : undefined;
+  const withDlq = options.deadLetter === true || options.maxReceiveCount !== undefined;
+  const dlq = withDlq ? new InMemoryQueue({ name: 'test-dlq', clock }) : undefined;
   const subject = new InMemoryQueue({
     name: 'test-queue',
     clock,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
-    ...(dlq ? { deadLetter: { queue: dlq, maxReceiveCount: options.maxReceiveCount! } } : {}),
+    ...(dlq ? { deadLetter: { queue: dlq, ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}) } } : {}),
   });
   return { subject, ...(dlq ? { dlq } : {}), advance: (ms) => clock.advance(ms) };
 });
@@ -55,18 +56,35 @@ describe('InMemoryQueue with a fake clock', () => {
     expect(receives).toBe(5);
   });
 
-  it('changeVisibility of a stale handle (message redelivered since) is refused, and its delete is a no-op', async () => {
+  it('a stale lease (message redelivered since) cannot extend, retry or dead-letter it, and its ack is a no-op', async () => {
     const clock = new FakeClock();
-    const queue = new InMemoryQueue({ name: 'q', clock });
+    const dlq = new InMemoryQueue({ name: 'dlq', clock });
+    const queue = new InMemoryQueue({ name: 'q', clock, deadLetter: { queue: dlq } });
     await queue.send('m');
     const [first] = await queue.receive();
-    await queue.changeVisibility(first!.receiptHandle, 0);
+    await first!.retryLater(0);
     const [second] = await queue.receive();
-    await expect(queue.changeVisibility(first!.receiptHandle, 30)).rejects.toMatchObject({ code: 'CONDITION_FAILED' });
-    await queue.delete(first!.receiptHandle);
+    await expect(first!.extendLease(30)).rejects.toMatchObject({ code: 'CONDITION_FAILED' });
+    await expect(first!.retryLater(0)).rejects.toMatchObject({ code: 'CONDITION_FAILED' });
+    await expect(first!.deadLetter('late')).rejects.toMatchObject({ code: 'CONDITION_FAILED' });
+    await first!.ack();
     expect(await queue.depth()).toEqual({ visible: 0, inFlight: 1 });
-    await queue.delete(second!.receiptHandle);
+    expect(await dlq.depth()).toEqual({ visible: 0, inFlight: 0 });
+    await second!.ack();
     expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  });
+
+  it('extendLease counts from now: a lease extended at 25 s of 30 s lasts until 55 s', async () => {
+    const clock = new FakeClock();
+    const queue = new InMemoryQueue({ name: 'q', clock, visibilityTimeoutSeconds: 30 });
+    await queue.send('long job');
+    const [message] = await queue.receive();
+    await clock.advance(25_000);
+    await message!.extendLease(30);
+    await clock.advance(29_000);
+    expect(await queue.receive()).toEqual([]);
+    await clock.advance(1_000);
+    expect(await queue.receive()).toMatchObject([{ body: 'long job', receiveCount: 2 }]);
   });
 
   it('refuses an empty body and a body above 256 KiB', async () => {

@@ -1,4 +1,4 @@
-export { SqsQueue, type SqsQueueConfig } from './sqs-queue.js';
+export { SqsQueue, type DeliveryReport, type SqsDelivery, type SqsQueueConfig } from './sqs-queue.js';
 export {
   DLQ_RETENTION_SECONDS,
   MIN_MAX_RECEIVE_COUNT,

@@ -1,20 +1,24 @@
 import {
   ChangeMessageVisibilityCommand,
-  DeleteMessageBatchCommand,
   DeleteMessageCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   type BatchResultErrorEntry,
+  type Message,
+  type MessageAttributeValue,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import {
+  ConfigError,
   DependencyError,
   TransientDependencyError,
   ValidationError,
+  type DeadLetterNote,
+  type LeasedMessage,
   type Queue,
-  type QueueMessage,
+  type QueueBacklog,
   type ReceiveOptions,
 } from '@receiptflow/core';
 import { mapAwsError } from '../errors.js';
@@ -23,7 +27,38 @@ export interface SqsQueueConfig {
   queueUrl: string;
   /** Defaults to the last segment of the queue URL. */
   name?: string;
+  /**
+   * The queue's dead-letter queue, where `deadLetter(reason)` sends a message. Without it,
+   * `deadLetter` throws ConfigError (the redrive policy still moves messages after maxReceiveCount).
+   */
+  deadLetterQueueUrl?: string;
 }
+
+/**
+ * One delivery made by a Lambda event source mapping rather than by `receive()`: the record's
+ * id, body, receipt handle, receive count and message attributes.
+ */
+export interface SqsDelivery {
+  messageId: string;
+  body: string;
+  receiptHandle?: string;
+  receiveCount: number;
+  /** Lambda's shape: `{ name: { stringValue, dataType } }`. */
+  messageAttributes?: Record<string, { stringValue?: string } | undefined>;
+}
+
+/** How the event source mapping is told the fate of a record: success (deleted) or failure (retried). */
+export type DeliveryReport = (outcome: 'success' | 'failure') => void;
+
+/** Message attributes that carry a dead-lettered message's note. */
+const NOTE = {
+  reason: 'dead_letter_reason',
+  sourceQueue: 'dead_letter_source_queue',
+  sourceMessageId: 'dead_letter_source_message_id',
+  receiveCount: 'dead_letter_receive_count',
+} as const;
+/** SQS message attributes are part of the 256 KiB message; a reason is a line, not a dump. */
+const MAX_REASON_CHARS = 1_000;
 
 /** SQS's limit on entries per batch call and messages per receive. */
 const BATCH_LIMIT = 10;
@@ -42,18 +77,34 @@ function assertIntegerIn(value: number, min: number, max: number, what: string):
 }
 
 /**
- * Queue over one SQS queue. Batch calls are split into 10s; entries that fail inside a batch
- * are retried once, and what still fails is reported (deleteBatch) or thrown (sendBatch).
+ * Queue over one SQS queue. A lease is a receipt handle: `ack` deletes the message,
+ * `retryLater`/`extendLease` change its visibility, and `deadLetter(reason)` sends the body to
+ * `deadLetterQueueUrl` with the reason, source queue, original id and receive count as message
+ * attributes, THEN deletes the original. That order is crash-safe: a crash between the two
+ * leaves a duplicate in the DLQ (the original is redelivered and dead-lettered again), never a
+ * lost message. sendBatch is split into 10s; entries that fail inside a batch are retried once.
+ *
+ * A stale lease is a receipt handle of an earlier delivery. SQS cannot always tell it from the
+ * current one: a delete with it "succeeds, but the message might not be deleted" (and sometimes
+ * is), so callers must not settle a message whose lease they lost.
+ *
+ * @example
+ * const queue = new SqsQueue(new SQSClient({}), { queueUrl: OCR_QUEUE_URL, deadLetterQueueUrl: OCR_DLQ_URL });
+ * for (const message of await queue.receive({ maxMessages: 10, waitSeconds: 20, leaseSeconds: 120 })) {
+ *   await message.ack();
+ * }
  */
-export class SqsQueue implements Queue {
+export class SqsQueue implements Queue, QueueBacklog {
   readonly name: string;
   readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string | undefined;
 
   constructor(
     private readonly client: SQSClient,
     config: SqsQueueConfig,
   ) {
     this.queueUrl = config.queueUrl;
+    this.deadLetterQueueUrl = config.deadLetterQueueUrl;
     this.name = config.name ?? config.queueUrl.split('/').filter(Boolean).pop() ?? config.queueUrl;
   }
 
@@ -100,14 +151,12 @@ export class SqsQueue implements Queue {
     return ids.map((id) => ({ id }));
   }
 
-  async receive(options: ReceiveOptions = {}): Promise<QueueMessage[]> {
+  async receive(options: ReceiveOptions = {}): Promise<LeasedMessage[]> {
     const maxMessages = options.maxMessages ?? 1;
     const waitSeconds = options.waitSeconds ?? 0;
     assertIntegerIn(maxMessages, 1, BATCH_LIMIT, 'maxMessages');
     assertIntegerIn(waitSeconds, 0, 20, 'waitSeconds');
-    if (options.visibilityTimeoutSeconds !== undefined) {
-      assertIntegerIn(options.visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS, 'visibilityTimeoutSeconds');
-    }
+    if (options.leaseSeconds !== undefined) assertIntegerIn(options.leaseSeconds, 0, MAX_VISIBILITY_SECONDS, 'leaseSeconds');
     const out = await this.call('ReceiveMessage', () =>
       this.client.send(
         new ReceiveMessageCommand({
@@ -115,45 +164,105 @@ export class SqsQueue implements Queue {
           MaxNumberOfMessages: maxMessages,
           WaitTimeSeconds: waitSeconds,
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
-          ...(options.visibilityTimeoutSeconds !== undefined
-            ? { VisibilityTimeout: options.visibilityTimeoutSeconds }
-            : {}),
+          MessageAttributeNames: Object.values(NOTE),
+          ...(options.leaseSeconds !== undefined ? { VisibilityTimeout: options.leaseSeconds } : {}),
         }),
       ),
     );
-    return (out.Messages ?? []).map((m) => ({
-      id: requireId(m.MessageId, this.name),
-      body: m.Body ?? '',
-      receiptHandle: m.ReceiptHandle ?? '',
-      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? '1'),
-    }));
+    return (out.Messages ?? []).map((m) => this.leaseOf(m));
   }
 
-  async delete(receiptHandle: string): Promise<void> {
+  /**
+   * The LeasedMessage view of a record that a Lambda event source mapping delivered, so that a
+   * handler settles it as the worker does: `ack` reports success (the mapping deletes it),
+   * `retryLater` changes its visibility and reports a failure, `deadLetter` sends it to the DLQ
+   * and reports success, `extendLease` changes its visibility.
+   *
+   * @example
+   * const failures: string[] = [];
+   * const message = queue.leaseFromEvent(
+   *   { messageId: r.messageId, body: r.body, receiptHandle: r.receiptHandle, receiveCount: Number(r.attributes.ApproximateReceiveCount) },
+   *   (outcome) => { if (outcome === 'failure') failures.push(r.messageId); },
+   * );
+   */
+  leaseFromEvent(delivery: SqsDelivery, report: DeliveryReport): LeasedMessage {
+    const handle = delivery.receiptHandle ?? '';
+    const attributes = Object.fromEntries(
+      Object.entries(delivery.messageAttributes ?? {}).map(([k, v]) => [k, { StringValue: v?.stringValue }]),
+    );
+    const note = noteOf(attributes);
+    const needHandle = () => {
+      if (!handle) throw new ValidationError(`record ${delivery.messageId} of queue ${this.name} has no receipt handle`);
+      return handle;
+    };
+    return {
+      id: delivery.messageId,
+      body: delivery.body,
+      receiveCount: delivery.receiveCount,
+      ...(note ? { deadLettered: note } : {}),
+      ack: async () => report('success'),
+      retryLater: async (delaySeconds) => {
+        await this.changeVisibility(needHandle(), delaySeconds);
+        report('failure');
+      },
+      deadLetter: async (reason) => {
+        await this.sendToDeadLetter(delivery.messageId, delivery.body, delivery.receiveCount, reason);
+        report('success');
+      },
+      extendLease: (seconds) => this.changeVisibility(needHandle(), seconds),
+    };
+  }
+
+  private leaseOf(m: Message): LeasedMessage {
+    const id = requireId(m.MessageId, this.name);
+    const body = m.Body ?? '';
+    const handle = m.ReceiptHandle ?? '';
+    const receiveCount = Number(m.Attributes?.ApproximateReceiveCount ?? '1');
+    const note = noteOf(m.MessageAttributes ?? {});
+    return {
+      id,
+      body,
+      receiveCount,
+      ...(note ? { deadLettered: note } : {}),
+      ack: () => this.deleteMessage(handle),
+      retryLater: (delaySeconds) => this.changeVisibility(handle, delaySeconds),
+      deadLetter: async (reason) => {
+        // Send first, delete second: a crash in between duplicates into the DLQ, never loses.
+        await this.sendToDeadLetter(id, body, receiveCount, reason);
+        await this.deleteMessage(handle);
+      },
+      extendLease: (seconds) => this.changeVisibility(handle, seconds),
+    };
+  }
+
+  private async sendToDeadLetter(id: string, body: string, receiveCount: number, reason: string): Promise<void> {
+    const dlqUrl = this.deadLetterQueueUrl;
+    if (!dlqUrl) throw new ConfigError(`queue ${this.name} was built without deadLetterQueueUrl; cannot dead-letter message ${id}`);
+    const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
+    await this.call('SendMessage (dead letter)', () =>
+      this.client.send(
+        new SendMessageCommand({
+          QueueUrl: dlqUrl,
+          MessageBody: body,
+          MessageAttributes: {
+            [NOTE.reason]: text(reason.slice(0, MAX_REASON_CHARS) || 'no reason given'),
+            [NOTE.sourceQueue]: text(this.name),
+            [NOTE.sourceMessageId]: text(id),
+            [NOTE.receiveCount]: { DataType: 'Number', StringValue: String(receiveCount) },
+          },
+        }),
+      ),
+    );
+  }
+
+  private async deleteMessage(receiptHandle: string): Promise<void> {
     await this.call('DeleteMessage', () =>
       this.client.send(new DeleteMessageCommand({ QueueUrl: this.queueUrl, ReceiptHandle: receiptHandle })),
     );
   }
 
-  async deleteBatch(receiptHandles: string[]): Promise<{ failed: string[] }> {
-    const failed: string[] = [];
-    for (const [chunkIndex, chunk] of chunks(receiptHandles, BATCH_LIMIT).entries()) {
-      let pending = chunk.map((handle, i) => ({ Id: String(chunkIndex * BATCH_LIMIT + i), ReceiptHandle: handle }));
-      for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
-        const entries = pending;
-        const out = await this.call('DeleteMessageBatch', () =>
-          this.client.send(new DeleteMessageBatchCommand({ QueueUrl: this.queueUrl, Entries: entries })),
-        );
-        const failedIds = new Set((out.Failed ?? []).map((f) => f.Id));
-        pending = entries.filter((e) => failedIds.has(e.Id));
-      }
-      failed.push(...pending.map((e) => e.ReceiptHandle));
-    }
-    return { failed };
-  }
-
-  async changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<void> {
-    assertIntegerIn(visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS, 'visibilityTimeoutSeconds');
+  private async changeVisibility(receiptHandle: string, visibilityTimeoutSeconds: number): Promise<void> {
+    assertIntegerIn(visibilityTimeoutSeconds, 0, MAX_VISIBILITY_SECONDS, 'seconds');
     await this.call('ChangeMessageVisibility', () =>
       this.client.send(
         new ChangeMessageVisibilityCommand({
@@ -165,6 +274,13 @@ export class SqsQueue implements Queue {
     );
   }
 
+  /** Messages waiting or in flight (approximate), for operations. */
+  async backlog(): Promise<number> {
+    const { visible, inFlight } = await this.depth();
+    return visible + inFlight;
+  }
+
+  /** Approximate visible and in-flight counts (GetQueueAttributes), for bench, doctor and ops. */
   async depth(): Promise<{ visible: number; inFlight: number }> {
     const out = await this.call('GetQueueAttributes', () =>
       this.client.send(
@@ -187,6 +303,17 @@ export class SqsQueue implements Queue {
       throw mapAwsError('sqs', `${operation} on queue ${this.name}`, error);
     }
   }
+}
+
+function noteOf(attributes: Record<string, { StringValue?: string | undefined } | undefined>): DeadLetterNote | undefined {
+  const reason = attributes[NOTE.reason]?.StringValue;
+  if (reason === undefined) return undefined;
+  return {
+    reason,
+    sourceQueue: attributes[NOTE.sourceQueue]?.StringValue ?? '',
+    sourceMessageId: attributes[NOTE.sourceMessageId]?.StringValue ?? '',
+    receiveCount: Number(attributes[NOTE.receiveCount]?.StringValue ?? 0),
+  };
 }
 
 function requireId(id: string | undefined, queue: string): string {

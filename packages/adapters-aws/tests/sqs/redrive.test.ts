@@ -76,7 +76,7 @@ describe('createQueueWithDlq on fauxqs', () => {
     for (let n = 1; n <= 5; n++) {
       const [message] = await queue.receive();
       expect(message).toMatchObject({ id, receiveCount: n });
-      await queue.changeVisibility(message!.receiptHandle, 0); // the handler failed
+      await message!.retryLater(0); // the handler failed
     }
     expect(await queue.receive()).toEqual([]);
     const dead = await dlq.receive({ waitSeconds: 1 });

@@ -1,7 +1,7 @@
-import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { TransientDependencyError, ValidationError } from '@receiptflow/core';
+import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ConfigError, TransientDependencyError, ValidationError } from '@receiptflow/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SqsQueue } from '../../src/sqs/index.js';
+import { SqsQueue, createQueueWithDlq } from '../../src/sqs/index.js';
 import { countCommand, failCommand, interceptCommand, serviceError } from '@receiptflow/devkit/faults';
 import {
   createTestSqsClient,
@@ -46,39 +46,139 @@ function failEntries(commandName: string, failIds: string[], times: number) {
   });
 }
 
-describe('SqsQueue batches', () => {
-  // docs/lessons.md#lesson-5-one-poison-message-stopped-the-ocr-drain
-  it('deleteBatch([]) makes no call at all', async () => {
-    const queue = await freshQueue();
-    const calls = countCommand(client, 'DeleteMessageBatchCommand');
-    expect(await queue.deleteBatch([])).toEqual({ failed: [] });
+async function queueWithDlq(): Promise<{ queue: SqsQueue; dlq: SqsQueue }> {
+  const created = await createQueueWithDlq(client, uniqueResourceName('q'), {
+    maxReceiveCount: 100,
+    visibilityTimeoutSeconds: 30,
+    retentionSeconds: 345_600,
+    allowLowMaxReceiveCount: true,
+  });
+  return {
+    queue: new SqsQueue(client, { queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl }),
+    dlq: new SqsQueue(client, { queueUrl: created.dlqUrl }),
+  };
+}
+
+// docs/lessons.md#lesson-5-one-poison-message-stopped-the-ocr-drain
+describe('SqsQueue deadLetter: send to the DLQ first, then delete', () => {
+  it('calls SendMessage on the DLQ before DeleteMessage on the source', async () => {
+    const { queue } = await queueWithDlq();
+    await queue.send('poison');
+    const [message] = await queue.receive();
+    const order: string[] = [];
+    const sends = interceptCommand(client, 'SendMessageCommand', (input, send) => {
+      order.push(`send ${String(input.QueueUrl).split('/').pop()}`);
+      return send(input);
+    });
+    const deletes = interceptCommand(client, 'DeleteMessageCommand', (input, send) => {
+      order.push(`delete ${String(input.QueueUrl).split('/').pop()}`);
+      return send(input);
+    });
+    await message!.deadLetter('malformed body');
+    sends.remove();
+    deletes.remove();
+    expect(order).toEqual([`send ${queue.name}-dlq`, `delete ${queue.name}`]);
+  });
+
+  it('a failed DLQ send deletes nothing: the message is still there to be retried', async () => {
+    const { queue, dlq } = await queueWithDlq();
+    await queue.send('poison');
+    const [message] = await queue.receive();
+    const fault = failCommand(client, 'SendMessageCommand', () => serviceError('InternalError', 500));
+    await expect(message!.deadLetter('malformed body')).rejects.toBeInstanceOf(TransientDependencyError);
+    fault.remove();
+    expect(await dlq.backlog()).toBe(0);
+    await message!.retryLater(0);
+    expect(await queue.receive()).toMatchObject([{ body: 'poison', receiveCount: 2 }]);
+  });
+
+  it('a crash between send and delete leaves a duplicate in the DLQ, never a lost message', async () => {
+    const { queue, dlq } = await queueWithDlq();
+    await queue.send('poison');
+    const [first] = await queue.receive({ leaseSeconds: 1 });
+    const fault = failCommand(client, 'DeleteMessageCommand', () => serviceError('InternalError', 500));
+    await expect(first!.deadLetter('malformed body')).rejects.toBeInstanceOf(TransientDependencyError);
+    fault.remove();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const [again] = await queue.receive();
+    expect(again).toMatchObject({ body: 'poison', receiveCount: 2 });
+    await again!.deadLetter('malformed body');
+    const dead = await dlq.receive({ maxMessages: 10, waitSeconds: 1 });
+    expect(dead.map((m) => [m.body, m.deadLettered?.receiveCount]).sort()).toEqual([
+      ['poison', 1],
+      ['poison', 2],
+    ]);
+    expect(await queue.backlog()).toBe(0);
+  });
+
+  it('a reason longer than 1000 characters is cut, not refused', async () => {
+    const { queue, dlq } = await queueWithDlq();
+    await queue.send('poison');
+    const [message] = await queue.receive();
+    await message!.deadLetter('x'.repeat(5_000));
+    const [dead] = await dlq.receive({ waitSeconds: 1 });
+    expect(dead!.deadLettered!.reason).toHaveLength(1_000);
+  });
+});
+
+describe('SqsQueue.leaseFromEvent: the LeasedMessage view of a Lambda event record', () => {
+  async function delivered(queue: SqsQueue, body: string) {
+    await queue.send(body);
+    const [message] = await queue.receive({ leaseSeconds: 30 });
+    return message!;
+  }
+
+  it('ack reports success and calls nothing; retryLater changes visibility and reports failure', async () => {
+    const { queue } = await queueWithDlq();
+    await queue.send('record');
+    const raw = await client.send(new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, VisibilityTimeout: 30 }));
+    const record = raw.Messages![0]!;
+    const reports: string[] = [];
+    const leased = queue.leaseFromEvent(
+      { messageId: record.MessageId!, body: record.Body!, receiptHandle: record.ReceiptHandle!, receiveCount: 1 },
+      (outcome) => reports.push(outcome),
+    );
+    const calls = countCommand(client, 'DeleteMessageCommand');
+    await leased.ack();
     calls.remove();
     expect(calls.calls).toBe(0);
+    await leased.retryLater(0);
+    expect(reports).toEqual(['success', 'failure']);
+    expect(await queue.receive()).toMatchObject([{ body: 'record', receiveCount: 2 }]);
   });
 
-  it('deleteBatch retries entries that failed inside a batch once', async () => {
-    const queue = await freshQueue();
-    await queue.sendBatch(['a', 'b', 'c']);
-    const received = await queue.receive({ maxMessages: 10 });
-    expect(received).toHaveLength(3);
-    const fault = failEntries('DeleteMessageBatchCommand', ['1'], 1);
-    expect(await queue.deleteBatch(received.map((m) => m.receiptHandle))).toEqual({ failed: [] });
-    fault.remove();
-    expect(fault.calls).toBe(2);
-    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+  it('deadLetter sends the record to the DLQ with its reason and reports success', async () => {
+    const { queue, dlq } = await queueWithDlq();
+    const message = await delivered(queue, 'poison record');
+    const reports: string[] = [];
+    const leased = queue.leaseFromEvent({ messageId: message.id, body: message.body, receiveCount: 3 }, (o) => reports.push(o));
+    await leased.deadLetter('job deleted');
+    expect(reports).toEqual(['success']);
+    const [dead] = await dlq.receive({ waitSeconds: 1 });
+    expect(dead!.deadLettered).toEqual({ reason: 'job deleted', sourceQueue: queue.name, sourceMessageId: message.id, receiveCount: 3 });
   });
 
-  it('deleteBatch reports the handles that still fail after the retry', async () => {
-    const queue = await freshQueue();
-    await queue.sendBatch(['a', 'b', 'c']);
-    const received = await queue.receive({ maxMessages: 10 });
-    const fault = failEntries('DeleteMessageBatchCommand', ['0'], 2);
-    const result = await queue.deleteBatch(received.map((m) => m.receiptHandle));
-    fault.remove();
-    expect(result).toEqual({ failed: [received[0]!.receiptHandle] });
-    expect(await queue.depth()).toEqual({ visible: 0, inFlight: 1 });
+  it('a DLQ note on a record (a redriven dead letter) is read back', async () => {
+    const { queue } = await queueWithDlq();
+    const leased = queue.leaseFromEvent(
+      {
+        messageId: 'm-1',
+        body: 'b',
+        receiveCount: 1,
+        messageAttributes: {
+          dead_letter_reason: { stringValue: 'why' },
+          dead_letter_source_queue: { stringValue: 'ocr-queue' },
+          dead_letter_source_message_id: { stringValue: 'orig' },
+          dead_letter_receive_count: { stringValue: '4' },
+        },
+      },
+      () => {},
+    );
+    expect(leased.deadLettered).toEqual({ reason: 'why', sourceQueue: 'ocr-queue', sourceMessageId: 'orig', receiveCount: 4 });
   });
+});
 
+describe('SqsQueue batches', () => {
   it('sendBatch retries a failed entry once and keeps ids in input order', async () => {
     const queue = await freshQueue();
     const fault = failEntries('SendMessageBatchCommand', ['0', '2'], 1);
@@ -118,7 +218,7 @@ describe('SqsQueue receive', () => {
       return send(input);
     });
     await queue.send('x');
-    const [message] = await queue.receive({ waitSeconds: 2, maxMessages: 3, visibilityTimeoutSeconds: 5 });
+    const [message] = await queue.receive({ waitSeconds: 2, maxMessages: 3, leaseSeconds: 5 });
     spy.remove();
     expect(message?.receiveCount).toBe(1);
     expect(inputs[0]).toMatchObject({
@@ -129,10 +229,21 @@ describe('SqsQueue receive', () => {
     });
   });
 
-  it('validates changeVisibility and delay bounds', async () => {
+  it('validates lease and delay bounds', async () => {
     const queue = await freshQueue();
-    await expect(queue.changeVisibility('h', 43_201)).rejects.toBeInstanceOf(ValidationError);
+    await queue.send('x');
+    const [message] = await queue.receive();
+    await expect(message!.extendLease(43_201)).rejects.toBeInstanceOf(ValidationError);
+    await expect(message!.retryLater(-1)).rejects.toBeInstanceOf(ValidationError);
     await expect(queue.send('x', { delaySeconds: 901 })).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('deadLetter without deadLetterQueueUrl is a ConfigError naming the queue', async () => {
+    const queue = await freshQueue();
+    await queue.send('x');
+    const [message] = await queue.receive();
+    await expect(message!.deadLetter('poison')).rejects.toThrow(ConfigError);
+    await expect(message!.deadLetter('poison')).rejects.toThrow(queue.name);
   });
 
   it('throttled receive becomes TransientDependencyError naming the queue', async () => {

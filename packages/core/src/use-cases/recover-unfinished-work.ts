@@ -1,5 +1,6 @@
+import { ConfigError } from '../errors.js';
 import { deterministicRunId, ocrJobMessage, type OcrJob, type OcrResultsMessage } from '../domain/index.js';
-import { silentLogger, type JobCreatedRange, type JobStore, type Logger, type Queue } from '../ports/index.js';
+import { silentLogger, type JobCreatedRange, type JobStore, type Logger, type Queue, type QueueBacklog } from '../ports/index.js';
 import { sweepCompactionRuns } from './sweep-compaction-runs.js';
 
 export interface RecoverUnfinishedWorkDeps {
@@ -7,6 +8,8 @@ export interface RecoverUnfinishedWorkDeps {
   ocrQueue: Queue;
   resultsQueue: Queue;
   compactionQueue: Queue;
+  /** How much waits on ocr-queue; required by `ocrOnlyWhenQueueIdle`. */
+  ocrBacklog?: QueueBacklog;
   logger?: Logger;
   /** The artifacts bucket, sent as each re-sent OCR message's `ocr_s3_bucket` (as submitJob does). */
   ocrBucket?: string;
@@ -98,9 +101,10 @@ interface Window {
 
 async function resendOcr(deps: RecoverUnfinishedWorkDeps, options: RecoverUnfinishedWorkOptions, w: Window, report: RecoveryReport): Promise<void> {
   if (options.ocrOnlyWhenQueueIdle) {
-    const depth = await deps.ocrQueue.depth();
-    if (depth.visible + depth.inFlight > 0) {
-      report.skipped.push(`ocr: ${deps.ocrQueue.name} holds ${depth.visible + depth.inFlight} messages; the worker has work`);
+    if (!deps.ocrBacklog) throw new ConfigError('recoverUnfinishedWork: ocrOnlyWhenQueueIdle needs deps.ocrBacklog');
+    const waiting = await deps.ocrBacklog.backlog();
+    if (waiting > 0) {
+      report.skipped.push(`ocr: ${deps.ocrBacklog.name} holds ${waiting} messages; the worker has work`);
       return;
     }
   }
