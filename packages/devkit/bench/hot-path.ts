@@ -45,7 +45,7 @@ export class HotPathRig {
     const [job] = await a.ocrQueue.receive({ maxMessages: 1 });
     if (!job) throw new Error('bench: the OCR job message was not queued');
     await runOcrJob({ jobs: a.jobs, images: a.rawImages, artifacts: a.artifacts, ocr: a.ocr, resultsQueue: a.resultsQueue, clock: a.clock }, job.body);
-    await a.ocrQueue.delete(job.receiptHandle);
+    await job.ack();
 
     const [message] = await a.resultsQueue.receive({ maxMessages: 1 });
     if (!message) throw new Error(`bench: no OCR results message for image ${image_id}`);
@@ -53,7 +53,7 @@ export class HotPathRig {
     const response = await this.results({ Records: [{ messageId: message.id, body: message.body }] });
     const ms = performance.now() - started;
     if (response.batchItemFailures.length > 0) throw new Error(`bench: process-OCR-results failed for image ${image_id}`);
-    await a.resultsQueue.delete(message.receiptHandle);
+    await message.ack();
     return { ms, imageId: image_id };
   }
 

@@ -29,10 +29,10 @@ async function pendingRun(p: LocalPipeline, n: number) {
   await p.runOcr();
   const [results] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
   expect(await p.results(sqsEvent([results!.body]))).toEqual({ batchItemFailures: [] });
-  await p.adapters.resultsQueue.delete(results!.receiptHandle);
+  await results!.ack();
   await p.pumpStream();
   const messages = await p.adapters.compactionQueue.receive({ maxMessages: 10 });
-  for (const m of messages) await p.adapters.compactionQueue.delete(m.receiptHandle);
+  for (const m of messages) await m.ack();
   const event: SqsEvent = { Records: messages.map((m) => ({ messageId: m.id, body: m.body })) };
   const [run] = await p.adapters.jobs.listCompactionRuns(image_id, 1);
   return { image_id, event, run: run!, receipt };

@@ -24,7 +24,7 @@ import {
 } from '@receiptflow/devkit/emulators';
 import { CatalogPlacesResolver, HashingEmbedder, HnswVectorIndex, SystemClock, UuidIdGenerator } from '@receiptflow/adapters-local';
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
-import { CachingPlacesResolver, CompactionMessageSchema, runOcrJob, type Queue, type QueueMessage } from '@receiptflow/core';
+import { CachingPlacesResolver, CompactionMessageSchema, runOcrJob, type LeasedMessage, type Queue } from '@receiptflow/core';
 import { startFauxqs } from 'fauxqs';
 import { Container } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -178,19 +178,20 @@ function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', images: { old?:
 }
 
 /** Receives until `count` messages arrived (SQS may return fewer than are there). */
-async function receiveAll(queue: Queue, count: number): Promise<QueueMessage[]> {
-  const out: QueueMessage[] = [];
+async function receiveAll(queue: Queue, count: number): Promise<LeasedMessage[]> {
+  const out: LeasedMessage[] = [];
   for (let i = 0; i < 20 && out.length < count; i++) out.push(...(await queue.receive({ maxMessages: 10, waitSeconds: 1 })));
   return out;
 }
 
-const asSqsEvent = (messages: QueueMessage[]): SqsEvent => ({
-  Records: messages.map((m) => ({ messageId: m.id, receiptHandle: m.receiptHandle, body: m.body, attributes: { ApproximateReceiveCount: String(m.receiveCount) } })),
+const asSqsEvent = (messages: LeasedMessage[]): SqsEvent => ({
+  Records: messages.map((m) => ({ messageId: m.id, body: m.body, attributes: { ApproximateReceiveCount: String(m.receiveCount) } })),
 });
 
-async function settle(queue: Queue, messages: QueueMessage[], failures: { itemIdentifier: string }[]) {
+/** What the event source mapping does with a partial batch response: ack every message not listed. */
+async function settle(messages: LeasedMessage[], failures: { itemIdentifier: string }[]) {
   const failed = new Set(failures.map((f) => f.itemIdentifier));
-  await queue.deleteBatch(messages.filter((m) => !failed.has(m.id)).map((m) => m.receiptHandle));
+  for (const m of messages.filter((m) => !failed.has(m.id))) await m.ack();
 }
 
 async function rawObjectCount(): Promise<number> {
@@ -226,7 +227,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
       ocrMessage!.body,
     );
     expect(ocr.status).toBe('completed');
-    await stores.ocrQueue.delete(ocrMessage!.receiptHandle);
+    await ocrMessage!.ack();
 
     // 3. process-OCR-results handler, then a redelivery of the same message (idempotent).
     const resultsMessages = await receiveAll(stores.resultsQueue, 1);
@@ -234,7 +235,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
     const rowsAfterResults = await scanTable();
     expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
     expect([...(await scanTable()).keys()].sort()).toEqual([...rowsAfterResults.keys()].sort());
-    await settle(stores.resultsQueue, resultsMessages, []);
+    await settle(resultsMessages, []);
     const place = await stores.jobs.getReceiptPlace(image_id, 1);
     expect(place).toMatchObject({ place_id: receipt.truth.place_id, source: 'places' });
 
@@ -249,7 +250,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
     const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 };
     const compacted = await handlers.compaction(asSqsEvent(compactionMessages), context);
     expect(compacted).toEqual({ batchItemFailures: [] });
-    await settle(stores.compactionQueue, compactionMessages, compacted.batchItemFailures);
+    await settle(compactionMessages, compacted.batchItemFailures);
 
     const [run] = await stores.jobs.listCompactionRuns(image_id, 1);
     expect(run?.lines).toMatchObject({ state: 'COMPLETED', merged_count: run?.lines.vector_count });
@@ -279,7 +280,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
     expect(updates.map((m) => (JSON.parse(m.body) as { kind: string }).kind)).toEqual(['update_metadata', 'update_metadata']);
     const relabelled = await handlers.compaction(asSqsEvent(updates), { awsRequestId: 'req-2', getRemainingTimeInMillis: () => 60_000 });
     expect(relabelled).toEqual({ batchItemFailures: [] });
-    await settle(stores.compactionQueue, updates, relabelled.batchItemFailures);
+    await settle(updates, relabelled.batchItemFailures);
     const ids = await env.vectors.findIds('lines', { image_id, receipt_id: 1 });
     expect(ids).toHaveLength(run!.lines.vector_count);
     const [first] = await env.vectors.get('lines', ids.slice(0, 1));

@@ -14,7 +14,7 @@ async function upload(p: LocalPipeline, bytes: Uint8Array) {
 async function resultsBody(p: LocalPipeline): Promise<string> {
   await p.runOcr();
   const [m] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
-  await p.adapters.resultsQueue.delete(m!.receiptHandle);
+  await m!.ack();
   return m!.body;
 }
 

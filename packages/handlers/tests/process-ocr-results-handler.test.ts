@@ -13,7 +13,7 @@ async function ocrDone(p: LocalPipeline, n = 0) {
   );
   await p.runOcr();
   const [message] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
-  await p.adapters.resultsQueue.delete(message!.receiptHandle);
+  await message!.ack();
   return { image_id, job_id, body: message!.body, receipt };
 }
 

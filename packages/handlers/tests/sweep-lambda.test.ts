@@ -13,7 +13,7 @@ import {
   uniqueResourceName,
   type RunningEmulator,
 } from '@receiptflow/devkit/emulators';
-import { deterministicRunId, NotFoundError, type JobStore, type OcrJob, type Queue } from '@receiptflow/core';
+import { deterministicRunId, NotFoundError, type JobStore, type OcrJob, type Queue, type QueueBacklog } from '@receiptflow/core';
 import { makeCompactionRun, makeImage, makeJob, makeReceiptPlace, makeRoutingDecision } from '@receiptflow/core/testing';
 import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -102,7 +102,7 @@ async function drain(queue: Queue): Promise<Record<string, unknown>[]> {
     const batch = await queue.receive({ maxMessages: 10, waitSeconds: 0 });
     if (batch.length === 0 && i > 0) break;
     for (const m of batch) out.push(JSON.parse(m.body) as Record<string, unknown>);
-    await queue.deleteBatch(batch.map((m) => m.receiptHandle));
+    for (const m of batch) await m.ack();
   }
   return out;
 }
@@ -167,9 +167,9 @@ describe('createSweepHandler', () => {
   it('logs a failure with its code and rethrows it, so the invocation counts as an error', async () => {
     const logger = collectingLogger();
     const broken = { listJobsByStatus: () => Promise.reject(new NotFoundError('table', 'jobs')) } as unknown as JobStore;
-    const idle: Queue = { name: 'q', depth: async () => ({ visible: 0, inFlight: 0 }) } as unknown as Queue;
+    const idle = { name: 'q', backlog: async () => 0 } as unknown as Queue & QueueBacklog;
     const handler = createSweepHandler(
-      { jobs: broken, ocrQueue: idle, resultsQueue: idle, compactionQueue: idle, clock: { now: () => Date.now(), sleep: async () => {} }, logger },
+      { jobs: broken, ocrQueue: idle, ocrBacklog: idle, resultsQueue: idle, compactionQueue: idle, clock: { now: () => Date.now(), sleep: async () => {} }, logger },
       { minAgeMs: 0, lookbackMs: MIN, limit: 10 },
     );
     await expect(handler({})).rejects.toBeInstanceOf(NotFoundError);

@@ -43,7 +43,7 @@ describe("receipt-ocr on emulators: the seed's command line", () => {
 
   it('the queued messages have the seed shape {image_id, job_id, s3_bucket, s3_key}', async () => {
     const q = queue(stack, stack.ocrQueueUrl);
-    const bodies = (await q.receive({ maxMessages: 10, waitSeconds: 1, visibilityTimeoutSeconds: 0 })).map((m) => JSON.parse(m.body));
+    const bodies = (await q.receive({ maxMessages: 10, waitSeconds: 1, leaseSeconds: 0 })).map((m) => JSON.parse(m.body));
     expect(bodies).toHaveLength(2);
     for (const body of bodies) {
       expect(OcrJobMessageSchema.parse(body)).toMatchObject({ s3_bucket: stack.rawBucket, s3_key: expect.stringMatching(/^raw\//) });

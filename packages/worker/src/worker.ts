@@ -2,9 +2,9 @@ import {
   PoisonMessageError,
   ValidationError,
   runOcrJob,
+  type LeasedMessage,
   type Logger,
   type Queue,
-  type QueueMessage,
   type RunOcrJobDeps,
   type RunOcrJobOutcome,
 } from '@receiptflow/core';
@@ -15,13 +15,11 @@ import { WorkerMetrics, type MetricsSnapshot } from './worker-metrics.js';
 
 /** The ports the worker needs: those of core's `runOcrJob`, plus the queue it drains. */
 export interface WorkerDeps extends RunOcrJobDeps {
-  /** `ocr-queue`. */
-  ocrQueue: Queue;
   /**
-   * Optional explicit dead-letter queue. When set, a poison message is copied there and deleted;
-   * when not, it is released (visibility 0) so that the queue's redrive policy moves it.
+   * `ocr-queue`. Built with its dead-letter queue, so that `deadLetter(reason)` moves a poison
+   * message there at once; without one, a poison message is released for the queue's redrive.
    */
-  deadLetterQueue?: Queue;
+  ocrQueue: Queue;
   logger: Logger;
   /** The per-message step; core's `runOcrJob` unless a test scripts it. */
   runJob?: (deps: RunOcrJobDeps, body: string) => Promise<RunOcrJobOutcome>;
@@ -36,8 +34,8 @@ export interface WorkerOptions {
   maxJobs?: number | null;
   /** Long-poll wait per receive, 0..20 s (default 20). */
   waitSeconds?: number;
-  /** Visibility set on receive and renewed by the heartbeat every third of it (default 120 s). */
-  visibilityTimeoutSeconds?: number;
+  /** The lease taken on receive and renewed by the heartbeat every third of it (default 120 s). */
+  leaseSeconds?: number;
   backoff?: BackoffPolicy;
   /**
    * A job still running after this long is abandoned (default 10 minutes): its heartbeat stops so
@@ -61,16 +59,25 @@ export interface WorkerSummary extends MetricsSnapshot {
 const MAX_RECEIVE = 10;
 
 /**
- * The OCR worker loop: receives `ocr-queue` messages, runs each through core's `runOcrJob` with a
- * visibility heartbeat, and settles it:
- * - completed or duplicate (already COMPLETED): delete the message, and only then;
- * - poison (malformed, job or image gone, undecodable image): log it with its id and send it down
- *   the dead-letter path, never deleting an unprocessed message in a batch call;
- * - any other error: leave the message to reappear after its visibility timeout (the queue's
- *   maxReceiveCount eventually dead-letters it). The loop never stops for a failed job.
+ * The OCR worker loop: leases `ocr-queue` messages, runs each through core's `runOcrJob` with a
+ * lease heartbeat, and settles it:
+ * - completed or duplicate (already COMPLETED): `ack()`, and only then;
+ * - poison (malformed, job or image gone, undecodable image): log it with its id and
+ *   `deadLetter(reason)`; if that fails, release it (`retryLater(0)`) so the queue's redrive
+ *   policy moves it after maxReceiveCount;
+ * - any other error: leave the message to reappear when its lease lapses (maxReceiveCount
+ *   eventually dead-letters it). A job abandoned at its deadline is never settled: its lease is
+ *   lost, and on SQS a stale lease could still delete the next delivery.
+ * The loop never stops for a failed job. Failed polls back off with jitter. `stop()` stops
+ * receiving; `run()` resolves once the jobs in flight have finished.
  *
- * Failed polls back off with jitter. `stop()` stops receiving; `run()` resolves once the jobs in
- * flight have finished.
+ * @example
+ * const worker = new Worker(
+ *   { ocrQueue, resultsQueue, jobs, images, artifacts, ocr: new TesseractOcrEngine(), clock, logger },
+ *   { continuous: true, concurrency: 2, leaseSeconds: 120 },
+ * );
+ * process.once('SIGTERM', () => worker.stop());
+ * const summary = await worker.run(); // { stop_reason: 'stopped', jobs_done: 12, ... }
  */
 export class Worker {
   readonly metrics = new WorkerMetrics();
@@ -88,7 +95,7 @@ export class Worker {
       concurrency: options.concurrency ?? 1,
       maxJobs: options.maxJobs ?? null,
       waitSeconds: options.waitSeconds ?? 20,
-      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 120,
+      leaseSeconds: options.leaseSeconds ?? 120,
       backoff: options.backoff ?? DEFAULT_BACKOFF,
       jobTimeoutMs: options.jobTimeoutMs ?? 10 * 60_000,
       metricsIntervalMs: options.metricsIntervalMs ?? 60_000,
@@ -145,7 +152,7 @@ export class Worker {
       // Never take more than can start now: a message held unstarted would only age.
       const want = Math.min(MAX_RECEIVE, free, remaining);
 
-      let messages: QueueMessage[] | null;
+      let messages: LeasedMessage[] | null;
       try {
         messages = await this.receive(want);
         failedPolls = 0;
@@ -179,13 +186,13 @@ export class Worker {
 
   /**
    * One receive, raced against `stop()` so that a long poll does not hold up shutdown. Messages
-   * that arrive after the stop are released at once (visibility 0) for another worker.
+   * that arrive after the stop are released at once (`retryLater(0)`) for another worker.
    */
-  private async receive(maxMessages: number): Promise<QueueMessage[] | null> {
+  private async receive(maxMessages: number): Promise<LeasedMessage[] | null> {
     const receiving = this.deps.ocrQueue.receive({
       maxMessages,
       waitSeconds: this.opts.waitSeconds,
-      visibilityTimeoutSeconds: this.opts.visibilityTimeoutSeconds,
+      leaseSeconds: this.opts.leaseSeconds,
     });
     const aborted = whenAborted(this.stopController.signal);
     try {
@@ -197,32 +204,31 @@ export class Worker {
     }
   }
 
-  private async releaseLate(receiving: Promise<QueueMessage[]>): Promise<void> {
-    let messages: QueueMessage[];
+  private async releaseLate(receiving: Promise<LeasedMessage[]>): Promise<void> {
+    let messages: LeasedMessage[];
     try {
       messages = await receiving;
     } catch {
       return; // nothing was received, nothing to release
     }
     for (const message of messages) {
-      await this.deps.ocrQueue.changeVisibility(message.receiptHandle, 0).catch((error: unknown) => {
+      await message.retryLater(0).catch((error: unknown) => {
         this.deps.logger.warn('could not release a message received during shutdown', { message_id: message.id, error });
       });
     }
   }
 
   /** Runs and settles one message. Never rejects. */
-  private async handle(message: QueueMessage): Promise<void> {
-    const { logger, ocrQueue, clock } = this.deps;
+  private async handle(message: LeasedMessage): Promise<void> {
+    const { logger, clock } = this.deps;
     // Every line about this message names its image and job, as the pipeline's other steps do.
     const fields = { message_id: message.id, ...idsOf(message.body), receive_count: message.receiveCount };
     if (message.receiveCount > 1) this.metrics.redelivered += 1;
     logger.info('job started', fields);
 
     const heartbeat = startHeartbeat({
-      queue: ocrQueue,
-      receiptHandle: message.receiptHandle,
-      visibilityTimeoutSeconds: this.opts.visibilityTimeoutSeconds,
+      message,
+      leaseSeconds: this.opts.leaseSeconds,
       clock,
       logger,
       fields,
@@ -265,7 +271,7 @@ export class Worker {
       logger.info('job already completed; deleting the redelivered message', { ...fields, job_id: outcome.job_id });
     }
     this.metrics.done += 1;
-    await this.deleteMessage(message, fields);
+    await this.ack(message, fields);
   }
 
   private async runWithDeadline(
@@ -287,35 +293,28 @@ export class Worker {
     }
   }
 
-  private async settlePoison(message: QueueMessage, error: unknown, fields: Record<string, unknown>): Promise<void> {
-    const { logger, ocrQueue, deadLetterQueue } = this.deps;
+  private async settlePoison(message: LeasedMessage, error: unknown, fields: Record<string, unknown>): Promise<void> {
+    const { logger, ocrQueue } = this.deps;
     this.metrics.failed += 1;
-    logger.error('poison message skipped', {
-      ...fields,
-      error,
-      dead_letter: deadLetterQueue ? deadLetterQueue.name : 'queue redrive policy',
-    });
-    if (deadLetterQueue) {
-      try {
-        await deadLetterQueue.send(message.body);
-        await this.deleteMessage(message, fields);
-        return;
-      } catch (sendError) {
-        logger.warn('could not send to the dead-letter queue; releasing for redrive', { ...fields, error: sendError });
-      }
+    logger.error('poison message skipped', { ...fields, error, dead_letter: `${ocrQueue.name} dead-letter queue` });
+    try {
+      await message.deadLetter(reasonOf(error));
+      return;
+    } catch (deadLetterError) {
+      logger.warn('could not dead-letter the message; releasing it for the redrive policy', { ...fields, error: deadLetterError });
     }
     // Visible again at once: each receive counts towards maxReceiveCount, then SQS moves it.
-    await ocrQueue.changeVisibility(message.receiptHandle, 0).catch((releaseError: unknown) => {
-      logger.warn('could not release the poison message; it reappears after its timeout', { ...fields, error: releaseError });
+    await message.retryLater(0).catch((releaseError: unknown) => {
+      logger.warn('could not release the poison message; it reappears when its lease lapses', { ...fields, error: releaseError });
     });
   }
 
-  private async deleteMessage(message: QueueMessage, fields: Record<string, unknown>): Promise<void> {
+  private async ack(message: LeasedMessage, fields: Record<string, unknown>): Promise<void> {
     try {
-      await this.deps.ocrQueue.delete(message.receiptHandle);
+      await message.ack();
     } catch (error) {
-      // Harmless: the redelivered message finds its job COMPLETED and is deleted then.
-      this.deps.logger.warn('delete failed; the message will be redelivered as a duplicate', { ...fields, error });
+      // Harmless: the redelivered message finds its job COMPLETED and is acked then.
+      this.deps.logger.warn('ack failed; the message will be redelivered as a duplicate', { ...fields, error });
     }
   }
 
@@ -344,7 +343,13 @@ function isPoison(error: unknown): boolean {
   return error instanceof PoisonMessageError || error instanceof ValidationError;
 }
 
-/** The job id of a message body for log lines, if the body is readable enough to have one. */
+/** What a dead-lettered message carries as its reason: the error's code and message. */
+function reasonOf(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' ? `${code}: ${error.message}` : error.message;
+}
+
 /** The ids a job message names; null for whichever is missing or when the body is not JSON. */
 function idsOf(body: string): { image_id: string | null; job_id: string | null } {
   const ids = { image_id: null as string | null, job_id: null as string | null };

@@ -20,15 +20,15 @@ describe('Worker: heartbeat', () => {
         worker.stop();
         return completed('slow');
       },
-      { continuous: true, concurrency: 2, waitSeconds: 20, visibilityTimeoutSeconds: 30, jobTimeoutMs: 60 * MINUTE },
+      { continuous: true, concurrency: 2, waitSeconds: 20, leaseSeconds: 30, jobTimeoutMs: 60 * MINUTE },
     );
     const summary = await h.clock.runUntil(worker.run());
 
     expect(runs).toBe(1);
-    const beats = h.callsOf('changeVisibility');
+    const beats = h.callsOf('extendLease');
     expect(beats.length).toBeGreaterThanOrEqual(59); // one per 10 s over 10 minutes
-    expect(beats.every(([, seconds]) => seconds === 30)).toBe(true);
-    expect(h.callsOf('delete')).toHaveLength(1);
+    expect(beats.every(([seconds]) => seconds === 30)).toBe(true);
+    expect(h.callsOf('ack')).toHaveLength(1);
     expect(await h.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
     expect(summary).toMatchObject({ stop_reason: 'stopped', jobs_done: 1, messages_redelivered: 0 });
   });
@@ -38,7 +38,7 @@ describe('Worker: heartbeat', () => {
     await h.queue.send(jobBody('a'));
     let failNext = true;
     const flaky = recordingQueue(h.queue, (method) => {
-      if (method === 'changeVisibility' && failNext) {
+      if (method === 'extendLease' && failNext) {
         failNext = false;
         throw new TransientDependencyError('sqs', 'ChangeMessageVisibility throttled');
       }
@@ -57,7 +57,7 @@ describe('Worker: heartbeat', () => {
 
 describe('Worker: settling messages', () => {
   // docs/lessons.md#lesson-5-one-poison-message-stopped-the-ocr-drain
-  it('poison messages go down the DLQ path while the good jobs complete, with no empty delete', async () => {
+  it('poison messages go to the DLQ with their reason while the good jobs complete, and only done work is acked', async () => {
     const h = harness(2);
     for (const id of ['good-1', 'deleted-job', 'good-2', 'missing-image', 'good-3']) await h.queue.send(jobBody(id));
     const done: string[] = [];
@@ -77,17 +77,19 @@ describe('Worker: settling messages', () => {
     expect(done.sort()).toEqual(['good-1', 'good-2', 'good-3']);
     expect(summary.stop_reason).toBe('drained');
     expect(summary.jobs_done).toBe(3);
-    expect(summary.jobs_failed).toBeGreaterThanOrEqual(2);
-    // Released at once for the redrive policy, received again, then moved to the DLQ.
-    expect(await h.dlq.depth()).toEqual({ visible: 2, inFlight: 0 });
+    expect(summary.jobs_failed).toBe(2);
+    // Dead-lettered on their first delivery, each with the error that made it poison.
     expect(await h.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
-    const released = h.callsOf('changeVisibility').filter(([, seconds]) => seconds === 0);
-    expect(released.length).toBe(summary.jobs_failed);
-    // Only the good messages were deleted, one call each, never an empty batch.
-    expect(h.callsOf('deleteBatch')).toEqual([]);
-    const deletes = h.callsOf('delete');
-    expect(deletes).toHaveLength(3);
-    expect(deletes.every(([handle]) => typeof handle === 'string' && handle.length > 0)).toBe(true);
+    const dead = await h.dlq.receive({ maxMessages: 10 });
+    expect(dead.map((m) => m.deadLettered?.reason).sort()).toEqual([
+      'POISON_MESSAGE: image missing for job missing-image',
+      'POISON_MESSAGE: job not found: deleted-job',
+    ]);
+    expect(dead.every((m) => m.deadLettered?.sourceQueue === 'ocr-queue' && m.deadLettered.receiveCount === 1)).toBe(true);
+    // Only the good messages were acked, one call each; nothing was released.
+    expect(h.callsOf('ack')).toHaveLength(3);
+    expect(h.callsOf('deadLetter')).toHaveLength(2);
+    expect(h.callsOf('retryLater')).toEqual([]);
     const poisonLogs = h.logger.entries.filter((e) => e.message === 'poison message skipped');
     expect(poisonLogs.map((e) => e.fields.job_id)).toEqual(expect.arrayContaining(['deleted-job', 'missing-image']));
     expect(poisonLogs.every((e) => typeof e.fields.message_id === 'string')).toBe(true);
@@ -104,28 +106,30 @@ describe('Worker: settling messages', () => {
     const summary = await h.clock.runUntil(worker.run());
     expect(summary).toMatchObject({ jobs_done: 0, jobs_failed: 2, jobs_retried: 0 });
     expect(await h.dlq.depth()).toEqual({ visible: 2, inFlight: 0 });
-    expect(h.callsOf('delete')).toEqual([]);
+    expect(h.callsOf('ack')).toEqual([]);
   });
 
-  it('with an explicit dead-letter queue, copies the poison message there and deletes it', async () => {
+  it('a queue without a dead-letter queue: the poison message is released for the redrive policy, not lost', async () => {
     const h = harness();
-    const explicitDlq = new InMemoryQueue({ name: 'explicit-dlq', clock: h.clock });
-    await h.queue.send('{"job_id": 42}');
-    await h.queue.send(jobBody('ok'));
+    const bare = new InMemoryQueue({ name: 'bare-queue', clock: h.clock });
+    const spy = recordingQueue(bare);
+    await bare.send('{"job_id": 42}');
+    await bare.send(jobBody('ok'));
     const worker = h.worker(
       async (body) => {
         if (body.includes('42')) throw new PoisonMessageError('malformed');
         return completed('ok');
       },
-      {},
-      { deadLetterQueue: explicitDlq },
+      // With no DLQ and no redrive, the released message would come back forever: stop after 2.
+      { maxJobs: 2, concurrency: 2 },
+      { ocrQueue: spy },
     );
     const summary = await h.clock.runUntil(worker.run());
     expect(summary).toMatchObject({ jobs_done: 1, jobs_failed: 1 });
-    const [dead] = await explicitDlq.receive({ maxMessages: 10 });
-    expect(dead?.body).toBe('{"job_id": 42}');
-    expect(h.callsOf('delete')).toHaveLength(2);
-    expect(await h.queue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    expect(spy.calls.filter((c) => c.method === 'retryLater').map((c) => c.args)).toEqual([[0]]);
+    expect(h.logger.entries.some((e) => e.message.startsWith('could not dead-letter'))).toBe(true);
+    const [back] = await bare.receive();
+    expect(back?.body).toBe('{"job_id": 42}');
   });
 
   it('leaves a message that failed for redelivery, and completes it on the next delivery', async () => {
@@ -139,8 +143,8 @@ describe('Worker: settling messages', () => {
     };
     const first = await h.clock.runUntil(h.worker(step).run());
     expect(first).toMatchObject({ stop_reason: 'drained', jobs_done: 0, jobs_retried: 1 });
-    expect(h.callsOf('delete')).toEqual([]);
-    expect(h.callsOf('changeVisibility').filter(([, s]) => s === 0)).toEqual([]);
+    expect(h.callsOf('ack')).toEqual([]);
+    expect(h.callsOf('retryLater')).toEqual([]);
     expect(await h.queue.depth()).toEqual({ visible: 0, inFlight: 1 });
 
     await h.clock.advance(31_000); // the visibility timeout lapses
@@ -156,21 +160,21 @@ describe('Worker: settling messages', () => {
       h.worker(async () => ({ status: 'duplicate', job_id: 'done-before' })).run(),
     );
     expect(summary).toMatchObject({ jobs_done: 1, jobs_duplicate: 1 });
-    expect(h.callsOf('delete')).toHaveLength(1);
+    expect(h.callsOf('ack')).toHaveLength(1);
   });
 
-  it('survives a failed delete (the redelivery will be a duplicate)', async () => {
+  it('survives a failed ack (the redelivery will be a duplicate)', async () => {
     const h = harness();
     await h.queue.send(jobBody('a'));
     await h.queue.send(jobBody('b'));
     const flaky = recordingQueue(h.queue, (method) => {
-      if (method === 'delete') throw new TransientDependencyError('sqs', 'DeleteMessage: connection reset');
+      if (method === 'ack') throw new TransientDependencyError('sqs', 'DeleteMessage: connection reset');
     });
     const summary = await h.clock.runUntil(
       h.worker(async (body) => completed((JSON.parse(body) as { job_id: string }).job_id), {}, { ocrQueue: flaky }).run(),
     );
     expect(summary.jobs_done).toBe(2);
-    expect(h.logger.entries.filter((e) => e.message.startsWith('delete failed'))).toHaveLength(2);
+    expect(h.logger.entries.filter((e) => e.message.startsWith('ack failed'))).toHaveLength(2);
   });
 });
 
@@ -185,12 +189,14 @@ describe('Worker: job deadline', () => {
         if (body.includes('stalled')) return new Promise<RunOcrJobOutcome>(() => {}); // a download that never ends
         return completed('fine');
       },
-      { concurrency: 1, jobTimeoutMs: 5 * MINUTE, visibilityTimeoutSeconds: 30 },
+      { concurrency: 1, jobTimeoutMs: 5 * MINUTE, leaseSeconds: 30 },
     );
     const summary = await h.clock.runUntil(worker.run());
     expect(summary).toMatchObject({ stop_reason: 'drained', jobs_done: 1, jobs_retried: 1 });
     expect(h.logger.entries.some((e) => e.message.startsWith('job exceeded its deadline') && e.fields.job_id === 'stalled')).toBe(true);
-    expect(h.callsOf('delete')).toHaveLength(1);
+    // The abandoned job's lease is lost, so it is never settled: only 'fine' is acked.
+    expect(h.callsOf('ack')).toHaveLength(1);
+    expect(h.callsOf('retryLater')).toEqual([]);
     // No beats after the deadline: the message is visible again once its timeout lapses.
     await h.clock.advance(31_000);
     expect(await h.queue.depth()).toEqual({ visible: 1, inFlight: 0 });
@@ -270,7 +276,7 @@ describe('Worker: polling', () => {
 
     expect(started).toEqual([jobBody('in-flight')]);
     expect(summary).toMatchObject({ stop_reason: 'stopped', jobs_done: 1 });
-    expect(h.callsOf('delete')).toHaveLength(1);
+    expect(h.callsOf('ack')).toHaveLength(1);
     expect(h.callsOf('receive')).toHaveLength(1);
     expect(await h.queue.depth()).toEqual({ visible: 1, inFlight: 0 });
   });

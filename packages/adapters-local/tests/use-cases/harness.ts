@@ -115,7 +115,7 @@ export function pipeline(options: PipelineOptions = {}) {
     const ocrOutcome = await runOcrJob(ocrDeps, { job_id: submitted.job_id, image_id: submitted.image_id });
     const [results] = await resultsQueue.receive({ maxMessages: 1 });
     if (!results) throw new Error('no results message');
-    await resultsQueue.delete(results.receiptHandle);
+    await results.ack();
     const processed = await processOcrResults(processDeps, results.body);
     return { ...submitted, ocrOutcome, processed, resultsBody: results.body };
   }

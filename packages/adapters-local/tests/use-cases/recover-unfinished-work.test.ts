@@ -20,7 +20,7 @@ const LINES = specLines(first!.spec);
 function setup() {
   const p = pipeline();
   const compactionQueue = new InMemoryQueue({ name: 'compaction-queue', clock: p.clock });
-  const deps: RecoverUnfinishedWorkDeps = { jobs: p.jobs, ocrQueue: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue, ocrBucket: p.artifacts.bucket };
+  const deps: RecoverUnfinishedWorkDeps = { jobs: p.jobs, ocrQueue: p.ocrQueue, ocrBacklog: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue, ocrBucket: p.artifacts.bucket };
   return { p, compactionQueue, deps };
 }
 
@@ -31,7 +31,7 @@ async function bodies(queue: InMemoryQueue): Promise<Record<string, unknown>[]> 
     if (batch.length === 0) return out;
     for (const m of batch) {
       out.push(JSON.parse(m.body) as Record<string, unknown>);
-      await queue.delete(m.receiptHandle);
+      await m.ack();
     }
   }
 }
@@ -140,6 +140,12 @@ describe('recoverUnfinishedWork', () => {
     await bodies(p.ocrQueue);
     const idle = await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0, ocrOnlyWhenQueueIdle: true });
     expect(idle.ocr).toContain(stuck.job_id);
+  });
+
+  it('ocrOnlyWhenQueueIdle without an ocrBacklog to ask is a ConfigError, not a guess', async () => {
+    const { deps } = setup();
+    const { ocrBacklog: _unused, ...withoutBacklog } = deps;
+    await expect(recoverUnfinishedWork(withoutBacklog, { now: 0, olderThanMs: 0, ocrOnlyWhenQueueIdle: true })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
   it('a job that found no text has no results step to finish', async () => {

@@ -80,6 +80,7 @@ export function sweepHandlerFrom(c: Get, options: SweepHandlerOptions) {
     {
       jobs: resolve(c, TOKENS.JobStore),
       ocrQueue: resolve(c, TOKENS.OcrQueue),
+      ocrBacklog: resolve(c, TOKENS.OcrBacklog),
       resultsQueue: resolve(c, TOKENS.ResultsQueue),
       compactionQueue: resolve(c, TOKENS.CompactionQueue),
       ocrBucket: resolve(c, TOKENS.OcrOutputBucket),

@@ -21,6 +21,7 @@ export function localModule(adapters: LocalAdapters, logger: Logger, options: Lo
     bind(TOKENS.Artifacts).toConstantValue(adapters.artifacts);
     bind(TOKENS.Deltas).toConstantValue(adapters.deltas);
     bind(TOKENS.OcrQueue).toConstantValue(adapters.ocrQueue);
+    bind(TOKENS.OcrBacklog).toConstantValue(adapters.ocrQueue);
     bind(TOKENS.OcrOutputBucket).toConstantValue(adapters.artifacts.bucket);
     bind(TOKENS.ResultsQueue).toConstantValue(adapters.resultsQueue);
     bind(TOKENS.CompactionQueue).toConstantValue(adapters.compactionQueue);

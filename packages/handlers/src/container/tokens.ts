@@ -10,6 +10,7 @@ import type {
   Metrics,
   PlacesResolver,
   Queue,
+  QueueBacklog,
   SnapshotStore,
   VectorIndex,
 } from '@receiptflow/core';
@@ -36,6 +37,8 @@ export const TOKENS = {
   Artifacts: token<NamedImageStore>('Artifacts'),
   Deltas: token<ImageStore>('Deltas'),
   OcrQueue: token<Queue>('OcrQueue'),
+  /** How much waits on ocr-queue (the sweep re-sends OCR only while it is empty). */
+  OcrBacklog: token<QueueBacklog>('OcrBacklog'),
   /** Name of the bucket the OCR worker writes OCR JSON to (each ocr-queue message's ocr_s3_bucket). */
   OcrOutputBucket: token<string>('OcrOutputBucket'),
   ResultsQueue: token<Queue>('ResultsQueue'),

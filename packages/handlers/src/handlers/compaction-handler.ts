@@ -1,5 +1,15 @@
-import { compact, noopMetrics, type CompactDeps, type Logger, type Metrics } from '@receiptflow/core';
-import { invocationDeadline, isLastReceive, receiptIdsOf, type BatchResponse, type InvocationContext, type SqsEvent } from './sqs-event.js';
+import { compact, noopMetrics, type CompactDeps, type LeasedMessage, type Logger, type Metrics } from '@receiptflow/core';
+import {
+  defaultRetryDelaySeconds,
+  invocationDeadline,
+  isLastDelivery,
+  leasedBatch,
+  receiptIdsOf,
+  type BatchResponse,
+  type EventLeaseSource,
+  type InvocationContext,
+  type SqsEvent,
+} from './sqs-event.js';
 
 export interface CompactionHandlerOptions {
   leaseMs?: number;
@@ -7,23 +17,37 @@ export interface CompactionHandlerOptions {
   fallbackBudgetMs?: number;
   /** The queue's redrive maxReceiveCount: a failure on that receive is counted as a DLQ send. */
   maxReceiveCount?: number;
+  /** The source queue, to settle Lambda records for real (see `leasedBatch`). */
+  source?: EventLeaseSource;
+  /** Delay before a failed message comes back, by its receive count (default 1, 2, 4 … 30 s). */
+  retryDelaySeconds?: (receiveCount: number) => number;
 }
 
 /**
- * Compaction for an SQS batch: merges under the lock, returns the messages to retry.
- * Metrics per invocation: Failures and DlqSends (failures on their last receive).
+ * Compaction over leased messages: `consume(messages, context)` merges them under the lock, acks
+ * what succeeded and retries what failed (`retryLater`); a message that keeps failing reaches the
+ * DLQ through the queue's redrive after maxReceiveCount. If the call fails as a whole, every
+ * message is retried and the error rethrown. Called with an SQS event, it returns the partial
+ * batch response. Metrics per invocation: Failures and DlqSends (failures on their last receive).
+ *
+ * @example
+ * const handler = createCompactionHandler(deps, { leaseMs: 180_000, maxReceiveCount: 5 });
+ * await handler(sqsEvent, lambdaContext);   // Lambda: { batchItemFailures: [...] }
+ * await handler.consume(await queue.receive({ maxMessages: 10 })); // local runtime
  */
 export function createCompactionHandler(deps: CompactDeps & { logger: Logger; metrics?: Metrics }, options: CompactionHandlerOptions = {}) {
   const metrics = deps.metrics ?? noopMetrics;
-  return async function compactionHandler(event: SqsEvent, context?: InvocationContext): Promise<BatchResponse> {
-    const records = event.Records ?? [];
-    if (records.length === 0) return { batchItemFailures: [] };
+  const retryDelay = options.retryDelaySeconds ?? defaultRetryDelaySeconds;
+  const retry = (message: LeasedMessage) => message.retryLater(retryDelay(message.receiveCount));
+
+  async function consume(messages: LeasedMessage[], context?: InvocationContext): Promise<void> {
+    if (messages.length === 0) return;
     metrics.count('Failures', 0);
     if (options.maxReceiveCount !== undefined) metrics.count('DlqSends', 0);
     try {
       const outcome = await compact(
         deps,
-        records.map((r) => ({ id: r.messageId, body: r.body })),
+        messages.map((m) => ({ id: m.id, body: m.body })),
         {
           owner: context?.awsRequestId ?? `local-${deps.clock.now()}`,
           deadline: invocationDeadline(deps.clock.now(), context, options.fallbackBudgetMs ?? 840_000),
@@ -37,23 +61,32 @@ export function createCompactionHandler(deps: CompactDeps & { logger: Logger; me
         merged_words: outcome.merged.words,
         promoted: outcome.promoted,
       });
-      const byId = new Map(records.map((r) => [r.messageId, r]));
+      const byId = new Map(messages.map((m) => [m.id, m]));
+      for (const id of outcome.succeeded) await byId.get(id)?.ack();
       for (const failure of outcome.failed) {
-        const record = byId.get(failure.id);
-        const toDlq = record !== undefined && isLastReceive(record, options.maxReceiveCount);
+        const message = byId.get(failure.id);
+        const toDlq = message !== undefined && isLastDelivery(message, options.maxReceiveCount);
         // A merge message names its image and job; the line about it carries both.
-        deps.logger.warn('compaction message failed', { ...(record ? receiptIdsOf(record.body) : {}), ...failure, to_dlq: toDlq });
+        deps.logger.warn('compaction message failed', { ...(message ? receiptIdsOf(message.body) : {}), ...failure, to_dlq: toDlq });
         metrics.count('Failures');
         if (toDlq) metrics.count('DlqSends');
+        if (message) await retry(message);
       }
-      return { batchItemFailures: outcome.failed.map((f) => ({ itemIdentifier: f.id })) };
     } catch (error) {
-      // The invocation fails as a whole: every message is retried, and each counts as a failure.
-      metrics.count('Failures', records.length);
-      metrics.count('DlqSends', records.filter((r) => isLastReceive(r, options.maxReceiveCount)).length);
+      // The call failed as a whole: every message is retried, and each counts as a failure.
+      metrics.count('Failures', messages.length);
+      metrics.count('DlqSends', messages.filter((m) => isLastDelivery(m, options.maxReceiveCount)).length);
+      for (const message of messages) await retry(message).catch(() => {});
       throw error;
     } finally {
       metrics.flush();
     }
-  };
+  }
+
+  async function compactionHandler(event: SqsEvent, context?: InvocationContext): Promise<BatchResponse> {
+    const batch = leasedBatch(event, options.source);
+    await consume(batch.messages, context);
+    return batch.response();
+  }
+  return Object.assign(compactionHandler, { consume });
 }

@@ -1,9 +1,12 @@
+import { ConfigError, type LeasedMessage } from '@receiptflow/core';
+
 /** The parts of an SQS event that the queue handlers read. */
 export interface SqsRecord {
   messageId: string;
   receiptHandle?: string;
   body: string;
   attributes?: { ApproximateReceiveCount?: string };
+  messageAttributes?: Record<string, { stringValue?: string } | undefined>;
 }
 
 export interface SqsEvent {
@@ -56,4 +59,78 @@ export function receiptIdsOf(body: string): { image_id?: string; job_id?: string
   } catch {
     return {};
   }
+}
+
+/**
+ * Where a Lambda's records can be settled for real: the source queue's adapter (SqsQueue's
+ * `leaseFromEvent`), which changes visibility for `retryLater` and sends to the DLQ for
+ * `deadLetter`.
+ */
+export interface EventLeaseSource {
+  leaseFromEvent(
+    delivery: { messageId: string; body: string; receiptHandle?: string; receiveCount: number; messageAttributes?: SqsRecord['messageAttributes'] },
+    report: (outcome: 'success' | 'failure') => void,
+  ): LeasedMessage;
+}
+
+/**
+ * The records of a Lambda SQS event as LeasedMessages, so that a handler settles them as the
+ * worker settles what it receives. The event source mapping deletes what the partial batch
+ * response does not list, so `ack` and `deadLetter` report success, `retryLater` a failure.
+ * Without a `source`, `retryLater` leaves the delay to the queue's visibility timeout,
+ * `deadLetter` rejects with ConfigError (the caller then retries it, and the queue's redrive
+ * policy moves it after maxReceiveCount), and `extendLease` does nothing. A message
+ * left unsettled is reported as a failure: not settled means not done.
+ *
+ * @example
+ * const batch = leasedBatch(event, sqsQueue);
+ * for (const message of batch.messages) await message.ack();
+ * return batch.response(); // { batchItemFailures: [] }
+ */
+export function leasedBatch(event: SqsEvent, source?: EventLeaseSource): { messages: LeasedMessage[]; response(): BatchResponse } {
+  const outcomes = new Map<string, 'success' | 'failure'>();
+  const records = event.Records ?? [];
+  const messages = records.map((record): LeasedMessage => {
+    const report = (outcome: 'success' | 'failure') => void outcomes.set(record.messageId, outcome);
+    const receiveCount = Number(record.attributes?.ApproximateReceiveCount ?? '1') || 1;
+    if (source) {
+      return source.leaseFromEvent(
+        {
+          messageId: record.messageId,
+          body: record.body,
+          receiveCount,
+          ...(record.receiptHandle ? { receiptHandle: record.receiptHandle } : {}),
+          ...(record.messageAttributes ? { messageAttributes: record.messageAttributes } : {}),
+        },
+        report,
+      );
+    }
+    return {
+      id: record.messageId,
+      body: record.body,
+      receiveCount,
+      ack: async () => report('success'),
+      retryLater: async () => report('failure'),
+      deadLetter: async () => {
+        throw new ConfigError('this handler was given no source queue to dead-letter to; the redrive policy will move the message');
+      },
+      extendLease: async () => {},
+    };
+  });
+  return {
+    messages,
+    response: () => ({
+      batchItemFailures: records.filter((r) => outcomes.get(r.messageId) !== 'success').map((r) => ({ itemIdentifier: r.messageId })),
+    }),
+  };
+}
+
+/** True when this delivery is the last before the queue's redrive moves the message to its DLQ. */
+export function isLastDelivery(message: { receiveCount: number }, maxReceiveCount: number | undefined): boolean {
+  return maxReceiveCount !== undefined && message.receiveCount >= maxReceiveCount;
+}
+
+/** The default delay before a failed message is delivered again: 1, 2, 4 … 30 s by receive count. */
+export function defaultRetryDelaySeconds(receiveCount: number): number {
+  return Math.min(30, 2 ** Math.max(0, receiveCount - 1));
 }

@@ -36,7 +36,10 @@ const SweepEventSchema = z
  * legitimate backlog, so OCR is re-sent only while ocr-queue is empty. A failure is logged with
  * its code and rethrown, so the invocation counts as an error; the next sweep tries again.
  */
-export function createSweepHandler(deps: RecoverUnfinishedWorkDeps & { clock: Clock; logger: Logger }, options: SweepHandlerOptions) {
+export function createSweepHandler(
+  deps: RecoverUnfinishedWorkDeps & { ocrBacklog: NonNullable<RecoverUnfinishedWorkDeps['ocrBacklog']>; clock: Clock; logger: Logger },
+  options: SweepHandlerOptions,
+) {
   return async function sweep(event: unknown): Promise<SweepSummary> {
     const parsed = SweepEventSchema.safeParse(event ?? {});
     if (!parsed.success) {

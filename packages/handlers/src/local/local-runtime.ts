@@ -208,8 +208,7 @@ export class LocalRuntime {
   private async hasMessagesInFlight(): Promise<boolean> {
     const a = this.adapters;
     for (const queue of [a.ocrQueue, a.resultsQueue, a.compactionQueue]) {
-      const depth = await queue.depth();
-      if (depth.visible + depth.inFlight > 0) return true;
+      if ((await queue.backlog()) > 0) return true;
     }
     return this.changes.length > 0;
   }

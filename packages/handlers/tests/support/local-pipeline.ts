@@ -78,7 +78,7 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     const messages = await a.ocrQueue.receive({ maxMessages: 10 });
     for (const m of messages) {
       await runOcrJob({ jobs: a.jobs, images: a.rawImages, artifacts: a.artifacts, ocr, resultsQueue: a.resultsQueue, clock: a.clock, logger }, m.body);
-      await a.ocrQueue.delete(m.receiptHandle);
+      await m.ack();
     }
     return messages.length;
   }

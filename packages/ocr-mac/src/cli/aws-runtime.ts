@@ -12,7 +12,6 @@ import type { CliConfig } from './args.js';
 export interface AwsRuntime {
   ocrQueue: Queue;
   resultsQueue: Queue;
-  deadLetterQueue: Queue | undefined;
   jobs: JobStore;
   /** One bucket's store with --raw-bucket, else a store per bucket the messages name. */
   images: NamedImageStore | ImageStoreProvider;
@@ -50,9 +49,13 @@ export function createAwsRuntime(config: CliConfig, clock: Clock): AwsRuntime {
   };
   const buckets: ImageStoreProvider = { forBucket: storeFor };
   return {
-    ocrQueue: new SqsQueue(sqs, { queueUrl: config.ocrJobQueueUrl }),
+    // With --dead-letter-queue-url, a poison message goes there at once with its reason; without
+    // it, the worker releases it and the queue's redrive policy moves it after maxReceiveCount.
+    ocrQueue: new SqsQueue(sqs, {
+      queueUrl: config.ocrJobQueueUrl,
+      ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}),
+    }),
     resultsQueue: new SqsQueue(sqs, { queueUrl: config.ocrResultsQueueUrl }),
-    deadLetterQueue: config.deadLetterQueueUrl ? new SqsQueue(sqs, { queueUrl: config.deadLetterQueueUrl }) : undefined,
     jobs: new DynamoDbJobStore(doc, { tableName: config.dynamoTableName, clock }),
     images: config.rawBucket === null ? buckets : storeFor(config.rawBucket),
     artifacts: config.artifactsBucket === null ? buckets : storeFor(config.artifactsBucket),

@@ -64,7 +64,6 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
   const worker = new Worker(
     {
       ocrQueue: aws.ocrQueue,
-      deadLetterQueue: aws.deadLetterQueue,
       resultsQueue: aws.resultsQueue,
       jobs: aws.jobs,
       images: aws.images,
@@ -78,7 +77,7 @@ export async function main(argv: readonly string[], options: MainOptions = {}): 
       concurrency: config.concurrency,
       maxJobs: config.maxJobs,
       waitSeconds: config.waitSeconds,
-      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      leaseSeconds: config.visibilityTimeoutSeconds,
     },
   );
 

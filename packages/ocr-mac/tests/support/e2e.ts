@@ -35,7 +35,7 @@ export async function drainBodies(stack: EmulatorStack, queueUrl: string): Promi
     if (batch.length === 0) return bodies;
     for (const m of batch) {
       bodies.push(m.body);
-      await q.delete(m.receiptHandle);
+      await m.ack();
     }
   }
 }

@@ -1,9 +1,11 @@
 import type {
   NamedImageStore,
   JobStore,
+  LeasedMessage,
   Logger,
   OcrEngine,
   Queue,
+  ReceiveOptions,
   RoutingDecision,
   RunOcrJobDeps,
   RunOcrJobOutcome,
@@ -27,34 +29,40 @@ export function collectingLogger(): Logger & { entries: LogEntry[] } {
 }
 
 export interface QueueCall {
+  /** `receive`, or a lease's `ack`, `retryLater`, `deadLetter`, `extendLease`. */
   method: string;
   args: unknown[];
 }
 
-/** Wraps a queue, recording every call (and letting a test make chosen calls fail). */
+/**
+ * Wraps a queue, recording every receive and every call on the leases it hands out (and letting
+ * a test make chosen calls fail by throwing from `intercept`).
+ */
 export function recordingQueue(
   queue: Queue,
   intercept?: (method: string, args: unknown[]) => void,
 ): Queue & { calls: QueueCall[] } {
   const calls: QueueCall[] = [];
-  const wrap =
-    (method: keyof Queue) =>
-    async (...args: unknown[]) => {
+  const record = <A extends unknown[], R>(method: string, fn: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
       calls.push({ method, args });
       intercept?.(method, args);
-      return (queue[method] as (...a: unknown[]) => Promise<unknown>).apply(queue, args);
+      return fn(...args);
     };
+  const lease = (m: LeasedMessage): LeasedMessage => ({
+    ...m,
+    ack: record('ack', () => m.ack()),
+    retryLater: record('retryLater', (s: number) => m.retryLater(s)),
+    deadLetter: record('deadLetter', (r: string) => m.deadLetter(r)),
+    extendLease: record('extendLease', (s: number) => m.extendLease(s)),
+  });
   return {
     name: queue.name,
     calls,
-    send: wrap('send'),
-    sendBatch: wrap('sendBatch'),
-    receive: wrap('receive'),
-    delete: wrap('delete'),
-    deleteBatch: wrap('deleteBatch'),
-    changeVisibility: wrap('changeVisibility'),
-    depth: wrap('depth'),
-  } as Queue & { calls: QueueCall[] };
+    send: (body, options) => queue.send(body, options),
+    sendBatch: (bodies) => queue.sendBatch(bodies),
+    receive: record('receive', async (options?: ReceiveOptions) => (await queue.receive(options)).map(lease)),
+  };
 }
 
 /** A completed outcome for a scripted job. */
@@ -82,7 +90,7 @@ export interface Harness {
   dlq: InMemoryQueue;
   spy: Queue & { calls: QueueCall[] };
   logger: Logger & { entries: LogEntry[] };
-  worker(runJob: (body: string) => Promise<RunOcrJobOutcome>, options?: WorkerOptions, extra?: { deadLetterQueue?: Queue; ocrQueue?: Queue }): Worker;
+  worker(runJob: (body: string) => Promise<RunOcrJobOutcome>, options?: WorkerOptions, extra?: { ocrQueue?: Queue }): Worker;
   /** Calls the recorder saw of one method. */
   callsOf(method: string): unknown[][];
 }
@@ -92,10 +100,15 @@ export interface Harness {
  * and a Worker whose per-message step is scripted: these tests are about message handling, not
  * OCR, so the ports runOcrJob would use are never touched.
  */
-export function harness(maxReceiveCount = 3): Harness {
+export function harness(maxReceiveCount: number | null = 3): Harness {
   const clock = new FakeClock();
   const dlq = new InMemoryQueue({ name: 'ocr-queue-dlq', clock });
-  const queue = new InMemoryQueue({ name: 'ocr-queue', clock, visibilityTimeoutSeconds: 30, deadLetter: { queue: dlq, maxReceiveCount } });
+  const queue = new InMemoryQueue({
+    name: 'ocr-queue',
+    clock,
+    visibilityTimeoutSeconds: 30,
+    deadLetter: { queue: dlq, ...(maxReceiveCount === null ? {} : { maxReceiveCount }) },
+  });
   const spy = recordingQueue(queue);
   const logger = collectingLogger();
   const unused = new Proxy({}, { get: () => { throw new Error('the scripted job step must not touch the ports'); } });
@@ -116,8 +129,8 @@ export function harness(maxReceiveCount = 3): Harness {
         logger,
       };
       return new Worker(
-        { ...deps, ocrQueue: extra.ocrQueue ?? spy, deadLetterQueue: extra.deadLetterQueue, logger, runJob: (_d, body) => runJob(body) },
-        { waitSeconds: 0, visibilityTimeoutSeconds: 30, ...options },
+        { ...deps, ocrQueue: extra.ocrQueue ?? spy, logger, runJob: (_d, body) => runJob(body) },
+        { waitSeconds: 0, leaseSeconds: 30, ...options },
       );
     },
     callsOf: (method) => spy.calls.filter((c) => c.method === method).map((c) => c.args),
