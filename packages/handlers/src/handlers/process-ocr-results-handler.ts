@@ -1,5 +1,4 @@
 import {
-  PoisonMessageError,
   isRetryable,
   noopMetrics,
   processOcrResults,
@@ -29,13 +28,12 @@ export interface ProcessOcrResultsHandlerOptions {
 
 /**
  * process-OCR-results over leased messages: `consume(messages)` settles each on its own. Done →
- * `ack`; poison (malformed, or nothing it names can ever be processed) → `deadLetter(reason)`;
- * anything else → `retryLater`, so the queue's redrive moves a message that keeps failing to
- * the DLQ after maxReceiveCount rather than dropping it. Redelivery is harmless: the use case
+ * `ack`; any failure (poison included) → `retryLater`, so the queue's redrive moves a message
+ * that keeps failing to the DLQ after maxReceiveCount rather than dropping it. Redelivery is harmless: the use case
  * resumes from the rows it finds. Called with an SQS event, it returns the partial batch response.
  *
  * Metrics per invocation: ReceiptsProcessed, PlacesCalls and MemoryAnswers (merchants decided
- * by this call), Failures, and DlqSends (dead-lettered, or failed on their last receive).
+ * by this call), Failures, and DlqSends (failures on their last receive).
  *
  * @example
  * const handler = createProcessOcrResultsHandler(deps, { maxReceiveCount: 5 });
@@ -68,9 +66,9 @@ export function createProcessOcrResultsHandler(
       await message.ack();
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
-      // Poison goes to the DLQ now, with its reason; if it cannot, it is retried like the rest.
-      const deadLettered = error instanceof PoisonMessageError && (await message.deadLetter(reason).then(() => true, () => false));
-      const toDlq = deadLettered || isLastDelivery(message, options.maxReceiveCount);
+      // Every failure, poison included, is retried: the queue's redrive moves a message that
+      // keeps failing to the DLQ after maxReceiveCount (docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached).
+      const toDlq = isLastDelivery(message, options.maxReceiveCount);
       deps.logger.error('ocr results failed', {
         message_id: message.id,
         ...receiptIdsOf(message.body),
@@ -80,7 +78,7 @@ export function createProcessOcrResultsHandler(
       });
       metrics.count('Failures');
       if (toDlq) metrics.count('DlqSends');
-      if (!deadLettered) await message.retryLater(retryDelay(message.receiveCount));
+      await message.retryLater(retryDelay(message.receiveCount));
     }
   }
 
