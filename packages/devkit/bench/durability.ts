@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@receiptflow/core';
 import { makeImage, makeJob } from '@receiptflow/core/testing';
-import { FsJobStore, HnswVectorIndex } from '@receiptflow/adapters-local';
+import { FsJobTable, HnswVectorIndex, InMemoryOcrJobStore } from '@receiptflow/adapters-local';
 import { demoReceipts, printedLines, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { LocalRuntime } from '@receiptflow/handlers/local';
 import { TaggedOcr } from '../src/fakes/index.js';
@@ -66,7 +66,8 @@ async function startup(): Promise<void> {
 async function journalCost(): Promise<void> {
   for (const fsync of [false, true]) {
     const dir = await mkdtemp(join(tmpdir(), 'rf-bench-journal-'));
-    const jobs = await FsJobStore.open(dir, { fsync });
+    const table = await FsJobTable.open(dir, { fsync });
+    const jobs = new InMemoryOcrJobStore({ table });
     const upload = async () => {
       const image = makeImage();
       await jobs.createImage(image);
@@ -79,7 +80,7 @@ async function journalCost(): Promise<void> {
     await Promise.all(Array.from({ length: 50 }, upload));
     const concurrent = performance.now() - t;
     console.log(`journal fsync=${fsync}: ${serial.toFixed(2)} ms per upload one at a time; 50 at once ${concurrent.toFixed(0)} ms in all`);
-    await jobs.close();
+    await table.close();
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -64,7 +64,7 @@ export class HotPathRig {
    */
   async compactLines(imageId: string): Promise<{ ms: number; lines: number; words: number }> {
     const a = this.adapters;
-    const [run] = await a.jobs.listCompactionRuns(imageId, 1);
+    const [run] = await a.runs.list(imageId, 1);
     if (!run) throw new Error(`bench: no compaction run for image ${imageId}`);
     const message: CompactionMessage = {
       kind: 'merge',

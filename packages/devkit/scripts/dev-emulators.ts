@@ -9,7 +9,8 @@
  */
 import { parseArgs } from 'node:util';
 import type { JobStatus } from '@receiptflow/core';
-import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { DynamoDbOcrJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { SystemClock } from '@receiptflow/adapters-local/clock';
 import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import { startEmulatorStack, submitDemoReceipts } from '../src/dev-stack/index.js';
 
@@ -34,7 +35,7 @@ process.stdout.write(
     'Buckets come from each message; Ctrl-C stops the worker after its jobs in flight.\n\n',
 );
 
-const jobs = new DynamoDbJobStore(stack.clients.doc, { tableName: stack.tableName });
+const jobs = new DynamoDbOcrJobStore(stack.clients.doc, { tableName: stack.tableName, clock: new SystemClock() });
 const queues = {
   'ocr-queue': new SqsQueue(stack.clients.sqs, { queueUrl: stack.ocrQueueUrl }),
   'ocr-queue-dlq': new SqsQueue(stack.clients.sqs, { queueUrl: stack.ocrDlqUrl }),

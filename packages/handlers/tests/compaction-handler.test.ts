@@ -34,12 +34,12 @@ async function pendingRun(p: LocalPipeline, n: number) {
   const messages = await p.adapters.compactionQueue.receive({ maxMessages: 10 });
   for (const m of messages) await m.ack();
   const event: SqsEvent = { Records: messages.map((m) => ({ messageId: m.id, body: m.body })) };
-  const [run] = await p.adapters.jobs.listCompactionRuns(image_id, 1);
+  const [run] = await p.adapters.runs.list(image_id, 1);
   return { image_id, event, run: run!, receipt };
 }
 
 async function runState(p: LocalPipeline, imageId: string) {
-  const [run] = await p.adapters.jobs.listCompactionRuns(imageId, 1);
+  const [run] = await p.adapters.runs.list(imageId, 1);
   return { lines: run?.lines.state, words: run?.words.state };
 }
 
@@ -50,7 +50,7 @@ describe('compaction handler', () => {
     expect(event.Records).toHaveLength(2);
     const response = await p.compaction(event, lambdaContext(p.adapters.clock, 900_000));
     expect(response).toEqual({ batchItemFailures: [] });
-    const [stored] = await p.adapters.jobs.listCompactionRuns(image_id, 1);
+    const [stored] = await p.adapters.runs.list(image_id, 1);
     expect(stored?.lines).toMatchObject({ state: 'COMPLETED', merged_count: run.lines.vector_count });
     expect(stored?.words).toMatchObject({ state: 'COMPLETED', merged_count: run.words.vector_count });
     expect(await p.adapters.vectors.count('lines')).toBe(run.lines.vector_count);
@@ -76,7 +76,7 @@ describe('compaction handler', () => {
     expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([brokenLines, 'not-json', 'wrong-kind'].sort());
     expect(await runState(p, good.image_id)).toEqual({ lines: 'COMPLETED', words: 'COMPLETED' });
     expect(await runState(p, broken.image_id)).toEqual({ lines: 'FAILED', words: 'COMPLETED' });
-    const [failedRun] = await p.adapters.jobs.listCompactionRuns(broken.image_id, 1);
+    const [failedRun] = await p.adapters.runs.list(broken.image_id, 1);
     expect(failedRun?.lines.error).toContain(broken.run.lines.delta_key);
     expect(p.logger.entries.filter((e) => e.message === 'compaction message failed')).toHaveLength(3);
   });
@@ -130,7 +130,7 @@ describe('compaction handler', () => {
     const stalled: ImageStore = Object.assign(Object.create(a.deltas) as ImageStore, {
       get: () => new Promise<never>(() => {}),
     });
-    const handler = createCompactionHandler({ jobs: a.jobs, deltas: stalled, vectors: a.vectors, lock: a.lock, snapshots: a.snapshots, clock, logger: p.logger });
+    const handler = createCompactionHandler({ receipts: a.receipts, runs: a.runs, deltas: stalled, vectors: a.vectors, lock: a.lock, snapshots: a.snapshots, clock, logger: p.logger });
 
     const started = clock.now();
     const timeoutMs = 120_000;
@@ -154,7 +154,7 @@ describe('compaction handler', () => {
     const { event } = await pendingRun(p, 0);
     const a = p.adapters;
     const lock = Object.assign(Object.create(a.lock) as core.CompactionLock, { acquire: () => new Promise<never>(() => {}) });
-    const handler = createCompactionHandler({ jobs: a.jobs, deltas: a.deltas, vectors: a.vectors, lock, snapshots: a.snapshots, clock, logger: p.logger });
+    const handler = createCompactionHandler({ receipts: a.receipts, runs: a.runs, deltas: a.deltas, vectors: a.vectors, lock, snapshots: a.snapshots, clock, logger: p.logger });
     const started = clock.now();
     const response = await clock.runUntil(handler(event, lambdaContext(clock, 60_000)));
     expect(clock.now()).toBeLessThan(started + 60_000);

@@ -4,7 +4,9 @@ import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-s
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   DynamoDbCompactionLock,
-  DynamoDbJobStore,
+  DynamoDbCompactionRunStore,
+  DynamoDbOcrJobStore,
+  DynamoDbReceiptStore,
   DynamoDbPlacesCache,
   DynamoDbSnapshotStore,
   type DynamoDbStreamRecord,
@@ -59,7 +61,9 @@ const env = {
   vectors: new HnswVectorIndex({ dimensions: 512 }),
 };
 let stores: {
-  jobs: DynamoDbJobStore;
+  jobs: DynamoDbOcrJobStore;
+  receipts: DynamoDbReceiptStore;
+  runs: DynamoDbCompactionRunStore;
   raw: S3ImageStore;
   artifacts: S3ImageStore;
   deltas: S3ImageStore;
@@ -96,7 +100,9 @@ beforeAll(async () => {
   };
   const queue = async (name: string) => new SqsQueue(sqs, { queueUrl: (await createQueueWithDlq(sqs, uniqueResourceName(name), REDRIVE)).queueUrl });
   stores = {
-    jobs: new DynamoDbJobStore(doc, { tableName, clock: env.clock }),
+    jobs: new DynamoDbOcrJobStore(doc, { tableName, clock: env.clock }),
+    receipts: new DynamoDbReceiptStore(doc, { tableName, clock: env.clock }),
+    runs: new DynamoDbCompactionRunStore(doc, { tableName, clock: env.clock }),
     raw: await bucket('raw'),
     artifacts: await bucket('artifacts'),
     deltas: await bucket('vectors'),
@@ -110,7 +116,9 @@ beforeAll(async () => {
   container.bind(TOKENS.Logger).toConstantValue(env.logger);
   container.bind(TOKENS.Clock).toConstantValue(env.clock);
   container.bind(TOKENS.Ids).toConstantValue(new UuidIdGenerator());
-  container.bind(TOKENS.JobStore).toConstantValue(stores.jobs);
+  container.bind(TOKENS.OcrJobs).toConstantValue(stores.jobs);
+  container.bind(TOKENS.Receipts).toConstantValue(stores.receipts);
+  container.bind(TOKENS.CompactionRuns).toConstantValue(stores.runs);
   container.bind(TOKENS.RawImages).toConstantValue(stores.raw);
   container.bind(TOKENS.Artifacts).toConstantValue(stores.artifacts);
   container.bind(TOKENS.Deltas).toConstantValue(stores.deltas);
@@ -236,7 +244,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
     expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
     expect([...(await scanTable()).keys()].sort()).toEqual([...rowsAfterResults.keys()].sort());
     await settle(resultsMessages, []);
-    const place = await stores.jobs.getReceiptPlace(image_id, 1);
+    const place = await stores.receipts.getPlace(image_id, 1);
     expect(place).toMatchObject({ place_id: receipt.truth.place_id, source: 'places' });
 
     // 4. Stream processor (the Lambda entry), fed an INSERT for every row written.
@@ -252,13 +260,13 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
     expect(compacted).toEqual({ batchItemFailures: [] });
     await settle(compactionMessages, compacted.batchItemFailures);
 
-    const [run] = await stores.jobs.listCompactionRuns(image_id, 1);
+    const [run] = await stores.runs.list(image_id, 1);
     expect(run?.lines).toMatchObject({ state: 'COMPLETED', merged_count: run?.lines.vector_count });
     expect(run?.words).toMatchObject({ state: 'COMPLETED', merged_count: run?.words.vector_count });
     expect(await env.vectors.count('lines')).toBe(run!.lines.vector_count);
     expect(await env.vectors.count('words')).toBe(run!.words.vector_count);
     expect(await stores.snapshots.current('lines')).toMatchObject({ version: 1, run_ids: [run!.run_id], vector_count: run!.lines.vector_count });
-    expect(await stores.jobs.listUnfinishedCompactionRuns(new Date(Date.now() + 60_000).toISOString())).toEqual([]);
+    expect(await stores.runs.listUnfinished(new Date(Date.now() + 60_000).toISOString())).toEqual([]);
 
     const status = await handlers.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id }, bearer: KEY }));
     expect(bodyOf(status)).toMatchObject({ stage: 'compacted', receipts: [{ place_id: receipt.truth.place_id, compacted: true }] });
@@ -273,7 +281,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
     // 7. A merchant correction: the place MODIFY re-labels the receipt's vectors.
     const placeKey = `IMAGE#${image_id}|RECEIPT#00001#PLACE`;
     const corrected = { ...place!, merchant_name: 'Corrected Merchant', place_id: 'ChIJ-corrected' };
-    await stores.jobs.putReceiptPlace(corrected);
+    await stores.receipts.putPlace(corrected);
     const placeModify = streamRecord('MODIFY', { old: rowsAfterResults.get(placeKey)!, new: await rawRow(`IMAGE#${image_id}`, 'RECEIPT#00001#PLACE') });
     expect(await handlers.stream({ Records: [placeModify] })).toEqual({ batchItemFailures: [] });
     const updates = await receiveAll(stores.compactionQueue, 2);

@@ -33,7 +33,7 @@ describe('the pipeline with VECTOR_STORAGE_MODE=efs (a directory standing in for
     const p = await localPipeline({ efs: { dir, checkpointEvery: 1 } });
     const first = await upload(p, p.ocr.register('a1', specLines(demo[0]!.spec)));
     await p.drain();
-    const [run] = await p.adapters.jobs.listCompactionRuns(first.image_id, 1);
+    const [run] = await p.adapters.runs.list(first.image_id, 1);
     expect(run?.lines).toMatchObject({ state: 'COMPLETED', merged_count: run?.lines.vector_count });
     expect(run?.words).toMatchObject({ state: 'COMPLETED', merged_count: run?.words.vector_count });
     // The files on the "mount", read by a follower that shares nothing with the pipeline.
@@ -58,7 +58,7 @@ describe('the pipeline with VECTOR_STORAGE_MODE=efs (a directory standing in for
     const third = await upload(q, q.ocr.register('b1', specLines(demo[1]!.spec)));
     await q.drain();
     const runs = await Promise.all(
-      [first, second, third].map(async ({ image_id }) => (await p.adapters.jobs.listCompactionRuns(image_id, 1))[0] ?? (await q.adapters.jobs.listCompactionRuns(image_id, 1))[0]),
+      [first, second, third].map(async ({ image_id }) => (await p.adapters.runs.list(image_id, 1))[0] ?? (await q.adapters.runs.list(image_id, 1))[0]),
     );
     const expected = runs.reduce((n, r) => n + r!.lines.vector_count, 0);
     expect(await follower(dir, 'lines').count('lines')).toBe(expected);

@@ -1,7 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FsImageStore, FsJobStore, HnswVectorIndex } from '@receiptflow/adapters-local';
+import { FsImageStore, FsJobTable, HnswVectorIndex, jobTableStores } from '@receiptflow/adapters-local';
 import { demoReceipts, renderReceipt, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
@@ -89,7 +89,8 @@ async function storedImageIds(data: string): Promise<string[]> {
  * vector, and the index holding exactly the stored lines and words.
  */
 async function verifyDataDir(data: string): Promise<{ images: number; lines: number; words: number }> {
-  const jobs = await FsJobStore.open(join(data, 'jobs'));
+  const table = await FsJobTable.open(join(data, 'jobs'));
+  const { jobs, receipts: receiptStore, runs: runStore } = jobTableStores(table);
   const vectors = await HnswVectorIndex.open(join(data, 'vectors'));
   try {
     for (const unfinished of ['PENDING', 'PROCESSING', 'FAILED'] as const) {
@@ -99,11 +100,11 @@ async function verifyDataDir(data: string): Promise<{ images: number; lines: num
     let words = 0;
     const completed = await jobs.listJobsByStatus('COMPLETED');
     for (const job of completed) {
-      const receipts = await jobs.listReceipts(job.image_id);
+      const receipts = await receiptStore.list(job.image_id);
       expect(receipts, `receipts of ${job.image_id}`).toHaveLength(1);
       const { receipt, lines: l, words: w } = receipts[0]!;
-      expect((await jobs.getReceiptPlace(job.image_id, receipt.receipt_id))?.place_id).toBe(PLACE_ID);
-      const runs = await jobs.listCompactionRuns(job.image_id, receipt.receipt_id);
+      expect((await receiptStore.getPlace(job.image_id, receipt.receipt_id))?.place_id).toBe(PLACE_ID);
+      const runs = await runStore.list(job.image_id, receipt.receipt_id);
       expect(runs, `runs of ${job.image_id}`).toHaveLength(1);
       expect(runs[0]).toMatchObject({
         lines: { state: 'COMPLETED', vector_count: l.length, merged_count: l.length },
@@ -117,7 +118,7 @@ async function verifyDataDir(data: string): Promise<{ images: number; lines: num
     return { images: completed.length, lines, words };
   } finally {
     await vectors.close();
-    await jobs.close();
+    await table.close();
   }
 }
 

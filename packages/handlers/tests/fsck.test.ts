@@ -54,12 +54,12 @@ async function expectAllCompacted(dir: string, imageIds: string[]): Promise<void
   const { runtime } = await openRuntime(dir, ocr);
   try {
     await runtime.drain();
-    const jobs = runtime.adapters.jobs;
+    const stores = runtime.adapters;
     let lines = 0;
     let words = 0;
     for (const id of imageIds) {
-      expect(await getUploadStatus(jobs, id), id).toMatchObject({ stage: 'compacted' });
-      for (const r of await jobs.listReceipts(id)) {
+      expect(await getUploadStatus(stores, id), id).toMatchObject({ stage: 'compacted' });
+      for (const r of await stores.receipts.list(id)) {
         lines += r.lines.length;
         words += r.words.length;
       }

@@ -46,11 +46,11 @@ describe('lessons, through the handlers', () => {
     const { image_id } = await upload(p, p.ocr.registerDocument('lesson10', doc));
     const body = await resultsBody(p);
     expect(await p.results(sqsEvent([body]))).toEqual({ batchItemFailures: [] });
-    const [details] = await p.adapters.jobs.listReceipts(image_id);
+    const [details] = await p.adapters.receipts.list(image_id);
     expect(details?.words).toHaveLength(total - 1);
     expect(p.logger.entries.find((e) => e.message === 'ocr results processed')?.fields).toMatchObject({ receipts: 1, skipped: 1 });
     await p.drain();
-    const [run] = await p.adapters.jobs.listCompactionRuns(image_id, 1);
+    const [run] = await p.adapters.runs.list(image_id, 1);
     expect(run?.words).toMatchObject({ state: 'COMPLETED', merged_count: total - 1 });
   });
 
@@ -60,7 +60,7 @@ describe('lessons, through the handlers', () => {
     const receipt = demoReceipts()[1]!;
     const { image_id } = await upload(p, p.ocr.register('lesson15', specLines(receipt.spec)));
     expect(await p.results(sqsEvent([await resultsBody(p)]))).toEqual({ batchItemFailures: [] });
-    await p.adapters.jobs.deleteReceipt(image_id, 1);
+    await p.adapters.receipts.delete(image_id, 1);
     await p.pumpStream();
     const messages = await p.adapters.compactionQueue.receive({ maxMessages: 10 });
     const kinds = messages.map((m) => (JSON.parse(m.body) as { kind: string }).kind);
@@ -73,7 +73,7 @@ describe('lessons, through the handlers', () => {
     }
     expect(await p.adapters.vectors.findIds('lines', { image_id })).toEqual([]);
     expect(await p.adapters.vectors.findIds('words', { image_id })).toEqual([]);
-    expect(await p.adapters.jobs.listReceipts(image_id)).toEqual([]);
+    expect(await p.adapters.receipts.list(image_id)).toEqual([]);
   });
 
   // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot

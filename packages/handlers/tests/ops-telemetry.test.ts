@@ -128,6 +128,7 @@ describe('metrics in CloudWatch EMF', () => {
     const p = await localPipeline();
     const upload = createUploadApi({
       submit: { jobs: p.adapters.jobs, images: broken, ocrQueue: p.adapters.ocrQueue, clock: p.adapters.clock, ids: p.adapters.ids },
+      status: p.adapters,
       auth: new ApiKeyAuth([]),
       logger: collectingLogger(),
       metrics: metricsFor('upload'),

@@ -20,13 +20,13 @@ async function ocrDone(p: LocalPipeline, n = 0) {
 /** What processOcrResults left in the stores for one image. */
 async function written(p: LocalPipeline, imageId: string) {
   const a = p.adapters;
-  const receipts = await a.jobs.listReceipts(imageId);
-  const runs = receipts.length > 0 ? await a.jobs.listCompactionRuns(imageId, 1) : [];
+  const receipts = await a.receipts.list(imageId);
+  const runs = receipts.length > 0 ? await a.runs.list(imageId, 1) : [];
   const deltaKeys = [...(await a.deltas.list('deltas/lines/')), ...(await a.deltas.list('deltas/words/'))];
   const deltas = await Promise.all(deltaKeys.map(async (k) => [k, Buffer.from((await a.deltas.get(k)).body).toString('base64')]));
   return {
     receipts: receipts.map((r) => ({ receipt: r.receipt, lines: r.lines.length, words: r.words.length })),
-    place: receipts.length > 0 ? await a.jobs.getReceiptPlace(imageId, 1) : null,
+    place: receipts.length > 0 ? await a.receipts.getPlace(imageId, 1) : null,
     runs,
     deltas: Object.fromEntries(deltas),
   };

@@ -2,7 +2,8 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { DynamoDbCompactionRunStore, DynamoDbOcrJobStore, DynamoDbReceiptStore } from '@receiptflow/adapters-aws/dynamodb';
+import { SystemClock } from '@receiptflow/adapters-local/clock';
 import { createQueueWithDlq, SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import {
   createTable,
@@ -13,7 +14,7 @@ import {
   uniqueResourceName,
   type RunningEmulator,
 } from '@receiptflow/devkit/emulators';
-import { deterministicRunId, NotFoundError, type JobStore, type OcrJob, type Queue, type QueueBacklog } from '@receiptflow/core';
+import { deterministicRunId, NotFoundError, type OcrJob, type OcrJobStore, type Queue, type QueueBacklog } from '@receiptflow/core';
 import { makeCompactionRun, makeImage, makeJob, makeReceiptPlace, makeRoutingDecision } from '@receiptflow/core/testing';
 import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -28,7 +29,9 @@ let dynamo: RunningEmulator;
 let fauxqs: RunningEmulator;
 let ddb: DynamoDBClient;
 let sqs: SQSClient;
-let jobs: DynamoDbJobStore;
+let jobs: DynamoDbOcrJobStore;
+let receipts: DynamoDbReceiptStore;
+let runs: DynamoDbCompactionRunStore;
 let queues: { ocr: SqsQueue; results: SqsQueue; compaction: SqsQueue };
 let sweep: (event: unknown) => Promise<SweepSummary>;
 let proxy: { endpoint: string; close(): Promise<void> } | undefined;
@@ -59,7 +62,11 @@ beforeAll(async () => {
   sqs = createTestSqsClient(fauxqs.endpoint);
   const tableName = uniqueResourceName('jobs');
   await createTable(ddb, tableName);
-  jobs = new DynamoDbJobStore(createTestDocumentClient(ddb), { tableName });
+  const doc = createTestDocumentClient(ddb);
+  const clock = new SystemClock();
+  jobs = new DynamoDbOcrJobStore(doc, { tableName, clock });
+  receipts = new DynamoDbReceiptStore(doc, { tableName, clock });
+  runs = new DynamoDbCompactionRunStore(doc, { tableName, clock });
   const queue = async (name: string) =>
     new SqsQueue(sqs, { queueUrl: (await createQueueWithDlq(sqs, uniqueResourceName(name), { maxReceiveCount: 5, visibilityTimeoutSeconds: 30, retentionSeconds: 345_600 })).queueUrl });
   queues = { ocr: await queue('ocr-queue'), results: await queue('ocr-results-queue'), compaction: await queue('compaction-queue') };
@@ -124,13 +131,13 @@ describe('the sweep Lambda on dynalite + fauxqs', () => {
     const lostResults = await seedJob('COMPLETED', 20 * MIN);
     const finished = await seedJob('COMPLETED', 20 * MIN);
     const runId = deterministicRunId(finished.image_id, 1, finished.job_id);
-    await jobs.putReceiptPlace(makeReceiptPlace({ image_id: finished.image_id, receipt_id: 1 }));
-    await jobs.createCompactionRun(
+    await receipts.putPlace(makeReceiptPlace({ image_id: finished.image_id, receipt_id: 1 }));
+    await runs.create(
       makeCompactionRun({ run_id: runId, image_id: finished.image_id, created_at: ago(20 * MIN), lines: { state: 'COMPLETED', merged_count: 3 }, words: { state: 'COMPLETED', merged_count: 9 } }),
     );
     // docs/lessons.md#lesson-3-runs-stuck-pending: a run whose merges were never routed stays PENDING until something re-sends them.
     const stuckRun = makeCompactionRun({ created_at: ago(30 * MIN) });
-    await jobs.createCompactionRun(stuckRun);
+    await runs.create(stuckRun);
     await seedJob('PENDING', 2 * MIN); // younger than SWEEP_MIN_AGE_SECONDS: presumed in flight
     const old = await seedJob('COMPLETED', 3 * 60 * MIN); // before the 2-hour look-back
 
@@ -166,10 +173,10 @@ describe('the sweep Lambda on dynalite + fauxqs', () => {
 describe('createSweepHandler', () => {
   it('logs a failure with its code and rethrows it, so the invocation counts as an error', async () => {
     const logger = collectingLogger();
-    const broken = { listJobsByStatus: () => Promise.reject(new NotFoundError('table', 'jobs')) } as unknown as JobStore;
+    const broken = { listJobsByStatus: () => Promise.reject(new NotFoundError('table', 'jobs')) } as unknown as OcrJobStore;
     const idle = { name: 'q', backlog: async () => 0 } as unknown as Queue & QueueBacklog;
     const handler = createSweepHandler(
-      { jobs: broken, ocrQueue: idle, ocrBacklog: idle, resultsQueue: idle, compactionQueue: idle, clock: { now: () => Date.now(), sleep: async () => {} }, logger },
+      { jobs: broken, receipts, runs, ocrQueue: idle, ocrBacklog: idle, resultsQueue: idle, compactionQueue: idle, clock: { now: () => Date.now(), sleep: async () => {} }, logger },
       { minAgeMs: 0, lookbackMs: MIN, limit: 10 },
     );
     await expect(handler({})).rejects.toBeInstanceOf(NotFoundError);

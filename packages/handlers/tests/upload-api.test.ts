@@ -252,7 +252,7 @@ describe('upload API: validation (nothing is written for a refused upload)', () 
 
   it('honours configured size and pixel limits', async () => {
     const p = await localPipeline();
-    const handler = createUploadApi({ submit: submitDeps(p), auth: new ApiKeyAuth([]), logger: silentLogger, maxDirectUploadBytes: 64, maxPixels: 1_000 });
+    const handler = createUploadApi({ submit: submitDeps(p), status: p.adapters, auth: new ApiKeyAuth([]), logger: silentLogger, maxDirectUploadBytes: 64, maxPixels: 1_000 });
     const tooBig = await handler(httpEvent({ headers: { 'content-type': 'image/jpeg' }, body: jpegHeader(10, 10) }));
     expect(tooBig.statusCode).toBe(413);
     const tooManyPixels = await handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(40, 40) }));
@@ -267,6 +267,7 @@ describe('upload API: validation (nothing is written for a refused upload)', () 
     const deps = submitDeps(p);
     const handler = createUploadApi({
       submit: { ...deps, images: Object.assign(Object.create(deps.images) as typeof deps.images, { put: () => Promise.reject(new Error('disk on fire at /secret/path')) }) },
+      status: p.adapters,
       auth: new ApiKeyAuth([]),
       logger: p.logger,
     });

@@ -18,7 +18,7 @@ const untouchable = new Proxy({} as SubmitJobDeps, {
 
 describe('upload routes, each on its own', () => {
   it('GET /upload-status without image_id → 400 naming the parameter, no store read', async () => {
-    const res = await createUploadStatusHandler(untouchable)(httpEvent({ method: 'GET', path: '/upload-status' }));
+    const res = await createUploadStatusHandler(untouchable as never)(httpEvent({ method: 'GET', path: '/upload-status' }));
     expect(res.statusCode).toBe(400);
     expect(bodyOf<ErrorBody>(res).error).toEqual({ code: 'VALIDATION_FAILED', message: 'query parameter image_id is required' });
   });

@@ -26,7 +26,7 @@ describe('routing acts: pages of receipts through tesseract and the pipeline', (
     if (ocr.status !== 'completed') throw new Error(`OCR job ${ocr.status}`);
     const [message] = await p.resultsQueue.receive({ maxMessages: 1 });
     const processed = await processOcrResults(p.processDeps, message!.body);
-    const stored = await p.jobs.listReceipts(submitted.image_id);
+    const stored = await p.receipts.list(submitted.image_id);
     return { routing: ocr.routing, processed, stored };
   }
 

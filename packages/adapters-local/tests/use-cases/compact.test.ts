@@ -15,7 +15,7 @@ function allIds(outcome: CompactOutcome): string[] {
 }
 
 async function runStates(p: Pipeline, image_id: string, run_id: string) {
-  const run = await p.jobs.getCompactionRun(image_id, 1, run_id);
+  const run = await p.runs.get({ image_id: image_id, receipt_id: 1, run_id: run_id });
   return { lines: run?.lines.state, words: run?.words.state, run };
 }
 

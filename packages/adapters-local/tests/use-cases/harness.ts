@@ -30,7 +30,8 @@ import { FakeClock } from '../../src/fake-clock.js';
 import { HashingEmbedder } from '../../src/hashing-embedder.js';
 import { InMemoryCompactionLock } from '../../src/in-memory-compaction-lock.js';
 import { InMemoryImageStore } from '../../src/in-memory-image-store.js';
-import { InMemoryJobStore } from '../../src/in-memory-job-store.js';
+import { InMemoryJobTable } from '../../src/job-table/in-memory-job-table.js';
+import { jobTableStores } from '../../src/job-table/job-table-stores.js';
 import { InMemoryPlacesCache } from '../../src/in-memory-places-cache.js';
 import { InMemoryQueue } from '../../src/in-memory-queue.js';
 import { InMemorySnapshotStore } from '../../src/in-memory-snapshot-store.js';
@@ -85,7 +86,8 @@ export interface PipelineOptions {
 /** Every local adapter, wired the way the handlers wire them, on a fake clock. */
 export function pipeline(options: PipelineOptions = {}) {
   const clock = new FakeClock();
-  const jobs = new InMemoryJobStore({ clock });
+  const table = new InMemoryJobTable();
+  const { jobs, receipts, runs } = jobTableStores(table, { clock });
   const raw = new InMemoryImageStore({ bucket: 'raw-bucket', clock });
   const artifacts = new InMemoryImageStore({ bucket: 'artifacts-bucket', clock });
   const deltas = new InMemoryImageStore({ bucket: 'vectors-bucket', clock });
@@ -101,12 +103,12 @@ export function pipeline(options: PipelineOptions = {}) {
   const snapshots = new InMemorySnapshotStore();
   const ocr = new ScriptedOcr();
   const changes: ChangeRecord[] = [];
-  jobs.subscribe((c) => changes.push(c));
+  table.subscribe((c) => changes.push(c));
 
   const submitDeps: SubmitJobDeps = { jobs, images: raw, ocrQueue, clock, ids: new UuidIdGenerator() };
   const ocrDeps: RunOcrJobDeps = { jobs, images: raw, artifacts, ocr, resultsQueue, clock };
-  const processDeps: ProcessOcrResultsDeps = { jobs, artifacts, deltas, embedder, vectors, places, clock };
-  const compactDeps: CompactDeps = { jobs, deltas, vectors, lock, snapshots, clock };
+  const processDeps: ProcessOcrResultsDeps = { jobs, receipts, runs, artifacts, deltas, embedder, vectors, places, clock };
+  const compactDeps: CompactDeps = { receipts, runs, deltas, vectors, lock, snapshots, clock };
 
   /** Uploads, OCRs (scripted) and processes one receipt; returns ids and outcomes. */
   async function ingest(input: readonly string[] | OcrDocument, filename = 'receipt.png') {
@@ -132,7 +134,10 @@ export function pipeline(options: PipelineOptions = {}) {
 
   return {
     clock,
+    table,
     jobs,
+    receipts,
+    runs,
     raw,
     artifacts,
     deltas,
@@ -213,7 +218,7 @@ function unitVector(i: number, dimensions = 512): number[] {
 export async function seedRun(p: Pipeline, count: number, options: { imageId?: string } = {}) {
   const details = makeReceiptDetails(options.imageId ? { image_id: options.imageId } : {});
   const { image_id, receipt_id } = details.receipt;
-  await p.jobs.createReceipt(details);
+  await p.receipts.create(details);
   const run_id = uniqueId('run');
   const keys = {} as Record<Collection, string>;
   for (const collection of ['lines', 'words'] as const) {
@@ -233,7 +238,7 @@ export async function seedRun(p: Pipeline, count: number, options: { imageId?: s
     lines: { delta_key: keys.lines, vector_count: count },
     words: { delta_key: keys.words, vector_count: count },
   });
-  await p.jobs.createCompactionRun(run);
+  await p.runs.create(run);
   const messages = ['lines', 'words'].map((collection) => ({
     id: `merge-${collection}-${run_id}`,
     body: JSON.stringify({ kind: 'merge', collection, run_id, image_id, receipt_id, delta_key: keys[collection as Collection] }),

@@ -91,14 +91,14 @@ describe('pipeline lifecycle with local adapters', () => {
     await p.compactAll();
     const where = { image_id: r.image_id, receipt_id: 1 };
     expect((await p.vectors.findIds('lines', where)).length).toBeGreaterThan(0);
-    await p.jobs.deleteReceipt(r.image_id, 1);
+    await p.receipts.delete(r.image_id, 1);
     const out = await p.compactAll();
     expect(out.failed).toEqual([]);
     expect(await p.vectors.findIds('lines', where)).toEqual([]);
     expect(await p.vectors.findIds('words', where)).toEqual([]);
-    expect(await p.jobs.getReceipt(r.image_id, 1)).toBeNull();
-    expect(await p.jobs.getReceiptPlace(r.image_id, 1)).toBeNull();
-    expect(await p.jobs.listCompactionRuns(r.image_id, 1)).toEqual([]);
+    expect(await p.receipts.get(r.image_id, 1)).toBeNull();
+    expect(await p.receipts.getPlace(r.image_id, 1)).toBeNull();
+    expect(await p.runs.list(r.image_id, 1)).toEqual([]);
     // and the deletion's own stream records create nothing new
     expect(p.drainRouted()).toEqual([]);
   });
@@ -107,7 +107,7 @@ describe('pipeline lifecycle with local adapters', () => {
   it('[INSERT, REMOVE] delivered in reverse order leaves no vector', async () => {
     const p = pipeline();
     const r = await p.ingest(specLines(DEMO[3]!.spec));
-    await p.jobs.deleteReceipt(r.image_id, 1);
+    await p.receipts.delete(r.image_id, 1);
     const routed = p.drainRouted();
     const merges = routed.filter((m) => JSON.parse(m.body).kind === 'merge');
     const deletes = routed.filter((m) => JSON.parse(m.body).kind === 'delete_receipt');
@@ -125,8 +125,8 @@ describe('pipeline lifecycle with local adapters', () => {
     const a = await p.ingest(specLines(DEMO[0]!.spec));
     const b = await p.ingest(specLines(DEMO[1]!.spec));
     const routed = p.drainRouted().filter((m) => JSON.parse(m.body).kind === 'merge');
-    await p.jobs.deleteReceipt(a.image_id, 1);
-    await p.jobs.deleteReceipt(b.image_id, 1);
+    await p.receipts.delete(a.image_id, 1);
+    await p.receipts.delete(b.image_id, 1);
     p.drainRouted();
     const out = await compact(p.compactDeps, routed, { owner: 'a' });
     expect(out.failed).toEqual([]);
@@ -138,8 +138,8 @@ describe('pipeline lifecycle with local adapters', () => {
     const p = pipeline();
     const r = await p.ingest(specLines(DEMO[5]!.spec));
     await p.compactAll();
-    const place = (await p.jobs.getReceiptPlace(r.image_id, 1))!;
-    await p.jobs.putReceiptPlace({ ...place, merchant_name: 'RENAMED', place_id: 'place-renamed' });
+    const place = (await p.receipts.getPlace(r.image_id, 1))!;
+    await p.receipts.putPlace({ ...place, merchant_name: 'RENAMED', place_id: 'place-renamed' });
     const routed = p.drainRouted();
     expect(routed.map((m) => JSON.parse(m.body).kind)).toEqual(['update_metadata', 'update_metadata']);
     expect((await compact(p.compactDeps, routed, { owner: 'a' })).failed).toEqual([]);
@@ -147,7 +147,7 @@ describe('pipeline lifecycle with local adapters', () => {
     const [record] = await p.vectors.get('lines', ids.slice(0, 1));
     expect(record!.metadata).toMatchObject({ merchant_name: 'RENAMED', place_id: 'place-renamed', has_place: true });
 
-    await p.jobs.deleteReceiptPlace(r.image_id, 1);
+    await p.receipts.deletePlace(r.image_id, 1);
     expect((await compact(p.compactDeps, p.drainRouted(), { owner: 'a' })).failed).toEqual([]);
     const [cleared] = await p.vectors.get('words', (await p.vectors.findIds('words', { image_id: r.image_id })).slice(0, 1));
     expect(cleared!.metadata.has_place).toBe(false);
@@ -158,8 +158,8 @@ describe('pipeline lifecycle with local adapters', () => {
   it('a correction made before the merge lands is not lost to reordering', async () => {
     const p = pipeline();
     const r = await p.ingest(specLines(DEMO[6]!.spec));
-    const place = (await p.jobs.getReceiptPlace(r.image_id, 1))!;
-    await p.jobs.putReceiptPlace({ ...place, merchant_name: 'FIXED EARLY', place_id: 'place-fixed' });
+    const place = (await p.receipts.getPlace(r.image_id, 1))!;
+    await p.receipts.putPlace({ ...place, merchant_name: 'FIXED EARLY', place_id: 'place-fixed' });
     const routed = p.drainRouted();
     // update_metadata first (finds nothing yet), merge afterwards: the merge applies the current place.
     routed.sort((a, b) => (JSON.parse(a.body).kind === 'update_metadata' ? -1 : 0) - (JSON.parse(b.body).kind === 'update_metadata' ? -1 : 0));

@@ -14,12 +14,12 @@ describe('processOcrResults with local adapters', () => {
     expect(receipt!.place).toMatchObject({ place_id: first!.truth.place_id, source: 'places' });
     expect(receipt!.embedding_tokens).toBeGreaterThan(0);
 
-    const stored = await p.jobs.getReceipt(r.image_id, 1);
+    const stored = await p.receipts.get(r.image_id, 1);
     expect(stored!.lines.map((l) => l.text)).toEqual(LINES);
     expect(stored!.lines.map((l) => l.line_id)).toEqual(LINES.map((_, i) => i + 1));
     expect(stored!.words.filter((w) => w.line_id === 1).map((w) => w.word_id)).toEqual([1, 2, 3]);
 
-    const run = await p.jobs.getCompactionRun(r.image_id, 1, receipt!.run_id);
+    const run = await p.runs.get({ image_id: r.image_id, receipt_id: 1, run_id: receipt!.run_id });
     expect(run).toMatchObject({ lines: { state: 'PENDING', vector_count: LINES.length }, words: { state: 'PENDING' } });
     const delta = decodeVectorDelta((await p.deltas.get(`deltas/lines/${receipt!.run_id}.json`)).body);
     expect(delta.records[0]!.metadata).toMatchObject({
@@ -34,24 +34,24 @@ describe('processOcrResults with local adapters', () => {
     });
     const phoneLine = delta.records.find((rec) => rec.metadata.has_phone === true);
     expect(phoneLine?.document).toMatch(/^TEL/);
-    expect(await p.jobs.getReceiptPlace(r.image_id, 1)).toMatchObject({ place_id: first!.truth.place_id });
+    expect(await p.receipts.getPlace(r.image_id, 1)).toMatchObject({ place_id: first!.truth.place_id });
   });
 
   // docs/lessons.md#lesson-6-a-redelivery-overwrote-enriched-rows
   it('the same message twice yields the same rows, deltas and run, and no second embedding', async () => {
     const p = pipeline();
     const r = await p.ingest(LINES);
-    const rowsBefore = await p.jobs.getReceipt(r.image_id, 1);
+    const rowsBefore = await p.receipts.get(r.image_id, 1);
     const deltaBefore = (await p.deltas.get(`deltas/words/${r.processed.receipts[0]!.run_id}.json`)).body;
     // Enrich a row as a later step would; the redelivery must not overwrite it.
-    await p.jobs.putReceiptPlace({ ...(await p.jobs.getReceiptPlace(r.image_id, 1))!, merchant_name: 'CORRECTED BY HAND' });
+    await p.receipts.putPlace({ ...(await p.receipts.getPlace(r.image_id, 1))!, merchant_name: 'CORRECTED BY HAND' });
     const again = await processOcrResults(p.processDeps, r.resultsBody);
     expect(again.receipts[0]!.run_id).toBe(r.processed.receipts[0]!.run_id);
     expect(again.receipts[0]!.embedding_tokens).toBe(0);
-    expect(await p.jobs.getReceipt(r.image_id, 1)).toEqual(rowsBefore);
-    expect((await p.jobs.getReceiptPlace(r.image_id, 1))?.merchant_name).toBe('CORRECTED BY HAND');
+    expect(await p.receipts.get(r.image_id, 1)).toEqual(rowsBefore);
+    expect((await p.receipts.getPlace(r.image_id, 1))?.merchant_name).toBe('CORRECTED BY HAND');
     expect((await p.deltas.get(`deltas/words/${r.processed.receipts[0]!.run_id}.json`)).body).toEqual(deltaBefore);
-    expect(await p.jobs.listCompactionRuns(r.image_id, 1)).toHaveLength(1);
+    expect(await p.runs.list(r.image_id, 1)).toHaveLength(1);
   });
 
   // docs/lessons.md#lesson-8-empty-batches-polled-forever, docs/lessons.md#lesson-10-one-bad-record-failed-a-whole-run
@@ -64,10 +64,10 @@ describe('processOcrResults with local adapters', () => {
     const r = await p.ingest(doc);
     expect(r.processed.receipts[0]!.word_count).toBe(99);
     expect(r.processed.skipped).toEqual([{ what: 'ocr line 7 word 2', reason: expect.stringMatching(/no usable text/) }]);
-    const stored = await p.jobs.getReceipt(r.image_id, 1);
+    const stored = await p.receipts.get(r.image_id, 1);
     expect(stored!.words).toHaveLength(99);
     expect(stored!.lines[7]!.text).toBe('ITEM7 A7 7.99');
-    const run = await p.jobs.getCompactionRun(r.image_id, 1, r.processed.receipts[0]!.run_id);
+    const run = await p.runs.get({ image_id: r.image_id, receipt_id: 1, run_id: r.processed.receipts[0]!.run_id });
     expect(run?.words.vector_count).toBe(99);
   });
 
@@ -88,10 +88,10 @@ describe('processOcrResults with local adapters', () => {
     const message = JSON.parse(r.resultsBody) as { image_id: string; s3_key: string };
     const emptyKey = message.s3_key.replace('.json', '-empty.json');
     await p.artifacts.put(emptyKey, new TextEncoder().encode(JSON.stringify(ocrDocument([]))));
-    await p.jobs.deleteReceipt(r.image_id, 1);
+    await p.receipts.delete(r.image_id, 1);
     const out = await processOcrResults(p.processDeps, JSON.stringify({ ...message, s3_key: emptyKey, receipt_count: 0 }));
     expect(out.receipts).toEqual([]);
-    expect(await p.jobs.listReceipts(r.image_id)).toEqual([]);
+    expect(await p.receipts.list(r.image_id)).toEqual([]);
   });
 
   it('an image deleted meanwhile settles with no receipts and writes nothing', async () => {
@@ -102,7 +102,7 @@ describe('processOcrResults with local adapters', () => {
     await p2.artifacts.put(JSON.parse(r.resultsBody).s3_key, (await p.artifacts.get(JSON.parse(r.resultsBody).s3_key)).body);
     const out = await processOcrResults(p2.processDeps, r.resultsBody);
     expect(out.receipts).toEqual([]);
-    expect(await p2.jobs.listReceipts(r.image_id)).toEqual([]);
+    expect(await p2.receipts.list(r.image_id)).toEqual([]);
     expect(await p2.deltas.list('deltas/')).toEqual([]);
   });
 

@@ -6,7 +6,6 @@ import {
   recoverUnfinishedWork,
   runOcrJob,
   submitJob,
-  type JobStore,
   type RecoverUnfinishedWorkDeps,
 } from '@receiptflow/core';
 import { InMemoryQueue } from '../../src/in-memory-queue.js';
@@ -20,7 +19,7 @@ const LINES = specLines(first!.spec);
 function setup() {
   const p = pipeline();
   const compactionQueue = new InMemoryQueue({ name: 'compaction-queue', clock: p.clock });
-  const deps: RecoverUnfinishedWorkDeps = { jobs: p.jobs, ocrQueue: p.ocrQueue, ocrBacklog: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue, ocrBucket: p.artifacts.bucket };
+  const deps: RecoverUnfinishedWorkDeps = { jobs: p.jobs, receipts: p.receipts, runs: p.runs, ocrQueue: p.ocrQueue, ocrBacklog: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue, ocrBucket: p.artifacts.bucket };
   return { p, compactionQueue, deps };
 }
 
@@ -49,24 +48,32 @@ async function ocrDoneMessageLost(p: Pipeline) {
 /** The receipt rows as the results step writes them first. */
 async function writeRows(p: Pipeline, imageId: string) {
   const [built] = buildReceiptsFromDocument(ocrDocument(LINES), { image_id: imageId, created_at: new Date(p.clock.now()).toISOString(), image_type: 'NATIVE' }, []);
-  await p.jobs.createReceipt(built!);
+  await p.receipts.create(built!);
 }
 
-/** Every job store write after `method` throws, as if the process died there. */
-function crashingAfter(jobs: JobStore, method: keyof JobStore): JobStore {
+/** A write of one job-table store, named `store.method`. */
+type CrashPoint = 'receipts.create' | 'receipts.putPlace';
+
+/**
+ * The three job-table stores, where every write (to any of them) after `point` throws, as if
+ * the process died there.
+ */
+function crashingAfter(p: Pipeline, point: CrashPoint): Pick<Pipeline, 'jobs' | 'receipts' | 'runs'> {
   let crashed = false;
-  return new Proxy(jobs, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (crashed && /^(create|put|transition)/.test(String(property))) throw new Error(`killed after ${method}`);
-        const result: unknown = await (value as (...a: unknown[]) => unknown).apply(target, args);
-        if (property === method) crashed = true;
-        return result;
-      };
-    },
-  });
+  const wrap = <T extends object>(name: string, store: T): T =>
+    new Proxy(store, {
+      get(target, property) {
+        const value = Reflect.get(target, property, target) as unknown;
+        if (typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          if (crashed && /^(create|put|transition)/.test(String(property))) throw new Error(`killed after ${point}`);
+          const result: unknown = await (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (`${name}.${String(property)}` === point) crashed = true;
+          return result;
+        };
+      },
+    });
+  return { jobs: wrap('jobs', p.jobs), receipts: wrap('receipts', p.receipts), runs: wrap('runs', p.runs) };
 }
 
 describe('recoverUnfinishedWork', () => {
@@ -82,7 +89,7 @@ describe('recoverUnfinishedWork', () => {
 
     const outcome = await processOcrResults(p.processDeps, message);
     expect(outcome.receipts[0]!.place.place_id).toBe(first!.truth.place_id);
-    expect(await p.jobs.listCompactionRuns(image_id, 1)).toHaveLength(1);
+    expect(await p.runs.list(image_id, 1)).toHaveLength(1);
     expect(p.catalogPlaces.calls).toBeGreaterThan(0);
     // Finished now: a second sweep re-sends nothing for it.
     await compact(p.compactDeps, p.drainRouted(), { owner: 't' });
@@ -159,27 +166,27 @@ describe('recoverUnfinishedWork', () => {
 });
 
 describe('processOcrResults resumes after a crash at any write, without duplicating anything', () => {
-  const crashPoints: (keyof JobStore)[] = ['createReceipt', 'putReceiptPlace'];
+  const crashPoints: CrashPoint[] = ['receipts.create', 'receipts.putPlace'];
 
   it.each(crashPoints)('crash after %s, then the re-sent message finishes the receipt as an uninterrupted run would', async (method) => {
     const { p, deps } = setup();
     const { image_id, job_id } = await ocrDoneMessageLost(p);
     const routing = (await p.jobs.getRoutingDecision(job_id))!;
     const message = { job_id, image_id, s3_bucket: routing.ocr_s3_bucket, s3_key: routing.ocr_s3_key, receipt_count: 1 };
-    await expect(processOcrResults({ ...p.processDeps, jobs: crashingAfter(p.jobs, method) }, message)).rejects.toThrow(`killed after ${method}`);
+    await expect(processOcrResults({ ...p.processDeps, ...crashingAfter(p, method) }, message)).rejects.toThrow(`killed after ${method}`);
     const callsBeforeResume = p.catalogPlaces.calls;
-    expect(await p.jobs.listCompactionRuns(image_id, 1)).toEqual([]);
+    expect(await p.runs.list(image_id, 1)).toEqual([]);
 
     const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
     expect(report.results).toEqual([job_id]);
     const resumed = await processOcrResults(p.processDeps, (await bodies(p.resultsQueue))[0]);
     // A place stored before the crash is kept: Places is not asked again.
-    if (method === 'putReceiptPlace') expect(p.catalogPlaces.calls).toBe(callsBeforeResume);
+    if (method === 'receipts.putPlace') expect(p.catalogPlaces.calls).toBe(callsBeforeResume);
     expect(resumed.receipts[0]!.place.place_id).toBe(first!.truth.place_id);
 
-    const runs = await p.jobs.listCompactionRuns(image_id, 1);
+    const runs = await p.runs.list(image_id, 1);
     expect(runs).toHaveLength(1);
-    const details = (await p.jobs.getReceipt(image_id, 1))!;
+    const details = (await p.receipts.get(image_id, 1))!;
     expect(runs[0]).toMatchObject({ lines: { vector_count: details.lines.length }, words: { vector_count: details.words.length } });
     const out = await compact(p.compactDeps, p.drainRouted(), { owner: 't' });
     expect(out.failed).toEqual([]);
@@ -187,6 +194,6 @@ describe('processOcrResults resumes after a crash at any write, without duplicat
     expect(await p.vectors.count('words')).toBe(details.words.length);
     // Resuming a finished receipt once more changes nothing.
     await processOcrResults(p.processDeps, message);
-    expect(await p.jobs.listCompactionRuns(image_id, 1)).toHaveLength(1);
+    expect(await p.runs.list(image_id, 1)).toHaveLength(1);
   });
 });

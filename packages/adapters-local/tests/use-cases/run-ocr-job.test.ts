@@ -43,7 +43,7 @@ describe('runOcrJob with local adapters', () => {
     expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'FAILED', failure_reason: NO_TEXT_FOUND });
     expect(NO_TEXT_FOUND).toBe('no text found');
     expect((await p.resultsQueue.depth()).visible).toBe(0);
-    expect(await getUploadStatus(p.jobs, s.image_id)).toMatchObject({
+    expect(await getUploadStatus(p, s.image_id)).toMatchObject({
       stage: 'failed',
       failed_stage: 'ocr_done',
       job_status: 'FAILED',

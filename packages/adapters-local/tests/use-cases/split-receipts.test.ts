@@ -35,7 +35,7 @@ describe('processOcrResults on a page of two receipts', () => {
       [1, DEMO[0]!.truth.place_id],
       [2, DEMO[1]!.truth.place_id],
     ]);
-    const stored = await p.jobs.listReceipts(first.image_id);
+    const stored = await p.receipts.list(first.image_id);
     expect(stored.map((d) => d.lines[0]!.text)).toEqual([DEMO[0]!.spec.merchant_name, DEMO[1]!.spec.merchant_name]);
     const runs = first.processed.receipts.map((r) => r.run_id);
     expect(new Set(runs).size).toBe(2);
@@ -43,15 +43,15 @@ describe('processOcrResults on a page of two receipts', () => {
     const again = await processOcrResults(p.processDeps, first.resultsBody);
     expect(again.receipts.map((r) => r.run_id)).toEqual(runs);
     expect(again.receipts.every((r) => r.embedding_tokens === 0)).toBe(true);
-    expect(await p.jobs.listReceipts(first.image_id)).toHaveLength(2);
+    expect(await p.receipts.list(first.image_id)).toHaveLength(2);
   });
 
   it('a page that stopped between its receipts is re-sent by recovery until every receipt exists', async () => {
     const p = pipeline();
     const first = await p.ingest(twoUp(specLines(DEMO[0]!.spec), specLines(DEMO[1]!.spec)));
     // As if the process died after receipt 1: receipt 2 was never written.
-    await p.jobs.deleteReceipt(first.image_id, 2);
-    const deps = { jobs: p.jobs, ocrQueue: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue: new InMemoryQueue({ name: 'compaction', clock: p.clock }) };
+    await p.receipts.delete(first.image_id, 2);
+    const deps = { jobs: p.jobs, receipts: p.receipts, runs: p.runs, ocrQueue: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue: new InMemoryQueue({ name: 'compaction', clock: p.clock }) };
     const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
     expect(report.results).toEqual([first.job_id]);
     const [resent] = await p.resultsQueue.receive({ maxMessages: 1 });
@@ -60,6 +60,6 @@ describe('processOcrResults on a page of two receipts', () => {
       [1, DEMO[0]!.truth.place_id],
       [2, DEMO[1]!.truth.place_id],
     ]);
-    expect(await p.jobs.listReceipts(first.image_id)).toHaveLength(2);
+    expect(await p.receipts.list(first.image_id)).toHaveLength(2);
   });
 });

@@ -1,5 +1,5 @@
 import { COLLECTIONS } from '../domain/index.js';
-import type { JobStore } from '../ports/index.js';
+import type { CompactionRunStore, OcrJobStore, ReceiptStore } from '../ports/index.js';
 
 /** The furthest stage an upload has reached, in pipeline order. */
 export const UPLOAD_STAGES = ['awaiting_upload', 'uploaded', 'ocr_done', 'receipts', 'merchant', 'compacted'] as const;
@@ -22,24 +22,32 @@ export interface UploadStatus {
   }[];
 }
 
+/** The stores getUploadStatus reads. */
+export interface UploadStatusStores {
+  jobs: OcrJobStore;
+  receipts: ReceiptStore;
+  runs: CompactionRunStore;
+}
+
 /**
  * Reads what the job table knows about an upload: the furthest stage it reached, why it failed,
  * and each receipt's merchant and whether its vectors are compacted. Null when the image is unknown.
  *
  * @example
- * const status = await getUploadStatus(jobs, imageId);
+ * const status = await getUploadStatus({ jobs, receipts, runs }, imageId);
  * // { image_id, stage: 'compacted', failed_stage: null, job_status: 'COMPLETED', failure_reason: null,
  * //   receipts: [{ receipt_id: 1, merchant_name: 'Blue Bottle Coffee', place_id: 'ChIJ…', source: 'places', compacted: true }] }
  */
-export async function getUploadStatus(jobs: JobStore, imageId: string): Promise<UploadStatus | null> {
+export async function getUploadStatus(stores: UploadStatusStores, imageId: string): Promise<UploadStatus | null> {
+  const { jobs, receipts: receiptStore, runs } = stores;
   const image = await jobs.getImage(imageId);
   if (!image) return null;
   const [job] = await jobs.listJobsForImage(imageId);
-  const details = await jobs.listReceipts(imageId);
+  const details = await receiptStore.list(imageId);
   const receipts = await Promise.all(
     details.map(async ({ receipt }) => {
-      const place = await jobs.getReceiptPlace(imageId, receipt.receipt_id);
-      return { receipt_id: receipt.receipt_id, place, compacted: await isCompacted(jobs, imageId, receipt.receipt_id) };
+      const place = await receiptStore.getPlace(imageId, receipt.receipt_id);
+      return { receipt_id: receipt.receipt_id, place, compacted: await isCompacted(runs, imageId, receipt.receipt_id) };
     }),
   );
 
@@ -67,9 +75,9 @@ export async function getUploadStatus(jobs: JobStore, imageId: string): Promise<
   };
 }
 
-async function isCompacted(jobs: JobStore, imageId: string, receiptId: number): Promise<boolean> {
+async function isCompacted(runs: CompactionRunStore, imageId: string, receiptId: number): Promise<boolean> {
   // Runs are found through the unfinished-runs listing's inverse: a receipt counts as compacted
   // when it has no unfinished run and at least one run exists.
-  const runs = await jobs.listCompactionRuns(imageId, receiptId);
-  return runs.length > 0 && runs.every((run) => COLLECTIONS.every((c) => run[c].state === 'COMPLETED'));
+  const list = await runs.list(imageId, receiptId);
+  return list.length > 0 && list.every((run) => COLLECTIONS.every((c) => run[c].state === 'COMPLETED'));
 }

@@ -27,7 +27,8 @@ import {
   type CompactionLock,
   type CompactionRunRef,
   type ImageStore,
-  type JobStore,
+  type CompactionRunStore,
+  type ReceiptStore,
   type Logger,
   type SnapshotStore,
   type VectorIndex,
@@ -36,7 +37,8 @@ import { MERCHANT_METADATA_KEYS, decodeVectorDelta, parseMessageBody, placeMetad
 import { withDeadline } from '../ports/index.js';
 
 export interface CompactDeps {
-  jobs: JobStore;
+  receipts: ReceiptStore;
+  runs: CompactionRunStore;
   deltas: ImageStore;
   vectors: VectorIndex;
   lock: CompactionLock;
@@ -224,7 +226,7 @@ class CollectionCompaction {
       case 'update_metadata': {
         // The job table is the truth: apply the place as it is now, so that reordered place
         // changes cannot leave an older merchant on the vectors.
-        const place = await this.call('getReceiptPlace', this.deps.jobs.getReceiptPlace(m.image_id, m.receipt_id));
+        const place = await this.call('getReceiptPlace', this.deps.receipts.getPlace(m.image_id, m.receipt_id));
         const patch: VectorMetadata = { ...m.metadata, ...placeMetadata(place) };
         const ids = await this.call('findIds', this.deps.vectors.findIds(this.collection, where));
         if (ids.length > 0) await this.call('updateMetadata', this.deps.vectors.updateMetadata(this.collection, ids, patch));
@@ -239,9 +241,9 @@ class CollectionCompaction {
   private async merge(id: string, m: Extract<CompactionMessage, { kind: 'merge' }>): Promise<Pending | null> {
     const ref = refOf(m);
     const where = { image_id: m.image_id, receipt_id: m.receipt_id };
-    const run = await this.call('getCompactionRun', this.deps.jobs.getCompactionRun(m.image_id, m.receipt_id, m.run_id));
+    const run = await this.call('getCompactionRun', this.deps.runs.get({ image_id: m.image_id, receipt_id: m.receipt_id, run_id: m.run_id }));
     if (!run) {
-      const receipt = await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id));
+      const receipt = await this.call('getReceipt', this.deps.receipts.get(m.image_id, m.receipt_id));
       if (receipt) throw new NotFoundError('compaction run', `${m.image_id}/${m.receipt_id}/${m.run_id}`);
       // The receipt was deleted (with its runs), perhaps before this merge arrived (docs/lessons.md#lesson-15-a-remove-before-its-insert-left-orphans):
       // make sure none of its vectors survive, and count the message as done.
@@ -258,12 +260,12 @@ class CollectionCompaction {
     });
     const delta = decodeVectorDelta(object.body, { run_id: m.run_id, image_id: m.image_id, receipt_id: m.receipt_id, collection: this.collection });
 
-    if (!(await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id)))) {
+    if (!(await this.call('getReceipt', this.deps.receipts.get(m.image_id, m.receipt_id)))) {
       await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
       return { id, kind: 'index-only', message: m };
     }
     // The place may have changed since the delta was written; the job table is the truth.
-    const place = await this.call('getReceiptPlace', this.deps.jobs.getReceiptPlace(m.image_id, m.receipt_id));
+    const place = await this.call('getReceiptPlace', this.deps.receipts.getPlace(m.image_id, m.receipt_id));
     const records = delta.records.map((r) => withPlace(r, placeMetadata(place)));
     const ids = records.map((r) => r.id);
     if (records.length > 0) await this.call('upsert', this.deps.vectors.upsert(this.collection, records));
@@ -273,7 +275,7 @@ class CollectionCompaction {
       throw new IncompleteWriteError(records.length, stored.length, `merge of run ${m.run_id} into ${this.collection}`);
     }
     // Deleted while merging: remove what was just written rather than resurrect the receipt.
-    if (!(await this.call('getReceipt', this.deps.jobs.getReceipt(m.image_id, m.receipt_id)))) {
+    if (!(await this.call('getReceipt', this.deps.receipts.get(m.image_id, m.receipt_id)))) {
       await this.call('delete', this.deps.vectors.delete(this.collection, ids));
       await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
       return { id, kind: 'index-only', message: m };
@@ -283,7 +285,7 @@ class CollectionCompaction {
 
   private async transition(ref: CompactionRunRef, from: CollectionState, to: CollectionState, patch?: { merged_count?: number | null; error?: string | null }): Promise<void> {
     try {
-      await this.call(`run ${from}->${to}`, this.deps.jobs.transitionCollection(ref, this.collection, from, to, patch));
+      await this.call(`run ${from}->${to}`, this.deps.runs.transitionCollection(ref, this.collection, from, to, patch));
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
       throw new TransientDependencyError('job-store', `run ${ref.run_id} ${this.collection} changed state concurrently (${error.message})`, { cause: error });
@@ -346,10 +348,10 @@ class CollectionCompaction {
     const ref = refOf(m);
     const message = error instanceof Error ? error.message : String(error);
     try {
-      const run = await withDeadline(this.deps.clock, this.options.deadline, 'getCompactionRun', this.deps.jobs.getCompactionRun(ref.image_id, ref.receipt_id, ref.run_id));
+      const run = await withDeadline(this.deps.clock, this.options.deadline, 'getCompactionRun', this.deps.runs.get(ref));
       const state = run?.[this.collection].state;
       if (state !== 'PROCESSING' && state !== 'PENDING') return;
-      await withDeadline(this.deps.clock, this.options.deadline, 'mark run FAILED', this.deps.jobs.transitionCollection(ref, this.collection, state, 'FAILED', { error: message }));
+      await withDeadline(this.deps.clock, this.options.deadline, 'mark run FAILED', this.deps.runs.transitionCollection(ref, this.collection, state, 'FAILED', { error: message }));
     } catch (markError) {
       this.receiptLogger(m).warn('could not mark compaction run FAILED', { run_id: ref.run_id, error: String(markError) });
     }

@@ -31,7 +31,9 @@ import {
   type Embedder,
   type ImageStore,
   type NamedImageStore,
-  type JobStore,
+  type CompactionRunStore,
+  type OcrJobStore,
+  type ReceiptStore,
   type Logger,
   type PlacesResolver,
   type VectorIndex,
@@ -40,7 +42,9 @@ import { buildReceiptsFromDocument } from '../layout/build-receipt.js';
 import { embedReceipt, receiptVectorRecords, type ReceiptEmbeddings } from '../merchant/receipt-vectors.js';
 
 export interface ProcessOcrResultsDeps {
-  jobs: JobStore;
+  jobs: OcrJobStore;
+  receipts: ReceiptStore;
+  runs: CompactionRunStore;
   /** Where the OCR JSON is read from (message's s3_bucket must equal artifacts.bucket). */
   artifacts: NamedImageStore;
   /** Where vector deltas are written. */
@@ -93,7 +97,7 @@ export interface ProcessOcrResultsOutcome {
  *
  * @example
  * const outcome = await processOcrResults(
- *   { jobs, artifacts, deltas, embedder, vectors, places, clock, logger },
+ *   { jobs, receipts, runs, artifacts, deltas, embedder, vectors, places, clock, logger },
  *   JSON.stringify({ image_id, job_id, s3_bucket: artifacts.bucket, s3_key: `ocr/${image_id}/${job_id}.json`, receipt_count: 1 }),
  * );
  * outcome.receipts[0]?.place.merchant_name; // e.g. 'Blue Bottle Coffee'
@@ -111,12 +115,12 @@ export async function processOcrResults(deps: ProcessOcrResultsDeps, message: un
   const built = await buildReceipts(deps, msg, outcome.skipped, logger);
   const createdHere: number[] = [];
   for (const receipt of built) {
-    const { created, details } = await deps.jobs.createReceipt(receipt);
+    const { created, details } = await deps.receipts.create(receipt);
     if (created) createdHere.push(receipt.receipt.receipt_id);
     const processed = await processReceipt(deps, msg, inReadingOrder(details), logger);
     if (!processed) {
       // Deleted while we worked: do not leave the rows we just wrote behind.
-      for (const receipt_id of createdHere) await deps.jobs.deleteReceipt(msg.image_id, receipt_id);
+      for (const receipt_id of createdHere) await deps.receipts.delete(msg.image_id, receipt_id);
       return { ...outcome, receipts: [] };
     }
     outcome.receipts.push(processed);
@@ -138,7 +142,7 @@ async function processReceipt(
 ): Promise<ProcessedReceipt | null> {
   const { image_id, receipt_id } = details.receipt;
   const run_id = deterministicRunId(image_id, receipt_id, msg.job_id);
-  const stored = await storedResults(deps.jobs, details.receipt, run_id);
+  const stored = await storedResults(deps, details.receipt, run_id);
   const summary = (place: ReceiptPlace, embedding_tokens: number, resolved: ProcessedReceipt['resolved']): ProcessedReceipt => ({
     receipt_id,
     line_count: details.lines.length,
@@ -165,7 +169,7 @@ async function processReceipt(
     logger.info('image or job deleted during processing; settled without writing', { receipt_id });
     return null;
   }
-  if (!stored.place) await deps.jobs.putReceiptPlace(place);
+  if (!stored.place) await deps.receipts.putPlace(place);
   if (!stored.run) {
     const counts = { lines: records.lines.length, words: records.words.length };
     await createRun(deps, newCompactionRun({ run_id, image_id, receipt_id, job_id: msg.job_id }, deltaKeys, counts, isoNow(deps.clock)));
@@ -184,7 +188,7 @@ function parseResultsMessage(deps: ProcessOcrResultsDeps, message: unknown): Ocr
   return msg;
 }
 
-async function stillWanted(jobs: JobStore, msg: OcrResultsMessage): Promise<boolean> {
+async function stillWanted(jobs: OcrJobStore, msg: OcrResultsMessage): Promise<boolean> {
   const [job, image] = await Promise.all([jobs.getJob(msg.job_id), jobs.getImage(msg.image_id)]);
   return job !== null && image !== null && job.image_id === msg.image_id;
 }
@@ -223,7 +227,7 @@ async function loadDocument(deps: ProcessOcrResultsDeps, msg: OcrResultsMessage)
 }
 
 /** The image type the OCR step decided (its routing decision), or the document's own when absent. */
-async function imageTypeOf(jobs: JobStore, msg: OcrResultsMessage, document: unknown): Promise<ImageType> {
+async function imageTypeOf(jobs: OcrJobStore, msg: OcrResultsMessage, document: unknown): Promise<ImageType> {
   const routing = await jobs.getRoutingDecision(msg.job_id);
   if (routing) return routing.image_type;
   const parsed = OcrDocumentSchema.safeParse(document);
@@ -231,10 +235,14 @@ async function imageTypeOf(jobs: JobStore, msg: OcrResultsMessage, document: unk
 }
 
 /** What an earlier delivery of this message already stored for the receipt. */
-async function storedResults(jobs: JobStore, receipt: Receipt, run_id: string) {
+async function storedResults(
+  deps: { receipts: ReceiptStore; runs: CompactionRunStore },
+  receipt: Receipt,
+  run_id: string,
+) {
   const [run, place] = await Promise.all([
-    jobs.getCompactionRun(receipt.image_id, receipt.receipt_id, run_id),
-    jobs.getReceiptPlace(receipt.image_id, receipt.receipt_id),
+    deps.runs.get({ image_id: receipt.image_id, receipt_id: receipt.receipt_id, run_id }),
+    deps.receipts.getPlace(receipt.image_id, receipt.receipt_id),
   ]);
   return { run, place };
 }
@@ -287,11 +295,11 @@ async function writeDelta(
 
 async function createRun(deps: ProcessOcrResultsDeps, run: CompactionRun): Promise<void> {
   try {
-    await deps.jobs.createCompactionRun(run);
+    await deps.runs.create(run);
   } catch (error) {
     // A concurrent redelivery created it (with its own timestamps): same run, same deltas.
     if (!(error instanceof ConditionFailedError)) throw error;
-    const stored = await deps.jobs.getCompactionRun(run.image_id, run.receipt_id, run.run_id);
+    const stored = await deps.runs.get({ image_id: run.image_id, receipt_id: run.receipt_id, run_id: run.run_id });
     if (!stored) throw error;
   }
 }

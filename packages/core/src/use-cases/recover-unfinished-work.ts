@@ -1,10 +1,12 @@
 import { ConfigError } from '../errors.js';
 import { deterministicRunId, ocrJobMessage, type OcrJob, type OcrResultsMessage } from '../domain/index.js';
-import { silentLogger, type JobCreatedRange, type JobStore, type Logger, type Queue, type QueueBacklog } from '../ports/index.js';
+import { silentLogger, type CompactionRunStore, type JobCreatedRange, type Logger, type OcrJobStore, type Queue, type QueueBacklog, type ReceiptStore } from '../ports/index.js';
 import { sweepCompactionRuns } from './sweep-compaction-runs.js';
 
 export interface RecoverUnfinishedWorkDeps {
-  jobs: JobStore;
+  jobs: OcrJobStore;
+  receipts: ReceiptStore;
+  runs: CompactionRunStore;
   ocrQueue: Queue;
   resultsQueue: Queue;
   compactionQueue: Queue;
@@ -81,7 +83,7 @@ export async function recoverUnfinishedWork(deps: RecoverUnfinishedWorkDeps, opt
   await resendOcr(deps, options, { range, cutoff, limit }, report);
   await resendResults(deps, { range, cutoff, limit }, report);
 
-  const merges = await sweepCompactionRuns({ jobs: deps.jobs }, { olderThanMs: options.olderThanMs, now: options.now, limit });
+  const merges = await sweepCompactionRuns({ runs: deps.runs }, { olderThanMs: options.olderThanMs, now: options.now, limit });
   if (merges.length > 0) await deps.compactionQueue.sendBatch(merges.map((m) => JSON.stringify(m)));
   report.merges = merges.length;
 
@@ -124,7 +126,7 @@ async function resendResults(deps: RecoverUnfinishedWorkDeps, w: Window, report:
     const routing = await deps.jobs.getRoutingDecision(job.job_id);
     // No routing or no text: there is no results step to finish.
     if (!routing || routing.receipt_count === 0) continue;
-    if (!(await resultsUnfinished(deps.jobs, job, routing.receipt_count))) continue;
+    if (!(await resultsUnfinished(deps, job, routing.receipt_count))) continue;
     const message: OcrResultsMessage = {
       job_id: job.job_id,
       image_id: job.image_id,
@@ -138,7 +140,7 @@ async function resendResults(deps: RecoverUnfinishedWorkDeps, w: Window, report:
 }
 
 /** Jobs in `status` inside the window whose last change is older than the cut-off. */
-async function settled(jobs: JobStore, status: OcrJob['status'], w: Window): Promise<OcrJob[]> {
+async function settled(jobs: OcrJobStore, status: OcrJob['status'], w: Window): Promise<OcrJob[]> {
   const listed = await jobs.listJobsByStatus(status, w.limit, w.range);
   return listed.filter((job) => job.updated_at < w.cutoff);
 }
@@ -147,12 +149,16 @@ async function settled(jobs: JobStore, status: OcrJob['status'], w: Window): Pro
  * The results step is done when each receipt it makes (ids 1..receipt_count) has its place and
  * this job's compaction run: two keyed reads per receipt, never a read of its lines and words.
  */
-async function resultsUnfinished(jobs: JobStore, job: OcrJob, receiptCount: number): Promise<boolean> {
-  if (!(await jobs.getImage(job.image_id))) return false; // deleted: nothing to finish
+async function resultsUnfinished(
+  deps: Pick<RecoverUnfinishedWorkDeps, 'jobs' | 'receipts' | 'runs'>,
+  job: OcrJob,
+  receiptCount: number,
+): Promise<boolean> {
+  if (!(await deps.jobs.getImage(job.image_id))) return false; // deleted: nothing to finish
   for (let receipt_id = 1; receipt_id <= receiptCount; receipt_id++) {
     const [place, run] = await Promise.all([
-      jobs.getReceiptPlace(job.image_id, receipt_id),
-      jobs.getCompactionRun(job.image_id, receipt_id, deterministicRunId(job.image_id, receipt_id, job.job_id)),
+      deps.receipts.getPlace(job.image_id, receipt_id),
+      deps.runs.get({ image_id: job.image_id, receipt_id, run_id: deterministicRunId(job.image_id, receipt_id, job.job_id) }),
     ]);
     if (!place || !run) return true;
   }

@@ -24,7 +24,7 @@ import {
   type ImageStore,
   type NamedImageStore,
   type ImageStoreProvider,
-  type JobStore,
+  type OcrJobStore,
   type Logger,
   type OcrEngine,
   type Queue,
@@ -32,7 +32,7 @@ import {
 import { countReceipts } from '../layout/build-receipt.js';
 
 export interface RunOcrJobDeps {
-  jobs: JobStore;
+  jobs: OcrJobStore;
   /**
    * Where raw images are read from: a store bound to one bucket (an image in any other bucket is
    * poison), or a provider that opens the bucket the message (else the job record) names.
@@ -158,7 +158,7 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
  * attempt. Losing the conditional write means another worker moved the job: if it finished, this
  * is a duplicate; otherwise the message is retried later.
  */
-async function claim(jobs: JobStore, job: OcrJob): Promise<OcrJob> {
+async function claim(jobs: OcrJobStore, job: OcrJob): Promise<OcrJob> {
   try {
     return await jobs.transitionJob(job.job_id, job.status, 'PROCESSING', { attempts: job.attempts + 1 });
   } catch (error) {
@@ -207,7 +207,7 @@ async function loadImage(deps: RunOcrJobDeps, job: OcrJob, at: { bucket: string;
   }
 }
 
-async function fail(jobs: JobStore, job: OcrJob, reason: string): Promise<void> {
+async function fail(jobs: OcrJobStore, job: OcrJob, reason: string): Promise<void> {
   try {
     await jobs.transitionJob(job.job_id, 'PROCESSING', 'FAILED', { failure_reason: reason });
   } catch (error) {

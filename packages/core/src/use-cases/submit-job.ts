@@ -1,10 +1,10 @@
 import { ACCEPTED_CONTENT_TYPES, newPendingJob, ocrJobMessage, type ImageContentType, type ImageRecord } from '../domain/index.js';
 import { inspectImage } from '../domain/image-inspection.js';
 import { InvalidUploadError, NotFoundError, ValidationError } from '../errors.js';
-import { isoNow, type Clock, type IdGenerator, type ImageStore, type JobStore, type NamedImageStore, type PresignedUpload, type Queue } from '../ports/index.js';
+import { isoNow, type Clock, type IdGenerator, type ImageStore, type OcrJobStore, type NamedImageStore, type PresignedUpload, type Queue } from '../ports/index.js';
 
 export interface SubmitJobDeps {
-  jobs: JobStore;
+  jobs: OcrJobStore;
   /** Where uploads land; its bucket name is recorded on the image and sent to the OCR worker. */
   images: NamedImageStore;
   ocrQueue: Queue;

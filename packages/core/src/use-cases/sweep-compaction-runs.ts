@@ -1,5 +1,5 @@
 import { COLLECTIONS, type CompactionMessage } from '../domain/index.js';
-import type { JobStore } from '../ports/index.js';
+import type { CompactionRunStore } from '../ports/index.js';
 
 export interface SweepCompactionRunsOptions {
   /** Only runs created at least this long before `now` (younger ones are likely in flight). */
@@ -22,11 +22,11 @@ export interface SweepCompactionRunsOptions {
  * for (const m of merges) await compactionQueue.send(JSON.stringify(m));
  */
 export async function sweepCompactionRuns(
-  deps: { jobs: JobStore },
+  deps: { runs: CompactionRunStore },
   options: SweepCompactionRunsOptions,
 ): Promise<CompactionMessage[]> {
   const olderThan = new Date(options.now - options.olderThanMs).toISOString();
-  const runs = await deps.jobs.listUnfinishedCompactionRuns(olderThan, options.limit ?? 100);
+  const runs = await deps.runs.listUnfinished(olderThan, options.limit ?? 100);
   return runs.flatMap((run) =>
     COLLECTIONS.filter((c) => run[c].state !== 'COMPLETED').map(
       (collection): CompactionMessage => ({

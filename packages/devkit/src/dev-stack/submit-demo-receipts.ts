@@ -1,7 +1,7 @@
 import { submitJob, type SubmitJobResult } from '@receiptflow/core';
 import { SystemClock, UuidIdGenerator } from '@receiptflow/adapters-local';
 import { demoReceipts, renderReceipt, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
-import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { DynamoDbOcrJobStore } from '@receiptflow/adapters-aws/dynamodb';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import type { EmulatorStack } from './emulator-stack.js';
@@ -17,11 +17,12 @@ export interface SubmittedReceipt {
  * `{image_id, job_id, s3_bucket, s3_key}` (plus `ocr_s3_bucket`) on ocr-queue.
  */
 export async function submitDemoReceipts(stack: EmulatorStack, count: number, seed = 1): Promise<SubmittedReceipt[]> {
+  const clock = new SystemClock();
   const deps = {
-    jobs: new DynamoDbJobStore(stack.clients.doc, { tableName: stack.tableName }),
+    jobs: new DynamoDbOcrJobStore(stack.clients.doc, { tableName: stack.tableName, clock }),
     images: new S3ImageStore(stack.clients.s3, { bucket: stack.rawBucket }),
     ocrQueue: new SqsQueue(stack.clients.sqs, { queueUrl: stack.ocrQueueUrl }),
-    clock: new SystemClock(),
+    clock,
     ids: new UuidIdGenerator(),
     // As the upload Lambda does: the message says where the OCR JSON belongs.
     ocrBucket: stack.artifactsBucket,

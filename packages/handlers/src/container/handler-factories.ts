@@ -22,12 +22,17 @@ function metricsOf(c: Get, fn: MetricsFunction): Metrics {
 export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   return createUploadApi({
     submit: {
-      jobs: resolve(c, TOKENS.JobStore),
+      jobs: resolve(c, TOKENS.OcrJobs),
       images: resolve(c, TOKENS.RawImages),
       ocrQueue: resolve(c, TOKENS.OcrQueue),
       clock: resolve(c, TOKENS.Clock),
       ids: resolve(c, TOKENS.Ids),
       ocrBucket: resolve(c, TOKENS.OcrOutputBucket),
+    },
+    status: {
+      jobs: resolve(c, TOKENS.OcrJobs),
+      receipts: resolve(c, TOKENS.Receipts),
+      runs: resolve(c, TOKENS.CompactionRuns),
     },
     auth,
     logger: resolve(c, TOKENS.Logger),
@@ -38,7 +43,9 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
 export function processOcrResultsHandlerFrom(c: Get) {
   const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
   return createProcessOcrResultsHandler({
-    jobs: resolve(c, TOKENS.JobStore),
+    jobs: resolve(c, TOKENS.OcrJobs),
+    receipts: resolve(c, TOKENS.Receipts),
+    runs: resolve(c, TOKENS.CompactionRuns),
     artifacts: resolve(c, TOKENS.Artifacts),
     deltas: resolve(c, TOKENS.Deltas),
     embedder: resolve(c, TOKENS.Embedder),
@@ -62,7 +69,8 @@ export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions 
   const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
   return createCompactionHandler(
     {
-      jobs: resolve(c, TOKENS.JobStore),
+      receipts: resolve(c, TOKENS.Receipts),
+      runs: resolve(c, TOKENS.CompactionRuns),
       deltas: resolve(c, TOKENS.Deltas),
       vectors: resolve(c, TOKENS.VectorIndex),
       lock: resolve(c, TOKENS.CompactionLock),
@@ -78,7 +86,9 @@ export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions 
 export function sweepHandlerFrom(c: Get, options: SweepHandlerOptions) {
   return createSweepHandler(
     {
-      jobs: resolve(c, TOKENS.JobStore),
+      jobs: resolve(c, TOKENS.OcrJobs),
+      receipts: resolve(c, TOKENS.Receipts),
+      runs: resolve(c, TOKENS.CompactionRuns),
       ocrQueue: resolve(c, TOKENS.OcrQueue),
       ocrBacklog: resolve(c, TOKENS.OcrBacklog),
       resultsQueue: resolve(c, TOKENS.ResultsQueue),

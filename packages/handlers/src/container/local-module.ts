@@ -16,7 +16,9 @@ export function localModule(adapters: LocalAdapters, logger: Logger, options: Lo
     bind(TOKENS.MaxReceiveCount).toConstantValue(adapters.maxReceiveCount);
     bind(TOKENS.Clock).toConstantValue(adapters.clock);
     bind(TOKENS.Ids).toConstantValue(adapters.ids);
-    bind(TOKENS.JobStore).toConstantValue(adapters.jobs);
+    bind(TOKENS.OcrJobs).toConstantValue(adapters.jobs);
+    bind(TOKENS.Receipts).toConstantValue(adapters.receipts);
+    bind(TOKENS.CompactionRuns).toConstantValue(adapters.runs);
     bind(TOKENS.RawImages).toConstantValue(adapters.rawImages);
     bind(TOKENS.Artifacts).toConstantValue(adapters.artifacts);
     bind(TOKENS.Deltas).toConstantValue(adapters.deltas);

@@ -4,12 +4,14 @@ import { errorResult, header, type HttpApiEvent, type HttpApiResult } from '../h
 import { uploadErrorResult } from '../http/upload-request.js';
 import { createUploadCompleteHandler } from './upload-complete-handler.js';
 import { createUploadReceiptHandler } from './upload-receipt-handler.js';
-import { createUploadStatusHandler } from './upload-status-handler.js';
+import { createUploadStatusHandler, type UploadStatusDeps } from './upload-status-handler.js';
 
 export { MAX_DIRECT_UPLOAD_BYTES } from './upload-receipt-handler.js';
 
 export interface UploadApiDeps {
   submit: SubmitJobDeps;
+  /** What `GET /upload-status` reads. */
+  status: UploadStatusDeps;
   auth: ApiKeyAuth;
   logger: Logger;
   /** Counts `Failures`: requests answered 5xx. */
@@ -31,7 +33,7 @@ type RouteHandler = (event: HttpApiEvent) => Promise<HttpApiResult>;
  * route, maps what it throws to an answer, and counts 5xx answers as `Failures`.
  *
  * @example
- * const api = createUploadApi({ submit, auth: new ApiKeyAuth(sha256s), logger, metrics });
+ * const api = createUploadApi({ submit, status, auth: new ApiKeyAuth(sha256s), logger, metrics });
  * await api(event); // event.rawPath '/upload-status' → the status handler's answer
  */
 export function createUploadApi(deps: UploadApiDeps) {
@@ -39,7 +41,7 @@ export function createUploadApi(deps: UploadApiDeps) {
   const routes: Record<string, RouteHandler> = {
     'POST /upload-receipt': createUploadReceiptHandler(deps),
     'POST /upload-complete': createUploadCompleteHandler(deps),
-    'GET /upload-status': createUploadStatusHandler(deps.submit),
+    'GET /upload-status': createUploadStatusHandler(deps.status),
   };
 
   return async function uploadApi(event: HttpApiEvent): Promise<HttpApiResult> {

@@ -1,23 +1,22 @@
-import { getUploadStatus, type JobStore } from '@receiptflow/core';
+import { getUploadStatus, type UploadStatusStores } from '@receiptflow/core';
 import { errorResult, json, type HttpApiEvent, type HttpApiResult } from '../http/api-gateway.js';
 
-export interface UploadStatusDeps {
-  jobs: JobStore;
-}
+/** The job-table stores the status route reads. */
+export type UploadStatusDeps = UploadStatusStores;
 
 /**
  * `GET /upload-status?image_id=`: the stage an upload reached (awaiting upload, OCR, receipts,
  * compacted), or 404 for an image that does not exist.
  *
  * @example
- * const uploadStatus = createUploadStatusHandler({ jobs });
+ * const uploadStatus = createUploadStatusHandler({ jobs, receipts, runs });
  * await uploadStatus(event); // { statusCode: 200, body: '{"stage":"compacted",…}' }
  */
 export function createUploadStatusHandler(deps: UploadStatusDeps) {
   return async function uploadStatus(event: HttpApiEvent): Promise<HttpApiResult> {
     const imageId = event.queryStringParameters?.image_id;
     if (!imageId) return errorResult(400, 'VALIDATION_FAILED', 'query parameter image_id is required');
-    const result = await getUploadStatus(deps.jobs, imageId);
+    const result = await getUploadStatus(deps, imageId);
     return result ? json(200, result) : errorResult(404, 'NOT_FOUND', `image not found: ${imageId}`);
   };
 }

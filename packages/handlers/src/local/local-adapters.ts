@@ -15,12 +15,16 @@ import {
 import {
   CatalogPlacesResolver,
   FsImageStore,
-  FsJobStore,
+  FsJobTable,
   HashingEmbedder,
   HnswVectorIndex,
   InMemoryCompactionLock,
   InMemoryImageStore,
-  InMemoryJobStore,
+  InMemoryJobTable,
+  jobTableStores,
+  type InMemoryCompactionRunStore,
+  type InMemoryOcrJobStore,
+  type InMemoryReceiptStore,
   InMemoryPlacesCache,
   InMemoryQueue,
   InMemorySnapshotStore,
@@ -47,7 +51,11 @@ export interface PresignedUploadTarget {
 export interface LocalAdapters {
   clock: Clock;
   ids: IdGenerator;
-  jobs: InMemoryJobStore;
+  /** The job table behind the three stores below: its change feed is the local DynamoDB stream. */
+  table: InMemoryJobTable;
+  jobs: InMemoryOcrJobStore;
+  receipts: InMemoryReceiptStore;
+  runs: InMemoryCompactionRunStore;
   rawImages: NamedImageStore & PresignedUploadTarget;
   artifacts: NamedImageStore;
   deltas: ImageStore;
@@ -122,7 +130,8 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
   const logger = options.logger ? { logger: options.logger } : {};
   // The journal is synced before an operation resolves: an upload is acknowledged only once its
   // job would survive a power loss (docs/operations.md has the cost).
-  const jobs = dir ? await FsJobStore.open(join(dir, DATA_LAYOUT.jobs), { clock, fsync: true, ...logger }) : new InMemoryJobStore({ clock });
+  const table = dir ? await FsJobTable.open(join(dir, DATA_LAYOUT.jobs), { fsync: true, ...logger }) : new InMemoryJobTable();
+  const { jobs, receipts, runs } = jobTableStores(table, { clock });
   const embedder = new CountingEmbedder(options.embedder ?? new HashingEmbedder());
   // Compaction marks a run COMPLETED in the (synced) journal only after its vectors are
   // appended, so the vector log is synced too (two syncs a receipt, next to ~1 s of OCR).
@@ -146,7 +155,10 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
   const adapters: LocalAdapters = {
     clock,
     ids: new UuidIdGenerator(),
+    table,
     jobs,
+    receipts,
+    runs,
     rawImages: store('raw') as LocalAdapters['rawImages'],
     artifacts: store('artifacts'),
     deltas: store('vectors'),
@@ -169,7 +181,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
       await uploads.close();
       // Persisted stores hold file handles (and the index a per-directory lock) until closed.
       if (!options.vectors && vectors instanceof HnswVectorIndex) await vectors.close();
-      if (jobs instanceof FsJobStore) await jobs.close();
+      if (table instanceof FsJobTable) await table.close();
     },
   };
   return options.fault ? withFaults(adapters, options.fault) : adapters;

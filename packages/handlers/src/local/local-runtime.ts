@@ -70,7 +70,7 @@ export class LocalRuntime {
     this.results = processOcrResultsHandlerFrom(container);
     this.stream = streamProcessorFrom(container);
     this.compaction = compactionHandlerFrom(container, { fallbackBudgetMs: 600_000 });
-    this.unsubscribe = adapters.jobs.subscribe((change) => this.changes.push(change));
+    this.unsubscribe = adapters.table.subscribe((change) => this.changes.push(change));
   }
 
   static async open(options: LocalRuntimeOptions): Promise<LocalRuntime> {
@@ -221,7 +221,7 @@ export class LocalRuntime {
   private async recover(): Promise<void> {
     const a = this.adapters;
     await recoverUnfinishedWork(
-      { jobs: a.jobs, ocrQueue: a.ocrQueue, resultsQueue: a.resultsQueue, compactionQueue: a.compactionQueue, logger: this.logger, ocrBucket: a.artifacts.bucket },
+      { jobs: a.jobs, receipts: a.receipts, runs: a.runs, ocrQueue: a.ocrQueue, resultsQueue: a.resultsQueue, compactionQueue: a.compactionQueue, logger: this.logger, ocrBucket: a.artifacts.bucket },
       { now: a.clock.now(), olderThanMs: 0, limit: 100_000 },
     );
   }

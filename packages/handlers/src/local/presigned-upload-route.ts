@@ -1,4 +1,4 @@
-import { NotFoundError, type JobStore } from '@receiptflow/core';
+import { NotFoundError, type OcrJobStore } from '@receiptflow/core';
 import { UploadClosedError } from '../errors.js';
 import type { LocalHttpRoutes } from './http-server.js';
 import type { PresignedUploadTarget } from './local-adapters.js';
@@ -10,7 +10,7 @@ import type { PresignedUploadTarget } from './local-adapters.js';
  * its URL. A PUT for an image whose upload was confirmed (processing started) is refused with
  * UploadClosedError (409): the stored bytes stay the ones OCR read.
  */
-export function presignedUploadRoute(raw: PresignedUploadTarget, jobs: JobStore): LocalHttpRoutes['admitUpload'] {
+export function presignedUploadRoute(raw: PresignedUploadTarget, jobs: OcrJobStore): LocalHttpRoutes['admitUpload'] {
   return async (url, contentType, declaredBytes) => {
     const grant = raw.admitPresignedUpload(url, contentType, declaredBytes);
     await assertAwaitingUpload(jobs, grant.key);
@@ -25,7 +25,7 @@ export function presignedUploadRoute(raw: PresignedUploadTarget, jobs: JobStore)
   };
 }
 
-async function assertAwaitingUpload(jobs: JobStore, key: string): Promise<void> {
+async function assertAwaitingUpload(jobs: OcrJobStore, key: string): Promise<void> {
   // Raw keys are raw/<image_id>/<file> (core's rawImageKey).
   const imageId = key.split('/')[1] ?? '';
   const image = imageId ? await jobs.getImage(imageId) : null;

@@ -25,11 +25,11 @@ export async function processImage(runtime: LocalRuntime, filename: string, byte
   await runtime.drain();
   const ms = performance.now() - started;
 
-  const jobs = runtime.adapters.jobs;
-  const [job] = await jobs.listJobsForImage(image_id);
-  const [details] = await jobs.listReceipts(image_id);
-  const place = details ? await jobs.getReceiptPlace(image_id, details.receipt.receipt_id) : null;
-  const runs = details ? await jobs.listCompactionRuns(image_id, details.receipt.receipt_id) : [];
+  const a = runtime.adapters;
+  const [job] = await a.jobs.listJobsForImage(image_id);
+  const [details] = await a.receipts.list(image_id);
+  const place = details ? await a.receipts.getPlace(image_id, details.receipt.receipt_id) : null;
+  const runs = details ? await a.runs.list(image_id, details.receipt.receipt_id) : [];
   return {
     filename,
     image_id,

@@ -69,7 +69,7 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
   const stream = streamProcessorFrom(container);
   const compaction = compactionHandlerFrom(compactionContainer, { fallbackBudgetMs: 60_000 });
   const changes: ChangeRecord[] = [];
-  adapters.jobs.subscribe((c) => changes.push(c));
+  adapters.table.subscribe((c) => changes.push(c));
   let seq = 0;
 
   /** Runs the OCR step for every message on ocr-queue; returns how many were handled. */

@@ -2,8 +2,8 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Clock, ImageStoreProvider, JobStore, NamedImageStore, Queue } from '@receiptflow/core';
-import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import type { Clock, ImageStoreProvider, NamedImageStore, OcrJobStore, Queue } from '@receiptflow/core';
+import { DynamoDbOcrJobStore } from '@receiptflow/adapters-aws/dynamodb';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import type { CliConfig } from './args.js';
@@ -12,7 +12,7 @@ import type { CliConfig } from './args.js';
 export interface AwsRuntime {
   ocrQueue: Queue;
   resultsQueue: Queue;
-  jobs: JobStore;
+  jobs: OcrJobStore;
   /** One bucket's store with --raw-bucket, else a store per bucket the messages name. */
   images: NamedImageStore | ImageStoreProvider;
   /** One bucket's store with --artifacts-bucket, else a store per bucket the messages name. */
@@ -56,7 +56,7 @@ export function createAwsRuntime(config: CliConfig, clock: Clock): AwsRuntime {
       ...(config.deadLetterQueueUrl ? { deadLetterQueueUrl: config.deadLetterQueueUrl } : {}),
     }),
     resultsQueue: new SqsQueue(sqs, { queueUrl: config.ocrResultsQueueUrl }),
-    jobs: new DynamoDbJobStore(doc, { tableName: config.dynamoTableName, clock }),
+    jobs: new DynamoDbOcrJobStore(doc, { tableName: config.dynamoTableName, clock }),
     images: config.rawBucket === null ? buckets : storeFor(config.rawBucket),
     artifacts: config.artifactsBucket === null ? buckets : storeFor(config.artifactsBucket),
     close() {

@@ -1,6 +1,7 @@
 import { GetObjectCommand, DeleteObjectCommand } from '@aws-sdk/client-s3';
 import { OcrResultsMessageSchema, type OcrJob, type OcrResultsMessage } from '@receiptflow/core';
-import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { DynamoDbOcrJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { SystemClock } from '@receiptflow/adapters-local/clock';
 import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import type { EmulatorStack } from '@receiptflow/devkit/dev-stack';
 
@@ -18,8 +19,8 @@ export function captureSink(): { write(s: string): void; text(): string } {
   return { write: (s: string) => void (text += s), text: () => text };
 }
 
-export function jobStore(stack: EmulatorStack): DynamoDbJobStore {
-  return new DynamoDbJobStore(stack.clients.doc, { tableName: stack.tableName });
+export function jobStore(stack: EmulatorStack): DynamoDbOcrJobStore {
+  return new DynamoDbOcrJobStore(stack.clients.doc, { tableName: stack.tableName, clock: new SystemClock() });
 }
 
 export function queue(stack: EmulatorStack, queueUrl: string): SqsQueue {

@@ -1,7 +1,7 @@
 import type {
   NamedImageStore,
-  JobStore,
   LeasedMessage,
+  OcrJobStore,
   Logger,
   OcrEngine,
   Queue,
@@ -120,7 +120,7 @@ export function harness(maxReceiveCount: number | null = 3): Harness {
     logger,
     worker(runJob, options = {}, extra = {}) {
       const deps: RunOcrJobDeps = {
-        jobs: unused as JobStore,
+        jobs: unused as OcrJobStore,
         images: unused as NamedImageStore,
         artifacts: unused as NamedImageStore,
         ocr: { name: 'scripted', recognize: () => Promise.reject(new Error('unused')) } satisfies OcrEngine,

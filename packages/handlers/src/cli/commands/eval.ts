@@ -115,7 +115,7 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
       const result = await processImage(runtime, file, await readFile(join(dataset, file)));
       if (result.job_status !== 'COMPLETED') failed++;
       const place = result.place;
-      const [details] = await runtime.adapters.jobs.listReceipts(result.image_id);
+      const [details] = await runtime.adapters.receipts.list(result.image_id);
       const lines = details ? [...details.lines].sort((a, b) => a.line_id - b.line_id) : [];
       const merchant = place?.place_id ? { name: place.merchant_name, address: place.address } : undefined;
       const record = extractReceiptFieldRecord({ image_id: result.image_id, receipt_id: 1 }, lines, merchant);

@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { DynamoDbCompactionRunStore, DynamoDbOcrJobStore, DynamoDbReceiptStore } from '@receiptflow/adapters-aws/dynamodb';
 import type { ContainerModuleLoadOptions } from 'inversify';
 import { createLogger, type LogLevel } from '../../logging.js';
 import { EmfMetrics } from '../../metrics/emf-metrics.js';
@@ -29,7 +29,10 @@ export function bindTelemetry({ bind }: Pick<ContainerModuleLoadOptions, 'bind'>
   if (config.MAX_RECEIVE_COUNT !== undefined) bind(TOKENS.MaxReceiveCount).toConstantValue(config.MAX_RECEIVE_COUNT);
 }
 
-/** Bindings every function with a table shares: telemetry, clock, and the job table. */
+/**
+ * Bindings every function with a table shares: telemetry, clock, and the job table's three stores
+ * (bound lazily, so a function builds only the stores its handler asks for).
+ */
 export function bindCommon(
   options: Pick<ContainerModuleLoadOptions, 'bind'>,
   settings: AwsClientSettings,
@@ -44,8 +47,14 @@ export function bindCommon(
     }));
   bindTelemetry(options, config, fn);
   bind(TOKENS.Clock).toConstantValue(new SystemClock());
-  bind(TOKENS.JobStore)
-    .toDynamicValue((ctx) => new DynamoDbJobStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
+  bind(TOKENS.OcrJobs)
+    .toDynamicValue((ctx) => new DynamoDbOcrJobStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
+    .inSingletonScope();
+  bind(TOKENS.Receipts)
+    .toDynamicValue((ctx) => new DynamoDbReceiptStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
+    .inSingletonScope();
+  bind(TOKENS.CompactionRuns)
+    .toDynamicValue((ctx) => new DynamoDbCompactionRunStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
     .inSingletonScope();
   return documentClient;
 }

@@ -17,12 +17,12 @@ export function withFaults(adapters: LocalAdapters, fault: FaultInjector): Local
     rawImages: after(adapters.rawImages, fault, { put: () => 'image-stored' }),
     artifacts: after(adapters.artifacts, fault, { put: () => 'ocr-stored' }),
     deltas: after(adapters.deltas, fault, { put: ([key]) => (`delta-${collectionOfDelta(String(key))}` as FaultEvent) }),
-    jobs: after(adapters.jobs, fault, {
-      createJob: () => 'job-created',
-      createReceipt: (_, result) => ((result as { created: boolean }).created ? 'receipt-rows' : null),
-      putReceiptPlace: () => 'place-stored',
-      createCompactionRun: () => 'run-created',
+    jobs: after(adapters.jobs, fault, { createJob: () => 'job-created' }),
+    receipts: after(adapters.receipts, fault, {
+      create: (_, result) => ((result as { created: boolean }).created ? 'receipt-rows' : null),
+      putPlace: () => 'place-stored',
     }),
+    runs: after(adapters.runs, fault, { create: () => 'run-created' }),
     vectors: after(adapters.vectors, fault, { upsert: ([collection]) => `merge-${collection as Collection}` }),
     snapshots: after(adapters.snapshots, fault, { promote: ([next]) => `promoted-${(next as SnapshotPointer).collection}` }),
   };
