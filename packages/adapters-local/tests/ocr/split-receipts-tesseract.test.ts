@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { processOcrResults, runOcrJob, submitJob } from '@receiptflow/core';
 import { TesseractOcrEngine } from '../../src/ocr/index.js';
 import { demoReceipts, renderReceiptPage, type PagePlacement } from '../../src/synthetic/index.js';
-import { pipeline } from '../use-cases/harness.js';
+import { pipeline } from '../../../core/tests/use-cases/harness.js';
 
 /**
  * Pages of several synthetic receipts through real tesseract OCR and the real pipeline (local

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { CachingPlacesResolver } from '@receiptflow/core';
-import { CatalogPlacesResolver } from '../../src/catalog-places-resolver.js';
-import { FakeClock } from '../../src/fake-clock.js';
-import { InMemoryPlacesCache } from '../../src/in-memory-places-cache.js';
-import { syntheticCatalog } from '../../src/synthetic/synthetic-merchants.js';
+import { CatalogPlacesResolver } from '@receiptflow/adapters-local';
+import { FakeClock } from '@receiptflow/adapters-local';
+import { InMemoryPlacesCache } from '@receiptflow/adapters-local';
+import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 
 const DAY = 86_400_000;
 

@@ -8,7 +8,7 @@ import {
   submitJob,
   type RecoverUnfinishedWorkDeps,
 } from '@receiptflow/core';
-import { InMemoryQueue } from '../../src/in-memory-queue.js';
+import { InMemoryQueue } from '@receiptflow/adapters-local';
 import { PNG_BYTES, demoReceipts, ocrDocument, pipeline, specLines, type Pipeline } from './harness.js';
 
 const MIN = 60_000;

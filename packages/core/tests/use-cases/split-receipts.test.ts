@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { processOcrResults, recoverUnfinishedWork, type OcrDocument } from '@receiptflow/core';
-import { InMemoryQueue } from '../../src/in-memory-queue.js';
+import { InMemoryQueue } from '@receiptflow/adapters-local';
 import { demoReceipts, ocrDocument, pipeline, specLines } from './harness.js';
 
 const DEMO = demoReceipts(1);

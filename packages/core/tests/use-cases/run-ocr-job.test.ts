@@ -10,7 +10,7 @@ import {
   type RunOcrJobDeps,
   type RunOcrJobOutcome,
 } from '@receiptflow/core';
-import { InMemoryImageStore } from '../../src/in-memory-image-store.js';
+import { InMemoryImageStore } from '@receiptflow/adapters-local';
 import { makeRoutingDecision } from '@receiptflow/core/testing';
 import { PNG_BYTES, ocrDocument, pipeline } from './harness.js';
 

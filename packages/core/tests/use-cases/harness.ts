@@ -25,20 +25,20 @@ import {
   type SubmitJobDeps,
   type VectorIndex,
 } from '@receiptflow/core';
-import { CatalogPlacesResolver } from '../../src/catalog-places-resolver.js';
-import { FakeClock } from '../../src/fake-clock.js';
-import { HashingEmbedder } from '../../src/hashing-embedder.js';
-import { InMemoryCompactionLock } from '../../src/in-memory-compaction-lock.js';
-import { InMemoryImageStore } from '../../src/in-memory-image-store.js';
-import { InMemoryJobTable } from '../../src/job-table/in-memory-job-table.js';
-import { jobTableStores } from '../../src/job-table/job-table-stores.js';
-import { InMemoryPlacesCache } from '../../src/in-memory-places-cache.js';
-import { InMemoryQueue } from '../../src/in-memory-queue.js';
-import { InMemorySnapshotStore } from '../../src/in-memory-snapshot-store.js';
-import { UuidIdGenerator } from '../../src/uuid-id-generator.js';
-import { ExactVectorIndex } from '../../src/vector/exact-vector-index.js';
-import { demoReceipts } from '../../src/synthetic/demo-receipts.js';
-import { syntheticCatalog } from '../../src/synthetic/synthetic-merchants.js';
+import { CatalogPlacesResolver } from '@receiptflow/adapters-local';
+import { FakeClock } from '@receiptflow/adapters-local';
+import { HashingEmbedder } from '@receiptflow/adapters-local';
+import { InMemoryCompactionLock } from '@receiptflow/adapters-local';
+import { InMemoryImageStore } from '@receiptflow/adapters-local';
+import { InMemoryJobTable } from '@receiptflow/adapters-local';
+import { jobTableStores } from '@receiptflow/adapters-local';
+import { InMemoryPlacesCache } from '@receiptflow/adapters-local';
+import { InMemoryQueue } from '@receiptflow/adapters-local';
+import { InMemorySnapshotStore } from '@receiptflow/adapters-local';
+import { UuidIdGenerator } from '@receiptflow/adapters-local';
+import { ExactVectorIndex } from '@receiptflow/adapters-local';
+import { demoReceipts } from '@receiptflow/adapters-local/synthetic';
+import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 
 /** A tiny valid PNG header + IEND, enough for stores (the fake OCR never decodes it). */
 export const PNG_BYTES = new Uint8Array([
@@ -50,7 +50,7 @@ export const PNG_BYTES = new Uint8Array([
 import { makeOcrDocument as ocrDocument } from '@receiptflow/core/testing';
 export { ocrDocument };
 /** The lines a synthetic receipt prints, as the renderer lays them out. */
-export { printedLines as specLines } from '../../src/synthetic/render-receipt.js';
+export { printedLines as specLines } from '@receiptflow/adapters-local/synthetic';
 
 export { demoReceipts };
 
