@@ -21,7 +21,7 @@ export class PresignedUrlUsedError extends ReceiptflowError {
  * the store refuses to open until the file is repaired (`receipts fsck --data DIR --repair`).
  *
  * @example
- * try { await FsJobStore.open(dir); }
+ * try { await FsJobTable.open(dir); }
  * catch (e) { if (e instanceof CorruptDataFileError) console.error(e.file, e.offset); }
  */
 export class CorruptDataFileError extends ReceiptflowError {

@@ -3,8 +3,6 @@ export * from './system-clock.js';
 export * from './fake-clock.js';
 export * from './uuid-id-generator.js';
 export * from './job-table/index.js';
-export * from './in-memory-job-store.js';
-export * from './fs-job-store.js';
 export * from './in-memory-image-store.js';
 export * from './fs-image-store.js';
 export * from './local-presigned-url.js';

@@ -5,7 +5,6 @@ export {
   JOB_TABLE_KEY_SCHEMA,
   jobTableCreateInput,
 } from './table-definition.js';
-export { DynamoDbJobStore, type DynamoDbJobStoreConfig } from './dynamodb-job-store.js';
 export { DynamoDbOcrJobStore, type DynamoDbStoreConfig } from './dynamodb-ocr-job-store.js';
 export { DynamoDbReceiptStore } from './dynamodb-receipt-store.js';
 export { DynamoDbCompactionRunStore } from './dynamodb-compaction-run-store.js';

@@ -1,4 +1,3 @@
-export * from './job-store.js';
 export * from './ocr-job-store.js';
 export * from './receipt-store.js';
 export * from './compaction-run-store.js';
