@@ -1,7 +1,7 @@
 import { InvalidUploadError, NotFoundError, PoisonMessageError, type PresignedUpload, type SubmitJobDeps } from '@receiptflow/core';
 import { describe, expect, it } from 'vitest';
 import { createUploadReceiptHandler } from '../src/handlers/upload-receipt-handler.js';
-import { createUploadStatusHandler } from '../src/handlers/upload-status-handler.js';
+import { createUploadStatusHandler, type UploadStatusDeps } from '../src/handlers/upload-status-handler.js';
 import { uploadErrorResult } from '../src/http/upload-request.js';
 import { bodyOf, collectingLogger, httpEvent, pngHeader } from './support/fixtures.js';
 
@@ -10,15 +10,18 @@ interface ErrorBody {
 }
 
 /** Deps whose every use throws: a route that answers without touching them proves it did not. */
-const untouchable = new Proxy({} as SubmitJobDeps, {
-  get: (_, name) => {
-    throw new Error(`the route used deps.${String(name)}`);
-  },
-});
+function untouchableDeps<T extends object>(): T {
+  return new Proxy({} as T, {
+    get: (_, name) => {
+      throw new Error(`the route used deps.${String(name)}`);
+    },
+  });
+}
+const untouchable = untouchableDeps<SubmitJobDeps>();
 
 describe('upload routes, each on its own', () => {
   it('GET /upload-status without image_id → 400 naming the parameter, no store read', async () => {
-    const res = await createUploadStatusHandler(untouchable as never)(httpEvent({ method: 'GET', path: '/upload-status' }));
+    const res = await createUploadStatusHandler(untouchableDeps<UploadStatusDeps>())(httpEvent({ method: 'GET', path: '/upload-status' }));
     expect(res.statusCode).toBe(400);
     expect(bodyOf<ErrorBody>(res).error).toEqual({ code: 'VALIDATION_FAILED', message: 'query parameter image_id is required' });
   });
