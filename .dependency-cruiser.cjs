@@ -73,7 +73,8 @@ module.exports = {
     },
     {
       name: 'worker-does-not-import-its-hosts',
-      comment: 'The generic job worker is used by handlers (local runtime) and ocr-mac (the Mac CLI), never the reverse.',
+      comment:
+        'The generic job worker is used by handlers (local runtime) and ocr-mac (the Mac CLI), never the reverse.',
       severity: 'error',
       from: { path: '^packages/worker/src/' },
       to: { path: '^packages/(handlers|ocr-mac|infra)/' },

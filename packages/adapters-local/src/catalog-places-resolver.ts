@@ -165,11 +165,17 @@ function nearlyHas(place: IndexedPlace, tokenGrams: Set<string>): boolean {
   );
 }
 
-function score(queryTokens: string[], queryTrigrams: Set<string>, place: IndexedPlace, phones: { digits: string; tokens: number }[] = []): number {
+function score(
+  queryTokens: string[],
+  queryTrigrams: Set<string>,
+  place: IndexedPlace,
+  phones: { digits: string; tokens: number }[] = [],
+): number {
   const placeTokens = new Set(place.tokens);
   let found = 0;
   for (const phone of phones) {
-    if (place.phoneDigits.length >= MIN_PHONE_DIGITS && samePhone(place.phoneDigits, phone.digits)) found += phone.tokens;
+    if (place.phoneDigits.length >= MIN_PHONE_DIGITS && samePhone(place.phoneDigits, phone.digits))
+      found += phone.tokens;
   }
   for (const token of queryTokens) {
     if (placeTokens.has(token)) found++;

@@ -32,7 +32,10 @@ export class CorruptDataFileError extends ReceiptflowError {
     readonly reason: string,
     options?: { cause?: unknown },
   ) {
-    super(`${file} is corrupt at byte ${offset}: ${reason} (run \`receipts fsck --data DIR\` to inspect and repair)`, options);
+    super(
+      `${file} is corrupt at byte ${offset}: ${reason} (run \`receipts fsck --data DIR\` to inspect and repair)`,
+      options,
+    );
   }
 }
 

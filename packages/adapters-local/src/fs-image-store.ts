@@ -70,7 +70,12 @@ export class FsImageStore implements ImageStore {
   async put(key: string, body: Uint8Array, options: PutObjectOptions = {}): Promise<void> {
     assertSafeObjectKey(key);
     const bytes = encodeObjectFile(
-      { key, contentType: options.contentType ?? null, metadata: stringifyMetadata(options.metadata), size: body.length },
+      {
+        key,
+        contentType: options.contentType ?? null,
+        metadata: stringifyMetadata(options.metadata),
+        size: body.length,
+      },
       body,
     );
     await mkdir(this.dir, { recursive: true });
@@ -170,7 +175,6 @@ export class FsImageStore implements ImageStore {
   async acceptPresignedPut(url: string, bytes: Uint8Array, contentType: string): Promise<void> {
     await this.commitPresignedUpload(this.admitPresignedUpload(url, contentType, bytes.length), bytes);
   }
-
 
   private pathOf(key: string): string {
     return join(this.dir, createHash('sha256').update(key).digest('hex') + OBJECT_SUFFIX);

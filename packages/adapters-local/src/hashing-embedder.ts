@@ -46,7 +46,9 @@ export class HashingEmbedder implements Embedder {
 
   private vectorOf(text: string): number[] {
     const sums = new Float64Array(this.dimensions);
-    const words = normalise(text).split(' ').filter((w) => w.length > 0);
+    const words = normalise(text)
+      .split(' ')
+      .filter((w) => w.length > 0);
     if (words.length === 0) this.add(sums, EMPTY_FEATURE, 1);
     for (const word of words) {
       const marked = `${START}${word}${END}`;
@@ -67,7 +69,7 @@ export class HashingEmbedder implements Embedder {
     const hash = hashString(feature);
     const bucket = hash % this.dimensions;
     // The sign comes from bits the bucket does not use (for power-of-two dimensions).
-    const sign = (Math.imul(hash, 0x9e3779b1) >>> 31) === 0 ? 1 : -1;
+    const sign = Math.imul(hash, 0x9e3779b1) >>> 31 === 0 ? 1 : -1;
     sums[bucket]! += sign * weight;
   }
 }

@@ -112,7 +112,6 @@ export class InMemoryImageStore implements ImageStore {
     await this.commitPresignedUpload(this.admitPresignedUpload(url, contentType, bytes.length), bytes);
   }
 
-
   private entry(key: string): Entry {
     assertSafeObjectKey(key);
     const entry = this.objects.get(key);
@@ -120,4 +119,3 @@ export class InMemoryImageStore implements ImageStore {
     return entry;
   }
 }
-

@@ -133,7 +133,8 @@ export class InMemoryQueue implements Queue, QueueBacklog {
   }
 
   private async moveToDeadLetter(handle: string, reason: string): Promise<void> {
-    if (!this.deadLetter) throw new ConfigError(`queue ${this.name} has no dead-letter queue; cannot dead-letter a message`);
+    if (!this.deadLetter)
+      throw new ConfigError(`queue ${this.name} has no dead-letter queue; cannot dead-letter a message`);
     const message = this.inFlight(handle);
     this.deadLetter.queue.acceptDeadLetter(randomUUID(), message.body, 0, {
       reason,
@@ -179,15 +180,21 @@ export class InMemoryQueue implements Queue, QueueBacklog {
   }
 
   private enqueue(id: string, body: string, receiveCount: number, visibleAt: number, note?: DeadLetterNote): void {
-    this.messages.set(id, { id, body, receiveCount, visibleAt, handle: null, seq: this.seq++, ...(note ? { note } : {}) });
+    this.messages.set(id, {
+      id,
+      body,
+      receiveCount,
+      visibleAt,
+      handle: null,
+      seq: this.seq++,
+      ...(note ? { note } : {}),
+    });
     this.wakeWaiters();
   }
 
   private take(maxMessages: number, visibilitySeconds: number): LeasedMessage[] {
     const now = this.clock.now();
-    const ready = [...this.messages.values()]
-      .filter((m) => m.visibleAt <= now)
-      .sort((a, b) => a.seq - b.seq);
+    const ready = [...this.messages.values()].filter((m) => m.visibleAt <= now).sort((a, b) => a.seq - b.seq);
     const out: LeasedMessage[] = [];
     for (const message of ready) {
       if (out.length >= maxMessages) break;

@@ -57,7 +57,8 @@ export class LocalPresignedUploads {
     const issues: string[] = [];
     if (contentType.trim() === '') issues.push('contentType is empty');
     if (!Number.isInteger(maxBytes) || maxBytes < 1) issues.push(`maxBytes ${maxBytes} is not a positive integer`);
-    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1) issues.push(`expiresInSeconds ${expiresInSeconds} is not a positive integer`);
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1)
+      issues.push(`expiresInSeconds ${expiresInSeconds} is not a positive integer`);
     if (issues.length > 0) throw new ValidationError(`cannot presign an upload of ${key}`, issues);
     const grant: PresignedUploadGrant = {
       bucket,
@@ -90,20 +91,33 @@ export class LocalPresignedUploads {
    * expiry, content type, declared length, and that the URL was not used. Throws
    * PresignedUrlInvalidError (403), UploadTooLargeError (413) or PresignedUrlUsedError (409).
    */
-  admit(bucket: string, url: string, contentType: string, declaredBytes: number | null, now: number): PresignedUploadGrant {
+  admit(
+    bucket: string,
+    url: string,
+    contentType: string,
+    declaredBytes: number | null,
+    now: number,
+  ): PresignedUploadGrant {
     const grant = this.parse(url);
     const expected = Buffer.from(this.sign(grant), 'hex');
     const presented = Buffer.from(new URL(url).searchParams.get('signature') ?? '', 'hex');
     if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-      throw new PresignedUrlInvalidError('presigned upload URL has a bad signature (altered, or signed with another secret)');
+      throw new PresignedUrlInvalidError(
+        'presigned upload URL has a bad signature (altered, or signed with another secret)',
+      );
     }
-    if (grant.bucket !== bucket) throw new PresignedUrlInvalidError(`presigned upload URL is for bucket ${grant.bucket}, not ${bucket}`);
+    if (grant.bucket !== bucket)
+      throw new PresignedUrlInvalidError(`presigned upload URL is for bucket ${grant.bucket}, not ${bucket}`);
     if (now > grant.expiresAt) {
-      throw new PresignedUrlInvalidError(`presigned upload URL for ${grant.key} expired at ${new Date(grant.expiresAt).toISOString()}`);
+      throw new PresignedUrlInvalidError(
+        `presigned upload URL for ${grant.key} expired at ${new Date(grant.expiresAt).toISOString()}`,
+      );
     }
     const type = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
     if (type !== grant.contentType) {
-      throw new PresignedUrlInvalidError(`presigned upload URL for ${grant.key} allows content type ${grant.contentType}, not ${type || '(none)'}`);
+      throw new PresignedUrlInvalidError(
+        `presigned upload URL for ${grant.key} allows content type ${grant.contentType}, not ${type || '(none)'}`,
+      );
     }
     if (declaredBytes !== null) this.assertSize(grant, declaredBytes);
     if (this.ledger.isUsed(grant.nonce)) {
@@ -123,7 +137,8 @@ export class LocalPresignedUploads {
   }
 
   private assertSize(grant: PresignedUploadGrant, bytes: number): void {
-    if (bytes > grant.maxBytes) throw new UploadTooLargeError(`upload of ${bytes} bytes exceeds the ${grant.maxBytes} bytes its URL allows`);
+    if (bytes > grant.maxBytes)
+      throw new UploadTooLargeError(`upload of ${bytes} bytes exceeds the ${grant.maxBytes} bytes its URL allows`);
     if (bytes < 1) throw new ValidationError(`upload of ${grant.key} is empty`);
   }
 
@@ -139,13 +154,21 @@ export class LocalPresignedUploads {
     } catch {
       throw new PresignedUrlInvalidError(`presigned upload URL is malformed: ${url.slice(0, 120)}`);
     }
-    const path = parsed.pathname.startsWith(`${this.basePath}/`) ? parsed.pathname.slice(this.basePath.length + 1) : null;
+    const path = parsed.pathname.startsWith(`${this.basePath}/`)
+      ? parsed.pathname.slice(this.basePath.length + 1)
+      : null;
     const q = parsed.searchParams;
     const maxBytes = Number(q.get('max-bytes'));
     const expiresAt = Number(q.get('expires'));
     const nonce = q.get('nonce') ?? '';
     const contentType = q.get('content-type') ?? '';
-    if (path === null || !Number.isInteger(maxBytes) || !Number.isInteger(expiresAt) || !/^[0-9a-f]{32}$/.test(nonce) || !contentType) {
+    if (
+      path === null ||
+      !Number.isInteger(maxBytes) ||
+      !Number.isInteger(expiresAt) ||
+      !/^[0-9a-f]{32}$/.test(nonce) ||
+      !contentType
+    ) {
       throw new PresignedUrlInvalidError(`presigned upload URL is malformed: ${parsed.pathname.slice(0, 120)}`);
     }
     let segments: string[];

@@ -33,19 +33,28 @@ export function encodeObjectFile(header: Omit<ObjectHeader, 'bodyCrc32'>, body: 
 }
 
 /** Reads and checks an object file's header; throws a CorruptDataFileError naming `path`. */
-export async function readObjectHeader(handle: FileHandle, path: string): Promise<{ header: ObjectHeader; bodyOffset: number }> {
+export async function readObjectHeader(
+  handle: FileHandle,
+  path: string,
+): Promise<{ header: ObjectHeader; bodyOffset: number }> {
   const { size: fileSize } = await handle.stat();
   const prefix = Buffer.alloc(PREFIX);
   const { bytesRead } = await handle.read(prefix, 0, PREFIX, 0);
   const legacy = prefix.toString('latin1', 0, 4) !== MAGIC;
   const headerStart = legacy ? 4 : PREFIX;
-  if (bytesRead < headerStart) throw new CorruptDataFileError(path, 0, `object file is ${fileSize} bytes, shorter than its prefix`);
+  if (bytesRead < headerStart)
+    throw new CorruptDataFileError(path, 0, `object file is ${fileSize} bytes, shorter than its prefix`);
   const headerLength = legacy ? prefix.readUInt32BE(0) : prefix.readUInt32BE(4);
   if (headerStart + headerLength > fileSize)
-    throw new CorruptDataFileError(path, legacy ? 0 : 4, `header length ${headerLength} runs past the end of the ${fileSize}-byte file`);
+    throw new CorruptDataFileError(
+      path,
+      legacy ? 0 : 4,
+      `header length ${headerLength} runs past the end of the ${fileSize}-byte file`,
+    );
   const json = Buffer.alloc(headerLength);
   await handle.read(json, 0, headerLength, headerStart);
-  if (!legacy && crc32(json) !== prefix.readUInt32BE(8)) throw new CorruptDataFileError(path, PREFIX, 'object header fails its checksum');
+  if (!legacy && crc32(json) !== prefix.readUInt32BE(8))
+    throw new CorruptDataFileError(path, PREFIX, 'object header fails its checksum');
   let header: ObjectHeader;
   try {
     header = JSON.parse(json.toString('utf8')) as ObjectHeader;
@@ -54,7 +63,11 @@ export async function readObjectHeader(handle: FileHandle, path: string): Promis
   }
   const bodyOffset = headerStart + headerLength;
   if (typeof header.key !== 'string' || !Number.isInteger(header.size) || bodyOffset + header.size !== fileSize)
-    throw new CorruptDataFileError(path, bodyOffset, `body should be ${header.size} bytes, the file holds ${fileSize - bodyOffset}`);
+    throw new CorruptDataFileError(
+      path,
+      bodyOffset,
+      `body should be ${header.size} bytes, the file holds ${fileSize - bodyOffset}`,
+    );
   return { header, bodyOffset };
 }
 

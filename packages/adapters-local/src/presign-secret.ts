@@ -25,7 +25,9 @@ export async function loadOrCreatePresignSecret(path: string): Promise<Buffer> {
   if (mode !== 0o600) await chmod(path, 0o600);
   const text = (await readFile(path, 'utf8')).trim();
   if (!/^[0-9a-f]{64}$/.test(text)) {
-    throw new PresignSecretError(`presign secret ${path} is damaged (expected 64 hex characters, found ${text.length} characters); delete it to issue new URLs (URLs issued with it stop working)`);
+    throw new PresignSecretError(
+      `presign secret ${path} is damaged (expected 64 hex characters, found ${text.length} characters); delete it to issue new URLs (URLs issued with it stop working)`,
+    );
   }
   return Buffer.from(text, 'hex');
 }

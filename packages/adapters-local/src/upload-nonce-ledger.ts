@@ -44,7 +44,12 @@ export class UploadNonceLedger {
     let offset = 0;
     for (const [i, line] of text.slice(0, end).split('\n').slice(0, -1).entries()) {
       const match = LINE.exec(line);
-      if (!match) throw new CorruptDataFileError(path, offset, `line ${i + 1} is not "<nonce> <expires-at-ms>": ${JSON.stringify(line.slice(0, 60))}`);
+      if (!match)
+        throw new CorruptDataFileError(
+          path,
+          offset,
+          `line ${i + 1} is not "<nonce> <expires-at-ms>": ${JSON.stringify(line.slice(0, 60))}`,
+        );
       if (Number(match[2]) >= now) ledger.used.add(match[1]!);
       offset += Buffer.byteLength(line, 'utf8') + 1;
     }
@@ -63,7 +68,8 @@ export class UploadNonceLedger {
    * records nothing, so the URL can be tried again.
    */
   async consume(nonce: string, expiresAt: number, write: () => Promise<void>): Promise<void> {
-    if (this.isUsed(nonce)) throw new PresignedUrlUsedError('this presigned upload URL was already used; request a new one');
+    if (this.isUsed(nonce))
+      throw new PresignedUrlUsedError('this presigned upload URL was already used; request a new one');
     this.inFlight.add(nonce);
     try {
       await write();

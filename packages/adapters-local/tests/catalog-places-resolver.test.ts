@@ -64,7 +64,9 @@ describe('CatalogPlacesResolver', () => {
   });
 
   it('ignores catalog entries without a phone in phone lookups', async () => {
-    const resolver = new CatalogPlacesResolver([{ place_id: 'x', name: 'NO PHONE', formatted_address: null, phone: null }]);
+    const resolver = new CatalogPlacesResolver([
+      { place_id: 'x', name: 'NO PHONE', formatted_address: null, phone: null },
+    ]);
     expect(await resolver.findByPhone('(510) 555-0142')).toEqual([]);
   });
 

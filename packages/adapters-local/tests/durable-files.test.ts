@@ -28,7 +28,10 @@ afterEach(async () => {
 
 function recordingLogger(): Logger & { lines: { level: string; message: string; fields: Record<string, unknown> }[] } {
   const lines: { level: string; message: string; fields: Record<string, unknown> }[] = [];
-  const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => void lines.push({ level, message, fields });
+  const at =
+    (level: string) =>
+    (message: string, fields: Record<string, unknown> = {}) =>
+      void lines.push({ level, message, fields });
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -48,7 +51,9 @@ async function openStores(dir: string, config?: FsJobTableConfig) {
 }
 
 describe('job journal (FsJobTable)', () => {
-  async function journalWithJobs(n: number): Promise<{ dir: string; path: string; jobs: ReturnType<typeof makeJob>[] }> {
+  async function journalWithJobs(
+    n: number,
+  ): Promise<{ dir: string; path: string; jobs: ReturnType<typeof makeJob>[] }> {
     const dir = await tempDir();
     const store = await openStores(dir, { fsync: false });
     const jobs = Array.from({ length: n }, () => makeJob());
@@ -107,7 +112,12 @@ describe('job journal (FsJobTable)', () => {
   it('reads journals written before checksums (version 1 lines), and appends checked lines after them', async () => {
     const dir = await tempDir();
     const old = makeJob();
-    const v1 = JSON.stringify({ v: 1, changes: [{ event_name: 'INSERT', entity: 'OCR_JOB', old_image: null, new_image: old, sequence: '1'.padStart(21, '0') }] });
+    const v1 = JSON.stringify({
+      v: 1,
+      changes: [
+        { event_name: 'INSERT', entity: 'OCR_JOB', old_image: null, new_image: old, sequence: '1'.padStart(21, '0') },
+      ],
+    });
     await writeFile(join(dir, 'job-table.jsonl'), `${v1}\n`);
     const logger = recordingLogger();
     const store = await openStores(dir, { logger });
@@ -157,7 +167,8 @@ describe('vector index files (HnswVectorIndex)', () => {
     await index.close();
     return dir;
   }
-  const open = (dir: string, logger?: Logger) => HnswVectorIndex.open(dir, { dimensions: DIMS, fsync: false, ...(logger ? { logger } : {}) });
+  const open = (dir: string, logger?: Logger) =>
+    HnswVectorIndex.open(dir, { dimensions: DIMS, fsync: false, ...(logger ? { logger } : {}) });
 
   it('a flipped byte mid-log refuses to open, naming file and offset, and the log keeps its size', async () => {
     const dir = await indexDir();
@@ -244,7 +255,9 @@ describe('vector index files (HnswVectorIndex)', () => {
     expect(snapshots.length).toBeGreaterThanOrEqual(2);
     const older = join(dir, 'snapshots', snapshots[0]!, 'lines.snapshot');
     await flipByte(older, 100);
-    const generation = Math.max(...(await readdir(dir)).filter((f) => /^lines\.\d+\.log$/.test(f)).map((f) => Number(f.split('.')[1])));
+    const generation = Math.max(
+      ...(await readdir(dir)).filter((f) => /^lines\.\d+\.log$/.test(f)).map((f) => Number(f.split('.')[1])),
+    );
     const log = join(dir, `lines.${generation}.log`); // the live one
     const size = (await stat(log)).size;
     await flipByte(log, 20);
@@ -305,4 +318,3 @@ describe('object files (FsImageStore)', () => {
     expect(Array.from((await store.get('raw/a/b.png')).body)).toEqual([9, 8, 7]);
   });
 });
-

@@ -20,8 +20,7 @@ describe('FakeClock', () => {
   it('wakes sleepers in time order (ties in call order), each seeing its own wake-up time', async () => {
     const clock = new FakeClock();
     const woke: [string, number][] = [];
-    const sleep = (label: string, ms: number) =>
-      clock.sleep(ms).then(() => woke.push([label, clock.now() - START]));
+    const sleep = (label: string, ms: number) => clock.sleep(ms).then(() => woke.push([label, clock.now() - START]));
     void sleep('c', 300);
     void sleep('a', 100);
     void sleep('b1', 200);

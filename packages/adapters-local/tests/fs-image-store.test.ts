@@ -32,8 +32,16 @@ describe('FsImageStore on disk', () => {
       const firstUploads = await uploadsIn();
       const first = new FsImageStore({ bucket: 'raw', dir: join(dir, 'raw'), uploads: firstUploads });
       await first.put('raw/img/a.jpg', new Uint8Array([1, 2, 3]), { contentType: 'image/jpeg', metadata: { n: 1 } });
-      const { url } = await first.presignUpload('raw/img/b.png', { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 60 });
-      const used = await first.presignUpload('raw/img/c.png', { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 60 });
+      const { url } = await first.presignUpload('raw/img/b.png', {
+        contentType: 'image/png',
+        maxBytes: 10,
+        expiresInSeconds: 60,
+      });
+      const used = await first.presignUpload('raw/img/c.png', {
+        contentType: 'image/png',
+        maxBytes: 10,
+        expiresInSeconds: 60,
+      });
       await first.acceptPresignedPut(used.url, new Uint8Array([5]), 'image/png');
       await firstUploads.close();
 
@@ -47,7 +55,9 @@ describe('FsImageStore on disk', () => {
       });
       await second.acceptPresignedPut(url, new Uint8Array([7]), 'image/png');
       // Used before the restart: still used after it.
-      await expect(second.acceptPresignedPut(used.url, new Uint8Array([6]), 'image/png')).rejects.toMatchObject({ code: 'PRESIGNED_URL_USED' });
+      await expect(second.acceptPresignedPut(used.url, new Uint8Array([6]), 'image/png')).rejects.toMatchObject({
+        code: 'PRESIGNED_URL_USED',
+      });
       expect(await second.list('raw/')).toEqual(['raw/img/a.jpg', 'raw/img/b.png', 'raw/img/c.png']);
       expect(Array.from((await second.get('raw/img/c.png')).body)).toEqual([5]);
       // Keys "a" and "a/b" coexist, as in S3.
@@ -74,7 +84,10 @@ describe('FsImageStore on disk', () => {
       await loadOrCreatePresignSecret(path);
       expect((await stat(path)).mode & 0o777).toBe(0o600);
       await writeFile(path, 'not hex');
-      await expect(loadOrCreatePresignSecret(path)).rejects.toMatchObject({ code: 'PRESIGN_SECRET_INVALID', message: expect.stringContaining(path) });
+      await expect(loadOrCreatePresignSecret(path)).rejects.toMatchObject({
+        code: 'PRESIGN_SECRET_INVALID',
+        message: expect.stringContaining(path),
+      });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

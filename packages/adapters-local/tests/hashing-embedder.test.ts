@@ -3,7 +3,9 @@ import { describeEmbedderContract } from '@receiptflow/core/testing';
 import { HashingEmbedder } from '../src/hashing-embedder.js';
 
 describeEmbedderContract('HashingEmbedder', async () => ({ subject: new HashingEmbedder() }));
-describeEmbedderContract('HashingEmbedder (64 dimensions)', async () => ({ subject: new HashingEmbedder({ dimensions: 64 }) }));
+describeEmbedderContract('HashingEmbedder (64 dimensions)', async () => ({
+  subject: new HashingEmbedder({ dimensions: 64 }),
+}));
 
 const dot = (a: number[], b: number[]) => a.reduce((sum, x, i) => sum + x * b[i]!, 0);
 
@@ -40,6 +42,8 @@ describe('HashingEmbedder', () => {
 
   it('produces identical vectors across instances (no hidden state)', async () => {
     const other = new HashingEmbedder();
-    expect((await other.embed(['TOTAL 9.99'])).vectors).toEqual(await embedder.embed(['TOTAL 9.99']).then((r) => r.vectors));
+    expect((await other.embed(['TOTAL 9.99'])).vectors).toEqual(
+      await embedder.embed(['TOTAL 9.99']).then((r) => r.vectors),
+    );
   });
 });

@@ -6,7 +6,10 @@ import { LocalPresignedUploads } from '../src/local-presigned-url.js';
 
 describeImageStoreContract('InMemoryImageStore', async () => {
   const subject = new InMemoryImageStore({ bucket: 'raw-bucket' });
-  return { subject, sendUpload: (upload, bytes) => subject.acceptPresignedPut(upload.url, bytes, upload.headers['content-type'] ?? '') };
+  return {
+    subject,
+    sendUpload: (upload, bytes) => subject.acceptPresignedPut(upload.url, bytes, upload.headers['content-type'] ?? ''),
+  };
 });
 
 describe('InMemoryImageStore presigned uploads (HMAC-signed, valid once)', () => {
@@ -14,9 +17,17 @@ describe('InMemoryImageStore presigned uploads (HMAC-signed, valid once)', () =>
   const bytes = new Uint8Array([1, 2, 3]);
 
   it('describes a PUT to a signed URL bound to bucket, key, type, size and expiry', async () => {
-    const store = new InMemoryImageStore({ bucket: 'raw', uploads: new LocalPresignedUploads({ baseUrl: 'http://127.0.0.1:9999/uploads' }) });
+    const store = new InMemoryImageStore({
+      bucket: 'raw',
+      uploads: new LocalPresignedUploads({ baseUrl: 'http://127.0.0.1:9999/uploads' }),
+    });
     const upload = await store.presignUpload('raw/img-1/my receipt.png', options);
-    expect(upload).toMatchObject({ method: 'PUT', fields: {}, headers: { 'content-type': 'image/png' }, max_bytes: 100 });
+    expect(upload).toMatchObject({
+      method: 'PUT',
+      fields: {},
+      headers: { 'content-type': 'image/png' },
+      max_bytes: 100,
+    });
     const url = new URL(upload.url);
     expect(url.origin + url.pathname).toBe('http://127.0.0.1:9999/uploads/raw/raw/img-1/my%20receipt.png');
     expect(Object.fromEntries(url.searchParams)).toEqual({
@@ -28,15 +39,24 @@ describe('InMemoryImageStore presigned uploads (HMAC-signed, valid once)', () =>
     });
   });
 
-  it('refuses an altered URL, another store\'s URL, a wrong type, too many bytes, and an expired URL', async () => {
+  it("refuses an altered URL, another store's URL, a wrong type, too many bytes, and an expired URL", async () => {
     const clock = new FakeClock();
     const store = new InMemoryImageStore({ bucket: 'raw', clock });
     const other = new InMemoryImageStore({ bucket: 'raw', clock }); // its own secret
     const url = (await store.presignUpload('raw/a/r.png', options)).url;
     const refusals: [Promise<unknown>, string][] = [
-      [store.acceptPresignedPut(url.replace('max-bytes=100', 'max-bytes=100000'), bytes, 'image/png'), 'PRESIGNED_URL_INVALID'],
-      [store.acceptPresignedPut(url.replace('/raw/a/r.png', '/raw/a/s.png'), bytes, 'image/png'), 'PRESIGNED_URL_INVALID'],
-      [store.acceptPresignedPut((await other.presignUpload('raw/a/r.png', options)).url, bytes, 'image/png'), 'PRESIGNED_URL_INVALID'],
+      [
+        store.acceptPresignedPut(url.replace('max-bytes=100', 'max-bytes=100000'), bytes, 'image/png'),
+        'PRESIGNED_URL_INVALID',
+      ],
+      [
+        store.acceptPresignedPut(url.replace('/raw/a/r.png', '/raw/a/s.png'), bytes, 'image/png'),
+        'PRESIGNED_URL_INVALID',
+      ],
+      [
+        store.acceptPresignedPut((await other.presignUpload('raw/a/r.png', options)).url, bytes, 'image/png'),
+        'PRESIGNED_URL_INVALID',
+      ],
       [store.acceptPresignedPut('http://elsewhere/x', bytes, 'image/png'), 'PRESIGNED_URL_INVALID'],
       [store.acceptPresignedPut(url, bytes, 'image/jpeg'), 'PRESIGNED_URL_INVALID'],
       [store.acceptPresignedPut(url, new Uint8Array(101), 'image/png'), 'PAYLOAD_TOO_LARGE'],
@@ -53,7 +73,9 @@ describe('InMemoryImageStore presigned uploads (HMAC-signed, valid once)', () =>
     const store = new InMemoryImageStore({ bucket: 'raw' });
     const url = (await store.presignUpload('raw/a/r.png', options)).url;
     await store.acceptPresignedPut(url, bytes, 'image/png');
-    await expect(store.acceptPresignedPut(url, new Uint8Array([9, 9]), 'image/png')).rejects.toMatchObject({ code: 'PRESIGNED_URL_USED' });
+    await expect(store.acceptPresignedPut(url, new Uint8Array([9, 9]), 'image/png')).rejects.toMatchObject({
+      code: 'PRESIGNED_URL_USED',
+    });
     expect(() => store.admitPresignedUpload(url, 'image/png', 2)).toThrow(/already used/);
     expect(Array.from((await store.get('raw/a/r.png')).body)).toEqual([1, 2, 3]);
   });

@@ -11,7 +11,9 @@ describeQueueContract('InMemoryQueue', async (options = {}) => {
     name: 'test-queue',
     clock,
     visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
-    ...(dlq ? { deadLetter: { queue: dlq, ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}) } } : {}),
+    ...(dlq
+      ? { deadLetter: { queue: dlq, ...(options.maxReceiveCount ? { maxReceiveCount: options.maxReceiveCount } : {}) } }
+      : {}),
   });
   return { subject, ...(dlq ? { dlq } : {}), advance: (ms) => clock.advance(ms) };
 });
@@ -44,7 +46,12 @@ describe('InMemoryQueue with a fake clock', () => {
   it('a message that always fails reaches the DLQ before retention ends', async () => {
     const clock = new FakeClock();
     const dlq = new InMemoryQueue({ name: 'dlq', clock });
-    const queue = new InMemoryQueue({ name: 'q', clock, visibilityTimeoutSeconds: 900, deadLetter: { queue: dlq, maxReceiveCount: 5 } });
+    const queue = new InMemoryQueue({
+      name: 'q',
+      clock,
+      visibilityTimeoutSeconds: 900,
+      deadLetter: { queue: dlq, maxReceiveCount: 5 },
+    });
     await queue.send('always fails');
     let receives = 0;
     while ((await dlq.depth()).visible === 0) {

@@ -14,13 +14,24 @@ describe('renderReceipt', () => {
     const short = await renderReceipt({ ...spec, items: spec.items.slice(0, 1) });
     const long = await renderReceipt({ ...spec, items: [...spec.items, ...spec.items] });
     for (const receipt of [short, long]) {
-      expect(inspectImage(receipt.png)).toEqual({ contentType: 'image/png', width: receipt.width, height: receipt.height });
+      expect(inspectImage(receipt.png)).toEqual({
+        contentType: 'image/png',
+        width: receipt.width,
+        height: receipt.height,
+      });
     }
     expect(long.height).toBeGreaterThan(short.height);
   });
 
   it('draws ink: the page is not blank', async () => {
-    const blank = await renderReceipt({ merchant_name: '', address_lines: [], phone: '', date: '', items: [], total: 0 });
+    const blank = await renderReceipt({
+      merchant_name: '',
+      address_lines: [],
+      phone: '',
+      date: '',
+      items: [],
+      total: 0,
+    });
     const full = await renderReceipt(demoReceipts(1)[0]!.spec);
     // PNG compresses a white page to almost nothing; printed text costs bytes.
     expect(full.png.byteLength).toBeGreaterThan(blank.png.byteLength * 2);

@@ -57,7 +57,10 @@ export class InvalidUploadError extends ReceiptflowError {
     readonly upload: PresignedUpload,
     options?: { cause?: unknown },
   ) {
-    super(`uploaded bytes of image ${imageId} were refused: ${reason}; send the image again to the new upload URL`, options);
+    super(
+      `uploaded bytes of image ${imageId} were refused: ${reason}; send the image again to the new upload URL`,
+      options,
+    );
   }
 }
 

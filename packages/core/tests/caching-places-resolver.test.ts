@@ -11,7 +11,12 @@ import {
 } from '../src/index.js';
 
 const DAY = 86_400_000;
-const PLACE: PlaceCandidate = { place_id: 'p1', name: 'HARBOR LANE GROCERY', formatted_address: '1452 HARBOR LANE, OAKLAND, CA 94607', phone: '(510) 555-0142' };
+const PLACE: PlaceCandidate = {
+  place_id: 'p1',
+  name: 'HARBOR LANE GROCERY',
+  formatted_address: '1452 HARBOR LANE, OAKLAND, CA 94607',
+  phone: '(510) 555-0142',
+};
 
 class TestClock implements Clock {
   constructor(public t = Date.UTC(2024, 0, 1)) {}

@@ -1,7 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { NAME_HIGH_THRESHOLD, assessCandidate, assessRemembered, branchConflict, extractMerchantSignals, pickCandidate, type PlaceCandidate } from '../src/index.js';
+import {
+  NAME_HIGH_THRESHOLD,
+  assessCandidate,
+  assessRemembered,
+  branchConflict,
+  extractMerchantSignals,
+  pickCandidate,
+  type PlaceCandidate,
+} from '../src/index.js';
 
-const LINES = ['SUNRISE PHARMACY 214', '640 LAKEVIEW BLVD', 'MADISON, WI 53703', '(608) 555-0163', '02/02/2024', 'VITAMIN C 9.99', 'TOTAL 9.99'];
+const LINES = [
+  'SUNRISE PHARMACY 214',
+  '640 LAKEVIEW BLVD',
+  'MADISON, WI 53703',
+  '(608) 555-0163',
+  '02/02/2024',
+  'VITAMIN C 9.99',
+  'TOTAL 9.99',
+];
 const receipt = (lines: string[] = LINES) => ({ signals: extractMerchantSignals(lines), lines });
 
 const REAL: PlaceCandidate = {
@@ -32,7 +48,12 @@ describe('candidate validation', () => {
   });
 
   it('never accepts a name-only match, even a perfect one', () => {
-    const nameOnly: PlaceCandidate = { place_id: 'elsewhere', name: 'SUNRISE PHARMACY 214', formatted_address: '1 FAR AWAY RD, DENVER, CO 80216', phone: null };
+    const nameOnly: PlaceCandidate = {
+      place_id: 'elsewhere',
+      name: 'SUNRISE PHARMACY 214',
+      formatted_address: '1 FAR AWAY RD, DENVER, CO 80216',
+      phone: null,
+    };
     const a = assessCandidate(nameOnly, receipt());
     expect(a.nameScore).toBeGreaterThanOrEqual(NAME_HIGH_THRESHOLD);
     expect(a.accepted).toBe(false);
@@ -40,7 +61,12 @@ describe('candidate validation', () => {
 
   it('rejects a ~0.79 name-only match with no address or phone on the receipt', () => {
     const lines = ['SUNRISE PHARMACIES', 'THANK YOU'];
-    const candidate: PlaceCandidate = { place_id: 'x', name: 'SUNRISE PHARMACY', formatted_address: '9 ELM ST, MADISON, WI 53703', phone: '(608) 555-0100' };
+    const candidate: PlaceCandidate = {
+      place_id: 'x',
+      name: 'SUNRISE PHARMACY',
+      formatted_address: '9 ELM ST, MADISON, WI 53703',
+      phone: '(608) 555-0100',
+    };
     const a = assessCandidate(candidate, receipt(lines));
     expect(a.nameScore).toBeGreaterThan(0.5);
     expect(a.nameScore).toBeLessThan(NAME_HIGH_THRESHOLD);
@@ -49,7 +75,12 @@ describe('candidate validation', () => {
 
   it('a very similar name plus a partial address is accepted', () => {
     const lines = ['COPPER KETTLE CAFE', '88 MAIN AVE BLDR CX QQ ZZ', 'LATTE 4.75'];
-    const candidate: PlaceCandidate = { place_id: 'ck', name: 'COPPER KETTLE CAFE', formatted_address: '88 MAIN STREET, BOULDER, CO 80304', phone: null };
+    const candidate: PlaceCandidate = {
+      place_id: 'ck',
+      name: 'COPPER KETTLE CAFE',
+      formatted_address: '88 MAIN STREET, BOULDER, CO 80304',
+      phone: null,
+    };
     const a = assessCandidate(candidate, receipt(lines));
     expect(a.addressScore).toBeGreaterThan(0.3);
     expect(a.addressScore).toBeLessThan(0.5);
@@ -59,20 +90,35 @@ describe('candidate validation', () => {
 
   it('rejects a neighbour on the same street: the street number disagrees', () => {
     const lines = ['HARBOR LANE GROCERY', '1452 HARBOR LANE', 'OAKLAND, CA 94607'];
-    const decoy: PlaceCandidate = { place_id: 'market', name: 'HARBOR LANE MARKET', formatted_address: '1500 HARBOR LANE, OAKLAND, CA 94607', phone: '(510) 555-0199' };
+    const decoy: PlaceCandidate = {
+      place_id: 'market',
+      name: 'HARBOR LANE MARKET',
+      formatted_address: '1500 HARBOR LANE, OAKLAND, CA 94607',
+      phone: '(510) 555-0199',
+    };
     const a = assessCandidate(decoy, receipt(lines));
     expect(a.addressConflict).toBe(true);
     expect(a.accepted).toBe(false);
   });
 
   it('a phone match whose name shares nothing with the receipt is not enough', () => {
-    const reused: PlaceCandidate = { place_id: 'new-tenant', name: 'ZEN YOGA STUDIO', formatted_address: null, phone: '(608) 555-0163' };
+    const reused: PlaceCandidate = {
+      place_id: 'new-tenant',
+      name: 'ZEN YOGA STUDIO',
+      formatted_address: null,
+      phone: '(608) 555-0163',
+    };
     expect(assessCandidate(reused, receipt()).accepted).toBe(false);
   });
 
   it('a phone match with the name on the receipt is accepted (Malaysian formats)', () => {
     const lines = ['SYARIKAT PERNIAGAAN GIN KEE', 'TEL : 03-40210276'];
-    const c: PlaceCandidate = { place_id: 'gk', name: 'Gin Kee Hardware', formatted_address: null, phone: '+60 3-4021 0276' };
+    const c: PlaceCandidate = {
+      place_id: 'gk',
+      name: 'Gin Kee Hardware',
+      formatted_address: null,
+      phone: '+60 3-4021 0276',
+    };
     const a = assessCandidate(c, receipt(lines));
     expect(a.accepted).toBe(true);
     expect(a.evidence).toEqual(['phone', 'name']);
@@ -80,8 +126,19 @@ describe('candidate validation', () => {
 });
 
 describe('candidate validation: OCR misreads and chains', () => {
-  const jinSeng: PlaceCandidate = { place_id: 'jin-seng', name: 'PASAR MINI JIN SENG', formatted_address: '379, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 81750 PLENTONG, JOHOR.', phone: '073874904' };
-  const misread = ['PRGAR MINT JIN SCRE', '379, JALAN PERMAS SATU,', 'BANDAR BARU SERMAS JAYA', '41750 PLENTONG, JOHOR.', 'TEL + (7-3874304'];
+  const jinSeng: PlaceCandidate = {
+    place_id: 'jin-seng',
+    name: 'PASAR MINI JIN SENG',
+    formatted_address: '379, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 81750 PLENTONG, JOHOR.',
+    phone: '073874904',
+  };
+  const misread = [
+    'PRGAR MINT JIN SCRE',
+    '379, JALAN PERMAS SATU,',
+    'BANDAR BARU SERMAS JAYA',
+    '41750 PLENTONG, JOHOR.',
+    'TEL + (7-3874304',
+  ];
 
   it('one misread postcode digit with a similar name is the place', () => {
     const a = assessCandidate(jinSeng, receipt(misread));
@@ -89,7 +146,11 @@ describe('candidate validation: OCR misreads and chains', () => {
   });
 
   it('the same misread postcode with the street number of another shop is not', () => {
-    const neighbourShop = { ...jinSeng, place_id: 'other', formatted_address: '12, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 81750 PLENTONG, JOHOR.' };
+    const neighbourShop = {
+      ...jinSeng,
+      place_id: 'other',
+      formatted_address: '12, JALAN PERMAS SATU, BANDAR BARU PERMAS JAYA 81750 PLENTONG, JOHOR.',
+    };
     expect(assessCandidate(neighbourShop, receipt(misread)).accepted).toBe(false);
   });
 
@@ -99,14 +160,29 @@ describe('candidate validation: OCR misreads and chains', () => {
   });
 
   const head = 'LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR';
-  const branch = (n: string, name: string): PlaceCandidate => ({ place_id: `sm-${n}`, name: '99 SPEED MART S/B', formatted_address: `${head} ${n}-${name}`, phone: null });
-  const speedMart = (line: string) => receipt(['99 SPEED MART S/B (519537-X)', 'LOT P.T. 2811, JALAN ANGSA,', 'TAMAN BERKELEY', '41150 KLANG, SELANGOR', line, 'GST ID. NO : 000181747712']);
+  const branch = (n: string, name: string): PlaceCandidate => ({
+    place_id: `sm-${n}`,
+    name: '99 SPEED MART S/B',
+    formatted_address: `${head} ${n}-${name}`,
+    phone: null,
+  });
+  const speedMart = (line: string) =>
+    receipt([
+      '99 SPEED MART S/B (519537-X)',
+      'LOT P.T. 2811, JALAN ANGSA,',
+      'TAMAN BERKELEY',
+      '41150 KLANG, SELANGOR',
+      line,
+      'GST ID. NO : 000181747712',
+    ]);
 
   it('a chain branch is told apart by its outlet line, never by the shared name and head-office address', () => {
     const r = speedMart('1249-TMN PANDAN CAHAYA');
     expect(branchConflict(r, branch('1214', 'JINJANG UTARA').formatted_address)).toBe(true);
     expect(branchConflict(r, branch('1249', 'TMN PANDAN CAHAYA').formatted_address)).toBe(false);
-    expect(pickCandidate([branch('1214', 'JINJANG UTARA'), branch('1249', 'TMN PANDAN CAHAYA')], r)?.candidate.place_id).toBe('sm-1249');
+    expect(
+      pickCandidate([branch('1214', 'JINJANG UTARA'), branch('1249', 'TMN PANDAN CAHAYA')], r)?.candidate.place_id,
+    ).toBe('sm-1249');
   });
 
   it('the head office itself (no outlet line) is not a branch that printed one', () => {
@@ -116,19 +192,42 @@ describe('candidate validation: OCR misreads and chains', () => {
 
   it('memory: shared tax id and registration decide the company, the outlet line the branch', () => {
     const r = speedMart('1214-JINJANG UTARA');
-    expect(assessRemembered(branch('1214', 'JINJANG UTARA'), r, ['tax_id', 'registration'])).toMatchObject({ accepted: true });
-    expect(assessRemembered(branch('1558', 'TMN PUSAT KEPONG'), r, ['tax_id', 'registration'])).toMatchObject({ accepted: false, reason: expect.stringMatching(/branch/) });
+    expect(assessRemembered(branch('1214', 'JINJANG UTARA'), r, ['tax_id', 'registration'])).toMatchObject({
+      accepted: true,
+    });
+    expect(assessRemembered(branch('1558', 'TMN PUSAT KEPONG'), r, ['tax_id', 'registration'])).toMatchObject({
+      accepted: false,
+      reason: expect.stringMatching(/branch/),
+    });
   });
 
-  it('memory: a key in common is not enough when the address numbers are another shop\'s', () => {
-    const elsewhere: PlaceCandidate = { place_id: 'sm-kapar', name: '99 SPEED MART S/B', formatted_address: 'LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR', phone: null };
-    expect(assessRemembered(elsewhere, receipt(['99 SPEED MART S/B', 'NO 12 JALAN MAJU', '47100 PUCHONG']), ['tax_id']).accepted).toBe(false);
+  it("memory: a key in common is not enough when the address numbers are another shop's", () => {
+    const elsewhere: PlaceCandidate = {
+      place_id: 'sm-kapar',
+      name: '99 SPEED MART S/B',
+      formatted_address: 'LOT P.T. 33198, BATU 4 JALAN KAPAR, MUKIM KAPAR 42100 KLANG, SELANGOR',
+      phone: null,
+    };
+    expect(
+      assessRemembered(elsewhere, receipt(['99 SPEED MART S/B', 'NO 12 JALAN MAJU', '47100 PUCHONG']), ['tax_id'])
+        .accepted,
+    ).toBe(false);
     expect(assessRemembered(branch('1214', 'JINJANG UTARA'), speedMart('1214-JINJANG UTARA'), []).accepted).toBe(false);
   });
 
   it('memory: with tax id and registration both in common, two of four address numbers suffice (a lost address line)', () => {
-    const sanyu: PlaceCandidate = { place_id: 'sanyu', name: 'SANYU STATIONERY SHOP', formatted_address: 'NO. 31G&33G, JALAN SETIA INDAH X ,U13/X 40170 SETIA ALAM', phone: null };
-    const r = receipt(['SANYU STATIONERY SHOP', 'NO. 31G&33G, JALAN SETIA INDAH X =o', 'GST ID: 001531760640', 'SUPPLY SDN BHD (1135772-K)']);
+    const sanyu: PlaceCandidate = {
+      place_id: 'sanyu',
+      name: 'SANYU STATIONERY SHOP',
+      formatted_address: 'NO. 31G&33G, JALAN SETIA INDAH X ,U13/X 40170 SETIA ALAM',
+      phone: null,
+    };
+    const r = receipt([
+      'SANYU STATIONERY SHOP',
+      'NO. 31G&33G, JALAN SETIA INDAH X =o',
+      'GST ID: 001531760640',
+      'SUPPLY SDN BHD (1135772-K)',
+    ]);
     expect(assessRemembered(sanyu, r, ['tax_id', 'registration']).accepted).toBe(true);
     expect(assessRemembered(sanyu, r, ['tax_id']).accepted).toBe(false);
   });

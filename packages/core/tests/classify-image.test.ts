@@ -2,7 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { classifyImage } from '../src/index.js';
 import { ocrDocument } from './helpers/ocr-document.js';
 
-const TEXT = ['HARBOR LANE GROCERY', '1452 HARBOR LANE', 'OAKLAND, CA 94607', '(510) 555-0142', 'BANANAS 1.29', 'TOTAL 1.29'];
+const TEXT = [
+  'HARBOR LANE GROCERY',
+  '1452 HARBOR LANE',
+  'OAKLAND, CA 94607',
+  '(510) 555-0142',
+  'BANANAS 1.29',
+  'TOTAL 1.29',
+];
 
 describe('classifyImage', () => {
   it('axis-aligned, confident text → NATIVE', () => {

@@ -4,7 +4,15 @@ import { extractReceiptFieldRecord, fieldValues, isoDate, ReceiptFieldsRecordSch
 
 describe('total extraction', () => {
   it('takes a total line that says it includes tax', () => {
-    expect(findTotal(['PENCIL 3.20', 'Total Sales (Inclusive GST) RM 13.40', 'CASH RM 20.00', 'CHANGE RM 6.60', 'GST 6% 0.76'])).toBe('13.40');
+    expect(
+      findTotal([
+        'PENCIL 3.20',
+        'Total Sales (Inclusive GST) RM 13.40',
+        'CASH RM 20.00',
+        'CHANGE RM 6.60',
+        'GST 6% 0.76',
+      ]),
+    ).toBe('13.40');
     expect(findTotal(['PENCIL 3.20', 'Total Incl. GST RM 7.10', 'CASH RM 10.00'])).toBe('7.10');
   });
 
@@ -30,7 +38,14 @@ describe('date extraction', () => {
 
 describe('fields on receipts shaped like SROIE misses', () => {
   it('the total is never read from the tax summary at the foot', () => {
-    const lines = ['Total Sales (Excluding GST) : 23.58', 'Total GST : 1.42', 'Total Sales (Inclusive of GST) : 25.00', 'GST Summary', 'Tax Code % Amt (RM) Tax (RM)', 'Total : 23.58 1.42'];
+    const lines = [
+      'Total Sales (Excluding GST) : 23.58',
+      'Total GST : 1.42',
+      'Total Sales (Inclusive of GST) : 25.00',
+      'GST Summary',
+      'Tax Code % Amt (RM) Tax (RM)',
+      'Total : 23.58 1.42',
+    ];
     expect(findTotal(lines)).toBe('25.00');
   });
 
@@ -66,7 +81,10 @@ describe('the field record', () => {
   });
 
   it('company and address come from the resolved place, with no line ids', () => {
-    const record = extractReceiptFieldRecord(receipt, lines, { name: 'YONGFATT ENTERPRISE', address: 'NO 122.124. JALAN DEDAP 13 81100 JOHOR BAHRU' });
+    const record = extractReceiptFieldRecord(receipt, lines, {
+      name: 'YONGFATT ENTERPRISE',
+      address: 'NO 122.124. JALAN DEDAP 13 81100 JOHOR BAHRU',
+    });
     expect(record.company).toEqual({ value: 'YONGFATT ENTERPRISE', line_ids: [], source: 'place' });
     expect(fieldValues(record).address).toBe('NO 122.124. JALAN DEDAP 13 81100 JOHOR BAHRU');
   });

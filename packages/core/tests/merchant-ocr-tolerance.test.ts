@@ -53,7 +53,12 @@ describe('phone numbers on noisy lines', () => {
 });
 
 describe('address agreement beyond recognised address lines', () => {
-  const stooges: PlaceCandidate = { place_id: 'pm', name: 'PURPLE MONKEY', formatted_address: '27, SS99/3B, KAMPUNG PELANGI', phone: null };
+  const stooges: PlaceCandidate = {
+    place_id: 'pm',
+    name: 'PURPLE MONKEY',
+    formatted_address: '27, SS99/3B, KAMPUNG PELANGI',
+    phone: null,
+  };
 
   it('covers a candidate address printed on lines without street words', () => {
     const lines = ['PURPLE MONKEY', 'BISTRO', '27, SS99/38,', 'KAMPUNG PELANGI', 'TAX INVOICE', 'TOTAL 12.00'];
@@ -70,7 +75,11 @@ describe('address agreement beyond recognised address lines', () => {
 
   it('a postcode printed before a town rules out another branch even when no address line was recognised', () => {
     const lines = ['PURPLE MONKEY', '27 SS99/3B KAMPUNG PELANGI', '47999 PELANGI'];
-    const branch: PlaceCandidate = { ...stooges, place_id: 'pm2', formatted_address: '27, SS99/3B, KAMPUNG PELANGI, 47111 PELANGI' };
+    const branch: PlaceCandidate = {
+      ...stooges,
+      place_id: 'pm2',
+      formatted_address: '27, SS99/3B, KAMPUNG PELANGI, 47111 PELANGI',
+    };
     expect(assessCandidate(branch, receipt(lines)).addressConflict).toBe(true);
     expect(assessCandidate(branch, receipt(lines)).accepted).toBe(false);
   });
@@ -93,16 +102,41 @@ describe('address agreement beyond recognised address lines', () => {
   });
 
   it('among near-duplicates, the one naming the printed branch line wins', () => {
-    const lines = ['77 QUICK MART S/B (123456-X)', 'LOT 9, JALAN MERAK,', 'TAMAN CEMPAKA', '41999 KLANG, SELANGOR', '0421-TMN BUNGA RAYA', 'GST ID NO : 000111222333'];
-    const hq: PlaceCandidate = { place_id: 'hq', name: '77 QUICK MART S/B', formatted_address: 'LOT 9, JALAN MERAK, TAMAN CEMPAKA 41999 KLANG, SELANGOR', phone: null };
-    const branch: PlaceCandidate = { ...hq, place_id: 'b0421', formatted_address: `${hq.formatted_address} 0421-TMN BUNGA RAYA` };
-    const other: PlaceCandidate = { ...hq, place_id: 'b0777', formatted_address: `${hq.formatted_address} 0777-TMN LAIN` };
+    const lines = [
+      '77 QUICK MART S/B (123456-X)',
+      'LOT 9, JALAN MERAK,',
+      'TAMAN CEMPAKA',
+      '41999 KLANG, SELANGOR',
+      '0421-TMN BUNGA RAYA',
+      'GST ID NO : 000111222333',
+    ];
+    const hq: PlaceCandidate = {
+      place_id: 'hq',
+      name: '77 QUICK MART S/B',
+      formatted_address: 'LOT 9, JALAN MERAK, TAMAN CEMPAKA 41999 KLANG, SELANGOR',
+      phone: null,
+    };
+    const branch: PlaceCandidate = {
+      ...hq,
+      place_id: 'b0421',
+      formatted_address: `${hq.formatted_address} 0421-TMN BUNGA RAYA`,
+    };
+    const other: PlaceCandidate = {
+      ...hq,
+      place_id: 'b0777',
+      formatted_address: `${hq.formatted_address} 0777-TMN LAIN`,
+    };
     expect(pickCandidate([hq, other, branch], receipt(lines))?.candidate.place_id).toBe('b0421');
   });
 
   it('prefers the candidate whose name is printed verbatim', () => {
     const lines = ['ACME (M) SDN BHD', 'LOT 5, JALAN KPQ 2,', '43999 SERI MAJU, SELANGOR'];
-    const a: PlaceCandidate = { place_id: 'plain', name: 'ACME SDN BHD', formatted_address: 'LOT 5, JALAN KPQ 2, 43999 SERI MAJU, SELANGOR', phone: null };
+    const a: PlaceCandidate = {
+      place_id: 'plain',
+      name: 'ACME SDN BHD',
+      formatted_address: 'LOT 5, JALAN KPQ 2, 43999 SERI MAJU, SELANGOR',
+      phone: null,
+    };
     const b: PlaceCandidate = { ...a, place_id: 'm', name: 'ACME (M) SDN BHD' };
     expect(pickCandidate([a, b], receipt(lines))?.candidate.place_id).toBe('m');
   });
@@ -117,7 +151,9 @@ describe('memory checks for the exact place', () => {
 
   it('addressNumbersAgree rejects a branch whose number is not printed', () => {
     const lines = ['77 QUICK MART S/B', 'LOT 9, JALAN MERAK,', '41999 KLANG, SELANGOR', '0421-TMN BUNGA RAYA'];
-    expect(addressNumbersAgree(receipt(lines), 'LOT 9, JALAN MERAK, 41999 KLANG, SELANGOR 0421-TMN BUNGA RAYA')).toBe(true);
+    expect(addressNumbersAgree(receipt(lines), 'LOT 9, JALAN MERAK, 41999 KLANG, SELANGOR 0421-TMN BUNGA RAYA')).toBe(
+      true,
+    );
     expect(addressNumbersAgree(receipt(lines), 'LOT 9, JALAN MERAK, 41999 KLANG, SELANGOR 0777-TMN LAIN')).toBe(false);
     expect(addressNumbersAgree(receipt(lines), 'LOT 9, JALAN MERAK, 41999 KLANG, SELANGOR')).toBe(false);
   });

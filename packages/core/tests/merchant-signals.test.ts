@@ -40,12 +40,16 @@ describe('phone numbers', () => {
     expect(phonesInLine(line)).toEqual([digits]);
   });
 
-  it.each(['03/14/2024', 'TOTAL 1,234.50', 'GST ID : 000750673920', 'DOC NO : CS00013212', 'INVOICE 0012345678', '12:30:45'])(
-    'no phone in %s',
-    (line) => {
-      expect(phonesInLine(line)).toEqual([]);
-    },
-  );
+  it.each([
+    '03/14/2024',
+    'TOTAL 1,234.50',
+    'GST ID : 000750673920',
+    'DOC NO : CS00013212',
+    'INVOICE 0012345678',
+    '12:30:45',
+  ])('no phone in %s', (line) => {
+    expect(phonesInLine(line)).toEqual([]);
+  });
 
   it('normalises country codes and compares any formatting', () => {
     expect(normalizePhone('+60 3-4021 0276')).toBe('0340210276');

@@ -66,7 +66,9 @@ describe('core purity', () => {
   });
 
   it('detects a forbidden import when there is one (the check itself works)', () => {
-    const specs = importedModules("import { S3Client } from '@aws-sdk/client-s3';\nconst fs = await import('node:fs');");
+    const specs = importedModules(
+      "import { S3Client } from '@aws-sdk/client-s3';\nconst fs = await import('node:fs');",
+    );
     expect(specs.filter((s) => FORBIDDEN_MODULES.some((re) => re.test(s)))).toEqual(['@aws-sdk/client-s3', 'node:fs']);
   });
 });

@@ -11,11 +11,23 @@ import {
 } from '../src/index.js';
 import { CHAR_PX, TEXT_PX, receiptPage, tillReceipt } from './helpers/receipt-page.js';
 
-const HARBOR = tillReceipt('HARBOR LANE GROCERY', [['BANANAS', '1.29'], ['WHOLE MILK', '4.49'], ['COFFEE BEANS', '11.99']], '17.77');
+const HARBOR = tillReceipt(
+  'HARBOR LANE GROCERY',
+  [
+    ['BANANAS', '1.29'],
+    ['WHOLE MILK', '4.49'],
+    ['COFFEE BEANS', '11.99'],
+  ],
+  '17.77',
+);
 const SIZE = { width: 1000, height: 900 };
 
 function build(doc: OcrDocument, imageType: ImageType): ReceiptDetails[] {
-  return buildReceiptsFromDocument(doc, { image_id: 'img-1', created_at: '2024-01-01T00:00:00.000Z', image_type: imageType }, []);
+  return buildReceiptsFromDocument(
+    doc,
+    { image_id: 'img-1', created_at: '2024-01-01T00:00:00.000Z', image_type: imageType },
+    [],
+  );
 }
 
 function photo(degrees: number, style: 'corners' | 'envelope'): OcrDocument {
@@ -28,7 +40,11 @@ describe('orientedBox', () => {
     // A 300×20 px box turned 5°: its envelope is 300cos+20sin wide, 300sin+20cos tall.
     const W = 300 * Math.cos(rad) + 20 * Math.sin(rad);
     const H = 300 * Math.sin(rad) + 20 * Math.cos(rad);
-    const g = { ...axisAlignedGeometry({ x: 0.1, y: 0.2, width: W / 1000, height: H / 1000 }), angle_degrees: 5, angle_radians: rad };
+    const g = {
+      ...axisAlignedGeometry({ x: 0.1, y: 0.2, width: W / 1000, height: H / 1000 }),
+      angle_degrees: 5,
+      angle_radians: rad,
+    };
     const box = orientedBox(g, { width: 1000, height: 1000 });
     expect(box.width).toBeCloseTo(300, 6);
     expect(box.height).toBeCloseTo(20, 6);
@@ -36,7 +52,10 @@ describe('orientedBox', () => {
   });
 
   it('keeps an axis-aligned box without angle as it is', () => {
-    const box = orientedBox(axisAlignedGeometry({ x: 0.1, y: 0.2, width: 0.3, height: 0.02 }), { width: 1000, height: 500 });
+    const box = orientedBox(axisAlignedGeometry({ x: 0.1, y: 0.2, width: 0.3, height: 0.02 }), {
+      width: 1000,
+      height: 500,
+    });
     expect(box).toEqual({ cx: 250, cy: 105, width: 300, height: 10, angle: 0 });
   });
 });

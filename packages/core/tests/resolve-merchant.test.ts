@@ -12,8 +12,20 @@ import {
   type VectorQuery,
 } from '../src/index.js';
 
-const LINES = ['SUNRISE PHARMACY 214', '640 LAKEVIEW BLVD', 'MADISON, WI 53703', 'TEL (608) 555-0163', 'VITAMIN C 9.99', 'TOTAL 9.99'];
-const REAL: PlaceCandidate = { place_id: 'sunrise-214', name: 'SUNRISE PHARMACY 214', formatted_address: '640 LAKEVIEW BLVD, MADISON, WI 53703', phone: '(608) 555-0163' };
+const LINES = [
+  'SUNRISE PHARMACY 214',
+  '640 LAKEVIEW BLVD',
+  'MADISON, WI 53703',
+  'TEL (608) 555-0163',
+  'VITAMIN C 9.99',
+  'TOTAL 9.99',
+];
+const REAL: PlaceCandidate = {
+  place_id: 'sunrise-214',
+  name: 'SUNRISE PHARMACY 214',
+  formatted_address: '640 LAKEVIEW BLVD, MADISON, WI 53703',
+  phone: '(608) 555-0163',
+};
 
 const clock: Clock = { now: () => 0, sleep: async () => {} };
 const embedder: Embedder = {
@@ -83,7 +95,16 @@ describe('resolveMerchant: memory', () => {
   });
 
   it('skips neighbours of receipts without a place, however close they are', async () => {
-    const unplaced = (score: number) => ({ ...neighbour(score, { ...placeMeta(REAL), receipt_phone: '6085550163' }), metadata: { image_id: 'img-x', has_place: false, place_id: 'stale', merchant_name: REAL.name, receipt_phone: '6085550163' } });
+    const unplaced = (score: number) => ({
+      ...neighbour(score, { ...placeMeta(REAL), receipt_phone: '6085550163' }),
+      metadata: {
+        image_id: 'img-x',
+        has_place: false,
+        place_id: 'stale',
+        merchant_name: REAL.name,
+        receipt_phone: '6085550163',
+      },
+    });
     const { index } = memory([unplaced(0.99), unplaced(0.98)]);
     const p = places([], [REAL]);
     const r = await resolveMerchant(deps(index, p.resolver), LINES);
@@ -91,23 +112,48 @@ describe('resolveMerchant: memory', () => {
   });
 
   it('ignores neighbours from the same image', async () => {
-    const { index } = memory([{ ...neighbour(0.99, { ...placeMeta(REAL), receipt_phone: '6085550163' }), metadata: { image_id: 'me', has_place: true, ...placeMeta(REAL), receipt_phone: '6085550163' } }]);
+    const { index } = memory([
+      {
+        ...neighbour(0.99, { ...placeMeta(REAL), receipt_phone: '6085550163' }),
+        metadata: { image_id: 'me', has_place: true, ...placeMeta(REAL), receipt_phone: '6085550163' },
+      },
+    ]);
     const p = places([], [REAL]);
     const r = await resolveMerchant(deps(index, p.resolver), LINES, { excludeImageId: 'me' });
     expect(r.source).toBe('places');
   });
 
   it('a remembered place whose phone and address contradict the receipt is not taken', async () => {
-    const other: PlaceCandidate = { place_id: 'sunrise-215', name: 'SUNRISE PHARMACY 215', formatted_address: '12 CAPITOL SQUARE, MADISON, WI 53703', phone: '(608) 555-0191' };
-    const { index } = memory([neighbour(0.99, { ...placeMeta(other), receipt_phone: '6085550191' }), neighbour(0.98, { ...placeMeta(other), receipt_phone: '6085550191' })]);
+    const other: PlaceCandidate = {
+      place_id: 'sunrise-215',
+      name: 'SUNRISE PHARMACY 215',
+      formatted_address: '12 CAPITOL SQUARE, MADISON, WI 53703',
+      phone: '(608) 555-0191',
+    };
+    const { index } = memory([
+      neighbour(0.99, { ...placeMeta(other), receipt_phone: '6085550191' }),
+      neighbour(0.98, { ...placeMeta(other), receipt_phone: '6085550191' }),
+    ]);
     const p = places([], [REAL]);
     const r = await resolveMerchant(deps(index, p.resolver), LINES);
     expect(r).toMatchObject({ source: 'places', place_id: REAL.place_id });
   });
 
   it('finds a repeat by its printed tax id although name and phone were misread', async () => {
-    const shop: PlaceCandidate = { place_id: 'gardenia', name: 'GARDENIA BAKERIES (KL) SDN BHD', formatted_address: 'LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM, SELANGOR.', phone: '0355423228' };
-    const misread = ['GARDENLA BAKER1ES (KL) SDN BHD', 'Lot 3, Jalan Pelabur 23-1,', '40300 Shah Alam, Selangor.', 'Tel: 03 35423228', 'GST ID: 0060381 399040', 'TOTAL 29.59'];
+    const shop: PlaceCandidate = {
+      place_id: 'gardenia',
+      name: 'GARDENIA BAKERIES (KL) SDN BHD',
+      formatted_address: 'LOT 3, JALAN PELABUR 23/1, 40300 SHAH ALAM, SELANGOR.',
+      phone: '0355423228',
+    };
+    const misread = [
+      'GARDENLA BAKER1ES (KL) SDN BHD',
+      'Lot 3, Jalan Pelabur 23-1,',
+      '40300 Shah Alam, Selangor.',
+      'Tel: 03 35423228',
+      'GST ID: 0060381 399040',
+      'TOTAL 29.59',
+    ];
     const { index } = memory([neighbour(0.2, { ...placeMeta(shop), receipt_tax_id: '381399040' })]);
     const p = places([], []);
     const r = await resolveMerchant(deps(index, p.resolver), misread);
@@ -115,22 +161,50 @@ describe('resolveMerchant: memory', () => {
     expect(r.evidence).toContain('tax_id');
   });
 
-  it('an OCR-garbled phone equal to another merchant\'s number does not answer for that merchant', async () => {
+  it("an OCR-garbled phone equal to another merchant's number does not answer for that merchant", async () => {
     // Receipt of LAKESIDE DELI; its phone misread as 555-0163, which is SUNRISE PHARMACY's.
-    const deli = ['LAKESIDE DELI', '77 SHORE DRIVE', 'MADISON, WI 53704', 'TEL (608) 555-0163', 'SANDWICH 7.50', 'TOTAL 7.50'];
+    const deli = [
+      'LAKESIDE DELI',
+      '77 SHORE DRIVE',
+      'MADISON, WI 53704',
+      'TEL (608) 555-0163',
+      'SANDWICH 7.50',
+      'TOTAL 7.50',
+    ];
     const { index } = memory([neighbour(0.4, { ...placeMeta(REAL), receipt_phone: '6085550163' })]);
     const p = places([], []);
     const r = await resolveMerchant(deps(index, p.resolver), deli);
     expect(r.place_id).toBeNull();
-    expect(r.trace.memory.find((m) => m.place_id === REAL.place_id)).toMatchObject({ accepted: false, via: expect.arrayContaining(['phone']) });
+    expect(r.trace.memory.find((m) => m.place_id === REAL.place_id)).toMatchObject({
+      accepted: false,
+      via: expect.arrayContaining(['phone']),
+    });
   });
 });
 
 describe('resolveMerchant: a chain with two branches (head-office address, branch line)', () => {
   const head = 'LOT P.T. 2811, JALAN ANGSA, TAMAN BERKELEY 41150 KLANG, SELANGOR';
-  const pandan: PlaceCandidate = { place_id: 'speedmart-1249', name: '99 SPEED MART S/B', formatted_address: `${head} 1249-TMN PANDAN CAHAYA`, phone: null };
-  const jinjang: PlaceCandidate = { place_id: 'speedmart-1214', name: '99 SPEED MART S/B', formatted_address: `${head} 1214-JINJANG UTARA`, phone: null };
-  const receiptOf = (branch: string) => ['99 SPEED MART S/B (519537-X)', 'LOT P.T. 2811, JALAN ANGSA,', 'TAMAN BERKELEY', '41150 KLANG, SELANGOR', branch, 'GST ID. NO : 000181747712', 'TOTAL 15.90'];
+  const pandan: PlaceCandidate = {
+    place_id: 'speedmart-1249',
+    name: '99 SPEED MART S/B',
+    formatted_address: `${head} 1249-TMN PANDAN CAHAYA`,
+    phone: null,
+  };
+  const jinjang: PlaceCandidate = {
+    place_id: 'speedmart-1214',
+    name: '99 SPEED MART S/B',
+    formatted_address: `${head} 1214-JINJANG UTARA`,
+    phone: null,
+  };
+  const receiptOf = (branch: string) => [
+    '99 SPEED MART S/B (519537-X)',
+    'LOT P.T. 2811, JALAN ANGSA,',
+    'TAMAN BERKELEY',
+    '41150 KLANG, SELANGOR',
+    branch,
+    'GST ID. NO : 000181747712',
+    'TOTAL 15.90',
+  ];
   const remembered = [
     neighbour(0.99, { ...placeMeta(jinjang), receipt_tax_id: '181747712', receipt_reg_no: '519537' }),
     neighbour(0.98, { ...placeMeta(jinjang), receipt_tax_id: '181747712', receipt_reg_no: '519537' }),
@@ -170,7 +244,12 @@ describe('resolveMerchant: Places', () => {
 
   it('a second lookup, by phone, only when no candidate of the first passes validation', async () => {
     const { index } = memory([]);
-    const elsewhere: PlaceCandidate = { place_id: 'far', name: 'SUNRISE PHARMACY 214', formatted_address: '1 OTHER RD, DENVER, CO 80216', phone: '(720) 555-0110' };
+    const elsewhere: PlaceCandidate = {
+      place_id: 'far',
+      name: 'SUNRISE PHARMACY 214',
+      formatted_address: '1 OTHER RD, DENVER, CO 80216',
+      phone: '(720) 555-0110',
+    };
     const p = places([REAL], [elsewhere]);
     const r = await resolveMerchant(deps(index, p.resolver), LINES);
     expect(r).toMatchObject({ source: 'places', place_id: REAL.place_id, places_calls: 2, second_call: true });
@@ -181,9 +260,20 @@ describe('resolveMerchant: Places', () => {
   // docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
   it('never accepts a name-only text match: source none', async () => {
     const { index } = memory([]);
-    const lookalike: PlaceCandidate = { place_id: 'far', name: 'SUNRISE PHARMACY 214', formatted_address: '1 OTHER RD, DENVER, CO 80216', phone: '(720) 555-0110' };
+    const lookalike: PlaceCandidate = {
+      place_id: 'far',
+      name: 'SUNRISE PHARMACY 214',
+      formatted_address: '1 OTHER RD, DENVER, CO 80216',
+      phone: '(720) 555-0110',
+    };
     const p = places([], [lookalike]);
     const r = await resolveMerchant(deps(index, p.resolver), LINES);
-    expect(r).toMatchObject({ source: 'none', place_id: null, merchant_name: 'SUNRISE PHARMACY 214', confidence: 0, places_calls: 2 });
+    expect(r).toMatchObject({
+      source: 'none',
+      place_id: null,
+      merchant_name: 'SUNRISE PHARMACY 214',
+      confidence: 0,
+      places_calls: 2,
+    });
   });
 });

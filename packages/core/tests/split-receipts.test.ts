@@ -1,12 +1,39 @@
 import { describe, expect, it } from 'vitest';
-import { buildReceiptsFromDocument, countReceipts, type ImageType, type OcrDocument, type ReceiptDetails } from '../src/index.js';
+import {
+  buildReceiptsFromDocument,
+  countReceipts,
+  type ImageType,
+  type OcrDocument,
+  type ReceiptDetails,
+} from '../src/index.js';
 import { PITCH_PX, receiptPage, tillReceipt, type PageOptions } from './helpers/receipt-page.js';
 
-const HARBOR = tillReceipt('HARBOR LANE GROCERY', [['BANANAS', '1.29'], ['WHOLE MILK', '4.49'], ['COFFEE BEANS', '11.99']], '17.77');
-const KETTLE = tillReceipt('COPPER KETTLE CAFE', [['LATTE', '4.75'], ['CROISSANT', '3.50']], '8.25');
+const HARBOR = tillReceipt(
+  'HARBOR LANE GROCERY',
+  [
+    ['BANANAS', '1.29'],
+    ['WHOLE MILK', '4.49'],
+    ['COFFEE BEANS', '11.99'],
+  ],
+  '17.77',
+);
+const KETTLE = tillReceipt(
+  'COPPER KETTLE CAFE',
+  [
+    ['LATTE', '4.75'],
+    ['CROISSANT', '3.50'],
+  ],
+  '8.25',
+);
 const PHARMACY = tillReceipt(
   'SUNRISE PHARMACY 214',
-  [['VITAMIN C', '9.99'], ['BANDAGES', '4.59'], ['TOOTHPASTE', '3.79'], ['COUGH DROPS', '2.99'], ['SUNSCREEN', '10.49']],
+  [
+    ['VITAMIN C', '9.99'],
+    ['BANDAGES', '4.59'],
+    ['TOOTHPASTE', '3.79'],
+    ['COUGH DROPS', '2.99'],
+    ['SUNSCREEN', '10.49'],
+  ],
   '31.85',
 );
 
@@ -14,34 +41,86 @@ const PHARMACY = tillReceipt(
 const PRINT_PX = 32 * 15;
 
 function build(doc: OcrDocument, imageType: ImageType = 'SCAN'): ReceiptDetails[] {
-  return buildReceiptsFromDocument(doc, { image_id: 'img-1', created_at: '2024-01-01T00:00:00.000Z', image_type: imageType }, []);
+  return buildReceiptsFromDocument(
+    doc,
+    { image_id: 'img-1', created_at: '2024-01-01T00:00:00.000Z', image_type: imageType },
+    [],
+  );
 }
 
 const texts = (r: ReceiptDetails) => r.lines.map((l) => l.text);
 
 /** Receipts side by side, `gap` px of paper and background between their prints. */
-function sideBySide(rows: readonly (readonly string[])[], gap: number, extra: Partial<PageOptions> & { tops?: number[]; degrees?: number[] } = {}) {
+function sideBySide(
+  rows: readonly (readonly string[])[],
+  gap: number,
+  extra: Partial<PageOptions> & { tops?: number[]; degrees?: number[] } = {},
+) {
   const { tops, degrees, ...options } = extra;
-  const receipts = rows.map((r, i) => ({ rows: r, left: 40 + i * (PRINT_PX + gap), top: tops?.[i] ?? 40, degrees: degrees?.[i] ?? 0 }));
-  return receiptPage(receipts, { width: 80 + rows.length * PRINT_PX + (rows.length - 1) * gap, height: 900, ...options });
+  const receipts = rows.map((r, i) => ({
+    rows: r,
+    left: 40 + i * (PRINT_PX + gap),
+    top: tops?.[i] ?? 40,
+    degrees: degrees?.[i] ?? 0,
+  }));
+  return receiptPage(receipts, {
+    width: 80 + rows.length * PRINT_PX + (rows.length - 1) * gap,
+    height: 900,
+    ...options,
+  });
 }
 
 describe('splitting a page into receipts (clustering the OCR geometry)', () => {
   it('a single receipt with item and price columns stays one receipt, prices on their item rows', () => {
     const [receipt, ...rest] = build(sideBySide([HARBOR], 0));
     expect(rest).toEqual([]);
-    expect(texts(receipt!)).toEqual(['HARBOR LANE GROCERY', '12 MARKET STREET', 'SPRINGFIELD, IL 62701', 'TEL (217) 555-0100', 'DATE 03/14/2024', 'BANANAS 1.29', 'WHOLE MILK 4.49', 'COFFEE BEANS 11.99', 'TOTAL 17.77', 'THANK YOU']);
+    expect(texts(receipt!)).toEqual([
+      'HARBOR LANE GROCERY',
+      '12 MARKET STREET',
+      'SPRINGFIELD, IL 62701',
+      'TEL (217) 555-0100',
+      'DATE 03/14/2024',
+      'BANANAS 1.29',
+      'WHOLE MILK 4.49',
+      'COFFEE BEANS 11.99',
+      'TOTAL 17.77',
+      'THANK YOU',
+    ]);
   });
 
   it('a receipt with a quantity column, a price column and a wide blank stretch before its footer stays one', () => {
-    const rows = ['LUCKY NOODLE HOUSE', '321 GRANT AVENUE', '', '2<DUMPLINGS>17.90', '1<FRIED RICE>11.25', '12<JASMINE TEA>30.00', '', 'TOTAL>59.15', '', '', '', '', '', '', 'PLEASE COME AGAIN', 'WWW.NOODLE.EXAMPLE'];
+    const rows = [
+      'LUCKY NOODLE HOUSE',
+      '321 GRANT AVENUE',
+      '',
+      '2<DUMPLINGS>17.90',
+      '1<FRIED RICE>11.25',
+      '12<JASMINE TEA>30.00',
+      '',
+      'TOTAL>59.15',
+      '',
+      '',
+      '',
+      '',
+      '',
+      '',
+      'PLEASE COME AGAIN',
+      'WWW.NOODLE.EXAMPLE',
+    ];
     const receipts = build(sideBySide([rows], 0));
     expect(receipts).toHaveLength(1);
     expect(texts(receipts[0]!)).toContain('2 DUMPLINGS 17.90');
   });
 
   it('a receipt with two wide text blocks side by side above a full-width table stays one', () => {
-    const rows = ['BILL TO          SHIP TO', 'JANE ROE         JOHN DOE', '1 ELM STREET     9 OAK ROAD', 'DESCRIPTION QTY UNIT PRICE AMOUNT', 'WIDGETS>12.00', 'TOTAL>12.00'];
+    const rows = [
+      'BILL TO          SHIP TO',
+      'JANE ROE         JOHN DOE',
+      '1 ELM STREET     9 OAK ROAD',
+      'DESCRIPTION QTY UNIT PRICE AMOUNT',
+      'WIDGETS>12.00',
+      'TOTAL>12.00',
+    ];
     expect(build(sideBySide([rows], 0))).toHaveLength(1);
   });
 
@@ -84,7 +163,10 @@ describe('splitting a page into receipts (clustering the OCR geometry)', () => {
     for (const style of ['envelope', 'corners'] as const) {
       const doc = sideBySide([PHARMACY, short, HARBOR], 90, { tops: [30, 200, 80], degrees: [2.5, -2, 1], style });
       const receipts = build(doc);
-      expect(receipts.map((r) => r.lines[0]!.text), style).toEqual(['SUNRISE PHARMACY 214', 'METRO FUEL STOP', 'HARBOR LANE GROCERY']);
+      expect(
+        receipts.map((r) => r.lines[0]!.text),
+        style,
+      ).toEqual(['SUNRISE PHARMACY 214', 'METRO FUEL STOP', 'HARBOR LANE GROCERY']);
       expect(texts(receipts[0]!)).toContain('SUNSCREEN 10.49');
       expect(texts(receipts[1]!)).toContain('FUEL 38.60');
       expect(texts(receipts[2]!)).toContain('TOTAL 17.77');

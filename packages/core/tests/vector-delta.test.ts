@@ -30,7 +30,8 @@ describe('checksums', () => {
   it('FNV-1a 64 agrees with a BigInt reference on long and multi-byte text', () => {
     const reference = (text: string) => {
       let h = 0xcbf29ce484222325n;
-      for (const byte of new TextEncoder().encode(text)) h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+      for (const byte of new TextEncoder().encode(text))
+        h = ((h ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
       return h.toString(16).padStart(16, '0');
     };
     const texts = ['ÿ'.repeat(300), 'Kedai Runcit Ah Hock — TOTAL RM 12.50 ✓', JSON.stringify(records.slice(0, 3))];
@@ -38,7 +39,9 @@ describe('checksums', () => {
   });
 
   it('canonical JSON does not depend on key order', () => {
-    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { y: 2, z: 1 }] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: { d: [1, { z: 1, y: 2 }], c: null } })).toBe(
+      canonicalJson({ a: { c: null, d: [1, { y: 2, z: 1 }] }, b: 1 }),
+    );
   });
 
   it('run ids are deterministic per image, receipt and job, and valid ids', () => {

@@ -10,7 +10,13 @@ import { median } from './stats.js';
 const run = promisify(execFile);
 
 /** The bundles of the deployment contract. */
-export const HANDLER_BUNDLES = ['upload', 'authorizer', 'process-ocr-results', 'stream-processor', 'compaction'] as const;
+export const HANDLER_BUNDLES = [
+  'upload',
+  'authorizer',
+  'process-ocr-results',
+  'stream-processor',
+  'compaction',
+] as const;
 
 /**
  * Stand-ins for every variable the functions' config schemas read (src/config/aws-config.ts),
@@ -89,7 +95,8 @@ export async function measureColdStart(handlersDir: string, runs: number): Promi
         sdkSamples[name]!.push(await probe(task, name, SDK_PROBE, JSON.stringify(externals[name])));
       }
     }
-    const medians = (s: Record<string, number[]>) => Object.fromEntries(HANDLER_BUNDLES.map((name) => [name, median(s[name]!)]));
+    const medians = (s: Record<string, number[]>) =>
+      Object.fromEntries(HANDLER_BUNDLES.map((name) => [name, median(s[name]!)]));
     return { bytes, initMs: medians(samples), sdkImportMs: medians(sdkSamples), runs, buildSeconds };
   } finally {
     await rm(task, { recursive: true, force: true });

@@ -33,16 +33,33 @@ export async function loadCorpus(dataset: string, places: string): Promise<Corpu
     for (const filename of files) {
       const id = filename.replace(/\.[^.]+$/, '');
       const truthFile = join(dataset, `${id}.json`);
-      const truth = existsSync(truthFile) ? (JSON.parse(await readFile(truthFile, 'utf8')) as { place_id?: string }) : {};
-      images.push({ id, filename, bytes: await readFile(join(dataset, filename)), expectedPlaceId: truth.place_id ?? null });
+      const truth = existsSync(truthFile)
+        ? (JSON.parse(await readFile(truthFile, 'utf8')) as { place_id?: string })
+        : {};
+      images.push({
+        id,
+        filename,
+        bytes: await readFile(join(dataset, filename)),
+        expectedPlaceId: truth.place_id ?? null,
+      });
     }
     if (images.length > 0) {
-      return { source: 'sroie-dev', description: `${images.length} SROIE dev scans from ${dataset}`, images, catalog: await loadCatalog(places) };
+      return {
+        source: 'sroie-dev',
+        description: `${images.length} SROIE dev scans from ${dataset}`,
+        images,
+        catalog: await loadCatalog(places),
+      };
     }
   }
   const images: CorpusImage[] = [];
   for (const receipt of demoReceipts()) {
-    images.push({ id: receipt.id, filename: `${receipt.id}.png`, bytes: (await renderReceipt(receipt.spec)).png, expectedPlaceId: receipt.truth.place_id });
+    images.push({
+      id: receipt.id,
+      filename: `${receipt.id}.png`,
+      bytes: (await renderReceipt(receipt.spec)).png,
+      expectedPlaceId: receipt.truth.place_id,
+    });
   }
   return {
     source: 'synthetic-demo',

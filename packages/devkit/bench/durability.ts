@@ -24,10 +24,17 @@ const ms = (t: number) => `${(performance.now() - t).toFixed(0)} ms`;
 
 async function timeOpen(dataDir: string, label: string): Promise<void> {
   const t = performance.now();
-  const runtime = await LocalRuntime.open({ logger: silentLogger, dataDir, ocr: new TaggedOcr(), checkpointEveryOps: 1e9 });
+  const runtime = await LocalRuntime.open({
+    logger: silentLogger,
+    dataDir,
+    ocr: new TaggedOcr(),
+    checkpointEveryOps: 1e9,
+  });
   const took = ms(t);
   const v = runtime.adapters.vectors as HnswVectorIndex;
-  console.log(`${label.padEnd(44)} ${took.padStart(8)}  (lines ${await v.count('lines')}, words ${await v.count('words')}, log ops replayed ${v.opsSinceCheckpoint})`);
+  console.log(
+    `${label.padEnd(44)} ${took.padStart(8)}  (lines ${await v.count('lines')}, words ${await v.count('words')}, log ops replayed ${v.opsSinceCheckpoint})`,
+  );
   return runtime.adapters.close(); // as a crash leaves it: no checkpoint
 }
 
@@ -35,7 +42,13 @@ async function startup(): Promise<void> {
   const dataDir = await mkdtemp(join(tmpdir(), 'rf-bench-durability-'));
   const ocr = new TaggedOcr();
   const demo = demoReceipts();
-  const runtime = await LocalRuntime.open({ logger: silentLogger, dataDir, ocr, catalog: syntheticCatalog(), checkpointEveryOps: 1e9 });
+  const runtime = await LocalRuntime.open({
+    logger: silentLogger,
+    dataDir,
+    ocr,
+    catalog: syntheticCatalog(),
+    checkpointEveryOps: 1e9,
+  });
   const t = performance.now();
   for (let i = 0; i < receipts; i++) {
     const bytes = ocr.register(`b${i}`, printedLines(demo[i % demo.length]!.spec));
@@ -45,7 +58,9 @@ async function startup(): Promise<void> {
   await runtime.drain();
   console.log(`pipeline: ${receipts} receipts in ${ms(t)}`);
   await runtime.adapters.close();
-  const logBytes = (await stat(join(dataDir, 'vectors', 'lines.0.log'))).size + (await stat(join(dataDir, 'vectors', 'words.0.log'))).size;
+  const logBytes =
+    (await stat(join(dataDir, 'vectors', 'lines.0.log'))).size +
+    (await stat(join(dataDir, 'vectors', 'words.0.log'))).size;
   console.log(`vector logs: ${(logBytes / 1024).toFixed(0)} KB`);
   await timeOpen(dataDir, 'start, no checkpoint (whole log replayed)');
 
@@ -55,8 +70,15 @@ async function startup(): Promise<void> {
   console.log(`clean stop with checkpoint: ${ms(c)}`);
   await timeOpen(dataDir, 'start after clean stop (snapshot, empty tail)');
 
-  const more = await LocalRuntime.open({ logger: silentLogger, dataDir, ocr, catalog: syntheticCatalog(), checkpointEveryOps: 1e9 });
-  for (let i = receipts; i < receipts + 10; i++) await more.submit(`b${i}.png`, 'image/png', ocr.register(`b${i}`, printedLines(demo[i % demo.length]!.spec)));
+  const more = await LocalRuntime.open({
+    logger: silentLogger,
+    dataDir,
+    ocr,
+    catalog: syntheticCatalog(),
+    checkpointEveryOps: 1e9,
+  });
+  for (let i = receipts; i < receipts + 10; i++)
+    await more.submit(`b${i}.png`, 'image/png', ocr.register(`b${i}`, printedLines(demo[i % demo.length]!.spec)));
   await more.drain();
   await more.adapters.close();
   await timeOpen(dataDir, 'start, snapshot + 10-receipt log tail');
@@ -79,7 +101,9 @@ async function journalCost(): Promise<void> {
     t = performance.now();
     await Promise.all(Array.from({ length: 50 }, upload));
     const concurrent = performance.now() - t;
-    console.log(`journal fsync=${fsync}: ${serial.toFixed(2)} ms per upload one at a time; 50 at once ${concurrent.toFixed(0)} ms in all`);
+    console.log(
+      `journal fsync=${fsync}: ${serial.toFixed(2)} ms per upload one at a time; 50 at once ${concurrent.toFixed(0)} ms in all`,
+    );
     await table.close();
     await rm(dir, { recursive: true, force: true });
   }

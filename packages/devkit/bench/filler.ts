@@ -46,7 +46,18 @@ export async function* fillerRecords(total: number, options: FillerOptions): Asy
       image_id,
       receipt_id: 1,
       ...(signals.phones[0] ? { receipt_phone: signals.phones[0] } : {}),
-      ...withoutNulls(placeMetadata(placed ? { merchant_name: merchant.name, place_id: merchant.place_id, address: `${merchant.street}, ${merchant.city}`, phone: merchant.phone } : null)),
+      ...withoutNulls(
+        placeMetadata(
+          placed
+            ? {
+                merchant_name: merchant.name,
+                place_id: merchant.place_id,
+                address: `${merchant.street}, ${merchant.city}`,
+                phone: merchant.phone,
+              }
+            : null,
+        ),
+      ),
     };
     const texts: string[] = [];
     const metas: Record<string, string | number | boolean>[] = [];

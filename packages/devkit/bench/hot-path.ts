@@ -1,4 +1,13 @@
-import { inspectImage, runOcrJob, submitJob, type CompactionMessage, type Logger, type OcrDocument, type PlaceCandidate, type VectorIndex } from '@receiptflow/core';
+import {
+  inspectImage,
+  runOcrJob,
+  submitJob,
+  type CompactionMessage,
+  type Logger,
+  type OcrDocument,
+  type PlaceCandidate,
+  type VectorIndex,
+} from '@receiptflow/core';
 import {
   compactionHandlerFrom,
   createLocalContainer,
@@ -26,10 +35,19 @@ export class HotPathRig {
     private readonly compaction: ReturnType<typeof compactionHandlerFrom>,
   ) {}
 
-  static async open(vectors: VectorIndex, receipts: readonly PreparedReceipt[], catalog: readonly PlaceCandidate[], logger: Logger): Promise<HotPathRig> {
+  static async open(
+    vectors: VectorIndex,
+    receipts: readonly PreparedReceipt[],
+    catalog: readonly PlaceCandidate[],
+    logger: Logger,
+  ): Promise<HotPathRig> {
     const adapters = await openLocalAdapters({ vectors, catalog, ocr: new ReplayOcrEngine(receipts) });
     const container = createLocalContainer(adapters, logger);
-    return new HotPathRig(adapters, processOcrResultsHandlerFrom(container), compactionHandlerFrom(container, { fallbackBudgetMs: 600_000 }));
+    return new HotPathRig(
+      adapters,
+      processOcrResultsHandlerFrom(container),
+      compactionHandlerFrom(container, { fallbackBudgetMs: 600_000 }),
+    );
   }
 
   /**
@@ -44,7 +62,17 @@ export class HotPathRig {
     );
     const [job] = await a.ocrQueue.receive({ maxMessages: 1 });
     if (!job) throw new Error('bench: the OCR job message was not queued');
-    await runOcrJob({ jobs: a.jobs, images: a.rawImages, artifacts: a.artifacts, ocr: a.ocr, resultsQueue: a.resultsQueue, clock: a.clock }, job.body);
+    await runOcrJob(
+      {
+        jobs: a.jobs,
+        images: a.rawImages,
+        artifacts: a.artifacts,
+        ocr: a.ocr,
+        resultsQueue: a.resultsQueue,
+        clock: a.clock,
+      },
+      job.body,
+    );
     await job.ack();
 
     const [message] = await a.resultsQueue.receive({ maxMessages: 1 });
@@ -52,7 +80,8 @@ export class HotPathRig {
     const started = performance.now();
     const response = await this.results({ Records: [{ messageId: message.id, body: message.body }] });
     const ms = performance.now() - started;
-    if (response.batchItemFailures.length > 0) throw new Error(`bench: process-OCR-results failed for image ${image_id}`);
+    if (response.batchItemFailures.length > 0)
+      throw new Error(`bench: process-OCR-results failed for image ${image_id}`);
     await message.ack();
     return { ms, imageId: image_id };
   }
@@ -79,7 +108,8 @@ export class HotPathRig {
     const ms = performance.now() - started;
     if (response.batchItemFailures.length > 0) throw new Error(`bench: compaction failed for image ${imageId}`);
     const merged = await a.vectors.deleteWhere('lines', { image_id: imageId });
-    if (merged !== run.lines.vector_count) throw new Error(`bench: compaction merged ${merged} vectors, the delta holds ${run.lines.vector_count}`);
+    if (merged !== run.lines.vector_count)
+      throw new Error(`bench: compaction merged ${merged} vectors, the delta holds ${run.lines.vector_count}`);
     return { ms, lines: run.lines.vector_count, words: run.words.vector_count };
   }
 

@@ -28,8 +28,15 @@ const DIMENSIONS = 512;
  * collections with `largeSize` line records, the first `smallSize` of them in the small ones.
  * Chroma's inserts run in the server process while this one builds the HNSW graph.
  */
-export async function buildIndexes(smallSize: number, largeSize: number, progress: (line: string) => void): Promise<BenchIndexes> {
-  const local = { small: new HnswVectorIndex({ dimensions: DIMENSIONS }), large: new HnswVectorIndex({ dimensions: DIMENSIONS }) };
+export async function buildIndexes(
+  smallSize: number,
+  largeSize: number,
+  progress: (line: string) => void,
+): Promise<BenchIndexes> {
+  const local = {
+    small: new HnswVectorIndex({ dimensions: DIMENSIONS }),
+    large: new HnswVectorIndex({ dimensions: DIMENSIONS }),
+  };
   const exactLarge = new ExactVectorIndex({ dimensions: DIMENSIONS });
   let server: ChromaServer | null = null;
   let chroma: BenchIndexes['chroma'] = null;
@@ -59,7 +66,10 @@ export async function buildIndexes(smallSize: number, largeSize: number, progres
     if (chroma) {
       const previous = chromaBacklog.at(-1) ?? Promise.resolve();
       const work = previous.then(() =>
-        Promise.all([chroma.large.upsert('lines', batch), inSmall.length > 0 ? chroma.small.upsert('lines', inSmall) : undefined]),
+        Promise.all([
+          chroma.large.upsert('lines', batch),
+          inSmall.length > 0 ? chroma.small.upsert('lines', inSmall) : undefined,
+        ]),
       );
       // Handled here so a failure does not go unobserved while the graph is built; awaited below.
       work.catch(() => undefined);
@@ -82,7 +92,12 @@ export async function buildIndexes(smallSize: number, largeSize: number, progres
     ['local small', local.small, Math.min(smallSize, largeSize)],
     ['local large', local.large, largeSize],
     ['exact large', exactLarge, largeSize],
-    ...(chroma ? ([['chroma small', chroma.small, Math.min(smallSize, largeSize)], ['chroma large', chroma.large, largeSize]] as [string, VectorIndex, number][]) : []),
+    ...(chroma
+      ? ([
+          ['chroma small', chroma.small, Math.min(smallSize, largeSize)],
+          ['chroma large', chroma.large, largeSize],
+        ] as [string, VectorIndex, number][])
+      : []),
   ];
   for (const [name, index, want] of counts) {
     const got = await index.count('lines');

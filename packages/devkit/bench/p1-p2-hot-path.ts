@@ -17,7 +17,11 @@ export interface HotPathFigures {
 }
 
 /** The first receipts of the pass whose OCR found text, with their recorded documents. */
-export function preparedReceipts(pass: PipelinePass, images: readonly { filename: string; bytes: Uint8Array }[], count: number): PreparedReceipt[] {
+export function preparedReceipts(
+  pass: PipelinePass,
+  images: readonly { filename: string; bytes: Uint8Array }[],
+  count: number,
+): PreparedReceipt[] {
   const out: PreparedReceipt[] = [];
   for (const image of images) {
     const document = pass.recorder.documentOf(image.bytes);
@@ -32,7 +36,13 @@ export function preparedReceipts(pass: PipelinePass, images: readonly { filename
  * P1 and P2. Every receipt goes through every index in turn, round after round, so drift on a
  * busy machine hits each index alike; round 0 warms up and is not counted.
  */
-export async function measureHotPath(indexes: BenchIndexes, receipts: PreparedReceipt[], catalog: readonly PlaceCandidate[], plan: Plan, logger: Logger): Promise<HotPathFigures> {
+export async function measureHotPath(
+  indexes: BenchIndexes,
+  receipts: PreparedReceipt[],
+  catalog: readonly PlaceCandidate[],
+  plan: Plan,
+  logger: Logger,
+): Promise<HotPathFigures> {
   const configs: { key: string; index: VectorIndex; compacts: boolean }[] = [
     { key: 'local.small', index: indexes.local.small, compacts: true },
     { key: 'local.large', index: indexes.local.large, compacts: true },

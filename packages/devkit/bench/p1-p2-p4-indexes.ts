@@ -11,7 +11,13 @@ import { ratio, round } from './stats.js';
  * P1, P2 and P4 on the same filler vectors: a small and a large local index (and Chroma when it
  * starts), pre-OCR'd receipts of the P3 pass replayed through each, then k-NN queries.
  */
-export async function measureIndexGoals(corpus: Corpus, pass: PipelinePass, plan: Plan, logger: Logger, progress: (line: string) => void): Promise<{ hot: HotPathFigures; figures: Record<string, unknown> }> {
+export async function measureIndexGoals(
+  corpus: Corpus,
+  pass: PipelinePass,
+  plan: Plan,
+  logger: Logger,
+  progress: (line: string) => void,
+): Promise<{ hot: HotPathFigures; figures: Record<string, unknown> }> {
   progress(`P1/P2/P4: filling indexes with ${plan.smallSize} and ${plan.largeSize} vectors`);
   const indexes = await buildIndexes(plan.smallSize, plan.largeSize, progress);
   const figures: Record<string, unknown> = {};

@@ -8,7 +8,12 @@ import { median, ratio, round } from './stats.js';
  * P3 (and P6's counts): the eval pass over the corpus, raw tesseract.js on the same images, then
  * throughput with 1 vs 2 OCR workers, alternating which goes first.
  */
-export async function measureP3(corpus: Corpus, plan: Plan, logger: Logger, progress: (line: string) => void): Promise<{ pass: PipelinePass; figures: Record<string, unknown> }> {
+export async function measureP3(
+  corpus: Corpus,
+  plan: Plan,
+  logger: Logger,
+  progress: (line: string) => void,
+): Promise<{ pass: PipelinePass; figures: Record<string, unknown> }> {
   progress(`P3/P6: pipeline pass over ${corpus.description}`);
   const passImages = corpus.images.slice(0, plan.passImages);
   const pass = await runPipelinePass(corpus, passImages, logger);

@@ -34,7 +34,11 @@ interface Counts {
 async function usageCounts(evalJson: string | undefined, pass: PipelinePass): Promise<Counts> {
   const baselinePerReceipt = pass.baselinePlacesCalls / pass.receipts;
   if (evalJson) {
-    const report = JSON.parse(await readFile(evalJson, 'utf8')) as { receipts?: number; places_calls?: number; embedding_tokens?: number };
+    const report = JSON.parse(await readFile(evalJson, 'utf8')) as {
+      receipts?: number;
+      places_calls?: number;
+      embedding_tokens?: number;
+    };
     if (!report.receipts || report.places_calls === undefined || report.embedding_tokens === undefined) {
       throw new UsageError(`--eval-json ${evalJson} lacks receipts, places_calls or embedding_tokens`);
     }
@@ -46,14 +50,24 @@ async function usageCounts(evalJson: string | undefined, pass: PipelinePass): Pr
       baselinePlacesCalls: baselinePerReceipt * report.receipts,
     };
   }
-  return { source: 'in-process eval pass over the corpus', receipts: pass.receipts, placesCalls: pass.placesCalls, embeddingTokens: pass.embeddingTokens, baselinePlacesCalls: pass.baselinePlacesCalls };
+  return {
+    source: 'in-process eval pass over the corpus',
+    receipts: pass.receipts,
+    placesCalls: pass.placesCalls,
+    embeddingTokens: pass.embeddingTokens,
+    baselinePlacesCalls: pass.baselinePlacesCalls,
+  };
 }
 
 /**
  * P6: the counted usage (Places calls, embedding tokens) and the measured results/compaction
  * times, priced per 1000 receipts, beside the baseline that sends every receipt to Places.
  */
-export async function measureP6(evalJson: string | undefined, pass: PipelinePass, hot: HotPathFigures): Promise<Record<string, unknown>> {
+export async function measureP6(
+  evalJson: string | undefined,
+  pass: PipelinePass,
+  hot: HotPathFigures,
+): Promise<Record<string, unknown>> {
   const counts = await usageCounts(evalJson, pass);
   const actual = costPer1000({ ...counts, lambdas: lambdaUsage(hot, counts.placesCalls / counts.receipts) });
   const baseline = costPer1000({
@@ -89,7 +103,12 @@ function lambdaUsage(hot: HotPathFigures, placesCallsPerReceipt: number): Lambda
       msPerReceipt: resultsMs + ASSUMED_EMBEDDING_CALL_MS + placesCallsPerReceipt * ASSUMED_PLACES_CALL_MS,
       invocationsPerReceipt: 1 / FUNCTIONS['process-ocr-results'].batch,
     },
-    { name: 'stream-processor', memoryMb: FUNCTIONS['stream-processor'].memoryMb, msPerReceipt: ASSUMED_STREAM_MS, invocationsPerReceipt: 1 / FUNCTIONS['stream-processor'].batch },
+    {
+      name: 'stream-processor',
+      memoryMb: FUNCTIONS['stream-processor'].memoryMb,
+      msPerReceipt: ASSUMED_STREAM_MS,
+      invocationsPerReceipt: 1 / FUNCTIONS['stream-processor'].batch,
+    },
     {
       name: 'compaction',
       memoryMb: FUNCTIONS.compaction.memoryMb,

@@ -44,7 +44,11 @@ export interface PipelinePass {
  * calls and embedding tokens. The OCR worker is started before the clock runs (eval's first
  * receipt would otherwise carry the worker's start-up).
  */
-export async function runPipelinePass(corpus: Corpus, images: readonly CorpusImage[], logger: Logger): Promise<PipelinePass> {
+export async function runPipelinePass(
+  corpus: Corpus,
+  images: readonly CorpusImage[],
+  logger: Logger,
+): Promise<PipelinePass> {
   const tesseract = new TesseractOcrEngine({ concurrency: 1 });
   const recorder = new RecordingOcrEngine(tesseract);
   const runtime = await LocalRuntime.open({ logger, catalog: corpus.catalog, ocr: recorder });
@@ -99,7 +103,12 @@ export async function rawTesseractMs(images: readonly CorpusImage[]): Promise<nu
   const { createWorker, OEM } = require('tesseract.js') as TesseractModule;
   const { langPath } = require('@tesseract.js-data/eng') as { langPath: string };
   const cachePath = await mkdtemp(join(tmpdir(), 'receiptflow-bench-tesseract-'));
-  const worker = await createWorker('eng', OEM.LSTM_ONLY, { langPath, gzip: true, cachePath, errorHandler: () => undefined });
+  const worker = await createWorker('eng', OEM.LSTM_ONLY, {
+    langPath,
+    gzip: true,
+    cachePath,
+    errorHandler: () => undefined,
+  });
   const ms: number[] = [];
   try {
     await worker.recognize(Buffer.from(images[0]!.bytes), {}, { blocks: true, text: false });
@@ -119,14 +128,20 @@ export async function rawTesseractMs(images: readonly CorpusImage[]): Promise<nu
  * Receipts per second through the whole local pipeline with `workers` OCR workers: every image
  * submitted at once, then drained (OCR in parallel, the later stages as they come).
  */
-export async function pipelineThroughput(corpus: Corpus, images: readonly CorpusImage[], workers: number, logger: Logger): Promise<number> {
+export async function pipelineThroughput(
+  corpus: Corpus,
+  images: readonly CorpusImage[],
+  workers: number,
+  logger: Logger,
+): Promise<number> {
   const tesseract = new TesseractOcrEngine({ concurrency: workers });
   const runtime = await LocalRuntime.open({ logger, catalog: corpus.catalog, ocr: tesseract, ocrConcurrency: workers });
   try {
     // Start every worker before the clock runs.
     await Promise.all(Array.from({ length: workers }, () => tesseract.recognize(images[0]!.bytes)));
     const started = performance.now();
-    for (const image of images) await runtime.submit(image.filename, inspectImage(image.bytes).contentType, image.bytes);
+    for (const image of images)
+      await runtime.submit(image.filename, inspectImage(image.bytes).contentType, image.bytes);
     await runtime.drain();
     const seconds = (performance.now() - started) / 1000;
     return images.length / seconds;

@@ -23,8 +23,32 @@ export interface Plan {
 }
 
 const PLANS: Record<'quick' | 'full', Plan> = {
-  quick: { mode: 'quick', smallSize: 2_000, largeSize: 20_000, hotPathReceipts: 6, hotPathRounds: 3, knnQueries: 100, coldStartRuns: 5, passImages: Number.MAX_SAFE_INTEGER, overheadImages: 12, scalingImages: 8, scalingPairs: 2 },
-  full: { mode: 'full', smallSize: 2_000, largeSize: 200_000, hotPathReceipts: 10, hotPathRounds: 3, knnQueries: 200, coldStartRuns: 10, passImages: Number.MAX_SAFE_INTEGER, overheadImages: Number.MAX_SAFE_INTEGER, scalingImages: 16, scalingPairs: 2 },
+  quick: {
+    mode: 'quick',
+    smallSize: 2_000,
+    largeSize: 20_000,
+    hotPathReceipts: 6,
+    hotPathRounds: 3,
+    knnQueries: 100,
+    coldStartRuns: 5,
+    passImages: Number.MAX_SAFE_INTEGER,
+    overheadImages: 12,
+    scalingImages: 8,
+    scalingPairs: 2,
+  },
+  full: {
+    mode: 'full',
+    smallSize: 2_000,
+    largeSize: 200_000,
+    hotPathReceipts: 10,
+    hotPathRounds: 3,
+    knnQueries: 200,
+    coldStartRuns: 10,
+    passImages: Number.MAX_SAFE_INTEGER,
+    overheadImages: Number.MAX_SAFE_INTEGER,
+    scalingImages: 16,
+    scalingPairs: 2,
+  },
 };
 
 /** What `pnpm bench` was asked to do. */
@@ -64,6 +88,13 @@ export function header(plan: Plan): Record<string, unknown> {
     mode: plan.mode,
     small_size: plan.smallSize,
     large_size: plan.largeSize,
-    machine: { load_average_1m_at_start: round(loadavg()[0]!, 2), cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gb: round(totalmem() / 2 ** 30, 1), node: process.version, platform: process.platform },
+    machine: {
+      load_average_1m_at_start: round(loadavg()[0]!, 2),
+      cpus: cpus().length,
+      cpu_model: cpus()[0]?.model ?? 'unknown',
+      memory_gb: round(totalmem() / 2 ** 30, 1),
+      node: process.version,
+      platform: process.platform,
+    },
   };
 }

@@ -3,8 +3,13 @@
  * exact top-k ids that the approximate top-k found, pooled over all queries. A query whose exact
  * answer has fewer than k ids (a tiny collection) counts only the ids it has.
  */
-export function recallAtK(found: readonly (readonly string[])[], exact: readonly (readonly string[])[], k: number): number {
-  if (found.length !== exact.length) throw new RangeError(`recall needs one exact answer per query: ${found.length} vs ${exact.length}`);
+export function recallAtK(
+  found: readonly (readonly string[])[],
+  exact: readonly (readonly string[])[],
+  k: number,
+): number {
+  if (found.length !== exact.length)
+    throw new RangeError(`recall needs one exact answer per query: ${found.length} vs ${exact.length}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
   let hits = 0;
   let wanted = 0;
@@ -31,7 +36,8 @@ export function tieAwareRecallAtK(
   k: number,
   tolerance = TIE_TOLERANCE,
 ): number {
-  if (found.length !== exact.length) throw new RangeError(`recall needs one exact answer per query: ${found.length} vs ${exact.length}`);
+  if (found.length !== exact.length)
+    throw new RangeError(`recall needs one exact answer per query: ${found.length} vs ${exact.length}`);
   if (!Number.isInteger(k) || k < 1) throw new RangeError(`k must be a positive integer, got ${k}`);
   let hits = 0;
   let wanted = 0;

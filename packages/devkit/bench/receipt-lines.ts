@@ -26,12 +26,108 @@ export interface FillerMerchant {
   phone: string;
 }
 
-const ADJECTIVES = ['GOLDEN', 'RIVERSIDE', 'MAPLE', 'NORTHERN', 'BLUE', 'CEDAR', 'SUNNY', 'OLD TOWN', 'GREEN', 'SILVER', 'HAPPY', 'EASTSIDE', 'PRIME', 'URBAN', 'COUNTRY', 'LUCKY'];
-const NOUNS = ['OAK', 'HARBOR', 'VALLEY', 'BRIDGE', 'GARDEN', 'LANTERN', 'MILL', 'CORNER', 'STAR', 'PEAK', 'FIELD', 'STONE', 'BAY', 'ORCHARD'];
-const KINDS = ['MARKET', 'CAFE', 'PHARMACY', 'HARDWARE', 'BAKERY', 'DELI', 'GROCERY', 'BOOKS', 'FUEL', 'RESTAURANT', 'SDN BHD', 'TRADING', 'STORE', 'KITCHEN'];
-const STREETS = ['MAIN ST', 'ELM AVE', 'JALAN BESAR', 'HIGH STREET', 'PARK RD', 'LAKE BLVD', 'MARKET ST', 'CHURCH RD', 'JALAN MERDEKA', 'SUNSET DR', 'BROADWAY', 'KING ST'];
-const CITIES = ['OAKLAND, CA 94607', 'KUALA LUMPUR 50450', 'PORTLAND, OR 97214', 'MADISON, WI 53703', 'JOHOR BAHRU 80000', 'AUSTIN, TX 78701', 'DENVER, CO 80202', 'PETALING JAYA 47301', 'BOSTON, MA 02108', 'SEATTLE, WA 98101'];
-const ITEMS = ['MILK 1L', 'BREAD', 'EGGS 10S', 'COFFEE', 'LATTE', 'SUGAR 1KG', 'RICE 5KG', 'SCREWS', 'PAINT BRUSH', 'TOOTHPASTE', 'VITAMIN C', 'CROISSANT', 'BANANAS', 'CHICKEN RICE', 'TEH TARIK', 'NOTEBOOK A4', 'PEN BLUE', 'BATTERY AA', 'WATER 500ML', 'DIESEL', 'SANDWICH', 'TISSUE BOX', 'SOAP', 'NOODLES'];
+const ADJECTIVES = [
+  'GOLDEN',
+  'RIVERSIDE',
+  'MAPLE',
+  'NORTHERN',
+  'BLUE',
+  'CEDAR',
+  'SUNNY',
+  'OLD TOWN',
+  'GREEN',
+  'SILVER',
+  'HAPPY',
+  'EASTSIDE',
+  'PRIME',
+  'URBAN',
+  'COUNTRY',
+  'LUCKY',
+];
+const NOUNS = [
+  'OAK',
+  'HARBOR',
+  'VALLEY',
+  'BRIDGE',
+  'GARDEN',
+  'LANTERN',
+  'MILL',
+  'CORNER',
+  'STAR',
+  'PEAK',
+  'FIELD',
+  'STONE',
+  'BAY',
+  'ORCHARD',
+];
+const KINDS = [
+  'MARKET',
+  'CAFE',
+  'PHARMACY',
+  'HARDWARE',
+  'BAKERY',
+  'DELI',
+  'GROCERY',
+  'BOOKS',
+  'FUEL',
+  'RESTAURANT',
+  'SDN BHD',
+  'TRADING',
+  'STORE',
+  'KITCHEN',
+];
+const STREETS = [
+  'MAIN ST',
+  'ELM AVE',
+  'JALAN BESAR',
+  'HIGH STREET',
+  'PARK RD',
+  'LAKE BLVD',
+  'MARKET ST',
+  'CHURCH RD',
+  'JALAN MERDEKA',
+  'SUNSET DR',
+  'BROADWAY',
+  'KING ST',
+];
+const CITIES = [
+  'OAKLAND, CA 94607',
+  'KUALA LUMPUR 50450',
+  'PORTLAND, OR 97214',
+  'MADISON, WI 53703',
+  'JOHOR BAHRU 80000',
+  'AUSTIN, TX 78701',
+  'DENVER, CO 80202',
+  'PETALING JAYA 47301',
+  'BOSTON, MA 02108',
+  'SEATTLE, WA 98101',
+];
+const ITEMS = [
+  'MILK 1L',
+  'BREAD',
+  'EGGS 10S',
+  'COFFEE',
+  'LATTE',
+  'SUGAR 1KG',
+  'RICE 5KG',
+  'SCREWS',
+  'PAINT BRUSH',
+  'TOOTHPASTE',
+  'VITAMIN C',
+  'CROISSANT',
+  'BANANAS',
+  'CHICKEN RICE',
+  'TEH TARIK',
+  'NOTEBOOK A4',
+  'PEN BLUE',
+  'BATTERY AA',
+  'WATER 500ML',
+  'DIESEL',
+  'SANDWICH',
+  'TISSUE BOX',
+  'SOAP',
+  'NOODLES',
+];
 const PAYMENTS = ['CASH', 'VISA ****', 'MASTERCARD ****', 'DEBIT ****', 'AMEX ****'];
 
 const pick = <T>(random: () => number, xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
@@ -55,7 +151,9 @@ export function receiptLines(merchant: FillerMerchant, random: () => number): st
   const lines = [merchant.name, merchant.street, merchant.city, `TEL ${merchant.phone}`];
   const day = 1 + Math.floor(random() * 28);
   const month = 1 + Math.floor(random() * 12);
-  lines.push(`${String(month).padStart(2, '0')}/${String(day).padStart(2, '0')}/2024 ${digits(random, 2)}:${digits(random, 2)}`);
+  lines.push(
+    `${String(month).padStart(2, '0')}/${String(day).padStart(2, '0')}/2024 ${digits(random, 2)}:${digits(random, 2)}`,
+  );
   lines.push(`RECEIPT NO ${digits(random, 6)}`);
   let subtotal = 0;
   const items = 2 + Math.floor(random() * 12);

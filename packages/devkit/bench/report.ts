@@ -14,14 +14,27 @@ export const GOALS = {
 } as const satisfies Record<string, Goal>;
 
 /** Every goal judged: one entry per figure (per bundle for P5). */
-export function verdicts(out: Record<string, unknown>): Record<string, { value: number; goal: string; met: boolean; miss: string | null }> {
+export function verdicts(
+  out: Record<string, unknown>,
+): Record<string, { value: number; goal: string; met: boolean; miss: string | null }> {
   const result: Record<string, { value: number; goal: string; met: boolean; miss: string | null }> = {};
-  const add = (key: string, value: number, goal: Goal, unit = '') => (result[key] = { value, goal: describeGoal(goal, unit), ...judge(value, goal) });
-  for (const key of ['p1_ratio', 'p1_ratio_chroma', 'p2_ratio', 'p3_overhead', 'p3_scaling', 'p4_ratio', 'p4_local_recall_at_10_ties'] as const) {
+  const add = (key: string, value: number, goal: Goal, unit = '') =>
+    (result[key] = { value, goal: describeGoal(goal, unit), ...judge(value, goal) });
+  for (const key of [
+    'p1_ratio',
+    'p1_ratio_chroma',
+    'p2_ratio',
+    'p3_overhead',
+    'p3_scaling',
+    'p4_ratio',
+    'p4_local_recall_at_10_ties',
+  ] as const) {
     add(key, out[key] as number, GOALS[key]);
   }
-  for (const [name, bytes] of Object.entries(out.p5_bytes as Record<string, number>)) add(`p5_bytes.${name}`, bytes, GOALS.p5_bytes, ' B');
-  for (const [name, ms] of Object.entries(out.p5_init_ms as Record<string, number>)) add(`p5_init_ms.${name}`, ms, GOALS.p5_init_ms, ' ms');
+  for (const [name, bytes] of Object.entries(out.p5_bytes as Record<string, number>))
+    add(`p5_bytes.${name}`, bytes, GOALS.p5_bytes, ' B');
+  for (const [name, ms] of Object.entries(out.p5_init_ms as Record<string, number>))
+    add(`p5_init_ms.${name}`, ms, GOALS.p5_init_ms, ' ms');
   return result;
 }
 
@@ -29,7 +42,14 @@ export function verdicts(out: Record<string, unknown>): Record<string, { value: 
 export function formatTable(out: Record<string, unknown>): string {
   const goals = out.goals as ReturnType<typeof verdicts>;
   const rows: [string, string, string, string][] = [['figure', 'value', 'goal', 'met?']];
-  const fmt = (v: unknown) => (typeof v === 'number' ? String(v) : v === null || v === undefined ? '-' : typeof v === 'object' ? JSON.stringify(v) : String(v));
+  const fmt = (v: unknown) =>
+    typeof v === 'number'
+      ? String(v)
+      : v === null || v === undefined
+        ? '-'
+        : typeof v === 'object'
+          ? JSON.stringify(v)
+          : String(v);
   const goalRow = (key: string) => {
     const g = goals[key]!;
     rows.push([key, fmt(g.value), g.goal, g.met ? 'yes' : `NO (${g.miss})`]);
@@ -67,7 +87,8 @@ export function formatTable(out: Record<string, unknown>): string {
   info('p4_local_recall_at_10');
   info('p4_chroma_recall_at_10');
   for (const key of Object.keys(goals).filter((k) => k.startsWith('p5_'))) goalRow(key);
-  for (const [name, ms] of Object.entries(out.p5_sdk_import_ms as Record<string, number>)) rows.push([`p5_sdk_import_ms.${name}`, String(ms), '', '']);
+  for (const [name, ms] of Object.entries(out.p5_sdk_import_ms as Record<string, number>))
+    rows.push([`p5_sdk_import_ms.${name}`, String(ms), '', '']);
   info('p6_usd_per_1000');
   info('p6_baseline_usd_per_1000');
   info('p6_receipts');
@@ -81,10 +102,13 @@ export function formatTable(out: Record<string, unknown>): string {
   info('hnsw_large_build_s');
   if (out.chroma_error) info('chroma_error');
   // Vector storage modes (docs/vector-storage.md): one row per figure of the efs follower.
-  for (const [key, value] of Object.entries((out.vector_storage as Record<string, unknown> | undefined) ?? {})) rows.push([`vector_storage.${key}`, fmt(value), '', '']);
+  for (const [key, value] of Object.entries((out.vector_storage as Record<string, unknown> | undefined) ?? {}))
+    rows.push([`vector_storage.${key}`, fmt(value), '', '']);
   info('seconds');
   const widths = [0, 1, 2].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => `${r[0].padEnd(widths[0]!)}  ${r[1].padEnd(widths[1]!)}  ${r[2].padEnd(widths[2]!)}  ${r[3]}`.trimEnd());
+  const lines = rows.map((r) =>
+    `${r[0].padEnd(widths[0]!)}  ${r[1].padEnd(widths[1]!)}  ${r[2].padEnd(widths[2]!)}  ${r[3]}`.trimEnd(),
+  );
   lines.splice(1, 0, '-'.repeat(lines[0]!.length + 8));
   return [...header, '', ...lines].join('\n');
 }

@@ -14,7 +14,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HnswFencedWriterVectorIndex, HnswFollowerVectorIndex, NodeIndexFiles, type IndexFiles } from '@receiptflow/adapters-local/vector';
+import {
+  HnswFencedWriterVectorIndex,
+  HnswFollowerVectorIndex,
+  NodeIndexFiles,
+  type IndexFiles,
+} from '@receiptflow/adapters-local/vector';
 import type { VectorRecord } from '@receiptflow/core';
 import { median, percentile, round } from './stats.js';
 
@@ -82,10 +87,18 @@ export interface VectorStorageFigures {
  * Builds an index of `vectors` (compaction-sized upserts through the fenced writer, a checkpoint,
  * then a tail of `tailOps`), then measures a follower over the latency files.
  */
-export async function measureVectorStorage(vectors: number, progress: (line: string) => void): Promise<VectorStorageFigures> {
+export async function measureVectorStorage(
+  vectors: number,
+  progress: (line: string) => void,
+): Promise<VectorStorageFigures> {
   const root = await mkdtemp(join(tmpdir(), 'rf-bench-efs-'));
   try {
-    const writer = new HnswFencedWriterVectorIndex({ dir: root, dimensions: DIMS, fsync: false, checkpointEvery: Number.MAX_SAFE_INTEGER });
+    const writer = new HnswFencedWriterVectorIndex({
+      dir: root,
+      dimensions: DIMS,
+      fsync: false,
+      checkpointEvery: Number.MAX_SAFE_INTEGER,
+    });
     await writer.fence(1);
     const started = performance.now();
     const receipts = Math.ceil(vectors / PER_RECEIPT);
@@ -117,11 +130,16 @@ export async function measureVectorStorage(vectors: number, progress: (line: str
       const result = await follower.catchUp();
       warm.push(performance.now() - t);
       warmBytes.push(files.bytes - before);
-      if (result.kind !== 'warm' || result.ops !== 1) throw new Error(`warm catch-up applied ${JSON.stringify(result)}, expected one op`);
+      if (result.kind !== 'warm' || result.ops !== 1)
+        throw new Error(`warm catch-up applied ${JSON.stringify(result)}, expected one op`);
     }
 
     progress('vector storage: efs warm queries');
-    const queryFollower = new HnswFollowerVectorIndex({ files: new NodeIndexFiles(root), dimensions: DIMS, refreshAfterMs: 60_000 });
+    const queryFollower = new HnswFollowerVectorIndex({
+      files: new NodeIndexFiles(root),
+      dimensions: DIMS,
+      refreshAfterMs: 60_000,
+    });
     await queryFollower.catchUp();
     const probes = receipt(7, 200).map((r) => r.vector);
     const times: number[] = [];

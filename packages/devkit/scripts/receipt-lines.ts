@@ -4,9 +4,26 @@
  */
 export function receiptLineSource(seed = 1): () => string {
   let state = seed >>> 0;
-  const random = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296);
+  const random = () => (state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296;
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)]!;
-  const syllables = ['KA', 'RO', 'MI', 'TE', 'SUN', 'LO', 'VAN', 'BER', 'CO', 'PIN', 'DEL', 'MAR', 'TOR', 'ELL', 'AN', 'GRO'];
+  const syllables = [
+    'KA',
+    'RO',
+    'MI',
+    'TE',
+    'SUN',
+    'LO',
+    'VAN',
+    'BER',
+    'CO',
+    'PIN',
+    'DEL',
+    'MAR',
+    'TOR',
+    'ELL',
+    'AN',
+    'GRO',
+  ];
   const word = () => Array.from({ length: 2 + Math.floor(random() * 2) }, () => pick(syllables)).join('');
   const words = Array.from({ length: 3000 }, word);
   const kinds = ['MARKET', 'CAFE', 'HARDWARE', 'PHARMACY', 'GROCERY', 'DELI', 'BAKERY', 'GAS'];
@@ -25,7 +42,8 @@ export function receiptLineSource(seed = 1): () => string {
     if (r < 0.11) return m.city;
     if (r < 0.14) return `(${200 + Math.floor(random() * 700)}) 555-0${100 + Math.floor(random() * 900)}`;
     if (r < 0.18) return `${pick(['TOTAL', 'SUBTOTAL', 'TAX', 'VISA', 'CHANGE'])} ${money()}`;
-    if (r < 0.2) return `${1 + Math.floor(random() * 12)}/${1 + Math.floor(random() * 28)}/2024 ${Math.floor(random() * 24)}:${10 + Math.floor(random() * 50)}`;
+    if (r < 0.2)
+      return `${1 + Math.floor(random() * 12)}/${1 + Math.floor(random() * 28)}/2024 ${Math.floor(random() * 24)}:${10 + Math.floor(random() * 50)}`;
     return `${pick(m.goods)} ${money()}`;
   };
 }

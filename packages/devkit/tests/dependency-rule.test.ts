@@ -19,25 +19,34 @@ const CONFIG = join(ROOT, '.dependency-cruiser.cjs');
 const DEPCRUISE = join(
   ROOT,
   'node_modules/dependency-cruiser',
-  (JSON.parse(readFileSync(join(ROOT, 'node_modules/dependency-cruiser/package.json'), 'utf8')) as { bin: Record<string, string> })
-    .bin['depcruise']!,
+  (
+    JSON.parse(readFileSync(join(ROOT, 'node_modules/dependency-cruiser/package.json'), 'utf8')) as {
+      bin: Record<string, string>;
+    }
+  ).bin['depcruise']!,
 );
 
 const PACKAGES = ['core', 'job-table', 'adapters-local', 'adapters-aws', 'worker', 'handlers', 'infra', 'devkit'];
 
 /** The clean workspace: every import runs the allowed way. */
 const CLEAN: Record<string, string> = {
-  'packages/core/src/index.ts': "export * from './domain.js';\nimport { z } from 'zod';\nexport const Id = z.string();\n",
+  'packages/core/src/index.ts':
+    "export * from './domain.js';\nimport { z } from 'zod';\nexport const Id = z.string();\n",
   'packages/core/src/domain.ts': 'export const domain = 1;\n',
-  'packages/core/src/testing/index.ts': "import { expect } from 'vitest';\nimport { domain } from '../domain.js';\nexport const check = () => expect(domain).toBe(1);\n",
-  'packages/job-table/src/index.ts': "import type { domain } from '@receiptflow/core';\nexport type Key = typeof domain;\n",
+  'packages/core/src/testing/index.ts':
+    "import { expect } from 'vitest';\nimport { domain } from '../domain.js';\nexport const check = () => expect(domain).toBe(1);\n",
+  'packages/job-table/src/index.ts':
+    "import type { domain } from '@receiptflow/core';\nexport type Key = typeof domain;\n",
   'packages/adapters-local/src/index.ts': "import { domain } from '@receiptflow/core';\nexport const local = domain;\n",
-  'packages/adapters-aws/src/index.ts': "import { domain } from '@receiptflow/core';\nimport type { Key } from '@receiptflow/job-table';\nexport const aws: Key = domain;\n",
-  'packages/adapters-aws/tests/uses-local.test.ts': "import { local } from '@receiptflow/adapters-local';\nexport const t = local;\n",
+  'packages/adapters-aws/src/index.ts':
+    "import { domain } from '@receiptflow/core';\nimport type { Key } from '@receiptflow/job-table';\nexport const aws: Key = domain;\n",
+  'packages/adapters-aws/tests/uses-local.test.ts':
+    "import { local } from '@receiptflow/adapters-local';\nexport const t = local;\n",
   'packages/worker/src/index.ts': "import { domain } from '@receiptflow/core';\nexport const worker = domain;\n",
   'packages/handlers/src/index.ts':
     "import { local } from '@receiptflow/adapters-local';\nimport { aws } from '@receiptflow/adapters-aws';\nimport { worker } from '@receiptflow/worker';\nexport const h = [local, aws, worker];\n",
-  'packages/handlers/tests/uses-devkit.test.ts': "import { fake } from '@receiptflow/devkit';\nexport const t = fake;\n",
+  'packages/handlers/tests/uses-devkit.test.ts':
+    "import { fake } from '@receiptflow/devkit';\nexport const t = fake;\n",
   'packages/infra/src/index.ts': "import { domain } from '@receiptflow/core';\nexport const infra = domain;\n",
   'packages/devkit/src/index.ts': "import { local } from '@receiptflow/adapters-local';\nexport const fake = local;\n",
 };
@@ -57,7 +66,8 @@ const PLANTED: { file: string; code: string; expected: string | RegExp | null }[
   {
     file: 'packages/adapters-aws/src/sideways.ts',
     code: "import { local } from '@receiptflow/adapters-local';\nexport const l = local;\n",
-    expected: 'error no-adapter-imports-another-adapter: packages/adapters-aws/src/sideways.ts → packages/adapters-local/src/index.ts',
+    expected:
+      'error no-adapter-imports-another-adapter: packages/adapters-aws/src/sideways.ts → packages/adapters-local/src/index.ts',
   },
   {
     file: 'packages/handlers/src/uses-devkit.ts',
@@ -68,12 +78,14 @@ const PLANTED: { file: string; code: string; expected: string | RegExp | null }[
     // By name too: the rule holds for a subpath that does not resolve (or before devkit exists).
     file: 'packages/worker/src/uses-missing-devkit.ts',
     code: "import { nothing } from '@receiptflow/devkit/not-there';\nexport const n = nothing;\n",
-    expected: 'error no-product-imports-devkit: packages/worker/src/uses-missing-devkit.ts → @receiptflow/devkit/not-there',
+    expected:
+      'error no-product-imports-devkit: packages/worker/src/uses-missing-devkit.ts → @receiptflow/devkit/not-there',
   },
   {
     file: 'packages/adapters-local/src/reaches-up.ts',
     code: "import { h } from '@receiptflow/handlers';\nexport const up = h;\n",
-    expected: 'error core-and-adapters-do-not-import-runtimes: packages/adapters-local/src/reaches-up.ts → packages/handlers/src/index.ts',
+    expected:
+      'error core-and-adapters-do-not-import-runtimes: packages/adapters-local/src/reaches-up.ts → packages/handlers/src/index.ts',
   },
   {
     file: 'packages/worker/src/hosts.ts',
@@ -83,7 +95,8 @@ const PLANTED: { file: string; code: string; expected: string | RegExp | null }[
   {
     file: 'packages/handlers/src/cycle-a.ts',
     code: "import { b } from './cycle-b.js';\nexport const a = () => b;\n",
-    expected: /error no-circular: packages\/handlers\/src\/cycle-a\.ts →\s+packages\/handlers\/src\/cycle-b\.ts →\s+packages\/handlers\/src\/cycle-a\.ts\n/,
+    expected:
+      /error no-circular: packages\/handlers\/src\/cycle-a\.ts →\s+packages\/handlers\/src\/cycle-b\.ts →\s+packages\/handlers\/src\/cycle-a\.ts\n/,
   },
   {
     file: 'packages/handlers/src/cycle-b.ts',
@@ -115,24 +128,38 @@ function workspace(files: Record<string, string>): string {
   for (const [path, text] of Object.entries(files)) write(root, path, text);
   for (const name of ['zod', 'vitest']) {
     const store = `node_modules/.pnpm/${name}@1.0.0/node_modules/${name}`;
-    write(root, `${store}/package.json`, JSON.stringify({ name, version: '1.0.0', type: 'module', exports: { '.': './index.js' } }));
+    write(
+      root,
+      `${store}/package.json`,
+      JSON.stringify({ name, version: '1.0.0', type: 'module', exports: { '.': './index.js' } }),
+    );
     write(root, `${store}/index.js`, 'export {};\n');
     write(root, `${store}/index.d.ts`, 'export declare const z: any; export declare const expect: any;\n');
     link(root, `packages/core/node_modules/${name}`, store);
   }
   for (const pkg of PACKAGES) {
-    write(root, `packages/${pkg}/package.json`, JSON.stringify({ name: `@receiptflow/${pkg}`, type: 'module', exports: { '.': './src/index.ts' } }));
-    for (const dep of PACKAGES.filter((p) => p !== pkg)) link(root, `packages/${pkg}/node_modules/@receiptflow/${dep}`, `packages/${dep}`);
+    write(
+      root,
+      `packages/${pkg}/package.json`,
+      JSON.stringify({ name: `@receiptflow/${pkg}`, type: 'module', exports: { '.': './src/index.ts' } }),
+    );
+    for (const dep of PACKAGES.filter((p) => p !== pkg))
+      link(root, `packages/${pkg}/node_modules/@receiptflow/${dep}`, `packages/${dep}`);
   }
   return root;
 }
 
 function depcruise(cwd: string): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [DEPCRUISE, 'packages', '--config', CONFIG, '--output-type', 'err'], { cwd }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      [DEPCRUISE, 'packages', '--config', CONFIG, '--output-type', 'err'],
+      { cwd },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolve({ code, output: `${stdout}${stderr}` });
+      },
+    );
   });
 }
 

@@ -27,14 +27,20 @@ describe('startFakePlacesServer', () => {
 
   it('honours maxResultCount', async () => {
     server = await startFakePlacesServer({ catalog: syntheticCatalog() });
-    const response = await post({ 'X-Goog-FieldMask': 'places.id' }, { textQuery: 'COPPER KETTLE CAFE', maxResultCount: 1 });
+    const response = await post(
+      { 'X-Goog-FieldMask': 'places.id' },
+      { textQuery: 'COPPER KETTLE CAFE', maxResultCount: 1 },
+    );
     const body = (await response.json()) as { places: unknown[] };
     expect(body.places).toHaveLength(1);
     expect(Object.keys(body.places[0] as object)).toEqual(['id']);
   });
 
   it('serves injected faults in order, with Retry-After, and counts every request', async () => {
-    server = await startFakePlacesServer({ catalog: syntheticCatalog(), faults: [{ status: 429, retryAfterSeconds: 7 }] });
+    server = await startFakePlacesServer({
+      catalog: syntheticCatalog(),
+      faults: [{ status: 429, retryAfterSeconds: 7 }],
+    });
     server.injectFaults({ status: 500 });
     const first = await post({ 'X-Goog-FieldMask': '*' }, { textQuery: 'x' });
     const second = await post({ 'X-Goog-FieldMask': '*' }, { textQuery: 'x' });

@@ -25,7 +25,16 @@ describe('ApiKeyAuth', () => {
     expect(auth.isOpen).toBe(false);
     expect(auth.verify(`Bearer ${KEY}`)).toBe(true);
     expect(auth.verify(`bearer   ${KEY}`)).toBe(true);
-    for (const header of [undefined, '', 'Bearer', 'Bearer ', `Basic ${KEY}`, KEY, `Bearer ${KEY} extra`, `Bearer ${KEY.toUpperCase()}`]) {
+    for (const header of [
+      undefined,
+      '',
+      'Bearer',
+      'Bearer ',
+      `Basic ${KEY}`,
+      KEY,
+      `Bearer ${KEY} extra`,
+      `Bearer ${KEY.toUpperCase()}`,
+    ]) {
       expect(auth.verify(header), String(header)).toBe(false);
     }
   });

@@ -33,8 +33,18 @@ describe('API authorizer', () => {
       expect(await authorize(event(header)), String(header)).toEqual({ isAuthorized: false });
     }
     expect(logger.entries).toHaveLength(5);
-    expect(logger.entries.map((e) => e.fields.reason)).toEqual(['unknown key', 'unknown key', 'unknown key', 'unknown key', 'no bearer token']);
-    expect(logger.entries[0]!.fields).toMatchObject({ route: 'POST /upload-receipt', request_id: 'r-1', source_ip: '203.0.113.9' });
+    expect(logger.entries.map((e) => e.fields.reason)).toEqual([
+      'unknown key',
+      'unknown key',
+      'unknown key',
+      'unknown key',
+      'no bearer token',
+    ]);
+    expect(logger.entries[0]!.fields).toMatchObject({
+      route: 'POST /upload-receipt',
+      request_id: 'r-1',
+      source_ip: '203.0.113.9',
+    });
     expect(JSON.stringify(logger.entries)).not.toContain(KEY);
   });
 
@@ -52,8 +62,12 @@ describe('API authorizer', () => {
       API_KEY_SHA256: [ApiKeyAuth.hash(KEY)],
       LOG_LEVEL: 'info',
     });
-    expect(() => parseConfig(AuthorizerConfigSchema, {}, 'authorizer')).toThrow(/^authorizer: invalid environment: API_KEY_SHA256/);
-    expect(() => parseConfig(AuthorizerConfigSchema, { API_KEY_SHA256: 'not-a-hash' }, 'authorizer')).toThrow(/hex SHA-256/);
+    expect(() => parseConfig(AuthorizerConfigSchema, {}, 'authorizer')).toThrow(
+      /^authorizer: invalid environment: API_KEY_SHA256/,
+    );
+    expect(() => parseConfig(AuthorizerConfigSchema, { API_KEY_SHA256: 'not-a-hash' }, 'authorizer')).toThrow(
+      /hex SHA-256/,
+    );
   });
 });
 

@@ -48,7 +48,9 @@ describe('receipts CLI', () => {
       const code = await run(['serve', '--port', '0', '--data', join(dir, 'data'), '--places', catalog]);
       err.restore();
       expect(code).toBe(2);
-      expect(err.text()).toMatch(new RegExp(`places catalog ${catalog.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is invalid at \\[0\\.place_id\\]`));
+      expect(err.text()).toMatch(
+        new RegExp(`places catalog ${catalog.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} is invalid at \\[0\\.place_id\\]`),
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -56,7 +58,10 @@ describe('receipts CLI', () => {
 
   it('`receipts status` reads a running serve, with its token', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'receipts-cli-'));
-    const serve = await startServe(['--port', '0', '--data', join(dir, 'data'), '--token', 'cli-token', '--log-format', 'json'], () => undefined);
+    const serve = await startServe(
+      ['--port', '0', '--data', join(dir, 'data'), '--token', 'cli-token', '--log-format', 'json'],
+      () => undefined,
+    );
     try {
       const created = await fetch(`${serve.url}/upload-receipt`, {
         method: 'POST',
@@ -67,7 +72,9 @@ describe('receipts CLI', () => {
       const out: string[] = [];
       expect(await statusCommand([image_id, '--url', serve.url, '--token', 'cli-token'], (l) => out.push(l))).toBe(0);
       expect(JSON.parse(out.join('\n'))).toMatchObject({ image_id, stage: 'awaiting_upload', job_status: 'PENDING' });
-      await expect(statusCommand([image_id, '--url', serve.url], () => undefined)).rejects.toThrow(/HTTP 401: missing or invalid bearer token/);
+      await expect(statusCommand([image_id, '--url', serve.url], () => undefined)).rejects.toThrow(
+        /HTTP 401: missing or invalid bearer token/,
+      );
     } finally {
       await serve.stop();
       await rm(dir, { recursive: true, force: true });

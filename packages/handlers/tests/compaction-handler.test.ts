@@ -25,7 +25,9 @@ function lambdaContext(clock: core.Clock, timeoutMs: number, id = 'req'): Invoca
 async function pendingRun(p: LocalPipeline, n: number) {
   const receipt = demoReceipts()[n]!;
   const bytes = p.ocr.register(`c${n}`, specLines(receipt.spec));
-  const { image_id } = bodyOf<{ image_id: string }>(await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })));
+  const { image_id } = bodyOf<{ image_id: string }>(
+    await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })),
+  );
   await p.runOcr();
   const [results] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
   expect(await p.results(sqsEvent([results!.body]))).toEqual({ batchItemFailures: [] });
@@ -56,7 +58,11 @@ describe('compaction handler', () => {
     expect(await p.adapters.vectors.count('lines')).toBe(run.lines.vector_count);
     expect(await p.adapters.vectors.count('words')).toBe(run.words.vector_count);
     expect((await p.adapters.snapshots.current('lines'))?.run_ids).toEqual([run.run_id]);
-    expect(p.logger.entries.find((e) => e.message === 'compaction batch done')?.fields).toMatchObject({ succeeded: 2, failed: 0, promoted: true });
+    expect(p.logger.entries.find((e) => e.message === 'compaction batch done')?.fields).toMatchObject({
+      succeeded: 2,
+      failed: 0,
+      promoted: true,
+    });
   });
 
   it('maps failed messages to batchItemFailures and never marks their runs COMPLETED', async () => {
@@ -72,8 +78,12 @@ describe('compaction handler', () => {
       { messageId: 'wrong-kind', body: JSON.stringify({ kind: 'explode', collection: 'lines' }) },
     ];
     const response = await p.compaction({ Records: records }, lambdaContext(p.adapters.clock, 900_000));
-    const brokenLines = broken.event.Records.find((r) => (JSON.parse(r.body) as { collection: string }).collection === 'lines')!.messageId;
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([brokenLines, 'not-json', 'wrong-kind'].sort());
+    const brokenLines = broken.event.Records.find(
+      (r) => (JSON.parse(r.body) as { collection: string }).collection === 'lines',
+    )!.messageId;
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      [brokenLines, 'not-json', 'wrong-kind'].sort(),
+    );
     expect(await runState(p, good.image_id)).toEqual({ lines: 'COMPLETED', words: 'COMPLETED' });
     expect(await runState(p, broken.image_id)).toEqual({ lines: 'FAILED', words: 'COMPLETED' });
     const [failedRun] = await p.adapters.runs.list(broken.image_id, 1);
@@ -130,14 +140,27 @@ describe('compaction handler', () => {
     const stalled: ImageStore = Object.assign(Object.create(a.deltas) as ImageStore, {
       get: () => new Promise<never>(() => {}),
     });
-    const handler = createCompactionHandler({ receipts: a.receipts, runs: a.runs, deltas: stalled, vectors: a.vectors, lock: a.lock, snapshots: a.snapshots, clock, logger: p.logger });
+    const handler = createCompactionHandler({
+      receipts: a.receipts,
+      runs: a.runs,
+      deltas: stalled,
+      vectors: a.vectors,
+      lock: a.lock,
+      snapshots: a.snapshots,
+      clock,
+      logger: p.logger,
+    });
 
     const started = clock.now();
     const timeoutMs = 120_000;
     const response = await clock.runUntil(handler(event, lambdaContext(clock, timeoutMs)));
     expect(clock.now()).toBeLessThan(started + timeoutMs);
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(event.Records.map((r) => r.messageId).sort());
-    const failures = p.logger.entries.filter((e) => e.message === 'compaction message failed').map((e) => String(e.fields.error));
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+      event.Records.map((r) => r.messageId).sort(),
+    );
+    const failures = p.logger.entries
+      .filter((e) => e.message === 'compaction message failed')
+      .map((e) => String(e.fields.error));
     expect(failures.every((m) => /deadline|did not finish/.test(m))).toBe(true);
     // Nothing is COMPLETED, and the lock was released for the retry.
     const state = await runState(p, image_id);
@@ -153,8 +176,19 @@ describe('compaction handler', () => {
     const p = await localPipeline({ clock });
     const { event } = await pendingRun(p, 0);
     const a = p.adapters;
-    const lock = Object.assign(Object.create(a.lock) as core.CompactionLock, { acquire: () => new Promise<never>(() => {}) });
-    const handler = createCompactionHandler({ receipts: a.receipts, runs: a.runs, deltas: a.deltas, vectors: a.vectors, lock, snapshots: a.snapshots, clock, logger: p.logger });
+    const lock = Object.assign(Object.create(a.lock) as core.CompactionLock, {
+      acquire: () => new Promise<never>(() => {}),
+    });
+    const handler = createCompactionHandler({
+      receipts: a.receipts,
+      runs: a.runs,
+      deltas: a.deltas,
+      vectors: a.vectors,
+      lock,
+      snapshots: a.snapshots,
+      clock,
+      logger: p.logger,
+    });
     const started = clock.now();
     const response = await clock.runUntil(handler(event, lambdaContext(clock, 60_000)));
     expect(clock.now()).toBeLessThan(started + 60_000);

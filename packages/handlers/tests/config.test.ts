@@ -27,7 +27,10 @@ const ENVS = {
     OPENAI_API_KEY: 'sk-test',
     GOOGLE_PLACES_API_KEY: 'places-key',
   },
-  'stream-processor': { TABLE_NAME: 'jobs', COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue' },
+  'stream-processor': {
+    TABLE_NAME: 'jobs',
+    COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue',
+  },
   compaction: { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors', CHROMA_URL: 'http://chroma.internal:8000' },
   sweep: {
     TABLE_NAME: 'jobs',
@@ -64,7 +67,11 @@ describe('parseConfig', () => {
     describe(fn, () => {
       it('applies the defaults to a minimal environment', () => {
         const config = parseConfig(SCHEMAS[fn], { ...ENVS[fn] }, fn) as Record<string, unknown>;
-        expect(config).toMatchObject({ ...(fn === 'upload' ? {} : ENVS[fn]), LOG_LEVEL: 'info', AWS_REGION: 'us-east-1' });
+        expect(config).toMatchObject({
+          ...(fn === 'upload' ? {} : ENVS[fn]),
+          LOG_LEVEL: 'info',
+          AWS_REGION: 'us-east-1',
+        });
         expect(config.AWS_ENDPOINT_URL).toBeUndefined();
       });
 
@@ -79,7 +86,12 @@ describe('parseConfig', () => {
       }
 
       it('names every bad variable at once', () => {
-        const error = configError(fn, { ...ENVS[fn], TABLE_NAME: 'x', LOG_LEVEL: 'loud', AWS_ENDPOINT_URL: 'not a url' });
+        const error = configError(fn, {
+          ...ENVS[fn],
+          TABLE_NAME: 'x',
+          LOG_LEVEL: 'loud',
+          AWS_ENDPOINT_URL: 'not a url',
+        });
         expect(error.message).toContain('TABLE_NAME');
         expect(error.message).toContain('LOG_LEVEL');
         expect(error.message).toContain('AWS_ENDPOINT_URL');
@@ -89,16 +101,25 @@ describe('parseConfig', () => {
 
   it('upload: parses API_KEY_SHA256 as a comma list and names a bad entry', () => {
     const other = 'CD'.repeat(32);
-    expect(parseConfig(UploadConfigSchema, { ...ENVS.upload, API_KEY_SHA256: ` ${HASH} ,${other},` }, 'upload').API_KEY_SHA256).toEqual([HASH, other]);
-    expect(configError('upload', { ...ENVS.upload, API_KEY_SHA256: `${HASH},plaintext-key` }).message).toMatch(/API_KEY_SHA256.*hex SHA-256/);
-    expect(configError('upload', { ...ENVS.upload, OCR_JOB_QUEUE_URL: 'ocr-queue' }).message).toContain('OCR_JOB_QUEUE_URL');
+    expect(
+      parseConfig(UploadConfigSchema, { ...ENVS.upload, API_KEY_SHA256: ` ${HASH} ,${other},` }, 'upload')
+        .API_KEY_SHA256,
+    ).toEqual([HASH, other]);
+    expect(configError('upload', { ...ENVS.upload, API_KEY_SHA256: `${HASH},plaintext-key` }).message).toMatch(
+      /API_KEY_SHA256.*hex SHA-256/,
+    );
+    expect(configError('upload', { ...ENVS.upload, OCR_JOB_QUEUE_URL: 'ocr-queue' }).message).toContain(
+      'OCR_JOB_QUEUE_URL',
+    );
   });
 
   it('upload: reads the deprecated OCR_QUEUE_URL when OCR_JOB_QUEUE_URL is unset; the new name wins when both are', () => {
     const { OCR_JOB_QUEUE_URL: _, ...old } = ENVS.upload;
     const legacy = 'https://sqs.us-east-1.amazonaws.com/1/legacy-ocr-queue';
     expect(parseConfig(UploadConfigSchema, { ...old, OCR_QUEUE_URL: legacy }, 'upload').OCR_JOB_QUEUE_URL).toBe(legacy);
-    expect(parseConfig(UploadConfigSchema, { ...ENVS.upload, OCR_QUEUE_URL: legacy }, 'upload').OCR_JOB_QUEUE_URL).toBe(ENVS.upload.OCR_JOB_QUEUE_URL);
+    expect(parseConfig(UploadConfigSchema, { ...ENVS.upload, OCR_QUEUE_URL: legacy }, 'upload').OCR_JOB_QUEUE_URL).toBe(
+      ENVS.upload.OCR_JOB_QUEUE_URL,
+    );
     expect(configError('upload', old).message).toContain('OCR_JOB_QUEUE_URL');
   });
 
@@ -109,25 +130,44 @@ describe('parseConfig', () => {
   });
 
   it('process-ocr-results: embedding model and dimensions default, and dimensions are checked', () => {
-    const config = parseConfig(ProcessOcrResultsConfigSchema, { ...ENVS['process-ocr-results'] }, 'process-ocr-results');
+    const config = parseConfig(
+      ProcessOcrResultsConfigSchema,
+      { ...ENVS['process-ocr-results'] },
+      'process-ocr-results',
+    );
     expect(config.EMBEDDING_MODEL).toBe('text-embedding-3-small');
     expect(config.EMBEDDING_DIMENSIONS).toBe(512);
-    expect(parseConfig(ProcessOcrResultsConfigSchema, { ...ENVS['process-ocr-results'], EMBEDDING_DIMENSIONS: '1536' }, 'p').EMBEDDING_DIMENSIONS).toBe(1536);
+    expect(
+      parseConfig(ProcessOcrResultsConfigSchema, { ...ENVS['process-ocr-results'], EMBEDDING_DIMENSIONS: '1536' }, 'p')
+        .EMBEDDING_DIMENSIONS,
+    ).toBe(1536);
     for (const bad of ['0', '-5', '12.5', 'many', '4096']) {
-      expect(configError('process-ocr-results', { ...ENVS['process-ocr-results'], EMBEDDING_DIMENSIONS: bad }).message).toContain('EMBEDDING_DIMENSIONS');
+      expect(
+        configError('process-ocr-results', { ...ENVS['process-ocr-results'], EMBEDDING_DIMENSIONS: bad }).message,
+      ).toContain('EMBEDDING_DIMENSIONS');
     }
-    expect(configError('process-ocr-results', { ...ENVS['process-ocr-results'], CHROMA_URL: 'not a url' }).message).toContain('CHROMA_URL');
+    expect(
+      configError('process-ocr-results', { ...ENVS['process-ocr-results'], CHROMA_URL: 'not a url' }).message,
+    ).toContain('CHROMA_URL');
   });
 
   it('sweep: leaves 15 minutes alone, looks back 2 hours, and refuses an empty window', () => {
-    expect(parseConfig(SweepConfigSchema, { ...ENVS.sweep }, 'sweep')).toMatchObject({ SWEEP_MIN_AGE_SECONDS: 900, SWEEP_LOOKBACK_SECONDS: 7200, SWEEP_LIMIT: 1000 });
-    expect(configError('sweep', { ...ENVS.sweep, SWEEP_MIN_AGE_SECONDS: '7200' }).message).toMatch(/SWEEP_LOOKBACK_SECONDS: must be longer than SWEEP_MIN_AGE_SECONDS/);
+    expect(parseConfig(SweepConfigSchema, { ...ENVS.sweep }, 'sweep')).toMatchObject({
+      SWEEP_MIN_AGE_SECONDS: 900,
+      SWEEP_LOOKBACK_SECONDS: 7200,
+      SWEEP_LIMIT: 1000,
+    });
+    expect(configError('sweep', { ...ENVS.sweep, SWEEP_MIN_AGE_SECONDS: '7200' }).message).toMatch(
+      /SWEEP_LOOKBACK_SECONDS: must be longer than SWEEP_MIN_AGE_SECONDS/,
+    );
     expect(configError('sweep', { ...ENVS.sweep, SWEEP_LIMIT: '0' }).message).toContain('SWEEP_LIMIT');
   });
 
   it('compaction: LEASE_MS defaults to 3 minutes and must be a positive integer', () => {
     expect(parseConfig(CompactionConfigSchema, { ...ENVS.compaction }, 'compaction').LEASE_MS).toBe(180_000);
-    expect(parseConfig(CompactionConfigSchema, { ...ENVS.compaction, LEASE_MS: '60000' }, 'compaction').LEASE_MS).toBe(60_000);
+    expect(parseConfig(CompactionConfigSchema, { ...ENVS.compaction, LEASE_MS: '60000' }, 'compaction').LEASE_MS).toBe(
+      60_000,
+    );
     expect(configError('compaction', { ...ENVS.compaction, LEASE_MS: '0' }).message).toContain('LEASE_MS');
   });
 });

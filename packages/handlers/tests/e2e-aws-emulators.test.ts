@@ -24,9 +24,21 @@ import {
   uniqueResourceName,
   type RunningEmulator,
 } from '@receiptflow/devkit/emulators';
-import { CatalogPlacesResolver, HashingEmbedder, HnswVectorIndex, SystemClock, UuidIdGenerator } from '@receiptflow/adapters-local';
+import {
+  CatalogPlacesResolver,
+  HashingEmbedder,
+  HnswVectorIndex,
+  SystemClock,
+  UuidIdGenerator,
+} from '@receiptflow/adapters-local';
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
-import { CachingPlacesResolver, CompactionMessageSchema, runOcrJob, type LeasedMessage, type Queue } from '@receiptflow/core';
+import {
+  CachingPlacesResolver,
+  CompactionMessageSchema,
+  runOcrJob,
+  type LeasedMessage,
+  type Queue,
+} from '@receiptflow/core';
 import { startFauxqs } from 'fauxqs';
 import { Container } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -98,7 +110,8 @@ beforeAll(async () => {
     await s3.send(new CreateBucketCommand({ Bucket: name }));
     return new S3ImageStore(s3, { bucket: name });
   };
-  const queue = async (name: string) => new SqsQueue(sqs, { queueUrl: (await createQueueWithDlq(sqs, uniqueResourceName(name), REDRIVE)).queueUrl });
+  const queue = async (name: string) =>
+    new SqsQueue(sqs, { queueUrl: (await createQueueWithDlq(sqs, uniqueResourceName(name), REDRIVE)).queueUrl });
   stores = {
     jobs: new DynamoDbOcrJobStore(doc, { tableName, clock: env.clock }),
     receipts: new DynamoDbReceiptStore(doc, { tableName, clock: env.clock }),
@@ -130,8 +143,16 @@ beforeAll(async () => {
   container.bind(TOKENS.Embedder).toConstantValue(new HashingEmbedder({ dimensions: 512 }));
   container
     .bind(TOKENS.Places)
-    .toConstantValue(new CachingPlacesResolver(new CatalogPlacesResolver(syntheticCatalog()), new DynamoDbPlacesCache(doc, { tableName, clock: env.clock }), env.clock));
-  container.bind(TOKENS.CompactionLock).toConstantValue(new DynamoDbCompactionLock(doc, { tableName, clock: env.clock }));
+    .toConstantValue(
+      new CachingPlacesResolver(
+        new CatalogPlacesResolver(syntheticCatalog()),
+        new DynamoDbPlacesCache(doc, { tableName, clock: env.clock }),
+        env.clock,
+      ),
+    );
+  container
+    .bind(TOKENS.CompactionLock)
+    .toConstantValue(new DynamoDbCompactionLock(doc, { tableName, clock: env.clock }));
   container.bind(TOKENS.Snapshots).toConstantValue(stores.snapshots);
 
   vi.stubEnv('TABLE_NAME', tableName);
@@ -163,7 +184,13 @@ async function scanTable(): Promise<Map<string, RawItem>> {
   const rows = new Map<string, RawItem>();
   let start: Record<string, unknown> | undefined;
   do {
-    const out = await ddb.send(new ScanCommand({ TableName: tableName, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start as never } : {}) }));
+    const out = await ddb.send(
+      new ScanCommand({
+        TableName: tableName,
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start as never } : {}),
+      }),
+    );
     for (const item of out.Items ?? []) rows.set(`${item.PK?.S}|${item.SK?.S}`, item as RawItem);
     start = out.LastEvaluatedKey;
   } while (start);
@@ -171,29 +198,43 @@ async function scanTable(): Promise<Map<string, RawItem>> {
 }
 
 async function rawRow(pk: string, sk: string): Promise<RawItem> {
-  const out = await ddb.send(new GetItemCommand({ TableName: tableName, Key: { PK: { S: pk }, SK: { S: sk } }, ConsistentRead: true }));
+  const out = await ddb.send(
+    new GetItemCommand({ TableName: tableName, Key: { PK: { S: pk }, SK: { S: sk } }, ConsistentRead: true }),
+  );
   return out.Item as RawItem;
 }
 
 let sequence = 100;
-function streamRecord(eventName: 'INSERT' | 'MODIFY' | 'REMOVE', images: { old?: RawItem; new?: RawItem }): DynamoDbStreamRecord & { eventID: string } {
+function streamRecord(
+  eventName: 'INSERT' | 'MODIFY' | 'REMOVE',
+  images: { old?: RawItem; new?: RawItem },
+): DynamoDbStreamRecord & { eventID: string } {
   const seq = String(++sequence).padStart(21, '0');
   return {
     eventID: `e${seq}`,
     eventName,
-    dynamodb: { ...(images.old ? { OldImage: images.old } : {}), ...(images.new ? { NewImage: images.new } : {}), SequenceNumber: seq },
+    dynamodb: {
+      ...(images.old ? { OldImage: images.old } : {}),
+      ...(images.new ? { NewImage: images.new } : {}),
+      SequenceNumber: seq,
+    },
   };
 }
 
 /** Receives until `count` messages arrived (SQS may return fewer than are there). */
 async function receiveAll(queue: Queue, count: number): Promise<LeasedMessage[]> {
   const out: LeasedMessage[] = [];
-  for (let i = 0; i < 20 && out.length < count; i++) out.push(...(await queue.receive({ maxMessages: 10, waitSeconds: 1 })));
+  for (let i = 0; i < 20 && out.length < count; i++)
+    out.push(...(await queue.receive({ maxMessages: 10, waitSeconds: 1 })));
   return out;
 }
 
 const asSqsEvent = (messages: LeasedMessage[]): SqsEvent => ({
-  Records: messages.map((m) => ({ messageId: m.id, body: m.body, attributes: { ApproximateReceiveCount: String(m.receiveCount) } })),
+  Records: messages.map((m) => ({
+    messageId: m.id,
+    body: m.body,
+    attributes: { ApproximateReceiveCount: String(m.receiveCount) },
+  })),
 });
 
 /** What the event source mapping does with a partial batch response: ack every message not listed. */
@@ -210,88 +251,136 @@ async function rawObjectCount(): Promise<number> {
 describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
   it('refuses an unauthenticated upload without writing to the table, the bucket or the queue', async () => {
     const rowsBefore = (await scanTable()).size;
-    const res = await handlers.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: env.ocr.register('anon', ['X']), bearer: 'wrong' }));
+    const res = await handlers.upload(
+      httpEvent({ headers: { 'content-type': 'image/png' }, body: env.ocr.register('anon', ['X']), bearer: 'wrong' }),
+    );
     expect(res.statusCode).toBe(401);
     expect((await scanTable()).size).toBe(rowsBefore);
     expect(await rawObjectCount()).toBe(0);
     expect(await stores.ocrQueue.depth()).toEqual({ visible: 0, inFlight: 0 });
   });
 
-  it('upload → OCR → results → stream → compaction: the run is COMPLETED and the vectors are in', { timeout: 60_000 }, async () => {
-    const receipt = demoReceipts()[0]!;
-    const bytes = env.ocr.register('aws-1', specLines(receipt.spec));
+  it(
+    'upload → OCR → results → stream → compaction: the run is COMPLETED and the vectors are in',
+    { timeout: 60_000 },
+    async () => {
+      const receipt = demoReceipts()[0]!;
+      const bytes = env.ocr.register('aws-1', specLines(receipt.spec));
 
-    // 1. Upload API (direct upload).
-    const uploaded = await handlers.upload(httpEvent({ headers: { 'content-type': 'image/png' }, query: { filename: 'receipt.png' }, body: bytes, bearer: KEY }));
-    expect(uploaded.statusCode).toBe(201);
-    const { image_id, job_id, s3_key } = bodyOf<{ image_id: string; job_id: string; s3_key: string }>(uploaded);
-    expect((await stores.raw.head(s3_key))?.metadata).toMatchObject({ image_id, job_id, size_bytes: String(bytes.length) });
+      // 1. Upload API (direct upload).
+      const uploaded = await handlers.upload(
+        httpEvent({
+          headers: { 'content-type': 'image/png' },
+          query: { filename: 'receipt.png' },
+          body: bytes,
+          bearer: KEY,
+        }),
+      );
+      expect(uploaded.statusCode).toBe(201);
+      const { image_id, job_id, s3_key } = bodyOf<{ image_id: string; job_id: string; s3_key: string }>(uploaded);
+      expect((await stores.raw.head(s3_key))?.metadata).toMatchObject({
+        image_id,
+        job_id,
+        size_bytes: String(bytes.length),
+      });
 
-    // 2. OCR worker step (core runOcrJob, fake engine).
-    const [ocrMessage] = await receiveAll(stores.ocrQueue, 1);
-    expect(JSON.parse(ocrMessage!.body)).toEqual({ job_id, image_id, s3_bucket: stores.raw.bucket, s3_key, ocr_s3_bucket: stores.artifacts.bucket });
-    const ocr = await runOcrJob(
-      { jobs: stores.jobs, images: stores.raw, artifacts: stores.artifacts, ocr: env.ocr, resultsQueue: stores.resultsQueue, clock: env.clock },
-      ocrMessage!.body,
-    );
-    expect(ocr.status).toBe('completed');
-    await ocrMessage!.ack();
+      // 2. OCR worker step (core runOcrJob, fake engine).
+      const [ocrMessage] = await receiveAll(stores.ocrQueue, 1);
+      expect(JSON.parse(ocrMessage!.body)).toEqual({
+        job_id,
+        image_id,
+        s3_bucket: stores.raw.bucket,
+        s3_key,
+        ocr_s3_bucket: stores.artifacts.bucket,
+      });
+      const ocr = await runOcrJob(
+        {
+          jobs: stores.jobs,
+          images: stores.raw,
+          artifacts: stores.artifacts,
+          ocr: env.ocr,
+          resultsQueue: stores.resultsQueue,
+          clock: env.clock,
+        },
+        ocrMessage!.body,
+      );
+      expect(ocr.status).toBe('completed');
+      await ocrMessage!.ack();
 
-    // 3. process-OCR-results handler, then a redelivery of the same message (idempotent).
-    const resultsMessages = await receiveAll(stores.resultsQueue, 1);
-    expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
-    const rowsAfterResults = await scanTable();
-    expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
-    expect([...(await scanTable()).keys()].sort()).toEqual([...rowsAfterResults.keys()].sort());
-    await settle(resultsMessages, []);
-    const place = await stores.receipts.getPlace(image_id, 1);
-    expect(place).toMatchObject({ place_id: receipt.truth.place_id, source: 'places' });
+      // 3. process-OCR-results handler, then a redelivery of the same message (idempotent).
+      const resultsMessages = await receiveAll(stores.resultsQueue, 1);
+      expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
+      const rowsAfterResults = await scanTable();
+      expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
+      expect([...(await scanTable()).keys()].sort()).toEqual([...rowsAfterResults.keys()].sort());
+      await settle(resultsMessages, []);
+      const place = await stores.receipts.getPlace(image_id, 1);
+      expect(place).toMatchObject({ place_id: receipt.truth.place_id, source: 'places' });
 
-    // 4. Stream processor (the Lambda entry), fed an INSERT for every row written.
-    const inserts = [...rowsAfterResults.values()].map((item) => streamRecord('INSERT', { new: item }));
-    expect(await handlers.stream({ Records: inserts })).toEqual({ batchItemFailures: [] });
+      // 4. Stream processor (the Lambda entry), fed an INSERT for every row written.
+      const inserts = [...rowsAfterResults.values()].map((item) => streamRecord('INSERT', { new: item }));
+      expect(await handlers.stream({ Records: inserts })).toEqual({ batchItemFailures: [] });
 
-    // 5. Compaction handler.
-    const compactionMessages = await receiveAll(stores.compactionQueue, 2);
-    const merges = compactionMessages.map((m) => CompactionMessageSchema.parse(JSON.parse(m.body)));
-    expect(merges.map((m) => `${m.kind}:${m.collection}`).sort()).toEqual(['merge:lines', 'merge:words']);
-    const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 };
-    const compacted = await handlers.compaction(asSqsEvent(compactionMessages), context);
-    expect(compacted).toEqual({ batchItemFailures: [] });
-    await settle(compactionMessages, compacted.batchItemFailures);
+      // 5. Compaction handler.
+      const compactionMessages = await receiveAll(stores.compactionQueue, 2);
+      const merges = compactionMessages.map((m) => CompactionMessageSchema.parse(JSON.parse(m.body)));
+      expect(merges.map((m) => `${m.kind}:${m.collection}`).sort()).toEqual(['merge:lines', 'merge:words']);
+      const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 };
+      const compacted = await handlers.compaction(asSqsEvent(compactionMessages), context);
+      expect(compacted).toEqual({ batchItemFailures: [] });
+      await settle(compactionMessages, compacted.batchItemFailures);
 
-    const [run] = await stores.runs.list(image_id, 1);
-    expect(run?.lines).toMatchObject({ state: 'COMPLETED', merged_count: run?.lines.vector_count });
-    expect(run?.words).toMatchObject({ state: 'COMPLETED', merged_count: run?.words.vector_count });
-    expect(await env.vectors.count('lines')).toBe(run!.lines.vector_count);
-    expect(await env.vectors.count('words')).toBe(run!.words.vector_count);
-    expect(await stores.snapshots.current('lines')).toMatchObject({ version: 1, run_ids: [run!.run_id], vector_count: run!.lines.vector_count });
-    expect(await stores.runs.listUnfinished(new Date(Date.now() + 60_000).toISOString())).toEqual([]);
+      const [run] = await stores.runs.list(image_id, 1);
+      expect(run?.lines).toMatchObject({ state: 'COMPLETED', merged_count: run?.lines.vector_count });
+      expect(run?.words).toMatchObject({ state: 'COMPLETED', merged_count: run?.words.vector_count });
+      expect(await env.vectors.count('lines')).toBe(run!.lines.vector_count);
+      expect(await env.vectors.count('words')).toBe(run!.words.vector_count);
+      expect(await stores.snapshots.current('lines')).toMatchObject({
+        version: 1,
+        run_ids: [run!.run_id],
+        vector_count: run!.lines.vector_count,
+      });
+      expect(await stores.runs.listUnfinished(new Date(Date.now() + 60_000).toISOString())).toEqual([]);
 
-    const status = await handlers.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id }, bearer: KEY }));
-    expect(bodyOf(status)).toMatchObject({ stage: 'compacted', receipts: [{ place_id: receipt.truth.place_id, compacted: true }] });
+      const status = await handlers.upload(
+        httpEvent({ method: 'GET', path: '/upload-status', query: { image_id }, bearer: KEY }),
+      );
+      expect(bodyOf(status)).toMatchObject({
+        stage: 'compacted',
+        receipts: [{ place_id: receipt.truth.place_id, compacted: true }],
+      });
 
-    // 6. The run's own MODIFYs (PENDING → PROCESSING → COMPLETED) produce no work (docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot).
-    const runKey = [...rowsAfterResults.keys()].find((k) => k.includes('#COMPACTION_RUN#'))!;
-    const [pk, sk] = runKey.split('|') as [string, string];
-    const runModify = streamRecord('MODIFY', { old: rowsAfterResults.get(runKey)!, new: await rawRow(pk, sk) });
-    expect(await handlers.stream({ Records: [runModify] })).toEqual({ batchItemFailures: [] });
-    expect(await stores.compactionQueue.receive({ maxMessages: 10, waitSeconds: 1 })).toEqual([]);
+      // 6. The run's own MODIFYs (PENDING → PROCESSING → COMPLETED) produce no work (docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot).
+      const runKey = [...rowsAfterResults.keys()].find((k) => k.includes('#COMPACTION_RUN#'))!;
+      const [pk, sk] = runKey.split('|') as [string, string];
+      const runModify = streamRecord('MODIFY', { old: rowsAfterResults.get(runKey)!, new: await rawRow(pk, sk) });
+      expect(await handlers.stream({ Records: [runModify] })).toEqual({ batchItemFailures: [] });
+      expect(await stores.compactionQueue.receive({ maxMessages: 10, waitSeconds: 1 })).toEqual([]);
 
-    // 7. A merchant correction: the place MODIFY re-labels the receipt's vectors.
-    const placeKey = `IMAGE#${image_id}|RECEIPT#00001#PLACE`;
-    const corrected = { ...place!, merchant_name: 'Corrected Merchant', place_id: 'ChIJ-corrected' };
-    await stores.receipts.putPlace(corrected);
-    const placeModify = streamRecord('MODIFY', { old: rowsAfterResults.get(placeKey)!, new: await rawRow(`IMAGE#${image_id}`, 'RECEIPT#00001#PLACE') });
-    expect(await handlers.stream({ Records: [placeModify] })).toEqual({ batchItemFailures: [] });
-    const updates = await receiveAll(stores.compactionQueue, 2);
-    expect(updates.map((m) => (JSON.parse(m.body) as { kind: string }).kind)).toEqual(['update_metadata', 'update_metadata']);
-    const relabelled = await handlers.compaction(asSqsEvent(updates), { awsRequestId: 'req-2', getRemainingTimeInMillis: () => 60_000 });
-    expect(relabelled).toEqual({ batchItemFailures: [] });
-    await settle(updates, relabelled.batchItemFailures);
-    const ids = await env.vectors.findIds('lines', { image_id, receipt_id: 1 });
-    expect(ids).toHaveLength(run!.lines.vector_count);
-    const [first] = await env.vectors.get('lines', ids.slice(0, 1));
-    expect(first?.metadata).toMatchObject({ merchant_name: 'Corrected Merchant', place_id: 'ChIJ-corrected' });
-  });
+      // 7. A merchant correction: the place MODIFY re-labels the receipt's vectors.
+      const placeKey = `IMAGE#${image_id}|RECEIPT#00001#PLACE`;
+      const corrected = { ...place!, merchant_name: 'Corrected Merchant', place_id: 'ChIJ-corrected' };
+      await stores.receipts.putPlace(corrected);
+      const placeModify = streamRecord('MODIFY', {
+        old: rowsAfterResults.get(placeKey)!,
+        new: await rawRow(`IMAGE#${image_id}`, 'RECEIPT#00001#PLACE'),
+      });
+      expect(await handlers.stream({ Records: [placeModify] })).toEqual({ batchItemFailures: [] });
+      const updates = await receiveAll(stores.compactionQueue, 2);
+      expect(updates.map((m) => (JSON.parse(m.body) as { kind: string }).kind)).toEqual([
+        'update_metadata',
+        'update_metadata',
+      ]);
+      const relabelled = await handlers.compaction(asSqsEvent(updates), {
+        awsRequestId: 'req-2',
+        getRemainingTimeInMillis: () => 60_000,
+      });
+      expect(relabelled).toEqual({ batchItemFailures: [] });
+      await settle(updates, relabelled.batchItemFailures);
+      const ids = await env.vectors.findIds('lines', { image_id, receipt_id: 1 });
+      expect(ids).toHaveLength(run!.lines.vector_count);
+      const [first] = await env.vectors.get('lines', ids.slice(0, 1));
+      expect(first?.metadata).toMatchObject({ merchant_name: 'Corrected Merchant', place_id: 'ChIJ-corrected' });
+    },
+  );
 });

@@ -1,7 +1,13 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { demoReceipts, renderBlankPage, renderReceipt, syntheticCatalog, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
+import {
+  demoReceipts,
+  renderBlankPage,
+  renderReceipt,
+  syntheticCatalog,
+  type DemoReceipt,
+} from '@receiptflow/adapters-local/synthetic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PresignedUpload } from '@receiptflow/core';
 import { UsageError } from '@receiptflow/core';
@@ -36,18 +42,31 @@ function serveArgs(data: string, ...extra: string[]): string[] {
   return ['--port', '0', '--data', join(work, data), '--places', catalogPath, '--log-format', 'json', ...extra];
 }
 
-async function api(base: string, method: string, path: string, options: { body?: Uint8Array | string; contentType?: string; token?: string } = {}) {
+async function api(
+  base: string,
+  method: string,
+  path: string,
+  options: { body?: Uint8Array | string; contentType?: string; token?: string } = {},
+) {
   const headers: Record<string, string> = {};
   if (options.contentType) headers['content-type'] = options.contentType;
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const res = await fetch(new URL(path, base), { method, headers, ...(options.body === undefined ? {} : { body: options.body }) });
+  const res = await fetch(new URL(path, base), {
+    method,
+    headers,
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
   const text = await res.text();
   return { status: res.status, body: (text ? JSON.parse(text) : null) as Record<string, unknown> };
 }
 
 async function submitDirect(base: string, receipt: DemoReceipt, token?: string): Promise<string> {
   const { png } = await renderReceipt(receipt.spec);
-  const res = await api(base, 'POST', `/upload-receipt?filename=${receipt.id}.png`, { body: png, contentType: 'image/png', ...(token ? { token } : {}) });
+  const res = await api(base, 'POST', `/upload-receipt?filename=${receipt.id}.png`, {
+    body: png,
+    contentType: 'image/png',
+    ...(token ? { token } : {}),
+  });
   expect(res.status).toBe(201);
   return String(res.body.image_id);
 }
@@ -79,57 +98,87 @@ describe('receipts serve (local adapters, real tesseract)', () => {
     const statuses = await Promise.all(ids.map((id) => waitUntilDone(serve.url, id)));
     for (const [i, status] of statuses.entries()) {
       expect(status, JSON.stringify(status)).toMatchObject({ stage: 'compacted', job_status: 'COMPLETED' });
-      expect(status.receipts).toEqual([expect.objectContaining({ place_id: RECEIPTS[i]!.truth.place_id, compacted: true })]);
+      expect(status.receipts).toEqual([
+        expect.objectContaining({ place_id: RECEIPTS[i]!.truth.place_id, compacted: true }),
+      ]);
     }
   });
 
-  it('the presigned flow: signed PUT, bytes checked at /upload-complete, bad bytes replaced, replays refused', { timeout: 90_000 }, async () => {
-    const receipt = RECEIPTS[4]!; // the same merchant as receipt 0, visited again
-    const { png } = await renderReceipt(receipt.spec);
-    const created = await api(serve.url, 'POST', '/upload-receipt', {
-      body: JSON.stringify({ filename: 'big scan.png', content_type: 'image/png' }),
-      contentType: 'application/json',
-    });
-    expect(created.status).toBe(201);
-    const upload = created.body.upload as PresignedUpload;
-    expect(upload).toMatchObject({ method: 'PUT', headers: { 'content-type': 'image/png' } });
-    expect(upload.url.startsWith(`${serve.url}/uploads/`)).toBe(true);
-    const imageId = String(created.body.image_id);
-    expect((await api(serve.url, 'GET', `/upload-status?image_id=${imageId}`)).body.stage).toBe('awaiting_upload');
-    const put = (url: string, body: Uint8Array | string, type = 'image/png') => fetch(url, { method: 'PUT', body, headers: { 'content-type': type } });
-    const complete = () => api(serve.url, 'POST', '/upload-complete', { body: JSON.stringify({ image_id: imageId }), contentType: 'application/json' });
+  it(
+    'the presigned flow: signed PUT, bytes checked at /upload-complete, bad bytes replaced, replays refused',
+    { timeout: 90_000 },
+    async () => {
+      const receipt = RECEIPTS[4]!; // the same merchant as receipt 0, visited again
+      const { png } = await renderReceipt(receipt.spec);
+      const created = await api(serve.url, 'POST', '/upload-receipt', {
+        body: JSON.stringify({ filename: 'big scan.png', content_type: 'image/png' }),
+        contentType: 'application/json',
+      });
+      expect(created.status).toBe(201);
+      const upload = created.body.upload as PresignedUpload;
+      expect(upload).toMatchObject({ method: 'PUT', headers: { 'content-type': 'image/png' } });
+      expect(upload.url.startsWith(`${serve.url}/uploads/`)).toBe(true);
+      const imageId = String(created.body.image_id);
+      expect((await api(serve.url, 'GET', `/upload-status?image_id=${imageId}`)).body.stage).toBe('awaiting_upload');
+      const put = (url: string, body: Uint8Array | string, type = 'image/png') =>
+        fetch(url, { method: 'PUT', body, headers: { 'content-type': type } });
+      const complete = () =>
+        api(serve.url, 'POST', '/upload-complete', {
+          body: JSON.stringify({ image_id: imageId }),
+          contentType: 'application/json',
+        });
 
-    const wrongType = await put(upload.url, png, 'image/jpeg');
-    expect(wrongType.status).toBe(403);
-    expect(((await wrongType.json()) as { error: { code: string } }).error.code).toBe('PRESIGNED_URL_INVALID');
-    const forged = await put(upload.url.replace(/signature=[0-9a-f]{4}/, 'signature=0000'), png);
-    expect(forged.status).toBe(403);
+      const wrongType = await put(upload.url, png, 'image/jpeg');
+      expect(wrongType.status).toBe(403);
+      expect(((await wrongType.json()) as { error: { code: string } }).error.code).toBe('PRESIGNED_URL_INVALID');
+      const forged = await put(upload.url.replace(/signature=[0-9a-f]{4}/, 'signature=0000'), png);
+      expect(forged.status).toBe(403);
 
-    // A non-image lands, but never reaches OCR: /upload-complete refuses it and hands out a new URL.
-    expect((await put(upload.url, 'this is a text file, not a receipt')).status).toBe(200);
-    const refused = await complete();
-    expect(refused.status).toBe(422);
-    expect(refused.body.error).toMatchObject({ code: 'INVALID_UPLOAD' });
-    expect((await api(serve.url, 'GET', `/upload-status?image_id=${imageId}`)).body).toMatchObject({ stage: 'awaiting_upload', job_status: 'PENDING' });
-    const replay = await put(upload.url, png);
-    expect(replay.status).toBe(409);
-    expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('PRESIGNED_URL_USED');
+      // A non-image lands, but never reaches OCR: /upload-complete refuses it and hands out a new URL.
+      expect((await put(upload.url, 'this is a text file, not a receipt')).status).toBe(200);
+      const refused = await complete();
+      expect(refused.status).toBe(422);
+      expect(refused.body.error).toMatchObject({ code: 'INVALID_UPLOAD' });
+      expect((await api(serve.url, 'GET', `/upload-status?image_id=${imageId}`)).body).toMatchObject({
+        stage: 'awaiting_upload',
+        job_status: 'PENDING',
+      });
+      const replay = await put(upload.url, png);
+      expect(replay.status).toBe(409);
+      expect(((await replay.json()) as { error: { code: string } }).error.code).toBe('PRESIGNED_URL_USED');
 
-    const fresh = refused.body.upload as PresignedUpload;
-    expect((await put(fresh.url, png)).status).toBe(200);
-    expect((await complete()).status).toBe(200);
-    const status = await waitUntilDone(serve.url, imageId);
-    expect(status).toMatchObject({ stage: 'compacted', receipts: [{ place_id: receipt.truth.place_id, compacted: true }] });
-    // After processing: no PUT can replace the image its merchant was resolved from.
-    expect((await put(fresh.url, renderBlankPage(100, 100))).status).toBe(409);
-  });
+      const fresh = refused.body.upload as PresignedUpload;
+      expect((await put(fresh.url, png)).status).toBe(200);
+      expect((await complete()).status).toBe(200);
+      const status = await waitUntilDone(serve.url, imageId);
+      expect(status).toMatchObject({
+        stage: 'compacted',
+        receipts: [{ place_id: receipt.truth.place_id, compacted: true }],
+      });
+      // After processing: no PUT can replace the image its merchant was resolved from.
+      expect((await put(fresh.url, renderBlankPage(100, 100))).status).toBe(409);
+    },
+  );
 
-  it('a blank page (OCR finds no text) ends FAILED with "no text found", at stage failed after ocr_done', { timeout: 60_000 }, async () => {
-    const res = await api(serve.url, 'POST', '/upload-receipt?filename=blank.png', { body: renderBlankPage(640, 900), contentType: 'image/png' });
-    expect(res.status).toBe(201);
-    const status = await waitUntilDone(serve.url, String(res.body.image_id));
-    expect(status).toMatchObject({ stage: 'failed', failed_stage: 'ocr_done', job_status: 'FAILED', failure_reason: 'no text found', receipts: [] });
-  });
+  it(
+    'a blank page (OCR finds no text) ends FAILED with "no text found", at stage failed after ocr_done',
+    { timeout: 60_000 },
+    async () => {
+      const res = await api(serve.url, 'POST', '/upload-receipt?filename=blank.png', {
+        body: renderBlankPage(640, 900),
+        contentType: 'image/png',
+      });
+      expect(res.status).toBe(201);
+      const status = await waitUntilDone(serve.url, String(res.body.image_id));
+      expect(status).toMatchObject({
+        stage: 'failed',
+        failed_stage: 'ocr_done',
+        job_status: 'FAILED',
+        failure_reason: 'no text found',
+        receipts: [],
+      });
+    },
+  );
 
   it('answers unknown routes with 404 and oversized direct uploads with 413', async () => {
     expect((await api(serve.url, 'GET', '/nope')).status).toBe(404);
@@ -150,13 +199,19 @@ describe('receipts serve: tokens', () => {
   it('enforces --token when given', { timeout: 30_000 }, async () => {
     const serve = await startServe(serveArgs('token', '--token', 'tok-123'), quiet);
     try {
-      const presign = { body: JSON.stringify({ filename: 'a.png', content_type: 'image/png' }), contentType: 'application/json' };
+      const presign = {
+        body: JSON.stringify({ filename: 'a.png', content_type: 'image/png' }),
+        contentType: 'application/json',
+      };
       expect((await api(serve.url, 'POST', '/upload-receipt', presign)).status).toBe(401);
       expect((await api(serve.url, 'POST', '/upload-receipt', { ...presign, token: 'tok-1234' })).status).toBe(401);
       const ok = await api(serve.url, 'POST', '/upload-receipt', { ...presign, token: 'tok-123' });
       expect(ok.status).toBe(201);
       expect((await api(serve.url, 'GET', `/upload-status?image_id=${String(ok.body.image_id)}`)).status).toBe(401);
-      expect((await api(serve.url, 'GET', `/upload-status?image_id=${String(ok.body.image_id)}`, { token: 'tok-123' })).body.stage).toBe('awaiting_upload');
+      expect(
+        (await api(serve.url, 'GET', `/upload-status?image_id=${String(ok.body.image_id)}`, { token: 'tok-123' })).body
+          .stage,
+      ).toBe('awaiting_upload');
     } finally {
       await serve.stop();
     }
@@ -164,50 +219,86 @@ describe('receipts serve: tokens', () => {
 });
 
 describe('receipts serve: restart', () => {
-  it('a presigned URL issued before a restart works after it, and one used before stays used', { timeout: 90_000 }, async () => {
-    const first = await startServe(serveArgs('restart-upload'), quiet);
-    const presign = () => api(first.url, 'POST', '/upload-receipt', { body: JSON.stringify({ filename: 'r.png', content_type: 'image/png' }), contentType: 'application/json' });
-    const waiting = await presign();
-    const used = await presign();
-    const { png } = await renderReceipt(RECEIPTS[3]!.spec);
-    const usedUrl = (used.body.upload as PresignedUpload).url;
-    try {
-      expect((await fetch(usedUrl, { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } })).status).toBe(200);
-    } finally {
-      await first.stop();
-    }
-    const second = await startServe(serveArgs('restart-upload'), quiet);
-    // Port 0 gives the restarted serve another port; the signature does not cover the host.
-    const moved = (url: string) => second.url + new URL(url).pathname + new URL(url).search;
-    try {
-      const put = await fetch(moved((waiting.body.upload as PresignedUpload).url), { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } });
-      expect(put.status).toBe(200);
-      const replay = await fetch(moved(usedUrl), { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } });
-      expect(replay.status).toBe(409);
-      const imageId = String(waiting.body.image_id);
-      expect((await api(second.url, 'POST', '/upload-complete', { body: JSON.stringify({ image_id: imageId }), contentType: 'application/json' })).status).toBe(200);
-      expect(await waitUntilDone(second.url, imageId)).toMatchObject({ stage: 'compacted', receipts: [{ place_id: RECEIPTS[3]!.truth.place_id }] });
-    } finally {
-      await second.stop();
-    }
-  });
+  it(
+    'a presigned URL issued before a restart works after it, and one used before stays used',
+    { timeout: 90_000 },
+    async () => {
+      const first = await startServe(serveArgs('restart-upload'), quiet);
+      const presign = () =>
+        api(first.url, 'POST', '/upload-receipt', {
+          body: JSON.stringify({ filename: 'r.png', content_type: 'image/png' }),
+          contentType: 'application/json',
+        });
+      const waiting = await presign();
+      const used = await presign();
+      const { png } = await renderReceipt(RECEIPTS[3]!.spec);
+      const usedUrl = (used.body.upload as PresignedUpload).url;
+      try {
+        expect(
+          (await fetch(usedUrl, { method: 'PUT', body: png, headers: { 'content-type': 'image/png' } })).status,
+        ).toBe(200);
+      } finally {
+        await first.stop();
+      }
+      const second = await startServe(serveArgs('restart-upload'), quiet);
+      // Port 0 gives the restarted serve another port; the signature does not cover the host.
+      const moved = (url: string) => second.url + new URL(url).pathname + new URL(url).search;
+      try {
+        const put = await fetch(moved((waiting.body.upload as PresignedUpload).url), {
+          method: 'PUT',
+          body: png,
+          headers: { 'content-type': 'image/png' },
+        });
+        expect(put.status).toBe(200);
+        const replay = await fetch(moved(usedUrl), {
+          method: 'PUT',
+          body: png,
+          headers: { 'content-type': 'image/png' },
+        });
+        expect(replay.status).toBe(409);
+        const imageId = String(waiting.body.image_id);
+        expect(
+          (
+            await api(second.url, 'POST', '/upload-complete', {
+              body: JSON.stringify({ image_id: imageId }),
+              contentType: 'application/json',
+            })
+          ).status,
+        ).toBe(200);
+        expect(await waitUntilDone(second.url, imageId)).toMatchObject({
+          stage: 'compacted',
+          receipts: [{ place_id: RECEIPTS[3]!.truth.place_id }],
+        });
+      } finally {
+        await second.stop();
+      }
+    },
+  );
 
-  it('a serve stopped before OCR finishes loses no job: the restarted serve completes it', { timeout: 90_000 }, async () => {
-    const first = await startServe(serveArgs('restart'), quiet);
-    let imageId: string;
-    try {
-      imageId = await submitDirect(first.url, RECEIPTS[2]!);
-      // Work is left: the stop below comes before the pipeline finished this upload.
-      expect((await api(first.url, 'GET', `/upload-status?image_id=${imageId}`)).body.stage).toBe('uploaded');
-    } finally {
-      await first.stop();
-    }
-    const second = await startServe(serveArgs('restart'), quiet);
-    try {
-      const status = await waitUntilDone(second.url, imageId);
-      expect(status).toMatchObject({ stage: 'compacted', job_status: 'COMPLETED', receipts: [{ place_id: RECEIPTS[2]!.truth.place_id }] });
-    } finally {
-      await second.stop();
-    }
-  });
+  it(
+    'a serve stopped before OCR finishes loses no job: the restarted serve completes it',
+    { timeout: 90_000 },
+    async () => {
+      const first = await startServe(serveArgs('restart'), quiet);
+      let imageId: string;
+      try {
+        imageId = await submitDirect(first.url, RECEIPTS[2]!);
+        // Work is left: the stop below comes before the pipeline finished this upload.
+        expect((await api(first.url, 'GET', `/upload-status?image_id=${imageId}`)).body.stage).toBe('uploaded');
+      } finally {
+        await first.stop();
+      }
+      const second = await startServe(serveArgs('restart'), quiet);
+      try {
+        const status = await waitUntilDone(second.url, imageId);
+        expect(status).toMatchObject({
+          stage: 'compacted',
+          job_status: 'COMPLETED',
+          receipts: [{ place_id: RECEIPTS[2]!.truth.place_id }],
+        });
+      } finally {
+        await second.stop();
+      }
+    },
+  );
 });

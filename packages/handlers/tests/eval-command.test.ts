@@ -11,10 +11,23 @@ describe('receipts eval on synthetic receipts', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'eval-'));
     const visits = demoReceipts(3);
-    const picked = [visits[0]!, visits[1]!, visits.find((v, i) => i > 1 && v.truth.place_id === visits[0]!.truth.place_id)!];
+    const picked = [
+      visits[0]!,
+      visits[1]!,
+      visits.find((v, i) => i > 1 && v.truth.place_id === visits[0]!.truth.place_id)!,
+    ];
     for (const [n, r] of picked.entries()) {
       await writeFile(join(dir, `00${n}.png`), (await renderReceipt(r.spec)).png);
-      await writeFile(join(dir, `00${n}.json`), JSON.stringify({ company: r.truth.merchant_name, date: r.truth.date, address: r.truth.formatted_address, total: r.truth.total.toFixed(2), place_id: r.truth.place_id }));
+      await writeFile(
+        join(dir, `00${n}.json`),
+        JSON.stringify({
+          company: r.truth.merchant_name,
+          date: r.truth.date,
+          address: r.truth.formatted_address,
+          total: r.truth.total.toFixed(2),
+          place_id: r.truth.place_id,
+        }),
+      );
     }
     await writeFile(join(dir, 'catalog.json'), JSON.stringify(syntheticCatalog()));
   });
@@ -23,7 +36,11 @@ describe('receipts eval on synthetic receipts', () => {
   it('--json lists each receipt with its prediction, source and calls, per-field P/R/F1 and confidence bands; progress only on stderr', async () => {
     const out: string[] = [];
     const err: string[] = [];
-    const code = await evalCommand(['--dataset', dir, '--places', join(dir, 'catalog.json'), '--json', '--ocr-cache', join(dir, 'ocr')], (l) => out.push(l), (l) => err.push(l));
+    const code = await evalCommand(
+      ['--dataset', dir, '--places', join(dir, 'catalog.json'), '--json', '--ocr-cache', join(dir, 'ocr')],
+      (l) => out.push(l),
+      (l) => err.push(l),
+    );
     expect(code).toBe(0);
     const report = JSON.parse(out.join('')) as EvalJson;
     expect(report.per_receipt.map((r) => r.id)).toEqual(['000', '001', '002']);

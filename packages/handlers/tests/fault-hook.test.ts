@@ -15,7 +15,13 @@ describe('RECEIPTFLOW_FAULT', () => {
   });
 
   it('refuses anything else with a ConfigError naming the variable and the events', () => {
-    for (const bad of ['kill-after:nope', 'kill:delta-words', 'kill-after:delta-words:0', 'kill-after:delta-words:x', 'KILL-AFTER:place-stored']) {
+    for (const bad of [
+      'kill-after:nope',
+      'kill:delta-words',
+      'kill-after:delta-words:0',
+      'kill-after:delta-words:x',
+      'KILL-AFTER:place-stored',
+    ]) {
       let error: unknown;
       try {
         parseFaultPlan(bad);
@@ -35,36 +41,40 @@ describe('RECEIPTFLOW_FAULT', () => {
     expect(fired).toEqual(['delta-lines#2']);
   });
 
-  it('the decorated local adapters report every pipeline event once per receipt, in pipeline order', { timeout: 30_000 }, async () => {
-    const ocr = new TaggedOcr();
-    // Never fires (occurrence 99): the test watches what passes.
-    const fault = new FaultInjector({ event: 'image-stored', occurrence: 99 }, () => undefined);
-    const passed = vi.spyOn(fault, 'passed');
-    const runtime = await LocalRuntime.open({ logger: collectingLogger(), ocr, catalog: syntheticCatalog(), fault });
-    try {
-      const receipt = demoReceipts()[0]!;
-      await runtime.submit('r.png', 'image/png', ocr.register('r', specLines(receipt.spec)));
-      await runtime.drain();
-    } finally {
-      await runtime.stop();
-    }
-    const events = passed.mock.calls.map(([event]) => event);
-    // Compaction handles lines, then words, each promoted before the next collection starts.
-    const expected: FaultEvent[] = [
-      'image-stored',
-      'job-created',
-      'ocr-stored',
-      'receipt-rows',
-      'delta-lines',
-      'delta-words',
-      'place-stored',
-      'run-created',
-      'merge-lines',
-      'promoted-lines',
-      'merge-words',
-      'promoted-words',
-    ];
-    expect(events).toEqual(expected);
-    expect(events).toEqual([...FAULT_EVENTS]);
-  });
+  it(
+    'the decorated local adapters report every pipeline event once per receipt, in pipeline order',
+    { timeout: 30_000 },
+    async () => {
+      const ocr = new TaggedOcr();
+      // Never fires (occurrence 99): the test watches what passes.
+      const fault = new FaultInjector({ event: 'image-stored', occurrence: 99 }, () => undefined);
+      const passed = vi.spyOn(fault, 'passed');
+      const runtime = await LocalRuntime.open({ logger: collectingLogger(), ocr, catalog: syntheticCatalog(), fault });
+      try {
+        const receipt = demoReceipts()[0]!;
+        await runtime.submit('r.png', 'image/png', ocr.register('r', specLines(receipt.spec)));
+        await runtime.drain();
+      } finally {
+        await runtime.stop();
+      }
+      const events = passed.mock.calls.map(([event]) => event);
+      // Compaction handles lines, then words, each promoted before the next collection starts.
+      const expected: FaultEvent[] = [
+        'image-stored',
+        'job-created',
+        'ocr-stored',
+        'receipt-rows',
+        'delta-lines',
+        'delta-words',
+        'place-stored',
+        'run-created',
+        'merge-lines',
+        'promoted-lines',
+        'merge-words',
+        'promoted-words',
+      ];
+      expect(events).toEqual(expected);
+      expect(events).toEqual([...FAULT_EVENTS]);
+    },
+  );
 });

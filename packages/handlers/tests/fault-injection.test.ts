@@ -46,7 +46,11 @@ const serveArgs = (data: string) => ['--port', '0', '--data', data, '--places', 
 /** A direct upload; null when the server died before answering (the upload was never acknowledged). */
 async function upload(base: string): Promise<string | null> {
   try {
-    const res = await fetch(`${base}/upload-receipt?filename=receipt.png`, { method: 'POST', body: png, headers: { 'content-type': 'image/png' } });
+    const res = await fetch(`${base}/upload-receipt?filename=receipt.png`, {
+      method: 'POST',
+      body: png,
+      headers: { 'content-type': 'image/png' },
+    });
     expect(res.status).toBe(201);
     return String(((await res.json()) as { image_id: string }).image_id);
   } catch (error) {
@@ -123,9 +127,13 @@ async function verifyDataDir(data: string): Promise<{ images: number; lines: num
 }
 
 describe('fault injection: serve SIGKILLed after each pipeline event, restarted on the same data', () => {
-  it.concurrent.each(FAULT_EVENTS as readonly FaultEvent[])('kill after %s: the receipt is compacted exactly once', { timeout: 400_000 }, async (event) => {
-    await slots.run(() => killAndRecover(event));
-  });
+  it.concurrent.each(FAULT_EVENTS as readonly FaultEvent[])(
+    'kill after %s: the receipt is compacted exactly once',
+    { timeout: 400_000 },
+    async (event) => {
+      await slots.run(() => killAndRecover(event));
+    },
+  );
 });
 
 async function killAndRecover(event: FaultEvent): Promise<void> {
@@ -154,7 +162,11 @@ async function killAndRecover(event: FaultEvent): Promise<void> {
     }
     for (const id of known) {
       const s = await waitCompacted(restarted.url, id);
-      expect(s, `${event}: ${id}`).toMatchObject({ stage: 'compacted', job_status: 'COMPLETED', receipts: [{ place_id: PLACE_ID, compacted: true }] });
+      expect(s, `${event}: ${id}`).toMatchObject({
+        stage: 'compacted',
+        job_status: 'COMPLETED',
+        receipts: [{ place_id: PLACE_ID, compacted: true }],
+      });
     }
   } finally {
     serving.delete(restarted);

@@ -72,120 +72,167 @@ async function expectAllCompacted(dir: string, imageIds: string[]): Promise<void
 }
 
 describe('receipts fsck: the corruption breakages of issue 12', () => {
-  it('a truncated job journal: the torn tail is logged, fsck finds the lost images, --repair brings every upload back', { timeout: 60_000 }, async () => {
-    const { dir, imageIds } = await populate(10, 'crash');
-    const journal = join(dir, 'jobs', 'job-table.jsonl');
-    const bytes = await readFile(journal);
-    let cut = Math.floor(bytes.length * 0.4);
-    while (bytes[cut - 1] === 0x0a) cut++; // mid-record, as a crash or a careless cp leaves it
-    await writeFile(journal, bytes.subarray(0, cut));
+  it(
+    'a truncated job journal: the torn tail is logged, fsck finds the lost images, --repair brings every upload back',
+    { timeout: 60_000 },
+    async () => {
+      const { dir, imageIds } = await populate(10, 'crash');
+      const journal = join(dir, 'jobs', 'job-table.jsonl');
+      const bytes = await readFile(journal);
+      let cut = Math.floor(bytes.length * 0.4);
+      while (bytes[cut - 1] === 0x0a) cut++; // mid-record, as a crash or a careless cp leaves it
+      await writeFile(journal, bytes.subarray(0, cut));
 
-    // Before: nothing was logged, and the uploads after the cut answered 404 for good.
-    const { runtime, logger } = await openRuntime(dir);
-    await runtime.adapters.close();
-    const torn = logger.entries.find((e) => e.message.includes('torn tail'));
-    expect(torn?.fields).toMatchObject({ file: journal, records: 1 });
-    expect((torn!.fields.offset as number) + (torn!.fields.bytes as number)).toBe(cut);
+      // Before: nothing was logged, and the uploads after the cut answered 404 for good.
+      const { runtime, logger } = await openRuntime(dir);
+      await runtime.adapters.close();
+      const torn = logger.entries.find((e) => e.message.includes('torn tail'));
+      expect(torn?.fields).toMatchObject({ file: journal, records: 1 });
+      expect((torn!.fields.offset as number) + (torn!.fields.bytes as number)).toBe(cut);
 
-    // The images stored after the cut lost their records: fsck finds each one.
-    const check = await fsckDataDir(dir);
-    const orphans = check.findings.filter((f) => f.kind === 'orphan-image' || f.kind === 'missing-job');
-    expect(orphans.length).toBeGreaterThanOrEqual(3);
+      // The images stored after the cut lost their records: fsck finds each one.
+      const check = await fsckDataDir(dir);
+      const orphans = check.findings.filter((f) => f.kind === 'orphan-image' || f.kind === 'missing-job');
+      expect(orphans.length).toBeGreaterThanOrEqual(3);
 
-    const repair = await fsckDataDir(dir, { repair: true });
-    expect(repair.rebuilt.filter((r) => r.includes('recreated'))).toHaveLength(orphans.length);
-    await expectAllCompacted(dir, imageIds);
-    expect((await fsckDataDir(dir)).findings).toEqual([]);
-  });
+      const repair = await fsckDataDir(dir, { repair: true });
+      expect(repair.rebuilt.filter((r) => r.includes('recreated'))).toHaveLength(orphans.length);
+      await expectAllCompacted(dir, imageIds);
+      expect((await fsckDataDir(dir)).findings).toEqual([]);
+    },
+  );
 
-  it('a flipped byte mid vector log refuses to start, naming the file and offset; --repair rebuilds the vectors', { timeout: 60_000 }, async () => {
-    const { dir, imageIds } = await populate(6, 'crash');
-    const log = join(dir, 'vectors', 'lines.0.log');
-    const size = (await stat(log)).size;
-    await flipByte(log, Math.floor(size / 2));
+  it(
+    'a flipped byte mid vector log refuses to start, naming the file and offset; --repair rebuilds the vectors',
+    { timeout: 60_000 },
+    async () => {
+      const { dir, imageIds } = await populate(6, 'crash');
+      const log = join(dir, 'vectors', 'lines.0.log');
+      const size = (await stat(log)).size;
+      await flipByte(log, Math.floor(size / 2));
 
-    // Before: the log was cut at the flip (745 KB -> 319 KB, 296 vectors -> 126), silently.
-    const error = await LocalRuntime.open({ logger: collectingLogger(), dataDir: dir, ocr: new TaggedOcr() }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(CorruptDataFileError);
-    expect(error).toMatchObject({ file: log });
-    expect((error as CorruptDataFileError).offset).toBeLessThanOrEqual(size / 2);
-    expect((await stat(log)).size).toBe(size);
+      // Before: the log was cut at the flip (745 KB -> 319 KB, 296 vectors -> 126), silently.
+      const error = await LocalRuntime.open({ logger: collectingLogger(), dataDir: dir, ocr: new TaggedOcr() }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(CorruptDataFileError);
+      expect(error).toMatchObject({ file: log });
+      expect((error as CorruptDataFileError).offset).toBeLessThanOrEqual(size / 2);
+      expect((await stat(log)).size).toBe(size);
 
-    expect(await run(['fsck', '--data', dir])).toBe(3);
-    const repair = await fsckDataDir(dir, { repair: true });
-    expect(repair.findings).toEqual([expect.objectContaining({ file: join('vectors', 'lines.0.log'), kind: 'damaged' })]);
-    expect(repair.rebuilt).toEqual([expect.stringMatching(/^vector index: \d+ line and \d+ word vectors from 6 receipts$/)]);
-    expect(await readdir(join(repair.backupDir!, 'vectors'))).toContain('lines.0.log');
-    await expectAllCompacted(dir, imageIds);
-    expect(await run(['fsck', '--data', dir])).toBe(0);
-  });
+      expect(await run(['fsck', '--data', dir])).toBe(3);
+      const repair = await fsckDataDir(dir, { repair: true });
+      expect(repair.findings).toEqual([
+        expect.objectContaining({ file: join('vectors', 'lines.0.log'), kind: 'damaged' }),
+      ]);
+      expect(repair.rebuilt).toEqual([
+        expect.stringMatching(/^vector index: \d+ line and \d+ word vectors from 6 receipts$/),
+      ]);
+      expect(await readdir(join(repair.backupDir!, 'vectors'))).toContain('lines.0.log');
+      await expectAllCompacted(dir, imageIds);
+      expect(await run(['fsck', '--data', dir])).toBe(0);
+    },
+  );
 
-  it('a half manifest refuses to start naming manifest.json; --repair rebuilds the index', { timeout: 60_000 }, async () => {
-    const { dir, imageIds } = await populate(3, 'stop');
-    const manifest = join(dir, 'vectors', 'manifest.json');
-    await truncateToFraction(manifest, 0.5);
-    // Before: "Unexpected end of JSON input", naming nothing.
-    await expect(LocalRuntime.open({ logger: collectingLogger(), dataDir: dir, ocr: new TaggedOcr() })).rejects.toThrow(
-      `${manifest} is corrupt at byte`,
-    );
-    expect(await run(['fsck', '--data', dir, '--repair'])).toBe(4);
-    await expectAllCompacted(dir, imageIds);
-  });
+  it(
+    'a half manifest refuses to start naming manifest.json; --repair rebuilds the index',
+    { timeout: 60_000 },
+    async () => {
+      const { dir, imageIds } = await populate(3, 'stop');
+      const manifest = join(dir, 'vectors', 'manifest.json');
+      await truncateToFraction(manifest, 0.5);
+      // Before: "Unexpected end of JSON input", naming nothing.
+      await expect(
+        LocalRuntime.open({ logger: collectingLogger(), dataDir: dir, ocr: new TaggedOcr() }),
+      ).rejects.toThrow(`${manifest} is corrupt at byte`);
+      expect(await run(['fsck', '--data', dir, '--repair'])).toBe(4);
+      await expectAllCompacted(dir, imageIds);
+    },
+  );
 });
 
 describe('receipts fsck: other damage', () => {
-  it('a flipped byte mid job journal refuses to start; --repair salvages every other record and reports the one lost', { timeout: 60_000 }, async () => {
-    const { dir, imageIds } = await populate(5, 'crash');
-    const journal = join(dir, 'jobs', 'job-table.jsonl');
-    const before = await readFile(journal);
-    const at = await flipByte(journal, Math.floor(before.length / 2));
-    const error = await LocalRuntime.open({ logger: collectingLogger(), dataDir: dir, ocr: new TaggedOcr() }).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'CORRUPT_DATA_FILE', file: journal, offset: before.lastIndexOf(0x0a, at - 1) + 1 });
+  it(
+    'a flipped byte mid job journal refuses to start; --repair salvages every other record and reports the one lost',
+    { timeout: 60_000 },
+    async () => {
+      const { dir, imageIds } = await populate(5, 'crash');
+      const journal = join(dir, 'jobs', 'job-table.jsonl');
+      const before = await readFile(journal);
+      const at = await flipByte(journal, Math.floor(before.length / 2));
+      const error = await LocalRuntime.open({ logger: collectingLogger(), dataDir: dir, ocr: new TaggedOcr() }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toMatchObject({
+        code: 'CORRUPT_DATA_FILE',
+        file: journal,
+        offset: before.lastIndexOf(0x0a, at - 1) + 1,
+      });
 
-    const repair = await fsckDataDir(dir, { repair: true });
-    expect(repair.lost).toEqual([expect.stringContaining(`record at byte ${before.lastIndexOf(0x0a, at - 1) + 1}`)]);
-    await expectAllCompacted(dir, imageIds);
-    expect((await fsckDataDir(dir)).findings).toEqual([]);
-  });
+      const repair = await fsckDataDir(dir, { repair: true });
+      expect(repair.lost).toEqual([expect.stringContaining(`record at byte ${before.lastIndexOf(0x0a, at - 1) + 1}`)]);
+      await expectAllCompacted(dir, imageIds);
+      expect((await fsckDataDir(dir)).findings).toEqual([]);
+    },
+  );
 
-  it('a damaged stored image is reported, moved aside and listed as lost; the rest still opens', { timeout: 60_000 }, async () => {
-    const { dir } = await populate(2, 'stop');
-    const rawDir = join(dir, 'objects', 'raw');
-    const [name] = (await readdir(rawDir)).filter((n) => n.endsWith('.obj'));
-    await flipByte(join(rawDir, name!), -3);
-    const check = await fsckDataDir(dir);
-    expect(check.findings).toEqual([expect.objectContaining({ file: join('objects', 'raw', name!), kind: 'damaged' })]);
-    const repair = await fsckDataDir(dir, { repair: true });
-    expect(repair.lost).toEqual([expect.stringContaining(name!)]);
-    expect(await readdir(rawDir)).not.toContain(name);
-    const { runtime } = await openRuntime(dir);
-    await runtime.stop();
-  });
+  it(
+    'a damaged stored image is reported, moved aside and listed as lost; the rest still opens',
+    { timeout: 60_000 },
+    async () => {
+      const { dir } = await populate(2, 'stop');
+      const rawDir = join(dir, 'objects', 'raw');
+      const [name] = (await readdir(rawDir)).filter((n) => n.endsWith('.obj'));
+      await flipByte(join(rawDir, name!), -3);
+      const check = await fsckDataDir(dir);
+      expect(check.findings).toEqual([
+        expect.objectContaining({ file: join('objects', 'raw', name!), kind: 'damaged' }),
+      ]);
+      const repair = await fsckDataDir(dir, { repair: true });
+      expect(repair.lost).toEqual([expect.stringContaining(name!)]);
+      expect(await readdir(rawDir)).not.toContain(name);
+      const { runtime } = await openRuntime(dir);
+      await runtime.stop();
+    },
+  );
 });
 
 describe('serve checkpoints its vector index', () => {
-  it('after N log operations and on a clean stop, so a restart replays only the tail', { timeout: 60_000 }, async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'rf-checkpoint-'));
-    dirs.push(dir);
-    const ocr = new TaggedOcr();
-    const logger = collectingLogger();
-    const runtime = await LocalRuntime.open({ logger, dataDir: dir, ocr, catalog: syntheticCatalog(), checkpointEveryOps: 4 });
-    const vectors = runtime.adapters.vectors as HnswVectorIndex;
-    for (let i = 0; i < 3; i++) await runtime.submit(`c${i}.png`, 'image/png', ocr.register(`c${i}`, specLines(RECEIPTS[i]!.spec)));
-    await runtime.drain();
-    expect(vectors.opsSinceCheckpoint).toBeGreaterThanOrEqual(4);
-    expect(await runtime.checkpointIfDue()).toBe(1);
-    expect(vectors.opsSinceCheckpoint).toBe(0);
-    expect(await runtime.checkpointIfDue()).toBe(0);
-    await runtime.submit('c3.png', 'image/png', ocr.register('c3', specLines(RECEIPTS[3]!.spec)));
-    await runtime.drain();
-    expect(vectors.opsSinceCheckpoint).toBeGreaterThan(0);
-    await runtime.stop();
-    expect(logger.entries.filter((e) => e.message === 'vector index checkpointed').map((e) => e.fields.reason)).toEqual(['ops', 'stop']);
+  it(
+    'after N log operations and on a clean stop, so a restart replays only the tail',
+    { timeout: 60_000 },
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'rf-checkpoint-'));
+      dirs.push(dir);
+      const ocr = new TaggedOcr();
+      const logger = collectingLogger();
+      const runtime = await LocalRuntime.open({
+        logger,
+        dataDir: dir,
+        ocr,
+        catalog: syntheticCatalog(),
+        checkpointEveryOps: 4,
+      });
+      const vectors = runtime.adapters.vectors as HnswVectorIndex;
+      for (let i = 0; i < 3; i++)
+        await runtime.submit(`c${i}.png`, 'image/png', ocr.register(`c${i}`, specLines(RECEIPTS[i]!.spec)));
+      await runtime.drain();
+      expect(vectors.opsSinceCheckpoint).toBeGreaterThanOrEqual(4);
+      expect(await runtime.checkpointIfDue()).toBe(1);
+      expect(vectors.opsSinceCheckpoint).toBe(0);
+      expect(await runtime.checkpointIfDue()).toBe(0);
+      await runtime.submit('c3.png', 'image/png', ocr.register('c3', specLines(RECEIPTS[3]!.spec)));
+      await runtime.drain();
+      expect(vectors.opsSinceCheckpoint).toBeGreaterThan(0);
+      await runtime.stop();
+      expect(
+        logger.entries.filter((e) => e.message === 'vector index checkpointed').map((e) => e.fields.reason),
+      ).toEqual(['ops', 'stop']);
 
-    const reopened = await HnswVectorIndex.open(join(dir, 'vectors'), { dimensions: 512 });
-    expect(reopened.opsSinceCheckpoint).toBe(0);
-    expect(await reopened.count('lines')).toBeGreaterThan(0);
-    await reopened.close();
-  });
+      const reopened = await HnswVectorIndex.open(join(dir, 'vectors'), { dimensions: 512 });
+      expect(reopened.opsSinceCheckpoint).toBe(0);
+      expect(await reopened.count('lines')).toBeGreaterThan(0);
+      await reopened.close();
+    },
+  );
 });

@@ -31,7 +31,10 @@ describe('receipts CLI http client: named errors', () => {
   });
 
   it("an HTTP error → HttpRequestFailedError (HTTP_REQUEST_FAILED) with the status and the API's own message", async () => {
-    const { server, url } = await answering(404, JSON.stringify({ error: { code: 'NOT_FOUND', message: 'image not found: img-9' } }));
+    const { server, url } = await answering(
+      404,
+      JSON.stringify({ error: { code: 'NOT_FOUND', message: 'image not found: img-9' } }),
+    );
     servers.push(server);
     const error = await new UploadApiClient(url, 'token').request('GET', '/status/img-9').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRequestFailedError);
@@ -53,6 +56,8 @@ describe('receipts CLI http client: named errors', () => {
     const error = await sendPresignedUpload(upload, new Uint8Array([1, 2, 3]), 'receipt.png').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(HttpRequestFailedError);
     expect(error).toMatchObject({ status: 403 });
-    expect((error as Error).message).toMatch(/upload of receipt\.png \(PUT to its presigned URL\) failed with HTTP 403: .*SignatureDoesNotMatch/);
+    expect((error as Error).message).toMatch(
+      /upload of receipt\.png \(PUT to its presigned URL\) failed with HTTP 403: .*SignatureDoesNotMatch/,
+    );
   });
 });

@@ -47,7 +47,9 @@ function filesUnder(dir: string, keep: (name: string) => boolean): string[] {
 }
 
 // This file is left out: it spells bare citations on purpose, to describe what it refuses.
-const sourceFiles = filesUnder(join(ROOT, 'packages'), (name) => SOURCE.test(name)).filter((f) => f !== fileURLToPath(import.meta.url));
+const sourceFiles = filesUnder(join(ROOT, 'packages'), (name) => SOURCE.test(name)).filter(
+  (f) => f !== fileURLToPath(import.meta.url),
+);
 const markdownFiles = [
   join(ROOT, 'README.md'),
   ...filesUnder(join(ROOT, 'docs'), (name) => name.endsWith('.md') && name !== 'lessons.md'),
@@ -65,12 +67,17 @@ describe('docs/lessons.md', () => {
     expect(all.length).toBeGreaterThan(0);
     expect(all.map((l) => l.n)).toEqual(all.map((_, i) => i + 1));
     expect(anchors.size).toBe(all.length);
-    expect(githubAnchor('Lesson 4: a DLQ threshold that could never be reached')).toBe('lesson-4-a-dlq-threshold-that-could-never-be-reached');
+    expect(githubAnchor('Lesson 4: a DLQ threshold that could never be reached')).toBe(
+      'lesson-4-a-dlq-threshold-that-could-never-be-reached',
+    );
   });
 
   it('every anchor cited in code, tests and docs exists', () => {
     const cited = [...sourceFiles, ...markdownFiles].flatMap((file) =>
-      [...readFileSync(file, 'utf8').matchAll(/lessons\.md#([\w-]+)/g)].map((m) => ({ file: relative(ROOT, file), anchor: m[1]! })),
+      [...readFileSync(file, 'utf8').matchAll(/lessons\.md#([\w-]+)/g)].map((m) => ({
+        file: relative(ROOT, file),
+        anchor: m[1]!,
+      })),
     );
     // The sweep found the citations at all (a broken walk would pass vacuously).
     expect(cited.length).toBeGreaterThan(50);
@@ -89,7 +96,10 @@ describe('docs/lessons.md', () => {
   it('every lesson names at least one test, and every test it names exists', () => {
     const missing: string[] = [];
     for (const lesson of all) {
-      const named = [...lesson.body.matchAll(/^- `([^`›]+?)(?: › ([^`]+))?`/gm)].map((m) => ({ file: m[1]!.trim(), title: m[2]?.trim() }));
+      const named = [...lesson.body.matchAll(/^- `([^`›]+?)(?: › ([^`]+))?`/gm)].map((m) => ({
+        file: m[1]!.trim(),
+        title: m[2]?.trim(),
+      }));
       const tests = named.filter((t) => /\.test\.ts$|-contract\.ts$/.test(t.file));
       if (tests.length === 0) missing.push(`lesson ${lesson.n}: names no test`);
       for (const t of tests) {
@@ -100,8 +110,12 @@ describe('docs/lessons.md', () => {
         }
         const source = readFileSync(path, 'utf8');
         // "…" elides part of a long title; every other fragment must be in the file as written.
-        const fragments = (t.title ?? '').split('…').map((f) => f.trim().replace(/^,\s*|,\s*$/g, '')).filter(Boolean);
-        for (const f of fragments) if (!source.includes(f)) missing.push(`lesson ${lesson.n}: ${t.file} has no test "${f}"`);
+        const fragments = (t.title ?? '')
+          .split('…')
+          .map((f) => f.trim().replace(/^,\s*|,\s*$/g, ''))
+          .filter(Boolean);
+        for (const f of fragments)
+          if (!source.includes(f)) missing.push(`lesson ${lesson.n}: ${t.file} has no test "${f}"`);
       }
     }
     expect(missing).toEqual([]);

@@ -48,7 +48,10 @@ describe('lessons, through the handlers', () => {
     expect(await p.results(sqsEvent([body]))).toEqual({ batchItemFailures: [] });
     const [details] = await p.adapters.receipts.list(image_id);
     expect(details?.words).toHaveLength(total - 1);
-    expect(p.logger.entries.find((e) => e.message === 'ocr results processed')?.fields).toMatchObject({ receipts: 1, skipped: 1 });
+    expect(p.logger.entries.find((e) => e.message === 'ocr results processed')?.fields).toMatchObject({
+      receipts: 1,
+      skipped: 1,
+    });
     await p.drain();
     const [run] = await p.adapters.runs.list(image_id, 1);
     expect(run?.words).toMatchObject({ state: 'COMPLETED', merged_count: total - 1 });
@@ -67,7 +70,9 @@ describe('lessons, through the handlers', () => {
     expect(kinds.filter((k) => k === 'merge')).toHaveLength(2);
     expect(kinds.filter((k) => k === 'delete_receipt')).toHaveLength(2);
     // Standard queues reorder: the deletes arrive (and are compacted) first.
-    const ordered = [...messages].sort((x, y) => (x.body.includes('delete_receipt') ? -1 : 0) - (y.body.includes('delete_receipt') ? -1 : 0));
+    const ordered = [...messages].sort(
+      (x, y) => (x.body.includes('delete_receipt') ? -1 : 0) - (y.body.includes('delete_receipt') ? -1 : 0),
+    );
     for (const m of ordered) {
       expect(await p.compaction({ Records: [{ messageId: m.id, body: m.body }] })).toEqual({ batchItemFailures: [] });
     }

@@ -9,7 +9,15 @@ import { LocalRuntime } from '../src/local/local-runtime.js';
 import { pumpQueue } from '../src/local/queue-pump.js';
 import { EmfMetrics } from '../src/metrics/emf-metrics.js';
 import { capturingMetrics, emfProblems, totals } from './support/emf.js';
-import { bodyOf, collectingLogger, httpEvent, pngHeader, specLines, TaggedOcr, type LogEntry } from './support/fixtures.js';
+import {
+  bodyOf,
+  collectingLogger,
+  httpEvent,
+  pngHeader,
+  specLines,
+  TaggedOcr,
+  type LogEntry,
+} from './support/fixtures.js';
 import { localPipeline } from './support/local-pipeline.js';
 
 let runtime: LocalRuntime | undefined;
@@ -61,7 +69,14 @@ describe('ops logging: every line about a receipt carries its image_id and job_i
       const messages = lines.map((l) => l.message);
       // One line at least from each step, so a step that logs nothing about it is caught too.
       expect(messages).toEqual(
-        expect.arrayContaining(['receipt uploaded', 'job started', 'ocr job completed', 'job completed', 'merchant resolved', 'ocr results processed']),
+        expect.arrayContaining([
+          'receipt uploaded',
+          'job started',
+          'ocr job completed',
+          'job completed',
+          'merchant resolved',
+          'ocr results processed',
+        ]),
       );
       const compacted = lines.filter((l) => l.message === 'receipt compacted').map((l) => l.fields.collection);
       expect(compacted.sort()).toEqual(['lines', 'words']);
@@ -70,9 +85,21 @@ describe('ops logging: every line about a receipt carries its image_id and job_i
 
   it('names the image and job of a results message that fails', async () => {
     const p = await localPipeline();
-    await p.adapters.resultsQueue.send(JSON.stringify({ job_id: 'job-gone', image_id: 'img-gone', s3_bucket: 'elsewhere', s3_key: 'k', receipt_count: 1 }));
+    await p.adapters.resultsQueue.send(
+      JSON.stringify({
+        job_id: 'job-gone',
+        image_id: 'img-gone',
+        s3_bucket: 'elsewhere',
+        s3_key: 'k',
+        receipt_count: 1,
+      }),
+    );
     await pumpQueue(p.adapters.resultsQueue, p.results);
-    expect(p.logger.entries.find((e) => e.message === 'ocr results failed')?.fields).toMatchObject({ image_id: 'img-gone', job_id: 'job-gone', to_dlq: false });
+    expect(p.logger.entries.find((e) => e.message === 'ocr results failed')?.fields).toMatchObject({
+      image_id: 'img-gone',
+      job_id: 'job-gone',
+      to_dlq: false,
+    });
   });
 });
 
@@ -81,7 +108,13 @@ describe('metrics in CloudWatch EMF', () => {
     const { docs, runtime: r } = await knownRun();
     expect(docs.length).toBeGreaterThan(0);
     for (const doc of docs) expect(emfProblems(doc)).toEqual([]);
-    expect(docs.every((d) => (d._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]!.Namespace === 'receiptflow-test')).toBe(true);
+    expect(
+      docs.every(
+        (d) =>
+          (d._aws as { CloudWatchMetrics: { Namespace: string }[] }).CloudWatchMetrics[0]!.Namespace ===
+          'receiptflow-test',
+      ),
+    ).toBe(true);
 
     const results = totals(docs, 'process-ocr-results');
     expect(results).toEqual({
@@ -106,13 +139,19 @@ describe('metrics in CloudWatch EMF', () => {
     const { metricsFor, docs } = capturingMetrics(() => clock.now());
     const p = await localPipeline({ clock, metricsFor });
     const a = p.adapters;
-    await a.resultsQueue.send(JSON.stringify({ job_id: 'j', image_id: 'i', s3_bucket: 'nope', s3_key: 'k', receipt_count: 1 }));
+    await a.resultsQueue.send(
+      JSON.stringify({ job_id: 'j', image_id: 'i', s3_bucket: 'nope', s3_key: 'k', receipt_count: 1 }),
+    );
     for (let i = 0; i < 10 && (await a.resultsDlq.depth()).visible === 0; i++) {
       await pumpQueue(a.resultsQueue, p.results);
       await clock.advance(31_000);
     }
     expect(await a.resultsDlq.depth()).toEqual({ visible: 1, inFlight: 0 });
-    expect(totals(docs, 'process-ocr-results')).toMatchObject({ ReceiptsProcessed: 0, Failures: a.maxReceiveCount, DlqSends: 1 });
+    expect(totals(docs, 'process-ocr-results')).toMatchObject({
+      ReceiptsProcessed: 0,
+      Failures: a.maxReceiveCount,
+      DlqSends: 1,
+    });
     const failed = p.logger.entries.filter((e) => e.message === 'ocr results failed');
     expect(failed.map((e) => e.fields.to_dlq)).toEqual([false, false, false, false, true]);
   });
@@ -127,22 +166,40 @@ describe('metrics in CloudWatch EMF', () => {
     } as unknown as NamedImageStore;
     const p = await localPipeline();
     const upload = createUploadApi({
-      submit: { jobs: p.adapters.jobs, images: broken, ocrQueue: p.adapters.ocrQueue, clock: p.adapters.clock, ids: p.adapters.ids },
+      submit: {
+        jobs: p.adapters.jobs,
+        images: broken,
+        ocrQueue: p.adapters.ocrQueue,
+        clock: p.adapters.clock,
+        ids: p.adapters.ids,
+      },
       status: p.adapters,
       auth: new ApiKeyAuth([]),
       logger: collectingLogger(),
       metrics: metricsFor('upload'),
     });
-    expect((await upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(10, 10) }))).statusCode).toBe(503);
-    expect((await upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: new Uint8Array([1, 2, 3]) }))).statusCode).toBeLessThan(500);
+    expect(
+      (await upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(10, 10) }))).statusCode,
+    ).toBe(503);
+    expect(
+      (await upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: new Uint8Array([1, 2, 3]) })))
+        .statusCode,
+    ).toBeLessThan(500);
     expect(docs.map((d) => d.Failures)).toEqual([1, 0]);
   });
 
   it('counts an undecodable stream record as a failure of the stream processor', async () => {
     const { metricsFor, docs } = capturingMetrics();
     const p = await localPipeline();
-    const stream = createStreamProcessor({ compactionQueue: p.adapters.compactionQueue, logger: collectingLogger(), metrics: metricsFor('stream-processor') });
-    await stream([{ id: '1', change: null, undecodable: true }, { id: '2', change: null }]);
+    const stream = createStreamProcessor({
+      compactionQueue: p.adapters.compactionQueue,
+      logger: collectingLogger(),
+      metrics: metricsFor('stream-processor'),
+    });
+    await stream([
+      { id: '1', change: null, undecodable: true },
+      { id: '2', change: null },
+    ]);
     expect(totals(docs, 'stream-processor')).toEqual({ Failures: 1 });
   });
 
@@ -159,7 +216,19 @@ describe('metrics in CloudWatch EMF', () => {
     m.flush();
     const [first, second] = lines.map((l) => JSON.parse(l));
     expect(first).toEqual({
-      _aws: { Timestamp: 42, CloudWatchMetrics: [{ Namespace: 'ns', Dimensions: [['Function']], Metrics: [{ Name: 'Failures', Unit: 'Count' }, { Name: 'PlacesCalls', Unit: 'Count' }] }] },
+      _aws: {
+        Timestamp: 42,
+        CloudWatchMetrics: [
+          {
+            Namespace: 'ns',
+            Dimensions: [['Function']],
+            Metrics: [
+              { Name: 'Failures', Unit: 'Count' },
+              { Name: 'PlacesCalls', Unit: 'Count' },
+            ],
+          },
+        ],
+      },
       Function: 'fn-1',
       Failures: 0,
       PlacesCalls: 3,
@@ -168,8 +237,12 @@ describe('metrics in CloudWatch EMF', () => {
     expect(second.PlacesCalls).toBeUndefined();
     expect(emfProblems(first)).toEqual([]);
     // The validator itself rejects what CloudWatch would drop.
-    expect(emfProblems({ ...first, Function: 7 })).toEqual(['CloudWatchMetrics[0]: dimension Function is not a string member at the root']);
-    expect(emfProblems({ ...first, PlacesCalls: 'three' })).toEqual(['CloudWatchMetrics[0]: metric PlacesCalls is not a number at the root']);
+    expect(emfProblems({ ...first, Function: 7 })).toEqual([
+      'CloudWatchMetrics[0]: dimension Function is not a string member at the root',
+    ]);
+    expect(emfProblems({ ...first, PlacesCalls: 'three' })).toEqual([
+      'CloudWatchMetrics[0]: metric PlacesCalls is not a number at the root',
+    ]);
   });
 
   it('in Lambda, writes EMF straight to stdout (not through console.log), named by AWS_LAMBDA_FUNCTION_NAME and METRICS_NAMESPACE', async () => {
@@ -197,7 +270,11 @@ describe('metrics in CloudWatch EMF', () => {
     expect(docs[0]!.endsWith('\n')).toBe(true);
     const doc = JSON.parse(docs[0]!);
     expect(emfProblems(doc)).toEqual([]);
-    expect(doc).toMatchObject({ Function: 'receiptflow-prod-stream-processor', Failures: 0, _aws: { CloudWatchMetrics: [{ Namespace: 'receiptflow-ns' }] } });
+    expect(doc).toMatchObject({
+      Function: 'receiptflow-prod-stream-processor',
+      Failures: 0,
+      _aws: { CloudWatchMetrics: [{ Namespace: 'receiptflow-ns' }] },
+    });
     expect(consoleLog.mock.calls.some((c) => String(c[0]).includes('"_aws"'))).toBe(false);
   });
 });

@@ -17,7 +17,11 @@ describe("serve's PUT /uploads route", () => {
     await a.jobs.markImageUploaded(created.image_id, 100); // what /upload-complete does once the bytes pass
 
     // A second, never-used URL for the same key: still refused, the image is being processed.
-    const another = await a.rawImages.presignUpload(created.s3_key, { contentType: 'image/png', maxBytes: 1000, expiresInSeconds: 60 });
+    const another = await a.rawImages.presignUpload(created.s3_key, {
+      contentType: 'image/png',
+      maxBytes: 1000,
+      expiresInSeconds: 60,
+    });
     await expect(route(another.url, 'image/png', 10)).rejects.toMatchObject({ code: 'UPLOAD_CLOSED' });
     expect(Array.from((await a.rawImages.get(created.s3_key)).body)).toEqual(Array.from(pngHeader(10, 10)));
   });
@@ -30,7 +34,11 @@ describe("serve's PUT /uploads route", () => {
     const route = presignedUploadRoute(a.rawImages, a.jobs);
     const first = await route(created.upload!.url, 'image/png', null);
     await first.commit(pngHeader(10, 10));
-    const late = await a.rawImages.presignUpload(created.s3_key, { contentType: 'image/png', maxBytes: 1000, expiresInSeconds: 60 });
+    const late = await a.rawImages.presignUpload(created.s3_key, {
+      contentType: 'image/png',
+      maxBytes: 1000,
+      expiresInSeconds: 60,
+    });
     const ticket = await route(late.url, 'image/png', null);
     await a.jobs.markImageUploaded(created.image_id, 100);
     await expect(ticket.commit(pngHeader(20, 20))).rejects.toMatchObject({ code: 'UPLOAD_CLOSED' });
@@ -38,7 +46,13 @@ describe("serve's PUT /uploads route", () => {
 
   it('an unknown image (URL for a key no upload waits on) is NOT_FOUND', async () => {
     const p = await localPipeline();
-    const upload = await p.adapters.rawImages.presignUpload('raw/nope/x.png', { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 60 });
-    await expect(presignedUploadRoute(p.adapters.rawImages, p.adapters.jobs)(upload.url, 'image/png', 5)).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    const upload = await p.adapters.rawImages.presignUpload('raw/nope/x.png', {
+      contentType: 'image/png',
+      maxBytes: 10,
+      expiresInSeconds: 60,
+    });
+    await expect(
+      presignedUploadRoute(p.adapters.rawImages, p.adapters.jobs)(upload.url, 'image/png', 5),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
   });
 });

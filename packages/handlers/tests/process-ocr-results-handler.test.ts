@@ -23,7 +23,9 @@ async function written(p: LocalPipeline, imageId: string) {
   const receipts = await a.receipts.list(imageId);
   const runs = receipts.length > 0 ? await a.runs.list(imageId, 1) : [];
   const deltaKeys = [...(await a.deltas.list('deltas/lines/')), ...(await a.deltas.list('deltas/words/'))];
-  const deltas = await Promise.all(deltaKeys.map(async (k) => [k, Buffer.from((await a.deltas.get(k)).body).toString('base64')]));
+  const deltas = await Promise.all(
+    deltaKeys.map(async (k) => [k, Buffer.from((await a.deltas.get(k)).body).toString('base64')]),
+  );
   return {
     receipts: receipts.map((r) => ({ receipt: r.receipt, lines: r.lines.length, words: r.words.length })),
     place: receipts.length > 0 ? await a.receipts.getPlace(imageId, 1) : null,
@@ -53,7 +55,12 @@ describe('processOcrResults handler', () => {
         { id: 'wrong-bucket', body: wrongBucket },
       ]),
     );
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(['missing-document', 'not-json', 'wrong-bucket', 'wrong-shape']);
+    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual([
+      'missing-document',
+      'not-json',
+      'wrong-bucket',
+      'wrong-shape',
+    ]);
 
     const done = await written(p, good.image_id);
     expect(done.receipts).toHaveLength(1);
@@ -62,7 +69,12 @@ describe('processOcrResults handler', () => {
     expect((await written(p, other.image_id)).receipts).toEqual([]);
 
     const errors = p.logger.entries.filter((e) => e.level === 'error');
-    expect(errors.map((e) => e.fields.message_id).sort()).toEqual(['missing-document', 'not-json', 'wrong-bucket', 'wrong-shape']);
+    expect(errors.map((e) => e.fields.message_id).sort()).toEqual([
+      'missing-document',
+      'not-json',
+      'wrong-bucket',
+      'wrong-shape',
+    ]);
     // Poison messages are not retryable: the redrive policy moves them to the DLQ.
     expect(errors.every((e) => e.fields.retryable === false)).toBe(true);
     expect(errors.find((e) => e.fields.message_id === 'missing-document')?.fields.error).toContain('gone.json');
@@ -87,7 +99,14 @@ describe('processOcrResults handler', () => {
 
     // Redelivered on its own, then twice in one batch (SQS at-least-once).
     expect(await p.results(sqsEvent([body]))).toEqual({ batchItemFailures: [] });
-    expect(await p.results(sqsEvent([{ id: 'a', body }, { id: 'b', body }]))).toEqual({ batchItemFailures: [] });
+    expect(
+      await p.results(
+        sqsEvent([
+          { id: 'a', body },
+          { id: 'b', body },
+        ]),
+      ),
+    ).toEqual({ batchItemFailures: [] });
     expect(await written(p, image_id)).toEqual(first);
     expect(runInserts()).toBe(1);
     // Nothing was embedded again.
@@ -112,9 +131,17 @@ describe('processOcrResults handler', () => {
       if (++calls === 1) throw new Error('embedding service unavailable');
       return realEmbed(texts);
     };
-    const response = await p.results(sqsEvent([{ id: 'a', body: a.body }, { id: 'b', body: b.body }]));
+    const response = await p.results(
+      sqsEvent([
+        { id: 'a', body: a.body },
+        { id: 'b', body: b.body },
+      ]),
+    );
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'a' }]);
-    expect(p.logger.entries.find((e) => e.level === 'error')?.fields).toMatchObject({ message_id: 'a', retryable: true });
+    expect(p.logger.entries.find((e) => e.level === 'error')?.fields).toMatchObject({
+      message_id: 'a',
+      retryable: true,
+    });
     expect((await written(p, a.image_id)).runs).toEqual([]);
     expect(await p.results(sqsEvent([{ id: 'a', body: a.body }]))).toEqual({ batchItemFailures: [] });
     expect((await written(p, a.image_id)).runs).toHaveLength(1);

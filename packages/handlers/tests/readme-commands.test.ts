@@ -3,7 +3,12 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { demoReceipts, renderReceipt, renderReceiptJpeg, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import {
+  demoReceipts,
+  renderReceipt,
+  renderReceiptJpeg,
+  syntheticCatalog,
+} from '@receiptflow/adapters-local/synthetic';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The README's `pnpm exec receipts …` lines, run as printed from inside the repository (pnpm
@@ -56,7 +61,8 @@ async function lockPort(port: number): Promise<() => Promise<void>> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const owner = Number(await readFile(path, 'utf8').catch(() => '0'));
       if (!alive(owner)) await rm(path, { force: true });
-      else if (Date.now() > until) throw new Error(`port ${port} is held by process ${owner} (lock ${path})`, { cause: error });
+      else if (Date.now() > until)
+        throw new Error(`port ${port} is held by process ${owner} (lock ${path})`, { cause: error });
       else await new Promise((r) => setTimeout(r, 500));
     }
   }
@@ -93,7 +99,11 @@ describe("the README's receipts commands, run as printed", () => {
 
     const unlock = await lockPort(README_PORT);
     // Its own process group, so the test can stop pnpm and the serve under it together.
-    const serve = spawn('sh', ['-c', commandLine('pnpm exec receipts serve')], { cwd, detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    const serve = spawn('sh', ['-c', commandLine('pnpm exec receipts serve')], {
+      cwd,
+      detached: true,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let serveLog = '';
     try {
       await new Promise<void>((resolve, reject) => {
@@ -106,7 +116,10 @@ describe("the README's receipts commands, run as printed", () => {
 
       const submitted = sh(commandLine('pnpm exec receipts submit'));
       expect(submitted.status, submitted.stderr).toBe(0);
-      const results = submitted.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, string>);
+      const results = submitted.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, string>);
       expect(results).toEqual([
         expect.objectContaining({ file: 'receipt1.jpg', stage: 'compacted', place_id: first!.truth.place_id }),
         expect.objectContaining({ file: 'receipt2.png', stage: 'compacted', place_id: second!.truth.place_id }),

@@ -61,7 +61,11 @@ describe('receipts serve: startup', () => {
     expect(status.status).toBe(503);
     expect(status.headers.get('retry-after')).toBe('1');
     expect(((await status.json()) as { error: { code: string } }).error.code).toBe('STARTING');
-    const upload = await fetch(`${base}/upload-receipt?filename=a.png`, { method: 'POST', body: new Uint8Array(4096), headers: { 'content-type': 'image/png' } });
+    const upload = await fetch(`${base}/upload-receipt?filename=a.png`, {
+      method: 'POST',
+      body: new Uint8Array(4096),
+      headers: { 'content-type': 'image/png' },
+    });
     expect(upload.status).toBe(503);
     const put = await fetch(`${base}/uploads/raw/raw/x/a.png`, { method: 'PUT', body: 'x' });
     expect(put.status).toBe(503);
@@ -79,7 +83,10 @@ describe('receipts serve: startup', () => {
   it('a fatal startup error rejects with the data directory and cause, and closes the port', async () => {
     const data = join(work, 'corrupt-journal');
     await mkdir(join(data, 'jobs'), { recursive: true });
-    await writeFile(join(data, 'jobs', 'job-table.jsonl'), '{"v":1,"changes":[]}\nthis is not a journal line\n{"v":1,"changes":[]}\n');
+    await writeFile(
+      join(data, 'jobs', 'job-table.jsonl'),
+      '{"v":1,"changes":[]}\nthis is not a journal line\n{"v":1,"changes":[]}\n',
+    );
     const { port, started } = startWithPort(['--data', data]);
     const bound = await port;
     await expect(started).rejects.toBeInstanceOf(ServeStartupError);
@@ -87,35 +94,44 @@ describe('receipts serve: startup', () => {
     expect(await portIsClosed(bound)).toBe(true);
   });
 
-  it('`receipts serve` on an unusable data directory exits non-zero with the message', { timeout: 30_000 }, async () => {
-    // `jobs` is a file where a directory must be: fatal whatever the journal format is.
-    const data = join(work, 'jobs-is-a-file');
-    await mkdir(data, { recursive: true });
-    await writeFile(join(data, 'jobs'), 'not a directory');
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => {
-      const timer = setTimeout(() => {
-        child.kill('SIGKILL');
-        resolve(null);
-      }, 20_000);
-      child.once('exit', (c) => {
-        clearTimeout(timer);
-        resolve(c);
+  it(
+    '`receipts serve` on an unusable data directory exits non-zero with the message',
+    { timeout: 30_000 },
+    async () => {
+      // `jobs` is a file where a directory must be: fatal whatever the journal format is.
+      const data = join(work, 'jobs-is-a-file');
+      await mkdir(data, { recursive: true });
+      await writeFile(join(data, 'jobs'), 'not a directory');
+      const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data', data], {
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-    });
-    expect(code, `still running after 20 s; stderr: ${stderr}`).toBe(1);
-    expect(stderr).toContain(`receipts: receipts serve could not start on data directory ${data}`);
-    expect(stderr).toContain('[SERVE_STARTUP_FAILED]');
-  });
+      let stderr = '';
+      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => {
+        const timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          resolve(null);
+        }, 20_000);
+        child.once('exit', (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        });
+      });
+      expect(code, `still running after 20 s; stderr: ${stderr}`).toBe(1);
+      expect(stderr).toContain(`receipts: receipts serve could not start on data directory ${data}`);
+      expect(stderr).toContain('[SERVE_STARTUP_FAILED]');
+    },
+  );
 });
 
 describe('receipts serve: bodies are read only after the checks that need no body', () => {
   let serve: ServeHandle;
   let port: number;
   beforeAll(async () => {
-    serve = await startServe(['--port', '0', '--data', join(work, 'auth'), '--token', 'secret-token', '--log-format', 'json'], () => undefined);
+    serve = await startServe(
+      ['--port', '0', '--data', join(work, 'auth'), '--token', 'secret-token', '--log-format', 'json'],
+      () => undefined,
+    );
     port = Number(new URL(serve.url).port);
   });
   afterAll(async () => {
@@ -131,7 +147,8 @@ describe('receipts serve: bodies are read only after the checks that need no bod
   });
 
   it('a wrong token is refused the same way, also for a chunked body', async () => {
-    const head = 'POST /upload-receipt HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer wrong\nContent-Type: image/png\nTransfer-Encoding: chunked\n';
+    const head =
+      'POST /upload-receipt HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer wrong\nContent-Type: image/png\nTransfer-Encoding: chunked\n';
     const res = await rawExchange(port, head);
     expect(res.status).toBe(401);
   });
@@ -144,13 +161,21 @@ describe('receipts serve: bodies are read only after the checks that need no bod
   });
 
   it('a chunked body that grows past the limit gets a 413 the client can read, not a reset', async () => {
-    const head = 'POST /upload-receipt HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer secret-token\nContent-Type: image/png\nTransfer-Encoding: chunked\n';
+    const head =
+      'POST /upload-receipt HTTP/1.1\nHost: 127.0.0.1\nAuthorization: Bearer secret-token\nContent-Type: image/png\nTransfer-Encoding: chunked\n';
     const progress = { sent: 0 };
-    const res = await rawExchange(port, head, (socket, answered) => writeChunked(socket, answered, 40 * 1024 * 1024, progress));
+    const res = await rawExchange(port, head, (socket, answered) =>
+      writeChunked(socket, answered, 40 * 1024 * 1024, progress),
+    );
     expect(res.status, res.body).toBe(413);
-    expect(JSON.parse(res.body)).toMatchObject({ error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining(`${25 * 1024 * 1024} bytes`) } });
+    expect(JSON.parse(res.body)).toMatchObject({
+      error: { code: 'PAYLOAD_TOO_LARGE', message: expect.stringContaining(`${25 * 1024 * 1024} bytes`) },
+    });
     expect(progress.sent).toBeGreaterThan(25 * 1024 * 1024);
     // The server is still serving after that.
-    expect((await fetch(`${serve.url}/upload-status?image_id=x`, { headers: { authorization: 'Bearer secret-token' } })).status).toBe(404);
+    expect(
+      (await fetch(`${serve.url}/upload-status?image_id=x`, { headers: { authorization: 'Bearer secret-token' } }))
+        .status,
+    ).toBe(404);
   });
 });

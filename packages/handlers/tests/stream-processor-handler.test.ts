@@ -12,7 +12,8 @@ import { jobItem, placeItem, runItem, streamRecord } from './support/stream-reco
 function lambda(queue: Queue = new InMemoryQueue({ name: 'compaction-queue' })) {
   const logger = collectingLogger();
   const process = createStreamProcessor({ compactionQueue: queue, logger });
-  const handler = (event: { Records?: DynamoDbStreamRecord[] }) => process(toStreamItems(event.Records ?? [], changeRecordFromStreamRecord));
+  const handler = (event: { Records?: DynamoDbStreamRecord[] }) =>
+    process(toStreamItems(event.Records ?? [], changeRecordFromStreamRecord));
   return { handler, queue, logger };
 }
 
@@ -30,11 +31,20 @@ describe('stream processor (DynamoDB stream records through toStreamItems + chan
     const queue = new InMemoryQueue({ name: 'compaction-queue' });
     const { handler } = lambda(queue);
     const run = makeCompactionRun();
-    expect(await handler({ Records: [streamRecord('INSERT', { new: runItem(run) })] })).toEqual({ batchItemFailures: [] });
+    expect(await handler({ Records: [streamRecord('INSERT', { new: runItem(run) })] })).toEqual({
+      batchItemFailures: [],
+    });
     const messages = await sent(queue);
     expect(messages.map((m) => m.collection).sort()).toEqual(['lines', 'words']);
     for (const m of messages) {
-      expect(m).toEqual({ kind: 'merge', collection: m.collection, run_id: run.run_id, image_id: run.image_id, receipt_id: 1, delta_key: run[m.collection].delta_key });
+      expect(m).toEqual({
+        kind: 'merge',
+        collection: m.collection,
+        run_id: run.run_id,
+        image_id: run.image_id,
+        receipt_id: 1,
+        delta_key: run[m.collection].delta_key,
+      });
     }
   });
 
@@ -68,7 +78,12 @@ describe('stream processor (DynamoDB stream records through toStreamItems + chan
         kind: 'update_metadata',
         image_id: before.image_id,
         receipt_id: 1,
-        metadata: { merchant_name: 'Corner Grocery', place_id: 'ChIJ-corner-grocery', merchant_phone: null, has_place: true },
+        metadata: {
+          merchant_name: 'Corner Grocery',
+          place_id: 'ChIJ-corner-grocery',
+          merchant_phone: null,
+          has_place: true,
+        },
       });
     }
   });
@@ -83,7 +98,10 @@ describe('stream processor (DynamoDB stream records through toStreamItems + chan
         streamRecord('MODIFY', { old: jobItem(job), new: jobItem({ ...job, status: 'PROCESSING', attempts: 1 }) }),
         streamRecord('MODIFY', { old: placeItem(place), new: placeItem({ ...place, confidence: 0.99 }) }),
         streamRecord('INSERT', { new: placeItem(place) }),
-        streamRecord('MODIFY', { old: { PK: 'LOCK#compaction:lines', SK: 'LOCK', entity: 'LOCK', owner: 'a' }, new: { PK: 'LOCK#compaction:lines', SK: 'LOCK', entity: 'LOCK', owner: 'b' } }),
+        streamRecord('MODIFY', {
+          old: { PK: 'LOCK#compaction:lines', SK: 'LOCK', entity: 'LOCK', owner: 'a' },
+          new: { PK: 'LOCK#compaction:lines', SK: 'LOCK', entity: 'LOCK', owner: 'b' },
+        }),
       ],
     });
     expect(response).toEqual({ batchItemFailures: [] });
@@ -100,12 +118,19 @@ describe('stream processor (DynamoDB stream records through toStreamItems + chan
     unknownType.dynamodb!.NewImage!.weird = { X: 'y' } as never;
     const malformed = streamRecord('INSERT', { new: { ...runItem(makeCompactionRun()), lines_state: 'HALF_DONE' } });
     const after = streamRecord('INSERT', { new: runItem(run) });
-    const response = await handler({ Records: [noImages, unknownType, malformed, { eventName: 'TTL_PURGE' } as never, after] });
+    const response = await handler({
+      Records: [noImages, unknownType, malformed, { eventName: 'TTL_PURGE' } as never, after],
+    });
     expect(response).toEqual({ batchItemFailures: [] });
     const messages = await sent(queue);
     expect(messages.map((m) => (m.kind === 'merge' ? m.run_id : null))).toEqual([run.run_id, run.run_id]);
     const skipped = logger.entries.filter((e) => e.message.includes('could not be decoded'));
-    expect(skipped.map((e) => e.fields.id)).toEqual([noImages.dynamodb!.SequenceNumber, unknownType.dynamodb!.SequenceNumber, malformed.dynamodb!.SequenceNumber, '3']);
+    expect(skipped.map((e) => e.fields.id)).toEqual([
+      noImages.dynamodb!.SequenceNumber,
+      unknownType.dynamodb!.SequenceNumber,
+      malformed.dynamodb!.SequenceNumber,
+      '3',
+    ]);
   });
 
   it('a send failure reports that record’s SequenceNumber, after sending the records before it', async () => {
@@ -125,11 +150,18 @@ describe('stream processor (DynamoDB stream records through toStreamItems + chan
     // Stream semantics: nothing after the failed record was sent; it is all redelivered.
     const messages = await sent(inner);
     expect(new Set(messages.map((m) => (m.kind === 'merge' ? m.run_id : '')))).toEqual(new Set([runs[0]!.run_id]));
-    expect(logger.entries.find((e) => e.message === 'stream record failed')?.fields).toMatchObject({ error: 'SQS throttled' });
+    expect(logger.entries.find((e) => e.message === 'stream record failed')?.fields).toMatchObject({
+      error: 'SQS throttled',
+    });
 
     // The redelivery from the failed record on succeeds.
     expect(await handler({ Records: records.slice(1) })).toEqual({ batchItemFailures: [] });
-    expect((await sent(inner)).map((m) => (m.kind === 'merge' ? m.run_id : ''))).toEqual([runs[1]!.run_id, runs[1]!.run_id, runs[2]!.run_id, runs[2]!.run_id]);
+    expect((await sent(inner)).map((m) => (m.kind === 'merge' ? m.run_id : ''))).toEqual([
+      runs[1]!.run_id,
+      runs[1]!.run_id,
+      runs[2]!.run_id,
+      runs[2]!.run_id,
+    ]);
   });
 
   it('an empty event is an empty response', async () => {

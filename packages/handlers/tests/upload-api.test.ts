@@ -21,24 +21,40 @@ interface SubmitBody {
 async function downstream(p: LocalPipeline) {
   const a = p.adapters;
   const jobs = [...(await a.jobs.listJobsByStatus('PENDING')), ...(await a.jobs.listJobsByStatus('PROCESSING'))];
-  return { jobs: jobs.length, objects: (await a.rawImages.list('raw/')).length, messages: (await a.ocrQueue.depth()).visible };
+  return {
+    jobs: jobs.length,
+    objects: (await a.rawImages.list('raw/')).length,
+    messages: (await a.ocrQueue.depth()).visible,
+  };
 }
 
 async function statusOf(p: LocalPipeline, imageId: string) {
   const res = await p.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id: imageId } }));
   expect(res.statusCode).toBe(200);
-  return bodyOf<{ stage: string; job_status: string | null; receipts: { place_id: string | null; compacted: boolean }[] }>(res);
+  return bodyOf<{
+    stage: string;
+    job_status: string | null;
+    receipts: { place_id: string | null; compacted: boolean }[];
+  }>(res);
 }
 
 describe('upload API: presigned and direct uploads', () => {
   it('POST JSON returns a presigned URL and a PENDING job, and sends nothing to ocr-queue yet', async () => {
     const p = await localPipeline();
     const res = await p.upload(
-      httpEvent({ headers: { 'content-type': 'application/json; charset=utf-8' }, body: JSON.stringify({ filename: 'r.jpg', content_type: 'image/jpeg' }) }),
+      httpEvent({
+        headers: { 'content-type': 'application/json; charset=utf-8' },
+        body: JSON.stringify({ filename: 'r.jpg', content_type: 'image/jpeg' }),
+      }),
     );
     expect(res.statusCode).toBe(201);
     const body = bodyOf<SubmitBody>(res);
-    expect(body.upload).toMatchObject({ method: 'PUT', fields: {}, headers: { 'content-type': 'image/jpeg' }, max_bytes: MAX_PRESIGNED_UPLOAD_BYTES });
+    expect(body.upload).toMatchObject({
+      method: 'PUT',
+      fields: {},
+      headers: { 'content-type': 'image/jpeg' },
+      max_bytes: MAX_PRESIGNED_UPLOAD_BYTES,
+    });
     expect(body.upload!.url).toMatch(/^local:\/\/uploads\/raw\/raw\//);
     expect(body.s3_key).toBe(`raw/${body.image_id}/r.jpg`);
     expect((await p.adapters.jobs.getJob(body.job_id))?.status).toBe('PENDING');
@@ -50,10 +66,21 @@ describe('upload API: presigned and direct uploads', () => {
   it('POST /upload-complete after the PUT lands enqueues OCR once; before it lands it is 404', async () => {
     const p = await localPipeline();
     const created = bodyOf<SubmitBody>(
-      await p.upload(httpEvent({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'r.png', content_type: 'image/png' }) })),
+      await p.upload(
+        httpEvent({
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ filename: 'r.png', content_type: 'image/png' }),
+        }),
+      ),
     );
     const confirm = () =>
-      p.upload(httpEvent({ path: '/upload-complete', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_id: created.image_id }) }));
+      p.upload(
+        httpEvent({
+          path: '/upload-complete',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ image_id: created.image_id }),
+        }),
+      );
     const early = await confirm();
     expect(early.statusCode).toBe(404);
     expect(bodyOf<ErrorBody>(early).error.message).toContain(created.s3_key);
@@ -70,17 +97,37 @@ describe('upload API: presigned and direct uploads', () => {
   it('size_bytes binds the upload; /upload-complete refuses a non-image with 422 and a fresh upload, and a good PUT then goes through', async () => {
     const p = await localPipeline();
     const created = bodyOf<SubmitBody>(
-      await p.upload(httpEvent({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'r.png', content_type: 'image/png', size_bytes: 4096 }) })),
+      await p.upload(
+        httpEvent({
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ filename: 'r.png', content_type: 'image/png', size_bytes: 4096 }),
+        }),
+      ),
     );
     expect(created.upload!.max_bytes).toBe(4096);
-    await expect(p.adapters.rawImages.acceptPresignedPut(created.upload!.url, new Uint8Array(4097), 'image/png')).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
-    await p.adapters.rawImages.acceptPresignedPut(created.upload!.url, new TextEncoder().encode('%PDF-1.7 not an image at all'), 'image/png');
+    await expect(
+      p.adapters.rawImages.acceptPresignedPut(created.upload!.url, new Uint8Array(4097), 'image/png'),
+    ).rejects.toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+    await p.adapters.rawImages.acceptPresignedPut(
+      created.upload!.url,
+      new TextEncoder().encode('%PDF-1.7 not an image at all'),
+      'image/png',
+    );
     const confirm = () =>
-      p.upload(httpEvent({ path: '/upload-complete', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ image_id: created.image_id }) }));
+      p.upload(
+        httpEvent({
+          path: '/upload-complete',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ image_id: created.image_id }),
+        }),
+      );
     const refused = await confirm();
     expect(refused.statusCode).toBe(422);
     const body = bodyOf<ErrorBody & { upload: PresignedUpload }>(refused);
-    expect(body.error).toMatchObject({ code: 'INVALID_UPLOAD', message: expect.stringContaining('not a JPEG, PNG, WebP or TIFF') });
+    expect(body.error).toMatchObject({
+      code: 'INVALID_UPLOAD',
+      message: expect.stringContaining('not a JPEG, PNG, WebP or TIFF'),
+    });
     expect(body.upload.url).not.toBe(created.upload!.url);
     expect(await downstream(p)).toMatchObject({ objects: 0, messages: 0 });
     expect((await p.adapters.jobs.getJob(created.job_id))?.status).toBe('PENDING');
@@ -93,7 +140,14 @@ describe('upload API: presigned and direct uploads', () => {
   it('refuses size_bytes above the presigned limit', async () => {
     const p = await localPipeline();
     const res = await p.upload(
-      httpEvent({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'r.png', content_type: 'image/png', size_bytes: MAX_PRESIGNED_UPLOAD_BYTES + 1 }) }),
+      httpEvent({
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          filename: 'r.png',
+          content_type: 'image/png',
+          size_bytes: MAX_PRESIGNED_UPLOAD_BYTES + 1,
+        }),
+      }),
     );
     expect(res.statusCode).toBe(400);
     expect(bodyOf<ErrorBody>(res).error.message).toContain('size_bytes');
@@ -101,7 +155,12 @@ describe('upload API: presigned and direct uploads', () => {
 
   it('rejects a malformed presign request with 400 naming the fields', async () => {
     const p = await localPipeline();
-    const bad = await p.upload(httpEvent({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: '', content_type: 'image/gif' }) }));
+    const bad = await p.upload(
+      httpEvent({
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: '', content_type: 'image/gif' }),
+      }),
+    );
     expect(bad.statusCode).toBe(400);
     const { error } = bodyOf<ErrorBody>(bad);
     expect(error.code).toBe('VALIDATION_FAILED');
@@ -115,7 +174,9 @@ describe('upload API: presigned and direct uploads', () => {
   it('direct binary upload: 201 with job_id/image_id, the object stored and one message on ocr-queue', async () => {
     const p = await localPipeline();
     const bytes = pngHeader(640, 900);
-    const res = await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, query: { filename: 'lunch.png' }, body: bytes }));
+    const res = await p.upload(
+      httpEvent({ headers: { 'content-type': 'image/png' }, query: { filename: 'lunch.png' }, body: bytes }),
+    );
     expect(res.statusCode).toBe(201);
     const body = bodyOf<SubmitBody>(res);
     expect(body.upload).toBeNull();
@@ -137,7 +198,9 @@ describe('upload API: presigned and direct uploads', () => {
   it('accepts a JPEG whatever the header case, and names it from x-filename', async () => {
     const p = await localPipeline();
     const jpeg = jpegHeader(800, 1200);
-    const res = await p.upload(httpEvent({ headers: { 'Content-Type': 'IMAGE/JPEG', 'X-Filename': 'dinner.jpg' }, body: jpeg }));
+    const res = await p.upload(
+      httpEvent({ headers: { 'Content-Type': 'IMAGE/JPEG', 'X-Filename': 'dinner.jpg' }, body: jpeg }),
+    );
     expect(res.statusCode).toBe(201);
     expect(bodyOf<SubmitBody>(res).s3_key).toMatch(/\/dinner\.jpg$/);
   });
@@ -145,21 +208,37 @@ describe('upload API: presigned and direct uploads', () => {
   // docs/lessons.md#lesson-22-same-filename-overwritten-upload
   it('two uploads of the same filename make two objects and two jobs', async () => {
     const p = await localPipeline();
-    const send = (w: number) => p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, query: { filename: 'receipt.png' }, body: pngHeader(w, w) }));
+    const send = (w: number) =>
+      p.upload(
+        httpEvent({
+          headers: { 'content-type': 'image/png' },
+          query: { filename: 'receipt.png' },
+          body: pngHeader(w, w),
+        }),
+      );
     const a = bodyOf<SubmitBody>(await send(100));
     const b = bodyOf<SubmitBody>(await send(200));
     expect(a.image_id).not.toBe(b.image_id);
     expect(a.job_id).not.toBe(b.job_id);
     expect(a.s3_key).not.toBe(b.s3_key);
     expect(await p.adapters.rawImages.list('raw/')).toHaveLength(2);
-    expect((await p.adapters.rawImages.get(a.s3_key)).body).not.toEqual((await p.adapters.rawImages.get(b.s3_key)).body);
+    expect((await p.adapters.rawImages.get(a.s3_key)).body).not.toEqual(
+      (await p.adapters.rawImages.get(b.s3_key)).body,
+    );
     expect(await p.adapters.jobs.listJobsByStatus('PENDING')).toHaveLength(2);
     expect((await p.adapters.ocrQueue.depth()).visible).toBe(2);
   });
 });
 
 describe('upload API: validation (nothing is written for a refused upload)', () => {
-  const cases: { name: string; contentType: string; body: Uint8Array; status: number; code: string; message: RegExp }[] = [
+  const cases: {
+    name: string;
+    contentType: string;
+    body: Uint8Array;
+    status: number;
+    code: string;
+    message: RegExp;
+  }[] = [
     {
       name: 'a 100-megapixel PNG (decompression bomb)',
       contentType: 'image/png',
@@ -252,10 +331,19 @@ describe('upload API: validation (nothing is written for a refused upload)', () 
 
   it('honours configured size and pixel limits', async () => {
     const p = await localPipeline();
-    const handler = createUploadApi({ submit: submitDeps(p), status: p.adapters, auth: new ApiKeyAuth([]), logger: silentLogger, maxDirectUploadBytes: 64, maxPixels: 1_000 });
+    const handler = createUploadApi({
+      submit: submitDeps(p),
+      status: p.adapters,
+      auth: new ApiKeyAuth([]),
+      logger: silentLogger,
+      maxDirectUploadBytes: 64,
+      maxPixels: 1_000,
+    });
     const tooBig = await handler(httpEvent({ headers: { 'content-type': 'image/jpeg' }, body: jpegHeader(10, 10) }));
     expect(tooBig.statusCode).toBe(413);
-    const tooManyPixels = await handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(40, 40) }));
+    const tooManyPixels = await handler(
+      httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(40, 40) }),
+    );
     expect(tooManyPixels.statusCode).toBe(400);
     expect(bodyOf<ErrorBody>(tooManyPixels).error.message).toContain('40x40');
     const ok = await handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(30, 30) }));
@@ -266,7 +354,12 @@ describe('upload API: validation (nothing is written for a refused upload)', () 
     const p = await localPipeline();
     const deps = submitDeps(p);
     const handler = createUploadApi({
-      submit: { ...deps, images: Object.assign(Object.create(deps.images) as typeof deps.images, { put: () => Promise.reject(new Error('disk on fire at /secret/path')) }) },
+      submit: {
+        ...deps,
+        images: Object.assign(Object.create(deps.images) as typeof deps.images, {
+          put: () => Promise.reject(new Error('disk on fire at /secret/path')),
+        }),
+      },
       status: p.adapters,
       auth: new ApiKeyAuth([]),
       logger: p.logger,
@@ -274,7 +367,9 @@ describe('upload API: validation (nothing is written for a refused upload)', () 
     const res = await handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(10, 10) }));
     expect(res.statusCode).toBe(503);
     expect(res.body).not.toContain('/secret/path');
-    expect(p.logger.entries.some((e) => e.level === 'error' && String(e.fields.error).includes('disk on fire'))).toBe(true);
+    expect(p.logger.entries.some((e) => e.level === 'error' && String(e.fields.error).includes('disk on fire'))).toBe(
+      true,
+    );
   });
 });
 
@@ -290,7 +385,9 @@ describe('upload API: routes and status', () => {
     expect(unknown.statusCode).toBe(404);
     expect(bodyOf<ErrorBody>(unknown).error.message).toContain('GET /nope');
     expect((await p.upload(httpEvent({ method: 'DELETE', path: '/upload-receipt' }))).statusCode).toBe(404);
-    const missing = await p.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id: 'no-such-image' } }));
+    const missing = await p.upload(
+      httpEvent({ method: 'GET', path: '/upload-status', query: { image_id: 'no-such-image' } }),
+    );
     expect(missing.statusCode).toBe(404);
     expect(bodyOf<ErrorBody>(missing).error.message).toContain('no-such-image');
     const noParam = await p.upload(httpEvent({ method: 'GET', path: '/upload-status' }));
@@ -302,14 +399,18 @@ describe('upload API: routes and status', () => {
     const p = await localPipeline();
     const [receipt] = demoReceipts();
     const bytes = p.ocr.register('status', specLines(receipt!.spec));
-    const { image_id } = bodyOf<SubmitBody>(await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })));
+    const { image_id } = bodyOf<SubmitBody>(
+      await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })),
+    );
     expect(await statusOf(p, image_id)).toMatchObject({ stage: 'uploaded', job_status: 'PENDING', receipts: [] });
 
     expect(await p.runOcr()).toBe(1);
     expect(await statusOf(p, image_id)).toMatchObject({ stage: 'ocr_done', job_status: 'COMPLETED' });
 
     const [results] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
-    expect(await p.results({ Records: [{ messageId: results!.id, body: results!.body }] })).toEqual({ batchItemFailures: [] });
+    expect(await p.results({ Records: [{ messageId: results!.id, body: results!.body }] })).toEqual({
+      batchItemFailures: [],
+    });
     const merchant = await statusOf(p, image_id);
     expect(merchant.stage).toBe('merchant');
     expect(merchant.receipts[0]).toMatchObject({ place_id: receipt!.truth.place_id, compacted: false });
@@ -317,7 +418,9 @@ describe('upload API: routes and status', () => {
     await p.pumpStream();
     const messages = await p.adapters.compactionQueue.receive({ maxMessages: 10 });
     expect(messages).toHaveLength(2);
-    expect(await p.compaction({ Records: messages.map((m) => ({ messageId: m.id, body: m.body })) })).toEqual({ batchItemFailures: [] });
+    expect(await p.compaction({ Records: messages.map((m) => ({ messageId: m.id, body: m.body })) })).toEqual({
+      batchItemFailures: [],
+    });
     expect(await statusOf(p, image_id)).toMatchObject({ stage: 'compacted', receipts: [{ compacted: true }] });
   });
 
@@ -330,8 +433,14 @@ describe('upload API: routes and status', () => {
       const res = await runtime.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes }));
       const { image_id } = bodyOf<SubmitBody>(res);
       await runtime.drain();
-      const status = bodyOf(await runtime.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id } })));
-      expect(status).toMatchObject({ stage: 'compacted', job_status: 'COMPLETED', receipts: [{ place_id: receipt!.truth.place_id, compacted: true }] });
+      const status = bodyOf(
+        await runtime.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id } })),
+      );
+      expect(status).toMatchObject({
+        stage: 'compacted',
+        job_status: 'COMPLETED',
+        receipts: [{ place_id: receipt!.truth.place_id, compacted: true }],
+      });
     } finally {
       await runtime.stop();
     }
@@ -343,7 +452,13 @@ describe('upload API: bearer keys', () => {
   let p: LocalPipeline;
 
   const upload = (bearer?: string, headers: Record<string, string> = {}) =>
-    p.upload(httpEvent({ headers: { 'content-type': 'image/png', ...headers }, body: pngHeader(10, 10), ...(bearer === undefined ? {} : { bearer }) }));
+    p.upload(
+      httpEvent({
+        headers: { 'content-type': 'image/png', ...headers },
+        body: pngHeader(10, 10),
+        ...(bearer === undefined ? {} : { bearer }),
+      }),
+    );
 
   it('without a bearer token: 401 and nothing written downstream', async () => {
     p = await localPipeline({ apiKeys: [KEY] });
@@ -360,10 +475,16 @@ describe('upload API: bearer keys', () => {
     expect((await upload(undefined, { authorization: `Basic ${KEY}` })).statusCode).toBe(401);
     expect((await upload(undefined, { authorization: KEY })).statusCode).toBe(401);
     const presign = await p.upload(
-      httpEvent({ headers: { 'content-type': 'application/json' }, body: JSON.stringify({ filename: 'a.png', content_type: 'image/png' }), bearer: 'wrong' }),
+      httpEvent({
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ filename: 'a.png', content_type: 'image/png' }),
+        bearer: 'wrong',
+      }),
     );
     expect(presign.statusCode).toBe(401);
-    expect((await p.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id: 'x' } }))).statusCode).toBe(401);
+    expect(
+      (await p.upload(httpEvent({ method: 'GET', path: '/upload-status', query: { image_id: 'x' } }))).statusCode,
+    ).toBe(401);
     expect(await downstream(p)).toEqual({ jobs: 0, objects: 0, messages: 0 });
     expect(await p.adapters.jobs.listJobsByStatus('PENDING')).toEqual([]);
   });

@@ -1,4 +1,10 @@
-import { InvalidUploadError, NotFoundError, PoisonMessageError, type PresignedUpload, type SubmitJobDeps } from '@receiptflow/core';
+import {
+  InvalidUploadError,
+  NotFoundError,
+  PoisonMessageError,
+  type PresignedUpload,
+  type SubmitJobDeps,
+} from '@receiptflow/core';
 import { describe, expect, it } from 'vitest';
 import { createUploadReceiptHandler } from '../src/handlers/upload-receipt-handler.js';
 import { createUploadStatusHandler, type UploadStatusDeps } from '../src/handlers/upload-status-handler.js';
@@ -21,9 +27,14 @@ const untouchable = untouchableDeps<SubmitJobDeps>();
 
 describe('upload routes, each on its own', () => {
   it('GET /upload-status without image_id → 400 naming the parameter, no store read', async () => {
-    const res = await createUploadStatusHandler(untouchableDeps<UploadStatusDeps>())(httpEvent({ method: 'GET', path: '/upload-status' }));
+    const res = await createUploadStatusHandler(untouchableDeps<UploadStatusDeps>())(
+      httpEvent({ method: 'GET', path: '/upload-status' }),
+    );
     expect(res.statusCode).toBe(400);
-    expect(bodyOf<ErrorBody>(res).error).toEqual({ code: 'VALIDATION_FAILED', message: 'query parameter image_id is required' });
+    expect(bodyOf<ErrorBody>(res).error).toEqual({
+      code: 'VALIDATION_FAILED',
+      message: 'query parameter image_id is required',
+    });
   });
 
   it('POST /upload-receipt with an unaccepted media type → 415 before any store is touched', async () => {
@@ -33,7 +44,7 @@ describe('upload routes, each on its own', () => {
     expect(bodyOf<ErrorBody>(res).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
 
-  it('a route handler throws what its use case throws; mapping it is the API\'s job', async () => {
+  it("a route handler throws what its use case throws; mapping it is the API's job", async () => {
     let n = 0;
     const failing = {
       ids: { newId: () => `id-${++n}` },
@@ -41,12 +52,21 @@ describe('upload routes, each on its own', () => {
       images: { bucket: 'raw', put: () => Promise.reject(new Error('disk on fire')) },
     } as unknown as SubmitJobDeps;
     const handler = createUploadReceiptHandler({ submit: failing, logger: collectingLogger() });
-    await expect(handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(10, 10) }))).rejects.toThrow('disk on fire');
+    await expect(
+      handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(10, 10) })),
+    ).rejects.toThrow('disk on fire');
   });
 });
 
 describe('uploadErrorResult', () => {
-  const upload: PresignedUpload = { method: 'PUT', url: 'local://uploads/raw/x', fields: {}, headers: {}, max_bytes: 10, expires_at: '2030-01-01T00:00:00.000Z' };
+  const upload: PresignedUpload = {
+    method: 'PUT',
+    url: 'local://uploads/raw/x',
+    fields: {},
+    headers: {},
+    max_bytes: 10,
+    expires_at: '2030-01-01T00:00:00.000Z',
+  };
 
   it('refused upload bytes → 422 carrying the fresh upload for the same image', () => {
     const res = uploadErrorResult(new InvalidUploadError('img-1', 'not an image', upload), collectingLogger());
@@ -66,6 +86,9 @@ describe('uploadErrorResult', () => {
     expect(transient.statusCode).toBe(503);
     expect(transient.body).not.toContain('/internal/host');
     expect(uploadErrorResult(new PoisonMessageError('never passes'), logger).statusCode).toBe(500);
-    expect(logger.entries.filter((e) => e.level === 'error').map((e) => e.fields.error)).toEqual(['socket hang up at /internal/host', 'never passes']);
+    expect(logger.entries.filter((e) => e.level === 'error').map((e) => e.fields.error)).toEqual([
+      'socket hang up at /internal/host',
+      'never passes',
+    ]);
   });
 });

@@ -1,7 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { InMemoryCompactionLock, PerCollectionVectorIndex, ReadOnlyVectorIndexError } from '@receiptflow/adapters-local';
+import {
+  InMemoryCompactionLock,
+  PerCollectionVectorIndex,
+  ReadOnlyVectorIndexError,
+} from '@receiptflow/adapters-local';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { ConfigError } from '@receiptflow/core';
 import { describe, expect, it } from 'vitest';
@@ -32,26 +36,50 @@ describe('VECTOR_STORAGE_MODE', () => {
     expect(refusal(COMPACTION)).toMatch(/CHROMA_URL: required when VECTOR_STORAGE_MODE is server/);
     expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'server' })).toMatch(/CHROMA_URL: required/);
     expect(refusal({ ...COMPACTION, CHROMA_URL: 'chroma' })).toMatch(/CHROMA_URL/);
-    expect(parseConfig(CompactionConfigSchema, { ...COMPACTION, CHROMA_URL: 'http://chroma:8000' }, 'c')).toMatchObject({
-      VECTOR_STORAGE_MODE: 'server',
-      CHROMA_URL: 'http://chroma:8000',
-    });
+    expect(parseConfig(CompactionConfigSchema, { ...COMPACTION, CHROMA_URL: 'http://chroma:8000' }, 'c')).toMatchObject(
+      {
+        VECTOR_STORAGE_MODE: 'server',
+        CHROMA_URL: 'http://chroma:8000',
+      },
+    );
   });
 
   it('server takes an optional auth token, tenant and database', () => {
     const config = parseConfig(
       ProcessOcrResultsConfigSchema,
-      { ...RESULTS, VECTOR_STORAGE_MODE: 'server', CHROMA_URL: 'https://c.internal', CHROMA_AUTH_TOKEN: 't0k', CHROMA_TENANT: 'acme', CHROMA_DATABASE: 'receipts' },
+      {
+        ...RESULTS,
+        VECTOR_STORAGE_MODE: 'server',
+        CHROMA_URL: 'https://c.internal',
+        CHROMA_AUTH_TOKEN: 't0k',
+        CHROMA_TENANT: 'acme',
+        CHROMA_DATABASE: 'receipts',
+      },
       'p',
     );
-    expect(config).toMatchObject({ CHROMA_AUTH_TOKEN: 't0k', CHROMA_TENANT: 'acme', CHROMA_DATABASE: 'receipts', OPENAI_API_KEY: 'sk-test' });
+    expect(config).toMatchObject({
+      CHROMA_AUTH_TOKEN: 't0k',
+      CHROMA_TENANT: 'acme',
+      CHROMA_DATABASE: 'receipts',
+      OPENAI_API_KEY: 'sk-test',
+    });
     expect(refusal({ ...COMPACTION, CHROMA_URL: 'http://c', CHROMA_TENANT: '' })).toMatch(/CHROMA_TENANT/);
   });
 
   it('efs needs a directory under the /mnt mount', () => {
-    expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'efs' })).toMatch(/VECTOR_INDEX_DIR: required when VECTOR_STORAGE_MODE is efs/);
-    expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: 'vectors' })).toMatch(/VECTOR_INDEX_DIR: an absolute path under \/mnt/);
-    expect(parseConfig(CompactionConfigSchema, { ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/vectors/index' }, 'c')).toMatchObject({
+    expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'efs' })).toMatch(
+      /VECTOR_INDEX_DIR: required when VECTOR_STORAGE_MODE is efs/,
+    );
+    expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: 'vectors' })).toMatch(
+      /VECTOR_INDEX_DIR: an absolute path under \/mnt/,
+    );
+    expect(
+      parseConfig(
+        CompactionConfigSchema,
+        { ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/vectors/index' },
+        'c',
+      ),
+    ).toMatchObject({
       VECTOR_STORAGE_MODE: 'efs',
       VECTOR_INDEX_DIR: '/mnt/vectors/index',
     });
@@ -59,13 +87,20 @@ describe('VECTOR_STORAGE_MODE', () => {
 
   it('refuses s3 (not built yet) and unknown modes, naming the variable', () => {
     expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 's3' })).toMatch(/VECTOR_STORAGE_MODE: s3 is not built yet/);
-    expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'disk' })).toMatch(/VECTOR_STORAGE_MODE: must be one of server, efs, s3/);
+    expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'disk' })).toMatch(
+      /VECTOR_STORAGE_MODE: must be one of server, efs, s3/,
+    );
   });
 
   it('efs: the writer defaults to a checkpoint every 2000 ops and 3 kept snapshots, both configurable', () => {
     const env = { ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/v' };
-    expect(parseConfig(CompactionConfigSchema, env, 'c')).toMatchObject({ VECTOR_CHECKPOINT_EVERY: 2000, VECTOR_KEEP_SNAPSHOTS: 3 });
-    expect(parseConfig(CompactionConfigSchema, { ...env, VECTOR_CHECKPOINT_EVERY: '50', VECTOR_KEEP_SNAPSHOTS: '5' }, 'c')).toMatchObject({
+    expect(parseConfig(CompactionConfigSchema, env, 'c')).toMatchObject({
+      VECTOR_CHECKPOINT_EVERY: 2000,
+      VECTOR_KEEP_SNAPSHOTS: 3,
+    });
+    expect(
+      parseConfig(CompactionConfigSchema, { ...env, VECTOR_CHECKPOINT_EVERY: '50', VECTOR_KEEP_SNAPSHOTS: '5' }, 'c'),
+    ).toMatchObject({
       VECTOR_CHECKPOINT_EVERY: 50,
       VECTOR_KEEP_SNAPSHOTS: 5,
     });
@@ -81,8 +116,16 @@ describe('VECTOR_STORAGE_MODE', () => {
     const dir = await mkdtemp(join(tmpdir(), 'rf-efs-mode-'));
     try {
       const env = { VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/v' };
-      const compaction = { ...parseConfig(CompactionConfigSchema, { ...COMPACTION, ...env }, 'c'), VECTOR_INDEX_DIR: dir, EMBEDDING_DIMENSIONS: 8 };
-      const results = { ...parseConfig(ProcessOcrResultsConfigSchema, { ...RESULTS, ...env }, 'p'), VECTOR_INDEX_DIR: dir, EMBEDDING_DIMENSIONS: 8 };
+      const compaction = {
+        ...parseConfig(CompactionConfigSchema, { ...COMPACTION, ...env }, 'c'),
+        VECTOR_INDEX_DIR: dir,
+        EMBEDDING_DIMENSIONS: 8,
+      };
+      const results = {
+        ...parseConfig(ProcessOcrResultsConfigSchema, { ...RESULTS, ...env }, 'p'),
+        VECTOR_INDEX_DIR: dir,
+        EMBEDDING_DIMENSIONS: 8,
+      };
       const writer = vectorStorageFor(compaction, 'writer');
       const lock = writer.fencedLock(new InMemoryCompactionLock());
       const record = { id: 'x', vector: [1, 0, 0, 0, 0, 0, 0, 0], document: 'x', metadata: {} };

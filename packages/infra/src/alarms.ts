@@ -67,14 +67,33 @@ export function createAlarms(
       okActions: actions,
       tags: ctx.tags,
     });
-  const queueAlarm = (logical: string, queue: aws.sqs.Queue, metricName: string, threshold: number, description: string) =>
-    alarm(logical, { namespace: 'AWS/SQS', metricName, dimensions: { QueueName: queue.name }, statistic: 'Maximum', threshold, description });
+  const queueAlarm = (
+    logical: string,
+    queue: aws.sqs.Queue,
+    metricName: string,
+    threshold: number,
+    description: string,
+  ) =>
+    alarm(logical, {
+      namespace: 'AWS/SQS',
+      metricName,
+      dimensions: { QueueName: queue.name },
+      statistic: 'Maximum',
+      threshold,
+      description,
+    });
 
   const alarms: aws.cloudwatch.MetricAlarm[] = [];
   for (const pair of Object.values(queues.byKey)) {
     const base = pair.plan.baseName;
     alarms.push(
-      queueAlarm(`${base}-dlq-depth`, pair.dlq, 'ApproximateNumberOfMessagesVisible', 0, `Messages reached the DLQ of ${base}`),
+      queueAlarm(
+        `${base}-dlq-depth`,
+        pair.dlq,
+        'ApproximateNumberOfMessagesVisible',
+        0,
+        `Messages reached the DLQ of ${base}`,
+      ),
       queueAlarm(
         `${base}-oldest-age`,
         pair.queue,
@@ -85,7 +104,13 @@ export function createAlarms(
     );
   }
   alarms.push(
-    queueAlarm('stream-processor-dlq-depth', queues.streamDlq, 'ApproximateNumberOfMessagesVisible', 0, 'Stream records failed past their retries'),
+    queueAlarm(
+      'stream-processor-dlq-depth',
+      queues.streamDlq,
+      'ApproximateNumberOfMessagesVisible',
+      0,
+      'Stream records failed past their retries',
+    ),
   );
 
   for (const [fn, f] of Object.entries(functions) as [FunctionName, aws.lambda.Function][]) {

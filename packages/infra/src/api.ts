@@ -44,7 +44,10 @@ export interface Api {
  * DNS-validated one in `apiHostedZoneId`, and the default execute-api endpoint is disabled so
  * that the domain is the only way in.
  */
-export function createApi(ctx: StackContext, fns: { upload: aws.lambda.Function; authorizer: aws.lambda.Function }): Api {
+export function createApi(
+  ctx: StackContext,
+  fns: { upload: aws.lambda.Function; authorizer: aws.lambda.Function },
+): Api {
   const { cfg } = ctx;
   const { upload } = fns;
   const api = new aws.apigatewayv2.Api('http-api', {
@@ -77,7 +80,10 @@ export function createApi(ctx: StackContext, fns: { upload: aws.lambda.Function;
     payloadFormatVersion: '2.0',
   });
   for (const routeKey of API_ROUTES) {
-    const logical = routeKey.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+    const logical = routeKey
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '');
     new aws.apigatewayv2.Route(`route-${logical}`, {
       apiId: api.id,
       routeKey,
@@ -95,7 +101,10 @@ export function createApi(ctx: StackContext, fns: { upload: aws.lambda.Function;
     apiId: api.id,
     name: '$default',
     autoDeploy: true,
-    defaultRouteSettings: { throttlingRateLimit: cfg.apiThrottleRateLimit, throttlingBurstLimit: cfg.apiThrottleBurstLimit },
+    defaultRouteSettings: {
+      throttlingRateLimit: cfg.apiThrottleRateLimit,
+      throttlingBurstLimit: cfg.apiThrottleBurstLimit,
+    },
     accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
     tags: ctx.tags,
   });

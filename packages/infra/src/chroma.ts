@@ -95,7 +95,14 @@ export function createChromaService(
     policy: logGroup.arn.apply((arn) =>
       JSON.stringify({
         Version: '2012-10-17',
-        Statement: [{ Sid: 'WriteTaskLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${arn}:*` }],
+        Statement: [
+          {
+            Sid: 'WriteTaskLogs',
+            Effect: 'Allow',
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+            Resource: `${arn}:*`,
+          },
+        ],
       }),
     ),
   });
@@ -166,7 +173,11 @@ export function createChromaService(
       launchType: 'FARGATE',
       deploymentMinimumHealthyPercent: 0,
       deploymentMaximumPercent: 100,
-      networkConfiguration: { subnets: net.privateSubnets.map((s) => s.id), securityGroups: [sg.id], assignPublicIp: false },
+      networkConfiguration: {
+        subnets: net.privateSubnets.map((s) => s.id),
+        securityGroups: [sg.id],
+        assignPublicIp: false,
+      },
       serviceRegistries: { registryArn: discovery.arn },
       tags: ctx.tags,
     },

@@ -55,7 +55,10 @@ export const StackConfigSchema = z
       .string()
       .regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, 'an EC2 instance type such as t4g.nano')
       .default('t4g.nano'),
-    natAmiId: z.string().regex(/^ami-[0-9a-f]+$/).optional(),
+    natAmiId: z
+      .string()
+      .regex(/^ami-[0-9a-f]+$/)
+      .optional(),
     /**
      * Where the vector index lives (docs/vector-storage.md). `efs` (default): the index files on
      * EFS, compaction the single writer, process-OCR-results following read-only; no server.
@@ -85,9 +88,18 @@ export const StackConfigSchema = z
       .default(30),
     snapshotNoncurrentDays: int(1, 3650).default(30),
     deltaExpirationDays: int(1, 3650).default(30),
-    apiDomainName: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name such as api.example.com').optional(),
-    apiCertificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/.+$/).optional(),
-    apiHostedZoneId: z.string().regex(/^Z[A-Z0-9]+$/).optional(),
+    apiDomainName: z
+      .string()
+      .regex(/^[a-z0-9.-]+\.[a-z]{2,}$/, 'a DNS name such as api.example.com')
+      .optional(),
+    apiCertificateArn: z
+      .string()
+      .regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/.+$/)
+      .optional(),
+    apiHostedZoneId: z
+      .string()
+      .regex(/^Z[A-Z0-9]+$/)
+      .optional(),
     apiThrottleRateLimit: int(1, 10000).default(20),
     apiThrottleBurstLimit: int(1, 5000).default(40),
     oldestMessageAgeAlarmSeconds: int(60, 1_209_600).default(3600),
@@ -102,21 +114,34 @@ export const StackConfigSchema = z
   .strict()
   .superRefine((c, ctx) => {
     if (c.vectorStorageMode === 's3') {
-      ctx.addIssue({ code: 'custom', path: ['vectorStorageMode'], message: 's3 is not built yet: use efs (the default) or server (docs/vector-storage.md)' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vectorStorageMode'],
+        message: 's3 is not built yet: use efs (the default) or server (docs/vector-storage.md)',
+      });
     }
     if (c.vectorStorageMode === 'server') {
       if (c.chromaMode === 'external' && !c.chromaUrl) {
         ctx.addIssue({
           code: 'custom',
           path: ['chromaUrl'],
-          message: 'required when vectorStorageMode is server and chromaMode is external (there is no default URL): `pulumi config set chromaUrl https://...`, or chromaMode fargate, or vectorStorageMode efs',
+          message:
+            'required when vectorStorageMode is server and chromaMode is external (there is no default URL): `pulumi config set chromaUrl https://...`, or chromaMode fargate, or vectorStorageMode efs',
         });
       }
       if (c.chromaMode === 'fargate' && c.chromaUrl) {
-        ctx.addIssue({ code: 'custom', path: ['chromaUrl'], message: 'must be unset when chromaMode is fargate (the URL is derived)' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['chromaUrl'],
+          message: 'must be unset when chromaMode is fargate (the URL is derived)',
+        });
       }
     } else if (c.chromaUrl) {
-      ctx.addIssue({ code: 'custom', path: ['chromaUrl'], message: `only used when vectorStorageMode is server (it is ${c.vectorStorageMode})` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['chromaUrl'],
+        message: `only used when vectorStorageMode is server (it is ${c.vectorStorageMode})`,
+      });
     }
     if (c.apiDomainName && !c.apiCertificateArn && !c.apiHostedZoneId) {
       ctx.addIssue({
@@ -126,10 +151,18 @@ export const StackConfigSchema = z
       });
     }
     if (!c.apiDomainName && (c.apiCertificateArn || c.apiHostedZoneId)) {
-      ctx.addIssue({ code: 'custom', path: ['apiDomainName'], message: 'required when apiCertificateArn or apiHostedZoneId is set' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['apiDomainName'],
+        message: 'required when apiCertificateArn or apiHostedZoneId is set',
+      });
     }
     if (c.availabilityZones && c.availabilityZones.length !== c.azCount) {
-      ctx.addIssue({ code: 'custom', path: ['availabilityZones'], message: `lists ${c.availabilityZones.length} zones but azCount is ${c.azCount}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['availabilityZones'],
+        message: `lists ${c.availabilityZones.length} zones but azCount is ${c.azCount}`,
+      });
     }
   });
 
@@ -147,7 +180,10 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const [head, ...rest] = issue.path.map(String);
-    const key = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(', ') : `${CONFIG_NAMESPACE}:${head ?? '?'}`;
+    const key =
+      issue.code === 'unrecognized_keys'
+        ? issue.keys.map((k) => `${CONFIG_NAMESPACE}:${k}`).join(', ')
+        : `${CONFIG_NAMESPACE}:${head ?? '?'}`;
     const suffix = rest.length > 0 ? ` (at ${rest.join('.')})` : '';
     const missing = issue.code === 'invalid_type' && issue.message.endsWith('received undefined') && rest.length === 0;
     const isSecret = (SECRET_KEYS as readonly string[]).includes(head ?? '');
@@ -166,10 +202,7 @@ export function parseStackConfig(raw: RawStackConfig): StackConfig {
  * Reads this project's keys from the running Pulumi program's config, checks that the
  * secrets were stored with `--secret`, then validates with `parseStackConfig`.
  */
-export function readStackConfig(
-  all: Record<string, string>,
-  isSecret: (fullKey: string) => boolean,
-): StackConfig {
+export function readStackConfig(all: Record<string, string>, isSecret: (fullKey: string) => boolean): StackConfig {
   const raw: RawStackConfig = {};
   for (const [fullKey, value] of Object.entries(all)) {
     const [ns, key] = fullKey.split(':', 2);

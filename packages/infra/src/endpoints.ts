@@ -82,9 +82,19 @@ export function explainEndpoints(fns: readonly EndpointInput[]): EndpointDecisio
   for (const f of fns.filter((x) => x.inVpc)) {
     for (const path of f.paths) {
       if ((GATEWAY_SERVICES as readonly string[]).includes(path)) {
-        out.push({ function: f.name, service: path, verdict: 'gateway', reason: `its code calls ${path} (IAM policy); gateway endpoints are free` });
+        out.push({
+          function: f.name,
+          service: path,
+          verdict: 'gateway',
+          reason: `its code calls ${path} (IAM policy); gateway endpoints are free`,
+        });
       } else if (isInterfacePath(path)) {
-        out.push({ function: f.name, service: path, verdict: 'interface', reason: `its code calls ${path} (IAM policy), kept off the NAT instance` });
+        out.push({
+          function: f.name,
+          service: path,
+          verdict: 'interface',
+          reason: `its code calls ${path} (IAM policy), kept off the NAT instance`,
+        });
       }
     }
     for (const seed of SEED_ENDPOINTS) {
@@ -105,7 +115,7 @@ function notNeededReason(service: 'sqs' | 'logs', trigger: Trigger): string {
   if (trigger.kind === 'sqs') {
     return (
       `its code calls no SQS API: the event source mapping polls ${trigger.queue}-queue from the Lambda service, ` +
-      "outside the VPC, invokes the function with the batch and deletes what succeeded (ReportBatchItemFailures); " +
+      'outside the VPC, invokes the function with the batch and deletes what succeeded (ReportBatchItemFailures); ' +
       "the role's sqs:ReceiveMessage/DeleteMessage are the mapping's"
     );
   }

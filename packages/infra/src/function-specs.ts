@@ -5,7 +5,14 @@
  */
 
 /** Bundle names: `packages/handlers/dist/<name>/index.mjs`. */
-export const FUNCTION_NAMES = ['upload', 'authorizer', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep'] as const;
+export const FUNCTION_NAMES = [
+  'upload',
+  'authorizer',
+  'process-ocr-results',
+  'stream-processor',
+  'compaction',
+  'sweep',
+] as const;
 export type FunctionName = (typeof FUNCTION_NAMES)[number];
 
 /**
@@ -17,7 +24,20 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  * - `internet`: OpenAI and Google Places through the NAT instance;
  * - `efs`: NFS (2049) to a mount target; `chroma`: the vector store's HTTP port.
  */
-export const NETWORK_PATHS = ['sqs', 'logs', 'monitoring', 'sns', 'secretsmanager', 'kms', 'ssm', 's3', 'dynamodb', 'internet', 'efs', 'chroma'] as const;
+export const NETWORK_PATHS = [
+  'sqs',
+  'logs',
+  'monitoring',
+  'sns',
+  'secretsmanager',
+  'kms',
+  'ssm',
+  's3',
+  'dynamodb',
+  'internet',
+  'efs',
+  'chroma',
+] as const;
 export type NetworkPath = (typeof NETWORK_PATHS)[number];
 
 /** Destinations outside AWS's APIs that a function's code calls (AWS APIs come from its IAM policy). */

@@ -43,8 +43,19 @@ export interface PolicyArns {
 }
 
 const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem'];
-const SQS_CONSUME = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueAttributes'];
+const TABLE_WRITE = [
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+  'dynamodb:BatchWriteItem',
+  'dynamodb:ConditionCheckItem',
+];
+const SQS_CONSUME = [
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueAttributes',
+];
 
 const tableAndIndexes = (a: PolicyArns) => [a.tableArn, `${a.tableArn}/index/*`];
 
@@ -67,7 +78,12 @@ const listUnder = (sid: string, bucketArn: string, prefixes: string[]): Statemen
 export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc: boolean }): Statement[] {
   const s: Statement[] = [
     // The log group is declared by the stack, so the function never needs CreateLogGroup.
-    { Sid: 'WriteOwnLogs', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: `${a.logGroupArn}:*` },
+    {
+      Sid: 'WriteOwnLogs',
+      Effect: 'Allow',
+      Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      Resource: `${a.logGroupArn}:*`,
+    },
   ];
   if (opts.inVpc) {
     s.push({
@@ -88,17 +104,42 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
     case 'upload':
       s.push(
         // PutObject signs the presigned upload URL; GetObject is HEAD when confirming the upload.
-        { Sid: 'RawImages', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `${a.rawBucketArn}/raw/*` },
+        {
+          Sid: 'RawImages',
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:GetObject'],
+          Resource: `${a.rawBucketArn}/raw/*`,
+        },
         listUnder('ListRawImages', a.rawBucketArn, ['raw/*']),
-        { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'], Resource: tableAndIndexes(a) },
-        { Sid: 'EnqueueOcrJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: a.ocrQueueArn },
+        {
+          Sid: 'JobTable',
+          Effect: 'Allow',
+          Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
+          Resource: tableAndIndexes(a),
+        },
+        {
+          Sid: 'EnqueueOcrJobs',
+          Effect: 'Allow',
+          Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+          Resource: a.ocrQueueArn,
+        },
       );
       break;
     case 'process-ocr-results':
       s.push(
         { Sid: 'ConsumeOcrResults', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.ocrResultsQueueArn },
-        { Sid: 'ReadOcrArtifacts', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${a.artifactsBucketArn}/ocr/*` },
-        { Sid: 'WriteVectorDeltas', Effect: 'Allow', Action: ['s3:PutObject', 's3:GetObject'], Resource: `${a.vectorsBucketArn}/deltas/*` },
+        {
+          Sid: 'ReadOcrArtifacts',
+          Effect: 'Allow',
+          Action: ['s3:GetObject'],
+          Resource: `${a.artifactsBucketArn}/ocr/*`,
+        },
+        {
+          Sid: 'WriteVectorDeltas',
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:GetObject'],
+          Resource: `${a.vectorsBucketArn}/deltas/*`,
+        },
         listUnder('ListOcrArtifacts', a.artifactsBucketArn, ['ocr/*']),
         listUnder('ListVectorDeltas', a.vectorsBucketArn, ['deltas/*']),
         { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
@@ -137,7 +178,12 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
         // The sweep only reads the table; the steps it re-sends to do the writing.
         { Sid: 'ReadJobTable', Effect: 'Allow', Action: TABLE_READ, Resource: tableAndIndexes(a) },
         // GetQueueAttributes: OCR is re-sent only while ocr-queue is empty.
-        { Sid: 'ResendOcrJobs', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: a.ocrQueueArn },
+        {
+          Sid: 'ResendOcrJobs',
+          Effect: 'Allow',
+          Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+          Resource: a.ocrQueueArn,
+        },
         { Sid: 'ResendOcrResults', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.ocrResultsQueueArn },
         { Sid: 'ResendMerges', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.compactionQueueArn },
       );
@@ -148,7 +194,10 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
       Sid: 'MountChromaAccessPoint',
       Effect: 'Allow',
       // Only compaction writes the index (the single writer); the results step mounts read-only.
-      Action: fn === 'compaction' ? ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'] : ['elasticfilesystem:ClientMount'],
+      Action:
+        fn === 'compaction'
+          ? ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']
+          : ['elasticfilesystem:ClientMount'],
       Resource: a.fileSystemArn,
       Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': a.accessPointArn } },
     });
@@ -227,7 +276,12 @@ export function assumeRolePolicy(service: string): string {
 export function ocrWorkerStatements(a: PolicyArns): Statement[] {
   return [
     { Sid: 'ConsumeOcrJobs', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.ocrQueueArn },
-    { Sid: 'AnnounceOcrResults', Effect: 'Allow', Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'], Resource: a.ocrResultsQueueArn },
+    {
+      Sid: 'AnnounceOcrResults',
+      Effect: 'Allow',
+      Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
+      Resource: a.ocrResultsQueueArn,
+    },
     { Sid: 'ReadRawImages', Effect: 'Allow', Action: ['s3:GetObject'], Resource: `${a.rawBucketArn}/raw/*` },
     listUnder('ListRawImages', a.rawBucketArn, ['raw/*']),
     { Sid: 'WriteOcrArtifacts', Effect: 'Allow', Action: ['s3:PutObject'], Resource: `${a.artifactsBucketArn}/ocr/*` },

@@ -5,7 +5,9 @@ import type { FunctionName } from './function-specs.js';
 import { assumeRolePolicy, ocrWorkerStatements, policyStatements, type PolicyArns } from './iam-policies.js';
 
 /** `PolicyArns` whose values are still Pulumi outputs. */
-export type PolicyArnInputs = { [K in keyof PolicyArns]: PolicyArns[K] extends string ? pulumi.Input<string> : pulumi.Input<string> | undefined };
+export type PolicyArnInputs = {
+  [K in keyof PolicyArns]: PolicyArns[K] extends string ? pulumi.Input<string> : pulumi.Input<string> | undefined;
+};
 
 const policyJson = (statements: unknown) => JSON.stringify({ Version: '2012-10-17', Statement: statements });
 

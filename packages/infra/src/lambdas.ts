@@ -33,7 +33,10 @@ const PLACEHOLDER_SOURCE =
  * `placeholderCode` is set (unit tests, the doctor). A missing bundle fails with the command
  * that builds it.
  */
-export function functionCode(cfg: Pick<StackConfig, 'placeholderCode' | 'handlersDistDir'>, fn: FunctionName): pulumi.asset.Archive {
+export function functionCode(
+  cfg: Pick<StackConfig, 'placeholderCode' | 'handlersDistDir'>,
+  fn: FunctionName,
+): pulumi.asset.Archive {
   if (cfg.placeholderCode) {
     return new pulumi.asset.AssetArchive({ 'index.mjs': new pulumi.asset.StringAsset(PLACEHOLDER_SOURCE) });
   }
@@ -75,11 +78,21 @@ export interface Lambdas {
 export const METRICS_NAMESPACE = 'receiptflow';
 
 /** The deployment contract's environment variables for one function. */
-function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulumi.Input<Record<string, pulumi.Input<string>>> {
+function environment(
+  ctx: StackContext,
+  plan: FunctionPlan,
+  d: LambdaDeps,
+): pulumi.Input<Record<string, pulumi.Input<string>>> {
   const { cfg } = ctx;
   // Secrets go only to the functions that use them, and stay encrypted in the state.
-  const secretValues = { OPENAI_API_KEY: cfg.openaiApiKey, GOOGLE_PLACES_API_KEY: cfg.googlePlacesApiKey, API_KEY_SHA256: cfg.apiKeySha256 };
-  const secrets = Object.fromEntries(plan.secrets.map((name) => [name, pulumi.secret(secretValues[name as keyof typeof secretValues])]));
+  const secretValues = {
+    OPENAI_API_KEY: cfg.openaiApiKey,
+    GOOGLE_PLACES_API_KEY: cfg.googlePlacesApiKey,
+    API_KEY_SHA256: cfg.apiKeySha256,
+  };
+  const secrets = Object.fromEntries(
+    plan.secrets.map((name) => [name, pulumi.secret(secretValues[name as keyof typeof secretValues])]),
+  );
   // The authorizer touches no table, bucket or queue: it gets the key hashes and nothing else.
   if (plan.trigger.kind === 'api-authorizer') return { LOG_LEVEL: cfg.logLevel, ...secrets };
   const vars: Record<string, pulumi.Input<string>> = {
@@ -97,12 +110,16 @@ function environment(ctx: StackContext, plan: FunctionPlan, d: LambdaDeps): pulu
     METRICS_NAMESPACE,
   };
   // A queue consumer counts a failure on the last receive as a DLQ send (the DlqSends metric).
-  if (plan.trigger.kind === 'sqs') vars.MAX_RECEIVE_COUNT = String(d.queues.byKey[plan.trigger.queue].plan.maxReceiveCount);
+  if (plan.trigger.kind === 'sqs')
+    vars.MAX_RECEIVE_COUNT = String(d.queues.byKey[plan.trigger.queue].plan.maxReceiveCount);
   return { ...vars, ...secrets };
 }
 
 /** VECTOR_STORAGE_MODE and what the mode needs (the handlers' config validates them at cold start). */
-function vectorStorageVars(mode: StackContext['cfg']['vectorStorageMode'], chromaUrl: pulumi.Input<string> | undefined): Record<string, pulumi.Input<string>> {
+function vectorStorageVars(
+  mode: StackContext['cfg']['vectorStorageMode'],
+  chromaUrl: pulumi.Input<string> | undefined,
+): Record<string, pulumi.Input<string>> {
   if (mode === 'server') return { VECTOR_STORAGE_MODE: 'server', CHROMA_URL: chromaUrl! };
   return { VECTOR_STORAGE_MODE: mode, VECTOR_INDEX_DIR };
 }
@@ -165,7 +182,12 @@ export function createLambdas(ctx: StackContext, plans: Record<FunctionName, Fun
         environment: { variables: environment(ctx, plan, d) },
         loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
         ...(plan.inVpc
-          ? { vpcConfig: { subnetIds: d.net.privateSubnets.map((s) => s.id), securityGroupIds: [d.net.lambdaSecurityGroup.id] } }
+          ? {
+              vpcConfig: {
+                subnetIds: d.net.privateSubnets.map((s) => s.id),
+                securityGroupIds: [d.net.lambdaSecurityGroup.id],
+              },
+            }
           : {}),
         ...(efs ? { fileSystemConfig: { arn: efs.accessPoint.arn, localMountPath: EFS_MOUNT_PATH } } : {}),
         tags: { ...ctx.tags, [PATHS_TAG]: plan.inVpc ? plan.paths.join(' ') : 'none' },
@@ -225,7 +247,12 @@ export function rateExpression(minutes: number): string {
  * (this rule, this function). A failed run is not retried by Lambda's async retries: the next
  * tick is a retry already, and an overlap would only re-send work twice.
  */
-function createSchedule(ctx: StackContext, fn: FunctionName, target: aws.lambda.Function, rateMinutes: number): aws.cloudwatch.EventRule {
+function createSchedule(
+  ctx: StackContext,
+  fn: FunctionName,
+  target: aws.lambda.Function,
+  rateMinutes: number,
+): aws.cloudwatch.EventRule {
   const rule = new aws.cloudwatch.EventRule(`${fn}-schedule`, {
     name: `${ctx.prefix}-${fn}`,
     description: `receiptflow ${fn}, ${rateExpression(rateMinutes)}`,
@@ -239,6 +266,9 @@ function createSchedule(ctx: StackContext, fn: FunctionName, target: aws.lambda.
     sourceArn: rule.arn,
   });
   new aws.cloudwatch.EventTarget(`${fn}-schedule-target`, { rule: rule.name, arn: target.arn });
-  new aws.lambda.FunctionEventInvokeConfig(`${fn}-invoke-config`, { functionName: target.name, maximumRetryAttempts: 0 });
+  new aws.lambda.FunctionEventInvokeConfig(`${fn}-invoke-config`, {
+    functionName: target.name,
+    maximumRetryAttempts: 0,
+  });
   return rule;
 }

@@ -107,8 +107,15 @@ export function createNetwork(ctx: StackContext, opts: NetworkOptions): Network 
   );
 
   const publicRouteTable = new aws.ec2.RouteTable('public-rt', { vpcId: vpc.id, tags: named('public-rt') });
-  new aws.ec2.Route('public-default', { routeTableId: publicRouteTable.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id });
-  publicSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`public-${i}-rta`, { subnetId: s.id, routeTableId: publicRouteTable.id }));
+  new aws.ec2.Route('public-default', {
+    routeTableId: publicRouteTable.id,
+    destinationCidrBlock: '0.0.0.0/0',
+    gatewayId: igw.id,
+  });
+  publicSubnets.forEach(
+    (s, i) =>
+      new aws.ec2.RouteTableAssociation(`public-${i}-rta`, { subnetId: s.id, routeTableId: publicRouteTable.id }),
+  );
 
   // --- NAT instance -------------------------------------------------------------------
   const natSecurityGroup = new aws.ec2.SecurityGroup('nat-sg', {
@@ -168,7 +175,10 @@ export function createNetwork(ctx: StackContext, opts: NetworkOptions): Network 
     destinationCidrBlock: '0.0.0.0/0',
     networkInterfaceId: natInstance.primaryNetworkInterfaceId,
   });
-  privateSubnets.forEach((s, i) => new aws.ec2.RouteTableAssociation(`private-${i}-rta`, { subnetId: s.id, routeTableId: privateRouteTable.id }));
+  privateSubnets.forEach(
+    (s, i) =>
+      new aws.ec2.RouteTableAssociation(`private-${i}-rta`, { subnetId: s.id, routeTableId: privateRouteTable.id }),
+  );
 
   // --- Gateway endpoints (free): S3 and DynamoDB stay off the NAT ------------------------
   const gateway = (service: 's3' | 'dynamodb') =>

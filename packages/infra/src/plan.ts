@@ -66,9 +66,12 @@ export function planFunctions(cfg: StackConfig): Record<FunctionName, FunctionPl
     const paths: NetworkPath[] = spec.inVpc ? [...awsPathsOf(name, { inVpc: true, efs }), ...external] : [];
     if (efs) paths.push('efs');
     // An external Chroma is reached over the internet, i.e. through the NAT instance.
-    if (paths.includes('chroma') && cfg.chromaMode === 'external' && !paths.includes('internet')) paths.push('internet');
+    if (paths.includes('chroma') && cfg.chromaMode === 'external' && !paths.includes('internet'))
+      paths.push('internet');
     const trigger: Trigger =
-      spec.trigger.kind === 'sqs' ? { ...spec.trigger, maxConcurrency: o.maxConcurrency ?? spec.trigger.maxConcurrency } : spec.trigger;
+      spec.trigger.kind === 'sqs'
+        ? { ...spec.trigger, maxConcurrency: o.maxConcurrency ?? spec.trigger.maxConcurrency }
+        : spec.trigger;
     out[name] = {
       name,
       inVpc: spec.inVpc,
@@ -116,7 +119,13 @@ export function planQueues(cfg: StackConfig, fns: Record<FunctionName, FunctionP
 
 /** The inputs of `checkLimits`, as they appear on the built resources. */
 export interface LimitsInput {
-  queues: { name: string; visibilityTimeoutSeconds: number; messageRetentionSeconds: number; maxReceiveCount: number; consumerTimeoutSeconds: number }[];
+  queues: {
+    name: string;
+    visibilityTimeoutSeconds: number;
+    messageRetentionSeconds: number;
+    maxReceiveCount: number;
+    consumerTimeoutSeconds: number;
+  }[];
   mappings: { functionName: string; maxConcurrency: number | undefined; reservedConcurrency: number | undefined }[];
 }
 
@@ -130,7 +139,9 @@ export function checkLimits(input: LimitsInput): string[] {
   const problems: string[] = [];
   for (const q of input.queues) {
     if (q.maxReceiveCount < MIN_MAX_RECEIVE_COUNT) {
-      problems.push(`${q.name}: maxReceiveCount ${q.maxReceiveCount} is below ${MIN_MAX_RECEIVE_COUNT}; a few throttled polls would dead-letter a good message`);
+      problems.push(
+        `${q.name}: maxReceiveCount ${q.maxReceiveCount} is below ${MIN_MAX_RECEIVE_COUNT}; a few throttled polls would dead-letter a good message`,
+      );
     }
     const receivesWithinRetention = Math.floor(q.messageRetentionSeconds / q.visibilityTimeoutSeconds);
     if (receivesWithinRetention <= q.maxReceiveCount) {

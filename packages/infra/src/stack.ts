@@ -57,7 +57,8 @@ export function createStack(cfg: StackConfig, stackName: string): StackOutputs {
   const chromaSg = server && cfg.chromaMode === 'fargate' ? createChromaSecurityGroup(ctx, net) : undefined;
 
   const efsClients: EfsClient[] = [];
-  if (Object.values(fns).some((f) => f.efs)) efsClients.push({ name: 'lambda', securityGroup: net.lambdaSecurityGroup });
+  if (Object.values(fns).some((f) => f.efs))
+    efsClients.push({ name: 'lambda', securityGroup: net.lambdaSecurityGroup });
   if (chromaSg) efsClients.push({ name: 'chroma', securityGroup: chromaSg });
   const fileSystem = efsClients.length > 0 ? createFileSystem(ctx, net, efsClients) : undefined;
   const chroma = chromaSg && fileSystem ? createChromaService(ctx, net, chromaSg, fileSystem) : undefined;

@@ -71,7 +71,12 @@ function privateBucket(
     {
       bucket: bucket.id,
       rules: [
-        { id: 'abort-incomplete-uploads', status: 'Enabled', filter: {}, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } },
+        {
+          id: 'abort-incomplete-uploads',
+          status: 'Enabled',
+          filter: {},
+          abortIncompleteMultipartUpload: { daysAfterInitiation: 7 },
+        },
         ...opts.rules,
       ],
     },

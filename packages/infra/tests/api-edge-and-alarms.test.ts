@@ -7,7 +7,14 @@ let base: Collected;
 let domain: Collected;
 beforeAll(async () => {
   base = await collectStack(testConfig());
-  domain = await collectStack(testConfig({ apiDomainName: 'api.example.com', apiHostedZoneId: 'Z0EXAMPLE', failureAlarmThreshold: '3', logRetentionDays: '90' }));
+  domain = await collectStack(
+    testConfig({
+      apiDomainName: 'api.example.com',
+      apiHostedZoneId: 'Z0EXAMPLE',
+      failureAlarmThreshold: '3',
+      logRetentionDays: '90',
+    }),
+  );
 });
 
 const named = (c: Collected, name: string): DeclaredResource => {
@@ -33,7 +40,11 @@ describe('API edge', () => {
     });
     const routes = ofType(base.resources, 'aws:apigatewayv2/route:Route');
     expect(routes).toHaveLength(3);
-    for (const r of routes) expect(r.inputs, r.inputs.routeKey).toMatchObject({ authorizationType: 'CUSTOM', authorizerId: 'api-authorizer' });
+    for (const r of routes)
+      expect(r.inputs, r.inputs.routeKey).toMatchObject({
+        authorizationType: 'CUSTOM',
+        authorizerId: 'api-authorizer',
+      });
     expect(named(base, 'authorizer-invoke-from-api').inputs).toMatchObject({
       function: 'receiptflow-dev-authorizer',
       principal: 'apigateway.amazonaws.com',
@@ -55,13 +66,23 @@ describe('API edge', () => {
   });
 
   it('writes JSON access logs of the stage to their own log group, kept logRetentionDays', () => {
-    for (const [c, days] of [[base, 30], [domain, 90]] as const) {
+    for (const [c, days] of [
+      [base, 30],
+      [domain, 90],
+    ] as const) {
       const group = named(c, 'api-access-logs').inputs;
       expect(group).toMatchObject({ name: '/aws/apigateway/receiptflow-dev-api', retentionInDays: days });
       const settings = named(c, 'default-stage').inputs.accessLogSettings;
-      expect(settings.destinationArn).toBe('arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/receiptflow-dev-api');
+      expect(settings.destinationArn).toBe(
+        'arn:aws:logs:us-east-1:123456789012:log-group:/aws/apigateway/receiptflow-dev-api',
+      );
       const format = JSON.parse(settings.format);
-      expect(format).toMatchObject({ requestId: '$context.requestId', status: '$context.status', routeKey: '$context.routeKey', authorizerError: '$context.authorizer.error' });
+      expect(format).toMatchObject({
+        requestId: '$context.requestId',
+        status: '$context.status',
+        routeKey: '$context.routeKey',
+        authorizerError: '$context.authorizer.error',
+      });
     }
   });
 });
@@ -78,21 +99,44 @@ describe('alarms on failures and DLQ depth', () => {
       'receiptflow-dev-stream-processor-dlq',
     ]);
     // Every DLQ declared has its alarm.
-    const dlqs = ofType(base.resources, 'aws:sqs/queue:Queue').map((q) => q.inputs.name).filter((n: string) => n.endsWith('-dlq'));
+    const dlqs = ofType(base.resources, 'aws:sqs/queue:Queue')
+      .map((q) => q.inputs.name)
+      .filter((n: string) => n.endsWith('-dlq'));
     expect(dlq.map((a) => a.dimensions.QueueName).sort()).toEqual(dlqs.sort());
-    for (const a of dlq) expect(a).toMatchObject({ namespace: 'AWS/SQS', statistic: 'Maximum', threshold: 0, comparisonOperator: 'GreaterThanThreshold' });
+    for (const a of dlq)
+      expect(a).toMatchObject({
+        namespace: 'AWS/SQS',
+        statistic: 'Maximum',
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+      });
   });
 
   it('alarms per function on the EMF Failures its handler writes, at failureAlarmThreshold in 5 minutes', () => {
-    for (const [c, atLeast] of [[base, 5], [domain, 3]] as const) {
+    for (const [c, atLeast] of [
+      [base, 5],
+      [domain, 3],
+    ] as const) {
       const failures = alarmsOf(c).filter((a) => a.metricName === 'Failures');
-      expect(failures.map((a) => a.dimensions.Function).sort()).toEqual(WRITING_FAILURES.map((f) => `receiptflow-dev-${f}`).sort());
+      expect(failures.map((a) => a.dimensions.Function).sort()).toEqual(
+        WRITING_FAILURES.map((f) => `receiptflow-dev-${f}`).sort(),
+      );
       for (const a of failures) {
-        expect(a).toMatchObject({ statistic: 'Sum', period: 300, threshold: atLeast - 1, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching' });
+        expect(a).toMatchObject({
+          statistic: 'Sum',
+          period: 300,
+          threshold: atLeast - 1,
+          comparisonOperator: 'GreaterThanThreshold',
+          treatMissingData: 'notBreaching',
+        });
       }
     }
     // The alarm reads the namespace the functions are told to write to.
-    const namespaces = new Set(alarmsOf(base).filter((a) => a.metricName === 'Failures').map((a) => a.namespace));
+    const namespaces = new Set(
+      alarmsOf(base)
+        .filter((a) => a.metricName === 'Failures')
+        .map((a) => a.namespace),
+    );
     const env = named(base, 'process-ocr-results').inputs.environment.variables;
     expect([...namespaces]).toEqual([env.METRICS_NAMESPACE]);
   });

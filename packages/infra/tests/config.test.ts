@@ -16,7 +16,12 @@ import { testConfig } from './helpers.js';
 describe('stack config', () => {
   it('applies defaults', () => {
     const cfg = testConfig();
-    expect(cfg).toMatchObject({ natInstanceType: 't4g.nano', azCount: 2, maxReceiveCount: 5, vectorStorageMode: 'efs' });
+    expect(cfg).toMatchObject({
+      natInstanceType: 't4g.nano',
+      azCount: 2,
+      maxReceiveCount: 5,
+      vectorStorageMode: 'efs',
+    });
     expect(cfg.chromaUrl).toBeUndefined();
   });
 
@@ -24,16 +29,25 @@ describe('stack config', () => {
     expect(() => testConfig({ vectorStorageMode: 'server' })).toThrow(
       /receiptflow:chromaUrl: required when vectorStorageMode is server and chromaMode is external \(there is no default URL\)/,
     );
-    expect(testConfig({ vectorStorageMode: 'server', chromaUrl: 'https://chroma.internal:8443' })).toMatchObject({ vectorStorageMode: 'server' });
+    expect(testConfig({ vectorStorageMode: 'server', chromaUrl: 'https://chroma.internal:8443' })).toMatchObject({
+      vectorStorageMode: 'server',
+    });
     expect(testConfig({ vectorStorageMode: 'server', chromaMode: 'fargate' })).toMatchObject({ chromaMode: 'fargate' });
-    expect(() => testConfig({ chromaUrl: 'https://chroma.internal' })).toThrow(/receiptflow:chromaUrl: only used when vectorStorageMode is server \(it is efs\)/);
+    expect(() => testConfig({ chromaUrl: 'https://chroma.internal' })).toThrow(
+      /receiptflow:chromaUrl: only used when vectorStorageMode is server \(it is efs\)/,
+    );
     expect(() => testConfig({ vectorStorageMode: 's3' })).toThrow(/receiptflow:vectorStorageMode: s3 is not built yet/);
     expect(() => testConfig({ vectorStorageMode: 'disk' })).toThrow(/receiptflow:vectorStorageMode/);
   });
 
   it('names every bad key in one error', () => {
     expect(() =>
-      testConfig({ natInstanceType: 'tiny', maxReceiveCount: '3', apiKeySha256: 'not-hex', natInstancType: 't4g.nano' }),
+      testConfig({
+        natInstanceType: 'tiny',
+        maxReceiveCount: '3',
+        apiKeySha256: 'not-hex',
+        natInstancType: 't4g.nano',
+      }),
     ).toThrow(
       [
         'Invalid stack config:',
@@ -54,10 +68,12 @@ describe('stack config', () => {
         '  receiptflow:apiKeySha256: required; set it with `pulumi config set --secret apiKeySha256 ...`',
       ].join('\n'),
     );
-    expect(() => testConfig({ vectorStorageMode: 'server', chromaMode: 'fargate', chromaUrl: 'https://c.example.com' })).toThrow(
-      /receiptflow:chromaUrl: must be unset when chromaMode is fargate/,
+    expect(() =>
+      testConfig({ vectorStorageMode: 'server', chromaMode: 'fargate', chromaUrl: 'https://c.example.com' }),
+    ).toThrow(/receiptflow:chromaUrl: must be unset when chromaMode is fargate/);
+    expect(() => testConfig({ apiDomainName: 'api.example.com' })).toThrow(
+      /receiptflow:apiDomainName: needs apiCertificateArn, or apiHostedZoneId/,
     );
-    expect(() => testConfig({ apiDomainName: 'api.example.com' })).toThrow(/receiptflow:apiDomainName: needs apiCertificateArn, or apiHostedZoneId/);
   });
 
   it('parses JSON-valued keys and reports the nested field', () => {
@@ -83,11 +99,24 @@ describe('stack config', () => {
 
   it('reads a stack file, standing in for encrypted values', () => {
     const raw = rawConfigFromStackYaml(
-      ['config:', '  aws:region: us-east-1', '  receiptflow:azCount: "3"', '  receiptflow:openaiApiKey:', '    secure: AAAB', '  receiptflow:availabilityZones:', '    - us-east-1a'].join('\n'),
+      [
+        'config:',
+        '  aws:region: us-east-1',
+        '  receiptflow:azCount: "3"',
+        '  receiptflow:openaiApiKey:',
+        '    secure: AAAB',
+        '  receiptflow:availabilityZones:',
+        '    - us-east-1a',
+      ].join('\n'),
     );
     expect(raw).toEqual({ azCount: '3', openaiApiKey: 'doctor-stand-in', availabilityZones: '["us-east-1a"]' });
     const { config } = loadStackFileConfig({ stack: 'dev' }); // the committed example
-    expect(config).toMatchObject({ placeholderCode: true, natInstanceType: 't4g.nano', apiKeySha256: '0'.repeat(64), vectorStorageMode: 'efs' });
+    expect(config).toMatchObject({
+      placeholderCode: true,
+      natInstanceType: 't4g.nano',
+      apiKeySha256: '0'.repeat(64),
+      vectorStorageMode: 'efs',
+    });
     expect(config.chromaUrl).toBeUndefined();
   });
 });
@@ -109,7 +138,15 @@ describe('DLQ reachability and Lambda timeouts on the plan', () => {
   it('reports a maxReceiveCount that retention cannot reach (the seed: 1000 at 900 s over 4 days)', () => {
     expect(
       checkLimits({
-        queues: [{ name: 'q', visibilityTimeoutSeconds: 900, messageRetentionSeconds: 345_600, maxReceiveCount: 1000, consumerTimeoutSeconds: 150 }],
+        queues: [
+          {
+            name: 'q',
+            visibilityTimeoutSeconds: 900,
+            messageRetentionSeconds: 345_600,
+            maxReceiveCount: 1000,
+            consumerTimeoutSeconds: 150,
+          },
+        ],
         mappings: [],
       }),
     ).toEqual([
@@ -120,7 +157,15 @@ describe('DLQ reachability and Lambda timeouts on the plan', () => {
   it('reports maxReceiveCount below 5, a visibility under 6 × the timeout, and reserved < max concurrency', () => {
     expect(
       checkLimits({
-        queues: [{ name: 'q', visibilityTimeoutSeconds: 900, messageRetentionSeconds: 345_600, maxReceiveCount: 1, consumerTimeoutSeconds: 900 }],
+        queues: [
+          {
+            name: 'q',
+            visibilityTimeoutSeconds: 900,
+            messageRetentionSeconds: 345_600,
+            maxReceiveCount: 1,
+            consumerTimeoutSeconds: 900,
+          },
+        ],
         mappings: [
           { functionName: 'f', maxConcurrency: 5, reservedConcurrency: 2 },
           { functionName: 'g', maxConcurrency: 2, reservedConcurrency: undefined },
@@ -136,9 +181,13 @@ describe('DLQ reachability and Lambda timeouts on the plan', () => {
 
   it('refuses to build a stack whose overrides break the limits', () => {
     const cfg = testConfig({ functions: JSON.stringify({ compaction: { maxConcurrency: 10 } }) });
-    expect(() => createStack(cfg, 'dev')).toThrow(/compaction: reserved concurrency 2 is below the event source's maximum concurrency 10/);
+    expect(() => createStack(cfg, 'dev')).toThrow(
+      /compaction: reserved concurrency 2 is below the event source's maximum concurrency 10/,
+    );
     const long = testConfig({ messageRetentionSeconds: '3600' });
-    expect(() => createStack(long, 'dev')).toThrow(/ocr-results-queue: maxReceiveCount 5 cannot be reached within retention/);
+    expect(() => createStack(long, 'dev')).toThrow(
+      /ocr-results-queue: maxReceiveCount 5 cannot be reached within retention/,
+    );
   });
 });
 
@@ -146,7 +195,9 @@ describe('bundles', () => {
   it('fails with the build command when a bundle is missing', () => {
     const dir = mkdtempSync(join(tmpdir(), 'rf-dist-'));
     expect(() => functionCode({ placeholderCode: false, handlersDistDir: dir }, 'upload')).toThrow(MissingBundleError);
-    expect(() => functionCode({ placeholderCode: false, handlersDistDir: dir }, 'upload')).toThrow(/pnpm --filter @receiptflow\/handlers build/);
+    expect(() => functionCode({ placeholderCode: false, handlersDistDir: dir }, 'upload')).toThrow(
+      /pnpm --filter @receiptflow\/handlers build/,
+    );
   });
 
   it('packages dist/<name>/ when it exists', () => {
@@ -184,7 +235,10 @@ describe('IAM statements (pure)', () => {
 
 describe('network arithmetic', () => {
   it('lays out subnets and matches CIDRs', () => {
-    expect(subnetCidrs('10.20.0.0/16', 2)).toEqual({ public: ['10.20.0.0/24', '10.20.1.0/24'], private: ['10.20.100.0/24', '10.20.101.0/24'] });
+    expect(subnetCidrs('10.20.0.0/16', 2)).toEqual({
+      public: ['10.20.0.0/24', '10.20.1.0/24'],
+      private: ['10.20.100.0/24', '10.20.101.0/24'],
+    });
     expect(cidrContains('0.0.0.0/0', '10.20.100.0/24')).toBe(true);
     expect(cidrContains('10.20.0.0/16', '10.20.100.0/24')).toBe(true);
     expect(cidrContains('10.20.100.0/24', '10.20.101.0/24')).toBe(false);
@@ -192,7 +246,12 @@ describe('network arithmetic', () => {
   });
 
   it('picks the AMI architecture from the NAT instance type', () => {
-    expect([isGraviton('t4g.nano'), isGraviton('c7gn.large'), isGraviton('t3.nano'), isGraviton('g5.xlarge')]).toEqual([true, true, false, false]);
+    expect([isGraviton('t4g.nano'), isGraviton('c7gn.large'), isGraviton('t3.nano'), isGraviton('g5.xlarge')]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ]);
     expect(natAmiParameter('t4g.nano')).toBe('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64');
     expect(natAmiParameter('t3.nano')).toBe('/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64');
   });

@@ -3,7 +3,12 @@ import { estimateCost, formatEstimate } from '../src/cost/estimate.js';
 import { PRICES, RECEIPT_USAGE } from '../src/cost/prices.js';
 import type { DeclaredResource } from '../src/doctor/collect.js';
 
-const res = (type: string, name: string, inputs: Record<string, unknown>): DeclaredResource => ({ type, name, inputs, state: inputs });
+const res = (type: string, name: string, inputs: Record<string, unknown>): DeclaredResource => ({
+  type,
+  name,
+  inputs,
+  state: inputs,
+});
 const endpoint = (service: string, subnets: number) =>
   res('aws:ec2/vpcEndpoint:VpcEndpoint', `${service}-interface`, {
     serviceName: `com.amazonaws.us-east-1.${service}`,
@@ -11,7 +16,11 @@ const endpoint = (service: string, subnets: number) =>
     subnetIds: Array.from({ length: subnets }, (_, i) => `private-${i}`),
   });
 const nat = (instanceType: string) =>
-  res('aws:ec2/instance:Instance', 'nat-instance', { instanceType, associatePublicIpAddress: true, rootBlockDevice: { volumeSize: 8 } });
+  res('aws:ec2/instance:Instance', 'nat-instance', {
+    instanceType,
+    associatePublicIpAddress: true,
+    rootBlockDevice: { volumeSize: 8 },
+  });
 
 describe('cost model', () => {
   it('prices the seed-like minimum: one t4g.nano NAT, one endpoint in one AZ', () => {
@@ -49,7 +58,12 @@ describe('cost model', () => {
 
   it('computes the per-receipt cost from the functions’ memory and the usage table', () => {
     const fn = (name: string, memorySize: number) => res('aws:lambda/function:Function', name, { memorySize });
-    const resources = [fn('upload', 512), fn('process-ocr-results', 1024), fn('stream-processor', 256), fn('compaction', 2048)];
+    const resources = [
+      fn('upload', 512),
+      fn('process-ocr-results', 1024),
+      fn('stream-processor', 256),
+      fn('compaction', 2048),
+    ];
     const e = estimateCost(resources, { efsStorageGb: 0 });
     const lambda = e.perReceipt.find((l) => l.item === 'Lambda compute (arm64)')!;
     const gbs = 0.5 * 0.3 + 1 * 6 + 0.25 * 0.2 + 2 * 3;
@@ -68,15 +82,24 @@ describe('cost model', () => {
     const text = formatEstimate(e, 1000);
     expect(text).toContain('TOTAL fixed');
     expect(text).toMatch(/\$14\.66/);
-    expect(text).toContain(`At 1000 receipts/month: $${(e.fixedMonthlyUsd + 1000 * e.perReceiptUsd).toFixed(2)} per month`);
+    expect(text).toContain(
+      `At 1000 receipts/month: $${(e.fixedMonthlyUsd + 1000 * e.perReceiptUsd).toFixed(2)} per month`,
+    );
   });
 
   it('bills the NAT one public address: the Elastic IP replaces the automatic one once associated', () => {
     const eip = res('aws:ec2/eip:Eip', 'nat-eip', { domain: 'vpc' });
-    const assoc = res('aws:ec2/eipAssociation:EipAssociation', 'nat-eip-association', { allocationId: 'eipalloc-1', instanceId: 'nat-instance' });
+    const assoc = res('aws:ec2/eipAssociation:EipAssociation', 'nat-eip-association', {
+      allocationId: 'eipalloc-1',
+      instanceId: 'nat-instance',
+    });
     const withEip = estimateCost([nat('t4g.nano'), eip, assoc], { efsStorageGb: 0 });
     const without = estimateCost([nat('t4g.nano')], { efsStorageGb: 0 });
-    expect(withEip.fixed.map((l) => l.item)).toEqual(['NAT instance t4g.nano', 'NAT root volume (gp3)', 'Elastic IP (NAT egress)']);
+    expect(withEip.fixed.map((l) => l.item)).toEqual([
+      'NAT instance t4g.nano',
+      'NAT root volume (gp3)',
+      'Elastic IP (NAT egress)',
+    ]);
     expect(without.fixed.map((l) => l.item)).toContain('NAT public IPv4 address');
     expect(withEip.fixedMonthlyUsd).toBeCloseTo(without.fixedMonthlyUsd, 6);
   });

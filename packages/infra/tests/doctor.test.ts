@@ -12,7 +12,9 @@ let efsStack: NetworkModel;
 beforeAll(async () => {
   efsStack = extractModel((await collectStack(testConfig())).resources);
   healthy = extractModel((await collectStack(serverConfig())).resources);
-  withFargate = extractModel((await collectStack(serverConfig({ chromaMode: 'fargate', chromaUrl: undefined }))).resources);
+  withFargate = extractModel(
+    (await collectStack(serverConfig({ chromaMode: 'fargate', chromaUrl: undefined }))).resources,
+  );
 });
 
 /** Diagnoses a copy of `model` with one thing broken. */
@@ -69,7 +71,13 @@ describe('network doctor: each broken path, in turn', () => {
       ingress: [{ protocol: 'tcp', fromPort: 443, toPort: 443, peer: { kind: 'security-group', id: 'lambda-sg' } }],
       egress: [],
     });
-    m.interfaceEndpoints.push({ id: 'sqs-interface', service: 'sqs', subnetIds: ['private-0', 'private-1'], securityGroupIds: ['endpoint-sg'], privateDns: true });
+    m.interfaceEndpoints.push({
+      id: 'sqs-interface',
+      service: 'sqs',
+      subnetIds: ['private-0', 'private-1'],
+      securityGroupIds: ['endpoint-sg'],
+      privateDns: true,
+    });
   };
   const breakSqs = (mutate: (m: NetworkModel) => void) =>
     breakModel(healthy, (m) => {
@@ -85,8 +93,12 @@ describe('network doctor: each broken path, in turn', () => {
     const findings = breakSqs((m) => {
       m.interfaceEndpoints.find((e) => e.service === 'sqs')!.subnetIds = ['private-0'];
     });
-    expect(findings).toEqual(both({ path: 'sqs', missing: 'an SQS interface endpoint ENI', where: 'subnet private-1 (us-east-1b)' }));
-    expect(formatFinding(findings[0]!)).toBe('compaction → SQS: missing an SQS interface endpoint ENI in subnet private-1 (us-east-1b)');
+    expect(findings).toEqual(
+      both({ path: 'sqs', missing: 'an SQS interface endpoint ENI', where: 'subnet private-1 (us-east-1b)' }),
+    );
+    expect(formatFinding(findings[0]!)).toBe(
+      'compaction → SQS: missing an SQS interface endpoint ENI in subnet private-1 (us-east-1b)',
+    );
   });
 
   it('no SQS interface endpoint at all', () => {
@@ -100,70 +112,109 @@ describe('network doctor: each broken path, in turn', () => {
     const findings = breakSqs((m) => {
       m.interfaceEndpoints.find((e) => e.service === 'sqs')!.privateDns = false;
     });
-    expect(findings).toEqual(both({ path: 'sqs', missing: 'private DNS on the SQS interface endpoint', where: 'endpoint sqs-interface' }));
+    expect(findings).toEqual(
+      both({ path: 'sqs', missing: 'private DNS on the SQS interface endpoint', where: 'endpoint sqs-interface' }),
+    );
   });
 
   it('VPC without DNS hostnames', () => {
     const findings = breakSqs((m) => {
       m.vpc!.dnsHostnames = false;
     });
-    expect(findings).toEqual(both({ path: 'sqs', missing: 'DNS support and DNS hostnames (private DNS needs both)', where: 'VPC vpc' }));
+    expect(findings).toEqual(
+      both({ path: 'sqs', missing: 'DNS support and DNS hostnames (private DNS needs both)', where: 'VPC vpc' }),
+    );
   });
 
   it('endpoint security group without 443 from the Lambda security group', () => {
     const findings = breakSqs((m) => {
       sg(m, 'endpoint-sg').ingress = [];
     });
-    expect(findings).toEqual(both({ path: 'sqs', missing: 'inbound tcp 443 from the Lambda security group', where: 'endpoint security group endpoint-sg' }));
+    expect(findings).toEqual(
+      both({
+        path: 'sqs',
+        missing: 'inbound tcp 443 from the Lambda security group',
+        where: 'endpoint security group endpoint-sg',
+      }),
+    );
   });
 
   it('S3 gateway endpoint on the public route table only', () => {
     const findings = breakModel(healthy, (m) => {
       m.gatewayEndpoints.find((e) => e.service === 's3')!.routeTableIds = ['public-rt'];
     });
-    expect(findings).toEqual(both({ path: 's3', missing: 'an S3 gateway endpoint on the route table', where: 'route table private-rt' }));
+    expect(findings).toEqual(
+      both({ path: 's3', missing: 'an S3 gateway endpoint on the route table', where: 'route table private-rt' }),
+    );
   });
 
   it('no DynamoDB gateway endpoint', () => {
     const findings = breakModel(healthy, (m) => {
       m.gatewayEndpoints = m.gatewayEndpoints.filter((e) => e.service !== 'dynamodb');
     });
-    expect(findings).toEqual(both({ path: 'dynamodb', missing: 'a DynamoDB gateway endpoint on the route table', where: 'route table private-rt' }));
+    expect(findings).toEqual(
+      both({
+        path: 'dynamodb',
+        missing: 'a DynamoDB gateway endpoint on the route table',
+        where: 'route table private-rt',
+      }),
+    );
   });
 
   it('private route table without a default route', () => {
     const findings = breakModel(healthy, (m) => {
       m.routeTables.find((t) => t.id === 'private-rt')!.routes = [];
     });
-    expect(findings).toEqual(both({ path: 'internet', missing: 'a 0.0.0.0/0 route to the NAT instance', where: 'route table private-rt' }));
+    expect(findings).toEqual(
+      both({ path: 'internet', missing: 'a 0.0.0.0/0 route to the NAT instance', where: 'route table private-rt' }),
+    );
   });
 
   it('default route to an ENI that is no NAT instance (blackhole)', () => {
     const findings = breakModel(healthy, (m) => {
-      m.routeTables.find((t) => t.id === 'private-rt')!.routes[0]!.target = { kind: 'network-interface', id: 'eni-gone' };
+      m.routeTables.find((t) => t.id === 'private-rt')!.routes[0]!.target = {
+        kind: 'network-interface',
+        id: 'eni-gone',
+      };
     });
-    expect(findings).toEqual(both({ path: 'internet', missing: 'the NAT instance behind the 0.0.0.0/0 route', where: 'route table private-rt' }));
+    expect(findings).toEqual(
+      both({
+        path: 'internet',
+        missing: 'the NAT instance behind the 0.0.0.0/0 route',
+        where: 'route table private-rt',
+      }),
+    );
   });
 
   it('NAT instance with source/dest check on', () => {
     const findings = breakModel(healthy, (m) => {
       m.natInstances[0]!.sourceDestCheck = true;
     });
-    expect(findings).toEqual(both({ path: 'internet', missing: 'source/dest check disabled', where: 'NAT instance nat-instance' }));
+    expect(findings).toEqual(
+      both({ path: 'internet', missing: 'source/dest check disabled', where: 'NAT instance nat-instance' }),
+    );
   });
 
   it('NAT instance without MASQUERADE in its user data', () => {
     const findings = breakModel(healthy, (m) => {
       m.natInstances[0]!.masquerade = false;
     });
-    expect(findings).toEqual(both({ path: 'internet', missing: 'an iptables MASQUERADE rule in user data', where: 'NAT instance nat-instance' }));
+    expect(findings).toEqual(
+      both({
+        path: 'internet',
+        missing: 'an iptables MASQUERADE rule in user data',
+        where: 'NAT instance nat-instance',
+      }),
+    );
   });
 
   it('NAT instance without a public IP', () => {
     const findings = breakModel(healthy, (m) => {
       m.natInstances[0]!.publicIp = false;
     });
-    expect(findings).toEqual(both({ path: 'internet', missing: 'a public IP address', where: 'NAT instance nat-instance' }));
+    expect(findings).toEqual(
+      both({ path: 'internet', missing: 'a public IP address', where: 'NAT instance nat-instance' }),
+    );
   });
 
   it('NAT instance without an Elastic IP (egress address changes on replacement)', () => {
@@ -173,7 +224,8 @@ describe('network doctor: each broken path, in turn', () => {
     expect(findings).toEqual(
       both({
         path: 'internet',
-        missing: 'an Elastic IP (a replaced instance gets a new address, and an IP-restricted Places key stops working)',
+        missing:
+          'an Elastic IP (a replaced instance gets a new address, and an IP-restricted Places key stops working)',
         where: 'NAT instance nat-instance',
       }),
     );
@@ -184,16 +236,26 @@ describe('network doctor: each broken path, in turn', () => {
       m.routeTables.find((t) => t.id === 'public-rt')!.routes = [];
     });
     expect(findings).toEqual(
-      both({ path: 'internet', missing: 'a 0.0.0.0/0 route to the internet gateway', where: 'route table public-rt of NAT subnet public-0' }),
+      both({
+        path: 'internet',
+        missing: 'a 0.0.0.0/0 route to the internet gateway',
+        where: 'route table public-rt of NAT subnet public-0',
+      }),
     );
   });
 
   it('NAT security group without 443 from the second private subnet', () => {
     const findings = breakModel(healthy, (m) => {
-      sg(m, 'nat-sg').ingress = sg(m, 'nat-sg').ingress.filter((r) => r.peer.kind !== 'cidr' || r.peer.cidr !== '10.20.101.0/24');
+      sg(m, 'nat-sg').ingress = sg(m, 'nat-sg').ingress.filter(
+        (r) => r.peer.kind !== 'cidr' || r.peer.cidr !== '10.20.101.0/24',
+      );
     });
     expect(findings).toEqual(
-      both({ path: 'internet', missing: 'inbound tcp 443 from subnet private-1 (10.20.101.0/24)', where: 'NAT security group nat-sg' }),
+      both({
+        path: 'internet',
+        missing: 'inbound tcp 443 from subnet private-1 (10.20.101.0/24)',
+        where: 'NAT security group nat-sg',
+      }),
     );
   });
 
@@ -204,7 +266,8 @@ describe('network doctor: each broken path, in turn', () => {
     expect(findings).toEqual(
       both({
         path: 'internet',
-        missing: 'a private subnet (its 0.0.0.0/0 route goes to the internet gateway, and Lambda ENIs get no public IP)',
+        missing:
+          'a private subnet (its 0.0.0.0/0 route goes to the internet gateway, and Lambda ENIs get no public IP)',
         where: 'subnet private-0',
       }),
     );
@@ -214,17 +277,24 @@ describe('network doctor: each broken path, in turn', () => {
     const findings = breakModel(healthy, (m) => {
       sg(m, 'lambda-sg').egress = sg(m, 'lambda-sg').egress.filter((r) => r.fromPort !== 443);
     });
-    const at = (path: Finding['path'], missing: string) => ({ path, missing, where: 'Lambda security group lambda-sg' });
+    const at = (path: Finding['path'], missing: string) => ({
+      path,
+      missing,
+      where: 'Lambda security group lambda-sg',
+    });
     const expected = (fn: string, paths: Finding['path'][]) =>
-      paths.map((p) =>
-        ({
-          sqs: at('sqs', 'outbound tcp 443 to the SQS endpoint'),
-          logs: at('logs', 'outbound tcp 443 to the CloudWatch Logs endpoint'),
-          s3: at('s3', 'outbound tcp 443 to the S3 prefix list'),
-          dynamodb: at('dynamodb', 'outbound tcp 443 to the DynamoDB prefix list'),
-          internet: at('internet', 'outbound tcp 443 to 0.0.0.0/0'),
-        })[p as 'sqs'],
-      ).map((f) => ({ function: fn, ...f }));
+      paths
+        .map(
+          (p) =>
+            ({
+              sqs: at('sqs', 'outbound tcp 443 to the SQS endpoint'),
+              logs: at('logs', 'outbound tcp 443 to the CloudWatch Logs endpoint'),
+              s3: at('s3', 'outbound tcp 443 to the S3 prefix list'),
+              dynamodb: at('dynamodb', 'outbound tcp 443 to the DynamoDB prefix list'),
+              internet: at('internet', 'outbound tcp 443 to 0.0.0.0/0'),
+            })[p as 'sqs'],
+        )
+        .map((f) => ({ function: fn, ...f }));
     expect(findings).toEqual([
       ...expected('compaction', ['dynamodb', 's3', 'internet']),
       ...expected('process-ocr-results', ['dynamodb', 's3', 'internet']),
@@ -235,21 +305,35 @@ describe('network doctor: each broken path, in turn', () => {
     const findings = breakModel(efsStack, (m) => {
       m.efsMountTargets = m.efsMountTargets.filter((t) => t.subnetId !== 'private-1');
     });
-    expect(findings).toEqual(both({ path: 'efs', missing: 'an EFS mount target', where: 'us-east-1b (subnet private-1)' }));
+    expect(findings).toEqual(
+      both({ path: 'efs', missing: 'an EFS mount target', where: 'us-east-1b (subnet private-1)' }),
+    );
   });
 
   it('EFS security group without NFS from the Lambda security group', () => {
     const findings = breakModel(efsStack, (m) => {
       sg(m, 'efs-sg').ingress = [];
     });
-    expect(findings).toEqual(both({ path: 'efs', missing: 'inbound tcp 2049 (NFS) from the Lambda security group', where: 'EFS security group efs-sg' }));
+    expect(findings).toEqual(
+      both({
+        path: 'efs',
+        missing: 'inbound tcp 2049 (NFS) from the Lambda security group',
+        where: 'EFS security group efs-sg',
+      }),
+    );
   });
 
   it('Lambda security group without NFS out', () => {
     const findings = breakModel(efsStack, (m) => {
       sg(m, 'lambda-sg').egress = sg(m, 'lambda-sg').egress.filter((r) => r.fromPort !== 2049);
     });
-    expect(findings).toEqual(both({ path: 'efs', missing: 'outbound tcp 2049 (NFS) to the EFS mount targets', where: 'Lambda security group lambda-sg' }));
+    expect(findings).toEqual(
+      both({
+        path: 'efs',
+        missing: 'outbound tcp 2049 (NFS) to the EFS mount targets',
+        where: 'Lambda security group lambda-sg',
+      }),
+    );
   });
 
   it('an EFS mount on a function outside the VPC', () => {
@@ -257,7 +341,12 @@ describe('network doctor: each broken path, in turn', () => {
       m.functions.find((f) => f.name === 'upload')!.mountsEfs = true;
     });
     expect(findings).toEqual([
-      { function: 'upload', path: 'efs', missing: 'VPC placement (an EFS mount needs the function in the VPC)', where: 'function upload' },
+      {
+        function: 'upload',
+        path: 'efs',
+        missing: 'VPC placement (an EFS mount needs the function in the VPC)',
+        where: 'function upload',
+      },
     ]);
   });
 
@@ -265,7 +354,13 @@ describe('network doctor: each broken path, in turn', () => {
     const findings = breakModel(withFargate, (m) => {
       sg(m, 'chroma-sg').ingress = [];
     });
-    expect(findings).toEqual(both({ path: 'chroma', missing: 'inbound tcp 8000 from the Lambda security group', where: 'Chroma security group chroma-sg' }));
+    expect(findings).toEqual(
+      both({
+        path: 'chroma',
+        missing: 'inbound tcp 8000 from the Lambda security group',
+        where: 'Chroma security group chroma-sg',
+      }),
+    );
   });
 
   it('an external Chroma on a non-HTTPS port is checked through the NAT', () => {
@@ -273,14 +368,54 @@ describe('network doctor: each broken path, in turn', () => {
       for (const f of m.functions) if (f.subnetIds.length > 0) f.chromaPort = 8000;
     });
     expect(findings).toEqual([
-      { function: 'compaction', path: 'internet', missing: 'outbound tcp 8000 to 0.0.0.0/0', where: 'Lambda security group lambda-sg' },
-      { function: 'compaction', path: 'internet', missing: 'inbound tcp 8000 from subnet private-0 (10.20.100.0/24)', where: 'NAT security group nat-sg' },
-      { function: 'compaction', path: 'internet', missing: 'outbound tcp 8000 to 0.0.0.0/0', where: 'NAT security group nat-sg' },
-      { function: 'compaction', path: 'internet', missing: 'inbound tcp 8000 from subnet private-1 (10.20.101.0/24)', where: 'NAT security group nat-sg' },
-      { function: 'process-ocr-results', path: 'internet', missing: 'outbound tcp 8000 to 0.0.0.0/0', where: 'Lambda security group lambda-sg' },
-      { function: 'process-ocr-results', path: 'internet', missing: 'inbound tcp 8000 from subnet private-0 (10.20.100.0/24)', where: 'NAT security group nat-sg' },
-      { function: 'process-ocr-results', path: 'internet', missing: 'outbound tcp 8000 to 0.0.0.0/0', where: 'NAT security group nat-sg' },
-      { function: 'process-ocr-results', path: 'internet', missing: 'inbound tcp 8000 from subnet private-1 (10.20.101.0/24)', where: 'NAT security group nat-sg' },
+      {
+        function: 'compaction',
+        path: 'internet',
+        missing: 'outbound tcp 8000 to 0.0.0.0/0',
+        where: 'Lambda security group lambda-sg',
+      },
+      {
+        function: 'compaction',
+        path: 'internet',
+        missing: 'inbound tcp 8000 from subnet private-0 (10.20.100.0/24)',
+        where: 'NAT security group nat-sg',
+      },
+      {
+        function: 'compaction',
+        path: 'internet',
+        missing: 'outbound tcp 8000 to 0.0.0.0/0',
+        where: 'NAT security group nat-sg',
+      },
+      {
+        function: 'compaction',
+        path: 'internet',
+        missing: 'inbound tcp 8000 from subnet private-1 (10.20.101.0/24)',
+        where: 'NAT security group nat-sg',
+      },
+      {
+        function: 'process-ocr-results',
+        path: 'internet',
+        missing: 'outbound tcp 8000 to 0.0.0.0/0',
+        where: 'Lambda security group lambda-sg',
+      },
+      {
+        function: 'process-ocr-results',
+        path: 'internet',
+        missing: 'inbound tcp 8000 from subnet private-0 (10.20.100.0/24)',
+        where: 'NAT security group nat-sg',
+      },
+      {
+        function: 'process-ocr-results',
+        path: 'internet',
+        missing: 'outbound tcp 8000 to 0.0.0.0/0',
+        where: 'NAT security group nat-sg',
+      },
+      {
+        function: 'process-ocr-results',
+        path: 'internet',
+        missing: 'inbound tcp 8000 from subnet private-1 (10.20.101.0/24)',
+        where: 'NAT security group nat-sg',
+      },
     ]);
   });
 });

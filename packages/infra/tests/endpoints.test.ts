@@ -19,8 +19,16 @@ describe('endpoints follow what each function calls', () => {
   it('the SQS and Logs actions of the VPC functions are all in statements the Lambda service uses', () => {
     const arn = 'arn:aws:x:r:0:y';
     const arns = {
-      logGroupArn: arn, tableArn: arn, tableStreamArn: arn, rawBucketArn: arn, artifactsBucketArn: arn, vectorsBucketArn: arn,
-      ocrQueueArn: arn, ocrResultsQueueArn: arn, compactionQueueArn: arn, streamDlqArn: arn,
+      logGroupArn: arn,
+      tableArn: arn,
+      tableStreamArn: arn,
+      rawBucketArn: arn,
+      artifactsBucketArn: arn,
+      vectorsBucketArn: arn,
+      ocrQueueArn: arn,
+      ocrResultsQueueArn: arn,
+      compactionQueueArn: arn,
+      streamDlqArn: arn,
     };
     for (const fn of ['process-ocr-results', 'compaction'] as const) {
       const statements = policyStatements(fn, arns, { inVpc: true });
@@ -32,7 +40,9 @@ describe('endpoints follow what each function calls', () => {
 
   it('the default stack needs no interface endpoint; a VPC function that called SQS would get one', () => {
     expect(interfaceEndpointServices(plans())).toEqual([]);
-    const callsSqs: EndpointInput[] = plans().map((p) => (p.name === 'compaction' ? { ...p, paths: ['sqs', ...p.paths] } : p));
+    const callsSqs: EndpointInput[] = plans().map((p) =>
+      p.name === 'compaction' ? { ...p, paths: ['sqs', ...p.paths] } : p,
+    );
     expect(interfaceEndpointServices(callsSqs)).toEqual(['sqs']);
     // A function outside the VPC never earns one: it reaches AWS through Lambda's own network.
     const outside: EndpointInput[] = plans().map((p) => (p.name === 'upload' ? { ...p, paths: ['sqs'] } : p));
@@ -43,9 +53,14 @@ describe('endpoints follow what each function calls', () => {
     const decisions = explainEndpoints(plans());
     const of = (fn: FunctionName, service: string) => decisions.find((d) => d.function === fn && d.service === service);
     expect(of('compaction', 'sqs')).toMatchObject({ verdict: 'not needed' });
-    expect(of('compaction', 'sqs')!.reason).toMatch(/event source mapping polls compaction-queue from the Lambda service, outside the VPC/);
+    expect(of('compaction', 'sqs')!.reason).toMatch(
+      /event source mapping polls compaction-queue from the Lambda service, outside the VPC/,
+    );
     expect(of('process-ocr-results', 'sqs')!.reason).toMatch(/polls ocr-results-queue/);
-    expect(of('process-ocr-results', 'logs')).toMatchObject({ verdict: 'not needed', reason: expect.stringMatching(/runtime ships stdout\/stderr/) });
+    expect(of('process-ocr-results', 'logs')).toMatchObject({
+      verdict: 'not needed',
+      reason: expect.stringMatching(/runtime ships stdout\/stderr/),
+    });
     expect(of('compaction', 's3')).toMatchObject({ verdict: 'gateway' });
     expect(decisions.some((d) => d.function === 'upload')).toBe(false);
   });
@@ -55,8 +70,16 @@ describe('endpoints follow what each function calls', () => {
   // statements cover. A VPC function that started calling SQS through a new client would fail
   // here until its policy, and with it the endpoint, said so.
   it("each VPC function's AWS container module builds clients only for services its policy lets its code call", () => {
-    const source = (file: string) => readFileSync(new URL(`../../handlers/src/container/aws/${file}`, import.meta.url), 'utf8');
-    const adapterService: Record<string, string | null> = { s3: 's3', dynamodb: 'dynamodb', sqs: 'sqs', chroma: null, openai: null, places: null };
+    const source = (file: string) =>
+      readFileSync(new URL(`../../handlers/src/container/aws/${file}`, import.meta.url), 'utf8');
+    const adapterService: Record<string, string | null> = {
+      s3: 's3',
+      dynamodb: 'dynamodb',
+      sqs: 'sqs',
+      chroma: null,
+      openai: null,
+      places: null,
+    };
     for (const fn of FUNCTION_NAMES.filter((f) => FUNCTION_SPECS[f].inVpc)) {
       const text = source(`${fn}-module.ts`) + source('common-bindings.ts');
       const services = new Set<string>();

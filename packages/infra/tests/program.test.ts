@@ -1,7 +1,14 @@
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeContext } from '../src/context.js';
-import { collectProgram, collectStack, ofType, recordingMocks, type Collected, type DeclaredResource } from '../src/doctor/collect.js';
+import {
+  collectProgram,
+  collectStack,
+  ofType,
+  recordingMocks,
+  type Collected,
+  type DeclaredResource,
+} from '../src/doctor/collect.js';
 import { createNetwork } from '../src/network.js';
 import { estimateCost } from '../src/cost/estimate.js';
 import { WILDCARD_ONLY_ACTIONS, type Statement } from '../src/iam-policies.js';
@@ -17,7 +24,12 @@ beforeAll(async () => {
   base = await collectStack(testConfig());
   server = await collectStack(serverConfig());
   fargate = await collectStack(
-    serverConfig({ chromaMode: 'fargate', chromaUrl: undefined, apiDomainName: 'api.example.com', apiHostedZoneId: 'Z0EXAMPLE' }),
+    serverConfig({
+      chromaMode: 'fargate',
+      chromaUrl: undefined,
+      apiDomainName: 'api.example.com',
+      apiHostedZoneId: 'Z0EXAMPLE',
+    }),
   );
 });
 
@@ -29,12 +41,22 @@ const named = (c: Collected, name: string): DeclaredResource => {
 const rulesOf = (c: Collected, sg: string, dir: 'Ingress' | 'Egress') =>
   ofType(c.resources, `aws:vpc/securityGroup${dir}Rule:SecurityGroup${dir}Rule`)
     .filter((r) => r.inputs.securityGroupId === sg)
-    .map((r) => ({ port: r.inputs.fromPort, to: r.inputs.toPort, proto: r.inputs.ipProtocol, cidr: r.inputs.cidrIpv4, sg: r.inputs.referencedSecurityGroupId }));
+    .map((r) => ({
+      port: r.inputs.fromPort,
+      to: r.inputs.toPort,
+      proto: r.inputs.ipProtocol,
+      cidr: r.inputs.cidrIpv4,
+      sg: r.inputs.referencedSecurityGroupId,
+    }));
 const policyOf = (c: Collected, name: string): Statement[] => JSON.parse(named(c, name).inputs.policy).Statement;
 
 describe('VPC and routing', () => {
   it('has public and private subnets in two AZs', () => {
-    const subnets = ofType(base.resources, 'aws:ec2/subnet:Subnet').map((s) => [s.name, s.inputs.cidrBlock, s.inputs.availabilityZone]);
+    const subnets = ofType(base.resources, 'aws:ec2/subnet:Subnet').map((s) => [
+      s.name,
+      s.inputs.cidrBlock,
+      s.inputs.availabilityZone,
+    ]);
     expect(subnets).toEqual(
       expect.arrayContaining([
         ['public-0', '10.20.0.0/24', 'us-east-1a'],
@@ -55,7 +77,10 @@ describe('VPC and routing', () => {
         { routeTableId: 'private-rt', destinationCidrBlock: '0.0.0.0/0', networkInterfaceId: 'nat-instance-eni' },
       ]),
     );
-    const assoc = ofType(base.resources, 'aws:ec2/routeTableAssociation:RouteTableAssociation').map((a) => [a.inputs.subnetId, a.inputs.routeTableId]);
+    const assoc = ofType(base.resources, 'aws:ec2/routeTableAssociation:RouteTableAssociation').map((a) => [
+      a.inputs.subnetId,
+      a.inputs.routeTableId,
+    ]);
     expect(assoc.sort()).toEqual([
       ['private-0', 'private-rt'],
       ['private-1', 'private-rt'],
@@ -66,14 +91,21 @@ describe('VPC and routing', () => {
 
   it('runs a t4g.nano NAT instance with source/dest check off and a MASQUERADE in user data', () => {
     const nat = named(base, 'nat-instance').inputs;
-    expect(nat).toMatchObject({ instanceType: 't4g.nano', sourceDestCheck: false, associatePublicIpAddress: true, subnetId: 'public-0' });
+    expect(nat).toMatchObject({
+      instanceType: 't4g.nano',
+      sourceDestCheck: false,
+      associatePublicIpAddress: true,
+      subnetId: 'public-0',
+    });
     expect(nat.userData).toContain('net.ipv4.ip_forward=1');
     expect(nat.userData).toMatch(/iptables -t nat -A POSTROUTING -o "\$IFACE" -s 10\.20\.0\.0\/16 -j MASQUERADE/);
     expect(nat.ami).toBe('ami-0123456789abcdef0'); // from the arm64 AL2023 SSM parameter
   });
 
   it('puts S3 and DynamoDB gateway endpoints on both route tables', () => {
-    const gw = ofType(base.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Gateway');
+    const gw = ofType(base.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter(
+      (e) => e.inputs.vpcEndpointType === 'Gateway',
+    );
     expect(gw.map((e) => [e.inputs.serviceName, e.inputs.routeTableIds])).toEqual([
       ['com.amazonaws.us-east-1.s3', ['public-rt', 'private-rt']],
       ['com.amazonaws.us-east-1.dynamodb', ['public-rt', 'private-rt']],
@@ -81,25 +113,46 @@ describe('VPC and routing', () => {
   });
 
   it('creates no interface endpoint and no endpoint security group: no VPC function calls SQS or Logs', () => {
-    const ifaces = ofType(base.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface');
+    const ifaces = ofType(base.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter(
+      (e) => e.inputs.vpcEndpointType === 'Interface',
+    );
     expect(ifaces).toEqual([]);
     expect(base.resources.find((r) => r.name === 'endpoint-sg')).toBeUndefined();
-    expect(ofType(fargate.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface')).toEqual([]);
+    expect(
+      ofType(fargate.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter(
+        (e) => e.inputs.vpcEndpointType === 'Interface',
+      ),
+    ).toEqual([]);
   });
 
   it('creates an interface endpoint, with private DNS, in every Lambda subnet, for each service asked for', async () => {
-    const declared = await collectProgram(() => createNetwork(makeContext(testConfig(), 'dev'), { extraInternetPorts: [], interfaceServices: ['sqs'] }));
-    const ifaces = ofType(declared, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface');
+    const declared = await collectProgram(() =>
+      createNetwork(makeContext(testConfig(), 'dev'), { extraInternetPorts: [], interfaceServices: ['sqs'] }),
+    );
+    const ifaces = ofType(declared, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter(
+      (e) => e.inputs.vpcEndpointType === 'Interface',
+    );
     expect(ifaces.map((e) => e.inputs.serviceName)).toEqual(['com.amazonaws.us-east-1.sqs']);
-    expect(ifaces[0]!.inputs).toMatchObject({ privateDnsEnabled: true, subnetIds: ['private-0', 'private-1'], securityGroupIds: ['endpoint-sg'] });
+    expect(ifaces[0]!.inputs).toMatchObject({
+      privateDnsEnabled: true,
+      subnetIds: ['private-0', 'private-1'],
+      securityGroupIds: ['endpoint-sg'],
+    });
     // Only the Lambda security group reaches it, on 443 (never 0.0.0.0/0).
-    const rules = ofType(declared, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter((r) => r.inputs.securityGroupId === 'endpoint-sg');
-    expect(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4])).toEqual([[443, 'lambda-sg', undefined]]);
+    const rules = ofType(declared, 'aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter(
+      (r) => r.inputs.securityGroupId === 'endpoint-sg',
+    );
+    expect(rules.map((r) => [r.inputs.fromPort, r.inputs.referencedSecurityGroupId, r.inputs.cidrIpv4])).toEqual([
+      [443, 'lambda-sg', undefined],
+    ]);
   });
 
   it('gives the NAT instance an Elastic IP through a separate association, and exports it', () => {
     expect(named(base, 'nat-eip').inputs).toMatchObject({ domain: 'vpc' });
-    expect(named(base, 'nat-eip-association').inputs).toEqual({ allocationId: 'eipalloc-nat-eip', instanceId: 'nat-instance' });
+    expect(named(base, 'nat-eip-association').inputs).toEqual({
+      allocationId: 'eipalloc-nat-eip',
+      instanceId: 'nat-instance',
+    });
     expect(base.outputs.natPublicIp).toBe('203.0.113.10');
   });
 
@@ -110,7 +163,11 @@ describe('VPC and routing', () => {
     ]);
     expect(rulesOf(base, 'nat-sg', 'Egress').map((r) => [r.port, r.cidr])).toEqual([[443, '0.0.0.0/0']]);
     expect(rulesOf(base, 'lambda-sg', 'Ingress')).toEqual([]);
-    expect(rulesOf(base, 'lambda-sg', 'Egress').map((r) => [r.port, r.cidr ?? r.sg]).sort()).toEqual([
+    expect(
+      rulesOf(base, 'lambda-sg', 'Egress')
+        .map((r) => [r.port, r.cidr ?? r.sg])
+        .sort(),
+    ).toEqual([
       [2049, 'efs-sg'],
       [443, '0.0.0.0/0'],
     ]);
@@ -120,7 +177,12 @@ describe('VPC and routing', () => {
 describe('storage', () => {
   it('has an encrypted, elastic EFS with mount targets in the Lambda subnets and a /chroma access point', () => {
     expect(named(base, 'chroma-efs').inputs).toMatchObject({ encrypted: true, throughputMode: 'elastic' });
-    expect(ofType(base.resources, 'aws:efs/mountTarget:MountTarget').map((m) => [m.inputs.subnetId, m.inputs.securityGroups])).toEqual([
+    expect(
+      ofType(base.resources, 'aws:efs/mountTarget:MountTarget').map((m) => [
+        m.inputs.subnetId,
+        m.inputs.securityGroups,
+      ]),
+    ).toEqual([
       ['private-0', ['efs-sg']],
       ['private-1', ['efs-sg']],
     ]);
@@ -128,7 +190,9 @@ describe('storage', () => {
       posixUser: { uid: 1000, gid: 1000 },
       rootDirectory: { path: '/chroma', creationInfo: { ownerUid: 1000, ownerGid: 1000 } },
     });
-    expect(rulesOf(base, 'efs-sg', 'Ingress')).toEqual([{ port: 2049, to: 2049, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' }]);
+    expect(rulesOf(base, 'efs-sg', 'Ingress')).toEqual([
+      { port: 2049, to: 2049, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' },
+    ]);
   });
 
   it('makes every bucket private, encrypted and TLS-only', () => {
@@ -139,7 +203,9 @@ describe('storage', () => {
         ignorePublicAcls: true,
         restrictPublicBuckets: true,
       });
-      expect(named(base, `${key}-bucket-sse`).inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe('AES256');
+      expect(named(base, `${key}-bucket-sse`).inputs.rules[0].applyServerSideEncryptionByDefault.sseAlgorithm).toBe(
+        'AES256',
+      );
       const policy = JSON.parse(named(base, `${key}-bucket-policy`).inputs.policy);
       const arn = `arn:aws:s3:::${key}-bucket-0000000`;
       expect(policy.Statement).toEqual([
@@ -159,7 +225,10 @@ describe('storage', () => {
     expect(named(base, 'vectors-bucket-versioning').inputs.versioningConfiguration.status).toBe('Enabled');
     const rules = named(base, 'vectors-bucket-lifecycle').inputs.rules as Record<string, any>[];
     const byId = Object.fromEntries(rules.map((r) => [r.id, r]));
-    expect(byId['expire-old-snapshot-versions']).toMatchObject({ filter: { prefix: 'snapshots/' }, noncurrentVersionExpiration: { noncurrentDays: 30 } });
+    expect(byId['expire-old-snapshot-versions']).toMatchObject({
+      filter: { prefix: 'snapshots/' },
+      noncurrentVersionExpiration: { noncurrentDays: 30 },
+    });
     expect(byId['expire-superseded-snapshots']).toMatchObject({
       filter: { and: { prefix: 'snapshots/', tags: { 'receiptflow-superseded': 'true' } } },
       expiration: { days: 30 },
@@ -172,7 +241,9 @@ describe('queues and table', () => {
   const queues = () => ofType(base.resources, 'aws:sqs/queue:Queue');
 
   it('has the three work queues, each redriving to its own DLQ, plus the stream DLQ', () => {
-    const names = queues().map((q) => q.inputs.name).sort();
+    const names = queues()
+      .map((q) => q.inputs.name)
+      .sort();
     expect(names).toEqual([
       'receiptflow-dev-compaction-queue',
       'receiptflow-dev-compaction-queue-dlq',
@@ -186,7 +257,10 @@ describe('queues and table', () => {
       const redrive = JSON.parse(named(base, base_).inputs.redrivePolicy);
       expect(redrive.deadLetterTargetArn).toBe(`arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-${base_}-dlq`);
       const allow = JSON.parse(named(base, `${base_}-dlq-redrive-allow`).inputs.redriveAllowPolicy);
-      expect(allow).toEqual({ redrivePermission: 'byQueue', sourceQueueArns: [`arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-${base_}`] });
+      expect(allow).toEqual({
+        redrivePermission: 'byQueue',
+        sourceQueueArns: [`arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-${base_}`],
+      });
     }
   });
 
@@ -195,14 +269,21 @@ describe('queues and table', () => {
     expect(policies).toHaveLength(7);
     for (const p of policies) {
       const [s] = JSON.parse(p.inputs.policy).Statement;
-      expect(s).toMatchObject({ Effect: 'Deny', Principal: '*', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+      expect(s).toMatchObject({
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 'sqs:*',
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      });
       expect(p.inputs.queueUrl).toContain(s.Resource.split(':').pop());
     }
   });
 
   // docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached, docs/lessons.md#lesson-17-timeouts-that-did-not-fit
   it('retention / visibility > maxReceiveCount ≥ 5, visibility ≥ 6 × timeout, reserved ≥ max concurrency', () => {
-    const mappings = ofType(base.resources, 'aws:lambda/eventSourceMapping:EventSourceMapping').filter((m) => m.inputs.scalingConfig);
+    const mappings = ofType(base.resources, 'aws:lambda/eventSourceMapping:EventSourceMapping').filter(
+      (m) => m.inputs.scalingConfig,
+    );
     const fnByArn = new Map(ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.state.arn, f]));
     const consumerTimeout = (queueArn: string) => {
       const m = mappings.find((x) => x.inputs.eventSourceArn === queueArn);
@@ -236,7 +317,9 @@ describe('queues and table', () => {
       ['process-ocr-results', 5, 5],
     ]);
     // The DLQs keep messages longer than the sources, since a message's age carries over.
-    expect(named(base, 'ocr-results-queue-dlq').inputs.messageRetentionSeconds).toBeGreaterThan(named(base, 'ocr-results-queue').inputs.messageRetentionSeconds);
+    expect(named(base, 'ocr-results-queue-dlq').inputs.messageRetentionSeconds).toBeGreaterThan(
+      named(base, 'ocr-results-queue').inputs.messageRetentionSeconds,
+    );
   });
 
   it('has one table with PK/SK, GSI1 and GSI2, a NEW_AND_OLD_IMAGES stream, TTL and PITR', () => {
@@ -259,28 +342,49 @@ describe('queues and table', () => {
 
 describe('compute and API', () => {
   it('deploys six nodejs22.x functions; upload, the authorizer, stream-processor and sweep outside the VPC', () => {
-    const fns = Object.fromEntries(ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.name, f.inputs]));
-    expect(Object.keys(fns).sort()).toEqual(['authorizer', 'compaction', 'process-ocr-results', 'stream-processor', 'sweep', 'upload']);
+    const fns = Object.fromEntries(
+      ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.name, f.inputs]),
+    );
+    expect(Object.keys(fns).sort()).toEqual([
+      'authorizer',
+      'compaction',
+      'process-ocr-results',
+      'stream-processor',
+      'sweep',
+      'upload',
+    ]);
     expect(fns.sweep!.vpcConfig).toBeUndefined();
     expect(fns.authorizer!.vpcConfig).toBeUndefined();
     for (const f of Object.values(fns)) expect(f).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler' });
     expect(fns.upload!.vpcConfig).toBeUndefined();
     expect(fns['stream-processor']!.vpcConfig).toBeUndefined();
-    expect(fns['process-ocr-results']!.vpcConfig).toEqual({ subnetIds: ['private-0', 'private-1'], securityGroupIds: ['lambda-sg'] });
+    expect(fns['process-ocr-results']!.vpcConfig).toEqual({
+      subnetIds: ['private-0', 'private-1'],
+      securityGroupIds: ['lambda-sg'],
+    });
     // efs mode: compaction (the writer) and the results step (read-only followers) mount the index.
-    expect(fns.compaction!.fileSystemConfig).toEqual({ arn: expect.stringContaining('access-point/chroma-ap'), localMountPath: '/mnt/vectors' });
+    expect(fns.compaction!.fileSystemConfig).toEqual({
+      arn: expect.stringContaining('access-point/chroma-ap'),
+      localMountPath: '/mnt/vectors',
+    });
     expect(fns['process-ocr-results']!.fileSystemConfig).toEqual(fns.compaction!.fileSystemConfig);
-    for (const fn of ['upload', 'authorizer', 'stream-processor', 'sweep']) expect(fns[fn]!.fileSystemConfig).toBeUndefined();
+    for (const fn of ['upload', 'authorizer', 'stream-processor', 'sweep'])
+      expect(fns[fn]!.fileSystemConfig).toBeUndefined();
   });
 
   it('per mode: EFS, its mount targets and access point only in efs mode (or for a Fargate Chroma); no Lambda mounts it in server mode', () => {
-    const efsTypes = ['aws:efs/fileSystem:FileSystem', 'aws:efs/mountTarget:MountTarget', 'aws:efs/accessPoint:AccessPoint'];
+    const efsTypes = [
+      'aws:efs/fileSystem:FileSystem',
+      'aws:efs/mountTarget:MountTarget',
+      'aws:efs/accessPoint:AccessPoint',
+    ];
     const count = (c: Collected) => efsTypes.map((t) => ofType(c.resources, t).length);
     expect(count(base)).toEqual([1, 2, 1]);
     expect(count(server)).toEqual([0, 0, 0]);
     expect(count(fargate)).toEqual([1, 2, 1]);
     for (const c of [server, fargate]) {
-      for (const f of ofType(c.resources, 'aws:lambda/function:Function')) expect(f.inputs.fileSystemConfig, f.name).toBeUndefined();
+      for (const f of ofType(c.resources, 'aws:lambda/function:Function'))
+        expect(f.inputs.fileSystemConfig, f.name).toBeUndefined();
     }
     // No NFS rule either when nothing mounts EFS.
     expect(rulesOf(server, 'lambda-sg', 'Egress').map((r) => r.port)).not.toContain(2049);
@@ -288,10 +392,28 @@ describe('compute and API', () => {
 
   it('sets the deployment contract env vars, and each secret only where it is used', () => {
     const env = (n: string) => named(base, n).inputs.environment.variables as Record<string, string>;
-    const contract = ['TABLE_NAME', 'RAW_BUCKET', 'ARTIFACTS_BUCKET', 'VECTORS_BUCKET', 'OCR_JOB_QUEUE_URL', 'OCR_RESULTS_QUEUE_URL', 'COMPACTION_QUEUE_URL', 'VECTOR_STORAGE_MODE', 'EMBEDDING_MODEL', 'EMBEDDING_DIMENSIONS', 'LOG_LEVEL'];
-    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep']) expect(Object.keys(env(fn))).toEqual(expect.arrayContaining(contract));
+    const contract = [
+      'TABLE_NAME',
+      'RAW_BUCKET',
+      'ARTIFACTS_BUCKET',
+      'VECTORS_BUCKET',
+      'OCR_JOB_QUEUE_URL',
+      'OCR_RESULTS_QUEUE_URL',
+      'COMPACTION_QUEUE_URL',
+      'VECTOR_STORAGE_MODE',
+      'EMBEDDING_MODEL',
+      'EMBEDDING_DIMENSIONS',
+      'LOG_LEVEL',
+    ];
+    for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep'])
+      expect(Object.keys(env(fn))).toEqual(expect.arrayContaining(contract));
     expect(env('sweep').OPENAI_API_KEY).toBeUndefined();
-    expect(env('process-ocr-results')).toMatchObject({ OPENAI_API_KEY: 'sk-test', GOOGLE_PLACES_API_KEY: 'places-test', EMBEDDING_DIMENSIONS: '512', TABLE_NAME: 'receiptflow-dev-jobs' });
+    expect(env('process-ocr-results')).toMatchObject({
+      OPENAI_API_KEY: 'sk-test',
+      GOOGLE_PLACES_API_KEY: 'places-test',
+      EMBEDDING_DIMENSIONS: '512',
+      TABLE_NAME: 'receiptflow-dev-jobs',
+    });
     expect(env('upload').API_KEY_SHA256).toBe('a'.repeat(64));
     expect(env('upload').OPENAI_API_KEY).toBeUndefined();
     expect(env('compaction').OPENAI_API_KEY).toBeUndefined();
@@ -306,7 +428,9 @@ describe('compute and API', () => {
   });
 
   it('maps the queues and the filtered stream with ReportBatchItemFailures', () => {
-    const m = Object.fromEntries(ofType(base.resources, 'aws:lambda/eventSourceMapping:EventSourceMapping').map((x) => [x.name, x.inputs]));
+    const m = Object.fromEntries(
+      ofType(base.resources, 'aws:lambda/eventSourceMapping:EventSourceMapping').map((x) => [x.name, x.inputs]),
+    );
     expect(m['process-ocr-results-sqs-mapping']).toMatchObject({
       eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-ocr-results-queue',
       functionResponseTypes: ['ReportBatchItemFailures'],
@@ -320,7 +444,9 @@ describe('compute and API', () => {
       eventSourceArn: expect.stringContaining('table/receiptflow-dev-jobs/stream/'),
       functionResponseTypes: ['ReportBatchItemFailures'],
       bisectBatchOnFunctionError: true,
-      destinationConfig: { onFailure: { destinationArn: 'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-stream-processor-dlq' } },
+      destinationConfig: {
+        onFailure: { destinationArn: 'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-stream-processor-dlq' },
+      },
     });
     const patterns = stream.filterCriteria.filters.map((f: { pattern: string }) => JSON.parse(f.pattern));
     expect(patterns).toEqual([
@@ -330,7 +456,9 @@ describe('compute and API', () => {
   });
 
   it('gives each function its own role, with `*` only for actions that cannot be scoped', () => {
-    const roles = ofType(base.resources, 'aws:iam/role:Role').map((r) => r.inputs.name).sort();
+    const roles = ofType(base.resources, 'aws:iam/role:Role')
+      .map((r) => r.inputs.name)
+      .sort();
     expect(roles).toEqual([
       'receiptflow-dev-authorizer',
       'receiptflow-dev-compaction',
@@ -357,11 +485,17 @@ describe('compute and API', () => {
         .flatMap((s) => s.Action);
     expect(actionsOn('upload', 'raw-bucket-0000000/raw/*')).toEqual(['s3:PutObject', 's3:GetObject']);
     const list = policyOf(base, 'upload-policy').find((s) => s.Action.includes('s3:ListBucket'))!;
-    expect(list).toMatchObject({ Resource: 'arn:aws:s3:::raw-bucket-0000000', Condition: { StringLike: { 's3:prefix': ['raw/*'] } } });
+    expect(list).toMatchObject({
+      Resource: 'arn:aws:s3:::raw-bucket-0000000',
+      Condition: { StringLike: { 's3:prefix': ['raw/*'] } },
+    });
     expect(actionsOn('upload', 'receiptflow-dev-ocr-queue')).toEqual(['sqs:SendMessage', 'sqs:GetQueueAttributes']);
     expect(actionsOn('upload', 'vectors-bucket')).toEqual([]);
     expect(actionsOn('stream-processor', 'stream-processor-dlq')).toEqual(['sqs:SendMessage']);
-    expect(actionsOn('compaction', 'file-system/chroma-efs')).toEqual(['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite']);
+    expect(actionsOn('compaction', 'file-system/chroma-efs')).toEqual([
+      'elasticfilesystem:ClientMount',
+      'elasticfilesystem:ClientWrite',
+    ]);
     // The results step follows the index read-only: it may mount, never write.
     expect(actionsOn('process-ocr-results', 'file-system/chroma-efs')).toEqual(['elasticfilesystem:ClientMount']);
     // Only VPC functions may manage ENIs.
@@ -372,7 +506,10 @@ describe('compute and API', () => {
   it('runs the sweep every 5 minutes from an EventBridge rule, with a read-only table role that can only re-send', () => {
     const rule = named(base, 'sweep-schedule').inputs;
     expect(rule).toMatchObject({ name: 'receiptflow-dev-sweep', scheduleExpression: 'rate(5 minutes)' });
-    expect(named(base, 'sweep-schedule-target').inputs).toMatchObject({ rule: 'receiptflow-dev-sweep', arn: 'arn:aws:lambda:us-east-1:123456789012:function:receiptflow-dev-sweep' });
+    expect(named(base, 'sweep-schedule-target').inputs).toMatchObject({
+      rule: 'receiptflow-dev-sweep',
+      arn: 'arn:aws:lambda:us-east-1:123456789012:function:receiptflow-dev-sweep',
+    });
     // Only this rule may invoke the sweep, and only the sweep.
     expect(named(base, 'sweep-schedule-permission').inputs).toMatchObject({
       action: 'lambda:InvokeFunction',
@@ -381,17 +518,30 @@ describe('compute and API', () => {
       sourceArn: 'arn:aws:events:us-east-1:123456789012:rule/receiptflow-dev-sweep',
     });
     // The next tick is the retry; async retries would only overlap it.
-    expect(named(base, 'sweep-invoke-config').inputs).toMatchObject({ functionName: 'receiptflow-dev-sweep', maximumRetryAttempts: 0 });
+    expect(named(base, 'sweep-invoke-config').inputs).toMatchObject({
+      functionName: 'receiptflow-dev-sweep',
+      maximumRetryAttempts: 0,
+    });
     expect(named(base, 'sweep').inputs).toMatchObject({ reservedConcurrentExecutions: 1, timeout: 120 });
     expect(ofType(base.resources, 'aws:cloudwatch/eventRule:EventRule')).toHaveLength(1);
 
     const statements = policyOf(base, 'sweep-policy');
     const actions = statements.flatMap((s) => s.Action);
-    for (const write of ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
+    for (const write of [
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+      'dynamodb:BatchWriteItem',
+      'sqs:ReceiveMessage',
+      'sqs:DeleteMessage',
+    ]) {
       expect(actions, write).not.toContain(write);
     }
     expect(actions.some((a) => a.startsWith('s3:'))).toBe(false);
-    const sendsTo = statements.filter((s) => s.Action.includes('sqs:SendMessage')).flatMap((s) => ([] as string[]).concat(s.Resource)).sort();
+    const sendsTo = statements
+      .filter((s) => s.Action.includes('sqs:SendMessage'))
+      .flatMap((s) => ([] as string[]).concat(s.Resource))
+      .sort();
     expect(sendsTo).toEqual([
       'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-compaction-queue',
       'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-ocr-queue',
@@ -399,15 +549,26 @@ describe('compute and API', () => {
     ]);
     expect(statements.find((s) => s.Sid === 'ReadJobTable')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
-      Resource: ['arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs', 'arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs/index/*'],
+      Resource: [
+        'arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs',
+        'arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs/index/*',
+      ],
     });
   });
 
   it('serves POST /upload-receipt, POST /upload-complete and GET /upload-status from the upload function', () => {
-    const routes = ofType(base.resources, 'aws:apigatewayv2/route:Route').map((r) => r.inputs.routeKey).sort();
+    const routes = ofType(base.resources, 'aws:apigatewayv2/route:Route')
+      .map((r) => r.inputs.routeKey)
+      .sort();
     expect(routes).toEqual(['GET /upload-status', 'POST /upload-complete', 'POST /upload-receipt']);
-    expect(named(base, 'upload-integration').inputs).toMatchObject({ integrationType: 'AWS_PROXY', payloadFormatVersion: '2.0', integrationUri: expect.stringContaining('function:receiptflow-dev-upload') });
-    expect(named(base, 'upload-invoke-from-api').inputs.sourceArn).toBe('arn:aws:execute-api:us-east-1:123456789012:http-api/*/*');
+    expect(named(base, 'upload-integration').inputs).toMatchObject({
+      integrationType: 'AWS_PROXY',
+      payloadFormatVersion: '2.0',
+      integrationUri: expect.stringContaining('function:receiptflow-dev-upload'),
+    });
+    expect(named(base, 'upload-invoke-from-api').inputs.sourceArn).toBe(
+      'arn:aws:execute-api:us-east-1:123456789012:http-api/*/*',
+    );
     expect(base.resources.some((r) => r.type === 'aws:apigatewayv2/domainName:DomainName')).toBe(false);
     expect(base.outputs.apiUrl).toBe('https://http-api.execute-api.us-east-1.amazonaws.com');
   });
@@ -418,7 +579,11 @@ describe('compute and API', () => {
       certificateArn: 'arn:aws:acm:us-east-1:123456789012:certificate/api-cert',
       endpointType: 'REGIONAL',
     });
-    expect(named(fargate, 'api-alias').inputs).toMatchObject({ zoneId: 'Z0EXAMPLE', name: 'api.example.com', type: 'A' });
+    expect(named(fargate, 'api-alias').inputs).toMatchObject({
+      zoneId: 'Z0EXAMPLE',
+      name: 'api.example.com',
+      type: 'A',
+    });
     expect(fargate.outputs.apiUrl).toBe('https://api.example.com');
   });
 });
@@ -448,18 +613,32 @@ describe('alarms and Chroma', () => {
     for (const c of [base, server]) expect(c.resources.some((r) => r.type === 'aws:ecs/service:Service')).toBe(false);
 
     expect(fargate.outputs.chromaUrl).toBe('http://chroma.receiptflow-dev.internal:8000');
-    expect(named(fargate, 'compaction').inputs.environment.variables.CHROMA_URL).toBe('http://chroma.receiptflow-dev.internal:8000');
+    expect(named(fargate, 'compaction').inputs.environment.variables.CHROMA_URL).toBe(
+      'http://chroma.receiptflow-dev.internal:8000',
+    );
     const task = named(fargate, 'chroma-task').inputs;
     expect(task.volumes[0].efsVolumeConfiguration).toMatchObject({
       fileSystemId: 'chroma-efs',
       transitEncryption: 'ENABLED',
       authorizationConfig: { accessPointId: 'chroma-ap', iam: 'ENABLED' },
     });
-    expect(JSON.parse(task.containerDefinitions)[0].mountPoints).toEqual([{ sourceVolume: 'chroma-data', containerPath: '/data' }]);
-    expect(named(fargate, 'chroma-service').inputs.networkConfiguration).toEqual({ subnets: ['private-0', 'private-1'], securityGroups: ['chroma-sg'], assignPublicIp: false });
-    expect(rulesOf(fargate, 'chroma-sg', 'Ingress')).toEqual([{ port: 8000, to: 8000, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' }]);
+    expect(JSON.parse(task.containerDefinitions)[0].mountPoints).toEqual([
+      { sourceVolume: 'chroma-data', containerPath: '/data' },
+    ]);
+    expect(named(fargate, 'chroma-service').inputs.networkConfiguration).toEqual({
+      subnets: ['private-0', 'private-1'],
+      securityGroups: ['chroma-sg'],
+      assignPublicIp: false,
+    });
+    expect(rulesOf(fargate, 'chroma-sg', 'Ingress')).toEqual([
+      { port: 8000, to: 8000, proto: 'tcp', cidr: undefined, sg: 'lambda-sg' },
+    ]);
     // The file system holds Chroma's data only: no Lambda mounts it in server mode.
-    expect(rulesOf(fargate, 'efs-sg', 'Ingress').map((r) => r.sg).sort()).toEqual(['chroma-sg']);
+    expect(
+      rulesOf(fargate, 'efs-sg', 'Ingress')
+        .map((r) => r.sg)
+        .sort(),
+    ).toEqual(['chroma-sg']);
   });
 });
 

@@ -62,5 +62,4 @@ export const runGsi1Sk = (createdAt: string, imageId: string, receiptId: number,
   `${createdAt}#${imageId}#${pad(receiptId)}#${runId}`;
 /** GSI2: receipt places by place_id. */
 export const placeGsi2Pk = (placeId: string): string => `PLACE#${placeId}`;
-export const placeGsi2Sk = (imageId: string, receiptId: number): string =>
-  `IMAGE#${imageId}#${receiptSk(receiptId)}`;
+export const placeGsi2Sk = (imageId: string, receiptId: number): string => `IMAGE#${imageId}#${receiptSk(receiptId)}`;

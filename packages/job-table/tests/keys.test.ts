@@ -65,6 +65,8 @@ describe('job-table key layout', () => {
   });
 
   it('rowKeyOf names the field a record lacks instead of building a key with "undefined" in it', () => {
-    expect(() => rowKeyOf('RECEIPT_LINE', { image_id: 'img-1', receipt_id: 2 })).toThrow(/RECEIPT_LINE record has no line_id/);
+    expect(() => rowKeyOf('RECEIPT_LINE', { image_id: 'img-1', receipt_id: 2 })).toThrow(
+      /RECEIPT_LINE record has no line_id/,
+    );
   });
 });

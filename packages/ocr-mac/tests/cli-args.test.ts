@@ -4,11 +4,16 @@ import { UsageError } from '@receiptflow/core';
 
 const linux: CliEnvironment = { env: {}, platform: 'linux', stdoutIsTty: false };
 const required = [
-  '--ocr-job-queue-url', 'http://127.0.0.1:4566/000000000000/ocr-queue',
-  '--ocr-results-queue-url', 'http://127.0.0.1:4566/000000000000/ocr-results-queue',
-  '--dynamo-table-name', 'receiptflow',
-  '--raw-bucket', 'raw-images',
-  '--region', 'us-east-1',
+  '--ocr-job-queue-url',
+  'http://127.0.0.1:4566/000000000000/ocr-queue',
+  '--ocr-results-queue-url',
+  'http://127.0.0.1:4566/000000000000/ocr-results-queue',
+  '--dynamo-table-name',
+  'receiptflow',
+  '--raw-bucket',
+  'raw-images',
+  '--region',
+  'us-east-1',
 ];
 
 function config(argv: string[], environment = linux) {
@@ -52,15 +57,41 @@ describe('parseCommandLine', () => {
   it('reads every option', () => {
     const c = config([
       ...required,
-      '--continuous', '--engine', 'vision', '--concurrency', '4', '--max-jobs', '7',
-      '--endpoint-url', 'http://127.0.0.1:9324', '--log-format', 'pretty', '--artifacts-bucket', 'artifacts',
-      '--dead-letter-queue-url', 'http://127.0.0.1:9324/q/dlq', '--visibility-timeout', '30',
-      '--vision-helper', '/opt/receipt-ocr-vision', '--vision-timeout', '9',
+      '--continuous',
+      '--engine',
+      'vision',
+      '--concurrency',
+      '4',
+      '--max-jobs',
+      '7',
+      '--endpoint-url',
+      'http://127.0.0.1:9324',
+      '--log-format',
+      'pretty',
+      '--artifacts-bucket',
+      'artifacts',
+      '--dead-letter-queue-url',
+      'http://127.0.0.1:9324/q/dlq',
+      '--visibility-timeout',
+      '30',
+      '--vision-helper',
+      '/opt/receipt-ocr-vision',
+      '--vision-timeout',
+      '9',
     ]);
     expect(c).toMatchObject({
-      continuous: true, engine: 'vision', concurrency: 4, maxJobs: 7, endpointUrl: 'http://127.0.0.1:9324',
-      logFormat: 'pretty', artifactsBucket: 'artifacts', deadLetterQueueUrl: 'http://127.0.0.1:9324/q/dlq',
-      visibilityTimeoutSeconds: 30, waitSeconds: 20, visionHelperPath: '/opt/receipt-ocr-vision', visionTimeoutMs: 9000,
+      continuous: true,
+      engine: 'vision',
+      concurrency: 4,
+      maxJobs: 7,
+      endpointUrl: 'http://127.0.0.1:9324',
+      logFormat: 'pretty',
+      artifactsBucket: 'artifacts',
+      deadLetterQueueUrl: 'http://127.0.0.1:9324/q/dlq',
+      visibilityTimeoutSeconds: 30,
+      waitSeconds: 20,
+      visionHelperPath: '/opt/receipt-ocr-vision',
+      visionTimeoutMs: 9000,
     });
   });
 
@@ -108,16 +139,22 @@ describe('parseCommandLine: queue URLs', () => {
   it('accepts emulator queue URLs that WHATWG URL parsing would reject, refuses non-URLs', () => {
     const emulator = 'http://sqs.us-east-1.127.0.0.1:4566/000000000000/ocr-queue';
     expect(config([...required, '--ocr-job-queue-url', emulator]).ocrJobQueueUrl).toBe(emulator);
-    expect(usageError([...required, '--ocr-job-queue-url', 'ocr-queue']).message).toMatch(/--ocr-job-queue-url must be an http\(s\) queue URL/);
+    expect(usageError([...required, '--ocr-job-queue-url', 'ocr-queue']).message).toMatch(
+      /--ocr-job-queue-url must be an http\(s\) queue URL/,
+    );
   });
 });
 
 describe("parseCommandLine: the seed's command", () => {
   const seed = [
-    '--ocr-job-queue-url', 'https://sqs.us-east-1.amazonaws.com/681647709217/upload-images-dev-ocr-queue',
-    '--ocr-results-queue-url', 'https://sqs.us-east-1.amazonaws.com/681647709217/upload-images-dev-ocr-results-queue',
-    '--dynamo-table-name', 'ReceiptsTable-dc5be22',
-    '--region', 'us-east-1',
+    '--ocr-job-queue-url',
+    'https://sqs.us-east-1.amazonaws.com/681647709217/upload-images-dev-ocr-queue',
+    '--ocr-results-queue-url',
+    'https://sqs.us-east-1.amazonaws.com/681647709217/upload-images-dev-ocr-results-queue',
+    '--dynamo-table-name',
+    'ReceiptsTable-dc5be22',
+    '--region',
+    'us-east-1',
     '--continuous',
   ];
 
@@ -160,13 +197,16 @@ describe('parseCommandLine: environment variables', () => {
 
   it('still reads the deprecated OCR_QUEUE_URL when OCR_JOB_QUEUE_URL is unset', () => {
     const { OCR_JOB_QUEUE_URL: _, ...old } = deployment;
-    expect(config([], env({ ...old, OCR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/old-ocr-queue' })).ocrJobQueueUrl).toBe(
-      'https://sqs.us-east-1.amazonaws.com/1/old-ocr-queue',
-    );
+    expect(
+      config([], env({ ...old, OCR_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/old-ocr-queue' })).ocrJobQueueUrl,
+    ).toBe('https://sqs.us-east-1.amazonaws.com/1/old-ocr-queue');
   });
 
   it('reads the buckets and AWS_ENDPOINT_URL', () => {
-    const c = config([], env({ ...deployment, RAW_BUCKET: 'raw', ARTIFACTS_BUCKET: 'art', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }));
+    const c = config(
+      [],
+      env({ ...deployment, RAW_BUCKET: 'raw', ARTIFACTS_BUCKET: 'art', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }),
+    );
     expect(c).toMatchObject({ rawBucket: 'raw', artifactsBucket: 'art', endpointUrl: 'http://127.0.0.1:4566' });
   });
 
@@ -175,6 +215,8 @@ describe('parseCommandLine: environment variables', () => {
       /OCR_JOB_QUEUE_URL \(for --ocr-job-queue-url\) must be an http\(s\) queue URL/,
     );
     const { TABLE_NAME: _, ...noTable } = deployment;
-    expect(usageError([], env(noTable)).message).toMatch(/--dynamo-table-name is required \(or set DYNAMO_TABLE_NAME\)/);
+    expect(usageError([], env(noTable)).message).toMatch(
+      /--dynamo-table-name is required \(or set DYNAMO_TABLE_NAME\)/,
+    );
   });
 });

@@ -4,15 +4,29 @@ import { main } from '../src/cli/main.js';
 import { captureSink } from './support/e2e.js';
 
 const flags = [
-  '--ocr-job-queue-url', 'http://sqs.us-east-1.127.0.0.1:4566/000000000000/ocr-queue',
-  '--ocr-results-queue-url', 'http://sqs.us-east-1.127.0.0.1:4566/000000000000/ocr-results-queue',
-  '--dynamo-table-name', 'receiptflow', '--raw-bucket', 'raw', '--region', 'us-east-1',
+  '--ocr-job-queue-url',
+  'http://sqs.us-east-1.127.0.0.1:4566/000000000000/ocr-queue',
+  '--ocr-results-queue-url',
+  'http://sqs.us-east-1.127.0.0.1:4566/000000000000/ocr-results-queue',
+  '--dynamo-table-name',
+  'receiptflow',
+  '--raw-bucket',
+  'raw',
+  '--region',
+  'us-east-1',
 ];
 
 async function run(argv: string[]) {
   const stdout = captureSink();
   const stderr = captureSink();
-  const code = await main(argv, { stdout, stderr, env: {}, platform: 'linux', stdoutIsTty: false, signals: new EventEmitter() });
+  const code = await main(argv, {
+    stdout,
+    stderr,
+    env: {},
+    platform: 'linux',
+    stdoutIsTty: false,
+    signals: new EventEmitter(),
+  });
   return { code, stdout: stdout.text(), stderr: stderr.text() };
 }
 
@@ -39,8 +53,20 @@ describe('receipt-ocr main', () => {
   it('prints the usage for --help (after a leading --) and exits 0', async () => {
     const { code, stdout } = await run(['--', '--help']);
     expect(code).toBe(0);
-    for (const flag of ['--ocr-job-queue-url', '--ocr-results-queue-url', '--dynamo-table-name', '--region', '--continuous',
-      '--engine', '--concurrency', '--max-jobs', '--endpoint-url', '--log-format', '--raw-bucket', '--artifacts-bucket']) {
+    for (const flag of [
+      '--ocr-job-queue-url',
+      '--ocr-results-queue-url',
+      '--dynamo-table-name',
+      '--region',
+      '--continuous',
+      '--engine',
+      '--concurrency',
+      '--max-jobs',
+      '--endpoint-url',
+      '--log-format',
+      '--raw-bucket',
+      '--artifacts-bucket',
+    ]) {
       expect(stdout).toContain(flag);
     }
   });

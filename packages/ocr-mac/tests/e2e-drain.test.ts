@@ -42,11 +42,14 @@ describe('receipt-ocr on emulators: drain', () => {
   const run = async (...extra: string[]) => {
     const stdout = captureSink();
     const stderr = captureSink();
-    const code = await main([...stack.workerFlags(), '--engine', 'tesseract', '--log-format', 'json', '--wait-seconds', '1', ...extra], {
-      stdout,
-      stderr,
-      signals: new EventEmitter(),
-    });
+    const code = await main(
+      [...stack.workerFlags(), '--engine', 'tesseract', '--log-format', 'json', '--wait-seconds', '1', ...extra],
+      {
+        stdout,
+        stderr,
+        signals: new EventEmitter(),
+      },
+    );
     return { code, logs: jsonLines(stdout.text()), stderr: stderr.text() };
   };
 
@@ -72,7 +75,9 @@ describe('receipt-ocr on emulators: drain', () => {
     const dead = await drainBodies(stack, stack.ocrDlqUrl);
     expect(dead).toHaveLength(2);
     expect(dead).toContain('{"job_id": "truncated');
-    expect(dead.map((b) => (b.startsWith('{"job_id": "t') ? null : JSON.parse(b).job_id))).toContain(missingImage.job.job_id);
+    expect(dead.map((b) => (b.startsWith('{"job_id": "t') ? null : JSON.parse(b).job_id))).toContain(
+      missingImage.job.job_id,
+    );
   });
 
   it('completed every good job, with its OCR JSON, routing decision and one results message', async () => {
@@ -96,7 +101,11 @@ describe('receipt-ocr on emulators: drain', () => {
       });
 
       const message = results.find((r) => r.job_id === job.job_id)!;
-      expect(message).toMatchObject({ image_id: job.image_id, s3_bucket: stack.artifactsBucket, s3_key: routing!.ocr_s3_key });
+      expect(message).toMatchObject({
+        image_id: job.image_id,
+        s3_bucket: stack.artifactsBucket,
+        s3_key: routing!.ocr_s3_key,
+      });
       const doc = OcrDocumentSchema.parse(await readArtifact(stack, message.s3_bucket, message.s3_key));
       const text = doc.lines.map((l) => l.text).join('\n');
       expect(text).toContain('TOTAL');

@@ -29,8 +29,16 @@ describe('receipt-ocr on emulators: signals and crashes', () => {
   it('SIGTERM during a job: finishes the job in flight, takes no other, exits 0', async () => {
     const submitted = await submitDemoReceipts(stack, 2);
     worker = spawnWorker(BIN, [
-      ...stack.workerFlags(), '--engine', 'tesseract', '--continuous', '--concurrency', '1',
-      '--wait-seconds', '1', '--log-format', 'json',
+      ...stack.workerFlags(),
+      '--engine',
+      'tesseract',
+      '--continuous',
+      '--concurrency',
+      '1',
+      '--wait-seconds',
+      '1',
+      '--log-format',
+      'json',
     ]);
     const started = await logged(worker, 'job started');
     worker.child.kill('SIGTERM');
@@ -57,7 +65,17 @@ describe('receipt-ocr on emulators: signals and crashes', () => {
     const { job } = (await submitDemoReceipts(stack, 1))[0]!;
     worker = spawnWorker(
       SLOW_WORKER,
-      [...stack.workerFlags(), '--engine', 'tesseract', '--visibility-timeout', '5', '--wait-seconds', '1', '--log-format', 'json'],
+      [
+        ...stack.workerFlags(),
+        '--engine',
+        'tesseract',
+        '--visibility-timeout',
+        '5',
+        '--wait-seconds',
+        '1',
+        '--log-format',
+        'json',
+      ],
       { SLOW_OCR_DELAY_MS: '60000' },
     );
     await logged(worker, 'slow ocr: started');
@@ -69,7 +87,18 @@ describe('receipt-ocr on emulators: signals and crashes', () => {
     // a continuous run with --max-jobs 1 waits for it, completes it and exits.
     const stdout = captureSink();
     const code = await main(
-      [...stack.workerFlags(), '--engine', 'tesseract', '--continuous', '--max-jobs', '1', '--wait-seconds', '2', '--log-format', 'json'],
+      [
+        ...stack.workerFlags(),
+        '--engine',
+        'tesseract',
+        '--continuous',
+        '--max-jobs',
+        '1',
+        '--wait-seconds',
+        '2',
+        '--log-format',
+        'json',
+      ],
       { stdout, stderr: captureSink(), signals: new EventEmitter() },
     );
     expect(code).toBe(0);

@@ -213,7 +213,10 @@ export class Worker {
     }
     for (const message of messages) {
       await message.retryLater(0).catch((error: unknown) => {
-        this.deps.logger.warn('could not release a message received during shutdown', { message_id: message.id, error });
+        this.deps.logger.warn('could not release a message received during shutdown', {
+          message_id: message.id,
+          error,
+        });
       });
     }
   }
@@ -265,7 +268,11 @@ export class Worker {
       });
     } else if (outcome.status === 'no_text') {
       this.metrics.recordOcrMs(outcome.ocr_ms);
-      logger.warn('job found no text; the job is FAILED (no text found)', { ...fields, job_id: outcome.job_id, ocr_ms: outcome.ocr_ms });
+      logger.warn('job found no text; the job is FAILED (no text found)', {
+        ...fields,
+        job_id: outcome.job_id,
+        ocr_ms: outcome.ocr_ms,
+      });
     } else {
       this.metrics.duplicates += 1;
       logger.info('job already completed; deleting the redelivered message', { ...fields, job_id: outcome.job_id });
@@ -283,9 +290,11 @@ export class Worker {
       (outcome) => ({ kind: 'done' as const, outcome }),
       (error: unknown) => ({ kind: 'error' as const, error }),
     );
-    const deadline = sleepUnlessAborted((ms, s) => this.deps.clock.sleep(ms, s), this.opts.jobTimeoutMs, timer.signal).then(
-      () => ({ kind: 'timeout' as const }),
-    );
+    const deadline = sleepUnlessAborted(
+      (ms, s) => this.deps.clock.sleep(ms, s),
+      this.opts.jobTimeoutMs,
+      timer.signal,
+    ).then(() => ({ kind: 'timeout' as const }));
     try {
       return await Promise.race([job, deadline]);
     } finally {
@@ -301,11 +310,17 @@ export class Worker {
       await message.deadLetter(reasonOf(error));
       return;
     } catch (deadLetterError) {
-      logger.warn('could not dead-letter the message; releasing it for the redrive policy', { ...fields, error: deadLetterError });
+      logger.warn('could not dead-letter the message; releasing it for the redrive policy', {
+        ...fields,
+        error: deadLetterError,
+      });
     }
     // Visible again at once: each receive counts towards maxReceiveCount, then SQS moves it.
     await message.retryLater(0).catch((releaseError: unknown) => {
-      logger.warn('could not release the poison message; it reappears when its lease lapses', { ...fields, error: releaseError });
+      logger.warn('could not release the poison message; it reappears when its lease lapses', {
+        ...fields,
+        error: releaseError,
+      });
     });
   }
 

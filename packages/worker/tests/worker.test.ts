@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { PoisonMessageError, TransientDependencyError, ValidationError, type RunOcrJobOutcome } from '@receiptflow/core';
+import {
+  PoisonMessageError,
+  TransientDependencyError,
+  ValidationError,
+  type RunOcrJobOutcome,
+} from '@receiptflow/core';
 import { InMemoryQueue } from '@receiptflow/adapters-local';
 import { backoffDelayMs } from '../src/backoff.js';
 import { completed, harness, jobBody, recordingQueue } from './support/worker-harness.js';
@@ -43,10 +48,14 @@ describe('Worker: heartbeat', () => {
         throw new TransientDependencyError('sqs', 'ChangeMessageVisibility throttled');
       }
     });
-    const worker = h.worker(async () => {
-      await h.clock.sleep(MINUTE);
-      return completed('a');
-    }, {}, { ocrQueue: flaky });
+    const worker = h.worker(
+      async () => {
+        await h.clock.sleep(MINUTE);
+        return completed('a');
+      },
+      {},
+      { ocrQueue: flaky },
+    );
     const summary = await h.clock.runUntil(worker.run());
 
     expect(summary.jobs_done).toBe(1);
@@ -85,7 +94,9 @@ describe('Worker: settling messages', () => {
       'POISON_MESSAGE: image missing for job missing-image',
       'POISON_MESSAGE: job not found: deleted-job',
     ]);
-    expect(dead.every((m) => m.deadLettered?.sourceQueue === 'ocr-queue' && m.deadLettered.receiveCount === 1)).toBe(true);
+    expect(dead.every((m) => m.deadLettered?.sourceQueue === 'ocr-queue' && m.deadLettered.receiveCount === 1)).toBe(
+      true,
+    );
     // Only the good messages were acked, one call each; nothing was released.
     expect(h.callsOf('ack')).toHaveLength(3);
     expect(h.callsOf('deadLetter')).toHaveLength(2);
@@ -171,7 +182,9 @@ describe('Worker: settling messages', () => {
       if (method === 'ack') throw new TransientDependencyError('sqs', 'DeleteMessage: connection reset');
     });
     const summary = await h.clock.runUntil(
-      h.worker(async (body) => completed((JSON.parse(body) as { job_id: string }).job_id), {}, { ocrQueue: flaky }).run(),
+      h
+        .worker(async (body) => completed((JSON.parse(body) as { job_id: string }).job_id), {}, { ocrQueue: flaky })
+        .run(),
     );
     expect(summary.jobs_done).toBe(2);
     expect(h.logger.entries.filter((e) => e.message.startsWith('ack failed'))).toHaveLength(2);
@@ -193,7 +206,9 @@ describe('Worker: job deadline', () => {
     );
     const summary = await h.clock.runUntil(worker.run());
     expect(summary).toMatchObject({ stop_reason: 'drained', jobs_done: 1, jobs_retried: 1 });
-    expect(h.logger.entries.some((e) => e.message.startsWith('job exceeded its deadline') && e.fields.job_id === 'stalled')).toBe(true);
+    expect(
+      h.logger.entries.some((e) => e.message.startsWith('job exceeded its deadline') && e.fields.job_id === 'stalled'),
+    ).toBe(true);
     // The abandoned job's lease is lost, so it is never settled: only 'fine' is acked.
     expect(h.callsOf('ack')).toHaveLength(1);
     expect(h.callsOf('retryLater')).toEqual([]);
@@ -220,10 +235,14 @@ describe('Worker: polling', () => {
       slept.push(ms);
       return sleep(ms, signal);
     };
-    const worker = h.worker(async () => completed('after-outage'), {
-      backoff: { baseMs: 200, maxMs: 5000 },
-      random: () => 0.5,
-    }, { ocrQueue: outage });
+    const worker = h.worker(
+      async () => completed('after-outage'),
+      {
+        backoff: { baseMs: 200, maxMs: 5000 },
+        random: () => 0.5,
+      },
+      { ocrQueue: outage },
+    );
     const summary = await h.clock.runUntil(worker.run());
 
     expect(summary).toMatchObject({ jobs_done: 1, receive_errors: 3 });
@@ -246,10 +265,15 @@ describe('Worker: polling', () => {
     for (const id of ['1', '2', '3', '4', '5']) await h.queue.send(jobBody(id));
     const seen: string[] = [];
     const summary = await h.clock.runUntil(
-      h.worker(async (body) => {
-        seen.push(body);
-        return completed('x');
-      }, { maxJobs: 2, concurrency: 4 }).run(),
+      h
+        .worker(
+          async (body) => {
+            seen.push(body);
+            return completed('x');
+          },
+          { maxJobs: 2, concurrency: 4 },
+        )
+        .run(),
     );
     expect(summary).toMatchObject({ stop_reason: 'max-jobs', jobs_done: 2 });
     expect(seen).toHaveLength(2);
@@ -296,7 +320,11 @@ describe('Worker: polling', () => {
   it('logs periodic metrics in continuous mode and a final summary', async () => {
     const h = harness();
     await h.queue.send(jobBody('a'));
-    const worker = h.worker(async () => completed('a', 1500), { continuous: true, waitSeconds: 20, metricsIntervalMs: MINUTE });
+    const worker = h.worker(async () => completed('a', 1500), {
+      continuous: true,
+      waitSeconds: 20,
+      metricsIntervalMs: MINUTE,
+    });
     const running = worker.run();
     await h.clock.advance(3 * MINUTE);
     worker.stop();
@@ -305,6 +333,12 @@ describe('Worker: polling', () => {
     expect(periodic.length).toBeGreaterThanOrEqual(2);
     expect(periodic[0]?.fields).toMatchObject({ jobs_done: 1, ocr_ms_avg: 1500 });
     const final = h.logger.entries.find((e) => e.message === 'worker finished');
-    expect(final?.fields).toMatchObject({ stop_reason: 'stopped', jobs_done: 1, jobs_failed: 0, jobs_retried: 0, ocr_ms_max: 1500 });
+    expect(final?.fields).toMatchObject({
+      stop_reason: 'stopped',
+      jobs_done: 1,
+      jobs_failed: 0,
+      jobs_retried: 0,
+      ocr_ms_max: 1500,
+    });
   });
 });

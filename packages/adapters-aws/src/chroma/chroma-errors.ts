@@ -61,11 +61,7 @@ export function toReceiptflowError(error: unknown, action: string): ReceiptflowE
 }
 
 /** Rejects with a TransientDependencyError if `work` has not settled within `timeoutMs`. */
-export async function withTimeout<T>(
-  work: Promise<T>,
-  timeoutMs: number,
-  action: string,
-): Promise<T> {
+export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, action: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     // A deadline on a real network call, not a wait of ours: a fake clock cannot hold a socket

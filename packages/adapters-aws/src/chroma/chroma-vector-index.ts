@@ -1,9 +1,4 @@
-import {
-  ChromaNotFoundError,
-  type ChromaClient,
-  type Collection as ChromaCollection,
-  type Metadata,
-} from 'chromadb';
+import { ChromaNotFoundError, type ChromaClient, type Collection as ChromaCollection, type Metadata } from 'chromadb';
 import {
   ConfigError,
   IncompleteWriteError,
@@ -95,13 +90,9 @@ export class ChromaVectorIndex implements VectorIndex {
         );
       }
     }
-    this.configuredBatchSize = positiveInteger(
-      config.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE,
-      'maxBatchSize',
-    );
+    this.configuredBatchSize = positiveInteger(config.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize');
     this.requestTimeoutMs = positiveInteger(config.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
-    this.dimensions =
-      config.dimensions === undefined ? undefined : positiveInteger(config.dimensions, 'dimensions');
+    this.dimensions = config.dimensions === undefined ? undefined : positiveInteger(config.dimensions, 'dimensions');
   }
 
   async upsert(collection: Collection, records: VectorRecord[]): Promise<void> {
@@ -127,9 +118,7 @@ export class ChromaVectorIndex implements VectorIndex {
     const action = `upsert into ${target.name}`;
     for (const batch of chunk(unique, await this.batchSize())) {
       const ids = batch.map((r) => r.id);
-      const existing = await this.call(action, collection, () =>
-        target.get({ ids, include: ['metadatas'] }),
-      );
+      const existing = await this.call(action, collection, () => target.get({ ids, include: ['metadatas'] }));
       // Upsert merges into existing metadata; a record that must lose keys is re-added instead.
       const mustLoseKeys = new Set<string>();
       existing.ids.forEach((id, i) => {
@@ -187,11 +176,7 @@ export class ChromaVectorIndex implements VectorIndex {
     const unique = [...new Set(ids)];
     if (unique.length === 0) return [];
     const target = await this.collection(collection);
-    const found = await this.read(collection, target, unique, [
-      'embeddings',
-      'documents',
-      'metadatas',
-    ]);
+    const found = await this.read(collection, target, unique, ['embeddings', 'documents', 'metadatas']);
     const byId = new Map(found.map((r) => [r.id, r]));
     return unique.flatMap((id) => {
       const record = byId.get(id);
@@ -214,11 +199,7 @@ export class ChromaVectorIndex implements VectorIndex {
     }
   }
 
-  async updateMetadata(
-    collection: Collection,
-    ids: string[],
-    patch: VectorMetadata,
-  ): Promise<number> {
+  async updateMetadata(collection: Collection, ids: string[], patch: VectorMetadata): Promise<number> {
     if (EMPTY_METADATA_MARKER in patch) {
       throw new ValidationError(`metadata key ${EMPTY_METADATA_MARKER} is reserved`);
     }
@@ -226,11 +207,7 @@ export class ChromaVectorIndex implements VectorIndex {
     if (unique.length === 0) return 0;
     const target = await this.collection(collection);
     const action = `update metadata in ${target.name}`;
-    const current = await this.read(collection, target, unique, [
-      'embeddings',
-      'documents',
-      'metadatas',
-    ]);
+    const current = await this.read(collection, target, unique, ['embeddings', 'documents', 'metadatas']);
     const additions = withoutNulls(patch);
     const removals = Object.keys(patch).filter((key) => patch[key] === null);
     const expected = new Map<string, VectorMetadata>();
@@ -325,9 +302,7 @@ export class ChromaVectorIndex implements VectorIndex {
   ): Promise<StoredRecord[]> {
     const records: StoredRecord[] = [];
     for (const batch of chunk(ids, await this.batchSize())) {
-      const result = await this.call(`read from ${target.name}`, collection, () =>
-        target.get({ ids: batch, include }),
-      );
+      const result = await this.call(`read from ${target.name}`, collection, () => target.get({ ids: batch, include }));
       result.ids.forEach((id, i) =>
         records.push({
           id,
@@ -341,11 +316,7 @@ export class ChromaVectorIndex implements VectorIndex {
   }
 
   /** Runs one Chroma request with a timeout, mapping its errors to core's. */
-  private async call<T>(
-    action: string,
-    collection: Collection,
-    request: () => Promise<T>,
-  ): Promise<T> {
+  private async call<T>(action: string, collection: Collection, request: () => Promise<T>): Promise<T> {
     try {
       return await withTimeout(request(), this.requestTimeoutMs, action);
     } catch (error) {
@@ -359,13 +330,8 @@ export class ChromaVectorIndex implements VectorIndex {
   private batchSize(): Promise<number> {
     if (!this.batchSizePromise) {
       const action = 'read the server limits';
-      this.batchSizePromise = withTimeout(
-        this.client.getMaxBatchSize(),
-        this.requestTimeoutMs,
-        action,
-      ).then(
-        (serverMax) =>
-          serverMax > 0 ? Math.min(this.configuredBatchSize, serverMax) : this.configuredBatchSize,
+      this.batchSizePromise = withTimeout(this.client.getMaxBatchSize(), this.requestTimeoutMs, action).then(
+        (serverMax) => (serverMax > 0 ? Math.min(this.configuredBatchSize, serverMax) : this.configuredBatchSize),
         (error: unknown) => {
           this.batchSizePromise = undefined;
           throw toReceiptflowError(error, action);
@@ -388,9 +354,7 @@ export class ChromaVectorIndex implements VectorIndex {
       throw new ValidationError(`${what}: vector must be a non-empty list of finite numbers`);
     }
     if (this.dimensions !== undefined && vector.length !== this.dimensions) {
-      throw new ValidationError(
-        `${what}: vector has ${vector.length} dimensions, expected ${this.dimensions}`,
-      );
+      throw new ValidationError(`${what}: vector has ${vector.length} dimensions, expected ${this.dimensions}`);
     }
   }
 }

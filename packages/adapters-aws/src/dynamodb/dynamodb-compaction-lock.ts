@@ -1,5 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConditionFailedError, LeaseLostError, type Clock, type CompactionLock, type LockLease } from '@receiptflow/core';
+import {
+  ConditionFailedError,
+  LeaseLostError,
+  type Clock,
+  type CompactionLock,
+  type LockLease,
+} from '@receiptflow/core';
 import { DynamoDbTable } from './dynamodb-table.js';
 import { lockKey } from '@receiptflow/job-table';
 
@@ -71,7 +77,11 @@ export class DynamoDbCompactionLock implements CompactionLock {
         Key: lockKey(lease.name),
         UpdateExpression: 'SET #expires = :expires',
         ConditionExpression: '#owner = :owner AND #token = :token AND #expires > :now',
-        ExpressionAttributeNames: { '#owner': NAMES['#owner'], '#token': NAMES['#token'], '#expires': NAMES['#expires'] },
+        ExpressionAttributeNames: {
+          '#owner': NAMES['#owner'],
+          '#token': NAMES['#token'],
+          '#expires': NAMES['#expires'],
+        },
         ExpressionAttributeValues: {
           ':expires': now + leaseMs,
           ':owner': lease.owner,
@@ -98,7 +108,11 @@ export class DynamoDbCompactionLock implements CompactionLock {
         // Expire now instead of deleting: the token counter must survive for the next holder.
         UpdateExpression: 'SET #expires = :zero',
         ConditionExpression: '#owner = :owner AND #token = :token',
-        ExpressionAttributeNames: { '#owner': NAMES['#owner'], '#token': NAMES['#token'], '#expires': NAMES['#expires'] },
+        ExpressionAttributeNames: {
+          '#owner': NAMES['#owner'],
+          '#token': NAMES['#token'],
+          '#expires': NAMES['#expires'],
+        },
         ExpressionAttributeValues: { ':zero': 0, ':owner': lease.owner, ':token': lease.fencing_token },
       });
     } catch (error) {

@@ -13,11 +13,23 @@ import {
   type CompactionRunRef,
   type CompactionRunStore,
 } from '@receiptflow/core';
-import { UNFINISHED_RUNS_GSI1PK, compactionRunSk, compactionRunsPrefix, imagePk, type TableKey } from '@receiptflow/job-table';
+import {
+  UNFINISHED_RUNS_GSI1PK,
+  compactionRunSk,
+  compactionRunsPrefix,
+  imagePk,
+  type TableKey,
+} from '@receiptflow/job-table';
 import { createOrMatch } from './conditional-create.js';
 import { DynamoDbTable } from './dynamodb-table.js';
 import type { DynamoDbStoreConfig } from './dynamodb-ocr-job-store.js';
-import { compactionRunFromItem, compactionRunToItem, isFinishedRun, progressAttribute, type Item } from './item-codec.js';
+import {
+  compactionRunFromItem,
+  compactionRunToItem,
+  isFinishedRun,
+  progressAttribute,
+  type Item,
+} from './item-codec.js';
 
 /**
  * CompactionRunStore over the DynamoDB job table. Each collection's progress is stored flat
@@ -41,7 +53,13 @@ export class DynamoDbCompactionRunStore implements CompactionRunStore {
   }
 
   async create(run: CompactionRun): Promise<void> {
-    await createOrMatch(this.table, compactionRunToItem(run), run, compactionRunFromItem, `compaction run ${run.run_id}`);
+    await createOrMatch(
+      this.table,
+      compactionRunToItem(run),
+      run,
+      compactionRunFromItem,
+      `compaction run ${run.run_id}`,
+    );
   }
 
   async get(ref: CompactionRunRef): Promise<CompactionRun | null> {
@@ -53,7 +71,9 @@ export class DynamoDbCompactionRunStore implements CompactionRunStore {
     const items = await this.table.queryPrefix(imagePk(imageId), compactionRunsPrefix(receiptId));
     return items
       .map(compactionRunFromItem)
-      .sort((a, b) => (a.created_at !== b.created_at ? (a.created_at < b.created_at ? -1 : 1) : a.run_id < b.run_id ? -1 : 1));
+      .sort((a, b) =>
+        a.created_at !== b.created_at ? (a.created_at < b.created_at ? -1 : 1) : a.run_id < b.run_id ? -1 : 1,
+      );
   }
 
   async transitionCollection(

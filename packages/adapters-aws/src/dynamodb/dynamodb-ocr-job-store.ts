@@ -14,7 +14,15 @@ import {
   type OcrJobStore,
   type RoutingDecision,
 } from '@receiptflow/core';
-import { IMAGE_SK, JOB_SK_PREFIX, imagePk, jobPointerKey, jobSk, jobStatusGsi1Pk, routingSk } from '@receiptflow/job-table';
+import {
+  IMAGE_SK,
+  JOB_SK_PREFIX,
+  imagePk,
+  jobPointerKey,
+  jobSk,
+  jobStatusGsi1Pk,
+  routingSk,
+} from '@receiptflow/job-table';
 import { createOrMatch } from './conditional-create.js';
 import { DynamoDbTable, type DynamoDbTableConfig } from './dynamodb-table.js';
 import { imageFromItem, imageToItem, jobFromItem, jobToItem, routingFromItem, routingToItem } from './item-codec.js';
@@ -124,7 +132,11 @@ export class DynamoDbOcrJobStore implements OcrJobStore {
     }
   }
 
-  async listJobsByStatus(status: JobStatus, limit = this.defaultListLimit, range: JobCreatedRange = {}): Promise<OcrJob[]> {
+  async listJobsByStatus(
+    status: JobStatus,
+    limit = this.defaultListLimit,
+    range: JobCreatedRange = {},
+  ): Promise<OcrJob[]> {
     // GSI1SK is `<created_at>#<job_id>`: a job created at `createdAfter` sorts after that bare
     // timestamp (inclusive), one created at `createdBefore` sorts after it too (exclusive).
     const { createdAfter: after, createdBefore: before } = range;

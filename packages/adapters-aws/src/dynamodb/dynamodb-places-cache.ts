@@ -1,5 +1,11 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { PlacesCacheEntrySchema, ValidationError, type Clock, type PlacesCache, type PlacesCacheEntry } from '@receiptflow/core';
+import {
+  PlacesCacheEntrySchema,
+  ValidationError,
+  type Clock,
+  type PlacesCache,
+  type PlacesCacheEntry,
+} from '@receiptflow/core';
 import { DynamoDbTable } from './dynamodb-table.js';
 import { placesCacheKey } from '@receiptflow/job-table';
 

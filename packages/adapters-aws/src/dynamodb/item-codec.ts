@@ -86,8 +86,7 @@ export const routingToItem = (decision: RoutingDecision): Item => ({
   entity: 'ROUTING',
   ...decision,
 });
-export const routingFromItem = (item: Item): RoutingDecision =>
-  decode(RoutingDecisionSchema, item, 'routing decision');
+export const routingFromItem = (item: Item): RoutingDecision => decode(RoutingDecisionSchema, item, 'routing decision');
 
 export const receiptToItem = (receipt: Receipt, writeState: ReceiptWriteState, writeId: string): Item => ({
   PK: imagePk(receipt.image_id),

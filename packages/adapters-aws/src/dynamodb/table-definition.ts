@@ -38,18 +38,17 @@ export const JOB_TABLE_ATTRIBUTE_DEFINITIONS: readonly AttributeDefinition[] = [
   JOB_TABLE.gsi2.sortKey,
 ].map((name) => ({ AttributeName: name, AttributeType: 'S' }));
 
-export const JOB_TABLE_GLOBAL_SECONDARY_INDEXES: readonly GlobalSecondaryIndex[] = [
-  JOB_TABLE.gsi1,
-  JOB_TABLE.gsi2,
-].map((gsi) => ({
-  IndexName: gsi.indexName,
-  KeySchema: [
-    { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
-    { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
-  ],
-  // ALL: list queries decode whole records from the index without a second read.
-  Projection: { ProjectionType: 'ALL' },
-}));
+export const JOB_TABLE_GLOBAL_SECONDARY_INDEXES: readonly GlobalSecondaryIndex[] = [JOB_TABLE.gsi1, JOB_TABLE.gsi2].map(
+  (gsi) => ({
+    IndexName: gsi.indexName,
+    KeySchema: [
+      { AttributeName: gsi.partitionKey, KeyType: 'HASH' },
+      { AttributeName: gsi.sortKey, KeyType: 'RANGE' },
+    ],
+    // ALL: list queries decode whole records from the index without a second read.
+    Projection: { ProjectionType: 'ALL' },
+  }),
+);
 
 /**
  * The CreateTable request for the job table. `withStream` is off for dynalite, which has no

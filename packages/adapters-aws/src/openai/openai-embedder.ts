@@ -86,9 +86,7 @@ export class OpenAiEmbedder implements Embedder {
     this.requestTimeoutMs = positiveInteger(config.requestTimeoutMs ?? 60_000, 'requestTimeoutMs');
     this.clock = config.clock;
     this.random = config.random ?? Math.random;
-    this.limiter = new AdaptiveConcurrencyLimiter(
-      positiveInteger(config.maxConcurrency ?? 4, 'maxConcurrency'),
-    );
+    this.limiter = new AdaptiveConcurrencyLimiter(positiveInteger(config.maxConcurrency ?? 4, 'maxConcurrency'));
   }
 
   async embed(texts: string[]): Promise<EmbeddingResult> {
@@ -158,11 +156,7 @@ export class OpenAiEmbedder implements Embedder {
       (status !== undefined && status >= 500);
     if (!retryable) throw new DependencyError(DEPENDENCY, detail, options);
     if (attempt >= this.maxRetries) {
-      throw new TransientDependencyError(
-        DEPENDENCY,
-        `${detail} (gave up after ${attempt + 1} attempts)`,
-        options,
-      );
+      throw new TransientDependencyError(DEPENDENCY, `${detail} (gave up after ${attempt + 1} attempts)`, options);
     }
     if (status === 429) this.limiter.throttled();
     const asked = serverRetryAfterMs(error.headers, this.clock.now());
@@ -181,16 +175,10 @@ export class OpenAiEmbedder implements Embedder {
     });
   }
 
-  private toResult(
-    expected: number,
-    response: OpenAI.Embeddings.CreateEmbeddingResponse,
-  ): EmbeddingResult {
+  private toResult(expected: number, response: OpenAI.Embeddings.CreateEmbeddingResponse): EmbeddingResult {
     const data = [...(response.data ?? [])].sort((a, b) => a.index - b.index);
     if (data.length !== expected || data.some((d, i) => d.index !== i)) {
-      throw new DependencyError(
-        DEPENDENCY,
-        `embeddings response has ${data.length} vectors for ${expected} inputs`,
-      );
+      throw new DependencyError(DEPENDENCY, `embeddings response has ${data.length} vectors for ${expected} inputs`);
     }
     const vectors = data.map((d) => {
       const vector = Array.from(d.embedding);

@@ -29,11 +29,7 @@ export function serverRetryAfterMs(headers: Headers | undefined, now: number): n
  * Exponential backoff with "equal jitter" (half fixed, half random, so retries of a burst spread
  * out), never shorter than what the server asked for.
  */
-export function retryDelayMs(
-  attempt: number,
-  serverAskedMs: number | undefined,
-  options: RetryDelayOptions,
-): number {
+export function retryDelayMs(attempt: number, serverAskedMs: number | undefined, options: RetryDelayOptions): number {
   const step = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** attempt);
   const backoff = step / 2 + options.random() * (step / 2);
   return Math.ceil(Math.max(backoff, serverAskedMs ?? 0));

@@ -1,11 +1,6 @@
 import { DependencyError, TransientDependencyError } from '@receiptflow/core';
 import type { Clock, PlaceCandidate, PlacesResolver } from '@receiptflow/core';
-import {
-  PLACES_FIELD_MASK,
-  PlacesApiErrorSchema,
-  SearchTextResponseSchema,
-  toPlaceCandidate,
-} from './places-api.js';
+import { PLACES_FIELD_MASK, PlacesApiErrorSchema, SearchTextResponseSchema, toPlaceCandidate } from './places-api.js';
 import type { PlacesApiPlace } from './places-api.js';
 
 export interface GooglePlacesResolverConfig {
@@ -72,7 +67,9 @@ export class GooglePlacesResolver implements PlacesResolver {
     const places = await this.search(phone.trim());
     return places
       .filter((place) =>
-        [place.nationalPhoneNumber, place.internationalPhoneNumber].some((number) => samePhone(digits(number ?? ''), wanted)),
+        [place.nationalPhoneNumber, place.internationalPhoneNumber].some((number) =>
+          samePhone(digits(number ?? ''), wanted),
+        ),
       )
       .map(toPlaceCandidate);
   }
@@ -94,10 +91,7 @@ export class GooglePlacesResolver implements PlacesResolver {
     for (let attempt = 0; ; attempt++) {
       const outcome = await this.attempt(textQuery);
       if ('places' in outcome) return outcome.places;
-      const delay = Math.max(
-        (this.config.baseDelayMs ?? 250) * 2 ** attempt,
-        outcome.retryAfterMs ?? 0,
-      );
+      const delay = Math.max((this.config.baseDelayMs ?? 250) * 2 ** attempt, outcome.retryAfterMs ?? 0);
       if (attempt >= maxRetries || delay > (this.config.maxRetryDelayMs ?? 20_000)) {
         throw new TransientDependencyError(
           DEPENDENCY,
@@ -145,7 +139,11 @@ export class GooglePlacesResolver implements PlacesResolver {
     try {
       json = JSON.parse(body);
     } catch (error) {
-      throw new DependencyError(DEPENDENCY, `searchText answered HTTP ${response.status} with a body that is not JSON`, { cause: error });
+      throw new DependencyError(
+        DEPENDENCY,
+        `searchText answered HTTP ${response.status} with a body that is not JSON`,
+        { cause: error },
+      );
     }
     const parsed = SearchTextResponseSchema.safeParse(json);
     if (!parsed.success) {

@@ -178,7 +178,14 @@ export class S3ImageStore implements ImageStore {
       ],
       Expires: expiresInSeconds,
     });
-    return { method: 'POST', url, fields, headers: {}, max_bytes: maxBytes, expires_at: new Date(expiresAt).toISOString() };
+    return {
+      method: 'POST',
+      url,
+      fields,
+      headers: {},
+      max_bytes: maxBytes,
+      expires_at: new Date(expiresAt).toISOString(),
+    };
   }
 
   private async call<T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> {
@@ -194,4 +201,3 @@ export class S3ImageStore implements ImageStore {
     }
   }
 }
-

@@ -28,7 +28,9 @@ export function validateRedriveSettings(settings: RedriveSettings): void {
   if (!Number.isInteger(maxReceiveCount) || maxReceiveCount < 1) {
     problems.push(`maxReceiveCount ${maxReceiveCount} must be a positive integer`);
   } else if (maxReceiveCount < MIN_MAX_RECEIVE_COUNT && !settings.allowLowMaxReceiveCount) {
-    problems.push(`maxReceiveCount ${maxReceiveCount} is below ${MIN_MAX_RECEIVE_COUNT}: throttled polls count as receives`);
+    problems.push(
+      `maxReceiveCount ${maxReceiveCount} is below ${MIN_MAX_RECEIVE_COUNT}: throttled polls count as receives`,
+    );
   }
   if (!(visibilityTimeoutSeconds > 0)) {
     problems.push(`visibilityTimeoutSeconds ${visibilityTimeoutSeconds} must be positive`);

@@ -156,7 +156,8 @@ export class SqsQueue implements Queue, QueueBacklog {
     const waitSeconds = options.waitSeconds ?? 0;
     assertIntegerIn(maxMessages, 1, BATCH_LIMIT, 'maxMessages');
     assertIntegerIn(waitSeconds, 0, 20, 'waitSeconds');
-    if (options.leaseSeconds !== undefined) assertIntegerIn(options.leaseSeconds, 0, MAX_VISIBILITY_SECONDS, 'leaseSeconds');
+    if (options.leaseSeconds !== undefined)
+      assertIntegerIn(options.leaseSeconds, 0, MAX_VISIBILITY_SECONDS, 'leaseSeconds');
     const out = await this.call('ReceiveMessage', () =>
       this.client.send(
         new ReceiveMessageCommand({
@@ -192,7 +193,8 @@ export class SqsQueue implements Queue, QueueBacklog {
     );
     const note = noteOf(attributes);
     const needHandle = () => {
-      if (!handle) throw new ValidationError(`record ${delivery.messageId} of queue ${this.name} has no receipt handle`);
+      if (!handle)
+        throw new ValidationError(`record ${delivery.messageId} of queue ${this.name} has no receipt handle`);
       return handle;
     };
     return {
@@ -237,7 +239,10 @@ export class SqsQueue implements Queue, QueueBacklog {
 
   private async sendToDeadLetter(id: string, body: string, receiveCount: number, reason: string): Promise<void> {
     const dlqUrl = this.deadLetterQueueUrl;
-    if (!dlqUrl) throw new ConfigError(`queue ${this.name} was built without deadLetterQueueUrl; cannot dead-letter message ${id}`);
+    if (!dlqUrl)
+      throw new ConfigError(
+        `queue ${this.name} was built without deadLetterQueueUrl; cannot dead-letter message ${id}`,
+      );
     const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
     await this.call('SendMessage (dead letter)', () =>
       this.client.send(
@@ -305,7 +310,9 @@ export class SqsQueue implements Queue, QueueBacklog {
   }
 }
 
-function noteOf(attributes: Record<string, { StringValue?: string | undefined } | undefined>): DeadLetterNote | undefined {
+function noteOf(
+  attributes: Record<string, { StringValue?: string | undefined } | undefined>,
+): DeadLetterNote | undefined {
   const reason = attributes[NOTE.reason]?.StringValue;
   if (reason === undefined) return undefined;
   return {

@@ -30,10 +30,7 @@ const RECORD_FIELDS = ['ids', 'embeddings', 'documents', 'metadatas', 'uris'] as
  * An HTTP proxy in front of a real Chroma server that records what the client sends and can
  * misbehave on purpose: lie about the batch limit, or drop records (docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done).
  */
-export async function startChromaProxy(
-  target: string,
-  options: ChromaProxyOptions = {},
-): Promise<ChromaProxy> {
+export async function startChromaProxy(target: string, options: ChromaProxyOptions = {}): Promise<ChromaProxy> {
   const requests: ProxiedRequest[] = [];
   const server = createServer((req, res) => {
     void forward(req, res).catch((error: unknown) => {

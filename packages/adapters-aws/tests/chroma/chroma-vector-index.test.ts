@@ -91,7 +91,9 @@ describe('ChromaVectorIndex against a real Chroma server', () => {
     ]);
     expect(await index.updateMetadata('lines', ['r1'], { merchant: null, label: 'TOTAL' })).toBe(1);
     // Read with the plain client: the stale key is gone from what Chroma stores.
-    const raw = await (await direct().getCollection({ name: `${prefix}lines` })).get({
+    const raw = await (
+      await direct().getCollection({ name: `${prefix}lines` })
+    ).get({
       ids: ['r1'],
       include: ['metadatas', 'documents'],
     });
@@ -151,13 +153,16 @@ describe('ChromaVectorIndex against a real Chroma server', () => {
       });
     }
 
-    it("respects a server limit below the configured batch size", async () => {
+    it('respects a server limit below the configured batch size', async () => {
       const { proxy, client } = await proxied({ maxBatchSize: 120 });
       const index = new ChromaVectorIndex(client, { collectionPrefix: freshPrefix(), maxBatchSize: 300 });
       await index.upsert('lines', records(301, 'small'));
       const sizes = proxy.requests.filter((r) => ['upsert', 'get', 'delete'].includes(r.operation)).map((r) => r.ids);
       expect(Math.max(...sizes)).toBe(120);
-      await index.delete('lines', records(301, 'small').map((r) => r.id));
+      await index.delete(
+        'lines',
+        records(301, 'small').map((r) => r.id),
+      );
       expect(await index.count('lines')).toBe(0);
     });
 

@@ -26,7 +26,11 @@ describe('DynamoDbTable sleeps only on its clock', () => {
     const { tableName, client, doc } = await dynalite.freshTable();
     const clock = new RecordingClock();
     // A minute's backoff: on a real timer this test would time out, on the clock it takes none.
-    const table = new DynamoDbTable(doc, { tableName, clock, batchRetry: { baseDelayMs: 60_000, maxDelayMs: 600_000 } });
+    const table = new DynamoDbTable(doc, {
+      tableName,
+      clock,
+      batchRetry: { baseDelayMs: 60_000, maxDelayMs: 600_000 },
+    });
     // The first two calls leave every item unprocessed, as a throttled table does.
     const refused = interceptCommand(client, 'BatchWriteItemCommand', async (input, send, call) =>
       call <= 2 ? { UnprocessedItems: input.RequestItems } : send(input),

@@ -107,7 +107,11 @@ describe('DynamoDbReceiptStore and BatchWriteItem UnprocessedItems', () => {
 
   it('items that stay unprocessed: bounded retries, then TransientDependencyError and no receipt', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbReceiptStore(doc, { tableName, clock: storeClock, batchRetry: { maxAttempts: 3, baseDelayMs: 1 } });
+    const store = new DynamoDbReceiptStore(doc, {
+      tableName,
+      clock: storeClock,
+      batchRetry: { maxAttempts: 3, baseDelayMs: 1 },
+    });
     // Puts are never processed (deletes are, so the rollback can run).
     const stuck = interceptCommand(client, 'BatchWriteItemCommand', async (input, send) => {
       const [table, requests] = Object.entries(input.RequestItems as Record<string, { PutRequest?: unknown }[]>)[0]!;
@@ -128,7 +132,11 @@ describe('DynamoDbReceiptStore and BatchWriteItem UnprocessedItems', () => {
 
   it('a receipt row left WRITING by a crashed attempt is invisible and taken over by the next', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
-    const store = new DynamoDbReceiptStore(doc, { tableName, clock: storeClock, batchRetry: { maxAttempts: 1, baseDelayMs: 1 } });
+    const store = new DynamoDbReceiptStore(doc, {
+      tableName,
+      clock: storeClock,
+      batchRetry: { maxAttempts: 1, baseDelayMs: 1 },
+    });
     const details = makeReceiptDetails({}, { lineCount: 5, wordsPerLine: 1 });
     // The crash: children fail and so does the rollback's DeleteItem of the receipt row.
     const batch = failCommand(client, 'BatchWriteItemCommand', () => serviceError('InternalServerError', 500));

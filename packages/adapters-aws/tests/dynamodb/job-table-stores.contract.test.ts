@@ -4,11 +4,7 @@ import {
   describeOcrJobStoreContract,
   describeReceiptStoreContract,
 } from '@receiptflow/core/testing';
-import {
-  DynamoDbCompactionRunStore,
-  DynamoDbOcrJobStore,
-  DynamoDbReceiptStore,
-} from '../../src/dynamodb/index.js';
+import { DynamoDbCompactionRunStore, DynamoDbOcrJobStore, DynamoDbReceiptStore } from '../../src/dynamodb/index.js';
 import { useDynalite } from './dynalite-fixture.js';
 
 // One dynalite for the three stores of the job table; each test gets a fresh table.

@@ -105,7 +105,13 @@ describe('changeRecordFromStreamRecord', () => {
     const change = changeRecordFromStreamRecord(
       record('MODIFY', { old: before, new: await rawItem(client, tableName, ...key) }, '200'),
     );
-    expect(change).toEqual({ event_name: 'MODIFY', entity: 'COMPACTION_RUN', old_image: run, new_image: after, sequence: '200' });
+    expect(change).toEqual({
+      event_name: 'MODIFY',
+      entity: 'COMPACTION_RUN',
+      old_image: run,
+      new_image: after,
+      sequence: '200',
+    });
   });
 
   it('maps a receipt REMOVE from its old image', async () => {

@@ -134,10 +134,11 @@ describe('OpenAiEmbedder', () => {
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const clock = new RecordingClock();
-    const embedder = new OpenAiEmbedder(
-      new OpenAI({ apiKey: 'sk', baseURL: `http://127.0.0.1:${port}/v1` }),
-      { clock, maxRetries: 1, random: () => 0 },
-    );
+    const embedder = new OpenAiEmbedder(new OpenAI({ apiKey: 'sk', baseURL: `http://127.0.0.1:${port}/v1` }), {
+      clock,
+      maxRetries: 1,
+      random: () => 0,
+    });
     const error = await embedder.embed(['A']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDependencyError);
     expect((error as Error).message).toMatch(/^openai: embeddings request failed \(connection failed\)/);

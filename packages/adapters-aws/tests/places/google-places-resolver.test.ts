@@ -65,7 +65,9 @@ describe('GooglePlacesResolver', () => {
 
   it('would see a field come back missing if the mask left it out, as Google does', async () => {
     const { server } = await setUp();
-    const withoutPhone = PLACES_FIELD_MASK.split(',').filter((f) => !f.includes('PhoneNumber')).join(',');
+    const withoutPhone = PLACES_FIELD_MASK.split(',')
+      .filter((f) => !f.includes('PhoneNumber'))
+      .join(',');
     const response = await fetch(`${server.url}/v1/places:searchText`, {
       method: 'POST',
       headers: { 'X-Goog-Api-Key': API_KEY, 'X-Goog-FieldMask': withoutPhone },

@@ -74,12 +74,24 @@ describe('S3ImageStore ranges and presigning', () => {
   it('presigns a POST whose signed policy pins bucket, key, content type, size range and expiry', async () => {
     const store = await freshStore({ presignExpiresMax: 600 });
     const before = Date.now();
-    const upload = await store.presignUpload('raw/i/a.png', { contentType: 'image/png', maxBytes: 5000, expiresInSeconds: 600 });
+    const upload = await store.presignUpload('raw/i/a.png', {
+      contentType: 'image/png',
+      maxBytes: 5000,
+      expiresInSeconds: 600,
+    });
     expect(upload).toMatchObject({ method: 'POST', headers: {}, max_bytes: 5000 });
     expect(upload.url).toBe(`${emulator.endpoint}/${store.bucket}`);
     const { fields } = upload;
-    expect(fields).toMatchObject({ key: 'raw/i/a.png', 'Content-Type': 'image/png', bucket: store.bucket, 'X-Amz-Algorithm': 'AWS4-HMAC-SHA256' });
-    const policy = JSON.parse(Buffer.from(fields.Policy!, 'base64').toString('utf8')) as { expiration: string; conditions: unknown[] };
+    expect(fields).toMatchObject({
+      key: 'raw/i/a.png',
+      'Content-Type': 'image/png',
+      bucket: store.bucket,
+      'X-Amz-Algorithm': 'AWS4-HMAC-SHA256',
+    });
+    const policy = JSON.parse(Buffer.from(fields.Policy!, 'base64').toString('utf8')) as {
+      expiration: string;
+      conditions: unknown[];
+    };
     const expiration = Date.parse(policy.expiration);
     expect(expiration).toBeGreaterThanOrEqual(before + 599_000);
     expect(expiration).toBeLessThanOrEqual(Date.now() + 601_000);
@@ -109,7 +121,9 @@ describe('S3ImageStore ranges and presigning', () => {
       { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 0 },
       { contentType: 'image/png', maxBytes: 0, expiresInSeconds: 60 },
     ]) {
-      await expect(store.presignUpload('raw/i/a.png', options), JSON.stringify(options)).rejects.toBeInstanceOf(ValidationError);
+      await expect(store.presignUpload('raw/i/a.png', options), JSON.stringify(options)).rejects.toBeInstanceOf(
+        ValidationError,
+      );
     }
   });
 });

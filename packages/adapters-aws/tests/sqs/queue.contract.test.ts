@@ -26,24 +26,28 @@ afterAll(async () => {
  */
 const STALE_LEASE = { staleLeaseCannotAck: false };
 
-describeQueueContract('SqsQueue on fauxqs', async (options = {}) => {
-  const name = uniqueResourceName('queue');
-  const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
-  if (options.maxReceiveCount !== undefined || options.deadLetter) {
-    const created = await createQueueWithDlq(client, name, {
-      // Without redrive asked for, a count the suite never reaches.
-      maxReceiveCount: options.maxReceiveCount ?? 100,
-      visibilityTimeoutSeconds,
-      retentionSeconds: 345_600,
-      allowLowMaxReceiveCount: true,
-    });
-    return {
-      subject: new SqsQueue(client, { queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl }),
-      dlq: new SqsQueue(client, { queueUrl: created.dlqUrl }),
-    };
-  }
-  const out = await client.send(
-    new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibilityTimeoutSeconds) } }),
-  );
-  return { subject: new SqsQueue(client, { queueUrl: out.QueueUrl! }) };
-}, STALE_LEASE);
+describeQueueContract(
+  'SqsQueue on fauxqs',
+  async (options = {}) => {
+    const name = uniqueResourceName('queue');
+    const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
+    if (options.maxReceiveCount !== undefined || options.deadLetter) {
+      const created = await createQueueWithDlq(client, name, {
+        // Without redrive asked for, a count the suite never reaches.
+        maxReceiveCount: options.maxReceiveCount ?? 100,
+        visibilityTimeoutSeconds,
+        retentionSeconds: 345_600,
+        allowLowMaxReceiveCount: true,
+      });
+      return {
+        subject: new SqsQueue(client, { queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl }),
+        dlq: new SqsQueue(client, { queueUrl: created.dlqUrl }),
+      };
+    }
+    const out = await client.send(
+      new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibilityTimeoutSeconds) } }),
+    );
+    return { subject: new SqsQueue(client, { queueUrl: out.QueueUrl! }) };
+  },
+  STALE_LEASE,
+);

@@ -51,7 +51,11 @@ describe('createQueueWithDlq on fauxqs', () => {
   it('validates before creating anything', async () => {
     const name = uniqueResourceName('bad');
     await expect(
-      createQueueWithDlq(client, name, { maxReceiveCount: 1000, visibilityTimeoutSeconds: 900, retentionSeconds: FOUR_DAYS }),
+      createQueueWithDlq(client, name, {
+        maxReceiveCount: 1000,
+        visibilityTimeoutSeconds: 900,
+        retentionSeconds: FOUR_DAYS,
+      }),
     ).rejects.toBeInstanceOf(ConfigError);
   });
 

@@ -151,11 +151,18 @@ describe('SqsQueue.leaseFromEvent: the LeasedMessage view of a Lambda event reco
     const { queue, dlq } = await queueWithDlq();
     const message = await delivered(queue, 'poison record');
     const reports: string[] = [];
-    const leased = queue.leaseFromEvent({ messageId: message.id, body: message.body, receiveCount: 3 }, (o) => reports.push(o));
+    const leased = queue.leaseFromEvent({ messageId: message.id, body: message.body, receiveCount: 3 }, (o) =>
+      reports.push(o),
+    );
     await leased.deadLetter('job deleted');
     expect(reports).toEqual(['success']);
     const [dead] = await dlq.receive({ waitSeconds: 1 });
-    expect(dead!.deadLettered).toEqual({ reason: 'job deleted', sourceQueue: queue.name, sourceMessageId: message.id, receiveCount: 3 });
+    expect(dead!.deadLettered).toEqual({
+      reason: 'job deleted',
+      sourceQueue: queue.name,
+      sourceMessageId: message.id,
+      receiveCount: 3,
+    });
   });
 
   it('a DLQ note on a record (a redriven dead letter) is read back', async () => {
@@ -174,7 +181,12 @@ describe('SqsQueue.leaseFromEvent: the LeasedMessage view of a Lambda event reco
       },
       () => {},
     );
-    expect(leased.deadLettered).toEqual({ reason: 'why', sourceQueue: 'ocr-queue', sourceMessageId: 'orig', receiveCount: 4 });
+    expect(leased.deadLettered).toEqual({
+      reason: 'why',
+      sourceQueue: 'ocr-queue',
+      sourceMessageId: 'orig',
+      receiveCount: 4,
+    });
   });
 });
 

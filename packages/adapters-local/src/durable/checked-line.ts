@@ -27,7 +27,10 @@ export function decodeCheckedLine(line: Buffer): CheckedLine {
   if (line.length > 0 && line.toString('latin1', 0, HEAD.length) !== HEAD) {
     return { kind: 'legacy', text: line.toString('utf8') };
   }
-  if (line.length < PAYLOAD_START + 1 || line.toString('latin1', PAYLOAD_START - MIDDLE.length, PAYLOAD_START) !== MIDDLE)
+  if (
+    line.length < PAYLOAD_START + 1 ||
+    line.toString('latin1', PAYLOAD_START - MIDDLE.length, PAYLOAD_START) !== MIDDLE
+  )
     return { kind: 'bad', reason: 'not a checked record' };
   if (line[line.length - 1] !== 0x7d) return { kind: 'bad', reason: 'record does not end with "}"' };
   const stored = line.toString('latin1', HEAD.length, HEAD.length + 8);

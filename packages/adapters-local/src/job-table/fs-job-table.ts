@@ -114,7 +114,12 @@ export class FsJobTable extends InMemoryJobTable {
         if (!this.handle) throw new StoreClosedError(`job table ${this.dir}`);
         let written = 0;
         while (written < bytes.length) {
-          const { bytesWritten } = await this.handle.write(bytes, written, bytes.length - written, this.length + written);
+          const { bytesWritten } = await this.handle.write(
+            bytes,
+            written,
+            bytes.length - written,
+            this.length + written,
+          );
           written += bytesWritten;
         }
         if (this.fsync) await this.handle.datasync();
@@ -122,7 +127,9 @@ export class FsJobTable extends InMemoryJobTable {
         for (const p of batch) p.resolve();
       } catch (error) {
         await this.handle?.truncate(this.length).catch(() => undefined);
-        this.failure ??= new DataStoreWriteError(this.journalPath, 'journal append failed; reopen the store', { cause: error });
+        this.failure ??= new DataStoreWriteError(this.journalPath, 'journal append failed; reopen the store', {
+          cause: error,
+        });
         for (const p of batch) p.reject(this.failure);
       }
     }

@@ -48,9 +48,7 @@ export class InMemoryCompactionRunStore implements CompactionRunStore {
 
   async list(imageId: string, receiptId: number): Promise<CompactionRun[]> {
     const prefix = compactionRunsPrefix(receiptId);
-    return this.table
-      .query<CompactionRun>(imagePk(imageId), (sk) => sk.startsWith(prefix))
-      .sort(byCreatedThenId);
+    return this.table.query<CompactionRun>(imagePk(imageId), (sk) => sk.startsWith(prefix)).sort(byCreatedThenId);
   }
 
   async transitionCollection(
@@ -87,7 +85,10 @@ export class InMemoryCompactionRunStore implements CompactionRunStore {
   }
 }
 
-const keyOf = (ref: CompactionRunRef) => ({ PK: imagePk(ref.image_id), SK: compactionRunSk(ref.receipt_id, ref.run_id) });
+const keyOf = (ref: CompactionRunRef) => ({
+  PK: imagePk(ref.image_id),
+  SK: compactionRunSk(ref.receipt_id, ref.run_id),
+});
 
 function byCreatedThenId(a: CompactionRun, b: CompactionRun): number {
   return compare(a.created_at, b.created_at) || compare(a.run_id, b.run_id);

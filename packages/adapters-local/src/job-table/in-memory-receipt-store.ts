@@ -88,7 +88,9 @@ export class InMemoryReceiptStore implements ReceiptStore {
     const places = this.table
       .scan<ReceiptPlace>('RECEIPT_PLACE')
       .filter((p) => p.place_id === placeId)
-      .sort((a, b) => compare(a.created_at, b.created_at) || compare(a.image_id, b.image_id) || a.receipt_id - b.receipt_id);
+      .sort(
+        (a, b) => compare(a.created_at, b.created_at) || compare(a.image_id, b.image_id) || a.receipt_id - b.receipt_id,
+      );
     return limited(places, limit);
   }
 

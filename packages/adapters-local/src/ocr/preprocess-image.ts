@@ -27,7 +27,11 @@ export const NO_PREPROCESS: OcrPreprocess = OcrPreprocessSchema.parse({});
 
 /** Short stable text of the steps, for cache keys and reports ("grey,w1200,sauvola"). */
 export function describePreprocess(p: OcrPreprocess): string {
-  const steps = [p.grey ? 'grey' : '', p.targetWidth > 0 ? `w${p.targetWidth}` : '', p.binarize ? `sauvola${SAUVOLA_K}` : ''].filter(Boolean);
+  const steps = [
+    p.grey ? 'grey' : '',
+    p.targetWidth > 0 ? `w${p.targetWidth}` : '',
+    p.binarize ? `sauvola${SAUVOLA_K}` : '',
+  ].filter(Boolean);
   return steps.length > 0 ? steps.join(',') : 'none';
 }
 

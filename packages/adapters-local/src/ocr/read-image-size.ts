@@ -17,7 +17,9 @@ export async function readImageSize(bytes: Uint8Array, maxPixels?: number): Prom
     if (image.width > 0 && image.height > 0) return { width: image.width, height: image.height };
   } catch (error) {
     if (header.contentType !== 'image/tiff') {
-      throw new ValidationError(`${header.contentType} image could not be decoded`, [errorText(error)], { cause: error });
+      throw new ValidationError(`${header.contentType} image could not be decoded`, [errorText(error)], {
+        cause: error,
+      });
     }
   }
   return { width: header.width, height: header.height };

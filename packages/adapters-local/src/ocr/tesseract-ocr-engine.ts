@@ -7,7 +7,13 @@ import { createWorker, OEM } from 'tesseract.js';
 import type { Page, Worker } from 'tesseract.js';
 import { TransientDependencyError, ValidationError } from '@receiptflow/core';
 import type { OcrDocument, OcrEngine } from '@receiptflow/core';
-import { describePreprocess, isNoop, OcrPreprocessSchema, preprocessImage, type OcrPreprocess } from './preprocess-image.js';
+import {
+  describePreprocess,
+  isNoop,
+  OcrPreprocessSchema,
+  preprocessImage,
+  type OcrPreprocess,
+} from './preprocess-image.js';
 import { readImageSize } from './read-image-size.js';
 import { betterRead, DEFAULT_RETRY_POLICY, readIsPoor, type OcrRetryPolicy } from './retrying-ocr-engine.js';
 import { tesseractPageToOcrDocument } from './tesseract-page-to-ocr-document.js';
@@ -117,7 +123,10 @@ export class TesseractOcrEngine implements OcrEngine {
       input = prepared.png;
       size = prepared.size;
     }
-    const options = { tessedit_pageseg_mode: String(this.psm), ...(this.deskew ? { rotateAuto: true } : {}) } as Record<string, unknown>;
+    const options = { tessedit_pageseg_mode: String(this.psm), ...(this.deskew ? { rotateAuto: true } : {}) } as Record<
+      string,
+      unknown
+    >;
     const page = await this.pool.use(async (worker) => {
       try {
         const result = await worker.recognize(input, options, { blocks: true, text: false });

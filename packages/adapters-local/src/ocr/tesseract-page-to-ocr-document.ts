@@ -41,11 +41,7 @@ export interface ImageSize {
  * that do not spell the word), letter boxes are SYNTHESISED by splitting the word box into equal
  * slices per character: exact for monospace print, approximate otherwise.
  */
-export function tesseractPageToOcrDocument(
-  page: TesseractPage,
-  size: ImageSize,
-  engine: string,
-): OcrDocument {
+export function tesseractPageToOcrDocument(page: TesseractPage, size: ImageSize, engine: string): OcrDocument {
   const lines: OcrLine[] = [];
   for (const block of page.blocks ?? []) {
     for (const paragraph of block.paragraphs) {
@@ -68,7 +64,9 @@ export function tesseractPageToOcrDocument(
   return { engine, image_width: size.width, image_height: size.height, lines };
 }
 
-type TesseractWord = NonNullable<TesseractPage['blocks']>[number]['paragraphs'][number]['lines'][number]['words'][number];
+type TesseractWord = NonNullable<
+  TesseractPage['blocks']
+>[number]['paragraphs'][number]['lines'][number]['words'][number];
 
 function toWord(word: TesseractWord, size: ImageSize, angle: number): OcrWord {
   const symbols = (word.symbols ?? []).filter((s) => s.text.trim().length > 0);

@@ -19,7 +19,11 @@ type Row = { left: string; right?: string } | 'gap';
 export async function renderReceipt(spec: ReceiptSpec): Promise<RenderedReceipt> {
   const canvas = drawReceipt(spec);
   const png = canvas.toBuffer('image/png');
-  return { png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength), width: canvas.width, height: canvas.height };
+  return {
+    png: new Uint8Array(png.buffer, png.byteOffset, png.byteLength),
+    width: canvas.width,
+    height: canvas.height,
+  };
 }
 
 /**
@@ -52,9 +56,7 @@ export function renderBlankPage(width: number, height: number): Uint8Array {
 /** The receipt drawn on its own canvas (white paper, black text), for composing pages. */
 export function drawReceipt(spec: ReceiptSpec): Canvas {
   const rows = layout(spec);
-  const height = Math.ceil(
-    MARGIN * 2 + rows.reduce((h, row) => h + (row === 'gap' ? GAP : LINE_HEIGHT), 0),
-  );
+  const height = Math.ceil(MARGIN * 2 + rows.reduce((h, row) => h + (row === 'gap' ? GAP : LINE_HEIGHT), 0));
   const canvas = createCanvas(WIDTH, height);
   const g = canvas.getContext('2d');
   g.fillStyle = 'white';

@@ -22,7 +22,13 @@ export const SYNTHETIC_MERCHANTS: readonly SyntheticMerchant[] = [
     street: '1452 HARBOR LANE',
     city: 'OAKLAND, CA 94607',
     phone: '(510) 555-0142',
-    goods: [['BANANAS', 1.29], ['WHOLE MILK', 4.49], ['SOURDOUGH', 5.99], ['EGGS DOZEN', 3.89], ['COFFEE BEANS', 11.99]],
+    goods: [
+      ['BANANAS', 1.29],
+      ['WHOLE MILK', 4.49],
+      ['SOURDOUGH', 5.99],
+      ['EGGS DOZEN', 3.89],
+      ['COFFEE BEANS', 11.99],
+    ],
   },
   {
     place_id: 'syn-copper-kettle-boulder',
@@ -30,7 +36,13 @@ export const SYNTHETIC_MERCHANTS: readonly SyntheticMerchant[] = [
     street: '88 MAIN STREET',
     city: 'BOULDER, CO 80304',
     phone: '(303) 555-0177',
-    goods: [['LATTE', 4.75], ['CROISSANT', 3.5], ['DRIP COFFEE', 2.95], ['BAGEL', 2.25], ['CHAI TEA', 4.25]],
+    goods: [
+      ['LATTE', 4.75],
+      ['CROISSANT', 3.5],
+      ['DRIP COFFEE', 2.95],
+      ['BAGEL', 2.25],
+      ['CHAI TEA', 4.25],
+    ],
   },
   {
     place_id: 'syn-pine-needle-hardware-portland',
@@ -38,7 +50,13 @@ export const SYNTHETIC_MERCHANTS: readonly SyntheticMerchant[] = [
     street: '2301 ELM AVENUE',
     city: 'PORTLAND, OR 97214',
     phone: '(503) 555-0119',
-    goods: [['WOOD SCREWS', 6.49], ['DUCT TAPE', 7.99], ['PAINT BRUSH', 8.5], ['HINGE SET', 12.99], ['SANDPAPER', 4.29]],
+    goods: [
+      ['WOOD SCREWS', 6.49],
+      ['DUCT TAPE', 7.99],
+      ['PAINT BRUSH', 8.5],
+      ['HINGE SET', 12.99],
+      ['SANDPAPER', 4.29],
+    ],
   },
   {
     place_id: 'syn-sunrise-pharmacy-214-madison',
@@ -46,7 +64,13 @@ export const SYNTHETIC_MERCHANTS: readonly SyntheticMerchant[] = [
     street: '640 LAKEVIEW BLVD',
     city: 'MADISON, WI 53703',
     phone: '(608) 555-0163',
-    goods: [['VITAMIN C', 9.99], ['BANDAGES', 4.59], ['TOOTHPASTE', 3.79], ['COUGH DROPS', 2.99], ['SUNSCREEN', 10.49]],
+    goods: [
+      ['VITAMIN C', 9.99],
+      ['BANDAGES', 4.59],
+      ['TOOTHPASTE', 3.79],
+      ['COUGH DROPS', 2.99],
+      ['SUNSCREEN', 10.49],
+    ],
   },
   {
     place_id: 'syn-bluebird-bakery-burlington',
@@ -54,7 +78,13 @@ export const SYNTHETIC_MERCHANTS: readonly SyntheticMerchant[] = [
     street: '17 ORCHARD ROAD',
     city: 'BURLINGTON, VT 05401',
     phone: '(802) 555-0128',
-    goods: [['BAGUETTE', 3.25], ['APPLE PIE', 14.0], ['SCONE', 2.75], ['RYE LOAF', 6.5], ['MUFFIN', 2.5]],
+    goods: [
+      ['BAGUETTE', 3.25],
+      ['APPLE PIE', 14.0],
+      ['SCONE', 2.75],
+      ['RYE LOAF', 6.5],
+      ['MUFFIN', 2.5],
+    ],
   },
   {
     place_id: 'syn-metro-fuel-albany',
@@ -62,7 +92,13 @@ export const SYNTHETIC_MERCHANTS: readonly SyntheticMerchant[] = [
     street: '9900 ROUTE 9',
     city: 'ALBANY, NY 12205',
     phone: '(518) 555-0185',
-    goods: [['UNLEADED FUEL', 38.6], ['WATER BOTTLE', 1.89], ['SNACK BAR', 1.49], ['CAR WASH', 9.0], ['ICE BAG', 2.99]],
+    goods: [
+      ['UNLEADED FUEL', 38.6],
+      ['WATER BOTTLE', 1.89],
+      ['SNACK BAR', 1.49],
+      ['CAR WASH', 9.0],
+      ['ICE BAG', 2.99],
+    ],
   },
   {
     place_id: 'syn-lucky-noodle-sf',
@@ -70,7 +106,13 @@ export const SYNTHETIC_MERCHANTS: readonly SyntheticMerchant[] = [
     street: '321 GRANT AVENUE',
     city: 'SAN FRANCISCO, CA 94108',
     phone: '(415) 555-0156',
-    goods: [['BEEF NOODLE SOUP', 13.5], ['DUMPLINGS', 8.95], ['FRIED RICE', 11.25], ['JASMINE TEA', 2.5], ['SPRING ROLLS', 6.75]],
+    goods: [
+      ['BEEF NOODLE SOUP', 13.5],
+      ['DUMPLINGS', 8.95],
+      ['FRIED RICE', 11.25],
+      ['JASMINE TEA', 2.5],
+      ['SPRING ROLLS', 6.75],
+    ],
   },
 ];
 

@@ -1,4 +1,10 @@
-import { COLLECTIONS, compactionLockName, type Collection, type CompactionLock, type LockLease } from '@receiptflow/core';
+import {
+  COLLECTIONS,
+  compactionLockName,
+  type Collection,
+  type CompactionLock,
+  type LockLease,
+} from '@receiptflow/core';
 
 /** What the lock tells a shared-directory writer: see `HnswFencedWriterVectorIndex`. */
 export interface FencedWriter {

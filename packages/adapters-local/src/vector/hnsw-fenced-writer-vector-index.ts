@@ -1,5 +1,9 @@
 import { StaleFencingTokenError, type Collection, type Logger } from '@receiptflow/core';
-import { HnswFollowerVectorIndex, type CatchUpResult, type HnswFollowerVectorIndexOptions } from './hnsw-follower-vector-index.js';
+import {
+  HnswFollowerVectorIndex,
+  type CatchUpResult,
+  type HnswFollowerVectorIndexOptions,
+} from './hnsw-follower-vector-index.js';
 import type { Manifest } from './manifest.js';
 import { NodeIndexFiles } from './node-index-files.js';
 import type { SnapshotDescriptor } from './snapshot-catalog.js';
@@ -86,7 +90,9 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
       // Another writer moved on while we read: its token is newer than ours or it checkpointed.
       this.refuseIfNewer(manifest, token);
       if (manifest.generation !== position.generation)
-        throw new StaleFencingTokenError(`vector index ${this.files.root}: another writer checkpointed while fencing token ${token} was catching up`);
+        throw new StaleFencingTokenError(
+          `vector index ${this.files.root}: another writer checkpointed while fencing token ${token} was catching up`,
+        );
       await this.writerStore.adopt({ ...manifest, fencing_token: token }, position.offsets, position.liveOps);
       this.fenced = { token, generation: manifest.generation };
       return result;

@@ -1,14 +1,30 @@
-import { COLLECTIONS, ConfigError, type Collection, type MetadataFilter, type VectorMetadata, type VectorRecord } from '@receiptflow/core';
+import {
+  COLLECTIONS,
+  ConfigError,
+  type Collection,
+  type MetadataFilter,
+  type VectorMetadata,
+  type VectorRecord,
+} from '@receiptflow/core';
 import { CorruptDataFileError, ReadOnlyVectorIndexError } from '../errors.js';
 import { HnswVectorIndex, type HnswVectorIndexOptions } from './hnsw-vector-index.js';
 import type { IndexFiles } from './index-files.js';
 import { scanFrames } from './log-frames.js';
 import { decodeManifest, MANIFEST, type Manifest } from './manifest.js';
 import { decodeOp } from './op-codec.js';
-import { decodeDescriptor, SNAPSHOT_DESCRIPTOR, snapshotDirName, SNAPSHOTS_DIR, type SnapshotDescriptor } from './snapshot-catalog.js';
+import {
+  decodeDescriptor,
+  SNAPSHOT_DESCRIPTOR,
+  snapshotDirName,
+  SNAPSHOTS_DIR,
+  type SnapshotDescriptor,
+} from './snapshot-catalog.js';
 import { decodeSnapshot } from './snapshot-codec.js';
 
-export interface HnswFollowerVectorIndexOptions extends Omit<HnswVectorIndexOptions, 'dir' | 'fsync' | 'keepSnapshots'> {
+export interface HnswFollowerVectorIndexOptions extends Omit<
+  HnswVectorIndexOptions,
+  'dir' | 'fsync' | 'keepSnapshots'
+> {
   /** The writer's index files (an EFS mount: `new NodeIndexFiles(dir)`). */
   files: IndexFiles;
   /**
@@ -173,12 +189,18 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
     if (!bytes) return undefined;
     const manifest = decodeManifest(bytes, path);
     if (manifest.dimensions !== this.dimensions)
-      throw new ConfigError(`vector index at ${this.files.root} has ${manifest.dimensions} dimensions, configured ${this.dimensions}`);
+      throw new ConfigError(
+        `vector index at ${this.files.root} has ${manifest.dimensions} dimensions, configured ${this.dimensions}`,
+      );
     return manifest;
   }
 
   private missingManifest(): CorruptDataFileError {
-    return new CorruptDataFileError(`${this.files.root}/${MANIFEST}`, 0, 'missing: no writer has created this vector index yet');
+    return new CorruptDataFileError(
+      `${this.files.root}/${MANIFEST}`,
+      0,
+      'missing: no writer has created this vector index yet',
+    );
   }
 
   /** Loads the manifest's snapshots and replays its logs from the start. */
@@ -252,7 +274,12 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
       try {
         op = decodeOp(frame.payload, this.dimensions);
       } catch (error) {
-        throw new CorruptDataFileError(path, offset + frame.offset, `undecodable operation: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+        throw new CorruptDataFileError(
+          path,
+          offset + frame.offset,
+          `undecodable operation: ${error instanceof Error ? error.message : String(error)}`,
+          { cause: error },
+        );
       }
       this.apply(collection, op);
     }

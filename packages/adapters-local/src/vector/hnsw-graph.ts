@@ -122,7 +122,8 @@ export class HnswGraph {
 
   /** Links `slot` (the next slot of the table) into the graph. */
   insert(slot: number): void {
-    if (slot !== this.size) throw new HnswInvariantError(`HNSW insert out of order: slot ${slot}, expected ${this.size}`);
+    if (slot !== this.size)
+      throw new HnswInvariantError(`HNSW insert out of order: slot ${slot}, expected ${this.size}`);
     this.ensureCapacity(slot + 1);
     this.size++;
     const level = this.randomLevel();

@@ -141,7 +141,11 @@ export class HnswVectorIndex extends TableVectorIndex {
     const wanted = typeof id === 'number' ? id : parseSnapshotId(id);
     const available = await readSnapshots(dir);
     if (wanted === undefined || !available.some((s) => s.id === wanted))
-      throw new UnknownSnapshotError(dir, String(id), available.map((s) => s.id));
+      throw new UnknownSnapshotError(
+        dir,
+        String(id),
+        available.map((s) => s.id),
+      );
     const dimensions = options.dimensions ?? available.find((s) => s.id === wanted)!.dimensions;
     const index = await HnswVectorIndex.open(dir, { ...options, dimensions });
     try {

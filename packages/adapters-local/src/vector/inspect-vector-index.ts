@@ -30,7 +30,13 @@ export async function inspectVectorIndex(dir: string, dimensions: number): Promi
   const findings: VectorFileFinding[] = [];
   const damaged = (error: unknown, fallbackFile: string) => {
     if (!(error instanceof CorruptDataFileError)) throw error;
-    findings.push({ file: error.file || fallbackFile, kind: 'damaged', offset: error.offset, bytes: 0, detail: error.reason });
+    findings.push({
+      file: error.file || fallbackFile,
+      kind: 'damaged',
+      offset: error.offset,
+      bytes: 0,
+      detail: error.reason,
+    });
   };
   const manifestPath = join(dir, MANIFEST);
   let bytes: Buffer;
@@ -40,7 +46,13 @@ export async function inspectVectorIndex(dir: string, dimensions: number): Promi
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     const names = await readdir(dir).catch(() => [] as string[]);
     if (names.some((n) => /^(lines|words)\.\d+\.(log|snapshot)$/.test(n)))
-      findings.push({ file: manifestPath, kind: 'damaged', offset: 0, bytes: 0, detail: 'missing, beside logs or snapshots' });
+      findings.push({
+        file: manifestPath,
+        kind: 'damaged',
+        offset: 0,
+        bytes: 0,
+        detail: 'missing, beside logs or snapshots',
+      });
     return findings;
   }
   let manifest;
@@ -69,14 +81,27 @@ export async function inspectVectorIndex(dir: string, dimensions: number): Promi
       continue;
     }
     const scan = scanFrames(log);
-    for (const d of scan.damaged) findings.push({ file: path, kind: 'damaged', offset: d.offset, bytes: d.length, detail: d.reason });
+    for (const d of scan.damaged)
+      findings.push({ file: path, kind: 'damaged', offset: d.offset, bytes: d.length, detail: d.reason });
     if (scan.tornTail)
-      findings.push({ file: path, kind: 'torn-tail', offset: scan.tornTail.offset, bytes: scan.tornTail.length, detail: scan.tornTail.reason });
+      findings.push({
+        file: path,
+        kind: 'torn-tail',
+        offset: scan.tornTail.offset,
+        bytes: scan.tornTail.length,
+        detail: scan.tornTail.reason,
+      });
     for (const f of scan.frames) {
       try {
         decodeOp(f.payload, manifest.dimensions);
       } catch (error) {
-        findings.push({ file: path, kind: 'damaged', offset: f.offset, bytes: f.payload.length + 8, detail: `undecodable operation: ${String(error)}` });
+        findings.push({
+          file: path,
+          kind: 'damaged',
+          offset: f.offset,
+          bytes: f.payload.length + 8,
+          detail: `undecodable operation: ${String(error)}`,
+        });
       }
     }
   }
@@ -104,7 +129,13 @@ export async function inspectVectorIndex(dir: string, dimensions: number): Promi
     }
   }
   if (manifest.dimensions !== dimensions)
-    findings.push({ file: manifestPath, kind: 'damaged', offset: 0, bytes: 0, detail: `index has ${manifest.dimensions} dimensions, the embedder ${dimensions}` });
+    findings.push({
+      file: manifestPath,
+      kind: 'damaged',
+      offset: 0,
+      bytes: 0,
+      detail: `index has ${manifest.dimensions} dimensions, the embedder ${dimensions}`,
+    });
   return findings;
 }
 
@@ -112,7 +143,8 @@ async function readNamed(path: string): Promise<Buffer> {
   try {
     return await readFile(path);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new CorruptDataFileError(path, 0, 'named by the manifest but missing');
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new CorruptDataFileError(path, 0, 'named by the manifest but missing');
     throw error;
   }
 }

@@ -47,7 +47,11 @@ export function scanFrames(bytes: Buffer): FrameScan {
       else scan.damaged.push({ ...stretch, reason: at.reason });
       break;
     }
-    scan.damaged.push({ offset, length: next - offset, reason: at.kind === 'short' ? 'frame length runs past good frames' : at.reason });
+    scan.damaged.push({
+      offset,
+      length: next - offset,
+      reason: at.kind === 'short' ? 'frame length runs past good frames' : at.reason,
+    });
     offset = next;
   }
   return scan;
@@ -65,7 +69,10 @@ function frameAt(bytes: Buffer, offset: number): FrameAt {
   const stored = bytes.readUInt32LE(offset + 4);
   const actual = crc32(payload);
   if (stored !== actual)
-    return { kind: 'bad', reason: `checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}) over ${length} bytes` };
+    return {
+      kind: 'bad',
+      reason: `checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}) over ${length} bytes`,
+    };
   return { kind: 'good', payload, end };
 }
 

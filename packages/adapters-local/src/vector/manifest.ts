@@ -38,7 +38,11 @@ export function decodeManifest(bytes: Buffer, file: string): Manifest {
   const decoded = decodeCheckedLine(bytes.subarray(0, end));
   if (decoded.kind === 'bad') {
     const truncated = end === bytes.length;
-    throw new CorruptDataFileError(file, truncated ? bytes.length : 0, truncated ? 'half-written manifest (no end of record)' : decoded.reason);
+    throw new CorruptDataFileError(
+      file,
+      truncated ? bytes.length : 0,
+      truncated ? 'half-written manifest (no end of record)' : decoded.reason,
+    );
   }
   const text = decoded.kind === 'checked' ? decoded.payload : decoded.text;
   let json: unknown;
@@ -51,6 +55,11 @@ export function decodeManifest(bytes: Buffer, file: string): Manifest {
     throw new CorruptDataFileError(file, offset, `not JSON (${message})`, { cause: error });
   }
   const parsed = ManifestSchema.safeParse(json);
-  if (!parsed.success) throw new CorruptDataFileError(file, 0, `not a vector index manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new CorruptDataFileError(
+      file,
+      0,
+      `not a vector index manifest: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

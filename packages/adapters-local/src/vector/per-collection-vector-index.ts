@@ -1,4 +1,12 @@
-import type { Collection, MetadataFilter, VectorIndex, VectorMatch, VectorMetadata, VectorQuery, VectorRecord } from '@receiptflow/core';
+import type {
+  Collection,
+  MetadataFilter,
+  VectorIndex,
+  VectorMatch,
+  VectorMetadata,
+  VectorQuery,
+  VectorRecord,
+} from '@receiptflow/core';
 
 /**
  * One {@link VectorIndex} per collection behind the one port. The shared-directory modes keep

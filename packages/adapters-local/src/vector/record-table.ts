@@ -58,7 +58,14 @@ export class RecordTable {
    * Stores a slot read back from a snapshot, unit vector and norm as they were, dead or alive.
    * Slots must be restored in order 0, 1, 2, ...
    */
-  restore(id: string, unit: Float32Array, norm: number, document: string, metadata: VectorMetadata, live: boolean): void {
+  restore(
+    id: string,
+    unit: Float32Array,
+    norm: number,
+    document: string,
+    metadata: VectorMetadata,
+    live: boolean,
+  ): void {
     const slot = this.size;
     this.ensureCapacity(slot + 1);
     this.size++;

@@ -53,7 +53,8 @@ export function encodeDescriptor(descriptor: SnapshotDescriptor): Buffer {
 export function decodeDescriptor(bytes: Buffer, file: string): SnapshotDescriptor {
   const end = bytes[bytes.length - 1] === 0x0a ? bytes.length - 1 : bytes.length;
   const decoded = decodeCheckedLine(bytes.subarray(0, end));
-  if (decoded.kind !== 'checked') throw new CorruptDataFileError(file, 0, decoded.kind === 'bad' ? decoded.reason : 'not a checked record');
+  if (decoded.kind !== 'checked')
+    throw new CorruptDataFileError(file, 0, decoded.kind === 'bad' ? decoded.reason : 'not a checked record');
   let json: unknown;
   try {
     json = JSON.parse(decoded.payload);
@@ -61,6 +62,11 @@ export function decodeDescriptor(bytes: Buffer, file: string): SnapshotDescripto
     throw new CorruptDataFileError(file, 0, 'not JSON', { cause: error });
   }
   const parsed = DescriptorSchema.safeParse(json);
-  if (!parsed.success) throw new CorruptDataFileError(file, 0, `not a snapshot descriptor: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success)
+    throw new CorruptDataFileError(
+      file,
+      0,
+      `not a snapshot descriptor: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
   return parsed.data;
 }

@@ -99,12 +99,20 @@ export function checkSnapshot(bytes: Buffer, file: string): number {
   const stored = bytes.readUInt32LE(body);
   const actual = crc32(bytes.subarray(0, body));
   if (stored !== actual)
-    throw new CorruptDataFileError(file, 0, `checksum mismatch over bytes 0-${body} (stored ${stored.toString(16)}, computed ${actual.toString(16)})`);
+    throw new CorruptDataFileError(
+      file,
+      0,
+      `checksum mismatch over bytes 0-${body} (stored ${stored.toString(16)}, computed ${actual.toString(16)})`,
+    );
   return body;
 }
 
 /** Reads a snapshot back into a fresh table and the graph state to restore over it. */
-export function decodeSnapshot(whole: Buffer, dimensions: number, file: string): { table: RecordTable; graph: HnswGraphState } {
+export function decodeSnapshot(
+  whole: Buffer,
+  dimensions: number,
+  file: string,
+): { table: RecordTable; graph: HnswGraphState } {
   const bytes = whole.subarray(0, checkSnapshot(whole, file));
   const jsonLength = bytes.readUInt32LE(8);
   let header: SnapshotHeader;

@@ -1,6 +1,15 @@
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { COLLECTIONS, ConfigError, isoNow, LockBusyError, silentLogger, type Clock, type Collection, type Logger } from '@receiptflow/core';
+import {
+  COLLECTIONS,
+  ConfigError,
+  isoNow,
+  LockBusyError,
+  silentLogger,
+  type Clock,
+  type Collection,
+  type Logger,
+} from '@receiptflow/core';
 import { syncDir } from '../durable/sync-dir.js';
 import { SystemClock } from '../system-clock.js';
 import { CorruptDataFileError, StoreClosedError, UnknownSnapshotError } from '../errors.js';
@@ -118,7 +127,12 @@ export class VectorIndexStore {
         try {
           op = decodeOp(payload, manifest.dimensions);
         } catch (error) {
-          throw new CorruptDataFileError(path, offset, `undecodable operation: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+          throw new CorruptDataFileError(
+            path,
+            offset,
+            `undecodable operation: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
         }
         handlers.replay(collection, op);
       }
@@ -177,7 +191,12 @@ export class VectorIndexStore {
       if (size > length) {
         await handle.truncate(length);
         if (this.options.fsync) await handle.datasync();
-        logger.warn('vector log: dropped a torn tail left by a crash mid-append', { file: path, offset: length, bytes: size - length, records: 1 });
+        logger.warn('vector log: dropped a torn tail left by a crash mid-append', {
+          file: path,
+          offset: length,
+          bytes: size - length,
+          records: 1,
+        });
       }
       this.logs.set(collection, { handle, length });
     }
@@ -270,7 +289,12 @@ export class VectorIndexStore {
     if (!previous) throw new StoreClosedError(`vector index store ${this.dir}`);
     const snapshots = await readSnapshots(this.dir);
     const descriptor = snapshots.find((s) => s.id === id);
-    if (!descriptor) throw new UnknownSnapshotError(this.dir, String(id), snapshots.map((s) => s.id));
+    if (!descriptor)
+      throw new UnknownSnapshotError(
+        this.dir,
+        String(id),
+        snapshots.map((s) => s.id),
+      );
     // Check the files decode before pointing the manifest at them.
     for (const collection of COLLECTIONS) {
       const file = descriptor.collections[collection].file;
@@ -348,9 +372,11 @@ export class VectorIndexStore {
         // (Empty logs alone are a first open that crashed before writing its manifest.)
         const orphans: string[] = [];
         for (const name of await readdir(this.dir)) {
-          if (/^(lines|words)\.\d+\.(log|snapshot)$/.test(name) && (await stat(join(this.dir, name))).size > 0) orphans.push(name);
+          if (/^(lines|words)\.\d+\.(log|snapshot)$/.test(name) && (await stat(join(this.dir, name))).size > 0)
+            orphans.push(name);
         }
-        if (orphans.length > 0) throw new CorruptDataFileError(path, 0, `missing, but the directory holds ${orphans.join(', ')}`);
+        if (orphans.length > 0)
+          throw new CorruptDataFileError(path, 0, `missing, but the directory holds ${orphans.join(', ')}`);
         return undefined;
       }
       throw error;

@@ -12,7 +12,25 @@ function countingEngine() {
     reads: 0,
     async recognize(image: Uint8Array): Promise<OcrDocument> {
       engine.reads++;
-      return { engine: 'fake', image_width: 10, image_height: 20, lines: [{ text: `byte ${image[0]}`, confidence: 0.9, bounding_box: { x: 0, y: 0, width: 1, height: 1 }, top_left: { x: 0, y: 1 }, top_right: { x: 1, y: 1 }, bottom_left: { x: 0, y: 0 }, bottom_right: { x: 1, y: 0 }, angle_degrees: 0, angle_radians: 0, words: [] }] } as unknown as OcrDocument;
+      return {
+        engine: 'fake',
+        image_width: 10,
+        image_height: 20,
+        lines: [
+          {
+            text: `byte ${image[0]}`,
+            confidence: 0.9,
+            bounding_box: { x: 0, y: 0, width: 1, height: 1 },
+            top_left: { x: 0, y: 1 },
+            top_right: { x: 1, y: 1 },
+            bottom_left: { x: 0, y: 0 },
+            bottom_right: { x: 1, y: 0 },
+            angle_degrees: 0,
+            angle_radians: 0,
+            words: [],
+          },
+        ],
+      } as unknown as OcrDocument;
     },
   };
   return engine as OcrEngine & { reads: number };

@@ -1,6 +1,12 @@
 import { createCanvas, loadImage } from '@napi-rs/canvas';
 import { describe, expect, it } from 'vitest';
-import { describePreprocess, isNoop, NO_PREPROCESS, OcrPreprocessSchema, preprocessImage } from '../../src/ocr/index.js';
+import {
+  describePreprocess,
+  isNoop,
+  NO_PREPROCESS,
+  OcrPreprocessSchema,
+  preprocessImage,
+} from '../../src/ocr/index.js';
 
 /** A 200×100 image: a light grey page, a darker band on the right (uneven light), faint text. */
 function unevenPage(): Buffer {
@@ -21,7 +27,11 @@ async function pixels(png: Buffer) {
   const img = await loadImage(png);
   const c = createCanvas(img.width, img.height);
   c.getContext('2d').drawImage(img, 0, 0);
-  return { width: img.width, height: img.height, data: c.getContext('2d').getImageData(0, 0, img.width, img.height).data };
+  return {
+    width: img.width,
+    height: img.height,
+    data: c.getContext('2d').getImageData(0, 0, img.width, img.height).data,
+  };
 }
 
 describe('OCR preprocessing', () => {
@@ -56,7 +66,9 @@ describe('OCR preprocessing', () => {
   });
 
   it('names its steps for cache keys and reports', () => {
-    expect(describePreprocess(OcrPreprocessSchema.parse({ grey: true, targetWidth: 1200, binarize: true }))).toMatch(/^grey,w1200,sauvola/);
+    expect(describePreprocess(OcrPreprocessSchema.parse({ grey: true, targetWidth: 1200, binarize: true }))).toMatch(
+      /^grey,w1200,sauvola/,
+    );
     expect(() => OcrPreprocessSchema.parse({ targetWidth: -1 })).toThrow();
   });
 });

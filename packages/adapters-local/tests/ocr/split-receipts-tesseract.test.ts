@@ -22,7 +22,10 @@ describe('routing acts: pages of receipts through tesseract and the pipeline', (
     const p = pipeline();
     const page = await renderReceiptPage({ receipts });
     const submitted = await submitJob(p.submitDeps, { filename: 'page.png', contentType: 'image/png', body: page.png });
-    const ocr = await runOcrJob({ ...p.ocrDeps, ocr: engine }, { job_id: submitted.job_id, image_id: submitted.image_id });
+    const ocr = await runOcrJob(
+      { ...p.ocrDeps, ocr: engine },
+      { job_id: submitted.job_id, image_id: submitted.image_id },
+    );
     if (ocr.status !== 'completed') throw new Error(`OCR job ${ocr.status}`);
     const [message] = await p.resultsQueue.receive({ maxMessages: 1 });
     const processed = await processOcrResults(p.processDeps, message!.body);

@@ -23,9 +23,7 @@ describe('TesseractOcrEngine on synthetic receipts', () => {
 
   it('reads every printed line back exactly, top to bottom', async () => {
     const receipts = demoReceipts(1).slice(0, 2);
-    const docs = await Promise.all(
-      receipts.map(async ({ spec }) => engine.recognize((await renderReceipt(spec)).png)),
-    );
+    const docs = await Promise.all(receipts.map(async ({ spec }) => engine.recognize((await renderReceipt(spec)).png)));
     docs.forEach((doc, i) => {
       expect(doc.lines.map((line) => line.text)).toEqual(printedLines(receipts[i]!.spec));
       const ys = doc.lines.map((line) => line.bounding_box.y);

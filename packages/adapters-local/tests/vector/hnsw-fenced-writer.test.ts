@@ -74,7 +74,11 @@ describeVectorIndexContract(
     // A small checkpointEvery so that the suite's cases also cross checkpoints.
     const writer = new HnswFencedWriterVectorIndex({ dir, dimensions: 512, fsync: false, checkpointEvery: 20 });
     await writer.fence(1);
-    const follower = new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir), dimensions: 512, refreshAfterMs: 0 });
+    const follower = new HnswFollowerVectorIndex({
+      files: new NodeIndexFiles(dir),
+      dimensions: 512,
+      refreshAfterMs: 0,
+    });
     return {
       subject: new WriterThenFollower(writer, follower),
       cleanup: async () => {
@@ -88,7 +92,13 @@ describeVectorIndexContract(
 function recordingLogger(): Logger & { warnings: { message: string; fields: Record<string, unknown> }[] } {
   const warnings: { message: string; fields: Record<string, unknown> }[] = [];
   const noop = () => undefined;
-  return { warnings, debug: noop, info: noop, error: noop, warn: (message: string, fields: Record<string, unknown> = {}) => warnings.push({ message, fields }) } as never;
+  return {
+    warnings,
+    debug: noop,
+    info: noop,
+    error: noop,
+    warn: (message: string, fields: Record<string, unknown> = {}) => warnings.push({ message, fields }),
+  } as never;
 }
 
 describe('HnswFencedWriterVectorIndex (the efs writer)', () => {
@@ -96,13 +106,20 @@ describe('HnswFencedWriterVectorIndex (the efs writer)', () => {
   const opened: HnswFencedWriterVectorIndex[] = [];
   /** A compaction container's writer over the shared directory. */
   const container = (options: { checkpointEvery?: number; keepSnapshots?: number; logger?: Logger } = {}) => {
-    const writer = new HnswFencedWriterVectorIndex({ dir, dimensions: DIMS, fsync: false, refreshAfterMs: 0, ...options });
+    const writer = new HnswFencedWriterVectorIndex({
+      dir,
+      dimensions: DIMS,
+      fsync: false,
+      refreshAfterMs: 0,
+      ...options,
+    });
     opened.push(writer);
     return writer;
   };
   const manifest = async () => decodeManifest(await readFile(join(dir, 'manifest.json')), 'manifest.json');
   const liveLog = async (collection: Collection) => join(dir, (await manifest()).collections[collection].log);
-  const follower = () => new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir), dimensions: DIMS, refreshAfterMs: 0 });
+  const follower = () =>
+    new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir), dimensions: DIMS, refreshAfterMs: 0 });
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rf-fenced-'));
@@ -180,7 +197,10 @@ describe('HnswFencedWriterVectorIndex (the efs writer)', () => {
     const b = container({ logger });
     await b.fence(2);
     expect(logger.warnings).toEqual([
-      expect.objectContaining({ message: expect.stringMatching(/torn tail/), fields: expect.objectContaining({ offset: good, bytes: 20 }) }),
+      expect.objectContaining({
+        message: expect.stringMatching(/torn tail/),
+        fields: expect.objectContaining({ offset: good, bytes: 20 }),
+      }),
     ]);
     expect((await stat(log)).size).toBe(good);
     await b.upsert('lines', records(2, 'b'));
@@ -199,15 +219,26 @@ describe('HnswFencedWriterVectorIndex (the efs writer)', () => {
     bytes[12] = bytes[12]! ^ 0xff; // inside the first frame's payload
     const { writeFile } = await import('node:fs/promises');
     await writeFile(log, bytes);
-    await expect(container().fence(2)).rejects.toMatchObject({ code: 'CORRUPT_DATA_FILE', message: expect.stringContaining(log) });
+    await expect(container().fence(2)).rejects.toMatchObject({
+      code: 'CORRUPT_DATA_FILE',
+      message: expect.stringContaining(log),
+    });
   });
 
   it("a follower with whenMissing 'empty' answers as an empty index until the first writer creates it", async () => {
-    const reader = new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir), dimensions: DIMS, refreshAfterMs: 0, whenMissing: 'empty' });
+    const reader = new HnswFollowerVectorIndex({
+      files: new NodeIndexFiles(dir),
+      dimensions: DIMS,
+      refreshAfterMs: 0,
+      whenMissing: 'empty',
+    });
     expect(await reader.count('lines')).toBe(0);
     expect(await reader.query('lines', { vector: records(1, 'q')[0]!.vector, k: 3 })).toEqual([]);
     // The default still reports a missing manifest.
-    await expect(follower().count('lines')).rejects.toMatchObject({ code: 'CORRUPT_DATA_FILE', message: expect.stringMatching(/missing/) });
+    await expect(follower().count('lines')).rejects.toMatchObject({
+      code: 'CORRUPT_DATA_FILE',
+      message: expect.stringMatching(/missing/),
+    });
     const writer = container();
     await writer.fence(1);
     await writer.upsert('lines', records(2, 'a'));
@@ -263,7 +294,10 @@ describe('FencingCompactionLock', () => {
   });
 
   it('a fence that fails releases the lease again and throws, so nothing is processed', async () => {
-    const failing = { fence: () => Promise.reject(new StaleFencingTokenError('newer token recorded')), unfence: () => undefined };
+    const failing = {
+      fence: () => Promise.reject(new StaleFencingTokenError('newer token recorded')),
+      unfence: () => undefined,
+    };
     const inner = new InMemoryCompactionLock();
     const lock = new FencingCompactionLock(inner, { lines: failing });
     await expect(lock.acquire('compaction:lines', 'req-1', 60_000)).rejects.toBeInstanceOf(StaleFencingTokenError);

@@ -2,7 +2,14 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Collection, MetadataFilter, VectorIndex, VectorMetadata, VectorQuery, VectorRecord } from '@receiptflow/core';
+import type {
+  Collection,
+  MetadataFilter,
+  VectorIndex,
+  VectorMetadata,
+  VectorQuery,
+  VectorRecord,
+} from '@receiptflow/core';
 import { describeVectorIndexContract } from '@receiptflow/core/testing';
 import { CorruptDataFileError, ReadOnlyVectorIndexError } from '../../src/errors.js';
 import { HnswFollowerVectorIndex } from '../../src/vector/hnsw-follower-vector-index.js';
@@ -91,7 +98,11 @@ describeVectorIndexContract(
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rf-follower-contract-'));
     const writer = await HnswVectorIndex.open(dir, { dimensions: 512, fsync: false });
-    const follower = new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir), dimensions: 512, refreshAfterMs: 0 });
+    const follower = new HnswFollowerVectorIndex({
+      files: new NodeIndexFiles(dir),
+      dimensions: 512,
+      refreshAfterMs: 0,
+    });
     return {
       subject: new WriterThenFollower(writer, follower),
       cleanup: async () => {
@@ -156,7 +167,14 @@ describe('HnswFollowerVectorIndex', () => {
     expect(files.bytes.get(words.log)).toBe(0);
     expect(files.total((p) => p.includes('snapshot'))).toBe(0);
     expect(files.total()).toBe(after.size - before.size + files.bytes.get('manifest.json')!);
-    expect((await follower.get('lines', fresh.map((r) => r.id))).map((r) => r.id)).toEqual(fresh.map((r) => r.id));
+    expect(
+      (
+        await follower.get(
+          'lines',
+          fresh.map((r) => r.id),
+        )
+      ).map((r) => r.id),
+    ).toEqual(fresh.map((r) => r.id));
     expect(await follower.findIds('lines', { flagged: true })).toEqual(['a-1']);
     expect(await follower.count('lines')).toBe(503);
   });
@@ -182,7 +200,11 @@ describe('HnswFollowerVectorIndex', () => {
     expect(await follower.count('lines')).toBe(8);
     await HnswVectorIndex.restoreSnapshot(dir, 1, { fsync: false });
     expect(await follower.catchUp()).toMatchObject({ kind: 'cold' });
-    expect((await follower.findIds('lines', {})).sort()).toEqual(records(4, 'a').map((r) => r.id).sort());
+    expect((await follower.findIds('lines', {})).sort()).toEqual(
+      records(4, 'a')
+        .map((r) => r.id)
+        .sort(),
+    );
     writer = await HnswVectorIndex.open(dir, { dimensions: DIMS, fsync: false });
   });
 
@@ -226,8 +248,14 @@ describe('HnswFollowerVectorIndex', () => {
     const { log } = await logSize('lines');
     const bytes = (await new NodeIndexFiles(dir).read(log))!;
     bytes[20] = bytes[20]! ^ 0xff;
-    const damaged: IndexFiles = { root: dir, read: (p) => files.read(p), readFrom: async (p, o) => (p === log ? bytes.subarray(o) : files.readFrom(p, o)) };
-    const error = await new HnswFollowerVectorIndex({ files: damaged, dimensions: DIMS }).catchUp().catch((e: unknown) => e);
+    const damaged: IndexFiles = {
+      root: dir,
+      read: (p) => files.read(p),
+      readFrom: async (p, o) => (p === log ? bytes.subarray(o) : files.readFrom(p, o)),
+    };
+    const error = await new HnswFollowerVectorIndex({ files: damaged, dimensions: DIMS })
+      .catchUp()
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(CorruptDataFileError);
     expect(error).toMatchObject({ file: join(dir, log).replace(/\\/g, '/'), offset: 0 });
   });

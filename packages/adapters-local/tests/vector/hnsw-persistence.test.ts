@@ -166,9 +166,15 @@ describe('HnswVectorIndex tombstones', () => {
     for (let round = 0; round < 5; round++) {
       const churn = records(600, `churn${round}`, 100 + round);
       await index.upsert('lines', churn);
-      await index.delete('lines', churn.map((r) => r.id));
+      await index.delete(
+        'lines',
+        churn.map((r) => r.id),
+      );
       // Replacing vectors of the same ids leaves tombstones too.
-      await index.upsert('lines', records(100, 'keep', 1000 + round).map((r) => ({ ...r, metadata: { round } })));
+      await index.upsert(
+        'lines',
+        records(100, 'keep', 1000 + round).map((r) => ({ ...r, metadata: { round } })),
+      );
     }
     expect(await index.count('lines')).toBe(100);
     const latest = records(100, 'keep', 1004);

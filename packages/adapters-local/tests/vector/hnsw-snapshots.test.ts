@@ -38,9 +38,17 @@ describe('HnswVectorIndex snapshots', () => {
     await index.upsert('words', records(5, 'w'));
     const snapshot = await index.checkpoint();
     await index.close();
-    expect(snapshot).toMatchObject({ id: 1, after_generation: 0, collections: { lines: { count: 20 }, words: { count: 5 } } });
+    expect(snapshot).toMatchObject({
+      id: 1,
+      after_generation: 0,
+      collections: { lines: { count: 20 }, words: { count: 5 } },
+    });
     expect(await readdir(join(dir, 'snapshots'))).toEqual(['0000000001']);
-    expect((await readdir(join(dir, 'snapshots', '0000000001'))).sort()).toEqual(['lines.snapshot', 'snapshot.json', 'words.snapshot']);
+    expect((await readdir(join(dir, 'snapshots', '0000000001'))).sort()).toEqual([
+      'lines.snapshot',
+      'snapshot.json',
+      'words.snapshot',
+    ]);
     const manifest = await readFile(join(dir, 'manifest.json'), 'utf8');
     expect(manifest).toContain('"snapshot":"snapshots/0000000001/lines.snapshot"');
     expect(manifest).toContain('"log":"lines.1.log"');
@@ -57,7 +65,11 @@ describe('HnswVectorIndex snapshots', () => {
     expect((await HnswVectorIndex.listSnapshots(dir)).map((s) => s.id)).toEqual([3, 4]);
     expect(await readdir(join(dir, 'snapshots'))).toEqual(['0000000003', '0000000004']);
     // Logs of generations 2 and 3 (folded by snapshots 3 and 4) and the live generation 4.
-    expect((await readdir(dir)).filter((f) => f.startsWith('lines.')).sort()).toEqual(['lines.2.log', 'lines.3.log', 'lines.4.log']);
+    expect((await readdir(dir)).filter((f) => f.startsWith('lines.')).sort()).toEqual([
+      'lines.2.log',
+      'lines.3.log',
+      'lines.4.log',
+    ]);
   });
 
   it('restores an older snapshot: the index then holds exactly its vectors, and the restore can be undone', async () => {
@@ -73,9 +85,16 @@ describe('HnswVectorIndex snapshots', () => {
 
     await HnswVectorIndex.restoreSnapshot(dir, String(first!.id), { fsync: false, keepSnapshots: 3 });
     const restored = await open(3);
-    expect(await idsOf(restored)).toEqual(records(10, 'a').map((r) => r.id).sort());
+    expect(await idsOf(restored)).toEqual(
+      records(10, 'a')
+        .map((r) => r.id)
+        .sort(),
+    );
     const probe = records(10, 'a')[3]!;
-    expect((await restored.query('lines', { vector: probe.vector, k: 1 }))[0]).toMatchObject({ id: 'a-3', score: expect.closeTo(1, 5) });
+    expect((await restored.query('lines', { vector: probe.vector, k: 1 }))[0]).toMatchObject({
+      id: 'a-3',
+      score: expect.closeTo(1, 5),
+    });
     await restored.close();
 
     // The unsnapshotted tail was folded into a snapshot of its own before the restore.

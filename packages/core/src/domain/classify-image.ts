@@ -55,8 +55,10 @@ export function classifyImage(doc: OcrDocument): ImageClassification {
   const measured = `median skew ${medianSkew.toFixed(2)}°, angle spread ${spread.toFixed(2)}°, ${trapezoids}/${lines.length} perspective lines, mean confidence ${meanConfidence.toFixed(2)}`;
 
   if (medianSkew > PHOTO_SKEW_DEGREES) return { image_type: 'PHOTO', reason: `rotated text (${measured})` };
-  if (spread > PHOTO_ANGLE_SPREAD_DEGREES) return { image_type: 'PHOTO', reason: `lines at different angles (${measured})` };
-  if (trapezoidShare > PERSPECTIVE_LINE_SHARE) return { image_type: 'PHOTO', reason: `perspective distortion (${measured})` };
+  if (spread > PHOTO_ANGLE_SPREAD_DEGREES)
+    return { image_type: 'PHOTO', reason: `lines at different angles (${measured})` };
+  if (trapezoidShare > PERSPECTIVE_LINE_SHARE)
+    return { image_type: 'PHOTO', reason: `perspective distortion (${measured})` };
   if (
     Math.max(...skews) <= NATIVE_MAX_SKEW_DEGREES &&
     meanConfidence >= NATIVE_MIN_MEAN_CONFIDENCE &&

@@ -20,12 +20,7 @@ export function lineVectorId(imageId: string, receiptId: number, lineId: number)
   return `IMAGE#${imageId}#RECEIPT#${pad(receiptId)}#LINE#${pad(lineId)}`;
 }
 
-export function wordVectorId(
-  imageId: string,
-  receiptId: number,
-  lineId: number,
-  wordId: number,
-): string {
+export function wordVectorId(imageId: string, receiptId: number, lineId: number, wordId: number): string {
   return `${lineVectorId(imageId, receiptId, lineId)}#WORD#${pad(wordId)}`;
 }
 

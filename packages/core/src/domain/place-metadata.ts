@@ -2,10 +2,18 @@ import type { ReceiptPlace } from './place.js';
 import type { VectorMetadata } from './vector.js';
 
 /** The merchant fields that vector metadata carries; a change to any of them is re-applied. */
-export const MERCHANT_METADATA_KEYS = ['merchant_name', 'place_id', 'merchant_address', 'merchant_phone', 'has_place'] as const;
+export const MERCHANT_METADATA_KEYS = [
+  'merchant_name',
+  'place_id',
+  'merchant_address',
+  'merchant_phone',
+  'has_place',
+] as const;
 
 /** The vector-metadata patch for a receipt's place, or the patch that clears it (`null`). */
-export function placeMetadata(place: Pick<ReceiptPlace, 'merchant_name' | 'place_id' | 'address' | 'phone'> | null): VectorMetadata {
+export function placeMetadata(
+  place: Pick<ReceiptPlace, 'merchant_name' | 'place_id' | 'address' | 'phone'> | null,
+): VectorMetadata {
   return {
     merchant_name: place?.merchant_name ?? null,
     place_id: place?.place_id ?? null,
@@ -25,7 +33,10 @@ export function placeMetadata(place: Pick<ReceiptPlace, 'merchant_name' | 'place
  * merchantMetadataChanged(place, { ...place, address: '2 Other St' }); // true
  * merchantMetadataChanged(place, { ...place, confidence: 0.5 }); // false
  */
-export function merchantMetadataChanged(before: Parameters<typeof placeMetadata>[0], after: Parameters<typeof placeMetadata>[0]): boolean {
+export function merchantMetadataChanged(
+  before: Parameters<typeof placeMetadata>[0],
+  after: Parameters<typeof placeMetadata>[0],
+): boolean {
   const a = placeMetadata(before);
   const b = placeMetadata(after);
   return MERCHANT_METADATA_KEYS.some((key) => a[key] !== b[key]);

@@ -24,7 +24,10 @@ export const ReceiptFieldsRecordSchema = z.object({
   company: ExtractedFieldSchema.nullable(),
   /** The date as printed ("25/12/2018"); `date_iso` is its reading, when one is unambiguous enough. */
   date: ExtractedFieldSchema.nullable(),
-  date_iso: z.string().regex(/^\d{4}-\d{2}-\d{2}$/).nullable(),
+  date_iso: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/)
+    .nullable(),
   address: ExtractedFieldSchema.nullable(),
   /** The amount as printed, without currency ("80.90"). */
   total: ExtractedFieldSchema.nullable(),

@@ -7,11 +7,6 @@ export function canTransition<S extends string>(table: Transitions<S>, from: S, 
   return table[from].includes(to);
 }
 
-export function assertTransition<S extends string>(
-  entity: string,
-  table: Transitions<S>,
-  from: S,
-  to: S,
-): void {
+export function assertTransition<S extends string>(entity: string, table: Transitions<S>, from: S, to: S): void {
   if (!canTransition(table, from, to)) throw new IllegalTransitionError(entity, from, to);
 }

@@ -56,7 +56,9 @@ export function decodeVectorDelta(bytes: Uint8Array, expected?: DeltaHeader): Ve
   const delta = parsed.data;
   const checksum = deltaChecksum(delta.records);
   if (checksum !== delta.checksum) {
-    throw new CorruptDeltaError(`delta ${delta.run_id}/${delta.collection} checksum is ${checksum}, header says ${delta.checksum}`);
+    throw new CorruptDeltaError(
+      `delta ${delta.run_id}/${delta.collection} checksum is ${checksum}, header says ${delta.checksum}`,
+    );
   }
   if (expected) {
     for (const field of ['run_id', 'image_id', 'receipt_id', 'collection'] as const) {

@@ -15,14 +15,16 @@ const DATE_PATTERNS: RegExp[] = [
 ];
 
 const AMOUNT = /(?:RM|\$|USD|MYR)?\s*(\d{1,3}(?:,\d{3})*\.\d{2}|\d+\.\d{2})\b/gi;
-const TOTAL_KEYWORD = /\b(?:GRAND\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT|DUE|SALES|RM|\(RM\))?|AMOUNT\s*DUE|NETT?\s*(?:TOTAL|AMOUNT)|ROUNDED\s*TOTAL|TOTAL\s*INCL)/i;
+const TOTAL_KEYWORD =
+  /\b(?:GRAND\s*TOTAL|TOTAL\s*(?:AMOUNT|AMT|DUE|SALES|RM|\(RM\))?|AMOUNT\s*DUE|NETT?\s*(?:TOTAL|AMOUNT)|ROUNDED\s*TOTAL|TOTAL\s*INCL)/i;
 /** "Total Sales (Inclusive GST)", "Total Incl. GST": the total, not the tax line. */
 const INCLUSIVE_TAX = /\(?\s*INCL(?:USIVE|\.|UDING)?\s*(?:OF\s*)?(?:GST|SST|TAX)\s*\)?/gi;
 /** The tax summary block's heading ("GST Summary", "Tax Code % Amt"), however OCR spelt it. */
 const TAX_SUMMARY = /\b(?:[GBC6][S5][T7]|SST|TAX)\s*SU[MN]+AR[YV]|\bTAX\s*CODE\b|\bTAXCODE\b/i;
 /** Money handed over or back: never the total itself. */
 const TENDERED = /\b(?:CASH|CHANGE|TENDER(?:ED)?|PAID|PAYMENT|BALANCE)\b/i;
-const NOT_TOTAL = /\b(?:SUB\s*-?\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEMS?|DISCOUNT|SAVINGS|GST|TAX|EXCL)|EXCL(?:UDING|\.)?|GST|TAX|CHANGE|CASH|TENDER|ROUNDING|QTY)\b/i;
+const NOT_TOTAL =
+  /\b(?:SUB\s*-?\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEMS?|DISCOUNT|SAVINGS|GST|TAX|EXCL)|EXCL(?:UDING|\.)?|GST|TAX|CHANGE|CASH|TENDER|ROUNDING|QTY)\b/i;
 
 /**
  * Date and total from the receipt's lines (top to bottom); company and address from the
@@ -64,7 +66,8 @@ export function locateDate(lines: readonly string[]): Located | null {
   // "2512/2018": the first separator lost; day and month put back apart when that reads as a date.
   for (const [index, line] of lines.entries()) {
     const m = /\b(\d{2})(\d{2})([/.-])(\d{4})\b/.exec(line);
-    if (m && plausibleDate(`${m[1]}${m[3]}${m[2]}${m[3]}${m[4]}`)) return { value: `${m[1]}${m[3]}${m[2]}${m[3]}${m[4]}`, index };
+    if (m && plausibleDate(`${m[1]}${m[3]}${m[2]}${m[3]}${m[4]}`))
+      return { value: `${m[1]}${m[3]}${m[2]}${m[3]}${m[4]}`, index };
   }
   return fallback;
 }
@@ -124,7 +127,9 @@ export function locateTotal(lines: readonly string[]): Located | null {
   let best: { amount: number; index: number } | null = null;
   for (const [index, line] of lines.entries()) {
     if (TENDERED.test(line)) continue;
-    for (const a of amounts(line).map((x) => Number(x.replace('$', ''))).filter(Number.isFinite)) {
+    for (const a of amounts(line)
+      .map((x) => Number(x.replace('$', '')))
+      .filter(Number.isFinite)) {
       if (!best || a > best.amount) best = { amount: a, index };
     }
   }
@@ -166,7 +171,8 @@ export function extractReceiptFieldRecord(
   const texts = lines.map((l) => l.text);
   const fromOcr = (found: Located | null): ExtractedField | null =>
     found ? { value: found.value, line_ids: [lines[found.index]!.line_id], source: 'ocr' } : null;
-  const fromPlace = (value: string | null | undefined): ExtractedField | null => (value ? { value, line_ids: [], source: 'place' } : null);
+  const fromPlace = (value: string | null | undefined): ExtractedField | null =>
+    value ? { value, line_ids: [], source: 'place' } : null;
   const date = locateDate(texts);
   return ReceiptFieldsRecordSchema.parse({
     image_id: receipt.image_id,

@@ -102,7 +102,10 @@ export function usableText(raw: unknown, skipped: SkippedRow[]): UsableText {
       if (!word.success) {
         skipped.push({ what: `ocr line ${li} word ${wi}`, reason: word.error.issues[0]?.message ?? 'invalid word' });
       } else if (isGarbageText(word.data.text)) {
-        skipped.push({ what: `ocr line ${li} word ${wi}`, reason: `no usable text (${JSON.stringify(word.data.text)})` });
+        skipped.push({
+          what: `ocr line ${li} word ${wi}`,
+          reason: `no usable text (${JSON.stringify(word.data.text)})`,
+        });
       } else {
         words.push({ text: word.data.text.trim(), confidence: word.data.confidence, geometry: geometryOf(word.data) });
       }
@@ -177,7 +180,15 @@ function receiptFromPlan(
     const line_id = i + 1;
     lines.push({ image_id, receipt_id, line_id, text: line.text, confidence: line.confidence, ...line.geometry });
     line.words.forEach((w, j) => {
-      words.push({ image_id, receipt_id, line_id, word_id: j + 1, text: w.text, confidence: w.confidence, ...w.geometry });
+      words.push({
+        image_id,
+        receipt_id,
+        line_id,
+        word_id: j + 1,
+        text: w.text,
+        confidence: w.confidence,
+        ...w.geometry,
+      });
     });
   });
   return {

@@ -109,7 +109,17 @@ function place(u: LayoutUnit, index: number, pageAngle: number): Placed {
   const s = Math.abs(Math.sin(residual));
   const hx = (u.box.width * c + u.box.height * s) / 2;
   const hy = (u.box.width * s + u.box.height * c) / 2;
-  return { index, box: u.box, cx: centre.x, cy: centre.y, x0: centre.x - hx, x1: centre.x + hx, y0: centre.y - hy, y1: centre.y + hy, text: u.text };
+  return {
+    index,
+    box: u.box,
+    cx: centre.x,
+    cy: centre.y,
+    x0: centre.x - hx,
+    x1: centre.x + hx,
+    y0: centre.y - hy,
+    y1: centre.y + hy,
+    text: u.text,
+  };
 }
 
 function linked(a: Placed, b: Placed, t: number): boolean {
@@ -177,7 +187,9 @@ function isColumnOf(column: Block, host: Block, t: number): boolean {
   if (!narrow && letterShare(column) >= ANNEX_LETTER_SHARE) return false;
   const angle = dominantAngle(host.members.map((m) => m.box));
   const hostRows = rowHeights(host.members, angle);
-  const aligned = rowHeights(column.members, angle).filter((y) => hostRows.some((h) => Math.abs(h - y) <= ROW_TOLERANCE_HEIGHTS * t));
+  const aligned = rowHeights(column.members, angle).filter((y) =>
+    hostRows.some((h) => Math.abs(h - y) <= ROW_TOLERANCE_HEIGHTS * t),
+  );
   return aligned.length >= ANNEX_ALIGNED_SHARE * column.members.length;
 }
 
@@ -212,7 +224,9 @@ function rejoinColumns(blocks: Block[], t: number): Block[] {
       const hosts = current.filter((h) => h !== column && isColumnOf(column, h, t));
       const centre = (b: Block) => (b.x0 + b.x1) / 2;
       const nearest = (side: Block[]) => side.sort((a, b) => horizontalGap(a, column) - horizontalGap(b, column))[0];
-      const host = nearest(hosts.filter((h) => centre(h) < centre(column))) ?? nearest(hosts.filter((h) => centre(h) >= centre(column)));
+      const host =
+        nearest(hosts.filter((h) => centre(h) < centre(column))) ??
+        nearest(hosts.filter((h) => centre(h) >= centre(column)));
       if (host) {
         joined = { column, host };
         break;
@@ -246,7 +260,9 @@ function characterCount(block: Block): number {
 }
 
 function absorbFragments(blocks: Block[], t: number): Block[] {
-  const receipts = blocks.filter((b) => rowCount(b, t) >= MIN_RECEIPT_ROWS && characterCount(b) >= MIN_RECEIPT_CHARACTERS);
+  const receipts = blocks.filter(
+    (b) => rowCount(b, t) >= MIN_RECEIPT_ROWS && characterCount(b) >= MIN_RECEIPT_CHARACTERS,
+  );
   if (receipts.length <= 1) return [blocks.reduce(merge)];
   const fragments = blocks.filter((b) => !receipts.includes(b));
   const grown = new Map(receipts.map((r) => [r, r]));

@@ -127,7 +127,12 @@ export function boxGeometry(b: OrientedBox, size: PixelSize): Geometry {
   const c = boxCorners(b);
   const norm = (p: Point): Point => ({ x: p.x / size.width, y: p.y / size.height });
   return geometryFromCorners(
-    { top_left: norm(c.top_left), top_right: norm(c.top_right), bottom_left: norm(c.bottom_left), bottom_right: norm(c.bottom_right) },
+    {
+      top_left: norm(c.top_left),
+      top_right: norm(c.top_right),
+      bottom_left: norm(c.bottom_left),
+      bottom_right: norm(c.bottom_right),
+    },
     b.angle,
   );
 }

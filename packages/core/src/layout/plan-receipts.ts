@@ -54,7 +54,9 @@ export function planReceipts(lines: readonly LayoutLine[], image: PixelSize, ima
     if (line.words.length === 0) {
       units.push({ box: orientedBox(line.geometry, image), text: line.text, line: li, word: null });
     } else {
-      line.words.forEach((w, wi) => units.push({ box: orientedBox(w.geometry, image), text: w.text, line: li, word: wi }));
+      line.words.forEach((w, wi) =>
+        units.push({ box: orientedBox(w.geometry, image), text: w.text, line: li, word: wi }),
+      );
     }
   });
   const groups = clusterReceipts(units);
@@ -70,7 +72,12 @@ export function planReceipts(lines: readonly LayoutLine[], image: PixelSize, ima
       .sort(([a], [b]) => a - b)
       .map(([line, words]) => ({ line, words: words.sort((a, b) => a - b) }));
     const frame =
-      imageType === 'NATIVE' && groups.length === 1 ? imageFrame(image) : uprightFrame(members.map((m) => units[m]!.box), image);
+      imageType === 'NATIVE' && groups.length === 1
+        ? imageFrame(image)
+        : uprightFrame(
+            members.map((m) => units[m]!.box),
+            image,
+          );
     return { frame, parts };
   });
 }

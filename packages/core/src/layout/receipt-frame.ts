@@ -56,7 +56,12 @@ export function frameRegion(frame: ReceiptFrame): ReceiptRegion {
   const c = boxCorners(frame.box);
   const norm = (p: Point): Point => ({ x: p.x / frame.image.width, y: p.y / frame.image.height });
   const geometry = geometryFromCorners(
-    { top_left: norm(c.top_left), top_right: norm(c.top_right), bottom_left: norm(c.bottom_left), bottom_right: norm(c.bottom_right) },
+    {
+      top_left: norm(c.top_left),
+      top_right: norm(c.top_right),
+      bottom_left: norm(c.bottom_left),
+      bottom_right: norm(c.bottom_right),
+    },
     frame.box.angle,
   );
   return { ...geometry, width: frame.box.width, height: frame.box.height };

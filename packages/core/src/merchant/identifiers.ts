@@ -21,7 +21,18 @@ export interface MerchantIdentifiers {
  * Applied only inside a run that is already mostly digits, never to words.
  */
 const DIGIT_FOR: Readonly<Record<string, string>> = {
-  O: '0', D: '0', Q: '0', I: '1', L: '1', '|': '1', '!': '1', S: '5', B: '8', Z: '2', G: '6', T: '7',
+  O: '0',
+  D: '0',
+  Q: '0',
+  I: '1',
+  L: '1',
+  '|': '1',
+  '!': '1',
+  S: '5',
+  B: '8',
+  Z: '2',
+  G: '6',
+  T: '7',
 };
 
 /**
@@ -90,7 +101,12 @@ export function registrationNosInLine(line: string): string[] {
 
 /** Searches the header and footer lines (indexes given) for the merchant's identifiers. */
 export function extractIdentifiers(lines: readonly string[], zone: (index: number) => boolean): MerchantIdentifiers {
-  const ids: MerchantIdentifiers = { taxIds: [], registrationNos: [], taxIdLineIndexes: [], registrationLineIndexes: [] };
+  const ids: MerchantIdentifiers = {
+    taxIds: [],
+    registrationNos: [],
+    taxIdLineIndexes: [],
+    registrationLineIndexes: [],
+  };
   lines.forEach((line, index) => {
     if (!zone(index)) return;
     for (const t of taxIdsInLine(line)) {

@@ -17,7 +17,6 @@ export function normalizePhone(text: string): string {
   return digits;
 }
 
-
 /** True when two phone numbers are the same line, whatever their formatting. */
 export function phonesMatch(a: string | null | undefined, b: string | null | undefined): boolean {
   if (!a || !b) return false;
@@ -83,12 +82,64 @@ export function addressTokens(text: string): string[] {
 
 /** Words that say what kind of business, not which one: never enough to identify a merchant. */
 export const GENERIC_NAME_WORDS = new Set([
-  'THE', 'AND', 'OF', 'SDN', 'BHD', 'BERHAD', 'LLC', 'INC', 'CO', 'LTD', 'CORP', 'CORPORATION',
-  'COMPANY', 'PLC', 'LIMITED', 'ENTERPRISE', 'ENTERPRISES', 'TRADING', 'STORE', 'STORES', 'SHOP',
-  'RESTAURANT', 'RESTORAN', 'CAFE', 'MARKET', 'MART', 'SUPERMARKET', 'HOUSE', 'CENTER', 'CENTRE',
-  'SYARIKAT', 'PERNIAGAAN', 'KEDAI', 'HARDWARE', 'PHARMACY', 'BAKERY', 'GROCERY', 'STOP', 'BAR',
-  'TAX', 'INVOICE', 'RECEIPT', 'SIMPLIFIED', 'CASH', 'SALES', 'BILL', 'WELCOME', 'THANK', 'YOU',
-  'BRANCH', 'OUTLET', 'HQ', 'MY', 'GST', 'REG', 'NO', 'TEL', 'FAX',
+  'THE',
+  'AND',
+  'OF',
+  'SDN',
+  'BHD',
+  'BERHAD',
+  'LLC',
+  'INC',
+  'CO',
+  'LTD',
+  'CORP',
+  'CORPORATION',
+  'COMPANY',
+  'PLC',
+  'LIMITED',
+  'ENTERPRISE',
+  'ENTERPRISES',
+  'TRADING',
+  'STORE',
+  'STORES',
+  'SHOP',
+  'RESTAURANT',
+  'RESTORAN',
+  'CAFE',
+  'MARKET',
+  'MART',
+  'SUPERMARKET',
+  'HOUSE',
+  'CENTER',
+  'CENTRE',
+  'SYARIKAT',
+  'PERNIAGAAN',
+  'KEDAI',
+  'HARDWARE',
+  'PHARMACY',
+  'BAKERY',
+  'GROCERY',
+  'STOP',
+  'BAR',
+  'TAX',
+  'INVOICE',
+  'RECEIPT',
+  'SIMPLIFIED',
+  'CASH',
+  'SALES',
+  'BILL',
+  'WELCOME',
+  'THANK',
+  'YOU',
+  'BRANCH',
+  'OUTLET',
+  'HQ',
+  'MY',
+  'GST',
+  'REG',
+  'NO',
+  'TEL',
+  'FAX',
 ]);
 
 /** Distinctive name tokens: generic business words, numbers-only and 1–2 letter tokens dropped. */
@@ -138,7 +189,16 @@ export function editDistance(a: string, b: string, cap = 2): number {
  * 5/S, 8/B, 2/Z, 6/G. Only for comparisons: a folded token is never shown.
  */
 const OCR_CONFUSABLE: Readonly<Record<string, string>> = {
-  '0': 'O', D: 'O', Q: 'O', '1': 'I', L: 'I', '|': 'I', '5': 'S', '8': 'B', '2': 'Z', '6': 'G',
+  '0': 'O',
+  D: 'O',
+  Q: 'O',
+  '1': 'I',
+  L: 'I',
+  '|': 'I',
+  '5': 'S',
+  '8': 'B',
+  '2': 'Z',
+  '6': 'G',
 };
 
 /** A token with OCR-confusable characters folded (see {@link OCR_CONFUSABLE}). */

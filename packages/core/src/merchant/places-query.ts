@@ -18,7 +18,9 @@ export function buildPlacesQuery(signals: MerchantSignals, options: { nameIndex?
   const nameIndex = options.nameIndex ?? 0;
   const name = nameBlock(signals, nameIndex);
   if (nameIndex > 0 && !name) return null;
-  const parts = [name ?? '', ...addressPart(signals, nameIndex), signals.phones[0] ?? ''].map((p) => p.trim()).filter((p) => p.length > 0);
+  const parts = [name ?? '', ...addressPart(signals, nameIndex), signals.phones[0] ?? '']
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
   if (parts.length === 0) return null;
   return parts.join(' ').replace(/\s+/g, ' ').slice(0, MAX_QUERY_CHARS).trim();
 }
@@ -32,7 +34,9 @@ function addressPart(signals: MerchantSignals, nameIndex: number): string[] {
   const line = signals.nameLineIndexes[nameIndex] ?? signals.nameLineIndexes[0];
   if (line === undefined) return [];
   const skip = new Set([...signals.phoneLineIndexes, ...signals.identifierLineIndexes]);
-  return [line + 1, line + 2].filter((i) => !skip.has(i) && /\d/.test(signals.headerLines[i] ?? '')).map((i) => signals.headerLines[i]!);
+  return [line + 1, line + 2]
+    .filter((i) => !skip.has(i) && /\d/.test(signals.headerLines[i] ?? ''))
+    .map((i) => signals.headerLines[i]!);
 }
 
 /** The chosen name line with the name lines printed right above and below it (a name broken over lines). */

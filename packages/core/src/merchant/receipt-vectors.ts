@@ -1,4 +1,13 @@
-import { inReadingOrder, lineVectorId, wordVectorId, type ReceiptDetails, type ReceiptPlace, type VectorMetadata, type VectorRecord, placeMetadata } from '../domain/index.js';
+import {
+  inReadingOrder,
+  lineVectorId,
+  wordVectorId,
+  type ReceiptDetails,
+  type ReceiptPlace,
+  type VectorMetadata,
+  type VectorRecord,
+  placeMetadata,
+} from '../domain/index.js';
 import { DependencyError } from '../errors.js';
 import { lineEmbeddingText, wordEmbeddingText } from './embedding-text.js';
 import { MEMORY_KEY_FIELDS } from './resolve-merchant.js';
@@ -15,7 +24,10 @@ export interface ReceiptEmbeddings {
  * Embeds a receipt's lines and words with their context, in one embedder call. Throws a
  * DependencyError if the embedder returns the wrong number or length of vectors.
  */
-export async function embedReceipt(embedder: Embedder, details: ReceiptDetails): Promise<ReceiptEmbeddings & { tokens: number }> {
+export async function embedReceipt(
+  embedder: Embedder,
+  details: ReceiptDetails,
+): Promise<ReceiptEmbeddings & { tokens: number }> {
   const texts = embeddingTexts(details);
   const embedded = await embedder.embed(texts);
   if (embedded.vectors.length !== texts.length || embedded.vectors.some((v) => v.length !== embedder.dimensions)) {
@@ -94,7 +106,12 @@ function receiptKeys(signals: MerchantSignals): VectorMetadata {
   };
 }
 
-function lineRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace, signals: MerchantSignals): VectorRecord[] {
+function lineRecords(
+  d: ReceiptDetails,
+  vectors: number[][],
+  place: ReceiptPlace,
+  signals: MerchantSignals,
+): VectorRecord[] {
   return d.lines.map((line, i) => ({
     id: lineVectorId(line.image_id, line.receipt_id, line.line_id),
     vector: vectors[i] ?? [],
@@ -111,7 +128,12 @@ function lineRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace
   }));
 }
 
-function wordRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace, signals: MerchantSignals): VectorRecord[] {
+function wordRecords(
+  d: ReceiptDetails,
+  vectors: number[][],
+  place: ReceiptPlace,
+  signals: MerchantSignals,
+): VectorRecord[] {
   const lineIndex = new Map(d.lines.map((l, i) => [l.line_id, i]));
   return d.words.map((word, i) => ({
     id: wordVectorId(word.image_id, word.receipt_id, word.line_id, word.word_id),
@@ -129,4 +151,3 @@ function wordRecords(d: ReceiptDetails, vectors: number[][], place: ReceiptPlace
     }),
   }));
 }
-

@@ -93,7 +93,11 @@ export interface MerchantResolution {
 }
 
 /** Metadata keys of line vectors that hold a receipt's exact identifiers, by signal. */
-export const MEMORY_KEY_FIELDS = { phone: 'receipt_phone', tax_id: 'receipt_tax_id', registration: 'receipt_reg_no' } as const;
+export const MEMORY_KEY_FIELDS = {
+  phone: 'receipt_phone',
+  tax_id: 'receipt_tax_id',
+  registration: 'receipt_reg_no',
+} as const;
 type KeyKind = keyof typeof MEMORY_KEY_FIELDS;
 
 /** Receipt lines that say who the merchant is, at most this many, are compared in memory. */
@@ -125,7 +129,10 @@ export async function resolveMerchant(
   const receipt: ReceiptEvidence = { signals, lines };
   const trace: ResolutionTrace = { memory: [], places: [] };
   const thresholds = deps.memoryThresholds ?? memoryThresholdsFor(deps.embedder.model);
-  const done = (r: Omit<MerchantResolution, 'signals' | 'elapsed_ms' | 'trace' | 'second_call'>, secondCall = false): MerchantResolution => ({
+  const done = (
+    r: Omit<MerchantResolution, 'signals' | 'elapsed_ms' | 'trace' | 'second_call'>,
+    secondCall = false,
+  ): MerchantResolution => ({
     ...r,
     second_call: secondCall,
     signals,
@@ -136,7 +143,11 @@ export async function resolveMerchant(
   if (options.useMemory !== false) {
     const remembered = await fromMemory(deps, lines, receipt, options, thresholds, trace);
     if (remembered) {
-      return done({ ...fromAssessment(remembered.assessment, 'vector', ['memory']), reason: remembered.reason, places_calls: 0 });
+      return done({
+        ...fromAssessment(remembered.assessment, 'vector', ['memory']),
+        reason: remembered.reason,
+        places_calls: 0,
+      });
     }
   }
 
@@ -145,13 +156,20 @@ export async function resolveMerchant(
     const attempts = placesAttempts(signals);
     for (const [n, attempt] of attempts.entries()) {
       calls++;
-      const candidates = attempt.kind === 'phone' ? await deps.places.findByPhone(attempt.query) : await deps.places.searchText(attempt.query);
+      const candidates =
+        attempt.kind === 'phone'
+          ? await deps.places.findByPhone(attempt.query)
+          : await deps.places.searchText(attempt.query);
       const assessed = candidates.map((c) => assessCandidate(c, receipt));
       trace.places.push({ ...attempt, candidates: assessed.map(verdict) });
       const pick = pickCandidate(candidates, receipt);
       if (pick) {
         return done(
-          { ...fromAssessment(pick, 'places', []), reason: `places ${attempt.kind === 'phone' ? 'phone lookup' : 'text search'}: ${pick.reason}`, places_calls: calls },
+          {
+            ...fromAssessment(pick, 'places', []),
+            reason: `places ${attempt.kind === 'phone' ? 'phone lookup' : 'text search'}: ${pick.reason}`,
+            places_calls: calls,
+          },
           n > 0,
         );
       }
@@ -260,7 +278,15 @@ async function fromMemory(
   const anchor = vectors[0] ?? [];
   const [byLine, byKey] = await Promise.all([
     Promise.all(vectors.map((vector) => deps.vectors.query('lines', { vector, k: 2 * t.k }))),
-    Promise.all(keys.map((key) => deps.vectors.query('lines', { vector: anchor, k: KEY_QUERY_K, where: { [MEMORY_KEY_FIELDS[key.kind]]: key.value } }))),
+    Promise.all(
+      keys.map((key) =>
+        deps.vectors.query('lines', {
+          vector: anchor,
+          k: KEY_QUERY_K,
+          where: { [MEMORY_KEY_FIELDS[key.kind]]: key.value },
+        }),
+      ),
+    ),
   ]);
 
   const found = new Map<string, Remembered>();
@@ -268,7 +294,12 @@ async function fromMemory(
     if (m.metadata.has_place !== true || m.metadata.image_id === options.excludeImageId) return null;
     const candidate = candidateFromMetadata(m);
     if (!candidate) return null;
-    const r = found.get(candidate.place_id) ?? { candidate, via: new Set<string>(), best: new Map(), phoneAgrees: false };
+    const r = found.get(candidate.place_id) ?? {
+      candidate,
+      via: new Set<string>(),
+      best: new Map(),
+      phoneAgrees: false,
+    };
     found.set(candidate.place_id, r);
     return r;
   };
@@ -282,7 +313,10 @@ async function fromMemory(
       r.via.add('vector');
       r.best.set(s, Math.max(r.best.get(s) ?? -1, m.score));
       const storedPhone = typeof m.metadata.receipt_phone === 'string' ? m.metadata.receipt_phone : null;
-      if (m.score >= t.phoneMinSimilarity && receipt.signals.phones.some((p) => phonesMatch(p, storedPhone) || phonesMatch(p, r.candidate.phone))) {
+      if (
+        m.score >= t.phoneMinSimilarity &&
+        receipt.signals.phones.some((p) => phonesMatch(p, storedPhone) || phonesMatch(p, r.candidate.phone))
+      ) {
         r.phoneAgrees = true;
       }
     }
@@ -293,7 +327,14 @@ async function fromMemory(
     const mean = strong.length > 0 ? strong.reduce((a, b) => a + b, 0) / strong.length : 0;
     const keyKinds = [...r.via].filter((v) => v !== 'vector');
     if (r.phoneAgrees && !keyKinds.includes('phone')) keyKinds.push('phone');
-    return { r, strong: strong.length, mean, keyKinds, best: Math.max(0, ...r.best.values()), assessment: assessRemembered(r.candidate, receipt, keyKinds) };
+    return {
+      r,
+      strong: strong.length,
+      mean,
+      keyKinds,
+      best: Math.max(0, ...r.best.values()),
+      assessment: assessRemembered(r.candidate, receipt, keyKinds),
+    };
   });
   judged.sort((a, b) => b.keyKinds.length - a.keyKinds.length || b.strong - a.strong || b.mean - a.mean);
 
@@ -307,7 +348,10 @@ async function fromMemory(
     };
     trace.memory.push(neighbour);
     if (!answer && j.keyKinds.length > 0 && j.assessment.accepted) {
-      answer = { assessment: j.assessment, reason: `vector memory: a remembered receipt of this place shares its ${j.keyKinds.join(' and ')} (${j.assessment.reason})` };
+      answer = {
+        assessment: j.assessment,
+        reason: `vector memory: a remembered receipt of this place shares its ${j.keyKinds.join(' and ')} (${j.assessment.reason})`,
+      };
     }
   }
   if (answer) return answer;
@@ -325,7 +369,10 @@ async function fromMemory(
   // Without a key, memory only answers for the exact place: the whole name printed and every
   // address number agreeing. Near-duplicates ("ACME (M) SDN BHD" vs "ACME SDN BHD") and branches
   // sharing a head-office address are left to Places, which sees all of them.
-  if (!nameLineMatches(best.r.candidate.name, receipt.signals.nameCandidates) || !addressNumbersAgree(receipt, best.r.candidate.formatted_address)) {
+  if (
+    !nameLineMatches(best.r.candidate.name, receipt.signals.nameCandidates) ||
+    !addressNumbersAgree(receipt, best.r.candidate.formatted_address)
+  ) {
     return null;
   }
   const confidence = Math.min(0.95, 0.6 + 0.35 * best.mean);

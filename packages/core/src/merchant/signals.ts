@@ -40,11 +40,14 @@ const FOOTER_LINES = 6;
 // Digits with the separators phone numbers use; no "/" (dates) and no ":" (times).
 const PHONE_RUN = /(?:\+\s?)?\(?\d[\d\s().-]{5,22}\d/g;
 const PHONE_LABEL = /\b(?:TEL|TELEPHONE|PHONE|PH|HP|MOBILE|MOB|CALL|T)\b\.?\s*[:.]?/i;
-const NOT_PHONE_LINE = /\b(?:GST|SST|REG|ROC|CO\.?\s*NO|COMPANY\s*NO|INVOICE|INV|RECEIPT\s*NO|BILL\s*NO|DOC|CARD|ACC(?:OUNT)?|APPROVAL|AUTH|TERMINAL|TID|MID|BATCH|REF|TRANS|SERIAL|BARCODE|MEMBER)\b/i;
-const DATE = /\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b|\b\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b|\b\d{1,2}[ -](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[ -]\d{2,4}\b/i;
+const NOT_PHONE_LINE =
+  /\b(?:GST|SST|REG|ROC|CO\.?\s*NO|COMPANY\s*NO|INVOICE|INV|RECEIPT\s*NO|BILL\s*NO|DOC|CARD|ACC(?:OUNT)?|APPROVAL|AUTH|TERMINAL|TID|MID|BATCH|REF|TRANS|SERIAL|BARCODE|MEMBER)\b/i;
+const DATE =
+  /\b\d{1,2}[/.-]\d{1,2}[/.-](?:\d{4}|\d{2})\b|\b\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b|\b\d{1,2}[ -](?:JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]*[ -]\d{2,4}\b/i;
 const TIME = /\b\d{1,2}:\d{2}(?::\d{2})?\b/;
 const AMOUNT = /\d+[.,]\d{2}\b/;
-const TOTAL_WORDS = /\b(?:TOTAL|SUBTOTAL|SUB-TOTAL|AMOUNT|CHANGE|CASH|TENDER|ROUNDING|BALANCE|QTY|DISCOUNT|VISA|MASTERCARD|DEBIT|CREDIT)\b/i;
+const TOTAL_WORDS =
+  /\b(?:TOTAL|SUBTOTAL|SUB-TOTAL|AMOUNT|CHANGE|CASH|TENDER|ROUNDING|BALANCE|QTY|DISCOUNT|VISA|MASTERCARD|DEBIT|CREDIT)\b/i;
 const STREET_WORDS =
   /\b(?:JALAN|JLN|JL|LORONG|LRG|TAMAN|TMN|PERSIARAN|LEBUH|LEBUHRAYA|BANDAR|KAMPUNG|KG|BATU|KM|LOT|BLOCK|BLK|LEVEL|FLOOR|SUITE|STE|UNIT|ST|STREET|AVE|AVENUE|ROAD|RD|BLVD|BOULEVARD|DRIVE|DR|LANE|LN|WAY|HWY|HIGHWAY|ROUTE|PLAZA|SQUARE|SQ|COURT|CT|PLACE|PL|PARKWAY|PKWY|CIRCLE|TERRACE|CRESCENT|MALL|CENTRE|CENTER|INDUSTRIAL|PERINDUSTRIAN|SEKSYEN|SECTION)\b/i;
 /** "NO. 12", "NO 7": a house number; "No : DPC11" (an invoice number) is not. */
@@ -54,7 +57,8 @@ const REGION_WORDS =
   /\b(?:KUALA\s+LUMPUR|SELANGOR|JOHOR|PERAK|PENANG|PULAU\s+PINANG|KEDAH|MELAKA|MALACCA|PAHANG|SABAH|SARAWAK|NEGERI\s+SEMBILAN|KELANTAN|TERENGGANU|PERLIS|PUTRAJAYA|LABUAN|PETALING\s+JAYA|SHAH\s+ALAM|SUBANG|PUCHONG|KLANG|CHERAS|AMPANG|KAJANG|SERI\s+KEMBANGAN|SETAPAK|W\.?\s*P\.?|MALAYSIA|USA)\b/i;
 const US_STATE_ZIP = /\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b/;
 const POSTCODE = /\b\d{5}\b/;
-const NOT_ADDRESS = /\b(?:GST|SST|TEL|PHONE|FAX|EMAIL|E-MAIL|WWW|HTTP|INVOICE|RECEIPT|CASHIER|TABLE|ORDER|DATE|TIME|MEMBER|THANK|BILL|DOC|CHECK|COUNTER|SLIP|POS|TERMINAL|SERVER|GUEST|PAX)\b|@/i;
+const NOT_ADDRESS =
+  /\b(?:GST|SST|TEL|PHONE|FAX|EMAIL|E-MAIL|WWW|HTTP|INVOICE|RECEIPT|CASHIER|TABLE|ORDER|DATE|TIME|MEMBER|THANK|BILL|DOC|CHECK|COUNTER|SLIP|POS|TERMINAL|SERVER|GUEST|PAX)\b|@/i;
 const GENERIC_HEADER =
   /^(?:\W*)(?:TAX\s+INVOICE|SIMPLIFIED\s+TAX\s+INVOICE|INVOICE|RECEIPT|OFFICIAL\s+RECEIPT|CASH\s+(?:SALE|BILL|RECEIPT)|SALES\s+RECEIPT|WELCOME|THANK\s+YOU.*|COPY|ORIGINAL|CUSTOMER\s+COPY|MERCHANT\s+COPY|BILL|CHECK|ORDER|DUPLICATE|REPRINT)(?:\W*)$/i;
 const COMPANY_HINT =
@@ -111,7 +115,8 @@ export function phonesInLine(line: string): string[] {
 }
 
 export function isAddressLike(line: string): boolean {
-  if (NOT_ADDRESS.test(line) || TAX_ID_LINE.test(line) || DATE.test(line) || TIME.test(line) || TOTAL_WORDS.test(line)) return false;
+  if (NOT_ADDRESS.test(line) || TAX_ID_LINE.test(line) || DATE.test(line) || TIME.test(line) || TOTAL_WORDS.test(line))
+    return false;
   if (AMOUNT.test(line) && !POSTCODE.test(line)) return false;
   if (!/[A-Za-z]{2}/.test(line)) return false;
   // Street words alone also occur in names ("HARBOR LANE GROCERY"): they need a number with them.
@@ -136,7 +141,14 @@ const TAX_ID_LINE = /(?:^|[^A-Z0-9])(?:[GB6C][S5][T7])(?![A-Z])/i;
 function isBranchLine(line: string): boolean {
   const t = line.trim();
   if (t.length > 40 || !BRANCH_LINE.test(t)) return false;
-  return !(NOT_ADDRESS.test(t) || DATE.test(t) || TIME.test(t) || TOTAL_WORDS.test(t) || AMOUNT.test(t) || GENERIC_HEADER.test(t));
+  return !(
+    NOT_ADDRESS.test(t) ||
+    DATE.test(t) ||
+    TIME.test(t) ||
+    TOTAL_WORDS.test(t) ||
+    AMOUNT.test(t) ||
+    GENERIC_HEADER.test(t)
+  );
 }
 
 function letterRatio(line: string): number {
@@ -193,7 +205,9 @@ export function extractMerchantSignals(lines: readonly string[]): MerchantSignal
   const next = lastHeaderAddress >= 0 ? lastHeaderAddress + 1 : -1;
   if (next > 0 && next < n && !phoneLines.has(next) && isBranchLine(lines[next] ?? '')) address.add(next);
   // The outlet line of a chain shop ("1214-JINJANG UTARA"), within or right under the address.
-  const branchIndex = [...address].sort((a, b) => a - b).find((i) => i < HEADER_LINES && OUTLET_LINE.test((lines[i] ?? '').trim()) && !REGION_WORDS.test(lines[i] ?? ''));
+  const branchIndex = [...address]
+    .sort((a, b) => a - b)
+    .find((i) => i < HEADER_LINES && OUTLET_LINE.test((lines[i] ?? '').trim()) && !REGION_WORDS.test(lines[i] ?? ''));
   const branchLine = branchIndex === undefined ? null : (lines[branchIndex] ?? '').trim();
   const addressLineIndexes = [...address].sort((a, b) => a - b);
 
@@ -204,7 +218,8 @@ export function extractMerchantSignals(lines: readonly string[]): MerchantSignal
     if (phoneLines.has(index) || address.has(index)) continue;
     if (GENERIC_HEADER.test(line) || REGISTRATION.test(line)) continue;
     // "SEGI CASH & CARRY": a total word on a line without a digit is part of a name.
-    if (DATE.test(line) || TIME.test(line) || (TOTAL_WORDS.test(line) && /\d/.test(line)) || AMOUNT.test(line)) continue;
+    if (DATE.test(line) || TIME.test(line) || (TOTAL_WORDS.test(line) && /\d/.test(line)) || AMOUNT.test(line))
+      continue;
     if (NOT_ADDRESS.test(line) && !COMPANY_HINT.test(line)) continue;
     if (letterRatio(line) < 0.5) continue;
     let score = 1 - 0.15 * index;
@@ -248,7 +263,10 @@ export function primaryPhone(signals: MerchantSignals): string | null {
 }
 
 /** Which kinds of merchant signal one line carries, for vector metadata. */
-export function lineSignalFlags(signals: MerchantSignals, lineIndex: number): { has_phone: boolean; has_address: boolean; is_name: boolean } {
+export function lineSignalFlags(
+  signals: MerchantSignals,
+  lineIndex: number,
+): { has_phone: boolean; has_address: boolean; is_name: boolean } {
   return {
     has_phone: signals.phoneLineIndexes.includes(lineIndex),
     has_address: signals.addressLineIndexes.includes(lineIndex),

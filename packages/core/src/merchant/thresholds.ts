@@ -91,7 +91,12 @@ export const DEFAULT_MEMORY_THRESHOLDS: Readonly<Record<string, MemoryThresholds
 };
 
 /** Used for a model without its own entry: the strictest values of the table. */
-export const FALLBACK_MEMORY_THRESHOLDS: MemoryThresholds = { strongSimilarity: 0.95, phoneMinSimilarity: 0.6, minStrongLines: 3, k: 10 };
+export const FALLBACK_MEMORY_THRESHOLDS: MemoryThresholds = {
+  strongSimilarity: 0.95,
+  phoneMinSimilarity: 0.6,
+  minStrongLines: 3,
+  k: 10,
+};
 
 /**
  * The memory thresholds for an embedder model, with any overrides applied (validated).

@@ -1,5 +1,14 @@
 import type { PlaceCandidate } from '../domain/index.js';
-import { addressTokens, dice, editDistance, nameTokens, phonesMatch, tokenize, tokensAgree, trigrams } from './normalize.js';
+import {
+  addressTokens,
+  dice,
+  editDistance,
+  nameTokens,
+  phonesMatch,
+  tokenize,
+  tokensAgree,
+  trigrams,
+} from './normalize.js';
 import { nameBlocks } from './places-query.js';
 import { merchantZoneLines, type MerchantSignals } from './signals.js';
 import {
@@ -11,7 +20,6 @@ import {
   NAME_HIGH_THRESHOLD,
   NAME_MISREAD_THRESHOLD,
 } from './thresholds.js';
-
 
 /** The receipt side of a comparison: its signals and its full text. */
 export interface ReceiptEvidence {
@@ -77,7 +85,6 @@ export function addressSimilarity(
   return { score: Math.min(1, score), conflict: conflict !== 'none', nearConflict: conflict === 'near' };
 }
 
-
 /**
  * How much of the candidate's address (weighted as in {@link addressSimilarity}) is printed
  * anywhere in the given receipt lines (its header and footer). Catches addresses whose lines the
@@ -89,7 +96,10 @@ export function addressCoverage(receiptLines: readonly string[], candidateAddres
 }
 
 /** {@link addressCoverage} with the weight of the shared tokens (how specific the match is). */
-function addressCoverageDetail(receiptLines: readonly string[], candidateAddress: string | null): { score: number; sharedWeight: number } {
+function addressCoverageDetail(
+  receiptLines: readonly string[],
+  candidateAddress: string | null,
+): { score: number; sharedWeight: number } {
   if (!candidateAddress || receiptLines.length === 0) return { score: 0, sharedWeight: 0 };
   const ours = new Set(addressTokens(receiptLines.join(' ')));
   const theirs = new Set(addressTokens(candidateAddress));
@@ -188,8 +198,14 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   const addressScore = Math.max(byLines.score, coverage);
   const addressOk = !addressConflict && addressScore >= ADDRESS_MATCH_THRESHOLD;
   const addressPartial = !addressConflict && addressScore >= ADDRESS_PARTIAL_THRESHOLD;
-  const addressNearlyOk = byLines.nearConflict && !zonePostcodeConflict && !otherBranch && byLines.score >= ADDRESS_MATCH_THRESHOLD;
-  const nameScore = nameSimilarity(candidate.name, [...signals.nameCandidates, ...nameBlocks(signals).filter((b) => b.lines.length > 1).map((b) => b.text)]);
+  const addressNearlyOk =
+    byLines.nearConflict && !zonePostcodeConflict && !otherBranch && byLines.score >= ADDRESS_MATCH_THRESHOLD;
+  const nameScore = nameSimilarity(candidate.name, [
+    ...signals.nameCandidates,
+    ...nameBlocks(signals)
+      .filter((b) => b.lines.length > 1)
+      .map((b) => b.text),
+  ]);
   const nameShared = nameSharesToken(candidate.name, lines);
   const misread = misreadPostcodeOnly(receipt, candidate.formatted_address);
 
@@ -207,17 +223,27 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   } else if (addressOk && nameShared) {
     confidence = 0.85;
     reason = 'address agrees and the name appears on the receipt';
-  } else if (!otherBranch && misread.distance === 1 && misread.addressScore >= ADDRESS_MATCH_THRESHOLD && nameScore >= NAME_MISREAD_THRESHOLD) {
+  } else if (
+    !otherBranch &&
+    misread.distance === 1 &&
+    misread.addressScore >= ADDRESS_MATCH_THRESHOLD &&
+    nameScore >= NAME_MISREAD_THRESHOLD
+  ) {
     confidence = 0.82;
     reason = 'address agrees but for one misread postcode digit, and the name is similar';
-  } else if (!otherBranch && misread.distance === 2 && misread.addressScore >= ADDRESS_MATCH_THRESHOLD && nameScore >= NAME_HIGH_THRESHOLD) {
+  } else if (
+    !otherBranch &&
+    misread.distance === 2 &&
+    misread.addressScore >= ADDRESS_MATCH_THRESHOLD &&
+    nameScore >= NAME_HIGH_THRESHOLD
+  ) {
     confidence = 0.8;
     reason = 'address agrees but for two misread postcode digits, and the name is very similar';
   } else if (nameScore >= NAME_HIGH_THRESHOLD && addressPartial) {
     confidence = 0.8;
     reason = 'name very similar and address partly agrees';
   } else if (otherBranch) {
-    reason = 'another branch: the outlet number printed on the receipt and the place\'s disagree';
+    reason = "another branch: the outlet number printed on the receipt and the place's disagree";
   } else if (phoneMatch) {
     reason = 'phone agrees but neither name nor address does';
   } else if (addressConflict) {
@@ -258,7 +284,9 @@ const PRINTED_POSTCODE = /(?:\b(\d{5})\s*,?\s+[A-Za-z]{3,})|(?:\b[A-Z]{2}\s+(\d{
 /** Postcodes printed in the receipt's lines, none of which is (or nearly is) the candidate's. */
 function postcodesConflict(lines: readonly string[], candidateAddress: string | null): boolean {
   if (!candidateAddress) return false;
-  const printed = new Set(lines.flatMap((l) => [...l.matchAll(PRINTED_POSTCODE)].map((m) => m[1] ?? m[2] ?? '')).filter((p) => p !== ''));
+  const printed = new Set(
+    lines.flatMap((l) => [...l.matchAll(PRINTED_POSTCODE)].map((m) => m[1] ?? m[2] ?? '')).filter((p) => p !== ''),
+  );
   const theirs = new Set(addressTokens(candidateAddress).filter((t) => /^\d{5}$/.test(t)));
   return numbersConflict(printed, theirs) === 'hard';
 }
@@ -298,7 +326,10 @@ export function addressNumbersAgree(receipt: ReceiptEvidence, candidateAddress: 
 }
 
 /** The accepted candidate that fits best (the branch whose address matches, for chains), or null. */
-export function pickCandidate(candidates: readonly PlaceCandidate[], receipt: ReceiptEvidence): CandidateAssessment | null {
+export function pickCandidate(
+  candidates: readonly PlaceCandidate[],
+  receipt: ReceiptEvidence,
+): CandidateAssessment | null {
   const accepted = candidates.map((c) => assessCandidate(c, receipt)).filter((a) => a.accepted);
   accepted.sort((a, b) => b.confidence - a.confidence || b.rank - a.rank);
   return accepted[0] ?? null;
@@ -330,7 +361,10 @@ export function branchConflict(receipt: ReceiptEvidence, candidateAddress: strin
 }
 
 /** Share of the place's address numbers printed in the receipt's header or footer (a misread digit allowed). */
-export function addressNumberShare(receipt: ReceiptEvidence, candidateAddress: string | null): { share: number; total: number } {
+export function addressNumberShare(
+  receipt: ReceiptEvidence,
+  candidateAddress: string | null,
+): { share: number; total: number } {
   if (!candidateAddress) return { share: 0, total: 0 };
   const numbers = (text: string) => addressTokens(text).filter((t) => /\d/.test(t));
   const theirs = [...new Set(numbers(candidateAddress))];
@@ -351,9 +385,19 @@ export function addressNumberShare(receipt: ReceiptEvidence, candidateAddress: s
  *   place's own phone. A phone key alone needs the name too: an OCR-garbled phone can equal
  *   another merchant's number.
  */
-export function assessRemembered(candidate: PlaceCandidate, receipt: ReceiptEvidence, keyKinds: readonly string[]): CandidateAssessment {
+export function assessRemembered(
+  candidate: PlaceCandidate,
+  receipt: ReceiptEvidence,
+  keyKinds: readonly string[],
+): CandidateAssessment {
   const base = assessCandidate(candidate, receipt);
-  const refuse = (reason: string): CandidateAssessment => ({ ...base, accepted: false, confidence: 0, evidence: [], reason });
+  const refuse = (reason: string): CandidateAssessment => ({
+    ...base,
+    accepted: false,
+    confidence: 0,
+    evidence: [],
+    reason,
+  });
   if (keyKinds.length === 0) return refuse('no identifier in common');
   if (branchConflict(receipt, candidate.formatted_address)) return refuse('another branch: outlet numbers disagree');
   const { share, total } = addressNumberShare(receipt, candidate.formatted_address);
@@ -361,7 +405,8 @@ export function assessRemembered(candidate: PlaceCandidate, receipt: ReceiptEvid
   const numbersOk =
     total === 0
       ? base.addressScore >= ADDRESS_PARTIAL_THRESHOLD
-      : share >= MEMORY_KEY_ADDRESS_NUMBERS || (bothIds && share >= MEMORY_TWO_KEYS_ADDRESS_NUMBERS && share * total >= 2);
+      : share >= MEMORY_KEY_ADDRESS_NUMBERS ||
+        (bothIds && share >= MEMORY_TWO_KEYS_ADDRESS_NUMBERS && share * total >= 2);
   if (!numbersOk) return refuse(`address numbers do not agree (${Math.round(share * 100)}% of ${total} printed)`);
   const identity = keyKinds.includes('tax_id') || keyKinds.includes('registration');
   if (!base.nameShared && !(identity && base.phoneMatch)) return refuse('the name does not appear on the receipt');
@@ -381,7 +426,10 @@ export function assessRemembered(candidate: PlaceCandidate, receipt: ReceiptEvid
  * many digits apart the closest pair is (1 or 2: OCR misreads such as 41750 for 81750), and the
  * address agreement with postcodes left out. Street numbers must not disagree at all.
  */
-export function misreadPostcodeOnly(receipt: ReceiptEvidence, candidateAddress: string | null): { distance: number; addressScore: number } {
+export function misreadPostcodeOnly(
+  receipt: ReceiptEvidence,
+  candidateAddress: string | null,
+): { distance: number; addressScore: number } {
   const none = { distance: Infinity, addressScore: 0 };
   if (!candidateAddress) return none;
   const isPostcode = (t: string) => /^\d{5}$/.test(t);

@@ -1,9 +1,4 @@
-import type {
-  Collection,
-  CollectionProgress,
-  CollectionState,
-  CompactionRun,
-} from '../domain/index.js';
+import type { Collection, CollectionProgress, CollectionState, CompactionRun } from '../domain/index.js';
 
 /** Fields a collection transition may set alongside its new state. */
 export type CollectionPatch = Partial<Pick<CollectionProgress, 'merged_count' | 'error'>>;

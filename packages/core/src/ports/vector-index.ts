@@ -1,10 +1,4 @@
-import type {
-  Collection,
-  MetadataFilter,
-  VectorMatch,
-  VectorMetadata,
-  VectorRecord,
-} from '../domain/index.js';
+import type { Collection, MetadataFilter, VectorMatch, VectorMetadata, VectorRecord } from '../domain/index.js';
 
 export interface VectorQuery {
   vector: number[];

@@ -6,7 +6,12 @@ import type { Clock } from './clock.js';
  * `deadline`, even if `work` never settles (a stalled storage call, docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s). The abandoned
  * promise keeps running; its outcome is ignored. No deadline means no race.
  */
-export async function withDeadline<T>(clock: Clock, deadline: number | undefined, what: string, work: Promise<T>): Promise<T> {
+export async function withDeadline<T>(
+  clock: Clock,
+  deadline: number | undefined,
+  what: string,
+  work: Promise<T>,
+): Promise<T> {
   if (deadline === undefined) return work;
   const remaining = deadline - clock.now();
   if (remaining <= 0) {

@@ -2,12 +2,13 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConditionFailedError, IllegalTransitionError, NotFoundError } from '../errors.js';
 import type { CompactionRunRef, CompactionRunStore } from '../ports/index.js';
 import { sorted } from './contract-helpers.js';
-import {
-  makeCompactionRun,
-  uniqueId,
-} from './fixtures.js';
+import { makeCompactionRun, uniqueId } from './fixtures.js';
 
-const refOf = (run: CompactionRunRef): CompactionRunRef => ({ image_id: run.image_id, receipt_id: run.receipt_id, run_id: run.run_id });
+const refOf = (run: CompactionRunRef): CompactionRunRef => ({
+  image_id: run.image_id,
+  receipt_id: run.receipt_id,
+  run_id: run.run_id,
+});
 
 /** What a CompactionRunStore contract factory returns: a fresh, EMPTY store (listings are asserted exactly). */
 export interface CompactionRunStoreContractSubject {
@@ -43,9 +44,9 @@ export function describeCompactionRunStoreContract(
         await store.create(run);
         expect(await store.get(refOf(run))).toEqual(run);
         await expect(store.create(structuredClone(run))).resolves.toBeUndefined();
-        await expect(
-          store.create({ ...run, lines: { ...run.lines, vector_count: 99 } }),
-        ).rejects.toBeInstanceOf(ConditionFailedError);
+        await expect(store.create({ ...run, lines: { ...run.lines, vector_count: 99 } })).rejects.toBeInstanceOf(
+          ConditionFailedError,
+        );
         expect(await store.get({ ...refOf(run), run_id: uniqueId('run') })).toBeNull();
       });
 
@@ -88,15 +89,15 @@ export function describeCompactionRunStoreContract(
         const run = makeCompactionRun({ lines: { state: 'COMPLETED', merged_count: 3 } });
         await store.create(run);
         const ref = { image_id: run.image_id, receipt_id: run.receipt_id, run_id: run.run_id };
-        await expect(
-          store.transitionCollection(ref, 'lines', 'COMPLETED', 'PROCESSING'),
-        ).rejects.toBeInstanceOf(IllegalTransitionError);
-        await expect(
-          store.transitionCollection(ref, 'lines', 'PROCESSING', 'COMPLETED'),
-        ).rejects.toBeInstanceOf(ConditionFailedError);
-        await expect(
-          store.transitionCollection(ref, 'words', 'PROCESSING', 'COMPLETED'),
-        ).rejects.toBeInstanceOf(ConditionFailedError);
+        await expect(store.transitionCollection(ref, 'lines', 'COMPLETED', 'PROCESSING')).rejects.toBeInstanceOf(
+          IllegalTransitionError,
+        );
+        await expect(store.transitionCollection(ref, 'lines', 'PROCESSING', 'COMPLETED')).rejects.toBeInstanceOf(
+          ConditionFailedError,
+        );
+        await expect(store.transitionCollection(ref, 'words', 'PROCESSING', 'COMPLETED')).rejects.toBeInstanceOf(
+          ConditionFailedError,
+        );
         expect(await store.get(refOf(run))).toEqual(run);
       });
 
@@ -143,7 +144,11 @@ export function describeCompactionRunStoreContract(
         const cutoff = '2024-01-02T00:00:00.000Z';
         const young = '2024-01-03T00:00:00.000Z';
         const halfDone = makeCompactionRun({ created_at: old, lines: { state: 'COMPLETED' } });
-        const failed = makeCompactionRun({ created_at: old, lines: { state: 'COMPLETED' }, words: { state: 'FAILED' } });
+        const failed = makeCompactionRun({
+          created_at: old,
+          lines: { state: 'COMPLETED' },
+          words: { state: 'FAILED' },
+        });
         const pending = makeCompactionRun({ created_at: old, receipt_id: 2 });
         const finished = makeCompactionRun({
           created_at: old,

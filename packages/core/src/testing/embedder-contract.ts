@@ -74,7 +74,14 @@ export function describeEmbedderContract(name: string, factory: () => Promise<Em
         'TOTAL: 42.17',
         'THANK YOU COME AGAIN',
       ]);
-      const [wf1, wf2, chevron, total1, total2, thanks] = vectors as [number[], number[], number[], number[], number[], number[]];
+      const [wf1, wf2, chevron, total1, total2, thanks] = vectors as [
+        number[],
+        number[],
+        number[],
+        number[],
+        number[],
+        number[],
+      ];
       expect(dot(wf1, wf2)).toBeGreaterThan(dot(wf1, chevron));
       expect(dot(wf1, wf2)).toBeGreaterThan(dot(wf1, thanks));
       expect(dot(total1, total2)).toBeGreaterThan(dot(total1, thanks));

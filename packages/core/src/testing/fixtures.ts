@@ -92,10 +92,7 @@ export interface ReceiptDetailsShape {
  * every line, as the job-table keys (`…#LINE#00002#WORD#00001`) expect. `line_count` and
  * `word_count` match the generated children unless overridden.
  */
-export function makeReceiptDetails(
-  overrides: Partial<Receipt> = {},
-  shape: ReceiptDetailsShape = {},
-): ReceiptDetails {
+export function makeReceiptDetails(overrides: Partial<Receipt> = {}, shape: ReceiptDetailsShape = {}): ReceiptDetails {
   const lineCount = shape.lineCount ?? 3;
   const wordsPerLine = shape.wordsPerLine ?? 3;
   const image_id = overrides.image_id ?? uniqueId('img');
@@ -233,7 +230,10 @@ export function makeSnapshotPointer(overrides: Partial<SnapshotPointer> = {}): S
  * An axis-aligned OCR document: one line per text, top to bottom, words split on spaces, as an
  * engine would return a clean scan. For use-case tests that feed a fake OcrEngine.
  */
-export function makeOcrDocument(texts: readonly string[], overrides: Partial<Omit<OcrDocument, 'lines'>> = {}): OcrDocument {
+export function makeOcrDocument(
+  texts: readonly string[],
+  overrides: Partial<Omit<OcrDocument, 'lines'>> = {},
+): OcrDocument {
   const lineHeight = 0.9 / Math.max(texts.length, 1);
   const lines: OcrLine[] = texts.map((text, i) => {
     const y = 0.95 - (i + 1) * lineHeight;

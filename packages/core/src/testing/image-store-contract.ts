@@ -38,7 +38,10 @@ export async function sendPresignedUpload(upload: PresignedUpload, bytes: Uint8A
     response = await fetch(upload.url, { method: 'POST', body: form, headers: upload.headers });
   }
   if (!response.ok) {
-    throw new DependencyError('presigned upload', `${upload.method} failed: ${response.status} ${await response.text()}`);
+    throw new DependencyError(
+      'presigned upload',
+      `${upload.method} failed: ${response.status} ${await response.text()}`,
+    );
   }
 }
 
@@ -48,10 +51,7 @@ const bytesOf = (text: string) => new TextEncoder().encode(text);
  * The ImageStore contract: S3-like object semantics (round-trips, ranges, metadata stored as
  * strings, sorted listings, idempotent deletes), key validation, and presigned PUTs.
  */
-export function describeImageStoreContract(
-  name: string,
-  factory: () => Promise<ImageStoreContractSubject>,
-): void {
+export function describeImageStoreContract(name: string, factory: () => Promise<ImageStoreContractSubject>): void {
   describe(`ImageStore contract: ${name}`, () => {
     let store: NamedImageStore;
     let cleanup: (() => Promise<void>) | undefined;
@@ -195,8 +195,16 @@ export function describeImageStoreContract(
     );
 
     it('presignUpload describes an upload bound to its size limit and expiry', async () => {
-      const upload = await store.presignUpload('raw/img-p/upload.png', { contentType: 'image/png', maxBytes: 4096, expiresInSeconds: 300 });
-      const longer = await store.presignUpload('raw/img-p/upload.png', { contentType: 'image/png', maxBytes: 4096, expiresInSeconds: 600 });
+      const upload = await store.presignUpload('raw/img-p/upload.png', {
+        contentType: 'image/png',
+        maxBytes: 4096,
+        expiresInSeconds: 300,
+      });
+      const longer = await store.presignUpload('raw/img-p/upload.png', {
+        contentType: 'image/png',
+        maxBytes: 4096,
+        expiresInSeconds: 600,
+      });
       expect(['PUT', 'POST']).toContain(upload.method);
       expect(upload.url.length).toBeGreaterThan(0);
       expect(upload.max_bytes).toBe(4096);
@@ -214,13 +222,19 @@ export function describeImageStoreContract(
         { contentType: 'image/png', maxBytes: 10, expiresInSeconds: 0 },
         { contentType: '', maxBytes: 10, expiresInSeconds: 60 },
       ]) {
-        await expect(store.presignUpload('raw/img-p/x.png', options), JSON.stringify(options)).rejects.toBeInstanceOf(ValidationError);
+        await expect(store.presignUpload('raw/img-p/x.png', options), JSON.stringify(options)).rejects.toBeInstanceOf(
+          ValidationError,
+        );
       }
     });
 
     it('a presigned upload stores the object with its content type', async (ctx) => {
       if (!sendUpload) return ctx.skip();
-      const upload = await store.presignUpload('raw/img-p/upload.png', { contentType: 'image/png', maxBytes: 4096, expiresInSeconds: 300 });
+      const upload = await store.presignUpload('raw/img-p/upload.png', {
+        contentType: 'image/png',
+        maxBytes: 4096,
+        expiresInSeconds: 300,
+      });
       const body = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]);
       await sendUpload(upload, body);
       const stored = await store.get('raw/img-p/upload.png');
@@ -230,7 +244,11 @@ export function describeImageStoreContract(
 
     it('a presigned upload over its size limit is refused and stores nothing', async (ctx) => {
       if (!sendUpload) return ctx.skip();
-      const upload = await store.presignUpload('raw/img-p/big.png', { contentType: 'image/png', maxBytes: 16, expiresInSeconds: 300 });
+      const upload = await store.presignUpload('raw/img-p/big.png', {
+        contentType: 'image/png',
+        maxBytes: 16,
+        expiresInSeconds: 300,
+      });
       await expect(sendUpload(upload, new Uint8Array(17))).rejects.toThrow();
       expect(await store.head('raw/img-p/big.png')).toBeNull();
     });

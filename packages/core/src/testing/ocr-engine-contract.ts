@@ -26,10 +26,7 @@ const RANGE_TOLERANCE = 1e-6;
  * The behaviour every {@link OcrEngine} promises (tesseract.js locally, Apple Vision on the Mac).
  * OCR is slow, so the sample is recognised ONCE and each test inspects that document.
  */
-export function describeOcrEngineContract(
-  name: string,
-  factory: () => Promise<OcrEngineContractFixture>,
-): void {
+export function describeOcrEngineContract(name: string, factory: () => Promise<OcrEngineContractFixture>): void {
   describe(`OcrEngine contract: ${name}`, () => {
     let fixture: OcrEngineContractFixture;
     let doc: OcrDocument;
@@ -86,7 +83,8 @@ export function describeOcrEngineContract(
         for (const word of line.words) {
           if (!inside(word.bounding_box, line.bounding_box)) escaped.push(`word "${word.text}" of "${line.text}"`);
           for (const letter of word.letters) {
-            if (!inside(letter.bounding_box, word.bounding_box)) escaped.push(`letter "${letter.text}" of "${word.text}"`);
+            if (!inside(letter.bounding_box, word.bounding_box))
+              escaped.push(`letter "${letter.text}" of "${word.text}"`);
           }
         }
       }

@@ -2,12 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConditionFailedError, IllegalTransitionError, NotFoundError } from '../errors.js';
 import type { OcrJobStore } from '../ports/index.js';
 import { shuffled, sorted } from './contract-helpers.js';
-import {
-  makeImage,
-  makeJob,
-  makeRoutingDecision,
-  uniqueId,
-} from './fixtures.js';
+import { makeImage, makeJob, makeRoutingDecision, uniqueId } from './fixtures.js';
 
 /** What an OcrJobStore contract factory returns: a fresh, EMPTY store (listings are asserted exactly). */
 export interface OcrJobStoreContractSubject {
@@ -20,10 +15,7 @@ export interface OcrJobStoreContractSubject {
  * state-machine job transitions (one winner among concurrent claims), and job listings.
  * The factory must return a fresh, empty store each call.
  */
-export function describeOcrJobStoreContract(
-  name: string,
-  factory: () => Promise<OcrJobStoreContractSubject>,
-): void {
+export function describeOcrJobStoreContract(name: string, factory: () => Promise<OcrJobStoreContractSubject>): void {
   describe(`OcrJobStore contract: ${name}`, () => {
     let store: OcrJobStore;
     let cleanup: (() => Promise<void>) | undefined;
@@ -140,29 +132,27 @@ export function describeOcrJobStoreContract(
       it('an illegal transition throws IllegalTransitionError and changes nothing', async () => {
         const job = makeJob({ status: 'COMPLETED' });
         await store.createJob(job);
-        await expect(
-          store.transitionJob(job.job_id, 'COMPLETED', 'PENDING'),
-        ).rejects.toBeInstanceOf(IllegalTransitionError);
-        await expect(
-          store.transitionJob(job.job_id, 'COMPLETED', 'PROCESSING'),
-        ).rejects.toBeInstanceOf(IllegalTransitionError);
+        await expect(store.transitionJob(job.job_id, 'COMPLETED', 'PENDING')).rejects.toBeInstanceOf(
+          IllegalTransitionError,
+        );
+        await expect(store.transitionJob(job.job_id, 'COMPLETED', 'PROCESSING')).rejects.toBeInstanceOf(
+          IllegalTransitionError,
+        );
         expect(await store.getJob(job.job_id)).toEqual(job);
       });
 
       it('a transition from a state the job is not in throws ConditionFailedError and changes nothing', async () => {
         const job = makeJob({ status: 'COMPLETED' });
         await store.createJob(job);
-        await expect(
-          store.transitionJob(job.job_id, 'PENDING', 'PROCESSING', { attempts: 9 }),
-        ).rejects.toBeInstanceOf(ConditionFailedError);
+        await expect(store.transitionJob(job.job_id, 'PENDING', 'PROCESSING', { attempts: 9 })).rejects.toBeInstanceOf(
+          ConditionFailedError,
+        );
         expect(await store.getJob(job.job_id)).toEqual(job);
       });
 
       it('a transition of an absent job throws NotFoundError and creates nothing', async () => {
         const id = uniqueId('job');
-        await expect(store.transitionJob(id, 'PENDING', 'PROCESSING')).rejects.toBeInstanceOf(
-          NotFoundError,
-        );
+        await expect(store.transitionJob(id, 'PENDING', 'PROCESSING')).rejects.toBeInstanceOf(NotFoundError);
         expect(await store.getJob(id)).toBeNull();
       });
 
@@ -185,7 +175,7 @@ export function describeOcrJobStoreContract(
       it('listJobsByStatus returns exactly the jobs in that status, honouring the limit', async () => {
         const jobs = [makeJob(), makeJob(), makeJob()];
         for (const job of jobs) await store.createJob(job);
-        const [a, b, c] = jobs as [typeof jobs[0], typeof jobs[0], typeof jobs[0]];
+        const [a, b, c] = jobs as [(typeof jobs)[0], (typeof jobs)[0], (typeof jobs)[0]];
         await store.transitionJob(a.job_id, 'PENDING', 'PROCESSING');
         const pending = await store.listJobsByStatus('PENDING');
         expect(pending.map((j) => j.job_id).sort()).toEqual([b.job_id, c.job_id].sort());
@@ -203,7 +193,9 @@ export function describeOcrJobStoreContract(
         for (const job of shuffled(jobs)) await store.createJob(job);
         const ids = (listed: { job_id: string }[]) => listed.map((j) => j.job_id);
         const [j10, j20, j30, j40] = jobs.map((j) => j.job_id);
-        expect(ids(await store.listJobsByStatus('PENDING', 10, { createdAfter: at(20), createdBefore: at(40) }))).toEqual([j20, j30]);
+        expect(
+          ids(await store.listJobsByStatus('PENDING', 10, { createdAfter: at(20), createdBefore: at(40) })),
+        ).toEqual([j20, j30]);
         expect(ids(await store.listJobsByStatus('PENDING', 10, { createdAfter: at(30) }))).toEqual([j30, j40]);
         expect(ids(await store.listJobsByStatus('PENDING', 10, { createdBefore: at(20) }))).toEqual([j10]);
         expect(ids(await store.listJobsByStatus('PENDING', 1, { createdAfter: at(15) }))).toEqual([j20]);
@@ -227,9 +219,9 @@ export function describeOcrJobStoreContract(
         await store.createRoutingDecision(decision);
         expect(await store.getRoutingDecision(decision.job_id)).toEqual(decision);
         await expect(store.createRoutingDecision({ ...decision })).resolves.toBeUndefined();
-        await expect(
-          store.createRoutingDecision({ ...decision, image_type: 'SCAN' }),
-        ).rejects.toBeInstanceOf(ConditionFailedError);
+        await expect(store.createRoutingDecision({ ...decision, image_type: 'SCAN' })).rejects.toBeInstanceOf(
+          ConditionFailedError,
+        );
         expect(await store.getRoutingDecision(decision.job_id)).toEqual(decision);
         expect(await store.getRoutingDecision(uniqueId('job'))).toBeNull();
       });

@@ -9,10 +9,7 @@ export interface PlacesCacheContractSubject {
 }
 
 /** The PlacesCache contract: rows by key, returned expired or not, overwritten by put (docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant). */
-export function describePlacesCacheContract(
-  name: string,
-  factory: () => Promise<PlacesCacheContractSubject>,
-): void {
+export function describePlacesCacheContract(name: string, factory: () => Promise<PlacesCacheContractSubject>): void {
   describe(`PlacesCache contract: ${name}`, () => {
     let cache: PlacesCache;
     let cleanup: (() => Promise<void>) | undefined;

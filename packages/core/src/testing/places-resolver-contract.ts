@@ -71,9 +71,7 @@ export function describePlacesResolverContract(
     });
 
     it('finds the known place first by name plus address', async () => {
-      const found = await fixture.subject.searchText(
-        `${fixture.known.name} ${fixture.known.formatted_address}`,
-      );
+      const found = await fixture.subject.searchText(`${fixture.known.name} ${fixture.known.formatted_address}`);
       expect(found[0]?.place_id).toBe(fixture.known.place_id);
       for (const place of found) expect(PlaceCandidateSchema.safeParse(place).success).toBe(true);
     });

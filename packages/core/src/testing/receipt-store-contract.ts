@@ -1,12 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CompactionRunStore, ReceiptStore } from '../ports/index.js';
 import { shuffled, sorted } from './contract-helpers.js';
-import {
-  makeCompactionRun,
-  makeReceiptDetails,
-  makeReceiptPlace,
-  uniqueId,
-} from './fixtures.js';
+import { makeCompactionRun, makeReceiptDetails, makeReceiptPlace, uniqueId } from './fixtures.js';
 
 /** What a ReceiptStore contract factory returns: a fresh, EMPTY store (listings are asserted exactly). */
 export interface ReceiptStoreContractSubject {
@@ -24,10 +19,7 @@ export interface ReceiptStoreContractSubject {
  * order, deletes that leave no child row (lines, words, place, compaction runs), and places.
  * The factory must return a fresh, empty store each call.
  */
-export function describeReceiptStoreContract(
-  name: string,
-  factory: () => Promise<ReceiptStoreContractSubject>,
-): void {
+export function describeReceiptStoreContract(name: string, factory: () => Promise<ReceiptStoreContractSubject>): void {
   describe(`ReceiptStore contract: ${name}`, () => {
     let store: ReceiptStore;
     let runs: CompactionRunStore;

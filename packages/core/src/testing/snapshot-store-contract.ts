@@ -54,19 +54,17 @@ export function describeSnapshotStoreContract(
     it('a wrong expected version throws ConditionFailedError and leaves the pointer unchanged', async () => {
       const v1 = makeSnapshotPointer({ version: 1, fencing_token: 5 });
       await store.promote(v1, 0);
-      await expect(
-        store.promote(makeSnapshotPointer({ version: 1, fencing_token: 6 }), 0),
-      ).rejects.toBeInstanceOf(ConditionFailedError);
-      await expect(
-        store.promote(makeSnapshotPointer({ version: 3, fencing_token: 6 }), 2),
-      ).rejects.toBeInstanceOf(ConditionFailedError);
+      await expect(store.promote(makeSnapshotPointer({ version: 1, fencing_token: 6 }), 0)).rejects.toBeInstanceOf(
+        ConditionFailedError,
+      );
+      await expect(store.promote(makeSnapshotPointer({ version: 3, fencing_token: 6 }), 2)).rejects.toBeInstanceOf(
+        ConditionFailedError,
+      );
       expect(await store.current('lines')).toEqual(v1);
     });
 
     it('expecting a version when there is no pointer yet throws ConditionFailedError', async () => {
-      await expect(
-        store.promote(makeSnapshotPointer({ version: 2 }), 1),
-      ).rejects.toBeInstanceOf(ConditionFailedError);
+      await expect(store.promote(makeSnapshotPointer({ version: 2 }), 1)).rejects.toBeInstanceOf(ConditionFailedError);
       expect(await store.current('lines')).toBeNull();
     });
 
@@ -89,8 +87,7 @@ export function describeSnapshotStoreContract(
       const won = results.findIndex((r) => r.status === 'fulfilled');
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
       const lost = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      const refused =
-        lost?.reason instanceof ConditionFailedError || lost?.reason instanceof StaleFencingTokenError;
+      const refused = lost?.reason instanceof ConditionFailedError || lost?.reason instanceof StaleFencingTokenError;
       expect(refused).toBe(true);
       expect(await store.current('lines')).toEqual(won === 0 ? a : b);
     });

@@ -126,7 +126,9 @@ export function describeVectorIndexContract(
       it('round-trips vector, document and metadata', async () => {
         const vector = vec().map((x) => x * 3.5); // not unit length: the raw vector comes back
         const metadata = { merchant: 'WHOLE FOODS #123', receipt_id: 7, total: -12.75, valid: true, flag: false };
-        await index.upsert('lines', [{ id: 'IMAGE#a#RECEIPT#00001#LINE#00001', vector, document: 'TOTAL 12.75 €', metadata }]);
+        await index.upsert('lines', [
+          { id: 'IMAGE#a#RECEIPT#00001#LINE#00001', vector, document: 'TOTAL 12.75 €', metadata },
+        ]);
         const [got] = await index.get('lines', ['IMAGE#a#RECEIPT#00001#LINE#00001']);
         expect(got).toBeDefined();
         expect(got!.id).toBe('IMAGE#a#RECEIPT#00001#LINE#00001');
@@ -205,8 +207,18 @@ export function describeVectorIndexContract(
         const other = vec();
         const weights = [0, 0.1, 0.3, 0.5, 0.7, 0.9];
         // Scaled differently on purpose: cosine ignores length.
-        const records = weights.map((w, i) => record(`w${i}`, { i }, blend(base, other, w).map((x) => x * (i + 1))));
-        const opposite = record('opposite', {}, base.map((x) => -x));
+        const records = weights.map((w, i) =>
+          record(
+            `w${i}`,
+            { i },
+            blend(base, other, w).map((x) => x * (i + 1)),
+          ),
+        );
+        const opposite = record(
+          'opposite',
+          {},
+          base.map((x) => -x),
+        );
         await index.upsert('lines', [...records.reverse(), opposite]);
 
         const hits = await index.query('lines', { vector: base, k: 7 });
@@ -293,7 +305,11 @@ export function describeVectorIndexContract(
         const target = vec();
         const near = record('near', { kind: 'a' }, blend(target, vec(), 0.05));
         const nearButExcluded = record('near-b', { kind: 'b' }, blend(target, vec(), 0.01));
-        await index.upsert('lines', [...many(300, 'bg', (i) => ({ kind: i % 2 === 0 ? 'a' : 'b' })), near, nearButExcluded]);
+        await index.upsert('lines', [
+          ...many(300, 'bg', (i) => ({ kind: i % 2 === 0 ? 'a' : 'b' })),
+          near,
+          nearButExcluded,
+        ]);
         const [top] = await index.query('lines', { vector: target, k: 1, where: { kind: 'a' } });
         expect(top!.id).toBe('near');
       });
@@ -301,7 +317,9 @@ export function describeVectorIndexContract(
       it('returns nothing when the filter matches nothing, and never matches records lacking the key', async () => {
         await index.upsert('lines', [record('a', { x: 'y' }), record('b', {})]);
         expect(await index.query('lines', { vector: vec(), k: 5, where: { x: 'z' } })).toEqual([]);
-        expect((await index.query('lines', { vector: vec(), k: 5, where: { x: 'y' } })).map((h) => h.id)).toEqual(['a']);
+        expect((await index.query('lines', { vector: vec(), k: 5, where: { x: 'y' } })).map((h) => h.id)).toEqual([
+          'a',
+        ]);
         expect(await index.query('lines', { vector: vec(), k: 5, where: { missing: 'y' } })).toEqual([]);
       });
     });
@@ -347,9 +365,7 @@ export function describeVectorIndexContract(
       it('returns the ids whose metadata matches every key', async () => {
         const records = many(30, 'q', (i) => ({ image: `img-${i % 3}`, line: i % 5, ok: i % 2 === 0 }));
         await index.upsert('lines', records);
-        const expected = records
-          .filter((r) => r.metadata.image === 'img-2' && r.metadata.ok === true)
-          .map((r) => r.id);
+        const expected = records.filter((r) => r.metadata.image === 'img-2' && r.metadata.ok === true).map((r) => r.id);
         expect(sorted(await index.findIds('lines', { image: 'img-2', ok: true }))).toEqual(sorted(expected));
         expect(sorted(await index.findIds('lines', { line: 4 }))).toEqual(
           sorted(records.filter((r) => r.metadata.line === 4).map((r) => r.id)),
@@ -430,7 +446,14 @@ export function describeVectorIndexContract(
         const records = many(1000, 'k', (i) => ({ group: i < 301 ? 'first' : 'rest' }));
         await index.upsert('lines', records);
         expect(await index.count('lines')).toBe(1000);
-        expect((await index.get('lines', records.map((r) => r.id))).length).toBe(1000);
+        expect(
+          (
+            await index.get(
+              'lines',
+              records.map((r) => r.id),
+            )
+          ).length,
+        ).toBe(1000);
         expect(await index.deleteWhere('lines', { group: 'first' })).toBe(301);
         expect(await index.count('lines')).toBe(699);
         const [top] = await index.query('lines', { vector: records[500]!.vector, k: 1 });

@@ -105,7 +105,11 @@ interface ReceiptIds {
 }
 
 function receiptIds(m: CompactionMessage): Partial<ReceiptIds> {
-  return { image_id: m.image_id, ...(m.kind === 'merge' && m.job_id ? { job_id: m.job_id } : {}), receipt_id: m.receipt_id };
+  return {
+    image_id: m.image_id,
+    ...(m.kind === 'merge' && m.job_id ? { job_id: m.job_id } : {}),
+    receipt_id: m.receipt_id,
+  };
 }
 
 /**
@@ -128,7 +132,11 @@ function receiptIds(m: CompactionMessage): Partial<ReceiptIds> {
  * });
  * const batchItemFailures = outcome.failed.filter((f) => f.retryable).map((f) => ({ itemIdentifier: f.id }));
  */
-export async function compact(deps: CompactDeps, messages: CompactInput[], options: CompactOptions): Promise<CompactOutcome> {
+export async function compact(
+  deps: CompactDeps,
+  messages: CompactInput[],
+  options: CompactOptions,
+): Promise<CompactOutcome> {
   const outcome: CompactOutcome = { succeeded: [], failed: [], merged: { lines: 0, words: 0 }, promoted: false };
   const groups = new Map<Collection, Item[]>();
   for (const input of messages) {
@@ -177,7 +185,11 @@ class CollectionCompaction {
   }
 
   async run(): Promise<void> {
-    if (this.pastWorkDeadline()) return this.failAll(this.items, new DeadlineExceededError('compaction deadline reached before the lock was taken'));
+    if (this.pastWorkDeadline())
+      return this.failAll(
+        this.items,
+        new DeadlineExceededError('compaction deadline reached before the lock was taken'),
+      );
     const name = compactionLockName(this.collection);
     let lease: LockLease | null;
     try {
@@ -192,11 +204,17 @@ class CollectionCompaction {
       const pending: Pending[] = [];
       for (const item of this.items) {
         if (this.pastWorkDeadline()) {
-          this.fail(item, new DeadlineExceededError(`compaction deadline reached before ${describe(item.message)} started`));
+          this.fail(
+            item,
+            new DeadlineExceededError(`compaction deadline reached before ${describe(item.message)} started`),
+          );
           continue;
         }
         if (this.leaseLost !== null) {
-          this.fail(item, new LeaseLostError(`lease on ${name} lost before ${describe(item.message)}: ${this.leaseLost}`));
+          this.fail(
+            item,
+            new LeaseLostError(`lease on ${name} lost before ${describe(item.message)}: ${this.leaseLost}`),
+          );
           continue;
         }
         try {
@@ -229,7 +247,8 @@ class CollectionCompaction {
         const place = await this.call('getReceiptPlace', this.deps.receipts.getPlace(m.image_id, m.receipt_id));
         const patch: VectorMetadata = { ...m.metadata, ...placeMetadata(place) };
         const ids = await this.call('findIds', this.deps.vectors.findIds(this.collection, where));
-        if (ids.length > 0) await this.call('updateMetadata', this.deps.vectors.updateMetadata(this.collection, ids, patch));
+        if (ids.length > 0)
+          await this.call('updateMetadata', this.deps.vectors.updateMetadata(this.collection, ids, patch));
         return { id: item.id, kind: 'index-only', message: m };
       }
       case 'delete_receipt':
@@ -241,7 +260,10 @@ class CollectionCompaction {
   private async merge(id: string, m: Extract<CompactionMessage, { kind: 'merge' }>): Promise<Pending | null> {
     const ref = refOf(m);
     const where = { image_id: m.image_id, receipt_id: m.receipt_id };
-    const run = await this.call('getCompactionRun', this.deps.runs.get({ image_id: m.image_id, receipt_id: m.receipt_id, run_id: m.run_id }));
+    const run = await this.call(
+      'getCompactionRun',
+      this.deps.runs.get({ image_id: m.image_id, receipt_id: m.receipt_id, run_id: m.run_id }),
+    );
     if (!run) {
       const receipt = await this.call('getReceipt', this.deps.receipts.get(m.image_id, m.receipt_id));
       if (receipt) throw new NotFoundError('compaction run', `${m.image_id}/${m.receipt_id}/${m.run_id}`);
@@ -254,11 +276,19 @@ class CollectionCompaction {
     if (state === 'COMPLETED') return null;
     await this.transition(ref, state, 'PROCESSING');
 
-    const object = await this.call('get delta', this.deps.deltas.get(run[this.collection].delta_key)).catch((error: unknown) => {
-      if (error instanceof NotFoundError) throw new CorruptDeltaError(`delta ${run[this.collection].delta_key} is missing`, { cause: error });
-      throw error;
+    const object = await this.call('get delta', this.deps.deltas.get(run[this.collection].delta_key)).catch(
+      (error: unknown) => {
+        if (error instanceof NotFoundError)
+          throw new CorruptDeltaError(`delta ${run[this.collection].delta_key} is missing`, { cause: error });
+        throw error;
+      },
+    );
+    const delta = decodeVectorDelta(object.body, {
+      run_id: m.run_id,
+      image_id: m.image_id,
+      receipt_id: m.receipt_id,
+      collection: this.collection,
     });
-    const delta = decodeVectorDelta(object.body, { run_id: m.run_id, image_id: m.image_id, receipt_id: m.receipt_id, collection: this.collection });
 
     if (!(await this.call('getReceipt', this.deps.receipts.get(m.image_id, m.receipt_id)))) {
       await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
@@ -283,12 +313,21 @@ class CollectionCompaction {
     return { id, kind: 'merge', ref, merged: stored.length, message: m };
   }
 
-  private async transition(ref: CompactionRunRef, from: CollectionState, to: CollectionState, patch?: { merged_count?: number | null; error?: string | null }): Promise<void> {
+  private async transition(
+    ref: CompactionRunRef,
+    from: CollectionState,
+    to: CollectionState,
+    patch?: { merged_count?: number | null; error?: string | null },
+  ): Promise<void> {
     try {
       await this.call(`run ${from}->${to}`, this.deps.runs.transitionCollection(ref, this.collection, from, to, patch));
     } catch (error) {
       if (!(error instanceof ConditionFailedError)) throw error;
-      throw new TransientDependencyError('job-store', `run ${ref.run_id} ${this.collection} changed state concurrently (${error.message})`, { cause: error });
+      throw new TransientDependencyError(
+        'job-store',
+        `run ${ref.run_id} ${this.collection} changed state concurrently (${error.message})`,
+        { cause: error },
+      );
     }
   }
 
@@ -297,9 +336,13 @@ class CollectionCompaction {
     if (!lease) return;
     const name = compactionLockName(this.collection);
     try {
-      if (this.leaseLost !== null) throw new LeaseLostError(`lease on ${name} lost during the merge: ${this.leaseLost}`);
+      if (this.leaseLost !== null)
+        throw new LeaseLostError(`lease on ${name} lost during the merge: ${this.leaseLost}`);
       const held = await this.call('isHeld', this.deps.lock.isHeld(lease));
-      if (!held) throw new LeaseLostError(`lease on ${name} (fencing token ${lease.fencing_token}) expired or was taken over before promotion`);
+      if (!held)
+        throw new LeaseLostError(
+          `lease on ${name} (fencing token ${lease.fencing_token}) expired or was taken over before promotion`,
+        );
       const current = await this.call('current snapshot', this.deps.snapshots.current(this.collection));
       const vector_count = await this.call('count', this.deps.vectors.count(this.collection));
       const run_ids = pending.flatMap((p) => (p.kind === 'merge' ? [p.ref.run_id] : []));
@@ -348,12 +391,25 @@ class CollectionCompaction {
     const ref = refOf(m);
     const message = error instanceof Error ? error.message : String(error);
     try {
-      const run = await withDeadline(this.deps.clock, this.options.deadline, 'getCompactionRun', this.deps.runs.get(ref));
+      const run = await withDeadline(
+        this.deps.clock,
+        this.options.deadline,
+        'getCompactionRun',
+        this.deps.runs.get(ref),
+      );
       const state = run?.[this.collection].state;
       if (state !== 'PROCESSING' && state !== 'PENDING') return;
-      await withDeadline(this.deps.clock, this.options.deadline, 'mark run FAILED', this.deps.runs.transitionCollection(ref, this.collection, state, 'FAILED', { error: message }));
+      await withDeadline(
+        this.deps.clock,
+        this.options.deadline,
+        'mark run FAILED',
+        this.deps.runs.transitionCollection(ref, this.collection, state, 'FAILED', { error: message }),
+      );
     } catch (markError) {
-      this.receiptLogger(m).warn('could not mark compaction run FAILED', { run_id: ref.run_id, error: String(markError) });
+      this.receiptLogger(m).warn('could not mark compaction run FAILED', {
+        run_id: ref.run_id,
+        error: String(markError),
+      });
     }
   }
 
@@ -381,7 +437,9 @@ class CollectionCompaction {
   private async stopHeartbeat(): Promise<void> {
     this.heartbeatStop.abort();
     // A renewal stuck in a stalled store must not hold the whole call past its deadline.
-    await withDeadline(this.deps.clock, this.options.deadline, 'heartbeat stop', this.heartbeatLoop).catch(() => undefined);
+    await withDeadline(this.deps.clock, this.options.deadline, 'heartbeat stop', this.heartbeatLoop).catch(
+      () => undefined,
+    );
   }
 
   private async release(): Promise<void> {

@@ -102,7 +102,10 @@ export interface ProcessOcrResultsOutcome {
  * );
  * outcome.receipts[0]?.place.merchant_name; // e.g. 'Blue Bottle Coffee'
  */
-export async function processOcrResults(deps: ProcessOcrResultsDeps, message: unknown): Promise<ProcessOcrResultsOutcome> {
+export async function processOcrResults(
+  deps: ProcessOcrResultsDeps,
+  message: unknown,
+): Promise<ProcessOcrResultsOutcome> {
   const msg = parseResultsMessage(deps, message);
   // Every line about this receipt carries the ids that tie it to its upload and its compaction.
   const logger = withFields(deps.logger ?? silentLogger, { image_id: msg.image_id, job_id: msg.job_id });
@@ -143,7 +146,11 @@ async function processReceipt(
   const { image_id, receipt_id } = details.receipt;
   const run_id = deterministicRunId(image_id, receipt_id, msg.job_id);
   const stored = await storedResults(deps, details.receipt, run_id);
-  const summary = (place: ReceiptPlace, embedding_tokens: number, resolved: ProcessedReceipt['resolved']): ProcessedReceipt => ({
+  const summary = (
+    place: ReceiptPlace,
+    embedding_tokens: number,
+    resolved: ProcessedReceipt['resolved'],
+  ): ProcessedReceipt => ({
     receipt_id,
     line_count: details.lines.length,
     word_count: details.words.length,
@@ -172,7 +179,10 @@ async function processReceipt(
   if (!stored.place) await deps.receipts.putPlace(place);
   if (!stored.run) {
     const counts = { lines: records.lines.length, words: records.words.length };
-    await createRun(deps, newCompactionRun({ run_id, image_id, receipt_id, job_id: msg.job_id }, deltaKeys, counts, isoNow(deps.clock)));
+    await createRun(
+      deps,
+      newCompactionRun({ run_id, image_id, receipt_id, job_id: msg.job_id }, deltaKeys, counts, isoNow(deps.clock)),
+    );
   }
   return summary(place, embeddings.tokens, resolved);
 }
@@ -183,7 +193,9 @@ async function processReceipt(
 function parseResultsMessage(deps: ProcessOcrResultsDeps, message: unknown): OcrResultsMessage {
   const msg = parseMessageBody<OcrResultsMessage>(message, OcrResultsMessageSchema, 'OCR results message');
   if (msg.s3_bucket !== deps.artifacts.bucket) {
-    throw new PoisonMessageError(`OCR results are in bucket ${msg.s3_bucket}, this step reads ${deps.artifacts.bucket}`);
+    throw new PoisonMessageError(
+      `OCR results are in bucket ${msg.s3_bucket}, this step reads ${deps.artifacts.bucket}`,
+    );
   }
   return msg;
 }
@@ -202,7 +214,11 @@ async function buildReceipts(
 ): Promise<ReceiptDetails[]> {
   const document = await loadDocument(deps, msg);
   const image_type = await imageTypeOf(deps.jobs, msg, document);
-  const built = buildReceiptsFromDocument(document, { image_id: msg.image_id, created_at: isoNow(deps.clock), image_type }, skipped);
+  const built = buildReceiptsFromDocument(
+    document,
+    { image_id: msg.image_id, created_at: isoNow(deps.clock), image_type },
+    skipped,
+  );
   for (const s of skipped) logger.warn('ocr row skipped', { ...s });
   if (built.length !== msg.receipt_count) {
     // The worker counted with another build of the layout rules; the document decides.
@@ -216,7 +232,8 @@ async function loadDocument(deps: ProcessOcrResultsDeps, msg: OcrResultsMessage)
   try {
     bytes = (await deps.artifacts.get(msg.s3_key)).body;
   } catch (error) {
-    if (error instanceof NotFoundError) throw new PoisonMessageError(`OCR document ${msg.s3_key} does not exist`, { cause: error });
+    if (error instanceof NotFoundError)
+      throw new PoisonMessageError(`OCR document ${msg.s3_key} does not exist`, { cause: error });
     throw error;
   }
   try {
@@ -256,7 +273,10 @@ async function resolvePlace(
 ): Promise<{ place: ReceiptPlace; resolved: NonNullable<ProcessedReceipt['resolved']> }> {
   const { image_id, receipt_id } = details.receipt;
   const lineTexts = details.lines.map((l) => l.text);
-  const resolution = await resolveMerchant(deps, lineTexts, { lineVectors: embeddings.lineVectors, excludeImageId: image_id });
+  const resolution = await resolveMerchant(deps, lineTexts, {
+    lineVectors: embeddings.lineVectors,
+    excludeImageId: image_id,
+  });
   logger.info('merchant resolved', {
     receipt_id,
     source: resolution.source,

@@ -1,6 +1,15 @@
 import { ConfigError } from '../errors.js';
 import { deterministicRunId, ocrJobMessage, type OcrJob, type OcrResultsMessage } from '../domain/index.js';
-import { silentLogger, type CompactionRunStore, type JobCreatedRange, type Logger, type OcrJobStore, type Queue, type QueueBacklog, type ReceiptStore } from '../ports/index.js';
+import {
+  silentLogger,
+  type CompactionRunStore,
+  type JobCreatedRange,
+  type Logger,
+  type OcrJobStore,
+  type Queue,
+  type QueueBacklog,
+  type ReceiptStore,
+} from '../ports/index.js';
 import { sweepCompactionRuns } from './sweep-compaction-runs.js';
 
 export interface RecoverUnfinishedWorkDeps {
@@ -72,7 +81,10 @@ const DEFAULT_LIMIT = 1000;
  * // A scheduled sweep: leave the last 15 minutes alone, look back 2 hours.
  * await recoverUnfinishedWork(deps, { now, olderThanMs: 900_000, lookbackMs: 7_200_000, ocrOnlyWhenQueueIdle: true });
  */
-export async function recoverUnfinishedWork(deps: RecoverUnfinishedWorkDeps, options: RecoverUnfinishedWorkOptions): Promise<RecoveryReport> {
+export async function recoverUnfinishedWork(
+  deps: RecoverUnfinishedWorkDeps,
+  options: RecoverUnfinishedWorkOptions,
+): Promise<RecoveryReport> {
   const logger = deps.logger ?? silentLogger;
   const cutoff = new Date(options.now - options.olderThanMs).toISOString();
   const range: JobCreatedRange = { createdBefore: cutoff };
@@ -83,12 +95,19 @@ export async function recoverUnfinishedWork(deps: RecoverUnfinishedWorkDeps, opt
   await resendOcr(deps, options, { range, cutoff, limit }, report);
   await resendResults(deps, { range, cutoff, limit }, report);
 
-  const merges = await sweepCompactionRuns({ runs: deps.runs }, { olderThanMs: options.olderThanMs, now: options.now, limit });
+  const merges = await sweepCompactionRuns(
+    { runs: deps.runs },
+    { olderThanMs: options.olderThanMs, now: options.now, limit },
+  );
   if (merges.length > 0) await deps.compactionQueue.sendBatch(merges.map((m) => JSON.stringify(m)));
   report.merges = merges.length;
 
   if (report.ocr.length + report.results.length + report.merges > 0) {
-    logger.info('re-sent unfinished work', { ocr: report.ocr.length, results: report.results.length, merges: report.merges });
+    logger.info('re-sent unfinished work', {
+      ocr: report.ocr.length,
+      results: report.results.length,
+      merges: report.merges,
+    });
   }
   for (const reason of report.skipped) logger.info('recovery skipped', { reason });
   return report;
@@ -101,7 +120,12 @@ interface Window {
   limit: number;
 }
 
-async function resendOcr(deps: RecoverUnfinishedWorkDeps, options: RecoverUnfinishedWorkOptions, w: Window, report: RecoveryReport): Promise<void> {
+async function resendOcr(
+  deps: RecoverUnfinishedWorkDeps,
+  options: RecoverUnfinishedWorkOptions,
+  w: Window,
+  report: RecoveryReport,
+): Promise<void> {
   if (options.ocrOnlyWhenQueueIdle) {
     if (!deps.ocrBacklog) throw new ConfigError('recoverUnfinishedWork: ocrOnlyWhenQueueIdle needs deps.ocrBacklog');
     const waiting = await deps.ocrBacklog.backlog();
@@ -158,7 +182,11 @@ async function resultsUnfinished(
   for (let receipt_id = 1; receipt_id <= receiptCount; receipt_id++) {
     const [place, run] = await Promise.all([
       deps.receipts.getPlace(job.image_id, receipt_id),
-      deps.runs.get({ image_id: job.image_id, receipt_id, run_id: deterministicRunId(job.image_id, receipt_id, job.job_id) }),
+      deps.runs.get({
+        image_id: job.image_id,
+        receipt_id,
+        run_id: deterministicRunId(job.image_id, receipt_id, job.job_id),
+      }),
     ]);
     if (!place || !run) return true;
   }

@@ -92,7 +92,9 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
     return { status: 'duplicate', job_id: existing.job_id };
   }
   if (existing.status === 'FAILED') {
-    throw new PoisonMessageError(`OCR job ${existing.job_id} is FAILED (${existing.failure_reason ?? 'no reason'}); retry it explicitly`);
+    throw new PoisonMessageError(
+      `OCR job ${existing.job_id} is FAILED (${existing.failure_reason ?? 'no reason'}); retry it explicitly`,
+    );
   }
 
   const location = imageLocation(msg, existing);
@@ -115,14 +117,18 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
   } catch (error) {
     if (error instanceof ValidationError) {
       await fail(deps.jobs, job, `image is not decodable: ${error.message}`);
-      throw new PoisonMessageError(`OCR job ${job.job_id}: image ${job.s3_key} is not decodable: ${error.message}`, { cause: error });
+      throw new PoisonMessageError(`OCR job ${job.job_id}: image ${job.s3_key} is not decodable: ${error.message}`, {
+        cause: error,
+      });
     }
     throw error;
   }
   const ocr_ms = deps.clock.now() - started;
 
   const ocrKey = ocrDocumentKey(job.image_id, job.job_id);
-  const ocrBucket = isImageStoreProvider(deps.artifacts) ? (msg.ocr_s3_bucket ?? location.bucket) : deps.artifacts.bucket;
+  const ocrBucket = isImageStoreProvider(deps.artifacts)
+    ? (msg.ocr_s3_bucket ?? location.bucket)
+    : deps.artifacts.bucket;
   const artifacts = isImageStoreProvider(deps.artifacts) ? deps.artifacts.forBucket(ocrBucket) : deps.artifacts;
   await artifacts.put(ocrKey, new TextEncoder().encode(JSON.stringify(doc)), {
     contentType: 'application/json',
@@ -132,7 +138,12 @@ export async function runOcrJob(deps: RunOcrJobDeps, message: unknown): Promise<
   if (routing.receipt_count === 0) {
     // Nothing to build a receipt from: a COMPLETED job here would sit at ocr_done forever.
     await deps.jobs.transitionJob(job.job_id, 'PROCESSING', 'FAILED', { failure_reason: NO_TEXT_FOUND });
-    logger.warn('ocr found no text; job failed', { job_id: job.job_id, image_id: job.image_id, lines: doc.lines.length, ocr_ms });
+    logger.warn('ocr found no text; job failed', {
+      job_id: job.job_id,
+      image_id: job.image_id,
+      lines: doc.lines.length,
+      ocr_ms,
+    });
     return { status: 'no_text', job_id: job.job_id, routing, ocr_ms };
   }
 
@@ -162,12 +173,17 @@ async function claim(jobs: OcrJobStore, job: OcrJob): Promise<OcrJob> {
   try {
     return await jobs.transitionJob(job.job_id, job.status, 'PROCESSING', { attempts: job.attempts + 1 });
   } catch (error) {
-    if (error instanceof NotFoundError) throw new PoisonMessageError(`OCR job ${job.job_id} was deleted while claiming it`);
+    if (error instanceof NotFoundError)
+      throw new PoisonMessageError(`OCR job ${job.job_id} was deleted while claiming it`);
     if (!(error instanceof ConditionFailedError)) throw error;
     const now = await jobs.getJob(job.job_id);
     if (!now) throw new PoisonMessageError(`OCR job ${job.job_id} was deleted while claiming it`);
     if (now.status === 'COMPLETED') return now;
-    throw new TransientDependencyError('job-store', `OCR job ${job.job_id} was claimed concurrently (now ${now.status})`, { cause: error });
+    throw new TransientDependencyError(
+      'job-store',
+      `OCR job ${job.job_id} was claimed concurrently (now ${now.status})`,
+      { cause: error },
+    );
   }
 }
 
@@ -193,7 +209,9 @@ async function loadImage(deps: RunOcrJobDeps, job: OcrJob, at: { bucket: string;
     images = raw;
     if (at.bucket !== raw.bucket) {
       await fail(deps.jobs, job, `image bucket ${at.bucket} is not the raw bucket ${raw.bucket}`);
-      throw new PoisonMessageError(`OCR job ${job.job_id}: image is in bucket ${at.bucket}, worker reads ${raw.bucket}`);
+      throw new PoisonMessageError(
+        `OCR job ${job.job_id}: image is in bucket ${at.bucket}, worker reads ${raw.bucket}`,
+      );
     }
   }
   try {
@@ -203,7 +221,9 @@ async function loadImage(deps: RunOcrJobDeps, job: OcrJob, at: { bucket: string;
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
     await fail(deps.jobs, job, `image ${at.key} is missing`);
-    throw new PoisonMessageError(`OCR job ${job.job_id}: image s3://${at.bucket}/${at.key} is missing`, { cause: error });
+    throw new PoisonMessageError(`OCR job ${job.job_id}: image s3://${at.bucket}/${at.key} is missing`, {
+      cause: error,
+    });
   }
 }
 

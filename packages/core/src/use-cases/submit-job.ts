@@ -1,7 +1,22 @@
-import { ACCEPTED_CONTENT_TYPES, newPendingJob, ocrJobMessage, type ImageContentType, type ImageRecord } from '../domain/index.js';
+import {
+  ACCEPTED_CONTENT_TYPES,
+  newPendingJob,
+  ocrJobMessage,
+  type ImageContentType,
+  type ImageRecord,
+} from '../domain/index.js';
 import { inspectImage } from '../domain/image-inspection.js';
 import { InvalidUploadError, NotFoundError, ValidationError } from '../errors.js';
-import { isoNow, type Clock, type IdGenerator, type ImageStore, type OcrJobStore, type NamedImageStore, type PresignedUpload, type Queue } from '../ports/index.js';
+import {
+  isoNow,
+  type Clock,
+  type IdGenerator,
+  type ImageStore,
+  type OcrJobStore,
+  type NamedImageStore,
+  type PresignedUpload,
+  type Queue,
+} from '../ports/index.js';
 
 export interface SubmitJobDeps {
   jobs: OcrJobStore;
@@ -72,7 +87,10 @@ function validateInput(input: SubmitJobInput): ImageContentType {
     issues.push(`contentType "${input.contentType}" is not one of ${ACCEPTED_CONTENT_TYPES.join(', ')}`);
   }
   if (input.body !== undefined && input.body.length === 0) issues.push('body is empty');
-  if (input.maxBytes !== undefined && (!Number.isInteger(input.maxBytes) || input.maxBytes < 1 || input.maxBytes > MAX_PRESIGNED_UPLOAD_BYTES)) {
+  if (
+    input.maxBytes !== undefined &&
+    (!Number.isInteger(input.maxBytes) || input.maxBytes < 1 || input.maxBytes > MAX_PRESIGNED_UPLOAD_BYTES)
+  ) {
     issues.push(`maxBytes ${input.maxBytes} is not an integer in 1..${MAX_PRESIGNED_UPLOAD_BYTES}`);
   }
   if (issues.length > 0) throw new ValidationError('invalid upload', issues);
@@ -141,7 +159,6 @@ function presign(
   });
 }
 
-
 /**
  * Completes a presigned upload: checks the object landed and is an acceptable image of the
  * declared type (the same inspection as a direct upload: not an image, truncated, over 50 MP),
@@ -191,7 +208,8 @@ async function inspectLanded(
   const { body } = await images.get(image.s3_key);
   try {
     const info = inspectImage(body, maxPixels === undefined ? {} : { maxPixels });
-    if (info.contentType !== image.content_type) return { reason: `declared ${image.content_type} but the bytes are ${info.contentType}` };
+    if (info.contentType !== image.content_type)
+      return { reason: `declared ${image.content_type} but the bytes are ${info.contentType}` };
     return null;
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;

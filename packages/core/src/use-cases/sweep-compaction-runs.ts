@@ -28,16 +28,14 @@ export async function sweepCompactionRuns(
   const olderThan = new Date(options.now - options.olderThanMs).toISOString();
   const runs = await deps.runs.listUnfinished(olderThan, options.limit ?? 100);
   return runs.flatMap((run) =>
-    COLLECTIONS.filter((c) => run[c].state !== 'COMPLETED').map(
-      (collection): CompactionMessage => ({
-        kind: 'merge',
-        collection,
-        run_id: run.run_id,
-        image_id: run.image_id,
-        receipt_id: run.receipt_id,
-        ...(run.job_id === undefined ? {} : { job_id: run.job_id }),
-        delta_key: run[collection].delta_key,
-      }),
-    ),
+    COLLECTIONS.filter((c) => run[c].state !== 'COMPLETED').map((collection): CompactionMessage => ({
+      kind: 'merge',
+      collection,
+      run_id: run.run_id,
+      image_id: run.image_id,
+      receipt_id: run.receipt_id,
+      ...(run.job_id === undefined ? {} : { job_id: run.job_id }),
+      delta_key: run[collection].delta_key,
+    })),
   );
 }

@@ -18,7 +18,15 @@ function rotated(cx: number, cy: number, dx: number, dy: number, rad: number, as
   return { x: cx + rx / aspect, y: cy + ry };
 }
 
-function geometry(x: number, y: number, w: number, h: number, deg: number, perspective: number, aspect: number): Geometry {
+function geometry(
+  x: number,
+  y: number,
+  w: number,
+  h: number,
+  deg: number,
+  perspective: number,
+  aspect: number,
+): Geometry {
   const rad = (deg * Math.PI) / 180;
   const cx = x + w / 2;
   const cy = y + h / 2;

@@ -92,7 +92,14 @@ function place(receipt: PagedReceipt, index: number, pageHeight: number): Placed
             bl: turn({ x: x0, y: topY - TEXT_PX }),
             br: turn({ x: x1, y: topY - TEXT_PX }),
           };
-          placed.push({ text: word, receipt: index, corners, centre: turn({ x: (x0 + x1) / 2, y: topY - TEXT_PX / 2 }), degrees: receipt.degrees ?? 0, rowTop: topY });
+          placed.push({
+            text: word,
+            receipt: index,
+            corners,
+            centre: turn({ x: (x0 + x1) / 2, y: topY - TEXT_PX / 2 }),
+            degrees: receipt.degrees ?? 0,
+            rowTop: topY,
+          });
         }
         col += word.length + 1;
       }
@@ -101,7 +108,13 @@ function place(receipt: PagedReceipt, index: number, pageHeight: number): Placed
   return placed;
 }
 
-function geometryOf(points: Point[], degrees: number, style: 'corners' | 'envelope', size: { width: number; height: number }, tight?: Placed['corners']): Geometry {
+function geometryOf(
+  points: Point[],
+  degrees: number,
+  style: 'corners' | 'envelope',
+  size: { width: number; height: number },
+  tight?: Placed['corners'],
+): Geometry {
   const norm = (p: Point): Point => ({ x: p.x / size.width, y: p.y / size.height });
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
@@ -110,9 +123,22 @@ function geometryOf(points: Point[], degrees: number, style: 'corners' | 'envelo
   const y0 = Math.min(...ys);
   const y1 = Math.max(...ys);
   const rad = (degrees * Math.PI) / 180;
-  const box = { x: x0 / size.width, y: y0 / size.height, width: (x1 - x0) / size.width, height: (y1 - y0) / size.height };
+  const box = {
+    x: x0 / size.width,
+    y: y0 / size.height,
+    width: (x1 - x0) / size.width,
+    height: (y1 - y0) / size.height,
+  };
   if (style === 'corners' && tight) {
-    return { bounding_box: box, top_left: norm(tight.tl), top_right: norm(tight.tr), bottom_left: norm(tight.bl), bottom_right: norm(tight.br), angle_degrees: degrees, angle_radians: rad };
+    return {
+      bounding_box: box,
+      top_left: norm(tight.tl),
+      top_right: norm(tight.tr),
+      bottom_left: norm(tight.bl),
+      bottom_right: norm(tight.br),
+      angle_degrees: degrees,
+      angle_radians: rad,
+    };
   }
   return {
     bounding_box: box,
@@ -138,7 +164,8 @@ export function receiptPage(receipts: readonly PagedReceipt[], options: PageOpti
   // Lines: the words of one printed row; with mergeRowsAcross, of every receipt's row at that height.
   const rows: Placed[][] = [];
   for (const w of words) {
-    const sameRow = (o: Placed) => (options.mergeRowsAcross || o.receipt === w.receipt) && Math.abs(o.rowTop - w.rowTop) < 1;
+    const sameRow = (o: Placed) =>
+      (options.mergeRowsAcross || o.receipt === w.receipt) && Math.abs(o.rowTop - w.rowTop) < 1;
     const row = rows.find((r) => r.some(sameRow));
     if (row) row.push(w);
     else rows.push([w]);

@@ -27,8 +27,16 @@ describe('compact with local adapters', () => {
     expect(out).toMatchObject({ promoted: true, failed: [], merged: { lines: 40, words: 40 } });
     expect(out.succeeded.sort()).toEqual(seeded.messages.map((m) => m.id).sort());
     const { run } = await runStates(p, seeded.image_id, seeded.run.run_id);
-    expect(run).toMatchObject({ lines: { state: 'COMPLETED', merged_count: 40 }, words: { state: 'COMPLETED', merged_count: 40 } });
-    expect(await p.snapshots.current('lines')).toMatchObject({ version: 1, vector_count: 40, run_ids: [seeded.run.run_id], fencing_token: 1 });
+    expect(run).toMatchObject({
+      lines: { state: 'COMPLETED', merged_count: 40 },
+      words: { state: 'COMPLETED', merged_count: 40 },
+    });
+    expect(await p.snapshots.current('lines')).toMatchObject({
+      version: 1,
+      vector_count: 40,
+      run_ids: [seeded.run.run_id],
+      fencing_token: 1,
+    });
     // Redelivered: succeeds without merging again.
     const again = await compact(p.compactDeps, seeded.messages, { owner: 'a' });
     expect(again).toMatchObject({ failed: [], merged: { lines: 0, words: 0 } });
@@ -50,10 +58,14 @@ describe('compact with local adapters', () => {
     const { p, index } = scripted();
     const seeded = await seedRun(p, 10);
     index.beforeUpsert = () => p.clock.sleep(10 * MIN);
-    const out = await p.clock.runUntil(compact(p.compactDeps, [seeded.lines], { owner: 'a', leaseMs: 3 * MIN, heartbeat: false }));
+    const out = await p.clock.runUntil(
+      compact(p.compactDeps, [seeded.lines], { owner: 'a', leaseMs: 3 * MIN, heartbeat: false }),
+    );
     expect(out.promoted).toBe(false);
     expect(out.succeeded).toEqual([]);
-    expect(out.failed).toEqual([{ id: seeded.lines.id, error: expect.stringMatching(/expired|taken over/), retryable: true }]);
+    expect(out.failed).toEqual([
+      { id: seeded.lines.id, error: expect.stringMatching(/expired|taken over/), retryable: true },
+    ]);
     expect(await p.snapshots.current('lines')).toBeNull();
     expect((await runStates(p, seeded.image_id, seeded.run.run_id)).lines).toBe('FAILED');
   });
@@ -65,9 +77,15 @@ describe('compact with local adapters', () => {
     index.dropBeyond = 300;
     const out = await compact(p.compactDeps, [seeded.lines], { owner: 'a' });
     expect(out.promoted).toBe(false);
-    expect(out.failed).toEqual([{ id: seeded.lines.id, error: expect.stringMatching(/wrote 600 records, read back 300/), retryable: true }]);
+    expect(out.failed).toEqual([
+      { id: seeded.lines.id, error: expect.stringMatching(/wrote 600 records, read back 300/), retryable: true },
+    ]);
     const { run } = await runStates(p, seeded.image_id, seeded.run.run_id);
-    expect(run?.lines).toMatchObject({ state: 'FAILED', merged_count: null, error: expect.stringMatching(/read back 300/) });
+    expect(run?.lines).toMatchObject({
+      state: 'FAILED',
+      merged_count: null,
+      error: expect.stringMatching(/read back 300/),
+    });
     // Fixed store, redelivered message: FAILED → PROCESSING → COMPLETED.
     index.dropBeyond = null;
     const retry = await compact(p.compactDeps, [seeded.lines], { owner: 'a' });
@@ -84,7 +102,10 @@ describe('compact with local adapters', () => {
     ]);
     expect(a.succeeded).toEqual([seeded.lines.id]);
     expect(b.succeeded).toEqual([seeded.words.id]);
-    expect(await runStates(p, seeded.image_id, seeded.run.run_id)).toMatchObject({ lines: 'COMPLETED', words: 'COMPLETED' });
+    expect(await runStates(p, seeded.image_id, seeded.run.run_id)).toMatchObject({
+      lines: 'COMPLETED',
+      words: 'COMPLETED',
+    });
   });
 
   // docs/lessons.md#lesson-3-runs-stuck-pending
@@ -96,11 +117,22 @@ describe('compact with local adapters', () => {
     await compact(p.compactDeps, [stuck.words], { owner: 'a' });
     const found = await sweepCompactionRuns(p, { olderThanMs: 0, now: Date.parse('2030-01-01T00:00:00Z') });
     expect(found).toEqual([
-      { kind: 'merge', collection: 'lines', run_id: stuck.run.run_id, image_id: stuck.image_id, receipt_id: 1, delta_key: stuck.run.lines.delta_key },
+      {
+        kind: 'merge',
+        collection: 'lines',
+        run_id: stuck.run.run_id,
+        image_id: stuck.image_id,
+        receipt_id: 1,
+        delta_key: stuck.run.lines.delta_key,
+      },
     ]);
     // Runs younger than the threshold are left alone (likely still in flight).
     expect(await sweepCompactionRuns(p, { olderThanMs: 60 * MIN, now: Date.parse(stuck.run.created_at) })).toEqual([]);
-    const finish = await compact(p.compactDeps, found.map((m, i) => ({ id: `sweep-${i}`, body: JSON.stringify(m) })), { owner: 'sweeper' });
+    const finish = await compact(
+      p.compactDeps,
+      found.map((m, i) => ({ id: `sweep-${i}`, body: JSON.stringify(m) })),
+      { owner: 'sweeper' },
+    );
     expect(finish.succeeded).toEqual(['sweep-0']);
     expect(await sweepCompactionRuns(p, { olderThanMs: 0, now: Date.parse('2030-01-01T00:00:00Z') })).toEqual([]);
   });
@@ -112,7 +144,11 @@ describe('compact with local adapters', () => {
     index.beforeUpsert = async () => {
       throw new Error('index exploded');
     };
-    const inputs: CompactInput[] = [...seeded.messages, { id: 'garbage', body: '{"kind":"merge"' }, { id: 'wrong-shape', body: { kind: 'nope' } }];
+    const inputs: CompactInput[] = [
+      ...seeded.messages,
+      { id: 'garbage', body: '{"kind":"merge"' },
+      { id: 'wrong-shape', body: { kind: 'nope' } },
+    ];
     const out = await compact(p.compactDeps, inputs, { owner: 'a' });
     expect(allIds(out)).toEqual(inputs.map((i) => i.id).sort());
     expect(out.succeeded).toEqual([]);
@@ -129,9 +165,14 @@ describe('compact with local adapters', () => {
     const body = (await p.deltas.get(seeded.run.lines.delta_key)).body;
     await p.deltas.put(seeded.run.lines.delta_key, body.subarray(0, Math.floor(body.length / 2)));
     const out = await compact(p.compactDeps, [seeded.lines], { owner: 'a' });
-    expect(out.failed).toEqual([{ id: seeded.lines.id, error: expect.stringMatching(/not valid JSON|truncated/), retryable: false }]);
+    expect(out.failed).toEqual([
+      { id: seeded.lines.id, error: expect.stringMatching(/not valid JSON|truncated/), retryable: false },
+    ]);
     expect(out.promoted).toBe(false);
-    expect((await runStates(p, seeded.image_id, seeded.run.run_id)).run?.lines).toMatchObject({ state: 'FAILED', error: expect.stringMatching(/truncated/) });
+    expect((await runStates(p, seeded.image_id, seeded.run.run_id)).run?.lines).toMatchObject({
+      state: 'FAILED',
+      error: expect.stringMatching(/truncated/),
+    });
     expect(await p.vectors.count('lines')).toBe(0);
   });
 
@@ -140,7 +181,9 @@ describe('compact with local adapters', () => {
     const seeded = await seedRun(p, 5);
     await p.lock.acquire('compaction:lines', 'someone-else', 3 * MIN);
     const out = await compact(p.compactDeps, seeded.messages, { owner: 'a' });
-    expect(out.failed).toEqual([{ id: seeded.lines.id, error: expect.stringMatching(/compaction:lines is held/), retryable: true }]);
+    expect(out.failed).toEqual([
+      { id: seeded.lines.id, error: expect.stringMatching(/compaction:lines is held/), retryable: true },
+    ]);
     expect(out.succeeded).toEqual([seeded.words.id]);
   });
 
@@ -177,7 +220,9 @@ describe('compact with local adapters', () => {
     expect(b).toMatchObject({ promoted: true, succeeded: [fast.lines.id] });
     const outA = await p.clock.runUntil(a);
     expect(outA.promoted).toBe(false);
-    expect(outA.failed).toEqual([{ id: slow.lines.id, error: expect.stringMatching(/expired|taken over/), retryable: true }]);
+    expect(outA.failed).toEqual([
+      { id: slow.lines.id, error: expect.stringMatching(/expired|taken over/), retryable: true },
+    ]);
     const pointer = await p.snapshots.current('lines');
     expect(pointer).toMatchObject({ version: 1, fencing_token: 2, run_ids: [fast.run.run_id] });
     expect((await runStates(p, slow.image_id, slow.run.run_id)).lines).toBe('FAILED');

@@ -42,8 +42,8 @@ import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 
 /** A tiny valid PNG header + IEND, enough for stores (the fake OCR never decodes it). */
 export const PNG_BYTES = new Uint8Array([
-  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0, 0, 0, 0,
-  0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
+  0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ]);
 
 /** An axis-aligned OCR document: one line per text, top to bottom, words split on spaces. */
@@ -107,7 +107,17 @@ export function pipeline(options: PipelineOptions = {}) {
 
   const submitDeps: SubmitJobDeps = { jobs, images: raw, ocrQueue, clock, ids: new UuidIdGenerator() };
   const ocrDeps: RunOcrJobDeps = { jobs, images: raw, artifacts, ocr, resultsQueue, clock };
-  const processDeps: ProcessOcrResultsDeps = { jobs, receipts, runs, artifacts, deltas, embedder, vectors, places, clock };
+  const processDeps: ProcessOcrResultsDeps = {
+    jobs,
+    receipts,
+    runs,
+    artifacts,
+    deltas,
+    embedder,
+    vectors,
+    places,
+    clock,
+  };
   const compactDeps: CompactDeps = { receipts, runs, deltas, vectors, lock, snapshots, clock };
 
   /** Uploads, OCRs (scripted) and processes one receipt; returns ids and outcomes. */
@@ -229,7 +239,10 @@ export async function seedRun(p: Pipeline, count: number, options: { imageId?: s
       metadata: { image_id, receipt_id, line_id: i + 1, text: `text ${i}` },
     }));
     keys[collection] = deltaKey(collection, run_id);
-    await p.deltas.put(keys[collection], encodeVectorDelta(buildVectorDelta({ run_id, image_id, receipt_id, collection }, 512, records)));
+    await p.deltas.put(
+      keys[collection],
+      encodeVectorDelta(buildVectorDelta({ run_id, image_id, receipt_id, collection }, 512, records)),
+    );
   }
   const run = makeCompactionRun({
     run_id,
@@ -241,7 +254,14 @@ export async function seedRun(p: Pipeline, count: number, options: { imageId?: s
   await p.runs.create(run);
   const messages = ['lines', 'words'].map((collection) => ({
     id: `merge-${collection}-${run_id}`,
-    body: JSON.stringify({ kind: 'merge', collection, run_id, image_id, receipt_id, delta_key: keys[collection as Collection] }),
+    body: JSON.stringify({
+      kind: 'merge',
+      collection,
+      run_id,
+      image_id,
+      receipt_id,
+      delta_key: keys[collection as Collection],
+    }),
   }));
   return { run, image_id, receipt_id, messages, lines: messages[0]!, words: messages[1]! };
 }

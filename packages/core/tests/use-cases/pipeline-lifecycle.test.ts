@@ -17,7 +17,11 @@ describe('pipeline lifecycle with local adapters', () => {
     expect(DEMO[4]!.truth.place_id).toBe(DEMO[0]!.truth.place_id);
     const second = await p.ingest(specLines(DEMO[4]!.spec));
     const place = second.processed.receipts[0]!.place;
-    expect(place).toMatchObject({ source: 'vector', place_id: DEMO[0]!.truth.place_id, merchant_name: DEMO[0]!.truth.merchant_name });
+    expect(place).toMatchObject({
+      source: 'vector',
+      place_id: DEMO[0]!.truth.place_id,
+      merchant_name: DEMO[0]!.truth.merchant_name,
+    });
     expect(place.evidence).toContain('memory');
     expect(p.catalogPlaces.calls).toBe(callsBefore);
   });
@@ -56,23 +60,67 @@ describe('pipeline lifecycle with local adapters', () => {
     const p = pipeline();
     await p.ingest(specLines(DEMO[0]!.spec));
     await p.compactAll();
-    const r = await p.ingest(['HARBOR LANE MARKET', '1500 HARBOR LANE', 'OAKLAND, CA 94607', 'TEL (510) 555-0199', 'DATE 02/02/2024', 'MILK 4.49', 'TOTAL 4.49', 'THANK YOU']);
-    expect(r.processed.receipts[0]!.place).toMatchObject({ source: 'places', place_id: 'syn-harbor-lane-market-oakland' });
+    const r = await p.ingest([
+      'HARBOR LANE MARKET',
+      '1500 HARBOR LANE',
+      'OAKLAND, CA 94607',
+      'TEL (510) 555-0199',
+      'DATE 02/02/2024',
+      'MILK 4.49',
+      'TOTAL 4.49',
+      'THANK YOU',
+    ]);
+    expect(r.processed.receipts[0]!.place).toMatchObject({
+      source: 'places',
+      place_id: 'syn-harbor-lane-market-oakland',
+    });
   });
 
   // docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
   it('a chain branch is not taken from memory: another branch needs Places', async () => {
     const p = pipeline();
-    await p.ingest(['SUNRISE PHARMACY 214', '640 LAKEVIEW BLVD', 'MADISON, WI 53703', 'TEL (608) 555-0163', 'DATE 01/02/2024', 'VITAMIN C 9.99', 'TOTAL 9.99', 'THANK YOU']);
+    await p.ingest([
+      'SUNRISE PHARMACY 214',
+      '640 LAKEVIEW BLVD',
+      'MADISON, WI 53703',
+      'TEL (608) 555-0163',
+      'DATE 01/02/2024',
+      'VITAMIN C 9.99',
+      'TOTAL 9.99',
+      'THANK YOU',
+    ]);
     await p.compactAll();
-    const other = await p.ingest(['SUNRISE PHARMACY 215', '12 CAPITOL SQUARE', 'MADISON, WI 53703', 'TEL (608) 555-0191', 'DATE 01/03/2024', 'SUNSCREEN 10.49', 'TOTAL 10.49', 'THANK YOU']);
-    expect(other.processed.receipts[0]!.place).toMatchObject({ source: 'places', place_id: 'syn-sunrise-pharmacy-215-madison' });
+    const other = await p.ingest([
+      'SUNRISE PHARMACY 215',
+      '12 CAPITOL SQUARE',
+      'MADISON, WI 53703',
+      'TEL (608) 555-0191',
+      'DATE 01/03/2024',
+      'SUNSCREEN 10.49',
+      'TOTAL 10.49',
+      'THANK YOU',
+    ]);
+    expect(other.processed.receipts[0]!.place).toMatchObject({
+      source: 'places',
+      place_id: 'syn-sunrise-pharmacy-215-madison',
+    });
   });
 
   it('an unknown merchant resolves to none, with the printed name and no place', async () => {
     const p = pipeline();
-    const r = await p.ingest(['NOWHERE DINER', '77 NOPE ROAD', 'NOWHERE, ZZ 00000', 'TEL (999) 555-0000', 'TOTAL 1.00']);
-    expect(r.processed.receipts[0]!.place).toMatchObject({ source: 'none', place_id: null, merchant_name: 'NOWHERE DINER', confidence: 0 });
+    const r = await p.ingest([
+      'NOWHERE DINER',
+      '77 NOPE ROAD',
+      'NOWHERE, ZZ 00000',
+      'TEL (999) 555-0000',
+      'TOTAL 1.00',
+    ]);
+    expect(r.processed.receipts[0]!.place).toMatchObject({
+      source: 'none',
+      place_id: null,
+      merchant_name: 'NOWHERE DINER',
+      confidence: 0,
+    });
   });
 
   // docs/lessons.md#lesson-16-stream-events-that-should-do-nothing-did-a-lot
@@ -149,7 +197,10 @@ describe('pipeline lifecycle with local adapters', () => {
 
     await p.receipts.deletePlace(r.image_id, 1);
     expect((await compact(p.compactDeps, p.drainRouted(), { owner: 'a' })).failed).toEqual([]);
-    const [cleared] = await p.vectors.get('words', (await p.vectors.findIds('words', { image_id: r.image_id })).slice(0, 1));
+    const [cleared] = await p.vectors.get(
+      'words',
+      (await p.vectors.findIds('words', { image_id: r.image_id })).slice(0, 1),
+    );
     expect(cleared!.metadata.has_place).toBe(false);
     expect(cleared!.metadata).not.toHaveProperty('merchant_name');
     expect(cleared!.metadata).not.toHaveProperty('place_id');
@@ -162,9 +213,16 @@ describe('pipeline lifecycle with local adapters', () => {
     await p.receipts.putPlace({ ...place, merchant_name: 'FIXED EARLY', place_id: 'place-fixed' });
     const routed = p.drainRouted();
     // update_metadata first (finds nothing yet), merge afterwards: the merge applies the current place.
-    routed.sort((a, b) => (JSON.parse(a.body).kind === 'update_metadata' ? -1 : 0) - (JSON.parse(b.body).kind === 'update_metadata' ? -1 : 0));
+    routed.sort(
+      (a, b) =>
+        (JSON.parse(a.body).kind === 'update_metadata' ? -1 : 0) -
+        (JSON.parse(b.body).kind === 'update_metadata' ? -1 : 0),
+    );
     expect((await compact(p.compactDeps, routed, { owner: 'a' })).failed).toEqual([]);
-    const [record] = await p.vectors.get('lines', (await p.vectors.findIds('lines', { image_id: r.image_id })).slice(0, 1));
+    const [record] = await p.vectors.get(
+      'lines',
+      (await p.vectors.findIds('lines', { image_id: r.image_id })).slice(0, 1),
+    );
     expect(record!.metadata).toMatchObject({ merchant_name: 'FIXED EARLY', place_id: 'place-fixed' });
   });
 });

@@ -63,7 +63,9 @@ describe('processOcrResults with local adapters', () => {
     doc.lines[7]!.words[2]!.text = '   ';
     const r = await p.ingest(doc);
     expect(r.processed.receipts[0]!.word_count).toBe(99);
-    expect(r.processed.skipped).toEqual([{ what: 'ocr line 7 word 2', reason: expect.stringMatching(/no usable text/) }]);
+    expect(r.processed.skipped).toEqual([
+      { what: 'ocr line 7 word 2', reason: expect.stringMatching(/no usable text/) },
+    ]);
     const stored = await p.receipts.get(r.image_id, 1);
     expect(stored!.words).toHaveLength(99);
     expect(stored!.lines[7]!.text).toBe('ITEM7 A7 7.99');
@@ -89,7 +91,10 @@ describe('processOcrResults with local adapters', () => {
     const emptyKey = message.s3_key.replace('.json', '-empty.json');
     await p.artifacts.put(emptyKey, new TextEncoder().encode(JSON.stringify(ocrDocument([]))));
     await p.receipts.delete(r.image_id, 1);
-    const out = await processOcrResults(p.processDeps, JSON.stringify({ ...message, s3_key: emptyKey, receipt_count: 0 }));
+    const out = await processOcrResults(
+      p.processDeps,
+      JSON.stringify({ ...message, s3_key: emptyKey, receipt_count: 0 }),
+    );
     expect(out.receipts).toEqual([]);
     expect(await p.receipts.list(r.image_id)).toEqual([]);
   });
@@ -99,7 +104,10 @@ describe('processOcrResults with local adapters', () => {
     const r = await p.ingest(LINES);
     const p2 = pipeline();
     // Same message against a store that never had this image: the image/job is gone.
-    await p2.artifacts.put(JSON.parse(r.resultsBody).s3_key, (await p.artifacts.get(JSON.parse(r.resultsBody).s3_key)).body);
+    await p2.artifacts.put(
+      JSON.parse(r.resultsBody).s3_key,
+      (await p.artifacts.get(JSON.parse(r.resultsBody).s3_key)).body,
+    );
     const out = await processOcrResults(p2.processDeps, r.resultsBody);
     expect(out.receipts).toEqual([]);
     expect(await p2.receipts.list(r.image_id)).toEqual([]);
@@ -111,6 +119,8 @@ describe('processOcrResults with local adapters', () => {
     await expect(processOcrResults(p.processDeps, '{')).rejects.toThrow(PoisonMessageError);
     const r = await p.ingest(LINES);
     const body = JSON.parse(r.resultsBody);
-    await expect(processOcrResults(p.processDeps, { ...body, s3_key: 'ocr/none.json' })).rejects.toThrow(/does not exist/);
+    await expect(processOcrResults(p.processDeps, { ...body, s3_key: 'ocr/none.json' })).rejects.toThrow(
+      /does not exist/,
+    );
   });
 });

@@ -19,7 +19,16 @@ const LINES = specLines(first!.spec);
 function setup() {
   const p = pipeline();
   const compactionQueue = new InMemoryQueue({ name: 'compaction-queue', clock: p.clock });
-  const deps: RecoverUnfinishedWorkDeps = { jobs: p.jobs, receipts: p.receipts, runs: p.runs, ocrQueue: p.ocrQueue, ocrBacklog: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue, ocrBucket: p.artifacts.bucket };
+  const deps: RecoverUnfinishedWorkDeps = {
+    jobs: p.jobs,
+    receipts: p.receipts,
+    runs: p.runs,
+    ocrQueue: p.ocrQueue,
+    ocrBacklog: p.ocrQueue,
+    resultsQueue: p.resultsQueue,
+    compactionQueue,
+    ocrBucket: p.artifacts.bucket,
+  };
   return { p, compactionQueue, deps };
 }
 
@@ -47,7 +56,11 @@ async function ocrDoneMessageLost(p: Pipeline) {
 
 /** The receipt rows as the results step writes them first. */
 async function writeRows(p: Pipeline, imageId: string) {
-  const [built] = buildReceiptsFromDocument(ocrDocument(LINES), { image_id: imageId, created_at: new Date(p.clock.now()).toISOString(), image_type: 'NATIVE' }, []);
+  const [built] = buildReceiptsFromDocument(
+    ocrDocument(LINES),
+    { image_id: imageId, created_at: new Date(p.clock.now()).toISOString(), image_type: 'NATIVE' },
+    [],
+  );
   await p.receipts.create(built!);
 }
 
@@ -93,7 +106,11 @@ describe('recoverUnfinishedWork', () => {
     expect(p.catalogPlaces.calls).toBeGreaterThan(0);
     // Finished now: a second sweep re-sends nothing for it.
     await compact(p.compactDeps, p.drainRouted(), { owner: 't' });
-    expect(await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 })).toMatchObject({ ocr: [], results: [], merges: 0 });
+    expect(await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 })).toMatchObject({
+      ocr: [],
+      results: [],
+      merges: 0,
+    });
     expect(await bodies(compactionQueue)).toEqual([]);
   });
 
@@ -105,7 +122,11 @@ describe('recoverUnfinishedWork', () => {
     const noReceipt = await ocrDoneMessageLost(p);
     const runNotMerged = await p.ingest(LINES);
     const finished = await p.ingest(LINES);
-    await compact(p.compactDeps, p.drainRouted().filter((m) => m.body.includes(finished.image_id)), { owner: 't' });
+    await compact(
+      p.compactDeps,
+      p.drainRouted().filter((m) => m.body.includes(finished.image_id)),
+      { owner: 't' },
+    );
     await bodies(p.ocrQueue); // ingest left its own OCR messages there
 
     const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0 });
@@ -114,7 +135,13 @@ describe('recoverUnfinishedWork', () => {
     expect(report.merges).toBe(2);
     // The seed-shaped message submitJob would have sent: image location and OCR bucket.
     expect(await bodies(p.ocrQueue)).toEqual([
-      { job_id: pending.job_id, image_id: pending.image_id, s3_bucket: p.raw.bucket, s3_key: pending.s3_key, ocr_s3_bucket: p.artifacts.bucket },
+      {
+        job_id: pending.job_id,
+        image_id: pending.image_id,
+        s3_bucket: p.raw.bucket,
+        s3_key: pending.s3_key,
+        ocr_s3_bucket: p.artifacts.bucket,
+      },
     ]);
     expect(awaiting.upload).not.toBeNull();
     const merges = await bodies(compactionQueue);
@@ -133,7 +160,9 @@ describe('recoverUnfinishedWork', () => {
 
     expect((await recoverUnfinishedWork(deps, { now, olderThanMs: 15 * MIN })).results).toEqual([old.job_id]);
     expect((await recoverUnfinishedWork(deps, { now, olderThanMs: MIN })).results).toEqual([old.job_id, young.job_id]);
-    expect((await recoverUnfinishedWork(deps, { now, olderThanMs: MIN, lookbackMs: 30 * MIN })).results).toEqual([young.job_id]);
+    expect((await recoverUnfinishedWork(deps, { now, olderThanMs: MIN, lookbackMs: 30 * MIN })).results).toEqual([
+      young.job_id,
+    ]);
   });
 
   it('ocrOnlyWhenQueueIdle: a busy ocr-queue means the worker has work, so OCR is not re-sent, and that is reported', async () => {
@@ -141,18 +170,28 @@ describe('recoverUnfinishedWork', () => {
     const stuck = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: PNG_BYTES });
     await bodies(p.ocrQueue);
     await submitJob(p.submitDeps, { filename: 'b.png', contentType: 'image/png', body: PNG_BYTES }); // still queued
-    const busy = await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0, ocrOnlyWhenQueueIdle: true });
+    const busy = await recoverUnfinishedWork(deps, {
+      now: p.clock.now() + MIN,
+      olderThanMs: 0,
+      ocrOnlyWhenQueueIdle: true,
+    });
     expect(busy.ocr).toEqual([]);
     expect(busy.skipped).toEqual([expect.stringContaining('ocr-queue holds 1 messages')]);
     await bodies(p.ocrQueue);
-    const idle = await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0, ocrOnlyWhenQueueIdle: true });
+    const idle = await recoverUnfinishedWork(deps, {
+      now: p.clock.now() + MIN,
+      olderThanMs: 0,
+      ocrOnlyWhenQueueIdle: true,
+    });
     expect(idle.ocr).toContain(stuck.job_id);
   });
 
   it('ocrOnlyWhenQueueIdle without an ocrBacklog to ask is a ConfigError, not a guess', async () => {
     const { deps } = setup();
     const { ocrBacklog: _unused, ...withoutBacklog } = deps;
-    await expect(recoverUnfinishedWork(withoutBacklog, { now: 0, olderThanMs: 0, ocrOnlyWhenQueueIdle: true })).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+    await expect(
+      recoverUnfinishedWork(withoutBacklog, { now: 0, olderThanMs: 0, ocrOnlyWhenQueueIdle: true }),
+    ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
   });
 
   it('a job that found no text has no results step to finish', async () => {
@@ -168,32 +207,46 @@ describe('recoverUnfinishedWork', () => {
 describe('processOcrResults resumes after a crash at any write, without duplicating anything', () => {
   const crashPoints: CrashPoint[] = ['receipts.create', 'receipts.putPlace'];
 
-  it.each(crashPoints)('crash after %s, then the re-sent message finishes the receipt as an uninterrupted run would', async (method) => {
-    const { p, deps } = setup();
-    const { image_id, job_id } = await ocrDoneMessageLost(p);
-    const routing = (await p.jobs.getRoutingDecision(job_id))!;
-    const message = { job_id, image_id, s3_bucket: routing.ocr_s3_bucket, s3_key: routing.ocr_s3_key, receipt_count: 1 };
-    await expect(processOcrResults({ ...p.processDeps, ...crashingAfter(p, method) }, message)).rejects.toThrow(`killed after ${method}`);
-    const callsBeforeResume = p.catalogPlaces.calls;
-    expect(await p.runs.list(image_id, 1)).toEqual([]);
+  it.each(crashPoints)(
+    'crash after %s, then the re-sent message finishes the receipt as an uninterrupted run would',
+    async (method) => {
+      const { p, deps } = setup();
+      const { image_id, job_id } = await ocrDoneMessageLost(p);
+      const routing = (await p.jobs.getRoutingDecision(job_id))!;
+      const message = {
+        job_id,
+        image_id,
+        s3_bucket: routing.ocr_s3_bucket,
+        s3_key: routing.ocr_s3_key,
+        receipt_count: 1,
+      };
+      await expect(processOcrResults({ ...p.processDeps, ...crashingAfter(p, method) }, message)).rejects.toThrow(
+        `killed after ${method}`,
+      );
+      const callsBeforeResume = p.catalogPlaces.calls;
+      expect(await p.runs.list(image_id, 1)).toEqual([]);
 
-    const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
-    expect(report.results).toEqual([job_id]);
-    const resumed = await processOcrResults(p.processDeps, (await bodies(p.resultsQueue))[0]);
-    // A place stored before the crash is kept: Places is not asked again.
-    if (method === 'receipts.putPlace') expect(p.catalogPlaces.calls).toBe(callsBeforeResume);
-    expect(resumed.receipts[0]!.place.place_id).toBe(first!.truth.place_id);
+      const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
+      expect(report.results).toEqual([job_id]);
+      const resumed = await processOcrResults(p.processDeps, (await bodies(p.resultsQueue))[0]);
+      // A place stored before the crash is kept: Places is not asked again.
+      if (method === 'receipts.putPlace') expect(p.catalogPlaces.calls).toBe(callsBeforeResume);
+      expect(resumed.receipts[0]!.place.place_id).toBe(first!.truth.place_id);
 
-    const runs = await p.runs.list(image_id, 1);
-    expect(runs).toHaveLength(1);
-    const details = (await p.receipts.get(image_id, 1))!;
-    expect(runs[0]).toMatchObject({ lines: { vector_count: details.lines.length }, words: { vector_count: details.words.length } });
-    const out = await compact(p.compactDeps, p.drainRouted(), { owner: 't' });
-    expect(out.failed).toEqual([]);
-    expect(await p.vectors.count('lines')).toBe(details.lines.length);
-    expect(await p.vectors.count('words')).toBe(details.words.length);
-    // Resuming a finished receipt once more changes nothing.
-    await processOcrResults(p.processDeps, message);
-    expect(await p.runs.list(image_id, 1)).toHaveLength(1);
-  });
+      const runs = await p.runs.list(image_id, 1);
+      expect(runs).toHaveLength(1);
+      const details = (await p.receipts.get(image_id, 1))!;
+      expect(runs[0]).toMatchObject({
+        lines: { vector_count: details.lines.length },
+        words: { vector_count: details.words.length },
+      });
+      const out = await compact(p.compactDeps, p.drainRouted(), { owner: 't' });
+      expect(out.failed).toEqual([]);
+      expect(await p.vectors.count('lines')).toBe(details.lines.length);
+      expect(await p.vectors.count('words')).toBe(details.words.length);
+      // Resuming a finished receipt once more changes nothing.
+      await processOcrResults(p.processDeps, message);
+      expect(await p.runs.list(image_id, 1)).toHaveLength(1);
+    },
+  );
 });

@@ -25,12 +25,22 @@ describe('runOcrJob with local adapters', () => {
     expect(out.status).toBe('completed');
     const key = `ocr/${s.image_id}/${s.job_id}.json`;
     expect(JSON.parse(new TextDecoder().decode((await p.artifacts.get(key)).body)).lines).toHaveLength(LINES.length);
-    expect(await p.jobs.getRoutingDecision(s.job_id)).toMatchObject({ image_type: 'NATIVE', receipt_count: 1, ocr_s3_key: key });
+    expect(await p.jobs.getRoutingDecision(s.job_id)).toMatchObject({
+      image_type: 'NATIVE',
+      receipt_count: 1,
+      ocr_s3_key: key,
+    });
     const job = await p.jobs.getJob(s.job_id);
     expect(job).toMatchObject({ status: 'COMPLETED', attempts: 1 });
     expect(job?.results_sent_at).not.toBeNull();
     const [msg] = await p.resultsQueue.receive();
-    expect(JSON.parse(msg!.body)).toEqual({ job_id: s.job_id, image_id: s.image_id, s3_bucket: 'artifacts-bucket', s3_key: key, receipt_count: 1 });
+    expect(JSON.parse(msg!.body)).toEqual({
+      job_id: s.job_id,
+      image_id: s.image_id,
+      s3_bucket: 'artifacts-bucket',
+      s3_key: key,
+      receipt_count: 1,
+    });
   });
 
   it('an image without text ends FAILED ("no text found"), sends nothing, and shows the stage it reached', async () => {
@@ -51,7 +61,10 @@ describe('runOcrJob with local adapters', () => {
       receipts: [],
     });
     // A redelivered message settles as a duplicate: no second OCR, no poison, no DLQ.
-    expect(await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id })).toEqual({ status: 'duplicate', job_id: s.job_id });
+    expect(await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id })).toEqual({
+      status: 'duplicate',
+      job_id: s.job_id,
+    });
     expect(p.ocr.calls).toBe(1);
   });
 
@@ -72,13 +85,19 @@ describe('runOcrJob with local adapters', () => {
   it('a PROCESSING job whose results were already sent completes without OCR or a second message', async () => {
     const p = pipeline();
     const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
-    await p.jobs.transitionJob(s.job_id, 'PENDING', 'PROCESSING', { attempts: 1, results_sent_at: '2024-01-01T00:00:00.000Z' });
+    await p.jobs.transitionJob(s.job_id, 'PENDING', 'PROCESSING', {
+      attempts: 1,
+      results_sent_at: '2024-01-01T00:00:00.000Z',
+    });
     await p.jobs.createRoutingDecision(makeRoutingDecision({ job_id: s.job_id, image_id: s.image_id }));
     const again = await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id });
     expect(again).toMatchObject({ status: 'completed', ocr_ms: 0 });
     expect(p.ocr.calls).toBe(0);
     expect((await p.resultsQueue.depth()).visible).toBe(0);
-    expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'COMPLETED', results_sent_at: '2024-01-01T00:00:00.000Z' });
+    expect(await p.jobs.getJob(s.job_id)).toMatchObject({
+      status: 'COMPLETED',
+      results_sent_at: '2024-01-01T00:00:00.000Z',
+    });
   });
 
   it('a re-claim of a PROCESSING job (worker crashed) counts the attempt and completes once', async () => {
@@ -94,7 +113,10 @@ describe('runOcrJob with local adapters', () => {
   it('a batch with a deleted job, a missing image and 3 good ones: 3 complete, 2 poison', async () => {
     const p = pipeline();
     const submitted = [];
-    for (let i = 0; i < 5; i++) submitted.push(await submitJob(p.submitDeps, { filename: `r${i}.png`, contentType: 'image/png', body: PNG_BYTES }));
+    for (let i = 0; i < 5; i++)
+      submitted.push(
+        await submitJob(p.submitDeps, { filename: `r${i}.png`, contentType: 'image/png', body: PNG_BYTES }),
+      );
     const [gone, imageless, ...good] = submitted;
     // A deleted job record: the stores have no job delete, so the message names a job that never existed.
     const deletedJob = { job_id: 'job-deleted-000', image_id: gone!.image_id };
@@ -102,13 +124,20 @@ describe('runOcrJob with local adapters', () => {
     p.ocr.next = ocrDocument(LINES);
 
     const outcomes: (RunOcrJobOutcome | Error)[] = [];
-    for (const m of [deletedJob, { job_id: imageless!.job_id, image_id: imageless!.image_id }, ...good.map((g) => ({ job_id: g.job_id, image_id: g.image_id }))]) {
+    for (const m of [
+      deletedJob,
+      { job_id: imageless!.job_id, image_id: imageless!.image_id },
+      ...good.map((g) => ({ job_id: g.job_id, image_id: g.image_id })),
+    ]) {
       outcomes.push(await runOcrJob(p.ocrDeps, m).catch((e: Error) => e));
     }
     expect(outcomes[0]).toBeInstanceOf(PoisonMessageError);
     expect(outcomes[1]).toBeInstanceOf(PoisonMessageError);
     expect((outcomes[1] as PoisonMessageError).retryable).toBe(false);
-    expect(await p.jobs.getJob(imageless!.job_id)).toMatchObject({ status: 'FAILED', failure_reason: expect.stringMatching(/missing/) });
+    expect(await p.jobs.getJob(imageless!.job_id)).toMatchObject({
+      status: 'FAILED',
+      failure_reason: expect.stringMatching(/missing/),
+    });
     for (const g of good) expect((await p.jobs.getJob(g.job_id))?.status).toBe('COMPLETED');
     expect((await p.resultsQueue.depth()).visible).toBe(3);
   });
@@ -147,7 +176,10 @@ describe('runOcrJob with local adapters', () => {
 
     it('submitJob sends the image location, and ocr_s3_bucket when it knows the artifacts bucket', async () => {
       const p = pipeline();
-      const s = await submitJob({ ...p.submitDeps, ocrBucket: 'artifacts-bucket' }, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const s = await submitJob(
+        { ...p.submitDeps, ocrBucket: 'artifacts-bucket' },
+        { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES },
+      );
       const [m] = await p.ocrQueue.receive();
       expect(JSON.parse(m!.body)).toEqual({
         job_id: s.job_id,
@@ -158,12 +190,20 @@ describe('runOcrJob with local adapters', () => {
       });
       const plain = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
       const [m2] = await p.ocrQueue.receive();
-      expect(JSON.parse(m2!.body)).toEqual({ job_id: plain.job_id, image_id: plain.image_id, s3_bucket: 'raw-bucket', s3_key: plain.s3_key });
+      expect(JSON.parse(m2!.body)).toEqual({
+        job_id: plain.job_id,
+        image_id: plain.image_id,
+        s3_bucket: 'raw-bucket',
+        s3_key: plain.s3_key,
+      });
     });
 
     it('without a fixed raw bucket: reads the bucket the message names and writes OCR JSON to its ocr_s3_bucket', async () => {
       const p = pipeline();
-      const s = await submitJob({ ...p.submitDeps, ocrBucket: 'artifacts-bucket' }, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const s = await submitJob(
+        { ...p.submitDeps, ocrBucket: 'artifacts-bucket' },
+        { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES },
+      );
       const [m] = await p.ocrQueue.receive();
       const stores = provider([p.raw, p.artifacts]);
       p.ocr.next = ocrDocument(LINES);
@@ -174,7 +214,10 @@ describe('runOcrJob with local adapters', () => {
       expect(await p.artifacts.head(key)).not.toBeNull();
       const [results] = await p.resultsQueue.receive();
       expect(JSON.parse(results!.body)).toMatchObject({ s3_bucket: 'artifacts-bucket', s3_key: key });
-      expect(await p.jobs.getRoutingDecision(s.job_id)).toMatchObject({ ocr_s3_bucket: 'artifacts-bucket', ocr_s3_key: key });
+      expect(await p.jobs.getRoutingDecision(s.job_id)).toMatchObject({
+        ocr_s3_bucket: 'artifacts-bucket',
+        ocr_s3_key: key,
+      });
     });
 
     it('a seed message without ocr_s3_bucket writes the OCR JSON next to the image (one-bucket layout)', async () => {
@@ -182,7 +225,10 @@ describe('runOcrJob with local adapters', () => {
       const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
       const stores = provider([p.raw, p.artifacts]);
       p.ocr.next = ocrDocument(LINES);
-      await runOcrJob({ ...p.ocrDeps, images: stores, artifacts: stores }, { image_id: s.image_id, job_id: s.job_id, s3_bucket: 'raw-bucket', s3_key: s.s3_key });
+      await runOcrJob(
+        { ...p.ocrDeps, images: stores, artifacts: stores },
+        { image_id: s.image_id, job_id: s.job_id, s3_bucket: 'raw-bucket', s3_key: s.s3_key },
+      );
       expect(await p.raw.head(`ocr/${s.image_id}/${s.job_id}.json`)).not.toBeNull();
       expect(await p.artifacts.list('ocr/')).toEqual([]);
     });
@@ -190,7 +236,10 @@ describe('runOcrJob with local adapters', () => {
     it('a message queued before the location existed ({job_id, image_id}) takes it from the job record', async () => {
       const p = pipeline();
       const elsewhere = new InMemoryImageStore({ bucket: 'uploads-2023', clock: p.clock });
-      const s = await submitJob({ ...p.submitDeps, images: elsewhere }, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const s = await submitJob(
+        { ...p.submitDeps, images: elsewhere },
+        { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES },
+      );
       const stores = provider([elsewhere, p.artifacts]);
       p.ocr.next = ocrDocument(LINES);
       await runOcrJob({ ...p.ocrDeps, images: stores }, { job_id: s.job_id, image_id: s.image_id });
@@ -201,8 +250,15 @@ describe('runOcrJob with local adapters', () => {
     it('a message whose location disagrees with the job record is poison, and the job is left to a correct message', async () => {
       const p = pipeline();
       const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
-      const forged = { job_id: s.job_id, image_id: s.image_id, s3_bucket: 'raw-bucket', s3_key: 'raw/someone-else/x.png' };
-      await expect(runOcrJob(p.ocrDeps, forged)).rejects.toThrow(/message names s3:\/\/raw-bucket\/raw\/someone-else\/x.png, the job record/);
+      const forged = {
+        job_id: s.job_id,
+        image_id: s.image_id,
+        s3_bucket: 'raw-bucket',
+        s3_key: 'raw/someone-else/x.png',
+      };
+      await expect(runOcrJob(p.ocrDeps, forged)).rejects.toThrow(
+        /message names s3:\/\/raw-bucket\/raw\/someone-else\/x.png, the job record/,
+      );
       expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'PENDING', attempts: 0 });
       expect(p.ocr.calls).toBe(0);
     });
@@ -216,9 +272,14 @@ describe('runOcrJob with local adapters', () => {
     it('with a fixed raw bucket, an image in another bucket is still poison and fails the job', async () => {
       const p = pipeline();
       const elsewhere = new InMemoryImageStore({ bucket: 'uploads-2023', clock: p.clock });
-      const s = await submitJob({ ...p.submitDeps, images: elsewhere }, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const s = await submitJob(
+        { ...p.submitDeps, images: elsewhere },
+        { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES },
+      );
       const [m] = await p.ocrQueue.receive();
-      await expect(runOcrJob(p.ocrDeps, m!.body)).rejects.toThrow(/image is in bucket uploads-2023, worker reads raw-bucket/);
+      await expect(runOcrJob(p.ocrDeps, m!.body)).rejects.toThrow(
+        /image is in bucket uploads-2023, worker reads raw-bucket/,
+      );
       expect(await p.jobs.getJob(s.job_id)).toMatchObject({ status: 'FAILED' });
     });
   });

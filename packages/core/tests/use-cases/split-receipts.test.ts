@@ -9,7 +9,9 @@ const DEMO = demoReceipts(1);
 function twoUp(left: readonly string[], right: readonly string[]): OcrDocument {
   const squeeze = (doc: OcrDocument, offset: number) =>
     doc.lines.map((line) => {
-      const move = <T extends OcrDocument['lines'][number]['words'][number] | OcrDocument['lines'][number]>(g: T): T => {
+      const move = <T extends OcrDocument['lines'][number]['words'][number] | OcrDocument['lines'][number]>(
+        g: T,
+      ): T => {
         const x = (p: { x: number; y: number }) => ({ x: offset + p.x * 0.45, y: p.y });
         return {
           ...g,
@@ -51,7 +53,14 @@ describe('processOcrResults on a page of two receipts', () => {
     const first = await p.ingest(twoUp(specLines(DEMO[0]!.spec), specLines(DEMO[1]!.spec)));
     // As if the process died after receipt 1: receipt 2 was never written.
     await p.receipts.delete(first.image_id, 2);
-    const deps = { jobs: p.jobs, receipts: p.receipts, runs: p.runs, ocrQueue: p.ocrQueue, resultsQueue: p.resultsQueue, compactionQueue: new InMemoryQueue({ name: 'compaction', clock: p.clock }) };
+    const deps = {
+      jobs: p.jobs,
+      receipts: p.receipts,
+      runs: p.runs,
+      ocrQueue: p.ocrQueue,
+      resultsQueue: p.resultsQueue,
+      compactionQueue: new InMemoryQueue({ name: 'compaction', clock: p.clock }),
+    };
     const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
     expect(report.results).toEqual([first.job_id]);
     const [resent] = await p.resultsQueue.receive({ maxMessages: 1 });

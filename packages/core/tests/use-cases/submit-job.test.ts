@@ -1,9 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidUploadError, MAX_PRESIGNED_UPLOAD_BYTES, NotFoundError, ValidationError, confirmUpload, submitJob } from '@receiptflow/core';
+import {
+  InvalidUploadError,
+  MAX_PRESIGNED_UPLOAD_BYTES,
+  NotFoundError,
+  ValidationError,
+  confirmUpload,
+  submitJob,
+} from '@receiptflow/core';
 import { PNG_BYTES, pipeline } from './harness.js';
 
 /** SOI, a 1x1 baseline frame header, EOI: a JPEG as far as header inspection goes. */
-const JPEG_BYTES = new Uint8Array([0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0, 1, 0, 1, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9]);
+const JPEG_BYTES = new Uint8Array([
+  0xff, 0xd8, 0xff, 0xc0, 0, 17, 8, 0, 1, 0, 1, 3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xff, 0xd9,
+]);
 
 describe('submitJob / confirmUpload with local adapters', () => {
   // docs/lessons.md#lesson-22-same-filename-overwritten-upload
@@ -21,7 +30,11 @@ describe('submitJob / confirmUpload with local adapters', () => {
 
   it('makes unsafe filenames safe key segments', async () => {
     const p = pipeline();
-    const r = await submitJob(p.submitDeps, { filename: '../../etc/päss wd?.png', contentType: 'image/png', body: PNG_BYTES });
+    const r = await submitJob(p.submitDeps, {
+      filename: '../../etc/päss wd?.png',
+      contentType: 'image/png',
+      body: PNG_BYTES,
+    });
     expect(r.s3_key).toMatch(new RegExp(`^raw/${r.image_id}/[A-Za-z0-9._-]+$`));
     expect(r.s3_key.endsWith('.png')).toBe(true);
     expect((await p.jobs.getImage(r.image_id))?.filename).toBe('../../etc/päss wd?.png');
@@ -38,20 +51,34 @@ describe('submitJob / confirmUpload with local adapters', () => {
 
   it('refuses a wrong content type or an empty body, naming the field', async () => {
     const p = pipeline();
-    await expect(submitJob(p.submitDeps, { filename: 'a.gif', contentType: 'image/gif', body: PNG_BYTES })).rejects.toThrow(/contentType "image\/gif"/);
-    await expect(submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: new Uint8Array() })).rejects.toThrow(ValidationError);
-    await expect(submitJob(p.submitDeps, { filename: ' ', contentType: 'image/png', body: PNG_BYTES })).rejects.toThrow(/filename/);
+    await expect(
+      submitJob(p.submitDeps, { filename: 'a.gif', contentType: 'image/gif', body: PNG_BYTES }),
+    ).rejects.toThrow(/contentType "image\/gif"/);
+    await expect(
+      submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: new Uint8Array() }),
+    ).rejects.toThrow(ValidationError);
+    await expect(submitJob(p.submitDeps, { filename: ' ', contentType: 'image/png', body: PNG_BYTES })).rejects.toThrow(
+      /filename/,
+    );
     expect(await p.raw.list('raw/')).toEqual([]);
   });
 
   it('presigned flow: URL first, nothing enqueued until confirm, confirm is idempotent', async () => {
     const p = pipeline();
     const r = await submitJob(p.submitDeps, { filename: 'big.png', contentType: 'image/png' });
-    expect(r.upload).toMatchObject({ method: 'PUT', max_bytes: MAX_PRESIGNED_UPLOAD_BYTES, headers: { 'content-type': 'image/png' } });
+    expect(r.upload).toMatchObject({
+      method: 'PUT',
+      max_bytes: MAX_PRESIGNED_UPLOAD_BYTES,
+      headers: { 'content-type': 'image/png' },
+    });
     expect((await p.ocrQueue.depth()).visible).toBe(0);
     await expect(confirmUpload(p.submitDeps, { image_id: r.image_id })).rejects.toThrow(NotFoundError);
     await p.raw.put(r.s3_key, PNG_BYTES, { contentType: 'image/png' });
-    expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toEqual({ job_id: r.job_id, image_id: r.image_id, enqueued: true });
+    expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toEqual({
+      job_id: r.job_id,
+      image_id: r.image_id,
+      enqueued: true,
+    });
     expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toMatchObject({ enqueued: false });
     expect((await p.ocrQueue.depth()).visible).toBe(1);
     expect(await p.jobs.getImage(r.image_id)).toMatchObject({ upload_state: 'UPLOADED', size_bytes: PNG_BYTES.length });
@@ -77,7 +104,9 @@ describe('submitJob / confirmUpload with local adapters', () => {
       const fresh = (refused as InvalidUploadError).upload;
       expect(fresh).toMatchObject({ method: 'PUT', max_bytes: MAX_PRESIGNED_UPLOAD_BYTES });
       expect(fresh.url).not.toBe(upload.url);
-      await expect(p.raw.acceptPresignedPut(upload.url, PNG_BYTES, 'image/png')).rejects.toMatchObject({ code: 'PRESIGNED_URL_USED' });
+      await expect(p.raw.acceptPresignedPut(upload.url, PNG_BYTES, 'image/png')).rejects.toMatchObject({
+        code: 'PRESIGNED_URL_USED',
+      });
       upload = fresh;
     }
     await p.raw.acceptPresignedPut(upload.url, PNG_BYTES, 'image/png');

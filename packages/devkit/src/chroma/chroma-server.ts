@@ -27,9 +27,7 @@ export interface StartChromaServerOptions {
  * `GET /api/v2/heartbeat` answers. It runs as a child process because the native binding blocks
  * the event loop of whatever process hosts it.
  */
-export async function startChromaServer(
-  options: StartChromaServerOptions = {},
-): Promise<ChromaServer> {
+export async function startChromaServer(options: StartChromaServerOptions = {}): Promise<ChromaServer> {
   const host = '127.0.0.1';
   const cli = resolveChromaCli();
   const port = await freePort(host);

@@ -44,9 +44,7 @@ export interface FakeOpenAiServer {
  * are deliberately not unit length. Faults are scriptable: 429 above N concurrent requests and a
  * queue of forced statuses. Empty input strings get 400, as the real API does.
  */
-export async function startFakeOpenAiServer(
-  options: FakeOpenAiServerOptions = {},
-): Promise<FakeOpenAiServer> {
+export async function startFakeOpenAiServer(options: FakeOpenAiServerOptions = {}): Promise<FakeOpenAiServer> {
   const requests: FakeOpenAiRequest[] = [];
   const forced: number[] = [];
   let inFlight = 0;

@@ -100,7 +100,10 @@ export async function startFakePlacesServer(options: FakePlacesServerOptions): P
       return fail(403, 'API key not valid. Please pass a valid API key.');
     }
     if (!record.fieldMask) {
-      return fail(400, 'FieldMask is a required parameter. See https://cloud.google.com/apis/docs/system-parameters on how to provide it.');
+      return fail(
+        400,
+        'FieldMask is a required parameter. See https://cloud.google.com/apis/docs/system-parameters on how to provide it.',
+      );
     }
     const body = record.body as { textQuery?: unknown; maxResultCount?: unknown } | undefined;
     if (typeof body?.textQuery !== 'string' || body.textQuery.trim() === '') {

@@ -27,8 +27,20 @@ describe('stats', () => {
 
 describe('recallAtK', () => {
   it('pools hits over queries', () => {
-    const exact = [['a', 'b'], ['c', 'd']];
-    expect(recallAtK([['a', 'x'], ['d', 'c']], exact, 2)).toBe(0.75);
+    const exact = [
+      ['a', 'b'],
+      ['c', 'd'],
+    ];
+    expect(
+      recallAtK(
+        [
+          ['a', 'x'],
+          ['d', 'c'],
+        ],
+        exact,
+        2,
+      ),
+    ).toBe(0.75);
   });
 
   it('counts only the first k of each answer and duplicates once', () => {
@@ -47,7 +59,19 @@ describe('tieAwareRecallAtK', () => {
   });
 
   it('counts a neighbour less similar than the exact k-th as a miss, pooled over queries', () => {
-    expect(tieAwareRecallAtK([[0.9, 0.7], [0.5, 0.4]], [[0.9, 0.8], [0.5, 0.4]], 2)).toBe(0.75);
+    expect(
+      tieAwareRecallAtK(
+        [
+          [0.9, 0.7],
+          [0.5, 0.4],
+        ],
+        [
+          [0.9, 0.8],
+          [0.5, 0.4],
+        ],
+        2,
+      ),
+    ).toBe(0.75);
   });
 
   it('allows only float rounding as slack', () => {
@@ -104,7 +128,8 @@ describe('bench inputs', () => {
   });
 
   it('finds the runtime-provided packages a bundle imports', () => {
-    const bundle = 'import{a as b}from"@aws-sdk/client-s3";import "@smithy/types";from"./local.js";import("@chroma-core/x")';
+    const bundle =
+      'import{a as b}from"@aws-sdk/client-s3";import "@smithy/types";from"./local.js";import("@chroma-core/x")';
     expect(externalImports(bundle)).toEqual(['@aws-sdk/client-s3', '@smithy/types']);
   });
 });

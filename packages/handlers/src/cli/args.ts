@@ -5,7 +5,11 @@ import { UsageError } from '@receiptflow/core';
  * Parses a command's flags strictly. pnpm 12 passes a literal `--` through to scripts
  * (`pnpm eval -- --json`), so a leading `--` is dropped rather than ending the options.
  */
-export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: O, allowPositionals = false) {
+export function parseFlags<O extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[],
+  options: O,
+  allowPositionals = false,
+) {
   const args = argv[0] === '--' ? argv.slice(1) : argv;
   try {
     return parseArgs({ args, options, strict: true, allowPositionals });

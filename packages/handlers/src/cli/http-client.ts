@@ -16,7 +16,11 @@ export async function sendPresignedUpload(upload: PresignedUpload, bytes: Uint8A
     response = await fetch(upload.url, { method: 'POST', body: form, headers: upload.headers });
   }
   if (!response.ok) {
-    throw new HttpRequestFailedError(`upload of ${what} (${upload.method} to its presigned URL)`, response.status, (await response.text()).slice(0, 300));
+    throw new HttpRequestFailedError(
+      `upload of ${what} (${upload.method} to its presigned URL)`,
+      response.status,
+      (await response.text()).slice(0, 300),
+    );
   }
 }
 

@@ -65,6 +65,10 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/bin/receipts.js') || process.argv[1]?.endsWith('cli/main.ts')) {
+if (
+  import.meta.url === `file://${process.argv[1]}` ||
+  process.argv[1]?.endsWith('/bin/receipts.js') ||
+  process.argv[1]?.endsWith('cli/main.ts')
+) {
   process.exitCode = await run(process.argv.slice(2));
 }

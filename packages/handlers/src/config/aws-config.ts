@@ -1,9 +1,12 @@
 import { ConfigError } from '@receiptflow/core';
 import { z } from 'zod';
 
-const csv = z
-  .string()
-  .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean));
+const csv = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean),
+);
 
 // At least one: with no key hashes ApiKeyAuth lets every request in (the loopback-only local mode).
 const sha256List = csv.pipe(
@@ -45,7 +48,12 @@ export const UploadConfigSchema = Common.extend({
  */
 export const VECTOR_STORAGE_MODES = ['server', 'efs', 's3'] as const;
 export const VectorStorageSchema = z.preprocess(
-  (env) => (env && typeof env === 'object' && !('VECTOR_STORAGE_MODE' in env && (env as Record<string, unknown>).VECTOR_STORAGE_MODE !== undefined) ? { ...env, VECTOR_STORAGE_MODE: 'server' } : env),
+  (env) =>
+    env &&
+    typeof env === 'object' &&
+    !('VECTOR_STORAGE_MODE' in env && (env as Record<string, unknown>).VECTOR_STORAGE_MODE !== undefined)
+      ? { ...env, VECTOR_STORAGE_MODE: 'server' }
+      : env,
   z.discriminatedUnion(
     'VECTOR_STORAGE_MODE',
     [
@@ -67,7 +75,9 @@ export const VectorStorageSchema = z.preprocess(
         VECTOR_KEEP_SNAPSHOTS: z.coerce.number().int().positive().max(100).default(3),
       }),
       z.object({
-        VECTOR_STORAGE_MODE: z.literal('s3').refine(() => false, 's3 is not built yet: use server or efs (docs/vector-storage.md)'),
+        VECTOR_STORAGE_MODE: z
+          .literal('s3')
+          .refine(() => false, 's3 is not built yet: use server or efs (docs/vector-storage.md)'),
       }),
     ],
     { error: `must be one of ${VECTOR_STORAGE_MODES.join(', ')}` },
@@ -145,7 +155,11 @@ function withDeprecatedAliases(env: Record<string, string | undefined>): Record<
  * Parses environment variables once, at cold start. A missing or bad variable fails here with a
  * ConfigError that names every offending variable, instead of failing later mid-request.
  */
-export function parseConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined>, fn: string): z.infer<S> {
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined>,
+  fn: string,
+): z.infer<S> {
   const parsed = schema.safeParse(withDeprecatedAliases(env));
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);

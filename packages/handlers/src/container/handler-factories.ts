@@ -42,19 +42,22 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
 
 export function processOcrResultsHandlerFrom(c: Get) {
   const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
-  return createProcessOcrResultsHandler({
-    jobs: resolve(c, TOKENS.OcrJobs),
-    receipts: resolve(c, TOKENS.Receipts),
-    runs: resolve(c, TOKENS.CompactionRuns),
-    artifacts: resolve(c, TOKENS.Artifacts),
-    deltas: resolve(c, TOKENS.Deltas),
-    embedder: resolve(c, TOKENS.Embedder),
-    vectors: resolve(c, TOKENS.VectorIndex),
-    places: resolve(c, TOKENS.Places),
-    clock: resolve(c, TOKENS.Clock),
-    logger: resolve(c, TOKENS.Logger),
-    metrics: metricsOf(c, 'process-ocr-results'),
-  }, maxReceiveCount === undefined ? {} : { maxReceiveCount });
+  return createProcessOcrResultsHandler(
+    {
+      jobs: resolve(c, TOKENS.OcrJobs),
+      receipts: resolve(c, TOKENS.Receipts),
+      runs: resolve(c, TOKENS.CompactionRuns),
+      artifacts: resolve(c, TOKENS.Artifacts),
+      deltas: resolve(c, TOKENS.Deltas),
+      embedder: resolve(c, TOKENS.Embedder),
+      vectors: resolve(c, TOKENS.VectorIndex),
+      places: resolve(c, TOKENS.Places),
+      clock: resolve(c, TOKENS.Clock),
+      logger: resolve(c, TOKENS.Logger),
+      metrics: metricsOf(c, 'process-ocr-results'),
+    },
+    maxReceiveCount === undefined ? {} : { maxReceiveCount },
+  );
 }
 
 export function streamProcessorFrom(c: Get) {

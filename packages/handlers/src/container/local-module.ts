@@ -9,7 +9,11 @@ export interface LocalModuleOptions {
 }
 
 /** The `local` environment: every token bound to an already-open local adapter. */
-export function localModule(adapters: LocalAdapters, logger: Logger, options: LocalModuleOptions = {}): ContainerModule {
+export function localModule(
+  adapters: LocalAdapters,
+  logger: Logger,
+  options: LocalModuleOptions = {},
+): ContainerModule {
   return new ContainerModule(({ bind }) => {
     bind(TOKENS.Logger).toConstantValue(logger);
     if (options.metricsFor) bind(TOKENS.Metrics).toConstantValue(options.metricsFor);
@@ -35,7 +39,11 @@ export function localModule(adapters: LocalAdapters, logger: Logger, options: Lo
   });
 }
 
-export function createLocalContainer(adapters: LocalAdapters, logger: Logger, options: LocalModuleOptions = {}): Container {
+export function createLocalContainer(
+  adapters: LocalAdapters,
+  logger: Logger,
+  options: LocalModuleOptions = {},
+): Container {
   const container = new Container();
   container.load(localModule(adapters, logger, options));
   return container;

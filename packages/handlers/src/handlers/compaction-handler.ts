@@ -1,4 +1,11 @@
-import { compact, noopMetrics, type CompactDeps, type LeasedMessage, type Logger, type Metrics } from '@receiptflow/core';
+import {
+  compact,
+  noopMetrics,
+  type CompactDeps,
+  type LeasedMessage,
+  type Logger,
+  type Metrics,
+} from '@receiptflow/core';
 import {
   defaultRetryDelaySeconds,
   invocationDeadline,
@@ -35,7 +42,10 @@ export interface CompactionHandlerOptions {
  * await handler(sqsEvent, lambdaContext);   // Lambda: { batchItemFailures: [...] }
  * await handler.consume(await queue.receive({ maxMessages: 10 })); // local runtime
  */
-export function createCompactionHandler(deps: CompactDeps & { logger: Logger; metrics?: Metrics }, options: CompactionHandlerOptions = {}) {
+export function createCompactionHandler(
+  deps: CompactDeps & { logger: Logger; metrics?: Metrics },
+  options: CompactionHandlerOptions = {},
+) {
   const metrics = deps.metrics ?? noopMetrics;
   const retryDelay = options.retryDelaySeconds ?? defaultRetryDelaySeconds;
   const retry = (message: LeasedMessage) => message.retryLater(retryDelay(message.receiveCount));
@@ -67,7 +77,11 @@ export function createCompactionHandler(deps: CompactDeps & { logger: Logger; me
         const message = byId.get(failure.id);
         const toDlq = message !== undefined && isLastDelivery(message, options.maxReceiveCount);
         // A merge message names its image and job; the line about it carries both.
-        deps.logger.warn('compaction message failed', { ...(message ? receiptIdsOf(message.body) : {}), ...failure, to_dlq: toDlq });
+        deps.logger.warn('compaction message failed', {
+          ...(message ? receiptIdsOf(message.body) : {}),
+          ...failure,
+          to_dlq: toDlq,
+        });
         metrics.count('Failures');
         if (toDlq) metrics.count('DlqSends');
         if (message) await retry(message);

@@ -83,7 +83,8 @@ export function createProcessOcrResultsHandler(
   }
 
   async function consume(messages: LeasedMessage[]): Promise<void> {
-    for (const name of ['ReceiptsProcessed', 'PlacesCalls', 'MemoryAnswers', 'Failures'] as const) metrics.count(name, 0);
+    for (const name of ['ReceiptsProcessed', 'PlacesCalls', 'MemoryAnswers', 'Failures'] as const)
+      metrics.count(name, 0);
     if (options.maxReceiveCount !== undefined) metrics.count('DlqSends', 0);
     try {
       for (const message of messages) await settle(message);

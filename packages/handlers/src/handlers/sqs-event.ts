@@ -68,7 +68,13 @@ export function receiptIdsOf(body: string): { image_id?: string; job_id?: string
  */
 export interface EventLeaseSource {
   leaseFromEvent(
-    delivery: { messageId: string; body: string; receiptHandle?: string; receiveCount: number; messageAttributes?: SqsRecord['messageAttributes'] },
+    delivery: {
+      messageId: string;
+      body: string;
+      receiptHandle?: string;
+      receiveCount: number;
+      messageAttributes?: SqsRecord['messageAttributes'];
+    },
     report: (outcome: 'success' | 'failure') => void,
   ): LeasedMessage;
 }
@@ -87,7 +93,10 @@ export interface EventLeaseSource {
  * for (const message of batch.messages) await message.ack();
  * return batch.response(); // { batchItemFailures: [] }
  */
-export function leasedBatch(event: SqsEvent, source?: EventLeaseSource): { messages: LeasedMessage[]; response(): BatchResponse } {
+export function leasedBatch(
+  event: SqsEvent,
+  source?: EventLeaseSource,
+): { messages: LeasedMessage[]; response(): BatchResponse } {
   const outcomes = new Map<string, 'success' | 'failure'>();
   const records = event.Records ?? [];
   const messages = records.map((record): LeasedMessage => {
@@ -112,7 +121,9 @@ export function leasedBatch(event: SqsEvent, source?: EventLeaseSource): { messa
       ack: async () => report('success'),
       retryLater: async () => report('failure'),
       deadLetter: async () => {
-        throw new ConfigError('this handler was given no source queue to dead-letter to; the redrive policy will move the message');
+        throw new ConfigError(
+          'this handler was given no source queue to dead-letter to; the redrive policy will move the message',
+        );
       },
       extendLease: async () => {},
     };
@@ -120,7 +131,9 @@ export function leasedBatch(event: SqsEvent, source?: EventLeaseSource): { messa
   return {
     messages,
     response: () => ({
-      batchItemFailures: records.filter((r) => outcomes.get(r.messageId) !== 'success').map((r) => ({ itemIdentifier: r.messageId })),
+      batchItemFailures: records
+        .filter((r) => outcomes.get(r.messageId) !== 'success')
+        .map((r) => ({ itemIdentifier: r.messageId })),
     }),
   };
 }

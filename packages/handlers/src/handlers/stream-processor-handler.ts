@@ -53,5 +53,8 @@ export function createStreamProcessor(deps: { compactionQueue: Queue; logger: Lo
 function receiptIdsOfChange(change: ChangeRecord | null): { image_id?: unknown; job_id?: unknown } {
   const image = change?.new_image ?? change?.old_image;
   if (!image) return {};
-  return { ...('image_id' in image ? { image_id: image.image_id } : {}), ...('job_id' in image ? { job_id: image.job_id } : {}) };
+  return {
+    ...('image_id' in image ? { image_id: image.image_id } : {}),
+    ...('job_id' in image ? { job_id: image.job_id } : {}),
+  };
 }

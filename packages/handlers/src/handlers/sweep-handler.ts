@@ -1,4 +1,11 @@
-import { recoverUnfinishedWork, ReceiptflowError, ValidationError, type Clock, type Logger, type RecoverUnfinishedWorkDeps } from '@receiptflow/core';
+import {
+  recoverUnfinishedWork,
+  ReceiptflowError,
+  ValidationError,
+  type Clock,
+  type Logger,
+  type RecoverUnfinishedWorkDeps,
+} from '@receiptflow/core';
 import { z } from 'zod';
 
 export interface SweepHandlerOptions {
@@ -26,7 +33,12 @@ const SweepEventSchema = z
   .object({
     'detail-type': z.string().optional(),
     time: z.string().optional(),
-    lookback_seconds: z.number().int().positive().max(35 * 86_400).optional(),
+    lookback_seconds: z
+      .number()
+      .int()
+      .positive()
+      .max(35 * 86_400)
+      .optional(),
   })
   .passthrough();
 
@@ -37,16 +49,24 @@ const SweepEventSchema = z
  * its code and rethrown, so the invocation counts as an error; the next sweep tries again.
  */
 export function createSweepHandler(
-  deps: RecoverUnfinishedWorkDeps & { ocrBacklog: NonNullable<RecoverUnfinishedWorkDeps['ocrBacklog']>; clock: Clock; logger: Logger },
+  deps: RecoverUnfinishedWorkDeps & {
+    ocrBacklog: NonNullable<RecoverUnfinishedWorkDeps['ocrBacklog']>;
+    clock: Clock;
+    logger: Logger;
+  },
   options: SweepHandlerOptions,
 ) {
   return async function sweep(event: unknown): Promise<SweepSummary> {
     const parsed = SweepEventSchema.safeParse(event ?? {});
     if (!parsed.success) {
       // A bad override must not silently sweep with the default window instead.
-      throw new ValidationError('sweep event', parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`));
+      throw new ValidationError(
+        'sweep event',
+        parsed.error.issues.map((i) => `${i.path.join('.') || '(event)'}: ${i.message}`),
+      );
     }
-    const lookbackMs = parsed.data.lookback_seconds !== undefined ? parsed.data.lookback_seconds * 1000 : options.lookbackMs;
+    const lookbackMs =
+      parsed.data.lookback_seconds !== undefined ? parsed.data.lookback_seconds * 1000 : options.lookbackMs;
     try {
       const report = await recoverUnfinishedWork(deps, {
         now: deps.clock.now(),
@@ -55,8 +75,17 @@ export function createSweepHandler(
         limit: options.limit,
         ocrOnlyWhenQueueIdle: true,
       });
-      const summary = { ocr: report.ocr.length, results: report.results.length, merges: report.merges, skipped: report.skipped };
-      deps.logger.info('sweep done', { ...summary, lookback_seconds: lookbackMs / 1000, scheduled_at: parsed.data.time });
+      const summary = {
+        ocr: report.ocr.length,
+        results: report.results.length,
+        merges: report.merges,
+        skipped: report.skipped,
+      };
+      deps.logger.info('sweep done', {
+        ...summary,
+        lookback_seconds: lookbackMs / 1000,
+        scheduled_at: parsed.data.time,
+      });
       return summary;
     } catch (error) {
       deps.logger.error('sweep failed', {

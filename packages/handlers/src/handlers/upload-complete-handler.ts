@@ -24,8 +24,15 @@ export function createUploadCompleteHandler(deps: UploadCompleteDeps) {
   return async function uploadComplete(event: HttpApiEvent): Promise<HttpApiResult> {
     const parsed = ConfirmRequest.safeParse(jsonBody(event));
     if (!parsed.success) return invalidRequest(parsed.error);
-    const result = await confirmUpload(deps.submit, { ...parsed.data, ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }) });
-    deps.logger.info('upload completed', { image_id: result.image_id, job_id: result.job_id, enqueued: result.enqueued });
+    const result = await confirmUpload(deps.submit, {
+      ...parsed.data,
+      ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }),
+    });
+    deps.logger.info('upload completed', {
+      image_id: result.image_id,
+      job_id: result.job_id,
+      enqueued: result.enqueued,
+    });
     return json(200, result);
   };
 }

@@ -1,4 +1,11 @@
-import { ACCEPTED_CONTENT_TYPES, MAX_PRESIGNED_UPLOAD_BYTES, inspectImage, submitJob, type Logger, type SubmitJobDeps } from '@receiptflow/core';
+import {
+  ACCEPTED_CONTENT_TYPES,
+  MAX_PRESIGNED_UPLOAD_BYTES,
+  inspectImage,
+  submitJob,
+  type Logger,
+  type SubmitJobDeps,
+} from '@receiptflow/core';
 import { z } from 'zod';
 import { bodyBytes, errorResult, header, json, type HttpApiEvent, type HttpApiResult } from '../http/api-gateway.js';
 import { invalidRequest, jsonBody, mediaType } from '../http/upload-request.js';
@@ -61,15 +68,31 @@ export function createUploadReceiptHandler(deps: UploadReceiptDeps) {
     }
     const body = bodyBytes(event);
     if (body.length > maxBytes) {
-      return errorResult(413, 'PAYLOAD_TOO_LARGE', `body is ${body.length} bytes; direct uploads take at most ${maxBytes} bytes, use a presigned URL for larger images`);
+      return errorResult(
+        413,
+        'PAYLOAD_TOO_LARGE',
+        `body is ${body.length} bytes; direct uploads take at most ${maxBytes} bytes, use a presigned URL for larger images`,
+      );
     }
     const info = inspectImage(body, deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels });
     if (info.contentType !== contentType) {
-      return errorResult(415, 'CONTENT_TYPE_MISMATCH', `content-type says ${contentType} but the body is ${info.contentType}`);
+      return errorResult(
+        415,
+        'CONTENT_TYPE_MISMATCH',
+        `content-type says ${contentType} but the body is ${info.contentType}`,
+      );
     }
-    const filename = event.queryStringParameters?.filename ?? header(event, 'x-filename') ?? `upload.${info.contentType.split('/')[1]}`;
+    const filename =
+      event.queryStringParameters?.filename ??
+      header(event, 'x-filename') ??
+      `upload.${info.contentType.split('/')[1]}`;
     const result = await submitJob(deps.submit, { filename, contentType, body });
-    deps.logger.info('receipt uploaded', { image_id: result.image_id, job_id: result.job_id, s3_key: result.s3_key, bytes: body.length });
+    deps.logger.info('receipt uploaded', {
+      image_id: result.image_id,
+      job_id: result.job_id,
+      s3_key: result.s3_key,
+      bytes: body.length,
+    });
     return json(201, result);
   }
 }

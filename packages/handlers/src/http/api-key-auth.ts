@@ -23,7 +23,9 @@ export class ApiKeyAuth {
   verify(authorization: string | undefined): boolean {
     if (this.isOpen) return true;
     const match = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-    const presented = createHash('sha256').update(match?.[1] ?? '', 'utf8').digest();
+    const presented = createHash('sha256')
+      .update(match?.[1] ?? '', 'utf8')
+      .digest();
     let ok = false;
     for (const expected of this.hashes) {
       // Keep looping after a match so that timing does not reveal which key matched.

@@ -44,7 +44,11 @@ const STATUS_BY_CODE: Record<string, number> = {
 export function uploadErrorResult(error: unknown, logger: Logger): HttpApiResult {
   if (error instanceof InvalidUploadError) {
     // The client needs the fresh upload to try again; the error body carries it.
-    return json(422, { error: { code: error.code, message: error.message }, image_id: error.imageId, upload: error.upload });
+    return json(422, {
+      error: { code: error.code, message: error.message },
+      image_id: error.imageId,
+      upload: error.upload,
+    });
   }
   if (error instanceof ReceiptflowError && STATUS_BY_CODE[error.code]) {
     return errorResult(STATUS_BY_CODE[error.code] ?? 400, error.code, error.message);

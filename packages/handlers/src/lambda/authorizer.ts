@@ -8,7 +8,12 @@ import { createLogger } from '../logging.js';
 const config = parseConfig(AuthorizerConfigSchema, process.env, 'authorizer');
 const authorize = createAuthorizer({
   auth: new ApiKeyAuth(config.API_KEY_SHA256),
-  logger: createLogger({ level: config.LOG_LEVEL, format: 'json', base: { fn: 'authorizer' }, write: (l) => console.log(l) }),
+  logger: createLogger({
+    level: config.LOG_LEVEL,
+    format: 'json',
+    base: { fn: 'authorizer' },
+    write: (l) => console.log(l),
+  }),
 });
 
 export const handler = (event: AuthorizerEvent) => authorize(event);

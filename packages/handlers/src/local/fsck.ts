@@ -105,7 +105,8 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
     vectors: join(dataDir, DATA_LAYOUT.vectors),
   };
   const owner = await vectorIndexOwner(paths.vectors);
-  if (owner !== null) throw new DataDirInUseError(`${dataDir} is in use by process ${owner} (a running receipts serve); stop it first`);
+  if (owner !== null)
+    throw new DataDirInUseError(`${dataDir} is in use by process ${owner} (a running receipts serve); stop it first`);
   const rel = (path: string) => relative(dataDir, path);
   const find = (finding: FsckFinding) => report.findings.push(finding);
 
@@ -113,11 +114,20 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
   const journal = await readJournal(paths.journal);
   const records: ChangeRecord[][] = journal?.scan.records.map((r) => r.value) ?? [];
   if (journal) {
-    for (const d of journal.scan.damaged) find({ file: rel(paths.journal), kind: 'damaged', offset: d.offset, bytes: d.length, detail: d.reason });
+    for (const d of journal.scan.damaged)
+      find({ file: rel(paths.journal), kind: 'damaged', offset: d.offset, bytes: d.length, detail: d.reason });
     const torn = journal.scan.tornTail;
-    if (torn) find({ file: rel(paths.journal), kind: 'torn-tail', offset: torn.offset, bytes: torn.length, detail: torn.reason });
+    if (torn)
+      find({
+        file: rel(paths.journal),
+        kind: 'torn-tail',
+        offset: torn.offset,
+        bytes: torn.length,
+        detail: torn.reason,
+      });
     const legacy = journal.scan.records.filter((r) => r.legacy).length;
-    if (legacy > 0) find({ file: rel(paths.journal), kind: 'unchecked', detail: `${legacy} records without checksums` });
+    if (legacy > 0)
+      find({ file: rel(paths.journal), kind: 'unchecked', detail: `${legacy} records without checksums` });
   }
   const journalLost = journal !== null && (journal.scan.damaged.length > 0 || journal.scan.tornTail !== null);
 
@@ -167,15 +177,30 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
     find({
       file: rel(object.path),
       kind: image ? 'missing-job' : 'orphan-image',
-      detail: image ? `image ${imageId} is uploaded but has no OCR job` : `image ${imageId} (${object.header.key}) is stored but its records are gone`,
+      detail: image
+        ? `image ${imageId} is uploaded but has no OCR job`
+        : `image ${imageId} (${object.header.key}) is stored but its records are gone`,
     });
   }
   const rowless = await receiptsWithoutRows(state);
   for (const { imageId, receiptIds } of rowless)
-    find({ file: rel(paths.journal), kind: 'rows-missing', detail: `image ${imageId}: receipts ${receiptIds.join(', ')} have a place or run but no lines and words` });
-  if (!vectorsDamaged && !vectorFindings.some((f) => f.kind === 'torn-tail') && (await exists(join(paths.vectors, 'manifest.json')))) {
+    find({
+      file: rel(paths.journal),
+      kind: 'rows-missing',
+      detail: `image ${imageId}: receipts ${receiptIds.join(', ')} have a place or run but no lines and words`,
+    });
+  if (
+    !vectorsDamaged &&
+    !vectorFindings.some((f) => f.kind === 'torn-tail') &&
+    (await exists(join(paths.vectors, 'manifest.json')))
+  ) {
     const short = await compactedReceiptsShortOfVectors(state, paths.vectors, embedder.dimensions);
-    if (short > 0) find({ file: rel(paths.vectors), kind: 'vectors-missing', detail: `${short} compacted receipts have fewer vectors than lines and words` });
+    if (short > 0)
+      find({
+        file: rel(paths.vectors),
+        kind: 'vectors-missing',
+        detail: `${short} compacted receipts have fewer vectors than lines and words`,
+      });
   }
 
   if (!options.repair || report.findings.length === 0) return report;
@@ -190,9 +215,13 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
   };
 
   if (journal && (journalLost || journal.scan.records.some((r) => r.legacy))) {
-    for (const d of journal.scan.damaged) report.lost.push(`${rel(paths.journal)}: record at byte ${d.offset} (${d.length} bytes): ${d.reason}`);
+    for (const d of journal.scan.damaged)
+      report.lost.push(`${rel(paths.journal)}: record at byte ${d.offset} (${d.length} bytes): ${d.reason}`);
     const torn = journal.scan.tornTail;
-    if (torn) report.lost.push(`${rel(paths.journal)}: incomplete last record at byte ${torn.offset} (${torn.length} bytes, never acknowledged)`);
+    if (torn)
+      report.lost.push(
+        `${rel(paths.journal)}: incomplete last record at byte ${torn.offset} (${torn.length} bytes, never acknowledged)`,
+      );
     await moveAside(paths.journal);
     await writeDurably(paths.journal, Buffer.concat(records.map((changes) => encodeJournalRecord(changes))));
     logger.info('fsck: job journal rewritten', { records: records.length });
@@ -213,17 +242,30 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
     const artifacts = new FsImageStore({ bucket: 'artifacts', dir: join(paths.objects, 'artifacts') });
     for (const { imageId, receiptIds } of rowless) {
       const counts = await rebuildReceiptRows(stores, artifacts, imageId, receiptIds, isoNow(clock));
-      if (counts) report.rebuilt.push(`image ${imageId}: rows of ${counts.receipts} receipts (${counts.lines} lines, ${counts.words} words) rebuilt from its OCR document`);
-      else report.lost.push(`image ${imageId}: rows of receipts ${receiptIds.join(', ')} are gone, and its OCR document does not rebuild them`);
+      if (counts)
+        report.rebuilt.push(
+          `image ${imageId}: rows of ${counts.receipts} receipts (${counts.lines} lines, ${counts.words} words) rebuilt from its OCR document`,
+        );
+      else
+        report.lost.push(
+          `image ${imageId}: rows of receipts ${receiptIds.join(', ')} are gone, and its OCR document does not rebuild them`,
+        );
     }
-    const rebuildVectors = vectorsDamaged || journalLost || rowless.length > 0 || report.findings.some((f) => f.kind === 'vectors-missing');
+    const rebuildVectors =
+      vectorsDamaged || journalLost || rowless.length > 0 || report.findings.some((f) => f.kind === 'vectors-missing');
     if (rebuildVectors) {
       if (await exists(paths.vectors)) await moveAside(paths.vectors);
-      const vectors = await HnswVectorIndex.open(paths.vectors, { dimensions: embedder.dimensions, fsync: true, logger });
+      const vectors = await HnswVectorIndex.open(paths.vectors, {
+        dimensions: embedder.dimensions,
+        fsync: true,
+        logger,
+      });
       try {
         const counts = await rebuildAllVectors(stores, { embedder, vectors });
         await vectors.checkpoint();
-        report.rebuilt.push(`vector index: ${counts.lines} line and ${counts.words} word vectors from ${counts.receipts} receipts`);
+        report.rebuilt.push(
+          `vector index: ${counts.lines} line and ${counts.words} word vectors from ${counts.receipts} receipts`,
+        );
       } finally {
         await vectors.close();
       }
@@ -246,7 +288,8 @@ interface Stores {
 
 async function allImageIds(jobs: OcrJobStore): Promise<string[]> {
   const ids = new Set<string>();
-  for (const status of JobStatusSchema.options) for (const job of await jobs.listJobsByStatus(status, 1_000_000)) ids.add(job.image_id);
+  for (const status of JobStatusSchema.options)
+    for (const job of await jobs.listJobsByStatus(status, 1_000_000)) ids.add(job.image_id);
   return [...ids].sort();
 }
 
@@ -278,7 +321,8 @@ async function receiptsWithoutRows(stores: Stores): Promise<{ imageId: string; r
     for (let id = 1; id <= routing.receipt_count; id++) {
       if (stored.has(id)) continue;
       // Without a place or run, serve's recovery re-runs the results step, which writes the rows.
-      const downstream = (await stores.receipts.getPlace(imageId, id)) !== null || (await stores.runs.list(imageId, id)).length > 0;
+      const downstream =
+        (await stores.receipts.getPlace(imageId, id)) !== null || (await stores.runs.list(imageId, id)).length > 0;
       if (downstream) receiptIds.push(id);
     }
     if (receiptIds.length > 0) found.push({ imageId, receiptIds });
@@ -299,11 +343,21 @@ async function completedRouting(jobs: OcrJobStore, imageId: string) {
  * Rebuilds receipts' rows from the OCR document their completed job stored, as the results step
  * built them (the results step skips a receipt whose place and run exist, so it would not).
  */
-async function rebuildReceiptRows(stores: Stores, artifacts: FsImageStore, imageId: string, receiptIds: number[], now: string) {
+async function rebuildReceiptRows(
+  stores: Stores,
+  artifacts: FsImageStore,
+  imageId: string,
+  receiptIds: number[],
+  now: string,
+) {
   const routing = await completedRouting(stores.jobs, imageId);
   if (!routing) return null;
   const document: unknown = JSON.parse(Buffer.from((await artifacts.get(routing.ocr_s3_key)).body).toString('utf8'));
-  const built = buildReceiptsFromDocument(document, { image_id: imageId, created_at: now, image_type: routing.image_type }, []);
+  const built = buildReceiptsFromDocument(
+    document,
+    { image_id: imageId, created_at: now, image_type: routing.image_type },
+    [],
+  );
   const counts = { receipts: 0, lines: 0, words: 0 };
   for (const receipt of built) {
     if (!receiptIds.includes(receipt.receipt.receipt_id)) continue;
@@ -335,7 +389,13 @@ async function compactedReceiptsShortOfVectors(stores: Stores, dir: string, dime
   return short;
 }
 
-async function restoreImageRecords(jobs: OcrJobStore, header: ObjectHeader, imageId: string, jobId: string | null, now: string): Promise<void> {
+async function restoreImageRecords(
+  jobs: OcrJobStore,
+  header: ObjectHeader,
+  imageId: string,
+  jobId: string | null,
+  now: string,
+): Promise<void> {
   const image = (await jobs.getImage(imageId)) ?? {
     image_id: imageId,
     filename: header.metadata.original_filename || header.key.split('/').pop() || 'upload',

@@ -54,7 +54,10 @@ const UPLOAD_STATUS_BY_CODE: Record<string, number> = {
  * presigned URL, a declared length over the limit) is decided BEFORE its body is read, and the
  * refused body is discarded unbuffered, so unauthenticated uploads cost no memory.
  */
-export function createLocalHttpServer(routes: () => LocalHttpRoutes | null, options: LocalHttpServerOptions = {}): Server {
+export function createLocalHttpServer(
+  routes: () => LocalHttpRoutes | null,
+  options: LocalHttpServerOptions = {},
+): Server {
   const maxBody = options.maxBodyBytes ?? MAX_BODY_BYTES;
   const retryAfter = String(options.retryAfterSeconds ?? 1);
   return createServer((req, res) => {

@@ -126,11 +126,15 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
     ...(options.uploadBaseUrl ? { baseUrl: options.uploadBaseUrl } : {}),
   });
   const store = (bucket: string) =>
-    dir ? new FsImageStore({ bucket, dir: join(dir, DATA_LAYOUT.objects, bucket), clock, uploads }) : new InMemoryImageStore({ bucket, clock, uploads });
+    dir
+      ? new FsImageStore({ bucket, dir: join(dir, DATA_LAYOUT.objects, bucket), clock, uploads })
+      : new InMemoryImageStore({ bucket, clock, uploads });
   const logger = options.logger ? { logger: options.logger } : {};
   // The journal is synced before an operation resolves: an upload is acknowledged only once its
   // job would survive a power loss (docs/operations.md has the cost).
-  const table = dir ? await FsJobTable.open(join(dir, DATA_LAYOUT.jobs), { fsync: true, ...logger }) : new InMemoryJobTable();
+  const table = dir
+    ? await FsJobTable.open(join(dir, DATA_LAYOUT.jobs), { fsync: true, ...logger })
+    : new InMemoryJobTable();
   const { jobs, receipts, runs } = jobTableStores(table, { clock });
   const embedder = new CountingEmbedder(options.embedder ?? new HashingEmbedder());
   // Compaction marks a run COMPLETED in the (synced) journal only after its vectors are
@@ -138,11 +142,21 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
   const vectors =
     options.vectors ??
     (dir
-      ? await HnswVectorIndex.open(join(dir, DATA_LAYOUT.vectors), { dimensions: embedder.dimensions, fsync: true, clock, ...logger })
+      ? await HnswVectorIndex.open(join(dir, DATA_LAYOUT.vectors), {
+          dimensions: embedder.dimensions,
+          fsync: true,
+          clock,
+          ...logger,
+        })
       : new HnswVectorIndex({ dimensions: embedder.dimensions }));
   const queuePair = (name: string) => {
     const dlq = new InMemoryQueue({ name: `${name}-dlq`, clock });
-    const queue = new InMemoryQueue({ name, clock, visibilityTimeoutSeconds: 120, deadLetter: { queue: dlq, maxReceiveCount: MAX_RECEIVES } });
+    const queue = new InMemoryQueue({
+      name,
+      clock,
+      visibilityTimeoutSeconds: 120,
+      deadLetter: { queue: dlq, maxReceiveCount: MAX_RECEIVES },
+    });
     return [queue, dlq] as const;
   };
   const [ocrQueue, ocrDlq] = queuePair('ocr-queue');

@@ -75,7 +75,11 @@ export class LocalRuntime {
 
   static async open(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const adapters = await openLocalAdapters(options);
-    const container = createLocalContainer(adapters, options.logger, options.metricsFor ? { metricsFor: options.metricsFor } : {});
+    const container = createLocalContainer(
+      adapters,
+      options.logger,
+      options.metricsFor ? { metricsFor: options.metricsFor } : {},
+    );
     const runtime = new LocalRuntime(adapters, container, options);
     await runtime.recover();
     return runtime;
@@ -89,7 +93,14 @@ export class LocalRuntime {
   async submit(filename: string, contentType: string, body: Uint8Array): Promise<SubmitJobResult> {
     const a = this.adapters;
     return submitJob(
-      { jobs: a.jobs, images: a.rawImages, ocrQueue: a.ocrQueue, clock: a.clock, ids: a.ids, ocrBucket: a.artifacts.bucket },
+      {
+        jobs: a.jobs,
+        images: a.rawImages,
+        ocrQueue: a.ocrQueue,
+        clock: a.clock,
+        ids: a.ids,
+        ocrBucket: a.artifacts.bucket,
+      },
       { filename, contentType, body },
     );
   }
@@ -157,7 +168,11 @@ export class LocalRuntime {
     const started = performance.now();
     await vectors.checkpoint();
     this.lastCheckpointAt = this.adapters.clock.now();
-    this.logger.info('vector index checkpointed', { reason, ops_folded: ops, ms: Math.round(performance.now() - started) });
+    this.logger.info('vector index checkpointed', {
+      reason,
+      ops_folded: ops,
+      ms: Math.round(performance.now() - started),
+    });
   }
 
   private async loop(step: () => Promise<number>): Promise<void> {
@@ -185,7 +200,12 @@ export class LocalRuntime {
         logger: this.logger,
         runJob: runOcrJob,
       },
-      { continuous, waitSeconds: continuous ? 1 : 0, concurrency: this.options.ocrConcurrency ?? 1, metricsIntervalMs: 600_000 },
+      {
+        continuous,
+        waitSeconds: continuous ? 1 : 0,
+        concurrency: this.options.ocrConcurrency ?? 1,
+        metricsIntervalMs: 600_000,
+      },
     );
   }
 
@@ -221,7 +241,16 @@ export class LocalRuntime {
   private async recover(): Promise<void> {
     const a = this.adapters;
     await recoverUnfinishedWork(
-      { jobs: a.jobs, receipts: a.receipts, runs: a.runs, ocrQueue: a.ocrQueue, resultsQueue: a.resultsQueue, compactionQueue: a.compactionQueue, logger: this.logger, ocrBucket: a.artifacts.bucket },
+      {
+        jobs: a.jobs,
+        receipts: a.receipts,
+        runs: a.runs,
+        ocrQueue: a.ocrQueue,
+        resultsQueue: a.resultsQueue,
+        compactionQueue: a.compactionQueue,
+        logger: this.logger,
+        ocrBucket: a.artifacts.bucket,
+      },
       { now: a.clock.now(), olderThanMs: 0, limit: 100_000 },
     );
   }

@@ -18,7 +18,11 @@ export interface ProcessedImage {
  * Sends one image through the whole local pipeline and waits until it is compacted, so that
  * the next image sees it in vector memory (receipts are processed in order, as in eval).
  */
-export async function processImage(runtime: LocalRuntime, filename: string, bytes: Uint8Array): Promise<ProcessedImage> {
+export async function processImage(
+  runtime: LocalRuntime,
+  filename: string,
+  bytes: Uint8Array,
+): Promise<ProcessedImage> {
   const started = performance.now();
   const { contentType } = inspectImage(bytes);
   const { image_id } = await runtime.submit(filename, contentType, bytes);

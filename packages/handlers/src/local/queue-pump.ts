@@ -18,7 +18,10 @@ export async function pumpQueue(
   consumer: MessageConsumer,
   options: { maxMessages?: number; waitSeconds?: number } = {},
 ): Promise<number> {
-  const messages = await queue.receive({ maxMessages: options.maxMessages ?? 10, waitSeconds: options.waitSeconds ?? 0 });
+  const messages = await queue.receive({
+    maxMessages: options.maxMessages ?? 10,
+    waitSeconds: options.waitSeconds ?? 0,
+  });
   if (messages.length > 0) await consumer.consume(messages);
   return messages.length;
 }

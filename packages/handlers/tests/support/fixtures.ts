@@ -9,8 +9,30 @@ export { pngHeader, pngTag, TaggedOcr } from '@receiptflow/devkit/fakes';
 
 /** A baseline JPEG header (SOI, APP0, SOF0 with the dimensions, EOI unless truncated). */
 export function jpegHeader(width: number, height: number, options: { truncated?: boolean } = {}): Uint8Array {
-  const app0 = [0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00];
-  const sof0 = [0xff, 0xc0, 0x00, 0x11, 0x08, (height >> 8) & 0xff, height & 0xff, (width >> 8) & 0xff, width & 0xff, 0x03, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1];
+  const app0 = [
+    0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00,
+  ];
+  const sof0 = [
+    0xff,
+    0xc0,
+    0x00,
+    0x11,
+    0x08,
+    (height >> 8) & 0xff,
+    height & 0xff,
+    (width >> 8) & 0xff,
+    width & 0xff,
+    0x03,
+    1,
+    0x22,
+    0,
+    2,
+    0x11,
+    1,
+    3,
+    0x11,
+    1,
+  ];
   // Some scan data so that the tail is not the header itself.
   const scan = [0xff, 0xda, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3f, 0x00, ...new Array<number>(64).fill(0x55)];
   const eoi = options.truncated ? [] : [0xff, 0xd9];
@@ -41,7 +63,9 @@ export function httpEvent(input: HttpEventInput = {}): HttpApiEvent {
     rawQueryString: new URLSearchParams(input.query ?? {}).toString(),
     headers,
     ...(input.query ? { queryStringParameters: input.query } : {}),
-    ...(input.body === undefined ? {} : { body: binary ? Buffer.from(input.body as Uint8Array).toString('base64') : (input.body as string) }),
+    ...(input.body === undefined
+      ? {}
+      : { body: binary ? Buffer.from(input.body as Uint8Array).toString('base64') : (input.body as string) }),
     isBase64Encoded: binary,
     requestContext: { http: { method, path }, requestId: 'req-1' },
   };
@@ -82,8 +106,10 @@ export interface LogEntry {
 /** A logger that keeps what it is told, for assertions. */
 export function collectingLogger(): Logger & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
-  const log = (level: LogEntry['level']) => (message: string, fields: Record<string, unknown> = {}) => {
-    entries.push({ level, message, fields });
-  };
+  const log =
+    (level: LogEntry['level']) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      entries.push({ level, message, fields });
+    };
   return { entries, debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') };
 }

@@ -55,13 +55,19 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(readers ? { vectors: readers.vectors } : {}),
   });
-  const container = createLocalContainer(adapters, logger, options.metricsFor ? { metricsFor: options.metricsFor } : {});
+  const container = createLocalContainer(
+    adapters,
+    logger,
+    options.metricsFor ? { metricsFor: options.metricsFor } : {},
+  );
   // efs: compaction's own container (as its Lambda has), with the writers and the fencing lock.
   const writers = efs && vectorStorageFor(efs, 'writer');
   const compactionContainer = writers ? new Container({ parent: container }) : container;
   if (writers) {
     compactionContainer.bind(TOKENS.VectorIndex).toConstantValue(writers.vectors);
-    compactionContainer.bind(TOKENS.CompactionLock).toConstantValue(writers.fencedLock(options.efs?.lock ?? adapters.lock));
+    compactionContainer
+      .bind(TOKENS.CompactionLock)
+      .toConstantValue(writers.fencedLock(options.efs?.lock ?? adapters.lock));
   }
   const auth = new ApiKeyAuth((options.apiKeys ?? []).map((k) => ApiKeyAuth.hash(k)));
   const upload = uploadHandlerFrom(container, auth);
@@ -77,7 +83,18 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     const a = adapters;
     const messages = await a.ocrQueue.receive({ maxMessages: 10 });
     for (const m of messages) {
-      await runOcrJob({ jobs: a.jobs, images: a.rawImages, artifacts: a.artifacts, ocr, resultsQueue: a.resultsQueue, clock: a.clock, logger }, m.body);
+      await runOcrJob(
+        {
+          jobs: a.jobs,
+          images: a.rawImages,
+          artifacts: a.artifacts,
+          ocr,
+          resultsQueue: a.resultsQueue,
+          clock: a.clock,
+          logger,
+        },
+        m.body,
+      );
       await m.ack();
     }
     return messages.length;

@@ -21,7 +21,15 @@ export function rawExchange(
     const socket = connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     let settled = false;
-    const timer = setTimeout(() => finish(new Error(`no complete answer within ${timeoutMs} ms; got: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}`)), timeoutMs);
+    const timer = setTimeout(
+      () =>
+        finish(
+          new Error(
+            `no complete answer within ${timeoutMs} ms; got: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}`,
+          ),
+        ),
+      timeoutMs,
+    );
     const finish = (error?: Error) => {
       if (settled) return;
       const parsed = parse(Buffer.concat(chunks).toString('utf8'));
@@ -38,7 +46,13 @@ export function rawExchange(
     });
     // A reset after the answer arrived is fine; one before it is what the test is about.
     socket.on('error', (error) => finish(error));
-    socket.on('close', () => finish(new Error(`connection closed before a complete answer; got: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}`)));
+    socket.on('close', () =>
+      finish(
+        new Error(
+          `connection closed before a complete answer; got: ${Buffer.concat(chunks).toString('latin1').slice(0, 200)}`,
+        ),
+      ),
+    );
     socket.on('connect', () => {
       socket.write(head.replace(/\n/g, '\r\n') + '\r\n');
       send(socket, () => chunks.length > 0).catch(() => undefined);

@@ -29,7 +29,9 @@ export function spawnServe(args: string[], env: Record<string, string> = {}): Se
       const match = /listening on (http:\/\/\S+)/.exec(stderr);
       if (match) resolve(match[1]!);
     });
-    void exited.then(({ code, signal }) => reject(new Error(`serve exited (${code ?? signal}) before listening:\n${stderr}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`serve exited (${code ?? signal}) before listening:\n${stderr}`)),
+    );
   });
   url.catch(() => undefined);
   return {

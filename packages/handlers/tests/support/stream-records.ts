@@ -13,7 +13,11 @@ export function toAttributeValue(value: unknown): StreamAttributeValue {
 }
 
 export function marshalItem(item: Record<string, unknown>): Record<string, StreamAttributeValue> {
-  return Object.fromEntries(Object.entries(item).filter(([, v]) => v !== undefined).map(([k, v]) => [k, toAttributeValue(v)]));
+  return Object.fromEntries(
+    Object.entries(item)
+      .filter(([, v]) => v !== undefined)
+      .map(([k, v]) => [k, toAttributeValue(v)]),
+  );
 }
 
 const pad = (n: number) => String(n).padStart(5, '0');
@@ -35,11 +39,22 @@ export function runItem(run: CompactionRun): Record<string, unknown> {
 }
 
 export function placeItem(place: ReceiptPlace): Record<string, unknown> {
-  return { PK: `IMAGE#${place.image_id}`, SK: `RECEIPT#${pad(place.receipt_id)}#PLACE`, entity: 'RECEIPT_PLACE', ...place };
+  return {
+    PK: `IMAGE#${place.image_id}`,
+    SK: `RECEIPT#${pad(place.receipt_id)}#PLACE`,
+    entity: 'RECEIPT_PLACE',
+    ...place,
+  };
 }
 
 export function jobItem(job: OcrJob): Record<string, unknown> {
-  return { PK: `IMAGE#${job.image_id}`, SK: `OCR_JOB#${job.job_id}`, entity: 'OCR_JOB', GSI1PK: `JOB_STATUS#${job.status}`, ...job };
+  return {
+    PK: `IMAGE#${job.image_id}`,
+    SK: `OCR_JOB#${job.job_id}`,
+    entity: 'OCR_JOB',
+    GSI1PK: `JOB_STATUS#${job.status}`,
+    ...job,
+  };
 }
 
 let sequence = 1000;

@@ -12,7 +12,8 @@ import { argValue, loadStackFileConfig } from './stack-file.js';
 async function main(argv: string[]): Promise<number> {
   const stack = argValue(argv, '--stack') ?? 'dev';
   const receipts = Number(argValue(argv, '--receipts') ?? 1000);
-  if (!Number.isFinite(receipts) || receipts < 0) throw new UsageError(`--receipts must be a non-negative number, got ${argValue(argv, '--receipts')}`);
+  if (!Number.isFinite(receipts) || receipts < 0)
+    throw new UsageError(`--receipts must be a non-negative number, got ${argValue(argv, '--receipts')}`);
   const { config, file } = loadStackFileConfig({ stack, file: argValue(argv, '--config') });
   const { resources } = await collectStack(config, stack);
   const estimate = estimateCost(resources, { efsStorageGb: config.efsStorageGbEstimate });

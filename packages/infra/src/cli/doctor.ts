@@ -28,7 +28,8 @@ import { argValue, loadStackFileConfig } from './stack-file.js';
 async function main(argv: string[]): Promise<number> {
   const stack = argValue(argv, '--stack') ?? 'dev';
   const { config, file, region } = loadStackFileConfig({ stack, file: argValue(argv, '--config') });
-  if (argv.includes('--live')) return live(argv, stack, config, argValue(argv, '--region') ?? region ?? process.env.AWS_REGION);
+  if (argv.includes('--live'))
+    return live(argv, stack, config, argValue(argv, '--region') ?? region ?? process.env.AWS_REGION);
   const { resources } = await collectStack(config, stack);
   const model = extractModel(resources);
   const findings = diagnose(model);
@@ -41,11 +42,17 @@ async function main(argv: string[]): Promise<number> {
   for (const fn of model.functions) {
     const where = fn.subnetIds.length > 0 ? `subnets ${fn.subnetIds.join(', ')}` : 'outside the VPC';
     const bad = new Set(findings.filter((f) => f.function === fn.name).map((f) => f.path));
-    const paths = fn.subnetIds.length > 0 ? fn.needs.map((p) => `${p} ${bad.has(p) ? '✗' : '✓'}`).join('  ') : '(no VPC paths to check)';
+    const paths =
+      fn.subnetIds.length > 0
+        ? fn.needs.map((p) => `${p} ${bad.has(p) ? '✗' : '✓'}`).join('  ')
+        : '(no VPC paths to check)';
     console.log(`  ${fn.name.padEnd(20)} ${where.padEnd(30)} ${paths}`);
   }
-  console.log('\nEndpoints, from what each VPC function calls (its IAM policy without the Lambda service\'s statements):');
-  for (const d of endpoints) console.log(`  ${d.function.padEnd(20)} ${d.service.padEnd(9)} ${d.verdict.padEnd(10)} ${d.reason}`);
+  console.log(
+    "\nEndpoints, from what each VPC function calls (its IAM policy without the Lambda service's statements):",
+  );
+  for (const d of endpoints)
+    console.log(`  ${d.function.padEnd(20)} ${d.service.padEnd(9)} ${d.verdict.padEnd(10)} ${d.reason}`);
   if (findings.length === 0) {
     console.log('\nEvery path is open.');
     return 0;
@@ -57,7 +64,12 @@ async function main(argv: string[]): Promise<number> {
 
 async function live(argv: string[], stack: string, config: StackConfig, region: string | undefined): Promise<number> {
   if (!region) throw new UsageError('--live needs a region: --region, aws:region in the stack file, or AWS_REGION');
-  const clients = { ec2: new EC2Client({ region }), lambda: new LambdaClient({ region }), efs: new EFSClient({ region }), sqs: new SQSClient({ region }) };
+  const clients = {
+    ec2: new EC2Client({ region }),
+    lambda: new LambdaClient({ region }),
+    efs: new EFSClient({ region }),
+    sqs: new SQSClient({ region }),
+  };
   const fns = planFunctions(config);
   const queues = planQueues(config, fns);
   try {
@@ -77,7 +89,11 @@ async function live(argv: string[], stack: string, config: StackConfig, region: 
       console.log(`  ${mine.length === 0 ? '✓' : '✗'} ${c.question}`);
       for (const f of mine) console.log(`      ${f.subject}: ${f.problem}\n        fix: ${f.fix}`);
     }
-    console.log(failures.length === 0 ? '\nEvery check passed.' : `\n${failures.length} failed check${failures.length === 1 ? '' : 's'}.`);
+    console.log(
+      failures.length === 0
+        ? '\nEvery check passed.'
+        : `\n${failures.length} failed check${failures.length === 1 ? '' : 's'}.`,
+    );
     return failures.length > 0 ? 1 : 0;
   } finally {
     for (const c of Object.values(clients)) c.destroy();

@@ -42,7 +42,11 @@ export function regionFromStackYaml(text: string): string | undefined {
  * Reads `Pulumi.<stack>.yaml` (or `file`) for the offline tools. Code is always a placeholder:
  * the doctor and the cost model need no bundles.
  */
-export function loadStackFileConfig(opts: { stack: string; file?: string }): { config: StackConfig; file: string; region: string | undefined } {
+export function loadStackFileConfig(opts: { stack: string; file?: string }): {
+  config: StackConfig;
+  file: string;
+  region: string | undefined;
+} {
   const file = opts.file ?? join(PROJECT_DIR, `Pulumi.${opts.stack}.yaml`);
   let text: string;
   try {
@@ -50,7 +54,11 @@ export function loadStackFileConfig(opts: { stack: string; file?: string }): { c
   } catch {
     throw new InfraConfigError(`Stack config file not found: ${file} (pass --stack NAME or --config FILE)`);
   }
-  return { config: parseStackConfig({ ...rawConfigFromStackYaml(text), placeholderCode: true }), file, region: regionFromStackYaml(text) };
+  return {
+    config: parseStackConfig({ ...rawConfigFromStackYaml(text), placeholderCode: true }),
+    file,
+    region: regionFromStackYaml(text),
+  };
 }
 
 /** `--stack`, `--config`, and the tool's own flags; a leading `--` from pnpm is ignored. */

@@ -43,20 +43,36 @@ export function estimateCost(
     if (hourly === undefined) unpriced.push(`EC2 ${type} (${nat.name})`);
     else fixed.push({ item: `NAT instance ${type}`, basis: `$${hourly}/h × ${H} h`, usd: hourly * H });
     const gb = Number(nat.inputs.rootBlockDevice?.volumeSize ?? 8);
-    fixed.push({ item: 'NAT root volume (gp3)', basis: `${gb} GB × $${prices.ebsGp3GbMonth}/GB-month`, usd: gb * prices.ebsGp3GbMonth });
+    fixed.push({
+      item: 'NAT root volume (gp3)',
+      basis: `${gb} GB × $${prices.ebsGp3GbMonth}/GB-month`,
+      usd: gb * prices.ebsGp3GbMonth,
+    });
     // An associated Elastic IP replaces the automatic address (AWS releases it), so the
     // instance's own public IP is billed only without one.
-    const hasEip = ofType(resources, 'aws:ec2/eipAssociation:EipAssociation').some((a) => a.inputs.instanceId === nat.name);
+    const hasEip = ofType(resources, 'aws:ec2/eipAssociation:EipAssociation').some(
+      (a) => a.inputs.instanceId === nat.name,
+    );
     if (nat.inputs.associatePublicIpAddress === true && !hasEip) {
-      fixed.push({ item: 'NAT public IPv4 address', basis: `$${prices.publicIpv4Hourly}/h × ${H} h`, usd: prices.publicIpv4Hourly * H });
+      fixed.push({
+        item: 'NAT public IPv4 address',
+        basis: `$${prices.publicIpv4Hourly}/h × ${H} h`,
+        usd: prices.publicIpv4Hourly * H,
+      });
     }
   }
   const eips = ofType(resources, 'aws:ec2/eip:Eip').length;
   if (eips > 0) {
-    fixed.push({ item: 'Elastic IP (NAT egress)', basis: `${eips} × $${prices.publicIpv4Hourly}/h × ${H} h`, usd: eips * prices.publicIpv4Hourly * H });
+    fixed.push({
+      item: 'Elastic IP (NAT egress)',
+      basis: `${eips} × $${prices.publicIpv4Hourly}/h × ${H} h`,
+      usd: eips * prices.publicIpv4Hourly * H,
+    });
   }
 
-  const interfaceEndpoints = ofType(resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter((e) => e.inputs.vpcEndpointType === 'Interface');
+  const interfaceEndpoints = ofType(resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter(
+    (e) => e.inputs.vpcEndpointType === 'Interface',
+  );
   for (const ep of interfaceEndpoints) {
     const service = String(ep.inputs.serviceName).split('.').pop();
     const azs = (ep.inputs.subnetIds as string[] | undefined)?.length ?? 0;
@@ -86,7 +102,12 @@ export function estimateCost(
     });
   }
   const alarms = ofType(resources, 'aws:cloudwatch/metricAlarm:MetricAlarm').length;
-  if (alarms > 0) fixed.push({ item: 'CloudWatch alarms', basis: `${alarms} × $${prices.alarmMonth}/month`, usd: alarms * prices.alarmMonth });
+  if (alarms > 0)
+    fixed.push({
+      item: 'CloudWatch alarms',
+      basis: `${alarms} × $${prices.alarmMonth}/month`,
+      usd: alarms * prices.alarmMonth,
+    });
 
   // --- per receipt -------------------------------------------------------------------------
   const perReceipt: CostLine[] = [];
@@ -102,10 +123,26 @@ export function estimateCost(
   }
   const M = 1_000_000;
   perReceipt.push(
-    { item: 'Lambda compute (arm64)', basis: `${round(gbSeconds, 2)} GB-s × $${prices.lambdaArmGbSecond}`, usd: gbSeconds * prices.lambdaArmGbSecond },
-    { item: 'Lambda requests', basis: `${invocations} × $${prices.lambdaRequestMillion}/M`, usd: (invocations * prices.lambdaRequestMillion) / M },
-    { item: 'HTTP API requests', basis: `${usage.apiRequests} × $${prices.httpApiMillion}/M`, usd: (usage.apiRequests * prices.httpApiMillion) / M },
-    { item: 'SQS requests', basis: `${usage.sqsRequests} × $${prices.sqsRequestMillion}/M`, usd: (usage.sqsRequests * prices.sqsRequestMillion) / M },
+    {
+      item: 'Lambda compute (arm64)',
+      basis: `${round(gbSeconds, 2)} GB-s × $${prices.lambdaArmGbSecond}`,
+      usd: gbSeconds * prices.lambdaArmGbSecond,
+    },
+    {
+      item: 'Lambda requests',
+      basis: `${invocations} × $${prices.lambdaRequestMillion}/M`,
+      usd: (invocations * prices.lambdaRequestMillion) / M,
+    },
+    {
+      item: 'HTTP API requests',
+      basis: `${usage.apiRequests} × $${prices.httpApiMillion}/M`,
+      usd: (usage.apiRequests * prices.httpApiMillion) / M,
+    },
+    {
+      item: 'SQS requests',
+      basis: `${usage.sqsRequests} × $${prices.sqsRequestMillion}/M`,
+      usd: (usage.sqsRequests * prices.sqsRequestMillion) / M,
+    },
     {
       item: 'DynamoDB on-demand',
       basis: `${usage.dynamoWriteUnits} WRU × $${prices.dynamoWriteMillion}/M + ${usage.dynamoReadUnits} RRU × $${prices.dynamoReadMillion}/M`,
@@ -126,10 +163,18 @@ export function estimateCost(
       basis: `${usage.placesMissRate} misses × $${prices.placesTextSearchThousand}/1000`,
       usd: (usage.placesMissRate * prices.placesTextSearchThousand) / 1000,
     },
-    { item: 'CloudWatch Logs ingestion', basis: `${usage.logsGb} GB × $${prices.logsIngestGb}/GB`, usd: usage.logsGb * prices.logsIngestGb },
+    {
+      item: 'CloudWatch Logs ingestion',
+      basis: `${usage.logsGb} GB × $${prices.logsIngestGb}/GB`,
+      usd: usage.logsGb * prices.logsIngestGb,
+    },
   );
   if (interfaceEndpoints.length > 0) {
-    perReceipt.push({ item: 'Interface endpoint data', basis: `${usage.endpointGb} GB × $${prices.interfaceEndpointGb}/GB`, usd: usage.endpointGb * prices.interfaceEndpointGb });
+    perReceipt.push({
+      item: 'Interface endpoint data',
+      basis: `${usage.endpointGb} GB × $${prices.interfaceEndpointGb}/GB`,
+      usd: usage.endpointGb * prices.interfaceEndpointGb,
+    });
   }
   if (ofType(resources, 'aws:efs/fileSystem:FileSystem').length > 0) {
     perReceipt.push({
@@ -138,7 +183,11 @@ export function estimateCost(
       usd: usage.efsReadGb * prices.efsElasticReadGb + usage.efsWriteGb * prices.efsElasticWriteGb,
     });
   }
-  perReceipt.push({ item: 'Data out through the NAT', basis: `${usage.natOutGb} GB × $${prices.dataTransferOutGb}/GB`, usd: usage.natOutGb * prices.dataTransferOutGb });
+  perReceipt.push({
+    item: 'Data out through the NAT',
+    basis: `${usage.natOutGb} GB × $${prices.dataTransferOutGb}/GB`,
+    usd: usage.natOutGb * prices.dataTransferOutGb,
+  });
 
   return { fixed, fixedMonthlyUsd: sum(fixed), perReceipt, perReceiptUsd: sum(perReceipt), unpriced };
 }
@@ -152,7 +201,10 @@ export function formatEstimate(e: CostEstimate, receiptsPerMonth: number): strin
   lines.push('', 'Variable cost per receipt:');
   for (const l of e.perReceipt) lines.push(`  ${l.item.padEnd(58)} ${usd(l.usd, 6).padStart(11)}   ${l.basis}`);
   lines.push(`  ${'TOTAL per receipt'.padEnd(58)} ${usd(e.perReceiptUsd, 6).padStart(11)}`);
-  lines.push('', `At ${receiptsPerMonth} receipts/month: ${usd(e.fixedMonthlyUsd + receiptsPerMonth * e.perReceiptUsd)} per month`);
+  lines.push(
+    '',
+    `At ${receiptsPerMonth} receipts/month: ${usd(e.fixedMonthlyUsd + receiptsPerMonth * e.perReceiptUsd)} per month`,
+  );
   if (e.unpriced.length > 0) lines.push('', `Not in the price table (excluded): ${e.unpriced.join(', ')}`);
   return lines.join('\n');
 }

@@ -67,20 +67,38 @@ function computedState(type: string, name: string, inputs: Record<string, any>):
     case 'aws:ec2/instance:Instance':
       return { primaryNetworkInterfaceId: `${name}-eni`, arn: `arn:aws:ec2:${R}:${A}:instance/${name}` };
     case 'aws:ec2/eip:Eip':
-      return { allocationId: `eipalloc-${name}`, publicIp: '203.0.113.10', arn: `arn:aws:ec2:${R}:${A}:elastic-ip/eipalloc-${name}` };
+      return {
+        allocationId: `eipalloc-${name}`,
+        publicIp: '203.0.113.10',
+        arn: `arn:aws:ec2:${R}:${A}:elastic-ip/eipalloc-${name}`,
+      };
     case 'aws:apigatewayv2/api:Api':
-      return { executionArn: `arn:aws:execute-api:${R}:${A}:${name}`, apiEndpoint: `https://${name}.execute-api.${R}.amazonaws.com` };
+      return {
+        executionArn: `arn:aws:execute-api:${R}:${A}:${name}`,
+        apiEndpoint: `https://${name}.execute-api.${R}.amazonaws.com`,
+      };
     case 'aws:acm/certificate:Certificate':
       return {
         arn: `arn:aws:acm:${R}:${A}:certificate/${name}`,
         domainValidationOptions: [
-          { domainName: inputs.domainName, resourceRecordName: `_x.${inputs.domainName}.`, resourceRecordType: 'CNAME', resourceRecordValue: '_y.acm-validations.aws.' },
+          {
+            domainName: inputs.domainName,
+            resourceRecordName: `_x.${inputs.domainName}.`,
+            resourceRecordType: 'CNAME',
+            resourceRecordValue: '_y.acm-validations.aws.',
+          },
         ],
       };
     case 'aws:acm/certificateValidation:CertificateValidation':
       return { certificateArn: inputs.certificateArn };
     case 'aws:apigatewayv2/domainName:DomainName':
-      return { domainNameConfiguration: { ...inputs.domainNameConfiguration, targetDomainName: `d-${name}.execute-api.${R}.amazonaws.com`, hostedZoneId: 'Z1UJRXOUMOOFQ8' } };
+      return {
+        domainNameConfiguration: {
+          ...inputs.domainNameConfiguration,
+          targetDomainName: `d-${name}.execute-api.${R}.amazonaws.com`,
+          hostedZoneId: 'Z1UJRXOUMOOFQ8',
+        },
+      };
     case 'aws:route53/record:Record':
       return { fqdn: inputs.name };
     default:

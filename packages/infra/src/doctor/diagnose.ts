@@ -84,18 +84,34 @@ export function diagnose(model: NetworkModel): Finding[] {
   for (const fn of model.functions) {
     const inVpc = fn.subnetIds.length > 0;
     if (!inVpc) {
-      if (fn.mountsEfs) add({ function: fn.name, path: 'efs', missing: 'VPC placement (an EFS mount needs the function in the VPC)', where: `function ${fn.name}` });
+      if (fn.mountsEfs)
+        add({
+          function: fn.name,
+          path: 'efs',
+          missing: 'VPC placement (an EFS mount needs the function in the VPC)',
+          where: `function ${fn.name}`,
+        });
       continue;
     }
     const lambdaSgWhere = `Lambda security group ${sgList(fn.securityGroupIds)}`;
     for (const subnetId of fn.subnetIds) {
       const subnet = model.subnets.find((s) => s.id === subnetId);
       if (!subnet) {
-        add({ function: fn.name, path: 'placement', missing: 'the subnet', where: `subnet ${subnetId} (not declared)` });
+        add({
+          function: fn.name,
+          path: 'placement',
+          missing: 'the subnet',
+          where: `subnet ${subnetId} (not declared)`,
+        });
         continue;
       }
       if (!subnet.routeTableId) {
-        add({ function: fn.name, path: 'placement', missing: 'a route table association', where: `subnet ${subnet.id}` });
+        add({
+          function: fn.name,
+          path: 'placement',
+          missing: 'a route table association',
+          where: `subnet ${subnet.id}`,
+        });
       }
       for (const path of fn.needs) {
         if (isInterfacePath(path)) {
@@ -124,18 +140,44 @@ export function diagnose(model: NetworkModel): Finding[] {
       const label = LABEL[path];
       const ep = model.interfaceEndpoints.find((e) => e.service === path);
       if (!ep) {
-        add({ function: f.name, path, missing: `${withArticle(label)} interface endpoint`, where: `VPC ${model.vpc?.id ?? '?'}` });
+        add({
+          function: f.name,
+          path,
+          missing: `${withArticle(label)} interface endpoint`,
+          where: `VPC ${model.vpc?.id ?? '?'}`,
+        });
         return;
       }
       if (!ep.subnetIds.includes(subnet.id)) {
-        add({ function: f.name, path, missing: `${withArticle(label)} interface endpoint ENI`, where: `subnet ${subnet.id} (${subnet.az})` });
+        add({
+          function: f.name,
+          path,
+          missing: `${withArticle(label)} interface endpoint ENI`,
+          where: `subnet ${subnet.id} (${subnet.az})`,
+        });
       }
-      if (!ep.privateDns) add({ function: f.name, path, missing: `private DNS on the ${label} interface endpoint`, where: `endpoint ${ep.id}` });
+      if (!ep.privateDns)
+        add({
+          function: f.name,
+          path,
+          missing: `private DNS on the ${label} interface endpoint`,
+          where: `endpoint ${ep.id}`,
+        });
       if (model.vpc && (!model.vpc.dnsSupport || !model.vpc.dnsHostnames)) {
-        add({ function: f.name, path, missing: 'DNS support and DNS hostnames (private DNS needs both)', where: `VPC ${model.vpc.id}` });
+        add({
+          function: f.name,
+          path,
+          missing: 'DNS support and DNS hostnames (private DNS needs both)',
+          where: `VPC ${model.vpc.id}`,
+        });
       }
       if (!ingressAllows(ep.securityGroupIds, 443, { sgIds: f.securityGroupIds, cidr: subnet.cidr })) {
-        add({ function: f.name, path, missing: 'inbound tcp 443 from the Lambda security group', where: `endpoint security group ${sgList(ep.securityGroupIds)}` });
+        add({
+          function: f.name,
+          path,
+          missing: 'inbound tcp 443 from the Lambda security group',
+          where: `endpoint security group ${sgList(ep.securityGroupIds)}`,
+        });
       }
       if (!egressAllows(f.securityGroupIds, 443, { sgIds: ep.securityGroupIds, cidr: subnet.cidr })) {
         add({ function: f.name, path, missing: `outbound tcp 443 to the ${label} endpoint`, where: lambdaSgWhere });
@@ -144,8 +186,16 @@ export function diagnose(model: NetworkModel): Finding[] {
 
     function checkGatewayEndpoint(f: ModelFunction, subnet: ModelSubnet, path: 's3' | 'dynamodb') {
       const label = LABEL[path];
-      if (subnet.routeTableId && !model.gatewayEndpoints.some((e) => e.service === path && e.routeTableIds.includes(subnet.routeTableId!))) {
-        add({ function: f.name, path, missing: `${withArticle(label)} gateway endpoint on the route table`, where: `route table ${subnet.routeTableId}` });
+      if (
+        subnet.routeTableId &&
+        !model.gatewayEndpoints.some((e) => e.service === path && e.routeTableIds.includes(subnet.routeTableId!))
+      ) {
+        add({
+          function: f.name,
+          path,
+          missing: `${withArticle(label)} gateway endpoint on the route table`,
+          where: `route table ${subnet.routeTableId}`,
+        });
       }
       if (!egressAllows(f.securityGroupIds, 443, { cidr: ANYWHERE, prefixList: true })) {
         add({ function: f.name, path, missing: `outbound tcp 443 to the ${label} prefix list`, where: lambdaSgWhere });
@@ -155,7 +205,8 @@ export function diagnose(model: NetworkModel): Finding[] {
     function checkInternet(f: ModelFunction, subnet: ModelSubnet) {
       const path = 'internet';
       const ports = [443];
-      if (f.needs.includes('chroma') && !model.chromaService && f.chromaPort !== undefined && f.chromaPort !== 443) ports.push(f.chromaPort);
+      if (f.needs.includes('chroma') && !model.chromaService && f.chromaPort !== undefined && f.chromaPort !== 443)
+        ports.push(f.chromaPort);
       for (const port of ports) {
         if (!egressAllows(f.securityGroupIds, port, { cidr: ANYWHERE })) {
           add({ function: f.name, path, missing: `outbound tcp ${port} to 0.0.0.0/0`, where: lambdaSgWhere });
@@ -164,14 +215,20 @@ export function diagnose(model: NetworkModel): Finding[] {
       if (!subnet.routeTableId) return;
       const route = defaultRoute(subnet.routeTableId);
       if (!route) {
-        add({ function: f.name, path, missing: 'a 0.0.0.0/0 route to the NAT instance', where: `route table ${subnet.routeTableId}` });
+        add({
+          function: f.name,
+          path,
+          missing: 'a 0.0.0.0/0 route to the NAT instance',
+          where: `route table ${subnet.routeTableId}`,
+        });
         return;
       }
       if (route.target.kind === 'internet-gateway') {
         add({
           function: f.name,
           path,
-          missing: 'a private subnet (its 0.0.0.0/0 route goes to the internet gateway, and Lambda ENIs get no public IP)',
+          missing:
+            'a private subnet (its 0.0.0.0/0 route goes to the internet gateway, and Lambda ENIs get no public IP)',
           where: `subnet ${subnet.id}`,
         });
         return;
@@ -179,7 +236,12 @@ export function diagnose(model: NetworkModel): Finding[] {
       if (route.target.kind === 'nat-gateway') return;
       const nat = model.natInstances.find((n) => n.networkInterfaceId === route.target.id);
       if (route.target.kind !== 'network-interface' || !nat) {
-        add({ function: f.name, path, missing: 'the NAT instance behind the 0.0.0.0/0 route', where: `route table ${subnet.routeTableId}` });
+        add({
+          function: f.name,
+          path,
+          missing: 'the NAT instance behind the 0.0.0.0/0 route',
+          where: `route table ${subnet.routeTableId}`,
+        });
         return;
       }
       const where = `NAT instance ${nat.id}`;
@@ -187,16 +249,32 @@ export function diagnose(model: NetworkModel): Finding[] {
       if (!nat.masquerade) add({ function: f.name, path, missing: 'an iptables MASQUERADE rule in user data', where });
       if (!nat.publicIp) add({ function: f.name, path, missing: 'a public IP address', where });
       else if (!nat.elasticIp) {
-        add({ function: f.name, path, missing: 'an Elastic IP (a replaced instance gets a new address, and an IP-restricted Places key stops working)', where });
+        add({
+          function: f.name,
+          path,
+          missing:
+            'an Elastic IP (a replaced instance gets a new address, and an IP-restricted Places key stops working)',
+          where,
+        });
       }
       const natSubnet = model.subnets.find((s) => s.id === nat.subnetId);
       if (defaultRoute(natSubnet?.routeTableId)?.target.kind !== 'internet-gateway') {
-        add({ function: f.name, path, missing: 'a 0.0.0.0/0 route to the internet gateway', where: `route table ${natSubnet?.routeTableId ?? '(none)'} of NAT subnet ${nat.subnetId}` });
+        add({
+          function: f.name,
+          path,
+          missing: 'a 0.0.0.0/0 route to the internet gateway',
+          where: `route table ${natSubnet?.routeTableId ?? '(none)'} of NAT subnet ${nat.subnetId}`,
+        });
       }
       const natSgWhere = `NAT security group ${sgList(nat.securityGroupIds)}`;
       for (const port of ports) {
         if (!ingressAllows(nat.securityGroupIds, port, { sgIds: f.securityGroupIds, cidr: subnet.cidr })) {
-          add({ function: f.name, path, missing: `inbound tcp ${port} from subnet ${subnet.id} (${subnet.cidr})`, where: natSgWhere });
+          add({
+            function: f.name,
+            path,
+            missing: `inbound tcp ${port} from subnet ${subnet.id} (${subnet.cidr})`,
+            where: natSgWhere,
+          });
         }
         if (!egressAllows(nat.securityGroupIds, port, { cidr: ANYWHERE })) {
           add({ function: f.name, path, missing: `outbound tcp ${port} to 0.0.0.0/0`, where: natSgWhere });
@@ -206,18 +284,35 @@ export function diagnose(model: NetworkModel): Finding[] {
 
     function checkEfs(f: ModelFunction, subnet: ModelSubnet) {
       const path = 'efs';
-      const inAz = model.efsMountTargets.filter((m) => model.subnets.find((s) => s.id === m.subnetId)?.az === subnet.az);
+      const inAz = model.efsMountTargets.filter(
+        (m) => model.subnets.find((s) => s.id === m.subnetId)?.az === subnet.az,
+      );
       const target = inAz.find((m) => m.subnetId === subnet.id) ?? inAz[0];
       if (!target) {
         add({ function: f.name, path, missing: 'an EFS mount target', where: `${subnet.az} (subnet ${subnet.id})` });
         return;
       }
       if (!ingressAllows(target.securityGroupIds, 2049, { sgIds: f.securityGroupIds, cidr: subnet.cidr })) {
-        add({ function: f.name, path, missing: 'inbound tcp 2049 (NFS) from the Lambda security group', where: `EFS security group ${sgList(target.securityGroupIds)}` });
+        add({
+          function: f.name,
+          path,
+          missing: 'inbound tcp 2049 (NFS) from the Lambda security group',
+          where: `EFS security group ${sgList(target.securityGroupIds)}`,
+        });
       }
       const targetCidr = model.subnets.find((s) => s.id === target.subnetId)?.cidr;
-      if (!egressAllows(f.securityGroupIds, 2049, { sgIds: target.securityGroupIds, ...(targetCidr ? { cidr: targetCidr } : {}) })) {
-        add({ function: f.name, path, missing: 'outbound tcp 2049 (NFS) to the EFS mount targets', where: lambdaSgWhere });
+      if (
+        !egressAllows(f.securityGroupIds, 2049, {
+          sgIds: target.securityGroupIds,
+          ...(targetCidr ? { cidr: targetCidr } : {}),
+        })
+      ) {
+        add({
+          function: f.name,
+          path,
+          missing: 'outbound tcp 2049 (NFS) to the EFS mount targets',
+          where: lambdaSgWhere,
+        });
       }
     }
 
@@ -226,10 +321,20 @@ export function diagnose(model: NetworkModel): Finding[] {
       if (!svc) return; // an external Chroma is reached through the internet path
       const port = f.chromaPort ?? 8000;
       if (!ingressAllows(svc.securityGroupIds, port, { sgIds: f.securityGroupIds, cidr: subnet.cidr })) {
-        add({ function: f.name, path: 'chroma', missing: `inbound tcp ${port} from the Lambda security group`, where: `Chroma security group ${sgList(svc.securityGroupIds)}` });
+        add({
+          function: f.name,
+          path: 'chroma',
+          missing: `inbound tcp ${port} from the Lambda security group`,
+          where: `Chroma security group ${sgList(svc.securityGroupIds)}`,
+        });
       }
       if (!egressAllows(f.securityGroupIds, port, { sgIds: svc.securityGroupIds })) {
-        add({ function: f.name, path: 'chroma', missing: `outbound tcp ${port} to the Chroma tasks`, where: lambdaSgWhere });
+        add({
+          function: f.name,
+          path: 'chroma',
+          missing: `outbound tcp ${port} to the Chroma tasks`,
+          where: lambdaSgWhere,
+        });
       }
     }
   }

@@ -13,7 +13,13 @@ export interface NetworkModel {
   natInstances: ModelNatInstance[];
   securityGroups: ModelSecurityGroup[];
   gatewayEndpoints: { id: string; service: string; routeTableIds: string[] }[];
-  interfaceEndpoints: { id: string; service: string; subnetIds: string[]; securityGroupIds: string[]; privateDns: boolean }[];
+  interfaceEndpoints: {
+    id: string;
+    service: string;
+    subnetIds: string[];
+    securityGroupIds: string[];
+    privateDns: boolean;
+  }[];
   efsMountTargets: { id: string; subnetId: string; securityGroupIds: string[] }[];
   /** Self-hosted Chroma tasks, when declared. */
   chromaService: { subnetIds: string[]; securityGroupIds: string[] } | undefined;
@@ -96,14 +102,23 @@ function ruleOf(inputs: Record<string, any>): ModelRule {
     : inputs.prefixListId
       ? { kind: 'prefix-list', id: inputs.prefixListId }
       : { kind: 'cidr', cidr: inputs.cidrIpv4 ?? inputs.cidrBlocks?.[0] ?? '' };
-  return { protocol: String(inputs.ipProtocol ?? inputs.protocol ?? '-1'), fromPort: Number(inputs.fromPort ?? 0), toPort: Number(inputs.toPort ?? 65535), peer };
+  return {
+    protocol: String(inputs.ipProtocol ?? inputs.protocol ?? '-1'),
+    fromPort: Number(inputs.fromPort ?? 0),
+    toPort: Number(inputs.toPort ?? 65535),
+    peer,
+  };
 }
 
 /** Inline rules of an `aws.ec2.SecurityGroup` (the seed's style), one model rule per peer. */
 function inlineRules(list: unknown): ModelRule[] {
   if (!Array.isArray(list)) return [];
   return list.flatMap((r: Record<string, any>) => {
-    const base = { protocol: String(r.protocol ?? '-1'), fromPort: Number(r.fromPort ?? 0), toPort: Number(r.toPort ?? 65535) };
+    const base = {
+      protocol: String(r.protocol ?? '-1'),
+      fromPort: Number(r.fromPort ?? 0),
+      toPort: Number(r.toPort ?? 65535),
+    };
     return [
       ...arr(r.cidrBlocks).map((cidr) => ({ ...base, peer: { kind: 'cidr' as const, cidr } })),
       ...arr(r.securityGroups).map((id) => ({ ...base, peer: { kind: 'security-group' as const, id } })),
@@ -114,7 +129,12 @@ function inlineRules(list: unknown): ModelRule[] {
 /** Builds the model from the resources collected under mocks (ids are logical names). */
 export function extractModel(resources: DeclaredResource[]): NetworkModel {
   const vpcRes = ofType(resources, 'aws:ec2/vpc:Vpc')[0];
-  const associations = new Map(ofType(resources, 'aws:ec2/routeTableAssociation:RouteTableAssociation').map((a) => [a.inputs.subnetId as string, a.inputs.routeTableId as string]));
+  const associations = new Map(
+    ofType(resources, 'aws:ec2/routeTableAssociation:RouteTableAssociation').map((a) => [
+      a.inputs.subnetId as string,
+      a.inputs.routeTableId as string,
+    ]),
+  );
   const igws = new Set(ofType(resources, 'aws:ec2/internetGateway:InternetGateway').map((r) => r.name));
 
   const routeTables: ModelRouteTable[] = ofType(resources, 'aws:ec2/routeTable:RouteTable').map((rt) => ({
@@ -134,19 +154,28 @@ export function extractModel(resources: DeclaredResource[]): NetworkModel {
     ['aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule', 'ingress'],
     ['aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule', 'egress'],
   ] as const) {
-    for (const r of ofType(resources, type)) securityGroups.find((g) => g.id === r.inputs.securityGroupId)?.[dir].push(ruleOf(r.inputs));
+    for (const r of ofType(resources, type))
+      securityGroups.find((g) => g.id === r.inputs.securityGroupId)?.[dir].push(ruleOf(r.inputs));
   }
   for (const r of ofType(resources, 'aws:ec2/securityGroupRule:SecurityGroupRule')) {
     const dir = r.inputs.type === 'egress' ? 'egress' : 'ingress';
     const sg = securityGroups.find((g) => g.id === r.inputs.securityGroupId);
     if (!sg) continue;
-    const base = { protocol: String(r.inputs.protocol), fromPort: Number(r.inputs.fromPort), toPort: Number(r.inputs.toPort) };
-    if (r.inputs.sourceSecurityGroupId) sg[dir].push({ ...base, peer: { kind: 'security-group', id: r.inputs.sourceSecurityGroupId } });
+    const base = {
+      protocol: String(r.inputs.protocol),
+      fromPort: Number(r.inputs.fromPort),
+      toPort: Number(r.inputs.toPort),
+    };
+    if (r.inputs.sourceSecurityGroupId)
+      sg[dir].push({ ...base, peer: { kind: 'security-group', id: r.inputs.sourceSecurityGroupId } });
     for (const cidr of arr(r.inputs.cidrBlocks)) sg[dir].push({ ...base, peer: { kind: 'cidr', cidr } });
   }
 
   const endpoints = ofType(resources, 'aws:ec2/vpcEndpoint:VpcEndpoint');
-  const serviceOf = (e: DeclaredResource) => String(e.inputs.serviceName ?? '').split('.').pop() ?? '';
+  const serviceOf = (e: DeclaredResource) =>
+    String(e.inputs.serviceName ?? '')
+      .split('.')
+      .pop() ?? '';
   const ecs = ofType(resources, 'aws:ecs/service:Service')[0];
 
   return {
@@ -195,16 +224,17 @@ export function extractModel(resources: DeclaredResource[]): NetworkModel {
       subnetIds: arr(ecs.inputs.networkConfiguration?.subnets),
       securityGroupIds: arr(ecs.inputs.networkConfiguration?.securityGroups),
     },
-    functions: ofType(resources, 'aws:lambda/function:Function').map((f) => ({
-      name: f.name,
-      subnetIds: arr(f.inputs.vpcConfig?.subnetIds),
-      securityGroupIds: arr(f.inputs.vpcConfig?.securityGroupIds),
-      needs: String(f.inputs.tags?.[PATHS_TAG] ?? '')
-        .split(' ')
-        .filter((p): p is NetworkPath => (NETWORK_PATHS as readonly string[]).includes(p)),
-      mountsEfs: Boolean(f.inputs.fileSystemConfig),
-      chromaPort: portOf(f.inputs.environment?.variables?.CHROMA_URL),
-    }))
+    functions: ofType(resources, 'aws:lambda/function:Function')
+      .map((f) => ({
+        name: f.name,
+        subnetIds: arr(f.inputs.vpcConfig?.subnetIds),
+        securityGroupIds: arr(f.inputs.vpcConfig?.securityGroupIds),
+        needs: String(f.inputs.tags?.[PATHS_TAG] ?? '')
+          .split(' ')
+          .filter((p): p is NetworkPath => (NETWORK_PATHS as readonly string[]).includes(p)),
+        mountsEfs: Boolean(f.inputs.fileSystemConfig),
+        chromaPort: portOf(f.inputs.environment?.variables?.CHROMA_URL),
+      }))
       .sort((a, b) => a.name.localeCompare(b.name)),
   };
 }
@@ -218,8 +248,12 @@ function hasEip(resources: DeclaredResource[], instance: string): boolean {
 
 function routeOf(r: Record<string, any>, igws: Set<string>): ModelRoute {
   const destination = String(r.destinationCidrBlock ?? r.cidrBlock ?? '');
-  if (r.gatewayId && (igws.has(r.gatewayId) || String(r.gatewayId).startsWith('igw'))) return { destination, target: { kind: 'internet-gateway', id: r.gatewayId } };
+  if (r.gatewayId && (igws.has(r.gatewayId) || String(r.gatewayId).startsWith('igw')))
+    return { destination, target: { kind: 'internet-gateway', id: r.gatewayId } };
   if (r.networkInterfaceId) return { destination, target: { kind: 'network-interface', id: r.networkInterfaceId } };
   if (r.natGatewayId) return { destination, target: { kind: 'nat-gateway', id: r.natGatewayId } };
-  return { destination, target: { kind: 'other', id: String(r.gatewayId ?? r.transitGatewayId ?? r.vpcEndpointId ?? '') } };
+  return {
+    destination,
+    target: { kind: 'other', id: String(r.gatewayId ?? r.transitGatewayId ?? r.vpcEndpointId ?? '') },
+  };
 }

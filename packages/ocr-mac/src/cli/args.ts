@@ -91,7 +91,9 @@ const int = (min: number, max: number) =>
 const FlagsSchema = z.object({
   'ocr-job-queue-url': queueUrl,
   'ocr-results-queue-url': queueUrl,
-  'dynamo-table-name': trimmed.pipe(z.string().min(3, 'must be 3..255 characters').max(255, 'must be 3..255 characters')),
+  'dynamo-table-name': trimmed.pipe(
+    z.string().min(3, 'must be 3..255 characters').max(255, 'must be 3..255 characters'),
+  ),
   region: trimmed.optional(),
   continuous: z.boolean().default(false),
   engine: z.enum(['vision', 'tesseract'], 'must be vision or tesseract').optional(),

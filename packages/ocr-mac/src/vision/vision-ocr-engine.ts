@@ -73,7 +73,9 @@ export class VisionOcrEngine implements OcrEngine {
     return parsed.data;
   }
 
-  private runHelper(image: Uint8Array): Promise<{ stdout: string; stderr: string; exitCode: number | null; signal: string | null }> {
+  private runHelper(
+    image: Uint8Array,
+  ): Promise<{ stdout: string; stderr: string; exitCode: number | null; signal: string | null }> {
     return new Promise((resolve, reject) => {
       const child = spawn(this.helperPath, [], { stdio: ['pipe', 'pipe', 'pipe'] });
       const out: Buffer[] = [];

@@ -35,4 +35,3 @@ export function spawnWorker(script: string, args: string[], env: Record<string, 
 /** Waits for the worker to log `msg`. */
 export const logged = (worker: RunningWorker, msg: string) =>
   waitFor(`log line "${msg}"`, async () => worker.logs().find((l) => l.msg === msg), 30_000);
-

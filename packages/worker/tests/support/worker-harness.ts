@@ -22,9 +22,11 @@ export interface LogEntry {
 /** A Logger that keeps its entries for assertions. */
 export function collectingLogger(): Logger & { entries: LogEntry[] } {
   const entries: LogEntry[] = [];
-  const at = (level: string) => (message: string, fields: Record<string, unknown> = {}) => {
-    entries.push({ level, message, fields });
-  };
+  const at =
+    (level: string) =>
+    (message: string, fields: Record<string, unknown> = {}) => {
+      entries.push({ level, message, fields });
+    };
   return { entries, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -43,7 +45,8 @@ export function recordingQueue(
   intercept?: (method: string, args: unknown[]) => void,
 ): Queue & { calls: QueueCall[] } {
   const calls: QueueCall[] = [];
-  const record = <A extends unknown[], R>(method: string, fn: (...args: A) => Promise<R>) =>
+  const record =
+    <A extends unknown[], R>(method: string, fn: (...args: A) => Promise<R>) =>
     async (...args: A): Promise<R> => {
       calls.push({ method, args });
       intercept?.(method, args);
@@ -90,7 +93,11 @@ export interface Harness {
   dlq: InMemoryQueue;
   spy: Queue & { calls: QueueCall[] };
   logger: Logger & { entries: LogEntry[] };
-  worker(runJob: (body: string) => Promise<RunOcrJobOutcome>, options?: WorkerOptions, extra?: { ocrQueue?: Queue }): Worker;
+  worker(
+    runJob: (body: string) => Promise<RunOcrJobOutcome>,
+    options?: WorkerOptions,
+    extra?: { ocrQueue?: Queue },
+  ): Worker;
   /** Calls the recorder saw of one method. */
   callsOf(method: string): unknown[][];
 }
@@ -111,7 +118,14 @@ export function harness(maxReceiveCount: number | null = 3): Harness {
   });
   const spy = recordingQueue(queue);
   const logger = collectingLogger();
-  const unused = new Proxy({}, { get: () => { throw new Error('the scripted job step must not touch the ports'); } });
+  const unused = new Proxy(
+    {},
+    {
+      get: () => {
+        throw new Error('the scripted job step must not touch the ports');
+      },
+    },
+  );
   return {
     clock,
     queue,

@@ -27,9 +27,11 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   const inputs: { filename: string; bytes: () => Promise<Uint8Array>; expected: string | null }[] = [];
   let catalog = values.places ? await loadCatalog(values.places) : [];
   if (values.images) {
-    const files = (await readdir(values.images).catch(() => {
-      throw new UsageError(`cannot read --images directory ${values.images}`);
-    }))
+    const files = (
+      await readdir(values.images).catch(() => {
+        throw new UsageError(`cannot read --images directory ${values.images}`);
+      })
+    )
       .filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase()))
       .sort();
     if (files.length === 0) throw new UsageError(`no images (${[...IMAGE_EXTENSIONS].join(', ')}) in ${values.images}`);
@@ -50,7 +52,10 @@ export async function demoCommand(argv: string[], out: (line: string) => void): 
   try {
     if (!values.json) out(header());
     for (const input of inputs) {
-      const result = { ...(await processImage(runtime, input.filename, await input.bytes())), expected: input.expected };
+      const result = {
+        ...(await processImage(runtime, input.filename, await input.bytes())),
+        expected: input.expected,
+      };
       rows.push(result);
       if (!values.json) out(row(result));
     }
@@ -70,7 +75,8 @@ function header(): string {
 
 function row(r: ProcessedImage & { expected: string | null }): string {
   const ok = r.expected === null ? '-' : r.place?.place_id === r.expected ? 'yes' : 'NO';
-  const merchant = r.job_status === 'FAILED' ? `(failed: ${r.failure_reason ?? 'unknown'})` : (r.place?.merchant_name ?? '(none)');
+  const merchant =
+    r.job_status === 'FAILED' ? `(failed: ${r.failure_reason ?? 'unknown'})` : (r.place?.merchant_name ?? '(none)');
   return `${r.filename.slice(0, 18).padEnd(18)} ${merchant.slice(0, 30).padEnd(30)} ${(r.place?.place_id ?? '-').slice(0, 24).padEnd(24)} ${(r.place?.source ?? '-').padEnd(7)} ${ok.padEnd(3)} ${(r.ms / 1000).toFixed(2)} s`;
 }
 

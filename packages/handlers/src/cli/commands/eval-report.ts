@@ -45,7 +45,10 @@ const BANDS: readonly { band: string; min: number; max: number }[] = [
   { band: '0.00-0.80', min: 0, max: 0.8 },
 ];
 
-export function fieldPrf(receipts: readonly EvalReceipt[], truths: readonly Partial<ReceiptFields>[]): Record<string, FieldPrf> {
+export function fieldPrf(
+  receipts: readonly EvalReceipt[],
+  truths: readonly Partial<ReceiptFields>[],
+): Record<string, FieldPrf> {
   const out: Record<string, FieldPrf> = {};
   for (const field of FIELDS) {
     let predicted = 0;
@@ -70,7 +73,12 @@ export function confidenceBands(receipts: readonly EvalReceipt[]): ConfidenceBan
   return BANDS.map(({ band, min, max }) => {
     const answers = receipts.filter((r) => r.place_id !== null && r.confidence >= min && r.confidence < max);
     const right = answers.filter((r) => r.correct).length;
-    return { band, answers: answers.length, right, accuracy: answers.length === 0 ? null : round(right / answers.length) };
+    return {
+      band,
+      answers: answers.length,
+      right,
+      accuracy: answers.length === 0 ? null : round(right / answers.length),
+    };
   });
 }
 
@@ -85,27 +93,55 @@ export interface LoggedTrace {
     branchLine?: string | null;
   };
   trace?: {
-    memory?: { place_id: string; name: string; via: string[]; best_similarity: number; strong_lines: number; accepted: boolean; reason: string }[];
-    places?: { kind: string; query: string; candidates: { place_id: string; name: string; address: string | null; accepted: boolean; confidence: number; reason: string }[] }[];
+    memory?: {
+      place_id: string;
+      name: string;
+      via: string[];
+      best_similarity: number;
+      strong_lines: number;
+      accepted: boolean;
+      reason: string;
+    }[];
+    places?: {
+      kind: string;
+      query: string;
+      candidates: {
+        place_id: string;
+        name: string;
+        address: string | null;
+        accepted: boolean;
+        confidence: number;
+        reason: string;
+      }[];
+    }[];
   };
 }
 
 /** The explanation of one miss: signals read, memory neighbours, Places queries and verdicts. */
 export function explainMiss(r: EvalReceipt, logged: LoggedTrace | undefined, truthName: string | null): string[] {
-  const out = [`${r.correct ? 'PLACES CALL FOR A REPEAT' : 'MISS'} ${r.id}: expected ${r.truth_place_id} (${truthName ?? '?'}), got ${r.place_id ?? 'none'} via ${r.source}: ${r.reason}`];
+  const out = [
+    `${r.correct ? 'PLACES CALL FOR A REPEAT' : 'MISS'} ${r.id}: expected ${r.truth_place_id} (${truthName ?? '?'}), got ${r.place_id ?? 'none'} via ${r.source}: ${r.reason}`,
+  ];
   const s = logged?.signals;
   if (!s) return [...out, '  (no resolution trace was logged)'];
   out.push(`  names:   ${JSON.stringify(s.nameCandidates ?? [])}`);
-  out.push(`  address: ${JSON.stringify(s.addressLines ?? [])}${s.branchLine ? ` branch ${JSON.stringify(s.branchLine)}` : ''}`);
-  out.push(`  phones ${JSON.stringify(s.phones ?? [])}  tax ids ${JSON.stringify(s.taxIds ?? [])}  registration ${JSON.stringify(s.registrationNos ?? [])}`);
+  out.push(
+    `  address: ${JSON.stringify(s.addressLines ?? [])}${s.branchLine ? ` branch ${JSON.stringify(s.branchLine)}` : ''}`,
+  );
+  out.push(
+    `  phones ${JSON.stringify(s.phones ?? [])}  tax ids ${JSON.stringify(s.taxIds ?? [])}  registration ${JSON.stringify(s.registrationNos ?? [])}`,
+  );
   const memory = logged?.trace?.memory ?? [];
   if (memory.length === 0) out.push('  memory: no remembered place near this receipt');
   for (const m of memory.slice(0, 6)) {
-    out.push(`  memory ${m.accepted ? 'TAKEN  ' : 'refused'} ${m.place_id} ${m.name} via ${m.via.join('+')} best ${m.best_similarity} strong ${m.strong_lines}: ${m.reason}`);
+    out.push(
+      `  memory ${m.accepted ? 'TAKEN  ' : 'refused'} ${m.place_id} ${m.name} via ${m.via.join('+')} best ${m.best_similarity} strong ${m.strong_lines}: ${m.reason}`,
+    );
   }
   for (const p of logged?.trace?.places ?? []) {
     out.push(`  places ${p.kind} "${p.query}" → ${p.candidates.length} candidates`);
-    for (const c of p.candidates) out.push(`    ${c.accepted ? 'TAKEN  ' : 'refused'} ${c.place_id} ${c.name} | ${c.address ?? ''}: ${c.reason}`);
+    for (const c of p.candidates)
+      out.push(`    ${c.accepted ? 'TAKEN  ' : 'refused'} ${c.place_id} ${c.name} | ${c.address ?? ''}: ${c.reason}`);
   }
   return out;
 }

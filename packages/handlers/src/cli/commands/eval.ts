@@ -11,14 +11,29 @@ import {
   type PlaceCandidate,
   UsageError,
 } from '@receiptflow/core';
-import { DEFAULT_RETRY, FsCachingOcrEngine, RetryingOcrEngine, TesseractOcrEngine, type OcrPreprocess } from '@receiptflow/adapters-local/ocr';
+import {
+  DEFAULT_RETRY,
+  FsCachingOcrEngine,
+  RetryingOcrEngine,
+  TesseractOcrEngine,
+  type OcrPreprocess,
+} from '@receiptflow/adapters-local/ocr';
 import { z } from 'zod';
 import { createLogger } from '../../logging.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { processImage } from '../../local/process-image.js';
 import { parseFlags, positiveInt } from '../args.js';
 import { loadCatalog } from '../catalog.js';
-import { confidenceBands, explainMiss, fieldPrf, round, type ConfidenceBand, type EvalReceipt, type FieldPrf, type LoggedTrace } from './eval-report.js';
+import {
+  confidenceBands,
+  explainMiss,
+  fieldPrf,
+  round,
+  type ConfidenceBand,
+  type EvalReceipt,
+  type FieldPrf,
+  type LoggedTrace,
+} from './eval-report.js';
 
 const Truth = z.object({
   company: z.string().optional(),
@@ -62,7 +77,11 @@ const PSM = z.enum(['3', '4', '6', '11']).transform(Number) as unknown as z.ZodT
  * ground truth, in id order, through the local pipeline from empty memory. Repeat merchants later
  * in the order should be resolved from vector memory.
  */
-export async function evalCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function evalCommand(
+  argv: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const { values } = parseFlags(argv, {
     dataset: { type: 'string' },
     places: { type: 'string' },
@@ -91,11 +110,17 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
   const names = new Map(catalog.map((p: PlaceCandidate) => [p.place_id, p.name]));
   // The first read and the retry of a poor read are cached apart, so a change to the retry
   // policy reuses every first read.
-  const options = { concurrency: positiveInt(values['ocr-workers'], '--ocr-workers', 1), ...ocrOptions(values['ocr-preprocess'], values.psm, values.deskew) };
+  const options = {
+    concurrency: positiveInt(values['ocr-workers'], '--ocr-workers', 1),
+    ...ocrOptions(values['ocr-preprocess'], values.psm, values.deskew),
+  };
   const settings = new TesseractOcrEngine(options).settings;
   const first = new TesseractOcrEngine({ ...options, retry: false });
   const second = new TesseractOcrEngine({ ...options, retry: false, preprocess: DEFAULT_RETRY.preprocess });
-  const cached = (engine: TesseractOcrEngine) => (values['ocr-cache'] ? new FsCachingOcrEngine(engine, { dir: values['ocr-cache'], settings: engine.settings }) : engine);
+  const cached = (engine: TesseractOcrEngine) =>
+    values['ocr-cache']
+      ? new FsCachingOcrEngine(engine, { dir: values['ocr-cache'], settings: engine.settings })
+      : engine;
   const ocr = new RetryingOcrEngine(cached(first), cached(second), DEFAULT_RETRY);
   const traces = new Map<string, LoggedTrace>();
   const calls = new Map<string, { places_calls: number; second_call: boolean }>();
@@ -143,7 +168,9 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
       });
       truths.push(truth);
       imageIds.set(id, result.image_id);
-      err(`[${n + 1}/${images.length}] ${id} ${place?.source ?? 'none'} ${correct ? 'ok' : 'MISS'} ${(result.ms / 1000).toFixed(1)}s`);
+      err(
+        `[${n + 1}/${images.length}] ${id} ${place?.source ?? 'none'} ${correct ? 'ok' : 'MISS'} ${(result.ms / 1000).toFixed(1)}s`,
+      );
     }
     tokens = runtime.adapters.embedder.tokensUsed;
   } finally {
@@ -186,7 +213,8 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
     });
     for (const r of worth) {
       const logged = traces.get(imageIds.get(r.id) ?? '');
-      for (const line of explainMiss(r, logged, r.truth_place_id ? (names.get(r.truth_place_id) ?? null) : null)) out(line);
+      for (const line of explainMiss(r, logged, r.truth_place_id ? (names.get(r.truth_place_id) ?? null) : null))
+        out(line);
     }
   }
   if (values.json) {
@@ -194,15 +222,20 @@ export async function evalCommand(argv: string[], out: (line: string) => void, e
     out(JSON.stringify(json));
     return 0;
   }
-  for (const [key, value] of Object.entries(report)) out(`${key.padEnd(26)} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
-  for (const [field, f] of Object.entries(fields)) out(`field ${field.padEnd(20)} P ${f.precision} R ${f.recall} F1 ${f.f1}`);
+  for (const [key, value] of Object.entries(report))
+    out(`${key.padEnd(26)} ${typeof value === 'object' ? JSON.stringify(value) : value}`);
+  for (const [field, f] of Object.entries(fields))
+    out(`field ${field.padEnd(20)} P ${f.precision} R ${f.recall} F1 ${f.f1}`);
   for (const b of bands) out(`confidence ${b.band.padEnd(15)} ${b.right}/${b.answers} right`);
   return 0;
 }
 
 function ocrOptions(preprocess: string | undefined, psm: string | undefined, deskew: boolean) {
   const steps: Partial<OcrPreprocess> = {};
-  for (const step of (preprocess ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const step of (preprocess ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     if (step === 'grey') steps.grey = true;
     else if (step === 'sauvola') steps.binarize = true;
     else if (/^w\d+$/.test(step)) steps.targetWidth = Number(step.slice(1));
@@ -217,7 +250,10 @@ function ocrOptions(preprocess: string | undefined, psm: string | undefined, des
  * Keeps each receipt's resolution (the 'merchant resolved' line and its debug trace) by image id,
  * and prints only errors: the progress lines are the eval's own.
  */
-function capturingLogger(traces: Map<string, LoggedTrace>, calls: Map<string, { places_calls: number; second_call: boolean }>): Logger {
+function capturingLogger(
+  traces: Map<string, LoggedTrace>,
+  calls: Map<string, { places_calls: number; second_call: boolean }>,
+): Logger {
   const printer = createLogger({ level: 'error', format: 'pretty' });
   const keep = (fields: Record<string, unknown> | undefined, patch: object) => {
     const id = typeof fields?.image_id === 'string' ? fields.image_id : null;
@@ -229,7 +265,10 @@ function capturingLogger(traces: Map<string, LoggedTrace>, calls: Map<string, { 
     },
     info(message, fields) {
       if (message !== 'merchant resolved' || typeof fields?.image_id !== 'string') return;
-      calls.set(fields.image_id, { places_calls: Number(fields.places_calls ?? 0), second_call: fields.second_call === true });
+      calls.set(fields.image_id, {
+        places_calls: Number(fields.places_calls ?? 0),
+        second_call: fields.second_call === true,
+      });
       keep(fields, { reason: fields.reason });
     },
     warn() {},

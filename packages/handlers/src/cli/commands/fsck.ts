@@ -11,7 +11,11 @@ export const FSCK_EXIT = { clean: 0, damageFound: 3, repaired: 4 } as const;
  * Exits 0 when clean, 3 when damage was found (not repaired), 4 when damage was repaired
  * (run it again: 0 means the repair held). Errors (a running serve, no directory) exit 1.
  */
-export async function fsckCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function fsckCommand(
+  argv: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const { values } = parseFlags(argv, {
     data: { type: 'string', default: '.data' },
     repair: { type: 'boolean', default: false },

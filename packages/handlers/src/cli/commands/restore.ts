@@ -16,7 +16,8 @@ export async function restoreCommand(argv: string[], out: (line: string) => void
     list: { type: 'boolean', default: false },
   });
   if (!values.data) throw new UsageError('restore needs --data DIR (the directory `receipts serve --data` used)');
-  if (values.list === (values.snapshot !== undefined)) throw new UsageError('restore needs exactly one of --list or --snapshot ID');
+  if (values.list === (values.snapshot !== undefined))
+    throw new UsageError('restore needs exactly one of --list or --snapshot ID');
   const dir = join(values.data, 'vectors');
   if (values.list) {
     const snapshots = await HnswVectorIndex.listSnapshots(dir);
@@ -27,6 +28,8 @@ export async function restoreCommand(argv: string[], out: (line: string) => void
     return 0;
   }
   const restored = await HnswVectorIndex.restoreSnapshot(dir, values.snapshot!);
-  out(`restored snapshot ${restored.id} (${restored.created_at}): lines=${restored.collections.lines.count} words=${restored.collections.words.count}`);
+  out(
+    `restored snapshot ${restored.id} (${restored.created_at}): lines=${restored.collections.lines.count} words=${restored.collections.words.count}`,
+  );
   return 0;
 }

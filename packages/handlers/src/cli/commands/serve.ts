@@ -28,7 +28,11 @@ export interface ServeHandle {
  * the upload API plus in-process OCR, results, stream and compaction workers on local adapters
  * persisted to --data. Without --token it only binds loopback.
  */
-export async function startServe(argv: string[], log: (line: string) => void, options: ServeOptions = {}): Promise<ServeHandle> {
+export async function startServe(
+  argv: string[],
+  log: (line: string) => void,
+  options: ServeOptions = {},
+): Promise<ServeHandle> {
   const { values } = parseFlags(argv, {
     port: { type: 'string', default: '8787' },
     host: { type: 'string', default: '127.0.0.1' },
@@ -102,7 +106,11 @@ export async function startServe(argv: string[], log: (line: string) => void, op
   };
 }
 
-export async function serveCommand(argv: string[], log: (line: string) => void, env: Record<string, string | undefined>): Promise<number> {
+export async function serveCommand(
+  argv: string[],
+  log: (line: string) => void,
+  env: Record<string, string | undefined>,
+): Promise<number> {
   const handle = await startServe(argv, log, { fault: parseFaultPlan(env[FAULT_ENV]) });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

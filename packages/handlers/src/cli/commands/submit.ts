@@ -20,7 +20,11 @@ interface Status {
  * file (directly, or through a presigned URL above 5 MB) and waits until every one is compacted
  * or failed, with a progress bar on stderr.
  */
-export async function submitCommand(argv: string[], out: (line: string) => void, err: (line: string) => void): Promise<number> {
+export async function submitCommand(
+  argv: string[],
+  out: (line: string) => void,
+  err: (line: string) => void,
+): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
     {
@@ -42,10 +46,20 @@ export async function submitCommand(argv: string[], out: (line: string) => void,
     const filename = basename(file);
     let imageId: string;
     if (bytes.length <= DIRECT_LIMIT) {
-      const res = (await client.request('POST', `/upload-receipt?filename=${encodeURIComponent(filename)}`, bytes, contentType)) as { image_id: string };
+      const res = (await client.request(
+        'POST',
+        `/upload-receipt?filename=${encodeURIComponent(filename)}`,
+        bytes,
+        contentType,
+      )) as { image_id: string };
       imageId = res.image_id;
     } else {
-      const res = (await client.request('POST', '/upload-receipt', JSON.stringify({ filename, content_type: contentType, size_bytes: bytes.length }), 'application/json')) as {
+      const res = (await client.request(
+        'POST',
+        '/upload-receipt',
+        JSON.stringify({ filename, content_type: contentType, size_bytes: bytes.length }),
+        'application/json',
+      )) as {
         image_id: string;
         upload: PresignedUpload;
       };
@@ -67,7 +81,10 @@ export async function submitCommand(argv: string[], out: (line: string) => void,
   while (final.size < submitted.length && clock.now() < deadline) {
     for (const s of submitted) {
       if (final.has(s.image_id)) continue;
-      const status = (await client.request('GET', `/upload-status?image_id=${encodeURIComponent(s.image_id)}`)) as Status;
+      const status = (await client.request(
+        'GET',
+        `/upload-status?image_id=${encodeURIComponent(s.image_id)}`,
+      )) as Status;
       if (DONE.has(status.stage) || status.job_status === 'FAILED') final.set(s.image_id, status);
     }
     err(progressBar(final.size, submitted.length));

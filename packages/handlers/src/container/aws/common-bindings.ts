@@ -1,6 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoDbCompactionRunStore, DynamoDbOcrJobStore, DynamoDbReceiptStore } from '@receiptflow/adapters-aws/dynamodb';
+import {
+  DynamoDbCompactionRunStore,
+  DynamoDbOcrJobStore,
+  DynamoDbReceiptStore,
+} from '@receiptflow/adapters-aws/dynamodb';
 import type { ContainerModuleLoadOptions } from 'inversify';
 import { createLogger, type LogLevel } from '../../logging.js';
 import { EmfMetrics } from '../../metrics/emf-metrics.js';
@@ -17,8 +21,14 @@ export interface CommonConfig {
 }
 
 /** Logger, EMF metrics and the redrive limit: what every function binds, table or not. */
-export function bindTelemetry({ bind }: Pick<ContainerModuleLoadOptions, 'bind'>, config: CommonConfig, fn: string): void {
-  bind(TOKENS.Logger).toConstantValue(createLogger({ level: config.LOG_LEVEL, format: 'json', base: { fn }, write: (l) => console.log(l) }));
+export function bindTelemetry(
+  { bind }: Pick<ContainerModuleLoadOptions, 'bind'>,
+  config: CommonConfig,
+  fn: string,
+): void {
+  bind(TOKENS.Logger).toConstantValue(
+    createLogger({ level: config.LOG_LEVEL, format: 'json', base: { fn }, write: (l) => console.log(l) }),
+  );
   // EMF goes to stdout as it is: console.log under the JSON log format would wrap it.
   const metrics = new EmfMetrics({
     namespace: config.METRICS_NAMESPACE,
@@ -48,13 +58,25 @@ export function bindCommon(
   bindTelemetry(options, config, fn);
   bind(TOKENS.Clock).toConstantValue(new SystemClock());
   bind(TOKENS.OcrJobs)
-    .toDynamicValue((ctx) => new DynamoDbOcrJobStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
+    .toDynamicValue(
+      (ctx) =>
+        new DynamoDbOcrJobStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
+    )
     .inSingletonScope();
   bind(TOKENS.Receipts)
-    .toDynamicValue((ctx) => new DynamoDbReceiptStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
+    .toDynamicValue(
+      (ctx) =>
+        new DynamoDbReceiptStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
+    )
     .inSingletonScope();
   bind(TOKENS.CompactionRuns)
-    .toDynamicValue((ctx) => new DynamoDbCompactionRunStore(documentClient(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }))
+    .toDynamicValue(
+      (ctx) =>
+        new DynamoDbCompactionRunStore(documentClient(), {
+          tableName: config.TABLE_NAME,
+          clock: ctx.get(TOKENS.Clock),
+        }),
+    )
     .inSingletonScope();
   return documentClient;
 }

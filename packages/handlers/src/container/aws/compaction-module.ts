@@ -18,17 +18,32 @@ export function awsCompactionModule(config: CompactionConfig): ContainerModule {
     const doc = bindCommon(options, settings, config, 'compaction');
     options
       .bind(TOKENS.Deltas)
-      .toDynamicValue(() => new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), { bucket: config.VECTORS_BUCKET }))
+      .toDynamicValue(
+        () =>
+          new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), {
+            bucket: config.VECTORS_BUCKET,
+          }),
+      )
       .inSingletonScope();
     let storage: VectorStorage | undefined;
     const vectorStorage = () => (storage ??= vectorStorageFor(config, 'writer'));
-    options.bind(TOKENS.VectorIndex).toDynamicValue(() => vectorStorage().vectors).inSingletonScope();
+    options
+      .bind(TOKENS.VectorIndex)
+      .toDynamicValue(() => vectorStorage().vectors)
+      .inSingletonScope();
     options
       .bind(TOKENS.CompactionLock)
       .toDynamicValue((ctx) =>
-        vectorStorage().fencedLock(new DynamoDbCompactionLock(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) })),
+        vectorStorage().fencedLock(
+          new DynamoDbCompactionLock(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
+        ),
       )
       .inSingletonScope();
-    options.bind(TOKENS.Snapshots).toDynamicValue((ctx) => new DynamoDbSnapshotStore(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) })).inSingletonScope();
+    options
+      .bind(TOKENS.Snapshots)
+      .toDynamicValue(
+        (ctx) => new DynamoDbSnapshotStore(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
+      )
+      .inSingletonScope();
   });
 }

@@ -18,15 +18,26 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
   return new ContainerModule((options) => {
     const doc = bindCommon(options, settings, config, 'process-ocr-results');
     let s3: S3Client | undefined;
-    const s3Client = () => (s3 ??= new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }));
-    options.bind(TOKENS.Artifacts).toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.ARTIFACTS_BUCKET })).inSingletonScope();
-    options.bind(TOKENS.Deltas).toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.VECTORS_BUCKET })).inSingletonScope();
+    const s3Client = () =>
+      (s3 ??= new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }));
+    options
+      .bind(TOKENS.Artifacts)
+      .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.ARTIFACTS_BUCKET }))
+      .inSingletonScope();
+    options
+      .bind(TOKENS.Deltas)
+      .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.VECTORS_BUCKET }))
+      .inSingletonScope();
     options
       .bind(TOKENS.Embedder)
       .toDynamicValue(
         (ctx) =>
           new OpenAiEmbedder(
-            new OpenAI({ apiKey: config.OPENAI_API_KEY, maxRetries: 0, ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}) }),
+            new OpenAI({
+              apiKey: config.OPENAI_API_KEY,
+              maxRetries: 0,
+              ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
+            }),
             { model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS, clock: ctx.get(TOKENS.Clock) },
           ),
       )

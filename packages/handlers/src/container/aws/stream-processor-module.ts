@@ -11,8 +11,11 @@ export function awsStreamProcessorModule(config: StreamProcessorConfig): Contain
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
     bindTelemetry(options, config, 'stream-processor');
-    options.bind(TOKENS.CompactionQueue)
-      .toDynamicValue(() => new SqsQueue(new SQSClient(clientConfig(settings)), { queueUrl: config.COMPACTION_QUEUE_URL }))
+    options
+      .bind(TOKENS.CompactionQueue)
+      .toDynamicValue(
+        () => new SqsQueue(new SQSClient(clientConfig(settings)), { queueUrl: config.COMPACTION_QUEUE_URL }),
+      )
       .inSingletonScope();
   });
 }

@@ -18,7 +18,13 @@ export function awsSweepModule(config: SweepConfig): ContainerModule {
     const ocr = () => (ocrQueue ??= new SqsQueue(client(), { queueUrl: config.OCR_JOB_QUEUE_URL }));
     options.bind(TOKENS.OcrQueue).toDynamicValue(ocr).inSingletonScope();
     options.bind(TOKENS.OcrBacklog).toDynamicValue(ocr).inSingletonScope();
-    options.bind(TOKENS.ResultsQueue).toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.OCR_RESULTS_QUEUE_URL })).inSingletonScope();
-    options.bind(TOKENS.CompactionQueue).toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.COMPACTION_QUEUE_URL })).inSingletonScope();
+    options
+      .bind(TOKENS.ResultsQueue)
+      .toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.OCR_RESULTS_QUEUE_URL }))
+      .inSingletonScope();
+    options
+      .bind(TOKENS.CompactionQueue)
+      .toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.COMPACTION_QUEUE_URL }))
+      .inSingletonScope();
   });
 }

@@ -17,7 +17,12 @@ export function awsUploadModule(config: UploadConfig): ContainerModule {
     options.bind(TOKENS.Ids).toConstantValue({ newId: () => randomUUID() });
     options
       .bind(TOKENS.RawImages)
-      .toDynamicValue(() => new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), { bucket: config.RAW_BUCKET }))
+      .toDynamicValue(
+        () =>
+          new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), {
+            bucket: config.RAW_BUCKET,
+          }),
+      )
       .inSingletonScope();
     options.bind(TOKENS.OcrOutputBucket).toConstantValue(config.ARTIFACTS_BUCKET);
     options

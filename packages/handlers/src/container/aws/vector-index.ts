@@ -48,7 +48,10 @@ export function vectorStorageFor(config: StorageConfig, role: 'reader' | 'writer
       if (role === 'reader') {
         const follow = (collection: string) =>
           new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir(collection)), dimensions, whenMissing: 'empty' });
-        return { vectors: new PerCollectionVectorIndex({ lines: follow('lines'), words: follow('words') }), fencedLock: unfenced };
+        return {
+          vectors: new PerCollectionVectorIndex({ lines: follow('lines'), words: follow('words') }),
+          fencedLock: unfenced,
+        };
       }
       const write = (collection: string) =>
         new HnswFencedWriterVectorIndex({
@@ -58,7 +61,10 @@ export function vectorStorageFor(config: StorageConfig, role: 'reader' | 'writer
           keepSnapshots: config.VECTOR_KEEP_SNAPSHOTS,
         });
       const writers = { lines: write('lines'), words: write('words') };
-      return { vectors: new PerCollectionVectorIndex(writers), fencedLock: (lock) => new FencingCompactionLock(lock, writers) };
+      return {
+        vectors: new PerCollectionVectorIndex(writers),
+        fencedLock: (lock) => new FencingCompactionLock(lock, writers),
+      };
     }
     case 's3':
       throw new ConfigError('VECTOR_STORAGE_MODE=s3 is not built yet (docs/vector-storage.md)');

@@ -16,7 +16,7 @@ export function withFaults(adapters: LocalAdapters, fault: FaultInjector): Local
     ...adapters,
     rawImages: after(adapters.rawImages, fault, { put: () => 'image-stored' }),
     artifacts: after(adapters.artifacts, fault, { put: () => 'ocr-stored' }),
-    deltas: after(adapters.deltas, fault, { put: ([key]) => (`delta-${collectionOfDelta(String(key))}` as FaultEvent) }),
+    deltas: after(adapters.deltas, fault, { put: ([key]) => `delta-${collectionOfDelta(String(key))}` as FaultEvent }),
     jobs: after(adapters.jobs, fault, { createJob: () => 'job-created' }),
     receipts: after(adapters.receipts, fault, {
       create: (_, result) => ((result as { created: boolean }).created ? 'receipt-rows' : null),
@@ -24,7 +24,9 @@ export function withFaults(adapters: LocalAdapters, fault: FaultInjector): Local
     }),
     runs: after(adapters.runs, fault, { create: () => 'run-created' }),
     vectors: after(adapters.vectors, fault, { upsert: ([collection]) => `merge-${collection as Collection}` }),
-    snapshots: after(adapters.snapshots, fault, { promote: ([next]) => `promoted-${(next as SnapshotPointer).collection}` }),
+    snapshots: after(adapters.snapshots, fault, {
+      promote: ([next]) => `promoted-${(next as SnapshotPointer).collection}`,
+    }),
   };
 }
 

@@ -11,7 +11,12 @@ import {
   type EC2Client,
   type IpPermission,
 } from '@aws-sdk/client-ec2';
-import { DescribeAccessPointsCommand, DescribeMountTargetSecurityGroupsCommand, DescribeMountTargetsCommand, type EFSClient } from '@aws-sdk/client-efs';
+import {
+  DescribeAccessPointsCommand,
+  DescribeMountTargetSecurityGroupsCommand,
+  DescribeMountTargetsCommand,
+  type EFSClient,
+} from '@aws-sdk/client-efs';
 import { GetFunctionCommand, ListEventSourceMappingsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { ModelFunction, ModelRoute, ModelRule, NetworkModel } from '../model.js';
@@ -33,7 +38,8 @@ export interface LiveStackQuery {
   queues: readonly string[];
 }
 
-const isNotFound = (e: unknown) => /NotFound|NonExistentQueue|QueueDoesNotExist/.test(String((e as { name?: string })?.name ?? ''));
+const isNotFound = (e: unknown) =>
+  /NotFound|NonExistentQueue|QueueDoesNotExist/.test(String((e as { name?: string })?.name ?? ''));
 
 /**
  * Reads a deployed receiptflow stack with describe/get calls only (never a write): VPC and its
@@ -51,7 +57,9 @@ export class AwsLiveStackReader {
 
   async read(query: LiveStackQuery): Promise<LiveStack> {
     const { ec2 } = this.clients;
-    const vpcs = await ec2.send(new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [`${query.prefix}-vpc`] }] }));
+    const vpcs = await ec2.send(
+      new DescribeVpcsCommand({ Filters: [{ Name: 'tag:Name', Values: [`${query.prefix}-vpc`] }] }),
+    );
     const vpc = vpcs.Vpcs?.[0];
     const vpcId = vpc?.VpcId;
     const byVpc = vpcId ? [{ Name: 'vpc-id', Values: [vpcId] }] : [];
@@ -63,11 +71,23 @@ export class AwsLiveStackReader {
         ])
       : [undefined, undefined];
     const subnets = vpcId ? ((await ec2.send(new DescribeSubnetsCommand({ Filters: byVpc }))).Subnets ?? []) : [];
-    const routeTables = vpcId ? ((await ec2.send(new DescribeRouteTablesCommand({ Filters: byVpc }))).RouteTables ?? []) : [];
-    const securityGroups = vpcId ? ((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: byVpc }))).SecurityGroups ?? []) : [];
-    const endpoints = vpcId ? ((await ec2.send(new DescribeVpcEndpointsCommand({ Filters: byVpc }))).VpcEndpoints ?? []) : [];
+    const routeTables = vpcId
+      ? ((await ec2.send(new DescribeRouteTablesCommand({ Filters: byVpc }))).RouteTables ?? [])
+      : [];
+    const securityGroups = vpcId
+      ? ((await ec2.send(new DescribeSecurityGroupsCommand({ Filters: byVpc }))).SecurityGroups ?? [])
+      : [];
+    const endpoints = vpcId
+      ? ((await ec2.send(new DescribeVpcEndpointsCommand({ Filters: byVpc }))).VpcEndpoints ?? [])
+      : [];
     const reservations = vpcId
-      ? ((await ec2.send(new DescribeInstancesCommand({ Filters: [...byVpc, { Name: 'tag:Name', Values: [`${query.prefix}-nat-instance`] }] }))).Reservations ?? [])
+      ? ((
+          await ec2.send(
+            new DescribeInstancesCommand({
+              Filters: [...byVpc, { Name: 'tag:Name', Values: [`${query.prefix}-nat-instance`] }],
+            }),
+          )
+        ).Reservations ?? [])
       : [];
     const instances = reservations.flatMap((r) => r.Instances ?? []).filter((i) => i.State?.Name !== 'terminated');
 
@@ -86,7 +106,13 @@ export class AwsLiveStackReader {
       ]);
       const script = userData.UserData?.Value ? Buffer.from(userData.UserData.Value, 'base64').toString('utf8') : '';
       const eip = addresses.Addresses?.[0]?.PublicIp;
-      nats.push({ id, state: i.State?.Name ?? 'unknown', sourceDestCheck: i.SourceDestCheck !== false, publicIp: i.PublicIpAddress, elasticIp: eip });
+      nats.push({
+        id,
+        state: i.State?.Name ?? 'unknown',
+        sourceDestCheck: i.SourceDestCheck !== false,
+        publicIp: i.PublicIpAddress,
+        elasticIp: eip,
+      });
       natModels.push({
         id,
         networkInterfaceId: i.NetworkInterfaces?.[0]?.NetworkInterfaceId ?? '',
@@ -144,11 +170,25 @@ export class AwsLiveStackReader {
       const ap = await this.clients.efs.send(new DescribeAccessPointsCommand({ AccessPointId: accessPointId }));
       const fileSystemId = ap.AccessPoints?.[0]?.FileSystemId;
       if (!fileSystemId) continue;
-      const targets = (await this.clients.efs.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }))).MountTargets ?? [];
+      const targets =
+        (await this.clients.efs.send(new DescribeMountTargetsCommand({ FileSystemId: fileSystemId }))).MountTargets ??
+        [];
       for (const t of targets) {
-        const groups = await this.clients.efs.send(new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: t.MountTargetId! }));
-        mountTargets.push({ id: t.MountTargetId!, fileSystemId, subnetId: t.SubnetId ?? '', az: t.AvailabilityZoneName ?? '?', state: t.LifeCycleState ?? 'unknown' });
-        mountTargetModels.push({ id: t.MountTargetId!, subnetId: t.SubnetId ?? '', securityGroupIds: groups.SecurityGroups ?? [] });
+        const groups = await this.clients.efs.send(
+          new DescribeMountTargetSecurityGroupsCommand({ MountTargetId: t.MountTargetId! }),
+        );
+        mountTargets.push({
+          id: t.MountTargetId!,
+          fileSystemId,
+          subnetId: t.SubnetId ?? '',
+          az: t.AvailabilityZoneName ?? '?',
+          state: t.LifeCycleState ?? 'unknown',
+        });
+        mountTargetModels.push({
+          id: t.MountTargetId!,
+          subnetId: t.SubnetId ?? '',
+          securityGroupIds: groups.SecurityGroups ?? [],
+        });
       }
     }
 
@@ -161,7 +201,10 @@ export class AwsLiveStackReader {
       } catch (error) {
         if (!isNotFound(error)) throw error;
       }
-      const attributes = url ? ((await this.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] }))).Attributes ?? {}) : {};
+      const attributes = url
+        ? ((await this.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['All'] })))
+            .Attributes ?? {})
+        : {};
       queues.push({ name, physicalName, url, attributes });
     }
 
@@ -172,7 +215,12 @@ export class AwsLiveStackReader {
         dnsSupport: dnsSupport?.EnableDnsSupport?.Value !== false,
         dnsHostnames: dnsHostnames?.EnableDnsHostnames?.Value === true,
       },
-      subnets: subnets.map((s) => ({ id: s.SubnetId!, cidr: s.CidrBlock ?? '', az: s.AvailabilityZone ?? '?', routeTableId: tableOf(s.SubnetId!) })),
+      subnets: subnets.map((s) => ({
+        id: s.SubnetId!,
+        cidr: s.CidrBlock ?? '',
+        az: s.AvailabilityZone ?? '?',
+        routeTableId: tableOf(s.SubnetId!),
+      })),
       routeTables: routeTables.map((t) => ({ id: t.RouteTableId!, routes: (t.Routes ?? []).map(routeOf) })),
       natInstances: natModels,
       securityGroups: securityGroups.map((g) => ({
@@ -182,7 +230,11 @@ export class AwsLiveStackReader {
       })),
       gatewayEndpoints: endpoints
         .filter((e) => e.VpcEndpointType === 'Gateway')
-        .map((e) => ({ id: e.VpcEndpointId!, service: serviceOf(e.ServiceName), routeTableIds: e.RouteTableIds ?? [] })),
+        .map((e) => ({
+          id: e.VpcEndpointId!,
+          service: serviceOf(e.ServiceName),
+          routeTableIds: e.RouteTableIds ?? [],
+        })),
       interfaceEndpoints: endpoints
         .filter((e) => e.VpcEndpointType === 'Interface')
         .map((e) => ({
@@ -224,7 +276,10 @@ export class AwsLiveStackReader {
   }
 }
 
-const serviceOf = (name: string | undefined) => String(name ?? '').split('.').pop() ?? '';
+const serviceOf = (name: string | undefined) =>
+  String(name ?? '')
+    .split('.')
+    .pop() ?? '';
 
 function portOf(url: string | undefined): number | undefined {
   if (!url) return undefined;
@@ -239,15 +294,30 @@ function portOf(url: string | undefined): number | undefined {
 /** An SDK permission as model rules, one per peer (CIDR, security group, prefix list). */
 function rulesOf(p: IpPermission): ModelRule[] {
   const all = p.IpProtocol === '-1';
-  const base = { protocol: p.IpProtocol ?? '-1', fromPort: all ? 0 : (p.FromPort ?? 0), toPort: all ? 65535 : (p.ToPort ?? 65535) };
+  const base = {
+    protocol: p.IpProtocol ?? '-1',
+    fromPort: all ? 0 : (p.FromPort ?? 0),
+    toPort: all ? 65535 : (p.ToPort ?? 65535),
+  };
   return [
     ...(p.IpRanges ?? []).map((r) => ({ ...base, peer: { kind: 'cidr' as const, cidr: r.CidrIp ?? '' } })),
-    ...(p.UserIdGroupPairs ?? []).map((g) => ({ ...base, peer: { kind: 'security-group' as const, id: g.GroupId ?? '' } })),
-    ...(p.PrefixListIds ?? []).map((l) => ({ ...base, peer: { kind: 'prefix-list' as const, id: l.PrefixListId ?? '' } })),
+    ...(p.UserIdGroupPairs ?? []).map((g) => ({
+      ...base,
+      peer: { kind: 'security-group' as const, id: g.GroupId ?? '' },
+    })),
+    ...(p.PrefixListIds ?? []).map((l) => ({
+      ...base,
+      peer: { kind: 'prefix-list' as const, id: l.PrefixListId ?? '' },
+    })),
   ];
 }
 
-function routeOf(r: { DestinationCidrBlock?: string; GatewayId?: string; NetworkInterfaceId?: string; NatGatewayId?: string }): ModelRoute {
+function routeOf(r: {
+  DestinationCidrBlock?: string;
+  GatewayId?: string;
+  NetworkInterfaceId?: string;
+  NatGatewayId?: string;
+}): ModelRoute {
   const destination = r.DestinationCidrBlock ?? '';
   if (r.GatewayId?.startsWith('igw-')) return { destination, target: { kind: 'internet-gateway', id: r.GatewayId } };
   if (r.NetworkInterfaceId) return { destination, target: { kind: 'network-interface', id: r.NetworkInterfaceId } };

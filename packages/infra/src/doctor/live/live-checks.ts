@@ -13,13 +13,29 @@ export const LIVE_CHECKS = [
   { id: 'nat-running', question: 'Is the NAT instance running?' },
   { id: 'nat-source-dest', question: 'Is its source/dest check off?' },
   { id: 'nat-elastic-ip', question: 'Does it egress from its Elastic IP (the address a Places key is restricted to)?' },
-  { id: 'private-routes', question: "Do the Lambda subnets' route tables send 0.0.0.0/0 to the NAT, and is the route active?" },
-  { id: 'vpc-endpoints', question: 'Does every AWS API a VPC function calls have its endpoint: available, private DNS on, an ENI in each Lambda subnet?' },
+  {
+    id: 'private-routes',
+    question: "Do the Lambda subnets' route tables send 0.0.0.0/0 to the NAT, and is the route active?",
+  },
+  {
+    id: 'vpc-endpoints',
+    question:
+      'Does every AWS API a VPC function calls have its endpoint: available, private DNS on, an ENI in each Lambda subnet?',
+  },
   { id: 'unneeded-endpoints', question: 'Is an interface endpoint paid for that no VPC function calls?' },
-  { id: 'security-groups', question: 'Do the security groups allow 443 out of the Lambdas, into the NAT and the endpoints, and NFS to EFS?' },
+  {
+    id: 'security-groups',
+    question: 'Do the security groups allow 443 out of the Lambdas, into the NAT and the endpoints, and NFS to EFS?',
+  },
   { id: 'efs-mount-targets', question: 'Is there an available EFS mount target in every AZ of the Lambda subnets?' },
-  { id: 'event-source-mappings', question: 'Is each SQS event source mapping enabled, on the right queue, reporting batch item failures?' },
-  { id: 'redrive-policies', question: 'Does each queue dead-letter to its DLQ, and can a failing message reach it before it expires?' },
+  {
+    id: 'event-source-mappings',
+    question: 'Is each SQS event source mapping enabled, on the right queue, reporting batch item failures?',
+  },
+  {
+    id: 'redrive-policies',
+    question: 'Does each queue dead-letter to its DLQ, and can a failing message reach it before it expires?',
+  },
 ] as const;
 export type LiveCheckId = (typeof LIVE_CHECKS)[number]['id'];
 
@@ -44,17 +60,29 @@ export interface LiveExpectations {
  */
 export function runLiveChecks(live: LiveStack, expected: LiveExpectations): LiveFailure[] {
   const failures: LiveFailure[] = [];
-  const fail = (check: LiveCheckId, subject: string, problem: string, fix: string) => failures.push({ check, subject, problem, fix });
+  const fail = (check: LiveCheckId, subject: string, problem: string, fix: string) =>
+    failures.push({ check, subject, problem, fix });
 
   // --- functions --------------------------------------------------------------------------
-  for (const name of live.missingFunctions) fail('functions', `function ${name}`, 'is not deployed', '`pulumi up` (build the handlers first: `pnpm --filter @receiptflow/handlers build`)');
+  for (const name of live.missingFunctions)
+    fail(
+      'functions',
+      `function ${name}`,
+      'is not deployed',
+      '`pulumi up` (build the handlers first: `pnpm --filter @receiptflow/handlers build`)',
+    );
   const model = structuredClone(live.model);
   for (const f of model.functions) {
     const plan = expected.functions.find((p) => p.name === f.name);
     if (!plan) continue;
     f.needs = plan.inVpc ? [...plan.paths] : [];
     if (plan.inVpc && f.subnetIds.length === 0) {
-      fail('functions', `function ${f.name}`, 'runs outside the VPC, but the plan puts it in the private subnets', '`pulumi up` restores its VPC config');
+      fail(
+        'functions',
+        `function ${f.name}`,
+        'runs outside the VPC, but the plan puts it in the private subnets',
+        '`pulumi up` restores its VPC config',
+      );
     }
   }
 
@@ -62,13 +90,28 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
   const nat = live.natInstances[0];
   const natModel = live.model.natInstances[0];
   if (!nat) {
-    fail('nat-running', 'NAT instance', 'does not exist (or was terminated)', '`pulumi up` creates it again, and its Elastic IP follows');
+    fail(
+      'nat-running',
+      'NAT instance',
+      'does not exist (or was terminated)',
+      '`pulumi up` creates it again, and its Elastic IP follows',
+    );
   } else {
     if (nat.state !== 'running') {
-      fail('nat-running', `NAT instance ${nat.id}`, `is ${nat.state}: the VPC functions cannot reach OpenAI, Places or an external Chroma`, `aws ec2 start-instances --instance-ids ${nat.id}`);
+      fail(
+        'nat-running',
+        `NAT instance ${nat.id}`,
+        `is ${nat.state}: the VPC functions cannot reach OpenAI, Places or an external Chroma`,
+        `aws ec2 start-instances --instance-ids ${nat.id}`,
+      );
     }
     if (nat.sourceDestCheck) {
-      fail('nat-source-dest', `NAT instance ${nat.id}`, 'has source/dest check on, so it drops forwarded packets', `aws ec2 modify-instance-attribute --instance-id ${nat.id} --no-source-dest-check`);
+      fail(
+        'nat-source-dest',
+        `NAT instance ${nat.id}`,
+        'has source/dest check on, so it drops forwarded packets',
+        `aws ec2 modify-instance-attribute --instance-id ${nat.id} --no-source-dest-check`,
+      );
     }
     if (!nat.elasticIp) {
       fail(
@@ -118,14 +161,24 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
         `aws ec2 delete-vpc-endpoints --vpc-endpoint-ids ${e.id}  (or \`pulumi up\`, which no longer declares it)`,
       );
     } else if (e.state !== 'available') {
-      fail('vpc-endpoints', `endpoint ${e.id} (${e.service})`, `is ${e.state}, not available`, `aws ec2 describe-vpc-endpoints --vpc-endpoint-ids ${e.id}; \`pulumi up\` replaces a failed endpoint`);
+      fail(
+        'vpc-endpoints',
+        `endpoint ${e.id} (${e.service})`,
+        `is ${e.state}, not available`,
+        `aws ec2 describe-vpc-endpoints --vpc-endpoint-ids ${e.id}; \`pulumi up\` replaces a failed endpoint`,
+      );
     }
   }
 
   // --- EFS mount targets: state (a missing AZ comes from diagnose) ----------------------------
   for (const t of live.mountTargets) {
     if (t.state !== 'available') {
-      fail('efs-mount-targets', `mount target ${t.id} (${t.az})`, `is ${t.state}, not available`, `aws efs describe-mount-targets --mount-target-id ${t.id}; \`pulumi up\` recreates a deleted one`);
+      fail(
+        'efs-mount-targets',
+        `mount target ${t.id} (${t.az})`,
+        `is ${t.state}, not available`,
+        `aws efs describe-mount-targets --mount-target-id ${t.id}; \`pulumi up\` recreates a deleted one`,
+      );
     }
   }
 
@@ -138,14 +191,29 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
     const mine = live.mappings.filter((m) => m.functionName === fn.name && m.eventSourceArn.includes(':sqs:'));
     const right = mine.find((m) => arn !== undefined && m.eventSourceArn === arn);
     for (const m of mine.filter((x) => x !== right)) {
-      fail('event-source-mappings', `${fn.name} mapping ${m.uuid}`, `polls ${m.eventSourceArn}, not ${arn ?? base}`, `aws lambda delete-event-source-mapping --uuid ${m.uuid}, then \`pulumi up\``);
+      fail(
+        'event-source-mappings',
+        `${fn.name} mapping ${m.uuid}`,
+        `polls ${m.eventSourceArn}, not ${arn ?? base}`,
+        `aws lambda delete-event-source-mapping --uuid ${m.uuid}, then \`pulumi up\``,
+      );
     }
     if (!right) {
-      fail('event-source-mappings', fn.name, `has no event source mapping on ${base}: nothing consumes it`, '`pulumi up` creates the mapping');
+      fail(
+        'event-source-mappings',
+        fn.name,
+        `has no event source mapping on ${base}: nothing consumes it`,
+        '`pulumi up` creates the mapping',
+      );
       continue;
     }
     if (right.state !== 'Enabled') {
-      fail('event-source-mappings', `${fn.name} mapping ${right.uuid}`, `is ${right.state}: ${base} is not being consumed`, `aws lambda update-event-source-mapping --uuid ${right.uuid} --enabled`);
+      fail(
+        'event-source-mappings',
+        `${fn.name} mapping ${right.uuid}`,
+        `is ${right.state}: ${base} is not being consumed`,
+        `aws lambda update-event-source-mapping --uuid ${right.uuid} --enabled`,
+      );
     }
     if (!right.functionResponseTypes.includes('ReportBatchItemFailures')) {
       fail(
@@ -169,13 +237,26 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
     const setRedrive = (count: number) =>
       `aws sqs set-queue-attributes --queue-url ${q.url} --attributes '{"RedrivePolicy":"{\\"deadLetterTargetArn\\":\\"${arn}-dlq\\",\\"maxReceiveCount\\":\\"${count}\\"}"}'`;
     if (!redrive) {
-      fail('redrive-policies', q.physicalName, 'has no redrive policy: a poison message is retried until it expires', setRedrive(plan.maxReceiveCount));
+      fail(
+        'redrive-policies',
+        q.physicalName,
+        'has no redrive policy: a poison message is retried until it expires',
+        setRedrive(plan.maxReceiveCount),
+      );
       continue;
     }
     if (redrive.deadLetterTargetArn !== `${arn}-dlq`) {
-      fail('redrive-policies', q.physicalName, `dead-letters to ${redrive.deadLetterTargetArn}, not ${arn}-dlq`, setRedrive(redrive.maxReceiveCount));
+      fail(
+        'redrive-policies',
+        q.physicalName,
+        `dead-letters to ${redrive.deadLetterTargetArn}, not ${arn}-dlq`,
+        setRedrive(redrive.maxReceiveCount),
+      );
     }
-    const consumer = plan.consumer.kind === 'lambda' ? live.functions.find((f) => f.name === (plan.consumer as { fn: string }).fn) : undefined;
+    const consumer =
+      plan.consumer.kind === 'lambda'
+        ? live.functions.find((f) => f.name === (plan.consumer as { fn: string }).fn)
+        : undefined;
     const problems = checkLimits({
       queues: [
         {
@@ -188,7 +269,13 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
       ],
       mappings: [],
     });
-    for (const p of problems) fail('redrive-policies', q.physicalName, p.replace(`${q.physicalName}: `, ''), '`pulumi up` with the stack config (it refuses limits that break docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached)');
+    for (const p of problems)
+      fail(
+        'redrive-policies',
+        q.physicalName,
+        p.replace(`${q.physicalName}: `, ''),
+        '`pulumi up` with the stack config (it refuses limits that break docs/lessons.md#lesson-4-a-dlq-threshold-that-could-never-be-reached)',
+      );
   }
 
   const order = LIVE_CHECKS.map((c) => c.id as LiveCheckId);
@@ -226,7 +313,8 @@ function fixOf(f: Finding, live: LiveStack): string {
   const rt = /route table (rtb-[0-9a-z]+)/.exec(f.where)?.[1];
   const endpoint = /endpoint (vpce-[0-9a-z]+)/.exec(f.where)?.[1];
   const natEni = live.model.natInstances[0]?.networkInterfaceId;
-  if (/private DNS/.test(f.missing) && endpoint) return `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${endpoint} --private-dns-enabled`;
+  if (/private DNS/.test(f.missing) && endpoint)
+    return `aws ec2 modify-vpc-endpoint --vpc-endpoint-id ${endpoint} --private-dns-enabled`;
   if (/DNS support and DNS hostnames/.test(f.missing)) {
     const vpc = live.model.vpc?.id ?? 'VPC';
     return `aws ec2 modify-vpc-attribute --vpc-id ${vpc} --enable-dns-support; aws ec2 modify-vpc-attribute --vpc-id ${vpc} --enable-dns-hostnames`;
