@@ -85,6 +85,25 @@ export interface PresignedUpload {
 }
 
 /**
+ * The HTTP request that sends `bytes` the way `upload` says; the caller hands it to `fetch`.
+ * Building it is pure, so that every client (the CLI, the contract suite, an app embedding core)
+ * sends a presigned upload the same way.
+ *
+ * @example
+ * const { url, init } = presignedUploadRequest(upload, png);
+ * const response = await fetch(url, init);
+ */
+export function presignedUploadRequest(upload: PresignedUpload, bytes: Uint8Array): { url: string; init: RequestInit } {
+  if (upload.method === 'PUT')
+    return { url: upload.url, init: { method: 'PUT', body: bytes, headers: upload.headers } };
+  const form = new FormData();
+  for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
+  // S3 reads the policy fields before the file, so the file goes last.
+  form.append('file', new Blob([bytes], { type: upload.fields['Content-Type'] ?? 'application/octet-stream' }));
+  return { url: upload.url, init: { method: 'POST', body: form, headers: upload.headers } };
+}
+
+/**
  * Opens the store of a named bucket, for a step whose messages name their bucket: the OCR worker
  * started without `--raw-bucket` reads each image from the bucket its message or job names.
  *

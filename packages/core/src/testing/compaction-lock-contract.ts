@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../errors.js';
 import type { CompactionLock } from '../ports/index.js';
+import { type ContractSubject, withFreshSubject } from './contract-helpers.js';
 import { uniqueId } from './fixtures.js';
 
 /**
@@ -9,9 +10,7 @@ import { uniqueId } from './fixtures.js';
  * DynamoDB adapters built with the Clock port); when omitted the suite sleeps for real, with
  * 1 s leases, which makes it slow.
  */
-export interface CompactionLockContractSubject {
-  subject: CompactionLock;
-  cleanup?: () => Promise<void>;
+export interface CompactionLockContractSubject extends ContractSubject<CompactionLock> {
   advance?: (ms: number) => Promise<void>;
 }
 
@@ -36,18 +35,12 @@ export function describeCompactionLockContract(
   describe(`CompactionLock contract: ${name}`, () => {
     let lock: CompactionLock;
     let advance: (ms: number) => Promise<void>;
-    let cleanup: (() => Promise<void>) | undefined;
     let lockName: string;
 
-    beforeEach(async () => {
-      const created = await factory();
+    withFreshSubject(factory, (created) => {
       lock = created.subject;
       advance = created.advance ?? realSleep;
-      cleanup = created.cleanup;
       lockName = uniqueId('lines');
-    });
-    afterEach(async () => {
-      await cleanup?.();
     });
 
     it('acquires a free lock and reports it held', async () => {

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DependencyError, NotFoundError, ValidationError } from '../errors.js';
-import type { NamedImageStore, PresignedUpload } from '../ports/index.js';
+import { type NamedImageStore, type PresignedUpload, presignedUploadRequest } from '../ports/index.js';
+import { type ContractSubject, withFreshSubject } from './contract-helpers.js';
 
 /** Sends bytes the way a presigned upload says; throws when the store refuses them. */
 export type SendPresignedUpload = (upload: PresignedUpload, bytes: Uint8Array) => Promise<void>;
@@ -11,11 +12,9 @@ export type SendPresignedUpload = (upload: PresignedUpload, bytes: Uint8Array) =
  * {@link sendPresignedUpload} (right for S3 emulators, which listen on 127.0.0.1). `null` means
  * the emulator cannot take this kind of upload (fauxqs has no S3 POST uploads): the suite then
  * checks the upload's description only, and the adapter must test its policy itself.
+ * `subject` is the ImageStore port plus the bucket name every adapter carries.
  */
-export interface ImageStoreContractSubject {
-  /** The adapter under test: the ImageStore port, plus the bucket name every adapter carries. */
-  subject: NamedImageStore;
-  cleanup?: () => Promise<void>;
+export interface ImageStoreContractSubject extends ContractSubject<NamedImageStore> {
   sendUpload?: SendPresignedUpload | null;
 }
 
@@ -28,15 +27,8 @@ export interface ImageStoreContractSubject {
  * await sendPresignedUpload(upload, png);
  */
 export async function sendPresignedUpload(upload: PresignedUpload, bytes: Uint8Array): Promise<void> {
-  let response: Response;
-  if (upload.method === 'PUT') {
-    response = await fetch(upload.url, { method: 'PUT', body: bytes, headers: upload.headers });
-  } else {
-    const form = new FormData();
-    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
-    form.append('file', new Blob([bytes], { type: upload.fields['Content-Type'] ?? 'application/octet-stream' }));
-    response = await fetch(upload.url, { method: 'POST', body: form, headers: upload.headers });
-  }
+  const { url, init } = presignedUploadRequest(upload, bytes);
+  const response = await fetch(url, init);
   if (!response.ok) {
     throw new DependencyError(
       'presigned upload',
@@ -54,17 +46,11 @@ const bytesOf = (text: string) => new TextEncoder().encode(text);
 export function describeImageStoreContract(name: string, factory: () => Promise<ImageStoreContractSubject>): void {
   describe(`ImageStore contract: ${name}`, () => {
     let store: NamedImageStore;
-    let cleanup: (() => Promise<void>) | undefined;
     let sendUpload: SendPresignedUpload | null;
 
-    beforeEach(async () => {
-      const created = await factory();
+    withFreshSubject(factory, (created) => {
       store = created.subject;
-      cleanup = created.cleanup;
       sendUpload = created.sendUpload === undefined ? sendPresignedUpload : created.sendUpload;
-    });
-    afterEach(async () => {
-      await cleanup?.();
     });
 
     it('has a bucket name', () => {

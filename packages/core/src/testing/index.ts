@@ -1,3 +1,4 @@
+export { type ContractSubject, withFreshSubject } from './contract-helpers.js';
 export * from './fixtures.js';
 export * from './ocr-job-store-contract.js';
 export * from './receipt-store-contract.js';

@@ -1,6 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PlaceCandidateSchema } from '../domain/index.js';
 import type { PlacesResolver } from '../ports/index.js';
+import { type ContractSubject, withFreshSubject } from './contract-helpers.js';
 
 /** A place the resolver under test is known to hold. */
 export interface KnownPlace {
@@ -12,10 +13,8 @@ export interface KnownPlace {
 }
 
 /** What {@link describePlacesResolverContract} needs from the adapter under test. */
-export interface PlacesResolverContractFixture {
-  subject: PlacesResolver;
+export interface PlacesResolverContractFixture extends ContractSubject<PlacesResolver> {
   known: KnownPlace;
-  cleanup?: () => Promise<void> | void;
 }
 
 /**
@@ -30,12 +29,8 @@ export function describePlacesResolverContract(
   describe(`PlacesResolver contract: ${name}`, () => {
     let fixture: PlacesResolverContractFixture;
 
-    beforeEach(async () => {
-      fixture = await factory();
-    });
-
-    afterEach(async () => {
-      await fixture?.cleanup?.();
+    withFreshSubject(factory, (created) => {
+      fixture = created;
     });
 
     const ids = (places: Array<{ place_id: string }>) => places.map((p) => p.place_id);

@@ -1,17 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CompactionRunStore, ReceiptStore } from '../ports/index.js';
-import { shuffled, sorted } from './contract-helpers.js';
+import { type ContractSubject, shuffled, sorted, withFreshSubject } from './contract-helpers.js';
 import { makeCompactionRun, makeReceiptDetails, makeReceiptPlace, uniqueId } from './fixtures.js';
 
 /** What a ReceiptStore contract factory returns: a fresh, EMPTY store (listings are asserted exactly). */
-export interface ReceiptStoreContractSubject {
-  subject: ReceiptStore;
+export interface ReceiptStoreContractSubject extends ContractSubject<ReceiptStore> {
   /**
    * A CompactionRunStore over the same storage, to prove `delete` takes the receipt's runs with
    * it (the promise ReceiptStore.delete documents).
    */
   runs: CompactionRunStore;
-  cleanup?: () => Promise<void>;
 }
 
 /**
@@ -23,16 +21,9 @@ export function describeReceiptStoreContract(name: string, factory: () => Promis
   describe(`ReceiptStore contract: ${name}`, () => {
     let store: ReceiptStore;
     let runs: CompactionRunStore;
-    let cleanup: (() => Promise<void>) | undefined;
-
-    beforeEach(async () => {
-      const created = await factory();
+    withFreshSubject(factory, (created) => {
       store = created.subject;
       runs = created.runs;
-      cleanup = created.cleanup;
-    });
-    afterEach(async () => {
-      await cleanup?.();
     });
 
     describe('receipts', () => {

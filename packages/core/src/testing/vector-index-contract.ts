@@ -1,13 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
 import type { VectorMetadata, VectorRecord } from '../domain/index.js';
 import type { VectorIndex } from '../ports/index.js';
+import { type ContractSubject, withFreshSubject } from './contract-helpers.js';
 
 /** What a contract factory returns: a fresh, empty index and how to dispose of it. */
-export interface VectorIndexFixture {
-  subject: VectorIndex;
-  cleanup?: () => Promise<void>;
-}
+export type VectorIndexFixture = ContractSubject<VectorIndex>;
 
 export interface VectorIndexContractOptions {
   /** Dimensions of the vectors the suite writes; the subject must accept them. Default 512. */
@@ -73,18 +71,11 @@ export function describeVectorIndexContract(
 
   describe(`VectorIndex contract: ${name}`, () => {
     let index: VectorIndex;
-    let cleanup: (() => Promise<void>) | undefined;
     let rand: () => number;
 
-    beforeEach(async () => {
-      const fixture = await factory();
-      index = fixture.subject;
-      cleanup = fixture.cleanup;
+    withFreshSubject(factory, (created) => {
+      index = created.subject;
       rand = prng(20240611);
-    });
-
-    afterEach(async () => {
-      await cleanup?.();
     });
 
     const vec = () => randomVector(rand, dims);

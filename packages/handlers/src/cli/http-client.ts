@@ -1,4 +1,4 @@
-import type { PresignedUpload } from '@receiptflow/core';
+import { type PresignedUpload, presignedUploadRequest } from '@receiptflow/core';
 import { HttpRequestFailedError, ServerUnreachableError } from '../errors.js';
 
 /**
@@ -6,15 +6,8 @@ import { HttpRequestFailedError, ServerUnreachableError } from '../errors.js';
  * POST with its fields and the file last (AWS). Throws naming the status and S3's answer.
  */
 export async function sendPresignedUpload(upload: PresignedUpload, bytes: Uint8Array, what: string): Promise<void> {
-  let response: Response;
-  if (upload.method === 'PUT') {
-    response = await fetch(upload.url, { method: 'PUT', body: bytes, headers: upload.headers });
-  } else {
-    const form = new FormData();
-    for (const [name, value] of Object.entries(upload.fields)) form.append(name, value);
-    form.append('file', new Blob([bytes], { type: upload.fields['Content-Type'] ?? 'application/octet-stream' }));
-    response = await fetch(upload.url, { method: 'POST', body: form, headers: upload.headers });
-  }
+  const { url, init } = presignedUploadRequest(upload, bytes);
+  const response = await fetch(url, init);
   if (!response.ok) {
     throw new HttpRequestFailedError(
       `upload of ${what} (${upload.method} to its presigned URL)`,
