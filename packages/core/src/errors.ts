@@ -123,10 +123,16 @@ export class DeadlineExceededError extends ReceiptflowError {
   override readonly retryable = true;
 }
 
-/** A dependency (AWS, Chroma, OpenAI, Places) failed in a way that may pass on retry. */
-export class TransientDependencyError extends ReceiptflowError {
-  readonly code = 'TRANSIENT_DEPENDENCY';
-  override readonly retryable = true;
+/**
+ * A dependency (AWS, Chroma, OpenAI, Places) failed; the message starts with its name. Catch this
+ * to handle both kinds: {@link TransientDependencyError} (retry may pass) and
+ * {@link DependencyError} (refused for good).
+ *
+ * @example
+ * try { await embedder.embed(texts); }
+ * catch (e) { if (e instanceof DependencyFailure) log.warn(`${e.dependency} failed`, { retryable: e.retryable }); }
+ */
+export abstract class DependencyFailure extends ReceiptflowError {
   constructor(
     readonly dependency: string,
     message: string,
@@ -136,16 +142,15 @@ export class TransientDependencyError extends ReceiptflowError {
   }
 }
 
+/** A dependency failed in a way that may pass on retry. */
+export class TransientDependencyError extends DependencyFailure {
+  readonly code = 'TRANSIENT_DEPENDENCY';
+  override readonly retryable = true;
+}
+
 /** A dependency refused the request for good (bad key, bad request). */
-export class DependencyError extends ReceiptflowError {
+export class DependencyError extends DependencyFailure {
   readonly code = 'DEPENDENCY_FAILED';
-  constructor(
-    readonly dependency: string,
-    message: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${dependency}: ${message}`, options);
-  }
 }
 
 /**

@@ -209,39 +209,47 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   const nameShared = nameSharesToken(candidate.name, lines);
   const misread = misreadPostcodeOnly(receipt, candidate.formatted_address);
 
-  let confidence = 0;
+  // The acceptance bands of the TSDoc above, strongest first; the first that holds decides.
+  // `address` marks the bands whose acceptance rests on the address (nearly) agreeing.
+  const misreadPostcode = (digits: number, nameThreshold: number): boolean =>
+    !otherBranch &&
+    misread.distance === digits &&
+    misread.addressScore >= ADDRESS_MATCH_THRESHOLD &&
+    nameScore >= nameThreshold;
+  const bands: ReadonlyArray<{ holds: boolean; confidence: number; address?: true; reason: string }> = [
+    { holds: phoneMatch && addressOk, confidence: 0.97, reason: 'phone and address agree' },
+    { holds: phoneMatch && nameShared, confidence: 0.93, reason: 'phone agrees and the name appears on the receipt' },
+    {
+      holds: phoneMatch && addressNearlyOk,
+      confidence: 0.9,
+      address: true,
+      reason: 'phone agrees and the address agrees but for one misread number',
+    },
+    { holds: addressOk && nameShared, confidence: 0.85, reason: 'address agrees and the name appears on the receipt' },
+    {
+      holds: misreadPostcode(1, NAME_MISREAD_THRESHOLD),
+      confidence: 0.82,
+      address: true,
+      reason: 'address agrees but for one misread postcode digit, and the name is similar',
+    },
+    {
+      holds: misreadPostcode(2, NAME_HIGH_THRESHOLD),
+      confidence: 0.8,
+      address: true,
+      reason: 'address agrees but for two misread postcode digits, and the name is very similar',
+    },
+    {
+      holds: nameScore >= NAME_HIGH_THRESHOLD && addressPartial,
+      confidence: 0.8,
+      address: true,
+      reason: 'name very similar and address partly agrees',
+    },
+  ];
+  const band = bands.find((b) => b.holds);
+  const confidence = band?.confidence ?? 0;
   let reason: string;
-  if (phoneMatch && addressOk) {
-    confidence = 0.97;
-    reason = 'phone and address agree';
-  } else if (phoneMatch && nameShared) {
-    confidence = 0.93;
-    reason = 'phone agrees and the name appears on the receipt';
-  } else if (phoneMatch && addressNearlyOk) {
-    confidence = 0.9;
-    reason = 'phone agrees and the address agrees but for one misread number';
-  } else if (addressOk && nameShared) {
-    confidence = 0.85;
-    reason = 'address agrees and the name appears on the receipt';
-  } else if (
-    !otherBranch &&
-    misread.distance === 1 &&
-    misread.addressScore >= ADDRESS_MATCH_THRESHOLD &&
-    nameScore >= NAME_MISREAD_THRESHOLD
-  ) {
-    confidence = 0.82;
-    reason = 'address agrees but for one misread postcode digit, and the name is similar';
-  } else if (
-    !otherBranch &&
-    misread.distance === 2 &&
-    misread.addressScore >= ADDRESS_MATCH_THRESHOLD &&
-    nameScore >= NAME_HIGH_THRESHOLD
-  ) {
-    confidence = 0.8;
-    reason = 'address agrees but for two misread postcode digits, and the name is very similar';
-  } else if (nameScore >= NAME_HIGH_THRESHOLD && addressPartial) {
-    confidence = 0.8;
-    reason = 'name very similar and address partly agrees';
+  if (band) {
+    reason = band.reason;
   } else if (otherBranch) {
     reason = "another branch: the outlet number printed on the receipt and the place's disagree";
   } else if (phoneMatch) {
@@ -253,7 +261,7 @@ export function assessCandidate(candidate: PlaceCandidate, receipt: ReceiptEvide
   }
   const evidence: string[] = [];
   if (phoneMatch) evidence.push('phone');
-  if (addressOk || confidence === 0.9 || confidence === 0.82 || confidence === 0.8) evidence.push('address');
+  if (addressOk || band?.address) evidence.push('address');
   if (nameShared || nameScore >= NAME_HIGH_THRESHOLD) evidence.push('name');
   // Tie-breakers between near-duplicates (a chain's HQ address and the same address plus a branch
   // line): the name printed verbatim, then the address that explains more of the receipt.
