@@ -32,6 +32,12 @@ export interface SqsQueueConfig {
    * `deadLetter` throws ConfigError (the redrive policy still moves messages after maxReceiveCount).
    */
   deadLetterQueueUrl?: string;
+  /**
+   * The long poll of a `receive()` that names no `waitSeconds`, 0..20. Default 20, SQS's
+   * maximum: a short poll (0) samples a few servers and can answer empty while messages wait,
+   * and an idle poller pays one call per poll instead of one per 20 s.
+   */
+  waitSeconds?: number;
 }
 
 /**
@@ -63,6 +69,13 @@ const MAX_REASON_CHARS = 1_000;
 /** SQS's limit on entries per batch call and messages per receive. */
 const BATCH_LIMIT = 10;
 const MAX_VISIBILITY_SECONDS = 43_200;
+/** SQS's longest long poll, and the default of `receive()`. */
+const MAX_WAIT_SECONDS = 20;
+/**
+ * A long poll answers only after its wait, so its request may take that long on top of the
+ * client's own request timeout (which is sized for calls that answer at once).
+ */
+const LONG_POLL_ALLOWANCE_MS = 10_000;
 
 function chunks<T>(items: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -84,6 +97,10 @@ function assertIntegerIn(value: number, min: number, max: number, what: string):
  * leaves a duplicate in the DLQ (the original is redelivered and dead-lettered again), never a
  * lost message. sendBatch is split into 10s; entries that fail inside a batch are retried once.
  *
+ * `receive()` long-polls (20 s unless the config or the call names another wait), so an idle
+ * poller makes one call per 20 s and never gets a short poll's false "empty"; its request may
+ * take the wait plus 10 s, whatever the client's own requestTimeout.
+ *
  * A stale lease is a receipt handle of an earlier delivery. SQS cannot always tell it from the
  * current one: a delete with it "succeeds, but the message might not be deleted" (and sometimes
  * is), so callers must not settle a message whose lease they lost.
@@ -98,6 +115,7 @@ export class SqsQueue implements Queue, QueueBacklog {
   readonly name: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string | undefined;
+  private readonly waitSeconds: number;
 
   constructor(
     private readonly client: SQSClient,
@@ -105,6 +123,8 @@ export class SqsQueue implements Queue, QueueBacklog {
   ) {
     this.queueUrl = config.queueUrl;
     this.deadLetterQueueUrl = config.deadLetterQueueUrl;
+    this.waitSeconds = config.waitSeconds ?? MAX_WAIT_SECONDS;
+    assertIntegerIn(this.waitSeconds, 0, MAX_WAIT_SECONDS, 'waitSeconds');
     this.name = config.name ?? config.queueUrl.split('/').filter(Boolean).pop() ?? config.queueUrl;
   }
 
@@ -153,9 +173,9 @@ export class SqsQueue implements Queue, QueueBacklog {
 
   async receive(options: ReceiveOptions = {}): Promise<LeasedMessage[]> {
     const maxMessages = options.maxMessages ?? 1;
-    const waitSeconds = options.waitSeconds ?? 0;
+    const waitSeconds = options.waitSeconds ?? this.waitSeconds;
     assertIntegerIn(maxMessages, 1, BATCH_LIMIT, 'maxMessages');
-    assertIntegerIn(waitSeconds, 0, 20, 'waitSeconds');
+    assertIntegerIn(waitSeconds, 0, MAX_WAIT_SECONDS, 'waitSeconds');
     if (options.leaseSeconds !== undefined)
       assertIntegerIn(options.leaseSeconds, 0, MAX_VISIBILITY_SECONDS, 'leaseSeconds');
     const out = await this.call('ReceiveMessage', () =>
@@ -168,6 +188,8 @@ export class SqsQueue implements Queue, QueueBacklog {
           MessageAttributeNames: Object.values(NOTE),
           ...(options.leaseSeconds !== undefined ? { VisibilityTimeout: options.leaseSeconds } : {}),
         }),
+        // Per request: the client's requestTimeout stays short for the calls that answer at once.
+        { requestTimeout: waitSeconds * 1000 + LONG_POLL_ALLOWANCE_MS },
       ),
     );
     return (out.Messages ?? []).map((m) => this.leaseOf(m));

@@ -25,6 +25,8 @@ afterAll(async () => {
  * deleted", so the adapter cannot promise a stale lease's ack is harmless (see SqsQueue's TSDoc).
  */
 const STALE_LEASE = { staleLeaseCannotAck: false };
+/** The suite reads empty queues often; SqsQueue's default long poll would wait 20 s on each. */
+const SHORT_POLL = { waitSeconds: 0 };
 
 describeQueueContract(
   'SqsQueue on fauxqs',
@@ -40,14 +42,18 @@ describeQueueContract(
         allowLowMaxReceiveCount: true,
       });
       return {
-        subject: new SqsQueue(client, { queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl }),
-        dlq: new SqsQueue(client, { queueUrl: created.dlqUrl }),
+        subject: new SqsQueue(client, {
+          ...SHORT_POLL,
+          queueUrl: created.queueUrl,
+          deadLetterQueueUrl: created.dlqUrl,
+        }),
+        dlq: new SqsQueue(client, { ...SHORT_POLL, queueUrl: created.dlqUrl }),
       };
     }
     const out = await client.send(
       new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibilityTimeoutSeconds) } }),
     );
-    return { subject: new SqsQueue(client, { queueUrl: out.QueueUrl! }) };
+    return { subject: new SqsQueue(client, { ...SHORT_POLL, queueUrl: out.QueueUrl! }) };
   },
   STALE_LEASE,
 );

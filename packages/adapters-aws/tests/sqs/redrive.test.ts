@@ -73,8 +73,8 @@ describe('createQueueWithDlq on fauxqs', () => {
       deadLetterTargetArn: created.dlqArn,
       maxReceiveCount: 5,
     });
-    const queue = new SqsQueue(client, { queueUrl: created.queueUrl });
-    const dlq = new SqsQueue(client, { queueUrl: created.dlqUrl });
+    const queue = new SqsQueue(client, { queueUrl: created.queueUrl, waitSeconds: 0 });
+    const dlq = new SqsQueue(client, { queueUrl: created.dlqUrl, waitSeconds: 0 });
     expect(dlq.name).toBe(`${name}-dlq`);
     const { id } = await queue.send('{"job_id":"poison"}');
     for (let n = 1; n <= 5; n++) {

@@ -23,7 +23,8 @@ afterAll(async () => {
 
 async function freshQueue(): Promise<SqsQueue> {
   const out = await client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
-  return new SqsQueue(client, { queueUrl: out.QueueUrl! });
+  // Short polls: these tests read empty queues, and a long poll would wait 20 s on each.
+  return new SqsQueue(client, { queueUrl: out.QueueUrl!, waitSeconds: 0 });
 }
 
 type Entry = { Id: string };
@@ -54,8 +55,8 @@ async function queueWithDlq(): Promise<{ queue: SqsQueue; dlq: SqsQueue }> {
     allowLowMaxReceiveCount: true,
   });
   return {
-    queue: new SqsQueue(client, { queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl }),
-    dlq: new SqsQueue(client, { queueUrl: created.dlqUrl }),
+    queue: new SqsQueue(client, { queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl, waitSeconds: 0 }),
+    dlq: new SqsQueue(client, { queueUrl: created.dlqUrl, waitSeconds: 0 }),
   };
 }
 
@@ -239,6 +240,39 @@ describe('SqsQueue receive', () => {
       VisibilityTimeout: 5,
       MessageSystemAttributeNames: ['ApproximateReceiveCount'],
     });
+  });
+
+  it('long-polls by default: an empty receive() waits for a message sent after it started', async () => {
+    const out = await client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
+    const queue = new SqsQueue(client, { queueUrl: out.QueueUrl! });
+    const inputs: Record<string, unknown>[] = [];
+    const spy = interceptCommand(client, 'ReceiveMessageCommand', (input, send) => {
+      inputs.push(input);
+      return send(input);
+    });
+    const receiving = queue.receive();
+    // Sent once the poll is on the wire: a short poll would already have answered empty.
+    while (inputs.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await queue.send('late');
+    const received = await receiving;
+    spy.remove();
+    expect(inputs[0]).toMatchObject({ WaitTimeSeconds: 20 });
+    expect(received.map((m) => m.body)).toEqual(['late']);
+  });
+
+  it('a queue built with waitSeconds uses it when receive() names none; bad values are refused', async () => {
+    const out = await client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
+    const queue = new SqsQueue(client, { queueUrl: out.QueueUrl!, waitSeconds: 1 });
+    const inputs: Record<string, unknown>[] = [];
+    const spy = interceptCommand(client, 'ReceiveMessageCommand', (input, send) => {
+      inputs.push(input);
+      return send(input);
+    });
+    expect(await queue.receive()).toEqual([]);
+    spy.remove();
+    expect(inputs[0]).toMatchObject({ WaitTimeSeconds: 1 });
+    expect(() => new SqsQueue(client, { queueUrl: out.QueueUrl!, waitSeconds: 21 })).toThrow(ValidationError);
   });
 
   it('validates lease and delay bounds', async () => {

@@ -64,7 +64,10 @@ export interface LeasedMessage {
 export interface ReceiveOptions {
   /** 1..10, default 1. */
   maxMessages?: number;
-  /** Long poll up to this many seconds (0..20), default 0. */
+  /**
+   * Long poll up to this many seconds (0..20). Default: the queue's own (SqsQueue: 20, a long
+   * poll, unless built with another; InMemoryQueue: 0).
+   */
   waitSeconds?: number;
   /** The lease of these messages; default the queue's own (its visibility timeout). */
   leaseSeconds?: number;

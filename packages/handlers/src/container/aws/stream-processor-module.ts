@@ -3,7 +3,7 @@ import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import { ContainerModule } from 'inversify';
 import type { StreamProcessorConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { clientConfig, settingsFrom } from './clients.js';
+import { settingsFrom, sqsClientConfig } from './clients.js';
 import { bindTelemetry } from './common-bindings.js';
 
 /** The stream processor only sends to the compaction queue; it never reads the table. */
@@ -14,7 +14,7 @@ export function awsStreamProcessorModule(config: StreamProcessorConfig): Contain
     options
       .bind(TOKENS.CompactionQueue)
       .toDynamicValue(
-        () => new SqsQueue(new SQSClient(clientConfig(settings)), { queueUrl: config.COMPACTION_QUEUE_URL }),
+        () => new SqsQueue(new SQSClient(sqsClientConfig(settings)), { queueUrl: config.COMPACTION_QUEUE_URL }),
       )
       .inSingletonScope();
   });

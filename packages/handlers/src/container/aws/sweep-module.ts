@@ -3,7 +3,7 @@ import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import { ContainerModule } from 'inversify';
 import type { SweepConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { clientConfig, settingsFrom } from './clients.js';
+import { settingsFrom, sqsClientConfig } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 
 /** The sweep: reads the job table, sends to ocr-queue, ocr-results-queue and compaction-queue. */
@@ -13,7 +13,7 @@ export function awsSweepModule(config: SweepConfig): ContainerModule {
     bindCommon(options, settings, config, 'sweep');
     options.bind(TOKENS.OcrOutputBucket).toConstantValue(config.ARTIFACTS_BUCKET);
     let sqs: SQSClient | undefined;
-    const client = () => (sqs ??= new SQSClient(clientConfig(settings)));
+    const client = () => (sqs ??= new SQSClient(sqsClientConfig(settings)));
     let ocrQueue: SqsQueue | undefined;
     const ocr = () => (ocrQueue ??= new SqsQueue(client(), { queueUrl: config.OCR_JOB_QUEUE_URL }));
     options.bind(TOKENS.OcrQueue).toDynamicValue(ocr).inSingletonScope();

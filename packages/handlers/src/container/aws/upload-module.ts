@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { ContainerModule } from 'inversify';
 import type { UploadConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { clientConfig, settingsFrom } from './clients.js';
+import { clientConfig, settingsFrom, sqsClientConfig } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 
 /** The upload function: job table, raw bucket (presign + put), ocr-queue, and the artifacts bucket's name for its messages. */
@@ -27,7 +27,9 @@ export function awsUploadModule(config: UploadConfig): ContainerModule {
     options.bind(TOKENS.OcrOutputBucket).toConstantValue(config.ARTIFACTS_BUCKET);
     options
       .bind(TOKENS.OcrQueue)
-      .toDynamicValue(() => new SqsQueue(new SQSClient(clientConfig(settings)), { queueUrl: config.OCR_JOB_QUEUE_URL }))
+      .toDynamicValue(
+        () => new SqsQueue(new SQSClient(sqsClientConfig(settings)), { queueUrl: config.OCR_JOB_QUEUE_URL }),
+      )
       .inSingletonScope();
   });
 }
