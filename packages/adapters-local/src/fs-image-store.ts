@@ -1,31 +1,16 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import {
-  NotFoundError,
-  type Clock,
-  type ImageStore,
-  type ObjectInfo,
-  type PresignedUpload,
-  type PresignUploadOptions,
-  type PutObjectOptions,
-  type StoredObject,
-} from '@receiptflow/core';
+import { NotFoundError, type ObjectInfo, type PutObjectOptions, type StoredObject } from '@receiptflow/core';
 import { syncDir } from './durable/sync-dir.js';
+import { LocalImageStore, type LocalImageStoreConfig } from './local-image-store.js';
 import { checkObjectBody, encodeObjectFile, readObjectHeader, type ObjectHeader } from './object-file.js';
 import { assertByteRange, assertSafeObjectKey, compareKeys } from './object-keys.js';
 import { stringifyMetadata } from './object-metadata.js';
-import { LocalPresignedUploads, type PresignedUploadGrant } from './local-presigned-url.js';
-import { SystemClock } from './system-clock.js';
 
-export interface FsImageStoreConfig {
-  bucket: string;
+export interface FsImageStoreConfig extends LocalImageStoreConfig {
   /** The directory holding this bucket's objects (created on first write). */
   dir: string;
-  /** Signs and checks presigned upload URLs; default a random key and an in-memory ledger. */
-  uploads?: LocalPresignedUploads;
-  /** For presigned URL expiry; default the system clock. */
-  clock?: Clock;
   /** fsync each object (and its directory) before `put` resolves. Default true. */
   fsync?: boolean;
 }
@@ -45,11 +30,8 @@ export const OBJECT_SUFFIX = '.obj';
  * never a torn one. Every read checks the header, and `get` checks the body: a damaged file
  * throws a CorruptDataFileError naming it, never returns wrong bytes.
  */
-export class FsImageStore implements ImageStore {
-  readonly bucket: string;
+export class FsImageStore extends LocalImageStore {
   private readonly dir: string;
-  private readonly uploads: LocalPresignedUploads;
-  private readonly clock: Clock;
   private readonly fsync: boolean;
 
   /**
@@ -60,11 +42,9 @@ export class FsImageStore implements ImageStore {
    * await images.put('raw/abc.png', bytes, { contentType: 'image/png' });
    */
   constructor(config: FsImageStoreConfig) {
-    this.bucket = config.bucket;
+    super(config);
     this.fsync = config.fsync ?? true;
     this.dir = config.dir;
-    this.clock = config.clock ?? new SystemClock();
-    this.uploads = config.uploads ?? new LocalPresignedUploads();
   }
 
   async put(key: string, body: Uint8Array, options: PutObjectOptions = {}): Promise<void> {
@@ -152,30 +132,6 @@ export class FsImageStore implements ImageStore {
     return keys.sort(compareKeys);
   }
 
-  async presignUpload(key: string, options: PresignUploadOptions): Promise<PresignedUpload> {
-    assertSafeObjectKey(key);
-    return this.uploads.issue(this.bucket, key, options, this.clock.now());
-  }
-
-  /**
-   * The checks of a presigned PUT that need no body (signature, expiry, type, declared length,
-   * not used before): what the local server runs before reading the body. Throws
-   * PresignedUrlInvalidError, UploadTooLargeError or PresignedUrlUsedError.
-   */
-  admitPresignedUpload(url: string, contentType: string, declaredBytes: number | null): PresignedUploadGrant {
-    return this.uploads.admit(this.bucket, url, contentType, declaredBytes, this.clock.now());
-  }
-
-  /** Stores the body of an admitted PUT, as the one use of its URL. */
-  async commitPresignedUpload(grant: PresignedUploadGrant, bytes: Uint8Array): Promise<void> {
-    await this.uploads.consume(grant, bytes, () => this.put(grant.key, bytes, { contentType: grant.contentType }));
-  }
-
-  /** Admit and commit in one step: a client's PUT of `bytes` to `url`. */
-  async acceptPresignedPut(url: string, bytes: Uint8Array, contentType: string): Promise<void> {
-    await this.commitPresignedUpload(this.admitPresignedUpload(url, contentType, bytes.length), bytes);
-  }
-
   private pathOf(key: string): string {
     return join(this.dir, createHash('sha256').update(key).digest('hex') + OBJECT_SUFFIX);
   }
@@ -186,13 +142,8 @@ export class FsImageStore implements ImageStore {
     range: (header: Header) => { start: number; end: number } | null,
   ): Promise<{ header: Header; bytes: Uint8Array; bodyOffset: number } | null> {
     const path = this.pathOf(key);
-    let handle;
-    try {
-      handle = await open(path, 'r');
-    } catch (error) {
-      if (isMissing(error)) return null;
-      throw error;
-    }
+    const handle = await openIfPresent(path);
+    if (!handle) return null;
     try {
       const { header, bodyOffset } = await readObjectHeader(handle, path);
       const wanted = range(header);
@@ -212,19 +163,24 @@ export class FsImageStore implements ImageStore {
   }
 
   private async readHeaderAt(path: string): Promise<Header | null> {
-    let handle;
-    try {
-      handle = await open(path, 'r');
-    } catch (error) {
-      // Deleted between readdir and open: it is simply not listed.
-      if (isMissing(error)) return null;
-      throw error;
-    }
+    // Deleted between readdir and open: it is simply not listed.
+    const handle = await openIfPresent(path);
+    if (!handle) return null;
     try {
       return (await readObjectHeader(handle, path)).header;
     } finally {
       await handle.close();
     }
+  }
+}
+
+/** Opens `path` for reading; null when there is no such file. */
+async function openIfPresent(path: string): Promise<FileHandle | null> {
+  try {
+    return await open(path, 'r');
+  } catch (error) {
+    if (isMissing(error)) return null;
+    throw error;
   }
 }
 
