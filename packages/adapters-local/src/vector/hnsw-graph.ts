@@ -2,7 +2,7 @@ import { HnswInvariantError } from '../errors.js';
 import type { ScoredSlot } from './exact-search.js';
 import type { RecordTable } from './record-table.js';
 import { ScoredHeap } from './scored-heap.js';
-import { dotAt } from './vector-math.js';
+import { dotAt, grown } from './vector-math.js';
 
 export interface HnswParams {
   /** Links per node on upper layers; layer 0 allows 2M. */
@@ -357,18 +357,10 @@ export class HnswGraph {
     const capacity = this.levels.length;
     if (slots <= capacity) return;
     const next = Math.max(slots, capacity * 2);
-    const levels = new Uint8Array(next);
-    levels.set(this.levels);
-    this.levels = levels;
-    const links0 = new Int32Array(next * this.M0);
-    links0.set(this.links0);
-    this.links0 = links0;
-    const counts0 = new Uint16Array(next);
-    counts0.set(this.counts0);
-    this.counts0 = counts0;
-    const scores0 = new Float32Array(next * this.M0);
-    scores0.set(this.scores0);
-    this.scores0 = scores0;
+    this.levels = grown(Uint8Array, this.levels, next);
+    this.links0 = grown(Int32Array, this.links0, next * this.M0);
+    this.counts0 = grown(Uint16Array, this.counts0, next);
+    this.scores0 = grown(Float32Array, this.scores0, next * this.M0);
     this.visited = new Uint32Array(next);
     this.visitTag = 0;
   }

@@ -1,6 +1,6 @@
 import type { MetadataFilter, VectorMatch, VectorMetadata, VectorRecord } from '@receiptflow/core';
 import { matchesFilter, patchMetadata, postingKey, withoutNulls } from './metadata.js';
-import { normalizeInto } from './vector-math.js';
+import { grown, normalizeInto } from './vector-math.js';
 
 /**
  * The records of one collection in slots: unit-length vectors in one Float32Array (plus each
@@ -185,14 +185,8 @@ export class RecordTable {
     const capacity = this.norms.length;
     if (slots <= capacity) return;
     const next = Math.max(slots, capacity * 2);
-    const vectors = new Float32Array(next * this.dimensions);
-    vectors.set(this.vectors);
-    this.vectors = vectors;
-    const norms = new Float32Array(next);
-    norms.set(this.norms);
-    this.norms = norms;
-    const alive = new Uint8Array(next);
-    alive.set(this.alive);
-    this.alive = alive;
+    this.vectors = grown(Float32Array, this.vectors, next * this.dimensions);
+    this.norms = grown(Float32Array, this.norms, next);
+    this.alive = grown(Uint8Array, this.alive, next);
   }
 }

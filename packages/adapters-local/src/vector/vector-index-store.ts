@@ -391,13 +391,7 @@ export class VectorIndexStore {
   /** Writes `name` via a temp file, fsync and rename, then fsyncs the directory. */
   private async writeAtomically(name: string, parts: Buffer[]): Promise<void> {
     const temp = join(this.dir, `${name}.tmp`);
-    const handle = await open(temp, 'w');
-    try {
-      for (const part of parts) if (part.length > 0) await handle.write(part);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
+    await writeSynced(temp, parts);
     await rename(temp, join(this.dir, name));
     await syncDir(this.dir);
   }

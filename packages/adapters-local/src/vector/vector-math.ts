@@ -48,3 +48,20 @@ export function dotAt(a: Float32Array, aOffset: number, b: Float32Array, bOffset
 export function clampScore(score: number): number {
   return score > 1 ? 1 : score < -1 ? -1 : score;
 }
+
+/**
+ * A typed array of `length` elements holding `old` at its start (zeros after): how the slot
+ * arrays grow.
+ *
+ * @example
+ * this.norms = grown(Float32Array, this.norms, next);
+ */
+export function grown<T extends { set(values: ArrayLike<number>): void }>(
+  make: new (length: number) => T,
+  old: ArrayLike<number>,
+  length: number,
+): T {
+  const next = new make(length);
+  next.set(old);
+  return next;
+}
