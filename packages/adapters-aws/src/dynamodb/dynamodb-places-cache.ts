@@ -1,12 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import {
-  PlacesCacheEntrySchema,
-  ValidationError,
-  type Clock,
-  type PlacesCache,
-  type PlacesCacheEntry,
-} from '@receiptflow/core';
+import { PlacesCacheEntrySchema, type Clock, type PlacesCache, type PlacesCacheEntry } from '@receiptflow/core';
 import { DynamoDbTable } from './dynamodb-table.js';
+import { decodeItem } from './item-codec.js';
 import { placesCacheKey } from '@receiptflow/job-table';
 
 export interface DynamoDbPlacesCacheConfig {
@@ -42,15 +37,7 @@ export class DynamoDbPlacesCache implements PlacesCache {
 
   async get(key: string): Promise<PlacesCacheEntry | null> {
     const item = await this.table.get(placesCacheKey(key));
-    if (!item) return null;
-    const parsed = PlacesCacheEntrySchema.safeParse(item);
-    if (!parsed.success) {
-      throw new ValidationError(
-        `stored places cache row ${key} is malformed`,
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-      );
-    }
-    return parsed.data;
+    return item ? decodeItem(PlacesCacheEntrySchema, item, 'places cache row') : null;
   }
 
   async put(entry: PlacesCacheEntry): Promise<void> {

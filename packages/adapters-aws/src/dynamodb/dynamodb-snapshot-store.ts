@@ -3,14 +3,13 @@ import {
   ConditionFailedError,
   SnapshotPointerSchema,
   StaleFencingTokenError,
-  ValidationError,
   type Clock,
   type Collection,
   type SnapshotPointer,
   type SnapshotStore,
 } from '@receiptflow/core';
 import { DynamoDbTable } from './dynamodb-table.js';
-import { sameRecord } from './item-codec.js';
+import { decodeItem, sameRecord } from './item-codec.js';
 import { snapshotKey } from '@receiptflow/job-table';
 
 export interface DynamoDbSnapshotStoreConfig {
@@ -39,15 +38,7 @@ export class DynamoDbSnapshotStore implements SnapshotStore {
 
   async current(collection: Collection): Promise<SnapshotPointer | null> {
     const item = await this.table.get(snapshotKey(collection));
-    if (!item) return null;
-    const parsed = SnapshotPointerSchema.safeParse(item);
-    if (!parsed.success) {
-      throw new ValidationError(
-        `stored snapshot pointer of ${collection} is malformed`,
-        parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`),
-      );
-    }
-    return parsed.data;
+    return item ? decodeItem(SnapshotPointerSchema, item, 'snapshot pointer') : null;
   }
 
   async promote(next: SnapshotPointer, expectedVersion: number): Promise<void> {

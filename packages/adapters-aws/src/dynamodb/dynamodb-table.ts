@@ -34,6 +34,13 @@ export interface DynamoDbTableConfig {
   clock: Pick<Clock, 'sleep'>;
 }
 
+/** A ConditionExpression with its placeholders, for `put` and `delete`. */
+export interface WriteCondition {
+  expression: string;
+  names?: Record<string, string>;
+  values?: Record<string, unknown>;
+}
+
 export type WriteRequest = { PutRequest: { Item: Item } } | { DeleteRequest: { Key: TableKey } };
 
 /** BatchWriteItem's limit per call. */
@@ -70,22 +77,13 @@ export class DynamoDbTable {
   }
 
   /** Puts the item; with a condition, a failed one throws ConditionFailedError. */
-  async put(
-    item: Item,
-    condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
-  ): Promise<void> {
+  async put(item: Item, condition?: WriteCondition): Promise<void> {
     await this.call('PutItem', () =>
       this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
-          ...(condition
-            ? {
-                ConditionExpression: condition.expression,
-                ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
-                ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
-              }
-            : {}),
+          ...conditionInput(condition),
         }),
       ),
     );
@@ -110,22 +108,13 @@ export class DynamoDbTable {
     return (out.Attributes as Item | undefined) ?? {};
   }
 
-  async delete(
-    key: TableKey,
-    condition?: { expression: string; names?: Record<string, string>; values?: Record<string, unknown> },
-  ): Promise<void> {
+  async delete(key: TableKey, condition?: WriteCondition): Promise<void> {
     await this.call('DeleteItem', () =>
       this.doc.send(
         new DeleteCommand({
           TableName: this.tableName,
           Key: key,
-          ...(condition
-            ? {
-                ConditionExpression: condition.expression,
-                ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
-                ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
-              }
-            : {}),
+          ...conditionInput(condition),
         }),
       ),
     );
@@ -212,4 +201,18 @@ export class DynamoDbTable {
       throw mapAwsError('dynamodb', `${operation} on table ${this.tableName}`, error);
     }
   }
+}
+
+/** The request attributes of an optional write condition (none without one). */
+function conditionInput(condition: WriteCondition | undefined): {
+  ConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: Record<string, unknown>;
+} {
+  if (!condition) return {};
+  return {
+    ConditionExpression: condition.expression,
+    ...(condition.names ? { ExpressionAttributeNames: condition.names } : {}),
+    ...(condition.values ? { ExpressionAttributeValues: condition.values } : {}),
+  };
 }
