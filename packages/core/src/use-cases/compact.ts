@@ -16,6 +16,7 @@ import {
   LeaseLostError,
   LockBusyError,
   NotFoundError,
+  ReceiptflowError,
   TransientDependencyError,
   isRetryable,
 } from '../errors.js';
@@ -72,8 +73,11 @@ export interface CompactInput {
 export interface CompactOutcome {
   /** Ids of messages fully done (safe to delete). */
   succeeded: string[];
-  /** Ids to retry (batchItemFailures), with why. */
-  failed: { id: string; error: string; retryable: boolean }[];
+  /**
+   * Ids to retry (batchItemFailures), with why; `code` is the error's (`LOCK_BUSY` when another
+   * compactor holds the collection's lock, so the caller can bring the message back soon).
+   */
+  failed: { id: string; error: string; retryable: boolean; code?: string }[];
   /** Vectors merged per collection. */
   merged: { lines: number; words: number };
   promoted: boolean;
@@ -119,8 +123,9 @@ function receiptIds(m: CompactionMessage): Partial<ReceiptIds> {
  * or FAILED with its error. A failed merge is never marked COMPLETED. Every input id appears in
  * exactly one of `succeeded` / `failed`.
  *
- * Per collection: acquire `compaction:<collection>` (busy → every message of it fails,
- * retryable), renew the lease every third of its length while working (a failed renewal is
+ * Per collection: acquire `compaction:<collection>` (busy → every message of it fails with
+ * LockBusyError, retryable, and the other collection is still compacted: lines and words never
+ * wait on each other), renew the lease every third of its length while working (a failed renewal is
  * remembered as a lost lease), process messages in order, then refuse to promote if the lease
  * was lost or is no longer held. Runs are marked COMPLETED only after the pointer swap.
  *
@@ -155,7 +160,12 @@ export async function compact(
 }
 
 function failure(id: string, error: unknown): CompactOutcome['failed'][number] {
-  return { id, error: error instanceof Error ? error.message : String(error), retryable: isRetryable(error) };
+  return {
+    id,
+    error: error instanceof Error ? error.message : String(error),
+    retryable: isRetryable(error),
+    ...(error instanceof ReceiptflowError ? { code: error.code } : {}),
+  };
 }
 
 class CollectionCompaction {

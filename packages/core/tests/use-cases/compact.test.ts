@@ -64,7 +64,7 @@ describe('compact with local adapters', () => {
     expect(out.promoted).toBe(false);
     expect(out.succeeded).toEqual([]);
     expect(out.failed).toEqual([
-      { id: seeded.lines.id, error: expect.stringMatching(/expired|taken over/), retryable: true },
+      { id: seeded.lines.id, error: expect.stringMatching(/expired|taken over/), retryable: true, code: 'LEASE_LOST' },
     ]);
     expect(await p.snapshots.current('lines')).toBeNull();
     expect((await runStates(p, seeded.image_id, seeded.run.run_id)).lines).toBe('FAILED');
@@ -78,7 +78,12 @@ describe('compact with local adapters', () => {
     const out = await compact(p.compactDeps, [seeded.lines], { owner: 'a' });
     expect(out.promoted).toBe(false);
     expect(out.failed).toEqual([
-      { id: seeded.lines.id, error: expect.stringMatching(/wrote 600 records, read back 300/), retryable: true },
+      {
+        id: seeded.lines.id,
+        error: expect.stringMatching(/wrote 600 records, read back 300/),
+        retryable: true,
+        code: 'INCOMPLETE_WRITE',
+      },
     ]);
     const { run } = await runStates(p, seeded.image_id, seeded.run.run_id);
     expect(run?.lines).toMatchObject({
@@ -166,7 +171,12 @@ describe('compact with local adapters', () => {
     await p.deltas.put(seeded.run.lines.delta_key, body.subarray(0, Math.floor(body.length / 2)));
     const out = await compact(p.compactDeps, [seeded.lines], { owner: 'a' });
     expect(out.failed).toEqual([
-      { id: seeded.lines.id, error: expect.stringMatching(/not valid JSON|truncated/), retryable: false },
+      {
+        id: seeded.lines.id,
+        error: expect.stringMatching(/not valid JSON|truncated/),
+        retryable: false,
+        code: 'CORRUPT_DELTA',
+      },
     ]);
     expect(out.promoted).toBe(false);
     expect((await runStates(p, seeded.image_id, seeded.run.run_id)).run?.lines).toMatchObject({
@@ -182,7 +192,12 @@ describe('compact with local adapters', () => {
     await p.lock.acquire('compaction:lines', 'someone-else', 3 * MIN);
     const out = await compact(p.compactDeps, seeded.messages, { owner: 'a' });
     expect(out.failed).toEqual([
-      { id: seeded.lines.id, error: expect.stringMatching(/compaction:lines is held/), retryable: true },
+      {
+        id: seeded.lines.id,
+        error: expect.stringMatching(/compaction:lines is held/),
+        retryable: true,
+        code: 'LOCK_BUSY',
+      },
     ]);
     expect(out.succeeded).toEqual([seeded.words.id]);
   });
@@ -221,7 +236,7 @@ describe('compact with local adapters', () => {
     const outA = await p.clock.runUntil(a);
     expect(outA.promoted).toBe(false);
     expect(outA.failed).toEqual([
-      { id: slow.lines.id, error: expect.stringMatching(/expired|taken over/), retryable: true },
+      { id: slow.lines.id, error: expect.stringMatching(/expired|taken over/), retryable: true, code: 'LEASE_LOST' },
     ]);
     const pointer = await p.snapshots.current('lines');
     expect(pointer).toMatchObject({ version: 1, fencing_token: 2, run_ids: [fast.run.run_id] });

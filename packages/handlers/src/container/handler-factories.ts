@@ -2,6 +2,7 @@ import type { Container } from 'inversify';
 import type { ApiKeyAuth } from '../http/api-key-auth.js';
 import { createCompactionHandler, type CompactionHandlerOptions } from '../handlers/compaction-handler.js';
 import { createProcessOcrResultsHandler } from '../handlers/process-ocr-results-handler.js';
+import type { EventLeaseSource } from '../handlers/sqs-event.js';
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
 import { createUploadApi } from '../handlers/upload-api.js';
@@ -40,8 +41,17 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   });
 }
 
-export function processOcrResultsHandlerFrom(c: Get) {
+/** The redrive limit and the event source, each when the container binds it. */
+function queueConsumerOptions(c: Get): { maxReceiveCount?: number; source?: EventLeaseSource } {
   const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
+  const source = resolveOptional(c, TOKENS.EventSource);
+  return {
+    ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
+    ...(source === undefined ? {} : { source }),
+  };
+}
+
+export function processOcrResultsHandlerFrom(c: Get) {
   return createProcessOcrResultsHandler(
     {
       jobs: resolve(c, TOKENS.OcrJobs),
@@ -56,7 +66,7 @@ export function processOcrResultsHandlerFrom(c: Get) {
       logger: resolve(c, TOKENS.Logger),
       metrics: metricsOf(c, 'process-ocr-results'),
     },
-    maxReceiveCount === undefined ? {} : { maxReceiveCount },
+    queueConsumerOptions(c),
   );
 }
 
@@ -69,7 +79,6 @@ export function streamProcessorFrom(c: Get) {
 }
 
 export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions = {}) {
-  const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
   return createCompactionHandler(
     {
       receipts: resolve(c, TOKENS.Receipts),
@@ -82,7 +91,7 @@ export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions 
       logger: resolve(c, TOKENS.Logger),
       metrics: metricsOf(c, 'compaction'),
     },
-    { ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }), ...options },
+    { ...queueConsumerOptions(c), ...options },
   );
 }
 

@@ -3,10 +3,12 @@ import {
   noopMetrics,
   type CompactDeps,
   type LeasedMessage,
+  type LockBusyError,
   type Logger,
   type Metrics,
 } from '@receiptflow/core';
 import {
+  contentionRetryDelaySeconds,
   defaultRetryDelaySeconds,
   invocationDeadline,
   isLastDelivery,
@@ -18,6 +20,9 @@ import {
   type SqsEvent,
 } from './sqs-event.js';
 
+/** The code of a failure that met another compactor's lock (typed against the class, so a rename breaks the build). */
+const LOCK_BUSY: LockBusyError['code'] = 'LOCK_BUSY';
+
 export interface CompactionHandlerOptions {
   leaseMs?: number;
   /** Used when the context has no remaining-time function (local runtime). */
@@ -28,11 +33,18 @@ export interface CompactionHandlerOptions {
   source?: EventLeaseSource;
   /** Delay before a failed message comes back, by its receive count (default 1, 2, 4 … 30 s). */
   retryDelaySeconds?: (receiveCount: number) => number;
+  /**
+   * Delay before a message that met a busy lock comes back, by its receive count (default
+   * {@link contentionRetryDelaySeconds}: 5–10 s first, jittered, doubling).
+   */
+  busyRetryDelaySeconds?: (receiveCount: number) => number;
 }
 
 /**
  * Compaction over leased messages: `consume(messages, context)` merges them under the lock, acks
- * what succeeded and retries what failed (`retryLater`); a message that keeps failing reaches the
+ * what succeeded and retries what failed (`retryLater`). A message that met a busy lock (another
+ * compactor is merging its collection) comes back after a short, jittered delay; with a
+ * `source` on Lambda that is a ChangeMessageVisibility, not the queue's visibility timeout. A message that keeps failing reaches the
  * DLQ through the queue's redrive after maxReceiveCount. If the call fails as a whole, every
  * message is retried and the error rethrown. Called with an SQS event, it returns the partial
  * batch response. Metrics per invocation: Failures and DlqSends (failures on their last receive).
@@ -48,7 +60,10 @@ export function createCompactionHandler(
 ) {
   const metrics = deps.metrics ?? noopMetrics;
   const retryDelay = options.retryDelaySeconds ?? defaultRetryDelaySeconds;
+  const busyDelay = options.busyRetryDelaySeconds ?? contentionRetryDelaySeconds;
   const retry = (message: LeasedMessage) => message.retryLater(retryDelay(message.receiveCount));
+  // Another compactor holds this collection's lock: come back soon, not after the visibility timeout.
+  const retryWhenFree = (message: LeasedMessage) => message.retryLater(busyDelay(message.receiveCount));
 
   async function consume(messages: LeasedMessage[], context?: InvocationContext): Promise<void> {
     if (messages.length === 0) return;
@@ -84,7 +99,7 @@ export function createCompactionHandler(
         });
         metrics.count('Failures');
         if (toDlq) metrics.count('DlqSends');
-        if (message) await retry(message);
+        if (message) await (failure.code === LOCK_BUSY ? retryWhenFree(message) : retry(message));
       }
     } catch (error) {
       // The call failed as a whole: every message is retried, and each counts as a failure.

@@ -147,3 +147,23 @@ export function isLastDelivery(message: { receiveCount: number }, maxReceiveCoun
 export function defaultRetryDelaySeconds(receiveCount: number): number {
   return Math.min(30, 2 ** Math.max(0, receiveCount - 1));
 }
+
+/** First step of {@link contentionRetryDelaySeconds}, doubled per receive, and its cap. */
+const CONTENTION_BASE_SECONDS = 5;
+const CONTENTION_CAP_SECONDS = 120;
+
+/**
+ * The delay before a message that met a busy lock is delivered again: short, since the holder
+ * usually finishes within a minute, and jittered, so that two pollers turned away together do
+ * not come back together. 5–10 s on the first receive, then doubling (10–20, 20–40 …) up to
+ * 120–240 s. Four busy receives in a row wait 75–150 s in all before the fifth; the queue's
+ * visibility timeout (an hour for compaction) is never what brings the message back.
+ *
+ * @example
+ * contentionRetryDelaySeconds(1, () => 0); // 5
+ * contentionRetryDelaySeconds(3, () => 0.5); // 30
+ */
+export function contentionRetryDelaySeconds(receiveCount: number, random: () => number = Math.random): number {
+  const step = Math.min(CONTENTION_CAP_SECONDS, CONTENTION_BASE_SECONDS * 2 ** Math.max(0, receiveCount - 1));
+  return step + Math.floor(random() * step);
+}
