@@ -10,7 +10,7 @@ import { Container } from 'inversify';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { CompactionConfigSchema, parseConfig } from '../src/config/aws-config.js';
 import { awsCompactionModule } from '../src/container/aws/compaction-module.js';
-import { TOKENS } from '../src/container/tokens.js';
+import { resolve, TOKENS } from '../src/container/tokens.js';
 import { createCompactionHandler } from '../src/handlers/compaction-handler.js';
 import { contentionRetryDelaySeconds, type SqsEvent } from '../src/handlers/sqs-event.js';
 import { openLocalAdapters, type LocalAdapters } from '../src/local/local-adapters.js';
@@ -52,7 +52,7 @@ function compactionEventSource(queueUrl: string) {
   // fauxqs names its queues with a host (sqs.us-east-1.127.0.0.1) that WHATWG URL parsing, and
   // so the schema, refuses; AWS's own URLs parse, as the placeholder above shows.
   container.load(awsCompactionModule({ ...config, COMPACTION_QUEUE_URL: queueUrl }));
-  return container.get(TOKENS.EventSource);
+  return resolve(container, TOKENS.EventSource);
 }
 
 /** What the event source mapping hands the function: the received messages as Lambda records. */
