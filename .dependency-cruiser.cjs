@@ -22,19 +22,21 @@ module.exports = {
     {
       name: 'core-imports-only-zod',
       comment:
-        'packages/core/src is pure: it may import its own files and zod, nothing else (no node: builtins, ' +
+        'packages/core/src is pure: it may import its own files, zod and libphonenumber-js (pure parsing), nothing else (no node: builtins, ' +
         'no AWS SDK, no inversify, no other workspace package). Its contract suites under src/testing ' +
         'may also import vitest (an optional peer dependency): see core-testing-imports-only-zod-and-vitest.',
       severity: 'error',
       from: { path: '^packages/core/src/', pathNot: '^packages/core/src/testing/' },
-      to: { pathNot: ['^packages/core/src/', npm('zod')] },
+      to: { pathNot: ['^packages/core/src/', npm('zod'), npm('libphonenumber-js')] },
     },
     {
       name: 'core-testing-imports-only-zod-and-vitest',
       comment: "core's contract suites (src/testing) run on vitest; anything else is as for the rest of core.",
       severity: 'error',
       from: { path: '^packages/core/src/testing/' },
-      to: { pathNot: ['^packages/core/src/', npm('zod'), npm('vitest'), npm('@vitest/[^/]+')] },
+      to: {
+        pathNot: ['^packages/core/src/', npm('zod'), npm('libphonenumber-js'), npm('vitest'), npm('@vitest/[^/]+')],
+      },
     },
     {
       name: 'no-adapter-imports-another-adapter',

@@ -66,7 +66,7 @@ describe('CachingPlacesResolver', () => {
     expect(await resolver.findByPhone('+1 510.555.0142')).toEqual([PLACE]);
     expect(inner.calls).toHaveLength(1);
     expect([...cache.rows.keys()]).toEqual(['phone:5105550142']);
-    expect(phoneCacheKey('510-555-0142')).toBe('phone:5105550142');
+    expect(await phoneCacheKey('510-555-0142')).toBe('phone:5105550142');
   });
 
   it('keys text searches by the normalised query', async () => {
@@ -136,5 +136,42 @@ describe('CachingPlacesResolver', () => {
     expect(await resolver.searchText('  ,, ')).toEqual([]);
     expect(inner.calls).toHaveLength(0);
     expect(cache.puts).toBe(0);
+  });
+});
+
+// issue 20, item 6: "+44 20 7946 0958" and "020 7946 0958" paid Places twice.
+describe('CachingPlacesResolver with phoneCountry (E.164 keys)', () => {
+  const london: PlaceCandidate = { ...PLACE, place_id: 'p-london', phone: '020 7946 0958' };
+
+  it('keys every formatting of one line, national or international, to one E.164 row', async () => {
+    const clock = new TestClock();
+    const cache = new MapCache();
+    const inner = new CountingPlaces([london]);
+    const resolver = new CachingPlacesResolver(inner, cache, clock, { phoneCountry: 'GB' });
+    for (const phone of ['+44 20 7946 0958', '020 7946 0958', 'TEL: 020-7946-0958', '0044 20 7946 0958']) {
+      expect(await resolver.findByPhone(phone)).toEqual([london]);
+    }
+    expect(inner.calls).toHaveLength(1);
+    expect([...cache.rows.keys()]).toEqual(['phone:+442079460958']);
+  });
+
+  it('reads national numbers in the configured country only', async () => {
+    expect(await phoneCacheKey('03-7954 3388', 'MY')).toBe('phone:+60379543388');
+    expect(await phoneCacheKey('+603-79543388', 'MY')).toBe('phone:+60379543388');
+    // Without a country a national number has no E.164 form: the digits key, as before.
+    expect(await phoneCacheKey('020 7946 0958')).toBe('phone:02079460958');
+    // A fragment that is no possible number keeps the digits key rather than a wrong E.164.
+    expect(await phoneCacheKey('12-34', 'GB')).toBe('phone:1234');
+  });
+
+  it('refuses a phoneCountry that is not a country, naming it, before any Places call', async () => {
+    const inner = new CountingPlaces([]);
+    const make = (phoneCountry: string) =>
+      new CachingPlacesResolver(inner, new MapCache(), new TestClock(), { phoneCountry });
+    expect(() => make('gb')).toThrow(/phoneCountry "gb"/);
+    // Well formed but no such country: refused on the first phone lookup, with the same error.
+    await expect(make('UK').findByPhone('020 7946 0958')).rejects.toThrow(/phoneCountry "UK"/);
+    expect(inner.calls).toEqual([]);
+    expect(() => make('GB')).not.toThrow();
   });
 });

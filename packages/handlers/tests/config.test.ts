@@ -157,6 +157,19 @@ describe('parseConfig', () => {
     ).toContain('CHROMA_URL');
   });
 
+  it('process-ocr-results: PLACES_PHONE_COUNTRY is optional, and must be a country code in capitals', () => {
+    const env = ENVS['process-ocr-results'];
+    expect(parseConfig(ProcessOcrResultsConfigSchema, { ...env }, 'p').PLACES_PHONE_COUNTRY).toBeUndefined();
+    expect(
+      parseConfig(ProcessOcrResultsConfigSchema, { ...env, PLACES_PHONE_COUNTRY: 'MY' }, 'p').PLACES_PHONE_COUNTRY,
+    ).toBe('MY');
+    for (const bad of ['my', 'MYS', '60']) {
+      expect(configError('process-ocr-results', { ...env, PLACES_PHONE_COUNTRY: bad }).message).toContain(
+        'PLACES_PHONE_COUNTRY',
+      );
+    }
+  });
+
   it('sweep: leaves 15 minutes alone, looks back 2 hours, and refuses an empty window', () => {
     expect(parseConfig(SweepConfigSchema, { ...ENVS.sweep }, 'sweep')).toMatchObject({
       SWEEP_MIN_AGE_SECONDS: 900,

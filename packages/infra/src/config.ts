@@ -109,6 +109,10 @@ export const StackConfigSchema = z
     handlersDistDir: z.string().min(1).optional(),
     openaiApiKey: z.string().min(1),
     googlePlacesApiKey: z.string().min(1),
+    placesPhoneCountry: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'an ISO 3166 country code in capitals, such as GB or MY')
+      .optional(),
     apiKeySha256: Sha256List,
   })
   .strict()

@@ -110,6 +110,9 @@ function environment(
     METRICS_NAMESPACE,
   };
   // A queue consumer counts a failure on the last receive as a DLQ send (the DlqSends metric).
+  // Only the function that calls Places reads it (its cache keys phones by E.164).
+  if (cfg.placesPhoneCountry && plan.secrets.includes('GOOGLE_PLACES_API_KEY'))
+    vars.PLACES_PHONE_COUNTRY = cfg.placesPhoneCountry;
   if (plan.trigger.kind === 'sqs')
     vars.MAX_RECEIVE_COUNT = String(d.queues.byKey[plan.trigger.queue].plan.maxReceiveCount);
   return { ...vars, ...secrets };

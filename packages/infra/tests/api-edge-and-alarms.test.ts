@@ -13,6 +13,7 @@ beforeAll(async () => {
       apiHostedZoneId: 'Z0EXAMPLE',
       failureAlarmThreshold: '3',
       logRetentionDays: '90',
+      placesPhoneCountry: 'GB',
     }),
   );
 });
@@ -156,5 +157,15 @@ describe('alarms on failures and DLQ depth', () => {
     expect(env('compaction').MAX_RECEIVE_COUNT).toBe(String(redrive('compaction-queue')));
     expect(env('upload').MAX_RECEIVE_COUNT).toBeUndefined();
     expect(env('stream-processor').MAX_RECEIVE_COUNT).toBeUndefined();
+  });
+
+  it('tells only the function that calls Places the phone country, and only when it is set', () => {
+    const env = (c: Collected, fn: string) => named(c, fn).inputs.environment.variables;
+    expect(env(domain, 'process-ocr-results').PLACES_PHONE_COUNTRY).toBe('GB');
+    for (const fn of FUNCTIONS.filter((f) => f !== 'process-ocr-results')) {
+      expect(named(domain, fn).inputs.environment?.variables?.PLACES_PHONE_COUNTRY).toBeUndefined();
+    }
+    expect(env(base, 'process-ocr-results').PLACES_PHONE_COUNTRY).toBeUndefined();
+    expect(() => testConfig({ placesPhoneCountry: 'uk' })).toThrow(/receiptflow:placesPhoneCountry/);
   });
 });

@@ -94,6 +94,11 @@ export const ProcessOcrResultsConfigSchema = Common.extend({
   OPENAI_BASE_URL: z.string().url().optional(),
   GOOGLE_PLACES_API_KEY: z.string().min(1),
   GOOGLE_PLACES_BASE_URL: z.string().url().optional(),
+  /** The country receipts come from (ISO 3166, e.g. GB): phone lookups are cached by E.164. */
+  PLACES_PHONE_COUNTRY: z
+    .string()
+    .regex(/^[A-Z]{2}$/, 'an ISO 3166 country code in capitals, such as GB or MY')
+    .optional(),
   EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
   EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
 }).and(VectorStorageSchema);

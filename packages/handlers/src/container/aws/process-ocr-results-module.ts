@@ -59,6 +59,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
             }),
             new DynamoDbPlacesCache(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
             ctx.get(TOKENS.Clock),
+            config.PLACES_PHONE_COUNTRY ? { phoneCountry: config.PLACES_PHONE_COUNTRY } : {},
           ),
       )
       .inSingletonScope();
