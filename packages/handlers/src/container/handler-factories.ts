@@ -1,7 +1,10 @@
 import type { Container } from 'inversify';
 import type { ApiKeyAuth } from '../http/api-key-auth.js';
 import { createCompactionHandler, type CompactionHandlerOptions } from '../handlers/compaction-handler.js';
-import { createProcessOcrResultsHandler } from '../handlers/process-ocr-results-handler.js';
+import {
+  createProcessOcrResultsHandler,
+  type ProcessOcrResultsHandlerOptions,
+} from '../handlers/process-ocr-results-handler.js';
 import type { EventLeaseSource } from '../handlers/sqs-event.js';
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
@@ -51,7 +54,7 @@ function queueConsumerOptions(c: Get): { maxReceiveCount?: number; source?: Even
   };
 }
 
-export function processOcrResultsHandlerFrom(c: Get) {
+export function processOcrResultsHandlerFrom(c: Get, options: ProcessOcrResultsHandlerOptions = {}) {
   return createProcessOcrResultsHandler(
     {
       jobs: resolve(c, TOKENS.OcrJobs),
@@ -66,7 +69,7 @@ export function processOcrResultsHandlerFrom(c: Get) {
       logger: resolve(c, TOKENS.Logger),
       metrics: metricsOf(c, 'process-ocr-results'),
     },
-    queueConsumerOptions(c),
+    { ...queueConsumerOptions(c), ...options },
   );
 }
 

@@ -1,21 +1,32 @@
 import {
+  DeadlineExceededError,
   isRetryable,
   noopMetrics,
+  withDeadline,
   processOcrResults,
   type LeasedMessage,
   type Logger,
   type Metrics,
   type ProcessOcrResultsDeps,
 } from '@receiptflow/core';
+import { slowPortsWithin, type CallBudgets } from './call-deadline.js';
 import {
   defaultRetryDelaySeconds,
+  invocationDeadline,
   isLastDelivery,
   leasedBatch,
   receiptIdsOf,
   type BatchResponse,
   type EventLeaseSource,
+  type InvocationContext,
   type SqsEvent,
 } from './sqs-event.js';
+
+/**
+ * A message put back because the invocation had no time left for it is visible again this soon,
+ * for an invocation with its whole budget: nothing failed, so no backoff.
+ */
+export const DEADLINE_RETRY_DELAY_SECONDS = 1;
 
 export interface ProcessOcrResultsHandlerOptions {
   /** The queue's redrive maxReceiveCount: a failure on that receive is counted as a DLQ send. */
@@ -24,6 +35,13 @@ export interface ProcessOcrResultsHandlerOptions {
   source?: EventLeaseSource;
   /** Delay before a failed message comes back, by its receive count (default 1, 2, 4 … 30 s). */
   retryDelaySeconds?: (receiveCount: number) => number;
+  /**
+   * The worst case of one embed and one Places call. With a Lambda context, a message is not
+   * started unless an embed call could still finish, and each embed or Places call is started
+   * only if its own worst case fits before the invocation's deadline. Default: no budget, so
+   * calls are only cut at the deadline.
+   */
+  callBudgets?: CallBudgets;
 }
 
 /**
@@ -31,6 +49,12 @@ export interface ProcessOcrResultsHandlerOptions {
  * `ack`; any failure (poison included) → `retryLater`, so the queue's redrive moves a message
  * that keeps failing to the DLQ after maxReceiveCount rather than dropping it. Redelivery is harmless: the use case
  * resumes from the rows it finds. Called with an SQS event, it returns the partial batch response.
+ *
+ * Given a Lambda context, it works to that invocation's deadline (its remaining time less
+ * `DEADLINE_MARGIN_MS`): a message, or an OpenAI or Places call, whose worst case no longer
+ * fits is not started, a message still running at the deadline is abandoned, and either way the
+ * message goes back to the queue in {@link DEADLINE_RETRY_DELAY_SECONDS} rather than with the
+ * Lambda when it is killed.
  *
  * Metrics per invocation: ReceiptsProcessed, PlacesCalls and MemoryAnswers (merchants decided
  * by this call), Failures, and DlqSends (failures on their last receive).
@@ -47,9 +71,28 @@ export function createProcessOcrResultsHandler(
   const metrics = deps.metrics ?? noopMetrics;
   const retryDelay = options.retryDelaySeconds ?? defaultRetryDelaySeconds;
 
-  async function settle(message: LeasedMessage): Promise<void> {
+  /** The deps of one message: as given, or with the slow ports held to the deadline. */
+  function depsWithin(deadline: number | undefined): ProcessOcrResultsDeps {
+    if (deadline === undefined) return deps;
+    return { ...deps, ...slowPortsWithin(deps, deadline, options.callBudgets ?? { embedMs: 0, placesMs: 0 }) };
+  }
+
+  async function settle(message: LeasedMessage, deadline: number | undefined): Promise<void> {
     try {
-      const outcome = await processOcrResults(deps, message.body);
+      if (deadline !== undefined) {
+        const left = deadline - deps.clock.now();
+        const needs = options.callBudgets?.embedMs ?? 0;
+        if (left <= needs)
+          throw new DeadlineExceededError(
+            `message not started: ${Math.max(0, left)} ms left, an embed call may take ${needs} ms`,
+          );
+      }
+      const outcome = await withDeadline(
+        deps.clock,
+        deadline,
+        'process ocr results',
+        processOcrResults(depsWithin(deadline), message.body),
+      );
       deps.logger.info('ocr results processed', {
         message_id: message.id,
         image_id: outcome.image_id,
@@ -78,24 +121,27 @@ export function createProcessOcrResultsHandler(
       });
       metrics.count('Failures');
       if (toDlq) metrics.count('DlqSends');
-      await message.retryLater(retryDelay(message.receiveCount));
+      const outOfTime = error instanceof DeadlineExceededError;
+      await message.retryLater(outOfTime ? DEADLINE_RETRY_DELAY_SECONDS : retryDelay(message.receiveCount));
     }
   }
 
-  async function consume(messages: LeasedMessage[]): Promise<void> {
+  async function consume(messages: LeasedMessage[], context?: InvocationContext): Promise<void> {
+    // Read from THIS invocation's context: never a deadline cached per container (lesson 17).
+    const deadline = context?.getRemainingTimeInMillis ? invocationDeadline(deps.clock.now(), context, 0) : undefined;
     for (const name of ['ReceiptsProcessed', 'PlacesCalls', 'MemoryAnswers', 'Failures'] as const)
       metrics.count(name, 0);
     if (options.maxReceiveCount !== undefined) metrics.count('DlqSends', 0);
     try {
-      for (const message of messages) await settle(message);
+      for (const message of messages) await settle(message, deadline);
     } finally {
       metrics.flush();
     }
   }
 
-  async function processOcrResultsHandler(event: SqsEvent): Promise<BatchResponse> {
+  async function processOcrResultsHandler(event: SqsEvent, context?: InvocationContext): Promise<BatchResponse> {
     const batch = leasedBatch(event, options.source);
-    await consume(batch.messages);
+    await consume(batch.messages, context);
     return batch.response();
   }
   return Object.assign(processOcrResultsHandler, { consume });

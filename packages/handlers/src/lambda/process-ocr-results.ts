@@ -1,12 +1,14 @@
 import { Container } from 'inversify';
 import { parseConfig, ProcessOcrResultsConfigSchema } from '../config/aws-config.js';
+import { externalCallBudgets } from '../container/aws/external-call-limits.js';
 import { awsProcessOcrResultsModule } from '../container/aws/process-ocr-results-module.js';
 import { processOcrResultsHandlerFrom } from '../container/handler-factories.js';
-import type { SqsEvent } from '../handlers/sqs-event.js';
+import type { InvocationContext, SqsEvent } from '../handlers/sqs-event.js';
 
 const config = parseConfig(ProcessOcrResultsConfigSchema, process.env, 'process-ocr-results');
 const container = new Container();
 container.load(awsProcessOcrResultsModule(config));
-const processResults = processOcrResultsHandlerFrom(container);
+const processResults = processOcrResultsHandlerFrom(container, { callBudgets: externalCallBudgets() });
 
-export const handler = (event: SqsEvent) => processResults(event);
+// The deadline is read from each invocation's context, never cached per container (docs/lessons.md#lesson-17-timeouts-that-did-not-fit).
+export const handler = (event: SqsEvent, context: InvocationContext) => processResults(event, context);

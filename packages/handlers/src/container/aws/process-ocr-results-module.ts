@@ -11,6 +11,7 @@ import { TOKENS } from '../tokens.js';
 import { vectorIndexFor } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon, bindEventSource } from './common-bindings.js';
+import { OPENAI_CALL_LIMITS, PLACES_CALL_LIMITS } from './external-call-limits.js';
 
 /** process-OCR-results: table, artifacts + vectors buckets, OpenAI, Chroma (query), Places. */
 export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): ContainerModule {
@@ -39,7 +40,12 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
               maxRetries: 0,
               ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
             }),
-            { model: config.EMBEDDING_MODEL, dimensions: config.EMBEDDING_DIMENSIONS, clock: ctx.get(TOKENS.Clock) },
+            {
+              model: config.EMBEDDING_MODEL,
+              dimensions: config.EMBEDDING_DIMENSIONS,
+              clock: ctx.get(TOKENS.Clock),
+              ...OPENAI_CALL_LIMITS,
+            },
           ),
       )
       .inSingletonScope();
@@ -55,6 +61,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
             new GooglePlacesResolver({
               apiKey: config.GOOGLE_PLACES_API_KEY,
               clock: ctx.get(TOKENS.Clock),
+              ...PLACES_CALL_LIMITS,
               ...(config.GOOGLE_PLACES_BASE_URL ? { baseUrl: config.GOOGLE_PLACES_BASE_URL } : {}),
             }),
             new DynamoDbPlacesCache(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
