@@ -78,6 +78,15 @@ export async function startEmulatorStack(options: EmulatorStackOptions = {}): Pr
   const ocr = await createQueueWithDlq(sqs, 'ocr-queue', redrive);
   const results = await createQueueWithDlq(sqs, 'ocr-results-queue', { ...redrive, maxReceiveCount: 5 });
 
+  // What the worker and the seeder both need: the two queues they share and the job table.
+  const tableAndQueueFlags = [
+    '--ocr-job-queue-url',
+    ocr.queueUrl,
+    '--ocr-results-queue-url',
+    results.queueUrl,
+    '--dynamo-table-name',
+    tableName,
+  ];
   return {
     endpoint,
     region: 'us-east-1',
@@ -90,12 +99,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions = {}): Pr
     resultsDlqUrl: results.dlqUrl,
     clients: { sqs, s3, dynamo, doc },
     workerFlags: () => [
-      '--ocr-job-queue-url',
-      ocr.queueUrl,
-      '--ocr-results-queue-url',
-      results.queueUrl,
-      '--dynamo-table-name',
-      tableName,
+      ...tableAndQueueFlags,
       '--raw-bucket',
       rawBucket,
       '--artifacts-bucket',
@@ -106,17 +110,7 @@ export async function startEmulatorStack(options: EmulatorStackOptions = {}): Pr
       endpoint,
     ],
     seedCommand: () => ({
-      args: [
-        '--ocr-job-queue-url',
-        ocr.queueUrl,
-        '--ocr-results-queue-url',
-        results.queueUrl,
-        '--dynamo-table-name',
-        tableName,
-        '--region',
-        'us-east-1',
-        '--continuous',
-      ],
+      args: [...tableAndQueueFlags, '--region', 'us-east-1', '--continuous'],
       env: { AWS_ENDPOINT_URL: endpoint },
     }),
     async stop() {
