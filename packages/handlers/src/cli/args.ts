@@ -1,6 +1,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from '@receiptflow/core';
 
+/** Where a command writes its lines: stdout for results, stderr for progress and errors. */
+export type Print = (line: string) => void;
+
 /**
  * Parses a command's flags strictly. pnpm 12 passes a literal `--` through to scripts
  * (`pnpm eval -- --json`), so a leading `--` is dropped rather than ending the options.

@@ -4,7 +4,7 @@ import { demoReceipts, renderReceipt, syntheticCatalog } from '@receiptflow/adap
 import { createLogger } from '../../logging.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { processImage, type ProcessedImage } from '../../local/process-image.js';
-import { parseFlags } from '../args.js';
+import { parseFlags, type Print } from '../args.js';
 import { UsageError } from '@receiptflow/core';
 import { loadCatalog } from '../catalog.js';
 
@@ -15,7 +15,7 @@ const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.ti
  * (several merchants, some visited twice, known ground truth) or a folder of real images,
  * through the full local pipeline, one row per receipt and a summary.
  */
-export async function demoCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function demoCommand(argv: string[], out: Print): Promise<number> {
   const { values } = parseFlags(argv, {
     images: { type: 'string' },
     places: { type: 'string' },

@@ -1,4 +1,4 @@
-import { normaliseField, type ReceiptFields } from '@receiptflow/core';
+import { normaliseField, type MerchantSignals, type ReceiptFields, type ResolutionTrace } from '@receiptflow/core';
 
 const FIELDS = ['company', 'date', 'address', 'total'] as const;
 
@@ -82,39 +82,10 @@ export function confidenceBands(receipts: readonly EvalReceipt[]): ConfidenceBan
   });
 }
 
-/** The trace a resolution logs (core's ResolutionTrace and signals), as far as the explanation reads it. */
+/** The trace a resolution logs: core's signals and ResolutionTrace as read back from the log, any part possibly missing. */
 export interface LoggedTrace {
-  signals?: {
-    nameCandidates?: string[];
-    addressLines?: string[];
-    phones?: string[];
-    taxIds?: string[];
-    registrationNos?: string[];
-    branchLine?: string | null;
-  };
-  trace?: {
-    memory?: {
-      place_id: string;
-      name: string;
-      via: string[];
-      best_similarity: number;
-      strong_lines: number;
-      accepted: boolean;
-      reason: string;
-    }[];
-    places?: {
-      kind: string;
-      query: string;
-      candidates: {
-        place_id: string;
-        name: string;
-        address: string | null;
-        accepted: boolean;
-        confidence: number;
-        reason: string;
-      }[];
-    }[];
-  };
+  signals?: Partial<MerchantSignals>;
+  trace?: Partial<ResolutionTrace>;
 }
 
 /** The explanation of one miss: signals read, memory neighbours, Places queries and verdicts. */

@@ -22,7 +22,7 @@ import { z } from 'zod';
 import { createLogger } from '../../logging.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { processImage } from '../../local/process-image.js';
-import { parseFlags, positiveInt } from '../args.js';
+import { parseFlags, positiveInt, type Print } from '../args.js';
 import { loadCatalog } from '../catalog.js';
 import {
   confidenceBands,
@@ -77,11 +77,7 @@ const PSM = z.enum(['3', '4', '6', '11']).transform(Number) as unknown as z.ZodT
  * ground truth, in id order, through the local pipeline from empty memory. Repeat merchants later
  * in the order should be resolved from vector memory.
  */
-export async function evalCommand(
-  argv: string[],
-  out: (line: string) => void,
-  err: (line: string) => void,
-): Promise<number> {
+export async function evalCommand(argv: string[], out: Print, err: Print): Promise<number> {
   const { values } = parseFlags(argv, {
     dataset: { type: 'string' },
     places: { type: 'string' },

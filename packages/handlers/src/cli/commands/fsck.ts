@@ -1,6 +1,6 @@
 import { fsckDataDir, type FsckReport } from '../../local/fsck.js';
 import { createLogger } from '../../logging.js';
-import { parseFlags } from '../args.js';
+import { parseFlags, type Print } from '../args.js';
 
 /** Exit codes of `receipts fsck` (docs/operations.md, "fsck and repair"). */
 export const FSCK_EXIT = { clean: 0, damageFound: 3, repaired: 4 } as const;
@@ -11,11 +11,7 @@ export const FSCK_EXIT = { clean: 0, damageFound: 3, repaired: 4 } as const;
  * Exits 0 when clean, 3 when damage was found (not repaired), 4 when damage was repaired
  * (run it again: 0 means the repair held). Errors (a running serve, no directory) exit 1.
  */
-export async function fsckCommand(
-  argv: string[],
-  out: (line: string) => void,
-  err: (line: string) => void,
-): Promise<number> {
+export async function fsckCommand(argv: string[], out: Print, err: Print): Promise<number> {
   const { values } = parseFlags(argv, {
     data: { type: 'string', default: '.data' },
     repair: { type: 'boolean', default: false },

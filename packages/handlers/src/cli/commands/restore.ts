@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { HnswVectorIndex } from '@receiptflow/adapters-local';
-import { parseFlags } from '../args.js';
+import { parseFlags, type Print } from '../args.js';
 import { UsageError } from '@receiptflow/core';
 
 /**
@@ -9,7 +9,7 @@ import { UsageError } from '@receiptflow/core';
  * directory's owner lock refuses it). Operations logged since the last snapshot are first
  * folded into a new snapshot, so restoring that newest id undoes a restore.
  */
-export async function restoreCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function restoreCommand(argv: string[], out: Print): Promise<number> {
   const { values } = parseFlags(argv, {
     data: { type: 'string' },
     snapshot: { type: 'string' },

@@ -7,7 +7,7 @@ import { FaultInjector } from '../../local/fault/fault-injector.js';
 import { FAULT_ENV, parseFaultPlan, type FaultPlan } from '../../local/fault/fault-plan.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { createLogger } from '../../logging.js';
-import { parseFlags, positiveInt } from '../args.js';
+import { parseFlags, positiveInt, type Print } from '../args.js';
 import { UsageError } from '@receiptflow/core';
 import { loadCatalog } from '../catalog.js';
 
@@ -28,11 +28,7 @@ export interface ServeHandle {
  * the upload API plus in-process OCR, results, stream and compaction workers on local adapters
  * persisted to --data. Without --token it only binds loopback.
  */
-export async function startServe(
-  argv: string[],
-  log: (line: string) => void,
-  options: ServeOptions = {},
-): Promise<ServeHandle> {
+export async function startServe(argv: string[], log: Print, options: ServeOptions = {}): Promise<ServeHandle> {
   const { values } = parseFlags(argv, {
     port: { type: 'string', default: '8787' },
     host: { type: 'string', default: '127.0.0.1' },
@@ -108,7 +104,7 @@ export async function startServe(
 
 export async function serveCommand(
   argv: string[],
-  log: (line: string) => void,
+  log: Print,
   env: Record<string, string | undefined>,
 ): Promise<number> {
   const handle = await startServe(argv, log, { fault: parseFaultPlan(env[FAULT_ENV]) });

@@ -1,9 +1,9 @@
-import { parseFlags } from '../args.js';
+import { parseFlags, type Print } from '../args.js';
 import { UsageError } from '@receiptflow/core';
 import { UploadApiClient } from '../http-client.js';
 
 /** `receipts status IMAGE_ID [--url URL] [--token T]`: the stage an upload reached, as JSON. */
-export async function statusCommand(argv: string[], out: (line: string) => void): Promise<number> {
+export async function statusCommand(argv: string[], out: Print): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
     { url: { type: 'string', default: 'http://127.0.0.1:8787' }, token: { type: 'string' } },

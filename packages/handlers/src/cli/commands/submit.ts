@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { inspectImage, type PresignedUpload, UsageError } from '@receiptflow/core';
 import { SystemClock } from '@receiptflow/adapters-local/clock';
-import { parseFlags, positiveInt } from '../args.js';
+import { parseFlags, positiveInt, type Print } from '../args.js';
 import { sendPresignedUpload, UploadApiClient } from '../http-client.js';
 
 const DIRECT_LIMIT = 5 * 1024 * 1024;
@@ -20,11 +20,7 @@ interface Status {
  * file (directly, or through a presigned URL above 5 MB) and waits until every one is compacted
  * or failed, with a progress bar on stderr.
  */
-export async function submitCommand(
-  argv: string[],
-  out: (line: string) => void,
-  err: (line: string) => void,
-): Promise<number> {
+export async function submitCommand(argv: string[], out: Print, err: Print): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
     {
