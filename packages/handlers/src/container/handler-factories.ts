@@ -9,7 +9,7 @@ import type { EventLeaseSource } from '../handlers/sqs-event.js';
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
 import { createUploadApi } from '../handlers/upload-api.js';
-import { noopMetrics, type Metrics } from '@receiptflow/core';
+import { noopMetrics, type Metrics, type RecoverUnfinishedWorkDeps, type SubmitJobDeps } from '@receiptflow/core';
 import { resolve, resolveOptional, TOKENS, type MetricsFunction } from './tokens.js';
 
 type Get = Pick<Container, 'get'>;
@@ -19,20 +19,39 @@ function metricsOf(c: Get, fn: MetricsFunction): Metrics {
   return resolveOptional(c, TOKENS.Metrics)?.(fn) ?? noopMetrics;
 }
 
+/** What `submitJob` needs: the upload API's and the local runtime's direct uploads share it. */
+export function submitDepsFrom(c: Get): SubmitJobDeps {
+  return {
+    jobs: resolve(c, TOKENS.OcrJobs),
+    images: resolve(c, TOKENS.RawImages),
+    ocrQueue: resolve(c, TOKENS.OcrQueue),
+    clock: resolve(c, TOKENS.Clock),
+    ids: resolve(c, TOKENS.Ids),
+    ocrBucket: resolve(c, TOKENS.OcrOutputBucket),
+  };
+}
+
+/** What `recoverUnfinishedWork` needs: the sweep's, and the local runtime's after a restart. */
+export function recoveryDepsFrom(c: Get) {
+  return {
+    jobs: resolve(c, TOKENS.OcrJobs),
+    receipts: resolve(c, TOKENS.Receipts),
+    runs: resolve(c, TOKENS.CompactionRuns),
+    ocrQueue: resolve(c, TOKENS.OcrQueue),
+    resultsQueue: resolve(c, TOKENS.ResultsQueue),
+    compactionQueue: resolve(c, TOKENS.CompactionQueue),
+    ocrBucket: resolve(c, TOKENS.OcrOutputBucket),
+    logger: resolve(c, TOKENS.Logger),
+  } satisfies RecoverUnfinishedWorkDeps;
+}
+
 /**
  * Each handler is built from the tokens it needs and nothing else, so that an AWS container for
  * one function binds (and its bundle loads) only that function's adapters.
  */
 export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   return createUploadApi({
-    submit: {
-      jobs: resolve(c, TOKENS.OcrJobs),
-      images: resolve(c, TOKENS.RawImages),
-      ocrQueue: resolve(c, TOKENS.OcrQueue),
-      clock: resolve(c, TOKENS.Clock),
-      ids: resolve(c, TOKENS.Ids),
-      ocrBucket: resolve(c, TOKENS.OcrOutputBucket),
-    },
+    submit: submitDepsFrom(c),
     status: {
       jobs: resolve(c, TOKENS.OcrJobs),
       receipts: resolve(c, TOKENS.Receipts),
@@ -100,18 +119,7 @@ export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions 
 
 export function sweepHandlerFrom(c: Get, options: SweepHandlerOptions) {
   return createSweepHandler(
-    {
-      jobs: resolve(c, TOKENS.OcrJobs),
-      receipts: resolve(c, TOKENS.Receipts),
-      runs: resolve(c, TOKENS.CompactionRuns),
-      ocrQueue: resolve(c, TOKENS.OcrQueue),
-      ocrBacklog: resolve(c, TOKENS.OcrBacklog),
-      resultsQueue: resolve(c, TOKENS.ResultsQueue),
-      compactionQueue: resolve(c, TOKENS.CompactionQueue),
-      ocrBucket: resolve(c, TOKENS.OcrOutputBucket),
-      clock: resolve(c, TOKENS.Clock),
-      logger: resolve(c, TOKENS.Logger),
-    },
+    { ...recoveryDepsFrom(c), ocrBacklog: resolve(c, TOKENS.OcrBacklog), clock: resolve(c, TOKENS.Clock) },
     options,
   );
 }

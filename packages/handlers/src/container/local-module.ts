@@ -1,7 +1,7 @@
 import type { Logger } from '@receiptflow/core';
 import { Container, ContainerModule } from 'inversify';
 import type { LocalAdapters } from '../local/local-adapters.js';
-import { TOKENS, type MetricsFor } from './tokens.js';
+import { TOKENS, type MetricsFor, type TokenConstants } from './tokens.js';
 
 export interface LocalModuleOptions {
   /** Metrics per handler; none by default (locally, counts are in `receipts status` and the logs). */
@@ -14,28 +14,34 @@ export function localModule(
   logger: Logger,
   options: LocalModuleOptions = {},
 ): ContainerModule {
+  const a = adapters;
+  const constants: TokenConstants = {
+    Logger: logger,
+    ...(options.metricsFor ? { Metrics: options.metricsFor } : {}),
+    MaxReceiveCount: a.maxReceiveCount,
+    Clock: a.clock,
+    Ids: a.ids,
+    OcrJobs: a.jobs,
+    Receipts: a.receipts,
+    CompactionRuns: a.runs,
+    RawImages: a.rawImages,
+    Artifacts: a.artifacts,
+    Deltas: a.deltas,
+    OcrQueue: a.ocrQueue,
+    OcrBacklog: a.ocrQueue,
+    OcrOutputBucket: a.artifacts.bucket,
+    ResultsQueue: a.resultsQueue,
+    CompactionQueue: a.compactionQueue,
+    VectorIndex: a.vectors,
+    Embedder: a.embedder,
+    Places: a.places,
+    CompactionLock: a.lock,
+    Snapshots: a.snapshots,
+  };
   return new ContainerModule(({ bind }) => {
-    bind(TOKENS.Logger).toConstantValue(logger);
-    if (options.metricsFor) bind(TOKENS.Metrics).toConstantValue(options.metricsFor);
-    bind(TOKENS.MaxReceiveCount).toConstantValue(adapters.maxReceiveCount);
-    bind(TOKENS.Clock).toConstantValue(adapters.clock);
-    bind(TOKENS.Ids).toConstantValue(adapters.ids);
-    bind(TOKENS.OcrJobs).toConstantValue(adapters.jobs);
-    bind(TOKENS.Receipts).toConstantValue(adapters.receipts);
-    bind(TOKENS.CompactionRuns).toConstantValue(adapters.runs);
-    bind(TOKENS.RawImages).toConstantValue(adapters.rawImages);
-    bind(TOKENS.Artifacts).toConstantValue(adapters.artifacts);
-    bind(TOKENS.Deltas).toConstantValue(adapters.deltas);
-    bind(TOKENS.OcrQueue).toConstantValue(adapters.ocrQueue);
-    bind(TOKENS.OcrBacklog).toConstantValue(adapters.ocrQueue);
-    bind(TOKENS.OcrOutputBucket).toConstantValue(adapters.artifacts.bucket);
-    bind(TOKENS.ResultsQueue).toConstantValue(adapters.resultsQueue);
-    bind(TOKENS.CompactionQueue).toConstantValue(adapters.compactionQueue);
-    bind(TOKENS.VectorIndex).toConstantValue(adapters.vectors);
-    bind(TOKENS.Embedder).toConstantValue(adapters.embedder);
-    bind(TOKENS.Places).toConstantValue(adapters.places);
-    bind(TOKENS.CompactionLock).toConstantValue(adapters.lock);
-    bind(TOKENS.Snapshots).toConstantValue(adapters.snapshots);
+    for (const key of Object.keys(constants) as (keyof TokenConstants)[]) {
+      bind(TOKENS[key]).toConstantValue(constants[key]);
+    }
   });
 }
 

@@ -60,6 +60,12 @@ export const TOKENS = {
   EventSource: token<EventLeaseSource>('EventSource'),
 } as const;
 
+/** The type that the token `TOKENS[K]` carries. */
+export type TokenValue<K extends keyof typeof TOKENS> = (typeof TOKENS)[K] extends Token<infer T> ? T : never;
+
+/** Constant values for some of the tokens, keyed by the token's name in `TOKENS`. */
+export type TokenConstants = { [K in keyof typeof TOKENS]?: TokenValue<K> };
+
 /** Lookup of a token that may be unbound (metrics, the redrive limit): undefined when it is. */
 export function resolveOptional<T>(container: Pick<Container, 'get'>, t: Token<T>): T | undefined {
   return container.get<T>(t, { optional: true });

@@ -12,7 +12,9 @@ import type { Container } from 'inversify';
 import {
   compactionHandlerFrom,
   processOcrResultsHandlerFrom,
+  recoveryDepsFrom,
   streamProcessorFrom,
+  submitDepsFrom,
   uploadHandlerFrom,
 } from '../container/handler-factories.js';
 import { createLocalContainer } from '../container/local-module.js';
@@ -91,18 +93,7 @@ export class LocalRuntime {
 
   /** Direct upload, as the upload API does it. */
   async submit(filename: string, contentType: string, body: Uint8Array): Promise<SubmitJobResult> {
-    const a = this.adapters;
-    return submitJob(
-      {
-        jobs: a.jobs,
-        images: a.rawImages,
-        ocrQueue: a.ocrQueue,
-        clock: a.clock,
-        ids: a.ids,
-        ocrBucket: a.artifacts.bucket,
-      },
-      { filename, contentType, body },
-    );
+    return submitJob(submitDepsFrom(this.container), { filename, contentType, body });
   }
 
   /** Runs every stage until all queues and the change feed are empty. */
@@ -239,19 +230,10 @@ export class LocalRuntime {
    * handler is idempotent, so re-sending work that had in fact finished is harmless.
    */
   private async recover(): Promise<void> {
-    const a = this.adapters;
-    await recoverUnfinishedWork(
-      {
-        jobs: a.jobs,
-        receipts: a.receipts,
-        runs: a.runs,
-        ocrQueue: a.ocrQueue,
-        resultsQueue: a.resultsQueue,
-        compactionQueue: a.compactionQueue,
-        logger: this.logger,
-        ocrBucket: a.artifacts.bucket,
-      },
-      { now: a.clock.now(), olderThanMs: 0, limit: 100_000 },
-    );
+    await recoverUnfinishedWork(recoveryDepsFrom(this.container), {
+      now: this.adapters.clock.now(),
+      olderThanMs: 0,
+      limit: 100_000,
+    });
   }
 }

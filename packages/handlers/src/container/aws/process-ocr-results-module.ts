@@ -22,14 +22,10 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
     let s3: S3Client | undefined;
     const s3Client = () =>
       (s3 ??= new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }));
-    options
-      .bind(TOKENS.Artifacts)
-      .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.ARTIFACTS_BUCKET }))
-      .inSingletonScope();
-    options
-      .bind(TOKENS.Deltas)
-      .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.VECTORS_BUCKET }))
-      .inSingletonScope();
+    // One client for both buckets; each store is built on first use.
+    const storeOf = (bucket: string) => () => new S3ImageStore(s3Client(), { bucket });
+    options.bind(TOKENS.Artifacts).toDynamicValue(storeOf(config.ARTIFACTS_BUCKET)).inSingletonScope();
+    options.bind(TOKENS.Deltas).toDynamicValue(storeOf(config.VECTORS_BUCKET)).inSingletonScope();
     options
       .bind(TOKENS.Embedder)
       .toDynamicValue(

@@ -18,13 +18,8 @@ export function awsSweepModule(config: SweepConfig): ContainerModule {
     const ocr = () => (ocrQueue ??= new SqsQueue(client(), { queueUrl: config.OCR_JOB_QUEUE_URL }));
     options.bind(TOKENS.OcrQueue).toDynamicValue(ocr).inSingletonScope();
     options.bind(TOKENS.OcrBacklog).toDynamicValue(ocr).inSingletonScope();
-    options
-      .bind(TOKENS.ResultsQueue)
-      .toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.OCR_RESULTS_QUEUE_URL }))
-      .inSingletonScope();
-    options
-      .bind(TOKENS.CompactionQueue)
-      .toDynamicValue(() => new SqsQueue(client(), { queueUrl: config.COMPACTION_QUEUE_URL }))
-      .inSingletonScope();
+    const queueOf = (queueUrl: string) => () => new SqsQueue(client(), { queueUrl });
+    options.bind(TOKENS.ResultsQueue).toDynamicValue(queueOf(config.OCR_RESULTS_QUEUE_URL)).inSingletonScope();
+    options.bind(TOKENS.CompactionQueue).toDynamicValue(queueOf(config.COMPACTION_QUEUE_URL)).inSingletonScope();
   });
 }
