@@ -65,7 +65,9 @@ function peerMatches(rule: ModelRule, peer: { sgIds?: string[]; cidr?: string; p
 export function diagnose(model: NetworkModel): Finding[] {
   const findings: Finding[] = [];
   const seen = new Set<string>();
-  const add = (f: Finding) => {
+  /** Records that function `fn` misses `missing` (at `where`) on `path`, once. */
+  const add = (fn: ModelFunction, path: Finding['path'], missing: string, where: string) => {
+    const f: Finding = { function: fn.name, path, missing, where };
     const key = JSON.stringify(f);
     if (!seen.has(key)) {
       seen.add(key);
@@ -85,33 +87,18 @@ export function diagnose(model: NetworkModel): Finding[] {
     const inVpc = fn.subnetIds.length > 0;
     if (!inVpc) {
       if (fn.mountsEfs)
-        add({
-          function: fn.name,
-          path: 'efs',
-          missing: 'VPC placement (an EFS mount needs the function in the VPC)',
-          where: `function ${fn.name}`,
-        });
+        add(fn, 'efs', 'VPC placement (an EFS mount needs the function in the VPC)', `function ${fn.name}`);
       continue;
     }
     const lambdaSgWhere = `Lambda security group ${sgList(fn.securityGroupIds)}`;
     for (const subnetId of fn.subnetIds) {
       const subnet = model.subnets.find((s) => s.id === subnetId);
       if (!subnet) {
-        add({
-          function: fn.name,
-          path: 'placement',
-          missing: 'the subnet',
-          where: `subnet ${subnetId} (not declared)`,
-        });
+        add(fn, 'placement', 'the subnet', `subnet ${subnetId} (not declared)`);
         continue;
       }
       if (!subnet.routeTableId) {
-        add({
-          function: fn.name,
-          path: 'placement',
-          missing: 'a route table association',
-          where: `subnet ${subnet.id}`,
-        });
+        add(fn, 'placement', 'a route table association', `subnet ${subnet.id}`);
       }
       for (const path of fn.needs) {
         if (isInterfacePath(path)) {
@@ -140,47 +127,26 @@ export function diagnose(model: NetworkModel): Finding[] {
       const label = LABEL[path];
       const ep = model.interfaceEndpoints.find((e) => e.service === path);
       if (!ep) {
-        add({
-          function: f.name,
-          path,
-          missing: `${withArticle(label)} interface endpoint`,
-          where: `VPC ${model.vpc?.id ?? '?'}`,
-        });
+        add(f, path, `${withArticle(label)} interface endpoint`, `VPC ${model.vpc?.id ?? '?'}`);
         return;
       }
       if (!ep.subnetIds.includes(subnet.id)) {
-        add({
-          function: f.name,
-          path,
-          missing: `${withArticle(label)} interface endpoint ENI`,
-          where: `subnet ${subnet.id} (${subnet.az})`,
-        });
+        add(f, path, `${withArticle(label)} interface endpoint ENI`, `subnet ${subnet.id} (${subnet.az})`);
       }
-      if (!ep.privateDns)
-        add({
-          function: f.name,
-          path,
-          missing: `private DNS on the ${label} interface endpoint`,
-          where: `endpoint ${ep.id}`,
-        });
+      if (!ep.privateDns) add(f, path, `private DNS on the ${label} interface endpoint`, `endpoint ${ep.id}`);
       if (model.vpc && (!model.vpc.dnsSupport || !model.vpc.dnsHostnames)) {
-        add({
-          function: f.name,
-          path,
-          missing: 'DNS support and DNS hostnames (private DNS needs both)',
-          where: `VPC ${model.vpc.id}`,
-        });
+        add(f, path, 'DNS support and DNS hostnames (private DNS needs both)', `VPC ${model.vpc.id}`);
       }
       if (!ingressAllows(ep.securityGroupIds, 443, { sgIds: f.securityGroupIds, cidr: subnet.cidr })) {
-        add({
-          function: f.name,
+        add(
+          f,
           path,
-          missing: 'inbound tcp 443 from the Lambda security group',
-          where: `endpoint security group ${sgList(ep.securityGroupIds)}`,
-        });
+          'inbound tcp 443 from the Lambda security group',
+          `endpoint security group ${sgList(ep.securityGroupIds)}`,
+        );
       }
       if (!egressAllows(f.securityGroupIds, 443, { sgIds: ep.securityGroupIds, cidr: subnet.cidr })) {
-        add({ function: f.name, path, missing: `outbound tcp 443 to the ${label} endpoint`, where: lambdaSgWhere });
+        add(f, path, `outbound tcp 443 to the ${label} endpoint`, lambdaSgWhere);
       }
     }
 
@@ -190,15 +156,10 @@ export function diagnose(model: NetworkModel): Finding[] {
         subnet.routeTableId &&
         !model.gatewayEndpoints.some((e) => e.service === path && e.routeTableIds.includes(subnet.routeTableId!))
       ) {
-        add({
-          function: f.name,
-          path,
-          missing: `${withArticle(label)} gateway endpoint on the route table`,
-          where: `route table ${subnet.routeTableId}`,
-        });
+        add(f, path, `${withArticle(label)} gateway endpoint on the route table`, `route table ${subnet.routeTableId}`);
       }
       if (!egressAllows(f.securityGroupIds, 443, { cidr: ANYWHERE, prefixList: true })) {
-        add({ function: f.name, path, missing: `outbound tcp 443 to the ${label} prefix list`, where: lambdaSgWhere });
+        add(f, path, `outbound tcp 443 to the ${label} prefix list`, lambdaSgWhere);
       }
     }
 
@@ -209,75 +170,58 @@ export function diagnose(model: NetworkModel): Finding[] {
         ports.push(f.chromaPort);
       for (const port of ports) {
         if (!egressAllows(f.securityGroupIds, port, { cidr: ANYWHERE })) {
-          add({ function: f.name, path, missing: `outbound tcp ${port} to 0.0.0.0/0`, where: lambdaSgWhere });
+          add(f, path, `outbound tcp ${port} to 0.0.0.0/0`, lambdaSgWhere);
         }
       }
       if (!subnet.routeTableId) return;
       const route = defaultRoute(subnet.routeTableId);
       if (!route) {
-        add({
-          function: f.name,
-          path,
-          missing: 'a 0.0.0.0/0 route to the NAT instance',
-          where: `route table ${subnet.routeTableId}`,
-        });
+        add(f, path, 'a 0.0.0.0/0 route to the NAT instance', `route table ${subnet.routeTableId}`);
         return;
       }
       if (route.target.kind === 'internet-gateway') {
-        add({
-          function: f.name,
+        add(
+          f,
           path,
-          missing:
-            'a private subnet (its 0.0.0.0/0 route goes to the internet gateway, and Lambda ENIs get no public IP)',
-          where: `subnet ${subnet.id}`,
-        });
+          'a private subnet (its 0.0.0.0/0 route goes to the internet gateway, and Lambda ENIs get no public IP)',
+          `subnet ${subnet.id}`,
+        );
         return;
       }
       if (route.target.kind === 'nat-gateway') return;
       const nat = model.natInstances.find((n) => n.networkInterfaceId === route.target.id);
       if (route.target.kind !== 'network-interface' || !nat) {
-        add({
-          function: f.name,
-          path,
-          missing: 'the NAT instance behind the 0.0.0.0/0 route',
-          where: `route table ${subnet.routeTableId}`,
-        });
+        add(f, path, 'the NAT instance behind the 0.0.0.0/0 route', `route table ${subnet.routeTableId}`);
         return;
       }
       const where = `NAT instance ${nat.id}`;
-      if (nat.sourceDestCheck) add({ function: f.name, path, missing: 'source/dest check disabled', where });
-      if (!nat.masquerade) add({ function: f.name, path, missing: 'an iptables MASQUERADE rule in user data', where });
-      if (!nat.publicIp) add({ function: f.name, path, missing: 'a public IP address', where });
+      if (nat.sourceDestCheck) add(f, path, 'source/dest check disabled', where);
+      if (!nat.masquerade) add(f, path, 'an iptables MASQUERADE rule in user data', where);
+      if (!nat.publicIp) add(f, path, 'a public IP address', where);
       else if (!nat.elasticIp) {
-        add({
-          function: f.name,
+        add(
+          f,
           path,
-          missing:
-            'an Elastic IP (a replaced instance gets a new address, and an IP-restricted Places key stops working)',
+          'an Elastic IP (a replaced instance gets a new address, and an IP-restricted Places key stops working)',
           where,
-        });
+        );
       }
       const natSubnet = model.subnets.find((s) => s.id === nat.subnetId);
       if (defaultRoute(natSubnet?.routeTableId)?.target.kind !== 'internet-gateway') {
-        add({
-          function: f.name,
+        add(
+          f,
           path,
-          missing: 'a 0.0.0.0/0 route to the internet gateway',
-          where: `route table ${natSubnet?.routeTableId ?? '(none)'} of NAT subnet ${nat.subnetId}`,
-        });
+          'a 0.0.0.0/0 route to the internet gateway',
+          `route table ${natSubnet?.routeTableId ?? '(none)'} of NAT subnet ${nat.subnetId}`,
+        );
       }
       const natSgWhere = `NAT security group ${sgList(nat.securityGroupIds)}`;
       for (const port of ports) {
         if (!ingressAllows(nat.securityGroupIds, port, { sgIds: f.securityGroupIds, cidr: subnet.cidr })) {
-          add({
-            function: f.name,
-            path,
-            missing: `inbound tcp ${port} from subnet ${subnet.id} (${subnet.cidr})`,
-            where: natSgWhere,
-          });
+          add(f, path, `inbound tcp ${port} from subnet ${subnet.id} (${subnet.cidr})`, natSgWhere);
         }
         if (!egressAllows(nat.securityGroupIds, port, { cidr: ANYWHERE })) {
-          add({ function: f.name, path, missing: `outbound tcp ${port} to 0.0.0.0/0`, where: natSgWhere });
+          add(f, path, `outbound tcp ${port} to 0.0.0.0/0`, natSgWhere);
         }
       }
     }
@@ -289,16 +233,16 @@ export function diagnose(model: NetworkModel): Finding[] {
       );
       const target = inAz.find((m) => m.subnetId === subnet.id) ?? inAz[0];
       if (!target) {
-        add({ function: f.name, path, missing: 'an EFS mount target', where: `${subnet.az} (subnet ${subnet.id})` });
+        add(f, path, 'an EFS mount target', `${subnet.az} (subnet ${subnet.id})`);
         return;
       }
       if (!ingressAllows(target.securityGroupIds, 2049, { sgIds: f.securityGroupIds, cidr: subnet.cidr })) {
-        add({
-          function: f.name,
+        add(
+          f,
           path,
-          missing: 'inbound tcp 2049 (NFS) from the Lambda security group',
-          where: `EFS security group ${sgList(target.securityGroupIds)}`,
-        });
+          'inbound tcp 2049 (NFS) from the Lambda security group',
+          `EFS security group ${sgList(target.securityGroupIds)}`,
+        );
       }
       const targetCidr = model.subnets.find((s) => s.id === target.subnetId)?.cidr;
       if (
@@ -307,12 +251,7 @@ export function diagnose(model: NetworkModel): Finding[] {
           ...(targetCidr ? { cidr: targetCidr } : {}),
         })
       ) {
-        add({
-          function: f.name,
-          path,
-          missing: 'outbound tcp 2049 (NFS) to the EFS mount targets',
-          where: lambdaSgWhere,
-        });
+        add(f, path, 'outbound tcp 2049 (NFS) to the EFS mount targets', lambdaSgWhere);
       }
     }
 
@@ -321,20 +260,15 @@ export function diagnose(model: NetworkModel): Finding[] {
       if (!svc) return; // an external Chroma is reached through the internet path
       const port = f.chromaPort ?? 8000;
       if (!ingressAllows(svc.securityGroupIds, port, { sgIds: f.securityGroupIds, cidr: subnet.cidr })) {
-        add({
-          function: f.name,
-          path: 'chroma',
-          missing: `inbound tcp ${port} from the Lambda security group`,
-          where: `Chroma security group ${sgList(svc.securityGroupIds)}`,
-        });
+        add(
+          f,
+          'chroma',
+          `inbound tcp ${port} from the Lambda security group`,
+          `Chroma security group ${sgList(svc.securityGroupIds)}`,
+        );
       }
       if (!egressAllows(f.securityGroupIds, port, { sgIds: svc.securityGroupIds })) {
-        add({
-          function: f.name,
-          path: 'chroma',
-          missing: `outbound tcp ${port} to the Chroma tasks`,
-          where: lambdaSgWhere,
-        });
+        add(f, 'chroma', `outbound tcp ${port} to the Chroma tasks`, lambdaSgWhere);
       }
     }
   }

@@ -86,7 +86,8 @@ export interface ModelFunction {
 
 const arr = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : []);
 
-function portOf(url: string | undefined): number | undefined {
+/** The port a URL names, or its scheme's default (80 for http, else 443); undefined when not a URL. */
+export function portOf(url: string | undefined): number | undefined {
   if (!url) return undefined;
   try {
     const u = new URL(url);

@@ -10,6 +10,7 @@ import {
   DescribeVpcsCommand,
   type EC2Client,
   type IpPermission,
+  type VpcEndpoint,
 } from '@aws-sdk/client-ec2';
 import {
   DescribeAccessPointsCommand,
@@ -19,7 +20,7 @@ import {
 } from '@aws-sdk/client-efs';
 import { GetFunctionCommand, ListEventSourceMappingsCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { ModelFunction, ModelRoute, ModelRule, NetworkModel } from '../model.js';
+import { portOf, type ModelFunction, type ModelRoute, type ModelRule, type NetworkModel } from '../model.js';
 import type { LiveMapping, LiveQueue, LiveStack } from './live-stack.js';
 
 /** The SDK clients the reader calls; tests pass objects whose `send` answers recorded responses. */
@@ -230,16 +231,11 @@ export class AwsLiveStackReader {
       })),
       gatewayEndpoints: endpoints
         .filter((e) => e.VpcEndpointType === 'Gateway')
-        .map((e) => ({
-          id: e.VpcEndpointId!,
-          service: serviceOf(e.ServiceName),
-          routeTableIds: e.RouteTableIds ?? [],
-        })),
+        .map((e) => ({ ...endpointOf(e), routeTableIds: e.RouteTableIds ?? [] })),
       interfaceEndpoints: endpoints
         .filter((e) => e.VpcEndpointType === 'Interface')
         .map((e) => ({
-          id: e.VpcEndpointId!,
-          service: serviceOf(e.ServiceName),
+          ...endpointOf(e),
           subnetIds: e.SubnetIds ?? [],
           securityGroupIds: (e.Groups ?? []).map((g) => g.GroupId!),
           privateDns: e.PrivateDnsEnabled === true,
@@ -263,8 +259,7 @@ export class AwsLiveStackReader {
         })),
       ),
       endpoints: endpoints.map((e) => ({
-        id: e.VpcEndpointId!,
-        service: serviceOf(e.ServiceName),
+        ...endpointOf(e),
         type: e.VpcEndpointType === 'Gateway' ? 'Gateway' : 'Interface',
         state: String(e.State ?? 'unknown').toLowerCase(),
         privateDns: e.PrivateDnsEnabled === true,
@@ -281,15 +276,8 @@ const serviceOf = (name: string | undefined) =>
     .split('.')
     .pop() ?? '';
 
-function portOf(url: string | undefined): number | undefined {
-  if (!url) return undefined;
-  try {
-    const u = new URL(url);
-    return u.port ? Number(u.port) : u.protocol === 'http:' ? 80 : 443;
-  } catch {
-    return undefined;
-  }
-}
+/** An endpoint's id and the short name of its service (`com.amazonaws.<region>.s3` → `s3`). */
+const endpointOf = (e: VpcEndpoint) => ({ id: e.VpcEndpointId!, service: serviceOf(e.ServiceName) });
 
 /** An SDK permission as model rules, one per peer (CIDR, security group, prefix list). */
 function rulesOf(p: IpPermission): ModelRule[] {
