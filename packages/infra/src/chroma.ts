@@ -1,7 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackContext } from './context.js';
-import { assumeRolePolicy } from './iam-policies.js';
+import { createServiceRole } from './iam.js';
 import type { Network } from './network.js';
 import type { FileSystem } from './storage.js';
 
@@ -85,49 +85,33 @@ export function createChromaService(
     retentionInDays: cfg.logRetentionDays,
     tags: ctx.tags,
   });
-  const executionRole = new aws.iam.Role('chroma-execution-role', {
-    name: `${ctx.prefix}-chroma-exec`,
-    assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'),
-    tags: ctx.tags,
-  });
-  new aws.iam.RolePolicy('chroma-execution-policy', {
-    role: executionRole.id,
-    policy: logGroup.arn.apply((arn) =>
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'WriteTaskLogs',
-            Effect: 'Allow',
-            Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-            Resource: `${arn}:*`,
-          },
-        ],
-      }),
-    ),
-  });
-  const taskRole = new aws.iam.Role('chroma-task-role', {
-    name: `${ctx.prefix}-chroma-task`,
-    assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'),
-    tags: ctx.tags,
-  });
-  new aws.iam.RolePolicy('chroma-task-policy', {
-    role: taskRole.id,
-    policy: pulumi.all([fs.fileSystem.arn, fs.accessPoint.arn]).apply(([fsArn, apArn]) =>
-      JSON.stringify({
-        Version: '2012-10-17',
-        Statement: [
-          {
-            Sid: 'MountChromaAccessPoint',
-            Effect: 'Allow',
-            Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
-            Resource: fsArn,
-            Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': apArn } },
-          },
-        ],
-      }),
-    ),
-  });
+  const { role: executionRole } = createServiceRole(
+    ctx,
+    { role: 'chroma-execution-role', policy: 'chroma-execution-policy', physicalName: `${ctx.prefix}-chroma-exec` },
+    'ecs-tasks.amazonaws.com',
+    logGroup.arn.apply((arn) => [
+      {
+        Sid: 'WriteTaskLogs',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: `${arn}:*`,
+      },
+    ]),
+  );
+  const { role: taskRole } = createServiceRole(
+    ctx,
+    { role: 'chroma-task-role', policy: 'chroma-task-policy', physicalName: `${ctx.prefix}-chroma-task` },
+    'ecs-tasks.amazonaws.com',
+    pulumi.all([fs.fileSystem.arn, fs.accessPoint.arn]).apply(([fsArn, apArn]) => [
+      {
+        Sid: 'MountChromaAccessPoint',
+        Effect: 'Allow',
+        Action: ['elasticfilesystem:ClientMount', 'elasticfilesystem:ClientWrite'],
+        Resource: fsArn,
+        Condition: { StringEquals: { 'elasticfilesystem:AccessPointArn': apArn } },
+      },
+    ]),
+  );
   const cluster = new aws.ecs.Cluster('chroma-cluster', { name: `${ctx.prefix}-chroma`, tags: ctx.tags });
   const taskDefinition = new aws.ecs.TaskDefinition('chroma-task', {
     family: `${ctx.prefix}-chroma`,

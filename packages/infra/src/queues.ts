@@ -1,6 +1,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackContext } from './context.js';
+import { tlsOnlyPolicyJson } from './iam.js';
 import type { QueueKey, QueuePlan } from './plan.js';
 
 /** A DLQ keeps a message 14 days (the SQS maximum): its age carries over from the source queue. */
@@ -21,19 +22,7 @@ export interface Queues {
 
 /** A queue policy that refuses any request not made over TLS. */
 export function tlsOnlyQueuePolicy(queueArn: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'DenyInsecureTransport',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: 'sqs:*',
-        Resource: queueArn,
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      },
-    ],
-  });
+  return tlsOnlyPolicyJson('sqs:*', queueArn);
 }
 
 function tlsOnly(logical: string, queue: aws.sqs.Queue): void {

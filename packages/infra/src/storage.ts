@@ -1,5 +1,6 @@
 import * as aws from '@pulumi/aws';
 import type { StackContext } from './context.js';
+import { tlsOnlyPolicyJson } from './iam.js';
 import type { Network } from './network.js';
 
 /** Object tag the compactor puts on a snapshot it has replaced; lifecycle expires those. */
@@ -22,19 +23,7 @@ export interface FileSystem {
 
 /** The JSON of a bucket policy that refuses any request not made over TLS. */
 export function tlsOnlyBucketPolicy(bucketArn: string): string {
-  return JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'DenyInsecureTransport',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: 's3:*',
-        Resource: [bucketArn, `${bucketArn}/*`],
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      },
-    ],
-  });
+  return tlsOnlyPolicyJson('s3:*', [bucketArn, `${bucketArn}/*`]);
 }
 
 function privateBucket(
