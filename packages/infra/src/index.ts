@@ -11,15 +11,17 @@ const runtime = pulumi.runtime as typeof pulumi.runtime & { isConfigSecret(key: 
 const cfg = readStackConfig(runtime.allConfig(), (key) => runtime.isConfigSecret(key));
 const outputs = createStack(cfg, pulumi.getStack());
 
-export const apiUrl = outputs.apiUrl;
-export const tableName = outputs.tableName;
-export const rawBucket = outputs.rawBucket;
-export const artifactsBucket = outputs.artifactsBucket;
-export const vectorsBucket = outputs.vectorsBucket;
-export const ocrQueueUrl = outputs.ocrQueueUrl;
-export const ocrResultsQueueUrl = outputs.ocrResultsQueueUrl;
-export const compactionQueueUrl = outputs.compactionQueueUrl;
-export const chromaUrl = outputs.chromaUrl;
-export const vectorStorageMode = outputs.vectorStorageMode;
-export const ocrWorkerPolicyArn = outputs.ocrWorkerPolicyArn;
-export const natInstanceId = outputs.natInstanceId;
+export const {
+  apiUrl,
+  tableName,
+  rawBucket,
+  artifactsBucket,
+  vectorsBucket,
+  ocrQueueUrl,
+  ocrResultsQueueUrl,
+  compactionQueueUrl,
+  chromaUrl,
+  vectorStorageMode,
+  ocrWorkerPolicyArn,
+  natInstanceId,
+} = outputs;

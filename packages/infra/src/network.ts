@@ -85,37 +85,35 @@ export function createNetwork(ctx: StackContext, opts: NetworkOptions): Network 
   });
   const igw = new aws.ec2.InternetGateway('igw', { vpcId: vpc.id, tags: named('igw') });
 
-  const publicSubnets = cidrs.public.map(
-    (cidrBlock, i) =>
-      new aws.ec2.Subnet(`public-${i}`, {
-        vpcId: vpc.id,
-        cidrBlock,
-        availabilityZone: zones.apply((z) => z[i] ?? z[0] ?? ''),
-        mapPublicIpOnLaunch: false,
-        tags: named(`public-${i}`),
-      }),
-  );
-  const privateSubnets = cidrs.private.map(
-    (cidrBlock, i) =>
-      new aws.ec2.Subnet(`private-${i}`, {
-        vpcId: vpc.id,
-        cidrBlock,
-        availabilityZone: zones.apply((z) => z[i] ?? z[0] ?? ''),
-        mapPublicIpOnLaunch: false,
-        tags: named(`private-${i}`),
-      }),
-  );
+  // Subnet i of either tier lies in zone i (the first zone when there are fewer); none maps public IPs on launch.
+  const subnetsOf = (tier: 'public' | 'private') =>
+    cidrs[tier].map(
+      (cidrBlock, i) =>
+        new aws.ec2.Subnet(`${tier}-${i}`, {
+          vpcId: vpc.id,
+          cidrBlock,
+          availabilityZone: zones.apply((z) => z[i] ?? z[0] ?? ''),
+          mapPublicIpOnLaunch: false,
+          tags: named(`${tier}-${i}`),
+        }),
+    );
+  const publicSubnets = subnetsOf('public');
+  const privateSubnets = subnetsOf('private');
 
-  const publicRouteTable = new aws.ec2.RouteTable('public-rt', { vpcId: vpc.id, tags: named('public-rt') });
-  new aws.ec2.Route('public-default', {
-    routeTableId: publicRouteTable.id,
-    destinationCidrBlock: '0.0.0.0/0',
-    gatewayId: igw.id,
-  });
-  publicSubnets.forEach(
-    (s, i) =>
-      new aws.ec2.RouteTableAssociation(`public-${i}-rta`, { subnetId: s.id, routeTableId: publicRouteTable.id }),
-  );
+  // A tier's route table: its default route goes to `target`, and every subnet of the tier uses it.
+  const routeTableOf = (
+    tier: 'public' | 'private',
+    subnets: aws.ec2.Subnet[],
+    target: Pick<aws.ec2.RouteArgs, 'gatewayId' | 'networkInterfaceId'>,
+  ) => {
+    const table = new aws.ec2.RouteTable(`${tier}-rt`, { vpcId: vpc.id, tags: named(`${tier}-rt`) });
+    new aws.ec2.Route(`${tier}-default`, { routeTableId: table.id, destinationCidrBlock: '0.0.0.0/0', ...target });
+    subnets.forEach(
+      (s, i) => new aws.ec2.RouteTableAssociation(`${tier}-${i}-rta`, { subnetId: s.id, routeTableId: table.id }),
+    );
+    return table;
+  };
+  const publicRouteTable = routeTableOf('public', publicSubnets, { gatewayId: igw.id });
 
   // --- NAT instance -------------------------------------------------------------------
   const natSecurityGroup = new aws.ec2.SecurityGroup('nat-sg', {
@@ -169,16 +167,9 @@ export function createNetwork(ctx: StackContext, opts: NetworkOptions): Network 
   const natEip = new aws.ec2.Eip('nat-eip', { domain: 'vpc', tags: named('nat-eip') });
   new aws.ec2.EipAssociation('nat-eip-association', { allocationId: natEip.allocationId, instanceId: natInstance.id });
 
-  const privateRouteTable = new aws.ec2.RouteTable('private-rt', { vpcId: vpc.id, tags: named('private-rt') });
-  new aws.ec2.Route('private-default', {
-    routeTableId: privateRouteTable.id,
-    destinationCidrBlock: '0.0.0.0/0',
+  const privateRouteTable = routeTableOf('private', privateSubnets, {
     networkInterfaceId: natInstance.primaryNetworkInterfaceId,
   });
-  privateSubnets.forEach(
-    (s, i) =>
-      new aws.ec2.RouteTableAssociation(`private-${i}-rta`, { subnetId: s.id, routeTableId: privateRouteTable.id }),
-  );
 
   // --- Gateway endpoints (free): S3 and DynamoDB stay off the NAT ------------------------
   const gateway = (service: 's3' | 'dynamodb') =>

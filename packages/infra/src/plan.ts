@@ -1,7 +1,14 @@
 import type { StackConfig } from './config.js';
 import { overridesFor } from './config.js';
 import { awsPathsOf } from './endpoints.js';
-import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, type NetworkPath, type Trigger } from './function-specs.js';
+import {
+  FUNCTION_NAMES,
+  FUNCTION_SPECS,
+  type FunctionName,
+  type FunctionSpec,
+  type NetworkPath,
+  type Trigger,
+} from './function-specs.js';
 
 /**
  * The numbers the stack is built from, resolved from config + function specs before any
@@ -9,13 +16,10 @@ import { FUNCTION_NAMES, FUNCTION_SPECS, type FunctionName, type NetworkPath, ty
  */
 
 /** A function with config applied. */
-export interface FunctionPlan {
-  name: FunctionName;
-  inVpc: boolean;
-  timeoutSeconds: number;
-  memoryMb: number;
-  reservedConcurrency: number | undefined;
-  trigger: Trigger;
+export interface FunctionPlan extends Pick<
+  FunctionSpec,
+  'name' | 'inVpc' | 'timeoutSeconds' | 'memoryMb' | 'reservedConcurrency' | 'trigger'
+> {
   /** Mounts the EFS access point at EFS_MOUNT_PATH (vectorStorageMode efs: the index files). */
   efs: boolean;
   /** What it needs from the VPC: the AWS services its code calls (from IAM), then its external destinations. */
