@@ -1,6 +1,6 @@
-import { GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   DynamoDbCompactionLock,
@@ -36,17 +36,34 @@ import {
   CachingPlacesResolver,
   CompactionMessageSchema,
   runOcrJob,
+  type Embedder,
   type LeasedMessage,
   type Queue,
 } from '@receiptflow/core';
 import { startFauxqs } from 'fauxqs';
 import { Container } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FUNCTION_NAMES, type FunctionName } from '../../infra/src/function-specs.js';
+import {
+  LAMBDA_SERVICE_SIDS,
+  ocrWorkerStatements,
+  policyStatements,
+  WILDCARD_ONLY_ACTIONS,
+  type PolicyArns,
+} from '../../infra/src/iam-policies.js';
+import { changeRecordFromStreamRecord } from '@receiptflow/adapters-aws/dynamodb';
+import { parseConfig, StreamProcessorConfigSchema } from '../src/config/aws-config.js';
+import { awsStreamProcessorModule } from '../src/container/aws/stream-processor-module.js';
 import {
   compactionHandlerFrom,
   processOcrResultsHandlerFrom,
+  streamProcessorFrom,
   uploadHandlerFrom,
 } from '../src/container/handler-factories.js';
+import { toStreamItems } from '../src/handlers/dynamodb-stream-event.js';
+import { isAllowed, unusedGrants } from './support/iam-evaluate.js';
+import { ACCOUNT, bucketArn, iamRequests, queueArnFromUrl, REGION, tableArn } from './support/iam-requests.js';
+import { SdkCallRecorder } from './support/sdk-call-recorder.js';
 import { TOKENS } from '../src/container/tokens.js';
 import type { SqsEvent } from '../src/handlers/sqs-event.js';
 import { ApiKeyAuth } from '../src/http/api-key-auth.js';
@@ -54,6 +71,9 @@ import { bodyOf, collectingLogger, httpEvent, specLines, TaggedOcr } from './sup
 
 // dynalite has no Streams API: the stream records are built here from the rows the handlers
 // wrote, read raw (AttributeValue maps), which is what DynamoDB Streams would carry.
+//
+// Every SDK call a handler makes is recorded with the function it belongs to, and the last test
+// checks those calls against the IAM policy infra gives each function (docs/adapters.md#iam-from-real-usage).
 
 const KEY = 'rf_test_emulator_key';
 const REDRIVE = { maxReceiveCount: 5, visibilityTimeoutSeconds: 30, retentionSeconds: 4 * 24 * 3600 };
@@ -66,6 +86,9 @@ let s3: S3Client;
 let sqs: SQSClient;
 let tableName: string;
 
+const recorder = new SdkCallRecorder();
+/** Set by a test to run once, outside any function, when the next receipt is embedded. */
+let duringEmbedding: (() => Promise<unknown>) | undefined;
 const env = {
   clock: new SystemClock(),
   logger: collectingLogger(),
@@ -99,10 +122,10 @@ beforeAll(async () => {
   const sqsServer = await startFauxqs({ port: 0, logger: false });
   fauxqs = { endpoint: `http://127.0.0.1:${sqsServer.port}`, stop: () => sqsServer.stop() };
   dynamo = await startDynalite();
-  ddb = createTestDynamoDbClient(dynamo.endpoint);
+  ddb = recorder.attach(createTestDynamoDbClient(dynamo.endpoint));
   doc = createTestDocumentClient(ddb);
-  s3 = createTestS3Client(fauxqs.endpoint);
-  sqs = createTestSqsClient(fauxqs.endpoint);
+  s3 = recorder.attach(createTestS3Client(fauxqs.endpoint));
+  sqs = recorder.attach(createTestSqsClient(fauxqs.endpoint));
   tableName = uniqueResourceName('jobs');
   await createTable(ddb, tableName);
   const bucket = async (prefix: string) => {
@@ -140,7 +163,18 @@ beforeAll(async () => {
   container.bind(TOKENS.ResultsQueue).toConstantValue(stores.resultsQueue);
   container.bind(TOKENS.CompactionQueue).toConstantValue(stores.compactionQueue);
   container.bind(TOKENS.VectorIndex).toConstantValue(env.vectors);
-  container.bind(TOKENS.Embedder).toConstantValue(new HashingEmbedder({ dimensions: 512 }));
+  const hashing = new HashingEmbedder({ dimensions: 512 });
+  const embedder: Embedder = {
+    model: hashing.model,
+    dimensions: hashing.dimensions,
+    async embed(texts) {
+      const during = duringEmbedding;
+      duringEmbedding = undefined;
+      if (during) await recorder.outside(during);
+      return hashing.embed(texts);
+    },
+  };
+  container.bind(TOKENS.Embedder).toConstantValue(embedder);
   container
     .bind(TOKENS.Places)
     .toConstantValue(
@@ -162,12 +196,22 @@ beforeAll(async () => {
   vi.stubEnv('AWS_ACCESS_KEY_ID', 'x');
   vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'y');
   vi.stubEnv('LOG_LEVEL', 'error');
-  const entry = await import('../src/lambda/stream-processor.js');
+  // The stream processor as its Lambda entry builds it (config from the environment, its own
+  // SQS client), with the recorder on that client.
+  const streamContainer = new Container();
+  streamContainer.load(
+    awsStreamProcessorModule(parseConfig(StreamProcessorConfigSchema, process.env, 'stream-processor'), {
+      instrument: (client) => recorder.attach(client),
+    }),
+  );
+  const processStream = streamProcessorFrom(streamContainer);
   handlers = {
-    upload: uploadHandlerFrom(container, new ApiKeyAuth([ApiKeyAuth.hash(KEY)])),
-    results: processOcrResultsHandlerFrom(container),
-    compaction: compactionHandlerFrom(container, { leaseMs: 60_000 }),
-    stream: entry.handler as never,
+    upload: recorder.for('upload', uploadHandlerFrom(container, new ApiKeyAuth([ApiKeyAuth.hash(KEY)]))),
+    results: recorder.for('process-ocr-results', processOcrResultsHandlerFrom(container)),
+    compaction: recorder.for('compaction', compactionHandlerFrom(container, { leaseMs: 60_000 })),
+    stream: recorder.for('stream-processor', (event) =>
+      processStream(toStreamItems(event.Records, changeRecordFromStreamRecord)),
+    ),
   };
 }, 60_000);
 
@@ -243,9 +287,30 @@ async function settle(messages: LeasedMessage[], failures: { itemIdentifier: str
   for (const m of messages.filter((m) => !failed.has(m.id))) await m.ack();
 }
 
-async function rawObjectCount(): Promise<number> {
-  const out = await s3.send(new ListObjectsV2Command({ Bucket: stores.raw.bucket }));
+async function rawObjectCount(bucket = stores.raw.bucket): Promise<number> {
+  const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket }));
   return out.KeyCount ?? 0;
+}
+
+/** Upload → OCR worker step (attributed to the worker): the image's results message, still leased. */
+async function uploadAndOcr(name: string, lines: string[]) {
+  const uploaded = await handlers.upload(
+    httpEvent({ headers: { 'content-type': 'image/png' }, body: env.ocr.register(name, lines), bearer: KEY }),
+  );
+  expect(uploaded.statusCode).toBe(201);
+  const { image_id, job_id } = bodyOf<{ image_id: string; job_id: string }>(uploaded);
+  const [ocrMessage] = await receiveAll(stores.ocrQueue, 1);
+  const deps = {
+    jobs: stores.jobs,
+    images: stores.raw,
+    artifacts: stores.artifacts,
+    ocr: env.ocr,
+    resultsQueue: stores.resultsQueue,
+    clock: env.clock,
+  };
+  expect((await recorder.as('ocr-worker', () => runOcrJob(deps, ocrMessage!.body))).status).toBe('completed');
+  await ocrMessage!.ack();
+  return { image_id, job_id, resultsMessages: await receiveAll(stores.resultsQueue, 1) };
 }
 
 describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
@@ -293,16 +358,18 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
         s3_key,
         ocr_s3_bucket: stores.artifacts.bucket,
       });
-      const ocr = await runOcrJob(
-        {
-          jobs: stores.jobs,
-          images: stores.raw,
-          artifacts: stores.artifacts,
-          ocr: env.ocr,
-          resultsQueue: stores.resultsQueue,
-          clock: env.clock,
-        },
-        ocrMessage!.body,
+      const ocr = await recorder.as('ocr-worker', () =>
+        runOcrJob(
+          {
+            jobs: stores.jobs,
+            images: stores.raw,
+            artifacts: stores.artifacts,
+            ocr: env.ocr,
+            resultsQueue: stores.resultsQueue,
+            clock: env.clock,
+          },
+          ocrMessage!.body,
+        ),
       );
       expect(ocr.status).toBe('completed');
       await ocrMessage!.ack();
@@ -383,4 +450,121 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
       expect(first?.metadata).toMatchObject({ merchant_name: 'Corrected Merchant', place_id: 'ChIJ-corrected' });
     },
   );
+
+  it('an image deleted while its results are processed leaves no receipt rows and no vector deltas', async () => {
+    const { image_id, resultsMessages } = await uploadAndOcr('aws-deleted', ['GONE CAFE', 'TOTAL 1.00']);
+    const deltasBefore = await rawObjectCount(stores.deltas.bucket);
+    // The deletion lands after the first "still wanted?" check, while the receipt is embedded.
+    duringEmbedding = () =>
+      ddb.send(
+        new DeleteItemCommand({ TableName: tableName, Key: { PK: { S: `IMAGE#${image_id}` }, SK: { S: 'IMAGE' } } }),
+      );
+
+    expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
+    await settle(resultsMessages, []);
+
+    expect(duringEmbedding).toBeUndefined();
+    expect([...(await scanTable()).keys()].filter((k) => k.startsWith(`IMAGE#${image_id}|RECEIPT#`))).toEqual([]);
+    expect(await rawObjectCount(stores.deltas.bucket)).toBe(deltasBefore);
+  });
+
+  it('a presigned upload: bad bytes are deleted and answered 422, good bytes start OCR once', async () => {
+    const json = { 'content-type': 'application/json' };
+    const presigned = await handlers.upload(
+      httpEvent({ headers: json, body: JSON.stringify({ filename: 'r.png', content_type: 'image/png' }), bearer: KEY }),
+    );
+    expect(presigned.statusCode).toBe(201);
+    const { image_id, s3_key } = bodyOf<{ image_id: string; s3_key: string }>(presigned);
+    const complete = () =>
+      handlers.upload(
+        httpEvent({ path: '/upload-complete', headers: json, body: JSON.stringify({ image_id }), bearer: KEY }),
+      );
+    // The client's own upload to the presigned POST: not a call of the function.
+    const land = (body: Uint8Array) =>
+      s3.send(new PutObjectCommand({ Bucket: stores.raw.bucket, Key: s3_key, Body: body, ContentType: 'image/png' }));
+
+    await land(new TextEncoder().encode('not an image'));
+    expect((await complete()).statusCode).toBe(422);
+    expect(await stores.raw.head(s3_key)).toBeNull();
+
+    await land(env.ocr.register('aws-presigned', ['PRESIGNED CAFE']));
+    const completed = await complete();
+    expect(completed.statusCode).toBe(200);
+    expect(bodyOf(completed)).toMatchObject({ image_id, enqueued: true });
+    const [ocrMessage] = await receiveAll(stores.ocrQueue, 1);
+    expect(JSON.parse(ocrMessage!.body)).toMatchObject({ image_id, s3_key });
+    await ocrMessage!.ack();
+  });
+});
+
+/**
+ * Statements a function's code never calls in the run above, each with why it stays. The
+ * statements the Lambda service uses with the role (LAMBDA_SERVICE_SIDS) and those of
+ * `Resource: "*"`-only actions (WILDCARD_ONLY_ACTIONS) are left out of the check on their own.
+ */
+const HEAD_404 =
+  'no code lists the bucket: ListBucket under the prefix is what lets S3 answer a read of a missing key 404 (not there yet) rather than 403 (iam-policies.ts listUnder)';
+const GRANTED_WITHOUT_A_CALL: Partial<Record<FunctionName, Record<string, string>>> = {
+  upload: { ListRawImages: HEAD_404 },
+  'process-ocr-results': { ListOcrArtifacts: HEAD_404, ListVectorDeltas: HEAD_404 },
+  compaction: { ListVectorObjects: HEAD_404 },
+};
+
+// The functions whose handlers run above; the rest are listed so that a new one is not forgotten.
+const NOT_RUN_HERE: Record<string, string> = {
+  authorizer: 'makes no AWS call (API keys come from its configuration); its role only writes logs',
+  sweep: 'runs in sweep-lambda.test.ts against its own emulators, not in this pipeline run',
+};
+
+describe('IAM from real usage: each function role against the calls its handler made above', () => {
+  const arns = (): PolicyArns => ({
+    logGroupArn: `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/aws/lambda/receiptflow`,
+    tableArn: tableArn(tableName),
+    tableStreamArn: `${tableArn(tableName)}/stream/2026-12-01T00:00:00.000`,
+    rawBucketArn: bucketArn(stores.raw.bucket),
+    artifactsBucketArn: bucketArn(stores.artifacts.bucket),
+    vectorsBucketArn: bucketArn(stores.deltas.bucket),
+    ocrQueueArn: queueArnFromUrl(stores.ocrQueue.queueUrl),
+    ocrResultsQueueArn: queueArnFromUrl(stores.resultsQueue.queueUrl),
+    compactionQueueArn: queueArnFromUrl(stores.compactionQueue.queueUrl),
+    streamDlqArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:stream-dlq`,
+  });
+  const checked = FUNCTION_NAMES.filter((fn) => !(fn in NOT_RUN_HERE));
+
+  it.each(checked)('%s: every call is allowed, and every grant is used', (fn) => {
+    const calls = recorder.calls.filter((c) => c.fn === fn);
+    expect(calls.length, `${fn} made no recorded call: run the whole file, not this test alone`).toBeGreaterThan(0);
+    const requests = calls.flatMap(iamRequests);
+    console.error(
+      'DEBUG',
+      fn,
+      [
+        ...new Set(
+          requests.map(
+            (r) =>
+              `${r.action} ${r.resource.replace(/-[0-9a-f-]{18}/, '')} ${r.context ? JSON.stringify(r.context) : ''}`,
+          ),
+        ),
+      ].join('\n'),
+    );
+    const statements = policyStatements(fn, arns(), { inVpc: true });
+
+    const denied = requests.filter((r) => !isAllowed(statements, r));
+    expect(denied.map((r) => `${r.action} on ${r.resource} (${r.call})`)).toEqual([]);
+
+    const byCode = statements.filter(
+      (s) => !LAMBDA_SERVICE_SIDS.has(s.Sid) && !s.Action.every((a) => WILDCARD_ONLY_ACTIONS.has(a)),
+    );
+    const justified = GRANTED_WITHOUT_A_CALL[fn] ?? {};
+    const unused = unusedGrants(byCode, requests).filter((u) => !(u.sid in justified));
+    expect(unused.map((u) => `${u.sid} ${u.grant}`)).toEqual([]);
+  });
+
+  // The worker's receive/delete loop (packages/worker) is not run here, so only "allowed" is checked.
+  it('ocr-worker: every call of its OCR step is allowed by the managed policy it is given', () => {
+    const requests = recorder.calls.filter((c) => c.fn === 'ocr-worker').flatMap(iamRequests);
+    expect(requests.length).toBeGreaterThan(0);
+    const statements = ocrWorkerStatements(arns());
+    expect(requests.filter((r) => !isAllowed(statements, r)).map((r) => `${r.action} on ${r.resource}`)).toEqual([]);
+  });
 });

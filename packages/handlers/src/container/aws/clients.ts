@@ -1,3 +1,7 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { SQSClient } from '@aws-sdk/client-sqs';
+
 /**
  * How long one AWS SDK call may take. Every client a function builds gets all of them: the
  * locked `@smithy/node-http-handler` (4.14) only logs a warning when `requestTimeout` passes,
@@ -37,6 +41,25 @@ export interface AwsClientSettings {
   endpoint?: string;
   /** Defaults to {@link SDK_CALL_LIMITS}; tests shorten them. */
   limits?: Partial<SdkCallLimits>;
+  /**
+   * Called once with each SDK client built, before its first call. Tests only: the IAM test adds
+   * a middleware that records every command (docs/adapters.md#iam-from-real-usage).
+   */
+  instrument?: (client: SdkClient) => void;
+}
+
+/** The SDK clients the functions build. */
+export type SdkClient = DynamoDBClient | S3Client | SQSClient;
+
+/**
+ * Hands a freshly built client to {@link AwsClientSettings.instrument}, if set, and returns it.
+ *
+ * @example
+ * const sqs = instrumented(new SQSClient(sqsClientConfig(settings)), settings);
+ */
+export function instrumented<C extends SdkClient>(client: C, settings: AwsClientSettings): C {
+  settings.instrument?.(client);
+  return client;
 }
 
 /**
