@@ -107,10 +107,12 @@ let stores: {
   compactionQueue: SqsQueue;
   snapshots: DynamoDbSnapshotStore;
 };
+/** A handler's invocation alone (the recorder wraps that, not the local runtime's `consume`). */
+type Invocation<F> = F extends (...args: infer A) => infer R ? (...args: A) => R : never;
 let handlers: {
-  upload: ReturnType<typeof uploadHandlerFrom>;
-  results: ReturnType<typeof processOcrResultsHandlerFrom>;
-  compaction: ReturnType<typeof compactionHandlerFrom>;
+  upload: Invocation<ReturnType<typeof uploadHandlerFrom>>;
+  results: Invocation<ReturnType<typeof processOcrResultsHandlerFrom>>;
+  compaction: Invocation<ReturnType<typeof compactionHandlerFrom>>;
   /** The real stream-processor Lambda entry module, configured through its environment. */
   stream: (event: { Records: DynamoDbStreamRecord[] }) => Promise<{ batchItemFailures: { itemIdentifier: string }[] }>;
 };

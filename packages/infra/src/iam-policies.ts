@@ -42,14 +42,11 @@ export interface PolicyArns {
   accessPointArn?: string;
 }
 
-const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'];
-const TABLE_WRITE = [
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:DeleteItem',
-  'dynamodb:BatchWriteItem',
-  'dynamodb:ConditionCheckItem',
-];
+// What the DynamoDB adapters send: no BatchGetItem, no transactions (so no ConditionCheckItem).
+// Each function's grants are checked against the calls it makes on the emulators
+// (packages/handlers/tests/e2e-aws-emulators.test.ts, docs/adapters.md#iam-from-real-usage).
+const TABLE_READ = ['dynamodb:GetItem', 'dynamodb:Query'];
+const TABLE_WRITE = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
 const SQS_CONSUME = [
   'sqs:ReceiveMessage',
   'sqs:DeleteMessage',
@@ -103,26 +100,23 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
   switch (fn) {
     case 'upload':
       s.push(
-        // PutObject signs the presigned upload URL; GetObject is HEAD when confirming the upload.
+        // PutObject stores a direct upload and signs the presigned POST; GetObject is the HEAD and
+        // read that check an upload; DeleteObject removes bytes that are not an acceptable image.
         {
           Sid: 'RawImages',
           Effect: 'Allow',
-          Action: ['s3:PutObject', 's3:GetObject'],
+          Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
           Resource: `${a.rawBucketArn}/raw/*`,
         },
         listUnder('ListRawImages', a.rawBucketArn, ['raw/*']),
+        // No index: the status route reads the image's partition.
         {
           Sid: 'JobTable',
           Effect: 'Allow',
-          Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:ConditionCheckItem'],
-          Resource: tableAndIndexes(a),
+          Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Resource: a.tableArn,
         },
-        {
-          Sid: 'EnqueueOcrJobs',
-          Effect: 'Allow',
-          Action: ['sqs:SendMessage', 'sqs:GetQueueAttributes'],
-          Resource: a.ocrQueueArn,
-        },
+        { Sid: 'EnqueueOcrJobs', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.ocrQueueArn },
       );
       break;
     case 'process-ocr-results':
@@ -134,15 +128,16 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
           Action: ['s3:GetObject'],
           Resource: `${a.artifactsBucketArn}/ocr/*`,
         },
+        // Written, read back to validate, and deleted again when the image goes while it works.
         {
           Sid: 'WriteVectorDeltas',
           Effect: 'Allow',
-          Action: ['s3:PutObject', 's3:GetObject'],
+          Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
           Resource: `${a.vectorsBucketArn}/deltas/*`,
         },
         listUnder('ListOcrArtifacts', a.artifactsBucketArn, ['ocr/*']),
         listUnder('ListVectorDeltas', a.vectorsBucketArn, ['deltas/*']),
-        { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
+        { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: a.tableArn },
       );
       break;
     case 'stream-processor':
@@ -154,7 +149,7 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
           Resource: a.tableStreamArn,
         },
         { Sid: 'ListTableStreams', Effect: 'Allow', Action: ['dynamodb:ListStreams'], Resource: '*' },
-        { Sid: 'ReadJobTable', Effect: 'Allow', Action: TABLE_READ, Resource: tableAndIndexes(a) },
+        // The records carry the rows: the function itself never reads the table.
         { Sid: 'EnqueueCompaction', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.compactionQueueArn },
         // The stream mapping's on-failure destination is written with the function's role.
         { Sid: 'StreamFailureDestination', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.streamDlqArn },
@@ -163,14 +158,22 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
     case 'compaction':
       s.push(
         { Sid: 'ConsumeCompaction', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.compactionQueueArn },
+        // Compaction only reads deltas: the index lives in Chroma, its pointer in the table, and
+        // deltas expire by the bucket's lifecycle rule.
         {
           Sid: 'VectorObjects',
           Effect: 'Allow',
-          Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:PutObjectTagging'],
-          Resource: [`${a.vectorsBucketArn}/deltas/*`, `${a.vectorsBucketArn}/snapshots/*`],
+          Action: ['s3:GetObject'],
+          Resource: `${a.vectorsBucketArn}/deltas/*`,
         },
-        listUnder('ListVectorObjects', a.vectorsBucketArn, ['snapshots/*', 'deltas/*']),
-        { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: tableAndIndexes(a) },
+        listUnder('ListVectorObjects', a.vectorsBucketArn, ['deltas/*']),
+        // Runs, the lock and the snapshot pointer: single-row reads and writes, no index.
+        {
+          Sid: 'JobTable',
+          Effect: 'Allow',
+          Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Resource: a.tableArn,
+        },
       );
       break;
     case 'sweep':

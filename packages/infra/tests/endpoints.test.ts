@@ -11,7 +11,7 @@ const plans = () => Object.values(planFunctions(testConfig()));
 describe('endpoints follow what each function calls', () => {
   it("reads the AWS services each function's code calls from its policy, without the Lambda service's statements", () => {
     expect(servicesCalledByCode('upload', { inVpc: false })).toEqual(['dynamodb', 's3', 'sqs']);
-    expect(servicesCalledByCode('stream-processor', { inVpc: false })).toEqual(['dynamodb', 'sqs']);
+    expect(servicesCalledByCode('stream-processor', { inVpc: false })).toEqual(['sqs']);
     expect(servicesCalledByCode('process-ocr-results', { inVpc: true })).toEqual(['dynamodb', 's3']);
     expect(servicesCalledByCode('compaction', { inVpc: true, efs: true })).toEqual(['dynamodb', 's3']);
   });

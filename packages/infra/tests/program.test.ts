@@ -483,13 +483,17 @@ describe('compute and API', () => {
       policyOf(base, `${fn}-policy`)
         .filter((s) => ([] as string[]).concat(s.Resource).some((r) => r.includes(arnPart)))
         .flatMap((s) => s.Action);
-    expect(actionsOn('upload', 'raw-bucket-0000000/raw/*')).toEqual(['s3:PutObject', 's3:GetObject']);
+    expect(actionsOn('upload', 'raw-bucket-0000000/raw/*')).toEqual([
+      's3:PutObject',
+      's3:GetObject',
+      's3:DeleteObject',
+    ]);
     const list = policyOf(base, 'upload-policy').find((s) => s.Action.includes('s3:ListBucket'))!;
     expect(list).toMatchObject({
       Resource: 'arn:aws:s3:::raw-bucket-0000000',
       Condition: { StringLike: { 's3:prefix': ['raw/*'] } },
     });
-    expect(actionsOn('upload', 'receiptflow-dev-ocr-queue')).toEqual(['sqs:SendMessage', 'sqs:GetQueueAttributes']);
+    expect(actionsOn('upload', 'receiptflow-dev-ocr-queue')).toEqual(['sqs:SendMessage']);
     expect(actionsOn('upload', 'vectors-bucket')).toEqual([]);
     expect(actionsOn('stream-processor', 'stream-processor-dlq')).toEqual(['sqs:SendMessage']);
     expect(actionsOn('compaction', 'file-system/chroma-efs')).toEqual([
@@ -548,7 +552,7 @@ describe('compute and API', () => {
       'arn:aws:sqs:us-east-1:123456789012:receiptflow-dev-ocr-results-queue',
     ]);
     expect(statements.find((s) => s.Sid === 'ReadJobTable')).toMatchObject({
-      Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query'],
+      Action: ['dynamodb:GetItem', 'dynamodb:Query'],
       Resource: [
         'arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs',
         'arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs/index/*',

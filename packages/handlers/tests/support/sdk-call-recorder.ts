@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { ClientWithMiddleware } from '@receiptflow/devkit/faults';
 
 /** One SDK command as a function sent it: which client, which command, and its input. */
 export interface SdkCall {
@@ -9,11 +10,6 @@ export interface SdkCall {
   /** `context.commandName`, e.g. `GetObjectCommand`. */
   command: string;
   input: Record<string, unknown>;
-}
-
-/** What the recorder needs of an SDK v3 client (method syntax, so every client's overloads fit). */
-interface Instrumentable {
-  middlewareStack: { add(middleware: unknown, options: unknown): void };
 }
 
 type Next = (args: { input: Record<string, unknown> }) => Promise<unknown>;
@@ -34,8 +30,8 @@ export class SdkCallRecorder {
   readonly #fn = new AsyncLocalStorage<string>();
 
   /** Adds the recording middleware (initialize step: once per command, before retries). */
-  attach<C extends Instrumentable>(client: C): C {
-    client.middlewareStack.add(
+  attach<C extends ClientWithMiddleware>(client: C): C {
+    const record =
       (next: Next, context: { clientName?: string; commandName?: string }) => (args: Parameters<Next>[0]) => {
         const fn = this.#fn.getStore();
         if (fn !== undefined)
@@ -46,9 +42,8 @@ export class SdkCallRecorder {
             input: args.input,
           });
         return next(args);
-      },
-      { step: 'initialize', name: 'sdkCallRecorder', override: true },
-    );
+      };
+    client.middlewareStack.add(record as never, { step: 'initialize', name: 'sdkCallRecorder' } as never);
     return client;
   }
 
