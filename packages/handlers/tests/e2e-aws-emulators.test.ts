@@ -294,6 +294,22 @@ async function rawObjectCount(bucket = stores.raw.bucket): Promise<number> {
   return out.KeyCount ?? 0;
 }
 
+/** The OCR worker's step on one ocr-queue message (core runOcrJob, fake engine), attributed to the worker. */
+const ocrStep = (body: string) =>
+  recorder.as('ocr-worker', () =>
+    runOcrJob(
+      {
+        jobs: stores.jobs,
+        images: stores.raw,
+        artifacts: stores.artifacts,
+        ocr: env.ocr,
+        resultsQueue: stores.resultsQueue,
+        clock: env.clock,
+      },
+      body,
+    ),
+  );
+
 /** Upload → OCR worker step (attributed to the worker): the image's results message, still leased. */
 async function uploadAndOcr(name: string, lines: string[]) {
   const uploaded = await handlers.upload(
@@ -302,15 +318,7 @@ async function uploadAndOcr(name: string, lines: string[]) {
   expect(uploaded.statusCode).toBe(201);
   const { image_id, job_id } = bodyOf<{ image_id: string; job_id: string }>(uploaded);
   const [ocrMessage] = await receiveAll(stores.ocrQueue, 1);
-  const deps = {
-    jobs: stores.jobs,
-    images: stores.raw,
-    artifacts: stores.artifacts,
-    ocr: env.ocr,
-    resultsQueue: stores.resultsQueue,
-    clock: env.clock,
-  };
-  expect((await recorder.as('ocr-worker', () => runOcrJob(deps, ocrMessage!.body))).status).toBe('completed');
+  expect((await ocrStep(ocrMessage!.body)).status).toBe('completed');
   await ocrMessage!.ack();
   return { image_id, job_id, resultsMessages: await receiveAll(stores.resultsQueue, 1) };
 }
@@ -360,19 +368,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
         s3_key,
         ocr_s3_bucket: stores.artifacts.bucket,
       });
-      const ocr = await recorder.as('ocr-worker', () =>
-        runOcrJob(
-          {
-            jobs: stores.jobs,
-            images: stores.raw,
-            artifacts: stores.artifacts,
-            ocr: env.ocr,
-            resultsQueue: stores.resultsQueue,
-            clock: env.clock,
-          },
-          ocrMessage!.body,
-        ),
-      );
+      const ocr = await ocrStep(ocrMessage!.body);
       expect(ocr.status).toBe('completed');
       await ocrMessage!.ack();
 

@@ -54,7 +54,17 @@ const SQS_CONSUME = [
   'sqs:GetQueueAttributes',
 ];
 
+/** Reads and single-row writes: no deletes, no batches. */
+const TABLE_READ_AND_UPSERT = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
 const tableAndIndexes = (a: PolicyArns) => [a.tableArn, `${a.tableArn}/index/*`];
+/** The job table without its indexes: only the sweep queries those. */
+const jobTable = (a: PolicyArns, actions: string[]): Statement => ({
+  Sid: 'JobTable',
+  Effect: 'Allow',
+  Action: actions,
+  Resource: a.tableArn,
+});
 
 /**
  * ListBucket under a prefix: without it, HEAD/GET of a missing object answers 403 instead of
@@ -109,13 +119,8 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
           Resource: `${a.rawBucketArn}/raw/*`,
         },
         listUnder('ListRawImages', a.rawBucketArn, ['raw/*']),
-        // No index: the status route reads the image's partition.
-        {
-          Sid: 'JobTable',
-          Effect: 'Allow',
-          Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-          Resource: a.tableArn,
-        },
+        // The status route reads the image's partition.
+        jobTable(a, TABLE_READ_AND_UPSERT),
         { Sid: 'EnqueueOcrJobs', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.ocrQueueArn },
       );
       break;
@@ -137,7 +142,7 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
         },
         listUnder('ListOcrArtifacts', a.artifactsBucketArn, ['ocr/*']),
         listUnder('ListVectorDeltas', a.vectorsBucketArn, ['deltas/*']),
-        { Sid: 'JobTable', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: a.tableArn },
+        jobTable(a, [...TABLE_READ, ...TABLE_WRITE]),
       );
       break;
     case 'stream-processor':
@@ -167,13 +172,8 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
           Resource: `${a.vectorsBucketArn}/deltas/*`,
         },
         listUnder('ListVectorObjects', a.vectorsBucketArn, ['deltas/*']),
-        // Runs, the lock and the snapshot pointer: single-row reads and writes, no index.
-        {
-          Sid: 'JobTable',
-          Effect: 'Allow',
-          Action: [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
-          Resource: a.tableArn,
-        },
+        // Runs, the lock and the snapshot pointer: single-row reads and writes.
+        jobTable(a, TABLE_READ_AND_UPSERT),
       );
       break;
     case 'sweep':
