@@ -1,11 +1,9 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   COLLECTION_TRANSITIONS,
   ConditionFailedError,
   NotFoundError,
   assertTransition,
   isoNow,
-  type Clock,
   type Collection,
   type CollectionPatch,
   type CollectionState,
@@ -21,8 +19,7 @@ import {
   type TableKey,
 } from '@receiptflow/job-table';
 import { createOrMatch } from './conditional-create.js';
-import { DynamoDbTable } from './dynamodb-table.js';
-import type { DynamoDbStoreConfig } from './dynamodb-ocr-job-store.js';
+import { DynamoDbJobTableStore } from './dynamodb-job-table-store.js';
 import {
   compactionRunFromItem,
   compactionRunToItem,
@@ -41,17 +38,7 @@ import {
  * const runs = new DynamoDbCompactionRunStore(doc, { tableName: 'receiptflow-jobs', clock });
  * await runs.transitionCollection(ref, 'lines', 'PROCESSING', 'COMPLETED', { merged_count: 12 });
  */
-export class DynamoDbCompactionRunStore implements CompactionRunStore {
-  private readonly table: DynamoDbTable;
-  private readonly clock: Clock;
-  private readonly defaultListLimit: number;
-
-  constructor(doc: DynamoDBDocumentClient, config: DynamoDbStoreConfig) {
-    this.table = new DynamoDbTable(doc, config);
-    this.clock = config.clock;
-    this.defaultListLimit = config.defaultListLimit ?? 100;
-  }
-
+export class DynamoDbCompactionRunStore extends DynamoDbJobTableStore implements CompactionRunStore {
   async create(run: CompactionRun): Promise<void> {
     await createOrMatch(
       this.table,

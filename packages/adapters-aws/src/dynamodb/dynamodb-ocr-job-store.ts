@@ -1,11 +1,9 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   ConditionFailedError,
   JOB_TRANSITIONS,
   NotFoundError,
   assertTransition,
   isoNow,
-  type Clock,
   type ImageRecord,
   type JobCreatedRange,
   type JobPatch,
@@ -24,16 +22,11 @@ import {
   routingSk,
 } from '@receiptflow/job-table';
 import { createOrMatch } from './conditional-create.js';
-import { DynamoDbTable, type DynamoDbTableConfig } from './dynamodb-table.js';
+import { DynamoDbJobTableStore } from './dynamodb-job-table-store.js';
 import { imageFromItem, imageToItem, jobFromItem, jobToItem, routingFromItem, routingToItem } from './item-codec.js';
 
-/** What the DynamoDB job-table stores need: the table, a clock, and list paging. */
-export interface DynamoDbStoreConfig extends DynamoDbTableConfig {
-  /** Stamps `updated_at` on transitions (and times batch-retry backoff). */
-  clock: Clock;
-  /** Default page size of list queries without a limit. Default 100. */
-  defaultListLimit?: number;
-}
+// Kept here too: DynamoDbReceiptStore imports it from this module.
+export type { DynamoDbStoreConfig } from './dynamodb-job-table-store.js';
 
 /**
  * OcrJobStore over the DynamoDB job table (keys from `@receiptflow/job-table`). Creates are
@@ -47,17 +40,7 @@ export interface DynamoDbStoreConfig extends DynamoDbTableConfig {
  * await jobs.createJob(job);
  * const claimed = await jobs.transitionJob(job.job_id, 'PENDING', 'PROCESSING', { attempts: 1 });
  */
-export class DynamoDbOcrJobStore implements OcrJobStore {
-  private readonly table: DynamoDbTable;
-  private readonly clock: Clock;
-  private readonly defaultListLimit: number;
-
-  constructor(doc: DynamoDBDocumentClient, config: DynamoDbStoreConfig) {
-    this.table = new DynamoDbTable(doc, config);
-    this.clock = config.clock;
-    this.defaultListLimit = config.defaultListLimit ?? 100;
-  }
-
+export class DynamoDbOcrJobStore extends DynamoDbJobTableStore implements OcrJobStore {
   async createImage(image: ImageRecord): Promise<void> {
     await createOrMatch(this.table, imageToItem(image), image, imageFromItem, `image ${image.image_id}`);
   }

@@ -79,13 +79,7 @@ export class DynamoDbTable {
   /** Puts the item; with a condition, a failed one throws ConditionFailedError. */
   async put(item: Item, condition?: WriteCondition): Promise<void> {
     await this.call('PutItem', () =>
-      this.doc.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: item,
-          ...conditionInput(condition),
-        }),
-      ),
+      this.doc.send(new PutCommand({ TableName: this.tableName, Item: item, ...conditionInput(condition) })),
     );
   }
 
@@ -110,13 +104,7 @@ export class DynamoDbTable {
 
   async delete(key: TableKey, condition?: WriteCondition): Promise<void> {
     await this.call('DeleteItem', () =>
-      this.doc.send(
-        new DeleteCommand({
-          TableName: this.tableName,
-          Key: key,
-          ...conditionInput(condition),
-        }),
-      ),
+      this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: key, ...conditionInput(condition) })),
     );
   }
 

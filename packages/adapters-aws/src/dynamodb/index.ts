@@ -5,7 +5,8 @@ export {
   JOB_TABLE_KEY_SCHEMA,
   jobTableCreateInput,
 } from './table-definition.js';
-export { DynamoDbOcrJobStore, type DynamoDbStoreConfig } from './dynamodb-ocr-job-store.js';
+export { DynamoDbOcrJobStore } from './dynamodb-ocr-job-store.js';
+export type { DynamoDbStoreConfig } from './dynamodb-job-table-store.js';
 export { DynamoDbReceiptStore } from './dynamodb-receipt-store.js';
 export { DynamoDbCompactionRunStore } from './dynamodb-compaction-run-store.js';
 export { DynamoDbPlacesCache, type DynamoDbPlacesCacheConfig } from './dynamodb-places-cache.js';

@@ -5,7 +5,6 @@ import {
   NotFoundError,
   assertTransition,
   isoNow,
-  type Clock,
   type Collection,
   type CollectionPatch,
   type CollectionState,
@@ -14,10 +13,14 @@ import {
   type CompactionRunStore,
 } from '@receiptflow/core';
 import { compactionRunSk, compactionRunsPrefix, imagePk } from '@receiptflow/job-table';
-import { SystemClock } from '../system-clock.js';
-import { InMemoryJobTable } from './in-memory-job-table.js';
-import type { InMemoryStoreOptions } from './in-memory-ocr-job-store.js';
+import { InMemoryJobTableStore } from './in-memory-job-table-store.js';
 import { compare, isoMillis, limited, parse, pick } from './records.js';
+
+/** The key of a run's row, under its receipt's partition. */
+const keyOf = (ref: CompactionRunRef) => ({
+  PK: imagePk(ref.image_id),
+  SK: compactionRunSk(ref.receipt_id, ref.run_id),
+});
 
 /**
  * CompactionRunStore in memory, over an {@link InMemoryJobTable} (or {@link FsJobTable}). Runs sit
@@ -28,15 +31,7 @@ import { compare, isoMillis, limited, parse, pick } from './records.js';
  * await runs.create(run);
  * await runs.transitionCollection(ref, 'words', 'PENDING', 'PROCESSING');
  */
-export class InMemoryCompactionRunStore implements CompactionRunStore {
-  private readonly table: InMemoryJobTable;
-  private readonly clock: Clock;
-
-  constructor(options: InMemoryStoreOptions = {}) {
-    this.table = options.table ?? new InMemoryJobTable();
-    this.clock = options.clock ?? new SystemClock();
-  }
-
+export class InMemoryCompactionRunStore extends InMemoryJobTableStore implements CompactionRunStore {
   async create(run: CompactionRun): Promise<void> {
     const record = parse(CompactionRunSchema, run, 'compaction run');
     await this.table.createIfAbsent('COMPACTION_RUN', record, `compaction run ${record.run_id}`);
@@ -84,11 +79,6 @@ export class InMemoryCompactionRunStore implements CompactionRunStore {
     return limited(runs, limit);
   }
 }
-
-const keyOf = (ref: CompactionRunRef) => ({
-  PK: imagePk(ref.image_id),
-  SK: compactionRunSk(ref.receipt_id, ref.run_id),
-});
 
 function byCreatedThenId(a: CompactionRun, b: CompactionRun): number {
   return compare(a.created_at, b.created_at) || compare(a.run_id, b.run_id);

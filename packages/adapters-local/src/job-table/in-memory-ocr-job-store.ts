@@ -8,7 +8,6 @@ import {
   ValidationError,
   assertTransition,
   isoNow,
-  type Clock,
   type ImageRecord,
   type JobCreatedRange,
   type JobPatch,
@@ -18,17 +17,8 @@ import {
   type RoutingDecision,
 } from '@receiptflow/core';
 import { IMAGE_SK, JOB_SK_PREFIX, imagePk, jobSk, routingSk } from '@receiptflow/job-table';
-import { SystemClock } from '../system-clock.js';
-import { InMemoryJobTable } from './in-memory-job-table.js';
+import { InMemoryJobTableStore } from './in-memory-job-table-store.js';
 import { compare, isoMillis, limited, parse, pick } from './records.js';
-
-/** Where an in-memory store keeps its rows, and the clock that stamps `updated_at`. */
-export interface InMemoryStoreOptions {
-  /** The table shared with the other stores (and its change feed / journal); default a new one. */
-  table?: InMemoryJobTable;
-  /** Stamps `updated_at` on transitions; default the system clock. */
-  clock?: Clock;
-}
 
 /**
  * OcrJobStore in memory, with DynamoDB's semantics: conditional creates, conditional atomic
@@ -41,15 +31,7 @@ export interface InMemoryStoreOptions {
  * await jobs.createJob(job);
  * await jobs.transitionJob(job.job_id, 'PENDING', 'PROCESSING', { attempts: 1 });
  */
-export class InMemoryOcrJobStore implements OcrJobStore {
-  private readonly table: InMemoryJobTable;
-  private readonly clock: Clock;
-
-  constructor(options: InMemoryStoreOptions = {}) {
-    this.table = options.table ?? new InMemoryJobTable();
-    this.clock = options.clock ?? new SystemClock();
-  }
-
+export class InMemoryOcrJobStore extends InMemoryJobTableStore implements OcrJobStore {
   async createImage(image: ImageRecord): Promise<void> {
     const record = parse(ImageRecordSchema, image, 'image');
     await this.table.createIfAbsent('IMAGE', record, `image ${record.image_id}`);
