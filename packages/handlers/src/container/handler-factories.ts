@@ -19,6 +19,15 @@ function metricsOf(c: Get, fn: MetricsFunction): Metrics {
   return resolveOptional(c, TOKENS.Metrics)?.(fn) ?? noopMetrics;
 }
 
+/** The job table's three stores, as the upload API's status route, the results step and recovery read them. */
+function jobTableFrom(c: Get) {
+  return {
+    jobs: resolve(c, TOKENS.OcrJobs),
+    receipts: resolve(c, TOKENS.Receipts),
+    runs: resolve(c, TOKENS.CompactionRuns),
+  };
+}
+
 /** What `submitJob` needs: the upload API's and the local runtime's direct uploads share it. */
 export function submitDepsFrom(c: Get): SubmitJobDeps {
   return {
@@ -34,9 +43,7 @@ export function submitDepsFrom(c: Get): SubmitJobDeps {
 /** What `recoverUnfinishedWork` needs: the sweep's, and the local runtime's after a restart. */
 export function recoveryDepsFrom(c: Get) {
   return {
-    jobs: resolve(c, TOKENS.OcrJobs),
-    receipts: resolve(c, TOKENS.Receipts),
-    runs: resolve(c, TOKENS.CompactionRuns),
+    ...jobTableFrom(c),
     ocrQueue: resolve(c, TOKENS.OcrQueue),
     resultsQueue: resolve(c, TOKENS.ResultsQueue),
     compactionQueue: resolve(c, TOKENS.CompactionQueue),
@@ -52,11 +59,7 @@ export function recoveryDepsFrom(c: Get) {
 export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   return createUploadApi({
     submit: submitDepsFrom(c),
-    status: {
-      jobs: resolve(c, TOKENS.OcrJobs),
-      receipts: resolve(c, TOKENS.Receipts),
-      runs: resolve(c, TOKENS.CompactionRuns),
-    },
+    status: jobTableFrom(c),
     auth,
     logger: resolve(c, TOKENS.Logger),
     metrics: metricsOf(c, 'upload'),
@@ -76,9 +79,7 @@ function queueConsumerOptions(c: Get): { maxReceiveCount?: number; source?: Even
 export function processOcrResultsHandlerFrom(c: Get, options: ProcessOcrResultsHandlerOptions = {}) {
   return createProcessOcrResultsHandler(
     {
-      jobs: resolve(c, TOKENS.OcrJobs),
-      receipts: resolve(c, TOKENS.Receipts),
-      runs: resolve(c, TOKENS.CompactionRuns),
+      ...jobTableFrom(c),
       artifacts: resolve(c, TOKENS.Artifacts),
       deltas: resolve(c, TOKENS.Deltas),
       embedder: resolve(c, TOKENS.Embedder),
