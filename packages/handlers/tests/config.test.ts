@@ -21,7 +21,6 @@ const ENVS = {
   },
   'process-ocr-results': {
     TABLE_NAME: 'jobs',
-    OCR_RESULTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-results-queue',
     ARTIFACTS_BUCKET: 'artifacts',
     VECTORS_BUCKET: 'vectors',
     CHROMA_URL: 'http://chroma.internal:8000',
@@ -32,12 +31,7 @@ const ENVS = {
     TABLE_NAME: 'jobs',
     COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue',
   },
-  compaction: {
-    TABLE_NAME: 'jobs',
-    COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue',
-    VECTORS_BUCKET: 'vectors',
-    CHROMA_URL: 'http://chroma.internal:8000',
-  },
+  compaction: { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors', CHROMA_URL: 'http://chroma.internal:8000' },
   sweep: {
     TABLE_NAME: 'jobs',
     ARTIFACTS_BUCKET: 'artifacts',

@@ -6,11 +6,7 @@ import {
   uniqueResourceName,
   type RunningEmulator,
 } from '@receiptflow/devkit/emulators';
-import { Container } from 'inversify';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CompactionConfigSchema, parseConfig } from '../src/config/aws-config.js';
-import { awsCompactionModule } from '../src/container/aws/compaction-module.js';
-import { resolve, TOKENS } from '../src/container/tokens.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCompactionHandler } from '../src/handlers/compaction-handler.js';
 import { contentionRetryDelaySeconds, type SqsEvent } from '../src/handlers/sqs-event.js';
 import { openLocalAdapters, type LocalAdapters } from '../src/local/local-adapters.js';
@@ -32,28 +28,6 @@ afterAll(async () => {
   await fauxqs?.stop();
   await adapters?.close();
 });
-afterEach(() => {
-  vi.unstubAllEnvs();
-});
-
-/** The compaction Lambda's own wiring, from its environment, pointed at fauxqs. */
-function compactionEventSource(queueUrl: string) {
-  vi.stubEnv('AWS_ACCESS_KEY_ID', 'x');
-  vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'y');
-  const env = {
-    TABLE_NAME: 'jobs',
-    COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue',
-    VECTORS_BUCKET: 'vectors',
-    CHROMA_URL: 'http://127.0.0.1:1',
-    AWS_ENDPOINT_URL: fauxqs.endpoint,
-  };
-  const config = parseConfig(CompactionConfigSchema, env, 'compaction');
-  const container = new Container();
-  // fauxqs names its queues with a host (sqs.us-east-1.127.0.0.1) that WHATWG URL parsing, and
-  // so the schema, refuses; AWS's own URLs parse, as the placeholder above shows.
-  container.load(awsCompactionModule({ ...config, COMPACTION_QUEUE_URL: queueUrl }));
-  return resolve(container, TOKENS.EventSource);
-}
 
 /** What the event source mapping hands the function: the received messages as Lambda records. */
 async function lambdaEvent(queueUrl: string, count: number): Promise<SqsEvent> {
@@ -88,9 +62,8 @@ describe('a compaction message that meets a busy lock, on fauxqs', () => {
       }),
     );
     const queueUrl = created.QueueUrl!;
-    const source = compactionEventSource(queueUrl);
-    expect(source).toBeInstanceOf(SqsQueue);
-    expect((source as SqsQueue).queueUrl).toBe(queueUrl);
+    // The handler settles its records on this queue, as `leasedBatch(event, source)` does.
+    const source = new SqsQueue(sqs, { queueUrl });
 
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message('lines') }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: message('words') }));

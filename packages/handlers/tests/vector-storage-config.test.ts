@@ -12,14 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { CompactionConfigSchema, parseConfig, ProcessOcrResultsConfigSchema } from '../src/config/aws-config.js';
 import { vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
 
-const COMPACTION = {
-  TABLE_NAME: 'jobs',
-  COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue',
-  VECTORS_BUCKET: 'vectors',
-};
+const COMPACTION = { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors' };
 const RESULTS = {
   TABLE_NAME: 'jobs',
-  OCR_RESULTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-results-queue',
   ARTIFACTS_BUCKET: 'artifacts',
   VECTORS_BUCKET: 'vectors',
   OPENAI_API_KEY: 'sk-test',

@@ -86,8 +86,6 @@ export const VectorStorageSchema = z.preprocess(
 export type VectorStorageConfig = z.infer<typeof VectorStorageSchema>;
 
 export const ProcessOcrResultsConfigSchema = Common.extend({
-  /** The queue this function consumes: its retries change their own visibility there. */
-  OCR_RESULTS_QUEUE_URL: z.string().url(),
   ARTIFACTS_BUCKET: z.string().min(3),
   VECTORS_BUCKET: z.string().min(3),
   OPENAI_API_KEY: z.string().min(1),
@@ -114,11 +112,6 @@ export const StreamProcessorConfigSchema = Common.extend({
 });
 
 export const CompactionConfigSchema = Common.extend({
-  /**
-   * The queue this function consumes: a message that meets a busy lock changes its own
-   * visibility there to a few seconds, instead of waiting out the queue's hour.
-   */
-  COMPACTION_QUEUE_URL: z.string().url(),
   VECTORS_BUCKET: z.string().min(3),
   EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
   LEASE_MS: z.coerce.number().int().positive().default(180_000),

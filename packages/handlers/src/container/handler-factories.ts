@@ -5,7 +5,6 @@ import {
   createProcessOcrResultsHandler,
   type ProcessOcrResultsHandlerOptions,
 } from '../handlers/process-ocr-results-handler.js';
-import type { EventLeaseSource } from '../handlers/sqs-event.js';
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
 import { createUploadApi } from '../handlers/upload-api.js';
@@ -66,14 +65,10 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   });
 }
 
-/** The redrive limit and the event source, each when the container binds it. */
-function queueConsumerOptions(c: Get): { maxReceiveCount?: number; source?: EventLeaseSource } {
+/** The queue's redrive limit, when the container binds it. */
+function queueConsumerOptions(c: Get): { maxReceiveCount?: number } {
   const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
-  const source = resolveOptional(c, TOKENS.EventSource);
-  return {
-    ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }),
-    ...(source === undefined ? {} : { source }),
-  };
+  return maxReceiveCount === undefined ? {} : { maxReceiveCount };
 }
 
 export function processOcrResultsHandlerFrom(c: Get, options: ProcessOcrResultsHandlerOptions = {}) {

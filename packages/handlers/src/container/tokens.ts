@@ -17,7 +17,6 @@ import type {
   VectorIndex,
 } from '@receiptflow/core';
 import type { Container } from 'inversify';
-import type { EventLeaseSource } from '../handlers/sqs-event.js';
 
 /** A Symbol.for token that remembers the type bound to it. */
 export type Token<T> = symbol & { readonly __type?: T };
@@ -53,11 +52,6 @@ export const TOKENS = {
   Places: token<PlacesResolver>('PlacesResolver'),
   CompactionLock: token<CompactionLock>('CompactionLock'),
   Snapshots: token<SnapshotStore>('SnapshotStore'),
-  /**
-   * The queue that triggers a Lambda queue consumer, where its records are settled for real
-   * (`retryLater` changes visibility); unbound in the local runtime, which leases its own.
-   */
-  EventSource: token<EventLeaseSource>('EventSource'),
 } as const;
 
 /** The type that the token `TOKENS[K]` carries. */

@@ -127,7 +127,7 @@ export function createProcessOcrResultsHandler(
   }
 
   async function consume(messages: LeasedMessage[], context?: InvocationContext): Promise<void> {
-    // Read from THIS invocation's context: never a deadline cached per container (lesson 17).
+    // Read from THIS invocation's context, never cached per container (docs/lessons.md#lesson-17-timeouts-that-did-not-fit).
     const deadline = context?.getRemainingTimeInMillis ? invocationDeadline(deps.clock.now(), context, 0) : undefined;
     for (const name of ['ReceiptsProcessed', 'PlacesCalls', 'MemoryAnswers', 'Failures'] as const)
       metrics.count(name, 0);

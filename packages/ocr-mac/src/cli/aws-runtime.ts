@@ -29,11 +29,22 @@ export function createAwsRuntime(config: CliConfig, clock: Clock): AwsRuntime {
   const common = {
     region: config.region,
     ...(config.endpointUrl ? { endpoint: config.endpointUrl } : {}),
+    maxAttempts: 3,
+    retryMode: 'standard',
   };
-  // Every call gets a socket timeout, so that a stalled connection fails (and is retried) instead
-  // of hanging a job while its heartbeat keeps the message invisible (docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s). SQS long polls
-  // hold the request open for --wait-seconds, so its timeout is longer than that.
-  const timeouts = (requestTimeout: number) => ({ requestHandler: { connectionTimeout: 5_000, requestTimeout } });
+  // Every call gets request and socket timeouts that throw, so that a stalled connection fails
+  // (and is retried) instead of hanging a job while its heartbeat keeps the message invisible
+  // (docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s). Without
+  // throwOnRequestTimeout, @smithy/node-http-handler 4.14 only logs a passed requestTimeout. SQS
+  // long polls hold the request open for --wait-seconds, so its timeouts are longer than that.
+  const timeouts = (requestTimeout: number) => ({
+    requestHandler: {
+      connectionTimeout: 5_000,
+      requestTimeout,
+      throwOnRequestTimeout: true,
+      socketTimeout: requestTimeout,
+    },
+  });
   const sqs = new SQSClient({ ...common, ...timeouts((config.waitSeconds + 15) * 1000) });
   // Emulators serve buckets by path, not by subdomain.
   const s3 = new S3Client({ ...common, ...timeouts(60_000), forcePathStyle: config.endpointUrl !== null });

@@ -1,7 +1,5 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import {
   DynamoDbCompactionRunStore,
   DynamoDbOcrJobStore,
@@ -11,7 +9,7 @@ import type { ContainerModuleLoadOptions } from 'inversify';
 import { createLogger, type LogLevel } from '../../logging.js';
 import { EmfMetrics } from '../../metrics/emf-metrics.js';
 import { TOKENS } from '../tokens.js';
-import { clientConfig, sqsClientConfig, type AwsClientSettings } from './clients.js';
+import { clientConfig, type AwsClientSettings } from './clients.js';
 import { SystemClock } from '@receiptflow/adapters-local/clock';
 
 /** The variables of the Common schema that the shared bindings read. */
@@ -81,19 +79,4 @@ export function bindCommon(
     )
     .inSingletonScope();
   return documentClient;
-}
-
-/**
- * The queue that triggers this function, where its records are settled for real: without it,
- * `retryLater` could only report a failure, and SQS would bring the message back after the
- * queue's whole visibility timeout (an hour for compaction) whatever delay the handler chose.
- */
-export function bindEventSource(
-  { bind }: Pick<ContainerModuleLoadOptions, 'bind'>,
-  settings: AwsClientSettings,
-  queueUrl: string,
-): void {
-  bind(TOKENS.EventSource)
-    .toDynamicValue(() => new SqsQueue(new SQSClient(sqsClientConfig(settings)), { queueUrl }))
-    .inSingletonScope();
 }

@@ -6,7 +6,7 @@ import type { CompactionConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
 import { vectorStorageFor, type VectorStorage } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
-import { bindCommon, bindEventSource } from './common-bindings.js';
+import { bindCommon } from './common-bindings.js';
 
 /**
  * Compaction: table (runs, lock, snapshot pointer), vectors bucket (deltas), the vector index
@@ -16,7 +16,6 @@ export function awsCompactionModule(config: CompactionConfig): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
     const doc = bindCommon(options, settings, config, 'compaction');
-    bindEventSource(options, settings, config.COMPACTION_QUEUE_URL);
     options
       .bind(TOKENS.Deltas)
       .toDynamicValue(

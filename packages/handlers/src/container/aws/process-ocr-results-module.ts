@@ -10,7 +10,7 @@ import type { ProcessOcrResultsConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
 import { vectorIndexFor } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
-import { bindCommon, bindEventSource } from './common-bindings.js';
+import { bindCommon } from './common-bindings.js';
 import { OPENAI_CALL_LIMITS, PLACES_CALL_LIMITS } from './external-call-limits.js';
 
 /** process-OCR-results: table, artifacts + vectors buckets, OpenAI, Chroma (query), Places. */
@@ -18,7 +18,6 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
     const doc = bindCommon(options, settings, config, 'process-ocr-results');
-    bindEventSource(options, settings, config.OCR_RESULTS_QUEUE_URL);
     let s3: S3Client | undefined;
     const s3Client = () =>
       (s3 ??= new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }));
