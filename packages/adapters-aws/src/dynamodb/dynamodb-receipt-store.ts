@@ -1,27 +1,30 @@
-import { randomUUID } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   ConditionFailedError,
+  LeaseLostError,
   ValidationError,
   type ReceiptDetails,
   type ReceiptPlace,
   type ReceiptStore,
 } from '@receiptflow/core';
-import { RECEIPT_SK_PREFIX, imagePk, linesPrefix, placeGsi2Pk, placeSk, receiptSk } from '@receiptflow/job-table';
-import { DynamoDbTable, type WriteRequest } from './dynamodb-table.js';
-import type { DynamoDbStoreConfig } from './dynamodb-ocr-job-store.js';
+import { RECEIPT_SK_PREFIX, imagePk, placeGsi2Pk, placeSk, receiptSk } from '@receiptflow/job-table';
+import type { WriteRequest } from './dynamodb-table.js';
+import { DynamoDbJobTableStore, type DynamoDbStoreConfig } from './dynamodb-job-table-store.js';
+import { ReceiptWriteAttempt, type ReceiptWriteOptions } from './receipt-write-attempt.js';
 import {
   isCommittedReceiptItem,
   lineFromItem,
-  lineToItem,
   placeFromItem,
   placeToItem,
   receiptFromItem,
-  receiptToItem,
   wordFromItem,
-  wordToItem,
   type Item,
 } from './item-codec.js';
+
+/** The job-table store config, plus how receipts are written. */
+export interface DynamoDbReceiptStoreConfig extends DynamoDbStoreConfig {
+  receiptWrites?: ReceiptWriteOptions;
+}
 
 /**
  * ReceiptStore over the DynamoDB job table. A receipt, its lines, words, place and compaction
@@ -33,61 +36,34 @@ import {
  * const receipts = new DynamoDbReceiptStore(doc, { tableName: 'receiptflow-jobs', clock });
  * const { created } = await receipts.create({ receipt, lines, words });
  */
-export class DynamoDbReceiptStore implements ReceiptStore {
-  private readonly table: DynamoDbTable;
-  private readonly defaultListLimit: number;
+export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements ReceiptStore {
+  private readonly writeOptions: ReceiptWriteOptions;
 
-  constructor(doc: DynamoDBDocumentClient, config: DynamoDbStoreConfig) {
-    this.table = new DynamoDbTable(doc, config);
-    this.defaultListLimit = config.defaultListLimit ?? 100;
+  constructor(doc: DynamoDBDocumentClient, config: DynamoDbReceiptStoreConfig) {
+    super(doc, config);
+    this.writeOptions = config.receiptWrites ?? {};
   }
 
   /**
-   * Receipt row first (conditional, marked WRITING), then lines and words in batches, then the
-   * row is committed. Readers ignore a WRITING receipt, so a failure part-way never shows a
-   * partial receipt; the failed attempt's rows are removed, and a later attempt may take over a
-   * WRITING row left by a crash.
+   * Claims the receipt row (WRITING, with this attempt's write id and a lease), writes lines and
+   * words tagged with that id, reads them back, then commits; readers ignore a WRITING receipt,
+   * so a failure part-way never shows a partial receipt. A duplicate delivery meeting a live
+   * lease gets LockBusyError (retryable) and finds the receipt committed when it comes back;
+   * a lease left by a crash is taken over once it runs out. See {@link ReceiptWriteAttempt} and
+   * docs/adapters.md#concurrent-duplicate-deliveries.
    */
   async create(details: ReceiptDetails): Promise<{ created: boolean; details: ReceiptDetails }> {
     assertChildrenBelong(details);
     const { image_id: imageId, receipt_id: receiptId } = details.receipt;
-    const writeId = randomUUID();
-    const pk = imagePk(imageId);
+    const attempt = new ReceiptWriteAttempt(this.table, this.clock, details, this.writeOptions);
+    if ((await attempt.claim()) === 'committed') return this.existing(imageId, receiptId);
     try {
-      await this.table.put(receiptToItem(details.receipt, 'WRITING', writeId), {
-        expression: 'attribute_not_exists(PK) OR write_state = :writing',
-        values: { ':writing': 'WRITING' },
-      });
+      await attempt.write();
+      await attempt.commit();
     } catch (error) {
-      if (!(error instanceof ConditionFailedError)) throw error;
-      const existing = await this.get(imageId, receiptId);
-      if (existing) return { created: false, details: existing };
-      throw new ConditionFailedError(`receipt ${imageId}/${receiptId} is being written concurrently`, {
-        cause: error,
-      });
-    }
-
-    try {
-      // Rows of an earlier crashed attempt (WRITING takeover) may not match this one's shape.
-      await this.deleteLinesAndWords(pk, receiptId);
-      await this.table.batchWrite([
-        ...details.lines.map((l): WriteRequest => ({ PutRequest: { Item: lineToItem(l) } })),
-        ...details.words.map((w): WriteRequest => ({ PutRequest: { Item: wordToItem(w) } })),
-      ]);
-      await this.table.update({
-        Key: { PK: pk, SK: receiptSk(receiptId) },
-        UpdateExpression: 'SET write_state = :committed',
-        ConditionExpression: 'write_id = :mine',
-        ExpressionAttributeValues: { ':committed': 'COMMITTED', ':mine': writeId },
-      });
-    } catch (error) {
-      if (error instanceof ConditionFailedError) {
-        // Another attempt took the WRITING row over; its outcome is the receipt's.
-        const existing = await this.get(imageId, receiptId);
-        if (existing) return { created: false, details: existing };
-      } else {
-        await this.rollbackReceipt(pk, receiptId, writeId);
-      }
+      // Another delivery owns the write now: its outcome is the receipt's, and its rows are not ours to touch.
+      if (error instanceof LeaseLostError) return this.existing(imageId, receiptId, error);
+      await attempt.rollback();
       throw error;
     }
     return { created: true, details };
@@ -141,25 +117,15 @@ export class DynamoDbReceiptStore implements ReceiptStore {
     return items.map(placeFromItem);
   }
 
-  /** Deletes the line and word rows of a receipt being written (nothing else is ours). */
-  private async deleteLinesAndWords(pk: string, receiptId: number): Promise<void> {
-    const rows = await this.table.queryPrefix(pk, linesPrefix(receiptId), ['PK', 'SK']);
-    await this.table.batchWrite(
-      rows.map((r): WriteRequest => ({ DeleteRequest: { Key: { PK: pk, SK: r.SK as string } } })),
-    );
-  }
-
-  /** Best effort: the WRITING marker already hides the receipt if this fails too. */
-  private async rollbackReceipt(pk: string, receiptId: number, writeId: string): Promise<void> {
-    try {
-      await this.deleteLinesAndWords(pk, receiptId);
-      await this.table.delete(
-        { PK: pk, SK: receiptSk(receiptId) },
-        { expression: 'write_id = :mine', values: { ':mine': writeId } },
-      );
-    } catch {
-      // Left as WRITING: invisible to readers, taken over by the next attempt.
-    }
+  /** The committed receipt another delivery wrote; `otherwise` (or a ConditionFailedError) if there is none. */
+  private async existing(
+    imageId: string,
+    receiptId: number,
+    otherwise?: Error,
+  ): Promise<{ created: false; details: ReceiptDetails }> {
+    const stored = await this.get(imageId, receiptId);
+    if (stored) return { created: false, details: stored };
+    throw otherwise ?? new ConditionFailedError(`receipt ${imageId}/${receiptId} was deleted while being created`);
   }
 }
 

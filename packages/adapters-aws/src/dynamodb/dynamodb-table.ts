@@ -147,11 +147,29 @@ export class DynamoDbTable {
    * Writes every request, 25 per BatchWriteItem, retrying UnprocessedItems with backoff. Never
    * drops a request silently: if some stay unprocessed after the last attempt it throws
    * TransientDependencyError saying how many.
+   *
+   * `concurrency` chunks are in flight at once (default 1). Every chunk is settled before this
+   * returns or throws (the first failure is rethrown), so a caller that cleans up after a
+   * failure never races a write that is still on its way.
    */
-  async batchWrite(requests: WriteRequest[]): Promise<void> {
-    for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) {
-      await this.batchWriteChunk(requests.slice(i, i + BATCH_WRITE_LIMIT));
-    }
+  async batchWrite(requests: WriteRequest[], { concurrency = 1 }: { concurrency?: number } = {}): Promise<void> {
+    const chunks: WriteRequest[][] = [];
+    for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) chunks.push(requests.slice(i, i + BATCH_WRITE_LIMIT));
+    let next = 0;
+    let failure: { error: unknown } | undefined;
+    const worker = async (): Promise<void> => {
+      // After a failure no new chunk starts; the ones in flight finish.
+      while (!failure && next < chunks.length) {
+        const chunk = chunks[next++]!;
+        try {
+          await this.batchWriteChunk(chunk);
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, chunks.length)) }, worker));
+    if (failure) throw failure.error;
   }
 
   private async batchWriteChunk(chunk: WriteRequest[]): Promise<void> {

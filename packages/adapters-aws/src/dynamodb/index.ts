@@ -7,7 +7,8 @@ export {
 } from './table-definition.js';
 export { DynamoDbOcrJobStore } from './dynamodb-ocr-job-store.js';
 export type { DynamoDbStoreConfig } from './dynamodb-job-table-store.js';
-export { DynamoDbReceiptStore } from './dynamodb-receipt-store.js';
+export { DynamoDbReceiptStore, type DynamoDbReceiptStoreConfig } from './dynamodb-receipt-store.js';
+export type { ReceiptWriteOptions } from './receipt-write-attempt.js';
 export { DynamoDbCompactionRunStore } from './dynamodb-compaction-run-store.js';
 export { DynamoDbPlacesCache, type DynamoDbPlacesCacheConfig } from './dynamodb-places-cache.js';
 export { DynamoDbCompactionLock, type DynamoDbCompactionLockConfig } from './dynamodb-compaction-lock.js';

@@ -2,6 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   ConditionFailedError,
   LeaseLostError,
+  LockBusyError,
   StaleFencingTokenError,
   TransientDependencyError,
 } from '@receiptflow/core';
@@ -130,7 +131,7 @@ describe('DynamoDbReceiptStore and BatchWriteItem UnprocessedItems', () => {
     expect((await store.create(details)).created).toBe(true);
   });
 
-  it('a receipt row left WRITING by a crashed attempt is invisible and taken over by the next', async () => {
+  it('a receipt row left WRITING by a crashed attempt is invisible, and taken over once its lease runs out', async () => {
     const { tableName, client, doc } = await dynalite.freshTable();
     const store = new DynamoDbReceiptStore(doc, {
       tableName,
@@ -148,7 +149,10 @@ describe('DynamoDbReceiptStore and BatchWriteItem UnprocessedItems', () => {
     expect(rows.map((r) => [r.entity, r.write_state])).toEqual([['RECEIPT', 'WRITING']]);
     expect(await store.get(details.receipt.image_id, 1)).toBeNull();
 
+    // Until the lease runs out, the crashed writer might still be alive: the next one is told to come back.
     const smaller = makeReceiptDetails({ image_id: details.receipt.image_id }, { lineCount: 2, wordsPerLine: 1 });
+    await expect(store.create(smaller)).rejects.toBeInstanceOf(LockBusyError);
+    storeClock.advance(60_001);
     expect(await store.create(smaller)).toEqual({ created: true, details: smaller });
     expect(await store.get(details.receipt.image_id, 1)).toEqual(smaller);
   });
