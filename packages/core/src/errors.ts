@@ -76,7 +76,10 @@ export class IllegalTransitionError extends ReceiptflowError {
   }
 }
 
-/** The compaction lock is held by someone else. Retrying later can succeed. */
+/**
+ * A lock is held by someone else: the compaction lock, or a receipt's write lease (another
+ * delivery of the same message is writing it). Retrying later can succeed.
+ */
 export class LockBusyError extends ReceiptflowError {
   readonly code = 'LOCK_BUSY';
   override readonly retryable = true;

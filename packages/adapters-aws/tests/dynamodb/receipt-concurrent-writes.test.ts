@@ -1,6 +1,6 @@
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { IncompleteWriteError, LockBusyError, isRetryable, type ReceiptDetails } from '@receiptflow/core';
-import { makeReceiptDetails } from '@receiptflow/core/testing';
+import { makeReceiptDetails, relabeledReceipt } from '@receiptflow/core/testing';
 import { createTestDocumentClient, createTestDynamoDbClient } from '@receiptflow/devkit/emulators';
 import { interceptCommand, serviceError } from '@receiptflow/devkit/faults';
 import { describe, expect, it } from 'vitest';
@@ -54,14 +54,6 @@ async function rowsUnder(doc: DynamoDBDocumentClient, tableName: string, details
     }),
   );
   return out.Items ?? [];
-}
-
-/** The same receipt as `details` with other line and word texts (another delivery's OCR). */
-function otherContent(details: ReceiptDetails, tag: string): ReceiptDetails {
-  const copy = structuredClone(details);
-  for (const line of copy.lines) line.text = `${tag} ${line.text}`;
-  for (const word of copy.words) word.text = `${tag}${word.text}`;
-  return copy;
 }
 
 describe('DynamoDbReceiptStore under concurrent duplicate deliveries', () => {
@@ -122,7 +114,7 @@ describe('DynamoDbReceiptStore under concurrent duplicate deliveries', () => {
       writers: [a, b],
     } = await writers(2, 1);
     const details = makeReceiptDetails({}, { lineCount: 4, wordsPerLine: 9 });
-    const fromB = otherContent(details, 'B');
+    const fromB = relabeledReceipt(details, 'B');
     let bResult: { created: boolean; details: ReceiptDetails } | undefined;
     // After A's first chunk, A stalls (a GC pause, a slow host) for longer than its lease.
     interceptCommand(a!.client, 'BatchWriteItemCommand', async (input, send, call) => {
@@ -181,7 +173,7 @@ describe('DynamoDbReceiptStore under concurrent duplicate deliveries', () => {
       writers: [a, b, c],
     } = await writers(3, 1);
     const details = makeReceiptDetails({}, { lineCount: 3, wordsPerLine: 9 });
-    const fromA = otherContent(details, 'A');
+    const fromA = relabeledReceipt(details, 'A');
     const aStuck = gate();
     const aLanded = gate();
     // A's second chunk is held on the wire past A's lease; it lands while B is writing.

@@ -146,6 +146,20 @@ export function makeReceiptDetails(overrides: Partial<Receipt> = {}, shape: Rece
   };
 }
 
+/**
+ * The same receipt (same ids, same counts) with every line and word text marked by `tag`: what
+ * a duplicate delivery with other OCR text would write, so a test can tell whose rows are stored.
+ *
+ * @example
+ * const [a, b] = ['A', 'B'].map((tag) => relabeledReceipt(details, tag));
+ */
+export function relabeledReceipt(details: ReceiptDetails, tag: string): ReceiptDetails {
+  const copy = structuredClone(details);
+  for (const line of copy.lines) line.text = `${tag} ${line.text}`;
+  for (const word of copy.words) word.text = `${tag}${word.text}`;
+  return copy;
+}
+
 export function makeReceiptPlace(overrides: Partial<ReceiptPlace> = {}): ReceiptPlace {
   return {
     image_id: uniqueId('img'),

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { isRetryable } from '../errors.js';
 import type { CompactionRunStore, ReceiptStore } from '../ports/index.js';
 import { type ContractSubject, shuffled, sorted, withFreshSubject } from './contract-helpers.js';
-import { makeCompactionRun, makeReceiptDetails, makeReceiptPlace, uniqueId } from './fixtures.js';
+import { makeCompactionRun, makeReceiptDetails, makeReceiptPlace, relabeledReceipt, uniqueId } from './fixtures.js';
 
 /** What a ReceiptStore contract factory returns: a fresh, EMPTY store (listings are asserted exactly). */
 export interface ReceiptStoreContractSubject extends ContractSubject<ReceiptStore> {
@@ -137,6 +138,34 @@ export function describeReceiptStoreContract(name: string, factory: () => Promis
 
       it('deleting an absent receipt succeeds', async () => {
         await expect(store.delete(uniqueId('img'), 3)).resolves.toBeUndefined();
+      });
+    });
+
+    // docs/adapters.md#concurrent-duplicate-deliveries: SQS delivers a message twice, sometimes at once.
+    describe('concurrent duplicate deliveries', () => {
+      it('concurrent creates of one receipt: one is stored whole; the others return it or ask to be retried', async () => {
+        // 12 lines and 108 words: several DynamoDB batches, so the writes really overlap.
+        const base = makeReceiptDetails({}, { lineCount: 12, wordsPerLine: 9 });
+        const deliveries = ['A', 'B', 'C'].map((tag) => relabeledReceipt(base, tag));
+        const results = await Promise.allSettled(deliveries.map((d) => store.create(d)));
+
+        const stored = await store.get(base.receipt.image_id, base.receipt.receipt_id);
+        const created = results.filter((r) => r.status === 'fulfilled' && r.value.created);
+        expect(created.length).toBeLessThanOrEqual(1);
+        for (const r of results) {
+          if (r.status === 'rejected') expect(isRetryable(r.reason), String(r.reason)).toBe(true);
+          else expect(r.value.details).toEqual(stored);
+        }
+        if (created.length === 1) expect(deliveries).toContainEqual(stored);
+
+        // The retried delivery settles it: the receipt is one delivery's, every row it counts there.
+        const retried = await store.create(relabeledReceipt(base, 'D'));
+        expect(retried.created).toBe(created.length === 0);
+        const settled = await store.get(base.receipt.image_id, base.receipt.receipt_id);
+        expect(retried.details).toEqual(settled);
+        expect([...deliveries, relabeledReceipt(base, 'D')]).toContainEqual(settled);
+        expect(settled?.lines).toHaveLength(settled!.receipt.line_count);
+        expect(settled?.words).toHaveLength(settled!.receipt.word_count);
       });
     });
     describe('receipt places', () => {
