@@ -150,9 +150,13 @@ export class DynamoDbTable {
    *
    * `concurrency` chunks are in flight at once (default 1). Every chunk is settled before this
    * returns or throws (the first failure is rethrown), so a caller that cleans up after a
-   * failure never races a write that is still on its way.
+   * failure never races a write that is still on its way. `beforeCall` runs before every
+   * BatchWriteItem call, retries included; if it throws, that chunk stops there.
    */
-  async batchWrite(requests: WriteRequest[], { concurrency = 1 }: { concurrency?: number } = {}): Promise<void> {
+  async batchWrite(
+    requests: WriteRequest[],
+    { concurrency = 1, beforeCall }: { concurrency?: number; beforeCall?: () => Promise<void> } = {},
+  ): Promise<void> {
     const chunks: WriteRequest[][] = [];
     for (let i = 0; i < requests.length; i += BATCH_WRITE_LIMIT) chunks.push(requests.slice(i, i + BATCH_WRITE_LIMIT));
     let next = 0;
@@ -162,7 +166,7 @@ export class DynamoDbTable {
       while (!failure && next < chunks.length) {
         const chunk = chunks[next++]!;
         try {
-          await this.batchWriteChunk(chunk);
+          await this.batchWriteChunk(chunk, beforeCall);
         } catch (error) {
           failure ??= { error };
         }
@@ -172,7 +176,7 @@ export class DynamoDbTable {
     if (failure) throw failure.error;
   }
 
-  private async batchWriteChunk(chunk: WriteRequest[]): Promise<void> {
+  private async batchWriteChunk(chunk: WriteRequest[], beforeCall?: () => Promise<void>): Promise<void> {
     let pending = chunk;
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > this.retry.maxAttempts) {
@@ -182,6 +186,7 @@ export class DynamoDbTable {
         );
       }
       if (attempt > 1) await this.clock.sleep(this.backoff(attempt - 1));
+      await beforeCall?.();
       const out = await this.call('BatchWriteItem', () =>
         this.doc.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } })),
       );

@@ -15,8 +15,9 @@ import { lineToItem, receiptToItem, wordToItem, type Item } from './item-codec.j
 export interface ReceiptWriteOptions {
   /**
    * How long a WRITING row belongs to its writer without a renewal; a duplicate delivery may
-   * take it over only after that. A writer starts a batch only while at least half of it is
-   * left, so every SDK call (timeouts and retries included) must finish within half. Default 60 s.
+   * take it over only after that. A writer starts a BatchWriteItem call only while at least half
+   * of it is left, so one SDK call (its timeouts and attempts included) must finish within half:
+   * the handlers' SDK limits put that at about 41 s. Default 90 s.
    */
   leaseMs?: number;
   /** BatchWriteItem calls in flight at once for one receipt. Default 8. */
@@ -34,8 +35,8 @@ const WRITING = { ':writing': 'WRITING' } as const;
  *    the key is free or its WRITING row's lease has run out. A live lease is another delivery at
  *    work: LockBusyError, so the message comes back later and finds the receipt committed.
  * 2. `write`: rows an earlier, dead attempt left are deleted; then lines and words, each tagged
- *    with `write_id`, go out in parallel BatchWriteItem waves, the lease renewed (conditionally
- *    on `write_id`) before a wave when half of it is gone. A lost lease stops the attempt
+ *    with `write_id`, go out in parallel BatchWriteItem calls, the lease renewed (conditionally
+ *    on `write_id`) before a call when half of it is gone. A lost lease stops the attempt
  *    (LeaseLostError) without touching a row: they belong to the new owner now.
  * 3. Before committing, the rows are read back: exactly the keys written, all tagged with this
  *    `write_id`, or IncompleteWriteError. `commit` flips WRITING to COMMITTED if the row is
@@ -44,7 +45,7 @@ const WRITING = { ':writing': 'WRITING' } as const;
  *    row, and only while the lease is held; otherwise the next claim cleans up.
  *
  * @example
- * const attempt = new ReceiptWriteAttempt(table, clock, details, { leaseMs: 60_000 });
+ * const attempt = new ReceiptWriteAttempt(table, clock, details, { leaseMs: 90_000 });
  * if ((await attempt.claim()) === 'claimed') {
  *   await attempt.write();
  *   await attempt.commit();
@@ -57,6 +58,7 @@ export class ReceiptWriteAttempt {
   private readonly pk: string;
   private readonly rowSk: string;
   private leaseUntil = 0;
+  private renewal: Promise<void> | null = null;
 
   constructor(
     private readonly table: DynamoDbTable,
@@ -64,7 +66,7 @@ export class ReceiptWriteAttempt {
     private readonly details: ReceiptDetails,
     options: ReceiptWriteOptions = {},
   ) {
-    this.leaseMs = options.leaseMs ?? 60_000;
+    this.leaseMs = options.leaseMs ?? 90_000;
     this.concurrency = options.concurrency ?? 8;
     this.pk = imagePk(details.receipt.image_id);
     this.rowSk = receiptSk(details.receipt.receipt_id);
@@ -104,12 +106,12 @@ export class ReceiptWriteAttempt {
   /** Clears rows a dead attempt left, writes lines and words, and checks they are all there. */
   async write(): Promise<void> {
     const leftovers = await this.childRows();
-    await this.writeInWaves(leftovers.map((r) => deleteRequest(this.pk, r)));
+    await this.writeAll(leftovers.map((r) => deleteRequest(this.pk, r)));
     const puts: Item[] = [
       ...this.details.lines.map((l) => ({ ...lineToItem(l), write_id: this.writeId })),
       ...this.details.words.map((w) => ({ ...wordToItem(w), write_id: this.writeId })),
     ];
-    await this.writeInWaves(puts.map((Item): WriteRequest => ({ PutRequest: { Item } })));
+    await this.writeAll(puts.map((Item): WriteRequest => ({ PutRequest: { Item } })));
     await this.verify(puts.map((p) => p.SK as string));
   }
 
@@ -137,7 +139,7 @@ export class ReceiptWriteAttempt {
     try {
       await this.renewIfDue();
       const mine = (await this.childRows()).filter((r) => r.write_id === this.writeId);
-      await this.writeInWaves(mine.map((r) => deleteRequest(this.pk, r)));
+      await this.writeAll(mine.map((r) => deleteRequest(this.pk, r)));
       await this.table.delete(
         { PK: this.pk, SK: this.rowSk },
         { expression: 'write_id = :mine', values: { ':mine': this.writeId } },
@@ -147,18 +149,24 @@ export class ReceiptWriteAttempt {
     }
   }
 
-  private async writeInWaves(requests: WriteRequest[]): Promise<void> {
-    const wave = 25 * this.concurrency;
-    for (let i = 0; i < requests.length; i += wave) {
-      await this.renewIfDue();
-      await this.table.batchWrite(requests.slice(i, i + wave), { concurrency: this.concurrency });
-    }
+  private async writeAll(requests: WriteRequest[]): Promise<void> {
+    await this.table.batchWrite(requests, { concurrency: this.concurrency, beforeCall: () => this.renewIfDue() });
   }
 
-  /** Renews the lease when less than half is left, so the next wave finishes inside it. */
-  private async renewIfDue(): Promise<void> {
+  /**
+   * Renews the lease when less than half is left, so the call about to start ends inside it.
+   * Chunks in flight together share one renewal.
+   */
+  private renewIfDue(): Promise<void> {
+    if (this.clock.now() < this.leaseUntil - this.leaseMs / 2) return Promise.resolve();
+    this.renewal ??= this.renew().finally(() => {
+      this.renewal = null;
+    });
+    return this.renewal;
+  }
+
+  private async renew(): Promise<void> {
     const now = this.clock.now();
-    if (now < this.leaseUntil - this.leaseMs / 2) return;
     try {
       await this.table.update({
         Key: { PK: this.pk, SK: this.rowSk },

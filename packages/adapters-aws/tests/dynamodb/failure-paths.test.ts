@@ -152,7 +152,7 @@ describe('DynamoDbReceiptStore and BatchWriteItem UnprocessedItems', () => {
     // Until the lease runs out, the crashed writer might still be alive: the next one is told to come back.
     const smaller = makeReceiptDetails({ image_id: details.receipt.image_id }, { lineCount: 2, wordsPerLine: 1 });
     await expect(store.create(smaller)).rejects.toBeInstanceOf(LockBusyError);
-    storeClock.advance(60_001);
+    storeClock.advance(90_001);
     expect(await store.create(smaller)).toEqual({ created: true, details: smaller });
     expect(await store.get(details.receipt.image_id, 1)).toEqual(smaller);
   });

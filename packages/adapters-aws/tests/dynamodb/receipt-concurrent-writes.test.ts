@@ -211,4 +211,25 @@ describe('DynamoDbReceiptStore under concurrent duplicate deliveries', () => {
     expect(await c!.store.get(details.receipt.image_id, 1)).toEqual(details);
     expect(await rowsUnder(doc, tableName, details)).toHaveLength(1 + 3 + 27);
   });
+
+  it('a slow writer keeps its lease by renewing it; a duplicate arriving after the first lease would have ended is refused', async () => {
+    const {
+      clock,
+      writers: [a, b],
+    } = await writers(2, 1);
+    const details = makeReceiptDetails({}, { lineCount: 10, wordsPerLine: 9 });
+    const duplicates: Awaited<ReturnType<typeof settle>>[] = [];
+    // Each of A's 4 chunks takes 20 s: 80 s of writing under a 30 s lease.
+    interceptCommand(a!.client, 'BatchWriteItemCommand', async (input, send) => {
+      clock.advance(20_000);
+      const out = await send(input);
+      duplicates.push(await settle(b!.store.create(relabeledReceipt(details, 'B'))));
+      return out;
+    });
+
+    expect(await a!.store.create(structuredClone(details))).toEqual({ created: true, details });
+    // At 20, 40, 60 and 80 s: without the renewals the lease would have ended at 30 s.
+    expect(duplicates.map((d) => d.error)).toEqual(Array.from({ length: 4 }, () => expect.any(LockBusyError)));
+    expect(await b!.store.create(relabeledReceipt(details, 'B'))).toEqual({ created: false, details });
+  });
 });
