@@ -15,6 +15,7 @@ import { measureP3 } from './p3-pipeline.js';
 import { measureP5 } from './p5-cold-start.js';
 import { measureP6 } from './p6-cost.js';
 import { header, parseBenchArgs } from './plan.js';
+import { measureReceiptWrites } from './receipt-writes.js';
 import { formatTable, verdicts } from './report.js';
 import { round } from './stats.js';
 import { measureVectorStorage } from './vector-storage.js';
@@ -46,6 +47,7 @@ async function main(argv: string[]): Promise<number> {
   // 20k vectors in both plans: 200k takes too long to write through HNSW on a shared 2-core box.
   progress('vector storage modes: efs follower over a latency-injected directory');
   out.vector_storage = await measureVectorStorage(VECTOR_STORAGE_SIZE, progress);
+  out.receipt_writes = await measureReceiptWrites(progress);
   (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
   out.seconds = round((performance.now() - started) / 1000, 1);
   out.goals = verdicts(out);
