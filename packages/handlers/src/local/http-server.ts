@@ -5,8 +5,12 @@ import { errorResult, type HttpApiEvent, type HttpApiResult } from '../http/api-
 /** Bodies larger than this are refused; a declared length above it is refused before any byte is read. */
 export const MAX_BODY_BYTES = 25 * 1024 * 1024;
 
-/** How long a refused request may keep sending its body (discarded) so the client can read the answer. */
-const LINGER_MS = 2_000;
+/**
+ * How long a refused request may keep sending its body (discarded) so the client can read the
+ * answer. 5 s, as nginx's lingering_timeout: at 2 s a client on a busy machine sometimes had not
+ * read the 413 yet when the cut-off reset discarded it (seen as EPIPE in serve-startup.test.ts).
+ */
+const LINGER_MS = 5_000;
 
 /** What a presigned upload may write, decided from its URL and headers before its body is read. */
 export interface PresignedUploadTicket {
