@@ -29,12 +29,25 @@ export const ReceiptSchema = z.object({
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
+/**
+ * The most characters a stored line or word keeps. A printed receipt line is well under 200; OCR
+ * of something that is not a receipt line (a page of prose, a barcode read as text) once gave one
+ * line of over 400 KB, which failed its DynamoDB item (400 KB at most), then its write chunk,
+ * then the whole message. Longer text is cut here and flagged `text_truncated`; the OCR JSON in
+ * the artifacts bucket keeps it whole. 2,000 characters also stays far inside an embedding
+ * input's 8,192 tokens.
+ */
+export const MAX_TEXT_CHARS = 2_000;
+
 export const ReceiptLineSchema = GeometrySchema.extend({
   image_id: IdSchema,
   receipt_id: ReceiptIdSchema,
   line_id: z.number().int().positive(),
+  /** At most {@link MAX_TEXT_CHARS} characters, as built by the results step. */
   text: z.string(),
   confidence: z.number().min(0).max(1),
+  /** Present when the OCR text was longer than {@link MAX_TEXT_CHARS} and was cut to it. */
+  text_truncated: z.literal(true).optional(),
 });
 export type ReceiptLine = z.infer<typeof ReceiptLineSchema>;
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import {
   GeometrySchema,
+  MAX_TEXT_CHARS,
   OcrWordSchema,
   type Geometry,
   type ImageType,
@@ -150,14 +151,31 @@ export function buildReceiptsFromDocument(
   const text = usableText(raw, skipped);
   if (text.lines.length === 0) return [];
   return planReceipts(text.lines, text.image, ref.image_type).map((plan, i) =>
-    receiptFromPlan(text, plan, { image_id: ref.image_id, receipt_id: i + 1, created_at: ref.created_at }),
+    receiptFromPlan(text, plan, { image_id: ref.image_id, receipt_id: i + 1, created_at: ref.created_at }, skipped),
   );
+}
+
+/**
+ * `text` cut to {@link MAX_TEXT_CHARS} characters (whole code points, never half a surrogate
+ * pair), with the flag a cut text is stored with and the cut reported into `skipped`.
+ */
+function cappedText(text: string, what: string, skipped: SkippedRow[]): { text: string; text_truncated?: true } {
+  if (text.length <= MAX_TEXT_CHARS) return { text };
+  let kept = text.slice(0, MAX_TEXT_CHARS);
+  // Never keep half of a surrogate pair (an emoji or a rare CJK character cut in two).
+  if (/[\uD800-\uDBFF]$/u.test(kept)) kept = kept.slice(0, -1);
+  skipped.push({
+    what,
+    reason: `text of ${text.length} characters cut to ${kept.length} (MAX_TEXT_CHARS); the OCR JSON keeps it whole`,
+  });
+  return { text: kept, text_truncated: true };
 }
 
 function receiptFromPlan(
   text: UsableText,
   plan: ReceiptPlan,
   ref: { image_id: string; receipt_id: number; created_at: string },
+  skipped: SkippedRow[],
 ): ReceiptDetails {
   const kept: KeptLine[] = plan.parts.map((part) => {
     const line = text.lines[part.line]!;
@@ -178,14 +196,22 @@ function receiptFromPlan(
   const words: ReceiptWord[] = [];
   kept.forEach((line, i) => {
     const line_id = i + 1;
-    lines.push({ image_id, receipt_id, line_id, text: line.text, confidence: line.confidence, ...line.geometry });
+    const where = `receipt ${receipt_id} line ${line_id}`;
+    lines.push({
+      image_id,
+      receipt_id,
+      line_id,
+      ...cappedText(line.text, where, skipped),
+      confidence: line.confidence,
+      ...line.geometry,
+    });
     line.words.forEach((w, j) => {
       words.push({
         image_id,
         receipt_id,
         line_id,
         word_id: j + 1,
-        text: w.text,
+        ...cappedText(w.text, `${where} word ${j + 1}`, skipped),
         confidence: w.confidence,
         ...w.geometry,
       });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isRetryable } from '../errors.js';
+import { MAX_TEXT_CHARS } from '../domain/index.js';
 import type { CompactionRunStore, ReceiptStore } from '../ports/index.js';
 import { type ContractSubject, shuffled, sorted, withFreshSubject } from './contract-helpers.js';
 import { makeCompactionRun, makeReceiptDetails, makeReceiptPlace, relabeledReceipt, uniqueId } from './fixtures.js';
@@ -35,6 +36,16 @@ export function describeReceiptStoreContract(name: string, factory: () => Promis
         expect(result.details).toEqual(details);
         expect(await store.get(details.receipt.image_id, 1)).toEqual(details);
         expect(await store.get(details.receipt.image_id, 2)).toBeNull();
+      });
+
+      it('keeps a line and a word cut to MAX_TEXT_CHARS, with their text_truncated flag', async () => {
+        const details = makeReceiptDetails();
+        details.lines[0] = { ...details.lines[0]!, text: 'L'.repeat(MAX_TEXT_CHARS), text_truncated: true };
+        details.words[0] = { ...details.words[0]!, text: 'W'.repeat(MAX_TEXT_CHARS), text_truncated: true };
+        await store.create(details);
+        const stored = await store.get(details.receipt.image_id, 1);
+        expect(stored).toEqual(details);
+        expect(stored!.lines[1]).not.toHaveProperty('text_truncated');
       });
 
       it('returns lines ordered by line_id and words by (line_id, word_id) whatever the write order', async () => {

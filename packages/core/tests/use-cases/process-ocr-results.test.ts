@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PoisonMessageError, decodeVectorDelta, processOcrResults } from '@receiptflow/core';
+import { MAX_TEXT_CHARS, PoisonMessageError, decodeVectorDelta, processOcrResults } from '@receiptflow/core';
 import { demoReceipts, ocrDocument, pipeline, specLines } from './harness.js';
 
 const [first] = demoReceipts(1);
@@ -122,5 +122,49 @@ describe('processOcrResults with local adapters', () => {
     await expect(processOcrResults(p.processDeps, { ...body, s3_key: 'ocr/none.json' })).rejects.toThrow(
       /does not exist/,
     );
+  });
+});
+
+// issue 20, item 7: one OCR line over 400 KB failed its item, then its chunk, then the message.
+describe('processOcrResults with text longer than MAX_TEXT_CHARS', () => {
+  it('stores a 450,000-character line and word cut to the limit, flagged and reported; the rest untouched', async () => {
+    const p = pipeline();
+    const doc = ocrDocument(LINES);
+    const huge = 'X'.repeat(450_000);
+    doc.lines[1]!.words[0]!.text = huge;
+    const r = await p.ingest(doc);
+
+    const stored = await p.receipts.get(r.image_id, 1);
+    const line = stored!.lines.find((l) => l.text.startsWith('XXX'))!;
+    expect(line.text.length).toBe(MAX_TEXT_CHARS);
+    expect(line.text_truncated).toBe(true);
+    const word = stored!.words.find((w) => w.line_id === line.line_id && w.word_id === 1)!;
+    expect(word.text).toBe('X'.repeat(MAX_TEXT_CHARS));
+    expect(word.text_truncated).toBe(true);
+    expect(r.processed.skipped).toEqual([
+      {
+        what: `receipt 1 line ${line.line_id}`,
+        reason: expect.stringMatching(/text of 45\d{4} characters cut to 2000/),
+      },
+      { what: `receipt 1 line ${line.line_id} word 1`, reason: expect.stringMatching(/450000 characters cut to 2000/) },
+    ]);
+    // Every other line is stored as printed, with no flag.
+    const others = stored!.lines.filter((l) => l !== line);
+    expect(others).toHaveLength(LINES.length - 1);
+    expect(others.every((l) => l.text_truncated === undefined && l.text.length < 200)).toBe(true);
+    // The receipt still resolved and got its run.
+    expect(r.processed.receipts[0]!.place.place_id).toBe(first!.truth.place_id);
+    expect(await p.runs.list(r.image_id, 1)).toHaveLength(1);
+  });
+
+  it('never cuts a character in half', async () => {
+    const p = pipeline();
+    const doc = ocrDocument(LINES);
+    // 1,999 ASCII characters then emoji: the 2,000th UTF-16 unit is half of the first emoji.
+    doc.lines[2]!.words = [{ ...doc.lines[2]!.words[0]!, text: `${'a'.repeat(MAX_TEXT_CHARS - 1)}${'😀'.repeat(10)}` }];
+    const r = await p.ingest(doc);
+    const stored = await p.receipts.get(r.image_id, 1);
+    const cut = stored!.lines.find((l) => l.text_truncated)!;
+    expect(cut.text).toBe('a'.repeat(MAX_TEXT_CHARS - 1));
   });
 });
