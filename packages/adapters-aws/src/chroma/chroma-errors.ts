@@ -59,27 +59,3 @@ export function toReceiptflowError(error: unknown, action: string): ReceiptflowE
   }
   return new TransientDependencyError(DEPENDENCY, `${action}: ${detail}`, options);
 }
-
-/** Rejects with a TransientDependencyError if `work` has not settled within `timeoutMs`. */
-export async function withTimeout<T>(work: Promise<T>, timeoutMs: number, action: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    // A deadline on a real network call, not a wait of ours: a fake clock cannot hold a socket
-    // open, so this stays a timer (cleared as soon as `work` settles).
-    timer = setTimeout(
-      () =>
-        reject(
-          new TransientDependencyError(
-            DEPENDENCY,
-            `${action}: no answer from the Chroma server within ${timeoutMs} ms`,
-          ),
-        ),
-      timeoutMs,
-    );
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

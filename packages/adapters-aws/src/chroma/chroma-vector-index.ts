@@ -1,6 +1,7 @@
 import { ChromaNotFoundError, type ChromaClient, type Collection as ChromaCollection, type Metadata } from 'chromadb';
 import {
   ConfigError,
+  type Clock,
   IncompleteWriteError,
   ValidationError,
   type Collection,
@@ -19,7 +20,7 @@ import {
   withoutNulls,
 } from './chroma-metadata.js';
 import { toChromaWhere } from './chroma-where.js';
-import { toReceiptflowError, withTimeout } from './chroma-errors.js';
+import { ChromaRequests, DEFAULT_CHROMA_RETRY_POLICY } from './chroma-requests.js';
 import { openCosineCollection } from './open-cosine-collection.js';
 
 export interface ChromaVectorIndexConfig {
@@ -32,9 +33,27 @@ export interface ChromaVectorIndexConfig {
   maxBatchSize?: number;
   /** If set, every vector written or queried must have this length. */
   dimensions?: number;
-  /** Per Chroma request; a server that does not answer fails instead of hanging. Default 30 s. */
+  /**
+   * Per attempt of one Chroma call: past it, the attempt's HTTP requests are aborted and the
+   * attempt counts as a transient failure. Default 30 s.
+   */
   requestTimeoutMs?: number;
+  /** Attempts per Chroma call, the first included; only transient failures are retried. Default 3. */
+  maxAttempts?: number;
+  /** First wait between attempts (doubling, equal jitter). Default 250 ms. */
+  retryBaseDelayMs?: number;
+  /** Longest wait between attempts. Default 4 s. */
+  retryMaxDelayMs?: number;
+  /** Sleeps between attempts. Default real timers; tests pass a fake clock. */
+  clock?: Pick<Clock, 'sleep'>;
+  /** Jitter source, 0 ≤ x < 1. Default Math.random. */
+  random?: () => number;
 }
+
+/** Sleeps on real timers; the default when no clock is given. */
+const TIMER_SLEEP: Pick<Clock, 'sleep'> = {
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
 
 /** Chroma's rule for collection names. */
 const COLLECTION_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{1,510}[A-Za-z0-9]$/;
@@ -61,7 +80,7 @@ interface StoredRecord {
 export class ChromaVectorIndex implements VectorIndex {
   private readonly prefix: string;
   private readonly configuredBatchSize: number;
-  private readonly requestTimeoutMs: number;
+  private readonly requests: ChromaRequests;
   private readonly dimensions: number | undefined;
   private readonly collections = new Map<Collection, Promise<ChromaCollection>>();
   private batchSizePromise: Promise<number> | undefined;
@@ -91,7 +110,18 @@ export class ChromaVectorIndex implements VectorIndex {
       }
     }
     this.configuredBatchSize = positiveInteger(config.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE, 'maxBatchSize');
-    this.requestTimeoutMs = positiveInteger(config.requestTimeoutMs ?? 30_000, 'requestTimeoutMs');
+    const d = DEFAULT_CHROMA_RETRY_POLICY;
+    this.requests = new ChromaRequests(
+      client,
+      {
+        requestTimeoutMs: config.requestTimeoutMs ?? d.requestTimeoutMs,
+        maxAttempts: config.maxAttempts ?? d.maxAttempts,
+        baseDelayMs: config.retryBaseDelayMs ?? d.baseDelayMs,
+        maxDelayMs: config.retryMaxDelayMs ?? d.maxDelayMs,
+      },
+      config.clock ?? TIMER_SLEEP,
+      config.random,
+    );
     this.dimensions = config.dimensions === undefined ? undefined : positiveInteger(config.dimensions, 'dimensions');
   }
 
@@ -285,7 +315,7 @@ export class ChromaVectorIndex implements VectorIndex {
   private collection(collection: Collection): Promise<ChromaCollection> {
     let pending = this.collections.get(collection);
     if (!pending) {
-      pending = openCosineCollection(this.client, this.prefix + collection, this.requestTimeoutMs);
+      pending = openCosineCollection(this.client, this.prefix + collection, this.requests);
       // A failed open is not cached, so the next call tries again.
       pending.catch(() => this.collections.delete(collection));
       this.collections.set(collection, pending);
@@ -315,28 +345,35 @@ export class ChromaVectorIndex implements VectorIndex {
     return records;
   }
 
-  /** Runs one Chroma request with a timeout, mapping its errors to core's. */
-  private async call<T>(action: string, collection: Collection, request: () => Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(request(), this.requestTimeoutMs, action);
-    } catch (error) {
-      // The collection was deleted behind our back: forget the handle so a retry recreates it.
-      if (error instanceof ChromaNotFoundError) this.collections.delete(collection);
-      throw toReceiptflowError(error, action);
-    }
+  /**
+   * Runs one Chroma request with a per-attempt timeout and bounded retries of transient
+   * failures, mapping its errors to core's. Every request the adapter sends is safe to repeat:
+   * reads, upserts by id (same ids, same content, same state) and deletes by id.
+   */
+  private call<T>(action: string, collection: Collection, request: () => Promise<T>): Promise<T> {
+    return this.requests.run(action, request, {
+      onError: (error) => {
+        if (!(error instanceof ChromaNotFoundError)) return false;
+        // The collection was deleted behind our back: forget the handle so the next call
+        // recreates it (retrying with the stale handle could only fail again).
+        this.collections.delete(collection);
+        return true;
+      },
+    });
   }
 
   /** Records per request: the configured size, capped by the server's own limit. */
   private batchSize(): Promise<number> {
     if (!this.batchSizePromise) {
-      const action = 'read the server limits';
-      this.batchSizePromise = withTimeout(this.client.getMaxBatchSize(), this.requestTimeoutMs, action).then(
-        (serverMax) => (serverMax > 0 ? Math.min(this.configuredBatchSize, serverMax) : this.configuredBatchSize),
-        (error: unknown) => {
-          this.batchSizePromise = undefined;
-          throw toReceiptflowError(error, action);
-        },
-      );
+      this.batchSizePromise = this.requests
+        .run('read the server limits', () => this.client.getMaxBatchSize())
+        .then(
+          (serverMax) => (serverMax > 0 ? Math.min(this.configuredBatchSize, serverMax) : this.configuredBatchSize),
+          (error: unknown) => {
+            this.batchSizePromise = undefined;
+            throw error;
+          },
+        );
     }
     return this.batchSizePromise;
   }

@@ -15,6 +15,11 @@ export interface ChromaProxyOptions {
   maxBatchSize?: number;
   /** Keeps only the first N records of every upsert/add, like a store that silently drops the rest. */
   dropRecordsBeyond?: number;
+  /**
+   * Misbehaves on chosen requests instead of forwarding them: an HTTP status to answer with, or
+   * `reset` to destroy the connection. `nth` counts requests of that operation, from 1.
+   */
+  fault?: (request: { operation: string; nth: number }) => number | 'reset' | undefined;
 }
 
 export interface ChromaProxy {
@@ -58,6 +63,16 @@ export async function startChromaProxy(target: string, options: ChromaProxyOptio
       }
     }
     requests.push({ method: req.method ?? 'GET', operation, ids });
+    const fault = options.fault?.({ operation, nth: requests.filter((r) => r.operation === operation).length });
+    if (fault === 'reset') {
+      req.socket.destroy();
+      return;
+    }
+    if (fault !== undefined) {
+      res.writeHead(fault, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'InjectedFault', message: `injected ${fault}` }));
+      return;
+    }
     const headers: Record<string, string> = {};
     for (const [key, value] of Object.entries(req.headers)) {
       if (typeof value === 'string' && key !== 'host' && key !== 'content-length') headers[key] = value;
