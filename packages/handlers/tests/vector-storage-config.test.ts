@@ -10,7 +10,7 @@ import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { ConfigError } from '@receiptflow/core';
 import { describe, expect, it } from 'vitest';
 import { CompactionConfigSchema, parseConfig, ProcessOcrResultsConfigSchema } from '../src/config/aws-config.js';
-import { vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
+import { CHROMA_CALL_LIMITS, vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
 
 const COMPACTION = { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors' };
 const RESULTS = {
@@ -64,6 +64,15 @@ describe('VECTOR_STORAGE_MODE', () => {
       OPENAI_API_KEY: 'sk-test',
     });
     expect(refusal({ ...COMPACTION, CHROMA_URL: 'http://c', CHROMA_TENANT: '' })).toMatch(/CHROMA_TENANT/);
+  });
+
+  it('server: every Chroma call is bounded and retried within CHROMA_CALL_LIMITS, well inside the Lambda timeouts', () => {
+    const config = parseConfig(CompactionConfigSchema, { ...COMPACTION, CHROMA_URL: 'http://chroma:8000' }, 'c');
+    const index = vectorIndexFor(config, 'writer');
+    expect(index).toBeInstanceOf(ChromaVectorIndex);
+    expect((index as ChromaVectorIndex).retryPolicy).toEqual(CHROMA_CALL_LIMITS);
+    // 3 attempts of 15 s and 2 waits of at most 2 s; process-OCR-results, the shorter Lambda, has 300 s.
+    expect((index as ChromaVectorIndex).worstCaseCallMs()).toBe(49_000);
   });
 
   it('efs needs a directory under the /mnt mount', () => {

@@ -20,7 +20,7 @@ import {
   withoutNulls,
 } from './chroma-metadata.js';
 import { toChromaWhere } from './chroma-where.js';
-import { ChromaRequests, DEFAULT_CHROMA_RETRY_POLICY } from './chroma-requests.js';
+import { ChromaRequests, DEFAULT_CHROMA_RETRY_POLICY, type ChromaRetryPolicy } from './chroma-requests.js';
 import { openCosineCollection } from './open-cosine-collection.js';
 
 export interface ChromaVectorIndexConfig {
@@ -123,6 +123,16 @@ export class ChromaVectorIndex implements VectorIndex {
       config.random,
     );
     this.dimensions = config.dimensions === undefined ? undefined : positiveInteger(config.dimensions, 'dimensions');
+  }
+
+  /** How each Chroma call is bounded and retried, as configured. */
+  get retryPolicy(): ChromaRetryPolicy {
+    return { ...this.requests.policy };
+  }
+
+  /** The longest one Chroma call can take: every attempt timing out, the longest waits between. */
+  worstCaseCallMs(): number {
+    return this.requests.worstCaseMs();
   }
 
   async upsert(collection: Collection, records: VectorRecord[]): Promise<void> {

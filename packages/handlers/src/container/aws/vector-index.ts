@@ -21,6 +21,19 @@ export interface VectorStorage {
 type StorageConfig = VectorStorageConfig & { EMBEDDING_DIMENSIONS: number };
 
 /**
+ * Chroma per call: 3 attempts × 15 s + 2 waits of at most 2 s = 49 s at the worst. An upsert or
+ * read of 300 records normally answers in well under a second; 15 s leaves room for a busy server
+ * while a dead one is given up on long before compaction's 900 s (or process-OCR-results' 300 s)
+ * timeout. Only transient failures are retried (see ChromaVectorIndex).
+ */
+export const CHROMA_CALL_LIMITS = {
+  requestTimeoutMs: 15_000,
+  maxAttempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 2_000,
+} as const;
+
+/**
  * The vector storage a Lambda uses, by `VECTOR_STORAGE_MODE` (docs/vector-storage.md).
  * `reader` functions (process-OCR results) only query: in efs mode they follow the index files
  * read-only. In efs mode compaction is the single writer: one directory per collection
@@ -39,7 +52,13 @@ export function vectorStorageFor(config: StorageConfig, role: 'reader' | 'writer
             ...(config.CHROMA_TENANT ? { tenant: config.CHROMA_TENANT } : {}),
             ...(config.CHROMA_DATABASE ? { database: config.CHROMA_DATABASE } : {}),
           }),
-          { dimensions },
+          {
+            dimensions,
+            requestTimeoutMs: CHROMA_CALL_LIMITS.requestTimeoutMs,
+            maxAttempts: CHROMA_CALL_LIMITS.maxAttempts,
+            retryBaseDelayMs: CHROMA_CALL_LIMITS.baseDelayMs,
+            retryMaxDelayMs: CHROMA_CALL_LIMITS.maxDelayMs,
+          },
         ),
         fencedLock: unfenced,
       };
