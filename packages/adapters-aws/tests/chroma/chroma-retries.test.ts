@@ -107,6 +107,43 @@ describe('ChromaVectorIndex retries', () => {
   });
 });
 
+describe('ChromaVectorIndex idempotency (a retried run converges)', () => {
+  /** Everything a collection holds, by id: what two indexes are compared on. */
+  async function contents(index: ChromaVectorIndex, ids: string[]) {
+    const stored = await index.get('lines', ids);
+    return {
+      count: await index.count('lines'),
+      records: stored.map((r) => ({ ...r, vector: r.vector.map((v) => Math.round(v * 1e5) / 1e5) })),
+    };
+  }
+
+  it('a delta re-applied after its first batches landed ends in exactly the index of one clean apply', async () => {
+    const delta = records(250, 'run');
+    const ids = delta.map((r) => r.id);
+    const direct = () => new ChromaClient({ host: server.host, port: server.port });
+    const clean = new ChromaVectorIndex(direct(), { collectionPrefix: `clean${++prefixes}_`, maxBatchSize: 100 });
+    await clean.upsert('lines', delta);
+
+    const retried = new ChromaVectorIndex(direct(), { collectionPrefix: `again${++prefixes}_`, maxBatchSize: 100 });
+    // The first attempt died after two batches of 100; the retry applies the whole delta, twice for good measure.
+    await retried.upsert('lines', delta.slice(0, 200));
+    await retried.upsert('lines', delta);
+    await retried.upsert('lines', delta);
+    expect(await contents(retried, ids)).toEqual(await contents(clean, ids));
+    expect((await contents(retried, ids)).count).toBe(250);
+  });
+
+  it('deletes by id are idempotent: a repeated or partly applied delete succeeds and leaves the same state', async () => {
+    const { index } = await indexBehind(undefined);
+    await index.upsert('lines', records(6, 'd'));
+    await index.delete('lines', ['d-0', 'd-1']);
+    await index.delete('lines', ['d-0', 'd-1', 'd-2']);
+    await index.delete('lines', ['d-0', 'never-stored']);
+    expect(await index.count('lines')).toBe(3);
+    expect((await index.get('lines', ['d-3', 'd-4', 'd-5'])).map((r) => r.id)).toEqual(['d-3', 'd-4', 'd-5']);
+  });
+});
+
 describe('ChromaVectorIndex timeouts', () => {
   it('aborts each timed-out attempt: the server sees every connection closed, not left hanging', async () => {
     const silent = await silentServer();

@@ -14,6 +14,13 @@ export interface ChromaServer {
   port: number;
   /** Kills the server's process group and removes its data directory. Idempotent. */
   stop(): Promise<void>;
+  /**
+   * Kills the server at once (SIGKILL, as a crash or a lost host would), keeping its data
+   * directory; calls fail with connection refused until {@link restart}.
+   */
+  crash(): Promise<void>;
+  /** Starts the server again on the same port and data directory, and waits for its heartbeat. */
+  restart(): Promise<void>;
 }
 
 export interface StartChromaServerOptions {
@@ -32,37 +39,60 @@ export async function startChromaServer(options: StartChromaServerOptions = {}):
   const cli = resolveChromaCli();
   const port = await freePort(host);
   const dataDir = await mkdtemp(join(tmpdir(), 'receiptflow-chroma-'));
-  const child = spawn(
-    process.execPath,
-    [cli, 'run', '--path', dataDir, '--host', host, '--port', String(port)],
-    // detached: the child leads its own process group, so stop() can kill the group.
-    { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const url = `http://${host}:${port}`;
+  const startupTimeoutMs = options.startupTimeoutMs ?? 30_000;
+  let child: ChildProcess | undefined;
   let stderr = '';
-  child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-4_000);
-  });
 
   // If the test process exits without calling stop(), the server must not outlive it.
-  const killOnExit = () => signalGroup(child, 'SIGKILL');
+  const killOnExit = () => {
+    if (child) signalGroup(child, 'SIGKILL');
+  };
   process.once('exit', killOnExit);
+
+  const launch = async (): Promise<void> => {
+    stderr = '';
+    child = spawn(
+      process.execPath,
+      [cli, 'run', '--path', dataDir, '--host', host, '--port', String(port)],
+      // detached: the child leads its own process group, so stop() can kill the group.
+      { detached: true, stdio: ['ignore', 'ignore', 'pipe'] },
+    );
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4_000);
+    });
+    await waitForHeartbeat(url, child, startupTimeoutMs, () => stderr);
+  };
+
   let stopped = false;
   const stop = async (): Promise<void> => {
     if (stopped) return;
     stopped = true;
     process.off('exit', killOnExit);
-    await killGroup(child);
+    if (child) await killGroup(child);
     await rm(dataDir, { recursive: true, force: true });
   };
 
-  const url = `http://${host}:${port}`;
   try {
-    await waitForHeartbeat(url, child, options.startupTimeoutMs ?? 30_000, () => stderr);
+    await launch();
   } catch (error) {
     await stop();
     throw error;
   }
-  return { url, host, port, stop };
+  return {
+    url,
+    host,
+    port,
+    stop,
+    crash: async () => {
+      if (child) await killGroup(child, 'SIGKILL');
+    },
+    restart: async () => {
+      if (stopped) throw new Error('chroma server was stopped; start a new one');
+      if (child) await killGroup(child, 'SIGKILL');
+      await launch();
+    },
+  };
 }
 
 /** The chromadb package's `chroma` bin script, found from wherever Node resolves the package. */
@@ -128,10 +158,10 @@ async function waitForHeartbeat(
   throw new Error(`chroma server at ${url} gave no heartbeat within ${timeoutMs} ms`);
 }
 
-async function killGroup(child: ChildProcess): Promise<void> {
+async function killGroup(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  signalGroup(child, 'SIGTERM');
+  signalGroup(child, signal);
   const forced = setTimeout(() => signalGroup(child, 'SIGKILL'), 3_000);
   await exited;
   clearTimeout(forced);
