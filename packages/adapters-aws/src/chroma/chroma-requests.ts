@@ -108,7 +108,7 @@ export class ChromaRequests {
   ): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       let failure: ReceiptflowError;
-      let stop = false;
+      let stop: boolean;
       try {
         return await this.attempt(action, request);
       } catch (error) {
