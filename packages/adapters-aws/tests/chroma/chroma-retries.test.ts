@@ -1,40 +1,19 @@
 import { createServer, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ChromaClient } from 'chromadb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DependencyError, TransientDependencyError, type VectorRecord } from '@receiptflow/core';
-import { startChromaServer, type ChromaServer } from '@receiptflow/devkit/chroma';
 import { ChromaVectorIndex, type ChromaVectorIndexConfig } from '../../src/chroma/index.js';
-import { startChromaProxy, type ChromaProxy, type ChromaProxyOptions } from './chroma-proxy.js';
+import { sampleRecords, useChromaServer } from './chroma-fixture.js';
+import type { ChromaProxyOptions } from './chroma-proxy.js';
 
 // issue 20, item 5: Chroma calls are retried when the failure may pass, fail at once when it
 // cannot, and a call that times out really closes its connection.
 
 const DIMS = 4;
-let server: ChromaServer;
+const chroma = useChromaServer();
 let prefixes = 0;
-const proxies: ChromaProxy[] = [];
-
-beforeAll(async () => {
-  server = await startChromaServer();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-afterEach(async () => {
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-
-function records(n: number, tag: string): VectorRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: `${tag}-${i}`,
-    vector: Array.from({ length: DIMS }, (_, d) => Math.cos(i * 3 + d) + 1.5),
-    document: `line ${i}`,
-    metadata: { tag, i },
-  }));
-}
+const records = (n: number, tag: string): VectorRecord[] => sampleRecords(n, tag, DIMS);
 
 /** Sleeps that return at once and are remembered, so backoff is asserted without waiting. */
 function recordingSleep() {
@@ -43,10 +22,9 @@ function recordingSleep() {
 }
 
 async function indexBehind(fault: ChromaProxyOptions['fault'], config: ChromaVectorIndexConfig = {}) {
-  const proxy = await startChromaProxy(server.url, { fault });
-  proxies.push(proxy);
+  const { proxy, client } = await chroma.proxied({ fault });
   const { sleeps, clock } = recordingSleep();
-  const index = new ChromaVectorIndex(new ChromaClient({ host: proxy.host, port: proxy.port }), {
+  const index = new ChromaVectorIndex(client, {
     collectionPrefix: `retry${++prefixes}_`,
     clock,
     ...config,
@@ -120,7 +98,7 @@ describe('ChromaVectorIndex idempotency (a retried run converges)', () => {
   it('a delta re-applied after its first batches landed ends in exactly the index of one clean apply', async () => {
     const delta = records(250, 'run');
     const ids = delta.map((r) => r.id);
-    const direct = () => new ChromaClient({ host: server.host, port: server.port });
+    const { direct } = chroma;
     const clean = new ChromaVectorIndex(direct(), { collectionPrefix: `clean${++prefixes}_`, maxBatchSize: 100 });
     await clean.upsert('lines', delta);
 

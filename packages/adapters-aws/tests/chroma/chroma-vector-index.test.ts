@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { ChromaClient } from 'chromadb';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   ConfigError,
   DependencyError,
@@ -11,43 +11,14 @@ import {
   type VectorRecord,
 } from '@receiptflow/core';
 import { ChromaVectorIndex } from '../../src/chroma/index.js';
-import { startChromaServer, type ChromaServer } from '@receiptflow/devkit/chroma';
-import { startChromaProxy, type ChromaProxy } from './chroma-proxy.js';
+import { sampleRecords, useChromaServer } from './chroma-fixture.js';
 
 const DIMS = 8;
-let server: ChromaServer;
+const chroma = useChromaServer();
+const { direct, proxied } = chroma;
 let prefixes = 0;
-const proxies: ChromaProxy[] = [];
-
-beforeAll(async () => {
-  server = await startChromaServer();
-});
-
-afterAll(async () => {
-  await server?.stop();
-});
-
-afterEach(async () => {
-  await Promise.all(proxies.splice(0).map((p) => p.close()));
-});
-
-const direct = () => new ChromaClient({ host: server.host, port: server.port });
 const freshPrefix = () => `adapter${++prefixes}_`;
-
-function records(n: number, tag: string): VectorRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: `${tag}-${i}`,
-    vector: Array.from({ length: DIMS }, (_, d) => Math.sin(i * 7 + d) + 1.5),
-    document: `line ${i}`,
-    metadata: { tag, i },
-  }));
-}
-
-async function proxied(options: Parameters<typeof startChromaProxy>[1] = {}) {
-  const proxy = await startChromaProxy(server.url, options);
-  proxies.push(proxy);
-  return { proxy, client: new ChromaClient({ host: proxy.host, port: proxy.port }) };
-}
+const records = (n: number, tag: string): VectorRecord[] => sampleRecords(n, tag, DIMS);
 
 describe('ChromaVectorIndex against a real Chroma server', () => {
   // docs/lessons.md#lesson-11-benign-races-counted-as-failures
