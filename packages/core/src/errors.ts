@@ -83,6 +83,15 @@ export class IllegalTransitionError extends ReceiptflowError {
 export class LockBusyError extends ReceiptflowError {
   readonly code = 'LOCK_BUSY';
   override readonly retryable = true;
+  /**
+   * How long the holder's lease still runs, in ms from when this was thrown, when the holder
+   * says: a retry before then meets the same holder, so a consumer waits about this long.
+   */
+  readonly retryAfterMs: number | undefined;
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
 }
 
 /** The lease expired or was taken over; whatever the holder did must not be promoted. */

@@ -97,6 +97,7 @@ export class ReceiptWriteAttempt {
         const left = Math.max(0, Number(row.lease_until) - this.clock.now());
         throw new LockBusyError(
           `receipt ${this.describe()} is being written by another delivery; its lease ends in ${Math.ceil(left / 1000)} s`,
+          { retryAfterMs: left },
         );
       }
     }

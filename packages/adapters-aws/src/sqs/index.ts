@@ -1,4 +1,11 @@
-export { SqsQueue, type DeliveryReport, type SqsDelivery, type SqsQueueConfig } from './sqs-queue.js';
+export {
+  SqsQueue,
+  type DeliveryReport,
+  type SqsDelivery,
+  type SqsQueueConfig,
+  type SqsQueueFromArnConfig,
+} from './sqs-queue.js';
+export { parseSqsQueueArn, sqsQueueUrlOf, type SqsQueueArn } from './sqs-queue-arn.js';
 export {
   DLQ_RETENTION_SECONDS,
   MIN_MAX_RECEIVE_COUNT,

@@ -22,6 +22,7 @@ import {
   type ReceiveOptions,
 } from '@receiptflow/core';
 import { mapAwsError } from '../errors.js';
+import { parseSqsQueueArn, sqsQueueUrlOf, type SqsQueueArn } from './sqs-queue-arn.js';
 
 export interface SqsQueueConfig {
   queueUrl: string;
@@ -38,6 +39,15 @@ export interface SqsQueueConfig {
    * and an idle poller pays one call per poll instead of one per 20 s.
    */
   waitSeconds?: number;
+}
+
+/** {@link SqsQueue.fromArn}'s settings: those of the queue, less its URL, which the ARN gives. */
+export interface SqsQueueFromArnConfig extends Omit<SqsQueueConfig, 'queueUrl'> {
+  /**
+   * The queue's URL from its ARN, for an emulator that names queues its own way (fauxqs:
+   * `http://sqs.<region>.<host>:<port>/…`). Default: `sqsQueueUrlOf`, the client's endpoint.
+   */
+  queueUrlOf?: (arn: SqsQueueArn) => string;
 }
 
 /**
@@ -126,6 +136,22 @@ export class SqsQueue implements Queue, QueueBacklog {
     this.waitSeconds = config.waitSeconds ?? MAX_WAIT_SECONDS;
     assertIntegerIn(this.waitSeconds, 0, MAX_WAIT_SECONDS, 'waitSeconds');
     this.name = config.name ?? config.queueUrl.split('/').filter(Boolean).pop() ?? config.queueUrl;
+  }
+
+  /**
+   * The queue an ARN names (a Lambda record's `eventSourceARN`), addressed through `client`'s
+   * own endpoint (see `sqsQueueUrlOf`): on AWS, the SDK's endpoint for the ARN's region; on an
+   * emulator, the client's custom endpoint. ValidationError when the ARN is not a queue's.
+   *
+   * @example
+   * const queue = await SqsQueue.fromArn(new SQSClient({}), record.eventSourceARN);
+   * queue.queueUrl; // 'https://sqs.eu-west-1.amazonaws.com/123456789012/ocr-results-queue'
+   */
+  static async fromArn(client: SQSClient, arn: string, config: SqsQueueFromArnConfig = {}): Promise<SqsQueue> {
+    const parsed = parseSqsQueueArn(arn);
+    const { queueUrlOf, ...rest } = config;
+    const queueUrl = queueUrlOf ? queueUrlOf(parsed) : await sqsQueueUrlOf(client, parsed);
+    return new SqsQueue(client, { name: parsed.name, ...rest, queueUrl });
   }
 
   async send(body: string, options: { delaySeconds?: number } = {}): Promise<{ id: string }> {

@@ -148,6 +148,8 @@ describe('DynamoDbReceiptStore under concurrent duplicate deliveries', () => {
     const early = await settle(b.store.create(structuredClone(details)));
     expect(early.error).toBeInstanceOf(LockBusyError);
     expect((early.error as Error).message).toMatch(/being written by another delivery; its lease ends in 30 s/);
+    // The time left on the holder's lease travels with the error, for the consumer's retry delay.
+    expect((early.error as LockBusyError).retryAfterMs).toBe(LEASE_MS);
     expect(await b.store.get(details.receipt.image_id, 1)).toBeNull();
 
     clock.advance(LEASE_MS + 1);

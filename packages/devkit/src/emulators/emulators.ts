@@ -28,8 +28,23 @@ export async function startDynalite(): Promise<RunningEmulator> {
   };
 }
 
+/** fauxqs running: its endpoint, and the URL it gives the queue an ARN names. */
+export interface RunningFauxqs extends RunningEmulator {
+  /**
+   * fauxqs names a queue `http://sqs.<region>.<host>:<port>/<account>/<name>` and finds it by that
+   * exact URL, where SQS accepts the URL of its regional endpoint: this is the override that
+   * `SqsQueue.fromArn` takes to find queues on it.
+   */
+  queueUrlOf(arn: { region: string; accountId: string; name: string }): string;
+}
+
 /** Starts fauxqs (SQS + S3 emulator) on a free 127.0.0.1 port. */
-export async function startFauxqs(): Promise<RunningEmulator> {
-  const server = await startFauxqsServer({ port: 0, host: '127.0.0.1', logger: false });
-  return { endpoint: `http://127.0.0.1:${server.port}`, stop: () => server.stop() };
+export async function startFauxqs(): Promise<RunningFauxqs> {
+  const host = '127.0.0.1';
+  const server = await startFauxqsServer({ port: 0, host, logger: false });
+  return {
+    endpoint: `http://${host}:${server.port}`,
+    stop: () => server.stop(),
+    queueUrlOf: (arn) => `http://sqs.${arn.region}.${host}:${server.port}/${arn.accountId}/${arn.name}`,
+  };
 }

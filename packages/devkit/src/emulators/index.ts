@@ -17,7 +17,7 @@
  * ```
  * @packageDocumentation
  */
-export { startDynalite, startFauxqs, type RunningEmulator } from './emulators.js';
+export { startDynalite, startFauxqs, type RunningEmulator, type RunningFauxqs } from './emulators.js';
 export {
   createTable,
   createTestDocumentClient,
