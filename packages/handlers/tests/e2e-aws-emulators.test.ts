@@ -1,7 +1,13 @@
 import { DeleteItemCommand, GetItemCommand, ScanCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import {
+  DeleteMessageCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import {
   DynamoDbCompactionLock,
   DynamoDbCompactionRunStore,
@@ -54,6 +60,7 @@ import {
 import { changeRecordFromStreamRecord } from '@receiptflow/adapters-aws/dynamodb';
 import { parseConfig, StreamProcessorConfigSchema } from '../src/config/aws-config.js';
 import { awsStreamProcessorModule } from '../src/container/aws/stream-processor-module.js';
+import { queueEventSources } from '../src/container/aws/event-sources.js';
 import {
   compactionHandlerFrom,
   processOcrResultsHandlerFrom,
@@ -65,7 +72,7 @@ import { isAllowed, unusedGrants } from './support/iam-evaluate.js';
 import { ACCOUNT, bucketArn, iamRequests, queueArnFromUrl, REGION, tableArn } from './support/iam-requests.js';
 import { SdkCallRecorder } from './support/sdk-call-recorder.js';
 import { TOKENS } from '../src/container/tokens.js';
-import type { SqsEvent } from '../src/handlers/sqs-event.js';
+import type { SqsEvent, SqsRecord } from '../src/handlers/sqs-event.js';
 import { ApiKeyAuth } from '../src/http/api-key-auth.js';
 import { bodyOf, collectingLogger, httpEvent, specLines, TaggedOcr } from './support/fixtures.js';
 
@@ -190,6 +197,18 @@ beforeAll(async () => {
     .bind(TOKENS.CompactionLock)
     .toConstantValue(new DynamoDbCompactionLock(doc, { tableName, clock: env.clock }));
   container.bind(TOKENS.Snapshots).toConstantValue(stores.snapshots);
+  // The consumers settle their records on the queue each record's eventSourceARN names, with an
+  // SQS client of their own (recorded). fauxqs names queues its own way, so the URL of each is
+  // the one it was created with, found by the ARN's queue name.
+  const workQueues = [stores.ocrQueue, stores.resultsQueue, stores.compactionQueue];
+  container
+    .bind(TOKENS.EventSources)
+    .toConstantValue(
+      queueEventSources(
+        { region: REGION, endpoint: fauxqs.endpoint, instrument: (client) => recorder.attach(client) },
+        { queueUrlOf: (arn) => workQueues.find((q) => q.name === arn.name)!.queueUrl },
+      ),
+    );
 
   vi.stubEnv('TABLE_NAME', tableName);
   vi.stubEnv('COMPACTION_QUEUE_URL', stores.compactionQueue.queueUrl);
@@ -275,13 +294,52 @@ async function receiveAll(queue: Queue, count: number): Promise<LeasedMessage[]>
   return out;
 }
 
-const asSqsEvent = (messages: LeasedMessage[]): SqsEvent => ({
-  Records: messages.map((m) => ({
-    messageId: m.id,
-    body: m.body,
-    attributes: { ApproximateReceiveCount: String(m.receiveCount) },
-  })),
-});
+/** A queue's ARN as fauxqs reports it: what the event source mapping puts on each record. */
+async function arnOf(queue: SqsQueue): Promise<string> {
+  const out = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queue.queueUrl, AttributeNames: ['QueueArn'] }));
+  return out.Attributes!.QueueArn!;
+}
+
+const asSqsEvent = async (messages: LeasedMessage[], queue: SqsQueue): Promise<SqsEvent> => {
+  const eventSourceARN = await arnOf(queue);
+  return {
+    Records: messages.map((m) => ({
+      messageId: m.id,
+      body: m.body,
+      attributes: { ApproximateReceiveCount: String(m.receiveCount) },
+      eventSourceARN,
+    })),
+  };
+};
+
+/**
+ * What the event source mapping delivers: received with their receipt handles (by the test,
+ * outside any function), as Lambda records of the queue's ARN.
+ */
+async function mappingDelivers(queue: SqsQueue, count: number): Promise<SqsEvent> {
+  const records: SqsRecord[] = [];
+  const eventSourceARN = await arnOf(queue);
+  for (let i = 0; i < 20 && records.length < count; i++) {
+    const out = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queue.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+      }),
+    );
+    for (const m of out.Messages ?? [])
+      records.push({
+        messageId: m.MessageId!,
+        receiptHandle: m.ReceiptHandle!,
+        body: m.Body!,
+        attributes: { ApproximateReceiveCount: m.Attributes!.ApproximateReceiveCount! },
+        eventSourceARN,
+      });
+  }
+  expect(records).toHaveLength(count);
+  return { Records: records };
+}
 
 /** What the event source mapping does with a partial batch response: ack every message not listed. */
 async function settle(messages: LeasedMessage[], failures: { itemIdentifier: string }[]) {
@@ -374,9 +432,13 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
 
       // 3. process-OCR-results handler, then a redelivery of the same message (idempotent).
       const resultsMessages = await receiveAll(stores.resultsQueue, 1);
-      expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
+      expect(await handlers.results(await asSqsEvent(resultsMessages, stores.resultsQueue))).toEqual({
+        batchItemFailures: [],
+      });
       const rowsAfterResults = await scanTable();
-      expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
+      expect(await handlers.results(await asSqsEvent(resultsMessages, stores.resultsQueue))).toEqual({
+        batchItemFailures: [],
+      });
       expect([...(await scanTable()).keys()].sort()).toEqual([...rowsAfterResults.keys()].sort());
       await settle(resultsMessages, []);
       const place = await stores.receipts.getPlace(image_id, 1);
@@ -391,7 +453,10 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
       const merges = compactionMessages.map((m) => CompactionMessageSchema.parse(JSON.parse(m.body)));
       expect(merges.map((m) => `${m.kind}:${m.collection}`).sort()).toEqual(['merge:lines', 'merge:words']);
       const context = { awsRequestId: 'req-1', getRemainingTimeInMillis: () => 60_000 };
-      const compacted = await handlers.compaction(asSqsEvent(compactionMessages), context);
+      const compacted = await handlers.compaction(
+        await asSqsEvent(compactionMessages, stores.compactionQueue),
+        context,
+      );
       expect(compacted).toEqual({ batchItemFailures: [] });
       await settle(compactionMessages, compacted.batchItemFailures);
 
@@ -436,7 +501,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
         'update_metadata',
         'update_metadata',
       ]);
-      const relabelled = await handlers.compaction(asSqsEvent(updates), {
+      const relabelled = await handlers.compaction(await asSqsEvent(updates, stores.compactionQueue), {
         awsRequestId: 'req-2',
         getRemainingTimeInMillis: () => 60_000,
       });
@@ -458,13 +523,60 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
         new DeleteItemCommand({ TableName: tableName, Key: { PK: { S: `IMAGE#${image_id}` }, SK: { S: 'IMAGE' } } }),
       );
 
-    expect(await handlers.results(asSqsEvent(resultsMessages))).toEqual({ batchItemFailures: [] });
+    expect(await handlers.results(await asSqsEvent(resultsMessages, stores.resultsQueue))).toEqual({
+      batchItemFailures: [],
+    });
     await settle(resultsMessages, []);
 
     expect(duringEmbedding).toBeUndefined();
     expect([...(await scanTable()).keys()].filter((k) => k.startsWith(`IMAGE#${image_id}|RECEIPT#`))).toEqual([]);
     expect(await rawObjectCount(stores.deltas.bucket)).toBe(deltasBefore);
   });
+
+  it(
+    'a record that fails is put back soon on the queue its eventSourceARN names, not after the visibility timeout',
+    { timeout: 60_000 },
+    async () => {
+      // process-OCR-results: a poison record (not JSON) fails, and asks for a 1 s visibility.
+      await sqs.send(new SendMessageCommand({ QueueUrl: stores.resultsQueue.queueUrl, MessageBody: '{"job_id": ' }));
+      const poison = await mappingDelivers(stores.resultsQueue, 1);
+      const failed = await handlers.results(poison);
+      expect(failed).toEqual({ batchItemFailures: [{ itemIdentifier: poison.Records[0]!.messageId }] });
+      // Back well before the queue's 30 s: only the visibility change can do that.
+      const again = await mappingDelivers(stores.resultsQueue, 1);
+      expect(again.Records[0]).toMatchObject({ body: '{"job_id": ', attributes: { ApproximateReceiveCount: '2' } });
+      await sqs.send(
+        new DeleteMessageCommand({
+          QueueUrl: stores.resultsQueue.queueUrl,
+          ReceiptHandle: again.Records[0]!.receiptHandle,
+        }),
+      );
+
+      // compaction: another compactor holds the lines lock, so a lines merge meets LOCK_BUSY.
+      const lock = new DynamoDbCompactionLock(doc, { tableName, clock: env.clock });
+      const held = await lock.acquire('compaction:lines', 'another-compactor', 60_000);
+      expect(held).not.toBeNull();
+      const body = JSON.stringify({ kind: 'delete_receipt', collection: 'lines', image_id: 'img-busy', receipt_id: 1 });
+      await sqs.send(new SendMessageCommand({ QueueUrl: stores.compactionQueue.queueUrl, MessageBody: body }));
+      const busy = await mappingDelivers(stores.compactionQueue, 1);
+      const response = await handlers.compaction(busy, {
+        awsRequestId: 'req-busy',
+        getRemainingTimeInMillis: () => 60_000,
+      });
+      await lock.release(held!);
+      expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: busy.Records[0]!.messageId }] });
+      expect(env.logger.entries.find((e) => e.message === 'compaction message failed')?.fields).toMatchObject({
+        code: 'LOCK_BUSY',
+      });
+      // Its delay is 5–10 s: it is invisible now, and not gone.
+      expect(await stores.compactionQueue.depth()).toEqual({ visible: 0, inFlight: 1 });
+      const calls = recorder.calls.filter((c) => c.command === 'ChangeMessageVisibilityCommand');
+      expect(calls.map((c) => [c.fn, c.input.QueueUrl])).toEqual([
+        ['process-ocr-results', stores.resultsQueue.queueUrl],
+        ['compaction', stores.compactionQueue.queueUrl],
+      ]);
+    },
+  );
 
   it('a presigned upload: bad bytes are deleted and answered 422, good bytes start OCR once', async () => {
     const json = { 'content-type': 'application/json' };
@@ -533,18 +645,6 @@ describe('IAM from real usage: each function role against the calls its handler 
     const calls = recorder.calls.filter((c) => c.fn === fn);
     expect(calls.length, `${fn} made no recorded call: run the whole file, not this test alone`).toBeGreaterThan(0);
     const requests = calls.flatMap(iamRequests);
-    console.error(
-      'DEBUG',
-      fn,
-      [
-        ...new Set(
-          requests.map(
-            (r) =>
-              `${r.action} ${r.resource.replace(/-[0-9a-f-]{18}/, '')} ${r.context ? JSON.stringify(r.context) : ''}`,
-          ),
-        ),
-      ].join('\n'),
-    );
     const statements = policyStatements(fn, arns(), { inVpc: true });
 
     const denied = requests.filter((r) => !isAllowed(statements, r));

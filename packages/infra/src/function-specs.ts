@@ -21,7 +21,8 @@ export type FunctionName = (typeof FUNCTION_NAMES)[number];
  * - `s3`, `dynamodb`: gateway endpoints (free);
  * - `sqs`, `logs`, `monitoring`, `sns`, `secretsmanager`, `kms`, `ssm`: interface endpoints, one
  *   per AWS API the function's code calls (derived from its IAM policy, see `endpoints.ts`);
- * - `internet`: OpenAI and Google Places through the NAT instance;
+ * - `internet`: through the NAT instance: OpenAI and Google Places, and the AWS APIs of
+ *   `NAT_SERVICES` (endpoints.ts: SQS, the consumers' short retries on their own queue);
  * - `efs`: NFS (2049) to a mount target; `chroma`: the vector store's HTTP port.
  */
 export const NETWORK_PATHS = [

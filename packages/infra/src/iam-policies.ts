@@ -53,6 +53,23 @@ const SQS_CONSUME = [
   'sqs:ChangeMessageVisibility',
   'sqs:GetQueueAttributes',
 ];
+/**
+ * What an SQS event source mapping does with the function's role: poll, delete what succeeded,
+ * read the queue's attributes (AWS's managed AWSLambdaSQSQueueExecutionRole is exactly these).
+ * It never changes a message's visibility; the function's code does, in a statement of its own.
+ */
+const SQS_MAPPING = ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+/**
+ * The consumer's code on its own queue: a message that failed or met a busy lock is put back
+ * with a short visibility (docs/operations.md#deadlines-and-lock-contention). From the VPC the
+ * call goes through the NAT instance (endpoints.ts, NAT_SERVICES).
+ */
+const retrySoon = (sid: string, queueArn: string): Statement => ({
+  Sid: sid,
+  Effect: 'Allow',
+  Action: ['sqs:ChangeMessageVisibility'],
+  Resource: queueArn,
+});
 
 /** Reads and single-row writes: no deletes, no batches. */
 const TABLE_READ_AND_UPSERT = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
@@ -126,7 +143,8 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
       break;
     case 'process-ocr-results':
       s.push(
-        { Sid: 'ConsumeOcrResults', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.ocrResultsQueueArn },
+        { Sid: 'ConsumeOcrResults', Effect: 'Allow', Action: SQS_MAPPING, Resource: a.ocrResultsQueueArn },
+        retrySoon('RetryOcrResultsSoon', a.ocrResultsQueueArn),
         {
           Sid: 'ReadOcrArtifacts',
           Effect: 'Allow',
@@ -162,7 +180,8 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
       break;
     case 'compaction':
       s.push(
-        { Sid: 'ConsumeCompaction', Effect: 'Allow', Action: SQS_CONSUME, Resource: a.compactionQueueArn },
+        { Sid: 'ConsumeCompaction', Effect: 'Allow', Action: SQS_MAPPING, Resource: a.compactionQueueArn },
+        retrySoon('RetryCompactionSoon', a.compactionQueueArn),
         // Compaction only reads deltas: the index lives in Chroma, its pointer in the table, and
         // deltas expire by the bucket's lifecycle rule.
         {
@@ -213,8 +232,9 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
  * its own network, never through the function's ENIs:
  * - `WriteOwnLogs`: the runtime ships stdout/stderr to CloudWatch Logs;
  * - `ManageVpcNetworkInterfaces`: Lambda creates the function's ENIs;
- * - `Consume*`: the SQS event source mapping's pollers receive, delete and extend messages, and
- *   invoke the function with the batch (ReportBatchItemFailures settles it);
+ * - `Consume*`: the SQS event source mapping's pollers receive and delete messages, and invoke
+ *   the function with the batch (ReportBatchItemFailures settles it); the code's own
+ *   ChangeMessageVisibility is in `Retry*Soon`, which is not the service's;
  * - `ReadTableStream`, `ListTableStreams`, `StreamFailureDestination`: the stream mapping;
  * - `MountChromaAccessPoint`: IAM authorisation of the NFS mount (NFS itself is a network path
  *   the doctor checks separately, not an API).
@@ -253,7 +273,7 @@ const SHAPE_ONLY_ARNS: PolicyArns = {
  * role allows, so this is what the VPC must reach; a call outside it would be denied anyway.
  *
  * @example
- * servicesCalledByCode('compaction', { inVpc: true }) // ['dynamodb', 's3']: the SQS mapping polls, not the code
+ * servicesCalledByCode('compaction', { inVpc: true }) // ['dynamodb', 's3', 'sqs']: sqs for its own retries; the mapping polls
  */
 export function servicesCalledByCode(fn: FunctionName, opts: { inVpc: boolean; efs?: boolean }): string[] {
   const arns = opts.efs ? SHAPE_ONLY_ARNS : { ...SHAPE_ONLY_ARNS, fileSystemArn: undefined, accessPointArn: undefined };

@@ -10,7 +10,8 @@ import { isGraviton, subnetCidrs } from './net-math.js';
  * route table, S3/DynamoDB gateway endpoints on both route tables, and an interface endpoint in
  * every private (= Lambda) subnet only for each AWS API a VPC function's code calls
  * (`interfaceEndpointServices`). With the default functions that is none: the SQS event source
- * mappings poll from the Lambda service and the runtime ships logs itself (docs/deploy.md).
+ * mappings poll from the Lambda service, the consumers' own SQS calls (short retries) go through
+ * the NAT instance (`NAT_SERVICES`), and the runtime ships logs itself (docs/deploy.md).
  *
  * Security groups carry no inline rules: each rule is its own resource, so a test or the
  * doctor can find it, and AWS's default allow-all egress is removed.

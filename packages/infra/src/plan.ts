@@ -67,7 +67,10 @@ export function planFunctions(cfg: StackConfig): Record<FunctionName, FunctionPl
     const efs = spec.inVpc && usesVectors && cfg.vectorStorageMode === 'efs';
     const external = cfg.vectorStorageMode === 'server' ? spec.external : spec.external.filter((p) => p !== 'chroma');
     // Only a function in the VPC needs paths; one outside uses Lambda's own network.
-    const paths: NetworkPath[] = spec.inVpc ? [...awsPathsOf(name, { inVpc: true, efs }), ...external] : [];
+    // Once each: the AWS calls of NAT_SERVICES and OpenAI may both need the NAT (`internet`).
+    const paths: NetworkPath[] = spec.inVpc
+      ? [...new Set([...awsPathsOf(name, { inVpc: true, efs }), ...external])]
+      : [];
     if (efs) paths.push('efs');
     // An external Chroma is reached over the internet, i.e. through the NAT instance.
     if (paths.includes('chroma') && cfg.chromaMode === 'external' && !paths.includes('internet'))

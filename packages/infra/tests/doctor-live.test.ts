@@ -142,7 +142,8 @@ describe('doctor --live: each failure, with its fix', () => {
       {
         check: 'nat-running',
         subject: 'NAT instance i-0badc0ffee0000001',
-        problem: 'is stopped: the VPC functions cannot reach OpenAI, Places or an external Chroma',
+        problem:
+          'is stopped: the VPC functions cannot reach OpenAI, Places or an external Chroma, and their short SQS retries fall back to the visibility timeout',
         fix: 'aws ec2 start-instances --instance-ids i-0badc0ffee0000001',
       },
     ]);
@@ -157,13 +158,13 @@ describe('doctor --live: each failure, with its fix', () => {
     expect(failures).toEqual([
       {
         check: 'private-routes',
-        subject: 'compaction → internet (OpenAI, Google Places)',
+        subject: 'compaction → internet through the NAT (OpenAI, Google Places, SQS retries)',
         problem: 'missing a 0.0.0.0/0 route to the NAT instance in route table rtb-000000000000priv',
         fix,
       },
       {
         check: 'private-routes',
-        subject: 'process-ocr-results → internet (OpenAI, Google Places)',
+        subject: 'process-ocr-results → internet through the NAT (OpenAI, Google Places, SQS retries)',
         problem: 'missing a 0.0.0.0/0 route to the NAT instance in route table rtb-000000000000priv',
         fix,
       },
@@ -181,7 +182,7 @@ describe('doctor --live: each failure, with its fix', () => {
   });
 
   it('an endpoint without private DNS, for a function whose code calls that service', async () => {
-    // As if compaction's code called SQS: the plan then needs an SQS endpoint, and the stack has one.
+    // As if compaction reached SQS through an endpoint (SQS out of NAT_SERVICES): the plan then needs one, and the stack has one.
     const callsSqs: LiveExpectations = {
       ...expected,
       functions: expected.functions.map((f) => (f.name === 'compaction' ? { ...f, paths: ['sqs', ...f.paths] } : f)),
@@ -254,6 +255,8 @@ describe('doctor --live: each failure, with its fix', () => {
     expect(failures[0]!.problem).toMatch(
       /costs \$14\.60\/month \(2 AZ\)\. The SQS event source mappings poll from the Lambda service, outside the VPC/,
     );
+    // The consumers do call SQS themselves: through the NAT instance, which is why no endpoint is needed.
+    expect(failures[0]!.problem).toMatch(/consumers’ own SQS calls \(short retries\) go through the NAT instance/);
   });
 
   it('source/dest check on, and no Elastic IP', async () => {
@@ -284,10 +287,10 @@ describe('doctor --live: each failure, with its fix', () => {
     expect(failures.map((f) => f.subject)).toEqual([
       'compaction → DynamoDB',
       'compaction → S3',
-      'compaction → internet (OpenAI, Google Places)',
+      'compaction → internet through the NAT (OpenAI, Google Places, SQS retries)',
       'process-ocr-results → DynamoDB',
       'process-ocr-results → S3',
-      'process-ocr-results → internet (OpenAI, Google Places)',
+      'process-ocr-results → internet through the NAT (OpenAI, Google Places, SQS retries)',
     ]);
     expect(failures[0]!.fix).toMatch(
       /^aws ec2 authorize-security-group-egress --group-id sg-0000000000000lambda --ip-permissions IpProtocol=tcp,FromPort=443/,

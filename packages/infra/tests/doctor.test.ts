@@ -33,9 +33,9 @@ describe('network doctor on the declared stack', () => {
   it('extracts what the program declares', () => {
     expect(healthy.functions.map((f) => [f.name, f.subnetIds, f.needs])).toEqual([
       ['authorizer', [], []],
-      // AWS paths from each role's code statements (no SQS, no Logs), then the external ones.
-      // server mode: Chroma through the NAT, no EFS mount (no Lambda code would read it).
-      ['compaction', ['private-0', 'private-1'], ['dynamodb', 's3', 'chroma', 'internet']],
+      // AWS paths from each role's code statements (SQS through the NAT, so `internet`; no Logs),
+      // then the external ones. server mode: Chroma through the NAT, no EFS mount.
+      ['compaction', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
       ['process-ocr-results', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
       ['stream-processor', [], []],
       ['sweep', [], []],
@@ -62,8 +62,9 @@ describe('network doctor on the declared stack', () => {
 });
 
 describe('network doctor: each broken path, in turn', () => {
-  // The default stack has no interface endpoint (no VPC function calls SQS or Logs). These cases
-  // check a stack whose VPC functions did call SQS, with the endpoint the program would make.
+  // The default stack has no interface endpoint (the VPC functions' SQS calls go through the NAT,
+  // none calls Logs). These cases check a stack whose VPC functions reached SQS through an
+  // endpoint, as the program would make one if SQS left NAT_SERVICES.
   const callingSqs = (m: NetworkModel) => {
     for (const f of m.functions) if (f.subnetIds.length > 0) f.needs.unshift('sqs');
     m.securityGroups.push({

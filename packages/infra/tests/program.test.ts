@@ -112,7 +112,7 @@ describe('VPC and routing', () => {
     ]);
   });
 
-  it('creates no interface endpoint and no endpoint security group: no VPC function calls SQS or Logs', () => {
+  it('creates no interface endpoint and no endpoint security group: VPC functions reach SQS through the NAT, none calls Logs', () => {
     const ifaces = ofType(base.resources, 'aws:ec2/vpcEndpoint:VpcEndpoint').filter(
       (e) => e.inputs.vpcEndpointType === 'Interface',
     );

@@ -8,6 +8,7 @@ import {
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
 import { createUploadApi } from '../handlers/upload-api.js';
+import type { EventSourceResolver } from '../handlers/sqs-event.js';
 import { noopMetrics, type Metrics, type RecoverUnfinishedWorkDeps, type SubmitJobDeps } from '@receiptflow/core';
 import { resolve, resolveOptional, TOKENS, type MetricsFunction } from './tokens.js';
 
@@ -65,10 +66,11 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   });
 }
 
-/** The queue's redrive limit, when the container binds it. */
-function queueConsumerOptions(c: Get): { maxReceiveCount?: number } {
+/** The queue's redrive limit and the way to the records' queue, when the container binds them. */
+function queueConsumerOptions(c: Get): { maxReceiveCount?: number; sourceOf?: EventSourceResolver } {
   const maxReceiveCount = resolveOptional(c, TOKENS.MaxReceiveCount);
-  return maxReceiveCount === undefined ? {} : { maxReceiveCount };
+  const sourceOf = resolveOptional(c, TOKENS.EventSources);
+  return { ...(maxReceiveCount === undefined ? {} : { maxReceiveCount }), ...(sourceOf ? { sourceOf } : {}) };
 }
 
 export function processOcrResultsHandlerFrom(c: Get, options: ProcessOcrResultsHandlerOptions = {}) {

@@ -17,6 +17,7 @@ import type {
   VectorIndex,
 } from '@receiptflow/core';
 import type { Container } from 'inversify';
+import type { EventSourceResolver } from '../handlers/sqs-event.js';
 
 /** A Symbol.for token that remembers the type bound to it. */
 export type Token<T> = symbol & { readonly __type?: T };
@@ -32,6 +33,11 @@ export const TOKENS = {
   Metrics: token<MetricsFor>('Metrics'),
   /** The work queues' redrive maxReceiveCount, when known: failures on that receive are DLQ sends. */
   MaxReceiveCount: token<number | undefined>('MaxReceiveCount'),
+  /**
+   * A queue consumer's way to its records' queue (by `eventSourceARN`), to settle them for real:
+   * ChangeMessageVisibility for a short retry. Unbound: the batch response alone.
+   */
+  EventSources: token<EventSourceResolver>('EventSources'),
   Clock: token<Clock>('Clock'),
   Ids: token<IdGenerator>('IdGenerator'),
   OcrJobs: token<OcrJobStore>('OcrJobStore'),

@@ -13,24 +13,27 @@ import {
   invocationDeadline,
   isLastDelivery,
   leasedBatch,
+  leaseSourcesOf,
   receiptIdsOf,
   type BatchResponse,
-  type EventLeaseSource,
   type InvocationContext,
+  type LeaseSources,
   type SqsEvent,
 } from './sqs-event.js';
 
 /** The code of a failure that met another compactor's lock (typed against the class, so a rename breaks the build). */
 const LOCK_BUSY: LockBusyError['code'] = 'LOCK_BUSY';
 
-export interface CompactionHandlerOptions {
+/**
+ * `source`/`sourceOf`: the records' queue, to settle Lambda records for real (see `leasedBatch`);
+ * on Lambda, `sourceOf` finds it from each record's `eventSourceARN`.
+ */
+export interface CompactionHandlerOptions extends LeaseSources {
   leaseMs?: number;
   /** Used when the context has no remaining-time function (local runtime). */
   fallbackBudgetMs?: number;
   /** The queue's redrive maxReceiveCount: a failure on that receive is counted as a DLQ send. */
   maxReceiveCount?: number;
-  /** The source queue, to settle Lambda records for real (see `leasedBatch`). */
-  source?: EventLeaseSource;
   /** Delay before a failed message comes back, by its receive count (default 1, 2, 4 … 30 s). */
   retryDelaySeconds?: (receiveCount: number) => number;
   /**
@@ -43,8 +46,9 @@ export interface CompactionHandlerOptions {
 /**
  * Compaction over leased messages: `consume(messages, context)` merges them under the lock, acks
  * what succeeded and retries what failed (`retryLater`). A message that met a busy lock (another
- * compactor is merging its collection) comes back after a short, jittered delay; with a
- * `source` on Lambda that is a ChangeMessageVisibility, not the queue's visibility timeout. A message that keeps failing reaches the
+ * compactor is merging its collection) comes back after a short, jittered delay; on Lambda, with
+ * the record's queue (`source`/`sourceOf`), that is a ChangeMessageVisibility, not the queue's
+ * visibility timeout (which is still what brings it back if that call fails). A message that keeps failing reaches the
  * DLQ through the queue's redrive after maxReceiveCount. If the call fails as a whole, every
  * message is retried and the error rethrown. Called with an SQS event, it returns the partial
  * batch response. Metrics per invocation: Failures and DlqSends (failures on their last receive).
@@ -113,7 +117,7 @@ export function createCompactionHandler(
   }
 
   async function compactionHandler(event: SqsEvent, context?: InvocationContext): Promise<BatchResponse> {
-    const batch = leasedBatch(event, options.source);
+    const batch = leasedBatch(event, await leaseSourcesOf(event, options, deps.logger), deps.logger);
     await consume(batch.messages, context);
     return batch.response();
   }

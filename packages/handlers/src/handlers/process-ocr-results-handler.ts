@@ -1,5 +1,6 @@
 import {
   DeadlineExceededError,
+  LockBusyError,
   isRetryable,
   noopMetrics,
   withDeadline,
@@ -15,10 +16,12 @@ import {
   invocationDeadline,
   isLastDelivery,
   leasedBatch,
+  leaseRetryDelaySeconds,
+  leaseSourcesOf,
   receiptIdsOf,
   type BatchResponse,
-  type EventLeaseSource,
   type InvocationContext,
+  type LeaseSources,
   type SqsEvent,
 } from './sqs-event.js';
 
@@ -28,11 +31,13 @@ import {
  */
 export const DEADLINE_RETRY_DELAY_SECONDS = 1;
 
-export interface ProcessOcrResultsHandlerOptions {
+/**
+ * `source`/`sourceOf`: the records' queue, to settle Lambda records for real (see `leasedBatch`);
+ * on Lambda, `sourceOf` finds it from each record's `eventSourceARN`.
+ */
+export interface ProcessOcrResultsHandlerOptions extends LeaseSources {
   /** The queue's redrive maxReceiveCount: a failure on that receive is counted as a DLQ send. */
   maxReceiveCount?: number;
-  /** The source queue, to settle Lambda records for real (see `leasedBatch`). */
-  source?: EventLeaseSource;
   /** Delay before a failed message comes back, by its receive count (default 1, 2, 4 … 30 s). */
   retryDelaySeconds?: (receiveCount: number) => number;
   /**
@@ -54,7 +59,9 @@ export interface ProcessOcrResultsHandlerOptions {
  * `DEADLINE_MARGIN_MS`): a message, or an OpenAI or Places call, whose worst case no longer
  * fits is not started, a message still running at the deadline is abandoned, and either way the
  * message goes back to the queue in {@link DEADLINE_RETRY_DELAY_SECONDS} rather than with the
- * Lambda when it is killed.
+ * Lambda when it is killed. A message that met another delivery's write lease on its receipt
+ * (LockBusyError with `retryAfterMs`) comes back just after that lease runs out
+ * (`leaseRetryDelaySeconds`).
  *
  * Metrics per invocation: ReceiptsProcessed, PlacesCalls and MemoryAnswers (merchants decided
  * by this call), Failures, and DlqSends (failures on their last receive).
@@ -121,9 +128,19 @@ export function createProcessOcrResultsHandler(
       });
       metrics.count('Failures');
       if (toDlq) metrics.count('DlqSends');
-      const outOfTime = error instanceof DeadlineExceededError;
-      await message.retryLater(outOfTime ? DEADLINE_RETRY_DELAY_SECONDS : retryDelay(message.receiveCount));
+      await message.retryLater(delayAfter(error, message.receiveCount));
     }
+  }
+
+  /**
+   * Out of time: back at once. Another delivery holds the receipt's write lease: back when that
+   * lease has run out, when sooner would only meet it again. Otherwise the backoff by receive.
+   */
+  function delayAfter(error: unknown, receiveCount: number): number {
+    if (error instanceof DeadlineExceededError) return DEADLINE_RETRY_DELAY_SECONDS;
+    if (error instanceof LockBusyError && error.retryAfterMs !== undefined)
+      return leaseRetryDelaySeconds(error.retryAfterMs);
+    return retryDelay(receiveCount);
   }
 
   async function consume(messages: LeasedMessage[], context?: InvocationContext): Promise<void> {
@@ -140,7 +157,7 @@ export function createProcessOcrResultsHandler(
   }
 
   async function processOcrResultsHandler(event: SqsEvent, context?: InvocationContext): Promise<BatchResponse> {
-    const batch = leasedBatch(event, options.source);
+    const batch = leasedBatch(event, await leaseSourcesOf(event, options, deps.logger), deps.logger);
     await consume(batch.messages, context);
     return batch.response();
   }

@@ -31,6 +31,21 @@ export const SDK_CALL_LIMITS: Readonly<SdkCallLimits> = {
   maxAttempts: 3,
 };
 
+/**
+ * A queue consumer's own calls on its records' queue (ChangeMessageVisibility, to retry soon).
+ * From the VPC they go through the NAT instance, and when it is down the handler falls back to
+ * the batch item failure (the queue's visibility timeout), which loses nothing; so they fail
+ * fast rather than hold the invocation: 1 s to connect, 1.5 s to the answer, 2 attempts, about
+ * 3.3 s at the worst (docs/operations.md#deadlines-and-lock-contention). In-region SQS answers in
+ * tens of milliseconds.
+ */
+export const SETTLE_CALL_LIMITS: Readonly<SdkCallLimits> = {
+  connectionTimeoutMs: 1_000,
+  requestTimeoutMs: 1_500,
+  socketTimeoutMs: 1_500,
+  maxAttempts: 2,
+};
+
 /** SQS long polls keep the socket idle for up to 20 s (`SqsQueue.receive()`), so its idle limit is longer. */
 const LONG_POLL_SOCKET_TIMEOUT_MS = 30_000;
 
@@ -96,6 +111,17 @@ export function clientConfig(settings: AwsClientSettings, overrides: Partial<Sdk
 export function sqsClientConfig(settings: AwsClientSettings) {
   const socketTimeoutMs = Math.max(settings.limits?.socketTimeoutMs ?? 0, LONG_POLL_SOCKET_TIMEOUT_MS);
   return clientConfig(settings, { socketTimeoutMs });
+}
+
+/**
+ * {@link clientConfig} for the client a consumer settles its records with: {@link SETTLE_CALL_LIMITS},
+ * whatever `settings.limits` says (that client makes no long poll).
+ *
+ * @example
+ * const sqs = new SQSClient(settleSqsClientConfig(settings));
+ */
+export function settleSqsClientConfig(settings: AwsClientSettings) {
+  return clientConfig(settings, SETTLE_CALL_LIMITS);
 }
 
 export function settingsFrom(config: { AWS_REGION: string; AWS_ENDPOINT_URL?: string | undefined }): AwsClientSettings {

@@ -7,15 +7,19 @@ import { TOKENS } from '../tokens.js';
 import { vectorStorageFor, type VectorStorage } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
+import { queueEventSources } from './event-sources.js';
 
 /**
  * Compaction: table (runs, lock, snapshot pointer), vectors bucket (deltas), the vector index
- * (writes): Chroma, or in efs mode the fenced writers, whose lock hands them each lease's token.
+ * (writes): Chroma, or in efs mode the fenced writers, whose lock hands them each lease's token;
+ * its own queue, for the short retry of a message that met a busy lock.
  */
 export function awsCompactionModule(config: CompactionConfig): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
     const doc = bindCommon(options, settings, config, 'compaction');
+    // Its records' own queue, for a short retry: through the NAT instance from the VPC, failing fast.
+    options.bind(TOKENS.EventSources).toConstantValue(queueEventSources(settings));
     options
       .bind(TOKENS.Deltas)
       .toDynamicValue(

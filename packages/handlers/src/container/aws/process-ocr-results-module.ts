@@ -11,13 +11,16 @@ import { TOKENS } from '../tokens.js';
 import { vectorIndexFor } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
+import { queueEventSources } from './event-sources.js';
 import { OPENAI_CALL_LIMITS, PLACES_CALL_LIMITS } from './external-call-limits.js';
 
-/** process-OCR-results: table, artifacts + vectors buckets, OpenAI, Chroma (query), Places. */
+/** process-OCR-results: table, artifacts + vectors buckets, OpenAI, Chroma (query), Places, its own queue (short retries). */
 export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
     const doc = bindCommon(options, settings, config, 'process-ocr-results');
+    // Its records' own queue, for a short retry: through the NAT instance from the VPC, failing fast.
+    options.bind(TOKENS.EventSources).toConstantValue(queueEventSources(settings));
     let s3: S3Client | undefined;
     const s3Client = () =>
       (s3 ??= new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }));

@@ -101,7 +101,7 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
       fail(
         'nat-running',
         `NAT instance ${nat.id}`,
-        `is ${nat.state}: the VPC functions cannot reach OpenAI, Places or an external Chroma`,
+        `is ${nat.state}: the VPC functions cannot reach OpenAI, Places or an external Chroma, and their short SQS retries fall back to the visibility timeout`,
         `aws ec2 start-instances --instance-ids ${nat.id}`,
       );
     }
@@ -155,8 +155,11 @@ export function runLiveChecks(live: LiveStack, expected: LiveExpectations): Live
       fail(
         'unneeded-endpoints',
         `endpoint ${e.id} (${e.service})`,
-        `no VPC function calls ${e.service}; it costs $${monthly.toFixed(2)}/month (${azs} AZ). ` +
-          (e.service === 'sqs' ? 'The SQS event source mappings poll from the Lambda service, outside the VPC.' : '') +
+        `no VPC function needs it; it costs $${monthly.toFixed(2)}/month (${azs} AZ). ` +
+          (e.service === 'sqs'
+            ? 'The SQS event source mappings poll from the Lambda service, outside the VPC, and the consumers’ own ' +
+              'SQS calls (short retries) go through the NAT instance by design.'
+            : '') +
           (e.service === 'logs' ? 'The Lambda runtime ships logs through the Lambda service, not the VPC.' : ''),
         `aws ec2 delete-vpc-endpoints --vpc-endpoint-ids ${e.id}  (or \`pulumi up\`, which no longer declares it)`,
       );
