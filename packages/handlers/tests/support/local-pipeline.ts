@@ -1,5 +1,5 @@
 import { runOcrJob, type ChangeRecord, type Clock, type CompactionLock } from '@receiptflow/core';
-import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import {
   compactionHandlerFrom,
   processOcrResultsHandlerFrom,
@@ -14,7 +14,7 @@ import { TOKENS, type MetricsFor } from '../../src/container/tokens.js';
 import { ApiKeyAuth } from '../../src/http/api-key-auth.js';
 import { openLocalAdapters, type LocalAdapters } from '../../src/local/local-adapters.js';
 import { pumpQueue } from '../../src/local/queue-pump.js';
-import { collectingLogger, TaggedOcr } from './fixtures.js';
+import { bodyOf, collectingLogger, httpEvent, specLines, TaggedOcr } from './fixtures.js';
 
 export interface LocalPipelineOptions {
   apiKeys?: string[];
@@ -125,3 +125,14 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
 }
 
 export type LocalPipeline = Awaited<ReturnType<typeof localPipeline>>;
+
+/** Uploads the first synthetic receipt and runs OCR on it; returns its ocr-results-queue body (acked there). */
+export async function ocrResultsBody(p: LocalPipeline): Promise<string> {
+  const receipt = demoReceipts()[0]!;
+  const bytes = p.ocr.register('r0', specLines(receipt.spec));
+  bodyOf(await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })));
+  await p.runOcr();
+  const [message] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
+  await message!.ack();
+  return message!.body;
+}
