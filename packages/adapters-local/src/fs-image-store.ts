@@ -1,10 +1,25 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { NotFoundError, type ObjectInfo, type PutObjectOptions, type StoredObject } from '@receiptflow/core';
+import { crc32 } from 'node:zlib';
+import {
+  NotFoundError,
+  type ByteChunks,
+  type ObjectInfo,
+  type PutObjectOptions,
+  type StoredObject,
+  type StreamedObject,
+} from '@receiptflow/core';
+import { CorruptDataFileError } from './errors.js';
 import { syncDir } from './durable/sync-dir.js';
 import { LocalImageStore, type LocalImageStoreConfig } from './local-image-store.js';
-import { checkObjectBody, encodeObjectFile, readObjectHeader, type ObjectHeader } from './object-file.js';
+import {
+  checkObjectBody,
+  encodeObjectFile,
+  encodeObjectFileHeader,
+  readObjectHeader,
+  type ObjectHeader,
+} from './object-file.js';
 import { assertByteRange, assertSafeObjectKey, compareKeys } from './object-keys.js';
 import { stringifyMetadata } from './object-metadata.js';
 
@@ -16,6 +31,9 @@ export interface FsImageStoreConfig extends LocalImageStoreConfig {
 }
 
 type Header = ObjectHeader;
+
+/** How much of a file a streamed read or copy holds at once. */
+const STREAM_CHUNK_BYTES = 64 * 1024;
 
 /** Object files end with this; everything else in the directory is not an object. */
 export const OBJECT_SUFFIX = '.obj';
@@ -76,6 +94,57 @@ export class FsImageStore extends LocalImageStore {
     }
   }
 
+  /**
+   * The body goes to a side file first, checksummed as it arrives (the object file's header,
+   * which comes first, carries the body's size and CRC-32); then header and body are written to
+   * the temp file, 64 KiB at a time, which is renamed into place as `put` does.
+   */
+  async putStream(key: string, body: ByteChunks, options: PutObjectOptions = {}): Promise<void> {
+    assertSafeObjectKey(key);
+    await mkdir(this.dir, { recursive: true });
+    const temp = join(this.dir, `.tmp-${randomUUID()}`);
+    const side = `${temp}.body`;
+    try {
+      let size = 0;
+      let crc = 0;
+      const bodyHandle = await open(side, 'w+');
+      try {
+        for await (const chunk of body) {
+          crc = crc32(chunk, crc);
+          size += chunk.length;
+          await writeAll(bodyHandle, chunk);
+        }
+        const header = encodeObjectFileHeader(
+          { key, contentType: options.contentType ?? null, metadata: stringifyMetadata(options.metadata), size },
+          crc,
+        );
+        const handle = await open(temp, 'w');
+        try {
+          await writeAll(handle, header);
+          const buffer = Buffer.alloc(STREAM_CHUNK_BYTES);
+          for (let at = 0; at < size;) {
+            const { bytesRead } = await bodyHandle.read(buffer, 0, Math.min(buffer.length, size - at), at);
+            if (bytesRead === 0) throw new Error(`${side} ended at ${at} of ${size} bytes`);
+            await writeAll(handle, buffer.subarray(0, bytesRead));
+            at += bytesRead;
+          }
+          if (this.fsync) await handle.datasync();
+        } finally {
+          await handle.close();
+        }
+      } finally {
+        await bodyHandle.close();
+      }
+      await rename(temp, this.pathOf(key));
+      if (this.fsync) await syncDir(this.dir);
+    } catch (error) {
+      await rm(temp, { force: true });
+      throw error;
+    } finally {
+      await rm(side, { force: true });
+    }
+  }
+
   async get(key: string): Promise<StoredObject> {
     assertSafeObjectKey(key);
     const found = await this.read(key, (header) => ({ start: 0, end: header.size - 1 }));
@@ -87,6 +156,52 @@ export class FsImageStore extends LocalImageStore {
       metadata: found.header.metadata,
       size: found.header.size,
     };
+  }
+
+  /**
+   * Reads the body 64 KiB at a time from the file opened here (a later replace renames a new
+   * file into place and does not disturb it), checking its CRC-32 at the end: a damaged file
+   * throws CorruptDataFileError from the iteration, after the chunks before the damage.
+   */
+  async getStream(key: string): Promise<StreamedObject> {
+    assertSafeObjectKey(key);
+    const path = this.pathOf(key);
+    const opened = await openIfPresent(path);
+    if (!opened) throw new NotFoundError('object', `${this.bucket}/${key}`);
+    const handle = opened;
+    let header: Header;
+    let bodyOffset: number;
+    try {
+      ({ header, bodyOffset } = await readObjectHeader(handle, path));
+    } catch (error) {
+      await handle.close();
+      throw error;
+    }
+    async function* chunks(): AsyncGenerator<Uint8Array> {
+      try {
+        let crc = 0;
+        for (let at = 0; at < header.size;) {
+          const buffer = Buffer.alloc(Math.min(STREAM_CHUNK_BYTES, header.size - at));
+          const { bytesRead } = await handle.read(buffer, 0, buffer.length, bodyOffset + at);
+          if (bytesRead === 0)
+            throw new CorruptDataFileError(path, bodyOffset + at, `object body ends at ${at} of ${header.size} bytes`);
+          const chunk = buffer.subarray(0, bytesRead);
+          crc = crc32(chunk, crc);
+          at += bytesRead;
+          // The last chunk is held back until the checksum is known, so a consumer that reads to
+          // the end never gets a damaged body without the error.
+          if (at < header.size) yield chunk;
+          else {
+            if (header.bodyCrc32 !== undefined && crc !== header.bodyCrc32)
+              throw new CorruptDataFileError(path, bodyOffset, `object body (${header.size} bytes) fails its checksum`);
+            yield chunk;
+          }
+        }
+      } finally {
+        await handle.close();
+      }
+    }
+    return { body: chunks(), contentType: header.contentType, metadata: header.metadata, size: header.size };
   }
 
   async getRange(key: string, start: number, end: number): Promise<Uint8Array> {
@@ -181,6 +296,13 @@ async function openIfPresent(path: string): Promise<FileHandle | null> {
   } catch (error) {
     if (isMissing(error)) return null;
     throw error;
+  }
+}
+
+async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
+  for (let at = 0; at < bytes.length;) {
+    const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
+    at += bytesWritten;
   }
 }
 

@@ -1,4 +1,5 @@
 import type {
+  ByteChunks,
   Clock,
   ImageStore,
   ObjectInfo,
@@ -6,6 +7,7 @@ import type {
   PresignUploadOptions,
   PutObjectOptions,
   StoredObject,
+  StreamedObject,
 } from '@receiptflow/core';
 import { assertSafeObjectKey } from './object-keys.js';
 import { LocalPresignedUploads, type PresignedUploadGrant } from './local-presigned-url.js';
@@ -43,7 +45,9 @@ export abstract class LocalImageStore implements ImageStore {
   }
 
   abstract put(key: string, body: Uint8Array, options?: PutObjectOptions): Promise<void>;
+  abstract putStream(key: string, body: ByteChunks, options?: PutObjectOptions): Promise<void>;
   abstract get(key: string): Promise<StoredObject>;
+  abstract getStream(key: string): Promise<StreamedObject>;
   abstract getRange(key: string, start: number, end: number): Promise<Uint8Array>;
   abstract head(key: string): Promise<ObjectInfo | null>;
   abstract delete(key: string): Promise<void>;

@@ -24,12 +24,20 @@ const PREFIX = 12;
  * still read; their first byte is 0 for any sane header length, never 'R'.
  */
 export function encodeObjectFile(header: Omit<ObjectHeader, 'bodyCrc32'>, body: Uint8Array): Buffer {
-  const json = Buffer.from(JSON.stringify({ ...header, bodyCrc32: crc32(body) }), 'utf8');
+  return Buffer.concat([encodeObjectFileHeader(header, crc32(body)), body]);
+}
+
+/**
+ * The bytes an object file starts with, for a body whose CRC-32 is already known: a streamed
+ * put writes these, then copies the body it has checksummed on the way in.
+ */
+export function encodeObjectFileHeader(header: Omit<ObjectHeader, 'bodyCrc32'>, bodyCrc32: number): Buffer {
+  const json = Buffer.from(JSON.stringify({ ...header, bodyCrc32 }), 'utf8');
   const prefix = Buffer.alloc(PREFIX);
   prefix.write(MAGIC, 0, 'latin1');
   prefix.writeUInt32BE(json.length, 4);
   prefix.writeUInt32BE(crc32(json), 8);
-  return Buffer.concat([prefix, json, body]);
+  return Buffer.concat([prefix, json]);
 }
 
 /** Reads and checks an object file's header; throws a CorruptDataFileError naming `path`. */

@@ -158,6 +158,14 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
           Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
           Resource: `${a.vectorsBucketArn}/deltas/*`,
         },
+        // A delta over 5 MiB is a multipart upload (its parts are PutObject); one that fails is
+        // aborted, so that its parts are not kept and billed until the lifecycle rule's 7 days.
+        {
+          Sid: 'AbortVectorDeltaUploads',
+          Effect: 'Allow',
+          Action: ['s3:AbortMultipartUpload'],
+          Resource: `${a.vectorsBucketArn}/deltas/*`,
+        },
         listUnder('ListOcrArtifacts', a.artifactsBucketArn, ['ocr/*']),
         listUnder('ListVectorDeltas', a.vectorsBucketArn, ['deltas/*']),
         jobTable(a, [...TABLE_READ, ...TABLE_WRITE]),

@@ -6,16 +6,20 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { Readable } from 'node:stream';
 import {
   NotFoundError,
   ValidationError,
+  type ByteChunks,
   type ImageStore,
   type ObjectInfo,
   type PresignedUpload,
   type PresignUploadOptions,
   type PutObjectOptions,
   type StoredObject,
+  type StreamedObject,
 } from '@receiptflow/core';
 import { awsErrorName, mapAwsError } from '../errors.js';
 import { assertSafeKey, assertSafePrefix } from './object-key.js';
@@ -26,6 +30,14 @@ export interface S3ImageStoreConfig {
   /** Longest presigned upload lifetime allowed, in seconds (default 3600; SigV4 caps it at 7 days). */
   presignExpiresMax?: number;
 }
+
+/**
+ * A streamed put sends parts of S3's minimum size, one at a time: the store then holds at most
+ * about two parts (the one in flight and the one filling), whatever the object's size, and an
+ * object under 5 MiB is one PutObject.
+ */
+const STREAM_PART_BYTES = 5 * 1024 * 1024;
+const STREAM_PARTS_IN_FLIGHT = 1;
 
 const NOT_FOUND_NAMES = new Set(['NoSuchKey', 'NotFound']);
 const SIGV4_MAX_EXPIRY_SECONDS = 7 * 24 * 3600;
@@ -66,6 +78,67 @@ export class S3ImageStore implements ImageStore {
     );
   }
 
+  /**
+   * A multipart upload through `@aws-sdk/lib-storage` (CreateMultipartUpload, UploadPart,
+   * CompleteMultipartUpload; a single PutObject below one part). On any failure, the body's
+   * included, lib-storage aborts the upload (AbortMultipartUpload) so no parts are left billed;
+   * the bucket's lifecycle rule cleans up after an abort that itself failed.
+   */
+  async putStream(key: string, body: ByteChunks, options: PutObjectOptions = {}): Promise<void> {
+    assertSafeKey(key);
+    // An error of the body itself (the encoder refusing a record) is the caller's, not S3's:
+    // it is rethrown as it was, once lib-storage has aborted the upload.
+    let bodyError: { error: unknown } | null = null;
+    async function* source(): AsyncGenerator<Uint8Array> {
+      const iterator =
+        Symbol.asyncIterator in body
+          ? (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
+          : (body as Iterable<Uint8Array>)[Symbol.iterator]();
+      try {
+        for (;;) {
+          let next: IteratorResult<Uint8Array>;
+          try {
+            next = await iterator.next();
+          } catch (error) {
+            bodyError = { error };
+            throw error;
+          }
+          if (next.done) return;
+          // Outside the try: an abort thrown in here by the stream (a failed part) is not the body's.
+          yield next.value;
+        }
+      } finally {
+        await iterator.return?.();
+      }
+    }
+    try {
+      await this.uploadStream(key, source(), options);
+    } catch (error) {
+      if (bodyError) throw (bodyError as { error: unknown }).error;
+      throw error;
+    }
+  }
+
+  private async uploadStream(key: string, body: AsyncIterable<Uint8Array>, options: PutObjectOptions): Promise<void> {
+    await this.call('Upload', key, async () => {
+      const upload = new Upload({
+        client: this.client,
+        queueSize: STREAM_PARTS_IN_FLIGHT,
+        partSize: STREAM_PART_BYTES,
+        leavePartsOnError: false,
+        params: {
+          Bucket: this.bucket,
+          Key: key,
+          // objectMode: false makes Node hand lib-storage byte chunks, as it expects.
+          Body: Readable.from(body, { objectMode: false }),
+          ...(options.contentType ? { ContentType: options.contentType } : {}),
+          Metadata: encodeMetadata(options.metadata),
+        },
+      });
+      await upload.done();
+    });
+  }
+
   async get(key: string): Promise<StoredObject> {
     assertSafeKey(key);
     const out = await this.call('GetObject', key, () =>
@@ -77,6 +150,33 @@ export class S3ImageStore implements ImageStore {
       contentType: out.ContentType ?? null,
       metadata: decodeMetadata(out.Metadata),
       size: body.length,
+    };
+  }
+
+  /**
+   * GetObject with its body left on the socket: chunks arrive as S3 sends them. An error while
+   * reading (a reset connection, a socket timeout) is mapped like any other S3 error, so the
+   * caller sees a retryable TransientDependencyError rather than a bare socket error.
+   */
+  async getStream(key: string): Promise<StreamedObject> {
+    assertSafeKey(key);
+    const out = await this.call('GetObject', key, () =>
+      this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })),
+    );
+    const source = (out.Body ?? Readable.from([])) as AsyncIterable<Uint8Array>;
+    const bucket = this.bucket;
+    async function* body(): AsyncGenerator<Uint8Array> {
+      try {
+        for await (const chunk of source) yield chunk;
+      } catch (error) {
+        throw mapAwsError('s3', `GetObject s3://${bucket}/${key} (reading the body)`, error);
+      }
+    }
+    return {
+      body: body(),
+      contentType: out.ContentType ?? null,
+      metadata: decodeMetadata(out.Metadata),
+      size: out.ContentLength ?? 0,
     };
   }
 

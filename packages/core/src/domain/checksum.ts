@@ -10,23 +10,49 @@ const FNV64_PRIME_LOW = 0x1b3;
 
 /** FNV-1a, 64 bit, over the UTF-8 bytes of `text`; 16 lower-case hex digits. */
 export function fnv1a64(text: string): string {
-  const bytes = new TextEncoder().encode(text);
-  let h0 = 0x2325;
-  let h1 = 0x8422;
-  let h2 = 0x9ce4;
-  let h3 = 0xcbf2;
-  for (let i = 0; i < bytes.length; i++) {
-    h0 ^= bytes[i]!;
-    const t0 = h0 * FNV64_PRIME_LOW;
-    const t1 = h1 * FNV64_PRIME_LOW + (t0 >>> 16);
-    const t2 = h2 * FNV64_PRIME_LOW + (h0 << 8) + (t1 >>> 16);
-    const t3 = h3 * FNV64_PRIME_LOW + (h1 << 8) + (t2 >>> 16);
-    h0 = t0 & 0xffff;
-    h1 = t1 & 0xffff;
-    h2 = t2 & 0xffff;
-    h3 = t3 & 0xffff;
+  const hash = new Fnv1a64();
+  hash.update(new TextEncoder().encode(text));
+  return hash.hex();
+}
+
+/**
+ * FNV-1a 64 fed chunk by chunk, so that a streamed delta is checksummed as it passes without
+ * ever holding all of its bytes: `update` any number of times, then `hex`.
+ *
+ * @example
+ * const hash = new Fnv1a64();
+ * for await (const chunk of body) hash.update(chunk);
+ * hash.hex(); // same as fnv1a64 of the concatenated bytes
+ */
+export class Fnv1a64 {
+  private h0 = 0x2325;
+  private h1 = 0x8422;
+  private h2 = 0x9ce4;
+  private h3 = 0xcbf2;
+
+  update(bytes: Uint8Array): void {
+    let { h0, h1, h2, h3 } = this;
+    for (let i = 0; i < bytes.length; i++) {
+      h0 ^= bytes[i]!;
+      const t0 = h0 * FNV64_PRIME_LOW;
+      const t1 = h1 * FNV64_PRIME_LOW + (t0 >>> 16);
+      const t2 = h2 * FNV64_PRIME_LOW + (h0 << 8) + (t1 >>> 16);
+      const t3 = h3 * FNV64_PRIME_LOW + (h1 << 8) + (t2 >>> 16);
+      h0 = t0 & 0xffff;
+      h1 = t1 & 0xffff;
+      h2 = t2 & 0xffff;
+      h3 = t3 & 0xffff;
+    }
+    this.h0 = h0;
+    this.h1 = h1;
+    this.h2 = h2;
+    this.h3 = h3;
   }
-  return [h3, h2, h1, h0].map((limb) => limb.toString(16).padStart(4, '0')).join('');
+
+  /** 16 lower-case hex digits of the bytes seen so far. */
+  hex(): string {
+    return [this.h3, this.h2, this.h1, this.h0].map((limb) => limb.toString(16).padStart(4, '0')).join('');
+  }
 }
 
 /**

@@ -16,5 +16,6 @@ export * from './image-inspection.js';
 export * from './receipt-fields.js';
 export * from './checksum.js';
 export * from './vector-delta.js';
+export * from './vector-delta-stream.js';
 export * from './classify-image.js';
 export * from './place-metadata.js';

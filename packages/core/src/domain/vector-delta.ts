@@ -3,9 +3,13 @@ import { VectorDeltaSchema, type VectorDelta, type VectorRecord } from './vector
 import { CorruptDeltaError } from '../errors.js';
 import { canonicalJson, fnv1a64 } from './checksum.js';
 
-/** Where the delta of one run and collection is stored: `deltas/<collection>/<run_id>.json`. */
+/**
+ * Where the delta of one run and collection is stored: `deltas/<collection>/<run_id>.bin`, in
+ * format 2 (vector-delta-stream.ts). Runs written before it point at `.json` keys in format 1;
+ * readers go by the run's `delta_key` and the delta's first byte, never by this name.
+ */
 export function deltaKey(collection: Collection, runId: string): string {
-  return `deltas/${collection}/${runId}.json`;
+  return `deltas/${collection}/${runId}.bin`;
 }
 
 /** Checksum of a delta's records: FNV-1a 64 over their canonical JSON. */
@@ -32,12 +36,17 @@ export function buildVectorDelta(header: DeltaHeader, dimensions: number, record
   };
 }
 
+/**
+ * Format 1: the delta as one JSON document. No longer written by the pipeline (it is encoded
+ * whole, 32.8 MB for a 3,000-word receipt); kept to build format-1 deltas in tests, as those
+ * written before format 2 are still read.
+ */
 export function encodeVectorDelta(delta: VectorDelta): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(delta));
 }
 
 /**
- * Parses and checks a stored delta: JSON, schema (count matches records, dimensions agree),
+ * Parses and checks a stored format-1 delta (readVectorDelta reads both formats): JSON, schema (count matches records, dimensions agree),
  * checksum, and — when given — that it is the delta the caller expects. Anything else throws
  * CorruptDeltaError naming what is wrong, so a truncated upload can never be merged (docs/lessons.md#lesson-12-corrupt-deltas-published-while-still-open).
  */

@@ -1,3 +1,5 @@
+import type { ByteChunks } from '../domain/vector-delta-stream.js';
+
 export interface PutObjectOptions {
   contentType?: string;
   /** Values of any type are stringified before storing (S3 metadata is strings only). */
@@ -6,6 +8,18 @@ export interface PutObjectOptions {
 
 export interface StoredObject {
   body: Uint8Array;
+  contentType: string | null;
+  metadata: Record<string, string>;
+  size: number;
+}
+
+/**
+ * An object whose body is read as it arrives. Iterate `body` once, to its end or not: a
+ * consumer that stops early releases it. A failure or damage found while reading (a reset
+ * connection, a local file that fails its checksum) is thrown by the iteration.
+ */
+export interface StreamedObject {
+  body: AsyncIterable<Uint8Array>;
   contentType: string | null;
   metadata: Record<string, string>;
   size: number;
@@ -26,11 +40,27 @@ export interface ObjectInfo {
  * await images.put(`raw/${image_id}.png`, bytes, { contentType: 'image/png', metadata: { job_id } });
  * const { body, contentType } = await images.get(`raw/${image_id}.png`);
  * const keys = await images.list('raw/'); // sorted
+ *
+ * // Big objects (vector deltas) go as streams, never whole in memory:
+ * await deltas.putStream(key, encodeVectorDeltaStream(header, 512, records), { contentType });
+ * const { body } = await deltas.getStream(key);
+ * for await (const chunk of body) hash.update(chunk);
  */
 export interface ImageStore {
   put(key: string, body: Uint8Array, options?: PutObjectOptions): Promise<void>;
+  /**
+   * Stores the bytes `body` yields, pulling them as it sends them, with a bounded buffer (S3: a
+   * multipart upload in parts of 5 MiB, one PutObject when smaller). The object appears whole or
+   * not at all; if `body` throws, nothing is stored and the error is rethrown.
+   */
+  putStream(key: string, body: ByteChunks, options?: PutObjectOptions): Promise<void>;
   /** Throws NotFoundError('object', key) when absent. */
   get(key: string): Promise<StoredObject>;
+  /**
+   * The object with a body to iterate in chunks, for objects too big to hold whole. Throws
+   * NotFoundError('object', key) when absent, before any chunk.
+   */
+  getStream(key: string): Promise<StreamedObject>;
   /** Bytes `start..end` inclusive; throws NotFoundError when absent, ValidationError if out of range. */
   getRange(key: string, start: number, end: number): Promise<Uint8Array>;
   head(key: string): Promise<ObjectInfo | null>;

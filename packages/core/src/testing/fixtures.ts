@@ -14,6 +14,7 @@ import type {
   ReceiptWord,
   RoutingDecision,
   SnapshotPointer,
+  VectorRecord,
 } from '../domain/index.js';
 
 /**
@@ -266,4 +267,32 @@ export function makeOcrDocument(
     };
   });
   return { engine: 'fake', image_width: 800, image_height: 1600, ...overrides, lines };
+}
+
+/**
+ * `count` vector records of `dimensions` float32-exact values, all of one encoded size (ids,
+ * documents and metadata are padded), as a words delta of a big receipt holds: the size of a
+ * delta is then proportional to its position, which lets a test bound how far a reader runs
+ * ahead of the records it has handed out.
+ *
+ * @example
+ * const records = makeDeltaRecords(3000, 512); // a 3,000-word receipt's words delta
+ */
+export function makeDeltaRecords(
+  count: number,
+  dimensions: number,
+  options: { image_id?: string; receipt_id?: number } = {},
+): VectorRecord[] {
+  const image_id = options.image_id ?? 'img-delta';
+  const receipt_id = options.receipt_id ?? 1;
+  return Array.from({ length: count }, (_, i) => {
+    const n = String(i + 1).padStart(6, '0');
+    return {
+      id: `${image_id}#${receipt_id}#word#${n}`,
+      // Multiples of 1/1024 are exact in float32, so the vectors round-trip bit for bit.
+      vector: Array.from({ length: dimensions }, (_, d) => (((i * 31 + d * 7) % 2048) - 1024) / 1024),
+      document: `WORD${n}`,
+      metadata: { image_id, receipt_id, line_id: 100_000 + i, word_id: 100_000 + i, text: `WORD${n}` },
+    };
+  });
 }

@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DependencyError, NotFoundError, ValidationError } from '../errors.js';
+import { CorruptDeltaError, DependencyError, NotFoundError, ValidationError } from '../errors.js';
+import { encodeVectorDeltaBytes, encodeVectorDeltaStream, readVectorDelta } from '../domain/vector-delta-stream.js';
+import type { VectorRecord } from '../domain/vector.js';
+import { makeDeltaRecords } from './fixtures.js';
 import { type NamedImageStore, type PresignedUpload, presignedUploadRequest } from '../ports/index.js';
 import { type ContractSubject, withFreshSubject } from './contract-helpers.js';
 
@@ -237,6 +240,150 @@ export function describeImageStoreContract(name: string, factory: () => Promise<
       });
       await expect(sendUpload(upload, new Uint8Array(17))).rejects.toThrow();
       expect(await store.head('raw/img-p/big.png')).toBeNull();
+    });
+
+    describe('streams (big objects: vector deltas)', () => {
+      // Above S3's 5 MiB part size, so an S3 store sends it as a multipart upload.
+      const BIG = 6 * 1024 * 1024 + 12_345;
+      const bigBody = () => new Uint8Array(BIG).map((_, i) => (i * 131 + (i >>> 12)) % 256);
+      function* chunksOf(bytes: Uint8Array, size: number): Generator<Uint8Array> {
+        for (let at = 0; at < bytes.length; at += size) yield bytes.slice(at, at + size);
+      }
+      const collect = async (body: AsyncIterable<Uint8Array>) => {
+        const chunks: Uint8Array[] = [];
+        for await (const chunk of body) chunks.push(chunk);
+        return chunks;
+      };
+      const concatAll = (chunks: Uint8Array[]) => {
+        const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+        let at = 0;
+        for (const c of chunks) {
+          out.set(c, at);
+          at += c.length;
+        }
+        return out;
+      };
+      const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && a.every((x, i) => x === b[i]);
+
+      it(
+        'putStream then getStream round-trips a big object, read in several chunks',
+        { timeout: 120_000 },
+        async () => {
+          const body = bigBody();
+          await store.putStream('deltas/words/big.bin', chunksOf(body, 100_000), {
+            contentType: 'application/octet-stream',
+            metadata: { count: 3000 },
+          });
+          const streamed = await store.getStream('deltas/words/big.bin');
+          expect(streamed.size).toBe(BIG);
+          expect(streamed.contentType).toBe('application/octet-stream');
+          expect(streamed.metadata).toEqual({ count: '3000' });
+          const chunks = await collect(streamed.body);
+          expect(chunks.length).toBeGreaterThan(1);
+          expect(sameBytes(concatAll(chunks), body)).toBe(true);
+          // The same object through the buffered API: the two agree.
+          expect(sameBytes((await store.get('deltas/words/big.bin')).body, body)).toBe(true);
+        },
+      );
+
+      it('putStream of a small or empty body, from an async source', async () => {
+        async function* two() {
+          yield bytesOf('{"a":');
+          yield bytesOf('1}');
+        }
+        await store.putStream('deltas/lines/small.bin', two());
+        expect(
+          new TextDecoder().decode(concatAll(await collect((await store.getStream('deltas/lines/small.bin')).body))),
+        ).toBe('{"a":1}');
+        await store.putStream('deltas/lines/empty.bin', []);
+        const empty = await store.getStream('deltas/lines/empty.bin');
+        expect(empty.size).toBe(0);
+        expect(concatAll(await collect(empty.body)).length).toBe(0);
+      });
+
+      it('getStream of an absent key throws NotFoundError before any chunk', async () => {
+        await expect(store.getStream('deltas/words/absent.bin')).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it('a body that fails partway stores nothing and the caller gets its error', { timeout: 120_000 }, async () => {
+        const failure = new ValidationError('encoder refused a record');
+        function* failing(): Generator<Uint8Array> {
+          yield* chunksOf(bigBody(), 1024 * 1024);
+          throw failure;
+        }
+        await expect(store.putStream('deltas/words/failed.bin', failing())).rejects.toBe(failure);
+        expect(await store.head('deltas/words/failed.bin')).toBeNull();
+        // A failed replace leaves the previous object as it was.
+        await store.put('deltas/words/kept.bin', bytesOf('old'));
+        await expect(store.putStream('deltas/words/kept.bin', failing())).rejects.toBe(failure);
+        expect(new TextDecoder().decode((await store.get('deltas/words/kept.bin')).body)).toBe('old');
+      });
+
+      it(
+        'a 3,000-word delta streams both ways, and the reader stays close behind the bytes it has pulled',
+        { timeout: 120_000 },
+        async () => {
+          const header = { run_id: 'run-big', image_id: 'img-delta', receipt_id: 1, collection: 'words' as const };
+          const records = makeDeltaRecords(3000, 512);
+          await store.putStream('deltas/words/run-big.bin', encodeVectorDeltaStream(header, 512, records));
+          const streamed = await store.getStream('deltas/words/run-big.bin');
+          let pulled = 0;
+          let chunks = 0;
+          async function* counted() {
+            for await (const chunk of streamed.body) {
+              pulled += chunk.length;
+              chunks += 1;
+              yield chunk;
+            }
+          }
+          // Every record is the same size, so record n ends at about n/3000 of the delta; a reader
+          // that buffered the delta would have pulled all of it before handing out the first one.
+          const ahead: number[] = [];
+          let n = 0;
+          const summary = await readVectorDelta(counted(), {
+            expected: header,
+            onRecord: (record) => {
+              n += 1;
+              ahead.push(pulled - (streamed.size * n) / records.length);
+              if (n === 1 || n === 1500 || n === 3000) expect(record).toEqual(records[n - 1]);
+            },
+          });
+          expect(summary).toMatchObject({
+            ...header,
+            format_version: 2,
+            count: 3000,
+            dimensions: 512,
+            bytes: streamed.size,
+          });
+          expect(streamed.size).toBeGreaterThan(6 * 1024 * 1024);
+          expect(chunks).toBeGreaterThan(1);
+          expect(Math.max(...ahead)).toBeLessThan(2 * 1024 * 1024);
+        },
+      );
+
+      it(
+        'a delta damaged in the middle, or cut short, is a CorruptDeltaError when read as a stream',
+        { timeout: 120_000 },
+        async () => {
+          const header = { run_id: 'run-bad', image_id: 'img-delta', receipt_id: 1, collection: 'words' as const };
+          const records = makeDeltaRecords(1000, 512);
+          const bytes = encodeVectorDeltaBytes(header, 512, records);
+          const damaged = bytes.slice();
+          damaged[Math.floor(bytes.length / 2)]! ^= 0x40;
+          await store.putStream('deltas/words/damaged.bin', chunksOf(damaged, 100_000));
+          await store.putStream('deltas/words/short.bin', chunksOf(bytes.slice(0, bytes.length - 5000), 100_000));
+          for (const key of ['deltas/words/damaged.bin', 'deltas/words/short.bin']) {
+            const seen: VectorRecord[] = [];
+            const read = readVectorDelta((await store.getStream(key)).body, {
+              expected: header,
+              onRecord: (r) => seen.push(r),
+            });
+            await expect(read, key).rejects.toBeInstanceOf(CorruptDeltaError);
+            // Decoding went past the damage before the error: detected mid-stream, not silently dropped.
+            expect(seen.length, key).toBeGreaterThan(0);
+          }
+        },
+      );
     });
   });
 }

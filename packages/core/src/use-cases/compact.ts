@@ -34,7 +34,7 @@ import {
   type SnapshotStore,
   type VectorIndex,
 } from '../ports/index.js';
-import { MERCHANT_METADATA_KEYS, decodeVectorDelta, parseMessageBody, placeMetadata } from '../domain/index.js';
+import { MERCHANT_METADATA_KEYS, parseMessageBody, placeMetadata, readVectorDelta } from '../domain/index.js';
 import { withDeadline } from '../ports/index.js';
 
 export interface CompactDeps {
@@ -286,19 +286,23 @@ class CollectionCompaction {
     if (state === 'COMPLETED') return null;
     await this.transition(ref, state, 'PROCESSING');
 
-    const object = await this.call('get delta', this.deps.deltas.get(run[this.collection].delta_key)).catch(
+    const object = await this.call('get delta', this.deps.deltas.getStream(run[this.collection].delta_key)).catch(
       (error: unknown) => {
         if (error instanceof NotFoundError)
           throw new CorruptDeltaError(`delta ${run[this.collection].delta_key} is missing`, { cause: error });
         throw error;
       },
     );
-    const delta = decodeVectorDelta(object.body, {
-      run_id: m.run_id,
-      image_id: m.image_id,
-      receipt_id: m.receipt_id,
-      collection: this.collection,
-    });
+    // Streamed (format 2, or format 1 read whole): the encoded delta is never held, only the
+    // records the index takes, and those are used only once the whole delta has checked out.
+    const deltaRecords: VectorRecord[] = [];
+    await this.call(
+      'read delta',
+      readVectorDelta(object.body, {
+        expected: { run_id: m.run_id, image_id: m.image_id, receipt_id: m.receipt_id, collection: this.collection },
+        onRecord: (record) => deltaRecords.push(record),
+      }),
+    );
 
     if (!(await this.call('getReceipt', this.deps.receipts.get(m.image_id, m.receipt_id)))) {
       await this.call('deleteWhere', this.deps.vectors.deleteWhere(this.collection, where));
@@ -306,7 +310,7 @@ class CollectionCompaction {
     }
     // The place may have changed since the delta was written; the job table is the truth.
     const place = await this.call('getReceiptPlace', this.deps.receipts.getPlace(m.image_id, m.receipt_id));
-    const records = delta.records.map((r) => withPlace(r, placeMetadata(place)));
+    const records = deltaRecords.map((r) => withPlace(r, placeMetadata(place)));
     const ids = records.map((r) => r.id);
     if (records.length > 0) await this.call('upsert', this.deps.vectors.upsert(this.collection, records));
     // Read back and count: a store that silently drops records must not pass (docs/lessons.md#lesson-2-a-merge-that-lost-data-was-marked-done).

@@ -1,15 +1,15 @@
 import {
   OcrDocumentSchema,
   OcrResultsMessageSchema,
-  buildVectorDelta,
+  VECTOR_DELTA_CONTENT_TYPE,
   classifyImage,
-  decodeVectorDelta,
   deltaKey,
   deterministicRunId,
-  encodeVectorDelta,
+  encodeVectorDeltaStream,
   inReadingOrder,
   newCompactionRun,
   parseMessageBody,
+  readVectorDelta,
   type Collection,
   type CompactionRun,
   type ImageType,
@@ -19,7 +19,7 @@ import {
   type ReceiptPlace,
   type VectorRecord,
 } from '../domain/index.js';
-import { ConditionFailedError, NotFoundError, PoisonMessageError } from '../errors.js';
+import { ConditionFailedError, CorruptDeltaError, NotFoundError, PoisonMessageError } from '../errors.js';
 import { receiptPlaceFrom } from '../merchant/receipt-place.js';
 import { resolveMerchant } from '../merchant/resolve-merchant.js';
 import type { MemoryThresholds } from '../merchant/thresholds.js';
@@ -295,7 +295,9 @@ async function resolvePlace(
 /**
  * Writes a delta, then reads it back and validates it before anything points at it
  * (docs/lessons.md#lesson-12-corrupt-deltas-published-while-still-open): a run is only created
- * for deltas that parse, count and checksum correctly where they are stored.
+ * for deltas that parse, count and checksum correctly where they are stored. Both ways are
+ * streams (format 2, vector-delta-stream.ts): a 3,000-word receipt's words delta is never held
+ * encoded, and the read-back keeps no records, only counts them.
  */
 async function writeDelta(
   deps: ProcessOcrResultsDeps,
@@ -303,13 +305,15 @@ async function writeDelta(
   records: VectorRecord[],
 ): Promise<string> {
   const key = deltaKey(header.collection, header.run_id);
-  const bytes = encodeVectorDelta(buildVectorDelta(header, deps.embedder.dimensions, records));
-  await deps.deltas.put(key, bytes, {
-    contentType: 'application/json',
+  await deps.deltas.putStream(key, encodeVectorDeltaStream(header, deps.embedder.dimensions, records), {
+    contentType: VECTOR_DELTA_CONTENT_TYPE,
     metadata: { run_id: header.run_id, collection: header.collection, count: records.length },
   });
-  const stored = await deps.deltas.get(key);
-  decodeVectorDelta(stored.body, header);
+  const stored = await deps.deltas.getStream(key);
+  const summary = await readVectorDelta(stored.body, { expected: header });
+  if (summary.count !== records.length) {
+    throw new CorruptDeltaError(`delta ${key} holds ${summary.count} records, ${records.length} were written`);
+  }
   return key;
 }
 

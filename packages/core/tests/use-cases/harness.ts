@@ -3,6 +3,7 @@ import {
   buildVectorDelta,
   deltaKey,
   encodeVectorDelta,
+  encodeVectorDeltaBytes,
   type Collection,
   type MetadataFilter,
   type VectorMetadata,
@@ -81,6 +82,8 @@ export class CountingPlaces implements PlacesResolver {
 
 export interface PipelineOptions {
   vectors?: (base: ExactVectorIndex) => VectorIndex;
+  /** The vectors bucket; default an InMemoryImageStore. */
+  deltas?: (clock: FakeClock) => InMemoryImageStore;
 }
 
 /** Every local adapter, wired the way the handlers wire them, on a fake clock. */
@@ -90,7 +93,7 @@ export function pipeline(options: PipelineOptions = {}) {
   const { jobs, receipts, runs } = jobTableStores(table, { clock });
   const raw = new InMemoryImageStore({ bucket: 'raw-bucket', clock });
   const artifacts = new InMemoryImageStore({ bucket: 'artifacts-bucket', clock });
-  const deltas = new InMemoryImageStore({ bucket: 'vectors-bucket', clock });
+  const deltas = options.deltas?.(clock) ?? new InMemoryImageStore({ bucket: 'vectors-bucket', clock });
   const ocrQueue = new InMemoryQueue({ name: 'ocr-queue', clock });
   const resultsQueue = new InMemoryQueue({ name: 'ocr-results-queue', clock });
   const baseIndex = new ExactVectorIndex({ dimensions: 512 });
@@ -225,7 +228,7 @@ function unitVector(i: number, dimensions = 512): number[] {
  * to the stores (no embedding), for compaction tests that need many vectors. Returns the run and
  * the merge messages routeChange would send for it.
  */
-export async function seedRun(p: Pipeline, count: number, options: { imageId?: string } = {}) {
+export async function seedRun(p: Pipeline, count: number, options: { imageId?: string; format?: 1 | 2 } = {}) {
   const details = makeReceiptDetails(options.imageId ? { image_id: options.imageId } : {});
   const { image_id, receipt_id } = details.receipt;
   await p.receipts.create(details);
@@ -238,11 +241,15 @@ export async function seedRun(p: Pipeline, count: number, options: { imageId?: s
       document: `text ${i}`,
       metadata: { image_id, receipt_id, line_id: i + 1, text: `text ${i}` },
     }));
-    keys[collection] = deltaKey(collection, run_id);
-    await p.deltas.put(
-      keys[collection],
-      encodeVectorDelta(buildVectorDelta({ run_id, image_id, receipt_id, collection }, 512, records)),
-    );
+    const header = { run_id, image_id, receipt_id, collection };
+    // Format 1 (JSON, `.json` keys) is how runs written before format 2 have their deltas.
+    if (options.format === 1) {
+      keys[collection] = deltaKey(collection, run_id).replace(/\.bin$/, '.json');
+      await p.deltas.put(keys[collection], encodeVectorDelta(buildVectorDelta(header, 512, records)));
+    } else {
+      keys[collection] = deltaKey(collection, run_id);
+      await p.deltas.put(keys[collection], encodeVectorDeltaBytes(header, 512, records));
+    }
   }
   const run = makeCompactionRun({
     run_id,

@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_TEXT_CHARS, PoisonMessageError, decodeVectorDelta, processOcrResults } from '@receiptflow/core';
+import {
+  MAX_TEXT_CHARS,
+  PoisonMessageError,
+  deltaKey,
+  processOcrResults,
+  readVectorDelta,
+  type VectorRecord,
+} from '@receiptflow/core';
 import { demoReceipts, ocrDocument, pipeline, specLines } from './harness.js';
 
 const [first] = demoReceipts(1);
@@ -21,7 +28,10 @@ describe('processOcrResults with local adapters', () => {
 
     const run = await p.runs.get({ image_id: r.image_id, receipt_id: 1, run_id: receipt!.run_id });
     expect(run).toMatchObject({ lines: { state: 'PENDING', vector_count: LINES.length }, words: { state: 'PENDING' } });
-    const delta = decodeVectorDelta((await p.deltas.get(`deltas/lines/${receipt!.run_id}.json`)).body);
+    const delta = { records: [] as VectorRecord[] };
+    await readVectorDelta((await p.deltas.getStream(deltaKey('lines', receipt!.run_id))).body, {
+      onRecord: (record) => delta.records.push(record),
+    });
     expect(delta.records[0]!.metadata).toMatchObject({
       image_id: r.image_id,
       receipt_id: 1,
@@ -42,7 +52,7 @@ describe('processOcrResults with local adapters', () => {
     const p = pipeline();
     const r = await p.ingest(LINES);
     const rowsBefore = await p.receipts.get(r.image_id, 1);
-    const deltaBefore = (await p.deltas.get(`deltas/words/${r.processed.receipts[0]!.run_id}.json`)).body;
+    const deltaBefore = (await p.deltas.get(deltaKey('words', r.processed.receipts[0]!.run_id))).body;
     // Enrich a row as a later step would; the redelivery must not overwrite it.
     await p.receipts.putPlace({ ...(await p.receipts.getPlace(r.image_id, 1))!, merchant_name: 'CORRECTED BY HAND' });
     const again = await processOcrResults(p.processDeps, r.resultsBody);
@@ -50,7 +60,7 @@ describe('processOcrResults with local adapters', () => {
     expect(again.receipts[0]!.embedding_tokens).toBe(0);
     expect(await p.receipts.get(r.image_id, 1)).toEqual(rowsBefore);
     expect((await p.receipts.getPlace(r.image_id, 1))?.merchant_name).toBe('CORRECTED BY HAND');
-    expect((await p.deltas.get(`deltas/words/${r.processed.receipts[0]!.run_id}.json`)).body).toEqual(deltaBefore);
+    expect((await p.deltas.get(deltaKey('words', r.processed.receipts[0]!.run_id))).body).toEqual(deltaBefore);
     expect(await p.runs.list(r.image_id, 1)).toHaveLength(1);
   });
 

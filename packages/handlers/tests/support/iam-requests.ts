@@ -117,6 +117,12 @@ const MAPPING: Record<string, Record<string, Mapper>> = {
     // HEAD is authorised as GetObject.
     HeadObjectCommand: onObject('s3:GetObject'),
     PutObjectCommand: onObject('s3:PutObject'),
+    // A streamed put (lib-storage) of a delta over one 5 MiB part: the parts are authorised as
+    // PutObject; aborting a failed upload needs its own action.
+    CreateMultipartUploadCommand: onObject('s3:PutObject'),
+    UploadPartCommand: onObject('s3:PutObject'),
+    CompleteMultipartUploadCommand: onObject('s3:PutObject'),
+    AbortMultipartUploadCommand: onObject('s3:AbortMultipartUpload'),
     DeleteObjectCommand: onObject('s3:DeleteObject'),
     DeleteObjectsCommand: onEachObject,
     PutObjectTaggingCommand: onObject('s3:PutObjectTagging'),

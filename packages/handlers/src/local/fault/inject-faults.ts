@@ -16,7 +16,11 @@ export function withFaults(adapters: LocalAdapters, fault: FaultInjector): Local
     ...adapters,
     rawImages: after(adapters.rawImages, fault, { put: () => 'image-stored' }),
     artifacts: after(adapters.artifacts, fault, { put: () => 'ocr-stored' }),
-    deltas: after(adapters.deltas, fault, { put: ([key]) => `delta-${collectionOfDelta(String(key))}` as FaultEvent }),
+    // Deltas are written as streams (putStream); `put` stays hooked for anything written whole.
+    deltas: after(adapters.deltas, fault, {
+      put: ([key]) => `delta-${collectionOfDelta(String(key))}` as FaultEvent,
+      putStream: ([key]) => `delta-${collectionOfDelta(String(key))}` as FaultEvent,
+    }),
     jobs: after(adapters.jobs, fault, { createJob: () => 'job-created' }),
     receipts: after(adapters.receipts, fault, {
       create: (_, result) => ((result as { created: boolean }).created ? 'receipt-rows' : null),
@@ -31,7 +35,7 @@ export function withFaults(adapters: LocalAdapters, fault: FaultInjector): Local
 }
 
 function collectionOfDelta(key: string): Collection {
-  // deltas/<collection>/<run_id>.json
+  // deltas/<collection>/<run_id>.bin (.json before format 2)
   return key.split('/')[1] === 'words' ? 'words' : 'lines';
 }
 
