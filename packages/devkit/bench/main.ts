@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '@receiptflow/core';
 import { createLogger } from '@receiptflow/handlers/cli';
+import { measureBigDelta } from './big-delta.js';
 import { loadCorpus } from './corpus.js';
 import { measureIndexGoals } from './p1-p2-p4-indexes.js';
 import { measureP3 } from './p3-pipeline.js';
@@ -48,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
   progress('vector storage modes: efs follower over a latency-injected directory');
   out.vector_storage = await measureVectorStorage(VECTOR_STORAGE_SIZE, progress);
   out.receipt_writes = await measureReceiptWrites(progress);
+  out.big_delta = await measureBigDelta(progress);
   (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
   out.seconds = round((performance.now() - started) / 1000, 1);
   out.goals = verdicts(out);

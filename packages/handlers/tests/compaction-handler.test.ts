@@ -132,43 +132,63 @@ describe('compaction handler', () => {
   });
 
   // docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s
-  it('returns before its deadline with the batch as failures when the deltas store stalls', async () => {
-    const clock = new FakeClock();
-    const p = await localPipeline({ clock });
-    const { image_id, event } = await pendingRun(p, 0);
-    const a = p.adapters;
-    const stalled: ImageStore = Object.assign(Object.create(a.deltas) as ImageStore, {
-      get: () => new Promise<never>(() => {}),
-    });
-    const handler = createCompactionHandler({
-      receipts: a.receipts,
-      runs: a.runs,
-      deltas: stalled,
-      vectors: a.vectors,
-      lock: a.lock,
-      snapshots: a.snapshots,
-      clock,
-      logger: p.logger,
-    });
+  // Deltas are streamed: the store may stall before the body, or in the middle of it.
+  it.each(['before the body', 'in the middle of the body'] as const)(
+    'returns before its deadline with the batch as failures when the deltas store stalls %s',
+    async (where) => {
+      const clock = new FakeClock();
+      const p = await localPipeline({ clock });
+      const { image_id, event } = await pendingRun(p, 0);
+      const a = p.adapters;
+      const never = () => new Promise<never>(() => {});
+      const stalled: ImageStore = Object.assign(Object.create(a.deltas) as ImageStore, {
+        get: never,
+        getStream:
+          where === 'before the body'
+            ? never
+            : async (key: string) => {
+                const object = await a.deltas.getStream(key);
+                return {
+                  ...object,
+                  body: (async function* () {
+                    for await (const chunk of object.body) {
+                      yield chunk.subarray(0, 16);
+                      await never();
+                    }
+                  })(),
+                };
+              },
+      });
+      const handler = createCompactionHandler({
+        receipts: a.receipts,
+        runs: a.runs,
+        deltas: stalled,
+        vectors: a.vectors,
+        lock: a.lock,
+        snapshots: a.snapshots,
+        clock,
+        logger: p.logger,
+      });
 
-    const started = clock.now();
-    const timeoutMs = 120_000;
-    const response = await clock.runUntil(handler(event, lambdaContext(clock, timeoutMs)));
-    expect(clock.now()).toBeLessThan(started + timeoutMs);
-    expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
-      event.Records.map((r) => r.messageId).sort(),
-    );
-    const failures = p.logger.entries
-      .filter((e) => e.message === 'compaction message failed')
-      .map((e) => String(e.fields.error));
-    expect(failures.every((m) => /deadline|did not finish/.test(m))).toBe(true);
-    // Nothing is COMPLETED, and the lock was released for the retry.
-    const state = await runState(p, image_id);
-    expect(state.lines).not.toBe('COMPLETED');
-    expect(state.words).not.toBe('COMPLETED');
-    expect(await a.lock.acquire(core.compactionLockName('lines'), 'next-compactor', 60_000)).not.toBeNull();
-    expect(await a.vectors.count('lines')).toBe(0);
-  });
+      const started = clock.now();
+      const timeoutMs = 120_000;
+      const response = await clock.runUntil(handler(event, lambdaContext(clock, timeoutMs)));
+      expect(clock.now()).toBeLessThan(started + timeoutMs);
+      expect(response.batchItemFailures.map((f) => f.itemIdentifier).sort()).toEqual(
+        event.Records.map((r) => r.messageId).sort(),
+      );
+      const failures = p.logger.entries
+        .filter((e) => e.message === 'compaction message failed')
+        .map((e) => String(e.fields.error));
+      expect(failures.every((m) => /deadline|did not finish/.test(m))).toBe(true);
+      // Nothing is COMPLETED, and the lock was released for the retry.
+      const state = await runState(p, image_id);
+      expect(state.lines).not.toBe('COMPLETED');
+      expect(state.words).not.toBe('COMPLETED');
+      expect(await a.lock.acquire(core.compactionLockName('lines'), 'next-compactor', 60_000)).not.toBeNull();
+      expect(await a.vectors.count('lines')).toBe(0);
+    },
+  );
 
   // docs/lessons.md#lesson-18-a-stalled-copy-held-messages-for-900-s
   it('returns before its deadline when the lock store stalls too', async () => {

@@ -289,8 +289,9 @@ export function makeDeltaRecords(
     const n = String(i + 1).padStart(6, '0');
     return {
       id: `${image_id}#${receipt_id}#word#${n}`,
-      // Multiples of 1/1024 are exact in float32, so the vectors round-trip bit for bit.
-      vector: Array.from({ length: dimensions }, (_, d) => (((i * 31 + d * 7) % 2048) - 1024) / 1024),
+      // Full-precision values, as embeddings have (about 19 characters each in JSON), rounded to
+      // float32 so that they round-trip bit for bit through format 2.
+      vector: Array.from({ length: dimensions }, (_, d) => Math.fround(Math.sin(i * 7.3 + d * 0.37) * 0.2)),
       document: `WORD${n}`,
       metadata: { image_id, receipt_id, line_id: 100_000 + i, word_id: 100_000 + i, text: `WORD${n}` },
     };
