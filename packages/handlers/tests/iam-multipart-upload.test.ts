@@ -5,7 +5,7 @@ import { bucketArn, iamRequests } from './support/iam-requests.js';
 
 // issue 20, item 7: deltas are streamed, and a words delta over one 5 MiB part is a multipart
 // upload (S3ImageStore.putStream through lib-storage). The emulator runs write smaller deltas, so
-// these are the calls s3-image-store-stream.test.ts sees lib-storage make for a big one, failed
+// these are the calls s3-image-store.test.ts sees lib-storage make for a big one, failed
 // part and abort included, checked against the role infra gives process-OCR-results.
 const arns: PolicyArns = {
   logGroupArn: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/receiptflow',
