@@ -1,9 +1,14 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { z } from 'zod';
 import {
   ConditionFailedError,
   LeaseLostError,
+  NotFoundError,
+  ReceiptFieldsSchema,
+  ReceiptSchema,
   ValidationError,
   type ReceiptDetails,
+  type ReceiptFields,
   type ReceiptPlace,
   type ReceiptStore,
 } from '@receiptflow/core';
@@ -53,6 +58,9 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
    * docs/adapters.md#concurrent-duplicate-deliveries.
    */
   async create(details: ReceiptDetails): Promise<{ created: boolean; details: ReceiptDetails }> {
+    // The receipt row is checked before anything is claimed (its fields especially: a row that
+    // cannot be read back would hide the whole receipt). Lines and words are built by the layout.
+    validated(ReceiptSchema, details.receipt, `receipt ${details.receipt.image_id}/${details.receipt.receipt_id}`);
     assertChildrenBelong(details);
     const { image_id: imageId, receipt_id: receiptId } = details.receipt;
     const attempt = new ReceiptWriteAttempt(this.table, this.clock, details, this.writeOptions);
@@ -77,6 +85,28 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
   async list(imageId: string): Promise<ReceiptDetails[]> {
     const items = await this.table.queryPrefix(imagePk(imageId), RECEIPT_SK_PREFIX);
     return assembleReceipts(items);
+  }
+
+  /**
+   * One UpdateItem of the receipt row's `fields` attribute, only on a committed receipt (a
+   * WRITING row is not there yet for readers, and a missing one is never created here).
+   */
+  async putFields(imageId: string, receiptId: number, fields: ReceiptFields): Promise<void> {
+    const value = validated(ReceiptFieldsSchema, fields, `fields of receipt ${imageId}/${receiptId}`);
+    try {
+      await this.table.update({
+        Key: { PK: imagePk(imageId), SK: receiptSk(receiptId) },
+        UpdateExpression: 'SET #fields = :fields',
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(write_state) OR write_state <> :writing)',
+        ExpressionAttributeNames: { '#fields': 'fields' },
+        ExpressionAttributeValues: { ':fields': value, ':writing': 'WRITING' },
+      });
+    } catch (error) {
+      if (error instanceof ConditionFailedError) {
+        throw new NotFoundError('receipt', `${imageId}/${receiptId}`);
+      }
+      throw error;
+    }
   }
 
   /** Every row under the receipt's prefix (lines, words, place, compaction runs), the receipt last. */
@@ -127,6 +157,16 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
     if (stored) return { created: false, details: stored };
     throw otherwise ?? new ConditionFailedError(`receipt ${imageId}/${receiptId} was deleted while being created`);
   }
+}
+
+/** Parses with `schema`, or throws ValidationError naming `what` and each issue's path. */
+function validated<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    throw new ValidationError(`${what} is invalid`, issues);
+  }
+  return parsed.data;
 }
 
 function assertChildrenBelong(details: ReceiptDetails): void {

@@ -1,10 +1,13 @@
 import {
+  NotFoundError,
+  ReceiptFieldsSchema,
   ReceiptLineSchema,
   ReceiptPlaceSchema,
   ReceiptSchema,
   ReceiptWordSchema,
   ValidationError,
   type ReceiptDetails,
+  type ReceiptFields,
   type ReceiptLine,
   type ReceiptPlace,
   type ReceiptStore,
@@ -58,6 +61,15 @@ export class InMemoryReceiptStore implements ReceiptStore {
     return this.table
       .query<{ receipt_id: number }>(imagePk(imageId), (sk) => RECEIPT_ROW.test(sk))
       .map((r) => this.readDetails(imageId, r.receipt_id)!);
+  }
+
+  /** Rewrites the receipt row with the new fields (a MODIFY on the change feed, like DynamoDB's). */
+  async putFields(imageId: string, receiptId: number, fields: ReceiptFields): Promise<void> {
+    const validated = parse(ReceiptFieldsSchema, fields, `fields of receipt ${imageId}/${receiptId}`);
+    // No await between the read and the commit: a concurrent delete cannot slip in between.
+    const receipt = this.table.read<ReceiptDetails['receipt']>({ PK: imagePk(imageId), SK: receiptSk(receiptId) });
+    if (!receipt) throw new NotFoundError('receipt', `${imageId}/${receiptId}`);
+    await this.table.commit([this.table.put('RECEIPT', { ...receipt, fields: validated })]);
   }
 
   async delete(imageId: string, receiptId: number): Promise<void> {

@@ -1,35 +1,133 @@
 import { z } from 'zod';
-import { IdSchema, ReceiptIdSchema } from './ids.js';
-
-/** Where a field's value came from: the receipt's own OCR lines, or the resolved place's record. */
-export const FieldSourceSchema = z.enum(['ocr', 'place']);
-export type FieldSource = z.infer<typeof FieldSourceSchema>;
-
-/** One extracted field: the value as SROIE scores it, and the receipt lines it was read from. */
-export const ExtractedFieldSchema = z.object({
-  value: z.string().min(1),
-  /** The `line_id`s of the receipt lines that hold the value (empty when it came from the place). */
-  line_ids: z.array(z.number().int().positive()),
-  source: FieldSourceSchema,
-});
-export type ExtractedField = z.infer<typeof ExtractedFieldSchema>;
 
 /**
- * The key fields of one receipt (SROIE task 3: company, date, address, total), as the read side
- * will store them. A field not found is null, never a guess.
+ * The fields of one receipt, stored on its receipt row (`Receipt.fields`): what a person reads,
+ * filters and exports. Every field names the lines it was read from (`line_ids`, the receipt's
+ * own `ReceiptLine.line_id`s) so that a console can highlight them, and whose it is
+ * (`source`): `extracted` by the results step, or `user` once a person corrected it. Reprocessing
+ * replaces extracted fields and never a user's ({@link mergeReceiptFields}).
+ *
+ * The merchant is not repeated here: it is the receipt's {@link ReceiptPlace} row (place_id,
+ * source, confidence, evidence), which the stream processor already follows into the vector
+ * index when it changes. Shapes and bounds: docs/fields.md.
  */
-export const ReceiptFieldsRecordSchema = z.object({
-  image_id: IdSchema,
-  receipt_id: ReceiptIdSchema,
-  company: ExtractedFieldSchema.nullable(),
-  /** The date as printed ("25/12/2018"); `date_iso` is its reading, when one is unambiguous enough. */
-  date: ExtractedFieldSchema.nullable(),
-  date_iso: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/)
-    .nullable(),
-  address: ExtractedFieldSchema.nullable(),
-  /** The amount as printed, without currency ("80.90"). */
-  total: ExtractedFieldSchema.nullable(),
+
+/** Who a field's value is from: the results step's extraction, or a person's correction. */
+export const FieldSourceSchema = z.enum(['extracted', 'user']);
+export type FieldSource = z.infer<typeof FieldSourceSchema>;
+
+/**
+ * Bounds that keep the receipt row small (a DynamoDB item is 400 KB at most, and the row is read
+ * with every receipt): text as printed is cut to {@link MAX_FIELD_TEXT_CHARS}, a field names at
+ * most {@link MAX_FIELD_LINE_IDS} lines, and at most {@link MAX_LINE_ITEMS} line items are kept
+ * (`line_items_truncated` says when there were more). Worst case about 89 KB of JSON
+ * (docs/fields.md#size-on-dynamodb); a receipt with a dozen items has a few KB.
+ */
+export const MAX_FIELD_TEXT_CHARS = 200;
+export const MAX_FIELD_LINE_IDS = 8;
+export const MAX_LINE_ITEMS = 200;
+
+const LineIdsSchema = z.array(z.number().int().positive()).max(MAX_FIELD_LINE_IDS);
+
+/** What every field carries besides its value: the text as printed, its lines, and whose it is. */
+const provenance = {
+  /** As printed (OCR's reading), at most MAX_FIELD_TEXT_CHARS; empty for a value a person typed. */
+  text: z.string().max(MAX_FIELD_TEXT_CHARS),
+  line_ids: LineIdsSchema,
+  source: FieldSourceSchema,
+};
+
+/** A calendar date, YYYY-MM-DD, that exists (no 31 February). */
+export const IsoDateSchema = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be YYYY-MM-DD')
+  .refine((s) => {
+    const d = new Date(`${s}T00:00:00Z`);
+    return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(s);
+  }, 'must be a real calendar date');
+
+/** Codes the runtime's ICU knows as currencies (ISO 4217), e.g. MYR, USD, EUR, JPY. */
+const ISO_CURRENCIES: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+
+export const CurrencyCodeSchema = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be three capital letters')
+  .refine((code) => ISO_CURRENCIES.has(code), 'must be an ISO 4217 currency code');
+
+/**
+ * An amount in the currency's minor unit (cents for USD, sen for MYR, yen for JPY: as many
+ * decimals as ISO 4217 gives the currency), so sums and filters are exact integer arithmetic.
+ */
+export const MoneySchema = z.object({
+  minor: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  currency: CurrencyCodeSchema,
 });
-export type ReceiptFieldsRecord = z.infer<typeof ReceiptFieldsRecordSchema>;
+export type Money = z.infer<typeof MoneySchema>;
+
+export const DateFieldSchema = z.object({
+  /** The date read from `text`; null when the printed text cannot be read as one date. */
+  value: IsoDateSchema.nullable(),
+  ...provenance,
+});
+export type DateField = z.infer<typeof DateFieldSchema>;
+
+export const MoneyFieldSchema = MoneySchema.extend(provenance);
+export type MoneyField = z.infer<typeof MoneyFieldSchema>;
+
+/** How the receipt was paid, as far as the print says: a card scheme, cash, a mobile wallet. */
+export const PaymentMethodSchema = z.enum(['cash', 'card', 'mobile', 'voucher', 'other']);
+export type PaymentMethod = z.infer<typeof PaymentMethodSchema>;
+
+export const PaymentMethodFieldSchema = z.object({ value: PaymentMethodSchema, ...provenance });
+export type PaymentMethodField = z.infer<typeof PaymentMethodFieldSchema>;
+
+/** One purchased item, best effort: quantity and unit price only when printed. */
+export const LineItemSchema = z.object({
+  description: z.string().min(1).max(MAX_FIELD_TEXT_CHARS),
+  quantity: z.number().positive().finite().nullable(),
+  unit_price: MoneySchema.nullable(),
+  amount: MoneySchema,
+  line_ids: LineIdsSchema.min(1),
+  source: FieldSourceSchema,
+});
+export type LineItem = z.infer<typeof LineItemSchema>;
+
+/** A receipt's fields. A field not printed (or not found) is null, never a guess. */
+export const ReceiptFieldsSchema = z.object({
+  date: DateFieldSchema.nullable(),
+  total: MoneyFieldSchema.nullable(),
+  subtotal: MoneyFieldSchema.nullable(),
+  tax: MoneyFieldSchema.nullable(),
+  payment_method: PaymentMethodFieldSchema.nullable(),
+  line_items: z.array(LineItemSchema).max(MAX_LINE_ITEMS),
+  /** Present when the receipt printed more than MAX_LINE_ITEMS items; the first ones are kept. */
+  line_items_truncated: z.literal(true).optional(),
+});
+export type ReceiptFields = z.infer<typeof ReceiptFieldsSchema>;
+
+/** The single-valued fields (everything but the line items), the ones a person corrects one by one. */
+export const SINGLE_FIELDS = ['date', 'total', 'subtotal', 'tax', 'payment_method'] as const;
+export type SingleFieldName = (typeof SINGLE_FIELDS)[number];
+
+/**
+ * The fields a reprocessing stores: what extraction found now, except that every field a person
+ * set (`source: 'user'`) in `stored` is kept as it is. Line items are kept whole when any of them
+ * is the user's.
+ *
+ * @example
+ * const next = mergeReceiptFields(receipt.fields, extractReceiptFields(lines));
+ * // receipt.fields.date was corrected by the user: next.date is still that correction.
+ */
+export function mergeReceiptFields(stored: ReceiptFields | undefined, extracted: ReceiptFields): ReceiptFields {
+  if (!stored) return extracted;
+  const merged: ReceiptFields = { ...extracted };
+  for (const name of SINGLE_FIELDS) {
+    if (stored[name]?.source === 'user') (merged as Record<SingleFieldName, unknown>)[name] = stored[name];
+  }
+  if (stored.line_items.some((item) => item.source === 'user')) {
+    merged.line_items = stored.line_items;
+    if (stored.line_items_truncated) merged.line_items_truncated = true;
+    else delete merged.line_items_truncated;
+  }
+  return merged;
+}

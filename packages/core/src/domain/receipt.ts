@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GeometrySchema } from './geometry.js';
 import { IdSchema, ReceiptIdSchema } from './ids.js';
+import { ReceiptFieldsSchema } from './receipt-fields.js';
 
 /**
  * Where a receipt lies in its image, and the frame its lines' and words' geometry is stored in.
@@ -26,6 +27,12 @@ export const ReceiptSchema = z.object({
   /** Absent on receipts stored before regions were recorded (their geometry is in the image frame). */
   region: ReceiptRegionSchema.optional(),
   created_at: z.string().datetime(),
+  /**
+   * Date, total, subtotal, tax, payment method and line items, with the lines each was read from
+   * (docs/fields.md). Absent on receipts stored before fields were extracted; the next delivery
+   * of their OCR results fills it in.
+   */
+  fields: ReceiptFieldsSchema.optional(),
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 

@@ -1,7 +1,5 @@
-import { ReceiptFieldsRecordSchema, type ExtractedField, type ReceiptFieldsRecord } from '../domain/receipt-fields.js';
-
-/** Key fields of a receipt, as SROIE task 3 scores them. */
-export interface ReceiptFields {
+/** Key fields of a receipt, as SROIE task 3 scores them (company, date and total as printed). */
+export interface SroieFields {
   company: string | null;
   date: string | null;
   address: string | null;
@@ -25,22 +23,6 @@ const TAX_SUMMARY = /\b(?:[GBC6][S5][T7]|SST|TAX)\s*SU[MN]+AR[YV]|\bTAX\s*CODE\b
 const TENDERED = /\b(?:CASH|CHANGE|TENDER(?:ED)?|PAID|PAYMENT|BALANCE)\b/i;
 const NOT_TOTAL =
   /\b(?:SUB\s*-?\s*TOTAL|TOTAL\s*(?:QTY|QUANTITY|ITEMS?|DISCOUNT|SAVINGS|GST|TAX|EXCL)|EXCL(?:UDING|\.)?|GST|TAX|CHANGE|CASH|TENDER|ROUNDING|QTY)\b/i;
-
-/**
- * Date and total from the receipt's lines (top to bottom); company and address from the
- * resolved merchant when there is one, because the place's record is cleaner than OCR text.
- */
-export function extractReceiptFields(
-  lines: readonly string[],
-  merchant?: { name: string | null; address: string | null },
-): ReceiptFields {
-  return {
-    company: merchant?.name ?? guessCompany(lines),
-    date: findDate(lines),
-    address: merchant?.address ?? null,
-    total: findTotal(lines),
-  };
-}
 
 /**
  * The first date on the receipt whose day and month could be real (OCR turns "06/08" into
@@ -84,10 +66,14 @@ function repairDate(text: string): string | null {
   return fixed !== text && plausibleDate(fixed) ? fixed : null;
 }
 
-/** A value and the index of the line (top to bottom) it was read from. */
+/**
+ * A value and the index of the line (top to bottom) it was read from; `text` is the value as
+ * printed (an amount with its currency mark, thousands separators kept) where that differs.
+ */
 export interface Located {
   value: string;
   index: number;
+  text?: string;
 }
 
 /** Day 1–31 and month 1–12, read d/m/y or m/d/y (or y/m/d); month-name dates are taken as printed. */
@@ -118,107 +104,52 @@ export function locateTotal(lines: readonly string[]): Located | null {
     const line = lines[i] ?? '';
     const plain = line.replace(INCLUSIVE_TAX, ' ');
     if (!TOTAL_KEYWORD.test(plain) || NOT_TOTAL.test(plain)) continue;
-    const here = amounts(line);
-    if (here.length > 0) return { value: here[here.length - 1]!, index: i };
-    const next = amounts(lines[i + 1] ?? '');
-    if (next.length > 0 && i + 1 < body) return { value: next[0]!, index: i + 1 };
+    const here = printedAmounts(line);
+    if (here.length > 0) return located(here[here.length - 1]!, i);
+    const next = printedAmounts(lines[i + 1] ?? '');
+    if (next.length > 0 && i + 1 < body) return located(next[0]!, i + 1);
   }
   // No total line: the largest amount, leaving out cash handed over and change given back.
-  let best: { amount: number; index: number } | null = null;
+  let best: { amount: number; index: number; text: string } | null = null;
   for (const [index, line] of lines.entries()) {
     if (TENDERED.test(line)) continue;
-    for (const a of amounts(line)
-      .map((x) => Number(x.replace('$', '')))
-      .filter(Number.isFinite)) {
-      if (!best || a > best.amount) best = { amount: a, index };
+    for (const printed of printedAmounts(line)) {
+      const a = Number(printed.value.replace('$', ''));
+      if (Number.isFinite(a) && (!best || a > best.amount)) best = { amount: a, index, text: printed.text };
     }
   }
-  return best ? { value: best.amount.toFixed(2), index: best.index } : null;
+  return best ? { value: best.amount.toFixed(2), index: best.index, text: best.text } : null;
+}
+
+function located(printed: PrintedAmount, index: number): Located {
+  return { value: printed.value, index, text: printed.text };
+}
+
+/** An amount on a line: as SROIE writes it (`value`), as printed (`text`), and where it starts. */
+export interface PrintedAmount {
+  value: string;
+  text: string;
+  at: number;
+}
+
+/** {@link amounts} with each amount's printed text and position. */
+export function printedAmounts(line: string): PrintedAmount[] {
+  return [...line.matchAll(AMOUNT)].map((m) => ({
+    value: `${m[0].startsWith('$') ? '$' : ''}${(m[1] ?? '').replace(/,/g, '')}`,
+    text: m[0].trim(),
+    at: m.index + (m[0].length - m[0].trimStart().length),
+  }));
 }
 
 /**
  * The amounts on a line, thousands separators dropped. A dollar sign printed against the amount
  * stays ("$6.90"), as SROIE's annotators kept it; "RM" is dropped, as they mostly did.
  */
-function amounts(line: string): string[] {
-  return [...line.matchAll(AMOUNT)].map((m) => `${m[0].startsWith('$') ? '$' : ''}${(m[1] ?? '').replace(/,/g, '')}`);
+export function amounts(line: string): string[] {
+  return printedAmounts(line).map((a) => a.value);
 }
 
-function guessCompany(lines: readonly string[]): string | null {
-  return locateCompany(lines)?.value ?? null;
-}
-
-function locateCompany(lines: readonly string[]): Located | null {
+export function locateCompany(lines: readonly string[]): Located | null {
   const index = lines.slice(0, 6).findIndex((l) => /[A-Za-z]{3,}/.test(l) && !/\d{3,}/.test(l));
   return index >= 0 ? { value: lines[index]!.trim(), index } : null;
-}
-
-/**
- * The key fields of one receipt as a record the read side can store: each value with the
- * `line_id`s it was read from. Company and address come from the resolved place when there is
- * one (its record is cleaner than OCR text), else company from the receipt's top lines and no
- * address.
- *
- * @example
- * const record = extractReceiptFieldRecord({ image_id, receipt_id: 1 }, lines, place);
- * record.total; // { value: '80.90', line_ids: [22], source: 'ocr' }
- */
-export function extractReceiptFieldRecord(
-  receipt: { image_id: string; receipt_id: number },
-  lines: readonly { line_id: number; text: string }[],
-  merchant?: { name: string | null; address: string | null },
-): ReceiptFieldsRecord {
-  const texts = lines.map((l) => l.text);
-  const fromOcr = (found: Located | null): ExtractedField | null =>
-    found ? { value: found.value, line_ids: [lines[found.index]!.line_id], source: 'ocr' } : null;
-  const fromPlace = (value: string | null | undefined): ExtractedField | null =>
-    value ? { value, line_ids: [], source: 'place' } : null;
-  const date = locateDate(texts);
-  return ReceiptFieldsRecordSchema.parse({
-    image_id: receipt.image_id,
-    receipt_id: receipt.receipt_id,
-    company: merchant?.name ? fromPlace(merchant.name) : fromOcr(locateCompany(texts)),
-    date: fromOcr(date),
-    date_iso: date ? isoDate(date.value) : null,
-    address: fromPlace(merchant?.address),
-    total: fromOcr(locateTotal(texts)),
-  });
-}
-
-/** The plain values of a field record, as SROIE scores them. */
-export function fieldValues(record: ReceiptFieldsRecord): ReceiptFields {
-  return {
-    company: record.company?.value ?? null,
-    date: record.date?.value ?? null,
-    address: record.address?.value ?? null,
-    total: record.total?.value ?? null,
-  };
-}
-
-const MONTHS = ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'];
-
-/**
- * The ISO reading of a printed date, or null when it cannot be read. Numeric dates are read
- * day first (SROIE's receipts are Malaysian, printed DD/MM/YY), month first only when the first
- * part cannot be a day's month pairing (13/…); two-digit years are 20YY.
- */
-export function isoDate(text: string): string | null {
-  const named = /^(\d{1,2})[ -]([A-Z]{3})[A-Z]*[ -](\d{2,4})$/i.exec(text.trim());
-  const parts = named
-    ? [named[1]!, String(MONTHS.indexOf(named[2]!.toUpperCase()) + 1), named[3]!]
-    : text.trim().split(/[/.-]/);
-  if (parts.length !== 3 || !parts.every((p) => /^\d+$/.test(p))) return null;
-  let [a, b, c] = parts.map(Number) as [number, number, number];
-  let year: number;
-  let month: number;
-  let day: number;
-  if (parts[0]!.length === 4) [year, month, day] = [a, b, c];
-  else {
-    if (c < 100) c += 2000;
-    if (b > 12 && a <= 12) [a, b] = [b, a];
-    [day, month, year] = [a, b, c];
-  }
-  const date = new Date(Date.UTC(year, month - 1, day));
-  if (date.getUTCFullYear() !== year || date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null;
-  return date.toISOString().slice(0, 10);
 }

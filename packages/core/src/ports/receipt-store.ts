@@ -1,4 +1,4 @@
-import type { ReceiptDetails, ReceiptPlace } from '../domain/index.js';
+import type { ReceiptDetails, ReceiptFields, ReceiptPlace } from '../domain/index.js';
 
 /**
  * Receipts with their lines and words, and the place each receipt was resolved to.
@@ -6,6 +6,8 @@ import type { ReceiptDetails, ReceiptPlace } from '../domain/index.js';
  * Promises every adapter keeps (proved by `describeReceiptStoreContract`):
  * - a receipt is written once: `create` never overwrites rows that later steps enriched;
  * - reads return lines by `line_id` and words by `(line_id, word_id)`, receipts by `receipt_id`;
+ * - a receipt's fields (`receipt.fields`) are validated on every write (ValidationError naming
+ *   each problem), and a receipt stored without fields reads back without them;
  * - `delete` leaves no child row behind: lines, words, the place, and the receipt's compaction
  *   runs go with it. The runs belong to {@link CompactionRunStore}, but they live under the
  *   receipt's key in the one job table, so the cascade is one prefix delete in the adapter, not a
@@ -28,6 +30,16 @@ export interface ReceiptStore {
   get(imageId: string, receiptId: number): Promise<ReceiptDetails | null>;
   /** Every receipt of one image, by receipt id. */
   list(imageId: string): Promise<ReceiptDetails[]>;
+  /**
+   * Replaces the fields of a stored receipt (on its receipt row; lines and words are untouched).
+   * The results step calls it when a redelivery re-extracts fields for a receipt stored earlier;
+   * corrections will too. ValidationError when `fields` does not fit the schema, NotFoundError
+   * when the receipt does not exist (it is never created here).
+   *
+   * @example
+   * await receipts.putFields(imageId, 1, mergeReceiptFields(stored.receipt.fields, extracted));
+   */
+  putFields(imageId: string, receiptId: number, fields: ReceiptFields): Promise<void>;
   /** Deletes the receipt and every child row (lines, words, place, compaction runs). Absent: no-op. */
   delete(imageId: string, receiptId: number): Promise<void>;
 

@@ -9,6 +9,7 @@ import type {
   PlacesCacheEntry,
   Receipt,
   ReceiptDetails,
+  ReceiptFields,
   ReceiptLine,
   ReceiptPlace,
   ReceiptWord,
@@ -144,6 +145,34 @@ export function makeReceiptDetails(overrides: Partial<Receipt> = {}, shape: Rece
     },
     lines,
     words,
+  };
+}
+
+/**
+ * Fields as the results step stores them, every kind present (date, money in minor units,
+ * payment, a two-line item), naming lines 1..3 of a {@link makeReceiptDetails} receipt.
+ *
+ * @example
+ * const details = makeReceiptDetails({ fields: makeReceiptFields() });
+ */
+export function makeReceiptFields(overrides: Partial<ReceiptFields> = {}): ReceiptFields {
+  return {
+    date: { value: '2024-03-14', text: '03/14/2024', line_ids: [1], source: 'extracted' },
+    total: { minor: 1250, currency: 'USD', text: '$12.50', line_ids: [3], source: 'extracted' },
+    subtotal: { minor: 1150, currency: 'USD', text: '11.50', line_ids: [2], source: 'extracted' },
+    tax: { minor: 100, currency: 'USD', text: '1.00', line_ids: [2], source: 'extracted' },
+    payment_method: { value: 'card', text: 'VISA', line_ids: [3], source: 'user' },
+    line_items: [
+      {
+        description: 'FLAT WHITE',
+        quantity: 2,
+        unit_price: { minor: 575, currency: 'USD' },
+        amount: { minor: 1150, currency: 'USD' },
+        line_ids: [1, 2],
+        source: 'extracted',
+      },
+    ],
+    ...overrides,
   };
 }
 

@@ -1,9 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { isRetryable } from '../errors.js';
+import { isRetryable, NotFoundError, ValidationError } from '../errors.js';
 import { MAX_TEXT_CHARS } from '../domain/index.js';
 import type { CompactionRunStore, ReceiptStore } from '../ports/index.js';
 import { type ContractSubject, shuffled, sorted, withFreshSubject } from './contract-helpers.js';
-import { makeCompactionRun, makeReceiptDetails, makeReceiptPlace, relabeledReceipt, uniqueId } from './fixtures.js';
+import {
+  makeCompactionRun,
+  makeReceiptDetails,
+  makeReceiptFields,
+  makeReceiptPlace,
+  relabeledReceipt,
+  uniqueId,
+} from './fixtures.js';
 
 /** What a ReceiptStore contract factory returns: a fresh, EMPTY store (listings are asserted exactly). */
 export interface ReceiptStoreContractSubject extends ContractSubject<ReceiptStore> {
@@ -149,6 +156,95 @@ export function describeReceiptStoreContract(name: string, factory: () => Promis
 
       it('deleting an absent receipt succeeds', async () => {
         await expect(store.delete(uniqueId('img'), 3)).resolves.toBeUndefined();
+      });
+    });
+
+    describe('receipt fields', () => {
+      it('round-trips the fields stored with a receipt, through get and list', async () => {
+        const details = makeReceiptDetails({ fields: makeReceiptFields() });
+        expect((await store.create(details)).details).toEqual(details);
+        expect(await store.get(details.receipt.image_id, 1)).toEqual(details);
+        expect(await store.list(details.receipt.image_id)).toEqual([details]);
+      });
+
+      it('round-trips null fields, an unread date and a truncated item list', async () => {
+        const fields = makeReceiptFields({
+          date: { value: null, text: '25/29/2017', line_ids: [1], source: 'extracted' },
+          total: null,
+          subtotal: null,
+          tax: null,
+          payment_method: null,
+          line_items_truncated: true,
+        });
+        const details = makeReceiptDetails({ fields });
+        await store.create(details);
+        expect((await store.get(details.receipt.image_id, 1))?.receipt.fields).toEqual(fields);
+      });
+
+      it('a receipt stored without fields (written before they existed) reads back without them', async () => {
+        const old = makeReceiptDetails();
+        expect(old.receipt).not.toHaveProperty('fields');
+        await store.create(old);
+        const read = await store.get(old.receipt.image_id, 1);
+        expect(read).toEqual(old);
+        expect(read?.receipt).not.toHaveProperty('fields');
+      });
+
+      it('putFields gives a stored receipt its fields, replaces them, and leaves lines and words alone', async () => {
+        const details = makeReceiptDetails({}, { lineCount: 4, wordsPerLine: 2 });
+        const { image_id } = details.receipt;
+        await store.create(details);
+        const first = makeReceiptFields();
+        await store.putFields(image_id, 1, first);
+        expect(await store.get(image_id, 1)).toEqual({ ...details, receipt: { ...details.receipt, fields: first } });
+        const corrected = makeReceiptFields({ date: { value: '2024-03-15', text: '', line_ids: [], source: 'user' } });
+        await store.putFields(image_id, 1, corrected);
+        expect(await store.get(image_id, 1)).toEqual({
+          ...details,
+          receipt: { ...details.receipt, fields: corrected },
+        });
+      });
+
+      it('putFields on a receipt that does not exist is NotFoundError and creates nothing', async () => {
+        const imageId = uniqueId('img');
+        const error = await store.putFields(imageId, 1, makeReceiptFields()).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(NotFoundError);
+        expect(await store.get(imageId, 1)).toBeNull();
+        expect(await store.list(imageId)).toEqual([]);
+      });
+
+      it('rejects bad field data with a ValidationError naming the field, and stores nothing', async () => {
+        const bad = [
+          {
+            ...makeReceiptFields(),
+            total: { minor: 12.5, currency: 'USD', text: '12.50', line_ids: [3], source: 'extracted' },
+          },
+          {
+            ...makeReceiptFields(),
+            total: { minor: 1250, currency: 'XYZ', text: '12.50', line_ids: [3], source: 'extracted' },
+          },
+          {
+            ...makeReceiptFields(),
+            date: { value: '2024-02-30', text: '30/02/2024', line_ids: [1], source: 'extracted' },
+          },
+          { ...makeReceiptFields(), payment_method: { value: 'cash', text: 'CASH', line_ids: [1], source: 'robot' } },
+        ] as unknown as ReturnType<typeof makeReceiptFields>[];
+        const paths = ['total.minor', 'total.currency', 'date.value', 'payment_method.source'];
+        for (const [i, fields] of bad.entries()) {
+          const details = makeReceiptDetails({ fields });
+          const created = await store.create(details).catch((e: unknown) => e);
+          expect(created, paths[i]).toBeInstanceOf(ValidationError);
+          expect((created as ValidationError).code).toBe('VALIDATION_FAILED');
+          expect(String(created), paths[i]).toContain(paths[i]);
+          expect(await store.get(details.receipt.image_id, 1)).toBeNull();
+
+          const stored = makeReceiptDetails();
+          await store.create(stored);
+          const put = await store.putFields(stored.receipt.image_id, 1, fields).catch((e: unknown) => e);
+          expect(put, paths[i]).toBeInstanceOf(ValidationError);
+          expect(String(put), paths[i]).toContain(paths[i]);
+          expect(await store.get(stored.receipt.image_id, 1)).toEqual(stored);
+        }
       });
     });
 

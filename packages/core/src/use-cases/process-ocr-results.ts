@@ -40,6 +40,8 @@ import {
 } from '../ports/index.js';
 import { buildReceiptsFromDocument } from '../layout/build-receipt.js';
 import { embedReceipt, receiptVectorRecords, type ReceiptEmbeddings } from '../merchant/receipt-vectors.js';
+import type { FieldExtractionOptions } from '../extraction/index.js';
+import { createReceiptWithFields } from './store-receipt-fields.js';
 
 export interface ProcessOcrResultsDeps {
   jobs: OcrJobStore;
@@ -58,6 +60,11 @@ export interface ProcessOcrResultsDeps {
   logger?: Logger;
   /** Vector-memory thresholds; default: the documented values for the embedder's model. */
   memoryThresholds?: MemoryThresholds;
+  /**
+   * Default currency and date order for the fields stored with each receipt
+   * ({@link createReceiptWithFields}, docs/fields.md); default USD.
+   */
+  fields?: FieldExtractionOptions;
 }
 
 export interface ProcessedReceipt {
@@ -118,7 +125,7 @@ export async function processOcrResults(
   const built = await buildReceipts(deps, msg, outcome.skipped, logger);
   const createdHere: number[] = [];
   for (const receipt of built) {
-    const { created, details } = await deps.receipts.create(receipt);
+    const { created, details } = await createReceiptWithFields(deps.receipts, receipt, deps.fields);
     if (created) createdHere.push(receipt.receipt.receipt_id);
     const processed = await processReceipt(deps, msg, inReadingOrder(details), logger);
     if (!processed) {

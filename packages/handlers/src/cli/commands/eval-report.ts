@@ -1,4 +1,4 @@
-import { normaliseField, type MerchantSignals, type ReceiptFields, type ResolutionTrace } from '@receiptflow/core';
+import { normaliseField, type MerchantSignals, type SroieFields, type ResolutionTrace } from '@receiptflow/core';
 
 const FIELDS = ['company', 'date', 'address', 'total'] as const;
 
@@ -14,7 +14,7 @@ export interface EvalReceipt {
   places_calls: number;
   second_call: boolean;
   reason: string;
-  fields: ReceiptFields;
+  fields: SroieFields;
   /** Per field: true when it equals the truth as score-fields.ts compares them. */
   fields_correct: Partial<Record<(typeof FIELDS)[number], boolean>>;
   seconds: number;
@@ -47,7 +47,7 @@ const BANDS: readonly { band: string; min: number; max: number }[] = [
 
 export function fieldPrf(
   receipts: readonly EvalReceipt[],
-  truths: readonly Partial<ReceiptFields>[],
+  truths: readonly Partial<SroieFields>[],
 ): Record<string, FieldPrf> {
   const out: Record<string, FieldPrf> = {};
   for (const field of FIELDS) {

@@ -1,11 +1,10 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
-  extractReceiptFieldRecord,
   fieldHmean,
-  fieldValues,
   normaliseField,
   scoreFields,
+  sroieFields,
   type FieldScore,
   type Logger,
   type PlaceCandidate,
@@ -139,8 +138,12 @@ export async function evalCommand(argv: string[], out: Print, err: Print): Promi
       const [details] = await runtime.adapters.receipts.list(result.image_id);
       const lines = details ? [...details.lines].sort((a, b) => a.line_id - b.line_id) : [];
       const merchant = place?.place_id ? { name: place.merchant_name, address: place.address } : undefined;
-      const record = extractReceiptFieldRecord({ image_id: result.image_id, receipt_id: 1 }, lines, merchant);
-      const fields = fieldValues(record);
+      // The fields the results step stored: eval scores the pipeline's own extraction.
+      const fields = sroieFields(
+        details?.receipt.fields,
+        lines.map((l) => l.text),
+        merchant,
+      );
       scores.push(scoreFields(fields, truth));
       const correct = truth.place_id !== undefined && place?.place_id === truth.place_id;
       const spent = calls.get(result.image_id) ?? { places_calls: 0, second_call: false };
