@@ -12,6 +12,16 @@ const MIN_TEXT_SCORE = 0.35;
 /** Two tokens count as the same word when their trigrams agree this much (OCR slips). */
 const FUZZY_TOKEN_SIMILARITY = 0.6;
 
+export interface CatalogPlacesResolverOptions {
+  /**
+   * Whether text-search candidates carry their phone. Default true (the whole catalog entry, as
+   * the fake Places server needs before it applies a field mask). The local runtime sets false,
+   * mirroring GooglePlacesResolver, whose text search does not ask for phone numbers (they bill
+   * at Text Search Enterprise): `pnpm eval` then measures resolution as production runs it.
+   */
+  textSearchPhones?: boolean;
+}
+
 /** How often each lookup was made; tests use it to prove caching saves calls. */
 export interface PlacesCallCounts {
   phone: number;
@@ -38,6 +48,7 @@ export class CatalogPlacesResolver implements PlacesResolver {
   /** Lookups answered so far (blank or too-short queries are answered free and not counted). */
   readonly calls: PlacesCallCounts = { phone: 0, text: 0, total: 0 };
   private readonly places: IndexedPlace[];
+  private readonly textSearchPhones: boolean;
 
   /**
    * Indexes a fixed list of places (the local stand-in for Google Places), copied at construction.
@@ -47,8 +58,10 @@ export class CatalogPlacesResolver implements PlacesResolver {
    *   { place_id: 'p1', name: 'Harbor Lane Grocery', formatted_address: '12 Quay St', phone: '+1 555 123 4567' },
    * ]);
    * const [best] = await places.findByPhone('(555) 123-4567');
+   * // As production's text search answers (no phone fields): new CatalogPlacesResolver(catalog, { textSearchPhones: false })
    */
-  constructor(catalog: readonly PlaceCandidate[]) {
+  constructor(catalog: readonly PlaceCandidate[], options: CatalogPlacesResolverOptions = {}) {
+    this.textSearchPhones = options.textSearchPhones ?? true;
     this.places = catalog.map((place) => {
       const text = `${place.name} ${place.formatted_address ?? ''}`;
       const tokens = tokenize(text);
@@ -106,7 +119,7 @@ export class CatalogPlacesResolver implements PlacesResolver {
       .filter(({ score }) => score >= MIN_TEXT_SCORE)
       .sort((a, b) => b.score - a.score || a.p.place.name.localeCompare(b.p.place.name))
       .slice(0, MAX_TEXT_RESULTS)
-      .map(({ p }) => ({ ...p.place }));
+      .map(({ p }) => (this.textSearchPhones ? { ...p.place } : { ...p.place, phone: null }));
   }
 
   private count(kind: 'phone' | 'text'): void {

@@ -31,6 +31,16 @@ describe('CatalogPlacesResolver', () => {
     expect(resolver.calls).toEqual({ phone: 2, text: 1, total: 3 });
   });
 
+  it('textSearchPhones: false answers a text search as the Text Search Pro mask does (no phone); a phone lookup keeps it', async () => {
+    const resolver = new CatalogPlacesResolver(catalog, { textSearchPhones: false });
+    const [byText] = await resolver.searchText(`${bakery.name} ${bakery.formatted_address}`);
+    expect(byText).toEqual({ ...bakery, phone: null });
+    const [byPhone] = await resolver.findByPhone(bakery.phone!);
+    expect(byPhone).toEqual(bakery);
+    // The default keeps the whole entry (the fake Places server masks it itself).
+    expect((await new CatalogPlacesResolver(catalog).searchText(bakery.name))[0]?.phone).toBe(bakery.phone);
+  });
+
   it("ranks the printed branch above the same chain's other branch", async () => {
     const resolver = new CatalogPlacesResolver(catalog);
     const branch214 = byId('syn-sunrise-pharmacy-214-madison');

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_PLACES_LOOKUPS,
   MEMORY_KEY_FIELDS,
+  TransientDependencyError,
   resolveMerchant,
   type Clock,
   type Collection,
@@ -275,5 +277,70 @@ describe('resolveMerchant: Places', () => {
       confidence: 0,
       places_calls: 2,
     });
+  });
+
+  // issue 20, item 6: a receipt made up to 4 calls; the bound is now one text search, plus a
+  // phone lookup only when no text candidate validates and a phone was printed.
+  it(`at most ${MAX_PLACES_LOOKUPS} lookups, and no second text search without a phone`, async () => {
+    expect(MAX_PLACES_LOOKUPS).toBe(2);
+    const { index } = memory([]);
+    const noPhone = LINES.filter((l) => !l.startsWith('TEL'));
+    const p = places([], []);
+    const r = await resolveMerchant(deps(index, p.resolver), [
+      'SUNRISE PHARMACY 214',
+      'MOONRISE DRUGS',
+      ...noPhone.slice(1),
+    ]);
+    expect(r).toMatchObject({ source: 'none', places_calls: 1, second_call: false });
+    expect(p.calls).toHaveLength(1);
+    const withPhone = places([], []);
+    await resolveMerchant(deps(index, withPhone.resolver), LINES, { maxPlacesLookups: 9 });
+    expect(withPhone.calls.map((c) => c.split(':')[0])).toEqual(['text', 'phone']);
+  });
+});
+
+describe('resolveMerchant: Places failing', () => {
+  it('a Places outage is not thrown: source none with places_error, the lookups stop', async () => {
+    const { index } = memory([]);
+    const calls: string[] = [];
+    const down: PlacesResolver = {
+      async findByPhone() {
+        calls.push('phone');
+        throw new TransientDependencyError('places', 'HTTP 503 UNAVAILABLE');
+      },
+      async searchText() {
+        calls.push('text');
+        throw new TransientDependencyError('places', 'HTTP 503 UNAVAILABLE');
+      },
+    };
+    const r = await resolveMerchant(deps(index, down), LINES);
+    expect(r).toMatchObject({ source: 'none', place_id: null, merchant_name: 'SUNRISE PHARMACY 214', places_calls: 1 });
+    expect(r.places_error).toMatch(/^places: HTTP 503/);
+    expect(r.reason).toMatch(/Places failed/);
+    expect(calls).toEqual(['text']);
+  });
+
+  it('any other failure is still thrown (it is not an outage of Places)', async () => {
+    const { index } = memory([]);
+    const broken: PlacesResolver = {
+      findByPhone: async () => [],
+      searchText: async () => {
+        throw new TransientDependencyError('openai', 'HTTP 500');
+      },
+    };
+    await expect(resolveMerchant(deps(index, broken), LINES)).rejects.toThrow(/openai/);
+  });
+
+  it('hands back the signature-line vectors it embedded, by line index, for the receipt embedding to reuse', async () => {
+    const { index } = memory([]);
+    const sent: string[][] = [];
+    const counting: Embedder = { ...embedder, embed: async (texts) => (sent.push([...texts]), embedder.embed(texts)) };
+    const r = await resolveMerchant(
+      { vectors: index, embedder: counting, places: places([], []).resolver, clock },
+      LINES,
+    );
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.length).toBeLessThanOrEqual(8);
+    expect([...r.signature_vectors.keys()].sort()).toEqual([0, 1, 2, 3]);
   });
 });

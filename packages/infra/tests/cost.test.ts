@@ -68,10 +68,17 @@ describe('cost model', () => {
     const lambda = e.perReceipt.find((l) => l.item === 'Lambda compute (arm64)')!;
     const gbs = 0.5 * 0.3 + 1 * 6 + 0.25 * 0.2 + 2 * 3;
     expect(lambda.usd).toBeCloseTo(gbs * PRICES.lambdaArmGbSecond, 10);
-    const places = e.perReceipt.find((l) => l.item === 'Google Places lookups')!;
-    expect(places.usd).toBeCloseTo((RECEIPT_USAGE.placesMissRate * PRICES.placesTextSearchThousand) / 1000, 10);
+    // Each Places call priced at the SKU its field mask bills at (docs/cost.md#google-places-one-sku-per-call).
+    const text = e.perReceipt.find((l) => l.item === 'Google Places text searches (Text Search Pro)')!;
+    const phone = e.perReceipt.find((l) => l.item === 'Google Places phone lookups (Text Search Enterprise)')!;
+    expect(text.usd).toBeCloseTo((RECEIPT_USAGE.placesTextSearches * PRICES.placesTextSearchProThousand) / 1000, 10);
+    expect(phone.usd).toBeCloseTo(
+      (RECEIPT_USAGE.placesPhoneLookups * PRICES.placesTextSearchEnterpriseThousand) / 1000,
+      10,
+    );
+    expect(PRICES.placesTextSearchEnterpriseThousand).toBeGreaterThan(PRICES.placesTextSearchProThousand);
     // Places misses dominate: more than half of the variable cost.
-    expect(places.usd / e.perReceiptUsd).toBeGreaterThan(0.5);
+    expect((text.usd + phone.usd) / e.perReceiptUsd).toBeGreaterThan(0.5);
     // Doubling compaction's memory raises the compute line.
     const bigger = estimateCost([...resources.slice(0, 3), fn('compaction', 4096)], { efsStorageGb: 0 });
     expect(bigger.perReceiptUsd).toBeGreaterThan(e.perReceiptUsd);

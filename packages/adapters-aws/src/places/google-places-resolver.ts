@@ -1,6 +1,12 @@
 import { DependencyError, TransientDependencyError } from '@receiptflow/core';
 import type { Clock, PlaceCandidate, PlacesResolver } from '@receiptflow/core';
-import { PLACES_FIELD_MASK, PlacesApiErrorSchema, SearchTextResponseSchema, toPlaceCandidate } from './places-api.js';
+import {
+  PHONE_LOOKUP_FIELD_MASK,
+  TEXT_SEARCH_FIELD_MASK,
+  PlacesApiErrorSchema,
+  SearchTextResponseSchema,
+  toPlaceCandidate,
+} from './places-api.js';
 import type { PlacesApiPlace } from './places-api.js';
 
 export interface GooglePlacesResolverConfig {
@@ -36,10 +42,13 @@ const MIN_PHONE_DIGITS = 8;
 const MAX_RESULTS = 5;
 
 /**
- * PlacesResolver on Google Places API (New) `places:searchText`. A phone lookup is a text search
- * on the number, keeping only results whose own number matches, since Google also returns
- * places that merely mention similar digits. 429/5xx are retried with backoff honouring
- * Retry-After, then raised as TransientDependencyError; other 4xx become DependencyError.
+ * PlacesResolver on Google Places API (New) `places:searchText`. A text search asks for id,
+ * name and address only ({@link TEXT_SEARCH_FIELD_MASK}: billed as Text Search Pro), so its
+ * candidates carry `phone: null`. A phone lookup is a text search on the number that also asks
+ * for the phone numbers ({@link PHONE_LOOKUP_FIELD_MASK}: Text Search Enterprise), keeping only
+ * results whose own number matches, since Google also returns places that merely mention
+ * similar digits. 429/5xx are retried with backoff honouring Retry-After, then raised as
+ * TransientDependencyError; other 4xx become DependencyError.
  */
 export class GooglePlacesResolver implements PlacesResolver {
   readonly calls: PlacesCallCounts = { phone: 0, text: 0, total: 0 };
@@ -64,7 +73,7 @@ export class GooglePlacesResolver implements PlacesResolver {
     const wanted = digits(phone);
     if (wanted.length < MIN_PHONE_DIGITS) return [];
     this.count('phone');
-    const places = await this.search(phone.trim());
+    const places = await this.search(phone.trim(), PHONE_LOOKUP_FIELD_MASK);
     return places
       .filter((place) =>
         [place.nationalPhoneNumber, place.internationalPhoneNumber].some((number) =>
@@ -78,7 +87,7 @@ export class GooglePlacesResolver implements PlacesResolver {
     const text = query.trim();
     if (text === '') return [];
     this.count('text');
-    return (await this.search(text)).map(toPlaceCandidate);
+    return (await this.search(text, TEXT_SEARCH_FIELD_MASK)).map(toPlaceCandidate);
   }
 
   private count(kind: 'phone' | 'text'): void {
@@ -86,10 +95,10 @@ export class GooglePlacesResolver implements PlacesResolver {
     this.calls.total++;
   }
 
-  private async search(textQuery: string): Promise<PlacesApiPlace[]> {
+  private async search(textQuery: string, fieldMask: string): Promise<PlacesApiPlace[]> {
     const maxRetries = this.config.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt(textQuery);
+      const outcome = await this.attempt(textQuery, fieldMask);
       if ('places' in outcome) return outcome.places;
       const delay = Math.max((this.config.baseDelayMs ?? 250) * 2 ** attempt, outcome.retryAfterMs ?? 0);
       if (attempt >= maxRetries || delay > (this.config.maxRetryDelayMs ?? 20_000)) {
@@ -106,6 +115,7 @@ export class GooglePlacesResolver implements PlacesResolver {
   /** One HTTP call: the places, or why it may be worth retrying. Permanent failures throw. */
   private async attempt(
     textQuery: string,
+    fieldMask: string,
   ): Promise<{ places: PlacesApiPlace[] } | { reason: string; retryAfterMs?: number; cause?: unknown }> {
     let response: Response;
     try {
@@ -114,7 +124,7 @@ export class GooglePlacesResolver implements PlacesResolver {
         headers: {
           'Content-Type': 'application/json',
           'X-Goog-Api-Key': this.config.apiKey,
-          'X-Goog-FieldMask': PLACES_FIELD_MASK,
+          'X-Goog-FieldMask': fieldMask,
         },
         body: JSON.stringify({ textQuery, maxResultCount: MAX_RESULTS }),
         // A per-request deadline on the socket, not a wait of ours: it is fetch's own timer, and

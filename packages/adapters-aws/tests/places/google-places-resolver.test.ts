@@ -2,7 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { DependencyError, TransientDependencyError, type Clock } from '@receiptflow/core';
 import { describePlacesResolverContract } from '@receiptflow/core/testing';
 import { merchantPlace, SYNTHETIC_MERCHANTS, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
-import { GooglePlacesResolver, PLACE_FIELDS, PLACES_FIELD_MASK } from '../../src/places/index.js';
+import {
+  GooglePlacesResolver,
+  PHONE_LOOKUP_FIELD_MASK,
+  TEXT_SEARCH_FIELD_MASK,
+  TEXT_SEARCH_FIELDS,
+  skuOfFieldMask,
+} from '../../src/places/index.js';
 import { startFakePlacesServer } from '@receiptflow/devkit/fake-servers';
 import type { FakePlacesFault, FakePlacesServer } from '@receiptflow/devkit/fake-servers';
 
@@ -45,19 +51,37 @@ describe('GooglePlacesResolver', () => {
     return { server, resolver, sleeps };
   }
 
-  it('sends the API key, a field mask naming every field it reads, and the query', async () => {
+  it('sends the API key, the query, and a text-search mask of id, name and address only', async () => {
     const { server, resolver } = await setUp();
     await resolver.searchText('BLUEBIRD BAKERY 17 ORCHARD ROAD');
     const [request] = server.requests;
     expect(request?.method).toBe('POST');
     expect(request?.path).toBe('/v1/places:searchText');
     expect(request?.apiKey).toBe(API_KEY);
-    expect(request?.fieldMask?.split(',').sort()).toEqual(PLACE_FIELDS.map((f) => `places.${f}`).sort());
+    expect(request?.fieldMask?.split(',').sort()).toEqual(TEXT_SEARCH_FIELDS.map((f) => `places.${f}`).sort());
     expect(request?.body).toEqual({ textQuery: 'BLUEBIRD BAKERY 17 ORCHARD ROAD', maxResultCount: 5 });
   });
 
+  // issue 20, item 6: the phone fields made every call bill at Text Search Enterprise.
+  it('bills a text search at Text Search Pro and only a phone lookup at Enterprise', async () => {
+    const { server, resolver } = await setUp();
+    await resolver.searchText(`${grocery.name} ${grocery.formatted_address}`);
+    await resolver.findByPhone(grocery.phone!);
+    // The fake's own field table, not the adapter's, decides the SKU.
+    expect(server.requests.map((r) => r.sku)).toEqual(['Text Search Pro', 'Text Search Enterprise']);
+    expect(skuOfFieldMask(TEXT_SEARCH_FIELD_MASK)).toBe('Text Search Pro');
+    expect(skuOfFieldMask(PHONE_LOOKUP_FIELD_MASK)).toBe('Text Search Enterprise');
+    expect(skuOfFieldMask('places.id')).toBe('Text Search Essentials (IDs Only)');
+  });
+
+  it('a text search returns id, name and address, and no phone (not asked for)', async () => {
+    const { resolver } = await setUp();
+    const [place] = await resolver.searchText(`${grocery.name} ${grocery.formatted_address}`);
+    expect(place).toEqual({ ...grocery, phone: null });
+  });
+
   // docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant
-  it('reads name, address and phone, all present because all are masked', async () => {
+  it('a phone lookup reads name, address and phone, all present because all are masked', async () => {
     const { resolver } = await setUp();
     const [place] = await resolver.findByPhone(grocery.phone!);
     expect(place).toEqual(grocery);
@@ -65,7 +89,7 @@ describe('GooglePlacesResolver', () => {
 
   it('would see a field come back missing if the mask left it out, as Google does', async () => {
     const { server } = await setUp();
-    const withoutPhone = PLACES_FIELD_MASK.split(',')
+    const withoutPhone = PHONE_LOOKUP_FIELD_MASK.split(',')
       .filter((f) => !f.includes('PhoneNumber'))
       .join(',');
     const response = await fetch(`${server.url}/v1/places:searchText`, {

@@ -13,6 +13,23 @@ export type PlaceCandidate = z.infer<typeof PlaceCandidateSchema>;
 export const PlaceSourceSchema = z.enum(['vector', 'places', 'none']);
 export type PlaceSource = z.infer<typeof PlaceSourceSchema>;
 
+/**
+ * Set on a place whose merchant Places could not be asked for (an outage, a refused key): the
+ * receipt is stored and compacted with the merchant as printed, and the sweep re-sends its
+ * results message so resolution is tried again (docs/merchant-resolution.md#when-places-is-down).
+ * `PENDING` is retried; `UNRESOLVED` is final after `attempts` reached the bound. A place without
+ * it was decided (by memory, Places, or as "none" after Places answered).
+ */
+export const MerchantRetrySchema = z.object({
+  state: z.enum(['PENDING', 'UNRESOLVED']),
+  /** Resolutions tried so far whose Places lookup failed (1 on the first). */
+  attempts: z.number().int().min(1),
+  /** The last Places failure, as raised. */
+  last_error: z.string(),
+  last_attempt_at: z.string().datetime(),
+});
+export type MerchantRetry = z.infer<typeof MerchantRetrySchema>;
+
 /** The merchant resolved for one receipt, and which source decided it. */
 export const ReceiptPlaceSchema = z.object({
   image_id: IdSchema,
@@ -26,6 +43,8 @@ export const ReceiptPlaceSchema = z.object({
   /** Which signals agreed: 'phone', 'address', 'name', 'memory'. */
   evidence: z.array(z.string()),
   created_at: z.string().datetime(),
+  /** Present while (or after) Places was unavailable for this receipt; see MerchantRetrySchema. */
+  merchant_retry: MerchantRetrySchema.optional(),
 });
 export type ReceiptPlace = z.infer<typeof ReceiptPlaceSchema>;
 

@@ -21,24 +21,38 @@ export interface ReceiptEmbeddings {
 }
 
 /**
- * Embeds a receipt's lines and words with their context, in one embedder call. Throws a
- * DependencyError if the embedder returns the wrong number or length of vectors.
+ * Embeds a receipt's lines and words with their context, in one embedder call. Lines whose
+ * vector is in `knownLines` (by line index: the signature lines merchant resolution embedded
+ * already) are not sent again; `tokens` counts only what was sent. Throws a DependencyError if
+ * the embedder returns the wrong number or length of vectors.
+ *
+ * @example
+ * const resolution = await resolveMerchant(deps, lineTexts); // embeds ≤ 8 signature lines
+ * const { lineVectors, wordVectors } = await embedReceipt(embedder, details, resolution.signature_vectors);
  */
 export async function embedReceipt(
   embedder: Embedder,
   details: ReceiptDetails,
+  knownLines: ReadonlyMap<number, readonly number[]> = new Map(),
 ): Promise<ReceiptEmbeddings & { tokens: number }> {
   const texts = embeddingTexts(details);
-  const embedded = await embedder.embed(texts);
-  if (embedded.vectors.length !== texts.length || embedded.vectors.some((v) => v.length !== embedder.dimensions)) {
+  const known = (i: number) => {
+    const v = i < details.lines.length ? knownLines.get(i) : undefined;
+    return v && v.length === embedder.dimensions ? v : undefined;
+  };
+  const wanted = texts.map((_, i) => i).filter((i) => !known(i));
+  const embedded = wanted.length > 0 ? await embedder.embed(wanted.map((i) => texts[i]!)) : { vectors: [], tokens: 0 };
+  if (embedded.vectors.length !== wanted.length || embedded.vectors.some((v) => v.length !== embedder.dimensions)) {
     throw new DependencyError(
       'embedder',
-      `returned ${embedded.vectors.length} vectors for ${texts.length} texts (expected ${embedder.dimensions} dimensions each)`,
+      `returned ${embedded.vectors.length} vectors for ${wanted.length} texts (expected ${embedder.dimensions} dimensions each)`,
     );
   }
+  const vectors: number[][] = texts.map((_, i) => [...(known(i) ?? [])]);
+  wanted.forEach((i, n) => (vectors[i] = embedded.vectors[n]!));
   return {
-    lineVectors: embedded.vectors.slice(0, details.lines.length),
-    wordVectors: embedded.vectors.slice(details.lines.length),
+    lineVectors: vectors.slice(0, details.lines.length),
+    wordVectors: vectors.slice(details.lines.length),
     tokens: embedded.tokens,
   };
 }

@@ -1,4 +1,5 @@
 import type { PlaceCandidate, PlaceSource, VectorMatch } from '../domain/index.js';
+import { DependencyFailure } from '../errors.js';
 import type { Clock, Embedder, PlacesResolver, VectorIndex } from '../ports/index.js';
 import { lineEmbeddingText } from './embedding-text.js';
 import { phonesMatch } from './normalize.js';
@@ -36,6 +37,11 @@ export interface ResolveMerchantOptions {
   useMemory?: boolean;
   /** Set false to skip Places (evaluation of memory alone). */
   usePlaces?: boolean;
+  /**
+   * Places lookups allowed for this receipt, at most {@link MAX_PLACES_LOOKUPS} (the default):
+   * 1 keeps the text search only, without the phone check that may follow it.
+   */
+  maxPlacesLookups?: number;
 }
 
 /** One candidate place as it was judged, for `pnpm eval --explain`. */
@@ -87,6 +93,16 @@ export interface MerchantResolution {
   places_calls: number;
   /** True when the first Places answer failed validation and a second lookup was made. */
   second_call: boolean;
+  /**
+   * Set when memory did not answer and a Places lookup failed (outage, refused key): the
+   * resolution is `none` for now and worth retrying, never a verdict on the receipt.
+   */
+  places_error?: string;
+  /**
+   * The vectors of the signature lines that memory compared, by line index: embedded here when
+   * no `lineVectors` were given, so the caller embeds the rest of the receipt without them.
+   */
+  signature_vectors: ReadonlyMap<number, readonly number[]>;
   trace: ResolutionTrace;
   /** Wall time spent, from the clock. */
   elapsed_ms: number;
@@ -102,6 +118,14 @@ type KeyKind = keyof typeof MEMORY_KEY_FIELDS;
 
 /** Receipt lines that say who the merchant is, at most this many, are compared in memory. */
 const MAX_SIGNATURE_LINES = 8;
+/**
+ * The bound on Places lookups per receipt resolution: one text search (Text Search Pro, no
+ * phones in its answer), then — only when none of its candidates validates and the receipt
+ * printed a phone — one phone lookup (Text Search Enterprise), which is what sees the
+ * candidates' numbers. Repeat visits are answered by memory or the Places cache, with no call.
+ * docs/merchant-resolution.md#places-calls-per-receipt
+ */
+export const MAX_PLACES_LOOKUPS = 2;
 /** Neighbours fetched per exact-key query: enough to see every branch that shares the key. */
 const KEY_QUERY_K = 50;
 
@@ -114,9 +138,17 @@ const KEY_QUERY_K = 50;
  *     lines needs its whole name printed and every address number agreeing;
  * (b) otherwise ONE Places text search built like a person types into Maps (name lines,
  *     address, branch line, phone: {@link buildPlacesQuery}), every candidate validated by
- *     {@link assessCandidate}, never a name-only match; only when no candidate passes, a second
- *     lookup (by phone when one was read, else by the runner-up name with the address);
+ *     {@link assessCandidate}, never a name-only match; only when no candidate passes and a
+ *     phone was read, a phone lookup, whose candidates carry their numbers (the text search's
+ *     do not: they are not asked for, to bill at Text Search Pro);
  * (c) otherwise source 'none', with the name, address and phone as printed and confidence 0.
+ *
+ * A Places failure (a DependencyFailure of `places`) is not thrown: the answer is (c) with
+ * `places_error` set, so the caller can store the receipt and retry the merchant later.
+ *
+ * @example
+ * const r = await resolveMerchant({ vectors, embedder, places, clock }, ['BLUE BOTTLE COFFEE', '1 Ferry Bldg', 'TEL 415 555 0100']);
+ * if (r.places_error) retryLater(); else r.place_id; // e.g. 'ChIJ…'
  */
 export async function resolveMerchant(
   deps: ResolveMerchantDeps,
@@ -128,20 +160,22 @@ export async function resolveMerchant(
   const signals = extractMerchantSignals(lines);
   const receipt: ReceiptEvidence = { signals, lines };
   const trace: ResolutionTrace = { memory: [], places: [] };
+  const signatureVectors = new Map<number, readonly number[]>();
   const thresholds = deps.memoryThresholds ?? memoryThresholdsFor(deps.embedder.model);
   const done = (
-    r: Omit<MerchantResolution, 'signals' | 'elapsed_ms' | 'trace' | 'second_call'>,
+    r: Omit<MerchantResolution, 'signals' | 'elapsed_ms' | 'trace' | 'second_call' | 'signature_vectors'>,
     secondCall = false,
   ): MerchantResolution => ({
     ...r,
     second_call: secondCall,
+    signature_vectors: signatureVectors,
     signals,
     trace,
     elapsed_ms: deps.clock.now() - started,
   });
 
   if (options.useMemory !== false) {
-    const remembered = await fromMemory(deps, lines, receipt, options, thresholds, trace);
+    const remembered = await fromMemory(deps, lines, receipt, options, thresholds, trace, signatureVectors);
     if (remembered) {
       return done({
         ...fromAssessment(remembered.assessment, 'vector', ['memory']),
@@ -152,14 +186,23 @@ export async function resolveMerchant(
   }
 
   let calls = 0;
+  let placesError: string | undefined;
   if (options.usePlaces !== false) {
-    const attempts = placesAttempts(signals);
+    const allowed = Math.min(options.maxPlacesLookups ?? MAX_PLACES_LOOKUPS, MAX_PLACES_LOOKUPS);
+    const attempts = placesAttempts(signals).slice(0, allowed);
     for (const [n, attempt] of attempts.entries()) {
       calls++;
-      const candidates =
-        attempt.kind === 'phone'
-          ? await deps.places.findByPhone(attempt.query)
-          : await deps.places.searchText(attempt.query);
+      let candidates: PlaceCandidate[];
+      try {
+        candidates =
+          attempt.kind === 'phone'
+            ? await deps.places.findByPhone(attempt.query)
+            : await deps.places.searchText(attempt.query);
+      } catch (error) {
+        if (!(error instanceof DependencyFailure) || error.dependency !== 'places') throw error;
+        placesError = error.message;
+        break;
+      }
       const assessed = candidates.map((c) => assessCandidate(c, receipt));
       trace.places.push({ ...attempt, candidates: assessed.map(verdict) });
       const pick = pickCandidate(candidates, receipt);
@@ -185,8 +228,11 @@ export async function resolveMerchant(
       confidence: 0,
       source: 'none',
       evidence: [],
-      reason: 'no remembered or Places merchant agreed with the receipt; name, address and phone are as printed',
+      reason: placesError
+        ? `Places failed (${placesError}); name, address and phone are as printed until a retry resolves it`
+        : 'no remembered or Places merchant agreed with the receipt; name, address and phone are as printed',
       places_calls: calls,
+      ...(placesError === undefined ? {} : { places_error: placesError }),
     },
     calls > 1,
   );
@@ -194,21 +240,18 @@ export async function resolveMerchant(
 
 /**
  * The Places lookups for a new merchant, in order; the second is made only when the first
- * returns nothing that passes validation. A phone lookup is the better second try (it does not
- * depend on how the name was read); without a phone, the runner-up name with the address.
+ * returns nothing that passes validation. It is a phone lookup, and only when a phone was read:
+ * the text search's candidates come without their numbers, so a candidate that only the phone
+ * could confirm (a misread name or street number) is confirmed there. The runner-up name
+ * searched again rescued no receipt of the SROIE dev set, and is not tried.
  */
 function placesAttempts(signals: MerchantSignals): { kind: 'text' | 'phone'; query: string }[] {
   const attempts: { kind: 'text' | 'phone'; query: string }[] = [];
   const first = buildPlacesQuery(signals);
   if (first) attempts.push({ kind: 'text', query: first });
   const phone = signals.phones[0];
-  if (phone) {
-    attempts.push({ kind: 'phone', query: phone });
-  } else {
-    const second = buildPlacesQuery(signals, { nameIndex: 1 });
-    if (second && second !== first) attempts.push({ kind: 'text', query: second });
-  }
-  return attempts.slice(0, 2);
+  if (phone) attempts.push({ kind: 'phone', query: phone });
+  return attempts.slice(0, MAX_PLACES_LOOKUPS);
 }
 
 function verdict(a: CandidateAssessment): CandidateVerdict {
@@ -270,10 +313,12 @@ async function fromMemory(
   options: ResolveMerchantOptions,
   t: MemoryThresholds,
   trace: ResolutionTrace,
+  embedded: Map<number, readonly number[]>,
 ): Promise<{ assessment: CandidateAssessment; reason: string } | null> {
   const signature = signatureLineIndexes(receipt.signals);
   if (signature.length === 0) return null;
   const vectors = await signatureVectors(deps.embedder, lines, signature, options.lineVectors);
+  signature.forEach((line, i) => embedded.set(line, vectors[i]!));
   const keys = memoryKeys(receipt.signals);
   const anchor = vectors[0] ?? [];
   const [byLine, byKey] = await Promise.all([

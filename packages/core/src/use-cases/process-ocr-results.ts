@@ -39,7 +39,7 @@ import {
   type VectorIndex,
 } from '../ports/index.js';
 import { buildReceiptsFromDocument } from '../layout/build-receipt.js';
-import { embedReceipt, receiptVectorRecords, type ReceiptEmbeddings } from '../merchant/receipt-vectors.js';
+import { embedReceipt, receiptVectorRecords } from '../merchant/receipt-vectors.js';
 import type { FieldExtractionOptions } from '../extraction/index.js';
 import { createReceiptWithFields } from './store-receipt-fields.js';
 
@@ -73,7 +73,10 @@ export interface ProcessedReceipt {
   word_count: number;
   place: ReceiptPlace;
   run_id: string;
-  /** Embedding tokens used (0 when the receipt already existed and nothing was embedded anew). */
+  /**
+   * Tokens of the receipt's embedding call (0 when the receipt already existed and nothing was
+   * embedded anew); the ≤ 8 signature lines memory embedded first are not counted here.
+   */
   embedding_tokens: number;
   /**
    * How the merchant was decided by THIS call, with the Places lookups it made; null when the
@@ -139,9 +142,11 @@ export async function processOcrResults(
 }
 
 /**
- * One receipt: skip it when a redelivery finds its run and place already stored; otherwise
- * embed, resolve the merchant (unless a place is stored), write the deltas, and only then — if
- * the image is still wanted — store the place and create the run that points at the deltas.
+ * One receipt: skip it when a redelivery finds its run and decided place already stored;
+ * otherwise resolve the merchant first (unless a decided place is stored), then embed the rest
+ * of the receipt, write the deltas, and only then — if the image is still wanted — store the
+ * place and create the run that points at the deltas. A place PENDING since a Places outage is
+ * resolved again with the vectors of the stored delta, and only the place is rewritten.
  * Null when the image or job was deleted meanwhile (its deltas are removed again).
  */
 async function processReceipt(
@@ -166,12 +171,32 @@ async function processReceipt(
     embedding_tokens,
     resolved,
   });
-  if (stored.run && stored.place) return summary(stored.place, 0, null);
+  // A place still PENDING (Places was down) is not an answer: resolution is tried again.
+  const decided = stored.place && stored.place.merchant_retry?.state !== 'PENDING' ? stored.place : null;
+  if (stored.run && decided) return summary(decided, 0, null);
 
-  const embeddings = await embedReceipt(deps.embedder, details);
-  const { place, resolved } = stored.place
-    ? { place: stored.place, resolved: null }
-    : await resolvePlace(deps, details, embeddings, logger);
+  // The merchant is resolved BEFORE the receipt is embedded: memory needs only the ≤ 8 signature
+  // lines, so a Places outage costs those, not the whole receipt (issue 20, item 6). A retry
+  // after the deltas were written reads the line vectors back from the stored delta instead.
+  const retryOnly = stored.run !== null && stored.place !== null;
+  const { place, resolved, knownLines } = decided
+    ? { place: decided, resolved: null, knownLines: new Map<number, readonly number[]>() }
+    : await resolvePlace(
+        deps,
+        details,
+        stored.place,
+        retryOnly ? await storedLineVectors(deps, stored.run!, details) : undefined,
+        logger,
+      );
+  if (retryOnly) {
+    // Only the merchant was pending: the deltas and the run exist, and a change of merchant
+    // reaches the vectors through the stream (place MODIFY → update_metadata).
+    if (!(await stillWanted(deps.jobs, msg))) return null;
+    await deps.receipts.putPlace(place);
+    return summary(place, 0, resolved);
+  }
+
+  const embeddings = await embedReceipt(deps.embedder, details, knownLines);
   const records = receiptVectorRecords(details, embeddings, place);
   const deltaKeys = {
     lines: await writeDelta(deps, { run_id, image_id, receipt_id, collection: 'lines' }, records.lines),
@@ -183,7 +208,7 @@ async function processReceipt(
     logger.info('image or job deleted during processing; settled without writing', { receipt_id });
     return null;
   }
-  if (!stored.place) await deps.receipts.putPlace(place);
+  if (!decided) await deps.receipts.putPlace(place);
   if (!stored.run) {
     const counts = { lines: records.lines.length, words: records.words.length };
     await createRun(
@@ -271,19 +296,56 @@ async function storedResults(
   return { run, place };
 }
 
-/** Resolves the merchant (vector memory, then Places) and logs how it was decided. */
+/**
+ * Resolutions of one receipt whose Places lookup failed, before its merchant is given up as
+ * UNRESOLVED. Each is one sweep re-send (every few minutes; see recoverUnfinishedWork), so a
+ * Places outage of about this many sweep periods is bridged. Never a queue retry: an outage must
+ * not walk a message to the DLQ.
+ */
+export const MAX_MERCHANT_ATTEMPTS = 5;
+
+/**
+ * Resolves the merchant (vector memory, then Places) and logs how it was decided. When Places
+ * fails, the place is the merchant as printed, marked PENDING (or UNRESOLVED once
+ * {@link MAX_MERCHANT_ATTEMPTS} resolutions failed), and nothing is thrown.
+ */
 async function resolvePlace(
   deps: ProcessOcrResultsDeps,
   details: ReceiptDetails,
-  embeddings: ReceiptEmbeddings,
+  previous: ReceiptPlace | null,
+  lineVectors: number[][] | undefined,
   logger: Logger,
-): Promise<{ place: ReceiptPlace; resolved: NonNullable<ProcessedReceipt['resolved']> }> {
+): Promise<{
+  place: ReceiptPlace;
+  resolved: NonNullable<ProcessedReceipt['resolved']>;
+  knownLines: ReadonlyMap<number, readonly number[]>;
+}> {
   const { image_id, receipt_id } = details.receipt;
   const lineTexts = details.lines.map((l) => l.text);
   const resolution = await resolveMerchant(deps, lineTexts, {
-    lineVectors: embeddings.lineVectors,
+    ...(lineVectors ? { lineVectors } : {}),
     excludeImageId: image_id,
   });
+  const now = isoNow(deps.clock);
+  let place = receiptPlaceFrom(resolution, details.receipt, previous?.created_at ?? now);
+  if (resolution.places_error !== undefined) {
+    const attempts = (previous?.merchant_retry?.attempts ?? 0) + 1;
+    place = {
+      ...place,
+      merchant_retry: {
+        state: attempts >= MAX_MERCHANT_ATTEMPTS ? 'UNRESOLVED' : 'PENDING',
+        attempts,
+        last_error: resolution.places_error,
+        last_attempt_at: now,
+      },
+    };
+    logger.warn('merchant pending: places failed', {
+      receipt_id,
+      attempts,
+      state: place.merchant_retry!.state,
+      error: resolution.places_error,
+    });
+  }
   logger.info('merchant resolved', {
     receipt_id,
     source: resolution.source,
@@ -294,9 +356,37 @@ async function resolvePlace(
   // Everything the decision looked at, for `pnpm eval --explain` and debugging a wrong answer.
   logger.debug('merchant resolution trace', { receipt_id, signals: resolution.signals, trace: resolution.trace });
   return {
-    place: receiptPlaceFrom(resolution, details.receipt, isoNow(deps.clock)),
+    place,
     resolved: { source: resolution.source, places_calls: resolution.places_calls },
+    knownLines: resolution.signature_vectors,
   };
+}
+
+/**
+ * The line vectors of a receipt whose run exists, read back from its lines delta, so retrying
+ * its merchant costs no embedding. Undefined when the delta is gone (compacted and cleaned up):
+ * resolution then embeds the signature lines only.
+ */
+async function storedLineVectors(
+  deps: ProcessOcrResultsDeps,
+  run: CompactionRun,
+  details: ReceiptDetails,
+): Promise<number[][] | undefined> {
+  const { image_id, receipt_id, run_id } = run;
+  // Only the lines delta, streamed; a receipt's lines are few, so holding their vectors is cheap.
+  const byLine = new Map<unknown, number[]>();
+  try {
+    await readVectorDelta((await deps.deltas.getStream(run.lines.delta_key)).body, {
+      expected: { run_id, image_id, receipt_id, collection: 'lines' },
+      onRecord: (r) => byLine.set(r.metadata.line_id, [...r.vector]),
+    });
+  } catch (error) {
+    // Gone or unreadable: the signature lines are embedded again (compaction reports corruption).
+    if (error instanceof NotFoundError || error instanceof CorruptDeltaError) return undefined;
+    throw error;
+  }
+  const vectors = details.lines.map((l) => byLine.get(l.line_id));
+  return vectors.every((v) => v !== undefined) ? vectors : undefined;
 }
 
 /**

@@ -52,7 +52,7 @@ export interface RecoverUnfinishedWorkOptions {
 export interface RecoveryReport {
   /** Jobs re-sent to ocr-queue: PENDING or PROCESSING with the image uploaded. */
   ocr: string[];
-  /** Jobs whose results message was re-sent: COMPLETED, with a receipt missing, or without its place or run. */
+  /** Jobs whose results message was re-sent: COMPLETED, with a receipt missing, without its place or run, or with its merchant PENDING. */
   results: string[];
   /** `merge` messages re-sent for runs with a collection not COMPLETED. */
   merges: number;
@@ -67,8 +67,9 @@ const DEFAULT_LIMIT = 1000;
  * unfinished step:
  *
  * 1. an uploaded image whose OCR job is PENDING or PROCESSING → `ocr-queue`;
- * 2. a COMPLETED job whose receipt is missing, or has no place or no compaction run →
- *    `ocr-results-queue` (the results step resumes from the rows it finds);
+ * 2. a COMPLETED job whose receipt is missing, or has no place, a place whose merchant is
+ *    PENDING (Places was down), or no compaction run → `ocr-results-queue` (the results step
+ *    resumes from the rows it finds, and retries only the merchant when only it is missing);
  * 3. a compaction run with a collection not COMPLETED → one `merge` per such collection.
  *
  * Every step it re-sends to is idempotent, so re-sending work that was in fact still in flight
@@ -188,7 +189,7 @@ async function resultsUnfinished(
         run_id: deterministicRunId(job.image_id, receipt_id, job.job_id),
       }),
     ]);
-    if (!place || !run) return true;
+    if (!place || !run || place.merchant_retry?.state === 'PENDING') return true;
   }
   return false;
 }

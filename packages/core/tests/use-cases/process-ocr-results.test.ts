@@ -3,8 +3,11 @@ import {
   MAX_TEXT_CHARS,
   PoisonMessageError,
   deltaKey,
+  lineEmbeddingText,
   processOcrResults,
   readVectorDelta,
+  wordEmbeddingText,
+  type Embedder,
   type VectorRecord,
 } from '@receiptflow/core';
 import { demoReceipts, ocrDocument, pipeline, specLines } from './harness.js';
@@ -62,6 +65,51 @@ describe('processOcrResults with local adapters', () => {
     expect((await p.receipts.getPlace(r.image_id, 1))?.merchant_name).toBe('CORRECTED BY HAND');
     expect((await p.deltas.get(deltaKey('words', r.processed.receipts[0]!.run_id))).body).toEqual(deltaBefore);
     expect(await p.runs.list(r.image_id, 1)).toHaveLength(1);
+  });
+
+  // issue 20, item 6: the merchant is resolved on the signature lines first, and the receipt's
+  // embedding reuses them; each stored vector must still be the one of its own text.
+  it("each text is embedded once, signature lines first, and every delta vector is its own text's", async () => {
+    const p = pipeline();
+    const sent: string[][] = [];
+    const inner = p.processDeps.embedder;
+    const counting: Embedder = {
+      model: inner.model,
+      dimensions: inner.dimensions,
+      embed: async (texts) => (sent.push([...texts]), inner.embed(texts)),
+    };
+    p.processDeps.embedder = counting;
+    const r = await p.ingest(LINES);
+    const stored = (await p.receipts.get(r.image_id, 1))!;
+    expect(sent.length).toBe(2);
+    expect(sent[0]!.length).toBeLessThanOrEqual(8); // memory's signature lines, before any Places call
+    const all = sent.flat();
+    expect(new Set(all).size).toBe(all.length);
+    expect(all.length).toBe(stored.lines.length + stored.words.length);
+
+    const runId = r.processed.receipts[0]!.run_id;
+    const recordsOf = async (collection: 'lines' | 'words') => {
+      const records: VectorRecord[] = [];
+      await readVectorDelta((await p.deltas.getStream(deltaKey(collection, runId))).body, {
+        onRecord: (record) => records.push(record),
+      });
+      return records;
+    };
+    // Deltas hold float32: compare with what float32 makes of the expected vector.
+    const f32 = (v: readonly number[] | undefined) => Array.from(Float32Array.from(v ?? []));
+    const lines = await recordsOf('lines');
+    const texts = stored.lines.map((l) => l.text);
+    for (const record of lines) {
+      const i = stored.lines.findIndex((l) => l.line_id === record.metadata.line_id);
+      const [expected] = (await inner.embed([lineEmbeddingText(texts, i)])).vectors;
+      expect(f32(record.vector), `line ${i}`).toEqual(f32(expected));
+    }
+    const words = await recordsOf('words');
+    const first = words[0]!;
+    const line = stored.lines.find((l) => l.line_id === first.metadata.line_id)!;
+    const lineWords = stored.words.filter((w) => w.line_id === line.line_id).map((w) => w.text);
+    const [wordVector] = (await inner.embed([wordEmbeddingText(lineWords, 0, line.text)])).vectors;
+    expect(f32(first.vector)).toEqual(f32(wordVector));
   });
 
   // docs/lessons.md#lesson-8-empty-batches-polled-forever, docs/lessons.md#lesson-10-one-bad-record-failed-a-whole-run

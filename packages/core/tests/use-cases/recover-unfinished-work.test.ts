@@ -151,6 +151,30 @@ describe('recoverUnfinishedWork', () => {
     ]);
   });
 
+  // issue 20, item 6: a Places outage leaves the merchant PENDING, and the sweep is its retry.
+  it('re-sends the results of a receipt whose merchant is PENDING, not one that is UNRESOLVED or decided', async () => {
+    const { p, deps } = setup();
+    const waiting = await p.ingest(LINES);
+    const givenUp = await p.ingest(LINES);
+    const decided = await p.ingest(LINES);
+    const retry = (state: 'PENDING' | 'UNRESOLVED') => ({
+      state,
+      attempts: 1,
+      last_error: 'places: HTTP 503',
+      last_attempt_at: new Date(p.clock.now()).toISOString(),
+    });
+    for (const [r, state] of [
+      [waiting, 'PENDING'],
+      [givenUp, 'UNRESOLVED'],
+    ] as const) {
+      const place = (await p.receipts.getPlace(r.image_id, 1))!;
+      await p.receipts.putPlace({ ...place, place_id: null, source: 'none', merchant_retry: retry(state) });
+    }
+    const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + MIN, olderThanMs: 0 });
+    expect(report.results).toEqual([waiting.job_id]);
+    expect(decided.processed.receipts[0]!.place.merchant_retry).toBeUndefined();
+  });
+
   it('leaves work younger than olderThanMs and jobs created before the look-back window alone', async () => {
     const { p, deps } = setup();
     const old = await ocrDoneMessageLost(p);

@@ -30,6 +30,78 @@ export interface FakePlacesRequest {
   fieldMask: string | undefined;
   body: unknown;
   status: number;
+  /**
+   * The Text Search SKU Google would bill for this request's field mask (the highest tier of any
+   * field asked for); null for a request refused before the mask was read.
+   */
+  sku: FakePlacesSku | null;
+}
+
+/** Text Search (New) SKUs, cheapest first, as Google's billing names them. */
+export const FAKE_PLACES_SKUS = [
+  'Text Search Essentials (IDs Only)',
+  'Text Search Pro',
+  'Text Search Enterprise',
+  'Text Search Enterprise + Atmosphere',
+] as const;
+export type FakePlacesSku = (typeof FAKE_PLACES_SKUS)[number];
+
+/**
+ * Google's field-to-SKU table for Text Search (New), kept here on its own (not imported from the
+ * adapter) so a test of the adapter's mask checks it against an independent copy. Fields not
+ * listed bill at the top tier, as a wildcard does.
+ */
+const FIELD_TIERS: Record<string, FakePlacesSku> = Object.fromEntries([
+  ...['id', 'name', 'attributions', 'photos', 'nextPageToken'].map((f) => [f, FAKE_PLACES_SKUS[0]]),
+  ...[
+    'accessibilityOptions',
+    'addressComponents',
+    'adrFormatAddress',
+    'businessStatus',
+    'containingPlaces',
+    'displayName',
+    'formattedAddress',
+    'googleMapsLinks',
+    'googleMapsUri',
+    'iconBackgroundColor',
+    'iconMaskBaseUri',
+    'location',
+    'plusCode',
+    'postalAddress',
+    'primaryType',
+    'primaryTypeDisplayName',
+    'pureServiceAreaBusiness',
+    'shortFormattedAddress',
+    'subDestinations',
+    'types',
+    'utcOffsetMinutes',
+    'viewport',
+  ].map((f) => [f, FAKE_PLACES_SKUS[1]]),
+  ...[
+    'currentOpeningHours',
+    'currentSecondaryOpeningHours',
+    'internationalPhoneNumber',
+    'nationalPhoneNumber',
+    'priceLevel',
+    'priceRange',
+    'rating',
+    'regularOpeningHours',
+    'regularSecondaryOpeningHours',
+    'userRatingCount',
+    'websiteUri',
+  ].map((f) => [f, FAKE_PLACES_SKUS[2]]),
+]);
+
+/** The SKU a field mask bills at: the highest tier among its fields; `*` is the top tier. */
+export function fakePlacesSku(fieldMask: string): FakePlacesSku {
+  let rank = 0;
+  for (const path of fieldMask.split(',').map((p) => p.trim())) {
+    if (path === '') continue;
+    const field = path.replace(/^places\./, '').split('.')[0]!;
+    const tier = path === '*' || field === '*' ? FAKE_PLACES_SKUS[3] : (FIELD_TIERS[field] ?? FAKE_PLACES_SKUS[3]);
+    rank = Math.max(rank, FAKE_PLACES_SKUS.indexOf(tier));
+  }
+  return FAKE_PLACES_SKUS[rank]!;
 }
 
 export interface FakePlacesServer {
@@ -40,6 +112,11 @@ export interface FakePlacesServer {
   readonly requestCount: number;
   /** Queues more faults for the next requests. */
   injectFaults(...faults: FakePlacesFault[]): void;
+  /**
+   * An outage: while down, every request is answered 503 UNAVAILABLE (after any queued faults);
+   * `setDown(false)` brings the service back.
+   */
+  setDown(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -55,13 +132,16 @@ const STATUS_NAMES: Record<number, string> = {
 /**
  * A stand-in for Places API (New) `POST /v1/places:searchText` on 127.0.0.1, answering in the
  * documented shape (places[].id, displayName.text, formattedAddress, nationalPhoneNumber,
- * internationalPhoneNumber). Like Google it requires X-Goog-FieldMask (400 without it) and
- * returns ONLY the masked fields, so a resolver that reads an unmasked field sees it missing.
+ * internationalPhoneNumber). Like Google it requires X-Goog-FieldMask (400 without it),
+ * returns ONLY the masked fields, so a resolver that reads an unmasked field sees it missing,
+ * and records the SKU the mask would bill at (`requests[].sku`), so a test can hold each call
+ * to the cheapest tier that serves it.
  * Matching is the local catalog's: phone-looking queries by phone, others by fuzzy text.
  */
 export async function startFakePlacesServer(options: FakePlacesServerOptions): Promise<FakePlacesServer> {
   const catalog = new CatalogPlacesResolver(options.catalog);
   const faults = [...(options.faults ?? [])];
+  let down = false;
   const requests: FakePlacesRequest[] = [];
 
   const server = createServer((req, res) => {
@@ -77,6 +157,7 @@ export async function startFakePlacesServer(options: FakePlacesServerOptions): P
       fieldMask: header(req, 'x-goog-fieldmask'),
       body: parseJson(raw),
       status: 200,
+      sku: null,
     };
     requests.push(record);
     const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -93,6 +174,7 @@ export async function startFakePlacesServer(options: FakePlacesServerOptions): P
         fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
       return fail(fault.status, fault.message ?? `injected fault ${fault.status}`, headers);
     }
+    if (down) return fail(503, 'The service is currently unavailable.');
     if (req.method !== 'POST' || record.path !== '/v1/places:searchText') {
       return fail(404, `no such method: ${req.method} ${record.path}`);
     }
@@ -105,6 +187,7 @@ export async function startFakePlacesServer(options: FakePlacesServerOptions): P
         'FieldMask is a required parameter. See https://cloud.google.com/apis/docs/system-parameters on how to provide it.',
       );
     }
+    record.sku = fakePlacesSku(record.fieldMask);
     const body = record.body as { textQuery?: unknown; maxResultCount?: unknown } | undefined;
     if (typeof body?.textQuery !== 'string' || body.textQuery.trim() === '') {
       return fail(400, 'Invalid request: textQuery is required.');
@@ -127,6 +210,9 @@ export async function startFakePlacesServer(options: FakePlacesServerOptions): P
       return requests.length;
     },
     injectFaults: (...more) => faults.push(...more),
+    setDown: (value) => {
+      down = value;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

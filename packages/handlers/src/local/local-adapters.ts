@@ -162,7 +162,8 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
   const [ocrQueue, ocrDlq] = queuePair('ocr-queue');
   const [resultsQueue, resultsDlq] = queuePair('ocr-results-queue');
   const [compactionQueue, compactionDlq] = queuePair('compaction-queue');
-  const catalog = new CatalogPlacesResolver(options.catalog ?? []);
+  // Text search without phones, as GooglePlacesResolver's Text Search Pro mask answers.
+  const catalog = new CatalogPlacesResolver(options.catalog ?? [], { textSearchPhones: false });
 
   const tesseract = options.ocr ? undefined : new TesseractOcrEngine({ concurrency: options.ocrWorkers ?? 1 });
 

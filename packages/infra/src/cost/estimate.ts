@@ -159,9 +159,14 @@ export function estimateCost(
       usd: (usage.embeddingTokens * prices.openAiEmbeddingMillionTokens) / M,
     },
     {
-      item: 'Google Places lookups',
-      basis: `${usage.placesMissRate} misses × $${prices.placesTextSearchThousand}/1000`,
-      usd: (usage.placesMissRate * prices.placesTextSearchThousand) / 1000,
+      item: 'Google Places text searches (Text Search Pro)',
+      basis: `${usage.placesTextSearches} × $${prices.placesTextSearchProThousand}/1000`,
+      usd: (usage.placesTextSearches * prices.placesTextSearchProThousand) / 1000,
+    },
+    {
+      item: 'Google Places phone lookups (Text Search Enterprise)',
+      basis: `${usage.placesPhoneLookups} × $${prices.placesTextSearchEnterpriseThousand}/1000`,
+      usd: (usage.placesPhoneLookups * prices.placesTextSearchEnterpriseThousand) / 1000,
     },
     {
       item: 'CloudWatch Logs ingestion',

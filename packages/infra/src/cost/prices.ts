@@ -52,8 +52,13 @@ export const PRICES = {
   dataTransferOutGb: 0.09,
   /** OpenAI text-embedding-3-small, per million tokens. */
   openAiEmbeddingMillionTokens: 0.02,
-  /** Google Places API (New) Text Search Pro, per thousand requests. */
-  placesTextSearchThousand: 32.0,
+  /**
+   * Google Places API (New) Text Search, per thousand requests, by the SKU its field mask bills
+   * at (0–100k a month): Pro for id + name + address (the resolver's text search), Enterprise
+   * once a phone field is asked for (its phone lookup). Essentials (IDs Only) is free.
+   */
+  placesTextSearchProThousand: 32.0,
+  placesTextSearchEnterpriseThousand: 35.0,
 } as const;
 
 export type PriceTable = typeof PRICES;
@@ -79,8 +84,16 @@ export const RECEIPT_USAGE = {
   s3Gets: 5,
   /** Line and word texts sent for embedding. */
   embeddingTokens: 3000,
-  /** Share of receipts whose merchant is neither in vector memory nor in the Places cache. */
-  placesMissRate: 0.3,
+  /**
+   * Text searches (Text Search Pro) per receipt: the share of receipts whose merchant is neither
+   * in vector memory nor in the Places cache, one search each.
+   */
+  placesTextSearches: 0.3,
+  /**
+   * Phone lookups (Text Search Enterprise) per receipt: made only when no text candidate
+   * validates and a phone was printed, 3 per 46 text searches on SROIE dev (0.3 × 3 / 46).
+   */
+  placesPhoneLookups: 0.02,
   /** Log volume per receipt, GB (≈20 KB). */
   logsGb: 0.00002,
   /** EFS traffic of compaction per receipt, GB (≈1 MB each way). */
