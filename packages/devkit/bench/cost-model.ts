@@ -4,8 +4,10 @@
  * (docs/benchmarks.md repeats them with their sources).
  */
 export const PRICES = {
-  /** Google Places API (New) Text Search Pro, per 1,000 calls (phone lookups are text searches too). */
+  /** Google Places API (New) Text Search Pro (the text search's mask: id, name, address), per 1,000 calls. */
   placesPer1000Calls: 32.0,
+  /** Text Search Enterprise (the phone lookup's mask adds phone numbers), per 1,000 calls. */
+  placesPhoneLookupPer1000Calls: 35.0,
   /** OpenAI text-embedding-3-small, per 1M input tokens. */
   embeddingPerMillionTokens: 0.02,
   /** Lambda on arm64, per GB-second (duration is billed per 1 ms). */
@@ -26,7 +28,10 @@ export interface LambdaUsage {
 
 export interface UsageCounts {
   receipts: number;
+  /** Every Places call, phone lookups included. */
   placesCalls: number;
+  /** Of `placesCalls`, the phone lookups (billed at Enterprise); default 0. */
+  placesPhoneCalls?: number;
   embeddingTokens: number;
   lambdas: readonly LambdaUsage[];
 }
@@ -44,7 +49,10 @@ export interface CostPer1000 {
 export function costPer1000(usage: UsageCounts, prices: typeof PRICES = PRICES): CostPer1000 {
   if (!(usage.receipts > 0)) throw new RangeError(`cost per receipt needs at least one receipt, got ${usage.receipts}`);
   const scale = 1000 / usage.receipts;
-  const places = usage.placesCalls * scale * (prices.placesPer1000Calls / 1000);
+  const phone = usage.placesPhoneCalls ?? 0;
+  const places =
+    ((usage.placesCalls - phone) * prices.placesPer1000Calls + phone * prices.placesPhoneLookupPer1000Calls) *
+    (scale / 1000);
   const embeddings = usage.embeddingTokens * scale * (prices.embeddingPerMillionTokens / 1_000_000);
   let gbSeconds = 0;
   let requests = 0;

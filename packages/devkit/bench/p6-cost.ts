@@ -26,6 +26,7 @@ interface Counts {
   source: string;
   receipts: number;
   placesCalls: number;
+  placesPhoneCalls: number;
   embeddingTokens: number;
   baselinePlacesCalls: number;
 }
@@ -37,6 +38,7 @@ async function usageCounts(evalJson: string | undefined, pass: PipelinePass): Pr
     const report = JSON.parse(await readFile(evalJson, 'utf8')) as {
       receipts?: number;
       places_calls?: number;
+      places_phone_calls?: number;
       embedding_tokens?: number;
     };
     if (!report.receipts || report.places_calls === undefined || report.embedding_tokens === undefined) {
@@ -46,6 +48,7 @@ async function usageCounts(evalJson: string | undefined, pass: PipelinePass): Pr
       source: `eval report ${evalJson} (baseline calls per receipt from the bench's own pass)`,
       receipts: report.receipts,
       placesCalls: report.places_calls,
+      placesPhoneCalls: report.places_phone_calls ?? 0,
       embeddingTokens: report.embedding_tokens,
       baselinePlacesCalls: baselinePerReceipt * report.receipts,
     };
@@ -54,6 +57,7 @@ async function usageCounts(evalJson: string | undefined, pass: PipelinePass): Pr
     source: 'in-process eval pass over the corpus',
     receipts: pass.receipts,
     placesCalls: pass.placesCalls,
+    placesPhoneCalls: pass.placesPhoneCalls,
     embeddingTokens: pass.embeddingTokens,
     baselinePlacesCalls: pass.baselinePlacesCalls,
   };

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   CachingPlacesResolver,
   MAX_MERCHANT_ATTEMPTS,
+  getUploadStatus,
   processOcrResults,
   recoverUnfinishedWork,
   type Clock,
@@ -105,6 +106,8 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     expect(pending?.merchant_retry?.last_error).toMatch(/places: .*503/);
     expect(await p.adapters.runs.list(receipt.image_id, 1)).toHaveLength(1);
     expect(first.receipts[0]?.place.merchant_retry?.state).toBe('PENDING');
+    const status = await getUploadStatus(p.adapters, receipt.image_id);
+    expect(status?.receipts[0]).toMatchObject({ place_id: null, merchant_state: 'PENDING' });
 
     // Resolution came first: the outage was met after at most 8 signature lines were embedded,
     // and the receipt was embedded once, each text once (no line sent twice).
@@ -138,6 +141,7 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     const resolved = await p.adapters.receipts.getPlace(receipt.image_id, 1);
     expect(resolved).toMatchObject({ place_id: receipt.truth.place_id, source: 'places' });
     expect(resolved?.merchant_retry).toBeUndefined();
+    expect((await getUploadStatus(p.adapters, receipt.image_id))?.receipts[0]).not.toHaveProperty('merchant_state');
     expect(second.receipts[0]?.resolved?.source).toBe('places');
 
     // Decided now: another sweep leaves it alone.

@@ -19,6 +19,11 @@ export interface UploadStatus {
     place_id: string | null;
     source: string | null;
     compacted: boolean;
+    /**
+     * Present only while Places could not be asked: `PENDING` (the sweep retries the merchant;
+     * name, address and phone are as printed) or `UNRESOLVED` (retries ran out).
+     */
+    merchant_state?: 'PENDING' | 'UNRESOLVED';
   }[];
 }
 
@@ -71,6 +76,7 @@ export async function getUploadStatus(stores: UploadStatusStores, imageId: strin
       place_id: r.place?.place_id ?? null,
       source: r.place?.source ?? null,
       compacted: r.compacted,
+      ...(r.place?.merchant_retry ? { merchant_state: r.place.merchant_retry.state } : {}),
     })),
   };
 }

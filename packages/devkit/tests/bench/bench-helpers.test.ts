@@ -94,6 +94,12 @@ describe('costPer1000', () => {
     expect(cost.total_usd).toBeCloseTo(16.2);
   });
 
+  it('prices phone lookups at Text Search Enterprise, the rest at Pro', () => {
+    const cost = costPer1000({ receipts: 100, placesCalls: 50, placesPhoneCalls: 10, embeddingTokens: 0, lambdas: [] });
+    // 400 text searches at $32 and 100 phone lookups at $35 per 1,000 receipts.
+    expect(cost.places_usd).toBeCloseTo(12.8 + 3.5);
+  });
+
   it('adds Lambda GB-seconds (billed per whole ms) and requests', () => {
     const cost = costPer1000({
       receipts: 1,

@@ -50,6 +50,8 @@ export interface EvalReport {
   answers_right: number;
   answer_precision: number;
   places_calls: number;
+  /** Of places_calls, the phone lookups (Text Search Enterprise; the rest are Text Search Pro). */
+  places_phone_calls: number;
   places_calls_per_receipt: number;
   /** Receipts whose first Places answer failed validation, so a second lookup was made. */
   second_calls: number;
@@ -189,6 +191,7 @@ export async function evalCommand(argv: string[], out: Print, err: Print): Promi
     answers_right: answered.filter((r) => r.correct).length,
     answer_precision: answered.length === 0 ? 0 : round(answered.filter((r) => r.correct).length / answered.length),
     places_calls: totalCalls,
+    places_phone_calls: runtime.adapters.catalog.calls.phone,
     places_calls_per_receipt: round(totalCalls / receipts.length),
     second_calls: receipts.filter((r) => r.second_call).length,
     field_hmean: round(fieldHmean(scores)),
