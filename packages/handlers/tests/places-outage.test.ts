@@ -10,7 +10,6 @@ import {
   type ProcessOcrResultsDeps,
 } from '@receiptflow/core';
 import { InMemoryPlacesCache } from '@receiptflow/adapters-local';
-import { demoReceipts } from '@receiptflow/adapters-local/synthetic';
 import { OpenAiEmbedder } from '@receiptflow/adapters-aws/openai';
 import { GooglePlacesResolver } from '@receiptflow/adapters-aws/places';
 import {
@@ -20,8 +19,7 @@ import {
   type FakePlacesServer,
 } from '@receiptflow/devkit/fake-servers';
 import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
-import { bodyOf, httpEvent, specLines } from './support/fixtures.js';
-import { localPipeline, type LocalPipeline } from './support/local-pipeline.js';
+import { localPipeline, ocrDone, type LocalPipeline } from './support/local-pipeline.js';
 
 /**
  * Issue 20, item 6: Places through the real clients (GooglePlacesResolver, OpenAiEmbedder with
@@ -71,18 +69,19 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     return { p, deps, openai, places, google };
   }
 
-  /** Uploads demo receipt `n`, runs OCR, and takes its ocr-results-queue message. */
-  async function ocrDone(p: LocalPipeline, n: number) {
-    const receipt = demoReceipts()[n]!;
-    const bytes = p.ocr.register(`r${n}`, specLines(receipt.spec));
-    const { image_id, job_id } = bodyOf<{ image_id: string; job_id: string }>(
-      await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })),
+  /** The scheduled sweep, an hour on: everything is older than its cut-off. */
+  const sweep = (p: LocalPipeline) =>
+    recoverUnfinishedWork(
+      {
+        jobs: p.adapters.jobs,
+        receipts: p.adapters.receipts,
+        runs: p.adapters.runs,
+        ocrQueue: p.adapters.ocrQueue,
+        resultsQueue: p.adapters.resultsQueue,
+        compactionQueue: p.adapters.compactionQueue,
+      },
+      { now: p.adapters.clock.now() + 3_600_000, olderThanMs: 0 },
     );
-    await p.runOcr();
-    const [message] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
-    await message!.ack();
-    return { image_id, job_id, body: message!.body, truth: receipt.truth };
-  }
 
   const embedded = (server: FakeOpenAiServer) =>
     server.requests.filter((r) => r.status === 200).reduce((n, r) => n + r.inputs, 0);
@@ -116,17 +115,7 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     expect(embedded(openai)).toBe(lines + words);
 
     // The sweep finds the pending merchant and re-sends the results message.
-    const report = await recoverUnfinishedWork(
-      {
-        jobs: p.adapters.jobs,
-        receipts: p.adapters.receipts,
-        runs: p.adapters.runs,
-        ocrQueue: p.adapters.ocrQueue,
-        resultsQueue: p.adapters.resultsQueue,
-        compactionQueue: p.adapters.compactionQueue,
-      },
-      { now: p.adapters.clock.now() + 3_600_000, olderThanMs: 0 },
-    );
+    const report = await sweep(p);
     expect(report.results).toEqual([receipt.job_id]);
     const [resent] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
     await resent!.ack();
@@ -139,23 +128,13 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     expect(openai.requests.length).toBe(openAiBefore); // no embedding paid again
     expect(places.requestCount - placesBefore).toBe(1); // one text search
     const resolved = await p.adapters.receipts.getPlace(receipt.image_id, 1);
-    expect(resolved).toMatchObject({ place_id: receipt.truth.place_id, source: 'places' });
+    expect(resolved).toMatchObject({ place_id: receipt.receipt.truth.place_id, source: 'places' });
     expect(resolved?.merchant_retry).toBeUndefined();
     expect((await getUploadStatus(p.adapters, receipt.image_id))?.receipts[0]).not.toHaveProperty('merchant_state');
     expect(second.receipts[0]?.resolved?.source).toBe('places');
 
     // Decided now: another sweep leaves it alone.
-    const again = await recoverUnfinishedWork(
-      {
-        jobs: p.adapters.jobs,
-        receipts: p.adapters.receipts,
-        runs: p.adapters.runs,
-        ocrQueue: p.adapters.ocrQueue,
-        resultsQueue: p.adapters.resultsQueue,
-        compactionQueue: p.adapters.compactionQueue,
-      },
-      { now: p.adapters.clock.now() + 3_600_000, olderThanMs: 0 },
-    );
+    const again = await sweep(p);
     expect(again.results).toEqual([]);
   });
 
@@ -171,7 +150,7 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     const { routeChange } = await import('@receiptflow/core');
     const messages = routeChange(modify!);
     expect(messages.map((m) => m.kind)).toEqual(['update_metadata', 'update_metadata']);
-    expect(messages[0]).toMatchObject({ metadata: { place_id: receipt.truth.place_id, has_place: true } });
+    expect(messages[0]).toMatchObject({ metadata: { place_id: receipt.receipt.truth.place_id, has_place: true } });
   });
 
   it(`an outage that outlasts ${MAX_MERCHANT_ATTEMPTS} resolutions ends UNRESOLVED, settled (never thrown to the DLQ)`, async () => {
@@ -184,17 +163,7 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     const place = await p.adapters.receipts.getPlace(receipt.image_id, 1);
     expect(place?.merchant_retry).toMatchObject({ state: 'UNRESOLVED', attempts: MAX_MERCHANT_ATTEMPTS });
     // Given up: the sweep no longer re-sends it.
-    const report = await recoverUnfinishedWork(
-      {
-        jobs: p.adapters.jobs,
-        receipts: p.adapters.receipts,
-        runs: p.adapters.runs,
-        ocrQueue: p.adapters.ocrQueue,
-        resultsQueue: p.adapters.resultsQueue,
-        compactionQueue: p.adapters.compactionQueue,
-      },
-      { now: p.adapters.clock.now() + 3_600_000, olderThanMs: 0 },
-    );
+    const report = await sweep(p);
     expect(report.results).toEqual([]);
   });
 
@@ -202,14 +171,14 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     const { p, deps, places } = await setUp();
     const first = await ocrDone(p, 0);
     const repeat = await ocrDone(p, 4); // the same merchant, visited again
-    expect(repeat.truth.place_id).toBe(first.truth.place_id);
+    expect(repeat.receipt.truth.place_id).toBe(first.receipt.truth.place_id);
 
     const a = await processOcrResults(deps, first.body);
-    expect(a.receipts[0]?.place.place_id).toBe(first.truth.place_id);
+    expect(a.receipts[0]?.place.place_id).toBe(first.receipt.truth.place_id);
     expect(places.requests.map((r) => r.sku)).toEqual(['Text Search Pro']);
 
     const b = await processOcrResults(deps, repeat.body);
-    expect(b.receipts[0]?.place.place_id).toBe(repeat.truth.place_id);
+    expect(b.receipts[0]?.place.place_id).toBe(repeat.receipt.truth.place_id);
     expect(places.requestCount).toBe(1); // from the Places cache (or memory): no call
   });
 });

@@ -1,21 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { demoReceipts } from '@receiptflow/adapters-local/synthetic';
 import { describe, expect, it } from 'vitest';
-import { bodyOf, httpEvent, specLines, sqsEvent } from './support/fixtures.js';
-import { localPipeline, type LocalPipeline } from './support/local-pipeline.js';
-
-/** Uploads a synthetic receipt and runs OCR; returns its ids and the ocr-results-queue body. */
-async function ocrDone(p: LocalPipeline, n = 0) {
-  const receipt = demoReceipts()[n]!;
-  const bytes = p.ocr.register(`r${n}`, specLines(receipt.spec));
-  const { image_id, job_id } = bodyOf<{ image_id: string; job_id: string }>(
-    await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })),
-  );
-  await p.runOcr();
-  const [message] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
-  await message!.ack();
-  return { image_id, job_id, body: message!.body, receipt };
-}
+import { sqsEvent } from './support/fixtures.js';
+import { localPipeline, ocrDone, type LocalPipeline } from './support/local-pipeline.js';
 
 /** What processOcrResults left in the stores for one image. */
 async function written(p: LocalPipeline, imageId: string) {

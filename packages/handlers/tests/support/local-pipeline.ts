@@ -126,13 +126,20 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
 
 export type LocalPipeline = Awaited<ReturnType<typeof localPipeline>>;
 
-/** Uploads the first synthetic receipt and runs OCR on it; returns its ocr-results-queue body (acked there). */
-export async function ocrResultsBody(p: LocalPipeline): Promise<string> {
-  const receipt = demoReceipts()[0]!;
-  const bytes = p.ocr.register('r0', specLines(receipt.spec));
-  bodyOf(await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })));
+/** Uploads demo receipt `n`, runs OCR, and takes its ocr-results-queue message (acked). */
+export async function ocrDone(p: LocalPipeline, n = 0) {
+  const receipt = demoReceipts()[n]!;
+  const bytes = p.ocr.register(`r${n}`, specLines(receipt.spec));
+  const { image_id, job_id } = bodyOf<{ image_id: string; job_id: string }>(
+    await p.upload(httpEvent({ headers: { 'content-type': 'image/png' }, body: bytes })),
+  );
   await p.runOcr();
   const [message] = await p.adapters.resultsQueue.receive({ maxMessages: 1 });
   await message!.ack();
-  return message!.body;
+  return { image_id, job_id, body: message!.body, receipt };
+}
+
+/** Uploads the first synthetic receipt and runs OCR on it; returns its ocr-results-queue body (acked there). */
+export async function ocrResultsBody(p: LocalPipeline): Promise<string> {
+  return (await ocrDone(p, 0)).body;
 }
