@@ -16,6 +16,8 @@ import {
   encodeVectorDelta,
   type Collection,
   type CompactionMessage,
+  type MetricName,
+  type Metrics,
   type VectorRecord,
 } from '@receiptflow/core';
 import { makeCompactionRun, makeReceiptDetails } from '@receiptflow/core/testing';
@@ -131,7 +133,20 @@ function deltaRecords(collection: Collection, imageId: string): VectorRecord[] {
   }));
 }
 
-async function setup(retries: { maxAttempts: number; retryBaseDelayMs: number; retryMaxDelayMs: number }) {
+/** Metrics that add up every count, across flushes. */
+function summingMetrics(): Metrics & { totals: Partial<Record<MetricName, number>> } {
+  const totals: Partial<Record<MetricName, number>> = {};
+  return {
+    totals,
+    count: (name, value = 1) => void (totals[name] = (totals[name] ?? 0) + value),
+    flush: () => undefined,
+  };
+}
+
+async function setup(
+  retries: { maxAttempts: number; retryBaseDelayMs: number; retryMaxDelayMs: number },
+  handler: { maxRunAttempts?: number } = {},
+) {
   const clock = new SystemClock();
   const table = new InMemoryJobTable();
   const { jobs, receipts, runs } = jobTableStores(table, { clock });
@@ -155,7 +170,11 @@ async function setup(retries: { maxAttempts: number; retryBaseDelayMs: number; r
     clock,
     logger,
   };
-  const compaction = createCompactionHandler(deps, { leaseMs: 180_000, retryDelaySeconds: () => 0 });
+  const metrics = summingMetrics();
+  const compaction = createCompactionHandler(
+    { ...deps, metrics },
+    { leaseMs: 180_000, retryDelaySeconds: () => 0, ...handler },
+  );
 
   const details = makeReceiptDetails();
   const { image_id, receipt_id } = details.receipt;
@@ -200,13 +219,14 @@ async function setup(retries: { maxAttempts: number; retryBaseDelayMs: number; r
       ocrBacklog: idle,
       resultsQueue: idle,
       compactionQueue,
-      clock,
+      // The sweep runs 20 minutes on: past its minimum age, so a run that failed just now is due.
+      clock: { now: () => clock.now() + 20 * MIN, sleep: (ms, signal) => clock.sleep(ms, signal) },
       logger,
     },
     { minAgeMs: 5 * MIN, lookbackMs: 120 * MIN, limit: 100 },
   );
   const ref = { image_id, receipt_id, run_id: run.run_id };
-  return { deps, compaction, sweep, compactionQueue, runs, vectors, expected, merges, ref, logger };
+  return { deps, compaction, sweep, compactionQueue, runs, vectors, expected, merges, ref, logger, metrics };
 }
 
 /** What the index holds for the delta's ids, compared field by field (vectors as float32). */
@@ -293,6 +313,36 @@ describe('Chroma dies in the middle of a compaction', () => {
       expect(s.logger.entries.filter((e) => e.message === 'compaction message failed')).toEqual([]);
       await expectExactly(s.vectors, 'lines', s.expected.lines);
       await expectExactly(s.vectors, 'words', s.expected.words);
+    },
+  );
+
+  it(
+    'a Chroma that stays down: after its last allowed attempt each collection is ABANDONED, counted, and no longer swept',
+    { timeout: 240_000 },
+    async () => {
+      const s = await setup({ maxAttempts: 2, retryBaseDelayMs: 20, retryMaxDelayMs: 100 }, { maxRunAttempts: 2 });
+      gate.crashOnUpsert(1);
+      const queue = new InMemoryQueue({ name: 'deliveries', clock: s.deps.clock });
+      try {
+        for (let delivery = 1; delivery <= 2; delivery++) {
+          await queue.sendBatch(s.merges.map((m) => JSON.stringify(m)));
+          const messages = await queue.receive({ maxMessages: 10 });
+          await s.compaction.consume(messages);
+          for (const m of messages) await m.ack();
+        }
+        const run = await s.runs.get(s.ref);
+        for (const collection of ['lines', 'words'] as const) {
+          expect(run?.[collection]).toMatchObject({ state: 'ABANDONED', attempts: 2 });
+          expect(run?.[collection].error).toMatch(/^abandoned after 2 attempts: chroma: /);
+        }
+        expect(s.metrics.totals.RunsAbandoned).toBe(2);
+        expect(s.logger.entries.filter((e) => e.message === 'compaction run abandoned')).toHaveLength(2);
+        // However old the run gets, the sweep leaves it to the operator.
+        expect((await s.sweep({})).merges).toBe(0);
+      } finally {
+        await gate.settled();
+        await chroma.restart();
+      }
     },
   );
 });

@@ -128,7 +128,7 @@ describe('metrics in CloudWatch EMF', () => {
     });
     expect(results.PlacesCalls).toBeGreaterThanOrEqual(3);
     expect(totals(docs, 'upload')).toEqual({ Failures: 0 });
-    expect(totals(docs, 'compaction')).toEqual({ Failures: 0, DlqSends: 0 });
+    expect(totals(docs, 'compaction')).toEqual({ Failures: 0, DlqSends: 0, RunsAbandoned: 0 });
     expect(totals(docs, 'stream-processor')).toEqual({ Failures: 0 });
     // One document per upload request.
     expect(docs.filter((d) => d.Function === 'test-upload')).toHaveLength(4);

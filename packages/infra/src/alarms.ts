@@ -33,7 +33,9 @@ interface AlarmSpec {
  * - per function that writes EMF `Failures` (the HTTP, queue and stream handlers: messages,
  *   records or requests not finished), `failureAlarmThreshold` or more in 5 minutes;
  * - per function, any invocation error (AWS/Lambda `Errors`: a crash or a timeout, which
- *   flushes no EMF and so never shows in `Failures`).
+ *   flushes no EMF and so never shows in `Failures`);
+ * - any compaction run abandoned after its last allowed attempt (EMF `RunsAbandoned`): no
+ *   retry or sweep will touch it again, so one is enough to call someone.
  * With `alarmEmail`, alarms notify an SNS topic with that subscriber.
  */
 export function createAlarms(
@@ -124,6 +126,19 @@ export function createAlarms(
           // "At least N" as "more than N - 1": failures are whole numbers.
           threshold: cfg.failureAlarmThreshold - 1,
           description: `${fn}: ${cfg.failureAlarmThreshold} or more messages, records or requests failed in 5 minutes (EMF Failures)`,
+        }),
+      );
+    }
+    if (fn === 'compaction') {
+      alarms.push(
+        alarm('compaction-runs-abandoned', {
+          namespace: METRICS_NAMESPACE,
+          metricName: 'RunsAbandoned',
+          dimensions: { Function: f.name },
+          statistic: 'Sum',
+          threshold: 0,
+          description:
+            'A compaction run was abandoned after its last allowed attempt: nothing retries it (docs/operations.md#a-compaction-run-abandoned)',
         }),
       );
     }

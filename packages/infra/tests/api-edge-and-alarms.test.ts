@@ -149,6 +149,19 @@ describe('alarms on failures and DLQ depth', () => {
     );
   });
 
+  it('alarms on the first compaction run abandoned, which nothing will retry', () => {
+    const abandoned = alarmsOf(base).filter((a) => a.metricName === 'RunsAbandoned');
+    expect(abandoned).toEqual([
+      expect.objectContaining({
+        namespace: named(base, 'compaction').inputs.environment.variables.METRICS_NAMESPACE,
+        dimensions: { Function: 'receiptflow-dev-compaction' },
+        statistic: 'Sum',
+        threshold: 0,
+        comparisonOperator: 'GreaterThanThreshold',
+      }),
+    ]);
+  });
+
   it("tells each queue consumer its queue's maxReceiveCount, so that it can count DLQ sends", () => {
     const c = domain;
     const env = (fn: string) => named(c, fn).inputs.environment.variables;

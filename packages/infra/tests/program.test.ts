@@ -655,12 +655,14 @@ describe('cost of the declared stack', () => {
       ['Elastic IP (NAT egress)', 3.65],
       ['S3 + DynamoDB gateway endpoints', 0],
       ['EFS storage (elastic throughput: no fixed throughput charge)', 0.3],
-      // 7 on queues, Lambda Errors for 6 functions, EMF Failures for the 4 handlers that write it.
-      ['CloudWatch alarms', 1.7],
+      // 7 on queues, Lambda Errors for 6 functions, EMF Failures for the 4 handlers that write it,
+      // and compaction's RunsAbandoned.
+      ['CloudWatch alarms', 1.8],
     ]);
     // Issue 17: $37.56 before (SQS and Logs interface endpoints, 2 AZ each, $29.20), $8.36 after;
-    // issue 12's 10 more alarms (Errors per function, Failures per handler) add $1.00.
-    expect(e.fixedMonthlyUsd).toBeCloseTo(9.36, 2);
+    // issue 12's 10 more alarms (Errors per function, Failures per handler) add $1.00, and
+    // issue 20's RunsAbandoned alarm $0.10.
+    expect(e.fixedMonthlyUsd).toBeCloseTo(9.46, 2);
     expect(e.fixedMonthlyUsd).toBeLessThan(37.56);
     expect(e.unpriced).toEqual([]);
     const f = estimateCost(fargate.resources, { efsStorageGb: 1 });

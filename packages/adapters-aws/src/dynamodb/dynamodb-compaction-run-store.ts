@@ -1,8 +1,10 @@
 import {
+  COLLECTIONS,
   COLLECTION_TRANSITIONS,
   ConditionFailedError,
   NotFoundError,
   assertTransition,
+  isSettledCollectionState,
   isoNow,
   type Collection,
   type CollectionPatch,
@@ -72,7 +74,8 @@ export class DynamoDbCompactionRunStore extends DynamoDbJobTableStore implements
   ): Promise<CompactionRun> {
     assertTransition(`CompactionRun.${collection}`, COLLECTION_TRANSITIONS, from, to);
     const key = keyOf(ref);
-    const attr = (field: 'state' | 'updated_at' | 'merged_count' | 'error') => progressAttribute(collection, field);
+    const attr = (field: 'state' | 'updated_at' | 'merged_count' | 'error' | 'attempts') =>
+      progressAttribute(collection, field);
     // Only this collection's attributes are named: a concurrent update of the other
     // collection can never be overwritten (no read-modify-write).
     const sets = [`${attr('state')} = :to`, `${attr('updated_at')} = :now`];
@@ -85,11 +88,15 @@ export class DynamoDbCompactionRunStore extends DynamoDbJobTableStore implements
       sets.push(`${attr('error')} = :error`);
       values[':error'] = patch.error;
     }
+    // Every merge started counts (re-entries into PROCESSING after a crash included); ADD treats
+    // an absent attribute (a row from before attempts were counted) as 0.
+    const add = to === 'PROCESSING' ? ` ADD ${attr('attempts')} :one` : '';
+    if (add) values[':one'] = 1;
     let item: Item;
     try {
       item = await this.table.update({
         Key: key,
-        UpdateExpression: `SET ${sets.join(', ')}`,
+        UpdateExpression: `SET ${sets.join(', ')}${add}`,
         ConditionExpression: `attribute_exists(PK) AND ${attr('state')} = :from`,
         ExpressionAttributeValues: values,
       });
@@ -109,17 +116,27 @@ export class DynamoDbCompactionRunStore extends DynamoDbJobTableStore implements
 
   async listUnfinished(olderThan: string, limit = this.defaultListLimit): Promise<CompactionRun[]> {
     // The index entry is dropped after both collections complete; a failed drop leaves a
-    // finished run in the index, so finished runs are also filtered out here.
+    // finished run in the index, so finished runs are also filtered out here. Abandoned runs stay
+    // in the index (an operator lists them there) but are filtered out server-side too, and the
+    // query pages on until `limit` runs pass the filter: they can never crowd out the rest.
+    const settled = (c: Collection) => `(${c}_state = :done OR ${c}_state = :abandoned)`;
     const items = await this.table.query(
       {
         IndexName: 'GSI1',
         KeyConditionExpression: 'GSI1PK = :pk AND GSI1SK < :older',
-        FilterExpression: 'NOT (lines_state = :done AND words_state = :done)',
-        ExpressionAttributeValues: { ':pk': UNFINISHED_RUNS_GSI1PK, ':older': olderThan, ':done': 'COMPLETED' },
+        FilterExpression: `NOT (${settled('lines')} AND ${settled('words')})`,
+        ExpressionAttributeValues: {
+          ':pk': UNFINISHED_RUNS_GSI1PK,
+          ':older': olderThan,
+          ':done': 'COMPLETED',
+          ':abandoned': 'ABANDONED',
+        },
       },
       limit,
     );
-    return items.map(compactionRunFromItem).filter((run) => run.created_at < olderThan);
+    return items
+      .map(compactionRunFromItem)
+      .filter((run) => run.created_at < olderThan && !COLLECTIONS.every((c) => isSettledCollectionState(run[c].state)));
   }
 
   private async dropFromSweepIndex(key: TableKey): Promise<void> {

@@ -142,6 +142,7 @@ const PROGRESS_FIELDS = [
   'merged_count',
   'error',
   'updated_at',
+  'attempts',
 ] as const satisfies readonly (keyof CollectionProgress)[];
 
 /** `lines_state`, `words_merged_count`, …: flat, so one collection updates without the other. */

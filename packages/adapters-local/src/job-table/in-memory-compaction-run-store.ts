@@ -1,9 +1,11 @@
 import {
+  COLLECTIONS,
   COLLECTION_TRANSITIONS,
   CompactionRunSchema,
   ConditionFailedError,
   NotFoundError,
   assertTransition,
+  isSettledCollectionState,
   isoNow,
   type Collection,
   type CollectionPatch,
@@ -63,7 +65,14 @@ export class InMemoryCompactionRunStore extends InMemoryJobTableStore implements
         `compaction run ${ref.run_id} ${collection}: expected ${from}, found ${progress.state}`,
       );
     }
-    const moved = { ...progress, ...pick(patch, ['merged_count', 'error']), state: to, updated_at: isoNow(this.clock) };
+    const moved = {
+      ...progress,
+      ...pick(patch, ['merged_count', 'error']),
+      state: to,
+      updated_at: isoNow(this.clock),
+      // Every merge started counts, re-entries into PROCESSING after a crash included.
+      attempts: (progress.attempts ?? 0) + (to === 'PROCESSING' ? 1 : 0),
+    };
     const next = parse(CompactionRunSchema, { ...run, [collection]: moved }, 'compaction run');
     await this.table.commit([this.table.put('COMPACTION_RUN', next)]);
     return structuredClone(next);
@@ -74,7 +83,7 @@ export class InMemoryCompactionRunStore extends InMemoryJobTableStore implements
     const runs = this.table
       .scan<CompactionRun>('COMPACTION_RUN')
       .filter((r) => Date.parse(r.created_at) < cutoff)
-      .filter((r) => r.lines.state !== 'COMPLETED' || r.words.state !== 'COMPLETED')
+      .filter((r) => !COLLECTIONS.every((c) => isSettledCollectionState(r[c].state)))
       .sort(byCreatedThenId);
     return limited(runs, limit);
   }

@@ -2,16 +2,30 @@ import { z } from 'zod';
 import { IdSchema, ReceiptIdSchema, type Collection } from './ids.js';
 import type { Transitions } from './state-machine.js';
 
-export const CollectionStateSchema = z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED']);
+/**
+ * ABANDONED: the merge failed on its last allowed attempt (`compact`'s `maxRunAttempts`); no
+ * message or sweep retries it any more, and it stays listed as such until an operator re-drives it
+ * (docs/operations.md#a-compaction-run-abandoned).
+ */
+export const CollectionStateSchema = z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'ABANDONED']);
 export type CollectionState = z.infer<typeof CollectionStateSchema>;
 
-/** FAILED → PROCESSING lets a retried message try again; COMPLETED is terminal. */
+/**
+ * FAILED → PROCESSING lets a retried message try again; COMPLETED is terminal; ABANDONED only
+ * goes back to FAILED, by an operator's re-drive.
+ */
 export const COLLECTION_TRANSITIONS: Transitions<CollectionState> = {
-  PENDING: ['PROCESSING', 'FAILED'],
-  PROCESSING: ['PROCESSING', 'COMPLETED', 'FAILED'],
+  PENDING: ['PROCESSING', 'FAILED', 'ABANDONED'],
+  PROCESSING: ['PROCESSING', 'COMPLETED', 'FAILED', 'ABANDONED'],
   COMPLETED: [],
-  FAILED: ['PROCESSING'],
+  FAILED: ['PROCESSING', 'ABANDONED'],
+  ABANDONED: ['FAILED'],
 };
+
+/** States the sweep leaves alone: done, or given up on. */
+export function isSettledCollectionState(state: CollectionState): boolean {
+  return state === 'COMPLETED' || state === 'ABANDONED';
+}
 
 export const CollectionProgressSchema = z.object({
   state: CollectionStateSchema,
@@ -20,6 +34,11 @@ export const CollectionProgressSchema = z.object({
   merged_count: z.number().int().nonnegative().nullable(),
   error: z.string().nullable(),
   updated_at: z.string().datetime(),
+  /**
+   * Merges started (transitions into PROCESSING), counted by the store. Bounded by `compact`'s
+   * `maxRunAttempts`; rows written before it was tracked read as 0.
+   */
+  attempts: z.number().int().nonnegative().default(0),
 });
 export type CollectionProgress = z.infer<typeof CollectionProgressSchema>;
 
@@ -57,6 +76,7 @@ export function newCompactionRun(
     merged_count: null,
     error: null,
     updated_at: now,
+    attempts: 0,
   });
   return { ...ids, created_at: now, lines: progress('lines'), words: progress('words') };
 }

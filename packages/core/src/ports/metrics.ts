@@ -1,6 +1,6 @@
 /**
  * The operational counts, one name each. CloudWatch receives them as EMF (see
- * docs/operations.md `## Metrics`); the alarms in packages/infra read `Failures` and `DlqSends`.
+ * docs/operations.md `## Metrics`); the alarms in packages/infra read `Failures` and `RunsAbandoned`.
  * - `ReceiptsProcessed`: receipts written by process-OCR-results (redeliveries of a finished
  *   receipt are not counted again);
  * - `PlacesCalls`: lookups the merchant resolver made to the Places resolver (the cache in
@@ -8,9 +8,18 @@
  * - `MemoryAnswers`: merchants decided by vector memory, with no Places call;
  * - `Failures`: messages, records or requests a function could not finish (retried or not);
  * - `DlqSends`: failed messages on their last receive: the queue's redrive moves them to its
- *   DLQ next.
+ *   DLQ next;
+ * - `RunsAbandoned`: compaction runs' collections marked ABANDONED after their last allowed
+ *   attempt: nothing retries them any more.
  */
-export const METRIC_NAMES = ['ReceiptsProcessed', 'PlacesCalls', 'MemoryAnswers', 'Failures', 'DlqSends'] as const;
+export const METRIC_NAMES = [
+  'ReceiptsProcessed',
+  'PlacesCalls',
+  'MemoryAnswers',
+  'Failures',
+  'DlqSends',
+  'RunsAbandoned',
+] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 /**

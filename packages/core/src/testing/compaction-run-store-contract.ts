@@ -150,5 +150,51 @@ export const describeCompactionRunStoreContract = defineContract<CompactionRunSt
       const after = await store.listUnfinished(cutoff);
       expect(after.map((r) => r.run_id).sort()).toEqual([failed.run_id, pending.run_id].sort());
     });
+
+    it('counts every merge started: each transition into PROCESSING is one attempt, nothing else counts', async () => {
+      const run = makeCompactionRun();
+      await store.create(run);
+      const ref = refOf(run);
+      expect((await store.get(ref))?.lines.attempts).toBe(0);
+      await store.transitionCollection(ref, 'lines', 'PENDING', 'PROCESSING');
+      await store.transitionCollection(ref, 'lines', 'PROCESSING', 'FAILED', { error: 'chroma down' });
+      await store.transitionCollection(ref, 'lines', 'FAILED', 'PROCESSING');
+      // A redelivery after a crash mid-merge re-enters PROCESSING: that is an attempt too.
+      const again = await store.transitionCollection(ref, 'lines', 'PROCESSING', 'PROCESSING');
+      expect(again.lines.attempts).toBe(3);
+      expect(again.words.attempts).toBe(0);
+      const done = await store.transitionCollection(ref, 'lines', 'PROCESSING', 'COMPLETED', { merged_count: 3 });
+      expect(done.lines).toMatchObject({ state: 'COMPLETED', attempts: 3 });
+      expect(await store.get(ref)).toEqual(done);
+    });
+
+    it('listUnfinished leaves out runs whose collections are all COMPLETED or ABANDONED; a re-drive lists it again', async () => {
+      const old = '2024-01-01T00:00:00.000Z';
+      const cutoff = '2024-01-02T00:00:00.000Z';
+      const abandoned = makeCompactionRun({
+        created_at: '2023-12-31T00:00:00.000Z', // the oldest: first in the sweep's order
+        lines: { state: 'COMPLETED' },
+        words: { state: 'PROCESSING', attempts: 30 },
+      });
+      const halfAbandoned = makeCompactionRun({
+        created_at: old,
+        lines: { state: 'ABANDONED', attempts: 30, error: 'gave up' },
+        words: { state: 'FAILED' },
+      });
+      for (const r of [abandoned, halfAbandoned]) await store.create(r);
+      await store.transitionCollection(refOf(abandoned), 'words', 'PROCESSING', 'ABANDONED', { error: 'gave up' });
+      expect((await store.listUnfinished(cutoff)).map((r) => r.run_id)).toEqual([halfAbandoned.run_id]);
+      // Even a limit of 1 is not taken up by the abandoned run, which sorts first.
+      expect((await store.listUnfinished(cutoff, 1)).map((r) => r.run_id)).toEqual([halfAbandoned.run_id]);
+
+      // An operator's re-drive: ABANDONED goes back to FAILED, and the sweep finds it again.
+      await store.transitionCollection(refOf(abandoned), 'words', 'ABANDONED', 'FAILED');
+      expect(sorted(await store.listUnfinished(cutoff), (r) => r.run_id).map((r) => r.run_id)).toEqual(
+        [abandoned.run_id, halfAbandoned.run_id].sort(),
+      );
+      await expect(
+        store.transitionCollection(refOf(halfAbandoned), 'lines', 'ABANDONED', 'PROCESSING'),
+      ).rejects.toBeInstanceOf(IllegalTransitionError);
+    });
   });
 });

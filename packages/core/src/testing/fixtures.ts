@@ -214,6 +214,7 @@ function makeProgress(deltaKey: string, overrides: Partial<CollectionProgress> =
     merged_count: null,
     error: null,
     updated_at: FIXTURE_TIME,
+    attempts: 0,
     ...overrides,
   };
 }

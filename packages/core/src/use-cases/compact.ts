@@ -62,6 +62,12 @@ export interface CompactOptions {
    * are abandoned at `deadline - margin / 2`, leaving the rest to record failures and release.
    */
   deadlineMarginMs?: number;
+  /**
+   * A run's collection whose merge fails on this attempt or later (attempts are counted by the
+   * run store, one per merge started) is marked ABANDONED instead of FAILED: no message or sweep
+   * retries it again, and it is logged as an error. Default {@link DEFAULT_MAX_RUN_ATTEMPTS}.
+   */
+  maxRunAttempts?: number;
 }
 
 /** One message in: its queue id and its body (unparsed). */
@@ -81,9 +87,17 @@ export interface CompactOutcome {
   /** Vectors merged per collection. */
   merged: { lines: number; words: number };
   promoted: boolean;
+  /** Runs' collections given up on by this call (marked ABANDONED after their last allowed attempt). */
+  abandoned: { run_id: string; collection: Collection }[];
 }
 
 export const DEFAULT_LEASE_MS = 180_000;
+/**
+ * Merges allowed per run and collection. SQS delivers a failing message up to 5 times and the
+ * sweep re-sends a run once its last change is older than its minimum age (15 minutes on AWS),
+ * so 30 attempts keep a run alive through about two hours of a dependency's outage.
+ */
+export const DEFAULT_MAX_RUN_ATTEMPTS = 30;
 export const DEFAULT_DEADLINE_MARGIN_MS = 10_000;
 
 /** The lock that serialises compaction of one collection. */
@@ -142,7 +156,13 @@ export async function compact(
   messages: CompactInput[],
   options: CompactOptions,
 ): Promise<CompactOutcome> {
-  const outcome: CompactOutcome = { succeeded: [], failed: [], merged: { lines: 0, words: 0 }, promoted: false };
+  const outcome: CompactOutcome = {
+    succeeded: [],
+    failed: [],
+    merged: { lines: 0, words: 0 },
+    promoted: false,
+    abandoned: [],
+  };
   const groups = new Map<Collection, Item[]>();
   for (const input of messages) {
     try {
@@ -284,6 +304,14 @@ class CollectionCompaction {
     }
     const state = run[this.collection].state;
     if (state === 'COMPLETED') return null;
+    if (state === 'ABANDONED') {
+      // Given up on already (a duplicate, or a message still queued): only an operator re-drives it.
+      this.receiptLogger(m).warn('merge of an abandoned compaction run skipped', {
+        run_id: m.run_id,
+        attempts: run[this.collection].attempts,
+      });
+      return null;
+    }
     await this.transition(ref, state, 'PROCESSING');
 
     const object = await this.call('get delta', this.deps.deltas.getStream(run[this.collection].delta_key)).catch(
@@ -400,7 +428,10 @@ class CollectionCompaction {
     }
   }
 
-  /** Best effort: records why, so the run is retried (FAILED → PROCESSING) or found by the sweep. */
+  /**
+   * Best effort: records why, so the run is retried (FAILED → PROCESSING) or found by the sweep;
+   * after its last allowed attempt the run is marked ABANDONED instead, and logged as an error.
+   */
   private async markFailed(m: CompactionMessage, error: unknown): Promise<void> {
     const ref = refOf(m);
     const message = error instanceof Error ? error.message : String(error);
@@ -411,14 +442,27 @@ class CollectionCompaction {
         'getCompactionRun',
         this.deps.runs.get(ref),
       );
-      const state = run?.[this.collection].state;
-      if (state !== 'PROCESSING' && state !== 'PENDING') return;
+      const progress = run?.[this.collection];
+      const state = progress?.state;
+      if (!progress || (state !== 'PROCESSING' && state !== 'PENDING')) return;
+      const maxAttempts = this.options.maxRunAttempts ?? DEFAULT_MAX_RUN_ATTEMPTS;
+      const giveUp = progress.attempts >= maxAttempts;
       await withDeadline(
         this.deps.clock,
         this.options.deadline,
-        'mark run FAILED',
-        this.deps.runs.transitionCollection(ref, this.collection, state, 'FAILED', { error: message }),
+        giveUp ? 'mark run ABANDONED' : 'mark run FAILED',
+        this.deps.runs.transitionCollection(ref, this.collection, state, giveUp ? 'ABANDONED' : 'FAILED', {
+          error: giveUp ? `abandoned after ${progress.attempts} attempts: ${message}` : message,
+        }),
       );
+      if (giveUp) {
+        this.outcome.abandoned.push({ run_id: ref.run_id, collection: this.collection });
+        this.receiptLogger(m).error('compaction run abandoned', {
+          run_id: ref.run_id,
+          attempts: progress.attempts,
+          error: message,
+        });
+      }
     } catch (markError) {
       this.receiptLogger(m).warn('could not mark compaction run FAILED', {
         run_id: ref.run_id,

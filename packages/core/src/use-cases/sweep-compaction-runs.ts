@@ -1,4 +1,4 @@
-import { COLLECTIONS, type CompactionMessage } from '../domain/index.js';
+import { COLLECTIONS, isSettledCollectionState, type CompactionMessage } from '../domain/index.js';
 import type { CompactionRunStore } from '../ports/index.js';
 
 export interface SweepCompactionRunsOptions {
@@ -13,8 +13,11 @@ export interface SweepCompactionRunsOptions {
 /**
  * Finds compaction runs that never finished (runs left PENDING forever:
  * docs/lessons.md#lesson-3-runs-stuck-pending) and returns the `merge` messages that would
- * finish them, one per collection not COMPLETED. Re-sending them is
- * safe: compaction is idempotent and skips collections already COMPLETED.
+ * finish them, one per collection that is neither COMPLETED nor ABANDONED and has not changed
+ * within `olderThanMs`: a merge in flight or just failed (and still being retried by its queue) is
+ * left alone, so a failing run is re-sent at most once per `olderThanMs`, and its attempts, bounded
+ * by `compact`'s `maxRunAttempts`, end in ABANDONED rather than in re-sends forever. Re-sending is
+ * safe: compaction is idempotent and skips collections already COMPLETED or ABANDONED.
  *
  * @example
  * // Runs untouched for 15 minutes get their merges sent again (recoverUnfinishedWork does this).
@@ -28,14 +31,16 @@ export async function sweepCompactionRuns(
   const olderThan = new Date(options.now - options.olderThanMs).toISOString();
   const runs = await deps.runs.listUnfinished(olderThan, options.limit ?? 100);
   return runs.flatMap((run) =>
-    COLLECTIONS.filter((c) => run[c].state !== 'COMPLETED').map((collection): CompactionMessage => ({
-      kind: 'merge',
-      collection,
-      run_id: run.run_id,
-      image_id: run.image_id,
-      receipt_id: run.receipt_id,
-      ...(run.job_id === undefined ? {} : { job_id: run.job_id }),
-      delta_key: run[collection].delta_key,
-    })),
+    COLLECTIONS.filter((c) => !isSettledCollectionState(run[c].state) && run[c].updated_at < olderThan).map(
+      (collection): CompactionMessage => ({
+        kind: 'merge',
+        collection,
+        run_id: run.run_id,
+        image_id: run.image_id,
+        receipt_id: run.receipt_id,
+        ...(run.job_id === undefined ? {} : { job_id: run.job_id }),
+        delta_key: run[collection].delta_key,
+      }),
+    ),
   );
 }

@@ -30,6 +30,8 @@ const LOCK_BUSY: LockBusyError['code'] = 'LOCK_BUSY';
  */
 export interface CompactionHandlerOptions extends LeaseSources {
   leaseMs?: number;
+  /** Merges allowed per run and collection before it is ABANDONED (default core's DEFAULT_MAX_RUN_ATTEMPTS). */
+  maxRunAttempts?: number;
   /** Used when the context has no remaining-time function (local runtime). */
   fallbackBudgetMs?: number;
   /** The queue's redrive maxReceiveCount: a failure on that receive is counted as a DLQ send. */
@@ -51,7 +53,8 @@ export interface CompactionHandlerOptions extends LeaseSources {
  * visibility timeout (which is still what brings it back if that call fails). A message that keeps failing reaches the
  * DLQ through the queue's redrive after maxReceiveCount. If the call fails as a whole, every
  * message is retried and the error rethrown. Called with an SQS event, it returns the partial
- * batch response. Metrics per invocation: Failures and DlqSends (failures on their last receive).
+ * batch response. Metrics per invocation: Failures, DlqSends (failures on their last receive) and
+ * RunsAbandoned (runs' collections marked ABANDONED after their last allowed attempt).
  *
  * @example
  * const handler = createCompactionHandler(deps, { leaseMs: 180_000, maxReceiveCount: 5 });
@@ -73,6 +76,7 @@ export function createCompactionHandler(
     if (messages.length === 0) return;
     metrics.count('Failures', 0);
     if (options.maxReceiveCount !== undefined) metrics.count('DlqSends', 0);
+    metrics.count('RunsAbandoned', 0);
     try {
       const outcome = await compact(
         deps,
@@ -81,6 +85,7 @@ export function createCompactionHandler(
           owner: context?.awsRequestId ?? `local-${deps.clock.now()}`,
           deadline: invocationDeadline(deps.clock.now(), context, options.fallbackBudgetMs ?? 840_000),
           ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+          ...(options.maxRunAttempts === undefined ? {} : { maxRunAttempts: options.maxRunAttempts }),
         },
       );
       deps.logger.info('compaction batch done', {
@@ -89,7 +94,10 @@ export function createCompactionHandler(
         merged_lines: outcome.merged.lines,
         merged_words: outcome.merged.words,
         promoted: outcome.promoted,
+        abandoned: outcome.abandoned.length,
       });
+      // A run given up on after its last allowed attempt: no retry will come, an operator must look.
+      metrics.count('RunsAbandoned', outcome.abandoned.length);
       const byId = new Map(messages.map((m) => [m.id, m]));
       for (const id of outcome.succeeded) await byId.get(id)?.ack();
       for (const failure of outcome.failed) {
