@@ -14,4 +14,34 @@ describe('startChromaServer', () => {
     await expect(fetch(`${server.url}/api/v2/heartbeat`)).rejects.toThrow();
     await server.stop(); // idempotent
   });
+
+  it(
+    'crash() refuses connections at once; restart() serves the same data on the same port',
+    { timeout: 120_000 },
+    async () => {
+      const server = await startChromaServer({ startupTimeoutMs: 60_000 });
+      try {
+        const created = await fetch(
+          `${server.url}/api/v2/tenants/default_tenant/databases/default_database/collections`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ name: 'survives_crash' }),
+          },
+        );
+        expect(created.ok).toBe(true);
+        await server.crash();
+        await expect(fetch(`${server.url}/api/v2/heartbeat`)).rejects.toThrow();
+        await server.restart();
+        const listed = await fetch(
+          `${server.url}/api/v2/tenants/default_tenant/databases/default_database/collections`,
+        );
+        const names = ((await listed.json()) as { name: string }[]).map((c) => c.name);
+        expect(names).toContain('survives_crash');
+      } finally {
+        await server.stop();
+      }
+      await expect(server.restart()).rejects.toThrow(/stopped/);
+    },
+  );
 });
