@@ -17,8 +17,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   HnswFencedWriterVectorIndex,
   HnswFollowerVectorIndex,
-  NodeIndexFiles,
-  type IndexFiles,
+  FsVectorIndexFiles,
 } from '@receiptflow/adapters-local/vector';
 import type { VectorRecord } from '@receiptflow/core';
 import { median, percentile, round } from './stats.js';
@@ -30,21 +29,22 @@ const DIMS = 512;
 /** Vectors per compaction op: about one receipt's lines. */
 const PER_RECEIPT = 25;
 
-/** {@link IndexFiles} over a directory, each operation delayed as EFS would delay it. */
-class LatencyIndexFiles implements IndexFiles {
+/** The index files of a directory, each read delayed as EFS would delay it. */
+class LatencyIndexFiles extends FsVectorIndexFiles {
   operations = 0;
   bytes = 0;
-  private readonly inner: NodeIndexFiles;
-  constructor(readonly root: string) {
-    this.inner = new NodeIndexFiles(root);
+  override async read(path: string) {
+    return this.delayed(await super.read(path));
   }
-  async read(path: string) {
-    return this.delayed(await this.inner.read(path));
+  override async readVersioned(path: string) {
+    const found = await super.readVersioned(path);
+    await this.delayed(found?.bytes);
+    return found;
   }
-  async readFrom(path: string, offset: number) {
-    return this.delayed(await this.inner.readFrom(path, offset));
+  override async readLog(path: string, offset: number) {
+    return this.delayed(await super.readLog(path, offset));
   }
-  private async delayed(bytes: Buffer | undefined) {
+  private async delayed<T extends Uint8Array | undefined>(bytes: T): Promise<T> {
     this.operations++;
     this.bytes += bytes?.length ?? 0;
     await sleep(EFS_OP_LATENCY_MS + (bytes?.length ?? 0) / EFS_BYTES_PER_MS);
@@ -94,9 +94,8 @@ export async function measureVectorStorage(
   const root = await mkdtemp(join(tmpdir(), 'rf-bench-efs-'));
   try {
     const writer = new HnswFencedWriterVectorIndex({
-      dir: root,
+      files: new FsVectorIndexFiles(root, { fsync: false }),
       dimensions: DIMS,
-      fsync: false,
       checkpointEvery: Number.MAX_SAFE_INTEGER,
     });
     await writer.fence(1);
@@ -136,7 +135,7 @@ export async function measureVectorStorage(
 
     progress('vector storage: efs warm queries');
     const queryFollower = new HnswFollowerVectorIndex({
-      files: new NodeIndexFiles(root),
+      files: new FsVectorIndexFiles(root),
       dimensions: DIMS,
       refreshAfterMs: 60_000,
     });

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HnswFollowerVectorIndex, HnswVectorIndex, NodeIndexFiles } from '@receiptflow/adapters-local';
+import { HnswFollowerVectorIndex, HnswVectorIndex, FsVectorIndexFiles } from '@receiptflow/adapters-local';
 import { demoReceipts } from '@receiptflow/adapters-local/synthetic';
 import { afterEach, describe, expect, it } from 'vitest';
 import { bodyOf, httpEvent, specLines } from './support/fixtures.js';
@@ -15,7 +15,11 @@ async function upload(p: LocalPipeline, bytes: Uint8Array) {
 }
 
 const follower = (dir: string, collection: string) =>
-  new HnswFollowerVectorIndex({ files: new NodeIndexFiles(join(dir, collection)), dimensions: 512, refreshAfterMs: 0 });
+  new HnswFollowerVectorIndex({
+    files: new FsVectorIndexFiles(join(dir, collection)),
+    dimensions: 512,
+    refreshAfterMs: 0,
+  });
 
 async function manifestOf(dir: string, collection: string): Promise<{ fencing_token: number; generation: number }> {
   return JSON.parse(await readFile(join(dir, collection, 'manifest.json'), 'utf8')).p;

@@ -5,14 +5,11 @@ import {
   type HnswFollowerVectorIndexOptions,
 } from './hnsw-follower-vector-index.js';
 import type { Manifest } from './manifest.js';
-import { NodeIndexFiles } from './node-index-files.js';
 import type { SnapshotDescriptor } from './snapshot-catalog.js';
 import type { VectorIndexOp } from './table-vector-index.js';
 import { VectorIndexStore } from './vector-index-store.js';
 
-export interface HnswFencedWriterVectorIndexOptions extends Omit<HnswFollowerVectorIndexOptions, 'files'> {
-  /** The shared index directory (an EFS mount path in efs mode). */
-  dir: string;
+export interface HnswFencedWriterVectorIndexOptions extends HnswFollowerVectorIndexOptions {
   /**
    * A checkpoint (snapshot + fresh logs) is written before the next append once the live logs
    * hold this many operations. Default 2000: a cold follower then replays at most ~2000 ops
@@ -21,8 +18,6 @@ export interface HnswFencedWriterVectorIndexOptions extends Omit<HnswFollowerVec
   checkpointEvery?: number;
   /** Snapshots kept after each checkpoint (plus the live one). Default 3. */
   keepSnapshots?: number;
-  /** fsync every append. Default true. */
-  fsync?: boolean;
   logger?: Logger;
 }
 
@@ -46,7 +41,7 @@ interface Fence {
  * Unfenced, it is a follower: reads catch up, writes throw `ReadOnlyVectorIndexError`.
  *
  * @example
- * const writer = new HnswFencedWriterVectorIndex({ dir: '/mnt/vectors/lines', dimensions: 512 });
+ * const writer = new HnswFencedWriterVectorIndex({ files: new FsVectorIndexFiles('/mnt/vectors/lines'), dimensions: 512 });
  * await writer.fence(lease.fencing_token); // under the compaction lock
  * await writer.upsert('lines', records);
  * writer.unfence(); // before releasing the lock
@@ -57,13 +52,11 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
   private fenced: Fence | undefined;
 
   constructor(options: HnswFencedWriterVectorIndexOptions) {
-    const { dir, checkpointEvery, keepSnapshots, fsync, logger, ...follower } = options;
-    super({ ...follower, files: new NodeIndexFiles(dir), ...(logger ? { logger } : {}) });
+    const { checkpointEvery, keepSnapshots, logger, ...follower } = options;
+    super({ ...follower, ...(logger ? { logger } : {}) });
     this.checkpointEvery = checkpointEvery ?? 2000;
-    this.writerStore = new VectorIndexStore(dir, {
+    this.writerStore = new VectorIndexStore(options.files, {
       dimensions: this.dimensions,
-      fsync: fsync ?? true,
-      ownerFile: false,
       ...(keepSnapshots !== undefined ? { keepSnapshots } : {}),
       ...(logger ? { logger } : {}),
     });
@@ -86,14 +79,14 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
       this.refuseIfNewer(found, token);
       const result = await this.catchUp();
       const position = this.position!;
-      const manifest = await this.readManifest();
+      const { manifest, version } = await this.readVersionedManifest();
       // Another writer moved on while we read: its token is newer than ours or it checkpointed.
       this.refuseIfNewer(manifest, token);
       if (manifest.generation !== position.generation)
         throw new StaleFencingTokenError(
-          `vector index ${this.files.root}: another writer checkpointed while fencing token ${token} was catching up`,
+          `vector index ${this.files.location}: another writer checkpointed while fencing token ${token} was catching up`,
         );
-      await this.writerStore.adopt({ ...manifest, fencing_token: token }, position.offsets, position.liveOps);
+      await this.writerStore.adopt({ ...manifest, fencing_token: token }, version, position.offsets, position.liveOps);
       this.fenced = { token, generation: manifest.generation };
       return result;
     });
@@ -113,7 +106,7 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
     });
   }
 
-  /** Closes the log files; the index must not be used afterwards. */
+  /** Releases the files' handles; the index must not be used afterwards. */
   override async close(): Promise<void> {
     this.fenced = undefined;
     await this.exclusive(() => this.writerStore.close());
@@ -154,7 +147,7 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
     if (manifest.fencing_token !== fence.token || manifest.generation !== fence.generation) {
       this.fenced = undefined;
       throw new StaleFencingTokenError(
-        `vector index ${this.files.root}: fencing token ${fence.token} is stale (the manifest records token ${manifest.fencing_token ?? 'none'} at generation ${manifest.generation}); the write is refused`,
+        `vector index ${this.files.location}: fencing token ${fence.token} is stale (the manifest records token ${manifest.fencing_token ?? 'none'} at generation ${manifest.generation}); the write is refused`,
       );
     }
   }
@@ -162,7 +155,7 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
   private refuseIfNewer(manifest: Manifest, token: number): void {
     if ((manifest.fencing_token ?? 0) > token)
       throw new StaleFencingTokenError(
-        `vector index ${this.files.root}: fencing token ${token} is older than the manifest's ${manifest.fencing_token}; another compaction holds the lock`,
+        `vector index ${this.files.location}: fencing token ${token} is older than the manifest's ${manifest.fencing_token}; another compaction holds the lock`,
       );
   }
 }

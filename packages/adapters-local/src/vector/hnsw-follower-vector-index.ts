@@ -2,13 +2,14 @@ import {
   COLLECTIONS,
   ConfigError,
   type Collection,
+  type VectorIndexFiles,
   type MetadataFilter,
   type VectorMetadata,
   type VectorRecord,
 } from '@receiptflow/core';
 import { CorruptDataFileError, ReadOnlyVectorIndexError } from '../errors.js';
 import { HnswVectorIndex, type HnswVectorIndexOptions } from './hnsw-vector-index.js';
-import type { IndexFiles } from './index-files.js';
+import { asBuffer } from './bytes.js';
 import { scanFrames } from './log-frames.js';
 import { decodeManifest, MANIFEST, type Manifest } from './manifest.js';
 import { decodeOp } from './op-codec.js';
@@ -25,8 +26,8 @@ export interface HnswFollowerVectorIndexOptions extends Omit<
   HnswVectorIndexOptions,
   'dir' | 'fsync' | 'keepSnapshots'
 > {
-  /** The writer's index files (an EFS mount: `new NodeIndexFiles(dir)`). */
-  files: IndexFiles;
+  /** The writer's index files (an EFS mount: `new FsVectorIndexFiles(dir)`; S3: `S3VectorIndexFiles`). */
+  files: VectorIndexFiles;
   /**
    * A read catches up first when the last catch-up is older than this. Default 1000 ms: a
    * results invocation's several queries share one manifest read. 0 catches up on every read.
@@ -78,11 +79,11 @@ class Moved extends Error {}
  * {@link CorruptDataFileError} naming the file and offset.
  *
  * @example
- * const vectors = new HnswFollowerVectorIndex({ files: new NodeIndexFiles('/mnt/vectors'), dimensions: 512 });
+ * const vectors = new HnswFollowerVectorIndex({ files: new FsVectorIndexFiles('/mnt/vectors'), dimensions: 512 });
  * const matches = await vectors.query('lines', { vector, k: 20 }); // catches up first
  */
 export class HnswFollowerVectorIndex extends HnswVectorIndex {
-  protected readonly files: IndexFiles;
+  protected readonly files: VectorIndexFiles;
   private readonly refreshAfterMs: number;
   private readonly now: () => number;
   private readonly whenMissing: 'throw' | 'empty';
@@ -95,7 +96,7 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
    * catching up before a read when the last catch-up is older than `refreshAfterMs`.
    *
    * @example
-   * const index = new HnswFollowerVectorIndex({ files: new NodeIndexFiles('/mnt/efs/vectors'), dimensions: 512 });
+   * const index = new HnswFollowerVectorIndex({ files: new FsVectorIndexFiles('/mnt/efs/vectors'), dimensions: 512 });
    * const matches = await index.query('lines', { vector, k: 10 }); // catches up first
    */
   constructor(options: HnswFollowerVectorIndexOptions) {
@@ -133,27 +134,27 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
   }
 
   override upsert(collection: Collection, records: VectorRecord[]): Promise<void> {
-    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'upsert'));
+    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.location, 'upsert'));
     return super.upsert(collection, records);
   }
   override delete(collection: Collection, ids: string[]): Promise<void> {
-    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'delete'));
+    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.location, 'delete'));
     return super.delete(collection, ids);
   }
   override deleteWhere(collection: Collection, where: MetadataFilter): Promise<number> {
-    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'deleteWhere'));
+    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.location, 'deleteWhere'));
     return super.deleteWhere(collection, where);
   }
   override updateMetadata(collection: Collection, ids: string[], patch: VectorMetadata): Promise<number> {
-    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'updateMetadata'));
+    if (!this.writable()) return Promise.reject(new ReadOnlyVectorIndexError(this.files.location, 'updateMetadata'));
     return super.updateMetadata(collection, ids, patch);
   }
   override checkpoint(): Promise<SnapshotDescriptor | undefined> {
-    return Promise.reject(new ReadOnlyVectorIndexError(this.files.root, 'checkpoint'));
+    return Promise.reject(new ReadOnlyVectorIndexError(this.files.location, 'checkpoint'));
   }
 
   private async catchUpOnce(): Promise<CatchUpResult> {
-    const manifest = await this.readManifestIfAny();
+    const manifest = (await this.readManifestIfAny())?.manifest;
     if (!manifest) {
       // Once read, a manifest that vanishes is damage in either mode.
       if (this.whenMissing === 'throw' || this.position) throw this.missingManifest();
@@ -178,26 +179,31 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
   }
 
   protected async readManifest(): Promise<Manifest> {
-    const manifest = await this.readManifestIfAny();
-    if (!manifest) throw this.missingManifest();
-    return manifest;
+    return (await this.readVersionedManifest()).manifest;
   }
 
-  private async readManifestIfAny(): Promise<Manifest | undefined> {
-    const path = `${this.files.root}/${MANIFEST}`;
-    const bytes = await this.files.read(MANIFEST);
-    if (!bytes) return undefined;
-    const manifest = decodeManifest(bytes, path);
+  /** The manifest with the version a writer's swap must expect. */
+  protected async readVersionedManifest(): Promise<{ manifest: Manifest; version: string }> {
+    const found = await this.readManifestIfAny();
+    if (!found) throw this.missingManifest();
+    return found;
+  }
+
+  private async readManifestIfAny(): Promise<{ manifest: Manifest; version: string } | undefined> {
+    const path = `${this.files.location}/${MANIFEST}`;
+    const found = await this.files.readVersioned(MANIFEST);
+    if (!found) return undefined;
+    const manifest = decodeManifest(asBuffer(found.bytes), path);
     if (manifest.dimensions !== this.dimensions)
       throw new ConfigError(
-        `vector index at ${this.files.root} has ${manifest.dimensions} dimensions, configured ${this.dimensions}`,
+        `vector index at ${this.files.location} has ${manifest.dimensions} dimensions, configured ${this.dimensions}`,
       );
-    return manifest;
+    return { manifest, version: found.version };
   }
 
   private missingManifest(): CorruptDataFileError {
     return new CorruptDataFileError(
-      `${this.files.root}/${MANIFEST}`,
+      `${this.files.location}/${MANIFEST}`,
       0,
       'missing: no writer has created this vector index yet',
     );
@@ -214,7 +220,11 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
       if (files.snapshot) {
         const bytes = await this.files.read(files.snapshot);
         if (!bytes) throw new Moved();
-        const { table, graph } = decodeSnapshot(bytes, manifest.dimensions, `${this.files.root}/${files.snapshot}`);
+        const { table, graph } = decodeSnapshot(
+          asBuffer(bytes),
+          manifest.dimensions,
+          `${this.files.location}/${files.snapshot}`,
+        );
         this.restoreCollection(collection, table, graph);
       }
       const applied = await this.replayFrom(collection, files.log, 0);
@@ -237,8 +247,8 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
     for (let generation = from.generation + 1; generation <= manifest.generation; generation++) {
       const bytes = await this.files.read(`${SNAPSHOTS_DIR}/${snapshotDirName(generation)}/${SNAPSHOT_DESCRIPTOR}`);
       if (!bytes) return undefined;
-      const path = `${this.files.root}/${SNAPSHOTS_DIR}/${snapshotDirName(generation)}/${SNAPSHOT_DESCRIPTOR}`;
-      if (decodeDescriptor(bytes, path).after_generation !== generation - 1) return undefined;
+      const path = `${this.files.location}/${SNAPSHOTS_DIR}/${snapshotDirName(generation)}/${SNAPSHOT_DESCRIPTOR}`;
+      if (decodeDescriptor(asBuffer(bytes), path).after_generation !== generation - 1) return undefined;
       chain.push(generation);
     }
     let ops = 0;
@@ -263,10 +273,10 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
 
   /** Applies the complete frames of `log` past `offset`; returns where the next read starts. */
   private async replayFrom(collection: Collection, log: string, offset: number): Promise<{ end: number; ops: number }> {
-    const bytes = await this.files.readFrom(log, offset);
+    const bytes = await this.files.readLog(log, offset);
     if (!bytes) throw new Moved();
-    const path = `${this.files.root}/${log}`;
-    const scan = scanFrames(bytes);
+    const path = `${this.files.location}/${log}`;
+    const scan = scanFrames(asBuffer(bytes));
     const damage = scan.damaged[0];
     if (damage) throw new CorruptDataFileError(path, offset + damage.offset, damage.reason);
     for (const frame of scan.frames) {

@@ -6,6 +6,7 @@ import { ScoredHeap } from './scored-heap.js';
 import { TableVectorIndex, type VectorIndexOp } from './table-vector-index.js';
 import { UnknownSnapshotError } from '../errors.js';
 import { parseSnapshotId, type SnapshotDescriptor } from './snapshot-catalog.js';
+import { FsVectorIndexFiles } from './fs-vector-index-files.js';
 import { readSnapshots, VectorIndexStore } from './vector-index-store.js';
 
 export interface HnswVectorIndexOptions {
@@ -81,9 +82,9 @@ export class HnswVectorIndex extends TableVectorIndex {
     this.efSearch = options.efSearch ?? 192;
     this.exactFilterLimit = options.exactFilterLimit ?? 2000;
     this.store = options.dir
-      ? new VectorIndexStore(options.dir, {
+      ? new VectorIndexStore(new FsVectorIndexFiles(options.dir, { fsync: options.fsync ?? true }), {
           dimensions: this.dimensions,
-          fsync: options.fsync ?? true,
+          ownerDir: options.dir,
           ...(options.keepSnapshots !== undefined ? { keepSnapshots: options.keepSnapshots } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
           ...(options.clock ? { clock: options.clock } : {}),
@@ -121,7 +122,7 @@ export class HnswVectorIndex extends TableVectorIndex {
    * for (const s of await HnswVectorIndex.listSnapshots(dir)) console.log(s.id, s.created_at);
    */
   static listSnapshots(dir: string): Promise<SnapshotDescriptor[]> {
-    return readSnapshots(dir);
+    return readSnapshots(new FsVectorIndexFiles(dir));
   }
 
   /**
@@ -139,7 +140,7 @@ export class HnswVectorIndex extends TableVectorIndex {
     options: Omit<HnswVectorIndexOptions, 'dir'> = {},
   ): Promise<SnapshotDescriptor> {
     const wanted = typeof id === 'number' ? id : parseSnapshotId(id);
-    const available = await readSnapshots(dir);
+    const available = await readSnapshots(new FsVectorIndexFiles(dir));
     if (wanted === undefined || !available.some((s) => s.id === wanted))
       throw new UnknownSnapshotError(
         dir,

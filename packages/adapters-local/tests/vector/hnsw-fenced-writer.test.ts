@@ -20,7 +20,7 @@ import { HnswFencedWriterVectorIndex } from '../../src/vector/hnsw-fenced-writer
 import { HnswFollowerVectorIndex } from '../../src/vector/hnsw-follower-vector-index.js';
 import { HnswVectorIndex } from '../../src/vector/hnsw-vector-index.js';
 import { decodeManifest } from '../../src/vector/manifest.js';
-import { NodeIndexFiles } from '../../src/vector/node-index-files.js';
+import { FsVectorIndexFiles } from '../../src/vector/fs-vector-index-files.js';
 
 const DIMS = 16;
 
@@ -72,10 +72,14 @@ describeVectorIndexContract(
   async () => {
     const dir = await mkdtemp(join(tmpdir(), 'rf-fenced-contract-'));
     // A small checkpointEvery so that the suite's cases also cross checkpoints.
-    const writer = new HnswFencedWriterVectorIndex({ dir, dimensions: 512, fsync: false, checkpointEvery: 20 });
+    const writer = new HnswFencedWriterVectorIndex({
+      files: new FsVectorIndexFiles(dir, { fsync: false }),
+      dimensions: 512,
+      checkpointEvery: 20,
+    });
     await writer.fence(1);
     const follower = new HnswFollowerVectorIndex({
-      files: new NodeIndexFiles(dir),
+      files: new FsVectorIndexFiles(dir),
       dimensions: 512,
       refreshAfterMs: 0,
     });
@@ -107,9 +111,8 @@ describe('HnswFencedWriterVectorIndex (the efs writer)', () => {
   /** A compaction container's writer over the shared directory. */
   const container = (options: { checkpointEvery?: number; keepSnapshots?: number; logger?: Logger } = {}) => {
     const writer = new HnswFencedWriterVectorIndex({
-      dir,
+      files: new FsVectorIndexFiles(dir, { fsync: false }),
       dimensions: DIMS,
-      fsync: false,
       refreshAfterMs: 0,
       ...options,
     });
@@ -119,7 +122,7 @@ describe('HnswFencedWriterVectorIndex (the efs writer)', () => {
   const manifest = async () => decodeManifest(await readFile(join(dir, 'manifest.json')), 'manifest.json');
   const liveLog = async (collection: Collection) => join(dir, (await manifest()).collections[collection].log);
   const follower = () =>
-    new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir), dimensions: DIMS, refreshAfterMs: 0 });
+    new HnswFollowerVectorIndex({ files: new FsVectorIndexFiles(dir), dimensions: DIMS, refreshAfterMs: 0 });
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'rf-fenced-'));
@@ -227,7 +230,7 @@ describe('HnswFencedWriterVectorIndex (the efs writer)', () => {
 
   it("a follower with whenMissing 'empty' answers as an empty index until the first writer creates it", async () => {
     const reader = new HnswFollowerVectorIndex({
-      files: new NodeIndexFiles(dir),
+      files: new FsVectorIndexFiles(dir),
       dimensions: DIMS,
       refreshAfterMs: 0,
       whenMissing: 'empty',
@@ -277,7 +280,10 @@ describe('FencingCompactionLock', () => {
   });
 
   it('fences the collection writer with each lease token and unfences it on release', async () => {
-    const lines = new HnswFencedWriterVectorIndex({ dir, dimensions: DIMS, fsync: false });
+    const lines = new HnswFencedWriterVectorIndex({
+      files: new FsVectorIndexFiles(dir, { fsync: false }),
+      dimensions: DIMS,
+    });
     const lock = new FencingCompactionLock(new InMemoryCompactionLock(), { lines });
     const first = (await lock.acquire('compaction:lines', 'req-1', 60_000))!;
     expect(lines.fencingToken).toBe(first.fencing_token);

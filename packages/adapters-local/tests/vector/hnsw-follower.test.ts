@@ -14,23 +14,23 @@ import { describeVectorIndexContract } from '@receiptflow/core/testing';
 import { CorruptDataFileError, ReadOnlyVectorIndexError } from '../../src/errors.js';
 import { HnswFollowerVectorIndex } from '../../src/vector/hnsw-follower-vector-index.js';
 import { HnswVectorIndex } from '../../src/vector/hnsw-vector-index.js';
-import type { IndexFiles } from '../../src/vector/index-files.js';
-import { NodeIndexFiles } from '../../src/vector/node-index-files.js';
+import { FsVectorIndexFiles } from '../../src/vector/fs-vector-index-files.js';
 
 const DIMS = 16;
 
 /** Counts every byte the follower reads, per file. */
-class CountingFiles implements IndexFiles {
+class CountingFiles extends FsVectorIndexFiles {
   readonly bytes = new Map<string, number>();
-  private readonly inner: NodeIndexFiles;
-  constructor(readonly root: string) {
-    this.inner = new NodeIndexFiles(root);
+  override async read(path: string) {
+    return this.count(path, await super.read(path));
   }
-  async read(path: string) {
-    return this.count(path, await this.inner.read(path));
+  override async readVersioned(path: string) {
+    const found = await super.readVersioned(path);
+    this.count(path, found?.bytes);
+    return found;
   }
-  async readFrom(path: string, offset: number) {
-    return this.count(path, await this.inner.readFrom(path, offset));
+  override async readLog(path: string, offset: number) {
+    return this.count(path, await super.readLog(path, offset));
   }
   total(filter: (path: string) => boolean = () => true): number {
     let sum = 0;
@@ -40,10 +40,19 @@ class CountingFiles implements IndexFiles {
   reset(): void {
     this.bytes.clear();
   }
-  private count(path: string, bytes: Buffer | undefined) {
+  private count<T extends Uint8Array | undefined>(path: string, bytes: T): T {
     this.bytes.set(path, (this.bytes.get(path) ?? 0) + (bytes?.length ?? 0));
     return bytes;
   }
+}
+
+/** The files of `dir`, except that `log` reads as `serve` says (torn or damaged bytes). */
+function logServedAs(dir: string, log: string, serve: (offset: number) => Uint8Array): FsVectorIndexFiles {
+  return new (class extends FsVectorIndexFiles {
+    override readLog(path: string, offset: number) {
+      return path === log ? Promise.resolve(serve(offset)) : super.readLog(path, offset);
+    }
+  })(dir);
 }
 
 function records(n: number, prefix: string, metadata: VectorMetadata = {}): VectorRecord[] {
@@ -99,7 +108,7 @@ describeVectorIndexContract(
     const dir = await mkdtemp(join(tmpdir(), 'rf-follower-contract-'));
     const writer = await HnswVectorIndex.open(dir, { dimensions: 512, fsync: false });
     const follower = new HnswFollowerVectorIndex({
-      files: new NodeIndexFiles(dir),
+      files: new FsVectorIndexFiles(dir),
       dimensions: 512,
       refreshAfterMs: 0,
     });
@@ -119,7 +128,7 @@ describe('HnswFollowerVectorIndex', () => {
   let files: CountingFiles;
   let follower: HnswFollowerVectorIndex;
   const logSize = async (collection: string) => {
-    const manifest = (await new NodeIndexFiles(dir).read('manifest.json'))!.toString();
+    const manifest = (await new FsVectorIndexFiles(dir).read('manifest.json'))!.toString();
     const log = new RegExp(`"${collection}":\\{[^}]*"log":"([^"]+)"`).exec(manifest)![1]!;
     return { log, size: (await stat(join(dir, log))).size };
   };
@@ -231,12 +240,8 @@ describe('HnswFollowerVectorIndex', () => {
     await writer.upsert('lines', records(2, 'a'));
     const { log, size } = await logSize('lines');
     await writer.upsert('lines', records(1, 'b'));
-    const full = (await new NodeIndexFiles(dir).read(log))!;
-    const torn: IndexFiles = {
-      root: dir,
-      read: (p) => files.read(p),
-      readFrom: async (p, o) => (p === log ? full.subarray(o, size + 10) : files.readFrom(p, o)),
-    };
+    const full = (await new FsVectorIndexFiles(dir).read(log))!;
+    const torn = logServedAs(dir, log, (o) => full.subarray(o, size + 10));
     const partial = new HnswFollowerVectorIndex({ files: torn, dimensions: DIMS, refreshAfterMs: 0 });
     expect(await partial.catchUp()).toMatchObject({ ops: 1 });
     expect(await partial.count('lines')).toBe(2);
@@ -246,13 +251,9 @@ describe('HnswFollowerVectorIndex', () => {
     await writer.upsert('lines', records(2, 'a'));
     await writer.upsert('lines', records(2, 'b'));
     const { log } = await logSize('lines');
-    const bytes = (await new NodeIndexFiles(dir).read(log))!;
+    const bytes = (await new FsVectorIndexFiles(dir).read(log))!;
     bytes[20] = bytes[20]! ^ 0xff;
-    const damaged: IndexFiles = {
-      root: dir,
-      read: (p) => files.read(p),
-      readFrom: async (p, o) => (p === log ? bytes.subarray(o) : files.readFrom(p, o)),
-    };
+    const damaged = logServedAs(dir, log, (o) => bytes.subarray(o));
     const error = await new HnswFollowerVectorIndex({ files: damaged, dimensions: DIMS })
       .catchUp()
       .catch((e: unknown) => e);

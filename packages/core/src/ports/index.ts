@@ -15,3 +15,4 @@ export * from './snapshot-store.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './with-deadline.js';
+export * from './vector-index-files.js';

@@ -12,3 +12,4 @@ export * from './vector-index-contract.js';
 export * from './embedder-contract.js';
 export * from './ocr-engine-contract.js';
 export * from './places-resolver-contract.js';
+export * from './vector-index-files-contract.js';

@@ -3,7 +3,7 @@ import {
   FencingCompactionLock,
   HnswFencedWriterVectorIndex,
   HnswFollowerVectorIndex,
-  NodeIndexFiles,
+  FsVectorIndexFiles,
   PerCollectionVectorIndex,
 } from '@receiptflow/adapters-local/vector';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
@@ -66,7 +66,11 @@ export function vectorStorageFor(config: StorageConfig, role: 'reader' | 'writer
       const dir = (collection: string) => join(config.VECTOR_INDEX_DIR, collection);
       if (role === 'reader') {
         const follow = (collection: string) =>
-          new HnswFollowerVectorIndex({ files: new NodeIndexFiles(dir(collection)), dimensions, whenMissing: 'empty' });
+          new HnswFollowerVectorIndex({
+            files: new FsVectorIndexFiles(dir(collection)),
+            dimensions,
+            whenMissing: 'empty',
+          });
         return {
           vectors: new PerCollectionVectorIndex({ lines: follow('lines'), words: follow('words') }),
           fencedLock: unfenced,
@@ -74,7 +78,7 @@ export function vectorStorageFor(config: StorageConfig, role: 'reader' | 'writer
       }
       const write = (collection: string) =>
         new HnswFencedWriterVectorIndex({
-          dir: dir(collection),
+          files: new FsVectorIndexFiles(dir(collection)),
           dimensions,
           checkpointEvery: config.VECTOR_CHECKPOINT_EVERY,
           keepSnapshots: config.VECTOR_KEEP_SNAPSHOTS,
