@@ -1,0 +1,218 @@
+import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
+import { HnswFencedWriterVectorIndex, HnswFollowerVectorIndex } from '@receiptflow/adapters-local/vector';
+import {
+  StaleFencingTokenError,
+  type Collection,
+  type MetadataFilter,
+  type VectorIndex,
+  type VectorMetadata,
+  type VectorQuery,
+  type VectorRecord,
+  type VersionedFile,
+} from '@receiptflow/core';
+import { describeVectorIndexContract } from '@receiptflow/core/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { S3VectorIndexFiles, type S3VectorIndexFilesConfig } from '../../src/vector/index.js';
+import {
+  createTestS3Client,
+  startFauxqs,
+  uniqueResourceName,
+  type RunningEmulator,
+} from '@receiptflow/devkit/emulators';
+
+const DIMS = 16;
+
+let emulator: RunningEmulator;
+let client: S3Client;
+beforeAll(async () => {
+  emulator = await startFauxqs();
+  client = createTestS3Client(emulator.endpoint);
+});
+afterAll(async () => {
+  client?.destroy();
+  await emulator?.stop();
+});
+
+async function freshConfig(): Promise<S3VectorIndexFilesConfig> {
+  const bucket = uniqueResourceName('vectors');
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return { bucket, prefix: 'vectors/index/lines' };
+}
+
+function records(n: number, prefix: string, dims = DIMS): VectorRecord[] {
+  let state = n * 31 + prefix.charCodeAt(0);
+  const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
+  return Array.from({ length: n }, (_, i) => ({
+    id: `${prefix}-${i}`,
+    vector: Array.from({ length: dims }, next),
+    document: `doc ${prefix} ${i}`,
+    metadata: { i },
+  }));
+}
+
+/** Writes go to the fenced writer, reads to a follower over the same S3 prefix (s3 mode). */
+class WriterThenFollower implements VectorIndex {
+  constructor(
+    private readonly writer: VectorIndex,
+    private readonly follower: VectorIndex,
+  ) {}
+  upsert(c: Collection, r: VectorRecord[]) {
+    return this.writer.upsert(c, r);
+  }
+  delete(c: Collection, ids: string[]) {
+    return this.writer.delete(c, ids);
+  }
+  deleteWhere(c: Collection, w: MetadataFilter) {
+    return this.writer.deleteWhere(c, w);
+  }
+  updateMetadata(c: Collection, ids: string[], p: VectorMetadata) {
+    return this.writer.updateMetadata(c, ids, p);
+  }
+  get(c: Collection, ids: string[]) {
+    return this.follower.get(c, ids);
+  }
+  findIds(c: Collection, w: MetadataFilter) {
+    return this.follower.findIds(c, w);
+  }
+  query(c: Collection, q: VectorQuery) {
+    return this.follower.query(c, q);
+  }
+  count(c: Collection) {
+    return this.follower.count(c);
+  }
+}
+
+describeVectorIndexContract(
+  'HnswFencedWriterVectorIndex + HnswFollowerVectorIndex over S3VectorIndexFiles (s3 mode, fauxqs)',
+  async () => {
+    const config = await freshConfig();
+    // A small checkpointEvery so that the suite's cases also cross checkpoints.
+    const writer = new HnswFencedWriterVectorIndex({
+      files: new S3VectorIndexFiles(client, config),
+      dimensions: 512,
+      checkpointEvery: 20,
+    });
+    await writer.fence(1);
+    const follower = new HnswFollowerVectorIndex({
+      files: new S3VectorIndexFiles(client, config),
+      dimensions: 512,
+      refreshAfterMs: 0,
+    });
+    return { subject: new WriterThenFollower(writer, follower), cleanup: () => writer.close() };
+  },
+);
+
+/** The files as a writer paused before a newer writer fenced sees them: the manifest it last read. */
+class FrozenManifestFiles extends S3VectorIndexFiles {
+  frozen: VersionedFile | undefined;
+  override async readVersioned(path: string) {
+    return path === 'manifest.json' && this.frozen ? this.frozen : super.readVersioned(path);
+  }
+}
+
+/** Counts the log bytes and GET ranges a follower reads. */
+class CountingFiles extends S3VectorIndexFiles {
+  logBytes = 0;
+  override async readLog(log: string, offset: number) {
+    const bytes = await super.readLog(log, offset);
+    this.logBytes += bytes?.length ?? 0;
+    return bytes;
+  }
+}
+
+describe('s3 mode: fencing, cold and warm reads', () => {
+  it('a stale writer’s segment at an offset the live writer also wrote is not part of the log', async () => {
+    const config = await freshConfig();
+    const staleFiles = new FrozenManifestFiles(client, config);
+    const stale = new HnswFencedWriterVectorIndex({ files: staleFiles, dimensions: DIMS, refreshAfterMs: 0 });
+    await stale.fence(1);
+    await stale.upsert('lines', records(2, 'a'));
+    // The stale writer pauses right after its manifest check: it keeps seeing token 1.
+    staleFiles.frozen = await staleFiles.readVersioned('manifest.json');
+    const live = new HnswFencedWriterVectorIndex({
+      files: new S3VectorIndexFiles(client, config),
+      dimensions: DIMS,
+      refreshAfterMs: 0,
+    });
+    await live.fence(2);
+    await stale.upsert('lines', records(1, 'stale'));
+    await live.upsert('lines', records(1, 'live'));
+    const follower = new HnswFollowerVectorIndex({
+      files: new S3VectorIndexFiles(client, config),
+      dimensions: DIMS,
+      refreshAfterMs: 0,
+    });
+    expect(await follower.count('lines')).toBe(3);
+    expect((await follower.get('lines', ['stale-0', 'live-0'])).map((r) => r.id)).toEqual(['live-0']);
+  });
+
+  it('a stale writer’s checkpoint cannot swap the manifest a newer writer wrote', async () => {
+    const config = await freshConfig();
+    const staleFiles = new FrozenManifestFiles(client, config);
+    const stale = new HnswFencedWriterVectorIndex({ files: staleFiles, dimensions: DIMS, refreshAfterMs: 0 });
+    await stale.fence(1);
+    await stale.upsert('lines', records(2, 'a'));
+    staleFiles.frozen = await staleFiles.readVersioned('manifest.json');
+    const live = new HnswFencedWriterVectorIndex({
+      files: new S3VectorIndexFiles(client, config),
+      dimensions: DIMS,
+      refreshAfterMs: 0,
+    });
+    await live.fence(2);
+    await expect(stale.checkpoint()).rejects.toBeInstanceOf(StaleFencingTokenError);
+    const manifest = await new S3VectorIndexFiles(client, config).read('manifest.json');
+    expect(new TextDecoder().decode(manifest)).toContain('"fencing_token":2');
+    await live.upsert('lines', records(1, 'b'));
+    const follower = new HnswFollowerVectorIndex({
+      files: new S3VectorIndexFiles(client, config),
+      dimensions: DIMS,
+      refreshAfterMs: 0,
+    });
+    expect(await follower.count('lines')).toBe(3);
+  });
+
+  it('a cold follower fetches the snapshot in parallel ranges; a warm one reads only the new segment', async () => {
+    const config = await freshConfig();
+    const writer = new HnswFencedWriterVectorIndex({
+      files: new S3VectorIndexFiles(client, config),
+      dimensions: 512,
+      refreshAfterMs: 0,
+    });
+    await writer.fence(1);
+    for (let i = 0; i < 8; i++) await writer.upsert('lines', records(50, `r${i}`, 512));
+    await writer.checkpoint();
+    await writer.upsert('lines', records(5, 'tail', 512));
+
+    const ranges: string[] = [];
+    const counted = createTestS3Client(emulator.endpoint);
+    counted.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Key?: string; Range?: string };
+        if (context.commandName === 'GetObjectCommand' && input.Key?.endsWith('.snapshot'))
+          ranges.push(input.Range ?? 'whole');
+        return next(args);
+      },
+      { step: 'initialize' },
+    );
+    const files = new CountingFiles(counted, { ...config, partBytes: 256 * 1024, parallelReads: 4 });
+    const follower = new HnswFollowerVectorIndex({ files, dimensions: 512, refreshAfterMs: 0 });
+    expect(await follower.catchUp()).toMatchObject({ kind: 'cold', ops: 1 });
+    expect(await follower.count('lines')).toBe(405);
+    // 400 vectors of 512 float32 plus graph: several 256 KiB ranges, all ranged.
+    expect(ranges.length).toBeGreaterThan(2);
+    expect(ranges.every((r) => r.startsWith('bytes='))).toBe(true);
+
+    const coldLogBytes = files.logBytes;
+    await writer.upsert('lines', records(1, 'new', 512));
+    files.logBytes = 0;
+    ranges.length = 0;
+    expect(await follower.catchUp()).toMatchObject({ kind: 'warm', ops: 1 });
+    expect(ranges).toEqual([]);
+    // One record of 512 dimensions: a few KB, the appended segment and nothing before it.
+    expect(files.logBytes).toBeGreaterThan(2048);
+    expect(files.logBytes).toBeLessThan(coldLogBytes);
+    expect(await follower.count('lines')).toBe(406);
+    counted.destroy();
+    await writer.close();
+  });
+});
