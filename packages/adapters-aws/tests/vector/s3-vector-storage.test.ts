@@ -1,16 +1,11 @@
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { HnswFencedWriterVectorIndex, HnswFollowerVectorIndex } from '@receiptflow/adapters-local/vector';
+import { StaleFencingTokenError, type VectorRecord, type VersionedFile } from '@receiptflow/core';
 import {
-  StaleFencingTokenError,
-  type Collection,
-  type MetadataFilter,
-  type VectorIndex,
-  type VectorMetadata,
-  type VectorQuery,
-  type VectorRecord,
-  type VersionedFile,
-} from '@receiptflow/core';
-import { describeVectorIndexContract } from '@receiptflow/core/testing';
+  describeVectorIndexContract,
+  describeVectorIndexFilesContract,
+  WritesThenReads,
+} from '@receiptflow/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3VectorIndexFiles, type S3VectorIndexFilesConfig } from '../../src/vector/index.js';
 import {
@@ -39,6 +34,11 @@ async function freshConfig(): Promise<S3VectorIndexFilesConfig> {
   return { bucket, prefix: 'vectors/index/lines' };
 }
 
+// A small part size, so the contract's 3 MiB snapshot is fetched in several parallel ranges.
+describeVectorIndexFilesContract('S3VectorIndexFiles (fauxqs)', async () => ({
+  subject: new S3VectorIndexFiles(client, { ...(await freshConfig()), partBytes: 1024 * 1024 }),
+}));
+
 function records(n: number, prefix: string, dims = DIMS): VectorRecord[] {
   let state = n * 31 + prefix.charCodeAt(0);
   const next = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) / 4294967296) * 2 - 1;
@@ -48,38 +48,6 @@ function records(n: number, prefix: string, dims = DIMS): VectorRecord[] {
     document: `doc ${prefix} ${i}`,
     metadata: { i },
   }));
-}
-
-/** Writes go to the fenced writer, reads to a follower over the same S3 prefix (s3 mode). */
-class WriterThenFollower implements VectorIndex {
-  constructor(
-    private readonly writer: VectorIndex,
-    private readonly follower: VectorIndex,
-  ) {}
-  upsert(c: Collection, r: VectorRecord[]) {
-    return this.writer.upsert(c, r);
-  }
-  delete(c: Collection, ids: string[]) {
-    return this.writer.delete(c, ids);
-  }
-  deleteWhere(c: Collection, w: MetadataFilter) {
-    return this.writer.deleteWhere(c, w);
-  }
-  updateMetadata(c: Collection, ids: string[], p: VectorMetadata) {
-    return this.writer.updateMetadata(c, ids, p);
-  }
-  get(c: Collection, ids: string[]) {
-    return this.follower.get(c, ids);
-  }
-  findIds(c: Collection, w: MetadataFilter) {
-    return this.follower.findIds(c, w);
-  }
-  query(c: Collection, q: VectorQuery) {
-    return this.follower.query(c, q);
-  }
-  count(c: Collection) {
-    return this.follower.count(c);
-  }
 }
 
 describeVectorIndexContract(
@@ -98,7 +66,7 @@ describeVectorIndexContract(
       dimensions: 512,
       refreshAfterMs: 0,
     });
-    return { subject: new WriterThenFollower(writer, follower), cleanup: () => writer.close() };
+    return { subject: new WritesThenReads(writer, follower), cleanup: () => writer.close() };
   },
 );
 
@@ -120,54 +88,47 @@ class CountingFiles extends S3VectorIndexFiles {
   }
 }
 
+/**
+ * Writer 1 wrote two records, then paused right after its manifest check (it keeps seeing the
+ * manifest with token 1); writer 2 fenced meanwhile.
+ */
+async function staleAndLiveWriters() {
+  const config = await freshConfig();
+  const staleFiles = new FrozenManifestFiles(client, config);
+  const stale = new HnswFencedWriterVectorIndex({ files: staleFiles, dimensions: DIMS, refreshAfterMs: 0 });
+  await stale.fence(1);
+  await stale.upsert('lines', records(2, 'a'));
+  staleFiles.frozen = await staleFiles.readVersioned('manifest.json');
+  const live = new HnswFencedWriterVectorIndex({ files: new S3VectorIndexFiles(client, config), dimensions: DIMS });
+  await live.fence(2);
+  return { config, stale, live };
+}
+
+function followerOf(config: S3VectorIndexFilesConfig): HnswFollowerVectorIndex {
+  return new HnswFollowerVectorIndex({
+    files: new S3VectorIndexFiles(client, config),
+    dimensions: DIMS,
+    refreshAfterMs: 0,
+  });
+}
+
 describe('s3 mode: fencing, cold and warm reads', () => {
   it('a stale writer’s segment at an offset the live writer also wrote is not part of the log', async () => {
-    const config = await freshConfig();
-    const staleFiles = new FrozenManifestFiles(client, config);
-    const stale = new HnswFencedWriterVectorIndex({ files: staleFiles, dimensions: DIMS, refreshAfterMs: 0 });
-    await stale.fence(1);
-    await stale.upsert('lines', records(2, 'a'));
-    // The stale writer pauses right after its manifest check: it keeps seeing token 1.
-    staleFiles.frozen = await staleFiles.readVersioned('manifest.json');
-    const live = new HnswFencedWriterVectorIndex({
-      files: new S3VectorIndexFiles(client, config),
-      dimensions: DIMS,
-      refreshAfterMs: 0,
-    });
-    await live.fence(2);
+    const { config, stale, live } = await staleAndLiveWriters();
     await stale.upsert('lines', records(1, 'stale'));
     await live.upsert('lines', records(1, 'live'));
-    const follower = new HnswFollowerVectorIndex({
-      files: new S3VectorIndexFiles(client, config),
-      dimensions: DIMS,
-      refreshAfterMs: 0,
-    });
+    const follower = followerOf(config);
     expect(await follower.count('lines')).toBe(3);
     expect((await follower.get('lines', ['stale-0', 'live-0'])).map((r) => r.id)).toEqual(['live-0']);
   });
 
   it('a stale writer’s checkpoint cannot swap the manifest a newer writer wrote', async () => {
-    const config = await freshConfig();
-    const staleFiles = new FrozenManifestFiles(client, config);
-    const stale = new HnswFencedWriterVectorIndex({ files: staleFiles, dimensions: DIMS, refreshAfterMs: 0 });
-    await stale.fence(1);
-    await stale.upsert('lines', records(2, 'a'));
-    staleFiles.frozen = await staleFiles.readVersioned('manifest.json');
-    const live = new HnswFencedWriterVectorIndex({
-      files: new S3VectorIndexFiles(client, config),
-      dimensions: DIMS,
-      refreshAfterMs: 0,
-    });
-    await live.fence(2);
+    const { config, stale, live } = await staleAndLiveWriters();
     await expect(stale.checkpoint()).rejects.toBeInstanceOf(StaleFencingTokenError);
     const manifest = await new S3VectorIndexFiles(client, config).read('manifest.json');
     expect(new TextDecoder().decode(manifest)).toContain('"fencing_token":2');
     await live.upsert('lines', records(1, 'b'));
-    const follower = new HnswFollowerVectorIndex({
-      files: new S3VectorIndexFiles(client, config),
-      dimensions: DIMS,
-      refreshAfterMs: 0,
-    });
+    const follower = followerOf(config);
     expect(await follower.count('lines')).toBe(3);
   });
 

@@ -6,13 +6,10 @@ import {
   StaleFencingTokenError,
   type Collection,
   type Logger,
-  type MetadataFilter,
-  type VectorIndex,
   type VectorMetadata,
-  type VectorQuery,
   type VectorRecord,
 } from '@receiptflow/core';
-import { describeVectorIndexContract } from '@receiptflow/core/testing';
+import { describeVectorIndexContract, WritesThenReads } from '@receiptflow/core/testing';
 import { ReadOnlyVectorIndexError } from '../../src/errors.js';
 import { InMemoryCompactionLock } from '../../src/in-memory-compaction-lock.js';
 import { FencingCompactionLock } from '../../src/vector/fencing-compaction-lock.js';
@@ -35,38 +32,6 @@ function records(n: number, prefix: string, metadata: VectorMetadata = {}): Vect
   }));
 }
 
-/** Writes go to the fenced writer, reads to a follower over the same directory (efs mode). */
-class WriterThenFollower implements VectorIndex {
-  constructor(
-    private readonly writer: VectorIndex,
-    private readonly follower: VectorIndex,
-  ) {}
-  upsert(c: Collection, r: VectorRecord[]) {
-    return this.writer.upsert(c, r);
-  }
-  delete(c: Collection, ids: string[]) {
-    return this.writer.delete(c, ids);
-  }
-  deleteWhere(c: Collection, w: MetadataFilter) {
-    return this.writer.deleteWhere(c, w);
-  }
-  updateMetadata(c: Collection, ids: string[], p: VectorMetadata) {
-    return this.writer.updateMetadata(c, ids, p);
-  }
-  get(c: Collection, ids: string[]) {
-    return this.follower.get(c, ids);
-  }
-  findIds(c: Collection, w: MetadataFilter) {
-    return this.follower.findIds(c, w);
-  }
-  query(c: Collection, q: VectorQuery) {
-    return this.follower.query(c, q);
-  }
-  count(c: Collection) {
-    return this.follower.count(c);
-  }
-}
-
 describeVectorIndexContract(
   'HnswFencedWriterVectorIndex (efs writer, fenced) + HnswFollowerVectorIndex reading the same directory',
   async () => {
@@ -84,7 +49,7 @@ describeVectorIndexContract(
       refreshAfterMs: 0,
     });
     return {
-      subject: new WriterThenFollower(writer, follower),
+      subject: new WritesThenReads(writer, follower),
       cleanup: async () => {
         await writer.close();
         await rm(dir, { recursive: true, force: true });

@@ -2,15 +2,8 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type {
-  Collection,
-  MetadataFilter,
-  VectorIndex,
-  VectorMetadata,
-  VectorQuery,
-  VectorRecord,
-} from '@receiptflow/core';
-import { describeVectorIndexContract } from '@receiptflow/core/testing';
+import type { VectorMetadata, VectorRecord } from '@receiptflow/core';
+import { describeVectorIndexContract, WritesThenReads } from '@receiptflow/core/testing';
 import { CorruptDataFileError, ReadOnlyVectorIndexError } from '../../src/errors.js';
 import { HnswFollowerVectorIndex } from '../../src/vector/hnsw-follower-vector-index.js';
 import { HnswVectorIndex } from '../../src/vector/hnsw-vector-index.js';
@@ -66,42 +59,6 @@ function records(n: number, prefix: string, metadata: VectorMetadata = {}): Vect
   }));
 }
 
-/**
- * The contract suite over writer + follower: every write goes to the single writer, every read
- * is answered by a follower over the same files after it catches up. So the follower is shown to
- * hold exactly what the writer wrote, for every case the suite has.
- */
-class WriterThenFollower implements VectorIndex {
-  constructor(
-    private readonly writer: HnswVectorIndex,
-    private readonly follower: HnswFollowerVectorIndex,
-  ) {}
-  upsert(c: Collection, r: VectorRecord[]) {
-    return this.writer.upsert(c, r);
-  }
-  delete(c: Collection, ids: string[]) {
-    return this.writer.delete(c, ids);
-  }
-  deleteWhere(c: Collection, w: MetadataFilter) {
-    return this.writer.deleteWhere(c, w);
-  }
-  updateMetadata(c: Collection, ids: string[], p: VectorMetadata) {
-    return this.writer.updateMetadata(c, ids, p);
-  }
-  get(c: Collection, ids: string[]) {
-    return this.follower.get(c, ids);
-  }
-  findIds(c: Collection, w: MetadataFilter) {
-    return this.follower.findIds(c, w);
-  }
-  query(c: Collection, q: VectorQuery) {
-    return this.follower.query(c, q);
-  }
-  count(c: Collection) {
-    return this.follower.count(c);
-  }
-}
-
 describeVectorIndexContract(
   'HnswFollowerVectorIndex (reads, after catching up with an HnswVectorIndex writer on the same files)',
   async () => {
@@ -113,7 +70,7 @@ describeVectorIndexContract(
       refreshAfterMs: 0,
     });
     return {
-      subject: new WriterThenFollower(writer, follower),
+      subject: new WritesThenReads(writer, follower),
       cleanup: async () => {
         await writer.close();
         await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
-import type { VectorMetadata, VectorRecord } from '../domain/index.js';
-import type { VectorIndex } from '../ports/index.js';
+import type { Collection, MetadataFilter, VectorMatch, VectorMetadata, VectorRecord } from '../domain/index.js';
+import type { VectorIndex, VectorQuery } from '../ports/index.js';
 import { type ContractSubject, withFreshSubject } from './contract-helpers.js';
 
 /** What a contract factory returns: a fresh, empty index and how to dispose of it. */
@@ -491,4 +491,43 @@ export function describeVectorIndexContract(
       });
     });
   });
+}
+
+/**
+ * A {@link VectorIndex} whose writes go to `writer` and whose reads are answered by `reader`:
+ * the vector index contract run against a single writer and a read-only follower over the same
+ * files (efs and s3 modes), so every case checks what the follower reads back.
+ *
+ * @example
+ * describeVectorIndexContract('fenced writer + follower', async () => ({ subject: new WritesThenReads(writer, follower) }));
+ */
+export class WritesThenReads implements VectorIndex {
+  constructor(
+    private readonly writer: VectorIndex,
+    private readonly reader: VectorIndex,
+  ) {}
+  upsert(collection: Collection, records: VectorRecord[]): Promise<void> {
+    return this.writer.upsert(collection, records);
+  }
+  delete(collection: Collection, ids: string[]): Promise<void> {
+    return this.writer.delete(collection, ids);
+  }
+  deleteWhere(collection: Collection, where: MetadataFilter): Promise<number> {
+    return this.writer.deleteWhere(collection, where);
+  }
+  updateMetadata(collection: Collection, ids: string[], patch: VectorMetadata): Promise<number> {
+    return this.writer.updateMetadata(collection, ids, patch);
+  }
+  get(collection: Collection, ids: string[]): Promise<VectorRecord[]> {
+    return this.reader.get(collection, ids);
+  }
+  findIds(collection: Collection, where: MetadataFilter): Promise<string[]> {
+    return this.reader.findIds(collection, where);
+  }
+  query(collection: Collection, query: VectorQuery): Promise<VectorMatch[]> {
+    return this.reader.query(collection, query);
+  }
+  count(collection: Collection): Promise<number> {
+    return this.reader.count(collection);
+  }
 }
