@@ -24,6 +24,7 @@ import {
 import { awsErrorName, mapAwsError } from '../errors.js';
 import { assertSafeKey, assertSafePrefix } from './object-key.js';
 import { decodeMetadata, encodeMetadata } from './object-metadata.js';
+import { s3Error } from './s3-error.js';
 
 export interface S3ImageStoreConfig {
   bucket: string;
@@ -39,7 +40,6 @@ export interface S3ImageStoreConfig {
 const STREAM_PART_BYTES = 5 * 1024 * 1024;
 const STREAM_PARTS_IN_FLIGHT = 1;
 
-const NOT_FOUND_NAMES = new Set(['NoSuchKey', 'NotFound']);
 const SIGV4_MAX_EXPIRY_SECONDS = 7 * 24 * 3600;
 
 /** ImageStore over one S3 bucket. Keys are validated before any request is made. */
@@ -292,12 +292,7 @@ export class S3ImageStore implements ImageStore {
     try {
       return await fn();
     } catch (error) {
-      const name = awsErrorName(error);
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if ((name !== undefined && NOT_FOUND_NAMES.has(name)) || (status === 404 && name !== 'NoSuchBucket')) {
-        throw new NotFoundError('object', key);
-      }
-      throw mapAwsError('s3', `${operation} s3://${this.bucket}/${key}`, error);
+      throw s3Error(error, operation, this.bucket, key);
     }
   }
 }

@@ -13,7 +13,8 @@ import {
   type VectorIndexFiles,
   type VersionedFile,
 } from '@receiptflow/core';
-import { awsErrorName, mapAwsError } from '../errors.js';
+import { awsErrorName } from '../errors.js';
+import { httpStatusOf, s3Error } from '../s3/s3-error.js';
 
 export interface S3VectorIndexFilesConfig {
   bucket: string;
@@ -32,7 +33,6 @@ const SNAPSHOT_COMPLETE = '.complete';
 const SNAPSHOTS = 'snapshots';
 const LOG_NAME = /^(lines|words)\.\d+\.log$/;
 const SEGMENT = /^(\d{16})-(\d{16})$/;
-const NOT_FOUND_NAMES = new Set(['NoSuchKey', 'NotFound']);
 
 interface Segment {
   key: string;
@@ -299,15 +299,11 @@ export class S3VectorIndexFiles implements VectorIndexFiles {
     try {
       return await fn();
     } catch (error) {
-      const name = awsErrorName(error);
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      if (name === 'PreconditionFailed' || status === 412)
+      if (awsErrorName(error) === 'PreconditionFailed' || httpStatusOf(error) === 412)
         throw new ConditionFailedError(`${operation} s3://${this.bucket}/${key}: the object changed (HTTP 412)`, {
           cause: error,
         });
-      if ((name !== undefined && NOT_FOUND_NAMES.has(name)) || (status === 404 && name !== 'NoSuchBucket'))
-        throw new NotFoundError('object', key);
-      throw mapAwsError('s3', `${operation} s3://${this.bucket}/${key}`, error);
+      throw s3Error(error, operation, this.bucket, key);
     }
   }
 }
