@@ -1,14 +1,22 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import {
+  FencingCompactionLock,
   InMemoryCompactionLock,
   PerCollectionVectorIndex,
   ReadOnlyVectorIndexError,
 } from '@receiptflow/adapters-local';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { ConfigError } from '@receiptflow/core';
-import { describe, expect, it } from 'vitest';
+import {
+  createTestS3Client,
+  startFauxqs,
+  uniqueResourceName,
+  type RunningEmulator,
+} from '@receiptflow/devkit/emulators';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CompactionConfigSchema, parseConfig, ProcessOcrResultsConfigSchema } from '../src/config/aws-config.js';
 import { CHROMA_CALL_LIMITS, vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
 
@@ -21,7 +29,10 @@ const RESULTS = {
   GOOGLE_PLACES_API_KEY: 'places-test',
 };
 
-function refusal(env: Record<string, string>, schema = CompactionConfigSchema): string {
+function refusal(
+  env: Record<string, string>,
+  schema: typeof CompactionConfigSchema | typeof ProcessOcrResultsConfigSchema = CompactionConfigSchema,
+): string {
   try {
     parseConfig(schema, env, 'compaction');
   } catch (error) {
@@ -94,8 +105,38 @@ describe('VECTOR_STORAGE_MODE', () => {
     });
   });
 
-  it('refuses s3 (not built yet) and unknown modes, naming the variable', () => {
-    expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 's3' })).toMatch(/VECTOR_STORAGE_MODE: s3 is not built yet/);
+  it('s3 needs a bucket and a key prefix, each named when missing or malformed', () => {
+    const s3 = { ...COMPACTION, VECTOR_STORAGE_MODE: 's3' };
+    const missingBoth = refusal(s3);
+    expect(missingBoth).toMatch(/VECTOR_BUCKET: required when VECTOR_STORAGE_MODE is s3/);
+    expect(missingBoth).toMatch(/VECTOR_PREFIX: required when VECTOR_STORAGE_MODE is s3/);
+    const missingPrefix = refusal({ ...s3, VECTOR_BUCKET: 'rf-vectors' });
+    expect(missingPrefix).toMatch(/VECTOR_PREFIX: required/);
+    expect(missingPrefix).not.toMatch(/VECTOR_BUCKET/);
+    expect(refusal({ ...s3, VECTOR_PREFIX: 'index' })).toMatch(/VECTOR_BUCKET: required/);
+    expect(refusal({ ...s3, VECTOR_BUCKET: 'Not_A_Bucket', VECTOR_PREFIX: 'index' })).toMatch(
+      /VECTOR_BUCKET: an S3 bucket name/,
+    );
+    for (const prefix of ['', '/index', 'index/', 'vectors//index'])
+      expect(refusal({ ...s3, VECTOR_BUCKET: 'rf-vectors', VECTOR_PREFIX: prefix })).toMatch(
+        /VECTOR_PREFIX: a key prefix without leading, trailing or doubled slashes/,
+      );
+    expect(
+      parseConfig(CompactionConfigSchema, { ...s3, VECTOR_BUCKET: 'rf-vectors', VECTOR_PREFIX: 'vectors/index' }, 'c'),
+    ).toMatchObject({
+      VECTOR_STORAGE_MODE: 's3',
+      VECTOR_BUCKET: 'rf-vectors',
+      VECTOR_PREFIX: 'vectors/index',
+      VECTOR_CHECKPOINT_EVERY: 2000,
+      VECTOR_KEEP_SNAPSHOTS: 3,
+    });
+    // process-OCR-results reads the same variables (it follows the same objects).
+    expect(refusal({ ...RESULTS, VECTOR_STORAGE_MODE: 's3' }, ProcessOcrResultsConfigSchema)).toMatch(
+      /VECTOR_BUCKET: required/,
+    );
+  });
+
+  it('refuses unknown modes, naming the variable', () => {
     expect(refusal({ ...COMPACTION, VECTOR_STORAGE_MODE: 'disk' })).toMatch(
       /VECTOR_STORAGE_MODE: must be one of server, efs, s3/,
     );
@@ -154,5 +195,88 @@ describe('VECTOR_STORAGE_MODE', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  describe('s3 mode over fauxqs', () => {
+    let emulator: RunningEmulator | undefined;
+    let client: S3Client | undefined;
+    beforeAll(async () => {
+      emulator = await startFauxqs();
+      client = createTestS3Client(emulator.endpoint);
+    });
+    afterAll(async () => {
+      client?.destroy();
+      await emulator?.stop();
+    });
+
+    it(
+      'compaction gets fenced writers over <prefix>/lines and /words, process-OCR-results followers of the same objects',
+      { timeout: 60_000 },
+      async () => {
+        const bucket = uniqueResourceName('vectors');
+        await client!.send(new CreateBucketCommand({ Bucket: bucket }));
+        const env = { VECTOR_STORAGE_MODE: 's3', VECTOR_BUCKET: bucket, VECTOR_PREFIX: 'vectors/index' };
+        const compaction = {
+          ...parseConfig(CompactionConfigSchema, { ...COMPACTION, ...env }, 'c'),
+          EMBEDDING_DIMENSIONS: 8,
+        };
+        const results = {
+          ...parseConfig(ProcessOcrResultsConfigSchema, { ...RESULTS, ...env }, 'p'),
+          EMBEDDING_DIMENSIONS: 8,
+        };
+        const writer = vectorStorageFor(compaction, 'writer', () => client!);
+        const lock = writer.fencedLock(new InMemoryCompactionLock());
+        expect(lock).toBeInstanceOf(FencingCompactionLock);
+        const record = { id: 'x', vector: [1, 0, 0, 0, 0, 0, 0, 0], document: 'x', metadata: {} };
+        // Without the lock, the writer only follows: compaction cannot write outside a lease.
+        await expect(writer.vectors.upsert('lines', [record])).rejects.toBeInstanceOf(ReadOnlyVectorIndexError);
+        const lease = (await lock.acquire('compaction:lines', 'req-1', 60_000))!;
+        await writer.vectors.upsert('lines', [record]);
+        await lock.release(lease);
+
+        const listed = await client!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'vectors/index/' }));
+        const keys = (listed.Contents ?? []).map((o) => o.Key!);
+        expect(keys).toContain('vectors/index/lines/manifest.json');
+        expect(keys.every((k) => k.startsWith('vectors/index/lines/'))).toBe(true);
+        const manifest = await client!.send(
+          new GetObjectCommand({ Bucket: bucket, Key: 'vectors/index/lines/manifest.json' }),
+        );
+        expect(JSON.parse(await manifest.Body!.transformToString()).p.fencing_token).toBe(lease.fencing_token);
+
+        const reader = vectorIndexFor(results, 'reader', () => client!);
+        expect(reader).toBeInstanceOf(PerCollectionVectorIndex);
+        expect(await reader.count('lines')).toBe(1);
+        expect(await reader.count('words')).toBe(0);
+        await expect(reader.upsert('lines', [record])).rejects.toBeInstanceOf(ReadOnlyVectorIndexError);
+      },
+    );
+
+    it('without a client handed in, builds one from AWS_REGION and AWS_ENDPOINT_URL', { timeout: 60_000 }, async () => {
+      const bucket = uniqueResourceName('vectors');
+      await client!.send(new CreateBucketCommand({ Bucket: bucket }));
+      const env = {
+        ...COMPACTION,
+        VECTOR_STORAGE_MODE: 's3',
+        VECTOR_BUCKET: bucket,
+        VECTOR_PREFIX: 'index',
+        AWS_ENDPOINT_URL: emulator!.endpoint,
+      };
+      const config = { ...parseConfig(CompactionConfigSchema, env, 'c'), EMBEDDING_DIMENSIONS: 8 };
+      // The default credential chain, as in Lambda (the emulator accepts any key).
+      vi.stubEnv('AWS_ACCESS_KEY_ID', 'test');
+      vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'test');
+      onTestFinished(() => {
+        vi.unstubAllEnvs();
+      });
+      const writer = vectorStorageFor(config, 'writer');
+      const lock = writer.fencedLock(new InMemoryCompactionLock());
+      const lease = (await lock.acquire('compaction:words', 'req-1', 60_000))!;
+      await writer.vectors.upsert('words', [
+        { id: 'w', vector: [0, 1, 0, 0, 0, 0, 0, 0], document: 'w', metadata: {} },
+      ]);
+      await lock.release(lease);
+      const listed = await client!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'index/words/' }));
+      expect((listed.Contents ?? []).map((o) => o.Key)).toContain('index/words/manifest.json');
+    });
   });
 });

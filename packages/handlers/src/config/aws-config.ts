@@ -39,12 +39,21 @@ export const UploadConfigSchema = Common.extend({
   API_KEY_SHA256: sha256List,
 });
 
+/** The writer's settings in the modes that keep the index files themselves (efs, s3); compaction reads them. */
+const INDEX_FILES_WRITER = {
+  /** Compaction (the writer) snapshots once the live logs hold this many operations. */
+  VECTOR_CHECKPOINT_EVERY: z.coerce.number().int().positive().default(2000),
+  /** Snapshots the writer keeps (plus the live one). */
+  VECTOR_KEEP_SNAPSHOTS: z.coerce.number().int().positive().max(100).default(3),
+};
+
 /**
  * Where the vector index lives (docs/vector-storage.md). `server`: a Chroma server; its URL has
  * no default, so a stack deployed without one fails at cold start naming CHROMA_URL. `efs`: the
  * local HNSW index files in a directory on the EFS mount, one writer (compaction, fenced by the
- * compaction lock's token) and read-only followers. `s3` is reserved and refused until it is built. Unset means `server`, the mode of
- * every stack deployed before the switch existed.
+ * compaction lock's token) and read-only followers. `s3`: the same files as objects under
+ * `s3://VECTOR_BUCKET/VECTOR_PREFIX`, the same writer and followers. Unset means `server`, the
+ * mode of every stack deployed before the switch existed.
  */
 export const VECTOR_STORAGE_MODES = ['server', 'efs', 's3'] as const;
 export const VectorStorageSchema = z.preprocess(
@@ -69,15 +78,21 @@ export const VectorStorageSchema = z.preprocess(
         VECTOR_INDEX_DIR: z
           .string({ error: 'required when VECTOR_STORAGE_MODE is efs (a directory on the EFS mount)' })
           .regex(/^\/mnt\/[^\0]+$/, 'an absolute path under /mnt (where Lambda mounts EFS)'),
-        /** Compaction (the writer) snapshots once the live logs hold this many operations. */
-        VECTOR_CHECKPOINT_EVERY: z.coerce.number().int().positive().default(2000),
-        /** Snapshots the writer keeps (plus the live one). */
-        VECTOR_KEEP_SNAPSHOTS: z.coerce.number().int().positive().max(100).default(3),
+        ...INDEX_FILES_WRITER,
       }),
       z.object({
-        VECTOR_STORAGE_MODE: z
-          .literal('s3')
-          .refine(() => false, 's3 is not built yet: use server or efs (docs/vector-storage.md)'),
+        VECTOR_STORAGE_MODE: z.literal('s3'),
+        VECTOR_BUCKET: z
+          .string({ error: 'required when VECTOR_STORAGE_MODE is s3 (the bucket holding the index files)' })
+          .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'an S3 bucket name'),
+        VECTOR_PREFIX: z
+          .string({
+            error: 'required when VECTOR_STORAGE_MODE is s3 (the key prefix of the index, e.g. vectors/index)',
+          })
+          // The collections live at `<prefix>/lines` and `<prefix>/words`; an empty segment would
+          // make keys with `//` that no IAM resource pattern written for the prefix matches.
+          .regex(/^[^/]+(\/[^/]+)*$/, 'a key prefix without leading, trailing or doubled slashes'),
+        ...INDEX_FILES_WRITER,
       }),
     ],
     { error: `must be one of ${VECTOR_STORAGE_MODES.join(', ')}` },

@@ -11,7 +11,7 @@ import { queueEventSources } from './event-sources.js';
 
 /**
  * Compaction: table (runs, lock, snapshot pointer), vectors bucket (deltas), the vector index
- * (writes): Chroma, or in efs mode the fenced writers, whose lock hands them each lease's token;
+ * (writes): Chroma, or in efs and s3 mode the fenced writers, whose lock hands them each lease's token;
  * its own queue, for the short retry of a message that met a busy lock.
  */
 export function awsCompactionModule(config: CompactionConfig): ContainerModule {
@@ -20,17 +20,16 @@ export function awsCompactionModule(config: CompactionConfig): ContainerModule {
     const doc = bindCommon(options, settings, config, 'compaction');
     // Its records' own queue, for a short retry: through the NAT instance from the VPC, failing fast.
     options.bind(TOKENS.EventSources).toConstantValue(queueEventSources(settings));
+    // One client for the deltas and (s3 mode) the index files, built on first use.
+    let s3: S3Client | undefined;
+    const s3Client = () =>
+      (s3 ??= new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }));
     options
       .bind(TOKENS.Deltas)
-      .toDynamicValue(
-        () =>
-          new S3ImageStore(new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }), {
-            bucket: config.VECTORS_BUCKET,
-          }),
-      )
+      .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.VECTORS_BUCKET }))
       .inSingletonScope();
     let storage: VectorStorage | undefined;
-    const vectorStorage = () => (storage ??= vectorStorageFor(config, 'writer'));
+    const vectorStorage = () => (storage ??= vectorStorageFor(config, 'writer', s3Client));
     options
       .bind(TOKENS.VectorIndex)
       .toDynamicValue(() => vectorStorage().vectors)

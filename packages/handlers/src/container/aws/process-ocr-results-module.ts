@@ -14,7 +14,10 @@ import { bindCommon } from './common-bindings.js';
 import { queueEventSources } from './event-sources.js';
 import { OPENAI_CALL_LIMITS, PLACES_CALL_LIMITS } from './external-call-limits.js';
 
-/** process-OCR-results: table, artifacts + vectors buckets, OpenAI, Chroma (query), Places, its own queue (short retries). */
+/**
+ * process-OCR-results: table, artifacts + vectors buckets, OpenAI, the vector index (query: Chroma,
+ * or followers of the index files in efs and s3 mode), Places, its own queue (short retries).
+ */
 export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
@@ -24,7 +27,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
     let s3: S3Client | undefined;
     const s3Client = () =>
       (s3 ??= new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }));
-    // One client for both buckets; each store is built on first use.
+    // One client for both buckets (and the index files in s3 mode); each store is built on first use.
     const storeOf = (bucket: string) => () => new S3ImageStore(s3Client(), { bucket });
     options.bind(TOKENS.Artifacts).toDynamicValue(storeOf(config.ARTIFACTS_BUCKET)).inSingletonScope();
     options.bind(TOKENS.Deltas).toDynamicValue(storeOf(config.VECTORS_BUCKET)).inSingletonScope();
@@ -49,7 +52,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
       .inSingletonScope();
     options
       .bind(TOKENS.VectorIndex)
-      .toDynamicValue(() => vectorIndexFor(config, 'reader'))
+      .toDynamicValue(() => vectorIndexFor(config, 'reader', s3Client))
       .inSingletonScope();
     options
       .bind(TOKENS.Places)
