@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   FencingCompactionLock,
   InMemoryCompactionLock,
@@ -10,15 +10,11 @@ import {
 } from '@receiptflow/adapters-local';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { ConfigError } from '@receiptflow/core';
-import {
-  createTestS3Client,
-  startFauxqs,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
-import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { uniqueResourceName } from '@receiptflow/devkit/emulators';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CompactionConfigSchema, parseConfig, ProcessOcrResultsConfigSchema } from '../src/config/aws-config.js';
 import { CHROMA_CALL_LIMITS, vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
+import { fauxqsS3 } from './support/fauxqs-s3.js';
 
 const COMPACTION = { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors' };
 const RESULTS = {
@@ -198,23 +194,14 @@ describe('VECTOR_STORAGE_MODE', () => {
   });
 
   describe('s3 mode over fauxqs', () => {
-    let emulator: RunningEmulator | undefined;
-    let client: S3Client | undefined;
-    beforeAll(async () => {
-      emulator = await startFauxqs();
-      client = createTestS3Client(emulator.endpoint);
-    });
-    afterAll(async () => {
-      client?.destroy();
-      await emulator?.stop();
-    });
+    const s3 = fauxqsS3();
 
     it(
       'compaction gets fenced writers over <prefix>/lines and /words, process-OCR-results followers of the same objects',
       { timeout: 60_000 },
       async () => {
         const bucket = uniqueResourceName('vectors');
-        await client!.send(new CreateBucketCommand({ Bucket: bucket }));
+        await s3().client.send(new CreateBucketCommand({ Bucket: bucket }));
         const env = { VECTOR_STORAGE_MODE: 's3', VECTOR_BUCKET: bucket, VECTOR_PREFIX: 'vectors/index' };
         const compaction = {
           ...parseConfig(CompactionConfigSchema, { ...COMPACTION, ...env }, 'c'),
@@ -224,7 +211,7 @@ describe('VECTOR_STORAGE_MODE', () => {
           ...parseConfig(ProcessOcrResultsConfigSchema, { ...RESULTS, ...env }, 'p'),
           EMBEDDING_DIMENSIONS: 8,
         };
-        const writer = vectorStorageFor(compaction, 'writer', () => client!);
+        const writer = vectorStorageFor(compaction, 'writer', () => s3().client);
         const lock = writer.fencedLock(new InMemoryCompactionLock());
         expect(lock).toBeInstanceOf(FencingCompactionLock);
         const record = { id: 'x', vector: [1, 0, 0, 0, 0, 0, 0, 0], document: 'x', metadata: {} };
@@ -234,16 +221,16 @@ describe('VECTOR_STORAGE_MODE', () => {
         await writer.vectors.upsert('lines', [record]);
         await lock.release(lease);
 
-        const listed = await client!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'vectors/index/' }));
+        const listed = await s3().client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'vectors/index/' }));
         const keys = (listed.Contents ?? []).map((o) => o.Key!);
         expect(keys).toContain('vectors/index/lines/manifest.json');
         expect(keys.every((k) => k.startsWith('vectors/index/lines/'))).toBe(true);
-        const manifest = await client!.send(
+        const manifest = await s3().client.send(
           new GetObjectCommand({ Bucket: bucket, Key: 'vectors/index/lines/manifest.json' }),
         );
         expect(JSON.parse(await manifest.Body!.transformToString()).p.fencing_token).toBe(lease.fencing_token);
 
-        const reader = vectorIndexFor(results, 'reader', () => client!);
+        const reader = vectorIndexFor(results, 'reader', () => s3().client);
         expect(reader).toBeInstanceOf(PerCollectionVectorIndex);
         expect(await reader.count('lines')).toBe(1);
         expect(await reader.count('words')).toBe(0);
@@ -253,13 +240,13 @@ describe('VECTOR_STORAGE_MODE', () => {
 
     it('without a client handed in, builds one from AWS_REGION and AWS_ENDPOINT_URL', { timeout: 60_000 }, async () => {
       const bucket = uniqueResourceName('vectors');
-      await client!.send(new CreateBucketCommand({ Bucket: bucket }));
+      await s3().client.send(new CreateBucketCommand({ Bucket: bucket }));
       const env = {
         ...COMPACTION,
         VECTOR_STORAGE_MODE: 's3',
         VECTOR_BUCKET: bucket,
         VECTOR_PREFIX: 'index',
-        AWS_ENDPOINT_URL: emulator!.endpoint,
+        AWS_ENDPOINT_URL: s3().endpoint,
       };
       const config = { ...parseConfig(CompactionConfigSchema, env, 'c'), EMBEDDING_DIMENSIONS: 8 };
       // The default credential chain, as in Lambda (the emulator accepts any key).
@@ -275,7 +262,7 @@ describe('VECTOR_STORAGE_MODE', () => {
         { id: 'w', vector: [0, 1, 0, 0, 0, 0, 0, 0], document: 'w', metadata: {} },
       ]);
       await lock.release(lease);
-      const listed = await client!.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'index/words/' }));
+      const listed = await s3().client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: 'index/words/' }));
       expect((listed.Contents ?? []).map((o) => o.Key)).toContain('index/words/manifest.json');
     });
   });

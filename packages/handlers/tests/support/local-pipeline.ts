@@ -1,3 +1,4 @@
+import type { S3Client } from '@aws-sdk/client-s3';
 import { runOcrJob, type ChangeRecord, type Clock, type CompactionLock } from '@receiptflow/core';
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import {
@@ -31,6 +32,18 @@ export interface LocalPipelineOptions {
     /** The lock every compaction container shares (one DynamoDB table in AWS); this pipeline's own by default. */
     lock?: CompactionLock;
   };
+  /**
+   * Vector storage in `s3` mode, the index files as objects under `s3://bucket/prefix` (an
+   * emulator's), read and written through the same wiring on this client.
+   */
+  s3?: {
+    client: S3Client;
+    bucket: string;
+    prefix: string;
+    checkpointEvery?: number;
+    /** As for `efs`. */
+    lock?: CompactionLock;
+  };
 }
 
 /**
@@ -41,14 +54,20 @@ export interface LocalPipelineOptions {
 export async function localPipeline(options: LocalPipelineOptions = {}) {
   const ocr = new TaggedOcr();
   const logger = collectingLogger();
-  const efs = options.efs && {
-    VECTOR_STORAGE_MODE: 'efs' as const,
-    VECTOR_INDEX_DIR: options.efs.dir,
-    VECTOR_CHECKPOINT_EVERY: options.efs.checkpointEvery ?? 2000,
+  const files = options.efs ?? options.s3;
+  const tuning = {
+    VECTOR_CHECKPOINT_EVERY: files?.checkpointEvery ?? 2000,
     VECTOR_KEEP_SNAPSHOTS: 3,
     EMBEDDING_DIMENSIONS: new HashingEmbedder().dimensions,
   };
-  const readers = efs && vectorStorageFor(efs, 'reader');
+  const storage: Parameters<typeof vectorStorageFor>[0] | undefined = options.efs
+    ? { VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: options.efs.dir, ...tuning }
+    : options.s3
+      ? { VECTOR_STORAGE_MODE: 's3', VECTOR_BUCKET: options.s3.bucket, VECTOR_PREFIX: options.s3.prefix, ...tuning }
+      : undefined;
+  const s3 = options.s3;
+  const s3Client = s3 && (() => s3.client);
+  const readers = storage && vectorStorageFor(storage, 'reader', s3Client);
   const adapters: LocalAdapters = await openLocalAdapters({
     ocr,
     catalog: syntheticCatalog(),
@@ -60,14 +79,12 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     logger,
     options.metricsFor ? { metricsFor: options.metricsFor } : {},
   );
-  // efs: compaction's own container (as its Lambda has), with the writers and the fencing lock.
-  const writers = efs && vectorStorageFor(efs, 'writer');
+  // efs, s3: compaction's own container (as its Lambda has), with the writers and the fencing lock.
+  const writers = storage && vectorStorageFor(storage, 'writer', s3Client);
   const compactionContainer = writers ? new Container({ parent: container }) : container;
   if (writers) {
     compactionContainer.bind(TOKENS.VectorIndex).toConstantValue(writers.vectors);
-    compactionContainer
-      .bind(TOKENS.CompactionLock)
-      .toConstantValue(writers.fencedLock(options.efs?.lock ?? adapters.lock));
+    compactionContainer.bind(TOKENS.CompactionLock).toConstantValue(writers.fencedLock(files?.lock ?? adapters.lock));
   }
   const auth = new ApiKeyAuth((options.apiKeys ?? []).map((k) => ApiKeyAuth.hash(k)));
   const upload = uploadHandlerFrom(container, auth);
