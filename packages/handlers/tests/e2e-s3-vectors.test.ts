@@ -3,10 +3,16 @@ import { S3VectorIndexFiles } from '@receiptflow/adapters-aws/vector';
 import { HnswFollowerVectorIndex } from '@receiptflow/adapters-local';
 import { uniqueResourceName } from '@receiptflow/devkit/emulators';
 import { describe, expect, it } from 'vitest';
+import { VECTOR_INDEX_PREFIX } from '../../infra/src/plan.js';
+import { policyStatements, type PolicyArns } from '../../infra/src/iam-policies.js';
 import { fauxqsS3 } from './support/fauxqs-s3.js';
+import { isAllowed, unusedGrants } from './support/iam-evaluate.js';
+import { bucketArn, iamRequests } from './support/iam-requests.js';
 import { writesAnswersAndContinues } from './support/index-files-pipeline.js';
+import { SdkCallRecorder } from './support/sdk-call-recorder.js';
 
-const PREFIX = 'vectors/index';
+// The prefix the stack deploys (VECTOR_PREFIX), so the IAM check below is of the real layout.
+const PREFIX = VECTOR_INDEX_PREFIX;
 
 async function keysOf(client: S3Client, bucket: string): Promise<string[]> {
   const keys: string[] = [];
@@ -21,6 +27,20 @@ async function keysOf(client: S3Client, bucket: string): Promise<string[]> {
   return keys;
 }
 
+/** Only the vectors bucket is real here (the other stores are local), so only its ARN matters. */
+const arnsFor = (bucket: string): PolicyArns => ({
+  logGroupArn: 'arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/receiptflow',
+  tableArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/jobs',
+  tableStreamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/jobs/stream/s',
+  rawBucketArn: bucketArn('raw'),
+  artifactsBucketArn: bucketArn('artifacts'),
+  vectorsBucketArn: bucketArn(bucket),
+  ocrQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr',
+  ocrResultsQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr-results',
+  compactionQueueArn: 'arn:aws:sqs:us-east-1:000000000000:compaction',
+  streamDlqArn: 'arn:aws:sqs:us-east-1:000000000000:stream-dlq',
+});
+
 describe('the pipeline with VECTOR_STORAGE_MODE=s3 (the index files in a fauxqs bucket)', () => {
   const s3 = fauxqsS3();
 
@@ -29,12 +49,19 @@ describe('the pipeline with VECTOR_STORAGE_MODE=s3 (the index files in a fauxqs 
     { timeout: 90_000 },
     async () => {
       const { client } = s3();
+      // Every call the results and compaction handlers make on the bucket, for the IAM check.
+      const recorder = new SdkCallRecorder();
+      recorder.attach(client);
       const bucket = uniqueResourceName('vectors');
       await client.send(new CreateBucketCommand({ Bucket: bucket }));
       const filesOf = (collection: string) =>
         new S3VectorIndexFiles(client, { bucket, prefix: `${PREFIX}/${collection}` });
       await writesAnswersAndContinues({
-        options: (lock) => ({ s3: { client, bucket, prefix: PREFIX, checkpointEvery: 1, ...(lock ? { lock } : {}) } }),
+        options: (lock) => ({
+          // One snapshot kept, so that compaction also prunes (deletes) objects in this run.
+          s3: { client, bucket, prefix: PREFIX, checkpointEvery: 1, keepSnapshots: 1, ...(lock ? { lock } : {}) },
+          recorder,
+        }),
         // A cold container reading the bucket, sharing nothing with the pipeline.
         follower: (collection) =>
           new HnswFollowerVectorIndex({ files: filesOf(collection), dimensions: 512, refreshAfterMs: 0 }),
@@ -50,7 +77,23 @@ describe('the pipeline with VECTOR_STORAGE_MODE=s3 (the index files in a fauxqs 
       const keys = await keysOf(client, bucket);
       expect(keys.some((k) => k.startsWith(`${PREFIX}/lines/`))).toBe(true);
       expect(keys.some((k) => k.startsWith(`${PREFIX}/words/`))).toBe(true);
-      expect(keys.filter((k) => !/^vectors\/index\/(lines|words)\//.test(k))).toEqual([]);
+      expect(keys.filter((k) => !new RegExp(`^${PREFIX}/(lines|words)/`).test(k))).toEqual([]);
+
+      // IAM from real usage (docs/adapters.md#iam-from-real-usage): each function's s3-mode role
+      // allows every call its handler made on the index, and each index grant was used.
+      for (const fn of ['process-ocr-results', 'compaction'] as const) {
+        const requests = recorder.calls.filter((c) => c.fn === fn).flatMap(iamRequests);
+        expect(requests.length, fn).toBeGreaterThan(0);
+        const statements = policyStatements(fn, arnsFor(bucket), { inVpc: true, vectorIndexPrefix: PREFIX });
+        expect(
+          requests.filter((r) => !isAllowed(statements, r)).map((r) => `${fn}: ${r.action} on ${r.resource}`),
+        ).toEqual([]);
+        const index = statements.filter((st) => /VectorIndex$/.test(st.Sid));
+        expect(index.map((st) => st.Sid).sort(), fn).toEqual(
+          fn === 'compaction' ? ['ListVectorIndex', 'WriteVectorIndex'] : ['ListVectorIndex', 'ReadVectorIndex'],
+        );
+        expect(unusedGrants(index, requests).map((u) => `${fn}: ${u.sid} ${u.grant}`)).toEqual([]);
+      }
     },
   );
 });

@@ -62,7 +62,8 @@ export const StackConfigSchema = z
     /**
      * Where the vector index lives (docs/vector-storage.md). `efs` (default): the index files on
      * EFS, compaction the single writer, process-OCR-results following read-only; no server.
-     * `server`: a Chroma server (`chromaMode`). `s3` is not built yet and is refused.
+     * `server`: a Chroma server (`chromaMode`). `s3`: the same files as objects under `index/`
+     * in the vectors bucket; no EFS.
      */
     vectorStorageMode: z.enum(['server', 'efs', 's3']).default('efs'),
     efsStorageGbEstimate: z.coerce.number().min(0).default(1),
@@ -117,13 +118,6 @@ export const StackConfigSchema = z
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.vectorStorageMode === 's3') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['vectorStorageMode'],
-        message: 's3 is not built yet: use efs (the default) or server (docs/vector-storage.md)',
-      });
-    }
     if (c.vectorStorageMode === 'server') {
       if (c.chromaMode === 'external' && !c.chromaUrl) {
         ctx.addIssue({

@@ -95,11 +95,22 @@ const listUnder = (sid: string, bucketArn: string, prefixes: string[]): Statemen
   Condition: { StringLike: { 's3:prefix': prefixes } },
 });
 
+/** How a function is deployed, as far as its policy depends on it. */
+export interface PolicyOptions {
+  inVpc: boolean;
+  /**
+   * vectorStorageMode s3, on the functions that use the vector index: the key prefix of the
+   * index files in the vectors bucket. Compaction (the single writer) reads, writes and deletes
+   * them; process-OCR-results only reads (as it only mounts EFS read-only in efs mode).
+   */
+  vectorIndexPrefix?: string;
+}
+
 /**
  * The least-privilege statements of one function's role. Pure, so tests can read them without
  * Pulumi; `iam.ts` feeds it the resources' ARNs.
  */
-export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc: boolean }): Statement[] {
+export function policyStatements(fn: FunctionName, a: PolicyArns, opts: PolicyOptions): Statement[] {
   const s: Statement[] = [
     // The log group is declared by the stack, so the function never needs CreateLogGroup.
     {
@@ -218,6 +229,20 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: { inVpc:
         { Sid: 'ResendMerges', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.compactionQueueArn },
       );
       break;
+  }
+  const index = opts.vectorIndexPrefix;
+  if (index && (fn === 'compaction' || fn === 'process-ocr-results')) {
+    s.push(
+      // HEAD of the manifest and segments is GetObject; a follower never writes.
+      {
+        Sid: fn === 'compaction' ? 'WriteVectorIndex' : 'ReadVectorIndex',
+        Effect: 'Allow',
+        Action: fn === 'compaction' ? ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] : ['s3:GetObject'],
+        Resource: `${a.vectorsBucketArn}/${index}/*`,
+      },
+      // The code lists a log's segments and the snapshots (not only a HEAD's 404).
+      listUnder('ListVectorIndex', a.vectorsBucketArn, [`${index}/*`]),
+    );
   }
   if (a.fileSystemArn && a.accessPointArn) {
     s.push({

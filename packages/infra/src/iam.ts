@@ -2,7 +2,13 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import type { StackContext } from './context.js';
 import type { FunctionName } from './function-specs.js';
-import { assumeRolePolicy, ocrWorkerStatements, policyStatements, type PolicyArns } from './iam-policies.js';
+import {
+  assumeRolePolicy,
+  ocrWorkerStatements,
+  policyStatements,
+  type PolicyArns,
+  type PolicyOptions,
+} from './iam-policies.js';
 
 /** `PolicyArns` whose values are still Pulumi outputs. */
 export type PolicyArnInputs = {
@@ -57,7 +63,7 @@ export function createFunctionRole(
   ctx: StackContext,
   fn: FunctionName,
   arns: PolicyArnInputs,
-  opts: { inVpc: boolean },
+  opts: PolicyOptions,
 ): { role: aws.iam.Role; policy: aws.iam.RolePolicy } {
   return createServiceRole(
     ctx,

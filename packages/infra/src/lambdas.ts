@@ -9,7 +9,7 @@ import { MissingBundleError } from './errors.js';
 import { FUNCTION_NAMES, type FunctionName } from './function-specs.js';
 import { createFunctionRole, type PolicyArnInputs } from './iam.js';
 import type { Network } from './network.js';
-import type { FunctionPlan } from './plan.js';
+import { VECTOR_INDEX_PREFIX, type FunctionPlan } from './plan.js';
 import type { Queues } from './queues.js';
 import type { Buckets, FileSystem } from './storage.js';
 
@@ -103,7 +103,7 @@ function environment(
     OCR_JOB_QUEUE_URL: d.queues.byKey.ocr.queue.url,
     OCR_RESULTS_QUEUE_URL: d.queues.byKey['ocr-results'].queue.url,
     COMPACTION_QUEUE_URL: d.queues.byKey.compaction.queue.url,
-    ...vectorStorageVars(cfg.vectorStorageMode, d.chromaUrl),
+    ...vectorStorageVars(cfg.vectorStorageMode, d.chromaUrl, d.buckets.vectors.bucket),
     EMBEDDING_MODEL: cfg.embeddingModel,
     EMBEDDING_DIMENSIONS: String(cfg.embeddingDimensions),
     LOG_LEVEL: cfg.logLevel,
@@ -122,8 +122,11 @@ function environment(
 function vectorStorageVars(
   mode: StackContext['cfg']['vectorStorageMode'],
   chromaUrl: pulumi.Input<string> | undefined,
+  vectorsBucket: pulumi.Input<string>,
 ): Record<string, pulumi.Input<string>> {
   if (mode === 'server') return { VECTOR_STORAGE_MODE: 'server', CHROMA_URL: chromaUrl! };
+  if (mode === 's3')
+    return { VECTOR_STORAGE_MODE: 's3', VECTOR_BUCKET: vectorsBucket, VECTOR_PREFIX: VECTOR_INDEX_PREFIX };
   return { VECTOR_STORAGE_MODE: mode, VECTOR_INDEX_DIR };
 }
 
@@ -167,7 +170,7 @@ export function createLambdas(ctx: StackContext, plans: Record<FunctionName, Fun
         logGroupArn: logGroup.arn,
         ...(efs ? { fileSystemArn: efs.fileSystem.arn, accessPointArn: efs.accessPoint.arn } : {}),
       },
-      { inVpc: plan.inVpc },
+      { inVpc: plan.inVpc, ...(plan.vectorIndexPrefix ? { vectorIndexPrefix: plan.vectorIndexPrefix } : {}) },
     );
     roles[fn] = role;
     functions[fn] = new aws.lambda.Function(

@@ -10,6 +10,8 @@ import {
   type Trigger,
 } from './function-specs.js';
 
+/** vectorStorageMode s3: where the index files live in the vectors bucket (`<prefix>/lines`, `<prefix>/words`). */
+export const VECTOR_INDEX_PREFIX = 'index';
 /**
  * The numbers the stack is built from, resolved from config + function specs before any
  * resource exists. Pure, so the lesson-4/17 limits can be checked (and tested) on it.
@@ -22,6 +24,8 @@ export interface FunctionPlan extends Pick<
 > {
   /** Mounts the EFS access point at EFS_MOUNT_PATH (vectorStorageMode efs: the index files). */
   efs: boolean;
+  /** vectorStorageMode s3, a function that uses the index: its objects' key prefix in the vectors bucket. */
+  vectorIndexPrefix?: string;
   /** What it needs from the VPC: the AWS services its code calls (from IAM), then its external destinations. */
   paths: NetworkPath[];
   secrets: readonly string[];
@@ -87,6 +91,7 @@ export function planFunctions(cfg: StackConfig): Record<FunctionName, FunctionPl
       reservedConcurrency: o.reservedConcurrency ?? spec.reservedConcurrency,
       trigger,
       efs,
+      ...(usesVectors && cfg.vectorStorageMode === 's3' ? { vectorIndexPrefix: VECTOR_INDEX_PREFIX } : {}),
       paths,
       secrets: spec.secrets,
     };

@@ -2,6 +2,7 @@ import * as aws from '@pulumi/aws';
 import type { StackContext } from './context.js';
 import { tlsOnlyPolicyJson } from './iam.js';
 import type { Network } from './network.js';
+import { VECTOR_INDEX_PREFIX } from './plan.js';
 
 /** Object tag the compactor puts on a snapshot it has replaced; lifecycle expires those. */
 export const SUPERSEDED_TAG = { key: 'receiptflow-superseded', value: 'true' } as const;
@@ -107,6 +108,19 @@ export function createBuckets(ctx: StackContext): Buckets {
           expiration: { days: cfg.deltaExpirationDays },
           noncurrentVersionExpiration: { noncurrentDays: 1 },
         },
+        // s3 mode: the index rewrites its manifest on every merge and deletes pruned snapshots
+        // and logs; in a versioned bucket each would otherwise be kept, and billed, for ever.
+        // Its restore points are its own kept snapshots (VECTOR_KEEP_SNAPSHOTS), not versions.
+        ...(cfg.vectorStorageMode === 's3'
+          ? [
+              {
+                id: 'expire-replaced-index-objects',
+                status: 'Enabled',
+                filter: { prefix: `${VECTOR_INDEX_PREFIX}/` },
+                noncurrentVersionExpiration: { noncurrentDays: 1 },
+              },
+            ]
+          : []),
       ],
     }),
   };

@@ -25,7 +25,7 @@ describe('stack config', () => {
     expect(cfg.chromaUrl).toBeUndefined();
   });
 
-  it('vectorStorageMode: server needs a Chroma URL (no placeholder), efs refuses one, s3 is refused as not built', () => {
+  it('vectorStorageMode: server needs a Chroma URL (no placeholder), efs and s3 refuse one', () => {
     expect(() => testConfig({ vectorStorageMode: 'server' })).toThrow(
       /receiptflow:chromaUrl: required when vectorStorageMode is server and chromaMode is external \(there is no default URL\)/,
     );
@@ -36,7 +36,10 @@ describe('stack config', () => {
     expect(() => testConfig({ chromaUrl: 'https://chroma.internal' })).toThrow(
       /receiptflow:chromaUrl: only used when vectorStorageMode is server \(it is efs\)/,
     );
-    expect(() => testConfig({ vectorStorageMode: 's3' })).toThrow(/receiptflow:vectorStorageMode: s3 is not built yet/);
+    expect(testConfig({ vectorStorageMode: 's3' })).toMatchObject({ vectorStorageMode: 's3' });
+    expect(() => testConfig({ vectorStorageMode: 's3', chromaUrl: 'https://chroma.internal' })).toThrow(
+      /receiptflow:chromaUrl: only used when vectorStorageMode is server \(it is s3\)/,
+    );
     expect(() => testConfig({ vectorStorageMode: 'disk' })).toThrow(/receiptflow:vectorStorageMode/);
   });
 

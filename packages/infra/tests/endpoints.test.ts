@@ -115,6 +115,8 @@ describe('endpoints follow what each function calls', () => {
       s3: 's3',
       dynamodb: 'dynamodb',
       sqs: 'sqs',
+      // S3VectorIndexFiles: the index files in s3 mode.
+      vector: 's3',
       chroma: null,
       openai: null,
       places: null,

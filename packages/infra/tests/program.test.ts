@@ -16,12 +16,14 @@ import { checkLimits, VISIBILITY_FACTOR } from '../src/plan.js';
 import { serverConfig, testConfig } from './helpers.js';
 
 // Runs of the program under mocks, one per vector storage mode: the defaults (efs), server with
-// an external Chroma, and server with self-hosted Chroma + a custom domain.
+// an external Chroma, server with self-hosted Chroma + a custom domain, and s3.
 let base: Collected;
 let server: Collected;
 let fargate: Collected;
+let s3: Collected;
 beforeAll(async () => {
   base = await collectStack(testConfig());
+  s3 = await collectStack(testConfig({ vectorStorageMode: 's3' }));
   server = await collectStack(serverConfig());
   fargate = await collectStack(
     serverConfig({
@@ -671,6 +673,75 @@ describe('cost of the declared stack', () => {
     const s = estimateCost(server.resources, { efsStorageGb: 1 });
     expect(e.fixedMonthlyUsd - s.fixedMonthlyUsd).toBeCloseTo(0.3, 2);
     expect(s.fixed.map((l) => l.item)).not.toContain('EFS storage (elastic throughput: no fixed throughput charge)');
+  });
+});
+
+describe('s3 vector storage mode', () => {
+  const env = (n: string) => named(s3, n).inputs.environment.variables as Record<string, string>;
+
+  it('creates no EFS, mounts nothing and opens no NFS; the two functions get the bucket and prefix', () => {
+    for (const t of [
+      'aws:efs/fileSystem:FileSystem',
+      'aws:efs/mountTarget:MountTarget',
+      'aws:efs/accessPoint:AccessPoint',
+    ])
+      expect(ofType(s3.resources, t), t).toEqual([]);
+    for (const f of ofType(s3.resources, 'aws:lambda/function:Function'))
+      expect(f.inputs.fileSystemConfig, f.name).toBeUndefined();
+    expect(rulesOf(s3, 'lambda-sg', 'Egress').map((r) => r.port)).not.toContain(2049);
+    for (const fn of ['process-ocr-results', 'compaction']) {
+      expect(env(fn)).toMatchObject({
+        VECTOR_STORAGE_MODE: 's3',
+        VECTOR_BUCKET: env(fn).VECTORS_BUCKET,
+        VECTOR_PREFIX: 'index',
+      });
+      expect(env(fn).VECTOR_INDEX_DIR).toBeUndefined();
+      expect(env(fn).CHROMA_URL).toBeUndefined();
+    }
+    expect(s3.outputs.vectorStorageMode).toBe('s3');
+  });
+
+  it('grants the index prefix only: compaction reads, writes and deletes it, the results step only reads it', () => {
+    const statement = (fn: string, sid: string) => policyOf(s3, `${fn}-policy`).find((s) => s.Sid === sid);
+    expect(statement('compaction', 'WriteVectorIndex')).toMatchObject({
+      Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      Resource: 'arn:aws:s3:::vectors-bucket-0000000/index/*',
+    });
+    expect(statement('process-ocr-results', 'ReadVectorIndex')).toMatchObject({
+      Action: ['s3:GetObject'],
+      Resource: 'arn:aws:s3:::vectors-bucket-0000000/index/*',
+    });
+    expect(statement('process-ocr-results', 'WriteVectorIndex')).toBeUndefined();
+    for (const fn of ['compaction', 'process-ocr-results'])
+      expect(statement(fn, 'ListVectorIndex')).toMatchObject({
+        Action: ['s3:ListBucket'],
+        Resource: 'arn:aws:s3:::vectors-bucket-0000000',
+        Condition: { StringLike: { 's3:prefix': ['index/*'] } },
+      });
+    // No other function, and no other mode, touches the index prefix.
+    for (const fn of ['upload', 'stream-processor', 'sweep', 'authorizer'])
+      expect(JSON.stringify(policyOf(s3, `${fn}-policy`)), fn).not.toContain('vectors-bucket-0000000/index');
+    expect(JSON.stringify(policyOf(base, 'compaction-policy'))).not.toContain('VectorIndex');
+  });
+
+  it('expires the index objects it replaces or deletes in the versioned bucket after a day', () => {
+    const rules = named(s3, 'vectors-bucket-lifecycle').inputs.rules as Record<string, any>[];
+    expect(rules.find((r) => r.id === 'expire-replaced-index-objects')).toMatchObject({
+      status: 'Enabled',
+      filter: { prefix: 'index/' },
+      noncurrentVersionExpiration: { noncurrentDays: 1 },
+    });
+    const efsRules = named(base, 'vectors-bucket-lifecycle').inputs.rules as Record<string, any>[];
+    expect(efsRules.map((r) => r.id)).not.toContain('expire-replaced-index-objects');
+  });
+
+  it('costs the efs stack less its EFS storage: $9.16 a month fixed', () => {
+    const e = estimateCost(base.resources, { efsStorageGb: 1 });
+    const c = estimateCost(s3.resources, { efsStorageGb: 1 });
+    expect(e.fixedMonthlyUsd - c.fixedMonthlyUsd).toBeCloseTo(0.3, 2);
+    expect(c.fixedMonthlyUsd).toBeCloseTo(9.16, 2);
+    expect(c.fixed.map((l) => l.item)).not.toContain('EFS storage (elastic throughput: no fixed throughput charge)');
+    expect(c.unpriced).toEqual([]);
   });
 });
 

@@ -7,7 +7,7 @@ import { localPipeline, type LocalPipeline, type LocalPipelineOptions } from './
 
 /** Where one file mode (efs, s3) keeps the index, as seen from outside the pipeline. */
 export interface IndexFilesUnderTest {
-  /** The pipeline's vector options (`efs` or `s3`), with `checkpointEvery: 1` and the given shared lock. */
+  /** The pipeline's options (`efs` or `s3`, `recorder`), with `checkpointEvery: 1` and the given shared lock. */
   options(lock?: CompactionLock): LocalPipelineOptions;
   /** A cold follower of one collection that shares nothing with the pipeline. */
   follower(collection: 'lines' | 'words'): VectorIndex;

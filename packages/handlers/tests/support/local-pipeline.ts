@@ -14,8 +14,9 @@ import { createLocalContainer } from '../../src/container/local-module.js';
 import { TOKENS, type MetricsFor } from '../../src/container/tokens.js';
 import { ApiKeyAuth } from '../../src/http/api-key-auth.js';
 import { openLocalAdapters, type LocalAdapters } from '../../src/local/local-adapters.js';
-import { pumpQueue } from '../../src/local/queue-pump.js';
+import { pumpQueue, type MessageConsumer } from '../../src/local/queue-pump.js';
 import { bodyOf, collectingLogger, httpEvent, specLines, TaggedOcr } from './fixtures.js';
+import type { SdkCallRecorder } from './sdk-call-recorder.js';
 
 export interface LocalPipelineOptions {
   apiKeys?: string[];
@@ -41,9 +42,13 @@ export interface LocalPipelineOptions {
     bucket: string;
     prefix: string;
     checkpointEvery?: number;
+    /** Snapshots kept (VECTOR_KEEP_SNAPSHOTS); 3 by default. */
+    keepSnapshots?: number;
     /** As for `efs`. */
     lock?: CompactionLock;
   };
+  /** Runs the results and compaction handlers as those functions, for the SDK calls they make. */
+  recorder?: SdkCallRecorder;
 }
 
 /**
@@ -57,7 +62,7 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
   const files = options.efs ?? options.s3;
   const tuning = {
     VECTOR_CHECKPOINT_EVERY: files?.checkpointEvery ?? 2000,
-    VECTOR_KEEP_SNAPSHOTS: 3,
+    VECTOR_KEEP_SNAPSHOTS: options.s3?.keepSnapshots ?? 3,
     EMBEDDING_DIMENSIONS: new HashingEmbedder().dimensions,
   };
   const storage: Parameters<typeof vectorStorageFor>[0] | undefined = options.efs
@@ -88,9 +93,14 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
   }
   const auth = new ApiKeyAuth((options.apiKeys ?? []).map((k) => ApiKeyAuth.hash(k)));
   const upload = uploadHandlerFrom(container, auth);
-  const results = processOcrResultsHandlerFrom(container);
+  // The handler's consumer runs as that function (the same handler object, its `consume` wrapped).
+  const asFunction = <H extends MessageConsumer>(fn: string, handler: H): H => {
+    if (options.recorder) handler.consume = options.recorder.for(fn, handler.consume.bind(handler));
+    return handler;
+  };
+  const results = asFunction('process-ocr-results', processOcrResultsHandlerFrom(container));
   const stream = streamProcessorFrom(container);
-  const compaction = compactionHandlerFrom(compactionContainer, { fallbackBudgetMs: 60_000 });
+  const compaction = asFunction('compaction', compactionHandlerFrom(compactionContainer, { fallbackBudgetMs: 60_000 }));
   const changes: ChangeRecord[] = [];
   adapters.table.subscribe((c) => changes.push(c));
   let seq = 0;
