@@ -28,6 +28,20 @@ export class ValidationError extends ReceiptflowError {
   }
 }
 
+/**
+ * The bytes are another format than the client declared (sniffed from their magic numbers). The
+ * upload is refused whole, naming both, rather than half-processed as the wrong thing.
+ */
+export class ContentTypeMismatchError extends ReceiptflowError {
+  readonly code = 'CONTENT_TYPE_MISMATCH';
+  constructor(
+    readonly declared: string,
+    readonly actual: string,
+  ) {
+    super(`content-type says ${declared} but the body is ${actual}`);
+  }
+}
+
 /** A record or object that was expected does not exist. */
 export class NotFoundError extends ReceiptflowError {
   readonly code = 'NOT_FOUND';

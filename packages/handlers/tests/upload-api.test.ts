@@ -1,5 +1,6 @@
 import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { MAX_PRESIGNED_UPLOAD_BYTES, OcrJobMessageSchema, silentLogger, type PresignedUpload } from '@receiptflow/core';
+import { heifContainer } from '@receiptflow/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createUploadApi, MAX_DIRECT_UPLOAD_BYTES } from '../src/handlers/upload-api.js';
 import { ApiKeyAuth } from '../src/http/api-key-auth.js';
@@ -126,7 +127,7 @@ describe('upload API: presigned and direct uploads', () => {
     const body = bodyOf<ErrorBody & { upload: PresignedUpload }>(refused);
     expect(body.error).toMatchObject({
       code: 'INVALID_UPLOAD',
-      message: expect.stringContaining('not a JPEG, PNG, WebP or TIFF'),
+      message: expect.stringContaining('not a JPEG, PNG, WebP, TIFF or HEIC/HEIF'),
     });
     expect(body.upload.url).not.toBe(created.upload!.url);
     expect(await downstream(p)).toMatchObject({ objects: 0, messages: 0 });
@@ -269,7 +270,7 @@ describe('upload API: validation (nothing is written for a refused upload)', () 
       body: new TextEncoder().encode('this is a grocery list, not a picture of one'),
       status: 400,
       code: 'VALIDATION_FAILED',
-      message: /not a JPEG, PNG, WebP or TIFF/,
+      message: /not a JPEG, PNG, WebP, TIFF or HEIC\/HEIF/,
     },
     {
       name: 'a wrong content-type',
@@ -286,6 +287,22 @@ describe('upload API: validation (nothing is written for a refused upload)', () 
       status: 415,
       code: 'CONTENT_TYPE_MISMATCH',
       message: /says image\/jpeg but the body is image\/png/,
+    },
+    {
+      name: 'an iPhone HEIC sent as image/jpeg',
+      contentType: 'image/jpeg',
+      body: heifContainer({ width: 4032, height: 3024 }),
+      status: 415,
+      code: 'CONTENT_TYPE_MISMATCH',
+      message: /says image\/jpeg but the body is image\/heic/,
+    },
+    {
+      name: 'a HEIC that declares 100,000 x 100,000 pixels',
+      contentType: 'image/heic',
+      body: heifContainer({ width: 100_000, height: 100_000 }),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      message: /100000x100000 .* above the 50 MP limit/,
     },
     {
       name: 'an empty body',

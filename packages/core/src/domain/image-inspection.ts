@@ -1,11 +1,16 @@
 import { ValidationError } from '../errors.js';
+import { heifBrandType, readHeifHeader } from './heif-header.js';
 import type { ImageContentType } from './image.js';
 
 export interface ImageInfo {
   contentType: ImageContentType;
+  /** Width as the image is meant to be seen: a HEIF rotated by 90° or 270° (`irot`) swaps its stored sides. */
   width: number;
   height: number;
 }
+
+/** The formats {@link inspectImage} recognises, as its refusal names them. */
+export const ACCEPTED_FORMAT_NAMES = ['JPEG', 'PNG', 'WebP', 'TIFF', 'HEIC/HEIF'] as const;
 
 export interface InspectImageOptions {
   /** Refuse images above this many pixels (decompression bombs), default 50 MP. */
@@ -17,29 +22,71 @@ export const DEFAULT_MAX_PIXELS = 50_000_000;
 /**
  * Reads format and dimensions from the image header without decoding pixels, so that a
  * non-image, a truncated file or a 100-megapixel bomb is refused before any expensive work.
+ * The format comes from the bytes (magic numbers), never from a declared type or a filename.
  * Throws ValidationError naming what is wrong.
+ *
+ * @example
+ * const { contentType, width, height } = inspectImage(bytes, { maxPixels: 50_000_000 });
  */
 export function inspectImage(bytes: Uint8Array, options: InspectImageOptions = {}): ImageInfo {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (bytes.length < 16) throw new ValidationError('image is empty or too short to be an image');
-  const info = readHeader(bytes);
+  const info = readHeader(bytes, maxPixels);
   if (info.width <= 0 || info.height <= 0) {
     throw new ValidationError(`image has invalid dimensions ${info.width}x${info.height}`);
   }
-  if (info.width * info.height > maxPixels) {
-    throw new ValidationError(
-      `image is ${info.width}x${info.height} (${((info.width * info.height) / 1e6).toFixed(1)} MP), above the ${(maxPixels / 1e6).toFixed(0)} MP limit`,
-    );
-  }
+  refuseAbove(info.width, info.height, maxPixels);
   return info;
 }
 
-function readHeader(b: Uint8Array): ImageInfo {
-  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return readJpeg(b);
-  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return readPng(b);
-  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return readWebp(b);
-  if ((b[0] === 0x49 && b[1] === 0x49) || (b[0] === 0x4d && b[1] === 0x4d)) return readTiff(b);
-  throw new ValidationError('body is not a JPEG, PNG, WebP or TIFF image');
+/**
+ * The format the bytes are, from their magic numbers alone (no validation), or null when they
+ * are none of the accepted formats. {@link inspectImage} is the full check.
+ *
+ * @example
+ * sniffContentType(bytes); // 'image/heic' for an iPhone photo, whatever it was declared as
+ */
+export function sniffContentType(b: Uint8Array): ImageContentType | null {
+  if (b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'image/jpeg';
+  if (b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'image/png';
+  if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return 'image/webp';
+  if ((b[0] === 0x49 && b[1] === 0x49) || (b[0] === 0x4d && b[1] === 0x4d)) return 'image/tiff';
+  if (ascii(b, 4, 4) === 'ftyp') return heifBrandType(b);
+  return null;
+}
+
+function refuseAbove(width: number, height: number, maxPixels: number): void {
+  if (width * height > maxPixels) {
+    throw new ValidationError(
+      `image is ${width}x${height} (${((width * height) / 1e6).toFixed(1)} MP), above the ${(maxPixels / 1e6).toFixed(0)} MP limit`,
+    );
+  }
+}
+
+function notAccepted(): ValidationError {
+  const names = ACCEPTED_FORMAT_NAMES;
+  return new ValidationError(`body is not a ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]} image`);
+}
+
+function readHeader(b: Uint8Array, maxPixels: number): ImageInfo {
+  switch (sniffContentType(b)) {
+    case 'image/jpeg':
+      return readJpeg(b);
+    case 'image/png':
+      return readPng(b);
+    case 'image/webp':
+      return readWebp(b);
+    case 'image/tiff':
+      return readTiff(b);
+    case 'image/heic':
+    case 'image/heif':
+      return readHeif(b, maxPixels);
+    case null:
+      if (ascii(b, 4, 4) === 'ftyp') {
+        throw new ValidationError(`body is an ISO media file of brand "${ascii(b, 8, 4)}", not a HEIC/HEIF image`);
+      }
+      throw notAccepted();
+  }
 }
 
 function ascii(b: Uint8Array, start: number, length: number): string {
@@ -102,11 +149,19 @@ function readWebp(b: Uint8Array): ImageInfo {
   throw new ValidationError(`WebP has an unknown chunk "${chunk}"`);
 }
 
+function readHeif(b: Uint8Array, maxPixels: number): ImageInfo {
+  const header = readHeifHeader(b);
+  // Any declared image can be the bomb (a grid of small tiles declares a huge canvas): all are
+  // checked here, from the container, so the decoder never allocates for one.
+  for (const size of header.declaredSizes) refuseAbove(size.width, size.height, maxPixels);
+  return { contentType: header.contentType, width: header.width, height: header.height };
+}
+
 function readTiff(b: Uint8Array): ImageInfo {
   const le = b[0] === 0x49;
   const u16 = le ? u16le : u16be;
   const u32 = le ? u32le : u32be;
-  if (u16(b, 2) !== 42) throw new ValidationError('body is not a JPEG, PNG, WebP or TIFF image');
+  if (u16(b, 2) !== 42) throw notAccepted();
   const ifd = u32(b, 4);
   if (ifd + 2 > b.length) throw new ValidationError('TIFF is truncated');
   const entries = u16(b, ifd);

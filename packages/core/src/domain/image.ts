@@ -1,7 +1,20 @@
 import { z } from 'zod';
 import { IdSchema } from './ids.js';
 
-export const ACCEPTED_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/tiff'] as const;
+/**
+ * The upload formats, by media type. The type a client declares is only a claim: the bytes are
+ * sniffed (image-inspection.ts) and a body of another type is refused naming both.
+ * HEIC is what an iPhone saves by default; `image/heif` is the same container with another codec
+ * brand (docs/formats.md).
+ */
+export const ACCEPTED_CONTENT_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/tiff',
+  'image/heic',
+  'image/heif',
+] as const;
 export const ContentTypeSchema = z.enum(ACCEPTED_CONTENT_TYPES);
 export type ImageContentType = z.infer<typeof ContentTypeSchema>;
 

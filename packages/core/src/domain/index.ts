@@ -19,3 +19,4 @@ export * from './vector-delta.js';
 export * from './vector-delta-stream.js';
 export * from './classify-image.js';
 export * from './place-metadata.js';
+export * from './heif-header.js';

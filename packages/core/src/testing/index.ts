@@ -13,3 +13,4 @@ export * from './embedder-contract.js';
 export * from './ocr-engine-contract.js';
 export * from './places-resolver-contract.js';
 export * from './vector-index-files-contract.js';
+export * from './heif-container.js';

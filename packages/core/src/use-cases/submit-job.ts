@@ -6,7 +6,7 @@ import {
   type ImageRecord,
 } from '../domain/index.js';
 import { inspectImage } from '../domain/image-inspection.js';
-import { InvalidUploadError, NotFoundError, ValidationError } from '../errors.js';
+import { ContentTypeMismatchError, InvalidUploadError, NotFoundError, ValidationError } from '../errors.js';
 import {
   isoNow,
   type Clock,
@@ -41,6 +41,8 @@ export interface SubmitJobInput {
   uploadUrlExpiresInSeconds?: number;
   /** Presigned uploads: the most bytes the client will send, default and at most {@link MAX_PRESIGNED_UPLOAD_BYTES}. */
   maxBytes?: number;
+  /** Direct uploads: refuse images above this many pixels (default: inspectImage's limit). */
+  maxPixels?: number;
 }
 
 export interface SubmitJobResult {
@@ -101,7 +103,10 @@ function validateInput(input: SubmitJobInput): ImageContentType {
  * Stores the image under a key unique to this upload (never the filename alone), writes the
  * image and a PENDING OCR job, and (for direct uploads) sends the seed-shaped
  * `{job_id, image_id, s3_bucket, s3_key}` (plus `ocr_s3_bucket`) to ocr-queue.
- * Throws ValidationError naming the bad field (content type, empty body, filename).
+ * Throws ValidationError naming the bad field (content type, empty body, filename) or what is
+ * wrong with the bytes (not an image, truncated, over the pixel limit), and
+ * ContentTypeMismatchError when the bytes are another accepted format than declared: the sniffed
+ * type decides, so nothing is stored or queued under a type it is not.
  *
  * @example
  * // Direct upload: stored and queued for OCR at once.
@@ -111,6 +116,10 @@ function validateInput(input: SubmitJobInput): ImageContentType {
  */
 export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Promise<SubmitJobResult> {
   const contentType = validateInput(input);
+  if (input.body !== undefined) {
+    const info = inspectImage(input.body, input.maxPixels === undefined ? {} : { maxPixels: input.maxPixels });
+    if (info.contentType !== contentType) throw new ContentTypeMismatchError(contentType, info.contentType);
+  }
   const image_id = deps.ids.newId();
   const job_id = deps.ids.newId();
   const s3_key = rawImageKey(image_id, input.filename);

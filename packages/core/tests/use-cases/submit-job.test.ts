@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ContentTypeMismatchError,
   InvalidUploadError,
   MAX_PRESIGNED_UPLOAD_BYTES,
   NotFoundError,
@@ -7,6 +8,7 @@ import {
   confirmUpload,
   submitJob,
 } from '@receiptflow/core';
+import { heifContainer } from '@receiptflow/core/testing';
 import { PNG_BYTES, pipeline } from './harness.js';
 
 /** SOI, a 1x1 baseline frame header, EOI: a JPEG as far as header inspection goes. */
@@ -63,6 +65,41 @@ describe('submitJob / confirmUpload with local adapters', () => {
     expect(await p.raw.list('raw/')).toEqual([]);
   });
 
+  it('the sniffed type decides: bytes of another format than declared are refused naming both, nothing stored or queued', async () => {
+    const p = pipeline();
+    const heic = heifContainer({ width: 640, height: 480 });
+    for (const [declared, body, actual] of [
+      ['image/jpeg', PNG_BYTES, 'image/png'],
+      ['image/jpeg', heic, 'image/heic'],
+      ['image/heic', JPEG_BYTES, 'image/jpeg'],
+    ] as const) {
+      const refusal = submitJob(p.submitDeps, { filename: 'r.jpg', contentType: declared, body });
+      await expect(refusal).rejects.toThrow(ContentTypeMismatchError);
+      await expect(refusal).rejects.toThrow(`content-type says ${declared} but the body is ${actual}`);
+    }
+    await expect(
+      submitJob(p.submitDeps, {
+        filename: 'r.png',
+        contentType: 'image/png',
+        body: new TextEncoder().encode('%PDF-1.7 a receipt from a shop'),
+      }),
+    ).rejects.toThrow(/not a JPEG, PNG, WebP, TIFF or HEIC\/HEIF image/);
+    expect(await p.raw.list('raw/')).toEqual([]);
+    expect((await p.ocrQueue.depth()).visible).toBe(0);
+  });
+
+  it('accepts a HEIC direct upload as image/heic and refuses a HEIC bomb before storing it', async () => {
+    const p = pipeline();
+    const heic = heifContainer({ width: 4032, height: 3024, rotation: 270 });
+    const r = await submitJob(p.submitDeps, { filename: 'IMG_0001.HEIC', contentType: 'image/heic', body: heic });
+    expect(await p.jobs.getImage(r.image_id)).toMatchObject({ content_type: 'image/heic', upload_state: 'UPLOADED' });
+    const bomb = heifContainer({ width: 100_000, height: 100_000 });
+    await expect(
+      submitJob(p.submitDeps, { filename: 'bomb.heic', contentType: 'image/heic', body: bomb }),
+    ).rejects.toThrow(/above the 50 MP limit/);
+    expect(await p.raw.list('raw/')).toEqual([r.s3_key]);
+  });
+
   it('presigned flow: URL first, nothing enqueued until confirm, confirm is idempotent', async () => {
     const p = pipeline();
     const r = await submitJob(p.submitDeps, { filename: 'big.png', contentType: 'image/png' });
@@ -88,7 +125,10 @@ describe('submitJob / confirmUpload with local adapters', () => {
     const p = pipeline();
     const r = await submitJob(p.submitDeps, { filename: 'scan.png', contentType: 'image/png', maxBytes: 4096 });
     const bad: [Uint8Array, RegExp][] = [
-      [new TextEncoder().encode('<html>definitely not an image</html>'), /not a JPEG, PNG, WebP or TIFF/],
+      [
+        new TextEncoder().encode('<html>definitely not an image</html>'),
+        /not a JPEG, PNG, WebP, TIFF or HEIC\/HEIF image/,
+      ],
       [JPEG_BYTES, /declared image\/png but the bytes are image\/jpeg/],
     ];
     let upload = r.upload!;
@@ -111,6 +151,24 @@ describe('submitJob / confirmUpload with local adapters', () => {
     }
     await p.raw.acceptPresignedPut(upload.url, PNG_BYTES, 'image/png');
     expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toMatchObject({ enqueued: true });
+    expect((await p.ocrQueue.depth()).visible).toBe(1);
+  });
+
+  it('presigned HEIC: accepted as image/heic; a HEIC bomb or a HEIC declared as JPEG is refused at confirm', async () => {
+    const p = pipeline();
+    const heic = await submitJob(p.submitDeps, { filename: 'IMG_0002.HEIC', contentType: 'image/heic' });
+    await p.raw.acceptPresignedPut(heic.upload!.url, heifContainer({ width: 3024, height: 4032 }), 'image/heic');
+    expect(await confirmUpload(p.submitDeps, { image_id: heic.image_id })).toMatchObject({ enqueued: true });
+
+    const bomb = await submitJob(p.submitDeps, { filename: 'bomb.heic', contentType: 'image/heic' });
+    await p.raw.acceptPresignedPut(bomb.upload!.url, heifContainer({ width: 100_000, height: 100_000 }), 'image/heic');
+    await expect(confirmUpload(p.submitDeps, { image_id: bomb.image_id })).rejects.toThrow(/above the 50 MP limit/);
+
+    const lie = await submitJob(p.submitDeps, { filename: 'r.jpg', contentType: 'image/jpeg' });
+    await p.raw.acceptPresignedPut(lie.upload!.url, heifContainer({ width: 64, height: 64 }), 'image/jpeg');
+    await expect(confirmUpload(p.submitDeps, { image_id: lie.image_id })).rejects.toThrow(
+      /declared image\/jpeg but the bytes are image\/heic/,
+    );
     expect((await p.ocrQueue.depth()).visible).toBe(1);
   });
 

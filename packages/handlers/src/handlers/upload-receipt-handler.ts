@@ -1,7 +1,7 @@
 import {
   ACCEPTED_CONTENT_TYPES,
   MAX_PRESIGNED_UPLOAD_BYTES,
-  inspectImage,
+  sniffContentType,
   submitJob,
   type Logger,
   type SubmitJobDeps,
@@ -74,19 +74,18 @@ export function createUploadReceiptHandler(deps: UploadReceiptDeps) {
         `body is ${body.length} bytes; direct uploads take at most ${maxBytes} bytes, use a presigned URL for larger images`,
       );
     }
-    const info = inspectImage(body, deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels });
-    if (info.contentType !== contentType) {
-      return errorResult(
-        415,
-        'CONTENT_TYPE_MISMATCH',
-        `content-type says ${contentType} but the body is ${info.contentType}`,
-      );
-    }
     const filename =
       event.queryStringParameters?.filename ??
       header(event, 'x-filename') ??
-      `upload.${info.contentType.split('/')[1]}`;
-    const result = await submitJob(deps.submit, { filename, contentType, body });
+      `upload.${(sniffContentType(body) ?? contentType).split('/')[1]}`;
+    // submitJob inspects the bytes: not an image, truncated or over the pixel limit is a 400, and
+    // bytes of another format than declared a 415 naming both (ContentTypeMismatchError).
+    const result = await submitJob(deps.submit, {
+      filename,
+      contentType,
+      body,
+      ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }),
+    });
     deps.logger.info('receipt uploaded', {
       image_id: result.image_id,
       job_id: result.job_id,
