@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { IdSchema } from './ids.js';
+import { OwnerSchema } from './owner.js';
 
 /**
  * The upload formats, by media type. The type a client declares is only a claim: the bytes are
@@ -29,5 +30,15 @@ export const ImageRecordSchema = z.object({
   upload_state: z.enum(['AWAITING_UPLOAD', 'UPLOADED']),
   size_bytes: z.number().int().nonnegative().nullable(),
   created_at: z.string().datetime(),
+  /** Who uploaded it (absent: DEFAULT_OWNER, read through `ownerOf`). */
+  owner: OwnerSchema.optional(),
+  /**
+   * Lowercase hex SHA-256 of the uploaded bytes, once they are known (direct uploads at once,
+   * presigned ones when the upload lands): how a second upload of the same photo is recognised.
+   */
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+    .optional(),
 });
 export type ImageRecord = z.infer<typeof ImageRecordSchema>;

@@ -1,6 +1,7 @@
 export * from './geometry.js';
 export * from './ocr-document.js';
 export * from './ids.js';
+export * from './owner.js';
 export * from './messages.js';
 export * from './state-machine.js';
 export * from './ocr-job.js';

@@ -10,7 +10,11 @@ export const PlaceCandidateSchema = z.object({
 });
 export type PlaceCandidate = z.infer<typeof PlaceCandidateSchema>;
 
-export const PlaceSourceSchema = z.enum(['vector', 'places', 'none']);
+/**
+ * Who decided a receipt's merchant: vector memory, the Places service, nobody (`none`), or a
+ * person (`user`, a correction). A user's merchant is final: reprocessing never replaces it.
+ */
+export const PlaceSourceSchema = z.enum(['vector', 'places', 'none', 'user']);
 export type PlaceSource = z.infer<typeof PlaceSourceSchema>;
 
 /**

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { GeometrySchema } from './geometry.js';
 import { IdSchema, ReceiptIdSchema } from './ids.js';
+import { OwnerSchema } from './owner.js';
 import { ReceiptFieldsSchema } from './receipt-fields.js';
 
 /**
@@ -27,6 +28,8 @@ export const ReceiptSchema = z.object({
   /** Absent on receipts stored before regions were recorded (their geometry is in the image frame). */
   region: ReceiptRegionSchema.optional(),
   created_at: z.string().datetime(),
+  /** Its image's owner, copied when the receipt is built (absent: DEFAULT_OWNER, via `ownerOf`). */
+  owner: OwnerSchema.optional(),
   /**
    * Date, total, subtotal, tax, payment method and line items, with the lines each was read from
    * (docs/fields.md). Absent on receipts stored before fields were extracted; the next delivery

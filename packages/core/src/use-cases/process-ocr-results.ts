@@ -12,6 +12,7 @@ import {
   readVectorDelta,
   type Collection,
   type CompactionRun,
+  type ImageRecord,
   type ImageType,
   type OcrResultsMessage,
   type ReceiptDetails,
@@ -120,12 +121,13 @@ export async function processOcrResults(
   // Every line about this receipt carries the ids that tie it to its upload and its compaction.
   const logger = withFields(deps.logger ?? silentLogger, { image_id: msg.image_id, job_id: msg.job_id });
   const outcome: ProcessOcrResultsOutcome = { job_id: msg.job_id, image_id: msg.image_id, receipts: [], skipped: [] };
-  if (!(await stillWanted(deps.jobs, msg))) {
+  const image = await wantedImage(deps.jobs, msg);
+  if (!image) {
     logger.info('ocr results for a deleted image or job; nothing to do');
     return outcome;
   }
 
-  const built = await buildReceipts(deps, msg, outcome.skipped, logger);
+  const built = withOwner(await buildReceipts(deps, msg, outcome.skipped, logger), image);
   const createdHere: number[] = [];
   for (const receipt of built) {
     const { created, details } = await createReceiptWithFields(deps.receipts, receipt, deps.fields);
@@ -232,9 +234,20 @@ function parseResultsMessage(deps: ProcessOcrResultsDeps, message: unknown): Ocr
   return msg;
 }
 
-async function stillWanted(jobs: OcrJobStore, msg: OcrResultsMessage): Promise<boolean> {
+/** The message's image while it and its job still exist (a delete may have removed either), else null. */
+async function wantedImage(jobs: OcrJobStore, msg: OcrResultsMessage): Promise<ImageRecord | null> {
   const [job, image] = await Promise.all([jobs.getJob(msg.job_id), jobs.getImage(msg.image_id)]);
-  return job !== null && image !== null && job.image_id === msg.image_id;
+  return job !== null && image !== null && job.image_id === msg.image_id ? image : null;
+}
+
+async function stillWanted(jobs: OcrJobStore, msg: OcrResultsMessage): Promise<boolean> {
+  return (await wantedImage(jobs, msg)) !== null;
+}
+
+/** Receipts belong to their image's owner; rows of the default owner keep `owner` absent. */
+function withOwner(built: ReceiptDetails[], image: ImageRecord): ReceiptDetails[] {
+  if (image.owner === undefined) return built;
+  return built.map((d) => ({ ...d, receipt: { ...d.receipt, owner: image.owner } }));
 }
 
 /** The receipts the OCR document holds, laid out; unusable rows are reported into `skipped`. */

@@ -2,6 +2,7 @@ import {
   ACCEPTED_CONTENT_TYPES,
   newPendingJob,
   ocrJobMessage,
+  OwnerSchema,
   type ImageContentType,
   type ImageRecord,
 } from '../domain/index.js';
@@ -43,6 +44,8 @@ export interface SubmitJobInput {
   maxBytes?: number;
   /** Direct uploads: refuse images above this many pixels (default: inspectImage's limit). */
   maxPixels?: number;
+  /** Who uploads it (the API key's owner); absent: DEFAULT_OWNER. Stored on the image. */
+  owner?: string;
 }
 
 export interface SubmitJobResult {
@@ -89,6 +92,9 @@ function validateInput(input: SubmitJobInput): ImageContentType {
     issues.push(`contentType "${input.contentType}" is not one of ${ACCEPTED_CONTENT_TYPES.join(', ')}`);
   }
   if (input.body !== undefined && input.body.length === 0) issues.push('body is empty');
+  if (input.owner !== undefined && !OwnerSchema.safeParse(input.owner).success) {
+    issues.push(`owner "${input.owner}" is not 1..128 of letters, digits, ".", "_", "@" and "-"`);
+  }
   if (
     input.maxBytes !== undefined &&
     (!Number.isInteger(input.maxBytes) || input.maxBytes < 1 || input.maxBytes > MAX_PRESIGNED_UPLOAD_BYTES)
@@ -142,6 +148,7 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
     upload_state: direct ? 'UPLOADED' : 'AWAITING_UPLOAD',
     size_bytes: input.body?.length ?? null,
     created_at: now,
+    ...(input.owner !== undefined ? { owner: input.owner } : {}),
   };
   await deps.jobs.createImage(image);
   const job = newPendingJob(job_id, image, now);

@@ -123,9 +123,13 @@ export function pipeline(options: PipelineOptions = {}) {
   };
   const compactDeps: CompactDeps = { receipts, runs, deltas, vectors, lock, snapshots, clock };
 
-  /** Uploads, OCRs (scripted) and processes one receipt; returns ids and outcomes. */
-  async function ingest(input: readonly string[] | OcrDocument, filename = 'receipt.png') {
-    const submitted = await submitJob(submitDeps, { filename, contentType: 'image/png', body: PNG_BYTES });
+  /** Uploads (as `owner`, default none), OCRs (scripted) and processes one receipt; returns ids and outcomes. */
+  async function ingest(
+    input: readonly string[] | OcrDocument,
+    filename = 'receipt.png',
+    upload: { owner?: string } = {},
+  ) {
+    const submitted = await submitJob(submitDeps, { filename, contentType: 'image/png', body: PNG_BYTES, ...upload });
     ocr.next = Array.isArray(input) ? ocrDocument(input as readonly string[]) : (input as OcrDocument);
     const ocrOutcome = await runOcrJob(ocrDeps, { job_id: submitted.job_id, image_id: submitted.image_id });
     const [results] = await resultsQueue.receive({ maxMessages: 1 });
