@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { OcrDocumentSchema, ValidationError } from '@receiptflow/core';
+import { heifContainer } from '@receiptflow/core/testing';
+import { readHeicFixture } from '@receiptflow/adapters-local/synthetic';
 import { VisionOcrEngine } from '../src/vision/vision-ocr-engine.js';
 import { SAMPLE_PNG } from './support/sample-png.js';
 
@@ -76,5 +78,26 @@ describe('VisionOcrEngine', () => {
     const engine = new VisionOcrEngine({ helperPath: helper('undecodable'), timeoutMs: 10_000 });
     await expect(engine.recognize(image)).rejects.toBeInstanceOf(ValidationError);
     await expect(engine.recognize(new Uint8Array())).rejects.toBeInstanceOf(ValidationError);
+  });
+
+  it('passes a HEIC to Vision untouched (ImageIO reads it natively) and refuses a HEIC bomb before Vision runs', async () => {
+    const capture = join(mkdtempSync(join(tmpdir(), 'vision-capture-')), 'stdin.bin');
+    const previous = process.env.VISION_HELPER_CAPTURE;
+    process.env.VISION_HELPER_CAPTURE = capture;
+    try {
+      const engine = new VisionOcrEngine({ helperPath: helper('capture'), timeoutMs: 10_000 });
+      const heic = readHeicFixture(6);
+      await engine.recognize(heic);
+      expect(Buffer.compare(readFileSync(capture), Buffer.from(heic))).toBe(0);
+
+      writeFileSync(capture, 'untouched');
+      const bomb = heifContainer({ width: 100_000, height: 100_000 });
+      await expect(engine.recognize(bomb)).rejects.toThrow(/100000x100000 .* above the 50 MP limit/);
+      await expect(engine.recognize(bomb)).rejects.toBeInstanceOf(ValidationError);
+      expect(readFileSync(capture, 'utf8')).toBe('untouched');
+    } finally {
+      if (previous === undefined) delete process.env.VISION_HELPER_CAPTURE;
+      else process.env.VISION_HELPER_CAPTURE = previous;
+    }
   });
 });

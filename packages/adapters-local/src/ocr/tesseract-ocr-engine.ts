@@ -14,7 +14,7 @@ import {
   preprocessImage,
   type OcrPreprocess,
 } from './preprocess-image.js';
-import { readImageSize } from './read-image-size.js';
+import { readableImage } from './read-image-size.js';
 import { betterRead, DEFAULT_RETRY_POLICY, readIsPoor, type OcrRetryPolicy } from './retrying-ocr-engine.js';
 import { tesseractPageToOcrDocument } from './tesseract-page-to-ocr-document.js';
 import type { ImageSize, TesseractPage } from './tesseract-page-to-ocr-document.js';
@@ -107,9 +107,12 @@ export class TesseractOcrEngine implements OcrEngine {
     this.pool = new TesseractWorkerPool(config.concurrency ?? 1, () => this.startWorker());
   }
 
-  /** Throws ValidationError for bytes that are not a decodable image, before running OCR. */
-  async recognize(image: Uint8Array): Promise<OcrDocument> {
-    const size = await readImageSize(image, this.config.maxPixels);
+  /**
+   * Throws ValidationError for bytes that are not a decodable image, before running OCR. HEIC is
+   * decoded to upright pixels first (tesseract cannot read it); other formats go as they came.
+   */
+  async recognize(original: Uint8Array): Promise<OcrDocument> {
+    const { bytes: image, size } = await readableImage(original, this.config.maxPixels);
     const first = await this.read(image, size, this.preprocess);
     if (!this.retry || !this.retryPreprocess || !readIsPoor(first, this.retry)) return first;
     return betterRead(first, await this.read(image, size, this.retryPreprocess), this.retry);

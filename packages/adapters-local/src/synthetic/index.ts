@@ -4,3 +4,4 @@ export * from './render-receipt-page.js';
 export * from './synthetic-merchants.js';
 export * from './demo-receipts.js';
 export * from './orientation.js';
+export * from './heic-fixtures.js';

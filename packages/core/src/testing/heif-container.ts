@@ -11,7 +11,7 @@ export interface HeifContainerOptions {
   height: number;
   /** `irot` angle, counter-clockwise degrees. */
   rotation?: 0 | 90 | 180 | 270;
-  /** An `imir` property (axis 0, a left-right flip). */
+  /** An `imir` property (axis 0: top and bottom exchanged). */
   mirror?: boolean;
   /** More images' sizes (`ispe` of tiles or thumbnails), not associated with the primary item. */
   otherSizes?: { width: number; height: number }[];

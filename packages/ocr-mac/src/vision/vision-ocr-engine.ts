@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { OcrDocumentSchema, ValidationError, type OcrDocument, type OcrEngine } from '@receiptflow/core';
+import { OcrDocumentSchema, ValidationError, inspectImage, type OcrDocument, type OcrEngine } from '@receiptflow/core';
 import {
   VisionHelperFailedError,
   VisionHelperMissingError,
@@ -12,6 +12,8 @@ export interface VisionOcrEngineConfig {
   helperPath: string;
   /** Kill the helper after this long (default 60 s). */
   timeoutMs?: number;
+  /** Refuse images above this many pixels before Vision decodes them. Default: core's inspectImage limit. */
+  maxPixels?: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export class VisionOcrEngine implements OcrEngine {
   readonly name = 'apple-vision';
   private readonly helperPath: string;
   private readonly timeoutMs: number;
+  private readonly maxPixels: number | undefined;
 
   /**
    * Runs the compiled Swift helper once per image; nothing starts until `recognize`.
@@ -44,10 +47,18 @@ export class VisionOcrEngine implements OcrEngine {
   constructor(config: VisionOcrEngineConfig) {
     this.helperPath = config.helperPath;
     this.timeoutMs = config.timeoutMs ?? 60_000;
+    this.maxPixels = config.maxPixels;
   }
 
+  /**
+   * The bytes go to Vision exactly as uploaded: HEIC too, which ImageIO reads natively (with its
+   * irot/imir as the orientation the helper honours), so nothing is decoded or re-encoded here.
+   * The header is checked first (core's inspectImage): a non-image or a bomb, a HEIC declaring
+   * 100,000 × 100,000 pixels say, is refused before Vision allocates for it.
+   */
   async recognize(image: Uint8Array): Promise<OcrDocument> {
     if (image.byteLength === 0) throw new ValidationError('image is empty', ['image: 0 bytes']);
+    inspectImage(image, this.maxPixels === undefined ? {} : { maxPixels: this.maxPixels });
     const { stdout, exitCode, signal, stderr } = await this.runHelper(image);
     if (exitCode === HELPER_EXIT_UNDECODABLE_IMAGE) {
       throw new ValidationError('image could not be decoded by Apple Vision', [stderr || 'not an image']);
