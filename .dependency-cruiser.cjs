@@ -22,12 +22,15 @@ module.exports = {
     {
       name: 'core-imports-only-zod',
       comment:
-        'packages/core/src is pure: it may import its own files, zod, libphonenumber-js and date-fns (pure parsing), nothing else (no node: builtins, ' +
+        'packages/core/src is pure: it may import its own files, zod, libphonenumber-js and date-fns (pure parsing), ' +
+        "csv-stringify's sync API (pure RFC 4180 quoting for the export), nothing else (no node: builtins, " +
         'no AWS SDK, no inversify, no other workspace package). Its contract suites under src/testing ' +
         'may also import vitest (an optional peer dependency): see core-testing-imports-only-zod-and-vitest.',
       severity: 'error',
       from: { path: '^packages/core/src/', pathNot: '^packages/core/src/testing/' },
-      to: { pathNot: ['^packages/core/src/', npm('zod'), npm('libphonenumber-js'), npm('date-fns')] },
+      to: {
+        pathNot: ['^packages/core/src/', npm('zod'), npm('libphonenumber-js'), npm('date-fns'), npm('csv-stringify')],
+      },
     },
     {
       name: 'core-testing-imports-only-zod-and-vitest',

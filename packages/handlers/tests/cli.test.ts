@@ -5,15 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { statusCommand } from '../src/cli/commands/status.js';
 import { startServe } from '../src/cli/commands/serve.js';
 import { run } from '../src/cli/main.js';
-
-function captureStderr() {
-  const lines: string[] = [];
-  const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    lines.push(String(chunk));
-    return true;
-  });
-  return { text: () => lines.join(''), restore: () => spy.mockRestore() };
-}
+import { captureStderr } from './support/capture-stderr.js';
 
 describe('receipts CLI', () => {
   afterEach(() => {

@@ -60,4 +60,29 @@ describe('receipts CLI http client: named errors', () => {
       /upload of receipt\.png \(PUT to its presigned URL\) failed with HTTP 403: .*SignatureDoesNotMatch/,
     );
   });
+
+  it("stream: the body as it arrives; an HTTP error is named with the API's message, a proxy's page as text", async () => {
+    const ok = await answering(200, 'a,b\r\n1,2\r\n');
+    servers.push(ok.server);
+    const decoder = new TextDecoder();
+    let text = '';
+    for await (const chunk of await new UploadApiClient(ok.url, 't').stream('/export?format=csv'))
+      text += decoder.decode(chunk);
+    expect(text).toBe('a,b\r\n1,2\r\n');
+
+    const refused = await answering(
+      400,
+      JSON.stringify({ error: { code: 'VALIDATION_FAILED', message: 'format: must be csv or jsonl' } }),
+    );
+    servers.push(refused.server);
+    const error = await new UploadApiClient(refused.url, 't').stream('/export?format=x').catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'HTTP_REQUEST_FAILED', status: 400, request: 'GET /export?format=x' });
+    expect((error as Error).message).toContain('format: must be csv or jsonl');
+
+    const proxy = await answering(502, '<html>Bad Gateway</html>');
+    servers.push(proxy.server);
+    await expect(new UploadApiClient(proxy.url, 't').stream('/export?format=csv')).rejects.toThrow(
+      /HTTP 502: <html>Bad Gateway/,
+    );
+  });
 });

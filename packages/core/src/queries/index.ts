@@ -1,1 +1,2 @@
 export * from './get-upload-status.js';
+export * from './export-format.js';

@@ -25,15 +25,7 @@ export class UploadApiClient {
   ) {}
 
   async request(method: string, path: string, body?: Uint8Array | string, contentType?: string): Promise<unknown> {
-    const headers: Record<string, string> = {};
-    if (this.token) headers.authorization = `Bearer ${this.token}`;
-    if (contentType) headers['content-type'] = contentType;
-    let response: Response;
-    try {
-      response = await fetch(new URL(path, this.baseUrl), { method, headers, ...(body === undefined ? {} : { body }) });
-    } catch (error) {
-      throw new ServerUnreachableError(this.baseUrl, { cause: error });
-    }
+    const response = await this.send(method, path, body, contentType);
     const text = await response.text();
     const parsed: unknown = text ? JSON.parse(text) : null;
     if (!response.ok) {
@@ -41,5 +33,38 @@ export class UploadApiClient {
       throw new HttpRequestFailedError(`${method} ${path}`, response.status, message);
     }
     return parsed;
+  }
+
+  /**
+   * A GET whose body is read as it arrives (`receipts export`), so a large answer is never held
+   * whole. Errors as {@link request} (the error body is small and read whole).
+   *
+   * @example
+   * for await (const chunk of await client.stream('/export?format=csv')) process.stdout.write(chunk);
+   */
+  async stream(path: string): Promise<AsyncIterable<Uint8Array>> {
+    const response = await this.send('GET', path);
+    if (!response.ok || !response.body) {
+      const text = await response.text();
+      let message = text;
+      try {
+        message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? text;
+      } catch {
+        // Not the API's JSON error (a proxy's page): its text is the best explanation there is.
+      }
+      throw new HttpRequestFailedError(`GET ${path}`, response.status, message);
+    }
+    return response.body;
+  }
+
+  private async send(method: string, path: string, body?: Uint8Array | string, contentType?: string) {
+    const headers: Record<string, string> = {};
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    if (contentType) headers['content-type'] = contentType;
+    try {
+      return await fetch(new URL(path, this.baseUrl), { method, headers, ...(body === undefined ? {} : { body }) });
+    } catch (error) {
+      throw new ServerUnreachableError(this.baseUrl, { cause: error });
+    }
   }
 }

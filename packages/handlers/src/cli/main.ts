@@ -11,8 +11,9 @@ export const USAGE = `usage: receipts <command> [options]
 
   serve   [--port 8787] [--host 127.0.0.1] [--data DIR] [--token T] [--places CATALOG]
           upload API + in-process OCR, results, stream and compaction workers (local adapters)
-  submit  FILE... [--url URL] [--token T] [--no-wait] [--timeout SECONDS]
-          upload receipts to a running server and wait until they are compacted
+  submit  FILE|DIR... [--url URL] [--token T] [--no-wait] [--timeout SECONDS]
+          upload receipts (every image in a folder and its subfolders; duplicates of earlier
+          uploads are skipped) to a running server and wait until they are compacted
   status  IMAGE_ID [--url URL] [--token T]
   fsck    [--data DIR] [--repair] [--json]
           check every data file; --repair salvages good records, rebuilds derived data,
