@@ -19,10 +19,8 @@ import { header, parseBenchArgs } from './plan.js';
 import { measureReceiptWrites } from './receipt-writes.js';
 import { formatTable, verdicts } from './report.js';
 import { round } from './stats.js';
+import { fixedCostByMode } from './storage-costs.js';
 import { measureVectorStorage } from './vector-storage.js';
-
-/** Vectors in the vector-storage measurement (docs/benchmarks.md says why not 200k). */
-const VECTOR_STORAGE_SIZE = 20_000;
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 /** P5 builds and times the handlers package's Lambda bundles. */
@@ -30,12 +28,26 @@ const handlersDir = join(repoRoot, 'packages', 'handlers');
 
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
+async function vectorStorage(sizes: number[]): Promise<Record<string, unknown>> {
+  return {
+    ...(await measureVectorStorage({ sizes, chroma: true, progress })),
+    ...(await fixedCostByMode(repoRoot)),
+  };
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseBenchArgs(argv, repoRoot);
   const { plan } = args;
   const logger = createLogger({ level: 'error', format: 'pretty' });
   const started = performance.now();
   const out = header(plan);
+  if (args.only === 'vector_storage') {
+    out.vector_storage = await vectorStorage(plan.vectorStorageSizes);
+    (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
+    out.seconds = round((performance.now() - started) / 1000, 1);
+    process.stdout.write(`${JSON.stringify(out, null, args.json ? undefined : 2)}\n`);
+    return 0;
+  }
   // P5 first: fresh processes, before this one holds gigabytes of index.
   progress('P5: building bundles and timing cold starts');
   Object.assign(out, await measureP5(handlersDir, plan));
@@ -45,9 +57,8 @@ async function main(argv: string[]): Promise<number> {
   const indexGoals = await measureIndexGoals(corpus, p3.pass, plan, logger, progress);
   Object.assign(out, indexGoals.figures);
   Object.assign(out, await measureP6(args.evalJson, p3.pass, indexGoals.hot));
-  // 20k vectors in both plans: 200k takes too long to write through HNSW on a shared 2-core box.
-  progress('vector storage modes: efs follower over a latency-injected directory');
-  out.vector_storage = await measureVectorStorage(VECTOR_STORAGE_SIZE, progress);
+  progress(`vector storage modes: efs, s3 and server at ${plan.vectorStorageSizes.join(' and ')} vectors`);
+  out.vector_storage = await vectorStorage(plan.vectorStorageSizes);
   out.receipt_writes = await measureReceiptWrites(progress);
   out.big_delta = await measureBigDelta(progress, { quick: plan.mode === 'quick' });
   (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);

@@ -1,5 +1,6 @@
 import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
+import { UsageError } from '@receiptflow/core';
 import { parseFlags, positiveInt } from '@receiptflow/handlers/cli';
 import { round } from './stats.js';
 
@@ -20,6 +21,8 @@ export interface Plan {
   /** Images submitted at once for the throughput runs, and how many 1-vs-2 pairs are run. */
   scalingImages: number;
   scalingPairs: number;
+  /** Index sizes of the vector storage modes' measurement (cold load, warm catch-up, query). */
+  vectorStorageSizes: number[];
 }
 
 const PLANS: Record<'quick' | 'full', Plan> = {
@@ -35,6 +38,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
     overheadImages: 12,
     scalingImages: 8,
     scalingPairs: 2,
+    vectorStorageSizes: [2_000, 10_000],
   },
   full: {
     mode: 'full',
@@ -48,6 +52,7 @@ const PLANS: Record<'quick' | 'full', Plan> = {
     overheadImages: Number.MAX_SAFE_INTEGER,
     scalingImages: 16,
     scalingPairs: 2,
+    vectorStorageSizes: [20_000, 200_000],
   },
 };
 
@@ -59,9 +64,11 @@ export interface BenchArgs {
   places: string;
   json: boolean;
   evalJson: string | undefined;
+  /** `vector_storage`: run only the vector storage modes' measurement (and the cost model). */
+  only: 'vector_storage' | undefined;
 }
 
-/** Parses `[--quick] [--json] [--dataset DIR] [--places FILE] [--eval-json FILE] [--large-size N]`. */
+/** Parses `[--quick] [--json] [--dataset DIR] [--places FILE] [--eval-json FILE] [--large-size N] [--only vector_storage]`. */
 export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
   const { values } = parseFlags(argv, {
     quick: { type: 'boolean', default: false },
@@ -70,7 +77,10 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     places: { type: 'string' },
     'eval-json': { type: 'string' },
     'large-size': { type: 'string' },
+    only: { type: 'string' },
   });
+  if (values.only !== undefined && values.only !== 'vector_storage')
+    throw new UsageError(`--only takes vector_storage, got ${values.only}`);
   const plan: Plan = { ...PLANS[values.quick ? 'quick' : 'full'] };
   plan.largeSize = positiveInt(values['large-size'], '--large-size', plan.largeSize);
   return {
@@ -79,6 +89,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     places: resolve(repoRoot, values.places ?? '../shared/datasets/places-catalog.json'),
     json: values.json,
     evalJson: values['eval-json'],
+    only: values.only,
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { estimateCost, formatEstimate } from '../src/cost/estimate.js';
-import { PRICES, RECEIPT_USAGE } from '../src/cost/prices.js';
+import { estimateCost, formatEstimate, s3IndexRequestsPerReceipt } from '../src/cost/estimate.js';
+import { PRICES, RECEIPT_USAGE, type ReceiptUsage } from '../src/cost/prices.js';
 import type { DeclaredResource } from '../src/doctor/collect.js';
 
 const res = (type: string, name: string, inputs: Record<string, unknown>): DeclaredResource => ({
@@ -109,5 +109,55 @@ describe('cost model', () => {
     ]);
     expect(without.fixed.map((l) => l.item)).toContain('NAT public IPv4 address');
     expect(withEip.fixedMonthlyUsd).toBeCloseTo(without.fixedMonthlyUsd, 6);
+  });
+
+  describe("s3 vector storage mode: the index files' S3 requests per receipt", () => {
+    const fn = (name: string, mode: string) =>
+      res('aws:lambda/function:Function', name, {
+        memorySize: 1024,
+        environment: { variables: { VECTOR_STORAGE_MODE: mode } },
+      });
+    const LINE = 'S3 requests on the vector index (s3 mode)';
+
+    it('adds the line only when a function keeps the index in S3', () => {
+      const s3 = estimateCost([fn('process-ocr-results', 's3'), fn('compaction', 's3')], { efsStorageGb: 0 });
+      const efs = estimateCost([fn('process-ocr-results', 'efs'), fn('compaction', 'efs')], { efsStorageGb: 0 });
+      const line = s3.perReceipt.find((l) => l.item === LINE);
+      expect(line).toBeDefined();
+      expect(efs.perReceipt.map((l) => l.item)).not.toContain(LINE);
+      expect(s3.perReceiptUsd - efs.perReceiptUsd).toBeCloseTo(line!.usd, 12);
+    });
+
+    it('prices GET/HEAD at the GET price and PUT and LIST at the PUT price', () => {
+      const e = estimateCost([fn('compaction', 's3')], { efsStorageGb: 0 });
+      const { get, put, list } = s3IndexRequestsPerReceipt();
+      expect(PRICES.s3ListThousand).toBe(PRICES.s3PutThousand);
+      expect(e.perReceipt.find((l) => l.item === LINE)!.usd).toBeCloseTo(
+        (get * PRICES.s3GetThousand + (put + list) * PRICES.s3PutThousand) / 1000,
+        12,
+      );
+      // Compaction's merges write: PUTs are there, and LISTs (the followers' segment listings).
+      expect(put).toBeGreaterThan(0);
+      expect(list).toBeGreaterThan(0);
+    });
+
+    it("sums each event's requests times its rate per receipt", () => {
+      const base = RECEIPT_USAGE.vectorIndexS3;
+      const withEvents = (events: Partial<Record<keyof typeof base.events, number>>) =>
+        ({
+          ...RECEIPT_USAGE,
+          vectorIndexS3: { ...base, events: { ...base.events, ...events } },
+        }) as unknown as ReceiptUsage;
+      const none = s3IndexRequestsPerReceipt(withEvents({ merges: 0, warmCatchUps: 0, coldLoads: 0, checkpoints: 0 }));
+      expect(none).toEqual({ get: 0, put: 0, list: 0 });
+      // One cold load per receipt costs exactly one cold load's requests.
+      const cold = s3IndexRequestsPerReceipt(withEvents({ merges: 0, warmCatchUps: 0, coldLoads: 1, checkpoints: 0 }));
+      expect(cold).toEqual(base.requests.coldLoad);
+      // More cold loads, more GETs, and nothing else changes.
+      const more = s3IndexRequestsPerReceipt(withEvents({ coldLoads: base.events.coldLoads + 1 }));
+      const now = s3IndexRequestsPerReceipt();
+      expect(more.get - now.get).toBeCloseTo(base.requests.coldLoad.get, 9);
+      expect(more.put).toBeCloseTo(now.put, 9);
+    });
   });
 });

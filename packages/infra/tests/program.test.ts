@@ -743,6 +743,14 @@ describe('s3 vector storage mode', () => {
     expect(c.fixed.map((l) => l.item)).not.toContain('EFS storage (elastic throughput: no fixed throughput charge)');
     expect(c.unpriced).toEqual([]);
   });
+
+  it("prices the index files' S3 requests per receipt in s3 mode, and EFS throughput only in efs mode", () => {
+    const items = (r: DeclaredResource[]) => estimateCost(r, { efsStorageGb: 1 }).perReceipt.map((l) => l.item);
+    expect(items(s3.resources)).toContain('S3 requests on the vector index (s3 mode)');
+    expect(items(s3.resources)).not.toContain('EFS elastic throughput');
+    expect(items(base.resources)).not.toContain('S3 requests on the vector index (s3 mode)');
+    expect(items(base.resources)).toContain('EFS elastic throughput');
+  });
 });
 
 describe('entry point', () => {

@@ -181,6 +181,14 @@ export function estimateCost(
       usd: usage.endpointGb * prices.interfaceEndpointGb,
     });
   }
+  if (usesS3VectorIndex(resources)) {
+    const { get, put, list } = s3IndexRequestsPerReceipt(usage);
+    perReceipt.push({
+      item: 'S3 requests on the vector index (s3 mode)',
+      basis: `${round(get, 2)} GET/HEAD × $${prices.s3GetThousand}/1000 + ${round(put, 2)} PUT × $${prices.s3PutThousand}/1000 + ${round(list, 2)} LIST × $${prices.s3ListThousand}/1000`,
+      usd: (get * prices.s3GetThousand + put * prices.s3PutThousand + list * prices.s3ListThousand) / 1000,
+    });
+  }
   if (ofType(resources, 'aws:efs/fileSystem:FileSystem').length > 0) {
     perReceipt.push({
       item: 'EFS elastic throughput',
@@ -195,6 +203,37 @@ export function estimateCost(
   });
 
   return { fixed, fixedMonthlyUsd: sum(fixed), perReceipt, perReceiptUsd: sum(perReceipt), unpriced };
+}
+
+/** Whether a declared function keeps the vector index in S3 (`VECTOR_STORAGE_MODE=s3`). */
+function usesS3VectorIndex(resources: DeclaredResource[]): boolean {
+  return ofType(resources, 'aws:lambda/function:Function').some(
+    (f) =>
+      (f.inputs.environment as { variables?: Record<string, unknown> } | undefined)?.variables?.VECTOR_STORAGE_MODE ===
+      's3',
+  );
+}
+
+/** S3 requests of the index per receipt in s3 mode: each event's requests × its rate per receipt. */
+export function s3IndexRequestsPerReceipt(usage: ReceiptUsage = RECEIPT_USAGE): {
+  get: number;
+  put: number;
+  list: number;
+} {
+  const { events, requests } = usage.vectorIndexS3;
+  const perEvent: [number, { get: number; put: number; list: number }][] = [
+    [events.merges, requests.merge],
+    [events.warmCatchUps, requests.warmCatchUp],
+    [events.coldLoads, requests.coldLoad],
+    [events.checkpoints, requests.checkpoint],
+  ];
+  const total = { get: 0, put: 0, list: 0 };
+  for (const [rate, r] of perEvent) {
+    total.get += rate * r.get;
+    total.put += rate * r.put;
+    total.list += rate * r.list;
+  }
+  return total;
 }
 
 /** The estimate as a text report; `receiptsPerMonth` adds a monthly total. */

@@ -41,8 +41,9 @@ export const PRICES = {
   /** DynamoDB on-demand, per million write / read request units. */
   dynamoWriteMillion: 0.625,
   dynamoReadMillion: 0.125,
-  /** S3 Standard requests, per thousand. */
+  /** S3 Standard requests, per thousand: PUT, COPY, POST and LIST at one price, GET and HEAD at another. */
   s3PutThousand: 0.005,
+  s3ListThousand: 0.005,
   s3GetThousand: 0.0004,
   /** API Gateway HTTP API, per million requests. */
   httpApiMillion: 1.0,
@@ -99,6 +100,24 @@ export const RECEIPT_USAGE = {
   /** EFS traffic of compaction per receipt, GB (≈1 MB each way). */
   efsReadGb: 0.001,
   efsWriteGb: 0.001,
+  /**
+   * `vectorStorageMode: s3` only: the S3 requests the index files take. `requests` are per event,
+   * as `pnpm bench` counts them (`vector_storage.*`, docs/benchmarks.md): GET includes HEAD; a
+   * cold load's count grows with the snapshot (one ranged GET per 8 MiB: 200k vectors ≈ 470 MB
+   * ≈ 60 GETs). `events` per receipt are estimates (docs/cost.md#s3-mode-index-requests): each
+   * receipt is one merge per collection (an upper bound: a batch shares one fence); each results
+   * invocation catches up once per collection directory, reading the receipt's segment; one cold
+   * results container per 50 receipts; a checkpoint every 2,000 ops per collection.
+   */
+  vectorIndexS3: {
+    events: { merges: 2, warmCatchUps: 2, coldLoads: 0.02, checkpoints: 0.001 },
+    requests: {
+      merge: { get: 6, put: 2, list: 4 },
+      warmCatchUp: { get: 2, put: 0, list: 2 },
+      coldLoad: { get: 60, put: 0, list: 6 },
+      checkpoint: { get: 3, put: 6, list: 4 },
+    },
+  },
   /** SQS and Logs traffic through the interface endpoints per receipt, GB. */
   endpointGb: 0.0001,
   /** OpenAI and Places responses through the NAT, GB. */
