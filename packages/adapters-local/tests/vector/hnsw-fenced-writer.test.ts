@@ -233,6 +233,32 @@ describe('HnswFencedWriterVectorIndex (the efs writer)', () => {
     expect(await reader.count('lines')).toBe(21);
     expect(await follower().count('lines')).toBe(21);
   });
+
+  it('restores a snapshot of a shared directory (the efs AWS restore, docs/operations.md): warm followers reload it, the next writer continues it, its token kept', async () => {
+    const writer = container({ checkpointEvery: 1_000 });
+    const reader = follower();
+    await writer.fence(5);
+    await writer.upsert('lines', records(4, 'kept'));
+    const snapshot = await writer.checkpoint();
+    await writer.upsert('lines', records(3, 'after'));
+    expect(await reader.count('lines')).toBe(7);
+    writer.unfence(); // compaction stopped: no writer holds the directory
+    await HnswVectorIndex.restoreSnapshot(dir, snapshot!.id, { dimensions: DIMS });
+    // The ops after the snapshot were folded into a newer snapshot first (restoring it undoes this).
+    expect((await HnswVectorIndex.listSnapshots(dir)).map((s) => s.id).length).toBeGreaterThanOrEqual(2);
+    expect((await manifest()).fencing_token).toBe(5);
+    await expect(stat(join(dir, 'OWNER'))).rejects.toThrow(); // the restore's own claim is released
+    // A warm follower sees the generation move and reloads: the later ops are gone.
+    expect(await reader.catchUp()).toMatchObject({ kind: 'cold' });
+    expect(await reader.count('lines')).toBe(4);
+    // Compaction's next lease (a newer token) continues from the restored state.
+    const next = container({ checkpointEvery: 1_000 });
+    await next.fence(6);
+    await next.upsert('lines', records(2, 'new'));
+    expect(await follower().count('lines')).toBe(6);
+    expect(await reader.catchUp()).toMatchObject({ kind: 'warm', ops: 1 });
+    expect(await reader.count('lines')).toBe(6);
+  });
 });
 
 describe('FencingCompactionLock', () => {
