@@ -9,6 +9,35 @@ import type { FileSystem } from './storage.js';
 export const CHROMA_PORT = 8000;
 
 /**
+ * The container health check's command: `GET /api/v2/heartbeat` on the task's own port, healthy
+ * only when the first response line says 200. It is plain bash (its `/dev/tcp` redirection and
+ * `read`) because the official `chromadb/chroma` 1.x image is a Debian slim runtime holding the
+ * compiled `chroma` binary and bash, without curl, wget, python or node: an HTTP-client command
+ * would exit 127 and mark every task unhealthy. A port-open check alone would pass while the
+ * server answers errors, so the status line is read. `timeout` in the task definition bounds a
+ * hung server.
+ *
+ * @example
+ * chromaHealthCheckCommand(8000); // ['CMD', '/bin/bash', '-c', 'exec 3<>/dev/tcp/127.0.0.1/8000 && ...']
+ */
+export function chromaHealthCheckCommand(port: number = CHROMA_PORT): string[] {
+  const script = [
+    `exec 3<>/dev/tcp/127.0.0.1/${port}`,
+    `printf 'GET /api/v2/heartbeat HTTP/1.0\\r\\nHost: 127.0.0.1\\r\\n\\r\\n' >&3`,
+    `read -r status <&3`,
+    `[[ "$status" == HTTP/1.?" 200"* ]]`,
+  ].join(' && ');
+  return ['CMD', '/bin/bash', '-c', script];
+}
+
+/**
+ * ECS container health check timings: Chroma on EFS may take a while to load its segments after
+ * a restart, so failures during the first two minutes do not count; three failed checks 30 s
+ * apart replace the task (and take it out of service discovery).
+ */
+export const CHROMA_HEALTH_CHECK = { interval: 30, timeout: 5, retries: 3, startPeriod: 120 } as const;
+
+/**
  * The security group of self-hosted Chroma tasks: the Lambdas may reach CHROMA_PORT, and the
  * tasks may reach HTTPS (image pull and logs, through the NAT). Created before the
  * file system so that EFS can admit it.
@@ -78,6 +107,10 @@ export function createChromaService(
   const discovery = new aws.servicediscovery.Service('chroma-discovery', {
     name: 'chroma',
     dnsConfig: { namespaceId: namespace.id, dnsRecords: [{ type: 'A', ttl: 10 }], routingPolicy: 'MULTIVALUE' },
+    // ECS reports the container health check's status to Cloud Map: an unhealthy task's address
+    // leaves the DNS answer instead of receiving compaction's calls. (There is no load balancer:
+    // one task, reached by name, so the container check is the only health check there is.)
+    healthCheckCustomConfig: { failureThreshold: 1 },
     tags: ctx.tags,
   });
   const logGroup = new aws.cloudwatch.LogGroup('chroma-logs', {
@@ -139,6 +172,7 @@ export function createChromaService(
         essential: true,
         portMappings: [{ containerPort: CHROMA_PORT, protocol: 'tcp' }],
         mountPoints: [{ sourceVolume: 'chroma-data', containerPath: '/data' }],
+        healthCheck: { command: chromaHealthCheckCommand(CHROMA_PORT), ...CHROMA_HEALTH_CHECK },
         logConfiguration: {
           logDriver: 'awslogs',
           options: { 'awslogs-group': logGroup.name, 'awslogs-region': net.region, 'awslogs-stream-prefix': 'chroma' },

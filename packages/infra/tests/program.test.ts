@@ -631,6 +631,14 @@ describe('alarms and Chroma', () => {
     expect(JSON.parse(task.containerDefinitions)[0].mountPoints).toEqual([
       { sourceVolume: 'chroma-data', containerPath: '/data' },
     ]);
+    // The container is health-checked on Chroma's heartbeat (bash only: the image has no curl),
+    // and Cloud Map takes that status, so an unhealthy task leaves the DNS answer.
+    const container = JSON.parse(task.containerDefinitions)[0];
+    expect(container.healthCheck).toMatchObject({ interval: 30, timeout: 5, retries: 3, startPeriod: 120 });
+    expect(container.healthCheck.command.slice(0, 3)).toEqual(['CMD', '/bin/bash', '-c']);
+    expect(container.healthCheck.command[3]).toContain('/dev/tcp/127.0.0.1/8000');
+    expect(container.healthCheck.command[3]).toContain('GET /api/v2/heartbeat');
+    expect(named(fargate, 'chroma-discovery').inputs.healthCheckCustomConfig).toEqual({ failureThreshold: 1 });
     expect(named(fargate, 'chroma-service').inputs.networkConfiguration).toEqual({
       subnets: ['private-0', 'private-1'],
       securityGroups: ['chroma-sg'],
