@@ -1,4 +1,4 @@
-import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import { demoReceipts, readHeicFixture, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { MAX_PRESIGNED_UPLOAD_BYTES, OcrJobMessageSchema, silentLogger, type PresignedUpload } from '@receiptflow/core';
 import { heifContainer } from '@receiptflow/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -204,6 +204,39 @@ describe('upload API: presigned and direct uploads', () => {
     );
     expect(res.statusCode).toBe(201);
     expect(bodyOf<SubmitBody>(res).s3_key).toMatch(/\/dinner\.jpg$/);
+  });
+
+  it('accepts an iPhone HEIC, direct (named upload.heic, stored as image/heic) and presigned (image/heic, confirmed)', async () => {
+    const p = await localPipeline();
+    const heic = readHeicFixture(6);
+    const direct = await p.upload(httpEvent({ headers: { 'content-type': 'image/heic' }, body: heic }));
+    expect(direct.statusCode).toBe(201);
+    const { s3_key } = bodyOf<SubmitBody>(direct);
+    expect(s3_key).toMatch(/\/upload\.heic$/);
+    const stored = await p.adapters.rawImages.get(s3_key);
+    expect(stored.contentType).toBe('image/heic');
+    expect(Buffer.from(stored.body).equals(Buffer.from(heic))).toBe(true);
+
+    const created = bodyOf<SubmitBody>(
+      await p.upload(
+        httpEvent({
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ filename: 'IMG_0042.HEIC', content_type: 'image/heic', size_bytes: heic.length }),
+        }),
+      ),
+    );
+    expect(created.upload).toMatchObject({ headers: { 'content-type': 'image/heic' } });
+    await p.adapters.rawImages.acceptPresignedPut(created.upload!.url, heic, 'image/heic');
+    const confirmed = await p.upload(
+      httpEvent({
+        path: '/upload-complete',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ image_id: created.image_id }),
+      }),
+    );
+    expect(confirmed.statusCode).toBe(200);
+    expect(bodyOf(confirmed)).toMatchObject({ enqueued: true });
+    expect((await p.adapters.ocrQueue.depth()).visible).toBe(2);
   });
 
   // docs/lessons.md#lesson-22-same-filename-overwritten-upload
