@@ -1,4 +1,4 @@
-import type { OcrDocument, OcrLine } from './ocr-document.js';
+import type { OcrDocument, OcrLine, OcrPage } from './ocr-document.js';
 import type { ImageType } from './routing.js';
 
 export interface ImageClassification {
@@ -40,6 +40,7 @@ export const NATIVE_MIN_LINE_CONFIDENCE = 0.75;
  * corner points, so engines that leave `angle_degrees` at 0 are still measured.
  */
 export function classifyImage(doc: OcrDocument): ImageClassification {
+  if (doc.pages !== undefined) return classifyPages(doc.pages);
   const lines = doc.lines.filter((l) => l.text.trim() !== '');
   if (lines.length === 0) return { image_type: 'SCAN', reason: 'no text found; nothing suggests a camera' };
 
@@ -67,6 +68,21 @@ export function classifyImage(doc: OcrDocument): ImageClassification {
     return { image_type: 'NATIVE', reason: `axis-aligned, confident text (${measured})` };
   }
   return { image_type: 'SCAN', reason: `flat but noisy text (${measured})` };
+}
+
+/**
+ * A paged document (PDF) is typed by how its text was read, not guessed from geometry: NATIVE
+ * when every page's text came from its text layer (exact, no OCR), SCAN as soon as one page had
+ * to be rendered and OCR'd (a scanned PDF), since its text is only as good as that OCR.
+ */
+function classifyPages(pages: readonly OcrPage[]): ImageClassification {
+  const ocrd = pages.filter((p) => p.text_source === 'ocr').map((p) => p.page);
+  const count = `${pages.length} PDF page${pages.length === 1 ? '' : 's'}`;
+  if (ocrd.length === 0) return { image_type: 'NATIVE', reason: `${count}, every one read from its text layer` };
+  return {
+    image_type: 'SCAN',
+    reason: `${count}; without a text layer, rendered and OCR'd: page ${ocrd.join(', ')}`,
+  };
 }
 
 const MIN_MEASURABLE_WIDTH_PX = 20;

@@ -14,6 +14,7 @@ export * from './compaction-run.js';
 export * from './change-record.js';
 export * from './snapshot.js';
 export * from './image-inspection.js';
+export * from './pdf-inspection.js';
 export * from './receipt-fields.js';
 export * from './checksum.js';
 export * from './vector-delta.js';

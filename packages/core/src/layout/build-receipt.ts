@@ -10,7 +10,7 @@ import {
   type ReceiptWord,
 } from '../domain/index.js';
 import { partGeometry, planReceipts, type ReceiptPlan } from './plan-receipts.js';
-import { frameRegion, toReceiptFrame } from './receipt-frame.js';
+import { frameRegion, imageFrame, toReceiptFrame } from './receipt-frame.js';
 import { PoisonMessageError } from '../errors.js';
 
 /** A row that could not be used, reported instead of failing the receipt (docs/lessons.md#lesson-10-one-bad-record-failed-a-whole-run). */
@@ -21,6 +21,14 @@ export interface SkippedRow {
 
 const LooseDocumentSchema = z.object({
   engine: z.string().min(1),
+  image_width: z.number().int().positive(),
+  image_height: z.number().int().positive(),
+  lines: z.array(z.unknown()),
+  pages: z.array(z.unknown()).optional(),
+});
+
+const LoosePageSchema = z.object({
+  page: z.number().int().min(1),
   image_width: z.number().int().positive(),
   image_height: z.number().int().positive(),
   lines: z.array(z.unknown()),
@@ -85,26 +93,66 @@ function readingOrder(a: Geometry, b: Geometry): number {
  * PoisonMessageError when the document itself is not an OCR document.
  */
 export function usableText(raw: unknown, skipped: SkippedRow[]): UsableText {
+  const doc = parseDocument(raw);
+  return usableLines(doc.lines, { width: doc.image_width, height: doc.image_height }, skipped, '');
+}
+
+function parseDocument(raw: unknown): z.infer<typeof LooseDocumentSchema> {
   const doc = LooseDocumentSchema.safeParse(raw);
   if (!doc.success) {
     const issues = doc.error.issues.map((i) => `${i.path.map(String).join('.') || '(document)'}: ${i.message}`);
     throw new PoisonMessageError(`OCR document is malformed: ${issues.slice(0, 5).join('; ')}`);
   }
+  return doc.data;
+}
+
+/** A page of a paged document (PDF) with its usable text; a malformed page is skipped and reported. */
+interface UsablePage {
+  page: number;
+  text: UsableText;
+}
+
+/** The usable text of each page of a paged document, or null when the document is not paged. */
+function usablePages(raw: unknown, skipped: SkippedRow[]): UsablePage[] | null {
+  const doc = parseDocument(raw);
+  if (doc.pages === undefined) return null;
+  const pages: UsablePage[] = [];
+  doc.pages.forEach((rawPage, pi) => {
+    const page = LoosePageSchema.safeParse(rawPage);
+    if (!page.success) {
+      skipped.push({ what: `ocr page ${pi + 1}`, reason: page.error.issues[0]?.message ?? 'invalid page' });
+      return;
+    }
+    const size = { width: page.data.image_width, height: page.data.image_height };
+    pages.push({ page: page.data.page, text: usableLines(page.data.lines, size, skipped, `page ${page.data.page} `) });
+  });
+  return pages;
+}
+
+function usableLines(
+  rawLines: readonly unknown[],
+  image: UsableText['image'],
+  skipped: SkippedRow[],
+  where: string,
+): UsableText {
   const kept: KeptLine[] = [];
-  doc.data.lines.forEach((rawLine, li) => {
+  rawLines.forEach((rawLine, li) => {
     const line = LooseLineSchema.safeParse(rawLine);
     if (!line.success) {
-      skipped.push({ what: `ocr line ${li}`, reason: line.error.issues[0]?.message ?? 'invalid line' });
+      skipped.push({ what: `ocr ${where}line ${li}`, reason: line.error.issues[0]?.message ?? 'invalid line' });
       return;
     }
     const words: KeptWord[] = [];
     line.data.words.forEach((rawWord, wi) => {
       const word = OcrWordSchema.safeParse(rawWord);
       if (!word.success) {
-        skipped.push({ what: `ocr line ${li} word ${wi}`, reason: word.error.issues[0]?.message ?? 'invalid word' });
+        skipped.push({
+          what: `ocr ${where}line ${li} word ${wi}`,
+          reason: word.error.issues[0]?.message ?? 'invalid word',
+        });
       } else if (isGarbageText(word.data.text)) {
         skipped.push({
-          what: `ocr line ${li} word ${wi}`,
+          what: `ocr ${where}line ${li} word ${wi}`,
           reason: `no usable text (${JSON.stringify(word.data.text)})`,
         });
       } else {
@@ -115,12 +163,20 @@ export function usableText(raw: unknown, skipped: SkippedRow[]): UsableText {
     // Line text from its kept words, so line and words always agree; the OCR text when wordless.
     const text = words.length > 0 ? words.map((w) => w.text).join(' ') : line.data.text.trim();
     if (isGarbageText(text)) {
-      skipped.push({ what: `ocr line ${li}`, reason: `no usable text (${JSON.stringify(line.data.text)})` });
+      skipped.push({ what: `ocr ${where}line ${li}`, reason: `no usable text (${JSON.stringify(line.data.text)})` });
       return;
     }
     kept.push({ text, confidence: line.data.confidence, geometry: geometryOf(line.data), words });
   });
-  return { image: { width: doc.data.image_width, height: doc.data.image_height }, lines: kept };
+  return { image, lines: kept };
+}
+
+/**
+ * A page IS its receipt: its frame is the upright page itself (geometry kept as the page
+ * reader gave it) and all its lines are the receipt's, whatever the layout would cluster.
+ */
+function pagePlan(text: UsableText): ReceiptPlan {
+  return { frame: imageFrame(text.image), parts: text.lines.map((_, line) => ({ line, words: [] })) };
 }
 
 /**
@@ -128,6 +184,8 @@ export function usableText(raw: unknown, skipped: SkippedRow[]): UsableText {
  * the routing decision's `receipt_count`.
  */
 export function countReceipts(raw: unknown, imageType: ImageType): number {
+  const pages = usablePages(raw, []);
+  if (pages) return pages.filter((p) => p.text.lines.length > 0).length;
   const text = usableText(raw, []);
   return planReceipts(text.lines, text.image, imageType).length;
 }
@@ -140,6 +198,9 @@ export function countReceipts(raw: unknown, imageType: ImageType): number {
  * `ReceiptRegionSchema`), and the receipt records its region of the image. Unusable lines and
  * words are skipped and reported. Returns [] when no text is left.
  *
+ * A paged document (a PDF, `pages`) gives one receipt per page with text, its receipt_id the
+ * page number, its frame the upright page (never clustered: the page is the receipt).
+ *
  * @example
  * const receipts = buildReceiptsFromDocument(doc, { image_id, created_at, image_type: 'SCAN' }, skipped);
  */
@@ -148,6 +209,20 @@ export function buildReceiptsFromDocument(
   ref: { image_id: string; created_at: string; image_type: ImageType },
   skipped: SkippedRow[],
 ): ReceiptDetails[] {
+  const pages = usablePages(raw, skipped);
+  if (pages) {
+    // Each page with text is one receipt, numbered by its page: page 2 is receipt 2.
+    return pages
+      .filter((p) => p.text.lines.length > 0)
+      .map((p) =>
+        receiptFromPlan(
+          p.text,
+          pagePlan(p.text),
+          { image_id: ref.image_id, receipt_id: p.page, created_at: ref.created_at },
+          skipped,
+        ),
+      );
+  }
   const text = usableText(raw, skipped);
   if (text.lines.length === 0) return [];
   return planReceipts(text.lines, text.image, ref.image_type).map((plan, i) =>
