@@ -1,0 +1,2 @@
+export * from './pdfjs-ocr-engine.js';
+export * from './text-layer-lines.js';
