@@ -36,6 +36,7 @@ import {
   type PresignedUploadGrant,
 } from '@receiptflow/adapters-local';
 import { TesseractOcrEngine } from '@receiptflow/adapters-local/ocr';
+import { PdfJsOcrEngine } from '@receiptflow/adapters-local/pdf';
 import { CountingEmbedder } from './counting-embedder.js';
 import type { FaultInjector } from './fault/fault-injector.js';
 import { withFaults } from './fault/inject-faults.js';
@@ -190,7 +191,8 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
     places: new CachingPlacesResolver(catalog, new InMemoryPlacesCache(), clock),
     lock: new InMemoryCompactionLock({ clock }),
     snapshots: new InMemorySnapshotStore(),
-    ocr: options.ocr ?? (tesseract as OcrEngine),
+    // PDFs are read here, before the image engine: a text layer needs no OCR (docs/architecture.md).
+    ocr: new PdfJsOcrEngine(options.ocr ?? (tesseract as OcrEngine)),
     async close() {
       await tesseract?.terminate();
       await uploads.close();

@@ -11,11 +11,19 @@ export interface EngineHandle {
 }
 
 /**
- * Builds the OCR engine chosen by `--engine`. A missing Vision helper is reported now, naming the
- * flag, rather than failing every job. tesseract.js is imported only when chosen: a Mac running
- * Vision never loads it.
+ * Builds the OCR engine chosen by `--engine`, behind the PDF reader (PdfJsOcrEngine): a PDF's
+ * text layer is read without OCR, a page without one is rendered and given to the chosen engine,
+ * and any image goes to it untouched (Vision reads HEIC itself). A missing Vision helper is
+ * reported now, naming the flag, rather than failing every job. tesseract.js is imported only
+ * when chosen: a Mac running Vision never loads it; pdf.js itself loads on the first PDF.
  */
 export async function createEngine(config: CliConfig): Promise<EngineHandle> {
+  const { engine, close } = await imageEngine(config);
+  const { PdfJsOcrEngine } = await import('@receiptflow/adapters-local/pdf');
+  return { engine: new PdfJsOcrEngine(engine), close };
+}
+
+async function imageEngine(config: CliConfig): Promise<EngineHandle> {
   if (config.engine === 'vision') {
     try {
       await access(config.visionHelperPath, constants.X_OK);
