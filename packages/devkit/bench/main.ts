@@ -15,6 +15,7 @@ import { measureIndexGoals } from './p1-p2-p4-indexes.js';
 import { measureP3 } from './p3-pipeline.js';
 import { measureP5 } from './p5-cold-start.js';
 import { measureP6 } from './p6-cost.js';
+import { measurePdfTextLayer } from './pdf-text-layer.js';
 import { header, parseBenchArgs } from './plan.js';
 import { measureReceiptWrites } from './receipt-writes.js';
 import { formatTable, verdicts } from './report.js';
@@ -61,6 +62,7 @@ async function main(argv: string[]): Promise<number> {
   out.vector_storage = await vectorStorage(plan.vectorStorageSizes);
   out.receipt_writes = await measureReceiptWrites(progress);
   out.big_delta = await measureBigDelta(progress, { quick: plan.mode === 'quick' });
+  out.pdf = await measurePdfTextLayer({ quick: plan.mode === 'quick' }, progress);
   (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
   out.seconds = round((performance.now() - started) / 1000, 1);
   out.goals = verdicts(out);
