@@ -86,12 +86,12 @@ describe('sniffContentType', () => {
     expect(sniffContentType(heifContainer({ width: 1, height: 1 }))).toBe('image/heic');
     expect(sniffContentType(Uint8Array.from([0xff, 0xd8, 0xff, 0xe0]))).toBe('image/jpeg');
     expect(sniffContentType(Uint8Array.from([0x89, 0x50, 0x4e, 0x47]))).toBe('image/png');
-    expect(sniffContentType(new TextEncoder().encode('%PDF-1.7\n'))).toBeNull();
+    expect(sniffContentType(new TextEncoder().encode('%PDF-1.7\n'))).toBe('application/pdf');
   });
 
   it('lists every accepted format when refusing a body that is none of them', () => {
     expect(() => inspectImage(new TextEncoder().encode('this is a grocery list, not a photo'))).toThrow(
-      'body is not a JPEG, PNG, WebP, TIFF or HEIC/HEIF image',
+      'body is not a JPEG, PNG, WebP, TIFF, HEIC/HEIF or PDF file',
     );
   });
 });

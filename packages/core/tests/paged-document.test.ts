@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import {
+  ContentTypeMismatchError,
+  InvalidUploadError,
   MAX_PDF_BYTES,
   ValidationError,
+  confirmUpload,
+  inspectImage,
+  sniffContentType,
+  submitJob,
   buildReceiptsFromDocument,
   classifyImage,
   countReceipts,
@@ -12,6 +18,7 @@ import {
   type SkippedRow,
 } from '../src/index.js';
 import { ocrDocument } from './helpers/ocr-document.js';
+import { PNG_BYTES, pipeline } from './use-cases/harness.js';
 
 const MERCHANT = ['HARBOR LANE GROCERY', '1452 HARBOR LANE', 'OAKLAND, CA 94607', 'TOTAL 20.37'];
 const OTHER = ['COPPER KETTLE CAFE', '88 MAIN STREET', 'TOTAL 9.10'];
@@ -134,5 +141,57 @@ describe('inspectPdf', () => {
     const big = new Uint8Array(MAX_PDF_BYTES + 1);
     big.set(pdfBytes());
     expect(() => inspectPdf(big)).toThrow(/PDF is 20\.0 MiB, above the 20\.0 MiB limit/);
+  });
+});
+
+describe('PDF uploads: sniffed by content, refused at upload when the file alone shows the problem', () => {
+  const pdf = pdfBytes();
+
+  it('a direct PDF upload is stored as application/pdf and queued for OCR', async () => {
+    const p = pipeline();
+    const r = await submitJob(p.submitDeps, { filename: 'invoice.pdf', contentType: 'application/pdf', body: pdf });
+    expect(await p.jobs.getImage(r.image_id)).toMatchObject({
+      content_type: 'application/pdf',
+      upload_state: 'UPLOADED',
+    });
+    expect((await p.ocrQueue.depth()).visible).toBe(1);
+    expect(sniffContentType(pdf)).toBe('application/pdf');
+    expect(inspectImage(pdf)).toEqual({ contentType: 'application/pdf', width: 0, height: 0 });
+  });
+
+  it('a PDF declared as an image, or an image declared as a PDF, is refused naming both', async () => {
+    const p = pipeline();
+    await expect(submitJob(p.submitDeps, { filename: 'r.jpg', contentType: 'image/jpeg', body: pdf })).rejects.toThrow(
+      ContentTypeMismatchError,
+    );
+    await expect(
+      submitJob(p.submitDeps, { filename: 'r.pdf', contentType: 'application/pdf', body: PNG_BYTES }),
+    ).rejects.toThrow(/says application\/pdf but the body is image\/png/);
+    expect(await p.raw.list('raw/')).toEqual([]);
+  });
+
+  it.each([
+    ['encrypted', pdfBytes('<< /Root 1 0 R /Encrypt 2 0 R >>'), /PDF is encrypted/],
+    ['truncated', pdf.subarray(0, 30), /PDF is truncated/],
+  ])('a direct %s PDF is refused before anything is stored', async (_, bytes, message) => {
+    const p = pipeline();
+    await expect(
+      submitJob(p.submitDeps, { filename: 'x.pdf', contentType: 'application/pdf', body: bytes }),
+    ).rejects.toThrow(message);
+    expect(await p.raw.list('raw/')).toEqual([]);
+    expect((await p.ocrQueue.depth()).visible).toBe(0);
+  });
+
+  it('a presigned PDF upload is checked at confirm: a truncated one is deleted, a good one queued', async () => {
+    const p = pipeline();
+    const r = await submitJob(p.submitDeps, { filename: 'invoice.pdf', contentType: 'application/pdf' });
+    expect(r.upload!.headers).toMatchObject({ 'content-type': 'application/pdf' });
+    await p.raw.acceptPresignedPut(r.upload!.url, pdf.subarray(0, 30), 'application/pdf');
+    const refused = await confirmUpload(p.submitDeps, { image_id: r.image_id }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(InvalidUploadError);
+    expect((refused as InvalidUploadError).message).toMatch(/PDF is truncated/);
+    expect(await p.raw.head(r.s3_key)).toBeNull();
+    await p.raw.acceptPresignedPut((refused as InvalidUploadError).upload.url, pdf, 'application/pdf');
+    expect(await confirmUpload(p.submitDeps, { image_id: r.image_id })).toMatchObject({ enqueued: true });
   });
 });

@@ -1,16 +1,20 @@
 import { ValidationError } from '../errors.js';
 import { heifBrandType, readHeifHeader } from './heif-header.js';
+import { inspectPdf, isPdf } from './pdf-inspection.js';
 import type { ImageContentType } from './image.js';
 
 export interface ImageInfo {
   contentType: ImageContentType;
-  /** Width as the image is meant to be seen: a HEIF rotated by 90° or 270° (`irot`) swaps its stored sides. */
+  /**
+   * Width as the image is meant to be seen: a HEIF rotated by 90° or 270° (`irot`) swaps its stored
+   * sides. 0 for a PDF, which has pages rather than pixels: the PDF reader measures each page.
+   */
   width: number;
   height: number;
 }
 
 /** The formats {@link inspectImage} recognises, as its refusal names them. */
-export const ACCEPTED_FORMAT_NAMES = ['JPEG', 'PNG', 'WebP', 'TIFF', 'HEIC/HEIF'] as const;
+export const ACCEPTED_FORMAT_NAMES = ['JPEG', 'PNG', 'WebP', 'TIFF', 'HEIC/HEIF', 'PDF'] as const;
 
 export interface InspectImageOptions {
   /** Refuse images above this many pixels (decompression bombs), default 50 MP. */
@@ -23,6 +27,7 @@ export const DEFAULT_MAX_PIXELS = 50_000_000;
  * Reads format and dimensions from the image header without decoding pixels, so that a
  * non-image, a truncated file or a 100-megapixel bomb is refused before any expensive work.
  * The format comes from the bytes (magic numbers), never from a declared type or a filename.
+ * A PDF (`%PDF-`) gets core's inspectPdf: too big, truncated or encrypted is refused here.
  * Throws ValidationError naming what is wrong.
  *
  * @example
@@ -32,6 +37,7 @@ export function inspectImage(bytes: Uint8Array, options: InspectImageOptions = {
   const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
   if (bytes.length < 16) throw new ValidationError('image is empty or too short to be an image');
   const info = readHeader(bytes, maxPixels);
+  if (info.contentType === 'application/pdf') return info;
   if (info.width <= 0 || info.height <= 0) {
     throw new ValidationError(`image has invalid dimensions ${info.width}x${info.height}`);
   }
@@ -52,6 +58,7 @@ export function sniffContentType(b: Uint8Array): ImageContentType | null {
   if (ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return 'image/webp';
   if ((b[0] === 0x49 && b[1] === 0x49) || (b[0] === 0x4d && b[1] === 0x4d)) return 'image/tiff';
   if (ascii(b, 4, 4) === 'ftyp') return heifBrandType(b);
+  if (isPdf(b)) return 'application/pdf';
   return null;
 }
 
@@ -65,7 +72,7 @@ function refuseAbove(width: number, height: number, maxPixels: number): void {
 
 function notAccepted(): ValidationError {
   const names = ACCEPTED_FORMAT_NAMES;
-  return new ValidationError(`body is not a ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]} image`);
+  return new ValidationError(`body is not a ${names.slice(0, -1).join(', ')} or ${names[names.length - 1]} file`);
 }
 
 function readHeader(b: Uint8Array, maxPixels: number): ImageInfo {
@@ -81,6 +88,9 @@ function readHeader(b: Uint8Array, maxPixels: number): ImageInfo {
     case 'image/heic':
     case 'image/heif':
       return readHeif(b, maxPixels);
+    case 'application/pdf':
+      // Size, truncation and encryption here; page count and page sizes in the PDF reader.
+      return { contentType: inspectPdf(b).contentType, width: 0, height: 0 };
     case null:
       if (ascii(b, 4, 4) === 'ftyp') {
         throw new ValidationError(`body is an ISO media file of brand "${ascii(b, 8, 4)}", not a HEIC/HEIF image`);

@@ -6,7 +6,8 @@ import { OwnerSchema } from './owner.js';
  * The upload formats, by media type. The type a client declares is only a claim: the bytes are
  * sniffed (image-inspection.ts) and a body of another type is refused naming both.
  * HEIC is what an iPhone saves by default; `image/heif` is the same container with another codec
- * brand (docs/formats.md).
+ * brand (docs/formats.md). A PDF (e-receipts, invoices) is one receipt per page; its text layer
+ * is read without OCR (docs/architecture.md#pdfs-the-native-path-issue-19).
  */
 export const ACCEPTED_CONTENT_TYPES = [
   'image/jpeg',
@@ -15,6 +16,7 @@ export const ACCEPTED_CONTENT_TYPES = [
   'image/tiff',
   'image/heic',
   'image/heif',
+  'application/pdf',
 ] as const;
 export const ContentTypeSchema = z.enum(ACCEPTED_CONTENT_TYPES);
 export type ImageContentType = z.infer<typeof ContentTypeSchema>;

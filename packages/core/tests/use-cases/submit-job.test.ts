@@ -83,7 +83,7 @@ describe('submitJob / confirmUpload with local adapters', () => {
         contentType: 'image/png',
         body: new TextEncoder().encode('%PDF-1.7 a receipt from a shop'),
       }),
-    ).rejects.toThrow(/not a JPEG, PNG, WebP, TIFF or HEIC\/HEIF image/);
+    ).rejects.toThrow(/PDF is truncated/);
     expect(await p.raw.list('raw/')).toEqual([]);
     expect((await p.ocrQueue.depth()).visible).toBe(0);
   });
@@ -127,7 +127,7 @@ describe('submitJob / confirmUpload with local adapters', () => {
     const bad: [Uint8Array, RegExp][] = [
       [
         new TextEncoder().encode('<html>definitely not an image</html>'),
-        /not a JPEG, PNG, WebP, TIFF or HEIC\/HEIF image/,
+        /not a JPEG, PNG, WebP, TIFF, HEIC\/HEIF or PDF file/,
       ],
       [JPEG_BYTES, /declared image\/png but the bytes are image\/jpeg/],
     ];

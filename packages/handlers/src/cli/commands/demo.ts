@@ -8,7 +8,7 @@ import { parseFlags, type Print } from '../args.js';
 import { UsageError } from '@receiptflow/core';
 import { loadCatalog } from '../catalog.js';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.heic', '.heif']);
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.heic', '.heif', '.pdf']);
 
 /**
  * `receipts demo [--images DIR] [--places CATALOG] [--json] [--verbose]`: synthetic receipts
