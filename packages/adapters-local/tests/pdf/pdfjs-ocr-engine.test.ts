@@ -1,5 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { ValidationError, type OcrDocument, type OcrEngine, type OcrLine } from '@receiptflow/core';
+import {
+  ValidationError,
+  axisAlignedGeometry,
+  type OcrDocument,
+  type OcrEngine,
+  type OcrLine,
+} from '@receiptflow/core';
 import { blankPdf, encryptedPdf, receiptPdf } from '@receiptflow/devkit/pdf-fixtures';
 import { PdfJsOcrEngine } from '../../src/pdf/index.js';
 import { TesseractOcrEngine } from '../../src/ocr/index.js';
@@ -13,16 +19,7 @@ class CountingOcr implements OcrEngine {
   async recognize(image: Uint8Array): Promise<OcrDocument> {
     this.seen.push(image);
     const size = await readImageSize(image);
-    const box = { x: 0.1, y: 0.8, width: 0.5, height: 0.05 };
-    const geometry = {
-      bounding_box: box,
-      top_left: { x: 0.1, y: 0.85 },
-      top_right: { x: 0.6, y: 0.85 },
-      bottom_left: { x: 0.1, y: 0.8 },
-      bottom_right: { x: 0.6, y: 0.8 },
-      angle_degrees: 0,
-      angle_radians: 0,
-    };
+    const geometry = axisAlignedGeometry({ x: 0.1, y: 0.8, width: 0.5, height: 0.05 });
     const word = { text: 'SCANNED', confidence: 0.95, ...geometry, letters: [] };
     return {
       engine: this.name,
