@@ -63,3 +63,20 @@ export const runGsi1Sk = (createdAt: string, imageId: string, receiptId: number,
 /** GSI2: receipt places by place_id. */
 export const placeGsi2Pk = (placeId: string): string => `PLACE#${placeId}`;
 export const placeGsi2Sk = (imageId: string, receiptId: number): string => `IMAGE#${imageId}#${receiptSk(receiptId)}`;
+
+/**
+ * The listing sort key of a receipt: `<sort date>#<image_id>#<receipt_id, 5 digits>`. String
+ * order is (date, image_id, receipt_id) order (ids are `[A-Za-z0-9_-]`, all above `#`), so a
+ * descending query is the listing's newest-first order, and a date range is a key range.
+ * GSI3, GSI4 and GSI5 sort by it; the local index sorts by it too.
+ */
+export const receiptListSk = (sortDate: string, imageId: string, receiptId: number): string =>
+  `${sortDate}#${imageId}#${pad(receiptId)}`;
+/** Above every listing sort key of `day` (`~` sorts after every id character): a `to` bound. */
+export const receiptListDayEnd = (day: string): string => `${day}#~`;
+/** GSI3: every receipt of an owner, by receiptListSk. */
+export const ownerReceiptsGsi3Pk = (owner: string): string => `OWNER#${owner}`;
+/** GSI4: an owner's receipts resolved to one place, by receiptListSk (sparse: only receipts with a place_id). */
+export const ownerPlaceGsi4Pk = (owner: string, placeId: string): string => `OWNER#${owner}#PLACE#${placeId}`;
+/** GSI5: an owner's receipts resolved to any place (sparse), a small projection for the merchant list. */
+export const ownerMerchantsGsi5Pk = (owner: string): string => `OWNER#${owner}#MERCHANTS`;

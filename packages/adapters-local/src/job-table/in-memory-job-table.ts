@@ -1,6 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import { ConditionFailedError, type ChangeRecord, type Entity, type OcrJob } from '@receiptflow/core';
 import { rowKeyOf, type KeyFields, type TableKey } from '@receiptflow/job-table';
+import { ReceiptListIndex } from './receipt-list-index.js';
 
 /** One stored row: its entity and its domain record. */
 export interface Row {
@@ -44,6 +45,11 @@ export class InMemoryJobTable {
   private readonly jobImage = new Map<string, string>();
   private readonly listeners = new Set<ChangeListener>();
   private sequence = 0;
+  /**
+   * The listing indexes (the local GSI3/GSI4/GSI5): updated with every row applied, by a commit
+   * or by a journal replay, so they never disagree with the rows. Read by InMemoryReceiptCatalog.
+   */
+  readonly receiptIndex = new ReceiptListIndex();
 
   /**
    * The table as a journal's records describe it, in memory and detached from the file: what
@@ -181,6 +187,8 @@ export class InMemoryJobTable {
       if (partition.size === 0) this.partitions.delete(write.PK);
       if (old?.entity === 'OCR_JOB') this.jobImage.delete((old.record as OcrJob).job_id);
     }
+    const entity = write.row?.entity ?? old?.entity;
+    if (entity) this.receiptIndex.apply(entity, write.row?.record ?? null, old?.record ?? null);
     return old;
   }
 }

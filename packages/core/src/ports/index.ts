@@ -16,3 +16,4 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './with-deadline.js';
 export * from './vector-index-files.js';
+export * from './receipt-catalog.js';

@@ -1,2 +1,4 @@
 export * from './get-upload-status.js';
 export * from './export-format.js';
+export * from './receipt-summary.js';
+export * from './list-receipts.js';

@@ -14,3 +14,4 @@ export * from './ocr-engine-contract.js';
 export * from './places-resolver-contract.js';
 export * from './vector-index-files-contract.js';
 export * from './heif-container.js';
+export * from './receipt-catalog-contract.js';
