@@ -1,4 +1,8 @@
 import * as pulumi from '@pulumi/pulumi';
+import {
+  JOB_TABLE_ATTRIBUTE_DEFINITIONS,
+  JOB_TABLE_GLOBAL_SECONDARY_INDEXES,
+} from '@receiptflow/adapters-aws/dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeContext } from '../src/context.js';
 import {
@@ -324,7 +328,7 @@ describe('queues and table', () => {
     );
   });
 
-  it('has one table with PK/SK, GSI1 and GSI2, a NEW_AND_OLD_IMAGES stream, TTL and PITR', () => {
+  it('has one table with PK/SK, GSI1 to GSI5, a NEW_AND_OLD_IMAGES stream, TTL and PITR', () => {
     const t = named(base, 'jobs-table').inputs;
     expect(t).toMatchObject({
       hashKey: 'PK',
@@ -338,7 +342,26 @@ describe('queues and table', () => {
     expect(t.globalSecondaryIndexes.map((g: any) => [g.name, g.keySchemas.map((k: any) => k.attributeName)])).toEqual([
       ['GSI1', ['GSI1PK', 'GSI1SK']],
       ['GSI2', ['GSI2PK', 'GSI2SK']],
+      ['GSI3', ['GSI3PK', 'GSI3SK']],
+      ['GSI4', ['GSI4PK', 'GSI4SK']],
+      ['GSI5', ['GSI5PK', 'GSI5SK']],
     ]);
+  });
+
+  it('mirrors the job table the adapters are tested against: indexes, keys and projections', () => {
+    const t = named(base, 'jobs-table').inputs;
+    const deployed = t.globalSecondaryIndexes.map((g: any) => ({
+      IndexName: g.name,
+      KeySchema: g.keySchemas.map((k: any) => ({ AttributeName: k.attributeName, KeyType: k.keyType })),
+      Projection: {
+        ProjectionType: g.projectionType,
+        ...(g.nonKeyAttributes ? { NonKeyAttributes: g.nonKeyAttributes } : {}),
+      },
+    }));
+    expect(deployed).toEqual(JOB_TABLE_GLOBAL_SECONDARY_INDEXES);
+    expect(t.attributes.map((a: any) => a.name).sort()).toEqual(
+      JOB_TABLE_ATTRIBUTE_DEFINITIONS.map((a) => a.AttributeName).sort(),
+    );
   });
 });
 

@@ -7,21 +7,36 @@ import {
   ReceiptFieldsSchema,
   ReceiptSchema,
   ValidationError,
+  listedMerchant,
+  receiptOwner,
   type ReceiptDetails,
   type ReceiptFields,
   type ReceiptPlace,
   type ReceiptStore,
 } from '@receiptflow/core';
-import { RECEIPT_SK_PREFIX, imagePk, placeGsi2Pk, placeSk, receiptSk } from '@receiptflow/job-table';
+import {
+  RECEIPT_SK_PREFIX,
+  imagePk,
+  ownerReceiptsGsi3Pk,
+  placeGsi2Pk,
+  placeSk,
+  receiptSk,
+} from '@receiptflow/job-table';
 import type { WriteRequest } from './dynamodb-table.js';
 import { DynamoDbJobTableStore, type DynamoDbStoreConfig } from './dynamodb-job-table-store.js';
 import { ReceiptWriteAttempt, type ReceiptWriteOptions } from './receipt-write-attempt.js';
 import {
+  LISTED_PLACE,
+  TOTAL_MAJOR,
   isCommittedReceiptItem,
   lineFromItem,
+  listedPlaceFromItem,
+  listedPlaceItem,
   placeFromItem,
   placeToItem,
   receiptFromItem,
+  receiptSortItem,
+  sameRecord,
   wordFromItem,
   type Item,
 } from './item-codec.js';
@@ -36,6 +51,12 @@ export interface DynamoDbReceiptStoreConfig extends DynamoDbStoreConfig {
  * runs share the `RECEIPT#nnnnn` sort-key prefix under the image, so one prefix query reads a
  * receipt and one prefix delete removes every child row (the cascade ReceiptStore.delete
  * promises). Places are listed by place id through the sparse GSI2.
+ *
+ * It also keeps the receipt row's listing attributes (what {@link DynamoDbReceiptCatalog} queries,
+ * docs/adapters.md#access-patterns) current on every write: `create` sets GSI3 (owner) and the
+ * filter attributes, `putFields` moves the sort keys and the total, `putPlace`/`deletePlace`
+ * copy the place onto the row and set or clear GSI4 (owner and place) and GSI5 (merchants), and
+ * `delete` takes the row out of every index with it.
  *
  * @example
  * const receipts = new DynamoDbReceiptStore(doc, { tableName: 'receiptflow-jobs', clock });
@@ -74,6 +95,8 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
       await attempt.rollback();
       throw error;
     }
+    // A place row written before the receipt (not the pipeline's order, but possible by hand) is listed too.
+    await this.syncListedPlace(imageId, receiptId, { onlyIfPlaced: true });
     return { created: true, details };
   }
 
@@ -89,17 +112,35 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
 
   /**
    * One UpdateItem of the receipt row's `fields` attribute, only on a committed receipt (a
-   * WRITING row is not there yet for readers, and a missing one is never created here).
+   * WRITING row is not there yet for readers, and a missing one is never created here), with
+   * the listing attributes the fields decide: the sort keys (the date) and the total in major
+   * units. The row is read first for what the new sort key also needs (created_at, the owner).
    */
   async putFields(imageId: string, receiptId: number, fields: ReceiptFields): Promise<void> {
     const value = validated(ReceiptFieldsSchema, fields, `fields of receipt ${imageId}/${receiptId}`);
+    const key = { PK: imagePk(imageId), SK: receiptSk(receiptId) };
+    const row = await this.table.get(key);
+    if (!row || !isCommittedReceiptItem(row)) throw new NotFoundError('receipt', `${imageId}/${receiptId}`);
+    const receipt = { ...receiptFromItem(row), fields: value };
+    const { GSI3SK, GSI4SK, GSI5SK, total_major } = receiptSortItem(receipt);
     try {
       await this.table.update({
-        Key: { PK: imagePk(imageId), SK: receiptSk(receiptId) },
-        UpdateExpression: 'SET #fields = :fields',
+        Key: key,
+        UpdateExpression:
+          'SET #fields = :fields, GSI3PK = :gsi3pk, GSI3SK = :sk3, GSI4SK = :sk4, GSI5SK = :sk5' +
+          (total_major === undefined ? ' REMOVE #total' : ', #total = :total'),
         ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(write_state) OR write_state <> :writing)',
-        ExpressionAttributeNames: { '#fields': 'fields' },
-        ExpressionAttributeValues: { ':fields': value, ':writing': 'WRITING' },
+        ExpressionAttributeNames: { '#fields': 'fields', '#total': TOTAL_MAJOR },
+        ExpressionAttributeValues: {
+          ':fields': value,
+          // Set again so that a row stored before listing existed is listed from its next fields on.
+          ':gsi3pk': ownerReceiptsGsi3Pk(receiptOwner(receipt)),
+          ':sk3': GSI3SK,
+          ':sk4': GSI4SK,
+          ':sk5': GSI5SK,
+          ':writing': 'WRITING',
+          ...(total_major === undefined ? {} : { ':total': total_major }),
+        },
       });
     } catch (error) {
       if (error instanceof ConditionFailedError) {
@@ -121,8 +162,10 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
     if (rows.length > children.length) await this.table.delete({ PK: pk, SK: rowSk });
   }
 
+  /** Puts the place row, then lists the receipt under it ({@link syncListedPlace}). */
   async putPlace(place: ReceiptPlace): Promise<void> {
     await this.table.put(placeToItem(place));
+    await this.syncListedPlace(place.image_id, place.receipt_id);
   }
 
   async getPlace(imageId: string, receiptId: number): Promise<ReceiptPlace | null> {
@@ -132,6 +175,7 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
 
   async deletePlace(imageId: string, receiptId: number): Promise<void> {
     await this.table.delete({ PK: imagePk(imageId), SK: placeSk(receiptId) });
+    await this.syncListedPlace(imageId, receiptId);
   }
 
   async listByPlaceId(placeId: string, limit = this.defaultListLimit): Promise<ReceiptPlace[]> {
@@ -145,6 +189,65 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
       limit,
     );
     return items.map(placeFromItem);
+  }
+
+  /**
+   * Copies the receipt's place, as the place row has it now, onto its receipt row: the
+   * listing's view of it (`listed_place`) and the GSI4/GSI5 partition keys, or none of them
+   * without a place_id. Two items, so not one atomic write: the place row is read again after
+   * the receipt row was updated, and the copy is made again if it changed meanwhile. Whichever
+   * concurrent writer updates the receipt row last then checks against the last place written,
+   * so the row ends up agreeing with the place row (at most a few rounds under contention). A
+   * missing receipt row has nothing to list; a failure part-way is repaired by the next write of
+   * the place (a redelivery writes it again).
+   */
+  private async syncListedPlace(
+    imageId: string,
+    receiptId: number,
+    options: { onlyIfPlaced?: boolean } = {},
+  ): Promise<void> {
+    const placeKey = { PK: imagePk(imageId), SK: placeSk(receiptId) };
+    const rowKey = { PK: imagePk(imageId), SK: receiptSk(receiptId) };
+    let placeItem = await this.table.get(placeKey);
+    if (!placeItem && options.onlyIfPlaced) return;
+    for (let round = 0; round < 5; round++) {
+      const row = await this.table.get(rowKey);
+      if (!row) return;
+      const merchant = listedMerchant(placeItem ? placeFromItem(placeItem) : null);
+      if (
+        !sameRecord(listedPlaceFromItem(row), merchant) ||
+        (merchant?.place_id != null) !== (row.GSI4PK !== undefined)
+      ) {
+        const attributes = listedPlaceItem(receiptOwner(receiptFromItem(row)), merchant);
+        const set = Object.keys(attributes);
+        const removed = [LISTED_PLACE, 'GSI4PK', 'GSI5PK'].filter((name) => !set.includes(name));
+        try {
+          await this.table.update({
+            Key: rowKey,
+            UpdateExpression: [
+              set.length > 0 ? `SET ${set.map((name) => `#${name} = :${name}`).join(', ')}` : '',
+              removed.length > 0 ? `REMOVE ${removed.map((name) => `#${name}`).join(', ')}` : '',
+            ].join(' '),
+            ConditionExpression: 'attribute_exists(PK)',
+            ExpressionAttributeNames: Object.fromEntries([...set, ...removed].map((name) => [`#${name}`, name])),
+            ...(set.length > 0
+              ? {
+                  ExpressionAttributeValues: Object.fromEntries(
+                    Object.entries(attributes).map(([k, v]) => [`:${k}`, v]),
+                  ),
+                }
+              : {}),
+          });
+        } catch (error) {
+          if (error instanceof ConditionFailedError) return; // deleted meanwhile: nothing to list
+          throw error;
+        }
+      }
+      const now = await this.table.get(placeKey);
+      if (sameRecord(now, placeItem)) return;
+      placeItem = now;
+    }
+    throw new ConditionFailedError(`place of receipt ${imageId}/${receiptId} kept changing while it was listed`);
   }
 
   /** The committed receipt another delivery wrote; `otherwise` (or a ConditionFailedError) if there is none. */

@@ -8,6 +8,7 @@ export {
 export { DynamoDbOcrJobStore } from './dynamodb-ocr-job-store.js';
 export type { DynamoDbStoreConfig } from './dynamodb-job-table-store.js';
 export { DynamoDbReceiptStore, type DynamoDbReceiptStoreConfig } from './dynamodb-receipt-store.js';
+export { DynamoDbReceiptCatalog } from './dynamodb-receipt-catalog.js';
 export type { ReceiptWriteOptions } from './receipt-write-attempt.js';
 export { DynamoDbCompactionRunStore } from './dynamodb-compaction-run-store.js';
 export { DynamoDbPlacesCache, type DynamoDbPlacesCacheConfig } from './dynamodb-places-cache.js';

@@ -8,6 +8,10 @@ import {
   ReceiptWordSchema,
   RoutingDecisionSchema,
   ValidationError,
+  majorAmount,
+  receiptOwner,
+  receiptSearchText,
+  receiptSortDate,
   type Collection,
   type CollectionProgress,
   type CompactionRun,
@@ -17,6 +21,7 @@ import {
   type Receipt,
   type ReceiptLine,
   type ReceiptPlace,
+  type ReceiptSummary,
   type ReceiptWord,
   type RoutingDecision,
 } from '@receiptflow/core';
@@ -30,9 +35,13 @@ import {
   jobSk,
   jobStatusGsi1Pk,
   lineSk,
+  ownerMerchantsGsi5Pk,
+  ownerPlaceGsi4Pk,
+  ownerReceiptsGsi3Pk,
   placeGsi2Pk,
   placeGsi2Sk,
   placeSk,
+  receiptListSk,
   receiptSk,
   routingSk,
   runGsi1Sk,
@@ -96,14 +105,81 @@ export const routingToItem = (decision: RoutingDecision): Item => ({
 export const routingFromItem = (item: Item): RoutingDecision =>
   decodeItem(RoutingDecisionSchema, item, 'routing decision');
 
-export const receiptToItem = (receipt: Receipt, writeState: ReceiptWriteState, writeId: string): Item => ({
+/**
+ * The receipt row, with the attributes that list it (docs/adapters.md#access-patterns): GSI3 by
+ * owner, the sort keys GSI4/GSI5 use once a place is set ({@link listedPlaceItem}), the total in
+ * major units and the lower-cased text of its lines for the amount and text filter expressions.
+ */
+export const receiptToItem = (
+  receipt: Receipt,
+  writeState: ReceiptWriteState,
+  writeId: string,
+  lines: readonly ReceiptLine[],
+): Item => ({
   PK: imagePk(receipt.image_id),
   SK: receiptSk(receipt.receipt_id),
   entity: 'RECEIPT',
   write_state: writeState,
   write_id: writeId,
+  GSI3PK: ownerReceiptsGsi3Pk(receiptOwner(receipt)),
+  ...receiptSortItem(receipt),
+  [SEARCH_TEXT]: receiptSearchText(lines),
   ...receipt,
 });
+
+/** The receipt row attribute the text filter searches (lower-cased lines, receiptSearchText). */
+export const SEARCH_TEXT = 'search_text';
+/** The receipt row attribute the amount filter compares (the total in major units). */
+export const TOTAL_MAJOR = 'total_major';
+/** The receipt row attribute holding the listing's view of its place (ReceiptSummary.merchant). */
+export const LISTED_PLACE = 'listed_place';
+
+/**
+ * The listing attributes that follow the receipt's fields: its sort key on GSI3/4/5 (a GSI
+ * holds the row only while its partition key is set too) and its total in major units. A
+ * receipt without a total has no `total_major` (returned as null here: the caller REMOVEs it),
+ * so an amount filter never matches it.
+ */
+export function receiptSortItem(receipt: Receipt): {
+  GSI3SK: string;
+  GSI4SK: string;
+  GSI5SK: string;
+  total_major?: number;
+} {
+  const sk = receiptListSk(receiptSortDate(receipt), receipt.image_id, receipt.receipt_id);
+  const total = receipt.fields?.total;
+  return { GSI3SK: sk, GSI4SK: sk, GSI5SK: sk, ...(total ? { [TOTAL_MAJOR]: majorAmount(total) } : {}) };
+}
+
+/**
+ * The listing attributes that follow the receipt's place: the listing's view of it, and GSI4
+ * (owner and place) and GSI5 (the owner's merchants) partition keys while it has a place_id.
+ * Absent keys are REMOVEd by the caller, so the row leaves those indexes.
+ */
+export function listedPlaceItem(
+  owner: string,
+  merchant: ReceiptSummary['merchant'],
+): { listed_place?: NonNullable<ReceiptSummary['merchant']>; GSI4PK?: string; GSI5PK?: string } {
+  if (!merchant) return {};
+  return {
+    [LISTED_PLACE]: merchant,
+    ...(merchant.place_id !== null
+      ? { GSI4PK: ownerPlaceGsi4Pk(owner, merchant.place_id), GSI5PK: ownerMerchantsGsi5Pk(owner) }
+      : {}),
+  };
+}
+
+/** The listing's view of the place stored on a receipt row, or null (absent or not a place). */
+export function listedPlaceFromItem(item: Item): ReceiptSummary['merchant'] {
+  const value = item[LISTED_PLACE] as Record<string, unknown> | undefined;
+  if (!value || typeof value !== 'object') return null;
+  const parsed = ReceiptPlaceSchema.pick({ place_id: true, source: true })
+    .extend({ name: ReceiptPlaceSchema.shape.merchant_name })
+    .safeParse(value);
+  if (!parsed.success)
+    throw new ValidationError(`stored listed_place of ${String(item.PK)}/${String(item.SK)} is malformed`);
+  return { place_id: parsed.data.place_id, name: parsed.data.name, source: parsed.data.source };
+}
 export const receiptFromItem = (item: Item): Receipt => decodeItem(ReceiptSchema, item, 'receipt');
 export const isCommittedReceiptItem = (item: Item): boolean => item.write_state !== 'WRITING';
 

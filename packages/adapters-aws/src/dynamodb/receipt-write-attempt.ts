@@ -79,7 +79,10 @@ export class ReceiptWriteAttempt {
       const now = this.clock.now();
       try {
         await this.table.put(
-          { ...receiptToItem(this.details.receipt, 'WRITING', this.writeId), lease_until: now + this.leaseMs },
+          {
+            ...receiptToItem(this.details.receipt, 'WRITING', this.writeId, this.details.lines),
+            lease_until: now + this.leaseMs,
+          },
           {
             expression:
               'attribute_not_exists(PK) OR (write_state = :writing AND (attribute_not_exists(lease_until) OR lease_until < :now))',

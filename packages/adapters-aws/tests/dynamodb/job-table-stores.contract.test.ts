@@ -2,12 +2,18 @@ import { SystemClock } from '@receiptflow/adapters-local';
 import {
   describeCompactionRunStoreContract,
   describeOcrJobStoreContract,
+  describeReceiptCatalogContract,
   describeReceiptStoreContract,
 } from '@receiptflow/core/testing';
-import { DynamoDbCompactionRunStore, DynamoDbOcrJobStore, DynamoDbReceiptStore } from '../../src/dynamodb/index.js';
+import {
+  DynamoDbCompactionRunStore,
+  DynamoDbOcrJobStore,
+  DynamoDbReceiptCatalog,
+  DynamoDbReceiptStore,
+} from '../../src/dynamodb/index.js';
 import { useDynalite } from './dynalite-fixture.js';
 
-// One dynalite for the three stores of the job table; each test gets a fresh table.
+// One dynalite for the stores of the job table and its catalog; each test gets a fresh table.
 const dynalite = useDynalite();
 const clock = new SystemClock();
 
@@ -27,4 +33,12 @@ describeReceiptStoreContract('DynamoDbReceiptStore on dynalite', async () => {
 describeCompactionRunStoreContract('DynamoDbCompactionRunStore on dynalite', async () => {
   const { tableName, doc } = await dynalite.freshTable();
   return { subject: new DynamoDbCompactionRunStore(doc, { tableName, clock }) };
+});
+
+describeReceiptCatalogContract('DynamoDbReceiptCatalog on dynalite', async () => {
+  const { tableName, doc } = await dynalite.freshTable();
+  return {
+    subject: new DynamoDbReceiptCatalog(doc, { tableName, clock }),
+    receipts: new DynamoDbReceiptStore(doc, { tableName, clock }),
+  };
 });

@@ -1,4 +1,5 @@
 import {
+  compareMerchants,
   listedMerchant,
   majorAmount,
   receiptSearchText,
@@ -72,9 +73,7 @@ export class InMemoryReceiptCatalog implements ReceiptCatalog {
         last_seen: newest.key.slice(0, 10),
       });
     }
-    return merchants.sort(
-      (a, b) => b.receipt_count - a.receipt_count || (a.place_id < b.place_id ? -1 : a.place_id > b.place_id ? 1 : 0),
-    );
+    return merchants.sort(compareMerchants);
   }
 
   private matches(entry: ListedEntry, query: ReceiptCatalogQuery): boolean {

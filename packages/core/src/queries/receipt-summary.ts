@@ -27,11 +27,16 @@ export interface ReceiptSummary {
 /** One merchant of an owner: a place their receipts were resolved to. */
 export interface MerchantSummary {
   place_id: string;
-  /** The merchant name on the most recently written place row of this place_id. */
+  /** The merchant name on the place of its newest receipt (the one last_seen is from). */
   name: string | null;
   receipt_count: number;
   /** The newest {@link receiptSortDate} among its receipts (YYYY-MM-DD). */
   last_seen: string;
+}
+
+/** The merchant list's order: most receipts first, then by place_id. */
+export function compareMerchants(a: MerchantSummary, b: MerchantSummary): number {
+  return b.receipt_count - a.receipt_count || (a.place_id < b.place_id ? -1 : a.place_id > b.place_id ? 1 : 0);
 }
 
 /**
