@@ -8,7 +8,7 @@ import {
   ReceiptSchema,
   ValidationError,
   listedMerchant,
-  receiptOwner,
+  ownerOf,
   type ReceiptDetails,
   type ReceiptFields,
   type ReceiptPlace,
@@ -134,7 +134,7 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
         ExpressionAttributeValues: {
           ':fields': value,
           // Set again so that a row stored before listing existed is listed from its next fields on.
-          ':gsi3pk': ownerReceiptsGsi3Pk(receiptOwner(receipt)),
+          ':gsi3pk': ownerReceiptsGsi3Pk(ownerOf(receipt)),
           ':sk3': GSI3SK,
           ':sk4': GSI4SK,
           ':sk5': GSI5SK,
@@ -218,7 +218,7 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
         !sameRecord(listedPlaceFromItem(row), merchant) ||
         (merchant?.place_id != null) !== (row.GSI4PK !== undefined)
       ) {
-        const attributes = listedPlaceItem(receiptOwner(receiptFromItem(row)), merchant);
+        const attributes = listedPlaceItem(ownerOf(receiptFromItem(row)), merchant);
         const set = Object.keys(attributes);
         const removed = [LISTED_PLACE, 'GSI4PK', 'GSI5PK'].filter((name) => !set.includes(name));
         try {

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { listMerchants, listReceipts, type Receipt } from '@receiptflow/core';
+import { listMerchants, listReceipts } from '@receiptflow/core';
 import { makeReceiptDetails, makeReceiptFields, makeReceiptPlace } from '@receiptflow/core/testing';
 import { createTestDocumentClient, createTestDynamoDbClient } from '@receiptflow/devkit/emulators';
 import { interceptCommand } from '@receiptflow/devkit/faults';
@@ -32,7 +32,7 @@ async function setup() {
   };
 }
 
-const owned = (owner: string) => ({ owner }) as Partial<Receipt>;
+const owned = (owner: string) => ({ owner });
 const dated = (value: string) => makeReceiptFields({ date: { value, text: '', line_ids: [1], source: 'extracted' } });
 
 describe('DynamoDbReceiptCatalog access patterns', () => {

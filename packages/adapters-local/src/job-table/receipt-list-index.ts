@@ -1,4 +1,4 @@
-import { receiptOwner, receiptSortDate, type Entity, type Receipt, type ReceiptPlace } from '@receiptflow/core';
+import { ownerOf, receiptSortDate, type Entity, type Receipt, type ReceiptPlace } from '@receiptflow/core';
 import { receiptListSk } from '@receiptflow/job-table';
 
 /** One listed receipt: its row and its place as the table holds them now (not copies: read-only). */
@@ -74,7 +74,7 @@ export class ReceiptListIndex {
 
   private list(ref: string, receipt: Receipt): void {
     const key = receiptListSk(receiptSortDate(receipt), receipt.image_id, receipt.receipt_id);
-    const entry: ListedEntry = { key, owner: receiptOwner(receipt), receipt, place: this.places.get(ref) ?? null };
+    const entry: ListedEntry = { key, owner: ownerOf(receipt), receipt, place: this.places.get(ref) ?? null };
     this.entries.set(key, entry);
     this.keyOf.set(ref, key);
     insertSorted(

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { listMerchants, listReceipts, type Receipt } from '@receiptflow/core';
+import { listMerchants, listReceipts } from '@receiptflow/core';
 import {
   describeReceiptCatalogContract,
   makeReceiptDetails,
@@ -48,7 +48,7 @@ describe('InMemoryReceiptCatalog reads only what a page needs', () => {
       const day = `2024-${String(1 + (i % 12)).padStart(2, '0')}-${String(1 + (i % 28)).padStart(2, '0')}`;
       const details = makeReceiptDetails(
         {
-          ...({ owner: 'alice' } as Partial<Receipt>),
+          owner: 'alice',
           fields: makeReceiptFields({ date: { value: day, text: '', line_ids: [1], source: 'extracted' } }),
         },
         { lineCount: 1, wordsPerLine: 1 },
@@ -72,7 +72,7 @@ describe('InMemoryReceiptCatalog on FsJobTable after a restart', () => {
     const dir = await tempDir();
     const before = await FsJobTable.open(dir);
     const { receipts } = jobTableStores(before);
-    const owner = { owner: 'alice' } as Partial<Receipt>;
+    const owner = { owner: 'alice' };
     const kept = makeReceiptDetails({ ...owner, fields: makeReceiptFields() });
     const moved = makeReceiptDetails({ ...owner, fields: makeReceiptFields() });
     const gone = makeReceiptDetails({ ...owner, fields: makeReceiptFields() });

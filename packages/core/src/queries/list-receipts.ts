@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { fnv1a64 } from '../domain/checksum.js';
 import { IdSchema, ReceiptIdSchema } from '../domain/ids.js';
+import { OwnerSchema } from '../domain/owner.js';
 import { IsoDateSchema } from '../domain/receipt-fields.js';
 import { ValidationError } from '../errors.js';
 import type { ReceiptCatalog, ReceiptCatalogQuery } from '../ports/receipt-catalog.js';
@@ -119,10 +120,13 @@ export async function listMerchants(deps: ReceiptQueryDeps, owner: string): Prom
 }
 
 function checkOwner(owner: string): string {
-  if (typeof owner !== 'string' || !/^[A-Za-z0-9._@-]{1,128}$/.test(owner)) {
-    throw new ValidationError('owner is invalid', ['owner: must be 1-128 characters of A-Z a-z 0-9 . _ @ -']);
-  }
-  return owner;
+  const parsed = OwnerSchema.safeParse(owner);
+  if (!parsed.success)
+    throw new ValidationError(
+      'owner is invalid',
+      parsed.error.issues.map((i) => `owner: ${i.message}`),
+    );
+  return parsed.data;
 }
 
 /** zod issues as `<parameter>: <problem>`, unknown keys each named. */

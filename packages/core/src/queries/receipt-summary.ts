@@ -1,6 +1,7 @@
 import { minorDigits } from '../extraction/extract-receipt-fields.js';
 import type { ReceiptPlace, PlaceSource } from '../domain/place.js';
 import type { Money } from '../domain/receipt-fields.js';
+import { ownerOf } from '../domain/owner.js';
 import type { Receipt, ReceiptLine } from '../domain/receipt.js';
 
 /**
@@ -47,14 +48,6 @@ export interface ReceiptListPosition {
   date: string;
   image_id: string;
   receipt_id: number;
-}
-
-/** Rows written before owners existed belong to the default owner (docs/api.md#owners). */
-const DEFAULT_OWNER_ID = 'default';
-
-/** The owner of a receipt row; a row without one belongs to the default owner. */
-export function receiptOwner(receipt: Receipt): string {
-  return (receipt as Receipt & { owner?: string }).owner ?? DEFAULT_OWNER_ID;
 }
 
 /**
@@ -134,7 +127,7 @@ export function summarizeReceipt(receipt: Receipt, merchant: ReceiptSummary['mer
   return {
     image_id: receipt.image_id,
     receipt_id: receipt.receipt_id,
-    owner: receiptOwner(receipt),
+    owner: ownerOf(receipt),
     date: receipt.fields?.date?.value ?? null,
     total: total ? { amount_minor: total.minor, currency: total.currency } : null,
     merchant,

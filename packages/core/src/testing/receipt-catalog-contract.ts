@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { ValidationError } from '../errors.js';
-import type { Money, Receipt, ReceiptDetails, ReceiptFields } from '../domain/index.js';
+import type { Money, ReceiptDetails, ReceiptFields } from '../domain/index.js';
 import type { ReceiptCatalog, ReceiptStore } from '../ports/index.js';
 import { listMerchants, listReceipts, type ListReceiptsQuery } from '../queries/list-receipts.js';
 import type { ReceiptSummary } from '../queries/receipt-summary.js';
@@ -60,7 +60,7 @@ export const describeReceiptCatalogContract = defineContract<ReceiptCatalog, Rec
           receipt_id: spec.receipt_id ?? 1,
           created_at: spec.created_at ?? '2024-06-01T12:00:00.000Z',
           ...(spec.noFields ? {} : { fields }),
-          ...({ owner: spec.owner ?? 'alice' } as Partial<Receipt>),
+          owner: spec.owner ?? 'alice',
         },
         { lineCount: lines.length, wordsPerLine: 1 },
       );
