@@ -1,5 +1,6 @@
 import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { HnswFencedWriterVectorIndex, HnswFollowerVectorIndex } from '@receiptflow/adapters-local/vector';
+import { HnswVectorIndex, UnknownSnapshotError } from '@receiptflow/adapters-local';
 import { StaleFencingTokenError, type VectorRecord, type VersionedFile } from '@receiptflow/core';
 import {
   describeVectorIndexContract,
@@ -174,6 +175,76 @@ describe('s3 mode: fencing, cold and warm reads', () => {
     expect(files.logBytes).toBeLessThan(coldLogBytes);
     expect(await follower.count('lines')).toBe(406);
     counted.destroy();
+    await writer.close();
+  });
+
+  it('restores a kept snapshot through the files port (the s3 restore): followers reload it, the next writer continues it, its token kept', async () => {
+    const config = await freshConfig();
+    const files = () => new S3VectorIndexFiles(client, config);
+    const writer = new HnswFencedWriterVectorIndex({ files: files(), dimensions: DIMS, refreshAfterMs: 0 });
+    await writer.fence(5);
+    await writer.upsert('lines', records(4, 'kept'));
+    const snapshot = (await writer.checkpoint())!;
+    await writer.upsert('lines', records(3, 'after'));
+    const reader = followerOf(config);
+    expect(await reader.count('lines')).toBe(7);
+    writer.unfence(); // compaction stopped
+
+    await expect(HnswVectorIndex.restoreSnapshot(files(), '99', { dimensions: DIMS })).rejects.toBeInstanceOf(
+      UnknownSnapshotError,
+    );
+    const restored = await HnswVectorIndex.restoreSnapshot(files(), String(snapshot.id), { dimensions: DIMS });
+    expect(restored.id).toBe(snapshot.id);
+    // The 3 ops after the snapshot were folded into a newer snapshot first: restoring it undoes this.
+    const ids = (await HnswVectorIndex.listSnapshots(files())).map((s) => s.id);
+    expect(ids).toContain(snapshot.id);
+    expect(Math.max(...ids)).toBeGreaterThan(snapshot.id);
+    // The manifest is a checked line: {"c": crc, "p": manifest}.
+    const manifest = JSON.parse(new TextDecoder().decode(await files().read('manifest.json'))).p;
+    expect(manifest.fencing_token).toBe(5);
+    expect(manifest.collections.lines.snapshot).toBe(
+      `snapshots/${String(snapshot.id).padStart(10, '0')}/lines.snapshot`,
+    );
+
+    expect(await reader.catchUp()).toMatchObject({ kind: 'cold' });
+    expect(await reader.count('lines')).toBe(4);
+    // Compaction's next lease continues the restored index; a stale token is still refused.
+    const next = new HnswFencedWriterVectorIndex({ files: files(), dimensions: DIMS, refreshAfterMs: 0 });
+    await expect(next.fence(4)).rejects.toBeInstanceOf(StaleFencingTokenError);
+    await next.fence(6);
+    await next.upsert('lines', records(2, 'new'));
+    expect(await followerOf(config).count('lines')).toBe(6);
+    expect(await reader.catchUp()).toMatchObject({ kind: 'warm', ops: 1 });
+    await next.close();
+    await writer.close();
+  });
+
+  it('a restore whose manifest was swapped meanwhile by a writer promotes nothing', async () => {
+    const config = await freshConfig();
+    const writer = new HnswFencedWriterVectorIndex({
+      files: new S3VectorIndexFiles(client, config),
+      dimensions: DIMS,
+      refreshAfterMs: 0,
+    });
+    await writer.fence(1);
+    await writer.upsert('lines', records(2, 'a'));
+    const snapshot = (await writer.checkpoint())!;
+    await writer.upsert('lines', records(2, 'b'));
+    // The restore reads the manifest, then compaction (still running) checkpoints before its swap.
+    class SwapsUnderRestore extends S3VectorIndexFiles {
+      swapped = false;
+      override async replace(path: string, bytes: Uint8Array, expected: string | null) {
+        if (path === 'manifest.json' && !this.swapped) {
+          this.swapped = true;
+          await writer.checkpoint();
+        }
+        return super.replace(path, bytes, expected);
+      }
+    }
+    await expect(
+      HnswVectorIndex.restoreSnapshot(new SwapsUnderRestore(client, config), snapshot.id, { dimensions: DIMS }),
+    ).rejects.toBeInstanceOf(StaleFencingTokenError);
+    expect(await followerOf(config).count('lines')).toBe(4);
     await writer.close();
   });
 });

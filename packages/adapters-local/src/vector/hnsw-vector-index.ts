@@ -1,4 +1,4 @@
-import type { Clock, Collection, Logger } from '@receiptflow/core';
+import type { Clock, Collection, Logger, VectorIndexFiles } from '@receiptflow/core';
 import { exactTopK, type ScoredSlot } from './exact-search.js';
 import { HnswGraph, type HnswGraphState, type HnswParams } from './hnsw-graph.js';
 import { RecordTable } from './record-table.js';
@@ -12,6 +12,12 @@ import { readSnapshots, VectorIndexStore } from './vector-index-store.js';
 export interface HnswVectorIndexOptions {
   /** Directory that makes the index durable (append-only logs + snapshots); in memory when absent. */
   dir?: string;
+  /**
+   * The index's files through the {@link VectorIndexFiles} port (an S3 prefix, say) instead of
+   * `dir`. No owner lock is taken on them: the caller makes sure no writer has them open (for
+   * the s3 mode, compaction stopped; a concurrent manifest swap still makes this one's refuse).
+   */
+  files?: VectorIndexFiles;
   /** Vector length every record and query must have. Default 512. */
   dimensions?: number;
   /** Graph links per node (layer 0 has 2M). Default 16. */
@@ -81,10 +87,13 @@ export class HnswVectorIndex extends TableVectorIndex {
     this.params = { M: options.M ?? 16, efConstruction: options.efConstruction ?? 100, seed: options.seed ?? 42 };
     this.efSearch = options.efSearch ?? 192;
     this.exactFilterLimit = options.exactFilterLimit ?? 2000;
-    this.store = options.dir
-      ? new VectorIndexStore(new FsVectorIndexFiles(options.dir, { fsync: options.fsync ?? true }), {
+    const files =
+      options.files ??
+      (options.dir ? new FsVectorIndexFiles(options.dir, { fsync: options.fsync ?? true }) : undefined);
+    this.store = files
+      ? new VectorIndexStore(files, {
           dimensions: this.dimensions,
-          ownerDir: options.dir,
+          ...(options.dir && !options.files ? { ownerDir: options.dir } : {}),
           ...(options.keepSnapshots !== undefined ? { keepSnapshots: options.keepSnapshots } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
           ...(options.clock ? { clock: options.clock } : {}),
@@ -98,6 +107,22 @@ export class HnswVectorIndex extends TableVectorIndex {
   /** Opens (or creates) a persisted index in `dir`, loading its snapshots and replaying its logs. */
   static async open(dir: string, options: Omit<HnswVectorIndexOptions, 'dir'> = {}): Promise<HnswVectorIndex> {
     const index = new HnswVectorIndex({ ...options, dir });
+    await index.loaded;
+    return index;
+  }
+
+  /**
+   * Opens a persisted index through its {@link VectorIndexFiles} (see `files`), loading its
+   * snapshots and replaying its logs; no owner lock is taken.
+   *
+   * @example
+   * const index = await HnswVectorIndex.openFiles(new FsVectorIndexFiles(dir), { dimensions: 512 });
+   */
+  static async openFiles(
+    files: VectorIndexFiles,
+    options: Omit<HnswVectorIndexOptions, 'dir' | 'files'> = {},
+  ): Promise<HnswVectorIndex> {
+    const index = new HnswVectorIndex({ ...options, files });
     await index.loaded;
     return index;
   }
@@ -121,8 +146,8 @@ export class HnswVectorIndex extends TableVectorIndex {
    * @example
    * for (const s of await HnswVectorIndex.listSnapshots(dir)) console.log(s.id, s.created_at);
    */
-  static listSnapshots(dir: string): Promise<SnapshotDescriptor[]> {
-    return readSnapshots(new FsVectorIndexFiles(dir));
+  static listSnapshots(dir: string | VectorIndexFiles): Promise<SnapshotDescriptor[]> {
+    return readSnapshots(typeof dir === 'string' ? new FsVectorIndexFiles(dir) : dir);
   }
 
   /**
@@ -131,24 +156,35 @@ export class HnswVectorIndex extends TableVectorIndex {
    * nothing is thrown away: restoring that newer id undoes the restore. An id the directory does
    * not hold throws {@link UnknownSnapshotError} before anything is changed.
    *
+   * `dir` may instead be the index's {@link VectorIndexFiles} (the s3 mode's `S3VectorIndexFiles`
+   * on one collection prefix): the same restore, with no owner lock, so compaction must be
+   * stopped. The manifest is replaced only from the version this restore read (a writer's swap
+   * meanwhile makes it throw `StaleFencingTokenError`, having promoted nothing) and keeps its
+   * fencing token, so compaction's next lease (a newer token) continues the restored index.
+   *
    * @example
    * await HnswVectorIndex.restoreSnapshot('data/vectors', '7', { dimensions: 512 });
+   * await HnswVectorIndex.restoreSnapshot(new S3VectorIndexFiles(s3, { bucket, prefix: 'vectors/index/lines' }), '7');
    */
   static async restoreSnapshot(
-    dir: string,
+    dir: string | VectorIndexFiles,
     id: string | number,
-    options: Omit<HnswVectorIndexOptions, 'dir'> = {},
+    options: Omit<HnswVectorIndexOptions, 'dir' | 'files'> = {},
   ): Promise<SnapshotDescriptor> {
+    const files = typeof dir === 'string' ? new FsVectorIndexFiles(dir) : dir;
     const wanted = typeof id === 'number' ? id : parseSnapshotId(id);
-    const available = await readSnapshots(new FsVectorIndexFiles(dir));
+    const available = await readSnapshots(files);
     if (wanted === undefined || !available.some((s) => s.id === wanted))
       throw new UnknownSnapshotError(
-        dir,
+        files.location,
         String(id),
         available.map((s) => s.id),
       );
     const dimensions = options.dimensions ?? available.find((s) => s.id === wanted)!.dimensions;
-    const index = await HnswVectorIndex.open(dir, { ...options, dimensions });
+    const index =
+      typeof dir === 'string'
+        ? await HnswVectorIndex.open(dir, { ...options, dimensions })
+        : await HnswVectorIndex.openFiles(dir, { ...options, dimensions });
     try {
       const store = index.store!;
       return await index.exclusive(async () => {

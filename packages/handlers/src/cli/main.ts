@@ -22,8 +22,8 @@ export const USAGE = `usage: receipts <command> [options]
           synthetic receipts (or a folder of images) through the whole local pipeline
   eval    --dataset DIR --places CATALOG [--json] [--limit N]
           accuracy, Places calls and throughput on a SROIE-layout dataset
-  restore --data DIR (--list | --snapshot ID)
-          list the vector index's snapshots, or make one the live state (serve stopped)`;
+  restore (--data DIR | --s3 s3://BUCKET/PREFIX [--region R] [--endpoint URL]) (--list | --snapshot ID)
+          list the vector index's snapshots, or make one the live state (serve or compaction stopped)`;
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {
