@@ -1,4 +1,5 @@
 export * from './get-upload-status.js';
-export * from './export-format.js';
 export * from './receipt-summary.js';
 export * from './list-receipts.js';
+export * from './export-format.js';
+export * from './export-receipts.js';
