@@ -13,6 +13,9 @@ export const GOALS = {
   p5_init_ms: { bound: 150, direction: 'max' },
   /** OCR time of a receipt image over the text-layer read of the same receipt as a PDF (issue 19). */
   pdf_text_layer_speedup: { bound: 10, direction: 'min' },
+  receipt_list_p50_ratio: { bound: 1.5, direction: 'max' },
+  receipt_list_p95_ratio: { bound: 1.5, direction: 'max' },
+  receipt_export_rss_growth_mb: { bound: 8, direction: 'max' },
 } as const satisfies Record<string, Goal>;
 
 /** Every goal judged: one entry per figure (per bundle for P5). */
@@ -33,6 +36,11 @@ export function verdicts(
   ] as const) {
     add(key, out[key] as number, GOALS[key]);
   }
+  // The read side (issue 15); absent from reports written before it was measured.
+  for (const key of ['receipt_list_p50_ratio', 'receipt_list_p95_ratio'] as const)
+    if (typeof out[key] === 'number') add(key, out[key], GOALS[key]);
+  if (typeof out.receipt_export_rss_growth_mb === 'number')
+    add('receipt_export_rss_growth_mb', out.receipt_export_rss_growth_mb, GOALS.receipt_export_rss_growth_mb, ' MB');
   for (const [name, bytes] of Object.entries(out.p5_bytes as Record<string, number>))
     add(`p5_bytes.${name}`, bytes, GOALS.p5_bytes, ' B');
   for (const [name, ms] of Object.entries(out.p5_init_ms as Record<string, number>))
@@ -108,9 +116,19 @@ export function formatTable(out: Record<string, unknown>): string {
   // Vector storage modes (docs/vector-storage.md): one row per figure of the efs follower; then
   // the 3,000-word receipt write on dynalite (docs/benchmarks.md#receipt-writes-receipt_writes);
   // its words delta streamed through S3 on fauxqs (docs/benchmarks.md#big-delta-big_delta).
-  // Then a text-layer PDF read against OCR of the same receipt (docs/benchmarks.md#pdf-text-layer-pdf).
+  // Then a text-layer PDF read against OCR of the same receipt (docs/benchmarks.md#pdf-text-layer-pdf),
+  // and the read side (docs/benchmarks.md#receipt-reads-receipt_list-receipt_export): listing, then export.
   if (goals.pdf_text_layer_speedup) goalRow('pdf_text_layer_speedup');
-  for (const group of ['vector_storage', 'receipt_writes', 'big_delta', 'pdf'] as const)
+  for (const key of ['receipt_list_p50_ratio', 'receipt_list_p95_ratio', 'receipt_export_rss_growth_mb'])
+    if (goals[key]) goalRow(key);
+  for (const group of [
+    'vector_storage',
+    'receipt_writes',
+    'big_delta',
+    'pdf',
+    'receipt_list',
+    'receipt_export',
+  ] as const)
     for (const [key, value] of Object.entries((out[group] as Record<string, unknown> | undefined) ?? {}))
       rows.push([`${group}.${key}`, fmt(value), '', '']);
   info('seconds');
