@@ -142,21 +142,96 @@ describe('a PDF through the whole local pipeline (issue 19)', () => {
     },
   );
 
-  it.each([
+  const pageBombs = [
     [
       'a page of 100,000 × 100,000 pt',
       () => blankPdf({ pages: 1, width: 100_000, height: 100_000 }),
-      /page 1 is 100,000 × 100,000 pt/,
+      /PDF page 1 is 100,000 × 100,000 pt, above the 14400 pt/,
+    ],
+    [
+      'a second page of 20,000 × 300 pt',
+      () =>
+        blankPdf({
+          sizes: [
+            [200, 200],
+            [20_000, 300],
+          ],
+        }),
+      /PDF page 2 is 20,000 × 300 pt/,
     ],
     ['11 pages', () => blankPdf({ pages: 11 }), /PDF has 11 pages, at most 10/],
-  ] as const)('a PDF with %s fails its job with the reason, before any page is read', async (_, make, reason) => {
-    const ocr = new CountingOcr();
-    await withRuntime(ocr, async (runtime) => {
-      const { status } = await upload(runtime, await make());
-      expect(status).toMatchObject({ stage: 'failed', job_status: 'FAILED', receipts: [] });
-      expect(status!.failure_reason).toMatch(reason);
-      expect((await runtime.adapters.ocrDlq.depth()).visible).toBe(1);
-      expect(ocr.calls).toBe(0);
+  ] as const;
+
+  /** Nothing of a refused upload is left: no object, no image row, no job, no OCR message. */
+  async function expectNothingKept(runtime: LocalRuntime, imageId?: string) {
+    expect(await runtime.adapters.rawImages.list('raw/')).toEqual([]);
+    expect((await runtime.adapters.ocrQueue.depth()).visible).toBe(0);
+    if (imageId !== undefined) {
+      expect((await runtime.adapters.jobs.getImage(imageId))?.upload_state).toBe('AWAITING_UPLOAD');
+      const [job] = await runtime.adapters.jobs.listJobsForImage(imageId);
+      expect(job?.status).toBe('PENDING');
+    }
+  }
+
+  it.each(pageBombs)(
+    'a direct upload of a PDF with %s (compressed object streams) is a 400 naming it; nothing is kept',
+    async (_, make, reason) => {
+      const ocr = new CountingOcr();
+      await withRuntime(ocr, async (runtime) => {
+        const bytes = await make();
+        // The page tree sits in a compressed object stream, which no byte scan can read.
+        expect(Buffer.from(bytes).includes('/ObjStm')).toBe(true);
+        const { res } = await upload(runtime, bytes);
+        expect(res.statusCode).toBe(400);
+        expect(bodyOf<{ error: { code: string; message: string } }>(res).error).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          message: expect.stringMatching(reason),
+        });
+        await expectNothingKept(runtime);
+        expect(ocr.calls).toBe(0);
+      });
+    },
+  );
+
+  it.each(pageBombs)(
+    'a presigned upload of a PDF with %s is refused at /upload-complete (422, a fresh URL); nothing queued',
+    async (_, make, reason) => {
+      await withRuntime(new CountingOcr(), async (runtime) => {
+        const created = bodyOf<{ image_id: string; upload: { url: string } }>(
+          await runtime.upload(
+            httpEvent({
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ filename: 'r.pdf', content_type: 'application/pdf' }),
+            }),
+          ),
+        );
+        await runtime.adapters.rawImages.acceptPresignedPut(created.upload.url, await make(), 'application/pdf');
+        const res = await runtime.upload(
+          httpEvent({
+            path: '/upload-complete',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ image_id: created.image_id }),
+          }),
+        );
+        expect(res.statusCode).toBe(422);
+        const body = bodyOf<{ error: { message: string }; upload: { url: string } }>(res);
+        expect(body.error.message).toMatch(reason);
+        expect(body.upload.url).toEqual(expect.any(String));
+        await expectNothingKept(runtime, created.image_id);
+      });
+    },
+  );
+
+  it('a PDF of 10 pages (the limit) of 14,400 pt sides is accepted at upload', async () => {
+    await withRuntime(new CountingOcr(), async (runtime) => {
+      const body = await blankPdf({
+        sizes: [[14_400, 14_400], ...Array.from({ length: 9 }, () => [612, 792] as const)],
+      });
+      const res = await runtime.upload(
+        httpEvent({ headers: { 'content-type': 'application/pdf' }, query: { filename: 'ten.pdf' }, body }),
+      );
+      expect(res.statusCode).toBe(201);
+      expect((await runtime.adapters.ocrQueue.depth()).visible).toBe(1);
     });
   });
 });

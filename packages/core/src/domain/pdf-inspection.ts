@@ -52,8 +52,9 @@ export function isPdf(bytes: Uint8Array): boolean {
  * - encryption: an `/Encrypt` entry (in the trailer or the cross-reference stream, which are
  *   never compressed) means the content cannot be read without a password we do not have.
  *
- * Page count and page size need the document parsed; the PDF reader of the OCR step checks
- * those before reading any page ({@link MAX_PDF_PAGES}, {@link MAX_PDF_PAGE_POINTS}).
+ * Page count and page size need the document parsed (most PDFs keep their page tree in compressed
+ * object streams): the upload path reads them through a PdfPageReader port and
+ * {@link checkPdfPages}; the PDF reader of the OCR step checks them again before reading any page.
  * Throws ValidationError naming the problem.
  *
  * @example
@@ -78,6 +79,49 @@ export function inspectPdf(bytes: Uint8Array, options: InspectPdfOptions = {}): 
     throw new ValidationError('PDF is encrypted (password-protected); send it without a password');
   }
   return { contentType: PDF_CONTENT_TYPE, version, sizeBytes: bytes.length };
+}
+
+export interface CheckPdfPagesOptions {
+  /** Refuse PDFs with more pages than this, default {@link MAX_PDF_PAGES}. */
+  maxPages?: number;
+  /** Refuse a page with a side above this many points, default {@link MAX_PDF_PAGE_POINTS}. */
+  maxPagePoints?: number;
+}
+
+/**
+ * The page limits, applied to page sizes read from a parsed PDF (by a PdfPageReader at upload,
+ * by the OCR step's reader before it reads a page): no pages, more than {@link MAX_PDF_PAGES}, a
+ * page without area or with a side above {@link MAX_PDF_PAGE_POINTS} is a ValidationError naming
+ * the count and the limit, or the page number and its size in points.
+ *
+ * @example
+ * checkPdfPages([{ width: 612, height: 792 }]); // fine
+ * checkPdfPages([{ width: 100_000, height: 100_000 }]);
+ * // ValidationError: PDF page 1 is 100,000 × 100,000 pt, above the 14400 pt (200 in) limit on a page side
+ */
+export function checkPdfPages(
+  pages: readonly { width: number; height: number }[],
+  options: CheckPdfPagesOptions = {},
+): void {
+  const maxPages = options.maxPages ?? MAX_PDF_PAGES;
+  const maxPagePoints = options.maxPagePoints ?? MAX_PDF_PAGE_POINTS;
+  if (pages.length < 1) throw new ValidationError('PDF has no pages');
+  if (pages.length > maxPages) {
+    throw new ValidationError(`PDF has ${pages.length} pages, at most ${maxPages} are read (one receipt each)`);
+  }
+  pages.forEach(({ width, height }, i) => {
+    if (!(width > 0 && height > 0))
+      throw new ValidationError(`PDF page ${i + 1} has no area (${width} × ${height} pt)`);
+    if (width > maxPagePoints || height > maxPagePoints) {
+      throw new ValidationError(
+        `PDF page ${i + 1} is ${points(width)} × ${points(height)} pt, above the ${maxPagePoints} pt (200 in) limit on a page side`,
+      );
+    }
+  });
+}
+
+function points(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
 }
 
 /** An `/Encrypt` name followed by a delimiter or space (not `/EncryptMetadata`). */

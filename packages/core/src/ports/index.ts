@@ -17,3 +17,4 @@ export * from './metrics.js';
 export * from './with-deadline.js';
 export * from './vector-index-files.js';
 export * from './receipt-catalog.js';
+export * from './pdf-page-reader.js';

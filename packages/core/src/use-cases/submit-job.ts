@@ -7,15 +7,16 @@ import {
   type ImageRecord,
 } from '../domain/index.js';
 import { inspectImage } from '../domain/image-inspection.js';
+import { checkPdfPages, PDF_CONTENT_TYPE } from '../domain/pdf-inspection.js';
 import { ContentTypeMismatchError, InvalidUploadError, NotFoundError, ValidationError } from '../errors.js';
 import {
   isoNow,
   type Clock,
   type IdGenerator,
-  type ImageStore,
   type OcrJobStore,
   type NamedImageStore,
   type PresignedUpload,
+  type PdfPageReader,
   type Queue,
 } from '../ports/index.js';
 
@@ -31,6 +32,12 @@ export interface SubmitJobDeps {
    * `ocr_s3_bucket`. Omit it when OCR JSON goes to the image's own bucket.
    */
   ocrBucket?: string;
+  /**
+   * Reads a PDF's page tree, so a PDF with too many pages or a huge page is refused at upload
+   * (direct, or at confirmUpload) rather than failing its job at the OCR step. Omitted: those
+   * two limits are checked by the OCR step alone.
+   */
+  pdfPages?: PdfPageReader;
 }
 
 export interface SubmitJobInput {
@@ -125,6 +132,7 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
   if (input.body !== undefined) {
     const info = inspectImage(input.body, input.maxPixels === undefined ? {} : { maxPixels: input.maxPixels });
     if (info.contentType !== contentType) throw new ContentTypeMismatchError(contentType, info.contentType);
+    await checkPages(deps, input.body, info.contentType);
   }
   const image_id = deps.ids.newId();
   const job_id = deps.ids.newId();
@@ -160,6 +168,13 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
   }
   const upload = await presign(deps, s3_key, contentType, input);
   return { job_id, image_id, s3_key, upload };
+}
+
+/** A PDF's page count and page sizes, when the deps can read them (ValidationError naming the problem). */
+async function checkPages(deps: SubmitJobDeps, body: Uint8Array, contentType: string): Promise<void> {
+  if (contentType !== PDF_CONTENT_TYPE || deps.pdfPages === undefined) return;
+  const sizes = await deps.pdfPages.pageSizes(body);
+  if (sizes !== null) checkPdfPages(sizes);
 }
 
 function presign(
@@ -204,7 +219,7 @@ export async function confirmUpload(
 
   const landed = await deps.images.head(image.s3_key);
   if (!landed) throw new NotFoundError('uploaded object', image.s3_key);
-  const problem = await inspectLanded(deps.images, image, input.maxPixels);
+  const problem = await inspectLanded(deps, image, input.maxPixels);
   if (problem) {
     await deps.images.delete(image.s3_key);
     const upload = await presign(deps, image.s3_key, image.content_type);
@@ -217,15 +232,16 @@ export async function confirmUpload(
 
 /** What is wrong with the landed bytes, or null when they are a good image of the declared type. */
 async function inspectLanded(
-  images: ImageStore,
+  deps: SubmitJobDeps,
   image: ImageRecord,
   maxPixels: number | undefined,
 ): Promise<{ reason: string; cause?: unknown } | null> {
-  const { body } = await images.get(image.s3_key);
+  const { body } = await deps.images.get(image.s3_key);
   try {
     const info = inspectImage(body, maxPixels === undefined ? {} : { maxPixels });
     if (info.contentType !== image.content_type)
       return { reason: `declared ${image.content_type} but the bytes are ${info.contentType}` };
+    await checkPages(deps, body, info.contentType);
     return null;
   } catch (error) {
     if (!(error instanceof ValidationError)) throw error;

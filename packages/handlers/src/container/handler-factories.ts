@@ -30,7 +30,9 @@ function jobTableFrom(c: Get) {
 
 /** What `submitJob` needs: the upload API's and the local runtime's direct uploads share it. */
 export function submitDepsFrom(c: Get): SubmitJobDeps {
+  const pdfPages = resolveOptional(c, TOKENS.PdfPages);
   return {
+    ...(pdfPages ? { pdfPages } : {}),
     jobs: resolve(c, TOKENS.OcrJobs),
     images: resolve(c, TOKENS.RawImages),
     ocrQueue: resolve(c, TOKENS.OcrQueue),

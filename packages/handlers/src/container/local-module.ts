@@ -1,3 +1,4 @@
+import { PdfLibPageReader } from '@receiptflow/adapters-local/pdf-pages';
 import type { Logger } from '@receiptflow/core';
 import { Container, ContainerModule } from 'inversify';
 import type { LocalAdapters } from '../local/local-adapters.js';
@@ -30,6 +31,7 @@ export function localModule(
     OcrQueue: a.ocrQueue,
     OcrBacklog: a.ocrQueue,
     OcrOutputBucket: a.artifacts.bucket,
+    PdfPages: new PdfLibPageReader(),
     ResultsQueue: a.resultsQueue,
     CompactionQueue: a.compactionQueue,
     VectorIndex: a.vectors,

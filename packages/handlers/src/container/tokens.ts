@@ -6,6 +6,7 @@ import type {
   ImageStore,
   NamedImageStore,
   OcrJobStore,
+  PdfPageReader,
   ReceiptStore,
   CompactionRunStore,
   Logger,
@@ -51,6 +52,8 @@ export const TOKENS = {
   OcrBacklog: token<QueueBacklog>('OcrBacklog'),
   /** Name of the bucket the OCR worker writes OCR JSON to (each ocr-queue message's ocr_s3_bucket). */
   OcrOutputBucket: token<string>('OcrOutputBucket'),
+  /** The upload path's reader of a PDF's page tree (page count and page sizes refused at upload). */
+  PdfPages: token<PdfPageReader>('PdfPages'),
   ResultsQueue: token<Queue>('ResultsQueue'),
   CompactionQueue: token<Queue>('CompactionQueue'),
   VectorIndex: token<VectorIndex>('VectorIndex'),

@@ -1,0 +1,1 @@
+export * from './pdf-lib-page-reader.js';
