@@ -4,7 +4,7 @@ import { silentLogger, type OcrDocument, type OcrEngine } from '@receiptflow/cor
 import { blankPdf, encryptedPdf, receiptPdf } from '@receiptflow/devkit/pdf-fixtures';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LocalRuntime } from '../src/local/local-runtime.js';
-import { bodyOf, httpEvent, TaggedOcr } from './support/fixtures.js';
+import { bodyOf, httpEvent, jsonPostEvent, TaggedOcr } from './support/fixtures.js';
 
 /** The image OCR engine behind the runtime's PDF reader, counting every call it gets. */
 class CountingOcr implements OcrEngine {
@@ -199,20 +199,11 @@ describe('a PDF through the whole local pipeline (issue 19)', () => {
       await withRuntime(new CountingOcr(), async (runtime) => {
         const created = bodyOf<{ image_id: string; upload: { url: string } }>(
           await runtime.upload(
-            httpEvent({
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ filename: 'r.pdf', content_type: 'application/pdf' }),
-            }),
+            jsonPostEvent('/upload-receipt', { filename: 'r.pdf', content_type: 'application/pdf' }),
           ),
         );
         await runtime.adapters.rawImages.acceptPresignedPut(created.upload.url, await make(), 'application/pdf');
-        const res = await runtime.upload(
-          httpEvent({
-            path: '/upload-complete',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ image_id: created.image_id }),
-          }),
-        );
+        const res = await runtime.upload(jsonPostEvent('/upload-complete', { image_id: created.image_id }));
         expect(res.statusCode).toBe(422);
         const body = bodyOf<{ error: { message: string }; upload: { url: string } }>(res);
         expect(body.error.message).toMatch(reason);

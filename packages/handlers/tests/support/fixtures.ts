@@ -71,6 +71,11 @@ export function httpEvent(input: HttpEventInput = {}): HttpApiEvent {
   };
 }
 
+/** A JSON POST to an upload route: `/upload-receipt` asking for a presigned upload, or `/upload-complete`. */
+export function jsonPostEvent(path: string, body: Record<string, unknown>): HttpApiEvent {
+  return httpEvent({ path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+}
+
 /** Parses a handler result body. */
 export function bodyOf<T = Record<string, unknown>>(result: { body: string }): T {
   return JSON.parse(result.body) as T;
