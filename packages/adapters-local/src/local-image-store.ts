@@ -3,6 +3,8 @@ import type {
   Clock,
   ImageStore,
   ObjectInfo,
+  PresignDownloadOptions,
+  PresignedDownload,
   PresignedUpload,
   PresignUploadOptions,
   PutObjectOptions,
@@ -56,6 +58,21 @@ export abstract class LocalImageStore implements ImageStore {
   async presignUpload(key: string, options: PresignUploadOptions): Promise<PresignedUpload> {
     assertSafeObjectKey(key);
     return this.uploads.issue(this.bucket, key, options, this.clock.now());
+  }
+
+  async presignDownload(key: string, options: PresignDownloadOptions): Promise<PresignedDownload> {
+    assertSafeObjectKey(key);
+    return this.uploads.issueDownload(this.bucket, key, options.expiresInSeconds, this.clock.now());
+  }
+
+  /**
+   * A client's GET of a presigned download URL: checks its signature, bucket and expiry
+   * (PresignedUrlInvalidError, 403) and reads the object (NotFoundError, 404, when absent).
+   */
+  async openPresignedDownload(url: string): Promise<StoredObject> {
+    const grant = this.uploads.admitDownload(this.bucket, url, this.clock.now());
+    assertSafeObjectKey(grant.key);
+    return this.get(grant.key);
   }
 
   /**

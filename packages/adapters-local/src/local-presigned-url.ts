@@ -1,5 +1,10 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { ValidationError, type PresignedUpload, type PresignUploadOptions } from '@receiptflow/core';
+import {
+  ValidationError,
+  type PresignedDownload,
+  type PresignedUpload,
+  type PresignUploadOptions,
+} from '@receiptflow/core';
 import { PresignedUrlInvalidError, PresignedUrlUsedError, UploadTooLargeError } from './errors.js';
 import { UploadNonceLedger } from './upload-nonce-ledger.js';
 
@@ -25,6 +30,16 @@ export interface LocalPresignedUploadsConfig {
 }
 
 const VERSION = 'receiptflow-upload-v1';
+/** Another domain separator: an upload's signature can never pass as a download's, nor the reverse. */
+const DOWNLOAD_VERSION = 'receiptflow-download-v1';
+
+/** What a verified presigned download URL allows: GETs of `key` in `bucket` until `expiresAt`. */
+export interface PresignedDownloadGrant {
+  bucket: string;
+  key: string;
+  /** Epoch ms. */
+  expiresAt: number;
+}
 
 /**
  * Local presigned uploads, the stand-in for S3's: a URL
@@ -75,10 +90,9 @@ export class LocalPresignedUploads {
       nonce: grant.nonce,
       signature: this.sign(grant),
     });
-    const path = [bucket, ...key.split('/')].map(encodeURIComponent).join('/');
     return {
       method: 'PUT',
-      url: `${this.baseUrl}/${path}?${query.toString()}`,
+      url: `${this.baseUrl}/${objectPath(bucket, key)}?${query.toString()}`,
       fields: {},
       headers: { 'content-type': contentType },
       max_bytes: maxBytes,
@@ -132,6 +146,57 @@ export class LocalPresignedUploads {
     await this.ledger.consume(grant.nonce, grant.expiresAt, write);
   }
 
+  /**
+   * A GET URL of `key`: `<base>/<bucket>/<key>?expires=&signature=`, the HMAC over both with the
+   * same secret as uploads (its own domain separator). Unlike an upload it may be used any
+   * number of times until it expires, as an S3 presigned GET may.
+   */
+  issueDownload(bucket: string, key: string, expiresInSeconds: number, now: number): PresignedDownload {
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1) {
+      throw new ValidationError(`cannot presign a download of ${key}`, [
+        `expiresInSeconds ${expiresInSeconds} is not a positive integer`,
+      ]);
+    }
+    const grant: PresignedDownloadGrant = { bucket, key, expiresAt: now + expiresInSeconds * 1000 };
+    const query = new URLSearchParams({ expires: String(grant.expiresAt), signature: this.signDownload(grant) });
+    return {
+      url: `${this.baseUrl}/${objectPath(bucket, key)}?${query.toString()}`,
+      expires_at: new Date(grant.expiresAt).toISOString(),
+    };
+  }
+
+  /**
+   * Checks a presigned download URL (signature, bucket, expiry) and returns what it allows.
+   * Throws PresignedUrlInvalidError (403) otherwise.
+   */
+  admitDownload(bucket: string, url: string, now: number): PresignedDownloadGrant {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new PresignedUrlInvalidError(`presigned download URL is malformed: ${url.slice(0, 120)}`);
+    }
+    const path = this.objectPathOf(parsed, 'download');
+    const expiresAt = Number(parsed.searchParams.get('expires'));
+    if (!Number.isInteger(expiresAt)) throw new PresignedUrlInvalidError('presigned download URL has no valid expires');
+    const grant: PresignedDownloadGrant = { ...path, expiresAt };
+    const expected = Buffer.from(this.signDownload(grant), 'hex');
+    const presented = Buffer.from(parsed.searchParams.get('signature') ?? '', 'hex');
+    if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
+      throw new PresignedUrlInvalidError(
+        'presigned download URL has a bad signature (altered, or signed with another secret)',
+      );
+    }
+    if (grant.bucket !== bucket)
+      throw new PresignedUrlInvalidError(`presigned download URL is for bucket ${grant.bucket}, not ${bucket}`);
+    if (now > grant.expiresAt) {
+      throw new PresignedUrlInvalidError(
+        `presigned download URL for ${grant.key} expired at ${new Date(grant.expiresAt).toISOString()}`,
+      );
+    }
+    return grant;
+  }
+
   async close(): Promise<void> {
     await this.ledger.close();
   }
@@ -140,6 +205,27 @@ export class LocalPresignedUploads {
     if (bytes > grant.maxBytes)
       throw new UploadTooLargeError(`upload of ${bytes} bytes exceeds the ${grant.maxBytes} bytes its URL allows`);
     if (bytes < 1) throw new ValidationError(`upload of ${grant.key} is empty`);
+  }
+
+  private signDownload(g: PresignedDownloadGrant): string {
+    const canonical = [DOWNLOAD_VERSION, g.bucket, g.key, g.expiresAt].join('\n');
+    return createHmac('sha256', this.secret).update(canonical, 'utf8').digest('hex');
+  }
+
+  /** The bucket and key of a URL under this signer's base path. */
+  private objectPathOf(parsed: URL, what: 'upload' | 'download'): { bucket: string; key: string } {
+    const path = parsed.pathname.startsWith(`${this.basePath}/`)
+      ? parsed.pathname.slice(this.basePath.length + 1)
+      : null;
+    if (path === null) throw new PresignedUrlInvalidError(`presigned ${what} URL is not under ${this.basePath}/`);
+    let segments: string[];
+    try {
+      segments = path.split('/').map(decodeURIComponent);
+    } catch {
+      throw new PresignedUrlInvalidError(`presigned ${what} URL path is malformed: ${path.slice(0, 120)}`);
+    }
+    const [bucket, ...key] = segments;
+    return { bucket: bucket ?? '', key: key.join('/') };
   }
 
   private sign(g: PresignedUploadGrant): string {
@@ -180,4 +266,8 @@ export class LocalPresignedUploads {
     const [bucket, ...key] = segments;
     return { bucket: bucket ?? '', key: key.join('/'), contentType, maxBytes, expiresAt, nonce };
   }
+}
+
+function objectPath(bucket: string, key: string): string {
+  return [bucket, ...key.split('/')].map(encodeURIComponent).join('/');
 }

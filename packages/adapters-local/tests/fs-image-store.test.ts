@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { describeImageStoreContract } from '@receiptflow/core/testing';
+import { readPresignedDownload } from './support/presigned-download.js';
 import { FsImageStore } from '../src/fs-image-store.js';
 import { LocalPresignedUploads } from '../src/local-presigned-url.js';
 import { loadOrCreatePresignSecret } from '../src/presign-secret.js';
@@ -15,6 +16,7 @@ describeImageStoreContract('FsImageStore', async () => {
   return {
     subject,
     sendUpload: (upload, bytes) => subject.acceptPresignedPut(upload.url, bytes, upload.headers['content-type'] ?? ''),
+    fetchDownload: (download) => readPresignedDownload(subject, download.url),
     cleanup: () => rm(dir, { recursive: true, force: true }),
   };
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeImageStoreContract } from '@receiptflow/core/testing';
+import { readPresignedDownload } from './support/presigned-download.js';
 import { FakeClock } from '../src/fake-clock.js';
 import { InMemoryImageStore } from '../src/in-memory-image-store.js';
 import { LocalPresignedUploads } from '../src/local-presigned-url.js';
@@ -9,6 +10,7 @@ describeImageStoreContract('InMemoryImageStore', async () => {
   return {
     subject,
     sendUpload: (upload, bytes) => subject.acceptPresignedPut(upload.url, bytes, upload.headers['content-type'] ?? ''),
+    fetchDownload: (download) => readPresignedDownload(subject, download.url),
   };
 });
 
@@ -67,6 +69,30 @@ describe('InMemoryImageStore presigned uploads (HMAC-signed, valid once)', () =>
     await expect(store.acceptPresignedPut(url, bytes, 'image/png')).rejects.toThrow(/expired at/);
     expect(await store.head('raw/a/r.png')).toBeNull();
     expect(await store.head('raw/a/s.png')).toBeNull();
+  });
+
+  it("refuses a download URL altered, of another store or bucket, an upload's URL, and one expired", async () => {
+    const clock = new FakeClock();
+    const store = new InMemoryImageStore({ bucket: 'raw', clock });
+    const other = new InMemoryImageStore({ bucket: 'raw', clock }); // its own secret
+    await store.put('raw/a/r.png', bytes, { contentType: 'image/png' });
+    await store.put('raw/a/s.png', bytes, { contentType: 'image/png' });
+    const { url } = await store.presignDownload('raw/a/r.png', { expiresInSeconds: 60 });
+    const later = String(clock.now() + 3_600_000);
+    for (const altered of [
+      url.replace('/raw/a/r.png', '/raw/a/s.png'),
+      url.replace(/expires=\d+/, `expires=${later}`),
+      (await other.presignDownload('raw/a/r.png', { expiresInSeconds: 60 })).url,
+      (await store.presignUpload('raw/a/r.png', options)).url,
+      'http://elsewhere/x',
+    ]) {
+      await expect(store.openPresignedDownload(altered), altered).rejects.toMatchObject({
+        code: 'PRESIGNED_URL_INVALID',
+      });
+    }
+    expect(Array.from((await store.openPresignedDownload(url)).body)).toEqual([1, 2, 3]);
+    await clock.advance(61_000);
+    await expect(store.openPresignedDownload(url)).rejects.toThrow(/expired at/);
   });
 
   it('a URL is valid once: a replay is refused (409 code) and leaves the first bytes in place', async () => {

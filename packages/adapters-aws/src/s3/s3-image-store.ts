@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
 import {
   NotFoundError,
@@ -15,6 +16,8 @@ import {
   type ByteChunks,
   type ImageStore,
   type ObjectInfo,
+  type PresignDownloadOptions,
+  type PresignedDownload,
   type PresignedUpload,
   type PresignUploadOptions,
   type PutObjectOptions,
@@ -286,6 +289,27 @@ export class S3ImageStore implements ImageStore {
       max_bytes: maxBytes,
       expires_at: new Date(expiresAt).toISOString(),
     };
+  }
+
+  /**
+   * A SigV4 query-signed GetObject URL. Signing is local (no request), so it reads nothing: the
+   * caller checks that the object is its to show. The function's role needs s3:GetObject on the
+   * key, since S3 checks the signer's permissions when the URL is used.
+   */
+  async presignDownload(key: string, options: PresignDownloadOptions): Promise<PresignedDownload> {
+    assertSafeKey(key);
+    const { expiresInSeconds } = options;
+    if (!Number.isInteger(expiresInSeconds) || expiresInSeconds < 1 || expiresInSeconds > this.presignExpiresMax) {
+      throw new ValidationError(`cannot presign a download of ${key}`, [
+        `expiresInSeconds must be an integer in 1..${this.presignExpiresMax}`,
+      ]);
+    }
+    // Signed against the wall clock (the presigner takes no clock); the reported expiry too.
+    const expiresAt = Date.now() + expiresInSeconds * 1000;
+    const url = await getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
+      expiresIn: expiresInSeconds,
+    });
+    return { url, expires_at: new Date(expiresAt).toISOString() };
   }
 
   private async call<T>(operation: string, key: string, fn: () => Promise<T>): Promise<T> {

@@ -73,6 +73,27 @@ export interface ImageStore {
    * until it expires. Throws ValidationError for an unsafe key or bad options.
    */
   presignUpload(key: string, options: PresignUploadOptions): Promise<PresignedUpload>;
+  /**
+   * A short-lived URL that GETs the object under `key` without other credentials (S3: a SigV4
+   * query-signed GetObject; local stores: an HMAC-signed URL of the local server). Signing reads
+   * nothing: the URL of an absent key answers 404 when fetched. Throws ValidationError for an
+   * unsafe key or a lifetime that is not a positive integer (or longer than the store allows).
+   *
+   * @example
+   * const { url } = await images.presignDownload(image.s3_key, { expiresInSeconds: 300 });
+   */
+  presignDownload(key: string, options: PresignDownloadOptions): Promise<PresignedDownload>;
+}
+
+export interface PresignDownloadOptions {
+  expiresInSeconds: number;
+}
+
+/** A GET URL of one object, valid until `expires_at`. */
+export interface PresignedDownload {
+  url: string;
+  /** ISO-8601 time after which the URL is refused. */
+  expires_at: string;
 }
 
 /**

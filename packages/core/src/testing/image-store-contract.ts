@@ -3,7 +3,12 @@ import { CorruptDeltaError, DependencyError, NotFoundError, ValidationError } fr
 import { encodeVectorDeltaBytes, encodeVectorDeltaStream, readVectorDelta } from '../domain/vector-delta-stream.js';
 import type { VectorRecord } from '../domain/vector.js';
 import { makeDeltaRecords } from './fixtures.js';
-import { type NamedImageStore, type PresignedUpload, presignedUploadRequest } from '../ports/index.js';
+import {
+  type NamedImageStore,
+  type PresignedDownload,
+  type PresignedUpload,
+  presignedUploadRequest,
+} from '../ports/index.js';
 import { type ContractSubject, withFreshSubject } from './contract-helpers.js';
 
 /** Sends bytes the way a presigned upload says; throws when the store refuses them. */
@@ -19,6 +24,26 @@ export type SendPresignedUpload = (upload: PresignedUpload, bytes: Uint8Array) =
  */
 export interface ImageStoreContractSubject extends ContractSubject<NamedImageStore> {
   sendUpload?: SendPresignedUpload | null;
+  /** Fetches a presigned download; default {@link fetchPresignedDownload} over HTTP. */
+  fetchDownload?: FetchPresignedDownload;
+}
+
+/** GETs a presigned download URL: the object's bytes, or null when the store answers "not found". */
+export type FetchPresignedDownload = (download: PresignedDownload) => Promise<Uint8Array | null>;
+
+/**
+ * Fetches a presigned download over HTTP as a browser following the API's redirect would.
+ *
+ * @example
+ * const bytes = await fetchPresignedDownload(await store.presignDownload(key, { expiresInSeconds: 60 }));
+ */
+export async function fetchPresignedDownload(download: PresignedDownload): Promise<Uint8Array | null> {
+  const response = await fetch(download.url);
+  if (response.status === 404) return null;
+  if (!response.ok) {
+    throw new DependencyError('presigned download', `GET failed: ${response.status} ${await response.text()}`);
+  }
+  return new Uint8Array(await response.arrayBuffer());
 }
 
 /**
@@ -50,10 +75,38 @@ export function describeImageStoreContract(name: string, factory: () => Promise<
   describe(`ImageStore contract: ${name}`, () => {
     let store: NamedImageStore;
     let sendUpload: SendPresignedUpload | null;
+    let fetchDownload: FetchPresignedDownload;
 
     withFreshSubject(factory, (created) => {
       store = created.subject;
       sendUpload = created.sendUpload === undefined ? sendPresignedUpload : created.sendUpload;
+      fetchDownload = created.fetchDownload ?? fetchPresignedDownload;
+    });
+
+    it('presignDownload gives a URL that reads the object, more than once, until its expiry', async () => {
+      const body = new Uint8Array([0xff, 0xd8, 0xff, 7, 8, 9]);
+      await store.put('raw/img-d/photo.jpg', body, { contentType: 'image/jpeg' });
+      const download = await store.presignDownload('raw/img-d/photo.jpg', { expiresInSeconds: 300 });
+      const longer = await store.presignDownload('raw/img-d/photo.jpg', { expiresInSeconds: 900 });
+      expect(Array.from((await fetchDownload(download)) ?? [])).toEqual(Array.from(body));
+      expect(Array.from((await fetchDownload(download)) ?? [])).toEqual(Array.from(body));
+      const gap = Date.parse(longer.expires_at) - Date.parse(download.expires_at);
+      expect(gap).toBeGreaterThanOrEqual(599_000);
+      expect(gap).toBeLessThanOrEqual(601_000);
+    });
+
+    it('presignDownload signs without reading: the URL of an absent object answers not found', async () => {
+      const download = await store.presignDownload('raw/img-d/absent.jpg', { expiresInSeconds: 60 });
+      expect(await fetchDownload(download)).toBeNull();
+    });
+
+    it('presignDownload refuses an unsafe key or a lifetime that is not a positive integer', async () => {
+      await expect(store.presignDownload('../x', { expiresInSeconds: 60 })).rejects.toBeInstanceOf(ValidationError);
+      for (const expiresInSeconds of [0, 1.5, -1]) {
+        await expect(store.presignDownload('raw/img-d/x.jpg', { expiresInSeconds })).rejects.toBeInstanceOf(
+          ValidationError,
+        );
+      }
     });
 
     it('has a bucket name', () => {
