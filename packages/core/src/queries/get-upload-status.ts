@@ -1,4 +1,4 @@
-import { COLLECTIONS } from '../domain/index.js';
+import { COLLECTIONS, ownerOf } from '../domain/index.js';
 import type { CompactionRunStore, OcrJobStore, ReceiptStore } from '../ports/index.js';
 
 /** The furthest stage an upload has reached, in pipeline order. */
@@ -36,17 +36,23 @@ export interface UploadStatusStores {
 
 /**
  * Reads what the job table knows about an upload: the furthest stage it reached, why it failed,
- * and each receipt's merchant and whether its vectors are compacted. Null when the image is unknown.
+ * and each receipt's merchant and whether its vectors are compacted. Null when the image is
+ * unknown, and, when `owner` is given, when it is another owner's (the same answer, so that an
+ * id cannot be probed).
  *
  * @example
  * const status = await getUploadStatus({ jobs, receipts, runs }, imageId);
  * // { image_id, stage: 'compacted', failed_stage: null, job_status: 'COMPLETED', failure_reason: null,
  * //   receipts: [{ receipt_id: 1, merchant_name: 'Blue Bottle Coffee', place_id: 'ChIJ…', source: 'places', compacted: true }] }
  */
-export async function getUploadStatus(stores: UploadStatusStores, imageId: string): Promise<UploadStatus | null> {
+export async function getUploadStatus(
+  stores: UploadStatusStores,
+  imageId: string,
+  owner?: string,
+): Promise<UploadStatus | null> {
   const { jobs, receipts: receiptStore, runs } = stores;
   const image = await jobs.getImage(imageId);
-  if (!image) return null;
+  if (!image || (owner !== undefined && ownerOf(image) !== owner)) return null;
   const [job] = await jobs.listJobsForImage(imageId);
   const details = await receiptStore.list(imageId);
   const receipts = await Promise.all(
@@ -81,7 +87,8 @@ export async function getUploadStatus(stores: UploadStatusStores, imageId: strin
   };
 }
 
-async function isCompacted(runs: CompactionRunStore, imageId: string, receiptId: number): Promise<boolean> {
+/** True once every run of the receipt completed in both collections (and it has at least one). */
+export async function isCompacted(runs: CompactionRunStore, imageId: string, receiptId: number): Promise<boolean> {
   // Runs are found through the unfinished-runs listing's inverse: a receipt counts as compacted
   // when it has no unfinished run and at least one run exists.
   const list = await runs.list(imageId, receiptId);
