@@ -67,12 +67,13 @@ export abstract class LocalImageStore implements ImageStore {
 
   /**
    * A client's GET of a presigned download URL: checks its signature, bucket and expiry
-   * (PresignedUrlInvalidError, 403) and reads the object (NotFoundError, 404, when absent).
+   * (PresignedUrlInvalidError, 403) and opens the object as a stream (NotFoundError, 404, when
+   * absent), so that an export of any size is served without holding it whole.
    */
-  async openPresignedDownload(url: string): Promise<StoredObject> {
+  async openPresignedDownload(url: string): Promise<StreamedObject> {
     const grant = this.uploads.admitDownload(this.bucket, url, this.clock.now());
     assertSafeObjectKey(grant.key);
-    return this.get(grant.key);
+    return this.getStream(grant.key);
   }
 
   /**

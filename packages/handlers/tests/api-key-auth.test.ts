@@ -79,9 +79,37 @@ describe('ApiKeyAuth', () => {
     expect(auth.verify('Bearer ')).toBe(false);
   });
 
-  it('with no keys configured it is open (the loopback-only local mode)', () => {
+  it('with no keys configured it is open (the loopback-only local mode), every request the default owner', () => {
     const auth = new ApiKeyAuth([]);
     expect(auth.isOpen).toBe(true);
     expect(auth.verify(undefined)).toBe(true);
+    expect(auth.ownerOf(undefined)).toBe('default');
+    expect(auth.ownerOf('Bearer anything')).toBe('default');
+  });
+
+  it("answers the owner of the key that matches, a bare hash being the default owner's; null otherwise", () => {
+    const auth = new ApiKeyAuth([
+      { owner: 'alice', sha256: ApiKeyAuth.hash('k-alice') },
+      { owner: 'alice', sha256: ApiKeyAuth.hash('k-alice-2') },
+      { owner: 'bob', sha256: ApiKeyAuth.hash('k-bob') },
+      ApiKeyAuth.hash('k-legacy'),
+    ]);
+    expect(auth.ownerOf('Bearer k-alice')).toBe('alice');
+    expect(auth.ownerOf('Bearer k-alice-2')).toBe('alice');
+    expect(auth.ownerOf('Bearer k-bob')).toBe('bob');
+    expect(auth.ownerOf('Bearer k-legacy')).toBe('default');
+    for (const header of [undefined, 'Bearer k-carol', 'k-bob', 'Bearer ']) expect(auth.ownerOf(header)).toBeNull();
+  });
+
+  it('compares against every key whichever owner matches (the owner is not found faster than a miss)', () => {
+    const auth = new ApiKeyAuth([
+      { owner: 'alice', sha256: ApiKeyAuth.hash('k-alice') },
+      { owner: 'bob', sha256: ApiKeyAuth.hash('k-bob') },
+    ]);
+    for (const header of ['Bearer k-alice', 'Bearer k-bob', 'Bearer nope']) {
+      timingSafeEqual.mockClear();
+      auth.ownerOf(header);
+      expect(timingSafeEqual, header).toHaveBeenCalledTimes(2);
+    }
   });
 });

@@ -20,11 +20,14 @@ function event(authorization: string | undefined): AuthorizerEvent {
 
 describe('API authorizer', () => {
   const logger = collectingLogger();
-  const authorize = createAuthorizer({ auth: new ApiKeyAuth([ApiKeyAuth.hash(KEY), ApiKeyAuth.hash(OTHER)]), logger });
+  const authorize = createAuthorizer({
+    auth: new ApiKeyAuth([ApiKeyAuth.hash(KEY), { owner: 'bob', sha256: ApiKeyAuth.hash(OTHER) }]),
+    logger,
+  });
 
-  it('allows a bearer token whose SHA-256 is configured, any of several', async () => {
-    expect(await authorize(event(`Bearer ${KEY}`))).toEqual({ isAuthorized: true });
-    expect(await authorize(event(`bearer ${OTHER}`))).toEqual({ isAuthorized: true });
+  it("allows a bearer token whose SHA-256 is configured, any of several, and passes on the key's owner", async () => {
+    expect(await authorize(event(`Bearer ${KEY}`))).toEqual({ isAuthorized: true, context: { owner: 'default' } });
+    expect(await authorize(event(`bearer ${OTHER}`))).toEqual({ isAuthorized: true, context: { owner: 'bob' } });
   });
 
   it('denies an unknown key, another scheme, a bare key and no header, and logs why without the token', async () => {
@@ -49,7 +52,7 @@ describe('API authorizer', () => {
   });
 
   it('reads the Authorization header (any case) when identitySource is absent', async () => {
-    expect(await authorize({ headers: { Authorization: `Bearer ${KEY}` } })).toEqual({ isAuthorized: true });
+    expect(await authorize({ headers: { Authorization: `Bearer ${KEY}` } })).toMatchObject({ isAuthorized: true });
   });
 
   it('fails closed when no key hash is configured', async () => {
@@ -59,7 +62,7 @@ describe('API authorizer', () => {
 
   it('needs at least one key hash in its config, and nothing else', () => {
     expect(parseConfig(AuthorizerConfigSchema, { API_KEY_SHA256: ApiKeyAuth.hash(KEY) }, 'authorizer')).toEqual({
-      API_KEY_SHA256: [ApiKeyAuth.hash(KEY)],
+      API_KEY_SHA256: [{ owner: 'default', sha256: ApiKeyAuth.hash(KEY) }],
       LOG_LEVEL: 'info',
     });
     expect(() => parseConfig(AuthorizerConfigSchema, {}, 'authorizer')).toThrow(
@@ -88,10 +91,11 @@ describe('authorizer Lambda entry', () => {
   });
 
   it('authorizes with the hashes from its environment', async () => {
-    vi.stubEnv('API_KEY_SHA256', `${ApiKeyAuth.hash(OTHER)},${ApiKeyAuth.hash(KEY)}`);
+    vi.stubEnv('API_KEY_SHA256', `${ApiKeyAuth.hash(OTHER)},carol:${ApiKeyAuth.hash(KEY)}`);
     vi.stubEnv('LOG_LEVEL', 'error');
     const { handler } = await import('../src/lambda/authorizer.js');
-    expect(await handler(event(`Bearer ${KEY}`))).toEqual({ isAuthorized: true });
+    expect(await handler(event(`Bearer ${KEY}`))).toEqual({ isAuthorized: true, context: { owner: 'carol' } });
+    expect(await handler(event(`Bearer ${OTHER}`))).toEqual({ isAuthorized: true, context: { owner: 'default' } });
     expect(await handler(event('Bearer nope'))).toEqual({ isAuthorized: false });
   });
 });

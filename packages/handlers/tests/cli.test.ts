@@ -17,6 +17,8 @@ describe('receipts CLI', () => {
       [['frobnicate'], /unknown command "frobnicate"/],
       [['serve', '--host', '0.0.0.0', '--port', '0'], /--token is required when binding 0\.0\.0\.0/],
       [['serve', '--port', 'eighty'], /--port must be a positive integer/],
+      [['serve', '--owner', 'alice', '--port', '0'], /--owner names the owner of --token/],
+      [['serve', '--token', 't', '--owner', 'al ice', '--port', '0'], /--owner must contain only/],
       [['serve', '--verbose'], /verbose/],
       [['status'], /status needs exactly one IMAGE_ID/],
       [['submit'], /submit needs at least one FILE/],

@@ -104,13 +104,49 @@ describe('parseConfig', () => {
     expect(
       parseConfig(UploadConfigSchema, { ...ENVS.upload, API_KEY_SHA256: ` ${HASH} ,${other},` }, 'upload')
         .API_KEY_SHA256,
-    ).toEqual([HASH, other]);
+    ).toEqual([
+      { owner: 'default', sha256: HASH.toLowerCase() },
+      { owner: 'default', sha256: other.toLowerCase() },
+    ]);
     expect(configError('upload', { ...ENVS.upload, API_KEY_SHA256: `${HASH},plaintext-key` }).message).toMatch(
-      /API_KEY_SHA256.*hex SHA-256/,
+      /API_KEY_SHA256: entry 2: each entry must be a hex SHA-256/,
     );
     expect(configError('upload', { ...ENVS.upload, OCR_JOB_QUEUE_URL: 'ocr-queue' }).message).toContain(
       'OCR_JOB_QUEUE_URL',
     );
+  });
+
+  it('API_KEY_SHA256 entries name their owner (owner:sha256hex); a bare hash is the default owner', () => {
+    const [a, b, c] = ['a', 'b', 'c'].map((x) => x.repeat(64));
+    expect(
+      parseConfig(
+        UploadConfigSchema,
+        { ...ENVS.upload, API_KEY_SHA256: `alice:${a}, bob@example.com:${b},${c}` },
+        'upload',
+      ).API_KEY_SHA256,
+    ).toEqual([
+      { owner: 'alice', sha256: a },
+      { owner: 'bob@example.com', sha256: b },
+      { owner: 'default', sha256: c },
+    ]);
+  });
+
+  it('a bad API_KEY_SHA256 entry is named by position and owner, never echoed', () => {
+    const [a, b] = ['a', 'b'].map((x) => x.repeat(64));
+    const cases: [string, RegExp][] = [
+      [`alice:${a},bob:rf_live_secret`, /API_KEY_SHA256: entry 2 \(owner bob\): each entry must be a hex SHA-256/],
+      [`al ice:${a}`, /entry 1: owner must contain only letters/],
+      [`:${a}`, /entry 1: owner .*1 to 128 characters/],
+      [`${'x'.repeat(129)}:${a}`, /entry 1: owner .*1 to 128 characters/],
+      [`alice:${a},bob:${a}`, /entry 2 \(owner bob\): the same key hash as entry 1/],
+      [`alice:${a},${b},carol:nope`, /entry 3 \(owner carol\)/],
+    ];
+    for (const [value, expected] of cases) {
+      const message = configError('upload', { ...ENVS.upload, API_KEY_SHA256: value }).message;
+      expect(message, value).toMatch(expected);
+      expect(message, value).not.toContain('rf_live_secret');
+      expect(message, value).not.toContain('nope');
+    }
   });
 
   it('upload: reads the deprecated OCR_QUEUE_URL when OCR_JOB_QUEUE_URL is unset; the new name wins when both are', () => {

@@ -218,6 +218,52 @@ describe('receipts serve: tokens', () => {
   });
 });
 
+describe('receipts serve: owners', () => {
+  it(
+    "--token maps to --owner's key: the owner's image redirects to a download the server serves; another owner's data gets 404",
+    { timeout: 90_000 },
+    async () => {
+      const { png } = await renderReceipt(RECEIPTS[1]!.spec);
+      const alice = await startServe(serveArgs('owners', '--token', 'tok-alice', '--owner', 'alice'), quiet);
+      let imageUrl: string;
+      let imageId: string;
+      try {
+        const up = await api(alice.url, 'POST', '/upload-receipt', {
+          body: png,
+          contentType: 'image/png',
+          token: 'tok-alice',
+        });
+        expect(up.status).toBe(201);
+        imageId = String(up.body.image_id);
+        const redirect = await fetch(new URL(`/images/${imageId}`, alice.url), {
+          headers: { authorization: 'Bearer tok-alice' },
+          redirect: 'manual',
+        });
+        expect(redirect.status).toBe(302);
+        imageUrl = redirect.headers.get('location')!;
+        // The download is the URL's own credential (no bearer), as an S3 presigned GET is.
+        const image = await fetch(imageUrl);
+        expect(image.status).toBe(200);
+        expect(image.headers.get('content-type')).toBe('image/png');
+        expect(new Uint8Array(await image.arrayBuffer())).toEqual(png);
+        expect((await fetch(imageUrl.replace(/signature=[0-9a-f]{4}/, 'signature=0000'))).status).toBe(403);
+      } finally {
+        await alice.stop();
+      }
+      // The same data folder served for bob: alice's image does not exist for him.
+      const bob = await startServe(serveArgs('owners', '--token', 'tok-bob', '--owner', 'bob'), quiet);
+      try {
+        expect((await api(bob.url, 'GET', `/images/${imageId}`, { token: 'tok-bob' })).status).toBe(404);
+        expect((await api(bob.url, 'GET', `/upload-status?image_id=${imageId}`, { token: 'tok-bob' })).status).toBe(
+          404,
+        );
+      } finally {
+        await bob.stop();
+      }
+    },
+  );
+});
+
 describe('receipts serve: restart', () => {
   it(
     'a presigned URL issued before a restart works after it, and one used before stays used',

@@ -29,6 +29,7 @@ describe('upload routes, each on its own', () => {
   it('GET /upload-status without image_id → 400 naming the parameter, no store read', async () => {
     const res = await createUploadStatusHandler(untouchableDeps<UploadStatusDeps>())(
       httpEvent({ method: 'GET', path: '/upload-status' }),
+      'default',
     );
     expect(res.statusCode).toBe(400);
     expect(bodyOf<ErrorBody>(res).error).toEqual({
@@ -39,7 +40,7 @@ describe('upload routes, each on its own', () => {
 
   it('POST /upload-receipt with an unaccepted media type → 415 before any store is touched', async () => {
     const handler = createUploadReceiptHandler({ submit: untouchable, logger: collectingLogger() });
-    const res = await handler(httpEvent({ headers: { 'content-type': 'text/plain' }, body: 'hello' }));
+    const res = await handler(httpEvent({ headers: { 'content-type': 'text/plain' }, body: 'hello' }), 'default');
     expect(res.statusCode).toBe(415);
     expect(bodyOf<ErrorBody>(res).error.code).toBe('UNSUPPORTED_MEDIA_TYPE');
   });
@@ -53,7 +54,7 @@ describe('upload routes, each on its own', () => {
     } as unknown as SubmitJobDeps;
     const handler = createUploadReceiptHandler({ submit: failing, logger: collectingLogger() });
     await expect(
-      handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(10, 10) })),
+      handler(httpEvent({ headers: { 'content-type': 'image/png' }, body: pngHeader(10, 10) }), 'default'),
     ).rejects.toThrow('disk on fire');
   });
 });

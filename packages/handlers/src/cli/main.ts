@@ -9,7 +9,7 @@ import { submitCommand } from './commands/submit.js';
 
 export const USAGE = `usage: receipts <command> [options]
 
-  serve   [--port 8787] [--host 127.0.0.1] [--data DIR] [--token T] [--places CATALOG]
+  serve   [--port 8787] [--host 127.0.0.1] [--data DIR] [--token T [--owner NAME]] [--places CATALOG]
           upload API + in-process OCR, results, stream and compaction workers (local adapters)
   submit  FILE|DIR... [--url URL] [--token T] [--no-wait] [--timeout SECONDS]
           upload receipts (every image in a folder and its subfolders; duplicates of earlier

@@ -1,4 +1,5 @@
-import { ConfigError } from '@receiptflow/core';
+import { ConfigError, DEFAULT_OWNER, OwnerSchema } from '@receiptflow/core';
+import type { ApiKeyEntry } from '../http/api-key-auth.js';
 import { z } from 'zod';
 
 const csv = z.string().transform((s) =>
@@ -8,12 +9,44 @@ const csv = z.string().transform((s) =>
     .filter(Boolean),
 );
 
-// At least one: with no key hashes ApiKeyAuth lets every request in (the loopback-only local mode).
-const sha256List = csv.pipe(
-  z
-    .array(z.string().regex(/^[0-9a-fA-F]{64}$/, 'each entry must be a hex SHA-256'))
-    .min(1, 'at least one key hash is required; without one the upload API would be open to anyone'),
-);
+/**
+ * API_KEY_SHA256: the accepted keys, comma-separated, each `owner:sha256hex` (the key's owner,
+ * OwnerSchema's characters) or a bare `sha256hex` (DEFAULT_OWNER's key: how every stack was
+ * configured before owners existed, so old configs keep working). A bad entry is named by its
+ * position (and owner), never echoed: a plaintext key pasted by mistake must not reach the logs.
+ * At least one: with no key hashes ApiKeyAuth lets every request in (the loopback-only local mode).
+ */
+export const ApiKeyListSchema = csv
+  .pipe(z.array(z.string()).min(1, 'at least one key hash is required; without one the API would be open to anyone'))
+  .transform((entries, ctx): ApiKeyEntry[] => {
+    const keys: ApiKeyEntry[] = [];
+    const firstSeen = new Map<string, number>();
+    entries.forEach((entry, i) => {
+      const n = i + 1;
+      const colon = entry.lastIndexOf(':');
+      const owner = colon === -1 ? DEFAULT_OWNER : entry.slice(0, colon).trim();
+      const sha256 = entry
+        .slice(colon + 1)
+        .trim()
+        .toLowerCase();
+      const problems: string[] = [];
+      const ownerCheck = OwnerSchema.safeParse(owner);
+      if (!ownerCheck.success)
+        problems.push(`owner ${ownerCheck.error.issues[0]?.message ?? 'is invalid'} (1 to 128 characters)`);
+      if (!/^[0-9a-f]{64}$/.test(sha256))
+        problems.push('each entry must be a hex SHA-256, as owner:sha256hex or sha256hex');
+      const earlier = firstSeen.get(sha256);
+      if (problems.length === 0 && earlier !== undefined) problems.push(`the same key hash as entry ${earlier}`);
+      if (problems.length > 0) {
+        const who = ownerCheck.success && colon !== -1 ? ` (owner ${owner})` : '';
+        ctx.addIssue({ code: 'custom', message: `entry ${n}${who}: ${problems.join('; ')}` });
+        return;
+      }
+      firstSeen.set(sha256, n);
+      keys.push({ owner, sha256 });
+    });
+    return keys;
+  });
 
 const Common = z.object({
   TABLE_NAME: z.string().min(3),
@@ -36,7 +69,7 @@ export const UploadConfigSchema = Common.extend({
   ARTIFACTS_BUCKET: z.string().min(3),
   /** The seed's name (was OCR_QUEUE_URL, still read as a deprecated alias). */
   OCR_JOB_QUEUE_URL: z.string().url(),
-  API_KEY_SHA256: sha256List,
+  API_KEY_SHA256: ApiKeyListSchema,
 });
 
 /** The writer's settings in the modes that keep the index files themselves (efs, s3); compaction reads them. */
@@ -118,7 +151,7 @@ export const ProcessOcrResultsConfigSchema = Common.extend({
 
 /** The API's Lambda authorizer reads only the key hashes; it touches no table, bucket or queue. */
 export const AuthorizerConfigSchema = z.object({
-  API_KEY_SHA256: sha256List,
+  API_KEY_SHA256: ApiKeyListSchema,
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
 });
 

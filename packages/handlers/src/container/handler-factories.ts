@@ -7,7 +7,9 @@ import {
 } from '../handlers/process-ocr-results-handler.js';
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
-import { createUploadApi } from '../handlers/upload-api.js';
+import { uploadRoutes } from '../handlers/upload-api.js';
+import { receiptReadRoutes, similarReceiptRoutes } from '../handlers/receipt-routes.js';
+import { createApiRouter, type ApiRoute } from '../http/router.js';
 import type { EventSourceResolver } from '../handlers/sqs-event.js';
 import { noopMetrics, type Metrics, type RecoverUnfinishedWorkDeps, type SubmitJobDeps } from '@receiptflow/core';
 import { resolve, resolveOptional, TOKENS, type MetricsFunction } from './tokens.js';
@@ -54,18 +56,47 @@ export function recoveryDepsFrom(c: Get) {
   } satisfies RecoverUnfinishedWorkDeps;
 }
 
+/** The upload routes: POST /upload-receipt, POST /upload-complete, GET /upload-status. */
+export function uploadRoutesFrom(c: Get): ApiRoute[] {
+  return uploadRoutes({ submit: submitDepsFrom(c), status: jobTableFrom(c), logger: resolve(c, TOKENS.Logger) });
+}
+
+/** The read routes over the job table and the raw bucket: a receipt, its image. */
+export function receiptReadRoutesFrom(c: Get): ApiRoute[] {
+  return receiptReadRoutes({ ...jobTableFrom(c), images: resolve(c, TOKENS.RawImages) });
+}
+
+/** `GET …/similar`: the job table and the vector index. */
+export function similarRoutesFrom(c: Get): ApiRoute[] {
+  return similarReceiptRoutes({
+    jobs: resolve(c, TOKENS.OcrJobs),
+    receipts: resolve(c, TOKENS.Receipts),
+    vectors: resolve(c, TOKENS.VectorIndex),
+  });
+}
+
+/**
+ * An API Lambda (or the local server): the API router over the routes it serves, counting its
+ * metrics under `fn`.
+ *
+ * @example
+ * const api = apiHandlerFrom(container, auth, [...uploadRoutesFrom(container), ...receiptReadRoutesFrom(container)]);
+ */
+export function apiHandlerFrom(c: Get, auth: ApiKeyAuth, routes: readonly ApiRoute[], fn: MetricsFunction = 'upload') {
+  return createApiRouter(routes, { auth, logger: resolve(c, TOKENS.Logger), metrics: metricsOf(c, fn) });
+}
+
 /**
  * Each handler is built from the tokens it needs and nothing else, so that an AWS container for
  * one function binds (and its bundle loads) only that function's adapters.
  */
 export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
-  return createUploadApi({
-    submit: submitDepsFrom(c),
-    status: jobTableFrom(c),
-    auth,
-    logger: resolve(c, TOKENS.Logger),
-    metrics: metricsOf(c, 'upload'),
-  });
+  return apiHandlerFrom(c, auth, uploadRoutesFrom(c), 'upload');
+}
+
+/** Every route the local server serves: the whole API of the AWS functions together. */
+export function localApiHandlerFrom(c: Get, auth: ApiKeyAuth) {
+  return apiHandlerFrom(c, auth, [...uploadRoutesFrom(c), ...receiptReadRoutesFrom(c), ...similarRoutesFrom(c)]);
 }
 
 /** The queue's redrive limit and the way to the records' queue, when the container binds them. */

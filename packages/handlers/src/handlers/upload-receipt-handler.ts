@@ -41,24 +41,25 @@ const PresignRequest = z.object({
 export function createUploadReceiptHandler(deps: UploadReceiptDeps) {
   const maxBytes = deps.maxDirectUploadBytes ?? MAX_DIRECT_UPLOAD_BYTES;
 
-  return async function uploadReceipt(event: HttpApiEvent): Promise<HttpApiResult> {
+  return async function uploadReceipt(event: HttpApiEvent, owner: string): Promise<HttpApiResult> {
     const contentType = mediaType(event);
-    return contentType === 'application/json' ? presign(event) : direct(event, contentType);
+    return contentType === 'application/json' ? presign(event, owner) : direct(event, contentType, owner);
   };
 
-  async function presign(event: HttpApiEvent): Promise<HttpApiResult> {
+  async function presign(event: HttpApiEvent, owner: string): Promise<HttpApiResult> {
     const parsed = PresignRequest.safeParse(jsonBody(event));
     if (!parsed.success) return invalidRequest(parsed.error);
     const result = await submitJob(deps.submit, {
       filename: parsed.data.filename,
       contentType: parsed.data.content_type,
+      owner,
       ...(parsed.data.size_bytes === undefined ? {} : { maxBytes: parsed.data.size_bytes }),
     });
     deps.logger.info('upload url issued', { image_id: result.image_id, job_id: result.job_id, s3_key: result.s3_key });
     return json(201, result);
   }
 
-  async function direct(event: HttpApiEvent, contentType: string): Promise<HttpApiResult> {
+  async function direct(event: HttpApiEvent, contentType: string, owner: string): Promise<HttpApiResult> {
     if (!(ACCEPTED_CONTENT_TYPES as readonly string[]).includes(contentType)) {
       return errorResult(
         415,
@@ -84,6 +85,7 @@ export function createUploadReceiptHandler(deps: UploadReceiptDeps) {
       filename,
       contentType,
       body,
+      owner,
       ...(deps.maxPixels === undefined ? {} : { maxPixels: deps.maxPixels }),
     });
     deps.logger.info('receipt uploaded', {

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ReceiptflowError } from '@receiptflow/core';
+import { ReceiptflowError, type StreamedObject } from '@receiptflow/core';
 import { errorResult, type HttpApiEvent, type HttpApiResult } from '../http/api-gateway.js';
 
 /** Bodies larger than this are refused; a declared length above it is refused before any byte is read. */
@@ -30,6 +30,12 @@ export interface LocalHttpRoutes {
    * credential. Throws a ReceiptflowError to refuse the upload before its body is read.
    */
   admitUpload(url: string, contentType: string, declaredBytes: number | null): Promise<PresignedUploadTicket>;
+  /**
+   * `GET /uploads/...`, the local stand-in for an S3 presigned GET (a receipt's image, an
+   * export): the signed URL is its own credential. Throws a ReceiptflowError to refuse it
+   * (PRESIGNED_URL_INVALID 403, NOT_FOUND 404).
+   */
+  openDownload?(url: string): Promise<StreamedObject>;
 }
 
 export interface LocalHttpServerOptions {
@@ -96,6 +102,26 @@ export function createLocalHttpServer(
         return send(res, uploadError(error));
       }
       return send(res, { statusCode: 200, body: '' });
+    }
+
+    if (req.method === 'GET' && url.pathname.startsWith('/uploads/') && r.openDownload) {
+      let object: StreamedObject;
+      try {
+        object = await r.openDownload(url.toString());
+      } catch (error) {
+        return send(res, uploadError(error));
+      }
+      res.writeHead(200, {
+        'content-type': object.contentType ?? 'application/octet-stream',
+        'content-length': String(object.size),
+        'cache-control': 'private, no-store',
+      });
+      for await (const chunk of object.body) {
+        // Waits for the socket when the client reads slower than the store: memory stays flat.
+        if (!res.write(chunk)) await new Promise((resolve) => res.once('drain', resolve));
+      }
+      res.end();
+      return;
     }
 
     if (!r.authorize(headerValue(req.headers.authorization))) {

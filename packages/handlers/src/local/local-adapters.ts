@@ -10,6 +10,7 @@ import {
   type OcrEngine,
   type PlaceCandidate,
   type PlacesResolver,
+  type StreamedObject,
   type VectorIndex,
 } from '@receiptflow/core';
 import {
@@ -48,6 +49,12 @@ export interface PresignedUploadTarget {
   acceptPresignedPut(url: string, bytes: Uint8Array, contentType: string): Promise<void>;
 }
 
+/** What the local server's `GET /uploads/...` route needs from a bucket whose objects the API hands out. */
+export interface PresignedDownloadSource {
+  readonly bucket: string;
+  openPresignedDownload(url: string): Promise<StreamedObject>;
+}
+
 /** Every port the local pipeline needs, built from local adapters. */
 export interface LocalAdapters {
   clock: Clock;
@@ -57,8 +64,8 @@ export interface LocalAdapters {
   jobs: InMemoryOcrJobStore;
   receipts: InMemoryReceiptStore;
   runs: InMemoryCompactionRunStore;
-  rawImages: NamedImageStore & PresignedUploadTarget;
-  artifacts: NamedImageStore;
+  rawImages: NamedImageStore & PresignedUploadTarget & PresignedDownloadSource;
+  artifacts: NamedImageStore & PresignedDownloadSource;
   deltas: ImageStore;
   ocrQueue: InMemoryQueue;
   ocrDlq: InMemoryQueue;

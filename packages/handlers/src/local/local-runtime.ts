@@ -15,18 +15,21 @@ import {
   recoveryDepsFrom,
   streamProcessorFrom,
   submitDepsFrom,
-  uploadHandlerFrom,
+  localApiHandlerFrom,
 } from '../container/handler-factories.js';
 import { createLocalContainer } from '../container/local-module.js';
 import type { MetricsFor } from '../container/tokens.js';
-import { ApiKeyAuth } from '../http/api-key-auth.js';
+import { ApiKeyAuth, type ApiKeyEntry } from '../http/api-key-auth.js';
 import { openLocalAdapters, type LocalAdapterOptions, type LocalAdapters } from './local-adapters.js';
 import { pumpQueue } from './queue-pump.js';
 
 export interface LocalRuntimeOptions extends LocalAdapterOptions {
   logger: Logger;
-  /** SHA-256 hashes of accepted bearer tokens; none = open (loopback only). */
-  apiKeySha256?: string[];
+  /**
+   * The accepted bearer tokens: SHA-256 hashes (DEFAULT_OWNER's keys) or `{ owner, sha256 }`;
+   * none = open (loopback only), every request DEFAULT_OWNER's.
+   */
+  apiKeySha256?: readonly (string | ApiKeyEntry)[];
   /** Tesseract jobs at once. */
   ocrConcurrency?: number;
   /**
@@ -51,7 +54,10 @@ const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
  * the background (serve).
  */
 export class LocalRuntime {
-  readonly upload: ReturnType<typeof uploadHandlerFrom>;
+  /** The whole HTTP API (upload, read and change routes), as the AWS functions serve it together. */
+  readonly api: ReturnType<typeof localApiHandlerFrom>;
+  /** The same handler as {@link api}, by its name from before the read routes existed. */
+  readonly upload: ReturnType<typeof localApiHandlerFrom>;
   private readonly results: ReturnType<typeof processOcrResultsHandlerFrom>;
   private readonly stream: ReturnType<typeof streamProcessorFrom>;
   private readonly compaction: ReturnType<typeof compactionHandlerFrom>;
@@ -68,7 +74,8 @@ export class LocalRuntime {
     readonly container: Container,
     private readonly options: LocalRuntimeOptions,
   ) {
-    this.upload = uploadHandlerFrom(container, new ApiKeyAuth(options.apiKeySha256 ?? []));
+    this.api = localApiHandlerFrom(container, new ApiKeyAuth(options.apiKeySha256 ?? []));
+    this.upload = this.api;
     this.results = processOcrResultsHandlerFrom(container);
     this.stream = streamProcessorFrom(container);
     this.compaction = compactionHandlerFrom(container, { fallbackBudgetMs: 600_000 });

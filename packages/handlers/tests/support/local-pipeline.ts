@@ -5,6 +5,7 @@ import {
   compactionHandlerFrom,
   processOcrResultsHandlerFrom,
   streamProcessorFrom,
+  localApiHandlerFrom,
   uploadHandlerFrom,
 } from '../../src/container/handler-factories.js';
 import { HashingEmbedder } from '@receiptflow/adapters-local';
@@ -19,7 +20,8 @@ import { bodyOf, collectingLogger, httpEvent, specLines, TaggedOcr } from './fix
 import type { SdkCallRecorder } from './sdk-call-recorder.js';
 
 export interface LocalPipelineOptions {
-  apiKeys?: string[];
+  /** Accepted bearer keys: a bare key is the default owner's; none = open mode. */
+  apiKeys?: (string | { owner: string; key: string })[];
   clock?: Clock;
   metricsFor?: MetricsFor;
   /**
@@ -91,8 +93,14 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     compactionContainer.bind(TOKENS.VectorIndex).toConstantValue(writers.vectors);
     compactionContainer.bind(TOKENS.CompactionLock).toConstantValue(writers.fencedLock(files?.lock ?? adapters.lock));
   }
-  const auth = new ApiKeyAuth((options.apiKeys ?? []).map((k) => ApiKeyAuth.hash(k)));
+  const auth = new ApiKeyAuth(
+    (options.apiKeys ?? []).map((k) =>
+      typeof k === 'string' ? ApiKeyAuth.hash(k) : { owner: k.owner, sha256: ApiKeyAuth.hash(k.key) },
+    ),
+  );
   const upload = uploadHandlerFrom(container, auth);
+  /** Every route, as the local server serves them. */
+  const api = localApiHandlerFrom(container, auth);
   // The handler's consumer runs as that function (the same handler object, its `consume` wrapped).
   const asFunction = <H extends MessageConsumer>(fn: string, handler: H): H => {
     if (options.recorder) handler.consume = options.recorder.for(fn, handler.consume.bind(handler));
@@ -148,7 +156,21 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     throw new Error('local pipeline did not settle in 20 rounds');
   }
 
-  return { adapters, container, logger, ocr, upload, results, stream, compaction, changes, runOcr, pumpStream, drain };
+  return {
+    adapters,
+    container,
+    logger,
+    ocr,
+    upload,
+    api,
+    results,
+    stream,
+    compaction,
+    changes,
+    runOcr,
+    pumpStream,
+    drain,
+  };
 }
 
 export type LocalPipeline = Awaited<ReturnType<typeof localPipeline>>;

@@ -3,12 +3,13 @@ import { ApiKeyAuth } from '../../http/api-key-auth.js';
 import { ServeStartupError } from '../../errors.js';
 import { createLocalHttpServer, type LocalHttpRoutes } from '../../local/http-server.js';
 import { presignedUploadRoute } from '../../local/presigned-upload-route.js';
+import { presignedDownloadRoute } from '../../local/presigned-download-route.js';
 import { FaultInjector } from '../../local/fault/fault-injector.js';
 import { FAULT_ENV, parseFaultPlan, type FaultPlan } from '../../local/fault/fault-plan.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { createLogger } from '../../logging.js';
 import { parseFlags, positiveInt, type Print } from '../args.js';
-import { UsageError } from '@receiptflow/core';
+import { DEFAULT_OWNER, OwnerSchema, UsageError } from '@receiptflow/core';
 import { loadCatalog } from '../catalog.js';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
@@ -24,9 +25,11 @@ export interface ServeHandle {
 }
 
 /**
- * `receipts serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--token T] [--places CATALOG]`:
- * the upload API plus in-process OCR, results, stream and compaction workers on local adapters
- * persisted to --data. Without --token it only binds loopback.
+ * `receipts serve [--port 8787] [--host 127.0.0.1] [--data DIR] [--token T [--owner NAME]] [--places CATALOG]`:
+ * the HTTP API plus in-process OCR, results, stream and compaction workers on local adapters
+ * persisted to --data. Without --token it only binds loopback, and every request is
+ * DEFAULT_OWNER's; with it, the token is one owner's key: --owner's, default DEFAULT_OWNER (the
+ * owner of everything uploaded before owners existed, so an old data folder stays readable).
  */
 export async function startServe(argv: string[], log: Print, options: ServeOptions = {}): Promise<ServeHandle> {
   const { values } = parseFlags(argv, {
@@ -34,6 +37,7 @@ export async function startServe(argv: string[], log: Print, options: ServeOptio
     host: { type: 'string', default: '127.0.0.1' },
     data: { type: 'string', default: '.data' },
     token: { type: 'string' },
+    owner: { type: 'string' },
     places: { type: 'string' },
     'ocr-workers': { type: 'string' },
     'log-format': { type: 'string', default: 'pretty' },
@@ -42,6 +46,12 @@ export async function startServe(argv: string[], log: Print, options: ServeOptio
   if (!LOOPBACK.has(host) && !values.token) {
     throw new UsageError(`--token is required when binding ${host}; without it serve only binds 127.0.0.1`);
   }
+  if (values.owner !== undefined && !values.token) {
+    throw new UsageError('--owner names the owner of --token; without a token every request is the default owner');
+  }
+  const owner = OwnerSchema.safeParse(values.owner ?? DEFAULT_OWNER);
+  if (!owner.success) throw new UsageError(`--owner ${owner.error.issues[0]?.message ?? 'is invalid'}`);
+  const keys = values.token ? [{ owner: owner.data, sha256: ApiKeyAuth.hash(values.token) }] : [];
   const port = values.port === '0' ? 0 : positiveInt(values.port, '--port', 8787);
   if (values['log-format'] !== 'pretty' && values['log-format'] !== 'json') {
     throw new UsageError('--log-format must be json or pretty');
@@ -50,15 +60,16 @@ export async function startServe(argv: string[], log: Print, options: ServeOptio
   const catalog = values.places ? await loadCatalog(values.places) : [];
 
   let runtime: LocalRuntime | undefined;
-  const auth = new ApiKeyAuth(values.token ? [ApiKeyAuth.hash(values.token)] : []);
+  const auth = new ApiKeyAuth(keys);
   // Null until the runtime is open: the server answers 503 + Retry-After meanwhile.
   const routes = (): LocalHttpRoutes | null => {
     const r = runtime;
     if (!r) return null;
     return {
       authorize: (authorization) => auth.verify(authorization),
-      api: (event) => r.upload(event),
+      api: (event) => r.api(event),
       admitUpload: presignedUploadRoute(r.adapters.rawImages, r.adapters.jobs),
+      openDownload: presignedDownloadRoute([r.adapters.rawImages, r.adapters.artifacts]),
     };
   };
   // Listening before the runtime opens: a client arriving during a slow start gets a 503, not
@@ -80,7 +91,7 @@ export async function startServe(argv: string[], log: Print, options: ServeOptio
       dataDir: values.data,
       catalog,
       ocrWorkers: positiveInt(values['ocr-workers'], '--ocr-workers', 1),
-      apiKeySha256: values.token ? [ApiKeyAuth.hash(values.token)] : [],
+      apiKeySha256: keys,
       // The host is not signed: restarted on the same port, the URLs issued before still work.
       uploadBaseUrl: `${base}/uploads`,
     });
@@ -91,7 +102,9 @@ export async function startServe(argv: string[], log: Print, options: ServeOptio
     throw new ServeStartupError(values.data, { cause: error });
   }
   runtime.start();
-  log(`receipts serve listening on ${base} (data: ${values.data}${values.token ? ', token required' : ''})`);
+  log(
+    `receipts serve listening on ${base} (data: ${values.data}${values.token ? `, token required (owner ${owner.data})` : ''})`,
+  );
 
   return {
     url: base,
