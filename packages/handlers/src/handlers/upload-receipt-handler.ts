@@ -36,7 +36,7 @@ const PresignRequest = z.object({
  *
  * @example
  * const uploadReceipt = createUploadReceiptHandler({ submit, logger });
- * await uploadReceipt(event); // { statusCode: 201, body: '{"image_id":…,"job_id":…,"upload":{…}}' }
+ * await uploadReceipt(event, 'alice'); // { statusCode: 201, body: '{"image_id":…,"job_id":…,"upload":{…}}' }
  */
 export function createUploadReceiptHandler(deps: UploadReceiptDeps) {
   const maxBytes = deps.maxDirectUploadBytes ?? MAX_DIRECT_UPLOAD_BYTES;
