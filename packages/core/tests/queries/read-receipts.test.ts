@@ -14,7 +14,14 @@ import { PNG_BYTES, ocrDocument, pipeline, type Pipeline } from '../use-cases/ha
 const HARBOR = ['HARBOR LANE GROCERY', '1452 HARBOR LANE', 'OAKLAND, CA 94607', 'TEL (510) 555-0142'];
 const HARBOR_1 = [...HARBOR, 'MILK 2.49', 'BREAD 3.10', 'TOTAL 5.59'];
 const HARBOR_2 = [...HARBOR, 'EGGS 4.20', 'MILK 2.49', 'TOTAL 6.69'];
-const COFFEE = ['BLUE BOTTLE COFFEE', '300 WEBSTER ST', 'SAN FRANCISCO CA', 'LATTE 5.00', 'CROISSANT 4.25', 'TOTAL 9.25'];
+const COFFEE = [
+  'BLUE BOTTLE COFFEE',
+  '300 WEBSTER ST',
+  'SAN FRANCISCO CA',
+  'LATTE 5.00',
+  'CROISSANT 4.25',
+  'TOTAL 9.25',
+];
 
 /** Uploads one receipt as `owner` (undefined: as before owners existed), OCRs it and processes the results. */
 async function ingestAs(p: Pipeline, owner: string | undefined, lines: readonly string[]) {
@@ -72,7 +79,9 @@ describe('getReceipt', () => {
     const unknown = await getReceipt(readDeps(p), 'bob', 'no-such-image', 1).catch((e: unknown) => e);
     expect(foreign).toBeInstanceOf(NotFoundError);
     expect(unknown).toBeInstanceOf(NotFoundError);
-    expect((foreign as Error).message.replace(imageId, 'ID')).toBe((unknown as Error).message.replace('no-such-image', 'ID'));
+    expect((foreign as Error).message.replace(imageId, 'ID')).toBe(
+      (unknown as Error).message.replace('no-such-image', 'ID'),
+    );
     await expect(getReceipt(readDeps(p), 'alice', imageId, 2)).rejects.toBeInstanceOf(NotFoundError);
   });
 
@@ -126,7 +135,7 @@ describe('similarReceipts', () => {
     expect((await similarReceipts(deps, 'alice', a1, 1, 1)).similar.map((s) => s.image_id)).toEqual([a2]);
   });
 
-  it("a receipt not compacted yet has no neighbours to show; a foreign or unknown one is NotFoundError; k is checked", async () => {
+  it('a receipt not compacted yet has no neighbours to show; a foreign or unknown one is NotFoundError; k is checked', async () => {
     const { p, a1, b1, deps } = await scene();
     const fresh = await ingestAs(p, 'alice', HARBOR_2);
     expect((await similarReceipts(deps, 'alice', fresh, 1, 5)).similar).toEqual([]);
