@@ -35,9 +35,15 @@ const FunctionOverrideSchema = z
   })
   .strict();
 
+// Each entry `owner:sha256hex` (the key's owner, docs/api.md#owners) or a bare digest (the
+// default owner's key, as every stack was configured before owners existed).
+const KEY_ENTRY = '(?:[A-Za-z0-9._@-]{1,128}:)?[0-9a-f]{64}';
 const Sha256List = z
   .string()
-  .regex(/^[0-9a-f]{64}(,[0-9a-f]{64})*$/, 'comma-separated lowercase hex SHA-256 digests (64 chars each)');
+  .regex(
+    new RegExp(`^${KEY_ENTRY}(,${KEY_ENTRY})*$`),
+    'comma-separated lowercase hex SHA-256 digests (64 chars each), each optionally after its owner and a colon (owner:sha256)',
+  );
 
 /**
  * The typed stack config. Keys are the names after `receiptflow:` in `Pulumi.<stack>.yaml`;

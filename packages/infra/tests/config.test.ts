@@ -56,7 +56,7 @@ describe('stack config', () => {
         'Invalid stack config:',
         '  receiptflow:natInstanceType: an EC2 instance type such as t4g.nano',
         '  receiptflow:maxReceiveCount: Too small: expected number to be >=5',
-        '  receiptflow:apiKeySha256: comma-separated lowercase hex SHA-256 digests (64 chars each)',
+        '  receiptflow:apiKeySha256: comma-separated lowercase hex SHA-256 digests (64 chars each), each optionally after its owner and a colon (owner:sha256)',
         '  receiptflow:natInstancType: unknown config key (typo?)',
       ].join('\n'),
     );
@@ -85,6 +85,16 @@ describe('stack config', () => {
     expect(() => testConfig({ functions: JSON.stringify({ compaction: { timeoutSeconds: 1000 } }) })).toThrow(
       /receiptflow:functions \(at compaction\.timeoutSeconds\): Too big/,
     );
+  });
+
+  it("apiKeySha256 takes owner:sha256 entries beside bare digests (the default owner's keys)", () => {
+    const [a, b] = ['a'.repeat(64), 'b'.repeat(64)] as const;
+    expect(
+      testConfig({ apiKeySha256: `alice:${a},bob@example.com:${b},${a.replace(/a/g, 'c')}` }).apiKeySha256,
+    ).toContain('alice:');
+    for (const bad of [`al ice:${a}`, `:${a}`, `alice:${a.slice(1)}`, `alice:${a},`]) {
+      expect(() => testConfig({ apiKeySha256: bad }), bad).toThrow(/apiKeySha256/);
+    }
   });
 
   it('refuses secrets stored in plain text', () => {
