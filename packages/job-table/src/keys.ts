@@ -41,6 +41,24 @@ export const compactionRunsPrefix = (receiptId: number): string => `${receiptSk(
 export const compactionRunSk = (receiptId: number, runId: string): string =>
   `${compactionRunsPrefix(receiptId)}${runId}`;
 
+/**
+ * A deleted receipt's tombstone: in its image's partition (so it is read with one GetItem) but
+ * outside the `RECEIPT#nnnnn` prefix, so the prefix delete of the receipt's rows never takes it.
+ */
+export const TOMBSTONE_SK_PREFIX = 'TOMBSTONE#';
+export const tombstoneSk = (receiptId: number): string => `${TOMBSTONE_SK_PREFIX}${receiptSk(receiptId)}`;
+
+/** One owner's claim on some bytes (duplicate uploads): one item per (owner, sha256). */
+export const imageHashClaimKey = (owner: string, sha256: string): TableKey => ({
+  PK: `IMAGE_HASH#${owner}#${sha256}`,
+  SK: 'IMAGE_HASH',
+});
+/** One owner's claim on a receipt fingerprint (merchant, date, total): one item per pair. */
+export const receiptFingerprintKey = (owner: string, fingerprint: string): TableKey => ({
+  PK: `RECEIPT_FINGERPRINT#${owner}#${fingerprint}`,
+  SK: 'RECEIPT_FINGERPRINT',
+});
+
 /** Finds a job's image by job id alone, with a strongly consistent GetItem (a GSI can lag). */
 export const jobPointerKey = (jobId: string): TableKey => ({ PK: `OCR_JOB#${jobId}`, SK: 'OCR_JOB' });
 export const placesCacheKey = (key: string): TableKey => ({

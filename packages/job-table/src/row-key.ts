@@ -2,12 +2,15 @@ import type { Entity } from '@receiptflow/core';
 import {
   IMAGE_SK,
   compactionRunSk,
+  imageHashClaimKey,
   imagePk,
   jobSk,
   lineSk,
   placeSk,
+  receiptFingerprintKey,
   receiptSk,
   routingSk,
+  tombstoneSk,
   wordSk,
   type TableKey,
 } from './keys.js';
@@ -15,6 +18,10 @@ import {
 /** The fields a domain record's key is made of; each entity's record carries the ones it needs. */
 export interface KeyFields {
   image_id: string;
+  /** Claims (image hashes, receipt fingerprints) are keyed by owner, not by image. */
+  owner?: string;
+  sha256?: string;
+  fingerprint?: string;
   job_id?: string;
   receipt_id?: number;
   line_id?: number;
@@ -54,5 +61,11 @@ export function rowKeyOf(entity: Entity, record: KeyFields): TableKey {
       return { PK, SK: placeSk(field('receipt_id')) };
     case 'COMPACTION_RUN':
       return { PK, SK: compactionRunSk(field('receipt_id'), field('run_id')) };
+    case 'RECEIPT_TOMBSTONE':
+      return { PK, SK: tombstoneSk(field('receipt_id')) };
+    case 'IMAGE_HASH_CLAIM':
+      return imageHashClaimKey(field('owner'), field('sha256'));
+    case 'RECEIPT_FINGERPRINT':
+      return receiptFingerprintKey(field('owner'), field('fingerprint'));
   }
 }

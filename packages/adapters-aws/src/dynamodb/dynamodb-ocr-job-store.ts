@@ -3,7 +3,10 @@ import {
   JOB_TRANSITIONS,
   NotFoundError,
   assertTransition,
+  ImageHashClaimSchema,
+  ValidationError,
   isoNow,
+  type ImageHashClaim,
   type ImageRecord,
   type JobCreatedRange,
   type JobPatch,
@@ -15,6 +18,8 @@ import {
 import {
   IMAGE_SK,
   JOB_SK_PREFIX,
+  ROUTING_SK_PREFIX,
+  imageHashClaimKey,
   imagePk,
   jobPointerKey,
   jobSk,
@@ -23,7 +28,17 @@ import {
 } from '@receiptflow/job-table';
 import { createOrMatch } from './conditional-create.js';
 import { DynamoDbJobTableStore } from './dynamodb-job-table-store.js';
-import { imageFromItem, imageToItem, jobFromItem, jobToItem, routingFromItem, routingToItem } from './item-codec.js';
+import type { WriteRequest } from './dynamodb-table.js';
+import {
+  imageFromItem,
+  imageHashClaimFromItem,
+  imageHashClaimToItem,
+  imageToItem,
+  jobFromItem,
+  jobToItem,
+  routingFromItem,
+  routingToItem,
+} from './item-codec.js';
 
 // Kept here too: DynamoDbReceiptStore imports it from this module.
 export type { DynamoDbStoreConfig } from './dynamodb-job-table-store.js';
@@ -50,18 +65,74 @@ export class DynamoDbOcrJobStore extends DynamoDbJobTableStore implements OcrJob
     return item ? imageFromItem(item) : null;
   }
 
-  async markImageUploaded(imageId: string, sizeBytes: number): Promise<ImageRecord> {
+  async markImageUploaded(imageId: string, sizeBytes: number, sha256?: string): Promise<ImageRecord> {
+    if (sha256 !== undefined && !/^[0-9a-f]{64}$/.test(sha256)) {
+      throw new ValidationError(`image ${imageId}: sha256 must be 64 lowercase hex digits`);
+    }
     try {
       const item = await this.table.update({
         Key: { PK: imagePk(imageId), SK: IMAGE_SK },
-        UpdateExpression: 'SET upload_state = :uploaded, size_bytes = :size',
+        UpdateExpression: `SET upload_state = :uploaded, size_bytes = :size${sha256 === undefined ? '' : ', sha256 = :sha'}`,
         ConditionExpression: 'attribute_exists(PK)',
-        ExpressionAttributeValues: { ':uploaded': 'UPLOADED', ':size': sizeBytes },
+        ExpressionAttributeValues: {
+          ':uploaded': 'UPLOADED',
+          ':size': sizeBytes,
+          ...(sha256 === undefined ? {} : { ':sha': sha256 }),
+        },
       });
       return imageFromItem(item);
     } catch (error) {
       if (error instanceof ConditionFailedError) throw new NotFoundError('image', imageId);
       throw error;
+    }
+  }
+
+  /** The image's rows (image, jobs, routing) in batches, then each job's pointer row. */
+  async deleteImage(imageId: string): Promise<void> {
+    const pk = imagePk(imageId);
+    const [image, jobs, routing] = await Promise.all([
+      this.table.get({ PK: pk, SK: IMAGE_SK }),
+      this.table.queryPrefix(pk, JOB_SK_PREFIX, ['PK', 'SK', 'job_id']),
+      this.table.queryPrefix(pk, ROUTING_SK_PREFIX, ['PK', 'SK']),
+    ]);
+    // Jobs and routing first, the image row last: a delete that stops part-way is found again
+    // (and finished) through the image, which still exists.
+    const rows = [...jobs, ...routing].map((r): WriteRequest => ({
+      DeleteRequest: { Key: { PK: pk, SK: r.SK as string } },
+    }));
+    await this.table.batchWrite(rows);
+    const pointers = jobs.map((r): WriteRequest => ({ DeleteRequest: { Key: jobPointerKey(String(r.job_id)) } }));
+    await this.table.batchWrite(pointers);
+    if (image) await this.table.delete({ PK: pk, SK: IMAGE_SK });
+  }
+
+  /** A put on condition the key is free; when it is not, the holder read strongly consistently. */
+  async claimImageHash(claim: ImageHashClaim): Promise<ImageHashClaim> {
+    const item = imageHashClaimToItem(parseClaim(claim));
+    // A holder released between our failed put and our read: claim again (bounded; a loop of
+    // claims and releases that long is another upload replacing stale claims, and it wins).
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.table.putIfAbsent(item)) return claim;
+      const held = await this.table.get(imageHashClaimKey(claim.owner, claim.sha256));
+      if (held) return imageHashClaimFromItem(held);
+    }
+    throw new ConditionFailedError(`image hash claim of ${claim.owner}/${claim.sha256} keeps changing; retry`);
+  }
+
+  async getImageHashClaim(owner: string, sha256: string): Promise<ImageHashClaim | null> {
+    const item = await this.table.get(imageHashClaimKey(owner, sha256));
+    return item ? imageHashClaimFromItem(item) : null;
+  }
+
+  async releaseImageHash(owner: string, sha256: string, imageId: string): Promise<void> {
+    try {
+      await this.table.delete(imageHashClaimKey(owner, sha256), {
+        expression: 'image_id = :image',
+        values: { ':image': imageId },
+      });
+    } catch (error) {
+      // Absent, or held by another image: not ours to remove.
+      if (!(error instanceof ConditionFailedError)) throw error;
     }
   }
 
@@ -180,6 +251,17 @@ export class DynamoDbOcrJobStore extends DynamoDbJobTableStore implements OcrJob
     const pointer = await this.table.get(jobPointerKey(jobId));
     return typeof pointer?.image_id === 'string' ? pointer.image_id : null;
   }
+}
+
+function parseClaim(claim: ImageHashClaim): ImageHashClaim {
+  const parsed = ImageHashClaimSchema.safeParse(claim);
+  if (!parsed.success) {
+    throw new ValidationError(
+      'image hash claim is invalid',
+      parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+    );
+  }
+  return parsed.data;
 }
 
 function byCreatedThenId(a: OcrJob, b: OcrJob): number {

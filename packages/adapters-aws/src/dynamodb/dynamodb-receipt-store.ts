@@ -5,14 +5,20 @@ import {
   LeaseLostError,
   NotFoundError,
   ReceiptFieldsSchema,
+  ReceiptFingerprintClaimSchema,
+  ReceiptRefSchema,
   ReceiptSchema,
+  ReceiptTombstoneSchema,
   ValidationError,
   listedMerchant,
   ownerOf,
   type ReceiptDetails,
   type ReceiptFields,
+  type ReceiptFingerprintClaim,
   type ReceiptPlace,
+  type ReceiptRef,
   type ReceiptStore,
+  type ReceiptTombstone,
 } from '@receiptflow/core';
 import {
   RECEIPT_SK_PREFIX,
@@ -20,12 +26,16 @@ import {
   ownerReceiptsGsi3Pk,
   placeGsi2Pk,
   placeSk,
+  receiptFingerprintKey,
   receiptSk,
+  tombstoneSk,
 } from '@receiptflow/job-table';
 import type { WriteRequest } from './dynamodb-table.js';
 import { DynamoDbJobTableStore, type DynamoDbStoreConfig } from './dynamodb-job-table-store.js';
 import { ReceiptWriteAttempt, type ReceiptWriteOptions } from './receipt-write-attempt.js';
 import {
+  fingerprintClaimFromItem,
+  fingerprintClaimToItem,
   LISTED_PLACE,
   TOTAL_MAJOR,
   isCommittedReceiptItem,
@@ -37,6 +47,8 @@ import {
   receiptFromItem,
   receiptSortItem,
   sameRecord,
+  tombstoneFromItem,
+  tombstoneToItem,
   wordFromItem,
   type Item,
 } from './item-codec.js';
@@ -248,6 +260,58 @@ export class DynamoDbReceiptStore extends DynamoDbJobTableStore implements Recei
       placeItem = now;
     }
     throw new ConditionFailedError(`place of receipt ${imageId}/${receiptId} kept changing while it was listed`);
+  }
+
+  /** A put on condition the key is free: the first deletion's tombstone is the one kept. */
+  async putTombstone(tombstone: ReceiptTombstone): Promise<void> {
+    const record = validated(ReceiptTombstoneSchema, tombstone, 'receipt tombstone');
+    await this.table.putIfAbsent(tombstoneToItem(record));
+  }
+
+  async getTombstone(imageId: string, receiptId: number): Promise<ReceiptTombstone | null> {
+    const item = await this.table.get({ PK: imagePk(imageId), SK: tombstoneSk(receiptId) });
+    return item ? tombstoneFromItem(item) : null;
+  }
+
+  /** One UpdateItem of the committed receipt row (SET or REMOVE `possible_duplicate_of`). */
+  async putPossibleDuplicate(imageId: string, receiptId: number, of: ReceiptRef | null): Promise<void> {
+    const ref = of === null ? null : validated(ReceiptRefSchema, of, `possible duplicate of ${imageId}/${receiptId}`);
+    try {
+      await this.table.update({
+        Key: { PK: imagePk(imageId), SK: receiptSk(receiptId) },
+        UpdateExpression: ref === null ? 'REMOVE #dup' : 'SET #dup = :dup',
+        ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(write_state) OR write_state <> :writing)',
+        ExpressionAttributeNames: { '#dup': 'possible_duplicate_of' },
+        ExpressionAttributeValues: { ':writing': 'WRITING', ...(ref === null ? {} : { ':dup': ref }) },
+      });
+    } catch (error) {
+      if (error instanceof ConditionFailedError) throw new NotFoundError('receipt', `${imageId}/${receiptId}`);
+      throw error;
+    }
+  }
+
+  /** A put on condition the key is free; when it is not, the holder read strongly consistently. */
+  async claimFingerprint(claim: ReceiptFingerprintClaim): Promise<ReceiptFingerprintClaim> {
+    const record = validated(ReceiptFingerprintClaimSchema, claim, 'receipt fingerprint claim');
+    const item = fingerprintClaimToItem(record);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.table.putIfAbsent(item)) return record;
+      const held = await this.table.get(receiptFingerprintKey(record.owner, record.fingerprint));
+      if (held) return fingerprintClaimFromItem(held);
+    }
+    throw new ConditionFailedError(`fingerprint claim of ${record.owner}/${record.fingerprint} keeps changing; retry`);
+  }
+
+  async releaseFingerprint(owner: string, fingerprint: string, imageId: string, receiptId: number): Promise<void> {
+    try {
+      await this.table.delete(receiptFingerprintKey(owner, fingerprint), {
+        expression: 'image_id = :image AND receipt_id = :receipt',
+        values: { ':image': imageId, ':receipt': receiptId },
+      });
+    } catch (error) {
+      // Absent, or held by another receipt: not ours to remove.
+      if (!(error instanceof ConditionFailedError)) throw error;
+    }
   }
 
   /** The committed receipt another delivery wrote; `otherwise` (or a ConditionFailedError) if there is none. */

@@ -1,10 +1,13 @@
 import {
   CompactionRunSchema,
+  ImageHashClaimSchema,
   ImageRecordSchema,
   OcrJobSchema,
   ReceiptLineSchema,
+  ReceiptFingerprintClaimSchema,
   ReceiptPlaceSchema,
   ReceiptSchema,
+  ReceiptTombstoneSchema,
   ReceiptWordSchema,
   RoutingDecisionSchema,
   ValidationError,
@@ -16,12 +19,15 @@ import {
   type CollectionProgress,
   type CompactionRun,
   type Entity,
+  type ImageHashClaim,
   type ImageRecord,
   type OcrJob,
   type Receipt,
+  type ReceiptFingerprintClaim,
   type ReceiptLine,
   type ReceiptPlace,
   type ReceiptSummary,
+  type ReceiptTombstone,
   type ReceiptWord,
   type RoutingDecision,
 } from '@receiptflow/core';
@@ -30,6 +36,7 @@ import {
   IMAGE_SK,
   UNFINISHED_RUNS_GSI1PK,
   compactionRunSk,
+  imageHashClaimKey,
   imagePk,
   jobGsi1Sk,
   jobSk,
@@ -41,10 +48,12 @@ import {
   placeGsi2Pk,
   placeGsi2Sk,
   placeSk,
+  receiptFingerprintKey,
   receiptListSk,
   receiptSk,
   routingSk,
   runGsi1Sk,
+  tombstoneSk,
   wordSk,
 } from '@receiptflow/job-table';
 
@@ -211,6 +220,31 @@ export const placeToItem = (place: ReceiptPlace): Item => ({
 });
 export const placeFromItem = (item: Item): ReceiptPlace => decodeItem(ReceiptPlaceSchema, item, 'receipt place');
 
+export const tombstoneToItem = (tombstone: ReceiptTombstone): Item => ({
+  PK: imagePk(tombstone.image_id),
+  SK: tombstoneSk(tombstone.receipt_id),
+  entity: 'RECEIPT_TOMBSTONE',
+  ...tombstone,
+});
+export const tombstoneFromItem = (item: Item): ReceiptTombstone =>
+  decodeItem(ReceiptTombstoneSchema, item, 'receipt tombstone');
+
+export const imageHashClaimToItem = (claim: ImageHashClaim): Item => ({
+  ...imageHashClaimKey(claim.owner, claim.sha256),
+  entity: 'IMAGE_HASH_CLAIM',
+  ...claim,
+});
+export const imageHashClaimFromItem = (item: Item): ImageHashClaim =>
+  decodeItem(ImageHashClaimSchema, item, 'image hash claim');
+
+export const fingerprintClaimToItem = (claim: ReceiptFingerprintClaim): Item => ({
+  ...receiptFingerprintKey(claim.owner, claim.fingerprint),
+  entity: 'RECEIPT_FINGERPRINT',
+  ...claim,
+});
+export const fingerprintClaimFromItem = (item: Item): ReceiptFingerprintClaim =>
+  decodeItem(ReceiptFingerprintClaimSchema, item, 'receipt fingerprint claim');
+
 const PROGRESS_FIELDS = [
   'state',
   'delta_key',
@@ -277,6 +311,9 @@ const DOMAIN_DECODERS: Record<Entity, (item: Item) => Record<string, unknown>> =
   RECEIPT_WORD: wordFromItem,
   RECEIPT_PLACE: placeFromItem,
   COMPACTION_RUN: compactionRunFromItem,
+  RECEIPT_TOMBSTONE: tombstoneFromItem,
+  IMAGE_HASH_CLAIM: imageHashClaimFromItem,
+  RECEIPT_FINGERPRINT: fingerprintClaimFromItem,
 };
 
 /** Decodes any domain row by its `entity` attribute; null for storage-only rows. */

@@ -1,5 +1,6 @@
 import {
   ConditionFailedError,
+  ImageHashClaimSchema,
   ImageRecordSchema,
   JOB_TRANSITIONS,
   NotFoundError,
@@ -8,6 +9,7 @@ import {
   ValidationError,
   assertTransition,
   isoNow,
+  type ImageHashClaim,
   type ImageRecord,
   type JobCreatedRange,
   type JobPatch,
@@ -16,7 +18,16 @@ import {
   type OcrJobStore,
   type RoutingDecision,
 } from '@receiptflow/core';
-import { IMAGE_SK, JOB_SK_PREFIX, imagePk, jobSk, routingSk } from '@receiptflow/job-table';
+import {
+  IMAGE_SK,
+  JOB_SK_PREFIX,
+  ROUTING_SK_PREFIX,
+  imageHashClaimKey,
+  imagePk,
+  jobSk,
+  routingSk,
+} from '@receiptflow/job-table';
+import type { RowWrite } from './in-memory-job-table.js';
 import { InMemoryJobTableStore } from './in-memory-job-table-store.js';
 import { compare, isoMillis, limited, parse, pick } from './records.js';
 
@@ -41,17 +52,49 @@ export class InMemoryOcrJobStore extends InMemoryJobTableStore implements OcrJob
     return this.table.read<ImageRecord>({ PK: imagePk(imageId), SK: IMAGE_SK });
   }
 
-  async markImageUploaded(imageId: string, sizeBytes: number): Promise<ImageRecord> {
+  async markImageUploaded(imageId: string, sizeBytes: number, sha256?: string): Promise<ImageRecord> {
     if (!Number.isInteger(sizeBytes) || sizeBytes < 0) {
       throw new ValidationError(`image ${imageId}: size ${sizeBytes} is not a byte count`);
     }
     const stored = this.table.row({ PK: imagePk(imageId), SK: IMAGE_SK });
     if (!stored) throw new NotFoundError('image', imageId);
     const image = stored.record as ImageRecord;
-    if (image.upload_state === 'UPLOADED' && image.size_bytes === sizeBytes) return structuredClone(image);
-    const next: ImageRecord = { ...image, upload_state: 'UPLOADED', size_bytes: sizeBytes };
+    const hash = sha256 ?? image.sha256;
+    if (image.upload_state === 'UPLOADED' && image.size_bytes === sizeBytes && image.sha256 === hash)
+      return structuredClone(image);
+    const next = parse(
+      ImageRecordSchema,
+      { ...image, upload_state: 'UPLOADED', size_bytes: sizeBytes, ...(hash === undefined ? {} : { sha256: hash }) },
+      `image ${imageId}`,
+    );
     await this.table.commit([this.table.put('IMAGE', next)]);
     return structuredClone(next);
+  }
+
+  async deleteImage(imageId: string): Promise<void> {
+    const PK = imagePk(imageId);
+    const writes: RowWrite[] = this.table
+      .sortKeys(PK, (sk) => sk === IMAGE_SK || sk.startsWith(JOB_SK_PREFIX) || sk.startsWith(ROUTING_SK_PREFIX))
+      .map((SK) => ({ PK, SK, row: null }));
+    if (writes.length > 0) await this.table.commit(writes);
+  }
+
+  async claimImageHash(claim: ImageHashClaim): Promise<ImageHashClaim> {
+    const record = parse(ImageHashClaimSchema, claim, 'image hash claim');
+    // No await between the read and the commit: concurrent claims serialise (see InMemoryJobTable).
+    const held = this.table.read<ImageHashClaim>(imageHashClaimKey(record.owner, record.sha256));
+    if (held) return held;
+    await this.table.commit([this.table.put('IMAGE_HASH_CLAIM', record)]);
+    return record;
+  }
+
+  async getImageHashClaim(owner: string, sha256: string): Promise<ImageHashClaim | null> {
+    return this.table.read<ImageHashClaim>(imageHashClaimKey(owner, sha256));
+  }
+
+  async releaseImageHash(owner: string, sha256: string, imageId: string): Promise<void> {
+    const key = imageHashClaimKey(owner, sha256);
+    if (this.table.read<ImageHashClaim>(key)?.image_id === imageId) await this.table.commit([{ ...key, row: null }]);
   }
 
   async createJob(job: OcrJob): Promise<void> {

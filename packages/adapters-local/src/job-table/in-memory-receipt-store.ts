@@ -1,6 +1,9 @@
 import {
   NotFoundError,
   ReceiptFieldsSchema,
+  ReceiptFingerprintClaimSchema,
+  ReceiptRefSchema,
+  ReceiptTombstoneSchema,
   ReceiptLineSchema,
   ReceiptPlaceSchema,
   ReceiptSchema,
@@ -8,12 +11,15 @@ import {
   ValidationError,
   type ReceiptDetails,
   type ReceiptFields,
+  type ReceiptFingerprintClaim,
   type ReceiptLine,
   type ReceiptPlace,
+  type ReceiptRef,
   type ReceiptStore,
+  type ReceiptTombstone,
   type ReceiptWord,
 } from '@receiptflow/core';
-import { imagePk, linesPrefix, placeSk, receiptSk } from '@receiptflow/job-table';
+import { imagePk, linesPrefix, placeSk, receiptFingerprintKey, receiptSk, tombstoneSk } from '@receiptflow/job-table';
 import { InMemoryJobTable, type RowWrite } from './in-memory-job-table.js';
 import { compare, limited, parse } from './records.js';
 
@@ -104,6 +110,40 @@ export class InMemoryReceiptStore implements ReceiptStore {
         (a, b) => compare(a.created_at, b.created_at) || compare(a.image_id, b.image_id) || a.receipt_id - b.receipt_id,
       );
     return limited(places, limit);
+  }
+
+  async putTombstone(tombstone: ReceiptTombstone): Promise<void> {
+    const record = parse(ReceiptTombstoneSchema, tombstone, 'receipt tombstone');
+    // The first deletion's record stays (no await between this check and the commit).
+    if (this.table.row({ PK: imagePk(record.image_id), SK: tombstoneSk(record.receipt_id) })) return;
+    await this.table.commit([this.table.put('RECEIPT_TOMBSTONE', record)]);
+  }
+
+  async getTombstone(imageId: string, receiptId: number): Promise<ReceiptTombstone | null> {
+    return this.table.read<ReceiptTombstone>({ PK: imagePk(imageId), SK: tombstoneSk(receiptId) });
+  }
+
+  async putPossibleDuplicate(imageId: string, receiptId: number, of: ReceiptRef | null): Promise<void> {
+    const ref =
+      of === null ? null : parse(ReceiptRefSchema, of, `possible duplicate of receipt ${imageId}/${receiptId}`);
+    const receipt = this.table.read<ReceiptDetails['receipt']>({ PK: imagePk(imageId), SK: receiptSk(receiptId) });
+    if (!receipt) throw new NotFoundError('receipt', `${imageId}/${receiptId}`);
+    const { possible_duplicate_of: _previous, ...rest } = receipt;
+    await this.table.commit([this.table.put('RECEIPT', ref === null ? rest : { ...rest, possible_duplicate_of: ref })]);
+  }
+
+  async claimFingerprint(claim: ReceiptFingerprintClaim): Promise<ReceiptFingerprintClaim> {
+    const record = parse(ReceiptFingerprintClaimSchema, claim, 'receipt fingerprint claim');
+    const held = this.table.read<ReceiptFingerprintClaim>(receiptFingerprintKey(record.owner, record.fingerprint));
+    if (held) return held;
+    await this.table.commit([this.table.put('RECEIPT_FINGERPRINT', record)]);
+    return record;
+  }
+
+  async releaseFingerprint(owner: string, fingerprint: string, imageId: string, receiptId: number): Promise<void> {
+    const key = receiptFingerprintKey(owner, fingerprint);
+    const held = this.table.read<ReceiptFingerprintClaim>(key);
+    if (held?.image_id === imageId && held.receipt_id === receiptId) await this.table.commit([{ ...key, row: null }]);
   }
 
   private readDetails(imageId: string, receiptId: number): ReceiptDetails | null {

@@ -10,6 +10,9 @@ export const EntitySchema = z.enum([
   'RECEIPT_WORD',
   'RECEIPT_PLACE',
   'COMPACTION_RUN',
+  'RECEIPT_TOMBSTONE',
+  'IMAGE_HASH_CLAIM',
+  'RECEIPT_FINGERPRINT',
 ]);
 export type Entity = z.infer<typeof EntitySchema>;
 

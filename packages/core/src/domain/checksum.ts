@@ -82,3 +82,18 @@ function sortKeys(value: unknown): unknown {
 export function deterministicRunId(imageId: string, receiptId: number, jobId: string): string {
   return `run-${fnv1a64(`${imageId}\u0000${receiptId}\u0000${jobId}`)}`;
 }
+
+/**
+ * Lowercase hex SHA-256 of `bytes`, the content hash duplicate uploads are found by. Web Crypto's
+ * digest (a standard global in Node and browsers, native speed), not a JS hash: an upload is up
+ * to 25 MiB, and core may not import node:crypto.
+ *
+ * @example
+ * await sha256Hex(new TextEncoder().encode('abc')); // 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad'
+ */
+export async function sha256Hex(bytes: Uint8Array): Promise<string> {
+  const digest = new Uint8Array(await globalThis.crypto.subtle.digest('SHA-256', bytes as Uint8Array<ArrayBuffer>));
+  let hex = '';
+  for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
+  return hex;
+}

@@ -22,3 +22,4 @@ export * from './vector-delta-stream.js';
 export * from './classify-image.js';
 export * from './place-metadata.js';
 export * from './heif-header.js';
+export * from './receipt-changes.js';

@@ -3,6 +3,7 @@ import { GeometrySchema } from './geometry.js';
 import { IdSchema, ReceiptIdSchema } from './ids.js';
 import { OwnerSchema } from './owner.js';
 import { ReceiptFieldsSchema } from './receipt-fields.js';
+import { ReceiptRefSchema } from './receipt-changes.js';
 
 /**
  * Where a receipt lies in its image, and the frame its lines' and words' geometry is stored in.
@@ -36,6 +37,11 @@ export const ReceiptSchema = z.object({
    * of their OCR results fills it in.
    */
   fields: ReceiptFieldsSchema.optional(),
+  /**
+   * Another of the owner's receipts with the same merchant, date and total (the first one seen):
+   * flagged for a person to look at, never dropped (docs/architecture.md#duplicates).
+   */
+  possible_duplicate_of: ReceiptRefSchema.optional(),
 });
 export type Receipt = z.infer<typeof ReceiptSchema>;
 

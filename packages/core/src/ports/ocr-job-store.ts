@@ -1,4 +1,4 @@
-import type { ImageRecord, JobStatus, OcrJob, RoutingDecision } from '../domain/index.js';
+import type { ImageHashClaim, ImageRecord, JobStatus, OcrJob, RoutingDecision } from '../domain/index.js';
 
 /** Fields a job transition may set alongside its new status. */
 export type JobPatch = Partial<Pick<OcrJob, 'results_sent_at' | 'failure_reason' | 'attempts'>>;
@@ -20,6 +20,8 @@ export interface JobCreatedRange {
  * - `get*` returns null when absent; what is returned is a copy.
  * - `transitionJob` checks the state machine (IllegalTransitionError) and the expected current
  *   status (ConditionFailedError) atomically, so of concurrent claims exactly one wins.
+ * - `claimImageHash` is conditional too: of concurrent claims of one (owner, sha256) exactly one
+ *   is stored, and every caller is told which.
  *
  * @example
  * await jobs.createImage(image);
@@ -30,8 +32,34 @@ export interface JobCreatedRange {
 export interface OcrJobStore {
   createImage(image: ImageRecord): Promise<void>;
   getImage(imageId: string): Promise<ImageRecord | null>;
-  /** Marks a presigned upload as landed. Idempotent; NotFoundError if there is no such image. */
-  markImageUploaded(imageId: string, sizeBytes: number): Promise<ImageRecord>;
+  /**
+   * Marks a presigned upload as landed, recording the SHA-256 of its bytes when given.
+   * Idempotent; NotFoundError if there is no such image.
+   */
+  markImageUploaded(imageId: string, sizeBytes: number, sha256?: string): Promise<ImageRecord>;
+  /**
+   * Deletes the image row with its jobs (and their job-id pointers) and routing decisions, once
+   * its last receipt is deleted. Receipts and their tombstones are not touched (ReceiptStore).
+   * Absent: no-op.
+   *
+   * @example
+   * if ((await receipts.list(imageId)).length === 0) await jobs.deleteImage(imageId);
+   */
+  deleteImage(imageId: string): Promise<void>;
+
+  /**
+   * Claims one owner's bytes (by SHA-256) for an image unless another image holds them, and
+   * returns the claim that holds them afterwards: `claim` itself when it won (or this image held
+   * it already), else the holder's. submitJob answers `duplicate: true` with the holder's image.
+   *
+   * @example
+   * const holder = await jobs.claimImageHash({ owner, sha256, image_id, job_id, s3_key, claimed_at });
+   * if (holder.image_id !== image_id) return { ...holder, duplicate: true };
+   */
+  claimImageHash(claim: ImageHashClaim): Promise<ImageHashClaim>;
+  getImageHashClaim(owner: string, sha256: string): Promise<ImageHashClaim | null>;
+  /** Removes the claim if `imageId` holds it (its image was deleted); another holder's is left alone. */
+  releaseImageHash(owner: string, sha256: string, imageId: string): Promise<void>;
 
   createJob(job: OcrJob): Promise<void>;
   /** Found by job id alone (strongly consistent: right after `createJob`, it is there). */

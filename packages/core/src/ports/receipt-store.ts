@@ -1,4 +1,11 @@
-import type { ReceiptDetails, ReceiptFields, ReceiptPlace } from '../domain/index.js';
+import type {
+  ReceiptDetails,
+  ReceiptFields,
+  ReceiptFingerprintClaim,
+  ReceiptPlace,
+  ReceiptRef,
+  ReceiptTombstone,
+} from '../domain/index.js';
 
 /**
  * Receipts with their lines and words, and the place each receipt was resolved to.
@@ -13,6 +20,10 @@ import type { ReceiptDetails, ReceiptFields, ReceiptPlace } from '../domain/inde
  *   receipt's key in the one job table, so the cascade is one prefix delete in the adapter, not a
  *   second port the store would have to know (and a run of a deleted receipt has nothing left to
  *   compact).
+ * - a tombstone outlives the receipt's rows (`delete` never removes it), and `putTombstone` keeps
+ *   the first one written;
+ * - `claimFingerprint` is conditional: of concurrent claims of one (owner, fingerprint) exactly
+ *   one is stored, and every caller is told which.
  *
  * @example
  * const { created, details } = await receipts.create({ receipt, lines, words });
@@ -50,4 +61,34 @@ export interface ReceiptStore {
   deletePlace(imageId: string, receiptId: number): Promise<void>;
   /** Receipts resolved to this place (a GSI in DynamoDB). */
   listByPlaceId(placeId: string, limit?: number): Promise<ReceiptPlace[]>;
+
+  /**
+   * Records that a person deleted the receipt, before its rows go, so that a redelivered
+   * OCR-results message cannot create it again (deleteReceipt). Idempotent: when a tombstone
+   * exists it is kept as it is (the first deletion's time and owner).
+   *
+   * @example
+   * await receipts.putTombstone({ image_id, receipt_id: 1, owner, deleted_at: isoNow(clock) });
+   * await receipts.delete(image_id, 1);
+   */
+  putTombstone(tombstone: ReceiptTombstone): Promise<void>;
+  /** The receipt's tombstone, or null when it was never deleted. */
+  getTombstone(imageId: string, receiptId: number): Promise<ReceiptTombstone | null>;
+  /**
+   * Sets (or, with null, clears) `receipt.possible_duplicate_of` on the receipt row; lines, words
+   * and fields are untouched. NotFoundError when the receipt does not exist.
+   */
+  putPossibleDuplicate(imageId: string, receiptId: number, of: ReceiptRef | null): Promise<void>;
+  /**
+   * Claims `claim.fingerprint` for one owner's receipt unless another receipt holds it, and
+   * returns the claim that holds it afterwards: `claim` itself when it won (or the receipt held
+   * it already), else the holder's, which the caller flags as `possible_duplicate_of`.
+   *
+   * @example
+   * const holder = await receipts.claimFingerprint({ owner, fingerprint, image_id, receipt_id: 1, claimed_at });
+   * const duplicate = holder.image_id !== image_id || holder.receipt_id !== 1;
+   */
+  claimFingerprint(claim: ReceiptFingerprintClaim): Promise<ReceiptFingerprintClaim>;
+  /** Removes the claim if `imageId/receiptId` holds it; another holder's claim is left alone. */
+  releaseFingerprint(owner: string, fingerprint: string, imageId: string, receiptId: number): Promise<void>;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConditionFailedError, IllegalTransitionError, NotFoundError } from '../errors.js';
+import { ConditionFailedError, IllegalTransitionError, NotFoundError, ValidationError } from '../errors.js';
 import type { OcrJobStore } from '../ports/index.js';
 import { type ContractSubject, shuffled, defineContract, sorted } from './contract-helpers.js';
 import { makeImage, makeJob, makeRoutingDecision, uniqueId } from './fixtures.js';
@@ -54,6 +54,93 @@ export const describeOcrJobStoreContract = defineContract<OcrJobStore>('OcrJobSt
       expect(read).toEqual(original);
       if (read) read.filename = 'mutated-again.jpg';
       expect(await store.getImage(original.image_id)).toEqual(original);
+    });
+  });
+
+  describe('deleting an image', () => {
+    it('deleteImage removes the image, its jobs (found by id no more) and routing decisions; absent is a no-op', async () => {
+      const image = makeImage();
+      const other = makeImage();
+      const job = makeJob({ image_id: image.image_id });
+      const kept = makeJob({ image_id: other.image_id });
+      await store.createImage(image);
+      await store.createImage(other);
+      await store.createJob(job);
+      await store.createJob(kept);
+      await store.createRoutingDecision(makeRoutingDecision({ job_id: job.job_id, image_id: image.image_id }));
+      await store.deleteImage(image.image_id);
+      expect(await store.getImage(image.image_id)).toBeNull();
+      expect(await store.getJob(job.job_id)).toBeNull();
+      expect(await store.listJobsForImage(image.image_id)).toEqual([]);
+      expect(await store.getRoutingDecision(job.job_id)).toBeNull();
+      expect(await store.getImage(other.image_id)).toEqual(other);
+      expect(await store.getJob(kept.job_id)).toEqual(kept);
+      await expect(store.deleteImage(image.image_id)).resolves.toBeUndefined();
+    });
+
+    it('markImageUploaded records the sha256 when given', async () => {
+      const image = makeImage();
+      await store.createImage(image);
+      const sha256 = 'a'.repeat(64);
+      expect(await store.markImageUploaded(image.image_id, 10, sha256)).toEqual({
+        ...image,
+        upload_state: 'UPLOADED',
+        size_bytes: 10,
+        sha256,
+      });
+      expect(await store.getImage(image.image_id)).toMatchObject({ sha256 });
+    });
+  });
+
+  describe('image hash claims', () => {
+    const claimOf = (owner: string, sha256: string) => {
+      const image_id = uniqueId('img');
+      return {
+        owner,
+        sha256,
+        image_id,
+        job_id: uniqueId('job'),
+        s3_key: `raw/${image_id}/r.png`,
+        claimed_at: '2024-01-01T00:00:00.000Z',
+      };
+    };
+    const freshSha = () =>
+      uniqueId('')
+        .replace(/[^0-9a-f]/g, '')
+        .padEnd(64, '0')
+        .slice(0, 64);
+
+    it('the first claim of some bytes holds; later ones are told the holder; release only by the holder', async () => {
+      const sha = freshSha();
+      const first = claimOf('alice', sha);
+      const second = claimOf('alice', sha);
+      expect(await store.getImageHashClaim('alice', sha)).toBeNull();
+      expect(await store.claimImageHash(first)).toEqual(first);
+      expect(await store.claimImageHash(first)).toEqual(first);
+      expect(await store.claimImageHash(second)).toEqual(first);
+      expect(await store.getImageHashClaim('alice', sha)).toEqual(first);
+      // The same bytes of another owner are another claim.
+      const bobs = claimOf('bob', sha);
+      expect(await store.claimImageHash(bobs)).toEqual(bobs);
+
+      await store.releaseImageHash('alice', sha, second.image_id);
+      expect(await store.getImageHashClaim('alice', sha)).toEqual(first);
+      await store.releaseImageHash('alice', sha, first.image_id);
+      await store.releaseImageHash('alice', sha, first.image_id);
+      expect(await store.getImageHashClaim('alice', sha)).toBeNull();
+      expect(await store.claimImageHash(second)).toEqual(second);
+    });
+
+    it('of concurrent claims of the same bytes exactly one holds, and every caller is told which', async () => {
+      const sha = freshSha();
+      const claims = Array.from({ length: 6 }, () => claimOf('alice', sha));
+      const holders = await Promise.all(claims.map((c) => store.claimImageHash(c)));
+      expect(new Set(holders.map((h) => h.image_id)).size).toBe(1);
+      expect(claims).toContainEqual(holders[0]);
+    });
+
+    it('refuses a claim whose hash is not 64 lowercase hex digits', async () => {
+      await expect(store.claimImageHash(claimOf('alice', 'ABC'))).rejects.toBeInstanceOf(ValidationError);
     });
   });
 

@@ -303,6 +303,91 @@ export function describeReceiptStoreContract(name: string, factory: () => Promis
         expect(await store.listByPlaceId(placeId)).toEqual([a]);
         expect(await store.listByPlaceId(uniqueId('place'))).toEqual([]);
       });
+
+      it("keeps a user's place (source 'user') as written", async () => {
+        const place = makeReceiptPlace({ source: 'user', confidence: 1, evidence: ['user'] });
+        await store.putPlace(place);
+        expect(await store.getPlace(place.image_id, place.receipt_id)).toEqual(place);
+      });
+    });
+
+    describe('tombstones', () => {
+      it('a tombstone outlives the delete of its receipt, and the first one written is kept', async () => {
+        const details = makeReceiptDetails();
+        const { image_id } = details.receipt;
+        await store.create(details);
+        const first = { image_id, receipt_id: 1, owner: 'alice', deleted_at: '2024-03-01T10:00:00.000Z' };
+        expect(await store.getTombstone(image_id, 1)).toBeNull();
+        await store.putTombstone(first);
+        await store.putTombstone({ ...first, owner: 'bob', deleted_at: '2024-03-02T10:00:00.000Z' });
+        await store.delete(image_id, 1);
+        expect(await store.get(image_id, 1)).toBeNull();
+        expect(await store.getTombstone(image_id, 1)).toEqual(first);
+        expect(await store.getTombstone(image_id, 2)).toBeNull();
+        expect(await store.list(image_id)).toEqual([]);
+      });
+
+      it('refuses a malformed tombstone with a ValidationError', async () => {
+        const bad = { image_id: uniqueId('img'), receipt_id: 1, owner: 'not an owner!', deleted_at: 'yesterday' };
+        await expect(store.putTombstone(bad)).rejects.toBeInstanceOf(ValidationError);
+      });
+    });
+
+    describe('possible duplicates', () => {
+      it('sets and clears possible_duplicate_of on the receipt row only', async () => {
+        const details = makeReceiptDetails({ fields: makeReceiptFields() });
+        const { image_id } = details.receipt;
+        await store.create(details);
+        const of = { image_id: uniqueId('img'), receipt_id: 3 };
+        await store.putPossibleDuplicate(image_id, 1, of);
+        expect(await store.get(image_id, 1)).toEqual({
+          ...details,
+          receipt: { ...details.receipt, possible_duplicate_of: of },
+        });
+        await store.putPossibleDuplicate(image_id, 1, null);
+        expect(await store.get(image_id, 1)).toEqual(details);
+        await expect(store.putPossibleDuplicate(image_id, 2, of)).rejects.toBeInstanceOf(NotFoundError);
+        expect(await store.get(image_id, 2)).toBeNull();
+      });
+
+      it('claimFingerprint: the first claim holds, later ones learn the holder; release only by the holder', async () => {
+        const fingerprint = `${uniqueId('place')}|2024-03-09|1250 USD`;
+        const claim = (image_id: string, receipt_id = 1) => ({
+          owner: 'alice',
+          fingerprint,
+          image_id,
+          receipt_id,
+          claimed_at: '2024-03-09T12:00:00.000Z',
+        });
+        const a = claim(uniqueId('img'));
+        const b = claim(uniqueId('img'), 2);
+        expect(await store.claimFingerprint(a)).toEqual(a);
+        expect(await store.claimFingerprint(a)).toEqual(a);
+        expect(await store.claimFingerprint(b)).toEqual(a);
+        // Another owner's equal fingerprint is another claim.
+        const bobs = { ...b, owner: 'bob' };
+        expect(await store.claimFingerprint(bobs)).toEqual(bobs);
+
+        await store.releaseFingerprint('alice', fingerprint, b.image_id, b.receipt_id);
+        expect(await store.claimFingerprint(b)).toEqual(a);
+        await store.releaseFingerprint('alice', fingerprint, a.image_id, a.receipt_id);
+        await store.releaseFingerprint('alice', fingerprint, a.image_id, a.receipt_id);
+        expect(await store.claimFingerprint(b)).toEqual(b);
+      });
+
+      it('of concurrent claims of one fingerprint exactly one holds, and every caller is told which', async () => {
+        const fingerprint = `${uniqueId('place')}|2024-03-09|99 EUR`;
+        const claims = Array.from({ length: 6 }, (_, i) => ({
+          owner: 'alice',
+          fingerprint,
+          image_id: uniqueId('img'),
+          receipt_id: i + 1,
+          claimed_at: '2024-03-09T12:00:00.000Z',
+        }));
+        const holders = await Promise.all(claims.map((c) => store.claimFingerprint(c)));
+        expect(new Set(holders.map((h) => `${h.image_id}/${h.receipt_id}`)).size).toBe(1);
+        expect(claims).toContainEqual(holders[0]);
+      });
     });
   });
 }

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { IdSchema, ReceiptIdSchema } from './ids.js';
+import type { ReceiptFields } from './receipt-fields.js';
+
+/**
+ * The records behind a person's changes to their receipts (issue 15, item 3): deletes that stay
+ * deleted, and the duplicate checks on upload and on processing. docs/architecture.md#corrections-and-deletes
+ * and docs/architecture.md#duplicates tell the story; these are the rows.
+ */
+
+/** Points at one receipt: what `possible_duplicate_of` stores. */
+export const ReceiptRefSchema = z.object({ image_id: IdSchema, receipt_id: ReceiptIdSchema });
+export type ReceiptRef = z.infer<typeof ReceiptRefSchema>;
+
+/** Owner names as stored on these rows (the same rule as OwnerSchema: they come from it). */
+const StoredOwnerSchema = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'must be 1-128 of [A-Za-z0-9._@-]');
+
+/** Lowercase hex SHA-256 of an upload's bytes. */
+export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+
+/**
+ * A deleted receipt, kept after its rows are gone, so that nothing that replays its creation (a
+ * redelivered OCR-results message, the sweep re-sending one) brings it back, and so that a
+ * second delete of it by its owner is a success, not a 404.
+ */
+export const ReceiptTombstoneSchema = z.object({
+  image_id: IdSchema,
+  receipt_id: ReceiptIdSchema,
+  owner: StoredOwnerSchema,
+  deleted_at: z.string().datetime(),
+});
+export type ReceiptTombstone = z.infer<typeof ReceiptTombstoneSchema>;
+
+/**
+ * The image that holds one owner's upload of some bytes: created conditionally, so of two uploads
+ * of the same bytes exactly one makes an image and the other is told it is a duplicate of it.
+ * Carries the winner's job and key so a loser can answer before the winner's image row exists.
+ */
+export const ImageHashClaimSchema = z.object({
+  owner: StoredOwnerSchema,
+  sha256: Sha256HexSchema,
+  image_id: IdSchema,
+  job_id: IdSchema,
+  s3_key: z.string().min(1),
+  claimed_at: z.string().datetime(),
+});
+export type ImageHashClaim = z.infer<typeof ImageHashClaimSchema>;
+
+/**
+ * The first of an owner's receipts with one merchant, date and total: a later receipt with the
+ * same {@link receiptFingerprint} is flagged `possible_duplicate_of` this one.
+ */
+export const ReceiptFingerprintClaimSchema = z.object({
+  owner: StoredOwnerSchema,
+  fingerprint: z.string().min(1).max(1024),
+  image_id: IdSchema,
+  receipt_id: ReceiptIdSchema,
+  claimed_at: z.string().datetime(),
+});
+export type ReceiptFingerprintClaim = z.infer<typeof ReceiptFingerprintClaimSchema>;
+
+/**
+ * What makes two receipts look like the same purchase: the merchant's place, the date and the
+ * total (amount and currency). Null when any of them is unknown: a receipt without a resolved
+ * merchant, a date or a total is never flagged, since "equal unknowns" say nothing.
+ *
+ * @example
+ * receiptFingerprint('ChIJ-blue-bottle', fields); // 'ChIJ-blue-bottle|2024-03-09|1250 MYR'
+ */
+export function receiptFingerprint(
+  placeId: string | null | undefined,
+  fields: ReceiptFields | undefined,
+): string | null {
+  const date = fields?.date?.value;
+  const total = fields?.total;
+  if (!placeId || !date || !total) return null;
+  return `${placeId}|${date}|${total.minor} ${total.currency}`;
+}
+
+/** True when both point at the same receipt (or both at none). */
+export function sameReceiptRef(a: ReceiptRef | null | undefined, b: ReceiptRef | null | undefined): boolean {
+  if (!a || !b) return !a && !b;
+  return a.image_id === b.image_id && a.receipt_id === b.receipt_id;
+}
