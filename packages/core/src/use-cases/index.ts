@@ -6,3 +6,6 @@ export * from './route-change.js';
 export * from './compact.js';
 export * from './sweep-compaction-runs.js';
 export * from './recover-unfinished-work.js';
+export * from './possible-duplicate.js';
+export * from './correct-receipt.js';
+export * from './delete-receipt.js';

@@ -43,6 +43,7 @@ import { buildReceiptsFromDocument } from '../layout/build-receipt.js';
 import { embedReceipt, receiptVectorRecords } from '../merchant/receipt-vectors.js';
 import type { FieldExtractionOptions } from '../extraction/index.js';
 import { createReceiptWithFields } from './store-receipt-fields.js';
+import { flagPossibleDuplicate } from './possible-duplicate.js';
 
 export interface ProcessOcrResultsDeps {
   jobs: OcrJobStore;
@@ -103,7 +104,11 @@ export interface ProcessOcrResultsOutcome {
  * run (deterministic ids), never duplicates.
  *
  * Stored rows win over the document (docs/lessons.md#lesson-6-a-redelivery-overwrote-enriched-rows):
- * a redelivery reuses the receipt and place it finds. An image or job deleted meanwhile settles the message with no receipts and no writes.
+ * a redelivery reuses the receipt and place it finds, and a person's place (`source: 'user'`) and
+ * fields are never replaced. An image or job deleted meanwhile settles the message with no
+ * receipts and no writes; a receipt a person deleted (its tombstone) is skipped, and removed
+ * again if the delete ran while it was being written. Each receipt stored is flagged
+ * `possible_duplicate_of` an earlier one of the same owner with equal merchant, date and total.
  * Malformed messages and documents throw PoisonMessageError.
  *
  * @example
@@ -127,20 +132,43 @@ export async function processOcrResults(
     return outcome;
   }
 
+  if (await allDeleted(deps.receipts, msg)) {
+    logger.info('ocr results for receipts a person deleted; nothing to do');
+    return outcome;
+  }
+
   const built = withOwner(await buildReceipts(deps, msg, outcome.skipped, logger), image);
   const createdHere: number[] = [];
   for (const receipt of built) {
+    const { receipt_id } = receipt.receipt;
+    // A person deleted this receipt: its tombstone keeps it deleted (deleteReceipt).
+    if (await deps.receipts.getTombstone(msg.image_id, receipt_id)) continue;
     const { created, details } = await createReceiptWithFields(deps.receipts, receipt, deps.fields);
-    if (created) createdHere.push(receipt.receipt.receipt_id);
+    if (created) createdHere.push(receipt_id);
     const processed = await processReceipt(deps, msg, inReadingOrder(details), logger);
     if (!processed) {
       // Deleted while we worked: do not leave the rows we just wrote behind.
-      for (const receipt_id of createdHere) await deps.receipts.delete(msg.image_id, receipt_id);
+      for (const id of createdHere) await deps.receipts.delete(msg.image_id, id);
       return { ...outcome, receipts: [] };
     }
+    if (await deps.receipts.getTombstone(msg.image_id, receipt_id)) {
+      // Deleted while we worked on it (the delete's row removal may have run before our create).
+      await deps.receipts.delete(msg.image_id, receipt_id);
+      continue;
+    }
+    await flagPossibleDuplicate(deps, details.receipt, processed.place);
     outcome.receipts.push(processed);
   }
   return outcome;
+}
+
+/** Every receipt the message makes was deleted by a person: nothing to read or write. */
+async function allDeleted(receipts: ReceiptStore, msg: OcrResultsMessage): Promise<boolean> {
+  if (msg.receipt_count === 0) return false;
+  for (let receipt_id = 1; receipt_id <= msg.receipt_count; receipt_id++) {
+    if (!(await receipts.getTombstone(msg.image_id, receipt_id))) return false;
+  }
+  return true;
 }
 
 /**
@@ -194,8 +222,7 @@ async function processReceipt(
     // Only the merchant was pending: the deltas and the run exist, and a change of merchant
     // reaches the vectors through the stream (place MODIFY → update_metadata).
     if (!(await stillWanted(deps.jobs, msg))) return null;
-    await deps.receipts.putPlace(place);
-    return summary(place, 0, resolved);
+    return summary(await putResolvedPlace(deps.receipts, place), 0, resolved);
   }
 
   const embeddings = await embedReceipt(deps.embedder, details, knownLines);
@@ -210,7 +237,7 @@ async function processReceipt(
     logger.info('image or job deleted during processing; settled without writing', { receipt_id });
     return null;
   }
-  if (!decided) await deps.receipts.putPlace(place);
+  if (!decided) await putResolvedPlace(deps.receipts, place);
   if (!stored.run) {
     const counts = { lines: records.lines.length, words: records.words.length };
     await createRun(
@@ -219,6 +246,17 @@ async function processReceipt(
     );
   }
   return summary(place, embeddings.tokens, resolved);
+}
+
+/**
+ * Stores the place resolution decided, unless a person corrected the merchant while it ran: a
+ * user's place is never replaced by reprocessing. Returns the place stored afterwards.
+ */
+async function putResolvedPlace(receipts: ReceiptStore, place: ReceiptPlace): Promise<ReceiptPlace> {
+  const current = await receipts.getPlace(place.image_id, place.receipt_id);
+  if (current?.source === 'user') return current;
+  await receipts.putPlace(place);
+  return place;
 }
 
 /* ---- the steps, in the order the story above takes them ---- */

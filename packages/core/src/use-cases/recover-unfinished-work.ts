@@ -172,7 +172,8 @@ async function settled(jobs: OcrJobStore, status: OcrJob['status'], w: Window): 
 
 /**
  * The results step is done when each receipt it makes (ids 1..receipt_count) has its place and
- * this job's compaction run: two keyed reads per receipt, never a read of its lines and words.
+ * this job's compaction run (or was deleted by a person: its tombstone): two keyed reads per
+ * receipt, never a read of its lines and words.
  */
 async function resultsUnfinished(
   deps: Pick<RecoverUnfinishedWorkDeps, 'jobs' | 'receipts' | 'runs'>,
@@ -189,7 +190,11 @@ async function resultsUnfinished(
         run_id: deterministicRunId(job.image_id, receipt_id, job.job_id),
       }),
     ]);
-    if (!place || !run || place.merchant_retry?.state === 'PENDING') return true;
+    if (!place || !run || place.merchant_retry?.state === 'PENDING') {
+      // A receipt a person deleted is finished: re-sending would only be skipped, every sweep.
+      if (await deps.receipts.getTombstone(job.image_id, receipt_id)) continue;
+      return true;
+    }
   }
   return false;
 }

@@ -1,9 +1,13 @@
 import {
   ACCEPTED_CONTENT_TYPES,
+  DEFAULT_OWNER,
   newPendingJob,
   ocrJobMessage,
   OwnerSchema,
+  ownerOf,
+  sha256Hex,
   type ImageContentType,
+  type ImageHashClaim,
   type ImageRecord,
 } from '../domain/index.js';
 import { inspectImage } from '../domain/image-inspection.js';
@@ -61,7 +65,19 @@ export interface SubmitJobResult {
   s3_key: string;
   /** Present for presigned uploads: send the bytes as it says, then call confirmUpload. */
   upload: PresignedUpload | null;
+  /**
+   * True when the owner uploaded these bytes before: `image_id`, `job_id` and `s3_key` are the
+   * existing image's, and nothing new was stored or queued. Absent for a new image.
+   */
+  duplicate?: true;
 }
+
+/**
+ * How long a claim on some bytes whose image row never appeared is trusted: the claim is written
+ * just before the image, so an image still missing after this long means the upload that
+ * claimed it died in between, and the next upload of the bytes takes the claim over.
+ */
+export const STALE_HASH_CLAIM_MS = 10 * 60 * 1000;
 
 const DEFAULT_UPLOAD_URL_EXPIRY_SECONDS = 900;
 /** The largest presigned upload: 25 MiB holds any receipt photo, far below a 50 MP bomb's size. */
@@ -138,8 +154,44 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
   const job_id = deps.ids.newId();
   const s3_key = rawImageKey(image_id, input.filename);
   const now = isoNow(deps.clock);
-  const direct = input.body !== undefined;
+  const owner = input.owner ?? DEFAULT_OWNER;
+  let sha256: string | undefined;
 
+  if (input.body !== undefined) {
+    // Checked before anything is stored: a duplicate writes no object, image, job or message.
+    sha256 = await sha256Hex(input.body);
+    const holder = await claimBytes(deps, { owner, sha256, image_id, job_id, s3_key, claimed_at: now });
+    if (holder.image_id !== image_id) {
+      return { job_id: holder.job_id, image_id: holder.image_id, s3_key: holder.s3_key, upload: null, duplicate: true };
+    }
+  }
+
+  try {
+    return await storeAndQueue(deps, input, { image_id, job_id, s3_key, now, contentType, sha256 });
+  } catch (error) {
+    // Nothing may keep answering "duplicate" for an image that was never made: a retry of this
+    // upload must be able to claim the bytes again.
+    // Once the image row exists the sweep finishes its work, so the claim stays with it.
+    if (sha256 !== undefined && !(await deps.jobs.getImage(image_id).catch(() => null)))
+      await deps.jobs.releaseImageHash(owner, sha256, image_id).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function storeAndQueue(
+  deps: SubmitJobDeps,
+  input: SubmitJobInput,
+  ids: {
+    image_id: string;
+    job_id: string;
+    s3_key: string;
+    now: string;
+    contentType: ImageContentType;
+    sha256: string | undefined;
+  },
+): Promise<SubmitJobResult> {
+  const { image_id, job_id, s3_key, now, contentType, sha256 } = ids;
+  const direct = input.body !== undefined;
   if (input.body !== undefined) {
     // Metadata values of any type: the adapter stringifies them (S3 metadata is strings only).
     await deps.images.put(s3_key, input.body, {
@@ -157,6 +209,7 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
     size_bytes: input.body?.length ?? null,
     created_at: now,
     ...(input.owner !== undefined ? { owner: input.owner } : {}),
+    ...(sha256 === undefined ? {} : { sha256 }),
   };
   await deps.jobs.createImage(image);
   const job = newPendingJob(job_id, image, now);
@@ -175,6 +228,23 @@ async function checkPages(deps: SubmitJobDeps, body: Uint8Array, contentType: st
   if (contentType !== PDF_CONTENT_TYPE || deps.pdfPages === undefined) return;
   const sizes = await deps.pdfPages.pageSizes(body);
   if (sizes !== null) checkPdfPages(sizes);
+}
+
+/**
+ * Claims the owner's bytes for `claim.image_id`; returns the holding claim. A holder whose image
+ * row is missing is still being created (answered as the duplicate it is) unless its claim is
+ * older than {@link STALE_HASH_CLAIM_MS}: then it died before creating the image, and is replaced.
+ */
+async function claimBytes(deps: SubmitJobDeps, claim: ImageHashClaim): Promise<ImageHashClaim> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const holder = await deps.jobs.claimImageHash(claim);
+    if (holder.image_id === claim.image_id) return holder;
+    if (await deps.jobs.getImage(holder.image_id)) return holder;
+    if (deps.clock.now() - Date.parse(holder.claimed_at) < STALE_HASH_CLAIM_MS) return holder;
+    await deps.jobs.releaseImageHash(holder.owner, holder.sha256, holder.image_id);
+  }
+  // Three stale holders in a row: another upload is replacing them at the same time; it wins.
+  return deps.jobs.claimImageHash(claim);
 }
 
 function presign(
@@ -198,6 +268,11 @@ function presign(
  * Bad bytes never reach OCR and never fail the job: they are deleted and InvalidUploadError
  * carries a fresh presigned upload for the same image, so the client can send a good one.
  *
+ * Duplicates are found here, the first moment the bytes are known: when the owner uploaded the
+ * same bytes before (as another image), this image's work is dropped (its landed object is
+ * deleted, its job FAILED with reason `duplicate of image <id>`, nothing is queued) and the
+ * answer is the existing image with `duplicate: true`, on this call and every later one.
+ *
  * The message is sent before the image is marked UPLOADED: a crash in between makes the next
  * call send again (a duplicate OCR message is harmless), never leaves a job that nobody sends.
  *
@@ -209,34 +284,72 @@ function presign(
 export async function confirmUpload(
   deps: SubmitJobDeps,
   input: { image_id: string; maxPixels?: number },
-): Promise<{ job_id: string; image_id: string; enqueued: boolean }> {
+): Promise<ConfirmUploadResult> {
   const image = await deps.jobs.getImage(input.image_id);
   if (!image) throw new NotFoundError('image', input.image_id);
   const jobs = await deps.jobs.listJobsForImage(image.image_id);
   const job = [...jobs].sort((a, b) => a.created_at.localeCompare(b.created_at))[0];
   if (!job) throw new NotFoundError('OCR job for image', image.image_id);
-  if (image.upload_state === 'UPLOADED') return { job_id: job.job_id, image_id: image.image_id, enqueued: false };
+  if (image.upload_state === 'UPLOADED') {
+    const holder = image.sha256 === undefined ? null : await deps.jobs.getImageHashClaim(ownerOf(image), image.sha256);
+    if (holder && holder.image_id !== image.image_id) return duplicateOf(holder);
+    return { job_id: job.job_id, image_id: image.image_id, enqueued: false };
+  }
 
   const landed = await deps.images.head(image.s3_key);
   if (!landed) throw new NotFoundError('uploaded object', image.s3_key);
-  const problem = await inspectLanded(deps, image, input.maxPixels);
+  const { body } = await deps.images.get(image.s3_key);
+  const problem = await inspectLanded(deps, body, image, input.maxPixels);
   if (problem) {
     await deps.images.delete(image.s3_key);
     const upload = await presign(deps, image.s3_key, image.content_type);
     throw new InvalidUploadError(image.image_id, problem.reason, upload, { cause: problem.cause });
   }
+  const sha256 = await sha256Hex(body);
+  const holder = await claimBytes(deps, {
+    owner: ownerOf(image),
+    sha256,
+    image_id: image.image_id,
+    job_id: job.job_id,
+    s3_key: image.s3_key,
+    claimed_at: isoNow(deps.clock),
+  });
+  if (holder.image_id !== image.image_id) {
+    await deps.images.delete(image.s3_key);
+    if (job.status === 'PENDING') {
+      await deps.jobs.transitionJob(job.job_id, 'PENDING', 'FAILED', {
+        failure_reason: `duplicate of image ${holder.image_id}`,
+      });
+    }
+    // UPLOADED with its hash: a repeated call answers from the claim (above), and the sweep
+    // never sends a job that is FAILED.
+    await deps.jobs.markImageUploaded(image.image_id, landed.size, sha256);
+    return duplicateOf(holder);
+  }
   await deps.ocrQueue.send(JSON.stringify(ocrJobMessage(job, deps.ocrBucket)));
-  await deps.jobs.markImageUploaded(image.image_id, landed.size);
+  await deps.jobs.markImageUploaded(image.image_id, landed.size, sha256);
   return { job_id: job.job_id, image_id: image.image_id, enqueued: true };
+}
+
+export interface ConfirmUploadResult {
+  job_id: string;
+  image_id: string;
+  enqueued: boolean;
+  /** The owner uploaded these bytes before: `image_id` and `job_id` are the existing image's. */
+  duplicate?: true;
+}
+
+function duplicateOf(holder: ImageHashClaim): ConfirmUploadResult {
+  return { job_id: holder.job_id, image_id: holder.image_id, enqueued: false, duplicate: true };
 }
 
 /** What is wrong with the landed bytes, or null when they are a good image of the declared type. */
 async function inspectLanded(
   deps: SubmitJobDeps,
+  body: Uint8Array,
   image: ImageRecord,
   maxPixels: number | undefined,
 ): Promise<{ reason: string; cause?: unknown } | null> {
-  const { body } = await deps.images.get(image.s3_key);
   try {
     const info = inspectImage(body, maxPixels === undefined ? {} : { maxPixels });
     if (info.contentType !== image.content_type)

@@ -47,6 +47,24 @@ export const PNG_BYTES = new Uint8Array([
   0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82,
 ]);
 
+/**
+ * PNG_BYTES with `n` appended after IEND: a distinct upload of the same picture. Uploads of equal
+ * bytes are duplicates (one image), so a test that means two uploads sends two of these.
+ */
+export function distinctPng(n: number): Uint8Array {
+  const tail = new TextEncoder().encode(`#${n}`);
+  const bytes = new Uint8Array(PNG_BYTES.length + tail.length);
+  bytes.set(PNG_BYTES);
+  bytes.set(tail, PNG_BYTES.length);
+  return bytes;
+}
+
+let pngs = 0;
+/** A fresh {@link distinctPng}: for tests that upload many images and mean each to be new. */
+export function nextPng(): Uint8Array {
+  return distinctPng(++pngs);
+}
+
 /** An axis-aligned OCR document: one line per text, top to bottom, words split on spaces. */
 import { makeOcrDocument as ocrDocument } from '@receiptflow/core/testing';
 export { ocrDocument };
@@ -123,13 +141,13 @@ export function pipeline(options: PipelineOptions = {}) {
   };
   const compactDeps: CompactDeps = { receipts, runs, deltas, vectors, lock, snapshots, clock };
 
-  /** Uploads (as `owner`, default none), OCRs (scripted) and processes one receipt; returns ids and outcomes. */
+  /** Uploads (as `owner`, default none; distinct bytes each time), OCRs (scripted) and processes one receipt; returns ids and outcomes. */
   async function ingest(
     input: readonly string[] | OcrDocument,
     filename = 'receipt.png',
     upload: { owner?: string } = {},
   ) {
-    const submitted = await submitJob(submitDeps, { filename, contentType: 'image/png', body: PNG_BYTES, ...upload });
+    const submitted = await submitJob(submitDeps, { filename, contentType: 'image/png', body: nextPng(), ...upload });
     ocr.next = Array.isArray(input) ? ocrDocument(input as readonly string[]) : (input as OcrDocument);
     const ocrOutcome = await runOcrJob(ocrDeps, { job_id: submitted.job_id, image_id: submitted.image_id });
     const [results] = await resultsQueue.receive({ maxMessages: 1 });
@@ -275,4 +293,27 @@ export async function seedRun(p: Pipeline, count: number, options: { imageId?: s
     }),
   }));
   return { run, image_id, receipt_id, messages, lines: messages[0]!, words: messages[1]! };
+}
+
+/** Two receipts' OCR side by side on one page: the first in the left 45%, the second in the right. */
+export function twoUp(left: readonly string[], right: readonly string[]): OcrDocument {
+  const squeeze = (doc: OcrDocument, offset: number) =>
+    doc.lines.map((line) => {
+      const move = <T extends OcrDocument['lines'][number]['words'][number] | OcrDocument['lines'][number]>(
+        g: T,
+      ): T => {
+        const x = (p: { x: number; y: number }) => ({ x: offset + p.x * 0.45, y: p.y });
+        return {
+          ...g,
+          bounding_box: { ...g.bounding_box, x: offset + g.bounding_box.x * 0.45, width: g.bounding_box.width * 0.45 },
+          top_left: x(g.top_left),
+          top_right: x(g.top_right),
+          bottom_left: x(g.bottom_left),
+          bottom_right: x(g.bottom_right),
+        };
+      };
+      return { ...move(line), words: line.words.map(move) };
+    });
+  const a = ocrDocument(left);
+  return { ...a, image_width: 1600, lines: [...squeeze(a, 0), ...squeeze(ocrDocument(right), 0.55)] };
 }

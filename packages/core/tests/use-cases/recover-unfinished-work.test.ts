@@ -9,7 +9,7 @@ import {
   type RecoverUnfinishedWorkDeps,
 } from '@receiptflow/core';
 import { InMemoryQueue } from '@receiptflow/adapters-local';
-import { PNG_BYTES, demoReceipts, ocrDocument, pipeline, specLines, type Pipeline } from './harness.js';
+import { nextPng, demoReceipts, ocrDocument, pipeline, specLines, type Pipeline } from './harness.js';
 
 const MIN = 60_000;
 const [first] = demoReceipts(1);
@@ -46,7 +46,7 @@ async function bodies(queue: InMemoryQueue): Promise<Record<string, unknown>[]> 
 
 /** Uploads and OCRs one receipt, then loses the results message (a kill before it was handled). */
 async function ocrDoneMessageLost(p: Pipeline) {
-  const submitted = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+  const submitted = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
   p.ocr.next = ocrDocument(LINES);
   await runOcrJob(p.ocrDeps, { job_id: submitted.job_id, image_id: submitted.image_id });
   await bodies(p.ocrQueue);
@@ -116,7 +116,7 @@ describe('recoverUnfinishedWork', () => {
 
   it('re-sends each image to its first unfinished step, and leaves finished and waiting ones alone', async () => {
     const { p, deps, compactionQueue } = setup();
-    const pending = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: PNG_BYTES });
+    const pending = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: nextPng() });
     const awaiting = await submitJob(p.submitDeps, { filename: 'b.png', contentType: 'image/png' });
     await bodies(p.ocrQueue);
     const noReceipt = await ocrDoneMessageLost(p);
@@ -191,9 +191,9 @@ describe('recoverUnfinishedWork', () => {
 
   it('ocrOnlyWhenQueueIdle: a busy ocr-queue means the worker has work, so OCR is not re-sent, and that is reported', async () => {
     const { p, deps } = setup();
-    const stuck = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: PNG_BYTES });
+    const stuck = await submitJob(p.submitDeps, { filename: 'a.png', contentType: 'image/png', body: nextPng() });
     await bodies(p.ocrQueue);
-    await submitJob(p.submitDeps, { filename: 'b.png', contentType: 'image/png', body: PNG_BYTES }); // still queued
+    await submitJob(p.submitDeps, { filename: 'b.png', contentType: 'image/png', body: nextPng() }); // still queued
     const busy = await recoverUnfinishedWork(deps, {
       now: p.clock.now() + MIN,
       olderThanMs: 0,
@@ -220,7 +220,7 @@ describe('recoverUnfinishedWork', () => {
 
   it('a job that found no text has no results step to finish', async () => {
     const { p, deps } = setup();
-    await submitJob(p.submitDeps, { filename: 'blank.png', contentType: 'image/png', body: PNG_BYTES });
+    await submitJob(p.submitDeps, { filename: 'blank.png', contentType: 'image/png', body: nextPng() });
     p.ocr.next = ocrDocument([]);
     await runOcrJob(p.ocrDeps, (await p.ocrQueue.receive())[0]!.body);
     await bodies(p.resultsQueue);

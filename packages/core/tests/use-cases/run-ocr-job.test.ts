@@ -12,14 +12,14 @@ import {
 } from '@receiptflow/core';
 import { InMemoryImageStore } from '@receiptflow/adapters-local';
 import { makeRoutingDecision } from '@receiptflow/core/testing';
-import { PNG_BYTES, ocrDocument, pipeline } from './harness.js';
+import { nextPng, ocrDocument, pipeline } from './harness.js';
 
 const LINES = ['HARBOR LANE GROCERY', '1452 HARBOR LANE', 'OAKLAND, CA 94607', 'TEL (510) 555-0142', 'TOTAL 4.49'];
 
 describe('runOcrJob with local adapters', () => {
   it('claims, stores OCR JSON, routes, sends results, completes', async () => {
     const p = pipeline();
-    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
     p.ocr.next = ocrDocument(LINES);
     const out = await runOcrJob(p.ocrDeps, JSON.stringify({ job_id: s.job_id, image_id: s.image_id }));
     expect(out.status).toBe('completed');
@@ -45,7 +45,7 @@ describe('runOcrJob with local adapters', () => {
 
   it('an image without text ends FAILED ("no text found"), sends nothing, and shows the stage it reached', async () => {
     const p = pipeline();
-    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
     // No lines at all (a blank page), or only lines the results step could never keep.
     p.ocr.next = ocrDocument(['   ', '\u0000\ufffd']);
     const out = await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id });
@@ -71,7 +71,7 @@ describe('runOcrJob with local adapters', () => {
   // docs/lessons.md#lesson-6-a-redelivery-overwrote-enriched-rows
   it('a redelivery after the results were sent does nothing and sends nothing', async () => {
     const p = pipeline();
-    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
     p.ocr.next = ocrDocument(LINES);
     await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id });
     const routing = await p.jobs.getRoutingDecision(s.job_id);
@@ -84,7 +84,7 @@ describe('runOcrJob with local adapters', () => {
 
   it('a PROCESSING job whose results were already sent completes without OCR or a second message', async () => {
     const p = pipeline();
-    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
     await p.jobs.transitionJob(s.job_id, 'PENDING', 'PROCESSING', {
       attempts: 1,
       results_sent_at: '2024-01-01T00:00:00.000Z',
@@ -102,7 +102,7 @@ describe('runOcrJob with local adapters', () => {
 
   it('a re-claim of a PROCESSING job (worker crashed) counts the attempt and completes once', async () => {
     const p = pipeline();
-    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
     await p.jobs.transitionJob(s.job_id, 'PENDING', 'PROCESSING', { attempts: 1 });
     p.ocr.next = ocrDocument(LINES);
     await runOcrJob(p.ocrDeps, { job_id: s.job_id, image_id: s.image_id });
@@ -115,7 +115,7 @@ describe('runOcrJob with local adapters', () => {
     const submitted = [];
     for (let i = 0; i < 5; i++)
       submitted.push(
-        await submitJob(p.submitDeps, { filename: `r${i}.png`, contentType: 'image/png', body: PNG_BYTES }),
+        await submitJob(p.submitDeps, { filename: `r${i}.png`, contentType: 'image/png', body: nextPng() }),
       );
     const [gone, imageless, ...good] = submitted;
     // A deleted job record: the stores have no job delete, so the message names a job that never existed.
@@ -150,7 +150,7 @@ describe('runOcrJob with local adapters', () => {
 
   it('an OCR engine failure other than a bad image is retryable and leaves the job PROCESSING', async () => {
     const p = pipeline();
-    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+    const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
     p.ocr.recognize = async () => {
       throw new Error('engine crashed');
     };
@@ -178,7 +178,7 @@ describe('runOcrJob with local adapters', () => {
       const p = pipeline();
       const s = await submitJob(
         { ...p.submitDeps, ocrBucket: 'artifacts-bucket' },
-        { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES },
+        { filename: 'r.png', contentType: 'image/png', body: nextPng() },
       );
       const [m] = await p.ocrQueue.receive();
       expect(JSON.parse(m!.body)).toEqual({
@@ -188,7 +188,7 @@ describe('runOcrJob with local adapters', () => {
         s3_key: s.s3_key,
         ocr_s3_bucket: 'artifacts-bucket',
       });
-      const plain = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const plain = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
       const [m2] = await p.ocrQueue.receive();
       expect(JSON.parse(m2!.body)).toEqual({
         job_id: plain.job_id,
@@ -202,7 +202,7 @@ describe('runOcrJob with local adapters', () => {
       const p = pipeline();
       const s = await submitJob(
         { ...p.submitDeps, ocrBucket: 'artifacts-bucket' },
-        { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES },
+        { filename: 'r.png', contentType: 'image/png', body: nextPng() },
       );
       const [m] = await p.ocrQueue.receive();
       const stores = provider([p.raw, p.artifacts]);
@@ -222,7 +222,7 @@ describe('runOcrJob with local adapters', () => {
 
     it('a seed message without ocr_s3_bucket writes the OCR JSON next to the image (one-bucket layout)', async () => {
       const p = pipeline();
-      const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
       const stores = provider([p.raw, p.artifacts]);
       p.ocr.next = ocrDocument(LINES);
       await runOcrJob(
@@ -238,7 +238,7 @@ describe('runOcrJob with local adapters', () => {
       const elsewhere = new InMemoryImageStore({ bucket: 'uploads-2023', clock: p.clock });
       const s = await submitJob(
         { ...p.submitDeps, images: elsewhere },
-        { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES },
+        { filename: 'r.png', contentType: 'image/png', body: nextPng() },
       );
       const stores = provider([elsewhere, p.artifacts]);
       p.ocr.next = ocrDocument(LINES);
@@ -249,7 +249,7 @@ describe('runOcrJob with local adapters', () => {
 
     it('a message whose location disagrees with the job record is poison, and the job is left to a correct message', async () => {
       const p = pipeline();
-      const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES });
+      const s = await submitJob(p.submitDeps, { filename: 'r.png', contentType: 'image/png', body: nextPng() });
       const forged = {
         job_id: s.job_id,
         image_id: s.image_id,
@@ -274,7 +274,7 @@ describe('runOcrJob with local adapters', () => {
       const elsewhere = new InMemoryImageStore({ bucket: 'uploads-2023', clock: p.clock });
       const s = await submitJob(
         { ...p.submitDeps, images: elsewhere },
-        { filename: 'r.png', contentType: 'image/png', body: PNG_BYTES },
+        { filename: 'r.png', contentType: 'image/png', body: nextPng() },
       );
       const [m] = await p.ocrQueue.receive();
       await expect(runOcrJob(p.ocrDeps, m!.body)).rejects.toThrow(

@@ -1,32 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { processOcrResults, recoverUnfinishedWork, type OcrDocument } from '@receiptflow/core';
+import { processOcrResults, recoverUnfinishedWork } from '@receiptflow/core';
 import { InMemoryQueue } from '@receiptflow/adapters-local';
-import { demoReceipts, ocrDocument, pipeline, specLines } from './harness.js';
+import { demoReceipts, pipeline, specLines, twoUp } from './harness.js';
 
 const DEMO = demoReceipts(1);
-
-/** Two receipts' OCR side by side on one page: the first in the left 45%, the second in the right. */
-function twoUp(left: readonly string[], right: readonly string[]): OcrDocument {
-  const squeeze = (doc: OcrDocument, offset: number) =>
-    doc.lines.map((line) => {
-      const move = <T extends OcrDocument['lines'][number]['words'][number] | OcrDocument['lines'][number]>(
-        g: T,
-      ): T => {
-        const x = (p: { x: number; y: number }) => ({ x: offset + p.x * 0.45, y: p.y });
-        return {
-          ...g,
-          bounding_box: { ...g.bounding_box, x: offset + g.bounding_box.x * 0.45, width: g.bounding_box.width * 0.45 },
-          top_left: x(g.top_left),
-          top_right: x(g.top_right),
-          bottom_left: x(g.bottom_left),
-          bottom_right: x(g.bottom_right),
-        };
-      };
-      return { ...move(line), words: line.words.map(move) };
-    });
-  const a = ocrDocument(left);
-  return { ...a, image_width: 1600, lines: [...squeeze(a, 0), ...squeeze(ocrDocument(right), 0.55)] };
-}
 
 describe('processOcrResults on a page of two receipts', () => {
   it('routes receipt_count 2, builds receipts 1 and 2 with their own merchants, and a redelivery duplicates nothing', async () => {

@@ -9,7 +9,7 @@ import {
   submitJob,
 } from '@receiptflow/core';
 import { heifContainer } from '@receiptflow/core/testing';
-import { PNG_BYTES, pipeline } from './harness.js';
+import { PNG_BYTES, distinctPng, pipeline } from './harness.js';
 
 /** SOI, a 1x1 baseline frame header, EOI: a JPEG as far as header inspection goes. */
 const JPEG_BYTES = new Uint8Array([
@@ -20,8 +20,17 @@ describe('submitJob / confirmUpload with local adapters', () => {
   // docs/lessons.md#lesson-22-same-filename-overwritten-upload
   it('two uploads with the same filename produce two objects and two jobs', async () => {
     const p = pipeline();
-    const a = await submitJob(p.submitDeps, { filename: 'receipt.png', contentType: 'image/png', body: PNG_BYTES });
-    const b = await submitJob(p.submitDeps, { filename: 'receipt.png', contentType: 'image/png', body: PNG_BYTES });
+    // Different bytes (equal bytes are a duplicate upload, answered with the first image).
+    const a = await submitJob(p.submitDeps, {
+      filename: 'receipt.png',
+      contentType: 'image/png',
+      body: distinctPng(1),
+    });
+    const b = await submitJob(p.submitDeps, {
+      filename: 'receipt.png',
+      contentType: 'image/png',
+      body: distinctPng(2),
+    });
     expect(a.s3_key).not.toBe(b.s3_key);
     expect(a.s3_key).toBe(`raw/${a.image_id}/receipt.png`);
     expect(await p.raw.list('raw/')).toEqual([a.s3_key, b.s3_key].sort());

@@ -1,0 +1,218 @@
+import { z } from 'zod';
+import {
+  CurrencyCodeSchema,
+  IsoDateSchema,
+  PaymentMethodSchema,
+  ownerOf,
+  receiptFingerprint,
+  type MoneyField,
+  type Receipt,
+  type ReceiptFields,
+  type ReceiptPlace,
+  type SingleFieldName,
+} from '../domain/index.js';
+import { NotFoundError, ValidationError } from '../errors.js';
+import { isoNow, silentLogger, type Clock, type Logger, type ReceiptStore } from '../ports/index.js';
+import { flagPossibleDuplicate } from './possible-duplicate.js';
+
+/** An amount as a person corrects it: minor units; the currency defaults to the receipt's. */
+const MoneyPatchSchema = z
+  .object({
+    minor: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+    currency: CurrencyCodeSchema.optional(),
+  })
+  .strict();
+
+/**
+ * A person's correction of one receipt: the merchant (a known `place_id`) and/or single fields.
+ * Unknown keys are refused, so a typo never passes silently as "nothing to change".
+ */
+export const ReceiptPatchSchema = z
+  .object({
+    merchant: z
+      .object({ place_id: z.string().min(1).max(512) })
+      .strict()
+      .optional(),
+    fields: z
+      .object({
+        date: IsoDateSchema.optional(),
+        total: MoneyPatchSchema.optional(),
+        subtotal: MoneyPatchSchema.optional(),
+        tax: MoneyPatchSchema.optional(),
+        payment_method: PaymentMethodSchema.optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type ReceiptPatch = z.infer<typeof ReceiptPatchSchema>;
+
+export interface CorrectReceiptDeps {
+  receipts: ReceiptStore;
+  clock: Clock;
+  logger?: Logger;
+}
+
+export interface CorrectReceiptResult {
+  /** The receipt row afterwards, with its fields and duplicate flag. */
+  receipt: Receipt;
+  merchant: ReceiptPlace | null;
+}
+
+/**
+ * A person corrects one of their receipts. Everything corrected is stored as the user's
+ * (`source: 'user'`), and reprocessing (a redelivered OCR-results message, the sweep) never
+ * replaces it: {@link mergeReceiptFields} keeps user fields, and the results step keeps a decided
+ * place.
+ *
+ * - `merchant: { place_id }` writes the receipt's ReceiptPlace with `source: 'user'`, copying
+ *   name, address and phone from a receipt already resolved to that place. The change reaches
+ *   the vector index the way every place change does: the stream processor routes the place
+ *   MODIFY to `update_metadata`, and compaction applies it. A `place_id` no stored receipt was
+ *   ever resolved to is refused (ValidationError naming `merchant.place_id`): there would be no
+ *   name or address to show or to put on the vectors (docs/architecture.md#corrections-and-deletes).
+ * - `fields` sets `date` (YYYY-MM-DD), `total`/`subtotal`/`tax` (`{ minor, currency? }`, the
+ *   currency defaulting to the receipt's) and `payment_method`, each with empty `text` and
+ *   `line_ids` (a person typed it). Bad values are ValidationError naming the field.
+ *
+ * The duplicate flag is re-evaluated afterwards ({@link flagPossibleDuplicate}). Another owner's
+ * receipt, or none, is NotFoundError. Writes only what changes.
+ *
+ * @example
+ * await correctReceipt(deps, 'alice', imageId, 1, {
+ *   merchant: { place_id: 'ChIJ-blue-bottle' },
+ *   fields: { date: '2024-03-09', total: { minor: 1250, currency: 'USD' } },
+ * });
+ */
+export async function correctReceipt(
+  deps: CorrectReceiptDeps,
+  owner: string,
+  imageId: string,
+  receiptId: number,
+  patch: unknown,
+): Promise<CorrectReceiptResult> {
+  const parsed = parsePatch(patch);
+  const details = await deps.receipts.get(imageId, receiptId);
+  if (!details || ownerOf(details.receipt) !== owner) throw new NotFoundError('receipt', `${imageId}/${receiptId}`);
+  const now = isoNow(deps.clock);
+  const stored = await deps.receipts.getPlace(imageId, receiptId);
+  const before = receiptFingerprint(stored?.place_id, details.receipt.fields);
+
+  let place = stored;
+  if (parsed.merchant) {
+    place = await userPlace(deps.receipts, details.receipt, stored, parsed.merchant.place_id, now);
+    if (!samePlace(stored, place)) await deps.receipts.putPlace(place);
+  }
+
+  let receipt = details.receipt;
+  if (parsed.fields) {
+    const fields = correctedFields(receipt.fields, parsed.fields);
+    await deps.receipts.putFields(imageId, receiptId, fields);
+    receipt = { ...receipt, fields };
+  }
+
+  const flag = await flagPossibleDuplicate(deps, receipt, place, before);
+  const { possible_duplicate_of: _old, ...rest } = receipt;
+  receipt = flag ? { ...rest, possible_duplicate_of: flag } : rest;
+  (deps.logger ?? silentLogger).info('receipt corrected', {
+    image_id: imageId,
+    receipt_id: receiptId,
+    merchant: parsed.merchant !== undefined,
+    fields: Object.keys(parsed.fields ?? {}),
+  });
+  return { receipt, merchant: place };
+}
+
+function parsePatch(patch: unknown): ReceiptPatch {
+  const result = ReceiptPatchSchema.safeParse(patch);
+  if (!result.success) {
+    throw new ValidationError(
+      'invalid receipt correction',
+      result.error.issues.map((i) => {
+        const path = i.path.join('.');
+        // An unknown key's own name is the parameter to name, not its parent's.
+        const keys = i.code === 'unrecognized_keys' ? i.keys.map((k) => (path ? `${path}.${k}` : k)).join(', ') : '';
+        return `${keys || path || '(root)'}: ${i.message}`;
+      }),
+    );
+  }
+  const data = result.data;
+  const empty = !data.merchant && (!data.fields || Object.keys(data.fields).length === 0);
+  if (empty)
+    throw new ValidationError('invalid receipt correction', ['(root): names nothing to correct (merchant or fields)']);
+  return data;
+}
+
+/** The user's place: the known place's merchant, decided by a person. */
+async function userPlace(
+  receipts: ReceiptStore,
+  receipt: Receipt,
+  stored: ReceiptPlace | null,
+  placeId: string,
+  now: string,
+): Promise<ReceiptPlace> {
+  const [known] = await receipts.listByPlaceId(placeId, 1);
+  if (!known) {
+    throw new ValidationError('invalid receipt correction', [
+      `merchant.place_id: no receipt was ever resolved to place ${placeId}; choose a known merchant`,
+    ]);
+  }
+  return {
+    image_id: receipt.image_id,
+    receipt_id: receipt.receipt_id,
+    merchant_name: known.merchant_name,
+    place_id: placeId,
+    address: known.address,
+    phone: known.phone,
+    confidence: 1,
+    source: 'user',
+    evidence: ['user'],
+    created_at: stored?.created_at ?? now,
+  };
+}
+
+function samePlace(a: ReceiptPlace | null, b: ReceiptPlace): boolean {
+  return (
+    a !== null &&
+    a.source === b.source &&
+    a.place_id === b.place_id &&
+    a.merchant_name === b.merchant_name &&
+    a.address === b.address &&
+    a.phone === b.phone &&
+    a.merchant_retry === undefined
+  );
+}
+
+const NO_FIELDS: ReceiptFields = {
+  date: null,
+  total: null,
+  subtotal: null,
+  tax: null,
+  payment_method: null,
+  line_items: [],
+};
+
+/** The stored fields with the patch applied, each patched field the user's. */
+function correctedFields(stored: ReceiptFields | undefined, patch: NonNullable<ReceiptPatch['fields']>): ReceiptFields {
+  const base = stored ?? NO_FIELDS;
+  const typed = { text: '', line_ids: [], source: 'user' as const };
+  const next: ReceiptFields = { ...base };
+  if (patch.date !== undefined) next.date = { value: patch.date, ...typed };
+  if (patch.payment_method !== undefined) next.payment_method = { value: patch.payment_method, ...typed };
+  for (const name of ['total', 'subtotal', 'tax'] as const satisfies readonly SingleFieldName[]) {
+    const money = patch[name];
+    if (money === undefined) continue;
+    const currency = money.currency ?? base[name]?.currency ?? receiptCurrency(base);
+    if (currency === null) {
+      throw new ValidationError('invalid receipt correction', [
+        `fields.${name}.currency: required, the receipt has no amount to take a currency from`,
+      ]);
+    }
+    next[name] = { minor: money.minor, currency, ...typed } satisfies MoneyField;
+  }
+  return next;
+}
+
+function receiptCurrency(fields: ReceiptFields): string | null {
+  return fields.total?.currency ?? fields.subtotal?.currency ?? fields.tax?.currency ?? null;
+}
