@@ -237,7 +237,7 @@ async function processReceipt(
     logger.info('image or job deleted during processing; settled without writing', { receipt_id });
     return null;
   }
-  if (!decided) await putResolvedPlace(deps.receipts, place);
+  const kept = decided ?? (await putResolvedPlace(deps.receipts, place));
   if (!stored.run) {
     const counts = { lines: records.lines.length, words: records.words.length };
     await createRun(
@@ -245,7 +245,7 @@ async function processReceipt(
       newCompactionRun({ run_id, image_id, receipt_id, job_id: msg.job_id }, deltaKeys, counts, isoNow(deps.clock)),
     );
   }
-  return summary(place, embeddings.tokens, resolved);
+  return summary(kept, embeddings.tokens, resolved);
 }
 
 /**

@@ -48,14 +48,13 @@ export const PNG_BYTES = new Uint8Array([
 ]);
 
 /**
- * PNG_BYTES with `n` appended after IEND: a distinct upload of the same picture. Uploads of equal
- * bytes are duplicates (one image), so a test that means two uploads sends two of these.
+ * PNG_BYTES with another width (n + 1 pixels): a distinct upload of a header-valid PNG. Uploads of
+ * equal bytes are duplicates (one image), so a test that means two uploads sends two of these.
  */
 export function distinctPng(n: number): Uint8Array {
-  const tail = new TextEncoder().encode(`#${n}`);
-  const bytes = new Uint8Array(PNG_BYTES.length + tail.length);
-  bytes.set(PNG_BYTES);
-  bytes.set(tail, PNG_BYTES.length);
+  const bytes = PNG_BYTES.slice();
+  // IHDR width, big-endian, at bytes 16..19 (the fake OCR never decodes the pixels).
+  new DataView(bytes.buffer).setUint32(16, n + 1);
   return bytes;
 }
 

@@ -7,6 +7,7 @@ import {
   deleteReceipt,
   processOcrResults,
   recoverUnfinishedWork,
+  runOcrJob,
   submitJob,
   STALE_HASH_CLAIM_MS,
   type CorrectReceiptDeps,
@@ -14,7 +15,16 @@ import {
 } from '@receiptflow/core';
 import { InMemoryQueue } from '@receiptflow/adapters-local';
 import { makeReceiptDetails } from '@receiptflow/core/testing';
-import { PNG_BYTES, demoReceipts, distinctPng, pipeline, specLines, twoUp, type Pipeline } from './harness.js';
+import {
+  PNG_BYTES,
+  demoReceipts,
+  distinctPng,
+  ocrDocument,
+  pipeline,
+  specLines,
+  twoUp,
+  type Pipeline,
+} from './harness.js';
 
 const DEMO = demoReceipts(1);
 const OWNER = 'default';
@@ -453,5 +463,50 @@ describe('ReceiptStore tombstones keep the first deletion', () => {
     await p.receipts.putTombstone({ ...first, deleted_at: '2024-02-01T00:00:00.000Z' });
     await p.receipts.delete(details.receipt.image_id, 1);
     expect(await p.receipts.getTombstone(details.receipt.image_id, 1)).toEqual(first);
+  });
+});
+
+describe('a correction racing the results step', () => {
+  it("a merchant corrected while Places is being asked is kept: the resolution never replaces the user's place", async () => {
+    const p = pipeline();
+    await p.ingest(specLines(DEMO[1]!.spec)); // makes DEMO[1]'s place known
+    const submitted = await submitJob(p.submitDeps, {
+      filename: 'r.png',
+      contentType: 'image/png',
+      body: distinctPng(900),
+    });
+    p.ocr.next = ocrDocument(specLines(DEMO[0]!.spec));
+    await runOcrJob(p.ocrDeps, { job_id: submitted.job_id, image_id: submitted.image_id });
+    const [message] = await p.resultsQueue.receive({ maxMessages: 1 });
+
+    let corrected = false;
+    const places = p.processDeps.places;
+    const correctingFirst = async () => {
+      if (!corrected) {
+        corrected = true;
+        await correctReceipt(changeDeps(p), OWNER, submitted.image_id, 1, {
+          merchant: { place_id: DEMO[1]!.truth.place_id },
+        });
+      }
+    };
+    const racing = {
+      ...p.processDeps,
+      places: {
+        findByPhone: async (phone: string) => (await correctingFirst(), places.findByPhone(phone)),
+        searchText: async (query: string) => (await correctingFirst(), places.searchText(query)),
+      },
+    };
+    const outcome = await processOcrResults(racing, message!.body);
+    expect(corrected).toBe(true);
+    expect(outcome.receipts[0]!.place).toMatchObject({ source: 'user', place_id: DEMO[1]!.truth.place_id });
+    expect(await p.receipts.getPlace(submitted.image_id, 1)).toMatchObject({
+      source: 'user',
+      place_id: DEMO[1]!.truth.place_id,
+    });
+    // Compaction merges the run with the place as stored: the user's.
+    expect((await p.compactAll()).failed).toEqual([]);
+    const vectors = await vectorsOf(p, submitted.image_id);
+    expect(vectors.length).toBeGreaterThan(0);
+    expect(vectors.every((v) => v.metadata.place_id === DEMO[1]!.truth.place_id)).toBe(true);
   });
 });
