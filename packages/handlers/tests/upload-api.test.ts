@@ -502,11 +502,13 @@ describe('upload API: bearer keys', () => {
   const KEY = 'rf_live_8c1d2e3f4a5b6c7d';
   let p: LocalPipeline;
 
+  let uploads = 0;
+  // Another picture each time: the same bytes twice are one image (a duplicate upload).
   const upload = (bearer?: string, headers: Record<string, string> = {}) =>
     p.upload(
       httpEvent({
         headers: { 'content-type': 'image/png', ...headers },
-        body: pngHeader(10, 10),
+        body: pngHeader(10 + ++uploads, 10),
         ...(bearer === undefined ? {} : { bearer }),
       }),
     );

@@ -51,6 +51,8 @@ describe('upload routes, each on its own', () => {
       ids: { newId: () => `id-${++n}` },
       clock: { now: () => Date.parse('2026-01-01T00:00:00Z') },
       images: { bucket: 'raw', put: () => Promise.reject(new Error('disk on fire')) },
+      // The bytes are new: the claim on them is this upload's own.
+      jobs: { claimImageHash: (claim: unknown) => Promise.resolve(claim) },
     } as unknown as SubmitJobDeps;
     const handler = createUploadReceiptHandler({ submit: failing, logger: collectingLogger() });
     await expect(

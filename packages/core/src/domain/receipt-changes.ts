@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ContentTypeSchema } from './image.js';
 import { IdSchema, ReceiptIdSchema } from './ids.js';
+import { OwnerSchema } from './owner.js';
 import type { ReceiptFields } from './receipt-fields.js';
 
 /**
@@ -12,9 +14,6 @@ import type { ReceiptFields } from './receipt-fields.js';
 export const ReceiptRefSchema = z.object({ image_id: IdSchema, receipt_id: ReceiptIdSchema });
 export type ReceiptRef = z.infer<typeof ReceiptRefSchema>;
 
-/** Owner names as stored on these rows (the same rule as OwnerSchema: they come from it). */
-const StoredOwnerSchema = z.string().regex(/^[A-Za-z0-9._@-]{1,128}$/, 'must be 1-128 of [A-Za-z0-9._@-]');
-
 /** Lowercase hex SHA-256 of an upload's bytes. */
 export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 
@@ -26,7 +25,7 @@ export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lo
 export const ReceiptTombstoneSchema = z.object({
   image_id: IdSchema,
   receipt_id: ReceiptIdSchema,
-  owner: StoredOwnerSchema,
+  owner: OwnerSchema,
   deleted_at: z.string().datetime(),
 });
 export type ReceiptTombstone = z.infer<typeof ReceiptTombstoneSchema>;
@@ -34,14 +33,18 @@ export type ReceiptTombstone = z.infer<typeof ReceiptTombstoneSchema>;
 /**
  * The image that holds one owner's upload of some bytes: created conditionally, so of two uploads
  * of the same bytes exactly one makes an image and the other is told it is a duplicate of it.
- * Carries the winner's job and key so a loser can answer before the winner's image row exists.
+ * Carries everything the winner's image and job rows are built from (ids, key, filename, type,
+ * time), so that an upload of the same bytes that finds those rows missing (the winner died, or
+ * is still writing them) writes exactly the same rows: it finishes the winner's upload.
  */
 export const ImageHashClaimSchema = z.object({
-  owner: StoredOwnerSchema,
+  owner: OwnerSchema,
   sha256: Sha256HexSchema,
   image_id: IdSchema,
   job_id: IdSchema,
   s3_key: z.string().min(1),
+  filename: z.string().min(1).max(255),
+  content_type: ContentTypeSchema,
   claimed_at: z.string().datetime(),
 });
 export type ImageHashClaim = z.infer<typeof ImageHashClaimSchema>;
@@ -51,7 +54,7 @@ export type ImageHashClaim = z.infer<typeof ImageHashClaimSchema>;
  * same {@link receiptFingerprint} is flagged `possible_duplicate_of` this one.
  */
 export const ReceiptFingerprintClaimSchema = z.object({
-  owner: StoredOwnerSchema,
+  owner: OwnerSchema,
   fingerprint: z.string().min(1).max(1024),
   image_id: IdSchema,
   receipt_id: ReceiptIdSchema,

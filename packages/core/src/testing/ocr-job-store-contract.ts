@@ -101,6 +101,8 @@ export const describeOcrJobStoreContract = defineContract<OcrJobStore>('OcrJobSt
         image_id,
         job_id: uniqueId('job'),
         s3_key: `raw/${image_id}/r.png`,
+        filename: 'r.png',
+        content_type: 'image/png' as const,
         claimed_at: '2024-01-01T00:00:00.000Z',
       };
     };

@@ -12,7 +12,13 @@ import {
 } from '../domain/index.js';
 import { inspectImage } from '../domain/image-inspection.js';
 import { checkPdfPages, PDF_CONTENT_TYPE } from '../domain/pdf-inspection.js';
-import { ContentTypeMismatchError, InvalidUploadError, NotFoundError, ValidationError } from '../errors.js';
+import {
+  ConditionFailedError,
+  ContentTypeMismatchError,
+  InvalidUploadError,
+  NotFoundError,
+  ValidationError,
+} from '../errors.js';
 import {
   isoNow,
   type Clock,
@@ -71,13 +77,6 @@ export interface SubmitJobResult {
    */
   duplicate?: true;
 }
-
-/**
- * How long a claim on some bytes whose image row never appeared is trusted: the claim is written
- * just before the image, so an image still missing after this long means the upload that
- * claimed it died in between, and the next upload of the bytes takes the claim over.
- */
-export const STALE_HASH_CLAIM_MS = 10 * 60 * 1000;
 
 const DEFAULT_UPLOAD_URL_EXPIRY_SECONDS = 900;
 /** The largest presigned upload: 25 MiB holds any receipt photo, far below a 50 MP bomb's size. */
@@ -154,28 +153,69 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
   const job_id = deps.ids.newId();
   const s3_key = rawImageKey(image_id, input.filename);
   const now = isoNow(deps.clock);
-  const owner = input.owner ?? DEFAULT_OWNER;
   let sha256: string | undefined;
 
   if (input.body !== undefined) {
     // Checked before anything is stored: a duplicate writes no object, image, job or message.
     sha256 = await sha256Hex(input.body);
-    const holder = await claimBytes(deps, { owner, sha256, image_id, job_id, s3_key, claimed_at: now });
-    if (holder.image_id !== image_id) {
-      return { job_id: holder.job_id, image_id: holder.image_id, s3_key: holder.s3_key, upload: null, duplicate: true };
-    }
+    const claim: ImageHashClaim = {
+      owner: input.owner ?? DEFAULT_OWNER,
+      sha256,
+      image_id,
+      job_id,
+      s3_key,
+      filename: input.filename,
+      content_type: contentType,
+      claimed_at: now,
+    };
+    const holder = await deps.jobs.claimImageHash(claim);
+    if (holder.image_id !== image_id) return answerHolder(deps, holder, input.body);
   }
+  return storeAndQueue(deps, input, { image_id, job_id, s3_key, now, contentType, sha256 });
+}
 
+/**
+ * The answer to an upload of bytes that `holder` claimed first. When the holder's image and job
+ * exist, it is a duplicate: nothing is written. When they do not, the upload that claimed the
+ * bytes died before writing them (a client then retries: lesson 22's fault test kills the
+ * server right there) or is writing them now; either way this call writes the same object, image
+ * and job the holder would (all conditional creates, so identical rows are a benign repeat) and
+ * sends its OCR message. Of two racing writers both may send it: the OCR worker's PENDING →
+ * PROCESSING claim makes the second a no-op. So no claim ever points at an image that never
+ * comes, and no time-out decides whether a holder is alive.
+ */
+async function answerHolder(deps: SubmitJobDeps, holder: ImageHashClaim, body: Uint8Array): Promise<SubmitJobResult> {
+  const answer = { job_id: holder.job_id, image_id: holder.image_id, s3_key: holder.s3_key, upload: null };
+  if (await holderComplete(deps.jobs, holder)) return { ...answer, duplicate: true };
+  // The owner as the holder's image row has it (an upload may name the default owner or not).
+  const written = await deps.jobs.getImage(holder.image_id);
+  const owner = written ? written.owner : holder.owner === DEFAULT_OWNER ? undefined : holder.owner;
+  const input: SubmitJobInput = {
+    filename: holder.filename,
+    contentType: holder.content_type,
+    body,
+    ...(owner === undefined ? {} : { owner }),
+  };
   try {
-    return await storeAndQueue(deps, input, { image_id, job_id, s3_key, now, contentType, sha256 });
+    await storeAndQueue(deps, input, {
+      image_id: holder.image_id,
+      job_id: holder.job_id,
+      s3_key: holder.s3_key,
+      now: holder.claimed_at,
+      contentType: holder.content_type,
+      sha256: holder.sha256,
+    });
   } catch (error) {
-    // Nothing may keep answering "duplicate" for an image that was never made: a retry of this
-    // upload must be able to claim the bytes again.
-    // Once the image row exists the sweep finishes its work, so the claim stays with it.
-    if (sha256 !== undefined && !(await deps.jobs.getImage(image_id).catch(() => null)))
-      await deps.jobs.releaseImageHash(owner, sha256, image_id).catch(() => undefined);
-    throw error;
+    // The holder's own writer got further meanwhile (its job moved on): its rows stand.
+    if (!(error instanceof ConditionFailedError && (await holderComplete(deps.jobs, holder)))) throw error;
+    return { ...answer, duplicate: true };
   }
+  return answer;
+}
+
+async function holderComplete(jobs: OcrJobStore, holder: ImageHashClaim): Promise<boolean> {
+  if (!(await jobs.getImage(holder.image_id))) return false;
+  return (await jobs.getJob(holder.job_id)) !== null;
 }
 
 async function storeAndQueue(
@@ -228,23 +268,6 @@ async function checkPages(deps: SubmitJobDeps, body: Uint8Array, contentType: st
   if (contentType !== PDF_CONTENT_TYPE || deps.pdfPages === undefined) return;
   const sizes = await deps.pdfPages.pageSizes(body);
   if (sizes !== null) checkPdfPages(sizes);
-}
-
-/**
- * Claims the owner's bytes for `claim.image_id`; returns the holding claim. A holder whose image
- * row is missing is still being created (answered as the duplicate it is) unless its claim is
- * older than {@link STALE_HASH_CLAIM_MS}: then it died before creating the image, and is replaced.
- */
-async function claimBytes(deps: SubmitJobDeps, claim: ImageHashClaim): Promise<ImageHashClaim> {
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const holder = await deps.jobs.claimImageHash(claim);
-    if (holder.image_id === claim.image_id) return holder;
-    if (await deps.jobs.getImage(holder.image_id)) return holder;
-    if (deps.clock.now() - Date.parse(holder.claimed_at) < STALE_HASH_CLAIM_MS) return holder;
-    await deps.jobs.releaseImageHash(holder.owner, holder.sha256, holder.image_id);
-  }
-  // Three stale holders in a row: another upload is replacing them at the same time; it wins.
-  return deps.jobs.claimImageHash(claim);
 }
 
 function presign(
@@ -306,15 +329,19 @@ export async function confirmUpload(
     throw new InvalidUploadError(image.image_id, problem.reason, upload, { cause: problem.cause });
   }
   const sha256 = await sha256Hex(body);
-  const holder = await claimBytes(deps, {
+  const holder = await deps.jobs.claimImageHash({
     owner: ownerOf(image),
     sha256,
     image_id: image.image_id,
     job_id: job.job_id,
     s3_key: image.s3_key,
+    filename: image.filename,
+    content_type: image.content_type,
     claimed_at: isoNow(deps.clock),
   });
   if (holder.image_id !== image.image_id) {
+    // The bytes are the holder's image: finish it if its upload died half-way, then drop ours.
+    await answerHolder(deps, holder, body);
     await deps.images.delete(image.s3_key);
     if (job.status === 'PENDING') {
       await deps.jobs.transitionJob(job.job_id, 'PENDING', 'FAILED', {
