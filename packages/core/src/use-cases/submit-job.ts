@@ -177,7 +177,7 @@ export async function submitJob(deps: SubmitJobDeps, input: SubmitJobInput): Pro
 /**
  * The answer to an upload of bytes that `holder` claimed first. When the holder's image and job
  * exist, it is a duplicate: nothing is written. When they do not, the upload that claimed the
- * bytes died before writing them (a client then retries: lesson 22's fault test kills the
+ * bytes died before writing them (a client then retries: handlers' fault-injection test kills the
  * server right there) or is writing them now; either way this call writes the same object, image
  * and job the holder would (all conditional creates, so identical rows are a benign repeat) and
  * sends its OCR message. Of two racing writers both may send it: the OCR worker's PENDING →

@@ -199,6 +199,18 @@ export function pipeline(options: PipelineOptions = {}) {
 
 export type Pipeline = ReturnType<typeof pipeline>;
 
+/** What recoverUnfinishedWork needs, over a pipeline's stores and queues. */
+export function recoveryDeps(p: Pipeline) {
+  return {
+    jobs: p.jobs,
+    receipts: p.receipts,
+    runs: p.runs,
+    ocrQueue: p.ocrQueue,
+    resultsQueue: p.resultsQueue,
+    compactionQueue: new InMemoryQueue({ name: 'compaction', clock: p.clock }),
+  };
+}
+
 /**
  * A VectorIndex wrapper the tests script: a hook before each upsert (sleep on the fake clock,
  * stall forever, throw), and a store that silently keeps only the first N records of a call.

@@ -12,7 +12,6 @@ import {
   type CorrectReceiptDeps,
   type DeleteReceiptDeps,
 } from '@receiptflow/core';
-import { InMemoryQueue } from '@receiptflow/adapters-local';
 import { makeReceiptDetails } from '@receiptflow/core/testing';
 import {
   PNG_BYTES,
@@ -20,6 +19,7 @@ import {
   distinctPng,
   ocrDocument,
   pipeline,
+  recoveryDeps,
   specLines,
   twoUp,
   type Pipeline,
@@ -40,17 +40,6 @@ async function vectorsOf(p: Pipeline, image_id: string, receipt_id = 1) {
     out.push(...(await p.baseIndex.get(collection, ids)));
   }
   return out;
-}
-
-function recoveryDeps(p: Pipeline) {
-  return {
-    jobs: p.jobs,
-    receipts: p.receipts,
-    runs: p.runs,
-    ocrQueue: p.ocrQueue,
-    resultsQueue: p.resultsQueue,
-    compactionQueue: new InMemoryQueue({ name: 'compaction', clock: p.clock }),
-  };
 }
 
 describe('correctReceipt', () => {

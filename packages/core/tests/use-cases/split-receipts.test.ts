@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { processOcrResults, recoverUnfinishedWork } from '@receiptflow/core';
-import { InMemoryQueue } from '@receiptflow/adapters-local';
-import { demoReceipts, pipeline, specLines, twoUp } from './harness.js';
+import { demoReceipts, pipeline, recoveryDeps, specLines, twoUp } from './harness.js';
 
 const DEMO = demoReceipts(1);
 
@@ -30,15 +29,7 @@ describe('processOcrResults on a page of two receipts', () => {
     const first = await p.ingest(twoUp(specLines(DEMO[0]!.spec), specLines(DEMO[1]!.spec)));
     // As if the process died after receipt 1: receipt 2 was never written.
     await p.receipts.delete(first.image_id, 2);
-    const deps = {
-      jobs: p.jobs,
-      receipts: p.receipts,
-      runs: p.runs,
-      ocrQueue: p.ocrQueue,
-      resultsQueue: p.resultsQueue,
-      compactionQueue: new InMemoryQueue({ name: 'compaction', clock: p.clock }),
-    };
-    const report = await recoverUnfinishedWork(deps, { now: p.clock.now() + 1, olderThanMs: 0 });
+    const report = await recoverUnfinishedWork(recoveryDeps(p), { now: p.clock.now() + 1, olderThanMs: 0 });
     expect(report.results).toEqual([first.job_id]);
     const [resent] = await p.resultsQueue.receive({ maxMessages: 1 });
     const outcome = await processOcrResults(p.processDeps, resent!.body);
