@@ -227,7 +227,8 @@ describe('upload API: presigned and direct uploads', () => {
       ),
     );
     expect(created.upload).toMatchObject({ headers: { 'content-type': 'image/heic' } });
-    await p.adapters.rawImages.acceptPresignedPut(created.upload!.url, heic, 'image/heic');
+    // Another photo (the same bytes again would be answered as a duplicate of the first).
+    await p.adapters.rawImages.acceptPresignedPut(created.upload!.url, readHeicFixture(1), 'image/heic');
     const confirmed = await p.upload(
       httpEvent({
         path: '/upload-complete',
