@@ -9,7 +9,7 @@ import {
   ValidationError,
   type ImageRecord,
 } from '@receiptflow/core';
-import { PNG_BYTES, ocrDocument, pipeline, type Pipeline } from '../use-cases/harness.js';
+import { PNG_BYTES, nextPng, ocrDocument, pipeline, type Pipeline } from '../use-cases/harness.js';
 
 const HARBOR = ['HARBOR LANE GROCERY', '1452 HARBOR LANE', 'OAKLAND, CA 94607', 'TEL (510) 555-0142'];
 const HARBOR_1 = [...HARBOR, 'MILK 2.49', 'BREAD 3.10', 'TOTAL 5.59'];
@@ -23,12 +23,15 @@ const COFFEE = [
   'TOTAL 9.25',
 ];
 
-/** Uploads one receipt as `owner` (undefined: as before owners existed), OCRs it and processes the results. */
-async function ingestAs(p: Pipeline, owner: string | undefined, lines: readonly string[]) {
+/**
+ * Uploads one receipt as `owner` (undefined: as before owners existed), OCRs it and processes the
+ * results. Each upload is other bytes (`nextPng`): the same bytes twice would be a duplicate upload.
+ */
+async function ingestAs(p: Pipeline, owner: string | undefined, lines: readonly string[], body = nextPng()) {
   const submitted = await submitJob(p.submitDeps, {
     filename: 'r.png',
     contentType: 'image/png',
-    body: PNG_BYTES,
+    body,
     ...(owner === undefined ? {} : { owner }),
   });
   p.ocr.next = ocrDocument(lines);
@@ -50,7 +53,7 @@ async function fetched(p: Pipeline, url: string): Promise<number[]> {
 describe('getReceipt', () => {
   it("gives the owner's receipt with fields, merchant, ordered lines and words, routing, stage and an image URL", async () => {
     const p = pipeline();
-    const imageId = await ingestAs(p, 'alice', HARBOR_1);
+    const imageId = await ingestAs(p, 'alice', HARBOR_1, PNG_BYTES);
     const before = await getReceipt(readDeps(p), 'alice', imageId, 1);
     expect(before.stage).toBe('merchant');
     await p.compactAll();
