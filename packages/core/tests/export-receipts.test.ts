@@ -49,6 +49,14 @@ describe('exportReceipts over the in-memory catalog', () => {
     expect(new Set(rows.map((r) => `${r.image_id}/${r.receipt_id}`)).size).toBe(230);
     // Newest first, as the listing pages them: the first row is 2024-12-31, total 1.00.
     expect(rows[0]).toMatchObject({ date: '2024-12-31', total: '1.00', currency: 'USD', merchant: 'Shop 0' });
+    // Subtotal, tax and payment method come through the listing too (makeReceiptFields prints them).
+    expect(rows[0]).toMatchObject({ subtotal: '11.50', tax: '1.00', payment_method: 'card' });
+    const [first] = (await collect(exportReceipts({ catalog }, 'alice', 'jsonl'))).split('\n');
+    expect(JSON.parse(first!)).toMatchObject({
+      subtotal: { amount_minor: 1150, currency: 'USD' },
+      tax: { amount_minor: 100, currency: 'USD' },
+      payment_method: 'card',
+    });
     expect(rows.map((r) => r.date)).toEqual([...rows.map((r) => r.date)].sort().reverse());
     // The listing's own order, page after page, is the export's.
     const listed: string[] = [];

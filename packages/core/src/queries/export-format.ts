@@ -51,7 +51,7 @@ export interface ExportRecord {
 
 /**
  * What an export record is built from: a receipt as the listing gives it (a `ReceiptSummary`
- * fits), with subtotal, tax and payment method when the listing carries them.
+ * fits, subtotal, tax and payment method included); the optional fields may be left out.
  */
 export interface ExportSource {
   image_id: string;

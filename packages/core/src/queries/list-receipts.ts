@@ -62,7 +62,7 @@ export interface ListReceiptsResult {
  *
  * @example
  * const first = await listReceipts({ catalog }, 'alice', { merchant: 'ChIJ-blue-bottle', from: '2024-01-01', limit: 10 });
- * // { receipts: [{ image_id, receipt_id, owner: 'alice', date: '2024-03-14', total: { amount_minor: 1250, currency: 'USD' }, merchant: {...}, created_at }, ...],
+ * // { receipts: [{ image_id, receipt_id, owner: 'alice', date: '2024-03-14', total: { amount_minor: 1250, currency: 'USD' }, subtotal, tax, payment_method, merchant: {...}, created_at }, ...],
  * //   next_cursor: 'eyJ2IjoxLC...' }
  * const second = await listReceipts({ catalog }, 'alice', { merchant: 'ChIJ-blue-bottle', from: '2024-01-01', cursor: first.next_cursor! });
  */

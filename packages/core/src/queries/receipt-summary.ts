@@ -1,6 +1,6 @@
 import { minorDigits } from '../extraction/extract-receipt-fields.js';
 import type { ReceiptPlace, PlaceSource } from '../domain/place.js';
-import type { Money } from '../domain/receipt-fields.js';
+import type { Money, PaymentMethod } from '../domain/receipt-fields.js';
 import { ownerOf } from '../domain/owner.js';
 import type { Receipt, ReceiptLine } from '../domain/receipt.js';
 
@@ -16,6 +16,10 @@ export interface ReceiptSummary {
   /** The receipt's date field (YYYY-MM-DD), null when none was read or set. */
   date: string | null;
   total: { amount_minor: number; currency: string } | null;
+  /** Subtotal and tax where printed (or corrected), as `total`; null otherwise. Exports read them. */
+  subtotal: { amount_minor: number; currency: string } | null;
+  tax: { amount_minor: number; currency: string } | null;
+  payment_method: PaymentMethod | null;
   /**
    * The receipt's place: `place_id` null while the merchant is not resolved to a place (the
    * name is then the one printed, or null). Null when no place was written yet.
@@ -118,18 +122,24 @@ export function listedMerchant(place: ReceiptPlace | null): ReceiptSummary['merc
  *
  * @example
  * summarizeReceipt(receipt, listedMerchant(await receipts.getPlace(imageId, receiptId)));
- * // { image_id, receipt_id, owner: 'default', date: '2024-03-14', total: { amount_minor: 1250, currency: 'USD' }, merchant: {...}, created_at }
+ * // { image_id, receipt_id, owner: 'default', date: '2024-03-14', total: { amount_minor: 1250, currency: 'USD' },
+ * //   subtotal, tax, payment_method: 'card', merchant: {...}, created_at }
  */
 export function summarizeReceipt(receipt: Receipt, merchant: ReceiptSummary['merchant']): ReceiptSummary {
-  const total = receipt.fields?.total;
+  const fields = receipt.fields;
+  const amount = (money: Money | null | undefined) =>
+    money ? { amount_minor: money.minor, currency: money.currency } : null;
   const duplicate = (receipt as Receipt & { possible_duplicate_of?: ReceiptSummary['possible_duplicate_of'] })
     .possible_duplicate_of;
   return {
     image_id: receipt.image_id,
     receipt_id: receipt.receipt_id,
     owner: ownerOf(receipt),
-    date: receipt.fields?.date?.value ?? null,
-    total: total ? { amount_minor: total.minor, currency: total.currency } : null,
+    date: fields?.date?.value ?? null,
+    total: amount(fields?.total),
+    subtotal: amount(fields?.subtotal),
+    tax: amount(fields?.tax),
+    payment_method: fields?.payment_method?.value ?? null,
     merchant,
     created_at: receipt.created_at,
     ...(duplicate ? { possible_duplicate_of: { image_id: duplicate.image_id, receipt_id: duplicate.receipt_id } } : {}),

@@ -24,6 +24,10 @@ interface Spec {
   date?: string | null;
   created_at?: string;
   total?: Money | null;
+  /** Subtotal and tax (default: none printed) and the payment method (default: none). */
+  subtotal?: Money;
+  tax?: Money;
+  payment?: 'cash' | 'card';
   /** Without `fields` at all (a receipt stored before fields were extracted). */
   noFields?: boolean;
   lines?: string[];
@@ -53,6 +57,9 @@ export const describeReceiptCatalogContract = defineContract<ReceiptCatalog, Rec
             : { value: spec.date ?? '2024-03-14', text: '', line_ids: [1], source: 'extracted' },
         total:
           spec.total === null ? null : { ...(spec.total ?? usd(1250)), text: '', line_ids: [3], source: 'extracted' },
+        subtotal: spec.subtotal ? { ...spec.subtotal, text: '', line_ids: [2], source: 'extracted' } : null,
+        tax: spec.tax ? { ...spec.tax, text: '', line_ids: [2], source: 'user' } : null,
+        payment_method: spec.payment ? { value: spec.payment, text: '', line_ids: [3], source: 'extracted' } : null,
       });
       const details = makeReceiptDetails(
         {
@@ -127,10 +134,13 @@ export const describeReceiptCatalogContract = defineContract<ReceiptCatalog, Rec
       expect(await list()).toEqual([undated, jan3, jan2Receipt10, jan2Receipt2, jan2, jan2TieLow, noFields].map(idOf));
     });
 
-    it('summarises each receipt: owner, date, total, merchant, created_at', async () => {
+    it('summarises each receipt: owner, date, total, subtotal, tax, payment, merchant, created_at', async () => {
       const placed = await add({
         date: '2024-02-29',
         total: { minor: 1999, currency: 'EUR' },
+        subtotal: { minor: 1680, currency: 'EUR' },
+        tax: { minor: 319, currency: 'EUR' },
+        payment: 'cash',
         place: 'ChIJ-bakery',
         name: 'Bakery',
       });
@@ -144,6 +154,9 @@ export const describeReceiptCatalogContract = defineContract<ReceiptCatalog, Rec
         owner: 'alice',
         date: null,
         total: null,
+        subtotal: null,
+        tax: null,
+        payment_method: null,
         merchant: null,
         created_at: '2024-06-01T12:00:00.000Z',
       });
@@ -154,6 +167,9 @@ export const describeReceiptCatalogContract = defineContract<ReceiptCatalog, Rec
           owner: 'alice',
           date: '2024-02-29',
           total: { amount_minor: 1999, currency: 'EUR' },
+          subtotal: { amount_minor: 1680, currency: 'EUR' },
+          tax: { amount_minor: 319, currency: 'EUR' },
+          payment_method: 'cash',
           merchant: { place_id: 'ChIJ-bakery', name: 'Bakery', source: 'places' },
           created_at: '2024-06-01T12:00:00.000Z',
         },
@@ -163,6 +179,9 @@ export const describeReceiptCatalogContract = defineContract<ReceiptCatalog, Rec
           owner: 'alice',
           date: '2024-02-28',
           total: null,
+          subtotal: null,
+          tax: null,
+          payment_method: null,
           merchant: { place_id: null, name: 'PRINTED NAME', source: 'none' },
           created_at: '2024-06-01T12:00:00.000Z',
         },
