@@ -99,6 +99,16 @@ describe('the stored fields', () => {
     expect(ReceiptFieldsSchema.parse(fields)).toEqual(fields);
   });
 
+  it('an extracted line item names its lines; one a person typed names none', () => {
+    const item = { description: 'TEA', quantity: null, unit_price: null, amount: { minor: 300, currency: 'MYR' } };
+    const fields = extractReceiptFields(sroie);
+    const withItem = (extra: object) => ({ ...fields, line_items: [{ ...item, ...extra }] });
+    expect(ReceiptFieldsSchema.safeParse(withItem({ line_ids: [], source: 'user' })).success).toBe(true);
+    const bad = ReceiptFieldsSchema.safeParse(withItem({ line_ids: [], source: 'extracted' }));
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0]?.path).toEqual(['line_items', 0, 'line_ids']);
+  });
+
   it('reads line items best effort: a description above its amounts, a printed quantity', () => {
     expect(extractReceiptFields(sroie).line_items).toEqual([
       {

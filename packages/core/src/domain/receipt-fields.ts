@@ -81,15 +81,23 @@ export type PaymentMethod = z.infer<typeof PaymentMethodSchema>;
 export const PaymentMethodFieldSchema = z.object({ value: PaymentMethodSchema, ...provenance });
 export type PaymentMethodField = z.infer<typeof PaymentMethodFieldSchema>;
 
-/** One purchased item, best effort: quantity and unit price only when printed. */
-export const LineItemSchema = z.object({
-  description: z.string().min(1).max(MAX_FIELD_TEXT_CHARS),
-  quantity: z.number().positive().finite().nullable(),
-  unit_price: MoneySchema.nullable(),
-  amount: MoneySchema,
-  line_ids: LineIdsSchema.min(1),
-  source: FieldSourceSchema,
-});
+/**
+ * One purchased item, best effort: quantity and unit price only when printed. An extracted item
+ * names at least one line; an item a person typed (`source: 'user'`) names none.
+ */
+export const LineItemSchema = z
+  .object({
+    description: z.string().min(1).max(MAX_FIELD_TEXT_CHARS),
+    quantity: z.number().positive().finite().nullable(),
+    unit_price: MoneySchema.nullable(),
+    amount: MoneySchema,
+    line_ids: LineIdsSchema,
+    source: FieldSourceSchema,
+  })
+  .refine((item) => item.source === 'user' || item.line_ids.length > 0, {
+    message: 'an extracted line item names at least one line',
+    path: ['line_ids'],
+  });
 export type LineItem = z.infer<typeof LineItemSchema>;
 
 /** A receipt's fields. A field not printed (or not found) is null, never a guess. */

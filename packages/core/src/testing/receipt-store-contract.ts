@@ -197,7 +197,20 @@ export function describeReceiptStoreContract(name: string, factory: () => Promis
         const first = makeReceiptFields();
         await store.putFields(image_id, 1, first);
         expect(await store.get(image_id, 1)).toEqual({ ...details, receipt: { ...details.receipt, fields: first } });
-        const corrected = makeReceiptFields({ date: { value: '2024-03-15', text: '', line_ids: [], source: 'user' } });
+        // A person's corrections: a typed date, and a typed line item (no line names it).
+        const corrected = makeReceiptFields({
+          date: { value: '2024-03-15', text: '', line_ids: [], source: 'user' },
+          line_items: [
+            {
+              description: 'Oat milk',
+              quantity: null,
+              unit_price: null,
+              amount: { minor: 249, currency: 'USD' },
+              line_ids: [],
+              source: 'user',
+            },
+          ],
+        });
         await store.putFields(image_id, 1, corrected);
         expect(await store.get(image_id, 1)).toEqual({
           ...details,

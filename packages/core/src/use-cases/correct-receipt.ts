@@ -2,9 +2,13 @@ import { z } from 'zod';
 import {
   CurrencyCodeSchema,
   IsoDateSchema,
+  MAX_FIELD_TEXT_CHARS,
+  MAX_LINE_ITEMS,
   PaymentMethodSchema,
   ownerOf,
   receiptFingerprint,
+  type LineItem,
+  type Money,
   type MoneyField,
   type Receipt,
   type ReceiptFields,
@@ -27,6 +31,19 @@ const MoneyPatchSchema = z
  * A person's correction of one receipt: the merchant (a known `place_id`) and/or single fields.
  * Unknown keys are refused, so a typo never passes silently as "nothing to change".
  */
+/**
+ * A line item as a person types it: description and amount, quantity and unit price when known.
+ * Amounts as {@link MoneyPatchSchema}.
+ */
+const LineItemPatchSchema = z
+  .object({
+    description: z.string().trim().min(1).max(MAX_FIELD_TEXT_CHARS),
+    quantity: z.number().positive().finite().nullable().optional(),
+    unit_price: MoneyPatchSchema.nullable().optional(),
+    amount: MoneyPatchSchema,
+  })
+  .strict();
+
 export const ReceiptPatchSchema = z
   .object({
     merchant: z
@@ -40,6 +57,11 @@ export const ReceiptPatchSchema = z
         subtotal: MoneyPatchSchema.optional(),
         tax: MoneyPatchSchema.optional(),
         payment_method: PaymentMethodSchema.optional(),
+        /**
+         * The receipt's items, all of them (the list replaces the stored one). At least one: an
+         * empty list could not be told apart from "none extracted", so reprocessing would refill it.
+         */
+        line_items: z.array(LineItemPatchSchema).min(1).max(MAX_LINE_ITEMS).optional(),
       })
       .strict()
       .optional(),
@@ -73,7 +95,9 @@ export interface CorrectReceiptResult {
  *   name or address to show or to put on the vectors (docs/architecture.md#corrections-and-deletes).
  * - `fields` sets `date` (YYYY-MM-DD), `total`/`subtotal`/`tax` (`{ minor, currency? }`, the
  *   currency defaulting to the receipt's) and `payment_method`, each with empty `text` and
- *   `line_ids` (a person typed it). Bad values are ValidationError naming the field.
+ *   `line_ids` (a person typed it). `line_items` (`[{ description, quantity?, unit_price?,
+ *   amount }]`, at least one) replaces the receipt's items with the user's, which reprocessing
+ *   keeps whole. Bad values are ValidationError naming the field.
  *
  * The duplicate flag is re-evaluated afterwards ({@link flagPossibleDuplicate}). Another owner's
  * receipt, or none, is NotFoundError. Writes only what changes.
@@ -209,6 +233,28 @@ function correctedFields(stored: ReceiptFields | undefined, patch: NonNullable<R
       ]);
     }
     next[name] = { minor: money.minor, currency, ...typed } satisfies MoneyField;
+  }
+  if (patch.line_items !== undefined) {
+    const fallback = receiptCurrency(next);
+    const money = (m: z.infer<typeof MoneyPatchSchema>, path: string): Money => {
+      const currency = m.currency ?? fallback;
+      if (currency === null) {
+        throw new ValidationError('invalid receipt correction', [
+          `${path}.currency: required, the receipt has no amount to take a currency from`,
+        ]);
+      }
+      return { minor: m.minor, currency };
+    };
+    next.line_items = patch.line_items.map((item, i): LineItem => ({
+      description: item.description,
+      quantity: item.quantity ?? null,
+      unit_price: item.unit_price ? money(item.unit_price, `fields.line_items.${i}.unit_price`) : null,
+      amount: money(item.amount, `fields.line_items.${i}.amount`),
+      line_ids: [],
+      source: 'user',
+    }));
+    // The person's list is the whole list.
+    delete next.line_items_truncated;
   }
   return next;
 }

@@ -148,6 +148,70 @@ describe('correctReceipt', () => {
     });
   });
 
+  it("replaces the line items with the user's, which a redelivered OCR-results message keeps whole", async () => {
+    const p = pipeline();
+    const a = await p.ingest(specLines(DEMO[0]!.spec));
+    const extracted = (await p.receipts.get(a.image_id, 1))!.receipt.fields!;
+    expect(extracted.line_items.length).toBeGreaterThan(1);
+    const currency = extracted.total!.currency;
+
+    const { receipt } = await correctReceipt(changeDeps(p), OWNER, a.image_id, 1, {
+      fields: {
+        line_items: [
+          { description: ' Oat milk 1L ', quantity: 2, unit_price: { minor: 249 }, amount: { minor: 498 } },
+          { description: 'Bag', amount: { minor: 10, currency: 'EUR' } },
+        ],
+      },
+    });
+    const mine = [
+      {
+        description: 'Oat milk 1L',
+        quantity: 2,
+        unit_price: { minor: 249, currency },
+        amount: { minor: 498, currency },
+        line_ids: [],
+        source: 'user',
+      },
+      {
+        description: 'Bag',
+        quantity: null,
+        unit_price: null,
+        amount: { minor: 10, currency: 'EUR' },
+        line_ids: [],
+        source: 'user',
+      },
+    ];
+    expect(receipt.fields!.line_items).toEqual(mine);
+    const stored = (await p.receipts.get(a.image_id, 1))!.receipt.fields!;
+    expect(stored.line_items).toEqual(mine);
+    // The other fields are untouched.
+    expect({ ...stored, line_items: [] }).toEqual({ ...extracted, line_items: [] });
+
+    await processOcrResults(p.processDeps, a.resultsBody);
+    const PK = `IMAGE#${a.image_id}`;
+    await p.table.commit(
+      p.table.sortKeys(PK, (sk) => sk.includes('#COMPACTION_RUN#')).map((SK) => ({ PK, SK, row: null })),
+    );
+    await processOcrResults(p.processDeps, a.resultsBody);
+    expect((await p.receipts.get(a.image_id, 1))!.receipt.fields!.line_items).toEqual(mine);
+  });
+
+  it.each([
+    [{ line_items: [] }, /fields\.line_items: /],
+    [{ line_items: [{ description: 'x', amount: { minor: 1 }, colour: 'red' }] }, /fields\.line_items\.0\.colour: /],
+    [{ line_items: [{ description: '  ', amount: { minor: 1 } }] }, /fields\.line_items\.0\.description: /],
+    [{ line_items: [{ description: 'x', quantity: 0, amount: { minor: 1 } }] }, /fields\.line_items\.0\.quantity: /],
+    [{ line_items: [{ description: 'x', amount: { minor: 1.5 } }] }, /fields\.line_items\.0\.amount\.minor: /],
+  ])('refuses the line items %j, naming the field, and writes nothing', async (fields, named) => {
+    const p = pipeline();
+    const a = await p.ingest(specLines(DEMO[0]!.spec));
+    const before = (await p.receipts.get(a.image_id, 1))!.receipt.fields;
+    const error = await correctReceipt(changeDeps(p), OWNER, a.image_id, 1, { fields }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.join('\n')).toMatch(named);
+    expect((await p.receipts.get(a.image_id, 1))!.receipt.fields).toEqual(before);
+  });
+
   it("another owner's receipt, and a receipt that does not exist, are NotFoundError", async () => {
     const p = pipeline();
     const a = await p.ingest(specLines(DEMO[0]!.spec));
