@@ -8,7 +8,8 @@ import {
 import { createStreamProcessor } from '../handlers/stream-processor-handler.js';
 import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-handler.js';
 import { uploadRoutes } from '../handlers/upload-api.js';
-import { receiptReadRoutes, similarReceiptRoutes } from '../handlers/receipt-routes.js';
+import { receiptListRoutes, receiptReadRoutes, similarReceiptRoutes } from '../handlers/receipt-routes.js';
+import { receiptChangeRoutes } from '../handlers/receipt-change-routes.js';
 import { createApiRouter, type ApiRoute } from '../http/router.js';
 import type { EventSourceResolver } from '../handlers/sqs-event.js';
 import { noopMetrics, type Metrics, type RecoverUnfinishedWorkDeps, type SubmitJobDeps } from '@receiptflow/core';
@@ -75,6 +76,26 @@ export function similarRoutesFrom(c: Get): ApiRoute[] {
   });
 }
 
+/** `GET /receipts` and `GET /merchants`: the receipt catalog. */
+export function receiptListRoutesFrom(c: Get): ApiRoute[] {
+  return receiptListRoutes({ catalog: resolve(c, TOKENS.ReceiptCatalog) });
+}
+
+/**
+ * `PATCH` and `DELETE /receipts/{image_id}/{receipt_id}`: the job table, the raw bucket (a
+ * deleted image's bytes, the view a correction answers with) and the artifacts bucket (its OCR
+ * documents), and the clock.
+ */
+export function receiptChangeRoutesFrom(c: Get): ApiRoute[] {
+  return receiptChangeRoutes({
+    ...jobTableFrom(c),
+    images: resolve(c, TOKENS.RawImages),
+    artifacts: resolve(c, TOKENS.Artifacts),
+    clock: resolve(c, TOKENS.Clock),
+    logger: resolve(c, TOKENS.Logger),
+  });
+}
+
 /**
  * An API Lambda (or the local server): the API router over the routes it serves, counting its
  * metrics under `fn`.
@@ -94,9 +115,20 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   return apiHandlerFrom(c, auth, uploadRoutesFrom(c), 'upload');
 }
 
-/** Every route the local server serves: the whole API of the AWS functions together. */
+/** Every route the local server serves: the whole API of the AWS functions together (API_ROUTE_KEYS). */
+export function localApiRoutesFrom(c: Get): ApiRoute[] {
+  return [
+    ...uploadRoutesFrom(c),
+    ...receiptReadRoutesFrom(c),
+    ...similarRoutesFrom(c),
+    ...receiptListRoutesFrom(c),
+    ...receiptChangeRoutesFrom(c),
+  ];
+}
+
+/** The local server's API handler: {@link localApiRoutesFrom} behind one router. */
 export function localApiHandlerFrom(c: Get, auth: ApiKeyAuth) {
-  return apiHandlerFrom(c, auth, [...uploadRoutesFrom(c), ...receiptReadRoutesFrom(c), ...similarRoutesFrom(c)]);
+  return apiHandlerFrom(c, auth, localApiRoutesFrom(c));
 }
 
 /** The queue's redrive limit and the way to the records' queue, when the container binds them. */

@@ -25,6 +25,7 @@ export function localModule(
     OcrJobs: a.jobs,
     Receipts: a.receipts,
     CompactionRuns: a.runs,
+    ReceiptCatalog: a.receiptCatalog,
     RawImages: a.rawImages,
     Artifacts: a.artifacts,
     Deltas: a.deltas,

@@ -8,6 +8,7 @@ import type {
   OcrJobStore,
   PdfPageReader,
   ReceiptStore,
+  ReceiptCatalog,
   CompactionRunStore,
   Logger,
   Metrics,
@@ -44,6 +45,8 @@ export const TOKENS = {
   OcrJobs: token<OcrJobStore>('OcrJobStore'),
   Receipts: token<ReceiptStore>('ReceiptStore'),
   CompactionRuns: token<CompactionRunStore>('CompactionRunStore'),
+  /** The owner's receipts as a person lists them (GET /receipts, GET /merchants, GET /export). */
+  ReceiptCatalog: token<ReceiptCatalog>('ReceiptCatalog'),
   RawImages: token<NamedImageStore>('RawImages'),
   Artifacts: token<NamedImageStore>('Artifacts'),
   Deltas: token<ImageStore>('Deltas'),

@@ -26,6 +26,7 @@ import {
   type InMemoryCompactionRunStore,
   type InMemoryOcrJobStore,
   type InMemoryReceiptStore,
+  type InMemoryReceiptCatalog,
   InMemoryPlacesCache,
   InMemoryQueue,
   InMemorySnapshotStore,
@@ -64,6 +65,8 @@ export interface LocalAdapters {
   jobs: InMemoryOcrJobStore;
   receipts: InMemoryReceiptStore;
   runs: InMemoryCompactionRunStore;
+  /** Lists what `receipts` wrote, per owner (`catalog` is the Places stand-in). */
+  receiptCatalog: InMemoryReceiptCatalog;
   rawImages: NamedImageStore & PresignedUploadTarget & PresignedDownloadSource;
   artifacts: NamedImageStore & PresignedDownloadSource;
   deltas: ImageStore;
@@ -143,7 +146,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
   const table = dir
     ? await FsJobTable.open(join(dir, DATA_LAYOUT.jobs), { fsync: true, ...logger })
     : new InMemoryJobTable();
-  const { jobs, receipts, runs } = jobTableStores(table, { clock });
+  const { jobs, receipts, runs, catalog: receiptCatalog } = jobTableStores(table, { clock });
   const embedder = new CountingEmbedder(options.embedder ?? new HashingEmbedder());
   // Compaction marks a run COMPLETED in the (synced) journal only after its vectors are
   // appended, so the vector log is synced too (two syncs a receipt, next to ~1 s of OCR).
@@ -182,6 +185,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
     jobs,
     receipts,
     runs,
+    receiptCatalog,
     rawImages: store('raw') as LocalAdapters['rawImages'],
     artifacts: store('artifacts'),
     deltas: store('vectors'),
