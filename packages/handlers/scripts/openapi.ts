@@ -5,7 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { openApiYaml } from '../src/http/openapi/yaml.js';
+import { openApiYaml } from './openapi-yaml.js';
 
 const target = fileURLToPath(new URL('../../../docs/openapi.yaml', import.meta.url));
 const text = openApiYaml();

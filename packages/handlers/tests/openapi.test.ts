@@ -7,12 +7,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { HttpApiResult } from '../src/http/api-gateway.js';
 import { documentedRouteKeys, openApiDocument } from '../src/http/openapi/document.js';
-import { openApiYaml } from '../src/http/openapi/yaml.js';
+import { openApiYaml } from '../scripts/openapi-yaml.js';
 import { bodyOf, httpEvent, specLines } from './support/fixtures.js';
 import { localPipeline, type LocalPipeline } from './support/local-pipeline.js';
 
 // ajv-formats is CommonJS: its default export arrives wrapped under ESM interop.
-const addFormats = (addFormatsModule as unknown as { default?: typeof addFormatsModule }).default ?? addFormatsModule;
+type AddFormats = (ajv: Ajv2020) => unknown;
+const addFormats: AddFormats =
+  (addFormatsModule as unknown as { default?: AddFormats }).default ?? (addFormatsModule as unknown as AddFormats);
 
 type Doc = ReturnType<typeof openApiDocument>;
 type Json = Record<string, unknown>;

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { openApiDocument } from './document.js';
+import { openApiDocument } from '../src/http/openapi/document.js';
 
 const HEADER = '# Generated from the code by `pnpm openapi` (packages/handlers/src/http/openapi). Do not edit.\n';
 
