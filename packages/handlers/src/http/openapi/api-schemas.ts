@@ -1,5 +1,6 @@
 import {
   IdSchema,
+  PaymentMethodSchema,
   PlaceSourceSchema,
   ReceiptIdSchema,
   ReceiptLineSchema,
@@ -120,6 +121,9 @@ export const ReceiptSummarySchema = z
     owner: z.string(),
     date: z.string().nullable(),
     total: MoneySummarySchema.nullable(),
+    subtotal: MoneySummarySchema.nullable(),
+    tax: MoneySummarySchema.nullable(),
+    payment_method: PaymentMethodSchema.nullable(),
     merchant: z
       .object({ place_id: z.string().nullable(), name: z.string().nullable(), source: PlaceSourceSchema })
       .strict()
