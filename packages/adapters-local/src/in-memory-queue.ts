@@ -8,6 +8,8 @@ import {
   type LeasedMessage,
   type Queue,
   type QueueBacklog,
+  type QueueDepth,
+  type QueueGauge,
   type ReceiveOptions,
 } from '@receiptflow/core';
 import { SystemClock } from './system-clock.js';
@@ -38,6 +40,17 @@ interface StoredMessage {
   seq: number;
   /** Set on a message that `deadLetter(reason)` put here. */
   note?: DeadLetterNote;
+  /** Epoch ms when it was put on this queue. */
+  sentAt: number;
+}
+
+/** A message as an operator reads it (see {@link InMemoryQueue.peek}). */
+export interface StoredMessageView {
+  id: string;
+  body: string;
+  receiveCount: number;
+  sentAt: number;
+  note?: DeadLetterNote;
 }
 
 const MAX_BODY_BYTES = 262_144;
@@ -61,7 +74,7 @@ const MAX_DELAY_SECONDS = 900;
  * await message!.deadLetter('job j1 no longer exists');
  * (await dlq.receive())[0]!.deadLettered!.reason; // 'job j1 no longer exists'
  */
-export class InMemoryQueue implements Queue, QueueBacklog {
+export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
   readonly name: string;
   private readonly clock: Clock;
   private readonly visibilityTimeoutSeconds: number;
@@ -162,7 +175,7 @@ export class InMemoryQueue implements Queue, QueueBacklog {
     return visible + inFlight;
   }
 
-  async depth(): Promise<{ visible: number; inFlight: number }> {
+  async depth(): Promise<QueueDepth> {
     const now = this.clock.now();
     let visible = 0;
     let inFlight = 0;
@@ -172,6 +185,35 @@ export class InMemoryQueue implements Queue, QueueBacklog {
       // else: delayed, counted by SQS as ApproximateNumberOfMessagesDelayed.
     }
     return { visible, inFlight };
+  }
+
+  /**
+   * Up to `limit` messages, in arrival order, leased or not, left in place: what an operator
+   * reads (InMemoryDeadLetterQueue lists a DLQ with it).
+   */
+  peek(limit: number): StoredMessageView[] {
+    return [...this.messages.values()]
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, limit)
+      .map((m) => ({
+        id: m.id,
+        body: m.body,
+        receiveCount: m.receiveCount,
+        sentAt: m.sentAt,
+        ...(m.note ? { note: { ...m.note } } : {}),
+      }));
+  }
+
+  /**
+   * Removes a message by id whatever its lease (an operator's redrive), returning its body, or
+   * null when it is not here. A lease on it no longer settles anything.
+   */
+  remove(id: string): string | null {
+    const message = this.messages.get(id);
+    if (!message) return null;
+    this.messages.delete(id);
+    if (message.handle) this.byHandle.delete(message.handle);
+    return message.body;
   }
 
   /** Called by the source queue when it moves a message here (redrive keeps id, body and count). */
@@ -187,6 +229,7 @@ export class InMemoryQueue implements Queue, QueueBacklog {
       visibleAt,
       handle: null,
       seq: this.seq++,
+      sentAt: this.clock.now(),
       ...(note ? { note } : {}),
     });
     this.wakeWaiters();

@@ -9,6 +9,7 @@ export * from './local-presigned-url.js';
 export * from './presign-secret.js';
 export * from './upload-nonce-ledger.js';
 export * from './in-memory-queue.js';
+export * from './in-memory-dead-letter-queue.js';
 export * from './in-memory-compaction-lock.js';
 export * from './in-memory-snapshot-store.js';
 export * from './in-memory-places-cache.js';

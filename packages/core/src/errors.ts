@@ -53,6 +53,15 @@ export class NotFoundError extends ReceiptflowError {
   }
 }
 
+/**
+ * The caller is known but may not do this: an operator route called with a key whose owner is
+ * not an operator. Unlike another owner's id (404, so that ids cannot be probed), the operator
+ * routes are documented and the same for everyone, so saying "not for you" leaks nothing.
+ */
+export class ForbiddenError extends ReceiptflowError {
+  readonly code = 'FORBIDDEN';
+}
+
 /** A conditional write lost: the record exists already, or is not in the expected state. */
 export class ConditionFailedError extends ReceiptflowError {
   readonly code = 'CONDITION_FAILED';

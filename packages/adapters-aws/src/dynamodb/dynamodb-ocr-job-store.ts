@@ -12,6 +12,7 @@ import {
   type JobPatch,
   type JobStatus,
   type OcrJob,
+  type JobCount,
   type OcrJobStore,
   type RoutingDecision,
 } from '@receiptflow/core';
@@ -212,6 +213,18 @@ export class DynamoDbOcrJobStore extends DynamoDbJobTableStore implements OcrJob
       limit,
     );
     return items.map(jobFromItem);
+  }
+
+  async countJobsByStatus(status: JobStatus, cap: number): Promise<JobCount> {
+    if (!Number.isInteger(cap) || cap < 1) throw new ValidationError(`cap must be a positive integer, got ${cap}`);
+    return this.table.count(
+      {
+        IndexName: 'GSI1',
+        KeyConditionExpression: 'GSI1PK = :pk',
+        ExpressionAttributeValues: { ':pk': jobStatusGsi1Pk(status) },
+      },
+      cap,
+    );
   }
 
   async listJobsForImage(imageId: string): Promise<OcrJob[]> {

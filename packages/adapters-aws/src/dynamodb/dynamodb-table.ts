@@ -128,6 +128,34 @@ export class DynamoDbTable {
     return items.slice(0, limit);
   }
 
+  /**
+   * How many items a query matches (`Select: COUNT`: no item is returned, though DynamoDB still
+   * reads them), page by page until there are no more or `cap` is reached: `capped` then says
+   * there may be more.
+   */
+  async count(
+    input: Omit<QueryCommandInput, 'TableName' | 'ExclusiveStartKey' | 'Select'>,
+    cap: number,
+  ): Promise<{ count: number; capped: boolean }> {
+    let count = 0;
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const out = await this.call('Query (count)', () =>
+        this.doc.send(
+          new QueryCommand({
+            ...input,
+            TableName: this.tableName,
+            Select: 'COUNT',
+            ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          }),
+        ),
+      );
+      count += out.Count ?? 0;
+      startKey = out.LastEvaluatedKey;
+    } while (startKey !== undefined && count < cap);
+    return { count: Math.min(count, cap), capped: count > cap || (count >= cap && startKey !== undefined) };
+  }
+
   /** Rows whose SK starts with `prefix` under one PK, in SK order, strongly consistent. */
   queryPrefix(pk: string, prefix: string, projection?: string[]): Promise<Item[]> {
     return this.query({

@@ -5,6 +5,7 @@ export {
   type SqsQueueConfig,
   type SqsQueueFromArnConfig,
 } from './sqs-queue.js';
+export { SqsDeadLetterQueue, type SqsDeadLetterQueueConfig } from './sqs-dead-letter-queue.js';
 export { parseSqsQueueArn, sqsQueueUrlOf, type SqsQueueArn } from './sqs-queue-arn.js';
 export {
   DLQ_RETENTION_SECONDS,

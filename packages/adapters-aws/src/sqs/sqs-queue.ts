@@ -15,13 +15,15 @@ import {
   DependencyError,
   TransientDependencyError,
   ValidationError,
-  type DeadLetterNote,
   type LeasedMessage,
   type Queue,
   type QueueBacklog,
+  type QueueDepth,
+  type QueueGauge,
   type ReceiveOptions,
 } from '@receiptflow/core';
 import { mapAwsError } from '../errors.js';
+import { DEAD_LETTER_NOTE as NOTE, noteOf } from './dead-letter-note.js';
 import { parseSqsQueueArn, sqsQueueUrlOf, type SqsQueueArn } from './sqs-queue-arn.js';
 
 export interface SqsQueueConfig {
@@ -66,13 +68,6 @@ export interface SqsDelivery {
 /** How the event source mapping is told the fate of a record: success (deleted) or failure (retried). */
 export type DeliveryReport = (outcome: 'success' | 'failure') => void;
 
-/** Message attributes that carry a dead-lettered message's note. */
-const NOTE = {
-  reason: 'dead_letter_reason',
-  sourceQueue: 'dead_letter_source_queue',
-  sourceMessageId: 'dead_letter_source_message_id',
-  receiveCount: 'dead_letter_receive_count',
-} as const;
 /** SQS message attributes are part of the 256 KiB message; a reason is a line, not a dump. */
 const MAX_REASON_CHARS = 1_000;
 
@@ -121,7 +116,7 @@ function assertIntegerIn(value: number, min: number, max: number, what: string):
  *   await message.ack();
  * }
  */
-export class SqsQueue implements Queue, QueueBacklog {
+export class SqsQueue implements Queue, QueueBacklog, QueueGauge {
   readonly name: string;
   readonly queueUrl: string;
   readonly deadLetterQueueUrl: string | undefined;
@@ -334,7 +329,7 @@ export class SqsQueue implements Queue, QueueBacklog {
   }
 
   /** Approximate visible and in-flight counts (GetQueueAttributes), for bench, doctor and ops. */
-  async depth(): Promise<{ visible: number; inFlight: number }> {
+  async depth(): Promise<QueueDepth> {
     const out = await this.call('GetQueueAttributes', () =>
       this.client.send(
         new GetQueueAttributesCommand({
@@ -356,19 +351,6 @@ export class SqsQueue implements Queue, QueueBacklog {
       throw mapAwsError('sqs', `${operation} on queue ${this.name}`, error);
     }
   }
-}
-
-function noteOf(
-  attributes: Record<string, { StringValue?: string | undefined } | undefined>,
-): DeadLetterNote | undefined {
-  const reason = attributes[NOTE.reason]?.StringValue;
-  if (reason === undefined) return undefined;
-  return {
-    reason,
-    sourceQueue: attributes[NOTE.sourceQueue]?.StringValue ?? '',
-    sourceMessageId: attributes[NOTE.sourceMessageId]?.StringValue ?? '',
-    receiveCount: Number(attributes[NOTE.receiveCount]?.StringValue ?? 0),
-  };
 }
 
 function requireId(id: string | undefined, queue: string): string {

@@ -15,6 +15,7 @@ import {
   type JobPatch,
   type JobStatus,
   type OcrJob,
+  type JobCount,
   type OcrJobStore,
   type RoutingDecision,
 } from '@receiptflow/core';
@@ -137,6 +138,12 @@ export class InMemoryOcrJobStore extends InMemoryJobTableStore implements OcrJob
     return limited(jobs, limit);
   }
 
+  async countJobsByStatus(status: JobStatus, cap: number): Promise<JobCount> {
+    assertCap(cap);
+    const count = this.table.scan<OcrJob>('OCR_JOB').filter((j) => j.status === status).length;
+    return { count: Math.min(count, cap), capped: count > cap };
+  }
+
   async listJobsForImage(imageId: string): Promise<OcrJob[]> {
     return this.table.query<OcrJob>(imagePk(imageId), (sk) => sk.startsWith(JOB_SK_PREFIX));
   }
@@ -155,4 +162,8 @@ export class InMemoryOcrJobStore extends InMemoryJobTableStore implements OcrJob
     // A routing decision may exist without a job row (tests, partial writes).
     return this.table.scan<RoutingDecision>('ROUTING').find((d) => d.job_id === jobId) ?? null;
   }
+}
+
+function assertCap(cap: number): void {
+  if (!Number.isInteger(cap) || cap < 1) throw new ValidationError(`cap must be a positive integer, got ${cap}`);
 }

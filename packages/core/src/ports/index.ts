@@ -3,6 +3,7 @@ export * from './receipt-store.js';
 export * from './compaction-run-store.js';
 export * from './image-store.js';
 export * from './queue.js';
+export * from './dead-letter-queue.js';
 export * from './vector-index.js';
 export * from './ocr-engine.js';
 export * from './embedder.js';

@@ -11,6 +11,14 @@ export interface JobCreatedRange {
   createdBefore?: string;
 }
 
+/** How many jobs are in one status, counted up to a cap. */
+export interface JobCount {
+  /** The count, at most the cap. */
+  count: number;
+  /** True when counting stopped at the cap: there are at least `count`. */
+  capped: boolean;
+}
+
 /**
  * Uploaded images, the OCR jobs run on them, and the routing decision each job's OCR made.
  *
@@ -73,6 +81,15 @@ export interface OcrJobStore {
    */
   listJobsByStatus(status: JobStatus, limit?: number, range?: JobCreatedRange): Promise<OcrJob[]>;
   listJobsForImage(imageId: string): Promise<OcrJob[]>;
+  /**
+   * How many jobs are in `status`, counted up to `cap` (a positive integer): the pipeline view's
+   * "jobs by status". Read through the jobs-by-status index (DynamoDB: a COUNT query on GSI1,
+   * never a scan), so its cost grows with the count, which the cap bounds.
+   *
+   * @example
+   * const { count, capped } = await jobs.countJobsByStatus('FAILED', 10_000); // { count: 3, capped: false }
+   */
+  countJobsByStatus(status: JobStatus, cap: number): Promise<JobCount>;
 
   createRoutingDecision(decision: RoutingDecision): Promise<void>;
   getRoutingDecision(jobId: string): Promise<RoutingDecision | null>;

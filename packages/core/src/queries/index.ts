@@ -6,3 +6,4 @@ export * from './export-receipts.js';
 export * from './owned-receipt.js';
 export * from './get-receipt.js';
 export * from './similar-receipts.js';
+export * from './pipeline-status.js';

@@ -15,3 +15,4 @@ export * from './places-resolver-contract.js';
 export * from './vector-index-files-contract.js';
 export * from './heif-container.js';
 export * from './receipt-catalog-contract.js';
+export * from './dead-letter-queue-contract.js';

@@ -271,6 +271,20 @@ export const describeOcrJobStoreContract = defineContract<OcrJobStore>('OcrJobSt
       expect(await store.listJobsByStatus('COMPLETED', 10, { createdAfter: at(0) })).toEqual([]);
     });
 
+    it('countJobsByStatus counts the jobs in each status exactly, up to the cap', async () => {
+      const jobs = [makeJob(), makeJob(), makeJob(), makeJob()];
+      for (const job of jobs) await store.createJob(job);
+      await store.transitionJob(jobs[0]!.job_id, 'PENDING', 'PROCESSING');
+      await store.transitionJob(jobs[1]!.job_id, 'PENDING', 'FAILED', { failure_reason: 'not a receipt' });
+      expect(await store.countJobsByStatus('PENDING', 100)).toEqual({ count: 2, capped: false });
+      expect(await store.countJobsByStatus('PROCESSING', 100)).toEqual({ count: 1, capped: false });
+      expect(await store.countJobsByStatus('FAILED', 100)).toEqual({ count: 1, capped: false });
+      expect(await store.countJobsByStatus('COMPLETED', 100)).toEqual({ count: 0, capped: false });
+      expect(await store.countJobsByStatus('PENDING', 2)).toEqual({ count: 2, capped: false });
+      expect(await store.countJobsByStatus('PENDING', 1)).toEqual({ count: 1, capped: true });
+      await expect(store.countJobsByStatus('PENDING', 0)).rejects.toBeInstanceOf(ValidationError);
+    });
+
     it('listJobsForImage returns the image’s jobs only', async () => {
       const imageId = uniqueId('img');
       const mine = [makeJob({ image_id: imageId }), makeJob({ image_id: imageId })];

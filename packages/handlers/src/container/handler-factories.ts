@@ -10,6 +10,7 @@ import { createSweepHandler, type SweepHandlerOptions } from '../handlers/sweep-
 import { uploadRoutes } from '../handlers/upload-api.js';
 import { receiptListRoutes, receiptReadRoutes, similarReceiptRoutes } from '../handlers/receipt-routes.js';
 import { receiptChangeRoutes } from '../handlers/receipt-change-routes.js';
+import { pipelineRoutes } from '../handlers/pipeline-routes.js';
 import { createApiRouter, type ApiRoute } from '../http/router.js';
 import type { EventSourceResolver } from '../handlers/sqs-event.js';
 import { noopMetrics, type Metrics, type RecoverUnfinishedWorkDeps, type SubmitJobDeps } from '@receiptflow/core';
@@ -97,6 +98,20 @@ export function receiptChangeRoutesFrom(c: Get): ApiRoute[] {
 }
 
 /**
+ * The operator routes: GET /pipeline, GET /pipeline/dlq/{queue}, POST …/redrive. Operators are
+ * the owners bound to `Operators` (none when unbound: every caller gets 403).
+ */
+export function pipelineRoutesFrom(c: Get): ApiRoute[] {
+  return pipelineRoutes({
+    jobs: resolve(c, TOKENS.OcrJobs),
+    runs: resolve(c, TOKENS.CompactionRuns),
+    queues: resolve(c, TOKENS.PipelineQueues),
+    clock: resolve(c, TOKENS.Clock),
+    operators: resolveOptional(c, TOKENS.Operators) ?? [],
+  });
+}
+
+/**
  * An API Lambda (or the local server): the API router over the routes it serves, counting its
  * metrics under `fn`.
  *
@@ -123,6 +138,7 @@ export function localApiRoutesFrom(c: Get): ApiRoute[] {
     ...similarRoutesFrom(c),
     ...receiptListRoutesFrom(c),
     ...receiptChangeRoutesFrom(c),
+    ...pipelineRoutesFrom(c),
   ];
 }
 

@@ -1,3 +1,4 @@
+import { InMemoryDeadLetterQueue } from '@receiptflow/adapters-local';
 import { PdfLibPageReader } from '@receiptflow/adapters-local/pdf-pages';
 import type { Logger } from '@receiptflow/core';
 import { Container, ContainerModule } from 'inversify';
@@ -7,6 +8,8 @@ import { TOKENS, type MetricsFor, type TokenConstants } from './tokens.js';
 export interface LocalModuleOptions {
   /** Metrics per handler; none by default (locally, counts are in `receipts status` and the logs). */
   metricsFor?: MetricsFor;
+  /** The owners whose keys may call the pipeline routes (`receipts serve`: the token's owner). */
+  operators?: readonly string[];
 }
 
 /** The `local` environment: every token bound to an already-open local adapter. */
@@ -40,6 +43,15 @@ export function localModule(
     Places: a.places,
     CompactionLock: a.lock,
     Snapshots: a.snapshots,
+    PipelineQueues: {
+      ocr: { queue: a.ocrQueue, deadLetters: new InMemoryDeadLetterQueue(a.ocrDlq, a.ocrQueue) },
+      'ocr-results': { queue: a.resultsQueue, deadLetters: new InMemoryDeadLetterQueue(a.resultsDlq, a.resultsQueue) },
+      compaction: {
+        queue: a.compactionQueue,
+        deadLetters: new InMemoryDeadLetterQueue(a.compactionDlq, a.compactionQueue),
+      },
+    },
+    ...(options.operators ? { Operators: options.operators } : {}),
   };
   return new ContainerModule(({ bind }) => {
     for (const key of Object.keys(constants) as (keyof TokenConstants)[]) {

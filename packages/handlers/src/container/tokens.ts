@@ -7,6 +7,8 @@ import type {
   NamedImageStore,
   OcrJobStore,
   PdfPageReader,
+  PipelineQueue,
+  PipelineQueueName,
   ReceiptStore,
   ReceiptCatalog,
   CompactionRunStore,
@@ -64,6 +66,10 @@ export const TOKENS = {
   Places: token<PlacesResolver>('PlacesResolver'),
   CompactionLock: token<CompactionLock>('CompactionLock'),
   Snapshots: token<SnapshotStore>('SnapshotStore'),
+  /** The three work queues with their dead-letter queues, for the pipeline routes. */
+  PipelineQueues: token<Record<PipelineQueueName, PipelineQueue>>('PipelineQueues'),
+  /** The owners whose keys may call the pipeline routes; unbound: nobody's. */
+  Operators: token<readonly string[]>('Operators'),
 } as const;
 
 /** The type that the token `TOKENS[K]` carries. */

@@ -20,6 +20,9 @@ export const API_ROUTE_KEYS = [
   'DELETE /receipts/{image_id}/{receipt_id}',
   'GET /receipts/{image_id}/{receipt_id}/similar',
   'GET /images/{image_id}',
+  'GET /pipeline',
+  'GET /pipeline/dlq/{queue}',
+  'POST /pipeline/dlq/{queue}/redrive',
 ] as const satisfies readonly RouteKey[];
 
 export type ApiRouteKey = (typeof API_ROUTE_KEYS)[number];

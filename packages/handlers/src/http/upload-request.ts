@@ -29,6 +29,7 @@ export function invalidRequest(error: z.ZodError): HttpApiResult {
 
 const STATUS_BY_CODE: Record<string, number> = {
   VALIDATION_FAILED: 400,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONTENT_TYPE_MISMATCH: 415,
   CONDITION_FAILED: 409,

@@ -1,4 +1,5 @@
 import {
+  DEFAULT_OWNER,
   recoverUnfinishedWork,
   runOcrJob,
   submitJob,
@@ -30,6 +31,12 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
    * none = open (loopback only), every request DEFAULT_OWNER's.
    */
   apiKeySha256?: readonly (string | ApiKeyEntry)[];
+  /**
+   * The owners whose keys may call the pipeline routes. Default: the owners of the accepted
+   * keys (`receipts serve --token T [--owner NAME]`: that owner), or DEFAULT_OWNER in open
+   * loopback mode, where anyone on the machine is the operator anyway.
+   */
+  operators?: readonly string[];
   /** Tesseract jobs at once. */
   ocrConcurrency?: number;
   /**
@@ -46,6 +53,12 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
 
 const DEFAULT_CHECKPOINT_EVERY_OPS = 200;
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
+
+/** The owners of the accepted keys (a bare hash is DEFAULT_OWNER's); DEFAULT_OWNER when there are none. */
+export function localOperators(keys: readonly (string | ApiKeyEntry)[]): string[] {
+  if (keys.length === 0) return [DEFAULT_OWNER];
+  return [...new Set(keys.map((k) => (typeof k === 'string' ? DEFAULT_OWNER : k.owner)))];
+}
 
 /**
  * The whole pipeline in one process on local adapters: the same handlers as in AWS, fed by
@@ -84,11 +97,10 @@ export class LocalRuntime {
 
   static async open(options: LocalRuntimeOptions): Promise<LocalRuntime> {
     const adapters = await openLocalAdapters(options);
-    const container = createLocalContainer(
-      adapters,
-      options.logger,
-      options.metricsFor ? { metricsFor: options.metricsFor } : {},
-    );
+    const container = createLocalContainer(adapters, options.logger, {
+      ...(options.metricsFor ? { metricsFor: options.metricsFor } : {}),
+      operators: options.operators ?? localOperators(options.apiKeySha256 ?? []),
+    });
     const runtime = new LocalRuntime(adapters, container, options);
     await runtime.recover();
     return runtime;
