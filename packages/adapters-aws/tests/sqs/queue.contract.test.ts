@@ -1,7 +1,7 @@
-import { CreateQueueCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { describeQueueContract } from '@receiptflow/core/testing';
+import { CreateQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { describeDeadLetterQueueContract, describeQueueContract } from '@receiptflow/core/testing';
 import { afterAll, beforeAll } from 'vitest';
-import { SqsQueue, createQueueWithDlq } from '../../src/sqs/index.js';
+import { SqsDeadLetterQueue, SqsQueue, createQueueWithDlq } from '../../src/sqs/index.js';
 import {
   createTestSqsClient,
   startFauxqs,
@@ -57,3 +57,21 @@ describeQueueContract(
   },
   STALE_LEASE,
 );
+
+describeDeadLetterQueueContract('SqsDeadLetterQueue on fauxqs', async () => {
+  const created = await createQueueWithDlq(client, uniqueResourceName('work'), {
+    maxReceiveCount: 100,
+    visibilityTimeoutSeconds: 30,
+    retentionSeconds: 345_600,
+    allowLowMaxReceiveCount: true,
+  });
+  return {
+    // fauxqs is one host: a short poll sees every message, and an empty one costs no wait.
+    subject: new SqsDeadLetterQueue(client, { dlqUrl: created.dlqUrl, sourceUrl: created.queueUrl, waitSeconds: 0 }),
+    source: new SqsQueue(client, { ...SHORT_POLL, queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl }),
+    // As SQS's redrive after maxReceiveCount: the body alone, no note.
+    putRaw: async (body) => {
+      await client.send(new SendMessageCommand({ QueueUrl: created.dlqUrl, MessageBody: body }));
+    },
+  };
+});
