@@ -12,7 +12,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { jobTableStores } from '@receiptflow/adapters-local';
-import { listReceipts, type ListReceiptsQuery, type ListReceiptsResult } from '@receiptflow/core';
+import { listReceipts, silentLogger, type ListReceiptsQuery, type ListReceiptsResult } from '@receiptflow/core';
+import { ApiKeyAuth, createApiRouter, receiptListRoutes } from '@receiptflow/handlers/local';
 import { MERCHANTS, RECEIPTS_PER_DAY, seedDay, seedMerchant, seededTable } from './receipt-catalog-seed.js';
 import { percentile, round } from './stats.js';
 
@@ -91,12 +92,40 @@ export async function coreListing(size: number): Promise<ListFn> {
   return (query) => listReceipts({ catalog }, 'bench', query);
 }
 
+/**
+ * The listing as a client gets it: `GET /receipts?merchant=&from=&to=&limit=` through the API
+ * router (bearer check, query parsing, JSON in and out) over the local catalog, in-process, so
+ * that the figure is the API's own cost and not the loopback socket's.
+ */
+export async function httpListing(size: number): Promise<ListFn> {
+  const { catalog } = jobTableStores(seededTable(size));
+  const key = 'bench-key';
+  const auth = new ApiKeyAuth([{ owner: 'bench', sha256: ApiKeyAuth.hash(key) }]);
+  const api = createApiRouter(receiptListRoutes({ catalog }), { auth, logger: silentLogger });
+  return async (query) => {
+    const params = Object.fromEntries(
+      Object.entries(query)
+        .filter(([, value]) => value !== undefined)
+        .map(([name, value]) => [name, String(value)]),
+    );
+    const res = await api({
+      rawPath: '/receipts',
+      rawQueryString: new URLSearchParams(params).toString(),
+      headers: { authorization: `Bearer ${key}` },
+      queryStringParameters: params,
+      requestContext: { http: { method: 'GET', path: '/receipts' }, requestId: 'bench' },
+    });
+    if (res.statusCode !== 200) throw new Error(`GET /receipts answered ${res.statusCode}: ${res.body}`);
+    return JSON.parse(res.body) as ListReceiptsResult;
+  };
+}
+
 export async function measureReceiptListing(
   sizes: ReceiptReadSizes,
   progress: (line: string) => void,
-  open: (size: number) => Promise<ListFn> = coreListing,
+  open: (size: number) => Promise<ListFn> = httpListing,
 ): Promise<Record<string, number>> {
-  progress(`receipt listing: ${sizes.listSmall} and ${sizes.listLarge} receipts, queried turn about`);
+  progress(`receipt listing (GET /receipts): ${sizes.listSmall} and ${sizes.listLarge} receipts, queried turn about`);
   const [small, large] = (await timeListings([sizes.listSmall, sizes.listLarge], open)) as [
     { p50: number; p95: number },
     { p50: number; p95: number },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { coreListing, listingQueries } from '../../bench/receipt-reads.js';
+import { coreListing, httpListing, listingQueries } from '../../bench/receipt-reads.js';
 import { seedDay, seededTable } from '../../bench/receipt-catalog-seed.js';
 import { verdicts } from '../../bench/report.js';
 
@@ -15,6 +15,9 @@ describe('receipt reads bench', () => {
       expect(page.receipts.every((r) => r.merchant?.place_id === query.merchant)).toBe(true);
       expect(page.receipts.every((r) => r.date! >= query.from! && r.date! <= query.to!)).toBe(true);
     }
+    // Through GET /receipts the bench gets the same pages as from core.
+    const http = await httpListing(1_000);
+    for (const query of listingQueries(5)) expect(await http(query)).toEqual(await list(query));
     // One table, replayed as a journal is: the listing index agrees with the rows.
     expect(seededTable(30).receiptIndex.ownerKeys('bench')).toHaveLength(30);
   });

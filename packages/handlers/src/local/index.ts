@@ -17,3 +17,7 @@ export { processImage, type ProcessedImage } from './process-image.js';
 export { openLocalAdapters, type LocalAdapterOptions, type LocalAdapters } from './local-adapters.js';
 export { createLocalContainer, type LocalModuleOptions } from '../container/local-module.js';
 export { compactionHandlerFrom, processOcrResultsHandlerFrom } from '../container/handler-factories.js';
+// The HTTP API's pieces, for measuring a route in-process (the bench's GET /receipts).
+export { createApiRouter } from '../http/router.js';
+export { ApiKeyAuth } from '../http/api-key-auth.js';
+export { receiptListRoutes } from '../handlers/receipt-routes.js';
