@@ -23,6 +23,7 @@ type Json = Record<string, unknown>;
 const DOC_PATH = new URL('../../../docs/openapi.yaml', import.meta.url);
 const ALICE = 'k-alice-openapi';
 const BOB = 'k-bob-openapi';
+const OPS = 'k-ops-openapi';
 
 /** `#/components/schemas/X` → `https://receiptflow.invalid/api#/$defs/X`: the same schemas, addressed inside one JSON Schema for ajv. */
 function rewriteRefs(value: unknown): unknown {
@@ -162,7 +163,9 @@ describe('real answers of the local API match the document', () => {
       apiKeys: [
         { owner: 'alice', key: ALICE },
         { owner: 'bob', key: BOB },
+        { owner: 'ops', key: OPS },
       ],
+      operators: ['ops'],
     });
     const receipts = demoReceipts();
     const upload = async (name: string, bearer: string, n: number) => {
@@ -283,6 +286,24 @@ describe('real answers of the local API match the document', () => {
     const del = 'DELETE /receipts/{image_id}/{receipt_id}';
     expect((await call(del, `/receipts/${bob0}/1`)).statusCode).toBe(404);
     expect((await call(del, `/receipts/${bob0}/1`, { bearer: BOB })).statusCode).toBe(204);
+  });
+
+  it('the pipeline routes (operators only)', async () => {
+    await p.adapters.ocrDlq.send('not json');
+    const status = await call('GET /pipeline', '/pipeline', { bearer: OPS });
+    expect(status.statusCode, status.body).toBe(200);
+    expect((await call('GET /pipeline', '/pipeline')).statusCode).toBe(403);
+    const dlq = 'GET /pipeline/dlq/{queue}';
+    const listed = await call(dlq, '/pipeline/dlq/ocr', { bearer: OPS });
+    expect(bodyOf<{ messages: unknown[] }>(listed).messages).toHaveLength(1);
+    expect((await call(dlq, '/pipeline/dlq/ocr', { bearer: OPS, query: { limit: '0' } })).statusCode).toBe(400);
+    expect((await call(dlq, '/pipeline/dlq/nope', { bearer: OPS })).statusCode).toBe(404);
+    const redrive = 'POST /pipeline/dlq/{queue}/redrive';
+    const json = { 'content-type': 'application/json' };
+    const moved = await call(redrive, '/pipeline/dlq/ocr/redrive', { bearer: OPS, headers: json, body: '{}' });
+    expect(bodyOf(moved)).toEqual({ redriven: 1 });
+    expect((await call(redrive, '/pipeline/dlq/ocr/redrive', { bearer: OPS, body: 'all' })).statusCode).toBe(400);
+    expect((await call(redrive, '/pipeline/dlq/ocr/redrive', { headers: json, body: '{}' })).statusCode).toBe(403);
   });
 
   it('every documented operation is served', async () => {

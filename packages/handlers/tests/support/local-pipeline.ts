@@ -49,6 +49,8 @@ export interface LocalPipelineOptions {
     /** As for `efs`. */
     lock?: CompactionLock;
   };
+  /** The owners whose keys may call the pipeline routes; none by default. */
+  operators?: string[];
   /** Runs the results and compaction handlers as those functions, for the SDK calls they make. */
   recorder?: SdkCallRecorder;
 }
@@ -81,11 +83,10 @@ export async function localPipeline(options: LocalPipelineOptions = {}) {
     ...(options.clock ? { clock: options.clock } : {}),
     ...(readers ? { vectors: readers.vectors } : {}),
   });
-  const container = createLocalContainer(
-    adapters,
-    logger,
-    options.metricsFor ? { metricsFor: options.metricsFor } : {},
-  );
+  const container = createLocalContainer(adapters, logger, {
+    ...(options.metricsFor ? { metricsFor: options.metricsFor } : {}),
+    ...(options.operators ? { operators: options.operators } : {}),
+  });
   // efs, s3: compaction's own container (as its Lambda has), with the writers and the fencing lock.
   const writers = storage && vectorStorageFor(storage, 'writer', s3Client);
   const compactionContainer = writers ? new Container({ parent: container }) : container;

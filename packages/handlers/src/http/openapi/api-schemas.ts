@@ -1,5 +1,8 @@
 import {
+  CollectionStateSchema,
   IdSchema,
+  JobStatusSchema,
+  PipelineQueueNameSchema,
   PaymentMethodSchema,
   PlaceSourceSchema,
   ReceiptIdSchema,
@@ -11,6 +14,8 @@ import {
   RoutingDecisionSchema,
   UPLOAD_STAGES,
   type ConfirmUploadResult,
+  type DeadLetterView,
+  type PipelineStatus,
   type ListMerchantsResult,
   type ListReceiptsResult,
   type PresignedUpload,
@@ -187,6 +192,71 @@ export const SimilarListSchema = z
   })
   .strict();
 
+const CollectionStatusSchema = z
+  .object({
+    state: CollectionStateSchema,
+    attempts: z.number().int().nonnegative(),
+    error: z.string().nullable(),
+    updated_at: z.string(),
+  })
+  .strict();
+
+const JOB_COUNT = z.number().int().nonnegative();
+
+export const PipelineStatusSchema = z
+  .object({
+    jobs: z
+      .object({
+        by_status: z
+          .object({ PENDING: JOB_COUNT, PROCESSING: JOB_COUNT, COMPLETED: JOB_COUNT, FAILED: JOB_COUNT })
+          .strict(),
+        capped: z.array(JobStatusSchema).meta({ description: 'Statuses counted up to the cap (10,000): at least.' }),
+      })
+      .strict(),
+    queues: z.array(
+      z
+        .object({
+          name: PipelineQueueNameSchema,
+          depth: z.number().int().nonnegative(),
+          in_flight: z.number().int().nonnegative(),
+          dlq_depth: z.number().int().nonnegative(),
+        })
+        .strict(),
+    ),
+    compaction_runs: z.array(
+      z
+        .object({
+          run_id: IdSchema,
+          image_id: IdSchema,
+          receipt_id: ReceiptIdSchema,
+          job_id: z.string().nullable(),
+          created_at: z.string(),
+          lines: CollectionStatusSchema,
+          words: CollectionStatusSchema,
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+export const DeadLetterListSchema = z
+  .object({
+    messages: z.array(
+      z
+        .object({
+          message_id: z.string(),
+          error: z.string().meta({ description: 'The consumer’s reason, else what the body and its records say.' }),
+          receive_count: z.number().int().nonnegative(),
+          sent_at: z.string().nullable(),
+          body_preview: z.string().meta({ description: 'The first 300 characters of the body.' }),
+        })
+        .strict(),
+    ),
+  })
+  .strict();
+
+export const RedriveResultSchema = z.object({ redriven: z.number().int().nonnegative() }).strict();
+
 // The interfaces of core and the schemas above must describe the same bodies: each line fails
 // to compile when one gains, loses or changes a field the other does not.
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
@@ -200,4 +270,6 @@ export const SCHEMAS_MATCH_CORE: [
   Same<Out<typeof MerchantListSchema>, ListMerchantsResult>,
   Same<Out<typeof ReceiptViewSchema>, ReceiptView>,
   Same<Out<typeof SimilarListSchema>['similar'][number], SimilarReceipt>,
-] = [true, true, true, true, true, true, true, true];
+  Same<Out<typeof PipelineStatusSchema>, PipelineStatus>,
+  Same<Out<typeof DeadLetterListSchema>['messages'][number], DeadLetterView>,
+] = [true, true, true, true, true, true, true, true, true, true];

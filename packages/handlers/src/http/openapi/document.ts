@@ -4,16 +4,21 @@ import {
   ListReceiptsQuerySchema,
   MAX_LIST_LIMIT,
   MAX_SIMILAR,
+  PipelineQueueNameSchema,
   ReceiptIdSchema,
+  RedriveRequestSchema,
   ReceiptPatchSchema,
 } from '@receiptflow/core';
 import { z } from 'zod';
 import type { RouteKey } from '../router.js';
 import {
+  DeadLetterListSchema,
   ErrorBodySchema,
   InvalidUploadBodySchema,
   MerchantListSchema,
+  PipelineStatusSchema,
   PresignRequestSchema,
+  RedriveResultSchema,
   ReceiptListSchema,
   ReceiptViewSchema,
   SimilarListSchema,
@@ -44,6 +49,9 @@ const RESPONSE_SCHEMAS = {
   MerchantList: MerchantListSchema,
   ReceiptView: ReceiptViewSchema,
   SimilarList: SimilarListSchema,
+  PipelineStatus: PipelineStatusSchema,
+  DeadLetterList: DeadLetterListSchema,
+  RedriveResult: RedriveResultSchema,
 } as const;
 
 /** Request bodies (as the code accepts them: zod's input side). */
@@ -51,6 +59,7 @@ const REQUEST_SCHEMAS = {
   PresignRequest: PresignRequestSchema,
   UploadCompleteRequest: UploadCompleteRequestSchema,
   ReceiptPatch: ReceiptPatchSchema,
+  RedriveRequest: RedriveRequestSchema,
 } as const;
 
 type SchemaName = keyof typeof RESPONSE_SCHEMAS | keyof typeof REQUEST_SCHEMAS;
@@ -93,6 +102,7 @@ const FILTER_PARAMS: Param[] = [
 const ERROR = (description: string): Answer => ({ description, json: 'Error' });
 const BAD_INPUT = ERROR('VALIDATION_FAILED: the message names the parameter that was wrong.');
 const NOT_FOUND = ERROR('NOT_FOUND: an unknown id, or another owner’s (the same answer).');
+const FORBIDDEN = ERROR('FORBIDDEN: the key is not an operator’s.');
 
 export const OPERATIONS: readonly Operation[] = [
   {
@@ -214,6 +224,39 @@ export const OPERATIONS: readonly Operation[] = [
       404: NOT_FOUND,
     },
   },
+  {
+    key: 'GET /pipeline',
+    operationId: 'getPipeline',
+    summary: 'Operators: jobs by status, each queue’s depth and DLQ depth, unfinished compaction runs',
+    description: 'Every owner’s pipeline at once, so only operator keys may call it (docs/api.md).',
+    answers: { 200: { description: 'The pipeline now.', json: 'PipelineStatus' }, 403: FORBIDDEN },
+  },
+  {
+    key: 'GET /pipeline/dlq/{queue}',
+    operationId: 'listDeadLetters',
+    summary: 'Operators: the messages in a queue’s dead-letter queue, each with its error',
+    description: 'Listing leaves every message where it is.',
+    query: [{ name: 'limit', schema: z.number().int().min(1).max(100), description: 'How many, 1..100 (default 50).' }],
+    answers: {
+      200: { description: 'The messages.', json: 'DeadLetterList' },
+      400: BAD_INPUT,
+      403: FORBIDDEN,
+      404: ERROR('NOT_FOUND: no such queue.'),
+    },
+  },
+  {
+    key: 'POST /pipeline/dlq/{queue}/redrive',
+    operationId: 'redriveDeadLetters',
+    summary: 'Operators: send one dead letter (`message_id`) or all (`{}`) back to the work queue',
+    description: 'Idempotent: a message already redriven is gone from the DLQ, so a repeat moves nothing.',
+    body: { required: true, content: { 'application/json': { schema: 'RedriveRequest' } } },
+    answers: {
+      200: { description: 'How many moved.', json: 'RedriveResult' },
+      400: ERROR('A body that is not a JSON object, or an unknown field (named).'),
+      403: FORBIDDEN,
+      404: ERROR('NOT_FOUND: no such queue.'),
+    },
+  },
 ];
 
 /** Answers every operation can give. */
@@ -226,6 +269,11 @@ const COMMON_ANSWERS: Record<number, Answer> = {
 const PATH_PARAMS: Record<string, Param> = {
   image_id: { name: 'image_id', schema: IdSchema, description: 'The uploaded image.' },
   receipt_id: { name: 'receipt_id', schema: ReceiptIdSchema, description: '1 for an image holding one receipt.' },
+  queue: {
+    name: 'queue',
+    schema: PipelineQueueNameSchema,
+    description: 'A work queue: ocr, ocr-results or compaction.',
+  },
 };
 
 /** A JSON schema fit for OpenAPI 3.1 (draft 2020-12, without the `$schema` of a root document). */
