@@ -12,7 +12,7 @@
  */
 
 /** Product packages: none of their src may import the dev tools package. */
-const PRODUCT = '(core|adapters-[^/]+|handlers|worker|ocr-mac|infra|job-table)';
+const PRODUCT = '(core|adapters-[^/]+|handlers|worker|ocr-mac|infra|job-table|console)';
 /** A package installed by pnpm: its real path ends in `.pnpm/<id>/node_modules/<name>/…`. */
 const npm = (name) => `(^|/)node_modules/${name}/`;
 
@@ -74,7 +74,37 @@ module.exports = {
         'handlers, worker, ocr-mac, infra or devkit.',
       severity: 'error',
       from: { path: '^packages/(core|job-table|adapters-[^/]+)/src/' },
-      to: { path: '^packages/(handlers|worker|ocr-mac|infra|devkit)/' },
+      to: { path: '^packages/(handlers|worker|ocr-mac|infra|devkit|console)/' },
+    },
+    {
+      name: 'console-app-imports-only-preact',
+      comment:
+        "The console's browser code (packages/console/src) reaches the server only through the documented HTTP " +
+        'API: it imports its own files and preact, never a workspace package (core and its zod schemas have no ' +
+        'place in the browser bundle, and the API is its contract) nor any other library.',
+      severity: 'error',
+      from: { path: '^packages/console/src/' },
+      to: { pathNot: ['^packages/console/src/', npm('preact')] },
+    },
+    {
+      name: 'console-build-imports-only-vite',
+      comment: "The console's node side (packages/console/node: its build) uses node builtins and Vite, nothing else.",
+      severity: 'error',
+      from: { path: '^packages/console/node/' },
+      to: { dependencyTypesNot: ['core'], pathNot: ['^packages/console/node/', npm('vite')] },
+    },
+    {
+      name: 'console-only-for-the-local-server',
+      comment:
+        'Only the local server and the CLI (handlers/src/local, handlers/src/cli) serve the console; core, the ' +
+        'adapters and the Lambda code never import it (in AWS the same static build is deployed on its own, ' +
+        'docs/deploy.md). Tests and scripts may.',
+      severity: 'error',
+      from: {
+        path: '^packages/[^/]+/src/',
+        pathNot: ['^packages/console/', '^packages/handlers/src/(local|cli)/'],
+      },
+      to: { path: '^packages/console/' },
     },
     {
       name: 'job-table-imports-only-core',
@@ -129,7 +159,7 @@ module.exports = {
       exportsFields: ['exports'],
       conditionNames: ['import', 'require', 'node', 'default', 'types'],
       mainFields: ['module', 'main', 'types', 'typings'],
-      extensions: ['.ts', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
+      extensions: ['.ts', '.tsx', '.d.ts', '.js', '.mjs', '.cjs', '.json'],
     },
     // Modules shown by their real folder (packages/<name>/…), not the pnpm symlink under node_modules.
     preserveSymlinks: false,

@@ -14,7 +14,7 @@ export default tseslint.config(
   js.configs.recommended,
   tseslint.configs.recommended,
   {
-    files: ['**/*.ts'],
+    files: ['**/*.ts', '**/*.tsx'],
     languageOptions: {
       // Each package's tsconfig.json, found per file: the same programs `pnpm typecheck` builds.
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },

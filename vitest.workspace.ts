@@ -9,4 +9,5 @@ export default [
   'packages/worker',
   'packages/infra',
   'packages/devkit',
+  'packages/console',
 ];

@@ -26,7 +26,19 @@ const DEPCRUISE = join(
   ).bin['depcruise']!,
 );
 
-const PACKAGES = ['core', 'job-table', 'adapters-local', 'adapters-aws', 'worker', 'handlers', 'infra', 'devkit'];
+const PACKAGES = [
+  'core',
+  'job-table',
+  'adapters-local',
+  'adapters-aws',
+  'worker',
+  'handlers',
+  'infra',
+  'devkit',
+  'console',
+];
+/** Where a package's `exports` point: the console's is its node side (the build), not its browser app. */
+const ENTRY: Record<string, string> = { console: './node/index.ts' };
 
 /** The clean workspace: every import runs the allowed way. */
 const CLEAN: Record<string, string> = {
@@ -49,6 +61,11 @@ const CLEAN: Record<string, string> = {
     "import { fake } from '@receiptflow/devkit';\nexport const t = fake;\n",
   'packages/infra/src/index.ts': "import { domain } from '@receiptflow/core';\nexport const infra = domain;\n",
   'packages/devkit/src/index.ts': "import { local } from '@receiptflow/adapters-local';\nexport const fake = local;\n",
+  'packages/console/src/app.tsx': "import { get } from './api.js';\nexport const app = get;\n",
+  'packages/console/src/api.ts': 'export const get = 1;\n',
+  'packages/console/node/index.ts': "import { readFileSync } from 'node:fs';\nexport const build = readFileSync;\n",
+  'packages/handlers/src/local/site.ts': "import { build } from '@receiptflow/console';\nexport const site = build;\n",
+  'packages/console/tests/serve.test.ts': "import { h } from '@receiptflow/handlers';\nexport const t = h;\n",
 };
 
 /** Each planted import, and what the check must print for it (a cycle is printed once, whole). */
@@ -91,6 +108,27 @@ const PLANTED: { file: string; code: string; expected: string | RegExp | null }[
     file: 'packages/worker/src/hosts.ts',
     code: "import { h } from '@receiptflow/handlers';\nexport const up = h;\n",
     expected: 'error worker-does-not-import-its-hosts: packages/worker/src/hosts.ts → packages/handlers/src/index.ts',
+  },
+  {
+    file: 'packages/console/src/uses-core.ts',
+    code: "import { domain } from '@receiptflow/core';\nexport const d = domain;\n",
+    expected: 'error console-app-imports-only-preact: packages/console/src/uses-core.ts → packages/core/src/index.ts',
+  },
+  {
+    file: 'packages/console/src/uses-node.ts',
+    code: "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
+    expected: 'error console-app-imports-only-preact: packages/console/src/uses-node.ts → fs',
+  },
+  {
+    file: 'packages/console/node/uses-core.ts',
+    code: "import { domain } from '@receiptflow/core';\nexport const d = domain;\n",
+    expected: 'error console-build-imports-only-vite: packages/console/node/uses-core.ts → packages/core/src/index.ts',
+  },
+  {
+    file: 'packages/handlers/src/lambda/serves-console.ts',
+    code: "import { build } from '@receiptflow/console';\nexport const b = build;\n",
+    expected:
+      'error console-only-for-the-local-server: packages/handlers/src/lambda/serves-console.ts → packages/console/node/index.ts',
   },
   {
     file: 'packages/handlers/src/cycle-a.ts',
@@ -141,7 +179,7 @@ function workspace(files: Record<string, string>): string {
     write(
       root,
       `packages/${pkg}/package.json`,
-      JSON.stringify({ name: `@receiptflow/${pkg}`, type: 'module', exports: { '.': './src/index.ts' } }),
+      JSON.stringify({ name: `@receiptflow/${pkg}`, type: 'module', exports: { '.': ENTRY[pkg] ?? './src/index.ts' } }),
     );
     for (const dep of PACKAGES.filter((p) => p !== pkg))
       link(root, `packages/${pkg}/node_modules/@receiptflow/${dep}`, `packages/${dep}`);
@@ -177,7 +215,7 @@ describe('the dependency rule (.dependency-cruiser.cjs)', () => {
       if (typeof expected === 'string') expect(output).toContain(expected);
       else if (expected) expect(output).toMatch(expected);
     }
-    expect(output).toContain('x 9 dependency violations (9 errors, 0 warnings)');
+    expect(output).toContain('x 13 dependency violations (13 errors, 0 warnings)');
     expect(code).not.toBe(0);
   });
 });

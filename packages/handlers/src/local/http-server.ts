@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ReceiptflowError, type StreamedObject } from '@receiptflow/core';
 import { errorResult, type HttpApiEvent, type HttpApiResult } from '../http/api-gateway.js';
+import type { StaticResponse } from './console-site.js';
 
 /** Bodies larger than this are refused; a declared length above it is refused before any byte is read. */
 export const MAX_BODY_BYTES = 25 * 1024 * 1024;
@@ -43,6 +44,11 @@ export interface LocalHttpServerOptions {
   maxBodyBytes?: number;
   /** Seconds a client is told to wait while the server is starting. */
   retryAfterSeconds?: number;
+  /**
+   * The console's static files (`lazyConsoleSite`): asked first for every request, answered
+   * without a token and also while the runtime is starting; null leaves the request to the API.
+   */
+  staticSite?: (method: string, pathname: string, ifNoneMatch: string | undefined) => Promise<StaticResponse | null>;
 }
 
 /** Status codes for the error codes the presigned-upload route can raise. */
@@ -77,6 +83,16 @@ export function createLocalHttpServer(
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (options.staticSite) {
+      const pathname = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const answer = await options.staticSite(req.method ?? 'GET', pathname, headerValue(req.headers['if-none-match']));
+      if (answer) {
+        req.resume(); // a GET's body, if any, is not read
+        res.writeHead(answer.statusCode, answer.headers);
+        res.end(answer.body);
+        return;
+      }
+    }
     const r = routes();
     if (!r) {
       const starting = errorResult(503, 'STARTING', 'the server is starting; retry shortly');

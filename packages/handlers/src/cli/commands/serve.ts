@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { ApiKeyAuth } from '../../http/api-key-auth.js';
 import { ServeStartupError } from '../../errors.js';
+import { ensureConsoleBuilt } from '@receiptflow/console';
 import { createLocalHttpServer, type LocalHttpRoutes } from '../../local/http-server.js';
+import { lazyConsoleSite } from '../../local/console-site.js';
 import { presignedUploadRoute } from '../../local/presigned-upload-route.js';
 import { presignedDownloadRoute } from '../../local/presigned-download-route.js';
 import { FaultInjector } from '../../local/fault/fault-injector.js';
@@ -17,6 +19,11 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 export interface ServeOptions {
   /** Test-only: SIGKILL this process after a pipeline event (from `RECEIPTFLOW_FAULT`). */
   fault?: FaultPlan | null;
+  /**
+   * Build (or find) the console as soon as the server starts, rather than on its first visit.
+   * The CLI does; tests of the API leave it off, so they never pay for a build they do not use.
+   */
+  buildConsoleEagerly?: boolean;
 }
 
 export interface ServeHandle {
@@ -74,7 +81,18 @@ export async function startServe(argv: string[], log: Print, options: ServeOptio
   };
   // Listening before the runtime opens: a client arriving during a slow start gets a 503, not
   // "connection refused", and the port is known (and reserved) before the slow part begins.
-  const server = createLocalHttpServer(routes);
+  // The console at `/` (packages/console): built from its sources when no current build exists
+  // (a fresh clone), a few seconds, meanwhile its requests wait; the API is not held up.
+  const buildConsole = () => ensureConsoleBuilt({ log });
+  if (options.buildConsoleEagerly) {
+    buildConsole().catch((error: unknown) =>
+      logger.error('the console could not be built', { error: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+  const staticSite = lazyConsoleSite(buildConsole, (error) =>
+    logger.error('the console is not available', { error: error instanceof Error ? error.message : String(error) }),
+  );
+  const server = createLocalHttpServer(routes, { staticSite });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => resolve());
@@ -120,7 +138,7 @@ export async function serveCommand(
   log: Print,
   env: Record<string, string | undefined>,
 ): Promise<number> {
-  const handle = await startServe(argv, log, { fault: parseFaultPlan(env[FAULT_ENV]) });
+  const handle = await startServe(argv, log, { fault: parseFaultPlan(env[FAULT_ENV]), buildConsoleEagerly: true });
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -1,0 +1,2 @@
+export { CONSOLE_ROOT, consoleSourceHash, ensureConsoleBuilt, type ConsoleBuildOptions } from './build.js';
+export { ConsoleBuildError, ConsoleError } from './errors.js';
