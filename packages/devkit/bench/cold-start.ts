@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,15 +8,6 @@ import { promisify } from 'node:util';
 import { median } from './stats.js';
 
 const run = promisify(execFile);
-
-/** The bundles of the deployment contract. */
-export const HANDLER_BUNDLES = [
-  'upload',
-  'authorizer',
-  'process-ocr-results',
-  'stream-processor',
-  'compaction',
-] as const;
 
 /**
  * Stand-ins for every variable the functions' config schemas read (src/config/aws-config.ts),
@@ -32,6 +23,7 @@ export const DUMMY_LAMBDA_ENV: Readonly<Record<string, string>> = {
   RAW_BUCKET: 'bench-raw',
   ARTIFACTS_BUCKET: 'bench-artifacts',
   VECTORS_BUCKET: 'bench-vectors',
+  EXPORT_BUCKET: 'bench-exports',
   OCR_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ocr-queue',
   OCR_RESULTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ocr-results-queue',
   COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/compaction-queue',
@@ -47,60 +39,164 @@ export const DUMMY_LAMBDA_ENV: Readonly<Record<string, string>> = {
  */
 const PROBE = [
   'const started = performance.now();',
+  'const cpu = process.cpuUsage();',
   'const mod = await import(process.argv[1]);',
   'const ms = performance.now() - started;',
+  'const used = process.cpuUsage(cpu);',
   "if (typeof mod.handler !== 'function') throw new Error('bundle exports no handler');",
-  'process.stdout.write(JSON.stringify({ ms }));',
+  'process.stdout.write(JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000 }));',
 ].join('\n');
 
-export interface ColdStart {
+/** How a build treats the AWS SDK: `scripts/build.mjs --sdk bundled|external`. */
+export type SdkMode = 'bundled' | 'external';
+
+/** One build's figures, per function. */
+export interface BuildFigures {
+  /** Bytes of the function's folder (index.mjs and its chunks: what is zipped and deployed). */
   bytes: Record<string, number>;
+  /** Bytes of index.mjs and the chunks it imports statically: what init reads. */
+  initBytes: Record<string, number>;
   initMs: Record<string, number>;
-  /** The part of init that is loading the runtime-provided SDK packages the bundle imports. */
-  sdkImportMs: Record<string, number>;
+  /**
+   * CPU time of the same imports (user + system). On a shared machine wall time also counts the
+   * time other processes held the cores; CPU time mostly does not, so it is the steadier figure.
+   */
+  initCpuMs: Record<string, number>;
+}
+
+export interface ColdStart {
+  /** The build `scripts/build.mjs` makes by default: what is deployed. */
+  shipped: SdkMode;
+  bundled: BuildFigures;
+  external: BuildFigures & {
+    /** The part of its init that is loading the runtime-provided SDK packages it imports. */
+    sdkImportMs: Record<string, number>;
+  };
+  /** The functions measured: every folder the build emitted. */
+  functions: string[];
   runs: number;
   buildSeconds: number;
 }
 
 /**
- * Builds the bundles with scripts/build.mjs, then times import + init `runs` times per bundle.
- * Each bundle runs from a scratch directory laid out like /var/task beside /var/runtime: the
- * bundle file alone, with node_modules holding only the runtime-provided `@aws-sdk/*` and
- * `@smithy/*` packages (linked from this workspace). Any other import would fail, as in Lambda.
+ * Builds the bundles twice with scripts/build.mjs, once with the AWS SDK bundled (the default
+ * build, deployed) and once with it left to the runtime, then times import + init `runs` times
+ * per function (the build not deployed, every other round), round-robin. Each build runs from a scratch directory laid out like
+ * /var/task: the function's folder alone. The external build's directory has a node_modules
+ * holding only the `@aws-sdk/*` and `@smithy/*` packages (linked from this workspace), the
+ * stand-in for /var/runtime; the bundled build's has none, so any import it left out fails.
  */
 export async function measureColdStart(handlersDir: string, runs: number): Promise<ColdStart> {
-  const started = performance.now();
-  await run(process.execPath, [join(handlersDir, 'scripts', 'build.mjs')], { cwd: handlersDir });
-  const buildSeconds = (performance.now() - started) / 1000;
-  const task = await mkdtemp(join(tmpdir(), 'receiptflow-cold-start-'));
+  const scratch = await mkdtemp(join(tmpdir(), 'receiptflow-cold-start-'));
   try {
-    await linkRuntimeProvided(handlersDir, join(task, 'node_modules'));
-    const bytes: Record<string, number> = {};
-    const samples: Record<string, number[]> = {};
+    const started = performance.now();
+    const builds = { bundled: join(scratch, 'bundled'), external: join(scratch, 'external') };
+    const script = join(handlersDir, 'scripts', 'build.mjs');
+    // The default build is the one deployed; its output stays in dist/ for `pulumi up`.
+    await run(process.execPath, [script], { cwd: handlersDir });
+    await cp(join(handlersDir, 'dist'), builds.bundled, { recursive: true });
+    await run(process.execPath, [script, '--sdk', 'external', '--outdir', builds.external], { cwd: handlersDir });
+    const buildSeconds = (performance.now() - started) / 1000;
+    const shipped = await shippedSdk(join(handlersDir, 'dist'));
+    const other: SdkMode = shipped === 'bundled' ? 'external' : 'bundled';
+    const functions = await builtFunctions(builds.bundled);
+    await linkRuntimeProvided(handlersDir, join(builds.external, 'node_modules'));
+    const samples = { bundled: {} as Record<string, number[]>, external: {} as Record<string, number[]> };
+    const cpuSamples = { bundled: {} as Record<string, number[]>, external: {} as Record<string, number[]> };
     const sdkSamples: Record<string, number[]> = {};
     const externals: Record<string, string[]> = {};
-    for (const name of HANDLER_BUNDLES) {
-      const built = join(handlersDir, 'dist', name, 'index.mjs');
-      bytes[name] = (await stat(built)).size;
-      await mkdir(join(task, name));
-      await copyFile(built, join(task, name, 'index.mjs'));
-      samples[name] = [];
+    for (const name of functions) {
+      for (const mode of ['bundled', 'external'] as const) {
+        samples[mode][name] = [];
+        cpuSamples[mode][name] = [];
+      }
       sdkSamples[name] = [];
-      externals[name] = externalImports(await readFile(built, 'utf8'));
+      externals[name] = await externalImportsOf(join(builds.external, name));
     }
-    // Round-robin, so drift on a shared machine hits every bundle alike.
+    // Round-robin, so drift on a shared machine hits every function and build alike. The build
+    // not deployed runs every other round: it is 2-3x slower, and only has to show the choice holds.
     for (let i = 0; i < runs; i++) {
-      for (const name of HANDLER_BUNDLES) {
-        samples[name]!.push(await probe(task, name, PROBE, pathToFileURL(join(task, name, 'index.mjs')).href));
-        sdkSamples[name]!.push(await probe(task, name, SDK_PROBE, JSON.stringify(externals[name])));
+      for (const name of functions) {
+        for (const mode of i % 2 === 0 ? [shipped, other] : [shipped]) {
+          const dir = join(builds[mode], name);
+          const { ms, cpuMs } = await probe(dir, PROBE, pathToFileURL(join(dir, 'index.mjs')).href);
+          samples[mode][name]!.push(ms);
+          cpuSamples[mode][name]!.push(cpuMs!);
+        }
+        if (i % 2 === 0)
+          sdkSamples[name]!.push(
+            (await probe(join(builds.external, name), SDK_PROBE, JSON.stringify(externals[name]))).ms,
+          );
       }
     }
-    const medians = (s: Record<string, number[]>) =>
-      Object.fromEntries(HANDLER_BUNDLES.map((name) => [name, median(s[name]!)]));
-    return { bytes, initMs: medians(samples), sdkImportMs: medians(sdkSamples), runs, buildSeconds };
+    const medians = (s: Record<string, number[]>) => Object.fromEntries(functions.map((n) => [n, median(s[n]!)]));
+    const figures = async (mode: SdkMode): Promise<BuildFigures> => {
+      const bytes: Record<string, number> = {};
+      const initBytes: Record<string, number> = {};
+      for (const name of functions) {
+        const dir = join(builds[mode], name);
+        bytes[name] = await folderBytes(dir);
+        initBytes[name] = await initReadBytes(dir);
+      }
+      return { bytes, initBytes, initMs: medians(samples[mode]), initCpuMs: medians(cpuSamples[mode]) };
+    };
+    return {
+      shipped,
+      bundled: await figures('bundled'),
+      external: { ...(await figures('external')), sdkImportMs: medians(sdkSamples) },
+      functions,
+      runs,
+      buildSeconds,
+    };
   } finally {
-    await rm(task, { recursive: true, force: true });
+    await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/** The functions a build emitted: every folder of `dist` holding an index.mjs, sorted. */
+export async function builtFunctions(dist: string): Promise<string[]> {
+  const names: string[] = [];
+  for (const entry of await readdir(dist, { withFileTypes: true })) {
+    if (entry.isDirectory() && existsSync(join(dist, entry.name, 'index.mjs'))) names.push(entry.name);
+  }
+  if (names.length === 0) throw new Error(`no Lambda bundle (<name>/index.mjs) under ${dist}`);
+  return names.sort();
+}
+
+/** Which SDK mode the default build used, from the build's own dist/sizes.json. */
+async function shippedSdk(dist: string): Promise<SdkMode> {
+  const { sdk } = JSON.parse(await readFile(join(dist, 'sizes.json'), 'utf8')) as { sdk?: string };
+  if (sdk !== 'bundled' && sdk !== 'external') throw new Error(`${dist}/sizes.json names no sdk mode`);
+  return sdk;
+}
+
+async function folderBytes(dir: string): Promise<number> {
+  let bytes = 0;
+  for (const file of await readdir(dir)) bytes += (await stat(join(dir, file))).size;
+  return bytes;
+}
+
+/** index.mjs plus every chunk reachable from it through static imports (relative ones only). */
+async function initReadBytes(dir: string): Promise<number> {
+  const seen = new Set<string>();
+  const pending = ['index.mjs'];
+  let bytes = 0;
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = await readFile(join(dir, file), 'utf8');
+    bytes += Buffer.byteLength(text);
+    pending.push(...staticChunkImports(text));
+  }
+  return bytes;
+}
+
+/** The sibling chunks a bundle file imports statically (`import ... from "./chunk-X.mjs"`), not through import(). */
+export function staticChunkImports(code: string): string[] {
+  const found = new Set<string>();
+  for (const m of code.matchAll(/(?:from|import)\s*["']\.\/([^"']+\.mjs)["']/g)) found.add(m[1]!);
+  return [...found];
 }
 
 /**
@@ -139,11 +235,26 @@ export function externalImports(bundle: string): string[] {
   return [...found].sort();
 }
 
-async function probe(task: string, name: string, script: string, arg: string): Promise<number> {
+/** The SDK packages a function's init imports: from index.mjs and the chunks it loads statically. */
+async function externalImportsOf(dir: string): Promise<string[]> {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const pending = ['index.mjs'];
+  while (pending.length > 0) {
+    const file = pending.pop()!;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    const text = await readFile(join(dir, file), 'utf8');
+    for (const name of externalImports(text)) found.add(name);
+    pending.push(...staticChunkImports(text));
+  }
+  return [...found].sort();
+}
+
+async function probe(cwd: string, script: string, arg: string): Promise<{ ms: number; cpuMs?: number }> {
   const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, arg], {
-    cwd: join(task, name),
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...DUMMY_LAMBDA_ENV },
   });
-  const { ms } = JSON.parse(stdout) as { ms: number };
-  return ms;
+  return JSON.parse(stdout) as { ms: number; cpuMs?: number };
 }

@@ -9,7 +9,8 @@ export const GOALS = {
   p3_scaling: { bound: 1.7, direction: 'min' },
   p4_ratio: { bound: 1, direction: 'max' },
   p4_local_recall_at_10_ties: { bound: 0.99, direction: 'min' },
-  p5_bytes: { bound: 1024 * 1024, direction: 'max' },
+  /** A function's folder (index.mjs and its chunks): 1.5 MiB since the AWS SDK is bundled (issue 18). */
+  p5_bytes: { bound: 1.5 * 1024 * 1024, direction: 'max' },
   p5_init_ms: { bound: 150, direction: 'max' },
   /** OCR time of a receipt image over the text-layer read of the same receipt as a PDF (issue 19). */
   pdf_text_layer_speedup: { bound: 10, direction: 'min' },
@@ -99,8 +100,17 @@ export function formatTable(out: Record<string, unknown>): string {
   info('p4_local_recall_at_10');
   info('p4_chroma_recall_at_10');
   for (const key of Object.keys(goals).filter((k) => k.startsWith('p5_'))) goalRow(key);
-  for (const [name, ms] of Object.entries(out.p5_sdk_import_ms as Record<string, number>))
-    rows.push([`p5_sdk_import_ms.${name}`, String(ms), '', '']);
+  // The build not deployed, beside the one that is: the SDK choice stays measured (docs/benchmarks.md, P5).
+  info('p5_sdk');
+  for (const key of [
+    'p5_init_cpu_ms',
+    'p5_init_bytes',
+    'p5_bundled_over_external',
+    'p5_sdk_bundled',
+    'p5_sdk_external',
+  ])
+    for (const [name, value] of Object.entries((out[key] as Record<string, unknown> | undefined) ?? {}))
+      rows.push([`${key}.${name}`, fmt(value), '', '']);
   info('p6_usd_per_1000');
   info('p6_baseline_usd_per_1000');
   info('p6_receipts');

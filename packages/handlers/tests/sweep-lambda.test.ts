@@ -1,7 +1,5 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
-import { createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   DynamoDbCompactionRunStore,
   DynamoDbOcrJobStore,
@@ -36,6 +34,7 @@ import {
 import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSweepHandler, type SweepSummary } from '../src/handlers/sweep-handler.js';
+import { startAwsProxy, type AwsProxy } from './support/aws-proxy.js';
 import { collectingLogger } from './support/fixtures.js';
 
 // The sweep Lambda's entry module on dynalite + fauxqs: the scenario of the original system's
@@ -51,29 +50,7 @@ let receipts: DynamoDbReceiptStore;
 let runs: DynamoDbCompactionRunStore;
 let queues: { ocr: SqsQueue; results: SqsQueue; compaction: SqsQueue };
 let sweep: (event: unknown) => Promise<SweepSummary>;
-let proxy: { endpoint: string; close(): Promise<void> } | undefined;
-
-async function startAwsProxy(dynamoEndpoint: string, sqsEndpoint: string) {
-  const server = createServer((req, res) => {
-    const target = String(req.headers['x-amz-target'] ?? '').startsWith('DynamoDB') ? dynamoEndpoint : sqsEndpoint;
-    const upstream = request(
-      new URL(req.url ?? '/', target),
-      { method: req.method, headers: req.headers },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  proxy = {
-    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
-  return proxy;
-}
+let proxy: AwsProxy | undefined;
 
 beforeAll(async () => {
   const sqsServer = await startFauxqs({ port: 0, logger: false });
@@ -119,10 +96,9 @@ beforeAll(async () => {
   })) {
     vi.stubEnv(name, value);
   }
-  // The Lambda has one AWS_ENDPOINT_URL for DynamoDB and SQS, as AWS has one per region: a
-  // loopback proxy sends DynamoDB's JSON calls (X-Amz-Target DynamoDB_…) to dynalite, the rest
-  // to fauxqs.
-  vi.stubEnv('AWS_ENDPOINT_URL', (await startAwsProxy(dynamo.endpoint, fauxqs.endpoint)).endpoint);
+  // One AWS_ENDPOINT_URL for DynamoDB and SQS, as on AWS (support/aws-proxy.ts).
+  proxy = await startAwsProxy(dynamo.endpoint, fauxqs.endpoint);
+  vi.stubEnv('AWS_ENDPOINT_URL', proxy.endpoint);
   const entry = await import('../src/lambda/sweep.js');
   sweep = entry.handler;
 }, 60_000);

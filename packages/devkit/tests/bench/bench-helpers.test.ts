@@ -1,7 +1,11 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { costPer1000, PRICES } from '../../bench/cost-model.js';
-import { externalImports } from '../../bench/cold-start.js';
+import { builtFunctions, externalImports, staticChunkImports } from '../../bench/cold-start.js';
 import { judge } from '../../bench/goals.js';
+import { verdicts } from '../../bench/report.js';
 import { recallAtK, tieAwareRecallAtK } from '../../bench/recall.js';
 import { fillerMerchants, receiptLines, seededRandom } from '../../bench/receipt-lines.js';
 import { median, percentile, ratio, round } from '../../bench/stats.js';
@@ -126,6 +130,20 @@ describe('judge', () => {
   });
 });
 
+describe('P5 verdicts', () => {
+  it('judges each function the build emitted: folder bytes against 1.5 MiB, init against 150 ms', () => {
+    const MiB = 1024 * 1024;
+    const judged = verdicts({
+      p5_bytes: { upload: 1.4 * MiB, 'receipts-read': 1.6 * MiB },
+      p5_init_ms: { upload: 90, 'receipts-read': 160 },
+    });
+    expect(judged['p5_bytes.upload']).toMatchObject({ met: true, goal: '<= 1572864 B' });
+    expect(judged['p5_bytes.receipts-read']).toMatchObject({ met: false, miss: '7% over' });
+    expect(judged['p5_init_ms.upload']).toMatchObject({ met: true });
+    expect(judged['p5_init_ms.receipts-read']).toMatchObject({ met: false, miss: '7% over' });
+  });
+});
+
 describe('bench inputs', () => {
   it('generates the same receipts for the same seed', () => {
     const [merchant] = fillerMerchants(1);
@@ -137,5 +155,26 @@ describe('bench inputs', () => {
     const bundle =
       'import{a as b}from"@aws-sdk/client-s3";import "@smithy/types";from"./local.js";import("@chroma-core/x")';
     expect(externalImports(bundle)).toEqual(['@aws-sdk/client-s3', '@smithy/types']);
+  });
+
+  it('follows a bundle to the chunks init loads, not those behind import()', () => {
+    const code = 'import{a as b}from"./chunk-A.mjs";import"./chunk-B.mjs";const c=()=>import("./chunk-C.mjs");';
+    expect(staticChunkImports(code).sort()).toEqual(['chunk-A.mjs', 'chunk-B.mjs']);
+  });
+
+  it('measures every function the build emitted, a new one included, and only folders with an index.mjs', async () => {
+    const dist = await mkdtemp(join(tmpdir(), 'bench-dist-'));
+    try {
+      await expect(builtFunctions(dist)).rejects.toThrow(/no Lambda bundle/);
+      for (const name of ['upload', 'sweep', 'receipts-read']) {
+        await mkdir(join(dist, name));
+        await writeFile(join(dist, name, 'index.mjs'), 'export const handler = () => {};');
+      }
+      await mkdir(join(dist, 'not-a-function'));
+      await writeFile(join(dist, 'sizes.json'), '{}');
+      expect(await builtFunctions(dist)).toEqual(['receipts-read', 'sweep', 'upload']);
+    } finally {
+      await rm(dist, { recursive: true, force: true });
+    }
   });
 });

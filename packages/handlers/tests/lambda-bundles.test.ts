@@ -1,0 +1,160 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { cp, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { DynamoDbOcrJobStore } from '@receiptflow/adapters-aws/dynamodb';
+import { createQueueWithDlq, SqsQueue } from '@receiptflow/adapters-aws/sqs';
+import { SystemClock } from '@receiptflow/adapters-local/clock';
+import { makeImage, makeJob } from '@receiptflow/core/testing';
+import {
+  createTable,
+  createTestDocumentClient,
+  createTestDynamoDbClient,
+  createTestSqsClient,
+  startDynalite,
+  uniqueResourceName,
+  type RunningEmulator,
+} from '@receiptflow/devkit/emulators';
+import { startFauxqs } from 'fauxqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAwsProxy, type AwsProxy } from './support/aws-proxy.js';
+
+// The deployed artefacts themselves (scripts/build.mjs): every Lambda entry bundled with the AWS
+// SDK inside (issue 18, P5), nothing left for the runtime to provide, and a bundle doing real
+// DynamoDB and SQS calls from a directory with no node_modules, with credentials from the
+// environment only, as on Lambda.
+
+const run = promisify(execFile);
+/**
+ * chromadb imports its default embedding function inside a try/catch, only for a collection
+ * given no embeddings; the adapters always pass embeddings, so it is not installed (nor bundled).
+ */
+const NOT_INSTALLED_ON_PURPOSE = ['@chroma-core/default-embed'];
+const handlersDir = join(dirname(fileURLToPath(import.meta.url)), '..');
+let scratch: string;
+let dist: string;
+
+beforeAll(async () => {
+  scratch = await mkdtemp(join(tmpdir(), 'receiptflow-bundles-'));
+  dist = join(scratch, 'dist');
+  await run(process.execPath, [join(handlersDir, 'scripts', 'build.mjs'), '--outdir', dist], { cwd: handlersDir });
+}, 240_000);
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+describe('the Lambda bundles', () => {
+  it('builds one folder per entry of src/lambda and records each size', async () => {
+    const entries = (await readdir(join(handlersDir, 'src', 'lambda')))
+      .filter((f) => f.endsWith('.ts'))
+      .map((f) => f.slice(0, -3))
+      .sort();
+    expect(entries).toContain('sweep');
+    for (const name of entries) expect(existsSync(join(dist, name, 'index.mjs')), name).toBe(true);
+    const sizes = JSON.parse(await readFile(join(dist, 'sizes.json'), 'utf8')) as {
+      sdk: string;
+      functions: Record<string, { bytes: number; entry_bytes: number }>;
+    };
+    expect(sizes.sdk).toBe('bundled');
+    expect(Object.keys(sizes.functions).sort()).toEqual(entries);
+    for (const { bytes, entry_bytes } of Object.values(sizes.functions))
+      expect(bytes).toBeGreaterThanOrEqual(entry_bytes);
+  });
+
+  it('leaves nothing but node built-ins to the runtime: the AWS SDK is inside', async () => {
+    const builtins = new Set(builtinModules);
+    const { functions } = JSON.parse(await readFile(join(dist, 'sizes.json'), 'utf8')) as {
+      functions: Record<string, { imports: string[] }>;
+    };
+    for (const [name, { imports }] of Object.entries(functions)) {
+      const foreign = imports.filter(
+        (spec) => !spec.startsWith('node:') && !builtins.has(spec) && !NOT_INSTALLED_ON_PURPOSE.includes(spec),
+      );
+      expect(foreign, name).toEqual([]);
+    }
+    // Checked against the files too: no static import of a package in any file of a function.
+    for (const name of Object.keys(functions))
+      for (const file of await readdir(join(dist, name))) {
+        const code = await readFile(join(dist, name, file), 'utf8');
+        expect(code, `${name}/${file}`).not.toMatch(/(?:^|[;}\n])import\s*\{[^}]*\}\s*from\s*["']@/);
+      }
+  });
+
+  describe('the bundled sweep on dynalite + fauxqs, from a folder without node_modules', () => {
+    let dynamo: RunningEmulator | undefined;
+    let fauxqs: RunningEmulator | undefined;
+    let proxy: AwsProxy | undefined;
+    afterAll(async () => {
+      await proxy?.close();
+      await Promise.all([dynamo?.stop(), fauxqs?.stop()]);
+    });
+
+    it('finds a lost OCR job through DynamoDB and re-sends it through SQS', { timeout: 120_000 }, async () => {
+      // Without a host, fauxqs answers queue URLs on sqs.<region>.localhost, which the config's URL check accepts.
+      const sqsServer = await startFauxqs({ port: 0, logger: false });
+      fauxqs = { endpoint: `http://127.0.0.1:${sqsServer.port}`, stop: () => sqsServer.stop() };
+      dynamo = await startDynalite();
+      proxy = await startAwsProxy(dynamo.endpoint, fauxqs.endpoint);
+      const ddb = createTestDynamoDbClient(dynamo.endpoint);
+      const sqs = createTestSqsClient(fauxqs.endpoint);
+      try {
+        const tableName = uniqueResourceName('bundle');
+        await createTable(ddb, tableName);
+        const jobs = new DynamoDbOcrJobStore(createTestDocumentClient(ddb), { tableName, clock: new SystemClock() });
+        const queueUrl = async (name: string) =>
+          (
+            await createQueueWithDlq(sqs, uniqueResourceName(name), {
+              maxReceiveCount: 5,
+              visibilityTimeoutSeconds: 30,
+              retentionSeconds: 345_600,
+            })
+          ).queueUrl;
+        const ocrQueueUrl = await queueUrl('ocr');
+        const at = new Date(Date.now() - 20 * 60_000).toISOString();
+        const image = makeImage({ upload_state: 'UPLOADED', created_at: at });
+        const job = makeJob({ image_id: image.image_id, status: 'PENDING', created_at: at, updated_at: at });
+        await jobs.createImage(image);
+        await jobs.createJob(job);
+
+        // /var/task: the function's folder alone; nothing above it holds a node_modules.
+        const task = await mkdtemp(join(tmpdir(), 'receiptflow-task-'));
+        await cp(join(dist, 'sweep'), task, { recursive: true });
+        const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});
+process.stdout.write(JSON.stringify(await handler({})));`;
+        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+          cwd: task,
+          env: {
+            PATH: process.env.PATH ?? '',
+            HOME: task,
+            TABLE_NAME: tableName,
+            OCR_JOB_QUEUE_URL: ocrQueueUrl,
+            OCR_RESULTS_QUEUE_URL: await queueUrl('results'),
+            COMPACTION_QUEUE_URL: await queueUrl('compaction'),
+            ARTIFACTS_BUCKET: 'artifacts-bucket',
+            AWS_ENDPOINT_URL: proxy.endpoint,
+            AWS_REGION: 'us-east-1',
+            AWS_ACCESS_KEY_ID: 'x',
+            AWS_SECRET_ACCESS_KEY: 'y',
+            LOG_LEVEL: 'error',
+            SWEEP_MIN_AGE_SECONDS: '300',
+          },
+        });
+        await rm(task, { recursive: true, force: true });
+        expect(JSON.parse(stdout)).toMatchObject({ ocr: 1, results: 0 });
+        const [message] = await new SqsQueue(sqs, { queueUrl: ocrQueueUrl }).receive({
+          maxMessages: 10,
+          waitSeconds: 0,
+        });
+        expect(JSON.parse(message!.body)).toMatchObject({ job_id: job.job_id, image_id: image.image_id });
+      } finally {
+        ddb.destroy();
+        sqs.destroy();
+      }
+    });
+  });
+});
