@@ -288,6 +288,13 @@ describe('real answers of the local API match the document', () => {
     expect((await call(del, `/receipts/${bob0}/1`, { bearer: BOB })).statusCode).toBe(204);
   });
 
+  it('searching places', async () => {
+    const found = await call('GET /places', '/places', { query: { query: 'harbor' } });
+    expect(found.statusCode, found.body).toBe(200);
+    expect(bodyOf<{ places: unknown[] }>(found).places.length).toBeGreaterThan(0);
+    expect((await call('GET /places', '/places')).statusCode).toBe(400);
+  });
+
   it('the pipeline routes (operators only)', async () => {
     await p.adapters.ocrDlq.send('not json');
     const status = await call('GET /pipeline', '/pipeline', { bearer: OPS });

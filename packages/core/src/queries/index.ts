@@ -7,3 +7,4 @@ export * from './owned-receipt.js';
 export * from './get-receipt.js';
 export * from './similar-receipts.js';
 export * from './pipeline-status.js';
+export * from './search-places.js';

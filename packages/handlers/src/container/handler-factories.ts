@@ -11,6 +11,7 @@ import { uploadRoutes } from '../handlers/upload-api.js';
 import { receiptListRoutes, receiptReadRoutes, similarReceiptRoutes } from '../handlers/receipt-routes.js';
 import { receiptChangeRoutes } from '../handlers/receipt-change-routes.js';
 import { pipelineRoutes } from '../handlers/pipeline-routes.js';
+import { placeRoutes } from '../handlers/place-routes.js';
 import { createApiRouter, type ApiRoute } from '../http/router.js';
 import type { EventSourceResolver } from '../handlers/sqs-event.js';
 import { noopMetrics, type Metrics, type RecoverUnfinishedWorkDeps, type SubmitJobDeps } from '@receiptflow/core';
@@ -97,6 +98,11 @@ export function receiptChangeRoutesFrom(c: Get): ApiRoute[] {
   });
 }
 
+/** `GET /places?query=`: the owner's merchants and the (cached) Places service, for merchant corrections. */
+export function placeRoutesFrom(c: Get): ApiRoute[] {
+  return placeRoutes({ catalog: resolve(c, TOKENS.ReceiptCatalog), places: resolve(c, TOKENS.Places) });
+}
+
 /**
  * The operator routes: GET /pipeline, GET /pipeline/dlq/{queue}, POST …/redrive. Operators are
  * the owners bound to `Operators` (none when unbound: every caller gets 403).
@@ -138,6 +144,7 @@ export function localApiRoutesFrom(c: Get): ApiRoute[] {
     ...similarRoutesFrom(c),
     ...receiptListRoutesFrom(c),
     ...receiptChangeRoutesFrom(c),
+    ...placeRoutesFrom(c),
     ...pipelineRoutesFrom(c),
   ];
 }

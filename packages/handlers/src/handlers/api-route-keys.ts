@@ -20,6 +20,7 @@ export const API_ROUTE_KEYS = [
   'DELETE /receipts/{image_id}/{receipt_id}',
   'GET /receipts/{image_id}/{receipt_id}/similar',
   'GET /images/{image_id}',
+  'GET /places',
   'GET /pipeline',
   'GET /pipeline/dlq/{queue}',
   'POST /pipeline/dlq/{queue}/redrive',

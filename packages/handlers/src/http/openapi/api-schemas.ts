@@ -14,6 +14,7 @@ import {
   RoutingDecisionSchema,
   UPLOAD_STAGES,
   type ConfirmUploadResult,
+  type SearchPlacesResult,
   type DeadLetterView,
   type PipelineStatus,
   type ListMerchantsResult,
@@ -192,6 +193,25 @@ export const SimilarListSchema = z
   })
   .strict();
 
+export const PlaceSearchSchema = z
+  .object({
+    places: z.array(
+      z
+        .object({
+          place_id: z.string(),
+          name: z.string().nullable(),
+          formatted_address: z.string().nullable(),
+          phone: z.string().nullable(),
+          receipt_count: z.number().int().nonnegative().meta({
+            description: 'The caller’s receipts resolved to it already; 0 for a place only Places found.',
+          }),
+        })
+        .strict(),
+    ),
+    places_unavailable: z.boolean().meta({ description: 'Places could not be asked: only the caller’s merchants.' }),
+  })
+  .strict();
+
 const CollectionStatusSchema = z
   .object({
     state: CollectionStateSchema,
@@ -270,6 +290,7 @@ export const SCHEMAS_MATCH_CORE: [
   Same<Out<typeof MerchantListSchema>, ListMerchantsResult>,
   Same<Out<typeof ReceiptViewSchema>, ReceiptView>,
   Same<Out<typeof SimilarListSchema>['similar'][number], SimilarReceipt>,
+  Same<Out<typeof PlaceSearchSchema>, SearchPlacesResult>,
   Same<Out<typeof PipelineStatusSchema>, PipelineStatus>,
   Same<Out<typeof DeadLetterListSchema>['messages'][number], DeadLetterView>,
-] = [true, true, true, true, true, true, true, true, true, true];
+] = [true, true, true, true, true, true, true, true, true, true, true];

@@ -17,6 +17,7 @@ import {
   InvalidUploadBodySchema,
   MerchantListSchema,
   PipelineStatusSchema,
+  PlaceSearchSchema,
   PresignRequestSchema,
   RedriveResultSchema,
   ReceiptListSchema,
@@ -49,6 +50,7 @@ const RESPONSE_SCHEMAS = {
   MerchantList: MerchantListSchema,
   ReceiptView: ReceiptViewSchema,
   SimilarList: SimilarListSchema,
+  PlaceSearch: PlaceSearchSchema,
   PipelineStatus: PipelineStatusSchema,
   DeadLetterList: DeadLetterListSchema,
   RedriveResult: RedriveResultSchema,
@@ -225,6 +227,15 @@ export const OPERATIONS: readonly Operation[] = [
     },
   },
   {
+    key: 'GET /places',
+    operationId: 'searchPlaces',
+    summary: 'Places to correct a merchant to: the caller’s matching merchants first, then the Places service',
+    description:
+      'At most 10, each once. Places answers are cached as merchant resolution’s are. When Places is down, the caller’s merchants alone, with `places_unavailable: true`.',
+    query: [{ name: 'query', schema: z.string().min(1).max(200), description: 'A name or address.' }],
+    answers: { 200: { description: 'The places.', json: 'PlaceSearch' }, 400: BAD_INPUT },
+  },
+  {
     key: 'GET /pipeline',
     operationId: 'getPipeline',
     summary: 'Operators: jobs by status, each queue’s depth and DLQ depth, unfinished compaction runs',
@@ -315,7 +326,7 @@ function operation(op: Operation): Json {
     if (!p) throw new Error(`no schema for path parameter ${m[1]} of ${op.key}`);
     return parameter('path', p, true);
   });
-  const requiredQuery = new Set(['image_id', 'format']);
+  const requiredQuery = new Set(['image_id', 'format', 'query']);
   const parameters = [...pathParams, ...(op.query ?? []).map((p) => parameter('query', p, requiredQuery.has(p.name)))];
   const responses: Json = {};
   for (const [status, answer] of Object.entries({ ...op.answers, ...COMMON_ANSWERS })) {
