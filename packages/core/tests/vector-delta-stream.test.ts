@@ -27,6 +27,15 @@ async function readAll(data: Iterable<Uint8Array> | AsyncIterable<Uint8Array>, e
   return { summary, records: out };
 }
 
+/** The delta with its trailer's checksum recomputed over its (changed) bytes. */
+function resealed(data: Uint8Array): Uint8Array {
+  const copy = data.slice();
+  const hash = new Fnv1a64();
+  hash.update(copy.subarray(0, copy.length - 24));
+  copy.set(new TextEncoder().encode(hash.hex()), copy.length - 16);
+  return copy;
+}
+
 /** Bytes with the little-endian u32 at `offset` replaced. */
 function withU32(data: Uint8Array, offset: number, value: number): Uint8Array {
   const copy = data.slice();
@@ -82,6 +91,12 @@ describe('vector delta format 2 (streamed)', () => {
     ['a header length beyond its bound', () => withU32(bytes, 5, 10_000_000), /header claims/],
     ['a record length beyond its bound', () => withU32(bytes, 9 + headerLength(), 50_000_000), /claims/],
     ['a trailer count that disagrees', () => withU32(bytes, bytes.length - 20, 39), /trailer counts 39/],
+    // The checksum only proves the bytes are those written; a writer bug that wrote NaN is still caught.
+    [
+      'a NaN vector value under a valid checksum',
+      () => resealed(withU32(bytes, bytes.length - 24 - 8, 0x7fc00000)),
+      /non-finite value/,
+    ],
     [
       'a wrong checksum in the trailer',
       () => withByte(bytes, bytes.length - 1, 0x30 + ((bytes.at(-1)! + 1) % 10)),
