@@ -21,6 +21,7 @@ export async function measureP3(
   progress(`P3: raw tesseract.js on ${overheadImages.length} of the same images`);
   const rawMs = await rawTesseractMs(overheadImages);
   const pipelineMs = pass.ms.slice(0, overheadImages.length);
+  const latencyMs = pass.latencyMs.slice(0, overheadImages.length);
   const scalingImages = corpus.images.slice(0, plan.scalingImages);
   const throughput: Record<1 | 2, number[]> = { 1: [], 2: [] };
   for (let i = 0; i < plan.scalingPairs; i++) {
@@ -36,6 +37,8 @@ export async function measureP3(
     p3_pipeline_ms: round(median(pipelineMs), 1),
     p3_ocr_ms: round(median(rawMs), 1),
     p3_overhead: round(pairedOverhead(pipelineMs, rawMs)),
+    p3_latency_ms: round(median(latencyMs), 1),
+    p3_latency_overhead: round(pairedOverhead(latencyMs, rawMs)),
     p3_scaling_images: scalingImages.length,
     p3_throughput_1_per_s: round(median(throughput[1])),
     p3_throughput_2_per_s: round(median(throughput[2])),

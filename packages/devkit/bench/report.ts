@@ -87,6 +87,8 @@ export function formatTable(out: Record<string, unknown>): string {
   goalRow('p3_overhead');
   info('p3_pipeline_ms');
   info('p3_ocr_ms');
+  info('p3_latency_ms');
+  info('p3_latency_overhead');
   info('p3_images');
   goalRow('p3_scaling');
   info('p3_throughput_1_per_s');

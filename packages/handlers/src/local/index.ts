@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 export { LocalRuntime, type LocalRuntimeOptions } from './local-runtime.js';
-export { processImage, type ProcessedImage } from './process-image.js';
+export { processImage, processImages, type ImageInput, type ProcessedImage } from './process-image.js';
 export { openLocalAdapters, type LocalAdapterOptions, type LocalAdapters } from './local-adapters.js';
 export { createLocalContainer, type LocalModuleOptions } from '../container/local-module.js';
 export { compactionHandlerFrom, processOcrResultsHandlerFrom } from '../container/handler-factories.js';

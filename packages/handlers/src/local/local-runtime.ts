@@ -22,6 +22,7 @@ import { createLocalContainer } from '../container/local-module.js';
 import type { MetricsFor } from '../container/tokens.js';
 import { ApiKeyAuth, type ApiKeyEntry } from '../http/api-key-auth.js';
 import { openLocalAdapters, type LocalAdapterOptions, type LocalAdapters } from './local-adapters.js';
+import { PrefetchingOcrEngine } from './ocr-prefetch.js';
 import { pumpQueue } from './queue-pump.js';
 
 export interface LocalRuntimeOptions extends LocalAdapterOptions {
@@ -81,6 +82,8 @@ export class LocalRuntime {
   private ocrWorker: Worker | null = null;
   private stopped = false;
   private lastCheckpointAt = 0;
+  /** The OCR stage's engine: the adapters' engine, with reads started ahead by {@link prefetchOcr}. */
+  private readonly ocr: PrefetchingOcrEngine;
 
   private constructor(
     readonly adapters: LocalAdapters,
@@ -92,6 +95,7 @@ export class LocalRuntime {
     this.results = processOcrResultsHandlerFrom(container);
     this.stream = streamProcessorFrom(container);
     this.compaction = compactionHandlerFrom(container, { fallbackBudgetMs: 600_000 });
+    this.ocr = new PrefetchingOcrEngine(adapters.ocr);
     this.unsubscribe = adapters.table.subscribe((change) => this.changes.push(change));
   }
 
@@ -113,6 +117,16 @@ export class LocalRuntime {
   /** Direct upload, as the upload API does it. */
   async submit(filename: string, contentType: string, body: Uint8Array): Promise<SubmitJobResult> {
     return submitJob(submitDepsFrom(this.container), { filename, contentType, body });
+  }
+
+  /**
+   * Starts OCR of an image that will be submitted next, so that it runs (in tesseract's worker
+   * thread) while this process works through the current receipt's later stages. The OCR job of
+   * that image, when its turn comes, takes the prefetched document instead of reading it again;
+   * nothing else about the job changes. See {@link processImages}.
+   */
+  prefetchOcr(bytes: Uint8Array): void {
+    this.ocr.prefetch(bytes);
   }
 
   /** Runs every stage until all queues and the change feed are empty. */
@@ -203,7 +217,7 @@ export class LocalRuntime {
         jobs: a.jobs,
         images: a.rawImages,
         artifacts: a.artifacts,
-        ocr: a.ocr,
+        ocr: this.ocr,
         resultsQueue: a.resultsQueue,
         clock: a.clock,
         ocrQueue: a.ocrQueue,

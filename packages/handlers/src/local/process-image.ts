@@ -45,3 +45,42 @@ export async function processImage(
     compacted: runs.length > 0 && runs.every((r) => r.lines.state === 'COMPLETED' && r.words.state === 'COMPLETED'),
   };
 }
+
+/** An image for {@link processImages}: its bytes are read one image ahead, for the OCR prefetch. */
+export interface ImageInput {
+  filename: string;
+  bytes: Uint8Array | (() => Promise<Uint8Array>);
+}
+
+/**
+ * {@link processImage} for a sequence, in order, with each next image's OCR overlapping the
+ * current receipt's later stages: before an image is submitted, the one after it is handed to
+ * {@link LocalRuntime.prefetchOcr}. Receipts are still compacted one at a time, in order, so
+ * each receipt's merchant lookup sees every earlier receipt in vector memory, exactly as with
+ * processImage in a loop; only the OCR, which does not depend on earlier receipts, runs ahead.
+ * Results are yielded as each image is compacted; `ms` is still that image's submit → compacted.
+ *
+ * @example
+ * for await (const processed of processImages(runtime, files.map((f) => ({ filename: f, bytes: () => readFile(f) }))))
+ *   console.log(processed.filename, processed.place?.merchant_name);
+ */
+export async function* processImages(
+  runtime: LocalRuntime,
+  images: Iterable<ImageInput>,
+): AsyncGenerator<ProcessedImage, void, undefined> {
+  const read = async (image: ImageInput) => (typeof image.bytes === 'function' ? image.bytes() : image.bytes);
+  const iterator = images[Symbol.iterator]();
+  let current = iterator.next();
+  let currentBytes = current.done ? undefined : await read(current.value);
+  // The first image has nothing to overlap with, but prefetching it changes nothing either.
+  if (currentBytes) runtime.prefetchOcr(currentBytes);
+  while (!current.done) {
+    const next = iterator.next();
+    const nextBytes = next.done ? undefined : await read(next.value);
+    // Queued behind the current image's OCR (one worker), so it starts as this receipt's results stage does.
+    if (nextBytes) runtime.prefetchOcr(nextBytes);
+    yield await processImage(runtime, current.value.filename, currentBytes!);
+    current = next;
+    currentBytes = nextBytes;
+  }
+}

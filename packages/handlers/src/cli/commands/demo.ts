@@ -3,7 +3,7 @@ import { extname, join } from 'node:path';
 import { demoReceipts, renderReceipt, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { createLogger } from '../../logging.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
-import { processImage, type ProcessedImage } from '../../local/process-image.js';
+import { processImages, type ProcessedImage } from '../../local/process-image.js';
 import { parseFlags, type Print } from '../args.js';
 import { UsageError } from '@receiptflow/core';
 import { loadCatalog } from '../catalog.js';
@@ -51,11 +51,9 @@ export async function demoCommand(argv: string[], out: Print): Promise<number> {
   const rows: (ProcessedImage & { expected: string | null })[] = [];
   try {
     if (!values.json) out(header());
-    for (const input of inputs) {
-      const result = {
-        ...(await processImage(runtime, input.filename, await input.bytes())),
-        expected: input.expected,
-      };
+    let n = 0;
+    for await (const processed of processImages(runtime, inputs)) {
+      const result = { ...processed, expected: inputs[n++]!.expected };
       rows.push(result);
       if (!values.json) out(row(result));
     }
