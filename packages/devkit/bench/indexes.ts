@@ -22,6 +22,8 @@ export interface BenchIndexes {
 }
 
 const DIMENSIONS = 512;
+/** HnswVectorIndex's default efConstruction. */
+const FULL_BEAM = 100;
 
 /**
  * Fills the local HNSW indexes, the exact reference and (on a fresh local server) the Chroma
@@ -37,6 +39,10 @@ export async function buildIndexes(
     small: new HnswVectorIndex({ dimensions: DIMENSIONS }),
     large: new HnswVectorIndex({ dimensions: DIMENSIONS }),
   };
+  // The fill stands for an index built and checkpointed over time: every record linked with the
+  // full beam, none provisional. Merges afterwards (P2) use the default narrow insert beam.
+  const mergeEf = local.large.insertEf;
+  for (const index of [local.small, local.large]) index.insertEf = FULL_BEAM;
   const exactLarge = new ExactVectorIndex({ dimensions: DIMENSIONS });
   let server: ChromaServer | null = null;
   let chroma: BenchIndexes['chroma'] = null;
@@ -88,6 +94,7 @@ export async function buildIndexes(
     }
   }
   await Promise.all(chromaBacklog);
+  for (const index of [local.small, local.large]) index.insertEf = mergeEf;
   const counts: [string, VectorIndex, number][] = [
     ['local small', local.small, Math.min(smallSize, largeSize)],
     ['local large', local.large, largeSize],

@@ -84,6 +84,11 @@ export function formatTable(out: Record<string, unknown>): string {
   info('p2_small_ms');
   info('p2_large_ms');
   info('p2_delta_vectors');
+  info('p2_merge_recall_at_10_ties');
+  info('p2_merge_recall_at_10_ties_repaired');
+  info('p2_merge_recall_at_10');
+  info('p2_merge_recall_at_10_repaired');
+  info('p2_repair_ms_per_vector');
   goalRow('p3_overhead');
   info('p3_pipeline_ms');
   info('p3_ocr_ms');

@@ -124,6 +124,8 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
   }
 
   private async checkpointNow(): Promise<SnapshotDescriptor> {
+    // Snapshots hold full-beam graphs: followers that reload one get no provisional links.
+    this.repairAll();
     const descriptor = await this.writerStore.checkpoint(this.graphs);
     this.fenced = { token: this.fenced!.token, generation: descriptor.id };
     this.syncPosition();

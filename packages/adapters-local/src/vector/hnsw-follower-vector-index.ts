@@ -101,7 +101,10 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
    */
   constructor(options: HnswFollowerVectorIndexOptions) {
     const { files, refreshAfterMs, now, whenMissing, ...index } = options;
-    super(index);
+    // Full-beam inserts unless asked otherwise: a follower never repairs (it reloads a repaired
+    // snapshot only when the writer checkpoints), and the fenced writer, which extends this, has
+    // no idle time to repair in; repairing a checkpoint's worth at once would stall its merge.
+    super({ ...index, insertEf: index.insertEf ?? Number.POSITIVE_INFINITY });
     this.whenMissing = whenMissing ?? 'throw';
     this.files = files;
     this.refreshAfterMs = refreshAfterMs ?? 1000;

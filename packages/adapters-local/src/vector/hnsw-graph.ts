@@ -56,6 +56,8 @@ export class HnswGraph {
   private readonly results = new ScoredHeap(256);
   private readonly levelFactor: number;
   private randomState: number;
+  /** Slots inserted with a narrower beam than efConstruction, oldest first, until {@link repair}. */
+  private provisional: number[] = [];
 
   constructor(
     private readonly table: RecordTable,
@@ -120,8 +122,12 @@ export class HnswGraph {
     };
   }
 
-  /** Links `slot` (the next slot of the table) into the graph. */
-  insert(slot: number): void {
+  /**
+   * Links `slot` (the next slot of the table) into the graph, searching each layer with a beam of
+   * `ef` (default efConstruction). A narrower beam is cheaper and links less well; such a slot is
+   * provisional until {@link repair} relinks it with the full beam.
+   */
+  insert(slot: number, ef = this.params.efConstruction): void {
     if (slot !== this.size)
       throw new HnswInvariantError(`HNSW insert out of order: slot ${slot}, expected ${this.size}`);
     this.ensureCapacity(slot + 1);
@@ -129,6 +135,7 @@ export class HnswGraph {
     const level = this.randomLevel();
     this.levels[slot] = level;
     if (level > 0) this.upper[slot] = new Int32Array(level * (this.M + 1));
+    if (ef < this.params.efConstruction && this.entry >= 0) this.provisional.push(slot);
     if (this.entry < 0) {
       this.entry = slot;
       this.maxLevel = level;
@@ -138,7 +145,7 @@ export class HnswGraph {
     const qOffset = slot * this.table.dimensions;
     let entry = this.greedy(vectors, qOffset, this.entry, this.maxLevel, level);
     for (let layer = Math.min(level, this.maxLevel); layer >= 0; layer--) {
-      const found = this.searchLayer(vectors, qOffset, entry, this.params.efConstruction, layer, null);
+      const found = this.searchLayer(vectors, qOffset, entry, ef, layer, null);
       const neighbours = this.selectNeighbours(found, this.M);
       this.setLinks(slot, layer, neighbours);
       for (const neighbour of neighbours) this.addLink(neighbour.slot, slot, layer, neighbour.score);
@@ -148,6 +155,73 @@ export class HnswGraph {
       this.entry = slot;
       this.maxLevel = level;
     }
+  }
+
+  /** Slots inserted with a narrow beam and not yet repaired. */
+  get pendingRepairs(): number {
+    return this.provisional.length;
+  }
+
+  /**
+   * Relinks up to `max` provisional slots, oldest first, as a full-beam insert would have: each
+   * of the slot's layers is searched again with efConstruction, what is found is pooled with the
+   * links it has, the same diversity heuristic keeps the best, and the kept neighbours get back
+   * links (pruned as on insert). Returns how many slots were repaired.
+   */
+  repair(max = Number.POSITIVE_INFINITY): number {
+    const vectors = this.table.vectors;
+    const dims = this.table.dimensions;
+    let done = 0;
+    while (done < max && this.provisional.length > 0) {
+      const slot = this.provisional.shift()!;
+      done++;
+      const level = this.levels[slot]!;
+      const qOffset = slot * dims;
+      let entry = this.greedy(vectors, qOffset, this.entry, this.maxLevel, level);
+      for (let layer = Math.min(level, this.maxLevel); layer >= 0; layer--) {
+        const found = this.searchLayer(vectors, qOffset, entry, this.params.efConstruction, layer, null);
+        const pool = new Map<number, number>();
+        for (const c of found) if (c.slot !== slot) pool.set(c.slot, c.score);
+        for (const c of this.linksOf(slot, layer)) pool.set(c.slot, c.score);
+        const ranked = [...pool].map(([s, score]) => ({ slot: s, score })).sort((a, b) => b.score - a.score);
+        const neighbours = this.selectNeighbours(ranked, this.M);
+        this.setLinks(slot, layer, neighbours);
+        for (const n of neighbours) if (!this.hasLink(n.slot, slot, layer)) this.addLink(n.slot, slot, layer, n.score);
+        if (found.length > 0) entry = found[0]!.slot;
+      }
+    }
+    return done;
+  }
+
+  /** The links of `slot` on `layer`, with their similarity. */
+  private linksOf(slot: number, layer: number): ScoredSlot[] {
+    const out: ScoredSlot[] = [];
+    if (layer === 0) {
+      const base = slot * this.M0;
+      for (let i = 0; i < this.counts0[slot]!; i++)
+        out.push({ slot: this.links0[base + i]!, score: this.scores0[base + i]! });
+      return out;
+    }
+    const links = this.upper[slot]!;
+    const base = (layer - 1) * (this.M + 1);
+    const dims = this.table.dimensions;
+    for (let i = 1; i <= links[base]!; i++) {
+      const other = links[base + i]!;
+      out.push({ slot: other, score: dotAt(this.table.vectors, slot * dims, this.table.vectors, other * dims, dims) });
+    }
+    return out;
+  }
+
+  private hasLink(from: number, to: number, layer: number): boolean {
+    if (layer === 0) {
+      const base = from * this.M0;
+      for (let i = 0; i < this.counts0[from]!; i++) if (this.links0[base + i] === to) return true;
+      return false;
+    }
+    const links = this.upper[from]!;
+    const base = (layer - 1) * (this.M + 1);
+    for (let i = 1; i <= links[base]!; i++) if (links[base + i] === to) return true;
+    return false;
   }
 
   /**

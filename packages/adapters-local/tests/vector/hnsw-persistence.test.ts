@@ -93,7 +93,8 @@ describe('HnswVectorIndex persistence', () => {
     await third.close();
   });
 
-  it('appends O(delta) bytes per upsert to a large index, never rewriting it', async () => {
+  // 5,000 narrow-beam inserts and the checkpoint's repair of them: slow on a loaded machine.
+  it('appends O(delta) bytes per upsert to a large index, never rewriting it', { timeout: 180_000 }, async () => {
     const index = await open();
     for (let i = 0; i < 10; i++) await index.upsert('words', records(500, `big${i}`, i + 10));
     await index.checkpoint();

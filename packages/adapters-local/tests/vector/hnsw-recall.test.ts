@@ -2,19 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { VectorRecord } from '@receiptflow/core';
 import { ExactVectorIndex } from '../../src/vector/exact-vector-index.js';
 import { HnswVectorIndex } from '../../src/vector/hnsw-vector-index.js';
-
-/** Seeded Gaussian points, optionally around cluster centres (the shape of real embeddings). */
-function gaussianSource(seed: number, dimensions: number, clusters: number) {
-  let state = seed >>> 0;
-  const uniform = () => ((state = (Math.imul(state, 1664525) + 1013904223) >>> 0) + 1) / 4294967297;
-  const gauss = () => Math.sqrt(-2 * Math.log(uniform())) * Math.cos(2 * Math.PI * uniform());
-  const centres = Array.from({ length: clusters }, () => Array.from({ length: dimensions }, gauss));
-  return (): number[] => {
-    if (clusters === 0) return Array.from({ length: dimensions }, gauss);
-    const centre = centres[Math.floor(uniform() * clusters)]!;
-    return centre.map((x) => x + gauss() * 0.6);
-  };
-}
+import { gaussianSource } from '../support/gaussian.js';
 
 async function recallAt10(
   options: { dimensions: number; clusters: number; n: number; queries: number; exactFilterLimit?: number },
@@ -47,7 +35,8 @@ async function recallAt10(
   return found / expected;
 }
 
-describe('HnswVectorIndex recall against ExactVectorIndex', () => {
+// Thousands of 128-dimensional inserts each: seconds alone, far longer on a loaded machine.
+describe('HnswVectorIndex recall against ExactVectorIndex', { timeout: 180_000 }, () => {
   it('reaches recall@10 ≥ 0.99 on 5k clustered 128-dimensional vectors', async () => {
     expect(await recallAt10({ dimensions: 128, clusters: 200, n: 5000, queries: 200 })).toBeGreaterThanOrEqual(0.99);
   });

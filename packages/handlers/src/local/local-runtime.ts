@@ -54,6 +54,8 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
 
 const DEFAULT_CHECKPOINT_EVERY_OPS = 200;
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
+/** Vectors repaired per background step (about 1 ms each at 200k). */
+const REPAIR_STEP = 32;
 
 /** The owners of the accepted keys (a bare hash is DEFAULT_OWNER's); DEFAULT_OWNER when there are none. */
 export function localOperators(keys: readonly (string | ApiKeyEntry)[]): string[] {
@@ -129,6 +131,11 @@ export class LocalRuntime {
     this.ocr.prefetch(bytes);
   }
 
+  /** Whether a prefetched OCR read is still running: the main thread would wait for it. */
+  get ocrPrefetchRunning(): boolean {
+    return this.ocr.inFlight > 0;
+  }
+
   /** Runs every stage until all queues and the change feed are empty. */
   async drain(): Promise<void> {
     for (;;) {
@@ -151,6 +158,8 @@ export class LocalRuntime {
       this.loop(() => this.pumpStream()),
       this.loop(() => pumpQueue(this.adapters.compactionQueue, this.compaction, { waitSeconds: 1 })),
       this.loop(() => this.checkpointIfDue()),
+      // Small steps: each holds the event loop (and the index's mutation lock) for tens of ms.
+      this.loop(() => this.repairVectors(REPAIR_STEP)),
     ];
   }
 
@@ -168,6 +177,17 @@ export class LocalRuntime {
     } finally {
       await this.adapters.close();
     }
+  }
+
+  /**
+   * Relinks up to `max` vectors that compaction inserted with the narrow beam
+   * (HnswVectorIndex.repair): off the hot path, when the process would otherwise wait (serve's
+   * background loop, processImages while the next image is in OCR). 0 for other indexes.
+   */
+  async repairVectors(max?: number): Promise<number> {
+    const vectors = this.adapters.vectors;
+    if (!(vectors instanceof HnswVectorIndex)) return 0;
+    return vectors.repair(max);
   }
 
   /** Checkpoints the persisted vector index if its log has grown enough, or old enough. */

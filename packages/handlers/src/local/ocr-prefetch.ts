@@ -20,6 +20,7 @@ import type { OcrDocument, OcrEngine } from '@receiptflow/core';
  */
 export class PrefetchingOcrEngine implements OcrEngine {
   private readonly pending = new Map<string, Promise<OcrDocument>>();
+  private running = 0;
 
   constructor(
     private readonly inner: OcrEngine,
@@ -34,11 +35,20 @@ export class PrefetchingOcrEngine implements OcrEngine {
   prefetch(image: Uint8Array): void {
     const key = contentKey(image);
     if (this.pending.has(key)) return;
+    this.running++;
     const read = this.inner.recognize(image);
     // Nobody may ever claim it (a duplicate upload): its failure must not be an unhandled rejection.
-    read.catch(() => undefined);
+    read.then(
+      () => this.running--,
+      () => this.running--,
+    );
     this.pending.set(key, read);
     while (this.pending.size > this.limit) this.pending.delete(this.pending.keys().next().value!);
+  }
+
+  /** Prefetched reads still running (claimed or not). */
+  get inFlight(): number {
+    return this.running;
   }
 
   /** Prefetches not yet claimed by a `recognize`. */

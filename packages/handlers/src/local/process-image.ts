@@ -46,6 +46,9 @@ export async function processImage(
   };
 }
 
+/** Vectors repaired per step while waiting for the next image's OCR (a few ms each step). */
+const REPAIR_STEP = 16;
+
 /** An image for {@link processImages}: its bytes are read one image ahead, for the OCR prefetch. */
 export interface ImageInput {
   filename: string;
@@ -79,7 +82,12 @@ export async function* processImages(
     const nextBytes = next.done ? undefined : await read(next.value);
     // Queued behind the current image's OCR (one worker), so it starts as this receipt's results stage does.
     if (nextBytes) runtime.prefetchOcr(nextBytes);
-    yield await processImage(runtime, current.value.filename, currentBytes!);
+    const processed = await processImage(runtime, current.value.filename, currentBytes!);
+    // While the next image is still in OCR, this thread would only wait: relink the vectors
+    // compaction inserted with the narrow beam meanwhile, in small steps (a checkpoint or serve's
+    // background loop repairs whatever is left).
+    while (runtime.ocrPrefetchRunning && (await runtime.repairVectors(REPAIR_STEP)) > 0);
+    yield processed;
     current = next;
     currentBytes = nextBytes;
   }

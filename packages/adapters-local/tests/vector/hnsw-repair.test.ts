@@ -1,0 +1,100 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { VectorRecord } from '@receiptflow/core';
+import { ExactVectorIndex } from '../../src/vector/exact-vector-index.js';
+import { HnswVectorIndex } from '../../src/vector/hnsw-vector-index.js';
+import { gaussianSource } from '../support/gaussian.js';
+
+const DIMS = 64;
+
+function records(n: number, seed = 11): VectorRecord[] {
+  const point = gaussianSource(seed, DIMS, 60);
+  return Array.from({ length: n }, (_, i) => ({ id: `v${i}`, vector: point(), document: '', metadata: {} }));
+}
+
+/** Recall@10 of `index` against the exact answer over the same records, on fresh query points. */
+async function recall(index: HnswVectorIndex, exact: ExactVectorIndex, queries = 100): Promise<number> {
+  const point = gaussianSource(99, DIMS, 60);
+  let found = 0;
+  for (let q = 0; q < queries; q++) {
+    const vector = point();
+    const truth = new Set((await exact.query('words', { vector, k: 10 })).map((m) => m.id));
+    found += (await index.query('words', { vector, k: 10 })).filter((m) => truth.has(m.id)).length;
+  }
+  return found / (queries * 10);
+}
+
+async function filled(options: { insertEf: number; efSearch?: number; dir?: string }, data: VectorRecord[]) {
+  const index = options.dir
+    ? await HnswVectorIndex.open(options.dir, { dimensions: DIMS, insertEf: options.insertEf, fsync: false })
+    : new HnswVectorIndex({ dimensions: DIMS, insertEf: options.insertEf, efSearch: options.efSearch ?? 192 });
+  for (let at = 0; at < data.length; at += 250) await index.upsert('words', data.slice(at, at + 250));
+  return index;
+}
+
+// Builds of 4,000 64-dimensional vectors: seconds alone, far longer on a loaded machine.
+describe('HnswVectorIndex: narrow-beam inserts, repaired later', { timeout: 180_000 }, () => {
+  const data = records(4000);
+  const exact = new ExactVectorIndex({ dimensions: DIMS });
+
+  it('inserts with the full beam leave nothing to repair', async () => {
+    const index = await filled({ insertEf: 100 }, data.slice(0, 500));
+    expect(index.pendingRepairs).toBe(0);
+    expect(await index.repair()).toBe(0);
+  });
+
+  /** 3,000 records with the full beam, as a checkpointed index holds them, then 1,000 merged with `insertEf`. */
+  async function merged(insertEf: number) {
+    const index = await filled({ insertEf: 100, efSearch: 16 }, data.slice(0, 3000));
+    index.insertEf = insertEf;
+    for (let at = 3000; at < data.length; at += 250) await index.upsert('words', data.slice(at, at + 250));
+    return index;
+  }
+
+  it('repair relinks provisional records with the full beam: recall recovers to a full-beam build', async () => {
+    await exact.upsert('words', data);
+    // A beam of 2 links the merged records badly on purpose; a narrow query beam shows it.
+    const index = await merged(2);
+    expect(index.pendingRepairs).toBe(1000);
+    const before = await recall(index, exact);
+    expect(await index.repair(400)).toBe(400); // in steps, oldest first
+    expect(index.pendingRepairs).toBe(600);
+    await index.repair();
+    expect(index.pendingRepairs).toBe(0);
+    const after = await recall(index, exact);
+    const reference = await recall(await merged(100), exact);
+    expect(after).toBeGreaterThan(before);
+    expect(after).toBeGreaterThanOrEqual(reference - 0.01);
+    // Every merged record is found as its own nearest neighbour.
+    for (const r of data.slice(3000, 3200))
+      expect((await index.query('words', { vector: r.vector, k: 1 }))[0]!.id).toBe(r.id);
+  });
+
+  it('records merged with the default beam (40) keep recall@10 near a full-beam build before any repair', async () => {
+    const index = await merged(new HnswVectorIndex().insertEf);
+    expect(index.pendingRepairs).toBe(1000);
+    expect(await recall(index, exact)).toBeGreaterThanOrEqual((await recall(await merged(100), exact)) - 0.02);
+  });
+
+  it('a checkpoint repairs first, so the snapshot a reopen loads holds a full-beam graph', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'hnsw-repair-'));
+    try {
+      const index = await filled({ insertEf: 2, dir }, data.slice(0, 1500));
+      expect(index.pendingRepairs).toBeGreaterThan(0);
+      await index.checkpoint();
+      expect(index.pendingRepairs).toBe(0);
+      await index.close();
+      const reopened = await HnswVectorIndex.open(dir, { dimensions: DIMS, insertEf: 2, fsync: false });
+      try {
+        expect(reopened.pendingRepairs).toBe(0); // loaded from the snapshot, nothing replayed
+        expect(await reopened.count('words')).toBe(1500);
+      } finally {
+        await reopened.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
