@@ -5,6 +5,7 @@ export * from './uuid-id-generator.js';
 export * from './job-table/index.js';
 export * from './in-memory-image-store.js';
 export * from './fs-image-store.js';
+export * from './fs-export-artifacts.js';
 export * from './local-presigned-url.js';
 export * from './presign-secret.js';
 export * from './upload-nonce-ledger.js';

@@ -6,7 +6,6 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { Readable } from 'node:stream';
@@ -28,20 +27,13 @@ import { awsErrorName, mapAwsError } from '../errors.js';
 import { assertSafeKey, assertSafePrefix } from './object-key.js';
 import { decodeMetadata, encodeMetadata } from './object-metadata.js';
 import { s3Error } from './s3-error.js';
+import { streamedUpload } from './streamed-upload.js';
 
 export interface S3ImageStoreConfig {
   bucket: string;
   /** Longest presigned upload lifetime allowed, in seconds (default 3600; SigV4 caps it at 7 days). */
   presignExpiresMax?: number;
 }
-
-/**
- * A streamed put sends parts of S3's minimum size, one at a time: the store then holds at most
- * about two parts (the one in flight and the one filling), whatever the object's size, and an
- * object under 5 MiB is one PutObject.
- */
-const STREAM_PART_BYTES = 5 * 1024 * 1024;
-const STREAM_PARTS_IN_FLIGHT = 1;
 
 const SIGV4_MAX_EXPIRY_SECONDS = 7 * 24 * 3600;
 
@@ -81,65 +73,19 @@ export class S3ImageStore implements ImageStore {
     );
   }
 
-  /**
-   * A multipart upload through `@aws-sdk/lib-storage` (CreateMultipartUpload, UploadPart,
-   * CompleteMultipartUpload; a single PutObject below one part). On any failure, the body's
-   * included, lib-storage aborts the upload (AbortMultipartUpload) so no parts are left billed;
-   * the bucket's lifecycle rule cleans up after an abort that itself failed.
-   */
+  /** A multipart upload, one part at a time: see {@link streamedUpload}. */
   async putStream(key: string, body: ByteChunks, options: PutObjectOptions = {}): Promise<void> {
     assertSafeKey(key);
-    // An error of the body itself (the encoder refusing a record) is the caller's, not S3's:
-    // it is rethrown as it was, once lib-storage has aborted the upload.
-    let bodyError: { error: unknown } | null = null;
-    async function* source(): AsyncGenerator<Uint8Array> {
-      const iterator =
-        Symbol.asyncIterator in body
-          ? (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]()
-          : (body as Iterable<Uint8Array>)[Symbol.iterator]();
-      try {
-        for (;;) {
-          let next: IteratorResult<Uint8Array>;
-          try {
-            next = await iterator.next();
-          } catch (error) {
-            bodyError = { error };
-            throw error;
-          }
-          if (next.done) return;
-          // Outside the try: an abort thrown in here by the stream (a failed part) is not the body's.
-          yield next.value;
-        }
-      } finally {
-        await iterator.return?.();
-      }
-    }
-    try {
-      await this.uploadStream(key, source(), options);
-    } catch (error) {
-      if (bodyError) throw (bodyError as { error: unknown }).error;
-      throw error;
-    }
-  }
-
-  private async uploadStream(key: string, body: AsyncIterable<Uint8Array>, options: PutObjectOptions): Promise<void> {
-    await this.call('Upload', key, async () => {
-      const upload = new Upload({
-        client: this.client,
-        queueSize: STREAM_PARTS_IN_FLIGHT,
-        partSize: STREAM_PART_BYTES,
-        leavePartsOnError: false,
-        params: {
-          Bucket: this.bucket,
-          Key: key,
-          // objectMode: false makes Node hand lib-storage byte chunks, as it expects.
-          Body: Readable.from(body, { objectMode: false }),
-          ...(options.contentType ? { ContentType: options.contentType } : {}),
-          Metadata: encodeMetadata(options.metadata),
-        },
-      });
-      await upload.done();
-    });
+    await streamedUpload(
+      this.client,
+      {
+        bucket: this.bucket,
+        key,
+        ...(options.contentType ? { contentType: options.contentType } : {}),
+        metadata: encodeMetadata(options.metadata),
+      },
+      body,
+    );
   }
 
   async get(key: string): Promise<StoredObject> {

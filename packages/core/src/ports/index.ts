@@ -19,3 +19,4 @@ export * from './with-deadline.js';
 export * from './vector-index-files.js';
 export * from './receipt-catalog.js';
 export * from './pdf-page-reader.js';
+export * from './export-artifacts.js';

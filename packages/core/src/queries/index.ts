@@ -8,3 +8,4 @@ export * from './get-receipt.js';
 export * from './similar-receipts.js';
 export * from './pipeline-status.js';
 export * from './search-places.js';
+export * from './publish-export.js';

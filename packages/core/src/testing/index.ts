@@ -16,3 +16,4 @@ export * from './vector-index-files-contract.js';
 export * from './heif-container.js';
 export * from './receipt-catalog-contract.js';
 export * from './dead-letter-queue-contract.js';
+export * from './export-artifacts-contract.js';

@@ -12,6 +12,7 @@ import { receiptListRoutes, receiptReadRoutes, similarReceiptRoutes } from '../h
 import { receiptChangeRoutes } from '../handlers/receipt-change-routes.js';
 import { pipelineRoutes } from '../handlers/pipeline-routes.js';
 import { placeRoutes } from '../handlers/place-routes.js';
+import { exportRoutes } from '../handlers/export-routes.js';
 import { createApiRouter, type ApiRoute } from '../http/router.js';
 import type { EventSourceResolver } from '../handlers/sqs-event.js';
 import { noopMetrics, type Metrics, type RecoverUnfinishedWorkDeps, type SubmitJobDeps } from '@receiptflow/core';
@@ -118,6 +119,18 @@ export function pipelineRoutesFrom(c: Get): ApiRoute[] {
 }
 
 /**
+ * `GET /export`: the receipt catalog; with ExportArtifacts bound (AWS) the export is written
+ * there and answered with 303 (ids name the object), else it is streamed (the local server).
+ */
+export function exportRoutesFrom(c: Get): ApiRoute[] {
+  const artifacts = resolveOptional(c, TOKENS.ExportArtifacts);
+  return exportRoutes({
+    catalog: resolve(c, TOKENS.ReceiptCatalog),
+    ...(artifacts ? { publish: { artifacts, ids: resolve(c, TOKENS.Ids) } } : {}),
+  });
+}
+
+/**
  * An API Lambda (or the local server): the API router over the routes it serves, counting its
  * metrics under `fn`.
  *
@@ -146,6 +159,7 @@ export function localApiRoutesFrom(c: Get): ApiRoute[] {
     ...receiptChangeRoutesFrom(c),
     ...placeRoutesFrom(c),
     ...pipelineRoutesFrom(c),
+    ...exportRoutesFrom(c),
   ];
 }
 

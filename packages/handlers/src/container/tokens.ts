@@ -2,6 +2,7 @@ import type {
   Clock,
   CompactionLock,
   Embedder,
+  ExportArtifacts,
   IdGenerator,
   ImageStore,
   NamedImageStore,
@@ -49,6 +50,11 @@ export const TOKENS = {
   CompactionRuns: token<CompactionRunStore>('CompactionRunStore'),
   /** The owner's receipts as a person lists them (GET /receipts, GET /merchants, GET /export). */
   ReceiptCatalog: token<ReceiptCatalog>('ReceiptCatalog'),
+  /**
+   * Where `GET /export` writes an export to answer 303 with a presigned GET (AWS, `EXPORT_BUCKET`).
+   * Unbound (the local server): the export is streamed in the answer.
+   */
+  ExportArtifacts: token<ExportArtifacts>('ExportArtifacts'),
   RawImages: token<NamedImageStore>('RawImages'),
   Artifacts: token<NamedImageStore>('Artifacts'),
   Deltas: token<ImageStore>('Deltas'),

@@ -24,6 +24,7 @@ export const API_ROUTE_KEYS = [
   'GET /pipeline',
   'GET /pipeline/dlq/{queue}',
   'POST /pipeline/dlq/{queue}/redrive',
+  'GET /export',
 ] as const satisfies readonly RouteKey[];
 
 export type ApiRouteKey = (typeof API_ROUTE_KEYS)[number];

@@ -13,6 +13,13 @@ export interface HttpApiResult {
   statusCode: number;
   headers?: Record<string, string>;
   body: string;
+  /**
+   * A body written as it is produced (`GET /export` locally), instead of `body`: the local
+   * server writes each chunk as it comes (chunked transfer, backpressure honoured). Only the
+   * local server sends it: API Gateway cannot stream a Lambda's answer, so on AWS the export
+   * route is given ExportArtifacts and answers 303 instead.
+   */
+  bodyStream?: AsyncIterable<string>;
 }
 
 export function json(statusCode: number, body: unknown): HttpApiResult {

@@ -160,8 +160,45 @@ export function createLocalHttpServer(
       isBase64Encoded: true,
       requestContext: { http: { method: req.method ?? 'GET', path: url.pathname } },
     };
-    send(res, await r.api(event));
+    const result = await r.api(event);
+    if (result.bodyStream) return sendStream(res, result, result.bodyStream);
+    send(res, result);
   }
+}
+
+/**
+ * A streamed answer (`GET /export`): the head at once, then each chunk as the source yields it,
+ * waiting for the socket when the client reads slower than the source (so memory holds about
+ * one chunk, whatever the export's size). A source that fails midway cannot change a 200 already
+ * sent: the connection is destroyed, so the client sees a truncated chunked body (an error),
+ * never a short file that looks complete. A client that goes away stops the source.
+ */
+async function sendStream(res: ServerResponse, result: HttpApiResult, body: AsyncIterable<string>): Promise<void> {
+  res.writeHead(result.statusCode, { ...result.headers });
+  res.flushHeaders();
+  try {
+    for await (const chunk of body) {
+      if (res.destroyed) break; // the client left: `break` ends the source's iteration too
+      if (!res.write(chunk)) await drained(res);
+    }
+  } catch (error) {
+    res.destroy(error instanceof Error ? error : new Error(String(error)));
+    return;
+  }
+  res.end();
+}
+
+/** Resolves once the socket takes more (or is gone, so a vanished client does not hang the source). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.once('drain', done);
+    res.once('close', done);
+  });
 }
 
 function headerValue(value: string | string[] | undefined): string | undefined {
