@@ -5,6 +5,7 @@ import {
   type PresignedDownload,
   type StoredExport,
   type StreamedObject,
+  utf8Chunks,
 } from '@receiptflow/core';
 import { FsImageStore, type FsImageStoreConfig } from './fs-image-store.js';
 
@@ -34,17 +35,9 @@ export class FsExportArtifacts implements ExportArtifacts {
 
   async put(key: string, chunks: AsyncIterable<string>, contentType: string): Promise<StoredExport> {
     assertExportKey(key);
-    let bytes = 0;
-    const encoder = new TextEncoder();
-    async function* encoded(): AsyncIterable<Uint8Array> {
-      for await (const chunk of chunks) {
-        const data = encoder.encode(chunk);
-        bytes += data.length;
-        yield data;
-      }
-    }
-    await this.objects.putStream(key, encoded(), { contentType });
-    return { key, bytes };
+    const body = utf8Chunks(chunks);
+    await this.objects.putStream(key, body.bytes, { contentType });
+    return { key, bytes: body.written() };
   }
 
   async presignDownload(key: string, expiresInSeconds: number): Promise<PresignedDownload> {

@@ -6,6 +6,7 @@ import {
   type ExportArtifacts,
   type PresignedDownload,
   type StoredExport,
+  utf8Chunks,
 } from '@receiptflow/core';
 import { streamedUpload } from './streamed-upload.js';
 
@@ -43,22 +44,14 @@ export class S3ExportArtifacts implements ExportArtifacts {
 
   async put(key: string, chunks: AsyncIterable<string>, contentType: string): Promise<StoredExport> {
     assertExportKey(key);
-    let bytes = 0;
-    const encoder = new TextEncoder();
-    async function* encoded(): AsyncIterable<Uint8Array> {
-      for await (const chunk of chunks) {
-        const data = encoder.encode(chunk);
-        bytes += data.length;
-        yield data;
-      }
-    }
+    const body = utf8Chunks(chunks);
     const filename = key.slice(key.lastIndexOf('/') + 1);
     await streamedUpload(
       this.client,
       { bucket: this.bucket, key, contentType, contentDisposition: `attachment; filename="${filename}"` },
-      encoded(),
+      body.bytes,
     );
-    return { key, bytes };
+    return { key, bytes: body.written() };
   }
 
   async presignDownload(key: string, expiresInSeconds: number): Promise<PresignedDownload> {

@@ -65,3 +65,25 @@ export function assertExportUrlSeconds(seconds: number): void {
     ]);
   }
 }
+
+/**
+ * An export's text chunks as UTF-8 bytes, encoded one chunk at a time as the writer pulls them,
+ * with the count of bytes so far: what every adapter's `put` streams and reports.
+ *
+ * @example
+ * const body = utf8Chunks(chunks);
+ * await objects.putStream(key, body.bytes, { contentType });
+ * return { key, bytes: body.written() };
+ */
+export function utf8Chunks(chunks: AsyncIterable<string>): { bytes: AsyncIterable<Uint8Array>; written(): number } {
+  let written = 0;
+  const encoder = new TextEncoder();
+  async function* bytes(): AsyncIterable<Uint8Array> {
+    for await (const chunk of chunks) {
+      const data = encoder.encode(chunk);
+      written += data.length;
+      yield data;
+    }
+  }
+  return { bytes: bytes(), written: () => written };
+}
