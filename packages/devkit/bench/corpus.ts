@@ -104,6 +104,11 @@ export class ReplayOcrEngine implements OcrEngine {
     for (const e of entries) this.documents.set(digest(e.bytes), e.document);
   }
 
+  /** Answers `document` for `bytes` too (another upload of a recorded receipt). */
+  add(bytes: Uint8Array, document: OcrDocument): void {
+    this.documents.set(digest(bytes), document);
+  }
+
   async recognize(image: Uint8Array): Promise<OcrDocument> {
     const document = this.documents.get(digest(image));
     if (!document) throw new Error('replay OCR: no recorded document for this image');
