@@ -313,6 +313,15 @@ describe('real answers of the local API match the document', () => {
     expect((await call(redrive, '/pipeline/dlq/ocr/redrive', { headers: json, body: '{}' })).statusCode).toBe(403);
   });
 
+  it('export: CSV or JSON Lines, 400 naming format', async () => {
+    const csv = await call('GET /export', '/export', { query: { format: 'csv' } });
+    expect(csv.statusCode).toBe(200);
+    expect((await call('GET /export', '/export', { query: { format: 'jsonl' } })).statusCode).toBe(200);
+    const bad = await call('GET /export', '/export', { query: { format: 'xlsx' } });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toMatch(/format/);
+  });
+
   it('every documented operation is served', async () => {
     const unrouted: string[] = [];
     for (const key of documentedRouteKeys()) {

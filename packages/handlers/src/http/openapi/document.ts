@@ -216,6 +216,28 @@ export const OPERATIONS: readonly Operation[] = [
     answers: { 200: { description: 'Best first.', json: 'SimilarList' }, 400: BAD_INPUT, 404: NOT_FOUND },
   },
   {
+    key: 'GET /export',
+    operationId: 'exportReceipts',
+    summary: 'Every receipt matching the filters, one row each, as CSV or JSON Lines',
+    description:
+      'Streamed page by page, so memory stays flat. Locally the rows are the answer (200). In AWS, where an HTTP API cannot stream, the export is written to the artifacts bucket and the answer is 303 to a presigned GET of it.',
+    query: [
+      { name: 'format', schema: z.enum(['csv', 'jsonl']), description: 'csv or jsonl (required).' },
+      ...FILTER_PARAMS,
+    ],
+    answers: {
+      200: {
+        description: 'The export (local server).',
+        content: {
+          'text/csv': { type: 'string' },
+          'application/x-ndjson': { type: 'string' },
+        },
+      },
+      303: { description: 'The export is ready at `Location` (AWS).', headers: { location: 'A presigned GET URL.' } },
+      400: BAD_INPUT,
+    },
+  },
+  {
     key: 'GET /images/{image_id}',
     operationId: 'getImage',
     summary: 'The uploaded image, through a short-lived presigned URL',
