@@ -15,6 +15,7 @@ import { measureIndexGoals } from './p1-p2-p4-indexes.js';
 import { measureP3 } from './p3-pipeline.js';
 import { measureP5 } from './p5-cold-start.js';
 import { measureP6 } from './p6-cost.js';
+import { measureP8 } from './p8-serve.js';
 import { measurePdfTextLayer } from './pdf-text-layer.js';
 import { header, parseBenchArgs } from './plan.js';
 import { measureReceiptExport, measureReceiptListing, RECEIPT_READ_SIZES } from './receipt-reads.js';
@@ -25,7 +26,7 @@ import { fixedCostByMode } from './storage-costs.js';
 import { measureVectorStorage } from './vector-storage.js';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-/** P5 builds and times the handlers package's Lambda bundles. */
+/** P5 builds and times the handlers package's Lambda bundles; P8 runs its `receipts serve`. */
 const handlersDir = join(repoRoot, 'packages', 'handlers');
 
 const progress = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -56,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
   const corpus = await loadCorpus(args.dataset, args.places);
   const p3 = await measureP3(corpus, plan, logger, progress);
   Object.assign(out, p3.figures);
+  // P8 next to P3: both time OCR on the corpus, before this process holds the large indexes.
+  Object.assign(out, await measureP8(corpus, plan, handlersDir, progress));
   const indexGoals = await measureIndexGoals(corpus, p3.pass, plan, logger, progress);
   Object.assign(out, indexGoals.figures);
   Object.assign(out, await measureP6(args.evalJson, p3.pass, indexGoals.hot));

@@ -17,6 +17,10 @@ export const GOALS = {
   receipt_list_p50_ratio: { bound: 1.5, direction: 'max' },
   receipt_list_p95_ratio: { bound: 1.5, direction: 'max' },
   receipt_export_rss_growth_mb: { bound: 8, direction: 'max' },
+  /** Receipts per minute through `receipts serve` over raw OCR's on the same cores (issue 18, P8). */
+  p8_throughput_ratio: { bound: 0.9, direction: 'min' },
+  /** Upload requests made while OCR runs in serve (issue 18, P8). */
+  p8_upload_p95_ms: { bound: 200, direction: 'max' },
 } as const satisfies Record<string, Goal>;
 
 /** Every goal judged: one entry per figure (per bundle for P5). */
@@ -46,6 +50,11 @@ export function verdicts(
     add(`p5_bytes.${name}`, bytes, GOALS.p5_bytes, ' B');
   for (const [name, ms] of Object.entries(out.p5_init_ms as Record<string, number>))
     add(`p5_init_ms.${name}`, ms, GOALS.p5_init_ms, ' ms');
+  // Serve throughput (issue 18); absent from reports written before it was measured.
+  if (typeof out.p8_throughput_ratio === 'number')
+    add('p8_throughput_ratio', out.p8_throughput_ratio, GOALS.p8_throughput_ratio);
+  if (typeof out.p8_upload_p95_ms === 'number')
+    add('p8_upload_p95_ms', out.p8_upload_p95_ms, GOALS.p8_upload_p95_ms, ' ms');
   const pdf = out.pdf as Record<string, number> | undefined;
   if (pdf) add('pdf_text_layer_speedup', pdf.speedup ?? Number.NaN, GOALS.pdf_text_layer_speedup);
   return result;
@@ -118,6 +127,16 @@ export function formatTable(out: Record<string, unknown>): string {
   ])
     for (const [name, value] of Object.entries((out[key] as Record<string, unknown> | undefined) ?? {}))
       rows.push([`${key}.${name}`, fmt(value), '', '']);
+  if (goals.p8_throughput_ratio) {
+    goalRow('p8_throughput_ratio');
+    for (const key of ['p8_serve_receipts_per_min', 'p8_ocr_receipts_per_min', 'p8_images', 'p8_ocr_workers'])
+      info(key);
+  }
+  if (goals.p8_upload_p95_ms) {
+    goalRow('p8_upload_p95_ms');
+    for (const key of ['p8_upload_p50_ms', 'p8_upload_probes', 'p8_direct_upload_p95_ms', 'p8_serve_seconds'])
+      info(key);
+  }
   info('p6_usd_per_1000');
   info('p6_baseline_usd_per_1000');
   info('p6_receipts');

@@ -144,6 +144,16 @@ describe('P5 verdicts', () => {
   });
 });
 
+describe('P8 verdicts', () => {
+  it('judges serve throughput against raw OCR and upload p95 while OCR runs, when measured', () => {
+    const base = { p5_bytes: {}, p5_init_ms: {} };
+    const judged = verdicts({ ...base, p8_throughput_ratio: 0.78, p8_upload_p95_ms: 150 });
+    expect(judged.p8_throughput_ratio).toMatchObject({ met: false, goal: '>= 0.9', miss: '13% under' });
+    expect(judged.p8_upload_p95_ms).toMatchObject({ met: true, goal: '<= 200 ms' });
+    expect(Object.keys(verdicts(base)).some((k) => k.startsWith('p8_'))).toBe(false);
+  });
+});
+
 describe('bench inputs', () => {
   it('generates the same receipts for the same seed', () => {
     const [merchant] = fillerMerchants(1);

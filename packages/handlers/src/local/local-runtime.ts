@@ -38,7 +38,10 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
    * loopback mode, where anyone on the machine is the operator anyway.
    */
   operators?: readonly string[];
-  /** Tesseract jobs at once. */
+  /**
+   * OCR jobs at once. Default: `ocrWorkers` (one job per tesseract worker; `receipts serve
+   * --ocr-workers N` sets only that), else 1.
+   */
   ocrConcurrency?: number;
   /**
    * Checkpoint the vector index once its log holds this many operations (about two per
@@ -247,7 +250,9 @@ export class LocalRuntime {
       {
         continuous,
         waitSeconds: continuous ? 1 : 0,
-        concurrency: this.options.ocrConcurrency ?? 1,
+        // Before issue 18 this defaulted to 1: `serve --ocr-workers 2` started two tesseract
+        // workers and kept one idle.
+        concurrency: this.options.ocrConcurrency ?? this.options.ocrWorkers ?? 1,
         metricsIntervalMs: 600_000,
       },
     );

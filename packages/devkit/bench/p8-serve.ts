@@ -1,0 +1,241 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { inspectImage } from '@receiptflow/core';
+import { TesseractOcrEngine } from '@receiptflow/adapters-local/ocr';
+import type { Corpus, CorpusImage } from './corpus.js';
+import type { Plan } from './plan.js';
+import { percentile, ratio, round } from './stats.js';
+
+/** How many receipts P8 sends through `receipts serve`, per mode; at most 50 uploads are in flight. */
+export const P8_IMAGES = { quick: 12, full: 50 } as const;
+/** Upload requests in flight at once (the issue's "50 uploads in flight"). */
+export const P8_IN_FLIGHT = 50;
+/** One upload request every this many ms while OCR runs: the latency probe. */
+const PROBE_EVERY_MS = 250;
+/** How often the oldest unfinished receipts' stage is asked for. */
+const POLL_EVERY_MS = 200;
+/** A run that takes longer than this is broken, not slow. */
+const TIME_LIMIT_MS = 15 * 60_000;
+
+/**
+ * P8: receipts per minute end to end through `receipts serve` (a child process, as users run
+ * it) with `workers` OCR workers, against raw OCR throughput of the same images with as many
+ * tesseract workers on the same cores; and the latency of upload requests made while OCR runs.
+ *
+ * The measured images are uploaded at once (up to 50 requests in flight) after the workers were
+ * warmed on other images; the clock stops when the last one's stage is `compacted`. While they
+ * are processed, a probe sends an upload request (`POST /upload-receipt` with a JSON body: the
+ * presigned-upload request a client makes first, which adds no OCR work) every 250 ms;
+ * `p8_upload_p95_ms` is the 95th percentile of those.
+ */
+export async function measureP8(
+  corpus: Corpus,
+  plan: Plan,
+  handlersDir: string,
+  progress: (line: string) => void,
+): Promise<Record<string, unknown>> {
+  const workers = 2;
+  const wanted = P8_IMAGES[plan.mode];
+  // The last `workers` images warm the workers; the measured ones come before them.
+  const measured = corpus.images.slice(0, Math.min(wanted, corpus.images.length - workers));
+  const warm = corpus.images.slice(-workers);
+  if (measured.length === 0) throw new Error(`P8 needs more than ${workers} corpus images`);
+  progress(`P8: raw OCR throughput of ${measured.length} images with ${workers} tesseract workers`);
+  const ocrPerMin = await rawOcrPerMinute(measured, warm, workers);
+  progress(`P8: the same ${measured.length} images through receipts serve (${workers} OCR workers)`);
+  const serve = await serveRun(corpus, measured, warm, workers, handlersDir);
+  return {
+    p8_images: measured.length,
+    p8_ocr_workers: workers,
+    p8_ocr_receipts_per_min: round(ocrPerMin, 1),
+    p8_serve_receipts_per_min: round(serve.receiptsPerMin, 1),
+    p8_throughput_ratio: round(ratio(serve.receiptsPerMin, ocrPerMin)),
+    p8_upload_p50_ms: round(percentile(serve.probeMs, 0.5), 1),
+    p8_upload_p95_ms: round(percentile(serve.probeMs, 0.95), 1),
+    p8_upload_probes: serve.probeMs.length,
+    p8_direct_upload_p95_ms: round(percentile(serve.directMs, 0.95), 1),
+    p8_serve_seconds: round(serve.seconds, 1),
+  };
+}
+
+/** The OCR step alone: TesseractOcrEngine (as serve builds it) over the images, `workers` at a time. */
+async function rawOcrPerMinute(
+  images: readonly CorpusImage[],
+  warm: readonly CorpusImage[],
+  workers: number,
+): Promise<number> {
+  const ocr = new TesseractOcrEngine({ concurrency: workers });
+  try {
+    await Promise.all(warm.map((image) => ocr.recognize(image.bytes)));
+    const started = performance.now();
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: workers }, async () => {
+        while (next < images.length) await ocr.recognize(images[next++]!.bytes);
+      }),
+    );
+    return (images.length / (performance.now() - started)) * 60_000;
+  } finally {
+    await ocr.terminate();
+  }
+}
+
+interface ServeRun {
+  receiptsPerMin: number;
+  /** Upload requests made while the measured receipts were processed. */
+  probeMs: number[];
+  /** The measured images' own direct uploads (sent at once). */
+  directMs: number[];
+  seconds: number;
+}
+
+async function serveRun(
+  corpus: Corpus,
+  images: readonly CorpusImage[],
+  warm: readonly CorpusImage[],
+  workers: number,
+  handlersDir: string,
+): Promise<ServeRun> {
+  const data = await mkdtemp(join(tmpdir(), 'receiptflow-bench-serve-'));
+  const catalog = join(data, 'places.json');
+  await writeFile(catalog, JSON.stringify(corpus.catalog));
+  const child = spawn(
+    process.execPath,
+    [
+      join(handlersDir, 'bin', 'receipts.js'),
+      'serve',
+      '--port',
+      '0',
+      '--data',
+      join(data, 'store'),
+      '--places',
+      catalog,
+      '--ocr-workers',
+      String(workers),
+      '--log-format',
+      'json',
+    ],
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } },
+  );
+  try {
+    const base = await listeningUrl(child);
+    // Warm every OCR worker (they start on their first image) before the clock runs.
+    const warmIds = await Promise.all(warm.map(async (image) => (await upload(base, image)).imageId));
+    await Promise.all(warmIds.map((id) => untilFinished(base, id, performance.now() + TIME_LIMIT_MS)));
+
+    const started = performance.now();
+    const directMs: number[] = [];
+    const ids: string[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(P8_IN_FLIGHT, images.length) }, async () => {
+        while (next < images.length) {
+          const { imageId, ms } = await upload(base, images[next++]!);
+          ids.push(imageId);
+          directMs.push(ms);
+        }
+      }),
+    );
+    const probeMs: number[] = [];
+    let done = false;
+    const probe = (async () => {
+      for (let i = 0; !done; i++) {
+        const t = performance.now();
+        await request(base, 'POST', '/upload-receipt', {
+          body: JSON.stringify({ filename: `probe-${i}.jpg`, content_type: 'image/jpeg' }),
+          contentType: 'application/json',
+          expect: 201,
+        });
+        if (!done) probeMs.push(performance.now() - t);
+        await sleep(PROBE_EVERY_MS);
+      }
+    })();
+    const pending = new Set(ids);
+    const deadline = started + TIME_LIMIT_MS;
+    while (pending.size > 0) {
+      // Receipts finish roughly in upload order: ask about the oldest few unfinished ones.
+      for (const id of [...pending].slice(0, workers + 1)) {
+        if (await finished(base, id)) pending.delete(id);
+      }
+      if (pending.size > 0 && performance.now() > deadline)
+        throw new Error(`P8: ${pending.size} receipts unfinished after ${TIME_LIMIT_MS / 1000} s`);
+      if (pending.size > 0) await sleep(POLL_EVERY_MS);
+    }
+    const ms = performance.now() - started;
+    done = true;
+    await probe;
+    return { receiptsPerMin: (images.length / ms) * 60_000, probeMs, directMs, seconds: ms / 1000 };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null || child.signalCode !== null) resolve();
+      else child.once('exit', () => resolve());
+    });
+    await rm(data, { recursive: true, force: true });
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+function listeningUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code, signal) =>
+      reject(new Error(`receipts serve exited (${code ?? signal}) before listening:\n${stderr.slice(-2000)}`)),
+    );
+  });
+}
+
+async function request(
+  base: string,
+  method: string,
+  path: string,
+  options: { body?: string | Buffer; contentType?: string; expect: number },
+): Promise<unknown> {
+  const response = await fetch(new URL(path, base), {
+    method,
+    ...(options.body === undefined ? {} : { body: options.body }),
+    headers: options.contentType ? { 'content-type': options.contentType } : {},
+  });
+  const text = await response.text();
+  if (response.status !== options.expect)
+    throw new Error(`${method} ${path}: ${response.status}, expected ${options.expect}: ${text.slice(0, 300)}`);
+  return JSON.parse(text) as unknown;
+}
+
+async function upload(base: string, image: CorpusImage): Promise<{ imageId: string; ms: number }> {
+  const started = performance.now();
+  const answer = (await request(base, 'POST', `/upload-receipt?filename=${encodeURIComponent(image.filename)}`, {
+    body: Buffer.from(image.bytes),
+    contentType: inspectImage(image.bytes).contentType,
+    expect: 201,
+  })) as { image_id: string; duplicate?: boolean };
+  if (answer.duplicate) throw new Error(`P8: ${image.filename} was taken for a duplicate upload`);
+  return { imageId: answer.image_id, ms: performance.now() - started };
+}
+
+/**
+ * True once the upload is finished end to end: every receipt compacted (a receipt whose merchant
+ * was not found is compacted all the same, while its stage stays `receipts`), or the job failed.
+ */
+async function finished(base: string, imageId: string): Promise<boolean> {
+  const status = (await request(base, 'GET', `/upload-status?image_id=${imageId}`, { expect: 200 })) as {
+    stage: string;
+    receipts: { compacted: boolean }[];
+  };
+  return status.stage === 'failed' || (status.receipts.length > 0 && status.receipts.every((r) => r.compacted));
+}
+
+async function untilFinished(base: string, imageId: string, deadline: number): Promise<void> {
+  while (!(await finished(base, imageId))) {
+    if (performance.now() > deadline) throw new Error(`P8: image ${imageId} did not finish within the time limit`);
+    await sleep(POLL_EVERY_MS);
+  }
+}
