@@ -15,3 +15,4 @@
 export { parseFlags, positiveInt } from './args.js';
 export { loadCatalog } from './catalog.js';
 export { createLogger, type ConsoleLoggerOptions } from '../logging.js';
+export { startServe, type ServeHandle, type ServeOptions } from './commands/serve.js';

@@ -28,6 +28,11 @@ export interface ServeOptions {
 
 export interface ServeHandle {
   url: string;
+  /**
+   * The pipeline behind the server, for tests that drive `receipts serve` in-process and need a
+   * hand on it (the console's DLQ scenario puts a malformed message on ocr-queue).
+   */
+  runtime: LocalRuntime;
   stop(): Promise<void>;
 }
 
@@ -124,11 +129,13 @@ export async function startServe(argv: string[], log: Print, options: ServeOptio
     `receipts serve listening on ${base} (data: ${values.data}${values.token ? `, token required (owner ${owner.data})` : ''})`,
   );
 
+  const started = runtime;
   return {
     url: base,
+    runtime: started,
     async stop() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
-      await runtime?.stop();
+      await started.stop();
     },
   };
 }
