@@ -443,10 +443,16 @@ function MerchantEditor(props: { path: string; current: string | null; onDone: (
   const runSearch = async () => {
     setError(null);
     try {
-      const answer = await get<{ places: { place_id: string; name?: string | null }[] }>(
-        `/places?query=${encodeURIComponent(search)}`,
+      const answer = await get<{
+        places: { place_id: string; name: string | null; formatted_address?: string | null }[];
+        places_unavailable?: boolean;
+      }>(`/places?query=${encodeURIComponent(search)}`);
+      setFound(
+        answer.places.map((p) => ({
+          place_id: p.place_id,
+          name: [p.name ?? p.place_id, p.formatted_address].filter(Boolean).join(', '),
+        })),
       );
-      setFound(answer.places.map((p) => ({ place_id: p.place_id, name: p.name ?? null })));
     } catch (e) {
       setError(e);
     }

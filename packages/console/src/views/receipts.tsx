@@ -197,6 +197,7 @@ function ReceiptTable(props: {
             <th
               key={c.key}
               scope="col"
+              class={c.key === 'total' ? 'num' : undefined}
               aria-sort={sort?.key === c.key ? (sort.descending ? 'descending' : 'ascending') : undefined}
             >
               <button
