@@ -3,10 +3,10 @@
 // tests do. `pnpm --filter @receiptflow/console run screenshots` (about a minute).
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { demoReceipts, renderReceipt } from '@receiptflow/adapters-local/synthetic';
+import { demoReceipts } from '@receiptflow/adapters-local/synthetic';
 import { launchChromium } from '../tests/support/chromium.js';
 import { openConsole } from '../tests/support/page.js';
-import { startConsoleServer, waitForStage } from '../tests/support/serve.js';
+import { startConsoleServer, uploadSynthetic, waitForStage } from '../tests/support/serve.js';
 
 const OUT = fileURLToPath(new URL('../../../docs/console/', import.meta.url));
 
@@ -16,14 +16,7 @@ try {
   await mkdir(OUT, { recursive: true });
   const ids: string[] = [];
   for (const receipt of demoReceipts().slice(0, 4)) {
-    const { png } = await renderReceipt(receipt.spec);
-    const res = await server.api<{ image_id: string }>(
-      'POST',
-      `/upload-receipt?filename=${receipt.id}.png`,
-      png,
-      'image/png',
-    );
-    ids.push(res.body.image_id);
+    ids.push(await uploadSynthetic(server, receipt));
   }
   for (const id of ids) await waitForStage(server, id);
 

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium } from './support/chromium.js';
 import { expectNoProblems, openConsole } from './support/page.js';
-import { startConsoleServer, waitForStage, type ConsoleServer } from './support/serve.js';
+import { startConsoleServer, uploadSynthetic, waitForStage, type ConsoleServer } from './support/serve.js';
 
 // Issue 16's browser scenarios 1, 2, 3 and 5 (4, the DLQ, is in pipeline.browser.test.ts):
 // Debian's chromium, a real `receipts serve` child with tesseract OCR, synthetic receipts.
@@ -61,16 +61,8 @@ describe('receipts in a real browser (scenarios 1, 2, 3)', () => {
 
   beforeAll(async () => {
     for (const receipt of RECEIPTS.slice(0, 2)) {
-      const { png } = await renderReceipt(receipt.spec);
-      const res = await server.api<{ image_id: string }>(
-        'POST',
-        `/upload-receipt?filename=${receipt.id}.png`,
-        png,
-        'image/png',
-      );
-      expect(res.status).toBe(201);
       seeded.push({
-        imageId: res.body.image_id,
+        imageId: await uploadSynthetic(server, receipt),
         merchant: receipt.truth.merchant_name,
         placeId: receipt.truth.place_id,
       });

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import { renderReceipt, syntheticCatalog, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
 
 /** The `receipts` CLI as users run it (`receipts serve`): a child process, real HTTP, real OCR. */
 const BIN = fileURLToPath(new URL('../../node_modules/@receiptflow/handlers/bin/receipts.js', import.meta.url));
@@ -133,4 +133,18 @@ export async function waitForStage(
     if (Date.now() > until) throw new Error(`image ${imageId} not done in ${ms} ms: ${JSON.stringify(res.body)}`);
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** Uploads a synthetic receipt through the API (`POST /upload-receipt`) and answers its image_id. */
+export async function uploadSynthetic(server: ConsoleServer, receipt: DemoReceipt): Promise<string> {
+  const { png } = await renderReceipt(receipt.spec);
+  const res = await server.api<{ image_id: string }>(
+    'POST',
+    `/upload-receipt?filename=${receipt.id}.png`,
+    png,
+    'image/png',
+  );
+  if (res.status !== 201)
+    throw new Error(`upload of ${receipt.id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.image_id;
 }
