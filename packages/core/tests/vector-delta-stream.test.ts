@@ -53,6 +53,14 @@ describe('vector delta format 2 (streamed)', () => {
     }
   });
 
+  it('reads chunks that are node Buffers at an odd offset (fs and SDK streams hand out Buffers)', async () => {
+    // Buffer#slice is a view, not a copy: an unaligned frame must still be copied to read its floats.
+    const padded = Buffer.alloc(bytes.length + 1);
+    padded.set(bytes, 1);
+    const { records: read } = await readAll([padded.subarray(1)]);
+    expect(read).toEqual(records);
+  });
+
   it('the encoder yields bounded chunks as it is pulled, never the whole delta at once', () => {
     const big = makeDeltaRecords(2000, 512);
     const sizes = [...encodeVectorDeltaStream(header, 512, big, { chunkBytes: 64 * 1024 })].map((c) => c.length);

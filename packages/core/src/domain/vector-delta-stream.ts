@@ -338,7 +338,8 @@ function float32Values(bytes: Uint8Array): number[] {
     return Array.from({ length: n }, (_, i) => view.getFloat32(4 * i, true));
   }
   // A Float32Array needs 4-byte alignment; a frame inside a chunk may not have it, so copy.
-  const aligned = bytes.byteOffset % 4 === 0 ? bytes : bytes.slice();
+  // `new Uint8Array(bytes)`, not `bytes.slice()`: a node Buffer's slice is a view at the same offset.
+  const aligned = bytes.byteOffset % 4 === 0 ? bytes : new Uint8Array(bytes);
   return Array.from(new Float32Array(aligned.buffer, aligned.byteOffset, n));
 }
 
