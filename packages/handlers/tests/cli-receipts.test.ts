@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoReceipts, renderReceipt, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { parseAmount } from '../src/cli/commands/fix.js';
 import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
 import { submitCommand } from '../src/cli/commands/submit.js';
 import { run } from '../src/cli/main.js';
@@ -12,7 +13,7 @@ import { captureStderr } from './support/capture-stderr.js';
 
 // `receipts submit DIR` runs real tesseract on two receipts (~3 s).
 
-describe('receipts submit: usage mistakes', () => {
+describe('receipts list/show/fix/rm/export: flags checked before any request', () => {
   afterEach(() => {
     vi.restoreAllMocks();
   });
@@ -21,6 +22,32 @@ describe('receipts submit: usage mistakes', () => {
   // fail with SERVER_UNREACHABLE (exit 1), not the usage error (exit 2) asserted here.
   const url = ['--url', 'http://127.0.0.1:9'];
   it.each([
+    [['list', '--from', '2024-13-01'], /--from must be a date YYYY-MM-DD, got "2024-13-01"/],
+    [['list', '--to', 'yesterday'], /--to must be a date YYYY-MM-DD, got "yesterday"/],
+    [['list', '--from', '2024-05-01', '--to', '2024-04-01'], /--from 2024-05-01 is after --to 2024-04-01/],
+    [['list', '--min', 'ten'], /--min must be an amount like 12\.50, got "ten"/],
+    [['list', '--max=-3'], /--max must be an amount like 12\.50, got "-3"/],
+    [['list', '--min', '20', '--max', '10'], /--min 20 is above --max 10/],
+    [['list', '--merchant', ' '], /--merchant needs a value/],
+    [['list', '--limit', '0'], /--limit must be a positive integer/],
+    [['list', '--all', '--limit', '5'], /--all and --limit cannot be used together/],
+    [['list', '--merchnt', 'x'], /Unknown option '--merchnt'/],
+    [['list', 'extra'], /list takes no arguments, got "extra"/],
+    [['show'], /show needs one ID/],
+    [['show', 'a/b'], /"a\/b" is not a receipt ID/],
+    [['show', 'img/0'], /"img\/0" is not a receipt ID/],
+    [['show', 'bad id!'], /"bad id!" is not a receipt ID/],
+    [['rm'], /rm needs one ID/],
+    [['rm', 'a', 'b'], /rm takes one ID/],
+    [['fix', 'img-1'], /fix needs --merchant PLACE_ID or --field NAME=VALUE/],
+    [['fix', 'img-1', '--field', 'colour=red'], /--field must be NAME=VALUE with NAME one of date, total/],
+    [['fix', 'img-1', '--field', 'date=14/03/2024'], /--field date must be YYYY-MM-DD, got "14\/03\/2024"/],
+    [['fix', 'img-1', '--field', 'payment_method=bitcoin'], /--field payment_method must be one of cash, card/],
+    [['fix', 'img-1', '--field', 'total=12.505 USD'], /--field total: USD has 2 decimals, got "12.505 USD"/],
+    [['fix', 'img-1', '--field', 'tax=1.5 XYZ'], /--field tax: "XYZ" is not an ISO 4217 currency code/],
+    [['fix', 'img-1', '--merchant', ''], /--merchant needs a place_id/],
+    [['export'], /--format must be csv or jsonl, got nothing/],
+    [['export', '--format', 'xlsx'], /--format must be csv or jsonl, got "xlsx"/],
     [['submit'], /submit needs at least one FILE or DIR/],
     [['submit', '/no/such/folder'], /cannot read \/no\/such\/folder/],
   ])('receipts %j → exit 2 naming the mistake', async (argv, message) => {
@@ -35,6 +62,15 @@ describe('receipts submit: usage mistakes', () => {
   it('reads IDs as IMAGE_ID/RECEIPT_ID or IMAGE_ID (receipt 1)', () => {
     expect(parseReceiptRef('abc-1/3', 'show')).toEqual({ imageId: 'abc-1', receiptId: 3 });
     expect(parseReceiptRef('abc-1', 'show')).toEqual({ imageId: 'abc-1', receiptId: 1 });
+  });
+
+  it('reads corrected amounts exactly, in the currency given or the fallback', () => {
+    expect(parseAmount('total', '12.5', 'USD')).toEqual({ minor: 1250, currency: 'USD' });
+    expect(parseAmount('total', '12.50 eur', 'USD')).toEqual({ minor: 1250, currency: 'EUR' });
+    expect(parseAmount('total', '1000JPY', null)).toEqual({ minor: 1000, currency: 'JPY' });
+    expect(parseAmount('tax', '-4.20', 'MYR')).toEqual({ minor: -420, currency: 'MYR' });
+    expect(() => parseAmount('total', '12.50', null)).toThrow(/the receipt has no currency yet/);
+    expect(() => parseAmount('total', '12.5 JPY', null)).toThrow(/JPY has 0 decimals/);
   });
 });
 

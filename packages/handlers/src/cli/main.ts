@@ -1,6 +1,11 @@
 import { ReceiptflowError, UsageError } from '@receiptflow/core';
 import { demoCommand } from './commands/demo.js';
 import { evalCommand } from './commands/eval.js';
+import { exportCommand } from './commands/export.js';
+import { fixCommand } from './commands/fix.js';
+import { listCommand } from './commands/list.js';
+import { rmCommand } from './commands/rm.js';
+import { showCommand } from './commands/show.js';
 import { fsckCommand } from './commands/fsck.js';
 import { restoreCommand } from './commands/restore.js';
 import { serveCommand } from './commands/serve.js';
@@ -15,6 +20,17 @@ export const USAGE = `usage: receipts <command> [options]
           upload receipts (every image in a folder and its subfolders; duplicates of earlier
           uploads are skipped) to a running server and wait until they are compacted
   status  IMAGE_ID [--url URL] [--token T]
+  list    [--merchant PLACE_ID] [--from YYYY-MM-DD] [--to YYYY-MM-DD] [--min AMOUNT] [--max AMOUNT]
+          [--text TEXT] [--limit N | --all] [--json] [--url URL] [--token T]
+          your receipts, newest first (a table; --json: one JSON object per line)
+  show    ID [--json] [--url URL] [--token T]
+          one receipt: merchant, fields, items, lines (ID: IMAGE_ID/RECEIPT_ID, or IMAGE_ID for receipt 1)
+  fix     ID [--merchant PLACE_ID] [--field NAME=VALUE]... [--url URL] [--token T]
+          correct a receipt; NAME: date, total, subtotal, tax, payment_method (kept as yours)
+  rm      ID [--url URL] [--token T]
+          delete a receipt (its vectors too; it does not come back on reprocessing)
+  export  --format csv|jsonl [--url URL] [--token T] > FILE
+          every receipt, one row each, streamed to stdout
   fsck    [--data DIR] [--repair] [--json]
           check every data file; --repair salvages good records, rebuilds derived data,
           prints what was lost (exit 0 clean, 3 damage found, 4 repaired; stop serve first)
@@ -39,6 +55,16 @@ export async function run(argv: string[]): Promise<number> {
         return await submitCommand(rest, out, err);
       case 'status':
         return await statusCommand(rest, out);
+      case 'list':
+        return await listCommand(rest, out, err);
+      case 'show':
+        return await showCommand(rest, out);
+      case 'fix':
+        return await fixCommand(rest, out);
+      case 'rm':
+        return await rmCommand(rest, out);
+      case 'export':
+        return await exportCommand(rest);
       case 'demo':
         return await demoCommand(rest, out);
       case 'fsck':
