@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { demoReceipts, renderReceipt, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { parseAmount } from '../src/cli/commands/fix.js';
+import { parseAmount, parseItem } from '../src/cli/commands/fix.js';
 import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
 import { submitCommand } from '../src/cli/commands/submit.js';
 import { run } from '../src/cli/main.js';
@@ -39,7 +39,20 @@ describe('receipts list/show/fix/rm/export: flags checked before any request', (
     [['show', 'bad id!'], /"bad id!" is not a receipt ID/],
     [['rm'], /rm needs one ID/],
     [['rm', 'a', 'b'], /rm takes one ID/],
-    [['fix', 'img-1'], /fix needs --merchant PLACE_ID or --field NAME=VALUE/],
+    [['fix', 'img-1'], /fix needs --merchant PLACE_ID, --field NAME=VALUE or --item "DESCRIPTION=AMOUNT"/],
+    [
+      ['fix', 'img-1', '--item', 'Bread'],
+      /--item must be "DESCRIPTION=AMOUNT" or "QTY x DESCRIPTION=AMOUNT", got "Bread"/,
+    ],
+    [['fix', 'img-1', '--item', '=4.00'], /--item must be "DESCRIPTION=AMOUNT"/],
+    [['fix', 'img-1', '--item', '0 x Bread=4.00'], /--item quantity must be above 0/],
+    [['fix', 'img-1', '--item', 'Bread=four USD'], /--item must be an amount like 12\.50/],
+    // Without a currency the receipt's would be read first: the typo is still found before that.
+    [['fix', 'img-1', '--item', 'Bread=4.0.0'], /--item must be an amount like 12\.50 or "12\.50 EUR", got "4\.0\.0"/],
+    [
+      ['fix', 'img-1', '--field', 'total=1,50'],
+      /--field total must be an amount like 12\.50 or "12\.50 EUR", got "1,50"/,
+    ],
     [['fix', 'img-1', '--field', 'colour=red'], /--field must be NAME=VALUE with NAME one of date, total/],
     [['fix', 'img-1', '--field', 'date=14/03/2024'], /--field date must be YYYY-MM-DD, got "14\/03\/2024"/],
     [['fix', 'img-1', '--field', 'payment_method=bitcoin'], /--field payment_method must be one of cash, card/],
@@ -71,6 +84,15 @@ describe('receipts list/show/fix/rm/export: flags checked before any request', (
     expect(parseAmount('tax', '-4.20', 'MYR')).toEqual({ minor: -420, currency: 'MYR' });
     expect(() => parseAmount('total', '12.50', null)).toThrow(/the receipt has no currency yet/);
     expect(() => parseAmount('total', '12.5 JPY', null)).toThrow(/JPY has 0 decimals/);
+  });
+
+  it('reads line items as typed: an optional quantity, the last = before the amount', () => {
+    expect(parseItem('Oat milk=4.98')).toEqual({ description: 'Oat milk', quantity: null, amount: '4.98' });
+    expect(parseItem(' 2 x Oat milk = 4.98 EUR')).toEqual({ description: 'Oat milk', quantity: 2, amount: '4.98 EUR' });
+    expect(parseItem('0.5 X Cheese=3')).toEqual({ description: 'Cheese', quantity: 0.5, amount: '3' });
+    expect(parseItem('a=b=1.00')).toEqual({ description: 'a=b', quantity: null, amount: '1.00' });
+    // "2 xl shirt": no quantity unless "x" stands alone.
+    expect(parseItem('2 xl shirt=9.99')).toEqual({ description: '2 xl shirt', quantity: null, amount: '9.99' });
   });
 });
 

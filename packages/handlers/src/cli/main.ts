@@ -25,8 +25,10 @@ export const USAGE = `usage: receipts <command> [options]
           your receipts, newest first (a table; --json: one JSON object per line)
   show    ID [--json] [--url URL] [--token T]
           one receipt: merchant, fields, items, lines (ID: IMAGE_ID/RECEIPT_ID, or IMAGE_ID for receipt 1)
-  fix     ID [--merchant PLACE_ID] [--field NAME=VALUE]... [--url URL] [--token T]
-          correct a receipt; NAME: date, total, subtotal, tax, payment_method (kept as yours)
+  fix     ID [--merchant PLACE_ID] [--field NAME=VALUE]... [--item "[QTY x ]DESCRIPTION=AMOUNT"]...
+          [--url URL] [--token T]
+          correct a receipt; NAME: date, total, subtotal, tax, payment_method; --item lists
+          replace the line items (all kept as yours)
   rm      ID [--url URL] [--token T]
           delete a receipt (its vectors too; it does not come back on reprocessing)
   export  --format csv|jsonl [--url URL] [--token T] > FILE

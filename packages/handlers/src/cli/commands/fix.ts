@@ -19,18 +19,26 @@ const AMOUNT_FIELDS = new Set<SingleFieldName>(['total', 'subtotal', 'tax']);
  * user's: reprocessing never replaces it, and a new merchant follows into the vector index.
  * Fields: `date=YYYY-MM-DD`, `total=12.50` (in the receipt's currency) or `total=12.50 EUR`,
  * the same for `subtotal` and `tax`, and `payment_method=cash|card|mobile|voucher|other`.
+ * `--item "DESCRIPTION=AMOUNT"` (or `"QTY x DESCRIPTION=AMOUNT"`), repeated, replaces the line
+ * items with the person's list.
  */
 export async function fixCommand(argv: string[], out: Print): Promise<number> {
   const { values, positionals } = parseFlags(
     argv,
-    { ...API_FLAGS, merchant: { type: 'string' }, field: { type: 'string', multiple: true } },
+    {
+      ...API_FLAGS,
+      merchant: { type: 'string' },
+      field: { type: 'string', multiple: true },
+      item: { type: 'string', multiple: true },
+    },
     true,
   );
   if (positionals.length > 1) throw new UsageError('fix takes one ID');
   const ref = parseReceiptRef(positionals[0], 'fix');
   const assignments = (values.field ?? []).map(parseAssignment);
-  if (values.merchant === undefined && assignments.length === 0) {
-    throw new UsageError('fix needs --merchant PLACE_ID or --field NAME=VALUE');
+  const items = (values.item ?? []).map(parseItem);
+  if (values.merchant === undefined && assignments.length === 0 && items.length === 0) {
+    throw new UsageError('fix needs --merchant PLACE_ID, --field NAME=VALUE or --item "DESCRIPTION=AMOUNT"');
   }
   if (values.merchant !== undefined && values.merchant.trim() === '')
     throw new UsageError('--merchant needs a place_id');
@@ -41,14 +49,23 @@ export async function fixCommand(argv: string[], out: Print): Promise<number> {
     if (AMOUNT_FIELDS.has(name) && !/[A-Za-z]/.test(value)) currency ??= await storedCurrency(client, ref);
     fields[name] = fieldValue(name, value, currency ?? null);
   }
+  if (items.length > 0) {
+    if (items.some((i) => !/[A-Za-z]/.test(i.amount))) currency ??= await storedCurrency(client, ref);
+    fields.line_items = items.map((i) => ({
+      description: i.description,
+      quantity: i.quantity,
+      amount: parseAmount('item', i.amount, currency ?? null, '--item'),
+    }));
+  }
   const patch = {
     ...(values.merchant === undefined ? {} : { merchant: { place_id: values.merchant } }),
-    ...(assignments.length === 0 ? {} : { fields }),
+    ...(Object.keys(fields).length === 0 ? {} : { fields }),
   };
   await client.request('PATCH', receiptPath(ref), JSON.stringify(patch), 'application/json');
   const changed = [
     ...(values.merchant === undefined ? [] : [`merchant=${values.merchant}`]),
     ...assignments.map((a) => `${a.name}=${a.value}`),
+    ...(items.length === 0 ? [] : [`${items.length} item${items.length === 1 ? '' : 's'}`]),
   ];
   out(`corrected ${ref.imageId}/${ref.receiptId}: ${changed.join(', ')}`);
   return 0;
@@ -60,7 +77,29 @@ function parseAssignment(text: string): { name: SingleFieldName; value: string }
   if (eq < 0 || !(SINGLE_FIELDS as readonly string[]).includes(name)) {
     throw new UsageError(`--field must be NAME=VALUE with NAME one of ${SINGLE_FIELDS.join(', ')}, got "${text}"`);
   }
-  return { name: name as SingleFieldName, value: text.slice(eq + 1).trim() };
+  const value = text.slice(eq + 1).trim();
+  if (AMOUNT_FIELDS.has(name as SingleFieldName)) amountSyntax(value, `--field ${name}`);
+  return { name: name as SingleFieldName, value };
+}
+
+/**
+ * One line item as typed: `DESCRIPTION=AMOUNT`, optionally `QTY x DESCRIPTION=AMOUNT`
+ * ("2 x Oat milk=4.98"); the amount as a field's ("4.98", "4.98 EUR"). The last `=` splits, so a
+ * description may hold one.
+ */
+export function parseItem(text: string): { description: string; quantity: number | null; amount: string } {
+  const eq = text.lastIndexOf('=');
+  const left = eq < 0 ? '' : text.slice(0, eq).trim();
+  const amount = eq < 0 ? '' : text.slice(eq + 1).trim();
+  const qty = /^(\d+(?:\.\d+)?)\s*[xX×]\s+(.+)$/.exec(left);
+  const description = (qty ? qty[2]! : left).trim();
+  if (description === '' || amount === '') {
+    throw new UsageError(`--item must be "DESCRIPTION=AMOUNT" or "QTY x DESCRIPTION=AMOUNT", got "${text}"`);
+  }
+  amountSyntax(amount, '--item');
+  const quantity = qty ? Number(qty[1]) : null;
+  if (quantity !== null && !(quantity > 0)) throw new UsageError(`--item quantity must be above 0, got "${text}"`);
+  return { description, quantity, amount };
 }
 
 /** The patch value of one field, from what the person typed. */
@@ -90,24 +129,31 @@ export function parseAmount(
   name: string,
   value: string,
   fallbackCurrency: string | null,
+  flag = `--field ${name}`,
 ): { minor: number; currency: string } {
-  const m = /^(-?)(\d+)(?:\.(\d+))?\s*([A-Za-z]{3})?$/.exec(value);
-  if (!m) throw new UsageError(`--field ${name} must be an amount like 12.50 or "12.50 EUR", got "${value}"`);
+  const m = amountSyntax(value, flag);
   const currency = m[4]?.toUpperCase() ?? fallbackCurrency;
   if (!currency) {
-    throw new UsageError(`--field ${name}: the receipt has no currency yet; write it, e.g. ${name}="${value} USD"`);
+    throw new UsageError(`${flag}: the receipt has no currency yet; write it after the amount, e.g. "${value} USD"`);
   }
   if (!CurrencyCodeSchema.safeParse(currency).success) {
-    throw new UsageError(`--field ${name}: "${currency}" is not an ISO 4217 currency code`);
+    throw new UsageError(`${flag}: "${currency}" is not an ISO 4217 currency code`);
   }
   const digits = minorDigits(currency);
   const fraction = m[3] ?? '';
   if (fraction.length > digits) {
-    throw new UsageError(`--field ${name}: ${currency} has ${digits} decimals, got "${value}"`);
+    throw new UsageError(`${flag}: ${currency} has ${digits} decimals, got "${value}"`);
   }
   const minor = Number(`${m[2]}${fraction.padEnd(digits, '0')}`) * (m[1] ? -1 : 1);
-  if (!Number.isSafeInteger(minor)) throw new UsageError(`--field ${name}: "${value}" is too large`);
+  if (!Number.isSafeInteger(minor)) throw new UsageError(`${flag}: "${value}" is too large`);
   return { minor, currency };
+}
+
+/** An amount's parts, or a UsageError: checked before any request, so a typo never costs one. */
+function amountSyntax(value: string, flag: string): RegExpExecArray {
+  const m = /^(-?)(\d+)(?:\.(\d+))?\s*([A-Za-z]{3})?$/.exec(value);
+  if (!m) throw new UsageError(`${flag} must be an amount like 12.50 or "12.50 EUR", got "${value}"`);
+  return m;
 }
 
 /** The currency the receipt's amounts are in, for a correction typed without one. */

@@ -59,7 +59,8 @@ export async function showCommand(argv: string[], out: Print): Promise<number> {
     out('items');
     for (const item of f.line_items) {
       const qty = item.quantity === null ? '' : `${item.quantity} x `;
-      out(`  ${qty}${item.description}  ${formatMinorUnits(item.amount.minor, item.amount.currency)}`);
+      const mine = item.source === 'user' ? '  (corrected)' : '';
+      out(`  ${qty}${item.description}  ${formatMinorUnits(item.amount.minor, item.amount.currency)}${mine}`);
     }
   }
   out('');
