@@ -86,3 +86,46 @@ describe('receipts CLI http client: named errors', () => {
     );
   });
 });
+
+describe('receipts CLI http client: the export redirect (AWS answers 303 to a presigned GET)', () => {
+  const servers: Server[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  async function listen(handler: Parameters<typeof createServer>[1]): Promise<string> {
+    const server = createServer(handler);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('follows the 303 and reads the file, without sending the API key to the storage URL', async () => {
+    const seen: (string | undefined)[] = [];
+    const bucket = await listen((req, res) => {
+      seen.push(req.headers.authorization);
+      res.writeHead(200, { 'content-type': 'text/csv' }).end('image_id,receipt_id\r\nimg-1,1\r\n');
+    });
+    const api = await listen((req, res) => {
+      expect(req.headers.authorization).toBe('Bearer tok');
+      res.writeHead(303, { location: `${bucket}/exports/alice/x.csv?X-Amz-Signature=abc` }).end();
+    });
+    const body = await new UploadApiClient(api, 'tok').stream('/export?format=csv');
+    let text = '';
+    for await (const chunk of body) text += Buffer.from(chunk).toString('utf8');
+    expect(text).toBe('image_id,receipt_id\r\nimg-1,1\r\n');
+    // A presigned URL carries its own signature; a bearer header next to it is a leak (and S3 refuses two auths).
+    expect(seen).toEqual([undefined]);
+  });
+
+  it('a storage URL that refuses → HttpRequestFailedError naming the export', async () => {
+    const bucket = await listen((_req, res) => res.writeHead(403).end('<Error><Code>AccessDenied</Code></Error>'));
+    const api = await listen((_req, res) => res.writeHead(303, { location: `${bucket}/x.csv` }).end());
+    const error = await new UploadApiClient(api, 'tok').stream('/export?format=csv').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpRequestFailedError);
+    expect(error).toMatchObject({ status: 403 });
+    expect((error as Error).message).toMatch(
+      /GET \/export\?format=csv \(its download URL\) failed with HTTP 403: .*AccessDenied/,
+    );
+  });
+});
