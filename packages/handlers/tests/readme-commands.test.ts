@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,7 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The README's `pnpm exec receipts …` lines, run as printed from inside the repository (pnpm
 // exec finds only root-level bins, so this fails unless the root links @receiptflow/handlers).
-// Real tesseract on two receipts, plus three pnpm start-ups: ~10 s.
+// Real tesseract on three receipts, plus a pnpm start-up per command (about twenty): one to
+// three minutes on a loaded machine.
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const README_PORT = 8787; // the documented default of serve, submit and status
@@ -81,7 +82,15 @@ function alive(pid: number): boolean {
 describe("the README's receipts commands, run as printed", () => {
   it('shows the serve, submit and status lines', () => {
     expect(readmeLines.map((l) => l.split(' ').slice(0, 4).join(' '))).toEqual(
-      expect.arrayContaining(['pnpm exec receipts serve', 'pnpm exec receipts submit', 'pnpm exec receipts status']),
+      expect.arrayContaining([
+        'pnpm exec receipts serve',
+        'pnpm exec receipts submit',
+        'pnpm exec receipts status',
+        'pnpm exec receipts list',
+        'pnpm exec receipts show',
+        'pnpm exec receipts fix',
+        'pnpm exec receipts rm',
+      ]),
     );
   });
 
@@ -91,7 +100,84 @@ describe("the README's receipts commands, run as printed", () => {
     expect(result.stdout).toContain('usage: receipts <command>');
   });
 
-  it('serve, then submit two receipts, then status', { timeout: 180_000 }, async () => {
+  /**
+   * The README's walkthrough, run as printed against the same server: a folder (a copy of
+   * receipt1.jpg, which is a duplicate, and a third receipt), list, filter, show, fix, rm.
+   */
+  async function walkthrough(first: { image_id: string; place_id: string }[]) {
+    const [harbor, kettle] = first as [{ image_id: string; place_id: string }, { image_id: string; place_id: string }];
+    const third = demoReceipts()[2]!;
+    await mkdir(join(cwd, 'receipts', 'march'), { recursive: true });
+    await copyFile(join(cwd, 'receipt1.jpg'), join(cwd, 'receipts', 'march', 'harbor-again.jpg'));
+    await writeFile(join(cwd, 'receipts', 'third.png'), (await renderReceipt(third.spec)).png);
+    const ok = (line: string) => {
+      const result = sh(line);
+      expect(result.status, `${line}\n${result.stderr}`).toBe(0);
+      return result.stdout;
+    };
+    const folder = ok(commandLine('pnpm exec receipts submit receipts/'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(folder).toEqual([
+      expect.objectContaining({ file: 'receipts/march/harbor-again.jpg', duplicate: true, image_id: harbor.image_id }),
+      expect.objectContaining({ file: 'receipts/third.png', stage: 'compacted', place_id: third.truth.place_id }),
+    ]);
+    const thirdId = String(folder[1]!.image_id);
+
+    const table = ok(commandLine('pnpm exec receipts list')).trim().split('\n');
+    expect(table[0]).toMatch(/^ID\s+DATE\s+TOTAL\s+MERCHANT$/);
+    expect(table).toHaveLength(4);
+    const ids = (out: string) =>
+      out
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.split(/\s+/)[0]);
+    const filtered = ok(commandLine('pnpm exec receipts list --merchant').replace('<place_id>', harbor.place_id));
+    expect(ids(filtered).slice(1)).toEqual([`${harbor.image_id}/1`]);
+    const milk = ok(commandLine('pnpm exec receipts list --text'));
+    expect(
+      milk
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { image_id: string }).image_id),
+    ).toEqual([harbor.image_id]);
+    expect(ok(commandLine('pnpm exec receipts show').replace('<image_id>', harbor.image_id))).toContain(
+      'HARBOR LANE GROCERY',
+    );
+
+    ok(
+      commandLine('pnpm exec receipts fix <image_id> --merchant')
+        .replace('<image_id>', thirdId)
+        .replace('<place_id>', kettle.place_id),
+    );
+    ok(commandLine('pnpm exec receipts fix <image_id> --field').replace('<image_id>', thirdId));
+    ok(commandLine('pnpm exec receipts fix <image_id> --item').replace('<image_id>', thirdId));
+    const fixed = JSON.parse(ok(`pnpm exec receipts show ${thirdId} --json`)) as {
+      receipt: {
+        fields: {
+          date: { value: string; source: string };
+          total: { minor: number };
+          line_items: { description: string; quantity: number | null; amount: { minor: number }; source: string }[];
+        };
+      };
+      merchant: { place_id: string; source: string };
+    };
+    expect(fixed.merchant).toMatchObject({ place_id: kettle.place_id, source: 'user' });
+    expect(fixed.receipt.fields.date).toMatchObject({ value: '2024-03-15', source: 'user' });
+    expect(fixed.receipt.fields.total.minor).toBe(2310);
+    expect(fixed.receipt.fields.line_items).toEqual([
+      expect.objectContaining({ description: 'Oat milk', quantity: 2, amount: { minor: 498, currency: 'USD' } }),
+      expect.objectContaining({ description: 'Bread', quantity: null, amount: { minor: 320, currency: 'USD' } }),
+    ]);
+    expect(fixed.receipt.fields.line_items.every((i) => i.source === 'user')).toBe(true);
+
+    expect(ok(commandLine('pnpm exec receipts rm').replace('<image_id>', kettle.image_id))).toContain('deleted');
+    expect(ids(ok('pnpm exec receipts list')).slice(1).sort()).toEqual([`${harbor.image_id}/1`, `${thirdId}/1`].sort());
+  }
+
+  it('serve, then submit two receipts, then status, then the walkthrough', { timeout: 600_000 }, async () => {
     const [first, second] = demoReceipts();
     await writeFile(join(cwd, 'my-places.json'), JSON.stringify(syntheticCatalog()));
     await writeFile(join(cwd, 'receipt1.jpg'), await renderReceiptJpeg(first!.spec));
@@ -128,6 +214,8 @@ describe("the README's receipts commands, run as printed", () => {
       const status = sh(commandLine('pnpm exec receipts status').replace('<image_id>', results[0]!.image_id!));
       expect(status.status, status.stderr).toBe(0);
       expect(JSON.parse(status.stdout)).toMatchObject({ image_id: results[0]!.image_id, stage: 'compacted' });
+
+      await walkthrough(results as { image_id: string; place_id: string }[]);
     } finally {
       if (serve.exitCode === null && serve.pid) {
         const exited = new Promise((r) => serve.once('exit', r));
