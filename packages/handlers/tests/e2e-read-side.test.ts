@@ -1,9 +1,12 @@
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { demoReceipts, renderReceipt, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { lineVectorId, type OcrResultsMessage } from '@receiptflow/core';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exportCommand } from '../src/cli/commands/export.js';
 import { fixCommand } from '../src/cli/commands/fix.js';
 import { listCommand } from '../src/cli/commands/list.js';
 import { rmCommand } from '../src/cli/commands/rm.js';
@@ -12,7 +15,7 @@ import { startServe, type ServeHandle } from '../src/cli/commands/serve.js';
 import { submitCommand } from '../src/cli/commands/submit.js';
 import { ProgressBar } from '../src/cli/progress-bar.js';
 
-// The read side of issue 15 end to end (its Tests, steps 1 to 5, and owner isolation), on
+// The read side of issue 15 end to end (its Tests, the six steps and owner isolation), on
 // `receipts serve` (local adapters, real tesseract, real HTTP) and the `receipts` commands, over
 // three synthetic receipts whose merchant, date and total are known.
 // Steps run in order and share the server: ~20 s of OCR, then corrections waiting on compaction.
@@ -253,6 +256,39 @@ describe('the read side end to end (receipts serve, real tesseract, known truth)
   );
 
   it(
+    '6. export CSV, parsed back: one row per receipt, as listed, corrections included',
+    { timeout: 60_000 },
+    async () => {
+      const sink = new PassThrough();
+      const chunks: Buffer[] = [];
+      sink.on('data', (c: Buffer) => chunks.push(c));
+      expect(await exportCommand(args('--format', 'csv'), sink)).toBe(0);
+      const rows = parse(Buffer.concat(chunks).toString('utf8'), { columns: true }) as Record<string, string>[];
+      const listed = await listJson();
+      expect(rows.map((r) => `${r.image_id}/${r.receipt_id}`)).toEqual(
+        listed.map((r) => `${r.image_id}/${r.receipt_id}`),
+      );
+      const harbor = rows.find((r) => r.image_id === imageOf.get(HARBOR.truth.place_id))!;
+      expect(harbor).toMatchObject({
+        date: iso(HARBOR.truth.date),
+        merchant: HARBOR.truth.merchant_name,
+        place_id: HARBOR.truth.place_id,
+        total: HARBOR.truth.total.toFixed(2),
+        currency: 'USD',
+      });
+      expect(rows.find((r) => r.image_id === imageOf.get(SUNRISE.truth.place_id))).toMatchObject({
+        place_id: HARBOR.truth.place_id,
+        merchant_source: 'user',
+        total: '7.00',
+        subtotal: '',
+        tax: '0.56',
+        currency: 'USD',
+        payment_method: 'card',
+      });
+    },
+  );
+
+  it(
     "owner isolation: bob lists nothing, and reads, changes or fetches none of alice's receipts (404)",
     { timeout: 90_000 },
     async () => {
@@ -283,6 +319,11 @@ describe('the read side end to end (receipts serve, real tesseract, known truth)
       await expect(showCommand(bob(image), quiet)).rejects.toThrow(/HTTP 404/);
       await expect(fixCommand(bob(image, '--field', 'date=2024-01-01'), quiet)).rejects.toThrow(/HTTP 404/);
       await expect(rmCommand(bob(image), quiet)).rejects.toThrow(/HTTP 404/);
+      const sink = new PassThrough();
+      const chunks: Buffer[] = [];
+      sink.on('data', (c: Buffer) => chunks.push(c));
+      expect(await exportCommand(bob('--format', 'csv'), sink)).toBe(0);
+      expect(parse(Buffer.concat(chunks).toString('utf8'), { columns: true })).toEqual([]);
       // Alice's receipt is still there for alice.
       expect(await serve.runtime.adapters.receipts.get(image, 1)).not.toBeNull();
     },

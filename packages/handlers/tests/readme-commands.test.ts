@@ -9,6 +9,7 @@ import {
   renderReceiptJpeg,
   syntheticCatalog,
 } from '@receiptflow/adapters-local/synthetic';
+import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The README's `pnpm exec receipts …` lines, run as printed from inside the repository (pnpm
@@ -90,6 +91,7 @@ describe("the README's receipts commands, run as printed", () => {
         'pnpm exec receipts show',
         'pnpm exec receipts fix',
         'pnpm exec receipts rm',
+        'pnpm exec receipts export',
       ]),
     );
   });
@@ -102,7 +104,7 @@ describe("the README's receipts commands, run as printed", () => {
 
   /**
    * The README's walkthrough, run as printed against the same server: a folder (a copy of
-   * receipt1.jpg, which is a duplicate, and a third receipt), list, filter, show, fix, rm.
+   * receipt1.jpg, which is a duplicate, and a third receipt), list, filter, show, fix, rm, export.
    */
   async function walkthrough(first: { image_id: string; place_id: string }[]) {
     const [harbor, kettle] = first as [{ image_id: string; place_id: string }, { image_id: string; place_id: string }];
@@ -174,7 +176,26 @@ describe("the README's receipts commands, run as printed", () => {
     expect(fixed.receipt.fields.line_items.every((i) => i.source === 'user')).toBe(true);
 
     expect(ok(commandLine('pnpm exec receipts rm').replace('<image_id>', kettle.image_id))).toContain('deleted');
-    expect(ids(ok('pnpm exec receipts list')).slice(1).sort()).toEqual([`${harbor.image_id}/1`, `${thirdId}/1`].sort());
+    ok(commandLine('pnpm exec receipts export --format csv'));
+    ok(commandLine('pnpm exec receipts export --format jsonl'));
+    // The deleted receipt is gone from the export; the corrections are in it.
+    const rows = parse(await readFile(join(cwd, 'receipts.csv'), 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
+    expect(rows.map((r) => r.image_id).sort()).toEqual([harbor.image_id, thirdId].sort());
+    expect(rows.find((r) => r.image_id === thirdId)).toMatchObject({
+      date: '2024-03-15',
+      total: '23.10',
+      currency: 'USD',
+      place_id: kettle.place_id,
+      merchant_source: 'user',
+    });
+    const jsonl = (await readFile(join(cwd, 'receipts.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { image_id: string });
+    expect(jsonl.map((r) => r.image_id)).toEqual(rows.map((r) => r.image_id));
   }
 
   it('serve, then submit two receipts, then status, then the walkthrough', { timeout: 600_000 }, async () => {
