@@ -139,6 +139,20 @@ export class CorruptDeltaError extends ReceiptflowError {
   readonly code = 'CORRUPT_DELTA';
 }
 
+/**
+ * A stored vector snapshot fails its checks (checksum, count, truncation, another collection's or
+ * id's header): reported at restore before anything is loaded, and at write time before the
+ * pointer would name it. `cause` is the CorruptDeltaError that found it.
+ */
+export class CorruptSnapshotError extends ReceiptflowError {
+  readonly code = 'CORRUPT_SNAPSHOT';
+}
+
+/** A vector snapshot id that is not among the stored ones; the message names those that are. */
+export class UnknownVectorSnapshotError extends ReceiptflowError {
+  readonly code = 'UNKNOWN_SNAPSHOT';
+}
+
 /** A write was not fully applied: read-back counted fewer records than were written. */
 export class IncompleteWriteError extends ReceiptflowError {
   readonly code = 'INCOMPLETE_WRITE';

@@ -7,6 +7,8 @@ import {
   encodeVectorDelta,
   encodeVectorDeltaBytes,
   encodeVectorDeltaStream,
+  encodeVectorDeltaPages,
+  vectorDeltaRecords,
   fnv1a64,
   readVectorDelta,
   type VectorRecord,
@@ -175,3 +177,52 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   out.set(b, a.length);
   return out;
 }
+
+describe('encodeVectorDeltaPages (a collection read page by page: server-mode snapshots)', () => {
+  async function bytesOf(chunks: AsyncIterable<Uint8Array>): Promise<Uint8Array> {
+    const parts: Uint8Array[] = [];
+    for await (const chunk of chunks) parts.push(chunk);
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+  async function* pages(size: number, of = records): AsyncGenerator<VectorRecord[]> {
+    for (let i = 0; i < of.length; i += size) yield of.slice(i, i + size);
+  }
+
+  it('writes the same bytes as the whole-array encoder, whatever the page size', async () => {
+    for (const size of [1, 7, 40, 100]) {
+      expect(await bytesOf(encodeVectorDeltaPages(header, 16, records.length, pages(size)))).toEqual(bytes);
+    }
+  });
+
+  it('throws before the trailer when the pages hold more or fewer records than counted', async () => {
+    await expect(bytesOf(encodeVectorDeltaPages(header, 16, records.length - 1, pages(7)))).rejects.toThrow(
+      ValidationError,
+    );
+    await expect(bytesOf(encodeVectorDeltaPages(header, 16, records.length + 1, pages(7)))).rejects.toThrow(
+      /41|header counts/,
+    );
+  });
+
+  it('vectorDeltaRecords yields the records as pulled and returns the checked summary', async () => {
+    const it = vectorDeltaRecords(chunksOf(bytes, 333), { expected: header });
+    const out: VectorRecord[] = [];
+    let next = await it.next();
+    for (; !next.done; next = await it.next()) out.push(next.value);
+    expect(out).toHaveLength(40);
+    expect(next.value.count).toBe(40);
+    const broken = bytes.slice();
+    broken[broken.length - 1] = broken[broken.length - 1] === 0x30 ? 0x31 : 0x30;
+    const bad = vectorDeltaRecords(chunksOf(broken, 333), { expected: header });
+    await expect(
+      (async () => {
+        for (let n = await bad.next(); !n.done; n = await bad.next());
+      })(),
+    ).rejects.toThrow(CorruptDeltaError);
+  });
+});

@@ -15,6 +15,10 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CompactionConfigSchema, parseConfig, ProcessOcrResultsConfigSchema } from '../src/config/aws-config.js';
 import { CHROMA_CALL_LIMITS, vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
 import { fauxqsS3 } from './support/fauxqs-s3.js';
+import { Container } from 'inversify';
+import type { S3ImageStore } from '@receiptflow/adapters-aws/s3';
+import { awsCompactionModule } from '../src/container/aws/compaction-module.js';
+import { resolve, TOKENS } from '../src/container/tokens.js';
 
 const COMPACTION = { TABLE_NAME: 'jobs', VECTORS_BUCKET: 'vectors' };
 const RESULTS = {
@@ -191,6 +195,41 @@ describe('VECTOR_STORAGE_MODE', () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('server: compaction binds the snapshot policy (cadence and retention from the env, files into the vectors bucket); other modes and readers none', () => {
+    const env = { ...COMPACTION, AWS_REGION: 'us-east-1', CHROMA_URL: 'http://127.0.0.1:1' };
+    const config = parseConfig(
+      CompactionConfigSchema,
+      { ...env, VECTOR_CHECKPOINT_EVERY: '50', VECTOR_KEEP_SNAPSHOTS: '5' },
+      'c',
+    );
+    const container = new Container();
+    container.load(awsCompactionModule(config));
+    const policy = resolve(container, TOKENS.VectorSnapshots);
+    expect(policy).toMatchObject({ every: 50, keep: 5, dimensions: config.EMBEDDING_DIMENSIONS });
+    expect(policy.transfer).toBe(container.get(TOKENS.VectorIndex));
+    expect(policy.store).toBe(container.get(TOKENS.Deltas));
+    expect((policy.store as S3ImageStore).bucket).toBe('vectors');
+    // Defaults as in the file modes.
+    expect(parseConfig(CompactionConfigSchema, env, 'c')).toMatchObject({
+      VECTOR_CHECKPOINT_EVERY: 2000,
+      VECTOR_KEEP_SNAPSHOTS: 3,
+    });
+
+    const efs = new Container();
+    efs.load(
+      awsCompactionModule(
+        parseConfig(
+          CompactionConfigSchema,
+          { ...COMPACTION, AWS_REGION: 'us-east-1', VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/v' },
+          'c',
+        ),
+      ),
+    );
+    expect(efs.isBound(TOKENS.VectorSnapshots)).toBe(false);
+    const results = parseConfig(ProcessOcrResultsConfigSchema, { ...RESULTS, CHROMA_URL: 'http://127.0.0.1:1' }, 'p');
+    expect(vectorStorageFor(results, 'reader').snapshotsInto).toBeUndefined();
   });
 
   describe('s3 mode over fauxqs', () => {

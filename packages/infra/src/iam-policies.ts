@@ -104,6 +104,12 @@ export interface PolicyOptions {
    * them; process-OCR-results only reads (as it only mounts EFS read-only in efs mode).
    */
   vectorIndexPrefix?: string;
+  /**
+   * vectorStorageMode server, compaction only: it writes each collection's snapshot file under
+   * `snapshots/<collection>/` in the vectors bucket (a multipart upload when over 5 MiB), reads
+   * it back to check it, lists and deletes those beyond the kept N. Nothing else writes there.
+   */
+  vectorSnapshots?: boolean;
 }
 
 /**
@@ -201,8 +207,8 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: PolicyOp
       s.push(
         { Sid: 'ConsumeCompaction', Effect: 'Allow', Action: SQS_MAPPING, Resource: a.compactionQueueArn },
         retrySoon('RetryCompactionSoon', a.compactionQueueArn),
-        // Compaction only reads deltas: the index lives in Chroma, its pointer in the table, and
-        // deltas expire by the bucket's lifecycle rule.
+        // Compaction only reads deltas (they expire by the bucket's lifecycle rule); the index
+        // lives in Chroma or the index files (below), its pointer in the table.
         {
           Sid: 'VectorObjects',
           Effect: 'Allow',
@@ -242,6 +248,24 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: PolicyOp
       },
       // The code lists a log's segments and the snapshots (not only a HEAD's 404).
       listUnder('ListVectorIndex', a.vectorsBucketArn, [`${index}/*`]),
+    );
+  }
+  if (opts.vectorSnapshots && fn === 'compaction') {
+    s.push(
+      {
+        Sid: 'WriteVectorSnapshots',
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        Resource: `${a.vectorsBucketArn}/snapshots/*`,
+      },
+      // A snapshot that fails part-way (a deadline, a scan error) aborts its multipart upload.
+      {
+        Sid: 'AbortVectorSnapshotUploads',
+        Effect: 'Allow',
+        Action: ['s3:AbortMultipartUpload'],
+        Resource: `${a.vectorsBucketArn}/snapshots/*`,
+      },
+      listUnder('ListVectorSnapshots', a.vectorsBucketArn, ['snapshots/*']),
     );
   }
   if (a.fileSystemArn && a.accessPointArn) {

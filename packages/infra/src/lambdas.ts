@@ -170,7 +170,11 @@ export function createLambdas(ctx: StackContext, plans: Record<FunctionName, Fun
         logGroupArn: logGroup.arn,
         ...(efs ? { fileSystemArn: efs.fileSystem.arn, accessPointArn: efs.accessPoint.arn } : {}),
       },
-      { inVpc: plan.inVpc, ...(plan.vectorIndexPrefix ? { vectorIndexPrefix: plan.vectorIndexPrefix } : {}) },
+      {
+        inVpc: plan.inVpc,
+        ...(plan.vectorIndexPrefix ? { vectorIndexPrefix: plan.vectorIndexPrefix } : {}),
+        ...(plan.vectorSnapshots ? { vectorSnapshots: true } : {}),
+      },
     );
     roles[fn] = role;
     functions[fn] = new aws.lambda.Function(

@@ -26,6 +26,11 @@ export interface FunctionPlan extends Pick<
   efs: boolean;
   /** vectorStorageMode s3, a function that uses the index: its objects' key prefix in the vectors bucket. */
   vectorIndexPrefix?: string;
+  /**
+   * vectorStorageMode server, compaction: writes the collections' snapshot files under
+   * `snapshots/` in the vectors bucket (and deletes those beyond the kept N).
+   */
+  vectorSnapshots: boolean;
   /** What it needs from the VPC: the AWS services its code calls (from IAM), then its external destinations. */
   paths: NetworkPath[];
   secrets: readonly string[];
@@ -91,6 +96,7 @@ export function planFunctions(cfg: StackConfig): Record<FunctionName, FunctionPl
       reservedConcurrency: o.reservedConcurrency ?? spec.reservedConcurrency,
       trigger,
       efs,
+      vectorSnapshots: name === 'compaction' && cfg.vectorStorageMode === 'server',
       ...(usesVectors && cfg.vectorStorageMode === 's3' ? { vectorIndexPrefix: VECTOR_INDEX_PREFIX } : {}),
       paths,
       secrets: spec.secrets,

@@ -707,6 +707,39 @@ describe('cost of the declared stack', () => {
   });
 });
 
+describe('server-mode snapshot files (issue 17, item 2)', () => {
+  it('only server-mode compaction may write, read back, list and delete under snapshots/ in the vectors bucket', () => {
+    const statement = (stack: typeof server, fn: string, sid: string) =>
+      policyOf(stack, `${fn}-policy`).find((st) => st.Sid === sid);
+    for (const stack of [server, fargate]) {
+      expect(statement(stack, 'compaction', 'WriteVectorSnapshots')).toMatchObject({
+        Action: ['s3:PutObject', 's3:GetObject', 's3:DeleteObject'],
+        Resource: 'arn:aws:s3:::vectors-bucket-0000000/snapshots/*',
+      });
+      expect(statement(stack, 'compaction', 'AbortVectorSnapshotUploads')).toMatchObject({
+        Action: ['s3:AbortMultipartUpload'],
+        Resource: 'arn:aws:s3:::vectors-bucket-0000000/snapshots/*',
+      });
+      expect(statement(stack, 'compaction', 'ListVectorSnapshots')).toMatchObject({
+        Action: ['s3:ListBucket'],
+        Condition: { StringLike: { 's3:prefix': ['snapshots/*'] } },
+      });
+      for (const fn of ['upload', 'process-ocr-results', 'stream-processor', 'sweep', 'authorizer'])
+        expect(JSON.stringify(policyOf(stack, `${fn}-policy`)), fn).not.toContain('/snapshots/');
+    }
+    // efs and s3 keep their snapshots in the index files: nothing under snapshots/.
+    for (const stack of [base, s3])
+      expect(JSON.stringify(policyOf(stack, 'compaction-policy'))).not.toContain('snapshots/');
+  });
+
+  it('the lifecycle rules that act on snapshots/ exist in every mode (server mode writes and deletes real files there)', () => {
+    const rules = named(server, 'vectors-bucket-lifecycle').inputs.rules as Record<string, any>[];
+    expect(rules.find((r) => r.id === 'expire-old-snapshot-versions')).toMatchObject({
+      filter: { prefix: 'snapshots/' },
+    });
+  });
+});
+
 describe('s3 vector storage mode', () => {
   const env = (n: string) => named(s3, n).inputs.environment.variables as Record<string, string>;
 

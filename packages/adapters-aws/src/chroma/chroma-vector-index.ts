@@ -1,11 +1,19 @@
-import { ChromaNotFoundError, type ChromaClient, type Collection as ChromaCollection, type Metadata } from 'chromadb';
+import {
+  ChromaNotFoundError,
+  ChromaUniqueError,
+  type ChromaClient,
+  type Collection as ChromaCollection,
+  type Metadata,
+} from 'chromadb';
 import {
   ConfigError,
+  DependencyError,
   type Clock,
   IncompleteWriteError,
   ValidationError,
   type Collection,
   type MetadataFilter,
+  type VectorCollectionTransfer,
   type VectorIndex,
   type VectorMatch,
   type VectorMetadata,
@@ -77,7 +85,7 @@ interface StoredRecord {
  * values, so it can never remove a key in place. Records that must lose keys are deleted and
  * re-added with their full content (briefly absent from queries; see docs/adapters.md).
  */
-export class ChromaVectorIndex implements VectorIndex {
+export class ChromaVectorIndex implements VectorIndex, VectorCollectionTransfer {
   private readonly prefix: string;
   private readonly configuredBatchSize: number;
   private readonly requests: ChromaRequests;
@@ -319,6 +327,128 @@ export class ChromaVectorIndex implements VectorIndex {
   async count(collection: Collection): Promise<number> {
     const target = await this.collection(collection);
     return this.call(`count ${target.name}`, collection, () => target.count());
+  }
+
+  /**
+   * Every record, a page at a time (Chroma `get` with `limit`/`offset`, at most the server's
+   * batch size per page), for a server-mode snapshot. The caller holds the compaction lock, so
+   * the collection does not change between pages.
+   */
+  async *scan(collection: Collection, options: { pageSize?: number } = {}): AsyncGenerator<VectorRecord[]> {
+    const target = await this.collection(collection);
+    const serverMax = await this.batchSize();
+    const pageSize =
+      options.pageSize === undefined ? serverMax : Math.min(positiveInteger(options.pageSize, 'pageSize'), serverMax);
+    for (let offset = 0; ; offset += pageSize) {
+      const page = await this.call(`scan ${target.name}`, collection, () =>
+        target.get({ include: ['embeddings', 'documents', 'metadatas'], limit: pageSize, offset }),
+      );
+      const records = page.ids.map((id, i) => ({
+        id,
+        vector: page.embeddings[i] ?? [],
+        document: page.documents[i] ?? '',
+        metadata: fromChromaMetadata(page.metadatas[i] as Metadata | null | undefined),
+      }));
+      if (records.length > 0) yield records;
+      if (page.ids.length < pageSize) return;
+    }
+  }
+
+  /**
+   * Fresh collection, then swap (a server-mode restore): the pages are added to
+   * `<name>.restore-<stamp>`, which no reader opens, and counted; only then is the live
+   * collection renamed to `<name>.replaced-<stamp>` and the new one renamed to `<name>`, and the
+   * old one deleted. Readers that hold the old collection's handle keep reading it, whole, until
+   * it is deleted; their next call then fails retryably (TransientDependencyError, as after any
+   * deletion of the collection) and drops the handle, and the call after opens the restored one
+   * by name. Between the two renames (two requests) the name is free: a reader that
+   * opens it then creates an empty collection, which is removed and the rename retried (if
+   * something was written into it, the swap stops with DependencyError and both collections stay
+   * for an operator). Clear-and-load in place would instead show readers a half-loaded
+   * collection for the whole load. On any failure before the swap the new collection is deleted
+   * and the live one is untouched.
+   */
+  async replaceCollection(
+    collection: Collection,
+    pages: AsyncIterable<VectorRecord[]>,
+    options: { expectedCount: number; beforeSwap?: () => Promise<void> },
+  ): Promise<number> {
+    const live = this.prefix + collection;
+    const stamp = Date.now().toString(36);
+    const stagingName = `${live}.restore-${stamp}`;
+    const oldName = `${live}.replaced-${stamp}`;
+    const staging = await openCosineCollection(this.client, stagingName, this.requests);
+    const action = `load ${stagingName}`;
+    let count: number;
+    try {
+      const batchSize = await this.batchSize();
+      for await (const page of pages) {
+        for (const record of page) this.checkRecord(record);
+        for (const batch of chunk(page, batchSize)) {
+          await this.call(action, collection, () =>
+            staging.upsert({
+              ids: batch.map((r) => r.id),
+              embeddings: batch.map((r) => r.vector),
+              documents: batch.map((r) => r.document),
+              metadatas: batch.map((r) => toChromaMetadata(r.metadata)),
+            }),
+          );
+        }
+      }
+      count = await this.call(`count ${stagingName}`, collection, () => staging.count());
+      if (count !== options.expectedCount)
+        throw new IncompleteWriteError(options.expectedCount, count, `chroma ${action}`);
+      await options.beforeSwap?.();
+    } catch (error) {
+      await this.dropCollection(stagingName);
+      throw error;
+    }
+    let absent = false;
+    const old = await this.requests
+      .run(`open ${live}`, () => this.client.getCollection({ name: live }), {
+        onError: (error) => (absent = error instanceof ChromaNotFoundError),
+      })
+      .catch((error: unknown) => {
+        if (absent) return null;
+        throw error;
+      });
+    if (old) await this.requests.run(`rename ${live} to ${oldName}`, () => old.modify({ name: oldName }));
+    await this.renameIntoFreeName(staging, live);
+    this.collections.delete(collection);
+    if (old) await this.dropCollection(oldName);
+    return count;
+  }
+
+  /** Renames `from` to `name`, removing an empty collection a reader created under `name` meanwhile. */
+  private async renameIntoFreeName(from: ChromaCollection, name: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.requests.run(`rename ${from.name} to ${name}`, () => from.modify({ name }));
+        return;
+      } catch (error) {
+        if (!(error instanceof ChromaUniqueError) && !/exists/i.test(String(error))) throw error;
+        const intruder = await this.requests.run(`open ${name}`, () => this.client.getCollection({ name }));
+        const held = await this.requests.run(`count ${name}`, () => intruder.count());
+        if (held > 0 || attempt >= 3)
+          throw new DependencyError(
+            'chroma',
+            `collection ${name} was recreated with ${held} records during the swap; the restored data is in ${from.name}`,
+            { cause: error },
+          );
+        await this.dropCollection(name);
+      }
+    }
+  }
+
+  private async dropCollection(name: string): Promise<void> {
+    let absent = false;
+    await this.requests
+      .run(`delete collection ${name}`, () => this.client.deleteCollection({ name }), {
+        onError: (error) => (absent = error instanceof ChromaNotFoundError),
+      })
+      .catch((error: unknown) => {
+        if (!absent) throw error;
+      });
   }
 
   /** The Chroma collection for a port collection, created on first use and cached. */

@@ -19,6 +19,7 @@ export * from './receipt-fields.js';
 export * from './checksum.js';
 export * from './vector-delta.js';
 export * from './vector-delta-stream.js';
+export * from './vector-snapshot.js';
 export * from './classify-image.js';
 export * from './place-metadata.js';
 export * from './heif-header.js';

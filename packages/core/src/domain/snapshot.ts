@@ -12,6 +12,15 @@ export const SnapshotPointerSchema = z.object({
   vector_count: z.number().int().nonnegative(),
   run_ids: z.array(z.string()),
   promoted_at: z.string().datetime(),
+  /**
+   * Server mode: the object key of the last snapshot file written of this collection
+   * (`snapshots/<collection>/<id>`, vector-snapshot.ts), if any. The file exists, whole and
+   * read back, before a pointer names it. Absent in the efs and s3 modes (their snapshots are
+   * the index files' own) and before the first snapshot.
+   */
+  snapshot_key: z.string().min(1).optional(),
+  /** Server mode: records changed since `snapshot_key` was written (the snapshot cadence counts these). */
+  changes_since_snapshot: z.number().int().nonnegative().optional(),
 });
 export type SnapshotPointer = z.infer<typeof SnapshotPointerSchema>;
 

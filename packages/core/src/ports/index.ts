@@ -20,3 +20,4 @@ export * from './vector-index-files.js';
 export * from './receipt-catalog.js';
 export * from './pdf-page-reader.js';
 export * from './export-artifacts.js';
+export * from './vector-collection-transfer.js';

@@ -5,6 +5,7 @@ import {
   type CollectionState,
   type CompactionMessage,
   type LockLease,
+  type SnapshotPointer,
   type VectorMetadata,
   type VectorRecord,
 } from '../domain/index.js';
@@ -36,6 +37,15 @@ import {
 } from '../ports/index.js';
 import { MERCHANT_METADATA_KEYS, parseMessageBody, placeMetadata, readVectorDelta } from '../domain/index.js';
 import { withDeadline } from '../ports/index.js';
+import {
+  DEFAULT_KEEP_VECTOR_SNAPSHOTS,
+  DEFAULT_SNAPSHOT_EVERY,
+  pruneVectorSnapshots,
+  writeVectorSnapshot,
+  type VectorSnapshotDeps,
+} from './vector-snapshots.js';
+import { vectorSnapshotId } from '../domain/index.js';
+import { compactionLockName } from './compaction-lock-name.js';
 
 export interface CompactDeps {
   receipts: ReceiptStore;
@@ -46,6 +56,12 @@ export interface CompactDeps {
   snapshots: SnapshotStore;
   clock: Clock;
   logger?: Logger;
+  /**
+   * Server mode (Chroma) only: write a snapshot file of the collection once `every` records
+   * changed since the last one, before the pointer swap that names it, and keep the last `keep`
+   * (use-cases/vector-snapshots.ts). The efs and s3 modes snapshot inside their index files.
+   */
+  vectorSnapshots?: VectorSnapshotDeps;
 }
 
 export interface CompactOptions {
@@ -100,10 +116,7 @@ export const DEFAULT_LEASE_MS = 180_000;
 export const DEFAULT_MAX_RUN_ATTEMPTS = 30;
 export const DEFAULT_DEADLINE_MARGIN_MS = 10_000;
 
-/** The lock that serialises compaction of one collection. */
-export function compactionLockName(collection: Collection): string {
-  return `compaction:${collection}`;
-}
+export { compactionLockName } from './compaction-lock-name.js';
 
 interface Item {
   id: string;
@@ -388,16 +401,18 @@ class CollectionCompaction {
       const current = await this.call('current snapshot', this.deps.snapshots.current(this.collection));
       const vector_count = await this.call('count', this.deps.vectors.count(this.collection));
       const run_ids = pending.flatMap((p) => (p.kind === 'merge' ? [p.ref.run_id] : []));
+      const version = (current?.version ?? 0) + 1;
       await this.call(
         'promote',
         this.deps.snapshots.promote(
           {
             collection: this.collection,
-            version: (current?.version ?? 0) + 1,
+            version,
             fencing_token: lease.fencing_token,
             vector_count,
             run_ids,
             promoted_at: isoNow(this.deps.clock),
+            ...(await this.snapshotFields(current, version, pending)),
           },
           current?.version ?? 0,
         ),
@@ -411,6 +426,7 @@ class CollectionCompaction {
       return;
     }
     this.outcome.promoted = true;
+    await this.pruneSnapshots();
     for (const p of pending) {
       if (p.kind === 'index-only') {
         this.outcome.succeeded.push(p.id);
@@ -425,6 +441,72 @@ class CollectionCompaction {
         // The vectors are in and promoted; a retry re-merges idempotently and completes the run.
         this.outcome.failed.push(failure(p.id, error));
       }
+    }
+  }
+
+  /**
+   * Server mode: the pointer's snapshot fields, writing a snapshot file first when `every`
+   * records changed since the last one. The file is whole and read back before the pointer names
+   * it. A snapshot that fails (or would run into the deadline: it must stop by the work deadline,
+   * leaving time to promote) is logged and the merge is promoted without it: the vectors are in
+   * the index already, the previous snapshot stays the pointer's, and the changes keep counting
+   * so the next promotion tries again.
+   */
+  private async snapshotFields(
+    current: SnapshotPointer | null,
+    version: number,
+    pending: Pending[],
+  ): Promise<Pick<SnapshotPointer, 'snapshot_key' | 'changes_since_snapshot'>> {
+    const policy = this.deps.vectorSnapshots;
+    if (!policy) return {};
+    const changes =
+      (current?.changes_since_snapshot ?? 0) + pending.reduce((n, p) => n + (p.kind === 'merge' ? p.merged : 1), 0);
+    const kept = {
+      ...(current?.snapshot_key ? { snapshot_key: current.snapshot_key } : {}),
+      changes_since_snapshot: changes,
+    };
+    if (changes < (policy.every ?? DEFAULT_SNAPSHOT_EVERY)) return kept;
+    const stop = new AbortController();
+    const started = this.deps.clock.now();
+    try {
+      const info = await withDeadline(
+        this.deps.clock,
+        this.workDeadline,
+        `${this.collection} write snapshot`,
+        writeVectorSnapshot(policy, this.collection, vectorSnapshotId(version), { signal: stop.signal }),
+      );
+      this.logger.info('vector snapshot written', {
+        collection: this.collection,
+        snapshot_key: info.key,
+        count: info.count,
+        bytes: info.bytes,
+        ms: this.deps.clock.now() - started,
+      });
+      return { snapshot_key: info.key, changes_since_snapshot: 0 };
+    } catch (error) {
+      stop.abort(error);
+      this.logger.warn('vector snapshot not written; promoting without it', {
+        collection: this.collection,
+        error: String(error),
+      });
+      return kept;
+    }
+  }
+
+  /** Best effort after a promotion: snapshot files beyond the kept N, never the pointer's. */
+  private async pruneSnapshots(): Promise<void> {
+    const policy = this.deps.vectorSnapshots;
+    if (!policy) return;
+    try {
+      const current = await this.call('current snapshot', this.deps.snapshots.current(this.collection));
+      await this.call(
+        'prune snapshots',
+        pruneVectorSnapshots(policy.store, this.collection, policy.keep ?? DEFAULT_KEEP_VECTOR_SNAPSHOTS, [
+          current?.snapshot_key,
+        ]),
+      );
+    } catch (error) {
+      this.logger.warn('old vector snapshots not pruned', { collection: this.collection, error: String(error) });
     }
   }
 

@@ -9,3 +9,4 @@ export * from './recover-unfinished-work.js';
 export * from './possible-duplicate.js';
 export * from './correct-receipt.js';
 export * from './delete-receipt.js';
+export * from './vector-snapshots.js';

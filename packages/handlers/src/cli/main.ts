@@ -41,7 +41,12 @@ export const USAGE = `usage: receipts <command> [options]
   eval    --dataset DIR --places CATALOG [--json] [--limit N]
           accuracy, Places calls and throughput on a SROIE-layout dataset
   restore (--data DIR | --s3 s3://BUCKET/PREFIX [--region R] [--endpoint URL]) (--list | --snapshot ID)
-          list the vector index's snapshots, or make one the live state (serve or compaction stopped)`;
+          list the vector index's snapshots, or make one the live state (serve or compaction stopped)
+  restore --chroma URL --bucket VECTORS_BUCKET --table TABLE --collection lines|words
+          [--tenant T] [--database D] [--dimensions N] [--region R] [--endpoint S3_URL]
+          [--table-endpoint DYNAMODB_URL] (--list | --snapshot ID)
+          server mode: load a snapshot file into a fresh Chroma collection and swap it in, under
+          the compaction lock (token from CHROMA_AUTH_TOKEN)`;
 
 /** Runs one CLI invocation; returns the exit code. */
 export async function run(argv: string[]): Promise<number> {

@@ -72,9 +72,13 @@ export const UploadConfigSchema = Common.extend({
   API_KEY_SHA256: ApiKeyListSchema,
 });
 
-/** The writer's settings in the modes that keep the index files themselves (efs, s3); compaction reads them. */
+/**
+ * The writer's snapshot cadence and retention; compaction reads them. efs and s3: in the index
+ * files themselves; server: snapshot files of the Chroma collections under `snapshots/` in the
+ * vectors bucket (docs/vector-storage.md).
+ */
 const INDEX_FILES_WRITER = {
-  /** Compaction (the writer) snapshots once the live logs hold this many operations. */
+  /** Compaction (the writer) snapshots once this many operations (server: changed records) are not in one. */
   VECTOR_CHECKPOINT_EVERY: z.coerce.number().int().positive().default(2000),
   /** Snapshots the writer keeps (plus the live one). */
   VECTOR_KEEP_SNAPSHOTS: z.coerce.number().int().positive().max(100).default(3),
@@ -105,6 +109,7 @@ export const VectorStorageSchema = z.preprocess(
         CHROMA_AUTH_TOKEN: z.string().min(1).optional(),
         CHROMA_TENANT: z.string().min(1).optional(),
         CHROMA_DATABASE: z.string().min(1).optional(),
+        ...INDEX_FILES_WRITER,
       }),
       z.object({
         VECTOR_STORAGE_MODE: z.literal('efs'),

@@ -212,6 +212,7 @@ export function compactionHandlerFrom(c: Get, options: CompactionHandlerOptions 
       clock: resolve(c, TOKENS.Clock),
       logger: resolve(c, TOKENS.Logger),
       metrics: metricsOf(c, 'compaction'),
+      ...optionalDep('vectorSnapshots', resolveOptional(c, TOKENS.VectorSnapshots)),
     },
     { ...queueConsumerOptions(c), ...options },
   );
@@ -222,4 +223,9 @@ export function sweepHandlerFrom(c: Get, options: SweepHandlerOptions) {
     { ...recoveryDepsFrom(c), ocrBacklog: resolve(c, TOKENS.OcrBacklog), clock: resolve(c, TOKENS.Clock) },
     options,
   );
+}
+
+/** `{ [key]: value }` when the value is bound, `{}` otherwise (exactOptionalPropertyTypes). */
+function optionalDep<K extends string, T>(key: K, value: T | undefined): { [P in K]?: T } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: T };
 }

@@ -1,4 +1,5 @@
 import type {
+  VectorSnapshotDeps,
   Clock,
   CompactionLock,
   Embedder,
@@ -76,6 +77,8 @@ export const TOKENS = {
   PipelineQueues: token<Record<PipelineQueueName, PipelineQueue>>('PipelineQueues'),
   /** The owners whose keys may call the pipeline routes; unbound: nobody's. */
   Operators: token<readonly string[]>('Operators'),
+  /** Server mode's compaction only: what its snapshot files are written from and to, and how often. */
+  VectorSnapshots: token<VectorSnapshotDeps>('VectorSnapshots'),
 } as const;
 
 /** The type that the token `TOKENS[K]` carries. */

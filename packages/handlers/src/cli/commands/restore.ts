@@ -5,6 +5,7 @@ import { S3VectorIndexFiles } from '@receiptflow/adapters-aws/vector';
 import { UsageError, type VectorIndexFiles } from '@receiptflow/core';
 import { parseFlags, type Print } from '../args.js';
 import { clientConfig } from '../../container/aws/clients.js';
+import { restoreServerCommand } from './restore-server.js';
 
 /**
  * `receipts restore --data DIR (--list | --snapshot ID)`: lists the vector index's snapshots,
@@ -17,6 +18,9 @@ import { clientConfig } from '../../container/aws/clients.js';
  * `/words`), through `S3VectorIndexFiles` with the default AWS credentials. Compaction must be
  * stopped (there is no owner lock on S3); a manifest swapped meanwhile makes the restore refuse
  * (`StaleFencingTokenError`), and the manifest keeps its fencing token for the next lease.
+ *
+ * `receipts restore --chroma URL --bucket B --table T --collection lines|words ...`: server
+ * mode, see restore-server.ts.
  */
 export async function restoreCommand(argv: string[], out: Print): Promise<number> {
   const { values } = parseFlags(argv, {
@@ -26,13 +30,28 @@ export async function restoreCommand(argv: string[], out: Print): Promise<number
     endpoint: { type: 'string' },
     snapshot: { type: 'string' },
     list: { type: 'boolean', default: false },
+    chroma: { type: 'string' },
+    bucket: { type: 'string' },
+    table: { type: 'string' },
+    collection: { type: 'string' },
+    tenant: { type: 'string' },
+    database: { type: 'string' },
+    dimensions: { type: 'string' },
+    'table-endpoint': { type: 'string' },
   });
-  if ((values.data === undefined) === (values.s3 === undefined))
+  if ([values.data, values.s3, values.chroma].filter((v) => v !== undefined).length !== 1)
     throw new UsageError(
-      'restore needs exactly one of --data DIR (the directory `receipts serve --data` used) or --s3 s3://BUCKET/PREFIX (an s3-mode collection prefix)',
+      'restore needs exactly one of --data DIR (the directory `receipts serve --data` used), --s3 s3://BUCKET/PREFIX (an s3-mode collection prefix) or --chroma URL (server mode)',
     );
   if (values.list === (values.snapshot !== undefined))
     throw new UsageError('restore needs exactly one of --list or --snapshot ID');
+  if (values.chroma !== undefined)
+    return restoreServerCommand(
+      { ...values, chroma: values.chroma, list: values.list, authToken: process.env['CHROMA_AUTH_TOKEN'] },
+      out,
+    );
+  for (const flag of ['bucket', 'table', 'collection', 'tenant', 'database', 'dimensions', 'table-endpoint'] as const)
+    if (values[flag] !== undefined) throw new UsageError(`--${flag} is only for restore --chroma (server mode)`);
   let target: string | VectorIndexFiles;
   let client: S3Client | undefined;
   if (values.data !== undefined) {

@@ -10,7 +10,8 @@ import { bindCommon } from './common-bindings.js';
 import { queueEventSources } from './event-sources.js';
 
 /**
- * Compaction: table (runs, lock, snapshot pointer), vectors bucket (deltas), the vector index
+ * Compaction: table (runs, lock, snapshot pointer), vectors bucket (deltas; server mode: the
+ * Chroma snapshot files under `snapshots/`), the vector index
  * (writes): Chroma, or in efs and s3 mode the fenced writers, whose lock hands them each lease's token;
  * its own queue, for the short retry of a message that met a busy lock.
  */
@@ -42,6 +43,12 @@ export function awsCompactionModule(config: CompactionConfig): ContainerModule {
         ),
       )
       .inSingletonScope();
+    // Server mode: Chroma snapshot files go to the vectors bucket, beside the deltas.
+    if (config.VECTOR_STORAGE_MODE === 'server')
+      options
+        .bind(TOKENS.VectorSnapshots)
+        .toDynamicValue((ctx) => vectorStorage().snapshotsInto!(ctx.get(TOKENS.Deltas)))
+        .inSingletonScope();
     options
       .bind(TOKENS.Snapshots)
       .toDynamicValue(

@@ -9,7 +9,7 @@ import {
 import { S3Client } from '@aws-sdk/client-s3';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { S3VectorIndexFiles } from '@receiptflow/adapters-aws/vector';
-import type { CompactionLock, VectorIndex, VectorIndexFiles } from '@receiptflow/core';
+import type { CompactionLock, ImageStore, VectorIndex, VectorIndexFiles, VectorSnapshotDeps } from '@receiptflow/core';
 import type { VectorStorageConfig } from '../../config/aws-config.js';
 import { chromaClient } from './chroma-client.js';
 import { clientConfig, settingsFrom } from './clients.js';
@@ -19,6 +19,12 @@ export interface VectorStorage {
   vectors: VectorIndex;
   /** Wraps the compaction lock so each lease fences the collection's writer; identity otherwise. */
   fencedLock(lock: CompactionLock): CompactionLock;
+  /**
+   * Server mode, writer: the snapshot policy compaction writes Chroma snapshot files with, into
+   * `store` (the vectors bucket, beside the deltas). Absent in efs and s3 mode, whose index files
+   * are their own snapshots.
+   */
+  snapshotsInto?(store: ImageStore): VectorSnapshotDeps;
 }
 
 type StorageConfig = VectorStorageConfig & {
@@ -59,24 +65,38 @@ export function vectorStorageFor(config: StorageConfig, role: 'reader' | 'writer
   const dimensions = config.EMBEDDING_DIMENSIONS;
   const unfenced = (lock: CompactionLock) => lock;
   switch (config.VECTOR_STORAGE_MODE) {
-    case 'server':
+    case 'server': {
+      const chroma = new ChromaVectorIndex(
+        chromaClient(config.CHROMA_URL, {
+          ...(config.CHROMA_AUTH_TOKEN ? { authToken: config.CHROMA_AUTH_TOKEN } : {}),
+          ...(config.CHROMA_TENANT ? { tenant: config.CHROMA_TENANT } : {}),
+          ...(config.CHROMA_DATABASE ? { database: config.CHROMA_DATABASE } : {}),
+        }),
+        {
+          dimensions,
+          requestTimeoutMs: CHROMA_CALL_LIMITS.requestTimeoutMs,
+          maxAttempts: CHROMA_CALL_LIMITS.maxAttempts,
+          retryBaseDelayMs: CHROMA_CALL_LIMITS.baseDelayMs,
+          retryMaxDelayMs: CHROMA_CALL_LIMITS.maxDelayMs,
+        },
+      );
       return {
-        vectors: new ChromaVectorIndex(
-          chromaClient(config.CHROMA_URL, {
-            ...(config.CHROMA_AUTH_TOKEN ? { authToken: config.CHROMA_AUTH_TOKEN } : {}),
-            ...(config.CHROMA_TENANT ? { tenant: config.CHROMA_TENANT } : {}),
-            ...(config.CHROMA_DATABASE ? { database: config.CHROMA_DATABASE } : {}),
-          }),
-          {
-            dimensions,
-            requestTimeoutMs: CHROMA_CALL_LIMITS.requestTimeoutMs,
-            maxAttempts: CHROMA_CALL_LIMITS.maxAttempts,
-            retryBaseDelayMs: CHROMA_CALL_LIMITS.baseDelayMs,
-            retryMaxDelayMs: CHROMA_CALL_LIMITS.maxDelayMs,
-          },
-        ),
+        vectors: chroma,
         fencedLock: unfenced,
+        ...(role === 'writer'
+          ? {
+              snapshotsInto: (store: ImageStore): VectorSnapshotDeps => ({
+                transfer: chroma,
+                vectors: chroma,
+                store,
+                dimensions,
+                every: config.VECTOR_CHECKPOINT_EVERY,
+                keep: config.VECTOR_KEEP_SNAPSHOTS,
+              }),
+            }
+          : {}),
       };
+    }
     case 'efs':
       return indexFiles(
         config,
