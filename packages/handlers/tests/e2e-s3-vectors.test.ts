@@ -4,10 +4,10 @@ import { HnswFollowerVectorIndex } from '@receiptflow/adapters-local';
 import { uniqueResourceName } from '@receiptflow/devkit/emulators';
 import { describe, expect, it } from 'vitest';
 import { VECTOR_INDEX_PREFIX } from '../../infra/src/plan.js';
-import { policyStatements, type PolicyArns } from '../../infra/src/iam-policies.js';
+import { policyStatements } from '../../infra/src/iam-policies.js';
 import { fauxqsS3 } from './support/fauxqs-s3.js';
 import { isAllowed, unusedGrants } from './support/iam-evaluate.js';
-import { bucketArn, iamRequests } from './support/iam-requests.js';
+import { iamRequests, policyArnsWithVectorsBucket } from './support/iam-requests.js';
 import { writesAnswersAndContinues } from './support/index-files-pipeline.js';
 import { SdkCallRecorder } from './support/sdk-call-recorder.js';
 
@@ -26,20 +26,6 @@ async function keysOf(client: S3Client, bucket: string): Promise<string[]> {
   } while (token);
   return keys;
 }
-
-/** Only the vectors bucket is real here (the other stores are local), so only its ARN matters. */
-const arnsFor = (bucket: string): PolicyArns => ({
-  logGroupArn: 'arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/receiptflow',
-  tableArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/jobs',
-  tableStreamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/jobs/stream/s',
-  rawBucketArn: bucketArn('raw'),
-  artifactsBucketArn: bucketArn('artifacts'),
-  vectorsBucketArn: bucketArn(bucket),
-  ocrQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr',
-  ocrResultsQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr-results',
-  compactionQueueArn: 'arn:aws:sqs:us-east-1:000000000000:compaction',
-  streamDlqArn: 'arn:aws:sqs:us-east-1:000000000000:stream-dlq',
-});
 
 describe('the pipeline with VECTOR_STORAGE_MODE=s3 (the index files in a fauxqs bucket)', () => {
   const s3 = fauxqsS3();
@@ -84,7 +70,10 @@ describe('the pipeline with VECTOR_STORAGE_MODE=s3 (the index files in a fauxqs 
       for (const fn of ['process-ocr-results', 'compaction'] as const) {
         const requests = recorder.calls.filter((c) => c.fn === fn).flatMap(iamRequests);
         expect(requests.length, fn).toBeGreaterThan(0);
-        const statements = policyStatements(fn, arnsFor(bucket), { inVpc: true, vectorIndexPrefix: PREFIX });
+        const statements = policyStatements(fn, policyArnsWithVectorsBucket(bucket), {
+          inVpc: true,
+          vectorIndexPrefix: PREFIX,
+        });
         expect(
           requests.filter((r) => !isAllowed(statements, r)).map((r) => `${fn}: ${r.action} on ${r.resource}`),
         ).toEqual([]);

@@ -39,12 +39,12 @@ import {
 import { DynamoDbCompactionLock, DynamoDbSnapshotStore } from '@receiptflow/adapters-aws/dynamodb';
 import { run } from '../src/cli/main.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { policyStatements, type PolicyArns } from '../../infra/src/iam-policies.js';
+import { policyStatements } from '../../infra/src/iam-policies.js';
 import { chromaClient } from '../src/container/aws/chroma-client.js';
 import { fauxqsS3 } from './support/fauxqs-s3.js';
 import { collectingLogger } from './support/fixtures.js';
 import { isAllowed, unusedGrants } from './support/iam-evaluate.js';
-import { bucketArn, iamRequests } from './support/iam-requests.js';
+import { iamRequests, policyArnsWithVectorsBucket } from './support/iam-requests.js';
 import { SdkCallRecorder } from './support/sdk-call-recorder.js';
 
 // Issue 17, item 2: in server mode (Chroma) compaction writes real snapshot files of each
@@ -159,19 +159,6 @@ function expectSameRecords(actual: VectorRecord[], expected: VectorRecord[]) {
   });
 }
 
-const arnsFor = (bucket: string): PolicyArns => ({
-  logGroupArn: 'arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/receiptflow',
-  tableArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/jobs',
-  tableStreamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/jobs/stream/s',
-  rawBucketArn: bucketArn('raw'),
-  artifactsBucketArn: bucketArn('artifacts'),
-  vectorsBucketArn: bucketArn(bucket),
-  ocrQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr',
-  ocrResultsQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr-results',
-  compactionQueueArn: 'arn:aws:sqs:us-east-1:000000000000:compaction',
-  streamDlqArn: 'arn:aws:sqs:us-east-1:000000000000:stream-dlq',
-});
-
 describe('server-mode snapshots (real Chroma, fauxqs)', () => {
   it(
     'compaction writes a snapshot file every N changed records, names it in the pointer once read back, keeps the last N',
@@ -214,13 +201,16 @@ describe('server-mode snapshots (real Chroma, fauxqs)', () => {
       const requests = t.recorder.calls
         .filter((c) => c.fn === 'compaction' && c.input['Bucket'] === t.bucket)
         .flatMap(iamRequests);
-      const statements = policyStatements('compaction', arnsFor(t.bucket), { inVpc: true, vectorSnapshots: true });
+      const statements = policyStatements('compaction', policyArnsWithVectorsBucket(t.bucket), {
+        inVpc: true,
+        vectorSnapshots: true,
+      });
       expect(requests.filter((r) => !isAllowed(statements, r)).map((r) => `${r.action} on ${r.resource}`)).toEqual([]);
       const snapshotGrants = statements.filter((s) => ['WriteVectorSnapshots', 'ListVectorSnapshots'].includes(s.Sid));
       expect(snapshotGrants).toHaveLength(2);
       expect(unusedGrants(snapshotGrants, requests).map((u) => `${u.sid} ${u.grant}`)).toEqual([]);
       // Without the server-mode option, the snapshot calls are refused: the grant is what allows them.
-      const without = policyStatements('compaction', arnsFor(t.bucket), { inVpc: true });
+      const without = policyStatements('compaction', policyArnsWithVectorsBucket(t.bucket), { inVpc: true });
       expect(requests.filter((r) => !isAllowed(without, r)).length).toBeGreaterThan(0);
     },
   );

@@ -1,3 +1,4 @@
+import type { PolicyArns } from '../../../infra/src/iam-policies.js';
 import type { SdkCall } from './sdk-call-recorder.js';
 
 /**
@@ -19,6 +20,23 @@ export const REGION = 'us-east-1';
 
 export const tableArn = (table: string) => `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${table}`;
 export const bucketArn = (bucket: string) => `arn:aws:s3:::${bucket}`;
+
+/**
+ * Placeholder ARNs for every resource but the vectors bucket, the one real (fauxqs) bucket of the
+ * vector-storage tests, whose calls are checked against the policies built from these.
+ */
+export const policyArnsWithVectorsBucket = (bucket: string): PolicyArns => ({
+  logGroupArn: 'arn:aws:logs:us-east-1:000000000000:log-group:/aws/lambda/receiptflow',
+  tableArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/jobs',
+  tableStreamArn: 'arn:aws:dynamodb:us-east-1:000000000000:table/jobs/stream/s',
+  rawBucketArn: bucketArn('raw'),
+  artifactsBucketArn: bucketArn('artifacts'),
+  vectorsBucketArn: bucketArn(bucket),
+  ocrQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr',
+  ocrResultsQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr-results',
+  compactionQueueArn: 'arn:aws:sqs:us-east-1:000000000000:compaction',
+  streamDlqArn: 'arn:aws:sqs:us-east-1:000000000000:stream-dlq',
+});
 /** A queue's ARN from its URL (`…/<account>/<name>`, on AWS and fauxqs alike): the name is the last segment. */
 export const queueArnFromUrl = (url: string) =>
   `arn:aws:sqs:${REGION}:${ACCOUNT}:${new URL(url).pathname.split('/').pop()}`;
