@@ -4,6 +4,8 @@ import {
   CompactionConfigSchema,
   parseConfig,
   ProcessOcrResultsConfigSchema,
+  ReceiptsChangeConfigSchema,
+  ReceiptsReadConfigSchema,
   StreamProcessorConfigSchema,
   SweepConfigSchema,
   UploadConfigSchema,
@@ -17,6 +19,18 @@ const ENVS = {
     RAW_BUCKET: 'raw-bucket',
     ARTIFACTS_BUCKET: 'artifacts-bucket',
     OCR_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-queue',
+    API_KEY_SHA256: HASH,
+  },
+  'receipts-read': {
+    TABLE_NAME: 'jobs',
+    RAW_BUCKET: 'raw-bucket',
+    CHROMA_URL: 'http://chroma.internal:8000',
+    API_KEY_SHA256: HASH,
+  },
+  'receipts-change': {
+    TABLE_NAME: 'jobs',
+    RAW_BUCKET: 'raw-bucket',
+    ARTIFACTS_BUCKET: 'artifacts-bucket',
     API_KEY_SHA256: HASH,
   },
   'process-ocr-results': {
@@ -43,6 +57,8 @@ const ENVS = {
 
 const SCHEMAS = {
   upload: UploadConfigSchema,
+  'receipts-read': ReceiptsReadConfigSchema,
+  'receipts-change': ReceiptsChangeConfigSchema,
   'process-ocr-results': ProcessOcrResultsConfigSchema,
   'stream-processor': StreamProcessorConfigSchema,
   compaction: CompactionConfigSchema,
@@ -68,7 +84,8 @@ describe('parseConfig', () => {
       it('applies the defaults to a minimal environment', () => {
         const config = parseConfig(SCHEMAS[fn], { ...ENVS[fn] }, fn) as Record<string, unknown>;
         expect(config).toMatchObject({
-          ...(fn === 'upload' ? {} : ENVS[fn]),
+          // API_KEY_SHA256 is parsed into its entries.
+          ...('API_KEY_SHA256' in ENVS[fn] ? {} : ENVS[fn]),
           LOG_LEVEL: 'info',
           AWS_REGION: 'us-east-1',
         });
@@ -235,6 +252,8 @@ describe('Lambda entry modules', () => {
 
   const entries: Record<Fn, () => Promise<{ handler: unknown }>> = {
     upload: () => import('../src/lambda/upload.js'),
+    'receipts-read': () => import('../src/lambda/receipts-read.js'),
+    'receipts-change': () => import('../src/lambda/receipts-change.js'),
     'process-ocr-results': () => import('../src/lambda/process-ocr-results.js'),
     'stream-processor': () => import('../src/lambda/stream-processor.js'),
     compaction: () => import('../src/lambda/compaction.js'),

@@ -49,6 +49,7 @@ import {
 import { startFauxqs } from 'fauxqs';
 import { Container } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { API_ROUTES, routesOf } from '../../infra/src/api-routes.js';
 import { FUNCTION_NAMES, type FunctionName } from '../../infra/src/function-specs.js';
 import {
   LAMBDA_SERVICE_SIDS,
@@ -56,21 +57,36 @@ import {
   policyStatements,
   WILDCARD_ONLY_ACTIONS,
   type PolicyArns,
+  type PolicyOptions,
 } from '../../infra/src/iam-policies.js';
 import { changeRecordFromStreamRecord } from '@receiptflow/adapters-aws/dynamodb';
-import { parseConfig, StreamProcessorConfigSchema } from '../src/config/aws-config.js';
+import {
+  parseConfig,
+  ReceiptsChangeConfigSchema,
+  ReceiptsReadConfigSchema,
+  StreamProcessorConfigSchema,
+} from '../src/config/aws-config.js';
+import { awsReceiptsChangeModule } from '../src/container/aws/receipts-change-module.js';
+import { awsReceiptsReadModule } from '../src/container/aws/receipts-read-module.js';
+import { API_ROUTE_KEYS } from '../src/handlers/api-route-keys.js';
 import { awsStreamProcessorModule } from '../src/container/aws/stream-processor-module.js';
 import { queueEventSources } from '../src/container/aws/event-sources.js';
 import {
   compactionHandlerFrom,
   processOcrResultsHandlerFrom,
+  receiptChangeRoutesFrom,
+  receiptsChangeHandlerFrom,
+  receiptsReadHandlerFrom,
+  receiptsReadRoutesFrom,
   streamProcessorFrom,
   uploadHandlerFrom,
+  uploadRoutesFrom,
 } from '../src/container/handler-factories.js';
 import { toStreamItems } from '../src/handlers/dynamodb-stream-event.js';
 import { isAllowed, unusedGrants } from './support/iam-evaluate.js';
 import { ACCOUNT, bucketArn, iamRequests, queueArnFromUrl, REGION, tableArn } from './support/iam-requests.js';
 import { SdkCallRecorder } from './support/sdk-call-recorder.js';
+import { startAwsProxy, type AwsProxy } from './support/aws-proxy.js';
 import { TOKENS } from '../src/container/tokens.js';
 import type { SqsEvent, SqsRecord } from '../src/handlers/sqs-event.js';
 import { ApiKeyAuth } from '../src/http/api-key-auth.js';
@@ -94,6 +110,10 @@ let sqs: SQSClient;
 let tableName: string;
 
 const recorder = new SdkCallRecorder();
+/** The image the full pipeline run below took to `compacted`; the read API reads it. */
+let compactedImage: { image_id: string; s3_key: string } | undefined;
+/** vectorStorageMode s3: the key prefix of the index files in the vectors bucket (infra's VECTOR_INDEX_PREFIX). */
+const VECTOR_PREFIX = 'index';
 /** Set by a test to run once, outside any function, when the next receipt is embedded. */
 let duringEmbedding: (() => Promise<unknown>) | undefined;
 const env = {
@@ -411,6 +431,7 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
       );
       expect(uploaded.statusCode).toBe(201);
       const { image_id, job_id, s3_key } = bodyOf<{ image_id: string; job_id: string; s3_key: string }>(uploaded);
+      compactedImage = { image_id, s3_key };
       expect((await stores.raw.head(s3_key))?.metadata).toMatchObject({
         image_id,
         job_id,
@@ -607,6 +628,142 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
   });
 });
 
+describe('the receipt API functions, each built from its own container module', () => {
+  type Api = (event: ReturnType<typeof httpEvent>) => Promise<{ statusCode: number; body: string; headers?: unknown }>;
+  let read: Api;
+  let change: Api;
+  let readContainer: Container;
+  let changeContainer: Container;
+  let proxy: AwsProxy;
+
+  beforeAll(async () => {
+    // One endpoint for DynamoDB and S3, as in a region: dynalite and fauxqs behind a proxy.
+    proxy = await startAwsProxy(dynamo.endpoint, fauxqs.endpoint);
+    // As its Lambda entry builds it: config parsed from its environment (s3 vector storage, the
+    // mode whose index reads are AWS calls), its own clients, the recorder on each of them.
+    const config = parseConfig(
+      ReceiptsReadConfigSchema,
+      {
+        ...process.env,
+        AWS_ENDPOINT_URL: proxy.endpoint,
+        RAW_BUCKET: stores.raw.bucket,
+        API_KEY_SHA256: ApiKeyAuth.hash(KEY),
+        VECTOR_STORAGE_MODE: 's3',
+        VECTOR_BUCKET: stores.deltas.bucket,
+        VECTOR_PREFIX,
+      },
+      'receipts-read',
+    );
+    readContainer = new Container();
+    readContainer.load(awsReceiptsReadModule(config, { instrument: (client) => recorder.attach(client) }));
+    read = recorder.for('receipts-read', receiptsReadHandlerFrom(readContainer, new ApiKeyAuth(config.API_KEY_SHA256)));
+    const changeConfig = parseConfig(
+      ReceiptsChangeConfigSchema,
+      {
+        ...process.env,
+        AWS_ENDPOINT_URL: proxy.endpoint,
+        RAW_BUCKET: stores.raw.bucket,
+        ARTIFACTS_BUCKET: stores.artifacts.bucket,
+        API_KEY_SHA256: ApiKeyAuth.hash(KEY),
+      },
+      'receipts-change',
+    );
+    changeContainer = new Container();
+    changeContainer.load(awsReceiptsChangeModule(changeConfig, { instrument: (client) => recorder.attach(client) }));
+    change = recorder.for(
+      'receipts-change',
+      receiptsChangeHandlerFrom(changeContainer, new ApiKeyAuth(changeConfig.API_KEY_SHA256)),
+    );
+  });
+  afterAll(() => proxy?.close());
+
+  it("each function's router serves exactly the routes infra sends to it", () => {
+    const keys = (routes: { key: string }[]) => routes.map((r) => r.key).sort();
+    // Every route the API serves is deployed, and nothing else.
+    expect(Object.keys(API_ROUTES).sort()).toEqual([...API_ROUTE_KEYS].sort());
+    expect(keys(receiptsReadRoutesFrom(readContainer))).toEqual([...routesOf('receipts-read')].sort());
+    expect(keys(receiptChangeRoutesFrom(changeContainer))).toEqual([...routesOf('receipts-change')].sort());
+    const uploadContainer = new Container();
+    for (const t of [TOKENS.Logger, TOKENS.Clock, TOKENS.Ids, TOKENS.OcrJobs, TOKENS.Receipts, TOKENS.CompactionRuns])
+      uploadContainer.bind(t).toConstantValue({} as never);
+    for (const t of [TOKENS.RawImages, TOKENS.OcrQueue, TOKENS.OcrOutputBucket])
+      uploadContainer.bind(t).toConstantValue({} as never);
+    expect(keys(uploadRoutesFrom(uploadContainer))).toEqual([...routesOf('upload')].sort());
+  });
+
+  it('receipts-read: a receipt with its signed image URL, the image redirect, its similar receipts', async () => {
+    const { image_id, s3_key } = compactedImage!;
+    const view = await read(httpEvent({ method: 'GET', path: `/receipts/${image_id}/1`, bearer: KEY }));
+    expect(view.statusCode, view.body).toBe(200);
+    const body = bodyOf<{ receipt: { image_id: string }; lines: unknown[]; stage: string; image_url: string }>(view);
+    expect(body).toMatchObject({ receipt: { image_id }, stage: 'compacted' });
+    expect(body.lines.length).toBeGreaterThan(0);
+    expect(new URL(body.image_url).pathname).toBe(`/${stores.raw.bucket}/${s3_key}`);
+
+    const image = await read(httpEvent({ method: 'GET', path: `/images/${image_id}`, bearer: KEY }));
+    expect(image.statusCode).toBe(302);
+
+    // The index files in the bucket are empty here (compaction above used an in-process index):
+    // the follower reads them and finds no neighbours; what counts is which calls it makes.
+    const similar = await read(httpEvent({ method: 'GET', path: `/receipts/${image_id}/1/similar`, bearer: KEY }));
+    expect(similar.statusCode, similar.body).toBe(200);
+    expect(bodyOf(similar)).toEqual({ similar: [] });
+
+    expect((await read(httpEvent({ method: 'GET', path: `/receipts/${image_id}/9`, bearer: KEY }))).statusCode).toBe(
+      404,
+    );
+
+    // The listing and the merchants: the catalog's GSIs (eventually consistent on AWS; dynalite is not).
+    const listed = await read(httpEvent({ method: 'GET', path: '/receipts', query: { limit: '10' }, bearer: KEY }));
+    expect(listed.statusCode, listed.body).toBe(200);
+    expect(bodyOf<{ receipts: { image_id: string }[] }>(listed).receipts.map((r) => r.image_id)).toContain(image_id);
+    const merchant = bodyOf<{ merchant: { place_id: string } }>(view).merchant.place_id;
+    const byMerchant = await read(httpEvent({ method: 'GET', path: '/receipts', query: { merchant }, bearer: KEY }));
+    expect(bodyOf<{ receipts: { image_id: string }[] }>(byMerchant).receipts.map((r) => r.image_id)).toEqual([
+      image_id,
+    ]);
+    const merchants = await read(httpEvent({ method: 'GET', path: '/merchants', bearer: KEY }));
+    expect(bodyOf<{ merchants: { place_id: string }[] }>(merchants).merchants.map((m) => m.place_id)).toContain(
+      merchant,
+    );
+  });
+
+  it('receipts-change: a correction answers the corrected view; a delete removes the receipt, its image and OCR JSON', async () => {
+    const { image_id, s3_key } = compactedImage!;
+    const path = `/receipts/${image_id}/1`;
+    const json = { 'content-type': 'application/json' };
+    const before = bodyOf<{ merchant: { place_id: string } }>(
+      await read(httpEvent({ method: 'GET', path, bearer: KEY })),
+    );
+    const patched = await change(
+      httpEvent({
+        method: 'PATCH',
+        path,
+        headers: json,
+        body: JSON.stringify({ merchant: { place_id: before.merchant.place_id }, fields: { date: '2024-03-09' } }),
+        bearer: KEY,
+      }),
+    );
+    expect(patched.statusCode, patched.body).toBe(200);
+    expect(bodyOf(patched)).toMatchObject({
+      receipt: { image_id, fields: { date: { value: '2024-03-09', source: 'user' } } },
+      merchant: { place_id: before.merchant.place_id, source: 'user' },
+    });
+    const ocrKeys = async () =>
+      (await s3.send(new ListObjectsV2Command({ Bucket: stores.artifacts.bucket }))).Contents?.map((o) => o.Key) ?? [];
+    const routing = await stores.jobs.getRoutingDecision((await stores.jobs.listJobsForImage(image_id))[0]!.job_id);
+    expect(await ocrKeys()).toContain(routing!.ocr_s3_key);
+
+    const deleted = await change(httpEvent({ method: 'DELETE', path, bearer: KEY }));
+    expect(deleted.statusCode, deleted.body).toBe(204);
+    expect((await read(httpEvent({ method: 'GET', path, bearer: KEY }))).statusCode).toBe(404);
+    expect(await stores.raw.head(s3_key)).toBeNull();
+    expect(await ocrKeys()).not.toContain(routing!.ocr_s3_key);
+    // A repeat is a success that changes nothing.
+    expect((await change(httpEvent({ method: 'DELETE', path, bearer: KEY }))).statusCode).toBe(204);
+  });
+});
+
 /**
  * Statements a function's code never calls in the run above, each with why it stays. The
  * statements the Lambda service uses with the role (LAMBDA_SERVICE_SIDS) and those of
@@ -623,6 +780,15 @@ const GRANTED_WITHOUT_A_CALL: Partial<Record<FunctionName, Record<string, string
       'only a failed multipart upload (a delta over 5 MiB) aborts; the deltas here are smaller, iam-multipart-upload.test.ts checks those calls',
   },
   compaction: { ListVectorObjects: HEAD_404 },
+  'receipts-read': {
+    ListVectorIndex:
+      "the index in the bucket is empty here, and a follower lists a collection's segments and snapshots only once its manifest exists (HEAD_404 besides)",
+  },
+};
+
+/** How each function is deployed as far as its policy depends on it (the s3 index prefix for the similar route). */
+const POLICY_OPTIONS: Partial<Record<FunctionName, PolicyOptions>> = {
+  'receipts-read': { inVpc: true, vectorIndexPrefix: VECTOR_PREFIX },
 };
 
 // The functions whose handlers run above; the rest are listed so that a new one is not forgotten.
@@ -650,7 +816,7 @@ describe('IAM from real usage: each function role against the calls its handler 
     const calls = recorder.calls.filter((c) => c.fn === fn);
     expect(calls.length, `${fn} made no recorded call: run the whole file, not this test alone`).toBeGreaterThan(0);
     const requests = calls.flatMap(iamRequests);
-    const statements = policyStatements(fn, arns(), { inVpc: true });
+    const statements = policyStatements(fn, arns(), POLICY_OPTIONS[fn] ?? { inVpc: true });
 
     const denied = requests.filter((r) => !isAllowed(statements, r));
     expect(denied.map((r) => `${r.action} on ${r.resource} (${r.call})`)).toEqual([]);

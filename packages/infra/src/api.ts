@@ -1,9 +1,10 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
+import { API_FUNCTIONS, API_ROUTES, routeArnPath, routeLogicalName } from './api-routes.js';
 import type { StackContext } from './context.js';
+import type { FunctionName } from './function-specs.js';
 
-/** The routes of the HTTP API, all served by the upload function. */
-export const API_ROUTES = ['POST /upload-receipt', 'POST /upload-complete', 'GET /upload-status'] as const;
+export { API_ROUTES } from './api-routes.js';
 
 /** How long API Gateway caches an authorizer answer per Authorization value (the maximum is 3600). */
 export const AUTHORIZER_CACHE_SECONDS = 300;
@@ -35,21 +36,20 @@ export interface Api {
 }
 
 /**
- * An HTTP API in front of the upload function, with stage-wide throttling and JSON access logs.
- * Every route goes through a Lambda REQUEST authorizer (the bearer key's SHA-256 against
- * API_KEY_SHA256, answers cached per Authorization value), so an unauthenticated request never
- * invokes the upload function; a request without the header is refused by API Gateway itself.
- * The upload handler checks the key again (the local server has no gateway in front).
+ * An HTTP API in front of the API functions (upload, receipts-read, ...), with stage-wide
+ * throttling and JSON access logs. Each route of `API_ROUTES` targets its own function's
+ * integration, and each function may be invoked by this API only on its own routes (one
+ * permission per route), so no route reaches another function. Every route goes through a Lambda
+ * REQUEST authorizer (the bearer key's SHA-256 against API_KEY_SHA256, answers cached per
+ * Authorization value), so an unauthenticated request never invokes a function; a request
+ * without the header is refused by API Gateway itself. Each function's router checks the key
+ * again (the local server has no gateway in front).
  * With `apiDomainName`, a custom domain with either the given ACM certificate or a
  * DNS-validated one in `apiHostedZoneId`, and the default execute-api endpoint is disabled so
  * that the domain is the only way in.
  */
-export function createApi(
-  ctx: StackContext,
-  fns: { upload: aws.lambda.Function; authorizer: aws.lambda.Function },
-): Api {
+export function createApi(ctx: StackContext, fns: Record<FunctionName, aws.lambda.Function>): Api {
   const { cfg } = ctx;
-  const { upload } = fns;
   const api = new aws.apigatewayv2.Api('http-api', {
     name: `${ctx.prefix}-api`,
     protocolType: 'HTTP',
@@ -72,24 +72,34 @@ export function createApi(
     principal: 'apigateway.amazonaws.com',
     sourceArn: pulumi.interpolate`${api.executionArn}/authorizers/${authorizer.id}`,
   });
-  const integration = new aws.apigatewayv2.Integration('upload-integration', {
-    apiId: api.id,
-    integrationType: 'AWS_PROXY',
-    integrationUri: upload.invokeArn,
-    integrationMethod: 'POST',
-    payloadFormatVersion: '2.0',
-  });
-  for (const routeKey of API_ROUTES) {
-    const logical = routeKey
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, '-')
-      .replace(/^-|-$/g, '');
+  const integrations = new Map<FunctionName, aws.apigatewayv2.Integration>();
+  for (const name of API_FUNCTIONS) {
+    integrations.set(
+      name,
+      new aws.apigatewayv2.Integration(`${name}-integration`, {
+        apiId: api.id,
+        integrationType: 'AWS_PROXY',
+        integrationUri: fns[name].invokeArn,
+        integrationMethod: 'POST',
+        payloadFormatVersion: '2.0',
+      }),
+    );
+  }
+  for (const [routeKey, name] of Object.entries(API_ROUTES)) {
+    const logical = routeLogicalName(routeKey);
     new aws.apigatewayv2.Route(`route-${logical}`, {
       apiId: api.id,
       routeKey,
-      target: pulumi.interpolate`integrations/${integration.id}`,
+      target: pulumi.interpolate`integrations/${integrations.get(name)!.id}`,
       authorizationType: 'CUSTOM',
       authorizerId: authorizer.id,
+    });
+    // This API, any stage, this route only: the function cannot be invoked through another route.
+    new aws.lambda.Permission(`invoke-${logical}`, {
+      action: 'lambda:InvokeFunction',
+      function: fns[name].name,
+      principal: 'apigateway.amazonaws.com',
+      sourceArn: pulumi.interpolate`${api.executionArn}/*/${routeArnPath(routeKey)}`,
     });
   }
   const accessLogs = new aws.cloudwatch.LogGroup('api-access-logs', {
@@ -107,13 +117,6 @@ export function createApi(
     },
     accessLogSettings: { destinationArn: accessLogs.arn, format: ACCESS_LOG_FORMAT },
     tags: ctx.tags,
-  });
-  new aws.lambda.Permission('upload-invoke-from-api', {
-    action: 'lambda:InvokeFunction',
-    function: upload.name,
-    principal: 'apigateway.amazonaws.com',
-    // Only this API's routes may invoke the function.
-    sourceArn: pulumi.interpolate`${api.executionArn}/*/*`,
   });
 
   let url: pulumi.Output<string> = api.apiEndpoint;

@@ -7,6 +7,8 @@
 /** Bundle names: `packages/handlers/dist/<name>/index.mjs`. */
 export const FUNCTION_NAMES = [
   'upload',
+  'receipts-read',
+  'receipts-change',
   'authorizer',
   'process-ocr-results',
   'stream-processor',
@@ -80,6 +82,31 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     // An HTTP API integration times out at 30 s; stay under it.
     timeoutSeconds: 29,
     memoryMb: 512,
+    reservedConcurrency: undefined,
+    trigger: { kind: 'http' },
+    external: [],
+    secrets: ['API_KEY_SHA256'],
+  },
+  'receipts-read': {
+    name: 'receipts-read',
+    // GET …/similar queries the vector index: Chroma listens in the private subnets (server
+    // mode, Fargate) and the index files are on the EFS mount (efs mode); both need the VPC. Its
+    // other calls, DynamoDB reads, take the free gateway endpoint; image URLs are signed locally.
+    inVpc: true,
+    timeoutSeconds: 29,
+    // In efs and s3 mode the similar route follows the index files in memory, as the results step does.
+    memoryMb: 1024,
+    reservedConcurrency: undefined,
+    trigger: { kind: 'http' },
+    external: ['chroma'],
+    secrets: ['API_KEY_SHA256'],
+  },
+  'receipts-change': {
+    name: 'receipts-change',
+    // DynamoDB and S3 only (the vectors follow through the stream processor): no VPC, no ENI.
+    inVpc: false,
+    timeoutSeconds: 29,
+    memoryMb: 256,
     reservedConcurrency: undefined,
     trigger: { kind: 'http' },
     external: [],

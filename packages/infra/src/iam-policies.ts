@@ -75,6 +75,13 @@ const retrySoon = (sid: string, queueArn: string): Statement => ({
 const TABLE_READ_AND_UPSERT = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
 
 const tableAndIndexes = (a: PolicyArns) => [a.tableArn, `${a.tableArn}/index/*`];
+/**
+ * The receipt catalog's indexes (docs/adapters.md#access-patterns): GSI3 lists an owner's
+ * receipts, GSI4 one merchant's, GSI5 an owner's merchants. Named one by one: the read side never
+ * queries the pipeline's GSI1/GSI2.
+ */
+const catalogIndexes = (a: PolicyArns) => ['GSI3', 'GSI4', 'GSI5'].map((i) => `${a.tableArn}/index/${i}`);
+
 /** The job table without its indexes: only the sweep queries those. */
 const jobTable = (a: PolicyArns, actions: string[]): Statement => ({
   Sid: 'JobTable',
@@ -101,7 +108,8 @@ export interface PolicyOptions {
   /**
    * vectorStorageMode s3, on the functions that use the vector index: the key prefix of the
    * index files in the vectors bucket. Compaction (the single writer) reads, writes and deletes
-   * them; process-OCR-results only reads (as it only mounts EFS read-only in efs mode).
+   * them; process-OCR-results and receipts-read (similar receipts) only read (as they only mount
+   * EFS read-only in efs mode).
    */
   vectorIndexPrefix?: string;
   /**
@@ -156,6 +164,52 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: PolicyOp
         // The status route reads the image's partition.
         jobTable(a, TABLE_READ_AND_UPSERT),
         { Sid: 'EnqueueOcrJobs', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: a.ocrQueueArn },
+      );
+      break;
+    case 'receipts-read':
+      s.push(
+        // One receipt and its rows (GetItem, Query of the image's partition), and the catalog's
+        // keyed listings; nothing is written.
+        { Sid: 'ReadReceipts', Effect: 'Allow', Action: TABLE_READ, Resource: a.tableArn },
+        { Sid: 'ListReceipts', Effect: 'Allow', Action: ['dynamodb:Query'], Resource: catalogIndexes(a) },
+        // The signature of the image URLs (GET /images/{id}, a receipt's image_url): S3 checks the
+        // signer's s3:GetObject when the URL is followed. The function reads no object itself.
+        {
+          Sid: 'SignImageUrls',
+          Effect: 'Allow',
+          Action: ['s3:GetObject'],
+          Resource: `${a.rawBucketArn}/raw/*`,
+        },
+      );
+      break;
+    case 'receipts-change':
+      s.push(
+        // Corrections (the receipt row, its place, the duplicate fingerprints) and deletes (the
+        // tombstone, the receipt's rows, and with its image's last receipt the image's rows).
+        { Sid: 'ChangeReceipts', Effect: 'Allow', Action: [...TABLE_READ, ...TABLE_WRITE], Resource: a.tableArn },
+        // A merchant correction copies name and address from a receipt already resolved to the
+        // place: receipt places by place_id, GSI2.
+        {
+          Sid: 'FindPlaceReceipts',
+          Effect: 'Allow',
+          Action: ['dynamodb:Query'],
+          Resource: `${a.tableArn}/index/GSI2`,
+        },
+        // A PATCH answers with the receipt view, whose image URL is signed for GET; a delete of
+        // an image's last receipt removes its bytes.
+        {
+          Sid: 'RawImages',
+          Effect: 'Allow',
+          Action: ['s3:GetObject', 's3:DeleteObject'],
+          Resource: `${a.rawBucketArn}/raw/*`,
+        },
+        // ...and its OCR JSON, which holds every line of it.
+        {
+          Sid: 'DeleteOcrArtifacts',
+          Effect: 'Allow',
+          Action: ['s3:DeleteObject'],
+          Resource: `${a.artifactsBucketArn}/ocr/*`,
+        },
       );
       break;
     case 'process-ocr-results':
@@ -237,7 +291,7 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: PolicyOp
       break;
   }
   const index = opts.vectorIndexPrefix;
-  if (index && (fn === 'compaction' || fn === 'process-ocr-results')) {
+  if (index && (fn === 'compaction' || fn === 'process-ocr-results' || fn === 'receipts-read')) {
     s.push(
       // HEAD of the manifest and segments is GetObject; a follower never writes.
       {

@@ -1,5 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { collectStack, ofType, type Collected, type DeclaredResource } from '../src/doctor/collect.js';
+import { API_ROUTES } from '../src/api-routes.js';
+import { FUNCTION_NAMES } from '../src/function-specs.js';
 import { testConfig } from './helpers.js';
 
 // The defaults (default endpoint, no domain), and a custom domain with its own failure threshold.
@@ -23,9 +25,16 @@ const named = (c: Collected, name: string): DeclaredResource => {
   if (!r) throw new Error(`no resource named ${name}`);
   return r;
 };
-const FUNCTIONS = ['upload', 'authorizer', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep'];
-/** The handlers that count EMF Failures (the authorizer and the sweep write none). */
-const WRITING_FAILURES = ['upload', 'process-ocr-results', 'stream-processor', 'compaction'];
+const FUNCTIONS: readonly string[] = FUNCTION_NAMES;
+/** The handlers that count EMF Failures: the API routers, the consumers (the authorizer and the sweep write none). */
+const WRITING_FAILURES = [
+  'upload',
+  'receipts-read',
+  'receipts-change',
+  'process-ocr-results',
+  'stream-processor',
+  'compaction',
+];
 
 describe('API edge', () => {
   it('puts a cached Lambda REQUEST authorizer on the bearer header in front of every route', () => {
@@ -40,7 +49,7 @@ describe('API edge', () => {
       authorizerResultTtlInSeconds: 300,
     });
     const routes = ofType(base.resources, 'aws:apigatewayv2/route:Route');
-    expect(routes).toHaveLength(3);
+    expect(routes).toHaveLength(Object.keys(API_ROUTES).length);
     for (const r of routes)
       expect(r.inputs, r.inputs.routeKey).toMatchObject({
         authorizationType: 'CUSTOM',

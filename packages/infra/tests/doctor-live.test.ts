@@ -105,6 +105,8 @@ describe('doctor --live: reading the deployed stack', () => {
       ['authorizer', 0, false],
       ['compaction', 2, true],
       ['process-ocr-results', 2, false],
+      ['receipts-change', 0, false],
+      ['receipts-read', 2, false],
       ['stream-processor', 0, false],
       ['sweep', 0, false],
       ['upload', 0, false],
@@ -158,13 +160,20 @@ describe('doctor --live: each failure, with its fix', () => {
     expect(failures).toEqual([
       {
         check: 'private-routes',
-        subject: 'compaction → internet through the NAT (OpenAI, Google Places, SQS retries)',
+        subject: 'compaction → internet through the NAT (OpenAI, Google Places, an external Chroma, SQS retries)',
         problem: 'missing a 0.0.0.0/0 route to the NAT instance in route table rtb-000000000000priv',
         fix,
       },
       {
         check: 'private-routes',
-        subject: 'process-ocr-results → internet through the NAT (OpenAI, Google Places, SQS retries)',
+        subject:
+          'process-ocr-results → internet through the NAT (OpenAI, Google Places, an external Chroma, SQS retries)',
+        problem: 'missing a 0.0.0.0/0 route to the NAT instance in route table rtb-000000000000priv',
+        fix,
+      },
+      {
+        check: 'private-routes',
+        subject: 'receipts-read → internet through the NAT (OpenAI, Google Places, an external Chroma, SQS retries)',
         problem: 'missing a 0.0.0.0/0 route to the NAT instance in route table rtb-000000000000priv',
         fix,
       },
@@ -287,10 +296,13 @@ describe('doctor --live: each failure, with its fix', () => {
     expect(failures.map((f) => f.subject)).toEqual([
       'compaction → DynamoDB',
       'compaction → S3',
-      'compaction → internet through the NAT (OpenAI, Google Places, SQS retries)',
+      'compaction → internet through the NAT (OpenAI, Google Places, an external Chroma, SQS retries)',
       'process-ocr-results → DynamoDB',
       'process-ocr-results → S3',
-      'process-ocr-results → internet through the NAT (OpenAI, Google Places, SQS retries)',
+      'process-ocr-results → internet through the NAT (OpenAI, Google Places, an external Chroma, SQS retries)',
+      'receipts-read → DynamoDB',
+      'receipts-read → S3',
+      'receipts-read → internet through the NAT (OpenAI, Google Places, an external Chroma, SQS retries)',
     ]);
     expect(failures[0]!.fix).toMatch(
       /^aws ec2 authorize-security-group-egress --group-id sg-0000000000000lambda --ip-permissions IpProtocol=tcp,FromPort=443/,

@@ -24,9 +24,11 @@ function breakModel(model: NetworkModel, mutate: (m: NetworkModel) => void): Fin
   return diagnose(copy);
 }
 const sg = (m: NetworkModel, id: string) => m.securityGroups.find((g) => g.id === id)!;
+/** The same finding for each VPC function (receipts-read's similar route reaches Chroma too). */
 const both = (f: Omit<Finding, 'function'>): Finding[] => [
   { function: 'compaction', ...f },
   { function: 'process-ocr-results', ...f },
+  { function: 'receipts-read', ...f },
 ];
 
 describe('network doctor on the declared stack', () => {
@@ -37,6 +39,9 @@ describe('network doctor on the declared stack', () => {
       // then the external ones. server mode: Chroma through the NAT, no EFS mount.
       ['compaction', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
       ['process-ocr-results', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
+      ['receipts-change', [], []],
+      // Only its similar route needs the VPC (Chroma; external here, so through the NAT).
+      ['receipts-read', ['private-0', 'private-1'], ['dynamodb', 's3', 'chroma', 'internet']],
       ['stream-processor', [], []],
       ['sweep', [], []],
       ['upload', [], []],
@@ -299,6 +304,8 @@ describe('network doctor: each broken path, in turn', () => {
     expect(findings).toEqual([
       ...expected('compaction', ['dynamodb', 's3', 'internet']),
       ...expected('process-ocr-results', ['dynamodb', 's3', 'internet']),
+      // receipts-read calls no SQS: only its external Chroma takes it through the NAT.
+      ...expected('receipts-read', ['dynamodb', 's3', 'internet']),
     ]);
   });
 
@@ -368,55 +375,31 @@ describe('network doctor: each broken path, in turn', () => {
     const findings = breakModel(healthy, (m) => {
       for (const f of m.functions) if (f.subnetIds.length > 0) f.chromaPort = 8000;
     });
+    const through = (fn: string): Finding[] => [
+      {
+        function: fn,
+        path: 'internet',
+        missing: 'outbound tcp 8000 to 0.0.0.0/0',
+        where: 'Lambda security group lambda-sg',
+      },
+      {
+        function: fn,
+        path: 'internet',
+        missing: 'inbound tcp 8000 from subnet private-0 (10.20.100.0/24)',
+        where: 'NAT security group nat-sg',
+      },
+      { function: fn, path: 'internet', missing: 'outbound tcp 8000 to 0.0.0.0/0', where: 'NAT security group nat-sg' },
+      {
+        function: fn,
+        path: 'internet',
+        missing: 'inbound tcp 8000 from subnet private-1 (10.20.101.0/24)',
+        where: 'NAT security group nat-sg',
+      },
+    ];
     expect(findings).toEqual([
-      {
-        function: 'compaction',
-        path: 'internet',
-        missing: 'outbound tcp 8000 to 0.0.0.0/0',
-        where: 'Lambda security group lambda-sg',
-      },
-      {
-        function: 'compaction',
-        path: 'internet',
-        missing: 'inbound tcp 8000 from subnet private-0 (10.20.100.0/24)',
-        where: 'NAT security group nat-sg',
-      },
-      {
-        function: 'compaction',
-        path: 'internet',
-        missing: 'outbound tcp 8000 to 0.0.0.0/0',
-        where: 'NAT security group nat-sg',
-      },
-      {
-        function: 'compaction',
-        path: 'internet',
-        missing: 'inbound tcp 8000 from subnet private-1 (10.20.101.0/24)',
-        where: 'NAT security group nat-sg',
-      },
-      {
-        function: 'process-ocr-results',
-        path: 'internet',
-        missing: 'outbound tcp 8000 to 0.0.0.0/0',
-        where: 'Lambda security group lambda-sg',
-      },
-      {
-        function: 'process-ocr-results',
-        path: 'internet',
-        missing: 'inbound tcp 8000 from subnet private-0 (10.20.100.0/24)',
-        where: 'NAT security group nat-sg',
-      },
-      {
-        function: 'process-ocr-results',
-        path: 'internet',
-        missing: 'outbound tcp 8000 to 0.0.0.0/0',
-        where: 'NAT security group nat-sg',
-      },
-      {
-        function: 'process-ocr-results',
-        path: 'internet',
-        missing: 'inbound tcp 8000 from subnet private-1 (10.20.101.0/24)',
-        where: 'NAT security group nat-sg',
-      },
+      ...through('compaction'),
+      ...through('process-ocr-results'),
+      ...through('receipts-read'),
     ]);
   });
 });

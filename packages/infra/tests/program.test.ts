@@ -15,6 +15,8 @@ import {
 } from '../src/doctor/collect.js';
 import { createNetwork } from '../src/network.js';
 import { estimateCost } from '../src/cost/estimate.js';
+import { API_ROUTES, routeArnPath } from '../src/api-routes.js';
+import { FUNCTION_NAMES } from '../src/function-specs.js';
 import { WILDCARD_ONLY_ACTIONS, type Statement } from '../src/iam-policies.js';
 import { checkLimits, VISIBILITY_FACTOR } from '../src/plan.js';
 import { serverConfig, testConfig } from './helpers.js';
@@ -366,18 +368,14 @@ describe('queues and table', () => {
 });
 
 describe('compute and API', () => {
-  it('deploys six nodejs22.x functions; upload, the authorizer, stream-processor and sweep outside the VPC', () => {
+  it('deploys one nodejs22.x function per bundle; only those that reach the vector index in the VPC', () => {
     const fns = Object.fromEntries(
       ofType(base.resources, 'aws:lambda/function:Function').map((f) => [f.name, f.inputs]),
     );
-    expect(Object.keys(fns).sort()).toEqual([
-      'authorizer',
-      'compaction',
-      'process-ocr-results',
-      'stream-processor',
-      'sweep',
-      'upload',
-    ]);
+    expect(Object.keys(fns).sort()).toEqual([...FUNCTION_NAMES].sort());
+    // The similar route queries the vector index: in the VPC, mounting it read-only in efs mode.
+    expect(fns['receipts-read']!.vpcConfig).toEqual(fns['process-ocr-results']!.vpcConfig);
+    expect(fns['receipts-read']!.fileSystemConfig).toEqual(fns.compaction!.fileSystemConfig);
     expect(fns.sweep!.vpcConfig).toBeUndefined();
     expect(fns.authorizer!.vpcConfig).toBeUndefined();
     for (const f of Object.values(fns)) expect(f).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler' });
@@ -484,17 +482,10 @@ describe('compute and API', () => {
     const roles = ofType(base.resources, 'aws:iam/role:Role')
       .map((r) => r.inputs.name)
       .sort();
-    expect(roles).toEqual([
-      'receiptflow-dev-authorizer',
-      'receiptflow-dev-compaction',
-      'receiptflow-dev-process-ocr-results',
-      'receiptflow-dev-stream-processor',
-      'receiptflow-dev-sweep',
-      'receiptflow-dev-upload',
-    ]);
+    expect(roles).toEqual(FUNCTION_NAMES.map((fn) => `receiptflow-dev-${fn}`).sort());
     // The authorizer may write its own logs and nothing else.
     expect(policyOf(base, 'authorizer-policy').map((st) => st.Sid)).toEqual(['WriteOwnLogs']);
-    for (const fn of ['upload', 'authorizer', 'process-ocr-results', 'stream-processor', 'compaction', 'sweep']) {
+    for (const fn of FUNCTION_NAMES) {
       expect(named(base, fn).inputs.role).toBe(`arn:aws:iam::123456789012:role/receiptflow-dev-${fn}`);
       for (const s of policyOf(base, `${fn}-policy`)) {
         const resources = ([] as string[]).concat(s.Resource);
@@ -525,8 +516,30 @@ describe('compute and API', () => {
       'elasticfilesystem:ClientMount',
       'elasticfilesystem:ClientWrite',
     ]);
-    // The results step follows the index read-only: it may mount, never write.
+    // The results step and the similar route follow the index read-only: they may mount, never write.
     expect(actionsOn('process-ocr-results', 'file-system/chroma-efs')).toEqual(['elasticfilesystem:ClientMount']);
+    expect(actionsOn('receipts-read', 'file-system/chroma-efs')).toEqual(['elasticfilesystem:ClientMount']);
+    // The read API reads the table by key (no index, no write); image URLs are signed for GET.
+    // The read API reads: the table by key and the catalog's three GSIs, nothing else; image URLs are signed for GET.
+    expect(actionsOn('receipts-read', 'table/receiptflow-dev-jobs')).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:Query',
+      'dynamodb:Query',
+    ]);
+    expect(policyOf(base, 'receipts-read-policy').find((st) => st.Sid === 'ListReceipts')!.Resource).toEqual(
+      ['GSI3', 'GSI4', 'GSI5'].map(
+        (i) => `arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs/index/${i}`,
+      ),
+    );
+    // The change API writes single rows and batches of them on the table, queries GSI2 only, and
+    // deletes an image's bytes and OCR JSON; it reaches no queue and no vector.
+    expect(actionsOn('receipts-change', 'table/receiptflow-dev-jobs/index/')).toEqual(['dynamodb:Query']);
+    expect(actionsOn('receipts-change', 'raw-bucket-0000000/raw/*')).toEqual(['s3:GetObject', 's3:DeleteObject']);
+    expect(actionsOn('receipts-change', 'artifacts-bucket-0000000/ocr/*')).toEqual(['s3:DeleteObject']);
+    expect(actionsOn('receipts-change', 'vectors-bucket')).toEqual([]);
+    expect(actionsOn('receipts-change', 'queue')).toEqual([]);
+    expect(actionsOn('receipts-read', 'raw-bucket-0000000/raw/*')).toEqual(['s3:GetObject']);
+    expect(actionsOn('receipts-read', 'queue')).toEqual([]);
     // Only VPC functions may manage ENIs.
     expect(actionsOn('upload', '*')).not.toContain('ec2:CreateNetworkInterface');
     expect(policyOf(base, 'upload-policy').some((s) => s.Resource === '*')).toBe(false);
@@ -585,19 +598,39 @@ describe('compute and API', () => {
     });
   });
 
-  it('serves POST /upload-receipt, POST /upload-complete and GET /upload-status from the upload function', () => {
-    const routes = ofType(base.resources, 'aws:apigatewayv2/route:Route')
-      .map((r) => r.inputs.routeKey)
-      .sort();
-    expect(routes).toEqual(['GET /upload-status', 'POST /upload-complete', 'POST /upload-receipt']);
-    expect(named(base, 'upload-integration').inputs).toMatchObject({
-      integrationType: 'AWS_PROXY',
-      payloadFormatVersion: '2.0',
-      integrationUri: expect.stringContaining('function:receiptflow-dev-upload'),
-    });
-    expect(named(base, 'upload-invoke-from-api').inputs.sourceArn).toBe(
+  it('sends each route to its own function, which this API may invoke on its own routes only', () => {
+    const routes = ofType(base.resources, 'aws:apigatewayv2/route:Route');
+    expect(routes.map((r) => r.inputs.routeKey).sort()).toEqual(Object.keys(API_ROUTES).sort());
+    const integrations = ofType(base.resources, 'aws:apigatewayv2/integration:Integration');
+    // One integration per API function, none for the others.
+    expect(integrations.map((i) => i.name).sort()).toEqual([
+      'receipts-change-integration',
+      'receipts-read-integration',
+      'upload-integration',
+    ]);
+    for (const i of integrations)
+      expect(i.inputs).toMatchObject({ integrationType: 'AWS_PROXY', payloadFormatVersion: '2.0' });
+    const permissions = ofType(base.resources, 'aws:lambda/permission:Permission').filter(
+      (p) => p.inputs.principal === 'apigateway.amazonaws.com' && p.name !== 'authorizer-invoke-from-api',
+    );
+    for (const route of routes) {
+      const fn = API_ROUTES[route.inputs.routeKey as keyof typeof API_ROUTES];
+      const integration = integrations.find((i) => route.inputs.target === `integrations/${i.name}`);
+      expect(integration?.inputs.integrationUri, route.inputs.routeKey).toContain(`function:receiptflow-dev-${fn}/`);
+      // The function's permissions name this route among theirs, and only routes it serves.
+      const own = permissions
+        .filter((p) => p.inputs.function === `receiptflow-dev-${fn}`)
+        .map((p) => p.inputs.sourceArn);
+      expect(own).toContain(
+        `arn:aws:execute-api:us-east-1:123456789012:http-api/*/${routeArnPath(route.inputs.routeKey)}`,
+      );
+    }
+    // No permission lets the API invoke a function on any route (`/*/*`), nor one that serves no route.
+    expect(permissions.map((p) => p.inputs.sourceArn)).not.toContain(
       'arn:aws:execute-api:us-east-1:123456789012:http-api/*/*',
     );
+    expect(permissions).toHaveLength(routes.length);
+    expect(routeArnPath('GET /receipts/{image_id}/{receipt_id}/similar')).toBe('GET/receipts/*/*/similar');
     expect(base.resources.some((r) => r.type === 'aws:apigatewayv2/domainName:DomainName')).toBe(false);
     expect(base.outputs.apiUrl).toBe('https://http-api.execute-api.us-east-1.amazonaws.com');
   });
@@ -688,14 +721,15 @@ describe('cost of the declared stack', () => {
       ['Elastic IP (NAT egress)', 3.65],
       ['S3 + DynamoDB gateway endpoints', 0],
       ['EFS storage (elastic throughput: no fixed throughput charge)', 0.3],
-      // 7 on queues, Lambda Errors for 6 functions, EMF Failures for the 4 handlers that write it,
+      // 7 on queues, Lambda Errors for 8 functions, EMF Failures for the 6 handlers that write it,
       // and compaction's RunsAbandoned.
-      ['CloudWatch alarms', 1.8],
+      ['CloudWatch alarms', 2.2],
     ]);
     // Issue 17: $37.56 before (SQS and Logs interface endpoints, 2 AZ each, $29.20), $8.36 after;
     // issue 12's 10 more alarms (Errors per function, Failures per handler) add $1.00, and
-    // issue 20's RunsAbandoned alarm $0.10.
-    expect(e.fixedMonthlyUsd).toBeCloseTo(9.46, 2);
+    // issue 20's RunsAbandoned alarm $0.10; issue 15's receipts-read and receipts-change (Errors
+    // and Failures each) $0.40.
+    expect(e.fixedMonthlyUsd).toBeCloseTo(9.86, 2);
     expect(e.fixedMonthlyUsd).toBeLessThan(37.56);
     expect(e.unpriced).toEqual([]);
     const f = estimateCost(fargate.resources, { efsStorageGb: 1 });
@@ -776,7 +810,10 @@ describe('s3 vector storage mode', () => {
       Resource: 'arn:aws:s3:::vectors-bucket-0000000/index/*',
     });
     expect(statement('process-ocr-results', 'WriteVectorIndex')).toBeUndefined();
-    for (const fn of ['compaction', 'process-ocr-results'])
+    // The similar route follows the index as the results step does: read only.
+    expect(statement('receipts-read', 'ReadVectorIndex')).toEqual(statement('process-ocr-results', 'ReadVectorIndex'));
+    expect(statement('receipts-read', 'WriteVectorIndex')).toBeUndefined();
+    for (const fn of ['compaction', 'process-ocr-results', 'receipts-read'])
       expect(statement(fn, 'ListVectorIndex')).toMatchObject({
         Action: ['s3:ListBucket'],
         Resource: 'arn:aws:s3:::vectors-bucket-0000000',
@@ -799,11 +836,11 @@ describe('s3 vector storage mode', () => {
     expect(efsRules.map((r) => r.id)).not.toContain('expire-replaced-index-objects');
   });
 
-  it('costs the efs stack less its EFS storage: $9.16 a month fixed', () => {
+  it('costs the efs stack less its EFS storage: $9.56 a month fixed', () => {
     const e = estimateCost(base.resources, { efsStorageGb: 1 });
     const c = estimateCost(s3.resources, { efsStorageGb: 1 });
     expect(e.fixedMonthlyUsd - c.fixedMonthlyUsd).toBeCloseTo(0.3, 2);
-    expect(c.fixedMonthlyUsd).toBeCloseTo(9.16, 2);
+    expect(c.fixedMonthlyUsd).toBeCloseTo(9.56, 2);
     expect(c.fixed.map((l) => l.item)).not.toContain('EFS storage (elastic throughput: no fixed throughput charge)');
     expect(c.unpriced).toEqual([]);
   });

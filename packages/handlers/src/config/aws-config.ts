@@ -154,6 +154,29 @@ export const ProcessOcrResultsConfigSchema = Common.extend({
   EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
 }).and(VectorStorageSchema);
 
+/**
+ * receipts-read: GET /receipts, GET /merchants, GET /receipts/{image_id}/{receipt_id} (and its
+ * /similar) and GET /images/{image_id}. The table and its listing GSIs, the raw bucket to sign
+ * image URLs for, and the vector index the similar route queries (read-only: a follower of the
+ * index files in efs and s3 mode).
+ */
+export const ReceiptsReadConfigSchema = Common.extend({
+  RAW_BUCKET: z.string().min(3),
+  API_KEY_SHA256: ApiKeyListSchema,
+  EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
+}).and(VectorStorageSchema);
+
+/**
+ * receipts-change: PATCH and DELETE /receipts/{image_id}/{receipt_id}. The table, the raw bucket
+ * (a PATCH answers the receipt view with its signed image URL; a delete of an image's last
+ * receipt removes its bytes) and the artifacts bucket (that delete removes its OCR JSON too).
+ */
+export const ReceiptsChangeConfigSchema = Common.extend({
+  RAW_BUCKET: z.string().min(3),
+  ARTIFACTS_BUCKET: z.string().min(3),
+  API_KEY_SHA256: ApiKeyListSchema,
+});
+
 /** The API's Lambda authorizer reads only the key hashes; it touches no table, bucket or queue. */
 export const AuthorizerConfigSchema = z.object({
   API_KEY_SHA256: ApiKeyListSchema,
@@ -194,6 +217,8 @@ export type ProcessOcrResultsConfig = z.infer<typeof ProcessOcrResultsConfigSche
 export type StreamProcessorConfig = z.infer<typeof StreamProcessorConfigSchema>;
 export type CompactionConfig = z.infer<typeof CompactionConfigSchema>;
 export type SweepConfig = z.infer<typeof SweepConfigSchema>;
+export type ReceiptsReadConfig = z.infer<typeof ReceiptsReadConfigSchema>;
+export type ReceiptsChangeConfig = z.infer<typeof ReceiptsChangeConfigSchema>;
 
 /**
  * Renamed variables, read under their old name when the new one is unset, so that a stack

@@ -149,13 +149,29 @@ export function uploadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   return apiHandlerFrom(c, auth, uploadRoutesFrom(c), 'upload');
 }
 
+/**
+ * The receipts-read function's routes: the listing, the merchants, one receipt, its image, its
+ * similar receipts (infra's API_ROUTES sends exactly these to it; a test compares the two).
+ */
+export function receiptsReadRoutesFrom(c: Get): ApiRoute[] {
+  return [...receiptListRoutesFrom(c), ...receiptReadRoutesFrom(c), ...similarRoutesFrom(c)];
+}
+
+/** The receipts-read Lambda: {@link receiptsReadRoutesFrom}, its metrics under `receipts-read`. */
+export function receiptsReadHandlerFrom(c: Get, auth: ApiKeyAuth) {
+  return apiHandlerFrom(c, auth, receiptsReadRoutesFrom(c), 'receipts-read');
+}
+
+/** The receipts-change Lambda: PATCH and DELETE of one receipt, its metrics under `receipts-change`. */
+export function receiptsChangeHandlerFrom(c: Get, auth: ApiKeyAuth) {
+  return apiHandlerFrom(c, auth, receiptChangeRoutesFrom(c), 'receipts-change');
+}
+
 /** Every route the local server serves: the whole API of the AWS functions together (API_ROUTE_KEYS). */
 export function localApiRoutesFrom(c: Get): ApiRoute[] {
   return [
     ...uploadRoutesFrom(c),
-    ...receiptReadRoutesFrom(c),
-    ...similarRoutesFrom(c),
-    ...receiptListRoutesFrom(c),
+    ...receiptsReadRoutesFrom(c),
     ...receiptChangeRoutesFrom(c),
     ...placeRoutesFrom(c),
     ...pipelineRoutesFrom(c),

@@ -30,8 +30,9 @@ export type Token<T> = symbol & { readonly __type?: T };
 const token = <T>(name: string): Token<T> => Symbol.for(`receiptflow.${name}`) as Token<T>;
 
 /** The handlers that count metrics, each under its own `Function` dimension. */
-export type MetricsFunction = 'upload' | 'process-ocr-results' | 'stream-processor' | 'compaction';
-/** Metrics for one handler: a Lambda container serves one function, the local runtime all four. */
+export type MetricsFunction =
+  'upload' | 'receipts-read' | 'receipts-change' | 'process-ocr-results' | 'stream-processor' | 'compaction';
+/** Metrics for one handler: a Lambda container serves one function, the local runtime all of them. */
 export type MetricsFor = (fn: MetricsFunction) => Metrics;
 
 export const TOKENS = {

@@ -24,7 +24,7 @@ const LABEL: Record<Finding['path'], string> = {
   ssm: 'SSM',
   s3: 'S3',
   dynamodb: 'DynamoDB',
-  internet: 'internet through the NAT (OpenAI, Google Places, SQS retries)',
+  internet: 'internet through the NAT (OpenAI, Google Places, an external Chroma, SQS retries)',
   efs: 'EFS',
   chroma: 'Chroma',
   placement: 'placement',

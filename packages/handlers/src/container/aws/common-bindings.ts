@@ -9,7 +9,7 @@ import type { ContainerModuleLoadOptions } from 'inversify';
 import { createLogger, type LogLevel } from '../../logging.js';
 import { EmfMetrics } from '../../metrics/emf-metrics.js';
 import { TOKENS } from '../tokens.js';
-import { clientConfig, type AwsClientSettings } from './clients.js';
+import { clientConfig, instrumented, type AwsClientSettings } from './clients.js';
 import { SystemClock } from '@receiptflow/adapters-local/clock';
 
 /** The variables of the Common schema that the shared bindings read. */
@@ -41,7 +41,9 @@ export function bindTelemetry(
 
 /**
  * Bindings every function with a table shares: telemetry, clock, and the job table's three stores
- * (bound lazily, so a function builds only the stores its handler asks for).
+ * (bound lazily, so a function builds only the stores its handler asks for). Returns the shared
+ * document client, for the function's other table adapters. `settings.instrument` sees the
+ * DynamoDB client (the IAM test records its calls).
  */
 export function bindCommon(
   options: Pick<ContainerModuleLoadOptions, 'bind'>,
@@ -52,7 +54,7 @@ export function bindCommon(
   const { bind } = options;
   let doc: DynamoDBDocumentClient | undefined;
   const documentClient = () =>
-    (doc ??= DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig(settings)), {
+    (doc ??= DynamoDBDocumentClient.from(instrumented(new DynamoDBClient(clientConfig(settings)), settings), {
       marshallOptions: { removeUndefinedValues: true },
     }));
   bindTelemetry(options, config, fn);

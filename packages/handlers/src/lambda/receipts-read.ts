@@ -1,0 +1,14 @@
+import { Container } from 'inversify';
+import { parseConfig, ReceiptsReadConfigSchema } from '../config/aws-config.js';
+import { awsReceiptsReadModule } from '../container/aws/receipts-read-module.js';
+import { receiptsReadHandlerFrom } from '../container/handler-factories.js';
+import type { HttpApiEvent } from '../http/api-gateway.js';
+import { ApiKeyAuth } from '../http/api-key-auth.js';
+
+// Cold start: configuration is parsed once, and a missing variable fails here, by name.
+const config = parseConfig(ReceiptsReadConfigSchema, process.env, 'receipts-read');
+const container = new Container();
+container.load(awsReceiptsReadModule(config));
+const read = receiptsReadHandlerFrom(container, new ApiKeyAuth(config.API_KEY_SHA256));
+
+export const handler = (event: HttpApiEvent) => read(event);
