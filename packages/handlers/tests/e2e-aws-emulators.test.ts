@@ -628,6 +628,14 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
   });
 });
 
+/** Routes of the API (API_ROUTE_KEYS) that infra does not deploy yet, each with why. */
+const NOT_DEPLOYED_ROUTES: Record<string, string> = Object.fromEntries(
+  ['GET /pipeline', 'GET /pipeline/dlq/{queue}', 'POST /pipeline/dlq/{queue}/redrive'].map((k) => [
+    k,
+    "issue 16's operator routes: served by `receipts serve` only; on AWS they need a function of their own with SQS read/redrive rights, not built yet",
+  ]),
+);
+
 describe('the receipt API functions, each built from its own container module', () => {
   type Api = (event: ReturnType<typeof httpEvent>) => Promise<{ statusCode: number; body: string; headers?: unknown }>;
   let read: Api;
@@ -679,8 +687,9 @@ describe('the receipt API functions, each built from its own container module', 
 
   it("each function's router serves exactly the routes infra sends to it", () => {
     const keys = (routes: { key: string }[]) => routes.map((r) => r.key).sort();
-    // Every route the API serves is deployed, and nothing else.
-    expect(Object.keys(API_ROUTES).sort()).toEqual([...API_ROUTE_KEYS].sort());
+    // Every route the API serves is deployed, but the ones listed (each with why), and nothing else.
+    const deployed = API_ROUTE_KEYS.filter((k) => !(k in NOT_DEPLOYED_ROUTES));
+    expect(Object.keys(API_ROUTES).sort()).toEqual([...deployed].sort());
     expect(keys(receiptsReadRoutesFrom(readContainer))).toEqual([...routesOf('receipts-read')].sort());
     expect(keys(receiptChangeRoutesFrom(changeContainer))).toEqual([...routesOf('receipts-change')].sort());
     const uploadContainer = new Container();
