@@ -1,10 +1,10 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { ContainerModule } from 'inversify';
 import type { ReceiptsChangeConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { clientConfig, instrumented, settingsFrom, type AwsClientSettings } from './clients.js';
+import { settingsFrom, type AwsClientSettings } from './clients.js';
 import { bindCommon } from './common-bindings.js';
+import { lazyS3Client } from './s3-client.js';
 
 /**
  * receipts-change: the job table (corrections, tombstones, deletes), the raw bucket (the PATCH
@@ -24,12 +24,7 @@ export function awsReceiptsChangeModule(
   const settings = { ...settingsFrom(config), ...clients };
   return new ContainerModule((options) => {
     bindCommon(options, settings, config, 'receipts-change');
-    let s3: S3Client | undefined;
-    const s3Client = () =>
-      (s3 ??= instrumented(
-        new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }),
-        settings,
-      ));
+    const s3Client = lazyS3Client(settings);
     options
       .bind(TOKENS.RawImages)
       .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.RAW_BUCKET }))

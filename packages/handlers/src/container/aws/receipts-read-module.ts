@@ -1,11 +1,11 @@
-import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDbReceiptCatalog } from '@receiptflow/adapters-aws/dynamodb';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { ContainerModule } from 'inversify';
 import type { ReceiptsReadConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { clientConfig, instrumented, settingsFrom, type AwsClientSettings } from './clients.js';
+import { settingsFrom, type AwsClientSettings } from './clients.js';
 import { bindCommon } from './common-bindings.js';
+import { lazyS3Client } from './s3-client.js';
 import { vectorIndexFor } from './vector-index.js';
 
 /**
@@ -31,13 +31,8 @@ export function awsReceiptsReadModule(
         (ctx) => new DynamoDbReceiptCatalog(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
       )
       .inSingletonScope();
-    let s3: S3Client | undefined;
     // One client for the raw bucket and, in s3 mode, the index files; built on first use.
-    const s3Client = () =>
-      (s3 ??= instrumented(
-        new S3Client({ ...clientConfig(settings), forcePathStyle: Boolean(settings.endpoint) }),
-        settings,
-      ));
+    const s3Client = lazyS3Client(settings);
     options
       .bind(TOKENS.RawImages)
       .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.RAW_BUCKET }))
