@@ -65,56 +65,115 @@ export function* encodeVectorDeltaStream(
   records: readonly VectorRecord[],
   options: { chunkBytes?: number } = {},
 ): Generator<Uint8Array, void, undefined> {
-  const chunkBytes = options.chunkBytes ?? DEFAULT_CHUNK_BYTES;
-  if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS)
-    throw new ValidationError(`a delta needs 1..${MAX_DIMENSIONS} dimensions, got ${dimensions}`);
-  const encoder = new TextEncoder();
-  const hash = new Fnv1a64();
-  let pending: Uint8Array[] = [];
-  let pendingBytes = 0;
-  const push = (bytes: Uint8Array) => {
-    hash.update(bytes);
-    pending.push(bytes);
-    pendingBytes += bytes.length;
-  };
-  const take = (): Uint8Array => {
-    const chunk = concat(pending, pendingBytes);
-    pending = [];
-    pendingBytes = 0;
-    return chunk;
-  };
-
-  const headerJson = encoder.encode(
-    JSON.stringify({ format_version: VECTOR_DELTA_FORMAT, ...pick(header), dimensions, count: records.length }),
-  );
-  const prefix = new Uint8Array(9);
-  prefix.set(MAGIC, 0);
-  prefix[4] = VECTOR_DELTA_FORMAT;
-  new DataView(prefix.buffer).setUint32(5, headerJson.length, true);
-  push(prefix);
-  push(headerJson);
-
+  const encoder = new DeltaEncoder(header, dimensions, records.length, options.chunkBytes);
   for (const record of records) {
+    const chunk = encoder.record(record);
+    if (chunk) yield chunk;
+  }
+  yield encoder.finish();
+}
+
+/**
+ * The same encoding from records that arrive in pages (a whole vector collection read page by
+ * page: a server-mode snapshot, vector-snapshot.ts), with the count stated up front because the
+ * header carries it. Only one page and one chunk are held at a time. A source that yields
+ * another number of records than `count` throws ValidationError before the trailer, so a store
+ * writing the stream (ImageStore.putStream) keeps nothing.
+ *
+ * @example
+ * await store.putStream(key, encodeVectorDeltaPages(header, 512, await index.count('lines'), index.scan('lines')));
+ */
+export async function* encodeVectorDeltaPages(
+  header: DeltaHeader,
+  dimensions: number,
+  count: number,
+  pages: Iterable<readonly VectorRecord[]> | AsyncIterable<readonly VectorRecord[]>,
+  options: { chunkBytes?: number } = {},
+): AsyncGenerator<Uint8Array, void, undefined> {
+  const encoder = new DeltaEncoder(header, dimensions, count, options.chunkBytes);
+  for await (const page of pages) {
+    for (const record of page) {
+      const chunk = encoder.record(record);
+      if (chunk) yield chunk;
+    }
+  }
+  yield encoder.finish();
+}
+
+/** Frames records into format-2 chunks, hashing as it goes; the caller pulls chunks when full. */
+class DeltaEncoder {
+  private readonly chunkBytes: number;
+  private readonly encoder = new TextEncoder();
+  private readonly hash = new Fnv1a64();
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private written = 0;
+
+  constructor(
+    header: DeltaHeader,
+    private readonly dimensions: number,
+    private readonly count: number,
+    chunkBytes: number | undefined,
+  ) {
+    this.chunkBytes = chunkBytes ?? DEFAULT_CHUNK_BYTES;
+    if (!Number.isInteger(dimensions) || dimensions < 1 || dimensions > MAX_DIMENSIONS)
+      throw new ValidationError(`a delta needs 1..${MAX_DIMENSIONS} dimensions, got ${dimensions}`);
+    if (!Number.isInteger(count) || count < 0)
+      throw new ValidationError(`a delta counts 0 or more records, got ${count}`);
+    const headerJson = this.encoder.encode(
+      JSON.stringify({ format_version: VECTOR_DELTA_FORMAT, ...pick(header), dimensions, count }),
+    );
+    const prefix = new Uint8Array(9);
+    prefix.set(MAGIC, 0);
+    prefix[4] = VECTOR_DELTA_FORMAT;
+    new DataView(prefix.buffer).setUint32(5, headerJson.length, true);
+    this.push(prefix);
+    this.push(headerJson);
+  }
+
+  /** Adds one record; returns a chunk once about `chunkBytes` are pending. */
+  record(record: VectorRecord): Uint8Array | null {
+    const dimensions = this.dimensions;
+    if (++this.written > this.count)
+      throw new ValidationError(`more records than the ${this.count} the delta's header counts`);
     if (record.vector.length !== dimensions)
       throw new ValidationError(`record ${record.id} has ${record.vector.length} dimensions, expected ${dimensions}`);
-    const json = encoder.encode(
+    const json = this.encoder.encode(
       JSON.stringify({ id: record.id, document: record.document, metadata: record.metadata }),
     );
     const frame = new Uint8Array(4 + json.length + 4 * dimensions);
     new DataView(frame.buffer).setUint32(0, json.length, true);
     frame.set(json, 4);
     frame.set(float32Bytes(record, dimensions), 4 + json.length);
-    push(frame);
-    if (pendingBytes >= chunkBytes) yield take();
+    this.push(frame);
+    return this.pendingBytes >= this.chunkBytes ? this.take() : null;
   }
 
-  const trailer = new Uint8Array(TRAILER_BYTES);
-  trailer.set(END, 0);
-  new DataView(trailer.buffer).setUint32(4, records.length, true);
-  trailer.set(encoder.encode(hash.hex()), 8);
-  pending.push(trailer);
-  pendingBytes += trailer.length;
-  yield take();
+  /** The last chunk, with the trailer; throws if fewer records came than counted. */
+  finish(): Uint8Array {
+    if (this.written !== this.count)
+      throw new ValidationError(`${this.written} records, but the delta's header counts ${this.count}`);
+    const trailer = new Uint8Array(TRAILER_BYTES);
+    trailer.set(END, 0);
+    new DataView(trailer.buffer).setUint32(4, this.count, true);
+    trailer.set(this.encoder.encode(this.hash.hex()), 8);
+    this.pending.push(trailer);
+    this.pendingBytes += trailer.length;
+    return this.take();
+  }
+
+  private push(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  private take(): Uint8Array {
+    const chunk = concat(this.pending, this.pendingBytes);
+    this.pending = [];
+    this.pendingBytes = 0;
+    return chunk;
+  }
 }
 
 /**
@@ -157,20 +216,43 @@ export async function readVectorDelta(
   chunks: ByteChunks,
   options: { expected?: DeltaHeader; onRecord?: (record: VectorRecord) => void } = {},
 ): Promise<VectorDeltaSummary> {
+  const records = vectorDeltaRecords(chunks, options.expected ? { expected: options.expected } : {});
+  for (;;) {
+    const next = await records.next();
+    if (next.done) return next.value;
+    options.onRecord?.(next.value);
+  }
+}
+
+/**
+ * {@link readVectorDelta} as an async generator: yields each record as it is decoded (pulled, so
+ * a slow consumer slows the read instead of buffering) and returns the summary once the whole
+ * delta has checked out. The same rule holds: the records are only known good when the
+ * generator returns; a caller loading them somewhere must be able to throw that work away
+ * (a server-mode restore loads into a collection no reader sees until then).
+ *
+ * @example
+ * const records = vectorDeltaRecords(body, { expected });
+ * for (let next = await records.next(); !next.done; next = await records.next()) page.push(next.value);
+ */
+export async function* vectorDeltaRecords(
+  chunks: ByteChunks,
+  options: { expected?: DeltaHeader } = {},
+): AsyncGenerator<VectorRecord, VectorDeltaSummary, undefined> {
   const reader = new ChunkReader(chunks);
   try {
     const first = await reader.peekByte();
-    if (first === JSON_OPEN_BRACE) return await readJsonDelta(reader, options);
-    return await readBinaryDelta(reader, options);
+    if (first === JSON_OPEN_BRACE) return yield* readJsonDelta(reader, options);
+    return yield* readBinaryDelta(reader, options);
   } finally {
     await reader.close();
   }
 }
 
-async function readBinaryDelta(
+async function* readBinaryDelta(
   reader: ChunkReader,
-  options: { expected?: DeltaHeader; onRecord?: (record: VectorRecord) => void },
-): Promise<VectorDeltaSummary> {
+  options: { expected?: DeltaHeader },
+): AsyncGenerator<VectorRecord, VectorDeltaSummary, undefined> {
   const hash = new Fnv1a64();
   const read = async (n: number, what: string): Promise<Uint8Array> => {
     const bytes = await reader.take(n);
@@ -218,7 +300,7 @@ async function readBinaryDelta(
       throw new CorruptDeltaError(`delta ${where} fails its schema: ${issues.slice(0, 3).join('; ')}`);
     }
     const { id, document, metadata } = parsed.data;
-    options.onRecord?.({ id, vector, document, metadata });
+    yield { id, vector, document, metadata };
   }
 
   const checksum = `fnv1a64:${hash.hex()}`;
@@ -239,13 +321,13 @@ async function readBinaryDelta(
   return { ...header, format_version: 2, checksum, bytes: reader.consumed };
 }
 
-async function readJsonDelta(
+async function* readJsonDelta(
   reader: ChunkReader,
-  options: { expected?: DeltaHeader; onRecord?: (record: VectorRecord) => void },
-): Promise<VectorDeltaSummary> {
+  options: { expected?: DeltaHeader },
+): AsyncGenerator<VectorRecord, VectorDeltaSummary, undefined> {
   const bytes = await reader.rest();
   const delta = decodeVectorDelta(bytes, options.expected);
-  for (const record of delta.records) options.onRecord?.(record);
+  yield* delta.records;
   return {
     ...pick(delta),
     format_version: 1,
