@@ -63,10 +63,12 @@ import { changeRecordFromStreamRecord } from '@receiptflow/adapters-aws/dynamodb
 import {
   parseConfig,
   ReceiptsChangeConfigSchema,
+  ReceiptsExportConfigSchema,
   ReceiptsReadConfigSchema,
   StreamProcessorConfigSchema,
 } from '../src/config/aws-config.js';
 import { awsReceiptsChangeModule } from '../src/container/aws/receipts-change-module.js';
+import { awsReceiptsExportModule } from '../src/container/aws/receipts-export-module.js';
 import { awsReceiptsReadModule } from '../src/container/aws/receipts-read-module.js';
 import { API_ROUTE_KEYS } from '../src/handlers/api-route-keys.js';
 import { awsStreamProcessorModule } from '../src/container/aws/stream-processor-module.js';
@@ -75,7 +77,9 @@ import {
   compactionHandlerFrom,
   processOcrResultsHandlerFrom,
   receiptChangeRoutesFrom,
+  exportRoutesFrom,
   receiptsChangeHandlerFrom,
+  receiptsExportHandlerFrom,
   receiptsReadHandlerFrom,
   receiptsReadRoutesFrom,
   streamProcessorFrom,
@@ -638,16 +642,16 @@ const NOT_DEPLOYED_ROUTES: Record<string, string> = {
   ),
   'GET /places':
     "issue 16's merchant search: served by `receipts serve` only; which function serves it on AWS (and its Places grant) is not decided yet",
-  'GET /export':
-    'the receipts-export function (S3ExportArtifacts under exports/ of the artifacts bucket, 303 to a presigned GET) is not built yet',
 };
 
 describe('the receipt API functions, each built from its own container module', () => {
   type Api = (event: ReturnType<typeof httpEvent>) => Promise<{ statusCode: number; body: string; headers?: unknown }>;
   let read: Api;
   let change: Api;
+  let exporter: Api;
   let readContainer: Container;
   let changeContainer: Container;
+  let exportContainer: Container;
   let proxy: AwsProxy;
 
   beforeAll(async () => {
@@ -688,6 +692,23 @@ describe('the receipt API functions, each built from its own container module', 
       'receipts-change',
       receiptsChangeHandlerFrom(changeContainer, new ApiKeyAuth(changeConfig.API_KEY_SHA256)),
     );
+    // As infra deploys it: the exports go to the artifacts bucket (under exports/ only).
+    const exportConfig = parseConfig(
+      ReceiptsExportConfigSchema,
+      {
+        ...process.env,
+        AWS_ENDPOINT_URL: proxy.endpoint,
+        EXPORT_BUCKET: stores.artifacts.bucket,
+        API_KEY_SHA256: ApiKeyAuth.hash(KEY),
+      },
+      'receipts-export',
+    );
+    exportContainer = new Container();
+    exportContainer.load(awsReceiptsExportModule(exportConfig, { instrument: (client) => recorder.attach(client) }));
+    exporter = recorder.for(
+      'receipts-export',
+      receiptsExportHandlerFrom(exportContainer, new ApiKeyAuth(exportConfig.API_KEY_SHA256)),
+    );
   });
   afterAll(() => proxy?.close());
 
@@ -698,6 +719,7 @@ describe('the receipt API functions, each built from its own container module', 
     expect(Object.keys(API_ROUTES).sort()).toEqual([...deployed].sort());
     expect(keys(receiptsReadRoutesFrom(readContainer))).toEqual([...routesOf('receipts-read')].sort());
     expect(keys(receiptChangeRoutesFrom(changeContainer))).toEqual([...routesOf('receipts-change')].sort());
+    expect(keys(exportRoutesFrom(exportContainer))).toEqual([...routesOf('receipts-export')].sort());
     const uploadContainer = new Container();
     for (const t of [TOKENS.Logger, TOKENS.Clock, TOKENS.Ids, TOKENS.OcrJobs, TOKENS.Receipts, TOKENS.CompactionRuns])
       uploadContainer.bind(t).toConstantValue({} as never);
@@ -741,6 +763,46 @@ describe('the receipt API functions, each built from its own container module', 
     expect(bodyOf<{ merchants: { place_id: string }[] }>(merchants).merchants.map((m) => m.place_id)).toContain(
       merchant,
     );
+  });
+
+  // Before receipts-change deletes the receipt.
+  it('receipts-export: the export is written under exports/<owner>/ and answered 303 to a GET of it', async () => {
+    const { image_id } = compactedImage!;
+    const view = bodyOf<{ merchant: { place_id: string } }>(
+      await read(httpEvent({ method: 'GET', path: `/receipts/${image_id}/1`, bearer: KEY })),
+    );
+    // The owner's listing (GSI3) and one merchant's (GSI4): the two indexes its role names.
+    for (const query of [{ format: 'csv' }, { format: 'jsonl', merchant: view.merchant.place_id }]) {
+      const res = await exporter(httpEvent({ method: 'GET', path: '/export', query, bearer: KEY }));
+      expect(res.statusCode, res.body).toBe(303);
+      const location = (res.headers as Record<string, string>).location!;
+      const { url, bytes } = bodyOf<{ url: string; bytes: number }>(res);
+      expect(url).toBe(location);
+      const extension = query.format === 'csv' ? 'csv' : 'jsonl';
+      expect(decodeURIComponent(new URL(location).pathname)).toMatch(
+        new RegExp(`^/${stores.artifacts.bucket}/exports/default/[0-9a-f-]{36}\\.${extension}$`),
+      );
+      // The presigned GET, followed as a browser would (through the emulators' endpoint).
+      const got = await fetch(location);
+      expect(got.status).toBe(200);
+      const text = await got.text();
+      expect(Buffer.byteLength(text)).toBe(bytes);
+      expect(text).toContain(image_id);
+      if (query.format === 'jsonl') {
+        expect(
+          text
+            .trim()
+            .split('\n')
+            .map((l) => (JSON.parse(l) as { image_id: string }).image_id),
+        ).toEqual([image_id]);
+      }
+    }
+    // A bad filter is a 400 naming it, before anything is written.
+    const bad = await exporter(
+      httpEvent({ method: 'GET', path: '/export', query: { format: 'csv', from: 'May' }, bearer: KEY }),
+    );
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('from');
   });
 
   it('receipts-change: a correction answers the corrected view; a delete removes the receipt, its image and OCR JSON', async () => {
@@ -795,6 +857,10 @@ const GRANTED_WITHOUT_A_CALL: Partial<Record<FunctionName, Record<string, string
       'only a failed multipart upload (a delta over 5 MiB) aborts; the deltas here are smaller, iam-multipart-upload.test.ts checks those calls',
   },
   compaction: { ListVectorObjects: HEAD_404 },
+  'receipts-export': {
+    AbortExportUploads:
+      'only a failed multipart upload aborts (the exports here are one PutObject); streamedUpload, which S3ExportArtifacts writes through, is checked aborting in adapters-aws s3-image-store.test.ts',
+  },
   'receipts-read': {
     ListVectorIndex:
       "the index in the bucket is empty here, and a follower lists a collection's segments and snapshots only once its manifest exists (HEAD_404 besides)",
@@ -804,6 +870,7 @@ const GRANTED_WITHOUT_A_CALL: Partial<Record<FunctionName, Record<string, string
 /** How each function is deployed as far as its policy depends on it (the s3 index prefix for the similar route). */
 const POLICY_OPTIONS: Partial<Record<FunctionName, PolicyOptions>> = {
   'receipts-read': { inVpc: true, vectorIndexPrefix: VECTOR_PREFIX },
+  'receipts-export': { inVpc: false },
 };
 
 // The functions whose handlers run above; the rest are listed so that a new one is not forgotten.

@@ -9,6 +9,7 @@ export const FUNCTION_NAMES = [
   'upload',
   'receipts-read',
   'receipts-change',
+  'receipts-export',
   'authorizer',
   'process-ocr-results',
   'stream-processor',
@@ -107,6 +108,21 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
     inVpc: false,
     timeoutSeconds: 29,
     memoryMb: 256,
+    reservedConcurrency: undefined,
+    trigger: { kind: 'http' },
+    external: [],
+    secrets: ['API_KEY_SHA256'],
+  },
+  'receipts-export': {
+    name: 'receipts-export',
+    // The catalog's GSIs and the export bucket: DynamoDB and S3 only, no VPC, no ENI.
+    inVpc: false,
+    // The export must finish, and its 303 be answered, inside the HTTP API's 30 s integration
+    // timeout: past that the caller gets a 503 and never learns the object's key. The
+    // receipt limit this puts on one export is in docs/export.md#on-aws.
+    timeoutSeconds: 29,
+    // One 5 MiB part filling and one in flight; the memory buys the CPU that CSV encoding needs.
+    memoryMb: 512,
     reservedConcurrency: undefined,
     trigger: { kind: 'http' },
     external: [],

@@ -1,3 +1,4 @@
+import { EXPORT_KEY_PREFIX } from '@receiptflow/core';
 import type { FunctionName } from './function-specs.js';
 
 /** An IAM policy statement as written in JSON. */
@@ -73,6 +74,12 @@ const retrySoon = (sid: string, queueArn: string): Statement => ({
 
 /** Reads and single-row writes: no deletes, no batches. */
 const TABLE_READ_AND_UPSERT = [...TABLE_READ, 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+
+/**
+ * Where receipts-export writes exports in the artifacts bucket (core's EXPORT_KEY_PREFIX); the
+ * bucket's lifecycle expires them after a day (storage.ts).
+ */
+export const EXPORTS_PREFIX = EXPORT_KEY_PREFIX;
 
 const tableAndIndexes = (a: PolicyArns) => [a.tableArn, `${a.tableArn}/index/*`];
 /**
@@ -209,6 +216,34 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: PolicyOp
           Effect: 'Allow',
           Action: ['s3:DeleteObject'],
           Resource: `${a.artifactsBucketArn}/ocr/*`,
+        },
+      );
+      break;
+    case 'receipts-export':
+      s.push(
+        // The listing the export pages through: an owner's receipts (GSI3) or one merchant's
+        // (GSI4). No GetItem, no other index, nothing written to the table.
+        {
+          Sid: 'ListReceipts',
+          Effect: 'Allow',
+          Action: ['dynamodb:Query'],
+          Resource: ['GSI3', 'GSI4'].map((i) => `${a.tableArn}/index/${i}`),
+        },
+        // The export, streamed as one PutObject or a multipart upload (CreateMultipartUpload,
+        // UploadPart and CompleteMultipartUpload are authorised as PutObject), and GetObject for
+        // the signature of its presigned URL (S3 checks the signer's right when it is followed).
+        {
+          Sid: 'WriteExports',
+          Effect: 'Allow',
+          Action: ['s3:PutObject', 's3:GetObject'],
+          Resource: `${a.artifactsBucketArn}/${EXPORTS_PREFIX}*`,
+        },
+        // A failed upload aborts its parts (lib-storage), so none are left billed.
+        {
+          Sid: 'AbortExportUploads',
+          Effect: 'Allow',
+          Action: ['s3:AbortMultipartUpload'],
+          Resource: `${a.artifactsBucketArn}/${EXPORTS_PREFIX}*`,
         },
       );
       break;

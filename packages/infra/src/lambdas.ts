@@ -113,6 +113,8 @@ function environment(
   // Only the function that calls Places reads it (its cache keys phones by E.164).
   if (cfg.placesPhoneCountry && plan.secrets.includes('GOOGLE_PLACES_API_KEY'))
     vars.PLACES_PHONE_COUNTRY = cfg.placesPhoneCountry;
+  // The export function writes its exports under exports/ of the artifacts bucket (the role allows no other prefix).
+  if (plan.name === 'receipts-export') vars.EXPORT_BUCKET = d.buckets.artifacts.bucket;
   if (plan.trigger.kind === 'sqs')
     vars.MAX_RECEIVE_COUNT = String(d.queues.byKey[plan.trigger.queue].plan.maxReceiveCount);
   return { ...vars, ...secrets };

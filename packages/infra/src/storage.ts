@@ -2,10 +2,14 @@ import * as aws from '@pulumi/aws';
 import type { StackContext } from './context.js';
 import { tlsOnlyPolicyJson } from './iam.js';
 import type { Network } from './network.js';
+import { EXPORTS_PREFIX } from './iam-policies.js';
 import { VECTOR_INDEX_PREFIX } from './plan.js';
 
 /** Object tag the compactor puts on a snapshot it has replaced; lifecycle expires those. */
 export const SUPERSEDED_TAG = { key: 'receiptflow-superseded', value: 'true' } as const;
+
+/** How long an export (receipts-export, `exports/` in the artifacts bucket) is kept. */
+export const EXPORT_EXPIRATION_DAYS = 1;
 
 /** The three buckets of the deployment contract. */
 export interface Buckets {
@@ -76,7 +80,7 @@ function privateBucket(
 }
 
 /**
- * Raw images, OCR artifacts and vectors. Vectors is versioned: a snapshot overwritten in place
+ * Raw images, OCR artifacts (and the exports, expired after a day) and vectors. Vectors is versioned: a snapshot overwritten in place
  * keeps its old version for `snapshotNoncurrentDays`; a snapshot written under a new key and
  * tagged superseded by the compactor expires after the same number of days; merged deltas
  * expire after `deltaExpirationDays`.
@@ -85,7 +89,19 @@ export function createBuckets(ctx: StackContext): Buckets {
   const { cfg } = ctx;
   return {
     raw: privateBucket(ctx, 'raw', { versioned: false, rules: [] }),
-    artifacts: privateBucket(ctx, 'artifacts', { versioned: false, rules: [] }),
+    artifacts: privateBucket(ctx, 'artifacts', {
+      versioned: false,
+      rules: [
+        {
+          // An export is fetched through its 15-minute presigned URL and then has no use; a day
+          // leaves room to retry a download. Not versioned: expiry deletes it.
+          id: 'expire-exports',
+          status: 'Enabled',
+          filter: { prefix: EXPORTS_PREFIX },
+          expiration: { days: EXPORT_EXPIRATION_DAYS },
+        },
+      ],
+    }),
     vectors: privateBucket(ctx, 'vectors', {
       versioned: true,
       rules: [

@@ -31,6 +31,7 @@ const WRITING_FAILURES = [
   'upload',
   'receipts-read',
   'receipts-change',
+  'receipts-export',
   'process-ocr-results',
   'stream-processor',
   'compaction',

@@ -106,6 +106,7 @@ describe('doctor --live: reading the deployed stack', () => {
       ['compaction', 2, true],
       ['process-ocr-results', 2, false],
       ['receipts-change', 0, false],
+      ['receipts-export', 0, false],
       ['receipts-read', 2, false],
       ['stream-processor', 0, false],
       ['sweep', 0, false],

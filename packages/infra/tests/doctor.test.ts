@@ -40,6 +40,8 @@ describe('network doctor on the declared stack', () => {
       ['compaction', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
       ['process-ocr-results', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
       ['receipts-change', [], []],
+      // DynamoDB and S3 only: outside the VPC, no path of its own to check.
+      ['receipts-export', [], []],
       // Only its similar route needs the VPC (Chroma; external here, so through the NAT).
       ['receipts-read', ['private-0', 'private-1'], ['dynamodb', 's3', 'chroma', 'internet']],
       ['stream-processor', [], []],

@@ -243,6 +243,21 @@ describe('storage', () => {
     });
     expect(byId['expire-merged-deltas']).toMatchObject({ filter: { prefix: 'deltas/' }, expiration: { days: 30 } });
   });
+
+  it('expires the exports (exports/ in the artifacts bucket) after a day, and nothing else there', () => {
+    const rules = named(base, 'artifacts-bucket-lifecycle').inputs.rules as Record<string, any>[];
+    expect(rules.map((r) => r.id)).toEqual(['abort-incomplete-uploads', 'expire-exports']);
+    expect(rules[1]).toEqual({
+      id: 'expire-exports',
+      status: 'Enabled',
+      filter: { prefix: 'exports/' },
+      expiration: { days: 1 },
+    });
+    // The OCR JSON under ocr/ is kept: only the exports expire.
+    expect(named(base, 'raw-bucket-lifecycle').inputs.rules.map((r: { id: string }) => r.id)).toEqual([
+      'abort-incomplete-uploads',
+    ]);
+  });
 });
 
 describe('queues and table', () => {
@@ -378,6 +393,13 @@ describe('compute and API', () => {
     expect(fns['receipts-read']!.fileSystemConfig).toEqual(fns.compaction!.fileSystemConfig);
     expect(fns.sweep!.vpcConfig).toBeUndefined();
     expect(fns.authorizer!.vpcConfig).toBeUndefined();
+    // The export reaches DynamoDB and S3 only: outside the VPC, told where to write its exports.
+    expect(fns['receipts-export']!.vpcConfig).toBeUndefined();
+    expect(fns['receipts-export']!).toMatchObject({ timeout: 29, memorySize: 512 });
+    expect(fns['receipts-export']!.environment.variables.EXPORT_BUCKET).toBe(
+      fns.upload!.environment.variables.ARTIFACTS_BUCKET,
+    );
+    expect(fns.upload!.environment.variables.EXPORT_BUCKET).toBeUndefined();
     for (const f of Object.values(fns)) expect(f).toMatchObject({ runtime: 'nodejs22.x', handler: 'index.handler' });
     expect(fns.upload!.vpcConfig).toBeUndefined();
     expect(fns['stream-processor']!.vpcConfig).toBeUndefined();
@@ -540,6 +562,28 @@ describe('compute and API', () => {
     expect(actionsOn('receipts-change', 'queue')).toEqual([]);
     expect(actionsOn('receipts-read', 'raw-bucket-0000000/raw/*')).toEqual(['s3:GetObject']);
     expect(actionsOn('receipts-read', 'queue')).toEqual([]);
+    // The export API queries the owner's and a merchant's listing (GSI3, GSI4) and nothing else of
+    // the table; it writes, signs and aborts under exports/ of the artifacts bucket only.
+    const exportPolicy = policyOf(base, 'receipts-export-policy');
+    expect(exportPolicy.map((st) => st.Sid)).toEqual([
+      'WriteOwnLogs',
+      'ListReceipts',
+      'WriteExports',
+      'AbortExportUploads',
+    ]);
+    expect(actionsOn('receipts-export', 'table/receiptflow-dev-jobs')).toEqual(['dynamodb:Query']);
+    expect(exportPolicy.find((st) => st.Sid === 'ListReceipts')!.Resource).toEqual(
+      ['GSI3', 'GSI4'].map((i) => `arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs/index/${i}`),
+    );
+    expect(actionsOn('receipts-export', 'artifacts-bucket-0000000/exports/*')).toEqual([
+      's3:PutObject',
+      's3:GetObject',
+      's3:AbortMultipartUpload',
+    ]);
+    expect(actionsOn('receipts-export', 'artifacts-bucket-0000000/ocr/')).toEqual([]);
+    expect(actionsOn('receipts-export', 'raw-bucket')).toEqual([]);
+    expect(actionsOn('receipts-export', 'vectors-bucket')).toEqual([]);
+    expect(actionsOn('receipts-export', 'queue')).toEqual([]);
     // Only VPC functions may manage ENIs.
     expect(actionsOn('upload', '*')).not.toContain('ec2:CreateNetworkInterface');
     expect(policyOf(base, 'upload-policy').some((s) => s.Resource === '*')).toBe(false);
@@ -605,6 +649,7 @@ describe('compute and API', () => {
     // One integration per API function, none for the others.
     expect(integrations.map((i) => i.name).sort()).toEqual([
       'receipts-change-integration',
+      'receipts-export-integration',
       'receipts-read-integration',
       'upload-integration',
     ]);
@@ -721,15 +766,15 @@ describe('cost of the declared stack', () => {
       ['Elastic IP (NAT egress)', 3.65],
       ['S3 + DynamoDB gateway endpoints', 0],
       ['EFS storage (elastic throughput: no fixed throughput charge)', 0.3],
-      // 7 on queues, Lambda Errors for 8 functions, EMF Failures for the 6 handlers that write it,
+      // 7 on queues, Lambda Errors for 9 functions, EMF Failures for the 7 handlers that write it,
       // and compaction's RunsAbandoned.
-      ['CloudWatch alarms', 2.2],
+      ['CloudWatch alarms', 2.4],
     ]);
     // Issue 17: $37.56 before (SQS and Logs interface endpoints, 2 AZ each, $29.20), $8.36 after;
     // issue 12's 10 more alarms (Errors per function, Failures per handler) add $1.00, and
-    // issue 20's RunsAbandoned alarm $0.10; issue 15's receipts-read and receipts-change (Errors
-    // and Failures each) $0.40.
-    expect(e.fixedMonthlyUsd).toBeCloseTo(9.86, 2);
+    // issue 20's RunsAbandoned alarm $0.10; issue 15's receipts-read, receipts-change and
+    // receipts-export (Errors and Failures each) $0.60.
+    expect(e.fixedMonthlyUsd).toBeCloseTo(10.06, 2);
     expect(e.fixedMonthlyUsd).toBeLessThan(37.56);
     expect(e.unpriced).toEqual([]);
     const f = estimateCost(fargate.resources, { efsStorageGb: 1 });
@@ -836,11 +881,11 @@ describe('s3 vector storage mode', () => {
     expect(efsRules.map((r) => r.id)).not.toContain('expire-replaced-index-objects');
   });
 
-  it('costs the efs stack less its EFS storage: $9.56 a month fixed', () => {
+  it('costs the efs stack less its EFS storage: $9.76 a month fixed', () => {
     const e = estimateCost(base.resources, { efsStorageGb: 1 });
     const c = estimateCost(s3.resources, { efsStorageGb: 1 });
     expect(e.fixedMonthlyUsd - c.fixedMonthlyUsd).toBeCloseTo(0.3, 2);
-    expect(c.fixedMonthlyUsd).toBeCloseTo(9.56, 2);
+    expect(c.fixedMonthlyUsd).toBeCloseTo(9.76, 2);
     expect(c.fixed.map((l) => l.item)).not.toContain('EFS storage (elastic throughput: no fixed throughput charge)');
     expect(c.unpriced).toEqual([]);
   });

@@ -177,6 +177,16 @@ export const ReceiptsChangeConfigSchema = Common.extend({
   API_KEY_SHA256: ApiKeyListSchema,
 });
 
+/**
+ * receipts-export: GET /export. The table (the catalog's listing GSIs, page by page) and the
+ * bucket the export is written to under `exports/<owner>/` and presigned from (`EXPORT_BUCKET`;
+ * infra passes the artifacts bucket).
+ */
+export const ReceiptsExportConfigSchema = Common.extend({
+  EXPORT_BUCKET: z.string().min(3),
+  API_KEY_SHA256: ApiKeyListSchema,
+});
+
 /** The API's Lambda authorizer reads only the key hashes; it touches no table, bucket or queue. */
 export const AuthorizerConfigSchema = z.object({
   API_KEY_SHA256: ApiKeyListSchema,
@@ -219,6 +229,7 @@ export type CompactionConfig = z.infer<typeof CompactionConfigSchema>;
 export type SweepConfig = z.infer<typeof SweepConfigSchema>;
 export type ReceiptsReadConfig = z.infer<typeof ReceiptsReadConfigSchema>;
 export type ReceiptsChangeConfig = z.infer<typeof ReceiptsChangeConfigSchema>;
+export type ReceiptsExportConfig = z.infer<typeof ReceiptsExportConfigSchema>;
 
 /**
  * Renamed variables, read under their old name when the new one is unset, so that a stack

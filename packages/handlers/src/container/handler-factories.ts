@@ -167,6 +167,14 @@ export function receiptsChangeHandlerFrom(c: Get, auth: ApiKeyAuth) {
   return apiHandlerFrom(c, auth, receiptChangeRoutesFrom(c), 'receipts-change');
 }
 
+/**
+ * The receipts-export Lambda: `GET /export` only ({@link exportRoutesFrom}; with ExportArtifacts
+ * bound, written to the bucket and answered 303), its metrics under `receipts-export`.
+ */
+export function receiptsExportHandlerFrom(c: Get, auth: ApiKeyAuth) {
+  return apiHandlerFrom(c, auth, exportRoutesFrom(c), 'receipts-export');
+}
+
 /** Every route the local server serves: the whole API of the AWS functions together (API_ROUTE_KEYS). */
 export function localApiRoutesFrom(c: Get): ApiRoute[] {
   return [

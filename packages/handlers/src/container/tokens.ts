@@ -31,7 +31,13 @@ const token = <T>(name: string): Token<T> => Symbol.for(`receiptflow.${name}`) a
 
 /** The handlers that count metrics, each under its own `Function` dimension. */
 export type MetricsFunction =
-  'upload' | 'receipts-read' | 'receipts-change' | 'process-ocr-results' | 'stream-processor' | 'compaction';
+  | 'upload'
+  | 'receipts-read'
+  | 'receipts-change'
+  | 'receipts-export'
+  | 'process-ocr-results'
+  | 'stream-processor'
+  | 'compaction';
 /** Metrics for one handler: a Lambda container serves one function, the local runtime all of them. */
 export type MetricsFor = (fn: MetricsFunction) => Metrics;
 

@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   DynamoDbCompactionRunStore,
   DynamoDbOcrJobStore,
+  DynamoDbReceiptCatalog,
   DynamoDbReceiptStore,
 } from '@receiptflow/adapters-aws/dynamodb';
 import type { ContainerModuleLoadOptions } from 'inversify';
@@ -81,4 +82,23 @@ export function bindCommon(
     )
     .inSingletonScope();
   return documentClient;
+}
+
+/**
+ * The receipt catalog over the table's listing GSIs (GSI3-5), on the function's shared document
+ * client: the read side's functions (receipts-read, receipts-export) list through it.
+ *
+ * @example
+ * const doc = bindCommon(options, settings, config, 'receipts-export');
+ * bindReceiptCatalog(options, doc, config.TABLE_NAME);
+ */
+export function bindReceiptCatalog(
+  options: Pick<ContainerModuleLoadOptions, 'bind'>,
+  doc: () => DynamoDBDocumentClient,
+  tableName: string,
+): void {
+  options
+    .bind(TOKENS.ReceiptCatalog)
+    .toDynamicValue((ctx) => new DynamoDbReceiptCatalog(doc(), { tableName, clock: ctx.get(TOKENS.Clock) }))
+    .inSingletonScope();
 }

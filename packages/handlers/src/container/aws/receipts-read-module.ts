@@ -1,10 +1,9 @@
-import { DynamoDbReceiptCatalog } from '@receiptflow/adapters-aws/dynamodb';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { ContainerModule } from 'inversify';
 import type { ReceiptsReadConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
 import { settingsFrom, type AwsClientSettings } from './clients.js';
-import { bindCommon } from './common-bindings.js';
+import { bindCommon, bindReceiptCatalog } from './common-bindings.js';
 import { lazyS3Client } from './s3-client.js';
 import { vectorIndexFor } from './vector-index.js';
 
@@ -25,12 +24,7 @@ export function awsReceiptsReadModule(
   const settings = { ...settingsFrom(config), ...clients };
   return new ContainerModule((options) => {
     const doc = bindCommon(options, settings, config, 'receipts-read');
-    options
-      .bind(TOKENS.ReceiptCatalog)
-      .toDynamicValue(
-        (ctx) => new DynamoDbReceiptCatalog(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
-      )
-      .inSingletonScope();
+    bindReceiptCatalog(options, doc, config.TABLE_NAME);
     // One client for the raw bucket and, in s3 mode, the index files; built on first use.
     const s3Client = lazyS3Client(settings);
     options
