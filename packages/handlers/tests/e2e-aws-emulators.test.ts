@@ -772,7 +772,11 @@ describe('the receipt API functions, each built from its own container module', 
       await read(httpEvent({ method: 'GET', path: `/receipts/${image_id}/1`, bearer: KEY })),
     );
     // The owner's listing (GSI3) and one merchant's (GSI4): the two indexes its role names.
-    for (const query of [{ format: 'csv' }, { format: 'jsonl', merchant: view.merchant.place_id }]) {
+    const queries: Record<string, string>[] = [
+      { format: 'csv' },
+      { format: 'jsonl', merchant: view.merchant.place_id },
+    ];
+    for (const query of queries) {
       const res = await exporter(httpEvent({ method: 'GET', path: '/export', query, bearer: KEY }));
       expect(res.statusCode, res.body).toBe(303);
       const location = (res.headers as Record<string, string>).location!;
