@@ -76,58 +76,39 @@ export interface FunctionSpec {
   secrets: readonly ('OPENAI_API_KEY' | 'GOOGLE_PLACES_API_KEY' | 'API_KEY_SHA256')[];
 }
 
+/**
+ * What every function behind the HTTP API shares: invoked by its routes, given the key hashes
+ * (its router checks the key again), and an HTTP API integration times out at 30 s, so each
+ * stays under it. Outside the VPC unless it says otherwise.
+ */
+const apiFunction = (
+  name: FunctionName,
+  spec: Pick<FunctionSpec, 'memoryMb'> & Partial<Pick<FunctionSpec, 'inVpc' | 'external'>>,
+): FunctionSpec => ({
+  name,
+  inVpc: false,
+  timeoutSeconds: 29,
+  reservedConcurrency: undefined,
+  trigger: { kind: 'http' },
+  external: [],
+  secrets: ['API_KEY_SHA256'],
+  ...spec,
+});
+
 export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
-  upload: {
-    name: 'upload',
-    inVpc: false,
-    // An HTTP API integration times out at 30 s; stay under it.
-    timeoutSeconds: 29,
-    memoryMb: 512,
-    reservedConcurrency: undefined,
-    trigger: { kind: 'http' },
-    external: [],
-    secrets: ['API_KEY_SHA256'],
-  },
-  'receipts-read': {
-    name: 'receipts-read',
-    // GET …/similar queries the vector index: Chroma listens in the private subnets (server
-    // mode, Fargate) and the index files are on the EFS mount (efs mode); both need the VPC. Its
-    // other calls, DynamoDB reads, take the free gateway endpoint; image URLs are signed locally.
-    inVpc: true,
-    timeoutSeconds: 29,
-    // In efs and s3 mode the similar route follows the index files in memory, as the results step does.
-    memoryMb: 1024,
-    reservedConcurrency: undefined,
-    trigger: { kind: 'http' },
-    external: ['chroma'],
-    secrets: ['API_KEY_SHA256'],
-  },
-  'receipts-change': {
-    name: 'receipts-change',
-    // DynamoDB and S3 only (the vectors follow through the stream processor): no VPC, no ENI.
-    inVpc: false,
-    timeoutSeconds: 29,
-    memoryMb: 256,
-    reservedConcurrency: undefined,
-    trigger: { kind: 'http' },
-    external: [],
-    secrets: ['API_KEY_SHA256'],
-  },
-  'receipts-export': {
-    name: 'receipts-export',
-    // The catalog's GSIs and the export bucket: DynamoDB and S3 only, no VPC, no ENI.
-    inVpc: false,
-    // The export must finish, and its 303 be answered, inside the HTTP API's 30 s integration
-    // timeout: past that the caller gets a 503 and never learns the object's key. The
-    // receipt limit this puts on one export is in docs/export.md#on-aws.
-    timeoutSeconds: 29,
-    // One 5 MiB part filling and one in flight; the memory buys the CPU that CSV encoding needs.
-    memoryMb: 512,
-    reservedConcurrency: undefined,
-    trigger: { kind: 'http' },
-    external: [],
-    secrets: ['API_KEY_SHA256'],
-  },
+  upload: apiFunction('upload', { memoryMb: 512 }),
+  // GET …/similar queries the vector index: Chroma listens in the private subnets (server mode,
+  // Fargate) and the index files are on the EFS mount (efs mode); both need the VPC. Its other
+  // calls, DynamoDB reads, take the free gateway endpoint; image URLs are signed locally. In efs
+  // and s3 mode the similar route follows the index files in memory, as the results step does.
+  'receipts-read': apiFunction('receipts-read', { inVpc: true, memoryMb: 1024, external: ['chroma'] }),
+  // DynamoDB and S3 only (the vectors follow through the stream processor): no VPC, no ENI.
+  'receipts-change': apiFunction('receipts-change', { memoryMb: 256 }),
+  // The catalog's GSIs and the export bucket: DynamoDB and S3 only, no VPC. The export is written
+  // before the 303 is answered, so all of it must fit in the 29 s (past the HTTP API's 30 s the
+  // caller gets an error and no URL; the receipt limit this sets is in docs/export.md#on-aws).
+  // 512 MB: one 5 MiB part filling and one in flight, and the CPU that CSV encoding needs.
+  'receipts-export': apiFunction('receipts-export', { memoryMb: 512 }),
   authorizer: {
     name: 'authorizer',
     inVpc: false,
