@@ -1,3 +1,4 @@
+import { crc32 } from 'node:zlib';
 import {
   inspectImage,
   runOcrJob,
@@ -127,11 +128,36 @@ export class HotPathRig {
   }
 }
 
-/** The image with `n` appended as a trailer after its last byte: other bytes, the same picture. */
-function withTrailer(bytes: Uint8Array, n: number): Uint8Array {
-  const tail = new TextEncoder().encode(`bench-upload-${n}`);
-  const out = new Uint8Array(bytes.length + tail.length);
-  out.set(bytes, 0);
-  out.set(tail, bytes.length);
+/**
+ * The image made distinct by a mark `n`: other bytes, the same picture. A PNG must end with its
+ * IEND chunk (upload inspection refuses it otherwise as truncated), so its mark is a `tEXt` chunk
+ * just before IEND; other formats get the mark appended after their end, which decoders ignore.
+ */
+export function withTrailer(bytes: Uint8Array, n: number): Uint8Array {
+  const mark = new TextEncoder().encode(`Comment\0bench-upload-${n}`);
+  if (!isPng(bytes)) return concat(bytes, mark.subarray(8));
+  const chunk = new Uint8Array(12 + mark.length);
+  const view = new DataView(chunk.buffer);
+  view.setUint32(0, mark.length);
+  chunk.set(new TextEncoder().encode('tEXt'), 4);
+  chunk.set(mark, 8);
+  view.setUint32(8 + mark.length, crc32(chunk.subarray(4, 8 + mark.length)));
+  const iend = bytes.length - 12;
+  return concat(bytes.subarray(0, iend), chunk, bytes.subarray(iend));
+}
+
+const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+
+function isPng(bytes: Uint8Array): boolean {
+  return PNG_SIGNATURE.every((b, i) => bytes[i] === b);
+}
+
+function concat(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
   return out;
 }
