@@ -223,14 +223,20 @@ export class PdfJsOcrEngine implements OcrEngine {
   /** `work` within the step deadline; on expiry `abandon` stops it and the PDF is refused. */
   private async step<T>(work: Promise<T>, what: string, abandon?: () => void): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
+    let overdue: ValidationError | undefined;
     const expired = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
+        overdue = new ValidationError(`PDF took longer than ${this.stepTimeoutMs / 1000} s to ${what}`);
+        reject(overdue);
+        // Cancelling rejects `work` too (pdf.js's RenderingCancelledException), sometimes synchronously;
+        // the deadline is the reason, so that rejection must never be the one reported.
         abandon?.();
-        reject(new ValidationError(`PDF took longer than ${this.stepTimeoutMs / 1000} s to ${what}`));
       }, this.stepTimeoutMs);
     });
     try {
       return await Promise.race([work, expired]);
+    } catch (error) {
+      throw overdue ?? error;
     } finally {
       clearTimeout(timer);
       work.catch(() => undefined);

@@ -211,6 +211,20 @@ describe('PdfJsOcrEngine', () => {
     expect(error.message).toMatch(/took longer than 0\.001 s to (open|read|render)/);
     expect(ocr.seen).toHaveLength(0);
   });
+
+  it('reports the deadline, not the cancellation the deadline causes', async () => {
+    // pdf.js may reject a cancelled render synchronously; CI once saw "Rendering cancelled" win the race.
+    const engine = new PdfJsOcrEngine(new CountingOcr(), { stepTimeoutMs: 1 });
+    let cancel = (): void => undefined;
+    const render = new Promise<never>((_, reject) => {
+      cancel = () => reject(new Error('Rendering cancelled, page 1'));
+    });
+    const step = (engine as unknown as { step: (w: Promise<never>, what: string, a: () => void) => Promise<never> })
+      .step;
+    await expect(step.call(engine, render, 'render page 1', () => cancel())).rejects.toThrow(
+      /^PDF took longer than 0\.001 s to render page 1$/,
+    );
+  });
 });
 
 describe('PdfJsOcrEngine in front of tesseract', () => {
