@@ -2,12 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import { HnswVectorIndex } from '@receiptflow/adapters-local';
 import { HnswFencedWriterVectorIndex, HnswFollowerVectorIndex } from '@receiptflow/adapters-local/vector';
 import { S3VectorIndexFiles } from '@receiptflow/adapters-aws/vector';
-import { uniqueResourceName } from '@receiptflow/devkit/emulators';
-import { fauxqsS3 } from './support/fauxqs-s3.js';
+import { createBucket } from '@receiptflow/devkit/emulators';
+import { fauxqsS3 } from '@receiptflow/devkit/emulators/suite';
 import { run } from '../src/cli/main.js';
 
 const DIMS = 8;
@@ -91,8 +90,7 @@ describe('receipts restore --s3 (an s3-mode collection prefix, on fauxqs)', () =
     // The CLI takes the default credential chain: fauxqs accepts any.
     vi.stubEnv('AWS_ACCESS_KEY_ID', 'x');
     vi.stubEnv('AWS_SECRET_ACCESS_KEY', 'y');
-    bucket = uniqueResourceName('vectors');
-    await s3().client.send(new CreateBucketCommand({ Bucket: bucket }));
+    bucket = await createBucket(s3().client, 'vectors');
     // What compaction leaves: two snapshots written by a fenced writer, then one op after them.
     const writer = new HnswFencedWriterVectorIndex({
       files: new S3VectorIndexFiles(s3().client, { bucket, prefix }),

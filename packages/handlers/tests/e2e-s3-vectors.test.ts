@@ -1,11 +1,11 @@
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { S3VectorIndexFiles } from '@receiptflow/adapters-aws/vector';
 import { HnswFollowerVectorIndex } from '@receiptflow/adapters-local';
-import { uniqueResourceName } from '@receiptflow/devkit/emulators';
+import { createBucket } from '@receiptflow/devkit/emulators';
 import { describe, expect, it } from 'vitest';
 import { VECTOR_INDEX_PREFIX } from '../../infra/src/plan.js';
 import { policyStatements } from '../../infra/src/iam-policies.js';
-import { fauxqsS3 } from './support/fauxqs-s3.js';
+import { fauxqsS3 } from '@receiptflow/devkit/emulators/suite';
 import { isAllowed, unusedGrants } from './support/iam-evaluate.js';
 import { iamRequests, policyArnsWithVectorsBucket } from './support/iam-requests.js';
 import { writesAnswersAndContinues } from './support/index-files-pipeline.js';
@@ -38,8 +38,7 @@ describe('the pipeline with VECTOR_STORAGE_MODE=s3 (the index files in a fauxqs 
       // Every call the results and compaction handlers make on the bucket, for the IAM check.
       const recorder = new SdkCallRecorder();
       recorder.attach(client);
-      const bucket = uniqueResourceName('vectors');
-      await client.send(new CreateBucketCommand({ Bucket: bucket }));
+      const bucket = await createBucket(client, 'vectors');
       const filesOf = (collection: string) =>
         new S3VectorIndexFiles(client, { bucket, prefix: `${PREFIX}/${collection}` });
       await writesAnswersAndContinues({

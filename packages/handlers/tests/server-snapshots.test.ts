@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import {
@@ -34,6 +34,7 @@ import {
   createTestDocumentClient,
   createTestDynamoDbClient,
   startDynalite,
+  createBucket,
   uniqueResourceName,
 } from '@receiptflow/devkit/emulators';
 import { DynamoDbCompactionLock, DynamoDbSnapshotStore } from '@receiptflow/adapters-aws/dynamodb';
@@ -41,7 +42,7 @@ import { run } from '../src/cli/main.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { policyStatements } from '../../infra/src/iam-policies.js';
 import { chromaClient } from '../src/container/aws/chroma-client.js';
-import { fauxqsS3 } from './support/fauxqs-s3.js';
+import { fauxqsS3 } from '@receiptflow/devkit/emulators/suite';
 import { collectingLogger } from './support/fixtures.js';
 import { isAllowed, unusedGrants } from './support/iam-evaluate.js';
 import { iamRequests, policyArnsWithVectorsBucket } from './support/iam-requests.js';
@@ -78,8 +79,7 @@ async function setup(
     recorder.attach(client);
   }
   const calls = recorder;
-  const bucket = uniqueResourceName('vectors');
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const bucket = await createBucket(client, 'vectors');
   const clock = new SystemClock();
   const { receipts, runs } = jobTableStores(new InMemoryJobTable(), { clock });
   // The vectors bucket: deltas and (server mode) snapshot files, as the compaction module wires it.

@@ -1,7 +1,7 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   FencingCompactionLock,
   InMemoryCompactionLock,
@@ -10,11 +10,11 @@ import {
 } from '@receiptflow/adapters-local';
 import { ChromaVectorIndex } from '@receiptflow/adapters-aws/chroma';
 import { ConfigError } from '@receiptflow/core';
-import { uniqueResourceName } from '@receiptflow/devkit/emulators';
+import { createBucket } from '@receiptflow/devkit/emulators';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CompactionConfigSchema, parseConfig, ProcessOcrResultsConfigSchema } from '../src/config/aws-config.js';
 import { CHROMA_CALL_LIMITS, vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
-import { fauxqsS3 } from './support/fauxqs-s3.js';
+import { fauxqsS3 } from '@receiptflow/devkit/emulators/suite';
 import { Container } from 'inversify';
 import type { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { awsCompactionModule } from '../src/container/aws/compaction-module.js';
@@ -239,8 +239,7 @@ describe('VECTOR_STORAGE_MODE', () => {
       'compaction gets fenced writers over <prefix>/lines and /words, process-OCR-results followers of the same objects',
       { timeout: 60_000 },
       async () => {
-        const bucket = uniqueResourceName('vectors');
-        await s3().client.send(new CreateBucketCommand({ Bucket: bucket }));
+        const bucket = await createBucket(s3().client, 'vectors');
         const env = { VECTOR_STORAGE_MODE: 's3', VECTOR_BUCKET: bucket, VECTOR_PREFIX: 'vectors/index' };
         const compaction = {
           ...parseConfig(CompactionConfigSchema, { ...COMPACTION, ...env }, 'c'),
@@ -278,8 +277,7 @@ describe('VECTOR_STORAGE_MODE', () => {
     );
 
     it('without a client handed in, builds one from AWS_REGION and AWS_ENDPOINT_URL', { timeout: 60_000 }, async () => {
-      const bucket = uniqueResourceName('vectors');
-      await s3().client.send(new CreateBucketCommand({ Bucket: bucket }));
+      const bucket = await createBucket(s3().client, 'vectors');
       const env = {
         ...COMPACTION,
         VECTOR_STORAGE_MODE: 's3',

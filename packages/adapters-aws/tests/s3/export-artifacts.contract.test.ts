@@ -1,33 +1,17 @@
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { describeExportArtifactsContract } from '@receiptflow/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3ExportArtifacts } from '../../src/s3/index.js';
-import {
-  createTestS3Client,
-  startFauxqs,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
+import { createBucket, createTestS3Client } from '@receiptflow/devkit/emulators';
+import { fauxqsS3 } from '@receiptflow/devkit/emulators/suite';
 
-let emulator: RunningEmulator;
-let client: S3Client;
-beforeAll(async () => {
-  emulator = await startFauxqs();
-  client = createTestS3Client(emulator.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
-});
+const s3 = fauxqsS3();
 
 async function freshBucket(): Promise<string> {
-  const bucket = uniqueResourceName('exports');
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  return bucket;
+  return createBucket(s3().client, 'exports');
 }
 
 describeExportArtifactsContract('S3ExportArtifacts on fauxqs', async () => ({
-  subject: new S3ExportArtifacts(client, { bucket: await freshBucket() }),
+  subject: new S3ExportArtifacts(s3().client, { bucket: await freshBucket() }),
 }));
 
 describe('S3ExportArtifacts streaming', () => {
@@ -38,7 +22,7 @@ describe('S3ExportArtifacts streaming', () => {
       const bucket = await freshBucket();
       const sent: string[] = [];
       const created: object[] = [];
-      const recorder = createTestS3Client(emulator.endpoint);
+      const recorder = createTestS3Client(s3().endpoint);
       recorder.middlewareStack.add(
         (next, context) => async (args) => {
           sent.push(context.commandName ?? '?');

@@ -1,5 +1,4 @@
 import { createHmac } from 'node:crypto';
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import {
   DependencyError,
   TransientDependencyError,
@@ -8,35 +7,21 @@ import {
   readVectorDelta,
 } from '@receiptflow/core';
 import { makeDeltaRecords } from '@receiptflow/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3ImageStore } from '../../src/s3/index.js';
-import {
-  createTestS3Client,
-  startFauxqs,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
+import { createBucket, createTestS3Client, startFauxqs, uniqueResourceName } from '@receiptflow/devkit/emulators';
+import { fauxqsS3 } from '@receiptflow/devkit/emulators/suite';
 import { countCommand, failCommand, interceptCommand, serviceError } from '@receiptflow/devkit/faults';
 
 /** The credentials createTestS3Client signs with. */
 const TEST_ACCESS_KEY = 'x';
 const TEST_SECRET_KEY = 'y';
 
-let emulator: RunningEmulator;
-let client: S3Client;
-beforeAll(async () => {
-  emulator = await startFauxqs();
-  client = createTestS3Client(emulator.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
-});
+const s3 = fauxqsS3();
 
 async function freshStore(config: { presignExpiresMax?: number } = {}): Promise<S3ImageStore> {
-  const bucket = uniqueResourceName('bucket');
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  return new S3ImageStore(client, { bucket, ...config });
+  const bucket = await createBucket(s3().client, 'bucket');
+  return new S3ImageStore(s3().client, { bucket, ...config });
 }
 
 const bytes = (text: string) => new TextEncoder().encode(text);
@@ -87,7 +72,7 @@ describe('S3ImageStore ranges and presigning', () => {
       expiresInSeconds: 600,
     });
     expect(upload).toMatchObject({ method: 'POST', headers: {}, max_bytes: 5000 });
-    expect(upload.url).toBe(`${emulator.endpoint}/${store.bucket}`);
+    expect(upload.url).toBe(`${s3().endpoint}/${store.bucket}`);
     const { fields } = upload;
     expect(fields).toMatchObject({
       key: 'raw/i/a.png',
@@ -138,7 +123,7 @@ describe('S3ImageStore ranges and presigning', () => {
 describe('S3ImageStore error mapping', () => {
   it('SlowDown (503) becomes TransientDependencyError naming s3 and the object', async () => {
     const store = await freshStore();
-    const fault = failCommand(client, 'PutObjectCommand', () => serviceError('SlowDown', 503));
+    const fault = failCommand(s3().client, 'PutObjectCommand', () => serviceError('SlowDown', 503));
     const error = await store.put('t/x.bin', bytes('x')).catch((e: unknown) => e);
     fault.remove();
     expect(error).toBeInstanceOf(TransientDependencyError);
@@ -146,7 +131,7 @@ describe('S3ImageStore error mapping', () => {
   });
 
   it('a missing bucket is a DependencyError, not NotFound of the object', async () => {
-    const store = new S3ImageStore(client, { bucket: uniqueResourceName('absent') });
+    const store = new S3ImageStore(s3().client, { bucket: uniqueResourceName('absent') });
     await expect(store.put('a/b.bin', bytes('x'))).rejects.toBeInstanceOf(DependencyError);
   });
 
@@ -180,13 +165,13 @@ describe('S3ImageStore.putStream: a big delta as a multipart upload, with a boun
       let encoderDone = false;
       let partsBeforeEncoderDone = 0;
       const held: number[] = [];
-      const parts = interceptCommand(client, 'UploadPartCommand', async (input, send) => {
+      const parts = interceptCommand(s3().client, 'UploadPartCommand', async (input, send) => {
         const out = await send(input);
         acknowledged += (input['Body'] as Uint8Array).length;
         if (!encoderDone) partsBeforeEncoderDone += 1;
         return out;
       });
-      const puts = countCommand(client, 'PutObjectCommand');
+      const puts = countCommand(s3().client, 'PutObjectCommand');
       function* measured() {
         for (const chunk of encodeVectorDeltaStream(header, 512, records)) {
           produced += chunk.length;
@@ -219,8 +204,8 @@ describe('S3ImageStore.putStream: a big delta as a multipart upload, with a boun
 
   it('a delta smaller than one part is a single PutObject', async () => {
     const store = await freshStore();
-    const creates = countCommand(client, 'CreateMultipartUploadCommand');
-    const puts = countCommand(client, 'PutObjectCommand');
+    const creates = countCommand(s3().client, 'CreateMultipartUploadCommand');
+    const puts = countCommand(s3().client, 'PutObjectCommand');
     try {
       await store.putStream(
         'deltas/lines/small.bin',
@@ -236,8 +221,8 @@ describe('S3ImageStore.putStream: a big delta as a multipart upload, with a boun
 
   it('a part that fails aborts the upload: nothing stored, the error named', { timeout: 180_000 }, async () => {
     const store = await freshStore();
-    const fail = failCommand(client, 'UploadPartCommand', () => serviceError('AccessDenied', 403));
-    const aborts = countCommand(client, 'AbortMultipartUploadCommand');
+    const fail = failCommand(s3().client, 'UploadPartCommand', () => serviceError('AccessDenied', 403));
+    const aborts = countCommand(s3().client, 'AbortMultipartUploadCommand');
     try {
       const put = store.putStream(
         'deltas/words/failed.bin',

@@ -1,24 +1,10 @@
-import { CreateQueueCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { describeDeadLetterQueueContract, describeQueueContract } from '@receiptflow/core/testing';
-import { afterAll, beforeAll } from 'vitest';
 import { SqsDeadLetterQueue, SqsQueue, createQueueWithDlq } from '../../src/sqs/index.js';
-import {
-  createTestSqsClient,
-  startFauxqs,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
+import { uniqueResourceName } from '@receiptflow/devkit/emulators';
+import { fauxqsSqs } from '@receiptflow/devkit/emulators/suite';
 
-let emulator: RunningEmulator;
-let client: SQSClient;
-beforeAll(async () => {
-  emulator = await startFauxqs();
-  client = createTestSqsClient(emulator.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
-});
+const sqs = fauxqsSqs();
 
 /**
  * SQS documents that a delete with an old receipt handle "succeeds, but the message might not be
@@ -34,7 +20,7 @@ describeQueueContract(
     const name = uniqueResourceName('queue');
     const visibilityTimeoutSeconds = options.visibilityTimeoutSeconds ?? 30;
     if (options.maxReceiveCount !== undefined || options.deadLetter) {
-      const created = await createQueueWithDlq(client, name, {
+      const created = await createQueueWithDlq(sqs().client, name, {
         // Without redrive asked for, a count the suite never reaches.
         maxReceiveCount: options.maxReceiveCount ?? 100,
         visibilityTimeoutSeconds,
@@ -42,24 +28,24 @@ describeQueueContract(
         allowLowMaxReceiveCount: true,
       });
       return {
-        subject: new SqsQueue(client, {
+        subject: new SqsQueue(sqs().client, {
           ...SHORT_POLL,
           queueUrl: created.queueUrl,
           deadLetterQueueUrl: created.dlqUrl,
         }),
-        dlq: new SqsQueue(client, { ...SHORT_POLL, queueUrl: created.dlqUrl }),
+        dlq: new SqsQueue(sqs().client, { ...SHORT_POLL, queueUrl: created.dlqUrl }),
       };
     }
-    const out = await client.send(
+    const out = await sqs().client.send(
       new CreateQueueCommand({ QueueName: name, Attributes: { VisibilityTimeout: String(visibilityTimeoutSeconds) } }),
     );
-    return { subject: new SqsQueue(client, { ...SHORT_POLL, queueUrl: out.QueueUrl! }) };
+    return { subject: new SqsQueue(sqs().client, { ...SHORT_POLL, queueUrl: out.QueueUrl! }) };
   },
   STALE_LEASE,
 );
 
 describeDeadLetterQueueContract('SqsDeadLetterQueue on fauxqs', async () => {
-  const created = await createQueueWithDlq(client, uniqueResourceName('work'), {
+  const created = await createQueueWithDlq(sqs().client, uniqueResourceName('work'), {
     maxReceiveCount: 100,
     visibilityTimeoutSeconds: 30,
     retentionSeconds: 345_600,
@@ -67,11 +53,19 @@ describeDeadLetterQueueContract('SqsDeadLetterQueue on fauxqs', async () => {
   });
   return {
     // fauxqs is one host: a short poll sees every message, and an empty one costs no wait.
-    subject: new SqsDeadLetterQueue(client, { dlqUrl: created.dlqUrl, sourceUrl: created.queueUrl, waitSeconds: 0 }),
-    source: new SqsQueue(client, { ...SHORT_POLL, queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl }),
+    subject: new SqsDeadLetterQueue(sqs().client, {
+      dlqUrl: created.dlqUrl,
+      sourceUrl: created.queueUrl,
+      waitSeconds: 0,
+    }),
+    source: new SqsQueue(sqs().client, {
+      ...SHORT_POLL,
+      queueUrl: created.queueUrl,
+      deadLetterQueueUrl: created.dlqUrl,
+    }),
     // As SQS's redrive after maxReceiveCount: the body alone, no note.
     putRaw: async (body) => {
-      await client.send(new SendMessageCommand({ QueueUrl: created.dlqUrl, MessageBody: body }));
+      await sqs().client.send(new SendMessageCommand({ QueueUrl: created.dlqUrl, MessageBody: body }));
     },
   };
 });

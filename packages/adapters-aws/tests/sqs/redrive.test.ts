@@ -1,13 +1,9 @@
-import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ConfigError } from '@receiptflow/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqsQueue, createQueueWithDlq, validateRedriveSettings } from '../../src/sqs/index.js';
-import {
-  createTestSqsClient,
-  startFauxqs,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
+import { uniqueResourceName } from '@receiptflow/devkit/emulators';
+import { fauxqsSqs } from '@receiptflow/devkit/emulators/suite';
 
 const FOUR_DAYS = 345_600;
 
@@ -37,21 +33,12 @@ describe('validateRedriveSettings', () => {
 });
 
 describe('createQueueWithDlq on fauxqs', () => {
-  let emulator: RunningEmulator;
-  let client: SQSClient;
-  beforeAll(async () => {
-    emulator = await startFauxqs();
-    client = createTestSqsClient(emulator.endpoint);
-  });
-  afterAll(async () => {
-    client?.destroy();
-    await emulator?.stop();
-  });
+  const sqs = fauxqsSqs();
 
   it('validates before creating anything', async () => {
     const name = uniqueResourceName('bad');
     await expect(
-      createQueueWithDlq(client, name, {
+      createQueueWithDlq(sqs().client, name, {
         maxReceiveCount: 1000,
         visibilityTimeoutSeconds: 900,
         retentionSeconds: FOUR_DAYS,
@@ -61,20 +48,20 @@ describe('createQueueWithDlq on fauxqs', () => {
 
   it('a message that always fails reaches the DLQ after maxReceiveCount (5) receives', async () => {
     const name = uniqueResourceName('ocr-queue');
-    const created = await createQueueWithDlq(client, name, {
+    const created = await createQueueWithDlq(sqs().client, name, {
       maxReceiveCount: 5,
       visibilityTimeoutSeconds: 30,
       retentionSeconds: FOUR_DAYS,
     });
-    const attributes = await client.send(
+    const attributes = await sqs().client.send(
       new GetQueueAttributesCommand({ QueueUrl: created.queueUrl, AttributeNames: ['RedrivePolicy'] }),
     );
     expect(JSON.parse(attributes.Attributes!.RedrivePolicy!)).toMatchObject({
       deadLetterTargetArn: created.dlqArn,
       maxReceiveCount: 5,
     });
-    const queue = new SqsQueue(client, { queueUrl: created.queueUrl, waitSeconds: 0 });
-    const dlq = new SqsQueue(client, { queueUrl: created.dlqUrl, waitSeconds: 0 });
+    const queue = new SqsQueue(sqs().client, { queueUrl: created.queueUrl, waitSeconds: 0 });
+    const dlq = new SqsQueue(sqs().client, { queueUrl: created.dlqUrl, waitSeconds: 0 });
     expect(dlq.name).toBe(`${name}-dlq`);
     const { id } = await queue.send('{"job_id":"poison"}');
     for (let n = 1; n <= 5; n++) {

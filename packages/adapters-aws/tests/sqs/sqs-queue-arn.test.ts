@@ -6,25 +6,12 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { ValidationError } from '@receiptflow/core';
-import {
-  createTestSqsClient,
-  startFauxqs,
-  uniqueResourceName,
-  type RunningFauxqs,
-} from '@receiptflow/devkit/emulators';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniqueResourceName } from '@receiptflow/devkit/emulators';
+import { fauxqsSqs } from '@receiptflow/devkit/emulators/suite';
+import { describe, expect, it } from 'vitest';
 import { parseSqsQueueArn, SqsQueue, sqsQueueUrlOf } from '../../src/sqs/index.js';
 
-let emulator: RunningFauxqs;
-let client: SQSClient;
-beforeAll(async () => {
-  emulator = await startFauxqs();
-  client = createTestSqsClient(emulator.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
-});
+const sqs = fauxqsSqs();
 
 describe('parseSqsQueueArn', () => {
   it('splits a queue ARN of any partition', () => {
@@ -87,27 +74,29 @@ describe('sqsQueueUrlOf: the URL a client addresses the queue by', () => {
 
 describe('SqsQueue.fromArn on fauxqs', () => {
   it('finds the queue its ARN names: the URL fauxqs created it with, and the messages on it', async () => {
-    const created = await client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('by-arn') }));
-    const attributes = await client.send(
+    const created = await sqs().client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('by-arn') }));
+    const attributes = await sqs().client.send(
       new GetQueueAttributesCommand({ QueueUrl: created.QueueUrl!, AttributeNames: ['QueueArn'] }),
     );
     // fauxqs names queues its own way (sqs.<region>.127.0.0.1:PORT), hence the override.
-    const queue = await SqsQueue.fromArn(client, attributes.Attributes!.QueueArn!, {
+    const queue = await SqsQueue.fromArn(sqs().client, attributes.Attributes!.QueueArn!, {
       waitSeconds: 0,
-      queueUrlOf: emulator.queueUrlOf,
+      queueUrlOf: sqs().queueUrlOf,
     });
     expect(queue.queueUrl).toBe(created.QueueUrl);
     expect(queue.name).toBe(parseSqsQueueArn(attributes.Attributes!.QueueArn!).name);
 
-    await client.send(new SendMessageCommand({ QueueUrl: created.QueueUrl!, MessageBody: 'hello' }));
+    await sqs().client.send(new SendMessageCommand({ QueueUrl: created.QueueUrl!, MessageBody: 'hello' }));
     const [message] = await queue.receive();
     expect(message?.body).toBe('hello');
     await message!.retryLater(0);
-    const again = await client.send(new ReceiveMessageCommand({ QueueUrl: created.QueueUrl!, WaitTimeSeconds: 2 }));
+    const again = await sqs().client.send(
+      new ReceiveMessageCommand({ QueueUrl: created.QueueUrl!, WaitTimeSeconds: 2 }),
+    );
     expect(again.Messages?.map((m) => m.Body)).toEqual(['hello']);
   });
 
   it('refuses an ARN that is not a queue, before any call', async () => {
-    await expect(SqsQueue.fromArn(client, 'arn:aws:s3:::bucket')).rejects.toBeInstanceOf(ValidationError);
+    await expect(SqsQueue.fromArn(sqs().client, 'arn:aws:s3:::bucket')).rejects.toBeInstanceOf(ValidationError);
   });
 });

@@ -1,30 +1,17 @@
-import { CreateQueueCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ConfigError, TransientDependencyError, ValidationError } from '@receiptflow/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SqsQueue, createQueueWithDlq } from '../../src/sqs/index.js';
 import { countCommand, failCommand, interceptCommand, serviceError } from '@receiptflow/devkit/faults';
-import {
-  createTestSqsClient,
-  startFauxqs,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
+import { createTestSqsClient, startFauxqs, uniqueResourceName } from '@receiptflow/devkit/emulators';
+import { fauxqsSqs } from '@receiptflow/devkit/emulators/suite';
 
-let emulator: RunningEmulator;
-let client: SQSClient;
-beforeAll(async () => {
-  emulator = await startFauxqs();
-  client = createTestSqsClient(emulator.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
-});
+const sqs = fauxqsSqs();
 
 async function freshQueue(): Promise<SqsQueue> {
-  const out = await client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
+  const out = await sqs().client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
   // Short polls: these tests read empty queues, and a long poll would wait 20 s on each.
-  return new SqsQueue(client, { queueUrl: out.QueueUrl!, waitSeconds: 0 });
+  return new SqsQueue(sqs().client, { queueUrl: out.QueueUrl!, waitSeconds: 0 });
 }
 
 type Entry = { Id: string };
@@ -34,7 +21,7 @@ type Entry = { Id: string };
  * batch (the adapter uses input positions as entry ids).
  */
 function failEntries(commandName: string, failIds: string[], times: number) {
-  return interceptCommand(client, commandName, async (input, send, call) => {
+  return interceptCommand(sqs().client, commandName, async (input, send, call) => {
     if (call > times) return send(input);
     const entries = input.Entries as Entry[];
     const failing = entries.filter((e) => failIds.includes(e.Id));
@@ -48,15 +35,19 @@ function failEntries(commandName: string, failIds: string[], times: number) {
 }
 
 async function queueWithDlq(): Promise<{ queue: SqsQueue; dlq: SqsQueue }> {
-  const created = await createQueueWithDlq(client, uniqueResourceName('q'), {
+  const created = await createQueueWithDlq(sqs().client, uniqueResourceName('q'), {
     maxReceiveCount: 100,
     visibilityTimeoutSeconds: 30,
     retentionSeconds: 345_600,
     allowLowMaxReceiveCount: true,
   });
   return {
-    queue: new SqsQueue(client, { queueUrl: created.queueUrl, deadLetterQueueUrl: created.dlqUrl, waitSeconds: 0 }),
-    dlq: new SqsQueue(client, { queueUrl: created.dlqUrl, waitSeconds: 0 }),
+    queue: new SqsQueue(sqs().client, {
+      queueUrl: created.queueUrl,
+      deadLetterQueueUrl: created.dlqUrl,
+      waitSeconds: 0,
+    }),
+    dlq: new SqsQueue(sqs().client, { queueUrl: created.dlqUrl, waitSeconds: 0 }),
   };
 }
 
@@ -67,11 +58,11 @@ describe('SqsQueue deadLetter: send to the DLQ first, then delete', () => {
     await queue.send('poison');
     const [message] = await queue.receive();
     const order: string[] = [];
-    const sends = interceptCommand(client, 'SendMessageCommand', (input, send) => {
+    const sends = interceptCommand(sqs().client, 'SendMessageCommand', (input, send) => {
       order.push(`send ${String(input.QueueUrl).split('/').pop()}`);
       return send(input);
     });
-    const deletes = interceptCommand(client, 'DeleteMessageCommand', (input, send) => {
+    const deletes = interceptCommand(sqs().client, 'DeleteMessageCommand', (input, send) => {
       order.push(`delete ${String(input.QueueUrl).split('/').pop()}`);
       return send(input);
     });
@@ -85,7 +76,7 @@ describe('SqsQueue deadLetter: send to the DLQ first, then delete', () => {
     const { queue, dlq } = await queueWithDlq();
     await queue.send('poison');
     const [message] = await queue.receive();
-    const fault = failCommand(client, 'SendMessageCommand', () => serviceError('InternalError', 500));
+    const fault = failCommand(sqs().client, 'SendMessageCommand', () => serviceError('InternalError', 500));
     await expect(message!.deadLetter('malformed body')).rejects.toBeInstanceOf(TransientDependencyError);
     fault.remove();
     expect(await dlq.backlog()).toBe(0);
@@ -97,7 +88,7 @@ describe('SqsQueue deadLetter: send to the DLQ first, then delete', () => {
     const { queue, dlq } = await queueWithDlq();
     await queue.send('poison');
     const [first] = await queue.receive({ leaseSeconds: 1 });
-    const fault = failCommand(client, 'DeleteMessageCommand', () => serviceError('InternalError', 500));
+    const fault = failCommand(sqs().client, 'DeleteMessageCommand', () => serviceError('InternalError', 500));
     await expect(first!.deadLetter('malformed body')).rejects.toBeInstanceOf(TransientDependencyError);
     fault.remove();
     await new Promise((resolve) => setTimeout(resolve, 1_100));
@@ -132,14 +123,14 @@ describe('SqsQueue.leaseFromEvent: the LeasedMessage view of a Lambda event reco
   it('ack reports success and calls nothing; retryLater changes visibility and reports failure', async () => {
     const { queue } = await queueWithDlq();
     await queue.send('record');
-    const raw = await client.send(new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, VisibilityTimeout: 30 }));
+    const raw = await sqs().client.send(new ReceiveMessageCommand({ QueueUrl: queue.queueUrl, VisibilityTimeout: 30 }));
     const record = raw.Messages![0]!;
     const reports: string[] = [];
     const leased = queue.leaseFromEvent(
       { messageId: record.MessageId!, body: record.Body!, receiptHandle: record.ReceiptHandle!, receiveCount: 1 },
       (outcome) => reports.push(outcome),
     );
-    const calls = countCommand(client, 'DeleteMessageCommand');
+    const calls = countCommand(sqs().client, 'DeleteMessageCommand');
     await leased.ack();
     calls.remove();
     expect(calls.calls).toBe(0);
@@ -212,7 +203,7 @@ describe('SqsQueue batches', () => {
   it('sends 10 entries per batch call', async () => {
     const queue = await freshQueue();
     const sizes: number[] = [];
-    const spy = interceptCommand(client, 'SendMessageBatchCommand', (input, send) => {
+    const spy = interceptCommand(sqs().client, 'SendMessageBatchCommand', (input, send) => {
       sizes.push((input.Entries as Entry[]).length);
       return send(input);
     });
@@ -226,7 +217,7 @@ describe('SqsQueue receive', () => {
   it('long-polls with WaitTimeSeconds and asks for ApproximateReceiveCount', async () => {
     const queue = await freshQueue();
     const inputs: Record<string, unknown>[] = [];
-    const spy = interceptCommand(client, 'ReceiveMessageCommand', (input, send) => {
+    const spy = interceptCommand(sqs().client, 'ReceiveMessageCommand', (input, send) => {
       inputs.push(input);
       return send(input);
     });
@@ -243,10 +234,10 @@ describe('SqsQueue receive', () => {
   });
 
   it('long-polls by default: an empty receive() waits for a message sent after it started', async () => {
-    const out = await client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
-    const queue = new SqsQueue(client, { queueUrl: out.QueueUrl! });
+    const out = await sqs().client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
+    const queue = new SqsQueue(sqs().client, { queueUrl: out.QueueUrl! });
     const inputs: Record<string, unknown>[] = [];
-    const spy = interceptCommand(client, 'ReceiveMessageCommand', (input, send) => {
+    const spy = interceptCommand(sqs().client, 'ReceiveMessageCommand', (input, send) => {
       inputs.push(input);
       return send(input);
     });
@@ -262,17 +253,17 @@ describe('SqsQueue receive', () => {
   });
 
   it('a queue built with waitSeconds uses it when receive() names none; bad values are refused', async () => {
-    const out = await client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
-    const queue = new SqsQueue(client, { queueUrl: out.QueueUrl!, waitSeconds: 1 });
+    const out = await sqs().client.send(new CreateQueueCommand({ QueueName: uniqueResourceName('q') }));
+    const queue = new SqsQueue(sqs().client, { queueUrl: out.QueueUrl!, waitSeconds: 1 });
     const inputs: Record<string, unknown>[] = [];
-    const spy = interceptCommand(client, 'ReceiveMessageCommand', (input, send) => {
+    const spy = interceptCommand(sqs().client, 'ReceiveMessageCommand', (input, send) => {
       inputs.push(input);
       return send(input);
     });
     expect(await queue.receive()).toEqual([]);
     spy.remove();
     expect(inputs[0]).toMatchObject({ WaitTimeSeconds: 1 });
-    expect(() => new SqsQueue(client, { queueUrl: out.QueueUrl!, waitSeconds: 21 })).toThrow(ValidationError);
+    expect(() => new SqsQueue(sqs().client, { queueUrl: out.QueueUrl!, waitSeconds: 21 })).toThrow(ValidationError);
   });
 
   it('validates lease and delay bounds', async () => {
@@ -294,7 +285,7 @@ describe('SqsQueue receive', () => {
 
   it('throttled receive becomes TransientDependencyError naming the queue', async () => {
     const queue = await freshQueue();
-    const fault = failCommand(client, 'ReceiveMessageCommand', () => serviceError('RequestThrottled', 400));
+    const fault = failCommand(sqs().client, 'ReceiveMessageCommand', () => serviceError('RequestThrottled', 400));
     const error = await queue.receive().catch((e: unknown) => e);
     fault.remove();
     expect(error).toBeInstanceOf(TransientDependencyError);

@@ -1,4 +1,3 @@
-import { CreateBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { HnswFencedWriterVectorIndex, HnswFollowerVectorIndex } from '@receiptflow/adapters-local/vector';
 import { HnswVectorIndex, UnknownSnapshotError } from '@receiptflow/adapters-local';
 import { StaleFencingTokenError, type VectorRecord, type VersionedFile } from '@receiptflow/core';
@@ -7,37 +6,23 @@ import {
   describeVectorIndexFilesContract,
   WritesThenReads,
 } from '@receiptflow/core/testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { S3VectorIndexFiles, type S3VectorIndexFilesConfig } from '../../src/vector/index.js';
-import {
-  createTestS3Client,
-  startFauxqs,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
+import { createBucket, createTestS3Client } from '@receiptflow/devkit/emulators';
+import { fauxqsS3 } from '@receiptflow/devkit/emulators/suite';
 
 const DIMS = 16;
 
-let emulator: RunningEmulator;
-let client: S3Client;
-beforeAll(async () => {
-  emulator = await startFauxqs();
-  client = createTestS3Client(emulator.endpoint);
-});
-afterAll(async () => {
-  client?.destroy();
-  await emulator?.stop();
-});
+const s3 = fauxqsS3();
 
 async function freshConfig(): Promise<S3VectorIndexFilesConfig> {
-  const bucket = uniqueResourceName('vectors');
-  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  const bucket = await createBucket(s3().client, 'vectors');
   return { bucket, prefix: 'vectors/index/lines' };
 }
 
 // A small part size, so the contract's 3 MiB snapshot is fetched in several parallel ranges.
 describeVectorIndexFilesContract('S3VectorIndexFiles (fauxqs)', async () => ({
-  subject: new S3VectorIndexFiles(client, { ...(await freshConfig()), partBytes: 1024 * 1024 }),
+  subject: new S3VectorIndexFiles(s3().client, { ...(await freshConfig()), partBytes: 1024 * 1024 }),
 }));
 
 function records(n: number, prefix: string, dims = DIMS): VectorRecord[] {
@@ -57,13 +42,13 @@ describeVectorIndexContract(
     const config = await freshConfig();
     // A small checkpointEvery so that the suite's cases also cross checkpoints.
     const writer = new HnswFencedWriterVectorIndex({
-      files: new S3VectorIndexFiles(client, config),
+      files: new S3VectorIndexFiles(s3().client, config),
       dimensions: 512,
       checkpointEvery: 20,
     });
     await writer.fence(1);
     const follower = new HnswFollowerVectorIndex({
-      files: new S3VectorIndexFiles(client, config),
+      files: new S3VectorIndexFiles(s3().client, config),
       dimensions: 512,
       refreshAfterMs: 0,
     });
@@ -95,19 +80,22 @@ class CountingFiles extends S3VectorIndexFiles {
  */
 async function staleAndLiveWriters() {
   const config = await freshConfig();
-  const staleFiles = new FrozenManifestFiles(client, config);
+  const staleFiles = new FrozenManifestFiles(s3().client, config);
   const stale = new HnswFencedWriterVectorIndex({ files: staleFiles, dimensions: DIMS, refreshAfterMs: 0 });
   await stale.fence(1);
   await stale.upsert('lines', records(2, 'a'));
   staleFiles.frozen = await staleFiles.readVersioned('manifest.json');
-  const live = new HnswFencedWriterVectorIndex({ files: new S3VectorIndexFiles(client, config), dimensions: DIMS });
+  const live = new HnswFencedWriterVectorIndex({
+    files: new S3VectorIndexFiles(s3().client, config),
+    dimensions: DIMS,
+  });
   await live.fence(2);
   return { config, stale, live };
 }
 
 function followerOf(config: S3VectorIndexFilesConfig): HnswFollowerVectorIndex {
   return new HnswFollowerVectorIndex({
-    files: new S3VectorIndexFiles(client, config),
+    files: new S3VectorIndexFiles(s3().client, config),
     dimensions: DIMS,
     refreshAfterMs: 0,
   });
@@ -126,7 +114,7 @@ describe('s3 mode: fencing, cold and warm reads', () => {
   it('a stale writer’s checkpoint cannot swap the manifest a newer writer wrote', async () => {
     const { config, stale, live } = await staleAndLiveWriters();
     await expect(stale.checkpoint()).rejects.toBeInstanceOf(StaleFencingTokenError);
-    const manifest = await new S3VectorIndexFiles(client, config).read('manifest.json');
+    const manifest = await new S3VectorIndexFiles(s3().client, config).read('manifest.json');
     expect(new TextDecoder().decode(manifest)).toContain('"fencing_token":2');
     await live.upsert('lines', records(1, 'b'));
     const follower = followerOf(config);
@@ -136,7 +124,7 @@ describe('s3 mode: fencing, cold and warm reads', () => {
   it('a cold follower fetches the snapshot in parallel ranges; a warm one reads only the new segment', async () => {
     const config = await freshConfig();
     const writer = new HnswFencedWriterVectorIndex({
-      files: new S3VectorIndexFiles(client, config),
+      files: new S3VectorIndexFiles(s3().client, config),
       dimensions: 512,
       refreshAfterMs: 0,
     });
@@ -146,7 +134,7 @@ describe('s3 mode: fencing, cold and warm reads', () => {
     await writer.upsert('lines', records(5, 'tail', 512));
 
     const ranges: string[] = [];
-    const counted = createTestS3Client(emulator.endpoint);
+    const counted = createTestS3Client(s3().endpoint);
     counted.middlewareStack.add(
       (next, context) => async (args) => {
         const input = args.input as { Key?: string; Range?: string };
@@ -180,7 +168,7 @@ describe('s3 mode: fencing, cold and warm reads', () => {
 
   it('restores a kept snapshot through the files port (the s3 restore): followers reload it, the next writer continues it, its token kept', async () => {
     const config = await freshConfig();
-    const files = () => new S3VectorIndexFiles(client, config);
+    const files = () => new S3VectorIndexFiles(s3().client, config);
     const writer = new HnswFencedWriterVectorIndex({ files: files(), dimensions: DIMS, refreshAfterMs: 0 });
     await writer.fence(5);
     await writer.upsert('lines', records(4, 'kept'));
@@ -222,7 +210,7 @@ describe('s3 mode: fencing, cold and warm reads', () => {
   it('a restore whose manifest was swapped meanwhile by a writer promotes nothing', async () => {
     const config = await freshConfig();
     const writer = new HnswFencedWriterVectorIndex({
-      files: new S3VectorIndexFiles(client, config),
+      files: new S3VectorIndexFiles(s3().client, config),
       dimensions: DIMS,
       refreshAfterMs: 0,
     });
@@ -242,7 +230,7 @@ describe('s3 mode: fencing, cold and warm reads', () => {
       }
     }
     await expect(
-      HnswVectorIndex.restoreSnapshot(new SwapsUnderRestore(client, config), snapshot.id, { dimensions: DIMS }),
+      HnswVectorIndex.restoreSnapshot(new SwapsUnderRestore(s3().client, config), snapshot.id, { dimensions: DIMS }),
     ).rejects.toBeInstanceOf(StaleFencingTokenError);
     expect(await followerOf(config).count('lines')).toBe(4);
     await writer.close();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { jobTableCreateInput } from '@receiptflow/adapters-aws/dynamodb';
 
@@ -66,4 +66,11 @@ export async function createTable(client: DynamoDBClient, tableName: string): Pr
 /** A name unique per call that AWS accepts for tables, buckets and queues (lowercase, ≤ 63). */
 export function uniqueResourceName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 18)}`.toLowerCase();
+}
+
+/** Creates a bucket named `uniqueResourceName(prefix)` and returns its name. */
+export async function createBucket(client: S3Client, prefix: string): Promise<string> {
+  const bucket = uniqueResourceName(prefix);
+  await client.send(new CreateBucketCommand({ Bucket: bucket }));
+  return bucket;
 }

@@ -19,6 +19,7 @@
  */
 export { startDynalite, startFauxqs, type RunningEmulator, type RunningFauxqs } from './emulators.js';
 export {
+  createBucket,
   createTable,
   createTestDocumentClient,
   createTestDynamoDbClient,
