@@ -1,10 +1,9 @@
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
-import { ContainerModule } from 'inversify';
+import type { ContainerModule } from 'inversify';
 import type { ReceiptsChangeConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { settingsFrom, type AwsClientSettings } from './clients.js';
-import { bindCommon } from './common-bindings.js';
-import { lazyS3Client } from './s3-client.js';
+import type { AwsClientSettings } from './clients.js';
+import { receiptsApiModule } from './receipts-api-module.js';
 
 /**
  * receipts-change: the job table (corrections, tombstones, deletes), the raw bucket (the PATCH
@@ -21,14 +20,7 @@ export function awsReceiptsChangeModule(
   config: ReceiptsChangeConfig,
   clients: Pick<AwsClientSettings, 'instrument'> = {},
 ): ContainerModule {
-  const settings = { ...settingsFrom(config), ...clients };
-  return new ContainerModule((options) => {
-    bindCommon(options, settings, config, 'receipts-change');
-    const s3Client = lazyS3Client(settings);
-    options
-      .bind(TOKENS.RawImages)
-      .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.RAW_BUCKET }))
-      .inSingletonScope();
+  return receiptsApiModule(config, clients, 'receipts-change', (options, { s3Client }) => {
     options
       .bind(TOKENS.Artifacts)
       .toDynamicValue(() => new S3ImageStore(s3Client(), { bucket: config.ARTIFACTS_BUCKET }))
