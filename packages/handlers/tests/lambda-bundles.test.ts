@@ -7,21 +7,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { DynamoDbOcrJobStore } from '@receiptflow/adapters-aws/dynamodb';
-import { createQueueWithDlq, SqsQueue } from '@receiptflow/adapters-aws/sqs';
+import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import { SystemClock } from '@receiptflow/adapters-local/clock';
 import { makeImage, makeJob } from '@receiptflow/core/testing';
-import {
-  createTable,
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  createTestSqsClient,
-  startDynalite,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
-import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startAwsProxy, type AwsProxy } from './support/aws-proxy.js';
+import { startSweepEmulators, type SweepEmulators } from './support/sweep-emulators.js';
 
 // The deployed artefacts themselves (scripts/build.mjs): every Lambda entry bundled with the AWS
 // SDK inside (issue 18, P5), nothing left for the runtime to provide, and a bundle doing real
@@ -86,75 +76,36 @@ describe('the Lambda bundles', () => {
   });
 
   describe('the bundled sweep on dynalite + fauxqs, from a folder without node_modules', () => {
-    let dynamo: RunningEmulator | undefined;
-    let fauxqs: RunningEmulator | undefined;
-    let proxy: AwsProxy | undefined;
+    let aws: SweepEmulators | undefined;
     afterAll(async () => {
-      await proxy?.close();
-      await Promise.all([dynamo?.stop(), fauxqs?.stop()]);
+      await aws?.stop();
     });
 
     it('finds a lost OCR job through DynamoDB and re-sends it through SQS', { timeout: 120_000 }, async () => {
-      // Without a host, fauxqs answers queue URLs on sqs.<region>.localhost, which the config's URL check accepts.
-      const sqsServer = await startFauxqs({ port: 0, logger: false });
-      fauxqs = { endpoint: `http://127.0.0.1:${sqsServer.port}`, stop: () => sqsServer.stop() };
-      dynamo = await startDynalite();
-      proxy = await startAwsProxy(dynamo.endpoint, fauxqs.endpoint);
-      const ddb = createTestDynamoDbClient(dynamo.endpoint);
-      const sqs = createTestSqsClient(fauxqs.endpoint);
-      try {
-        const tableName = uniqueResourceName('bundle');
-        await createTable(ddb, tableName);
-        const jobs = new DynamoDbOcrJobStore(createTestDocumentClient(ddb), { tableName, clock: new SystemClock() });
-        const queueUrl = async (name: string) =>
-          (
-            await createQueueWithDlq(sqs, uniqueResourceName(name), {
-              maxReceiveCount: 5,
-              visibilityTimeoutSeconds: 30,
-              retentionSeconds: 345_600,
-            })
-          ).queueUrl;
-        const ocrQueueUrl = await queueUrl('ocr');
-        const at = new Date(Date.now() - 20 * 60_000).toISOString();
-        const image = makeImage({ upload_state: 'UPLOADED', created_at: at });
-        const job = makeJob({ image_id: image.image_id, status: 'PENDING', created_at: at, updated_at: at });
-        await jobs.createImage(image);
-        await jobs.createJob(job);
+      aws = await startSweepEmulators();
+      const jobs = new DynamoDbOcrJobStore(aws.doc, { tableName: aws.tableName, clock: new SystemClock() });
+      const at = new Date(Date.now() - 20 * 60_000).toISOString();
+      const image = makeImage({ upload_state: 'UPLOADED', created_at: at });
+      const job = makeJob({ image_id: image.image_id, status: 'PENDING', created_at: at, updated_at: at });
+      await jobs.createImage(image);
+      await jobs.createJob(job);
 
-        // /var/task: the function's folder alone; nothing above it holds a node_modules.
-        const task = await mkdtemp(join(tmpdir(), 'receiptflow-task-'));
-        await cp(join(dist, 'sweep'), task, { recursive: true });
-        const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});
+      // /var/task: the function's folder alone; nothing above it holds a node_modules.
+      const task = await mkdtemp(join(tmpdir(), 'receiptflow-task-'));
+      await cp(join(dist, 'sweep'), task, { recursive: true });
+      const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});
 process.stdout.write(JSON.stringify(await handler({})));`;
-        const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
-          cwd: task,
-          env: {
-            PATH: process.env.PATH ?? '',
-            HOME: task,
-            TABLE_NAME: tableName,
-            OCR_JOB_QUEUE_URL: ocrQueueUrl,
-            OCR_RESULTS_QUEUE_URL: await queueUrl('results'),
-            COMPACTION_QUEUE_URL: await queueUrl('compaction'),
-            ARTIFACTS_BUCKET: 'artifacts-bucket',
-            AWS_ENDPOINT_URL: proxy.endpoint,
-            AWS_REGION: 'us-east-1',
-            AWS_ACCESS_KEY_ID: 'x',
-            AWS_SECRET_ACCESS_KEY: 'y',
-            LOG_LEVEL: 'error',
-            SWEEP_MIN_AGE_SECONDS: '300',
-          },
-        });
-        await rm(task, { recursive: true, force: true });
-        expect(JSON.parse(stdout)).toMatchObject({ ocr: 1, results: 0 });
-        const [message] = await new SqsQueue(sqs, { queueUrl: ocrQueueUrl }).receive({
-          maxMessages: 10,
-          waitSeconds: 0,
-        });
-        expect(JSON.parse(message!.body)).toMatchObject({ job_id: job.job_id, image_id: image.image_id });
-      } finally {
-        ddb.destroy();
-        sqs.destroy();
-      }
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], {
+        cwd: task,
+        env: { PATH: process.env.PATH ?? '', HOME: task, ...aws.env },
+      });
+      await rm(task, { recursive: true, force: true });
+      expect(JSON.parse(stdout)).toMatchObject({ ocr: 1, results: 0 });
+      const [message] = await new SqsQueue(aws.sqs, { queueUrl: aws.queueUrls.ocr }).receive({
+        maxMessages: 10,
+        waitSeconds: 0,
+      });
+      expect(JSON.parse(message!.body)).toMatchObject({ job_id: job.job_id, image_id: image.image_id });
     });
   });
 });

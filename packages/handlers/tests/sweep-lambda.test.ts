@@ -1,21 +1,10 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
   DynamoDbCompactionRunStore,
   DynamoDbOcrJobStore,
   DynamoDbReceiptStore,
 } from '@receiptflow/adapters-aws/dynamodb';
 import { SystemClock } from '@receiptflow/adapters-local/clock';
-import { createQueueWithDlq, SqsQueue } from '@receiptflow/adapters-aws/sqs';
-import {
-  createTable,
-  createTestDocumentClient,
-  createTestDynamoDbClient,
-  createTestSqsClient,
-  startDynalite,
-  uniqueResourceName,
-  type RunningEmulator,
-} from '@receiptflow/devkit/emulators';
+import { SqsQueue } from '@receiptflow/adapters-aws/sqs';
 import {
   deterministicRunId,
   NotFoundError,
@@ -31,83 +20,42 @@ import {
   makeReceiptPlace,
   makeRoutingDecision,
 } from '@receiptflow/core/testing';
-import { startFauxqs } from 'fauxqs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createSweepHandler, type SweepSummary } from '../src/handlers/sweep-handler.js';
-import { startAwsProxy, type AwsProxy } from './support/aws-proxy.js';
 import { collectingLogger } from './support/fixtures.js';
+import { startSweepEmulators, type SweepEmulators } from './support/sweep-emulators.js';
 
 // The sweep Lambda's entry module on dynalite + fauxqs: the scenario of the original system's
 // worst incident (runs left PENDING for good) plus lost OCR and results messages.
 
 const MIN = 60_000;
-let dynamo: RunningEmulator;
-let fauxqs: RunningEmulator;
-let ddb: DynamoDBClient;
-let sqs: SQSClient;
+let aws: SweepEmulators | undefined;
 let jobs: DynamoDbOcrJobStore;
 let receipts: DynamoDbReceiptStore;
 let runs: DynamoDbCompactionRunStore;
 let queues: { ocr: SqsQueue; results: SqsQueue; compaction: SqsQueue };
 let sweep: (event: unknown) => Promise<SweepSummary>;
-let proxy: AwsProxy | undefined;
 
 beforeAll(async () => {
-  const sqsServer = await startFauxqs({ port: 0, logger: false });
-  fauxqs = { endpoint: `http://127.0.0.1:${sqsServer.port}`, stop: () => sqsServer.stop() };
-  dynamo = await startDynalite();
-  ddb = createTestDynamoDbClient(dynamo.endpoint);
-  sqs = createTestSqsClient(fauxqs.endpoint);
-  const tableName = uniqueResourceName('jobs');
-  await createTable(ddb, tableName);
-  const doc = createTestDocumentClient(ddb);
+  aws = await startSweepEmulators();
+  const { doc, sqs, tableName, queueUrls } = aws;
   const clock = new SystemClock();
   jobs = new DynamoDbOcrJobStore(doc, { tableName, clock });
   receipts = new DynamoDbReceiptStore(doc, { tableName, clock });
   runs = new DynamoDbCompactionRunStore(doc, { tableName, clock });
-  const queue = async (name: string) =>
-    new SqsQueue(sqs, {
-      queueUrl: (
-        await createQueueWithDlq(sqs, uniqueResourceName(name), {
-          maxReceiveCount: 5,
-          visibilityTimeoutSeconds: 30,
-          retentionSeconds: 345_600,
-        })
-      ).queueUrl,
-    });
   queues = {
-    ocr: await queue('ocr-queue'),
-    results: await queue('ocr-results-queue'),
-    compaction: await queue('compaction-queue'),
+    ocr: new SqsQueue(sqs, { queueUrl: queueUrls.ocr }),
+    results: new SqsQueue(sqs, { queueUrl: queueUrls.results }),
+    compaction: new SqsQueue(sqs, { queueUrl: queueUrls.compaction }),
   };
-
-  for (const [name, value] of Object.entries({
-    TABLE_NAME: tableName,
-    OCR_JOB_QUEUE_URL: queues.ocr.queueUrl,
-    ARTIFACTS_BUCKET: 'artifacts-bucket',
-    OCR_RESULTS_QUEUE_URL: queues.results.queueUrl,
-    COMPACTION_QUEUE_URL: queues.compaction.queueUrl,
-    AWS_ENDPOINT_URL: fauxqs.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'x',
-    AWS_SECRET_ACCESS_KEY: 'y',
-    LOG_LEVEL: 'error',
-    SWEEP_MIN_AGE_SECONDS: '300',
-  })) {
-    vi.stubEnv(name, value);
-  }
-  // One AWS_ENDPOINT_URL for DynamoDB and SQS, as on AWS (support/aws-proxy.ts).
-  proxy = await startAwsProxy(dynamo.endpoint, fauxqs.endpoint);
-  vi.stubEnv('AWS_ENDPOINT_URL', proxy.endpoint);
+  for (const [name, value] of Object.entries(aws.env)) vi.stubEnv(name, value);
   const entry = await import('../src/lambda/sweep.js');
   sweep = entry.handler;
 }, 60_000);
 
 afterAll(async () => {
   vi.unstubAllEnvs();
-  await proxy?.close();
-  for (const client of [ddb, sqs]) client?.destroy();
-  await Promise.all([dynamo?.stop(), fauxqs?.stop()]);
+  await aws?.stop();
 });
 
 const ago = (ms: number) => new Date(Date.now() - ms).toISOString();
