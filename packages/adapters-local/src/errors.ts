@@ -92,6 +92,28 @@ export class ReadOnlyVectorIndexError extends ReceiptflowError {
   }
 }
 
+/**
+ * A persisted vector index was written in one storage mode (float32 or int8-quantised graph
+ * walk) and opened in the other. Its graph's link scores were computed in the mode it was built
+ * with, so the index refuses rather than mixing the two; open it with the mode it was written in
+ * (the `quantization` option), or rebuild it.
+ *
+ * @example
+ * await HnswVectorIndex.open(dir, { quantization: 'int8' }); // a float32 index: throws this
+ */
+export class VectorIndexModeMismatchError extends ReceiptflowError {
+  readonly code = 'VECTOR_INDEX_MODE_MISMATCH';
+  constructor(
+    readonly file: string,
+    readonly stored: string,
+    readonly configured: string,
+  ) {
+    super(
+      `vector snapshot ${file} was written with quantization "${stored}", this index is configured with "${configured}"; open it with quantization: '${stored === 'none' ? 'none' : stored}' or rebuild it`,
+    );
+  }
+}
+
 /** A presigned upload carries more bytes than its URL allows (413). */
 export class UploadTooLargeError extends ReceiptflowError {
   readonly code = 'PAYLOAD_TOO_LARGE';

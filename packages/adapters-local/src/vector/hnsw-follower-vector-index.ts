@@ -227,6 +227,7 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
           asBuffer(bytes),
           manifest.dimensions,
           `${this.files.location}/${files.snapshot}`,
+          this.quantization,
         );
         this.restoreCollection(collection, table, graph);
       }

@@ -2,7 +2,7 @@ import { HnswInvariantError } from '../errors.js';
 import type { ScoredSlot } from './exact-search.js';
 import type { RecordTable } from './record-table.js';
 import { ScoredHeap } from './scored-heap.js';
-import { dotAt, grown } from './vector-math.js';
+import { dotAt, dotCodeAt, grown } from './vector-math.js';
 
 export interface HnswParams {
   /** Links per node on upper layers; layer 0 allows 2M. */
@@ -59,15 +59,16 @@ export class HnswGraph {
   /** Slots inserted with a narrower beam than efConstruction, oldest first, until {@link repair}. */
   private provisional: number[] = [];
 
+  /** `capacity`: slots to allocate up front (a bulk build of known size grows no arrays). */
   constructor(
     private readonly table: RecordTable,
     readonly params: HnswParams,
+    capacity = 1024,
   ) {
     this.M = params.M;
     this.M0 = params.M * 2;
     this.levelFactor = 1 / Math.log(params.M);
     this.randomState = params.seed >>> 0 || 1;
-    const capacity = 1024;
     this.levels = new Uint8Array(capacity);
     this.links0 = new Int32Array(capacity * this.M0);
     this.counts0 = new Uint16Array(capacity);
@@ -77,7 +78,7 @@ export class HnswGraph {
 
   /** A graph read back from a snapshot of the same table. */
   static restore(table: RecordTable, params: HnswParams, state: HnswGraphState): HnswGraph {
-    const graph = new HnswGraph(table, { ...params, M: state.M });
+    const graph = new HnswGraph(table, { ...params, M: state.M }, Math.max(1024, state.size));
     graph.ensureCapacity(state.size);
     graph.size = state.size;
     graph.entry = state.entry;
@@ -237,10 +238,8 @@ export class HnswGraph {
 
   /** Greedy descent from `from` on layers `top`..`stop`+1; returns the closest slot found. */
   private greedy(q: Float32Array, qOffset: number, from: number, top: number, stop: number): number {
-    const vectors = this.table.vectors;
-    const dims = this.table.dimensions;
     let current = from;
-    let best = dotAt(q, qOffset, vectors, current * dims, dims);
+    let best = this.scoreAt(q, qOffset, current);
     const block = this.M + 1;
     for (let layer = top; layer > stop; layer--) {
       let improved = true;
@@ -251,7 +250,7 @@ export class HnswGraph {
         const count = links[base]!;
         for (let i = 1; i <= count; i++) {
           const next = links[base + i]!;
-          const score = dotAt(q, qOffset, vectors, next * dims, dims);
+          const score = this.scoreAt(q, qOffset, next);
           if (score > best) {
             best = score;
             current = next;
@@ -275,8 +274,6 @@ export class HnswGraph {
     layer: number,
     accept: ((slot: number) => boolean) | null,
   ): ScoredSlot[] {
-    const vectors = this.table.vectors;
-    const dims = this.table.dimensions;
     const visited = this.visited;
     const tag = this.nextVisitTag();
     const candidates = this.candidates; // max-heap by similarity (scores negated)
@@ -288,7 +285,7 @@ export class HnswGraph {
     const M0 = this.M0;
     const block = this.M + 1;
 
-    const entryScore = dotAt(q, qOffset, vectors, entry * dims, dims);
+    const entryScore = this.scoreAt(q, qOffset, entry);
     visited[entry] = tag;
     candidates.push(-entryScore, entry);
     if (!accept || accept(entry)) results.push(entryScore, entry);
@@ -313,7 +310,7 @@ export class HnswGraph {
         const next = links[base + i]!;
         if (visited[next] === tag) continue;
         visited[next] = tag;
-        const nextScore = dotAt(q, qOffset, vectors, next * dims, dims);
+        const nextScore = this.scoreAt(q, qOffset, next);
         if (results.size < ef || nextScore > results.topScore()) {
           candidates.push(-nextScore, next);
           if (!accept || accept(next)) {
@@ -329,6 +326,19 @@ export class HnswGraph {
       out[i] = { slot: results.pop(), score: s };
     }
     return out;
+  }
+
+  /**
+   * Similarity of the float32 vector `q` at `qOffset` to `slot`: the exact dot product, or with an
+   * int8 table the dot product with the slot's code times its scale (what the walk ranks by; the
+   * index rescores the final beam exactly). Neighbour selection keeps exact pairwise scores.
+   */
+  private scoreAt(q: Float32Array, qOffset: number, slot: number): number {
+    const table = this.table;
+    const dims = table.dimensions;
+    const codes = table.codes;
+    if (codes === undefined) return dotAt(q, qOffset, table.vectors, slot * dims, dims);
+    return dotCodeAt(q, qOffset, codes, slot * dims, dims) * table.scales![slot]!;
   }
 
   /**

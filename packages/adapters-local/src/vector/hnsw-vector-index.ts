@@ -3,6 +3,7 @@ import { exactTopK, type ScoredSlot } from './exact-search.js';
 import { HnswGraph, type HnswGraphState, type HnswParams } from './hnsw-graph.js';
 import { RecordTable } from './record-table.js';
 import { ScoredHeap } from './scored-heap.js';
+import { dotAt, type VectorQuantization } from './vector-math.js';
 import { TableVectorIndex, type VectorIndexOp } from './table-vector-index.js';
 import { UnknownSnapshotError } from '../errors.js';
 import { parseSnapshotId, type SnapshotDescriptor } from './snapshot-catalog.js';
@@ -46,6 +47,21 @@ export interface HnswVectorIndexOptions {
    * always kept too). Default 3: enough to step back over a bad compaction or two.
    */
   keepSnapshots?: number;
+  /**
+   * How the graph walk scores vectors. `'none'` (the default) walks the float32 unit vectors.
+   * `'int8'` walks int8 codes of them (one byte a dimension and a scale a vector, derived, never
+   * stored) and rescores the whole final beam with the float32 vectors, so returned scores stay
+   * exact and recall@10 stays within a point of float32's on receipt lines (`pnpm bench --scale`).
+   * The float32 vectors stay in memory too: this mode costs 516 B a vector more (at 512 dims),
+   * it does not save memory yet (docs/benchmarks.md, P7). Snapshots record the mode; reopening
+   * in the other one throws `VectorIndexModeMismatchError`.
+   */
+  quantization?: VectorQuantization;
+  /**
+   * Slots each collection allocates up front (records, graph). Default 1024, doubling as it
+   * fills; a bulk build of known size sets it so that no doubling copy inflates peak memory.
+   */
+  capacity?: number;
   /** Seed for the graph's level draws. Default 42. */
   seed?: number;
   /** Stamps snapshot descriptors (`created_at`). Default SystemClock. */
@@ -86,6 +102,9 @@ export class HnswVectorIndex extends TableVectorIndex {
   private readonly store: VectorIndexStore | undefined;
   private readonly loaded: Promise<void>;
   private marks = new Uint8Array(1024);
+  /** See the `quantization` option. */
+  readonly quantization: VectorQuantization;
+  private readonly capacity: number;
 
   /**
    * In memory without `dir`. With `dir`, durable: loading the latest snapshot and replaying the log
@@ -103,12 +122,15 @@ export class HnswVectorIndex extends TableVectorIndex {
     this.efSearch = options.efSearch ?? 192;
     this.insertEf = Math.min(options.insertEf ?? DEFAULT_INSERT_EF, this.params.efConstruction);
     this.exactFilterLimit = options.exactFilterLimit ?? 2000;
+    this.quantization = options.quantization ?? 'none';
+    this.capacity = Math.max(1, options.capacity ?? 1024);
     const files =
       options.files ??
       (options.dir ? new FsVectorIndexFiles(options.dir, { fsync: options.fsync ?? true }) : undefined);
     this.store = files
       ? new VectorIndexStore(files, {
           dimensions: this.dimensions,
+          quantization: this.quantization,
           ...(options.dir && !options.files ? { ownerDir: options.dir } : {}),
           ...(options.keepSnapshots !== undefined ? { keepSnapshots: options.keepSnapshots } : {}),
           ...(options.logger ? { logger: options.logger } : {}),
@@ -286,8 +308,8 @@ export class HnswVectorIndex extends TableVectorIndex {
     const current = this.graphOf(collection);
     const { table } = current;
     if (table.deadCount <= Math.max(1000, table.liveCount)) return;
-    const fresh = new RecordTable(this.dimensions, Math.max(1024, table.liveCount));
-    const graph = new HnswGraph(fresh, this.params);
+    const fresh = new RecordTable(this.dimensions, Math.max(1024, table.liveCount), this.quantization);
+    const graph = new HnswGraph(fresh, this.params, fresh.norms.length);
     const dims = this.dimensions;
     for (let slot = 0; slot < table.size; slot++) {
       if (table.alive[slot] !== 1) continue;
@@ -312,17 +334,41 @@ export class HnswVectorIndex extends TableVectorIndex {
     if (!candidates) {
       // Small collections: a scan is as cheap as the graph walk and exact.
       if (table.liveCount <= ef) return exactTopK(table, query, k, undefined, this.heap);
-      return graph.search(query, k, ef, (slot) => alive[slot] === 1);
+      return this.rescored(
+        table,
+        query,
+        k,
+        graph.search(query, this.walkK(k, ef), ef, (slot) => alive[slot] === 1),
+      );
     }
     if (this.prefersExact(candidates.length, table.liveCount, ef, graph.M0)) {
       return exactTopK(table, query, k, candidates, this.heap);
     }
     const marks = this.markSlots(table.size, candidates);
     try {
-      return graph.search(query, k, ef, (slot) => marks[slot] === 1 && alive[slot] === 1);
+      const found = graph.search(query, this.walkK(k, ef), ef, (slot) => marks[slot] === 1 && alive[slot] === 1);
+      return this.rescored(table, query, k, found);
     } finally {
       for (const slot of candidates) marks[slot] = 0;
     }
+  }
+
+  /** How many of the walk's beam to keep: all of it when it is rescored (int8), else k. */
+  private walkK(k: number, ef: number): number {
+    return this.quantization === 'int8' ? ef : k;
+  }
+
+  /**
+   * The walk's results as returned: unchanged for float32; for int8, every beam slot rescored
+   * with its float32 vector and the best k kept, so the approximate codes only steer the walk.
+   */
+  private rescored(table: RecordTable, query: Float32Array, k: number, found: ScoredSlot[]): ScoredSlot[] {
+    if (this.quantization === 'none') return found;
+    const dims = table.dimensions;
+    const vectors = table.vectors;
+    for (const hit of found) hit.score = dotAt(query, 0, vectors, hit.slot * dims, dims);
+    found.sort((a, b) => b.score - a.score);
+    return found.length > k ? found.slice(0, k) : found;
   }
 
   /**
@@ -345,8 +391,8 @@ export class HnswVectorIndex extends TableVectorIndex {
   private graphOf(collection: Collection): CollectionGraph {
     let entry = this.graphs.get(collection);
     if (!entry) {
-      const table = new RecordTable(this.dimensions);
-      entry = { table, graph: new HnswGraph(table, this.params) };
+      const table = new RecordTable(this.dimensions, this.capacity, this.quantization);
+      entry = { table, graph: new HnswGraph(table, this.params, this.capacity) };
       this.graphs.set(collection, entry);
       this.tables.set(collection, table);
     }

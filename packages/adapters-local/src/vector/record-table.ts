@@ -1,17 +1,24 @@
 import type { MetadataFilter, VectorMatch, VectorMetadata, VectorRecord } from '@receiptflow/core';
 import { matchesFilter, patchMetadata, postingKey, withoutNulls } from './metadata.js';
-import { grown, normalizeInto } from './vector-math.js';
+import { grown, normalizeInto, quantizeInto, type VectorQuantization } from './vector-math.js';
 
 /**
  * The records of one collection in slots: unit-length vectors in one Float32Array (plus each
  * original norm, so `get` returns the vector as written), documents, metadata, and an inverted
  * index from (key, value) to slots for filtered reads. A replaced or deleted record leaves a dead
  * slot behind (a tombstone) rather than moving others, because graph links point at slots.
+ *
+ * With `quantization: 'int8'` each slot also gets an int8 code of its unit vector and the code's
+ * scale (see `quantizeInto`), which the graph walk scores instead of the float32 vector.
  */
 export class RecordTable {
   vectors: Float32Array;
   norms: Float32Array;
   alive: Uint8Array;
+  /** int8 codes of the unit vectors (`dimensions` a slot); only with `quantization: 'int8'`. */
+  codes: Int8Array | undefined;
+  /** Each code's scale: code · scale approximates the unit vector. Only with `int8`. */
+  scales: Float32Array | undefined;
   readonly ids: string[] = [];
   readonly documents: string[] = [];
   readonly metadata: VectorMetadata[] = [];
@@ -24,10 +31,15 @@ export class RecordTable {
   constructor(
     readonly dimensions: number,
     capacity = 1024,
+    readonly quantization: VectorQuantization = 'none',
   ) {
     this.vectors = new Float32Array(capacity * dimensions);
     this.norms = new Float32Array(capacity);
     this.alive = new Uint8Array(capacity);
+    if (quantization === 'int8') {
+      this.codes = new Int8Array(capacity * dimensions);
+      this.scales = new Float32Array(capacity);
+    }
   }
 
   get deadCount(): number {
@@ -44,6 +56,7 @@ export class RecordTable {
     this.ensureCapacity(slot + 1);
     this.size++;
     this.norms[slot] = normalizeInto(record.vector, this.vectors, slot * this.dimensions);
+    this.encode(slot);
     this.ids[slot] = record.id;
     this.documents[slot] = record.document;
     this.metadata[slot] = {};
@@ -71,6 +84,7 @@ export class RecordTable {
     this.size++;
     this.vectors.set(unit, slot * this.dimensions);
     this.norms[slot] = norm;
+    this.encode(slot);
     this.ids[slot] = id;
     this.documents[slot] = document;
     this.metadata[slot] = {};
@@ -181,6 +195,13 @@ export class RecordTable {
     if (list.size === 0) this.postings.delete(key);
   }
 
+  /** Quantises the slot's unit vector when the table keeps codes (they are derived, never stored). */
+  private encode(slot: number): void {
+    if (!this.codes) return;
+    const dims = this.dimensions;
+    this.scales![slot] = quantizeInto(this.vectors, slot * dims, dims, this.codes, slot * dims);
+  }
+
   private ensureCapacity(slots: number): void {
     const capacity = this.norms.length;
     if (slots <= capacity) return;
@@ -188,5 +209,9 @@ export class RecordTable {
     this.vectors = grown(Float32Array, this.vectors, next * this.dimensions);
     this.norms = grown(Float32Array, this.norms, next);
     this.alive = grown(Uint8Array, this.alive, next);
+    if (this.codes) {
+      this.codes = grown(Int8Array, this.codes, next * this.dimensions);
+      this.scales = grown(Float32Array, this.scales!, next);
+    }
   }
 }

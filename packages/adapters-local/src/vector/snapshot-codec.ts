@@ -1,8 +1,9 @@
 import { crc32 } from 'node:zlib';
 import type { VectorMetadata } from '@receiptflow/core';
-import { CorruptDataFileError } from '../errors.js';
+import { CorruptDataFileError, VectorIndexModeMismatchError } from '../errors.js';
 import type { HnswGraphState } from './hnsw-graph.js';
 import { RecordTable } from './record-table.js';
+import type { VectorQuantization } from './vector-math.js';
 
 const MAGIC = 'RFVS';
 /** Version 2 adds the trailer; version 1 snapshots (no checksum) are still read. */
@@ -18,6 +19,11 @@ interface SnapshotHeader {
   entry: number;
   maxLevel: number;
   upperLength: number;
+  /**
+   * The walk's storage mode the graph was built in; absent means 'none' (every snapshot written
+   * before int8 existed). The codes themselves are not stored: they are derived from the vectors.
+   */
+  quantization?: VectorQuantization;
   ids: string[];
   documents: string[];
   metadata: VectorMetadata[];
@@ -50,6 +56,7 @@ export function encodeSnapshot(table: RecordTable, graph: HnswGraphState): Buffe
     entry: graph.entry,
     maxLevel: graph.maxLevel,
     upperLength: graph.upper.length,
+    ...(table.quantization !== 'none' ? { quantization: table.quantization } : {}),
     ids: Array.from({ length: size }, (_, slot) => (table.alive[slot] === 1 ? table.ids[slot]! : '')),
     documents: table.documents.slice(0, size),
     metadata: table.metadata.slice(0, size),
@@ -107,11 +114,15 @@ export function checkSnapshot(bytes: Buffer, file: string): number {
   return body;
 }
 
-/** Reads a snapshot back into a fresh table and the graph state to restore over it. */
+/**
+ * Reads a snapshot back into a fresh table and the graph state to restore over it. A snapshot
+ * written in another `quantization` mode throws {@link VectorIndexModeMismatchError}.
+ */
 export function decodeSnapshot(
   whole: Buffer,
   dimensions: number,
   file: string,
+  quantization: VectorQuantization = 'none',
 ): { table: RecordTable; graph: HnswGraphState } {
   const bytes = whole.subarray(0, checkSnapshot(whole, file));
   const jsonLength = bytes.readUInt32LE(8);
@@ -123,6 +134,8 @@ export function decodeSnapshot(
   }
   if (header.dimensions !== dimensions)
     throw new CorruptDataFileError(file, 12, `snapshot has ${header.dimensions} dimensions, expected ${dimensions}`);
+  const stored = header.quantization ?? 'none';
+  if (stored !== quantization) throw new VectorIndexModeMismatchError(file, stored, quantization);
   let offset = 12 + padded(jsonLength);
   const take = <T extends Typed>(make: (buffer: ArrayBuffer) => T, byteLength: number): T => {
     if (offset + byteLength > bytes.length) throw new CorruptDataFileError(file, bytes.length, 'snapshot is truncated');
@@ -141,7 +154,7 @@ export function decodeSnapshot(
   const scores0 = take((b) => new Float32Array(b), size * 2 * M * 4);
   const upper = take((b) => new Int32Array(b), header.upperLength * 4);
 
-  const table = new RecordTable(dimensions, Math.max(1024, size));
+  const table = new RecordTable(dimensions, Math.max(1024, size), quantization);
   for (let slot = 0; slot < size; slot++) {
     table.restore(
       header.ids[slot]!,

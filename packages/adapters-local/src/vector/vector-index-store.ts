@@ -33,6 +33,7 @@ import {
 } from './snapshot-catalog.js';
 import { decodeSnapshot, encodeSnapshot } from './snapshot-codec.js';
 import type { VectorIndexOp } from './table-vector-index.js';
+import type { VectorQuantization } from './vector-math.js';
 
 const OWNER = 'OWNER';
 /** Directories opened by this process: a second owner would interleave log appends. */
@@ -62,6 +63,8 @@ export class VectorIndexStore {
     readonly files: VectorIndexFiles,
     private readonly options: {
       dimensions: number;
+      /** The index's storage mode; a snapshot written in another is refused. Default 'none'. */
+      quantization?: VectorQuantization;
       keepSnapshots?: number;
       logger?: Logger;
       /**
@@ -128,6 +131,7 @@ export class VectorIndexStore {
           await this.readNamed(files.snapshot),
           manifest.dimensions,
           this.pathOf(files.snapshot),
+          this.options.quantization,
         );
         handlers.restore(collection, table, graph);
       }
@@ -308,7 +312,7 @@ export class VectorIndexStore {
       const file = descriptor.collections[collection].file;
       if (!file) continue;
       const path = `${SNAPSHOTS_DIR}/${snapshotDirName(id)}/${file}`;
-      decodeSnapshot(await this.readNamed(path), previous.dimensions, this.pathOf(path));
+      decodeSnapshot(await this.readNamed(path), previous.dimensions, this.pathOf(path), this.options.quantization);
     }
     const generation = Math.max(previous.generation, snapshots.at(-1)?.id ?? 0) + 1;
     const next: Manifest = { ...previous, generation, collections: { ...previous.collections } };

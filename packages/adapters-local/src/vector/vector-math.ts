@@ -65,3 +65,56 @@ export function grown<T extends { set(values: ArrayLike<number>): void }>(
   next.set(old);
   return next;
 }
+
+/**
+ * How the HNSW graph walk scores vectors: `none` walks the float32 unit vectors; `int8` walks
+ * one signed byte per dimension (plus a float32 scale per vector) and rescores the final beam
+ * with the float32 vectors, so returned scores are exact.
+ */
+export type VectorQuantization = 'none' | 'int8';
+
+/**
+ * Writes the int8 code of the unit vector at `source[offset..offset+dims)` into `codes` at
+ * `codeOffset` and returns its scale: code_i = round(x_i / scale) with scale = max|x_i| / 127.
+ * One scale per vector rather than per dimension: it needs no training pass over the data (the
+ * index grows one upsert at a time), and it adapts to sparse hashed vectors (a few large
+ * components) and dense ones alike, so the largest component of every vector uses all 8 bits.
+ */
+export function quantizeInto(
+  source: Float32Array,
+  offset: number,
+  dims: number,
+  codes: Int8Array,
+  codeOffset: number,
+): number {
+  let max = 0;
+  for (let i = 0; i < dims; i++) {
+    const a = Math.abs(source[offset + i]!);
+    if (a > max) max = a;
+  }
+  if (max === 0) {
+    codes.fill(0, codeOffset, codeOffset + dims);
+    return 0;
+  }
+  const inverse = 127 / max;
+  for (let i = 0; i < dims; i++) codes[codeOffset + i] = Math.round(source[offset + i]! * inverse);
+  return max / 127;
+}
+
+/** Dot product of float32 `a` at `aOffset` with int8 codes `b` at `bOffset` (not yet scaled). */
+export function dotCodeAt(a: Float32Array, aOffset: number, b: Int8Array, bOffset: number, dims: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = 0;
+  const end4 = dims - (dims % 4);
+  for (; i < end4; i += 4) {
+    s0 += a[aOffset + i]! * b[bOffset + i]!;
+    s1 += a[aOffset + i + 1]! * b[bOffset + i + 1]!;
+    s2 += a[aOffset + i + 2]! * b[bOffset + i + 2]!;
+    s3 += a[aOffset + i + 3]! * b[bOffset + i + 3]!;
+  }
+  for (; i < dims; i++) s0 += a[aOffset + i]! * b[bOffset + i]!;
+  return s0 + s1 + s2 + s3;
+}
