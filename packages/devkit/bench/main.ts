@@ -15,6 +15,7 @@ import { measureIndexGoals } from './p1-p2-p4-indexes.js';
 import { measureP3 } from './p3-pipeline.js';
 import { measureP5 } from './p5-cold-start.js';
 import { measureP6 } from './p6-cost.js';
+import { measureP7 } from './p7-scale.js';
 import { measureP8 } from './p8-serve.js';
 import { measurePdfTextLayer } from './pdf-text-layer.js';
 import { header, parseBenchArgs } from './plan.js';
@@ -44,6 +45,14 @@ async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level: 'error', format: 'pretty' });
   const started = performance.now();
   const out = header(plan);
+  if (args.scale) {
+    // P7 alone: an optional run of its own (an hour at 1m), never part of the full bench.
+    out.p7 = await measureP7(args.scale.vectors, args.scale.modes, progress);
+    (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
+    out.seconds = round((performance.now() - started) / 1000, 1);
+    process.stdout.write(`${JSON.stringify(out, null, args.json ? undefined : 2)}\n`);
+    return 0;
+  }
   if (args.only === 'vector_storage') {
     out.vector_storage = await vectorStorage(plan.vectorStorageSizes);
     (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);

@@ -2,6 +2,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import { UsageError } from '@receiptflow/core';
 import { parseFlags, positiveInt } from '@receiptflow/handlers/cli';
+import { parseScale } from './p7-scale.js';
 import { round } from './stats.js';
 
 /** How much of each measurement a mode does. */
@@ -66,9 +67,17 @@ export interface BenchArgs {
   evalJson: string | undefined;
   /** `vector_storage`: run only the vector storage modes' measurement (and the cost model). */
   only: 'vector_storage' | undefined;
+  /**
+   * `--scale N` (`1m`, `100k`, or a count): run only P7, the million-vector case, at N vectors,
+   * in each mode of `--scale-modes` (default `none,int8`). Optional: the 1m run takes an hour.
+   */
+  scale: { vectors: number; modes: ('none' | 'int8')[] } | undefined;
 }
 
-/** Parses `[--quick] [--json] [--dataset DIR] [--places FILE] [--eval-json FILE] [--large-size N] [--only vector_storage]`. */
+/**
+ * Parses `[--quick] [--json] [--dataset DIR] [--places FILE] [--eval-json FILE] [--large-size N]
+ * [--only vector_storage] [--scale 1m|100k|N [--scale-modes none,int8]]`.
+ */
 export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
   const { values } = parseFlags(argv, {
     quick: { type: 'boolean', default: false },
@@ -78,9 +87,21 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     'eval-json': { type: 'string' },
     'large-size': { type: 'string' },
     only: { type: 'string' },
+    scale: { type: 'string' },
+    'scale-modes': { type: 'string' },
   });
   if (values.only !== undefined && values.only !== 'vector_storage')
     throw new UsageError(`--only takes vector_storage, got ${values.only}`);
+  let scale: BenchArgs['scale'];
+  if (values.scale !== undefined) {
+    const vectors = parseScale(values.scale);
+    if (vectors === undefined)
+      throw new UsageError(`--scale takes a vector count such as 1m, 100k or 250000, got ${values.scale}`);
+    const modes = (values['scale-modes'] ?? 'none,int8').split(',').map((m) => m.trim());
+    for (const m of modes)
+      if (m !== 'none' && m !== 'int8') throw new UsageError(`--scale-modes takes none and/or int8, got ${m}`);
+    scale = { vectors, modes: modes as ('none' | 'int8')[] };
+  } else if (values['scale-modes'] !== undefined) throw new UsageError('--scale-modes needs --scale');
   const plan: Plan = { ...PLANS[values.quick ? 'quick' : 'full'] };
   plan.largeSize = positiveInt(values['large-size'], '--large-size', plan.largeSize);
   return {
@@ -90,6 +111,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     json: values.json,
     evalJson: values['eval-json'],
     only: values.only,
+    scale,
   };
 }
 

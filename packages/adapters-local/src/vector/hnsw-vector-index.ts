@@ -10,6 +10,8 @@ import { parseSnapshotId, type SnapshotDescriptor } from './snapshot-catalog.js'
 import { FsVectorIndexFiles } from './fs-vector-index-files.js';
 import { readSnapshots, VectorIndexStore } from './vector-index-store.js';
 
+export type { VectorQuantization } from './vector-math.js';
+
 export interface HnswVectorIndexOptions {
   /** Directory that makes the index durable (append-only logs + snapshots); in memory when absent. */
   dir?: string;
