@@ -59,12 +59,22 @@ export async function measureP7(
   const out: Record<string, unknown> = { vectors: n, dimensions: 512, raw_float32_bytes_per_vector: rawBytes };
   for (const mode of modes) {
     progress(`P7: ${n} vectors, quantization ${mode} (own process; about 1.5 min per 100k on an idle machine)`);
-    const { stdout } = await run(
+    const pending = run(
       process.execPath,
       ['--expose-gc', '--import', 'tsx', join(here, 'p7-child.ts'), String(n), mode, String(queries)],
       // No timeout: the 1m build takes the better part of an hour on 2 busy cores.
       { cwd: repoRoot, maxBuffer: 1024 * 1024 },
     );
+    // The child's progress lines (every tenth of the build) as they come.
+    pending.child.stderr?.on('data', (chunk: Buffer) =>
+      progress(
+        chunk
+          .toString()
+          .replace(/^\[bench\] /, '')
+          .trimEnd(),
+      ),
+    );
+    const { stdout } = await pending;
     const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as ScaleRun;
     const perVector = (r.peak_rss - r.baseline_rss) / n;
     out[mode] = {
