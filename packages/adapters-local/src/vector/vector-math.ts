@@ -101,7 +101,11 @@ export function quantizeInto(
   return max / 127;
 }
 
-/** Dot product of float32 `a` at `aOffset` with int8 codes `b` at `bOffset` (not yet scaled). */
+/**
+ * Dot product of float32 `a` at `aOffset` with int8 codes `b` at `bOffset` (not yet scaled).
+ * The same loop as {@link dotAt}, kept apart on purpose: one function fed both Float32Array and
+ * Int8Array turns V8's element loads polymorphic and slows the float32 walk every index uses.
+ */
 export function dotCodeAt(a: Float32Array, aOffset: number, b: Int8Array, bOffset: number, dims: number): number {
   let s0 = 0;
   let s1 = 0;
