@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   CompactionConfigSchema,
   parseConfig,
+  PipelineConfigSchema,
   ProcessOcrResultsConfigSchema,
   ReceiptsChangeConfigSchema,
   ReceiptsExportConfigSchema,
@@ -33,11 +34,22 @@ const ENVS = {
     RAW_BUCKET: 'raw-bucket',
     ARTIFACTS_BUCKET: 'artifacts-bucket',
     API_KEY_SHA256: HASH,
+    GOOGLE_PLACES_API_KEY: 'places-key',
   },
   'receipts-export': {
     TABLE_NAME: 'jobs',
     EXPORT_BUCKET: 'artifacts-bucket',
     API_KEY_SHA256: HASH,
+  },
+  pipeline: {
+    TABLE_NAME: 'jobs',
+    API_KEY_SHA256: HASH,
+    OCR_JOB_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-queue',
+    OCR_RESULTS_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-results-queue',
+    COMPACTION_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue',
+    OCR_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-queue-dlq',
+    OCR_RESULTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/1/ocr-results-queue-dlq',
+    COMPACTION_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/1/compaction-queue-dlq',
   },
   'process-ocr-results': {
     TABLE_NAME: 'jobs',
@@ -66,6 +78,7 @@ const SCHEMAS = {
   'receipts-read': ReceiptsReadConfigSchema,
   'receipts-change': ReceiptsChangeConfigSchema,
   'receipts-export': ReceiptsExportConfigSchema,
+  pipeline: PipelineConfigSchema,
   'process-ocr-results': ProcessOcrResultsConfigSchema,
   'stream-processor': StreamProcessorConfigSchema,
   compaction: CompactionConfigSchema,
@@ -84,6 +97,24 @@ function configError(fn: Fn, env: Record<string, string | undefined>): ConfigErr
   }
   throw new Error(`${fn}: expected a ConfigError`);
 }
+
+describe('OPERATOR_OWNERS (the pipeline function)', () => {
+  const parse = (value: string | undefined) =>
+    parseConfig(PipelineConfigSchema, { ...ENVS.pipeline, OPERATOR_OWNERS: value }, 'pipeline').OPERATOR_OWNERS;
+
+  it('is none when unset or empty: every caller of the operator routes gets 403', () => {
+    expect(parse(undefined)).toEqual([]);
+    expect(parse('')).toEqual([]);
+  });
+
+  it('lists the owners named, comma-separated', () => {
+    expect(parse('ops, alice@example.com')).toEqual(['ops', 'alice@example.com']);
+  });
+
+  it('refuses an owner name API_KEY_SHA256 could not hold, naming the variable', () => {
+    expect(() => parse('ops,bad owner')).toThrow(/pipeline: invalid environment: OPERATOR_OWNERS/);
+  });
+});
 
 describe('parseConfig', () => {
   for (const fn of FUNCTIONS) {
@@ -262,6 +293,7 @@ describe('Lambda entry modules', () => {
     'receipts-read': () => import('../src/lambda/receipts-read.js'),
     'receipts-change': () => import('../src/lambda/receipts-change.js'),
     'receipts-export': () => import('../src/lambda/receipts-export.js'),
+    pipeline: () => import('../src/lambda/pipeline.js'),
     'process-ocr-results': () => import('../src/lambda/process-ocr-results.js'),
     'stream-processor': () => import('../src/lambda/stream-processor.js'),
     compaction: () => import('../src/lambda/compaction.js'),

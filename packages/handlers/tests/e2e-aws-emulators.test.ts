@@ -46,6 +46,7 @@ import {
   type LeasedMessage,
   type Queue,
 } from '@receiptflow/core';
+import { startFakePlacesServer, type FakePlacesServer } from '@receiptflow/devkit/fake-servers';
 import { startFauxqs } from 'fauxqs';
 import { Container } from 'inversify';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -62,11 +63,13 @@ import {
 import { changeRecordFromStreamRecord } from '@receiptflow/adapters-aws/dynamodb';
 import {
   parseConfig,
+  PipelineConfigSchema,
   ReceiptsChangeConfigSchema,
   ReceiptsExportConfigSchema,
   ReceiptsReadConfigSchema,
   StreamProcessorConfigSchema,
 } from '../src/config/aws-config.js';
+import { awsPipelineModule } from '../src/container/aws/pipeline-module.js';
 import { awsReceiptsChangeModule } from '../src/container/aws/receipts-change-module.js';
 import { awsReceiptsExportModule } from '../src/container/aws/receipts-export-module.js';
 import { awsReceiptsReadModule } from '../src/container/aws/receipts-read-module.js';
@@ -76,9 +79,11 @@ import { queueEventSources } from '../src/container/aws/event-sources.js';
 import {
   compactionHandlerFrom,
   processOcrResultsHandlerFrom,
-  receiptChangeRoutesFrom,
   exportRoutesFrom,
+  pipelineHandlerFrom,
+  pipelineRoutesFrom,
   receiptsChangeHandlerFrom,
+  receiptsChangeRoutesFrom,
   receiptsExportHandlerFrom,
   receiptsReadHandlerFrom,
   receiptsReadRoutesFrom,
@@ -126,6 +131,8 @@ const env = {
   ocr: new TaggedOcr(),
   vectors: new HnswVectorIndex({ dimensions: 512 }),
 };
+/** Each work queue's DLQ, by the work queue's URL. */
+const dlqUrlOf = new Map<string, string>();
 let stores: {
   jobs: DynamoDbOcrJobStore;
   receipts: DynamoDbReceiptStore;
@@ -166,8 +173,11 @@ beforeAll(async () => {
     await s3.send(new CreateBucketCommand({ Bucket: name }));
     return new S3ImageStore(s3, { bucket: name });
   };
-  const queue = async (name: string) =>
-    new SqsQueue(sqs, { queueUrl: (await createQueueWithDlq(sqs, uniqueResourceName(name), REDRIVE)).queueUrl });
+  const queue = async (name: string) => {
+    const { queueUrl, dlqUrl } = await createQueueWithDlq(sqs, uniqueResourceName(name), REDRIVE);
+    dlqUrlOf.set(queueUrl, dlqUrl);
+    return new SqsQueue(sqs, { queueUrl });
+  };
   stores = {
     jobs: new DynamoDbOcrJobStore(doc, { tableName, clock: env.clock }),
     receipts: new DynamoDbReceiptStore(doc, { tableName, clock: env.clock }),
@@ -632,29 +642,27 @@ describe('the pipeline on the AWS adapters (fauxqs + dynalite)', () => {
   });
 });
 
-/** Routes of the API (API_ROUTE_KEYS) that infra does not deploy yet, each with why. */
-const NOT_DEPLOYED_ROUTES: Record<string, string> = {
-  ...Object.fromEntries(
-    ['GET /pipeline', 'GET /pipeline/dlq/{queue}', 'POST /pipeline/dlq/{queue}/redrive'].map((k) => [
-      k,
-      "issue 16's operator routes: served by `receipts serve` only; on AWS they need a function of their own with SQS read/redrive rights, not built yet",
-    ]),
-  ),
-  'GET /places':
-    "issue 16's merchant search: served by `receipts serve` only; which function serves it on AWS (and its Places grant) is not decided yet",
-};
+/** Routes of the API (API_ROUTE_KEYS) that infra does not deploy yet, each with why: none, every route is deployed. */
+const NOT_DEPLOYED_ROUTES: Record<string, string> = {};
+
+/** The operators' key (owner `ops`, OPERATOR_OWNERS of the pipeline function); KEY's owner is not one. */
+const OPS_KEY = 'rf_test_operator_key';
 
 describe('the receipt API functions, each built from its own container module', () => {
   type Api = (event: ReturnType<typeof httpEvent>) => Promise<{ statusCode: number; body: string; headers?: unknown }>;
   let read: Api;
   let change: Api;
   let exporter: Api;
+  let pipeline: Api;
   let readContainer: Container;
   let changeContainer: Container;
   let exportContainer: Container;
+  let pipelineContainer: Container;
   let proxy: AwsProxy;
+  let places: FakePlacesServer;
 
   beforeAll(async () => {
+    places = await startFakePlacesServer({ catalog: syntheticCatalog(), apiKey: 'places-key' });
     // One endpoint for DynamoDB and S3, as in a region: dynalite and fauxqs behind a proxy.
     proxy = await startAwsProxy(dynamo.endpoint, fauxqs.endpoint);
     // As its Lambda entry builds it: config parsed from its environment (s3 vector storage, the
@@ -683,6 +691,8 @@ describe('the receipt API functions, each built from its own container module', 
         RAW_BUCKET: stores.raw.bucket,
         ARTIFACTS_BUCKET: stores.artifacts.bucket,
         API_KEY_SHA256: ApiKeyAuth.hash(KEY),
+        GOOGLE_PLACES_API_KEY: 'places-key',
+        GOOGLE_PLACES_BASE_URL: places.url,
       },
       'receipts-change',
     );
@@ -709,8 +719,39 @@ describe('the receipt API functions, each built from its own container module', 
       'receipts-export',
       receiptsExportHandlerFrom(exportContainer, new ApiKeyAuth(exportConfig.API_KEY_SHA256)),
     );
+    // As infra deploys it: the three work queues and their DLQs, and the operators named.
+    const workQueues = {
+      OCR_JOB: stores.ocrQueue,
+      OCR_RESULTS: stores.resultsQueue,
+      COMPACTION: stores.compactionQueue,
+    };
+    const pipelineConfig = parseConfig(
+      PipelineConfigSchema,
+      {
+        ...process.env,
+        AWS_ENDPOINT_URL: proxy.endpoint,
+        API_KEY_SHA256: `${ApiKeyAuth.hash(KEY)},ops:${ApiKeyAuth.hash(OPS_KEY)}`,
+        OPERATOR_OWNERS: 'ops',
+        OCR_JOB_QUEUE_URL: workQueues.OCR_JOB.queueUrl,
+        OCR_RESULTS_QUEUE_URL: workQueues.OCR_RESULTS.queueUrl,
+        COMPACTION_QUEUE_URL: workQueues.COMPACTION.queueUrl,
+        OCR_DLQ_URL: dlqUrlOf.get(workQueues.OCR_JOB.queueUrl),
+        OCR_RESULTS_DLQ_URL: dlqUrlOf.get(workQueues.OCR_RESULTS.queueUrl),
+        COMPACTION_DLQ_URL: dlqUrlOf.get(workQueues.COMPACTION.queueUrl),
+      },
+      'pipeline',
+    );
+    pipelineContainer = new Container();
+    pipelineContainer.load(awsPipelineModule(pipelineConfig, { instrument: (client) => recorder.attach(client) }));
+    pipeline = recorder.for(
+      'pipeline',
+      pipelineHandlerFrom(pipelineContainer, new ApiKeyAuth(pipelineConfig.API_KEY_SHA256)),
+    );
   });
-  afterAll(() => proxy?.close());
+  afterAll(async () => {
+    await places?.close();
+    await proxy?.close();
+  });
 
   it("each function's router serves exactly the routes infra sends to it", () => {
     const keys = (routes: { key: string }[]) => routes.map((r) => r.key).sort();
@@ -718,7 +759,8 @@ describe('the receipt API functions, each built from its own container module', 
     const deployed = API_ROUTE_KEYS.filter((k) => !(k in NOT_DEPLOYED_ROUTES));
     expect(Object.keys(API_ROUTES).sort()).toEqual([...deployed].sort());
     expect(keys(receiptsReadRoutesFrom(readContainer))).toEqual([...routesOf('receipts-read')].sort());
-    expect(keys(receiptChangeRoutesFrom(changeContainer))).toEqual([...routesOf('receipts-change')].sort());
+    expect(keys(receiptsChangeRoutesFrom(changeContainer))).toEqual([...routesOf('receipts-change')].sort());
+    expect(keys(pipelineRoutesFrom(pipelineContainer))).toEqual([...routesOf('pipeline')].sort());
     expect(keys(exportRoutesFrom(exportContainer))).toEqual([...routesOf('receipts-export')].sort());
     const uploadContainer = new Container();
     for (const t of [TOKENS.Logger, TOKENS.Clock, TOKENS.Ids, TOKENS.OcrJobs, TOKENS.Receipts, TOKENS.CompactionRuns])
@@ -765,7 +807,129 @@ describe('the receipt API functions, each built from its own container module', 
     );
   });
 
-  // Before receipts-change deletes the receipt.
+  // Before receipts-change deletes the receipt (and its job, which the dead letter below names).
+  it("pipeline: 403 to a key not an operator's; the status, a DLQ listed in place, one message redriven", async () => {
+    const forbidden = await pipeline(httpEvent({ method: 'GET', path: '/pipeline', bearer: KEY }));
+    expect(forbidden.statusCode).toBe(403);
+    expect(bodyOf<{ error: { code: string } }>(forbidden).error.code).toBe('FORBIDDEN');
+
+    const status = await pipeline(httpEvent({ method: 'GET', path: '/pipeline', bearer: OPS_KEY }));
+    expect(status.statusCode, status.body).toBe(200);
+    const body = bodyOf<{
+      jobs: { by_status: Record<string, number>; capped: string[] };
+      queues: { name: string; dlq_depth: number }[];
+    }>(status);
+    expect(body.jobs.by_status.COMPLETED).toBeGreaterThan(0);
+    expect(body.jobs.capped).toEqual([]);
+    expect(body.queues.map((q) => q.name)).toEqual(['ocr', 'ocr-results', 'compaction']);
+
+    // A dead OCR message naming the compacted image's job: the listing explains it from that job.
+    const { image_id, s3_key } = compactedImage!;
+    const [job] = await stores.jobs.listJobsForImage(image_id);
+    const ocrDlqUrl = dlqUrlOf.get(stores.ocrQueue.queueUrl)!;
+    const dead = JSON.stringify({
+      job_id: job!.job_id,
+      image_id,
+      s3_bucket: stores.raw.bucket,
+      s3_key,
+      ocr_s3_bucket: stores.artifacts.bucket,
+    });
+    const { MessageId } = await sqs.send(new SendMessageCommand({ QueueUrl: ocrDlqUrl, MessageBody: dead }));
+    const withDead = bodyOf<{ queues: { name: string; dlq_depth: number }[] }>(
+      await pipeline(httpEvent({ method: 'GET', path: '/pipeline', bearer: OPS_KEY })),
+    );
+    expect(withDead.queues.find((q) => q.name === 'ocr')?.dlq_depth).toBe(1);
+
+    const listed = await pipeline(httpEvent({ method: 'GET', path: '/pipeline/dlq/ocr', bearer: OPS_KEY }));
+    expect(listed.statusCode, listed.body).toBe(200);
+    const messages = bodyOf<{ messages: { message_id: string; error: string; body_preview: string }[] }>(
+      listed,
+    ).messages;
+    expect(messages.map((m) => m.message_id)).toEqual([MessageId]);
+    expect(messages[0]!.error).toContain(job!.job_id);
+    // Listed, not taken: it is visible again at once.
+    expect(await stores.ocrQueue.depth()).toEqual({ visible: 0, inFlight: 0 });
+    const again = await pipeline(httpEvent({ method: 'GET', path: '/pipeline/dlq/ocr', bearer: OPS_KEY }));
+    expect(bodyOf<{ messages: unknown[] }>(again).messages).toHaveLength(1);
+
+    expect((await pipeline(httpEvent({ method: 'GET', path: '/pipeline/dlq/nope', bearer: OPS_KEY }))).statusCode).toBe(
+      404,
+    );
+
+    const redriven = await pipeline(
+      httpEvent({
+        method: 'POST',
+        path: '/pipeline/dlq/ocr/redrive',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ message_id: MessageId }),
+        bearer: OPS_KEY,
+      }),
+    );
+    expect(redriven.statusCode, redriven.body).toBe(200);
+    expect(bodyOf(redriven)).toEqual({ redriven: 1 });
+    // Back on ocr-queue (taken off it here, outside any function), and gone from the DLQ.
+    const [back] = await receiveAll(stores.ocrQueue, 1);
+    expect(back!.body).toBe(dead);
+    await back!.ack();
+    const after = await pipeline(httpEvent({ method: 'GET', path: '/pipeline/dlq/ocr', bearer: OPS_KEY }));
+    expect(bodyOf<{ messages: unknown[] }>(after).messages).toEqual([]);
+
+    // The other two DLQs: a poison message each, listed with why, then all of it redriven (`{}`).
+    const others = [
+      ['ocr-results', stores.resultsQueue],
+      ['compaction', stores.compactionQueue],
+    ] as const;
+    for (const [name, queue] of others) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: dlqUrlOf.get(queue.queueUrl)!, MessageBody: 'not json' }));
+      const letters = await pipeline(httpEvent({ method: 'GET', path: `/pipeline/dlq/${name}`, bearer: OPS_KEY }));
+      const [letter] = bodyOf<{ messages: { error: string; body_preview: string }[] }>(letters).messages;
+      expect(letter).toMatchObject({ body_preview: 'not json' });
+      expect(letter!.error).toContain('is not JSON');
+      const all = await pipeline(
+        httpEvent({
+          method: 'POST',
+          path: `/pipeline/dlq/${name}/redrive`,
+          headers: { 'content-type': 'application/json' },
+          body: '{}',
+          bearer: OPS_KEY,
+        }),
+      );
+      expect(bodyOf(all)).toEqual({ redriven: 1 });
+      const [poison] = await receiveAll(queue, 1);
+      expect(poison!.body).toBe('not json');
+      await poison!.ack();
+    }
+  });
+
+  it("receipts-change: GET /places answers the owner's merchant first, then Places; Places down is flagged, not an error", async () => {
+    const { image_id } = compactedImage!;
+    const view = bodyOf<{ merchant: { place_id: string; merchant_name: string } }>(
+      await read(httpEvent({ method: 'GET', path: `/receipts/${image_id}/1`, bearer: KEY })),
+    );
+    const name = view.merchant.merchant_name;
+    const search = await change(httpEvent({ method: 'GET', path: '/places', query: { query: name }, bearer: KEY }));
+    expect(search.statusCode, search.body).toBe(200);
+    const found = bodyOf<{ places: { place_id: string; receipt_count: number | null }[]; places_unavailable: boolean }>(
+      search,
+    );
+    expect(found.places_unavailable).toBe(false);
+    expect(found.places[0]).toMatchObject({ place_id: view.merchant.place_id });
+    expect(found.places[0]!.receipt_count).toBeGreaterThan(0);
+    expect(places.requestCount).toBeGreaterThan(0);
+
+    places.setDown(true);
+    try {
+      const down = await change(
+        httpEvent({ method: 'GET', path: '/places', query: { query: 'no cached answer for this' }, bearer: KEY }),
+      );
+      expect(down.statusCode, down.body).toBe(200);
+      expect(bodyOf<{ places_unavailable: boolean }>(down).places_unavailable).toBe(true);
+    } finally {
+      places.setDown(false);
+    }
+    expect((await change(httpEvent({ method: 'GET', path: '/places', bearer: KEY }))).statusCode).toBe(400);
+  });
+
   it('receipts-export: the export is written under exports/<owner>/ and answered 303 to a GET of it', async () => {
     const { image_id } = compactedImage!;
     const view = bodyOf<{ merchant: { place_id: string } }>(
@@ -875,6 +1039,8 @@ const GRANTED_WITHOUT_A_CALL: Partial<Record<FunctionName, Record<string, string
 const POLICY_OPTIONS: Partial<Record<FunctionName, PolicyOptions>> = {
   'receipts-read': { inVpc: true, vectorIndexPrefix: VECTOR_PREFIX },
   'receipts-export': { inVpc: false },
+  'receipts-change': { inVpc: false },
+  pipeline: { inVpc: false },
 };
 
 // The functions whose handlers run above; the rest are listed so that a new one is not forgotten.
@@ -894,6 +1060,9 @@ describe('IAM from real usage: each function role against the calls its handler 
     ocrQueueArn: queueArnFromUrl(stores.ocrQueue.queueUrl),
     ocrResultsQueueArn: queueArnFromUrl(stores.resultsQueue.queueUrl),
     compactionQueueArn: queueArnFromUrl(stores.compactionQueue.queueUrl),
+    ocrDlqArn: queueArnFromUrl(dlqUrlOf.get(stores.ocrQueue.queueUrl)!),
+    ocrResultsDlqArn: queueArnFromUrl(dlqUrlOf.get(stores.resultsQueue.queueUrl)!),
+    compactionDlqArn: queueArnFromUrl(dlqUrlOf.get(stores.compactionQueue.queueUrl)!),
     streamDlqArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:stream-dlq`,
   });
   const checked = FUNCTION_NAMES.filter((fn) => !(fn in NOT_RUN_HERE));

@@ -17,6 +17,9 @@ const arns: PolicyArns = {
   ocrQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:ocr',
   ocrResultsQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:ocr-results',
   compactionQueueArn: 'arn:aws:sqs:eu-west-1:123456789012:compaction',
+  ocrDlqArn: 'arn:aws:sqs:eu-west-1:123456789012:ocr-dlq',
+  ocrResultsDlqArn: 'arn:aws:sqs:eu-west-1:123456789012:ocr-results-dlq',
+  compactionDlqArn: 'arn:aws:sqs:eu-west-1:123456789012:compaction-dlq',
   streamDlqArn: 'arn:aws:sqs:eu-west-1:123456789012:stream-dlq',
 };
 

@@ -17,6 +17,10 @@ export const API_ROUTES = {
   'DELETE /receipts/{image_id}/{receipt_id}': 'receipts-change',
   'GET /receipts/{image_id}/{receipt_id}/similar': 'receipts-read',
   'GET /images/{image_id}': 'receipts-read',
+  'GET /places': 'receipts-change',
+  'GET /pipeline': 'pipeline',
+  'GET /pipeline/dlq/{queue}': 'pipeline',
+  'POST /pipeline/dlq/{queue}/redrive': 'pipeline',
   'GET /export': 'receipts-export',
 } as const satisfies Record<string, FunctionName>;
 export type ApiRouteKey = keyof typeof API_ROUTES;

@@ -1,3 +1,4 @@
+import { DEFAULT_OWNER, OwnerSchema } from '@receiptflow/core';
 import { z } from 'zod';
 import { FUNCTION_NAMES, type FunctionName } from './function-specs.js';
 import { InfraConfigError } from './errors.js';
@@ -121,6 +122,12 @@ export const StackConfigSchema = z
       .regex(/^[A-Z]{2}$/, 'an ISO 3166 country code in capitals, such as GB or MY')
       .optional(),
     apiKeySha256: Sha256List,
+    /**
+     * The owners (as `apiKeySha256` names them) whose keys are operators' keys: they may call the
+     * operator routes (`/pipeline…`, docs/api.md#pipeline-operators-only). A JSON array such as
+     * `["ops"]`; none by default, and then every caller of those routes gets 403.
+     */
+    operatorOwners: jsonOf(z.array(OwnerSchema)).default([]),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -159,6 +166,18 @@ export const StackConfigSchema = z
         code: 'custom',
         path: ['apiDomainName'],
         message: 'required when apiCertificateArn or apiHostedZoneId is set',
+      });
+    }
+    // An operator named without a key would be a typo that silently leaves the routes closed.
+    const keyOwners = new Set(
+      c.apiKeySha256.split(',').map((entry) => (entry.includes(':') ? entry.split(':')[0]! : DEFAULT_OWNER)),
+    );
+    const keyless = c.operatorOwners.filter((o) => !keyOwners.has(o));
+    if (keyless.length > 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['operatorOwners'],
+        message: `${keyless.join(', ')}: no key of apiKeySha256 belongs to this owner (owner:sha256)`,
       });
     }
     if (c.availabilityZones && c.availabilityZones.length !== c.azCount) {

@@ -10,6 +10,7 @@ export const FUNCTION_NAMES = [
   'receipts-read',
   'receipts-change',
   'receipts-export',
+  'pipeline',
   'authorizer',
   'process-ocr-results',
   'stream-processor',
@@ -102,13 +103,23 @@ export const FUNCTION_SPECS: Readonly<Record<FunctionName, FunctionSpec>> = {
   // calls, DynamoDB reads, take the free gateway endpoint; image URLs are signed locally. In efs
   // and s3 mode the similar route follows the index files in memory, as the results step does.
   'receipts-read': apiFunction('receipts-read', { inVpc: true, memoryMb: 1024, external: ['chroma'] }),
-  // DynamoDB and S3 only (the vectors follow through the stream processor): no VPC, no ENI.
-  'receipts-change': apiFunction('receipts-change', { memoryMb: 256 }),
+  // DynamoDB and S3 (the vectors follow through the stream processor), and Google Places for
+  // GET /places (merchant search for corrections): outside the VPC, Lambda's own network reaches
+  // all of them, no ENI and no NAT. It already writes the table, which the Places cache needs;
+  // receipts-read, in the VPC and read-only, would need both the NAT and table writes.
+  'receipts-change': {
+    ...apiFunction('receipts-change', { memoryMb: 256, external: ['internet'] }),
+    secrets: ['API_KEY_SHA256', 'GOOGLE_PLACES_API_KEY'],
+  },
   // The catalog's GSIs and the export bucket: DynamoDB and S3 only, no VPC. The export is written
   // before the 303 is answered, so all of it must fit in the 29 s (past the HTTP API's 30 s the
   // caller gets an error and no URL; the receipt limit this sets is in docs/export.md#on-aws).
   // 512 MB: one 5 MiB part filling and one in flight, and the CPU that CSV encoding needs.
   'receipts-export': apiFunction('receipts-export', { memoryMb: 512 }),
+  // The operator routes: DynamoDB (GSI1 counts, unfinished runs) and SQS (depths, DLQ listing,
+  // redrive) only, so outside the VPC: its SQS calls need no endpoint and no NAT. A DLQ listing
+  // long-polls 1 s per batch of 10, about 11 s for the 100 at most one request lists.
+  pipeline: apiFunction('pipeline', { memoryMb: 256 }),
   authorizer: {
     name: 'authorizer',
     inVpc: false,

@@ -37,6 +37,10 @@ export interface PolicyArns {
   ocrQueueArn: string;
   ocrResultsQueueArn: string;
   compactionQueueArn: string;
+  /** The work queues' dead-letter queues: the operator routes list and redrive them. */
+  ocrDlqArn: string;
+  ocrResultsDlqArn: string;
+  compactionDlqArn: string;
   streamDlqArn: string;
   /** Set when the function mounts EFS. */
   fileSystemArn?: string;
@@ -202,6 +206,14 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: PolicyOp
           Action: ['dynamodb:Query'],
           Resource: `${a.tableArn}/index/GSI2`,
         },
+        // GET /places: the owner's merchants (GSI5) come first; the Places answers are cached in
+        // the table (GetItem and PutItem, granted above).
+        {
+          Sid: 'ListOwnMerchants',
+          Effect: 'Allow',
+          Action: ['dynamodb:Query'],
+          Resource: `${a.tableArn}/index/GSI5`,
+        },
         // A PATCH answers with the receipt view, whose image URL is signed for GET; a delete of
         // an image's last receipt removes its bytes.
         {
@@ -247,6 +259,41 @@ export function policyStatements(fn: FunctionName, a: PolicyArns, opts: PolicyOp
         },
       );
       break;
+    case 'pipeline': {
+      const workQueues = [a.ocrQueueArn, a.ocrResultsQueueArn, a.compactionQueueArn];
+      const deadLetterQueues = [a.ocrDlqArn, a.ocrResultsDlqArn, a.compactionDlqArn];
+      s.push(
+        // GET /pipeline: jobs per status (a `Select: COUNT` Query per status) and the unfinished
+        // runs, both on GSI1; no other index, no Scan.
+        {
+          Sid: 'CountJobsAndRuns',
+          Effect: 'Allow',
+          Action: ['dynamodb:Query'],
+          Resource: `${a.tableArn}/index/GSI1`,
+        },
+        // A dead letter is explained by the job or run it names: single-row reads, no writes.
+        { Sid: 'ReadNamedJobs', Effect: 'Allow', Action: ['dynamodb:GetItem'], Resource: a.tableArn },
+        // Each work queue's depth and in-flight count, and its DLQ's.
+        {
+          Sid: 'QueueDepths',
+          Effect: 'Allow',
+          Action: ['sqs:GetQueueAttributes'],
+          Resource: [...workQueues, ...deadLetterQueues],
+        },
+        // Listing (and the search of redrive) receives the dead letters and gives each back at
+        // once (visibility 0): they stay in the DLQ.
+        {
+          Sid: 'ListDeadLetters',
+          Effect: 'Allow',
+          Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility'],
+          Resource: deadLetterQueues,
+        },
+        // Redrive: the body is sent back to its work queue, THEN deleted from the DLQ.
+        { Sid: 'RedriveToWorkQueues', Effect: 'Allow', Action: ['sqs:SendMessage'], Resource: workQueues },
+        { Sid: 'RemoveRedriven', Effect: 'Allow', Action: ['sqs:DeleteMessage'], Resource: deadLetterQueues },
+      );
+      break;
+    }
     case 'process-ocr-results':
       s.push(
         { Sid: 'ConsumeOcrResults', Effect: 'Allow', Action: SQS_MAPPING, Resource: a.ocrResultsQueueArn },
@@ -408,6 +455,9 @@ const SHAPE_ONLY_ARNS: PolicyArns = {
   ocrQueueArn: 'arn:aws:sqs:r:0:ocr',
   ocrResultsQueueArn: 'arn:aws:sqs:r:0:ocr-results',
   compactionQueueArn: 'arn:aws:sqs:r:0:compaction',
+  ocrDlqArn: 'arn:aws:sqs:r:0:ocr-dlq',
+  ocrResultsDlqArn: 'arn:aws:sqs:r:0:ocr-results-dlq',
+  compactionDlqArn: 'arn:aws:sqs:r:0:compaction-dlq',
   streamDlqArn: 'arn:aws:sqs:r:0:stream-dlq',
   fileSystemArn: 'arn:aws:elasticfilesystem:r:0:file-system/x',
   accessPointArn: 'arn:aws:elasticfilesystem:r:0:access-point/x',

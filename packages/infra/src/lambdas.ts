@@ -115,6 +115,14 @@ function environment(
     vars.PLACES_PHONE_COUNTRY = cfg.placesPhoneCountry;
   // The export function writes its exports under exports/ of the artifacts bucket (the role allows no other prefix).
   if (plan.name === 'receipts-export') vars.EXPORT_BUCKET = d.buckets.artifacts.bucket;
+  // The operator routes read and redrive the DLQs; only the owners named are operators (none by
+  // default: every caller gets 403).
+  if (plan.name === 'pipeline') {
+    vars.OCR_DLQ_URL = d.queues.byKey.ocr.dlq.url;
+    vars.OCR_RESULTS_DLQ_URL = d.queues.byKey['ocr-results'].dlq.url;
+    vars.COMPACTION_DLQ_URL = d.queues.byKey.compaction.dlq.url;
+    vars.OPERATOR_OWNERS = cfg.operatorOwners.join(',');
+  }
   if (plan.trigger.kind === 'sqs')
     vars.MAX_RECEIVE_COUNT = String(d.queues.byKey[plan.trigger.queue].plan.maxReceiveCount);
   return { ...vars, ...secrets };
@@ -151,6 +159,9 @@ export function createLambdas(ctx: StackContext, plans: Record<FunctionName, Fun
     ocrQueueArn: d.queues.byKey.ocr.queue.arn,
     ocrResultsQueueArn: d.queues.byKey['ocr-results'].queue.arn,
     compactionQueueArn: d.queues.byKey.compaction.queue.arn,
+    ocrDlqArn: d.queues.byKey.ocr.dlq.arn,
+    ocrResultsDlqArn: d.queues.byKey['ocr-results'].dlq.arn,
+    compactionDlqArn: d.queues.byKey.compaction.dlq.arn,
     streamDlqArn: d.queues.streamDlq.arn,
   };
   const functions = {} as Record<FunctionName, aws.lambda.Function>;

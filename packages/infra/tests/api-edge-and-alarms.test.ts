@@ -16,6 +16,8 @@ beforeAll(async () => {
       failureAlarmThreshold: '3',
       logRetentionDays: '90',
       placesPhoneCountry: 'GB',
+      apiKeySha256: `${'a'.repeat(64)},ops:${'b'.repeat(64)}`,
+      operatorOwners: '["ops"]',
     }),
   );
 });
@@ -32,6 +34,7 @@ const WRITING_FAILURES = [
   'receipts-read',
   'receipts-change',
   'receipts-export',
+  'pipeline',
   'process-ocr-results',
   'stream-processor',
   'compaction',
@@ -182,13 +185,100 @@ describe('alarms on failures and DLQ depth', () => {
     expect(env('stream-processor').MAX_RECEIVE_COUNT).toBeUndefined();
   });
 
-  it('tells only the function that calls Places the phone country, and only when it is set', () => {
+  it('tells only the functions that call Places the phone country, and only when it is set', () => {
     const env = (c: Collected, fn: string) => named(c, fn).inputs.environment.variables;
-    expect(env(domain, 'process-ocr-results').PLACES_PHONE_COUNTRY).toBe('GB');
-    for (const fn of FUNCTIONS.filter((f) => f !== 'process-ocr-results')) {
+    // process-OCR-results resolves merchants; receipts-change serves GET /places.
+    const callingPlaces = ['process-ocr-results', 'receipts-change'];
+    for (const fn of callingPlaces) {
+      expect(env(domain, fn).PLACES_PHONE_COUNTRY).toBe('GB');
+      expect(env(base, fn).PLACES_PHONE_COUNTRY).toBeUndefined();
+    }
+    for (const fn of FUNCTIONS.filter((f) => !callingPlaces.includes(f))) {
       expect(named(domain, fn).inputs.environment?.variables?.PLACES_PHONE_COUNTRY).toBeUndefined();
     }
-    expect(env(base, 'process-ocr-results').PLACES_PHONE_COUNTRY).toBeUndefined();
     expect(() => testConfig({ placesPhoneCountry: 'uk' })).toThrow(/receiptflow:placesPhoneCountry/);
+  });
+});
+
+describe('the operator routes on AWS (issue 16)', () => {
+  const fn = (c: Collected, name: string) => named(c, name).inputs;
+  const statements = (c: Collected) =>
+    JSON.parse(named(c, 'pipeline-policy').inputs.policy as string).Statement as {
+      Sid: string;
+      Action: string[];
+      Resource: string | string[];
+    }[];
+
+  it('the pipeline function runs outside the VPC, told its DLQs and its operators (none by default)', () => {
+    expect(fn(base, 'pipeline').vpcConfig).toBeUndefined();
+    const vars = fn(base, 'pipeline').environment.variables as Record<string, string>;
+    expect(vars.OPERATOR_OWNERS).toBe('');
+    expect(fn(domain, 'pipeline').environment.variables.OPERATOR_OWNERS).toBe('ops');
+    for (const [name, queue] of [
+      ['OCR_DLQ_URL', 'ocr-queue-dlq'],
+      ['OCR_RESULTS_DLQ_URL', 'ocr-results-queue-dlq'],
+      ['COMPACTION_DLQ_URL', 'compaction-queue-dlq'],
+    ] as const)
+      expect(vars[name]).toContain(queue);
+    // Only the operators' function is told where the DLQs are, or who the operators are.
+    for (const other of FUNCTIONS.filter((f) => f !== 'pipeline')) {
+      const env = (named(base, other).inputs.environment?.variables ?? {}) as Record<string, string>;
+      expect(
+        Object.keys(env).filter((k) => k.endsWith('_DLQ_URL') || k === 'OPERATOR_OWNERS'),
+        other,
+      ).toEqual([]);
+    }
+  });
+
+  it('its role: queue depths on all six queues, listing and removal on the DLQs only, sends to the work queues only, GSI1 and GetItem on the table', () => {
+    const bySid = Object.fromEntries(statements(base).map((st) => [st.Sid, st]));
+    expect(Object.keys(bySid)).toEqual([
+      'WriteOwnLogs',
+      'CountJobsAndRuns',
+      'ReadNamedJobs',
+      'QueueDepths',
+      'ListDeadLetters',
+      'RedriveToWorkQueues',
+      'RemoveRedriven',
+    ]);
+    const names = (r: string | string[]) => ([] as string[]).concat(r).map((arn) => arn.split(':').pop()!);
+    const dlqs = [
+      'receiptflow-dev-ocr-queue-dlq',
+      'receiptflow-dev-ocr-results-queue-dlq',
+      'receiptflow-dev-compaction-queue-dlq',
+    ];
+    const work = ['receiptflow-dev-ocr-queue', 'receiptflow-dev-ocr-results-queue', 'receiptflow-dev-compaction-queue'];
+    expect(names(bySid.QueueDepths!.Resource)).toEqual([...work, ...dlqs]);
+    expect(bySid.ListDeadLetters).toMatchObject({ Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility'] });
+    expect(names(bySid.ListDeadLetters!.Resource)).toEqual(dlqs);
+    expect(bySid.RemoveRedriven!.Action).toEqual(['sqs:DeleteMessage']);
+    expect(names(bySid.RemoveRedriven!.Resource)).toEqual(dlqs);
+    expect(bySid.RedriveToWorkQueues!.Action).toEqual(['sqs:SendMessage']);
+    expect(names(bySid.RedriveToWorkQueues!.Resource)).toEqual(work);
+    expect(bySid.CountJobsAndRuns).toMatchObject({
+      Action: ['dynamodb:Query'],
+      Resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs/index/GSI1',
+    });
+    expect(bySid.ReadNamedJobs).toMatchObject({
+      Action: ['dynamodb:GetItem'],
+      Resource: 'arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs',
+    });
+    // Never the stream processor's failure queue, never a write to the table, never a bucket.
+    const all = statements(base).flatMap((st) => ([] as string[]).concat(st.Resource));
+    expect(all.some((r) => r.includes('stream-processor-dlq') || r.includes(':s3:'))).toBe(false);
+  });
+
+  it('the receipts-change function gets the Places key for GET /places, and stays outside the VPC', () => {
+    expect(fn(base, 'receipts-change').vpcConfig).toBeUndefined();
+    expect(fn(base, 'receipts-change').environment.variables.GOOGLE_PLACES_API_KEY).toBeDefined();
+    expect(fn(base, 'receipts-read').environment.variables.GOOGLE_PLACES_API_KEY).toBeUndefined();
+    expect(fn(base, 'pipeline').environment.variables.GOOGLE_PLACES_API_KEY).toBeUndefined();
+  });
+
+  it('refuses an operator owner that no API key belongs to', () => {
+    expect(() => testConfig({ operatorOwners: '["ops"]' })).toThrow(/receiptflow:operatorOwners: ops: no key/);
+    expect(() => testConfig({ operatorOwners: '["bad owner"]' })).toThrow(/receiptflow:operatorOwners/);
+    expect(testConfig({ operatorOwners: '["default"]' }).operatorOwners).toEqual(['default']);
+    expect(testConfig().operatorOwners).toEqual([]);
   });
 });

@@ -232,6 +232,9 @@ describe('IAM statements (pure)', () => {
     ocrQueueArn: 'arn:ocrq',
     ocrResultsQueueArn: 'arn:resq',
     compactionQueueArn: 'arn:compq',
+    ocrDlqArn: 'arn:ocr-dlq',
+    ocrResultsDlqArn: 'arn:ocr-results-dlq',
+    compactionDlqArn: 'arn:compaction-dlq',
     streamDlqArn: 'arn:sdlq',
   };
   it('uses `*` only for actions without resource-level permissions', () => {

@@ -104,6 +104,7 @@ describe('doctor --live: reading the deployed stack', () => {
     expect(live.model.functions.map((f) => [f.name, f.subnetIds.length, f.mountsEfs])).toEqual([
       ['authorizer', 0, false],
       ['compaction', 2, true],
+      ['pipeline', 0, false],
       ['process-ocr-results', 2, false],
       ['receipts-change', 0, false],
       ['receipts-export', 0, false],

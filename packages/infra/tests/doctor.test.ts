@@ -38,7 +38,10 @@ describe('network doctor on the declared stack', () => {
       // AWS paths from each role's code statements (SQS through the NAT, so `internet`; no Logs),
       // then the external ones. server mode: Chroma through the NAT, no EFS mount.
       ['compaction', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
+      // The operator routes: DynamoDB and SQS only, outside the VPC.
+      ['pipeline', [], []],
       ['process-ocr-results', ['private-0', 'private-1'], ['dynamodb', 's3', 'internet', 'chroma']],
+      // Google Places too (GET /places): outside the VPC, Lambda's own network reaches it.
       ['receipts-change', [], []],
       // DynamoDB and S3 only: outside the VPC, no path of its own to check.
       ['receipts-export', [], []],

@@ -29,6 +29,9 @@ describe('endpoints follow what each function calls', () => {
       ocrQueueArn: arn,
       ocrResultsQueueArn: arn,
       compactionQueueArn: arn,
+      ocrDlqArn: arn,
+      ocrResultsDlqArn: arn,
+      compactionDlqArn: arn,
       streamDlqArn: arn,
     };
     const own = { 'process-ocr-results': 'arn:own:ocr-results', compaction: 'arn:own:compaction' } as const;

@@ -553,9 +553,19 @@ describe('compute and API', () => {
         (i) => `arn:aws:dynamodb:us-east-1:123456789012:table/receiptflow-dev-jobs/index/${i}`,
       ),
     );
-    // The change API writes single rows and batches of them on the table, queries GSI2 only, and
-    // deletes an image's bytes and OCR JSON; it reaches no queue and no vector.
-    expect(actionsOn('receipts-change', 'table/receiptflow-dev-jobs/index/')).toEqual(['dynamodb:Query']);
+    // The change API writes single rows and batches of them on the table, queries GSI2 (places'
+    // receipts) and GSI5 (the owner's merchants, GET /places) only, and deletes an image's bytes
+    // and OCR JSON; it reaches no queue and no vector.
+    expect(actionsOn('receipts-change', 'table/receiptflow-dev-jobs/index/')).toEqual([
+      'dynamodb:Query',
+      'dynamodb:Query',
+    ]);
+    expect(
+      policyOf(base, 'receipts-change-policy')
+        .flatMap((st) => ([] as string[]).concat(st.Resource))
+        .filter((r) => r.includes('/index/'))
+        .map((r) => r.split('/index/')[1]),
+    ).toEqual(['GSI2', 'GSI5']);
     expect(actionsOn('receipts-change', 'raw-bucket-0000000/raw/*')).toEqual(['s3:GetObject', 's3:DeleteObject']);
     expect(actionsOn('receipts-change', 'artifacts-bucket-0000000/ocr/*')).toEqual(['s3:DeleteObject']);
     expect(actionsOn('receipts-change', 'vectors-bucket')).toEqual([]);
@@ -648,6 +658,7 @@ describe('compute and API', () => {
     const integrations = ofType(base.resources, 'aws:apigatewayv2/integration:Integration');
     // One integration per API function, none for the others.
     expect(integrations.map((i) => i.name).sort()).toEqual([
+      'pipeline-integration',
       'receipts-change-integration',
       'receipts-export-integration',
       'receipts-read-integration',
@@ -766,15 +777,15 @@ describe('cost of the declared stack', () => {
       ['Elastic IP (NAT egress)', 3.65],
       ['S3 + DynamoDB gateway endpoints', 0],
       ['EFS storage (elastic throughput: no fixed throughput charge)', 0.3],
-      // 7 on queues, Lambda Errors for 9 functions, EMF Failures for the 7 handlers that write it,
+      // 7 on queues, Lambda Errors for 10 functions, EMF Failures for the 8 handlers that write it,
       // and compaction's RunsAbandoned.
-      ['CloudWatch alarms', 2.4],
+      ['CloudWatch alarms', 2.6],
     ]);
     // Issue 17: $37.56 before (SQS and Logs interface endpoints, 2 AZ each, $29.20), $8.36 after;
     // issue 12's 10 more alarms (Errors per function, Failures per handler) add $1.00, and
     // issue 20's RunsAbandoned alarm $0.10; issue 15's receipts-read, receipts-change and
-    // receipts-export (Errors and Failures each) $0.60.
-    expect(e.fixedMonthlyUsd).toBeCloseTo(10.06, 2);
+    // receipts-export (Errors and Failures each) $0.60; issue 16's pipeline (operators) $0.20.
+    expect(e.fixedMonthlyUsd).toBeCloseTo(10.26, 2);
     expect(e.fixedMonthlyUsd).toBeLessThan(37.56);
     expect(e.unpriced).toEqual([]);
     const f = estimateCost(fargate.resources, { efsStorageGb: 1 });
@@ -881,11 +892,11 @@ describe('s3 vector storage mode', () => {
     expect(efsRules.map((r) => r.id)).not.toContain('expire-replaced-index-objects');
   });
 
-  it('costs the efs stack less its EFS storage: $9.76 a month fixed', () => {
+  it('costs the efs stack less its EFS storage: $9.96 a month fixed', () => {
     const e = estimateCost(base.resources, { efsStorageGb: 1 });
     const c = estimateCost(s3.resources, { efsStorageGb: 1 });
     expect(e.fixedMonthlyUsd - c.fixedMonthlyUsd).toBeCloseTo(0.3, 2);
-    expect(c.fixedMonthlyUsd).toBeCloseTo(9.76, 2);
+    expect(c.fixedMonthlyUsd).toBeCloseTo(9.96, 2);
     expect(c.fixed.map((l) => l.item)).not.toContain('EFS storage (elastic throughput: no fixed throughput charge)');
     expect(c.unpriced).toEqual([]);
   });

@@ -138,11 +138,8 @@ export const VectorStorageSchema = z.preprocess(
 );
 export type VectorStorageConfig = z.infer<typeof VectorStorageSchema>;
 
-export const ProcessOcrResultsConfigSchema = Common.extend({
-  ARTIFACTS_BUCKET: z.string().min(3),
-  VECTORS_BUCKET: z.string().min(3),
-  OPENAI_API_KEY: z.string().min(1),
-  OPENAI_BASE_URL: z.string().url().optional(),
+/** Google Places: process-OCR-results resolves merchants, receipts-change serves GET /places (merchant search). */
+const PLACES = {
   GOOGLE_PLACES_API_KEY: z.string().min(1),
   GOOGLE_PLACES_BASE_URL: z.string().url().optional(),
   /** The country receipts come from (ISO 3166, e.g. GB): phone lookups are cached by E.164. */
@@ -150,6 +147,14 @@ export const ProcessOcrResultsConfigSchema = Common.extend({
     .string()
     .regex(/^[A-Z]{2}$/, 'an ISO 3166 country code in capitals, such as GB or MY')
     .optional(),
+};
+
+export const ProcessOcrResultsConfigSchema = Common.extend({
+  ARTIFACTS_BUCKET: z.string().min(3),
+  VECTORS_BUCKET: z.string().min(3),
+  OPENAI_API_KEY: z.string().min(1),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  ...PLACES,
   EMBEDDING_MODEL: z.string().min(1).default('text-embedding-3-small'),
   EMBEDDING_DIMENSIONS: z.coerce.number().int().positive().max(3072).default(512),
 }).and(VectorStorageSchema);
@@ -167,14 +172,16 @@ export const ReceiptsReadConfigSchema = Common.extend({
 }).and(VectorStorageSchema);
 
 /**
- * receipts-change: PATCH and DELETE /receipts/{image_id}/{receipt_id}. The table, the raw bucket
- * (a PATCH answers the receipt view with its signed image URL; a delete of an image's last
- * receipt removes its bytes) and the artifacts bucket (that delete removes its OCR JSON too).
+ * receipts-change: PATCH and DELETE /receipts/{image_id}/{receipt_id}, and GET /places (the
+ * merchants a correction may choose). The table, the raw bucket (a PATCH answers the receipt
+ * view with its signed image URL; a delete of an image's last receipt removes its bytes), the
+ * artifacts bucket (that delete removes its OCR JSON too), and Google Places (cached in the table).
  */
 export const ReceiptsChangeConfigSchema = Common.extend({
   RAW_BUCKET: z.string().min(3),
   ARTIFACTS_BUCKET: z.string().min(3),
   API_KEY_SHA256: ApiKeyListSchema,
+  ...PLACES,
 });
 
 /**
@@ -185,6 +192,29 @@ export const ReceiptsChangeConfigSchema = Common.extend({
 export const ReceiptsExportConfigSchema = Common.extend({
   EXPORT_BUCKET: z.string().min(3),
   API_KEY_SHA256: ApiKeyListSchema,
+});
+
+/**
+ * OPERATOR_OWNERS: the owners (as API_KEY_SHA256 names them) whose keys are operators' keys,
+ * comma-separated. Unset or empty means none: every caller of the operator routes gets 403
+ * FORBIDDEN, the safe default for a stack whose operators were not named (docs/api.md#pipeline-operators-only).
+ */
+export const OperatorOwnersSchema = csv.pipe(z.array(OwnerSchema));
+
+/**
+ * pipeline: the operator routes (GET /pipeline, GET /pipeline/dlq/{queue}, POST …/redrive). The
+ * table (job counts and unfinished runs through GSI1, a job or run a dead letter names), the
+ * three work queues (depths; redrive sends to them) and their DLQs (depths, listing, redrive).
+ */
+export const PipelineConfigSchema = Common.extend({
+  API_KEY_SHA256: ApiKeyListSchema,
+  OPERATOR_OWNERS: OperatorOwnersSchema.default([]),
+  OCR_JOB_QUEUE_URL: z.string().url(),
+  OCR_RESULTS_QUEUE_URL: z.string().url(),
+  COMPACTION_QUEUE_URL: z.string().url(),
+  OCR_DLQ_URL: z.string().url(),
+  OCR_RESULTS_DLQ_URL: z.string().url(),
+  COMPACTION_DLQ_URL: z.string().url(),
 });
 
 /** The API's Lambda authorizer reads only the key hashes; it touches no table, bucket or queue. */
@@ -230,6 +260,7 @@ export type SweepConfig = z.infer<typeof SweepConfigSchema>;
 export type ReceiptsReadConfig = z.infer<typeof ReceiptsReadConfigSchema>;
 export type ReceiptsChangeConfig = z.infer<typeof ReceiptsChangeConfigSchema>;
 export type ReceiptsExportConfig = z.infer<typeof ReceiptsExportConfigSchema>;
+export type PipelineConfig = z.infer<typeof PipelineConfigSchema>;
 
 /**
  * Renamed variables, read under their old name when the new one is unset, so that a stack

@@ -162,9 +162,25 @@ export function receiptsReadHandlerFrom(c: Get, auth: ApiKeyAuth) {
   return apiHandlerFrom(c, auth, receiptsReadRoutesFrom(c), 'receipts-read');
 }
 
-/** The receipts-change Lambda: PATCH and DELETE of one receipt, its metrics under `receipts-change`. */
+/**
+ * The receipts-change function's routes: PATCH and DELETE of one receipt, and `GET /places`, the
+ * merchants a correction may choose (infra's API_ROUTES sends exactly these to it).
+ */
+export function receiptsChangeRoutesFrom(c: Get): ApiRoute[] {
+  return [...receiptChangeRoutesFrom(c), ...placeRoutesFrom(c)];
+}
+
+/** The receipts-change Lambda: {@link receiptsChangeRoutesFrom}, its metrics under `receipts-change`. */
 export function receiptsChangeHandlerFrom(c: Get, auth: ApiKeyAuth) {
-  return apiHandlerFrom(c, auth, receiptChangeRoutesFrom(c), 'receipts-change');
+  return apiHandlerFrom(c, auth, receiptsChangeRoutesFrom(c), 'receipts-change');
+}
+
+/**
+ * The pipeline Lambda: the operator routes ({@link pipelineRoutesFrom}; 403 to every caller not
+ * bound as an operator), its metrics under `pipeline`.
+ */
+export function pipelineHandlerFrom(c: Get, auth: ApiKeyAuth) {
+  return apiHandlerFrom(c, auth, pipelineRoutesFrom(c), 'pipeline');
 }
 
 /**
@@ -180,8 +196,7 @@ export function localApiRoutesFrom(c: Get): ApiRoute[] {
   return [
     ...uploadRoutesFrom(c),
     ...receiptsReadRoutesFrom(c),
-    ...receiptChangeRoutesFrom(c),
-    ...placeRoutesFrom(c),
+    ...receiptsChangeRoutesFrom(c),
     ...pipelineRoutesFrom(c),
     ...exportRoutesFrom(c),
   ];

@@ -35,6 +35,7 @@ export type MetricsFunction =
   | 'receipts-read'
   | 'receipts-change'
   | 'receipts-export'
+  | 'pipeline'
   | 'process-ocr-results'
   | 'stream-processor'
   | 'compaction';

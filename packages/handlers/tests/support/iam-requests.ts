@@ -35,6 +35,9 @@ export const policyArnsWithVectorsBucket = (bucket: string): PolicyArns => ({
   ocrQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr',
   ocrResultsQueueArn: 'arn:aws:sqs:us-east-1:000000000000:ocr-results',
   compactionQueueArn: 'arn:aws:sqs:us-east-1:000000000000:compaction',
+  ocrDlqArn: 'arn:aws:sqs:us-east-1:000000000000:ocr-dlq',
+  ocrResultsDlqArn: 'arn:aws:sqs:us-east-1:000000000000:ocr-results-dlq',
+  compactionDlqArn: 'arn:aws:sqs:us-east-1:000000000000:compaction-dlq',
   streamDlqArn: 'arn:aws:sqs:us-east-1:000000000000:stream-dlq',
 });
 /** A queue's ARN from its URL (`…/<account>/<name>`, on AWS and fauxqs alike): the name is the last segment. */

@@ -20,6 +20,17 @@ export const PLACES_CALL_LIMITS = {
 } as const;
 
 /**
+ * Google Places per search of `GET /places` (receipts-change): someone waits for it in the
+ * console, and the HTTP API gives up at 30 s, so 2 × 3 s + one wait of at most 1 s = 7 s at the
+ * worst; past that the route answers its own merchants with `places_unavailable: true`.
+ */
+export const PLACES_SEARCH_CALL_LIMITS = {
+  timeoutMs: 3_000,
+  maxRetries: 1,
+  maxRetryDelayMs: 1_000,
+} as const;
+
+/**
  * The worst case of one embed call and one Places lookup under the limits above: every attempt
  * timing out, and the longest wait allowed between attempts.
  *

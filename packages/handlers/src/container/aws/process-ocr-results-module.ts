@@ -1,9 +1,6 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { DynamoDbPlacesCache } from '@receiptflow/adapters-aws/dynamodb';
 import { OpenAiEmbedder } from '@receiptflow/adapters-aws/openai';
-import { GooglePlacesResolver } from '@receiptflow/adapters-aws/places';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
-import { CachingPlacesResolver } from '@receiptflow/core';
 import { ContainerModule } from 'inversify';
 import OpenAI from 'openai';
 import type { ProcessOcrResultsConfig } from '../../config/aws-config.js';
@@ -13,6 +10,7 @@ import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 import { queueEventSources } from './event-sources.js';
 import { OPENAI_CALL_LIMITS, PLACES_CALL_LIMITS } from './external-call-limits.js';
+import { cachedGooglePlaces } from './places-resolver.js';
 
 /**
  * process-OCR-results: table, artifacts + vectors buckets, OpenAI, the vector index (query: Chroma,
@@ -56,20 +54,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
       .inSingletonScope();
     options
       .bind(TOKENS.Places)
-      .toDynamicValue(
-        (ctx) =>
-          new CachingPlacesResolver(
-            new GooglePlacesResolver({
-              apiKey: config.GOOGLE_PLACES_API_KEY,
-              clock: ctx.get(TOKENS.Clock),
-              ...PLACES_CALL_LIMITS,
-              ...(config.GOOGLE_PLACES_BASE_URL ? { baseUrl: config.GOOGLE_PLACES_BASE_URL } : {}),
-            }),
-            new DynamoDbPlacesCache(doc(), { tableName: config.TABLE_NAME, clock: ctx.get(TOKENS.Clock) }),
-            ctx.get(TOKENS.Clock),
-            config.PLACES_PHONE_COUNTRY ? { phoneCountry: config.PLACES_PHONE_COUNTRY } : {},
-          ),
-      )
+      .toDynamicValue((ctx) => cachedGooglePlaces(config, doc(), ctx.get(TOKENS.Clock), PLACES_CALL_LIMITS))
       .inSingletonScope();
   });
 }
