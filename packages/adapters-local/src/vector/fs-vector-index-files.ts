@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ConditionFailedError, type SnapshotFile, type VectorIndexFiles, type VersionedFile } from '@receiptflow/core';
 import { syncDir } from '../durable/sync-dir.js';
+import { IO_CHUNK_BYTES, readWholeIfAny, writeFully } from '../durable/whole-file.js';
 
 const SNAPSHOTS = 'snapshots';
 const LOG_NAME = /^(lines|words)\.\d+\.log$/;
@@ -78,7 +79,7 @@ export class FsVectorIndexFiles implements VectorIndexFiles {
       const buffer = Buffer.alloc(length);
       let read = 0;
       while (read < length) {
-        const { bytesRead } = await handle.read(buffer, read, length - read, offset + read);
+        const { bytesRead } = await handle.read(buffer, read, Math.min(IO_CHUNK_BYTES, length - read), offset + read);
         if (bytesRead === 0) break;
         read += bytesRead;
       }
@@ -178,7 +179,7 @@ export class FsVectorIndexFiles implements VectorIndexFiles {
   private async writeWhole(path: string, bytes: Uint8Array): Promise<void> {
     const handle = await open(path, 'w');
     try {
-      if (bytes.length > 0) await handle.write(bytes);
+      await writeFully(handle, bytes);
       if (this.fsync) await handle.sync();
     } finally {
       await handle.close();
@@ -190,13 +191,9 @@ function versionOf(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-async function readIfAny(path: string): Promise<Buffer | undefined> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
-  }
+/** A snapshot passes 2 GiB near 800k vectors, where `readFile` gives up; this reads up to 4 GiB. */
+function readIfAny(path: string): Promise<Buffer | undefined> {
+  return readWholeIfAny(path);
 }
 
 async function readdirIfAny(dir: string): Promise<string[]> {

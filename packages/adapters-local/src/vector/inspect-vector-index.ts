@@ -1,6 +1,7 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { COLLECTIONS } from '@receiptflow/core';
+import { readWholeIfAny } from '../durable/whole-file.js';
 import { CorruptDataFileError } from '../errors.js';
 import { scanFrames } from './log-frames.js';
 import { decodeManifest, MANIFEST } from './manifest.js';
@@ -139,12 +140,9 @@ export async function inspectVectorIndex(dir: string, dimensions: number): Promi
   return findings;
 }
 
+/** Snapshots and logs may pass readFile's 2 GiB at about 800k vectors. */
 async function readNamed(path: string): Promise<Buffer> {
-  try {
-    return await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
-      throw new CorruptDataFileError(path, 0, 'named by the manifest but missing');
-    throw error;
-  }
+  const bytes = await readWholeIfAny(path);
+  if (!bytes) throw new CorruptDataFileError(path, 0, 'named by the manifest but missing');
+  return bytes;
 }
