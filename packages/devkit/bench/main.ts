@@ -39,6 +39,14 @@ async function vectorStorage(sizes: number[]): Promise<Record<string, unknown>> 
   };
 }
 
+/** A run of one part (`--scale`, `--only`): its figures and the machine's load, as JSON. */
+function printPartial(out: Record<string, unknown>, started: number, json: boolean): number {
+  (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
+  out.seconds = round((performance.now() - started) / 1000, 1);
+  process.stdout.write(`${JSON.stringify(out, null, json ? undefined : 2)}\n`);
+  return 0;
+}
+
 async function main(argv: string[]): Promise<number> {
   const args = parseBenchArgs(argv, repoRoot);
   const { plan } = args;
@@ -48,17 +56,15 @@ async function main(argv: string[]): Promise<number> {
   if (args.scale) {
     // P7 alone: an optional run of its own (an hour at 1m), never part of the full bench.
     out.p7 = await measureP7(args.scale.vectors, args.scale.modes, progress);
-    (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
-    out.seconds = round((performance.now() - started) / 1000, 1);
-    process.stdout.write(`${JSON.stringify(out, null, args.json ? undefined : 2)}\n`);
-    return 0;
+    return printPartial(out, started, args.json);
   }
   if (args.only === 'vector_storage') {
     out.vector_storage = await vectorStorage(plan.vectorStorageSizes);
-    (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
-    out.seconds = round((performance.now() - started) / 1000, 1);
-    process.stdout.write(`${JSON.stringify(out, null, args.json ? undefined : 2)}\n`);
-    return 0;
+    return printPartial(out, started, args.json);
+  }
+  if (args.only === 'p8') {
+    Object.assign(out, await measureP8(await loadCorpus(args.dataset, args.places), plan, handlersDir, progress));
+    return printPartial(out, started, args.json);
   }
   // P5 first: fresh processes, before this one holds gigabytes of index.
   progress('P5: building bundles and timing cold starts');

@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { inspectImage } from '@receiptflow/core';
 import { TesseractOcrEngine } from '@receiptflow/adapters-local/ocr';
 import type { Corpus, CorpusImage } from './corpus.js';
@@ -16,6 +17,8 @@ export const P8_IN_FLIGHT = 50;
 const PROBE_EVERY_MS = 250;
 /** How often the oldest unfinished receipts' stage is asked for. */
 const POLL_EVERY_MS = 200;
+/** Preloaded into the serve child: its event-loop delay while the measured images are processed. */
+const EVENT_LOOP_PRELOAD = join(dirname(fileURLToPath(import.meta.url)), 'event-loop-delay.mjs');
 /** A run that takes longer than this is broken, not slow. */
 const TIME_LIMIT_MS = 15 * 60_000;
 
@@ -57,6 +60,10 @@ export async function measureP8(
     p8_upload_probes: serve.probeMs.length,
     p8_direct_upload_p95_ms: round(percentile(serve.directMs, 0.95), 1),
     p8_serve_seconds: round(serve.seconds, 1),
+    // How late serve's event loop ran timers meanwhile: its longest synchronous stretches.
+    p8_event_loop_delay_p50_ms: serve.eventLoop?.p50_ms ?? null,
+    p8_event_loop_delay_p99_ms: serve.eventLoop?.p99_ms ?? null,
+    p8_event_loop_delay_max_ms: serve.eventLoop?.max_ms ?? null,
   };
 }
 
@@ -89,6 +96,8 @@ interface ServeRun {
   /** The measured images' own direct uploads (sent at once). */
   directMs: number[];
   seconds: number;
+  /** serve's event-loop delay while the measured images were processed (event-loop-delay.mjs). */
+  eventLoop: { p50_ms: number; p99_ms: number; max_ms: number } | null;
 }
 
 async function serveRun(
@@ -101,9 +110,15 @@ async function serveRun(
   const data = await mkdtemp(join(tmpdir(), 'receiptflow-bench-serve-'));
   const catalog = join(data, 'places.json');
   await writeFile(catalog, JSON.stringify(corpus.catalog));
+  const eldFile = join(data, 'event-loop-delay.json');
+  // RECEIPTFLOW_BENCH_CPU_PROF=DIR: a V8 CPU profile of the serve child, to find its long stretches.
+  const cpuProf = process.env.RECEIPTFLOW_BENCH_CPU_PROF;
   const child = spawn(
     process.execPath,
     [
+      '--import',
+      pathToFileURL(EVENT_LOOP_PRELOAD).href,
+      ...(cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${cpuProf}`] : []),
       join(handlersDir, 'bin', 'receipts.js'),
       'serve',
       '--port',
@@ -117,7 +132,7 @@ async function serveRun(
       '--log-format',
       'json',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env } },
+    { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, RECEIPTFLOW_BENCH_ELD_FILE: eldFile } },
   );
   try {
     const base = await listeningUrl(child);
@@ -125,6 +140,7 @@ async function serveRun(
     const warmIds = await Promise.all(warm.map(async (image) => (await upload(base, image)).imageId));
     await Promise.all(warmIds.map((id) => untilFinished(base, id, performance.now() + TIME_LIMIT_MS)));
 
+    child.kill('SIGUSR2');
     const started = performance.now();
     const directMs: number[] = [];
     const ids: string[] = [];
@@ -166,15 +182,24 @@ async function serveRun(
     const ms = performance.now() - started;
     done = true;
     await probe;
-    return { receiptsPerMin: (images.length / ms) * 60_000, probeMs, directMs, seconds: ms / 1000 };
+    child.kill('SIGUSR2');
+    await stopChild(child);
+    const eventLoop = await readFile(eldFile, 'utf8').then(
+      (text) => JSON.parse(text) as ServeRun['eventLoop'],
+      () => null,
+    );
+    return { receiptsPerMin: (images.length / ms) * 60_000, probeMs, directMs, seconds: ms / 1000, eventLoop };
   } finally {
-    child.kill('SIGTERM');
-    await new Promise<void>((resolve) => {
-      if (child.exitCode !== null || child.signalCode !== null) resolve();
-      else child.once('exit', () => resolve());
-    });
+    await stopChild(child);
     await rm(data, { recursive: true, force: true });
   }
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

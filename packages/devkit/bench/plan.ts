@@ -65,8 +65,11 @@ export interface BenchArgs {
   places: string;
   json: boolean;
   evalJson: string | undefined;
-  /** `vector_storage`: run only the vector storage modes' measurement (and the cost model). */
-  only: 'vector_storage' | undefined;
+  /**
+   * `vector_storage`: run only the vector storage modes' measurement (and the cost model);
+   * `p8`: only P8, serve throughput and upload latency (with the serve process's event-loop delay).
+   */
+  only: 'vector_storage' | 'p8' | undefined;
   /**
    * `--scale N` (`1m`, `100k`, or a count): run only P7, the million-vector case, at N vectors,
    * in each mode of `--scale-modes` (default `none,int8`). Optional: the 1m run takes an hour.
@@ -76,7 +79,7 @@ export interface BenchArgs {
 
 /**
  * Parses `[--quick] [--json] [--dataset DIR] [--places FILE] [--eval-json FILE] [--large-size N]
- * [--only vector_storage] [--scale 1m|100k|N [--scale-modes none,int8]]`.
+ * [--only vector_storage|p8] [--scale 1m|100k|N [--scale-modes none,int8]]`.
  */
 export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
   const { values } = parseFlags(argv, {
@@ -90,8 +93,8 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     scale: { type: 'string' },
     'scale-modes': { type: 'string' },
   });
-  if (values.only !== undefined && values.only !== 'vector_storage')
-    throw new UsageError(`--only takes vector_storage, got ${values.only}`);
+  if (values.only !== undefined && values.only !== 'vector_storage' && values.only !== 'p8')
+    throw new UsageError(`--only takes vector_storage or p8, got ${values.only}`);
   let scale: BenchArgs['scale'];
   if (values.scale !== undefined) {
     const vectors = parseScale(values.scale);
@@ -110,7 +113,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     places: resolve(repoRoot, values.places ?? '../shared/datasets/places-catalog.json'),
     json: values.json,
     evalJson: values['eval-json'],
-    only: values.only,
+    only: values.only as BenchArgs['only'],
     scale,
   };
 }
