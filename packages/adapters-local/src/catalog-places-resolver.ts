@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PlaceCandidateSchema, ValidationError } from '@receiptflow/core';
 import type { PlaceCandidate, PlacesResolver } from '@receiptflow/core';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 /** Fewer digits than this identify nobody: "0142" would match every number ending that way. */
 const MIN_PHONE_DIGITS = 8;
@@ -105,6 +106,9 @@ export class CatalogPlacesResolver implements PlacesResolver {
   }
 
   async searchText(query: string): Promise<PlaceCandidate[]> {
+    // Google Places answers over the network, which lets the event loop turn between the
+    // searches of one receipt; this stand-in scores the whole catalog, so it turns it first.
+    await yieldToEventLoop();
     const queryTokens = tokenize(query);
     if (queryTokens.length === 0) return [];
     this.count('text');

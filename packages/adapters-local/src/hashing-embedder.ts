@@ -1,4 +1,8 @@
 import type { Embedder, EmbeddingResult } from '@receiptflow/core';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
+
+/** Texts embedded between two turns of the event loop (tens of ms of work at most). */
+const EMBED_SLICE = 64;
 
 export interface HashingEmbedderOptions {
   /** Vector length. Default 512, like the production embedding. */
@@ -37,10 +41,14 @@ export class HashingEmbedder implements Embedder {
 
   async embed(texts: string[]): Promise<EmbeddingResult> {
     let tokens = 0;
-    const vectors = texts.map((text) => {
-      tokens += estimateTokens(text);
-      return this.vectorOf(text);
-    });
+    const vectors: number[][] = [];
+    for (let i = 0; i < texts.length; i++) {
+      // The embedding API this stands in for answers over the network, which lets the event
+      // loop turn; so does this, every EMBED_SLICE texts (a receipt's words are hundreds).
+      if (i % EMBED_SLICE === 0) await yieldToEventLoop();
+      tokens += estimateTokens(texts[i]!);
+      vectors.push(this.vectorOf(texts[i]!));
+    }
     return { vectors, tokens };
   }
 

@@ -15,6 +15,7 @@ export * from './in-memory-compaction-lock.js';
 export * from './in-memory-snapshot-store.js';
 export * from './in-memory-places-cache.js';
 export * from './hashing-embedder.js';
+export * from './yield-to-event-loop.js';
 export * from './vector/hnsw-vector-index.js';
 export * from './vector/exact-vector-index.js';
 export * from './vector/hnsw-follower-vector-index.js';

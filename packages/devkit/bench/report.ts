@@ -134,7 +134,15 @@ export function formatTable(out: Record<string, unknown>): string {
   }
   if (goals.p8_upload_p95_ms) {
     goalRow('p8_upload_p95_ms');
-    for (const key of ['p8_upload_p50_ms', 'p8_upload_probes', 'p8_direct_upload_p95_ms', 'p8_serve_seconds'])
+    for (const key of [
+      'p8_upload_p50_ms',
+      'p8_upload_probes',
+      'p8_direct_upload_p95_ms',
+      'p8_serve_seconds',
+      'p8_event_loop_delay_p50_ms',
+      'p8_event_loop_delay_p99_ms',
+      'p8_event_loop_delay_max_ms',
+    ])
       info(key);
   }
   info('p6_usd_per_1000');

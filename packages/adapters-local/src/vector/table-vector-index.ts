@@ -12,6 +12,15 @@ import { withoutNulls } from './metadata.js';
 import { RecordTable } from './record-table.js';
 import { validateQuery, validateRecords } from './validation.js';
 import { clampScore, normalized } from './vector-math.js';
+import { yieldToEventLoop } from '../yield-to-event-loop.js';
+
+/**
+ * Records applied between two turns of the event loop in one upsert: each is a graph insert of
+ * about 1 ms at 200k vectors, so a slice holds the loop for about 10 ms (a few times that on a
+ * loaded machine), where a receipt's few hundred words in one go held `receipts serve`'s HTTP
+ * server for hundreds (issue 18, P8). A turn costs microseconds.
+ */
+export const UPSERT_SLICE = 8;
 
 /** One mutation, as applied in memory and (for a persisted index) appended to its log first. */
 export type VectorIndexOp =
@@ -58,7 +67,12 @@ export abstract class TableVectorIndex implements VectorIndex {
     if (unique.length === 0) return;
     await this.exclusive(async () => {
       await this.beforeApply(collection, { op: 'upsert', records: unique });
-      this.apply(collection, { op: 'upsert', records: unique });
+      // Logged whole above, so a crash replays all of it; applied in slices with a turn of the
+      // event loop between them (other mutations still wait: this holds the mutation queue).
+      for (let i = 0; i < unique.length; i += UPSERT_SLICE) {
+        if (i > 0) await yieldToEventLoop();
+        this.apply(collection, { op: 'upsert', records: unique.slice(i, i + UPSERT_SLICE) });
+      }
     });
   }
 

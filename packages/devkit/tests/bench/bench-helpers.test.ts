@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { costPer1000, PRICES } from '../../bench/cost-model.js';
 import { builtFunctions, externalImports, staticChunkImports } from '../../bench/cold-start.js';
 import { judge } from '../../bench/goals.js';
+import { parseBenchArgs } from '../../bench/plan.js';
 import { verdicts } from '../../bench/report.js';
 import { recallAtK, tieAwareRecallAtK } from '../../bench/recall.js';
 import { fillerMerchants, receiptLines, seededRandom } from '../../bench/receipt-lines.js';
@@ -186,5 +187,14 @@ describe('bench inputs', () => {
     } finally {
       await rm(dist, { recursive: true, force: true });
     }
+  });
+});
+
+describe('parseBenchArgs --only', () => {
+  it('takes vector_storage or p8, and names what it takes when given anything else', () => {
+    expect(parseBenchArgs(['--only', 'p8', '--quick'], '/repo').only).toBe('p8');
+    expect(parseBenchArgs(['--only', 'vector_storage'], '/repo').only).toBe('vector_storage');
+    expect(parseBenchArgs([], '/repo').only).toBeUndefined();
+    expect(() => parseBenchArgs(['--only', 'p9'], '/repo')).toThrow(/vector_storage or p8, got p9/);
   });
 });

@@ -7,7 +7,7 @@ import {
   type Logger,
   type SubmitJobResult,
 } from '@receiptflow/core';
-import { HnswVectorIndex } from '@receiptflow/adapters-local';
+import { HnswVectorIndex, yieldToEventLoop } from '@receiptflow/adapters-local';
 import { Worker } from '@receiptflow/worker';
 import type { Container } from 'inversify';
 import {
@@ -57,8 +57,8 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
 
 const DEFAULT_CHECKPOINT_EVERY_OPS = 200;
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
-/** Vectors repaired per background step (about 1 ms each at 200k). */
-const REPAIR_STEP = 32;
+/** Vectors repaired per background step (about 1 ms each at 200k), with a turn of the event loop between steps. */
+const REPAIR_STEP = 8;
 
 /** The owners of the accepted keys (a bare hash is DEFAULT_OWNER's); DEFAULT_OWNER when there are none. */
 export function localOperators(keys: readonly (string | ApiKeyEntry)[]): string[] {
@@ -161,7 +161,7 @@ export class LocalRuntime {
       this.loop(() => this.pumpStream()),
       this.loop(() => pumpQueue(this.adapters.compactionQueue, this.compaction, { waitSeconds: 1 })),
       this.loop(() => this.checkpointIfDue()),
-      // Small steps: each holds the event loop (and the index's mutation lock) for tens of ms.
+      // Small steps: each holds the event loop (and the index's mutation lock) for about 10 ms.
       this.loop(() => this.repairVectors(REPAIR_STEP)),
     ];
   }
@@ -213,6 +213,8 @@ export class LocalRuntime {
     if (!(vectors instanceof HnswVectorIndex) || vectors.opsSinceCheckpoint === 0) return;
     const ops = vectors.opsSinceCheckpoint;
     const started = performance.now();
+    // A checkpoint repairs every provisional node first, in one go: do it in steps beforehand.
+    while ((await vectors.repair(REPAIR_STEP)) > 0) await yieldToEventLoop();
     await vectors.checkpoint();
     this.lastCheckpointAt = this.adapters.clock.now();
     this.logger.info('vector index checkpointed', {
@@ -225,7 +227,12 @@ export class LocalRuntime {
   private async loop(step: () => Promise<number>): Promise<void> {
     while (!this.stopped) {
       try {
+        // A busy step is followed by a turn of the event loop, not straight by the next step: a
+        // step that found its work at hand (repairs, a queued message) resolves without I/O, so
+        // back-to-back steps chained as microtasks and held serve's HTTP server for as long as
+        // there was work (repairs alone: hundreds of ms; issue 18, P8).
         if ((await step()) === 0) await this.adapters.clock.sleep(100);
+        else await yieldToEventLoop();
       } catch (error) {
         this.logger.error('local stage failed', { error: error instanceof Error ? error.message : String(error) });
         await this.adapters.clock.sleep(1000);

@@ -1,0 +1,130 @@
+import type { AddressInfo } from 'node:net';
+import type { Collection, VectorRecord } from '@receiptflow/core';
+import { HnswVectorIndex } from '@receiptflow/adapters-local';
+import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import { describe, expect, it } from 'vitest';
+import { createLocalHttpServer } from '../src/local/http-server.js';
+import { presignedDownloadRoute } from '../src/local/presigned-download-route.js';
+import { presignedUploadRoute } from '../src/local/presigned-upload-route.js';
+import { LocalRuntime } from '../src/local/local-runtime.js';
+import { collectingLogger, TaggedOcr } from './support/fixtures.js';
+
+/**
+ * The post-OCR work of `receipts serve` runs on the event loop that answers HTTP (issue 18, P8).
+ * These tests check orderings, not speeds: what must have happened before what.
+ */
+
+/** An in-memory HNSW index that reports its first `words` insert and the end of that upsert. */
+class WatchedIndex extends HnswVectorIndex {
+  onFirstWordInsert: (() => void) | null = null;
+  readonly events: string[] = [];
+  private watching = false;
+
+  override async upsert(collection: Collection, records: VectorRecord[]): Promise<void> {
+    const watch = collection === 'words' && this.onFirstWordInsert !== null;
+    this.watching = watch;
+    await super.upsert(collection, records);
+    if (watch) this.events.push(`upserted ${records.length} words`);
+  }
+
+  // `never`: the table's class is internal to the package; this only passes it on.
+  protected override onAppended(collection: Collection, table: never, slot: number): void {
+    super.onAppended(collection, table, slot);
+    if (this.watching && this.onFirstWordInsert) {
+      const fire = this.onFirstWordInsert;
+      this.onFirstWordInsert = null;
+      fire();
+    }
+  }
+}
+
+describe('receipts serve stays responsive during post-OCR work', () => {
+  it(
+    'answers an upload request made while a large receipt is merged before that merge ends',
+    { timeout: 120_000 },
+    async () => {
+      const ocr = new TaggedOcr();
+      const vectors = new WatchedIndex({ dimensions: 512 });
+      const runtime = await LocalRuntime.open({
+        logger: collectingLogger(),
+        ocr,
+        vectors,
+        catalog: syntheticCatalog(),
+      });
+      const server = createLocalHttpServer(() => ({
+        authorize: () => true,
+        api: (event) => runtime.api(event),
+        admitUpload: presignedUploadRoute(runtime.adapters.rawImages, runtime.adapters.jobs),
+        openDownload: presignedDownloadRoute([runtime.adapters.rawImages, runtime.adapters.artifacts]),
+      }));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      try {
+        // About a thousand words: one merge of them held the loop for its whole length.
+        const lines = [
+          'BLUEBIRD BAKERY',
+          ...Array.from({ length: 120 }, (_, i) => `ITEM${i} FRESH SOURDOUGH LOAF NO ${i} QTY 1 @ 4.50 4.50`),
+          'TOTAL 540.00',
+        ];
+        await runtime.submit('large.png', 'image/png', ocr.register('large', lines));
+        let request: Promise<void> | null = null;
+        vectors.onFirstWordInsert = () => {
+          // Issued from inside the merge's first insert: only turns of the event loop between
+          // inserts can let the server read it, answer, and this client read the answer.
+          request = fetch(`${url}/upload-receipt`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ filename: 'next.jpg', content_type: 'image/jpeg' }),
+          }).then(async (response) => {
+            await response.text();
+            vectors.events.push(`answered ${response.status}`);
+          });
+        };
+        await runtime.drain();
+        expect(request).not.toBeNull();
+        await request;
+        const merged = vectors.events.find((e) => e.startsWith('upserted'));
+        expect(Number(merged?.split(' ')[1])).toBeGreaterThan(500);
+        expect(vectors.events).toEqual(['answered 201', merged]);
+      } finally {
+        await new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        });
+        await runtime.stop();
+      }
+    },
+  );
+
+  it('lets the event loop turn between background repair steps', { timeout: 60_000 }, async () => {
+    const vectors = new HnswVectorIndex({ dimensions: 512 });
+    // Provisional nodes (inserted with the narrow beam), as compaction leaves them.
+    let seed = 7;
+    const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    await vectors.upsert(
+      'lines',
+      Array.from({ length: 200 }, (_, i) => ({
+        id: `l${i}`,
+        vector: Array.from({ length: 512 }, random),
+        document: '',
+        metadata: {},
+      })),
+    );
+    expect(vectors.pendingRepairs).toBeGreaterThan(100);
+    const runtime = await LocalRuntime.open({ logger: collectingLogger(), ocr: new TaggedOcr(), vectors });
+    try {
+      runtime.start();
+      // The next turn of the loop: a request arriving now would be read here.
+      const pendingAtNextTurn = await new Promise<number>((resolve) =>
+        setImmediate(() => resolve(vectors.pendingRepairs)),
+      );
+      // Before, repair steps chained as microtasks until none was left.
+      expect(pendingAtNextTurn).toBeGreaterThan(0);
+      const deadline = Date.now() + 30_000;
+      while (vectors.pendingRepairs > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(vectors.pendingRepairs).toBe(0);
+    } finally {
+      await runtime.stop();
+    }
+  });
+});
