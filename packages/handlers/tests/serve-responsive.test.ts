@@ -67,11 +67,11 @@ describe('receipts serve stays responsive during post-OCR work', () => {
           'TOTAL 540.00',
         ];
         await runtime.submit('large.png', 'image/png', ocr.register('large', lines));
-        let request: Promise<void> | null = null;
+        const sent: { request?: Promise<void> } = {};
         vectors.onFirstWordInsert = () => {
           // Issued from inside the merge's first insert: only turns of the event loop between
           // inserts can let the server read it, answer, and this client read the answer.
-          request = fetch(`${url}/upload-receipt`, {
+          sent.request = fetch(`${url}/upload-receipt`, {
             method: 'POST',
             headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ filename: 'next.jpg', content_type: 'image/jpeg' }),
@@ -81,8 +81,8 @@ describe('receipts serve stays responsive during post-OCR work', () => {
           });
         };
         await runtime.drain();
-        expect(request).not.toBeNull();
-        await request;
+        expect(sent.request).toBeDefined();
+        await sent.request;
         const merged = vectors.events.find((e) => e.startsWith('upserted'));
         expect(Number(merged?.split(' ')[1])).toBeGreaterThan(500);
         expect(vectors.events).toEqual(['answered 201', merged]);
