@@ -1,12 +1,9 @@
-import type { AddressInfo } from 'node:net';
 import type { Collection, VectorRecord } from '@receiptflow/core';
 import { HnswVectorIndex } from '@receiptflow/adapters-local';
 import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import { describe, expect, it } from 'vitest';
-import { createLocalHttpServer } from '../src/local/http-server.js';
-import { presignedDownloadRoute } from '../src/local/presigned-download-route.js';
-import { presignedUploadRoute } from '../src/local/presigned-upload-route.js';
 import { LocalRuntime } from '../src/local/local-runtime.js';
+import { serveApi } from './support/api-server.js';
 import { collectingLogger, TaggedOcr } from './support/fixtures.js';
 
 /**
@@ -51,14 +48,8 @@ describe('receipts serve stays responsive during post-OCR work', () => {
         vectors,
         catalog: syntheticCatalog(),
       });
-      const server = createLocalHttpServer(() => ({
-        authorize: () => true,
-        api: (event) => runtime.api(event),
-        admitUpload: presignedUploadRoute(runtime.adapters.rawImages, runtime.adapters.jobs),
-        openDownload: presignedDownloadRoute([runtime.adapters.rawImages, runtime.adapters.artifacts]),
-      }));
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      // Open mode (no keys), as `receipts serve` on loopback.
+      const server = await serveApi(runtime, []);
       try {
         // About a thousand words: one merge of them held the loop for its whole length.
         const lines = [
@@ -71,14 +62,15 @@ describe('receipts serve stays responsive during post-OCR work', () => {
         vectors.onFirstWordInsert = () => {
           // Issued from inside the merge's first insert: only turns of the event loop between
           // inserts can let the server read it, answer, and this client read the answer.
-          sent.request = fetch(`${url}/upload-receipt`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/json' },
-            body: JSON.stringify({ filename: 'next.jpg', content_type: 'image/jpeg' }),
-          }).then(async (response) => {
-            await response.text();
-            vectors.events.push(`answered ${response.status}`);
-          });
+          sent.request = server
+            .request('POST', '/upload-receipt', {
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ filename: 'next.jpg', content_type: 'image/jpeg' }),
+            })
+            .then(async (response) => {
+              await response.text();
+              vectors.events.push(`answered ${response.status}`);
+            });
         };
         await runtime.drain();
         expect(sent.request).toBeDefined();
@@ -87,10 +79,7 @@ describe('receipts serve stays responsive during post-OCR work', () => {
         expect(Number(merged?.split(' ')[1])).toBeGreaterThan(500);
         expect(vectors.events).toEqual(['answered 201', merged]);
       } finally {
-        await new Promise<void>((resolve) => {
-          server.closeAllConnections();
-          server.close(() => resolve());
-        });
+        await server.close();
         await runtime.stop();
       }
     },

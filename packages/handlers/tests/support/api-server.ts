@@ -20,7 +20,10 @@ export interface ApiServer {
  * The real local HTTP server (`receipts serve`'s) in front of a test pipeline's API, on a free
  * loopback port: requests go through node's HTTP parsing, headers and bodies as a client sends them.
  */
-export async function serveApi(p: LocalPipeline, keys: readonly { owner: string; key: string }[]): Promise<ApiServer> {
+export async function serveApi(
+  p: Pick<LocalPipeline, 'api'> & { adapters: Pick<LocalPipeline['adapters'], 'rawImages' | 'jobs' | 'artifacts'> },
+  keys: readonly { owner: string; key: string }[],
+): Promise<ApiServer> {
   const auth = new ApiKeyAuth(keys.map((k) => ({ owner: k.owner, sha256: ApiKeyAuth.hash(k.key) })));
   const server = createLocalHttpServer(() => ({
     // The same keys as the pipeline's router (which learns the owner): the gate before the body is read.
