@@ -12,6 +12,7 @@ import {
 } from '@receiptflow/core';
 import { CorruptDataFileError } from './errors.js';
 import { syncDir } from './durable/sync-dir.js';
+import { writeFully } from './durable/whole-file.js';
 import { LocalImageStore, type LocalImageStoreConfig } from './local-image-store.js';
 import {
   checkObjectBody,
@@ -112,7 +113,7 @@ export class FsImageStore extends LocalImageStore {
         for await (const chunk of body) {
           crc = crc32(chunk, crc);
           size += chunk.length;
-          await writeAll(bodyHandle, chunk);
+          await writeFully(bodyHandle, chunk);
         }
         const header = encodeObjectFileHeader(
           { key, contentType: options.contentType ?? null, metadata: stringifyMetadata(options.metadata), size },
@@ -120,12 +121,12 @@ export class FsImageStore extends LocalImageStore {
         );
         const handle = await open(temp, 'w');
         try {
-          await writeAll(handle, header);
+          await writeFully(handle, header);
           const buffer = Buffer.alloc(STREAM_CHUNK_BYTES);
           for (let at = 0; at < size;) {
             const { bytesRead } = await bodyHandle.read(buffer, 0, Math.min(buffer.length, size - at), at);
             if (bytesRead === 0) throw new Error(`${side} ended at ${at} of ${size} bytes`);
-            await writeAll(handle, buffer.subarray(0, bytesRead));
+            await writeFully(handle, buffer.subarray(0, bytesRead));
             at += bytesRead;
           }
           if (this.fsync) await handle.datasync();
@@ -296,13 +297,6 @@ async function openIfPresent(path: string): Promise<FileHandle | null> {
   } catch (error) {
     if (isMissing(error)) return null;
     throw error;
-  }
-}
-
-async function writeAll(handle: FileHandle, bytes: Uint8Array): Promise<void> {
-  for (let at = 0; at < bytes.length;) {
-    const { bytesWritten } = await handle.write(bytes, at, bytes.length - at);
-    at += bytesWritten;
   }
 }
 
