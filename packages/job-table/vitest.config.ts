@@ -1,8 +1,4 @@
-import { defineProject } from 'vitest/config';
+import { project } from '../../vitest.project.js';
 
-export default defineProject({
-  test: {
-    name: 'job-table',
-    include: ['tests/**/*.test.ts'],
-  },
-});
+// job-table's tests are pure and fast: vitest's default timeouts.
+export default project('job-table', { testTimeout: 5_000, hookTimeout: 10_000 });

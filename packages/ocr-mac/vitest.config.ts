@@ -1,10 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { project } from '../../vitest.project.js';
 
-export default defineProject({
-  test: {
-    name: 'ocr-mac',
-    include: ['tests/**/*.test.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+export default project('ocr-mac');
