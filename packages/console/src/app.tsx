@@ -39,7 +39,16 @@ export function App() {
 
   return (
     <>
-      <a class="skip-link" href="#main">
+      {/* The routes live in the hash, so following "#main" would open a page named "main" (Not
+          found): the link moves the focus itself and leaves the address alone. */}
+      <a
+        class="skip-link"
+        href="#main"
+        onClick={(e) => {
+          e.preventDefault();
+          document.getElementById('main')?.focus();
+        }}
+      >
         Skip to content
       </a>
       <header class="top">

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import {
   get,
   request,
@@ -72,9 +72,15 @@ function ReceiptImage({ view, highlight }: { view: View; highlight: number[] }) 
   const [showWords, setShowWords] = useState(true);
   const [failed, setFailed] = useState(false);
   const region = view.receipt.region;
+  // An image the browser cannot show (a page of an uploaded PDF: an <img> cannot draw one; or a
+  // link that has expired) still has its stored geometry: the boxes, and the words' text, are
+  // then drawn on a blank page of the receipt's own size, in the receipt's frame.
+  const paper = failed ? { width: region?.width ?? 600, height: region?.height ?? 900 } : null;
+  const frame = paper ? undefined : region;
+  const shown = paper ?? size;
   const lit = new Set(highlight);
   // "Fit" shows the whole width of the pane (about 640 px); a zoom step scales the natural size.
-  const scale = size ? (zoom === 'fit' ? Math.min(1, 640 / size.width) : zoom) : 1;
+  const scale = shown ? (zoom === 'fit' ? Math.min(1, 640 / shown.width) : zoom) : 1;
   const step = (direction: 1 | -1) => {
     const current = scale;
     const next =
@@ -103,13 +109,40 @@ function ReceiptImage({ view, highlight }: { view: View; highlight: number[] }) 
           <input type="checkbox" checked={showWords} onChange={(e) => setShowWords(e.currentTarget.checked)} /> Words
         </label>
       </div>
+      {failed ? (
+        <p class="message" role="status" data-testid="no-image">
+          The browser cannot show this upload (a PDF page, or its link has expired: reload the page), so its words are
+          drawn from the stored geometry on a blank page. <a href={view.image_url}>Open the original</a>
+        </p>
+      ) : null}
       <div class="image-pane">
-        {failed ? (
-          <p class="message error" role="alert">
-            The image could not be loaded (its link lasts 5 minutes: reload the page).
-          </p>
-        ) : (
-          <div class="image-stage">
+        <div class="image-stage">
+          {paper ? (
+            <svg
+              class="paper"
+              width={Math.round(paper.width * scale)}
+              height={Math.round(paper.height * scale)}
+              viewBox={`0 0 ${paper.width} ${paper.height}`}
+              preserveAspectRatio="none"
+              data-testid="paper"
+              role="img"
+              aria-label={`The words of receipt ${view.receipt.receipt_id}, drawn where they were read`}
+            >
+              <rect width={paper.width} height={paper.height} fill="#fff" />
+              {view.words.map((w) => (
+                <text
+                  key={`t${w.line_id}.${w.word_id}`}
+                  x={w.bounding_box.x * paper.width}
+                  y={(1 - w.bounding_box.y) * paper.height}
+                  font-size={w.bounding_box.height * paper.height * 0.85}
+                  textLength={w.bounding_box.width * paper.width}
+                  lengthAdjust="spacingAndGlyphs"
+                >
+                  {w.text}
+                </text>
+              ))}
+            </svg>
+          ) : (
             <img
               src={view.image_url}
               alt={`The uploaded image of receipt ${view.receipt.receipt_id}`}
@@ -118,40 +151,40 @@ function ReceiptImage({ view, highlight }: { view: View; highlight: number[] }) 
               onLoad={(e) => setSize({ width: e.currentTarget.naturalWidth, height: e.currentTarget.naturalHeight })}
               onError={() => setFailed(true)}
             />
-            {size ? (
-              <svg
-                class="boxes"
-                viewBox={`0 0 ${size.width} ${size.height}`}
-                preserveAspectRatio="none"
-                aria-hidden="true"
-                data-testid="boxes"
-              >
-                {showLines
-                  ? view.lines.map((l) => (
-                      <polygon
-                        key={`l${l.line_id}`}
-                        class="line"
-                        data-line={l.line_id}
-                        points={polygonPoints(l, region, size.width, size.height)}
-                      />
-                    ))
-                  : null}
-                {showWords
-                  ? view.words.map((w) => (
-                      <polygon
-                        key={`w${w.line_id}.${w.word_id}`}
-                        class={`word${lit.has(w.line_id) ? ' highlight' : ''}`}
-                        data-word={`${w.line_id}.${w.word_id}`}
-                        points={polygonPoints(w, region, size.width, size.height)}
-                      >
-                        <title>{w.text}</title>
-                      </polygon>
-                    ))
-                  : null}
-              </svg>
-            ) : null}
-          </div>
-        )}
+          )}
+          {shown ? (
+            <svg
+              class="boxes"
+              viewBox={`0 0 ${shown.width} ${shown.height}`}
+              preserveAspectRatio="none"
+              aria-hidden="true"
+              data-testid="boxes"
+            >
+              {showLines
+                ? view.lines.map((l) => (
+                    <polygon
+                      key={`l${l.line_id}`}
+                      class="line"
+                      data-line={l.line_id}
+                      points={polygonPoints(l, frame, shown.width, shown.height)}
+                    />
+                  ))
+                : null}
+              {showWords
+                ? view.words.map((w) => (
+                    <polygon
+                      key={`w${w.line_id}.${w.word_id}`}
+                      class={`word${lit.has(w.line_id) ? ' highlight' : ''}`}
+                      data-word={`${w.line_id}.${w.word_id}`}
+                      points={polygonPoints(w, frame, shown.width, shown.height)}
+                    >
+                      <title>{w.text}</title>
+                    </polygon>
+                  ))
+                : null}
+            </svg>
+          ) : null}
+        </div>
       </div>
       <p class="hint">
         {view.lines.length} lines, {view.words.length} words. Blue: lines; green: words; amber: the words a field was
@@ -257,6 +290,12 @@ function FieldRow(props: {
   const [error, setError] = useState<unknown>(null);
   const [hovered, setHovered] = useState(false);
   const id = `field-${props.name}`;
+  // The form takes the focus when it opens ("Correct" is gone from under it): a keyboard user types
+  // the value at once instead of tabbing from the top of the page again.
+  const input = useRef<HTMLInputElement & HTMLSelectElement>(null);
+  useEffect(() => {
+    if (editing) input.current?.focus();
+  }, [editing]);
   const hover = (on: boolean) => {
     setHovered(on);
     props.onHighlight(on ? props.lineIds : []);
@@ -296,7 +335,7 @@ function FieldRow(props: {
               {FIELD_LABELS[props.name]}
             </label>
             {props.name === 'payment_method' ? (
-              <select id={`${id}-input`} value={draft} onChange={(e) => setDraft(e.currentTarget.value)}>
+              <select id={`${id}-input`} ref={input} value={draft} onChange={(e) => setDraft(e.currentTarget.value)}>
                 {PAYMENT_METHODS.map((m) => (
                   <option key={m} value={m}>
                     {m}
@@ -306,6 +345,7 @@ function FieldRow(props: {
             ) : props.name === 'date' ? (
               <input
                 id={`${id}-input`}
+                ref={input}
                 type="date"
                 value={draft}
                 required
@@ -314,6 +354,7 @@ function FieldRow(props: {
             ) : (
               <input
                 id={`${id}-input`}
+                ref={input}
                 type="text"
                 inputMode="decimal"
                 value={draft}
@@ -533,6 +574,12 @@ function SimilarList({ path }: { path: string }) {
 function DeleteReceipt({ path }: { path: string }) {
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState<unknown>(null);
+  // The safe answer takes the focus each time the question opens (the `autofocus` attribute works
+  // only once per document, so a second question would leave the focus nowhere).
+  const keep = useRef<HTMLButtonElement>(null);
+  useEffect(() => {
+    if (confirming) keep.current?.focus();
+  }, [confirming]);
   const remove = async () => {
     try {
       await request('DELETE', path);
@@ -549,7 +596,7 @@ function DeleteReceipt({ path }: { path: string }) {
           <button type="button" class="danger" onClick={() => void remove()}>
             Yes, delete
           </button>
-          <button type="button" class="secondary" autoFocus onClick={() => setConfirming(false)}>
+          <button type="button" class="secondary" ref={keep} onClick={() => setConfirming(false)}>
             Keep it
           </button>
         </div>

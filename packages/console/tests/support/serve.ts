@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderReceipt, syntheticCatalog, type DemoReceipt } from '@receiptflow/adapters-local/synthetic';
+import { receiptPdf } from '@receiptflow/devkit/pdf-fixtures';
 
 /** The `receipts` CLI as users run it (`receipts serve`): a child process, real HTTP, real OCR. */
 const BIN = fileURLToPath(new URL('../../node_modules/@receiptflow/handlers/bin/receipts.js', import.meta.url));
@@ -146,5 +147,26 @@ export async function uploadSynthetic(server: ConsoleServer, receipt: DemoReceip
   );
   if (res.status !== 201)
     throw new Error(`upload of ${receipt.id} answered ${res.status}: ${JSON.stringify(res.body)}`);
+  return res.body.image_id;
+}
+
+/**
+ * Uploads synthetic receipts as one PDF with a text layer, a receipt a page (at most 10), through
+ * the API: read natively, with no OCR, so a test can seed many receipts in seconds. Answers the
+ * image_id; the receipts are `receipt_id` 1..n in the order given.
+ */
+export async function uploadSyntheticPdf(
+  server: ConsoleServer,
+  receipts: DemoReceipt[],
+  name: string,
+): Promise<string> {
+  const pdf = await receiptPdf(receipts.map((r) => ({ spec: r.spec, kind: 'text' as const })));
+  const res = await server.api<{ image_id: string }>(
+    'POST',
+    `/upload-receipt?filename=${name}.pdf`,
+    pdf,
+    'application/pdf',
+  );
+  if (res.status !== 201) throw new Error(`upload of ${name}.pdf answered ${res.status}: ${JSON.stringify(res.body)}`);
   return res.body.image_id;
 }
