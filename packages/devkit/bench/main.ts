@@ -18,7 +18,9 @@ import { measureP6 } from './p6-cost.js';
 import { measureP7 } from './p7-scale.js';
 import { measureP8 } from './p8-serve.js';
 import { measurePdfTextLayer } from './pdf-text-layer.js';
-import { header, parseBenchArgs } from './plan.js';
+import { describeTiming, PartTimer } from './part-timer.js';
+import { writeReport } from './out-file.js';
+import { header, parseBenchArgs, type BenchArgs } from './plan.js';
 import { measureReceiptExport, measureReceiptListing, RECEIPT_READ_SIZES } from './receipt-reads.js';
 import { measureReceiptWrites } from './receipt-writes.js';
 import { formatTable, verdicts } from './report.js';
@@ -39,12 +41,21 @@ async function vectorStorage(sizes: number[]): Promise<Record<string, unknown>> 
   };
 }
 
-/** A run of one part (`--scale`, `--only`): its figures and the machine's load, as JSON. */
-function printPartial(out: Record<string, unknown>, started: number, json: boolean): number {
+/** A run of one part (`--scale`, `--only`): its figures and the machine's load, as JSON (and to `--out`). */
+async function printPartial(out: Record<string, unknown>, started: number, args: BenchArgs): Promise<number> {
   (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
   out.seconds = round((performance.now() - started) / 1000, 1);
-  process.stdout.write(`${JSON.stringify(out, null, json ? undefined : 2)}\n`);
+  if (args.scale) out.complete = true;
+  await saveReport(out, args.out);
+  process.stdout.write(`${JSON.stringify(out, null, args.json ? undefined : 2)}\n`);
   return 0;
+}
+
+/** `--out FILE` (or a `--scale` run's default file): the report as JSON there too. */
+async function saveReport(out: Record<string, unknown>, file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  await writeReport(file, out);
+  progress(`report written to ${file}`);
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -55,44 +66,54 @@ async function main(argv: string[]): Promise<number> {
   const out = header(plan);
   if (args.scale) {
     // P7 alone: an optional run of its own (an hour at 1m), never part of the full bench.
-    out.p7 = await measureP7(args.scale.vectors, args.scale.modes, progress);
-    return printPartial(out, started, args.json);
+    // Written after each mode too: the second mode's hour can fail without losing the first's.
+    out.complete = false;
+    out.p7 = await measureP7(args.scale.vectors, args.scale.modes, progress, (partial) =>
+      saveReport({ ...out, p7: partial }, args.out),
+    );
+    return printPartial(out, started, args);
   }
   if (args.only === 'vector_storage') {
     out.vector_storage = await vectorStorage(plan.vectorStorageSizes);
-    return printPartial(out, started, args.json);
+    return printPartial(out, started, args);
   }
   if (args.only === 'p8') {
     Object.assign(out, await measureP8(await loadCorpus(args.dataset, args.places), plan, handlersDir, progress));
-    return printPartial(out, started, args.json);
+    return printPartial(out, started, args);
   }
+  // Each part timed (wall and CPU), so a run says where its minutes went: --quick must fit 5.
+  const timer = new PartTimer({ onPart: (name, t) => progress(`${name} done: ${describeTiming(t)} s`) });
+  const part = timer.time.bind(timer);
   // P5 first: fresh processes, before this one holds gigabytes of index.
   progress('P5: building bundles and timing cold starts');
-  Object.assign(out, await measureP5(handlersDir, plan));
+  Object.assign(out, await part('p5', () => measureP5(handlersDir, plan)));
   const corpus = await loadCorpus(args.dataset, args.places);
-  const p3 = await measureP3(corpus, plan, logger, progress);
+  const p3 = await part('p3', () => measureP3(corpus, plan, logger, progress));
   Object.assign(out, p3.figures);
   // P8 next to P3: both time OCR on the corpus, before this process holds the large indexes.
-  Object.assign(out, await measureP8(corpus, plan, handlersDir, progress));
-  const indexGoals = await measureIndexGoals(corpus, p3.pass, plan, logger, progress);
+  Object.assign(out, await part('p8', () => measureP8(corpus, plan, handlersDir, progress)));
+  const indexGoals = await part('p1_p2_p4', () => measureIndexGoals(corpus, p3.pass, plan, logger, progress));
   Object.assign(out, indexGoals.figures);
-  Object.assign(out, await measureP6(args.evalJson, p3.pass, indexGoals.hot));
+  Object.assign(out, await part('p6', () => measureP6(args.evalJson, p3.pass, indexGoals.hot)));
   progress(`vector storage modes: efs, s3 and server at ${plan.vectorStorageSizes.join(' and ')} vectors`);
-  out.vector_storage = await vectorStorage(plan.vectorStorageSizes);
-  out.receipt_writes = await measureReceiptWrites(progress);
-  out.big_delta = await measureBigDelta(progress, { quick: plan.mode === 'quick' });
-  out.pdf = await measurePdfTextLayer({ quick: plan.mode === 'quick' }, progress);
+  out.vector_storage = await part('vector_storage', () => vectorStorage(plan.vectorStorageSizes));
+  out.receipt_writes = await part('receipt_writes', () => measureReceiptWrites(progress));
+  out.big_delta = await part('big_delta', () => measureBigDelta(progress, { quick: plan.mode === 'quick' }));
+  out.pdf = await part('pdf', () => measurePdfTextLayer({ quick: plan.mode === 'quick' }, progress));
   const readSizes = RECEIPT_READ_SIZES[plan.mode];
-  const listing = await measureReceiptListing(readSizes, progress);
+  const listing = await part('receipt_list', () => measureReceiptListing(readSizes, progress));
   out.receipt_list = listing;
   out.receipt_list_p50_ratio = listing.p50_ratio;
   out.receipt_list_p95_ratio = listing.p95_ratio;
-  const exported = await measureReceiptExport(readSizes, progress);
+  const exported = await part('receipt_export', () => measureReceiptExport(readSizes, progress));
   out.receipt_export = exported;
   out.receipt_export_rss_growth_mb = exported.rss_growth_mb;
+  out.part_timings = timer.timings;
+  progress(timer.summary());
   (out.machine as Record<string, unknown>).load_average_1m_at_end = round(loadavg()[0]!, 2);
   out.seconds = round((performance.now() - started) / 1000, 1);
   out.goals = verdicts(out);
+  await saveReport(out, args.out);
   process.stdout.write(`${args.json ? JSON.stringify(out) : formatTable(out)}\n`);
   return 0;
 }

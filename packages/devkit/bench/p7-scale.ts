@@ -53,6 +53,8 @@ export async function measureP7(
   n: number,
   modes: readonly VectorQuantization[],
   progress: (line: string) => void,
+  /** Called with the figures so far after each mode (the bench saves them: a mode can take an hour). */
+  onMode?: (soFar: Record<string, unknown>) => Promise<void>,
 ): Promise<Record<string, unknown>> {
   const queries = n > 500_000 ? 100 : 200;
   const rawBytes = 512 * 4;
@@ -95,6 +97,7 @@ export async function measureP7(
       disk_bytes_per_vector: round(r.disk_bytes / n, 0),
       load_average_1m: [round(r.load_average_1m_at_start, 2), round(r.load_average_1m_at_end, 2)],
     };
+    await onMode?.({ ...out });
   }
   return out;
 }

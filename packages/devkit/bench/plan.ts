@@ -75,11 +75,18 @@ export interface BenchArgs {
    * in each mode of `--scale-modes` (default `none,int8`). Optional: the 1m run takes an hour.
    */
   scale: { vectors: number; modes: ('none' | 'int8')[] } | undefined;
+  /**
+   * `--out FILE`: also write the run's JSON (what `--json` prints) to FILE. A `--scale` run
+   * writes it without the flag, to `.tmp/bench/p7-<N>-<modes>.json` (see {@link defaultScaleOut}),
+   * after each mode and at the end: it takes up to an hour, and its stdout is easily lost.
+   */
+  out: string | undefined;
 }
 
 /**
  * Parses `[--quick] [--json] [--dataset DIR] [--places FILE] [--eval-json FILE] [--large-size N]
- * [--only vector_storage|p8] [--scale 1m|100k|N [--scale-modes none,int8]]`.
+ * [--only vector_storage|p8] [--scale 1m|100k|N [--scale-modes none,int8]] [--out FILE]`. Paths are
+ * taken relative to the repo root (where `pnpm bench` runs).
  */
 export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
   const { values } = parseFlags(argv, {
@@ -92,6 +99,7 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     only: { type: 'string' },
     scale: { type: 'string' },
     'scale-modes': { type: 'string' },
+    out: { type: 'string' },
   });
   if (values.only !== undefined && values.only !== 'vector_storage' && values.only !== 'p8')
     throw new UsageError(`--only takes vector_storage or p8, got ${values.only}`);
@@ -115,7 +123,28 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     evalJson: values['eval-json'],
     only: values.only as BenchArgs['only'],
     scale,
+    out:
+      values.out !== undefined
+        ? resolve(repoRoot, values.out)
+        : scale
+          ? resolve(repoRoot, defaultScaleOut(scale.vectors, scale.modes))
+          : undefined,
   };
+}
+
+/**
+ * Where a `--scale` run writes its JSON by default: `.tmp/bench/p7-1m-none-int8.json` (the count
+ * as 1m / 100k where it is round, then the modes), so two runs of different sizes or modes, even
+ * at once, do not overwrite each other. `.tmp/` is git-ignored.
+ */
+export function defaultScaleOut(vectors: number, modes: readonly string[]): string {
+  const count =
+    vectors % 1_000_000 === 0
+      ? `${vectors / 1_000_000}m`
+      : vectors % 1_000 === 0
+        ? `${vectors / 1_000}k`
+        : `${vectors}`;
+  return `.tmp/bench/p7-${count}-${modes.join('-')}.json`;
 }
 
 /** The run's first figures: the plan and the machine it ran on (load is read again at the end). */

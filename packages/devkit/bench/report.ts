@@ -172,6 +172,7 @@ export function formatTable(out: Record<string, unknown>): string {
     'pdf',
     'receipt_list',
     'receipt_export',
+    'part_timings',
   ] as const)
     for (const [key, value] of Object.entries((out[group] as Record<string, unknown> | undefined) ?? {}))
       rows.push([`${group}.${key}`, fmt(value), '', '']);

@@ -1,7 +1,11 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '@receiptflow/core';
+import { writeReport } from '../../bench/out-file.js';
 import { measureP7, parseScale } from '../../bench/p7-scale.js';
-import { parseBenchArgs } from '../../bench/plan.js';
+import { defaultScaleOut, parseBenchArgs } from '../../bench/plan.js';
 
 describe('P7 --scale', () => {
   it('reads 1m, 100k and plain counts, and nothing else', () => {
@@ -24,9 +28,48 @@ describe('P7 --scale', () => {
     expect(() => parseBenchArgs(['--scale-modes', 'int8'], '/repo')).toThrow(UsageError);
   });
 
+  it('writes a --scale run to .tmp/bench by default, named by size and modes; --out FILE for any run', () => {
+    expect(parseBenchArgs(['--scale', '1m'], '/repo').out).toBe('/repo/.tmp/bench/p7-1m-none-int8.json');
+    expect(parseBenchArgs(['--scale', '100k', '--scale-modes', 'int8'], '/repo').out).toBe(
+      '/repo/.tmp/bench/p7-100k-int8.json',
+    );
+    expect(defaultScaleOut(250_500, ['none'])).toBe('.tmp/bench/p7-250500-none.json');
+    expect(defaultScaleOut(2_500_000, ['none'])).toBe('.tmp/bench/p7-2500k-none.json');
+    expect(parseBenchArgs(['--scale', '1m', '--out', 'runs/p7.json'], '/repo').out).toBe('/repo/runs/p7.json');
+    expect(parseBenchArgs(['--quick', '--out', '/tmp/q.json'], '/repo').out).toBe('/tmp/q.json');
+    // Without --out, the other runs print only.
+    expect(parseBenchArgs(['--quick'], '/repo').out).toBeUndefined();
+  });
+
+  it('writes a report whole, creating its folder, and replaces it on the next write', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bench-out-'));
+    try {
+      const file = join(dir, 'nested', 'p7.json');
+      await writeReport(file, { p7: { none: { build_s: 1 } }, complete: false });
+      await writeReport(file, { p7: { none: { build_s: 1 }, int8: { build_s: 2 } }, complete: true });
+      expect(JSON.parse(await readFile(file, 'utf8'))).toEqual({
+        p7: { none: { build_s: 1 }, int8: { build_s: 2 } },
+        complete: true,
+      });
+      expect(await readdir(join(dir, 'nested'))).toEqual(['p7.json']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   // Two child processes (tsx start-up, a 400-vector build each): seconds alone, far more under load.
   it('measures both modes end to end in processes of their own, at a small size', { timeout: 300_000 }, async () => {
-    const out = await measureP7(400, ['none', 'int8'], () => undefined);
+    // What the bench saves after each mode: the figures so far.
+    const saved: string[][] = [];
+    const out = await measureP7(
+      400,
+      ['none', 'int8'],
+      () => undefined,
+      async (soFar) => {
+        saved.push(['none', 'int8'].filter((m) => m in soFar));
+      },
+    );
+    expect(saved).toEqual([['none'], ['none', 'int8']]);
     expect(out.vectors).toBe(400);
     for (const mode of ['none', 'int8'] as const) {
       const r = out[mode] as Record<string, unknown>;
