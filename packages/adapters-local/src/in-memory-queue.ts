@@ -26,6 +26,22 @@ export interface InMemoryQueueConfig {
   deadLetter?: { queue: InMemoryQueue; maxReceiveCount?: number };
   /** Default the system clock; a FakeClock makes timeouts and delays test-controlled. */
   clock?: Clock;
+  /**
+   * Where every message put on or taken off this queue is recorded before the queue changes
+   * (FsDeadLetterJournal keeps a local DLQ on disk); none keeps the queue in memory only.
+   */
+  journal?: QueueJournal;
+  /** Messages to start with, as a journal restored them: visible at once, ids and counts kept. */
+  restore?: readonly StoredMessageView[];
+}
+
+/**
+ * Records a queue's changes durably. Each call must be durable when it returns, and throws if it
+ * cannot be; the queue then leaves the message where it was.
+ */
+export interface QueueJournal {
+  added(message: StoredMessageView): void;
+  removed(id: string): void;
 }
 
 interface StoredMessage {
@@ -79,6 +95,7 @@ export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
   private readonly clock: Clock;
   private readonly visibilityTimeoutSeconds: number;
   private readonly deadLetter: InMemoryQueueConfig['deadLetter'];
+  private readonly journal: QueueJournal | undefined;
   private readonly messages = new Map<string, StoredMessage>();
   private readonly byHandle = new Map<string, string>();
   private readonly waiters = new Set<() => void>();
@@ -89,10 +106,20 @@ export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
     this.clock = config.clock ?? new SystemClock();
     this.visibilityTimeoutSeconds = config.visibilityTimeoutSeconds ?? 30;
     this.deadLetter = config.deadLetter;
+    this.journal = config.journal;
     assertSeconds('visibilityTimeoutSeconds', this.visibilityTimeoutSeconds, MAX_VISIBILITY_SECONDS);
     const maxReceiveCount = this.deadLetter?.maxReceiveCount;
     if (maxReceiveCount !== undefined && !(Number.isInteger(maxReceiveCount) && maxReceiveCount >= 1)) {
       throw new ValidationError(`queue ${this.name}: maxReceiveCount must be a positive integer`);
+    }
+    for (const m of config.restore ?? []) {
+      this.messages.set(m.id, {
+        ...m,
+        ...(m.note ? { note: { ...m.note } } : {}),
+        visibleAt: this.clock.now(),
+        handle: null,
+        seq: this.seq++,
+      });
     }
   }
 
@@ -133,8 +160,7 @@ export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
   private async ack(handle: string): Promise<void> {
     const message = this.current(handle);
     if (!message) return;
-    this.messages.delete(message.id);
-    this.byHandle.delete(handle);
+    this.drop(message);
   }
 
   /** retryLater and extendLease: the message becomes visible `seconds` from now. */
@@ -155,8 +181,7 @@ export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
       sourceMessageId: message.id,
       receiveCount: message.receiveCount,
     });
-    this.messages.delete(message.id);
-    this.byHandle.delete(handle);
+    this.drop(message);
   }
 
   /** The message `handle` currently leases; ConditionFailedError when the lease is stale or lapsed. */
@@ -211,8 +236,7 @@ export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
   remove(id: string): string | null {
     const message = this.messages.get(id);
     if (!message) return null;
-    this.messages.delete(id);
-    if (message.handle) this.byHandle.delete(message.handle);
+    this.drop(message);
     return message.body;
   }
 
@@ -222,6 +246,8 @@ export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
   }
 
   private enqueue(id: string, body: string, receiveCount: number, visibleAt: number, note?: DeadLetterNote): void {
+    const sentAt = this.clock.now();
+    this.journal?.added({ id, body, receiveCount, sentAt, ...(note ? { note } : {}) });
     this.messages.set(id, {
       id,
       body,
@@ -229,10 +255,17 @@ export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
       visibleAt,
       handle: null,
       seq: this.seq++,
-      sentAt: this.clock.now(),
+      sentAt,
       ...(note ? { note } : {}),
     });
     this.wakeWaiters();
+  }
+
+  /** Takes a message off the queue, journal first: a journal that cannot record it keeps it here. */
+  private drop(message: StoredMessage): void {
+    this.journal?.removed(message.id);
+    this.messages.delete(message.id);
+    if (message.handle) this.byHandle.delete(message.handle);
   }
 
   private take(maxMessages: number, visibilitySeconds: number): LeasedMessage[] {
@@ -244,8 +277,10 @@ export class InMemoryQueue implements Queue, QueueBacklog, QueueGauge {
       if (message.handle) this.byHandle.delete(message.handle);
       const maxReceiveCount = this.deadLetter?.maxReceiveCount;
       if (this.deadLetter && maxReceiveCount !== undefined && message.receiveCount >= maxReceiveCount) {
-        this.messages.delete(message.id);
+        // The dead-letter queue first: if it cannot take the message (its journal failed), the
+        // message stays here rather than being lost between the two.
         this.deadLetter.queue.acceptDeadLetter(message.id, message.body, message.receiveCount);
+        this.drop(message);
         continue;
       }
       message.receiveCount++;

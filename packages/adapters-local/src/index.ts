@@ -11,6 +11,7 @@ export * from './presign-secret.js';
 export * from './upload-nonce-ledger.js';
 export * from './in-memory-queue.js';
 export * from './in-memory-dead-letter-queue.js';
+export * from './fs-dead-letter-journal.js';
 export * from './in-memory-compaction-lock.js';
 export * from './in-memory-snapshot-store.js';
 export * from './in-memory-places-cache.js';

@@ -20,6 +20,7 @@ import {
   checkObjectFile,
   CorruptDataFileError,
   encodeJournalRecord,
+  FsDeadLetterJournal,
   FsImageStore,
   FsJobTable,
   HashingEmbedder,
@@ -31,6 +32,7 @@ import {
   readJournal,
   SystemClock,
   vectorIndexOwner,
+  type DeadLetterJournalScan,
   type ObjectHeader,
 } from '@receiptflow/adapters-local';
 import { DataDirInUseError } from '../errors.js';
@@ -81,6 +83,8 @@ export interface FsckOptions {
  * - the job journal is rewritten with its good records (damaged ones and a torn tail are lost,
  *   and listed); records without checksums are rewritten with them;
  * - a damaged object file is moved aside and listed as lost;
+ * - a dead-letter journal is rewritten with its good records (a damaged "taken off" record can
+ *   bring a redriven message back: at worst one more delivery, which the handlers absorb);
  * - an image whose records were lost gets its IMAGE and PENDING OCR_JOB again, from the object's
  *   metadata (serve's recovery then runs it); an uploaded image without a job gets one;
  * - the vector index, when damaged or short of a compacted receipt's vectors, is rebuilt from
@@ -163,7 +167,33 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
   for (const f of vectorFindings) find({ ...f, file: rel(f.file) });
   const vectorsDamaged = vectorFindings.some((f) => f.kind === 'damaged');
 
-  // 4. Cross-checks over what the journal holds.
+  // 4. The dead-letter journals (one per DLQ).
+  const deadLetterDir = join(dataDir, DATA_LAYOUT.deadLetters);
+  const damagedDeadLetters: { path: string; scan: DeadLetterJournalScan }[] = [];
+  for (const name of await listDir(deadLetterDir)) {
+    const path = join(deadLetterDir, name);
+    if (name.startsWith('.tmp-')) {
+      tempFiles.push(path);
+      find({ file: rel(path), kind: 'temp-file', detail: 'left by a crash mid-write' });
+      continue;
+    }
+    if (!name.endsWith('.log')) continue;
+    const scan = await FsDeadLetterJournal.read(path);
+    if (!scan) continue;
+    for (const d of scan.damaged)
+      find({ file: rel(path), kind: 'damaged', offset: d.offset, bytes: d.length, detail: d.reason });
+    if (scan.tornTail)
+      find({
+        file: rel(path),
+        kind: 'torn-tail',
+        offset: scan.tornTail.offset,
+        bytes: scan.tornTail.length,
+        detail: scan.tornTail.reason,
+      });
+    if (scan.damaged.length > 0 || scan.tornTail) damagedDeadLetters.push({ path, scan });
+  }
+
+  // 5. Cross-checks over what the journal holds.
   const state = jobTableStores(InMemoryJobTable.fromChanges(records));
   const lostImages: { path: string; header: ObjectHeader; imageId: string; jobId: string | null }[] = [];
   for (const object of rawObjects) {
@@ -231,6 +261,17 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
     report.lost.push(`${rel(path)}: damaged object, moved to ${rel(join(backupDir, rel(path)))}`);
   }
   for (const path of tempFiles) await moveAside(path);
+  for (const { path, scan } of damagedDeadLetters) {
+    for (const d of scan.damaged)
+      report.lost.push(`${rel(path)}: dead letter at byte ${d.offset} (${d.length} bytes): ${d.reason}`);
+    if (scan.tornTail)
+      report.lost.push(
+        `${rel(path)}: incomplete last record at byte ${scan.tornTail.offset} (${scan.tornTail.length} bytes, never acknowledged)`,
+      );
+    await moveAside(path);
+    await FsDeadLetterJournal.rewrite(path, scan.messages);
+    report.rebuilt.push(`${rel(path)}: rewritten with its ${scan.messages.length} good dead letters`);
+  }
 
   const table = await FsJobTable.open(join(dataDir, DATA_LAYOUT.jobs), { logger });
   const stores = jobTableStores(table, { clock });

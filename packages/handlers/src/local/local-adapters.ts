@@ -15,6 +15,7 @@ import {
 } from '@receiptflow/core';
 import {
   CatalogPlacesResolver,
+  FsDeadLetterJournal,
   FsImageStore,
   FsJobTable,
   HashingEmbedder,
@@ -120,11 +121,47 @@ export const DATA_LAYOUT = {
   vectors: 'vectors',
   presignSecret: 'presign.key',
   uploadLedger: 'uploads-used.log',
+  /** One journal per DLQ, `<queue>-dlq.log`: a poison message survives a restart. */
+  deadLetters: 'dead-letters',
 } as const;
 
 export async function openLocalAdapters(options: LocalAdapterOptions = {}): Promise<LocalAdapters> {
   const clock = options.clock ?? new SystemClock();
   const dir = options.dataDir;
+  // The work queues stay in memory: recovery on start re-sends every unfinished job, run and
+  // results step from the job table. Their DLQs are kept on disk: a dead letter is often the only
+  // record of a poison message (one that never named a real job), and an operator redrives or
+  // reads it later, perhaps after a restart (docs/operations.md, "Dead letter queues"). Opened
+  // first: a damaged journal then refuses the start before the vector index and the job table
+  // take their locks and file handles.
+  const journals: FsDeadLetterJournal[] = [];
+  const queuePair = async (name: string) => {
+    const dlqName = `${name}-dlq`;
+    let persisted = {};
+    if (dir) {
+      const path = join(dir, DATA_LAYOUT.deadLetters, `${dlqName}.log`);
+      const { journal, messages, droppedTail } = await FsDeadLetterJournal.open(path);
+      if (droppedTail)
+        options.logger?.warn('dead-letter journal: dropped a torn last record (never acknowledged)', {
+          file: path,
+          offset: droppedTail.offset,
+          bytes: droppedTail.length,
+        });
+      journals.push(journal);
+      persisted = { journal, restore: messages };
+    }
+    const dlq = new InMemoryQueue({ name: dlqName, clock, ...persisted });
+    const queue = new InMemoryQueue({
+      name,
+      clock,
+      visibilityTimeoutSeconds: 120,
+      deadLetter: { queue: dlq, maxReceiveCount: MAX_RECEIVES },
+    });
+    return [queue, dlq] as const;
+  };
+  const [ocrQueue, ocrDlq] = await queuePair('ocr-queue');
+  const [resultsQueue, resultsDlq] = await queuePair('ocr-results-queue');
+  const [compactionQueue, compactionDlq] = await queuePair('compaction-queue');
   // Persisted: the signing secret and the used-URL ledger live in the data folder, so a URL
   // issued before a restart still works after it, and a used one stays used.
   const uploads = new LocalPresignedUploads({
@@ -160,19 +197,6 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
           ...logger,
         })
       : new HnswVectorIndex({ dimensions: embedder.dimensions }));
-  const queuePair = (name: string) => {
-    const dlq = new InMemoryQueue({ name: `${name}-dlq`, clock });
-    const queue = new InMemoryQueue({
-      name,
-      clock,
-      visibilityTimeoutSeconds: 120,
-      deadLetter: { queue: dlq, maxReceiveCount: MAX_RECEIVES },
-    });
-    return [queue, dlq] as const;
-  };
-  const [ocrQueue, ocrDlq] = queuePair('ocr-queue');
-  const [resultsQueue, resultsDlq] = queuePair('ocr-results-queue');
-  const [compactionQueue, compactionDlq] = queuePair('compaction-queue');
   // Text search without phones, as GooglePlacesResolver's Text Search Pro mask answers.
   const catalog = new CatalogPlacesResolver(options.catalog ?? [], { textSearchPhones: false });
 
@@ -210,6 +234,7 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
       // Persisted stores hold file handles (and the index a per-directory lock) until closed.
       if (!options.vectors && vectors instanceof HnswVectorIndex) await vectors.close();
       if (table instanceof FsJobTable) await table.close();
+      for (const journal of journals) journal.close();
     },
   };
   return options.fault ? withFaults(adapters, options.fault) : adapters;
