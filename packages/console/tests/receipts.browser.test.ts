@@ -189,6 +189,20 @@ describe('the receipts table', () => {
       expect(await next.isDisabled()).toBe(true);
       await previous.click();
       await expectTable(page, all.slice(0, 25));
+
+      // Page 2 of a filtered list, then the browser's Back to the unfiltered list: its first page
+      // (the filtered list's cursor is not carried over to another listing).
+      const filtered = (await listAll({ min: '0.01' })).map(key);
+      expect(filtered.length).toBeGreaterThan(25);
+      await page.getByLabel('Total at least').fill('0.01');
+      await page.getByRole('button', { name: 'Filter', exact: true }).click();
+      await expectTable(page, filtered.slice(0, 25));
+      await next.click();
+      await expectTable(page, filtered.slice(25));
+      await page.goBack();
+      await expectTable(page, all.slice(0, 25));
+      expect(await page.getByRole('alert').count()).toBe(0);
+      expect(await page.getByText('Page 1').count()).toBe(1);
     });
   });
 

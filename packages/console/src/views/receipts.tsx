@@ -32,8 +32,15 @@ export function ReceiptsView({ params }: { params: URLSearchParams }) {
     if (value) filters[name] = value;
   }
   const filterKey = JSON.stringify(filters);
-  // The cursor of each page visited, the first page's null: "Next" pushes, "Previous" pops.
-  const [pages, setPages] = useState<(string | null)[]>([null]);
+  // The cursor of each page visited, the first page's null: "Next" pushes, "Previous" pops. They
+  // belong to the filters they were made for: other filters (a new search, or the browser's Back
+  // to an earlier address) start again at page 1, as a cursor of another listing is a 400.
+  const [paging, setPaging] = useState<{ filters: string; pages: (string | null)[] }>({
+    filters: filterKey,
+    pages: [null],
+  });
+  const pages = paging.filters === filterKey ? paging.pages : [null];
+  const setPages = (next: (string | null)[]) => setPaging({ filters: filterKey, pages: next });
   const cursor = pages[pages.length - 1] ?? null;
   const [sort, setSort] = useState<{ key: SortKey; descending: boolean } | null>(null);
   const [list, reload] = useLoad(
@@ -43,7 +50,7 @@ export function ReceiptsView({ params }: { params: URLSearchParams }) {
   const [merchants] = useLoad(() => get<{ merchants: MerchantSummary[] }>('/merchants'), []);
 
   const applyFilters = (next: Filters) => {
-    setPages([null]);
+    setPages([null]); // the same filters again: back to page 1 too
     location.hash = receiptsHref(next);
   };
 
