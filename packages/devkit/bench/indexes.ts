@@ -29,11 +29,13 @@ const FULL_BEAM = 100;
  * Fills the local HNSW indexes, the exact reference and (on a fresh local server) the Chroma
  * collections with `largeSize` line records, the first `smallSize` of them in the small ones.
  * Chroma's inserts run in the server process while this one builds the HNSW graph.
+ * `chroma: false` starts no Chroma server (`chroma` is then null, as when it fails to start).
  */
 export async function buildIndexes(
   smallSize: number,
   largeSize: number,
   progress: (line: string) => void,
+  options: { chroma?: boolean } = {},
 ): Promise<BenchIndexes> {
   const local = {
     small: new HnswVectorIndex({ dimensions: DIMENSIONS }),
@@ -46,19 +48,20 @@ export async function buildIndexes(
   const exactLarge = new ExactVectorIndex({ dimensions: DIMENSIONS });
   let server: ChromaServer | null = null;
   let chroma: BenchIndexes['chroma'] = null;
-  let chromaError: string | null = null;
-  try {
-    server = await startChromaServer();
-    const client = new ChromaClient({ host: server.host, port: server.port });
-    const options = { dimensions: DIMENSIONS, maxBatchSize: 5000, requestTimeoutMs: 120_000 };
-    chroma = {
-      small: new ChromaVectorIndex(client, { ...options, collectionPrefix: 'small_' }),
-      large: new ChromaVectorIndex(client, { ...options, collectionPrefix: 'large_' }),
-    };
-  } catch (error) {
-    chromaError = error instanceof Error ? error.message : String(error);
-    progress(`chroma unavailable: ${chromaError}`);
-  }
+  let chromaError: string | null = options.chroma === false ? 'not asked for (--only p2)' : null;
+  if (options.chroma !== false)
+    try {
+      server = await startChromaServer();
+      const client = new ChromaClient({ host: server.host, port: server.port });
+      const chromaOptions = { dimensions: DIMENSIONS, maxBatchSize: 5000, requestTimeoutMs: 120_000 };
+      chroma = {
+        small: new ChromaVectorIndex(client, { ...chromaOptions, collectionPrefix: 'small_' }),
+        large: new ChromaVectorIndex(client, { ...chromaOptions, collectionPrefix: 'large_' }),
+      };
+    } catch (error) {
+      chromaError = error instanceof Error ? error.message : String(error);
+      progress(`chroma unavailable: ${chromaError}`);
+    }
 
   const started = performance.now();
   let hnswMs = 0;

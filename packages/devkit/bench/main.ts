@@ -17,6 +17,7 @@ import { measureP5 } from './p5-cold-start.js';
 import { measureP6 } from './p6-cost.js';
 import { measureP7 } from './p7-scale.js';
 import { measureP8 } from './p8-serve.js';
+import { runPipelinePass } from './pipeline.js';
 import { measurePdfTextLayer } from './pdf-text-layer.js';
 import { describeTiming, PartTimer } from './part-timer.js';
 import { writeReport } from './out-file.js';
@@ -75,6 +76,17 @@ async function main(argv: string[]): Promise<number> {
   }
   if (args.only === 'vector_storage') {
     out.vector_storage = await vectorStorage(plan.vectorStorageSizes);
+    return printPartial(out, started, args);
+  }
+  if (args.only === 'p2') {
+    // The local indexes' goals alone: OCR only the receipts the hot path replays (a few more, in
+    // case some read no text), no Chroma.
+    const corpus = await loadCorpus(args.dataset, args.places);
+    const images = corpus.images.slice(0, plan.hotPathReceipts + 5);
+    progress(`P2: OCR of ${images.length} receipts to replay`);
+    const pass = await runPipelinePass(corpus, images, logger);
+    const { figures } = await measureIndexGoals(corpus, pass, plan, logger, progress, { chroma: false });
+    Object.assign(out, figures);
     return printPartial(out, started, args);
   }
   if (args.only === 'p8') {

@@ -14,6 +14,7 @@ const MERGE_RECALL_VECTORS = 1000;
 /**
  * P1, P2 and P4 on the same filler vectors: a small and a large local index (and Chroma when it
  * starts), pre-OCR'd receipts of the P3 pass replayed through each, then k-NN queries.
+ * `chroma: false` leaves Chroma out (`--only p2`): its figures are then NaN.
  */
 export async function measureIndexGoals(
   corpus: Corpus,
@@ -21,9 +22,10 @@ export async function measureIndexGoals(
   plan: Plan,
   logger: Logger,
   progress: (line: string) => void,
+  options: { chroma?: boolean } = {},
 ): Promise<{ hot: HotPathFigures; figures: Record<string, unknown> }> {
   progress(`P1/P2/P4: filling indexes with ${plan.smallSize} and ${plan.largeSize} vectors`);
-  const indexes = await buildIndexes(plan.smallSize, plan.largeSize, progress);
+  const indexes = await buildIndexes(plan.smallSize, plan.largeSize, progress, options);
   const figures: Record<string, unknown> = {};
   try {
     figures.index_fill_s = round(indexes.fillSeconds, 1);

@@ -191,10 +191,14 @@ describe('bench inputs', () => {
 });
 
 describe('parseBenchArgs --only', () => {
-  it('takes vector_storage or p8, and names what it takes when given anything else', () => {
+  it('takes vector_storage, p8 or p2, and names what it takes when given anything else', () => {
     expect(parseBenchArgs(['--only', 'p8', '--quick'], '/repo').only).toBe('p8');
+    expect(parseBenchArgs(['--only', 'p2', '--large-size', '50000'], '/repo')).toMatchObject({
+      only: 'p2',
+      plan: { largeSize: 50_000 },
+    });
     expect(parseBenchArgs(['--only', 'vector_storage'], '/repo').only).toBe('vector_storage');
     expect(parseBenchArgs([], '/repo').only).toBeUndefined();
-    expect(() => parseBenchArgs(['--only', 'p9'], '/repo')).toThrow(/vector_storage or p8, got p9/);
+    expect(() => parseBenchArgs(['--only', 'p9'], '/repo')).toThrow(/vector_storage, p8 or p2, got p9/);
   });
 });
