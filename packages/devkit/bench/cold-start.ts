@@ -78,18 +78,20 @@ export interface ColdStart {
   /** The functions measured: every folder the build emitted. */
   functions: string[];
   runs: number;
+  /** Of those rounds, how many also timed the build not deployed. */
+  otherRuns: number;
   buildSeconds: number;
 }
 
 /**
  * Builds the bundles twice with scripts/build.mjs, once with the AWS SDK bundled (the default
  * build, deployed) and once with it left to the runtime, then times import + init `runs` times
- * per function (the build not deployed, every other round), round-robin. Each build runs from a scratch directory laid out like
+ * per function (the build not deployed in `otherRuns` of the rounds), round-robin. Each build runs from a scratch directory laid out like
  * /var/task: the function's folder alone. The external build's directory has a node_modules
  * holding only the `@aws-sdk/*` and `@smithy/*` packages (linked from this workspace), the
  * stand-in for /var/runtime; the bundled build's has none, so any import it left out fails.
  */
-export async function measureColdStart(handlersDir: string, runs: number): Promise<ColdStart> {
+export async function measureColdStart(handlersDir: string, runs: number, otherRuns: number): Promise<ColdStart> {
   const scratch = await mkdtemp(join(tmpdir(), 'receiptflow-cold-start-'));
   try {
     const started = performance.now();
@@ -117,16 +119,18 @@ export async function measureColdStart(handlersDir: string, runs: number): Promi
       externals[name] = await externalImportsOf(join(builds.external, name));
     }
     // Round-robin, so drift on a shared machine hits every function and build alike. The build
-    // not deployed runs every other round: it is 2-3x slower, and only has to show the choice holds.
+    // not deployed runs in `otherRuns` of the rounds, spread over them: it is 2-3x slower, and
+    // only has to show the choice holds.
+    const otherRounds = otherBuildRounds(runs, otherRuns);
     for (let i = 0; i < runs; i++) {
       for (const name of functions) {
-        for (const mode of i % 2 === 0 ? [shipped, other] : [shipped]) {
+        for (const mode of otherRounds.has(i) ? [shipped, other] : [shipped]) {
           const dir = join(builds[mode], name);
           const { ms, cpuMs } = await probe(dir, PROBE, pathToFileURL(join(dir, 'index.mjs')).href);
           samples[mode][name]!.push(ms);
           cpuSamples[mode][name]!.push(cpuMs!);
         }
-        if (i % 2 === 0)
+        if (otherRounds.has(i))
           sdkSamples[name]!.push(
             (await probe(join(builds.external, name), SDK_PROBE, JSON.stringify(externals[name]))).ms,
           );
@@ -149,11 +153,21 @@ export async function measureColdStart(handlersDir: string, runs: number): Promi
       external: { ...(await figures('external')), sdkImportMs: medians(sdkSamples) },
       functions,
       runs,
+      otherRuns: otherRounds.size,
       buildSeconds,
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }
+}
+
+/**
+ * The rounds (0-based, of `runs`) in which the build not deployed is timed too: `otherRuns` of
+ * them, spread evenly and away from the first (10 and 5: 1, 3, 5, 7, 9; 5 and 1: the middle one, 2).
+ */
+export function otherBuildRounds(runs: number, otherRuns: number): Set<number> {
+  const n = Math.max(1, Math.min(otherRuns, runs));
+  return new Set(Array.from({ length: n }, (_, k) => Math.floor(((k + 0.5) * runs) / n)));
 }
 
 /** The functions a build emitted: every folder of `dist` holding an index.mjs, sorted. */

@@ -8,9 +8,6 @@ import type { PipelinePass } from './pipeline.js';
 import type { Plan } from './plan.js';
 import { ratio, round } from './stats.js';
 
-/** Vectors merged (in receipt-sized upserts) for P2's recall check: 40 receipts' lines. */
-const MERGE_RECALL_VECTORS = 1000;
-
 /**
  * P1, P2 and P4 on the same filler vectors: a small and a large local index (and Chroma when it
  * starts), pre-OCR'd receipts of the P3 pass replayed through each, then k-NN queries.
@@ -36,8 +33,10 @@ export async function measureIndexGoals(
     const hot = await measureHotPath(indexes, receipts, corpus.catalog, plan, logger);
     progress(`P4: ${plan.knnQueries} k-NN queries against ${plan.largeSize} vectors`);
     const knn = await measureKnn(indexes, plan.knnQueries);
-    progress(`P2: recall@10 of ${MERGE_RECALL_VECTORS} vectors merged with the narrow beam, before and after repair`);
-    const mergeRecall = await measureMergeRecall(indexes, MERGE_RECALL_VECTORS);
+    progress(
+      `P2: recall@10 of ${plan.mergeRecallVectors} vectors merged with the narrow beam, before and after repair`,
+    );
+    const mergeRecall = await measureMergeRecall(indexes, plan.mergeRecallVectors);
     Object.assign(figures, {
       p1_local_small_ms: round(hot.local.small, 2),
       p1_local_large_ms: round(hot.local.large, 2),
@@ -54,6 +53,7 @@ export async function measureIndexGoals(
       p2_merge_recall_at_10: round(mergeRecall.recallBefore, 4),
       p2_merge_recall_at_10_repaired: round(mergeRecall.recallAfter, 4),
       p2_repair_ms_per_vector: round(mergeRecall.repairMsPerVector, 3),
+      p2_merge_recall_vectors: plan.mergeRecallVectors,
       p4_local_p50_ms: round(knn.localP50, 3),
       p4_chroma_p50_ms: round(knn.chromaP50, 3),
       p4_exact_p50_ms: round(knn.exactP50, 3),

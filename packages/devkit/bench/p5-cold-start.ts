@@ -9,7 +9,7 @@ import { mapValues, ratio, round } from './stats.js';
  * choice still holds. Run first, before this process holds gigabytes of index.
  */
 export async function measureP5(handlersDir: string, plan: Plan): Promise<Record<string, unknown>> {
-  const cold = await measureColdStart(handlersDir, plan.coldStartRuns);
+  const cold = await measureColdStart(handlersDir, plan.coldStartRuns, plan.coldStartOtherRuns);
   const shipped = cold[cold.shipped];
   const ms = (r: Record<string, number>) => mapValues(r, (v) => round(v, 1));
   return {
@@ -36,6 +36,7 @@ export async function measureP5(handlersDir: string, plan: Plan): Promise<Record
       cold.functions.map((n) => [n, round(ratio(cold.bundled.initMs[n]!, cold.external.initMs[n]!), 2)]),
     ),
     p5_runs: cold.runs,
+    p5_other_build_runs: cold.otherRuns,
     p5_build_s: round(cold.buildSeconds, 1),
   };
 }

@@ -9,8 +9,6 @@ import type { Corpus, CorpusImage } from './corpus.js';
 import type { Plan } from './plan.js';
 import { percentile, ratio, round } from './stats.js';
 
-/** How many receipts P8 sends through `receipts serve`, per mode; at most 50 uploads are in flight. */
-export const P8_IMAGES = { quick: 12, full: 50 } as const;
 /** Upload requests in flight at once (the issue's "50 uploads in flight"). */
 export const P8_IN_FLIGHT = 50;
 /** One upload request every this many ms while OCR runs: the latency probe. */
@@ -40,7 +38,7 @@ export async function measureP8(
   progress: (line: string) => void,
 ): Promise<Record<string, unknown>> {
   const workers = 2;
-  const wanted = P8_IMAGES[plan.mode];
+  const wanted = plan.serveImages;
   // The last `workers` images warm the workers; the measured ones come before them.
   const measured = corpus.images.slice(0, Math.min(wanted, corpus.images.length - workers));
   const warm = corpus.images.slice(-workers);
