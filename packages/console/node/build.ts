@@ -100,10 +100,29 @@ async function build(root: string, log: (message: string) => void): Promise<stri
   return target;
 }
 
-/** Older builds (other hashes); temporary folders of builds in progress are left alone. */
-async function removeOtherBuilds(dist: string, keep: string): Promise<void> {
+/**
+ * Older builds (other hashes), and the temporary folders of builds whose process is gone (a
+ * `receipts serve` that failed to start exits without waiting for its build); temporary folders
+ * of builds still in progress are left alone. Exported for its test.
+ *
+ * @example
+ * await removeOtherBuilds(join(root, 'dist'), hash);
+ */
+export async function removeOtherBuilds(dist: string, keep: string): Promise<void> {
   for (const entry of await readdir(dist)) {
-    if (entry === keep || entry.startsWith('.tmp-')) continue;
+    if (entry === keep) continue;
+    const temporary = /^\.tmp-(\d+)-/.exec(entry);
+    if (temporary && processIsAlive(Number(temporary[1]))) continue;
     await rm(join(dist, entry), { recursive: true, force: true });
+  }
+}
+
+function processIsAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { removeOtherBuilds } from '../node/build.js';
 import { consoleSourceHash, ensureConsoleBuilt } from '../node/index.js';
 
 describe('the console build', () => {
@@ -42,6 +44,19 @@ describe('the console build', () => {
       expect(await consoleSourceHash(root)).not.toBe(edited);
     } finally {
       await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  it('clears older builds and the half builds of exited processes, never a build in progress', async () => {
+    const dist = await mkdtemp(join(tmpdir(), 'console-dist-'));
+    try {
+      const gone = spawnSync(process.execPath, ['-e', '']).pid; // a process that has exited
+      const entries = ['aaaa', 'bbbb', `.tmp-${process.pid}-live`, `.tmp-${gone}-dead`];
+      for (const entry of entries) await mkdir(join(dist, entry, 'assets'), { recursive: true });
+      await removeOtherBuilds(dist, 'aaaa');
+      expect((await readdir(dist)).sort()).toEqual([`.tmp-${process.pid}-live`, 'aaaa']);
+    } finally {
+      await rm(dist, { recursive: true, force: true });
     }
   });
 });

@@ -104,5 +104,12 @@ if (
   process.argv[1]?.endsWith('/bin/receipts.js') ||
   process.argv[1]?.endsWith('cli/main.ts')
 ) {
-  process.exitCode = await run(process.argv.slice(2));
+  const code = await run(process.argv.slice(2));
+  process.exitCode = code;
+  // A failed command ends now, without waiting for background work it started: a `serve` that
+  // cannot open its data directory had already begun building the console (Vite, seconds, far
+  // more on a loaded machine), and would otherwise stay alive, its error printed, until that build
+  // ended. The build writes into a temporary folder and renames it, so cutting it short leaves no
+  // half build. stderr and stdout are synchronous for files and pipes, so nothing printed is lost.
+  if (code !== 0) process.exit(code);
 }
