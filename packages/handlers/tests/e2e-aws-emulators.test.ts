@@ -73,6 +73,7 @@ import { awsPipelineModule } from '../src/container/aws/pipeline-module.js';
 import { awsReceiptsChangeModule } from '../src/container/aws/receipts-change-module.js';
 import { awsReceiptsExportModule } from '../src/container/aws/receipts-export-module.js';
 import { awsReceiptsReadModule } from '../src/container/aws/receipts-read-module.js';
+import { loadVectorStorage } from '../src/container/aws/vector-storage.js';
 import { API_ROUTE_KEYS } from '../src/handlers/api-route-keys.js';
 import { awsStreamProcessorModule } from '../src/container/aws/stream-processor-module.js';
 import { queueEventSources } from '../src/container/aws/event-sources.js';
@@ -681,7 +682,11 @@ describe('the receipt API functions, each built from its own container module', 
       'receipts-read',
     );
     readContainer = new Container();
-    readContainer.load(awsReceiptsReadModule(config, { instrument: (client) => recorder.attach(client) }));
+    readContainer.load(
+      awsReceiptsReadModule(config, await loadVectorStorage(config.VECTOR_STORAGE_MODE), {
+        instrument: (client) => recorder.attach(client),
+      }),
+    );
     read = recorder.for('receipts-read', receiptsReadHandlerFrom(readContainer, new ApiKeyAuth(config.API_KEY_SHA256)));
     const changeConfig = parseConfig(
       ReceiptsChangeConfigSchema,

@@ -75,6 +75,84 @@ describe('the Lambda bundles', () => {
       }
   });
 
+  describe('vector storage: each mode in a chunk of its own, only the configured one loaded at init', () => {
+    // A string only chroma-client.ts writes (Chroma's auth header), and an error message only the
+    // HNSW index files' follower writes: each marks the file holding that mode's code.
+    const CHROMA = 'x-chroma-token';
+    const HNSW = 'no writer has created this vector index yet';
+    const env = {
+      TABLE_NAME: 'jobs',
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'test',
+      AWS_SECRET_ACCESS_KEY: 'test',
+      LOG_LEVEL: 'error',
+      RAW_BUCKET: 'raw-bucket',
+      ARTIFACTS_BUCKET: 'artifacts',
+      VECTORS_BUCKET: 'vectors',
+      OPENAI_API_KEY: 'sk-test',
+      GOOGLE_PLACES_API_KEY: 'places-test',
+      API_KEY_SHA256: 'a'.repeat(64),
+    };
+    const MODES = {
+      server: { CHROMA_URL: 'http://127.0.0.1:9' },
+      efs: { VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/vectors' },
+    };
+    /** Imports the function's bundle from `task` in a fresh process: its init, as Lambda runs it. */
+    const init = (task: string, mode: keyof typeof MODES) =>
+      run(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)}); process.stdout.write(typeof m.handler);`,
+        ],
+        { cwd: task, env: { PATH: process.env.PATH ?? '', HOME: task, ...env, ...MODES[mode] } },
+      ).then(
+        ({ stdout }) => stdout,
+        (error: { stderr?: string }) => `failed: ${error.stderr ?? String(error)}`,
+      );
+
+    for (const name of ['compaction', 'process-ocr-results', 'receipts-read']) {
+      it(`${name}: initialises without the other mode's chunk, and needs its own`, { timeout: 120_000 }, async () => {
+        const files = await readdir(join(dist, name));
+        const holding = async (marker: string) => {
+          const found: string[] = [];
+          for (const file of files)
+            if ((await readFile(join(dist, name, file), 'utf8')).includes(marker)) found.push(file);
+          return found;
+        };
+        const [chroma, hnsw] = [await holding(CHROMA), await holding(HNSW)];
+        expect(chroma, 'Chroma client chunk').toHaveLength(1);
+        expect(hnsw, 'HNSW index chunk').toHaveLength(1);
+        expect([chroma[0], hnsw[0]]).not.toContain('index.mjs');
+        expect(chroma[0]).not.toBe(hnsw[0]);
+        const without = async (chunk: string) => {
+          const task = await mkdtemp(join(tmpdir(), 'receiptflow-task-'));
+          await cp(join(dist, name), task, { recursive: true });
+          await rm(join(task, chunk));
+          return task;
+        };
+        const noChroma = await without(chroma[0]!);
+        const noHnsw = await without(hnsw[0]!);
+        try {
+          // efs never reads Chroma's chunk; server cannot start without it (its init loads it,
+          // so the init time measured includes it), and the other way round for the index files.
+          expect(await init(noChroma, 'efs')).toBe('function');
+          const serverWithout = await init(noChroma, 'server');
+          expect(serverWithout).toMatch(/^failed: /);
+          expect(serverWithout).toContain(chroma[0]);
+          expect(await init(noHnsw, 'server')).toBe('function');
+          const efsWithout = await init(noHnsw, 'efs');
+          expect(efsWithout).toMatch(/^failed: /);
+          expect(efsWithout).toContain(hnsw[0]);
+        } finally {
+          await rm(noChroma, { recursive: true, force: true });
+          await rm(noHnsw, { recursive: true, force: true });
+        }
+      });
+    }
+  });
+
   describe('the bundled sweep on dynalite + fauxqs, from a folder without node_modules', () => {
     let aws: SweepEmulators | undefined;
     afterAll(async () => {

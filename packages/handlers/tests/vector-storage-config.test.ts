@@ -14,6 +14,7 @@ import { createBucket } from '@receiptflow/devkit/emulators';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { CompactionConfigSchema, parseConfig, ProcessOcrResultsConfigSchema } from '../src/config/aws-config.js';
 import { CHROMA_CALL_LIMITS, vectorIndexFor, vectorStorageFor } from '../src/container/aws/vector-index.js';
+import { loadVectorStorage } from '../src/container/aws/vector-storage.js';
 import { fauxqsS3 } from '@receiptflow/devkit/emulators/suite';
 import { Container } from 'inversify';
 import type { S3ImageStore } from '@receiptflow/adapters-aws/s3';
@@ -197,6 +198,32 @@ describe('VECTOR_STORAGE_MODE', () => {
     }
   });
 
+  it('loadVectorStorage loads one mode: Chroma for server, the index files for efs and s3; a config of another mode is refused', async () => {
+    const server = parseConfig(CompactionConfigSchema, { ...COMPACTION, CHROMA_URL: 'http://127.0.0.1:1' }, 'c');
+    const efs = parseConfig(
+      CompactionConfigSchema,
+      { ...COMPACTION, VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/v' },
+      'c',
+    );
+    const s3 = parseConfig(
+      ProcessOcrResultsConfigSchema,
+      { ...RESULTS, VECTOR_STORAGE_MODE: 's3', VECTOR_BUCKET: 'vectors', VECTOR_PREFIX: 'index' },
+      'p',
+    );
+    const forServer = await loadVectorStorage('server');
+    const chroma = forServer(server, 'writer');
+    expect(chroma.vectors).toBeInstanceOf(ChromaVectorIndex);
+    expect(chroma.snapshotsInto).toBeTypeOf('function');
+    const forEfs = await loadVectorStorage('efs');
+    const writer = forEfs(efs, 'writer');
+    expect(writer.vectors).toBeInstanceOf(PerCollectionVectorIndex);
+    expect(writer.fencedLock(new InMemoryCompactionLock())).toBeInstanceOf(FencingCompactionLock);
+    expect((await loadVectorStorage('s3'))(s3, 'reader').vectors).toBeInstanceOf(PerCollectionVectorIndex);
+    // A factory loaded for one mode never builds another mode's index (its code may not be loaded).
+    expect(() => forServer(efs, 'writer')).toThrow(/loaded for VECTOR_STORAGE_MODE server, but the config is for efs/);
+    expect(() => forEfs(server, 'reader')).toThrow(/loaded for VECTOR_STORAGE_MODE efs, but the config is for server/);
+  });
+
   it('server: compaction binds the snapshot policy (cadence and retention from the env, files into the vectors bucket); other modes and readers none', () => {
     const env = { ...COMPACTION, AWS_REGION: 'us-east-1', CHROMA_URL: 'http://127.0.0.1:1' };
     const config = parseConfig(
@@ -205,7 +232,7 @@ describe('VECTOR_STORAGE_MODE', () => {
       'c',
     );
     const container = new Container();
-    container.load(awsCompactionModule(config));
+    container.load(awsCompactionModule(config, vectorStorageFor));
     const policy = resolve(container, TOKENS.VectorSnapshots);
     expect(policy).toMatchObject({ every: 50, keep: 5, dimensions: config.EMBEDDING_DIMENSIONS });
     expect(policy.transfer).toBe(container.get(TOKENS.VectorIndex));
@@ -225,6 +252,7 @@ describe('VECTOR_STORAGE_MODE', () => {
           { ...COMPACTION, AWS_REGION: 'us-east-1', VECTOR_STORAGE_MODE: 'efs', VECTOR_INDEX_DIR: '/mnt/v' },
           'c',
         ),
+        vectorStorageFor,
       ),
     );
     expect(efs.isBound(TOKENS.VectorSnapshots)).toBe(false);

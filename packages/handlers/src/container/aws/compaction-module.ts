@@ -4,7 +4,7 @@ import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { ContainerModule } from 'inversify';
 import type { CompactionConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { vectorStorageFor, type VectorStorage } from './vector-index.js';
+import type { VectorStorage, VectorStorageFactory } from './vector-storage.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 import { queueEventSources } from './event-sources.js';
@@ -13,9 +13,15 @@ import { queueEventSources } from './event-sources.js';
  * Compaction: table (runs, lock, snapshot pointer), vectors bucket (deltas; server mode: the
  * Chroma snapshot files under `snapshots/`), the vector index
  * (writes): Chroma, or in efs and s3 mode the fenced writers, whose lock hands them each lease's token;
- * its own queue, for the short retry of a message that met a busy lock.
+ * its own queue, for the short retry of a message that met a busy lock. `vectorStorageFor` builds
+ * the index: the Lambda passes `await loadVectorStorage(config.VECTOR_STORAGE_MODE)`, so only its
+ * mode's code is loaded.
+ *
+ * @example
+ * const config = parseConfig(CompactionConfigSchema, process.env, 'compaction');
+ * container.load(awsCompactionModule(config, await loadVectorStorage(config.VECTOR_STORAGE_MODE)));
  */
-export function awsCompactionModule(config: CompactionConfig): ContainerModule {
+export function awsCompactionModule(config: CompactionConfig, vectorStorageFor: VectorStorageFactory): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
     const doc = bindCommon(options, settings, config, 'compaction');

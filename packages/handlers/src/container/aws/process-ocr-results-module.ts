@@ -5,18 +5,26 @@ import { ContainerModule } from 'inversify';
 import OpenAI from 'openai';
 import type { ProcessOcrResultsConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
-import { vectorIndexFor } from './vector-index.js';
 import { clientConfig, settingsFrom } from './clients.js';
 import { bindCommon } from './common-bindings.js';
 import { queueEventSources } from './event-sources.js';
 import { OPENAI_CALL_LIMITS, PLACES_CALL_LIMITS } from './external-call-limits.js';
 import { cachedGooglePlaces } from './places-resolver.js';
+import type { VectorStorageFactory } from './vector-storage.js';
 
 /**
  * process-OCR-results: table, artifacts + vectors buckets, OpenAI, the vector index (query: Chroma,
- * or followers of the index files in efs and s3 mode), Places, its own queue (short retries).
+ * or followers of the index files in efs and s3 mode, built by `vectorStorageFor`: the Lambda
+ * passes `await loadVectorStorage(config.VECTOR_STORAGE_MODE)`), Places, its own queue (short retries).
+ *
+ * @example
+ * const config = parseConfig(ProcessOcrResultsConfigSchema, process.env, 'process-ocr-results');
+ * container.load(awsProcessOcrResultsModule(config, await loadVectorStorage(config.VECTOR_STORAGE_MODE)));
  */
-export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): ContainerModule {
+export function awsProcessOcrResultsModule(
+  config: ProcessOcrResultsConfig,
+  vectorStorageFor: VectorStorageFactory,
+): ContainerModule {
   const settings = settingsFrom(config);
   return new ContainerModule((options) => {
     const doc = bindCommon(options, settings, config, 'process-ocr-results');
@@ -50,7 +58,7 @@ export function awsProcessOcrResultsModule(config: ProcessOcrResultsConfig): Con
       .inSingletonScope();
     options
       .bind(TOKENS.VectorIndex)
-      .toDynamicValue(() => vectorIndexFor(config, 'reader', s3Client))
+      .toDynamicValue(() => vectorStorageFor(config, 'reader', s3Client).vectors)
       .inSingletonScope();
     options
       .bind(TOKENS.Places)
