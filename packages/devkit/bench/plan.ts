@@ -88,9 +88,10 @@ export interface BenchArgs {
    * `vector_storage`: run only the vector storage modes' measurement (and the cost model);
    * `p8`: only P8, serve throughput and upload latency (with the serve process's event-loop delay);
    * `p2`: only the local indexes' goals (P2, with P1 and P4 on the same indexes; no Chroma), OCR
-   * run on just the receipts the hot path replays.
+   * run on just the receipts the hot path replays;
+   * `p5`: only P5, the Lambda bundles' sizes and cold init (a few minutes).
    */
-  only: 'vector_storage' | 'p8' | 'p2' | undefined;
+  only: 'vector_storage' | 'p8' | 'p2' | 'p5' | undefined;
   /**
    * `--scale N` (`1m`, `100k`, or a count): run only P7, the million-vector case, at N vectors,
    * in each mode of `--scale-modes` (default `none,int8`). Optional: the 1m run takes an hour.
@@ -106,7 +107,7 @@ export interface BenchArgs {
 
 /**
  * Parses `[--quick] [--json] [--dataset DIR] [--places FILE] [--eval-json FILE] [--large-size N]
- * [--only vector_storage|p8|p2] [--scale 1m|100k|N [--scale-modes none,int8]] [--out FILE]`. Paths are
+ * [--only vector_storage|p8|p2|p5] [--scale 1m|100k|N [--scale-modes none,int8]] [--out FILE]`. Paths are
  * taken relative to the repo root (where `pnpm bench` runs).
  */
 export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
@@ -122,8 +123,8 @@ export function parseBenchArgs(argv: string[], repoRoot: string): BenchArgs {
     'scale-modes': { type: 'string' },
     out: { type: 'string' },
   });
-  if (values.only !== undefined && !['vector_storage', 'p8', 'p2'].includes(values.only))
-    throw new UsageError(`--only takes vector_storage, p8 or p2, got ${values.only}`);
+  if (values.only !== undefined && !['vector_storage', 'p8', 'p2', 'p5'].includes(values.only))
+    throw new UsageError(`--only takes vector_storage, p8, p2 or p5, got ${values.only}`);
   let scale: BenchArgs['scale'];
   if (values.scale !== undefined) {
     const vectors = parseScale(values.scale);
