@@ -75,6 +75,26 @@ describe('the Lambda bundles', () => {
       }
   });
 
+  it("holds its own function's config schema only: every other function's is tree-shaken away", async () => {
+    // A variable only one function's schema reads (src/config/aws-config.ts), by function. Each
+    // schema is built in a pure call, so a bundle that never parses it neither holds nor builds it.
+    const OWN = {
+      sweep: 'SWEEP_LOOKBACK_SECONDS',
+      pipeline: 'OPERATOR_OWNERS',
+      compaction: 'LEASE_MS',
+      'receipts-export': 'EXPORT_BUCKET',
+      'process-ocr-results': 'EMBEDDING_MODEL',
+    };
+    const functions = (await readdir(dist, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(functions).toEqual(expect.arrayContaining(Object.keys(OWN)));
+    for (const name of functions) {
+      let code = '';
+      for (const file of await readdir(join(dist, name))) code += await readFile(join(dist, name, file), 'utf8');
+      for (const [owner, variable] of Object.entries(OWN))
+        expect(code.includes(variable), `${name} holds ${variable}`).toBe(name === owner);
+    }
+  });
+
   describe('vector storage: each mode in a chunk of its own, only the configured one loaded at init', () => {
     // A string only chroma-client.ts writes (Chroma's auth header), and an error message only the
     // HNSW index files' follower writes: each marks the file holding that mode's code.
