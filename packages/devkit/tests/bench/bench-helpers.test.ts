@@ -191,14 +191,15 @@ describe('bench inputs', () => {
 });
 
 describe('parseBenchArgs --only', () => {
-  it('takes vector_storage, p8 or p2, and names what it takes when given anything else', () => {
+  it('takes vector_storage, p8, p2 or p5, and names what it takes when given anything else', () => {
     expect(parseBenchArgs(['--only', 'p8', '--quick'], '/repo').only).toBe('p8');
+    expect(parseBenchArgs(['--only', 'p5'], '/repo').only).toBe('p5');
     expect(parseBenchArgs(['--only', 'p2', '--large-size', '50000'], '/repo')).toMatchObject({
       only: 'p2',
       plan: { largeSize: 50_000 },
     });
     expect(parseBenchArgs(['--only', 'vector_storage'], '/repo').only).toBe('vector_storage');
     expect(parseBenchArgs([], '/repo').only).toBeUndefined();
-    expect(() => parseBenchArgs(['--only', 'p9'], '/repo')).toThrow(/vector_storage, p8 or p2, got p9/);
+    expect(() => parseBenchArgs(['--only', 'p9'], '/repo')).toThrow(/vector_storage, p8, p2 or p5, got p9/);
   });
 });
