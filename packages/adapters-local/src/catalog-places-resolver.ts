@@ -27,6 +27,8 @@ export interface CatalogPlacesResolverOptions {
 export interface PlacesCallCounts {
   phone: number;
   text: number;
+  /** By-id lookups (`getPlace`). */
+  details: number;
   total: number;
 }
 
@@ -47,7 +49,7 @@ interface IndexedPlace {
  */
 export class CatalogPlacesResolver implements PlacesResolver {
   /** Lookups answered so far (blank or too-short queries are answered free and not counted). */
-  readonly calls: PlacesCallCounts = { phone: 0, text: 0, total: 0 };
+  readonly calls: PlacesCallCounts = { phone: 0, text: 0, details: 0, total: 0 };
   private readonly places: IndexedPlace[];
   private readonly textSearchPhones: boolean;
 
@@ -126,7 +128,14 @@ export class CatalogPlacesResolver implements PlacesResolver {
       .map(({ p }) => (this.textSearchPhones ? { ...p.place } : { ...p.place, phone: null }));
   }
 
-  private count(kind: 'phone' | 'text'): void {
+  async getPlace(placeId: string): Promise<PlaceCandidate | null> {
+    if (placeId.trim() === '') return null;
+    this.count('details');
+    const found = this.places.find((p) => p.place.place_id === placeId);
+    return found ? { ...found.place } : null;
+  }
+
+  private count(kind: keyof Omit<PlacesCallCounts, 'total'>): void {
     this.calls[kind]++;
     this.calls.total++;
   }

@@ -28,7 +28,7 @@ describe('CatalogPlacesResolver', () => {
     await resolver.searchText('bluebird bakery');
     await resolver.searchText('   ');
     await resolver.findByPhone('');
-    expect(resolver.calls).toEqual({ phone: 2, text: 1, total: 3 });
+    expect(resolver.calls).toEqual({ phone: 2, text: 1, details: 0, total: 3 });
   });
 
   it('textSearchPhones: false answers a text search as the Text Search Pro mask does (no phone); a phone lookup keeps it', async () => {

@@ -49,6 +49,10 @@ class CountingPlaces implements PlacesResolver {
     this.calls.push(`text:${query}`);
     return this.answer;
   }
+  async getPlace(placeId: string) {
+    this.calls.push(`id:${placeId}`);
+    return this.answer.find((p) => p.place_id === placeId) ?? null;
+  }
 }
 
 function setup(answer: PlaceCandidate[] = [PLACE]) {
@@ -136,6 +140,30 @@ describe('CachingPlacesResolver', () => {
     expect(await resolver.searchText('  ,, ')).toEqual([]);
     expect(inner.calls).toHaveLength(0);
     expect(cache.puts).toBe(0);
+  });
+});
+
+// Issue 15/16: a merchant correction to a place only Places knows reads it by id, once per place.
+describe('CachingPlacesResolver.getPlace', () => {
+  it('asks by id once, then answers from the id: row until it expires', async () => {
+    const { clock, cache, inner, resolver } = setup();
+    expect(await resolver.getPlace(PLACE.place_id)).toEqual(PLACE);
+    expect(await resolver.getPlace(` ${PLACE.place_id} `)).toEqual(PLACE);
+    expect(inner.calls).toEqual([`id:${PLACE.place_id}`]);
+    expect([...cache.rows.keys()]).toEqual([`id:${PLACE.place_id}`]);
+    clock.t += 30 * 24 * 3600_000 + 1; // past the default 30-day OK TTL
+    expect(await resolver.getPlace(PLACE.place_id)).toEqual(PLACE);
+    expect(inner.calls).toHaveLength(2);
+  });
+
+  it('remembers an unknown id as NO_RESULTS (null, no second call), and makes no call for a blank one', async () => {
+    const { cache, inner, resolver } = setup();
+    expect(await resolver.getPlace('p-unknown')).toBeNull();
+    expect(await resolver.getPlace('p-unknown')).toBeNull();
+    expect(inner.calls).toEqual(['id:p-unknown']);
+    expect(cache.rows.get('id:p-unknown')?.status).toBe('NO_RESULTS');
+    expect(await resolver.getPlace('   ')).toBeNull();
+    expect(inner.calls).toHaveLength(1);
   });
 });
 

@@ -62,6 +62,10 @@ function places(byPhone: PlaceCandidate[], byText: PlaceCandidate[]) {
       calls.push(`text:${query}`);
       return byText;
     },
+    async getPlace(placeId) {
+      calls.push(`id:${placeId}`);
+      return null;
+    },
   };
   return { resolver, calls };
 }
@@ -312,6 +316,10 @@ describe('resolveMerchant: Places failing', () => {
         calls.push('text');
         throw new TransientDependencyError('places', 'HTTP 503 UNAVAILABLE');
       },
+      async getPlace() {
+        calls.push('id');
+        throw new TransientDependencyError('places', 'HTTP 503 UNAVAILABLE');
+      },
     };
     const r = await resolveMerchant(deps(index, down), LINES);
     expect(r).toMatchObject({ source: 'none', place_id: null, merchant_name: 'SUNRISE PHARMACY 214', places_calls: 1 });
@@ -327,6 +335,7 @@ describe('resolveMerchant: Places failing', () => {
       searchText: async () => {
         throw new TransientDependencyError('openai', 'HTTP 500');
       },
+      getPlace: async () => null,
     };
     await expect(resolveMerchant(deps(index, broken), LINES)).rejects.toThrow(/openai/);
   });

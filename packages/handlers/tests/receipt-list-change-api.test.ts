@@ -1,4 +1,4 @@
-import { demoReceipts } from '@receiptflow/adapters-local/synthetic';
+import { demoReceipts, syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import type { ReceiptSummary } from '@receiptflow/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localApiRoutesFrom } from '../src/container/handler-factories.js';
@@ -190,6 +190,33 @@ describe('the list and change API over the local HTTP server', () => {
     });
     expect(foreign.status).toBe(404);
     expect(((await foreign.json()) as ErrorBody).error.code).toBe('NOT_FOUND');
+  });
+
+  // Issue 15/16: GET /places offers places only Places knows (receipt_count 0); PATCH takes them.
+  it('PATCH corrects the merchant to a place only the Places service knows, and refuses one nobody knows', async () => {
+    const id = alice.get(2)!;
+    const mine = new Set(ALICE_RECEIPTS.map((n) => demo[n]!.truth.place_id));
+    const shop = syntheticCatalog().find((c) => !mine.has(c.place_id))!;
+    const patch = (place_id: string) =>
+      server.request('PATCH', `/receipts/${id}/1`, {
+        bearer: ALICE,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ merchant: { place_id } }),
+      });
+    const res = await patch(shop.place_id);
+    const text = await res.text();
+    expect(res.status, text).toBe(200);
+    expect((JSON.parse(text) as { merchant: unknown }).merchant).toMatchObject({
+      place_id: shop.place_id,
+      merchant_name: shop.name,
+      address: shop.formatted_address,
+      source: 'user',
+    });
+    const unknown = await patch('ChIJ-nobody-knows-this');
+    expect(unknown.status).toBe(400);
+    const body = (await unknown.json()) as ErrorBody & { error: { message: string } };
+    expect(body.error.code).toBe('VALIDATION_FAILED');
+    expect(JSON.stringify(body)).toMatch(/merchant\.place_id/);
   });
 
   it('DELETE answers 204 (again on a repeat), and the receipt is gone from GET and the listing', async () => {

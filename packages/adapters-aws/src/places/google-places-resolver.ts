@@ -1,9 +1,11 @@
 import { DependencyError, TransientDependencyError } from '@receiptflow/core';
 import type { Clock, PlaceCandidate, PlacesResolver } from '@receiptflow/core';
 import {
+  PLACE_DETAILS_FIELD_MASK,
   PHONE_LOOKUP_FIELD_MASK,
   TEXT_SEARCH_FIELD_MASK,
   PlacesApiErrorSchema,
+  PlacesApiPlaceSchema,
   SearchTextResponseSchema,
   toPlaceCandidate,
 } from './places-api.js';
@@ -34,6 +36,8 @@ export interface GooglePlacesResolverConfig {
 export interface PlacesCallCounts {
   phone: number;
   text: number;
+  /** Place Details by id (`getPlace`). */
+  details: number;
   total: number;
 }
 
@@ -47,12 +51,14 @@ const MAX_RESULTS = 5;
  * candidates carry `phone: null`. A phone lookup is a text search on the number that also asks
  * for the phone numbers ({@link PHONE_LOOKUP_FIELD_MASK}: Text Search Enterprise), keeping only
  * results whose own number matches, since Google also returns places that merely mention
- * similar digits. 429/5xx are retried with backoff honouring Retry-After, then raised as
+ * similar digits. `getPlace` is Place Details (`GET /v1/places/{id}`, {@link PLACE_DETAILS_FIELD_MASK}:
+ * Place Details Enterprise, for the phone); Google's 404 NOT_FOUND, or 400 INVALID_ARGUMENT for an
+ * id that is not a place id, answers null. 429/5xx are retried with backoff honouring Retry-After, then raised as
  * TransientDependencyError; other 4xx become DependencyError.
  */
 export class GooglePlacesResolver implements PlacesResolver {
-  readonly calls: PlacesCallCounts = { phone: 0, text: 0, total: 0 };
-  private readonly endpoint: string;
+  readonly calls: PlacesCallCounts = { phone: 0, text: 0, details: 0, total: 0 };
+  private readonly base: string;
   private readonly fetchFn: typeof fetch;
 
   /**
@@ -64,8 +70,7 @@ export class GooglePlacesResolver implements PlacesResolver {
    */
   constructor(private readonly config: GooglePlacesResolverConfig) {
     if (!config.apiKey) throw new DependencyError(DEPENDENCY, 'no API key configured');
-    const base = (config.baseUrl ?? 'https://places.googleapis.com').replace(/\/+$/, '');
-    this.endpoint = `${base}/v1/places:searchText`;
+    this.base = (config.baseUrl ?? 'https://places.googleapis.com').replace(/\/+$/, '');
     this.fetchFn = config.fetch ?? globalThis.fetch;
   }
 
@@ -90,21 +95,47 @@ export class GooglePlacesResolver implements PlacesResolver {
     return (await this.search(text, TEXT_SEARCH_FIELD_MASK)).map(toPlaceCandidate);
   }
 
-  private count(kind: 'phone' | 'text'): void {
+  async getPlace(placeId: string): Promise<PlaceCandidate | null> {
+    const id = placeId.trim();
+    if (id === '') return null;
+    this.count('details');
+    const outcome = await this.withRetries('getPlace', () =>
+      this.attempt('getPlace', `${this.base}/v1/places/${encodeURIComponent(id)}`, PLACE_DETAILS_FIELD_MASK),
+    );
+    if (outcome === null) return null;
+    const parsed = PlacesApiPlaceSchema.safeParse(outcome);
+    if (!parsed.success) throw unexpectedShape('getPlace', parsed.error.issues);
+    return toPlaceCandidate(parsed.data);
+  }
+
+  private count(kind: keyof Omit<PlacesCallCounts, 'total'>): void {
     this.calls[kind]++;
     this.calls.total++;
   }
 
   private async search(textQuery: string, fieldMask: string): Promise<PlacesApiPlace[]> {
+    const body = await this.withRetries('searchText', () =>
+      this.attempt('searchText', `${this.base}/v1/places:searchText`, fieldMask, {
+        textQuery,
+        maxResultCount: MAX_RESULTS,
+      }),
+    );
+    const parsed = SearchTextResponseSchema.safeParse(body);
+    if (!parsed.success) throw unexpectedShape('searchText', parsed.error.issues);
+    return parsed.data.places ?? [];
+  }
+
+  /** Retries one call's retryable outcomes with backoff (honouring Retry-After), then gives up. */
+  private async withRetries(what: string, attemptOnce: () => Promise<Attempt>): Promise<unknown> {
     const maxRetries = this.config.maxRetries ?? 3;
     for (let attempt = 0; ; attempt++) {
-      const outcome = await this.attempt(textQuery, fieldMask);
-      if ('places' in outcome) return outcome.places;
+      const outcome = await attemptOnce();
+      if ('json' in outcome) return outcome.json;
       const delay = Math.max((this.config.baseDelayMs ?? 250) * 2 ** attempt, outcome.retryAfterMs ?? 0);
       if (attempt >= maxRetries || delay > (this.config.maxRetryDelayMs ?? 20_000)) {
         throw new TransientDependencyError(
           DEPENDENCY,
-          `searchText failed after ${attempt + 1} attempt(s): ${outcome.reason}`,
+          `${what} failed after ${attempt + 1} attempt(s): ${outcome.reason}`,
           { cause: outcome.cause },
         );
       }
@@ -112,21 +143,21 @@ export class GooglePlacesResolver implements PlacesResolver {
     }
   }
 
-  /** One HTTP call: the places, or why it may be worth retrying. Permanent failures throw. */
-  private async attempt(
-    textQuery: string,
-    fieldMask: string,
-  ): Promise<{ places: PlacesApiPlace[] } | { reason: string; retryAfterMs?: number; cause?: unknown }> {
+  /**
+   * One HTTP call: the JSON answer (null for a place id Google does not know, on `GET`), or why
+   * it may be worth retrying. Permanent failures throw.
+   */
+  private async attempt(what: string, url: string, fieldMask: string, body?: unknown): Promise<Attempt> {
     let response: Response;
     try {
-      response = await this.fetchFn(this.endpoint, {
-        method: 'POST',
+      response = await this.fetchFn(url, {
+        method: body === undefined ? 'GET' : 'POST',
         headers: {
-          'Content-Type': 'application/json',
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
           'X-Goog-Api-Key': this.config.apiKey,
           'X-Goog-FieldMask': fieldMask,
         },
-        body: JSON.stringify({ textQuery, maxResultCount: MAX_RESULTS }),
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         // A per-request deadline on the socket, not a wait of ours: it is fetch's own timer, and
         // a fake clock could not stop a real request anyway.
         signal: AbortSignal.timeout(this.config.timeoutMs ?? 10_000),
@@ -134,33 +165,46 @@ export class GooglePlacesResolver implements PlacesResolver {
     } catch (error) {
       return { reason: `request did not complete: ${describe(error)}`, cause: error };
     }
-    const body = await response.text().catch(() => '');
+    const text = await response.text().catch(() => '');
     if (response.status === 429 || response.status >= 500) {
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), this.config.clock.now());
       return {
-        reason: `HTTP ${response.status}${googleMessage(body)}`,
+        reason: `HTTP ${response.status}${googleMessage(text)}`,
         ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
       };
     }
+    // A place id Google does not know (404), or one that is not a place id at all (400
+    // INVALID_ARGUMENT): the caller's "no such place", not a failure of the service.
+    if (body === undefined && (response.status === 404 || googleStatus(text) === 'INVALID_ARGUMENT')) {
+      return { json: null };
+    }
     if (!response.ok) {
-      throw new DependencyError(DEPENDENCY, `searchText refused with HTTP ${response.status}${googleMessage(body)}`);
+      throw new DependencyError(DEPENDENCY, `${what} refused with HTTP ${response.status}${googleMessage(text)}`);
     }
-    let json: unknown;
     try {
-      json = JSON.parse(body);
+      return { json: JSON.parse(text) as unknown };
     } catch (error) {
-      throw new DependencyError(
-        DEPENDENCY,
-        `searchText answered HTTP ${response.status} with a body that is not JSON`,
-        { cause: error },
-      );
+      throw new DependencyError(DEPENDENCY, `${what} answered HTTP ${response.status} with a body that is not JSON`, {
+        cause: error,
+      });
     }
-    const parsed = SearchTextResponseSchema.safeParse(json);
-    if (!parsed.success) {
-      const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-      throw new DependencyError(DEPENDENCY, `searchText answered in an unexpected shape: ${issues}`);
-    }
-    return { places: parsed.data.places ?? [] };
+  }
+}
+
+type Attempt = { json: unknown } | { reason: string; retryAfterMs?: number; cause?: unknown };
+
+function unexpectedShape(what: string, issues: Array<{ path: PropertyKey[]; message: string }>): DependencyError {
+  const text = issues.map((i) => `${i.path.map(String).join('.')}: ${i.message}`).join('; ');
+  return new DependencyError(DEPENDENCY, `${what} answered in an unexpected shape: ${text}`);
+}
+
+/** Google's error status (`NOT_FOUND`, `INVALID_ARGUMENT`, …), if the body is its error envelope. */
+function googleStatus(body: string): string | undefined {
+  try {
+    const parsed = PlacesApiErrorSchema.safeParse(JSON.parse(body));
+    return parsed.success ? parsed.data.error.status : undefined;
+  } catch {
+    return undefined;
   }
 }
 

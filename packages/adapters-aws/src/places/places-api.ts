@@ -45,11 +45,23 @@ export const TEXT_SEARCH_FIELDS = ['id', 'displayName', 'formattedAddress'] as c
 /** A phone lookup must see each result's number to keep only the owner: Text Search Enterprise. */
 export const PHONE_LOOKUP_FIELDS = PLACE_FIELDS;
 
+/**
+ * A by-id lookup (Place Details) reads what a merchant correction stores: name, address and the
+ * phone. The phone bills it as Place Details Enterprise; it is asked only when a person picks a
+ * place none of their receipts knows (docs/cost.md#google-places-one-sku-per-call).
+ */
+export const PLACE_DETAILS_FIELDS = PLACE_FIELDS;
+
 const maskOf = (fields: readonly PlaceField[]) => fields.map((field) => `places.${field}`).join(',');
 /** The X-Goog-FieldMask of a text search: `places.id,places.displayName,places.formattedAddress`. */
 export const TEXT_SEARCH_FIELD_MASK = maskOf(TEXT_SEARCH_FIELDS);
 /** The X-Goog-FieldMask of a phone lookup: the text search's fields plus both phone numbers. */
 export const PHONE_LOOKUP_FIELD_MASK = maskOf(PHONE_LOOKUP_FIELDS);
+/**
+ * The X-Goog-FieldMask of Place Details (`GET /v1/places/{id}`): the fields are the place's own,
+ * not under `places.`: `id,displayName,formattedAddress,nationalPhoneNumber,internationalPhoneNumber`.
+ */
+export const PLACE_DETAILS_FIELD_MASK = PLACE_DETAILS_FIELDS.join(',');
 
 /**
  * The SKU a request with this field mask bills at: the highest of its fields'. A field this

@@ -5,6 +5,7 @@ import { merchantPlace, SYNTHETIC_MERCHANTS, syntheticCatalog } from '@receiptfl
 import {
   GooglePlacesResolver,
   PHONE_LOOKUP_FIELD_MASK,
+  PLACE_DETAILS_FIELD_MASK,
   TEXT_SEARCH_FIELD_MASK,
   TEXT_SEARCH_FIELDS,
   skuOfFieldMask,
@@ -111,7 +112,7 @@ describe('GooglePlacesResolver', () => {
     expect(found.map((p) => p.place_id)).toEqual([grocery.place_id]);
     expect(server.requests.map((r) => r.status)).toEqual([429, 200]);
     expect(sleeps).toEqual([2000]);
-    expect(resolver.calls).toEqual({ phone: 1, text: 0, total: 1 });
+    expect(resolver.calls).toEqual({ phone: 1, text: 0, details: 0, total: 1 });
   });
 
   it('backs off exponentially over 5xx answers without Retry-After', async () => {
@@ -211,12 +212,48 @@ describe('GooglePlacesResolver', () => {
     expect((await resolver.findByPhone('+1 510 555 0142')).map((p) => p.place_id)).toEqual(['a']);
   });
 
+  it('gets a place by id with Place Details: GET, the id in the path, a mask of the place fields (Enterprise for the phone)', async () => {
+    const { server, resolver } = await setUp();
+    const place = await resolver.getPlace(grocery.place_id);
+    expect(place).toEqual(grocery);
+    const [request] = server.requests;
+    expect(request?.method).toBe('GET');
+    expect(request?.path).toBe(`/v1/places/${encodeURIComponent(grocery.place_id)}`);
+    expect(request?.apiKey).toBe(API_KEY);
+    expect(request?.fieldMask).toBe(PLACE_DETAILS_FIELD_MASK);
+    expect(request?.fieldMask).toBe('id,displayName,formattedAddress,nationalPhoneNumber,internationalPhoneNumber');
+    expect(request?.sku).toBe('Place Details Enterprise');
+    expect(resolver.calls).toEqual({ phone: 0, text: 0, details: 1, total: 1 });
+  });
+
+  it('answers null for an id Google does not know (404) or rejects as no place id (400), without retrying', async () => {
+    const { server, resolver } = await setUp();
+    expect(await resolver.getPlace('ChIJ-not-in-the-catalog')).toBeNull();
+    expect(server.requests.map((r) => r.status)).toEqual([404]);
+    server.injectFaults({ status: 400, message: 'Not a valid Place ID: bad/id' });
+    expect(await resolver.getPlace('bad/id')).toBeNull();
+    expect(server.requests.map((r) => r.status)).toEqual([404, 400]);
+  });
+
+  it('retries a Place Details 503, gives up as transient, and maps a 403 to a DependencyError', async () => {
+    const { server, resolver, sleeps } = await setUp([{ status: 503 }]);
+    expect(await resolver.getPlace(grocery.place_id)).toEqual(grocery);
+    expect(sleeps).toEqual([100]);
+    server.injectFaults({ status: 503 }, { status: 503 }, { status: 503 }, { status: 503 });
+    await expect(resolver.getPlace(grocery.place_id)).rejects.toThrow(TransientDependencyError);
+    server.injectFaults({ status: 403, message: 'API key not valid.' });
+    const refused = await resolver.getPlace(grocery.place_id).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(DependencyError);
+    expect(refused).not.toBeInstanceOf(TransientDependencyError);
+    expect((refused as Error).message).toMatch(/getPlace refused with HTTP 403 PERMISSION_DENIED/);
+  });
+
   it('counts lookups that reach Google, not blank ones', async () => {
     const { resolver } = await setUp();
     await resolver.searchText('BLUEBIRD BAKERY');
     await resolver.findByPhone('(802) 555-0128');
     await resolver.searchText('  ');
     await resolver.findByPhone('12');
-    expect(resolver.calls).toEqual({ phone: 1, text: 1, total: 2 });
+    expect(resolver.calls).toEqual({ phone: 1, text: 1, details: 0, total: 2 });
   });
 });

@@ -42,6 +42,11 @@ export async function phoneCacheKey(phone: string, phoneCountry?: string): Promi
 const unknownCountry = (code: string) =>
   new ConfigError(`phoneCountry "${code}" is not an ISO 3166 country code with phone numbering (e.g. GB, MY, US)`);
 
+/** The cache key of a by-id lookup: `id:<place_id>` (ids are opaque: kept as given). */
+export function placeIdCacheKey(placeId: string): string {
+  return `id:${placeId.trim()}`;
+}
+
 /** The cache key of a text search: `text:<normalised query>`. */
 export function textCacheKey(query: string): string {
   return `text:${normalizeQuery(query).slice(0, MAX_QUERY_LENGTH)}`;
@@ -51,6 +56,7 @@ export function textCacheKey(query: string): string {
  * A PlacesResolver that asks the wrapped one only when the cache has no fresh answer. An expired
  * row is refetched (one call) and overwritten; a fresh NO_RESULTS row answers `[]` without a
  * call, and is never served as a match (docs/lessons.md#lesson-21-places-accepted-the-wrong-merchant). Blank lookups make no call at all.
+ * `getPlace` is cached under `id:<place_id>` the same way (a place, or "no such id").
  */
 export class CachingPlacesResolver implements PlacesResolver {
   private readonly okTtlMs: number;
@@ -91,6 +97,16 @@ export class CachingPlacesResolver implements PlacesResolver {
     const normalized = normalizeQuery(query).slice(0, MAX_QUERY_LENGTH);
     if (normalized.length === 0) return [];
     return this.lookup(textCacheKey(query), () => this.inner.searchText(query.trim().slice(0, MAX_QUERY_LENGTH)));
+  }
+
+  async getPlace(placeId: string): Promise<PlaceCandidate | null> {
+    const id = placeId.trim();
+    if (id.length === 0) return null;
+    const [place] = await this.lookup(placeIdCacheKey(id), async () => {
+      const found = await this.inner.getPlace(id);
+      return found ? [found] : [];
+    });
+    return place ?? null;
   }
 
   private async lookup(key: string, fetch: () => Promise<PlaceCandidate[]>): Promise<PlaceCandidate[]> {

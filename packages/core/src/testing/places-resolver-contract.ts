@@ -71,6 +71,22 @@ export function describePlacesResolverContract(
       for (const place of found) expect(PlaceCandidateSchema.safeParse(place).success).toBe(true);
     });
 
+    it('gets the known place by its id, with name, address and phone', async () => {
+      const place = await fixture.subject.getPlace(fixture.known.place_id);
+      expect(PlaceCandidateSchema.safeParse(place).success).toBe(true);
+      expect(place).toMatchObject({
+        place_id: fixture.known.place_id,
+        name: fixture.known.name,
+        formatted_address: fixture.known.formatted_address,
+      });
+      expect(nationalDigits(place?.phone ?? '')).toBe(nationalDigits(fixture.known.phone));
+    });
+
+    it('returns null for an id it does not know, and for a blank one', async () => {
+      expect(await fixture.subject.getPlace('no-such-place-zqxvj')).toBeNull();
+      expect(await fixture.subject.getPlace('  ')).toBeNull();
+    });
+
     it('returns [] for a nonsense query and for a blank one', async () => {
       expect(await fixture.subject.searchText('zqxvj wplmkr qqzzt')).toEqual([]);
       expect(await fixture.subject.searchText('   ')).toEqual([]);

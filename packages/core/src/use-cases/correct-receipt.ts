@@ -16,7 +16,14 @@ import {
   type SingleFieldName,
 } from '../domain/index.js';
 import { NotFoundError, ValidationError } from '../errors.js';
-import { isoNow, silentLogger, type Clock, type Logger, type ReceiptStore } from '../ports/index.js';
+import {
+  isoNow,
+  silentLogger,
+  type Clock,
+  type Logger,
+  type PlacesResolver,
+  type ReceiptStore,
+} from '../ports/index.js';
 import { flagPossibleDuplicate } from './possible-duplicate.js';
 
 /** An amount as a person corrects it: minor units; the currency defaults to the receipt's. */
@@ -71,6 +78,8 @@ export type ReceiptPatch = z.infer<typeof ReceiptPatchSchema>;
 
 export interface CorrectReceiptDeps {
   receipts: ReceiptStore;
+  /** Asked for a place none of the owner's receipts knows (the cached resolver: one call per place). */
+  places: Pick<PlacesResolver, 'getPlace'>;
   clock: Clock;
   logger?: Logger;
 }
@@ -88,11 +97,15 @@ export interface CorrectReceiptResult {
  * place.
  *
  * - `merchant: { place_id }` writes the receipt's ReceiptPlace with `source: 'user'`, copying
- *   name, address and phone from a receipt already resolved to that place. The change reaches
- *   the vector index the way every place change does: the stream processor routes the place
- *   MODIFY to `update_metadata`, and compaction applies it. A `place_id` no stored receipt was
- *   ever resolved to is refused (ValidationError naming `merchant.place_id`): there would be no
- *   name or address to show or to put on the vectors (docs/architecture.md#corrections-and-deletes).
+ *   name, address and phone from one of the owner's receipts already resolved to that place, or,
+ *   when none is (a shop the person never bought from, picked from `GET /places`), from the
+ *   Places service's answer for that id (`places.getPlace`). Other owners' receipts are never
+ *   read for it. The change reaches the vector index the way every place change does: the stream
+ *   processor routes the place MODIFY to `update_metadata`, and compaction applies it. A
+ *   `place_id` neither the owner's receipts nor the Places service knows is refused
+ *   (ValidationError naming `merchant.place_id`): there would be no name or address to show or to
+ *   put on the vectors (docs/architecture.md#corrections-and-deletes). A Places failure
+ *   propagates (DependencyError; transient ones are retryable).
  * - `fields` sets `date` (YYYY-MM-DD), `total`/`subtotal`/`tax` (`{ minor, currency? }`, the
  *   currency defaulting to the receipt's) and `payment_method`, each with empty `text` and
  *   `line_ids` (a person typed it). `line_items` (`[{ description, quantity?, unit_price?,
@@ -104,7 +117,7 @@ export interface CorrectReceiptResult {
  *
  * @example
  * await correctReceipt(deps, 'alice', imageId, 1, {
- *   merchant: { place_id: 'ChIJ-blue-bottle' },
+ *   merchant: { place_id: 'ChIJ-blue-bottle' }, // known to alice's receipts, or to Places
  *   fields: { date: '2024-03-09', total: { minor: 1250, currency: 'USD' } },
  * });
  */
@@ -124,7 +137,7 @@ export async function correctReceipt(
 
   let place = stored;
   if (parsed.merchant) {
-    place = await userPlace(deps.receipts, details.receipt, stored, parsed.merchant.place_id, now);
+    place = await userPlace(deps, owner, details.receipt, stored, parsed.merchant.place_id, now);
     if (!samePlace(stored, place)) await deps.receipts.putPlace(place);
   }
 
@@ -167,32 +180,65 @@ function parsePatch(patch: unknown): ReceiptPatch {
   return data;
 }
 
-/** The user's place: the known place's merchant, decided by a person. */
+/** Receipts resolved to a place read to find one of the owner's (each is one `get` to learn its owner). */
+const OWNED_PLACE_SCAN = 10;
+
+/** The user's place: the place's merchant as the owner's receipts or the Places service know it, decided by a person. */
 async function userPlace(
-  receipts: ReceiptStore,
+  deps: CorrectReceiptDeps,
+  owner: string,
   receipt: Receipt,
   stored: ReceiptPlace | null,
   placeId: string,
   now: string,
 ): Promise<ReceiptPlace> {
-  const [known] = await receipts.listByPlaceId(placeId, 1);
-  if (!known) {
+  const known = await ownedPlace(deps.receipts, owner, placeId, receipt, stored);
+  let merchant = known && { name: known.merchant_name, address: known.address, phone: known.phone };
+  if (!merchant) {
+    const found = await deps.places.getPlace(placeId);
+    // The service answers for the id asked; anything else is not the place the person picked.
+    if (found?.place_id === placeId) {
+      merchant = { name: found.name || null, address: found.formatted_address, phone: found.phone };
+    }
+  }
+  if (!merchant) {
     throw new ValidationError('invalid receipt correction', [
-      `merchant.place_id: no receipt was ever resolved to place ${placeId}; choose a known merchant`,
+      `merchant.place_id: neither your receipts nor the Places service know place ${placeId}; choose a place from GET /places`,
     ]);
   }
   return {
     image_id: receipt.image_id,
     receipt_id: receipt.receipt_id,
-    merchant_name: known.merchant_name,
+    merchant_name: merchant.name,
     place_id: placeId,
-    address: known.address,
-    phone: known.phone,
+    address: merchant.address,
+    phone: merchant.phone,
     confidence: 1,
     source: 'user',
     evidence: ['user'],
     created_at: stored?.created_at ?? now,
   };
+}
+
+/**
+ * A place row of one of the owner's receipts resolved to `placeId`: the receipt being corrected
+ * first (no read), then the first of the place's receipts whose owner is `owner`. Bounded by
+ * {@link OWNED_PLACE_SCAN}; past it the Places service answers instead.
+ */
+async function ownedPlace(
+  receipts: ReceiptStore,
+  owner: string,
+  placeId: string,
+  receipt: Receipt,
+  stored: ReceiptPlace | null,
+): Promise<ReceiptPlace | null> {
+  if (stored?.place_id === placeId) return stored;
+  for (const place of await receipts.listByPlaceId(placeId, OWNED_PLACE_SCAN)) {
+    if (place.image_id === receipt.image_id && place.receipt_id === receipt.receipt_id) return place;
+    const other = await receipts.get(place.image_id, place.receipt_id);
+    if (other && ownerOf(other.receipt) === owner) return place;
+  }
+  return null;
 }
 
 function samePlace(a: ReceiptPlace | null, b: ReceiptPlace): boolean {

@@ -95,6 +95,10 @@ export class CountingPlaces implements PlacesResolver {
     this.calls++;
     return this.inner.searchText(query);
   }
+  getPlace(placeId: string) {
+    this.calls++;
+    return this.inner.getPlace(placeId);
+  }
 }
 
 export interface PipelineOptions {

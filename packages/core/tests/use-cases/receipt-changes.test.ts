@@ -13,6 +13,7 @@ import {
   type DeleteReceiptDeps,
 } from '@receiptflow/core';
 import { makeReceiptDetails } from '@receiptflow/core/testing';
+import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
 import {
   PNG_BYTES,
   demoReceipts,
@@ -29,7 +30,14 @@ const DEMO = demoReceipts(1);
 const OWNER = 'default';
 
 function changeDeps(p: Pipeline): CorrectReceiptDeps & DeleteReceiptDeps {
-  return { jobs: p.jobs, receipts: p.receipts, images: p.raw, artifacts: p.artifacts, clock: p.clock };
+  return {
+    jobs: p.jobs,
+    receipts: p.receipts,
+    places: p.processDeps.places,
+    images: p.raw,
+    artifacts: p.artifacts,
+    clock: p.clock,
+  };
 }
 
 /** Every vector of one receipt, in both collections. */
@@ -75,7 +83,54 @@ describe('correctReceipt', () => {
     expect(other.every((v) => v.metadata.place_id === DEMO[0]!.truth.place_id)).toBe(true);
   });
 
-  it('refuses a place_id no receipt was ever resolved to, naming merchant.place_id, and changes nothing', async () => {
+  // Issue 15/16: the console's place search offers places only Places knows (receipt_count 0).
+  it('corrects to a place none of the receipts knows but the Places service does, stored from its answer', async () => {
+    const p = pipeline();
+    const a = await p.ingest(specLines(DEMO[0]!.spec));
+    const shop = syntheticCatalog().find((c) => c.place_id !== DEMO[0]!.truth.place_id && c.phone !== null)!;
+    expect(await p.receipts.listByPlaceId(shop.place_id)).toEqual([]);
+    const result = await correctReceipt(changeDeps(p), OWNER, a.image_id, 1, { merchant: { place_id: shop.place_id } });
+    expect(result.merchant).toMatchObject({
+      place_id: shop.place_id,
+      merchant_name: shop.name,
+      address: shop.formatted_address,
+      phone: shop.phone,
+      source: 'user',
+      confidence: 1,
+      evidence: ['user'],
+    });
+    expect(await p.receipts.getPlace(a.image_id, 1)).toEqual(result.merchant);
+    // Through the cached resolver: correcting a second receipt to the same shop costs no call.
+    const calls = p.catalogPlaces.calls;
+    const b = await p.ingest(specLines(DEMO[1]!.spec));
+    const afterIngest = p.catalogPlaces.calls;
+    expect(afterIngest).toBeGreaterThanOrEqual(calls);
+    await correctReceipt(changeDeps(p), OWNER, b.image_id, 1, { merchant: { place_id: shop.place_id } });
+    expect(p.catalogPlaces.calls).toBe(afterIngest);
+  });
+
+  it("never reads another owner's receipts for the place: one only bob's receipt knows is refused to alice", async () => {
+    const p = pipeline();
+    const mine = await p.ingest(specLines(DEMO[0]!.spec));
+    const bobs = await p.ingest(specLines(DEMO[1]!.spec), 'bob.png', { owner: 'bob' });
+    const bobPlace = (await p.receipts.getPlace(bobs.image_id, 1))!;
+    await p.receipts.putPlace({ ...bobPlace, place_id: 'ChIJ-bobs-corner-shop', merchant_name: "BOB'S SECRET SHOP" });
+    const stored = await p.receipts.getPlace(mine.image_id, 1);
+    const error = await correctReceipt(changeDeps(p), OWNER, mine.image_id, 1, {
+      merchant: { place_id: 'ChIJ-bobs-corner-shop' },
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as ValidationError).issues.join()).toMatch(/^merchant\.place_id:/);
+    expect(await p.receipts.getPlace(mine.image_id, 1)).toEqual(stored);
+    // Bob himself may correct another of his receipts to it: his own receipt knows the place.
+    const bobs2 = await p.ingest(specLines(DEMO[0]!.spec), 'bob2.png', { owner: 'bob' });
+    const ok = await correctReceipt(changeDeps(p), 'bob', bobs2.image_id, 1, {
+      merchant: { place_id: 'ChIJ-bobs-corner-shop' },
+    });
+    expect(ok.merchant).toMatchObject({ merchant_name: "BOB'S SECRET SHOP", source: 'user' });
+  });
+
+  it('refuses a place_id neither the receipts nor the Places service know, naming merchant.place_id, and changes nothing', async () => {
     const p = pipeline();
     const a = await p.ingest(specLines(DEMO[0]!.spec));
     const stored = await p.receipts.getPlace(a.image_id, 1);
@@ -557,6 +612,7 @@ describe('a correction racing the results step', () => {
       places: {
         findByPhone: async (phone: string) => (await correctingFirst(), places.findByPhone(phone)),
         searchText: async (query: string) => (await correctingFirst(), places.searchText(query)),
+        getPlace: (placeId: string) => places.getPlace(placeId),
       },
     };
     const outcome = await processOcrResults(racing, message!.body);

@@ -44,14 +44,38 @@ export const FAKE_PLACES_SKUS = [
   'Text Search Enterprise',
   'Text Search Enterprise + Atmosphere',
 ] as const;
-export type FakePlacesSku = (typeof FAKE_PLACES_SKUS)[number];
+/**
+ * Place Details (New) SKUs, cheapest first. The tiers follow the Text Search table below, except
+ * that address fields bill at Essentials here (they are Pro in Text Search).
+ */
+export const FAKE_PLACE_DETAILS_SKUS = [
+  'Place Details Essentials (IDs Only)',
+  'Place Details Essentials',
+  'Place Details Pro',
+  'Place Details Enterprise',
+  'Place Details Enterprise + Atmosphere',
+] as const;
+export type FakePlacesSku = (typeof FAKE_PLACES_SKUS)[number] | (typeof FAKE_PLACE_DETAILS_SKUS)[number];
+
+/** Fields Place Details bills at Essentials (Text Search bills them at Pro). */
+const DETAILS_ESSENTIALS = new Set([
+  'addressComponents',
+  'adrFormatAddress',
+  'formattedAddress',
+  'location',
+  'plusCode',
+  'postalAddress',
+  'shortFormattedAddress',
+  'types',
+  'viewport',
+]);
 
 /**
  * Google's field-to-SKU table for Text Search (New), kept here on its own (not imported from the
  * adapter) so a test of the adapter's mask checks it against an independent copy. Fields not
  * listed bill at the top tier, as a wildcard does.
  */
-const FIELD_TIERS: Record<string, FakePlacesSku> = Object.fromEntries([
+const FIELD_TIERS: Record<string, (typeof FAKE_PLACES_SKUS)[number]> = Object.fromEntries([
   ...['id', 'name', 'attributions', 'photos', 'nextPageToken'].map((f) => [f, FAKE_PLACES_SKUS[0]]),
   ...[
     'accessibilityOptions',
@@ -93,7 +117,7 @@ const FIELD_TIERS: Record<string, FakePlacesSku> = Object.fromEntries([
 ]);
 
 /** The SKU a field mask bills at: the highest tier among its fields; `*` is the top tier. */
-export function fakePlacesSku(fieldMask: string): FakePlacesSku {
+export function fakePlacesSku(fieldMask: string): (typeof FAKE_PLACES_SKUS)[number] {
   let rank = 0;
   for (const path of fieldMask.split(',').map((p) => p.trim())) {
     if (path === '') continue;
@@ -102,6 +126,20 @@ export function fakePlacesSku(fieldMask: string): FakePlacesSku {
     rank = Math.max(rank, FAKE_PLACES_SKUS.indexOf(tier));
   }
   return FAKE_PLACES_SKUS[rank]!;
+}
+
+/** The Place Details SKU of a field mask (fields unprefixed): the highest tier among its fields. */
+export function fakePlaceDetailsSku(fieldMask: string): (typeof FAKE_PLACE_DETAILS_SKUS)[number] {
+  let rank = 0;
+  for (const path of fieldMask.split(',').map((p) => p.trim())) {
+    if (path === '') continue;
+    const field = path.split('.')[0]!;
+    const textTier = field === '*' ? 3 : FAKE_PLACES_SKUS.indexOf(FIELD_TIERS[field] ?? FAKE_PLACES_SKUS[3]);
+    // Text Search tiers 0..3 are IDs Only, Pro, Enterprise, Atmosphere; Details adds Essentials at 1.
+    const tier = textTier === 0 ? 0 : DETAILS_ESSENTIALS.has(field) ? 1 : textTier + 1;
+    rank = Math.max(rank, tier);
+  }
+  return FAKE_PLACE_DETAILS_SKUS[rank]!;
 }
 
 export interface FakePlacesServer {
@@ -130,7 +168,8 @@ const STATUS_NAMES: Record<number, string> = {
 };
 
 /**
- * A stand-in for Places API (New) `POST /v1/places:searchText` on 127.0.0.1, answering in the
+ * A stand-in for Places API (New) `POST /v1/places:searchText` and Place Details
+ * `GET /v1/places/{id}` (404 NOT_FOUND for an id the catalog lacks) on 127.0.0.1, answering in the
  * documented shape (places[].id, displayName.text, formattedAddress, nationalPhoneNumber,
  * internationalPhoneNumber). Like Google it requires X-Goog-FieldMask (400 without it),
  * returns ONLY the masked fields, so a resolver that reads an unmasked field sees it missing,
@@ -175,7 +214,8 @@ export async function startFakePlacesServer(options: FakePlacesServerOptions): P
       return fail(fault.status, fault.message ?? `injected fault ${fault.status}`, headers);
     }
     if (down) return fail(503, 'The service is currently unavailable.');
-    if (req.method !== 'POST' || record.path !== '/v1/places:searchText') {
+    const details = req.method === 'GET' ? /^\/v1\/places\/([^/?:]+)$/.exec(record.path) : null;
+    if (!details && (req.method !== 'POST' || record.path !== '/v1/places:searchText')) {
       return fail(404, `no such method: ${req.method} ${record.path}`);
     }
     if (options.apiKey !== undefined && record.apiKey !== options.apiKey) {
@@ -186,6 +226,12 @@ export async function startFakePlacesServer(options: FakePlacesServerOptions): P
         400,
         'FieldMask is a required parameter. See https://cloud.google.com/apis/docs/system-parameters on how to provide it.',
       );
+    }
+    if (details) {
+      record.sku = fakePlaceDetailsSku(record.fieldMask);
+      const place = await catalog.getPlace(decodeURIComponent(details[1]!));
+      if (!place) return fail(404, `Place ID ${details[1]} not found.`);
+      return reply(200, maskedDetails(toApiPlace(place), record.fieldMask));
     }
     record.sku = fakePlacesSku(record.fieldMask);
     const body = record.body as { textQuery?: unknown; maxResultCount?: unknown } | undefined;
@@ -240,6 +286,13 @@ function masked(place: Record<string, unknown>, fieldMask: string): Record<strin
   const paths = fieldMask.split(',').map((path) => path.trim());
   if (paths.includes('*') || paths.includes('places.*') || paths.includes('places')) return place;
   const fields = new Set(paths.filter((p) => p.startsWith('places.')).map((p) => p.slice('places.'.length)));
+  return Object.fromEntries(Object.entries(place).filter(([key]) => fields.has(key)));
+}
+
+/** Place Details masks name the place's own fields (no `places.` prefix); `*` keeps all. */
+function maskedDetails(place: Record<string, unknown>, fieldMask: string): Record<string, unknown> {
+  const fields = new Set(fieldMask.split(',').map((path) => path.trim()));
+  if (fields.has('*')) return place;
   return Object.fromEntries(Object.entries(place).filter(([key]) => fields.has(key)));
 }
 

@@ -87,11 +87,13 @@ export function receiptListRoutesFrom(c: Get): ApiRoute[] {
 /**
  * `PATCH` and `DELETE /receipts/{image_id}/{receipt_id}`: the job table, the raw bucket (a
  * deleted image's bytes, the view a correction answers with) and the artifacts bucket (its OCR
- * documents), and the clock.
+ * documents), the (cached) Places service (a merchant corrected to a place only it knows), and
+ * the clock.
  */
 export function receiptChangeRoutesFrom(c: Get): ApiRoute[] {
   return receiptChangeRoutes({
     ...jobTableFrom(c),
+    places: resolve(c, TOKENS.Places),
     images: resolve(c, TOKENS.RawImages),
     artifacts: resolve(c, TOKENS.Artifacts),
     clock: resolve(c, TOKENS.Clock),

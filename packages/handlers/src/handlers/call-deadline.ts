@@ -60,6 +60,8 @@ export function slowPortsWithin(
         callWithin(clock, deadline, 'places findByPhone', budgets.placesMs, () => places.findByPhone(phone)),
       searchText: (query) =>
         callWithin(clock, deadline, 'places searchText', budgets.placesMs, () => places.searchText(query)),
+      getPlace: (placeId) =>
+        callWithin(clock, deadline, 'places getPlace', budgets.placesMs, () => places.getPlace(placeId)),
     },
   };
 }

@@ -24,7 +24,7 @@ export type ReceiptChangeDeps = CorrectReceiptDeps & DeleteReceiptDeps & GetRece
  * unknown or invalid field a 400 naming it; another owner's receipt 404.
  *
  * @example
- * const api = createApiRouter(receiptChangeRoutes({ jobs, receipts, runs, images: raw, artifacts, clock }), { auth, logger });
+ * const api = createApiRouter(receiptChangeRoutes({ jobs, receipts, runs, places, images: raw, artifacts, clock }), { auth, logger });
  * await api(event); // PATCH /receipts/img-1/1 {"fields":{"date":"2024-03-09"}} → 200 { receipt: {...}, merchant, lines, ... }
  */
 export function receiptChangeRoutes(deps: ReceiptChangeDeps): ApiRoute[] {

@@ -185,7 +185,7 @@ export const OPERATIONS: readonly Operation[] = [
     operationId: 'correctReceipt',
     summary: 'Correct the merchant or fields; kept as the user’s',
     description:
-      'Corrected values are stored with source `user`, and reprocessing never overwrites them. A merchant correction updates the vector metadata through the stream processor.',
+      'Corrected values are stored with source `user`, and reprocessing never overwrites them. A merchant correction takes any place `GET /places` answers: name, address and phone come from one of the caller’s receipts resolved to it, else from the Places service by id; a place neither knows is a 400 naming `merchant.place_id`. It updates the vector metadata through the stream processor.',
     body: { required: true, content: { 'application/json': { schema: 'ReceiptPatch' } } },
     answers: {
       200: { description: 'The receipt after the correction.', json: 'ReceiptView' },
