@@ -222,7 +222,7 @@ async function userPlace(
 
 /**
  * A place row of one of the owner's receipts resolved to `placeId`: the receipt being corrected
- * first (no read), then the first of the place's receipts whose owner is `owner`. Bounded by
+ * (no read to learn its owner), else the first of the place's receipts whose owner is `owner`. Bounded by
  * {@link OWNED_PLACE_SCAN}; past it the Places service answers instead.
  */
 async function ownedPlace(
@@ -232,7 +232,6 @@ async function ownedPlace(
   receipt: Receipt,
   stored: ReceiptPlace | null,
 ): Promise<ReceiptPlace | null> {
-  if (stored?.place_id === placeId) return stored;
   for (const place of await receipts.listByPlaceId(placeId, OWNED_PLACE_SCAN)) {
     if (place.image_id === receipt.image_id && place.receipt_id === receipt.receipt_id) return place;
     const other = await receipts.get(place.image_id, place.receipt_id);
