@@ -192,7 +192,7 @@ async function userPlace(
   placeId: string,
   now: string,
 ): Promise<ReceiptPlace> {
-  const known = await ownedPlace(deps.receipts, owner, placeId, receipt, stored);
+  const known = await ownedPlace(deps.receipts, owner, placeId, receipt);
   let merchant = known && { name: known.merchant_name, address: known.address, phone: known.phone };
   if (!merchant) {
     const found = await deps.places.getPlace(placeId);
@@ -230,7 +230,6 @@ async function ownedPlace(
   owner: string,
   placeId: string,
   receipt: Receipt,
-  stored: ReceiptPlace | null,
 ): Promise<ReceiptPlace | null> {
   for (const place of await receipts.listByPlaceId(placeId, OWNED_PLACE_SCAN)) {
     if (place.image_id === receipt.image_id && place.receipt_id === receipt.receipt_id) return place;
