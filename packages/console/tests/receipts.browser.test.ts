@@ -694,6 +694,40 @@ describe('corrections and delete', () => {
     );
   });
 
+  it('corrects the merchant to a place only the Places service knows (no receipt of the owner has it yet)', async () => {
+    const target = (await listAll())[13]!;
+    const found = await server.api<{
+      places: { place_id: string; name: string; formatted_address: string | null; receipt_count: number }[];
+    }>('GET', '/places?query=needle');
+    // The synthetic catalog's hardware shop: in the catalog, on no seeded receipt.
+    const place = found.body.places.find((p) => p.place_id === 'syn-pine-needle-hardware-portland')!;
+    expect(place, JSON.stringify(found.body)).toMatchObject({ receipt_count: 0 });
+    await withConsole(
+      { token: server.token, hash: `#/receipts/${target.image_id}/${target.receipt_id}` },
+      async ({ page }) => {
+        await page.getByRole('button', { name: 'Correct the merchant' }).click();
+        await page.getByLabel('Search places').fill('needle');
+        await page.getByRole('button', { name: 'Search', exact: true }).click();
+        await page.getByText(`${found.body.places.length} found: pick one above`).waitFor();
+        await page
+          .getByLabel('One of your merchants')
+          .selectOption({ label: `${place.name}, ${place.formatted_address}` });
+        await page.getByRole('button', { name: 'Save merchant' }).click();
+        await page.getByTestId('merchant-source').filter({ hasText: 'user' }).waitFor();
+        expect(await page.getByTestId('merchant-name').textContent()).toBe(place.name);
+        const stored = await server.api<{ merchant: { place_id: string; source: string; address: string | null } }>(
+          'GET',
+          `/receipts/${target.image_id}/${target.receipt_id}`,
+        );
+        expect(stored.body.merchant).toMatchObject({
+          place_id: place.place_id,
+          source: 'user',
+          address: place.formatted_address,
+        });
+      },
+    );
+  });
+
   it('deletes a receipt only once confirmed: "Keep it" keeps it, "Yes, delete" removes it from the table', async () => {
     const before = await listAll();
     const target = before[12]!;
