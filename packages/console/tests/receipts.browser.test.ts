@@ -658,30 +658,43 @@ describe('corrections and delete', () => {
     });
   });
 
+  interface FoundPlace {
+    place_id: string;
+    name: string;
+    formatted_address: string | null;
+    receipt_count: number;
+  }
+
+  /** What `GET /places?query=` answers, and the one place of it the test picks. */
+  async function searchPlaces(query: string, placeId: string): Promise<{ places: FoundPlace[]; place: FoundPlace }> {
+    const found = await server.api<{ places: FoundPlace[] }>('GET', `/places?query=${query}`);
+    const place = found.body.places.find((p) => p.place_id === placeId)!;
+    expect(place, JSON.stringify(found.body)).toBeDefined();
+    return { places: found.body.places, place };
+  }
+
+  /** On an open receipt: "Correct the merchant", search `query`, pick `place` among `count` answers, save. */
+  async function correctMerchantThroughSearch(page: Page, query: string, place: FoundPlace, count: number) {
+    await page.getByRole('button', { name: 'Correct the merchant' }).click();
+    await page.getByLabel('Search places').fill(query);
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await page.getByText(`${count} found: pick one above`).waitFor();
+    // The search's answers join the choices, named with their address.
+    await page.getByLabel('One of your merchants').selectOption({ label: `${place.name}, ${place.formatted_address}` });
+    await page.getByRole('button', { name: 'Save merchant' }).click();
+    await page.getByTestId('merchant-source').filter({ hasText: 'user' }).waitFor();
+    expect(await page.getByTestId('merchant-name').textContent()).toBe(place.name);
+  }
+
   it('corrects the merchant to a place found with the place search, and the table shows it', async () => {
     const target = (await listAll())[11]!;
     const other = RECEIPTS.find((r) => r.truth.place_id !== target.merchant!.place_id)!.truth;
     const query = other.merchant_name.split(' ')[1]!.toLowerCase(); // "lane", "kettle", …
-    const found = await server.api<{ places: { place_id: string; name: string; formatted_address: string | null }[] }>(
-      'GET',
-      `/places?query=${query}`,
-    );
-    const place = found.body.places.find((p) => p.place_id === other.place_id)!;
-    expect(place, JSON.stringify(found.body)).toBeDefined();
+    const { places, place } = await searchPlaces(query, other.place_id);
     await withConsole(
       { token: server.token, hash: `#/receipts/${target.image_id}/${target.receipt_id}` },
       async ({ page }) => {
-        await page.getByRole('button', { name: 'Correct the merchant' }).click();
-        await page.getByLabel('Search places').fill(query);
-        await page.getByRole('button', { name: 'Search', exact: true }).click();
-        await page.getByText(`${found.body.places.length} found: pick one above`).waitFor();
-        // The search's answers join the choices, named with their address.
-        await page
-          .getByLabel('One of your merchants')
-          .selectOption({ label: `${place.name}, ${place.formatted_address}` });
-        await page.getByRole('button', { name: 'Save merchant' }).click();
-        await page.getByTestId('merchant-source').filter({ hasText: 'user' }).waitFor();
-        expect(await page.getByTestId('merchant-name').textContent()).toBe(place.name);
+        await correctMerchantThroughSearch(page, query, place, places.length);
         const stored = await server.api<{ merchant: { place_id: string; source: string } }>(
           'GET',
           `/receipts/${target.image_id}/${target.receipt_id}`,
@@ -696,25 +709,13 @@ describe('corrections and delete', () => {
 
   it('corrects the merchant to a place only the Places service knows (no receipt of the owner has it yet)', async () => {
     const target = (await listAll())[13]!;
-    const found = await server.api<{
-      places: { place_id: string; name: string; formatted_address: string | null; receipt_count: number }[];
-    }>('GET', '/places?query=needle');
     // The synthetic catalog's hardware shop: in the catalog, on no seeded receipt.
-    const place = found.body.places.find((p) => p.place_id === 'syn-pine-needle-hardware-portland')!;
-    expect(place, JSON.stringify(found.body)).toMatchObject({ receipt_count: 0 });
+    const { places, place } = await searchPlaces('needle', 'syn-pine-needle-hardware-portland');
+    expect(place.receipt_count).toBe(0);
     await withConsole(
       { token: server.token, hash: `#/receipts/${target.image_id}/${target.receipt_id}` },
       async ({ page }) => {
-        await page.getByRole('button', { name: 'Correct the merchant' }).click();
-        await page.getByLabel('Search places').fill('needle');
-        await page.getByRole('button', { name: 'Search', exact: true }).click();
-        await page.getByText(`${found.body.places.length} found: pick one above`).waitFor();
-        await page
-          .getByLabel('One of your merchants')
-          .selectOption({ label: `${place.name}, ${place.formatted_address}` });
-        await page.getByRole('button', { name: 'Save merchant' }).click();
-        await page.getByTestId('merchant-source').filter({ hasText: 'user' }).waitFor();
-        expect(await page.getByTestId('merchant-name').textContent()).toBe(place.name);
+        await correctMerchantThroughSearch(page, 'needle', place, places.length);
         const stored = await server.api<{ merchant: { place_id: string; source: string; address: string | null } }>(
           'GET',
           `/receipts/${target.image_id}/${target.receipt_id}`,
