@@ -51,6 +51,13 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
   checkpointEveryOps?: number;
   /** ...or once this long has passed with any operations logged. Default 5 minutes. */
   checkpointIntervalMs?: number;
+  /**
+   * Background repairs wait while the pipeline has work (an OCR job queued or running, results
+   * or merges to process), so they never take CPU from tesseract's threads; past this many
+   * unrepaired vectors they run anyway, a step at a time, so the backlog (and the repair a
+   * checkpoint does first) stays bounded. Default 20,000 (about 60 receipts).
+   */
+  repairBacklogLimit?: number;
   /** Metrics per handler (tests capture EMF here); none by default. */
   metricsFor?: MetricsFor;
 }
@@ -59,6 +66,7 @@ const DEFAULT_CHECKPOINT_EVERY_OPS = 200;
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 /** Vectors repaired per background step (about 1 ms each at 200k), with a turn of the event loop between steps. */
 const REPAIR_STEP = 8;
+const DEFAULT_REPAIR_BACKLOG_LIMIT = 20_000;
 
 /** The owners of the accepted keys (a bare hash is DEFAULT_OWNER's); DEFAULT_OWNER when there are none. */
 export function localOperators(keys: readonly (string | ApiKeyEntry)[]): string[] {
@@ -162,7 +170,7 @@ export class LocalRuntime {
       this.loop(() => pumpQueue(this.adapters.compactionQueue, this.compaction, { waitSeconds: 1 })),
       this.loop(() => this.checkpointIfDue()),
       // Small steps: each holds the event loop (and the index's mutation lock) for about 10 ms.
-      this.loop(() => this.repairVectors(REPAIR_STEP)),
+      this.loop(() => this.repairWhenIdle()),
     ];
   }
 
@@ -191,6 +199,20 @@ export class LocalRuntime {
     const vectors = this.adapters.vectors;
     if (!(vectors instanceof HnswVectorIndex)) return 0;
     return vectors.repair(max);
+  }
+
+  /**
+   * One background repair step, taken only when the pipeline is idle or the backlog is over
+   * `repairBacklogLimit`. Why: on a machine whose cores the OCR workers fill (serve's default),
+   * every millisecond of repair on the main thread was taken from OCR; a provisional vector is
+   * already searchable, the repair only restores the full beam's links (issue 18, P8).
+   */
+  private async repairWhenIdle(): Promise<number> {
+    const vectors = this.adapters.vectors;
+    if (!(vectors instanceof HnswVectorIndex) || vectors.pendingRepairs === 0) return 0;
+    const limit = this.options.repairBacklogLimit ?? DEFAULT_REPAIR_BACKLOG_LIMIT;
+    if (vectors.pendingRepairs <= limit && (await this.hasMessagesInFlight())) return 0;
+    return vectors.repair(REPAIR_STEP);
   }
 
   /** Checkpoints the persisted vector index if its log has grown enough, or old enough. */

@@ -1,0 +1,100 @@
+import { HnswVectorIndex } from '@receiptflow/adapters-local';
+import { syntheticCatalog } from '@receiptflow/adapters-local/synthetic';
+import { describe, expect, it } from 'vitest';
+import { LocalRuntime } from '../src/local/local-runtime.js';
+import { collectingLogger, TaggedOcr } from './support/fixtures.js';
+import { GatedOcr } from './support/gated-ocr.js';
+
+/**
+ * `receipts serve` repairs narrow-beam vectors in the background (issue 18, P8). On a machine
+ * whose cores the OCR workers fill, a repair step on the main thread is CPU taken from OCR, so
+ * repairs wait while the pipeline has work, unless the backlog passes its limit.
+ */
+
+/** An in-memory index holding `count` provisional records, as compaction leaves them. */
+async function provisional(count: number): Promise<HnswVectorIndex> {
+  const vectors = new HnswVectorIndex({ dimensions: 512 });
+  let seed = 11;
+  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+  await vectors.upsert(
+    'lines',
+    Array.from({ length: count }, (_, i) => ({
+      id: `p${i}`,
+      vector: Array.from({ length: 512 }, random),
+      document: '',
+      metadata: {},
+    })),
+  );
+  return vectors;
+}
+
+/** Waits until `done()` or the deadline; returns whether it became true. */
+async function until(done: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  return done();
+}
+
+async function runtimeWith(vectors: HnswVectorIndex, ocr: GatedOcr, repairBacklogLimit?: number) {
+  return LocalRuntime.open({
+    logger: collectingLogger(),
+    ocr,
+    vectors,
+    catalog: syntheticCatalog(),
+    ...(repairBacklogLimit === undefined ? {} : { repairBacklogLimit }),
+  });
+}
+
+describe('receipts serve: background repairs yield to the pipeline', () => {
+  it(
+    'waits while an OCR job runs, then repairs everything once the pipeline is idle',
+    { timeout: 60_000 },
+    async () => {
+      const vectors = await provisional(120);
+      const pending = vectors.pendingRepairs;
+      expect(pending).toBeGreaterThan(100);
+      const tagged = new TaggedOcr();
+      const ocr = new GatedOcr(tagged);
+      const runtime = await runtimeWith(vectors, ocr);
+      try {
+        // Submitted before the start: an idle pipeline would start repairing at once.
+        await runtime.submit('held.png', 'image/png', tagged.register('held', ['HELD STORE', 'TOTAL 2.00']));
+        runtime.start();
+        expect(await until(() => ocr.inFlight === 1, 15_000)).toBe(true);
+        // The repair loop sleeps 100 ms when it has nothing to do: give it several turns. Before,
+        // the first turns repaired 8 vectors each, whatever the pipeline was doing.
+        await new Promise((r) => setTimeout(r, 600));
+        expect(vectors.pendingRepairs).toBe(pending);
+        ocr.release();
+        // The held receipt is processed and merged (its own vectors provisional too), then all repaired.
+        expect(
+          await until(async () => (await vectors.count('lines')) > 120 && vectors.pendingRepairs === 0, 30_000),
+        ).toBe(true);
+      } finally {
+        ocr.release();
+        await runtime.stop();
+      }
+    },
+  );
+
+  it('repairs down to the backlog limit even while the pipeline is busy', { timeout: 60_000 }, async () => {
+    const vectors = await provisional(120);
+    const tagged = new TaggedOcr();
+    const ocr = new GatedOcr(tagged);
+    const runtime = await runtimeWith(vectors, ocr, 40);
+    try {
+      // Submitted before the start: an idle pipeline would start repairing at once.
+      await runtime.submit('held.png', 'image/png', tagged.register('held', ['HELD STORE', 'TOTAL 2.00']));
+      runtime.start();
+      expect(await until(() => ocr.inFlight === 1, 15_000)).toBe(true);
+      expect(await until(() => vectors.pendingRepairs <= 40, 30_000)).toBe(true);
+      // Busy still: it stops at the limit (steps of 8 can end up to 7 below it).
+      await new Promise((r) => setTimeout(r, 600));
+      expect(vectors.pendingRepairs).toBeGreaterThan(32);
+      expect(ocr.inFlight).toBe(1);
+    } finally {
+      ocr.release();
+      await runtime.stop();
+    }
+  });
+});
