@@ -192,8 +192,9 @@ export class LocalRuntime {
 
   /**
    * Relinks up to `max` vectors that compaction inserted with the narrow beam
-   * (HnswVectorIndex.repair): off the hot path, when the process would otherwise wait (serve's
-   * background loop, processImages while the next image is in OCR). 0 for other indexes.
+   * (HnswVectorIndex.repair): off the hot path, when the process would otherwise wait
+   * (processImages while the next image is in OCR; serve's background loop steps through
+   * {@link repairWhenIdle} instead). 0 for other indexes.
    */
   async repairVectors(max?: number): Promise<number> {
     const vectors = this.adapters.vectors;
