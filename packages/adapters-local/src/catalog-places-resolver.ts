@@ -36,8 +36,7 @@ interface IndexedPlace {
   place: PlaceCandidate;
   phoneDigits: string;
   tokens: string[];
-  /** Each token's trigrams, precomputed for the fuzzy word match. */
-  tokenTrigrams: Array<Set<string>>;
+  tokenSet: Set<string>;
   trigrams: Set<string>;
 }
 
@@ -51,6 +50,8 @@ export class CatalogPlacesResolver implements PlacesResolver {
   /** Lookups answered so far (blank or too-short queries are answered free and not counted). */
   readonly calls: PlacesCallCounts = { phone: 0, text: 0, details: 0, total: 0 };
   private readonly places: IndexedPlace[];
+  /** Every distinct catalog word of 4+ letters with its trigrams: the fuzzy match's candidates. */
+  private readonly vocabulary = new Map<string, Set<string>>();
   private readonly textSearchPhones: boolean;
 
   /**
@@ -72,10 +73,13 @@ export class CatalogPlacesResolver implements PlacesResolver {
         place: { ...place },
         phoneDigits: digits(place.phone ?? ''),
         tokens,
-        tokenTrigrams: tokens.map((token) => trigrams(token)),
+        tokenSet: new Set(tokens),
         trigrams: trigrams(text),
       };
     });
+    for (const { tokens } of this.places)
+      for (const token of tokens)
+        if (token.length >= 4 && !this.vocabulary.has(token)) this.vocabulary.set(token, trigrams(token));
   }
 
   /** Parses a JSON array of PlaceCandidate; ValidationError names each bad entry. */
@@ -120,8 +124,12 @@ export class CatalogPlacesResolver implements PlacesResolver {
       .map((m) => ({ digits: digits(m[0]), tokens: tokenize(m[0]).length }))
       .filter((p) => p.digits.length >= MIN_PHONE_DIGITS);
     const queryTrigrams = trigrams(query);
+    // Which catalog words each query word nearly is, once per query over the distinct words, not
+    // once per place and place word: scoring the catalog was most of this stand-in's CPU, on the
+    // main thread that serve shares with OCR (issue 18, P8).
+    const words = queryTokens.map((token) => ({ token, near: token.length >= 4 ? this.nearWords(token) : null }));
     return this.places
-      .map((p) => ({ p, score: score(queryTokens, queryTrigrams, p, phones) }))
+      .map((p) => ({ p, score: score(words, queryTrigrams, p, phones) }))
       .filter(({ score }) => score >= MIN_TEXT_SCORE)
       .sort((a, b) => b.score - a.score || a.p.place.name.localeCompare(b.p.place.name))
       .slice(0, MAX_TEXT_RESULTS)
@@ -133,6 +141,15 @@ export class CatalogPlacesResolver implements PlacesResolver {
     this.count('details');
     const found = this.places.find((p) => p.place.place_id === placeId);
     return found ? { ...found.place } : null;
+  }
+
+  /** The catalog words of 4+ letters whose trigrams agree with `token`'s enough (OCR slips). */
+  private nearWords(token: string): Set<string> {
+    const grams = trigrams(token);
+    const near = new Set<string>();
+    for (const [word, wordGrams] of this.vocabulary)
+      if (dice(wordGrams, grams) >= FUZZY_TOKEN_SIMILARITY) near.add(word);
+    return near;
   }
 
   private count(kind: keyof Omit<PlacesCallCounts, 'total'>): void {
@@ -181,31 +198,30 @@ function dice(a: Set<string>, b: Set<string>): number {
   return (2 * shared) / (a.size + b.size);
 }
 
+/** A query word, with the catalog words it nearly is when it is long enough for the fuzzy match. */
+interface QueryWord {
+  token: string;
+  near: Set<string> | null;
+}
+
 /**
  * 70% how many query words the place has (exactly, or nearly for words of 4+ letters, to absorb
  * OCR slips), 30% trigram similarity of the whole texts (rewards places that have little else).
  */
-function nearlyHas(place: IndexedPlace, tokenGrams: Set<string>): boolean {
-  return place.tokens.some(
-    (token, i) => token.length >= 4 && dice(place.tokenTrigrams[i]!, tokenGrams) >= FUZZY_TOKEN_SIMILARITY,
-  );
-}
-
 function score(
-  queryTokens: string[],
+  words: readonly QueryWord[],
   queryTrigrams: Set<string>,
   place: IndexedPlace,
   phones: { digits: string; tokens: number }[] = [],
 ): number {
-  const placeTokens = new Set(place.tokens);
   let found = 0;
   for (const phone of phones) {
     if (place.phoneDigits.length >= MIN_PHONE_DIGITS && samePhone(place.phoneDigits, phone.digits))
       found += phone.tokens;
   }
-  for (const token of queryTokens) {
-    if (placeTokens.has(token)) found++;
-    else if (token.length >= 4 && nearlyHas(place, trigrams(token))) found += 0.8;
+  for (const { token, near } of words) {
+    if (place.tokenSet.has(token)) found++;
+    else if (near && place.tokens.some((t) => near.has(t))) found += 0.8;
   }
-  return 0.7 * (found / queryTokens.length) + 0.3 * dice(queryTrigrams, place.trigrams);
+  return 0.7 * (found / words.length) + 0.3 * dice(queryTrigrams, place.trigrams);
 }
