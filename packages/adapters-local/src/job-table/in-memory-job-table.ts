@@ -139,8 +139,10 @@ export class InMemoryJobTable {
       changes.push({
         event_name: !old ? 'INSERT' : write.row ? 'MODIFY' : 'REMOVE',
         entity: (write.row ?? old)!.entity,
-        old_image: old ? clone(old.record) : null,
-        new_image: write.row ? clone(write.row.record) : null,
+        // Not copied here: each listener gets its own copy below, and the journal only reads.
+        // (The old record has left the table; the new one is replaced, never mutated, by later writes.)
+        old_image: old ? old.record : null,
+        new_image: write.row ? write.row.record : null,
         sequence: String(++this.sequence).padStart(21, '0'),
       });
     }
