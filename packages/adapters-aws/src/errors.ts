@@ -1,4 +1,4 @@
-import { DependencyError, TransientDependencyError, type ReceiptflowError } from '@receiptflow/core';
+import { DependencyError, ReceiptflowError, TransientDependencyError } from '@receiptflow/core';
 
 /** What an AWS SDK v3 error exposes, without depending on any one client's exception classes. */
 interface AwsErrorLike {
@@ -69,4 +69,36 @@ export function mapAwsError(dependency: string, what: string, error: unknown): R
   return isTransientAwsError(error)
     ? new TransientDependencyError(dependency, message, { cause: error })
     : new DependencyError(dependency, message, { cause: error });
+}
+
+/**
+ * The OpenAI API answered with an error status (`OpenAiEmbeddingsClient`). `status` is the HTTP
+ * status, `apiCode` / `apiType` OpenAI's own (`insufficient_quota`, `rate_limit_exceeded`, …), and
+ * `headers` the response's, for `retry-after-ms` / `Retry-After`. The embedder decides what is
+ * retried and maps it to a core error.
+ */
+export class OpenAiApiError extends ReceiptflowError {
+  readonly code = 'OPENAI_API_ERROR';
+  readonly apiCode: string | undefined;
+  readonly apiType: string | undefined;
+  readonly headers: { get(name: string): string | null } | undefined;
+  constructor(
+    readonly status: number,
+    detail: string,
+    options: {
+      apiCode?: string | undefined;
+      apiType?: string | undefined;
+      headers?: { get(name: string): string | null };
+    } = {},
+  ) {
+    super(`${status} ${detail}`);
+    this.apiCode = options.apiCode;
+    this.apiType = options.apiType;
+    this.headers = options.headers;
+  }
+}
+
+/** The OpenAI API gave no answer: refused, reset, unreachable, or over the request's deadline. */
+export class OpenAiConnectionError extends ReceiptflowError {
+  readonly code = 'OPENAI_CONNECTION_FAILED';
 }

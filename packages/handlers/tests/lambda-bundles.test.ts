@@ -132,6 +132,45 @@ describe('the Lambda bundles', () => {
         (error: { stderr?: string }) => `failed: ${error.stderr ?? String(error)}`,
       );
 
+    // Node's fetch (undici, with the http2, assert, perf_hooks and worker_threads it pulls in) is a
+    // tenth of an init wherever something touches it at import (docs/benchmarks.md, P5): the
+    // OpenAI SDK did in process-ocr-results, and so does any ESM import of node:http on Node 22
+    // (its view of the module reads the lazy WebSocket export). No function needs it at init.
+    it("in efs mode, no function's init loads Node's fetch implementation (undici)", { timeout: 240_000 }, async () => {
+      const functions = (await readdir(dist, { withFileTypes: true }))
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name);
+      expect(functions).toContain('process-ocr-results');
+      const queue = (name: string) => `https://sqs.us-east-1.amazonaws.com/123456789012/${name}`;
+      // What the functions beyond the three above read too (src/config/aws-config.ts).
+      const everyFunction = {
+        ...env,
+        ...MODES.efs,
+        EXPORT_BUCKET: 'exports',
+        OCR_JOB_QUEUE_URL: queue('ocr'),
+        OCR_RESULTS_QUEUE_URL: queue('ocr-results'),
+        COMPACTION_QUEUE_URL: queue('compaction'),
+        OCR_DLQ_URL: queue('ocr-dlq'),
+        OCR_RESULTS_DLQ_URL: queue('ocr-results-dlq'),
+        COMPACTION_DLQ_URL: queue('compaction-dlq'),
+      };
+      for (const name of functions) {
+        const task = join(dist, name);
+        const { stdout } = await run(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `const m = await import(${JSON.stringify(pathToFileURL(join(task, 'index.mjs')).href)});
+             process.stdout.write(JSON.stringify({ handler: typeof m.handler,
+               undici: process.moduleLoadList.filter((l) => l.includes('undici')) }));`,
+          ],
+          { cwd: task, env: { PATH: process.env.PATH ?? '', HOME: task, ...everyFunction } },
+        );
+        expect(JSON.parse(stdout), name).toEqual({ handler: 'function', undici: [] });
+      }
+    });
+
     for (const name of ['compaction', 'process-ocr-results', 'receipts-read']) {
       it(`${name}: initialises without the other mode's chunk, and needs its own`, { timeout: 120_000 }, async () => {
         const files = await readdir(join(dist, name));

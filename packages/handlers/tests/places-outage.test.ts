@@ -1,4 +1,3 @@
-import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   CachingPlacesResolver,
@@ -10,7 +9,7 @@ import {
   type ProcessOcrResultsDeps,
 } from '@receiptflow/core';
 import { InMemoryPlacesCache } from '@receiptflow/adapters-local';
-import { OpenAiEmbedder } from '@receiptflow/adapters-aws/openai';
+import { OpenAiEmbedder, OpenAiEmbeddingsClient } from '@receiptflow/adapters-aws/openai';
 import { GooglePlacesResolver } from '@receiptflow/adapters-aws/places';
 import {
   startFakeOpenAiServer,
@@ -42,7 +41,7 @@ describe('Places outage and Places calls per receipt (real clients, fake servers
     const p = await localPipeline();
     openai = await startFakeOpenAiServer({ apiKey: 'sk-test' });
     places = await startFakePlacesServer({ catalog: syntheticCatalog(), apiKey: 'places-key' });
-    const embedder = new OpenAiEmbedder(new OpenAI({ apiKey: 'sk-test', baseURL: openai.baseURL }), {
+    const embedder = new OpenAiEmbedder(new OpenAiEmbeddingsClient({ apiKey: 'sk-test', baseURL: openai.baseURL }), {
       clock: noWait(p),
       dimensions: p.adapters.embedder.dimensions, // the local index is built for the hashing embedder's
       maxRetries: 0,

@@ -1,4 +1,3 @@
-import { APIConnectionError, APIError, type OpenAI } from 'openai';
 import {
   ConfigError,
   DependencyError,
@@ -7,7 +6,9 @@ import {
   type Embedder,
   type EmbeddingResult,
 } from '@receiptflow/core';
+import { OpenAiApiError, OpenAiConnectionError } from '../errors.js';
 import { AdaptiveConcurrencyLimiter } from './adaptive-concurrency-limiter.js';
+import type { EmbeddingsApi, EmbeddingsResponse } from './openai-embeddings-client.js';
 import { retryDelayMs, serverRetryAfterMs } from './retry-delay.js';
 
 export interface OpenAiEmbedderConfig {
@@ -43,9 +44,9 @@ const DEPENDENCY = 'openai';
 const MAX_INPUTS_PER_REQUEST = 2048;
 
 /**
- * {@link Embedder} over the OpenAI embeddings API. The SDK client is passed in (its own retries
- * are switched off per request, so that the backoff here is the one that runs and is tested).
- * Inputs are batched, requests run under an adaptive concurrency limit, 429/5xx are retried with
+ * {@link Embedder} over the OpenAI embeddings API. The client ({@link OpenAiEmbeddingsClient}, one
+ * attempt per call) is passed in, so the backoff here is the only retry policy that runs and is
+ * tested. Inputs are batched, requests run under an adaptive concurrency limit, 429/5xx are retried with
  * exponential backoff + jitter that honours `retry-after-ms` / `Retry-After`, and every vector is
  * checked for length and unit-normalised.
  */
@@ -66,11 +67,11 @@ export class OpenAiEmbedder implements Embedder {
    * Validates the limits now (throws ConfigError); the client brings the API key and base URL.
    *
    * @example
-   * const embedder = new OpenAiEmbedder(new OpenAI({ apiKey }), { dimensions: 512, clock });
+   * const embedder = new OpenAiEmbedder(new OpenAiEmbeddingsClient({ apiKey }), { dimensions: 512, clock });
    * const { vectors } = await embedder.embed(['HARBOR LANE GROCERY', 'TOTAL 12.40']);
    */
   constructor(
-    private readonly client: OpenAI,
+    private readonly client: EmbeddingsApi,
     config: OpenAiEmbedderConfig,
   ) {
     this.model = config.model ?? 'text-embedding-3-small';
@@ -117,14 +118,14 @@ export class OpenAiEmbedder implements Embedder {
       signal.throwIfAborted();
       try {
         const response = await this.limiter.run(() =>
-          this.client.embeddings.create(
+          this.client.create(
             {
               model: this.model,
               input,
               // Only the text-embedding-3 family accepts `dimensions`; others are checked below.
               ...(this.model.startsWith('text-embedding-3') ? { dimensions: this.dimensions } : {}),
             },
-            { maxRetries: 0, timeout: this.requestTimeoutMs, signal },
+            { timeoutMs: this.requestTimeoutMs, signal },
           ),
         );
         this.limiter.succeeded();
@@ -139,17 +140,17 @@ export class OpenAiEmbedder implements Embedder {
 
   /** How long to wait before the next attempt; throws if the error is final. */
   private retryWait(error: unknown, attempt: number): number {
-    if (!(error instanceof APIError)) throw error;
-    const status = error.status;
+    if (!(error instanceof OpenAiApiError) && !(error instanceof OpenAiConnectionError)) throw error;
+    const status = error instanceof OpenAiApiError ? error.status : undefined;
     const what = status === undefined ? 'connection failed' : `status ${status}`;
     const detail = `embeddings request failed (${what}): ${error.message}`;
     const options = { cause: error };
-    if (status === 429 && error.code === 'insufficient_quota') {
+    if (status === 429 && error instanceof OpenAiApiError && isOutOfCredit(error)) {
       // Out of credit: waiting will not help.
       throw new DependencyError(DEPENDENCY, detail, options);
     }
     const retryable =
-      error instanceof APIConnectionError ||
+      error instanceof OpenAiConnectionError ||
       status === 408 ||
       status === 409 ||
       status === 429 ||
@@ -159,7 +160,7 @@ export class OpenAiEmbedder implements Embedder {
       throw new TransientDependencyError(DEPENDENCY, `${detail} (gave up after ${attempt + 1} attempts)`, options);
     }
     if (status === 429) this.limiter.throttled();
-    const asked = serverRetryAfterMs(error.headers, this.clock.now());
+    const asked = error instanceof OpenAiApiError ? serverRetryAfterMs(error.headers, this.clock.now()) : undefined;
     if (asked !== undefined && asked > this.maxRetryAfterMs) {
       throw new TransientDependencyError(
         DEPENDENCY,
@@ -175,13 +176,13 @@ export class OpenAiEmbedder implements Embedder {
     });
   }
 
-  private toResult(expected: number, response: OpenAI.Embeddings.CreateEmbeddingResponse): EmbeddingResult {
+  private toResult(expected: number, response: EmbeddingsResponse): EmbeddingResult {
     const data = [...(response.data ?? [])].sort((a, b) => a.index - b.index);
     if (data.length !== expected || data.some((d, i) => d.index !== i)) {
       throw new DependencyError(DEPENDENCY, `embeddings response has ${data.length} vectors for ${expected} inputs`);
     }
     const vectors = data.map((d) => {
-      const vector = Array.from(d.embedding);
+      const vector = d.embedding;
       if (vector.length !== this.dimensions) {
         throw new DependencyError(
           DEPENDENCY,
@@ -192,6 +193,11 @@ export class OpenAiEmbedder implements Embedder {
     });
     return { vectors, tokens: response.usage?.total_tokens ?? 0 };
   }
+}
+
+/** OpenAI's out-of-credit 429 names `insufficient_quota` as its error code (and type). */
+function isOutOfCredit(error: OpenAiApiError): boolean {
+  return error.apiCode === 'insufficient_quota' || error.apiType === 'insufficient_quota';
 }
 
 function normalise(vector: number[], index: number): number[] {

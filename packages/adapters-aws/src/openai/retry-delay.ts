@@ -14,7 +14,10 @@ export interface RetryDelayOptions {
  * What the server asked for, in ms: `retry-after-ms` (OpenAI's own, fractional ms) wins over
  * `retry-after` (seconds, or an HTTP date). Undefined if neither is present or parsable.
  */
-export function serverRetryAfterMs(headers: Headers | undefined, now: number): number | undefined {
+export function serverRetryAfterMs(
+  headers: { get(name: string): string | null } | undefined,
+  now: number,
+): number | undefined {
   const ms = Number.parseFloat(headers?.get('retry-after-ms') ?? '');
   if (Number.isFinite(ms) && ms >= 0) return ms;
   const value = headers?.get('retry-after');

@@ -1,7 +1,6 @@
-import OpenAI from 'openai';
 import { afterAll, beforeAll } from 'vitest';
 import { describeEmbedderContract } from '@receiptflow/core/testing';
-import { OpenAiEmbedder } from '../../src/openai/index.js';
+import { OpenAiEmbedder, OpenAiEmbeddingsClient } from '../../src/openai/index.js';
 import { startFakeOpenAiServer, type FakeOpenAiServer } from '@receiptflow/devkit/fake-servers';
 import { RecordingClock } from './recording-clock.js';
 
@@ -17,7 +16,7 @@ afterAll(async () => {
 
 describeEmbedderContract('OpenAiEmbedder (fake OpenAI server)', async () => ({
   // batchSize 64, so the 300-text case spans several concurrent requests.
-  subject: new OpenAiEmbedder(new OpenAI({ apiKey: 'sk-test', baseURL: server.baseURL }), {
+  subject: new OpenAiEmbedder(new OpenAiEmbeddingsClient({ apiKey: 'sk-test', baseURL: server.baseURL }), {
     batchSize: 64,
     clock: new RecordingClock(),
   }),

@@ -1,9 +1,8 @@
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, DependencyError, TransientDependencyError } from '@receiptflow/core';
-import { OpenAiEmbedder, type OpenAiEmbedderConfig } from '../../src/openai/index.js';
+import { OpenAiEmbedder, OpenAiEmbeddingsClient, type OpenAiEmbedderConfig } from '../../src/openai/index.js';
 import {
   startFakeOpenAiServer,
   type FakeOpenAiServer,
@@ -20,12 +19,12 @@ afterEach(async () => {
 async function setup(
   serverOptions: FakeOpenAiServerOptions = {},
   config: Partial<OpenAiEmbedderConfig> = {},
-  clientOptions: { apiKey?: string; maxRetries?: number } = {},
+  clientOptions: { apiKey?: string } = {},
 ) {
   const server = await startFakeOpenAiServer({ apiKey: 'sk-good', ...serverOptions });
   servers.push(server);
   const clock = new RecordingClock();
-  const client = new OpenAI({ apiKey: clientOptions.apiKey ?? 'sk-good', baseURL: server.baseURL, ...clientOptions });
+  const client = new OpenAiEmbeddingsClient({ apiKey: clientOptions.apiKey ?? 'sk-good', baseURL: server.baseURL });
   // random = 0 makes the jittered backoff its lower bound: half the exponential step.
   const embedder = new OpenAiEmbedder(client, { clock, random: () => 0, ...config });
   return { server, clock, embedder };
@@ -104,8 +103,8 @@ describe('OpenAiEmbedder', () => {
     expect(statuses(server)).toEqual([503, 503, 503]);
   });
 
-  it('does not let the SDK retry on its own', async () => {
-    const { server, embedder } = await setup({}, { maxRetries: 0 }, { maxRetries: 5 });
+  it('makes one request per attempt: the client does not retry on its own', async () => {
+    const { server, embedder } = await setup({}, { maxRetries: 0 });
     server.failNext(500);
     await expect(embedder.embed(['A'])).rejects.toBeInstanceOf(TransientDependencyError);
     expect(server.requests).toHaveLength(1);
@@ -128,17 +127,39 @@ describe('OpenAiEmbedder', () => {
     expect((error as Error).message).toMatch(/status 400/);
   });
 
+  it('maps 429 insufficient_quota to a final DependencyError: waiting does not buy credit', async () => {
+    const { server, clock, embedder } = await setup({ quotaExhausted: true });
+    const error = await embedder.embed(['A']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DependencyError);
+    expect(error).toMatchObject({ dependency: 'openai', retryable: false });
+    expect((error as Error).message).toMatch(/status 429.*exceeded your current quota/);
+    expect(statuses(server)).toEqual([429]);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('retries a request over its deadline as a connection failure, then gives up as retryable', async () => {
+    // The fake logs a request only once it answers, so the attempts are counted by the message.
+    const { clock, embedder } = await setup({ latencyMs: 5_000 }, { requestTimeoutMs: 200, maxRetries: 1 });
+    const error = await embedder.embed(['A']).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientDependencyError);
+    expect((error as Error).message).toMatch(/connection failed.*timed out after 200 ms.*gave up after 2 attempts/);
+    expect(clock.sleeps).toHaveLength(1);
+  });
+
   it('treats an unreachable server as retryable and names it', async () => {
     const probe = createServer();
     await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
     const { port } = probe.address() as AddressInfo;
     await new Promise<void>((resolve) => probe.close(() => resolve()));
     const clock = new RecordingClock();
-    const embedder = new OpenAiEmbedder(new OpenAI({ apiKey: 'sk', baseURL: `http://127.0.0.1:${port}/v1` }), {
-      clock,
-      maxRetries: 1,
-      random: () => 0,
-    });
+    const embedder = new OpenAiEmbedder(
+      new OpenAiEmbeddingsClient({ apiKey: 'sk', baseURL: `http://127.0.0.1:${port}/v1` }),
+      {
+        clock,
+        maxRetries: 1,
+        random: () => 0,
+      },
+    );
     const error = await embedder.embed(['A']).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransientDependencyError);
     expect((error as Error).message).toMatch(/^openai: embeddings request failed \(connection failed\)/);
@@ -149,6 +170,8 @@ describe('OpenAiEmbedder', () => {
     const { server, embedder } = await setup({}, { dimensions: 256 });
     const result = await embedder.embed(texts(1100));
     expect(server.requests.map((r) => r.inputs).sort((a, b) => b - a)).toEqual([512, 512, 76]);
+    // Vectors travel as base64 float32s, as the SDK asked for them (a quarter of the JSON bytes).
+    expect(server.requests.every((r) => r.encoding === 'base64')).toBe(true);
     expect(server.requests.every((r) => r.model === 'text-embedding-3-small' && r.dimensions === 256)).toBe(true);
     expect(result.vectors.every((v) => v.length === 256)).toBe(true);
     const expectedTokens = texts(1100).reduce((sum, t) => sum + Math.ceil(t.length / 4), 0);
@@ -176,7 +199,7 @@ describe('OpenAiEmbedder', () => {
   });
 
   it('rejects invalid configuration', () => {
-    const client = new OpenAI({ apiKey: 'sk', baseURL: 'http://127.0.0.1:1/v1' });
+    const client = new OpenAiEmbeddingsClient({ apiKey: 'sk', baseURL: 'http://127.0.0.1:1/v1' });
     const clock = new RecordingClock();
     expect(() => new OpenAiEmbedder(client, { clock, batchSize: 4096 })).toThrow(ConfigError);
     expect(() => new OpenAiEmbedder(client, { clock, maxConcurrency: 0 })).toThrow(ConfigError);

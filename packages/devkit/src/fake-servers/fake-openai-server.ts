@@ -12,6 +12,8 @@ export interface FakeOpenAiServerOptions {
   latencyMs?: number;
   /** If set, any other bearer key gets 401 `invalid_api_key`. */
   apiKey?: string;
+  /** Every request gets the API's out-of-credit answer: 429 `insufficient_quota` (no Retry-After). */
+  quotaExhausted?: boolean;
 }
 
 /** One request as the server saw it. */
@@ -22,6 +24,8 @@ export interface FakeOpenAiRequest {
   model: string | undefined;
   /** Requests in flight when this one arrived, itself included. */
   concurrency: number;
+  /** The `encoding_format` asked for, if any (`base64` or `float`). */
+  encoding: string | undefined;
 }
 
 export interface FakeOpenAiServer {
@@ -69,6 +73,7 @@ export async function startFakeOpenAiServer(options: FakeOpenAiServerOptions = {
         dimensions: body?.dimensions,
         model: body?.model,
         concurrency,
+        encoding: body?.encoding_format,
       });
 
     if (req.method !== 'POST' || !req.url?.endsWith('/embeddings')) {
@@ -79,6 +84,10 @@ export async function startFakeOpenAiServer(options: FakeOpenAiServerOptions = {
     if (options.apiKey !== undefined && req.headers.authorization !== `Bearer ${options.apiKey}`) {
       log(401, body);
       return send(res, 401, errorBody('Incorrect API key provided', 'invalid_request_error', 'invalid_api_key'));
+    }
+    if (options.quotaExhausted) {
+      log(429, body);
+      return send(res, 429, errorBody('You exceeded your current quota', 'insufficient_quota', 'insufficient_quota'));
     }
     const status = forced.shift();
     if (status === 429 || (options.maxConcurrent !== undefined && concurrency > options.maxConcurrent)) {

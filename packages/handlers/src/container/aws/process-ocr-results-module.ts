@@ -1,8 +1,7 @@
 import { S3Client } from '@aws-sdk/client-s3';
-import { OpenAiEmbedder } from '@receiptflow/adapters-aws/openai';
+import { OpenAiEmbedder, OpenAiEmbeddingsClient } from '@receiptflow/adapters-aws/openai';
 import { S3ImageStore } from '@receiptflow/adapters-aws/s3';
 import { ContainerModule } from 'inversify';
-import OpenAI from 'openai';
 import type { ProcessOcrResultsConfig } from '../../config/aws-config.js';
 import { TOKENS } from '../tokens.js';
 import { clientConfig, settingsFrom } from './clients.js';
@@ -42,9 +41,8 @@ export function awsProcessOcrResultsModule(
       .toDynamicValue(
         (ctx) =>
           new OpenAiEmbedder(
-            new OpenAI({
+            new OpenAiEmbeddingsClient({
               apiKey: config.OPENAI_API_KEY,
-              maxRetries: 0,
               ...(config.OPENAI_BASE_URL ? { baseURL: config.OPENAI_BASE_URL } : {}),
             }),
             {
