@@ -42,7 +42,7 @@ export async function buildIndexes(
     large: new HnswVectorIndex({ dimensions: DIMENSIONS }),
   };
   // The fill stands for an index built and checkpointed over time: every record linked with the
-  // full beam, none provisional. Merges afterwards (P2) use the default narrow insert beam.
+  // full beam, none unlinked. Merges afterwards (P2) use the default: appended unlinked.
   const mergeEf = local.large.insertEf;
   for (const index of [local.small, local.large]) index.insertEf = FULL_BEAM;
   const exactLarge = new ExactVectorIndex({ dimensions: DIMENSIONS });

@@ -33,9 +33,7 @@ export async function measureIndexGoals(
     const hot = await measureHotPath(indexes, receipts, corpus.catalog, plan, logger);
     progress(`P4: ${plan.knnQueries} k-NN queries against ${plan.largeSize} vectors`);
     const knn = await measureKnn(indexes, plan.knnQueries);
-    progress(
-      `P2: recall@10 of ${plan.mergeRecallVectors} vectors merged with the narrow beam, before and after repair`,
-    );
+    progress(`P2: recall@10 of ${plan.mergeRecallVectors} vectors merged (appended unlinked), before and after repair`);
     const mergeRecall = await measureMergeRecall(indexes, plan.mergeRecallVectors);
     Object.assign(figures, {
       p1_local_small_ms: round(hot.local.small, 2),

@@ -4,7 +4,7 @@ import type { BenchIndexes } from './indexes.js';
 import { recallAtK, tieAwareRecallAtK } from './recall.js';
 
 export interface MergeRecallFigures {
-  /** Vectors merged with the narrow insert beam, then queried. */
+  /** Vectors merged (appended unlinked, the default), then queried. */
   merged: number;
   /** Tie-aware recall@10 of queries at the merged vectors, before and after repair. */
   tieRecallBefore: number;
@@ -17,8 +17,8 @@ export interface MergeRecallFigures {
 }
 
 /**
- * P2's changed path, for recall: compaction now inserts a delta with HnswVectorIndex's narrow
- * `insertEf` beam and repairs the links later. `count` new line vectors (other receipts than the
+ * P2's changed path, for recall: compaction now appends a delta to HnswVectorIndex unlinked
+ * (queries scan it exactly) and links it with the full beam in a later repair. `count` new line vectors (other receipts than the
  * filler's: another seed, other ids) are merged into the large local index as compaction merges
  * them, and each one's vector is used as a k = 10 query against the exact index holding the same
  * records: can the graph find the new records and their neighbours? Measured before and after

@@ -74,7 +74,7 @@ async function main(n: number, quantization: VectorQuantization, queryCount: num
       dimensions: DIMENSIONS,
       fsync: false,
       quantization,
-      // Every record with the full beam (a bulk build leaves none provisional) and arrays sized
+      // Every record linked at once with the full beam (a bulk build leaves none unlinked) and arrays sized
       // once, so the peak is the index, not a doubling copy of it.
       insertEf: 100,
       capacity: n,

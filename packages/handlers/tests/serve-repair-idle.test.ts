@@ -6,13 +6,13 @@ import { collectingLogger, TaggedOcr } from './support/fixtures.js';
 import { GatedOcr } from './support/gated-ocr.js';
 
 /**
- * `receipts serve` repairs narrow-beam vectors in the background (issue 18, P8). On a machine
+ * `receipts serve` links the vectors compaction appended unlinked in the background (issue 18, P8). On a machine
  * whose cores the OCR workers fill, a repair step on the main thread is CPU taken from OCR, so
  * repairs wait while the pipeline has work, unless the backlog passes its limit.
  */
 
-/** An in-memory index holding `count` provisional records, as compaction leaves them. */
-async function provisional(count: number): Promise<HnswVectorIndex> {
+/** An in-memory index holding `count` unlinked records, as compaction leaves them. */
+async function unlinkedRecords(count: number): Promise<HnswVectorIndex> {
   const vectors = new HnswVectorIndex({ dimensions: 512 });
   let seed = 11;
   const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
@@ -50,7 +50,7 @@ describe('receipts serve: background repairs yield to the pipeline', () => {
     'waits while an OCR job runs, then repairs everything once the pipeline is idle',
     { timeout: 60_000 },
     async () => {
-      const vectors = await provisional(120);
+      const vectors = await unlinkedRecords(120);
       const pending = vectors.pendingRepairs;
       expect(pending).toBeGreaterThan(100);
       const tagged = new TaggedOcr();
@@ -66,7 +66,7 @@ describe('receipts serve: background repairs yield to the pipeline', () => {
         await new Promise((r) => setTimeout(r, 600));
         expect(vectors.pendingRepairs).toBe(pending);
         ocr.release();
-        // The held receipt is processed and merged (its own vectors provisional too), then all repaired.
+        // The held receipt is processed and merged (its own vectors unlinked too), then all repaired.
         expect(
           await until(async () => (await vectors.count('lines')) > 120 && vectors.pendingRepairs === 0, 30_000),
         ).toBe(true);
@@ -77,8 +77,31 @@ describe('receipts serve: background repairs yield to the pipeline', () => {
     },
   );
 
+  it(
+    'by default keeps the unlinked backlog, which every query scans, near 1,000 even while busy',
+    { timeout: 90_000 },
+    async () => {
+      const vectors = await unlinkedRecords(1100);
+      expect(vectors.pendingRepairs).toBe(1099); // the first record is linked: the entry point
+      const tagged = new TaggedOcr();
+      const ocr = new GatedOcr(tagged);
+      const runtime = await runtimeWith(vectors, ocr);
+      try {
+        await runtime.submit('held.png', 'image/png', tagged.register('held', ['HELD STORE', 'TOTAL 2.00']));
+        runtime.start();
+        expect(await until(() => ocr.inFlight === 1, 15_000)).toBe(true);
+        // Before session 11 the default was 20,000: a busy pipeline left all 1,099 unlinked.
+        expect(await until(() => vectors.pendingRepairs <= 1000, 60_000)).toBe(true);
+        expect(ocr.inFlight).toBe(1);
+      } finally {
+        ocr.release();
+        await runtime.stop();
+      }
+    },
+  );
+
   it('repairs down to the backlog limit even while the pipeline is busy', { timeout: 60_000 }, async () => {
-    const vectors = await provisional(120);
+    const vectors = await unlinkedRecords(120);
     const tagged = new TaggedOcr();
     const ocr = new GatedOcr(tagged);
     const runtime = await runtimeWith(vectors, ocr, 40);

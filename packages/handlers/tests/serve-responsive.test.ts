@@ -87,7 +87,7 @@ describe('receipts serve stays responsive during post-OCR work', () => {
 
   it('lets the event loop turn between background repair steps', { timeout: 60_000 }, async () => {
     const vectors = new HnswVectorIndex({ dimensions: 512 });
-    // Provisional nodes (inserted with the narrow beam), as compaction leaves them.
+    // Unlinked records (appended, not yet linked), as compaction leaves them.
     let seed = 7;
     const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
     await vectors.upsert(

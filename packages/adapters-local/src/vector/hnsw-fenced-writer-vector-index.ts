@@ -53,7 +53,10 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
 
   constructor(options: HnswFencedWriterVectorIndexOptions) {
     const { checkpointEvery, keepSnapshots, logger, ...follower } = options;
-    super({ ...follower, ...(logger ? { logger } : {}) });
+    // Full-beam inserts unless asked otherwise: the writer (a compaction Lambda) has no idle time
+    // to repair in, so appending unlinked would only move the same links to the checkpoint,
+    // which would then stall one merge with a whole backlog's worth of them.
+    super({ ...follower, insertEf: follower.insertEf ?? Number.POSITIVE_INFINITY, ...(logger ? { logger } : {}) });
     this.checkpointEvery = checkpointEvery ?? 2000;
     this.writerStore = new VectorIndexStore(options.files, {
       dimensions: this.dimensions,
@@ -124,7 +127,7 @@ export class HnswFencedWriterVectorIndex extends HnswFollowerVectorIndex {
   }
 
   private async checkpointNow(): Promise<SnapshotDescriptor> {
-    // Snapshots hold full-beam graphs: followers that reload one get no provisional links.
+    // Snapshots hold full-beam graphs, no unlinked records (only set when insertEf is 0).
     this.repairAll();
     const descriptor = await this.writerStore.checkpoint(this.graphs);
     this.fenced = { token: this.fenced!.token, generation: descriptor.id };

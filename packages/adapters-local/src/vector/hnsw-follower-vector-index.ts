@@ -101,10 +101,11 @@ export class HnswFollowerVectorIndex extends HnswVectorIndex {
    */
   constructor(options: HnswFollowerVectorIndexOptions) {
     const { files, refreshAfterMs, now, whenMissing, ...index } = options;
-    // Full-beam inserts unless asked otherwise: a follower never repairs (it reloads a repaired
-    // snapshot only when the writer checkpoints), and the fenced writer, which extends this, has
-    // no idle time to repair in; repairing a checkpoint's worth at once would stall its merge.
-    super({ ...index, insertEf: index.insertEf ?? Number.POSITIVE_INFINITY });
+    // Replayed records are appended unlinked (the default insertEf, 0): a warm catch-up in a
+    // handler's hot path then costs no graph walk. A follower never repairs, so `maxUnlinked`
+    // bounds what its queries scan: past it, each replayed operation links the oldest records
+    // with the full beam, as every replayed record was linked before.
+    super(index);
     this.whenMissing = whenMissing ?? 'throw';
     this.files = files;
     this.refreshAfterMs = refreshAfterMs ?? 1000;

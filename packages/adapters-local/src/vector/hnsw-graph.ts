@@ -1,5 +1,5 @@
 import { HnswInvariantError } from '../errors.js';
-import type { ScoredSlot } from './exact-search.js';
+import { drainBestFirst, type ScoredSlot } from './exact-search.js';
 import type { RecordTable } from './record-table.js';
 import { ScoredHeap } from './scored-heap.js';
 import { dotAt, dotCodeAt, grown } from './vector-math.js';
@@ -56,8 +56,12 @@ export class HnswGraph {
   private readonly results = new ScoredHeap(256);
   private readonly levelFactor: number;
   private randomState: number;
-  /** Slots inserted with a narrower beam than efConstruction, oldest first, until {@link repair}. */
-  private provisional: number[] = [];
+  /**
+   * Slots appended unlinked ({@link append}), oldest first; those before `unlinkedHead` are
+   * linked already (a head index, so that taking a step off a long backlog copies nothing).
+   */
+  private unlinked: number[] = [];
+  private unlinkedHead = 0;
 
   /** `capacity`: slots to allocate up front (a bulk build of known size grows no arrays). */
   constructor(
@@ -98,7 +102,10 @@ export class HnswGraph {
     return graph;
   }
 
+  /** The graph's arrays; every slot must be linked first ({@link repair}): a snapshot has no backlog. */
   state(): HnswGraphState {
+    if (this.pendingRepairs > 0)
+      throw new HnswInvariantError(`HNSW state taken with ${this.pendingRepairs} unlinked slots; repair first`);
     const block = this.M + 1;
     let total = 0;
     for (let slot = 0; slot < this.size; slot++) total += this.levels[slot]! * block;
@@ -124,11 +131,55 @@ export class HnswGraph {
   }
 
   /**
-   * Links `slot` (the next slot of the table) into the graph, searching each layer with a beam of
-   * `ef` (default efConstruction). A narrower beam is cheaper and links less well; such a slot is
-   * provisional until {@link repair} relinks it with the full beam.
+   * Links `slot` (the next slot of the table) into the graph at once, searching each layer with
+   * a beam of `ef` (default efConstruction), as a bulk build or a rebuild does.
    */
   insert(slot: number, ef = this.params.efConstruction): void {
+    this.add(slot);
+    this.link(slot, ef);
+  }
+
+  /**
+   * Adds `slot` (the next slot of the table) without linking it: nothing is searched, so it
+   * costs the same at any graph size. {@link search} scans such slots exactly until
+   * {@link repair} links them with the full beam; a compaction merge appends this way (issue 18,
+   * P2), so the graph walk's cost, which grows with the index, is paid once and off the merge's
+   * path. The first slot of an empty graph is linked at once: it becomes the entry point.
+   */
+  append(slot: number): void {
+    this.add(slot);
+    if (this.entry < 0) this.link(slot, this.params.efConstruction);
+    else this.unlinked.push(slot);
+  }
+
+  /** Slots appended unlinked and not yet linked by {@link repair}, dead ones included. */
+  get pendingRepairs(): number {
+    return this.unlinked.length - this.unlinkedHead;
+  }
+
+  /**
+   * Links up to `max` unlinked slots, oldest first, as a full-beam insert would have (links and
+   * back links, pruned as on insert). A slot deleted meanwhile is dropped instead: it can never
+   * be returned, so it needs no links, and no linked slot points at it. Returns how many slots
+   * left the backlog.
+   */
+  repair(max = Number.POSITIVE_INFINITY): number {
+    const alive = this.table.alive;
+    let done = 0;
+    while (done < max && this.unlinkedHead < this.unlinked.length) {
+      const slot = this.unlinked[this.unlinkedHead++]!;
+      done++;
+      if (alive[slot] === 1) this.link(slot, this.params.efConstruction);
+    }
+    if (this.unlinkedHead === this.unlinked.length) {
+      this.unlinked = [];
+      this.unlinkedHead = 0;
+    }
+    return done;
+  }
+
+  /** Takes `slot` into the graph's arrays (level drawn, no links yet). */
+  private add(slot: number): void {
     if (slot !== this.size)
       throw new HnswInvariantError(`HNSW insert out of order: slot ${slot}, expected ${this.size}`);
     this.ensureCapacity(slot + 1);
@@ -136,7 +187,11 @@ export class HnswGraph {
     const level = this.randomLevel();
     this.levels[slot] = level;
     if (level > 0) this.upper[slot] = new Int32Array(level * (this.M + 1));
-    if (ef < this.params.efConstruction && this.entry >= 0) this.provisional.push(slot);
+  }
+
+  /** HNSW's insert (algorithm 1) of an added slot that has no links yet. */
+  private link(slot: number, ef: number): void {
+    const level = this.levels[slot]!;
     if (this.entry < 0) {
       this.entry = slot;
       this.maxLevel = level;
@@ -158,82 +213,54 @@ export class HnswGraph {
     }
   }
 
-  /** Slots inserted with a narrow beam and not yet repaired. */
-  get pendingRepairs(): number {
-    return this.provisional.length;
-  }
-
-  /**
-   * Relinks up to `max` provisional slots, oldest first, as a full-beam insert would have: each
-   * of the slot's layers is searched again with efConstruction, what is found is pooled with the
-   * links it has, the same diversity heuristic keeps the best, and the kept neighbours get back
-   * links (pruned as on insert). Returns how many slots were repaired.
-   */
-  repair(max = Number.POSITIVE_INFINITY): number {
-    const vectors = this.table.vectors;
-    const dims = this.table.dimensions;
-    let done = 0;
-    while (done < max && this.provisional.length > 0) {
-      const slot = this.provisional.shift()!;
-      done++;
-      const level = this.levels[slot]!;
-      const qOffset = slot * dims;
-      let entry = this.greedy(vectors, qOffset, this.entry, this.maxLevel, level);
-      for (let layer = Math.min(level, this.maxLevel); layer >= 0; layer--) {
-        const found = this.searchLayer(vectors, qOffset, entry, this.params.efConstruction, layer, null);
-        const pool = new Map<number, number>();
-        for (const c of found) if (c.slot !== slot) pool.set(c.slot, c.score);
-        for (const c of this.linksOf(slot, layer)) pool.set(c.slot, c.score);
-        const ranked = [...pool].map(([s, score]) => ({ slot: s, score })).sort((a, b) => b.score - a.score);
-        const neighbours = this.selectNeighbours(ranked, this.M);
-        this.setLinks(slot, layer, neighbours);
-        for (const n of neighbours) if (!this.hasLink(n.slot, slot, layer)) this.addLink(n.slot, slot, layer, n.score);
-        if (found.length > 0) entry = found[0]!.slot;
-      }
-    }
-    return done;
-  }
-
-  /** The links of `slot` on `layer`, with their similarity. */
-  private linksOf(slot: number, layer: number): ScoredSlot[] {
-    const out: ScoredSlot[] = [];
-    if (layer === 0) {
-      const base = slot * this.M0;
-      for (let i = 0; i < this.counts0[slot]!; i++)
-        out.push({ slot: this.links0[base + i]!, score: this.scores0[base + i]! });
-      return out;
-    }
-    const links = this.upper[slot]!;
-    const base = (layer - 1) * (this.M + 1);
-    const dims = this.table.dimensions;
-    for (let i = 1; i <= links[base]!; i++) {
-      const other = links[base + i]!;
-      out.push({ slot: other, score: dotAt(this.table.vectors, slot * dims, this.table.vectors, other * dims, dims) });
-    }
-    return out;
-  }
-
-  private hasLink(from: number, to: number, layer: number): boolean {
-    if (layer === 0) {
-      const base = from * this.M0;
-      for (let i = 0; i < this.counts0[from]!; i++) if (this.links0[base + i] === to) return true;
-      return false;
-    }
-    const links = this.upper[from]!;
-    const base = (layer - 1) * (this.M + 1);
-    for (let i = 1; i <= links[base]!; i++) if (links[base + i] === to) return true;
-    return false;
-  }
-
   /**
    * Up to `k` accepted slots nearest to the unit vector `query`, best first. The beam keeps
    * `ef` accepted results, so a filter makes the search walk further rather than return fewer.
+   * Unlinked slots (see {@link append}) are out of the walk's reach: each accepted one is scored
+   * directly and merged in, so a slot is found as well before its repair as after. That scan
+   * costs O(backlog) a query, which is why owners bound the backlog (`maxUnlinked` in
+   * HnswVectorIndex, the local runtime's `repairBacklogLimit`).
    */
   search(query: Float32Array, k: number, ef: number, accept: (slot: number) => boolean): ScoredSlot[] {
     if (this.entry < 0) return [];
     const entry = this.greedy(query, 0, this.entry, this.maxLevel, 0);
     const found = this.searchLayer(query, 0, entry, Math.max(ef, k), 0, accept);
+    if (this.unlinkedHead < this.unlinked.length) return this.withUnlinked(query, found, k, accept);
     return found.length > k ? found.slice(0, k) : found;
+  }
+
+  /**
+   * The best `k` of the walk's results and the accepted unlinked slots, best first, all scored
+   * exactly with the float32 vectors: with an int8 table the walk's beam is rescored here, so
+   * that int8 approximations never rank a walk result against an unlinked slot (a close one
+   * could be pushed out of a tight beam).
+   */
+  private withUnlinked(
+    query: Float32Array,
+    found: ScoredSlot[],
+    k: number,
+    accept: (slot: number) => boolean,
+  ): ScoredSlot[] {
+    const heap = this.results; // min-heap: the top is the worst kept
+    heap.clear();
+    const vectors = this.table.vectors;
+    const dims = this.table.dimensions;
+    const consider = (score: number, slot: number) => {
+      if (heap.size < k) heap.push(score, slot);
+      else if (score > heap.topScore()) {
+        heap.pop();
+        heap.push(score, slot);
+      }
+    };
+    const approximate = this.table.codes !== undefined;
+    for (const hit of found)
+      consider(approximate ? dotAt(query, 0, vectors, hit.slot * dims, dims) : hit.score, hit.slot);
+    const unlinked = this.unlinked;
+    for (let i = this.unlinkedHead; i < unlinked.length; i++) {
+      const slot = unlinked[i]!;
+      if (accept(slot)) consider(dotAt(query, 0, vectors, slot * dims, dims), slot);
+    }
+    return drainBestFirst(heap);
   }
 
   /** Greedy descent from `from` on layers `top`..`stop`+1; returns the closest slot found. */

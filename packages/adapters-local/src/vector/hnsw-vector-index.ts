@@ -28,13 +28,25 @@ export interface HnswVectorIndexOptions {
   /** Beam width of a full insert (a rebuild, a repair). Default 100. */
   efConstruction?: number;
   /**
-   * Beam width when a record is upserted (compaction's merges, log replay). Default 40: at 200k
-   * vectors a merge's inserts cost about half those at 100. Such a node is provisional until
-   * {@link HnswVectorIndex.repair} relinks it with efConstruction; {@link HnswVectorIndex.checkpoint}
-   * repairs first, so snapshots always hold full-beam graphs. Set it to efConstruction to insert
-   * every record with the full beam.
+   * How an upserted record (compaction's merges, log replay) enters the graph. 0, the default:
+   * appended unlinked, at a cost that does not grow with the index; queries scan such records
+   * exactly until {@link HnswVectorIndex.repair} links them with the full efConstruction beam,
+   * and {@link HnswVectorIndex.checkpoint} links them first, so snapshots hold full-beam graphs
+   * (issue 18, P2: a narrow-beam insert at merge time cost a graph walk that grew with the index,
+   * and the repair then paid the walk again). A positive beam links each record at once with
+   * that beam (capped at efConstruction) and leaves nothing to repair: a bulk build sets
+   * efConstruction.
    */
   insertEf?: number;
+  /**
+   * Most unlinked records a collection keeps: past it, each mutation links the oldest ones
+   * (full beam) before it returns. Why: every graph query also scans the unlinked records, so
+   * this bounds that scan (about 1 ms of CPU a query per 1,000 records at 512 dimensions,
+   * measured). Owners that repair when idle keep the backlog lower (the local runtime's
+   * `repairBacklogLimit`); this is the bound for those that never do (a follower, a one-shot
+   * CLI run). Default 2,000.
+   */
+  maxUnlinked?: number;
   /**
    * Beam width while querying (at least k). Default 192: on 200k receipt-line vectors,
    * tie-aware recall@10 is 0.983 at 128 and levels off at 0.991 from 160 up (`pnpm bench`).
@@ -72,7 +84,9 @@ export interface HnswVectorIndexOptions {
   logger?: Logger;
 }
 
-const DEFAULT_INSERT_EF = 40;
+/** Append unlinked, link in {@link HnswVectorIndex.repair} (see the `insertEf` option). */
+const DEFAULT_INSERT_EF = 0;
+const DEFAULT_MAX_UNLINKED = 2_000;
 
 export interface CollectionGraph {
   table: RecordTable;
@@ -95,10 +109,12 @@ export class HnswVectorIndex extends TableVectorIndex {
   private readonly params: HnswParams;
   private readonly efSearch: number;
   /**
-   * The beam of the next upserts (see the `insertEf` option). May be changed between operations:
-   * a bulk build that should not leave every record provisional sets it to efConstruction.
+   * How the next upserts enter the graph (see the `insertEf` option): 0 appends unlinked, else
+   * the beam of an immediate insert. May be changed between operations: a bulk build that should
+   * leave nothing to repair sets it to efConstruction.
    */
   insertEf: number;
+  private readonly maxUnlinked: number;
   private readonly exactFilterLimit: number;
   private readonly heap = new ScoredHeap(128);
   private readonly store: VectorIndexStore | undefined;
@@ -122,7 +138,8 @@ export class HnswVectorIndex extends TableVectorIndex {
     super(options.dimensions ?? 512);
     this.params = { M: options.M ?? 16, efConstruction: options.efConstruction ?? 100, seed: options.seed ?? 42 };
     this.efSearch = options.efSearch ?? 192;
-    this.insertEf = Math.min(options.insertEf ?? DEFAULT_INSERT_EF, this.params.efConstruction);
+    this.insertEf = Math.max(0, Math.min(options.insertEf ?? DEFAULT_INSERT_EF, this.params.efConstruction));
+    this.maxUnlinked = Math.max(0, options.maxUnlinked ?? DEFAULT_MAX_UNLINKED);
     this.exactFilterLimit = options.exactFilterLimit ?? 2000;
     this.quantization = options.quantization ?? 'none';
     this.capacity = Math.max(1, options.capacity ?? 1024);
@@ -183,7 +200,7 @@ export class HnswVectorIndex extends TableVectorIndex {
     });
   }
 
-  /** Records inserted with the narrow `insertEf` beam and not yet repaired, over all collections. */
+  /** Records appended unlinked (`insertEf` 0) and not yet linked by a repair, over all collections. */
   get pendingRepairs(): number {
     let n = 0;
     for (const { graph } of this.graphs.values()) n += graph.pendingRepairs;
@@ -191,13 +208,13 @@ export class HnswVectorIndex extends TableVectorIndex {
   }
 
   /**
-   * Relinks up to `max` provisional records (all by default), oldest first, with the full
+   * Links up to `max` unlinked records (all by default), oldest first, with the full
    * efConstruction beam, between other operations. Owners call it when idle (the local runtime
-   * after each receipt, while the next one is in OCR); a checkpoint does it anyway. Returns how
-   * many records were repaired.
+   * while the next receipt is in OCR, or when the pipeline is idle); a checkpoint does it anyway.
+   * Until then queries scan those records exactly. Returns how many records left the backlog.
    *
    * @example
-   * await index.upsert('lines', records); // fast: inserted with insertEf
+   * await index.upsert('lines', records); // fast: appended unlinked
    * await index.repair(); // later, off the hot path
    */
   async repair(max = Number.POSITIVE_INFINITY): Promise<number> {
@@ -298,17 +315,23 @@ export class HnswVectorIndex extends TableVectorIndex {
   }
 
   protected override onAppended(collection: Collection, _table: RecordTable, slot: number): void {
-    this.graphOf(collection).graph.insert(slot, this.insertEf);
+    const { graph } = this.graphOf(collection);
+    if (this.insertEf === 0) graph.append(slot);
+    else graph.insert(slot, this.insertEf);
   }
 
   /**
-   * Tombstones cost memory and search time; once they outnumber live records, rebuild the
-   * collection from its live records. Each record pays for this at most once per deletion, so
-   * the cost is amortised over the deletes that caused it.
+   * Links the oldest unlinked records past `maxUnlinked`. Then tombstones: they cost memory and
+   * search time; once they outnumber live records, rebuild the collection from its live records.
+   * Each record pays for this at most once per deletion, so the cost is amortised over the
+   * deletes that caused it.
    */
   protected override afterApply(collection: Collection): void {
     const current = this.graphOf(collection);
     const { table } = current;
+    // The backlog every graph query scans stays bounded even for an owner that never repairs.
+    const over = current.graph.pendingRepairs - this.maxUnlinked;
+    if (over > 0) current.graph.repair(over);
     if (table.deadCount <= Math.max(1000, table.liveCount)) return;
     const fresh = new RecordTable(this.dimensions, Math.max(1024, table.liveCount), this.quantization);
     const graph = new HnswGraph(fresh, this.params, fresh.norms.length);

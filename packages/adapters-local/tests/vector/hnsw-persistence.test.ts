@@ -93,7 +93,7 @@ describe('HnswVectorIndex persistence', () => {
     await third.close();
   });
 
-  // 5,000 narrow-beam inserts and the checkpoint's repair of them: slow on a loaded machine.
+  // 5,000 records appended, then linked (past maxUnlinked, and by the checkpoint): slow on a loaded machine.
   it('appends O(delta) bytes per upsert to a large index, never rewriting it', { timeout: 180_000 }, async () => {
     const index = await open();
     for (let i = 0; i < 10; i++) await index.upsert('words', records(500, `big${i}`, i + 10));

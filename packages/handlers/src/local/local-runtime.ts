@@ -54,8 +54,11 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
   /**
    * Background repairs wait while the pipeline has work (an OCR job queued or running, results
    * or merges to process), so they never take CPU from tesseract's threads; past this many
-   * unrepaired vectors they run anyway, a step at a time, so the backlog (and the repair a
-   * checkpoint does first) stays bounded. Default 20,000 (about 60 receipts).
+   * unlinked vectors they run anyway, a step at a time. Why a bound: compaction appends vectors
+   * unlinked and every query scans them exactly until they are linked (about 1 ms of CPU a query
+   * per 1,000 at 512 dimensions), so this bounds what the hot path's queries pay, and the repair
+   * a checkpoint does first. Default 1,000 (about three receipts); the index's own
+   * `maxUnlinked` (default 2,000) links inside the merge past that.
    */
   repairBacklogLimit?: number;
   /** Metrics per handler (tests capture EMF here); none by default. */
@@ -66,7 +69,7 @@ const DEFAULT_CHECKPOINT_EVERY_OPS = 200;
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 /** Vectors repaired per background step (about 1 ms each at 200k), with a turn of the event loop between steps. */
 const REPAIR_STEP = 8;
-const DEFAULT_REPAIR_BACKLOG_LIMIT = 20_000;
+const DEFAULT_REPAIR_BACKLOG_LIMIT = 1_000;
 
 /** The owners of the accepted keys (a bare hash is DEFAULT_OWNER's); DEFAULT_OWNER when there are none. */
 export function localOperators(keys: readonly (string | ApiKeyEntry)[]): string[] {
@@ -191,8 +194,7 @@ export class LocalRuntime {
   }
 
   /**
-   * Relinks up to `max` vectors that compaction inserted with the narrow beam
-   * (HnswVectorIndex.repair): off the hot path, when the process would otherwise wait
+   * Links up to `max` vectors that compaction appended unlinked (HnswVectorIndex.repair): off the hot path, when the process would otherwise wait
    * (processImages while the next image is in OCR; serve's background loop steps through
    * {@link repairWhenIdle} instead). 0 for other indexes.
    */
@@ -205,8 +207,9 @@ export class LocalRuntime {
   /**
    * One background repair step, taken only when the pipeline is idle or the backlog is over
    * `repairBacklogLimit`. Why: on a machine whose cores the OCR workers fill (serve's default),
-   * every millisecond of repair on the main thread was taken from OCR; a provisional vector is
-   * already searchable, the repair only restores the full beam's links (issue 18, P8).
+   * every millisecond of repair on the main thread was taken from OCR; an unlinked vector is
+   * already found (queries scan it exactly), the repair links it so queries stop paying for that
+   * scan (issue 18, P8 and P2).
    */
   private async repairWhenIdle(): Promise<number> {
     const vectors = this.adapters.vectors;
@@ -236,7 +239,7 @@ export class LocalRuntime {
     if (!(vectors instanceof HnswVectorIndex) || vectors.opsSinceCheckpoint === 0) return;
     const ops = vectors.opsSinceCheckpoint;
     const started = performance.now();
-    // A checkpoint repairs every provisional node first, in one go: do it in steps beforehand.
+    // A checkpoint links every unlinked vector first, in one go: do it in steps beforehand.
     while ((await vectors.repair(REPAIR_STEP)) > 0) await yieldToEventLoop();
     await vectors.checkpoint();
     this.lastCheckpointAt = this.adapters.clock.now();

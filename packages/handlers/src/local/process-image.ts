@@ -83,9 +83,9 @@ export async function* processImages(
     // Queued behind the current image's OCR (one worker), so it starts as this receipt's results stage does.
     if (nextBytes) runtime.prefetchOcr(nextBytes);
     const processed = await processImage(runtime, current.value.filename, currentBytes!);
-    // While the next image is still in OCR, this thread would only wait: relink the vectors
-    // compaction inserted with the narrow beam meanwhile, in small steps (a checkpoint or serve's
-    // background loop repairs whatever is left).
+    // While the next image is still in OCR, this thread would only wait: link the vectors
+    // compaction appended unlinked meanwhile, in small steps (a checkpoint, serve's background
+    // loop or the index's maxUnlinked bound links whatever is left).
     while (runtime.ocrPrefetchRunning && (await runtime.repairVectors(REPAIR_STEP)) > 0);
     yield processed;
     current = next;
