@@ -45,6 +45,20 @@ async function runtimeWith(vectors: HnswVectorIndex, ocr: GatedOcr, repairBacklo
   });
 }
 
+/**
+ * A started runtime over `vectors` whose pipeline is busy: a receipt held in OCR (submitted
+ * before the start, since an idle pipeline would start repairing at once). Release `ocr` to go on.
+ */
+async function busyRuntime(vectors: HnswVectorIndex, repairBacklogLimit?: number) {
+  const tagged = new TaggedOcr();
+  const ocr = new GatedOcr(tagged);
+  const runtime = await runtimeWith(vectors, ocr, repairBacklogLimit);
+  await runtime.submit('held.png', 'image/png', tagged.register('held', ['HELD STORE', 'TOTAL 2.00']));
+  runtime.start();
+  expect(await until(() => ocr.inFlight === 1, 15_000)).toBe(true);
+  return { runtime, ocr };
+}
+
 describe('receipts serve: background repairs yield to the pipeline', () => {
   it(
     'waits while an OCR job runs, then repairs everything once the pipeline is idle',
@@ -53,14 +67,8 @@ describe('receipts serve: background repairs yield to the pipeline', () => {
       const vectors = await unlinkedRecords(120);
       const pending = vectors.pendingRepairs;
       expect(pending).toBeGreaterThan(100);
-      const tagged = new TaggedOcr();
-      const ocr = new GatedOcr(tagged);
-      const runtime = await runtimeWith(vectors, ocr);
+      const { runtime, ocr } = await busyRuntime(vectors);
       try {
-        // Submitted before the start: an idle pipeline would start repairing at once.
-        await runtime.submit('held.png', 'image/png', tagged.register('held', ['HELD STORE', 'TOTAL 2.00']));
-        runtime.start();
-        expect(await until(() => ocr.inFlight === 1, 15_000)).toBe(true);
         // The repair loop sleeps 100 ms when it has nothing to do: give it several turns. Before,
         // the first turns repaired 8 vectors each, whatever the pipeline was doing.
         await new Promise((r) => setTimeout(r, 600));
@@ -83,13 +91,8 @@ describe('receipts serve: background repairs yield to the pipeline', () => {
     async () => {
       const vectors = await unlinkedRecords(1100);
       expect(vectors.pendingRepairs).toBe(1099); // the first record is linked: the entry point
-      const tagged = new TaggedOcr();
-      const ocr = new GatedOcr(tagged);
-      const runtime = await runtimeWith(vectors, ocr);
+      const { runtime, ocr } = await busyRuntime(vectors);
       try {
-        await runtime.submit('held.png', 'image/png', tagged.register('held', ['HELD STORE', 'TOTAL 2.00']));
-        runtime.start();
-        expect(await until(() => ocr.inFlight === 1, 15_000)).toBe(true);
         // Before session 11 the default was 20,000: a busy pipeline left all 1,099 unlinked.
         expect(await until(() => vectors.pendingRepairs <= 1000, 60_000)).toBe(true);
         expect(ocr.inFlight).toBe(1);
@@ -102,14 +105,8 @@ describe('receipts serve: background repairs yield to the pipeline', () => {
 
   it('repairs down to the backlog limit even while the pipeline is busy', { timeout: 60_000 }, async () => {
     const vectors = await unlinkedRecords(120);
-    const tagged = new TaggedOcr();
-    const ocr = new GatedOcr(tagged);
-    const runtime = await runtimeWith(vectors, ocr, 40);
+    const { runtime, ocr } = await busyRuntime(vectors, 40);
     try {
-      // Submitted before the start: an idle pipeline would start repairing at once.
-      await runtime.submit('held.png', 'image/png', tagged.register('held', ['HELD STORE', 'TOTAL 2.00']));
-      runtime.start();
-      expect(await until(() => ocr.inFlight === 1, 15_000)).toBe(true);
       expect(await until(() => vectors.pendingRepairs <= 40, 30_000)).toBe(true);
       // Busy still: it stops at the limit (steps of 8 can end up to 7 below it).
       await new Promise((r) => setTimeout(r, 600));
