@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import { IdSchema, ReceiptIdSchema, type Collection } from './ids.js';
 import type { Transitions } from './state-machine.js';
 
@@ -7,7 +8,9 @@ import type { Transitions } from './state-machine.js';
  * message or sweep retries it any more, and it stays listed as such until an operator re-drives it
  * (docs/operations.md#a-compaction-run-abandoned).
  */
-export const CollectionStateSchema = z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'ABANDONED']);
+export const CollectionStateSchema = /* @__PURE__ */ schema(() =>
+  z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED', 'ABANDONED']),
+);
 export type CollectionState = z.infer<typeof CollectionStateSchema>;
 
 /**
@@ -27,32 +30,36 @@ export function isSettledCollectionState(state: CollectionState): boolean {
   return state === 'COMPLETED' || state === 'ABANDONED';
 }
 
-export const CollectionProgressSchema = z.object({
-  state: CollectionStateSchema,
-  delta_key: z.string().min(1),
-  vector_count: z.number().int().nonnegative(),
-  merged_count: z.number().int().nonnegative().nullable(),
-  error: z.string().nullable(),
-  updated_at: z.string().datetime(),
-  /**
-   * Merges started (transitions into PROCESSING), counted by the store. Bounded by `compact`'s
-   * `maxRunAttempts`; rows written before it was tracked read as 0.
-   */
-  attempts: z.number().int().nonnegative().default(0),
-});
+export const CollectionProgressSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    state: CollectionStateSchema,
+    delta_key: z.string().min(1),
+    vector_count: z.number().int().nonnegative(),
+    merged_count: z.number().int().nonnegative().nullable(),
+    error: z.string().nullable(),
+    updated_at: z.string().datetime(),
+    /**
+     * Merges started (transitions into PROCESSING), counted by the store. Bounded by `compact`'s
+     * `maxRunAttempts`; rows written before it was tracked read as 0.
+     */
+    attempts: z.number().int().nonnegative().default(0),
+  }),
+);
 export type CollectionProgress = z.infer<typeof CollectionProgressSchema>;
 
 /** One receipt's pending merge, tracked per collection so lines and words finish independently. */
-export const CompactionRunSchema = z.object({
-  run_id: IdSchema,
-  image_id: IdSchema,
-  receipt_id: ReceiptIdSchema,
-  /** The OCR job whose results made this run; carried into compaction's log lines. Absent on older rows. */
-  job_id: IdSchema.optional(),
-  created_at: z.string().datetime(),
-  lines: CollectionProgressSchema,
-  words: CollectionProgressSchema,
-});
+export const CompactionRunSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    run_id: IdSchema,
+    image_id: IdSchema,
+    receipt_id: ReceiptIdSchema,
+    /** The OCR job whose results made this run; carried into compaction's log lines. Absent on older rows. */
+    job_id: IdSchema.optional(),
+    created_at: z.string().datetime(),
+    lines: CollectionProgressSchema,
+    words: CollectionProgressSchema,
+  }),
+);
 export type CompactionRun = z.infer<typeof CompactionRunSchema>;
 
 /**

@@ -1,15 +1,18 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 
 /** image and job ids are opaque, URL- and key-safe strings (UUIDs by default). */
-export const IdSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9_-]+$/, 'must contain only letters, digits, "_" and "-"');
+export const IdSchema = /* @__PURE__ */ schema(() =>
+  z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9_-]+$/, 'must contain only letters, digits, "_" and "-"'),
+);
 
-export const ReceiptIdSchema = z.number().int().positive().max(99_999);
+export const ReceiptIdSchema = /* @__PURE__ */ schema(() => z.number().int().positive().max(99_999));
 
-export const CollectionSchema = z.enum(['lines', 'words']);
+export const CollectionSchema = /* @__PURE__ */ schema(() => z.enum(['lines', 'words']));
 export type Collection = z.infer<typeof CollectionSchema>;
 export const COLLECTIONS: readonly Collection[] = ['lines', 'words'];
 

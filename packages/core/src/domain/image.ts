@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import { IdSchema } from './ids.js';
 import { OwnerSchema } from './owner.js';
 
@@ -18,29 +19,31 @@ export const ACCEPTED_CONTENT_TYPES = [
   'image/heif',
   'application/pdf',
 ] as const;
-export const ContentTypeSchema = z.enum(ACCEPTED_CONTENT_TYPES);
+export const ContentTypeSchema = /* @__PURE__ */ schema(() => z.enum(ACCEPTED_CONTENT_TYPES));
 export type ImageContentType = z.infer<typeof ContentTypeSchema>;
 
 /** The uploaded original, stored once per upload (never keyed by filename alone). */
-export const ImageRecordSchema = z.object({
-  image_id: IdSchema,
-  filename: z.string().min(1).max(255),
-  content_type: ContentTypeSchema,
-  s3_bucket: z.string().min(1),
-  s3_key: z.string().min(1),
-  /** AWAITING_UPLOAD until a presigned PUT lands; UPLOADED once the bytes are stored. */
-  upload_state: z.enum(['AWAITING_UPLOAD', 'UPLOADED']),
-  size_bytes: z.number().int().nonnegative().nullable(),
-  created_at: z.string().datetime(),
-  /** Who uploaded it (absent: DEFAULT_OWNER, read through `ownerOf`). */
-  owner: OwnerSchema.optional(),
-  /**
-   * Lowercase hex SHA-256 of the uploaded bytes, once they are known (direct uploads at once,
-   * presigned ones when the upload lands): how a second upload of the same photo is recognised.
-   */
-  sha256: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
-    .optional(),
-});
+export const ImageRecordSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    image_id: IdSchema,
+    filename: z.string().min(1).max(255),
+    content_type: ContentTypeSchema,
+    s3_bucket: z.string().min(1),
+    s3_key: z.string().min(1),
+    /** AWAITING_UPLOAD until a presigned PUT lands; UPLOADED once the bytes are stored. */
+    upload_state: z.enum(['AWAITING_UPLOAD', 'UPLOADED']),
+    size_bytes: z.number().int().nonnegative().nullable(),
+    created_at: z.string().datetime(),
+    /** Who uploaded it (absent: DEFAULT_OWNER, read through `ownerOf`). */
+    owner: OwnerSchema.optional(),
+    /**
+     * Lowercase hex SHA-256 of the uploaded bytes, once they are known (direct uploads at once,
+     * presigned ones when the upload lands): how a second upload of the same photo is recognised.
+     */
+    sha256: z
+      .string()
+      .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+      .optional(),
+  }),
+);
 export type ImageRecord = z.infer<typeof ImageRecordSchema>;

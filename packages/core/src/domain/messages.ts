@@ -1,3 +1,4 @@
+import { schema } from '../schema.js';
 import { z, type ZodType } from 'zod';
 import { PoisonMessageError } from '../errors.js';
 import { CollectionSchema, IdSchema, ReceiptIdSchema } from './ids.js';
@@ -11,18 +12,20 @@ import { CollectionSchema, IdSchema, ReceiptIdSchema } from './ids.js';
  *   writes where process-OCR-results reads. Without it, the image's own bucket is used.
  * Unknown keys are ignored, so other producers' extra fields do not make a message poison.
  */
-export const OcrJobMessageSchema = z
-  .object({
-    job_id: IdSchema,
-    image_id: IdSchema,
-    s3_bucket: z.string().min(1).optional(),
-    s3_key: z.string().min(1).optional(),
-    ocr_s3_bucket: z.string().min(1).optional(),
-  })
-  .refine((m) => (m.s3_bucket === undefined) === (m.s3_key === undefined), {
-    message: 's3_bucket and s3_key come together (or neither)',
-    path: ['s3_key'],
-  });
+export const OcrJobMessageSchema = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      job_id: IdSchema,
+      image_id: IdSchema,
+      s3_bucket: z.string().min(1).optional(),
+      s3_key: z.string().min(1).optional(),
+      ocr_s3_bucket: z.string().min(1).optional(),
+    })
+    .refine((m) => (m.s3_bucket === undefined) === (m.s3_key === undefined), {
+      message: 's3_bucket and s3_key come together (or neither)',
+      path: ['s3_key'],
+    }),
+);
 export type OcrJobMessage = z.infer<typeof OcrJobMessageSchema>;
 
 /**
@@ -47,16 +50,18 @@ export function ocrJobMessage(
 }
 
 /** `ocr-results-queue`: where the OCR document of a finished job is stored. */
-export const OcrResultsMessageSchema = z.object({
-  job_id: IdSchema,
-  image_id: IdSchema,
-  s3_bucket: z.string().min(1),
-  s3_key: z.string().min(1),
-  receipt_count: z.number().int().nonnegative(),
-});
+export const OcrResultsMessageSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    job_id: IdSchema,
+    image_id: IdSchema,
+    s3_bucket: z.string().min(1),
+    s3_key: z.string().min(1),
+    receipt_count: z.number().int().nonnegative(),
+  }),
+);
 export type OcrResultsMessage = z.infer<typeof OcrResultsMessageSchema>;
 
-const MetadataValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+const MetadataValue = /* @__PURE__ */ schema(() => z.union([z.string(), z.number(), z.boolean(), z.null()]));
 
 /**
  * Compaction queue: one unit of work on one collection, produced by `routeChange`.
@@ -64,31 +69,33 @@ const MetadataValue = z.union([z.string(), z.number(), z.boolean(), z.null()]);
  * - `update_metadata`: replace merchant fields on a receipt's vectors (null clears a key).
  * - `delete_receipt`: remove every vector of a receipt.
  */
-export const CompactionMessageSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('merge'),
-    collection: CollectionSchema,
-    run_id: IdSchema,
-    image_id: IdSchema,
-    receipt_id: ReceiptIdSchema,
-    /** The run's OCR job, for log lines; absent when the run row predates it. */
-    job_id: IdSchema.optional(),
-    delta_key: z.string().min(1),
-  }),
-  z.object({
-    kind: z.literal('update_metadata'),
-    collection: CollectionSchema,
-    image_id: IdSchema,
-    receipt_id: ReceiptIdSchema,
-    metadata: z.record(z.string(), MetadataValue),
-  }),
-  z.object({
-    kind: z.literal('delete_receipt'),
-    collection: CollectionSchema,
-    image_id: IdSchema,
-    receipt_id: ReceiptIdSchema,
-  }),
-]);
+export const CompactionMessageSchema = /* @__PURE__ */ schema(() =>
+  z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('merge'),
+      collection: CollectionSchema,
+      run_id: IdSchema,
+      image_id: IdSchema,
+      receipt_id: ReceiptIdSchema,
+      /** The run's OCR job, for log lines; absent when the run row predates it. */
+      job_id: IdSchema.optional(),
+      delta_key: z.string().min(1),
+    }),
+    z.object({
+      kind: z.literal('update_metadata'),
+      collection: CollectionSchema,
+      image_id: IdSchema,
+      receipt_id: ReceiptIdSchema,
+      metadata: z.record(z.string(), MetadataValue),
+    }),
+    z.object({
+      kind: z.literal('delete_receipt'),
+      collection: CollectionSchema,
+      image_id: IdSchema,
+      receipt_id: ReceiptIdSchema,
+    }),
+  ]),
+);
 export type CompactionMessage = z.infer<typeof CompactionMessageSchema>;
 
 /** Parses a queue body (JSON string or already-parsed object); PoisonMessageError if malformed. */

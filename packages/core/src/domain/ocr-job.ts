@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import { IdSchema } from './ids.js';
 import type { ImageRecord } from './image.js';
 import type { Transitions } from './state-machine.js';
 
-export const JobStatusSchema = z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED']);
+export const JobStatusSchema = /* @__PURE__ */ schema(() => z.enum(['PENDING', 'PROCESSING', 'COMPLETED', 'FAILED']));
 export type JobStatus = z.infer<typeof JobStatusSchema>;
 
 /**
@@ -17,19 +18,21 @@ export const JOB_TRANSITIONS: Transitions<JobStatus> = {
   FAILED: ['PENDING'],
 };
 
-export const OcrJobSchema = z.object({
-  job_id: IdSchema,
-  image_id: IdSchema,
-  status: JobStatusSchema,
-  s3_bucket: z.string().min(1),
-  s3_key: z.string().min(1),
-  created_at: z.string().datetime(),
-  updated_at: z.string().datetime(),
-  attempts: z.number().int().nonnegative(),
-  /** Set when the results message was sent, so a redelivery never sends it twice. */
-  results_sent_at: z.string().datetime().nullable(),
-  failure_reason: z.string().nullable(),
-});
+export const OcrJobSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    job_id: IdSchema,
+    image_id: IdSchema,
+    status: JobStatusSchema,
+    s3_bucket: z.string().min(1),
+    s3_key: z.string().min(1),
+    created_at: z.string().datetime(),
+    updated_at: z.string().datetime(),
+    attempts: z.number().int().nonnegative(),
+    /** Set when the results message was sent, so a redelivery never sends it twice. */
+    results_sent_at: z.string().datetime().nullable(),
+    failure_reason: z.string().nullable(),
+  }),
+);
 export type OcrJob = z.infer<typeof OcrJobSchema>;
 
 /** A new OCR job for a stored image, waiting for its first OCR attempt. */

@@ -1,15 +1,18 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 
 /**
  * Who an image, its receipts and every query over them belong to: the owner name configured
  * beside an API key's hash. Names are short and key-safe because they become part of storage keys
  * (a DynamoDB partition per owner), never free text.
  */
-export const OwnerSchema = z
-  .string()
-  .min(1)
-  .max(128)
-  .regex(/^[A-Za-z0-9._@-]+$/, 'must contain only letters, digits, ".", "_", "@" and "-"');
+export const OwnerSchema = /* @__PURE__ */ schema(() =>
+  z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9._@-]+$/, 'must contain only letters, digits, ".", "_", "@" and "-"'),
+);
 export type Owner = z.infer<typeof OwnerSchema>;
 
 /**

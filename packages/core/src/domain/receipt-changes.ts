@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import { ContentTypeSchema } from './image.js';
 import { IdSchema, ReceiptIdSchema } from './ids.js';
 import { OwnerSchema } from './owner.js';
@@ -11,23 +12,29 @@ import type { ReceiptFields } from './receipt-fields.js';
  */
 
 /** Points at one receipt: what `possible_duplicate_of` stores. */
-export const ReceiptRefSchema = z.object({ image_id: IdSchema, receipt_id: ReceiptIdSchema });
+export const ReceiptRefSchema = /* @__PURE__ */ schema(() =>
+  z.object({ image_id: IdSchema, receipt_id: ReceiptIdSchema }),
+);
 export type ReceiptRef = z.infer<typeof ReceiptRefSchema>;
 
 /** Lowercase hex SHA-256 of an upload's bytes. */
-export const Sha256HexSchema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+export const Sha256HexSchema = /* @__PURE__ */ schema(() =>
+  z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits'),
+);
 
 /**
  * A deleted receipt, kept after its rows are gone, so that nothing that replays its creation (a
  * redelivered OCR-results message, the sweep re-sending one) brings it back, and so that a
  * second delete of it by its owner is a success, not a 404.
  */
-export const ReceiptTombstoneSchema = z.object({
-  image_id: IdSchema,
-  receipt_id: ReceiptIdSchema,
-  owner: OwnerSchema,
-  deleted_at: z.string().datetime(),
-});
+export const ReceiptTombstoneSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    image_id: IdSchema,
+    receipt_id: ReceiptIdSchema,
+    owner: OwnerSchema,
+    deleted_at: z.string().datetime(),
+  }),
+);
 export type ReceiptTombstone = z.infer<typeof ReceiptTombstoneSchema>;
 
 /**
@@ -37,29 +44,33 @@ export type ReceiptTombstone = z.infer<typeof ReceiptTombstoneSchema>;
  * time), so that an upload of the same bytes that finds those rows missing (the winner died, or
  * is still writing them) writes exactly the same rows: it finishes the winner's upload.
  */
-export const ImageHashClaimSchema = z.object({
-  owner: OwnerSchema,
-  sha256: Sha256HexSchema,
-  image_id: IdSchema,
-  job_id: IdSchema,
-  s3_key: z.string().min(1),
-  filename: z.string().min(1).max(255),
-  content_type: ContentTypeSchema,
-  claimed_at: z.string().datetime(),
-});
+export const ImageHashClaimSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    owner: OwnerSchema,
+    sha256: Sha256HexSchema,
+    image_id: IdSchema,
+    job_id: IdSchema,
+    s3_key: z.string().min(1),
+    filename: z.string().min(1).max(255),
+    content_type: ContentTypeSchema,
+    claimed_at: z.string().datetime(),
+  }),
+);
 export type ImageHashClaim = z.infer<typeof ImageHashClaimSchema>;
 
 /**
  * The first of an owner's receipts with one merchant, date and total: a later receipt with the
  * same {@link receiptFingerprint} is flagged `possible_duplicate_of` this one.
  */
-export const ReceiptFingerprintClaimSchema = z.object({
-  owner: OwnerSchema,
-  fingerprint: z.string().min(1).max(1024),
-  image_id: IdSchema,
-  receipt_id: ReceiptIdSchema,
-  claimed_at: z.string().datetime(),
-});
+export const ReceiptFingerprintClaimSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    owner: OwnerSchema,
+    fingerprint: z.string().min(1).max(1024),
+    image_id: IdSchema,
+    receipt_id: ReceiptIdSchema,
+    claimed_at: z.string().datetime(),
+  }),
+);
 export type ReceiptFingerprintClaim = z.infer<typeof ReceiptFingerprintClaimSchema>;
 
 /**

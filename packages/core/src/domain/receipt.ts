@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import { GeometrySchema } from './geometry.js';
 import { IdSchema, ReceiptIdSchema } from './ids.js';
 import { OwnerSchema } from './owner.js';
@@ -15,34 +16,38 @@ import { ReceiptRefSchema } from './receipt-changes.js';
  * with the origin at its bottom-left. For a NATIVE image holding one receipt the region is the
  * whole image (angle 0), so both frames coincide.
  */
-export const ReceiptRegionSchema = GeometrySchema.extend({
-  width: z.number().finite().nonnegative(),
-  height: z.number().finite().nonnegative(),
-});
+export const ReceiptRegionSchema = /* @__PURE__ */ schema(() =>
+  GeometrySchema.extend({
+    width: z.number().finite().nonnegative(),
+    height: z.number().finite().nonnegative(),
+  }),
+);
 export type ReceiptRegion = z.infer<typeof ReceiptRegionSchema>;
 
-export const ReceiptSchema = z.object({
-  image_id: IdSchema,
-  receipt_id: ReceiptIdSchema,
-  line_count: z.number().int().nonnegative(),
-  word_count: z.number().int().nonnegative(),
-  /** Absent on receipts stored before regions were recorded (their geometry is in the image frame). */
-  region: ReceiptRegionSchema.optional(),
-  created_at: z.string().datetime(),
-  /** Its image's owner, copied when the receipt is built (absent: DEFAULT_OWNER, via `ownerOf`). */
-  owner: OwnerSchema.optional(),
-  /**
-   * Date, total, subtotal, tax, payment method and line items, with the lines each was read from
-   * (docs/fields.md). Absent on receipts stored before fields were extracted; the next delivery
-   * of their OCR results fills it in.
-   */
-  fields: ReceiptFieldsSchema.optional(),
-  /**
-   * Another of the owner's receipts with the same merchant, date and total (the first one seen):
-   * flagged for a person to look at, never dropped (docs/architecture.md#duplicates).
-   */
-  possible_duplicate_of: ReceiptRefSchema.optional(),
-});
+export const ReceiptSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    image_id: IdSchema,
+    receipt_id: ReceiptIdSchema,
+    line_count: z.number().int().nonnegative(),
+    word_count: z.number().int().nonnegative(),
+    /** Absent on receipts stored before regions were recorded (their geometry is in the image frame). */
+    region: ReceiptRegionSchema.optional(),
+    created_at: z.string().datetime(),
+    /** Its image's owner, copied when the receipt is built (absent: DEFAULT_OWNER, via `ownerOf`). */
+    owner: OwnerSchema.optional(),
+    /**
+     * Date, total, subtotal, tax, payment method and line items, with the lines each was read from
+     * (docs/fields.md). Absent on receipts stored before fields were extracted; the next delivery
+     * of their OCR results fills it in.
+     */
+    fields: ReceiptFieldsSchema.optional(),
+    /**
+     * Another of the owner's receipts with the same merchant, date and total (the first one seen):
+     * flagged for a person to look at, never dropped (docs/architecture.md#duplicates).
+     */
+    possible_duplicate_of: ReceiptRefSchema.optional(),
+  }),
+);
 export type Receipt = z.infer<typeof ReceiptSchema>;
 
 /**
@@ -55,21 +60,25 @@ export type Receipt = z.infer<typeof ReceiptSchema>;
  */
 export const MAX_TEXT_CHARS = 2_000;
 
-export const ReceiptLineSchema = GeometrySchema.extend({
-  image_id: IdSchema,
-  receipt_id: ReceiptIdSchema,
-  line_id: z.number().int().positive(),
-  /** At most {@link MAX_TEXT_CHARS} characters, as built by the results step. */
-  text: z.string(),
-  confidence: z.number().min(0).max(1),
-  /** Present when the OCR text was longer than {@link MAX_TEXT_CHARS} and was cut to it. */
-  text_truncated: z.literal(true).optional(),
-});
+export const ReceiptLineSchema = /* @__PURE__ */ schema(() =>
+  GeometrySchema.extend({
+    image_id: IdSchema,
+    receipt_id: ReceiptIdSchema,
+    line_id: z.number().int().positive(),
+    /** At most {@link MAX_TEXT_CHARS} characters, as built by the results step. */
+    text: z.string(),
+    confidence: z.number().min(0).max(1),
+    /** Present when the OCR text was longer than {@link MAX_TEXT_CHARS} and was cut to it. */
+    text_truncated: z.literal(true).optional(),
+  }),
+);
 export type ReceiptLine = z.infer<typeof ReceiptLineSchema>;
 
-export const ReceiptWordSchema = ReceiptLineSchema.extend({
-  word_id: z.number().int().positive(),
-});
+export const ReceiptWordSchema = /* @__PURE__ */ schema(() =>
+  ReceiptLineSchema.extend({
+    word_id: z.number().int().positive(),
+  }),
+);
 export type ReceiptWord = z.infer<typeof ReceiptWordSchema>;
 
 /** A receipt with its children, written and read as one unit. */

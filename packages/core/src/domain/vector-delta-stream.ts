@@ -1,3 +1,4 @@
+import { schema } from '../schema.js';
 import type { Collection } from './ids.js';
 import { VectorRecordSchema, type VectorRecord } from './vector.js';
 import { CorruptDeltaError, ValidationError } from '../errors.js';
@@ -387,7 +388,7 @@ function pick(h: DeltaHeader): DeltaHeader {
 }
 
 /** A record's JSON part: {@link VectorRecordSchema} without the vector, which travels as float32. */
-const RecordFieldsSchema = VectorRecordSchema.omit({ vector: true });
+const RecordFieldsSchema = /* @__PURE__ */ schema(() => VectorRecordSchema.omit({ vector: true }));
 
 /** Typed arrays use the platform's byte order; the format is little-endian (x64 and arm64 are). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import {
   GeometrySchema,
   MAX_TEXT_CHARS,
@@ -19,26 +20,32 @@ export interface SkippedRow {
   reason: string;
 }
 
-const LooseDocumentSchema = z.object({
-  engine: z.string().min(1),
-  image_width: z.number().int().positive(),
-  image_height: z.number().int().positive(),
-  lines: z.array(z.unknown()),
-  pages: z.array(z.unknown()).optional(),
-});
+const LooseDocumentSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    engine: z.string().min(1),
+    image_width: z.number().int().positive(),
+    image_height: z.number().int().positive(),
+    lines: z.array(z.unknown()),
+    pages: z.array(z.unknown()).optional(),
+  }),
+);
 
-const LoosePageSchema = z.object({
-  page: z.number().int().min(1),
-  image_width: z.number().int().positive(),
-  image_height: z.number().int().positive(),
-  lines: z.array(z.unknown()),
-});
+const LoosePageSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    page: z.number().int().min(1),
+    image_width: z.number().int().positive(),
+    image_height: z.number().int().positive(),
+    lines: z.array(z.unknown()),
+  }),
+);
 
-const LooseLineSchema = GeometrySchema.extend({
-  text: z.string(),
-  confidence: z.number().min(0).max(1),
-  words: z.array(z.unknown()).default([]),
-});
+const LooseLineSchema = /* @__PURE__ */ schema(() =>
+  GeometrySchema.extend({
+    text: z.string(),
+    confidence: z.number().min(0).max(1),
+    words: z.array(z.unknown()).default([]),
+  }),
+);
 
 /** Text with nothing printable in it, or with control characters / U+FFFD from a broken decode. */
 export function isGarbageText(text: string): boolean {

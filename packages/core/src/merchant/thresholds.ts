@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 
 /**
  * Every number that decides whether a merchant answer is given, in one place, each with the
@@ -63,20 +64,22 @@ export const MIN_IDENTIFIER_DIGITS = 6;
 
 // ---- Vector memory (embedder-dependent) ---------------------------------------------------
 
-export const MemoryThresholdsSchema = z.object({
-  /**
-   * A signature line this similar to a stored line of a merchant counts as a strong vote.
-   * With the hashing embedder, the same header line under two OCR readings scores 0.85–1.0 and
-   * unrelated header lines at most ~0.6.
-   */
-  strongSimilarity: z.number().min(0).max(1),
-  /** A neighbour must be at least this similar for its stored phone to be considered. */
-  phoneMinSimilarity: z.number().min(0).max(1),
-  /** Strong votes from this many different signature lines accept a merchant without a key. */
-  minStrongLines: z.number().int().min(1),
-  /** Neighbours per signature line; 2× are fetched, since those without a place are dropped. */
-  k: z.number().int().min(1).max(50),
-});
+export const MemoryThresholdsSchema = /* @__PURE__ */ schema(() =>
+  z.object({
+    /**
+     * A signature line this similar to a stored line of a merchant counts as a strong vote.
+     * With the hashing embedder, the same header line under two OCR readings scores 0.85–1.0 and
+     * unrelated header lines at most ~0.6.
+     */
+    strongSimilarity: z.number().min(0).max(1),
+    /** A neighbour must be at least this similar for its stored phone to be considered. */
+    phoneMinSimilarity: z.number().min(0).max(1),
+    /** Strong votes from this many different signature lines accept a merchant without a key. */
+    minStrongLines: z.number().int().min(1),
+    /** Neighbours per signature line; 2× are fetched, since those without a place are dropped. */
+    k: z.number().int().min(1).max(50),
+  }),
+);
 export type MemoryThresholds = z.infer<typeof MemoryThresholdsSchema>;
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import { fnv1a64 } from '../domain/checksum.js';
 import { IdSchema, ReceiptIdSchema } from '../domain/ids.js';
 import { OwnerSchema } from '../domain/owner.js';
@@ -26,23 +27,25 @@ export const MAX_TEXT_FILTER_CHARS = 200;
  * The filters of a receipt listing (`GET /receipts`, `receipts list`). Unknown keys are refused,
  * so a misspelt filter is an error rather than a silently unfiltered list.
  */
-export const ListReceiptsQuerySchema = z
-  .object({
-    /** A place_id: only receipts resolved to that place. */
-    merchant: z.string().min(1).max(512).optional(),
-    /** Inclusive, YYYY-MM-DD, on the receipt's date (else the day it was stored). */
-    from: IsoDateSchema.optional(),
-    to: IsoDateSchema.optional(),
-    /** Inclusive, in major units (12.5), each receipt's total read with its currency's decimals. */
-    min: z.number().finite().optional(),
-    max: z.number().finite().optional(),
-    /** Case-insensitive substring of the receipt's lines. */
-    text: z.string().trim().min(1).max(MAX_TEXT_FILTER_CHARS).optional(),
-    limit: z.number().int().min(1).max(MAX_LIST_LIMIT).optional(),
-    /** `next_cursor` of the previous page, as it was returned. */
-    cursor: z.string().min(1).max(1024).optional(),
-  })
-  .strict();
+export const ListReceiptsQuerySchema = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      /** A place_id: only receipts resolved to that place. */
+      merchant: z.string().min(1).max(512).optional(),
+      /** Inclusive, YYYY-MM-DD, on the receipt's date (else the day it was stored). */
+      from: IsoDateSchema.optional(),
+      to: IsoDateSchema.optional(),
+      /** Inclusive, in major units (12.5), each receipt's total read with its currency's decimals. */
+      min: z.number().finite().optional(),
+      max: z.number().finite().optional(),
+      /** Case-insensitive substring of the receipt's lines. */
+      text: z.string().trim().min(1).max(MAX_TEXT_FILTER_CHARS).optional(),
+      limit: z.number().int().min(1).max(MAX_LIST_LIMIT).optional(),
+      /** `next_cursor` of the previous page, as it was returned. */
+      cursor: z.string().min(1).max(1024).optional(),
+    })
+    .strict(),
+);
 export type ListReceiptsQuery = z.input<typeof ListReceiptsQuerySchema>;
 
 export interface ListReceiptsResult {
@@ -143,9 +146,9 @@ function listingFingerprint(query: ReceiptCatalogQuery): string {
   return fnv1a64(JSON.stringify([owner, merchant, from, to, min, max, text]));
 }
 
-const CursorSchema = z
-  .object({ v: z.literal(1), d: IsoDateSchema, i: IdSchema, r: ReceiptIdSchema, q: z.string() })
-  .strict();
+const CursorSchema = /* @__PURE__ */ schema(() =>
+  z.object({ v: z.literal(1), d: IsoDateSchema, i: IdSchema, r: ReceiptIdSchema, q: z.string() }).strict(),
+);
 
 /** `base64url(JSON)` of the position and the listing's fingerprint. */
 function encodeCursor(position: ReceiptListPosition, fingerprint: string): string {

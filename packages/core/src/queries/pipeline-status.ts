@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import { CollectionSchema } from '../domain/ids.js';
 import {
   CompactionMessageSchema,
@@ -15,7 +16,7 @@ import type { DeadLetter, DeadLetterQueue, QueueGauge } from '../ports/dead-lett
 import type { OcrJobStore } from '../ports/ocr-job-store.js';
 
 /** The pipeline's three work queues, by the names the API uses. */
-export const PipelineQueueNameSchema = z.enum(['ocr', 'ocr-results', 'compaction']);
+export const PipelineQueueNameSchema = /* @__PURE__ */ schema(() => z.enum(['ocr', 'ocr-results', 'compaction']));
 export type PipelineQueueName = z.infer<typeof PipelineQueueNameSchema>;
 export const PIPELINE_QUEUE_NAMES = PipelineQueueNameSchema.options;
 
@@ -165,7 +166,9 @@ export async function listDeadLetters(
 }
 
 /** What `POST /pipeline/dlq/{queue}/redrive` takes: one message by id, or every message. */
-export const RedriveRequestSchema = z.object({ message_id: z.string().min(1).max(200).optional() }).strict();
+export const RedriveRequestSchema = /* @__PURE__ */ schema(() =>
+  z.object({ message_id: z.string().min(1).max(200).optional() }).strict(),
+);
 export type RedriveRequest = z.infer<typeof RedriveRequestSchema>;
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { schema } from '../schema.js';
 import {
   CurrencyCodeSchema,
   IsoDateSchema,
@@ -27,12 +28,14 @@ import {
 import { flagPossibleDuplicate } from './possible-duplicate.js';
 
 /** An amount as a person corrects it: minor units; the currency defaults to the receipt's. */
-const MoneyPatchSchema = z
-  .object({
-    minor: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
-    currency: CurrencyCodeSchema.optional(),
-  })
-  .strict();
+const MoneyPatchSchema = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      minor: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+      currency: CurrencyCodeSchema.optional(),
+    })
+    .strict(),
+);
 
 /**
  * A person's correction of one receipt: the merchant (a known `place_id`) and/or single fields.
@@ -42,38 +45,42 @@ const MoneyPatchSchema = z
  * A line item as a person types it: description and amount, quantity and unit price when known.
  * Amounts as {@link MoneyPatchSchema}.
  */
-const LineItemPatchSchema = z
-  .object({
-    description: z.string().trim().min(1).max(MAX_FIELD_TEXT_CHARS),
-    quantity: z.number().positive().finite().nullable().optional(),
-    unit_price: MoneyPatchSchema.nullable().optional(),
-    amount: MoneyPatchSchema,
-  })
-  .strict();
+const LineItemPatchSchema = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      description: z.string().trim().min(1).max(MAX_FIELD_TEXT_CHARS),
+      quantity: z.number().positive().finite().nullable().optional(),
+      unit_price: MoneyPatchSchema.nullable().optional(),
+      amount: MoneyPatchSchema,
+    })
+    .strict(),
+);
 
-export const ReceiptPatchSchema = z
-  .object({
-    merchant: z
-      .object({ place_id: z.string().min(1).max(512) })
-      .strict()
-      .optional(),
-    fields: z
-      .object({
-        date: IsoDateSchema.optional(),
-        total: MoneyPatchSchema.optional(),
-        subtotal: MoneyPatchSchema.optional(),
-        tax: MoneyPatchSchema.optional(),
-        payment_method: PaymentMethodSchema.optional(),
-        /**
-         * The receipt's items, all of them (the list replaces the stored one). At least one: an
-         * empty list could not be told apart from "none extracted", so reprocessing would refill it.
-         */
-        line_items: z.array(LineItemPatchSchema).min(1).max(MAX_LINE_ITEMS).optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
+export const ReceiptPatchSchema = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      merchant: z
+        .object({ place_id: z.string().min(1).max(512) })
+        .strict()
+        .optional(),
+      fields: z
+        .object({
+          date: IsoDateSchema.optional(),
+          total: MoneyPatchSchema.optional(),
+          subtotal: MoneyPatchSchema.optional(),
+          tax: MoneyPatchSchema.optional(),
+          payment_method: PaymentMethodSchema.optional(),
+          /**
+           * The receipt's items, all of them (the list replaces the stored one). At least one: an
+           * empty list could not be told apart from "none extracted", so reprocessing would refill it.
+           */
+          line_items: z.array(LineItemPatchSchema).min(1).max(MAX_LINE_ITEMS).optional(),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
+);
 export type ReceiptPatch = z.infer<typeof ReceiptPatchSchema>;
 
 export interface CorrectReceiptDeps {

@@ -1,14 +1,7 @@
 import { ConfigError, DEFAULT_OWNER, OwnerSchema } from '@receiptflow/core';
 import type { ApiKeyEntry } from '../http/api-key-auth.js';
 import { z } from 'zod';
-
-/**
- * Builds a schema where it is declared, in a call marked side-effect free: a bundle that never
- * reads the result drops the call (esbuild tree-shakes an unused pure call), so each Lambda builds
- * its own function's schema at init instead of all ten (zod builds a schema eagerly, method by
- * method; docs/benchmarks.md#p5-cold-start-and-the-sdk).
- */
-const schema = <T>(build: () => T): T => build();
+import { schema } from './schema.js';
 
 const csv = /* @__PURE__ */ schema(() =>
   z.string().transform((s) =>

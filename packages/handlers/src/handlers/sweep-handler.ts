@@ -7,6 +7,7 @@ import {
   type RecoverUnfinishedWorkDeps,
 } from '@receiptflow/core';
 import { z } from 'zod';
+import { schema } from '../config/schema.js';
 
 export interface SweepHandlerOptions {
   /** Work touched more recently than this is presumed in flight. */
@@ -29,18 +30,20 @@ export interface SweepSummary {
  * An EventBridge scheduled event, or a manual invoke: `{}`, or `{"lookback_seconds": N}` to look
  * further back once (at most 35 days, DynamoDB's point-in-time window) after an outage.
  */
-const SweepEventSchema = z
-  .object({
-    'detail-type': z.string().optional(),
-    time: z.string().optional(),
-    lookback_seconds: z
-      .number()
-      .int()
-      .positive()
-      .max(35 * 86_400)
-      .optional(),
-  })
-  .passthrough();
+const SweepEventSchema = /* @__PURE__ */ schema(() =>
+  z
+    .object({
+      'detail-type': z.string().optional(),
+      time: z.string().optional(),
+      lookback_seconds: z
+        .number()
+        .int()
+        .positive()
+        .max(35 * 86_400)
+        .optional(),
+    })
+    .passthrough(),
+);
 
 /**
  * The scheduled sweep: re-sends every image stopped short of `compacted` to its first

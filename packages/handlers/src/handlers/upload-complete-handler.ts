@@ -1,5 +1,6 @@
 import { confirmUpload, ownedImage, type Logger, type SubmitJobDeps } from '@receiptflow/core';
 import { z } from 'zod';
+import { schema } from '../config/schema.js';
 import { json, type HttpApiEvent, type HttpApiResult } from '../http/api-gateway.js';
 import { invalidRequest, jsonBody } from '../http/upload-request.js';
 
@@ -9,7 +10,7 @@ export interface UploadCompleteDeps {
   maxPixels?: number;
 }
 
-const ConfirmRequest = z.object({ image_id: z.string().min(1) });
+const ConfirmRequest = /* @__PURE__ */ schema(() => z.object({ image_id: z.string().min(1) }));
 
 /**
  * `POST /upload-complete` `{image_id}`: checks the bytes a presigned upload stored and starts

@@ -7,6 +7,7 @@ import {
   type SubmitJobDeps,
 } from '@receiptflow/core';
 import { z } from 'zod';
+import { schema } from '../config/schema.js';
 import { bodyBytes, errorResult, header, json, type HttpApiEvent, type HttpApiResult } from '../http/api-gateway.js';
 import { invalidRequest, jsonBody, mediaType } from '../http/upload-request.js';
 
@@ -20,12 +21,14 @@ export interface UploadReceiptDeps {
   maxPixels?: number;
 }
 
-const PresignRequest = z.object({
-  filename: z.string().min(1).max(255),
-  content_type: z.enum(ACCEPTED_CONTENT_TYPES),
-  /** Optional: the upload is then bound to at most this many bytes. */
-  size_bytes: z.number().int().min(1).max(MAX_PRESIGNED_UPLOAD_BYTES).optional(),
-});
+const PresignRequest = /* @__PURE__ */ schema(() =>
+  z.object({
+    filename: z.string().min(1).max(255),
+    content_type: z.enum(ACCEPTED_CONTENT_TYPES),
+    /** Optional: the upload is then bound to at most this many bytes. */
+    size_bytes: z.number().int().min(1).max(MAX_PRESIGNED_UPLOAD_BYTES).optional(),
+  }),
+);
 
 /**
  * `POST /upload-receipt`: with a JSON body `{filename, content_type, size_bytes?}` → 201 with a
