@@ -95,6 +95,25 @@ describe('the Lambda bundles', () => {
     }
   });
 
+  it("builds none of core's domain schemas where the function never reaches them", async () => {
+    // The authorizer checks an API key and parses no receipt, yet imports core (its errors, the
+    // owner schema): core declares each schema in a pure call (core/src/schema.ts), so the
+    // receipt-field schemas, by their messages, are neither held nor built at its init, while
+    // a function that stores receipts still holds them.
+    const MESSAGES = ['must be YYYY-MM-DD', 'must be three capital letters'];
+    const codeOf = async (name: string) => {
+      let code = '';
+      for (const file of await readdir(join(dist, name))) code += await readFile(join(dist, name, file), 'utf8');
+      return code;
+    };
+    const authorizer = await codeOf('authorizer');
+    const upload = await codeOf('upload');
+    for (const message of MESSAGES) {
+      expect(authorizer.includes(message), `authorizer holds "${message}"`).toBe(false);
+      expect(upload.includes(message), `upload holds "${message}"`).toBe(true);
+    }
+  });
+
   describe('vector storage: each mode in a chunk of its own, only the configured one loaded at init', () => {
     // A string only chroma-client.ts writes (Chroma's auth header), and an error message only the
     // HNSW index files' follower writes: each marks the file holding that mode's code.
