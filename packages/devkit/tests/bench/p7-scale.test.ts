@@ -86,8 +86,11 @@ describe('P7 --scale', () => {
       expect(r.typed_array_bytes_per_vector).toBeGreaterThanOrEqual(512 * 4);
       expect(r.disk_bytes_per_vector).toBeGreaterThan(512 * 4);
     }
-    // int8 keeps a code (a byte a dimension) beside each float32 vector.
+    // int8 keeps a code (a byte a dimension, 512 + a 4-byte scale) beside each float32 vector.
+    // The figure is the process's whole ArrayBuffer memory, so at 400 vectors a few KB of other
+    // buffers (file I/O) move it by tens of bytes a vector: it came out 496 once in CI. Without
+    // the codes the difference would be about 0, so three quarters of a code still tells.
     const typed = (mode: string) => (out[mode] as Record<string, number>).typed_array_bytes_per_vector!;
-    expect(typed('int8') - typed('none')).toBeGreaterThanOrEqual(512);
+    expect(typed('int8') - typed('none')).toBeGreaterThanOrEqual(512 * 0.75);
   });
 });
