@@ -194,9 +194,10 @@ export class LocalRuntime {
   }
 
   /**
-   * Links up to `max` vectors that compaction appended unlinked (HnswVectorIndex.repair): off the hot path, when the process would otherwise wait
-   * (processImages while the next image is in OCR; serve's background loop steps through
-   * {@link repairWhenIdle} instead). 0 for other indexes.
+   * Links up to `max` vectors that compaction appended unlinked (HnswVectorIndex.repair): off
+   * the hot path, when the process would otherwise wait (processImages while the next image is
+   * in OCR; serve's background loop steps through {@link repairWhenIdle} instead). 0 for other
+   * indexes.
    */
   async repairVectors(max?: number): Promise<number> {
     const vectors = this.adapters.vectors;
