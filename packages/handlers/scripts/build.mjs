@@ -12,6 +12,7 @@ import { mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { sdkSchemaLiteralKeys } from './sdk-schema-keys.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({
@@ -136,7 +137,8 @@ for (const name of HANDLERS) {
     minify: true,
     legalComments: 'none',
     external: bundled ? [] : RUNTIME_PROVIDED,
-    plugins: bundled ? [englishOnlyZod, noFileBasedCredentials] : [englishOnlyZod],
+    // sdkSchemaLiteralKeys: the schemas of the SDK operations a function never sends tree-shake away.
+    plugins: bundled ? [englishOnlyZod, noFileBasedCredentials, sdkSchemaLiteralKeys] : [englishOnlyZod],
     logLevel: 'warning',
     metafile: true,
     // Some CommonJS dependencies call require(); ESM bundles need it defined.

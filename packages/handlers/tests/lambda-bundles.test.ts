@@ -114,6 +114,25 @@ describe('the Lambda bundles', () => {
     }
   });
 
+  it('holds the schemas of the S3 operations it sends, and none of those it never sends', async () => {
+    // The SDK clients describe every operation of their service in one schema module, whose
+    // computed keys kept esbuild from dropping any of it (65 KB of S3 schemas compiled at every S3
+    // user's init); scripts/sdk-schema-keys.mjs makes them droppable (docs/benchmarks.md, P5,
+    // session 12). No function configures a bucket (infra does): their schemas must be gone,
+    // while the operations the functions do send stay.
+    const codeOf = async (name: string) => {
+      let code = '';
+      for (const file of await readdir(join(dist, name))) code += await readFile(join(dist, name, file), 'utf8');
+      return code;
+    };
+    for (const name of ['process-ocr-results', 'compaction', 'receipts-read', 'upload']) {
+      const code = await codeOf(name);
+      expect(code.includes('"GetObjectRequest"'), `${name} holds GetObject's schema`).toBe(true);
+      for (const unused of ['PutBucketLifecycleConfigurationRequest', 'GetBucketAnalyticsConfigurationOutput'])
+        expect(code.includes(unused), `${name} holds ${unused}`).toBe(false);
+    }
+  });
+
   describe('vector storage: each mode in a chunk of its own, only the configured one loaded at init', () => {
     // A string only chroma-client.ts writes (Chroma's auth header), and an error message only the
     // HNSW index files' follower writes: each marks the file holding that mode's code.
