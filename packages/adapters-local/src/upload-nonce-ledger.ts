@@ -5,6 +5,15 @@ import { SystemClock } from './system-clock.js';
 
 type FileHandle = Awaited<ReturnType<typeof open>>;
 
+/** What a ledger file holds, read without changing it (`UploadNonceLedger.scan`). */
+export interface UploadLedgerScan {
+  uses: { nonce: string; expiresAt: number }[];
+  /** Lines that are not `<nonce> <expires-at-ms>`: which URL they recorded is unknown. */
+  damaged: { offset: number; length: number; reason: string }[];
+  /** An incomplete last line (a crash mid-append; that upload was never acknowledged). */
+  tornTail: { offset: number; length: number } | null;
+}
+
 const LINE = /^([0-9a-f]{32}) (\d{1,16})$/;
 
 /**
@@ -33,29 +42,52 @@ export class UploadNonceLedger {
   /** Opens (creating if needed) the ledger file at `path`, replaying it. */
   static async open(path: string, now = new SystemClock().now()): Promise<UploadNonceLedger> {
     await mkdir(dirname(path), { recursive: true });
-    let text = '';
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-    const end = text.lastIndexOf('\n') + 1;
+    const scan = await UploadNonceLedger.scan(path);
+    const damaged = scan?.damaged[0];
+    if (damaged) throw new CorruptDataFileError(path, damaged.offset, damaged.reason);
     const ledger = new UploadNonceLedger(null);
-    let offset = 0;
-    for (const [i, line] of text.slice(0, end).split('\n').slice(0, -1).entries()) {
-      const match = LINE.exec(line);
-      if (!match)
-        throw new CorruptDataFileError(
-          path,
-          offset,
-          `line ${i + 1} is not "<nonce> <expires-at-ms>": ${JSON.stringify(line.slice(0, 60))}`,
-        );
-      if (Number(match[2]) >= now) ledger.used.add(match[1]!);
-      offset += Buffer.byteLength(line, 'utf8') + 1;
-    }
-    if (end < text.length) await truncate(path, Buffer.byteLength(text.slice(0, end), 'utf8'));
+    for (const use of scan?.uses ?? []) if (use.expiresAt >= now) ledger.used.add(use.nonce);
+    if (scan?.tornTail) await truncate(path, scan.tornTail.offset);
     ledger.handle = await open(path, 'a', 0o600);
     return ledger;
+  }
+
+  /**
+   * Reads the ledger file at `path` without changing it (null when there is none): its uses, the
+   * lines that are not `<nonce> <expires-at-ms>` with their byte offsets, and a torn last line.
+   * `receipts fsck` reports from it; `open` refuses the first damaged line.
+   */
+  static async scan(path: string): Promise<UploadLedgerScan | null> {
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    const scan: UploadLedgerScan = { uses: [], damaged: [], tornTail: null };
+    let offset = 0;
+    let number = 0;
+    while (offset < bytes.length) {
+      const newline = bytes.indexOf(0x0a, offset);
+      if (newline < 0) {
+        // A crash mid-append: that upload was never acknowledged.
+        scan.tornTail = { offset, length: bytes.length - offset };
+        break;
+      }
+      number++;
+      const line = bytes.toString('utf8', offset, newline);
+      const match = LINE.exec(line);
+      if (match) scan.uses.push({ nonce: match[1]!, expiresAt: Number(match[2]) });
+      else
+        scan.damaged.push({
+          offset,
+          length: newline + 1 - offset,
+          reason: `line ${number} is not "<nonce> <expires-at-ms>": ${JSON.stringify(line.slice(0, 60))}`,
+        });
+      offset = newline + 1;
+    }
+    return scan;
   }
 
   isUsed(nonce: string): boolean {

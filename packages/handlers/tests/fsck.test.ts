@@ -9,7 +9,7 @@ import { flipByte, truncateToFraction } from '@receiptflow/devkit/faults';
 import { run } from '../src/cli/main.js';
 import { fsckDataDir } from '../src/local/fsck.js';
 import { LocalRuntime } from '../src/local/local-runtime.js';
-import { collectingLogger, specLines, TaggedOcr } from './support/fixtures.js';
+import { bodyOf, collectingLogger, jsonPostEvent, specLines, TaggedOcr } from './support/fixtures.js';
 
 // The three corruption breakages found by attacking `receipts serve` (issue 12, item 2), each
 // reproduced on a real data directory, then refused or repaired by `receipts fsck`. Fake OCR
@@ -195,6 +195,73 @@ describe('receipts fsck: other damage', () => {
       await runtime.stop();
     },
   );
+});
+
+describe('receipts fsck: upload signing', () => {
+  /** A presigned upload URL from the upload API, as a client gets it. */
+  async function presign(runtime: LocalRuntime, filename: string) {
+    const res = await runtime.upload(jsonPostEvent('/upload-receipt', { filename, content_type: 'image/png' }));
+    return bodyOf<{ image_id: string; upload: { url: string } }>(res);
+  }
+
+  it(
+    'a damaged used-URL ledger line refuses to start; --repair replaces the secret, so no earlier URL is accepted',
+    { timeout: 60_000 },
+    async () => {
+      const { dir } = await populate(1, 'stop');
+      const ocr = new TaggedOcr();
+      const bytes = ocr.register('presigned', specLines(RECEIPTS[0]!.spec));
+      let { runtime } = await openRuntime(dir, ocr);
+      const used = await presign(runtime, 'used.png');
+      await runtime.adapters.rawImages.acceptPresignedPut(used.upload.url, bytes, 'image/png');
+      await runtime.upload(jsonPostEvent('/upload-complete', { image_id: used.image_id }));
+      await runtime.drain();
+      const unused = await presign(runtime, 'unused.png');
+      await runtime.stop();
+      const ledger = join(dir, 'uploads-used.log');
+      const good = await readFile(ledger, 'utf8');
+      await writeFile(ledger, `${good}not a ledger line\n`);
+
+      await expect(openRuntime(dir)).rejects.toMatchObject({ code: 'CORRUPT_DATA_FILE', file: ledger });
+      expect((await fsckDataDir(dir)).findings).toEqual([
+        expect.objectContaining({ file: 'uploads-used.log', kind: 'damaged', offset: Buffer.byteLength(good) }),
+      ]);
+      const repair = await fsckDataDir(dir, { repair: true });
+      expect(repair.lost).toEqual([
+        expect.stringContaining(`uploads-used.log: line at byte ${Buffer.byteLength(good)}`),
+      ]);
+      expect(repair.rebuilt).toEqual([expect.stringContaining('presign.key: a new signing secret')]);
+      expect((await fsckDataDir(dir)).findings).toEqual([]);
+
+      ({ runtime } = await openRuntime(dir, ocr));
+      try {
+        for (const { upload } of [used, unused])
+          await expect(
+            runtime.adapters.rawImages.acceptPresignedPut(upload.url, bytes, 'image/png'),
+          ).rejects.toMatchObject({ code: 'PRESIGNED_URL_INVALID', message: expect.stringContaining('bad signature') });
+        const fresh = await presign(runtime, 'fresh.png');
+        await runtime.adapters.rawImages.acceptPresignedPut(fresh.upload.url, bytes, 'image/png');
+      } finally {
+        await runtime.stop();
+      }
+    },
+  );
+
+  it('a damaged presign secret is found and replaced; a torn ledger line is cut off', { timeout: 60_000 }, async () => {
+    const { dir } = await populate(1, 'stop');
+    await writeFile(join(dir, 'presign.key'), '');
+    await writeFile(join(dir, 'uploads-used.log'), `${'a'.repeat(32)} ${Date.now() + 60_000}\n${'b'.repeat(20)}`);
+    await expect(openRuntime(dir)).rejects.toMatchObject({ code: 'PRESIGN_SECRET_INVALID' });
+    expect((await fsckDataDir(dir)).findings).toEqual([
+      expect.objectContaining({ file: 'presign.key', kind: 'damaged' }),
+      expect.objectContaining({ file: 'uploads-used.log', kind: 'torn-tail', offset: 47, bytes: 20 }),
+    ]);
+    const repair = await fsckDataDir(dir, { repair: true });
+    expect(repair.lost).toEqual([expect.stringContaining('presign.key: damaged signing secret')]);
+    expect((await fsckDataDir(dir)).findings).toEqual([]);
+    const { runtime } = await openRuntime(dir);
+    await runtime.stop();
+  });
 });
 
 describe('serve checkpoints its vector index', () => {

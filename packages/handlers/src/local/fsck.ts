@@ -27,10 +27,13 @@ import {
   HnswVectorIndex,
   InMemoryJobTable,
   jobTableStores,
+  inspectPresignSecret,
   inspectVectorIndex,
   JOB_JOURNAL,
+  loadOrCreatePresignSecret,
   readJournal,
   SystemClock,
+  UploadNonceLedger,
   vectorIndexOwner,
   type DeadLetterJournalScan,
   type ObjectHeader,
@@ -88,7 +91,9 @@ export interface FsckOptions {
  * - an image whose records were lost gets its IMAGE and PENDING OCR_JOB again, from the object's
  *   metadata (serve's recovery then runs it); an uploaded image without a job gets one;
  * - the vector index, when damaged or short of a compacted receipt's vectors, is rebuilt from
- *   the stored receipts by re-embedding their lines and words.
+ *   the stored receipts by re-embedding their lines and words;
+ * - a damaged presign secret or used-URL ledger line gets a new secret (the old files moved
+ *   aside): a damaged line could have recorded any URL, so every URL issued before is refused.
  *
  * Originals are moved into `fsck-backup-<time>/`, never deleted. Refuses to run while a serve
  * owns the directory.
@@ -193,7 +198,31 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
     if (scan.damaged.length > 0 || scan.tornTail) damagedDeadLetters.push({ path, scan });
   }
 
-  // 5. Cross-checks over what the journal holds.
+  // 5. Upload signing: the presign secret and the used-URL ledger (serve refuses either damaged).
+  const signing = {
+    secret: join(dataDir, DATA_LAYOUT.presignSecret),
+    ledger: join(dataDir, DATA_LAYOUT.uploadLedger),
+  };
+  for (const name of await listDir(dataDir)) {
+    if (!name.startsWith('.tmp-')) continue;
+    tempFiles.push(join(dataDir, name));
+    find({ file: name, kind: 'temp-file', detail: 'left by a crash mid-write' });
+  }
+  const secretDamage = await inspectPresignSecret(signing.secret);
+  if (secretDamage !== null) find({ file: DATA_LAYOUT.presignSecret, kind: 'damaged', detail: secretDamage });
+  const ledger = await UploadNonceLedger.scan(signing.ledger);
+  for (const d of ledger?.damaged ?? [])
+    find({ file: DATA_LAYOUT.uploadLedger, kind: 'damaged', offset: d.offset, bytes: d.length, detail: d.reason });
+  if (ledger?.tornTail)
+    find({
+      file: DATA_LAYOUT.uploadLedger,
+      kind: 'torn-tail',
+      offset: ledger.tornTail.offset,
+      bytes: ledger.tornTail.length,
+      detail: 'an incomplete last line (a crash mid-append; that upload was never acknowledged)',
+    });
+
+  // 6. Cross-checks over what the journal holds.
   const state = jobTableStores(InMemoryJobTable.fromChanges(records));
   const lostImages: { path: string; header: ObjectHeader; imageId: string; jobId: string | null }[] = [];
   for (const object of rawObjects) {
@@ -271,6 +300,23 @@ export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): P
     await moveAside(path);
     await FsDeadLetterJournal.rewrite(path, scan.messages);
     report.rebuilt.push(`${rel(path)}: rewritten with its ${scan.messages.length} good dead letters`);
+  }
+
+  if (secretDamage !== null || (ledger?.damaged.length ?? 0) > 0) {
+    // Which URL a damaged ledger line recorded is unknown, so it could be replayed. A new secret
+    // refuses every URL issued before the repair instead: clients ask for new ones.
+    if (secretDamage !== null)
+      report.lost.push(`${DATA_LAYOUT.presignSecret}: damaged signing secret (${secretDamage})`);
+    for (const d of ledger?.damaged ?? [])
+      report.lost.push(`${DATA_LAYOUT.uploadLedger}: line at byte ${d.offset} (${d.length} bytes): ${d.reason}`);
+    if (await exists(signing.secret)) await moveAside(signing.secret);
+    if (ledger) await moveAside(signing.ledger);
+    await loadOrCreatePresignSecret(signing.secret);
+    report.rebuilt.push(
+      `${DATA_LAYOUT.presignSecret}: a new signing secret; upload and download URLs issued before the repair are refused (ask for new ones)`,
+    );
+  } else if (ledger?.tornTail) {
+    await (await UploadNonceLedger.open(signing.ledger, clock.now())).close(); // opening cuts the torn line off
   }
 
   const table = await FsJobTable.open(join(dataDir, DATA_LAYOUT.jobs), { logger });
