@@ -1,11 +1,9 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { mkdir, open, rename } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { encodeCheckedLine } from './durable/checked-line.js';
 import { scanLineLog, type LogDamage } from './durable/line-log.js';
-import { syncDir } from './durable/sync-dir.js';
-import { readWholeIfAny, writeFully } from './durable/whole-file.js';
+import { replaceFileDurably } from './durable/replace-file.js';
+import { readWholeIfAny } from './durable/whole-file.js';
 import { CorruptDataFileError, DataStoreWriteError } from './errors.js';
 import type { QueueJournal, StoredMessageView } from './in-memory-queue.js';
 
@@ -103,17 +101,7 @@ export class FsDeadLetterJournal implements QueueJournal {
    * opening does to compact the file, and what fsck's repair does with the good lines.
    */
   static async rewrite(path: string, messages: readonly StoredMessageView[]): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
-    const temp = join(dirname(path), `.tmp-${basename(path)}`);
-    const handle = await open(temp, 'w', 0o600);
-    try {
-      await writeFully(handle, Buffer.concat(messages.map((m) => encodeEntry({ op: 'add', ...m }))));
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-    await syncDir(dirname(path));
+    await replaceFileDurably(path, Buffer.concat(messages.map((m) => encodeEntry({ op: 'add', ...m }))));
   }
 
   /**

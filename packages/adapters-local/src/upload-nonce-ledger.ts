@@ -1,5 +1,6 @@
 import { mkdir, open, readFile, truncate } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { replaceFileDurably } from './durable/replace-file.js';
 import { CorruptDataFileError, PresignedUrlUsedError } from './errors.js';
 import { SystemClock } from './system-clock.js';
 
@@ -15,13 +16,16 @@ export interface UploadLedgerScan {
 }
 
 const LINE = /^([0-9a-f]{32}) (\d{1,16})$/;
+/** Opening rewrites the file without expired lines once they are this many, and most of it. */
+const COMPACT_AFTER_EXPIRED = 1_000;
 
 /**
  * Which presigned upload URLs were used, so each is valid once, also across a restart. Each use
  * is one line `<nonce> <expires-at-ms>` appended and fsynced before the upload is acknowledged.
  * Opening replays the file: a torn last line (a crash mid-append; that upload was never
  * acknowledged) is cut off, any other bad line refuses to open, naming the file and line.
- * Entries past their URL's expiry are not kept in memory: an expired URL is refused anyway.
+ * Entries past their URL's expiry are not kept in memory (an expired URL is refused anyway), and
+ * opening drops them from the file once they are most of it.
  *
  * @example
  * const ledger = await UploadNonceLedger.open('.data/uploads-used.log');
@@ -46,8 +50,14 @@ export class UploadNonceLedger {
     const damaged = scan?.damaged[0];
     if (damaged) throw new CorruptDataFileError(path, damaged.offset, damaged.reason);
     const ledger = new UploadNonceLedger(null);
-    for (const use of scan?.uses ?? []) if (use.expiresAt >= now) ledger.used.add(use.nonce);
-    if (scan?.tornTail) await truncate(path, scan.tornTail.offset);
+    const live = (scan?.uses ?? []).filter((use) => use.expiresAt >= now);
+    for (const use of live) ledger.used.add(use.nonce);
+    const expired = (scan?.uses.length ?? 0) - live.length;
+    if (expired >= COMPACT_AFTER_EXPIRED && expired > live.length) {
+      // An expired URL is refused on its expiry alone, so its line is dead weight: without this
+      // the file would grow by a line per upload for ever.
+      await replaceFileDurably(path, Buffer.from(live.map((use) => `${use.nonce} ${use.expiresAt}\n`).join('')));
+    } else if (scan?.tornTail) await truncate(path, scan.tornTail.offset);
     ledger.handle = await open(path, 'a', 0o600);
     return ledger;
   }

@@ -120,6 +120,32 @@ describe('FsImageStore on disk', () => {
     }
   });
 
+  it('the used-URL ledger drops expired lines from the file once they are most of it, keeping the live ones', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'upload-ledger-'));
+    try {
+      const path = join(dir, 'uploads-used.log');
+      const now = Date.now();
+      const nonce = (i: number) => i.toString(16).padStart(32, '0');
+      const expired = Array.from({ length: 1_000 }, (_, i) => `${nonce(i)} ${now - 1}\n`).join('');
+      const live = `${'f'.repeat(32)} ${now + 60_000}\n`;
+      await writeFile(path, expired + live);
+      const ledger = await UploadNonceLedger.open(path, now);
+      expect(ledger.isUsed('f'.repeat(32))).toBe(true);
+      expect(ledger.isUsed(nonce(0))).toBe(false);
+      await ledger.consume('e'.repeat(32), now + 60_000, async () => {});
+      await ledger.close();
+      expect(await readFile(path, 'utf8')).toBe(`${live}${'e'.repeat(32)} ${now + 60_000}\n`);
+      expect(await readdir(dir)).toEqual(['uploads-used.log']);
+
+      // Fewer expired lines than that: the file is left as it is.
+      await writeFile(path, expired.slice(0, 999 * 47) + live);
+      await (await UploadNonceLedger.open(path, now)).close();
+      expect((await readFile(path, 'utf8')).length).toBe(999 * 47 + live.length);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('lists nothing when the directory does not exist yet', async () => {
     const store = new FsImageStore({ bucket: 'b', dir: join(tmpdir(), `absent-${Date.now()}`) });
     expect(await store.list('')).toEqual([]);
