@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { PlaceCandidateSchema, ValidationError } from '@receiptflow/core';
 import type { PlaceCandidate, PlacesResolver } from '@receiptflow/core';
 import { yieldToEventLoop } from './yield-to-event-loop.js';

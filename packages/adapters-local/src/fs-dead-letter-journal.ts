@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
-import { z } from 'zod';
+import * as z from 'zod';
 import { encodeCheckedLine } from './durable/checked-line.js';
 import { scanLineLog, type LogDamage } from './durable/line-log.js';
 import { replaceFileDurably } from './durable/replace-file.js';

@@ -133,6 +133,21 @@ describe('the Lambda bundles', () => {
     }
   });
 
+  it('holds the parts of zod it uses, not all of zod', async () => {
+    // Imported as `{ z }`, zod's namespace object went whole into every bundle (~190 KB at each
+    // init); as `import * as z` (lint enforces it) esbuild keeps what the code calls
+    // (docs/benchmarks.md, P5, session 12). No function turns JSON Schema into zod: that
+    // converter, by its error message, is the mark of the whole namespace. z.object is used.
+    const functions = (await readdir(dist, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+    expect(functions).toContain('process-ocr-results');
+    for (const name of functions) {
+      let code = '';
+      for (const file of await readdir(join(dist, name))) code += await readFile(join(dist, name, file), 'utf8');
+      expect(code.includes('fromJSONSchema input is not valid JSON'), `${name} holds zod's fromJSONSchema`).toBe(false);
+      expect(code.includes('Unrecognized key'), `${name} holds zod's object checks`).toBe(true);
+    }
+  });
+
   describe('vector storage: each mode in a chunk of its own, only the configured one loaded at init', () => {
     // A string only chroma-client.ts writes (Chroma's auth header), and an error message only the
     // HNSW index files' follower writes: each marks the file holding that mode's code.

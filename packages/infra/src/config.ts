@@ -1,5 +1,5 @@
 import { DEFAULT_OWNER, OwnerSchema } from '@receiptflow/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { FUNCTION_NAMES, type FunctionName } from './function-specs.js';
 import { InfraConfigError } from './errors.js';
 

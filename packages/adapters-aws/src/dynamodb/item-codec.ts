@@ -31,7 +31,7 @@ import {
   type ReceiptWord,
   type RoutingDecision,
 } from '@receiptflow/core';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import {
   IMAGE_SK,
   UNFINISHED_RUNS_GSI1PK,

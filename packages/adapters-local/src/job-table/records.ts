@@ -1,5 +1,5 @@
 import { ValidationError } from '@receiptflow/core';
-import type { z } from 'zod';
+import type * as z from 'zod';
 
 /** Helpers the in-memory stores share: validation on the way in, and ordering of listings. */
 

@@ -1,5 +1,5 @@
 import { createCanvas, loadImage } from '@napi-rs/canvas';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { ImageSize } from './tesseract-page-to-ocr-document.js';
 
 /**

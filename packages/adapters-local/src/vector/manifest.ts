@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { decodeCheckedLine, encodeCheckedLine } from '../durable/checked-line.js';
 import { CorruptDataFileError } from '../errors.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from '../schema.js';
 
 /** The job-table entities whose changes the stream processor cares about. */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from '../schema.js';
 import { IdSchema, ReceiptIdSchema, type Collection } from './ids.js';
 import type { Transitions } from './state-machine.js';

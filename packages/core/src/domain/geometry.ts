@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from '../schema.js';
 
 /** Normalised 0..1 coordinates, origin bottom-left (Apple Vision's convention). */

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from '../schema.js';
 
 /** image and job ids are opaque, URL- and key-safe strings (UUIDs by default). */

@@ -1,5 +1,6 @@
 import { schema } from '../schema.js';
-import { z, type ZodType } from 'zod';
+import * as z from 'zod';
+import type { ZodType } from 'zod';
 import { PoisonMessageError } from '../errors.js';
 import { CollectionSchema, IdSchema, ReceiptIdSchema } from './ids.js';
 

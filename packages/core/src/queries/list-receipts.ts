@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from '../schema.js';
 import { fnv1a64 } from '../domain/checksum.js';
 import { IdSchema, ReceiptIdSchema } from '../domain/ids.js';

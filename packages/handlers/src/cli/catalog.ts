@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { PlaceCandidateSchema, type PlaceCandidate, UsageError } from '@receiptflow/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Reads a places catalog JSON (`[{place_id, name, formatted_address, phone}]`), validated. */
 export async function loadCatalog(path: string): Promise<PlaceCandidate[]> {

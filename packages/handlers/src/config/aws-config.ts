@@ -1,6 +1,6 @@
 import { ConfigError, DEFAULT_OWNER, OwnerSchema } from '@receiptflow/core';
 import type { ApiKeyEntry } from '../http/api-key-auth.js';
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from './schema.js';
 
 const csv = /* @__PURE__ */ schema(() =>

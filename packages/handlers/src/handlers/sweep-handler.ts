@@ -6,7 +6,7 @@ import {
   type Logger,
   type RecoverUnfinishedWorkDeps,
 } from '@receiptflow/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from '../config/schema.js';
 
 export interface SweepHandlerOptions {

@@ -1,5 +1,5 @@
 import { confirmUpload, ownedImage, type Logger, type SubmitJobDeps } from '@receiptflow/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from '../config/schema.js';
 import { json, type HttpApiEvent, type HttpApiResult } from '../http/api-gateway.js';
 import { invalidRequest, jsonBody } from '../http/upload-request.js';

@@ -6,7 +6,7 @@ import {
   type Logger,
   type SubmitJobDeps,
 } from '@receiptflow/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import { schema } from '../config/schema.js';
 import { bodyBytes, errorResult, header, json, type HttpApiEvent, type HttpApiResult } from '../http/api-gateway.js';
 import { invalidRequest, jsonBody, mediaType } from '../http/upload-request.js';

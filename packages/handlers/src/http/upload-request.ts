@@ -1,5 +1,5 @@
 import { InvalidUploadError, ReceiptflowError, type Logger } from '@receiptflow/core';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { bodyBytes, errorResult, header, json, type HttpApiEvent, type HttpApiResult } from './api-gateway.js';
 
 /**

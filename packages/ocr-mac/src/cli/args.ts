@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '@receiptflow/core';
 
 /** Where swift/build.sh puts the Vision helper; `--vision-helper` overrides it. */

@@ -17,7 +17,7 @@ import {
   TesseractOcrEngine,
   type OcrPreprocess,
 } from '@receiptflow/adapters-local/ocr';
-import { z } from 'zod';
+import * as z from 'zod';
 import { createLogger } from '../../logging.js';
 import { LocalRuntime } from '../../local/local-runtime.js';
 import { processImages } from '../../local/process-image.js';

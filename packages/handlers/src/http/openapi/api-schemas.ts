@@ -25,7 +25,7 @@ import {
   type SubmitJobResult,
   type UploadStatus,
 } from '@receiptflow/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The bodies the HTTP API answers with, as zod schemas. Core describes them as TypeScript

@@ -9,7 +9,7 @@ import {
   RedriveRequestSchema,
   ReceiptPatchSchema,
 } from '@receiptflow/core';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { RouteKey } from '../router.js';
 import {
   DeadLetterListSchema,

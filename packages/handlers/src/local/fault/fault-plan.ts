@@ -1,5 +1,5 @@
 import { ConfigError } from '@receiptflow/core';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * Pipeline events a test can kill `receipts serve` after, in pipeline order. Each fires when the
