@@ -44,7 +44,8 @@ export async function measureP8(
   const warm = corpus.images.slice(-workers);
   if (measured.length === 0) throw new Error(`P8 needs more than ${workers} corpus images`);
   progress(`P8: raw OCR throughput of ${measured.length} images with ${workers} tesseract workers`);
-  const ocrPerMin = await rawOcrPerMinute(measured, warm, workers);
+  const raw = await rawOcrPerMinute(measured, warm, workers);
+  const ocrPerMin = raw.perMinute;
   progress(`P8: the same ${measured.length} images through receipts serve (${workers} OCR workers)`);
   const serve = await serveRun(corpus, measured, warm, workers, handlersDir);
   return {
@@ -62,18 +63,30 @@ export async function measureP8(
     p8_event_loop_delay_p50_ms: serve.eventLoop?.p50_ms ?? null,
     p8_event_loop_delay_p99_ms: serve.eventLoop?.p99_ms ?? null,
     p8_event_loop_delay_max_ms: serve.eventLoop?.max_ms ?? null,
+    // CPU a receipt (every thread) raw and through serve; the difference is what serve adds to
+    // OCR, and the main thread's busy time is most of it (an OCR slowed by it shows up there too).
+    p8_ocr_cpu_ms_per_receipt: round(raw.cpuMs / measured.length, 0),
+    p8_serve_cpu_ms_per_receipt: serve.eventLoop ? round(serve.eventLoop.cpu_ms / measured.length, 0) : null,
+    p8_serve_main_busy_ms_per_receipt: serve.eventLoop
+      ? round(serve.eventLoop.main_busy_ms / measured.length, 0)
+      : null,
   };
 }
 
-/** The OCR step alone: TesseractOcrEngine (as serve builds it) over the images, `workers` at a time. */
+/**
+ * The OCR step alone: TesseractOcrEngine (as serve builds it) over the images, `workers` at a
+ * time. Also the CPU this process took meanwhile (its workers' and its main thread's, which only
+ * hands images out).
+ */
 async function rawOcrPerMinute(
   images: readonly CorpusImage[],
   warm: readonly CorpusImage[],
   workers: number,
-): Promise<number> {
+): Promise<{ perMinute: number; cpuMs: number }> {
   const ocr = new TesseractOcrEngine({ concurrency: workers });
   try {
     await Promise.all(warm.map((image) => ocr.recognize(image.bytes)));
+    const cpu0 = process.cpuUsage();
     const started = performance.now();
     let next = 0;
     await Promise.all(
@@ -81,7 +94,11 @@ async function rawOcrPerMinute(
         while (next < images.length) await ocr.recognize(images[next++]!.bytes);
       }),
     );
-    return (images.length / (performance.now() - started)) * 60_000;
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      perMinute: (images.length / (performance.now() - started)) * 60_000,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+    };
   } finally {
     await ocr.terminate();
   }
@@ -95,7 +112,7 @@ interface ServeRun {
   directMs: number[];
   seconds: number;
   /** serve's event-loop delay while the measured images were processed (event-loop-delay.mjs). */
-  eventLoop: { p50_ms: number; p99_ms: number; max_ms: number } | null;
+  eventLoop: { p50_ms: number; p99_ms: number; max_ms: number; cpu_ms: number; main_busy_ms: number } | null;
 }
 
 async function serveRun(

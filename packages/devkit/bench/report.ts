@@ -142,6 +142,9 @@ export function formatTable(out: Record<string, unknown>): string {
       'p8_event_loop_delay_p50_ms',
       'p8_event_loop_delay_p99_ms',
       'p8_event_loop_delay_max_ms',
+      'p8_ocr_cpu_ms_per_receipt',
+      'p8_serve_cpu_ms_per_receipt',
+      'p8_serve_main_busy_ms_per_receipt',
     ])
       info(key);
   }
