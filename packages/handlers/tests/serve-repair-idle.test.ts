@@ -11,13 +11,16 @@ import { GatedOcr } from './support/gated-ocr.js';
  * repairs wait while the pipeline has work, unless the backlog passes its limit.
  */
 
-/** An in-memory index holding `count` unlinked records, as compaction leaves them. */
-async function unlinkedRecords(count: number): Promise<HnswVectorIndex> {
-  const vectors = new HnswVectorIndex({ dimensions: 512 });
+/** An in-memory index holding `count` unlinked records of `collection`, as compaction leaves them. */
+async function unlinkedRecords(
+  count: number,
+  collection: 'lines' | 'words' = 'lines',
+  vectors = new HnswVectorIndex({ dimensions: 512 }),
+): Promise<HnswVectorIndex> {
   let seed = 11;
   const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
   await vectors.upsert(
-    'lines',
+    collection,
     Array.from({ length: count }, (_, i) => ({
       id: `p${i}`,
       vector: Array.from({ length: 512 }, random),
@@ -98,6 +101,47 @@ describe('receipts serve: background repairs yield to the pipeline', () => {
         expect(ocr.inFlight).toBe(1);
       } finally {
         ocr.release();
+        await runtime.stop();
+      }
+    },
+  );
+
+  it(
+    'while busy, links only the queried collection (lines) past the limit; the words wait for idle',
+    { timeout: 60_000 },
+    async () => {
+      const vectors = await unlinkedRecords(120, 'words');
+      await unlinkedRecords(120, 'lines', vectors);
+      expect(vectors.pendingRepairsOf('words')).toBe(119); // the first record is linked: the entry point
+      const { runtime, ocr } = await busyRuntime(vectors, 40);
+      try {
+        expect(await until(() => vectors.pendingRepairsOf('lines') <= 40, 30_000)).toBe(true);
+        // Before session 12 the limit counted both collections: the words were linked down to it too.
+        await new Promise((r) => setTimeout(r, 600));
+        expect(vectors.pendingRepairsOf('words')).toBe(119);
+        expect(ocr.inFlight).toBe(1);
+        ocr.release();
+        expect(await until(() => vectors.pendingRepairs === 0, 30_000)).toBe(true);
+      } finally {
+        ocr.release();
+        await runtime.stop();
+      }
+    },
+  );
+
+  it(
+    "the local index lets a burst's words wait past the index's default bound (2,000)",
+    { timeout: 60_000 },
+    async () => {
+      const runtime = await LocalRuntime.open({ logger: collectingLogger(), ocr: new TaggedOcr() });
+      try {
+        const vectors = runtime.adapters.vectors;
+        if (!(vectors instanceof HnswVectorIndex)) throw new Error('expected the HNSW index');
+        await unlinkedRecords(2500, 'words', vectors);
+        expect(vectors.pendingRepairsOf('words')).toBe(2499);
+        await unlinkedRecords(2500, 'lines', vectors);
+        expect(vectors.pendingRepairsOf('lines')).toBe(2000); // lines keep the default: the pipeline queries them
+      } finally {
         await runtime.stop();
       }
     },

@@ -44,9 +44,11 @@ export interface HnswVectorIndexOptions {
    * this bounds that scan (about 1 ms of CPU a query per 1,000 records at 512 dimensions,
    * measured). Owners that repair when idle keep the backlog lower (the local runtime's
    * `repairBacklogLimit`); this is the bound for those that never do (a follower, a one-shot
-   * CLI run). Default 2,000.
+   * CLI run). Default 2,000. A per-collection object sets it for the collections it names (the
+   * others keep 2,000): an owner whose queries never search a collection by vector may let that
+   * one's backlog wait for idle time longer (the local runtime: `words`, issue 18, P8).
    */
-  maxUnlinked?: number;
+  maxUnlinked?: number | Partial<Record<Collection, number>>;
   /**
    * Beam width while querying (at least k). Default 192: on 200k receipt-line vectors,
    * tie-aware recall@10 is 0.983 at 128 and levels off at 0.991 from 160 up (`pnpm bench`).
@@ -114,7 +116,7 @@ export class HnswVectorIndex extends TableVectorIndex {
    * leave nothing to repair sets it to efConstruction.
    */
   insertEf: number;
-  private readonly maxUnlinked: number;
+  private readonly maxUnlinked: (collection: Collection) => number;
   private readonly exactFilterLimit: number;
   private readonly heap = new ScoredHeap(128);
   private readonly store: VectorIndexStore | undefined;
@@ -139,7 +141,11 @@ export class HnswVectorIndex extends TableVectorIndex {
     this.params = { M: options.M ?? 16, efConstruction: options.efConstruction ?? 100, seed: options.seed ?? 42 };
     this.efSearch = options.efSearch ?? 192;
     this.insertEf = Math.max(0, Math.min(options.insertEf ?? DEFAULT_INSERT_EF, this.params.efConstruction));
-    this.maxUnlinked = Math.max(0, options.maxUnlinked ?? DEFAULT_MAX_UNLINKED);
+    const maxUnlinked = options.maxUnlinked ?? DEFAULT_MAX_UNLINKED;
+    this.maxUnlinked =
+      typeof maxUnlinked === 'number'
+        ? () => Math.max(0, maxUnlinked)
+        : (collection) => Math.max(0, maxUnlinked[collection] ?? DEFAULT_MAX_UNLINKED);
     this.exactFilterLimit = options.exactFilterLimit ?? 2000;
     this.quantization = options.quantization ?? 'none';
     this.capacity = Math.max(1, options.capacity ?? 1024);
@@ -207,25 +213,34 @@ export class HnswVectorIndex extends TableVectorIndex {
     return n;
   }
 
+  /** {@link pendingRepairs} of one collection: what each of its graph queries scans exactly. */
+  pendingRepairsOf(collection: Collection): number {
+    return this.graphs.get(collection)?.graph.pendingRepairs ?? 0;
+  }
+
   /**
    * Links up to `max` unlinked records (all by default), oldest first, with the full
-   * efConstruction beam, between other operations. Owners call it when idle (the local runtime
-   * while the next receipt is in OCR, or when the pipeline is idle); a checkpoint does it anyway.
-   * Until then queries scan those records exactly. Returns how many records left the backlog.
+   * efConstruction beam, between other operations: of every collection, or of `collection` only.
+   * Owners call it when idle (the local runtime while the next receipt is in OCR, or when the
+   * pipeline is idle); a checkpoint does it anyway. Until then queries scan those records
+   * exactly. Returns how many records left the backlog.
    *
    * @example
    * await index.upsert('lines', records); // fast: appended unlinked
    * await index.repair(); // later, off the hot path
+   * await index.repair(8, 'lines'); // or a step of one collection's backlog
    */
-  async repair(max = Number.POSITIVE_INFINITY): Promise<number> {
+  async repair(max = Number.POSITIVE_INFINITY, collection?: Collection): Promise<number> {
     await this.loaded;
-    return this.exclusive(async () => this.repairAll(max));
+    return this.exclusive(async () => this.repairAll(max, collection));
   }
 
   /** {@link repair} inside the mutation lock the caller already holds. */
-  protected repairAll(max = Number.POSITIVE_INFINITY): number {
+  protected repairAll(max = Number.POSITIVE_INFINITY, collection?: Collection): number {
     let done = 0;
-    for (const { graph } of this.graphs.values()) done += graph.repair(max - done);
+    for (const [name, { graph }] of this.graphs) {
+      if (collection === undefined || name === collection) done += graph.repair(max - done);
+    }
     return done;
   }
 
@@ -330,7 +345,7 @@ export class HnswVectorIndex extends TableVectorIndex {
     const current = this.graphOf(collection);
     const { table } = current;
     // The backlog every graph query scans stays bounded even for an owner that never repairs.
-    const over = current.graph.pendingRepairs - this.maxUnlinked;
+    const over = current.graph.pendingRepairs - this.maxUnlinked(collection);
     if (over > 0) current.graph.repair(over);
     if (table.deadCount <= Math.max(1000, table.liveCount)) return;
     const fresh = new RecordTable(this.dimensions, Math.max(1024, table.liveCount), this.quantization);

@@ -154,6 +154,24 @@ describe('HnswVectorIndex: merged records appended unlinked', { timeout: 240_000
     expect(await expectMergedFoundExactly(index, { newest: 100 })).toBeGreaterThan(0);
   });
 
+  it('maxUnlinked per collection: each backlog has its own bound, and repair can take one collection', async () => {
+    const index = new HnswVectorIndex({ dimensions: DIMS, maxUnlinked: { words: 300 } });
+    const merge = async (collection: 'lines' | 'words', n: number) => {
+      for (let at = 0; at < n; at += 100) await index.upsert(collection, data.slice(at, Math.min(at + 100, n)));
+    };
+    await merge('lines', 2500); // the default bound, 2,000: merges linked the oldest past it
+    await merge('words', 1000);
+    expect(index.pendingRepairsOf('lines')).toBe(2000);
+    expect(index.pendingRepairsOf('words')).toBe(300);
+    expect(index.pendingRepairs).toBe(2300);
+
+    expect(await index.repair(50, 'words')).toBe(50);
+    expect(index.pendingRepairsOf('words')).toBe(250);
+    expect(index.pendingRepairsOf('lines')).toBe(2000); // untouched
+    expect(await index.repair(Number.POSITIVE_INFINITY, 'lines')).toBe(2000);
+    expect(index.pendingRepairs).toBe(250);
+  });
+
   it('a reopened index replays its log unlinked, found exactly until the checkpoint links it', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hnsw-unlinked-'));
     try {

@@ -113,6 +113,15 @@ export interface LocalAdapterOptions {
 }
 
 const MAX_RECEIVES = 5;
+/**
+ * The vector index's unlinked backlog bound per collection (HnswVectorIndex `maxUnlinked`).
+ * `lines` keep the index's default (2,000; serve links them past 1,000 even while busy): the
+ * pipeline's queries scan them. `words` (~300 of a receipt's ~340 vectors) are never searched
+ * by vector by the pipeline or the read side, so their links may wait for an idle pipeline
+ * through a burst of ~60 receipts instead of running beside OCR (issue 18, P8); a words query
+ * still scans at most 20,000 records exactly (about 20 ms of CPU at 512 dimensions).
+ */
+const MAX_UNLINKED = { words: 20_000 } as const;
 
 /** Where each store lives under `--data` (docs/operations.md, "Data files"). */
 export const DATA_LAYOUT = {
@@ -192,11 +201,12 @@ export async function openLocalAdapters(options: LocalAdapterOptions = {}): Prom
     (dir
       ? await HnswVectorIndex.open(join(dir, DATA_LAYOUT.vectors), {
           dimensions: embedder.dimensions,
+          maxUnlinked: MAX_UNLINKED,
           fsync: true,
           clock,
           ...logger,
         })
-      : new HnswVectorIndex({ dimensions: embedder.dimensions }));
+      : new HnswVectorIndex({ dimensions: embedder.dimensions, maxUnlinked: MAX_UNLINKED }));
   // Text search without phones, as GooglePlacesResolver's Text Search Pro mask answers.
   const catalog = new CatalogPlacesResolver(options.catalog ?? [], { textSearchPhones: false });
 

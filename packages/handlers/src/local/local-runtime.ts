@@ -4,6 +4,7 @@ import {
   runOcrJob,
   submitJob,
   type ChangeRecord,
+  type Collection,
   type Logger,
   type SubmitJobResult,
 } from '@receiptflow/core';
@@ -54,11 +55,14 @@ export interface LocalRuntimeOptions extends LocalAdapterOptions {
   /**
    * Background repairs wait while the pipeline has work (an OCR job queued or running, results
    * or merges to process), so they never take CPU from tesseract's threads; past this many
-   * unlinked vectors they run anyway, a step at a time. Why a bound: compaction appends vectors
-   * unlinked and every query scans them exactly until they are linked (about 1 ms of CPU a query
-   * per 1,000 at 512 dimensions), so this bounds what the hot path's queries pay, and the repair
-   * a checkpoint does first. Default 1,000 (about three receipts); the index's own
-   * `maxUnlinked` (default 2,000) links inside the merge past that.
+   * unlinked vectors in a collection the pipeline queries (`lines`) they run anyway, a step at
+   * a time, on that collection only. Why a bound: compaction appends vectors unlinked and every
+   * query scans them exactly until they are linked (about 1 ms of CPU a query per 1,000 at 512
+   * dimensions), so this bounds what the hot path's queries pay. Default 1,000 (about 25
+   * receipts' lines); the index's own `maxUnlinked` links inside the merge past its bound. The
+   * other collections (`words`, ~88% of a receipt's vectors, never searched by vector on the hot
+   * path) wait for an idle pipeline up to the index's `maxUnlinked` for them (openLocalAdapters:
+   * 20,000), so a burst of uploads does not link them beside OCR (issue 18, P8).
    */
   repairBacklogLimit?: number;
   /** Metrics per handler (tests capture EMF here); none by default. */
@@ -70,6 +74,11 @@ const DEFAULT_CHECKPOINT_INTERVAL_MS = 5 * 60_000;
 /** Vectors repaired per background step (about 1 ms each at 200k), with a turn of the event loop between steps. */
 const REPAIR_STEP = 8;
 const DEFAULT_REPAIR_BACKLOG_LIMIT = 1_000;
+/**
+ * The collections the pipeline searches by vector while it runs (resolve-merchant's memory, the
+ * read side's similar receipts): only their backlog is linked while busy. See `repairBacklogLimit`.
+ */
+const QUERIED_COLLECTIONS: readonly Collection[] = ['lines'];
 
 /** The owners of the accepted keys (a bare hash is DEFAULT_OWNER's); DEFAULT_OWNER when there are none. */
 export function localOperators(keys: readonly (string | ApiKeyEntry)[]): string[] {
@@ -206,17 +215,22 @@ export class LocalRuntime {
   }
 
   /**
-   * One background repair step, taken only when the pipeline is idle or the backlog is over
-   * `repairBacklogLimit`. Why: on a machine whose cores the OCR workers fill (serve's default),
-   * every millisecond of repair on the main thread was taken from OCR; an unlinked vector is
-   * already found (queries scan it exactly), the repair links it so queries stop paying for that
-   * scan (issue 18, P8 and P2).
+   * One background repair step: of any collection when the pipeline is idle; while it is busy,
+   * only of a queried collection whose backlog is over `repairBacklogLimit`. Why: on a machine
+   * whose cores the OCR workers fill (serve's default), every millisecond of repair on the main
+   * thread was taken from OCR; an unlinked vector is already found (queries scan it exactly),
+   * the repair links it so queries stop paying for that scan (issue 18, P8 and P2). Before
+   * session 12 the limit counted both collections, so a burst's words (which no hot-path query
+   * scans) were linked beside OCR too.
    */
   private async repairWhenIdle(): Promise<number> {
     const vectors = this.adapters.vectors;
     if (!(vectors instanceof HnswVectorIndex) || vectors.pendingRepairs === 0) return 0;
     const limit = this.options.repairBacklogLimit ?? DEFAULT_REPAIR_BACKLOG_LIMIT;
-    if (vectors.pendingRepairs <= limit && (await this.hasMessagesInFlight())) return 0;
+    for (const collection of QUERIED_COLLECTIONS) {
+      if (vectors.pendingRepairsOf(collection) > limit) return vectors.repair(REPAIR_STEP, collection);
+    }
+    if (await this.hasMessagesInFlight()) return 0;
     return vectors.repair(REPAIR_STEP);
   }
 
