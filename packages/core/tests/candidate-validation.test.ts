@@ -232,3 +232,32 @@ describe('candidate validation: OCR misreads and chains', () => {
     expect(assessRemembered(sanyu, r, ['tax_id']).accepted).toBe(false);
   });
 });
+
+// The receipt's tokens are remembered by text across candidates (issue 18, P8): answers must be
+// the same as with nothing remembered, in any order, past the caches' bounds, and not corruptible.
+describe('candidate validation: remembered receipt tokens', () => {
+  const OTHER_LINES = ['MOONLIGHT BAKERY', '9 HARBOUR ROAD', 'PORTLAND, OR 97201', 'TOTAL 4.50'];
+
+  it('gives the same assessments in any order and after the caches were filled and cleared', () => {
+    const first = [REAL, OTHER_BRANCH].map((c) => assessCandidate(c, receipt()));
+    const other = assessCandidate(REAL, receipt(OTHER_LINES));
+    // Hundreds of other receipts' texts and tokens: more than either cache keeps.
+    for (let i = 0; i < 300; i++) {
+      const lines = [`STORE${i} NUMBER${i * 7}`, `${i} MAIN STREET${i}`, `CITY${i}, WI 5${String(i).padStart(4, '0')}`];
+      assessRemembered(REAL, receipt(lines), ['phone']);
+    }
+    expect(assessCandidate(REAL, receipt(OTHER_LINES))).toEqual(other);
+    expect([OTHER_BRANCH, REAL].map((c) => assessCandidate(c, receipt())).reverse()).toEqual(first);
+    expect(first[0]!.accepted).toBe(true);
+    expect(other.accepted).toBe(false);
+  });
+
+  it('does not let a caller change what is remembered: lines changed in place are read afresh', () => {
+    const lines = [...LINES];
+    expect(assessCandidate(REAL, receipt(lines)).accepted).toBe(true);
+    lines.splice(0, 4, 'MOONLIGHT BAKERY', '9 HARBOUR ROAD', 'PORTLAND, OR 97201', '(503) 555-0100');
+    const changed = assessCandidate(REAL, receipt(lines));
+    expect(changed.accepted).toBe(false);
+    expect(changed).toEqual(assessCandidate(REAL, receipt([...lines])));
+  });
+});

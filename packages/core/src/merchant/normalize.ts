@@ -203,10 +203,24 @@ const OCR_CONFUSABLE: Readonly<Record<string, string>> = {
 
 /** A token with OCR-confusable characters folded (see {@link OCR_CONFUSABLE}). */
 export function foldOcr(token: string): string {
-  let out = '';
+  let out = folded.get(token);
+  if (out !== undefined) return out;
+  out = '';
   for (const c of token.toUpperCase()) out += OCR_CONFUSABLE[c] ?? c;
+  if (folded.size >= FOLDED_TOKENS) folded.clear();
+  folded.set(token, out);
   return out;
 }
+
+/**
+ * {@link foldOcr}'s answers for the tokens seen last. Why: {@link tokensAgree} folds both of its
+ * tokens, and the merchant checks compare each candidate's tokens with every token of the
+ * receipt, so the same receipt tokens were folded again per candidate and per token (the top
+ * item of those checks' CPU on serve's main thread; issue 18, P8). A receipt has a few hundred
+ * distinct tokens; the bound keeps a long-running process's map small.
+ */
+const folded = new Map<string, string>();
+const FOLDED_TOKENS = 4096;
 
 /**
  * Same token once OCR-confusable characters are folded, or a few slips apart: one for tokens of

@@ -21,6 +21,43 @@ import {
   NAME_MISREAD_THRESHOLD,
 } from './thresholds.js';
 
+/**
+ * A pure function of a text, remembering its answers for the last texts seen. Why: the receipt's
+ * side of every check below is the same for each candidate of one receipt, and resolve-merchant
+ * assesses every remembered place (pickCandidate every Places candidate) against that receipt,
+ * so the receipt's tokens were worked out again per candidate (issue 18, P8: CPU on serve's main
+ * thread beside OCR). Answers are shared: callers only read them (sets and frozen arrays).
+ */
+function rememberByText<R>(fn: (text: string) => R): (text: string) => R {
+  const answers = new Map<string, R>();
+  return (text) => {
+    let answer = answers.get(text);
+    if (answer === undefined) {
+      if (answers.size >= REMEMBERED_TEXTS) answers.clear();
+      answer = fn(text);
+      answers.set(text, answer);
+    }
+    return answer;
+  };
+}
+/** Texts each {@link rememberByText} keeps: a receipt's few (lines, zone, names), with room. */
+const REMEMBERED_TEXTS = 64;
+
+/** The receipt's address tokens, as {@link addressTokens} gives them. */
+const receiptAddressTokens = rememberByText((text): readonly string[] => Object.freeze(addressTokens(text)));
+/** The same as a set. */
+const receiptAddressSet = rememberByText((text): ReadonlySet<string> => new Set(receiptAddressTokens(text)));
+/** Every token of a list of lines (JSON of the list), each line tokenised on its own. */
+const receiptLineTokens = rememberByText((json): { set: ReadonlySet<string>; list: readonly string[] } => {
+  const set = new Set((JSON.parse(json) as string[]).flatMap((l) => tokenize(l)));
+  return { set, list: Object.freeze([...set]) };
+});
+/** A receipt name's {@link nameTokens} and the trigrams of their join. */
+const receiptNameGrams = rememberByText((name): { tokens: readonly string[]; grams: ReadonlySet<string> } => {
+  const tokens = nameTokens(name);
+  return { tokens: Object.freeze(tokens), grams: trigrams(tokens.join(' ')) };
+});
+
 /** The receipt side of a comparison: its signals and its full text. */
 export interface ReceiptEvidence {
   signals: MerchantSignals;
@@ -68,7 +105,7 @@ export function addressSimilarity(
 ): { score: number; conflict: boolean; nearConflict: boolean } {
   const nothing = { score: 0, conflict: false, nearConflict: false };
   if (!candidateAddress || receiptAddress.length === 0) return nothing;
-  const ours = new Set(addressTokens(receiptAddress.join(' ')));
+  const ours = receiptAddressSet(receiptAddress.join(' '));
   const theirs = new Set(addressTokens(candidateAddress));
   if (ours.size === 0 || theirs.size === 0) return nothing;
   let shared = 0;
@@ -101,7 +138,7 @@ function addressCoverageDetail(
   candidateAddress: string | null,
 ): { score: number; sharedWeight: number } {
   if (!candidateAddress || receiptLines.length === 0) return { score: 0, sharedWeight: 0 };
-  const ours = new Set(addressTokens(receiptLines.join(' ')));
+  const ours = receiptAddressSet(receiptLines.join(' '));
   const theirs = new Set(addressTokens(candidateAddress));
   if (theirs.size === 0) return { score: 0, sharedWeight: 0 };
   let shared = 0;
@@ -145,10 +182,11 @@ export function numbersConflict(ours: ReadonlySet<string>, theirs: ReadonlySet<s
 /** Best similarity of the candidate's name to any name candidate of the receipt (0..1). */
 export function nameSimilarity(candidateName: string, receiptNames: readonly string[]): number {
   const theirs = nameTokens(candidateName);
+  const theirGrams = trigrams(theirs.join(' '));
   let best = 0;
   for (const name of receiptNames) {
-    const ours = nameTokens(name);
-    const gramScore = dice(trigrams(ours.join(' ')), trigrams(theirs.join(' ')));
+    const { tokens: ours, grams } = receiptNameGrams(name);
+    const gramScore = dice(grams, theirGrams);
     let matched = 0;
     for (const t of theirs) if (ours.some((o) => tokensAgree(o, t))) matched++;
     const tokenScore = theirs.length + ours.length > 0 ? (2 * matched) / (theirs.length + ours.length) : 0;
@@ -161,8 +199,8 @@ export function nameSimilarity(candidateName: string, receiptNames: readonly str
 export function nameSharesToken(candidateName: string, lines: readonly string[]): boolean {
   const theirs = nameTokens(candidateName);
   if (theirs.length === 0) return false;
-  const ours = new Set(lines.flatMap((l) => tokenize(l)));
-  return theirs.some((t) => ours.has(t) || [...ours].some((o) => tokensAgree(o, t)));
+  const ours = receiptLineTokens(JSON.stringify(lines));
+  return theirs.some((t) => ours.set.has(t) || ours.list.some((o) => tokensAgree(o, t)));
 }
 
 /** The candidate's name printed verbatim (case and spacing aside): breaks ties between near-duplicates. */
@@ -364,7 +402,7 @@ export function branchConflict(receipt: ReceiptEvidence, candidateAddress: strin
   if (ours && !theirs.some((t) => near(t, ours))) return true;
   const theirBranch = candidateBranchNumber(candidateAddress);
   if (!theirBranch) return false;
-  const zone = addressTokens(merchantZoneLines(receipt.lines).join(' '));
+  const zone = receiptAddressTokens(merchantZoneLines(receipt.lines).join(' '));
   return !zone.some((z) => near(z, theirBranch));
 }
 
@@ -374,10 +412,10 @@ export function addressNumberShare(
   candidateAddress: string | null,
 ): { share: number; total: number } {
   if (!candidateAddress) return { share: 0, total: 0 };
-  const numbers = (text: string) => addressTokens(text).filter((t) => /\d/.test(t));
-  const theirs = [...new Set(numbers(candidateAddress))];
+  const numbers = (tokens: readonly string[]) => tokens.filter((t) => /\d/.test(t));
+  const theirs = [...new Set(numbers(addressTokens(candidateAddress)))];
   if (theirs.length === 0) return { share: 0, total: 0 };
-  const zone = numbers(merchantZoneLines(receipt.lines).join(' '));
+  const zone = numbers(receiptAddressTokens(merchantZoneLines(receipt.lines).join(' ')));
   const found = theirs.filter((t) => zone.some((z) => z === t || nearNumber(z, t))).length;
   return { share: found / theirs.length, total: theirs.length };
 }
@@ -442,7 +480,7 @@ export function misreadPostcodeOnly(
   if (!candidateAddress) return none;
   const isPostcode = (t: string) => /^\d{5}$/.test(t);
   const zone = merchantZoneLines(receipt.lines);
-  const ours = new Set(addressTokens([...receipt.signals.addressLines, ...zone].join(' ')));
+  const ours = receiptAddressSet([...receipt.signals.addressLines, ...zone].join(' '));
   const theirs = new Set(addressTokens(candidateAddress));
   const ourCodes = [...ours].filter(isPostcode);
   const theirCodes = [...theirs].filter(isPostcode);
