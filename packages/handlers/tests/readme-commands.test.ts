@@ -35,6 +35,19 @@ afterAll(async () => {
   await rm(cwd, { recursive: true, force: true });
 });
 
+/** Resolves once no process of group `pgid` is left; SIGKILLs the group after a minute. */
+async function groupGone(pgid: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      process.kill(-pgid, Date.now() < deadline ? 0 : 'SIGKILL');
+    } catch {
+      return; // ESRCH: the group is empty
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 function commandLine(prefix: string): string {
   const line = readmeLines.find((l) => l.startsWith(prefix));
   if (!line) throw new Error(`README has no line starting with "${prefix}"; it shows: ${readmeLines.join(' | ')}`);
@@ -244,6 +257,9 @@ describe("the README's receipts commands, run as printed", () => {
         const exited = new Promise((r) => serve.once('exit', r));
         process.kill(-serve.pid, 'SIGTERM');
         await exited;
+        // `sh` exits at once; the serve under pnpm finishes its stop (a checkpoint) after it.
+        // Wait for the whole group, so the scratch folder is not deleted under a live serve.
+        await groupGone(serve.pid);
       }
       await unlock();
     }

@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import {
   CachingPlacesResolver,
   type Clock,
@@ -136,7 +136,10 @@ export const DATA_LAYOUT = {
 
 export async function openLocalAdapters(options: LocalAdapterOptions = {}): Promise<LocalAdapters> {
   const clock = options.clock ?? new SystemClock();
-  const dir = options.dataDir;
+  // Absolute from here on: Node's recursive mkdir of a relative path never settles once the
+  // working directory is deleted (it retries the same ENOENT for ever, at full CPU), and a serve
+  // stopping then hung in its checkpoint instead of exiting. An absolute path fails or succeeds.
+  const dir = options.dataDir === undefined ? undefined : resolve(options.dataDir);
   // The work queues stay in memory: recovery on start re-sends every unfinished job, run and
   // results step from the job table. Their DLQs are kept on disk: a dead letter is often the only
   // record of a poison message (one that never named a real job), and an operator redrives or
