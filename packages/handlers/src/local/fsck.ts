@@ -1,5 +1,5 @@
 import { mkdir, open, readdir, rename, stat, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import {
   buildReceiptsFromDocument,
   ContentTypeSchema,
@@ -102,11 +102,14 @@ export interface FsckOptions {
  * const report = await fsckDataDir('.data', { repair: true, logger });
  * if (report.lost.length > 0) console.log(report.lost.join('\n'));
  */
-export async function fsckDataDir(dataDir: string, options: FsckOptions = {}): Promise<FsckReport> {
+export async function fsckDataDir(given: string, options: FsckOptions = {}): Promise<FsckReport> {
   const logger = options.logger ?? silentLogger;
   const embedder = options.embedder ?? new HashingEmbedder();
   const clock = options.clock ?? new SystemClock();
-  const report: FsckReport = { dataDir, findings: [], lost: [], rebuilt: [], backupDir: null };
+  const report: FsckReport = { dataDir: given, findings: [], lost: [], rebuilt: [], backupDir: null };
+  // Absolute, as serve's stores make it: a recursive mkdir of a relative path never settles once
+  // the working directory is deleted (local-adapters.ts).
+  const dataDir = resolve(given);
   await stat(dataDir); // a missing directory is an error, not a clean bill of health
   const paths = {
     journal: join(dataDir, DATA_LAYOUT.jobs, JOB_JOURNAL),
